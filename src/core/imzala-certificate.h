@@ -1,0 +1,107 @@
+/* imzala-certificate.h: one X.509 certificate as İmzala shows and chooses it.
+ *
+ * Pure OpenSSL underneath; no PKCS#11 here. A certificate read from a token
+ * also knows its token, CKA_ID and CKA_LABEL (set by imzala-token.c).
+ */
+#pragma once
+
+#include <glib-object.h>
+#include <openssl/x509.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  IMZALA_KEY_TYPE_UNKNOWN,
+  IMZALA_KEY_TYPE_RSA,
+  IMZALA_KEY_TYPE_EC_P256,
+  IMZALA_KEY_TYPE_EC_P384,
+  IMZALA_KEY_TYPE_EC_OTHER,
+} ImzalaKeyType;
+
+/* X.509 key usage bits we care about. */
+typedef enum /*< flags >*/
+{
+  IMZALA_KEY_USAGE_NONE              = 0,
+  IMZALA_KEY_USAGE_DIGITAL_SIGNATURE = 1 << 0,
+  IMZALA_KEY_USAGE_NON_REPUDIATION   = 1 << 1,
+  IMZALA_KEY_USAGE_KEY_ENCIPHERMENT  = 1 << 2,
+  IMZALA_KEY_USAGE_DATA_ENCIPHERMENT = 1 << 3,
+  IMZALA_KEY_USAGE_KEY_AGREEMENT     = 1 << 4,
+  IMZALA_KEY_USAGE_KEY_CERT_SIGN     = 1 << 5,
+  IMZALA_KEY_USAGE_CRL_SIGN          = 1 << 6,
+} ImzalaKeyUsage;
+
+/* Why a certificate is not the recommended one; several can apply. */
+typedef enum /*< flags >*/
+{
+  IMZALA_CERTIFICATE_PROBLEM_NONE              = 0,
+  IMZALA_CERTIFICATE_PROBLEM_NOT_QUALIFIED     = 1 << 0,
+  IMZALA_CERTIFICATE_PROBLEM_NO_NON_REPUDIATION = 1 << 1,
+  IMZALA_CERTIFICATE_PROBLEM_EXPIRED           = 1 << 2,
+  IMZALA_CERTIFICATE_PROBLEM_NOT_YET_VALID     = 1 << 3,
+  IMZALA_CERTIFICATE_PROBLEM_NO_PRIVATE_KEY    = 1 << 4,
+  IMZALA_CERTIFICATE_PROBLEM_CA                = 1 << 5,
+} ImzalaCertificateProblem;
+
+#define IMZALA_TYPE_CERTIFICATE (imzala_certificate_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaCertificate, imzala_certificate, IMZALA, CERTIFICATE, GObject)
+
+/* Accepts DER. Fails with IMZALA_ERROR_CERTIFICATE_INVALID. */
+ImzalaCertificate *imzala_certificate_new_from_der (GBytes *der, GError **error);
+/* Takes its own reference on @x509. */
+ImzalaCertificate *imzala_certificate_new_from_x509 (X509 *x509);
+
+GBytes        *imzala_certificate_get_der          (ImzalaCertificate *self);
+X509          *imzala_certificate_get_x509         (ImzalaCertificate *self); /* borrowed */
+/* Lower-case hex SHA-256 of the DER, no separators (64 characters). */
+const char    *imzala_certificate_get_fingerprint  (ImzalaCertificate *self);
+/* Subject commonName, UTF-8; falls back to the one-line subject. */
+const char    *imzala_certificate_get_holder_name  (ImzalaCertificate *self);
+/* Subject serialNumber (2.5.4.5) if it is a valid T.C. kimlik no (an optional
+ * "TCKN" prefix is stripped), else NULL. */
+const char    *imzala_certificate_get_tckn         (ImzalaCertificate *self);
+/* RFC 2253-like one-line subject and issuer, UTF-8. */
+const char    *imzala_certificate_get_subject      (ImzalaCertificate *self);
+const char    *imzala_certificate_get_issuer       (ImzalaCertificate *self);
+/* Issuer commonName (or the one-line issuer). */
+const char    *imzala_certificate_get_issuer_name  (ImzalaCertificate *self);
+/* Upper-case hex serial number. */
+const char    *imzala_certificate_get_serial       (ImzalaCertificate *self);
+GDateTime     *imzala_certificate_get_not_before   (ImzalaCertificate *self);
+GDateTime     *imzala_certificate_get_not_after    (ImzalaCertificate *self);
+ImzalaKeyType  imzala_certificate_get_key_type     (ImzalaCertificate *self);
+guint          imzala_certificate_get_key_bits     (ImzalaCertificate *self);
+/* "RSA 2048", "EC P-384", ... (not translated: technical names). */
+const char    *imzala_certificate_get_key_description (ImzalaCertificate *self);
+ImzalaKeyUsage imzala_certificate_get_key_usage    (ImzalaCertificate *self);
+/* QCStatements with QcCompliance (0.4.0.1862.1.1). */
+gboolean       imzala_certificate_is_qualified     (ImzalaCertificate *self);
+gboolean       imzala_certificate_is_ca            (ImzalaCertificate *self);
+gboolean       imzala_certificate_is_valid_at      (ImzalaCertificate *self, GDateTime *when);
+
+/* Problems as of @when (NULL: now). NONE means recommended. */
+ImzalaCertificateProblem imzala_certificate_get_problems (ImzalaCertificate *self, GDateTime *when);
+/* Qualified, nonRepudiation, valid now, has a private key, not a CA. */
+gboolean       imzala_certificate_is_recommended   (ImzalaCertificate *self);
+/* One translated sentence per problem, for the user ("Expired on 1 May 2024."). */
+GStrv          imzala_certificate_describe_problems (ImzalaCertificate *self, GDateTime *when);
+
+/* Token binding; NULL / FALSE for a certificate not read from a token. The
+ * token is a weak reference typed as GObject to keep this header free of
+ * PKCS#11 (it is an ImzalaToken). */
+GObject       *imzala_certificate_get_token        (ImzalaCertificate *self);
+GBytes        *imzala_certificate_get_id           (ImzalaCertificate *self);  /* CKA_ID */
+const char    *imzala_certificate_get_label        (ImzalaCertificate *self);  /* CKA_LABEL */
+gboolean       imzala_certificate_has_private_key  (ImzalaCertificate *self);
+/* A PKCS#11 URI naming the token and object (RFC 7512), or NULL. */
+char          *imzala_certificate_get_uri          (ImzalaCertificate *self);
+
+/* Used by imzala-token.c. */
+void           imzala_certificate_set_token_binding (ImzalaCertificate *self,
+                                                     GObject           *token,
+                                                     GBytes            *id,
+                                                     const char        *label,
+                                                     gboolean           has_private_key);
+
+G_END_DECLS

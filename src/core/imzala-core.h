@@ -1,0 +1,12 @@
+/* imzala-core.h: everything libimzala-core offers, for src/cli, src/gui and
+ * src/portal. */
+#pragma once
+
+#include "imzala-error.h"
+#include "imzala-secret.h"
+#include "imzala-tckn.h"
+#include "imzala-certificate.h"
+#include "imzala-module.h"
+#include "imzala-token.h"
+#include "imzala-module-set.h"
+#include "imzala-cms.h"

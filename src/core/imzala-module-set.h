@@ -1,0 +1,65 @@
+/* imzala-module-set.h: all PKCS#11 modules İmzala uses, and the tokens in them.
+ *
+ * By default every module registered with p11-kit is loaded (except trust
+ * modules such as p11-kit-trust, which hold CA lists and not cards), plus the
+ * modules added by path. A module that fails to load is recorded in
+ * imzala_module_set_get_load_errors() and the others still work.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "imzala-certificate.h"
+#include "imzala-module.h"
+#include "imzala-token.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char   *name;  /* module name or path as given */
+  char   *path;  /* nullable */
+  GError *error; /* IMZALA_ERROR_MODULE_LOAD, user-readable message */
+} ImzalaModuleLoadError;
+
+#define IMZALA_TYPE_MODULE_SET (imzala_module_set_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaModuleSet, imzala_module_set, IMZALA, MODULE_SET, GObject)
+
+ImzalaModuleSet *imzala_module_set_new (void);
+
+/* Before load: whether to load the p11-kit registered modules (default TRUE). */
+void       imzala_module_set_set_use_registered (ImzalaModuleSet *self, gboolean use_registered);
+/* Before load: one more module by path. The same file is never loaded twice
+ * even if it is also registered. */
+void       imzala_module_set_add_module_path    (ImzalaModuleSet *self, const char *path);
+
+/* Loads and initialises the modules. Fails with IMZALA_ERROR_NO_MODULE only if
+ * no module at all could be loaded. Blocking; may be called once. */
+gboolean   imzala_module_set_load        (ImzalaModuleSet *self, GCancellable *cancellable, GError **error);
+void       imzala_module_set_load_async  (ImzalaModuleSet *self, GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean   imzala_module_set_load_finish (ImzalaModuleSet *self, GAsyncResult *result, GError **error);
+
+GPtrArray *imzala_module_set_get_modules     (ImzalaModuleSet *self); /* ImzalaModule, borrowed */
+GPtrArray *imzala_module_set_get_load_errors (ImzalaModuleSet *self); /* ImzalaModuleLoadError, borrowed */
+
+/* Lists the tokens present now in every loaded module, each with its
+ * information and certificates read without logging in. Blocking. Returns a
+ * new array of ImzalaToken (with a free func); an empty array when no card is
+ * inserted. */
+GPtrArray *imzala_module_set_list_tokens        (ImzalaModuleSet *self, GCancellable *cancellable, GError **error);
+void       imzala_module_set_list_tokens_async  (ImzalaModuleSet *self, GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *imzala_module_set_list_tokens_finish (ImzalaModuleSet *self, GAsyncResult *result, GError **error);
+
+/* Finds a certificate among @tokens by @selector: a PKCS#11 URI (pkcs11:...,
+ * matched on token and object attributes it names) or a SHA-256 fingerprint
+ * (hex, colons and case ignored). With @selector NULL, the one recommended
+ * certificate; fails with IMZALA_ERROR_AMBIGUOUS_CERTIFICATE when there are
+ * several, IMZALA_ERROR_NO_CERTIFICATE when there is none (the message says
+ * why the ones present are not recommended). Returns a new reference. */
+ImzalaCertificate *imzala_module_set_find_certificate (GPtrArray  *tokens,
+                                                       const char *selector,
+                                                       GError    **error);
+
+G_END_DECLS

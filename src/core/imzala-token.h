@@ -1,0 +1,97 @@
+/* imzala-token.h: one token (a card in a reader, or a SoftHSM token).
+ *
+ * Operations open their own session, log in when they need to, and close the
+ * session before they return, so nothing stays logged in. Blocking calls have
+ * async forms that run them in a GTask thread.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "imzala-certificate.h"
+#include "imzala-module.h"
+#include "imzala-secret.h"
+
+G_BEGIN_DECLS
+
+typedef enum /*< flags >*/
+{
+  IMZALA_PIN_STATE_OK             = 0,
+  IMZALA_PIN_STATE_COUNT_LOW      = 1 << 0, /* CKF_USER_PIN_COUNT_LOW */
+  IMZALA_PIN_STATE_FINAL_TRY      = 1 << 1, /* CKF_USER_PIN_FINAL_TRY */
+  IMZALA_PIN_STATE_LOCKED         = 1 << 2, /* CKF_USER_PIN_LOCKED */
+  IMZALA_PIN_STATE_TO_BE_CHANGED  = 1 << 3, /* CKF_USER_PIN_TO_BE_CHANGED */
+  IMZALA_PIN_STATE_PUK_COUNT_LOW  = 1 << 4, /* CKF_SO_PIN_COUNT_LOW */
+  IMZALA_PIN_STATE_PUK_FINAL_TRY  = 1 << 5, /* CKF_SO_PIN_FINAL_TRY */
+  IMZALA_PIN_STATE_PUK_LOCKED     = 1 << 6, /* CKF_SO_PIN_LOCKED */
+} ImzalaPinState;
+
+typedef enum
+{
+  IMZALA_DIGEST_SHA256,
+  IMZALA_DIGEST_SHA384,
+} ImzalaDigest;
+
+#define IMZALA_TYPE_TOKEN (imzala_token_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaToken, imzala_token, IMZALA, TOKEN, GObject)
+
+ImzalaModule  *imzala_token_get_module           (ImzalaToken *self);
+gulong         imzala_token_get_slot_id          (ImzalaToken *self);
+/* CK_SLOT_INFO slotDescription: the PC/SC reader name for PC/SC cards. */
+const char    *imzala_token_get_slot_description (ImzalaToken *self);
+const char    *imzala_token_get_label            (ImzalaToken *self);
+const char    *imzala_token_get_manufacturer     (ImzalaToken *self);
+const char    *imzala_token_get_model            (ImzalaToken *self);
+const char    *imzala_token_get_serial           (ImzalaToken *self);
+ImzalaPinState imzala_token_get_pin_state        (ImzalaToken *self);
+/* CKF_PROTECTED_AUTHENTICATION_PATH: the PIN is typed on the reader. */
+gboolean       imzala_token_has_pin_pad          (ImzalaToken *self);
+guint          imzala_token_get_min_pin_length   (ImzalaToken *self);
+guint          imzala_token_get_max_pin_length   (ImzalaToken *self);
+/* ImzalaCertificate, borrowed: the token's certificates, CA ones included
+ * (imzala_certificate_is_ca()). */
+GPtrArray     *imzala_token_get_certificates     (ImzalaToken *self);
+/* A PKCS#11 URI naming the token. */
+char          *imzala_token_get_uri              (ImzalaToken *self);
+
+/* Re-reads CK_TOKEN_INFO (PIN state changes after a wrong PIN). */
+gboolean       imzala_token_refresh              (ImzalaToken *self, GCancellable *cancellable, GError **error);
+
+/* Signs @data with the private key of @certificate (which must belong to this
+ * token), hashing with @digest: RSA PKCS#1 v1.5 (CKM_SHA256_RSA_PKCS /
+ * CKM_SHA384_RSA_PKCS, or CKM_RSA_PKCS over a DigestInfo when that is all the
+ * token offers) or ECDSA (CKM_ECDSA over the hash, r||s returned as a DER
+ * ECDSA-Sig-Value). @pin is NULL on a pin-pad token. Logs in (and again with
+ * CKU_CONTEXT_SPECIFIC for CKA_ALWAYS_AUTHENTICATE keys), signs, logs out. */
+GBytes        *imzala_token_sign        (ImzalaToken       *self,
+                                         ImzalaCertificate *certificate,
+                                         ImzalaSecret      *pin,
+                                         ImzalaDigest       digest,
+                                         GBytes            *data,
+                                         GCancellable      *cancellable,
+                                         GError           **error);
+
+/* C_SetPIN in a user session. @old_pin and @new_pin are NULL on a pin-pad. */
+gboolean       imzala_token_change_pin  (ImzalaToken   *self,
+                                         ImzalaSecret  *old_pin,
+                                         ImzalaSecret  *new_pin,
+                                         GCancellable  *cancellable,
+                                         GError       **error);
+void           imzala_token_change_pin_async  (ImzalaToken *self, ImzalaSecret *old_pin, ImzalaSecret *new_pin,
+                                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                                               gpointer user_data);
+gboolean       imzala_token_change_pin_finish (ImzalaToken *self, GAsyncResult *result, GError **error);
+
+/* Unblocks with the PUK (SO PIN): C_Login(CKU_SO) + C_InitPIN, or, where the
+ * module wants it, C_SetPIN(puk, new) in a session that is not logged in. */
+gboolean       imzala_token_unblock_pin (ImzalaToken   *self,
+                                         ImzalaSecret  *puk,
+                                         ImzalaSecret  *new_pin,
+                                         GCancellable  *cancellable,
+                                         GError       **error);
+void           imzala_token_unblock_pin_async  (ImzalaToken *self, ImzalaSecret *puk, ImzalaSecret *new_pin,
+                                                GCancellable *cancellable, GAsyncReadyCallback callback,
+                                                gpointer user_data);
+gboolean       imzala_token_unblock_pin_finish (ImzalaToken *self, GAsyncResult *result, GError **error);
+
+G_END_DECLS
