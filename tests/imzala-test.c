@@ -1,0 +1,167 @@
+#define G_LOG_DOMAIN "imzala-test"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "imzala-test.h"
+
+const char *
+imzala_test_fixture_pristine_dir (void)
+{
+  const char *dir = g_getenv ("IMZALA_TEST_FIXTURE_DIR");
+
+  if (dir == NULL || !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    g_error ("IMZALA_TEST_FIXTURE_DIR is not set to the fixture (run the tests through meson)");
+  return dir;
+}
+
+static char *
+source_script (const char *name)
+{
+  const char *srcdir = g_getenv ("IMZALA_TEST_SRCDIR");
+
+  if (srcdir == NULL)
+    g_error ("IMZALA_TEST_SRCDIR is not set (run the tests through meson)");
+  return g_build_filename (srcdir, "fixture", name, NULL);
+}
+
+ImzalaTestFixture *
+imzala_test_fixture_new (void)
+{
+  ImzalaTestFixture *self = g_new0 (ImzalaTestFixture, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *script = source_script ("copy-fixture.sh");
+  g_autofree char *ini = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *sub = NULL;
+  int status = 0;
+
+  tmp = g_dir_make_tmp ("imzala-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  self->dir = g_build_filename (tmp, "fixture", NULL);
+
+  {
+    const char *argv[] = { script, imzala_test_fixture_pristine_dir (), self->dir, NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status,
+                  &error);
+    g_assert_no_error (error);
+    g_spawn_check_wait_status (status, &error);
+    g_assert_no_error (error);
+  }
+
+  self->softhsm_conf = g_build_filename (self->dir, "softhsm2.conf", NULL);
+  g_setenv ("SOFTHSM2_CONF", self->softhsm_conf, TRUE);
+
+  self->manifest = g_key_file_new ();
+  ini = g_build_filename (self->dir, "fixture.ini", NULL);
+  g_key_file_load_from_file (self->manifest, ini, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+
+  root = g_key_file_get_string (self->manifest, "fixture", "root-ca", &error);
+  g_assert_no_error (error);
+  sub = g_key_file_get_string (self->manifest, "fixture", "sub-ca", &error);
+  g_assert_no_error (error);
+  self->root_ca_file = g_build_filename (self->dir, root, NULL);
+  self->sub_ca_file = g_build_filename (self->dir, sub, NULL);
+  self->module_path = g_key_file_get_string (self->manifest, "fixture", "softhsm-module", &error);
+  g_assert_no_error (error);
+
+  return self;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) children = NULL;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME ","
+                                        G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  if (children != NULL)
+    {
+      GFileInfo *info;
+
+      while ((info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+          if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+            remove_tree (child);
+          else
+            g_unlink (child);
+          g_object_unref (info);
+        }
+    }
+  g_rmdir (path);
+}
+
+void
+imzala_test_fixture_free (ImzalaTestFixture *self)
+{
+  g_autofree char *parent = NULL;
+
+  if (self == NULL)
+    return;
+
+  parent = g_path_get_dirname (self->dir);
+  if (g_getenv ("IMZALA_TEST_KEEP") == NULL)
+    remove_tree (parent);
+  g_free (self->dir);
+  g_free (self->softhsm_conf);
+  g_free (self->root_ca_file);
+  g_free (self->sub_ca_file);
+  g_free (self->module_path);
+  g_key_file_unref (self->manifest);
+  g_free (self);
+}
+
+ImzalaModuleSet *
+imzala_test_fixture_load (ImzalaTestFixture *self, GError **error)
+{
+  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, self->module_path);
+  if (!imzala_module_set_load (modules, NULL, error))
+    return NULL;
+  return g_steal_pointer (&modules);
+}
+
+char *
+imzala_test_fixture_get (ImzalaTestFixture *self, const char *group, const char *key)
+{
+  g_autoptr(GError) error = NULL;
+  char *value = g_key_file_get_string (self->manifest, group, key, &error);
+
+  g_assert_no_error (error);
+  return value;
+}
+
+char *
+imzala_test_fixture_cert_get (ImzalaTestFixture *self, const char *name, const char *key)
+{
+  g_autofree char *group = g_strdup_printf ("certificate %s", name);
+
+  return imzala_test_fixture_get (self, group, key);
+}
+
+void
+imzala_test_fixture_remove_token (ImzalaTestFixture *self, const char *label)
+{
+  g_autofree char *group = g_strdup_printf ("token %s", label);
+  g_autofree char *dir = imzala_test_fixture_get (self, group, "dir");
+  g_autofree char *path = g_build_filename (self->dir, "tokens", dir, NULL);
+
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+  remove_tree (path);
+}
+
+ImzalaSecret *
+imzala_test_secret (const char *text)
+{
+  return imzala_secret_new_from_data ((const guint8 *) text, strlen (text));
+}

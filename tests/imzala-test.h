@@ -1,0 +1,40 @@
+/* imzala-test.h: the SoftHSM test fixture for test programs.
+ *
+ * The pristine fixture is made at test time by tests/fixture/make-fixture.sh
+ * (meson target "fixture"); each test program works on its own copy so that
+ * tests can run in parallel and change PINs freely.
+ */
+#pragma once
+
+#include "imzala-core.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char     *dir;          /* this test's private copy, removed by _free() */
+  char     *softhsm_conf;
+  char     *root_ca_file; /* PEM trust anchor */
+  char     *sub_ca_file;
+  char     *module_path;  /* the SoftHSM module */
+  GKeyFile *manifest;     /* fixture.ini */
+} ImzalaTestFixture;
+
+/* The pristine fixture directory (IMZALA_TEST_FIXTURE_DIR). */
+const char        *imzala_test_fixture_pristine_dir (void);
+/* Copies the pristine store and sets SOFTHSM2_CONF; call before loading. */
+ImzalaTestFixture *imzala_test_fixture_new      (void);
+void               imzala_test_fixture_free     (ImzalaTestFixture *self);
+/* Registered modules off, SoftHSM added by path, loaded. */
+ImzalaModuleSet   *imzala_test_fixture_load     (ImzalaTestFixture *self, GError **error);
+char              *imzala_test_fixture_get      (ImzalaTestFixture *self, const char *group, const char *key);
+/* "[certificate NAME]" key, e.g. _cert_get (f, "ayse-rsa", "fingerprint"). */
+char              *imzala_test_fixture_cert_get (ImzalaTestFixture *self, const char *name, const char *key);
+/* Removes a token from this copy (by label), as if the card were pulled. */
+void               imzala_test_fixture_remove_token (ImzalaTestFixture *self, const char *label);
+/* Test PINs only: real PINs never come from a C string. */
+ImzalaSecret      *imzala_test_secret           (const char *text);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaTestFixture, imzala_test_fixture_free)
+
+G_END_DECLS
