@@ -1,0 +1,39 @@
+/* imzala-portal-client.h: ImzalaPortal for İmzala's protocol v1
+ * (docs/protocol.md), JSON over HTTPS with libsoup 3.
+ *
+ * HTTPS only. The portal's certificate must verify against the system trust
+ * store, or against the extra CA file given at construction (the demo
+ * portal's own CA): nothing else is ever accepted and there is no switch to
+ * turn verification off. Redirects are not followed. Every request has a
+ * timeout, and an answer larger than IMZALA_PORTAL_CLIENT_MAX_RESPONSE is
+ * refused with IMZALA_ERROR_TOO_LARGE while it is being read.
+ *
+ * Use the object from the thread (main context) that made it.
+ */
+#pragma once
+
+#include "imzala-portal.h"
+
+G_BEGIN_DECLS
+
+#define IMZALA_PORTAL_CLIENT_MAX_RESPONSE (4 * 1024 * 1024)
+#define IMZALA_PORTAL_CLIENT_TIMEOUT_SECONDS 30
+
+#define IMZALA_TYPE_PORTAL_CLIENT (imzala_portal_client_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaPortalClient, imzala_portal_client, IMZALA, PORTAL_CLIENT, GObject)
+
+/* @base_url: "https://host[:port][/prefix]"; the API lives under
+ * <base_url>/api/v1. Fails with IMZALA_ERROR_INSECURE_URL for anything that is
+ * not https:// (before any connection), IMZALA_ERROR_FAILED for a URL that
+ * cannot be parsed, and IMZALA_ERROR_TLS when @extra_ca_file (PEM, nullable)
+ * cannot be read. */
+ImzalaPortalClient *imzala_portal_client_new (const char  *base_url,
+                                              const char  *extra_ca_file,
+                                              GError     **error);
+
+const char *imzala_portal_client_get_base_url (ImzalaPortalClient *self);
+/* Per-request I/O timeout in seconds (default 30). */
+void        imzala_portal_client_set_timeout  (ImzalaPortalClient *self,
+                                               guint               seconds);
+
+G_END_DECLS

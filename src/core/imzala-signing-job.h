@@ -1,0 +1,141 @@
+/* imzala-signing-job.h: one portal request, from doğrulama kodu to result.
+ *
+ * The job is what the GUI's pages (and `imzala-cli portal`) follow. It is a
+ * state machine driven by the caller's few method calls; everything else it
+ * reports through GObject properties (connect to notify::state etc.):
+ *
+ *   IDLE --start(code)--> FETCHING --(request + tokens)--> CHOOSING
+ *   CHOOSING --sign(pin)--> SIGNING --> SUBMITTING --> DONE
+ *   CHOOSING --unblock(new_pin)--> UNBLOCKING --> DONE      (purpose unblock)
+ *   any state --error / expiry / cancel--> FAILED
+ *
+ * A wrong PIN (or a PIN of the wrong length or with characters the card does
+ * not take) returns SIGNING to CHOOSING with the error property set, so the
+ * page can say how many tries are left and ask again; the token list is
+ * refreshed so the PIN state is current. Every other error ends in FAILED
+ * with the error property set (a complete, translated sentence).
+ *
+ * While a request is shown, remaining-seconds counts down once a second on
+ * the main context that was thread-default when the job was made; at zero
+ * the job fails with IMZALA_ERROR_CODE_EXPIRED unless it is already
+ * submitting or done.
+ *
+ * All blocking work (HTTP, PKCS#11) runs asynchronously; the methods return
+ * at once. The job owns a GCancellable that imzala_signing_job_cancel() and
+ * disposing the job trigger.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "imzala-certificate.h"
+#include "imzala-module-set.h"
+#include "imzala-portal.h"
+#include "imzala-request.h"
+#include "imzala-secret.h"
+#include "imzala-token.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  IMZALA_JOB_STATE_IDLE,
+  IMZALA_JOB_STATE_FETCHING,   /* asking the portal for the request, listing the cards */
+  IMZALA_JOB_STATE_CHOOSING,   /* the request is shown; waiting for certificate + PIN */
+  IMZALA_JOB_STATE_SIGNING,    /* the card is signing the texts */
+  IMZALA_JOB_STATE_SUBMITTING, /* the signatures go to the portal */
+  IMZALA_JOB_STATE_UNBLOCKING, /* the unblock exchange (purpose unblock) */
+  IMZALA_JOB_STATE_DONE,
+  IMZALA_JOB_STATE_FAILED,
+} ImzalaJobState;
+
+GType imzala_job_state_get_type (void) G_GNUC_CONST;
+#define IMZALA_TYPE_JOB_STATE (imzala_job_state_get_type ())
+
+#define IMZALA_TYPE_SIGNING_JOB (imzala_signing_job_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaSigningJob, imzala_signing_job, IMZALA, SIGNING_JOB, GObject)
+
+/* @modules must already be loaded (imzala_module_set_load*). */
+ImzalaSigningJob  *imzala_signing_job_new (ImzalaPortal    *portal,
+                                           ImzalaModuleSet *modules);
+
+/* Properties, all read-only and notified:
+ *   "state"             ImzalaJobState
+ *   "request"           ImzalaRequest, NULL until fetched
+ *   "tokens"            GPtrArray of ImzalaToken (boxed), NULL until listed
+ *   "certificates"      GListModel of ImzalaCertificate: the signing
+ *                       candidates on all tokens (not CA certificates, only
+ *                       ones with a private key), recommended ones first
+ *   "certificate"       ImzalaCertificate, the selected one; preselected
+ *                       when exactly one is recommended
+ *   "token"             ImzalaToken, the token of the selected certificate,
+ *                       or the only token (for unblock)
+ *   "remaining-seconds" gint64
+ *   "error"             GError (boxed), the last error, or NULL
+ *   "signatures"        GPtrArray of GBytes (boxed), DER CMS, one per text
+ *   "signed-at"         GDateTime
+ *   "result-message"    string, the portal's message after DONE
+ */
+ImzalaJobState     imzala_signing_job_get_state             (ImzalaSigningJob *self);
+ImzalaPortal      *imzala_signing_job_get_portal            (ImzalaSigningJob *self);
+ImzalaRequest     *imzala_signing_job_get_request           (ImzalaSigningJob *self);
+GPtrArray         *imzala_signing_job_get_tokens            (ImzalaSigningJob *self);
+GListModel        *imzala_signing_job_get_certificates      (ImzalaSigningJob *self);
+ImzalaCertificate *imzala_signing_job_get_certificate       (ImzalaSigningJob *self);
+ImzalaToken       *imzala_signing_job_get_token             (ImzalaSigningJob *self);
+gint64             imzala_signing_job_get_remaining_seconds (ImzalaSigningJob *self);
+const GError      *imzala_signing_job_get_error             (ImzalaSigningJob *self);
+GPtrArray         *imzala_signing_job_get_signatures        (ImzalaSigningJob *self);
+GDateTime         *imzala_signing_job_get_signed_at         (ImzalaSigningJob *self);
+const char        *imzala_signing_job_get_result_message    (ImzalaSigningJob *self);
+
+/* IDLE → FETCHING: normalises @code (a malformed one → FAILED with
+ * IMZALA_ERROR_CODE_FORMAT, nothing sent), then fetches the request and lists
+ * the tokens in parallel. */
+void     imzala_signing_job_start           (ImzalaSigningJob  *self,
+                                             const char        *code);
+
+/* In CHOOSING: lists the tokens again (a card was inserted or removed). The
+ * selection is kept when its certificate is still present. */
+void     imzala_signing_job_refresh_tokens  (ImzalaSigningJob  *self);
+
+/* In CHOOSING. NULL clears the selection. Returns FALSE (and sets nothing)
+ * for a certificate that is not one of "certificates". */
+gboolean imzala_signing_job_set_certificate (ImzalaSigningJob  *self,
+                                             ImzalaCertificate *certificate);
+/* In CHOOSING, for unblock: which card to unblock when there are several. */
+gboolean imzala_signing_job_set_token       (ImzalaSigningJob  *self,
+                                             ImzalaToken       *token);
+
+/* Whether sign() would proceed now: CHOOSING, a request that is not
+ * unblock, and a selected certificate that is valid now. When it returns
+ * FALSE, @error (nullable) says why in a sentence for the user. */
+gboolean imzala_signing_job_can_sign        (ImzalaSigningJob  *self,
+                                             GError           **error);
+
+/* CHOOSING → SIGNING → SUBMITTING → DONE. Signs every text with the selected
+ * certificate (attached CAdES-BES CMS), then submits them. @pin is NULL on a
+ * pin-pad token; the job keeps a reference only while signing. An expired
+ * certificate is refused with IMZALA_ERROR_CERTIFICATE_EXPIRED (the job stays
+ * in CHOOSING with the error set). */
+void     imzala_signing_job_sign            (ImzalaSigningJob  *self,
+                                             ImzalaSecret      *pin);
+
+/* CHOOSING → UNBLOCKING → DONE, for IMZALA_PURPOSE_UNBLOCK: asks the portal
+ * for the card's unblock secret (PUK) with the token serial, unblocks with it
+ * setting @new_pin, reports the outcome to the portal and wipes the PUK. */
+void     imzala_signing_job_unblock         (ImzalaSigningJob  *self,
+                                             ImzalaSecret      *new_pin);
+
+/* Any state → FAILED with G_IO_ERROR_CANCELLED (nothing in DONE/FAILED). */
+void     imzala_signing_job_cancel          (ImzalaSigningJob  *self);
+
+/* İmza İçeriği kaydet: writes the signatures as DER .p7s. With one
+ * signature and @path not an existing folder, @path is the file; otherwise
+ * @path is a folder (made if needed) and the files are named
+ * "<code>-<n>.p7s". Returns the paths written (NULL-terminated). */
+GStrv    imzala_signing_job_save_signatures (ImzalaSigningJob  *self,
+                                             const char        *path,
+                                             GError           **error);
+
+G_END_DECLS
