@@ -59,7 +59,8 @@ G_DECLARE_FINAL_TYPE (ImzalaRequest, imzala_request, IMZALA, REQUEST, GObject)
 
 /* @texts: ImzalaRequestText (the array is referenced, not copied; do not
  * change it afterwards). @server_now: the portal's clock when the request
- * was received (the Date header), or NULL to trust the local clock. */
+ * was received (its "server_time", or the Date header), or NULL to trust
+ * the local clock. */
 ImzalaRequest *imzala_request_new (const char    *code,
                                    ImzalaPurpose  purpose,
                                    const char    *portal_host,
