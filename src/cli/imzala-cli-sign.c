@@ -1,0 +1,328 @@
+#define G_LOG_DOMAIN "imzala-cli"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <glib/gi18n-lib.h>
+
+#include "imzala-cli.h"
+#include "imzala-cli-terminal.h"
+
+typedef struct
+{
+  GMainLoop    *loop;
+  GCancellable *cancellable;
+  GBytes       *cms;
+  GError       *error;
+  guint         interrupts;
+} SignRun;
+
+static void
+print_candidates (GPtrArray *tokens, gboolean recommended_only)
+{
+  gboolean any = FALSE;
+
+  for (guint t = 0; t < tokens->len; t++)
+    {
+      ImzalaToken *token = g_ptr_array_index (tokens, t);
+      GPtrArray *certificates = imzala_token_get_certificates (token);
+
+      for (guint c = 0; certificates != NULL && c < certificates->len; c++)
+        {
+          ImzalaCertificate *certificate = g_ptr_array_index (certificates, c);
+          const char *tckn = imzala_certificate_get_tckn (certificate);
+
+          if (imzala_certificate_is_ca (certificate))
+            continue;
+          if (recommended_only && !imzala_certificate_is_recommended (certificate))
+            continue;
+
+          if (!any)
+            g_printerr ("%s\n", recommended_only
+                        ? _("These certificates can be used; choose one with --cert:")
+                        : _("These certificates are on the tokens:"));
+          any = TRUE;
+
+          g_printerr (_("  %s (%s), %s, on “%s”\n"),
+                      imzala_certificate_get_holder_name (certificate),
+                      tckn != NULL ? tckn : _("no T.C. kimlik no"),
+                      imzala_certificate_get_key_description (certificate),
+                      imzala_token_get_label (token));
+          if (!recommended_only && !imzala_certificate_is_recommended (certificate))
+            {
+              g_auto(GStrv) reasons = imzala_certificate_describe_problems (certificate, NULL);
+
+              for (guint i = 0; reasons != NULL && reasons[i] != NULL; i++)
+                g_printerr ("      %s\n", reasons[i]);
+            }
+          g_printerr ("    --cert %s\n", imzala_certificate_get_fingerprint (certificate));
+        }
+    }
+}
+
+/* Refuses what cannot give a valid signature, and warns about what gives
+ * one that is not a qualified electronic signature. */
+static gboolean
+check_certificate (ImzalaCertificate *certificate, GError **error)
+{
+  ImzalaCertificateProblem problems = imzala_certificate_get_problems (certificate, NULL);
+  const char *holder = imzala_certificate_get_holder_name (certificate);
+
+  if (problems & (IMZALA_CERTIFICATE_PROBLEM_EXPIRED | IMZALA_CERTIFICATE_PROBLEM_NOT_YET_VALID))
+    {
+      g_autoptr(GDateTime) local = NULL;
+      g_autofree char *date = NULL;
+      GDateTime *when;
+
+      if (problems & IMZALA_CERTIFICATE_PROBLEM_EXPIRED)
+        when = imzala_certificate_get_not_after (certificate);
+      else
+        when = imzala_certificate_get_not_before (certificate);
+      local = g_date_time_to_local (when);
+      date = g_date_time_format (local, "%Y-%m-%d");
+
+      if (problems & IMZALA_CERTIFICATE_PROBLEM_EXPIRED)
+        g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_EXPIRED,
+                     _("The certificate of %s expired on %s; a signature made with it would not be valid."),
+                     holder, date);
+      else
+        g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_EXPIRED,
+                     _("The certificate of %s is valid only from %s; a signature made with it now would not be valid."),
+                     holder, date);
+      return FALSE;
+    }
+
+  if (imzala_certificate_is_ca (certificate)
+      || !imzala_certificate_has_private_key (certificate)
+      || imzala_certificate_get_token (certificate) == NULL)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_PRIVATE_KEY,
+                   _("The certificate of %s has no private key on the token, so it cannot sign."),
+                   holder);
+      return FALSE;
+    }
+
+  if (problems & IMZALA_CERTIFICATE_PROBLEM_NOT_QUALIFIED)
+    imzala_cli_printerr (_("Warning: this is not a qualified certificate; the signature will not be a qualified electronic signature."));
+  if (problems & IMZALA_CERTIFICATE_PROBLEM_NO_NON_REPUDIATION)
+    imzala_cli_printerr (_("Warning: this certificate is not meant for signatures (no non-repudiation key usage)."));
+  return TRUE;
+}
+
+static ImzalaSecret *
+get_pin (ImzalaToken       *token,
+         ImzalaCertificate *certificate,
+         int                pin_fd,
+         GError           **error)
+{
+  ImzalaPinState state = imzala_token_get_pin_state (token);
+  g_autofree char *prompt = NULL;
+  ImzalaSecret *pin;
+
+  if (state & IMZALA_PIN_STATE_LOCKED)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LOCKED,
+                   _("The PIN of “%s” is locked. Unblock it with “imzala-cli unblock-pin” and the PUK."),
+                   imzala_token_get_label (token));
+      return NULL;
+    }
+
+  if (state & IMZALA_PIN_STATE_FINAL_TRY)
+    imzala_cli_terminal_say (_("Warning: this is the final try; a wrong PIN locks the card."));
+  else if (state & IMZALA_PIN_STATE_COUNT_LOW)
+    imzala_cli_terminal_say (_("Warning: only a few PIN tries are left."));
+
+  prompt = g_strdup_printf (_("PIN of “%s” to sign as %s (%s): "),
+                            imzala_token_get_label (token),
+                            imzala_certificate_get_holder_name (certificate),
+                            imzala_certificate_get_key_description (certificate));
+  pin = imzala_cli_read_secret (pin_fd, prompt, error);
+  if (pin == NULL)
+    return NULL;
+
+  if (imzala_secret_get_length (pin) == 0)
+    {
+      imzala_secret_unref (pin);
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
+      return NULL;
+    }
+  return pin;
+}
+
+static gboolean
+interrupt_cb (gpointer user_data)
+{
+  SignRun *run = user_data;
+
+  /* The first Ctrl-C asks the token operation to stop at its next step; a
+   * second one does not wait for a reader that does not answer. */
+  if (++run->interrupts > 1)
+    {
+      imzala_cli_printerr (_("Cancelled."));
+      _exit (IMZALA_CLI_EXIT_CANCELLED);
+    }
+  g_cancellable_cancel (run->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+sign_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SignRun *run = user_data;
+
+  run->cms = imzala_cms_sign_with_token_finish (result, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+int
+imzala_cli_sign (int argc, char **argv)
+{
+  ImzalaCliModuleOptions module_options = { NULL, FALSE };
+  g_autofree char *selector = NULL;
+  g_autofree char *out_path = NULL;
+  gboolean detached = FALSE;
+  int pin_fd = -1;
+  const GOptionEntry entries[] = {
+    { "cert", 'c', 0, G_OPTION_ARG_STRING, &selector,
+      N_("The certificate: a PKCS#11 URI or its SHA-256 fingerprint (default: the one recommended certificate)"),
+      N_("SELECTOR") },
+    { "detached", 'd', 0, G_OPTION_ARG_NONE, &detached,
+      N_("Leave the content out of the signature file"), NULL },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
+      N_("Write the signature (DER) to FILE instead of standard output"), N_("FILE") },
+    { "pin-fd", 0, 0, G_OPTION_ARG_INT, &pin_fd,
+      N_("Read the PIN from file descriptor N (one line) instead of the terminal"), N_("N") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(ImzalaModuleSet) set = NULL;
+  g_autoptr(GPtrArray) tokens = NULL;
+  g_autoptr(ImzalaCertificate) certificate = NULL;
+  g_autoptr(ImzalaSecret) pin = NULL;
+  g_autoptr(GBytes) content = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  const char *input_path = NULL;
+  ImzalaToken *token;
+  SignRun run = { 0 };
+  guint interrupt_id;
+
+  context = imzala_cli_option_context_new ("sign", _("[FILE|-]"),
+                                           _("Signs FILE (or standard input) as a CAdES-BES CMS SignedData with a certificate on a token. "
+                                             "The PIN is asked on the terminal without echo, or read from --pin-fd; never give it on the command line."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  imzala_cli_add_module_options (context, &module_options);
+  if (!imzala_cli_parse_options (context, "sign", &argc, &argv))
+    {
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
+
+  if (argc > 2)
+    {
+      imzala_cli_usage_error ("sign", _("Give one file to sign."));
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
+  if (argc == 2)
+    input_path = argv[1];
+  if ((input_path == NULL || g_str_equal (input_path, "-")) && isatty (STDIN_FILENO))
+    {
+      imzala_cli_usage_error ("sign", _("Give a file to sign, or pipe the content into standard input."));
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
+  /* Checked before the PIN is asked, so that nobody types a PIN for a
+   * signature that then has nowhere to go. */
+  if ((out_path == NULL || g_str_equal (out_path, "-")) && isatty (STDOUT_FILENO))
+    {
+      imzala_cli_usage_error ("sign", _("The signature is binary and is not written to a terminal; use --out FILE or redirect standard output."));
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
+
+  content = imzala_cli_read_input (input_path, &error);
+  if (content == NULL)
+    {
+      imzala_cli_module_options_clear (&module_options);
+      return imzala_cli_report_error (error);
+    }
+
+  set = imzala_cli_load_modules (&module_options, TRUE, NULL, &error);
+  imzala_cli_module_options_clear (&module_options);
+  if (set == NULL)
+    return imzala_cli_report_error (error);
+
+  tokens = imzala_module_set_list_tokens (set, NULL, &error);
+  if (tokens == NULL)
+    return imzala_cli_report_error (error);
+  if (tokens->len == 0)
+    {
+      g_set_error (&error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+                   _("No token was found. Is the card in the reader?"));
+      return imzala_cli_report_error (error);
+    }
+
+  certificate = imzala_module_set_find_certificate (tokens, selector, &error);
+  if (certificate == NULL)
+    {
+      int status = imzala_cli_report_error (error);
+
+      if (selector == NULL)
+        print_candidates (tokens, g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE));
+      return status;
+    }
+
+  if (!check_certificate (certificate, &error))
+    {
+      imzala_cli_report_error (error);
+      return IMZALA_CLI_EXIT_NOT_FOUND;
+    }
+
+  token = IMZALA_TOKEN (imzala_certificate_get_token (certificate));
+  if (imzala_token_has_pin_pad (token))
+    {
+      if (pin_fd >= 0)
+        imzala_cli_printerr (_("This token takes the PIN on the reader's keypad; --pin-fd is not used."));
+      imzala_cli_terminal_say (_("Enter the PIN on the reader."));
+    }
+  else
+    {
+      pin = get_pin (token, certificate, pin_fd, &error);
+      if (pin == NULL)
+        return imzala_cli_report_error (error);
+    }
+
+  cancellable = g_cancellable_new ();
+  loop = g_main_loop_new (NULL, FALSE);
+  run.loop = loop;
+  run.cancellable = cancellable;
+  interrupt_id = g_unix_signal_add (SIGINT, interrupt_cb, &run);
+  imzala_cms_sign_with_token_async (certificate, pin,
+                                    content,
+                                    detached ? IMZALA_CMS_DETACHED : IMZALA_CMS_NONE,
+                                    cancellable, sign_done_cb, &run);
+  g_main_loop_run (loop);
+  g_source_remove (interrupt_id);
+  g_clear_pointer (&pin, imzala_secret_unref);
+
+  if (run.cms == NULL)
+    {
+      int status = imzala_cli_report_error (run.error);
+
+      g_clear_error (&run.error);
+      return status;
+    }
+
+  if (!imzala_cli_write_output (out_path, run.cms, &error))
+    {
+      g_bytes_unref (run.cms);
+      return imzala_cli_report_error (error);
+    }
+
+  g_bytes_unref (run.cms);
+  return IMZALA_CLI_EXIT_OK;
+}

@@ -1,0 +1,224 @@
+#define G_LOG_DOMAIN "imzala-cli"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <glib/gi18n-lib.h>
+
+#include "imzala-error.h"
+#include "imzala-cli-terminal.h"
+
+/* The terminal state the signal handler must put back. A handler can only see
+ * globals; only one read is ever in progress, so one set suffices. */
+static volatile sig_atomic_t interrupted_by;
+static volatile sig_atomic_t tty_fd_to_restore = -1;
+static struct termios saved_termios;
+
+static const int caught_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static void
+restore_on_signal (int signo)
+{
+  /* tcsetattr() is async-signal-safe, so the echo comes back even if the
+   * process dies right after this handler. */
+  if (tty_fd_to_restore >= 0)
+    tcsetattr (tty_fd_to_restore, TCSAFLUSH, &saved_termios);
+  interrupted_by = signo;
+}
+
+static int
+open_tty (void)
+{
+  return open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
+gboolean
+imzala_cli_terminal_available (void)
+{
+  int fd = open_tty ();
+
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return TRUE;
+}
+
+static void
+write_all (int fd, const char *text)
+{
+  gsize left = strlen (text);
+
+  while (left > 0)
+    {
+      ssize_t n = write (fd, text, left);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return;
+      text += n;
+      left -= (gsize) n;
+    }
+}
+
+void
+imzala_cli_terminal_say (const char *message)
+{
+  int fd = open_tty ();
+
+  if (fd < 0)
+    {
+      g_printerr ("%s\n", message);
+      return;
+    }
+  write_all (fd, message);
+  write_all (fd, "\n");
+  close (fd);
+}
+
+ImzalaSecret *
+imzala_cli_terminal_read_secret (const char *prompt, GError **error)
+{
+  g_autoptr(ImzalaSecret) secret = NULL;
+  struct sigaction old_actions[G_N_ELEMENTS (caught_signals)];
+  struct sigaction action;
+  struct termios raw;
+  gboolean done = FALSE;
+  gboolean too_long = FALSE;
+  gboolean end_of_input = FALSE;
+  int read_errno = 0;
+  int fd;
+
+  fd = open_tty ();
+  if (fd < 0)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                   _("There is no terminal to ask for the PIN on; pass it with a --pin-fd option instead."));
+      return NULL;
+    }
+
+  if (tcgetattr (fd, &saved_termios) != 0)
+    {
+      int saved = errno;
+      close (fd);
+      g_debug ("tcgetattr on /dev/tty: %s", g_strerror (saved));
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                   _("The terminal cannot hide what is typed, so the PIN is not asked there; pass it with a --pin-fd option instead."));
+      return NULL;
+    }
+
+  /* The handlers go in before echo goes off, so there is no moment where a
+   * signal could leave the terminal silent. No SA_RESTART: read() must come
+   * back with EINTR so that the loop below sees the interruption. */
+  interrupted_by = 0;
+  tty_fd_to_restore = fd;
+  memset (&action, 0, sizeof action);
+  action.sa_handler = restore_on_signal;
+  sigemptyset (&action.sa_mask);
+  for (gsize i = 0; i < G_N_ELEMENTS (caught_signals); i++)
+    sigaction (caught_signals[i], &action, &old_actions[i]);
+
+  /* Non-canonical mode: the kernel's line buffer does not collect the PIN,
+   * and we do the small editing (backspace, Ctrl-U) on the secret itself.
+   * ISIG stays on so that Ctrl-C still raises SIGINT; suspend is disabled
+   * because a stopped process would leave the terminal without echo. */
+  raw = saved_termios;
+  raw.c_lflag &= ~(ECHO | ECHOE | ECHOK | ECHONL | ICANON | IEXTEN);
+  raw.c_cc[VMIN] = 1;
+  raw.c_cc[VTIME] = 0;
+#ifdef _POSIX_VDISABLE
+  raw.c_cc[VSUSP] = _POSIX_VDISABLE;
+#endif
+  tcsetattr (fd, TCSAFLUSH, &raw);
+
+  write_all (fd, prompt);
+
+  secret = imzala_secret_new ();
+  while (!done && interrupted_by == 0)
+    {
+      char c = 0;
+      ssize_t n = read (fd, &c, 1);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          read_errno = errno;
+          break;
+        }
+      if (n == 0)
+        {
+          end_of_input = TRUE;
+          break;
+        }
+
+      switch (c)
+        {
+        case '\r':
+        case '\n':
+          done = TRUE;
+          break;
+
+        case 0x7f: /* DEL, what the backspace key sends */
+        case 0x08: /* ^H */
+          imzala_secret_backspace (secret);
+          break;
+
+        case 0x15: /* ^U: start again */
+          imzala_secret_clear (secret);
+          break;
+
+        case 0x04: /* ^D */
+          if (imzala_secret_get_length (secret) == 0)
+            end_of_input = TRUE;
+          done = TRUE;
+          break;
+
+        default:
+          if ((guchar) c < 0x20)
+            break;
+          if (!imzala_secret_append (secret, &c, 1))
+            {
+              too_long = TRUE;
+              done = TRUE;
+            }
+          break;
+        }
+      c = 0;
+    }
+
+  /* TCSAFLUSH also drops anything typed after Enter, which could be the
+   * rest of a too-long PIN. */
+  tcsetattr (fd, TCSAFLUSH, &saved_termios);
+  tty_fd_to_restore = -1;
+  for (gsize i = 0; i < G_N_ELEMENTS (caught_signals); i++)
+    sigaction (caught_signals[i], &old_actions[i], NULL);
+  write_all (fd, "\n");
+  close (fd);
+
+  if (interrupted_by != 0 || end_of_input)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled."));
+      return NULL;
+    }
+  if (read_errno != 0)
+    {
+      g_debug ("read on /dev/tty: %s", g_strerror (read_errno));
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                   _("The PIN could not be read from the terminal."));
+      return NULL;
+    }
+  if (too_long)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
+                   _("The PIN is longer than %d characters."), IMZALA_SECRET_MAX_LENGTH);
+      return NULL;
+    }
+
+  return g_steal_pointer (&secret);
+}

@@ -1,0 +1,30 @@
+/* imzala-cli-terminal.h: asking for a PIN or PUK on the terminal.
+ *
+ * The secret is read from /dev/tty (not stdin, which may carry the content to
+ * sign) with echo off, one byte at a time straight into an ImzalaSecret, so
+ * no stdio or line buffer of ours ever holds it. The terminal settings are
+ * restored on every path, including Ctrl-C (SIGINT), SIGTERM and SIGHUP,
+ * which end the read with G_IO_ERROR_CANCELLED.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "imzala-secret.h"
+
+G_BEGIN_DECLS
+
+/* TRUE when the process has a terminal to ask on. */
+gboolean      imzala_cli_terminal_available   (void);
+
+/* Prints @prompt on the terminal and reads one line without echo. Errors:
+ * IMZALA_ERROR_FAILED (no terminal), IMZALA_ERROR_PIN_LEN_RANGE (longer than
+ * IMZALA_SECRET_MAX_LENGTH), G_IO_ERROR_CANCELLED (Ctrl-C or Ctrl-D). */
+ImzalaSecret *imzala_cli_terminal_read_secret (const char  *prompt,
+                                               GError     **error);
+
+/* Prints @message on the terminal (for "enter the PIN on the reader"), or
+ * on stderr when there is no terminal. */
+void          imzala_cli_terminal_say         (const char *message);
+
+G_END_DECLS

@@ -1,0 +1,92 @@
+/* imzala-cli.h: what the commands of imzala-cli share.
+ *
+ * main() in imzala-cli.c dispatches to one function per command; each parses
+ * its own options with a GOptionContext made by imzala_cli_option_context_new()
+ * (which documents the exit codes in --help), and ends with an exit code from
+ * ImzalaCliExit. Errors are printed as "imzala-cli: <GError message>".
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "imzala-core.h"
+
+G_BEGIN_DECLS
+
+/* The documented exit codes. Scripts rely on them: never renumber. */
+typedef enum
+{
+  IMZALA_CLI_EXIT_OK        = 0,
+  IMZALA_CLI_EXIT_USAGE     = 1,  /* bad command line */
+  IMZALA_CLI_EXIT_NOT_FOUND = 2,  /* no module, token or usable certificate */
+  IMZALA_CLI_EXIT_PIN       = 3,  /* PIN or PUK wrong, locked or not acceptable */
+  IMZALA_CLI_EXIT_VERIFY    = 4,  /* a signature did not verify */
+  IMZALA_CLI_EXIT_PORTAL    = 5,  /* portal or network */
+  IMZALA_CLI_EXIT_CANCELLED = 6,
+  IMZALA_CLI_EXIT_FAILED    = 10, /* anything else */
+} ImzalaCliExit;
+
+/* --module PATH (repeatable) and --no-registered, for every command that
+ * opens tokens. */
+typedef struct
+{
+  char   **module_paths;
+  gboolean no_registered;
+} ImzalaCliModuleOptions;
+
+/* Commands. @argv[0] is the command name. */
+int imzala_cli_list        (int argc, char **argv);
+int imzala_cli_sign        (int argc, char **argv);
+int imzala_cli_verify      (int argc, char **argv);
+int imzala_cli_change_pin  (int argc, char **argv);
+int imzala_cli_unblock_pin (int argc, char **argv);
+
+/* Errors and exit codes. */
+int  imzala_cli_exit_code_for_error (const GError *error);
+/* Prints "imzala-cli: <message>" on stderr and returns the exit code. */
+int  imzala_cli_report_error        (const GError *error);
+void imzala_cli_printerr            (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+/* A GOptionContext for @command whose --help names the command, uses the
+ * project's translations and lists the exit codes. */
+GOptionContext *imzala_cli_option_context_new (const char *command,
+                                               const char *parameter_string,
+                                               const char *summary);
+/* Parses; on a usage error prints it with a hint to --help and returns
+ * FALSE (the caller exits with IMZALA_CLI_EXIT_USAGE). */
+gboolean imzala_cli_parse_options (GOptionContext *context,
+                                   const char     *command,
+                                   int            *argc,
+                                   char         ***argv);
+void     imzala_cli_usage_error   (const char *command,
+                                   const char *format,
+                                   ...) G_GNUC_PRINTF (2, 3);
+
+void imzala_cli_add_module_options   (GOptionContext *context, ImzalaCliModuleOptions *options);
+void imzala_cli_module_options_clear (ImzalaCliModuleOptions *options);
+
+/* A module set configured by the options, not loaded yet. */
+ImzalaModuleSet *imzala_cli_module_set_new (ImzalaCliModuleOptions *options);
+
+/* Loads the modules the options name. With @report_load_errors each module
+ * that failed is reported on stderr (the others are still used). Fails only
+ * when no module at all could be loaded. */
+ImzalaModuleSet *imzala_cli_load_modules (ImzalaCliModuleOptions *options,
+                                          gboolean                report_load_errors,
+                                          GCancellable           *cancellable,
+                                          GError                **error);
+
+/* "PIN OK", "few tries left", "final try", "PIN locked" (translated). */
+const char *imzala_cli_pin_state_text (ImzalaPinState state);
+
+/* A secret from @fd when it is >= 0, else from the terminal with @prompt. */
+ImzalaSecret *imzala_cli_read_secret (int          fd,
+                                      const char  *prompt,
+                                      GError     **error);
+
+/* Reads a whole file, or standard input for NULL or "-". */
+GBytes  *imzala_cli_read_input   (const char *path, GError **error);
+/* Writes @data to @path atomically, or to standard output for NULL or "-". */
+gboolean imzala_cli_write_output (const char *path, GBytes *data, GError **error);
+
+G_END_DECLS
