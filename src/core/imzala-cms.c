@@ -1,2 +1,574 @@
-/* Filled in by the core work of issue 2. */
+#define G_LOG_DOMAIN "imzala-cms"
+
 #include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+#include <openssl/asn1t.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+
+#include "imzala-cms.h"
+#include "imzala-error.h"
+
+/* The largest content İmzala signs. Portal texts are a few kilobytes; the
+ * limit keeps a mistaken caller from building a CMS in memory that no portal
+ * would accept anyway. */
+#define MAX_CONTENT_SIZE (64 * 1024 * 1024)
+
+ImzalaDigest
+imzala_cms_digest_for_certificate (ImzalaCertificate *certificate)
+{
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (certificate), IMZALA_DIGEST_SHA256);
+
+  /* A P-384 key is only as strong as its hash: pair it with SHA-384, as the
+   * ETSI and Turkish profiles do. Everything else uses SHA-256. */
+  if (imzala_certificate_get_key_type (certificate) == IMZALA_KEY_TYPE_EC_P384)
+    return IMZALA_DIGEST_SHA384;
+  return IMZALA_DIGEST_SHA256;
+}
+
+static const EVP_MD *
+evp_md_for_digest (ImzalaDigest digest)
+{
+  return digest == IMZALA_DIGEST_SHA384 ? EVP_sha384 () : EVP_sha256 ();
+}
+
+static void
+log_openssl_errors (const char *what)
+{
+  unsigned long code;
+
+  while ((code = ERR_get_error ()) != 0)
+    {
+      char buffer[256];
+
+      ERR_error_string_n (code, buffer, sizeof buffer);
+      g_debug ("%s: %s", what, buffer);
+    }
+}
+
+static void
+set_build_error (GError **error, const char *what)
+{
+  log_openssl_errors (what);
+  g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                       _("The signature could not be built."));
+}
+
+/* The signatureAlgorithm of the SignerInfo. OpenSSL 3.0 writes plain
+ * rsaEncryption for PKCS#1 v1.5, which RFC 3370 allows; we name the hash in
+ * it (sha256WithRSAEncryption, ecdsa-with-SHA384, ...), which every verifier
+ * accepts and some Turkish ones expect. */
+static gboolean
+set_signature_algorithm (CMS_SignerInfo *si, ImzalaCertificate *signer, const EVP_MD *md)
+{
+  X509_ALGOR *signature_alg = NULL;
+  int public_key_nid;
+  int signature_nid = NID_undef;
+  gboolean rsa;
+
+  switch (imzala_certificate_get_key_type (signer))
+    {
+    case IMZALA_KEY_TYPE_RSA:
+      public_key_nid = NID_rsaEncryption;
+      rsa = TRUE;
+      break;
+    case IMZALA_KEY_TYPE_EC_P256:
+    case IMZALA_KEY_TYPE_EC_P384:
+    case IMZALA_KEY_TYPE_EC_OTHER:
+      public_key_nid = NID_X9_62_id_ecPublicKey;
+      rsa = FALSE;
+      break;
+    case IMZALA_KEY_TYPE_UNKNOWN:
+    default:
+      return FALSE;
+    }
+
+  if (!OBJ_find_sigid_by_algs (&signature_nid, EVP_MD_get_type (md), public_key_nid))
+    return FALSE;
+
+  CMS_SignerInfo_get0_algs (si, NULL, NULL, NULL, &signature_alg);
+  if (signature_alg == NULL)
+    return FALSE;
+  /* RSA algorithm identifiers carry explicit NULL parameters; ECDSA ones
+   * have none (RFC 5754). */
+  return X509_ALGOR_set0 (signature_alg, OBJ_nid2obj (signature_nid),
+                          rsa ? V_ASN1_NULL : V_ASN1_UNDEF, NULL) == 1;
+}
+
+static gboolean
+add_signed_attributes (CMS_SignerInfo *si,
+                       const EVP_MD   *md,
+                       GBytes         *content,
+                       GDateTime      *signing_time)
+{
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_length = 0;
+  ASN1_TIME *time;
+  gsize size;
+  const void *data = g_bytes_get_data (content, &size);
+  gboolean ok;
+
+  /* With CMS_PARTIAL, CMS_add1_signer() leaves these three to CMS_final(),
+   * which would also try to sign with the (public) key we gave it. */
+  if (!EVP_Digest (data, size, digest, &digest_length, md, NULL))
+    return FALSE;
+  if (!CMS_signed_add1_attr_by_NID (si, NID_pkcs9_contentType, V_ASN1_OBJECT,
+                                    OBJ_nid2obj (NID_pkcs7_data), -1))
+    return FALSE;
+  if (!CMS_signed_add1_attr_by_NID (si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING,
+                                    digest, (int) digest_length))
+    return FALSE;
+
+  /* ASN1_TIME_set() picks UTCTime up to 2049 and GeneralizedTime after it,
+   * as RFC 5652 requires for signingTime. */
+  time = ASN1_TIME_set (NULL, (time_t) g_date_time_to_unix (signing_time));
+  if (time == NULL)
+    return FALSE;
+  ok = CMS_signed_add1_attr_by_NID (si, NID_pkcs9_signingTime, time->type, time, -1) == 1;
+  ASN1_TIME_free (time);
+  return ok;
+}
+
+/* The bytes the signature covers: the signed attributes as a DER SET OF
+ * (universal tag 0x31, not the [0] IMPLICIT tag they carry in the
+ * SignerInfo), sorted as DER requires. OpenSSL does this internally with its
+ * CMS_Attributes_Sign template, which 3.0 does not export; the exported
+ * PKCS7_ATTR_SIGN template is the same SET OF X509_ATTRIBUTE with
+ * ASN1_TFLG_SET_ORDER, so it yields identical bytes. The SignerInfo itself is
+ * encoded with the same DER ordering by i2d_CMS, so what is signed matches
+ * what a verifier re-encodes. */
+static GBytes *
+encode_signed_attributes (CMS_SignerInfo *si)
+{
+  STACK_OF (X509_ATTRIBUTE) *attributes = sk_X509_ATTRIBUTE_new_null ();
+  unsigned char *der = NULL;
+  int count = CMS_signed_get_attr_count (si);
+  int length;
+  GBytes *result;
+
+  if (attributes == NULL || count <= 0)
+    {
+      sk_X509_ATTRIBUTE_free (attributes);
+      return NULL;
+    }
+  /* Borrowed pointers: the stack only lends them to the encoder. */
+  for (int i = 0; i < count; i++)
+    if (!sk_X509_ATTRIBUTE_push (attributes, CMS_signed_get_attr (si, i)))
+      {
+        sk_X509_ATTRIBUTE_free (attributes);
+        return NULL;
+      }
+
+  length = ASN1_item_i2d ((ASN1_VALUE *) attributes, &der, ASN1_ITEM_rptr (PKCS7_ATTR_SIGN));
+  sk_X509_ATTRIBUTE_free (attributes);
+  if (length <= 0)
+    return NULL;
+  result = g_bytes_new (der, length);
+  OPENSSL_free (der);
+  return result;
+}
+
+/* CMS_sign() with CMS_PARTIAL leaves eContent as an empty placeholder that
+ * CMS_final() would stream into; we fill it directly. */
+static gboolean
+set_attached_content (CMS_ContentInfo *cms, GBytes *content)
+{
+  ASN1_OCTET_STRING **slot = CMS_get0_content (cms);
+  gsize size;
+  const void *data = g_bytes_get_data (content, &size);
+
+  if (slot == NULL)
+    return FALSE;
+  if (*slot == NULL)
+    {
+      *slot = ASN1_OCTET_STRING_new ();
+      if (*slot == NULL)
+        return FALSE;
+    }
+  if (!ASN1_OCTET_STRING_set (*slot, data, (int) size))
+    return FALSE;
+  /* ASN1_STRING_FLAG_CONT marks "content still to come"; it is here now. */
+  (*slot)->flags &= ~ASN1_STRING_FLAG_CONT;
+  return TRUE;
+}
+
+static gboolean
+add_certificate_once (CMS_ContentInfo *cms, X509 *x509)
+{
+  STACK_OF (X509) *present = CMS_get1_certs (cms);
+  gboolean found = FALSE;
+  gboolean ok = TRUE;
+
+  for (int i = 0; i < sk_X509_num (present); i++)
+    if (X509_cmp (sk_X509_value (present, i), x509) == 0)
+      found = TRUE;
+  sk_X509_pop_free (present, X509_free);
+  if (!found)
+    ok = CMS_add1_cert (cms, x509) == 1;
+  return ok;
+}
+
+static GBytes *
+cms_to_der (CMS_ContentInfo *cms)
+{
+  BIO *bio = BIO_new (BIO_s_mem ());
+  char *data = NULL;
+  long length;
+  GBytes *result = NULL;
+
+  if (bio == NULL)
+    return NULL;
+  if (i2d_CMS_bio (bio, cms) == 1)
+    {
+      length = BIO_get_mem_data (bio, &data);
+      if (length > 0 && data != NULL)
+        result = g_bytes_new (data, length);
+    }
+  BIO_free (bio);
+  return result;
+}
+
+/* Reads the finished DER back and checks it the way a verifier will, without
+ * any trust decision (that is the portal's): one signer, which is @signer,
+ * the signature over the signed attributes, the content digest, and the ESS
+ * signing-certificate-v2 attribute. A token that signed with the wrong key or
+ * returned garbage is caught here, before anything leaves the machine. */
+static gboolean
+check_built_cms (GBytes *der, ImzalaCertificate *signer, GBytes *content, gboolean detached)
+{
+  const unsigned char *p;
+  gsize size;
+  CMS_ContentInfo *cms;
+  STACK_OF (CMS_SignerInfo) *signers;
+  CMS_SignerInfo *si;
+  BIO *content_bio = NULL;
+  STACK_OF (X509) *signer_certs = NULL;
+  gboolean ok = FALSE;
+
+  p = g_bytes_get_data (der, &size);
+  cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
+  if (cms == NULL)
+    return FALSE;
+
+  signers = CMS_get0_SignerInfos (cms);
+  if (signers == NULL || sk_CMS_SignerInfo_num (signers) != 1)
+    goto out;
+  si = sk_CMS_SignerInfo_value (signers, 0);
+  if (CMS_SignerInfo_cert_cmp (si, imzala_certificate_get_x509 (signer)) != 0)
+    goto out;
+  if (CMS_signed_get_attr_by_NID (si, NID_id_smime_aa_signingCertificateV2, -1) < 0)
+    goto out;
+  if ((CMS_is_detached (cms) == 1) != detached)
+    goto out;
+
+  signer_certs = sk_X509_new_null ();
+  if (signer_certs == NULL || !sk_X509_push (signer_certs, imzala_certificate_get_x509 (signer)))
+    goto out;
+
+  if (detached)
+    {
+      gsize content_size;
+      const void *content_data = g_bytes_get_data (content, &content_size);
+
+      content_bio = BIO_new_mem_buf (content_data, (int) content_size);
+      if (content_bio == NULL)
+        goto out;
+    }
+
+  /* CMS_NO_SIGNER_CERT_VERIFY: no chain building here; CMS_verify still
+   * checks the signed attributes' signature and the messageDigest. */
+  ok = CMS_verify (cms, signer_certs, NULL, content_bio, NULL,
+                   CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY) == 1;
+
+out:
+  if (!ok)
+    log_openssl_errors ("The new signature does not verify");
+  sk_X509_free (signer_certs);
+  BIO_free (content_bio);
+  CMS_ContentInfo_free (cms);
+  return ok;
+}
+
+GBytes *
+imzala_cms_sign (ImzalaCertificate *signer,
+                 GPtrArray         *extra_certificates,
+                 GBytes            *content,
+                 ImzalaCmsFlags     flags,
+                 GDateTime         *signing_time,
+                 ImzalaCmsSignFunc  sign_func,
+                 gpointer           sign_data,
+                 GCancellable      *cancellable,
+                 GError           **error)
+{
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GBytes) to_be_signed = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GBytes) result = NULL;
+  X509 *x509;
+  EVP_PKEY *public_key;
+  const EVP_MD *md;
+  ImzalaDigest digest;
+  CMS_ContentInfo *cms = NULL;
+  CMS_SignerInfo *si;
+  gboolean detached = (flags & IMZALA_CMS_DETACHED) != 0;
+  unsigned int cms_flags;
+
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
+  g_return_val_if_fail (content != NULL, NULL);
+  g_return_val_if_fail (sign_func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  if (g_bytes_get_size (content) > MAX_CONTENT_SIZE)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_TOO_LARGE,
+                           _("The text to sign is too large."));
+      return NULL;
+    }
+
+  if (imzala_certificate_get_key_type (signer) == IMZALA_KEY_TYPE_UNKNOWN)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_UNSUPPORTED_KEY,
+                           _("İmzala cannot sign with this kind of key."));
+      return NULL;
+    }
+
+  if (signing_time == NULL)
+    signing_time = now = g_date_time_new_now_utc ();
+
+  x509 = imzala_certificate_get_x509 (signer);
+  public_key = X509_get0_pubkey (x509);
+  digest = imzala_cms_digest_for_certificate (signer);
+  md = evp_md_for_digest (digest);
+
+  cms_flags = CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES;
+  if (detached)
+    cms_flags |= CMS_DETACHED;
+
+  cms = CMS_sign (NULL, NULL, NULL, NULL, cms_flags);
+  if (cms == NULL)
+    goto build_error;
+
+  /* The public key stands in for the private one: with CMS_PARTIAL nothing
+   * is signed here. CMS_CADES makes OpenSSL add the ESS
+   * signing-certificate-v2 attribute (hashed with @md, with issuerSerial). */
+  si = CMS_add1_signer (cms, x509, public_key, md, cms_flags);
+  if (si == NULL)
+    goto build_error;
+  if (!set_signature_algorithm (si, signer, md))
+    goto build_error;
+  if (!add_signed_attributes (si, md, content, signing_time))
+    goto build_error;
+  if (!detached && !set_attached_content (cms, content))
+    goto build_error;
+
+  if (extra_certificates != NULL)
+    for (guint i = 0; i < extra_certificates->len; i++)
+      {
+        ImzalaCertificate *extra = g_ptr_array_index (extra_certificates, i);
+
+        if (!add_certificate_once (cms, imzala_certificate_get_x509 (extra)))
+          goto build_error;
+      }
+
+  to_be_signed = encode_signed_attributes (si);
+  if (to_be_signed == NULL)
+    goto build_error;
+
+  signature = sign_func (to_be_signed, digest, sign_data, cancellable, error);
+  if (signature == NULL)
+    {
+      /* The callback owns its error; make sure there is one. */
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                             _("The card did not sign."));
+      CMS_ContentInfo_free (cms);
+      return NULL;
+    }
+
+  {
+    gsize size;
+    const void *data = g_bytes_get_data (signature, &size);
+
+    if (size == 0 || size > G_MAXINT
+        || !ASN1_STRING_set (CMS_SignerInfo_get0_signature (si), data, (int) size))
+      goto build_error;
+  }
+
+  result = cms_to_der (cms);
+  if (result == NULL)
+    goto build_error;
+  CMS_ContentInfo_free (cms);
+  cms = NULL;
+
+  if (!check_built_cms (result, signer, content, detached))
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_SIGNATURE_INVALID,
+                           _("The card returned a signature that does not verify. "
+                             "Nothing was sent."));
+      return NULL;
+    }
+
+  return g_steal_pointer (&result);
+
+build_error:
+  set_build_error (error, "Building the CMS failed");
+  CMS_ContentInfo_free (cms);
+  return NULL;
+}
+
+/* ---- Signing with the certificate's token ---- */
+
+typedef struct
+{
+  ImzalaToken       *token;
+  ImzalaCertificate *certificate;
+  ImzalaSecret      *pin;
+} TokenSignData;
+
+static GBytes *
+token_sign_cb (GBytes       *to_be_signed,
+               ImzalaDigest  digest,
+               gpointer      user_data,
+               GCancellable *cancellable,
+               GError      **error)
+{
+  TokenSignData *data = user_data;
+
+  return imzala_token_sign (data->token, data->certificate, data->pin, digest,
+                            to_be_signed, cancellable, error);
+}
+
+GBytes *
+imzala_cms_sign_with_token (ImzalaCertificate *signer,
+                            ImzalaSecret      *pin,
+                            GBytes            *content,
+                            ImzalaCmsFlags     flags,
+                            GCancellable      *cancellable,
+                            GError           **error)
+{
+  g_autoptr(GPtrArray) ca_certificates = NULL;
+  g_autoptr(GObject) token_object = NULL;
+  GPtrArray *token_certificates;
+  TokenSignData data;
+  GObject *borrowed;
+
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
+  g_return_val_if_fail (content != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* Hold the token for the whole operation: it may run in a thread while the
+   * module set is refreshed on the main thread. */
+  borrowed = imzala_certificate_get_token (signer);
+  if (borrowed != NULL)
+    token_object = g_object_ref (borrowed);
+  if (token_object == NULL || !IMZALA_IS_TOKEN (token_object))
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+                           _("The card with this certificate is no longer available."));
+      return NULL;
+    }
+  if (!imzala_certificate_has_private_key (signer))
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_PRIVATE_KEY,
+                           _("There is no private key for this certificate on the card."));
+      return NULL;
+    }
+
+  ca_certificates = g_ptr_array_new_with_free_func (g_object_unref);
+  token_certificates = imzala_token_get_certificates (IMZALA_TOKEN (token_object));
+  for (guint i = 0; token_certificates != NULL && i < token_certificates->len; i++)
+    {
+      ImzalaCertificate *certificate = g_ptr_array_index (token_certificates, i);
+
+      if (certificate != signer && imzala_certificate_is_ca (certificate))
+        g_ptr_array_add (ca_certificates, g_object_ref (certificate));
+    }
+
+  data.token = IMZALA_TOKEN (token_object);
+  data.certificate = signer;
+  data.pin = pin;
+
+  return imzala_cms_sign (signer, ca_certificates, content, flags, NULL,
+                          token_sign_cb, &data, cancellable, error);
+}
+
+typedef struct
+{
+  ImzalaCertificate *signer;
+  ImzalaSecret      *pin;
+  GBytes            *content;
+  ImzalaCmsFlags     flags;
+} SignTaskData;
+
+static void
+sign_task_data_free (SignTaskData *data)
+{
+  g_clear_object (&data->signer);
+  g_clear_pointer (&data->pin, imzala_secret_unref);
+  g_clear_pointer (&data->content, g_bytes_unref);
+  g_free (data);
+}
+
+static void
+sign_task_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  SignTaskData *data = task_data;
+  GError *error = NULL;
+  GBytes *cms;
+
+  cms = imzala_cms_sign_with_token (data->signer, data->pin, data->content, data->flags,
+                                    cancellable, &error);
+  if (cms == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, cms, (GDestroyNotify) g_bytes_unref);
+}
+
+void
+imzala_cms_sign_with_token_async (ImzalaCertificate  *signer,
+                                  ImzalaSecret       *pin,
+                                  GBytes             *content,
+                                  ImzalaCmsFlags      flags,
+                                  GCancellable       *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  SignTaskData *data;
+
+  g_return_if_fail (IMZALA_IS_CERTIFICATE (signer));
+  g_return_if_fail (content != NULL);
+
+  data = g_new0 (SignTaskData, 1);
+  data->signer = g_object_ref (signer);
+  data->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
+  data->content = g_bytes_ref (content);
+  data->flags = flags;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_cms_sign_with_token_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) sign_task_data_free);
+  g_task_run_in_thread (task, sign_task_thread);
+}
+
+GBytes *
+imzala_cms_sign_with_token_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == imzala_cms_sign_with_token_async,
+                        NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
