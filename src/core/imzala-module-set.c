@@ -1,2 +1,827 @@
-/* Filled in by the core work of issue 2. */
+#define G_LOG_DOMAIN "imzala-pkcs11"
+
 #include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "imzala-error.h"
+#include "imzala-module-set.h"
+#include "imzala-pkcs11-private.h"
+
+/* Where the vendor module of Turkish NES cards (AKİS) is installed by its
+ * packages, newest layout first. Loaded by themselves when present, so that
+ * nobody has to type a module path; silently skipped when absent. */
+static const char *const known_vendor_modules[] = {
+  "/opt/Akia/libakisp11.so",
+  "/usr/lib/x86_64-linux-gnu/libakisp11.so",
+  "/usr/lib/libakisp11.so",
+  "/usr/local/lib/libakisp11.so",
+};
+
+struct _ImzalaModuleSet
+{
+  GObject parent_instance;
+
+  gboolean use_registered;
+  GPtrArray *paths;        /* char* */
+  GPtrArray *modules;      /* ImzalaModule */
+  GPtrArray *load_errors;  /* ImzalaModuleLoadError */
+  GHashTable *loaded_files; /* canonical path -> NULL */
+  gboolean load_started;
+};
+
+G_DEFINE_FINAL_TYPE (ImzalaModuleSet, imzala_module_set, G_TYPE_OBJECT)
+
+static void
+imzala_module_load_error_free (ImzalaModuleLoadError *load_error)
+{
+  g_free (load_error->name);
+  g_free (load_error->path);
+  g_clear_error (&load_error->error);
+  g_free (load_error);
+}
+
+static void
+imzala_module_set_finalize (GObject *object)
+{
+  ImzalaModuleSet *self = IMZALA_MODULE_SET (object);
+
+  g_ptr_array_unref (self->paths);
+  g_ptr_array_unref (self->modules);
+  g_ptr_array_unref (self->load_errors);
+  g_hash_table_unref (self->loaded_files);
+
+  G_OBJECT_CLASS (imzala_module_set_parent_class)->finalize (object);
+}
+
+static void
+imzala_module_set_class_init (ImzalaModuleSetClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = imzala_module_set_finalize;
+}
+
+static void
+imzala_module_set_init (ImzalaModuleSet *self)
+{
+  self->use_registered = TRUE;
+  self->paths = g_ptr_array_new_with_free_func (g_free);
+  self->modules = g_ptr_array_new_with_free_func (g_object_unref);
+  self->load_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) imzala_module_load_error_free);
+  self->loaded_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+ImzalaModuleSet *
+imzala_module_set_new (void)
+{
+  return g_object_new (IMZALA_TYPE_MODULE_SET, NULL);
+}
+
+void
+imzala_module_set_set_use_registered (ImzalaModuleSet *self,
+                                      gboolean         use_registered)
+{
+  g_return_if_fail (IMZALA_IS_MODULE_SET (self));
+  g_return_if_fail (!self->load_started);
+
+  self->use_registered = !!use_registered;
+}
+
+void
+imzala_module_set_add_module_path (ImzalaModuleSet *self,
+                                   const char      *path)
+{
+  g_return_if_fail (IMZALA_IS_MODULE_SET (self));
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (!self->load_started);
+
+  g_ptr_array_add (self->paths, g_strdup (path));
+}
+
+GPtrArray *
+imzala_module_set_get_modules (ImzalaModuleSet *self)
+{
+  g_return_val_if_fail (IMZALA_IS_MODULE_SET (self), NULL);
+  return self->modules;
+}
+
+GPtrArray *
+imzala_module_set_get_load_errors (ImzalaModuleSet *self)
+{
+  g_return_val_if_fail (IMZALA_IS_MODULE_SET (self), NULL);
+  return self->load_errors;
+}
+
+/* ---- Loading ---- */
+
+static void
+add_load_error (ImzalaModuleSet *self,
+                const char      *name,
+                const char      *path,
+                GError          *error)
+{
+  ImzalaModuleLoadError *load_error = g_new0 (ImzalaModuleLoadError, 1);
+
+  load_error->name = g_strdup (name);
+  load_error->path = g_strdup (path);
+  load_error->error = error;
+  g_ptr_array_add (self->load_errors, load_error);
+}
+
+/* The same library reached through two names (a symlink, the p11-kit
+ * registration and a path) must be initialised only once: a second
+ * C_Initialize in one process is an error for most modules. */
+static char *
+canonical_path (const char *path)
+{
+  char *real = realpath (path, NULL);
+  char *copy;
+
+  if (real == NULL)
+    return g_canonicalize_filename (path, NULL);
+  copy = g_strdup (real);
+  free (real);
+  return copy;
+}
+
+static void
+load_registered (ImzalaModuleSet *self,
+                 GCancellable    *cancellable)
+{
+  CK_FUNCTION_LIST **list;
+
+  /* Registered modules that cannot even be loaded are skipped by p11-kit
+   * itself (they are not critical); it says why on stderr. */
+  list = p11_kit_modules_load (NULL, 0);
+  if (list == NULL)
+    {
+      g_debug ("p11_kit_modules_load: %s", p11_kit_message ());
+      return;
+    }
+
+  for (gsize i = 0; list[i] != NULL; i++)
+    {
+      CK_FUNCTION_LIST *module = list[i];
+      g_autofree char *name = p11_kit_module_get_name (module);
+      g_autofree char *filename = p11_kit_module_get_filename (module);
+      g_autofree char *trust_policy = p11_kit_config_option (module, "trust-policy");
+      g_autofree char *real = NULL;
+      CK_RV rv;
+
+      /* Trust modules hold CA lists for TLS, never a card. */
+      if (g_strcmp0 (trust_policy, "yes") == 0 || g_cancellable_is_cancelled (cancellable))
+        {
+          p11_kit_module_release (module);
+          continue;
+        }
+
+      real = filename != NULL ? canonical_path (filename) : NULL;
+      if (real != NULL && g_hash_table_contains (self->loaded_files, real))
+        {
+          p11_kit_module_release (module);
+          continue;
+        }
+
+      rv = p11_kit_module_initialize (module);
+      if (rv != CKR_OK)
+        {
+          g_debug ("C_Initialize of registered module %s (%s): %s",
+                   name, filename, p11_kit_strerror (rv));
+          add_load_error (self, name, filename,
+                          g_error_new (IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+                                       _("The PKCS#11 module “%s” could not be started."),
+                                       filename != NULL ? filename : name));
+          p11_kit_module_release (module);
+          continue;
+        }
+
+      g_debug ("Loaded registered module %s (%s)", name, filename);
+      if (real != NULL)
+        g_hash_table_add (self->loaded_files, g_steal_pointer (&real));
+      g_ptr_array_add (self->modules, imzala_module_new_managed (module, name, filename));
+    }
+
+  /* The modules themselves now belong to ImzalaModule objects or were
+   * released above; only the array is left. */
+  free (list);
+}
+
+typedef CK_RV (*GetFunctionListFunc) (CK_FUNCTION_LIST_PTR_PTR list);
+
+/* Some vendor modules (some libakisp11 builds) answer CKR_ARGUMENTS_BAD to
+ * the locking arguments p11-kit always passes to C_Initialize. They work with
+ * C_Initialize(NULL), which promises the module that the application does not
+ * call it from several threads at once: the module lock keeps that promise. */
+static ImzalaModule *
+load_unmanaged (const char  *path,
+                const char  *name,
+                GError     **error)
+{
+  GetFunctionListFunc get_function_list;
+  CK_FUNCTION_LIST *functions = NULL;
+  gboolean finalize = TRUE;
+  gpointer handle;
+  CK_RV rv;
+
+  handle = dlopen (path, RTLD_NOW | RTLD_LOCAL);
+  if (handle == NULL)
+    {
+      g_debug ("dlopen %s: %s", path, dlerror ());
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+                   _("The PKCS#11 module “%s” could not be opened. It may be damaged or made for another system."),
+                   path);
+      return NULL;
+    }
+
+  get_function_list = (GetFunctionListFunc) dlsym (handle, "C_GetFunctionList");
+  if (get_function_list == NULL
+      || (rv = get_function_list (&functions)) != CKR_OK
+      || functions == NULL)
+    {
+      g_debug ("C_GetFunctionList of %s failed", path);
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+                   _("The file “%s” is not a PKCS#11 module."), path);
+      dlclose (handle);
+      return NULL;
+    }
+
+  rv = functions->C_Initialize (NULL);
+  if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED)
+    {
+      /* Someone else in this process initialised it; finalising it would
+       * pull it from under them. */
+      finalize = FALSE;
+    }
+  else if (rv != CKR_OK)
+    {
+      g_debug ("C_Initialize(NULL) of %s: %s", path, p11_kit_strerror (rv));
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+                   _("The PKCS#11 module “%s” could not be started."), path);
+      dlclose (handle);
+      return NULL;
+    }
+
+  g_debug ("Loaded %s unmanaged with C_Initialize(NULL)", path);
+  return imzala_module_new_unmanaged (handle, functions, name, path, finalize);
+}
+
+static void
+load_path (ImzalaModuleSet *self,
+           const char      *path,
+           gboolean         report_missing)
+{
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *real = NULL;
+  g_autoptr(GError) error = NULL;
+  CK_FUNCTION_LIST *module;
+  ImzalaModule *loaded;
+  CK_RV rv;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      if (report_missing)
+        add_load_error (self, name, path,
+                        g_error_new (IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+                                     _("The PKCS#11 module “%s” does not exist."), path));
+      return;
+    }
+
+  real = canonical_path (path);
+  if (g_hash_table_contains (self->loaded_files, real))
+    {
+      g_debug ("%s is already loaded", path);
+      return;
+    }
+
+  module = p11_kit_module_load (path, 0);
+  if (module == NULL)
+    {
+      g_debug ("p11_kit_module_load %s: %s", path, p11_kit_message ());
+      add_load_error (self, name, path,
+                      g_error_new (IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+                                   _("The PKCS#11 module “%s” could not be opened. It may be damaged or made for another system."),
+                                   path));
+      return;
+    }
+
+  rv = p11_kit_module_initialize (module);
+  if (rv == CKR_OK)
+    {
+      loaded = imzala_module_new_managed (module, name, path);
+    }
+  else
+    {
+      p11_kit_module_release (module);
+      g_debug ("C_Initialize of %s through p11-kit: %s", path, p11_kit_strerror (rv));
+      if (rv == CKR_ARGUMENTS_BAD || rv == CKR_CANT_LOCK)
+        {
+          loaded = load_unmanaged (path, name, &error);
+        }
+      else
+        {
+          loaded = NULL;
+          g_set_error (&error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+                       _("The PKCS#11 module “%s” could not be started."), path);
+        }
+    }
+
+  if (loaded == NULL)
+    {
+      add_load_error (self, name, path, g_steal_pointer (&error));
+      return;
+    }
+
+  g_hash_table_add (self->loaded_files, g_steal_pointer (&real));
+  g_ptr_array_add (self->modules, loaded);
+}
+
+gboolean
+imzala_module_set_load (ImzalaModuleSet *self,
+                        GCancellable    *cancellable,
+                        GError         **error)
+{
+  g_return_val_if_fail (IMZALA_IS_MODULE_SET (self), FALSE);
+  g_return_val_if_fail (!self->load_started, FALSE);
+
+  self->load_started = TRUE;
+
+  if (self->use_registered)
+    load_registered (self, cancellable);
+
+  for (guint i = 0; i < self->paths->len; i++)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      load_path (self, g_ptr_array_index (self->paths, i), TRUE);
+    }
+
+  if (self->use_registered)
+    for (gsize i = 0; i < G_N_ELEMENTS (known_vendor_modules); i++)
+      {
+        if (g_cancellable_is_cancelled (cancellable))
+          break;
+        load_path (self, known_vendor_modules[i], FALSE);
+      }
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  if (self->modules->len == 0)
+    {
+      if (self->load_errors->len == 1)
+        {
+          ImzalaModuleLoadError *only = g_ptr_array_index (self->load_errors, 0);
+
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_MODULE,
+                               only->error->message);
+        }
+      else
+        {
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_MODULE,
+                               _("No PKCS#11 module could be loaded, so no card can be used. Install the driver of your card."));
+        }
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (imzala_module_set_load (source_object, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+imzala_module_set_load_async (ImzalaModuleSet     *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (IMZALA_IS_MODULE_SET (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_module_set_load_async);
+  g_task_run_in_thread (task, load_thread);
+}
+
+gboolean
+imzala_module_set_load_finish (ImzalaModuleSet  *self,
+                               GAsyncResult     *result,
+                               GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- Tokens ---- */
+
+static void
+list_module_tokens (ImzalaModule *module,
+                    GPtrArray    *tokens,
+                    GCancellable *cancellable)
+{
+  CK_FUNCTION_LIST *functions = imzala_module_get_functions (module);
+  g_autofree CK_SLOT_ID *slots = NULL;
+  CK_ULONG n_slots = 0;
+  CK_RV rv;
+
+  imzala_module_lock (module);
+  rv = functions->C_GetSlotList (CK_TRUE, NULL, &n_slots);
+  if (rv == CKR_OK && n_slots > 0)
+    {
+      slots = g_new0 (CK_SLOT_ID, n_slots);
+      rv = functions->C_GetSlotList (CK_TRUE, slots, &n_slots);
+    }
+  imzala_module_unlock (module);
+
+  if (rv != CKR_OK)
+    {
+      g_debug ("C_GetSlotList of %s: %s", imzala_module_get_name (module), p11_kit_strerror (rv));
+      return;
+    }
+
+  for (CK_ULONG i = 0; i < n_slots; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      ImzalaToken *token;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        return;
+
+      /* A card pulled out between C_GetSlotList and here, or one the module
+       * cannot read, must not hide the other cards. */
+      token = imzala_token_new (module, slots[i], cancellable, &error);
+      if (token == NULL)
+        {
+          g_debug ("Skipping slot %lu of %s: %s", (gulong) slots[i],
+                   imzala_module_get_name (module), error->message);
+          continue;
+        }
+      g_ptr_array_add (tokens, token);
+    }
+}
+
+GPtrArray *
+imzala_module_set_list_tokens (ImzalaModuleSet  *self,
+                               GCancellable     *cancellable,
+                               GError          **error)
+{
+  g_autoptr(GPtrArray) tokens = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_MODULE_SET (self), NULL);
+
+  tokens = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < self->modules->len; i++)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      list_module_tokens (g_ptr_array_index (self->modules, i), tokens, cancellable);
+    }
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  return g_steal_pointer (&tokens);
+}
+
+static void
+list_tokens_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GPtrArray *tokens;
+
+  tokens = imzala_module_set_list_tokens (source_object, cancellable, &error);
+  if (tokens != NULL)
+    g_task_return_pointer (task, tokens, (GDestroyNotify) g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+imzala_module_set_list_tokens_async (ImzalaModuleSet     *self,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (IMZALA_IS_MODULE_SET (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_module_set_list_tokens_async);
+  g_task_run_in_thread (task, list_tokens_thread);
+}
+
+GPtrArray *
+imzala_module_set_list_tokens_finish (ImzalaModuleSet  *self,
+                                      GAsyncResult     *result,
+                                      GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- Finding a certificate ---- */
+
+/* "“SIGN0” (AYŞE YILMAZ)": how a certificate is named in a message. */
+static char *
+describe_certificate (ImzalaCertificate *certificate)
+{
+  const char *label = imzala_certificate_get_label (certificate);
+
+  if (label != NULL && *label != '\0')
+    /* Translators: a certificate named in a list: its label on the card and
+     * the holder's name. */
+    return g_strdup_printf (_("“%s” (%s)"), label, imzala_certificate_get_holder_name (certificate));
+  return g_strdup (imzala_certificate_get_holder_name (certificate));
+}
+
+static void
+set_ambiguous_error (GError    **error,
+                     GPtrArray  *candidates)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      g_autofree char *name = describe_certificate (g_ptr_array_index (candidates, i));
+
+      if (i > 0)
+        g_string_append (names, ", ");
+      g_string_append (names, name);
+    }
+
+  g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE,
+               ngettext ("%u certificate can sign: %s. Choose one of them.",
+                         "%u certificates can sign: %s. Choose one of them.",
+                         candidates->len),
+               candidates->len, names->str);
+}
+
+/* Lower-case hex without separators, or NULL if @text is not hex. */
+static char *
+normalize_fingerprint (const char *text)
+{
+  g_autoptr(GString) hex = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == ':' || *p == ' ' || *p == '-')
+        continue;
+      if (!g_ascii_isxdigit (*p))
+        return NULL;
+      g_string_append_c (hex, g_ascii_tolower (*p));
+    }
+  if (hex->len == 0)
+    return NULL;
+  return g_string_free (g_steal_pointer (&hex), FALSE);
+}
+
+static gboolean
+uri_matches (P11KitUri         *uri,
+             ImzalaToken       *token,
+             ImzalaCertificate *certificate)
+{
+  ImzalaModule *module = imzala_token_get_module (token);
+  CK_ATTRIBUTE *klass_attribute;
+  CK_TOKEN_INFO token_info;
+  CK_ATTRIBUTE attributes[2];
+  CK_ULONG n_attributes = 0;
+  GBytes *id;
+  const char *label;
+  CK_SLOT_ID slot_id;
+
+  if (!p11_kit_uri_match_module_info (uri, imzala_module_get_info (module)))
+    return FALSE;
+  if (!p11_kit_uri_match_slot_info (uri, imzala_token_get_slot_info (token)))
+    return FALSE;
+  slot_id = p11_kit_uri_get_slot_id (uri);
+  if (slot_id != (CK_SLOT_ID) -1 && slot_id != imzala_token_get_slot_id (token))
+    return FALSE;
+  imzala_token_get_token_info (token, &token_info);
+  if (!p11_kit_uri_match_token_info (uri, &token_info))
+    return FALSE;
+
+  /* A URI may name the certificate or its key pair (type=private, as some
+   * tools print it): both mean this certificate when the id matches. */
+  klass_attribute = p11_kit_uri_get_attribute (uri, CKA_CLASS);
+  if (klass_attribute != NULL && klass_attribute->ulValueLen == sizeof (CK_OBJECT_CLASS))
+    {
+      CK_OBJECT_CLASS klass = *(CK_OBJECT_CLASS *) klass_attribute->pValue;
+
+      if (klass != CKO_CERTIFICATE && klass != CKO_PRIVATE_KEY && klass != CKO_PUBLIC_KEY)
+        return FALSE;
+    }
+
+  id = imzala_certificate_get_id (certificate);
+  if (id != NULL)
+    {
+      gsize size;
+
+      attributes[n_attributes].type = CKA_ID;
+      attributes[n_attributes].pValue = (gpointer) g_bytes_get_data (id, &size);
+      attributes[n_attributes].ulValueLen = size;
+      n_attributes++;
+    }
+  label = imzala_certificate_get_label (certificate);
+  if (label != NULL)
+    {
+      attributes[n_attributes].type = CKA_LABEL;
+      attributes[n_attributes].pValue = (gpointer) label;
+      attributes[n_attributes].ulValueLen = strlen (label);
+      n_attributes++;
+    }
+
+  /* The URI's id and object must be present and equal; p11-kit skips the
+   * attributes it is not given, so a certificate without a CKA_ID does not
+   * match a URI that names one. */
+  if (id == NULL && p11_kit_uri_get_attribute (uri, CKA_ID) != NULL)
+    return FALSE;
+  if (label == NULL && p11_kit_uri_get_attribute (uri, CKA_LABEL) != NULL)
+    return FALSE;
+
+  return p11_kit_uri_match_attributes (uri, attributes, n_attributes);
+}
+
+/* The one certificate of @candidates, preferring the single recommended one
+ * when there are several. */
+static ImzalaCertificate *
+pick_one (GPtrArray   *candidates,
+          const char  *selector,
+          GError     **error)
+{
+  g_autoptr(GPtrArray) recommended = NULL;
+
+  if (candidates->len == 1)
+    return g_object_ref (g_ptr_array_index (candidates, 0));
+
+  if (candidates->len == 0)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                   _("No certificate on the inserted cards matches “%s”."), selector);
+      return NULL;
+    }
+
+  recommended = g_ptr_array_new ();
+  for (guint i = 0; i < candidates->len; i++)
+    if (imzala_certificate_is_recommended (g_ptr_array_index (candidates, i)))
+      g_ptr_array_add (recommended, g_ptr_array_index (candidates, i));
+
+  if (recommended->len == 1)
+    return g_object_ref (g_ptr_array_index (recommended, 0));
+
+  set_ambiguous_error (error, recommended->len > 1 ? recommended : candidates);
+  return NULL;
+}
+
+static ImzalaCertificate *
+find_recommended (GPtrArray  *tokens,
+                  GError    **error)
+{
+  g_autoptr(GPtrArray) recommended = g_ptr_array_new ();
+  g_autoptr(GString) reasons = g_string_new (NULL);
+  guint n_certificates = 0;
+
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      GPtrArray *certificates = imzala_token_get_certificates (g_ptr_array_index (tokens, i));
+
+      for (guint j = 0; j < certificates->len; j++)
+        {
+          ImzalaCertificate *certificate = g_ptr_array_index (certificates, j);
+          g_auto(GStrv) problems = NULL;
+          g_autofree char *name = NULL;
+          g_autofree char *joined = NULL;
+
+          /* CA certificates sit on cards for the chain; they are nobody's
+           * signing certificate and need no explanation. */
+          if (imzala_certificate_is_ca (certificate))
+            continue;
+          n_certificates++;
+
+          if (imzala_certificate_is_recommended (certificate))
+            {
+              g_ptr_array_add (recommended, certificate);
+              continue;
+            }
+
+          problems = imzala_certificate_describe_problems (certificate, NULL);
+          name = describe_certificate (certificate);
+          joined = g_strjoinv (" ", problems);
+          if (reasons->len > 0)
+            g_string_append_c (reasons, ' ');
+          /* Translators: a certificate and why it cannot be used, e.g.
+           * "“SIGN0” (AYŞE YILMAZ): It has expired." */
+          g_string_append_printf (reasons, _("%s: %s"), name, joined);
+        }
+    }
+
+  if (recommended->len == 1)
+    return g_object_ref (g_ptr_array_index (recommended, 0));
+
+  if (recommended->len > 1)
+    {
+      set_ambiguous_error (error, recommended);
+      return NULL;
+    }
+
+  if (tokens->len == 0)
+    g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+                         _("No card was found. Insert your card into the reader."));
+  else if (n_certificates == 0)
+    g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                         _("There is no signing certificate on the inserted card."));
+  else
+    g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                 _("No certificate on the inserted card can make a qualified electronic signature. %s"),
+                 reasons->str);
+  return NULL;
+}
+
+ImzalaCertificate *
+imzala_module_set_find_certificate (GPtrArray   *tokens,
+                                    const char  *selector,
+                                    GError     **error)
+{
+  g_autoptr(GPtrArray) candidates = NULL;
+  g_autofree char *fingerprint = NULL;
+  P11KitUri *uri = NULL;
+
+  g_return_val_if_fail (tokens != NULL, NULL);
+
+  if (selector == NULL)
+    return find_recommended (tokens, error);
+
+  if (g_str_has_prefix (selector, "pkcs11:"))
+    {
+      int ret;
+
+      uri = p11_kit_uri_new ();
+      ret = p11_kit_uri_parse (selector, P11_KIT_URI_FOR_ANY, uri);
+      if (ret != P11_KIT_URI_OK || p11_kit_uri_any_unrecognized (uri))
+        {
+          g_debug ("p11_kit_uri_parse: %s", p11_kit_uri_message (ret));
+          p11_kit_uri_free (uri);
+          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                       _("“%s” is not a PKCS#11 URI that İmzala understands."), selector);
+          return NULL;
+        }
+    }
+  else
+    {
+      fingerprint = normalize_fingerprint (selector);
+      /* A unique prefix of at least 8 hex digits is enough, as with git
+       * commit ids; anything shorter is too easy to mistype into a match. */
+      if (fingerprint == NULL || strlen (fingerprint) < 8 || strlen (fingerprint) > 64)
+        {
+          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                       _("“%s” is neither a PKCS#11 URI nor a SHA-256 certificate fingerprint."),
+                       selector);
+          return NULL;
+        }
+    }
+
+  candidates = g_ptr_array_new ();
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      ImzalaToken *token = g_ptr_array_index (tokens, i);
+      GPtrArray *certificates = imzala_token_get_certificates (token);
+
+      for (guint j = 0; j < certificates->len; j++)
+        {
+          ImzalaCertificate *certificate = g_ptr_array_index (certificates, j);
+          gboolean match;
+
+          if (uri != NULL)
+            match = uri_matches (uri, token, certificate);
+          else
+            match = g_str_has_prefix (imzala_certificate_get_fingerprint (certificate), fingerprint);
+          if (match)
+            g_ptr_array_add (candidates, certificate);
+        }
+    }
+
+  if (uri != NULL)
+    p11_kit_uri_free (uri);
+
+  return pick_one (candidates, selector, error);
+}

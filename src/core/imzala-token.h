@@ -56,6 +56,9 @@ char          *imzala_token_get_uri              (ImzalaToken *self);
 
 /* Re-reads CK_TOKEN_INFO (PIN state changes after a wrong PIN). */
 gboolean       imzala_token_refresh              (ImzalaToken *self, GCancellable *cancellable, GError **error);
+void           imzala_token_refresh_async        (ImzalaToken *self, GCancellable *cancellable,
+                                                  GAsyncReadyCallback callback, gpointer user_data);
+gboolean       imzala_token_refresh_finish       (ImzalaToken *self, GAsyncResult *result, GError **error);
 
 /* Signs @data with the private key of @certificate (which must belong to this
  * token), hashing with @digest: RSA PKCS#1 v1.5 (CKM_SHA256_RSA_PKCS /
@@ -70,6 +73,10 @@ GBytes        *imzala_token_sign        (ImzalaToken       *self,
                                          GBytes            *data,
                                          GCancellable      *cancellable,
                                          GError           **error);
+void           imzala_token_sign_async  (ImzalaToken *self, ImzalaCertificate *certificate, ImzalaSecret *pin,
+                                         ImzalaDigest digest, GBytes *data, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
+GBytes        *imzala_token_sign_finish (ImzalaToken *self, GAsyncResult *result, GError **error);
 
 /* C_SetPIN in a user session. @old_pin and @new_pin are NULL on a pin-pad. */
 gboolean       imzala_token_change_pin  (ImzalaToken   *self,

@@ -1,0 +1,87 @@
+/* imzala-pkcs11-private.h: what the PKCS#11 files of libimzala-core share.
+ *
+ * Not installed and not included by imzala-core.h: only files in src/core
+ * (and the core tests) see the raw CK_FUNCTION_LIST. Every call into a module
+ * is made between imzala_module_lock() and imzala_module_unlock().
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
+
+#include "imzala-certificate.h"
+#include "imzala-module.h"
+#include "imzala-token.h"
+
+G_BEGIN_DECLS
+
+/* ---- ImzalaModule (imzala-module.c) ---- */
+
+/* A module loaded by p11-kit, registered or by path, already initialised.
+ * Takes ownership of @functions: it is finalised and released on dispose. */
+ImzalaModule     *imzala_module_new_managed   (CK_FUNCTION_LIST *functions,
+                                               const char       *name,
+                                               const char       *path);
+/* A module loaded with dlopen() and initialised with C_Initialize(NULL).
+ * @dl_handle is kept open for the life of the process on purpose (see the
+ * comment in imzala-module.c). @finalize says whether C_Finalize is ours to
+ * call (FALSE when the module was already initialised by someone else). */
+ImzalaModule     *imzala_module_new_unmanaged (gpointer          dl_handle,
+                                               CK_FUNCTION_LIST *functions,
+                                               const char       *name,
+                                               const char       *path,
+                                               gboolean          finalize);
+
+CK_FUNCTION_LIST *imzala_module_get_functions (ImzalaModule *self);
+/* CK_INFO as read after C_Initialize (for PKCS#11 URI matching). */
+const CK_INFO    *imzala_module_get_info      (ImzalaModule *self);
+
+/* Serialises every call into the module. Recursive, so a function holding
+ * the lock may call another that takes it. */
+void              imzala_module_lock          (ImzalaModule *self);
+void              imzala_module_unlock        (ImzalaModule *self);
+
+/* ---- ImzalaToken (imzala-token.c) ---- */
+
+/* Reads the slot and token information and the certificates (without
+ * logging in) of the token in @slot. */
+ImzalaToken          *imzala_token_new            (ImzalaModule  *module,
+                                                   CK_SLOT_ID     slot,
+                                                   GCancellable  *cancellable,
+                                                   GError       **error);
+/* A copy of the CK_TOKEN_INFO read last (for PKCS#11 URI matching). */
+void                  imzala_token_get_token_info (ImzalaToken   *self,
+                                                   CK_TOKEN_INFO *out);
+const CK_SLOT_INFO   *imzala_token_get_slot_info  (ImzalaToken   *self);
+/* A PKCS#11 URI naming an object on this token: @klass (CKO_CERTIFICATE,
+ * CKO_PRIVATE_KEY, ...), @id (nullable) and @label (nullable). For
+ * imzala_certificate_get_uri(). */
+char                 *imzala_token_format_object_uri (ImzalaToken     *self,
+                                                      CK_OBJECT_CLASS  klass,
+                                                      GBytes          *id,
+                                                      const char      *label);
+
+/* ---- Errors (imzala-token.c) ---- */
+
+/* Maps @rv to a GError in IMZALA_ERROR (or G_IO_ERROR_CANCELLED for
+ * CKR_FUNCTION_CANCELED) with a translated sentence for the user; the
+ * CKR_* name goes to g_debug() only. @token (nullable) is consulted for the
+ * PIN state so that CKR_PIN_INCORRECT can say how many tries are left:
+ * refresh it first. Returns TRUE when @rv is CKR_OK (and sets nothing),
+ * FALSE when it set @error, so it reads as
+ * `if (!imzala_pkcs11_set_error (error, rv, token)) goto out;`. */
+gboolean imzala_pkcs11_set_error      (GError     **error,
+                                       CK_RV        rv,
+                                       ImzalaToken *token);
+/* The same for a given user type: with CKU_SO a wrong or locked secret is
+ * the PUK (PUK_INCORRECT, PUK_LOCKED). @call names the PKCS#11 function for
+ * the debug log. */
+gboolean imzala_pkcs11_set_error_full (GError      **error,
+                                       CK_RV         rv,
+                                       ImzalaToken  *token,
+                                       CK_USER_TYPE  user,
+                                       const char   *call);
+
+G_END_DECLS

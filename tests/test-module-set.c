@@ -1,0 +1,525 @@
+/* test-module-set.c: loading PKCS#11 modules, listing tokens and their
+ * certificates, and finding a certificate, against the SoftHSM fixture. */
+#define G_LOG_DOMAIN "test-module-set"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "imzala-pkcs11-private.h"
+#include "imzala-test.h"
+
+static ImzalaToken *
+find_token (GPtrArray  *tokens,
+            const char *label)
+{
+  for (guint i = 0; i < tokens->len; i++)
+    if (g_strcmp0 (imzala_token_get_label (g_ptr_array_index (tokens, i)), label) == 0)
+      return g_ptr_array_index (tokens, i);
+  return NULL;
+}
+
+static GPtrArray *
+load_and_list (ImzalaTestFixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  GPtrArray *tokens;
+
+  g_assert_no_error (error);
+  tokens = imzala_module_set_list_tokens (modules, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (tokens);
+  /* The tokens keep their module alive after the set is gone. */
+  return tokens;
+}
+
+static void
+test_load_by_path (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  ImzalaModule *module;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (imzala_module_set_get_modules (modules)->len, ==, 1);
+  g_assert_cmpuint (imzala_module_set_get_load_errors (modules)->len, ==, 0);
+
+  module = g_ptr_array_index (imzala_module_set_get_modules (modules), 0);
+  g_assert_cmpstr (imzala_module_get_name (module), ==, "libsofthsm2.so");
+  g_assert_cmpstr (imzala_module_get_path (module), ==, f->module_path);
+  g_assert_cmpstr (imzala_module_get_manufacturer (module), ==, "SoftHSM");
+  g_assert_cmpstr (imzala_module_get_description (module), !=, "");
+  g_assert_cmpstr (imzala_module_get_version (module), !=, "");
+  /* SoftHSM accepts the locking arguments p11-kit passes. */
+  g_assert_false (imzala_module_is_unmanaged (module));
+}
+
+static void
+test_missing_module (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) tokens = NULL;
+  g_autofree char *not_a_module = g_build_filename (f->dir, "fixture.ini", NULL);
+  const char *missing = "/nonexistent/libakisp11.so";
+  ImzalaModuleLoadError *load_error;
+  GPtrArray *load_errors;
+
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, missing);
+  imzala_module_set_add_module_path (modules, f->module_path);
+  imzala_module_set_add_module_path (modules, not_a_module);
+  g_assert_true (imzala_module_set_load (modules, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (imzala_module_set_get_modules (modules)->len, ==, 1);
+  load_errors = imzala_module_set_get_load_errors (modules);
+  g_assert_cmpuint (load_errors->len, ==, 2);
+
+  load_error = g_ptr_array_index (load_errors, 0);
+  g_assert_cmpstr (load_error->path, ==, missing);
+  g_assert_cmpstr (load_error->name, ==, "libakisp11.so");
+  g_assert_error (load_error->error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD);
+  g_assert_nonnull (strstr (load_error->error->message, missing));
+
+  load_error = g_ptr_array_index (load_errors, 1);
+  g_assert_cmpstr (load_error->path, ==, not_a_module);
+  g_assert_error (load_error->error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD);
+  g_assert_nonnull (strstr (load_error->error->message, not_a_module));
+
+  /* The module that loaded still works. */
+  tokens = imzala_module_set_list_tokens (modules, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tokens->len, ==, 3);
+}
+
+static void
+test_no_module_at_all (void)
+{
+  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+  g_autoptr(GError) error = NULL;
+
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, "/nonexistent/libakisp11.so");
+  g_assert_false (imzala_module_set_load (modules, NULL, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_MODULE);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/libakisp11.so"));
+  g_assert_cmpuint (imzala_module_set_get_load_errors (modules)->len, ==, 1);
+}
+
+static void
+test_same_module_twice (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) tokens = NULL;
+  g_autofree char *link = g_build_filename (f->dir, "softhsm-link.so", NULL);
+
+  g_assert_cmpint (symlink (f->module_path, link), ==, 0);
+
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, f->module_path);
+  imzala_module_set_add_module_path (modules, f->module_path);
+  imzala_module_set_add_module_path (modules, link);
+  g_assert_true (imzala_module_set_load (modules, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (imzala_module_set_get_modules (modules)->len, ==, 1);
+  g_assert_cmpuint (imzala_module_set_get_load_errors (modules)->len, ==, 0);
+
+  /* Each token appears once. */
+  tokens = imzala_module_set_list_tokens (modules, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tokens->len, ==, 3);
+}
+
+static GBytes *
+bytes_from_hex (const char *hex)
+{
+  gsize length = strlen (hex) / 2;
+  guint8 *data = g_malloc (length);
+
+  for (gsize i = 0; i < length; i++)
+    data[i] = (g_ascii_xdigit_value (hex[2 * i]) << 4) | g_ascii_xdigit_value (hex[2 * i + 1]);
+  return g_bytes_new_take (data, length);
+}
+
+static ImzalaCertificate *
+find_by_label (ImzalaToken *token,
+               const char  *label)
+{
+  GPtrArray *certificates = imzala_token_get_certificates (token);
+
+  for (guint i = 0; i < certificates->len; i++)
+    if (g_strcmp0 (imzala_certificate_get_label (g_ptr_array_index (certificates, i)), label) == 0)
+      return g_ptr_array_index (certificates, i);
+  return NULL;
+}
+
+static void
+test_list_tokens (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GPtrArray) tokens = load_and_list (f);
+  g_autofree char *token_labels = imzala_test_fixture_get (f, "fixture", "tokens");
+  g_auto(GStrv) labels = g_strsplit (token_labels, ";", -1);
+
+  /* SoftHSM's blank slot for a new token is not listed. */
+  g_assert_cmpuint (tokens->len, ==, g_strv_length (labels));
+
+  for (guint i = 0; labels[i] != NULL; i++)
+    {
+      g_autofree char *group = g_strdup_printf ("token %s", labels[i]);
+      g_autofree char *serial = imzala_test_fixture_get (f, group, "serial");
+      g_autofree char *names = imzala_test_fixture_get (f, group, "certificates");
+      g_auto(GStrv) certificate_names = g_strsplit (names, ";", -1);
+      ImzalaToken *token = find_token (tokens, labels[i]);
+      g_autofree char *uri = NULL;
+      GPtrArray *certificates;
+      guint n_end_entity = 0;
+
+      g_assert_nonnull (token);
+      g_assert_cmpstr (imzala_token_get_serial (token), ==, serial);
+      g_assert_cmpstr (imzala_token_get_manufacturer (token), ==, "SoftHSM project");
+      g_assert_cmpstr (imzala_token_get_model (token), ==, "SoftHSM v2");
+      g_assert_nonnull (imzala_token_get_slot_description (token));
+      g_assert_cmpint (imzala_token_get_pin_state (token), ==, IMZALA_PIN_STATE_OK);
+      g_assert_false (imzala_token_has_pin_pad (token));
+      g_assert_cmpuint (imzala_token_get_min_pin_length (token), ==, 4);
+      g_assert_cmpuint (imzala_token_get_max_pin_length (token), ==, 255);
+      g_assert_true (imzala_token_get_module (token) != NULL);
+
+      uri = imzala_token_get_uri (token);
+      g_assert_true (g_str_has_prefix (uri, "pkcs11:"));
+      g_assert_nonnull (strstr (uri, "serial=" ));
+
+      certificates = imzala_token_get_certificates (token);
+      for (guint j = 0; j < certificates->len; j++)
+        {
+          ImzalaCertificate *certificate = g_ptr_array_index (certificates, j);
+
+          g_assert_true (imzala_certificate_get_token (certificate) == G_OBJECT (token));
+          if (imzala_certificate_is_ca (certificate))
+            g_assert_false (imzala_certificate_has_private_key (certificate));
+          else
+            n_end_entity++;
+        }
+      g_assert_cmpuint (n_end_entity, ==, g_strv_length (certificate_names));
+
+      for (guint j = 0; certificate_names[j] != NULL && *certificate_names[j] != '\0'; j++)
+        {
+          const char *name = certificate_names[j];
+          g_autofree char *label = imzala_test_fixture_cert_get (f, name, "label");
+          g_autofree char *id_hex = imzala_test_fixture_cert_get (f, name, "id");
+          g_autofree char *holder = imzala_test_fixture_cert_get (f, name, "holder");
+          g_autofree char *tckn = imzala_test_fixture_cert_get (f, name, "tckn");
+          g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, name, "fingerprint");
+          g_autofree char *recommended = imzala_test_fixture_cert_get (f, name, "recommended");
+          g_autoptr(GBytes) id = bytes_from_hex (id_hex);
+          ImzalaCertificate *certificate = find_by_label (token, label);
+
+          g_test_message ("certificate %s on %s", name, labels[i]);
+          g_assert_nonnull (certificate);
+          g_assert_true (g_bytes_equal (imzala_certificate_get_id (certificate), id));
+          g_assert_cmpstr (imzala_certificate_get_holder_name (certificate), ==, holder);
+          g_assert_cmpstr (imzala_certificate_get_tckn (certificate), ==, tckn);
+          g_assert_cmpstr (imzala_certificate_get_fingerprint (certificate), ==, fingerprint);
+          g_assert_true (imzala_certificate_has_private_key (certificate));
+          g_assert_cmpint (imzala_certificate_is_recommended (certificate), ==,
+                           g_strcmp0 (recommended, "true") == 0);
+        }
+    }
+}
+
+static void
+test_empty_token (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GPtrArray) tokens = load_and_list (f);
+  ImzalaToken *token = find_token (tokens, "IMZALA TEST BOS");
+
+  g_assert_nonnull (token);
+  g_assert_cmpuint (imzala_token_get_certificates (token)->len, ==, 0);
+}
+
+static void
+list_tokens_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GPtrArray **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = imzala_module_set_list_tokens_finish (IMZALA_MODULE_SET (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+load_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (imzala_module_set_load_finish (IMZALA_MODULE_SET (source), result, &error));
+  g_assert_no_error (error);
+  *done = TRUE;
+}
+
+static void
+test_async (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+  g_autoptr(GPtrArray) tokens = NULL;
+  gboolean loaded = FALSE;
+
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, f->module_path);
+  imzala_module_set_load_async (modules, NULL, load_cb, &loaded);
+  while (!loaded)
+    g_main_context_iteration (NULL, TRUE);
+
+  imzala_module_set_list_tokens_async (modules, NULL, list_tokens_cb, &tokens);
+  while (tokens == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (tokens->len, ==, 3);
+}
+
+static void
+test_find_by_fingerprint (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GPtrArray) tokens = load_and_list (f);
+  const char *names[] = { "ayse-rsa", "ayse-p384", "ayse-encr", "ayse-expired", "mehmet-p256" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, names[i], "fingerprint");
+      g_autofree char *label = imzala_test_fixture_cert_get (f, names[i], "label");
+      g_autoptr(GString) colons = g_string_new (NULL);
+      g_autoptr(ImzalaCertificate) found = NULL;
+      g_autoptr(ImzalaCertificate) found_colons = NULL;
+      g_autoptr(GError) error = NULL;
+
+      found = imzala_module_set_find_certificate (tokens, fingerprint, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (imzala_certificate_get_label (found), ==, label);
+
+      /* As openssl x509 -fingerprint prints it: upper case with colons. */
+      for (const char *p = fingerprint; *p != '\0'; p += 2)
+        g_string_append_printf (colons, "%s%c%c", colons->len > 0 ? ":" : "",
+                                g_ascii_toupper (p[0]), g_ascii_toupper (p[1]));
+      found_colons = imzala_module_set_find_certificate (tokens, colons->str, &error);
+      g_assert_no_error (error);
+      g_assert_true (found_colons == found);
+    }
+
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ImzalaCertificate) none = NULL;
+
+    none = imzala_module_set_find_certificate (tokens, "00000000000000000000000000000000"
+                                               "00000000000000000000000000000000", &error);
+    g_assert_null (none);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+    g_clear_error (&error);
+
+    none = imzala_module_set_find_certificate (tokens, "not a selector", &error);
+    g_assert_null (none);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+  }
+}
+
+static void
+test_find_by_uri (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GPtrArray) tokens = load_and_list (f);
+  struct
+  {
+    const char *uri;
+    const char *label; /* NULL: ambiguous */
+  } cases[] = {
+    { "pkcs11:token=IMZALA%20TEST%201;id=%a2;type=cert", "AYSE YILMAZ SIGN1" },
+    { "pkcs11:token=IMZALA%20TEST%201;id=%A1", "AYSE YILMAZ SIGN0" },
+    /* The key pair's URI names the same certificate. */
+    { "pkcs11:token=IMZALA%20TEST%201;id=%a3;type=private", "AYSE YILMAZ ENCR0" },
+    { "pkcs11:object=AYSE%20YILMAZ%20OLD", "AYSE YILMAZ OLD" },
+    { "pkcs11:model=SoftHSM%20v2;manufacturer=SoftHSM%20project;object=MEHMET%20DEMIR%20SIGN0",
+      "MEHMET DEMIR SIGN0" },
+    /* A token with one recommended certificate names it. */
+    { "pkcs11:token=IMZALA%20TEST%202", "MEHMET DEMIR SIGN0" },
+    { "pkcs11:token=IMZALA%20TEST%201", NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ImzalaCertificate) found = NULL;
+
+      g_test_message ("%s", cases[i].uri);
+      found = imzala_module_set_find_certificate (tokens, cases[i].uri, &error);
+      if (cases[i].label != NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpstr (imzala_certificate_get_label (found), ==, cases[i].label);
+        }
+      else
+        {
+          g_assert_null (found);
+          g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
+        }
+    }
+
+  /* The URIs İmzala prints lead back to the same certificate. */
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      ImzalaToken *token = g_ptr_array_index (tokens, i);
+      GPtrArray *certificates = imzala_token_get_certificates (token);
+      g_autofree char *token_uri = imzala_token_get_uri (token);
+
+      for (guint j = 0; j < certificates->len; j++)
+        {
+          ImzalaCertificate *certificate = g_ptr_array_index (certificates, j);
+          g_autoptr(GError) error = NULL;
+          g_autoptr(ImzalaCertificate) found = NULL;
+          g_autofree char *uri = NULL;
+
+          uri = imzala_token_format_object_uri (token, CKO_CERTIFICATE,
+                                                imzala_certificate_get_id (certificate),
+                                                imzala_certificate_get_label (certificate));
+          g_test_message ("%s", uri);
+          found = imzala_module_set_find_certificate (tokens, uri, &error);
+          g_assert_no_error (error);
+          g_assert_true (found == certificate);
+        }
+    }
+
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ImzalaCertificate) none = NULL;
+
+    none = imzala_module_set_find_certificate (tokens, "pkcs11:token=NO%20SUCH%20CARD", &error);
+    g_assert_null (none);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+    g_clear_error (&error);
+
+    none = imzala_module_set_find_certificate (tokens, "pkcs11:id=%zz", &error);
+    g_assert_null (none);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+  }
+}
+
+static void
+test_find_recommended (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GPtrArray) tokens = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaCertificate) found = NULL;
+
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 1");
+  imzala_test_fixture_remove_token (f, "IMZALA TEST BOS");
+  tokens = load_and_list (f);
+  g_assert_cmpuint (tokens->len, ==, 1);
+
+  found = imzala_module_set_find_certificate (tokens, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (imzala_certificate_get_label (found), ==, "MEHMET DEMIR SIGN0");
+}
+
+static void
+test_find_ambiguous (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GPtrArray) tokens = load_and_list (f);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaCertificate) found = NULL;
+
+  found = imzala_module_set_find_certificate (tokens, NULL, &error);
+  g_assert_null (found);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
+  g_test_message ("%s", error->message);
+  /* The message names the candidates, and only them. */
+  g_assert_nonnull (strstr (error->message, "AYSE YILMAZ SIGN0"));
+  g_assert_nonnull (strstr (error->message, "AYSE YILMAZ SIGN1"));
+  g_assert_nonnull (strstr (error->message, "MEHMET DEMIR SIGN0"));
+  g_assert_null (strstr (error->message, "ENCR0"));
+}
+
+static void
+test_find_none (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GPtrArray) tokens = load_and_list (f);
+  g_autoptr(GPtrArray) only_empty = g_ptr_array_new ();
+  g_autoptr(GPtrArray) no_tokens = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaCertificate) found = NULL;
+
+  g_ptr_array_add (only_empty, find_token (tokens, "IMZALA TEST BOS"));
+  found = imzala_module_set_find_certificate (only_empty, NULL, &error);
+  g_assert_null (found);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+  g_clear_error (&error);
+
+  found = imzala_module_set_find_certificate (no_tokens, NULL, &error);
+  g_assert_null (found);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN);
+}
+
+static void
+test_find_none_recommended (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GPtrArray) tokens = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaCertificate) found = NULL;
+  g_autoptr(GPtrArray) subset = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(ImzalaToken) token = NULL;
+
+  tokens = load_and_list (f);
+  token = g_object_ref (find_token (tokens, "IMZALA TEST 1"));
+
+  /* Token 1 without its two recommended certificates: the message says why
+   * each of the others cannot be used. */
+  g_ptr_array_remove (imzala_token_get_certificates (token), find_by_label (token, "AYSE YILMAZ SIGN0"));
+  g_ptr_array_remove (imzala_token_get_certificates (token), find_by_label (token, "AYSE YILMAZ SIGN1"));
+  g_ptr_array_add (subset, g_object_ref (token));
+
+  found = imzala_module_set_find_certificate (subset, NULL, &error);
+  g_assert_null (found);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "AYSE YILMAZ ENCR0"));
+  g_assert_nonnull (strstr (error->message, "AYSE YILMAZ NOQC"));
+  g_assert_nonnull (strstr (error->message, "AYSE YILMAZ OLD"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/module-set/load-by-path", test_load_by_path);
+  g_test_add_func ("/module-set/missing-module", test_missing_module);
+  g_test_add_func ("/module-set/no-module-at-all", test_no_module_at_all);
+  g_test_add_func ("/module-set/same-module-twice", test_same_module_twice);
+  g_test_add_func ("/module-set/list-tokens", test_list_tokens);
+  g_test_add_func ("/module-set/empty-token", test_empty_token);
+  g_test_add_func ("/module-set/async", test_async);
+  g_test_add_func ("/module-set/find/fingerprint", test_find_by_fingerprint);
+  g_test_add_func ("/module-set/find/uri", test_find_by_uri);
+  g_test_add_func ("/module-set/find/recommended", test_find_recommended);
+  g_test_add_func ("/module-set/find/ambiguous", test_find_ambiguous);
+  g_test_add_func ("/module-set/find/none", test_find_none);
+  g_test_add_func ("/module-set/find/none-recommended", test_find_none_recommended);
+
+  return g_test_run ();
+}
