@@ -10,3 +10,7 @@
 #include "imzala-token.h"
 #include "imzala-module-set.h"
 #include "imzala-cms.h"
+#include "imzala-request.h"
+#include "imzala-portal.h"
+#include "imzala-portal-client.h"
+#include "imzala-signing-job.h"

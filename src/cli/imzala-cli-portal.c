@@ -1,0 +1,520 @@
+#define G_LOG_DOMAIN "imzala-cli"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <glib/gi18n-lib.h>
+
+#include "imzala-cli.h"
+#include "imzala-cli-portal.h"
+#include "imzala-cli-terminal.h"
+#include "imzala-portal-client.h"
+#include "imzala-signing-job.h"
+
+typedef struct
+{
+  GMainLoop        *loop;
+  ImzalaSigningJob *job;
+  ImzalaJobState    waiting_in;
+  guint             interrupts;
+} PortalRun;
+
+static void
+state_cb (ImzalaSigningJob *job,
+          GParamSpec       *pspec,
+          PortalRun        *run)
+{
+  if (imzala_signing_job_get_state (job) != run->waiting_in)
+    g_main_loop_quit (run->loop);
+}
+
+static gboolean
+interrupt_cb (gpointer user_data)
+{
+  PortalRun *run = user_data;
+
+  /* The first Ctrl-C cancels the job at its next step; a second one does not
+   * wait for a reader or a portal that does not answer. */
+  if (++run->interrupts > 1)
+    {
+      imzala_cli_printerr (_("Cancelled."));
+      _exit (IMZALA_CLI_EXIT_CANCELLED);
+    }
+  imzala_signing_job_cancel (run->job);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main loop while the job stays in @state. */
+static ImzalaJobState
+wait_while (PortalRun     *run,
+            ImzalaJobState state)
+{
+  run->waiting_in = state;
+  if (imzala_signing_job_get_state (run->job) == state)
+    g_main_loop_run (run->loop);
+  return imzala_signing_job_get_state (run->job);
+}
+
+static char *
+format_time (GDateTime *time)
+{
+  g_autoptr(GDateTime) local = NULL;
+
+  if (time == NULL)
+    return g_strdup ("-");
+  local = g_date_time_to_local (time);
+  return g_date_time_format (local, "%Y-%m-%d %H:%M:%S");
+}
+
+/* The texts are written byte for byte: what the user reads here is exactly
+ * what the card signs. */
+static void
+print_request (ImzalaRequest *request)
+{
+  g_autofree char *created = format_time (imzala_request_get_created_at (request));
+  g_autofree char *expires = format_time (imzala_request_get_expires_at (request));
+  g_autofree char *code = imzala_request_dup_display_code (request);
+  const char *name = imzala_request_get_requester_name (request);
+  const char *hint = imzala_request_get_requester_hint (request);
+
+  g_print (_("Portal:          %s\n"), imzala_request_get_portal_host (request));
+  g_print (_("Request:         %s (%s)\n"), imzala_request_get_title (request),
+           imzala_purpose_get_label (imzala_request_get_purpose (request)));
+  g_print (_("Code:            %s\n"), code);
+  if (name != NULL)
+    g_print (_("Requester:       %s%s%s%s\n"), name, hint != NULL ? " (" : "",
+             hint != NULL ? hint : "", hint != NULL ? ")" : "");
+  g_print (_("Created:         %s\n"), created);
+  g_print (_("Expires:         %s (%" G_GINT64_FORMAT " s left)\n"), expires,
+           imzala_request_get_remaining_seconds (request));
+
+  for (guint i = 0; i < imzala_request_get_n_texts (request); i++)
+    {
+      ImzalaRequestText *text = imzala_request_get_text (request, i);
+      gsize length;
+      const char *data = g_bytes_get_data (imzala_request_text_get_content (text), &length);
+
+      g_print ("\n");
+      g_print (_("İmzalanacak Metin %u: %s\n"), i + 1, imzala_request_text_get_title (text));
+      g_print ("-----BEGIN TEXT-----\n");
+      fflush (stdout);
+      fwrite (data, 1, length, stdout);
+      g_print ("\n-----END TEXT-----\n");
+    }
+  g_print ("\n");
+  fflush (stdout);
+}
+
+static void
+print_certificate (ImzalaCertificate *certificate)
+{
+  const char *tckn = imzala_certificate_get_tckn (certificate);
+  GObject *token = imzala_certificate_get_token (certificate);
+  g_autofree char *until = format_time (imzala_certificate_get_not_after (certificate));
+
+  g_print (_("Certificate:     %s (%s), %s, valid until %s\n"),
+           imzala_certificate_get_holder_name (certificate),
+           tckn != NULL ? tckn : _("no T.C. kimlik no"),
+           imzala_certificate_get_key_description (certificate), until);
+  if (token != NULL)
+    g_print (_("Card:            %s\n"), imzala_token_get_label (IMZALA_TOKEN (token)));
+  g_print ("                 --cert %s\n", imzala_certificate_get_fingerprint (certificate));
+  fflush (stdout);
+}
+
+static void
+print_candidates (GListModel *certificates)
+{
+  guint n = g_list_model_get_n_items (certificates);
+
+  if (n == 0)
+    return;
+  g_printerr ("%s\n", _("Choose a certificate with --cert:"));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
+      const char *tckn = imzala_certificate_get_tckn (certificate);
+
+      g_printerr ("  %s (%s), %s%s\n    --cert %s\n",
+                  imzala_certificate_get_holder_name (certificate),
+                  tckn != NULL ? tckn : _("no T.C. kimlik no"),
+                  imzala_certificate_get_key_description (certificate),
+                  imzala_certificate_is_recommended (certificate) ? "" : _(", not recommended"),
+                  imzala_certificate_get_fingerprint (certificate));
+    }
+}
+
+/* Selects the certificate named by @selector (URI or fingerprint) among the
+ * job's candidates. */
+static gboolean
+select_certificate (ImzalaSigningJob *job,
+                    const char       *selector,
+                    GError          **error)
+{
+  g_autoptr(ImzalaCertificate) found = NULL;
+  GListModel *certificates = imzala_signing_job_get_certificates (job);
+  GPtrArray *tokens = imzala_signing_job_get_tokens (job);
+
+  found = imzala_module_set_find_certificate (tokens, selector, error);
+  if (found == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (certificates); i++)
+    {
+      g_autoptr(ImzalaCertificate) candidate = g_list_model_get_item (certificates, i);
+
+      if (g_strcmp0 (imzala_certificate_get_fingerprint (candidate),
+                     imzala_certificate_get_fingerprint (found)) == 0 &&
+          imzala_certificate_get_token (candidate) == imzala_certificate_get_token (found))
+        return imzala_signing_job_set_certificate (job, candidate);
+    }
+
+  g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_PRIVATE_KEY,
+               _("The certificate of %s has no private key on the card, so it cannot sign."),
+               imzala_certificate_get_holder_name (found));
+  return FALSE;
+}
+
+static ImzalaSecret *
+read_pin (ImzalaToken       *token,
+          ImzalaCertificate *certificate,
+          int                pin_fd,
+          GError           **error)
+{
+  ImzalaPinState state = imzala_token_get_pin_state (token);
+  g_autofree char *prompt = NULL;
+  ImzalaSecret *pin;
+
+  if (state & IMZALA_PIN_STATE_LOCKED)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LOCKED,
+                   _("The PIN of “%s” is locked. Unlock the card through the portal's Kilit "
+                     "Çözme page, or with “imzala-cli unblock-pin” and the PUK."),
+                   imzala_token_get_label (token));
+      return NULL;
+    }
+  if (state & IMZALA_PIN_STATE_FINAL_TRY)
+    imzala_cli_terminal_say (_("Warning: this is the final try; a wrong PIN locks the card."));
+  else if (state & IMZALA_PIN_STATE_COUNT_LOW)
+    imzala_cli_terminal_say (_("Warning: only a few PIN tries are left."));
+
+  prompt = g_strdup_printf (_("PIN of “%s” to sign as %s: "), imzala_token_get_label (token),
+                            imzala_certificate_get_holder_name (certificate));
+  pin = imzala_cli_read_secret (pin_fd, prompt, error);
+  if (pin != NULL && imzala_secret_get_length (pin) == 0)
+    {
+      imzala_secret_unref (pin);
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
+      return NULL;
+    }
+  return pin;
+}
+
+/* The new PIN for an unblock: once from @fd, or twice on the terminal. */
+static ImzalaSecret *
+read_new_pin (ImzalaToken *token,
+              int          fd,
+              GError     **error)
+{
+  g_autoptr(ImzalaSecret) first = NULL;
+  g_autoptr(ImzalaSecret) second = NULL;
+  g_autofree char *prompt = NULL;
+
+  prompt = g_strdup_printf (_("New PIN for “%s”: "), imzala_token_get_label (token));
+  first = imzala_cli_read_secret (fd, prompt, error);
+  if (first == NULL)
+    return NULL;
+  if (imzala_secret_get_length (first) == 0)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
+      return NULL;
+    }
+  if (fd >= 0)
+    return g_steal_pointer (&first);
+
+  second = imzala_cli_terminal_read_secret (_("New PIN again: "), error);
+  if (second == NULL)
+    return NULL;
+  if (!imzala_secret_equal (first, second))
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_MISMATCH,
+                           _("The two new PINs differ."));
+      return NULL;
+    }
+  return g_steal_pointer (&first);
+}
+
+static int
+report_job_error (ImzalaSigningJob *job)
+{
+  const GError *error = imzala_signing_job_get_error (job);
+
+  if (error == NULL)
+    {
+      imzala_cli_printerr (_("The request could not be completed."));
+      return IMZALA_CLI_EXIT_FAILED;
+    }
+  return imzala_cli_report_error (error);
+}
+
+static int
+run_unblock (PortalRun  *run,
+             const char *selector,
+             int         new_pin_fd)
+{
+  g_autoptr(ImzalaSecret) new_pin = NULL;
+  g_autoptr(GError) error = NULL;
+  ImzalaSigningJob *job = run->job;
+  ImzalaToken *token;
+
+  if (selector != NULL)
+    {
+      g_autoptr(ImzalaCertificate) certificate = NULL;
+
+      certificate = imzala_module_set_find_certificate (imzala_signing_job_get_tokens (job),
+                                                        selector, &error);
+      if (certificate == NULL)
+        return imzala_cli_report_error (error);
+      imzala_signing_job_set_token (job, IMZALA_TOKEN (imzala_certificate_get_token (certificate)));
+    }
+
+  token = imzala_signing_job_get_token (job);
+  if (token == NULL)
+    {
+      GPtrArray *tokens = imzala_signing_job_get_tokens (job);
+
+      if (tokens == NULL || tokens->len == 0)
+        g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+                             _("No card was found. Insert the card to unlock and try again."));
+      else
+        g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE,
+                             _("Several cards are inserted. Name the card to unlock with --cert "
+                               "and one of its certificates, or remove the others."));
+      return imzala_cli_report_error (error);
+    }
+
+  g_print (_("Card to unlock:  %s (serial %s)\n"), imzala_token_get_label (token),
+           imzala_token_get_serial (token));
+  fflush (stdout);
+
+  /* The new PIN is asked before the portal releases the PUK, so the PUK is
+   * used at once and never waits on the user (docs/protocol.md §5). */
+  new_pin = read_new_pin (token, new_pin_fd, &error);
+  if (new_pin == NULL)
+    return imzala_cli_report_error (error);
+
+  imzala_signing_job_unblock (job, new_pin);
+  g_clear_pointer (&new_pin, imzala_secret_unref);
+  if (wait_while (run, IMZALA_JOB_STATE_UNBLOCKING) != IMZALA_JOB_STATE_DONE)
+    return report_job_error (job);
+
+  g_print ("%s\n", imzala_signing_job_get_result_message (job));
+  return IMZALA_CLI_EXIT_OK;
+}
+
+static int
+run_sign (PortalRun  *run,
+          const char *selector,
+          int         pin_fd,
+          const char *save_path)
+{
+  g_autoptr(GError) error = NULL;
+  ImzalaSigningJob *job = run->job;
+  ImzalaCertificate *certificate;
+  ImzalaToken *token;
+  ImzalaJobState state;
+
+  if (selector != NULL && !select_certificate (job, selector, &error))
+    return imzala_cli_report_error (error);
+
+  if (!imzala_signing_job_can_sign (job, &error))
+    {
+      int status = imzala_cli_report_error (error);
+
+      if (imzala_signing_job_get_certificate (job) == NULL)
+        print_candidates (imzala_signing_job_get_certificates (job));
+      return g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_EXPIRED)
+        ? IMZALA_CLI_EXIT_NOT_FOUND : status;
+    }
+
+  certificate = imzala_signing_job_get_certificate (job);
+  token = imzala_signing_job_get_token (job);
+  print_certificate (certificate);
+  if (!imzala_certificate_is_recommended (certificate))
+    {
+      g_auto(GStrv) reasons = imzala_certificate_describe_problems (certificate, NULL);
+
+      for (guint i = 0; reasons != NULL && reasons[i] != NULL; i++)
+        imzala_cli_printerr (_("Warning: %s"), reasons[i]);
+    }
+
+  for (;;)
+    {
+      g_autoptr(ImzalaSecret) pin = NULL;
+
+      if (imzala_token_has_pin_pad (token))
+        imzala_cli_terminal_say (_("Enter the PIN on the reader."));
+      else
+        {
+          pin = read_pin (token, certificate, pin_fd, &error);
+          if (pin == NULL)
+            {
+              imzala_signing_job_cancel (job);
+              return imzala_cli_report_error (error);
+            }
+        }
+
+      imzala_signing_job_sign (job, pin);
+      g_clear_pointer (&pin, imzala_secret_unref);
+
+      state = wait_while (run, IMZALA_JOB_STATE_SIGNING);
+      if (state == IMZALA_JOB_STATE_CHOOSING)
+        {
+          /* A wrong PIN: the message says how many tries are left. From a
+           * file descriptor there is no second PIN to try. */
+          const GError *pin_error = imzala_signing_job_get_error (job);
+          int status = imzala_cli_report_error (pin_error);
+
+          if (pin_fd >= 0 || imzala_token_has_pin_pad (token))
+            return status;
+          /* The refreshed card may have a new PIN state. */
+          token = imzala_signing_job_get_token (job);
+          certificate = imzala_signing_job_get_certificate (job);
+          if (token == NULL || certificate == NULL)
+            return status;
+          continue;
+        }
+      break;
+    }
+
+  if (state == IMZALA_JOB_STATE_SUBMITTING)
+    state = wait_while (run, IMZALA_JOB_STATE_SUBMITTING);
+
+  if (save_path != NULL && imzala_signing_job_get_signatures (job) != NULL &&
+      imzala_signing_job_get_signatures (job)->len == imzala_request_get_n_texts (imzala_signing_job_get_request (job)))
+    {
+      g_auto(GStrv) written = imzala_signing_job_save_signatures (job, save_path, &error);
+
+      if (written == NULL)
+        imzala_cli_report_error (error);
+      for (guint i = 0; written != NULL && written[i] != NULL; i++)
+        g_print (_("Signature saved: %s\n"), written[i]);
+    }
+
+  if (state != IMZALA_JOB_STATE_DONE)
+    return report_job_error (job);
+
+  {
+    g_autofree char *signed_at = format_time (imzala_signing_job_get_signed_at (job));
+
+    g_print (_("Signed:          %s\n"), signed_at);
+    g_print ("%s\n", imzala_signing_job_get_result_message (job));
+  }
+  return error != NULL ? IMZALA_CLI_EXIT_FAILED : IMZALA_CLI_EXIT_OK;
+}
+
+int
+imzala_cli_portal (int argc, char **argv)
+{
+  ImzalaCliModuleOptions module_options = { NULL, FALSE };
+  g_autofree char *portal_url = NULL;
+  g_autofree char *portal_ca = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *selector = NULL;
+  g_autofree char *save_path = NULL;
+  int pin_fd = -1;
+  int new_pin_fd = -1;
+  const GOptionEntry entries[] = {
+    { "portal", 'p', 0, G_OPTION_ARG_STRING, &portal_url,
+      N_("The portal's address (https:// only)"), N_("URL") },
+    { "portal-ca", 0, 0, G_OPTION_ARG_FILENAME, &portal_ca,
+      N_("Also trust this CA (PEM) for the portal, e.g. the demo portal's ca.pem"), N_("FILE") },
+    { "code", 'k', 0, G_OPTION_ARG_STRING, &code,
+      N_("The verification code the portal shows (doğrulama kodu)"), N_("CODE") },
+    { "cert", 'c', 0, G_OPTION_ARG_STRING, &selector,
+      N_("The certificate: a PKCS#11 URI or its SHA-256 fingerprint (default: the one recommended certificate)"),
+      N_("SELECTOR") },
+    { "pin-fd", 0, 0, G_OPTION_ARG_INT, &pin_fd,
+      N_("Read the PIN from file descriptor N (one line) instead of the terminal"), N_("N") },
+    { "new-pin-fd", 0, 0, G_OPTION_ARG_INT, &new_pin_fd,
+      N_("For a card unlock: read the new PIN from file descriptor N instead of the terminal"),
+      N_("N") },
+    { "save", 's', 0, G_OPTION_ARG_FILENAME, &save_path,
+      N_("Save the signatures (İmza İçeriği, DER .p7s) in folder DIR"), N_("DIR") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(ImzalaPortalClient) client = NULL;
+  g_autoptr(ImzalaModuleSet) set = NULL;
+  g_autoptr(ImzalaSigningJob) job = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *normalized = NULL;
+  PortalRun run = { 0 };
+  guint interrupt_id;
+  gulong state_id;
+  int status;
+
+  context = imzala_cli_option_context_new ("portal", NULL,
+                                           _("Fetches the portal request behind a verification code, shows the portal, "
+                                             "the request and every text exactly, signs each text with a certificate on "
+                                             "the card and sends the signatures to the portal. For a card unlock request "
+                                             "it unlocks the card with the secret the portal releases and sets a new PIN. "
+                                             "The PIN is asked on the terminal without echo, or read from --pin-fd; never "
+                                             "give it on the command line."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  imzala_cli_add_module_options (context, &module_options);
+  if (!imzala_cli_parse_options (context, "portal", &argc, &argv))
+    {
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
+  if (argc > 1 || portal_url == NULL || code == NULL)
+    {
+      imzala_cli_usage_error ("portal", _("Give the portal with --portal URL and the code with --code CODE."));
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
+
+  /* Both checks come before any module is loaded or anything is sent. */
+  normalized = imzala_portal_normalize_code (code, &error);
+  client = normalized != NULL ? imzala_portal_client_new (portal_url, portal_ca, &error) : NULL;
+  if (client == NULL)
+    {
+      imzala_cli_module_options_clear (&module_options);
+      return imzala_cli_report_error (error);
+    }
+
+  set = imzala_cli_load_modules (&module_options, TRUE, NULL, &error);
+  imzala_cli_module_options_clear (&module_options);
+  if (set == NULL)
+    return imzala_cli_report_error (error);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  job = imzala_signing_job_new (IMZALA_PORTAL (client), set);
+  run.loop = loop;
+  run.job = job;
+  state_id = g_signal_connect (job, "notify::state", G_CALLBACK (state_cb), &run);
+  interrupt_id = g_unix_signal_add (SIGINT, interrupt_cb, &run);
+
+  imzala_signing_job_start (job, normalized);
+  if (wait_while (&run, IMZALA_JOB_STATE_FETCHING) != IMZALA_JOB_STATE_CHOOSING)
+    status = report_job_error (job);
+  else
+    {
+      ImzalaRequest *request = imzala_signing_job_get_request (job);
+
+      print_request (request);
+      if (imzala_request_get_purpose (request) == IMZALA_PURPOSE_UNBLOCK)
+        status = run_unblock (&run, selector, new_pin_fd);
+      else
+        status = run_sign (&run, selector, pin_fd, save_path);
+    }
+
+  imzala_signing_job_cancel (job);
+  g_source_remove (interrupt_id);
+  g_signal_handler_disconnect (job, state_id);
+  return status;
+}
