@@ -1,0 +1,994 @@
+/* test-cli.c: runs the imzala-cli binary (IMZALA_CLI) against a private copy
+ * of the SoftHSM fixture, and checks its signatures with `openssl cms` as an
+ * independent verifier. PINs go to the program through a pipe on fd 3
+ * (--pin-fd 3), or through a pseudo-terminal for the no-echo prompt. */
+#define G_LOG_DOMAIN "test-cli"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+#include <json-glib/json-glib.h>
+
+#include "imzala-test.h"
+
+#define CONTENT "İmzala test content: e-onay 2024/0042\n"
+
+typedef struct
+{
+  int    status;
+  char  *out;
+  gsize  out_length;
+  char  *err;
+} CliResult;
+
+static void
+cli_result_free (CliResult *result)
+{
+  g_free (result->out);
+  g_free (result->err);
+  g_free (result);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
+
+static const char *
+cli_path (void)
+{
+  const char *path = g_getenv ("IMZALA_CLI");
+
+  if (path == NULL)
+    g_error ("IMZALA_CLI is not set (run the tests through meson)");
+  return path;
+}
+
+/* Without a controlling terminal the program can never stop and wait for a
+ * PIN on the developer's terminal: it must use --pin-fd or fail cleanly. */
+static void
+new_session (gpointer user_data)
+{
+  setsid ();
+}
+
+/* Runs imzala-cli with @args. @softhsm adds "--no-registered --module
+ * <SoftHSM>" after the command name. @secrets, when given, is what the
+ * program reads on fd 3. */
+static CliResult *
+cli_run (ImzalaTestFixture *f,
+         gboolean           softhsm,
+         const char        *secrets,
+         GBytes            *input,
+         const char *const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(GBytes) err = NULL;
+  g_autoptr(GBytes) empty = NULL;
+  g_autoptr(GError) error = NULL;
+  CliResult *result = g_new0 (CliResult, 1);
+  gsize length;
+
+  g_ptr_array_add (argv, (char *) cli_path ());
+  for (guint i = 0; args[i] != NULL; i++)
+    {
+      g_ptr_array_add (argv, (char *) args[i]);
+      if (i == 0 && softhsm)
+        {
+          g_ptr_array_add (argv, (char *) "--no-registered");
+          g_ptr_array_add (argv, (char *) "--module");
+          g_ptr_array_add (argv, f->module_path);
+        }
+    }
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, new_session, NULL, NULL);
+  if (secrets != NULL)
+    {
+      int fds[2];
+
+      g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
+      g_assert_cmpint (write (fds[1], secrets, strlen (secrets)), ==, (gssize) strlen (secrets));
+      close (fds[1]);
+      g_subprocess_launcher_take_fd (launcher, fds[0], 3);
+    }
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  /* With a stdin pipe GSubprocess wants bytes to send, even none. */
+  if (input == NULL)
+    empty = input = g_bytes_new_static ("", 0);
+  g_subprocess_communicate (process, input, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  result->status = g_subprocess_get_exit_status (process);
+
+  /* Standard output can be a binary signature: keep every byte, plus a NUL
+   * so that text output can be searched as a string. */
+  length = g_bytes_get_size (out);
+  result->out = g_malloc0 (length + 1);
+  if (length > 0)
+    memcpy (result->out, g_bytes_get_data (out, NULL), length);
+  result->out_length = length;
+  result->err = g_strndup (g_bytes_get_size (err) > 0 ? g_bytes_get_data (err, NULL) : "", g_bytes_get_size (err));
+  g_test_message ("imzala-cli %s: exit %d\nstderr: %s", args[0], result->status, result->err);
+  return result;
+}
+
+#define CLI(f, softhsm, secrets, input, ...) \
+  cli_run ((f), (softhsm), (secrets), (input), (const char *const[]) { __VA_ARGS__, NULL })
+
+static char *
+run_openssl (int *status, const char *const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  g_autofree char *err = NULL;
+  int wait_status = 0;
+
+  g_ptr_array_add (argv, (char *) "openssl");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                &out, &err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_test_message ("openssl %s: %s", args[0], err);
+  *status = g_spawn_check_wait_status (wait_status, NULL) ? 0 : 1;
+  return out;
+}
+
+#define OPENSSL(status, ...) run_openssl ((status), (const char *const[]) { __VA_ARGS__, NULL })
+
+static char *
+write_content (ImzalaTestFixture *f)
+{
+  char *path = g_build_filename (f->dir, "content.txt", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, CONTENT, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static JsonNode *
+list_json (ImzalaTestFixture *f)
+{
+  g_autoptr(CliResult) r = CLI (f, TRUE, NULL, NULL, "list", "--json");
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  g_assert_cmpint (r->status, ==, 0);
+  root = json_from_string (r->out, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (root);
+  return root;
+}
+
+static JsonObject *
+find_certificate_json (JsonNode *root, const char *fingerprint)
+{
+  JsonArray *tokens = json_object_get_array_member (json_node_get_object (root), "tokens");
+
+  for (guint t = 0; t < json_array_get_length (tokens); t++)
+    {
+      JsonArray *certificates = json_object_get_array_member (json_array_get_object_element (tokens, t),
+                                                              "certificates");
+
+      for (guint c = 0; c < json_array_get_length (certificates); c++)
+        {
+          JsonObject *certificate = json_array_get_object_element (certificates, c);
+
+          if (g_strcmp0 (json_object_get_string_member (certificate, "sha256"), fingerprint) == 0)
+            return certificate;
+        }
+    }
+  g_error ("certificate %s not in the listing", fingerprint);
+  return NULL;
+}
+
+static char *
+certificate_uri (ImzalaTestFixture *f, const char *name)
+{
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, name, "fingerprint");
+  g_autoptr(JsonNode) root = list_json (f);
+  JsonObject *certificate = find_certificate_json (root, fingerprint);
+  const char *uri = json_object_get_string_member (certificate, "uri");
+
+  g_assert_nonnull (uri);
+  g_assert_true (g_str_has_prefix (uri, "pkcs11:"));
+  return g_strdup (uri);
+}
+
+/* ---- Help and usage ---- */
+
+static void
+test_help (void)
+{
+  g_autoptr(CliResult) top = CLI (NULL, FALSE, NULL, NULL, "--help");
+  g_autoptr(CliResult) sign = CLI (NULL, FALSE, NULL, NULL, "sign", "--help");
+  g_autoptr(CliResult) bad = CLI (NULL, FALSE, NULL, NULL, "frobnicate");
+  g_autoptr(CliResult) bad_option = CLI (NULL, FALSE, NULL, NULL, "list", "--frobnicate");
+  g_autoptr(CliResult) no_ca = CLI (NULL, FALSE, NULL, NULL, "verify", "x.p7s");
+
+  g_assert_cmpint (top->status, ==, 0);
+  g_assert_nonnull (strstr (top->out, "sign"));
+  g_assert_nonnull (strstr (top->out, "Exit status"));
+  g_assert_cmpint (sign->status, ==, 0);
+  g_assert_nonnull (strstr (sign->out, "--pin-fd"));
+  g_assert_nonnull (strstr (sign->out, "Exit status"));
+  g_assert_nonnull (strstr (sign->out, "10  any other error"));
+  g_assert_cmpint (bad->status, ==, 1);
+  g_assert_true (g_str_has_prefix (bad->err, "imzala-cli: "));
+  g_assert_cmpint (bad_option->status, ==, 1);
+  g_assert_cmpint (no_ca->status, ==, 1);
+}
+
+/* ---- list ---- */
+
+static void
+test_list_text (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(CliResult) r = CLI (f, TRUE, NULL, NULL, "list");
+  const char *names[] = { "ayse-rsa", "ayse-p384", "ayse-encr", "ayse-noqc", "ayse-expired", "mehmet-p256" };
+
+  g_assert_cmpint (r->status, ==, 0);
+  g_assert_nonnull (strstr (r->out, "IMZALA TEST 1"));
+  g_assert_nonnull (strstr (r->out, "IMZALA TEST 2"));
+  g_assert_nonnull (strstr (r->out, "IMZALA TEST BOS"));
+  g_assert_nonnull (strstr (r->out, "AYŞE YILMAZ"));
+  g_assert_nonnull (strstr (r->out, "T.C. kimlik no: 12345678950"));
+  g_assert_nonnull (strstr (r->out, "MEHMET DEMİR"));
+  g_assert_nonnull (strstr (r->out, "T.C. kimlik no: 10000000146"));
+  g_assert_nonnull (strstr (r->out, "PIN OK"));
+  g_assert_nonnull (strstr (r->out, "[recommended]"));
+  g_assert_nonnull (strstr (r->out, "RSA 2048"));
+  g_assert_nonnull (strstr (r->out, "EC P-384"));
+  g_assert_nonnull (strstr (r->out, "non-repudiation"));
+  g_assert_nonnull (strstr (r->out, "No certificates."));
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, names[i], "fingerprint");
+
+      g_assert_nonnull (strstr (r->out, fingerprint));
+    }
+}
+
+static void
+test_list_json (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(JsonNode) root = list_json (f);
+  JsonObject *object = json_node_get_object (root);
+  JsonArray *tokens = json_object_get_array_member (object, "tokens");
+  JsonArray *modules = json_object_get_array_member (object, "modules");
+  g_autofree char *rsa = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autofree char *encr = imzala_test_fixture_cert_get (f, "ayse-encr", "fingerprint");
+  g_autofree char *noqc = imzala_test_fixture_cert_get (f, "ayse-noqc", "fingerprint");
+  g_autofree char *expired = imzala_test_fixture_cert_get (f, "ayse-expired", "fingerprint");
+  JsonObject *certificate;
+  guint recommended = 0;
+
+  g_assert_cmpuint (json_array_get_length (modules), ==, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "load_errors")), ==, 0);
+  g_assert_cmpuint (json_array_get_length (tokens), ==, 3);
+
+  for (guint t = 0; t < json_array_get_length (tokens); t++)
+    {
+      JsonObject *token = json_array_get_object_element (tokens, t);
+      const char *label = json_object_get_string_member (token, "label");
+      JsonArray *certificates = json_object_get_array_member (token, "certificates");
+      guint own = 0;
+      guint ca = 0;
+      g_autofree char *group = g_strdup_printf ("token %s", label);
+      g_autofree char *serial = imzala_test_fixture_get (f, group, "serial");
+
+      g_assert_cmpstr (json_object_get_string_member (token, "serial"), ==, serial);
+      g_assert_cmpstr (json_object_get_string_member (token, "pin_state_text"), ==, "PIN OK");
+      g_assert_false (json_object_get_boolean_member (token, "pin_pad"));
+
+      for (guint c = 0; c < json_array_get_length (certificates); c++)
+        {
+          JsonObject *cert = json_array_get_object_element (certificates, c);
+
+          if (json_object_get_boolean_member (cert, "ca"))
+            ca++;
+          else
+            own++;
+          if (json_object_get_boolean_member (cert, "recommended"))
+            recommended++;
+        }
+
+      if (g_str_equal (label, "IMZALA TEST 1"))
+        {
+          g_assert_cmpuint (own, ==, 5);
+          g_assert_cmpuint (ca, ==, 1);
+        }
+      else if (g_str_equal (label, "IMZALA TEST 2"))
+        {
+          g_assert_cmpuint (own, ==, 1);
+          g_assert_cmpuint (ca, ==, 1);
+        }
+      else
+        {
+          g_assert_cmpstr (label, ==, "IMZALA TEST BOS");
+          g_assert_cmpuint (own + ca, ==, 0);
+        }
+    }
+  g_assert_cmpuint (recommended, ==, 3);
+
+  certificate = find_certificate_json (root, rsa);
+  g_assert_cmpstr (json_object_get_string_member (certificate, "holder"), ==, "AYŞE YILMAZ");
+  g_assert_cmpstr (json_object_get_string_member (certificate, "tckn"), ==, "12345678950");
+  g_assert_cmpstr (json_object_get_string_member (certificate, "key"), ==, "RSA 2048");
+  g_assert_cmpint (json_object_get_int_member (certificate, "key_bits"), ==, 2048);
+  g_assert_true (json_object_get_boolean_member (certificate, "qualified"));
+  g_assert_true (json_object_get_boolean_member (certificate, "recommended"));
+  g_assert_true (json_object_get_boolean_member (certificate, "has_private_key"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (certificate, "problems")), ==, 0);
+
+  certificate = find_certificate_json (root, encr);
+  g_assert_false (json_object_get_boolean_member (certificate, "recommended"));
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (certificate, "problems"), 0),
+                   ==, "no-non-repudiation");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (certificate, "problem_descriptions")), >, 0);
+
+  certificate = find_certificate_json (root, noqc);
+  g_assert_false (json_object_get_boolean_member (certificate, "qualified"));
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (certificate, "problems"), 0),
+                   ==, "not-qualified");
+
+  certificate = find_certificate_json (root, expired);
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (certificate, "problems"), 0),
+                   ==, "expired");
+}
+
+/* Registered p11-kit modules (SoftHSM registers itself on Debian) find the
+ * same tokens, and naming the registered module by path again does not load
+ * it twice. */
+static void
+test_list_registered (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(CliResult) r = CLI (f, FALSE, NULL, NULL, "list", "--json");
+  g_autoptr(CliResult) both = CLI (f, FALSE, NULL, NULL, "list", "--json", "--module", f->module_path);
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) both_root = NULL;
+  JsonArray *tokens;
+  guint fixture_tokens = 0;
+  guint both_tokens = 0;
+
+  g_assert_cmpint (r->status, ==, 0);
+  root = json_from_string (r->out, NULL);
+  g_assert_nonnull (root);
+  tokens = json_object_get_array_member (json_node_get_object (root), "tokens");
+  for (guint t = 0; t < json_array_get_length (tokens); t++)
+    if (g_str_has_prefix (json_object_get_string_member (json_array_get_object_element (tokens, t), "label"),
+                          "IMZALA TEST"))
+      fixture_tokens++;
+  g_assert_cmpuint (fixture_tokens, ==, 3);
+
+  g_assert_cmpint (both->status, ==, 0);
+  both_root = json_from_string (both->out, NULL);
+  g_assert_nonnull (both_root);
+  tokens = json_object_get_array_member (json_node_get_object (both_root), "tokens");
+  for (guint t = 0; t < json_array_get_length (tokens); t++)
+    if (g_str_has_prefix (json_object_get_string_member (json_array_get_object_element (tokens, t), "label"),
+                          "IMZALA TEST"))
+      both_tokens++;
+  g_assert_cmpuint (both_tokens, ==, 3);
+}
+
+static void
+test_missing_module (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "missing.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  const char *missing = "/nonexistent/libnothing-pkcs11.so";
+  g_autoptr(CliResult) list = CLI (f, TRUE, NULL, NULL, "list", "--module", missing);
+  g_autoptr(CliResult) json = CLI (f, TRUE, NULL, NULL, "list", "--json", "--module", missing);
+  g_autoptr(CliResult) sign = CLI (f, TRUE, "123456\n", NULL, "sign", "--module", missing,
+                                   "--cert", fingerprint, "--pin-fd", "3", "--out", out, content);
+  g_autoptr(CliResult) only = CLI (f, FALSE, NULL, NULL, "list", "--no-registered", "--module", missing);
+  g_autoptr(JsonNode) root = NULL;
+  JsonArray *load_errors;
+
+  g_assert_cmpint (list->status, ==, 0);
+  g_assert_nonnull (strstr (list->out, missing));
+  g_assert_nonnull (strstr (list->out, "AYŞE YILMAZ"));
+
+  g_assert_cmpint (json->status, ==, 0);
+  root = json_from_string (json->out, NULL);
+  g_assert_nonnull (root);
+  load_errors = json_object_get_array_member (json_node_get_object (root), "load_errors");
+  g_assert_cmpuint (json_array_get_length (load_errors), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (load_errors, 0), "code"),
+                   ==, "module-load");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (root), "tokens")),
+                    ==, 3);
+
+  /* The failed module is reported on stderr and the signature still made. */
+  g_assert_cmpint (sign->status, ==, 0);
+  g_assert_nonnull (strstr (sign->err, "imzala-cli: "));
+  g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+
+  /* With nothing loadable at all: exit code 2, and the reason. */
+  g_assert_cmpint (only->status, ==, 2);
+  g_assert_nonnull (strstr (only->out, missing));
+  g_assert_true (g_str_has_prefix (only->err, "imzala-cli: "));
+}
+
+/* ---- sign ---- */
+
+static void
+check_signature (ImzalaTestFixture *f,
+                 const char        *signature,
+                 const char        *content,
+                 gboolean           detached,
+                 const char        *holder,
+                 const char        *tckn)
+{
+  g_autofree char *printed = NULL;
+  g_autofree char *verified = NULL;
+  g_autoptr(CliResult) ours = NULL;
+  int status = -1;
+
+  /* OpenSSL, independently. */
+  if (detached)
+    verified = OPENSSL (&status, "cms", "-verify", "-binary", "-inform", "DER", "-in", signature,
+                        "-CAfile", f->root_ca_file, "-content", content, "-purpose", "any");
+  else
+    verified = OPENSSL (&status, "cms", "-verify", "-binary", "-inform", "DER", "-in", signature,
+                        "-CAfile", f->root_ca_file, "-purpose", "any");
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (verified, ==, CONTENT);
+
+  printed = OPENSSL (&status, "cms", "-cmsout", "-print", "-inform", "DER", "-in", signature);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (strstr (printed, "signingCertificateV2") != NULL
+                 || strstr (printed, "1.2.840.113549.1.9.16.2.47") != NULL);
+  g_assert_nonnull (strstr (printed, "signingTime"));
+  g_assert_nonnull (strstr (printed, "messageDigest"));
+  if (detached)
+    g_assert_nonnull (strstr (printed, "eContent: <ABSENT>"));
+
+  /* And our own verifier. */
+  if (detached)
+    ours = CLI (f, FALSE, NULL, NULL, "verify", "--ca", f->root_ca_file, "--content", content, signature);
+  else
+    ours = CLI (f, FALSE, NULL, NULL, "verify", "--ca", f->root_ca_file, signature);
+  g_assert_cmpint (ours->status, ==, 0);
+  g_assert_nonnull (strstr (ours->out, holder));
+  g_assert_nonnull (strstr (ours->out, tckn));
+  g_assert_nonnull (strstr (ours->out, detached ? "Detached:        yes" : "Detached:        no"));
+  g_assert_nonnull (strstr (ours->out, "Qualified:       yes"));
+}
+
+static void
+sign_and_check (const char *name, gboolean by_uri, gboolean detached, gboolean from_stdin)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "signature.p7s", NULL);
+  g_autofree char *holder = imzala_test_fixture_cert_get (f, name, "holder");
+  g_autofree char *tckn = imzala_test_fixture_cert_get (f, name, "tckn");
+  g_autofree char *selector = NULL;
+  g_autoptr(GBytes) input = g_bytes_new_static (CONTENT, strlen (CONTENT));
+  g_autoptr(CliResult) r = NULL;
+
+  if (by_uri)
+    selector = certificate_uri (f, name);
+  else
+    selector = imzala_test_fixture_cert_get (f, name, "fingerprint");
+
+  if (from_stdin && detached)
+    r = CLI (f, TRUE, "123456\n", input, "sign", "--cert", selector, "--pin-fd", "3", "--detached", "-");
+  else if (from_stdin)
+    r = CLI (f, TRUE, "123456\n", input, "sign", "--cert", selector, "--pin-fd", "3", "-");
+  else if (detached)
+    r = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert", selector, "--pin-fd", "3", "--detached",
+             "--out", out, content);
+  else
+    r = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert", selector, "--pin-fd", "3", "--out", out, content);
+  g_assert_cmpint (r->status, ==, 0);
+
+  if (from_stdin)
+    {
+      g_autoptr(GError) error = NULL;
+
+      /* The signature went to standard output. */
+      g_assert_cmpuint (r->out_length, >, 0);
+      g_file_set_contents (out, r->out, (gssize) r->out_length, &error);
+      g_assert_no_error (error);
+    }
+
+  check_signature (f, out, content, detached, holder, tckn);
+}
+
+static void
+test_sign_rsa_fingerprint (void)
+{
+  sign_and_check ("ayse-rsa", FALSE, FALSE, FALSE);
+}
+
+static void
+test_sign_rsa_uri_detached (void)
+{
+  sign_and_check ("ayse-rsa", TRUE, TRUE, FALSE);
+}
+
+static void
+test_sign_p384_fingerprint_detached (void)
+{
+  sign_and_check ("ayse-p384", FALSE, TRUE, FALSE);
+}
+
+static void
+test_sign_p384_uri (void)
+{
+  sign_and_check ("ayse-p384", TRUE, FALSE, FALSE);
+}
+
+static void
+test_sign_rsa_stdin (void)
+{
+  sign_and_check ("ayse-rsa", FALSE, FALSE, TRUE);
+}
+
+static void
+test_sign_p384_stdin_detached (void)
+{
+  sign_and_check ("ayse-p384", TRUE, TRUE, TRUE);
+}
+
+/* Without --cert: three recommended certificates on the full fixture is
+ * ambiguous; with only token 2 present its one certificate is taken. */
+static void
+test_sign_default_certificate (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "default.p7s", NULL);
+  g_autofree char *rsa = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autofree char *p384 = imzala_test_fixture_cert_get (f, "ayse-p384", "fingerprint");
+  g_autofree char *mehmet = imzala_test_fixture_cert_get (f, "mehmet-p256", "fingerprint");
+  g_autoptr(CliResult) ambiguous = CLI (f, TRUE, "123456\n", NULL, "sign", "--pin-fd", "3", "--out", out, content);
+  g_autoptr(CliResult) only = NULL;
+
+  g_assert_cmpint (ambiguous->status, ==, 2);
+  g_assert_true (g_str_has_prefix (ambiguous->err, "imzala-cli: "));
+  g_assert_nonnull (strstr (ambiguous->err, rsa));
+  g_assert_nonnull (strstr (ambiguous->err, p384));
+  g_assert_nonnull (strstr (ambiguous->err, mehmet));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 1");
+  imzala_test_fixture_remove_token (f, "IMZALA TEST BOS");
+  only = CLI (f, TRUE, "123456\n", NULL, "sign", "--pin-fd", "3", "--out", out, content);
+  g_assert_cmpint (only->status, ==, 0);
+  check_signature (f, out, content, FALSE, "MEHMET DEMİR", "10000000146");
+}
+
+static void
+test_sign_refused_certificates (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "refused.p7s", NULL);
+  g_autofree char *expired = imzala_test_fixture_cert_get (f, "ayse-expired", "fingerprint");
+  g_autoptr(CliResult) r_expired = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert", expired,
+                                        "--pin-fd", "3", "--out", out, content);
+  g_autoptr(CliResult) r_unknown = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert",
+                                        "0000000000000000000000000000000000000000000000000000000000000000",
+                                        "--pin-fd", "3", "--out", out, content);
+  g_autoptr(CliResult) r_tty = NULL;
+  g_autofree char *sub_ca = NULL;
+  g_autoptr(CliResult) r_ca = NULL;
+  g_autoptr(JsonNode) root = list_json (f);
+  JsonArray *tokens = json_object_get_array_member (json_node_get_object (root), "tokens");
+
+  g_assert_cmpint (r_expired->status, ==, 2);
+  g_assert_nonnull (strstr (r_expired->err, "expired"));
+  g_assert_cmpint (r_unknown->status, ==, 2);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  /* The CA certificate on token 1 has no key. */
+  for (guint t = 0; t < json_array_get_length (tokens) && sub_ca == NULL; t++)
+    {
+      JsonArray *certificates = json_object_get_array_member (json_array_get_object_element (tokens, t),
+                                                              "certificates");
+
+      for (guint c = 0; c < json_array_get_length (certificates); c++)
+        {
+          JsonObject *cert = json_array_get_object_element (certificates, c);
+
+          if (json_object_get_boolean_member (cert, "ca"))
+            {
+              sub_ca = g_strdup (json_object_get_string_member (cert, "uri"));
+              break;
+            }
+        }
+    }
+  g_assert_nonnull (sub_ca);
+  r_ca = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert", sub_ca, "--pin-fd", "3", "--out", out, content);
+  g_assert_cmpint (r_ca->status, ==, 2);
+  g_assert_nonnull (strstr (r_ca->err, "private key"));
+
+  /* A file argument that is not there. */
+  r_tty = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert", expired, "--pin-fd", "3", "--out", out,
+               "/nonexistent/content");
+  g_assert_cmpint (r_tty->status, ==, 10);
+}
+
+static void
+test_sign_wrong_pin (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "wrong.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autoptr(CliResult) r = CLI (f, TRUE, "999999\n", NULL, "sign", "--cert", fingerprint,
+                                "--pin-fd", "3", "--out", out, content);
+  g_autofree char *lower = g_utf8_strdown (r->err, -1);
+
+  g_assert_cmpint (r->status, ==, 3);
+  g_assert_true (g_str_has_prefix (r->err, "imzala-cli: "));
+  g_assert_nonnull (strstr (lower, "incorrect"));
+  g_assert_null (strstr (r->err, "999999"));
+  g_assert_null (strstr (r->err, "CKR_"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* ---- PIN management ---- */
+
+static void
+test_change_pin (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "changed.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-p384", "fingerprint");
+  g_autofree char *serial = imzala_test_fixture_get (f, "token IMZALA TEST 1", "serial");
+  g_autoptr(CliResult) ambiguous = CLI (f, TRUE, "123456\n654321\n", NULL, "change-pin",
+                                        "--pin-fd", "3", "--new-pin-fd", "3");
+  g_autoptr(CliResult) too_short = CLI (f, TRUE, "123456\n12\n", NULL, "change-pin", "--token", "IMZALA TEST 1",
+                                        "--pin-fd", "3", "--new-pin-fd", "3");
+  g_autoptr(CliResult) wrong_old = CLI (f, TRUE, "111111\n654321\n", NULL, "change-pin", "--token", serial,
+                                        "--pin-fd", "3", "--new-pin-fd", "3");
+  g_autoptr(CliResult) changed = CLI (f, TRUE, "123456\n654321\n", NULL, "change-pin",
+                                      "--token", "pkcs11:token=IMZALA%20TEST%201",
+                                      "--pin-fd", "3", "--new-pin-fd", "3");
+  g_autoptr(CliResult) old_pin = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert", fingerprint,
+                                      "--pin-fd", "3", "--out", out, content);
+  g_autoptr(CliResult) new_pin = NULL;
+
+  g_assert_cmpint (ambiguous->status, ==, 2);
+  g_assert_nonnull (strstr (ambiguous->err, "IMZALA TEST BOS"));
+  g_assert_cmpint (too_short->status, ==, 3);
+  g_assert_nonnull (strstr (too_short->err, "characters"));
+  g_assert_cmpint (wrong_old->status, ==, 3);
+  g_assert_cmpint (changed->status, ==, 0);
+  g_assert_cmpint (old_pin->status, ==, 3);
+
+  new_pin = CLI (f, TRUE, "654321\n", NULL, "sign", "--cert", fingerprint, "--pin-fd", "3", "--out", out, content);
+  g_assert_cmpint (new_pin->status, ==, 0);
+  check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+}
+
+static void
+test_unblock_pin (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "unblocked.p7s", NULL);
+  g_autoptr(CliResult) wrong_puk = CLI (f, TRUE, "11112222\n246810\n", NULL, "unblock-pin", "--token", "IMZALA TEST 2",
+                                        "--puk-fd", "3", "--new-pin-fd", "3");
+  g_autoptr(CliResult) unblocked = CLI (f, TRUE, "87654321\n246810\n", NULL, "unblock-pin", "--token", "IMZALA TEST 2",
+                                        "--puk-fd", "3", "--new-pin-fd", "3");
+  g_autoptr(CliResult) old_pin = NULL;
+  g_autoptr(CliResult) new_pin = NULL;
+
+  g_assert_cmpint (wrong_puk->status, ==, 3);
+  g_assert_cmpint (unblocked->status, ==, 0);
+
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 1");
+  old_pin = CLI (f, TRUE, "123456\n", NULL, "sign", "--pin-fd", "3", "--out", out, content);
+  g_assert_cmpint (old_pin->status, ==, 3);
+  new_pin = CLI (f, TRUE, "246810\n", NULL, "sign", "--pin-fd", "3", "--out", out, content);
+  g_assert_cmpint (new_pin->status, ==, 0);
+  check_signature (f, out, content, FALSE, "MEHMET DEMİR", "10000000146");
+}
+
+static void
+test_empty_token (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "empty.p7s", NULL);
+  g_autoptr(CliResult) list = NULL;
+  g_autoptr(CliResult) sign = NULL;
+
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 1");
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 2");
+  list = CLI (f, TRUE, NULL, NULL, "list");
+  g_assert_cmpint (list->status, ==, 0);
+  g_assert_nonnull (strstr (list->out, "IMZALA TEST BOS"));
+  g_assert_nonnull (strstr (list->out, "No certificates."));
+
+  sign = CLI (f, TRUE, "123456\n", NULL, "sign", "--pin-fd", "3", "--out", out, content);
+  g_assert_cmpint (sign->status, ==, 2);
+  g_assert_true (g_str_has_prefix (sign->err, "imzala-cli: "));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* ---- verify ---- */
+
+static void
+test_verify_failures (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *attached = g_build_filename (f->dir, "attached.p7s", NULL);
+  g_autofree char *detached = g_build_filename (f->dir, "detached.p7s", NULL);
+  g_autofree char *tampered = g_build_filename (f->dir, "tampered.p7s", NULL);
+  g_autofree char *other_content = g_build_filename (f->dir, "other.txt", NULL);
+  g_autofree char *other_key = g_build_filename (f->dir, "other-ca.key", NULL);
+  g_autofree char *other_ca = g_build_filename (f->dir, "other-ca.pem", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autoptr(CliResult) sign1 = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert", fingerprint,
+                                    "--pin-fd", "3", "--out", attached, content);
+  g_autoptr(CliResult) sign2 = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert", fingerprint, "--detached",
+                                    "--pin-fd", "3", "--out", detached, content);
+  g_autoptr(CliResult) r_tampered = NULL;
+  g_autoptr(CliResult) r_json = NULL;
+  g_autoptr(CliResult) r_wrong_content = NULL;
+  g_autoptr(CliResult) r_no_content = NULL;
+  g_autoptr(CliResult) r_wrong_ca = NULL;
+  g_autoptr(CliResult) r_good_json = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *der = NULL;
+  g_autofree char *ignored = NULL;
+  gsize length = 0;
+  char *found;
+  int status = -1;
+
+  g_assert_cmpint (sign1->status, ==, 0);
+  g_assert_cmpint (sign2->status, ==, 0);
+
+  /* Change one character of the signed content inside the attached CMS. */
+  g_file_get_contents (attached, &der, &length, &error);
+  g_assert_no_error (error);
+  found = memmem (der, length, "e-onay", 6);
+  g_assert_nonnull (found);
+  found[0] = 'E';
+  g_file_set_contents (tampered, der, (gssize) length, &error);
+  g_assert_no_error (error);
+  r_tampered = CLI (f, FALSE, NULL, NULL, "verify", "--ca", f->root_ca_file, tampered);
+  g_assert_cmpint (r_tampered->status, ==, 4);
+  g_assert_true (g_str_has_prefix (r_tampered->err, "imzala-cli: "));
+
+  r_json = CLI (f, FALSE, NULL, NULL, "verify", "--json", "--ca", f->root_ca_file, tampered);
+  g_assert_cmpint (r_json->status, ==, 4);
+  root = json_from_string (r_json->out, &error);
+  g_assert_no_error (error);
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (root), "valid"));
+  g_clear_pointer (&root, json_node_unref);
+
+  g_file_set_contents (other_content, "something else\n", -1, &error);
+  g_assert_no_error (error);
+  r_wrong_content = CLI (f, FALSE, NULL, NULL, "verify", "--ca", f->root_ca_file,
+                         "--content", other_content, detached);
+  g_assert_cmpint (r_wrong_content->status, ==, 4);
+  r_no_content = CLI (f, FALSE, NULL, NULL, "verify", "--ca", f->root_ca_file, detached);
+  g_assert_cmpint (r_no_content->status, !=, 0);
+
+  /* A CA that did not issue anything here. */
+  ignored = OPENSSL (&status, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-nodes", "-keyout", other_key, "-out", other_ca, "-days", "1",
+                     "-subj", "/CN=Another Test CA");
+  g_assert_cmpint (status, ==, 0);
+  r_wrong_ca = CLI (f, FALSE, NULL, NULL, "verify", "--ca", other_ca, attached);
+  g_assert_cmpint (r_wrong_ca->status, ==, 4);
+
+  r_good_json = CLI (f, FALSE, NULL, NULL, "verify", "--json", "--ca", f->root_ca_file, attached);
+  g_assert_cmpint (r_good_json->status, ==, 0);
+  root = json_from_string (r_good_json->out, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (root), "valid"));
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (json_node_get_object (root),
+                                                                                 "signer"), "tckn"),
+                   ==, "12345678950");
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (root), "signing_certificate_v2"));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "digest"), ==, "sha256");
+}
+
+/* ---- The terminal prompt ---- */
+
+typedef struct
+{
+  int   master;
+  int   slave; /* kept open here so its settings can be read after the child exits */
+  char  slave_name[128];
+} Pty;
+
+static void
+pty_open (Pty *pty)
+{
+  pty->master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (pty->master, >=, 0);
+  g_assert_cmpint (grantpt (pty->master), ==, 0);
+  g_assert_cmpint (unlockpt (pty->master), ==, 0);
+  g_assert_cmpint (ptsname_r (pty->master, pty->slave_name, sizeof pty->slave_name), ==, 0);
+  pty->slave = open (pty->slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (pty->slave, >=, 0);
+}
+
+/* In the child, between fork and exec: a new session whose controlling
+ * terminal is the pty, so that /dev/tty is the pty. */
+static void
+pty_child_setup (gpointer user_data)
+{
+  Pty *pty = user_data;
+  int fd;
+
+  setsid ();
+  fd = open (pty->slave_name, O_RDWR);
+  if (fd >= 0)
+    {
+      ioctl (fd, TIOCSCTTY, 0);
+      close (fd);
+    }
+}
+
+/* Reads what the child wrote on the terminal until @needle shows up. */
+static void
+pty_read_until (Pty *pty, GString *transcript, const char *needle)
+{
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  while (strstr (transcript->str, needle) == NULL)
+    {
+      struct pollfd p = { pty->master, POLLIN, 0 };
+      char buffer[256];
+      ssize_t n;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (poll (&p, 1, 500) <= 0)
+        continue;
+      n = read (pty->master, buffer, sizeof buffer);
+      if (n <= 0)
+        break;
+      g_string_append_len (transcript, buffer, n);
+    }
+}
+
+static void
+pty_drain (Pty *pty, GString *transcript)
+{
+  struct pollfd p = { pty->master, POLLIN, 0 };
+  char buffer[256];
+  ssize_t n;
+
+  while (poll (&p, 1, 0) > 0 && (n = read (pty->master, buffer, sizeof buffer)) > 0)
+    g_string_append_len (transcript, buffer, n);
+}
+
+static void
+terminal_sign (gboolean interrupt)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "tty.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GString) transcript = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  struct termios settings;
+  Pty pty;
+  const char *argv[] = { cli_path (), "sign", "--no-registered", "--module", f->module_path,
+                         "--cert", fingerprint, "--out", out, content, NULL };
+
+  pty_open (&pty);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, "/dev/null");
+  g_subprocess_launcher_set_stdout_file_path (launcher, "/dev/null");
+  g_subprocess_launcher_set_child_setup (launcher, pty_child_setup, &pty, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+
+  /* Input typed before the prompt would be flushed: wait for it. */
+  pty_read_until (&pty, transcript, "): ");
+  g_assert_nonnull (strstr (transcript->str, "IMZALA TEST 1"));
+  g_assert_nonnull (strstr (transcript->str, "AYŞE YILMAZ"));
+
+  if (interrupt)
+    g_assert_cmpint (write (pty.master, "12\x03", 3), ==, 3);
+  else
+    g_assert_cmpint (write (pty.master, "123456\r", 7), ==, 7);
+
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  pty_drain (&pty, transcript);
+  g_test_message ("terminal: %s\nstderr: %s", transcript->str, err);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  /* Nothing typed was echoed. */
+  g_assert_null (strstr (transcript->str, "12"));
+  if (interrupt)
+    {
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 6);
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+  else
+    {
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+      check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+    }
+
+  /* The terminal is as it was: echo and line editing on. */
+  g_assert_cmpint (tcgetattr (pty.slave, &settings), ==, 0);
+  g_assert_true (settings.c_lflag & ECHO);
+  g_assert_true (settings.c_lflag & ICANON);
+
+  close (pty.slave);
+  close (pty.master);
+}
+
+static void
+test_terminal_pin (void)
+{
+  terminal_sign (FALSE);
+}
+
+static void
+test_terminal_interrupt (void)
+{
+  terminal_sign (TRUE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/cli/help", test_help);
+  g_test_add_func ("/cli/list/text", test_list_text);
+  g_test_add_func ("/cli/list/json", test_list_json);
+  g_test_add_func ("/cli/list/registered", test_list_registered);
+  g_test_add_func ("/cli/list/missing-module", test_missing_module);
+  g_test_add_func ("/cli/sign/rsa-fingerprint", test_sign_rsa_fingerprint);
+  g_test_add_func ("/cli/sign/rsa-uri-detached", test_sign_rsa_uri_detached);
+  g_test_add_func ("/cli/sign/p384-fingerprint-detached", test_sign_p384_fingerprint_detached);
+  g_test_add_func ("/cli/sign/p384-uri", test_sign_p384_uri);
+  g_test_add_func ("/cli/sign/rsa-stdin", test_sign_rsa_stdin);
+  g_test_add_func ("/cli/sign/p384-stdin-detached", test_sign_p384_stdin_detached);
+  g_test_add_func ("/cli/sign/default-certificate", test_sign_default_certificate);
+  g_test_add_func ("/cli/sign/refused", test_sign_refused_certificates);
+  g_test_add_func ("/cli/sign/wrong-pin", test_sign_wrong_pin);
+  g_test_add_func ("/cli/pin/change", test_change_pin);
+  g_test_add_func ("/cli/pin/unblock", test_unblock_pin);
+  g_test_add_func ("/cli/empty-token", test_empty_token);
+  g_test_add_func ("/cli/verify/failures", test_verify_failures);
+  g_test_add_func ("/cli/terminal/pin", test_terminal_pin);
+  g_test_add_func ("/cli/terminal/interrupt", test_terminal_interrupt);
+
+  return g_test_run ();
+}
