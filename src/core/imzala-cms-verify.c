@@ -254,6 +254,49 @@ verification_clear (Verification *v)
   g_clear_pointer (&v->signing_time, g_date_time_unref);
 }
 
+/* The signatureAlgorithm is not covered by the signature, and OpenSSL 3.0
+ * does not look at it for ECDSA (the key and the digestAlgorithm decide). A
+ * strict verifier still refuses one that contradicts them: the file would
+ * mean different things to different verifiers. Accepted: rsaEncryption or
+ * <hash>WithRSAEncryption for an RSA key, ecdsa-with-<hash> for an EC key,
+ * with <hash> the digestAlgorithm. */
+static gboolean
+check_signature_algorithm (Verification *v, GError **error)
+{
+  X509_ALGOR *signature_alg = NULL;
+  EVP_PKEY *key = X509_get0_pubkey (v->signer);
+  int signature_nid;
+  int hash_nid = NID_undef;
+  int key_nid = NID_undef;
+  gboolean ok = FALSE;
+
+  CMS_SignerInfo_get0_algs (v->si, NULL, NULL, NULL, &signature_alg);
+  signature_nid = signature_alg != NULL ? OBJ_obj2nid (signature_alg->algorithm) : NID_undef;
+
+  if (key != NULL && EVP_PKEY_is_a (key, "RSA"))
+    {
+      if (signature_nid == NID_rsaEncryption)
+        ok = TRUE;
+      else if (OBJ_find_sigid_algs (signature_nid, &hash_nid, &key_nid))
+        ok = key_nid == NID_rsaEncryption && hash_nid == EVP_MD_get_type (v->md);
+    }
+  else if (key != NULL && EVP_PKEY_is_a (key, "EC"))
+    {
+      if (OBJ_find_sigid_algs (signature_nid, &hash_nid, &key_nid))
+        ok = key_nid == NID_X9_62_id_ecPublicKey && hash_nid == EVP_MD_get_type (v->md);
+    }
+
+  ERR_clear_error ();
+  if (!ok)
+    {
+      g_debug ("CMS refused: signature algorithm %s with digest %s",
+               OBJ_nid2sn (signature_nid), EVP_MD_get0_name (v->md));
+      return fail (error, IMZALA_ERROR_CMS_INVALID,
+                   _("The signature uses a signature algorithm that is not accepted."));
+    }
+  return TRUE;
+}
+
 /* Structure: a SignedData over id-data with exactly one SignerInfo, whose
  * certificate is inside, with a hash we accept. */
 static gboolean
@@ -312,7 +355,7 @@ check_structure (Verification *v, GError **error)
   if (v->signer == NULL)
     return fail (error, IMZALA_ERROR_CMS_INVALID,
                  _("The signature file does not contain the signer’s certificate."));
-  return TRUE;
+  return check_signature_algorithm (v, error);
 }
 
 /* The signed text: inside the CMS, or given separately for a detached one. */
