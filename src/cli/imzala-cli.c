@@ -10,13 +10,8 @@
 #include <glib/gi18n-lib.h>
 
 #include "imzala-cli.h"
-#include "imzala-cli-terminal.h"
-
-/* The portal command lives in its own file, written with the portal work of
- * issue 3; src/cli/meson.build defines IMZALA_CLI_HAVE_PORTAL once it exists. */
-#ifdef IMZALA_CLI_HAVE_PORTAL
 #include "imzala-cli-portal.h"
-#endif
+#include "imzala-cli-terminal.h"
 
 typedef struct
 {
@@ -31,9 +26,7 @@ static const ImzalaCliCommand commands[] = {
   { "verify", imzala_cli_verify, N_("Verify a CMS signature file") },
   { "change-pin", imzala_cli_change_pin, N_("Change the PIN of a token") },
   { "unblock-pin", imzala_cli_unblock_pin, N_("Unblock the PIN of a token with the PUK") },
-#ifdef IMZALA_CLI_HAVE_PORTAL
   { "portal", imzala_cli_portal, N_("Sign a portal request given its verification code") },
-#endif
 };
 
 static const char *
