@@ -1,0 +1,271 @@
+/* imzala-fault-pkcs11.c: a PKCS#11 module for tests that wraps SoftHSM and
+ * behaves like the cards and vendor modules SoftHSM cannot imitate.
+ *
+ * IMZALA_FAULTS (read at C_Initialize) is a comma-separated list of:
+ *   init-args-bad    C_Initialize with arguments answers CKR_ARGUMENTS_BAD,
+ *                    like some libakisp11 builds (only NULL is accepted)
+ *   rsa-pkcs-only    no CKM_SHA*_RSA_PKCS: RSA signing must use CKM_RSA_PKCS
+ *   pin-counter      three wrong PINs block the PIN, with CKF_USER_PIN_COUNT_LOW
+ *                    after the first and CKF_USER_PIN_FINAL_TRY after the second
+ *   pin-pad          CKF_PROTECTED_AUTHENTICATION_PATH; C_Login with a NULL PIN
+ *                    uses IMZALA_FAULT_PIN as if typed on the reader
+ *   no-so-login      C_Login(CKU_SO) is CKR_USER_TYPE_INVALID; an unlogged
+ *                    C_SetPIN(puk, new) unblocks instead
+ *   removed-on-sign  C_Sign answers CKR_DEVICE_REMOVED, as if the card was
+ *                    pulled out after the PIN was entered
+ * IMZALA_FAULT_TARGET names the wrapped module (default: SoftHSM).
+ *
+ * State is process-wide, not per token: tests use one token at a time.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <p11-kit/pkcs11.h>
+
+static CK_FUNCTION_LIST *real;
+static CK_FUNCTION_LIST wrapper;
+
+static struct
+{
+  int init_args_bad;
+  int rsa_pkcs_only;
+  int pin_counter;
+  int pin_pad;
+  int no_so_login;
+  int removed_on_sign;
+} faults;
+
+static int wrong_pins;
+static int user_logged_in;
+
+static int
+has_fault (const char *list,
+           const char *name)
+{
+  size_t length = strlen (name);
+
+  for (const char *p = list; p != NULL && *p != '\0'; )
+    {
+      const char *end = strchr (p, ',');
+      size_t item = end != NULL ? (size_t) (end - p) : strlen (p);
+
+      if (item == length && strncmp (p, name, length) == 0)
+        return 1;
+      p = end != NULL ? end + 1 : NULL;
+    }
+  return 0;
+}
+
+static CK_RV
+fault_Initialize (CK_VOID_PTR args)
+{
+  const char *list = getenv ("IMZALA_FAULTS");
+
+  faults.init_args_bad = has_fault (list, "init-args-bad");
+  faults.rsa_pkcs_only = has_fault (list, "rsa-pkcs-only");
+  faults.pin_counter = has_fault (list, "pin-counter");
+  faults.pin_pad = has_fault (list, "pin-pad");
+  faults.no_so_login = has_fault (list, "no-so-login");
+  faults.removed_on_sign = has_fault (list, "removed-on-sign");
+  wrong_pins = 0;
+  user_logged_in = 0;
+
+  if (faults.init_args_bad && args != NULL)
+    return CKR_ARGUMENTS_BAD;
+  return real->C_Initialize (args);
+}
+
+static int
+is_rsa_hash_mechanism (CK_MECHANISM_TYPE type)
+{
+  return type == CKM_SHA1_RSA_PKCS || type == CKM_SHA224_RSA_PKCS || type == CKM_SHA256_RSA_PKCS
+         || type == CKM_SHA384_RSA_PKCS || type == CKM_SHA512_RSA_PKCS;
+}
+
+static CK_RV
+fault_GetMechanismList (CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
+{
+  CK_MECHANISM_TYPE all[256];
+  CK_ULONG n = sizeof all / sizeof all[0];
+  CK_ULONG kept = 0;
+  CK_RV rv;
+
+  if (!faults.rsa_pkcs_only)
+    return real->C_GetMechanismList (slot, list, count);
+
+  rv = real->C_GetMechanismList (slot, all, &n);
+  if (rv != CKR_OK)
+    return rv;
+  for (CK_ULONG i = 0; i < n; i++)
+    if (!is_rsa_hash_mechanism (all[i]))
+      all[kept++] = all[i];
+
+  if (list == NULL)
+    {
+      *count = kept;
+      return CKR_OK;
+    }
+  if (*count < kept)
+    {
+      *count = kept;
+      return CKR_BUFFER_TOO_SMALL;
+    }
+  memcpy (list, all, kept * sizeof all[0]);
+  *count = kept;
+  return CKR_OK;
+}
+
+static CK_RV
+fault_GetTokenInfo (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+  CK_RV rv = real->C_GetTokenInfo (slot, info);
+
+  if (rv != CKR_OK)
+    return rv;
+  if (faults.pin_pad)
+    info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+  if (faults.pin_counter)
+    {
+      if (wrong_pins == 1)
+        info->flags |= CKF_USER_PIN_COUNT_LOW;
+      else if (wrong_pins == 2)
+        info->flags |= CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY;
+      else if (wrong_pins >= 3)
+        info->flags |= CKF_USER_PIN_LOCKED;
+    }
+  return CKR_OK;
+}
+
+static CK_RV
+fault_Login (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG length)
+{
+  CK_RV rv;
+
+  if (user == CKU_SO && faults.no_so_login)
+    return CKR_USER_TYPE_INVALID;
+
+  if (faults.pin_pad && pin == NULL)
+    {
+      pin = (CK_UTF8CHAR_PTR) getenv ("IMZALA_FAULT_PIN");
+      length = pin != NULL ? strlen ((const char *) pin) : 0;
+    }
+
+  if (user != CKU_SO && faults.pin_counter && wrong_pins >= 3)
+    return CKR_PIN_LOCKED;
+
+  rv = real->C_Login (session, user, pin, length);
+  if (user != CKU_SO && faults.pin_counter)
+    {
+      if (rv == CKR_PIN_INCORRECT)
+        wrong_pins++;
+      else if (rv == CKR_OK)
+        wrong_pins = 0;
+    }
+  if (user == CKU_USER && (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN))
+    user_logged_in = 1;
+  return rv;
+}
+
+static CK_RV
+fault_Logout (CK_SESSION_HANDLE session)
+{
+  user_logged_in = 0;
+  return real->C_Logout (session);
+}
+
+static CK_RV
+fault_CloseSession (CK_SESSION_HANDLE session)
+{
+  user_logged_in = 0;
+  return real->C_CloseSession (session);
+}
+
+static CK_RV
+fault_InitPIN (CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR pin, CK_ULONG length)
+{
+  CK_RV rv = real->C_InitPIN (session, pin, length);
+
+  if (rv == CKR_OK)
+    wrong_pins = 0;
+  return rv;
+}
+
+static CK_RV
+fault_SetPIN (CK_SESSION_HANDLE session,
+              CK_UTF8CHAR_PTR old_pin, CK_ULONG old_length,
+              CK_UTF8CHAR_PTR new_pin, CK_ULONG new_length)
+{
+  CK_RV rv;
+
+  if (!faults.no_so_login || user_logged_in)
+    return real->C_SetPIN (session, old_pin, old_length, new_pin, new_length);
+
+  /* The vendor way to unblock: the PUK as the old PIN of a session that is
+   * not logged in. */
+  rv = real->C_Login (session, CKU_SO, old_pin, old_length);
+  if (rv != CKR_OK)
+    return rv;
+  rv = fault_InitPIN (session, new_pin, new_length);
+  real->C_Logout (session);
+  return rv;
+}
+
+static CK_RV
+fault_SignInit (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
+{
+  if (faults.rsa_pkcs_only && mechanism != NULL && is_rsa_hash_mechanism (mechanism->mechanism))
+    return CKR_MECHANISM_INVALID;
+  return real->C_SignInit (session, mechanism, key);
+}
+
+static CK_RV
+fault_Sign (CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG data_length,
+            CK_BYTE_PTR signature, CK_ULONG_PTR signature_length)
+{
+  if (faults.removed_on_sign)
+    return CKR_DEVICE_REMOVED;
+  return real->C_Sign (session, data, data_length, signature, signature_length);
+}
+
+CK_RV C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list);
+
+CK_RV
+C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
+{
+  if (real == NULL)
+    {
+      const char *target = getenv ("IMZALA_FAULT_TARGET");
+      CK_RV (*get_function_list) (CK_FUNCTION_LIST_PTR_PTR);
+      void *handle;
+      CK_RV rv;
+
+      handle = dlopen (target != NULL ? target : "/usr/lib/softhsm/libsofthsm2.so",
+                       RTLD_NOW | RTLD_LOCAL);
+      if (handle == NULL)
+        return CKR_GENERAL_ERROR;
+      get_function_list = (CK_RV (*) (CK_FUNCTION_LIST_PTR_PTR)) dlsym (handle, "C_GetFunctionList");
+      if (get_function_list == NULL)
+        return CKR_GENERAL_ERROR;
+      rv = get_function_list (&real);
+      if (rv != CKR_OK)
+        return rv;
+
+      wrapper = *real;
+      wrapper.C_GetFunctionList = C_GetFunctionList;
+      wrapper.C_Initialize = fault_Initialize;
+      wrapper.C_GetMechanismList = fault_GetMechanismList;
+      wrapper.C_GetTokenInfo = fault_GetTokenInfo;
+      wrapper.C_Login = fault_Login;
+      wrapper.C_Logout = fault_Logout;
+      wrapper.C_CloseSession = fault_CloseSession;
+      wrapper.C_InitPIN = fault_InitPIN;
+      wrapper.C_SetPIN = fault_SetPIN;
+      wrapper.C_SignInit = fault_SignInit;
+      wrapper.C_Sign = fault_Sign;
+    }
+
+  *list = &wrapper;
+  return CKR_OK;
+}

@@ -1,0 +1,325 @@
+/* test-token-faults.c: what SoftHSM alone cannot show, through the test
+ * module tests/imzala-fault-pkcs11.c that wraps it: a vendor module that
+ * refuses locking arguments, a token with only CKM_RSA_PKCS, a PIN that
+ * counts down and blocks, a pin-pad reader, unblocking without an SO login,
+ * and a card pulled out while signing. */
+#define G_LOG_DOMAIN "test-token-faults"
+
+#include "config.h"
+
+#include <string.h>
+#include <openssl/evp.h>
+
+#include "imzala-test.h"
+
+typedef struct
+{
+  ImzalaTestFixture *fixture;
+  ImzalaModuleSet *modules;
+  GPtrArray *tokens;
+  char *user_pin;
+  char *so_pin;
+} Fixture;
+
+/* Loads the fault module with @faults (see imzala-fault-pkcs11.c). */
+static void
+fixture_load (Fixture    *f,
+              const char *faults)
+{
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (module);
+
+  f->fixture = imzala_test_fixture_new ();
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  g_setenv ("IMZALA_FAULTS", faults, TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_PIN", f->user_pin, TRUE);
+
+  f->modules = imzala_module_set_new ();
+  imzala_module_set_set_use_registered (f->modules, FALSE);
+  imzala_module_set_add_module_path (f->modules, module);
+  g_assert_true (imzala_module_set_load (f->modules, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (imzala_module_set_get_load_errors (f->modules)->len, ==, 0);
+
+  f->tokens = imzala_module_set_list_tokens (f->modules, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->tokens->len, ==, 3);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_clear_pointer (&f->tokens, g_ptr_array_unref);
+  g_clear_object (&f->modules);
+  g_clear_pointer (&f->fixture, imzala_test_fixture_free);
+  g_free (f->user_pin);
+  g_free (f->so_pin);
+}
+
+static ImzalaCertificate *
+get_certificate (Fixture    *f,
+                 const char *name)
+{
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, name, "fingerprint");
+  g_autoptr(GError) error = NULL;
+  ImzalaCertificate *certificate;
+
+  certificate = imzala_module_set_find_certificate (f->tokens, fingerprint, &error);
+  g_assert_no_error (error);
+  g_object_unref (certificate); /* f->tokens keeps it */
+  return certificate;
+}
+
+static ImzalaToken *
+token_of (ImzalaCertificate *certificate)
+{
+  return IMZALA_TOKEN (imzala_certificate_get_token (certificate));
+}
+
+static GBytes *
+sign (ImzalaCertificate *certificate,
+      const char        *pin_text,
+      ImzalaDigest       digest,
+      GBytes            *data,
+      GError           **error)
+{
+  g_autoptr(ImzalaSecret) pin = pin_text != NULL ? imzala_test_secret (pin_text) : NULL;
+
+  return imzala_token_sign (token_of (certificate), certificate, pin, digest, data, NULL, error);
+}
+
+static void
+assert_signs (ImzalaCertificate *certificate,
+              const char        *pin,
+              ImzalaDigest       digest)
+{
+  g_autoptr(GBytes) data = g_bytes_new_static ("İmzalanacak Metin 1", strlen ("İmzalanacak Metin 1"));
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GError) error = NULL;
+  EVP_PKEY *pkey = X509_get0_pubkey (imzala_certificate_get_x509 (certificate));
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+
+  signature = sign (certificate, pin, digest, data, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (EVP_DigestVerifyInit (ctx, NULL,
+                                         digest == IMZALA_DIGEST_SHA384 ? EVP_sha384 () : EVP_sha256 (),
+                                         NULL, pkey), ==, 1);
+  g_assert_cmpint (EVP_DigestVerify (ctx,
+                                     g_bytes_get_data (signature, NULL), g_bytes_get_size (signature),
+                                     g_bytes_get_data (data, NULL), g_bytes_get_size (data)), ==, 1);
+  EVP_MD_CTX_free (ctx);
+}
+
+static void
+test_unmanaged (Fixture       *f,
+                gconstpointer  data)
+{
+  ImzalaModule *module;
+
+  fixture_load (f, "init-args-bad");
+  module = g_ptr_array_index (imzala_module_set_get_modules (f->modules), 0);
+  g_assert_true (imzala_module_is_unmanaged (module));
+  g_assert_cmpstr (imzala_module_get_name (module), ==, "imzala-fault-pkcs11.so");
+
+  assert_signs (get_certificate (f, "ayse-rsa"), f->user_pin, IMZALA_DIGEST_SHA256);
+  assert_signs (get_certificate (f, "ayse-p384"), f->user_pin, IMZALA_DIGEST_SHA384);
+  assert_signs (get_certificate (f, "mehmet-p256"), f->user_pin, IMZALA_DIGEST_SHA256);
+}
+
+static void
+sign_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  guint *pending = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) signature = NULL;
+
+  signature = imzala_token_sign_finish (IMZALA_TOKEN (source), result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (signature);
+  (*pending)--;
+}
+
+static void
+test_unmanaged_threads (Fixture       *f,
+                        gconstpointer  data)
+{
+  ImzalaCertificate *certificates[] = { NULL, NULL, NULL };
+  g_autoptr(ImzalaSecret) pin = NULL;
+  g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+  guint pending = 0;
+
+  /* The module was promised (by C_Initialize(NULL)) that it is never
+   * entered from two threads at once; several signatures and listings in
+   * parallel threads must all still work. */
+  fixture_load (f, "init-args-bad");
+  pin = imzala_test_secret (f->user_pin);
+  certificates[0] = get_certificate (f, "ayse-rsa");
+  certificates[1] = get_certificate (f, "ayse-p384");
+  certificates[2] = get_certificate (f, "mehmet-p256");
+
+  for (guint round = 0; round < 4; round++)
+    for (gsize i = 0; i < G_N_ELEMENTS (certificates); i++)
+      {
+        pending++;
+        imzala_token_sign_async (token_of (certificates[i]), certificates[i], pin,
+                                 IMZALA_DIGEST_SHA256, content, NULL, sign_cb, &pending);
+      }
+  while (pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_rsa_pkcs_only (Fixture       *f,
+                    gconstpointer  data)
+{
+  ImzalaCertificate *certificate;
+
+  fixture_load (f, "rsa-pkcs-only");
+  certificate = get_certificate (f, "ayse-rsa");
+  assert_signs (certificate, f->user_pin, IMZALA_DIGEST_SHA256);
+  assert_signs (certificate, f->user_pin, IMZALA_DIGEST_SHA384);
+}
+
+static void
+test_pin_counter (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+  ImzalaCertificate *certificate;
+  ImzalaToken *token;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) signature = NULL;
+
+  fixture_load (f, "pin-counter");
+  certificate = get_certificate (f, "ayse-rsa");
+  token = token_of (certificate);
+  g_assert_cmpint (imzala_token_get_pin_state (token), ==, IMZALA_PIN_STATE_OK);
+
+  signature = sign (certificate, "999999", IMZALA_DIGEST_SHA256, content, &error);
+  g_assert_null (signature);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "a few tries"));
+  g_assert_cmpint (imzala_token_get_pin_state (token), ==, IMZALA_PIN_STATE_COUNT_LOW);
+  g_clear_error (&error);
+
+  signature = sign (certificate, "999999", IMZALA_DIGEST_SHA256, content, &error);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "one try"));
+  g_assert_true (imzala_token_get_pin_state (token) & IMZALA_PIN_STATE_FINAL_TRY);
+  g_clear_error (&error);
+
+  signature = sign (certificate, "999999", IMZALA_DIGEST_SHA256, content, &error);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LOCKED);
+  g_test_message ("%s", error->message);
+  g_assert_true (imzala_token_get_pin_state (token) & IMZALA_PIN_STATE_LOCKED);
+  g_clear_error (&error);
+
+  /* Blocked: even the right PIN is refused. */
+  signature = sign (certificate, f->user_pin, IMZALA_DIGEST_SHA256, content, &error);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LOCKED);
+  g_clear_error (&error);
+
+  /* The PUK unblocks it. */
+  {
+    g_autoptr(ImzalaSecret) puk = imzala_test_secret (f->so_pin);
+    g_autoptr(ImzalaSecret) new_pin = imzala_test_secret (f->user_pin);
+
+    g_assert_true (imzala_token_unblock_pin (token, puk, new_pin, NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (imzala_token_get_pin_state (token), ==, IMZALA_PIN_STATE_OK);
+  assert_signs (certificate, f->user_pin, IMZALA_DIGEST_SHA256);
+}
+
+static void
+test_pin_pad (Fixture       *f,
+              gconstpointer  data)
+{
+  ImzalaCertificate *certificate;
+
+  fixture_load (f, "pin-pad");
+  certificate = get_certificate (f, "ayse-p384");
+  g_assert_true (imzala_token_has_pin_pad (token_of (certificate)));
+  /* The PIN is typed on the reader: İmzala passes none. */
+  assert_signs (certificate, NULL, IMZALA_DIGEST_SHA384);
+  /* Also for a key that asks again for every signature. */
+  assert_signs (get_certificate (f, "mehmet-p256"), NULL, IMZALA_DIGEST_SHA256);
+}
+
+static void
+test_unblock_without_so_login (Fixture       *f,
+                               gconstpointer  data)
+{
+  ImzalaCertificate *certificate;
+  ImzalaToken *token;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaSecret) wrong_puk = imzala_test_secret ("11111111");
+  g_autoptr(ImzalaSecret) puk = NULL;
+  g_autoptr(ImzalaSecret) new_pin = imzala_test_secret ("445566");
+
+  fixture_load (f, "no-so-login");
+  puk = imzala_test_secret (f->so_pin);
+  certificate = get_certificate (f, "ayse-rsa");
+  token = token_of (certificate);
+
+  g_assert_false (imzala_token_unblock_pin (token, wrong_puk, new_pin, NULL, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PUK_INCORRECT);
+  g_clear_error (&error);
+
+  g_assert_true (imzala_token_unblock_pin (token, puk, new_pin, NULL, &error));
+  g_assert_no_error (error);
+  assert_signs (certificate, "445566", IMZALA_DIGEST_SHA256);
+
+  /* A PIN change still goes through the user session. */
+  {
+    g_autoptr(ImzalaSecret) original = imzala_test_secret (f->user_pin);
+
+    g_assert_true (imzala_token_change_pin (token, new_pin, original, NULL, &error));
+    g_assert_no_error (error);
+  }
+  assert_signs (certificate, f->user_pin, IMZALA_DIGEST_SHA256);
+}
+
+static void
+test_removed (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fixture_load (f, "removed-on-sign");
+  signature = sign (get_certificate (f, "ayse-rsa"), f->user_pin, IMZALA_DIGEST_SHA256, content, &error);
+  g_assert_null (signature);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_TOKEN_REMOVED);
+  g_test_message ("%s", error->message);
+}
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, NULL, func, fixture_teardown)
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  ADD ("/token-faults/unmanaged", test_unmanaged);
+  ADD ("/token-faults/unmanaged-threads", test_unmanaged_threads);
+  ADD ("/token-faults/rsa-pkcs-only", test_rsa_pkcs_only);
+  ADD ("/token-faults/pin-counter", test_pin_counter);
+  ADD ("/token-faults/pin-pad", test_pin_pad);
+  ADD ("/token-faults/unblock-without-so-login", test_unblock_without_so_login);
+  ADD ("/token-faults/removed", test_removed);
+
+  return g_test_run ();
+}
