@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "imzala-pkcs11-private.h"
@@ -135,6 +136,52 @@ test_same_module_twice (void)
   tokens = imzala_module_set_list_tokens (modules, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (tokens->len, ==, 3);
+}
+
+/* With the p11-kit registered modules on, as İmzala runs by default: the
+ * trust module is left out, and SoftHSM, registered and also named by path
+ * (through another name: a symlink), is loaded once. */
+static void
+test_registered (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) tokens = NULL;
+  g_autofree char *real_softhsm = realpath (f->module_path, NULL);
+  GPtrArray *loaded;
+  guint n_softhsm = 0;
+  guint n_token_1 = 0;
+
+  if (!g_file_test ("/usr/share/p11-kit/modules/softhsm2.module", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("SoftHSM is not registered with p11-kit here");
+      return;
+    }
+
+  imzala_module_set_add_module_path (modules, f->module_path);
+  g_assert_true (imzala_module_set_load (modules, NULL, &error));
+  g_assert_no_error (error);
+
+  loaded = imzala_module_set_get_modules (modules);
+  for (guint i = 0; i < loaded->len; i++)
+    {
+      ImzalaModule *module = g_ptr_array_index (loaded, i);
+      g_autofree char *real = realpath (imzala_module_get_path (module), NULL);
+
+      g_test_message ("%s: %s", imzala_module_get_name (module), imzala_module_get_path (module));
+      g_assert_cmpstr (imzala_module_get_name (module), !=, "p11-kit-trust");
+      if (g_strcmp0 (real, real_softhsm) == 0)
+        n_softhsm++;
+    }
+  g_assert_cmpuint (n_softhsm, ==, 1);
+
+  tokens = imzala_module_set_list_tokens (modules, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < tokens->len; i++)
+    if (g_strcmp0 (imzala_token_get_label (g_ptr_array_index (tokens, i)), "IMZALA TEST 1") == 0)
+      n_token_1++;
+  g_assert_cmpuint (n_token_1, ==, 1);
 }
 
 static GBytes *
@@ -511,6 +558,7 @@ main (int argc, char **argv)
   g_test_add_func ("/module-set/missing-module", test_missing_module);
   g_test_add_func ("/module-set/no-module-at-all", test_no_module_at_all);
   g_test_add_func ("/module-set/same-module-twice", test_same_module_twice);
+  g_test_add_func ("/module-set/registered", test_registered);
   g_test_add_func ("/module-set/list-tokens", test_list_tokens);
   g_test_add_func ("/module-set/empty-token", test_empty_token);
   g_test_add_func ("/module-set/async", test_async);
