@@ -14,6 +14,7 @@
 
 #include "imzala-certificate.h"
 #include "imzala-error.h"
+#include "imzala-pkcs11-private.h"
 #include "imzala-tckn.h"
 #include "imzala-token.h"
 
@@ -797,65 +798,20 @@ imzala_certificate_has_private_key (ImzalaCertificate *self)
   return self->has_private_key;
 }
 
-/* RFC 7512 allows every character to be percent-encoded; only the RFC 3986
- * unreserved ones are left as they are, so that ';', '/', '?', '%' and
- * non-ASCII bytes of a label can never be misread. */
-static void
-uri_append_value (GString      *uri,
-                  const char   *name,
-                  const guint8 *value,
-                  gsize         length,
-                  gboolean      encode_all)
-{
-  if (uri->str[uri->len - 1] != ':')
-    g_string_append_c (uri, ';');
-  g_string_append (uri, name);
-  g_string_append_c (uri, '=');
-  for (gsize i = 0; i < length; i++)
-    {
-      guint8 c = value[i];
-
-      if (!encode_all && (g_ascii_isalnum (c) || c == '-' || c == '.' || c == '_' || c == '~'))
-        g_string_append_c (uri, c);
-      else
-        g_string_append_printf (uri, "%%%02X", c);
-    }
-}
-
-static void
-uri_append_text (GString *uri, const char *name, const char *value)
-{
-  if (value != NULL && value[0] != '\0')
-    uri_append_value (uri, name, (const guint8 *) value, strlen (value), FALSE);
-}
-
 char *
 imzala_certificate_get_uri (ImzalaCertificate *self)
 {
-  g_autoptr(GObject) object = NULL;
-  ImzalaToken *token;
-  GString *uri;
+  g_autoptr(GObject) token = NULL;
 
   g_return_val_if_fail (IMZALA_IS_CERTIFICATE (self), NULL);
 
-  object = g_weak_ref_get (&self->token);
-  if (object == NULL || !IMZALA_IS_TOKEN (object))
+  token = g_weak_ref_get (&self->token);
+  if (token == NULL || !IMZALA_IS_TOKEN (token))
     return NULL;
-  token = IMZALA_TOKEN (object);
-
-  uri = g_string_new ("pkcs11:");
-  uri_append_text (uri, "model", imzala_token_get_model (token));
-  uri_append_text (uri, "manufacturer", imzala_token_get_manufacturer (token));
-  uri_append_text (uri, "serial", imzala_token_get_serial (token));
-  uri_append_text (uri, "token", imzala_token_get_label (token));
-  if (self->id != NULL && g_bytes_get_size (self->id) > 0)
-    {
-      gsize length;
-      const guint8 *id = g_bytes_get_data (self->id, &length);
-      /* The id is binary: every byte is written as %XX, as p11-kit does. */
-      uri_append_value (uri, "id", id, length, TRUE);
-    }
-  uri_append_text (uri, "object", self->label);
-  g_string_append (uri, ";type=cert");
-  return g_string_free (uri, FALSE);
+  /* p11-kit formats it (RFC 7512 percent-encoding, token model,
+   * manufacturer, serial and label, id, object and type=cert), so that the
+   * URI matches what p11_kit_uri_parse() reads back in the certificate
+   * selector. */
+  return imzala_token_format_object_uri (IMZALA_TOKEN (token), CKO_CERTIFICATE, self->id,
+                                         self->label);
 }
