@@ -8,7 +8,11 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 #include <openssl/evp.h>
+/* For p11_kit_override_system_files(), which p11-kit's own tests use too. */
+#define P11_KIT_FUTURE_UNSTABLE_API
+#include <p11-kit/p11-kit.h>
 
 #include "imzala-test.h"
 
@@ -305,6 +309,56 @@ test_removed (Fixture       *f,
   g_test_message ("%s", error->message);
 }
 
+/* A vendor module registered with p11-kit (rather than named by path) that
+ * refuses the locking arguments is loaded unmanaged too. p11-kit is pointed
+ * at a private configuration that registers only the fault module. */
+static void
+test_registered_unmanaged (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *modules_dir = NULL;
+  g_autofree char *module_file = NULL;
+  g_autofree char *module_text = NULL;
+  g_autofree char *empty_dir = NULL;
+  ImzalaModule *loaded;
+
+  f->fixture = imzala_test_fixture_new ();
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  g_setenv ("IMZALA_FAULTS", "init-args-bad", TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+
+  conf = g_build_filename (f->fixture->dir, "pkcs11.conf", NULL);
+  modules_dir = g_build_filename (f->fixture->dir, "p11-modules", NULL);
+  empty_dir = g_build_filename (f->fixture->dir, "p11-empty", NULL);
+  module_file = g_build_filename (modules_dir, "akis-like.module", NULL);
+  module_text = g_strdup_printf ("module: %s\n", module);
+  g_assert_cmpint (g_mkdir (modules_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (empty_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (conf, "user-config: none\n", -1, NULL));
+  g_assert_true (g_file_set_contents (module_file, module_text, -1, NULL));
+  p11_kit_override_system_files (conf, conf, empty_dir, modules_dir, empty_dir);
+
+  f->modules = imzala_module_set_new ();
+  /* Named by path as well: still loaded once. */
+  imzala_module_set_add_module_path (f->modules, module);
+  g_assert_true (imzala_module_set_load (f->modules, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (imzala_module_set_get_load_errors (f->modules)->len, ==, 0);
+  g_assert_cmpuint (imzala_module_set_get_modules (f->modules)->len, ==, 1);
+  loaded = g_ptr_array_index (imzala_module_set_get_modules (f->modules), 0);
+  g_assert_cmpstr (imzala_module_get_name (loaded), ==, "akis-like");
+  g_assert_true (imzala_module_is_unmanaged (loaded));
+
+  f->tokens = imzala_module_set_list_tokens (f->modules, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->tokens->len, ==, 3);
+  assert_signs (get_certificate (f, "ayse-p384"), f->user_pin, IMZALA_DIGEST_SHA384);
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, NULL, func, fixture_teardown)
 
@@ -315,6 +369,7 @@ main (int argc, char **argv)
 
   ADD ("/token-faults/unmanaged", test_unmanaged);
   ADD ("/token-faults/unmanaged-threads", test_unmanaged_threads);
+  ADD ("/token-faults/registered-unmanaged", test_registered_unmanaged);
   ADD ("/token-faults/rsa-pkcs-only", test_rsa_pkcs_only);
   ADD ("/token-faults/pin-counter", test_pin_counter);
   ADD ("/token-faults/pin-pad", test_pin_pad);

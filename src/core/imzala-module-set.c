@@ -149,6 +149,10 @@ canonical_path (const char *path)
   return copy;
 }
 
+static ImzalaModule *load_unmanaged (const char  *path,
+                                     const char  *name,
+                                     GError     **error);
+
 static void
 load_registered (ImzalaModuleSet *self,
                  GCancellable    *cancellable)
@@ -190,13 +194,28 @@ load_registered (ImzalaModuleSet *self,
       rv = p11_kit_module_initialize (module);
       if (rv != CKR_OK)
         {
+          g_autoptr(GError) error = NULL;
+          ImzalaModule *unmanaged = NULL;
+
           g_debug ("C_Initialize of registered module %s (%s): %s",
                    name, filename, p11_kit_strerror (rv));
-          add_load_error (self, name, filename,
-                          g_error_new (IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
-                                       _("The PKCS#11 module “%s” could not be started."),
-                                       filename != NULL ? filename : name));
           p11_kit_module_release (module);
+
+          /* A vendor module registered with p11-kit can refuse the locking
+           * arguments just as well as one named by path. */
+          if ((rv == CKR_ARGUMENTS_BAD || rv == CKR_CANT_LOCK) && filename != NULL)
+            unmanaged = load_unmanaged (filename, name, &error);
+          if (unmanaged == NULL)
+            {
+              add_load_error (self, name, filename,
+                              g_error_new (IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+                                           _("The PKCS#11 module “%s” could not be started."),
+                                           filename != NULL ? filename : name));
+              continue;
+            }
+          if (real != NULL)
+            g_hash_table_add (self->loaded_files, g_steal_pointer (&real));
+          g_ptr_array_add (self->modules, unmanaged);
           continue;
         }
 
