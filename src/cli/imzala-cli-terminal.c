@@ -37,17 +37,6 @@ open_tty (void)
   return open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 }
 
-gboolean
-imzala_cli_terminal_available (void)
-{
-  int fd = open_tty ();
-
-  if (fd < 0)
-    return FALSE;
-  close (fd);
-  return TRUE;
-}
-
 static void
 write_all (int fd, const char *text)
 {

@@ -14,9 +14,6 @@
 
 G_BEGIN_DECLS
 
-/* TRUE when the process has a terminal to ask on. */
-gboolean      imzala_cli_terminal_available   (void);
-
 /* Prints @prompt on the terminal and reads one line without echo. Errors:
  * IMZALA_ERROR_FAILED (no terminal), IMZALA_ERROR_PIN_LEN_RANGE (longer than
  * IMZALA_SECRET_MAX_LENGTH), G_IO_ERROR_CANCELLED (Ctrl-C or Ctrl-D). */
