@@ -116,13 +116,16 @@ imzala_secret_backspace (ImzalaSecret *self)
 
   if (self->length == 0)
     return;
-  /* Remove one UTF-8 character: drop continuation bytes, then the lead. */
-  do
+  /* Remove one UTF-8 character: drop continuation bytes, then the lead.
+   * The byte is looked at before it is wiped. */
+  while (self->length > 0)
     {
-      self->length--;
+      guint8 removed = self->data[--self->length];
+
       self->data[self->length] = 0;
+      if ((removed & 0xC0) != 0x80)
+        break;
     }
-  while (self->length > 0 && (self->data[self->length] & 0xC0) == 0x80);
 }
 
 void
