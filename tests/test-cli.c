@@ -60,11 +60,11 @@ new_session (gpointer user_data)
  * <SoftHSM>" after the command name. @secrets, when given, is what the
  * program reads on fd 3. */
 static CliResult *
-cli_run (ImzalaTestFixture *f,
-         gboolean           softhsm,
-         const char        *secrets,
-         GBytes            *input,
-         const char *const *args)
+cli_run_full (const char        *module,
+              const char *const *env,
+              const char        *secrets,
+              GBytes            *input,
+              const char *const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
@@ -80,11 +80,11 @@ cli_run (ImzalaTestFixture *f,
   for (guint i = 0; args[i] != NULL; i++)
     {
       g_ptr_array_add (argv, (char *) args[i]);
-      if (i == 0 && softhsm)
+      if (i == 0 && module != NULL)
         {
           g_ptr_array_add (argv, (char *) "--no-registered");
           g_ptr_array_add (argv, (char *) "--module");
-          g_ptr_array_add (argv, f->module_path);
+          g_ptr_array_add (argv, (char *) module);
         }
     }
   g_ptr_array_add (argv, NULL);
@@ -93,6 +93,8 @@ cli_run (ImzalaTestFixture *f,
                                         | G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, new_session, NULL, NULL);
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
   if (secrets != NULL)
     {
       int fds[2];
@@ -123,6 +125,16 @@ cli_run (ImzalaTestFixture *f,
   result->err = g_strndup (g_bytes_get_size (err) > 0 ? g_bytes_get_data (err, NULL) : "", g_bytes_get_size (err));
   g_test_message ("imzala-cli %s: exit %d\nstderr: %s", args[0], result->status, result->err);
   return result;
+}
+
+static CliResult *
+cli_run (ImzalaTestFixture *f,
+         gboolean           softhsm,
+         const char        *secrets,
+         GBytes            *input,
+         const char *const *args)
+{
+  return cli_run_full (softhsm ? f->module_path : NULL, NULL, secrets, input, args);
 }
 
 #define CLI(f, softhsm, secrets, input, ...) \
@@ -736,6 +748,33 @@ test_empty_token (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* A pin-pad reader (the fault module wrapping SoftHSM): no PIN is read, the
+ * user is told to type it on the reader, and the signature is made. */
+static void
+test_pin_pad (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "pinpad.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-p384", "fingerprint");
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const env[] = { "IMZALA_FAULTS", "pin-pad", "IMZALA_FAULT_PIN", "123456", NULL };
+  g_autoptr(CliResult) list = NULL;
+  g_autoptr(CliResult) sign = NULL;
+
+  g_assert_nonnull (module);
+  list = cli_run_full (module, env, NULL, NULL, (const char *const[]) { "list", NULL });
+  g_assert_cmpint (list->status, ==, 0);
+  g_assert_nonnull (strstr (list->out, "PIN pad:"));
+
+  /* No --pin-fd and no terminal: only a pin-pad token can work like this. */
+  sign = cli_run_full (module, env, NULL, NULL,
+                       (const char *const[]) { "sign", "--cert", fingerprint, "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, ==, 0);
+  g_assert_nonnull (strstr (sign->err, "Enter the PIN on the reader."));
+  check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+}
+
 /* ---- verify ---- */
 
 static void
@@ -986,6 +1025,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/pin/change", test_change_pin);
   g_test_add_func ("/cli/pin/unblock", test_unblock_pin);
   g_test_add_func ("/cli/empty-token", test_empty_token);
+  g_test_add_func ("/cli/pin/pin-pad", test_pin_pad);
   g_test_add_func ("/cli/verify/failures", test_verify_failures);
   g_test_add_func ("/cli/terminal/pin", test_terminal_pin);
   g_test_add_func ("/cli/terminal/interrupt", test_terminal_interrupt);
