@@ -1,0 +1,27 @@
+#define G_LOG_DOMAIN "imzala-gui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "imzala-application.h"
+#include "imzala-secret.h"
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(ImzalaApplication) app = NULL;
+
+  /* A PIN passes through this process: no core dumps, not ptrace-able. */
+  imzala_secret_harden_process ();
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  app = imzala_application_new ();
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}

@@ -1,0 +1,155 @@
+#define G_LOG_DOMAIN "imzala-gui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "imzala-error.h"
+#include "imzala-failure-page.h"
+
+struct _ImzalaFailurePage
+{
+  GtkWidget      parent_instance;
+
+  AdwStatusPage *status_page;
+  GtkLabel      *message_label;
+  GtkLabel      *advice_label;
+  GtkWidget     *retry_button;
+  GtkWidget     *new_code_button;
+  GtkWidget     *unblock_button;
+};
+
+G_DEFINE_FINAL_TYPE (ImzalaFailurePage, imzala_failure_page, GTK_TYPE_WIDGET)
+
+typedef enum
+{
+  ACTION_NONE    = 0,
+  ACTION_RETRY   = 1 << 0, /* the same request again (signing or fetching) */
+  ACTION_CODE    = 1 << 1, /* a new code from the browser */
+  ACTION_UNBLOCK = 1 << 2, /* the PIN is locked */
+} FailureActions;
+
+typedef struct
+{
+  int             code;
+  const char     *title;
+  const char     *advice;
+  FailureActions  actions;
+} FailureKind;
+
+/* The advice says what the user can do; the error message already says what
+ * happened, in the core's words. */
+static const FailureKind failure_kinds[] = {
+  { IMZALA_ERROR_NO_MODULE, N_("No Card Software"),
+    N_("Install the software for your card (for example OpenSC, or your card vendor’s PKCS#11 module) and try again."),
+    ACTION_RETRY },
+  { IMZALA_ERROR_NO_TOKEN, N_("No Card Found"),
+    N_("Insert your card into the reader and try again."), ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_TOKEN_REMOVED, N_("The Card Was Removed"),
+    N_("Leave the card in the reader until signing is finished, and try again."), ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_NO_CERTIFICATE, N_("No Signing Certificate"),
+    N_("Check that the card holding your electronic signature certificate is inserted."), ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_NO_PRIVATE_KEY, N_("No Signing Key"),
+    N_("Choose another certificate, or check that the right card is inserted."), ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_PIN_INCORRECT, N_("Wrong PIN"),
+    N_("Check your PIN and try again. Each wrong try brings the card closer to locking its PIN."), ACTION_RETRY },
+  { IMZALA_ERROR_PIN_LOCKED, N_("The PIN Is Locked"),
+    N_("Unblock the PIN with your PUK, or ask the portal for an unblock code."), ACTION_UNBLOCK | ACTION_CODE },
+  { IMZALA_ERROR_PUK_INCORRECT, N_("Wrong PUK"),
+    N_("Check the PUK that came with your card and try again."), ACTION_UNBLOCK },
+  { IMZALA_ERROR_PUK_LOCKED, N_("The PUK Is Locked"),
+    N_("The card cannot be unblocked any more. Contact the certificate authority that issued it."), ACTION_NONE },
+  { IMZALA_ERROR_CODE_FORMAT, N_("Not a Verification Code"),
+    N_("Copy the verification code from your browser again."), ACTION_CODE },
+  { IMZALA_ERROR_CODE_UNKNOWN, N_("Unknown Verification Code"),
+    N_("Copy the verification code from your browser again, or get a new one there."), ACTION_CODE },
+  { IMZALA_ERROR_CODE_EXPIRED, N_("The Verification Code Has Expired"),
+    N_("Get a new verification code in your browser and enter it here."), ACTION_CODE },
+  { IMZALA_ERROR_CODE_USED, N_("The Verification Code Was Already Used"),
+    N_("Get a new verification code in your browser and enter it here."), ACTION_CODE },
+  { IMZALA_ERROR_SIGNER_MISMATCH, N_("Another Person’s Card"),
+    N_("Sign with the card of the person who started the transaction in the browser."), ACTION_CODE },
+  { IMZALA_ERROR_RATE_LIMITED, N_("Too Many Attempts"),
+    N_("Wait a few minutes, then get a new verification code."), ACTION_CODE },
+  { IMZALA_ERROR_PORTAL_REJECTED, N_("The Portal Refused the Signature"),
+    N_("Start again in your browser. If it happens again, contact the portal."), ACTION_CODE },
+  { IMZALA_ERROR_INSECURE_URL, N_("Insecure Portal Address"),
+    N_("İmzala only talks to portals over https://. Check the link you opened."), ACTION_CODE },
+  { IMZALA_ERROR_NETWORK, N_("The Portal Cannot Be Reached"),
+    N_("Check your internet connection and try again."), ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_TLS, N_("The Portal’s Identity Cannot Be Verified"),
+    N_("Nothing was sent. Do not continue unless you are sure the address is right; contact the portal if it stays this way."), ACTION_CODE },
+  { IMZALA_ERROR_PROTOCOL, N_("Unexpected Answer From the Portal"),
+    N_("Try again later. If it happens again, contact the portal."), ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_TOO_LARGE, N_("Unexpected Answer From the Portal"),
+    N_("Try again later. If it happens again, contact the portal."), ACTION_CODE },
+  { IMZALA_ERROR_PCSC_UNAVAILABLE, N_("The Smart Card Service Is Not Running"),
+    N_("Start the smart card service (pcscd), for example with “systemctl start pcscd”, and try again."), ACTION_RETRY },
+  { IMZALA_ERROR_CERTIFICATE_EXPIRED, N_("The Certificate Has Expired"),
+    N_("Choose a certificate that is still valid, or renew your certificate."), ACTION_RETRY | ACTION_CODE },
+};
+
+static const FailureKind fallback_kind = {
+  IMZALA_ERROR_FAILED, N_("Something Went Wrong"),
+  N_("Try again. If it happens again, start over in your browser."), ACTION_RETRY | ACTION_CODE
+};
+
+void
+imzala_failure_page_set_error (ImzalaFailurePage *self,
+                               const GError      *error)
+{
+  const FailureKind *kind = &fallback_kind;
+
+  g_return_if_fail (IMZALA_IS_FAILURE_PAGE (self));
+  g_return_if_fail (error != NULL);
+
+  if (error->domain == IMZALA_ERROR)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (failure_kinds); i++)
+        if (failure_kinds[i].code == error->code)
+          {
+            kind = &failure_kinds[i];
+            break;
+          }
+    }
+
+  adw_status_page_set_title (self->status_page, _(kind->title));
+  gtk_label_set_text (self->message_label, error->message);
+  gtk_label_set_text (self->advice_label, _(kind->advice));
+  gtk_widget_set_visible (self->retry_button, (kind->actions & ACTION_RETRY) != 0);
+  gtk_widget_set_visible (self->new_code_button, (kind->actions & ACTION_CODE) != 0);
+  gtk_widget_set_visible (self->unblock_button, (kind->actions & ACTION_UNBLOCK) != 0);
+}
+
+static void
+imzala_failure_page_dispose (GObject *object)
+{
+  gtk_widget_dispose_template (GTK_WIDGET (object), IMZALA_TYPE_FAILURE_PAGE);
+
+  G_OBJECT_CLASS (imzala_failure_page_parent_class)->dispose (object);
+}
+
+static void
+imzala_failure_page_class_init (ImzalaFailurePageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = imzala_failure_page_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/imzala/Imzala/pages/imzala-failure-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, status_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, message_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, advice_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, new_code_button);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, unblock_button);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+imzala_failure_page_init (ImzalaFailurePage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}

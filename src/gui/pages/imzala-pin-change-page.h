@@ -1,0 +1,29 @@
+/* imzala-pin-change-page.h: PIN Değiştir — old PIN, new PIN twice, within
+ * the card's length rules. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "imzala-token.h"
+
+G_BEGIN_DECLS
+
+#define IMZALA_TYPE_PIN_CHANGE_PAGE (imzala_pin_change_page_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaPinChangePage, imzala_pin_change_page, IMZALA, PIN_CHANGE_PAGE, GtkWidget)
+
+/* @tokens: ImzalaToken; the page keeps a reference. */
+void         imzala_pin_change_page_set_tokens  (ImzalaPinChangePage *self, GPtrArray *tokens);
+ImzalaToken *imzala_pin_change_page_get_token   (ImzalaPinChangePage *self);
+/* Checks the fields (both new PINs equal, lengths within the card's rules)
+ * and hands them over in new secrets, wiping the fields. On a pin-pad token
+ * both are NULL and TRUE is returned. Errors: IMZALA_ERROR_PIN_MISMATCH,
+ * IMZALA_ERROR_PIN_LEN_RANGE, IMZALA_ERROR_NO_TOKEN. */
+gboolean     imzala_pin_change_page_take_pins   (ImzalaPinChangePage *self,
+                                                 ImzalaSecret       **old_pin,
+                                                 ImzalaSecret       **new_pin,
+                                                 GError             **error);
+void         imzala_pin_change_page_set_busy    (ImzalaPinChangePage *self, gboolean busy);
+void         imzala_pin_change_page_set_error   (ImzalaPinChangePage *self, const char *message);
+void         imzala_pin_change_page_reset       (ImzalaPinChangePage *self);
+
+G_END_DECLS

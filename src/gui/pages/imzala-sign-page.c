@@ -1,0 +1,515 @@
+#define G_LOG_DOMAIN "imzala-gui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "imzala-pin-entry.h"
+#include "imzala-pin-keypad.h"
+#include "imzala-result-page.h"
+#include "imzala-sign-page.h"
+#include "imzala-tokens-page.h"
+
+struct _ImzalaSignPage
+{
+  GtkWidget         parent_instance;
+
+  GtkWidget        *content_box;
+  GtkLabel         *purpose_label;
+  GtkLabel         *portal_label;
+  GtkLabel         *requester_label;
+  GtkBox           *texts_box;
+  GtkLabel         *created_label;
+  GtkLabel         *remaining_label;
+  GtkProgressBar   *remaining_bar;
+  GtkListBox       *certificates_list;
+  GtkLabel         *pin_state_label;
+  GtkStack         *pin_stack;
+  ImzalaPinEntry   *pin_entry;
+  ImzalaPinKeypad  *keypad;
+  GtkLabel         *error_label;
+  GtkStack         *action_stack;
+  GtkLabel         *progress_label;
+
+  ImzalaSigningJob *job;
+  GPtrArray        *text_widgets;
+  gboolean          updating_selection;
+};
+
+G_DEFINE_FINAL_TYPE (ImzalaSignPage, imzala_sign_page, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_READY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static gboolean
+token_has_pin_pad (ImzalaSignPage *self)
+{
+  ImzalaToken *token = self->job ? imzala_signing_job_get_token (self->job) : NULL;
+
+  return token != NULL && imzala_token_has_pin_pad (token);
+}
+
+gboolean
+imzala_sign_page_get_ready (ImzalaSignPage *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGN_PAGE (self), FALSE);
+
+  return token_has_pin_pad (self) || imzala_pin_entry_get_length (self->pin_entry) > 0;
+}
+
+ImzalaSecret *
+imzala_sign_page_take_pin (ImzalaSignPage *self)
+{
+  ImzalaSecret *secret;
+  ImzalaSecret *pin;
+
+  g_return_val_if_fail (IMZALA_IS_SIGN_PAGE (self), NULL);
+
+  if (token_has_pin_pad (self))
+    return NULL;
+
+  /* A copy in a fresh secret: the job holds it while signing, and the field
+   * is wiped now so that the PIN is not kept on screen for a retry. */
+  secret = imzala_pin_entry_get_secret (self->pin_entry);
+  pin = imzala_secret_new_from_data (imzala_secret_get_data (secret), imzala_secret_get_length (secret));
+  imzala_pin_entry_clear (self->pin_entry);
+  return pin;
+}
+
+void
+imzala_sign_page_set_error (ImzalaSignPage *self,
+                            const char     *message)
+{
+  g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
+
+  gtk_label_set_text (self->error_label, message ? message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+}
+
+void
+imzala_sign_page_focus_pin (ImzalaSignPage *self)
+{
+  g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
+
+  if (!token_has_pin_pad (self))
+    gtk_widget_grab_focus (GTK_WIDGET (self->pin_entry));
+}
+
+static GtkWidget *
+new_text_view (ImzalaRequestText *text,
+               guint              index)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  const char *title = imzala_request_text_get_title (text);
+  const char *content = imzala_request_text_get_text (text);
+  g_autofree char *fallback_title = NULL;
+  GtkWidget *heading;
+
+  if (title == NULL || *title == '\0')
+    {
+      /* Translators: İmzalanacak Metin 1, 2, ... */
+      fallback_title = g_strdup_printf (_("Text to sign %u"), index + 1);
+      title = fallback_title;
+    }
+
+  heading = gtk_label_new (title);
+  gtk_label_set_use_markup (GTK_LABEL (heading), FALSE);
+  gtk_label_set_xalign (GTK_LABEL (heading), 0.0);
+  gtk_label_set_wrap (GTK_LABEL (heading), TRUE);
+  gtk_widget_add_css_class (heading, "heading");
+  gtk_box_append (GTK_BOX (box), heading);
+
+  if (content == NULL)
+    {
+      GtkWidget *warning = gtk_label_new (_("This text cannot be shown exactly, so İmzala will not sign it."));
+
+      gtk_label_set_wrap (GTK_LABEL (warning), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (warning), 0.0);
+      gtk_widget_add_css_class (warning, "error");
+      gtk_box_append (GTK_BOX (box), warning);
+    }
+  else
+    {
+      GtkWidget *frame = gtk_frame_new (NULL);
+      GtkWidget *scrolled = gtk_scrolled_window_new ();
+      GtkWidget *view = gtk_text_view_new ();
+
+      /* A text view shows the bytes as they are: no markup, no links, and
+       * the user can select and copy every character that will be signed. */
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), content, -1);
+      gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
+      gtk_text_view_set_cursor_visible (GTK_TEXT_VIEW (view), FALSE);
+      gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
+      gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 12);
+      gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 12);
+      gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 12);
+      gtk_text_view_set_right_margin (GTK_TEXT_VIEW (view), 12);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (view),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, title,
+                                      GTK_ACCESSIBLE_PROPERTY_READ_ONLY, TRUE,
+                                      -1);
+      gtk_widget_add_css_class (view, "signed-text");
+
+      gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+      gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+      gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 240);
+      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
+      gtk_frame_set_child (GTK_FRAME (frame), scrolled);
+      gtk_box_append (GTK_BOX (box), frame);
+    }
+
+  return box;
+}
+
+static void
+update_request (ImzalaSignPage *self)
+{
+  ImzalaRequest *request = self->job ? imzala_signing_job_get_request (self->job) : NULL;
+  g_autofree char *created = NULL;
+  g_autofree char *requester = NULL;
+  const char *title;
+
+  for (guint i = 0; i < self->text_widgets->len; i++)
+    gtk_box_remove (self->texts_box, g_ptr_array_index (self->text_widgets, i));
+  g_ptr_array_set_size (self->text_widgets, 0);
+
+  if (request == NULL)
+    return;
+
+  title = imzala_request_get_title (request);
+  gtk_label_set_text (self->purpose_label,
+                      title && *title ? title : imzala_purpose_get_label (imzala_request_get_purpose (request)));
+  gtk_label_set_text (self->portal_label, imzala_request_get_portal_host (request));
+
+  if (imzala_request_get_requester_name (request) != NULL)
+    {
+      const char *hint = imzala_request_get_requester_hint (request);
+
+      /* Translators: the person the portal says asked: name and masked T.C. no. */
+      requester = hint ? g_strdup_printf (_("Requested by %s (%s)"),
+                                          imzala_request_get_requester_name (request), hint)
+                       : g_strdup_printf (_("Requested by %s"),
+                                          imzala_request_get_requester_name (request));
+    }
+  gtk_label_set_text (self->requester_label, requester ? requester : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->requester_label), requester != NULL);
+
+  created = imzala_result_page_format_time (imzala_request_get_created_at (request));
+  gtk_label_set_text (self->created_label, created ? created : "");
+
+  for (guint i = 0; i < imzala_request_get_n_texts (request); i++)
+    {
+      GtkWidget *widget = new_text_view (imzala_request_get_text (request, i), i);
+
+      gtk_box_append (self->texts_box, widget);
+      g_ptr_array_add (self->text_widgets, widget);
+    }
+}
+
+static void
+update_remaining (ImzalaSignPage *self)
+{
+  ImzalaRequest *request = self->job ? imzala_signing_job_get_request (self->job) : NULL;
+  gint64 remaining = self->job ? imzala_signing_job_get_remaining_seconds (self->job) : 0;
+  g_autofree char *text = NULL;
+  double total = 0;
+
+  if (request != NULL)
+    total = (double) g_date_time_difference (imzala_request_get_expires_at (request),
+                                             imzala_request_get_created_at (request)) / G_TIME_SPAN_SECOND;
+
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "Time left: %d second",
+                                       "Time left: %d seconds",
+                                       (gulong) remaining),
+                          (int) remaining);
+  gtk_label_set_text (self->remaining_label, text);
+  gtk_progress_bar_set_fraction (self->remaining_bar,
+                                 total > 0 ? CLAMP ((double) remaining / total, 0.0, 1.0) : 0.0);
+  if (remaining < 60)
+    gtk_widget_add_css_class (GTK_WIDGET (self->remaining_label), "warning");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->remaining_label), "warning");
+}
+
+static void
+update_token (ImzalaSignPage *self)
+{
+  ImzalaToken *token = self->job ? imzala_signing_job_get_token (self->job) : NULL;
+  g_autofree char *pin_state = NULL;
+
+  if (token != NULL)
+    {
+      pin_state = imzala_tokens_page_describe_pin_state (token);
+      imzala_pin_entry_set_max_length (self->pin_entry, imzala_token_get_max_pin_length (token));
+    }
+  gtk_label_set_text (self->pin_state_label, pin_state ? pin_state : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->pin_state_label), pin_state != NULL);
+  if (token != NULL && (imzala_token_get_pin_state (token) & (IMZALA_PIN_STATE_LOCKED | IMZALA_PIN_STATE_FINAL_TRY)))
+    gtk_widget_add_css_class (GTK_WIDGET (self->pin_state_label), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->pin_state_label), "error");
+
+  /* On a pin-pad reader the keypad gives way: the PIN never passes through
+   * this computer. */
+  gtk_stack_set_visible_child_name (self->pin_stack, token_has_pin_pad (self) ? "pinpad" : "keypad");
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
+}
+
+static void
+update_selection (ImzalaSignPage *self)
+{
+  ImzalaCertificate *selected = self->job ? imzala_signing_job_get_certificate (self->job) : NULL;
+  GtkWidget *child;
+
+  self->updating_selection = TRUE;
+  gtk_list_box_unselect_all (self->certificates_list);
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->certificates_list));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *check;
+
+      if (!GTK_IS_LIST_BOX_ROW (child))
+        continue;
+      check = g_object_get_data (G_OBJECT (child), "check");
+      if (g_object_get_data (G_OBJECT (child), "certificate") == (gpointer) selected && selected != NULL)
+        {
+          gtk_list_box_select_row (self->certificates_list, GTK_LIST_BOX_ROW (child));
+          gtk_widget_set_opacity (check, 1.0);
+        }
+      else
+        gtk_widget_set_opacity (check, 0.0);
+    }
+  self->updating_selection = FALSE;
+}
+
+static GtkWidget *
+create_certificate_row (gpointer item,
+                        gpointer user_data)
+{
+  ImzalaCertificate *certificate = item;
+  GtkWidget *row = adw_action_row_new ();
+  g_autoptr(GString) subtitle = g_string_new (NULL);
+  g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
+  g_autofree char *not_after = imzala_result_page_format_time (imzala_certificate_get_not_after (certificate));
+  GtkWidget *check = gtk_image_new_from_icon_name ("object-select-symbolic");
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), imzala_certificate_get_holder_name (certificate));
+  /* Translators: issuer, expiry date and key type of a certificate. */
+  g_string_append_printf (subtitle, _("%s, valid until %s, %s"),
+                          imzala_certificate_get_issuer_name (certificate),
+                          not_after,
+                          imzala_certificate_get_key_description (certificate));
+  if (imzala_certificate_is_recommended (certificate))
+    g_string_append_printf (subtitle, "\n%s", _("Qualified signing certificate, recommended for signing"));
+  for (guint i = 0; problems != NULL && problems[i] != NULL; i++)
+    g_string_append_printf (subtitle, "\n%s", problems[i]);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
+
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name (imzala_certificate_is_recommended (certificate)
+                                                           ? "emblem-ok-symbolic"
+                                                           : "dialog-warning-symbolic"));
+  gtk_widget_set_opacity (check, 0.0);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), check);
+
+  g_object_set_data_full (G_OBJECT (row), "certificate", g_object_ref (certificate), g_object_unref);
+  g_object_set_data (G_OBJECT (row), "check", check);
+  return row;
+}
+
+static void
+row_selected_cb (ImzalaSignPage *self,
+                 GtkListBoxRow  *row,
+                 GtkListBox     *list)
+{
+  ImzalaCertificate *certificate;
+
+  if (self->updating_selection || self->job == NULL || row == NULL)
+    return;
+
+  certificate = g_object_get_data (G_OBJECT (row), "certificate");
+  if (certificate != imzala_signing_job_get_certificate (self->job))
+    imzala_signing_job_set_certificate (self->job, certificate);
+  update_selection (self);
+}
+
+static void
+update_certificates (ImzalaSignPage *self)
+{
+  GListModel *certificates = self->job ? imzala_signing_job_get_certificates (self->job) : NULL;
+
+  gtk_list_box_bind_model (self->certificates_list, certificates, create_certificate_row, self, NULL);
+  update_selection (self);
+}
+
+static void
+update_state (ImzalaSignPage *self)
+{
+  ImzalaJobState state = self->job ? imzala_signing_job_get_state (self->job) : IMZALA_JOB_STATE_IDLE;
+  gboolean busy = state == IMZALA_JOB_STATE_SIGNING || state == IMZALA_JOB_STATE_SUBMITTING;
+
+  gtk_widget_set_sensitive (self->content_box, !busy);
+  gtk_stack_set_visible_child_name (self->action_stack, busy ? "progress" : "sign");
+
+  if (state == IMZALA_JOB_STATE_SIGNING)
+    gtk_label_set_text (self->progress_label,
+                        token_has_pin_pad (self)
+                        ? _("Enter your PIN on the card reader…")
+                        : _("Signing on the card…"));
+  else if (state == IMZALA_JOB_STATE_SUBMITTING)
+    gtk_label_set_text (self->progress_label, _("Sending the signature to the portal…"));
+}
+
+static void
+job_notify_cb (ImzalaSignPage *self,
+               GParamSpec     *pspec,
+               GObject        *job)
+{
+  const char *name = g_param_spec_get_name (pspec);
+
+  if (g_str_equal (name, "request"))
+    {
+      update_request (self);
+      update_remaining (self);
+    }
+  else if (g_str_equal (name, "remaining-seconds"))
+    update_remaining (self);
+  else if (g_str_equal (name, "certificates"))
+    update_certificates (self);
+  else if (g_str_equal (name, "certificate"))
+    update_selection (self);
+  else if (g_str_equal (name, "token") || g_str_equal (name, "tokens"))
+    update_token (self);
+  else if (g_str_equal (name, "state"))
+    update_state (self);
+}
+
+void
+imzala_sign_page_set_job (ImzalaSignPage   *self,
+                          ImzalaSigningJob *job)
+{
+  g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
+  g_return_if_fail (job == NULL || IMZALA_IS_SIGNING_JOB (job));
+
+  if (self->job == job)
+    return;
+
+  if (self->job != NULL)
+    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_set_object (&self->job, job);
+  if (self->job != NULL)
+    g_signal_connect_object (self->job, "notify", G_CALLBACK (job_notify_cb), self, G_CONNECT_SWAPPED);
+
+  imzala_pin_entry_clear (self->pin_entry);
+  imzala_sign_page_set_error (self, NULL);
+  update_request (self);
+  update_remaining (self);
+  update_certificates (self);
+  update_token (self);
+  update_state (self);
+}
+
+static void
+pin_changed_cb (ImzalaSignPage *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
+}
+
+static void
+pin_activate_cb (ImzalaSignPage *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.sign", NULL);
+}
+
+static void
+imzala_sign_page_dispose (GObject *object)
+{
+  ImzalaSignPage *self = IMZALA_SIGN_PAGE (object);
+
+  if (self->job != NULL)
+    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_clear_object (&self->job);
+  if (self->certificates_list != NULL)
+    gtk_list_box_bind_model (self->certificates_list, NULL, NULL, NULL, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_SIGN_PAGE);
+  g_clear_pointer (&self->text_widgets, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (imzala_sign_page_parent_class)->dispose (object);
+}
+
+static void
+imzala_sign_page_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  ImzalaSignPage *self = IMZALA_SIGN_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_READY:
+      g_value_set_boolean (value, imzala_sign_page_get_ready (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+imzala_sign_page_class_init (ImzalaSignPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = imzala_sign_page_dispose;
+  object_class->get_property = imzala_sign_page_get_property;
+
+  properties[PROP_READY] =
+    g_param_spec_boolean ("ready", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (IMZALA_TYPE_PIN_ENTRY);
+  g_type_ensure (IMZALA_TYPE_PIN_KEYPAD);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/imzala/Imzala/pages/imzala-sign-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, content_box);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, purpose_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, portal_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, requester_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, texts_box);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, created_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, remaining_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, remaining_bar);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificates_list);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_state_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_stack);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_entry);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, keypad);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, error_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, action_stack);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, progress_label);
+  gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, pin_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, pin_activate_cb);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+imzala_sign_page_init (ImzalaSignPage *self)
+{
+  self->text_widgets = g_ptr_array_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  imzala_pin_keypad_set_entry (self->keypad, self->pin_entry);
+}

@@ -1,0 +1,27 @@
+/* imzala-sign-page.h: Sözleşme — who asks, the exact texts to sign, Kalan
+ * Süre, the certificate picker, the card's PIN state and the PIN keypad.
+ *
+ * The page follows an ImzalaSigningJob in CHOOSING, SIGNING and SUBMITTING;
+ * the window's win.sign and win.cancel actions do the work. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "imzala-signing-job.h"
+
+G_BEGIN_DECLS
+
+#define IMZALA_TYPE_SIGN_PAGE (imzala_sign_page_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaSignPage, imzala_sign_page, IMZALA, SIGN_PAGE, GtkWidget)
+
+void          imzala_sign_page_set_job   (ImzalaSignPage *self, ImzalaSigningJob *job);
+/* TRUE when a PIN has been typed, or the token has a pin-pad. */
+gboolean      imzala_sign_page_get_ready (ImzalaSignPage *self);
+/* Hands the typed PIN over in a new secret (NULL on a pin-pad token) and
+ * wipes the field. */
+ImzalaSecret *imzala_sign_page_take_pin  (ImzalaSignPage *self);
+/* An error to show above the keypad (a wrong PIN and its tries left). */
+void          imzala_sign_page_set_error (ImzalaSignPage *self, const char *message);
+void          imzala_sign_page_focus_pin (ImzalaSignPage *self);
+
+G_END_DECLS

@@ -1,0 +1,319 @@
+#define G_LOG_DOMAIN "imzala-gui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "imzala-result-page.h"
+#include "imzala-tokens-page.h"
+
+struct _ImzalaTokensPage
+{
+  GtkWidget            parent_instance;
+
+  GtkBox              *tokens_box;
+  AdwPreferencesGroup *modules_group;
+  GtkSpinner          *spinner;
+
+  GPtrArray           *token_groups;  /* GtkWidget, children of tokens_box */
+  GPtrArray           *module_rows;   /* GtkWidget, rows of modules_group */
+};
+
+G_DEFINE_FINAL_TYPE (ImzalaTokensPage, imzala_tokens_page, GTK_TYPE_WIDGET)
+
+char *
+imzala_tokens_page_describe_pin_state (ImzalaToken *token)
+{
+  ImzalaPinState state = imzala_token_get_pin_state (token);
+
+  if (state & IMZALA_PIN_STATE_LOCKED)
+    return g_strdup (_("The PIN is locked. Unblock it with the PUK or with a code from the portal."));
+  if (state & IMZALA_PIN_STATE_FINAL_TRY)
+    return g_strdup (_("Only one PIN try is left: if it is wrong, the PIN will be locked."));
+  if (state & IMZALA_PIN_STATE_COUNT_LOW)
+    return g_strdup (_("A wrong PIN was entered recently; few tries are left."));
+  if (state & IMZALA_PIN_STATE_TO_BE_CHANGED)
+    return g_strdup (_("The card asks for the PIN to be changed."));
+  if (imzala_token_has_pin_pad (token))
+    return g_strdup (_("The PIN is entered on the card reader."));
+  return g_strdup (_("The PIN is not locked."));
+}
+
+static GtkWidget *
+new_row (const char *title,
+         const char *subtitle)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  /* Everything here comes from a card or a module: never markup. */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  if (subtitle != NULL)
+    {
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+    }
+  return row;
+}
+
+static char *
+describe_key_usage (ImzalaKeyUsage usage)
+{
+  static const struct { ImzalaKeyUsage bit; const char *name; } names[] = {
+    { IMZALA_KEY_USAGE_DIGITAL_SIGNATURE, N_("digital signature") },
+    { IMZALA_KEY_USAGE_NON_REPUDIATION, N_("non-repudiation") },
+    { IMZALA_KEY_USAGE_KEY_ENCIPHERMENT, N_("key encipherment") },
+    { IMZALA_KEY_USAGE_DATA_ENCIPHERMENT, N_("data encipherment") },
+    { IMZALA_KEY_USAGE_KEY_AGREEMENT, N_("key agreement") },
+    { IMZALA_KEY_USAGE_KEY_CERT_SIGN, N_("certificate signing") },
+    { IMZALA_KEY_USAGE_CRL_SIGN, N_("CRL signing") },
+  };
+  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (usage & names[i].bit)
+      g_ptr_array_add (parts, (gpointer) _(names[i].name));
+  if (parts->len == 0)
+    return g_strdup (_("not stated"));
+  g_ptr_array_add (parts, NULL);
+  return g_strjoinv (", ", (char **) parts->pdata);
+}
+
+static GtkWidget *
+new_certificate_row (ImzalaCertificate *certificate)
+{
+  GtkWidget *row = adw_expander_row_new ();
+  g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
+  g_autofree char *summary = NULL;
+  g_autofree char *not_before = imzala_result_page_format_time (imzala_certificate_get_not_before (certificate));
+  g_autofree char *not_after = imzala_result_page_format_time (imzala_certificate_get_not_after (certificate));
+  g_autofree char *usage = describe_key_usage (imzala_certificate_get_key_usage (certificate));
+  GtkWidget *icon;
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                 imzala_certificate_get_holder_name (certificate));
+
+  if (imzala_certificate_is_ca (certificate))
+    summary = g_strdup (_("Certificate authority certificate"));
+  else if (imzala_certificate_is_recommended (certificate))
+    summary = g_strdup (_("Qualified signing certificate, recommended for signing"));
+  else
+    summary = g_strjoinv (" ", problems);
+  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), summary);
+
+  icon = gtk_image_new_from_icon_name (imzala_certificate_is_recommended (certificate)
+                                       ? "emblem-ok-symbolic" : "dialog-information-symbolic");
+  adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row), icon);
+
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                            new_row (_("Subject"), imzala_certificate_get_subject (certificate)));
+  if (imzala_certificate_get_tckn (certificate) != NULL)
+    adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                              new_row (_("T.C. identity number"), imzala_certificate_get_tckn (certificate)));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                            new_row (_("Issuer"), imzala_certificate_get_issuer (certificate)));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Valid from"), not_before));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Valid until"), not_after));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                            new_row (_("Qualified electronic certificate"),
+                                     imzala_certificate_is_qualified (certificate) ? _("Yes") : _("No")));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                            new_row (_("Key"), imzala_certificate_get_key_description (certificate)));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Key usage"), usage));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                            new_row (_("Serial number"), imzala_certificate_get_serial (certificate)));
+  if (imzala_certificate_get_label (certificate) != NULL)
+    adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                              new_row (_("Label on the card"), imzala_certificate_get_label (certificate)));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                            new_row (_("SHA-256 fingerprint"), imzala_certificate_get_fingerprint (certificate)));
+  return row;
+}
+
+static GtkWidget *
+new_token_group (ImzalaToken *token)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+  GPtrArray *certificates = imzala_token_get_certificates (token);
+  g_autofree char *description = NULL;
+  g_autofree char *pin_state = imzala_tokens_page_describe_pin_state (token);
+  g_autofree char *pin_length = NULL;
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), imzala_token_get_label (token));
+  /* Translators: manufacturer, model, serial number and reader of a card. */
+  description = g_strdup_printf (_("%s %s, serial number %s, in %s"),
+                                 imzala_token_get_manufacturer (token),
+                                 imzala_token_get_model (token),
+                                 imzala_token_get_serial (token),
+                                 imzala_token_get_slot_description (token));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), description);
+
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), new_row (_("PIN"), pin_state));
+  /* Translators: the shortest and longest PIN the card accepts. */
+  pin_length = g_strdup_printf (_("%u to %u characters"),
+                                imzala_token_get_min_pin_length (token),
+                                imzala_token_get_max_pin_length (token));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), new_row (_("PIN length"), pin_length));
+
+  if (certificates == NULL || certificates->len == 0)
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                               new_row (_("No certificates on this card"), NULL));
+  for (guint i = 0; certificates != NULL && i < certificates->len; i++)
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                               new_certificate_row (g_ptr_array_index (certificates, i)));
+  return group;
+}
+
+static void
+clear_token_groups (ImzalaTokensPage *self)
+{
+  for (guint i = 0; i < self->token_groups->len; i++)
+    gtk_box_remove (self->tokens_box, g_ptr_array_index (self->token_groups, i));
+  g_ptr_array_set_size (self->token_groups, 0);
+}
+
+static void
+add_token_group (ImzalaTokensPage *self,
+                 GtkWidget        *group)
+{
+  gtk_box_append (self->tokens_box, group);
+  g_ptr_array_add (self->token_groups, group);
+}
+
+void
+imzala_tokens_page_set_tokens (ImzalaTokensPage *self,
+                               GPtrArray        *tokens,
+                               const GError     *error)
+{
+  g_return_if_fail (IMZALA_IS_TOKENS_PAGE (self));
+
+  clear_token_groups (self);
+
+  if (tokens == NULL)
+    {
+      GtkWidget *group = adw_preferences_group_new ();
+
+      adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                                 new_row (_("The cards could not be listed"),
+                                          error ? error->message : NULL));
+      add_token_group (self, group);
+      return;
+    }
+
+  if (tokens->len == 0)
+    {
+      GtkWidget *group = adw_preferences_group_new ();
+
+      adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                                 new_row (_("No card found"),
+                                          _("Insert your card into the reader and press Refresh.")));
+      add_token_group (self, group);
+      return;
+    }
+
+  for (guint i = 0; i < tokens->len; i++)
+    add_token_group (self, new_token_group (g_ptr_array_index (tokens, i)));
+}
+
+void
+imzala_tokens_page_set_module_set (ImzalaTokensPage *self,
+                                   ImzalaModuleSet  *module_set,
+                                   const GError     *load_error)
+{
+  GPtrArray *modules;
+  GPtrArray *errors;
+
+  g_return_if_fail (IMZALA_IS_TOKENS_PAGE (self));
+
+  for (guint i = 0; i < self->module_rows->len; i++)
+    adw_preferences_group_remove (self->modules_group, g_ptr_array_index (self->module_rows, i));
+  g_ptr_array_set_size (self->module_rows, 0);
+
+  if (load_error != NULL)
+    {
+      GtkWidget *row = new_row (_("No card software could be loaded"), load_error->message);
+
+      adw_preferences_group_add (self->modules_group, row);
+      g_ptr_array_add (self->module_rows, row);
+    }
+  if (module_set == NULL)
+    return;
+
+  modules = imzala_module_set_get_modules (module_set);
+  for (guint i = 0; modules != NULL && i < modules->len; i++)
+    {
+      ImzalaModule *module = g_ptr_array_index (modules, i);
+      g_autofree char *subtitle = NULL;
+      GtkWidget *row;
+
+      /* Translators: a PKCS#11 module: its description, maker, version and file. */
+      subtitle = g_strdup_printf (_("%s (%s, version %s), %s"),
+                                  imzala_module_get_description (module),
+                                  imzala_module_get_manufacturer (module),
+                                  imzala_module_get_version (module),
+                                  imzala_module_get_path (module) ? imzala_module_get_path (module) : "");
+      row = new_row (imzala_module_get_name (module), subtitle);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("emblem-ok-symbolic"));
+      adw_preferences_group_add (self->modules_group, row);
+      g_ptr_array_add (self->module_rows, row);
+    }
+
+  errors = imzala_module_set_get_load_errors (module_set);
+  for (guint i = 0; errors != NULL && i < errors->len; i++)
+    {
+      ImzalaModuleLoadError *load = g_ptr_array_index (errors, i);
+      GtkWidget *row = new_row (load->name, load->error ? load->error->message : NULL);
+
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("dialog-error-symbolic"));
+      gtk_widget_add_css_class (row, "error");
+      adw_preferences_group_add (self->modules_group, row);
+      g_ptr_array_add (self->module_rows, row);
+    }
+}
+
+void
+imzala_tokens_page_set_loading (ImzalaTokensPage *self,
+                                gboolean          loading)
+{
+  g_return_if_fail (IMZALA_IS_TOKENS_PAGE (self));
+
+  gtk_spinner_set_spinning (self->spinner, loading);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), loading);
+}
+
+static void
+imzala_tokens_page_dispose (GObject *object)
+{
+  ImzalaTokensPage *self = IMZALA_TOKENS_PAGE (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_TOKENS_PAGE);
+  g_clear_pointer (&self->token_groups, g_ptr_array_unref);
+  g_clear_pointer (&self->module_rows, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (imzala_tokens_page_parent_class)->dispose (object);
+}
+
+static void
+imzala_tokens_page_class_init (ImzalaTokensPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = imzala_tokens_page_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/imzala/Imzala/pages/imzala-tokens-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, tokens_box);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, modules_group);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, spinner);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+imzala_tokens_page_init (ImzalaTokensPage *self)
+{
+  self->token_groups = g_ptr_array_new ();
+  self->module_rows = g_ptr_array_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+}

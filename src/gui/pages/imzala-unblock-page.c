@@ -1,0 +1,405 @@
+#define G_LOG_DOMAIN "imzala-gui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "imzala-error.h"
+#include "imzala-pin-entry.h"
+#include "imzala-pin-keypad.h"
+#include "imzala-unblock-page.h"
+
+struct _ImzalaUnblockPage
+{
+  GtkWidget         parent_instance;
+
+  GtkWidget        *form_box;
+  GtkWidget        *mode_box;
+  GtkToggleButton  *puk_toggle;
+  GtkLabel         *mode_label;
+  GtkWidget        *code_button;
+  AdwComboRow      *token_row;
+  GtkLabel         *rules_label;
+  GtkStack         *pin_stack;
+  GtkWidget        *puk_label;
+  ImzalaPinEntry   *puk_entry;
+  ImzalaPinEntry   *new_entry;
+  ImzalaPinEntry   *confirm_entry;
+  ImzalaPinKeypad  *keypad;
+  GtkLabel         *error_label;
+  GtkStack         *action_stack;
+
+  GPtrArray        *tokens;      /* for the PUK way */
+  ImzalaSigningJob *job;         /* for the portal way */
+  gboolean          filling;
+};
+
+G_DEFINE_FINAL_TYPE (ImzalaUnblockPage, imzala_unblock_page, GTK_TYPE_WIDGET)
+
+static GPtrArray *
+current_tokens (ImzalaUnblockPage *self)
+{
+  if (self->job != NULL)
+    return imzala_signing_job_get_tokens (self->job);
+  return self->tokens;
+}
+
+ImzalaToken *
+imzala_unblock_page_get_token (ImzalaUnblockPage *self)
+{
+  GPtrArray *tokens;
+  guint selected;
+
+  g_return_val_if_fail (IMZALA_IS_UNBLOCK_PAGE (self), NULL);
+
+  tokens = current_tokens (self);
+  selected = adw_combo_row_get_selected (self->token_row);
+  if (tokens == NULL || selected == GTK_INVALID_LIST_POSITION || selected >= tokens->len)
+    return NULL;
+  return g_ptr_array_index (tokens, selected);
+}
+
+ImzalaSigningJob *
+imzala_unblock_page_get_job (ImzalaUnblockPage *self)
+{
+  g_return_val_if_fail (IMZALA_IS_UNBLOCK_PAGE (self), NULL);
+
+  return self->job;
+}
+
+static char *
+describe_puk_state (ImzalaToken *token)
+{
+  ImzalaPinState state = imzala_token_get_pin_state (token);
+
+  if (state & IMZALA_PIN_STATE_PUK_LOCKED)
+    return g_strdup (_("The PUK is locked: this card can no longer be unblocked with it."));
+  if (state & IMZALA_PIN_STATE_PUK_FINAL_TRY)
+    return g_strdup (_("Only one PUK try is left: if it is wrong, the PUK will be locked too."));
+  if (state & IMZALA_PIN_STATE_PUK_COUNT_LOW)
+    return g_strdup (_("A wrong PUK was entered before; few PUK tries are left."));
+  return g_strdup (_("The card reports no wrong PUK tries."));
+}
+
+static void
+update_mode (ImzalaUnblockPage *self)
+{
+  gboolean puk_way = self->job == NULL && gtk_toggle_button_get_active (self->puk_toggle);
+  gboolean show_form = self->job != NULL || puk_way;
+
+  gtk_widget_set_visible (self->mode_box, self->job == NULL);
+  gtk_widget_set_visible (self->code_button, self->job == NULL && !puk_way);
+  gtk_widget_set_visible (self->puk_label, puk_way);
+  gtk_widget_set_visible (GTK_WIDGET (self->puk_entry), puk_way);
+  gtk_widget_set_visible (GTK_WIDGET (self->token_row), show_form);
+  gtk_widget_set_visible (GTK_WIDGET (self->rules_label), show_form);
+  gtk_widget_set_visible (GTK_WIDGET (self->pin_stack), show_form);
+  gtk_widget_set_visible (GTK_WIDGET (self->action_stack), show_form);
+
+  if (self->job != NULL)
+    {
+      ImzalaRequest *request = imzala_signing_job_get_request (self->job);
+      g_autofree char *text = NULL;
+
+      /* Translators: %s is the portal's host name, verified by TLS. */
+      text = g_strdup_printf (_("%s will release the unblock authorisation for your card. Choose the card and type a new PIN twice."),
+                              request ? imzala_request_get_portal_host (request) : "");
+      gtk_label_set_text (self->mode_label, text);
+    }
+  else if (puk_way)
+    gtk_label_set_text (self->mode_label,
+                        _("Type the PUK that came with your card, then a new PIN twice."));
+  else
+    gtk_label_set_text (self->mode_label,
+                        _("Ask for a PIN unblock on your certificate authority’s portal. It shows a verification code: enter it in İmzala and follow the steps."));
+
+  if (gtk_widget_get_visible (GTK_WIDGET (self->puk_entry)))
+    imzala_pin_keypad_set_entry (self->keypad, self->puk_entry);
+  else
+    imzala_pin_keypad_set_entry (self->keypad, self->new_entry);
+}
+
+static void
+mode_toggled_cb (ImzalaUnblockPage *self)
+{
+  update_mode (self);
+}
+
+static void
+update_token (ImzalaUnblockPage *self)
+{
+  ImzalaToken *token;
+  g_autofree char *rules = NULL;
+  g_autofree char *puk_state = NULL;
+
+  if (self->filling)
+    return;
+
+  token = imzala_unblock_page_get_token (self);
+  if (token == NULL)
+    {
+      gtk_label_set_text (self->rules_label, _("Insert the card whose PIN you want to unblock."));
+      return;
+    }
+
+  if (self->job != NULL)
+    imzala_signing_job_set_token (self->job, token);
+
+  puk_state = self->job == NULL ? describe_puk_state (token) : g_strdup ("");
+  /* Translators: the first sentence is about the PUK tries left (or empty). */
+  rules = g_strdup_printf (_("%s The new PIN must have %u to %u characters."),
+                           puk_state,
+                           imzala_token_get_min_pin_length (token),
+                           imzala_token_get_max_pin_length (token));
+  gtk_label_set_text (self->rules_label, g_strstrip (rules));
+  imzala_pin_entry_set_max_length (self->new_entry, imzala_token_get_max_pin_length (token));
+  imzala_pin_entry_set_max_length (self->confirm_entry, imzala_token_get_max_pin_length (token));
+  gtk_stack_set_visible_child_name (self->pin_stack,
+                                    imzala_token_has_pin_pad (token) ? "pinpad" : "keypad");
+}
+
+static void
+fill_tokens (ImzalaUnblockPage *self)
+{
+  g_autoptr(GtkStringList) labels = gtk_string_list_new (NULL);
+  GPtrArray *tokens = current_tokens (self);
+  ImzalaToken *selected = self->job ? imzala_signing_job_get_token (self->job) : NULL;
+  guint position = 0;
+
+  for (guint i = 0; tokens != NULL && i < tokens->len; i++)
+    {
+      gtk_string_list_append (labels, imzala_token_get_label (g_ptr_array_index (tokens, i)));
+      if (g_ptr_array_index (tokens, i) == (gpointer) selected)
+        position = i;
+    }
+
+  self->filling = TRUE;
+  adw_combo_row_set_model (self->token_row, G_LIST_MODEL (labels));
+  adw_combo_row_set_selected (self->token_row, position);
+  self->filling = FALSE;
+  update_token (self);
+}
+
+void
+imzala_unblock_page_set_tokens (ImzalaUnblockPage *self,
+                                GPtrArray         *tokens)
+{
+  g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
+
+  g_clear_pointer (&self->tokens, g_ptr_array_unref);
+  if (tokens != NULL)
+    self->tokens = g_ptr_array_ref (tokens);
+  if (self->job == NULL)
+    fill_tokens (self);
+}
+
+static void
+job_tokens_cb (ImzalaUnblockPage *self)
+{
+  fill_tokens (self);
+}
+
+void
+imzala_unblock_page_set_job (ImzalaUnblockPage *self,
+                             ImzalaSigningJob  *job)
+{
+  g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
+
+  if (self->job == job)
+    return;
+  if (self->job != NULL)
+    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_set_object (&self->job, job);
+  if (self->job != NULL)
+    g_signal_connect_object (self->job, "notify::tokens", G_CALLBACK (job_tokens_cb), self,
+                             G_CONNECT_SWAPPED);
+  update_mode (self);
+  fill_tokens (self);
+}
+
+static ImzalaSecret *
+take_secret (ImzalaPinEntry *entry)
+{
+  ImzalaSecret *secret = imzala_pin_entry_get_secret (entry);
+  ImzalaSecret *copy = imzala_secret_new_from_data (imzala_secret_get_data (secret),
+                                                    imzala_secret_get_length (secret));
+
+  imzala_pin_entry_clear (entry);
+  return copy;
+}
+
+gboolean
+imzala_unblock_page_take_secrets (ImzalaUnblockPage *self,
+                                  ImzalaSecret     **puk,
+                                  ImzalaSecret     **new_pin,
+                                  GError           **error)
+{
+  ImzalaToken *token;
+  guint length;
+
+  g_return_val_if_fail (IMZALA_IS_UNBLOCK_PAGE (self), FALSE);
+
+  *puk = NULL;
+  *new_pin = NULL;
+
+  token = imzala_unblock_page_get_token (self);
+  if (token == NULL)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+                   _("No card was found. Insert your card and try again."));
+      return FALSE;
+    }
+  if (imzala_token_has_pin_pad (token))
+    return TRUE;
+
+  if (self->job == NULL && imzala_pin_entry_get_length (self->puk_entry) == 0)
+    {
+      gtk_widget_grab_focus (GTK_WIDGET (self->puk_entry));
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PUK_INCORRECT,
+                   _("Type the PUK that came with your card."));
+      return FALSE;
+    }
+
+  if (!imzala_secret_equal (imzala_pin_entry_get_secret (self->new_entry),
+                            imzala_pin_entry_get_secret (self->confirm_entry)))
+    {
+      imzala_pin_entry_clear (self->new_entry);
+      imzala_pin_entry_clear (self->confirm_entry);
+      gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_MISMATCH,
+                   _("The two new PINs are not the same. Type the new PIN twice again."));
+      return FALSE;
+    }
+
+  length = imzala_pin_entry_get_length (self->new_entry);
+  if (length < imzala_token_get_min_pin_length (token) ||
+      length > imzala_token_get_max_pin_length (token))
+    {
+      imzala_pin_entry_clear (self->new_entry);
+      imzala_pin_entry_clear (self->confirm_entry);
+      gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
+                   _("The new PIN must have %u to %u characters."),
+                   imzala_token_get_min_pin_length (token),
+                   imzala_token_get_max_pin_length (token));
+      return FALSE;
+    }
+
+  if (self->job == NULL)
+    *puk = take_secret (self->puk_entry);
+  *new_pin = take_secret (self->new_entry);
+  imzala_pin_entry_clear (self->confirm_entry);
+  return TRUE;
+}
+
+void
+imzala_unblock_page_set_busy (ImzalaUnblockPage *self,
+                              gboolean           busy)
+{
+  g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
+
+  gtk_widget_set_sensitive (self->form_box, !busy);
+  gtk_stack_set_visible_child_name (self->action_stack, busy ? "progress" : "change");
+}
+
+void
+imzala_unblock_page_set_error (ImzalaUnblockPage *self,
+                               const char        *message)
+{
+  g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
+
+  gtk_label_set_text (self->error_label, message ? message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+}
+
+void
+imzala_unblock_page_reset (ImzalaUnblockPage *self)
+{
+  g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
+
+  imzala_pin_entry_clear (self->puk_entry);
+  imzala_pin_entry_clear (self->new_entry);
+  imzala_pin_entry_clear (self->confirm_entry);
+  imzala_unblock_page_set_error (self, NULL);
+  imzala_unblock_page_set_busy (self, FALSE);
+  update_mode (self);
+  update_token (self);
+}
+
+static void
+entry_focus_cb (ImzalaUnblockPage *self,
+                GParamSpec        *pspec,
+                ImzalaPinEntry    *entry)
+{
+  if (gtk_widget_has_focus (GTK_WIDGET (entry)))
+    imzala_pin_keypad_set_entry (self->keypad, entry);
+}
+
+static void
+entry_activate_cb (ImzalaUnblockPage *self,
+                   ImzalaPinEntry    *entry)
+{
+  if (entry == self->puk_entry)
+    gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
+  else if (entry == self->new_entry)
+    gtk_widget_grab_focus (GTK_WIDGET (self->confirm_entry));
+  else
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.unblock-pin", NULL);
+}
+
+static void
+imzala_unblock_page_dispose (GObject *object)
+{
+  ImzalaUnblockPage *self = IMZALA_UNBLOCK_PAGE (object);
+
+  if (self->job != NULL)
+    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_clear_object (&self->job);
+  gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_UNBLOCK_PAGE);
+  g_clear_pointer (&self->tokens, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (imzala_unblock_page_parent_class)->dispose (object);
+}
+
+static void
+imzala_unblock_page_class_init (ImzalaUnblockPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = imzala_unblock_page_dispose;
+
+  g_type_ensure (IMZALA_TYPE_PIN_ENTRY);
+  g_type_ensure (IMZALA_TYPE_PIN_KEYPAD);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/imzala/Imzala/pages/imzala-unblock-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, form_box);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, mode_box);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, puk_toggle);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, mode_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, code_button);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, token_row);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, rules_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, pin_stack);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, puk_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, puk_entry);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, new_entry);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, confirm_entry);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, keypad);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, error_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, action_stack);
+  gtk_widget_class_bind_template_callback (widget_class, update_token);
+  gtk_widget_class_bind_template_callback (widget_class, mode_toggled_cb);
+  gtk_widget_class_bind_template_callback (widget_class, entry_focus_cb);
+  gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+imzala_unblock_page_init (ImzalaUnblockPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  update_mode (self);
+  update_token (self);
+}
