@@ -766,6 +766,7 @@ send_cb (GObject      *source,
   ImzalaPortalClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  GCancellable *cancellable;
   goffset declared;
 
   call->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
@@ -785,8 +786,9 @@ send_cb (GObject      *source,
       return;
     }
 
+  cancellable = g_task_get_cancellable (task);
   g_input_stream_read_bytes_async (call->stream, READ_CHUNK, G_PRIORITY_DEFAULT,
-                                   g_task_get_cancellable (task), read_cb, g_steal_pointer (&task));
+                                   cancellable, read_cb, g_steal_pointer (&task));
 }
 
 static void

@@ -1,0 +1,1333 @@
+/* test-portal-client.c: the protocol v1 client and the signing job against a
+ * real HTTPS server in the test.
+ *
+ * The server is a SoupServer on 127.0.0.1 with a TLS certificate issued, at
+ * test time, by a CA that openssl makes in a temporary folder (plus a second,
+ * unrelated CA). It implements the client endpoints of docs/protocol.md just
+ * far enough to answer, and checks the signatures it receives with the core
+ * verifier against the SoftHSM fixture's root CA. The full end-to-end tests
+ * against the real imzala-portal live with the portal.
+ */
+#define G_LOG_DOMAIN "test-portal-client"
+
+#include "config.h"
+
+#include <string.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <glib/gstdio.h>
+
+#include "imzala-test.h"
+
+/* ---- A test PKI for TLS, made with the openssl command ---- */
+
+typedef struct
+{
+  char *dir;
+  char *ca_a;          /* the portal's CA (trusted with --portal-ca) */
+  char *server_a_cert; /* 127.0.0.1, issued by CA A */
+  char *server_a_key;
+  char *ca_b;          /* an unrelated CA */
+  char *server_b_cert; /* 127.0.0.1, issued by CA B */
+  char *server_b_key;
+} TlsPki;
+
+static TlsPki *tls_pki;
+
+static void
+run_openssl (const char *dir,
+             const char *const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_ptr_array_add (argv, (char *) "openssl");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (dir, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("openssl %s failed: %s", args[0], err);
+}
+
+static void
+make_ca_and_server (const char *dir,
+                    const char *name)
+{
+  g_autofree char *ca_key = g_strdup_printf ("%s-ca.key", name);
+  g_autofree char *ca_pem = g_strdup_printf ("%s-ca.pem", name);
+  g_autofree char *ca_subject = g_strdup_printf ("/CN=Imzala Test Portal CA %s", name);
+  g_autofree char *key = g_strdup_printf ("%s-server.key", name);
+  g_autofree char *csr = g_strdup_printf ("%s-server.csr", name);
+  g_autofree char *pem = g_strdup_printf ("%s-server.pem", name);
+  const char *const ca_args[] = {
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    "-keyout", ca_key, "-out", ca_pem, "-days", "2", "-subj", ca_subject,
+    "-addext", "basicConstraints=critical,CA:TRUE",
+    "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL
+  };
+  const char *const csr_args[] = {
+    "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1", NULL
+  };
+  /* Only an IP address in the certificate: connecting by the name
+   * "localhost" must then fail the identity check. */
+  const char *const sign_args[] = {
+    "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-set_serial", "4242",
+    "-days", "2", "-out", pem, "-extfile", "server.ext", NULL
+  };
+
+  run_openssl (dir, ca_args);
+  run_openssl (dir, csr_args);
+  run_openssl (dir, sign_args);
+}
+
+static TlsPki *
+tls_pki_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ext = NULL;
+  TlsPki *pki = g_new0 (TlsPki, 1);
+
+  pki->dir = g_dir_make_tmp ("imzala-test-tls-XXXXXX", &error);
+  g_assert_no_error (error);
+  ext = g_build_filename (pki->dir, "server.ext", NULL);
+  g_file_set_contents (ext,
+                       "subjectAltName=IP:127.0.0.1\n"
+                       "basicConstraints=critical,CA:FALSE\n"
+                       "keyUsage=critical,digitalSignature\n"
+                       "extendedKeyUsage=serverAuth\n", -1, &error);
+  g_assert_no_error (error);
+
+  make_ca_and_server (pki->dir, "a");
+  make_ca_and_server (pki->dir, "b");
+  pki->ca_a = g_build_filename (pki->dir, "a-ca.pem", NULL);
+  pki->server_a_cert = g_build_filename (pki->dir, "a-server.pem", NULL);
+  pki->server_a_key = g_build_filename (pki->dir, "a-server.key", NULL);
+  pki->ca_b = g_build_filename (pki->dir, "b-ca.pem", NULL);
+  pki->server_b_cert = g_build_filename (pki->dir, "b-server.pem", NULL);
+  pki->server_b_key = g_build_filename (pki->dir, "b-server.key", NULL);
+  return pki;
+}
+
+static void
+tls_pki_free (TlsPki *pki)
+{
+  g_autoptr(GDir) dir = g_dir_open (pki->dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (pki->dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (pki->dir);
+  g_free (pki->dir);
+  g_free (pki->ca_a);
+  g_free (pki->server_a_cert);
+  g_free (pki->server_a_key);
+  g_free (pki->ca_b);
+  g_free (pki->server_b_cert);
+  g_free (pki->server_b_key);
+  g_free (pki);
+}
+
+/* ---- The in-test portal ---- */
+
+typedef enum
+{
+  BEHAVIOUR_NORMAL,
+  BEHAVIOUR_ERROR,          /* answer status + error JSON */
+  BEHAVIOUR_HUGE,           /* a 5 MiB answer with Content-Length */
+  BEHAVIOUR_HUGE_CHUNKED,   /* a 5 MiB answer without Content-Length */
+  BEHAVIOUR_OTHER_PORTAL,   /* "portal" names another host */
+  BEHAVIOUR_NO_REFERENCE,   /* a text without the reference line */
+  BEHAVIOUR_BAD_BASE64,     /* a text whose content is not base64 */
+} Behaviour;
+
+typedef struct
+{
+  char          *code;
+  ImzalaPurpose  purpose;
+  Behaviour      behaviour;
+  guint          status;    /* BEHAVIOUR_ERROR */
+  char          *symbol;    /* BEHAVIOUR_ERROR, nullable */
+  char          *message;   /* BEHAVIOUR_ERROR, nullable */
+  char          *created;
+  char          *expires;
+  char          *nonce;     /* base64 */
+  GPtrArray     *texts;     /* GBytes, reference line included */
+  char          *tckn;      /* the requester */
+  char          *serial;    /* the card registered to the requester (unblock) */
+  char          *puk;
+  gboolean       done;
+  gboolean       released;
+  int            reported;  /* -1 not yet, 0 failure, 1 success */
+} TestRequest;
+
+typedef struct
+{
+  SoupServer *server;
+  guint       port;
+  char       *base_url;
+  char       *authority;
+  GHashTable *requests;    /* code → TestRequest */
+  X509_STORE *trust;       /* the SoftHSM fixture's root */
+  guint       hits;
+} TestPortal;
+
+static void
+test_request_free (TestRequest *request)
+{
+  g_free (request->code);
+  g_free (request->symbol);
+  g_free (request->message);
+  g_free (request->created);
+  g_free (request->expires);
+  g_free (request->nonce);
+  g_clear_pointer (&request->texts, g_ptr_array_unref);
+  g_free (request->tckn);
+  g_free (request->serial);
+  g_free (request->puk);
+  g_free (request);
+}
+
+static char *
+rfc3339 (GDateTime *time)
+{
+  g_autoptr(GDateTime) utc = g_date_time_to_utc (time);
+  return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+static void
+reply_json (SoupServerMessage *message,
+            guint              status,
+            JsonBuilder       *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+  gsize length;
+
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, &length);
+  soup_server_message_set_status (message, status, NULL);
+  soup_server_message_set_response (message, "application/json; charset=utf-8",
+                                    SOUP_MEMORY_COPY, text, length);
+}
+
+static void
+reply_error (SoupServerMessage *message,
+             guint              status,
+             const char        *symbol,
+             const char        *text)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  if (symbol != NULL)
+    {
+      json_builder_set_member_name (builder, "code");
+      json_builder_add_string_value (builder, symbol);
+    }
+  if (text != NULL)
+    {
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, text);
+    }
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  reply_json (message, status, builder);
+}
+
+static void
+reply_huge (SoupServerMessage *message,
+            gboolean           chunked)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (message);
+  gsize length = 5 * 1024 * 1024;
+  char *data = g_malloc (length);
+
+  memset (data, ' ', length);
+  data[0] = '{';
+  data[length - 1] = '}';
+  soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_content_type (soup_server_message_get_response_headers (message),
+                                         "application/json", NULL);
+  if (chunked)
+    soup_message_headers_set_encoding (soup_server_message_get_response_headers (message),
+                                       SOUP_ENCODING_CHUNKED);
+  soup_message_body_append_take (body, (guchar *) data, length);
+  if (chunked)
+    soup_message_body_complete (body);
+}
+
+static void
+reply_request (TestPortal        *portal,
+               SoupServerMessage *message,
+               TestRequest       *request)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *server_time = rfc3339 (now);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, 1);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, request->code);
+  json_builder_set_member_name (builder, "purpose");
+  json_builder_add_string_value (builder, imzala_purpose_to_string (request->purpose));
+  json_builder_set_member_name (builder, "portal");
+  json_builder_add_string_value (builder, request->behaviour == BEHAVIOUR_OTHER_PORTAL
+                                 ? "portal.example.org" : portal->authority);
+  json_builder_set_member_name (builder, "title");
+  json_builder_add_string_value (builder, "E-imzalı Giriş");
+  json_builder_set_member_name (builder, "created_at");
+  json_builder_add_string_value (builder, request->created);
+  json_builder_set_member_name (builder, "expires_at");
+  json_builder_add_string_value (builder, request->expires);
+  json_builder_set_member_name (builder, "server_time");
+  json_builder_add_string_value (builder, server_time);
+  json_builder_set_member_name (builder, "nonce");
+  json_builder_add_string_value (builder, request->nonce);
+  json_builder_set_member_name (builder, "texts");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < request->texts->len; i++)
+    {
+      GBytes *text = g_ptr_array_index (request->texts, i);
+      g_autofree char *title = g_strdup_printf ("Metin %u", i + 1);
+      g_autofree char *content = NULL;
+      gsize length;
+      const guchar *data = g_bytes_get_data (text, &length);
+
+      if (request->behaviour == BEHAVIOUR_NO_REFERENCE)
+        length -= 10;
+      content = request->behaviour == BEHAVIOUR_BAD_BASE64
+        ? g_strdup ("not base64!") : g_base64_encode (data, length);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "title");
+      json_builder_add_string_value (builder, title);
+      json_builder_set_member_name (builder, "content");
+      json_builder_add_string_value (builder, content);
+      json_builder_set_member_name (builder, "media_type");
+      json_builder_add_string_value (builder, "text/plain; charset=utf-8");
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "requester");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, "AYŞE YILMAZ");
+  json_builder_set_member_name (builder, "tckn_hint");
+  json_builder_add_string_value (builder, "123******50");
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  reply_json (message, SOUP_STATUS_OK, builder);
+}
+
+static JsonObject *
+parse_body (SoupServerMessage *message,
+            JsonParser        *parser)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (message);
+  JsonObject *root;
+
+  if (!json_parser_load_from_data (parser, body->data, body->length, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_get_int_member_with_default (root, "version", 0) != 1)
+    return NULL;
+  return root;
+}
+
+/* What imzala-portal checks, in short (docs/protocol.md §8). */
+static void
+handle_signatures (TestPortal        *portal,
+                   SoupServerMessage *message,
+                   TestRequest       *request)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonBuilder) builder = NULL;
+  JsonObject *root = parse_body (message, parser);
+  JsonArray *signatures;
+
+  if (request->done)
+    return reply_error (message, 409, "code-used", "Bu doğrulama kodu kullanılmış.");
+  if (root == NULL ||
+      g_strcmp0 (json_object_get_string_member_with_default (root, "nonce", ""), request->nonce) != 0 ||
+      !json_object_has_member (root, "signatures"))
+    return reply_error (message, 400, "malformed", "İstek hatalı.");
+  signatures = json_object_get_array_member (root, "signatures");
+  if (json_array_get_length (signatures) != request->texts->len)
+    return reply_error (message, 400, "malformed", "İmza sayısı hatalı.");
+
+  for (guint i = 0; i < request->texts->len; i++)
+    {
+      g_autoptr(ImzalaVerifyResult) result = NULL;
+      g_autoptr(GBytes) cms = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize length;
+      guchar *data = g_base64_decode (json_array_get_string_element (signatures, i), &length);
+
+      cms = g_bytes_new_take (data, length);
+      result = imzala_cms_verify (cms, NULL, portal->trust, IMZALA_VERIFY_NONE, &error);
+      if (result == NULL || result->detached ||
+          !g_bytes_equal (result->content, g_ptr_array_index (request->texts, i)))
+        {
+          g_test_message ("signature %u refused: %s", i, error != NULL ? error->message : "content");
+          return reply_error (message, 422, "signature-invalid", "İmza doğrulanamadı.");
+        }
+      if (g_strcmp0 (imzala_certificate_get_tckn (result->signer), request->tckn) != 0)
+        return reply_error (message, 403, "signer-mismatch", "İmzalayan kişi başvuran değil.");
+    }
+
+  request->done = TRUE;
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, 1);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, "accepted");
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, "Giriş işleminiz tamamlanmıştır.");
+  json_builder_end_object (builder);
+  reply_json (message, SOUP_STATUS_OK, builder);
+}
+
+static void
+handle_unblock (TestPortal        *portal,
+                SoupServerMessage *message,
+                TestRequest       *request)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonBuilder) builder = NULL;
+  JsonObject *root = parse_body (message, parser);
+
+  if (request->purpose != IMZALA_PURPOSE_UNBLOCK || root == NULL ||
+      g_strcmp0 (json_object_get_string_member_with_default (root, "nonce", ""), request->nonce) != 0)
+    return reply_error (message, 400, "malformed", "İstek hatalı.");
+  if (request->released)
+    return reply_error (message, 409, "code-used", "Bu doğrulama kodu kullanılmış.");
+  if (g_strcmp0 (json_object_get_string_member_with_default (root, "token_serial", ""), request->serial) != 0)
+    return reply_error (message, 403, "wrong-card", "Bu kart size kayıtlı değil.");
+
+  request->released = TRUE;
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, 1);
+  json_builder_set_member_name (builder, "puk");
+  json_builder_add_string_value (builder, request->puk);
+  json_builder_end_object (builder);
+  reply_json (message, SOUP_STATUS_OK, builder);
+}
+
+static void
+handle_unblock_result (TestPortal        *portal,
+                       SoupServerMessage *message,
+                       TestRequest       *request)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonBuilder) builder = NULL;
+  JsonObject *root = parse_body (message, parser);
+
+  if (root == NULL || !request->released || request->reported != -1)
+    return reply_error (message, 409, "code-used", "Bu doğrulama kodu kullanılmış.");
+
+  request->reported = json_object_get_boolean_member_with_default (root, "success", FALSE) ? 1 : 0;
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, 1);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, "recorded");
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, "Kartınızın kilidi çözüldü.");
+  json_builder_end_object (builder);
+  reply_json (message, SOUP_STATUS_OK, builder);
+}
+
+static void
+portal_handler (SoupServer        *server,
+                SoupServerMessage *message,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  TestPortal *portal = user_data;
+  const char *method = soup_server_message_get_method (message);
+  g_auto(GStrv) parts = NULL;
+  TestRequest *request;
+
+  portal->hits++;
+  parts = g_strsplit (path + strlen ("/api/v1/requests/"), "/", 2);
+  request = g_hash_table_lookup (portal->requests, parts[0]);
+  if (request == NULL)
+    return reply_error (message, 404, "code-unknown", "Doğrulama kodu bulunamadı.");
+
+  switch (request->behaviour)
+    {
+    case BEHAVIOUR_ERROR:
+      if (request->symbol == NULL && request->message == NULL)
+        {
+          soup_server_message_set_status (message, request->status, NULL);
+          soup_server_message_set_response (message, "text/html", SOUP_MEMORY_STATIC,
+                                            "<h1>oops</h1>", 13);
+        }
+      else
+        reply_error (message, request->status, request->symbol, request->message);
+      return;
+    case BEHAVIOUR_HUGE:
+    case BEHAVIOUR_HUGE_CHUNKED:
+      reply_huge (message, request->behaviour == BEHAVIOUR_HUGE_CHUNKED);
+      return;
+    default:
+      break;
+    }
+
+  if (parts[1] == NULL && g_str_equal (method, "GET"))
+    reply_request (portal, message, request);
+  else if (g_strcmp0 (parts[1], "signatures") == 0 && g_str_equal (method, "POST"))
+    handle_signatures (portal, message, request);
+  else if (g_strcmp0 (parts[1], "unblock") == 0 && g_str_equal (method, "POST"))
+    handle_unblock (portal, message, request);
+  else if (g_strcmp0 (parts[1], "unblock-result") == 0 && g_str_equal (method, "POST"))
+    handle_unblock_result (portal, message, request);
+  else
+    reply_error (message, 400, "malformed", "İstek hatalı.");
+}
+
+static TestPortal *
+test_portal_new (const char *cert_file,
+                 const char *key_file,
+                 const char *trust_file)
+{
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
+  TestPortal *portal = g_new0 (TestPortal, 1);
+  GSList *uris;
+
+  certificate = g_tls_certificate_new_from_files (cert_file, key_file, &error);
+  g_assert_no_error (error);
+  portal->server = soup_server_new ("tls-certificate", certificate, NULL);
+  soup_server_add_handler (portal->server, "/api/v1/requests/", portal_handler, portal, NULL);
+  soup_server_listen_local (portal->server, 0,
+                            SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+
+  uris = soup_server_get_uris (portal->server);
+  g_assert_nonnull (uris);
+  portal->port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  portal->base_url = g_strdup_printf ("https://127.0.0.1:%u", portal->port);
+  portal->authority = g_strdup_printf ("127.0.0.1:%u", portal->port);
+  portal->requests = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                            (GDestroyNotify) test_request_free);
+  if (trust_file != NULL)
+    {
+      portal->trust = imzala_cms_load_trust_file (trust_file, &error);
+      g_assert_no_error (error);
+    }
+  return portal;
+}
+
+static void
+test_portal_free (TestPortal *portal)
+{
+  soup_server_disconnect (portal->server);
+  g_object_unref (portal->server);
+  g_hash_table_unref (portal->requests);
+  g_clear_pointer (&portal->trust, X509_STORE_free);
+  g_free (portal->base_url);
+  g_free (portal->authority);
+  g_free (portal);
+}
+
+static char *
+random_code (void)
+{
+  char code[IMZALA_PORTAL_CODE_LENGTH + 1];
+
+  for (guint i = 0; i < IMZALA_PORTAL_CODE_LENGTH; i++)
+    code[i] = IMZALA_PORTAL_CODE_ALPHABET[g_random_int_range (0, 32)];
+  code[IMZALA_PORTAL_CODE_LENGTH] = '\0';
+  return g_strdup (code);
+}
+
+/* Adds a request alive from @created_offset to @expires_offset seconds from
+ * now, with the texts given (NULL-terminated), each completed with the
+ * reference line. Returns the code (owned by the portal). */
+static TestRequest *
+test_portal_add (TestPortal    *portal,
+                 ImzalaPurpose  purpose,
+                 int            created_offset,
+                 int            expires_offset,
+                 const char    *first_text,
+                 ...)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) created = g_date_time_add_seconds (now, created_offset);
+  g_autoptr(GDateTime) expires = g_date_time_add_seconds (now, expires_offset);
+  g_autofree char *display = NULL;
+  TestRequest *request = g_new0 (TestRequest, 1);
+  guint8 nonce[32];
+  const char *text;
+  va_list args;
+
+  request->code = random_code ();
+  request->purpose = purpose;
+  request->created = rfc3339 (created);
+  request->expires = rfc3339 (expires);
+  for (guint i = 0; i < sizeof nonce; i++)
+    nonce[i] = g_random_int_range (0, 256);
+  request->nonce = g_base64_encode (nonce, sizeof nonce);
+  request->tckn = g_strdup ("12345678950");
+  request->reported = -1;
+  request->texts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  display = imzala_portal_format_code (request->code);
+  va_start (args, first_text);
+  for (text = first_text; text != NULL; text = va_arg (args, const char *))
+    {
+      char *full = g_strdup_printf ("%s\n\nİşlem: %s / %s / %s", text, portal->authority,
+                                    display, request->created);
+      g_ptr_array_add (request->texts, g_bytes_new_take (full, strlen (full)));
+    }
+  va_end (args);
+
+  g_hash_table_insert (portal->requests, request->code, request);
+  return request;
+}
+
+static TestRequest *
+test_portal_add_behaviour (TestPortal *portal,
+                           Behaviour   behaviour)
+{
+  TestRequest *request = test_portal_add (portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  request->behaviour = behaviour;
+  return request;
+}
+
+/* ---- Helpers ---- */
+
+static void
+ready_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+static ImzalaRequest *
+fetch (ImzalaPortalClient *client,
+       const char         *code,
+       GError            **error)
+{
+  GAsyncResult *result = NULL;
+  ImzalaRequest *request;
+
+  imzala_portal_fetch_request_async (IMZALA_PORTAL (client), code, NULL, ready_cb, &result);
+  request = imzala_portal_fetch_request_finish (IMZALA_PORTAL (client), wait_result (&result), error);
+  g_object_unref (result);
+  return request;
+}
+
+/* ---- Tests without a network ---- */
+
+static void
+test_normalize_code (void)
+{
+  static const struct {
+    const char *input;
+    const char *expected; /* NULL: CODE_FORMAT */
+  } cases[] = {
+    { "ABCDEFGHJKMN", "ABCDEFGHJKMN" },
+    { "ABCD-EFGH-JKMN", "ABCDEFGHJKMN" },
+    { "abcd-efgh-jkmn", "ABCDEFGHJKMN" },
+    { "  abcd efgh\tjkmn \n", "ABCDEFGHJKMN" },
+    { "Doğrulama Kodu: ABCD-EFGH-JKMN", "ABCDEFGHJKMN" },
+    { "kod:abcd-efgh-jkmn", "ABCDEFGHJKMN" },
+    { "O0IL-oilx-1234", "0011011X1234" },
+    { "0123-4567-89AB", "0123456789AB" },
+    { "ABCD-EFGH-JKM", NULL },          /* 11 characters */
+    { "ABCD-EFGH-JKMNP", NULL },        /* 13 characters */
+    { "ABCD-EFGH-JKMU", NULL },         /* U is not in the alphabet */
+    { "ABCD_EFGH_JKMN", NULL },
+    { "ABCD.EFGH.JKMN", NULL },
+    { "ABÇD-EFGH-JKMN", NULL },
+    { "ABCD-EFGH-JKMN:", NULL },        /* nothing after the label */
+    { "ABCD/EFGH/JKMN", NULL },
+    { "../../admin", NULL },
+    { "", NULL },
+    { "------------", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *code = imzala_portal_normalize_code (cases[i].input, &error);
+
+      g_test_message ("%s", cases[i].input);
+      if (cases[i].expected != NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpstr (code, ==, cases[i].expected);
+        }
+      else
+        {
+          g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CODE_FORMAT);
+          g_assert_null (code);
+        }
+    }
+
+  {
+    g_autofree char *display = imzala_portal_format_code ("ABCDEFGHJKMN");
+    g_assert_cmpstr (display, ==, "ABCD-EFGH-JKMN");
+  }
+}
+
+static gboolean
+count_incoming_cb (GSocketService    *service,
+                   GSocketConnection *connection,
+                   GObject           *source,
+                   gpointer           user_data)
+{
+  (*(guint *) user_data)++;
+  return FALSE;
+}
+
+static void
+test_insecure_url (void)
+{
+  static const char *const refused[] = {
+    "http://", "HTTP://", "ftp://", "",
+  };
+  g_autoptr(GSocketService) service = g_socket_service_new ();
+  g_autoptr(GError) error = NULL;
+  guint connections = 0;
+  guint16 port;
+
+  /* A listener that counts connections, to show that a refused URL is
+   * refused before anything is sent. */
+  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (service, "incoming", G_CALLBACK (count_incoming_cb), &connections);
+  g_socket_service_start (service);
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *url = g_strdup_printf ("%s127.0.0.1:%u/", refused[i], port);
+      g_autoptr(ImzalaPortalClient) client = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      client = imzala_portal_client_new (url, NULL, &local_error);
+      g_assert_null (client);
+      if (i < 3)
+        g_assert_error (local_error, IMZALA_ERROR, IMZALA_ERROR_INSECURE_URL);
+      else
+        g_assert_nonnull (local_error);
+    }
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (connections, ==, 0);
+
+  {
+    g_autoptr(ImzalaPortalClient) client = NULL;
+
+    client = imzala_portal_client_new ("https://", NULL, &error);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED);
+    g_clear_error (&error);
+    client = imzala_portal_client_new ("https://127.0.0.1/", "/nonexistent/ca.pem", &error);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_TLS);
+    g_clear_error (&error);
+  }
+}
+
+/* ---- Tests against the in-test HTTPS portal ---- */
+
+static void
+test_fetch_with_portal_ca (void)
+{
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  TestRequest *added = test_portal_add (portal, IMZALA_PURPOSE_APPLICATION, 0, 300,
+                                        "Başvuru formu: AYŞE YILMAZ", "Taahhütname", NULL);
+  g_autoptr(ImzalaPortalClient) client = NULL;
+  g_autoptr(ImzalaRequest) request = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *typed = imzala_portal_format_code (added->code);
+  g_autofree char *base_url = g_strdup_printf ("%s/", portal->base_url);
+  g_autofree char *typed_lower = NULL;
+
+  client = imzala_portal_client_new (base_url, tls_pki->ca_a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (imzala_portal_get_host (IMZALA_PORTAL (client)), ==, portal->authority);
+
+  /* The user types the grouped form in lower case. */
+  typed_lower = g_ascii_strdown (typed, -1);
+  request = fetch (client, typed_lower, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (request);
+  g_assert_cmpstr (imzala_request_get_code (request), ==, added->code);
+  g_assert_cmpint (imzala_request_get_purpose (request), ==, IMZALA_PURPOSE_APPLICATION);
+  g_assert_cmpstr (imzala_request_get_portal_host (request), ==, portal->authority);
+  g_assert_cmpstr (imzala_request_get_title (request), ==, "E-imzalı Giriş");
+  g_assert_cmpstr (imzala_request_get_requester_name (request), ==, "AYŞE YILMAZ");
+  g_assert_cmpstr (imzala_request_get_requester_hint (request), ==, "123******50");
+  g_assert_cmpuint (imzala_request_get_n_texts (request), ==, 2);
+  g_assert_cmpuint (g_bytes_get_size (imzala_request_get_nonce (request)), ==, 32);
+  for (guint i = 0; i < 2; i++)
+    {
+      ImzalaRequestText *text = imzala_request_get_text (request, i);
+      g_assert_true (g_bytes_equal (imzala_request_text_get_content (text),
+                                    g_ptr_array_index (added->texts, i)));
+      g_assert_nonnull (imzala_request_text_get_text (text));
+    }
+  g_assert_cmpint (imzala_request_get_remaining_seconds (request), >, 0);
+  g_assert_cmpint (imzala_request_get_remaining_seconds (request), <=, 300);
+  g_assert_false (imzala_request_is_expired (request));
+
+  test_portal_free (portal);
+}
+
+static void
+test_tls_untrusted (void)
+{
+  TestPortal *portal_a = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  TestPortal *portal_b = test_portal_new (tls_pki->server_b_cert, tls_pki->server_b_key, NULL);
+  TestRequest *request_a = test_portal_add (portal_a, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  TestRequest *request_b = test_portal_add (portal_b, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  g_autofree char *localhost_url = g_strdup_printf ("https://localhost:%u", portal_a->port);
+  struct {
+    const char *url;
+    const char *ca;
+    const char *code;
+  } cases[] = {
+    /* No extra CA: the system store does not know CA A. */
+    { portal_a->base_url, NULL, request_a->code },
+    /* Server B's certificate is from another CA than the one configured. */
+    { portal_b->base_url, tls_pki->ca_a, request_b->code },
+    /* The right CA, but the certificate is for 127.0.0.1, not "localhost". */
+    { localhost_url, tls_pki->ca_a, request_a->code },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(ImzalaPortalClient) client = NULL;
+      g_autoptr(ImzalaRequest) request = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s with %s", cases[i].url, cases[i].ca ? cases[i].ca : "the system store");
+      client = imzala_portal_client_new (cases[i].url, cases[i].ca, &error);
+      g_assert_no_error (error);
+      request = fetch (client, cases[i].code, &error);
+      g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_TLS);
+      g_assert_null (request);
+    }
+
+  /* The handshake failed, so no HTTP request reached either server. */
+  g_assert_cmpuint (portal_a->hits, ==, 0);
+  g_assert_cmpuint (portal_b->hits, ==, 0);
+
+  test_portal_free (portal_a);
+  test_portal_free (portal_b);
+}
+
+static void
+test_error_mapping (void)
+{
+  static const struct {
+    guint       status;
+    const char *symbol;
+    const char *message;
+    ImzalaError expected;
+  } cases[] = {
+    { 404, "code-unknown", "Doğrulama kodu bulunamadı.", IMZALA_ERROR_CODE_UNKNOWN },
+    { 410, "code-expired", "Doğrulama kodunun süresi dolmuş.", IMZALA_ERROR_CODE_EXPIRED },
+    { 409, "code-used", "Bu kod kullanılmış.", IMZALA_ERROR_CODE_USED },
+    { 422, "signature-invalid", "İmza geçersiz.", IMZALA_ERROR_PORTAL_REJECTED },
+    { 403, "signer-mismatch", "İmzalayan başvuran değil.", IMZALA_ERROR_SIGNER_MISMATCH },
+    { 403, "wrong-card", "Kart size kayıtlı değil.", IMZALA_ERROR_SIGNER_MISMATCH },
+    { 429, "rate-limited", "Çok fazla deneme.", IMZALA_ERROR_RATE_LIMITED },
+    { 400, "malformed", "İstek hatalı.", IMZALA_ERROR_PROTOCOL },
+    { 400, "unsupported-version", "Sürüm desteklenmiyor.", IMZALA_ERROR_PROTOCOL },
+    { 413, "too-large", "İstek çok büyük.", IMZALA_ERROR_TOO_LARGE },
+    { 500, "internal", "Sunucu hatası.", IMZALA_ERROR_PROTOCOL },
+    { 418, "teapot", "Bilinmeyen.", IMZALA_ERROR_PORTAL_REJECTED },
+    { 503, "overloaded", NULL, IMZALA_ERROR_PROTOCOL },
+    { 410, "code-expired", NULL, IMZALA_ERROR_CODE_EXPIRED },
+    { 502, NULL, NULL, IMZALA_ERROR_PROTOCOL },   /* not JSON at all */
+    { 302, NULL, NULL, IMZALA_ERROR_PROTOCOL },   /* redirects are not followed */
+  };
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  g_autoptr(ImzalaPortalClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  client = imzala_portal_client_new (portal->base_url, tls_pki->ca_a, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TestRequest *added = test_portal_add_behaviour (portal, BEHAVIOUR_ERROR);
+      g_autoptr(ImzalaRequest) request = NULL;
+
+      added->status = cases[i].status;
+      added->symbol = g_strdup (cases[i].symbol);
+      added->message = g_strdup (cases[i].message);
+      g_test_message ("HTTP %u %s", cases[i].status, cases[i].symbol);
+
+      request = fetch (client, added->code, &error);
+      g_assert_null (request);
+      g_assert_error (error, IMZALA_ERROR, (gint) cases[i].expected);
+      /* The portal's own sentence is shown when it sent one; else ours. */
+      if (cases[i].message != NULL)
+        g_assert_cmpstr (error->message, ==, cases[i].message);
+      else
+        g_assert_cmpuint (strlen (error->message), >, 10);
+      g_clear_error (&error);
+    }
+
+  /* An unknown code, straight from the portal's real 404 path. */
+  {
+    g_autoptr(ImzalaRequest) request = fetch (client, "ZZZZ-ZZZZ-ZZZZ", &error);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CODE_UNKNOWN);
+    g_clear_error (&error);
+  }
+
+  test_portal_free (portal);
+}
+
+static void
+test_refused_answers (void)
+{
+  static const struct {
+    Behaviour   behaviour;
+    ImzalaError expected;
+  } cases[] = {
+    { BEHAVIOUR_HUGE, IMZALA_ERROR_TOO_LARGE },
+    { BEHAVIOUR_HUGE_CHUNKED, IMZALA_ERROR_TOO_LARGE },
+    { BEHAVIOUR_OTHER_PORTAL, IMZALA_ERROR_PROTOCOL },
+    { BEHAVIOUR_NO_REFERENCE, IMZALA_ERROR_PROTOCOL },
+    { BEHAVIOUR_BAD_BASE64, IMZALA_ERROR_PROTOCOL },
+  };
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  g_autoptr(ImzalaPortalClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  client = imzala_portal_client_new (portal->base_url, tls_pki->ca_a, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TestRequest *added = test_portal_add_behaviour (portal, cases[i].behaviour);
+      g_autoptr(ImzalaRequest) request = NULL;
+
+      g_test_message ("behaviour %d", cases[i].behaviour);
+      request = fetch (client, added->code, &error);
+      g_assert_null (request);
+      g_assert_error (error, IMZALA_ERROR, (gint) cases[i].expected);
+      g_clear_error (&error);
+    }
+
+  test_portal_free (portal);
+}
+
+/* ---- The signing job, with the SoftHSM fixture ---- */
+
+typedef struct
+{
+  ImzalaTestFixture  *fixture;
+  ImzalaModuleSet    *modules;
+  TestPortal         *portal;
+  ImzalaPortalClient *client;
+  char               *user_pin;
+  char               *so_pin;
+} JobFixture;
+
+static void
+job_setup (JobFixture    *f,
+           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->fixture = imzala_test_fixture_new ();
+  f->modules = imzala_test_fixture_load (f->fixture, &error);
+  g_assert_no_error (error);
+  f->portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key,
+                               f->fixture->root_ca_file);
+  f->client = imzala_portal_client_new (f->portal->base_url, tls_pki->ca_a, &error);
+  g_assert_no_error (error);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+}
+
+static void
+job_teardown (JobFixture    *f,
+              gconstpointer  data)
+{
+  g_object_unref (f->client);
+  test_portal_free (f->portal);
+  g_object_unref (f->modules);
+  imzala_test_fixture_free (f->fixture);
+  g_free (f->user_pin);
+  g_free (f->so_pin);
+}
+
+static gboolean
+is_busy (ImzalaJobState state)
+{
+  return state == IMZALA_JOB_STATE_FETCHING || state == IMZALA_JOB_STATE_SIGNING ||
+         state == IMZALA_JOB_STATE_SUBMITTING || state == IMZALA_JOB_STATE_UNBLOCKING;
+}
+
+static ImzalaJobState
+wait_job (ImzalaSigningJob *job)
+{
+  while (is_busy (imzala_signing_job_get_state (job)))
+    g_main_context_iteration (NULL, TRUE);
+  return imzala_signing_job_get_state (job);
+}
+
+static ImzalaCertificate *
+find_in_job (JobFixture       *f,
+             ImzalaSigningJob *job,
+             const char       *name)
+{
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, name, "fingerprint");
+  GListModel *certificates = imzala_signing_job_get_certificates (job);
+
+  for (guint i = 0; i < g_list_model_get_n_items (certificates); i++)
+    {
+      g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
+
+      if (g_strcmp0 (imzala_certificate_get_fingerprint (certificate), fingerprint) == 0)
+        return certificate; /* the list keeps it alive */
+    }
+  return NULL;
+}
+
+static void
+assert_openssl_verifies (JobFixture *f,
+                         const char *file,
+                         GBytes     *expected_content)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+  const char *argv[] = {
+    "openssl", "cms", "-verify", "-inform", "DER", "-in", file,
+    "-CAfile", f->fixture->root_ca_file, "-purpose", "any", "-binary", NULL
+  };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("openssl cms -verify failed: %s", err);
+  g_assert_cmpmem (out, strlen (out), g_bytes_get_data (expected_content, NULL),
+                   g_bytes_get_size (expected_content));
+}
+
+static void
+test_job_sign (JobFixture    *f,
+               gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_APPLICATION, -5, 300,
+                                        "Başvuru formu\nAd Soyad: AYŞE YILMAZ",
+                                        "Sertifika Sahibi Taahhütnamesi", NULL);
+  g_autoptr(ImzalaSigningJob) job = imzala_signing_job_new (IMZALA_PORTAL (f->client), f->modules);
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *save_dir = NULL;
+  g_auto(GStrv) written = NULL;
+  ImzalaCertificate *certificate;
+  GPtrArray *signatures;
+
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_IDLE);
+  imzala_signing_job_start (job, added->code);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_FETCHING);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+
+  g_assert_nonnull (imzala_signing_job_get_request (job));
+  g_assert_cmpint (imzala_signing_job_get_remaining_seconds (job), >, 0);
+  g_assert_nonnull (imzala_signing_job_get_tokens (job));
+  /* Two recommended certificates of Ayşe plus Mehmet's: nothing is chosen
+   * for the user. CA certificates are not offered. */
+  g_assert_null (imzala_signing_job_get_certificate (job));
+  g_assert_false (imzala_signing_job_can_sign (job, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
+  g_clear_error (&error);
+  for (guint i = 0; i < g_list_model_get_n_items (imzala_signing_job_get_certificates (job)); i++)
+    {
+      g_autoptr(ImzalaCertificate) candidate =
+        g_list_model_get_item (imzala_signing_job_get_certificates (job), i);
+      g_assert_false (imzala_certificate_is_ca (candidate));
+    }
+
+  /* The expired certificate is refused with a clear message. */
+  certificate = find_in_job (f, job, "ayse-expired");
+  g_assert_nonnull (certificate);
+  g_assert_true (imzala_signing_job_set_certificate (job, certificate));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_CERTIFICATE_EXPIRED);
+
+  certificate = find_in_job (f, job, "ayse-p384");
+  g_assert_true (imzala_signing_job_set_certificate (job, certificate));
+  g_assert_true (imzala_signing_job_can_sign (job, NULL));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_SIGNING);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+
+  g_assert_null (imzala_signing_job_get_error (job));
+  g_assert_cmpstr (imzala_signing_job_get_result_message (job), ==, "Giriş işleminiz tamamlanmıştır.");
+  g_assert_nonnull (imzala_signing_job_get_signed_at (job));
+  g_assert_true (added->done);
+
+  signatures = imzala_signing_job_get_signatures (job);
+  g_assert_cmpuint (signatures->len, ==, 2);
+
+  /* İmza İçeriği: one DER file per text, which openssl accepts. */
+  save_dir = g_dir_make_tmp ("imzala-test-save-XXXXXX", &error);
+  g_assert_no_error (error);
+  written = imzala_signing_job_save_signatures (job, save_dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (written), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *saved = NULL;
+      gsize length;
+
+      g_assert_true (g_str_has_suffix (written[i], ".p7s"));
+      g_file_get_contents (written[i], &saved, &length, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (saved, length, g_bytes_get_data (g_ptr_array_index (signatures, i), NULL),
+                       g_bytes_get_size (g_ptr_array_index (signatures, i)));
+      assert_openssl_verifies (f, written[i], g_ptr_array_index (added->texts, i));
+      g_unlink (written[i]);
+    }
+  g_rmdir (save_dir);
+}
+
+static void
+test_job_wrong_pin (JobFixture    *f,
+                    gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  g_autoptr(ImzalaSigningJob) job = imzala_signing_job_new (IMZALA_PORTAL (f->client), f->modules);
+  g_autoptr(ImzalaSecret) wrong = imzala_test_secret ("000000");
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+
+  imzala_signing_job_start (job, added->code);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "ayse-rsa")));
+
+  imzala_signing_job_sign (job, wrong);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_PIN_INCORRECT);
+  g_assert_false (added->done);
+
+  /* The token list is read again; wait until the selection is back. */
+  while (imzala_signing_job_get_certificate (job) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_null (imzala_signing_job_get_error (job));
+  g_assert_true (added->done);
+}
+
+static void
+test_job_signer_mismatch (JobFixture    *f,
+                          gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_CONSENT, 0, 300,
+                                        "KABUL EDİYORUM", NULL);
+  g_autoptr(ImzalaSigningJob) job = imzala_signing_job_new (IMZALA_PORTAL (f->client), f->modules);
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+
+  /* Mehmet signs Ayşe's request: the portal refuses, the job fails with the
+   * portal's sentence. */
+  imzala_signing_job_start (job, added->code);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "mehmet-p256")));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_SIGNER_MISMATCH);
+  g_assert_cmpstr (imzala_signing_job_get_error (job)->message, ==, "İmzalayan kişi başvuran değil.");
+  g_assert_false (added->done);
+}
+
+static void
+test_job_expired (JobFixture    *f,
+                  gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, -400, -100, "Giriş", NULL);
+  g_autoptr(ImzalaSigningJob) job = imzala_signing_job_new (IMZALA_PORTAL (f->client), f->modules);
+
+  /* The portal's clock says the request is over: no PIN is asked. */
+  imzala_signing_job_start (job, added->code);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_CODE_EXPIRED);
+  g_assert_cmpint (imzala_signing_job_get_remaining_seconds (job), ==, 0);
+}
+
+static void
+test_job_bad_code_and_cancel (JobFixture    *f,
+                              gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  g_autoptr(ImzalaSigningJob) job = imzala_signing_job_new (IMZALA_PORTAL (f->client), f->modules);
+  g_autoptr(ImzalaSigningJob) job2 = imzala_signing_job_new (IMZALA_PORTAL (f->client), f->modules);
+
+  imzala_signing_job_start (job, "ABCD-EFGH-JKMU");
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_CODE_FORMAT);
+
+  imzala_signing_job_start (job2, added->code);
+  g_assert_cmpint (wait_job (job2), ==, IMZALA_JOB_STATE_CHOOSING);
+  imzala_signing_job_cancel (job2);
+  g_assert_cmpint (imzala_signing_job_get_state (job2), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job2), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* Only the second job's fetch reached the portal. */
+  g_assert_cmpuint (f->portal->hits, ==, 1);
+}
+
+static ImzalaToken *
+token_by_label (ImzalaSigningJob *job,
+                const char       *label)
+{
+  GPtrArray *tokens = imzala_signing_job_get_tokens (job);
+
+  for (guint i = 0; i < tokens->len; i++)
+    if (g_strcmp0 (imzala_token_get_label (g_ptr_array_index (tokens, i)), label) == 0)
+      return g_ptr_array_index (tokens, i);
+  return NULL;
+}
+
+static void
+test_job_unblock (JobFixture    *f,
+                  gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_UNBLOCK, 0, 300, NULL);
+  g_autoptr(ImzalaSigningJob) job = imzala_signing_job_new (IMZALA_PORTAL (f->client), f->modules);
+  g_autoptr(ImzalaSecret) new_pin = imzala_test_secret ("246810");
+  g_autoptr(ImzalaSecret) old_pin = imzala_test_secret (f->user_pin);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+  g_autoptr(GBytes) cms = NULL;
+  ImzalaToken *token;
+
+  added->serial = imzala_test_fixture_get (f->fixture, "token IMZALA TEST 1", "serial");
+  added->puk = g_strdup (f->so_pin);
+
+  imzala_signing_job_start (job, added->code);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_cmpint (imzala_request_get_purpose (imzala_signing_job_get_request (job)), ==,
+                   IMZALA_PURPOSE_UNBLOCK);
+  g_assert_cmpuint (imzala_request_get_n_texts (imzala_signing_job_get_request (job)), ==, 0);
+  g_assert_false (imzala_signing_job_can_sign (job, NULL));
+
+  token = token_by_label (job, "IMZALA TEST 1");
+  g_assert_nonnull (token);
+  g_assert_true (imzala_signing_job_set_token (job, token));
+  imzala_signing_job_unblock (job, new_pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_null (imzala_signing_job_get_error (job));
+  g_assert_cmpstr (imzala_signing_job_get_result_message (job), ==, "Kartınızın kilidi çözüldü.");
+  g_assert_true (added->released);
+  g_assert_cmpint (added->reported, ==, 1);
+
+  /* The card now takes the new PIN and refuses the old one. */
+  cms = imzala_cms_sign_with_token (find_in_job (f, job, "ayse-rsa"), new_pin, content,
+                                    IMZALA_CMS_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (cms);
+  g_clear_pointer (&cms, g_bytes_unref);
+  cms = imzala_cms_sign_with_token (find_in_job (f, job, "ayse-rsa"), old_pin, content,
+                                    IMZALA_CMS_NONE, NULL, &error);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT);
+}
+
+static void
+test_job_unblock_wrong_card (JobFixture    *f,
+                             gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_UNBLOCK, 0, 300, NULL);
+  g_autoptr(ImzalaSigningJob) job = imzala_signing_job_new (IMZALA_PORTAL (f->client), f->modules);
+  g_autoptr(ImzalaSecret) new_pin = imzala_test_secret ("246810");
+
+  added->serial = imzala_test_fixture_get (f->fixture, "token IMZALA TEST 1", "serial");
+  added->puk = g_strdup (f->so_pin);
+
+  imzala_signing_job_start (job, added->code);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+
+  /* With three cards in, the job does not guess which one to unlock. */
+  imzala_signing_job_unblock (job, new_pin);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
+
+  g_assert_true (imzala_signing_job_set_token (job, token_by_label (job, "IMZALA TEST 2")));
+  imzala_signing_job_unblock (job, new_pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_SIGNER_MISMATCH);
+  g_assert_false (added->released);
+  g_assert_cmpint (added->reported, ==, -1);
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/portal/code/normalize", test_normalize_code);
+  g_test_add_func ("/portal/client/insecure-url", test_insecure_url);
+  g_test_add_func ("/portal/client/fetch-with-portal-ca", test_fetch_with_portal_ca);
+  g_test_add_func ("/portal/client/tls-untrusted", test_tls_untrusted);
+  g_test_add_func ("/portal/client/error-mapping", test_error_mapping);
+  g_test_add_func ("/portal/client/refused-answers", test_refused_answers);
+  g_test_add ("/portal/job/sign", JobFixture, NULL, job_setup, test_job_sign, job_teardown);
+  g_test_add ("/portal/job/wrong-pin", JobFixture, NULL, job_setup, test_job_wrong_pin, job_teardown);
+  g_test_add ("/portal/job/signer-mismatch", JobFixture, NULL, job_setup,
+              test_job_signer_mismatch, job_teardown);
+  g_test_add ("/portal/job/expired", JobFixture, NULL, job_setup, test_job_expired, job_teardown);
+  g_test_add ("/portal/job/bad-code-and-cancel", JobFixture, NULL, job_setup,
+              test_job_bad_code_and_cancel, job_teardown);
+  g_test_add ("/portal/job/unblock", JobFixture, NULL, job_setup, test_job_unblock, job_teardown);
+  g_test_add ("/portal/job/unblock-wrong-card", JobFixture, NULL, job_setup,
+              test_job_unblock_wrong_card, job_teardown);
+
+  tls_pki = tls_pki_new ();
+  status = g_test_run ();
+  tls_pki_free (tls_pki);
+  return status;
+}
