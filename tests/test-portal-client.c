@@ -12,7 +12,10 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <glib/gstdio.h>
@@ -1302,6 +1305,168 @@ test_job_unblock_wrong_card (JobFixture    *f,
   g_assert_cmpint (added->reported, ==, -1);
 }
 
+/* ---- imzala-cli portal, run as a program against the same server ---- */
+
+typedef struct
+{
+  gboolean done;
+  char    *out;
+  char    *err;
+} CliRun;
+
+static void
+cli_done_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  CliRun *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+  run->done = TRUE;
+}
+
+/* Runs imzala-cli with @args (NULL-terminated) while this thread keeps
+ * serving the portal. @secret goes to fd 3 (--pin-fd 3 / --new-pin-fd 3).
+ * Returns the exit status. */
+static int
+run_cli (const char  *secret,
+         char       **out,
+         const char  *first_arg,
+         ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  CliRun run = { 0 };
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("IMZALA_CLI"));
+  g_ptr_array_add (argv, (char *) "portal");
+  va_start (args, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  if (secret != NULL)
+    {
+      int fds[2];
+
+      g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+      g_assert_cmpint (write (fds[1], secret, strlen (secret)), ==, (gssize) strlen (secret));
+      g_assert_cmpint (write (fds[1], "\n", 1), ==, 1);
+      close (fds[1]);
+      g_subprocess_launcher_take_fd (launcher, fds[0], 3);
+    }
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, cli_done_cb, &run);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_test_message ("imzala-cli stderr: %s", run.err);
+  if (out != NULL)
+    *out = g_steal_pointer (&run.out);
+  g_free (run.out);
+  g_free (run.err);
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+test_cli_sign (JobFixture    *f,
+               gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
+                                        "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-rsa", "fingerprint");
+  g_autofree char *display = imzala_portal_format_code (added->code);
+  g_autofree char *save_dir = NULL;
+  g_autofree char *saved = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  save_dir = g_dir_make_tmp ("imzala-test-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  status = run_cli (f->user_pin, &out,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", display, "--cert", fingerprint, "--pin-fd", "3",
+                    "--no-registered", "--module", f->fixture->module_path,
+                    "--save", save_dir, NULL);
+  g_test_message ("imzala-cli stdout: %s", out);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (added->done);
+
+  /* The text is shown exactly, with the portal's host and the result. */
+  g_assert_nonnull (strstr (out, g_bytes_get_data (g_ptr_array_index (added->texts, 0), NULL)));
+  g_assert_nonnull (strstr (out, f->portal->authority));
+  g_assert_nonnull (strstr (out, "Giriş işleminiz tamamlanmıştır."));
+
+  saved = g_strdup_printf ("%s/%s-1.p7s", save_dir, added->code);
+  assert_openssl_verifies (f, saved, g_ptr_array_index (added->texts, 0));
+  g_unlink (saved);
+  g_rmdir (save_dir);
+}
+
+static void
+test_cli_failures (JobFixture    *f,
+                   gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-rsa", "fingerprint");
+  g_autofree char *http_url = g_strdup_printf ("http://127.0.0.1:%u", f->portal->port);
+
+  /* Plain HTTP and a malformed code: portal errors (5), nothing sent. */
+  g_assert_cmpint (run_cli (NULL, NULL, "--portal", http_url, "--code", added->code, NULL), ==, 5);
+  g_assert_cmpint (run_cli (NULL, NULL, "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                            "--code", "ABCD", NULL), ==, 5);
+  g_assert_cmpuint (f->portal->hits, ==, 0);
+
+  /* Without the portal CA the portal is not trusted. */
+  g_assert_cmpint (run_cli (NULL, NULL, "--portal", f->portal->base_url, "--code", added->code,
+                            "--no-registered", "--module", f->fixture->module_path, NULL), ==, 5);
+
+  /* A wrong PIN from a file descriptor: exit 3, the code is still open. */
+  g_assert_cmpint (run_cli ("999999", NULL, "--portal", f->portal->base_url,
+                            "--portal-ca", tls_pki->ca_a, "--code", added->code,
+                            "--cert", fingerprint, "--pin-fd", "3",
+                            "--no-registered", "--module", f->fixture->module_path, NULL), ==, 3);
+  g_assert_false (added->done);
+
+  /* Several recommended certificates and no --cert: exit 2. */
+  g_assert_cmpint (run_cli (f->user_pin, NULL, "--portal", f->portal->base_url,
+                            "--portal-ca", tls_pki->ca_a, "--code", added->code, "--pin-fd", "3",
+                            "--no-registered", "--module", f->fixture->module_path, NULL), ==, 2);
+  g_assert_false (added->done);
+}
+
+static void
+test_cli_unblock (JobFixture    *f,
+                  gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_UNBLOCK, 0, 300, NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "mehmet-p256", "fingerprint");
+  g_autofree char *out = NULL;
+
+  added->serial = imzala_test_fixture_get (f->fixture, "token IMZALA TEST 2", "serial");
+  added->puk = g_strdup (f->so_pin);
+
+  /* --cert names the card by one of its certificates. */
+  g_assert_cmpint (run_cli ("135790", &out, "--portal", f->portal->base_url,
+                            "--portal-ca", tls_pki->ca_a, "--code", added->code,
+                            "--cert", fingerprint, "--new-pin-fd", "3",
+                            "--no-registered", "--module", f->fixture->module_path, NULL), ==, 0);
+  g_assert_true (added->released);
+  g_assert_cmpint (added->reported, ==, 1);
+  g_assert_nonnull (strstr (out, "Kartınızın kilidi çözüldü."));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1325,6 +1490,10 @@ main (int argc, char **argv)
   g_test_add ("/portal/job/unblock", JobFixture, NULL, job_setup, test_job_unblock, job_teardown);
   g_test_add ("/portal/job/unblock-wrong-card", JobFixture, NULL, job_setup,
               test_job_unblock_wrong_card, job_teardown);
+
+  g_test_add ("/portal/cli/sign", JobFixture, NULL, job_setup, test_cli_sign, job_teardown);
+  g_test_add ("/portal/cli/failures", JobFixture, NULL, job_setup, test_cli_failures, job_teardown);
+  g_test_add ("/portal/cli/unblock", JobFixture, NULL, job_setup, test_cli_unblock, job_teardown);
 
   tls_pki = tls_pki_new ();
   status = g_test_run ();

@@ -516,5 +516,17 @@ imzala_cli_portal (int argc, char **argv)
   imzala_signing_job_cancel (job);
   g_source_remove (interrupt_id);
   g_signal_handler_disconnect (job, state_id);
+
+  /* Operations still under way (a token list refreshed after a wrong PIN)
+   * hold a reference on the job and use the modules; they end soon after the
+   * cancel, and the modules must not be finalised under them. */
+  {
+    ImzalaSigningJob *last = job;
+
+    g_object_add_weak_pointer (G_OBJECT (last), (gpointer *) &last);
+    g_clear_object (&job);
+    while (last != NULL)
+      g_main_context_iteration (NULL, TRUE);
+  }
   return status;
 }
