@@ -205,6 +205,9 @@ imzala_code_page_dispose (GObject *object)
   ImzalaCodePage *self = IMZALA_CODE_PAGE (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_CODE_PAGE);
+  /* Children of the template that no field holds are still ours to drop. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
   g_clear_pointer (&self->code, g_free);
 
   G_OBJECT_CLASS (imzala_code_page_parent_class)->dispose (object);

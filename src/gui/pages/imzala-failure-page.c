@@ -125,6 +125,9 @@ static void
 imzala_failure_page_dispose (GObject *object)
 {
   gtk_widget_dispose_template (GTK_WIDGET (object), IMZALA_TYPE_FAILURE_PAGE);
+  /* Children of the template that no field holds are still ours to drop. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL;)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (imzala_failure_page_parent_class)->dispose (object);
 }

@@ -215,6 +215,9 @@ imzala_pin_change_page_dispose (GObject *object)
   ImzalaPinChangePage *self = IMZALA_PIN_CHANGE_PAGE (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_PIN_CHANGE_PAGE);
+  /* Children of the template that no field holds are still ours to drop. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
   g_clear_pointer (&self->tokens, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_pin_change_page_parent_class)->dispose (object);

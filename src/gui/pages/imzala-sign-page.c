@@ -441,6 +441,9 @@ imzala_sign_page_dispose (GObject *object)
   if (self->certificates_list != NULL)
     gtk_list_box_bind_model (self->certificates_list, NULL, NULL, NULL, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_SIGN_PAGE);
+  /* Children of the template that no field holds are still ours to drop. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
   g_clear_pointer (&self->text_widgets, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_sign_page_parent_class)->dispose (object);

@@ -287,6 +287,9 @@ imzala_tokens_page_dispose (GObject *object)
   ImzalaTokensPage *self = IMZALA_TOKENS_PAGE (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_TOKENS_PAGE);
+  /* Children of the template that no field holds are still ours to drop. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
   g_clear_pointer (&self->token_groups, g_ptr_array_unref);
   g_clear_pointer (&self->module_rows, g_ptr_array_unref);
 

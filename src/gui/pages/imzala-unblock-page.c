@@ -356,6 +356,9 @@ imzala_unblock_page_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->job, self);
   g_clear_object (&self->job);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_UNBLOCK_PAGE);
+  /* Children of the template that no field holds are still ours to drop. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
   g_clear_pointer (&self->tokens, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_unblock_page_parent_class)->dispose (object);

@@ -95,6 +95,9 @@ imzala_pin_keypad_dispose (GObject *object)
 
   imzala_pin_keypad_set_entry (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_PIN_KEYPAD);
+  /* Children of the template that no field holds are still ours to drop. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (imzala_pin_keypad_parent_class)->dispose (object);
 }

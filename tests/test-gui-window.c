@@ -1,0 +1,288 @@
+#define G_LOG_DOMAIN "imzala-test"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <string.h>
+
+#include "imzala-application.h"
+#include "imzala-code-page.h"
+#include "imzala-pin-entry.h"
+#include "imzala-test.h"
+#include "imzala-window.h"
+
+/* Every text the user can read in @widget and below: the labels (row
+ * titles and subtitles are labels too), one per line. */
+static void
+collect_texts (GtkWidget *widget,
+               GString   *out)
+{
+  if (GTK_IS_LABEL (widget))
+    g_string_append_printf (out, "%s\n", gtk_label_get_text (GTK_LABEL (widget)));
+  if (GTK_IS_TEXT_VIEW (widget))
+    {
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (widget));
+      GtkTextIter start, end;
+      g_autofree char *text = NULL;
+
+      gtk_text_buffer_get_bounds (buffer, &start, &end);
+      text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+      g_string_append_printf (out, "%s\n", text);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_texts (child, out);
+}
+
+static char *
+page_text (ImzalaWindow *window,
+           const char   *name)
+{
+  GString *out = g_string_new (NULL);
+
+  collect_texts (imzala_window_get_page (window, name), out);
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+action_enabled (ImzalaWindow *window,
+                const char   *name)
+{
+  return g_action_group_get_action_enabled (G_ACTION_GROUP (window), name);
+}
+
+static void
+activate (ImzalaWindow *window,
+          const char   *name)
+{
+  g_assert_true (action_enabled (window, name));
+  g_action_group_activate_action (G_ACTION_GROUP (window), name, NULL);
+}
+
+static ImzalaWindow *
+new_window (GSettings *settings)
+{
+  ImzalaWindow *window = imzala_window_new (NULL, settings);
+
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (GTK_WIDGET (window)))
+    g_main_context_iteration (NULL, TRUE);
+  return window;
+}
+
+static GSettings *
+new_settings (void)
+{
+  GSettings *settings = g_settings_new (IMZALA_SETTINGS_SCHEMA);
+  const char *allowed[] = { "https://localhost:8443", NULL };
+
+  g_settings_set_strv (settings, "allowed-portals", allowed);
+  return settings;
+}
+
+static void
+test_window_code_page (void)
+{
+  g_autoptr(GSettings) settings = new_settings ();
+  ImzalaWindow *window = new_window (settings);
+  ImzalaCodePage *page = IMZALA_CODE_PAGE (imzala_window_get_page (window, "code"));
+  g_autofree char *text = NULL;
+
+  g_assert_cmpstr (imzala_window_get_page_name (window), ==, "code");
+  /* The first allowed portal is preselected and named in the header. */
+  g_assert_cmpstr (imzala_window_get_portal_host (window), ==, "localhost:8443");
+
+  /* Empty: no code, no complaint, İleri disabled. */
+  g_assert_false (imzala_code_page_get_valid (page));
+  g_assert_false (action_enabled (window, "next"));
+
+  /* Too short so far: not valid, but not an error while typing. */
+  imzala_code_page_set_code (page, "ABCD-EFG");
+  g_assert_false (imzala_code_page_get_valid (page));
+  g_assert_false (action_enabled (window, "next"));
+  text = page_text (window, "code");
+  g_assert_null (strstr (text, "ABCD"));
+  g_clear_pointer (&text, g_free);
+
+  /* A character that is never part of a code ("U" is not Crockford
+   * base32): rejected at once, with a sentence for the user. */
+  imzala_code_page_set_code (page, "ABCD-EFGH-JKMU");
+  g_assert_false (imzala_code_page_get_valid (page));
+  g_assert_false (action_enabled (window, "next"));
+
+  /* Too long. */
+  imzala_code_page_set_code (page, "ABCD-EFGH-JKMN-P");
+  g_assert_false (imzala_code_page_get_valid (page));
+  g_assert_false (action_enabled (window, "next"));
+
+  /* Well-formed: lower case, spaces and the portal's label are fine. */
+  imzala_code_page_set_code (page, "Doğrulama Kodu: abcd efgh jkmn");
+  g_assert_true (imzala_code_page_get_valid (page));
+  g_assert_cmpstr (imzala_code_page_get_code (page), ==, "ABCDEFGHJKMN");
+  g_assert_true (action_enabled (window, "next"));
+
+  imzala_code_page_set_code (page, "0123-4567-89AB");
+  g_assert_true (imzala_code_page_get_valid (page));
+  g_assert_true (action_enabled (window, "next"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A portal outside the allow-list is named, and nothing is fetched before
+ * the user agrees; Escape (win.back) goes back to the code page. */
+static void
+test_window_unknown_portal (void)
+{
+  g_autoptr(GSettings) settings = new_settings ();
+  ImzalaWindow *window = new_window (settings);
+  g_autofree char *text = NULL;
+
+  imzala_window_open_request (window, "https://portal.example.org:9443/path", "ABCD-EFGH-JKMN");
+  g_assert_cmpstr (imzala_window_get_page_name (window), ==, "portal-confirm");
+  g_assert_cmpstr (imzala_window_get_portal_host (window), ==, "portal.example.org:9443");
+  text = page_text (window, "portal-confirm");
+  g_assert_nonnull (strstr (text, "https://portal.example.org:9443"));
+
+  activate (window, "back");
+  g_assert_cmpstr (imzala_window_get_page_name (window), ==, "code");
+
+  /* Plain http is refused before anything else. */
+  imzala_window_open_request (window, "http://localhost:8443", "ABCD-EFGH-JKMN");
+  g_assert_cmpstr (imzala_window_get_page_name (window), ==, "code");
+  g_clear_pointer (&text, g_free);
+  text = page_text (window, "code");
+  g_assert_nonnull (strstr (text, "https://"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+tokens_changed_cb (ImzalaWindow *window,
+                   gboolean     *done)
+{
+  *done = TRUE;
+}
+
+static void
+test_window_tokens_page (void)
+{
+  g_autoptr(ImzalaTestFixture) fixture = imzala_test_fixture_new ();
+  g_autoptr(GSettings) settings = new_settings ();
+  g_autoptr(ImzalaModuleSet) module_set = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *fingerprint = NULL;
+  ImzalaWindow *window;
+  gboolean done = FALSE;
+
+  module_set = imzala_test_fixture_load (fixture, &error);
+  g_assert_no_error (error);
+
+  window = new_window (settings);
+  g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
+  imzala_window_set_module_set (window, module_set, NULL);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+
+  activate (window, "show-tokens");
+  g_assert_cmpstr (imzala_window_get_page_name (window), ==, "tokens");
+
+  text = page_text (window, "tokens");
+  g_test_message ("Cards page:\n%s", text);
+  g_assert_nonnull (strstr (text, "IMZALA TEST 1"));
+  g_assert_nonnull (strstr (text, "IMZALA TEST 2"));
+  g_assert_nonnull (strstr (text, "IMZALA TEST BOS"));
+  g_assert_nonnull (strstr (text, "AYŞE YILMAZ"));
+  g_assert_nonnull (strstr (text, "MEHMET DEMİR"));
+  g_assert_nonnull (strstr (text, "12345678950"));
+  g_assert_nonnull (strstr (text, "No certificates on this card"));
+  g_assert_nonnull (strstr (text, "libsofthsm2.so"));
+  fingerprint = imzala_test_fixture_cert_get (fixture, "ayse-p384", "fingerprint");
+  g_assert_nonnull (strstr (text, fingerprint));
+  /* The expired certificate is shown and explained, not hidden. */
+  g_assert_nonnull (strstr (text, "2021"));
+
+  /* Refresh lists again; Escape goes back to where the user came from. */
+  done = FALSE;
+  activate (window, "refresh-tokens");
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  activate (window, "back");
+  g_assert_cmpstr (imzala_window_get_page_name (window), ==, "code");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The PIN goes into the secret key by key and only dots reach the screen. */
+static void
+test_pin_entry (void)
+{
+  GtkWidget *entry = g_object_ref_sink (imzala_pin_entry_new ());
+  GString *out = g_string_new (NULL);
+  g_autofree char *text = NULL;
+  ImzalaSecret *secret;
+
+  imzala_pin_entry_set_max_length (IMZALA_PIN_ENTRY (entry), 6);
+  g_assert_true (imzala_pin_entry_append (IMZALA_PIN_ENTRY (entry), "1234"));
+  g_assert_true (imzala_pin_entry_append (IMZALA_PIN_ENTRY (entry), "56"));
+  g_assert_false (imzala_pin_entry_append (IMZALA_PIN_ENTRY (entry), "7"));
+  secret = imzala_pin_entry_get_secret (IMZALA_PIN_ENTRY (entry));
+  g_assert_cmpuint (imzala_secret_get_length (secret), ==, 6);
+  g_assert_cmpmem (imzala_secret_get_data (secret), 6, "123456", 6);
+
+  collect_texts (entry, out);
+  text = g_string_free (out, FALSE);
+  g_assert_null (strpbrk (text, "0123456789"));
+  g_assert_nonnull (strstr (text, "●●●●●●"));
+
+  imzala_pin_entry_backspace (IMZALA_PIN_ENTRY (entry));
+  g_assert_cmpuint (imzala_pin_entry_get_length (IMZALA_PIN_ENTRY (entry)), ==, 5);
+  imzala_pin_entry_clear (IMZALA_PIN_ENTRY (entry));
+  g_assert_cmpuint (imzala_secret_get_length (secret), ==, 0);
+
+  g_object_unref (entry);
+}
+
+static void
+test_parse_uri (void)
+{
+  g_autofree char *portal = NULL;
+  g_autofree char *code = NULL;
+
+  g_assert_true (imzala_application_parse_uri ("imzala:?portal=https%3A%2F%2Flocalhost%3A8443&code=ABCD-EFGH-JKMN",
+                                               &portal, &code));
+  g_assert_cmpstr (portal, ==, "https://localhost:8443");
+  g_assert_cmpstr (code, ==, "ABCD-EFGH-JKMN");
+  g_clear_pointer (&portal, g_free);
+  g_clear_pointer (&code, g_free);
+
+  g_assert_true (imzala_application_parse_uri ("imzala://sign?code=X&portal=https://a.example#frag",
+                                               &portal, &code));
+  g_assert_cmpstr (portal, ==, "https://a.example");
+  g_assert_cmpstr (code, ==, "X");
+  g_clear_pointer (&portal, g_free);
+  g_clear_pointer (&code, g_free);
+
+  g_assert_true (imzala_application_parse_uri ("imzala:", &portal, &code));
+  g_assert_null (portal);
+  g_assert_null (code);
+
+  g_assert_false (imzala_application_parse_uri ("https://localhost/?code=X", &portal, &code));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add_func ("/gui/pin-entry", test_pin_entry);
+  g_test_add_func ("/gui/parse-uri", test_parse_uri);
+  g_test_add_func ("/gui/window/code-page", test_window_code_page);
+  g_test_add_func ("/gui/window/unknown-portal", test_window_unknown_portal);
+  g_test_add_func ("/gui/window/tokens-page", test_window_tokens_page);
+
+  return g_test_run ();
+}
