@@ -87,8 +87,8 @@ print_request (ImzalaRequest *request)
     g_print (_("Requester:       %s%s%s%s\n"), name, hint != NULL ? " (" : "",
              hint != NULL ? hint : "", hint != NULL ? ")" : "");
   g_print (_("Created:         %s\n"), created);
-  g_print (_("Expires:         %s (%" G_GINT64_FORMAT " s left)\n"), expires,
-           imzala_request_get_remaining_seconds (request));
+  g_print (_("Expires:         %s (%d s left)\n"), expires,
+           (int) imzala_request_get_remaining_seconds (request));
 
   for (guint i = 0; i < imzala_request_get_n_texts (request); i++)
     {
