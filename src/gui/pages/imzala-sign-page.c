@@ -157,6 +157,7 @@ new_text_view (ImzalaRequestText *text,
 
       gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
       gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+      gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scrolled), 120);
       gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 240);
       gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
       gtk_frame_set_child (GTK_FRAME (frame), scrolled);
@@ -314,10 +315,10 @@ create_certificate_row (gpointer item,
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
 
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
-                             gtk_image_new_from_icon_name (imzala_certificate_is_recommended (certificate)
-                                                           ? "emblem-ok-symbolic"
-                                                           : "dialog-warning-symbolic"));
+  /* The suffix check marks the selection; only a problem gets an icon. */
+  if (!imzala_certificate_is_recommended (certificate))
+    adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                               gtk_image_new_from_icon_name ("dialog-warning-symbolic"));
   gtk_widget_set_opacity (check, 0.0);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), check);
 
