@@ -14,3 +14,5 @@
 #include "imzala-portal.h"
 #include "imzala-portal-client.h"
 #include "imzala-signing-job.h"
+#include "imzala-reader.h"
+#include "imzala-reader-monitor.h"

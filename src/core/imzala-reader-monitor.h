@@ -1,0 +1,52 @@
+/* imzala-reader-monitor.h: the PC/SC readers and cards, followed live.
+ *
+ * A worker thread waits on pcscd (SCardGetStatusChange on every reader and
+ * on the plug-and-play pseudo reader) and hands every change to the
+ * GMainContext that was the thread-default one when the monitor was made.
+ * There, and only there, the list of readers changes (GListModel of
+ * ImzalaReader, items-changed when a reader is plugged in or out), the
+ * readers' properties change, and the signals are emitted:
+ *
+ *   card-inserted (ImzalaReader *reader)  a card went in (or was there at start)
+ *   card-removed  (ImzalaReader *reader)  a card came out (or its reader went away)
+ *
+ * Properties: "available" is TRUE while pcscd answers; when it does not,
+ * "error" holds an IMZALA_ERROR_PCSC_UNAVAILABLE error whose message tells
+ * the user how to start it, the list is empty, and the monitor keeps trying
+ * to reconnect (with a growing pause, at most a few seconds), so starting
+ * pcscd later is noticed by itself. Before the first answer after
+ * imzala_reader_monitor_start() both are unset (FALSE and NULL): not known yet.
+ * No reader at all is not an error: the list is simply empty.
+ *
+ * No call blocks the caller's thread.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "imzala-reader.h"
+
+G_BEGIN_DECLS
+
+#define IMZALA_TYPE_READER_MONITOR (imzala_reader_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaReaderMonitor, imzala_reader_monitor, IMZALA, READER_MONITOR, GObject)
+
+ImzalaReaderMonitor *imzala_reader_monitor_new (void);
+
+/* Starts the worker thread; does nothing if it runs already. */
+void          imzala_reader_monitor_start         (ImzalaReaderMonitor *self);
+/* Stops watching (SCardCancel) without waiting for the thread; the list is
+ * emptied (without card-removed signals). start() may be called again. */
+void          imzala_reader_monitor_stop          (ImzalaReaderMonitor *self);
+
+gboolean      imzala_reader_monitor_get_available (ImzalaReaderMonitor *self);
+/* The reason pcscd cannot be used, or NULL. Borrowed. */
+const GError *imzala_reader_monitor_get_error     (ImzalaReaderMonitor *self);
+/* The reader called @name, or NULL. Borrowed. */
+ImzalaReader *imzala_reader_monitor_find_reader   (ImzalaReaderMonitor *self,
+                                                   const char          *name);
+/* The reader holding @token (by its slot description), or NULL. Borrowed. */
+ImzalaReader *imzala_reader_monitor_find_reader_for_token (ImzalaReaderMonitor *self,
+                                                           ImzalaToken         *token);
+
+G_END_DECLS
