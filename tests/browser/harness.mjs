@@ -1,0 +1,359 @@
+// harness.mjs: one demo portal, one demo card and one Chromium for a test.
+//
+// Everything is real: the built imzala-portal (HTTPS, SQLite) in a temporary
+// state directory, a demo person enrolled with `imzala-portal enrol` (which
+// makes their SoftHSM card), Debian's Chromium driven by playwright-core, and
+// the built `imzala-cli portal` signing with the card. The browser verifies
+// the portal's TLS certificate for real: the demo CA is trusted only in an
+// NSS database under a temporary HOME that this Chromium alone uses.
+//
+// Binaries come from the environment (meson sets them): IMZALA_PORTAL and
+// IMZALA_CLI. Screenshots go to IMZALA_BROWSER_SHOTS, or to
+// $G_TEST_BUILDDIR/browser-screenshots under meson.
+
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const here = new URL('.', import.meta.url).pathname;
+
+if (!existsSync(join(here, 'node_modules', 'playwright-core'))) {
+  // A clear message instead of a module-not-found trace: tools/run-tests
+  // does this step, a developer running meson test by hand may not have.
+  console.error('tests/browser/node_modules is missing: run `npm ci` in tests/browser ' +
+                '(tools/run-tests does it for you).');
+  process.exit(1);
+}
+const { chromium } = await import('playwright-core');
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+export const DEMO_PIN = '123456';
+
+// The flags facts.md asks for: without the background-networking ones
+// Chromium floods the closed network with refused connections.
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+// A demo person with a valid T.C. kimlik no (check digits) and a sicil no.
+export const PERSON = {
+  tckn: '12345678950',
+  name: 'AYŞE YILMAZ',
+  securityWord: 'Kestane42',
+  sicilNo: '4815162',
+  institution: 'MEB',
+};
+
+// The code as the pages show it: three groups of four Crockford characters.
+export const CODE_PATTERN = /\b([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
+
+function binary(name) {
+  const path = process.env[name];
+  if (!path)
+    throw new Error(`${name} is not set: run the browser tests through meson ` +
+                    `(meson test -C <builddir> --suite browser) or set it to the built binary`);
+  if (!existsSync(path))
+    throw new Error(`${name}=${path} does not exist: build it first (ninja -C <builddir>)`);
+  return path;
+}
+
+// Every child process of every harness, so that any exit path ends them.
+const children = new Set();
+
+function killAll(signal = 'SIGKILL') {
+  for (const child of children) {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  }
+  children.clear();
+}
+
+process.on('exit', () => killAll());
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+  });
+}
+
+function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+// Collects a child's output and resolves with its exit status.
+function collect(child) {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d) => { stdout += d; });
+  child.stderr?.setEncoding('utf8').on('data', (d) => { stderr += d; });
+  return new Promise((done, fail) => {
+    child.on('error', fail);
+    child.on('close', (status, signal) => done({ status, signal, stdout, stderr }));
+  });
+}
+
+export function screenshotDir() {
+  if (process.env.IMZALA_BROWSER_SHOTS)
+    return process.env.IMZALA_BROWSER_SHOTS;
+  if (process.env.G_TEST_BUILDDIR)
+    return join(process.env.G_TEST_BUILDDIR, 'browser-screenshots');
+  return join(tmpdir(), 'imzala-browser-screenshots');
+}
+
+export class Harness {
+  constructor() {
+    this.dir = null;
+    this.portal = null;
+    this.context = null;
+    this.url = null;
+    this.shots = 0;
+    this.person = { ...PERSON };
+  }
+
+  // Makes the temp dir, enrols the demo person, starts the portal and the
+  // browser. Options: codeLifetime (seconds), name (for screenshot names).
+  static async start(options = {}) {
+    const harness = new Harness();
+    try {
+      await harness.#start(options);
+    } catch (error) {
+      await harness.close();
+      throw error;
+    }
+    return harness;
+  }
+
+  async #start({ codeLifetime, name = 'test' }) {
+    this.name = name;
+    this.portalBin = binary('IMZALA_PORTAL');
+    this.cliBin = binary('IMZALA_CLI');
+    this.dir = mkdtempSync(join(tmpdir(), 'imzala-browser-'));
+    this.stateDir = join(this.dir, 'state');
+    this.cardDir = join(this.dir, 'card');
+    this.home = join(this.dir, 'home');
+    this.dbFile = join(this.stateDir, 'portal.sqlite3');
+    this.softhsmConf = join(this.cardDir, 'softhsm2.conf');
+
+    const enrol = spawnSync(this.portalBin, [
+      '--state', this.stateDir, 'enrol',
+      '--tckn', this.person.tckn,
+      '--name', this.person.name,
+      '--security-word', this.person.securityWord,
+      '--institution', this.person.institution,
+      '--sicil-no', this.person.sicilNo,
+      '--card-dir', this.cardDir,
+    ], { encoding: 'utf8', timeout: 60000 });
+    if (enrol.status !== 0)
+      throw new Error(`imzala-portal enrol failed (${enrol.status}): ${enrol.stderr}${enrol.stdout}`);
+    this.cardSerial = /serial (\S+)/.exec(enrol.stdout)?.[1];
+
+    const args = ['--state', this.stateDir, '--listen', '127.0.0.1:0'];
+    if (codeLifetime !== undefined)
+      args.push('--code-lifetime', String(codeLifetime));
+    this.portal = track(spawn(this.portalBin, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.portalLog = '';
+    this.portal.stderr.setEncoding('utf8').on('data', (d) => { this.portalLog += d; });
+    await this.#readPortalAnnouncement();
+    await this.#waitUntilAnswering();
+
+    this.#trustPortalCa();
+    mkdirSync(join(this.dir, 'chromium'));
+    this.context = await chromium.launchPersistentContext(join(this.dir, 'chromium'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      env: { ...process.env, HOME: this.home },
+      locale: 'tr-TR',
+      viewport: { width: 1024, height: 768 },
+    });
+    this.page = this.context.pages()[0] ?? await this.context.newPage();
+  }
+
+  // The portal prints its URL and its CA file on stdout once it listens.
+  async #readPortalAnnouncement() {
+    let out = '';
+    await new Promise((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`imzala-portal did not say where it listens:\n${out}${this.portalLog}`)), 30000);
+      this.portal.on('exit', (status) => {
+        clearTimeout(timer);
+        fail(new Error(`imzala-portal exited (${status}) before listening:\n${out}${this.portalLog}`));
+      });
+      this.portal.stdout.setEncoding('utf8').on('data', (d) => {
+        out += d;
+        const url = /listening on (https:\/\/\S+)/.exec(out);
+        const ca = /--portal-ca\): (.+)\n/.exec(out);
+        if (url && ca) {
+          clearTimeout(timer);
+          this.url = url[1];
+          this.caFile = resolve(ca[1].trim());
+          done();
+        }
+      });
+    });
+    this.portal.removeAllListeners('exit');
+    this.portal.on('exit', () => children.delete(this.portal));
+  }
+
+  // Polls the start page over verified TLS (curl with the demo CA only).
+  async #waitUntilAnswering() {
+    for (let i = 0; i < 100; i++) {
+      const probe = spawnSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}',
+                                       '--max-time', '5', '--cacert', this.caFile, this.url + '/'],
+                              { encoding: 'utf8' });
+      if (probe.stdout === '200')
+        return;
+      await sleep(100);
+    }
+    throw new Error(`the portal at ${this.url} does not answer:\n${this.portalLog}`);
+  }
+
+  #trustPortalCa() {
+    const nssdb = join(this.home, '.pki', 'nssdb');
+    mkdirSync(nssdb, { recursive: true });
+    execFileSync('certutil', ['-d', `sql:${nssdb}`, '-N', '--empty-password']);
+    execFileSync('certutil', ['-d', `sql:${nssdb}`, '-A', '-t', 'C,,', '-n', 'imzala-demo', '-i', this.caFile]);
+  }
+
+  // Opens a second, separate browser (own profile, own HOME) that does not
+  // trust the demo CA, to show that TLS is really verified.
+  async untrustingBrowser() {
+    const home = join(this.dir, 'home-untrusting');
+    mkdirSync(home, { recursive: true });
+    const context = await chromium.launchPersistentContext(join(this.dir, 'chromium-untrusting'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      env: { ...process.env, HOME: home },
+    });
+    this.extraContexts = [...(this.extraContexts ?? []), context];
+    return context;
+  }
+
+  // Runs `imzala-cli portal` with the code the page shows. The PIN goes on
+  // fd 3 through a pipe (never argv or the environment); for an unblock the
+  // new PIN goes on fd 4.
+  async runCli(code, { pin = DEMO_PIN, newPin } = {}) {
+    const args = ['portal', '--portal', this.url, '--portal-ca', this.caFile, '--code', code,
+                  '--pin-fd', '3', '--no-registered', '--module', SOFTHSM_MODULE];
+    const stdio = ['ignore', 'pipe', 'pipe', 'pipe'];
+    if (newPin !== undefined) {
+      args.push('--new-pin-fd', '4');
+      stdio.push('pipe');
+    }
+    return this.#runWithSecrets(args, stdio, { 3: pin, 4: newPin });
+  }
+
+  // `imzala-cli sign` of @content with the card, PIN on fd 3.
+  async sign(content, { pin = DEMO_PIN } = {}) {
+    const out = join(this.dir, `signed-${Date.now()}.p7s`);
+    const input = join(this.dir, `content-${Date.now()}.txt`);
+    (await import('node:fs')).writeFileSync(input, content);
+    const result = await this.#runWithSecrets(
+      ['sign', '--no-registered', '--module', SOFTHSM_MODULE, '--pin-fd', '3', '--out', out, input],
+      ['ignore', 'pipe', 'pipe', 'pipe'], { 3: pin });
+    return { ...result, out };
+  }
+
+  async #runWithSecrets(args, stdio, secrets) {
+    const child = track(spawn(this.cliBin, args, {
+      stdio,
+      env: { ...process.env, SOFTHSM2_CONF: this.softhsmConf },
+    }));
+    const result = collect(child);
+    for (const [fd, secret] of Object.entries(secrets)) {
+      const stream = child.stdio[fd];
+      if (!stream || secret === undefined)
+        continue;
+      // The child may exit before it reads (an expired code): ignore EPIPE.
+      stream.on('error', () => {});
+      stream.end(secret + '\n');
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+    try {
+      return await result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // Read-only SQL on the portal's database; rows as objects.
+  sql(query) {
+    const out = execFileSync('sqlite3', ['-readonly', '-json', this.dbFile, query], { encoding: 'utf8' });
+    return out.trim() === '' ? [] : JSON.parse(out);
+  }
+
+  async screenshot(label, page = this.page) {
+    const dir = screenshotDir();
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${this.name}-${String(++this.shots).padStart(2, '0')}-${label}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  }
+
+  portalCaPem() {
+    return readFileSync(this.caFile, 'utf8');
+  }
+
+  async close() {
+    for (const context of this.extraContexts ?? [])
+      await context.close().catch(() => {});
+    if (this.context)
+      await this.context.close().catch(() => {});
+    this.context = null;
+    if (this.portal && this.portal.exitCode === null && this.portal.signalCode === null) {
+      const exited = new Promise((done) => this.portal.once('exit', done));
+      this.portal.kill('SIGTERM');
+      const timer = setTimeout(() => this.portal.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.portal = null;
+    if (this.dir && !process.env.IMZALA_BROWSER_KEEP)
+      rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// Page helpers shared by the tests.
+
+// The doğrulama kodu the page shows (display form), waiting for it.
+export async function shownCode(page) {
+  const locator = page.getByText(CODE_PATTERN).first();
+  await locator.waitFor({ state: 'visible' });
+  return CODE_PATTERN.exec(await locator.innerText())[1];
+}
+
+// The seconds left that the page counts down ("Kalan süre : 295 saniye").
+export async function remainingSeconds(page) {
+  const text = await page.locator('body').innerText();
+  const match = /Kalan s[üu]re\s*:?\s*(\d+)/i.exec(text);
+  return match ? Number(match[1]) : null;
+}
+
+// Waits until @read() returns something different from @before.
+export async function changed(read, before, what = 'value') {
+  for (;;) {
+    const now = await read();
+    if (now !== before)
+      return now;
+    await sleep(200);
+  }
+}
+
+export function canonical(code) {
+  return code.replace(/-/g, '');
+}
