@@ -1386,14 +1386,17 @@ test_cli_sign (JobFixture    *f,
                                         "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
   g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-rsa", "fingerprint");
   g_autofree char *display = imzala_portal_format_code (added->code);
+  g_autofree char *parent_dir = NULL;
   g_autofree char *save_dir = NULL;
   g_autofree char *saved = NULL;
   g_autofree char *out = NULL;
   g_autoptr(GError) error = NULL;
   int status;
 
-  save_dir = g_dir_make_tmp ("imzala-test-cli-XXXXXX", &error);
+  parent_dir = g_dir_make_tmp ("imzala-test-cli-XXXXXX", &error);
   g_assert_no_error (error);
+  /* --save names a folder that need not exist yet, even for one text. */
+  save_dir = g_build_filename (parent_dir, "signatures", NULL);
   status = run_cli (f->user_pin, &out,
                     "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
                     "--code", display, "--cert", fingerprint, "--pin-fd", "3",
@@ -1412,6 +1415,7 @@ test_cli_sign (JobFixture    *f,
   assert_openssl_verifies (f, saved, g_ptr_array_index (added->texts, 0));
   g_unlink (saved);
   g_rmdir (save_dir);
+  g_rmdir (parent_dir);
 }
 
 static void

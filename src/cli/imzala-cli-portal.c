@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <unistd.h>
 #include <glib-unix.h>
@@ -395,7 +397,13 @@ run_sign (PortalRun  *run,
   if (save_path != NULL && imzala_signing_job_get_signatures (job) != NULL &&
       imzala_signing_job_get_signatures (job)->len == imzala_request_get_n_texts (imzala_signing_job_get_request (job)))
     {
-      g_auto(GStrv) written = imzala_signing_job_save_signatures (job, save_path, &error);
+      g_auto(GStrv) written = NULL;
+
+      /* --save names a folder, even for a single text: the job writes one
+       * <code>-<n>.p7s per text into it. */
+      if (g_mkdir_with_parents (save_path, 0755) != 0)
+        g_debug ("Could not make %s: %s", save_path, g_strerror (errno));
+      written = imzala_signing_job_save_signatures (job, save_path, &error);
 
       if (written == NULL)
         imzala_cli_report_error (error);
