@@ -13,11 +13,14 @@
 /* The pseudo reader whose state changes when a reader is plugged in or out. */
 #define PNP_NOTIFICATION "\\\\?PnP?\\Notification"
 
-/* SCardGetStatusChange waits this long at most. Changes wake it at once and
- * imzala_reader_monitor_stop() cancels it; the limit only bounds what a
- * cancel lost in the moment before the wait starts, or a plug-and-play
- * change pcscd failed to report, can cost. */
-#define WAIT_MILLISECONDS 30000
+/* SCardGetStatusChange waits this long at most. Cards and readers coming
+ * and going wake it at once, and imzala_reader_monitor_stop() cancels it,
+ * but pcsc-lite 1.9.9 does not wake a waiter when another program opens a
+ * card (checked: the wait times out with SCARD_STATE_INUSE in
+ * dwEventState), so "in use" is only seen when the wait ends anyway. The
+ * limit also bounds what a cancel lost in the moment before the wait
+ * starts can cost. One local round trip every few seconds is cheap. */
+#define WAIT_MILLISECONDS 4000
 
 /* Reconnecting to a missing pcscd: first pause, then doubling up to this. */
 #define FIRST_PAUSE_USEC (250 * G_TIME_SPAN_MILLISECOND)
@@ -296,6 +299,18 @@ list_readers (SCARDCONTEXT   context,
   return SCARD_S_SUCCESS;
 }
 
+static gboolean
+readers_changed (const SCARD_READERSTATE *states,
+                 guint                    n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      if ((states[i].dwEventState & ~SCARD_STATE_CHANGED) != states[i].dwCurrentState)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* Watches the readers until pcscd goes away, something fails, or stop() is
  * called. Sets *@answered once pcscd has told the readers' states. */
 static LONG
@@ -343,14 +358,19 @@ worker_watch (Worker       *worker,
 
       rv = SCardGetStatusChange (context, WAIT_MILLISECONDS, states, n + 1);
       if (rv == SCARD_E_TIMEOUT)
-        continue;
-      if (rv == SCARD_E_UNKNOWN_READER)
+        {
+          /* dwEventState is still filled in: see WAIT_MILLISECONDS. */
+          if (!readers_changed (states, n))
+            continue;
+          states[n].dwEventState = pnp_state;
+        }
+      else if (rv == SCARD_E_UNKNOWN_READER)
         {
           /* A reader went away between the listing and the wait. */
           g_debug ("SCardGetStatusChange: a reader went away; listing again");
           continue;
         }
-      if (rv != SCARD_S_SUCCESS)
+      else if (rv != SCARD_S_SUCCESS)
         return rv;
 
       readers = g_array_sized_new (FALSE, TRUE, sizeof (ReaderSnapshot), n);

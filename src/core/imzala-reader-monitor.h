@@ -18,6 +18,10 @@
  * imzala_reader_monitor_start() both are unset (FALSE and NULL): not known yet.
  * No reader at all is not an error: the list is simply empty.
  *
+ * Cards and readers coming and going are seen at once. A card that another
+ * program opens turns IMZALA_READER_STATE_IN_USE within a few seconds
+ * only, because pcscd does not report that as a change.
+ *
  * No call blocks the caller's thread.
  */
 #pragma once
