@@ -1,0 +1,37 @@
+/* imzala-portal-enrol.h: registers a demo person and makes their SoftHSM
+ * demo card.
+ *
+ * The card is a SoftHSM token in <card dir>/tokens with <card dir>/softhsm2.conf:
+ * a key pair and an NES-profile certificate issued by the portal's CA, plus
+ * the issuing CA certificate. Its user PIN and PUK (SO PIN) are the fixed
+ * demo values below: this is a demonstration, never a real card.
+ */
+#pragma once
+
+#include "imzala-portal-ca.h"
+#include "imzala-portal-store.h"
+
+G_BEGIN_DECLS
+
+#define IMZALA_PORTAL_DEMO_USER_PIN "123456"
+#define IMZALA_PORTAL_DEMO_PUK      "87654321"
+
+typedef struct
+{
+  const char *tckn;
+  const char *name;
+  const char *security_word;
+  const char *institution;
+  const char *sicil_no;
+  const char *card_dir;
+  const char *key_type;      /* "rsa2048" (default), "p256", "p384" */
+  guint       valid_days;    /* certificate validity, default 730 */
+} ImzalaPortalEnrolment;
+
+/* On success returns the card's token serial. */
+char *imzala_portal_enrol (ImzalaPortalCa              *ca,
+                           ImzalaPortalStore           *store,
+                           const ImzalaPortalEnrolment *enrolment,
+                           GError                     **error);
+
+G_END_DECLS

@@ -1,0 +1,47 @@
+/* imzala-portal-server.h: the portal's HTTPS server (libsoup 3).
+ *
+ * Serves the client API (/api/v1/requests/...), the browser API
+ * (/api/v1/browser/...) and the Turkish pages, as docs/protocol.md says.
+ * There is no plain-HTTP listener.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <openssl/x509.h>
+
+#include "imzala-portal-ca.h"
+#include "imzala-portal-store.h"
+
+G_BEGIN_DECLS
+
+#define IMZALA_PORTAL_MAX_CLIENT_BODY  (1024 * 1024)
+#define IMZALA_PORTAL_MAX_BROWSER_BODY (64 * 1024)
+#define IMZALA_PORTAL_MAX_REJECTED     3
+#define IMZALA_PORTAL_GUESSES          10
+#define IMZALA_PORTAL_GUESS_WINDOW     60
+#define IMZALA_PORTAL_UNBLOCK_GRACE    300
+
+#define IMZALA_TYPE_PORTAL_SERVER (imzala_portal_server_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaPortalServer, imzala_portal_server, IMZALA, PORTAL_SERVER, GObject)
+
+/* Takes ownership of @trust. */
+ImzalaPortalServer *imzala_portal_server_new (ImzalaPortalStore *store,
+                                              ImzalaPortalCa    *ca,
+                                              X509_STORE        *trust,
+                                              guint              code_lifetime,
+                                              GError           **error);
+
+/* Listens on @address:@port (port 0: any free one); @address NULL means
+ * both loopback addresses ("localhost"). */
+gboolean    imzala_portal_server_listen      (ImzalaPortalServer *self,
+                                              GInetAddress       *address,
+                                              guint16             port,
+                                              GError            **error);
+guint16     imzala_portal_server_get_port    (ImzalaPortalServer *self);
+/* "https://localhost:8443" unless set. Must be set after listening when
+ * the port was 0. */
+void        imzala_portal_server_set_public_url (ImzalaPortalServer *self,
+                                                 const char         *url);
+const char *imzala_portal_server_get_public_url (ImzalaPortalServer *self);
+
+G_END_DECLS

@@ -1,0 +1,788 @@
+#define G_LOG_DOMAIN "imzala-portal"
+
+#include "config.h"
+
+#include <gio/gio.h>
+#include <sqlite3.h>
+
+#include "imzala-error.h"
+#include "imzala-portal-store.h"
+
+struct _ImzalaPortalStore
+{
+  GObject  parent_instance;
+  sqlite3 *db;
+};
+
+G_DEFINE_FINAL_TYPE (ImzalaPortalStore, imzala_portal_store, G_TYPE_OBJECT)
+
+static const char schema[] =
+  "PRAGMA foreign_keys = ON;"
+  "CREATE TABLE IF NOT EXISTS persons ("
+  "  tckn TEXT PRIMARY KEY,"
+  "  name TEXT NOT NULL,"
+  "  security_word_hash TEXT NOT NULL,"
+  "  institution TEXT NOT NULL,"
+  "  sicil_no TEXT NOT NULL,"
+  "  card_serial TEXT,"
+  "  card_puk TEXT,"
+  "  certificate_not_after INTEGER,"
+  "  eonay TEXT CHECK (eonay IN ('accepted', 'rejected')),"
+  "  eonay_at INTEGER,"
+  "  created_at INTEGER NOT NULL DEFAULT (unixepoch ()));"
+  "CREATE TABLE IF NOT EXISTS sessions ("
+  "  id_hash TEXT PRIMARY KEY,"
+  "  person TEXT REFERENCES persons (tckn),"
+  "  applicant TEXT REFERENCES persons (tckn),"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS applications ("
+  "  id INTEGER PRIMARY KEY,"
+  "  public_id TEXT NOT NULL UNIQUE,"
+  "  person TEXT NOT NULL REFERENCES persons (tckn),"
+  "  kind TEXT NOT NULL CHECK (kind IN ('yeni', 'yenileme')),"
+  "  fields TEXT NOT NULL,"
+  "  form_text TEXT NOT NULL,"
+  "  method TEXT CHECK (method IN ('eonay', 'esign')),"
+  "  state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'submitted', 'waiting')),"
+  "  production_date INTEGER NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  submitted_at INTEGER);"
+  "CREATE TABLE IF NOT EXISTS requests ("
+  "  id INTEGER PRIMARY KEY,"
+  "  public_id TEXT NOT NULL UNIQUE,"
+  "  code TEXT NOT NULL UNIQUE,"
+  "  purpose TEXT NOT NULL CHECK (purpose IN ('login', 'consent', 'application', 'unblock')),"
+  "  person TEXT NOT NULL REFERENCES persons (tckn),"
+  "  session TEXT,"
+  "  application INTEGER REFERENCES applications (id),"
+  "  choice TEXT,"
+  "  nonce BLOB NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  expires_at INTEGER NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'pending'"
+  "    CHECK (state IN ('pending', 'released', 'done', 'failed', 'expired')),"
+  "  rejected INTEGER NOT NULL DEFAULT 0,"
+  "  completed_at INTEGER,"
+  "  released_at INTEGER,"
+  "  result_message TEXT);"
+  "CREATE TABLE IF NOT EXISTS request_texts ("
+  "  request INTEGER NOT NULL REFERENCES requests (id),"
+  "  idx INTEGER NOT NULL,"
+  "  title TEXT NOT NULL,"
+  "  content BLOB NOT NULL,"
+  "  PRIMARY KEY (request, idx));"
+  "CREATE TABLE IF NOT EXISTS signatures ("
+  "  request INTEGER NOT NULL REFERENCES requests (id),"
+  "  idx INTEGER NOT NULL,"
+  "  cms BLOB NOT NULL,"
+  "  signer_fingerprint TEXT NOT NULL,"
+  "  signer_subject TEXT NOT NULL,"
+  "  signing_time INTEGER NOT NULL,"
+  "  PRIMARY KEY (request, idx));"
+  "CREATE TABLE IF NOT EXISTS events ("
+  "  id INTEGER PRIMARY KEY,"
+  "  at INTEGER NOT NULL DEFAULT (unixepoch ()),"
+  "  kind TEXT NOT NULL,"
+  "  person TEXT,"
+  "  request INTEGER,"
+  "  address TEXT,"
+  "  detail TEXT);";
+
+static void
+imzala_portal_store_finalize (GObject *object)
+{
+  ImzalaPortalStore *self = IMZALA_PORTAL_STORE (object);
+
+  sqlite3_close_v2 (self->db);
+  G_OBJECT_CLASS (imzala_portal_store_parent_class)->finalize (object);
+}
+
+static void
+imzala_portal_store_class_init (ImzalaPortalStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = imzala_portal_store_finalize;
+}
+
+static void
+imzala_portal_store_init (ImzalaPortalStore *self)
+{
+}
+
+static gboolean
+set_db_error (ImzalaPortalStore *self, GError **error)
+{
+  g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+               "Database error: %s", sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+static sqlite3_stmt *
+prepare (ImzalaPortalStore *self, const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    g_error ("Bad SQL (%s): %s", sqlite3_errmsg (self->db), sql);
+  return stmt;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt, int index, const char *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
+static void
+bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes)
+{
+  gsize size;
+  const void *data = g_bytes_get_data (bytes, &size);
+
+  sqlite3_bind_blob64 (stmt, index, size > 0 ? data : "", size, SQLITE_TRANSIENT);
+}
+
+static char *
+column_text (sqlite3_stmt *stmt, int index)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, index);
+
+  return text != NULL ? g_strdup ((const char *) text) : NULL;
+}
+
+static GBytes *
+column_bytes (sqlite3_stmt *stmt, int index)
+{
+  const void *data = sqlite3_column_blob (stmt, index);
+
+  return g_bytes_new (data, sqlite3_column_bytes (stmt, index));
+}
+
+static gboolean
+exec (ImzalaPortalStore *self, const char *sql, GError **error)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED, "Database error: %s", message);
+      sqlite3_free (message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+ImzalaPortalStore *
+imzala_portal_store_open (const char *path, GError **error)
+{
+  g_autoptr(ImzalaPortalStore) self = g_object_new (IMZALA_TYPE_PORTAL_STORE, NULL);
+
+  if (sqlite3_open_v2 (path, &self->db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                       NULL) != SQLITE_OK)
+    {
+      set_db_error (self, error);
+      return NULL;
+    }
+  /* The enrol command and tests open the same file while the server runs. */
+  sqlite3_busy_timeout (self->db, 5000);
+  if (!exec (self, "PRAGMA journal_mode = WAL;", error) || !exec (self, schema, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+void
+imzala_portal_person_free (ImzalaPortalPerson *person)
+{
+  if (person == NULL)
+    return;
+  g_free (person->tckn);
+  g_free (person->name);
+  g_free (person->security_word_hash);
+  g_free (person->institution);
+  g_free (person->sicil_no);
+  g_free (person->card_serial);
+  g_free (person->card_puk);
+  g_free (person->eonay);
+  g_free (person);
+}
+
+void
+imzala_portal_session_free (ImzalaPortalSession *session)
+{
+  if (session == NULL)
+    return;
+  g_free (session->id_hash);
+  g_free (session->person);
+  g_free (session->applicant);
+  g_free (session);
+}
+
+void
+imzala_portal_request_free (ImzalaPortalRequest *request)
+{
+  if (request == NULL)
+    return;
+  g_free (request->public_id);
+  g_free (request->code);
+  g_free (request->purpose);
+  g_free (request->person);
+  g_free (request->session);
+  g_free (request->choice);
+  g_clear_pointer (&request->nonce, g_bytes_unref);
+  g_free (request->result_message);
+  g_clear_pointer (&request->titles, g_ptr_array_unref);
+  g_clear_pointer (&request->texts, g_ptr_array_unref);
+  g_free (request);
+}
+
+void
+imzala_portal_application_free (ImzalaPortalApplication *application)
+{
+  if (application == NULL)
+    return;
+  g_free (application->public_id);
+  g_free (application->person);
+  g_free (application->kind);
+  g_free (application->fields_json);
+  g_free (application->form_text);
+  g_free (application->method);
+  g_free (application->state);
+  g_free (application);
+}
+
+const char *
+imzala_portal_state_to_string (ImzalaPortalState state)
+{
+  static const char * const names[] = { "pending", "released", "done", "failed", "expired" };
+
+  g_return_val_if_fail (state <= IMZALA_PORTAL_STATE_EXPIRED, "failed");
+  return names[state];
+}
+
+static ImzalaPortalState
+state_from_string (const char *text)
+{
+  for (ImzalaPortalState s = IMZALA_PORTAL_STATE_PENDING; s <= IMZALA_PORTAL_STATE_EXPIRED; s++)
+    if (g_strcmp0 (text, imzala_portal_state_to_string (s)) == 0)
+      return s;
+  return IMZALA_PORTAL_STATE_FAILED;
+}
+
+/* ---- Persons ---- */
+
+gboolean
+imzala_portal_store_put_person (ImzalaPortalStore        *self,
+                                const ImzalaPortalPerson *person,
+                                GError                  **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  /* Enrolling a person again replaces the card but keeps e-onay: the
+   * consent was given by the person, not by the card. */
+  stmt = prepare (self,
+                  "INSERT INTO persons (tckn, name, security_word_hash, institution, sicil_no,"
+                  "  card_serial, card_puk, certificate_not_after)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                  " ON CONFLICT (tckn) DO UPDATE SET name = ?2, security_word_hash = ?3,"
+                  "  institution = ?4, sicil_no = ?5, card_serial = ?6, card_puk = ?7,"
+                  "  certificate_not_after = ?8");
+  bind_text (stmt, 1, person->tckn);
+  bind_text (stmt, 2, person->name);
+  bind_text (stmt, 3, person->security_word_hash);
+  bind_text (stmt, 4, person->institution);
+  bind_text (stmt, 5, person->sicil_no);
+  bind_text (stmt, 6, person->card_serial);
+  bind_text (stmt, 7, person->card_puk);
+  sqlite3_bind_int64 (stmt, 8, person->certificate_not_after);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error);
+  return TRUE;
+}
+
+ImzalaPortalPerson *
+imzala_portal_store_get_person (ImzalaPortalStore *self, const char *tckn)
+{
+  sqlite3_stmt *stmt;
+  ImzalaPortalPerson *person = NULL;
+
+  stmt = prepare (self,
+                  "SELECT tckn, name, security_word_hash, institution, sicil_no, card_serial,"
+                  "  card_puk, certificate_not_after, eonay, eonay_at"
+                  " FROM persons WHERE tckn = ?1");
+  bind_text (stmt, 1, tckn);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      person = g_new0 (ImzalaPortalPerson, 1);
+      person->tckn = column_text (stmt, 0);
+      person->name = column_text (stmt, 1);
+      person->security_word_hash = column_text (stmt, 2);
+      person->institution = column_text (stmt, 3);
+      person->sicil_no = column_text (stmt, 4);
+      person->card_serial = column_text (stmt, 5);
+      person->card_puk = column_text (stmt, 6);
+      person->certificate_not_after = sqlite3_column_int64 (stmt, 7);
+      person->eonay = column_text (stmt, 8);
+      person->eonay_at = sqlite3_column_int64 (stmt, 9);
+    }
+  sqlite3_finalize (stmt);
+  return person;
+}
+
+gboolean
+imzala_portal_store_set_eonay (ImzalaPortalStore *self,
+                               const char        *tckn,
+                               const char        *eonay,
+                               gint64             when,
+                               GError           **error)
+{
+  sqlite3_stmt *stmt = prepare (self, "UPDATE persons SET eonay = ?2, eonay_at = ?3 WHERE tckn = ?1");
+  int rc;
+
+  bind_text (stmt, 1, tckn);
+  bind_text (stmt, 2, eonay);
+  sqlite3_bind_int64 (stmt, 3, when);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error);
+  return TRUE;
+}
+
+/* ---- Sessions ---- */
+
+gboolean
+imzala_portal_store_add_session (ImzalaPortalStore *self,
+                                 const char        *id_hash,
+                                 gint64             now,
+                                 GError           **error)
+{
+  sqlite3_stmt *stmt = prepare (self, "INSERT INTO sessions (id_hash, created_at) VALUES (?1, ?2)");
+  int rc;
+
+  bind_text (stmt, 1, id_hash);
+  sqlite3_bind_int64 (stmt, 2, now);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error);
+  return TRUE;
+}
+
+ImzalaPortalSession *
+imzala_portal_store_get_session (ImzalaPortalStore *self, const char *id_hash)
+{
+  sqlite3_stmt *stmt = prepare (self, "SELECT id_hash, person, applicant FROM sessions WHERE id_hash = ?1");
+  ImzalaPortalSession *session = NULL;
+
+  bind_text (stmt, 1, id_hash);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      session = g_new0 (ImzalaPortalSession, 1);
+      session->id_hash = column_text (stmt, 0);
+      session->person = column_text (stmt, 1);
+      session->applicant = column_text (stmt, 2);
+    }
+  sqlite3_finalize (stmt);
+  return session;
+}
+
+gboolean
+imzala_portal_store_set_session (ImzalaPortalStore *self,
+                                 const char        *id_hash,
+                                 const char        *column,
+                                 const char        *tckn,
+                                 GError           **error)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (g_strcmp0 (column, "person") == 0 || g_strcmp0 (column, "applicant") == 0, FALSE);
+
+  sql = g_strdup_printf ("UPDATE sessions SET %s = ?2 WHERE id_hash = ?1", column);
+  stmt = prepare (self, sql);
+  bind_text (stmt, 1, id_hash);
+  bind_text (stmt, 2, tckn);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error);
+  return TRUE;
+}
+
+/* ---- Requests ---- */
+
+gboolean
+imzala_portal_store_add_request (ImzalaPortalStore   *self,
+                                 ImzalaPortalRequest *request,
+                                 GError             **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  stmt = prepare (self,
+                  "INSERT INTO requests (public_id, code, purpose, person, session, application,"
+                  "  choice, nonce, created_at, expires_at)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  bind_text (stmt, 1, request->public_id);
+  bind_text (stmt, 2, request->code);
+  bind_text (stmt, 3, request->purpose);
+  bind_text (stmt, 4, request->person);
+  bind_text (stmt, 5, request->session);
+  if (request->application != 0)
+    sqlite3_bind_int64 (stmt, 6, request->application);
+  else
+    sqlite3_bind_null (stmt, 6);
+  bind_text (stmt, 7, request->choice);
+  bind_bytes (stmt, 8, request->nonce);
+  sqlite3_bind_int64 (stmt, 9, request->created_at);
+  sqlite3_bind_int64 (stmt, 10, request->expires_at);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Code collision");
+      else
+        set_db_error (self, error);
+      exec (self, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  request->id = sqlite3_last_insert_rowid (self->db);
+
+  for (guint i = 0; i < request->texts->len; i++)
+    {
+      stmt = prepare (self, "INSERT INTO request_texts (request, idx, title, content) VALUES (?1, ?2, ?3, ?4)");
+      sqlite3_bind_int64 (stmt, 1, request->id);
+      sqlite3_bind_int (stmt, 2, (int) i);
+      bind_text (stmt, 3, g_ptr_array_index (request->titles, i));
+      bind_bytes (stmt, 4, g_ptr_array_index (request->texts, i));
+      rc = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          set_db_error (self, error);
+          exec (self, "ROLLBACK", NULL);
+          return FALSE;
+        }
+    }
+  return exec (self, "COMMIT", error);
+}
+
+ImzalaPortalRequest *
+imzala_portal_store_get_request (ImzalaPortalStore *self,
+                                 const char        *column,
+                                 const char        *value)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+  ImzalaPortalRequest *request = NULL;
+
+  g_return_val_if_fail (g_strcmp0 (column, "code") == 0 || g_strcmp0 (column, "public_id") == 0, NULL);
+
+  sql = g_strdup_printf ("SELECT id, public_id, code, purpose, person, session, application, choice,"
+                         "  nonce, created_at, expires_at, state, rejected, completed_at, released_at,"
+                         "  result_message FROM requests WHERE %s = ?1", column);
+  stmt = prepare (self, sql);
+  bind_text (stmt, 1, value);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_autofree char *state = NULL;
+
+      request = g_new0 (ImzalaPortalRequest, 1);
+      request->id = sqlite3_column_int64 (stmt, 0);
+      request->public_id = column_text (stmt, 1);
+      request->code = column_text (stmt, 2);
+      request->purpose = column_text (stmt, 3);
+      request->person = column_text (stmt, 4);
+      request->session = column_text (stmt, 5);
+      request->application = sqlite3_column_int64 (stmt, 6);
+      request->choice = column_text (stmt, 7);
+      request->nonce = column_bytes (stmt, 8);
+      request->created_at = sqlite3_column_int64 (stmt, 9);
+      request->expires_at = sqlite3_column_int64 (stmt, 10);
+      state = column_text (stmt, 11);
+      request->state = state_from_string (state);
+      request->rejected = (guint) sqlite3_column_int (stmt, 12);
+      request->completed_at = sqlite3_column_int64 (stmt, 13);
+      request->released_at = sqlite3_column_int64 (stmt, 14);
+      request->result_message = column_text (stmt, 15);
+    }
+  sqlite3_finalize (stmt);
+  if (request == NULL)
+    return NULL;
+
+  request->titles = g_ptr_array_new_with_free_func (g_free);
+  request->texts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  stmt = prepare (self, "SELECT title, content FROM request_texts WHERE request = ?1 ORDER BY idx");
+  sqlite3_bind_int64 (stmt, 1, request->id);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_ptr_array_add (request->titles, column_text (stmt, 0));
+      g_ptr_array_add (request->texts, column_bytes (stmt, 1));
+    }
+  sqlite3_finalize (stmt);
+  return request;
+}
+
+void
+imzala_portal_store_expire_requests (ImzalaPortalStore *self, gint64 now)
+{
+  sqlite3_stmt *stmt = prepare (self,
+                                "UPDATE requests SET state = 'expired',"
+                                "  result_message = 'Doğrulama kodunun süresi doldu.'"
+                                " WHERE state = 'pending' AND expires_at < ?1");
+
+  sqlite3_bind_int64 (stmt, 1, now);
+  sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+}
+
+ImzalaPortalState
+imzala_portal_store_reject (ImzalaPortalStore *self,
+                            gint64             id,
+                            guint              max,
+                            const char        *message)
+{
+  sqlite3_stmt *stmt;
+  ImzalaPortalState state = IMZALA_PORTAL_STATE_FAILED;
+
+  stmt = prepare (self,
+                  "UPDATE requests SET rejected = rejected + 1,"
+                  "  state = CASE WHEN rejected + 1 >= ?2 THEN 'failed' ELSE state END,"
+                  "  result_message = ?3"
+                  " WHERE id = ?1 AND state = 'pending' RETURNING state");
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int (stmt, 2, (int) max);
+  bind_text (stmt, 3, message);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    state = state_from_string ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return state;
+}
+
+gboolean
+imzala_portal_store_complete (ImzalaPortalStore *self,
+                              gint64             id,
+                              gint64             now,
+                              GPtrArray         *signatures,
+                              const char        *message,
+                              const char        *effect_sql,
+                              const char        *effect_arg,
+                              GError           **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *person = NULL;
+  int rc;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  /* The single-use guarantee: only a pending, unexpired request changes,
+   * and the write lock taken by BEGIN IMMEDIATE orders racing submissions. */
+  stmt = prepare (self,
+                  "UPDATE requests SET state = 'done', completed_at = ?2, result_message = ?3"
+                  " WHERE id = ?1 AND state = 'pending' AND expires_at >= ?2 RETURNING person");
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, now);
+  bind_text (stmt, 3, message);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    person = column_text (stmt, 0);
+  sqlite3_finalize (stmt);
+  if (person == NULL)
+    {
+      exec (self, "ROLLBACK", NULL);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "The request is no longer pending");
+      return FALSE;
+    }
+
+  for (guint i = 0; i < signatures->len; i++)
+    {
+      ImzalaPortalSignature *signature = g_ptr_array_index (signatures, i);
+
+      stmt = prepare (self,
+                      "INSERT INTO signatures (request, idx, cms, signer_fingerprint, signer_subject,"
+                      "  signing_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_int (stmt, 2, (int) i);
+      bind_bytes (stmt, 3, signature->cms);
+      bind_text (stmt, 4, signature->signer_fingerprint);
+      bind_text (stmt, 5, signature->signer_subject);
+      sqlite3_bind_int64 (stmt, 6, signature->signing_time);
+      rc = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+      if (rc != SQLITE_DONE)
+        goto fail;
+    }
+
+  if (effect_sql != NULL)
+    {
+      stmt = prepare (self, effect_sql);
+      bind_text (stmt, 1, person);
+      sqlite3_bind_int64 (stmt, 2, now);
+      bind_text (stmt, 3, effect_arg);
+      rc = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+      if (rc != SQLITE_DONE)
+        goto fail;
+    }
+  return exec (self, "COMMIT", error);
+
+fail:
+  set_db_error (self, error);
+  exec (self, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+gboolean
+imzala_portal_store_release (ImzalaPortalStore *self, gint64 id, gint64 now)
+{
+  sqlite3_stmt *stmt = prepare (self,
+                                "UPDATE requests SET state = 'released', released_at = ?2"
+                                " WHERE id = ?1 AND state = 'pending' AND expires_at >= ?2");
+  gboolean changed;
+
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, now);
+  changed = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->db) == 1;
+  sqlite3_finalize (stmt);
+  return changed;
+}
+
+gboolean
+imzala_portal_store_finish_unblock (ImzalaPortalStore *self,
+                                    gint64             id,
+                                    gboolean           success,
+                                    gint64             now,
+                                    const char        *message)
+{
+  sqlite3_stmt *stmt = prepare (self,
+                                "UPDATE requests SET state = ?2, completed_at = ?3, result_message = ?4"
+                                " WHERE id = ?1 AND state = 'released'");
+  gboolean changed;
+
+  sqlite3_bind_int64 (stmt, 1, id);
+  bind_text (stmt, 2, success ? "done" : "failed");
+  sqlite3_bind_int64 (stmt, 3, now);
+  bind_text (stmt, 4, message);
+  changed = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->db) == 1;
+  sqlite3_finalize (stmt);
+  return changed;
+}
+
+/* ---- Applications ---- */
+
+gboolean
+imzala_portal_store_add_application (ImzalaPortalStore       *self,
+                                     ImzalaPortalApplication *application,
+                                     gint64                   now,
+                                     GError                 **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = prepare (self,
+                  "INSERT INTO applications (public_id, person, kind, fields, form_text,"
+                  "  production_date, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  bind_text (stmt, 1, application->public_id);
+  bind_text (stmt, 2, application->person);
+  bind_text (stmt, 3, application->kind);
+  bind_text (stmt, 4, application->fields_json);
+  bind_text (stmt, 5, application->form_text);
+  sqlite3_bind_int64 (stmt, 6, application->production_date);
+  sqlite3_bind_int64 (stmt, 7, now);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error);
+  application->id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+ImzalaPortalApplication *
+imzala_portal_store_get_application (ImzalaPortalStore *self, const char *public_id)
+{
+  sqlite3_stmt *stmt;
+  ImzalaPortalApplication *application = NULL;
+
+  stmt = prepare (self,
+                  "SELECT id, public_id, person, kind, fields, form_text, method, state,"
+                  "  production_date, submitted_at FROM applications WHERE public_id = ?1");
+  bind_text (stmt, 1, public_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      application = g_new0 (ImzalaPortalApplication, 1);
+      application->id = sqlite3_column_int64 (stmt, 0);
+      application->public_id = column_text (stmt, 1);
+      application->person = column_text (stmt, 2);
+      application->kind = column_text (stmt, 3);
+      application->fields_json = column_text (stmt, 4);
+      application->form_text = column_text (stmt, 5);
+      application->method = column_text (stmt, 6);
+      application->state = column_text (stmt, 7);
+      application->production_date = sqlite3_column_int64 (stmt, 8);
+      application->submitted_at = sqlite3_column_int64 (stmt, 9);
+    }
+  sqlite3_finalize (stmt);
+  return application;
+}
+
+gboolean
+imzala_portal_store_submit_application (ImzalaPortalStore *self,
+                                        gint64             id,
+                                        const char        *method,
+                                        gint64             now,
+                                        GError           **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean changed;
+
+  stmt = prepare (self,
+                  "UPDATE applications SET method = ?2, submitted_at = ?3,"
+                  "  state = CASE WHEN production_date > ?3 THEN 'waiting' ELSE 'submitted' END"
+                  " WHERE id = ?1 AND state = 'draft'");
+  sqlite3_bind_int64 (stmt, 1, id);
+  bind_text (stmt, 2, method);
+  sqlite3_bind_int64 (stmt, 3, now);
+  changed = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->db) == 1;
+  sqlite3_finalize (stmt);
+  if (!changed)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "The application was already submitted");
+  return changed;
+}
+
+/* ---- Audit ---- */
+
+void
+imzala_portal_store_log (ImzalaPortalStore *self,
+                         const char        *kind,
+                         const char        *person,
+                         gint64             request,
+                         const char        *address,
+                         const char        *detail)
+{
+  sqlite3_stmt *stmt = prepare (self,
+                                "INSERT INTO events (kind, person, request, address, detail)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)");
+
+  bind_text (stmt, 1, kind);
+  bind_text (stmt, 2, person);
+  if (request != 0)
+    sqlite3_bind_int64 (stmt, 3, request);
+  else
+    sqlite3_bind_null (stmt, 3);
+  bind_text (stmt, 4, address);
+  bind_text (stmt, 5, detail);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    g_warning ("Could not write the audit log: %s", sqlite3_errmsg (self->db));
+  sqlite3_finalize (stmt);
+}

@@ -1,0 +1,193 @@
+/* imzala-portal-store.h: the portal's SQLite database.
+ *
+ * One file, <state>/portal.sqlite3. Times are Unix seconds (UTC). Every
+ * state change of a request is a single conditional UPDATE, so that a code
+ * is used at most once even when two submissions race.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char   *tckn;
+  char   *name;
+  char   *security_word_hash;
+  char   *institution;
+  char   *sicil_no;
+  char   *card_serial;
+  char   *card_puk;          /* demo only: a real CA keeps PUKs in an HSM */
+  gint64  certificate_not_after;
+  char   *eonay;             /* NULL, "accepted" or "rejected" */
+  gint64  eonay_at;
+} ImzalaPortalPerson;
+
+void imzala_portal_person_free (ImzalaPortalPerson *person);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaPortalPerson, imzala_portal_person_free)
+
+typedef enum
+{
+  IMZALA_PORTAL_STATE_PENDING,
+  IMZALA_PORTAL_STATE_RELEASED,
+  IMZALA_PORTAL_STATE_DONE,
+  IMZALA_PORTAL_STATE_FAILED,
+  IMZALA_PORTAL_STATE_EXPIRED,
+} ImzalaPortalState;
+
+const char *imzala_portal_state_to_string (ImzalaPortalState state);
+
+typedef struct
+{
+  gint64             id;
+  char              *public_id;
+  char              *code;
+  char              *purpose;
+  char              *person;
+  char              *session;       /* SHA-256 of the session cookie */
+  gint64             application;   /* 0 when none */
+  char              *choice;        /* consent: "accept" / "reject" */
+  GBytes            *nonce;
+  gint64             created_at;
+  gint64             expires_at;
+  ImzalaPortalState  state;
+  guint              rejected;
+  gint64             completed_at;
+  gint64             released_at;
+  char              *result_message;
+  GPtrArray         *titles;        /* char* */
+  GPtrArray         *texts;         /* GBytes */
+} ImzalaPortalRequest;
+
+void imzala_portal_request_free (ImzalaPortalRequest *request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaPortalRequest, imzala_portal_request_free)
+
+typedef struct
+{
+  GBytes *cms;
+  char   *signer_fingerprint;
+  char   *signer_subject;
+  gint64  signing_time;
+} ImzalaPortalSignature;
+
+typedef struct
+{
+  char *id_hash;
+  char *person;      /* signed in as (E-imzalı Giriş), or NULL */
+  char *applicant;   /* identified for an application by T.C. kimlik no + sicil no */
+} ImzalaPortalSession;
+
+void imzala_portal_session_free (ImzalaPortalSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaPortalSession, imzala_portal_session_free)
+
+typedef struct
+{
+  gint64  id;
+  char   *public_id;
+  char   *person;
+  char   *kind;          /* "yeni" or "yenileme" */
+  char   *fields_json;
+  char   *form_text;
+  char   *method;        /* NULL, "eonay" or "esign" */
+  char   *state;         /* "draft", "submitted", "waiting" */
+  gint64  production_date;
+  gint64  submitted_at;
+} ImzalaPortalApplication;
+
+void imzala_portal_application_free (ImzalaPortalApplication *application);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaPortalApplication, imzala_portal_application_free)
+
+#define IMZALA_TYPE_PORTAL_STORE (imzala_portal_store_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaPortalStore, imzala_portal_store, IMZALA, PORTAL_STORE, GObject)
+
+ImzalaPortalStore *imzala_portal_store_open (const char *path, GError **error);
+
+/* ---- Persons ---- */
+gboolean            imzala_portal_store_put_person    (ImzalaPortalStore        *self,
+                                                       const ImzalaPortalPerson *person,
+                                                       GError                  **error);
+ImzalaPortalPerson *imzala_portal_store_get_person    (ImzalaPortalStore *self,
+                                                       const char        *tckn);
+gboolean            imzala_portal_store_set_eonay     (ImzalaPortalStore *self,
+                                                       const char        *tckn,
+                                                       const char        *eonay,
+                                                       gint64             when,
+                                                       GError           **error);
+
+/* ---- Sessions ---- */
+gboolean             imzala_portal_store_add_session  (ImzalaPortalStore *self,
+                                                       const char        *id_hash,
+                                                       gint64             now,
+                                                       GError           **error);
+ImzalaPortalSession *imzala_portal_store_get_session  (ImzalaPortalStore *self,
+                                                       const char        *id_hash);
+gboolean             imzala_portal_store_set_session  (ImzalaPortalStore *self,
+                                                       const char        *id_hash,
+                                                       const char        *column,
+                                                       const char        *tckn,
+                                                       GError           **error);
+
+/* ---- Requests ---- */
+/* Inserts @request (its id is set); FALSE with G_IO_ERROR_EXISTS when the
+ * code or public id collides, so the caller draws again. */
+gboolean             imzala_portal_store_add_request      (ImzalaPortalStore   *self,
+                                                           ImzalaPortalRequest *request,
+                                                           GError             **error);
+ImzalaPortalRequest *imzala_portal_store_get_request      (ImzalaPortalStore *self,
+                                                           const char        *column,
+                                                           const char        *value);
+/* pending → expired, for every pending request whose time is up. */
+void                 imzala_portal_store_expire_requests  (ImzalaPortalStore *self,
+                                                           gint64             now);
+/* Counts one rejected submission; at @max the request becomes failed.
+ * Returns the new state. */
+ImzalaPortalState    imzala_portal_store_reject           (ImzalaPortalStore *self,
+                                                           gint64             id,
+                                                           guint              max,
+                                                           const char        *message);
+/* pending → done with the signatures, in one transaction, and runs
+ * @effect_sql (with ?1 = the request's person, ?2 = now, may be NULL) in
+ * the same transaction. FALSE with G_IO_ERROR_BUSY when the request was no
+ * longer pending and unexpired. */
+gboolean             imzala_portal_store_complete         (ImzalaPortalStore *self,
+                                                           gint64             id,
+                                                           gint64             now,
+                                                           GPtrArray         *signatures,
+                                                           const char        *message,
+                                                           const char        *effect_sql,
+                                                           const char        *effect_arg,
+                                                           GError           **error);
+/* pending → released (unblock). FALSE when it was not pending. */
+gboolean             imzala_portal_store_release          (ImzalaPortalStore *self,
+                                                           gint64             id,
+                                                           gint64             now);
+/* released → done/failed. FALSE when it was not released. */
+gboolean             imzala_portal_store_finish_unblock   (ImzalaPortalStore *self,
+                                                           gint64             id,
+                                                           gboolean           success,
+                                                           gint64             now,
+                                                           const char        *message);
+
+/* ---- Applications ---- */
+gboolean                 imzala_portal_store_add_application (ImzalaPortalStore       *self,
+                                                              ImzalaPortalApplication *application,
+                                                              gint64                   now,
+                                                              GError                 **error);
+ImzalaPortalApplication *imzala_portal_store_get_application (ImzalaPortalStore *self,
+                                                              const char        *public_id);
+gboolean                 imzala_portal_store_submit_application (ImzalaPortalStore *self,
+                                                                 gint64             id,
+                                                                 const char        *method,
+                                                                 gint64             now,
+                                                                 GError           **error);
+
+/* ---- Audit ---- */
+void imzala_portal_store_log (ImzalaPortalStore *self,
+                              const char        *kind,
+                              const char        *person,
+                              gint64             request,
+                              const char        *address,
+                              const char        *detail);
+
+G_END_DECLS

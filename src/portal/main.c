@@ -1,0 +1,250 @@
+#define G_LOG_DOMAIN "imzala-portal"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib-unix.h>
+
+#include "imzala-portal-ca.h"
+#include "imzala-portal-enrol.h"
+#include "imzala-portal-server.h"
+#include "imzala-portal-store.h"
+
+static char *opt_state;
+static char *opt_listen;
+static int opt_lifetime = 300;
+static char *opt_public_url;
+static char **opt_extra_ca;
+static char *opt_tckn;
+static char *opt_name;
+static char *opt_word;
+static char *opt_institution;
+static char *opt_sicil;
+static char *opt_card_dir;
+static char *opt_key = NULL;
+static int opt_valid_days = 730;
+
+static const GOptionEntry server_entries[] = {
+  { "state", 0, 0, G_OPTION_ARG_FILENAME, &opt_state,
+    "Directory for the database, the demo CA and the TLS certificate", "DIR" },
+  { "listen", 0, 0, G_OPTION_ARG_STRING, &opt_listen,
+    "Address and port to listen on (default localhost:8443; port 0 picks a free one)", "ADDR:PORT" },
+  { "code-lifetime", 0, 0, G_OPTION_ARG_INT, &opt_lifetime,
+    "Seconds a doğrulama kodu stays valid (default 300)", "SECONDS" },
+  { "public-url", 0, 0, G_OPTION_ARG_STRING, &opt_public_url,
+    "The URL browsers and İmzala use (default https://localhost:PORT)", "URL" },
+  { "extra-ca", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_extra_ca,
+    "Also trust signers from this CA (PEM; repeatable; for tests)", "FILE" },
+  { NULL }
+};
+
+static const GOptionEntry enrol_entries[] = {
+  { "tckn", 0, 0, G_OPTION_ARG_STRING, &opt_tckn, "T.C. kimlik no", "N" },
+  { "name", 0, 0, G_OPTION_ARG_STRING, &opt_name, "Name as on the certificate, e.g. \"AYŞE YILMAZ\"", "NAME" },
+  { "security-word", 0, 0, G_OPTION_ARG_STRING, &opt_word, "Security word (güvenlik sözcüğü)", "WORD" },
+  { "institution", 0, 0, G_OPTION_ARG_STRING, &opt_institution, "Institution (default MEB)", "NAME" },
+  { "sicil-no", 0, 0, G_OPTION_ARG_STRING, &opt_sicil, "Institution's staff number", "S" },
+  { "card-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_card_dir,
+    "Directory for the SoftHSM demo card (softhsm2.conf + tokens)", "DIR" },
+  { "key", 0, 0, G_OPTION_ARG_STRING, &opt_key, "Key type: rsa2048 (default), p256, p384", "TYPE" },
+  { "valid-days", 0, 0, G_OPTION_ARG_INT, &opt_valid_days,
+    "Days the demo certificate is valid (default 730)", "DAYS" },
+  { NULL }
+};
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+parse_listen (const char *text, GInetAddress **address, guint16 *port, GError **error)
+{
+  g_autofree char *host = NULL;
+  const char *colon = strrchr (text, ':');
+  guint64 number;
+
+  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &number, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--listen wants ADDR:PORT, not “%s”", text);
+      return FALSE;
+    }
+  host = g_strndup (text, colon - text);
+  if (host[0] == '[' && g_str_has_suffix (host, "]"))
+    {
+      memmove (host, host + 1, strlen (host));
+      host[strlen (host) - 1] = '\0';
+    }
+  *port = (guint16) number;
+  if (g_str_equal (host, "localhost"))
+    {
+      *address = NULL;
+      return TRUE;
+    }
+  *address = g_inet_address_new_from_string (host);
+  if (*address == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "“%s” is not an IP address (or localhost)", host);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+run_enrol (ImzalaPortalCa *ca, ImzalaPortalStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *serial = NULL;
+  ImzalaPortalEnrolment enrolment = {
+    .tckn = opt_tckn,
+    .name = opt_name,
+    .security_word = opt_word,
+    .institution = opt_institution != NULL ? opt_institution : "MEB",
+    .sicil_no = opt_sicil,
+    .card_dir = opt_card_dir,
+    .key_type = opt_key,
+    .valid_days = opt_valid_days > 0 ? (guint) opt_valid_days : 730,
+  };
+
+  if (opt_tckn == NULL || opt_name == NULL || opt_word == NULL || opt_sicil == NULL || opt_card_dir == NULL)
+    {
+      g_printerr ("enrol needs --tckn, --name, --security-word, --sicil-no and --card-dir\n");
+      return 2;
+    }
+  serial = imzala_portal_enrol (ca, store, &enrolment, &error);
+  if (serial == NULL)
+    {
+      g_printerr ("Could not enrol %s: %s\n", opt_tckn, error->message);
+      return 1;
+    }
+  g_print ("Enrolled %s (%s). Demo card serial %s in %s/softhsm2.conf.\n"
+           "DEMO ONLY: user PIN %s, PUK %s.\n",
+           opt_name, opt_tckn, serial, opt_card_dir,
+           IMZALA_PORTAL_DEMO_USER_PIN, IMZALA_PORTAL_DEMO_PUK);
+  return 0;
+}
+
+static int
+run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  g_autoptr(ImzalaPortalServer) server = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  X509_STORE *trust;
+  guint16 port = 8443;
+
+  if (opt_lifetime < 1 || opt_lifetime > 3600)
+    {
+      g_printerr ("--code-lifetime must be between 1 and 3600 seconds\n");
+      return 2;
+    }
+  if (opt_listen != NULL && !parse_listen (opt_listen, &address, &port, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  trust = imzala_portal_ca_new_trust_store (ca, (const char * const *) opt_extra_ca, &error);
+  if (trust == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  server = imzala_portal_server_new (store, ca, trust, (guint) opt_lifetime, &error);
+  if (server == NULL)
+    {
+      g_printerr ("Could not start the server: %s\n", error->message);
+      return 1;
+    }
+  if (opt_public_url != NULL)
+    {
+      if (!g_str_has_prefix (opt_public_url, "https://") || !g_uri_is_valid (opt_public_url, G_URI_FLAGS_NONE, NULL))
+        {
+          g_printerr ("--public-url must be an https:// URL\n");
+          return 2;
+        }
+      imzala_portal_server_set_public_url (server, opt_public_url);
+    }
+  if (!imzala_portal_server_listen (server, address, port, &error))
+    {
+      g_printerr ("Could not listen: %s\n", error->message);
+      return 1;
+    }
+
+  /* Tests and scripts read these two lines to find the portal. */
+  g_print ("imzala-portal listening on %s\n", imzala_portal_server_get_public_url (server));
+  g_print ("portal CA (give it to İmzala with --portal-ca): %s\n", imzala_portal_ca_get_root_file (ca));
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_main_loop_run (loop);
+  return 0;
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaPortalCa) ca = NULL;
+  g_autoptr(ImzalaPortalStore) store = NULL;
+  g_autofree char *db = NULL;
+  GOptionGroup *group;
+
+  setlocale (LC_ALL, "");
+
+  context = g_option_context_new ("[enrol] — the İmzala reference portal");
+  g_option_context_set_summary (context,
+                                "Serves the demo portal over HTTPS, or with “enrol” registers a demo\n"
+                                "person and makes their SoftHSM demo card.");
+  g_option_context_add_main_entries (context, server_entries, NULL);
+  group = g_option_group_new ("enrol", "Options of “enrol”:", "Show the options of enrol", NULL, NULL);
+  g_option_group_add_entries (group, enrol_entries);
+  g_option_context_add_group (context, group);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (opt_state == NULL)
+    {
+      g_printerr ("--state DIR is required\n");
+      return 2;
+    }
+  if (argc > 2 || (argc == 2 && !g_str_equal (argv[1], "enrol")))
+    {
+      g_printerr ("Unknown command “%s”\n", argv[1]);
+      return 2;
+    }
+
+  if (g_mkdir_with_parents (opt_state, 0700) != 0)
+    {
+      g_printerr ("Could not make %s\n", opt_state);
+      return 1;
+    }
+  ca = imzala_portal_ca_load_or_create (opt_state, &error);
+  if (ca == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  db = g_build_filename (opt_state, "portal.sqlite3", NULL);
+  store = imzala_portal_store_open (db, &error);
+  if (store == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+
+  if (argc == 2)
+    return run_enrol (ca, store);
+  return run_server (ca, store);
+}
