@@ -467,6 +467,7 @@ worker_thread (gpointer data)
         worker_pause (worker, &pause);
     }
 
+  g_debug ("The reader monitor's worker thread ends");
   g_main_context_pop_thread_default (thread_context);
   worker_unref (worker);
   return NULL;
