@@ -1,0 +1,930 @@
+/* test-portal.c: the real imzala-portal binary end to end.
+ *
+ * Two demo persons are enrolled with `imzala-portal enrol` (which makes their
+ * SoftHSM demo cards from the portal's own CA), the portal runs on 127.0.0.1
+ * with a free port, and this program talks to it with libsoup trusting only
+ * the portal's root CA: the browser API creates requests, the client API
+ * fetches them, the texts are signed on the SoftHSM cards with
+ * imzala_cms_sign_with_token(), and what the portal recorded is read from
+ * its SQLite file.
+ *
+ * The binary is $IMZALA_PORTAL (set by tests/meson.build).
+ */
+#define G_LOG_DOMAIN "test-portal"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <sqlite3.h>
+
+#include "imzala-test.h"
+
+#define AYSE_TCKN   "12345678950"
+#define AYSE_NAME   "AYŞE YILMAZ"
+#define AYSE_WORD   "kelebek"
+#define AYSE_SICIL  "482913"
+#define MEHMET_TCKN "10000000146"
+#define DEMO_PIN    "123456"
+
+typedef struct
+{
+  GSubprocess      *process;
+  GDataInputStream *output;
+  char             *url;
+  SoupSession      *session;  /* a "browser": keeps the session cookie */
+} Portal;
+
+static char *tmp_dir;
+static char *state_dir;
+static char *card_dir;
+static char *root_ca;
+static char *db_path;
+static Portal *main_portal;
+static GPtrArray *tokens;
+static ImzalaModuleSet *modules;
+static ImzalaCertificate *ayse_cert;
+static ImzalaCertificate *mehmet_cert;
+
+static const char *
+portal_binary (void)
+{
+  const char *path = g_getenv ("IMZALA_PORTAL");
+
+  g_assert_nonnull (path);
+  return path;
+}
+
+static void
+enrol (const char *tckn, const char *name, const char *sicil, const char *key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *err = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                              portal_binary (), "--state", state_dir, "enrol",
+                              "--tckn", tckn, "--name", name, "--security-word", AYSE_WORD,
+                              "--institution", "MEB", "--sicil-no", sicil,
+                              "--card-dir", card_dir, "--key", key, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_error ("enrol failed: %s", err);
+}
+
+static char *
+read_line_after (GDataInputStream *output, const char *marker)
+{
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (output, NULL, NULL, &error);
+      const char *found;
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      found = strstr (line, marker);
+      if (found != NULL)
+        return g_strdup (found + strlen (marker));
+    }
+}
+
+static Portal *
+portal_start (guint lifetime)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autofree char *lifetime_text = g_strdup_printf ("%u", lifetime);
+  g_autofree char *ca = NULL;
+  Portal *portal = g_new0 (Portal, 1);
+
+  portal->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                                      portal_binary (), "--state", state_dir,
+                                      "--listen", "127.0.0.1:0",
+                                      "--code-lifetime", lifetime_text, NULL);
+  g_assert_no_error (error);
+  portal->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (portal->process));
+  portal->url = read_line_after (portal->output, "listening on ");
+  ca = read_line_after (portal->output, "--portal-ca): ");
+  g_assert_cmpstr (ca, ==, root_ca);
+
+  database = g_tls_file_database_new (root_ca, &error);
+  g_assert_no_error (error);
+  portal->session = soup_session_new ();
+  soup_session_set_tls_database (portal->session, database);
+  soup_session_add_feature_by_type (portal->session, SOUP_TYPE_COOKIE_JAR);
+  return portal;
+}
+
+static void
+portal_stop (Portal *portal)
+{
+  g_subprocess_send_signal (portal->process, SIGTERM);
+  g_subprocess_wait (portal->process, NULL, NULL);
+  g_object_unref (portal->output);
+  g_object_unref (portal->process);
+  g_object_unref (portal->session);
+  g_free (portal->url);
+  g_free (portal);
+}
+
+/* ---- HTTP ---- */
+
+typedef struct
+{
+  guint       status;
+  JsonNode   *root;
+  char       *retry_after;
+} Answer;
+
+static void
+answer_free (Answer *answer)
+{
+  if (answer->root != NULL)
+    json_node_unref (answer->root);
+  g_free (answer->retry_after);
+  g_free (answer);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Answer, answer_free)
+
+static Answer *
+http (Portal *portal, const char *method, const char *path, const char *content_type, GBytes *body)
+{
+  g_autofree char *url = g_strconcat (portal->url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) data = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  Answer *answer = g_new0 (Answer, 1);
+
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, content_type, body);
+  data = soup_session_send_and_read (portal->session, msg, NULL, &error);
+  g_assert_no_error (error);
+  answer->status = soup_message_get_status (msg);
+  answer->retry_after = g_strdup (soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                                "Retry-After"));
+  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL),
+                   ==, "application/json");
+  json_parser_load_from_data (parser, g_bytes_get_data (data, NULL), g_bytes_get_size (data), &error);
+  g_assert_no_error (error);
+  answer->root = json_node_ref (json_parser_get_root (parser));
+  return answer;
+}
+
+static Answer *
+post (Portal *portal, const char *path, const char *json)
+{
+  g_autoptr(GBytes) body = g_bytes_new (json, strlen (json));
+
+  return http (portal, "POST", path, "application/json", body);
+}
+
+static JsonObject *
+obj (Answer *answer)
+{
+  return json_node_get_object (answer->root);
+}
+
+static const char *
+error_code (Answer *answer)
+{
+  JsonObject *error = json_object_get_object_member (obj (answer), "error");
+
+  g_assert_nonnull (error);
+  g_assert_nonnull (json_object_get_string_member (error, "message"));
+  return json_object_get_string_member (error, "code");
+}
+
+static char *
+canonical (const char *display)
+{
+  GString *s = g_string_new (NULL);
+
+  for (const char *p = display; *p; p++)
+    if (*p != '-')
+      g_string_append_c (s, *p);
+  return g_string_free (s, FALSE);
+}
+
+/* Creates a request through the browser API; returns the canonical code and
+ * the public request id. */
+static char *
+create (Portal *portal, const char *path, const char *json, char **request_id)
+{
+  g_autoptr(Answer) answer = post (portal, path, json);
+
+  g_assert_cmpuint (answer->status, ==, 201);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (obj (answer), "imzala_link"),
+                                   "imzala:?portal=https%3A%2F%2Flocalhost%3A"));
+  if (request_id != NULL)
+    *request_id = g_strdup (json_object_get_string_member (obj (answer), "request_id"));
+  return canonical (json_object_get_string_member (obj (answer), "code"));
+}
+
+/* Fetches a request by code: its nonce and text contents. */
+static Answer *
+fetch (Portal *portal, const char *code)
+{
+  g_autofree char *path = g_strconcat ("/api/v1/requests/", code, NULL);
+
+  return http (portal, "GET", path, NULL, NULL);
+}
+
+static GBytes *
+text_bytes (Answer *request, guint index)
+{
+  JsonArray *texts = json_object_get_array_member (obj (request), "texts");
+  JsonObject *text = json_array_get_object_element (texts, index);
+  gsize length;
+  guchar *data = g_base64_decode (json_object_get_string_member (text, "content"), &length);
+
+  return g_bytes_new_take (data, length);
+}
+
+static GBytes *
+sign (ImzalaCertificate *cert, GBytes *content)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (DEMO_PIN);
+  GBytes *cms = imzala_cms_sign_with_token (cert, pin, content, IMZALA_CMS_NONE, NULL, &error);
+
+  g_assert_no_error (error);
+  return cms;
+}
+
+static char *
+signatures_body (const char *nonce, GPtrArray *cms_list)
+{
+  GString *body = g_string_new (NULL);
+
+  g_string_append_printf (body, "{\"version\": 1, \"nonce\": \"%s\", \"signatures\": [", nonce);
+  for (guint i = 0; i < cms_list->len; i++)
+    {
+      GBytes *cms = g_ptr_array_index (cms_list, i);
+      g_autofree char *b64 = g_base64_encode (g_bytes_get_data (cms, NULL), g_bytes_get_size (cms));
+
+      g_string_append_printf (body, "%s\"%s\"", i > 0 ? ", " : "", b64);
+    }
+  g_string_append (body, "]}");
+  return g_string_free (body, FALSE);
+}
+
+/* Signs every text of @request with @cert and submits. */
+static Answer *
+sign_and_submit (Portal *portal, const char *code, Answer *request, ImzalaCertificate *cert)
+{
+  g_autoptr(GPtrArray) cms_list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  JsonArray *texts = json_object_get_array_member (obj (request), "texts");
+  g_autofree char *body = NULL;
+  g_autofree char *path = g_strconcat ("/api/v1/requests/", code, "/signatures", NULL);
+
+  for (guint i = 0; i < json_array_get_length (texts); i++)
+    {
+      g_autoptr(GBytes) content = text_bytes (request, i);
+
+      g_ptr_array_add (cms_list, sign (cert, content));
+    }
+  body = signatures_body (json_object_get_string_member (obj (request), "nonce"), cms_list);
+  return post (portal, path, body);
+}
+
+/* ---- The database ---- */
+
+static char *
+db_text (const char *sql, const char *arg)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *result = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    result = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return result;
+}
+
+static GBytes *
+db_blob (const char *sql, const char *arg)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  GBytes *result = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    result = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return result;
+}
+
+static char *
+request_state (const char *code)
+{
+  return db_text ("SELECT state FROM requests WHERE code = ?1", code);
+}
+
+/* openssl cms -verify accepts the stored signature against the portal's CA. */
+static void
+assert_openssl_verifies (GBytes *cms)
+{
+  g_autofree char *file = g_build_filename (tmp_dir, "stored.cms", NULL);
+  g_autofree char *chain = g_build_filename (state_dir, "ca", "issuing-ca.pem", NULL);
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+  const char *argv[] = { "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", file,
+                         "-CAfile", root_ca, "-certfile", chain, "-purpose", "any",
+                         "-out", "/dev/null", NULL };
+
+  g_assert_true (g_file_set_contents (file, g_bytes_get_data (cms, NULL), g_bytes_get_size (cms), NULL));
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("openssl cms -verify refused the stored signature: %s", err);
+}
+
+/* ---- Tests ---- */
+
+static char *login_code;
+static Answer *login_request;
+
+static void
+test_login (void)
+{
+  Portal *p = main_portal;
+  g_autofree char *request_id = NULL;
+  g_autofree char *status_path = NULL;
+  g_autofree char *expected_tail = NULL;
+  g_autofree char *text_string = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autoptr(Answer) status = NULL;
+  g_autoptr(Answer) submitted = NULL;
+  g_autoptr(Answer) session = NULL;
+  g_autoptr(GBytes) text = NULL;
+  g_autoptr(GBytes) stored = NULL;
+  g_autoptr(GUri) uri = g_uri_parse (p->url, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *authority = g_strdup_printf ("localhost:%d", g_uri_get_port (uri));
+  JsonObject *request;
+  const char *created_at;
+
+  login_code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", &request_id);
+  g_assert_true (strlen (login_code) == 12);
+
+  login_request = fetch (p, login_code);
+  g_assert_cmpuint (login_request->status, ==, 200);
+  request = obj (login_request);
+  g_assert_cmpint (json_object_get_int_member (request, "version"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (request, "code"), ==, login_code);
+  g_assert_cmpstr (json_object_get_string_member (request, "purpose"), ==, "login");
+  g_assert_cmpstr (json_object_get_string_member (request, "portal"), ==, authority);
+  g_assert_cmpstr (json_object_get_string_member (request, "title"), ==, "E-imzalı Giriş");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (request, "requester"), "name"),
+                   ==, AYSE_NAME);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (request, "requester"), "tckn_hint"),
+                   ==, "123******50");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (request, "texts")), ==, 1);
+
+  /* The text is the guide's sentence plus the reference line of §4.1. */
+  text = text_bytes (login_request, 0);
+  created_at = json_object_get_string_member (request, "created_at");
+  expected_tail = g_strdup_printf ("\n\nİşlem: %s / %.4s-%.4s-%.4s / %s", authority,
+                                   login_code, login_code + 4, login_code + 8, created_at);
+  g_assert_true (g_str_has_prefix (g_bytes_get_data (text, NULL),
+                                   "Kullanıcı servislerine elektronik imzalı olarak girme işlemi onaylıyorum."));
+  text_string = g_strndup (g_bytes_get_data (text, NULL), g_bytes_get_size (text));
+  g_assert_true (g_str_has_suffix (text_string, expected_tail));
+
+  status_path = g_strdup_printf ("/api/v1/browser/requests/%s/status", request_id);
+  status = http (p, "GET", status_path, NULL, NULL);
+  g_assert_cmpstr (json_object_get_string_member (obj (status), "state"), ==, "pending");
+  g_clear_pointer (&status, answer_free);
+
+  submitted = sign_and_submit (p, login_code, login_request, ayse_cert);
+  g_assert_cmpuint (submitted->status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (obj (submitted), "status"), ==, "accepted");
+  g_assert_nonnull (strstr (json_object_get_string_member (obj (submitted), "message"),
+                            "Giriş işleminiz tamamlanmıştır"));
+
+  /* What the portal recorded. */
+  state = request_state (login_code);
+  g_assert_cmpstr (state, ==, "done");
+  fingerprint = db_text ("SELECT s.signer_fingerprint FROM signatures s JOIN requests r ON r.id = s.request"
+                         " WHERE r.code = ?1 AND s.idx = 0", login_code);
+  g_assert_cmpstr (fingerprint, ==, imzala_certificate_get_fingerprint (ayse_cert));
+  stored = db_blob ("SELECT s.cms FROM signatures s JOIN requests r ON r.id = s.request WHERE r.code = ?1",
+                    login_code);
+  g_assert_nonnull (stored);
+  assert_openssl_verifies (stored);
+
+  /* The page's status moves on, and the browser is signed in. */
+  status = http (p, "GET", status_path, NULL, NULL);
+  g_assert_cmpstr (json_object_get_string_member (obj (status), "state"), ==, "done");
+  g_assert_cmpstr (json_object_get_string_member (obj (status), "next"), ==, "/islemler");
+  session = http (p, "GET", "/api/v1/browser/session", NULL, NULL);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (obj (session), "person"), "name"),
+                   ==, AYSE_NAME);
+}
+
+static void
+test_reused_code (void)
+{
+  g_autoptr(Answer) again = NULL;
+  g_autoptr(Answer) fetched = NULL;
+
+  g_assert_nonnull (login_code);
+  again = sign_and_submit (main_portal, login_code, login_request, ayse_cert);
+  g_assert_cmpuint (again->status, ==, 409);
+  g_assert_cmpstr (error_code (again), ==, "code-used");
+  fetched = fetch (main_portal, login_code);
+  g_assert_cmpuint (fetched->status, ==, 409);
+  g_assert_cmpstr (error_code (fetched), ==, "code-used");
+}
+
+static void
+test_other_persons_card (void)
+{
+  g_autofree char *code = create (main_portal, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  g_autoptr(Answer) request = fetch (main_portal, code);
+  g_autoptr(Answer) answer = sign_and_submit (main_portal, code, request, mehmet_cert);
+  g_autofree char *state = NULL;
+  g_autofree char *rejected = NULL;
+
+  g_assert_cmpuint (answer->status, ==, 403);
+  g_assert_cmpstr (error_code (answer), ==, "signer-mismatch");
+  /* A rejected submission does not use the code up; it is counted. */
+  state = request_state (code);
+  g_assert_cmpstr (state, ==, "pending");
+  rejected = db_text ("SELECT rejected FROM requests WHERE code = ?1", code);
+  g_assert_cmpstr (rejected, ==, "1");
+}
+
+static char *tampered_code;
+
+static void
+test_tampered (void)
+{
+  g_autoptr(Answer) request = NULL;
+  g_autoptr(Answer) answer = NULL;
+  g_autoptr(Answer) answer2 = NULL;
+  g_autoptr(Answer) answer3 = NULL;
+  g_autoptr(GBytes) content = NULL;
+  g_autoptr(GBytes) cms = NULL;
+  g_autoptr(GBytes) other = NULL;
+  g_autoptr(GBytes) other_text = NULL;
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autofree char *body = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *state = NULL;
+  guint8 *bytes;
+  gsize size;
+
+  tampered_code = create (main_portal, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  path = g_strconcat ("/api/v1/requests/", tampered_code, "/signatures", NULL);
+  request = fetch (main_portal, tampered_code);
+  content = text_bytes (request, 0);
+  cms = sign (ayse_cert, content);
+
+  /* One bit of the signature value (the last bytes of the DER) flipped. */
+  bytes = g_bytes_unref_to_data (g_bytes_ref (cms), &size);
+  bytes[size - 5] ^= 0x01;
+  g_ptr_array_add (list, g_bytes_new_take (bytes, size));
+  body = signatures_body (json_object_get_string_member (obj (request), "nonce"), list);
+  answer = post (main_portal, path, body);
+  g_assert_cmpuint (answer->status, ==, 422);
+  g_assert_cmpstr (error_code (answer), ==, "signature-invalid");
+
+  /* A valid signature by the right person over another text. */
+  other_text = g_bytes_new_static ("Kullanıcı servislerine", strlen ("Kullanıcı servislerine"));
+  other = sign (ayse_cert, other_text);
+  g_ptr_array_set_size (list, 0);
+  g_ptr_array_add (list, g_bytes_ref (other));
+  g_clear_pointer (&body, g_free);
+  body = signatures_body (json_object_get_string_member (obj (request), "nonce"), list);
+  answer2 = post (main_portal, path, body);
+  g_assert_cmpuint (answer2->status, ==, 422);
+  g_assert_cmpstr (error_code (answer2), ==, "signature-invalid");
+
+  /* The third rejected submission closes the request. */
+  answer3 = post (main_portal, path, body);
+  g_assert_cmpuint (answer3->status, ==, 422);
+  state = request_state (tampered_code);
+  g_assert_cmpstr (state, ==, "failed");
+}
+
+static void
+test_unknown_code (void)
+{
+  g_autoptr(Answer) answer = fetch (main_portal, "ABCDEFGHJKMN");
+  g_autoptr(Answer) lower = fetch (main_portal, "abcd-efgh-jkmn");
+
+  g_assert_cmpuint (answer->status, ==, 404);
+  g_assert_cmpstr (error_code (answer), ==, "code-unknown");
+  g_assert_cmpuint (lower->status, ==, 404);
+}
+
+static void
+test_malformed (void)
+{
+  g_autofree char *code = create (main_portal, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  g_autofree char *path = g_strconcat ("/api/v1/requests/", code, "/signatures", NULL);
+  g_autoptr(Answer) request = fetch (main_portal, code);
+  g_autoptr(Answer) not_json = post (main_portal, path, "{\"version\": 1, \"signatures\": [");
+  g_autoptr(Answer) not_object = post (main_portal, path, "[1, 2]");
+  g_autoptr(Answer) version = post (main_portal, path, "{\"version\": 2, \"nonce\": \"\", \"signatures\": []}");
+  g_autoptr(Answer) no_list = post (main_portal, path, "{\"version\": 1, \"nonce\": \"AAAA\"}");
+  g_autoptr(GBytes) plain = g_bytes_new_static ("{}", 2);
+  g_autoptr(Answer) wrong_type = http (main_portal, "POST", path, "text/plain", plain);
+  g_autofree char *state = NULL;
+
+  g_assert_cmpuint (request->status, ==, 200);
+  g_assert_cmpuint (not_json->status, ==, 400);
+  g_assert_cmpstr (error_code (not_json), ==, "malformed");
+  g_assert_cmpuint (not_object->status, ==, 400);
+  g_assert_cmpstr (error_code (not_object), ==, "malformed");
+  g_assert_cmpuint (version->status, ==, 400);
+  g_assert_cmpstr (error_code (version), ==, "unsupported-version");
+  g_assert_cmpuint (no_list->status, ==, 400);
+  g_assert_cmpstr (error_code (no_list), ==, "malformed");
+  g_assert_cmpuint (wrong_type->status, ==, 400);
+  g_assert_cmpstr (error_code (wrong_type), ==, "malformed");
+  state = request_state (code);
+  g_assert_cmpstr (state, ==, "pending");
+}
+
+static void
+test_oversized (void)
+{
+  g_autofree char *code = canonical ("0000-0000-0000");
+  g_autofree char *path = g_strconcat ("/api/v1/requests/", code, "/signatures", NULL);
+  gsize size = 2 * 1024 * 1024;
+  char *data = g_malloc (size);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(Answer) answer = NULL;
+  g_autoptr(Answer) browser = NULL;
+  g_autoptr(GBytes) browser_body = NULL;
+
+  memset (data, ' ', size);
+  data[0] = '{';
+  data[size - 1] = '}';
+  body = g_bytes_new_take (data, size);
+  answer = http (main_portal, "POST", path, "application/json", body);
+  g_assert_cmpuint (answer->status, ==, 413);
+  g_assert_cmpstr (error_code (answer), ==, "too-large");
+
+  /* The browser API's limit is smaller. */
+  browser_body = g_bytes_new_from_bytes (body, 0, 100 * 1024);
+  browser = http (main_portal, "POST", "/api/v1/browser/login", "application/json", browser_body);
+  g_assert_cmpuint (browser->status, ==, 413);
+}
+
+static void
+test_consent (void)
+{
+  g_autofree char *code = NULL;
+  g_autofree char *eonay = NULL;
+  g_autoptr(Answer) request = NULL;
+  g_autoptr(Answer) answer = NULL;
+  g_autoptr(GBytes) text = NULL;
+
+  /* The session is signed in by test_login. */
+  code = create (main_portal, "/api/v1/browser/consent", "{\"choice\": \"accept\"}", NULL);
+  request = fetch (main_portal, code);
+  g_assert_cmpstr (json_object_get_string_member (obj (request), "purpose"), ==, "consent");
+  text = text_bytes (request, 0);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (text, NULL), g_bytes_get_size (text),
+                                  "işleme alınmasını KABUL EDİYORUM."));
+  answer = sign_and_submit (main_portal, code, request, ayse_cert);
+  g_assert_cmpuint (answer->status, ==, 200);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (obj (answer), "message"),
+                                   "Seçiminiz kaydedildi."));
+  eonay = db_text ("SELECT eonay FROM persons WHERE tckn = ?1", AYSE_TCKN);
+  g_assert_cmpstr (eonay, ==, "accepted");
+}
+
+static const char *valid_form =
+  "{\"basvuru_turu\": \"yeni\", \"kart_okuyucu\": \"mini\", \"sertifika_suresi\": \"3\","
+  " \"dogum_yeri\": \"ANKARA\", \"dogum_tarihi\": \"1980-05-17\","
+  " \"guvenlik_sozcugu\": \"papatya\", \"guvenlik_sozcugu_tekrar\": \"papatya\","
+  " \"calistigi_birim\": \"Bilgi İşlem\", \"unvan\": \"Müdür Başyardımcısı\","
+  " \"adres\": \"Atatürk Bulvarı No: 98\", \"il\": \"ANKARA\", \"ilce\": \"ÇANKAYA\","
+  " \"posta_kodu\": \"06420\", \"eposta\": \"ayse@meb.gov.tr\", \"is_telefonu\": \"0312 413 15 00\","
+  " \"cep_telefonu\": \"0532 000 00 00\", \"operator\": \"turk_telekom\", \"bilgi_kanali\": \"ikisi\"}";
+
+static void
+test_application (void)
+{
+  g_autoptr(Answer) login = NULL;
+  g_autoptr(Answer) invalid = NULL;
+  g_autoptr(Answer) form = NULL;
+  g_autoptr(Answer) form2 = NULL;
+  g_autoptr(Answer) eonay = NULL;
+  g_autoptr(Answer) request = NULL;
+  g_autoptr(Answer) answer = NULL;
+  g_autoptr(Answer) wrong = NULL;
+  g_autoptr(GBytes) text2 = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *method = NULL;
+  g_autofree char *state2 = NULL;
+  g_autofree char *fields = NULL;
+  JsonObject *errors;
+
+  wrong = post (main_portal, "/api/v1/browser/application/login",
+                "{\"tckn\": \"" AYSE_TCKN "\", \"sicil_no\": \"999\"}");
+  g_assert_cmpuint (wrong->status, ==, 403);
+  login = post (main_portal, "/api/v1/browser/application/login",
+                "{\"tckn\": \"" AYSE_TCKN "\", \"sicil_no\": \"" AYSE_SICIL "\"}");
+  g_assert_cmpuint (login->status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (obj (login), "form"), "kurum_sicil_no"),
+                   ==, AYSE_SICIL);
+
+  /* Server-side validation names each bad field. */
+  invalid = post (main_portal, "/api/v1/browser/application/form",
+                  "{\"basvuru_turu\": \"yeni\", \"kart_okuyucu\": \"dev\", \"posta_kodu\": \"6420\","
+                  " \"eposta\": \"ayse\", \"guvenlik_sozcugu\": \"papatya\", \"guvenlik_sozcugu_tekrar\": \"lale1\"}");
+  g_assert_cmpuint (invalid->status, ==, 400);
+  g_assert_cmpstr (error_code (invalid), ==, "invalid-form");
+  errors = json_object_get_object_member (json_object_get_object_member (obj (invalid), "error"), "fields");
+  g_assert_true (json_object_has_member (errors, "kart_okuyucu"));
+  g_assert_true (json_object_has_member (errors, "posta_kodu"));
+  g_assert_true (json_object_has_member (errors, "eposta"));
+  g_assert_true (json_object_has_member (errors, "guvenlik_sozcugu_tekrar"));
+  g_assert_true (json_object_has_member (errors, "dogum_yeri"));
+  g_assert_false (json_object_has_member (errors, "basvuru_turu"));
+
+  /* E-İmzalı: the form and the Taahhütname as two texts. */
+  form = post (main_portal, "/api/v1/browser/application/form", valid_form);
+  g_assert_cmpuint (form->status, ==, 200);
+  path = g_strdup_printf ("/api/v1/browser/application/%s/esign",
+                          json_object_get_string_member (obj (form), "application_id"));
+  code = create (main_portal, path, "{}", NULL);
+  request = fetch (main_portal, code);
+  g_assert_cmpstr (json_object_get_string_member (obj (request), "purpose"), ==, "application");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (request), "texts")), ==, 2);
+  text2 = text_bytes (request, 1);
+  g_assert_true (g_str_has_prefix (g_bytes_get_data (text2, NULL), "SERTİFİKA SAHİBİ TAAHHÜTNAMESİ"));
+  answer = sign_and_submit (main_portal, code, request, ayse_cert);
+  g_assert_cmpuint (answer->status, ==, 200);
+  state = db_text ("SELECT a.state FROM applications a JOIN requests r ON r.application = a.id"
+                   " WHERE r.code = ?1", code);
+  method = db_text ("SELECT a.method FROM applications a JOIN requests r ON r.application = a.id"
+                    " WHERE r.code = ?1", code);
+  g_assert_cmpstr (state, ==, "submitted");
+  g_assert_cmpstr (method, ==, "esign");
+  /* The security word is stored only as a hash. */
+  fields = db_text ("SELECT a.fields FROM applications a JOIN requests r ON r.application = a.id"
+                    " WHERE r.code = ?1", code);
+  g_assert_null (strstr (fields, "papatya"));
+
+  /* E-Onaylı, possible because test_consent recorded the e-onay. */
+  form2 = post (main_portal, "/api/v1/browser/application/form", valid_form);
+  g_assert_true (json_object_get_boolean_member (obj (form2), "eonay_available"));
+  g_clear_pointer (&path, g_free);
+  path = g_strdup_printf ("/api/v1/browser/application/%s/eonay",
+                          json_object_get_string_member (obj (form2), "application_id"));
+  eonay = post (main_portal, path, "{}");
+  g_assert_cmpuint (eonay->status, ==, 200);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (obj (eonay), "message"),
+                                   "Başvuru formu e-onaylama işlemi başarıyla tamamlandı."));
+  state2 = db_text ("SELECT state FROM applications WHERE public_id = ?1",
+                    json_object_get_string_member (obj (form2), "application_id"));
+  g_assert_cmpstr (state2, ==, "submitted");
+}
+
+static void
+test_unblock (void)
+{
+  g_autoptr(Answer) wrong_word = NULL;
+  g_autoptr(Answer) request = NULL;
+  g_autoptr(Answer) wrong_card = NULL;
+  g_autoptr(Answer) released = NULL;
+  g_autoptr(Answer) again = NULL;
+  g_autoptr(Answer) result = NULL;
+  g_autoptr(ImzalaSecret) puk = NULL;
+  g_autoptr(ImzalaSecret) new_pin = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *state = NULL;
+  ImzalaToken *token = IMZALA_TOKEN (imzala_certificate_get_token (ayse_cert));
+  ImzalaToken *other = IMZALA_TOKEN (imzala_certificate_get_token (mehmet_cert));
+  const char *nonce;
+  const char *puk_text;
+
+  wrong_word = post (main_portal, "/api/v1/browser/unblock",
+                     "{\"tckn\": \"" AYSE_TCKN "\", \"security_word\": \"yanlis\"}");
+  g_assert_cmpuint (wrong_word->status, ==, 403);
+  g_assert_cmpstr (error_code (wrong_word), ==, "identity-mismatch");
+
+  code = create (main_portal, "/api/v1/browser/unblock",
+                 "{\"tckn\": \"" AYSE_TCKN "\", \"security_word\": \"" AYSE_WORD "\"}", NULL);
+  request = fetch (main_portal, code);
+  g_assert_cmpstr (json_object_get_string_member (obj (request), "purpose"), ==, "unblock");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (request), "texts")), ==, 0);
+  nonce = json_object_get_string_member (obj (request), "nonce");
+  path = g_strconcat ("/api/v1/requests/", code, "/unblock", NULL);
+
+  /* Another person's card gets nothing. */
+  body = g_strdup_printf ("{\"version\": 1, \"nonce\": \"%s\", \"token_serial\": \"%s\"}",
+                          nonce, imzala_token_get_serial (other));
+  wrong_card = post (main_portal, path, body);
+  g_assert_cmpuint (wrong_card->status, ==, 403);
+  g_assert_cmpstr (error_code (wrong_card), ==, "wrong-card");
+
+  g_clear_pointer (&body, g_free);
+  body = g_strdup_printf ("{\"version\": 1, \"nonce\": \"%s\", \"token_serial\": \"%s\"}",
+                          nonce, imzala_token_get_serial (token));
+  released = post (main_portal, path, body);
+  g_assert_cmpuint (released->status, ==, 200);
+  puk_text = json_object_get_string_member (obj (released), "puk");
+  g_assert_nonnull (puk_text);
+  state = request_state (code);
+  g_assert_cmpstr (state, ==, "released");
+
+  /* The PUK is released once. */
+  again = post (main_portal, path, body);
+  g_assert_cmpuint (again->status, ==, 409);
+
+  /* And it really unblocks the card. */
+  puk = imzala_test_secret (puk_text);
+  new_pin = imzala_test_secret (DEMO_PIN);
+  g_assert_true (imzala_token_unblock_pin (token, puk, new_pin, NULL, &error));
+  g_assert_no_error (error);
+
+  g_clear_pointer (&path, g_free);
+  g_clear_pointer (&body, g_free);
+  path = g_strconcat ("/api/v1/requests/", code, "/unblock-result", NULL);
+  body = g_strdup_printf ("{\"version\": 1, \"nonce\": \"%s\", \"success\": true}", nonce);
+  result = post (main_portal, path, body);
+  g_assert_cmpuint (result->status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (obj (result), "status"), ==, "recorded");
+  g_clear_pointer (&state, g_free);
+  state = request_state (code);
+  g_assert_cmpstr (state, ==, "done");
+}
+
+static void
+test_expired (void)
+{
+  Portal *p = portal_start (2);
+  g_autofree char *code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  g_autoptr(Answer) request = fetch (p, code);
+  g_autoptr(Answer) late = NULL;
+  g_autoptr(Answer) late_fetch = NULL;
+  g_autofree char *state = NULL;
+
+  g_assert_cmpuint (request->status, ==, 200);
+  /* Waiting for the code's two seconds to pass; nothing here is timed. */
+  g_usleep (3 * G_USEC_PER_SEC);
+  late = sign_and_submit (p, code, request, ayse_cert);
+  g_assert_cmpuint (late->status, ==, 410);
+  g_assert_cmpstr (error_code (late), ==, "code-expired");
+  late_fetch = fetch (p, code);
+  g_assert_cmpuint (late_fetch->status, ==, 410);
+  state = request_state (code);
+  g_assert_cmpstr (state, ==, "expired");
+  portal_stop (p);
+}
+
+static void
+test_rate_limit (void)
+{
+  /* A portal of its own: after this its address is blocked for a minute. */
+  Portal *p = portal_start (300);
+  g_autofree char *code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  g_autoptr(Answer) limited = NULL;
+  g_autoptr(Answer) right_code = NULL;
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *guess = g_strdup_printf ("ZZZZZZZZZZ%02u", i);
+      g_autoptr(Answer) answer = fetch (p, guess);
+
+      g_assert_cmpuint (answer->status, ==, 404);
+    }
+  limited = fetch (p, "ZZZZZZZZZZZZ");
+  g_assert_cmpuint (limited->status, ==, 429);
+  g_assert_cmpstr (error_code (limited), ==, "rate-limited");
+  g_assert_nonnull (limited->retry_after);
+  g_assert_cmpint (atoi (limited->retry_after), >, 0);
+  g_assert_cmpint (atoi (limited->retry_after), <=, 60);
+  /* Even the right code tells nothing while the address is limited. */
+  right_code = fetch (p, code);
+  g_assert_cmpuint (right_code->status, ==, 429);
+  portal_stop (p);
+}
+
+/* ---- Setup ---- */
+
+static void
+setup (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *conf = NULL;
+
+  tmp_dir = g_dir_make_tmp ("imzala-test-portal-XXXXXX", &error);
+  g_assert_no_error (error);
+  state_dir = g_build_filename (tmp_dir, "state", NULL);
+  card_dir = g_build_filename (tmp_dir, "cards", NULL);
+  root_ca = g_build_filename (state_dir, "ca", "root-ca.pem", NULL);
+  db_path = g_build_filename (state_dir, "portal.sqlite3", NULL);
+
+  enrol (AYSE_TCKN, AYSE_NAME, AYSE_SICIL, "rsa2048");
+  enrol (MEHMET_TCKN, "MEHMET DEMİR", "100200", "p256");
+
+  /* Both demo cards live in one SoftHSM store; loaded after enrolment. */
+  conf = g_build_filename (card_dir, "softhsm2.conf", NULL);
+  g_setenv ("SOFTHSM2_CONF", conf, TRUE);
+  modules = imzala_module_set_new ();
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, "/usr/lib/softhsm/libsofthsm2.so");
+  g_assert_true (imzala_module_set_load (modules, NULL, &error));
+  g_assert_no_error (error);
+  tokens = imzala_module_set_list_tokens (modules, NULL, &error);
+  g_assert_no_error (error);
+  ayse_cert = imzala_module_set_find_certificate (tokens,
+    "pkcs11:token=IMZALA%20DEMO%20" AYSE_TCKN ";object=AYSE%20YILMAZ%20SIGN0", &error);
+  g_assert_no_error (error);
+  mehmet_cert = imzala_module_set_find_certificate (tokens,
+    "pkcs11:token=IMZALA%20DEMO%20" MEHMET_TCKN ";object=MEHMET%20DEMIR%20SIGN0", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (imzala_certificate_get_tckn (ayse_cert), ==, AYSE_TCKN);
+  g_assert_true (imzala_certificate_is_qualified (ayse_cert));
+
+  main_portal = portal_start (300);
+}
+
+static gboolean
+remove_tree (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                                                   G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                                                                   NULL, NULL);
+  GFileInfo *info;
+
+  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        remove_tree (child);
+      else
+        g_unlink (child);
+      g_object_unref (info);
+    }
+  return g_rmdir (path) == 0;
+}
+
+int
+main (int argc, char *argv[])
+{
+  int result;
+
+  g_test_init (&argc, &argv, NULL);
+  setup ();
+
+  g_test_add_func ("/portal/login", test_login);
+  g_test_add_func ("/portal/reused-code", test_reused_code);
+  g_test_add_func ("/portal/other-persons-card", test_other_persons_card);
+  g_test_add_func ("/portal/tampered", test_tampered);
+  g_test_add_func ("/portal/unknown-code", test_unknown_code);
+  g_test_add_func ("/portal/malformed", test_malformed);
+  g_test_add_func ("/portal/oversized", test_oversized);
+  g_test_add_func ("/portal/consent", test_consent);
+  g_test_add_func ("/portal/application", test_application);
+  g_test_add_func ("/portal/unblock", test_unblock);
+  g_test_add_func ("/portal/expired", test_expired);
+  g_test_add_func ("/portal/rate-limit", test_rate_limit);
+  result = g_test_run ();
+
+  portal_stop (main_portal);
+  g_clear_pointer (&login_request, answer_free);
+  g_free (login_code);
+  g_free (tampered_code);
+  g_clear_object (&ayse_cert);
+  g_clear_object (&mehmet_cert);
+  g_clear_pointer (&tokens, g_ptr_array_unref);
+  g_clear_object (&modules);
+  remove_tree (tmp_dir);
+  return result;
+}
