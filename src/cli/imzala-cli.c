@@ -328,7 +328,10 @@ main (int argc, char **argv)
   imzala_secret_harden_process ();
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* IMZALA_LOCALEDIR lets a build tree run in Turkish before it is installed
+   * (<builddir>/po holds tr/LC_MESSAGES/imzala.mo); tests and tools/screenshots
+   * set it. */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("IMZALA_LOCALEDIR") ? g_getenv ("IMZALA_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("imzala-cli");

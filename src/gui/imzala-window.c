@@ -756,6 +756,44 @@ unblock_pin_activated (GSimpleAction *action,
                                   unblock_pin_cb, g_object_ref (self));
 }
 
+/* Writes the signatures and says so in a toast; the save dialog's answer
+ * comes here, and tests call it with a path of their own. */
+GStrv
+imzala_window_save_signatures (ImzalaWindow  *self,
+                               const char    *path,
+                               GError       **error)
+{
+  g_auto(GStrv) written = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *name = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (self->job == NULL || imzala_signing_job_get_signatures (self->job) == NULL)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                           _("There is no signature to save."));
+      return NULL;
+    }
+
+  /* A few kilobytes to a local file: quick enough for the main thread. */
+  written = imzala_signing_job_save_signatures (self->job, path, &local_error);
+  if (written == NULL)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (local_error->message));
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  name = g_path_get_basename (written[0]);
+  /* Translators: %s is a file name. */
+  text = g_strdup_printf (_("The signature was saved as %s."), name);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  return g_steal_pointer (&written);
+}
+
 static void
 save_response_cb (ImzalaWindow         *self,
                   int                   response,
@@ -763,31 +801,15 @@ save_response_cb (ImzalaWindow         *self,
 {
   g_autoptr(GFile) file = NULL;
   g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
   g_auto(GStrv) written = NULL;
 
-  if (response == GTK_RESPONSE_ACCEPT && self->job != NULL)
+  if (response == GTK_RESPONSE_ACCEPT)
     {
       file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
       path = file ? g_file_get_path (file) : NULL;
     }
-
   if (path != NULL)
-    {
-      /* A few kilobytes to a local file: quick enough for the main thread. */
-      written = imzala_signing_job_save_signatures (self->job, path, &error);
-      if (written == NULL)
-        adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
-      else
-        {
-          g_autofree char *text = NULL;
-          g_autofree char *name = g_path_get_basename (written[0]);
-
-          /* Translators: %s is a file name. */
-          text = g_strdup_printf (_("The signature was saved as %s."), name);
-          adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
-        }
-    }
+    written = imzala_window_save_signatures (self, path, NULL);
 
   g_object_unref (chooser);
 }

@@ -31,6 +31,12 @@ void          imzala_window_open_request   (ImzalaWindow      *self,
 const char   *imzala_window_get_page_name  (ImzalaWindow      *self);
 GtkWidget    *imzala_window_get_page       (ImzalaWindow      *self,
                                             const char        *name);
+/* İmza İçeriği kaydet without the file chooser: writes the finished job's
+ * signatures to @path (a file for one signature, a folder for several) and
+ * returns the paths written. win.save-signature asks for @path first. */
+GStrv         imzala_window_save_signatures (ImzalaWindow     *self,
+                                             const char       *path,
+                                             GError          **error);
 /* The portal host shown in the header bar. */
 const char   *imzala_window_get_portal_host (ImzalaWindow     *self);
 

@@ -425,9 +425,16 @@ pin_changed_cb (ImzalaSignPage *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
 }
 
+/* Enter in the PIN field is İMZALA; with no PIN yet (win.sign is disabled
+ * then) it says what is missing instead of doing nothing. */
 static void
 pin_activate_cb (ImzalaSignPage *self)
 {
+  if (!imzala_sign_page_get_ready (self))
+    {
+      imzala_sign_page_set_error (self, _("Type your PIN first."));
+      return;
+    }
   gtk_widget_activate_action (GTK_WIDGET (self), "win.sign", NULL);
 }
 

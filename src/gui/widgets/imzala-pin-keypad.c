@@ -24,9 +24,10 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* The keypad's buttons do not take the focus when clicked, so the keyboard
- * keeps typing into the entry after a click; the focus goes back to the
- * entry in any case so Enter still signs. */
+/* The keypad's buttons are not focusable: a click leaves the focus in the
+ * PIN field, so the keyboard keeps typing there and Enter still signs, and
+ * Tab goes from the PIN field straight on to the next control (the keyboard
+ * has its own digits). */
 static void
 keypad_digit_cb (GtkWidget  *widget,
                  const char *action_name,

@@ -1,0 +1,302 @@
+#define G_LOG_DOMAIN "imzala-test"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <stdlib.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "imzala-test-portal.h"
+
+static const char *
+portal_binary (void)
+{
+  const char *path = g_getenv ("IMZALA_PORTAL");
+
+  return path != NULL ? path : "imzala-portal";
+}
+
+static gboolean
+enrol (ImzalaTestPortal *self,
+       const char       *state_dir,
+       const char       *card_dir,
+       GError          **error)
+{
+  const char *argv[] = {
+    portal_binary (), "--state", state_dir, "enrol",
+    "--tckn", IMZALA_TEST_PORTAL_TCKN, "--name", IMZALA_TEST_PORTAL_NAME,
+    "--security-word", IMZALA_TEST_PORTAL_SECURITY_WORD,
+    "--institution", "MEB", "--sicil-no", "482913",
+    "--card-dir", card_dir, NULL
+  };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                     &out, &err, &status, error))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "imzala-portal enrol failed: %s", err);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+read_line_after (GDataInputStream *stream,
+                 const char       *marker,
+                 GError          **error)
+{
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (stream, NULL, NULL, error);
+      const char *found;
+
+      if (line == NULL)
+        {
+          if (error != NULL && *error == NULL)
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "imzala-portal ended before “%s”", marker);
+          return NULL;
+        }
+      found = strstr (line, marker);
+      if (found != NULL)
+        return g_strdup (found + strlen (marker));
+    }
+}
+
+/* A test that aborts must not leave its portal running (it would also keep
+ * the test's output pipe open, so the harness would wait for it). */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+ImzalaTestPortal *
+imzala_test_portal_new (guint    code_lifetime,
+                        GError **error)
+{
+  g_autoptr(ImzalaTestPortal) self = g_new0 (ImzalaTestPortal, 1);
+  g_autofree char *state_dir = NULL;
+  g_autofree char *card_dir = NULL;
+  g_autofree char *lifetime = g_strdup_printf ("%u", code_lifetime > 0 ? code_lifetime : 300);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GUri) uri = NULL;
+
+  self->dir = g_dir_make_tmp ("imzala-portal-XXXXXX", error);
+  if (self->dir == NULL)
+    return NULL;
+  state_dir = g_build_filename (self->dir, "portal", NULL);
+  card_dir = g_build_filename (self->dir, "card", NULL);
+  self->card_conf = g_build_filename (card_dir, "softhsm2.conf", NULL);
+  self->db_path = g_build_filename (state_dir, "portal.sqlite3", NULL);
+
+  if (!enrol (self, state_dir, card_dir, error))
+    return NULL;
+  /* The PKCS#11 modules are loaded after this, so SoftHSM finds the card. */
+  g_setenv ("SOFTHSM2_CONF", self->card_conf, TRUE);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  self->process = g_subprocess_launcher_spawn (launcher, error, portal_binary (),
+                                               "--state", state_dir,
+                                               "--listen", "127.0.0.1:0",
+                                               "--code-lifetime", lifetime,
+                                               NULL);
+  if (self->process == NULL)
+    return NULL;
+  self->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->process));
+  self->url = read_line_after (self->output, "listening on ", error);
+  if (self->url == NULL)
+    return NULL;
+  g_strstrip (self->url);
+  self->ca_file = read_line_after (self->output, "--portal-ca): ", error);
+  if (self->ca_file == NULL)
+    return NULL;
+  g_strstrip (self->ca_file);
+
+  uri = g_uri_parse (self->url, G_URI_FLAGS_NONE, error);
+  if (uri == NULL)
+    return NULL;
+  self->host = g_strdup_printf ("%s:%d", g_uri_get_host (uri), g_uri_get_port (uri));
+
+  /* The "browser": trusts the portal's CA and keeps its session cookie. */
+  database = g_tls_file_database_new (self->ca_file, error);
+  if (database == NULL)
+    return NULL;
+  self->session = soup_session_new ();
+  soup_session_set_tls_database (self->session, database);
+  soup_session_add_feature_by_type (self->session, SOUP_TYPE_COOKIE_JAR);
+
+  return g_steal_pointer (&self);
+}
+
+void
+imzala_test_portal_free (ImzalaTestPortal *self)
+{
+  if (self == NULL)
+    return;
+
+  if (self->process != NULL)
+    {
+      g_subprocess_send_signal (self->process, SIGTERM);
+      g_subprocess_wait (self->process, NULL, NULL);
+    }
+  g_clear_object (&self->output);
+  g_clear_object (&self->process);
+  g_clear_object (&self->session);
+  if (self->dir != NULL && g_getenv ("IMZALA_TEST_KEEP") == NULL)
+    {
+      g_autofree char *quoted = g_shell_quote (self->dir);
+      g_autofree char *command = g_strdup_printf ("rm -rf %s", quoted);
+
+      if (system (command) != 0)
+        g_warning ("Could not remove %s", self->dir);
+    }
+  g_free (self->dir);
+  g_free (self->url);
+  g_free (self->host);
+  g_free (self->ca_file);
+  g_free (self->card_conf);
+  g_free (self->db_path);
+  g_free (self);
+}
+
+static JsonNode *
+post_json (ImzalaTestPortal *self,
+           const char       *path,
+           const char       *body,
+           guint             expected_status,
+           GError          **error)
+{
+  g_autofree char *url = g_strconcat (self->url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+  g_autoptr(GUri) site = g_uri_parse (self->url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GBytes) request = g_bytes_new (body, strlen (body));
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  /* What a page of the portal itself sends: same site, so the SameSite=Strict
+   * cookie goes along. */
+  soup_message_set_first_party (msg, site);
+  soup_message_set_site_for_cookies (msg, site);
+  soup_message_set_request_body_from_bytes (msg, "application/json", request);
+  answer = soup_session_send_and_read (self->session, msg, NULL, error);
+  if (answer == NULL)
+    return NULL;
+  if (soup_message_get_status (msg) != expected_status)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "POST %s: HTTP %u: %.*s", path,
+                   soup_message_get_status (msg),
+                   (int) g_bytes_get_size (answer), (const char *) g_bytes_get_data (answer, NULL));
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL), g_bytes_get_size (answer), error))
+    return NULL;
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+char *
+imzala_test_portal_create_request (ImzalaTestPortal *self,
+                                   const char       *purpose,
+                                   GError          **error)
+{
+  g_autoptr(JsonNode) answer = NULL;
+  JsonObject *object;
+
+  if (g_str_equal (purpose, "login"))
+    answer = post_json (self, "/api/v1/browser/login",
+                        "{\"tckn\": \"" IMZALA_TEST_PORTAL_TCKN "\"}", SOUP_STATUS_CREATED, error);
+  else if (g_str_equal (purpose, "unblock"))
+    answer = post_json (self, "/api/v1/browser/unblock",
+                        "{\"tckn\": \"" IMZALA_TEST_PORTAL_TCKN "\", "
+                        "\"security_word\": \"" IMZALA_TEST_PORTAL_SECURITY_WORD "\"}",
+                        SOUP_STATUS_CREATED, error);
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "No request of purpose %s", purpose);
+  if (answer == NULL)
+    return NULL;
+
+  object = json_node_get_object (answer);
+  if (object == NULL || !json_object_has_member (object, "code"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "The portal's answer has no code");
+      return NULL;
+    }
+  return g_strdup (json_object_get_string_member (object, "code"));
+}
+
+/* Runs @sql with the canonical code as ?1 and returns the first column of
+ * the first row as text (or NULL). */
+static char *
+query_text (ImzalaTestPortal *self,
+            const char       *sql,
+            const char       *code,
+            int               index)
+{
+  g_autoptr(GString) canonical = g_string_new (NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *statement = NULL;
+  char *result = NULL;
+
+  for (const char *p = code; *p != '\0'; p++)
+    if (*p != '-')
+      g_string_append_c (canonical, g_ascii_toupper (*p));
+
+  if (sqlite3_open_v2 (self->db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    g_error ("Cannot open %s: %s", self->db_path, sqlite3_errmsg (db));
+  sqlite3_busy_timeout (db, 10000);
+  if (sqlite3_prepare_v2 (db, sql, -1, &statement, NULL) != SQLITE_OK)
+    g_error ("Cannot prepare %s: %s", sql, sqlite3_errmsg (db));
+  sqlite3_bind_text (statement, 1, canonical->str, -1, SQLITE_TRANSIENT);
+  if (index >= 0)
+    sqlite3_bind_int (statement, 2, index);
+  if (sqlite3_step (statement) == SQLITE_ROW && sqlite3_column_type (statement, 0) != SQLITE_NULL)
+    result = g_strndup ((const char *) sqlite3_column_blob (statement, 0),
+                        sqlite3_column_bytes (statement, 0));
+  sqlite3_finalize (statement);
+  sqlite3_close (db);
+  return result;
+}
+
+char *
+imzala_test_portal_get_state (ImzalaTestPortal *self,
+                              const char       *code)
+{
+  return query_text (self,
+                     "SELECT state FROM requests WHERE replace (upper (code), '-', '') = ?1",
+                     code, -1);
+}
+
+guint
+imzala_test_portal_count_signatures (ImzalaTestPortal *self,
+                                     const char       *code)
+{
+  g_autofree char *count = query_text (self,
+                                       "SELECT CAST (count (*) AS TEXT) FROM signatures s "
+                                       "JOIN requests r ON r.id = s.request "
+                                       "WHERE replace (upper (r.code), '-', '') = ?1",
+                                       code, -1);
+
+  return count != NULL ? (guint) g_ascii_strtoull (count, NULL, 10) : 0;
+}
+
+char *
+imzala_test_portal_get_text (ImzalaTestPortal *self,
+                             const char       *code,
+                             guint             index)
+{
+  return query_text (self,
+                     "SELECT t.content FROM request_texts t "
+                     "JOIN requests r ON r.id = t.request "
+                     "WHERE replace (upper (r.code), '-', '') = ?1 AND t.idx = ?2",
+                     code, (int) index);
+}

@@ -1,0 +1,577 @@
+#define G_LOG_DOMAIN "imzala-test"
+
+/* The whole window against the real reference portal (imzala-portal, started
+ * here) and its SoftHSM demo card, in Turkish: requests are made through the
+ * portal's browser API as a browser makes them, the window is driven through
+ * its widgets and actions, and what the portal recorded is read from its
+ * database. */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <string.h>
+
+#include "imzala-code-page.h"
+#include "imzala-pin-entry.h"
+#include "imzala-test-gui.h"
+#include "imzala-test-portal.h"
+#include "imzala-window.h"
+
+#define NEW_PIN "246810"
+
+typedef struct
+{
+  ImzalaTestPortal *portal;
+  GSettings        *settings;
+  ImzalaModuleSet  *modules;
+  ImzalaWindow     *window;
+} Flow;
+
+static void
+flow_setup (Flow          *flow,
+            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  guint lifetime = GPOINTER_TO_UINT (data);
+  const char *faults = g_getenv ("IMZALA_FAULTS");
+
+  flow->portal = imzala_test_portal_new (lifetime, &error);
+  g_assert_no_error (error);
+  flow->settings = imzala_test_gui_new_settings (flow->portal);
+  /* IMZALA_FAULTS set by a test: the fault module over SoftHSM. */
+  flow->modules = imzala_test_gui_load_modules (faults != NULL && *faults != '\0'
+                                                ? g_getenv ("IMZALA_FAULT_MODULE") : NULL);
+  flow->window = imzala_test_gui_new_window (flow->settings, flow->modules);
+}
+
+static void
+flow_setup_pin_counter (Flow          *flow,
+                        gconstpointer  data)
+{
+  g_setenv ("IMZALA_FAULTS", "pin-counter", TRUE);
+  flow_setup (flow, data);
+}
+
+static void
+flow_teardown (Flow          *flow,
+               gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (flow->window));
+  imzala_test_gui_settle ();
+  g_clear_object (&flow->modules);
+  g_clear_object (&flow->settings);
+  g_clear_pointer (&flow->portal, imzala_test_portal_free);
+  g_setenv ("IMZALA_FAULTS", "", TRUE);
+}
+
+static void
+activate (ImzalaWindow *window,
+          const char   *name)
+{
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), name));
+  g_action_group_activate_action (G_ACTION_GROUP (window), name, NULL);
+}
+
+static void
+assert_contains (const char *haystack,
+                 const char *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("“%s” is not in:\n%s", needle, haystack);
+}
+
+static gboolean
+tokens_changed (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+tokens_changed_cb (ImzalaWindow *window,
+                   gboolean     *done)
+{
+  *done = TRUE;
+}
+
+/* Runs @action and waits for the token list that the window makes when the
+ * card work behind the action is over. */
+static void
+activate_and_wait_tokens (ImzalaWindow *window,
+                          const char   *action)
+{
+  gboolean done = FALSE;
+  gulong id = g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
+
+  activate (window, action);
+  imzala_test_gui_wait (tokens_changed, &done, 60, action);
+  g_signal_handler_disconnect (window, id);
+}
+
+/* Types @code into the code page, as a user pastes it, and presses İleri;
+ * returns when the window shows @page. */
+static void
+enter_code (Flow       *flow,
+            const char *code,
+            const char *page)
+{
+  ImzalaCodePage *code_page = IMZALA_CODE_PAGE (imzala_window_get_page (flow->window, "code"));
+  const char *shown;
+
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "code");
+  imzala_code_page_set_code (code_page, code);
+  activate (flow->window, "next");
+  shown = imzala_test_gui_wait_page (flow->window, page, "failure", NULL);
+  if (!g_str_equal (shown, page))
+    {
+      g_autofree char *text = imzala_test_gui_page_text (flow->window, "failure");
+      g_error ("Expected the page %s, got the failure page:\n%s", page, text);
+    }
+}
+
+static gboolean
+job_settled (gpointer data)
+{
+  ImzalaWindow *window = data;
+  const char *page = imzala_window_get_page_name (window);
+  GtkWidget *sign_page = imzala_window_get_page (window, "sign");
+  g_autoptr(GPtrArray) labels = NULL;
+
+  if (!g_str_equal (page, "sign"))
+    return TRUE;
+  /* Back in CHOOSING after a wrong PIN: the Sign action is usable again
+   * and the error is on the page. */
+  labels = imzala_test_gui_find_all (sign_page, GTK_TYPE_LABEL);
+  for (guint i = 0; i < labels->len; i++)
+    if (gtk_widget_has_css_class (g_ptr_array_index (labels, i), "error") &&
+        gtk_widget_get_visible (g_ptr_array_index (labels, i)) &&
+        *gtk_label_get_text (g_ptr_array_index (labels, i)) != '\0')
+      return TRUE;
+  return FALSE;
+}
+
+/* On the sign page: the PIN on the keypad, then İMZALA; waits for the
+ * result page (or, for a wrong PIN, for the error on the sign page). */
+static const char *
+sign_with_pin (Flow       *flow,
+               const char *pin)
+{
+  GtkWidget *sign_page = imzala_window_get_page (flow->window, "sign");
+
+  imzala_test_gui_press_keypad (sign_page, pin);
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (job_settled, flow->window, 60, "the end of signing");
+  return imzala_window_get_page_name (flow->window);
+}
+
+/* A signed login from start to end; checks the portal recorded it. */
+static void
+sign_login (Flow       *flow,
+            const char *pin)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  enter_code (flow, code, "sign");
+  g_assert_cmpstr (sign_with_pin (flow, pin), ==, "result");
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (flow->portal, code), ==, 1);
+  activate (flow->window, "back");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "code");
+}
+
+static void
+test_sign (Flow          *flow,
+           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *quoted_path = NULL;
+  g_autofree char *quoted_ca = NULL;
+  g_autofree char *command = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_auto(GStrv) written = NULL;
+  g_autoptr(GPtrArray) lists = NULL;
+  GtkListBoxRow *selected;
+  int status;
+
+  /* Turkish from the build tree: İleri on the code page. */
+  text = imzala_test_gui_page_text (flow->window, "code");
+  assert_contains (text, "İleri");
+  assert_contains (text, "Doğrulama Kodu");
+  g_clear_pointer (&text, g_free);
+
+  code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_assert_no_error (error);
+  enter_code (flow, code, "sign");
+
+  /* The exact text the portal issued, the portal's host, the person. */
+  expected = imzala_test_portal_get_text (flow->portal, code, 0);
+  g_assert_nonnull (expected);
+  text = imzala_test_gui_page_text (flow->window, "sign");
+  g_test_message ("Sign page:\n%s", text);
+  assert_contains (text, expected);
+  assert_contains (text, flow->portal->host);
+  assert_contains (text, IMZALA_TEST_PORTAL_NAME);
+  assert_contains (text, "İMZALA");
+  g_assert_cmpstr (imzala_window_get_portal_host (flow->window), ==, flow->portal->host);
+
+  /* The demo card's one qualified certificate is preselected. */
+  lists = imzala_test_gui_find_all (imzala_window_get_page (flow->window, "sign"), GTK_TYPE_LIST_BOX);
+  g_assert_cmpuint (lists->len, ==, 1);
+  selected = gtk_list_box_get_selected_row (g_ptr_array_index (lists, 0));
+  g_assert_nonnull (selected);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (selected)), ==, IMZALA_TEST_PORTAL_NAME);
+
+  /* No PIN yet: İMZALA is not available. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (flow->window), "sign"));
+
+  g_assert_cmpstr (sign_with_pin (flow, IMZALA_TEST_PORTAL_PIN), ==, "result");
+  g_clear_pointer (&text, g_free);
+  text = imzala_test_gui_page_text (flow->window, "result");
+  g_test_message ("Result page:\n%s", text);
+  assert_contains (text, "İşleminiz Başarılıdır");
+  assert_contains (text, "Oluşturma Tarihi");
+  assert_contains (text, "İmzalama Tarihi");
+  {
+    /* Both dates, in the Turkish form the old application used. */
+    g_autoptr(GRegex) date = g_regex_new ("[0-9]{2}\\.[0-9]{2}\\.[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}", 0, 0, NULL);
+    g_autoptr(GMatchInfo) match = NULL;
+    guint count = 0;
+
+    g_regex_match (date, text, 0, &match);
+    while (g_match_info_matches (match))
+      {
+        count++;
+        g_match_info_next (match, NULL);
+      }
+    g_assert_cmpuint (count, ==, 2);
+  }
+
+  /* The portal has it: request done, one signature stored. */
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (flow->portal, code), ==, 1);
+
+  /* İmza İçeriği kaydet, the path chosen here instead of in the dialog. */
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (flow->window), "save-signature"));
+  path = g_build_filename (flow->portal->dir, "imza.p7s", NULL);
+  written = imzala_window_save_signatures (flow->window, path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (written[0], ==, path);
+
+  quoted_path = g_shell_quote (path);
+  quoted_ca = g_shell_quote (flow->portal->ca_file);
+  command = g_strdup_printf ("openssl cms -verify -binary -inform DER -in %s -CAfile %s -out /dev/null",
+                             quoted_path, quoted_ca);
+  g_assert_true (g_spawn_command_line_sync (command, &out, &err, &status, NULL));
+  g_test_message ("%s: %s", command, err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  assert_contains (err, "Verification successful");
+}
+
+static gboolean
+sign_page_says_tries_low (gpointer data)
+{
+  g_autofree char *text = imzala_test_gui_page_text (data, "sign");
+
+  return strstr (text, "Yakın zamanda yanlış PIN girildi; az deneme hakkı kaldı.") != NULL;
+}
+
+/* A wrong PIN on a card that counts tries (the fault module over SoftHSM):
+ * the sign page says so and how the tries stand, and the right PIN then
+ * signs. Driven with the keyboard: Enter on the code page is İleri, Enter in
+ * the PIN field is İMZALA (and asks for a PIN when there is none). */
+static void
+test_wrong_pin (Flow          *flow,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+  ImzalaCodePage *code_page = IMZALA_CODE_PAGE (imzala_window_get_page (flow->window, "code"));
+  GtkWidget *sign_page = imzala_window_get_page (flow->window, "sign");
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  GtkWidget *pin_entry;
+
+  g_assert_no_error (error);
+
+  /* Enter in the code field. */
+  imzala_code_page_set_code (code_page, code);
+  rows = imzala_test_gui_find_all (GTK_WIDGET (code_page), ADW_TYPE_ENTRY_ROW);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_signal_emit_by_name (g_ptr_array_index (rows, 1), "entry-activated");
+  g_assert_cmpstr (imzala_test_gui_wait_page (flow->window, "sign", "failure", NULL), ==, "sign");
+
+  entries = imzala_test_gui_find_all (sign_page, IMZALA_TYPE_PIN_ENTRY);
+  g_assert_cmpuint (entries->len, ==, 1);
+  pin_entry = g_ptr_array_index (entries, 0);
+
+  /* Enter with no PIN says what is missing. */
+  g_signal_emit_by_name (pin_entry, "activate");
+  text = imzala_test_gui_page_text (flow->window, "sign");
+  assert_contains (text, "Önce PIN’inizi yazın.");
+  g_clear_pointer (&text, g_free);
+
+  g_assert_cmpstr (sign_with_pin (flow, "111111"), ==, "sign");
+  text = imzala_test_gui_page_text (flow->window, "sign");
+  g_test_message ("Sign page after a wrong PIN:\n%s", text);
+  assert_contains (text, "PIN yanlış");
+  assert_contains (text, "deneme hakkı kaldı");
+  /* The card's PIN state follows once the job has listed the card again
+   * (CKF_USER_PIN_COUNT_LOW after one wrong PIN). */
+  imzala_test_gui_wait (sign_page_says_tries_low, flow->window, 60, "the PIN state after a wrong PIN");
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "pending");
+
+  /* The right PIN, then Enter. */
+  imzala_test_gui_press_keypad (sign_page, IMZALA_TEST_PORTAL_PIN);
+  g_signal_emit_by_name (pin_entry, "activate");
+  g_assert_cmpstr (imzala_test_gui_wait_page (flow->window, "result", "failure", NULL), ==, "result");
+  g_clear_pointer (&state, g_free);
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+}
+
+static gboolean
+on_failure_page (gpointer data)
+{
+  return g_strcmp0 (imzala_window_get_page_name (data), "failure") == 0;
+}
+
+/* A code that runs out while the sign page is shown (the portal gives 2 s):
+ * the job fails by itself, the failure page says the code expired and offers
+ * a new one. */
+static void
+test_expired (Flow          *flow,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  ImzalaCodePage *code_page = IMZALA_CODE_PAGE (imzala_window_get_page (flow->window, "code"));
+  g_autofree char *text = NULL;
+  GtkWidget *new_code;
+
+  g_assert_no_error (error);
+  imzala_code_page_set_code (code_page, code);
+  activate (flow->window, "next");
+  /* Whether the code runs out on the sign page or already before the fetch,
+   * the window ends on the failure page. */
+  imzala_test_gui_wait (on_failure_page, flow->window, 60, "the expired code");
+
+  text = imzala_test_gui_page_text (flow->window, "failure");
+  g_test_message ("Failure page:\n%s", text);
+  assert_contains (text, "Doğrulama Kodunun Süresi Doldu");
+  new_code = imzala_test_gui_find_button (imzala_window_get_page (flow->window, "failure"),
+                                          "Başka Kod Gir");
+  g_assert_true (gtk_widget_get_visible (new_code));
+  g_signal_emit_by_name (new_code, "clicked");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "code");
+  g_assert_null (imzala_code_page_get_code (code_page));
+}
+
+static void
+type_into (GPtrArray  *entries,
+           guint       index,
+           const char *text)
+{
+  g_assert_cmpuint (index, <, entries->len);
+  g_assert_true (imzala_pin_entry_append (g_ptr_array_index (entries, index), text));
+}
+
+static void
+assert_no_error_shown (GtkWidget *page)
+{
+  g_autoptr(GPtrArray) labels = imzala_test_gui_find_all (page, GTK_TYPE_LABEL);
+
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkWidget *label = g_ptr_array_index (labels, i);
+
+      if (gtk_widget_has_css_class (label, "error") && gtk_widget_get_visible (label))
+        g_error ("The page shows an error: %s", gtk_label_get_text (GTK_LABEL (label)));
+    }
+}
+
+/* PIN Değiştir: old PIN, new PIN twice; then a signature with the new PIN. */
+static void
+test_pin_change (Flow          *flow,
+                 gconstpointer  data)
+{
+  GtkWidget *page = imzala_window_get_page (flow->window, "pin-change");
+  g_autoptr(GPtrArray) entries = imzala_test_gui_find_all (page, IMZALA_TYPE_PIN_ENTRY);
+  g_autofree char *text = NULL;
+
+  activate (flow->window, "show-pin-change");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "pin-change");
+  text = imzala_test_gui_page_text (flow->window, "pin-change");
+  g_test_message ("PIN change page:\n%s", text);
+  assert_contains (text, "PIN Değiştir");
+
+  type_into (entries, 0, IMZALA_TEST_PORTAL_PIN);
+  type_into (entries, 1, NEW_PIN);
+  type_into (entries, 2, NEW_PIN);
+  activate_and_wait_tokens (flow->window, "change-pin");
+  assert_no_error_shown (page);
+
+  activate (flow->window, "back");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "code");
+  sign_login (flow, NEW_PIN);
+}
+
+/* Kilit Çözme with the PUK; then a signature with the new PIN. */
+static void
+test_unblock_puk (Flow          *flow,
+                  gconstpointer  data)
+{
+  GtkWidget *page = imzala_window_get_page (flow->window, "unblock");
+  g_autoptr(GPtrArray) entries = imzala_test_gui_find_all (page, IMZALA_TYPE_PIN_ENTRY);
+  g_autoptr(GPtrArray) toggles = imzala_test_gui_find_all (page, GTK_TYPE_TOGGLE_BUTTON);
+  g_autofree char *text = NULL;
+
+  activate (flow->window, "show-unblock");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "unblock");
+  g_assert_cmpuint (toggles->len, >=, 1);
+  gtk_toggle_button_set_active (g_ptr_array_index (toggles, 0), TRUE);
+  text = imzala_test_gui_page_text (flow->window, "unblock");
+  g_test_message ("Unblock page:\n%s", text);
+  assert_contains (text, "PUK");
+
+  type_into (entries, 0, IMZALA_TEST_PORTAL_PUK);
+  type_into (entries, 1, NEW_PIN);
+  type_into (entries, 2, NEW_PIN);
+  activate_and_wait_tokens (flow->window, "unblock-pin");
+  assert_no_error_shown (page);
+
+  activate (flow->window, "back");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "code");
+  sign_login (flow, NEW_PIN);
+}
+
+/* Kilit Çözme with a code from the portal: the portal releases the PUK for
+ * the registered card, İmzala sets the new PIN and reports back. */
+static void
+test_unblock_portal (Flow          *flow,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "unblock", &error);
+  GtkWidget *page = imzala_window_get_page (flow->window, "unblock");
+  g_autoptr(GPtrArray) entries = imzala_test_gui_find_all (page, IMZALA_TYPE_PIN_ENTRY);
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  enter_code (flow, code, "unblock");
+  text = imzala_test_gui_page_text (flow->window, "unblock");
+  g_test_message ("Unblock page (portal):\n%s", text);
+  assert_contains (text, flow->portal->host);
+
+  /* No PUK field on this way: the new PIN twice. */
+  g_assert_false (gtk_widget_get_visible (g_ptr_array_index (entries, 0)));
+  type_into (entries, 1, NEW_PIN);
+  type_into (entries, 2, NEW_PIN);
+  activate (flow->window, "unblock-pin");
+  g_assert_cmpstr (imzala_test_gui_wait_page (flow->window, "result", "failure", NULL), ==, "result");
+  g_clear_pointer (&text, g_free);
+  text = imzala_test_gui_page_text (flow->window, "result");
+  g_test_message ("Result page:\n%s", text);
+  assert_contains (text, "PIN Blokeniz Kaldırıldı");
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+
+  activate (flow->window, "back");
+  sign_login (flow, NEW_PIN);
+}
+
+/* Every keypad button and PIN field can be named by a screen reader, and
+ * Tab goes from the PIN field to İMZALA (the keypad is for the mouse). */
+static void
+test_accessible (Flow          *flow,
+                 gconstpointer  data)
+{
+  const char *pages[] = { "sign", "pin-change", "unblock" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  GtkWidget *sign_button;
+
+  for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
+    {
+      GtkWidget *page = imzala_window_get_page (flow->window, pages[p]);
+      g_autoptr(GPtrArray) keypads = imzala_test_gui_find_all (page, g_type_from_name ("ImzalaPinKeypad"));
+      g_autoptr(GPtrArray) pin_entries = imzala_test_gui_find_all (page, IMZALA_TYPE_PIN_ENTRY);
+      g_autoptr(GPtrArray) buttons = NULL;
+
+      g_assert_cmpuint (keypads->len, ==, 1);
+      buttons = imzala_test_gui_find_all (g_ptr_array_index (keypads, 0), GTK_TYPE_BUTTON);
+      g_assert_cmpuint (buttons->len, ==, 12);
+      for (guint i = 0; i < buttons->len; i++)
+        {
+          GtkWidget *button = g_ptr_array_index (buttons, i);
+
+          g_assert_true (gtk_test_accessible_has_property (GTK_ACCESSIBLE (button),
+                                                           GTK_ACCESSIBLE_PROPERTY_LABEL));
+          g_assert_false (gtk_widget_get_focusable (button));
+        }
+      g_assert_cmpuint (pin_entries->len, >=, 1);
+      for (guint i = 0; i < pin_entries->len; i++)
+        g_assert_true (gtk_test_accessible_has_property (GTK_ACCESSIBLE (g_ptr_array_index (pin_entries, i)),
+                                                         GTK_ACCESSIBLE_PROPERTY_LABEL));
+    }
+
+  code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_assert_no_error (error);
+  enter_code (flow, code, "sign");
+  entries = imzala_test_gui_find_all (imzala_window_get_page (flow->window, "sign"), IMZALA_TYPE_PIN_ENTRY);
+  gtk_widget_grab_focus (g_ptr_array_index (entries, 0));
+  g_assert_true (gtk_root_get_focus (GTK_ROOT (flow->window)) == g_ptr_array_index (entries, 0) ||
+                 gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (flow->window)),
+                                         g_ptr_array_index (entries, 0)));
+  imzala_test_gui_press_keypad (imzala_window_get_page (flow->window, "sign"), "1");
+  sign_button = imzala_test_gui_find_button (imzala_window_get_page (flow->window, "sign"), "İMZALA");
+  g_assert_true (gtk_widget_child_focus (GTK_WIDGET (flow->window), GTK_DIR_TAB_FORWARD));
+  g_assert_true (gtk_root_get_focus (GTK_ROOT (flow->window)) == sign_button);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *localedir = g_getenv ("IMZALA_LOCALEDIR");
+
+  /* Turkish, from the .mo file in the build tree. */
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+#define ADD(path, lifetime, func) \
+  g_test_add (path, Flow, GUINT_TO_POINTER (lifetime), flow_setup, func, flow_teardown)
+  ADD ("/gui/flow/sign", 0, test_sign);
+  ADD ("/gui/flow/expired", 2, test_expired);
+  ADD ("/gui/flow/pin-change", 0, test_pin_change);
+  ADD ("/gui/flow/unblock-puk", 0, test_unblock_puk);
+  ADD ("/gui/flow/unblock-portal", 0, test_unblock_portal);
+  ADD ("/gui/flow/accessible", 0, test_accessible);
+#undef ADD
+  /* The fault module counts wrong PINs as a real card does. */
+  g_test_add ("/gui/flow/wrong-pin", Flow, NULL, flow_setup_pin_counter, test_wrong_pin, flow_teardown);
+
+  return g_test_run ();
+}
