@@ -138,8 +138,9 @@ export class Harness {
     return harness;
   }
 
-  async #start({ codeLifetime, name = 'test' }) {
+  async #start({ codeLifetime, name = 'test', shotFile }) {
     this.name = name;
+    this.shotFile = shotFile;
     this.portalBin = binary('IMZALA_PORTAL');
     this.cliBin = binary('IMZALA_CLI');
     this.dir = mkdtempSync(join(tmpdir(), 'imzala-browser-'));
@@ -297,10 +298,20 @@ export class Harness {
     return out.trim() === '' ? [] : JSON.parse(out);
   }
 
+  // A PNG of the page as it is now: <screenshot dir>/<test>-NN-<label>.png,
+  // or, when the harness was started with shotFile (screenshots.mjs), the
+  // file that function names (null: no picture of this page).
   async screenshot(label, page = this.page) {
-    const dir = screenshotDir();
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${this.name}-${String(++this.shots).padStart(2, '0')}-${label}.png`);
+    let file;
+    if (this.shotFile) {
+      file = this.shotFile(label);
+      if (!file)
+        return null;
+    } else {
+      const dir = screenshotDir();
+      mkdirSync(dir, { recursive: true });
+      file = join(dir, `${this.name}-${String(++this.shots).padStart(2, '0')}-${label}.png`);
+    }
     await page.screenshot({ path: file, fullPage: true });
     return file;
   }
@@ -356,4 +367,15 @@ export async function changed(read, before, what = 'value') {
 
 export function canonical(code) {
   return code.replace(/-/g, '');
+}
+
+// Runs @fn with a fresh harness and always closes it (processes killed,
+// temp dir removed), also when @fn throws.
+export async function withHarness(options, fn) {
+  const harness = await Harness.start(options);
+  try {
+    return await fn(harness);
+  } finally {
+    await harness.close();
+  }
 }

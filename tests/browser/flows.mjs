@@ -1,0 +1,334 @@
+// flows.mjs: the portal's flows as a person clicks through them, with the
+// assertions of the browser tests. The tests (*.test.mjs) and the README
+// screenshots (screenshots.mjs) both run these, so the pictures always show
+// flows that pass.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CODE_PATTERN, DEMO_PIN, canonical } from './harness.mjs';
+
+export const NEW_PIN = '246810';
+
+// What the pages must say (docs/protocol.md messages and the old guide).
+export const SAYS = {
+  loginDone: 'Giriş işleminiz tamamlanmıştır.',
+  menu: 'İşlemler Menüsü',
+  consentDone: 'Seçiminiz kaydedildi',
+  applicationDone: 'Başvuru formu e-onaylama işlemi başarıyla tamamlandı',
+  unblockDone: 'Kartınızın kilidi çözüldü',
+  expiredPage: /süresi doldu/i,
+  expiredCli: 'Doğrulama kodunun süresi dolmuş',
+};
+
+// A button or a link with this accessible name.
+export function control(page, name) {
+  return page.getByRole('button', { name, exact: false })
+    .or(page.getByRole('link', { name, exact: false }))
+    .first();
+}
+
+export async function bodyText(page) {
+  return page.locator('body').innerText();
+}
+
+// Waits until the page's visible text matches @pattern (string or RegExp).
+export async function waitForText(page, pattern, { timeout = 60000 } = {}) {
+  const locator = typeof pattern === 'string'
+    ? page.getByText(pattern, { exact: false })
+    : page.getByText(pattern);
+  await locator.first().waitFor({ state: 'visible', timeout });
+}
+
+// The code the page shows, and a check that its countdown is live: the
+// seconds left decrease between two reads (no bound on how fast).
+export async function readCodeWithCountdown(page) {
+  const codeLocator = page.getByText(CODE_PATTERN).first();
+  await codeLocator.waitFor({ state: 'visible' });
+  const code = CODE_PATTERN.exec(await codeLocator.innerText())[1];
+
+  const first = await remainingSeconds(page);
+  assert.ok(first !== null, 'the page shows no "Kalan süre" countdown next to the code');
+  let second = first;
+  while (second === first) {
+    await sleep(250);
+    second = await remainingSeconds(page);
+  }
+  assert.ok(second !== null && second < first,
+            `the countdown went from ${first} to ${second} instead of down`);
+  return code;
+}
+
+export async function remainingSeconds(page) {
+  const match = /Kalan s[üu]re\s*:?\s*(\d+)/i.exec(await bodyText(page));
+  return match ? Number(match[1]) : null;
+}
+
+// Runs imzala-cli portal with @code and checks that it succeeded.
+export async function cliSigns(h, code, { texts = 1, pin = DEMO_PIN } = {}) {
+  const result = await h.runCli(code, { pin });
+  assert.equal(result.status, 0, `imzala-cli portal failed (${result.status}):\n${result.stderr}\n${result.stdout}`);
+  assert.match(result.stdout, new RegExp(`Code:\\s+${code}`));
+  for (let i = 1; i <= texts; i++)
+    assert.match(result.stdout, new RegExp(`İmzalanacak Metin ${i}:`));
+  assert.doesNotMatch(result.stdout, new RegExp(`İmzalanacak Metin ${texts + 1}:`));
+  return result;
+}
+
+export function requestRow(h, code) {
+  const rows = h.sql(`SELECT id, purpose, state, person, choice, rejected, application,
+                             (SELECT count(*) FROM signatures s WHERE s.request = r.id) AS signatures
+                      FROM requests r WHERE code = '${canonical(code)}'`);
+  assert.equal(rows.length, 1, `no request row for code ${code}`);
+  return rows[0];
+}
+
+// ---- E-imzalı Giriş ----
+
+// From the start page to İşlemler Menüsü. Returns the code used.
+export async function signedLogin(h) {
+  const page = h.page;
+  await page.goto(h.url + '/');
+  await waitForText(page, 'Online İşlemler');
+  await h.screenshot('ana-sayfa');
+
+  await control(page, 'E-imzalı Giriş').click();
+  await page.getByLabel(/T\.?C\.? Kimlik N/i).first().fill(h.person.tckn);
+  await h.screenshot('giris');
+  await control(page, /^(Giriş|Giriş Yap|Devam Et|Kod Al)$/).click();
+
+  const code = await readCodeWithCountdown(page);
+  await waitForText(page, 'Doğrulama Kodu');
+  await h.screenshot('giris-kod');
+
+  const result = await cliSigns(h, code);
+  assert.match(result.stdout, /Giriş işleminiz tamamlanmıştır/);
+
+  // The page moves on by itself: nobody clicks here.
+  await page.waitForURL(/\/islemler$/, { timeout: 60000 });
+  await waitForText(page, SAYS.menu);
+  await waitForText(page, h.person.name);
+  const text = await bodyText(page);
+  assert.match(text, /Sayın/);
+  await h.screenshot('islemler');
+
+  const row = requestRow(h, code);
+  assert.equal(row.purpose, 'login');
+  assert.equal(row.state, 'done');
+  assert.equal(row.person, h.person.tckn);
+  assert.equal(row.signatures, 1);
+  const signer = h.sql(`SELECT signer_subject FROM signatures WHERE request = ${row.id}`)[0];
+  assert.match(signer.signer_subject, new RegExp(h.person.tckn));
+  const sessions = h.sql(`SELECT count(*) AS n FROM sessions WHERE person = '${h.person.tckn}'`);
+  assert.equal(sessions[0].n, 1);
+  return code;
+}
+
+// ---- E-Onay ----
+
+// From İşlemler Menüsü: KABUL EDİYORUM, Devam Et, the code signed.
+export async function giveConsent(h) {
+  const page = h.page;
+  await control(page, 'E-Onay İşlemleri').click();
+  await waitForText(page, 'KABUL EDİYORUM');
+  await page.getByLabel(/^KABUL EDİYORUM$/).check();
+  await h.screenshot('eonay');
+  await control(page, 'Devam Et').click();
+
+  const code = await readCodeWithCountdown(page);
+  await h.screenshot('eonay-kod');
+  const result = await cliSigns(h, code);
+  assert.match(result.stdout, /KABUL EDİYORUM/);
+
+  await waitForText(page, SAYS.consentDone);
+  await h.screenshot('eonay-sonuc');
+
+  const row = requestRow(h, code);
+  assert.equal(row.purpose, 'consent');
+  assert.equal(row.state, 'done');
+  assert.equal(row.choice, 'accept');
+  assert.equal(row.signatures, 1);
+  const person = h.sql(`SELECT eonay FROM persons WHERE tckn = '${h.person.tckn}'`)[0];
+  assert.equal(person.eonay, 'accepted');
+  return code;
+}
+
+// ---- NES application for MEB staff ----
+
+export const FORM = {
+  'Kart Okuyucu Tipi': 'Mini Kart Okuyucu',
+  'Sertifika Süresi': '3 Yıl',
+  'Doğum Yeri': 'ANKARA',
+  'Doğum Tarihi': '1980-05-17',
+  'Çalıştığı Birim': 'Bilgi İşlem Şubesi',
+  'Ünvan': 'Müdür Başyardımcısı',
+  'Kurum / Birim Adresi': 'Atatürk Bulvarı No: 98 Bakanlıklar',
+  'İl': 'ANKARA',
+  'İlçe': 'ÇANKAYA',
+  'Posta Kodu': '06648',
+  'E-posta': 'ayse.yilmaz@meb.example',
+  'İş Telefonu': '0312 413 15 00',
+  'Dahili': '1234',
+  'Cep Telefonu': '0532 123 45 67',
+  'Mobil Operatör Tipi': 'TURK TELEKOM',
+};
+
+// Sets a form control found by its label: a select by the option's text,
+// a text-like input by typing.
+async function setField(page, label, value) {
+  const field = page.getByLabel(label, { exact: true }).first();
+  const tag = await field.evaluate((e) => e.tagName.toLowerCase());
+  if (tag === 'select')
+    await field.selectOption({ label: value });
+  else
+    await field.fill(value);
+}
+
+async function fillApplicationForm(page, h, { postCode }) {
+  for (const [label, value] of Object.entries(FORM))
+    await setField(page, label, label === 'Posta Kodu' ? postCode : value);
+  await setField(page, 'Güvenlik sözcüğü nedir ?', h.person.securityWord);
+  await setField(page, 'Güvenlik sözcüğü (Tekrar)', h.person.securityWord);
+  await page.getByLabel('Her ikisi (E-posta+SMS)').check();
+}
+
+// T.C. kimlik no + sicil no, the form (one bad field first), Form Onayla;
+// leaves the page at the choice of the signing method.
+export async function fillApplication(h) {
+  const page = h.page;
+  await page.goto(h.url + '/basvuru');
+  await waitForText(page, 'Kullanıcı Girişi');
+  await page.getByLabel(/T\.?C\.? Kimlik N/i).first().fill(h.person.tckn);
+  await page.getByLabel(/Sicil N/i).first().fill(h.person.sicilNo);
+  await h.screenshot('basvuru-giris');
+  await control(page, /^Giriş$/).click();
+
+  await page.getByRole('heading', { name: 'Başvuru Formu', exact: true }).waitFor();
+  // The fields the portal knows are filled in and cannot be changed.
+  const text = await bodyText(page);
+  assert.ok(text.includes(h.person.tckn) ||
+            (await page.getByLabel('Kimlik No', { exact: true }).inputValue()) === h.person.tckn);
+
+  // A post code of 3 digits: the page says what is wrong and stays.
+  await fillApplicationForm(page, h, { postCode: '066' });
+  await control(page, 'Form Onayla').click();
+  await waitForText(page, '5 haneli');
+  await h.screenshot('basvuru-form-hata');
+  assert.equal(h.sql('SELECT count(*) AS n FROM applications')[0].n, 0);
+
+  await setField(page, 'Posta Kodu', FORM['Posta Kodu']);
+  await h.screenshot('basvuru-form');
+  await control(page, 'Form Onayla').click();
+  await waitForText(page, /İmzalama Yöntemi/i);
+  const rows = h.sql('SELECT state, kind, fields FROM applications');
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].state, 'draft');
+  assert.equal(JSON.parse(rows[0].fields).posta_kodu, '06648');
+}
+
+// E-İmzalı: the code, both texts signed by the CLI, the success sentence.
+export async function applyWithSignature(h) {
+  const page = h.page;
+  await h.screenshot('basvuru-yontem');
+  await control(page, /E-İmzalı/i).click();
+
+  const code = await readCodeWithCountdown(page);
+  await h.screenshot('basvuru-kod');
+  const result = await cliSigns(h, code, { texts: 2 });
+  assert.match(result.stdout, /İmzalanacak Metin 1: Başvuru Formu/);
+  assert.match(result.stdout, /İmzalanacak Metin 2: Sertifika Sahibi Taahhütnamesi/);
+  assert.match(result.stdout, /Posta Kodu: 06648/);
+
+  await waitForText(page, SAYS.applicationDone);
+  await h.screenshot('basvuru-sonuc');
+
+  const row = requestRow(h, code);
+  assert.equal(row.purpose, 'application');
+  assert.equal(row.state, 'done');
+  assert.equal(row.signatures, 2);
+  const application = h.sql(`SELECT state, method FROM applications WHERE id = ${row.application}`)[0];
+  assert.equal(application.method, 'esign');
+  assert.equal(application.state, 'submitted');
+}
+
+// E-Onaylı (after e-onay was given): no card, the same success sentence.
+export async function applyWithConsent(h) {
+  const page = h.page;
+  await h.screenshot('basvuru-yontem-eonayli');
+  await control(page, /E-Onaylı/i).click();
+  await waitForText(page, SAYS.applicationDone);
+  await h.screenshot('basvuru-eonayli-sonuc');
+
+  const rows = h.sql('SELECT state, method FROM applications');
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].method, 'eonay');
+  assert.equal(rows[0].state, 'submitted');
+  assert.equal(h.sql("SELECT count(*) AS n FROM requests WHERE purpose = 'application'")[0].n, 0);
+}
+
+// ---- Kilit Çözme ----
+
+export async function unblockCard(h, newPin = NEW_PIN) {
+  const page = h.page;
+  await page.goto(h.url + '/kilit');
+  await waitForText(page, /Kilit Çözme/i);
+  await page.getByLabel(/T\.?C\.? Kimlik N/i).first().fill(h.person.tckn);
+  await page.getByLabel(/Güvenlik S[öo]zc[üu]ğ[üu]/i).first().fill(h.person.securityWord);
+  await h.screenshot('kilit');
+  await control(page, /^(Devam Et|Giriş|Kod Al|Kilit Çöz)$/).click();
+
+  const code = await readCodeWithCountdown(page);
+  await h.screenshot('kilit-kod');
+
+  const result = await h.runCli(code, { newPin });
+  assert.equal(result.status, 0, `imzala-cli portal (unblock) failed (${result.status}):\n${result.stderr}\n${result.stdout}`);
+  assert.match(result.stdout, new RegExp(`Card to unlock:.*serial ${h.cardSerial}`));
+
+  await waitForText(page, SAYS.unblockDone);
+  await h.screenshot('kilit-sonuc');
+
+  const row = requestRow(h, code);
+  assert.equal(row.purpose, 'unblock');
+  assert.equal(row.state, 'done');
+  return code;
+}
+
+// Signs with `imzala-cli sign` and checks the CMS with `imzala-cli verify`.
+export async function signsWithPin(h, pin) {
+  const result = await h.sign('Kilit çözüldükten sonra imza denemesi.\n', { pin });
+  if (result.status !== 0)
+    return result;
+  assert.ok(existsSync(result.out));
+  const verify = spawnSync(h.cliBin, ['verify', '--ca', h.caFile, '--json', result.out], { encoding: 'utf8' });
+  assert.equal(verify.status, 0, verify.stderr + verify.stdout);
+  const report = JSON.parse(verify.stdout);
+  assert.equal(report.valid, true);
+  assert.equal(report.signer.tckn, h.person.tckn);
+  return result;
+}
+
+// ---- An expired code ----
+
+export async function expiredLogin(h) {
+  const page = h.page;
+  await page.goto(h.url + '/giris');
+  await page.getByLabel(/T\.?C\.? Kimlik N/i).first().fill(h.person.tckn);
+  await control(page, /^(Giriş|Giriş Yap|Devam Et|Kod Al)$/).click();
+  const code = await readCodeWithCountdown(page);
+
+  await waitForText(page, SAYS.expiredPage);
+  await h.screenshot('giris-sure-doldu');
+
+  const result = await h.runCli(code);
+  assert.equal(result.status, 5, `imzala-cli should exit 5 for an expired code:\n${result.stderr}`);
+  assert.match(result.stderr, new RegExp(`^imzala-cli: ${SAYS.expiredCli}`, 'm'));
+  assert.doesNotMatch(result.stdout, /İmzalanacak Metin/);
+
+  const row = requestRow(h, code);
+  assert.equal(row.state, 'expired');
+  assert.equal(row.signatures, 0);
+  // Still not signed in.
+  assert.equal(h.sql(`SELECT count(*) AS n FROM sessions WHERE person IS NOT NULL`)[0].n, 0);
+  return code;
+}
