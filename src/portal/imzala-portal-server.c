@@ -577,7 +577,9 @@ done_message (const char *purpose, const char *choice)
       ? "Seçiminiz kaydedildi. Yeni yapacağınız başvurularda başvuru formunu doldurduktan sonra "
         "imzalama tipi olarak E-Onay seçmeniz yeterli olacaktır."
       : "Seçiminiz kaydedildi.";
-  return "Başvuru formu e-imzalama işlemi başarıyla tamamlandı. Başvuru formunuz sistemimize ulaştı.";
+  /* The guide's sentence, whatever the method: the old portal showed it
+   * after an e-signed application as well. */
+  return "Başvuru formu e-onaylama işlemi başarıyla tamamlandı. Başvuru formunuz sistemimize ulaştı.";
 }
 
 static void
@@ -1121,9 +1123,8 @@ application_done_message (ImzalaPortalApplication *application, gboolean eonay)
 {
   g_autoptr(GString) message = g_string_new (NULL);
 
-  g_string_append (message, eonay
-                   ? "Başvuru formu e-onaylama işlemi başarıyla tamamlandı. Başvuru formunuz sistemimize ulaştı."
-                   : "Başvuru formu e-imzalama işlemi başarıyla tamamlandı. Başvuru formunuz sistemimize ulaştı.");
+  g_string_append (message, "Başvuru formu e-onaylama işlemi başarıyla tamamlandı. "
+                            "Başvuru formunuz sistemimize ulaştı.");
   if (application->production_date > now_unix ())
     {
       g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (application->production_date);

@@ -1,0 +1,308 @@
+// portal.js: the İmzala demo portal's pages. Plain JavaScript, no external
+// assets. Each page is <body data-page="...">; the element ids are stable
+// (the browser tests and docs/protocol.md §6 rely on them).
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+
+function show(id, visible = true) {
+  const element = $(id);
+  if (element)
+    element.hidden = !visible;
+}
+
+// POST or GET to the browser API; resolves with { status, body }.
+async function api(method, path, body) {
+  const options = { method, credentials: 'same-origin', headers: {} };
+  if (body !== undefined) {
+    options.headers['Content-Type'] = 'application/json';
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch('/api/v1/browser/' + path, options);
+  } catch (error) {
+    return { status: 0, body: { error: { message: 'Portala bağlanılamadı. Lütfen tekrar deneyiniz.' } } };
+  }
+  let json = {};
+  try {
+    json = await response.json();
+  } catch (error) {
+    json = { error: { message: 'Portaldan beklenmeyen bir yanıt geldi.' } };
+  }
+  return { status: response.status, body: json };
+}
+
+function errorText(answer) {
+  return (answer.body && answer.body.error && answer.body.error.message) || 'Bir hata oluştu.';
+}
+
+// Shows the code of a created request with a live countdown, polls its
+// status, and calls onDone(status) once the signature (or the unblock
+// result) has arrived.
+function showCode(created, { onDone, hide = [] }) {
+  for (const id of hide)
+    show(id, false);
+  show('kod-alani');
+  $('dogrulama-kodu').textContent = created.code;
+  $('imzala-link').href = created.imzala_link;
+  $('kod-durum').textContent = 'İmza bekleniyor.';
+
+  // Counted against the portal's clock: expires_at - server_time.
+  const deadline = Date.now() + (Date.parse(created.expires_at) - Date.parse(created.server_time));
+  const tick = () => {
+    const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    $('kalan-sure').textContent = String(left);
+    return left;
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+
+  $('kopyala').onclick = async () => {
+    try {
+      await navigator.clipboard.writeText(created.code);
+      $('kopyala').textContent = 'Kopyalandı';
+    } catch (error) {
+      const range = document.createRange();
+      range.selectNodeContents($('dogrulama-kodu'));
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+    }
+  };
+
+  let finished = false;
+  const poll = async () => {
+    if (finished)
+      return;
+    const answer = await api('GET', 'requests/' + created.request_id + '/status');
+    if (answer.status === 200) {
+      const status = answer.body;
+      if (status.state === 'done') {
+        finished = true;
+        clearInterval(timer);
+        onDone(status);
+        return;
+      }
+      if (status.state === 'expired' || status.state === 'failed') {
+        finished = true;
+        clearInterval(timer);
+        $('kalan-sure').textContent = '0';
+        $('kod-durum').textContent = status.state === 'expired'
+          ? 'Doğrulama kodunun süresi doldu. Yeni bir kod almak için sayfayı yenileyiniz.'
+          : (status.message || 'İşlem tamamlanamadı.') + ' Yeni bir kod almak için sayfayı yenileyiniz.';
+        $('kod-durum').classList.add('hata');
+        return;
+      }
+      if (status.state === 'released')
+        $('kod-durum').textContent = status.message;
+    }
+    setTimeout(poll, 2000);
+  };
+  setTimeout(poll, 2000);
+}
+
+// ---- Pages ----
+
+const pages = {};
+
+pages.giris = () => {
+  $('giris-formu').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('giris-hata').textContent = '';
+    const answer = await api('POST', 'login', { tckn: $('tckn').value.trim() });
+    if (answer.status !== 201) {
+      $('giris-hata').textContent = errorText(answer);
+      return;
+    }
+    showCode(answer.body, {
+      hide: ['giris-formu-alani'],
+      onDone: (status) => { window.location.assign(status.next); },
+    });
+  });
+};
+
+async function session() {
+  const answer = await api('GET', 'session');
+  return answer.status === 200 ? answer.body.person : null;
+}
+
+pages.islemler = async () => {
+  const person = await session();
+  if (!person) {
+    show('oturum-yok');
+    return;
+  }
+  $('kisi-adi').textContent = person.name;
+  $('eonay-durumu').textContent = person.eonay === 'accepted'
+    ? 'E-Onay: verildi. Başvurularınızda imzalama tipi olarak E-Onay seçebilirsiniz.'
+    : 'E-Onay: verilmedi.';
+  show('oturum');
+};
+
+pages.eonay = async () => {
+  const person = await session();
+  if (!person) {
+    show('oturum-yok');
+    return;
+  }
+  show('eonay-secim');
+  $('eonay-formu').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const choice = document.querySelector('input[name="secim"]:checked');
+    if (!choice) {
+      $('eonay-hata').textContent = 'Lütfen KABUL EDİYORUM veya KABUL ETMİYORUM seçeneklerinden birini seçiniz.';
+      return;
+    }
+    const answer = await api('POST', 'consent', { choice: choice.value });
+    if (answer.status !== 201) {
+      $('eonay-hata').textContent = errorText(answer);
+      return;
+    }
+    showCode(answer.body, {
+      hide: ['eonay-secim'],
+      onDone: (status) => {
+        show('kod-alani', false);
+        $('eonay-sonuc-metni').textContent = status.message;
+        show('eonay-sonuc');
+      },
+    });
+  });
+};
+
+pages.kilit = () => {
+  $('kilit-formu').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('kilit-hata').textContent = '';
+    const answer = await api('POST', 'unblock', {
+      tckn: $('tckn').value.trim(),
+      security_word: $('guvenlik-sozcugu').value,
+    });
+    if (answer.status !== 201) {
+      $('kilit-hata').textContent = errorText(answer);
+      return;
+    }
+    $('guvenlik-sozcugu').value = '';
+    showCode(answer.body, {
+      hide: ['kilit-giris'],
+      onDone: (status) => {
+        show('kod-alani', false);
+        $('kilit-sonuc-metni').textContent = status.message;
+        show('kilit-sonuc');
+      },
+    });
+  });
+};
+
+pages.basvuru = () => {
+  let application = null;
+
+  $('basvuru-giris-formu').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('basvuru-giris-hata').textContent = '';
+    const answer = await api('POST', 'application/login', {
+      tckn: $('tckn').value.trim(),
+      sicil_no: $('sicil-no').value.trim(),
+    });
+    if (answer.status !== 200) {
+      $('basvuru-giris-hata').textContent = errorText(answer);
+      return;
+    }
+    const form = answer.body.form;
+    for (const name of ['kimlik_no', 'ad', 'soyad', 'kurum_adi', 'kurum_sicil_no'])
+      $('f-' + name).value = form[name] || '';
+    const person = answer.body.person;
+    if (person.renewal_from) {
+      const from = new Date(person.renewal_from).toLocaleDateString('tr-TR');
+      $('yenileme-bilgisi').textContent = 'Yenileme başvurularında sertifika bitiş tarihine 2 ay kala üretim ' +
+        'yapılabilmektedir (' + from + '). Daha önce doldurulan formun talebi üretim tarihine kadar bekletilir.';
+      show('yenileme-bilgisi');
+    }
+    show('basvuru-giris', false);
+    show('basvuru-form-alani');
+  });
+
+  $('basvuru-formu').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const values = {};
+    for (const element of $('basvuru-formu').elements) {
+      if (!element.name || element.readOnly)
+        continue;
+      if (element.type === 'radio') {
+        if (element.checked)
+          values[element.name] = element.value;
+      } else {
+        values[element.name] = element.value;
+      }
+    }
+    for (const hint of document.querySelectorAll('.alan-hata'))
+      hint.textContent = '';
+    $('basvuru-form-hata').textContent = '';
+    const answer = await api('POST', 'application/form', values);
+    if (answer.status !== 200) {
+      $('basvuru-form-hata').textContent = errorText(answer);
+      const fields = (answer.body.error && answer.body.error.fields) || {};
+      for (const [name, message] of Object.entries(fields)) {
+        const hint = $('h-' + name);
+        if (hint)
+          hint.textContent = message;
+      }
+      return;
+    }
+    application = answer.body;
+    $('form-ozeti').textContent = application.summary;
+    if (application.eonay_available) {
+      $('yontem-eonay-aciklama').textContent = 'E-Onaylı başvuru seçimini aktifleştirdiğiniz için Elektronik ' +
+        'Onaylı Başvuru Arayüzü\'nü kullanabilirsiniz. Başvuru formu ve Sertifika Sahibi Taahhütnamesi ' +
+        'elektronik ortamda ulaşacağı için başka bir işlem yapmanıza gerek kalmayacaktır.';
+      $('eonayli-basvuru').disabled = false;
+    } else {
+      $('yontem-eonay-aciklama').textContent = 'E-Onay vermediğiniz için bu yöntem kullanılamaz. E-Onay ' +
+        'vermek için e-imzalı giriş yapıp E-Onay İşlemleri bölümünü kullanınız.';
+      $('eonayli-basvuru').disabled = true;
+    }
+    show('basvuru-form-alani', false);
+    show('basvuru-yontem');
+  });
+
+  const finish = (message) => {
+    show('basvuru-yontem', false);
+    show('kod-alani', false);
+    $('basvuru-sonuc-metni').textContent = message;
+    show('basvuru-sonuc');
+  };
+
+  $('eonayli-basvuru').addEventListener('click', async () => {
+    const answer = await api('POST', 'application/' + application.application_id + '/eonay', {});
+    if (answer.status !== 200) {
+      $('basvuru-yontem-hata').textContent = errorText(answer);
+      return;
+    }
+    finish(answer.body.message);
+  });
+
+  $('eimzali-basvuru').addEventListener('click', async () => {
+    const answer = await api('POST', 'application/' + application.application_id + '/esign', {});
+    if (answer.status !== 201) {
+      $('basvuru-yontem-hata').textContent = errorText(answer);
+      return;
+    }
+    showCode(answer.body, {
+      hide: ['basvuru-yontem'],
+      onDone: (status) => finish(status.message),
+    });
+  });
+};
+
+document.addEventListener('DOMContentLoaded', () => {
+  const exit = $('cikis');
+  if (exit) {
+    exit.addEventListener('click', async (event) => {
+      event.preventDefault();
+      await api('POST', 'logout', {});
+      window.location.assign('/');
+    });
+  }
+  const page = pages[document.body.dataset.page];
+  if (page)
+    page();
+});
