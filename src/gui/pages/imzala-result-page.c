@@ -12,6 +12,7 @@ struct _ImzalaResultPage
 
   AdwStatusPage *status_page;
   GtkLabel      *message_label;
+  GtkWidget     *continue_label;
   AdwActionRow  *created_row;
   AdwActionRow  *signed_row;
   GtkWidget     *save_button;
@@ -55,6 +56,9 @@ imzala_result_page_set_result (ImzalaResultPage *self,
   adw_status_page_set_title (self->status_page, title);
   gtk_label_set_text (self->message_label, message ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->message_label), message != NULL && *message != '\0');
+  /* The portal's own message already says where to go on; the generic
+   * sentence is only for a portal that says nothing. */
+  gtk_widget_set_visible (self->continue_label, message == NULL || *message == '\0');
   set_time_row (self->created_row, created_at);
   set_time_row (self->signed_row, signed_at);
   gtk_widget_set_visible (self->save_button, can_save);
@@ -83,6 +87,7 @@ imzala_result_page_class_init (ImzalaResultPageClass *klass)
                                                "/io/github/imzala/Imzala/pages/imzala-result-page.ui");
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, status_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, message_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, continue_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, created_row);
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, signed_row);
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, save_button);
