@@ -375,6 +375,16 @@ export async function withHarness(options, fn) {
   const harness = await Harness.start(options);
   try {
     return await fn(harness);
+  } catch (error) {
+    // What the page looked like and what the portal logged, for the log.
+    if (!harness.shotFile) {
+      const file = await harness.screenshot('basarisiz').catch(() => null);
+      if (file)
+        error.message += `\n(page at failure: ${file})`;
+    }
+    if (harness.portalLog)
+      error.message += `\nimzala-portal stderr:\n${harness.portalLog}`;
+    throw error;
   } finally {
     await harness.close();
   }
