@@ -214,6 +214,53 @@ test_window_tokens_page (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+monitor_answered (ImzalaReaderMonitor *monitor)
+{
+  return imzala_reader_monitor_get_available (monitor) ||
+         imzala_reader_monitor_get_error (monitor) != NULL;
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The Cards page lists what the PC/SC monitor sees; without pcscd (as on most
+ * test machines) it says so in the monitor's words instead. */
+static void
+test_window_readers (void)
+{
+  g_autoptr(GSettings) settings = new_settings ();
+  g_autoptr(ImzalaReaderMonitor) monitor = imzala_reader_monitor_new ();
+  ImzalaWindow *window = new_window (settings);
+  g_autofree char *text = NULL;
+  gboolean timed_out = FALSE;
+  guint id;
+
+  imzala_window_set_reader_monitor (window, monitor);
+  imzala_reader_monitor_start (monitor);
+  id = g_timeout_add_seconds (60, timeout_cb, &timed_out);
+  while (!monitor_answered (monitor) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (id);
+
+  activate (window, "show-tokens");
+  text = page_text (window, "tokens");
+  g_test_message ("Cards page:\n%s", text);
+  g_assert_nonnull (strstr (text, "Card Readers"));
+  if (imzala_reader_monitor_get_error (monitor) != NULL)
+    g_assert_nonnull (strstr (text, imzala_reader_monitor_get_error (monitor)->message));
+  else if (g_list_model_get_n_items (G_LIST_MODEL (monitor)) == 0)
+    g_assert_nonnull (strstr (text, "No card reader is connected"));
+
+  imzala_reader_monitor_stop (monitor);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* The PIN goes into the secret key by key and only dots reach the screen. */
 static void
 test_pin_entry (void)
@@ -283,6 +330,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/code-page", test_window_code_page);
   g_test_add_func ("/gui/window/unknown-portal", test_window_unknown_portal);
   g_test_add_func ("/gui/window/tokens-page", test_window_tokens_page);
+  g_test_add_func ("/gui/window/readers", test_window_readers);
 
   return g_test_run ();
 }

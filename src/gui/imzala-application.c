@@ -14,6 +14,7 @@ struct _ImzalaApplication
 
   GSettings       *settings;
   ImzalaModuleSet *module_set;
+  ImzalaReaderMonitor *reader_monitor;
   GCancellable    *cancellable;
 };
 
@@ -75,7 +76,10 @@ imzala_application_get_window (ImzalaApplication *self)
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
   if (window == NULL)
-    window = GTK_WINDOW (imzala_window_new (self, self->settings));
+    {
+      window = GTK_WINDOW (imzala_window_new (self, self->settings));
+      imzala_window_set_reader_monitor (IMZALA_WINDOW (window), self->reader_monitor);
+    }
   return IMZALA_WINDOW (window);
 }
 
@@ -185,6 +189,10 @@ imzala_application_startup (GApplication *application)
 
   self->settings = g_settings_new (IMZALA_SETTINGS_SCHEMA);
   imzala_application_load_modules (self);
+  /* pcscd tells when a card goes in or out; without it the Cards page says
+   * how to start it and Refresh still works. */
+  self->reader_monitor = imzala_reader_monitor_new ();
+  imzala_reader_monitor_start (self->reader_monitor);
 }
 
 static void
@@ -193,6 +201,8 @@ imzala_application_shutdown (GApplication *application)
   ImzalaApplication *self = IMZALA_APPLICATION (application);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->reader_monitor != NULL)
+    imzala_reader_monitor_stop (self->reader_monitor);
 
   G_APPLICATION_CLASS (imzala_application_parent_class)->shutdown (application);
 }
@@ -290,6 +300,7 @@ imzala_application_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->module_set);
+  g_clear_object (&self->reader_monitor);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (imzala_application_parent_class)->dispose (object);

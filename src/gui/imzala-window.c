@@ -38,6 +38,7 @@ struct _ImzalaWindow
 
   GSettings               *settings;
   ImzalaModuleSet         *module_set;
+  ImzalaReaderMonitor     *reader_monitor;
   GError                  *module_error;
   GPtrArray               *tokens;
   GCancellable            *cancellable;      /* token listing, PIN change, unblock */
@@ -225,6 +226,17 @@ refresh_tokens (ImzalaWindow *self)
   imzala_tokens_page_set_loading (self->tokens_page, TRUE);
   imzala_module_set_list_tokens_async (self->module_set, self->cancellable,
                                        list_tokens_cb, g_object_ref (self));
+}
+
+/* A card went in or out: the Cards, PIN change and unblock pages list the
+ * tokens again, and a shown request its certificates. */
+static void
+card_changed_cb (ImzalaWindow *self,
+                 ImzalaReader *reader)
+{
+  if (self->job != NULL && imzala_signing_job_get_state (self->job) == IMZALA_JOB_STATE_CHOOSING)
+    imzala_signing_job_refresh_tokens (self->job);
+  refresh_tokens (self);
 }
 
 /* ---- The signing job ---- */
@@ -926,6 +938,24 @@ imzala_window_set_module_set (ImzalaWindow    *self,
 }
 
 void
+imzala_window_set_reader_monitor (ImzalaWindow        *self,
+                                  ImzalaReaderMonitor *monitor)
+{
+  g_return_if_fail (IMZALA_IS_WINDOW (self));
+  g_return_if_fail (monitor == NULL || IMZALA_IS_READER_MONITOR (monitor));
+
+  if (self->reader_monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
+  g_set_object (&self->reader_monitor, monitor);
+  if (monitor != NULL)
+    {
+      g_signal_connect_object (monitor, "card-inserted", G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (monitor, "card-removed", G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
+    }
+  imzala_tokens_page_set_reader_monitor (self->tokens_page, monitor);
+}
+
+void
 imzala_window_open_request (ImzalaWindow *self,
                             const char   *portal_url,
                             const char   *code)
@@ -1012,6 +1042,9 @@ imzala_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   clear_job (self);
+  if (self->reader_monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
+  g_clear_object (&self->reader_monitor);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_WINDOW);
 
   g_clear_object (&self->cancellable);

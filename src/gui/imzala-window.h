@@ -6,6 +6,7 @@
 
 #include "imzala-application.h"
 #include "imzala-module-set.h"
+#include "imzala-reader-monitor.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,10 @@ ImzalaWindow *imzala_window_new            (ImzalaApplication *application,
 void          imzala_window_set_module_set (ImzalaWindow      *self,
                                             ImzalaModuleSet   *module_set,
                                             const GError      *load_error);
+/* Card readers followed live (NULL: none): inserting or removing a card
+ * lists the tokens again, and the certificates of a shown request. */
+void          imzala_window_set_reader_monitor (ImzalaWindow        *self,
+                                                ImzalaReaderMonitor *monitor);
 /* From the command line or an imzala: link. With both set, the request is
  * fetched at once when the portal is in the allow-list, and after the user's
  * consent otherwise. */

@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "imzala-reader.h"
 #include "imzala-result-page.h"
 #include "imzala-tokens-page.h"
 
@@ -11,12 +12,15 @@ struct _ImzalaTokensPage
 {
   GtkWidget            parent_instance;
 
+  AdwPreferencesGroup *readers_group;
   GtkBox              *tokens_box;
   AdwPreferencesGroup *modules_group;
   GtkSpinner          *spinner;
 
   GPtrArray           *token_groups;  /* GtkWidget, children of tokens_box */
   GPtrArray           *module_rows;   /* GtkWidget, rows of modules_group */
+  GPtrArray           *reader_rows;   /* GtkWidget, rows of readers_group */
+  ImzalaReaderMonitor *reader_monitor;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaTokensPage, imzala_tokens_page, GTK_TYPE_WIDGET)
@@ -271,6 +275,77 @@ imzala_tokens_page_set_module_set (ImzalaTokensPage *self,
     }
 }
 
+static void
+update_readers (ImzalaTokensPage *self)
+{
+  GListModel *readers = G_LIST_MODEL (self->reader_monitor);
+  const GError *error;
+
+  for (guint i = 0; i < self->reader_rows->len; i++)
+    adw_preferences_group_remove (self->readers_group, g_ptr_array_index (self->reader_rows, i));
+  g_ptr_array_set_size (self->reader_rows, 0);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->readers_group), self->reader_monitor != NULL);
+  if (self->reader_monitor == NULL)
+    return;
+
+  error = imzala_reader_monitor_get_error (self->reader_monitor);
+  if (error != NULL)
+    {
+      GtkWidget *row = new_row (_("The card readers cannot be watched"), error->message);
+
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("dialog-warning-symbolic"));
+      adw_preferences_group_add (self->readers_group, row);
+      g_ptr_array_add (self->reader_rows, row);
+      return;
+    }
+  if (g_list_model_get_n_items (readers) == 0)
+    {
+      GtkWidget *row = new_row (imzala_reader_monitor_get_available (self->reader_monitor)
+                                ? _("No card reader is connected")
+                                : _("Looking for card readers…"), NULL);
+
+      adw_preferences_group_add (self->readers_group, row);
+      g_ptr_array_add (self->reader_rows, row);
+      return;
+    }
+  for (guint i = 0; i < g_list_model_get_n_items (readers); i++)
+    {
+      g_autoptr(ImzalaReader) reader = g_list_model_get_item (readers, i);
+      GtkWidget *row = new_row (imzala_reader_get_name (reader), imzala_reader_get_state_text (reader));
+
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                                 gtk_image_new_from_icon_name (imzala_reader_get_has_card (reader)
+                                                               ? "media-flash-symbolic"
+                                                               : "media-removable-symbolic"));
+      adw_preferences_group_add (self->readers_group, row);
+      g_ptr_array_add (self->reader_rows, row);
+    }
+}
+
+void
+imzala_tokens_page_set_reader_monitor (ImzalaTokensPage    *self,
+                                       ImzalaReaderMonitor *monitor)
+{
+  g_return_if_fail (IMZALA_IS_TOKENS_PAGE (self));
+  g_return_if_fail (monitor == NULL || IMZALA_IS_READER_MONITOR (monitor));
+
+  if (self->reader_monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
+  g_set_object (&self->reader_monitor, monitor);
+  if (monitor != NULL)
+    {
+      /* A reader's state changes come with card-inserted and card-removed;
+       * the list itself with items-changed. */
+      g_signal_connect_object (monitor, "items-changed", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (monitor, "card-inserted", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (monitor, "card-removed", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (monitor, "notify::available", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (monitor, "notify::error", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+    }
+  update_readers (self);
+}
+
 void
 imzala_tokens_page_set_loading (ImzalaTokensPage *self,
                                 gboolean          loading)
@@ -286,12 +361,16 @@ imzala_tokens_page_dispose (GObject *object)
 {
   ImzalaTokensPage *self = IMZALA_TOKENS_PAGE (object);
 
+  if (self->reader_monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
+  g_clear_object (&self->reader_monitor);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_TOKENS_PAGE);
   /* Children of the template that no field holds are still ours to drop. */
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
     gtk_widget_unparent (child);
   g_clear_pointer (&self->token_groups, g_ptr_array_unref);
   g_clear_pointer (&self->module_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->reader_rows, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_tokens_page_parent_class)->dispose (object);
 }
@@ -306,6 +385,7 @@ imzala_tokens_page_class_init (ImzalaTokensPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-tokens-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, readers_group);
   gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, tokens_box);
   gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, modules_group);
   gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, spinner);
@@ -317,6 +397,7 @@ imzala_tokens_page_init (ImzalaTokensPage *self)
 {
   self->token_groups = g_ptr_array_new ();
   self->module_rows = g_ptr_array_new ();
+  self->reader_rows = g_ptr_array_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
 }

@@ -5,6 +5,7 @@
 #include <adwaita.h>
 
 #include "imzala-module-set.h"
+#include "imzala-reader-monitor.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,9 @@ void imzala_tokens_page_set_module_set (ImzalaTokensPage *self,
                                         const GError     *load_error);
 void imzala_tokens_page_set_loading    (ImzalaTokensPage *self,
                                         gboolean          loading);
+/* The PC/SC readers, listed live (NULL hides the list). */
+void imzala_tokens_page_set_reader_monitor (ImzalaTokensPage    *self,
+                                            ImzalaReaderMonitor *monitor);
 
 /* One sentence about the PIN of @token, for this page and the others. */
 char *imzala_tokens_page_describe_pin_state (ImzalaToken *token);
