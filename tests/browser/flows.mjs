@@ -100,6 +100,9 @@ export async function signedLogin(h) {
 
   const code = await readCodeWithCountdown(page);
   await waitForText(page, 'Doğrulama Kodu');
+  // The "İmzala ile aç" link carries this portal and this code (protocol §7).
+  const link = await page.getByRole('link', { name: 'İmzala ile aç' }).getAttribute('href');
+  assert.equal(link, `imzala:?portal=${encodeURIComponent(h.url)}&code=${code}`);
   await h.screenshot('giris-kod');
 
   const result = await cliSigns(h, code);
@@ -200,7 +203,7 @@ export async function fillApplication(h) {
   await page.goto(h.url + '/basvuru');
   await waitForText(page, 'Kullanıcı Girişi');
   await page.getByLabel(/T\.?C\.? Kimlik N/i).first().fill(h.person.tckn);
-  await page.getByLabel(/Sicil N/i).first().fill(h.person.sicilNo);
+  await page.getByLabel('Sicil No', { exact: true }).fill(h.person.sicilNo);
   await h.screenshot('basvuru-giris');
   await control(page, /^Giriş$/).click();
 
@@ -291,6 +294,7 @@ export async function unblockCard(h, newPin = NEW_PIN) {
   const row = requestRow(h, code);
   assert.equal(row.purpose, 'unblock');
   assert.equal(row.state, 'done');
+  assert.equal(h.sql(`SELECT released_at IS NOT NULL AS released FROM requests WHERE id = ${row.id}`)[0].released, 1);
   return code;
 }
 
