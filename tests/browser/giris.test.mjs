@@ -19,5 +19,5 @@ test('E-imzalı Giriş: the shown code signed by imzala-cli opens İşlemler Men
 });
 
 test('an expired code: the page says so and imzala-cli exits 5 with the portal\'s sentence', { timeout: 180000 }, async () => {
-  await withHarness({ name: 'sure-doldu', codeLifetime: 4 }, expiredLogin);
+  await withHarness({ name: 'sure-doldu', codeLifetime: 8 }, expiredLogin);
 });
