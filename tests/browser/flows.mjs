@@ -130,30 +130,34 @@ export async function signedLogin(h) {
 
 // ---- E-Onay ----
 
-// From İşlemler Menüsü: KABUL EDİYORUM, Devam Et, the code signed.
-export async function giveConsent(h) {
+// From İşlemler Menüsü: KABUL EDİYORUM (or, with accept false, KABUL
+// ETMİYORUM), Devam Et, the code signed.
+export async function giveConsent(h, { accept = true } = {}) {
   const page = h.page;
+  const label = accept ? 'KABUL EDİYORUM' : 'KABUL ETMİYORUM';
+  const suffix = accept ? '' : '-ret';
   await control(page, 'E-Onay İşlemleri').click();
   await waitForText(page, 'KABUL EDİYORUM');
-  await page.getByLabel(/^KABUL EDİYORUM$/).check();
-  await h.screenshot('eonay');
+  await page.getByLabel(label, { exact: true }).check();
+  await h.screenshot('eonay' + suffix);
   await control(page, 'Devam Et').click();
 
   const code = await readCodeWithCountdown(page);
-  await h.screenshot('eonay-kod');
+  await h.screenshot('eonay-kod' + suffix);
   const result = await cliSigns(h, code);
-  assert.match(result.stdout, /KABUL EDİYORUM/);
+  // The signed text is the choice made on the page.
+  assert.match(result.stdout, new RegExp(`${label}\\.`));
 
   await waitForText(page, SAYS.consentDone);
-  await h.screenshot('eonay-sonuc');
+  await h.screenshot('eonay-sonuc' + suffix);
 
   const row = requestRow(h, code);
   assert.equal(row.purpose, 'consent');
   assert.equal(row.state, 'done');
-  assert.equal(row.choice, 'accept');
+  assert.equal(row.choice, accept ? 'accept' : 'reject');
   assert.equal(row.signatures, 1);
   const person = h.sql(`SELECT eonay FROM persons WHERE tckn = '${h.person.tckn}'`)[0];
-  assert.equal(person.eonay, 'accepted');
+  assert.equal(person.eonay, accept ? 'accepted' : 'rejected');
   return code;
 }
 
@@ -335,4 +339,39 @@ export async function expiredLogin(h) {
   // Still not signed in.
   assert.equal(h.sql(`SELECT count(*) AS n FROM sessions WHERE person IS NOT NULL`)[0].n, 0);
   return code;
+}
+
+// ---- Someone else's card ----
+
+// Ayşe's login code signed three times with Mehmet's card: refused each
+// time, then the code is closed and the page says so.
+export async function otherPersonsCard(h) {
+  const page = h.page;
+  await page.goto(h.url + '/giris');
+  await page.getByLabel(/T\.?C\.? Kimlik N/i).first().fill(h.person.tckn);
+  await control(page, /^(Giriş|Giriş Yap|Devam Et|Kod Al)$/).click();
+  const code = await readCodeWithCountdown(page);
+
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const result = await h.runCli(code, { softhsmConf: h.otherSofthsmConf });
+    assert.equal(result.status, 5, `attempt ${attempt}: another person's card was not refused:\n${result.stdout}`);
+    assert.match(result.stdout, /Certificate:\s+MEHMET DEMİR/);
+    assert.match(result.stderr, /İmzalayan kişi bu işlemi başlatan kişi değil/);
+    assert.equal(requestRow(h, code).rejected, attempt);
+  }
+
+  // The page stops waiting, says why and what to do.
+  await waitForText(page, 'Yeni bir kod almak için sayfayı yenileyiniz.');
+  assert.match(await bodyText(page), /İmzalayan kişi bu işlemi başlatan kişi değil/);
+  await h.screenshot('giris-baska-kart');
+  const row = requestRow(h, code);
+  assert.equal(row.state, 'failed');
+  assert.equal(row.signatures, 0);
+
+  // Closed for good, even for the right card.
+  const own = await h.runCli(code);
+  assert.equal(own.status, 5);
+  assert.match(own.stderr, /kapatıldı/);
+  assert.equal(page.url(), h.url + '/giris');
+  assert.equal(h.sql('SELECT count(*) AS n FROM sessions WHERE person IS NOT NULL')[0].n, 0);
 }

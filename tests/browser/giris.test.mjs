@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withHarness } from './harness.mjs';
-import { expiredLogin, signedLogin } from './flows.mjs';
+import { expiredLogin, otherPersonsCard, signedLogin } from './flows.mjs';
 
 test('E-imzalı Giriş: the shown code signed by imzala-cli opens İşlemler Menüsü', { timeout: 180000 }, async () => {
   await withHarness({ name: 'giris' }, async (h) => {
@@ -20,4 +20,8 @@ test('E-imzalı Giriş: the shown code signed by imzala-cli opens İşlemler Men
 
 test('an expired code: the page says so and imzala-cli exits 5 with the portal\'s sentence', { timeout: 180000 }, async () => {
   await withHarness({ name: 'sure-doldu', codeLifetime: 8 }, expiredLogin);
+});
+
+test('another person\'s card: refused three times, then the page says the code is closed', { timeout: 180000 }, async () => {
+  await withHarness({ name: 'baska-kart', otherPerson: true }, otherPersonsCard);
 });

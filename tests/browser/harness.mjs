@@ -54,6 +54,16 @@ export const PERSON = {
   institution: 'MEB',
 };
 
+// Another enrolled person with their own demo card, for "someone else's
+// card" (also a valid T.C. kimlik no).
+export const OTHER_PERSON = {
+  tckn: '10000000146',
+  name: 'MEHMET DEMİR',
+  securityWord: 'Portakal7',
+  sicilNo: '5550123',
+  institution: 'MEB',
+};
+
 // The code as the pages show it: three groups of four Crockford characters.
 export const CODE_PATTERN = /\b([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
 
@@ -126,7 +136,7 @@ export class Harness {
   }
 
   // Makes the temp dir, enrols the demo person, starts the portal and the
-  // browser. Options: codeLifetime (seconds), name (for screenshot names).
+  // browser. Options: see #start().
   static async start(options = {}) {
     const harness = new Harness();
     try {
@@ -138,7 +148,27 @@ export class Harness {
     return harness;
   }
 
-  async #start({ codeLifetime, name = 'test', shotFile }) {
+  // Registers @person and makes their demo card in @cardDir; returns the
+  // card's serial.
+  #enrol(person, cardDir) {
+    const enrol = spawnSync(this.portalBin, [
+      '--state', this.stateDir, 'enrol',
+      '--tckn', person.tckn,
+      '--name', person.name,
+      '--security-word', person.securityWord,
+      '--institution', person.institution,
+      '--sicil-no', person.sicilNo,
+      '--card-dir', cardDir,
+    ], { encoding: 'utf8', timeout: 60000 });
+    if (enrol.status !== 0)
+      throw new Error(`imzala-portal enrol failed (${enrol.status}): ${enrol.stderr}${enrol.stdout}`);
+    return /serial (\S+)/.exec(enrol.stdout)?.[1];
+  }
+
+  // Options: codeLifetime (seconds), name (for screenshot names), shotFile
+  // (see screenshot()), otherPerson (also enrol OTHER_PERSON with a card;
+  // its softhsm2.conf is this.otherSofthsmConf).
+  async #start({ codeLifetime, name = 'test', shotFile, otherPerson = false }) {
     this.name = name;
     this.shotFile = shotFile;
     this.portalBin = binary('IMZALA_PORTAL');
@@ -150,18 +180,12 @@ export class Harness {
     this.dbFile = join(this.stateDir, 'portal.sqlite3');
     this.softhsmConf = join(this.cardDir, 'softhsm2.conf');
 
-    const enrol = spawnSync(this.portalBin, [
-      '--state', this.stateDir, 'enrol',
-      '--tckn', this.person.tckn,
-      '--name', this.person.name,
-      '--security-word', this.person.securityWord,
-      '--institution', this.person.institution,
-      '--sicil-no', this.person.sicilNo,
-      '--card-dir', this.cardDir,
-    ], { encoding: 'utf8', timeout: 60000 });
-    if (enrol.status !== 0)
-      throw new Error(`imzala-portal enrol failed (${enrol.status}): ${enrol.stderr}${enrol.stdout}`);
-    this.cardSerial = /serial (\S+)/.exec(enrol.stdout)?.[1];
+    this.cardSerial = this.#enrol(this.person, this.cardDir);
+    if (otherPerson) {
+      this.otherCardDir = join(this.dir, 'other-card');
+      this.otherSofthsmConf = join(this.otherCardDir, 'softhsm2.conf');
+      this.#enrol(OTHER_PERSON, this.otherCardDir);
+    }
 
     const args = ['--state', this.stateDir, '--listen', '127.0.0.1:0'];
     if (codeLifetime !== undefined)
@@ -248,7 +272,7 @@ export class Harness {
   // Runs `imzala-cli portal` with the code the page shows. The PIN goes on
   // fd 3 through a pipe (never argv or the environment); for an unblock the
   // new PIN goes on fd 4.
-  async runCli(code, { pin = DEMO_PIN, newPin } = {}) {
+  async runCli(code, { pin = DEMO_PIN, newPin, softhsmConf = this.softhsmConf } = {}) {
     const args = ['portal', '--portal', this.url, '--portal-ca', this.caFile, '--code', code,
                   '--pin-fd', '3', '--no-registered', '--module', SOFTHSM_MODULE];
     const stdio = ['ignore', 'pipe', 'pipe', 'pipe'];
@@ -256,7 +280,7 @@ export class Harness {
       args.push('--new-pin-fd', '4');
       stdio.push('pipe');
     }
-    return this.#runWithSecrets(args, stdio, { 3: pin, 4: newPin });
+    return this.#runWithSecrets(args, stdio, { 3: pin, 4: newPin }, softhsmConf);
   }
 
   // `imzala-cli sign` of @content with the card, PIN on fd 3.
@@ -270,10 +294,10 @@ export class Harness {
     return { ...result, out };
   }
 
-  async #runWithSecrets(args, stdio, secrets) {
+  async #runWithSecrets(args, stdio, secrets, softhsmConf = this.softhsmConf) {
     const child = track(spawn(this.cliBin, args, {
       stdio,
-      env: { ...process.env, SOFTHSM2_CONF: this.softhsmConf },
+      env: { ...process.env, SOFTHSM2_CONF: softhsmConf },
     }));
     const result = collect(child);
     for (const [fd, secret] of Object.entries(secrets)) {
