@@ -100,6 +100,7 @@ export async function signedLogin(h) {
 
   const code = await readCodeWithCountdown(page);
   await waitForText(page, 'Doğrulama Kodu');
+  await waitForText(page, 'Kopyalamak için buraya tıklayabilirsiniz');
   // The "İmzala ile aç" link carries this portal and this code (protocol §7).
   const link = await page.getByRole('link', { name: 'İmzala ile aç' }).getAttribute('href');
   assert.equal(link, `imzala:?portal=${encodeURIComponent(h.url)}&code=${code}`);
@@ -113,7 +114,8 @@ export async function signedLogin(h) {
   await waitForText(page, SAYS.menu);
   await waitForText(page, h.person.name);
   const text = await bodyText(page);
-  assert.match(text, /Sayın/);
+  assert.match(text, new RegExp(`Sayın ${h.person.name}`));
+  assert.match(text, /Aşağıdaki butonları kullanarak sertifika durumunuzu değiştirebilir, kişisel bilgilerinizi güncelleyebilirsiniz\./);
   await h.screenshot('islemler');
 
   const row = requestRow(h, code);
@@ -149,6 +151,9 @@ export async function giveConsent(h, { accept = true } = {}) {
   assert.match(result.stdout, new RegExp(`${label}\\.`));
 
   await waitForText(page, SAYS.consentDone);
+  await waitForText(page, 'E-Onay İşlem Sonucu');
+  if (accept)
+    assert.match(await bodyText(page), /Seçiminiz kaydedildi\. Yeni yapacağınız başvurularda başvuru formunu doldurduktan sonra imzalama tipi olarak E-Onay seçmeniz yeterli olacaktır\./);
   await h.screenshot('eonay-sonuc' + suffix);
 
   const row = requestRow(h, code);
@@ -227,11 +232,20 @@ export async function fillApplication(h) {
   await setField(page, 'Posta Kodu', FORM['Posta Kodu']);
   await h.screenshot('basvuru-form');
   await control(page, 'Form Onayla').click();
-  await waitForText(page, /İmzalama Yöntemi/i);
+  await waitForText(page, 'Başvuru Formu ve Sertifika Sahibi Taahhütnamesi İmzalama Yönteminin Belirlenmesi');
+  await waitForText(page, 'Yöntem 1 : Elektronik Onaylı Başvuru Arayüzü');
+  await waitForText(page, 'Yöntem 2 : Elektronik İmzalı Başvuru Arayüzü');
   const rows = h.sql('SELECT state, kind, fields FROM applications');
   assert.equal(rows.length, 1);
   assert.equal(rows[0].state, 'draft');
   assert.equal(JSON.parse(rows[0].fields).posta_kodu, '06648');
+}
+
+// The result as the guide shows it, whichever way the form was signed.
+async function assertApplicationResult(page) {
+  await waitForText(page, 'E-Onaylama Sonucu');
+  assert.match(await bodyText(page),
+               /Başvuru formu e-onaylama işlemi başarıyla tamamlandı\. Başvuru formunuz sistemimize ulaştı\./);
 }
 
 // E-İmzalı: the code, both texts signed by the CLI, the success sentence.
@@ -248,6 +262,7 @@ export async function applyWithSignature(h) {
   assert.match(result.stdout, /Posta Kodu: 06648/);
 
   await waitForText(page, SAYS.applicationDone);
+  await assertApplicationResult(page);
   await h.screenshot('basvuru-sonuc');
 
   const row = requestRow(h, code);
@@ -265,6 +280,7 @@ export async function applyWithConsent(h) {
   await h.screenshot('basvuru-yontem-eonayli');
   await control(page, /E-Onaylı/i).click();
   await waitForText(page, SAYS.applicationDone);
+  await assertApplicationResult(page);
   await h.screenshot('basvuru-eonayli-sonuc');
 
   const rows = h.sql('SELECT state, method FROM applications');

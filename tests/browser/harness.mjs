@@ -297,7 +297,9 @@ export class Harness {
   async #runWithSecrets(args, stdio, secrets, softhsmConf = this.softhsmConf) {
     const child = track(spawn(this.cliBin, args, {
       stdio,
-      env: { ...process.env, SOFTHSM2_CONF: softhsmConf },
+      // English labels ("Code:", "Card to unlock:") the tests read; the
+      // portal's own sentences stay Turkish.
+      env: { ...process.env, SOFTHSM2_CONF: softhsmConf, LC_ALL: 'C.UTF-8', LANGUAGE: 'en' },
     }));
     const result = collect(child);
     for (const [fd, secret] of Object.entries(secrets)) {
