@@ -24,3 +24,12 @@ test('Başvuru, E-Onaylı after e-onay: no card needed', { timeout: 300000 }, as
     await applyWithConsent(h);
   });
 });
+
+test('Başvuru, Yenileme (E-Onaylı): accepted, and waits until two months before the certificate expires', { timeout: 300000 }, async () => {
+  await withHarness({ name: 'basvuru-yenileme' }, async (h) => {
+    await signedLogin(h);
+    await giveConsent(h);
+    await fillApplication(h, { renewal: true });
+    await applyWithConsent(h, { renewal: true });
+  });
+});

@@ -197,7 +197,8 @@ async function setField(page, label, value) {
     await field.fill(value);
 }
 
-async function fillApplicationForm(page, h, { postCode }) {
+async function fillApplicationForm(page, h, { postCode, kind }) {
+  await setField(page, 'Başvuru Türü', kind);
   for (const [label, value] of Object.entries(FORM))
     await setField(page, label, label === 'Posta Kodu' ? postCode : value);
   await setField(page, 'Güvenlik sözcüğü nedir ?', h.person.securityWord);
@@ -206,8 +207,10 @@ async function fillApplicationForm(page, h, { postCode }) {
 }
 
 // T.C. kimlik no + sicil no, the form (one bad field first), Form Onayla;
-// leaves the page at the choice of the signing method.
-export async function fillApplication(h) {
+// leaves the page at the choice of the signing method. @renewal: Başvuru
+// Türü "Yenileme" (the demo card's certificate is the one renewed).
+export async function fillApplication(h, { renewal = false } = {}) {
+  const kind = renewal ? 'Yenileme' : 'Yeni Başvuru';
   const page = h.page;
   await page.goto(h.url + '/basvuru');
   await waitForText(page, 'Kullanıcı Girişi');
@@ -223,7 +226,7 @@ export async function fillApplication(h) {
             (await page.getByLabel('Kimlik No', { exact: true }).inputValue()) === h.person.tckn);
 
   // A post code of 3 digits: the page says what is wrong and stays.
-  await fillApplicationForm(page, h, { postCode: '066' });
+  await fillApplicationForm(page, h, { postCode: '066', kind });
   await control(page, 'Form Onayla').click();
   await waitForText(page, '5 haneli');
   await h.screenshot('basvuru-form-hata');
@@ -238,6 +241,7 @@ export async function fillApplication(h) {
   const rows = h.sql('SELECT state, kind, fields FROM applications');
   assert.equal(rows.length, 1);
   assert.equal(rows[0].state, 'draft');
+  assert.equal(rows[0].kind, renewal ? 'yenileme' : 'yeni');
   assert.equal(JSON.parse(rows[0].fields).posta_kodu, '06648');
 }
 
@@ -275,18 +279,33 @@ export async function applyWithSignature(h) {
 }
 
 // E-Onaylı (after e-onay was given): no card, the same success sentence.
-export async function applyWithConsent(h) {
+// A renewal is accepted and waits until two months before the current
+// certificate expires; the page says until when.
+export async function applyWithConsent(h, { renewal = false } = {}) {
   const page = h.page;
-  await h.screenshot('basvuru-yontem-eonayli');
+  const suffix = renewal ? '-yenileme' : '';
+  await h.screenshot('basvuru-yontem-eonayli' + suffix);
   await control(page, /E-Onaylı/i).click();
   await waitForText(page, SAYS.applicationDone);
   await assertApplicationResult(page);
-  await h.screenshot('basvuru-eonayli-sonuc');
+  await h.screenshot('basvuru-eonayli-sonuc' + suffix);
 
-  const rows = h.sql('SELECT state, method FROM applications');
+  const rows = h.sql(`SELECT a.state, a.method, a.production_date, p.certificate_not_after
+                      FROM applications a JOIN persons p ON p.tckn = a.person`);
   assert.equal(rows.length, 1);
   assert.equal(rows[0].method, 'eonay');
-  assert.equal(rows[0].state, 'submitted');
+  if (renewal) {
+    assert.equal(rows[0].state, 'waiting');
+    assert.ok(rows[0].production_date > Date.now() / 1000, 'a renewal two years early is produced at once');
+    assert.ok(rows[0].production_date < rows[0].certificate_not_after);
+    const day = new Date(rows[0].production_date * 1000);
+    const date = [day.getUTCDate(), day.getUTCMonth() + 1].map((n) => String(n).padStart(2, '0')).join('.') +
+                 '.' + day.getUTCFullYear();
+    assert.match(await bodyText(page), new RegExp(
+      `Yenileme başvurunuz, sertifikanızın bitiş tarihine 2 ay kalana kadar \\(${date.replace(/\./g, '\\.')}\\) sistemimizde bekletilecektir\\.`));
+  } else {
+    assert.equal(rows[0].state, 'submitted');
+  }
   assert.equal(h.sql("SELECT count(*) AS n FROM requests WHERE purpose = 'application'")[0].n, 0);
 }
 
