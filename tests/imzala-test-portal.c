@@ -289,6 +289,23 @@ imzala_test_portal_count_signatures (ImzalaTestPortal *self,
   return count != NULL ? (guint) g_ascii_strtoull (count, NULL, 10) : 0;
 }
 
+guint
+imzala_test_portal_count_events (ImzalaTestPortal *self,
+                                 const char       *code,
+                                 const char       *kind)
+{
+  g_autofree char *sql = NULL;
+  g_autofree char *count = NULL;
+
+  /* @kind is one of the portal's own event names, never user input. */
+  sql = g_strdup_printf ("SELECT CAST (count (*) AS TEXT) FROM events e "
+                         "JOIN requests r ON r.id = e.request "
+                         "WHERE replace (upper (r.code), '-', '') = ?1 AND e.kind = '%s'",
+                         kind);
+  count = query_text (self, sql, code, -1);
+  return count != NULL ? (guint) g_ascii_strtoull (count, NULL, 10) : 0;
+}
+
 char *
 imzala_test_portal_get_text (ImzalaTestPortal *self,
                              const char       *code,

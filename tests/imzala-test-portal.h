@@ -56,6 +56,11 @@ char             *imzala_test_portal_get_state      (ImzalaTestPortal *self,
                                                      const char       *code);
 guint             imzala_test_portal_count_signatures (ImzalaTestPortal *self,
                                                      const char       *code);
+/* How many audit events of @kind ("request-fetched", "signed", ...) the
+ * portal wrote for the request. */
+guint             imzala_test_portal_count_events   (ImzalaTestPortal *self,
+                                                     const char       *code,
+                                                     const char       *kind);
 char             *imzala_test_portal_get_text       (ImzalaTestPortal *self,
                                                      const char       *code,
                                                      guint             index);

@@ -501,9 +501,15 @@ handle_get_request (ImzalaPortalServer  *self,
   g_autoptr(ImzalaPortalPerson) person = NULL;
   g_autofree char *nonce = NULL;
   g_autofree char *hint = NULL;
+  g_autofree char *key = NULL;
 
   if (!check_state (self, msg, request, IMZALA_PORTAL_STATE_PENDING))
     return;
+
+  /* Who fetched which request, and from where, belongs in the audit log as
+   * much as who signed it. */
+  key = client_key (msg);
+  imzala_portal_store_log (self->store, "request-fetched", request->person, request->id, key, NULL);
 
   person = imzala_portal_store_get_person (self->store, request->person);
   nonce = g_base64_encode (g_bytes_get_data (request->nonce, NULL), g_bytes_get_size (request->nonce));

@@ -1,0 +1,244 @@
+/* test-gui-instance.c: İmzala is a single-instance application.
+ *
+ * The real `imzala` binary is started once; a second launch with a portal
+ * and a code (as options, and as an imzala: link, the way a portal page opens
+ * it) must hand them to the running window and exit, and the running window
+ * must then fetch that request from the real reference portal: the portal's
+ * audit log says so.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+
+#include "imzala-test-portal.h"
+
+#define WAIT_SECONDS 60
+
+typedef struct
+{
+  ImzalaTestPortal *portal;
+  GSubprocessLauncher *launcher;
+  GSubprocess      *primary;
+} Instance;
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+timed_out_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Spins the main context until @condition holds; fails the test after
+ * WAIT_SECONDS (a hang, not a speed check). */
+static void
+wait_until (Condition condition, gpointer data, const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint timeout = g_timeout_add_seconds (WAIT_SECONDS, timed_out_cb, &timed_out);
+
+  while (!condition (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("Gave up waiting for %s", what);
+  g_source_remove (timeout);
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+name_appeared_cb (GDBusConnection *connection,
+                  const char      *name,
+                  const char      *owner,
+                  gpointer         data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+exited_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) data = TRUE;
+}
+
+static int
+run_second_instance (Instance *self, const char *const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) second = g_subprocess_launcher_spawnv (self->launcher, argv, &error);
+  gboolean exited = FALSE;
+
+  g_assert_no_error (error);
+  g_subprocess_wait_async (second, NULL, exited_cb, &exited);
+  wait_until (flag_is_set, &exited, "the second instance to exit");
+  g_assert_true (g_subprocess_get_if_exited (second));
+  return g_subprocess_get_exit_status (second);
+}
+
+typedef struct
+{
+  ImzalaTestPortal *portal;
+  const char       *code;
+} Fetched;
+
+static gboolean
+request_was_fetched (gpointer data)
+{
+  Fetched *fetched = data;
+
+  return imzala_test_portal_count_events (fetched->portal, fetched->code, "request-fetched") > 0;
+}
+
+static void
+instance_setup (Instance *self, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GVariantBuilder) ca_files = g_variant_builder_new (G_VARIANT_TYPE ("a{ss}"));
+  const char *allowed[2] = { NULL, NULL };
+  const char *gui = g_getenv ("IMZALA_GUI");
+  const char *primary_argv[] = { gui, NULL };
+  gboolean appeared = FALSE;
+  guint watch;
+
+  g_assert_nonnull (gui);
+  self->portal = imzala_test_portal_new (0, &error);
+  g_assert_no_error (error);
+
+  /* The settings the instances read: this test's keyfile (see main()). */
+  settings = g_settings_new ("io.github.imzala.Imzala");
+  allowed[0] = self->portal->url;
+  g_settings_set_strv (settings, "allowed-portals", allowed);
+  g_variant_builder_add (ca_files, "{ss}", self->portal->url, self->portal->ca_file);
+  g_settings_set_value (settings, "portal-ca-files", g_variant_builder_end (ca_files));
+  g_settings_sync ();
+
+  /* The launcher takes the environment as it is now (SOFTHSM2_CONF of the
+   * demo card included). */
+  self->launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  self->primary = g_subprocess_launcher_spawnv (self->launcher, primary_argv, &error);
+  g_assert_no_error (error);
+
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  watch = g_bus_watch_name_on_connection (bus, APPLICATION_ID, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          name_appeared_cb, NULL, &appeared, NULL);
+  wait_until (flag_is_set, &appeared, "the first instance to own its bus name");
+  g_bus_unwatch_name (watch);
+}
+
+static void
+instance_teardown (Instance *self, gconstpointer data)
+{
+  gboolean exited = FALSE;
+
+  if (self->primary != NULL)
+    {
+      g_subprocess_send_signal (self->primary, SIGTERM);
+      g_subprocess_wait_async (self->primary, NULL, exited_cb, &exited);
+      wait_until (flag_is_set, &exited, "the first instance to exit");
+      g_clear_object (&self->primary);
+    }
+  g_clear_object (&self->launcher);
+  g_clear_pointer (&self->portal, imzala_test_portal_free);
+}
+
+static void
+test_second_launch_with_options (Instance *self, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (self->portal, "login", &error);
+  const char *argv[] = { g_getenv ("IMZALA_GUI"), "--portal", self->portal->url, "--code", NULL, NULL };
+  Fetched fetched = { self->portal, NULL };
+
+  g_assert_no_error (error);
+  argv[4] = code;
+  fetched.code = code;
+
+  g_assert_cmpuint (imzala_test_portal_count_events (self->portal, code, "request-fetched"), ==, 0);
+  g_assert_cmpint (run_second_instance (self, argv), ==, 0);
+  /* The second process is gone; the first one's window fetches the request. */
+  wait_until (request_was_fetched, &fetched, "the running window to fetch the request");
+  /* Still running: its identifier (the pid) goes once it has exited. */
+  g_assert_nonnull (g_subprocess_get_identifier (self->primary));
+}
+
+static void
+test_second_launch_with_link (Instance *self, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (self->portal, "login", &error);
+  g_autofree char *escaped_url = NULL;
+  g_autofree char *link = NULL;
+  const char *argv[] = { g_getenv ("IMZALA_GUI"), NULL, NULL };
+  Fetched fetched = { self->portal, NULL };
+
+  g_assert_no_error (error);
+  escaped_url = g_uri_escape_string (self->portal->url, NULL, FALSE);
+  link = g_strdup_printf ("imzala:?portal=%s&code=%s", escaped_url, code);
+  argv[1] = link;
+  fetched.code = code;
+
+  g_assert_cmpint (run_second_instance (self, argv), ==, 0);
+  wait_until (request_was_fetched, &fetched, "the running window to fetch the linked request");
+  /* Still running: its identifier (the pid) goes once it has exited. */
+  g_assert_nonnull (g_subprocess_get_identifier (self->primary));
+}
+
+static void
+remove_config_home (const char *config_home)
+{
+  g_autofree char *glib_dir = g_build_filename (config_home, "glib-2.0", NULL);
+  g_autofree char *settings_dir = g_build_filename (glib_dir, "settings", NULL);
+  g_autofree char *keyfile = g_build_filename (settings_dir, "keyfile", NULL);
+
+  g_unlink (keyfile);
+  g_rmdir (settings_dir);
+  g_rmdir (glib_dir);
+  g_rmdir (config_home);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config_home = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* Settings shared by the test and both instances of İmzala: a keyfile in a
+   * private config folder (the memory backend is per process, and the
+   * keyfile backend is chosen once per process, so one folder serves every
+   * test here). */
+  config_home = g_dir_make_tmp ("imzala-instance-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+
+  /* Keeps the main context waking up while the test polls the portal's
+   * database. */
+  g_timeout_add (100, tick_cb, NULL);
+
+  g_test_add ("/gui/instance/options", Instance, NULL, instance_setup,
+              test_second_launch_with_options, instance_teardown);
+  g_test_add ("/gui/instance/link", Instance, NULL, instance_setup,
+              test_second_launch_with_link, instance_teardown);
+  status = g_test_run ();
+  remove_config_home (config_home);
+  return status;
+}
