@@ -5,27 +5,23 @@
 #include <glib/gi18n.h>
 
 #include "imzala-error.h"
+#include "imzala-new-pin-form.h"
 #include "imzala-pin-change-page.h"
-#include "imzala-pin-entry.h"
-#include "imzala-pin-keypad.h"
 #include "imzala-tokens-page.h"
 
 struct _ImzalaPinChangePage
 {
-  GtkWidget        parent_instance;
+  GtkWidget         parent_instance;
 
-  GtkWidget       *form_box;
-  AdwComboRow     *token_row;
-  GtkLabel        *rules_label;
-  GtkStack        *pin_stack;
-  ImzalaPinEntry  *old_entry;
-  ImzalaPinEntry  *new_entry;
-  ImzalaPinEntry  *confirm_entry;
-  ImzalaPinKeypad *keypad;
-  GtkLabel        *error_label;
-  GtkStack        *action_stack;
+  GtkWidget        *form_box;
+  AdwComboRow      *token_row;
+  GtkLabel         *rules_label;
+  GtkStack         *pin_stack;
+  ImzalaNewPinForm *pin_form;
+  GtkLabel         *error_label;
+  GtkStack         *action_stack;
 
-  GPtrArray       *tokens;
+  GPtrArray        *tokens;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaPinChangePage, imzala_pin_change_page, GTK_TYPE_WIDGET)
@@ -63,9 +59,7 @@ update_token (ImzalaPinChangePage *self)
                            imzala_token_get_min_pin_length (token),
                            imzala_token_get_max_pin_length (token));
   gtk_label_set_text (self->rules_label, rules);
-  imzala_pin_entry_set_max_length (self->old_entry, imzala_token_get_max_pin_length (token));
-  imzala_pin_entry_set_max_length (self->new_entry, imzala_token_get_max_pin_length (token));
-  imzala_pin_entry_set_max_length (self->confirm_entry, imzala_token_get_max_pin_length (token));
+  imzala_new_pin_form_set_max_length (self->pin_form, imzala_token_get_max_pin_length (token));
   gtk_stack_set_visible_child_name (self->pin_stack,
                                     imzala_token_has_pin_pad (token) ? "pinpad" : "keypad");
 }
@@ -88,17 +82,6 @@ imzala_pin_change_page_set_tokens (ImzalaPinChangePage *self,
   update_token (self);
 }
 
-static ImzalaSecret *
-take_secret (ImzalaPinEntry *entry)
-{
-  ImzalaSecret *secret = imzala_pin_entry_get_secret (entry);
-  ImzalaSecret *copy = imzala_secret_new_from_data (imzala_secret_get_data (secret),
-                                                    imzala_secret_get_length (secret));
-
-  imzala_pin_entry_clear (entry);
-  return copy;
-}
-
 gboolean
 imzala_pin_change_page_take_pins (ImzalaPinChangePage *self,
                                   ImzalaSecret       **old_pin,
@@ -106,7 +89,6 @@ imzala_pin_change_page_take_pins (ImzalaPinChangePage *self,
                                   GError             **error)
 {
   ImzalaToken *token;
-  guint length;
 
   g_return_val_if_fail (IMZALA_IS_PIN_CHANGE_PAGE (self), FALSE);
 
@@ -123,35 +105,7 @@ imzala_pin_change_page_take_pins (ImzalaPinChangePage *self,
   if (imzala_token_has_pin_pad (token))
     return TRUE;
 
-  if (!imzala_secret_equal (imzala_pin_entry_get_secret (self->new_entry),
-                            imzala_pin_entry_get_secret (self->confirm_entry)))
-    {
-      imzala_pin_entry_clear (self->new_entry);
-      imzala_pin_entry_clear (self->confirm_entry);
-      gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
-      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_MISMATCH,
-                   _("The two new PINs are not the same. Type the new PIN twice again."));
-      return FALSE;
-    }
-
-  length = imzala_pin_entry_get_length (self->new_entry);
-  if (length < imzala_token_get_min_pin_length (token) ||
-      length > imzala_token_get_max_pin_length (token))
-    {
-      imzala_pin_entry_clear (self->new_entry);
-      imzala_pin_entry_clear (self->confirm_entry);
-      gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
-      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
-                   _("The new PIN must have %u to %u characters."),
-                   imzala_token_get_min_pin_length (token),
-                   imzala_token_get_max_pin_length (token));
-      return FALSE;
-    }
-
-  *old_pin = take_secret (self->old_entry);
-  *new_pin = take_secret (self->new_entry);
-  imzala_pin_entry_clear (self->confirm_entry);
-  return TRUE;
+  return imzala_new_pin_form_take_secrets (self->pin_form, token, old_pin, new_pin, error);
 }
 
 void
@@ -179,34 +133,16 @@ imzala_pin_change_page_reset (ImzalaPinChangePage *self)
 {
   g_return_if_fail (IMZALA_IS_PIN_CHANGE_PAGE (self));
 
-  imzala_pin_entry_clear (self->old_entry);
-  imzala_pin_entry_clear (self->new_entry);
-  imzala_pin_entry_clear (self->confirm_entry);
+  imzala_new_pin_form_clear (self->pin_form);
   imzala_pin_change_page_set_error (self, NULL);
   imzala_pin_change_page_set_busy (self, FALSE);
-  gtk_widget_grab_focus (GTK_WIDGET (self->old_entry));
-}
-
-/* The one keypad types into whichever PIN field has the focus. */
-static void
-entry_focus_cb (ImzalaPinChangePage *self,
-                GParamSpec          *pspec,
-                ImzalaPinEntry      *entry)
-{
-  if (gtk_widget_has_focus (GTK_WIDGET (entry)))
-    imzala_pin_keypad_set_entry (self->keypad, entry);
+  gtk_widget_grab_focus (GTK_WIDGET (self->pin_form));
 }
 
 static void
-entry_activate_cb (ImzalaPinChangePage *self,
-                   ImzalaPinEntry      *entry)
+form_activate_cb (ImzalaPinChangePage *self)
 {
-  if (entry == self->old_entry)
-    gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
-  else if (entry == self->new_entry)
-    gtk_widget_grab_focus (GTK_WIDGET (self->confirm_entry));
-  else
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.change-pin", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.change-pin", NULL);
 }
 
 static void
@@ -231,8 +167,7 @@ imzala_pin_change_page_class_init (ImzalaPinChangePageClass *klass)
 
   object_class->dispose = imzala_pin_change_page_dispose;
 
-  g_type_ensure (IMZALA_TYPE_PIN_ENTRY);
-  g_type_ensure (IMZALA_TYPE_PIN_KEYPAD);
+  g_type_ensure (IMZALA_TYPE_NEW_PIN_FORM);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-pin-change-page.ui");
@@ -240,15 +175,11 @@ imzala_pin_change_page_class_init (ImzalaPinChangePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, token_row);
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, rules_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, pin_stack);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, old_entry);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, new_entry);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, confirm_entry);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, keypad);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, pin_form);
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, error_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, action_stack);
   gtk_widget_class_bind_template_callback (widget_class, update_token);
-  gtk_widget_class_bind_template_callback (widget_class, entry_focus_cb);
-  gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, form_activate_cb);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
@@ -256,6 +187,5 @@ static void
 imzala_pin_change_page_init (ImzalaPinChangePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  imzala_pin_keypad_set_entry (self->keypad, self->old_entry);
   update_token (self);
 }

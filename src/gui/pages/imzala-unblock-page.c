@@ -5,8 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "imzala-error.h"
-#include "imzala-pin-entry.h"
-#include "imzala-pin-keypad.h"
+#include "imzala-new-pin-form.h"
 #include "imzala-unblock-page.h"
 
 struct _ImzalaUnblockPage
@@ -21,11 +20,7 @@ struct _ImzalaUnblockPage
   AdwComboRow      *token_row;
   GtkLabel         *rules_label;
   GtkStack         *pin_stack;
-  GtkWidget        *puk_label;
-  ImzalaPinEntry   *puk_entry;
-  ImzalaPinEntry   *new_entry;
-  ImzalaPinEntry   *confirm_entry;
-  ImzalaPinKeypad  *keypad;
+  ImzalaNewPinForm *pin_form;
   GtkLabel         *error_label;
   GtkStack         *action_stack;
 
@@ -89,8 +84,7 @@ update_mode (ImzalaUnblockPage *self)
 
   gtk_widget_set_visible (self->mode_box, self->job == NULL);
   gtk_widget_set_visible (self->code_button, self->job == NULL && !puk_way);
-  gtk_widget_set_visible (self->puk_label, puk_way);
-  gtk_widget_set_visible (GTK_WIDGET (self->puk_entry), puk_way);
+  imzala_new_pin_form_set_current_visible (self->pin_form, puk_way);
   gtk_widget_set_visible (GTK_WIDGET (self->token_row), show_form);
   gtk_widget_set_visible (GTK_WIDGET (self->rules_label), show_form);
   gtk_widget_set_visible (GTK_WIDGET (self->pin_stack), show_form);
@@ -112,11 +106,6 @@ update_mode (ImzalaUnblockPage *self)
   else
     gtk_label_set_text (self->mode_label,
                         _("Ask for a PIN unblock on your certificate authority’s portal. It shows a verification code: enter it in İmzala and follow the steps."));
-
-  if (gtk_widget_get_visible (GTK_WIDGET (self->puk_entry)))
-    imzala_pin_keypad_set_entry (self->keypad, self->puk_entry);
-  else
-    imzala_pin_keypad_set_entry (self->keypad, self->new_entry);
 }
 
 static void
@@ -152,8 +141,7 @@ update_token (ImzalaUnblockPage *self)
                            imzala_token_get_min_pin_length (token),
                            imzala_token_get_max_pin_length (token));
   gtk_label_set_text (self->rules_label, g_strstrip (rules));
-  imzala_pin_entry_set_max_length (self->new_entry, imzala_token_get_max_pin_length (token));
-  imzala_pin_entry_set_max_length (self->confirm_entry, imzala_token_get_max_pin_length (token));
+  imzala_new_pin_form_set_max_length (self->pin_form, imzala_token_get_max_pin_length (token));
   gtk_stack_set_visible_child_name (self->pin_stack,
                                     imzala_token_has_pin_pad (token) ? "pinpad" : "keypad");
 }
@@ -217,17 +205,6 @@ imzala_unblock_page_set_job (ImzalaUnblockPage *self,
   fill_tokens (self);
 }
 
-static ImzalaSecret *
-take_secret (ImzalaPinEntry *entry)
-{
-  ImzalaSecret *secret = imzala_pin_entry_get_secret (entry);
-  ImzalaSecret *copy = imzala_secret_new_from_data (imzala_secret_get_data (secret),
-                                                    imzala_secret_get_length (secret));
-
-  imzala_pin_entry_clear (entry);
-  return copy;
-}
-
 gboolean
 imzala_unblock_page_take_secrets (ImzalaUnblockPage *self,
                                   ImzalaSecret     **puk,
@@ -235,7 +212,6 @@ imzala_unblock_page_take_secrets (ImzalaUnblockPage *self,
                                   GError           **error)
 {
   ImzalaToken *token;
-  guint length;
 
   g_return_val_if_fail (IMZALA_IS_UNBLOCK_PAGE (self), FALSE);
 
@@ -252,44 +228,15 @@ imzala_unblock_page_take_secrets (ImzalaUnblockPage *self,
   if (imzala_token_has_pin_pad (token))
     return TRUE;
 
-  if (self->job == NULL && imzala_pin_entry_get_length (self->puk_entry) == 0)
+  if (self->job == NULL && imzala_new_pin_form_get_current_length (self->pin_form) == 0)
     {
-      gtk_widget_grab_focus (GTK_WIDGET (self->puk_entry));
+      gtk_widget_grab_focus (GTK_WIDGET (self->pin_form));
       g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PUK_INCORRECT,
                    _("Type the PUK that came with your card."));
       return FALSE;
     }
 
-  if (!imzala_secret_equal (imzala_pin_entry_get_secret (self->new_entry),
-                            imzala_pin_entry_get_secret (self->confirm_entry)))
-    {
-      imzala_pin_entry_clear (self->new_entry);
-      imzala_pin_entry_clear (self->confirm_entry);
-      gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
-      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_MISMATCH,
-                   _("The two new PINs are not the same. Type the new PIN twice again."));
-      return FALSE;
-    }
-
-  length = imzala_pin_entry_get_length (self->new_entry);
-  if (length < imzala_token_get_min_pin_length (token) ||
-      length > imzala_token_get_max_pin_length (token))
-    {
-      imzala_pin_entry_clear (self->new_entry);
-      imzala_pin_entry_clear (self->confirm_entry);
-      gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
-      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
-                   _("The new PIN must have %u to %u characters."),
-                   imzala_token_get_min_pin_length (token),
-                   imzala_token_get_max_pin_length (token));
-      return FALSE;
-    }
-
-  if (self->job == NULL)
-    *puk = take_secret (self->puk_entry);
-  *new_pin = take_secret (self->new_entry);
-  imzala_pin_entry_clear (self->confirm_entry);
-  return TRUE;
+  return imzala_new_pin_form_take_secrets (self->pin_form, token, puk, new_pin, error);
 }
 
 void
@@ -317,9 +264,7 @@ imzala_unblock_page_reset (ImzalaUnblockPage *self)
 {
   g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
 
-  imzala_pin_entry_clear (self->puk_entry);
-  imzala_pin_entry_clear (self->new_entry);
-  imzala_pin_entry_clear (self->confirm_entry);
+  imzala_new_pin_form_clear (self->pin_form);
   imzala_unblock_page_set_error (self, NULL);
   imzala_unblock_page_set_busy (self, FALSE);
   update_mode (self);
@@ -327,24 +272,9 @@ imzala_unblock_page_reset (ImzalaUnblockPage *self)
 }
 
 static void
-entry_focus_cb (ImzalaUnblockPage *self,
-                GParamSpec        *pspec,
-                ImzalaPinEntry    *entry)
+form_activate_cb (ImzalaUnblockPage *self)
 {
-  if (gtk_widget_has_focus (GTK_WIDGET (entry)))
-    imzala_pin_keypad_set_entry (self->keypad, entry);
-}
-
-static void
-entry_activate_cb (ImzalaUnblockPage *self,
-                   ImzalaPinEntry    *entry)
-{
-  if (entry == self->puk_entry)
-    gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
-  else if (entry == self->new_entry)
-    gtk_widget_grab_focus (GTK_WIDGET (self->confirm_entry));
-  else
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.unblock-pin", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.unblock-pin", NULL);
 }
 
 static void
@@ -372,8 +302,7 @@ imzala_unblock_page_class_init (ImzalaUnblockPageClass *klass)
 
   object_class->dispose = imzala_unblock_page_dispose;
 
-  g_type_ensure (IMZALA_TYPE_PIN_ENTRY);
-  g_type_ensure (IMZALA_TYPE_PIN_KEYPAD);
+  g_type_ensure (IMZALA_TYPE_NEW_PIN_FORM);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-unblock-page.ui");
@@ -385,17 +314,12 @@ imzala_unblock_page_class_init (ImzalaUnblockPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, token_row);
   gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, rules_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, pin_stack);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, puk_label);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, puk_entry);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, new_entry);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, confirm_entry);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, keypad);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, pin_form);
   gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, error_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, action_stack);
   gtk_widget_class_bind_template_callback (widget_class, update_token);
   gtk_widget_class_bind_template_callback (widget_class, mode_toggled_cb);
-  gtk_widget_class_bind_template_callback (widget_class, entry_focus_cb);
-  gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, form_activate_cb);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
