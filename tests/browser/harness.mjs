@@ -77,8 +77,10 @@ function binary(name) {
   return path;
 }
 
-// Every child process of every harness, so that any exit path ends them.
+// Every child process and temp dir of every harness, so that any exit
+// path ends and removes them.
 const children = new Set();
+const tempDirs = new Set();
 
 function killAll(signal = 'SIGKILL') {
   for (const child of children) {
@@ -91,7 +93,13 @@ function killAll(signal = 'SIGKILL') {
   children.clear();
 }
 
-process.on('exit', () => killAll());
+process.on('exit', () => {
+  killAll();
+  if (!process.env.IMZALA_BROWSER_KEEP) {
+    for (const dir of tempDirs)
+      rmSync(dir, { recursive: true, force: true });
+  }
+});
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     killAll();
@@ -174,6 +182,7 @@ export class Harness {
     this.portalBin = binary('IMZALA_PORTAL');
     this.cliBin = binary('IMZALA_CLI');
     this.dir = mkdtempSync(join(tmpdir(), 'imzala-browser-'));
+    tempDirs.add(this.dir);
     this.stateDir = join(this.dir, 'state');
     this.cardDir = join(this.dir, 'card');
     this.home = join(this.dir, 'home');
@@ -362,6 +371,7 @@ export class Harness {
     this.portal = null;
     if (this.dir && !process.env.IMZALA_BROWSER_KEEP)
       rmSync(this.dir, { recursive: true, force: true });
+    tempDirs.delete(this.dir);
   }
 }
 
