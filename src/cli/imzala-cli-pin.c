@@ -123,9 +123,8 @@ find_token (GPtrArray *tokens, const char *selector, GError **error)
   return found;
 }
 
-/* The new PIN: once from @fd, or twice on the terminal; then checked against
- * the card's length limits, so that a PIN the card would refuse never
- * reaches it. */
+/* The new PIN, checked against the card's length limits, so that a PIN the
+ * card would refuse never reaches it. */
 static ImzalaSecret *
 read_new_pin (ImzalaToken *token, int fd, GError **error)
 {
@@ -134,30 +133,9 @@ read_new_pin (ImzalaToken *token, int fd, GError **error)
   guint max_length = imzala_token_get_max_pin_length (token);
   gsize length;
 
-  if (fd >= 0)
-    {
-      first = imzala_secret_read_fd (fd, error);
-      if (first == NULL)
-        return NULL;
-    }
-  else
-    {
-      g_autoptr(ImzalaSecret) second = NULL;
-      g_autofree char *prompt = g_strdup_printf (_("New PIN for “%s”: "), imzala_token_get_label (token));
-
-      first = imzala_cli_terminal_read_secret (prompt, error);
-      if (first == NULL)
-        return NULL;
-      second = imzala_cli_terminal_read_secret (_("New PIN again: "), error);
-      if (second == NULL)
-        return NULL;
-      if (!imzala_secret_equal (first, second))
-        {
-          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_MISMATCH,
-                       _("The two new PINs are not the same; the PIN was not changed."));
-          return NULL;
-        }
-    }
+  first = imzala_cli_read_new_pin (token, fd, error);
+  if (first == NULL)
+    return NULL;
 
   length = imzala_secret_get_length (first);
   if (length == 0 || (min_length > 0 && length < min_length)
@@ -284,18 +262,8 @@ run_pin_command (PinCommand command, int argc, char **argv)
                        imzala_token_get_label (token));
           return imzala_cli_report_error (error);
         }
-      if (state & IMZALA_PIN_STATE_FINAL_TRY)
-        imzala_cli_terminal_say (_("Warning: this is the final try; a wrong PIN locks the card."));
-      else if (state & IMZALA_PIN_STATE_COUNT_LOW)
-        imzala_cli_terminal_say (_("Warning: only a few PIN tries are left."));
-
+      imzala_cli_warn_pin_tries (token);
       prompt = g_strdup_printf (_("Current PIN of “%s”: "), imzala_token_get_label (token));
-      old_secret = imzala_cli_read_secret (old_fd, prompt, &error);
-      if (old_secret == NULL)
-        return imzala_cli_report_error (error);
-      new_pin = read_new_pin (token, new_fd, &error);
-      if (new_pin == NULL)
-        return imzala_cli_report_error (error);
     }
   else
     {
@@ -310,8 +278,13 @@ run_pin_command (PinCommand command, int argc, char **argv)
         imzala_cli_terminal_say (_("Warning: this is the final try; a wrong PUK locks the card for good."));
       else if (state & IMZALA_PIN_STATE_PUK_COUNT_LOW)
         imzala_cli_terminal_say (_("Warning: only a few PUK tries are left."));
-
       prompt = g_strdup_printf (_("PUK of “%s”: "), imzala_token_get_label (token));
+    }
+
+  /* The current PIN or the PUK, then the new PIN (the reader asks for
+   * both itself). */
+  if (prompt != NULL)
+    {
       old_secret = imzala_cli_read_secret (old_fd, prompt, &error);
       if (old_secret == NULL)
         return imzala_cli_report_error (error);

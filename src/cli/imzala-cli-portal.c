@@ -187,7 +187,6 @@ read_pin (ImzalaToken       *token,
 {
   ImzalaPinState state = imzala_token_get_pin_state (token);
   g_autofree char *prompt = NULL;
-  ImzalaSecret *pin;
 
   if (state & IMZALA_PIN_STATE_LOCKED)
     {
@@ -197,55 +196,26 @@ read_pin (ImzalaToken       *token,
                    imzala_token_get_label (token));
       return NULL;
     }
-  if (state & IMZALA_PIN_STATE_FINAL_TRY)
-    imzala_cli_terminal_say (_("Warning: this is the final try; a wrong PIN locks the card."));
-  else if (state & IMZALA_PIN_STATE_COUNT_LOW)
-    imzala_cli_terminal_say (_("Warning: only a few PIN tries are left."));
-
+  imzala_cli_warn_pin_tries (token);
   prompt = g_strdup_printf (_("PIN of “%s” to sign as %s: "), imzala_token_get_label (token),
                             imzala_certificate_get_holder_name (certificate));
-  pin = imzala_cli_read_secret (pin_fd, prompt, error);
-  if (pin != NULL && imzala_secret_get_length (pin) == 0)
-    {
-      imzala_secret_unref (pin);
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
-      return NULL;
-    }
-  return pin;
+  return imzala_cli_read_pin (pin_fd, prompt, error);
 }
 
-/* The new PIN for an unblock: once from @fd, or twice on the terminal. */
+/* The new PIN for an unblock. */
 static ImzalaSecret *
 read_new_pin (ImzalaToken *token,
               int          fd,
               GError     **error)
 {
-  g_autoptr(ImzalaSecret) first = NULL;
-  g_autoptr(ImzalaSecret) second = NULL;
-  g_autofree char *prompt = NULL;
+  g_autoptr(ImzalaSecret) pin = imzala_cli_read_new_pin (token, fd, error);
 
-  prompt = g_strdup_printf (_("New PIN for “%s”: "), imzala_token_get_label (token));
-  first = imzala_cli_read_secret (fd, prompt, error);
-  if (first == NULL)
-    return NULL;
-  if (imzala_secret_get_length (first) == 0)
+  if (pin != NULL && imzala_secret_get_length (pin) == 0)
     {
       g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
       return NULL;
     }
-  if (fd >= 0)
-    return g_steal_pointer (&first);
-
-  second = imzala_cli_terminal_read_secret (_("New PIN again: "), error);
-  if (second == NULL)
-    return NULL;
-  if (!imzala_secret_equal (first, second))
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_MISMATCH,
-                           _("The two new PINs differ."));
-      return NULL;
-    }
-  return g_steal_pointer (&first);
+  return g_steal_pointer (&pin);
 }
 
 static int

@@ -119,7 +119,6 @@ get_pin (ImzalaToken       *token,
 {
   ImzalaPinState state = imzala_token_get_pin_state (token);
   g_autofree char *prompt = NULL;
-  ImzalaSecret *pin;
 
   if (state & IMZALA_PIN_STATE_LOCKED)
     {
@@ -129,26 +128,12 @@ get_pin (ImzalaToken       *token,
       return NULL;
     }
 
-  if (state & IMZALA_PIN_STATE_FINAL_TRY)
-    imzala_cli_terminal_say (_("Warning: this is the final try; a wrong PIN locks the card."));
-  else if (state & IMZALA_PIN_STATE_COUNT_LOW)
-    imzala_cli_terminal_say (_("Warning: only a few PIN tries are left."));
-
+  imzala_cli_warn_pin_tries (token);
   prompt = g_strdup_printf (_("PIN of “%s” to sign as %s (%s): "),
                             imzala_token_get_label (token),
                             imzala_certificate_get_holder_name (certificate),
                             imzala_certificate_get_key_description (certificate));
-  pin = imzala_cli_read_secret (pin_fd, prompt, error);
-  if (pin == NULL)
-    return NULL;
-
-  if (imzala_secret_get_length (pin) == 0)
-    {
-      imzala_secret_unref (pin);
-      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
-      return NULL;
-    }
-  return pin;
+  return imzala_cli_read_pin (pin_fd, prompt, error);
 }
 
 static gboolean

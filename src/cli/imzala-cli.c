@@ -262,6 +262,58 @@ imzala_cli_read_secret (int fd, const char *prompt, GError **error)
   return imzala_cli_terminal_read_secret (prompt, error);
 }
 
+void
+imzala_cli_warn_pin_tries (ImzalaToken *token)
+{
+  ImzalaPinState state = imzala_token_get_pin_state (token);
+
+  if (state & IMZALA_PIN_STATE_FINAL_TRY)
+    imzala_cli_terminal_say (_("Warning: this is the final try; a wrong PIN locks the card."));
+  else if (state & IMZALA_PIN_STATE_COUNT_LOW)
+    imzala_cli_terminal_say (_("Warning: only a few PIN tries are left."));
+}
+
+ImzalaSecret *
+imzala_cli_read_pin (int fd, const char *prompt, GError **error)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_cli_read_secret (fd, prompt, error);
+
+  if (pin == NULL)
+    return NULL;
+  if (imzala_secret_get_length (pin) == 0)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
+      return NULL;
+    }
+  return g_steal_pointer (&pin);
+}
+
+ImzalaSecret *
+imzala_cli_read_new_pin (ImzalaToken *token, int fd, GError **error)
+{
+  g_autoptr(ImzalaSecret) first = NULL;
+  g_autoptr(ImzalaSecret) second = NULL;
+  g_autofree char *prompt = NULL;
+
+  prompt = g_strdup_printf (_("New PIN for “%s”: "), imzala_token_get_label (token));
+  first = imzala_cli_read_secret (fd, prompt, error);
+  if (first == NULL)
+    return NULL;
+  if (fd >= 0)
+    return g_steal_pointer (&first);
+
+  second = imzala_cli_terminal_read_secret (_("New PIN again: "), error);
+  if (second == NULL)
+    return NULL;
+  if (!imzala_secret_equal (first, second))
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_MISMATCH,
+                           _("The two new PINs are not the same; the PIN was not changed."));
+      return NULL;
+    }
+  return g_steal_pointer (&first);
+}
+
 GBytes *
 imzala_cli_read_input (const char *path, GError **error)
 {

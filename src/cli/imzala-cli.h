@@ -83,6 +83,21 @@ const char *imzala_cli_pin_state_text (ImzalaPinState state);
 ImzalaSecret *imzala_cli_read_secret (int          fd,
                                       const char  *prompt,
                                       GError     **error);
+/* Says on the terminal when the PIN of @token has only a few tries left or
+ * this is the final one (a locked PIN is for the caller to refuse: each
+ * command advises its own way out). */
+void          imzala_cli_warn_pin_tries (ImzalaToken *token);
+/* The PIN to log in with, as imzala_cli_read_secret(); an empty one is
+ * refused (IMZALA_ERROR_PIN_LEN_RANGE). */
+ImzalaSecret *imzala_cli_read_pin     (int          fd,
+                                       const char  *prompt,
+                                       GError     **error);
+/* A new PIN for @token: once from @fd when it is >= 0, else twice on the
+ * terminal (IMZALA_ERROR_PIN_MISMATCH when the two differ). The card's
+ * length rules are for the caller to check. */
+ImzalaSecret *imzala_cli_read_new_pin (ImzalaToken *token,
+                                       int          fd,
+                                       GError     **error);
 
 /* Reads a whole file, or standard input for NULL or "-". */
 GBytes  *imzala_cli_read_input   (const char *path, GError **error);
