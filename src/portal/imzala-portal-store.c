@@ -160,6 +160,17 @@ column_bytes (sqlite3_stmt *stmt, int index)
   return g_bytes_new (data, sqlite3_column_bytes (stmt, index));
 }
 
+/* Runs a statement that returns no rows and finalizes it; on FALSE the
+ * connection's error code and message still say what went wrong. */
+static gboolean
+step_done (sqlite3_stmt *stmt)
+{
+  int rc = sqlite3_step (stmt);
+
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE;
+}
+
 static gboolean
 exec (ImzalaPortalStore *self, const char *sql, GError **error)
 {
@@ -279,7 +290,6 @@ imzala_portal_store_put_person (ImzalaPortalStore        *self,
                                 GError                  **error)
 {
   sqlite3_stmt *stmt;
-  int rc;
 
   /* Enrolling a person again replaces the card but keeps e-onay: the
    * consent was given by the person, not by the card. */
@@ -298,9 +308,7 @@ imzala_portal_store_put_person (ImzalaPortalStore        *self,
   bind_text (stmt, 6, person->card_serial);
   bind_text (stmt, 7, person->card_puk);
   sqlite3_bind_int64 (stmt, 8, person->certificate_not_after);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
+  if (!step_done (stmt))
     return set_db_error (self, error);
   return TRUE;
 }
@@ -342,14 +350,11 @@ imzala_portal_store_set_eonay (ImzalaPortalStore *self,
                                GError           **error)
 {
   sqlite3_stmt *stmt = prepare (self, "UPDATE persons SET eonay = ?2, eonay_at = ?3 WHERE tckn = ?1");
-  int rc;
 
   bind_text (stmt, 1, tckn);
   bind_text (stmt, 2, eonay);
   sqlite3_bind_int64 (stmt, 3, when);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
+  if (!step_done (stmt))
     return set_db_error (self, error);
   return TRUE;
 }
@@ -363,13 +368,10 @@ imzala_portal_store_add_session (ImzalaPortalStore *self,
                                  GError           **error)
 {
   sqlite3_stmt *stmt = prepare (self, "INSERT INTO sessions (id_hash, created_at) VALUES (?1, ?2)");
-  int rc;
 
   bind_text (stmt, 1, id_hash);
   sqlite3_bind_int64 (stmt, 2, now);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
+  if (!step_done (stmt))
     return set_db_error (self, error);
   return TRUE;
 }
@@ -401,7 +403,6 @@ imzala_portal_store_set_session (ImzalaPortalStore *self,
 {
   g_autofree char *sql = NULL;
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (g_strcmp0 (column, "person") == 0 || g_strcmp0 (column, "applicant") == 0, FALSE);
 
@@ -409,9 +410,7 @@ imzala_portal_store_set_session (ImzalaPortalStore *self,
   stmt = prepare (self, sql);
   bind_text (stmt, 1, id_hash);
   bind_text (stmt, 2, tckn);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
+  if (!step_done (stmt))
     return set_db_error (self, error);
   return TRUE;
 }
@@ -424,7 +423,6 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
                                  GError             **error)
 {
   sqlite3_stmt *stmt;
-  int rc;
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
@@ -446,9 +444,7 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
   bind_bytes (stmt, 8, request->nonce);
   sqlite3_bind_int64 (stmt, 9, request->created_at);
   sqlite3_bind_int64 (stmt, 10, request->expires_at);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
+  if (!step_done (stmt))
     {
       if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Code collision");
@@ -466,9 +462,7 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
       sqlite3_bind_int (stmt, 2, (int) i);
       bind_text (stmt, 3, g_ptr_array_index (request->titles, i));
       bind_bytes (stmt, 4, g_ptr_array_index (request->texts, i));
-      rc = sqlite3_step (stmt);
-      sqlite3_finalize (stmt);
-      if (rc != SQLITE_DONE)
+      if (!step_done (stmt))
         {
           set_db_error (self, error);
           exec (self, "ROLLBACK", NULL);
@@ -582,7 +576,6 @@ imzala_portal_store_complete (ImzalaPortalStore *self,
 {
   sqlite3_stmt *stmt;
   g_autofree char *person = NULL;
-  int rc;
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
@@ -618,9 +611,7 @@ imzala_portal_store_complete (ImzalaPortalStore *self,
       bind_text (stmt, 4, signature->signer_fingerprint);
       bind_text (stmt, 5, signature->signer_subject);
       sqlite3_bind_int64 (stmt, 6, signature->signing_time);
-      rc = sqlite3_step (stmt);
-      sqlite3_finalize (stmt);
-      if (rc != SQLITE_DONE)
+      if (!step_done (stmt))
         goto fail;
     }
 
@@ -630,9 +621,7 @@ imzala_portal_store_complete (ImzalaPortalStore *self,
       bind_text (stmt, 1, person);
       sqlite3_bind_int64 (stmt, 2, now);
       bind_text (stmt, 3, effect_arg);
-      rc = sqlite3_step (stmt);
-      sqlite3_finalize (stmt);
-      if (rc != SQLITE_DONE)
+      if (!step_done (stmt))
         goto fail;
     }
   return exec (self, "COMMIT", error);
@@ -688,7 +677,6 @@ imzala_portal_store_add_application (ImzalaPortalStore       *self,
                                      GError                 **error)
 {
   sqlite3_stmt *stmt;
-  int rc;
 
   stmt = prepare (self,
                   "INSERT INTO applications (public_id, person, kind, fields, form_text,"
@@ -700,9 +688,7 @@ imzala_portal_store_add_application (ImzalaPortalStore       *self,
   bind_text (stmt, 5, application->form_text);
   sqlite3_bind_int64 (stmt, 6, application->production_date);
   sqlite3_bind_int64 (stmt, 7, now);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
+  if (!step_done (stmt))
     return set_db_error (self, error);
   application->id = sqlite3_last_insert_rowid (self->db);
   return TRUE;
