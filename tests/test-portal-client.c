@@ -811,6 +811,32 @@ test_fetch_with_portal_ca (void)
   test_portal_free (portal);
 }
 
+/* A portal CA given as a relative path (as typed after --portal-ca) is
+ * taken relative to the current folder. */
+static void
+test_relative_portal_ca (void)
+{
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  TestRequest *added = test_portal_add (portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  g_autoptr(ImzalaPortalClient) client = NULL;
+  g_autoptr(ImzalaRequest) request = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *ca_name = g_path_get_basename (tls_pki->ca_a);
+  g_autofree char *ca_dir = g_path_get_dirname (tls_pki->ca_a);
+
+  g_assert_cmpint (g_chdir (ca_dir), ==, 0);
+  client = imzala_portal_client_new (portal->base_url, ca_name, &error);
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+  g_assert_no_error (error);
+
+  request = fetch (client, added->code, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (imzala_request_get_code (request), ==, added->code);
+
+  test_portal_free (portal);
+}
+
 static void
 test_tls_untrusted (void)
 {
@@ -1481,6 +1507,7 @@ main (int argc, char **argv)
   g_test_add_func ("/portal/code/normalize", test_normalize_code);
   g_test_add_func ("/portal/client/insecure-url", test_insecure_url);
   g_test_add_func ("/portal/client/fetch-with-portal-ca", test_fetch_with_portal_ca);
+  g_test_add_func ("/portal/client/relative-portal-ca", test_relative_portal_ca);
   g_test_add_func ("/portal/client/tls-untrusted", test_tls_untrusted);
   g_test_add_func ("/portal/client/error-mapping", test_error_mapping);
   g_test_add_func ("/portal/client/refused-answers", test_refused_answers);

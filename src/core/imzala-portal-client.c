@@ -165,13 +165,17 @@ imzala_portal_client_new (const char  *base_url,
 
   if (extra_ca_file != NULL)
     {
-      if (!g_file_test (extra_ca_file, G_FILE_TEST_IS_REGULAR))
+      /* GTlsFileDatabase wants an absolute path; a relative one (as typed
+       * on a command line) is taken relative to the current folder. */
+      g_autofree char *ca_path = g_canonicalize_filename (extra_ca_file, NULL);
+
+      if (!g_file_test (ca_path, G_FILE_TEST_IS_REGULAR))
         {
           g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_TLS,
                        _("The portal CA file “%s” does not exist."), extra_ca_file);
           return NULL;
         }
-      self->extra_database = g_tls_file_database_new (extra_ca_file, &local_error);
+      self->extra_database = g_tls_file_database_new (ca_path, &local_error);
       if (self->extra_database == NULL)
         {
           g_debug ("Cannot load %s: %s", extra_ca_file, local_error->message);
