@@ -7,14 +7,16 @@
 
 #include "imzala-cli.h"
 
-/* Names used in --json output; scripts depend on them, so they never change
- * with the language. */
-static const struct
+/* A flag of a bit set and its name in --json output. The names are what
+ * scripts depend on, so they never change with the language. */
+typedef struct
 {
-  ImzalaKeyUsage usage;
+  guint       flag;
   const char *json;
-  const char *text; /* N_() */
-} key_usages[] = {
+  const char *text; /* N_(), for the plain text output */
+} FlagName;
+
+static const FlagName key_usages[] = {
   { IMZALA_KEY_USAGE_DIGITAL_SIGNATURE, "digital-signature", N_("digital signature") },
   { IMZALA_KEY_USAGE_NON_REPUDIATION, "non-repudiation", N_("non-repudiation") },
   { IMZALA_KEY_USAGE_KEY_ENCIPHERMENT, "key-encipherment", N_("key encipherment") },
@@ -24,11 +26,7 @@ static const struct
   { IMZALA_KEY_USAGE_CRL_SIGN, "crl-sign", N_("CRL signing") },
 };
 
-static const struct
-{
-  ImzalaCertificateProblem problem;
-  const char *json;
-} problems[] = {
+static const FlagName problems[] = {
   { IMZALA_CERTIFICATE_PROBLEM_NOT_QUALIFIED, "not-qualified" },
   { IMZALA_CERTIFICATE_PROBLEM_NO_NON_REPUDIATION, "no-non-repudiation" },
   { IMZALA_CERTIFICATE_PROBLEM_EXPIRED, "expired" },
@@ -37,11 +35,7 @@ static const struct
   { IMZALA_CERTIFICATE_PROBLEM_CA, "ca" },
 };
 
-static const struct
-{
-  ImzalaPinState state;
-  const char *json;
-} pin_states[] = {
+static const FlagName pin_states[] = {
   { IMZALA_PIN_STATE_COUNT_LOW, "count-low" },
   { IMZALA_PIN_STATE_FINAL_TRY, "final-try" },
   { IMZALA_PIN_STATE_LOCKED, "locked" },
@@ -68,7 +62,7 @@ key_usage_text (ImzalaKeyUsage usage)
   g_autoptr(GString) text = g_string_new (NULL);
 
   for (gsize i = 0; i < G_N_ELEMENTS (key_usages); i++)
-    if (usage & key_usages[i].usage)
+    if (usage & key_usages[i].flag)
       {
         if (text->len > 0)
           g_string_append (text, ", ");
@@ -234,6 +228,22 @@ add_int (JsonBuilder *builder, const char *name, gint64 value)
   json_builder_add_int_value (builder, value);
 }
 
+/* An array of the names of the flags set in @flags. */
+static void
+add_flag_names (JsonBuilder    *builder,
+                const char     *name,
+                guint           flags,
+                const FlagName *table,
+                gsize           n_table)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (gsize i = 0; i < n_table; i++)
+    if (flags & table[i].flag)
+      json_builder_add_string_value (builder, table[i].json);
+  json_builder_end_array (builder);
+}
+
 static void
 build_certificate (JsonBuilder *builder, ImzalaCertificate *certificate)
 {
@@ -255,24 +265,14 @@ build_certificate (JsonBuilder *builder, ImzalaCertificate *certificate)
   add_string (builder, "key", imzala_certificate_get_key_description (certificate));
   add_int (builder, "key_bits", imzala_certificate_get_key_bits (certificate));
 
-  json_builder_set_member_name (builder, "key_usage");
-  json_builder_begin_array (builder);
-  for (gsize i = 0; i < G_N_ELEMENTS (key_usages); i++)
-    if (usage & key_usages[i].usage)
-      json_builder_add_string_value (builder, key_usages[i].json);
-  json_builder_end_array (builder);
+  add_flag_names (builder, "key_usage", usage, key_usages, G_N_ELEMENTS (key_usages));
 
   add_bool (builder, "qualified", imzala_certificate_is_qualified (certificate));
   add_bool (builder, "ca", imzala_certificate_is_ca (certificate));
   add_bool (builder, "has_private_key", imzala_certificate_has_private_key (certificate));
   add_bool (builder, "recommended", imzala_certificate_is_recommended (certificate));
 
-  json_builder_set_member_name (builder, "problems");
-  json_builder_begin_array (builder);
-  for (gsize i = 0; i < G_N_ELEMENTS (problems); i++)
-    if (problem_flags & problems[i].problem)
-      json_builder_add_string_value (builder, problems[i].json);
-  json_builder_end_array (builder);
+  add_flag_names (builder, "problems", problem_flags, problems, G_N_ELEMENTS (problems));
 
   json_builder_set_member_name (builder, "problem_descriptions");
   json_builder_begin_array (builder);
@@ -302,12 +302,7 @@ build_token (JsonBuilder *builder, ImzalaToken *token)
   add_string (builder, "module", imzala_module_get_name (imzala_token_get_module (token)));
   add_string (builder, "uri", uri);
 
-  json_builder_set_member_name (builder, "pin_state");
-  json_builder_begin_array (builder);
-  for (gsize i = 0; i < G_N_ELEMENTS (pin_states); i++)
-    if (state & pin_states[i].state)
-      json_builder_add_string_value (builder, pin_states[i].json);
-  json_builder_end_array (builder);
+  add_flag_names (builder, "pin_state", state, pin_states, G_N_ELEMENTS (pin_states));
   add_string (builder, "pin_state_text", imzala_cli_pin_state_text (state));
   add_bool (builder, "pin_pad", imzala_token_has_pin_pad (token));
   add_int (builder, "min_pin_length", imzala_token_get_min_pin_length (token));
