@@ -37,6 +37,31 @@ function errorText(answer) {
   return (answer.body && answer.body.error && answer.body.error.message) || 'Bir hata oluştu.';
 }
 
+// The code area (the code, copy button, imzala: link, countdown and status)
+// is the same on every page that makes a request; each page has only an
+// empty <section id="kod-alani">, filled from here before the page's script
+// runs. The ids are the ones docs/protocol.md §6.1 lists.
+const CODE_AREA_HTML = `
+  <h2>Doğrulama Kodu</h2>
+  <ol class="adimlar">
+    <li>E-imza kartınızı bilgisayarınıza takınız.</li>
+    <li>İmzala uygulamasını açınız (veya aşağıdaki bağlantıya tıklayınız).</li>
+    <li>Aşağıdaki doğrulama kodunu İmzala uygulamasına giriniz ve <b>İleri</b> düğmesine basınız.</li>
+  </ol>
+  <p class="kod"><span id="dogrulama-kodu"></span></p>
+  <p><button type="button" id="kopyala">Kopyalamak için buraya tıklayabilirsiniz</button>
+     <a id="imzala-link" class="dugme ikincil" href="#">İmzala ile aç</a></p>
+  <p id="kalan-sure-satiri">Kalan süre: <span id="kalan-sure"></span> saniye</p>
+  <p id="kod-durum" class="durum" role="status" aria-live="polite"></p>
+  <p class="uyari">İşlem tamamlanana kadar bu sayfayı kapatmayınız. Sayfa, imzanız ulaştığında kendiliğinden ilerleyecektir.</p>
+`;
+
+function fillCodeArea() {
+  const area = $('kod-alani');
+  if (area && area.childElementCount === 0)
+    area.innerHTML = CODE_AREA_HTML;
+}
+
 // Shows the code of a created request with a live countdown, polls its
 // status, and calls onDone(status) once the signature (or the unblock
 // result) has arrived.
@@ -294,6 +319,7 @@ pages.basvuru = () => {
 };
 
 document.addEventListener('DOMContentLoaded', () => {
+  fillCodeArea();
   const exit = $('cikis');
   if (exit) {
     exit.addEventListener('click', async (event) => {
