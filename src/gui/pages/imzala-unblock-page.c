@@ -73,7 +73,7 @@ describe_puk_state (ImzalaToken *token)
     return g_strdup (_("Only one PUK try is left: if it is wrong, the PUK will be locked too."));
   if (state & IMZALA_PIN_STATE_PUK_COUNT_LOW)
     return g_strdup (_("A wrong PUK was entered before; few PUK tries are left."));
-  return g_strdup (_("The card reports no wrong PUK tries."));
+  return g_strdup (_("The card has not reported any failed PUK attempt."));
 }
 
 static void
