@@ -201,6 +201,15 @@ error_code (Answer *answer)
   return json_object_get_string_member (error, "code");
 }
 
+static const char *
+error_message (Answer *answer)
+{
+  JsonObject *error = json_object_get_object_member (obj (answer), "error");
+
+  g_assert_nonnull (error);
+  return json_object_get_string_member (error, "message");
+}
+
 static char *
 canonical (const char *display)
 {
@@ -489,13 +498,15 @@ test_tampered (void)
   g_autoptr(GBytes) other = NULL;
   g_autoptr(GBytes) other_text = NULL;
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(Answer) status = NULL;
   g_autofree char *body = NULL;
   g_autofree char *path = NULL;
   g_autofree char *state = NULL;
+  g_autofree char *request_id = NULL;
   guint8 *bytes;
   gsize size;
 
-  tampered_code = create (main_portal, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  tampered_code = create (main_portal, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", &request_id);
   path = g_strconcat ("/api/v1/requests/", tampered_code, "/signatures", NULL);
   request = fetch (main_portal, tampered_code);
   content = text_bytes (request, 0);
@@ -521,11 +532,20 @@ test_tampered (void)
   g_assert_cmpuint (answer2->status, ==, 422);
   g_assert_cmpstr (error_code (answer2), ==, "signature-invalid");
 
-  /* The third rejected submission closes the request. */
+  /* The third rejected submission closes the request, and both İmzala and
+   * the browser page are told plainly that the code cannot be used again. */
   answer3 = post (main_portal, path, body);
   g_assert_cmpuint (answer3->status, ==, 422);
   state = request_state (tampered_code);
   g_assert_cmpstr (state, ==, "failed");
+  g_assert_nonnull (strstr (error_message (answer3), "bu doğrulama kodu kapatıldı ve artık kullanılamaz."));
+  g_clear_pointer (&path, g_free);
+  path = g_strconcat ("/api/v1/browser/requests/", request_id, "/status", NULL);
+  status = http (main_portal, "GET", path, NULL, NULL);
+  g_assert_cmpuint (status->status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (obj (status), "state"), ==, "failed");
+  g_assert_nonnull (strstr (json_object_get_string_member (obj (status), "message"),
+                            "bu doğrulama kodu kapatıldı ve artık kullanılamaz."));
 }
 
 static void
@@ -707,6 +727,63 @@ test_application (void)
   state2 = db_text ("SELECT state FROM applications WHERE public_id = ?1",
                     json_object_get_string_member (obj (form2), "application_id"));
   g_assert_cmpstr (state2, ==, "submitted");
+}
+
+/* A renewal (Yenileme) signed the E-İmzalı way waits like an E-Onaylı one,
+ * and İmzala and the page say until when (test_application identified this
+ * browser's session as Ayşe's). */
+static void
+test_renewal_esign (void)
+{
+  g_autoptr(Answer) form = NULL;
+  g_autoptr(Answer) request = NULL;
+  g_autoptr(Answer) answer = NULL;
+  g_autoptr(Answer) status = NULL;
+  g_autoptr(GDateTime) production = NULL;
+  g_autofree char *renewal_form = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *request_id = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *production_text = NULL;
+  g_autofree char *date = NULL;
+  g_autofree char *sentence = NULL;
+
+  {
+    GString *text = g_string_new (valid_form);
+
+    g_assert_cmpuint (g_string_replace (text, "\"basvuru_turu\": \"yeni\"", "\"basvuru_turu\": \"yenileme\"", 1),
+                      ==, 1);
+    renewal_form = g_string_free (text, FALSE);
+  }
+  form = post (main_portal, "/api/v1/browser/application/form", renewal_form);
+  g_assert_cmpuint (form->status, ==, 200);
+  path = g_strdup_printf ("/api/v1/browser/application/%s/esign",
+                          json_object_get_string_member (obj (form), "application_id"));
+  code = create (main_portal, path, "{}", &request_id);
+  request = fetch (main_portal, code);
+  answer = sign_and_submit (main_portal, code, request, ayse_cert);
+  g_assert_cmpuint (answer->status, ==, 200);
+
+  /* The enrolled demo certificate is far from its end: the renewal waits. */
+  state = db_text ("SELECT a.state FROM applications a JOIN requests r ON r.application = a.id"
+                   " WHERE r.code = ?1", code);
+  g_assert_cmpstr (state, ==, "waiting");
+  production_text = db_text ("SELECT a.production_date FROM applications a JOIN requests r"
+                             " ON r.application = a.id WHERE r.code = ?1", code);
+  production = g_date_time_new_from_unix_utc (g_ascii_strtoll (production_text, NULL, 10));
+  date = g_date_time_format (production, "%d.%m.%Y");
+  sentence = g_strdup_printf ("Yenileme başvurunuz, sertifikanızın bitiş tarihine 2 ay kalana kadar (%s) "
+                              "sistemimizde bekletilecektir.", date);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (obj (answer), "message"),
+                                   "Başvuru formu e-onaylama işlemi başarıyla tamamlandı."));
+  g_assert_nonnull (strstr (json_object_get_string_member (obj (answer), "message"), sentence));
+
+  g_clear_pointer (&path, g_free);
+  path = g_strconcat ("/api/v1/browser/requests/", request_id, "/status", NULL);
+  status = http (main_portal, "GET", path, NULL, NULL);
+  g_assert_cmpstr (json_object_get_string_member (obj (status), "state"), ==, "done");
+  g_assert_nonnull (strstr (json_object_get_string_member (obj (status), "message"), sentence));
 }
 
 static void
@@ -912,6 +989,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal/oversized", test_oversized);
   g_test_add_func ("/portal/consent", test_consent);
   g_test_add_func ("/portal/application", test_application);
+  g_test_add_func ("/portal/renewal-esign", test_renewal_esign);
   g_test_add_func ("/portal/unblock", test_unblock);
   g_test_add_func ("/portal/expired", test_expired);
   g_test_add_func ("/portal/rate-limit", test_rate_limit);

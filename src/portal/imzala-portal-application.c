@@ -313,3 +313,26 @@ imzala_portal_application_validate (JsonObject               *form,
   *form_text = g_string_free (g_steal_pointer (&text), FALSE);
   return TRUE;
 }
+
+char *
+imzala_portal_application_done_message (gint64 production_date, gint64 now)
+{
+  g_autoptr(GString) message = g_string_new (NULL);
+
+  /* The guide's sentence, whatever the method: the old portal showed it
+   * after an e-signed application as well. */
+  g_string_append (message, "Başvuru formu e-onaylama işlemi başarıyla tamamlandı. "
+                            "Başvuru formunuz sistemimize ulaştı.");
+  /* The same test as the state change (production_date > now: 'waiting'),
+   * so the sentence is there exactly when the application waits. */
+  if (production_date > now)
+    {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (production_date);
+      g_autofree char *date = g_date_time_format (when, "%d.%m.%Y");
+
+      g_string_append_printf (message,
+                              " Yenileme başvurunuz, sertifikanızın bitiş tarihine 2 ay kalana "
+                              "kadar (%s) sistemimizde bekletilecektir.", date);
+    }
+  return g_string_free (g_steal_pointer (&message), FALSE);
+}

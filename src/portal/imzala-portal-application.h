@@ -32,4 +32,11 @@ gboolean imzala_portal_application_validate (JsonObject               *form,
                                              gint64                   *production_date,
                                              JsonObject              **errors);
 
+/* What the person is told once an application has been sent, whichever the
+ * method (E-Onaylı or E-İmzalı): the guide's result sentence and, when the
+ * application waits (a renewal whose @production_date is after @now, state
+ * `waiting`), until when it waits. */
+char *imzala_portal_application_done_message (gint64 production_date,
+                                              gint64 now);
+
 G_END_DECLS

@@ -454,6 +454,11 @@ create_request (ImzalaPortalServer *self,
 
 /* ---- Client API ---- */
 
+/* What a closed request (state failed after IMZALA_PORTAL_MAX_REJECTED
+ * rejected submissions) says, to İmzala and on the browser page alike. */
+#define CODE_CLOSED_MESSAGE \
+  "Çok fazla başarısız deneme yapıldığı için bu doğrulama kodu kapatıldı ve artık kullanılamaz."
+
 /* Brings a pending request whose time is up to "expired" and answers the
  * request's state with the protocol's error when it is not @wanted.
  * Returns TRUE when the caller may go on. */
@@ -481,8 +486,7 @@ check_state (ImzalaPortalServer  *self,
       break;
     case IMZALA_PORTAL_STATE_FAILED:
       send_error (msg, SOUP_STATUS_CONFLICT, "code-used",
-                  "Bu doğrulama kodu başarısız denemeler nedeniyle kapatıldı. "
-                  "Tarayıcıda yeni bir kod alınız.");
+                  CODE_CLOSED_MESSAGE " Tarayıcıda yeni bir kod alınız.");
       break;
     default:
       send_error (msg, SOUP_STATUS_CONFLICT, "code-used",
@@ -559,33 +563,35 @@ send_rejected (ImzalaPortalServer  *self,
                const char          *message)
 {
   g_autofree char *key = client_key (msg);
+  g_autofree char *closed = g_strconcat (message, " " CODE_CLOSED_MESSAGE, NULL);
   ImzalaPortalState state;
 
-  state = imzala_portal_store_reject (self->store, request->id, IMZALA_PORTAL_MAX_REJECTED, message);
+  state = imzala_portal_store_reject (self->store, request->id, IMZALA_PORTAL_MAX_REJECTED,
+                                      message, closed);
   imzala_portal_store_log (self->store, "rejected", request->person, request->id, key, code);
-  if (state == IMZALA_PORTAL_STATE_FAILED)
-    {
-      g_autofree char *full = g_strdup_printf ("%s Çok fazla başarısız deneme yapıldığı için bu "
-                                               "doğrulama kodu kapatıldı.", message);
-      send_error (msg, status, code, full);
-      return;
-    }
-  send_error (msg, status, code, message);
+  send_error (msg, status, code, state == IMZALA_PORTAL_STATE_FAILED ? closed : message);
 }
 
-static const char *
-done_message (const char *purpose, const char *choice)
+/* The sentence the page and İmzala show once @request is signed at @now. */
+static char *
+done_message (ImzalaPortalServer *self, ImzalaPortalRequest *request, gint64 now)
 {
-  if (g_str_equal (purpose, "login"))
-    return "Giriş işleminiz tamamlanmıştır. İşleminize tarayıcı üzerinden devam edebilirsiniz.";
-  if (g_str_equal (purpose, "consent"))
-    return g_strcmp0 (choice, "accept") == 0
-      ? "Seçiminiz kaydedildi. Yeni yapacağınız başvurularda başvuru formunu doldurduktan sonra "
-        "imzalama tipi olarak E-Onay seçmeniz yeterli olacaktır."
-      : "Seçiminiz kaydedildi.";
-  /* The guide's sentence, whatever the method: the old portal showed it
-   * after an e-signed application as well. */
-  return "Başvuru formu e-onaylama işlemi başarıyla tamamlandı. Başvuru formunuz sistemimize ulaştı.";
+  if (g_str_equal (request->purpose, "login"))
+    return g_strdup ("Giriş işleminiz tamamlanmıştır. İşleminize tarayıcı üzerinden devam edebilirsiniz.");
+  if (g_str_equal (request->purpose, "consent"))
+    return g_strdup (g_strcmp0 (request->choice, "accept") == 0
+                     ? "Seçiminiz kaydedildi. Yeni yapacağınız başvurularda başvuru formunu doldurduktan sonra "
+                       "imzalama tipi olarak E-Onay seçmeniz yeterli olacaktır."
+                     : "Seçiminiz kaydedildi.");
+  {
+    /* An application: the same sentence as the E-Onaylı way, including
+     * until when a renewal waits. */
+    g_autoptr(ImzalaPortalApplication) application =
+      imzala_portal_store_get_application_by_id (self->store, request->application);
+
+    return imzala_portal_application_done_message (application != NULL ? application->production_date : now,
+                                                   now);
+  }
 }
 
 static void
@@ -600,7 +606,7 @@ handle_signatures (ImzalaPortalServer  *self,
   g_autofree char *key = client_key (msg);
   g_autofree char *effect_arg = NULL;
   const char *effect_sql = NULL;
-  const char *message;
+  g_autofree char *message = NULL;
   JsonNode *list_node;
   JsonArray *list;
   gint64 now;
@@ -692,8 +698,10 @@ handle_signatures (ImzalaPortalServer  *self,
       effect_arg = g_strdup_printf ("%" G_GINT64_FORMAT, request->application);
     }
 
-  message = done_message (request->purpose, request->choice);
+  /* One clock reading for the state change (waiting or submitted) and the
+   * sentence that says so. */
   now = now_unix ();
+  message = done_message (self, request, now);
   if (!imzala_portal_store_complete (self->store, request->id, now, checked, message,
                                      effect_sql, effect_arg, &error))
     {
@@ -1124,25 +1132,6 @@ browser_application_form (ImzalaPortalServer *self, SoupServerMessage *msg,
   g_free (application.kind);
 }
 
-static char *
-application_done_message (ImzalaPortalApplication *application, gboolean eonay)
-{
-  g_autoptr(GString) message = g_string_new (NULL);
-
-  g_string_append (message, "Başvuru formu e-onaylama işlemi başarıyla tamamlandı. "
-                            "Başvuru formunuz sistemimize ulaştı.");
-  if (application->production_date > now_unix ())
-    {
-      g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (application->production_date);
-      g_autofree char *date = g_date_time_format (when, "%d.%m.%Y");
-
-      g_string_append_printf (message,
-                              " Yenileme başvurunuz, sertifikanızın bitiş tarihine 2 ay kalana "
-                              "kadar (%s) sistemimizde bekletilecektir.", date);
-    }
-  return g_string_free (g_steal_pointer (&message), FALSE);
-}
-
 static void
 browser_application_action (ImzalaPortalServer *self, SoupServerMessage *msg,
                             ImzalaPortalSession *session, const char *id, const char *action)
@@ -1167,6 +1156,7 @@ browser_application_action (ImzalaPortalServer *self, SoupServerMessage *msg,
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       g_autofree char *message = NULL;
+      gint64 now = now_unix ();
 
       if (g_strcmp0 (person->eonay, "accepted") != 0)
         {
@@ -1175,15 +1165,15 @@ browser_application_action (ImzalaPortalServer *self, SoupServerMessage *msg,
           return;
         }
       if (!imzala_portal_store_submit_application (self->store, application->id, "eonay",
-                                                   now_unix (), &error))
+                                                   now, &error))
         {
           send_error (msg, SOUP_STATUS_CONFLICT, "code-used", "Bu başvuru daha önce onaylanmış.");
           return;
         }
       imzala_portal_store_log (self->store, "application-eonay", person->tckn, 0, NULL, application->public_id);
-      message = application_done_message (application, TRUE);
+      message = imzala_portal_application_done_message (application->production_date, now);
       json_builder_begin_object (builder);
-      builder_add_string (builder, "state", application->production_date > now_unix () ? "waiting" : "submitted");
+      builder_add_string (builder, "state", application->production_date > now ? "waiting" : "submitted");
       builder_add_string (builder, "message", message);
       json_builder_end_object (builder);
       send_builder (msg, SOUP_STATUS_OK, builder);

@@ -545,7 +545,8 @@ ImzalaPortalState
 imzala_portal_store_reject (ImzalaPortalStore *self,
                             gint64             id,
                             guint              max,
-                            const char        *message)
+                            const char        *message,
+                            const char        *closed_message)
 {
   sqlite3_stmt *stmt;
   ImzalaPortalState state = IMZALA_PORTAL_STATE_FAILED;
@@ -553,11 +554,12 @@ imzala_portal_store_reject (ImzalaPortalStore *self,
   stmt = prepare (self,
                   "UPDATE requests SET rejected = rejected + 1,"
                   "  state = CASE WHEN rejected + 1 >= ?2 THEN 'failed' ELSE state END,"
-                  "  result_message = ?3"
+                  "  result_message = CASE WHEN rejected + 1 >= ?2 THEN ?4 ELSE ?3 END"
                   " WHERE id = ?1 AND state = 'pending' RETURNING state");
   sqlite3_bind_int64 (stmt, 1, id);
   sqlite3_bind_int (stmt, 2, (int) max);
   bind_text (stmt, 3, message);
+  bind_text (stmt, 4, closed_message);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     state = state_from_string ((const char *) sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
@@ -694,16 +696,17 @@ imzala_portal_store_add_application (ImzalaPortalStore       *self,
   return TRUE;
 }
 
-ImzalaPortalApplication *
-imzala_portal_store_get_application (ImzalaPortalStore *self, const char *public_id)
+/* Reads the application @stmt selects (the columns of APPLICATION_COLUMNS),
+ * and finalizes @stmt. */
+#define APPLICATION_COLUMNS \
+  "SELECT id, public_id, person, kind, fields, form_text, method, state," \
+  "  production_date, submitted_at FROM applications"
+
+static ImzalaPortalApplication *
+read_application (sqlite3_stmt *stmt)
 {
-  sqlite3_stmt *stmt;
   ImzalaPortalApplication *application = NULL;
 
-  stmt = prepare (self,
-                  "SELECT id, public_id, person, kind, fields, form_text, method, state,"
-                  "  production_date, submitted_at FROM applications WHERE public_id = ?1");
-  bind_text (stmt, 1, public_id);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       application = g_new0 (ImzalaPortalApplication, 1);
@@ -720,6 +723,24 @@ imzala_portal_store_get_application (ImzalaPortalStore *self, const char *public
     }
   sqlite3_finalize (stmt);
   return application;
+}
+
+ImzalaPortalApplication *
+imzala_portal_store_get_application (ImzalaPortalStore *self, const char *public_id)
+{
+  sqlite3_stmt *stmt = prepare (self, APPLICATION_COLUMNS " WHERE public_id = ?1");
+
+  bind_text (stmt, 1, public_id);
+  return read_application (stmt);
+}
+
+ImzalaPortalApplication *
+imzala_portal_store_get_application_by_id (ImzalaPortalStore *self, gint64 id)
+{
+  sqlite3_stmt *stmt = prepare (self, APPLICATION_COLUMNS " WHERE id = ?1");
+
+  sqlite3_bind_int64 (stmt, 1, id);
+  return read_application (stmt);
 }
 
 gboolean

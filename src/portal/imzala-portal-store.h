@@ -141,11 +141,14 @@ ImzalaPortalRequest *imzala_portal_store_get_request      (ImzalaPortalStore *se
 void                 imzala_portal_store_expire_requests  (ImzalaPortalStore *self,
                                                            gint64             now);
 /* Counts one rejected submission; at @max the request becomes failed.
- * Returns the new state. */
+ * The request's result message becomes @message, or @closed_message when
+ * this submission closed it (what the browser page shows). Returns the new
+ * state. */
 ImzalaPortalState    imzala_portal_store_reject           (ImzalaPortalStore *self,
                                                            gint64             id,
                                                            guint              max,
-                                                           const char        *message);
+                                                           const char        *message,
+                                                           const char        *closed_message);
 /* pending → done with the signatures, in one transaction, and runs
  * @effect_sql (with ?1 = the request's person, ?2 = now, may be NULL) in
  * the same transaction. FALSE with G_IO_ERROR_BUSY when the request was no
@@ -176,6 +179,8 @@ gboolean                 imzala_portal_store_add_application (ImzalaPortalStore 
                                                               GError                 **error);
 ImzalaPortalApplication *imzala_portal_store_get_application (ImzalaPortalStore *self,
                                                               const char        *public_id);
+ImzalaPortalApplication *imzala_portal_store_get_application_by_id (ImzalaPortalStore *self,
+                                                                    gint64             id);
 gboolean                 imzala_portal_store_submit_application (ImzalaPortalStore *self,
                                                                  gint64             id,
                                                                  const char        *method,
