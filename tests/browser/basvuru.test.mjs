@@ -33,3 +33,10 @@ test('Başvuru, Yenileme (E-Onaylı): accepted, and waits until two months befor
     await applyWithConsent(h, { renewal: true });
   });
 });
+
+test('Başvuru, Yenileme (E-İmzalı): waits too, and the page says until when', { timeout: 240000 }, async () => {
+  await withHarness({ name: 'basvuru-yenileme-eimzali' }, async (h) => {
+    await fillApplication(h, { renewal: true });
+    await applyWithSignature(h, { renewal: true });
+  });
+});

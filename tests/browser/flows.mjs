@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CODE_PATTERN, DEMO_PIN, canonical } from './harness.mjs';
+import { CODE_PATTERN, DEMO_PIN, canonical, changed } from './harness.mjs';
 
 export const NEW_PIN = '246810';
 
@@ -31,6 +31,25 @@ export function control(page, name) {
 
 export async function bodyText(page) {
   return page.locator('body').innerText();
+}
+
+// The breadcrumb line under the header ("... > Başvuru Formu").
+export async function breadcrumb(page) {
+  return (await page.locator('.yol').innerText()).trim();
+}
+
+// The "do not close this page, it moves on by itself" warning next to a code.
+export function keepOpenWarning(page) {
+  return page.getByText('bu sayfayı kapatmayınız', { exact: false });
+}
+
+// Once a code has expired or was closed: the page no longer asks the person
+// to wait, says why and offers a new code.
+export async function assertCodeOver(page) {
+  assert.equal(await keepOpenWarning(page).isVisible(), false,
+               'the page still says it will move on by itself');
+  assert.match(await bodyText(page), /Yeni bir kod almak için «Yeni Kod Al» düğmesine basınız\./);
+  assert.equal(await page.getByRole('button', { name: 'Yeni Kod Al' }).isVisible(), true);
 }
 
 // Waits until the page's visible text matches @pattern (string or RegExp).
@@ -214,12 +233,14 @@ export async function fillApplication(h, { renewal = false } = {}) {
   const page = h.page;
   await page.goto(h.url + '/basvuru');
   await waitForText(page, 'Kullanıcı Girişi');
+  assert.equal(await breadcrumb(page), 'Nitelikli Elektronik Sertifika Başvurusu > Kullanıcı Girişi');
   await page.getByLabel(/T\.?C\.? Kimlik N/i).first().fill(h.person.tckn);
   await page.getByLabel('Sicil No', { exact: true }).fill(h.person.sicilNo);
   await h.screenshot('basvuru-giris');
   await control(page, /^Giriş$/).click();
 
   await page.getByRole('heading', { name: 'Başvuru Formu', exact: true }).waitFor();
+  assert.equal(await breadcrumb(page), 'Nitelikli Elektronik Sertifika Başvurusu > Başvuru Formu');
   // The fields the portal knows are filled in and cannot be changed.
   const text = await bodyText(page);
   assert.ok(text.includes(h.person.tckn) ||
@@ -238,6 +259,7 @@ export async function fillApplication(h, { renewal = false } = {}) {
   await waitForText(page, 'Başvuru Formu ve Sertifika Sahibi Taahhütnamesi İmzalama Yönteminin Belirlenmesi');
   await waitForText(page, 'Yöntem 1 : Elektronik Onaylı Başvuru Arayüzü');
   await waitForText(page, 'Yöntem 2 : Elektronik İmzalı Başvuru Arayüzü');
+  assert.equal(await breadcrumb(page), 'Nitelikli Elektronik Sertifika Başvurusu > İmzalama Yöntemi');
   const rows = h.sql('SELECT state, kind, fields FROM applications');
   assert.equal(rows.length, 1);
   assert.equal(rows[0].state, 'draft');
@@ -248,12 +270,14 @@ export async function fillApplication(h, { renewal = false } = {}) {
 // The result as the guide shows it, whichever way the form was signed.
 async function assertApplicationResult(page) {
   await waitForText(page, 'E-Onaylama Sonucu');
+  assert.equal(await breadcrumb(page), 'Nitelikli Elektronik Sertifika Başvurusu > Sonuç');
   assert.match(await bodyText(page),
                /Başvuru formu e-onaylama işlemi başarıyla tamamlandı\. Başvuru formunuz sistemimize ulaştı\./);
 }
 
 // E-İmzalı: the code, both texts signed by the CLI, the success sentence.
-export async function applyWithSignature(h) {
+// A renewal waits like an E-Onaylı one, and the page says until when.
+export async function applyWithSignature(h, { renewal = false } = {}) {
   const page = h.page;
   await h.screenshot('basvuru-yontem');
   await control(page, /E-İmzalı/i).click();
@@ -273,9 +297,23 @@ export async function applyWithSignature(h) {
   assert.equal(row.purpose, 'application');
   assert.equal(row.state, 'done');
   assert.equal(row.signatures, 2);
-  const application = h.sql(`SELECT state, method FROM applications WHERE id = ${row.application}`)[0];
+  const application = h.sql(`SELECT state, method, production_date FROM applications WHERE id = ${row.application}`)[0];
   assert.equal(application.method, 'esign');
-  assert.equal(application.state, 'submitted');
+  if (renewal) {
+    assert.equal(application.state, 'waiting');
+    await assertWaitsUntil(page, application.production_date);
+  } else {
+    assert.equal(application.state, 'submitted');
+  }
+}
+
+// The renewal sentence with the production date as DD.MM.YYYY.
+async function assertWaitsUntil(page, productionDate) {
+  const day = new Date(productionDate * 1000);
+  const date = [day.getUTCDate(), day.getUTCMonth() + 1].map((n) => String(n).padStart(2, '0')).join('.') +
+               '.' + day.getUTCFullYear();
+  assert.match(await bodyText(page), new RegExp(
+    `Yenileme başvurunuz, sertifikanızın bitiş tarihine 2 ay kalana kadar \\(${date.replace(/\./g, '\\.')}\\) sistemimizde bekletilecektir\\.`));
 }
 
 // E-Onaylı (after e-onay was given): no card, the same success sentence.
@@ -298,11 +336,7 @@ export async function applyWithConsent(h, { renewal = false } = {}) {
     assert.equal(rows[0].state, 'waiting');
     assert.ok(rows[0].production_date > Date.now() / 1000, 'a renewal two years early is produced at once');
     assert.ok(rows[0].production_date < rows[0].certificate_not_after);
-    const day = new Date(rows[0].production_date * 1000);
-    const date = [day.getUTCDate(), day.getUTCMonth() + 1].map((n) => String(n).padStart(2, '0')).join('.') +
-                 '.' + day.getUTCFullYear();
-    assert.match(await bodyText(page), new RegExp(
-      `Yenileme başvurunuz, sertifikanızın bitiş tarihine 2 ay kalana kadar \\(${date.replace(/\./g, '\\.')}\\) sistemimizde bekletilecektir\\.`));
+    await assertWaitsUntil(page, rows[0].production_date);
   } else {
     assert.equal(rows[0].state, 'submitted');
   }
@@ -361,6 +395,7 @@ export async function expiredLogin(h) {
   const code = await readCodeWithCountdown(page);
 
   await waitForText(page, SAYS.expiredPage);
+  await assertCodeOver(page);
   await h.screenshot('giris-sure-doldu');
 
   const result = await h.runCli(code);
@@ -395,9 +430,10 @@ export async function otherPersonsCard(h) {
     assert.equal(requestRow(h, code).rejected, attempt);
   }
 
-  // The page stops waiting, says why and what to do.
-  await waitForText(page, 'Yeni bir kod almak için sayfayı yenileyiniz.');
+  // The page stops waiting, says why, that the code is closed and what to do.
+  await waitForText(page, 'bu doğrulama kodu kapatıldı ve artık kullanılamaz.');
   assert.match(await bodyText(page), /İmzalayan kişi bu işlemi başlatan kişi değil/);
+  await assertCodeOver(page);
   await h.screenshot('giris-baska-kart');
   const row = requestRow(h, code);
   assert.equal(row.state, 'failed');
@@ -406,7 +442,21 @@ export async function otherPersonsCard(h) {
   // Closed for good, even for the right card.
   const own = await h.runCli(code);
   assert.equal(own.status, 5);
-  assert.match(own.stderr, /kapatıldı/);
+  assert.match(own.stderr, /kapatıldı ve artık kullanılamaz/);
   assert.equal(page.url(), h.url + '/giris');
   assert.equal(h.sql('SELECT count(*) AS n FROM sessions WHERE person IS NOT NULL')[0].n, 0);
+
+  // "Yeni Kod Al": a new code for the same person, waiting again; the right
+  // card signs it and the page moves on.
+  await page.getByRole('button', { name: 'Yeni Kod Al' }).click();
+  const fresh = await changed(async () => CODE_PATTERN.exec(await bodyText(page))?.[1], code);
+  assert.ok(fresh, 'no new code after Yeni Kod Al');
+  assert.equal(await keepOpenWarning(page).isVisible(), true);
+  assert.equal(await page.getByRole('button', { name: 'Yeni Kod Al' }).isVisible(), false);
+  assert.equal(await readCodeWithCountdown(page), fresh);
+  await h.screenshot('giris-yeni-kod');
+  await cliSigns(h, fresh);
+  await page.waitForURL(/\/islemler$/, { timeout: 60000 });
+  assert.equal(requestRow(h, fresh).state, 'done');
 }
+

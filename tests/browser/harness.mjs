@@ -43,7 +43,19 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Chromium's own locale (from chromium-l10n): date fields and the
+  // browser's messages as Turkish users see them (DD.MM.YYYY), not en-US.
+  // On Linux Chromium ignores this switch and reads LANGUAGE instead (see
+  // chromiumEnv()); it is kept for the other platforms.
+  '--lang=tr-TR',
 ];
+
+// Chromium's environment: its own HOME (the NSS database) and Turkish as
+// its UI locale. meson runs the tests with LANGUAGE=en (for the CLI's
+// labels), which Chromium on Linux would otherwise take as its locale.
+export function chromiumEnv(home) {
+  return { ...process.env, HOME: home, LANGUAGE: 'tr' };
+}
 
 // A demo person with a valid T.C. kimlik no (check digits) and a sicil no.
 export const PERSON = {
@@ -211,7 +223,7 @@ export class Harness {
       executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_ARGS,
-      env: { ...process.env, HOME: this.home },
+      env: chromiumEnv(this.home),
       locale: 'tr-TR',
       viewport: { width: 1024, height: 768 },
     });
@@ -272,7 +284,7 @@ export class Harness {
       executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_ARGS,
-      env: { ...process.env, HOME: home },
+      env: chromiumEnv(home),
     });
     this.extraContexts = [...(this.extraContexts ?? []), context];
     return context;

@@ -56,3 +56,17 @@ test('E-Onay without signing in first', async () => {
   await waitForText(h.page, 'E-Onay vermek için önce');
   assert.equal(await h.page.getByLabel('KABUL EDİYORUM').isVisible(), false);
 });
+
+test('Dates as Turkish users see them: DD.MM.YYYY, not the en-US MM/DD/YYYY', async () => {
+  await h.page.goto(h.url + '/basvuru');
+  // A date field's shown format cannot be read from the DOM; Chromium's
+  // validation message formats a date the same way (its UI locale).
+  const message = await h.page.evaluate(() => {
+    const field = document.createElement('input');
+    field.type = 'date';
+    field.min = '2000-01-31';
+    field.value = '1999-12-31';
+    return field.validationMessage;
+  });
+  assert.match(message, /31\.01\.2000/, `the browser formats dates as: ${message}`);
+});

@@ -53,7 +53,8 @@ const CODE_AREA_HTML = `
      <a id="imzala-link" class="dugme ikincil" href="#">İmzala ile aç</a></p>
   <p id="kalan-sure-satiri">Kalan süre: <span id="kalan-sure"></span> saniye</p>
   <p id="kod-durum" class="durum" role="status" aria-live="polite"></p>
-  <p class="uyari">İşlem tamamlanana kadar bu sayfayı kapatmayınız. Sayfa, imzanız ulaştığında kendiliğinden ilerleyecektir.</p>
+  <p><button type="button" id="yeni-kod" hidden>Yeni Kod Al</button></p>
+  <p id="kod-uyari" class="uyari">İşlem tamamlanana kadar bu sayfayı kapatmayınız. Sayfa, imzanız ulaştığında kendiliğinden ilerleyecektir.</p>
 `;
 
 function fillCodeArea() {
@@ -64,14 +65,19 @@ function fillCodeArea() {
 
 // Shows the code of a created request with a live countdown, polls its
 // status, and calls onDone(status) once the signature (or the unblock
-// result) has arrived.
-function showCode(created, { onDone, hide = [] }) {
+// result) has arrived. When the code expires or is closed, the page stops
+// asking the person to wait and offers "Yeni Kod Al", which runs renew().
+function showCode(created, { onDone, hide = [], renew }) {
   for (const id of hide)
     show(id, false);
   show('kod-alani');
+  show('kod-uyari');
+  show('yeni-kod', false);
   $('dogrulama-kodu').textContent = created.code;
   $('imzala-link').href = created.imzala_link;
+  $('kopyala').textContent = 'Kopyalamak için buraya tıklayabilirsiniz';
   $('kod-durum').textContent = 'İmza bekleniyor.';
+  $('kod-durum').classList.remove('hata');
 
   // Counted against the portal's clock: expires_at - server_time.
   const deadline = Date.now() + (Date.parse(created.expires_at) - Date.parse(created.server_time));
@@ -112,10 +118,23 @@ function showCode(created, { onDone, hide = [] }) {
         finished = true;
         clearInterval(timer);
         $('kalan-sure').textContent = '0';
-        $('kod-durum').textContent = status.state === 'expired'
-          ? 'Doğrulama kodunun süresi doldu. Yeni bir kod almak için sayfayı yenileyiniz.'
-          : (status.message || 'İşlem tamamlanamadı.') + ' Yeni bir kod almak için sayfayı yenileyiniz.';
+        // For a closed code the portal's message already says that it can
+        // no longer be used (docs/protocol.md §4.2).
+        $('kod-durum').textContent = (status.state === 'expired'
+          ? 'Doğrulama kodunun süresi doldu; bu kod artık kullanılamaz.'
+          : (status.message || 'İşlem tamamlanamadı.')) +
+          ' Yeni bir kod almak için «Yeni Kod Al» düğmesine basınız.';
         $('kod-durum').classList.add('hata');
+        // Nothing will happen by itself any more.
+        show('kod-uyari', false);
+        if (renew) {
+          $('yeni-kod').disabled = false;
+          $('yeni-kod').onclick = () => {
+            $('yeni-kod').disabled = true;
+            renew();
+          };
+          show('yeni-kod');
+        }
         return;
       }
       if (status.state === 'released')
@@ -126,6 +145,21 @@ function showCode(created, { onDone, hide = [] }) {
   setTimeout(poll, 2000);
 }
 
+// Makes a request with create() (resolving with the API answer) and shows
+// its code; "Yeni Kod Al" makes another one the same way. A refusal is
+// written into @errorId (the page's own error line the first time, the code
+// area's status line afterwards).
+async function requestCode(create, options, errorId) {
+  const answer = await create();
+  if (answer.status !== 201) {
+    $(errorId).textContent = errorText(answer);
+    $(errorId).classList.add('hata');
+    $('yeni-kod').disabled = false;
+    return;
+  }
+  showCode(answer.body, { ...options, renew: () => requestCode(create, options, 'kod-durum') });
+}
+
 // ---- Pages ----
 
 const pages = {};
@@ -134,15 +168,11 @@ pages.giris = () => {
   $('giris-formu').addEventListener('submit', async (event) => {
     event.preventDefault();
     $('giris-hata').textContent = '';
-    const answer = await api('POST', 'login', { tckn: $('tckn').value.trim() });
-    if (answer.status !== 201) {
-      $('giris-hata').textContent = errorText(answer);
-      return;
-    }
-    showCode(answer.body, {
+    const tckn = $('tckn').value.trim();
+    await requestCode(() => api('POST', 'login', { tckn }), {
       hide: ['giris-formu-alani'],
       onDone: (status) => { window.location.assign(status.next); },
-    });
+    }, 'giris-hata');
   });
 };
 
@@ -178,19 +208,15 @@ pages.eonay = async () => {
       $('eonay-hata').textContent = 'Lütfen KABUL EDİYORUM veya KABUL ETMİYORUM seçeneklerinden birini seçiniz.';
       return;
     }
-    const answer = await api('POST', 'consent', { choice: choice.value });
-    if (answer.status !== 201) {
-      $('eonay-hata').textContent = errorText(answer);
-      return;
-    }
-    showCode(answer.body, {
+    const value = choice.value;
+    await requestCode(() => api('POST', 'consent', { choice: value }), {
       hide: ['eonay-secim'],
       onDone: (status) => {
         show('kod-alani', false);
         $('eonay-sonuc-metni').textContent = status.message;
         show('eonay-sonuc');
       },
-    });
+    }, 'eonay-hata');
   });
 };
 
@@ -214,12 +240,23 @@ pages.kilit = () => {
         $('kilit-sonuc-metni').textContent = status.message;
         show('kilit-sonuc');
       },
+      // The security word is not kept in the page: a new code needs it
+      // typed again, so "Yeni Kod Al" brings the form back.
+      renew: () => {
+        show('kod-alani', false);
+        show('kilit-giris');
+        $('guvenlik-sozcugu').focus();
+      },
     });
   });
 };
 
 pages.basvuru = () => {
   let application = null;
+
+  // The breadcrumb follows the step, as on the old portal: Kullanıcı Girişi,
+  // Başvuru Formu, İmzalama Yöntemi, Sonuç.
+  const step = (name) => { $('yol-adim').textContent = name; };
 
   $('basvuru-giris-formu').addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -244,6 +281,7 @@ pages.basvuru = () => {
     }
     show('basvuru-giris', false);
     show('basvuru-form-alani');
+    step('Başvuru Formu');
   });
 
   $('basvuru-formu').addEventListener('submit', async (event) => {
@@ -287,6 +325,7 @@ pages.basvuru = () => {
     }
     show('basvuru-form-alani', false);
     show('basvuru-yontem');
+    step('İmzalama Yöntemi');
   });
 
   const finish = (message) => {
@@ -294,6 +333,7 @@ pages.basvuru = () => {
     show('kod-alani', false);
     $('basvuru-sonuc-metni').textContent = message;
     show('basvuru-sonuc');
+    step('Sonuç');
   };
 
   $('eonayli-basvuru').addEventListener('click', async () => {
@@ -306,15 +346,13 @@ pages.basvuru = () => {
   });
 
   $('eimzali-basvuru').addEventListener('click', async () => {
-    const answer = await api('POST', 'application/' + application.application_id + '/esign', {});
-    if (answer.status !== 201) {
-      $('basvuru-yontem-hata').textContent = errorText(answer);
-      return;
-    }
-    showCode(answer.body, {
+    // The application stays a draft until it is signed, so a new code can
+    // be asked for the same application.
+    const id = application.application_id;
+    await requestCode(() => api('POST', 'application/' + id + '/esign', {}), {
       hide: ['basvuru-yontem'],
       onDone: (status) => finish(status.message),
-    });
+    }, 'basvuru-yontem-hata');
   });
 };
 
