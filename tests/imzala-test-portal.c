@@ -220,6 +220,11 @@ imzala_test_portal_create_request (ImzalaTestPortal *self,
                         "{\"tckn\": \"" IMZALA_TEST_PORTAL_TCKN "\", "
                         "\"security_word\": \"" IMZALA_TEST_PORTAL_SECURITY_WORD "\"}",
                         SOUP_STATUS_CREATED, error);
+  else if (g_str_equal (purpose, "consent"))
+    /* E-Onay (KABUL EDİYORUM): the session must be signed in, by a login
+     * request this session made and İmzala signed. */
+    answer = post_json (self, "/api/v1/browser/consent",
+                        "{\"choice\": \"accept\"}", SOUP_STATUS_CREATED, error);
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "No request of purpose %s", purpose);
   if (answer == NULL)
@@ -304,6 +309,15 @@ imzala_test_portal_count_events (ImzalaTestPortal *self,
                          kind);
   count = query_text (self, sql, code, -1);
   return count != NULL ? (guint) g_ascii_strtoull (count, NULL, 10) : 0;
+}
+
+char *
+imzala_test_portal_get_eonay (ImzalaTestPortal *self)
+{
+  /* query_text() binds the "code" as ?1 without its dashes: the T.C. kimlik
+   * no has none. */
+  return query_text (self, "SELECT eonay FROM persons WHERE tckn = ?1",
+                     IMZALA_TEST_PORTAL_TCKN, -1);
 }
 
 char *

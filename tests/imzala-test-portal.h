@@ -43,7 +43,9 @@ ImzalaTestPortal *imzala_test_portal_new            (guint             code_life
 void              imzala_test_portal_free           (ImzalaTestPortal *self);
 
 /* Makes a request the way the portal's pages do: "login" (E-imzalı Giriş
- * for the demo person) or "unblock" (Kilit Çözme with the security word).
+ * for the demo person), "consent" (E-Onay, KABUL EDİYORUM; only after a
+ * login of this session was signed) or "unblock" (Kilit Çözme with the
+ * security word).
  * Returns the display code ("ABCD-EFGH-JKMN"). */
 char             *imzala_test_portal_create_request (ImzalaTestPortal *self,
                                                      const char       *purpose,
@@ -61,6 +63,8 @@ guint             imzala_test_portal_count_signatures (ImzalaTestPortal *self,
 guint             imzala_test_portal_count_events   (ImzalaTestPortal *self,
                                                      const char       *code,
                                                      const char       *kind);
+/* The demo person's e-onay: "accepted", "rejected" or NULL (none yet). */
+char             *imzala_test_portal_get_eonay      (ImzalaTestPortal *self);
 char             *imzala_test_portal_get_text       (ImzalaTestPortal *self,
                                                      const char       *code,
                                                      guint             index);

@@ -165,11 +165,55 @@ portal_url_changed_cb (ImzalaWindow *self)
 
 /* ---- Pages ---- */
 
+/* What the window's title calls a page, or NULL for a page without a name
+ * of its own (the short wait while a request is fetched). */
+static const char *
+page_title (const char *name)
+{
+  if (g_strcmp0 (name, "code") == 0)
+    return _("Verification Code");
+  if (g_strcmp0 (name, "portal-confirm") == 0)
+    return _("Unknown Portal");
+  if (g_strcmp0 (name, "sign") == 0)
+    /* Translators: the window's title on the page with the texts to sign,
+     * the certificates and the PIN. */
+    return C_("page", "Signature");
+  if (g_strcmp0 (name, "result") == 0)
+    /* Translators: the window's title on the page that says how a request
+     * ended (Sonuç). */
+    return C_("page", "Result");
+  if (g_strcmp0 (name, "failure") == 0)
+    /* Translators: the window's title on the page that says what went
+     * wrong. */
+    return C_("page", "Error");
+  if (g_strcmp0 (name, "pin-change") == 0)
+    return _("Change PIN");
+  if (g_strcmp0 (name, "unblock") == 0)
+    return _("Unblock PIN");
+  if (g_strcmp0 (name, "tokens") == 0)
+    return _("Cards");
+  return NULL;
+}
+
 static void
 show_page (ImzalaWindow *self,
            const char   *name)
 {
+  const char *title = page_title (name);
+
   gtk_stack_set_visible_child_name (self->stack, name);
+  /* The window's title names the page too: the task switcher and a screen
+   * reader say where the user is, not only which application. */
+  if (title != NULL)
+    {
+      /* Translators: the window's title: the page's name, then the
+       * application's. */
+      g_autofree char *text = g_strdup_printf (_("%s — İmzala"), title);
+
+      gtk_window_set_title (GTK_WINDOW (self), text);
+    }
+  else
+    gtk_window_set_title (GTK_WINDOW (self), _("İmzala"));
   gtk_widget_set_visible (self->back_button, !g_str_equal (name, "code"));
   imzala_window_update_actions (self);
 }
@@ -593,7 +637,17 @@ back_activated (GSimpleAction *action,
     {
       g_autofree char *target = g_steal_pointer (&self->return_page);
 
-      show_page (self, target);
+      /* The focus goes where that page puts it when it opens: the keyboard
+       * would otherwise land on the first field of the page (the portal's
+       * address on the code page) and type over it. */
+      if (g_str_equal (target, "code"))
+        show_code_page (self);
+      else
+        {
+          show_page (self, target);
+          if (g_str_equal (target, "sign"))
+            imzala_sign_page_focus_pin (self->sign_page);
+        }
       return;
     }
 

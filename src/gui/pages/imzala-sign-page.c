@@ -30,6 +30,7 @@ struct _ImzalaSignPage
   GtkLabel         *error_label;
   GtkStack         *action_stack;
   GtkLabel         *progress_label;
+  GtkWidget        *cancel_button;
 
   ImzalaSigningJob *job;
   GPtrArray        *text_widgets;
@@ -360,6 +361,10 @@ update_state (ImzalaSignPage *self)
 
   gtk_widget_set_sensitive (self->content_box, !busy);
   gtk_stack_set_visible_child_name (self->action_stack, busy ? "progress" : "sign");
+  /* GTK takes the focus away from the PIN field as it turns insensitive;
+   * Cancel gets it, so Enter or Space stops the signature as Escape does. */
+  if (busy && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_grab_focus (self->cancel_button);
 
   if (state == IMZALA_JOB_STATE_SIGNING)
     gtk_label_set_text (self->progress_label,
@@ -510,6 +515,7 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, error_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, action_stack);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, cancel_button);
   gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_activate_cb);
