@@ -53,7 +53,7 @@ const CODE_AREA_HTML = `
      <a id="imzala-link" class="dugme ikincil" href="#">İmzala ile aç</a></p>
   <p id="kalan-sure-satiri">Kalan süre: <span id="kalan-sure"></span> saniye</p>
   <p id="kod-durum" class="durum" role="status" aria-live="polite"></p>
-  <p><button type="button" id="yeni-kod" hidden>Yeni Kod Al</button></p>
+  <button type="button" id="yeni-kod" hidden>Yeni Kod Al</button>
   <p id="kod-uyari" class="uyari">İşlem tamamlanana kadar bu sayfayı kapatmayınız. Sayfa, imzanız ulaştığında kendiliğinden ilerleyecektir.</p>
 `;
 
