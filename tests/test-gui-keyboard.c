@@ -13,13 +13,16 @@
  * signature after Escape). A PIN change is proven by signing with the new
  * PIN.
  *
+ * The test runs its own Xvfb (see start_x_server()) under dbus-run-session.
  * A screenshot of the screen after every step goes to $IMZALA_KEYBOARD_SHOTS
  * (the build tree, never committed), and one more when a wait times out.
  */
 #include "config.h"
 
+#include <gio/gunixinputstream.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -448,6 +451,43 @@ test_pin_change (Keyboard *self, gconstpointer data)
   sign_by_keyboard (self, code, NEW_PIN, "yeni-pin");
 }
 
+/* An X server of this test's own. `Xvfb -displayfd` chooses a free display
+ * number itself and says which: `xvfb-run -a` picks one by looking at lock
+ * files, which races with the other GUI tests (and other builds) starting
+ * their servers at the same moment, and then İmzala finds no display. No
+ * -auth: only local clients, and only for the life of the test. */
+static GSubprocess *
+start_x_server (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GInputStream) input = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autofree char *number = NULL;
+  g_autofree char *display = NULL;
+  GSubprocess *server;
+  int fds[2];
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server = g_subprocess_launcher_spawn (launcher, &error, "Xvfb", "-displayfd", "3",
+                                        "-screen", "0", "1280x1024x24", "-nolisten", "tcp", NULL);
+  g_assert_no_error (error);
+  /* The launcher keeps the write end until it is freed. */
+  g_clear_object (&launcher);
+
+  input = g_unix_input_stream_new (fds[0], TRUE);
+  lines = g_data_input_stream_new (input);
+  number = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (number);
+  display = g_strdup_printf (":%s", g_strstrip (number));
+  g_setenv ("DISPLAY", display, TRUE);
+  g_unsetenv ("XAUTHORITY");
+  return server;
+}
+
 static void
 remove_config_home (const char *config_home)
 {
@@ -466,9 +506,11 @@ main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *config_home = NULL;
+  g_autoptr(GSubprocess) x_server = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  x_server = start_x_server ();
 
   /* Settings shared by the test and İmzala: a keyfile in a private config
    * folder (the memory backend is per process). */
@@ -488,5 +530,7 @@ main (int argc, char **argv)
               test_pin_change, keyboard_teardown);
   status = g_test_run ();
   remove_config_home (config_home);
+  g_subprocess_send_signal (x_server, SIGTERM);
+  g_subprocess_wait (x_server, NULL, NULL);
   return status;
 }
