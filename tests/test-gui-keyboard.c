@@ -451,41 +451,59 @@ test_pin_change (Keyboard *self, gconstpointer data)
   sign_by_keyboard (self, code, NEW_PIN, "yeni-pin");
 }
 
-/* An X server of this test's own. `Xvfb -displayfd` chooses a free display
- * number itself and says which: `xvfb-run -a` picks one by looking at lock
- * files, which races with the other GUI tests (and other builds) starting
- * their servers at the same moment, and then İmzala finds no display. No
- * -auth: only local clients, and only for the life of the test. */
+/* An X server of this test's own, on a display number of its own choosing:
+ * `xvfb-run -a` picks one by looking at lock files, which races with the
+ * other GUI tests starting their servers at the same moment, and a plain
+ * `-displayfd` starts at :0, where a stray server (or its abstract socket,
+ * which outlives the lock file) is most likely. Xvfb writes the number to
+ * -displayfd once it accepts connections, and exits if the display is taken;
+ * then the next number is tried. No -auth: only local clients, and only for
+ * the life of the test. */
 static GSubprocess *
 start_x_server (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_autoptr(GInputStream) input = NULL;
-  g_autoptr(GDataInputStream) lines = NULL;
-  g_autofree char *number = NULL;
-  g_autofree char *display = NULL;
-  GSubprocess *server;
-  int fds[2];
+  guint first = 300 + (guint) (getpid () % 600);
 
-  g_assert_cmpint (pipe (fds), ==, 0);
-  g_subprocess_launcher_take_fd (launcher, fds[1], 3);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  server = g_subprocess_launcher_spawn (launcher, &error, "Xvfb", "-displayfd", "3",
-                                        "-screen", "0", "1280x1024x24", "-nolisten", "tcp", NULL);
-  g_assert_no_error (error);
-  /* The launcher keeps the write end until it is freed. */
-  g_clear_object (&launcher);
+  for (guint number = first; number < first + 20; number++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+      g_autoptr(GInputStream) input = NULL;
+      g_autoptr(GDataInputStream) lines = NULL;
+      g_autofree char *display = g_strdup_printf (":%u", number);
+      g_autofree char *ready = NULL;
+      GSubprocess *server;
+      int fds[2];
 
-  input = g_unix_input_stream_new (fds[0], TRUE);
-  lines = g_data_input_stream_new (input);
-  number = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (number);
-  display = g_strdup_printf (":%s", g_strstrip (number));
-  g_setenv ("DISPLAY", display, TRUE);
-  g_unsetenv ("XAUTHORITY");
-  return server;
+      g_assert_cmpint (pipe (fds), ==, 0);
+      g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+      g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+      server = g_subprocess_launcher_spawn (launcher, &error, "Xvfb", display, "-displayfd", "3",
+                                            "-screen", "0", "1280x1024x24", "-nolisten", "tcp",
+                                            /* No reset when the last client (an İmzala of
+                                             * the previous test) goes: a connection made
+                                             * during a reset fails. */
+                                            "-noreset", NULL);
+      g_assert_no_error (error);
+      /* The launcher keeps the write end until it is freed. */
+      g_clear_object (&launcher);
+
+      input = g_unix_input_stream_new (fds[0], TRUE);
+      lines = g_data_input_stream_new (input);
+      ready = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+      g_assert_no_error (error);
+      if (ready == NULL)
+        {
+          /* End of input without a number: the display was taken. */
+          g_subprocess_wait (server, NULL, NULL);
+          g_object_unref (server);
+          continue;
+        }
+      g_setenv ("DISPLAY", display, TRUE);
+      g_unsetenv ("XAUTHORITY");
+      return server;
+    }
+  g_error ("No free X display for Xvfb");
 }
 
 static void
