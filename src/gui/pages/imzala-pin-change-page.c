@@ -108,20 +108,6 @@ imzala_pin_change_page_take_pins (ImzalaPinChangePage *self,
   return imzala_new_pin_form_take_secrets (self->pin_form, token, old_pin, new_pin, error);
 }
 
-/* GTK takes the focus away from a form that turns insensitive. When the
- * card is done the form takes it back, so that after a mistake (a wrong
- * current PIN) the keyboard types into it again at once; unless the user
- * has gone elsewhere meanwhile. */
-static void
-focus_form_again (GtkWidget *page,
-                  GtkWidget *form)
-{
-  GtkRoot *root = gtk_widget_get_root (page);
-
-  if (root != NULL && gtk_root_get_focus (root) == NULL && gtk_widget_get_mapped (page))
-    gtk_widget_grab_focus (form);
-}
-
 void
 imzala_pin_change_page_set_busy (ImzalaPinChangePage *self,
                                  gboolean             busy)
@@ -131,7 +117,7 @@ imzala_pin_change_page_set_busy (ImzalaPinChangePage *self,
   gtk_widget_set_sensitive (self->form_box, !busy);
   gtk_stack_set_visible_child_name (self->action_stack, busy ? "progress" : "change");
   if (!busy)
-    focus_form_again (GTK_WIDGET (self), GTK_WIDGET (self->pin_form));
+    imzala_new_pin_form_reclaim_focus (self->pin_form);
 }
 
 void

@@ -166,6 +166,22 @@ imzala_new_pin_form_clear (ImzalaNewPinForm *self)
   imzala_pin_entry_clear (self->confirm_entry);
 }
 
+/* GTK takes the focus away from a form that turns insensitive. When the
+ * card is done the form takes it back, so that after a mistake (a wrong
+ * current PIN or PUK) the keyboard types into it again at once; unless the
+ * user has gone elsewhere meanwhile, or the form is not on screen. */
+void
+imzala_new_pin_form_reclaim_focus (ImzalaNewPinForm *self)
+{
+  GtkRoot *root;
+
+  g_return_if_fail (IMZALA_IS_NEW_PIN_FORM (self));
+
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  if (root != NULL && gtk_root_get_focus (root) == NULL && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_grab_focus (GTK_WIDGET (self));
+}
+
 /* The one keypad types into whichever PIN field has the focus. */
 static void
 entry_focus_cb (ImzalaNewPinForm *self,

@@ -34,5 +34,6 @@ gboolean imzala_new_pin_form_take_secrets        (ImzalaNewPinForm *self,
                                                   ImzalaSecret    **new_pin,
                                                   GError          **error);
 void     imzala_new_pin_form_clear               (ImzalaNewPinForm *self);
+void     imzala_new_pin_form_reclaim_focus       (ImzalaNewPinForm *self);
 
 G_END_DECLS
