@@ -691,8 +691,9 @@ show_pin_change_activated (GSimpleAction *action,
 {
   ImzalaWindow *self = user_data;
 
-  imzala_pin_change_page_reset (self->pin_change_page);
+  /* Shown first, so that the reset puts the focus in the form. */
   show_tool_page (self, "pin-change");
+  imzala_pin_change_page_reset (self->pin_change_page);
 }
 
 static void

@@ -138,7 +138,10 @@ imzala_pin_change_page_reset (ImzalaPinChangePage *self)
   imzala_new_pin_form_clear (self->pin_form);
   imzala_pin_change_page_set_error (self, NULL);
   imzala_pin_change_page_set_busy (self, FALSE);
-  gtk_widget_grab_focus (GTK_WIDGET (self->pin_form));
+  /* Only on screen: a change that finishes after the user went elsewhere
+   * must not pull the focus into a hidden page. */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_grab_focus (GTK_WIDGET (self->pin_form));
 }
 
 static void
