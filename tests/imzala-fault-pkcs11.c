@@ -13,6 +13,16 @@
  *                    C_SetPIN(puk, new) unblocks instead
  *   removed-on-sign  C_Sign answers CKR_DEVICE_REMOVED, as if the card was
  *                    pulled out after the PIN was entered
+ *   slow-card        C_Sign and C_SetPIN take IMZALA_FAULT_DELAY_MS
+ *                    milliseconds (default 3000) before they answer, like a
+ *                    slow card, so that a test can act while the card works
+ * Modules that lie about lengths (for the checks on what a module says):
+ *   huge-attribute   the size of a certificate's CKA_VALUE is 2^40 bytes
+ *   attribute-grows  a filled-in CKA_LABEL claims 2^28 bytes more than the
+ *                    buffer it was given
+ *   slot-list-grows  a filled-in slot list claims 2^28 slots more
+ *   signature-grows  C_Sign claims a signature 2^28 bytes longer than the
+ *                    buffer it was given
  * IMZALA_FAULT_TARGET names the wrapped module (default: SoftHSM).
  *
  * State is process-wide, not per token: tests use one token at a time.
@@ -22,6 +32,7 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <p11-kit/pkcs11.h>
 
 static CK_FUNCTION_LIST *real;
@@ -35,6 +46,11 @@ static struct
   int pin_pad;
   int no_so_login;
   int removed_on_sign;
+  int huge_attribute;
+  int attribute_grows;
+  int slot_list_grows;
+  int signature_grows;
+  int slow_card;
 } faults;
 
 static int wrong_pins;
@@ -69,6 +85,11 @@ fault_Initialize (CK_VOID_PTR args)
   faults.pin_pad = has_fault (list, "pin-pad");
   faults.no_so_login = has_fault (list, "no-so-login");
   faults.removed_on_sign = has_fault (list, "removed-on-sign");
+  faults.huge_attribute = has_fault (list, "huge-attribute");
+  faults.attribute_grows = has_fault (list, "attribute-grows");
+  faults.slot_list_grows = has_fault (list, "slot-list-grows");
+  faults.signature_grows = has_fault (list, "signature-grows");
+  faults.slow_card = has_fault (list, "slow-card");
   wrong_pins = 0;
   user_logged_in = 0;
 
@@ -115,6 +136,43 @@ fault_GetMechanismList (CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PT
   memcpy (list, all, kept * sizeof all[0]);
   *count = kept;
   return CKR_OK;
+}
+
+/* The lie comes after the real call, so what the module wrote is real and
+ * only the length it reports is not. */
+#define LIE (((CK_ULONG) 1) << 28)
+
+static CK_RV
+fault_GetSlotList (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+  CK_RV rv = real->C_GetSlotList (present, list, count);
+
+  if (rv == CKR_OK && list != NULL && faults.slot_list_grows)
+    *count += LIE;
+  return rv;
+}
+
+static CK_RV
+fault_GetAttributeValue (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
+                         CK_ATTRIBUTE_PTR template, CK_ULONG count)
+{
+  CK_OBJECT_CLASS klass = CKO_DATA;
+  CK_ATTRIBUTE class_template = { CKA_CLASS, &klass, sizeof klass };
+  CK_RV rv = real->C_GetAttributeValue (session, object, template, count);
+
+  if (rv != CKR_OK || (!faults.huge_attribute && !faults.attribute_grows))
+    return rv;
+  real->C_GetAttributeValue (session, object, &class_template, 1);
+  for (CK_ULONG i = 0; i < count; i++)
+    {
+      if (faults.huge_attribute && klass == CKO_CERTIFICATE
+          && template[i].type == CKA_VALUE && template[i].pValue == NULL)
+        template[i].ulValueLen = ((CK_ULONG) 1) << 40;
+      if (faults.attribute_grows && template[i].type == CKA_LABEL
+          && template[i].pValue != NULL)
+        template[i].ulValueLen += LIE;
+    }
+  return rv;
 }
 
 static CK_RV
@@ -182,6 +240,18 @@ fault_CloseSession (CK_SESSION_HANDLE session)
   return real->C_CloseSession (session);
 }
 
+/* A slow card: the call blocks, as a real card's does, while the card works. */
+static void
+card_works (void)
+{
+  const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
+  long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
+  struct timespec wait = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
+
+  if (faults.slow_card && milliseconds > 0)
+    nanosleep (&wait, NULL);
+}
+
 static CK_RV
 fault_InitPIN (CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR pin, CK_ULONG length)
 {
@@ -199,6 +269,7 @@ fault_SetPIN (CK_SESSION_HANDLE session,
 {
   CK_RV rv;
 
+  card_works ();
   if (!faults.no_so_login || user_logged_in)
     return real->C_SetPIN (session, old_pin, old_length, new_pin, new_length);
 
@@ -224,9 +295,15 @@ static CK_RV
 fault_Sign (CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG data_length,
             CK_BYTE_PTR signature, CK_ULONG_PTR signature_length)
 {
+  CK_RV rv;
+
   if (faults.removed_on_sign)
     return CKR_DEVICE_REMOVED;
-  return real->C_Sign (session, data, data_length, signature, signature_length);
+  card_works ();
+  rv = real->C_Sign (session, data, data_length, signature, signature_length);
+  if (rv == CKR_OK && signature != NULL && faults.signature_grows)
+    *signature_length += LIE;
+  return rv;
 }
 
 CK_RV C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list);
@@ -257,6 +334,8 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       wrapper.C_Initialize = fault_Initialize;
       wrapper.C_GetMechanismList = fault_GetMechanismList;
       wrapper.C_GetTokenInfo = fault_GetTokenInfo;
+      wrapper.C_GetSlotList = fault_GetSlotList;
+      wrapper.C_GetAttributeValue = fault_GetAttributeValue;
       wrapper.C_Login = fault_Login;
       wrapper.C_Logout = fault_Logout;
       wrapper.C_CloseSession = fault_CloseSession;
