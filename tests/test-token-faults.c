@@ -309,6 +309,63 @@ test_removed (Fixture       *f,
   g_test_message ("%s", error->message);
 }
 
+/* What a module says about lengths is not trusted with our memory. Each of
+ * these lies made the program read far past a buffer (or abort in
+ * g_malloc()) before the checks in imzala-token.c and imzala-module-set.c. */
+static void
+test_signature_grows (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+  const char *names[] = { "ayse-rsa", "ayse-p384" };
+
+  fixture_load (f, "signature-grows");
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GBytes) signature = NULL;
+      g_autoptr(GError) error = NULL;
+
+      signature = sign (get_certificate (f, names[i]), f->user_pin, IMZALA_DIGEST_SHA256,
+                        content, &error);
+      g_assert_null (signature);
+      g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_FAILURE);
+    }
+}
+
+static void
+test_huge_attribute (Fixture       *f,
+                     gconstpointer  data)
+{
+  /* Every certificate's CKA_VALUE claims a terabyte: the tokens are still
+   * listed, without certificates. */
+  fixture_load (f, "huge-attribute");
+  for (guint i = 0; i < f->tokens->len; i++)
+    g_assert_cmpuint (imzala_token_get_certificates (g_ptr_array_index (f->tokens, i))->len, ==, 0);
+}
+
+static void
+test_attribute_grows (Fixture       *f,
+                      gconstpointer  data)
+{
+  ImzalaCertificate *certificate;
+
+  /* CKA_LABEL claims more bytes than it was given room for: the label is
+   * not read, the certificate still is. */
+  fixture_load (f, "attribute-grows");
+  certificate = get_certificate (f, "ayse-rsa");
+  g_assert_null (imzala_certificate_get_label (certificate));
+  assert_signs (certificate, f->user_pin, IMZALA_DIGEST_SHA256);
+}
+
+static void
+test_slot_list_grows (Fixture       *f,
+                      gconstpointer  data)
+{
+  /* fixture_load() checks that exactly the three tokens are listed. */
+  fixture_load (f, "slot-list-grows");
+  assert_signs (get_certificate (f, "ayse-p384"), f->user_pin, IMZALA_DIGEST_SHA384);
+}
+
 /* A vendor module registered with p11-kit (rather than named by path) that
  * refuses the locking arguments is loaded unmanaged too. p11-kit is pointed
  * at a private configuration that registers only the fault module. */
@@ -375,6 +432,10 @@ main (int argc, char **argv)
   ADD ("/token-faults/pin-pad", test_pin_pad);
   ADD ("/token-faults/unblock-without-so-login", test_unblock_without_so_login);
   ADD ("/token-faults/removed", test_removed);
+  ADD ("/token-faults/signature-grows", test_signature_grows);
+  ADD ("/token-faults/huge-attribute", test_huge_attribute);
+  ADD ("/token-faults/attribute-grows", test_attribute_grows);
+  ADD ("/token-faults/slot-list-grows", test_slot_list_grows);
 
   return g_test_run ();
 }

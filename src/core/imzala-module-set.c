@@ -12,6 +12,10 @@
 #include "imzala-module-set.h"
 #include "imzala-pkcs11-private.h"
 
+/* More slots than any machine has readers: a count above it is a module's
+ * mistake, and believing it would make g_new0() abort the program. */
+#define MAX_SLOTS 1024
+
 /* Where the vendor module of Turkish NES cards (AKİS) is installed by its
  * packages, newest layout first. Loaded by themselves when present, so that
  * nobody has to type a module path; silently skipped when absent. */
@@ -458,14 +462,31 @@ list_module_tokens (ImzalaModule *module,
   CK_FUNCTION_LIST *functions = imzala_module_get_functions (module);
   g_autofree CK_SLOT_ID *slots = NULL;
   CK_ULONG n_slots = 0;
+  CK_ULONG allocated = 0;
   CK_RV rv;
 
   imzala_module_lock (module);
   rv = functions->C_GetSlotList (CK_TRUE, NULL, &n_slots);
+  if (rv == CKR_OK && n_slots > MAX_SLOTS)
+    {
+      g_debug ("C_GetSlotList of %s claims %lu slots", imzala_module_get_name (module),
+               (gulong) n_slots);
+      n_slots = MAX_SLOTS;
+    }
   if (rv == CKR_OK && n_slots > 0)
     {
-      slots = g_new0 (CK_SLOT_ID, n_slots);
+      allocated = n_slots;
+      slots = g_new0 (CK_SLOT_ID, allocated);
       rv = functions->C_GetSlotList (CK_TRUE, slots, &n_slots);
+      /* A module that answers CKR_OK with more slots than the array holds
+       * (a card reader plugged in meanwhile, or a careless vendor module)
+       * must not make us read past it. */
+      if (rv == CKR_OK && n_slots > allocated)
+        {
+          g_debug ("C_GetSlotList of %s claims %lu slots in an array of %lu",
+                   imzala_module_get_name (module), (gulong) n_slots, (gulong) allocated);
+          n_slots = allocated;
+        }
     }
   imzala_module_unlock (module);
 

@@ -13,6 +13,10 @@
 #include "imzala-pkcs11-private.h"
 #include "imzala-token.h"
 
+/* The largest attribute value read from a token. Certificates, IDs, labels
+ * and public keys are a few kilobytes at most. */
+#define MAX_ATTRIBUTE_SIZE (1024 * 1024)
+
 struct _ImzalaToken
 {
   GObject parent_instance;
@@ -263,17 +267,34 @@ get_attribute (CK_FUNCTION_LIST  *functions,
 {
   CK_ATTRIBUTE attribute = { type, NULL, 0 };
   guint8 *value;
+  CK_ULONG allocated;
   CK_RV rv;
 
   rv = functions->C_GetAttributeValue (session, object, &attribute, 1);
   if (rv != CKR_OK || attribute.ulValueLen == CK_UNAVAILABLE_INFORMATION)
     return NULL;
-
-  value = g_malloc (MAX (attribute.ulValueLen, 1));
-  attribute.pValue = value;
-  rv = functions->C_GetAttributeValue (session, object, &attribute, 1);
-  if (rv != CKR_OK || attribute.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+  /* The module is not trusted with our memory: a length no attribute we
+   * read can have would make g_malloc() abort the program. */
+  if (attribute.ulValueLen > MAX_ATTRIBUTE_SIZE)
     {
+      g_debug ("Attribute 0x%lx claims %lu bytes; ignored",
+               (gulong) type, (gulong) attribute.ulValueLen);
+      return NULL;
+    }
+
+  allocated = MAX (attribute.ulValueLen, 1);
+  value = g_malloc (allocated);
+  attribute.pValue = value;
+  attribute.ulValueLen = allocated;
+  rv = functions->C_GetAttributeValue (session, object, &attribute, 1);
+  /* A module that says it wrote more than the buffer holds is lying or has
+   * overrun it; trusting the length would read past the allocation. */
+  if (rv != CKR_OK || attribute.ulValueLen == CK_UNAVAILABLE_INFORMATION
+      || attribute.ulValueLen > allocated)
+    {
+      if (rv == CKR_OK)
+        g_debug ("Attribute 0x%lx claims %lu bytes in a buffer of %lu; ignored",
+                 (gulong) type, (gulong) attribute.ulValueLen, (gulong) allocated);
       g_free (value);
       return NULL;
     }
@@ -1366,6 +1387,16 @@ sign_locked (ImzalaToken       *self,
     }
   if (!imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_Sign"))
     return NULL;
+  /* The length is the module's word; beyond the buffer it would make us
+   * read (and send) whatever lies after it on the stack. */
+  if (signature_length == 0 || signature_length > sizeof signature)
+    {
+      g_debug ("C_Sign claims a %lu-byte signature in a buffer of %zu",
+               (gulong) signature_length, sizeof signature);
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_FAILURE,
+                           _("The card returned a signature that İmzala cannot read."));
+      return NULL;
+    }
 
   if (is_ec)
     {
