@@ -612,6 +612,26 @@ test_oversized (void)
   browser_body = g_bytes_new_from_bytes (body, 0, 100 * 1024);
   browser = http (main_portal, "POST", "/api/v1/browser/login", "application/json", browser_body);
   g_assert_cmpuint (browser->status, ==, 413);
+
+  /* A body where none belongs (a page, a GET of the API, another method)
+   * is refused before it is read too; the portal used to buffer it. */
+  {
+    static const char * const requests[][2] = {
+      { "GET", "/" },
+      { "GET", "/api/v1/requests/000000000000" },
+      { "GET", "/api/v1/browser/session" },
+      { "DELETE", "/api/v1/browser/session" },
+      { "PATCH", "/api/v1/requests/000000000000/signatures" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (requests); i++)
+      {
+        g_autoptr(Answer) refused = http (main_portal, requests[i][0], requests[i][1], "application/json", body);
+
+        g_assert_cmpuint (refused->status, ==, 413);
+        g_assert_cmpstr (error_code (refused), ==, "too-large");
+      }
+  }
 }
 
 static void

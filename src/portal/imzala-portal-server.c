@@ -1411,10 +1411,21 @@ early_cb (SoupServer        *server,
 
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Strict-Transport-Security", "max-age=31536000");
-  if (!g_str_has_prefix (path, "/api/"))
-    return;
-  if (!g_str_equal (method, "POST") && !g_str_equal (method, "PUT"))
-    return;
+  if (!g_str_has_prefix (path, "/api/")
+      || (!g_str_equal (method, "POST") && !g_str_equal (method, "PUT")))
+    {
+      /* No page and no GET of the API takes a body, but libsoup reads
+       * whatever body a request announces into memory before any handler
+       * runs: without this, "GET /" with a Content-Length of 1 GB made the
+       * portal buffer 1 GB. */
+      SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+
+      if (encoding == SOUP_ENCODING_CHUNKED
+          || (encoding == SOUP_ENCODING_CONTENT_LENGTH
+              && soup_message_headers_get_content_length (headers) > 0))
+        send_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too-large", "İstek çok büyük.");
+      return;
+    }
 
   /* Setting a status here makes libsoup answer without reading the body,
    * so an oversized body never reaches memory. */
