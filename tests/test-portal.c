@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -930,6 +931,46 @@ test_rate_limit (void)
   portal_stop (p);
 }
 
+static guint
+file_mode (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  GStatBuf buf;
+
+  g_assert_cmpint (g_stat (path, &buf), ==, 0);
+  return buf.st_mode & 0777;
+}
+
+static void
+test_state_permissions (void)
+{
+  /* A state directory that others may read, as `mkdir` makes it: what
+   * holds secrets in it must still be the owner's alone. */
+  g_autofree char *dir = g_build_filename (tmp_dir, "open-state", NULL);
+  g_autofree char *ca_dir = g_build_filename (dir, "ca", NULL);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) output = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  mode_t old_umask = umask (022);
+
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, portal_binary (), "--state", dir,
+                              "--listen", "127.0.0.1:0", NULL);
+  umask (old_umask);
+  g_assert_no_error (error);
+  output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  url = read_line_after (output, "listening on ");
+
+  g_assert_cmpuint (file_mode (dir, "portal.sqlite3"), ==, 0600);
+  g_assert_cmpuint (file_mode (dir, "ca"), ==, 0700);
+  g_assert_cmpuint (file_mode (ca_dir, "issuing-ca.key"), ==, 0600);
+  g_assert_cmpuint (file_mode (ca_dir, "tls-server.key"), ==, 0600);
+
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait (process, NULL, NULL);
+}
+
 /* ---- Setup ---- */
 
 static void
@@ -1013,6 +1054,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal/unblock", test_unblock);
   g_test_add_func ("/portal/expired", test_expired);
   g_test_add_func ("/portal/rate-limit", test_rate_limit);
+  g_test_add_func ("/portal/state-permissions", test_state_permissions);
   result = g_test_run ();
 
   portal_stop (main_portal);

@@ -2,7 +2,12 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 
 #include "imzala-error.h"
@@ -189,6 +194,23 @@ ImzalaPortalStore *
 imzala_portal_store_open (const char *path, GError **error)
 {
   g_autoptr(ImzalaPortalStore) self = g_object_new (IMZALA_TYPE_PORTAL_STORE, NULL);
+  int fd;
+
+  /* The database holds the cards' PUKs and the security word hashes, so it
+   * is the owner's alone even in a state directory that others may read
+   * (SQLite gives its -wal and -shm files the database file's mode). */
+  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || fchmod (fd, 0600) != 0)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Could not open %s: %s", path, g_strerror (saved));
+      return NULL;
+    }
+  close (fd);
 
   if (sqlite3_open_v2 (path, &self->db,
                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
