@@ -979,6 +979,50 @@ test_refused_answers (void)
   test_portal_free (portal);
 }
 
+/* A text that would look different on a terminal (or in a label) from the
+ * bytes the card signs is refused: a carriage return that lets the rest of
+ * the line overprint the start, an escape sequence, a bidirectional
+ * override. A tab and line feeds are fine. */
+static void
+test_control_characters (void)
+{
+  static const char *refused[] = {
+    "Ödenecek tutar: 10.000 TL\rÖdenecek tutar:     10 TL",
+    "Sözleşmeyi kabul ediyorum.\x1b[1A\x1b[2KReddediyorum.",
+    "Tutar: \xe2\x80\xae" "LT 0001",                /* U+202E */
+    "Silme karakteri \x7f ile",
+    "C1 denetim karakteri \xc2\x9b" "2J",            /* U+009B, CSI */
+  };
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  g_autoptr(ImzalaPortalClient) client = NULL;
+  g_autoptr(ImzalaRequest) accepted = NULL;
+  g_autoptr(GError) error = NULL;
+  TestRequest *added;
+
+  client = imzala_portal_client_new (portal->base_url, tls_pki->ca_a, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(ImzalaRequest) request = NULL;
+
+      added = test_portal_add (portal, IMZALA_PURPOSE_CONSENT, 0, 300, refused[i], NULL);
+      g_test_message ("text %u", i);
+      request = fetch (client, added->code, &error);
+      g_assert_null (request);
+      g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PROTOCOL);
+      g_clear_error (&error);
+    }
+
+  added = test_portal_add (portal, IMZALA_PURPOSE_CONSENT, 0, 300,
+                           "Ad\tAYŞE YILMAZ\nTutar\t10 TL", NULL);
+  accepted = fetch (client, added->code, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (accepted);
+
+  test_portal_free (portal);
+}
+
 /* ---- The signing job, with the SoftHSM fixture ---- */
 
 typedef struct
@@ -1511,6 +1555,7 @@ main (int argc, char **argv)
   g_test_add_func ("/portal/client/tls-untrusted", test_tls_untrusted);
   g_test_add_func ("/portal/client/error-mapping", test_error_mapping);
   g_test_add_func ("/portal/client/refused-answers", test_refused_answers);
+  g_test_add_func ("/portal/client/control-characters", test_control_characters);
   g_test_add ("/portal/job/sign", JobFixture, NULL, job_setup, test_job_sign, job_teardown);
   g_test_add ("/portal/job/wrong-pin", JobFixture, NULL, job_setup, test_job_wrong_pin, job_teardown);
   g_test_add ("/portal/job/signer-mismatch", JobFixture, NULL, job_setup,

@@ -388,6 +388,32 @@ protocol_error (const char *why)
 
 /* ---- JSON helpers ---- */
 
+/* Whether @text shows on a terminal and in a label as exactly the characters
+ * it holds. A carriage return, an escape sequence or a bidirectional override
+ * would let a text look different from the bytes the card signs (imzala-cli
+ * writes texts to the terminal byte for byte), and a title or name could hide
+ * or rewrite the text printed after it. Line feeds are allowed where
+ * @multiline, tabs always. */
+static gboolean
+is_displayable (const char *text,
+                gboolean    multiline)
+{
+  if (text == NULL)
+    return TRUE;
+  if (!g_utf8_validate (text, -1, NULL))
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\t' || (c == '\n' && multiline))
+        continue;
+      if (g_unichar_iscntrl (c) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Strict base64 (standard alphabet, padded): g_base64_decode() skips
  * anything it does not know, which would let a garbled value through. */
 static GBytes *
@@ -576,6 +602,9 @@ parse_request (ImzalaPortalClient *self,
       /* İmzala signs only what it can show exactly as it is. */
       if (imzala_request_text_get_text (text) == NULL)
         return (*error = protocol_error ("a text is not valid UTF-8"), NULL);
+      if (!is_displayable (imzala_request_text_get_text (text), TRUE) ||
+          !is_displayable (title, FALSE))
+        return (*error = protocol_error ("a text or its title has control characters"), NULL);
       if (!g_str_has_suffix (imzala_request_text_get_text (text), reference))
         return (*error = protocol_error ("a text lacks the reference line"), NULL);
     }
@@ -583,6 +612,10 @@ parse_request (ImzalaPortalClient *self,
   node = json_object_has_member (root, "requester") ? json_object_get_member (root, "requester") : NULL;
   if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
     requester = json_node_get_object (node);
+  if (!is_displayable (get_string (root, "title"), FALSE) ||
+      !is_displayable (get_string (requester, "name"), FALSE) ||
+      !is_displayable (get_string (requester, "tckn_hint"), FALSE))
+    return (*error = protocol_error ("the title or requester has control characters"), NULL);
 
   server_now = get_time (root, "server_time");
   date = soup_message_headers_get_one (soup_message_get_response_headers (call->message), "Date");
