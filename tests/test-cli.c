@@ -532,6 +532,24 @@ sign_and_check (const char *name, gboolean by_uri, gboolean detached, gboolean f
   check_signature (f, out, content, detached, holder, tckn);
 }
 
+/* A PIN piped in ahead of the content on standard input (--pin-fd 0) was
+ * read as part of the content: copied out of locked memory and, on a
+ * pin-pad reader that asks for no PIN, signed into the file. */
+static void
+test_sign_pin_on_stdin (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *out = g_build_filename (f->dir, "signature.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autoptr(GBytes) input = g_bytes_new_static ("123456\n" CONTENT, strlen ("123456\n" CONTENT));
+  g_autoptr(CliResult) r = NULL;
+
+  r = CLI (f, TRUE, NULL, input, "sign", "--cert", fingerprint, "--pin-fd", "0", "--out", out, "-");
+  g_assert_cmpint (r->status, ==, 1);
+  g_assert_nonnull (strstr (r->err, "--pin-fd"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_sign_rsa_fingerprint (void)
 {
@@ -1018,6 +1036,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/sign/p384-fingerprint-detached", test_sign_p384_fingerprint_detached);
   g_test_add_func ("/cli/sign/p384-uri", test_sign_p384_uri);
   g_test_add_func ("/cli/sign/rsa-stdin", test_sign_rsa_stdin);
+  g_test_add_func ("/cli/sign/pin-on-stdin", test_sign_pin_on_stdin);
   g_test_add_func ("/cli/sign/p384-stdin-detached", test_sign_p384_stdin_detached);
   g_test_add_func ("/cli/sign/default-certificate", test_sign_default_certificate);
   g_test_add_func ("/cli/sign/refused", test_sign_refused_certificates);

@@ -220,6 +220,15 @@ imzala_cli_sign (int argc, char **argv)
       imzala_cli_module_options_clear (&module_options);
       return IMZALA_CLI_EXIT_USAGE;
     }
+  /* The content is read to its end before the PIN: a PIN piped in ahead of
+   * it on standard input would become part of the signed content (and of an
+   * attached signature) instead of reaching the card. */
+  if ((input_path == NULL || g_str_equal (input_path, "-")) && pin_fd == STDIN_FILENO)
+    {
+      imzala_cli_usage_error ("sign", _("The PIN cannot be read from standard input while the content to sign comes from there too; use another file descriptor for --pin-fd."));
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
   /* Checked before the PIN is asked, so that nobody types a PIN for a
    * signature that then has nowhere to go. */
   if ((out_path == NULL || g_str_equal (out_path, "-")) && isatty (STDOUT_FILENO))
