@@ -22,6 +22,7 @@
 #include <libsoup/soup.h>
 #include <sqlite3.h>
 
+#include "imzala-portal-limiter.h"
 #include "imzala-test.h"
 
 #define AYSE_TCKN   "12345678950"
@@ -931,6 +932,27 @@ test_rate_limit (void)
   portal_stop (p);
 }
 
+static void
+test_limiter_forgets (void)
+{
+  /* Each address that guessed once is a key; once its events have left
+   * the window the key must go even if that address never comes back,
+   * or many addresses (IPv6 /64s are cheap) fill the portal's memory. */
+  g_autoptr(ImzalaPortalLimiter) limiter = imzala_portal_limiter_new (10, 1);
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("2001:db8:%x::/64", i);
+
+      imzala_portal_limiter_record (limiter, key);
+    }
+  g_assert_cmpuint (imzala_portal_limiter_get_size (limiter), ==, 1000);
+  g_usleep (1100 * 1000);
+  imzala_portal_limiter_record (limiter, "192.0.2.1");
+  g_assert_cmpuint (imzala_portal_limiter_get_size (limiter), ==, 1);
+  g_assert_cmpuint (imzala_portal_limiter_check (limiter, "192.0.2.1"), ==, 0);
+}
+
 static guint
 file_mode (const char *dir, const char *name)
 {
@@ -1055,6 +1077,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal/expired", test_expired);
   g_test_add_func ("/portal/rate-limit", test_rate_limit);
   g_test_add_func ("/portal/state-permissions", test_state_permissions);
+  g_test_add_func ("/portal/limiter-forgets", test_limiter_forgets);
   result = g_test_run ();
 
   portal_stop (main_portal);

@@ -12,6 +12,7 @@ struct _ImzalaPortalLimiter
   guint       max_events;
   gint64      window_usec;
   GHashTable *events;   /* key → GQueue of gint64 timestamps, oldest first */
+  gint64      next_sweep;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaPortalLimiter, imzala_portal_limiter, G_TYPE_OBJECT)
@@ -114,6 +115,15 @@ imzala_portal_limiter_check (ImzalaPortalLimiter *self, const char *key)
   return (guint) MAX (1, (wait + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 }
 
+static gboolean
+queue_is_stale (gpointer key, gpointer value, gpointer user_data)
+{
+  ImzalaPortalLimiter *self = user_data;
+  GQueue *queue = value;
+
+  return *(gint64 *) g_queue_peek_tail (queue) + self->window_usec <= g_get_monotonic_time ();
+}
+
 void
 imzala_portal_limiter_record (ImzalaPortalLimiter *self, const char *key)
 {
@@ -122,6 +132,16 @@ imzala_portal_limiter_record (ImzalaPortalLimiter *self, const char *key)
 
   g_return_if_fail (IMZALA_IS_PORTAL_LIMITER (self));
 
+  /* A key is otherwise pruned only when the same address comes back, so
+   * every address (every IPv6 /64) that ever guessed once would stay in
+   * memory for good: once a window, drop the keys whose last event has
+   * left it. */
+  if (now >= self->next_sweep)
+    {
+      g_hash_table_foreach_remove (self->events, queue_is_stale, self);
+      self->next_sweep = now + self->window_usec;
+    }
+
   queue = prune (self, key, now);
   if (queue == NULL)
     {
@@ -129,4 +149,11 @@ imzala_portal_limiter_record (ImzalaPortalLimiter *self, const char *key)
       g_hash_table_insert (self->events, g_strdup (key), queue);
     }
   g_queue_push_tail (queue, g_memdup2 (&now, sizeof now));
+}
+
+guint
+imzala_portal_limiter_get_size (ImzalaPortalLimiter *self)
+{
+  g_return_val_if_fail (IMZALA_IS_PORTAL_LIMITER (self), 0);
+  return g_hash_table_size (self->events);
 }

@@ -21,5 +21,7 @@ char *imzala_portal_limiter_key_for_address (GInetAddress *address);
 guint imzala_portal_limiter_check  (ImzalaPortalLimiter *self, const char *key);
 /* Counts one event for @key. */
 void  imzala_portal_limiter_record (ImzalaPortalLimiter *self, const char *key);
+/* How many keys are held (for tests: memory must not grow for good). */
+guint imzala_portal_limiter_get_size (ImzalaPortalLimiter *self);
 
 G_END_DECLS
