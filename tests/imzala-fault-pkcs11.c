@@ -21,6 +21,7 @@
  *   attribute-grows  a filled-in CKA_LABEL claims 2^28 bytes more than the
  *                    buffer it was given
  *   slot-list-grows  a filled-in slot list claims 2^28 slots more
+ *   huge-mechanism-list  C_GetMechanismList claims 2^32 - 1 mechanisms
  *   signature-grows  C_Sign claims a signature 2^28 bytes longer than the
  *                    buffer it was given
  * IMZALA_FAULT_TARGET names the wrapped module (default: SoftHSM).
@@ -51,6 +52,7 @@ static struct
   int slot_list_grows;
   int signature_grows;
   int slow_card;
+  int huge_mechanism_list;
 } faults;
 
 static int wrong_pins;
@@ -88,6 +90,7 @@ fault_Initialize (CK_VOID_PTR args)
   faults.huge_attribute = has_fault (list, "huge-attribute");
   faults.attribute_grows = has_fault (list, "attribute-grows");
   faults.slot_list_grows = has_fault (list, "slot-list-grows");
+  faults.huge_mechanism_list = has_fault (list, "huge-mechanism-list");
   faults.signature_grows = has_fault (list, "signature-grows");
   faults.slow_card = has_fault (list, "slow-card");
   wrong_pins = 0;
@@ -113,6 +116,12 @@ fault_GetMechanismList (CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PT
   CK_ULONG kept = 0;
   CK_RV rv;
 
+  if (faults.huge_mechanism_list)
+    {
+      /* The most a GArray (guint length) could be asked to hold: 32 GiB. */
+      *count = 0xFFFFFFFFUL;
+      return list == NULL ? CKR_OK : CKR_BUFFER_TOO_SMALL;
+    }
   if (!faults.rsa_pkcs_only)
     return real->C_GetMechanismList (slot, list, count);
 

@@ -366,6 +366,17 @@ test_slot_list_grows (Fixture       *f,
   assert_signs (get_certificate (f, "ayse-p384"), f->user_pin, IMZALA_DIGEST_SHA384);
 }
 
+static void
+test_huge_mechanism_list (Fixture       *f,
+                          gconstpointer  data)
+{
+  /* A module claiming 2^32 - 1 mechanisms: İmzala does not try to make room for
+   * them (32 GiB: that aborted the process); with no usable list it signs with the
+   * mechanism the key calls for, as for a module that lists none. */
+  fixture_load (f, "huge-mechanism-list");
+  assert_signs (get_certificate (f, "ayse-p384"), f->user_pin, IMZALA_DIGEST_SHA384);
+}
+
 /* A vendor module registered with p11-kit (rather than named by path) that
  * refuses the locking arguments is loaded unmanaged too. p11-kit is pointed
  * at a private configuration that registers only the fault module. */
@@ -436,6 +447,7 @@ main (int argc, char **argv)
   ADD ("/token-faults/huge-attribute", test_huge_attribute);
   ADD ("/token-faults/attribute-grows", test_attribute_grows);
   ADD ("/token-faults/slot-list-grows", test_slot_list_grows);
+  ADD ("/token-faults/huge-mechanism-list", test_huge_mechanism_list);
 
   return g_test_run ();
 }

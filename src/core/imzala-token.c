@@ -1049,6 +1049,8 @@ mechanism_in_list (GArray            *mechanisms,
   return FALSE;
 }
 
+#define MAX_MECHANISMS 4096
+
 static GArray *
 get_mechanisms_locked (ImzalaToken *self)
 {
@@ -1058,11 +1060,20 @@ get_mechanisms_locked (ImzalaToken *self)
   CK_RV rv;
 
   rv = functions->C_GetMechanismList (self->slot, NULL, &count);
+  /* A module's count is not trusted: a card has a few dozen mechanisms, and
+   * the second answer may not exceed the room it was given. */
+  if (rv == CKR_OK && count > MAX_MECHANISMS)
+    {
+      g_debug ("C_GetMechanismList on %s: %lu mechanisms, ignored", self->label, (gulong) count);
+      count = 0;
+    }
   if (rv == CKR_OK && count > 0)
     {
-      g_array_set_size (mechanisms, count);
+      CK_ULONG room = count;
+
+      g_array_set_size (mechanisms, room);
       rv = functions->C_GetMechanismList (self->slot, (CK_MECHANISM_TYPE *) (gpointer) mechanisms->data, &count);
-      g_array_set_size (mechanisms, rv == CKR_OK ? count : 0);
+      g_array_set_size (mechanisms, rv == CKR_OK ? MIN (count, room) : 0);
     }
   if (rv != CKR_OK)
     g_debug ("C_GetMechanismList on %s: %s", self->label, p11_kit_strerror (rv));
