@@ -173,6 +173,8 @@ http (Portal *portal, const char *method, const char *path, const char *content_
                                                                 "Retry-After"));
   g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL),
                    ==, "application/json");
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                 "X-Content-Type-Options"), ==, "nosniff");
   json_parser_load_from_data (parser, g_bytes_get_data (data, NULL), g_bytes_get_size (data), &error);
   g_assert_no_error (error);
   answer->root = json_node_ref (json_parser_get_root (parser));

@@ -1411,6 +1411,10 @@ early_cb (SoupServer        *server,
 
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Strict-Transport-Security", "max-age=31536000");
+  /* Every answer, not only the pages: the API's JSON, /ca.pem and the
+   * plain-text 404 are never to be sniffed as HTML. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "X-Content-Type-Options", "nosniff");
   if (!g_str_has_prefix (path, "/api/")
       || (!g_str_equal (method, "POST") && !g_str_equal (method, "PUT")))
     {
