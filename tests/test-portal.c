@@ -96,19 +96,23 @@ read_line_after (GDataInputStream *output, const char *marker)
     }
 }
 
+/* @session_lifetime 0: the portal's default. */
 static Portal *
-portal_start (guint lifetime)
+portal_start_full (guint lifetime, guint session_lifetime)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GTlsDatabase) database = NULL;
   g_autofree char *lifetime_text = g_strdup_printf ("%u", lifetime);
+  g_autofree char *session_text = g_strdup_printf ("%u", session_lifetime);
   g_autofree char *ca = NULL;
   Portal *portal = g_new0 (Portal, 1);
 
   portal->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
                                       portal_binary (), "--state", state_dir,
                                       "--listen", "127.0.0.1:0",
-                                      "--code-lifetime", lifetime_text, NULL);
+                                      "--code-lifetime", lifetime_text,
+                                      session_lifetime > 0 ? "--session-lifetime" : NULL,
+                                      session_text, NULL);
   g_assert_no_error (error);
   portal->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (portal->process));
   portal->url = read_line_after (portal->output, "listening on ");
@@ -121,6 +125,31 @@ portal_start (guint lifetime)
   soup_session_set_tls_database (portal->session, database);
   soup_session_add_feature_by_type (portal->session, SOUP_TYPE_COOKIE_JAR);
   return portal;
+}
+
+static Portal *
+portal_start (guint lifetime)
+{
+  return portal_start_full (lifetime, 0);
+}
+
+/* The SHA-256 of the browser's session cookie, as the portal stores it;
+ * NULL when the browser has none. */
+static char *
+session_hash (Portal *portal)
+{
+  SoupCookieJar *jar = SOUP_COOKIE_JAR (soup_session_get_feature (portal->session, SOUP_TYPE_COOKIE_JAR));
+  GSList *cookies = soup_cookie_jar_all_cookies (jar);
+  char *hash = NULL;
+
+  for (GSList *l = cookies; l != NULL; l = l->next)
+    if (strstr (soup_cookie_get_name (l->data), "oturum") != NULL)
+      {
+        g_free (hash);
+        hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, soup_cookie_get_value (l->data), -1);
+      }
+  g_slist_free_full (cookies, (GDestroyNotify) soup_cookie_free);
+  return hash;
 }
 
 static void
@@ -907,6 +936,42 @@ test_expired (void)
 }
 
 static void
+test_session_expires (void)
+{
+  /* A portal whose sessions live five seconds instead of twelve hours. */
+  Portal *p = portal_start_full (300, 5);
+  g_autofree char *code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  g_autoptr(Answer) request = fetch (p, code);
+  g_autoptr(Answer) submitted = NULL;
+  g_autoptr(Answer) session = NULL;
+  g_autoptr(Answer) later = NULL;
+  g_autoptr(Answer) again = NULL;
+  g_autofree char *old_hash = NULL;
+  g_autofree char *rows = NULL;
+
+  g_assert_cmpuint (request->status, ==, 200);
+  submitted = sign_and_submit (p, code, request, ayse_cert);
+  g_assert_cmpuint (submitted->status, ==, 200);
+  session = http (p, "GET", "/api/v1/browser/session", NULL, NULL);
+  g_assert_nonnull (json_object_get_object_member (obj (session), "person"));
+  old_hash = session_hash (p);
+  g_assert_nonnull (old_hash);
+
+  /* Waiting for the session's five seconds to pass; nothing here is timed. */
+  g_usleep (6 * G_USEC_PER_SEC);
+  later = http (p, "GET", "/api/v1/browser/session", NULL, NULL);
+  g_assert_cmpuint (later->status, ==, 200);
+  g_assert_null (json_object_get_object_member (obj (later), "person"));
+
+  /* A new session replaces it, and the expired row is gone. */
+  again = post (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}");
+  g_assert_cmpuint (again->status, ==, 201);
+  rows = db_text ("SELECT count(*) FROM sessions WHERE id_hash = ?1", old_hash);
+  g_assert_cmpstr (rows, ==, "0");
+  portal_stop (p);
+}
+
+static void
 test_rate_limit (void)
 {
   /* A portal of its own: after this its address is blocked for a minute. */
@@ -1077,6 +1142,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal/renewal-esign", test_renewal_esign);
   g_test_add_func ("/portal/unblock", test_unblock);
   g_test_add_func ("/portal/expired", test_expired);
+  g_test_add_func ("/portal/session-expires", test_session_expires);
   g_test_add_func ("/portal/rate-limit", test_rate_limit);
   g_test_add_func ("/portal/state-permissions", test_state_permissions);
   g_test_add_func ("/portal/limiter-forgets", test_limiter_forgets);

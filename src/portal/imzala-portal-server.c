@@ -33,6 +33,7 @@ struct _ImzalaPortalServer
   ImzalaPortalCa      *ca;
   X509_STORE          *trust;
   guint                lifetime;
+  guint                session_lifetime;
   guint16              port;
   char                *public_url;
   char                *authority;
@@ -72,6 +73,7 @@ imzala_portal_server_init (ImzalaPortalServer *self)
 {
   self->guesses = imzala_portal_limiter_new (IMZALA_PORTAL_GUESSES, IMZALA_PORTAL_GUESS_WINDOW);
   self->creations = imzala_portal_limiter_new (IMZALA_PORTAL_GUESSES, IMZALA_PORTAL_GUESS_WINDOW);
+  self->session_lifetime = IMZALA_PORTAL_SESSION_LIFETIME;
 }
 
 static gint64
@@ -312,6 +314,7 @@ ensure_session (ImzalaPortalServer *self, SoupServerMessage *msg)
   g_autofree char *id = NULL;
   g_autofree char *hash = NULL;
   g_autofree char *header = NULL;
+  gint64 now = now_unix ();
 
   if (cookie_header != NULL)
     {
@@ -326,12 +329,20 @@ ensure_session (ImzalaPortalServer *self, SoupServerMessage *msg)
         }
       soup_header_free_param_list (cookies);
     }
+  /* A session ends a fixed time after it began, however busy it was, so a
+   * stolen cookie is not good forever. */
+  if (session != NULL && now - session->created_at >= (gint64) self->session_lifetime)
+    g_clear_pointer (&session, imzala_portal_session_free);
   if (session != NULL)
     return session;
 
+  /* Expired rows are useless; clearing them when a row is added keeps the
+   * table no bigger than the sessions made in one lifetime. */
+  if (!imzala_portal_store_expire_sessions (self->store, now - self->session_lifetime, NULL))
+    return NULL;
   id = imzala_portal_random_hex (32);
   hash = hash_session_id (id);
-  if (!imzala_portal_store_add_session (self->store, hash, now_unix (), NULL))
+  if (!imzala_portal_store_add_session (self->store, hash, now, NULL))
     return NULL;
   header = g_strdup_printf ("%s=%s; Path=/; HttpOnly; Secure; SameSite=Strict", SESSION_COOKIE, id);
   soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", header);
@@ -1563,4 +1574,13 @@ imzala_portal_server_get_public_url (ImzalaPortalServer *self)
 {
   g_return_val_if_fail (IMZALA_IS_PORTAL_SERVER (self), NULL);
   return self->public_url;
+}
+
+void
+imzala_portal_server_set_session_lifetime (ImzalaPortalServer *self,
+                                           guint               seconds)
+{
+  g_return_if_fail (IMZALA_IS_PORTAL_SERVER (self));
+  g_return_if_fail (seconds > 0);
+  self->session_lifetime = seconds;
 }

@@ -20,6 +20,8 @@ G_BEGIN_DECLS
 #define IMZALA_PORTAL_GUESSES          10
 #define IMZALA_PORTAL_GUESS_WINDOW     60
 #define IMZALA_PORTAL_UNBLOCK_GRACE    300
+/* Seconds a browser session (the cookie) lives from its creation. */
+#define IMZALA_PORTAL_SESSION_LIFETIME (12 * 60 * 60)
 
 #define IMZALA_TYPE_PORTAL_SERVER (imzala_portal_server_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaPortalServer, imzala_portal_server, IMZALA, PORTAL_SERVER, GObject)
@@ -43,5 +45,8 @@ guint16     imzala_portal_server_get_port    (ImzalaPortalServer *self);
 void        imzala_portal_server_set_public_url (ImzalaPortalServer *self,
                                                  const char         *url);
 const char *imzala_portal_server_get_public_url (ImzalaPortalServer *self);
+/* IMZALA_PORTAL_SESSION_LIFETIME unless set (tests shorten it). */
+void        imzala_portal_server_set_session_lifetime (ImzalaPortalServer *self,
+                                                       guint               seconds);
 
 G_END_DECLS

@@ -401,7 +401,8 @@ imzala_portal_store_add_session (ImzalaPortalStore *self,
 ImzalaPortalSession *
 imzala_portal_store_get_session (ImzalaPortalStore *self, const char *id_hash)
 {
-  sqlite3_stmt *stmt = prepare (self, "SELECT id_hash, person, applicant FROM sessions WHERE id_hash = ?1");
+  sqlite3_stmt *stmt = prepare (self, "SELECT id_hash, person, applicant, created_at FROM sessions"
+                                      " WHERE id_hash = ?1");
   ImzalaPortalSession *session = NULL;
 
   bind_text (stmt, 1, id_hash);
@@ -411,9 +412,23 @@ imzala_portal_store_get_session (ImzalaPortalStore *self, const char *id_hash)
       session->id_hash = column_text (stmt, 0);
       session->person = column_text (stmt, 1);
       session->applicant = column_text (stmt, 2);
+      session->created_at = sqlite3_column_int64 (stmt, 3);
     }
   sqlite3_finalize (stmt);
   return session;
+}
+
+gboolean
+imzala_portal_store_expire_sessions (ImzalaPortalStore *self,
+                                     gint64             before,
+                                     GError           **error)
+{
+  sqlite3_stmt *stmt = prepare (self, "DELETE FROM sessions WHERE created_at < ?1");
+
+  sqlite3_bind_int64 (stmt, 1, before);
+  if (!step_done (stmt))
+    return set_db_error (self, error);
+  return TRUE;
 }
 
 gboolean

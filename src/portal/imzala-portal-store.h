@@ -76,6 +76,7 @@ typedef struct
   char *id_hash;
   char *person;      /* signed in as (E-imzalı Giriş), or NULL */
   char *applicant;   /* identified for an application by T.C. kimlik no + sicil no */
+  gint64 created_at; /* Unix time; the server refuses sessions older than its lifetime */
 } ImzalaPortalSession;
 
 void imzala_portal_session_free (ImzalaPortalSession *session);
@@ -122,6 +123,10 @@ gboolean             imzala_portal_store_add_session  (ImzalaPortalStore *self,
                                                        GError           **error);
 ImzalaPortalSession *imzala_portal_store_get_session  (ImzalaPortalStore *self,
                                                        const char        *id_hash);
+/* Deletes the sessions made before @before (Unix time). */
+gboolean             imzala_portal_store_expire_sessions (ImzalaPortalStore *self,
+                                                          gint64             before,
+                                                          GError           **error);
 gboolean             imzala_portal_store_set_session  (ImzalaPortalStore *self,
                                                        const char        *id_hash,
                                                        const char        *column,

@@ -15,6 +15,7 @@
 static char *opt_state;
 static char *opt_listen;
 static int opt_lifetime = 300;
+static int opt_session_lifetime = IMZALA_PORTAL_SESSION_LIFETIME;
 static char *opt_public_url;
 static char **opt_extra_ca;
 static char *opt_tckn;
@@ -33,6 +34,8 @@ static const GOptionEntry server_entries[] = {
     "Address and port to listen on (default localhost:8443; port 0 picks a free one)", "ADDR:PORT" },
   { "code-lifetime", 0, 0, G_OPTION_ARG_INT, &opt_lifetime,
     "Seconds a doğrulama kodu stays valid (default 300)", "SECONDS" },
+  { "session-lifetime", 0, 0, G_OPTION_ARG_INT, &opt_session_lifetime,
+    "Seconds a browser session (its cookie) stays valid after it is made (default 43200, 12 hours)", "SECONDS" },
   { "public-url", 0, 0, G_OPTION_ARG_STRING, &opt_public_url,
     "The URL browsers and İmzala use (default https://localhost:PORT)", "URL" },
   { "extra-ca", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_extra_ca,
@@ -145,6 +148,11 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
       g_printerr ("--code-lifetime must be between 1 and 3600 seconds\n");
       return 2;
     }
+  if (opt_session_lifetime < 1 || opt_session_lifetime > IMZALA_PORTAL_SESSION_LIFETIME)
+    {
+      g_printerr ("--session-lifetime must be between 1 and %d seconds\n", IMZALA_PORTAL_SESSION_LIFETIME);
+      return 2;
+    }
   if (opt_listen != NULL && !parse_listen (opt_listen, &address, &port, &error))
     {
       g_printerr ("%s\n", error->message);
@@ -162,6 +170,7 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
       g_printerr ("Could not start the server: %s\n", error->message);
       return 1;
     }
+  imzala_portal_server_set_session_lifetime (server, (guint) opt_session_lifetime);
   if (opt_public_url != NULL)
     {
       if (!g_str_has_prefix (opt_public_url, "https://") || !g_uri_is_valid (opt_public_url, G_URI_FLAGS_NONE, NULL))
