@@ -971,6 +971,67 @@ test_session_expires (void)
   portal_stop (p);
 }
 
+/* GETs a page; returns its status and whether it set a cookie. */
+static guint
+get_page (Portal *portal, const char *path, gboolean *set_cookie)
+{
+  g_autofree char *url = g_strconcat (portal->url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) data = NULL;
+
+  data = soup_session_send_and_read (portal->session, msg, NULL, &error);
+  g_assert_no_error (error);
+  *set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie") != NULL;
+  return soup_message_get_status (msg);
+}
+
+static void
+test_session_rows (void)
+{
+  /* A portal of its own: this fills the address's creation limit. Without
+   * a cookie jar every request comes from a browser with no session. */
+  Portal *p = portal_start (300);
+  const char *pages[] = { "/", "/giris", "/islemler", "/eonay", "/basvuru", "/kilit" };
+  g_autofree char *before = NULL;
+  g_autofree char *after_reads = NULL;
+  g_autofree char *after_posts = NULL;
+  g_autoptr(Answer) session = NULL;
+  g_autoptr(Answer) limited = NULL;
+
+  soup_session_remove_feature_by_type (p->session, SOUP_TYPE_COOKIE_JAR);
+  before = db_text ("SELECT count(*) FROM sessions", NULL);
+
+  /* Reading pages and the session writes nothing and sets no cookie. */
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      gboolean set_cookie = TRUE;
+
+      g_assert_cmpuint (get_page (p, pages[i], &set_cookie), ==, 200);
+      g_assert_false (set_cookie);
+    }
+  session = http (p, "GET", "/api/v1/browser/session", NULL, NULL);
+  g_assert_cmpuint (session->status, ==, 200);
+  g_assert_null (json_object_get_object_member (obj (session), "person"));
+  after_reads = db_text ("SELECT count(*) FROM sessions", NULL);
+  g_assert_cmpstr (after_reads, ==, before);
+
+  /* A POST that needs a session makes one, but only as many per address
+   * as the creation limit allows. */
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr(Answer) answer = post (p, "/api/v1/browser/login", "{\"tckn\": \"1\"}");
+
+      g_assert_cmpuint (answer->status, ==, 400);
+    }
+  after_posts = db_text ("SELECT count(*) - 10 FROM sessions", NULL);
+  g_assert_cmpstr (after_posts, ==, before);
+  limited = post (p, "/api/v1/browser/login", "{\"tckn\": \"1\"}");
+  g_assert_cmpuint (limited->status, ==, 429);
+  g_assert_cmpstr (error_code (limited), ==, "rate-limited");
+  portal_stop (p);
+}
+
 static void
 test_rate_limit (void)
 {
@@ -1143,6 +1204,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal/unblock", test_unblock);
   g_test_add_func ("/portal/expired", test_expired);
   g_test_add_func ("/portal/session-expires", test_session_expires);
+  g_test_add_func ("/portal/session-rows", test_session_rows);
   g_test_add_func ("/portal/rate-limit", test_rate_limit);
   g_test_add_func ("/portal/state-permissions", test_state_permissions);
   g_test_add_func ("/portal/limiter-forgets", test_limiter_forgets);

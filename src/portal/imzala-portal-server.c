@@ -303,17 +303,14 @@ hash_session_id (const char *id)
   return g_compute_checksum_for_string (G_CHECKSUM_SHA256, id, -1);
 }
 
-/* The session of this browser, made (with a Set-Cookie) when there is
- * none. Only the cookie's hash is stored. */
+/* The live session this browser's cookie names, or NULL. Never writes
+ * to the database. */
 static ImzalaPortalSession *
-ensure_session (ImzalaPortalServer *self, SoupServerMessage *msg)
+lookup_session (ImzalaPortalServer *self, SoupServerMessage *msg)
 {
   const char *cookie_header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                             "Cookie");
   ImzalaPortalSession *session = NULL;
-  g_autofree char *id = NULL;
-  g_autofree char *hash = NULL;
-  g_autofree char *header = NULL;
   gint64 now = now_unix ();
 
   if (cookie_header != NULL)
@@ -333,17 +330,47 @@ ensure_session (ImzalaPortalServer *self, SoupServerMessage *msg)
    * stolen cookie is not good forever. */
   if (session != NULL && now - session->created_at >= (gint64) self->session_lifetime)
     g_clear_pointer (&session, imzala_portal_session_free);
+  return session;
+}
+
+/* The session of this browser, made (with a Set-Cookie) when there is
+ * none; only a POST that needs one calls this. Only the cookie's hash is
+ * stored. Making one counts against the address's creation limit, or
+ * anyone could fill the table with rows. Sends the error itself and
+ * returns NULL when it cannot. */
+static ImzalaPortalSession *
+ensure_session (ImzalaPortalServer *self, SoupServerMessage *msg)
+{
+  ImzalaPortalSession *session = lookup_session (self, msg);
+  g_autofree char *key = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *header = NULL;
+  gint64 now = now_unix ();
+  guint wait;
+
   if (session != NULL)
     return session;
 
+  key = client_key (msg);
+  wait = imzala_portal_limiter_check (self->creations, key);
+  if (wait > 0)
+    {
+      send_rate_limited (msg, wait);
+      return NULL;
+    }
+  imzala_portal_limiter_record (self->creations, key);
+
   /* Expired rows are useless; clearing them when a row is added keeps the
    * table no bigger than the sessions made in one lifetime. */
-  if (!imzala_portal_store_expire_sessions (self->store, now - self->session_lifetime, NULL))
-    return NULL;
   id = imzala_portal_random_hex (32);
   hash = hash_session_id (id);
-  if (!imzala_portal_store_add_session (self->store, hash, now, NULL))
-    return NULL;
+  if (!imzala_portal_store_expire_sessions (self->store, now - self->session_lifetime, NULL)
+      || !imzala_portal_store_add_session (self->store, hash, now, NULL))
+    {
+      send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal", "Bir iç hata oluştu.");
+      return NULL;
+    }
   header = g_strdup_printf ("%s=%s; Path=/; HttpOnly; Secure; SameSite=Strict", SESSION_COOKIE, id);
   soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", header);
   return imzala_portal_store_get_session (self->store, hash);
@@ -1249,12 +1276,9 @@ browser_api_cb (SoupServer        *server,
   const char *method = soup_server_message_get_method (msg);
   const char *rest = path + strlen ("/api/v1/browser/");
 
-  session = ensure_session (self, msg);
-  if (session == NULL)
-    {
-      send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal", "Bir iç hata oluştu.");
-      return;
-    }
+  /* Reading needs no session of its own: a browser without one is simply
+   * not signed in and owns no request. */
+  session = lookup_session (self, msg);
   parts = g_strsplit (rest, "/", 4);
 
   if (g_str_equal (method, "GET"))
@@ -1264,7 +1288,7 @@ browser_api_cb (SoupServer        *server,
           g_autoptr(JsonBuilder) builder = json_builder_new ();
           g_autoptr(ImzalaPortalPerson) person = NULL;
 
-          if (session->person != NULL)
+          if (session != NULL && session->person != NULL)
             person = imzala_portal_store_get_person (self->store, session->person);
           json_builder_begin_object (builder);
           json_builder_set_member_name (builder, "person");
@@ -1279,7 +1303,7 @@ browser_api_cb (SoupServer        *server,
             imzala_portal_store_get_request (self->store, "public_id", parts[1]);
 
           /* A request's status is only for the browser that made it. */
-          if (request == NULL || g_strcmp0 (request->session, session->id_hash) != 0)
+          if (request == NULL || session == NULL || g_strcmp0 (request->session, session->id_hash) != 0)
             {
               send_error (msg, SOUP_STATUS_NOT_FOUND, "code-unknown", "İşlem bulunamadı.");
               return;
@@ -1299,19 +1323,27 @@ browser_api_cb (SoupServer        *server,
   if ((body = parse_body (msg, FALSE)) == NULL)
     return;
 
-  if (g_str_equal (rest, "login"))
-    browser_login (self, msg, session, body);
-  else if (g_str_equal (rest, "logout"))
+  if (g_str_equal (rest, "logout"))
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
 
-      imzala_portal_store_set_session (self->store, session->id_hash, "person", NULL, NULL);
-      imzala_portal_store_set_session (self->store, session->id_hash, "applicant", NULL, NULL);
+      if (session != NULL)
+        {
+          imzala_portal_store_set_session (self->store, session->id_hash, "person", NULL, NULL);
+          imzala_portal_store_set_session (self->store, session->id_hash, "applicant", NULL, NULL);
+        }
       json_builder_begin_object (builder);
       builder_add_string (builder, "status", "ok");
       json_builder_end_object (builder);
       send_builder (msg, SOUP_STATUS_OK, builder);
+      return;
     }
+  /* Every other action belongs to a session. */
+  if (session == NULL && (session = ensure_session (self, msg)) == NULL)
+    return;
+
+  if (g_str_equal (rest, "login"))
+    browser_login (self, msg, session, body);
   else if (g_str_equal (rest, "consent"))
     browser_consent (self, msg, session, body);
   else if (g_str_equal (rest, "unblock"))
@@ -1387,10 +1419,6 @@ pages_cb (SoupServer        *server,
       bytes = g_resources_lookup_data (resource_path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
       if (bytes == NULL)
         break;
-      if (g_str_has_prefix (pages[i].type, "text/html"))
-        {
-          g_autoptr(ImzalaPortalSession) session = ensure_session (self, msg);
-        }
       soup_message_headers_replace (headers, "Content-Security-Policy",
                                     "default-src 'self'; frame-ancestors 'none'; form-action 'self'");
       soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
