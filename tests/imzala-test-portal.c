@@ -167,6 +167,7 @@ imzala_test_portal_free (ImzalaTestPortal *self)
   g_free (self->ca_file);
   g_free (self->card_conf);
   g_free (self->db_path);
+  g_free (self->login_id);
   g_free (self);
 }
 
@@ -221,10 +222,28 @@ imzala_test_portal_create_request (ImzalaTestPortal *self,
                         "\"security_word\": \"" IMZALA_TEST_PORTAL_SECURITY_WORD "\"}",
                         SOUP_STATUS_CREATED, error);
   else if (g_str_equal (purpose, "consent"))
-    /* E-Onay (KABUL EDİYORUM): the session must be signed in, by a login
-     * request this session made and İmzala signed. */
-    answer = post_json (self, "/api/v1/browser/consent",
-                        "{\"choice\": \"accept\"}", SOUP_STATUS_CREATED, error);
+    {
+      /* E-Onay (KABUL EDİYORUM): the session must be signed in, by a login
+       * request this session made and İmzala signed. The portal signs the
+       * browser in (on a new session id) when it reads that request's done
+       * status, as the page does. */
+      if (self->login_id != NULL)
+        {
+          g_autofree char *url = g_strdup_printf ("%s/api/v1/browser/requests/%s/status",
+                                                  self->url, self->login_id);
+          g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+          g_autoptr(GUri) site = g_uri_parse (self->url, G_URI_FLAGS_NONE, NULL);
+          g_autoptr(GBytes) status = NULL;
+
+          soup_message_set_first_party (msg, site);
+          soup_message_set_site_for_cookies (msg, site);
+          status = soup_session_send_and_read (self->session, msg, NULL, error);
+          if (status == NULL)
+            return NULL;
+        }
+      answer = post_json (self, "/api/v1/browser/consent",
+                          "{\"choice\": \"accept\"}", SOUP_STATUS_CREATED, error);
+    }
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "No request of purpose %s", purpose);
   if (answer == NULL)
@@ -235,6 +254,11 @@ imzala_test_portal_create_request (ImzalaTestPortal *self,
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "The portal's answer has no code");
       return NULL;
+    }
+  if (g_str_equal (purpose, "login") && json_object_has_member (object, "request_id"))
+    {
+      g_free (self->login_id);
+      self->login_id = g_strdup (json_object_get_string_member (object, "request_id"));
     }
   return g_strdup (json_object_get_string_member (object, "code"));
 }

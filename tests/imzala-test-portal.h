@@ -35,6 +35,7 @@ struct _ImzalaTestPortal
   GSubprocess *process;
   GDataInputStream *output;
   gpointer     session;      /* SoupSession, the "browser" */
+  char        *login_id;     /* request id of the last login, or NULL */
 };
 
 /* @code_lifetime: seconds a code lives (0: the portal's default). */

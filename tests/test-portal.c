@@ -940,8 +940,11 @@ test_session_expires (void)
 {
   /* A portal whose sessions live five seconds instead of twelve hours. */
   Portal *p = portal_start_full (300, 5);
-  g_autofree char *code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  g_autofree char *request_id = NULL;
+  g_autofree char *code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", &request_id);
+  g_autofree char *status_path = g_strdup_printf ("/api/v1/browser/requests/%s/status", request_id);
   g_autoptr(Answer) request = fetch (p, code);
+  g_autoptr(Answer) status = NULL;
   g_autoptr(Answer) submitted = NULL;
   g_autoptr(Answer) session = NULL;
   g_autoptr(Answer) later = NULL;
@@ -952,6 +955,8 @@ test_session_expires (void)
   g_assert_cmpuint (request->status, ==, 200);
   submitted = sign_and_submit (p, code, request, ayse_cert);
   g_assert_cmpuint (submitted->status, ==, 200);
+  status = http (p, "GET", status_path, NULL, NULL);
+  g_assert_cmpstr (json_object_get_string_member (obj (status), "state"), ==, "done");
   session = http (p, "GET", "/api/v1/browser/session", NULL, NULL);
   g_assert_nonnull (json_object_get_object_member (obj (session), "person"));
   old_hash = session_hash (p);
@@ -1029,6 +1034,90 @@ test_session_rows (void)
   limited = post (p, "/api/v1/browser/login", "{\"tckn\": \"1\"}");
   g_assert_cmpuint (limited->status, ==, 429);
   g_assert_cmpstr (error_code (limited), ==, "rate-limited");
+  portal_stop (p);
+}
+
+/* A second browser for @portal, with its own cookie jar. */
+static SoupSession *
+browser_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsDatabase) database = g_tls_file_database_new (root_ca, &error);
+  SoupSession *session;
+
+  g_assert_no_error (error);
+  session = soup_session_new ();
+  soup_session_set_tls_database (session, database);
+  soup_session_add_feature_by_type (session, SOUP_TYPE_COOKIE_JAR);
+  return session;
+}
+
+static void
+test_session_fixation (void)
+{
+  /* A portal of its own, so that the creation limit of the shared one is
+   * not spent. */
+  Portal *p = portal_start (300);
+  SoupSession *victim = p->session;
+  SoupSession *attacker = browser_new ();
+  SoupCookieJar *attacker_jar = SOUP_COOKIE_JAR (soup_session_get_feature (attacker, SOUP_TYPE_COOKIE_JAR));
+  SoupCookieJar *victim_jar = SOUP_COOKIE_JAR (soup_session_get_feature (victim, SOUP_TYPE_COOKIE_JAR));
+  g_autoptr(Answer) made = NULL;
+  g_autoptr(Answer) request = NULL;
+  g_autoptr(Answer) submitted = NULL;
+  g_autoptr(Answer) status = NULL;
+  g_autoptr(Answer) victim_session = NULL;
+  g_autoptr(Answer) attacker_session = NULL;
+  g_autofree char *request_id = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *status_path = NULL;
+  g_autofree char *planted_hash = NULL;
+  g_autofree char *signed_in_hash = NULL;
+  g_autofree char *rows = NULL;
+  GSList *cookies;
+
+  /* The attacker gets a session id from the portal... */
+  p->session = attacker;
+  made = post (p, "/api/v1/browser/login", "{\"tckn\": \"1\"}");
+  g_assert_cmpuint (made->status, ==, 400);
+  planted_hash = session_hash (p);
+  g_assert_nonnull (planted_hash);
+  cookies = soup_cookie_jar_all_cookies (attacker_jar);
+  g_assert_cmpuint (g_slist_length (cookies), ==, 1);
+  g_assert_cmpstr (soup_cookie_get_name (cookies->data), ==, "__Host-imzala_oturum");
+  g_assert_true (soup_cookie_get_secure (cookies->data));
+  g_assert_true (soup_cookie_get_http_only (cookies->data));
+  g_assert_cmpstr (soup_cookie_get_path (cookies->data), ==, "/");
+  /* ...and plants it in the victim's browser. */
+  soup_cookie_jar_add_cookie (victim_jar, soup_cookie_copy (cookies->data));
+  g_slist_free_full (cookies, (GDestroyNotify) soup_cookie_free);
+
+  /* The victim signs in with that session id. */
+  p->session = victim;
+  code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", &request_id);
+  request = fetch (p, code);
+  g_assert_cmpuint (request->status, ==, 200);
+  submitted = sign_and_submit (p, code, request, ayse_cert);
+  g_assert_cmpuint (submitted->status, ==, 200);
+  status_path = g_strdup_printf ("/api/v1/browser/requests/%s/status", request_id);
+  status = http (p, "GET", status_path, NULL, NULL);
+  g_assert_cmpstr (json_object_get_string_member (obj (status), "state"), ==, "done");
+
+  /* The victim is signed in on a new session id... */
+  signed_in_hash = session_hash (p);
+  g_assert_cmpstr (signed_in_hash, !=, planted_hash);
+  victim_session = http (p, "GET", "/api/v1/browser/session", NULL, NULL);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (obj (victim_session), "person"),
+                                                  "name"), ==, AYSE_NAME);
+  /* ...and the planted one is gone: the attacker is signed in as nobody. */
+  rows = db_text ("SELECT count(*) FROM sessions WHERE id_hash = ?1", planted_hash);
+  g_assert_cmpstr (rows, ==, "0");
+  p->session = attacker;
+  attacker_session = http (p, "GET", "/api/v1/browser/session", NULL, NULL);
+  g_assert_null (json_object_get_object_member (obj (attacker_session), "person"));
+
+  p->session = victim;
+  g_object_unref (attacker);
   portal_stop (p);
 }
 
@@ -1205,6 +1294,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal/expired", test_expired);
   g_test_add_func ("/portal/session-expires", test_session_expires);
   g_test_add_func ("/portal/session-rows", test_session_rows);
+  g_test_add_func ("/portal/session-fixation", test_session_fixation);
   g_test_add_func ("/portal/rate-limit", test_rate_limit);
   g_test_add_func ("/portal/state-permissions", test_state_permissions);
   g_test_add_func ("/portal/limiter-forgets", test_limiter_forgets);

@@ -22,7 +22,10 @@
  * Turkish web site, and the client shows them as they are. They are not
  * marked for translation. */
 
-#define SESSION_COOKIE "imzala_oturum"
+/* The __Host- prefix makes browsers refuse the cookie unless it is Secure,
+ * has Path=/ and no Domain, so no other host (a sibling subdomain, or plain
+ * HTTP) can plant a session id in a browser for the portal. */
+#define SESSION_COOKIE "__Host-imzala_oturum"
 
 struct _ImzalaPortalServer
 {
@@ -333,6 +336,15 @@ lookup_session (ImzalaPortalServer *self, SoupServerMessage *msg)
   return session;
 }
 
+static void
+set_session_cookie (SoupServerMessage *msg, const char *id)
+{
+  g_autofree char *header = g_strdup_printf ("%s=%s; Path=/; HttpOnly; Secure; SameSite=Strict",
+                                             SESSION_COOKIE, id);
+
+  soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", header);
+}
+
 /* The session of this browser, made (with a Set-Cookie) when there is
  * none; only a POST that needs one calls this. Only the cookie's hash is
  * stored. Making one counts against the address's creation limit, or
@@ -345,7 +357,6 @@ ensure_session (ImzalaPortalServer *self, SoupServerMessage *msg)
   g_autofree char *key = NULL;
   g_autofree char *id = NULL;
   g_autofree char *hash = NULL;
-  g_autofree char *header = NULL;
   gint64 now = now_unix ();
   guint wait;
 
@@ -371,9 +382,33 @@ ensure_session (ImzalaPortalServer *self, SoupServerMessage *msg)
       send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal", "Bir iç hata oluştu.");
       return NULL;
     }
-  header = g_strdup_printf ("%s=%s; Path=/; HttpOnly; Secure; SameSite=Strict", SESSION_COOKIE, id);
-  soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", header);
+  set_session_cookie (msg, id);
   return imzala_portal_store_get_session (self->store, hash);
+}
+
+/* E-imzalı Giriş completed for @request, which @session made: the person
+ * is signed in on a new session id, never on the one the browser had, so
+ * someone who knew or planted that id (session fixation) gets nothing.
+ * This runs when the browser reads the done status: only the browser that
+ * made the request knows its id. */
+static gboolean
+sign_in (ImzalaPortalServer   *self,
+         SoupServerMessage    *msg,
+         ImzalaPortalSession  *session,
+         ImzalaPortalRequest  *request)
+{
+  g_autofree char *id = imzala_portal_random_hex (32);
+  g_autofree char *hash = hash_session_id (id);
+  g_autoptr(GError) error = NULL;
+
+  if (!imzala_portal_store_replace_session (self->store, session->id_hash, hash, request->person,
+                                            now_unix (), &error))
+    {
+      g_warning ("Could not sign a person in: %s", error->message);
+      return FALSE;
+    }
+  set_session_cookie (msg, id);
+  return TRUE;
 }
 
 /* ---- Creating requests ---- */
@@ -720,8 +755,8 @@ handle_signatures (ImzalaPortalServer  *self,
    * change, so a login, consent or application is recorded exactly once. */
   if (g_str_equal (request->purpose, "login"))
     {
-      effect_sql = "UPDATE sessions SET person = ?1 WHERE id_hash = ?3";
-      effect_arg = g_strdup (request->session);
+      /* Nothing yet: the browser is signed in, on a new session id,
+       * when it reads this request's status (sign_in()). */
     }
   else if (g_str_equal (request->purpose, "consent"))
     {
@@ -1306,6 +1341,12 @@ browser_api_cb (SoupServer        *server,
           if (request == NULL || session == NULL || g_strcmp0 (request->session, session->id_hash) != 0)
             {
               send_error (msg, SOUP_STATUS_NOT_FOUND, "code-unknown", "İşlem bulunamadı.");
+              return;
+            }
+          if (g_str_equal (request->purpose, "login") && request->state == IMZALA_PORTAL_STATE_DONE
+              && !sign_in (self, msg, session, request))
+            {
+              send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal", "Bir iç hata oluştu.");
               return;
             }
           send_status (self, msg, request);

@@ -419,6 +419,41 @@ imzala_portal_store_get_session (ImzalaPortalStore *self, const char *id_hash)
 }
 
 gboolean
+imzala_portal_store_replace_session (ImzalaPortalStore *self,
+                                     const char        *old_hash,
+                                     const char        *new_hash,
+                                     const char        *person,
+                                     gint64             now,
+                                     GError           **error)
+{
+  static const char * const statements[] = {
+    "INSERT INTO sessions (id_hash, person, created_at) VALUES (?2, ?3, ?4)",
+    "UPDATE requests SET session = ?2 WHERE session = ?1"
+    " AND NOT (purpose = 'login' AND state = 'done')",
+    "DELETE FROM sessions WHERE id_hash = ?1",
+  };
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
+    {
+      sqlite3_stmt *stmt = prepare (self, statements[i]);
+
+      bind_text (stmt, 1, old_hash);
+      bind_text (stmt, 2, new_hash);
+      bind_text (stmt, 3, person);
+      sqlite3_bind_int64 (stmt, 4, now);
+      if (!step_done (stmt))
+        {
+          set_db_error (self, error);
+          exec (self, "ROLLBACK", NULL);
+          return FALSE;
+        }
+    }
+  return exec (self, "COMMIT", error);
+}
+
+gboolean
 imzala_portal_store_expire_sessions (ImzalaPortalStore *self,
                                      gint64             before,
                                      GError           **error)

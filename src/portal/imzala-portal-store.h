@@ -123,6 +123,15 @@ gboolean             imzala_portal_store_add_session  (ImzalaPortalStore *self,
                                                        GError           **error);
 ImzalaPortalSession *imzala_portal_store_get_session  (ImzalaPortalStore *self,
                                                        const char        *id_hash);
+/* Signs @person in on a new session @new_hash (made at @now) in place of
+ * @old_hash, which is deleted; @old_hash's requests move to the new
+ * session, except done logins, so that none signs anyone in twice. */
+gboolean             imzala_portal_store_replace_session (ImzalaPortalStore *self,
+                                                          const char        *old_hash,
+                                                          const char        *new_hash,
+                                                          const char        *person,
+                                                          gint64             now,
+                                                          GError           **error);
 /* Deletes the sessions made before @before (Unix time). */
 gboolean             imzala_portal_store_expire_sessions (ImzalaPortalStore *self,
                                                           gint64             before,
