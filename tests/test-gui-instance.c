@@ -11,8 +11,10 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 
+#include "imzala-test-gui.h"
 #include "imzala-test-portal.h"
 
+/* Waits are for hangs, not speed: a generous limit that fails the test. */
 #define WAIT_SECONDS 60
 
 typedef struct
@@ -21,30 +23,6 @@ typedef struct
   GSubprocessLauncher *launcher;
   GSubprocess      *primary;
 } Instance;
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-timed_out_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Spins the main context until @condition holds; fails the test after
- * WAIT_SECONDS (a hang, not a speed check). */
-static void
-wait_until (Condition condition, gpointer data, const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint timeout = g_timeout_add_seconds (WAIT_SECONDS, timed_out_cb, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("Gave up waiting for %s", what);
-  g_source_remove (timeout);
-}
 
 static gboolean
 tick_cb (gpointer data)
@@ -83,7 +61,7 @@ run_second_instance (Instance *self, const char *const *argv)
 
   g_assert_no_error (error);
   g_subprocess_wait_async (second, NULL, exited_cb, &exited);
-  wait_until (flag_is_set, &exited, "the second instance to exit");
+  imzala_test_gui_wait (flag_is_set, &exited, WAIT_SECONDS, "the second instance to exit");
   g_assert_true (g_subprocess_get_if_exited (second));
   return g_subprocess_get_exit_status (second);
 }
@@ -137,7 +115,7 @@ instance_setup (Instance *self, gconstpointer data)
   g_assert_no_error (error);
   watch = g_bus_watch_name_on_connection (bus, APPLICATION_ID, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                           name_appeared_cb, NULL, &appeared, NULL);
-  wait_until (flag_is_set, &appeared, "the first instance to own its bus name");
+  imzala_test_gui_wait (flag_is_set, &appeared, WAIT_SECONDS, "the first instance to own its bus name");
   g_bus_unwatch_name (watch);
 }
 
@@ -150,7 +128,7 @@ instance_teardown (Instance *self, gconstpointer data)
     {
       g_subprocess_send_signal (self->primary, SIGTERM);
       g_subprocess_wait_async (self->primary, NULL, exited_cb, &exited);
-      wait_until (flag_is_set, &exited, "the first instance to exit");
+      imzala_test_gui_wait (flag_is_set, &exited, WAIT_SECONDS, "the first instance to exit");
       g_clear_object (&self->primary);
     }
   g_clear_object (&self->launcher);
@@ -172,7 +150,8 @@ test_second_launch_with_options (Instance *self, gconstpointer data)
   g_assert_cmpuint (imzala_test_portal_count_events (self->portal, code, "request-fetched"), ==, 0);
   g_assert_cmpint (run_second_instance (self, argv), ==, 0);
   /* The second process is gone; the first one's window fetches the request. */
-  wait_until (request_was_fetched, &fetched, "the running window to fetch the request");
+  imzala_test_gui_wait (request_was_fetched, &fetched, WAIT_SECONDS,
+                        "the running window to fetch the request");
   /* Still running: its identifier (the pid) goes once it has exited. */
   g_assert_nonnull (g_subprocess_get_identifier (self->primary));
 }
@@ -194,7 +173,8 @@ test_second_launch_with_link (Instance *self, gconstpointer data)
   fetched.code = code;
 
   g_assert_cmpint (run_second_instance (self, argv), ==, 0);
-  wait_until (request_was_fetched, &fetched, "the running window to fetch the linked request");
+  imzala_test_gui_wait (request_was_fetched, &fetched, WAIT_SECONDS,
+                        "the running window to fetch the linked request");
   /* Still running: its identifier (the pid) goes once it has exited. */
   g_assert_nonnull (g_subprocess_get_identifier (self->primary));
 }
