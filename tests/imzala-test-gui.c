@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include <string.h>
 
 #include "imzala-test-gui.h"
@@ -255,4 +257,29 @@ imzala_test_gui_new_window (GSettings       *settings,
   imzala_test_gui_wait (flag_set, &done, 60, "the token list");
   g_signal_handler_disconnect (window, id);
   return window;
+}
+
+char *
+imzala_test_gui_use_keyfile_settings (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *config_home = g_dir_make_tmp ("imzala-settings-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  return config_home;
+}
+
+void
+imzala_test_gui_remove_keyfile_settings (const char *config_home)
+{
+  g_autofree char *glib_dir = g_build_filename (config_home, "glib-2.0", NULL);
+  g_autofree char *settings_dir = g_build_filename (glib_dir, "settings", NULL);
+  g_autofree char *keyfile = g_build_filename (settings_dir, "keyfile", NULL);
+
+  g_unlink (keyfile);
+  g_rmdir (settings_dir);
+  g_rmdir (glib_dir);
+  g_rmdir (config_home);
 }

@@ -43,6 +43,14 @@ const char      *imzala_test_gui_wait_page    (ImzalaWindow *window,
 /* Spins until no event is pending (layout and drawing done). */
 void             imzala_test_gui_settle       (void);
 
+/* For tests that run the imzala binary: settings shared by the test and
+ * İmzala's processes, in a keyfile in a private config folder (the memory
+ * backend is per process; the keyfile backend is chosen once per process, so
+ * call this once, in main(), before any GSettings). Returns the folder;
+ * imzala_test_gui_remove_keyfile_settings() removes it. */
+char            *imzala_test_gui_use_keyfile_settings    (void);
+void             imzala_test_gui_remove_keyfile_settings (const char *config_home);
+
 /* Settings that allow @portal and trust its CA (memory backend). */
 GSettings       *imzala_test_gui_new_settings (ImzalaTestPortal *portal);
 /* SoftHSM (or @module_path) alone, loaded, for imzala_window_set_module_set. */

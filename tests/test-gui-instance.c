@@ -179,36 +179,15 @@ test_second_launch_with_link (Instance *self, gconstpointer data)
   g_assert_nonnull (g_subprocess_get_identifier (self->primary));
 }
 
-static void
-remove_config_home (const char *config_home)
-{
-  g_autofree char *glib_dir = g_build_filename (config_home, "glib-2.0", NULL);
-  g_autofree char *settings_dir = g_build_filename (glib_dir, "settings", NULL);
-  g_autofree char *keyfile = g_build_filename (settings_dir, "keyfile", NULL);
-
-  g_unlink (keyfile);
-  g_rmdir (settings_dir);
-  g_rmdir (glib_dir);
-  g_rmdir (config_home);
-}
-
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *config_home = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-
-  /* Settings shared by the test and both instances of İmzala: a keyfile in a
-   * private config folder (the memory backend is per process, and the
-   * keyfile backend is chosen once per process, so one folder serves every
-   * test here). */
-  config_home = g_dir_make_tmp ("imzala-instance-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  /* Settings shared by the test and both instances of İmzala. */
+  config_home = imzala_test_gui_use_keyfile_settings ();
 
   /* Keeps the main context waking up while the test polls the portal's
    * database. */
@@ -219,6 +198,6 @@ main (int argc, char **argv)
   g_test_add ("/gui/instance/link", Instance, NULL, instance_setup,
               test_second_launch_with_link, instance_teardown);
   status = g_test_run ();
-  remove_config_home (config_home);
+  imzala_test_gui_remove_keyfile_settings (config_home);
   return status;
 }

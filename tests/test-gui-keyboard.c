@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "imzala-test-gui.h"
 #include "imzala-test-portal.h"
 
 #define WAIT_SECONDS 60
@@ -506,23 +507,9 @@ start_x_server (void)
   g_error ("No free X display for Xvfb");
 }
 
-static void
-remove_config_home (const char *config_home)
-{
-  g_autofree char *glib_dir = g_build_filename (config_home, "glib-2.0", NULL);
-  g_autofree char *settings_dir = g_build_filename (glib_dir, "settings", NULL);
-  g_autofree char *keyfile = g_build_filename (settings_dir, "keyfile", NULL);
-
-  g_unlink (keyfile);
-  g_rmdir (settings_dir);
-  g_rmdir (glib_dir);
-  g_rmdir (config_home);
-}
-
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *config_home = NULL;
   g_autoptr(GSubprocess) x_server = NULL;
   int status;
@@ -530,12 +517,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   x_server = start_x_server ();
 
-  /* Settings shared by the test and İmzala: a keyfile in a private config
-   * folder (the memory backend is per process). */
-  config_home = g_dir_make_tmp ("imzala-keyboard-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  config_home = imzala_test_gui_use_keyfile_settings ();
 
   /* Keeps the main context waking up while the test polls. */
   g_timeout_add (100, tick_cb, NULL);
@@ -547,7 +529,7 @@ main (int argc, char **argv)
   g_test_add ("/gui/keyboard/pin-change", Keyboard, "pin-degistir", keyboard_setup,
               test_pin_change, keyboard_teardown);
   status = g_test_run ();
-  remove_config_home (config_home);
+  imzala_test_gui_remove_keyfile_settings (config_home);
   g_subprocess_send_signal (x_server, SIGTERM);
   g_subprocess_wait (x_server, NULL, NULL);
   return status;
