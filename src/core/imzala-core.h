@@ -9,6 +9,7 @@
 #include "imzala-module.h"
 #include "imzala-token.h"
 #include "imzala-module-set.h"
+#include "imzala-token-list.h"
 #include "imzala-cms.h"
 #include "imzala-request.h"
 #include "imzala-portal.h"

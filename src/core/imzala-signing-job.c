@@ -16,7 +16,7 @@ struct _ImzalaSigningJob
   GObject parent_instance;
 
   ImzalaPortal      *portal;
-  ImzalaModuleSet   *modules;
+  ImzalaTokenList   *token_list;
   GMainContext      *context;
   GCancellable      *cancellable;
   GSource           *timer;
@@ -342,17 +342,15 @@ fetch_cb (GObject      *source,
 }
 
 static void
-list_tokens_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+refresh_tokens_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
   g_autoptr(ImzalaSigningJob) self = user_data;
-  GPtrArray *tokens;
   GError *error = NULL;
 
-  tokens = imzala_module_set_list_tokens_finish (IMZALA_MODULE_SET (source), result, &error);
   self->refreshing = FALSE;
-  if (tokens == NULL)
+  if (!imzala_token_list_refresh_finish (IMZALA_TOKEN_LIST (source), result, &error))
     {
       /* During a refresh the old list stays; at the start nothing works
        * without the cards. */
@@ -365,15 +363,25 @@ list_tokens_cb (GObject      *source,
         }
       return;
     }
-  if (self->state != IMZALA_JOB_STATE_FETCHING && self->state != IMZALA_JOB_STATE_CHOOSING)
-    {
-      g_ptr_array_unref (tokens);
-      return;
-    }
+  /* In CHOOSING, token_list_changed_cb has already taken the new tokens. */
+  if (self->state != IMZALA_JOB_STATE_FETCHING)
+    return;
 
-  set_tokens (self, tokens);
+  set_tokens (self, imzala_token_list_dup_tokens (self->token_list));
   self->tokens_listed = TRUE;
   maybe_enter_choosing (self);
+}
+
+/* The list is shared: a refresh that someone else asked for (a card went in
+ * or out) reaches a shown request too, without a second enumeration. A
+ * failed one leaves the certificates the user is looking at. */
+static void
+token_list_changed_cb (ImzalaSigningJob *self)
+{
+  if (self->state != IMZALA_JOB_STATE_CHOOSING ||
+      imzala_token_list_get_error (self->token_list) != NULL)
+    return;
+  set_tokens (self, imzala_token_list_dup_tokens (self->token_list));
 }
 
 void
@@ -395,8 +403,8 @@ imzala_signing_job_start (ImzalaSigningJob *self,
   set_state (self, IMZALA_JOB_STATE_FETCHING);
   imzala_portal_fetch_request_async (self->portal, self->code, self->cancellable,
                                      fetch_cb, g_object_ref (self));
-  imzala_module_set_list_tokens_async (self->modules, self->cancellable,
-                                       list_tokens_cb, g_object_ref (self));
+  imzala_token_list_refresh_async (self->token_list, self->cancellable,
+                                   refresh_tokens_cb, g_object_ref (self));
 }
 
 void
@@ -407,8 +415,8 @@ imzala_signing_job_refresh_tokens (ImzalaSigningJob *self)
   if (self->state != IMZALA_JOB_STATE_CHOOSING || self->refreshing)
     return;
   self->refreshing = TRUE;
-  imzala_module_set_list_tokens_async (self->modules, self->cancellable,
-                                       list_tokens_cb, g_object_ref (self));
+  imzala_token_list_refresh_async (self->token_list, self->cancellable,
+                                   refresh_tokens_cb, g_object_ref (self));
 }
 
 /* ---- CHOOSING ---- */
@@ -950,7 +958,7 @@ imzala_signing_job_finalize (GObject *object)
   ImzalaSigningJob *self = IMZALA_SIGNING_JOB (object);
 
   g_clear_object (&self->portal);
-  g_clear_object (&self->modules);
+  g_clear_object (&self->token_list);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_object (&self->cancellable);
   g_free (self->code);
@@ -1061,16 +1069,31 @@ imzala_signing_job_init (ImzalaSigningJob *self)
 }
 
 ImzalaSigningJob *
-imzala_signing_job_new (ImzalaPortal    *portal,
-                        ImzalaModuleSet *modules)
+imzala_signing_job_new_for_token_list (ImzalaPortal    *portal,
+                                       ImzalaTokenList *token_list)
 {
   ImzalaSigningJob *self;
 
   g_return_val_if_fail (IMZALA_IS_PORTAL (portal), NULL);
-  g_return_val_if_fail (IMZALA_IS_MODULE_SET (modules), NULL);
+  g_return_val_if_fail (IMZALA_IS_TOKEN_LIST (token_list), NULL);
 
   self = g_object_new (IMZALA_TYPE_SIGNING_JOB, NULL);
   self->portal = g_object_ref (portal);
-  self->modules = g_object_ref (modules);
+  self->token_list = g_object_ref (token_list);
+  g_signal_connect_object (token_list, "items-changed", G_CALLBACK (token_list_changed_cb),
+                           self, G_CONNECT_SWAPPED);
   return self;
+}
+
+ImzalaSigningJob *
+imzala_signing_job_new (ImzalaPortal    *portal,
+                        ImzalaModuleSet *modules)
+{
+  g_autoptr(ImzalaTokenList) token_list = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_PORTAL (portal), NULL);
+  g_return_val_if_fail (IMZALA_IS_MODULE_SET (modules), NULL);
+
+  token_list = imzala_token_list_new (modules);
+  return imzala_signing_job_new_for_token_list (portal, token_list);
 }

@@ -34,6 +34,7 @@
 #include "imzala-request.h"
 #include "imzala-secret.h"
 #include "imzala-token.h"
+#include "imzala-token-list.h"
 
 G_BEGIN_DECLS
 
@@ -55,9 +56,15 @@ GType imzala_job_state_get_type (void) G_GNUC_CONST;
 #define IMZALA_TYPE_SIGNING_JOB (imzala_signing_job_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaSigningJob, imzala_signing_job, IMZALA, SIGNING_JOB, GObject)
 
-/* @modules must already be loaded (imzala_module_set_load*). */
+/* @modules must already be loaded (imzala_module_set_load*). The job lists
+ * the tokens in a token list of its own (imzala-cli portal, tests). */
 ImzalaSigningJob  *imzala_signing_job_new (ImzalaPortal    *portal,
                                            ImzalaModuleSet *modules);
+/* A job that shares @token_list (the application's): it refreshes that list
+ * instead of enumerating on its own, and while CHOOSING it follows every
+ * refresh of the list, whoever asked for it. */
+ImzalaSigningJob  *imzala_signing_job_new_for_token_list (ImzalaPortal    *portal,
+                                                          ImzalaTokenList *token_list);
 
 /* Properties, all read-only and notified:
  *   "state"             ImzalaJobState
@@ -95,8 +102,8 @@ const char        *imzala_signing_job_get_result_message    (ImzalaSigningJob *s
 void     imzala_signing_job_start           (ImzalaSigningJob  *self,
                                              const char        *code);
 
-/* In CHOOSING: lists the tokens again (a card was inserted or removed). The
- * selection is kept when its certificate is still present. */
+/* In CHOOSING: refreshes the token list (a card was inserted or removed).
+ * The selection is kept when its certificate is still present. */
 void     imzala_signing_job_refresh_tokens  (ImzalaSigningJob  *self);
 
 /* In CHOOSING. NULL clears the selection. Returns FALSE (and sets nothing)

@@ -1,0 +1,225 @@
+/* test-token-list.c: the one shared list of tokens, against the SoftHSM
+ * fixture: a refresh is one PKCS#11 enumeration, refreshes asked for while
+ * one runs share the next one, and a card taken out leaves the list. */
+#define G_LOG_DOMAIN "test-token-list"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "imzala-test.h"
+
+/* The list says "Enumerating the tokens" in its debug log once per
+ * enumeration; counting those is counting C_GetSlotList rounds. */
+static guint n_enumerations;
+
+static GLogWriterOutput
+count_writer (GLogLevelFlags   log_level,
+              const GLogField *fields,
+              gsize            n_fields,
+              gpointer         user_data)
+{
+  const char *domain = NULL;
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+    }
+  if (g_strcmp0 (domain, "imzala-token-list") == 0 &&
+      g_strcmp0 (message, "Enumerating the tokens") == 0)
+    n_enumerations++;
+
+  if (log_level & G_LOG_LEVEL_DEBUG)
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+typedef struct
+{
+  guint    done;
+  gboolean ok;
+  GError  *error;
+} Refresh;
+
+static void
+refresh_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Refresh *refresh = user_data;
+
+  refresh->ok = imzala_token_list_refresh_finish (IMZALA_TOKEN_LIST (object), result,
+                                                  &refresh->error);
+  refresh->done++;
+}
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  guint      *count)
+{
+  (*count)++;
+}
+
+static gboolean
+has_token (ImzalaTokenList *list,
+           const char      *label)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+    {
+      g_autoptr(ImzalaToken) token = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      if (g_strcmp0 (imzala_token_get_label (token), label) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+test_refresh (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  g_autoptr(ImzalaTokenList) list = NULL;
+  g_autoptr(GPtrArray) snapshot = NULL;
+  Refresh refresh = { 0 };
+  guint changes = 0;
+
+  g_assert_no_error (error);
+  list = imzala_token_list_new (modules);
+  g_assert_true (imzala_token_list_get_module_set (list) == modules);
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (list)) == IMZALA_TYPE_TOKEN);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);
+  g_assert_false (imzala_token_list_get_loading (list));
+  g_signal_connect (list, "items-changed", G_CALLBACK (items_changed_cb), &changes);
+
+  n_enumerations = 0;
+  imzala_token_list_refresh_async (list, NULL, refresh_cb, &refresh);
+  g_assert_true (imzala_token_list_get_loading (list));
+  while (refresh.done == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_no_error (refresh.error);
+  g_assert_true (refresh.ok);
+  g_assert_cmpuint (n_enumerations, ==, 1);
+  g_assert_cmpuint (changes, ==, 1);
+  g_assert_false (imzala_token_list_get_loading (list));
+  g_assert_null (imzala_token_list_get_error (list));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
+  g_assert_true (has_token (list, "IMZALA TEST 1"));
+  g_assert_true (has_token (list, "IMZALA TEST 2"));
+  g_assert_true (has_token (list, "IMZALA TEST BOS"));
+
+  /* A snapshot does not change with the next refresh. */
+  snapshot = imzala_token_list_dup_tokens (list);
+  g_assert_cmpuint (snapshot->len, ==, 3);
+}
+
+/* A card event while the list is being made (the reader monitor, the Cards
+ * page and a shown request all ask) costs one more enumeration, not one per
+ * caller. */
+static void
+test_refreshes_share (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  g_autoptr(ImzalaTokenList) list = NULL;
+  Refresh first = { 0 };
+  Refresh second = { 0 };
+  Refresh third = { 0 };
+
+  g_assert_no_error (error);
+  list = imzala_token_list_new (modules);
+
+  n_enumerations = 0;
+  imzala_token_list_refresh_async (list, NULL, refresh_cb, &first);
+  imzala_token_list_refresh_async (list, NULL, refresh_cb, &second);
+  imzala_token_list_refresh_async (list, NULL, refresh_cb, &third);
+  imzala_token_list_refresh (list);
+  while (first.done == 0 || second.done == 0 || third.done == 0)
+    g_main_context_iteration (NULL, TRUE);
+  while (imzala_token_list_get_loading (list))
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_true (first.ok && second.ok && third.ok);
+  g_assert_cmpuint (first.done + second.done + third.done, ==, 3);
+  g_assert_cmpuint (n_enumerations, ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
+}
+
+/* A caller that gives up gets G_IO_ERROR_CANCELLED; the list is still
+ * made for the others. */
+static void
+test_cancelled_caller (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  g_autoptr(ImzalaTokenList) list = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Refresh gave_up = { 0 };
+  Refresh stayed = { 0 };
+
+  g_assert_no_error (error);
+  list = imzala_token_list_new (modules);
+
+  imzala_token_list_refresh_async (list, cancellable, refresh_cb, &gave_up);
+  imzala_token_list_refresh_async (list, NULL, refresh_cb, &stayed);
+  g_cancellable_cancel (cancellable);
+  while (gave_up.done == 0 || stayed.done == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_error (gave_up.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&gave_up.error);
+  g_assert_no_error (stayed.error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
+}
+
+/* A card taken out is gone after the next refresh. */
+static void
+test_card_removed (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  g_autoptr(ImzalaTokenList) list = NULL;
+  Refresh refresh = { 0 };
+
+  g_assert_no_error (error);
+  list = imzala_token_list_new (modules);
+  imzala_token_list_refresh_async (list, NULL, refresh_cb, &refresh);
+  while (refresh.done == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (has_token (list, "IMZALA TEST 2"));
+
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 2");
+  imzala_token_list_refresh_async (list, NULL, refresh_cb, &refresh);
+  while (refresh.done == 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (refresh.error);
+  g_assert_false (has_token (list, "IMZALA TEST 2"));
+  g_assert_true (has_token (list, "IMZALA TEST 1"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_log_set_writer_func (count_writer, NULL, NULL);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/token-list/refresh", test_refresh);
+  g_test_add_func ("/token-list/refreshes-share", test_refreshes_share);
+  g_test_add_func ("/token-list/cancelled-caller", test_cancelled_caller);
+  g_test_add_func ("/token-list/card-removed", test_card_removed);
+
+  return g_test_run ();
+}
