@@ -11,7 +11,7 @@
 
 struct _ImzalaCodePage
 {
-  GtkWidget    parent_instance;
+  AdwBin    parent_instance;
 
   AdwEntryRow *portal_row;
   AdwEntryRow *code_row;
@@ -20,7 +20,7 @@ struct _ImzalaCodePage
   char        *code;
 };
 
-G_DEFINE_FINAL_TYPE (ImzalaCodePage, imzala_code_page, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ImzalaCodePage, imzala_code_page, ADW_TYPE_BIN)
 
 enum {
   PROP_0,
@@ -205,9 +205,6 @@ imzala_code_page_dispose (GObject *object)
   ImzalaCodePage *self = IMZALA_CODE_PAGE (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_CODE_PAGE);
-  /* Children of the template that no field holds are still ours to drop. */
-  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
-    gtk_widget_unparent (child);
   g_clear_pointer (&self->code, g_free);
 
   G_OBJECT_CLASS (imzala_code_page_parent_class)->dispose (object);
@@ -267,7 +264,6 @@ imzala_code_page_class_init (ImzalaCodePageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, code_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, portal_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, code_activated_cb);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

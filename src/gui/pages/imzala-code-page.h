@@ -7,7 +7,7 @@
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_CODE_PAGE (imzala_code_page_get_type ())
-G_DECLARE_FINAL_TYPE (ImzalaCodePage, imzala_code_page, IMZALA, CODE_PAGE, GtkWidget)
+G_DECLARE_FINAL_TYPE (ImzalaCodePage, imzala_code_page, IMZALA, CODE_PAGE, AdwBin)
 
 void        imzala_code_page_set_portal_url (ImzalaCodePage *self, const char *url);
 /* What the user typed, trimmed; NULL when empty. */

@@ -9,9 +9,8 @@
 
 struct _ImzalaFailurePage
 {
-  GtkWidget      parent_instance;
+  AdwBin      parent_instance;
 
-  AdwStatusPage *status_page;
   GtkLabel      *message_label;
   GtkLabel      *advice_label;
   GtkWidget     *retry_button;
@@ -19,7 +18,15 @@ struct _ImzalaFailurePage
   GtkWidget     *unblock_button;
 };
 
-G_DEFINE_FINAL_TYPE (ImzalaFailurePage, imzala_failure_page, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ImzalaFailurePage, imzala_failure_page, ADW_TYPE_BIN)
+
+/* The status page is the bin's child: it is not bound to a field, because
+ * gtk_widget_dispose_template() would unparent it behind AdwBin's back. */
+static AdwStatusPage *
+get_status_page (ImzalaFailurePage *self)
+{
+  return ADW_STATUS_PAGE (adw_bin_get_child (ADW_BIN (self)));
+}
 
 typedef enum
 {
@@ -113,7 +120,7 @@ imzala_failure_page_set_error (ImzalaFailurePage *self,
           }
     }
 
-  adw_status_page_set_title (self->status_page, _(kind->title));
+  adw_status_page_set_title (get_status_page (self), _(kind->title));
   gtk_label_set_text (self->message_label, error->message);
   gtk_label_set_text (self->advice_label, _(kind->advice));
   gtk_widget_set_visible (self->retry_button, (kind->actions & ACTION_RETRY) != 0);
@@ -125,9 +132,6 @@ static void
 imzala_failure_page_dispose (GObject *object)
 {
   gtk_widget_dispose_template (GTK_WIDGET (object), IMZALA_TYPE_FAILURE_PAGE);
-  /* Children of the template that no field holds are still ours to drop. */
-  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL;)
-    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (imzala_failure_page_parent_class)->dispose (object);
 }
@@ -142,13 +146,11 @@ imzala_failure_page_class_init (ImzalaFailurePageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-failure-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, status_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, message_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, advice_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, retry_button);
   gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, new_code_button);
   gtk_widget_class_bind_template_child (widget_class, ImzalaFailurePage, unblock_button);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

@@ -5,13 +5,13 @@
 #include <glib/gi18n.h>
 
 #include "imzala-error.h"
+#include "imzala-format.h"
 #include "imzala-new-pin-form.h"
 #include "imzala-pin-change-page.h"
-#include "imzala-tokens-page.h"
 
 struct _ImzalaPinChangePage
 {
-  GtkWidget         parent_instance;
+  AdwBin         parent_instance;
 
   GtkWidget        *form_box;
   AdwComboRow      *token_row;
@@ -24,7 +24,7 @@ struct _ImzalaPinChangePage
   GPtrArray        *tokens;
 };
 
-G_DEFINE_FINAL_TYPE (ImzalaPinChangePage, imzala_pin_change_page, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ImzalaPinChangePage, imzala_pin_change_page, ADW_TYPE_BIN)
 
 ImzalaToken *
 imzala_pin_change_page_get_token (ImzalaPinChangePage *self)
@@ -52,7 +52,7 @@ update_token (ImzalaPinChangePage *self)
       return;
     }
 
-  state = imzala_tokens_page_describe_pin_state (token);
+  state = imzala_format_pin_state (token);
   /* Translators: the first sentence says how the PIN stands (locked, tries). */
   rules = g_strdup_printf (_("%s The new PIN must have %u to %u characters."),
                            state,
@@ -156,9 +156,6 @@ imzala_pin_change_page_dispose (GObject *object)
   ImzalaPinChangePage *self = IMZALA_PIN_CHANGE_PAGE (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_PIN_CHANGE_PAGE);
-  /* Children of the template that no field holds are still ours to drop. */
-  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
-    gtk_widget_unparent (child);
   g_clear_pointer (&self->tokens, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_pin_change_page_parent_class)->dispose (object);
@@ -185,7 +182,6 @@ imzala_pin_change_page_class_init (ImzalaPinChangePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, action_stack);
   gtk_widget_class_bind_template_callback (widget_class, update_token);
   gtk_widget_class_bind_template_callback (widget_class, form_activate_cb);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

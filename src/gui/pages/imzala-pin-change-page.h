@@ -9,7 +9,7 @@
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_PIN_CHANGE_PAGE (imzala_pin_change_page_get_type ())
-G_DECLARE_FINAL_TYPE (ImzalaPinChangePage, imzala_pin_change_page, IMZALA, PIN_CHANGE_PAGE, GtkWidget)
+G_DECLARE_FINAL_TYPE (ImzalaPinChangePage, imzala_pin_change_page, IMZALA, PIN_CHANGE_PAGE, AdwBin)
 
 /* @tokens: ImzalaToken; the page keeps a reference. */
 void         imzala_pin_change_page_set_tokens  (ImzalaPinChangePage *self, GPtrArray *tokens);

@@ -8,14 +8,13 @@
 
 struct _ImzalaPortalConfirmPage
 {
-  GtkWidget      parent_instance;
+  AdwBin          parent_instance;
 
-  AdwStatusPage *status_page;
   GtkLabel      *origin_label;
   GtkCheckButton *remember_check;
 };
 
-G_DEFINE_FINAL_TYPE (ImzalaPortalConfirmPage, imzala_portal_confirm_page, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ImzalaPortalConfirmPage, imzala_portal_confirm_page, ADW_TYPE_BIN)
 
 void
 imzala_portal_confirm_page_set_origin (ImzalaPortalConfirmPage *self,
@@ -40,9 +39,6 @@ static void
 imzala_portal_confirm_page_dispose (GObject *object)
 {
   gtk_widget_dispose_template (GTK_WIDGET (object), IMZALA_TYPE_PORTAL_CONFIRM_PAGE);
-  /* Children of the template that no field holds are still ours to drop. */
-  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL;)
-    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (imzala_portal_confirm_page_parent_class)->dispose (object);
 }
@@ -57,10 +53,8 @@ imzala_portal_confirm_page_class_init (ImzalaPortalConfirmPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-portal-confirm-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, ImzalaPortalConfirmPage, status_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaPortalConfirmPage, origin_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaPortalConfirmPage, remember_check);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

@@ -4,13 +4,13 @@
 
 #include <glib/gi18n.h>
 
+#include "imzala-format.h"
 #include "imzala-result-page.h"
 
 struct _ImzalaResultPage
 {
-  GtkWidget      parent_instance;
+  AdwBin      parent_instance;
 
-  AdwStatusPage *status_page;
   GtkLabel      *message_label;
   GtkWidget     *continue_label;
   AdwActionRow  *created_row;
@@ -18,26 +18,21 @@ struct _ImzalaResultPage
   GtkWidget     *save_button;
 };
 
-G_DEFINE_FINAL_TYPE (ImzalaResultPage, imzala_result_page, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ImzalaResultPage, imzala_result_page, ADW_TYPE_BIN)
 
-char *
-imzala_result_page_format_time (GDateTime *time)
+/* The status page is the bin's child: it is not bound to a field, because
+ * gtk_widget_dispose_template() would unparent it behind AdwBin's back. */
+static AdwStatusPage *
+get_status_page (ImzalaResultPage *self)
 {
-  g_autoptr(GDateTime) local = NULL;
-
-  if (time == NULL)
-    return NULL;
-  local = g_date_time_to_local (time);
-  /* Translators: date and time as strftime() writes them; Turkish uses
-   * "%d.%m.%Y %H:%M:%S", as the old application did. */
-  return g_date_time_format (local, C_("date and time", "%Y-%m-%d %H:%M:%S"));
+  return ADW_STATUS_PAGE (adw_bin_get_child (ADW_BIN (self)));
 }
 
 static void
 set_time_row (AdwActionRow *row,
               GDateTime    *time)
 {
-  g_autofree char *text = imzala_result_page_format_time (time);
+  g_autofree char *text = imzala_format_time (time);
 
   adw_action_row_set_subtitle (row, text ? text : "");
   gtk_widget_set_visible (GTK_WIDGET (row), text != NULL);
@@ -53,7 +48,7 @@ imzala_result_page_set_result (ImzalaResultPage *self,
 {
   g_return_if_fail (IMZALA_IS_RESULT_PAGE (self));
 
-  adw_status_page_set_title (self->status_page, title);
+  adw_status_page_set_title (get_status_page (self), title);
   gtk_label_set_text (self->message_label, message ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->message_label), message != NULL && *message != '\0');
   /* The portal's own message already says where to go on; the generic
@@ -68,9 +63,6 @@ static void
 imzala_result_page_dispose (GObject *object)
 {
   gtk_widget_dispose_template (GTK_WIDGET (object), IMZALA_TYPE_RESULT_PAGE);
-  /* Children of the template that no field holds are still ours to drop. */
-  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL;)
-    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (imzala_result_page_parent_class)->dispose (object);
 }
@@ -85,13 +77,11 @@ imzala_result_page_class_init (ImzalaResultPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-result-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, status_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, continue_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, created_row);
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, signed_row);
   gtk_widget_class_bind_template_child (widget_class, ImzalaResultPage, save_button);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

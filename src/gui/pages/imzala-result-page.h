@@ -7,7 +7,7 @@
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_RESULT_PAGE (imzala_result_page_get_type ())
-G_DECLARE_FINAL_TYPE (ImzalaResultPage, imzala_result_page, IMZALA, RESULT_PAGE, GtkWidget)
+G_DECLARE_FINAL_TYPE (ImzalaResultPage, imzala_result_page, IMZALA, RESULT_PAGE, AdwBin)
 
 /* @message: the portal's own words, shown as plain text (nullable).
  * @created_at / @signed_at: nullable; a row without a time is hidden.
@@ -18,8 +18,5 @@ void imzala_result_page_set_result (ImzalaResultPage *self,
                                     GDateTime        *created_at,
                                     GDateTime        *signed_at,
                                     gboolean          can_save);
-
-/* "27.08.2019 10:16:57" in the user's locale conventions; for all pages. */
-char *imzala_result_page_format_time (GDateTime *time);
 
 G_END_DECLS

@@ -4,15 +4,14 @@
 
 #include <glib/gi18n.h>
 
+#include "imzala-format.h"
 #include "imzala-pin-entry.h"
 #include "imzala-pin-keypad.h"
-#include "imzala-result-page.h"
 #include "imzala-sign-page.h"
-#include "imzala-tokens-page.h"
 
 struct _ImzalaSignPage
 {
-  GtkWidget         parent_instance;
+  AdwBin         parent_instance;
 
   GtkWidget        *content_box;
   GtkLabel         *purpose_label;
@@ -37,7 +36,7 @@ struct _ImzalaSignPage
   gboolean          updating_selection;
 };
 
-G_DEFINE_FINAL_TYPE (ImzalaSignPage, imzala_sign_page, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ImzalaSignPage, imzala_sign_page, ADW_TYPE_BIN)
 
 enum {
   PROP_0,
@@ -201,7 +200,7 @@ update_request (ImzalaSignPage *self)
   gtk_label_set_text (self->requester_label, requester ? requester : "");
   gtk_widget_set_visible (GTK_WIDGET (self->requester_label), requester != NULL);
 
-  created = imzala_result_page_format_time (imzala_request_get_created_at (request));
+  created = imzala_format_time (imzala_request_get_created_at (request));
   gtk_label_set_text (self->created_label, created ? created : "");
 
   for (guint i = 0; i < imzala_request_get_n_texts (request); i++)
@@ -247,7 +246,7 @@ update_token (ImzalaSignPage *self)
 
   if (token != NULL)
     {
-      pin_state = imzala_tokens_page_describe_pin_state (token);
+      pin_state = imzala_format_pin_state (token);
       imzala_pin_entry_set_max_length (self->pin_entry, imzala_token_get_max_pin_length (token));
     }
   gtk_label_set_text (self->pin_state_label, pin_state ? pin_state : "");
@@ -299,7 +298,7 @@ create_certificate_row (gpointer item,
   GtkWidget *row = adw_action_row_new ();
   g_autoptr(GString) subtitle = g_string_new (NULL);
   g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
-  g_autofree char *not_after = imzala_result_page_format_time (imzala_certificate_get_not_after (certificate));
+  g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
   GtkWidget *check = gtk_image_new_from_icon_name ("object-select-symbolic");
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
@@ -454,9 +453,6 @@ imzala_sign_page_dispose (GObject *object)
   if (self->certificates_list != NULL)
     gtk_list_box_bind_model (self->certificates_list, NULL, NULL, NULL, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_SIGN_PAGE);
-  /* Children of the template that no field holds are still ours to drop. */
-  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
-    gtk_widget_unparent (child);
   g_clear_pointer (&self->text_widgets, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_sign_page_parent_class)->dispose (object);
@@ -519,7 +515,6 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_activate_cb);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

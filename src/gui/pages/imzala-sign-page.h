@@ -12,7 +12,7 @@
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_SIGN_PAGE (imzala_sign_page_get_type ())
-G_DECLARE_FINAL_TYPE (ImzalaSignPage, imzala_sign_page, IMZALA, SIGN_PAGE, GtkWidget)
+G_DECLARE_FINAL_TYPE (ImzalaSignPage, imzala_sign_page, IMZALA, SIGN_PAGE, AdwBin)
 
 void          imzala_sign_page_set_job   (ImzalaSignPage *self, ImzalaSigningJob *job);
 /* TRUE when a PIN has been typed, or the token has a pin-pad. */

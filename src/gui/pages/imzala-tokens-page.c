@@ -4,13 +4,13 @@
 
 #include <glib/gi18n.h>
 
+#include "imzala-format.h"
 #include "imzala-reader.h"
-#include "imzala-result-page.h"
 #include "imzala-tokens-page.h"
 
 struct _ImzalaTokensPage
 {
-  GtkWidget            parent_instance;
+  AdwBin            parent_instance;
 
   AdwPreferencesGroup *readers_group;
   GtkBox              *tokens_box;
@@ -23,25 +23,7 @@ struct _ImzalaTokensPage
   ImzalaReaderMonitor *reader_monitor;
 };
 
-G_DEFINE_FINAL_TYPE (ImzalaTokensPage, imzala_tokens_page, GTK_TYPE_WIDGET)
-
-char *
-imzala_tokens_page_describe_pin_state (ImzalaToken *token)
-{
-  ImzalaPinState state = imzala_token_get_pin_state (token);
-
-  if (state & IMZALA_PIN_STATE_LOCKED)
-    return g_strdup (_("The PIN is locked. Unblock it with the PUK or with a code from the portal."));
-  if (state & IMZALA_PIN_STATE_FINAL_TRY)
-    return g_strdup (_("Only one PIN try is left: if it is wrong, the PIN will be locked."));
-  if (state & IMZALA_PIN_STATE_COUNT_LOW)
-    return g_strdup (_("A wrong PIN was entered recently; few tries are left."));
-  if (state & IMZALA_PIN_STATE_TO_BE_CHANGED)
-    return g_strdup (_("The card asks for the PIN to be changed."));
-  if (imzala_token_has_pin_pad (token))
-    return g_strdup (_("The PIN is entered on the card reader."));
-  return g_strdup (_("The PIN is not locked."));
-}
+G_DEFINE_FINAL_TYPE (ImzalaTokensPage, imzala_tokens_page, ADW_TYPE_BIN)
 
 static GtkWidget *
 new_row (const char *title,
@@ -88,8 +70,8 @@ new_certificate_row (ImzalaCertificate *certificate)
   GtkWidget *row = adw_expander_row_new ();
   g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
   g_autofree char *summary = NULL;
-  g_autofree char *not_before = imzala_result_page_format_time (imzala_certificate_get_not_before (certificate));
-  g_autofree char *not_after = imzala_result_page_format_time (imzala_certificate_get_not_after (certificate));
+  g_autofree char *not_before = imzala_format_time (imzala_certificate_get_not_before (certificate));
+  g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
   g_autofree char *usage = describe_key_usage (imzala_certificate_get_key_usage (certificate));
   GtkWidget *icon;
 
@@ -140,7 +122,7 @@ new_token_group (ImzalaToken *token)
   GtkWidget *group = adw_preferences_group_new ();
   GPtrArray *certificates = imzala_token_get_certificates (token);
   g_autofree char *description = NULL;
-  g_autofree char *pin_state = imzala_tokens_page_describe_pin_state (token);
+  g_autofree char *pin_state = imzala_format_pin_state (token);
   g_autofree char *pin_length = NULL;
 
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), imzala_token_get_label (token));
@@ -365,9 +347,6 @@ imzala_tokens_page_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
   g_clear_object (&self->reader_monitor);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_TOKENS_PAGE);
-  /* Children of the template that no field holds are still ours to drop. */
-  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
-    gtk_widget_unparent (child);
   g_clear_pointer (&self->token_groups, g_ptr_array_unref);
   g_clear_pointer (&self->module_rows, g_ptr_array_unref);
   g_clear_pointer (&self->reader_rows, g_ptr_array_unref);
@@ -389,7 +368,6 @@ imzala_tokens_page_class_init (ImzalaTokensPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, tokens_box);
   gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, modules_group);
   gtk_widget_class_bind_template_child (widget_class, ImzalaTokensPage, spinner);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

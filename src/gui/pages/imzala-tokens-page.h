@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_TOKENS_PAGE (imzala_tokens_page_get_type ())
-G_DECLARE_FINAL_TYPE (ImzalaTokensPage, imzala_tokens_page, IMZALA, TOKENS_PAGE, GtkWidget)
+G_DECLARE_FINAL_TYPE (ImzalaTokensPage, imzala_tokens_page, IMZALA, TOKENS_PAGE, AdwBin)
 
 /* @tokens: ImzalaToken, or NULL with @error when listing failed. */
 void imzala_tokens_page_set_tokens     (ImzalaTokensPage *self,
@@ -25,8 +25,5 @@ void imzala_tokens_page_set_loading    (ImzalaTokensPage *self,
 /* The PC/SC readers, listed live (NULL hides the list). */
 void imzala_tokens_page_set_reader_monitor (ImzalaTokensPage    *self,
                                             ImzalaReaderMonitor *monitor);
-
-/* One sentence about the PIN of @token, for this page and the others. */
-char *imzala_tokens_page_describe_pin_state (ImzalaToken *token);
 
 G_END_DECLS

@@ -10,7 +10,7 @@
 
 struct _ImzalaUnblockPage
 {
-  GtkWidget         parent_instance;
+  AdwBin         parent_instance;
 
   GtkWidget        *form_box;
   GtkWidget        *mode_box;
@@ -29,7 +29,7 @@ struct _ImzalaUnblockPage
   gboolean          filling;
 };
 
-G_DEFINE_FINAL_TYPE (ImzalaUnblockPage, imzala_unblock_page, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ImzalaUnblockPage, imzala_unblock_page, ADW_TYPE_BIN)
 
 static GPtrArray *
 current_tokens (ImzalaUnblockPage *self)
@@ -288,9 +288,6 @@ imzala_unblock_page_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->job, self);
   g_clear_object (&self->job);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_UNBLOCK_PAGE);
-  /* Children of the template that no field holds are still ours to drop. */
-  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
-    gtk_widget_unparent (child);
   g_clear_pointer (&self->tokens, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_unblock_page_parent_class)->dispose (object);
@@ -322,7 +319,6 @@ imzala_unblock_page_class_init (ImzalaUnblockPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, update_token);
   gtk_widget_class_bind_template_callback (widget_class, mode_toggled_cb);
   gtk_widget_class_bind_template_callback (widget_class, form_activate_cb);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_UNBLOCK_PAGE (imzala_unblock_page_get_type ())
-G_DECLARE_FINAL_TYPE (ImzalaUnblockPage, imzala_unblock_page, IMZALA, UNBLOCK_PAGE, GtkWidget)
+G_DECLARE_FINAL_TYPE (ImzalaUnblockPage, imzala_unblock_page, IMZALA, UNBLOCK_PAGE, AdwBin)
 
 /* The cards for the PUK way; the page keeps a reference. */
 void         imzala_unblock_page_set_tokens (ImzalaUnblockPage *self, GPtrArray *tokens);
