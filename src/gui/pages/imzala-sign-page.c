@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "imzala-certificate-row.h"
 #include "imzala-format.h"
 #include "imzala-pin-entry.h"
 #include "imzala-pin-keypad.h"
@@ -32,6 +33,7 @@ struct _ImzalaSignPage
   GtkWidget        *cancel_button;
 
   ImzalaSigningJob *job;
+  GSignalGroup     *job_signals;
   GPtrArray        *text_widgets;
   gboolean          updating_selection;
 };
@@ -274,18 +276,16 @@ update_selection (ImzalaSignPage *self)
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
-      GtkWidget *check;
+      ImzalaCertificateRow *row;
+      gboolean is_selected;
 
-      if (!GTK_IS_LIST_BOX_ROW (child))
+      if (!IMZALA_IS_CERTIFICATE_ROW (child))
         continue;
-      check = g_object_get_data (G_OBJECT (child), "check");
-      if (g_object_get_data (G_OBJECT (child), "certificate") == (gpointer) selected && selected != NULL)
-        {
-          gtk_list_box_select_row (self->certificates_list, GTK_LIST_BOX_ROW (child));
-          gtk_widget_set_opacity (check, 1.0);
-        }
-      else
-        gtk_widget_set_opacity (check, 0.0);
+      row = IMZALA_CERTIFICATE_ROW (child);
+      is_selected = selected != NULL && imzala_certificate_row_get_certificate (row) == selected;
+      if (is_selected)
+        gtk_list_box_select_row (self->certificates_list, GTK_LIST_BOX_ROW (row));
+      imzala_certificate_row_set_selected (row, is_selected);
     }
   self->updating_selection = FALSE;
 }
@@ -294,37 +294,7 @@ static GtkWidget *
 create_certificate_row (gpointer item,
                         gpointer user_data)
 {
-  ImzalaCertificate *certificate = item;
-  GtkWidget *row = adw_action_row_new ();
-  g_autoptr(GString) subtitle = g_string_new (NULL);
-  g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
-  g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
-  GtkWidget *check = gtk_image_new_from_icon_name ("object-select-symbolic");
-
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), imzala_certificate_get_holder_name (certificate));
-  /* Translators: issuer, expiry date and key type of a certificate. */
-  g_string_append_printf (subtitle, _("%s, valid until %s, %s"),
-                          imzala_certificate_get_issuer_name (certificate),
-                          not_after,
-                          imzala_certificate_get_key_description (certificate));
-  if (imzala_certificate_is_recommended (certificate))
-    g_string_append_printf (subtitle, "\n%s", _("Qualified signing certificate, recommended for signing"));
-  for (guint i = 0; problems != NULL && problems[i] != NULL; i++)
-    g_string_append_printf (subtitle, "\n%s", problems[i]);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
-  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
-
-  /* The suffix check marks the selection; only a problem gets an icon. */
-  if (!imzala_certificate_is_recommended (certificate))
-    adw_action_row_add_prefix (ADW_ACTION_ROW (row),
-                               gtk_image_new_from_icon_name ("dialog-warning-symbolic"));
-  gtk_widget_set_opacity (check, 0.0);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), check);
-
-  g_object_set_data_full (G_OBJECT (row), "certificate", g_object_ref (certificate), g_object_unref);
-  g_object_set_data (G_OBJECT (row), "check", check);
-  return row;
+  return imzala_certificate_row_new (IMZALA_CERTIFICATE (item));
 }
 
 static void
@@ -337,7 +307,7 @@ row_selected_cb (ImzalaSignPage *self,
   if (self->updating_selection || self->job == NULL || row == NULL)
     return;
 
-  certificate = g_object_get_data (G_OBJECT (row), "certificate");
+  certificate = imzala_certificate_row_get_certificate (IMZALA_CERTIFICATE_ROW (row));
   if (certificate != imzala_signing_job_get_certificate (self->job))
     imzala_signing_job_set_certificate (self->job, certificate);
   update_selection (self);
@@ -360,6 +330,16 @@ update_state (ImzalaSignPage *self)
 
   gtk_widget_set_sensitive (self->content_box, !busy);
   gtk_stack_set_visible_child_name (self->action_stack, busy ? "progress" : "sign");
+  /* The job's error is what the user has to know before trying again (a
+   * wrong PIN and its tries left); while the card works there is none. */
+  if (state == IMZALA_JOB_STATE_CHOOSING)
+    {
+      const GError *error = imzala_signing_job_get_error (self->job);
+
+      imzala_sign_page_set_error (self, error ? error->message : NULL);
+    }
+  else if (busy)
+    imzala_sign_page_set_error (self, NULL);
   /* GTK takes the focus away from the PIN field as it turns insensitive;
    * Cancel gets it, so Enter or Space stops the signature as Escape does. */
   if (busy && gtk_widget_get_mapped (GTK_WIDGET (self)))
@@ -375,27 +355,10 @@ update_state (ImzalaSignPage *self)
 }
 
 static void
-job_notify_cb (ImzalaSignPage *self,
-               GParamSpec     *pspec,
-               GObject        *job)
+request_changed_cb (ImzalaSignPage *self)
 {
-  const char *name = g_param_spec_get_name (pspec);
-
-  if (g_str_equal (name, "request"))
-    {
-      update_request (self);
-      update_remaining (self);
-    }
-  else if (g_str_equal (name, "remaining-seconds"))
-    update_remaining (self);
-  else if (g_str_equal (name, "certificates"))
-    update_certificates (self);
-  else if (g_str_equal (name, "certificate"))
-    update_selection (self);
-  else if (g_str_equal (name, "token") || g_str_equal (name, "tokens"))
-    update_token (self);
-  else if (g_str_equal (name, "state"))
-    update_state (self);
+  update_request (self);
+  update_remaining (self);
 }
 
 void
@@ -408,11 +371,8 @@ imzala_sign_page_set_job (ImzalaSignPage   *self,
   if (self->job == job)
     return;
 
-  if (self->job != NULL)
-    g_signal_handlers_disconnect_by_data (self->job, self);
   g_set_object (&self->job, job);
-  if (self->job != NULL)
-    g_signal_connect_object (self->job, "notify", G_CALLBACK (job_notify_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->job_signals, job);
 
   imzala_pin_entry_clear (self->pin_entry);
   imzala_sign_page_set_error (self, NULL);
@@ -447,8 +407,7 @@ imzala_sign_page_dispose (GObject *object)
 {
   ImzalaSignPage *self = IMZALA_SIGN_PAGE (object);
 
-  if (self->job != NULL)
-    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_clear_object (&self->job_signals);
   g_clear_object (&self->job);
   if (self->certificates_list != NULL)
     gtk_list_box_bind_model (self->certificates_list, NULL, NULL, NULL, NULL);
@@ -490,6 +449,7 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (IMZALA_TYPE_CERTIFICATE_ROW);
   g_type_ensure (IMZALA_TYPE_PIN_ENTRY);
   g_type_ensure (IMZALA_TYPE_PIN_KEYPAD);
 
@@ -521,6 +481,24 @@ static void
 imzala_sign_page_init (ImzalaSignPage *self)
 {
   self->text_widgets = g_ptr_array_new ();
+
+  /* Each property of the job has its own part of the page; the group moves
+   * the connections from one job to the next. */
+  self->job_signals = g_signal_group_new (IMZALA_TYPE_SIGNING_JOB);
+  g_signal_group_connect_object (self->job_signals, "notify::request",
+                                 G_CALLBACK (request_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::remaining-seconds",
+                                 G_CALLBACK (update_remaining), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::certificates",
+                                 G_CALLBACK (update_certificates), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::certificate",
+                                 G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::token",
+                                 G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::tokens",
+                                 G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::state",
+                                 G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
   imzala_pin_keypad_set_entry (self->keypad, self->pin_entry);

@@ -1,0 +1,186 @@
+#define G_LOG_DOMAIN "imzala-gui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "imzala-certificate-row.h"
+#include "imzala-format.h"
+
+struct _ImzalaCertificateRow
+{
+  AdwActionRow       parent_instance;
+
+  GtkWidget         *warning_icon;
+  GtkWidget         *check_icon;
+
+  ImzalaCertificate *certificate;
+  gboolean           selected;
+};
+
+G_DEFINE_FINAL_TYPE (ImzalaCertificateRow, imzala_certificate_row, ADW_TYPE_ACTION_ROW)
+
+enum {
+  PROP_0,
+  PROP_CERTIFICATE,
+  PROP_SELECTED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+update_texts (ImzalaCertificateRow *self)
+{
+  ImzalaCertificate *certificate = self->certificate;
+  g_autoptr(GString) subtitle = g_string_new (NULL);
+  g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
+  g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), imzala_certificate_get_holder_name (certificate));
+  /* Translators: issuer, expiry date and key type of a certificate. */
+  g_string_append_printf (subtitle, _("%s, valid until %s, %s"),
+                          imzala_certificate_get_issuer_name (certificate),
+                          not_after,
+                          imzala_certificate_get_key_description (certificate));
+  if (imzala_certificate_is_recommended (certificate))
+    g_string_append_printf (subtitle, "\n%s", _("Qualified signing certificate, recommended for signing"));
+  for (guint i = 0; problems != NULL && problems[i] != NULL; i++)
+    g_string_append_printf (subtitle, "\n%s", problems[i]);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self), subtitle->str);
+
+  gtk_widget_set_visible (self->warning_icon, !imzala_certificate_is_recommended (certificate));
+}
+
+ImzalaCertificate *
+imzala_certificate_row_get_certificate (ImzalaCertificateRow *self)
+{
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE_ROW (self), NULL);
+
+  return self->certificate;
+}
+
+gboolean
+imzala_certificate_row_get_selected (ImzalaCertificateRow *self)
+{
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE_ROW (self), FALSE);
+
+  return self->selected;
+}
+
+void
+imzala_certificate_row_set_selected (ImzalaCertificateRow *self,
+                                     gboolean              selected)
+{
+  g_return_if_fail (IMZALA_IS_CERTIFICATE_ROW (self));
+
+  selected = !!selected;
+  if (self->selected == selected)
+    return;
+  self->selected = selected;
+  gtk_widget_set_opacity (self->check_icon, selected ? 1.0 : 0.0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED]);
+}
+
+static void
+imzala_certificate_row_constructed (GObject *object)
+{
+  ImzalaCertificateRow *self = IMZALA_CERTIFICATE_ROW (object);
+
+  G_OBJECT_CLASS (imzala_certificate_row_parent_class)->constructed (object);
+
+  g_return_if_fail (self->certificate != NULL);
+  update_texts (self);
+}
+
+static void
+imzala_certificate_row_dispose (GObject *object)
+{
+  ImzalaCertificateRow *self = IMZALA_CERTIFICATE_ROW (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_CERTIFICATE_ROW);
+  g_clear_object (&self->certificate);
+
+  G_OBJECT_CLASS (imzala_certificate_row_parent_class)->dispose (object);
+}
+
+static void
+imzala_certificate_row_get_property (GObject    *object,
+                                     guint       prop_id,
+                                     GValue     *value,
+                                     GParamSpec *pspec)
+{
+  ImzalaCertificateRow *self = IMZALA_CERTIFICATE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CERTIFICATE:
+      g_value_set_object (value, self->certificate);
+      break;
+    case PROP_SELECTED:
+      g_value_set_boolean (value, self->selected);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+imzala_certificate_row_set_property (GObject      *object,
+                                     guint         prop_id,
+                                     const GValue *value,
+                                     GParamSpec   *pspec)
+{
+  ImzalaCertificateRow *self = IMZALA_CERTIFICATE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CERTIFICATE:
+      self->certificate = g_value_dup_object (value);
+      break;
+    case PROP_SELECTED:
+      imzala_certificate_row_set_selected (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+imzala_certificate_row_class_init (ImzalaCertificateRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = imzala_certificate_row_constructed;
+  object_class->dispose = imzala_certificate_row_dispose;
+  object_class->get_property = imzala_certificate_row_get_property;
+  object_class->set_property = imzala_certificate_row_set_property;
+
+  properties[PROP_CERTIFICATE] =
+    g_param_spec_object ("certificate", NULL, NULL, IMZALA_TYPE_CERTIFICATE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SELECTED] =
+    g_param_spec_boolean ("selected", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/imzala/Imzala/widgets/imzala-certificate-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaCertificateRow, warning_icon);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaCertificateRow, check_icon);
+}
+
+static void
+imzala_certificate_row_init (ImzalaCertificateRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+imzala_certificate_row_new (ImzalaCertificate *certificate)
+{
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (certificate), NULL);
+
+  return g_object_new (IMZALA_TYPE_CERTIFICATE_ROW, "certificate", certificate, NULL);
+}
