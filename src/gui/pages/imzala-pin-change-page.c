@@ -21,7 +21,9 @@ struct _ImzalaPinChangePage
   GtkLabel         *error_label;
   GtkStack         *action_stack;
 
-  GPtrArray        *tokens;
+  ImzalaTokenList  *token_list;
+  GPtrArray        *tokens;       /* what the combo row shows */
+  GCancellable     *cancellable;  /* the PIN change on the card */
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaPinChangePage, imzala_pin_change_page, ADW_TYPE_BIN)
@@ -64,22 +66,37 @@ update_token (ImzalaPinChangePage *self)
                                     imzala_token_has_pin_pad (token) ? "pinpad" : "keypad");
 }
 
-void
-imzala_pin_change_page_set_tokens (ImzalaPinChangePage *self,
-                                   GPtrArray           *tokens)
+static void
+tokens_changed_cb (ImzalaPinChangePage *self)
 {
   g_autoptr(GtkStringList) labels = gtk_string_list_new (NULL);
 
-  g_return_if_fail (IMZALA_IS_PIN_CHANGE_PAGE (self));
-
   g_clear_pointer (&self->tokens, g_ptr_array_unref);
-  if (tokens != NULL)
-    self->tokens = g_ptr_array_ref (tokens);
+  if (self->token_list != NULL)
+    self->tokens = imzala_token_list_dup_tokens (self->token_list);
 
-  for (guint i = 0; tokens != NULL && i < tokens->len; i++)
-    gtk_string_list_append (labels, imzala_token_get_label (g_ptr_array_index (tokens, i)));
+  for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
+    gtk_string_list_append (labels, imzala_token_get_label (g_ptr_array_index (self->tokens, i)));
   adw_combo_row_set_model (self->token_row, G_LIST_MODEL (labels));
   update_token (self);
+}
+
+void
+imzala_pin_change_page_set_token_list (ImzalaPinChangePage *self,
+                                       ImzalaTokenList     *token_list)
+{
+  g_return_if_fail (IMZALA_IS_PIN_CHANGE_PAGE (self));
+  g_return_if_fail (token_list == NULL || IMZALA_IS_TOKEN_LIST (token_list));
+
+  if (self->token_list == token_list)
+    return;
+  if (self->token_list != NULL)
+    g_signal_handlers_disconnect_by_data (self->token_list, self);
+  g_set_object (&self->token_list, token_list);
+  if (token_list != NULL)
+    g_signal_connect_object (token_list, "items-changed", G_CALLBACK (tokens_changed_cb),
+                             self, G_CONNECT_SWAPPED);
+  tokens_changed_cb (self);
 }
 
 gboolean
@@ -145,9 +162,61 @@ imzala_pin_change_page_reset (ImzalaPinChangePage *self)
 }
 
 static void
+change_pin_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(ImzalaPinChangePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *overlay;
+
+  if (!imzala_token_change_pin_finish (IMZALA_TOKEN (object), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  imzala_pin_change_page_set_busy (self, FALSE);
+  if (error != NULL)
+    imzala_pin_change_page_set_error (self, error->message);
+  else
+    {
+      imzala_pin_change_page_reset (self);
+      overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+      if (overlay != NULL)
+        adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay),
+                                     adw_toast_new (_("The PIN was changed. Use the new PIN from now on.")));
+    }
+  /* The card's PIN state has changed (tries left, or a fresh PIN). */
+  if (self->token_list != NULL)
+    imzala_token_list_refresh (self->token_list);
+}
+
+/* PIN Değiştir: the fields are checked here, the card does the rest. */
+static void
+change_pin_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  ImzalaPinChangePage *self = IMZALA_PIN_CHANGE_PAGE (widget);
+  g_autoptr(ImzalaSecret) old_pin = NULL;
+  g_autoptr(ImzalaSecret) new_pin = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!imzala_pin_change_page_take_pins (self, &old_pin, &new_pin, &error))
+    {
+      imzala_pin_change_page_set_error (self, error->message);
+      return;
+    }
+
+  imzala_pin_change_page_set_error (self, NULL);
+  imzala_pin_change_page_set_busy (self, TRUE);
+  imzala_token_change_pin_async (imzala_pin_change_page_get_token (self), old_pin, new_pin,
+                                 self->cancellable, change_pin_cb, g_object_ref (self));
+}
+
+static void
 form_activate_cb (ImzalaPinChangePage *self)
 {
-  gtk_widget_activate_action (GTK_WIDGET (self), "win.change-pin", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (self), "pin-change.change-pin", NULL);
 }
 
 static void
@@ -155,6 +224,11 @@ imzala_pin_change_page_dispose (GObject *object)
 {
   ImzalaPinChangePage *self = IMZALA_PIN_CHANGE_PAGE (object);
 
+  g_cancellable_cancel (self->cancellable);
+  if (self->token_list != NULL)
+    g_signal_handlers_disconnect_by_data (self->token_list, self);
+  g_clear_object (&self->token_list);
+  g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_PIN_CHANGE_PAGE);
   g_clear_pointer (&self->tokens, g_ptr_array_unref);
 
@@ -182,11 +256,15 @@ imzala_pin_change_page_class_init (ImzalaPinChangePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, action_stack);
   gtk_widget_class_bind_template_callback (widget_class, update_token);
   gtk_widget_class_bind_template_callback (widget_class, form_activate_cb);
+
+  gtk_widget_class_install_action (widget_class, "pin-change.change-pin", NULL, change_pin_action);
 }
 
 static void
 imzala_pin_change_page_init (ImzalaPinChangePage *self)
 {
+  self->cancellable = g_cancellable_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
   update_token (self);
 }

@@ -1,18 +1,24 @@
 /* imzala-pin-change-page.h: PIN Değiştir — old PIN, new PIN twice, within
- * the card's length rules. */
+ * the card's length rules.
+ *
+ * The page owns the action pin-change.change-pin (its button and Enter in
+ * the form): it changes the PIN on the chosen card, says how that went, and
+ * refreshes the token list. */
 #pragma once
 
 #include <adwaita.h>
 
 #include "imzala-token.h"
+#include "imzala-token-list.h"
 
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_PIN_CHANGE_PAGE (imzala_pin_change_page_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaPinChangePage, imzala_pin_change_page, IMZALA, PIN_CHANGE_PAGE, AdwBin)
 
-/* @tokens: ImzalaToken; the page keeps a reference. */
-void         imzala_pin_change_page_set_tokens  (ImzalaPinChangePage *self, GPtrArray *tokens);
+/* The cards to choose from, followed as the list changes (NULL: none). */
+void         imzala_pin_change_page_set_token_list (ImzalaPinChangePage *self,
+                                                    ImzalaTokenList     *token_list);
 ImzalaToken *imzala_pin_change_page_get_token   (ImzalaPinChangePage *self);
 /* Checks the fields (both new PINs equal, lengths within the card's rules)
  * and hands them over in new secrets, wiping the fields. On a pin-pad token

@@ -24,8 +24,11 @@ struct _ImzalaUnblockPage
   GtkLabel         *error_label;
   GtkStack         *action_stack;
 
-  GPtrArray        *tokens;      /* for the PUK way */
+  ImzalaTokenList  *token_list;  /* for the PUK way */
+  GPtrArray        *tokens;      /* its tokens, as the combo row shows them */
   ImzalaSigningJob *job;         /* for the portal way */
+  GSignalGroup     *job_signals;
+  GCancellable     *cancellable; /* the unblock on the card (PUK way) */
   gboolean          filling;
 };
 
@@ -168,23 +171,53 @@ fill_tokens (ImzalaUnblockPage *self)
   update_token (self);
 }
 
-void
-imzala_unblock_page_set_tokens (ImzalaUnblockPage *self,
-                                GPtrArray         *tokens)
+static void
+tokens_changed_cb (ImzalaUnblockPage *self)
 {
-  g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
-
   g_clear_pointer (&self->tokens, g_ptr_array_unref);
-  if (tokens != NULL)
-    self->tokens = g_ptr_array_ref (tokens);
+  if (self->token_list != NULL)
+    self->tokens = imzala_token_list_dup_tokens (self->token_list);
   if (self->job == NULL)
     fill_tokens (self);
 }
 
-static void
-job_tokens_cb (ImzalaUnblockPage *self)
+void
+imzala_unblock_page_set_token_list (ImzalaUnblockPage *self,
+                                    ImzalaTokenList   *token_list)
 {
-  fill_tokens (self);
+  g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
+  g_return_if_fail (token_list == NULL || IMZALA_IS_TOKEN_LIST (token_list));
+
+  if (self->token_list == token_list)
+    return;
+  if (self->token_list != NULL)
+    g_signal_handlers_disconnect_by_data (self->token_list, self);
+  g_set_object (&self->token_list, token_list);
+  if (token_list != NULL)
+    g_signal_connect_object (token_list, "items-changed", G_CALLBACK (tokens_changed_cb),
+                             self, G_CONNECT_SWAPPED);
+  tokens_changed_cb (self);
+}
+
+/* The portal way follows the job: busy while it unblocks, and back in
+ * CHOOSING with the job's error when the card or the portal refused. */
+static void
+job_state_cb (ImzalaUnblockPage *self)
+{
+  ImzalaJobState state = imzala_signing_job_get_state (self->job);
+
+  if (state == IMZALA_JOB_STATE_CHOOSING)
+    {
+      const GError *error = imzala_signing_job_get_error (self->job);
+
+      imzala_unblock_page_set_busy (self, FALSE);
+      imzala_unblock_page_set_error (self, error ? error->message : NULL);
+    }
+  else if (state == IMZALA_JOB_STATE_UNBLOCKING)
+    {
+      imzala_unblock_page_set_error (self, NULL);
+      imzala_unblock_page_set_busy (self, TRUE);
+    }
 }
 
 void
@@ -192,17 +225,16 @@ imzala_unblock_page_set_job (ImzalaUnblockPage *self,
                              ImzalaSigningJob  *job)
 {
   g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
+  g_return_if_fail (job == NULL || IMZALA_IS_SIGNING_JOB (job));
 
   if (self->job == job)
     return;
-  if (self->job != NULL)
-    g_signal_handlers_disconnect_by_data (self->job, self);
   g_set_object (&self->job, job);
-  if (self->job != NULL)
-    g_signal_connect_object (self->job, "notify::tokens", G_CALLBACK (job_tokens_cb), self,
-                             G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->job_signals, job);
   update_mode (self);
   fill_tokens (self);
+  if (job != NULL)
+    job_state_cb (self);
 }
 
 gboolean
@@ -274,9 +306,68 @@ imzala_unblock_page_reset (ImzalaUnblockPage *self)
 }
 
 static void
+unblock_pin_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(ImzalaUnblockPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *overlay;
+
+  if (!imzala_token_unblock_pin_finish (IMZALA_TOKEN (object), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  imzala_unblock_page_set_busy (self, FALSE);
+  if (error != NULL)
+    imzala_unblock_page_set_error (self, error->message);
+  else
+    {
+      imzala_unblock_page_reset (self);
+      overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+      if (overlay != NULL)
+        adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay),
+                                     adw_toast_new (_("The PIN was unblocked. Use the new PIN from now on.")));
+    }
+  /* The card's PIN and PUK state has changed. */
+  if (self->token_list != NULL)
+    imzala_token_list_refresh (self->token_list);
+}
+
+/* Kilidi Çöz: with the PUK on the card directly, or through the portal's
+ * unblock job, which then reports through its state. */
+static void
+unblock_pin_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  ImzalaUnblockPage *self = IMZALA_UNBLOCK_PAGE (widget);
+  g_autoptr(ImzalaSecret) puk = NULL;
+  g_autoptr(ImzalaSecret) new_pin = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!imzala_unblock_page_take_secrets (self, &puk, &new_pin, &error))
+    {
+      imzala_unblock_page_set_error (self, error->message);
+      return;
+    }
+  imzala_unblock_page_set_error (self, NULL);
+
+  if (self->job != NULL)
+    {
+      imzala_signing_job_unblock (self->job, new_pin);
+      return;
+    }
+
+  imzala_unblock_page_set_busy (self, TRUE);
+  imzala_token_unblock_pin_async (imzala_unblock_page_get_token (self), puk, new_pin,
+                                  self->cancellable, unblock_pin_cb, g_object_ref (self));
+}
+
+static void
 form_activate_cb (ImzalaUnblockPage *self)
 {
-  gtk_widget_activate_action (GTK_WIDGET (self), "win.unblock-pin", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (self), "unblock.unblock-pin", NULL);
 }
 
 static void
@@ -284,9 +375,13 @@ imzala_unblock_page_dispose (GObject *object)
 {
   ImzalaUnblockPage *self = IMZALA_UNBLOCK_PAGE (object);
 
-  if (self->job != NULL)
-    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->job_signals);
   g_clear_object (&self->job);
+  if (self->token_list != NULL)
+    g_signal_handlers_disconnect_by_data (self->token_list, self);
+  g_clear_object (&self->token_list);
+  g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_UNBLOCK_PAGE);
   g_clear_pointer (&self->tokens, g_ptr_array_unref);
 
@@ -319,11 +414,20 @@ imzala_unblock_page_class_init (ImzalaUnblockPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, update_token);
   gtk_widget_class_bind_template_callback (widget_class, mode_toggled_cb);
   gtk_widget_class_bind_template_callback (widget_class, form_activate_cb);
+
+  gtk_widget_class_install_action (widget_class, "unblock.unblock-pin", NULL, unblock_pin_action);
 }
 
 static void
 imzala_unblock_page_init (ImzalaUnblockPage *self)
 {
+  self->cancellable = g_cancellable_new ();
+  self->job_signals = g_signal_group_new (IMZALA_TYPE_SIGNING_JOB);
+  g_signal_group_connect_object (self->job_signals, "notify::tokens",
+                                 G_CALLBACK (fill_tokens), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::state",
+                                 G_CALLBACK (job_state_cb), self, G_CONNECT_SWAPPED);
+
   gtk_widget_init_template (GTK_WIDGET (self));
   update_mode (self);
   update_token (self);

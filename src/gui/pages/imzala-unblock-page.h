@@ -1,20 +1,26 @@
 /* imzala-unblock-page.h: Kilit Çözme — a new PIN set with the PUK, or with
  * the unblock authorisation a portal releases for a verified request (an
- * ImzalaSigningJob whose purpose is IMZALA_PURPOSE_UNBLOCK). */
+ * ImzalaSigningJob whose purpose is IMZALA_PURPOSE_UNBLOCK).
+ *
+ * The page owns the action unblock.unblock-pin (its button and Enter in the
+ * form): with the PUK it unblocks on the card itself and refreshes the token
+ * list; with a job it hands the new PIN to the job and follows its state. */
 #pragma once
 
 #include <adwaita.h>
 
 #include "imzala-signing-job.h"
 #include "imzala-token.h"
+#include "imzala-token-list.h"
 
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_UNBLOCK_PAGE (imzala_unblock_page_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaUnblockPage, imzala_unblock_page, IMZALA, UNBLOCK_PAGE, AdwBin)
 
-/* The cards for the PUK way; the page keeps a reference. */
-void         imzala_unblock_page_set_tokens (ImzalaUnblockPage *self, GPtrArray *tokens);
+/* The cards for the PUK way, followed as the list changes. */
+void         imzala_unblock_page_set_token_list (ImzalaUnblockPage *self,
+                                                 ImzalaTokenList   *token_list);
 /* An unblock job in CHOOSING switches the page to the portal way (its cards,
  * no PUK field); NULL switches back. */
 void         imzala_unblock_page_set_job    (ImzalaUnblockPage *self, ImzalaSigningJob *job);
