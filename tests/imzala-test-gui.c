@@ -244,7 +244,9 @@ ImzalaWindow *
 imzala_test_gui_new_window (GSettings       *settings,
                             ImzalaModuleSet *modules)
 {
-  ImzalaWindow *window = imzala_window_new (NULL, settings);
+  g_autoptr(ImzalaSettings) policy = imzala_settings_new (settings);
+  g_autoptr(ImzalaTokenList) token_list = imzala_token_list_new (modules);
+  ImzalaWindow *window = imzala_window_new (NULL, policy);
   gboolean done = FALSE;
   gulong id;
 
@@ -253,7 +255,7 @@ imzala_test_gui_new_window (GSettings       *settings,
     g_main_context_iteration (NULL, TRUE);
 
   id = g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
-  imzala_window_set_module_set (window, modules, NULL);
+  imzala_window_set_token_list (window, token_list, NULL);
   imzala_test_gui_wait (flag_set, &done, 60, "the token list");
   g_signal_handler_disconnect (window, id);
   return window;

@@ -53,7 +53,7 @@ void             imzala_test_gui_remove_keyfile_settings (const char *config_hom
 
 /* Settings that allow @portal and trust its CA (memory backend). */
 GSettings       *imzala_test_gui_new_settings (ImzalaTestPortal *portal);
-/* SoftHSM (or @module_path) alone, loaded, for imzala_window_set_module_set. */
+/* SoftHSM (or @module_path) alone, loaded, for imzala_test_gui_new_window. */
 ImzalaModuleSet *imzala_test_gui_load_modules (const char   *module_path);
 /* A window for @settings, shown and mapped, with @modules set and its token
  * list done. */

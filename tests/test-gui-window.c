@@ -63,7 +63,8 @@ activate (ImzalaWindow *window,
 static ImzalaWindow *
 new_window (GSettings *settings)
 {
-  ImzalaWindow *window = imzala_window_new (NULL, settings);
+  g_autoptr(ImzalaSettings) policy = imzala_settings_new (settings);
+  ImzalaWindow *window = imzala_window_new (NULL, policy);
 
   gtk_window_present (GTK_WINDOW (window));
   while (!gtk_widget_get_mapped (GTK_WIDGET (window)))
@@ -170,6 +171,7 @@ test_window_tokens_page (void)
   g_autoptr(ImzalaTestFixture) fixture = imzala_test_fixture_new ();
   g_autoptr(GSettings) settings = new_settings ();
   g_autoptr(ImzalaModuleSet) module_set = NULL;
+  g_autoptr(ImzalaTokenList) token_list = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   g_autofree char *fingerprint = NULL;
@@ -181,7 +183,8 @@ test_window_tokens_page (void)
 
   window = new_window (settings);
   g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
-  imzala_window_set_module_set (window, module_set, NULL);
+  token_list = imzala_token_list_new (module_set);
+  imzala_window_set_token_list (window, token_list, NULL);
   while (!done)
     g_main_context_iteration (NULL, TRUE);
 

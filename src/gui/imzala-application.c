@@ -6,16 +6,21 @@
 #include <string.h>
 
 #include "imzala-application.h"
+#include "imzala-settings.h"
+#include "imzala-token-list.h"
 #include "imzala-window.h"
 
 struct _ImzalaApplication
 {
   AdwApplication   parent_instance;
 
-  GSettings       *settings;
-  ImzalaModuleSet *module_set;
+  GSettings           *gsettings;
+  ImzalaSettings      *settings;        /* the portal allow-list, for every window */
+  ImzalaModuleSet     *module_set;
+  GError              *module_error;    /* why the load found no module, or NULL */
+  ImzalaTokenList     *token_list;      /* NULL until the modules are loaded */
   ImzalaReaderMonitor *reader_monitor;
-  GCancellable    *cancellable;
+  GCancellable        *cancellable;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaApplication, imzala_application, ADW_TYPE_APPLICATION)
@@ -79,6 +84,8 @@ imzala_application_get_window (ImzalaApplication *self)
     {
       window = GTK_WINDOW (imzala_window_new (self, self->settings));
       imzala_window_set_reader_monitor (IMZALA_WINDOW (window), self->reader_monitor);
+      if (self->token_list != NULL)
+        imzala_window_set_token_list (IMZALA_WINDOW (window), self->token_list, self->module_error);
     }
   return IMZALA_WINDOW (window);
 }
@@ -113,20 +120,25 @@ module_set_load_cb (GObject      *object,
       g_debug ("Loading the PKCS#11 modules failed: %s", error->message);
     }
 
+  /* One list of tokens for the whole application: the windows' pages and
+   * their signing jobs all read it, so a card event lists the cards once. */
+  self->token_list = imzala_token_list_new (self->module_set);
+  self->module_error = g_steal_pointer (&error);
+
   windows = gtk_application_get_windows (GTK_APPLICATION (self));
   for (GList *l = windows; l != NULL; l = l->next)
     if (IMZALA_IS_WINDOW (l->data))
-      imzala_window_set_module_set (IMZALA_WINDOW (l->data), self->module_set, error);
+      imzala_window_set_token_list (IMZALA_WINDOW (l->data), self->token_list, self->module_error);
 }
 
 static void
 imzala_application_load_modules (ImzalaApplication *self)
 {
-  g_auto(GStrv) paths = g_settings_get_strv (self->settings, "module-paths");
+  g_auto(GStrv) paths = g_settings_get_strv (self->gsettings, "module-paths");
 
   self->module_set = imzala_module_set_new ();
   imzala_module_set_set_use_registered (self->module_set,
-                                        g_settings_get_boolean (self->settings,
+                                        g_settings_get_boolean (self->gsettings,
                                                                 "use-registered-modules"));
   for (guint i = 0; paths[i] != NULL; i++)
     imzala_module_set_add_module_path (self->module_set, paths[i]);
@@ -187,7 +199,8 @@ imzala_application_startup (GApplication *application)
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
 
-  self->settings = g_settings_new (IMZALA_SETTINGS_SCHEMA);
+  self->gsettings = g_settings_new (IMZALA_SETTINGS_SCHEMA);
+  self->settings = imzala_settings_new (self->gsettings);
   imzala_application_load_modules (self);
   /* pcscd tells when a card goes in or out; without it the Cards page says
    * how to start it and Refresh still works. */
@@ -299,9 +312,12 @@ imzala_application_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->token_list);
   g_clear_object (&self->module_set);
+  g_clear_error (&self->module_error);
   g_clear_object (&self->reader_monitor);
   g_clear_object (&self->settings);
+  g_clear_object (&self->gsettings);
 
   G_OBJECT_CLASS (imzala_application_parent_class)->dispose (object);
 }

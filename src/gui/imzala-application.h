@@ -1,7 +1,9 @@
 /* imzala-application.h: the single-instance application object.
  *
- * It owns the GSettings and the ImzalaModuleSet (loaded once, in the
- * background, at startup) and routes every way of starting İmzala — the
+ * It owns the settings (ImzalaSettings, the portal allow-list), the
+ * ImzalaModuleSet (loaded once, in the background, at startup), the one
+ * ImzalaTokenList over it that the window's pages and signing jobs share,
+ * and the ImzalaReaderMonitor; it routes every way of starting İmzala — the
  * command line, an imzala: URI, a second launch — to the one window.
  */
 #pragma once

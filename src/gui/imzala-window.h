@@ -1,28 +1,37 @@
 /* imzala-window.h: the one window: a stack of pages driven by the state of an
- * ImzalaSigningJob, with the portal's host always in the header bar. */
+ * ImzalaSigningJob, with the portal's host always in the header bar.
+ *
+ * The window chooses the page for the job's state and names it in its
+ * title (the GtkStackPage titles in imzala-window.ui); the pages follow the
+ * job and the token list themselves. Its win.* actions live in
+ * imzala-window-actions.c, its fields in imzala-window-private.h. */
 #pragma once
 
 #include <adwaita.h>
 
 #include "imzala-application.h"
-#include "imzala-module-set.h"
 #include "imzala-reader-monitor.h"
+#include "imzala-settings.h"
+#include "imzala-token-list.h"
 
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_WINDOW (imzala_window_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaWindow, imzala_window, IMZALA, WINDOW, AdwApplicationWindow)
 
-/* @application may be NULL (tests); @settings is the İmzala schema. */
+/* @application may be NULL (tests); @settings decides which portals may
+ * be asked (the application's, shared by its windows). */
 ImzalaWindow *imzala_window_new            (ImzalaApplication *application,
-                                            GSettings         *settings);
-/* The loaded modules (or the error of a load that found none). Starts a
- * request that was waiting for them. */
-void          imzala_window_set_module_set (ImzalaWindow      *self,
-                                            ImzalaModuleSet   *module_set,
+                                            ImzalaSettings    *settings);
+/* The tokens of the loaded modules (@load_error: why a load found none),
+ * shared with the application; the window refreshes it now and whenever a
+ * card goes in or out, and emits "tokens-changed" each time a listing
+ * ends. Starts a request that was waiting for the modules. */
+void          imzala_window_set_token_list (ImzalaWindow      *self,
+                                            ImzalaTokenList   *token_list,
                                             const GError      *load_error);
 /* Card readers followed live (NULL: none): inserting or removing a card
- * lists the tokens again, and the certificates of a shown request. */
+ * refreshes the token list, which a shown request follows. */
 void          imzala_window_set_reader_monitor (ImzalaWindow        *self,
                                                 ImzalaReaderMonitor *monitor);
 /* From the command line or an imzala: link. With both set, the request is

@@ -21,6 +21,8 @@ struct _ImzalaTokensPage
   GPtrArray           *module_rows;   /* GtkWidget, rows of modules_group */
   GPtrArray           *reader_rows;   /* GtkWidget, rows of readers_group */
   ImzalaReaderMonitor *reader_monitor;
+  ImzalaTokenList     *token_list;
+  GBindingGroup       *token_list_bindings;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaTokensPage, imzala_tokens_page, ADW_TYPE_BIN)
@@ -166,14 +168,16 @@ add_token_group (ImzalaTokensPage *self,
   g_ptr_array_add (self->token_groups, group);
 }
 
-void
-imzala_tokens_page_set_tokens (ImzalaTokensPage *self,
-                               GPtrArray        *tokens,
-                               const GError     *error)
+static void
+tokens_changed_cb (ImzalaTokensPage *self)
 {
-  g_return_if_fail (IMZALA_IS_TOKENS_PAGE (self));
+  g_autoptr(GPtrArray) tokens = NULL;
+  const GError *error = imzala_token_list_get_error (self->token_list);
 
   clear_token_groups (self);
+
+  if (error == NULL)
+    tokens = imzala_token_list_dup_tokens (self->token_list);
 
   if (tokens == NULL)
     {
@@ -201,15 +205,13 @@ imzala_tokens_page_set_tokens (ImzalaTokensPage *self,
     add_token_group (self, new_token_group (g_ptr_array_index (tokens, i)));
 }
 
-void
-imzala_tokens_page_set_module_set (ImzalaTokensPage *self,
-                                   ImzalaModuleSet  *module_set,
-                                   const GError     *load_error)
+static void
+update_modules (ImzalaTokensPage *self,
+                ImzalaModuleSet  *module_set,
+                const GError     *load_error)
 {
   GPtrArray *modules;
   GPtrArray *errors;
-
-  g_return_if_fail (IMZALA_IS_TOKENS_PAGE (self));
 
   for (guint i = 0; i < self->module_rows->len; i++)
     adw_preferences_group_remove (self->modules_group, g_ptr_array_index (self->module_rows, i));
@@ -329,13 +331,23 @@ imzala_tokens_page_set_reader_monitor (ImzalaTokensPage    *self,
 }
 
 void
-imzala_tokens_page_set_loading (ImzalaTokensPage *self,
-                                gboolean          loading)
+imzala_tokens_page_set_token_list (ImzalaTokensPage *self,
+                                   ImzalaTokenList  *token_list,
+                                   const GError     *load_error)
 {
   g_return_if_fail (IMZALA_IS_TOKENS_PAGE (self));
+  g_return_if_fail (token_list == NULL || IMZALA_IS_TOKEN_LIST (token_list));
 
-  gtk_spinner_set_spinning (self->spinner, loading);
-  gtk_widget_set_visible (GTK_WIDGET (self->spinner), loading);
+  if (self->token_list != NULL)
+    g_signal_handlers_disconnect_by_data (self->token_list, self);
+  g_set_object (&self->token_list, token_list);
+  /* The cards are shown when a listing ends; until the first one the page
+   * shows only the modules. */
+  if (token_list != NULL)
+    g_signal_connect_object (token_list, "items-changed", G_CALLBACK (tokens_changed_cb),
+                             self, G_CONNECT_SWAPPED);
+  g_binding_group_set_source (self->token_list_bindings, token_list);
+  update_modules (self, token_list ? imzala_token_list_get_module_set (token_list) : NULL, load_error);
 }
 
 static void
@@ -346,6 +358,10 @@ imzala_tokens_page_dispose (GObject *object)
   if (self->reader_monitor != NULL)
     g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
   g_clear_object (&self->reader_monitor);
+  if (self->token_list != NULL)
+    g_signal_handlers_disconnect_by_data (self->token_list, self);
+  g_clear_object (&self->token_list);
+  g_clear_object (&self->token_list_bindings);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_TOKENS_PAGE);
   g_clear_pointer (&self->token_groups, g_ptr_array_unref);
   g_clear_pointer (&self->module_rows, g_ptr_array_unref);
@@ -378,4 +394,9 @@ imzala_tokens_page_init (ImzalaTokensPage *self)
   self->reader_rows = g_ptr_array_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* The spinner turns while the cards are being listed. */
+  self->token_list_bindings = g_binding_group_new ();
+  g_binding_group_bind (self->token_list_bindings, "loading", self->spinner, "spinning", G_BINDING_SYNC_CREATE);
+  g_binding_group_bind (self->token_list_bindings, "loading", self->spinner, "visible", G_BINDING_SYNC_CREATE);
 }

@@ -6,22 +6,19 @@
 
 #include "imzala-module-set.h"
 #include "imzala-reader-monitor.h"
+#include "imzala-token-list.h"
 
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_TOKENS_PAGE (imzala_tokens_page_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaTokensPage, imzala_tokens_page, IMZALA, TOKENS_PAGE, AdwBin)
 
-/* @tokens: ImzalaToken, or NULL with @error when listing failed. */
-void imzala_tokens_page_set_tokens     (ImzalaTokensPage *self,
-                                        GPtrArray        *tokens,
-                                        const GError     *error);
-/* @load_error: why no module at all could be loaded (nullable). */
-void imzala_tokens_page_set_module_set (ImzalaTokensPage *self,
-                                        ImzalaModuleSet  *module_set,
+/* The cards, listed again whenever @token_list changes (a spinner turns
+ * while it loads), and the modules of its module set; @load_error: why no
+ * module at all could be loaded (nullable). NULL shows neither. */
+void imzala_tokens_page_set_token_list (ImzalaTokensPage *self,
+                                        ImzalaTokenList  *token_list,
                                         const GError     *load_error);
-void imzala_tokens_page_set_loading    (ImzalaTokensPage *self,
-                                        gboolean          loading);
 /* The PC/SC readers, listed live (NULL hides the list). */
 void imzala_tokens_page_set_reader_monitor (ImzalaTokensPage    *self,
                                             ImzalaReaderMonitor *monitor);

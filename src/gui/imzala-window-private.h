@@ -1,0 +1,75 @@
+/* imzala-window-private.h: the window's fields, shared by imzala-window.c
+ * (pages and the signing job) and imzala-window-actions.c (the win.*
+ * actions). */
+#pragma once
+
+#include "imzala-code-page.h"
+#include "imzala-failure-page.h"
+#include "imzala-pin-change-page.h"
+#include "imzala-portal-confirm-page.h"
+#include "imzala-result-page.h"
+#include "imzala-settings.h"
+#include "imzala-sign-page.h"
+#include "imzala-signing-job.h"
+#include "imzala-token-list.h"
+#include "imzala-tokens-page.h"
+#include "imzala-unblock-page.h"
+#include "imzala-window.h"
+
+G_BEGIN_DECLS
+
+struct _ImzalaWindow
+{
+  AdwApplicationWindow     parent_instance;
+
+  /* Template widgets. */
+  AdwWindowTitle          *window_title;
+  GtkWidget               *back_button;
+  AdwToastOverlay         *toast_overlay;
+  GtkStack                *stack;
+  ImzalaCodePage          *code_page;
+  ImzalaPortalConfirmPage *portal_confirm_page;
+  GtkLabel                *loading_label;
+  ImzalaSignPage          *sign_page;
+  ImzalaResultPage        *result_page;
+  ImzalaFailurePage       *failure_page;
+  ImzalaPinChangePage     *pin_change_page;
+  ImzalaUnblockPage       *unblock_page;
+  ImzalaTokensPage        *tokens_page;
+
+  ImzalaSettings          *settings;         /* which portals may be asked */
+  ImzalaTokenList         *token_list;       /* NULL until the modules are loaded */
+  ImzalaReaderMonitor     *reader_monitor;
+
+  ImzalaSigningJob        *job;
+  GSignalGroup            *job_signals;
+  char                    *job_url;          /* what the current or last job used */
+  char                    *job_code;
+  char                    *pending_url;      /* waiting for the user's consent or the modules */
+  char                    *pending_code;
+  gboolean                 start_when_loaded;
+  char                    *return_page;      /* where win.back leaves the tool pages to */
+  char                    *portal_host;
+};
+
+/* imzala-window.c */
+void     imzala_window_show_page           (ImzalaWindow *self,
+                                            const char   *name);
+void     imzala_window_show_code_page      (ImzalaWindow *self);
+void     imzala_window_portal_url_changed  (ImzalaWindow *self);
+void     imzala_window_refresh_tokens      (ImzalaWindow *self);
+void     imzala_window_clear_job           (ImzalaWindow *self);
+/* Checks the portal against the allow-list before anything is sent to it. */
+void     imzala_window_request_job         (ImzalaWindow *self,
+                                            const char   *url,
+                                            const char   *code);
+void     imzala_window_start_job           (ImzalaWindow *self,
+                                            const char   *url,
+                                            const char   *code);
+
+/* imzala-window-actions.c */
+void     imzala_window_actions_init        (ImzalaWindow *self);
+void     imzala_window_update_actions      (ImzalaWindow *self);
+gboolean imzala_window_is_tool_page        (const char   *name);
+
+G_END_DECLS
