@@ -1,6 +1,7 @@
 /* test-token-list.c: the one shared list of tokens, against the SoftHSM
  * fixture: a refresh is one PKCS#11 enumeration, refreshes asked for while
- * one runs share the next one, and a card taken out leaves the list. */
+ * one runs share the next one, a card taken out leaves the list, and a
+ * signing job that shares the list lists nothing on its own. */
 #define G_LOG_DOMAIN "test-token-list"
 
 #include "config.h"
@@ -79,6 +80,75 @@ has_token (ImzalaTokenList *list,
         return TRUE;
     }
   return FALSE;
+}
+
+/* A portal that only hands out one login request at once: enough for a job
+ * to reach CHOOSING without a network. */
+#define TEST_TYPE_PORTAL (test_portal_get_type ())
+G_DECLARE_FINAL_TYPE (TestPortal, test_portal, TEST, PORTAL, GObject)
+
+struct _TestPortal
+{
+  GObject parent_instance;
+};
+
+static void test_portal_iface_init (ImzalaPortalInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestPortal, test_portal, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (IMZALA_TYPE_PORTAL, test_portal_iface_init))
+
+static void
+test_portal_fetch_request_async (ImzalaPortal        *portal,
+                                 const char          *code,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (portal, cancellable, callback, user_data);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) expires = g_date_time_add_seconds (now, 300);
+  g_autoptr(GBytes) nonce = g_bytes_new_static ("0123456789abcdef", 16);
+  g_autoptr(GBytes) content = g_bytes_new_static ("Giriş\n", strlen ("Giriş\n"));
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_ptr_array_add (texts, imzala_request_text_new ("Giriş", content, "text/plain; charset=utf-8"));
+  g_task_return_pointer (task,
+                         imzala_request_new (code, IMZALA_PURPOSE_LOGIN, "portal.example.org",
+                                             "Test", "E-imzalı Giriş", now, expires, nonce, texts,
+                                             NULL, NULL, NULL),
+                         g_object_unref);
+}
+
+static ImzalaRequest *
+test_portal_fetch_request_finish (ImzalaPortal  *portal,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static const char *
+test_portal_get_host (ImzalaPortal *portal)
+{
+  return "portal.example.org";
+}
+
+static void
+test_portal_iface_init (ImzalaPortalInterface *iface)
+{
+  iface->fetch_request_async = test_portal_fetch_request_async;
+  iface->fetch_request_finish = test_portal_fetch_request_finish;
+  iface->get_host = test_portal_get_host;
+}
+
+static void
+test_portal_class_init (TestPortalClass *klass)
+{
+}
+
+static void
+test_portal_init (TestPortal *self)
+{
 }
 
 static void
@@ -209,6 +279,84 @@ test_card_removed (void)
   g_assert_true (has_token (list, "IMZALA TEST 1"));
 }
 
+static void
+notify_count_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+static gboolean
+job_has_certificate_of (ImzalaSigningJob *job,
+                        const char       *holder)
+{
+  GListModel *certificates = imzala_signing_job_get_certificates (job);
+
+  for (guint i = 0; i < g_list_model_get_n_items (certificates); i++)
+    {
+      g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
+
+      if (g_strcmp0 (imzala_certificate_get_holder_name (certificate), holder) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The window's case: a job that shares the application's list starts with
+ * one enumeration, and a card event while the request is shown is one more
+ * enumeration that the list and the job both see (it used to be two: the
+ * window and the job each listed). */
+static void
+test_shared_with_job (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  g_autoptr(ImzalaTokenList) list = NULL;
+  g_autoptr(ImzalaPortal) portal = g_object_new (TEST_TYPE_PORTAL, NULL);
+  g_autoptr(ImzalaSigningJob) job = NULL;
+  guint token_notifications = 0;
+
+  g_assert_no_error (error);
+  list = imzala_token_list_new (modules);
+  job = imzala_signing_job_new_for_token_list (portal, list);
+
+  n_enumerations = 0;
+  imzala_signing_job_start (job, "ABCD-EFGH-JKMN");
+  while (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_FETCHING)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_cmpuint (n_enumerations, ==, 1);
+  g_assert_cmpuint (imzala_signing_job_get_tokens (job)->len, ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
+  g_assert_true (job_has_certificate_of (job, "MEHMET DEMİR"));
+
+  /* The card with Mehmet's certificate is taken out; the reader monitor's
+   * event refreshes the list, and only the list. */
+  g_signal_connect (job, "notify::tokens", G_CALLBACK (notify_count_cb), &token_notifications);
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 2");
+  n_enumerations = 0;
+  imzala_token_list_refresh (list);
+  while (imzala_token_list_get_loading (list))
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpuint (n_enumerations, ==, 1);
+  g_assert_cmpuint (token_notifications, ==, 1);
+  g_assert_cmpuint (imzala_signing_job_get_tokens (job)->len, ==, 2);
+  g_assert_false (job_has_certificate_of (job, "MEHMET DEMİR"));
+
+  /* The job's own refresh (after a wrong PIN) is the list's, too. */
+  n_enumerations = 0;
+  imzala_signing_job_refresh_tokens (job);
+  while (imzala_token_list_get_loading (list))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (n_enumerations, ==, 1);
+  g_assert_cmpuint (token_notifications, ==, 2);
+
+  imzala_signing_job_cancel (job);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -220,6 +368,7 @@ main (int    argc,
   g_test_add_func ("/token-list/refreshes-share", test_refreshes_share);
   g_test_add_func ("/token-list/cancelled-caller", test_cancelled_caller);
   g_test_add_func ("/token-list/card-removed", test_card_removed);
+  g_test_add_func ("/token-list/shared-with-job", test_shared_with_job);
 
   return g_test_run ();
 }
