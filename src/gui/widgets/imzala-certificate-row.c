@@ -11,7 +11,6 @@ struct _ImzalaCertificateRow
 {
   AdwActionRow       parent_instance;
 
-  GtkWidget         *warning_icon;
   GtkWidget         *check_icon;
 
   ImzalaCertificate *certificate;
@@ -49,7 +48,11 @@ update_texts (ImzalaCertificateRow *self)
     g_string_append_printf (subtitle, "\n%s", problems[i]);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self), subtitle->str);
 
-  gtk_widget_set_visible (self->warning_icon, !imzala_certificate_is_recommended (certificate));
+  /* Only a problem gets an icon before the text. It is added, not hidden:
+   * an empty prefix box would still move the text to the right. */
+  if (!imzala_certificate_is_recommended (certificate))
+    adw_action_row_add_prefix (ADW_ACTION_ROW (self),
+                               gtk_image_new_from_icon_name ("dialog-warning-symbolic"));
 }
 
 ImzalaCertificate *
@@ -167,7 +170,6 @@ imzala_certificate_row_class_init (ImzalaCertificateRowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/widgets/imzala-certificate-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, ImzalaCertificateRow, warning_icon);
   gtk_widget_class_bind_template_child (widget_class, ImzalaCertificateRow, check_icon);
 }
 
