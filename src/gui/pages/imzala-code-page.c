@@ -11,7 +11,7 @@
 
 struct _ImzalaCodePage
 {
-  AdwBin    parent_instance;
+  AdwBin      parent_instance;
 
   AdwEntryRow *portal_row;
   AdwEntryRow *code_row;

@@ -9,7 +9,7 @@
 
 struct _ImzalaFailurePage
 {
-  AdwBin      parent_instance;
+  AdwBin        parent_instance;
 
   GtkLabel      *message_label;
   GtkLabel      *advice_label;

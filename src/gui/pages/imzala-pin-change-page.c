@@ -11,7 +11,7 @@
 
 struct _ImzalaPinChangePage
 {
-  AdwBin         parent_instance;
+  AdwBin           parent_instance;
 
   GtkWidget        *form_box;
   AdwComboRow      *token_row;

@@ -8,7 +8,7 @@
 
 struct _ImzalaPortalConfirmPage
 {
-  AdwBin          parent_instance;
+  AdwBin        parent_instance;
 
   GtkLabel      *origin_label;
   GtkCheckButton *remember_check;

@@ -9,7 +9,7 @@
 
 struct _ImzalaResultPage
 {
-  AdwBin      parent_instance;
+  AdwBin        parent_instance;
 
   GtkLabel      *message_label;
   GtkWidget     *continue_label;

@@ -12,7 +12,7 @@
 
 struct _ImzalaSignPage
 {
-  AdwBin         parent_instance;
+  AdwBin           parent_instance;
 
   GtkWidget        *content_box;
   GtkLabel         *purpose_label;

@@ -1,8 +1,10 @@
 /* imzala-sign-page.h: Sözleşme — who asks, the exact texts to sign, Kalan
  * Süre, the certificate picker, the card's PIN state and the PIN keypad.
  *
- * The page follows an ImzalaSigningJob in CHOOSING, SIGNING and SUBMITTING;
- * the window's win.sign and win.cancel actions do the work. */
+ * The page follows an ImzalaSigningJob in CHOOSING, SIGNING and SUBMITTING
+ * by itself (a GSignalGroup on its properties; the job's error is shown
+ * when it comes back to CHOOSING); the window's win.sign and win.cancel
+ * actions do the work. */
 #pragma once
 
 #include <adwaita.h>

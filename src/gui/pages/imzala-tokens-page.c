@@ -10,7 +10,7 @@
 
 struct _ImzalaTokensPage
 {
-  AdwBin            parent_instance;
+  AdwBin              parent_instance;
 
   AdwPreferencesGroup *readers_group;
   GtkBox              *tokens_box;

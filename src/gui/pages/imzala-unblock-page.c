@@ -10,7 +10,7 @@
 
 struct _ImzalaUnblockPage
 {
-  AdwBin         parent_instance;
+  AdwBin           parent_instance;
 
   GtkWidget        *form_box;
   GtkWidget        *mode_box;
