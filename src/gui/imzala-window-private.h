@@ -39,7 +39,9 @@ struct _ImzalaWindow
 
   ImzalaSettings          *settings;         /* which portals may be asked */
   ImzalaTokenList         *token_list;       /* NULL until the modules are loaded */
+  GSignalGroup            *token_list_signals;
   ImzalaReaderMonitor     *reader_monitor;
+  GSignalGroup            *reader_monitor_signals;
 
   ImzalaSigningJob        *job;
   GSignalGroup            *job_signals;

@@ -306,11 +306,8 @@ imzala_window_set_token_list (ImzalaWindow    *self,
   g_return_if_fail (IMZALA_IS_WINDOW (self));
   g_return_if_fail (IMZALA_IS_TOKEN_LIST (token_list));
 
-  if (self->token_list != NULL)
-    g_signal_handlers_disconnect_by_data (self->token_list, self);
   g_set_object (&self->token_list, token_list);
-  g_signal_connect_object (token_list, "notify::loading", G_CALLBACK (token_list_loading_cb),
-                           self, G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->token_list_signals, token_list);
 
   imzala_tokens_page_set_token_list (self->tokens_page, token_list, load_error);
   imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
@@ -335,14 +332,8 @@ imzala_window_set_reader_monitor (ImzalaWindow        *self,
   g_return_if_fail (IMZALA_IS_WINDOW (self));
   g_return_if_fail (monitor == NULL || IMZALA_IS_READER_MONITOR (monitor));
 
-  if (self->reader_monitor != NULL)
-    g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
   g_set_object (&self->reader_monitor, monitor);
-  if (monitor != NULL)
-    {
-      g_signal_connect_object (monitor, "card-inserted", G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (monitor, "card-removed", G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
-    }
+  g_signal_group_set_target (self->reader_monitor_signals, monitor);
   imzala_tokens_page_set_reader_monitor (self->tokens_page, monitor);
 }
 
@@ -433,11 +424,9 @@ imzala_window_dispose (GObject *object)
 
   imzala_window_clear_job (self);
   g_clear_object (&self->job_signals);
-  if (self->reader_monitor != NULL)
-    g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
+  g_clear_object (&self->reader_monitor_signals);
   g_clear_object (&self->reader_monitor);
-  if (self->token_list != NULL)
-    g_signal_handlers_disconnect_by_data (self->token_list, self);
+  g_clear_object (&self->token_list_signals);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_WINDOW);
 
   g_clear_object (&self->settings);
@@ -503,6 +492,14 @@ imzala_window_init (ImzalaWindow *self)
                                  G_CALLBACK (job_state_cb), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::certificate",
                                  G_CALLBACK (imzala_window_update_actions), self, G_CONNECT_SWAPPED);
+  self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
+  g_signal_group_connect_object (self->token_list_signals, "notify::loading",
+                                 G_CALLBACK (token_list_loading_cb), self, G_CONNECT_SWAPPED);
+  self->reader_monitor_signals = g_signal_group_new (IMZALA_TYPE_READER_MONITOR);
+  g_signal_group_connect_object (self->reader_monitor_signals, "card-inserted",
+                                 G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->reader_monitor_signals, "card-removed",
+                                 G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 

@@ -22,6 +22,7 @@ struct _ImzalaPinChangePage
   GtkStack         *action_stack;
 
   ImzalaTokenList  *token_list;
+  GSignalGroup     *token_list_signals;
   GPtrArray        *tokens;       /* what the combo row shows */
   GCancellable     *cancellable;  /* the PIN change on the card */
 };
@@ -88,14 +89,9 @@ imzala_pin_change_page_set_token_list (ImzalaPinChangePage *self,
   g_return_if_fail (IMZALA_IS_PIN_CHANGE_PAGE (self));
   g_return_if_fail (token_list == NULL || IMZALA_IS_TOKEN_LIST (token_list));
 
-  if (self->token_list == token_list)
+  if (!g_set_object (&self->token_list, token_list))
     return;
-  if (self->token_list != NULL)
-    g_signal_handlers_disconnect_by_data (self->token_list, self);
-  g_set_object (&self->token_list, token_list);
-  if (token_list != NULL)
-    g_signal_connect_object (token_list, "items-changed", G_CALLBACK (tokens_changed_cb),
-                             self, G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->token_list_signals, token_list);
   tokens_changed_cb (self);
 }
 
@@ -225,8 +221,7 @@ imzala_pin_change_page_dispose (GObject *object)
   ImzalaPinChangePage *self = IMZALA_PIN_CHANGE_PAGE (object);
 
   g_cancellable_cancel (self->cancellable);
-  if (self->token_list != NULL)
-    g_signal_handlers_disconnect_by_data (self->token_list, self);
+  g_clear_object (&self->token_list_signals);
   g_clear_object (&self->token_list);
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_PIN_CHANGE_PAGE);
@@ -264,6 +259,9 @@ static void
 imzala_pin_change_page_init (ImzalaPinChangePage *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
+  g_signal_group_connect_object (self->token_list_signals, "items-changed",
+                                 G_CALLBACK (tokens_changed_cb), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
   update_token (self);

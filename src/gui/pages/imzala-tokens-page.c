@@ -21,7 +21,9 @@ struct _ImzalaTokensPage
   GPtrArray           *module_rows;   /* GtkWidget, rows of modules_group */
   GPtrArray           *reader_rows;   /* GtkWidget, rows of readers_group */
   ImzalaReaderMonitor *reader_monitor;
+  GSignalGroup        *reader_monitor_signals;
   ImzalaTokenList     *token_list;
+  GSignalGroup        *token_list_signals;
   GBindingGroup       *token_list_bindings;
 };
 
@@ -314,19 +316,8 @@ imzala_tokens_page_set_reader_monitor (ImzalaTokensPage    *self,
   g_return_if_fail (IMZALA_IS_TOKENS_PAGE (self));
   g_return_if_fail (monitor == NULL || IMZALA_IS_READER_MONITOR (monitor));
 
-  if (self->reader_monitor != NULL)
-    g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
   g_set_object (&self->reader_monitor, monitor);
-  if (monitor != NULL)
-    {
-      /* A reader's state changes come with card-inserted and card-removed;
-       * the list itself with items-changed. */
-      g_signal_connect_object (monitor, "items-changed", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (monitor, "card-inserted", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (monitor, "card-removed", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (monitor, "notify::available", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (monitor, "notify::error", G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
-    }
+  g_signal_group_set_target (self->reader_monitor_signals, monitor);
   update_readers (self);
 }
 
@@ -338,14 +329,10 @@ imzala_tokens_page_set_token_list (ImzalaTokensPage *self,
   g_return_if_fail (IMZALA_IS_TOKENS_PAGE (self));
   g_return_if_fail (token_list == NULL || IMZALA_IS_TOKEN_LIST (token_list));
 
-  if (self->token_list != NULL)
-    g_signal_handlers_disconnect_by_data (self->token_list, self);
-  g_set_object (&self->token_list, token_list);
   /* The cards are shown when a listing ends; until the first one the page
    * shows only the modules. */
-  if (token_list != NULL)
-    g_signal_connect_object (token_list, "items-changed", G_CALLBACK (tokens_changed_cb),
-                             self, G_CONNECT_SWAPPED);
+  g_set_object (&self->token_list, token_list);
+  g_signal_group_set_target (self->token_list_signals, token_list);
   g_binding_group_set_source (self->token_list_bindings, token_list);
   update_modules (self, token_list ? imzala_token_list_get_module_set (token_list) : NULL, load_error);
 }
@@ -355,13 +342,11 @@ imzala_tokens_page_dispose (GObject *object)
 {
   ImzalaTokensPage *self = IMZALA_TOKENS_PAGE (object);
 
-  if (self->reader_monitor != NULL)
-    g_signal_handlers_disconnect_by_data (self->reader_monitor, self);
+  g_clear_object (&self->reader_monitor_signals);
   g_clear_object (&self->reader_monitor);
-  if (self->token_list != NULL)
-    g_signal_handlers_disconnect_by_data (self->token_list, self);
-  g_clear_object (&self->token_list);
+  g_clear_object (&self->token_list_signals);
   g_clear_object (&self->token_list_bindings);
+  g_clear_object (&self->token_list);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_TOKENS_PAGE);
   g_clear_pointer (&self->token_groups, g_ptr_array_unref);
   g_clear_pointer (&self->module_rows, g_ptr_array_unref);
@@ -392,6 +377,23 @@ imzala_tokens_page_init (ImzalaTokensPage *self)
   self->token_groups = g_ptr_array_new ();
   self->module_rows = g_ptr_array_new ();
   self->reader_rows = g_ptr_array_new ();
+
+  /* A reader's state changes come with card-inserted and card-removed; the
+   * list itself with items-changed. */
+  self->reader_monitor_signals = g_signal_group_new (IMZALA_TYPE_READER_MONITOR);
+  g_signal_group_connect_object (self->reader_monitor_signals, "items-changed",
+                                 G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->reader_monitor_signals, "card-inserted",
+                                 G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->reader_monitor_signals, "card-removed",
+                                 G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->reader_monitor_signals, "notify::available",
+                                 G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->reader_monitor_signals, "notify::error",
+                                 G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
+  self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
+  g_signal_group_connect_object (self->token_list_signals, "items-changed",
+                                 G_CALLBACK (tokens_changed_cb), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 

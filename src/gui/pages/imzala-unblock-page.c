@@ -25,6 +25,7 @@ struct _ImzalaUnblockPage
   GtkStack         *action_stack;
 
   ImzalaTokenList  *token_list;  /* for the PUK way */
+  GSignalGroup     *token_list_signals;
   GPtrArray        *tokens;      /* its tokens, as the combo row shows them */
   ImzalaSigningJob *job;         /* for the portal way */
   GSignalGroup     *job_signals;
@@ -188,14 +189,9 @@ imzala_unblock_page_set_token_list (ImzalaUnblockPage *self,
   g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
   g_return_if_fail (token_list == NULL || IMZALA_IS_TOKEN_LIST (token_list));
 
-  if (self->token_list == token_list)
+  if (!g_set_object (&self->token_list, token_list))
     return;
-  if (self->token_list != NULL)
-    g_signal_handlers_disconnect_by_data (self->token_list, self);
-  g_set_object (&self->token_list, token_list);
-  if (token_list != NULL)
-    g_signal_connect_object (token_list, "items-changed", G_CALLBACK (tokens_changed_cb),
-                             self, G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->token_list_signals, token_list);
   tokens_changed_cb (self);
 }
 
@@ -378,8 +374,7 @@ imzala_unblock_page_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->job_signals);
   g_clear_object (&self->job);
-  if (self->token_list != NULL)
-    g_signal_handlers_disconnect_by_data (self->token_list, self);
+  g_clear_object (&self->token_list_signals);
   g_clear_object (&self->token_list);
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_UNBLOCK_PAGE);
@@ -422,6 +417,9 @@ static void
 imzala_unblock_page_init (ImzalaUnblockPage *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
+  g_signal_group_connect_object (self->token_list_signals, "items-changed",
+                                 G_CALLBACK (tokens_changed_cb), self, G_CONNECT_SWAPPED);
   self->job_signals = g_signal_group_new (IMZALA_TYPE_SIGNING_JOB);
   g_signal_group_connect_object (self->job_signals, "notify::tokens",
                                  G_CALLBACK (fill_tokens), self, G_CONNECT_SWAPPED);
