@@ -435,7 +435,7 @@ static char *
 imzala_link (ImzalaPortalServer *self, const char *code)
 {
   g_autofree char *portal = g_uri_escape_string (self->public_url, NULL, FALSE);
-  g_autofree char *display = imzala_portal_code_format (code);
+  g_autofree char *display = imzala_portal_format_code (code);
 
   return g_strdup_printf ("imzala:?portal=%s&code=%s", portal, display);
 }
@@ -509,7 +509,7 @@ create_request (ImzalaPortalServer *self,
 
   imzala_portal_store_log (self->store, "request-created", person, request->id, key, purpose);
 
-  display = imzala_portal_code_format (request->code);
+  display = imzala_portal_format_code (request->code);
   link = imzala_link (self, request->code);
   json_builder_begin_object (builder);
   builder_add_string (builder, "request_id", request->public_id);
