@@ -677,8 +677,6 @@ handle_signatures (ImzalaPortalServer  *self,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *key = client_key (msg);
-  g_autofree char *effect_arg = NULL;
-  const char *effect_sql = NULL;
   g_autofree char *message = NULL;
   JsonNode *list_node;
   JsonArray *list;
@@ -751,38 +749,19 @@ handle_signatures (ImzalaPortalServer  *self,
         }
     }
 
-  /* The request's effect happens in the same transaction as its state
-   * change, so a login, consent or application is recorded exactly once. */
-  if (g_str_equal (request->purpose, "login"))
-    {
-      /* Nothing yet: the browser is signed in, on a new session id,
-       * when it reads this request's status (sign_in()). */
-    }
-  else if (g_str_equal (request->purpose, "consent"))
-    {
-      effect_sql = "UPDATE persons SET eonay = ?3, eonay_at = ?2 WHERE tckn = ?1";
-      effect_arg = g_strdup (g_strcmp0 (request->choice, "accept") == 0 ? "accepted" : "rejected");
-    }
-  else if (g_str_equal (request->purpose, "application"))
-    {
-      effect_sql = "UPDATE applications SET method = 'esign', submitted_at = ?2,"
-                   " state = CASE WHEN production_date > ?2 THEN 'waiting' ELSE 'submitted' END"
-                   " WHERE id = CAST (?3 AS INTEGER) AND state = 'draft'";
-      effect_arg = g_strdup_printf ("%" G_GINT64_FORMAT, request->application);
-    }
-
   /* One clock reading for the state change (waiting or submitted) and the
-   * sentence that says so. */
+   * sentence that says so. The store records the request's effect (a
+   * consent, an application) in the same transaction; a login signs the
+   * browser in when it reads this request's status (sign_in()). */
   now = now_unix ();
   message = done_message (self, request, now);
-  if (!imzala_portal_store_complete (self->store, request->id, now, checked, message,
-                                     effect_sql, effect_arg, &error))
+  if (!imzala_portal_store_complete (self->store, request, now, checked, message, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
         {
           /* Another submission won the race, or the time just ran out. */
           g_autoptr(ImzalaPortalRequest) again =
-            imzala_portal_store_get_request (self->store, "code", request->code);
+            imzala_portal_store_get_request_by_code (self->store, request->code);
 
           if (again != NULL && !check_state (self, msg, again, IMZALA_PORTAL_STATE_PENDING))
             return;
@@ -849,7 +828,7 @@ handle_unblock (ImzalaPortalServer  *self,
     }
   if (!imzala_portal_store_release (self->store, request->id, now_unix ()))
     {
-      g_autoptr(ImzalaPortalRequest) again = imzala_portal_store_get_request (self->store, "code", request->code);
+      g_autoptr(ImzalaPortalRequest) again = imzala_portal_store_get_request_by_code (self->store, request->code);
 
       if (again != NULL)
         check_state (self, msg, again, IMZALA_PORTAL_STATE_PENDING);
@@ -962,7 +941,7 @@ client_api_cb (SoupServer        *server,
     }
 
   if (imzala_portal_code_is_canonical (parts[0]))
-    request = imzala_portal_store_get_request (self->store, "code", parts[0]);
+    request = imzala_portal_store_get_request_by_code (self->store, parts[0]);
   if (request == NULL)
     {
       imzala_portal_limiter_record (self->guesses, key);
@@ -1141,7 +1120,7 @@ browser_application_login (ImzalaPortalServer *self, SoupServerMessage *msg,
       send_identity_mismatch (self, msg, "T.C. kimlik numarası ile sicil numarası eşleşmiyor.");
       return;
     }
-  imzala_portal_store_set_session (self->store, session->id_hash, "applicant", tckn, NULL);
+  imzala_portal_store_set_session_applicant (self->store, session->id_hash, tckn, NULL);
 
   prefill = imzala_portal_application_prefill (person);
   json_builder_begin_object (builder);
@@ -1335,7 +1314,7 @@ browser_api_cb (SoupServer        *server,
       if (g_strv_length (parts) == 3 && g_str_equal (parts[0], "requests") && g_str_equal (parts[2], "status"))
         {
           g_autoptr(ImzalaPortalRequest) request =
-            imzala_portal_store_get_request (self->store, "public_id", parts[1]);
+            imzala_portal_store_get_request_by_public_id (self->store, parts[1]);
 
           /* A request's status is only for the browser that made it. */
           if (request == NULL || session == NULL || g_strcmp0 (request->session, session->id_hash) != 0)
@@ -1369,10 +1348,7 @@ browser_api_cb (SoupServer        *server,
       g_autoptr(JsonBuilder) builder = json_builder_new ();
 
       if (session != NULL)
-        {
-          imzala_portal_store_set_session (self->store, session->id_hash, "person", NULL, NULL);
-          imzala_portal_store_set_session (self->store, session->id_hash, "applicant", NULL, NULL);
-        }
+        imzala_portal_store_sign_out_session (self->store, session->id_hash, NULL);
       json_builder_begin_object (builder);
       builder_add_string (builder, "status", "ok");
       json_builder_end_object (builder);
