@@ -16,6 +16,12 @@ imzala_portal_texts_format_time (gint64 unix_time)
 }
 
 char *
+imzala_portal_texts_tckn_hint (const char *tckn)
+{
+  return g_strdup_printf ("%.3s******%s", tckn, tckn + 9);
+}
+
+char *
 imzala_portal_texts_reference_line (const char *portal,
                                     const char *code,
                                     gint64      created_at)
