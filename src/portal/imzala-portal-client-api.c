@@ -14,7 +14,7 @@
 #include "imzala-portal-texts.h"
 
 /* The client API: what İmzala (and imzala-cli portal) calls with a
- * doğrulama kodu, docs/protocol.md §5-§8. Every path is
+ * doğrulama kodu, docs/protocol.md §4, §5 and §8. Every path is
  * /api/v1/requests/CODE[/ACTION]; the code is looked up first, under the
  * guess limit, then the route table below picks the handler. */
 

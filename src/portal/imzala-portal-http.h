@@ -1,6 +1,6 @@
 /* imzala-portal-http.h: what every handler of the portal needs from HTTP.
  *
- * JSON answers in the protocol's shapes (docs/protocol.md §7: an "error"
+ * JSON answers in the protocol's shapes (docs/protocol.md §9: an "error"
  * object with a code, a Turkish message, a Retry-After), the request body
  * as a JSON object, the client's address as the rate limiters count it, and
  * the early handler that sets the headers of every answer and refuses a

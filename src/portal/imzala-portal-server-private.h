@@ -2,8 +2,8 @@
  * that answer its paths.
  *
  *   imzala-portal-server.c       the object, TLS, listening, the public URL
- *   imzala-portal-client-api.c   /api/v1/requests/... (İmzala, protocol §5-§8)
- *   imzala-portal-browser-api.c  /api/v1/browser/... (the pages' JSON calls)
+ *   imzala-portal-client-api.c   /api/v1/requests/... (İmzala, protocol §4, §5)
+ *   imzala-portal-browser-api.c  /api/v1/browser/... (the pages' JSON calls, §6)
  *   imzala-portal-pages.c        the pages, their CSS and script, /ca.pem
  *
  * Each of them has a route table; the answers' shapes are in
