@@ -5,9 +5,12 @@
 #include <string.h>
 #include <openssl/rand.h>
 
+#include "imzala-portal.h"
 #include "imzala-portal-code.h"
 
-static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/* The alphabet and the length are the client's (src/core/imzala-portal.h),
+ * so that the two sides of the protocol cannot drift apart. */
+static const char alphabet[] = IMZALA_PORTAL_CODE_ALPHABET;
 
 static void
 random_fill (guint8 *buffer, gsize size)
@@ -22,37 +25,30 @@ imzala_portal_code_generate (void)
 {
   guint8 bytes[8];
   guint64 bits = 0;
-  char *code = g_malloc (IMZALA_PORTAL_CODE_CHARS + 1);
+  char *code = g_malloc (IMZALA_PORTAL_CODE_LENGTH + 1);
 
   random_fill (bytes, sizeof bytes);
   for (guint i = 0; i < sizeof bytes; i++)
     bits = (bits << 8) | bytes[i];
   /* 32 = 2^5, so every 5-bit group maps to one character without bias. */
-  for (guint i = 0; i < IMZALA_PORTAL_CODE_CHARS; i++)
+  for (guint i = 0; i < IMZALA_PORTAL_CODE_LENGTH; i++)
     {
       code[i] = alphabet[bits & 0x1f];
       bits >>= 5;
     }
-  code[IMZALA_PORTAL_CODE_CHARS] = '\0';
+  code[IMZALA_PORTAL_CODE_LENGTH] = '\0';
   return code;
 }
 
 gboolean
 imzala_portal_code_is_canonical (const char *code)
 {
-  if (code == NULL || strlen (code) != IMZALA_PORTAL_CODE_CHARS)
+  if (code == NULL || strlen (code) != IMZALA_PORTAL_CODE_LENGTH)
     return FALSE;
-  for (guint i = 0; i < IMZALA_PORTAL_CODE_CHARS; i++)
+  for (guint i = 0; i < IMZALA_PORTAL_CODE_LENGTH; i++)
     if (code[i] == '\0' || strchr (alphabet, code[i]) == NULL)
       return FALSE;
   return TRUE;
-}
-
-char *
-imzala_portal_code_format (const char *code)
-{
-  g_return_val_if_fail (imzala_portal_code_is_canonical (code), NULL);
-  return g_strdup_printf ("%.4s-%.4s-%.4s", code, code + 4, code + 8);
 }
 
 GBytes *

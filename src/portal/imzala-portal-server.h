@@ -1,7 +1,8 @@
 /* imzala-portal-server.h: the portal's HTTPS server (libsoup 3).
  *
- * Serves the client API (/api/v1/requests/...), the browser API
- * (/api/v1/browser/...) and the Turkish pages, as docs/protocol.md says.
+ * Serves the client API (/api/v1/requests/..., imzala-portal-client-api.c),
+ * the browser API (/api/v1/browser/..., imzala-portal-browser-api.c) and
+ * the Turkish pages (imzala-portal-pages.c), as docs/protocol.md says.
  * There is no plain-HTTP listener.
  */
 #pragma once

@@ -467,21 +467,28 @@ imzala_portal_store_expire_sessions (ImzalaPortalStore *self,
 }
 
 gboolean
-imzala_portal_store_set_session (ImzalaPortalStore *self,
-                                 const char        *id_hash,
-                                 const char        *column,
-                                 const char        *tckn,
-                                 GError           **error)
+imzala_portal_store_set_session_applicant (ImzalaPortalStore *self,
+                                           const char        *id_hash,
+                                           const char        *tckn,
+                                           GError           **error)
 {
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *stmt;
+  sqlite3_stmt *stmt = prepare (self, "UPDATE sessions SET applicant = ?2 WHERE id_hash = ?1");
 
-  g_return_val_if_fail (g_strcmp0 (column, "person") == 0 || g_strcmp0 (column, "applicant") == 0, FALSE);
-
-  sql = g_strdup_printf ("UPDATE sessions SET %s = ?2 WHERE id_hash = ?1", column);
-  stmt = prepare (self, sql);
   bind_text (stmt, 1, id_hash);
   bind_text (stmt, 2, tckn);
+  if (!step_done (stmt))
+    return set_db_error (self, error);
+  return TRUE;
+}
+
+gboolean
+imzala_portal_store_sign_out_session (ImzalaPortalStore *self,
+                                      const char        *id_hash,
+                                      GError           **error)
+{
+  sqlite3_stmt *stmt = prepare (self, "UPDATE sessions SET person = NULL, applicant = NULL WHERE id_hash = ?1");
+
+  bind_text (stmt, 1, id_hash);
   if (!step_done (stmt))
     return set_db_error (self, error);
   return TRUE;
@@ -544,22 +551,18 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
   return exec (self, "COMMIT", error);
 }
 
-ImzalaPortalRequest *
-imzala_portal_store_get_request (ImzalaPortalStore *self,
-                                 const char        *column,
-                                 const char        *value)
+/* Reads the request @stmt selects (the columns of REQUEST_COLUMNS) with its
+ * texts, and finalizes @stmt. */
+#define REQUEST_COLUMNS \
+  "SELECT id, public_id, code, purpose, person, session, application, choice," \
+  "  nonce, created_at, expires_at, state, rejected, completed_at, released_at," \
+  "  result_message FROM requests"
+
+static ImzalaPortalRequest *
+read_request (ImzalaPortalStore *self, sqlite3_stmt *stmt)
 {
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *stmt;
   ImzalaPortalRequest *request = NULL;
 
-  g_return_val_if_fail (g_strcmp0 (column, "code") == 0 || g_strcmp0 (column, "public_id") == 0, NULL);
-
-  sql = g_strdup_printf ("SELECT id, public_id, code, purpose, person, session, application, choice,"
-                         "  nonce, created_at, expires_at, state, rejected, completed_at, released_at,"
-                         "  result_message FROM requests WHERE %s = ?1", column);
-  stmt = prepare (self, sql);
-  bind_text (stmt, 1, value);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       g_autofree char *state = NULL;
@@ -600,6 +603,26 @@ imzala_portal_store_get_request (ImzalaPortalStore *self,
   return request;
 }
 
+ImzalaPortalRequest *
+imzala_portal_store_get_request_by_code (ImzalaPortalStore *self,
+                                         const char        *code)
+{
+  sqlite3_stmt *stmt = prepare (self, REQUEST_COLUMNS " WHERE code = ?1");
+
+  bind_text (stmt, 1, code);
+  return read_request (self, stmt);
+}
+
+ImzalaPortalRequest *
+imzala_portal_store_get_request_by_public_id (ImzalaPortalStore *self,
+                                              const char        *public_id)
+{
+  sqlite3_stmt *stmt = prepare (self, REQUEST_COLUMNS " WHERE public_id = ?1");
+
+  bind_text (stmt, 1, public_id);
+  return read_request (self, stmt);
+}
+
 void
 imzala_portal_store_expire_requests (ImzalaPortalStore *self, gint64 now)
 {
@@ -638,18 +661,35 @@ imzala_portal_store_reject (ImzalaPortalStore *self,
   return state;
 }
 
+/* What a signed request changes besides its own row, in the same
+ * transaction as its state change, so that a consent or an application is
+ * recorded exactly once: ?1 is the request's person, ?2 the time, ?3 its
+ * choice and ?4 its application. A login changes nothing here: the browser
+ * is signed in when it reads the request's status. */
+static const char *
+effect_sql (const char *purpose)
+{
+  if (g_str_equal (purpose, "consent"))
+    return "UPDATE persons SET eonay = CASE WHEN ?3 = 'accept' THEN 'accepted' ELSE 'rejected' END,"
+           "  eonay_at = ?2 WHERE tckn = ?1";
+  if (g_str_equal (purpose, "application"))
+    return "UPDATE applications SET method = 'esign', submitted_at = ?2,"
+           "  state = CASE WHEN production_date > ?2 THEN 'waiting' ELSE 'submitted' END"
+           " WHERE id = ?4 AND state = 'draft'";
+  return NULL;
+}
+
 gboolean
-imzala_portal_store_complete (ImzalaPortalStore *self,
-                              gint64             id,
-                              gint64             now,
-                              GPtrArray         *signatures,
-                              const char        *message,
-                              const char        *effect_sql,
-                              const char        *effect_arg,
-                              GError           **error)
+imzala_portal_store_complete (ImzalaPortalStore         *self,
+                              const ImzalaPortalRequest *request,
+                              gint64                     now,
+                              GPtrArray                 *signatures,
+                              const char                *message,
+                              GError                   **error)
 {
   sqlite3_stmt *stmt;
   g_autofree char *person = NULL;
+  const char *effect = effect_sql (request->purpose);
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
@@ -659,7 +699,7 @@ imzala_portal_store_complete (ImzalaPortalStore *self,
   stmt = prepare (self,
                   "UPDATE requests SET state = 'done', completed_at = ?2, result_message = ?3"
                   " WHERE id = ?1 AND state = 'pending' AND expires_at >= ?2 RETURNING person");
-  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 1, request->id);
   sqlite3_bind_int64 (stmt, 2, now);
   bind_text (stmt, 3, message);
   if (sqlite3_step (stmt) == SQLITE_ROW)
@@ -679,7 +719,7 @@ imzala_portal_store_complete (ImzalaPortalStore *self,
       stmt = prepare (self,
                       "INSERT INTO signatures (request, idx, cms, signer_fingerprint, signer_subject,"
                       "  signing_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_int64 (stmt, 1, request->id);
       sqlite3_bind_int (stmt, 2, (int) i);
       bind_bytes (stmt, 3, signature->cms);
       bind_text (stmt, 4, signature->signer_fingerprint);
@@ -689,12 +729,13 @@ imzala_portal_store_complete (ImzalaPortalStore *self,
         goto fail;
     }
 
-  if (effect_sql != NULL)
+  if (effect != NULL)
     {
-      stmt = prepare (self, effect_sql);
+      stmt = prepare (self, effect);
       bind_text (stmt, 1, person);
       sqlite3_bind_int64 (stmt, 2, now);
-      bind_text (stmt, 3, effect_arg);
+      bind_text (stmt, 3, request->choice);
+      sqlite3_bind_int64 (stmt, 4, request->application);
       if (!step_done (stmt))
         goto fail;
     }

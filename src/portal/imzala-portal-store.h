@@ -136,11 +136,16 @@ gboolean             imzala_portal_store_replace_session (ImzalaPortalStore *sel
 gboolean             imzala_portal_store_expire_sessions (ImzalaPortalStore *self,
                                                           gint64             before,
                                                           GError           **error);
-gboolean             imzala_portal_store_set_session  (ImzalaPortalStore *self,
-                                                       const char        *id_hash,
-                                                       const char        *column,
-                                                       const char        *tckn,
-                                                       GError           **error);
+/* Marks the session as identified for an application (T.C. kimlik no +
+ * sicil no) as @tckn. */
+gboolean             imzala_portal_store_set_session_applicant (ImzalaPortalStore *self,
+                                                                const char        *id_hash,
+                                                                const char        *tckn,
+                                                                GError           **error);
+/* Forgets who the session was signed in or identified as (Çıkış). */
+gboolean             imzala_portal_store_sign_out_session      (ImzalaPortalStore *self,
+                                                                const char        *id_hash,
+                                                                GError           **error);
 
 /* ---- Requests ---- */
 /* Inserts @request (its id is set); FALSE with G_IO_ERROR_EXISTS when the
@@ -148,9 +153,12 @@ gboolean             imzala_portal_store_set_session  (ImzalaPortalStore *self,
 gboolean             imzala_portal_store_add_request      (ImzalaPortalStore   *self,
                                                            ImzalaPortalRequest *request,
                                                            GError             **error);
-ImzalaPortalRequest *imzala_portal_store_get_request      (ImzalaPortalStore *self,
-                                                           const char        *column,
-                                                           const char        *value);
+/* The request behind a canonical doğrulama kodu (the client API). */
+ImzalaPortalRequest *imzala_portal_store_get_request_by_code      (ImzalaPortalStore *self,
+                                                                   const char        *code);
+/* The request behind the id its browser page knows (the browser API). */
+ImzalaPortalRequest *imzala_portal_store_get_request_by_public_id (ImzalaPortalStore *self,
+                                                                   const char        *public_id);
 /* pending → expired, for every pending request whose time is up. */
 void                 imzala_portal_store_expire_requests  (ImzalaPortalStore *self,
                                                            gint64             now);
@@ -163,18 +171,16 @@ ImzalaPortalState    imzala_portal_store_reject           (ImzalaPortalStore *se
                                                            guint              max,
                                                            const char        *message,
                                                            const char        *closed_message);
-/* pending → done with the signatures, in one transaction, and runs
- * @effect_sql (with ?1 = the request's person, ?2 = now, may be NULL) in
- * the same transaction. FALSE with G_IO_ERROR_BUSY when the request was no
- * longer pending and unexpired. */
-gboolean             imzala_portal_store_complete         (ImzalaPortalStore *self,
-                                                           gint64             id,
-                                                           gint64             now,
-                                                           GPtrArray         *signatures,
-                                                           const char        *message,
-                                                           const char        *effect_sql,
-                                                           const char        *effect_arg,
-                                                           GError           **error);
+/* pending → done with the signatures, in one transaction, which also
+ * records what the request was for (a consent's choice, an application's
+ * submission). FALSE with G_IO_ERROR_BUSY when the request was no longer
+ * pending and unexpired. */
+gboolean             imzala_portal_store_complete         (ImzalaPortalStore         *self,
+                                                           const ImzalaPortalRequest *request,
+                                                           gint64                     now,
+                                                           GPtrArray                 *signatures,
+                                                           const char                *message,
+                                                           GError                   **error);
 /* pending → released (unblock). FALSE when it was not pending. */
 gboolean             imzala_portal_store_release          (ImzalaPortalStore *self,
                                                            gint64             id,

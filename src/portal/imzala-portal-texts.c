@@ -16,11 +16,17 @@ imzala_portal_texts_format_time (gint64 unix_time)
 }
 
 char *
+imzala_portal_texts_tckn_hint (const char *tckn)
+{
+  return g_strdup_printf ("%.3s******%s", tckn, tckn + 9);
+}
+
+char *
 imzala_portal_texts_reference_line (const char *portal,
                                     const char *code,
                                     gint64      created_at)
 {
-  g_autofree char *display = imzala_portal_code_format (code);
+  g_autofree char *display = imzala_portal_format_code (code);
   g_autofree char *created = imzala_portal_texts_format_time (created_at);
 
   return g_strdup_printf ("\n\nİşlem: %s / %s / %s", portal, display, created);

@@ -26,6 +26,8 @@ const char *imzala_portal_texts_consent    (gboolean accept);
 /* The Sertifika Sahibi Taahhütnamesi of @name / @tckn. */
 char   *imzala_portal_texts_undertaking    (const char *name,
                                             const char *tckn);
+/* "123******90": what a page or İmzala shows of a T.C. kimlik no. */
+char   *imzala_portal_texts_tckn_hint      (const char *tckn);
 /* RFC 3339 UTC with Z, whole seconds. */
 char   *imzala_portal_texts_format_time    (gint64 unix_time);
 

@@ -1,0 +1,285 @@
+#define G_LOG_DOMAIN "imzala-portal"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "imzala-portal-http.h"
+#include "imzala-portal-limiter.h"
+#include "imzala-portal-server.h"
+#include "imzala-portal-texts.h"
+
+/* The portal's messages are Turkish on purpose: it is the stand-in for a
+ * Turkish web site, and the client shows them as they are. They are not
+ * marked for translation. */
+
+void
+imzala_portal_http_send_json (SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  gsize length;
+  char *text;
+
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, &length);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json; charset=utf-8",
+                                    SOUP_MEMORY_TAKE, text, length);
+}
+
+void
+imzala_portal_http_send_builder (SoupServerMessage *msg, guint status, JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+
+  imzala_portal_http_send_json (msg, status, root);
+}
+
+void
+imzala_portal_http_send_error_full (SoupServerMessage *msg,
+                                    guint              status,
+                                    const char        *code,
+                                    const char        *message,
+                                    guint              retry_after,
+                                    JsonObject        *fields)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, code);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  if (retry_after > 0)
+    {
+      g_autofree char *header = g_strdup_printf ("%u", retry_after);
+
+      json_builder_set_member_name (builder, "retry_after");
+      json_builder_add_int_value (builder, retry_after);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Retry-After", header);
+    }
+  if (fields != NULL)
+    {
+      JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+      json_node_set_object (node, fields);
+      json_builder_set_member_name (builder, "fields");
+      json_builder_add_value (builder, node);
+    }
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  imzala_portal_http_send_builder (msg, status, builder);
+}
+
+void
+imzala_portal_http_send_error (SoupServerMessage *msg,
+                               guint              status,
+                               const char        *code,
+                               const char        *message)
+{
+  imzala_portal_http_send_error_full (msg, status, code, message, 0, NULL);
+}
+
+void
+imzala_portal_http_send_malformed (SoupServerMessage *msg, const char *message)
+{
+  imzala_portal_http_send_error (msg, SOUP_STATUS_BAD_REQUEST, "malformed",
+                                 message != NULL ? message : "İstek anlaşılamadı.");
+}
+
+void
+imzala_portal_http_send_rate_limited (SoupServerMessage *msg, guint retry_after)
+{
+  g_autofree char *message =
+    g_strdup_printf ("Çok fazla hatalı deneme yapıldı. Lütfen %u saniye sonra tekrar deneyiniz.",
+                     retry_after);
+
+  imzala_portal_http_send_error_full (msg, 429 /* Too Many Requests */, "rate-limited", message,
+                                      retry_after, NULL);
+}
+
+void
+imzala_portal_http_send_internal_error (SoupServerMessage *msg)
+{
+  imzala_portal_http_send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal",
+                                 "Bir iç hata oluştu.");
+}
+
+void
+imzala_portal_http_add_string (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+imzala_portal_http_add_time (JsonBuilder *builder, const char *name, gint64 value)
+{
+  g_autofree char *text = imzala_portal_texts_format_time (value);
+
+  imzala_portal_http_add_string (builder, name, text);
+}
+
+/* ---- Request bodies ---- */
+
+char *
+imzala_portal_http_client_key (SoupServerMessage *msg)
+{
+  GSocketAddress *address = soup_server_message_get_remote_address (msg);
+
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    return g_strdup ("unknown");
+  return imzala_portal_limiter_key_for_address (
+    g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}
+
+/* Parses the body as a JSON object; sends the error itself and returns
+ * NULL when it is not one. @need_version: the protocol's "version": 1. */
+JsonObject *
+imzala_portal_http_parse_body (SoupServerMessage *msg, gboolean need_version)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  gsize size;
+  const char *data = g_bytes_get_data (bytes, &size);
+  JsonNode *root;
+  JsonObject *object;
+
+  if (size == 0 || !g_utf8_validate (data, size, NULL)
+      || !json_parser_load_from_data (parser, data, size, &error))
+    {
+      imzala_portal_http_send_malformed (msg, "İstek geçerli bir JSON belgesi değil.");
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      imzala_portal_http_send_malformed (msg, "İstek bir JSON nesnesi olmalıdır.");
+      return NULL;
+    }
+  object = json_node_get_object (root);
+  if (need_version)
+    {
+      JsonNode *version = json_object_get_member (object, "version");
+
+      if (version == NULL || !JSON_NODE_HOLDS_VALUE (version)
+          || json_node_get_value_type (version) != G_TYPE_INT64)
+        {
+          imzala_portal_http_send_malformed (msg, "İstekte sürüm (version) bulunmuyor.");
+          return NULL;
+        }
+      if (json_node_get_int (version) != 1)
+        {
+          imzala_portal_http_send_error (msg, SOUP_STATUS_BAD_REQUEST, "unsupported-version",
+                                         "Bu protokol sürümü desteklenmiyor.");
+          return NULL;
+        }
+    }
+  return json_object_ref (object);
+}
+
+const char *
+imzala_portal_http_member_string (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+/* Strict base64 (standard alphabet, padded): g_base64_decode() skips
+ * invalid characters silently, which would let garbage through. */
+GBytes *
+imzala_portal_http_decode_base64 (const char *text)
+{
+  gsize length = strlen (text);
+  gsize out_length = 0;
+  guchar *out;
+
+  if (length == 0 || length % 4 != 0)
+    return NULL;
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = text[i];
+
+      if (g_ascii_isalnum (c) || c == '+' || c == '/')
+        continue;
+      if (c == '=' && (i >= length - 2) && (i == length - 1 || text[length - 1] == '='))
+        continue;
+      return NULL;
+    }
+  out = g_base64_decode (text, &out_length);
+  return g_bytes_new_take (out, out_length);
+}
+
+/* ---- Limits before the body is read ---- */
+
+void
+imzala_portal_http_early_cb (SoupServer        *server,
+                             SoupServerMessage *msg,
+                             const char        *path,
+                             GHashTable        *query,
+                             gpointer           user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *method = soup_server_message_get_method (msg);
+  const char *content_type;
+  goffset limit;
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Strict-Transport-Security", "max-age=31536000");
+  /* Every answer, not only the pages: the API's JSON, /ca.pem and the
+   * plain-text 404 are never to be sniffed as HTML. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "X-Content-Type-Options", "nosniff");
+  if (!g_str_has_prefix (path, "/api/")
+      || (!g_str_equal (method, "POST") && !g_str_equal (method, "PUT")))
+    {
+      /* No page and no GET of the API takes a body, but libsoup reads
+       * whatever body a request announces into memory before any handler
+       * runs: without this, "GET /" with a Content-Length of 1 GB made the
+       * portal buffer 1 GB. */
+      SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+
+      if (encoding == SOUP_ENCODING_CHUNKED
+          || (encoding == SOUP_ENCODING_CONTENT_LENGTH
+              && soup_message_headers_get_content_length (headers) > 0))
+        imzala_portal_http_send_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too-large",
+                                       "İstek çok büyük.");
+      return;
+    }
+
+  /* Setting a status here makes libsoup answer without reading the body,
+   * so an oversized body never reaches memory. */
+  limit = g_str_has_prefix (path, "/api/v1/browser/")
+    ? IMZALA_PORTAL_MAX_BROWSER_BODY : IMZALA_PORTAL_MAX_CLIENT_BODY;
+  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      imzala_portal_http_send_error (msg, SOUP_STATUS_LENGTH_REQUIRED, "malformed",
+                                     "İstek gövdesinin uzunluğu (Content-Length) belirtilmelidir.");
+      return;
+    }
+  if (soup_message_headers_get_content_length (headers) > limit)
+    {
+      imzala_portal_http_send_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too-large",
+                                     "İstek çok büyük.");
+      return;
+    }
+  content_type = soup_message_headers_get_content_type (headers, NULL);
+  if (g_strcmp0 (content_type, "application/json") != 0)
+    {
+      imzala_portal_http_send_malformed (msg, "İstek application/json türünde olmalıdır.");
+      return;
+    }
+}
+

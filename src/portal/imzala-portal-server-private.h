@@ -1,0 +1,58 @@
+/* imzala-portal-server-private.h: the server's state, shared by the files
+ * that answer its paths.
+ *
+ *   imzala-portal-server.c       the object, TLS, listening, the public URL
+ *   imzala-portal-client-api.c   /api/v1/requests/... (İmzala, protocol §4, §5)
+ *   imzala-portal-browser-api.c  /api/v1/browser/... (the pages' JSON calls, §6)
+ *   imzala-portal-pages.c        the pages, their CSS and script, /ca.pem
+ *
+ * Each of them has a route table; the answers' shapes are in
+ * imzala-portal-http.c, the browsers' sessions in imzala-portal-sessions.c.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "imzala-portal-limiter.h"
+#include "imzala-portal-server.h"
+#include "imzala-portal-sessions.h"
+
+G_BEGIN_DECLS
+
+struct _ImzalaPortalServer
+{
+  GObject               parent_instance;
+
+  SoupServer           *soup;
+  ImzalaPortalStore    *store;
+  ImzalaPortalCa       *ca;
+  X509_STORE           *trust;
+  guint                 lifetime;
+  guint16               port;
+  char                 *public_url;
+  char                 *authority;
+  ImzalaPortalSessions *sessions;
+  /* Wrong codes and identities, per address. */
+  ImzalaPortalLimiter  *guesses;
+  /* New requests and sessions, per address. */
+  ImzalaPortalLimiter  *creations;
+};
+
+/* SoupServerCallbacks; @user_data is the ImzalaPortalServer. */
+void imzala_portal_client_api_cb  (SoupServer        *server,
+                                   SoupServerMessage *msg,
+                                   const char        *path,
+                                   GHashTable        *query,
+                                   gpointer           user_data);
+void imzala_portal_browser_api_cb (SoupServer        *server,
+                                   SoupServerMessage *msg,
+                                   const char        *path,
+                                   GHashTable        *query,
+                                   gpointer           user_data);
+void imzala_portal_pages_cb       (SoupServer        *server,
+                                   SoupServerMessage *msg,
+                                   const char        *path,
+                                   GHashTable        *query,
+                                   gpointer           user_data);
+
+G_END_DECLS
