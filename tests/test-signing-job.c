@@ -313,45 +313,13 @@ job_setup (JobFixture    *f,
   f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
 }
 
-/* The last reference to the module set, a module or a token can be a
- * GTask's, dropped on a worker thread after its callback ran here; the
- * module's C_Finalize then runs on that thread. Teardown waits for it, so
- * that no module is finalized while the next test copies the fixture or
- * the program exits (SoftHSM crashes in its exit handlers then). */
-static void
-unref_and_wait_for_modules (ImzalaModuleSet *modules)
-{
-  GPtrArray *list = imzala_module_set_get_modules (modules);
-  g_autoptr(GArray) refs = g_array_new (FALSE, TRUE, sizeof (GWeakRef));
-
-  g_array_set_size (refs, list->len + 1);
-  g_weak_ref_init (&g_array_index (refs, GWeakRef, 0), modules);
-  for (guint i = 0; i < list->len; i++)
-    g_weak_ref_init (&g_array_index (refs, GWeakRef, i + 1), g_ptr_array_index (list, i));
-  g_object_unref (modules);
-
-  for (guint i = 0; i < refs->len; i++)
-    {
-      GWeakRef *ref = &g_array_index (refs, GWeakRef, i);
-      GObject *alive;
-
-      while ((alive = g_weak_ref_get (ref)) != NULL)
-        {
-          g_object_unref (alive);
-          g_main_context_iteration (NULL, FALSE);
-          g_usleep (G_USEC_PER_SEC / 1000);
-        }
-      g_weak_ref_clear (ref);
-    }
-}
-
 static void
 job_teardown (JobFixture    *f,
               gconstpointer  data)
 {
   g_assert_finalize_object (f->portal);
   X509_STORE_free (f->trust);
-  unref_and_wait_for_modules (f->modules);
+  imzala_test_modules_unref_and_wait (f->modules);
   imzala_test_fixture_free (f->fixture);
   g_free (f->user_pin);
   g_free (f->so_pin);
