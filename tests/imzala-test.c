@@ -131,6 +131,38 @@ imzala_test_fixture_load (ImzalaTestFixture *self, GError **error)
   return g_steal_pointer (&modules);
 }
 
+/* The last reference to the module set, a module or a token can be a
+ * GTask's, dropped on a worker thread after its callback ran here; the
+ * module's C_Finalize then runs on that thread. This waits for it, so that
+ * no module is finalized while the next test copies the fixture or the
+ * program exits (SoftHSM crashes in its exit handlers then). */
+void
+imzala_test_modules_unref_and_wait (ImzalaModuleSet *modules)
+{
+  GPtrArray *list = imzala_module_set_get_modules (modules);
+  g_autoptr(GArray) refs = g_array_new (FALSE, TRUE, sizeof (GWeakRef));
+
+  g_array_set_size (refs, list->len + 1);
+  g_weak_ref_init (&g_array_index (refs, GWeakRef, 0), modules);
+  for (guint i = 0; i < list->len; i++)
+    g_weak_ref_init (&g_array_index (refs, GWeakRef, i + 1), g_ptr_array_index (list, i));
+  g_object_unref (modules);
+
+  for (guint i = 0; i < refs->len; i++)
+    {
+      GWeakRef *ref = &g_array_index (refs, GWeakRef, i);
+      GObject *alive;
+
+      while ((alive = g_weak_ref_get (ref)) != NULL)
+        {
+          g_object_unref (alive);
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (G_USEC_PER_SEC / 1000);
+        }
+      g_weak_ref_clear (ref);
+    }
+}
+
 char *
 imzala_test_fixture_get (ImzalaTestFixture *self, const char *group, const char *key)
 {

@@ -1058,7 +1058,7 @@ job_teardown (JobFixture    *f,
 {
   g_object_unref (f->client);
   test_portal_free (f->portal);
-  g_object_unref (f->modules);
+  imzala_test_modules_unref_and_wait (f->modules);
   imzala_test_fixture_free (f->fixture);
   g_free (f->user_pin);
   g_free (f->so_pin);

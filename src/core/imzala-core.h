@@ -13,6 +13,7 @@
 #include "imzala-cms.h"
 #include "imzala-request.h"
 #include "imzala-portal.h"
+#include "imzala-portal-answer.h"
 #include "imzala-portal-client.h"
 #include "imzala-signing-job.h"
 #include "imzala-reader.h"

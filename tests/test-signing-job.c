@@ -1,0 +1,881 @@
+/* test-signing-job.c: the ImzalaSigningJob state machine with a fake portal.
+ *
+ * TestFakePortal implements ImzalaPortal with canned answers and errors and
+ * keeps a record of what the job asked and submitted (in the spirit of
+ * web-eid's mock UI: the real thing on one side, a scripted partner on the
+ * other). The cards are the real SoftHSM fixture tokens, so what the job
+ * signs is a real CMS, which is verified against the fixture's root CA.
+ * tests/test-portal-client.c runs the same job against a real HTTPS server.
+ */
+#define G_LOG_DOMAIN "test-signing-job"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "imzala-test.h"
+
+#define FAKE_HOST "portal.test"
+
+/* ---- The fake portal ---- */
+
+#define TEST_TYPE_FAKE_PORTAL (test_fake_portal_get_type ())
+G_DECLARE_FINAL_TYPE (TestFakePortal, test_fake_portal, TEST, FAKE_PORTAL, GObject)
+
+struct _TestFakePortal
+{
+  GObject parent_instance;
+
+  /* Canned answers, set by the test. */
+  ImzalaRequest *request;        /* what a fetch returns */
+  GError        *fetch_error;    /* instead of the request */
+  gboolean       hold_fetch;     /* the fetch only ends when it is cancelled */
+  GError        *submit_error;
+  GError        *unblock_error;
+  char          *puk;            /* what an unblock returns */
+
+  /* The record of what the job did. */
+  guint          n_fetches;
+  char          *fetched_code;
+  gboolean       fetch_cancelled;
+  guint          n_submits;
+  GPtrArray     *submitted;      /* GBytes, the last submission */
+  guint          n_unblocks;
+  char          *unblock_serial;
+  int            reported;       /* -1 not reported, 0 failure, 1 success */
+  GTask         *held;           /* the held fetch while it waits */
+};
+
+static void test_fake_portal_portal_init (ImzalaPortalInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestFakePortal, test_fake_portal, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (IMZALA_TYPE_PORTAL,
+                                                      test_fake_portal_portal_init))
+
+static void
+test_fake_portal_finalize (GObject *object)
+{
+  TestFakePortal *self = TEST_FAKE_PORTAL (object);
+
+  g_assert_null (self->held);
+  g_clear_object (&self->request);
+  g_clear_error (&self->fetch_error);
+  g_clear_error (&self->submit_error);
+  g_clear_error (&self->unblock_error);
+  g_free (self->puk);
+  g_free (self->fetched_code);
+  g_clear_pointer (&self->submitted, g_ptr_array_unref);
+  g_free (self->unblock_serial);
+
+  G_OBJECT_CLASS (test_fake_portal_parent_class)->finalize (object);
+}
+
+static void
+test_fake_portal_class_init (TestFakePortalClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_fake_portal_finalize;
+}
+
+static void
+test_fake_portal_init (TestFakePortal *self)
+{
+  self->reported = -1;
+}
+
+/* A held fetch ends the way a real one does when the job cancels it. */
+static gboolean
+held_fetch_cancelled_cb (GCancellable *cancellable,
+                         gpointer      user_data)
+{
+  TestFakePortal *self = user_data;
+  g_autoptr(GTask) task = g_steal_pointer (&self->held);
+
+  self->fetch_cancelled = TRUE;
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_fake_portal_fetch_request_async (ImzalaPortal        *portal,
+                                      const char          *code,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  TestFakePortal *self = TEST_FAKE_PORTAL (portal);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, test_fake_portal_fetch_request_async);
+  self->n_fetches++;
+  g_free (self->fetched_code);
+  self->fetched_code = g_strdup (code);
+
+  if (self->hold_fetch)
+    {
+      GSource *source = g_cancellable_source_new (cancellable);
+
+      g_assert_null (self->held);
+      self->held = g_steal_pointer (&task);
+      g_source_set_callback (source, G_SOURCE_FUNC (held_fetch_cancelled_cb), self, NULL);
+      g_source_attach (source, NULL);
+      g_source_unref (source);
+      return;
+    }
+
+  /* GTask completes in a later main loop iteration, as a network answer
+   * would. */
+  if (self->fetch_error != NULL)
+    g_task_return_error (task, g_error_copy (self->fetch_error));
+  else
+    g_task_return_pointer (task, g_object_ref (self->request), g_object_unref);
+}
+
+static ImzalaRequest *
+test_fake_portal_fetch_request_finish (ImzalaPortal *portal,
+                                       GAsyncResult *result,
+                                       GError      **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_fake_portal_submit_signatures_async (ImzalaPortal        *portal,
+                                          ImzalaRequest       *request,
+                                          GPtrArray           *signatures,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  TestFakePortal *self = TEST_FAKE_PORTAL (portal);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_assert_true (request == self->request);
+  self->n_submits++;
+  g_clear_pointer (&self->submitted, g_ptr_array_unref);
+  self->submitted = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  for (guint i = 0; i < signatures->len; i++)
+    g_ptr_array_add (self->submitted, g_bytes_ref (g_ptr_array_index (signatures, i)));
+
+  if (self->submit_error != NULL)
+    g_task_return_error (task, g_error_copy (self->submit_error));
+  else
+    g_task_return_pointer (task, g_strdup ("Giriş işleminiz tamamlanmıştır."), g_free);
+}
+
+static char *
+test_fake_portal_submit_signatures_finish (ImzalaPortal *portal,
+                                           GAsyncResult *result,
+                                           GError      **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_fake_portal_unblock_async (ImzalaPortal        *portal,
+                                ImzalaRequest       *request,
+                                const char          *token_serial,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  TestFakePortal *self = TEST_FAKE_PORTAL (portal);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_assert_true (request == self->request);
+  self->n_unblocks++;
+  g_free (self->unblock_serial);
+  self->unblock_serial = g_strdup (token_serial);
+
+  if (self->unblock_error != NULL)
+    g_task_return_error (task, g_error_copy (self->unblock_error));
+  else
+    g_task_return_pointer (task, imzala_test_secret (self->puk),
+                           (GDestroyNotify) imzala_secret_unref);
+}
+
+static ImzalaSecret *
+test_fake_portal_unblock_finish (ImzalaPortal *portal,
+                                 GAsyncResult *result,
+                                 GError      **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_fake_portal_report_unblock_async (ImzalaPortal        *portal,
+                                       ImzalaRequest       *request,
+                                       gboolean             success,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  TestFakePortal *self = TEST_FAKE_PORTAL (portal);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_assert_true (request == self->request);
+  g_assert_cmpint (self->reported, ==, -1);
+  self->reported = success ? 1 : 0;
+  g_task_return_pointer (task, g_strdup ("Kartınızın kilidi çözüldü."), g_free);
+}
+
+static char *
+test_fake_portal_report_unblock_finish (ImzalaPortal *portal,
+                                        GAsyncResult *result,
+                                        GError      **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static const char *
+test_fake_portal_get_host (ImzalaPortal *portal)
+{
+  return FAKE_HOST;
+}
+
+static void
+test_fake_portal_portal_init (ImzalaPortalInterface *iface)
+{
+  iface->fetch_request_async = test_fake_portal_fetch_request_async;
+  iface->fetch_request_finish = test_fake_portal_fetch_request_finish;
+  iface->submit_signatures_async = test_fake_portal_submit_signatures_async;
+  iface->submit_signatures_finish = test_fake_portal_submit_signatures_finish;
+  iface->unblock_async = test_fake_portal_unblock_async;
+  iface->unblock_finish = test_fake_portal_unblock_finish;
+  iface->report_unblock_async = test_fake_portal_report_unblock_async;
+  iface->report_unblock_finish = test_fake_portal_report_unblock_finish;
+  iface->get_host = test_fake_portal_get_host;
+}
+
+/* A request alive from @created_offset to @expires_offset seconds from now on
+ * the local clock, with the texts given (NULL-terminated). */
+static ImzalaRequest *
+make_request (ImzalaPurpose  purpose,
+              int            created_offset,
+              int            expires_offset,
+              const char    *first_text,
+              ...)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) created = g_date_time_add_seconds (now, created_offset);
+  g_autoptr(GDateTime) expires = g_date_time_add_seconds (now, expires_offset);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GBytes) nonce = NULL;
+  guint8 nonce_data[32];
+  guint n = 0;
+  va_list args;
+
+  for (guint i = 0; i < sizeof nonce_data; i++)
+    nonce_data[i] = g_random_int_range (0, 256);
+  nonce = g_bytes_new (nonce_data, sizeof nonce_data);
+
+  va_start (args, first_text);
+  for (const char *text = first_text; text != NULL; text = va_arg (args, const char *))
+    {
+      g_autofree char *title = g_strdup_printf ("Metin %u", ++n);
+      g_autoptr(GBytes) content = g_bytes_new (text, strlen (text));
+
+      g_ptr_array_add (texts, imzala_request_text_new (title, content, NULL));
+    }
+  va_end (args);
+
+  return imzala_request_new ("ABCDEFGHJKMN", purpose, FAKE_HOST, FAKE_HOST, "E-imzalı Giriş",
+                             created, expires, nonce, texts, "AYŞE YILMAZ", "123******50", NULL);
+}
+
+/* ---- Fixture ---- */
+
+typedef struct
+{
+  ImzalaTestFixture *fixture;
+  ImzalaModuleSet   *modules;
+  TestFakePortal    *portal;
+  X509_STORE        *trust;
+  char              *user_pin;
+  char              *so_pin;
+  GArray            *states;   /* ImzalaJobState, every change of the last job */
+  guint              n_token_lists;
+} JobFixture;
+
+static void
+job_setup (JobFixture    *f,
+           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->fixture = imzala_test_fixture_new ();
+  f->modules = imzala_test_fixture_load (f->fixture, &error);
+  g_assert_no_error (error);
+  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
+  g_assert_no_error (error);
+  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+}
+
+static void
+job_teardown (JobFixture    *f,
+              gconstpointer  data)
+{
+  g_assert_finalize_object (f->portal);
+  X509_STORE_free (f->trust);
+  imzala_test_modules_unref_and_wait (f->modules);
+  imzala_test_fixture_free (f->fixture);
+  g_free (f->user_pin);
+  g_free (f->so_pin);
+  g_array_unref (f->states);
+}
+
+static void
+state_changed_cb (ImzalaSigningJob *job,
+                  GParamSpec       *pspec,
+                  JobFixture       *f)
+{
+  ImzalaJobState state = imzala_signing_job_get_state (job);
+  g_array_append_val (f->states, state);
+}
+
+static void
+tokens_changed_cb (ImzalaSigningJob *job,
+                   GParamSpec       *pspec,
+                   JobFixture       *f)
+{
+  f->n_token_lists++;
+}
+
+/* The one place that makes a job, over the fake portal and the fixture. */
+static ImzalaSigningJob *
+new_job (JobFixture *f)
+{
+  ImzalaSigningJob *job = imzala_signing_job_new (IMZALA_PORTAL (f->portal), f->modules);
+
+  g_array_set_size (f->states, 0);
+  f->n_token_lists = 0;
+  g_signal_connect (job, "notify::state", G_CALLBACK (state_changed_cb), f);
+  g_signal_connect (job, "notify::tokens", G_CALLBACK (tokens_changed_cb), f);
+  return job;
+}
+
+/* Pending operations hold a reference on the job; when only the test's is
+ * left, no thread works on the fixture any more and the job can go. */
+static void
+finish_job (ImzalaSigningJob *job)
+{
+  while (G_OBJECT (job)->ref_count > 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_finalize_object (job);
+}
+
+static gboolean
+is_busy (ImzalaJobState state)
+{
+  return state == IMZALA_JOB_STATE_FETCHING || state == IMZALA_JOB_STATE_SIGNING ||
+         state == IMZALA_JOB_STATE_SUBMITTING || state == IMZALA_JOB_STATE_UNBLOCKING;
+}
+
+static ImzalaJobState
+wait_job (ImzalaSigningJob *job)
+{
+  while (is_busy (imzala_signing_job_get_state (job)))
+    g_main_context_iteration (NULL, TRUE);
+  return imzala_signing_job_get_state (job);
+}
+
+static void
+assert_states (JobFixture *f,
+               ...)
+{
+  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+  va_list args;
+  int state;
+
+  va_start (args, f);
+  while ((state = va_arg (args, int)) != -1)
+    {
+      ImzalaJobState value = state;
+      g_array_append_val (expected, value);
+    }
+  va_end (args);
+
+  for (guint i = 0; i < MAX (expected->len, f->states->len); i++)
+    g_test_message ("state %u: expected %d, got %d", i,
+                    i < expected->len ? (int) g_array_index (expected, ImzalaJobState, i) : -1,
+                    i < f->states->len ? (int) g_array_index (f->states, ImzalaJobState, i) : -1);
+  g_assert_cmpmem (f->states->data, f->states->len * sizeof (ImzalaJobState),
+                   expected->data, expected->len * sizeof (ImzalaJobState));
+}
+
+static ImzalaCertificate *
+find_in_job (JobFixture       *f,
+             ImzalaSigningJob *job,
+             const char       *name)
+{
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, name, "fingerprint");
+  GListModel *certificates = imzala_signing_job_get_certificates (job);
+
+  for (guint i = 0; i < g_list_model_get_n_items (certificates); i++)
+    {
+      g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
+
+      if (g_strcmp0 (imzala_certificate_get_fingerprint (certificate), fingerprint) == 0)
+        return certificate; /* the list keeps it alive */
+    }
+  g_error ("%s is not among the job's certificates", name);
+}
+
+static ImzalaToken *
+token_by_label (ImzalaSigningJob *job,
+                const char       *label)
+{
+  GPtrArray *tokens = imzala_signing_job_get_tokens (job);
+
+  for (guint i = 0; tokens != NULL && i < tokens->len; i++)
+    if (g_strcmp0 (imzala_token_get_label (g_ptr_array_index (tokens, i)), label) == 0)
+      return g_ptr_array_index (tokens, i);
+  g_error ("no token %s", label);
+}
+
+/* Each submitted signature verifies against the fixture's root, signs the
+ * text in the same place of the request, and is by @signer. */
+static void
+assert_submitted_verify (JobFixture    *f,
+                         ImzalaRequest *request,
+                         const char    *signer)
+{
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, signer, "fingerprint");
+
+  g_assert_nonnull (f->portal->submitted);
+  g_assert_cmpuint (f->portal->submitted->len, ==, imzala_request_get_n_texts (request));
+  for (guint i = 0; i < f->portal->submitted->len; i++)
+    {
+      GBytes *expected = imzala_request_text_get_content (imzala_request_get_text (request, i));
+      g_autoptr(ImzalaVerifyResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+
+      result = imzala_cms_verify (g_ptr_array_index (f->portal->submitted, i), NULL, f->trust,
+                                  IMZALA_VERIFY_NONE, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (result);
+      g_assert_true (g_bytes_equal (result->content, expected));
+      g_assert_false (result->detached);
+      g_assert_true (result->has_signing_certificate_v2);
+      g_assert_cmpstr (imzala_certificate_get_fingerprint (result->signer), ==, fingerprint);
+    }
+}
+
+/* ---- Tests ---- */
+
+/* fetch → choose → sign → submit → done, and the portal receives a CMS
+ * that verifies. */
+static void
+test_sign (JobFixture    *f,
+           gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  g_autoptr(GError) error = NULL;
+  ImzalaSigningJob *job;
+  GPtrArray *signatures;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
+  job = new_job (f);
+
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_IDLE);
+  imzala_signing_job_start (job, "abcd-efgh-jkmn");
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_FETCHING);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+
+  /* The job asked for the normalised code and shows the portal's request. */
+  g_assert_cmpuint (f->portal->n_fetches, ==, 1);
+  g_assert_cmpstr (f->portal->fetched_code, ==, "ABCDEFGHJKMN");
+  g_assert_true (imzala_signing_job_get_request (job) == f->portal->request);
+  g_assert_cmpint (imzala_signing_job_get_remaining_seconds (job), >, 0);
+  g_assert_cmpuint (imzala_signing_job_get_tokens (job)->len, ==, 3);
+  g_assert_null (imzala_signing_job_get_error (job));
+
+  /* Several qualified certificates: the user chooses. */
+  g_assert_null (imzala_signing_job_get_certificate (job));
+  g_assert_false (imzala_signing_job_can_sign (job, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
+  g_clear_error (&error);
+
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "ayse-rsa")));
+  g_assert_true (imzala_signing_job_get_token (job) == token_by_label (job, "IMZALA TEST 1"));
+  g_assert_true (imzala_signing_job_can_sign (job, NULL));
+  g_assert_cmpuint (f->portal->n_submits, ==, 0);
+
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_SIGNING);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+
+  assert_states (f, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_CHOOSING,
+                 IMZALA_JOB_STATE_SIGNING, IMZALA_JOB_STATE_SUBMITTING,
+                 IMZALA_JOB_STATE_DONE, -1);
+  g_assert_null (imzala_signing_job_get_error (job));
+  g_assert_cmpstr (imzala_signing_job_get_result_message (job), ==,
+                   "Giriş işleminiz tamamlanmıştır.");
+  g_assert_nonnull (imzala_signing_job_get_signed_at (job));
+
+  /* One submission, of exactly the signatures the job shows. */
+  g_assert_cmpuint (f->portal->n_submits, ==, 1);
+  assert_submitted_verify (f, f->portal->request, "ayse-rsa");
+  signatures = imzala_signing_job_get_signatures (job);
+  g_assert_cmpuint (signatures->len, ==, 1);
+  g_assert_true (g_bytes_equal (g_ptr_array_index (signatures, 0),
+                                g_ptr_array_index (f->portal->submitted, 0)));
+
+  finish_job (job);
+}
+
+/* Two texts: both are signed, in order, and submitted together. */
+static void
+test_two_texts (JobFixture    *f,
+                gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_APPLICATION, -5, 300,
+                                     "Başvuru formu\nAd Soyad: AYŞE YILMAZ",
+                                     "Sertifika Sahibi Taahhütnamesi", NULL);
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "ayse-p384")));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+
+  g_assert_cmpuint (f->portal->n_submits, ==, 1);
+  assert_submitted_verify (f, f->portal->request, "ayse-p384");
+  g_assert_false (g_bytes_equal (g_ptr_array_index (f->portal->submitted, 0),
+                                 g_ptr_array_index (f->portal->submitted, 1)));
+
+  finish_job (job);
+}
+
+/* A wrong PIN returns to choosing with the error set and nothing sent; the
+ * token list is read again and shows that tries were used; the right PIN
+ * then signs. */
+static void
+test_wrong_pin (JobFixture    *f,
+                gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) wrong = imzala_test_secret ("000000");
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  g_autofree char *fingerprint = NULL;
+  ImzalaCertificate *certificate;
+  ImzalaPinState pin_state;
+  ImzalaSigningJob *job;
+  guint lists;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  certificate = find_in_job (f, job, "ayse-rsa");
+  g_assert_true (imzala_signing_job_set_certificate (job, certificate));
+  /* The refresh below replaces the certificate objects. */
+  fingerprint = g_strdup (imzala_certificate_get_fingerprint (certificate));
+  lists = f->n_token_lists;
+
+  imzala_signing_job_sign (job, wrong);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_PIN_INCORRECT);
+  g_assert_cmpuint (f->portal->n_submits, ==, 0);
+  g_assert_null (f->portal->submitted);
+  g_assert_null (imzala_signing_job_get_signatures (job));
+
+  /* The refreshed list says the PIN has fewer tries (SoftHSM sets
+   * COUNT_LOW after a wrong PIN) and keeps the selection. */
+  while (f->n_token_lists == lists)
+    g_main_context_iteration (NULL, TRUE);
+  pin_state = imzala_token_get_pin_state (token_by_label (job, "IMZALA TEST 1"));
+  g_assert_true (pin_state & IMZALA_PIN_STATE_COUNT_LOW);
+  g_assert_false (pin_state & IMZALA_PIN_STATE_LOCKED);
+  g_assert_nonnull (imzala_signing_job_get_certificate (job));
+  g_assert_cmpstr (imzala_certificate_get_fingerprint (imzala_signing_job_get_certificate (job)),
+                   ==, fingerprint);
+
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_null (imzala_signing_job_get_error (job));
+  g_assert_cmpuint (f->portal->n_submits, ==, 1);
+  assert_submitted_verify (f, f->portal->request, "ayse-rsa");
+  assert_states (f, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_CHOOSING,
+                 IMZALA_JOB_STATE_SIGNING, IMZALA_JOB_STATE_CHOOSING,
+                 IMZALA_JOB_STATE_SIGNING, IMZALA_JOB_STATE_SUBMITTING,
+                 IMZALA_JOB_STATE_DONE, -1);
+
+  finish_job (job);
+}
+
+/* The portal refuses the code: the job fails with the portal's error and
+ * never gets to choosing. */
+static void
+test_fetch_error (JobFixture    *f,
+                  gconstpointer  data)
+{
+  ImzalaSigningJob *job;
+  const GError *error;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  f->portal->fetch_error = g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_CODE_UNKNOWN,
+                                                "Bu kod bilinmiyor.");
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  error = imzala_signing_job_get_error (job);
+  g_assert_error ((GError *) error, IMZALA_ERROR, IMZALA_ERROR_CODE_UNKNOWN);
+  g_assert_cmpstr (error->message, ==, "Bu kod bilinmiyor.");
+  g_assert_null (imzala_signing_job_get_request (job));
+  g_assert_cmpuint (f->portal->n_submits, ==, 0);
+  assert_states (f, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_FAILED, -1);
+
+  finish_job (job);
+}
+
+/* The portal refuses the signatures: the job fails with its error after
+ * submitting once, and has no result message. */
+static void
+test_submit_error (JobFixture    *f,
+                   gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  f->portal->submit_error = g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_SIGNER_MISMATCH,
+                                                 "İmzalayan kişi başvuran değil.");
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "mehmet-p256")));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_SIGNER_MISMATCH);
+  g_assert_null (imzala_signing_job_get_result_message (job));
+  g_assert_cmpuint (f->portal->n_submits, ==, 1);
+  assert_submitted_verify (f, f->portal->request, "mehmet-p256");
+  assert_states (f, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_CHOOSING,
+                 IMZALA_JOB_STATE_SIGNING, IMZALA_JOB_STATE_SUBMITTING,
+                 IMZALA_JOB_STATE_FAILED, -1);
+
+  finish_job (job);
+}
+
+/* Cancel while the portal has not answered yet (the cards are already
+ * listed): the job fails as cancelled at once, the portal's fetch is
+ * cancelled, and its late end changes nothing. */
+static void
+test_cancel_during_fetch (JobFixture    *f,
+                          gconstpointer  data)
+{
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  f->portal->hold_fetch = TRUE;
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  while (imzala_signing_job_get_tokens (job) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_FETCHING);
+  g_assert_nonnull (f->portal->held);
+  g_assert_null (imzala_signing_job_get_request (job));
+
+  imzala_signing_job_cancel (job);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  while (f->portal->held != NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (f->portal->fetch_cancelled);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (imzala_signing_job_get_request (job));
+  g_assert_cmpuint (f->portal->n_submits, ==, 0);
+  assert_states (f, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_FAILED, -1);
+
+  finish_job (job);
+}
+
+/* A request that has already expired (on the portal's clock) is not shown:
+ * the job fails with CODE_EXPIRED and no PIN is asked for. */
+static void
+test_expired (JobFixture    *f,
+              gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -600, -300, "Giriş", NULL);
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_CODE_EXPIRED);
+  g_assert_cmpint (imzala_signing_job_get_remaining_seconds (job), ==, 0);
+  g_assert_cmpuint (f->portal->n_submits, ==, 0);
+  assert_states (f, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_FAILED, -1);
+
+  finish_job (job);
+}
+
+/* Signs one text with @certificate_name and @pin in a new job; returns the
+ * state it ends in (CHOOSING after a wrong PIN). */
+static ImzalaJobState
+sign_once (JobFixture   *f,
+           const char   *certificate_name,
+           ImzalaSecret *pin,
+           GError      **error)
+{
+  ImzalaSigningJob *job;
+  ImzalaJobState state;
+
+  g_clear_object (&f->portal->request);
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  job = new_job (f);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, certificate_name)));
+  imzala_signing_job_sign (job, pin);
+  state = wait_job (job);
+  if (imzala_signing_job_get_error (job) != NULL)
+    g_propagate_error (error, g_error_copy (imzala_signing_job_get_error (job)));
+  finish_job (job);
+  return state;
+}
+
+/* Unblock: the job asks the portal for the PUK with the chosen card's
+ * serial, unblocks the card with it setting the new PIN, and reports
+ * success. The card then signs with the new PIN and refuses the old one. */
+static void
+test_unblock (JobFixture    *f,
+              gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) new_pin = imzala_test_secret ("246810");
+  g_autoptr(ImzalaSecret) old_pin = imzala_test_secret (f->user_pin);
+  g_autofree char *serial = imzala_test_fixture_get (f->fixture, "token IMZALA TEST 1", "serial");
+  g_autoptr(GError) error = NULL;
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_UNBLOCK, 0, 300, NULL);
+  f->portal->puk = g_strdup (f->so_pin);
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_false (imzala_signing_job_can_sign (job, NULL));
+
+  /* Three cards: the job does not guess, and asks nothing of the portal. */
+  imzala_signing_job_unblock (job, new_pin);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
+  g_assert_cmpuint (f->portal->n_unblocks, ==, 0);
+
+  g_assert_true (imzala_signing_job_set_token (job, token_by_label (job, "IMZALA TEST 1")));
+  imzala_signing_job_unblock (job, new_pin);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_UNBLOCKING);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_null (imzala_signing_job_get_error (job));
+  g_assert_cmpstr (imzala_signing_job_get_result_message (job), ==, "Kartınızın kilidi çözüldü.");
+  g_assert_cmpuint (f->portal->n_unblocks, ==, 1);
+  g_assert_cmpstr (f->portal->unblock_serial, ==, serial);
+  g_assert_cmpint (f->portal->reported, ==, 1);
+  g_assert_cmpuint (f->portal->n_submits, ==, 0);
+  assert_states (f, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_CHOOSING,
+                 IMZALA_JOB_STATE_UNBLOCKING, IMZALA_JOB_STATE_DONE, -1);
+  finish_job (job);
+
+  g_assert_cmpint (sign_once (f, "ayse-rsa", old_pin, &error), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT);
+  g_clear_error (&error);
+  g_assert_cmpint (sign_once (f, "ayse-rsa", new_pin, &error), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_no_error (error);
+  assert_submitted_verify (f, f->portal->request, "ayse-rsa");
+}
+
+/* A PUK the card refuses: the portal hears of the failure, the job fails
+ * with the card's error, and the old PIN still works. */
+static void
+test_unblock_wrong_puk (JobFixture    *f,
+                        gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) new_pin = imzala_test_secret ("246810");
+  g_autoptr(ImzalaSecret) old_pin = imzala_test_secret (f->user_pin);
+  g_autoptr(GError) error = NULL;
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_UNBLOCK, 0, 300, NULL);
+  f->portal->puk = g_strdup ("11111111");
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_token (job, token_by_label (job, "IMZALA TEST 1")));
+  imzala_signing_job_unblock (job, new_pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_PUK_INCORRECT);
+  g_assert_cmpuint (f->portal->n_unblocks, ==, 1);
+  g_assert_cmpint (f->portal->reported, ==, 0);
+  finish_job (job);
+
+  g_assert_cmpint (sign_once (f, "ayse-rsa", old_pin, &error), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_no_error (error);
+}
+
+/* The portal does not release the PUK (another person's card): the job
+ * fails with its error, the card is not touched and nothing is reported. */
+static void
+test_unblock_refused (JobFixture    *f,
+                      gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) new_pin = imzala_test_secret ("246810");
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_UNBLOCK, 0, 300, NULL);
+  f->portal->unblock_error = g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_SIGNER_MISMATCH,
+                                                  "Bu kart başvurana ait değil.");
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_token (job, token_by_label (job, "IMZALA TEST 2")));
+  imzala_signing_job_unblock (job, new_pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
+                  IMZALA_ERROR_SIGNER_MISMATCH);
+  g_assert_cmpint (f->portal->reported, ==, -1);
+  g_assert_cmpuint (f->portal->n_unblocks, ==, 1);
+  finish_job (job);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, JobFixture, NULL, job_setup, func, job_teardown)
+  ADD ("/signing-job/sign", test_sign);
+  ADD ("/signing-job/two-texts", test_two_texts);
+  ADD ("/signing-job/wrong-pin", test_wrong_pin);
+  ADD ("/signing-job/fetch-error", test_fetch_error);
+  ADD ("/signing-job/submit-error", test_submit_error);
+  ADD ("/signing-job/cancel-during-fetch", test_cancel_during_fetch);
+  ADD ("/signing-job/expired", test_expired);
+  ADD ("/signing-job/unblock", test_unblock);
+  ADD ("/signing-job/unblock-wrong-puk", test_unblock_wrong_puk);
+  ADD ("/signing-job/unblock-refused", test_unblock_refused);
+#undef ADD
+
+  return g_test_run ();
+}
