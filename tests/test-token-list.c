@@ -156,7 +156,7 @@ test_refresh (void)
 {
   g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  ImzalaModuleSet *modules = imzala_test_fixture_load (f, &error);
   g_autoptr(ImzalaTokenList) list = NULL;
   g_autoptr(GPtrArray) snapshot = NULL;
   Refresh refresh = { 0 };
@@ -190,6 +190,11 @@ test_refresh (void)
   /* A snapshot does not change with the next refresh. */
   snapshot = imzala_token_list_dup_tokens (list);
   g_assert_cmpuint (snapshot->len, ==, 3);
+
+  /* SoftHSM must be finalized before the program exits. */
+  g_clear_pointer (&snapshot, g_ptr_array_unref);
+  g_clear_object (&list);
+  imzala_test_modules_unref_and_wait (modules);
 }
 
 /* A card event while the list is being made (the reader monitor, the Cards
@@ -200,7 +205,7 @@ test_refreshes_share (void)
 {
   g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  ImzalaModuleSet *modules = imzala_test_fixture_load (f, &error);
   g_autoptr(ImzalaTokenList) list = NULL;
   Refresh first = { 0 };
   Refresh second = { 0 };
@@ -223,6 +228,10 @@ test_refreshes_share (void)
   g_assert_cmpuint (first.done + second.done + third.done, ==, 3);
   g_assert_cmpuint (n_enumerations, ==, 2);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
+
+  /* SoftHSM must be finalized before the program exits. */
+  g_clear_object (&list);
+  imzala_test_modules_unref_and_wait (modules);
 }
 
 /* A caller that gives up gets G_IO_ERROR_CANCELLED; the list is still
@@ -232,7 +241,7 @@ test_cancelled_caller (void)
 {
   g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  ImzalaModuleSet *modules = imzala_test_fixture_load (f, &error);
   g_autoptr(ImzalaTokenList) list = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   Refresh gave_up = { 0 };
@@ -251,6 +260,10 @@ test_cancelled_caller (void)
   g_clear_error (&gave_up.error);
   g_assert_no_error (stayed.error);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
+
+  /* SoftHSM must be finalized before the program exits. */
+  g_clear_object (&list);
+  imzala_test_modules_unref_and_wait (modules);
 }
 
 /* A card taken out is gone after the next refresh. */
@@ -259,7 +272,7 @@ test_card_removed (void)
 {
   g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  ImzalaModuleSet *modules = imzala_test_fixture_load (f, &error);
   g_autoptr(ImzalaTokenList) list = NULL;
   Refresh refresh = { 0 };
 
@@ -277,6 +290,10 @@ test_card_removed (void)
   g_assert_no_error (refresh.error);
   g_assert_false (has_token (list, "IMZALA TEST 2"));
   g_assert_true (has_token (list, "IMZALA TEST 1"));
+
+  /* SoftHSM must be finalized before the program exits. */
+  g_clear_object (&list);
+  imzala_test_modules_unref_and_wait (modules);
 }
 
 static void
@@ -312,7 +329,7 @@ test_shared_with_job (void)
 {
   g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  ImzalaModuleSet *modules = imzala_test_fixture_load (f, &error);
   g_autoptr(ImzalaTokenList) list = NULL;
   g_autoptr(ImzalaPortal) portal = g_object_new (TEST_TYPE_PORTAL, NULL);
   g_autoptr(ImzalaSigningJob) job = NULL;
@@ -355,6 +372,11 @@ test_shared_with_job (void)
   g_assert_cmpuint (token_notifications, ==, 2);
 
   imzala_signing_job_cancel (job);
+
+  /* SoftHSM must be finalized before the program exits. */
+  g_clear_object (&job);
+  g_clear_object (&list);
+  imzala_test_modules_unref_and_wait (modules);
 }
 
 int
