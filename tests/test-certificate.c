@@ -192,11 +192,10 @@ test_fixture_files (void)
       g_assert_cmpint (imzala_certificate_get_problems (certificate, NULL), ==,
                        problems | IMZALA_CERTIFICATE_PROBLEM_NO_PRIVATE_KEY);
       g_assert_false (imzala_certificate_is_recommended (certificate));
-      g_assert_null (imzala_certificate_get_token (certificate));
-      g_assert_null (imzala_certificate_get_uri (certificate));
+      g_assert_null (imzala_certificate_get_id (certificate));
 
       /* With a key (as a token would bind it) it is what the fixture says. */
-      imzala_certificate_set_token_binding (certificate, NULL, id, "LABEL", TRUE);
+      imzala_certificate_set_object_info (certificate, id, "LABEL", TRUE);
       g_assert_cmpint (imzala_certificate_get_problems (certificate, NULL), ==, problems);
       g_assert_cmpint (imzala_certificate_is_recommended (certificate), ==,
                        manifest_flag (manifest, names[i], "recommended"));
@@ -271,22 +270,25 @@ test_on_tokens (void)
         {
           ImzalaCertificate *certificate = g_ptr_array_index (certificates, c);
           const char *fingerprint = imzala_certificate_get_fingerprint (certificate);
-          g_autofree char *uri = imzala_certificate_get_uri (certificate);
+          g_autofree char *uri = imzala_token_dup_certificate_uri (token, certificate);
           g_autofree char *token_label = g_uri_escape_string (imzala_token_get_label (token), NULL,
                                                               FALSE);
           g_autoptr(ImzalaCertificate) again = NULL;
+          g_autoptr(ImzalaToken) again_token = NULL;
           const char *name = NULL;
 
-          g_assert_true (imzala_certificate_get_token (certificate) == G_OBJECT (token));
+          g_assert_true (imzala_token_has_certificate (token, certificate));
+          g_assert_true (imzala_module_set_find_token (tokens, certificate) == token);
           g_assert_nonnull (uri);
           g_assert_true (g_str_has_prefix (uri, "pkcs11:"));
           g_assert_nonnull (strstr (uri, "type=cert"));
           g_test_message ("%s", uri);
 
           /* The URI finds this very certificate again. */
-          again = imzala_module_set_find_certificate (tokens, uri, &error);
+          again = imzala_module_set_find_certificate (tokens, uri, &again_token, &error);
           g_assert_no_error (error);
           g_assert_true (again == certificate);
+          g_assert_true (again_token == token);
 
           if (imzala_certificate_is_ca (certificate))
             {
@@ -550,7 +552,7 @@ test_problem_sentences (void)
     NULL,
   };
 
-  imzala_certificate_set_token_binding (expired, NULL, id, "OLD", TRUE);
+  imzala_certificate_set_object_info (expired, id, "OLD", TRUE);
   g_assert_cmpint (imzala_certificate_get_problems (expired, NULL), ==,
                    IMZALA_CERTIFICATE_PROBLEM_EXPIRED);
   g_assert_cmpint (imzala_certificate_get_problems (expired, inside), ==,

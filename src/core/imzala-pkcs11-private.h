@@ -62,7 +62,7 @@ void                  imzala_token_get_token_info (ImzalaToken   *self,
 const CK_SLOT_INFO   *imzala_token_get_slot_info  (ImzalaToken   *self);
 /* A PKCS#11 URI naming an object on this token: @klass (CKO_CERTIFICATE,
  * CKO_PRIVATE_KEY, ...), @id (nullable) and @label (nullable). For
- * imzala_certificate_get_uri(). */
+ * imzala_token_dup_certificate_uri(). */
 char                 *imzala_token_format_object_uri (ImzalaToken     *self,
                                                       CK_OBJECT_CLASS  klass,
                                                       GBytes          *id,

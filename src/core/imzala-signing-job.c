@@ -235,11 +235,8 @@ set_certificate_internal (ImzalaSigningJob  *self,
   if (g_set_object (&self->certificate, certificate))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CERTIFICATE]);
 
-  if (certificate != NULL)
-    {
-      GObject *owner = imzala_certificate_get_token (certificate);
-      token = owner != NULL ? IMZALA_TOKEN (owner) : NULL;
-    }
+  if (certificate != NULL && self->tokens != NULL)
+    token = imzala_module_set_find_token (self->tokens, certificate);
   else if (self->tokens != NULL && self->tokens->len == 1)
     token = g_ptr_array_index (self->tokens, 0);
 
@@ -442,7 +439,7 @@ imzala_signing_job_set_token (ImzalaSigningJob *self,
     return FALSE;
 
   if (self->certificate != NULL &&
-      imzala_certificate_get_token (self->certificate) != G_OBJECT (token))
+      !imzala_token_has_certificate (token, self->certificate))
     {
       g_clear_object (&self->certificate);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CERTIFICATE]);
@@ -545,7 +542,7 @@ sign_cb (GObject      *source,
   GError *error = NULL;
   GBytes *signature;
 
-  signature = imzala_cms_sign_with_token_finish (result, &error);
+  signature = imzala_token_sign_cms_finish (IMZALA_TOKEN (source), result, &error);
   if (self->state != IMZALA_JOB_STATE_SIGNING)
     {
       g_clear_pointer (&signature, g_bytes_unref);
@@ -584,10 +581,10 @@ sign_next (ImzalaSigningJob *self)
   if (self->next_text < imzala_request_get_n_texts (self->request))
     {
       text = imzala_request_get_text (self->request, self->next_text);
-      imzala_cms_sign_with_token_async (self->certificate, self->pin,
-                                        imzala_request_text_get_content (text),
-                                        IMZALA_CMS_NONE, self->cancellable,
-                                        sign_cb, g_object_ref (self));
+      imzala_token_sign_cms_async (self->token, self->certificate, self->pin,
+                                   imzala_request_text_get_content (text),
+                                   IMZALA_CMS_NONE, self->cancellable,
+                                   sign_cb, g_object_ref (self));
       return;
     }
 

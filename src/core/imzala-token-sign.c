@@ -74,7 +74,7 @@ static GByteArray *
 hash_data (ImzalaDigest digest,
            GBytes      *data)
 {
-  const EVP_MD *md = digest == IMZALA_DIGEST_SHA384 ? EVP_sha384 () : EVP_sha256 ();
+  const EVP_MD *md = imzala_digest_get_md (digest);
   GByteArray *hash = g_byte_array_sized_new (EVP_MAX_MD_SIZE);
   unsigned int length = 0;
   gsize size;

@@ -221,9 +221,9 @@ read_certificates_locked (ImzalaToken   *self,
             has_key = TRUE;
         }
 
-      imzala_certificate_set_token_binding (certificate, G_OBJECT (self),
-                                            has_id ? object->id : NULL,
-                                            object->label, has_key);
+      imzala_certificate_set_object_info (certificate,
+                                          has_id ? object->id : NULL,
+                                          object->label, has_key);
       g_ptr_array_add (self->certificates, g_steal_pointer (&certificate));
     }
 
@@ -500,6 +500,36 @@ imzala_token_format_object_uri (ImzalaToken     *self,
   formatted = format_uri (uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN);
   p11_kit_uri_free (uri);
   return formatted;
+}
+
+gboolean
+imzala_token_has_certificate (ImzalaToken       *self,
+                              ImzalaCertificate *certificate)
+{
+  g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (certificate), FALSE);
+
+  /* The same object, not an equal one: a certificate read again after a
+   * card event is another object, and its token another token. */
+  return g_ptr_array_find (self->certificates, certificate, NULL);
+}
+
+char *
+imzala_token_dup_certificate_uri (ImzalaToken       *self,
+                                  ImzalaCertificate *certificate)
+{
+  g_return_val_if_fail (IMZALA_IS_TOKEN (self), NULL);
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (certificate), NULL);
+
+  if (!imzala_token_has_certificate (self, certificate))
+    return NULL;
+  /* p11-kit formats it (RFC 7512 percent-encoding, token model,
+   * manufacturer, serial and label, id, object and type=cert), so that the
+   * URI matches what p11_kit_uri_parse() reads back in the certificate
+   * selector. */
+  return imzala_token_format_object_uri (self, CKO_CERTIFICATE,
+                                         imzala_certificate_get_id (certificate),
+                                         imzala_certificate_get_label (certificate));
 }
 
 /* ---- Refresh ---- */
