@@ -66,29 +66,16 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (ImzalaSigningJob, imzala_signing_job, G_TYPE_OBJECT)
 
-static const GEnumValue job_state_values[] = {
-  { IMZALA_JOB_STATE_IDLE, "IMZALA_JOB_STATE_IDLE", "idle" },
-  { IMZALA_JOB_STATE_FETCHING, "IMZALA_JOB_STATE_FETCHING", "fetching" },
-  { IMZALA_JOB_STATE_CHOOSING, "IMZALA_JOB_STATE_CHOOSING", "choosing" },
-  { IMZALA_JOB_STATE_SIGNING, "IMZALA_JOB_STATE_SIGNING", "signing" },
-  { IMZALA_JOB_STATE_SUBMITTING, "IMZALA_JOB_STATE_SUBMITTING", "submitting" },
-  { IMZALA_JOB_STATE_UNBLOCKING, "IMZALA_JOB_STATE_UNBLOCKING", "unblocking" },
-  { IMZALA_JOB_STATE_DONE, "IMZALA_JOB_STATE_DONE", "done" },
-  { IMZALA_JOB_STATE_FAILED, "IMZALA_JOB_STATE_FAILED", "failed" },
-  { 0, NULL, NULL },
-};
-
-GType
-imzala_job_state_get_type (void)
+/* The nick of @state ("choosing"), for the debug log and warnings. */
+static const char *
+job_state_nick (ImzalaJobState state)
 {
-  static gsize type_id = 0;
+  GEnumClass *klass = g_type_class_ref (IMZALA_TYPE_JOB_STATE);
+  GEnumValue *value = g_enum_get_value (klass, state);
 
-  if (g_once_init_enter (&type_id))
-    {
-      GType id = g_enum_register_static (g_intern_static_string ("ImzalaJobState"), job_state_values);
-      g_once_init_leave (&type_id, id);
-    }
-  return type_id;
+  /* A static enum type's class and values live as long as the program. */
+  g_type_class_unref (klass);
+  return value != NULL ? value->value_nick : "unknown";
 }
 
 /* ---- State changes ---- */
@@ -122,8 +109,8 @@ set_state (ImzalaSigningJob *self,
 {
   if (self->state == state)
     return;
-  g_debug ("Job state %s → %s", job_state_values[self->state].value_nick,
-           job_state_values[state].value_nick);
+  g_debug ("Job state %s → %s", job_state_nick (self->state),
+           job_state_nick (state));
   self->state = state;
   if (is_finished (self))
     {
@@ -609,7 +596,7 @@ imzala_signing_job_sign (ImzalaSigningJob *self,
   if (self->state != IMZALA_JOB_STATE_CHOOSING)
     {
       g_warning ("imzala_signing_job_sign() called in state %s",
-                 job_state_values[self->state].value_nick);
+                 job_state_nick (self->state));
       return;
     }
   if (imzala_request_is_expired (self->request))
@@ -733,7 +720,7 @@ imzala_signing_job_unblock (ImzalaSigningJob *self,
       imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK)
     {
       g_warning ("imzala_signing_job_unblock() called in state %s or for another purpose",
-                 job_state_values[self->state].value_nick);
+                 job_state_nick (self->state));
       return;
     }
   if (imzala_request_is_expired (self->request))
