@@ -436,6 +436,19 @@ test_sign_errors (void)
   g_clear_error (&error);
   g_assert_cmpuint (ERR_peek_error (), ==, 0);
 
+  /* More than İmzala signs (64 MiB): its own code, before the key is used. */
+  {
+    gsize huge_size = 64 * 1024 * 1024 + 1;
+    g_autoptr(GBytes) huge = g_bytes_new_take (g_malloc0 (huge_size), huge_size);
+
+    cms = imzala_cms_sign (signer, NULL, huge, IMZALA_CMS_NONE, NULL, failing_sign, NULL, NULL,
+                           &error);
+    g_assert_null (cms);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE);
+    g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "content-too-large");
+    g_clear_error (&error);
+  }
+
   g_cancellable_cancel (cancellable);
   cms = imzala_cms_sign (signer, NULL, content, IMZALA_CMS_NONE, NULL, imzala_test_identity_sign,
                          leaf, cancellable, &error);

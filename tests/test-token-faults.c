@@ -249,6 +249,55 @@ test_pin_counter (Fixture       *f,
   assert_signs (certificate, f->user_pin, IMZALA_DIGEST_SHA256);
 }
 
+/* Conditions that once shared a code with another now have their own, so
+ * that the CLI's exit status, the JSON "code" and the GUI's advice can say
+ * what to do. */
+static void
+test_pin_expired (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) signature = NULL;
+
+  fixture_load (f, "pin-expired");
+  signature = sign (get_certificate (f, "ayse-rsa"), f->user_pin, IMZALA_DIGEST_SHA256, content, &error);
+  g_assert_null (signature);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_EXPIRED);
+  g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "pin-expired");
+  g_assert_nonnull (strstr (error->message, "expired"));
+}
+
+static void
+test_pin_not_initialized (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) signature = NULL;
+
+  fixture_load (f, "pin-not-initialized");
+  signature = sign (get_certificate (f, "ayse-rsa"), f->user_pin, IMZALA_DIGEST_SHA256, content, &error);
+  g_assert_null (signature);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_NOT_INITIALIZED);
+  g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "pin-not-initialized");
+  g_assert_nonnull (strstr (error->message, "PUK"));
+}
+
+static void
+test_puk_required (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) new_pin = imzala_test_secret ("445566");
+  g_autoptr(GError) error = NULL;
+
+  fixture_load (f, "");
+  g_assert_false (imzala_token_unblock_pin (token_of (get_certificate (f, "ayse-rsa")), NULL, new_pin,
+                                            NULL, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PUK_REQUIRED);
+  g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "puk-required");
+}
+
 static void
 test_pin_pad (Fixture       *f,
               gconstpointer  data)
@@ -444,6 +493,9 @@ main (int argc, char **argv)
   ADD ("/token-faults/registered-unmanaged", test_registered_unmanaged);
   ADD ("/token-faults/rsa-pkcs-only", test_rsa_pkcs_only);
   ADD ("/token-faults/pin-counter", test_pin_counter);
+  ADD ("/token-faults/pin-expired", test_pin_expired);
+  ADD ("/token-faults/pin-not-initialized", test_pin_not_initialized);
+  ADD ("/token-faults/puk-required", test_puk_required);
   ADD ("/token-faults/pin-pad", test_pin_pad);
   ADD ("/token-faults/unblock-without-so-login", test_unblock_without_so_login);
   ADD ("/token-faults/removed", test_removed);

@@ -242,7 +242,8 @@ test_pin_length (Fixture       *f,
   /* No PIN on a token without a pin pad. */
   signature = imzala_token_sign (token, certificate, NULL, IMZALA_DIGEST_SHA256, content, NULL, &error);
   g_assert_null (signature);
-  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_REQUIRED);
+  g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "pin-required");
   g_clear_error (&error);
 
   g_assert_false (imzala_token_change_pin (token, pin, short_pin, NULL, &error));

@@ -213,7 +213,7 @@ read_new_pin (ImzalaToken *token,
 
   if (pin != NULL && imzala_secret_get_length (pin) == 0)
     {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_REQUIRED, _("No PIN was given."));
       return NULL;
     }
   return g_steal_pointer (&pin);
@@ -263,7 +263,7 @@ run_unblock (PortalRun  *run,
         g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
                              _("No card was found. Insert the card to unlock and try again."));
       else
-        g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE,
+        g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_SEVERAL_TOKENS,
                              _("Several cards are inserted. Name the card to unlock with --cert "
                                "and one of its certificates, or remove the others."));
       return imzala_cli_report_error (error);

@@ -311,7 +311,7 @@ imzala_cms_sign (ImzalaCertificate *signer,
 
   if (g_bytes_get_size (content) > MAX_CONTENT_SIZE)
     {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_TOO_LARGE,
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
                            _("The text to sign is too large."));
       return NULL;
     }

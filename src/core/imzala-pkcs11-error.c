@@ -109,12 +109,12 @@ imzala_pkcs11_set_error_full (GError      **error,
       break;
 
     case CKR_PIN_EXPIRED:
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT,
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_EXPIRED,
                            _("The PIN has expired. Change it before you sign."));
       break;
 
     case CKR_USER_PIN_NOT_INITIALIZED:
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LOCKED,
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_NOT_INITIALIZED,
                            _("The card has no PIN yet. Set one with your PUK."));
       break;
 

@@ -515,7 +515,11 @@ submit_cb (GObject      *source,
 static gboolean
 is_retryable_pin_error (const GError *error)
 {
+  /* PIN_EXPIRED was PIN_INCORRECT before it had its own code: the user may
+   * change the PIN and sign while the request lasts. */
   return g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT) ||
+         g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_EXPIRED) ||
+         g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_REQUIRED) ||
          g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE) ||
          g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INVALID);
 }
@@ -735,7 +739,7 @@ imzala_signing_job_unblock (ImzalaSigningJob *self,
                                               _("No card was found. Insert the card to unlock "
                                                 "and try again.")));
       else
-        set_error (self, g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE,
+        set_error (self, g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_SEVERAL_TOKENS,
                                               _("Several cards are inserted. Choose the card "
                                                 "to unlock.")));
       return;

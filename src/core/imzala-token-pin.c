@@ -84,7 +84,7 @@ imzala_token_unblock_pin (ImzalaToken   *self,
 
   if (puk == NULL && !imzala_token_has_pin_pad (self))
     {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PUK_INCORRECT,
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PUK_REQUIRED,
                            _("Enter the PUK."));
       return FALSE;
     }

@@ -607,7 +607,7 @@ imzala_token_check_pin_length (ImzalaToken         *self,
     {
       if (imzala_token_has_pin_pad (self))
         return TRUE;
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_REQUIRED,
                            _("Enter the PIN."));
       return FALSE;
     }
