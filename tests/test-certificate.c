@@ -566,6 +566,48 @@ test_problem_sentences (void)
   g_assert_cmpstrv (future_sentences, expected_future);
 }
 
+/* A certificate is pure OpenSSL: one that no token ever saw (no token, no
+ * SoftHSM, no PKCS#11) signs a CAdES-BES through the CMS builder's sign
+ * callback with a key held in this process, and the signature verifies. */
+static void
+test_signs_without_token (void)
+{
+  ImzalaTestCertSpec root_spec = { .common_name = "Kök", .key = "p256", .ca = TRUE };
+  g_autoptr(ImzalaTestIdentity) root = imzala_test_identity_new (&root_spec, NULL);
+  ImzalaTestCertSpec leaf_spec = {
+    .common_name = "TEST KİŞİ",
+    .serial_number = "12345678950",
+    .key = "rsa2048",
+    .key_usage = "critical,nonRepudiation",
+    .qc_statements_hex = IMZALA_TEST_QC_COMPLIANCE,
+  };
+  g_autoptr(ImzalaTestIdentity) leaf = imzala_test_identity_new (&leaf_spec, root);
+  g_autoptr(ImzalaCertificate) certificate = imzala_test_identity_certificate (leaf);
+  g_autoptr(GBytes) content = g_bytes_new_static ("e-onay", 6);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) cms = NULL;
+  g_autoptr(ImzalaVerifyResult) result = NULL;
+  X509_STORE *trust = imzala_test_identity_store (root);
+
+  g_assert_null (imzala_certificate_get_id (certificate));
+  g_assert_null (imzala_certificate_get_label (certificate));
+  g_assert_false (imzala_certificate_has_private_key (certificate));
+
+  cms = imzala_cms_sign (certificate, NULL, content, IMZALA_CMS_NONE, NULL,
+                         imzala_test_identity_sign, leaf, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (cms);
+
+  result = imzala_cms_verify (cms, NULL, trust, IMZALA_VERIFY_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_true (result->has_signing_certificate_v2);
+  g_assert_cmpint (result->digest, ==, imzala_digest_for_certificate (certificate));
+  g_assert_cmpstr (imzala_certificate_get_fingerprint (result->signer), ==,
+                   imzala_certificate_get_fingerprint (certificate));
+  g_assert_cmpstr (imzala_certificate_get_tckn (result->signer), ==, "12345678950");
+  X509_STORE_free (trust);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -582,6 +624,7 @@ main (int argc, char **argv)
   g_test_add_func ("/certificate/key-types-and-usage", test_key_types_and_usage);
   g_test_add_func ("/certificate/names", test_names);
   g_test_add_func ("/certificate/problem-sentences", test_problem_sentences);
+  g_test_add_func ("/certificate/signs-without-token", test_signs_without_token);
 
   return g_test_run ();
 }
