@@ -16,6 +16,11 @@
  *   slow-card        C_Sign and C_SetPIN take IMZALA_FAULT_DELAY_MS
  *                    milliseconds (default 3000) before they answer, like a
  *                    slow card, so that a test can act while the card works
+ *   pin-expired      C_Login as the user answers CKR_PIN_EXPIRED, like a
+ *                    card that wants its transport PIN changed first
+ *   pin-not-initialized  C_Login as the user answers
+ *                    CKR_USER_PIN_NOT_INITIALIZED, like a card that was
+ *                    never given a user PIN
  * Modules that lie about lengths (for the checks on what a module says):
  *   huge-attribute   the size of a certificate's CKA_VALUE is 2^40 bytes
  *   attribute-grows  a filled-in CKA_LABEL claims 2^28 bytes more than the
@@ -53,6 +58,8 @@ static struct
   int signature_grows;
   int slow_card;
   int huge_mechanism_list;
+  int pin_expired;
+  int pin_not_initialized;
 } faults;
 
 static int wrong_pins;
@@ -93,6 +100,8 @@ fault_Initialize (CK_VOID_PTR args)
   faults.huge_mechanism_list = has_fault (list, "huge-mechanism-list");
   faults.signature_grows = has_fault (list, "signature-grows");
   faults.slow_card = has_fault (list, "slow-card");
+  faults.pin_expired = has_fault (list, "pin-expired");
+  faults.pin_not_initialized = has_fault (list, "pin-not-initialized");
   wrong_pins = 0;
   user_logged_in = 0;
 
@@ -221,6 +230,10 @@ fault_Login (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, 
 
   if (user != CKU_SO && faults.pin_counter && wrong_pins >= 3)
     return CKR_PIN_LOCKED;
+  if (user == CKU_USER && faults.pin_expired)
+    return CKR_PIN_EXPIRED;
+  if (user == CKU_USER && faults.pin_not_initialized)
+    return CKR_USER_PIN_NOT_INITIALIZED;
 
   rv = real->C_Login (session, user, pin, length);
   if (user != CKU_SO && faults.pin_counter)

@@ -192,11 +192,10 @@ test_fixture_files (void)
       g_assert_cmpint (imzala_certificate_get_problems (certificate, NULL), ==,
                        problems | IMZALA_CERTIFICATE_PROBLEM_NO_PRIVATE_KEY);
       g_assert_false (imzala_certificate_is_recommended (certificate));
-      g_assert_null (imzala_certificate_get_token (certificate));
-      g_assert_null (imzala_certificate_get_uri (certificate));
+      g_assert_null (imzala_certificate_get_id (certificate));
 
       /* With a key (as a token would bind it) it is what the fixture says. */
-      imzala_certificate_set_token_binding (certificate, NULL, id, "LABEL", TRUE);
+      imzala_certificate_set_object_info (certificate, id, "LABEL", TRUE);
       g_assert_cmpint (imzala_certificate_get_problems (certificate, NULL), ==, problems);
       g_assert_cmpint (imzala_certificate_is_recommended (certificate), ==,
                        manifest_flag (manifest, names[i], "recommended"));
@@ -271,22 +270,25 @@ test_on_tokens (void)
         {
           ImzalaCertificate *certificate = g_ptr_array_index (certificates, c);
           const char *fingerprint = imzala_certificate_get_fingerprint (certificate);
-          g_autofree char *uri = imzala_certificate_get_uri (certificate);
+          g_autofree char *uri = imzala_token_dup_certificate_uri (token, certificate);
           g_autofree char *token_label = g_uri_escape_string (imzala_token_get_label (token), NULL,
                                                               FALSE);
           g_autoptr(ImzalaCertificate) again = NULL;
+          g_autoptr(ImzalaToken) again_token = NULL;
           const char *name = NULL;
 
-          g_assert_true (imzala_certificate_get_token (certificate) == G_OBJECT (token));
+          g_assert_true (imzala_token_has_certificate (token, certificate));
+          g_assert_true (imzala_module_set_find_token (tokens, certificate) == token);
           g_assert_nonnull (uri);
           g_assert_true (g_str_has_prefix (uri, "pkcs11:"));
           g_assert_nonnull (strstr (uri, "type=cert"));
           g_test_message ("%s", uri);
 
           /* The URI finds this very certificate again. */
-          again = imzala_module_set_find_certificate (tokens, uri, &error);
+          again = imzala_module_set_find_certificate (tokens, uri, &again_token, &error);
           g_assert_no_error (error);
           g_assert_true (again == certificate);
+          g_assert_true (again_token == token);
 
           if (imzala_certificate_is_ca (certificate))
             {
@@ -550,7 +552,7 @@ test_problem_sentences (void)
     NULL,
   };
 
-  imzala_certificate_set_token_binding (expired, NULL, id, "OLD", TRUE);
+  imzala_certificate_set_object_info (expired, id, "OLD", TRUE);
   g_assert_cmpint (imzala_certificate_get_problems (expired, NULL), ==,
                    IMZALA_CERTIFICATE_PROBLEM_EXPIRED);
   g_assert_cmpint (imzala_certificate_get_problems (expired, inside), ==,
@@ -562,6 +564,48 @@ test_problem_sentences (void)
 
   future_sentences = imzala_certificate_describe_problems (future, NULL);
   g_assert_cmpstrv (future_sentences, expected_future);
+}
+
+/* A certificate is pure OpenSSL: one that no token ever saw (no token, no
+ * SoftHSM, no PKCS#11) signs a CAdES-BES through the CMS builder's sign
+ * callback with a key held in this process, and the signature verifies. */
+static void
+test_signs_without_token (void)
+{
+  ImzalaTestCertSpec root_spec = { .common_name = "Kök", .key = "p256", .ca = TRUE };
+  g_autoptr(ImzalaTestIdentity) root = imzala_test_identity_new (&root_spec, NULL);
+  ImzalaTestCertSpec leaf_spec = {
+    .common_name = "TEST KİŞİ",
+    .serial_number = "12345678950",
+    .key = "rsa2048",
+    .key_usage = "critical,nonRepudiation",
+    .qc_statements_hex = IMZALA_TEST_QC_COMPLIANCE,
+  };
+  g_autoptr(ImzalaTestIdentity) leaf = imzala_test_identity_new (&leaf_spec, root);
+  g_autoptr(ImzalaCertificate) certificate = imzala_test_identity_certificate (leaf);
+  g_autoptr(GBytes) content = g_bytes_new_static ("e-onay", 6);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) cms = NULL;
+  g_autoptr(ImzalaVerifyResult) result = NULL;
+  X509_STORE *trust = imzala_test_identity_store (root);
+
+  g_assert_null (imzala_certificate_get_id (certificate));
+  g_assert_null (imzala_certificate_get_label (certificate));
+  g_assert_false (imzala_certificate_has_private_key (certificate));
+
+  cms = imzala_cms_sign (certificate, NULL, content, IMZALA_CMS_NONE, NULL,
+                         imzala_test_identity_sign, leaf, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (cms);
+
+  result = imzala_cms_verify (cms, NULL, trust, IMZALA_VERIFY_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_true (result->has_signing_certificate_v2);
+  g_assert_cmpint (result->digest, ==, imzala_digest_for_certificate (certificate));
+  g_assert_cmpstr (imzala_certificate_get_fingerprint (result->signer), ==,
+                   imzala_certificate_get_fingerprint (certificate));
+  g_assert_cmpstr (imzala_certificate_get_tckn (result->signer), ==, "12345678950");
+  X509_STORE_free (trust);
 }
 
 int
@@ -580,6 +624,7 @@ main (int argc, char **argv)
   g_test_add_func ("/certificate/key-types-and-usage", test_key_types_and_usage);
   g_test_add_func ("/certificate/names", test_names);
   g_test_add_func ("/certificate/problem-sentences", test_problem_sentences);
+  g_test_add_func ("/certificate/signs-without-token", test_signs_without_token);
 
   return g_test_run ();
 }

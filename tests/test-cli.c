@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "imzala-test.h"
@@ -684,6 +686,38 @@ test_sign_wrong_pin (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* Conditions with their own exit status: no PIN at all is a PIN error (3),
+ * a content too large to sign is 7, not the portal's 5. */
+static void
+test_sign_own_exit_codes (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *huge = g_build_filename (f->dir, "huge.txt", NULL);
+  g_autofree char *out = g_build_filename (f->dir, "own.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autoptr(CliResult) no_pin = CLI (f, TRUE, "\n", NULL, "sign", "--cert", fingerprint,
+                                     "--pin-fd", "3", "--out", out, content);
+  g_autoptr(CliResult) too_large = NULL;
+  FILE *file;
+
+  g_assert_cmpint (no_pin->status, ==, 3);
+  g_assert_nonnull (strstr (no_pin->err, "No PIN"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  /* One byte more than the 64 MiB İmzala signs; sparse, so it is cheap. */
+  file = g_fopen (huge, "wb");
+  g_assert_nonnull (file);
+  g_assert_cmpint (fseek (file, 64 * 1024 * 1024, SEEK_SET), ==, 0);
+  g_assert_cmpint (fputc ('x', file), ==, 'x');
+  g_assert_cmpint (fclose (file), ==, 0);
+  too_large = CLI (f, TRUE, "123456\n", NULL, "sign", "--cert", fingerprint,
+                   "--pin-fd", "3", "--out", out, huge);
+  g_assert_cmpint (too_large->status, ==, 7);
+  g_assert_nonnull (strstr (too_large->err, "too large"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 /* ---- PIN management ---- */
 
 static void
@@ -1041,6 +1075,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/sign/default-certificate", test_sign_default_certificate);
   g_test_add_func ("/cli/sign/refused", test_sign_refused_certificates);
   g_test_add_func ("/cli/sign/wrong-pin", test_sign_wrong_pin);
+  g_test_add_func ("/cli/sign/own-exit-codes", test_sign_own_exit_codes);
   g_test_add_func ("/cli/pin/change", test_change_pin);
   g_test_add_func ("/cli/pin/unblock", test_unblock_pin);
   g_test_add_func ("/cli/empty-token", test_empty_token);

@@ -3,9 +3,10 @@
  * Two halves. The first signs with throwaway keys held by the test (the
  * callback level), which lets it build CMS files that İmzala never would: no
  * ESS attribute, a wrong one, two signers, a backdated signing time. The
- * second signs on the SoftHSM fixture tokens through imzala_token_sign() for
- * every key type, attached and detached, and has every result checked by
- * `openssl cms -verify` too.
+ * second signs on the SoftHSM fixture tokens through imzala_token_sign_cms()
+ * for every key type, attached and detached, and has every result checked
+ * by `openssl cms -verify` too. The first half needs no token at all: the
+ * builder and verifier are pure OpenSSL.
  */
 #include "config.h"
 
@@ -435,6 +436,19 @@ test_sign_errors (void)
   g_clear_error (&error);
   g_assert_cmpuint (ERR_peek_error (), ==, 0);
 
+  /* More than İmzala signs (64 MiB): its own code, before the key is used. */
+  {
+    gsize huge_size = 64 * 1024 * 1024 + 1;
+    g_autoptr(GBytes) huge = g_bytes_new_take (g_malloc0 (huge_size), huge_size);
+
+    cms = imzala_cms_sign (signer, NULL, huge, IMZALA_CMS_NONE, NULL, failing_sign, NULL, NULL,
+                           &error);
+    g_assert_null (cms);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE);
+    g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "content-too-large");
+    g_clear_error (&error);
+  }
+
   g_cancellable_cancel (cancellable);
   cms = imzala_cms_sign (signer, NULL, content, IMZALA_CMS_NONE, NULL, imzala_test_identity_sign,
                          leaf, cancellable, &error);
@@ -608,15 +622,21 @@ fixture_certificate (const char *name)
 }
 
 static char *
-write_temp (const char *name, GBytes *bytes)
+write_temp_in (const char *dir, const char *name, GBytes *bytes)
 {
   g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (fixture->dir, name, NULL);
+  char *path = g_build_filename (dir, name, NULL);
 
   g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
                                       g_bytes_get_size (bytes), &error));
   g_assert_no_error (error);
   return path;
+}
+
+static char *
+write_temp (const char *name, GBytes *bytes)
+{
+  return write_temp_in (fixture->dir, name, bytes);
 }
 
 /* Runs openssl; returns its exit status, fills @out with its stdout. */
@@ -635,13 +655,14 @@ run_openssl (const char *const *argv, char **out)
   return status;
 }
 
-/* The independent verifier: `openssl cms -verify` with the fixture's root. */
+/* The independent verifier: `openssl cms -verify` trusting @ca_file, with
+ * its files in @dir. */
 static gboolean
-openssl_accepts (GBytes *cms, GBytes *detached_content)
+openssl_accepts_in (const char *dir, const char *ca_file, GBytes *cms, GBytes *detached_content)
 {
-  g_autofree char *cms_path = write_temp ("signature.p7s", cms);
+  g_autofree char *cms_path = write_temp_in (dir, "signature.p7s", cms);
   g_autofree char *content_path = NULL;
-  g_autofree char *out_path = g_build_filename (fixture->dir, "verified.txt", NULL);
+  g_autofree char *out_path = g_build_filename (dir, "verified.txt", NULL);
   g_autofree char *out = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   int status;
@@ -653,14 +674,14 @@ openssl_accepts (GBytes *cms, GBytes *detached_content)
   g_ptr_array_add (argv, (char *) "-inform");
   g_ptr_array_add (argv, (char *) "DER");
   g_ptr_array_add (argv, (char *) "-CAfile");
-  g_ptr_array_add (argv, fixture->root_ca_file);
+  g_ptr_array_add (argv, (char *) ca_file);
   g_ptr_array_add (argv, (char *) "-in");
   g_ptr_array_add (argv, cms_path);
   g_ptr_array_add (argv, (char *) "-out");
   g_ptr_array_add (argv, out_path);
   if (detached_content != NULL)
     {
-      content_path = write_temp ("content.txt", detached_content);
+      content_path = write_temp_in (dir, "content.txt", detached_content);
       g_ptr_array_add (argv, (char *) "-content");
       g_ptr_array_add (argv, content_path);
     }
@@ -677,6 +698,62 @@ openssl_accepts (GBytes *cms, GBytes *detached_content)
       g_assert_cmpmem (verified, length, text, strlen (text));
     }
   return status == 0;
+}
+
+/* The same with the fixture's root. */
+static gboolean
+openssl_accepts (GBytes *cms, GBytes *detached_content)
+{
+  return openssl_accepts_in (fixture->dir, fixture->root_ca_file, cms, detached_content);
+}
+
+/* The builder with a key held in this process: no token, no SoftHSM, no
+ * PKCS#11, only the sign callback. `openssl cms -verify` accepts every key
+ * type, attached and detached. */
+static void
+test_software_openssl_verifies (void)
+{
+  const char *const keys[] = { "rsa2048", "p256", "p384" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("imzala-test-cms-XXXXXX", &error);
+  g_autoptr(ImzalaCertificate) root = imzala_test_identity_certificate (pki_root);
+  g_autofree char *root_file = NULL;
+  g_autoptr(GBytes) content = text_bytes ();
+  BIO *bio = BIO_new (BIO_s_mem ());
+  char *pem;
+  long pem_length;
+
+  g_assert_no_error (error);
+  g_assert_true (PEM_write_bio_X509 (bio, imzala_certificate_get_x509 (root)));
+  pem_length = BIO_get_mem_data (bio, &pem);
+  {
+    g_autoptr(GBytes) pem_bytes = g_bytes_new (pem, pem_length);
+
+    root_file = write_temp_in (dir, "root.pem", pem_bytes);
+  }
+  BIO_free (bio);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autoptr(ImzalaTestIdentity) leaf = make_leaf (keys[i], 0, 0);
+      g_autoptr(GBytes) attached = sign_with_identity (leaf, IMZALA_CMS_NONE, NULL);
+      g_autoptr(GBytes) detached = sign_with_identity (leaf, IMZALA_CMS_DETACHED, NULL);
+      g_autoptr(GBytes) other = g_bytes_new_static ("başka", strlen ("başka"));
+
+      g_test_message ("key %s", keys[i]);
+      g_assert_true (openssl_accepts_in (dir, root_file, attached, NULL));
+      g_assert_true (openssl_accepts_in (dir, root_file, detached, content));
+      g_assert_false (openssl_accepts_in (dir, root_file, detached, other));
+    }
+
+  for (gsize i = 0; i < 4; i++)
+    {
+      const char *const names[] = { "signature.p7s", "verified.txt", "content.txt", "root.pem" };
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+
+      g_unlink (path);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
 /* `openssl cms -cmsout -print`: the structure as OpenSSL sees it. */
@@ -700,6 +777,20 @@ typedef struct
   ImzalaDigest digest;
 } TokenCase;
 
+/* imzala_token_sign_cms() on the token @signer was read from. */
+static GBytes *
+token_sign_cms (ImzalaCertificate *signer,
+                ImzalaSecret      *pin,
+                GBytes            *content,
+                ImzalaCmsFlags     flags,
+                GError           **error)
+{
+  ImzalaToken *token = imzala_module_set_find_token (tokens, signer);
+
+  g_assert_nonnull (token);
+  return imzala_token_sign_cms (token, signer, pin, content, flags, NULL, error);
+}
+
 static void
 test_token_sign (gconstpointer data)
 {
@@ -713,9 +804,8 @@ test_token_sign (gconstpointer data)
   g_autofree char *printed = NULL;
   X509_STORE *trust;
 
-  cms = imzala_cms_sign_with_token (signer, pin, content,
-                                    tc->detached ? IMZALA_CMS_DETACHED : IMZALA_CMS_NONE,
-                                    NULL, &error);
+  cms = token_sign_cms (signer, pin, content,
+                        tc->detached ? IMZALA_CMS_DETACHED : IMZALA_CMS_NONE, &error);
   g_assert_no_error (error);
   g_assert_nonnull (cms);
   g_assert_cmpint (signature_nid (cms), ==, tc->signature_nid);
@@ -757,7 +847,7 @@ test_token_expired (void)
 
   /* The CMS layer signs; the signing job is what refuses expired
    * certificates. The verifier reports it, and so does openssl. */
-  cms = imzala_cms_sign_with_token (signer, pin, content, IMZALA_CMS_NONE, NULL, &error);
+  cms = token_sign_cms (signer, pin, content, IMZALA_CMS_NONE, &error);
   g_assert_no_error (error);
 
   trust = imzala_cms_load_trust_file (fixture->root_ca_file, &error);
@@ -780,7 +870,7 @@ test_token_wrong_ca (void)
   g_autoptr(ImzalaVerifyResult) result = NULL;
   X509_STORE *trust = imzala_test_identity_store (pki_root);
 
-  cms = imzala_cms_sign_with_token (signer, pin, content, IMZALA_CMS_NONE, NULL, &error);
+  cms = token_sign_cms (signer, pin, content, IMZALA_CMS_NONE, &error);
   g_assert_no_error (error);
   result = verify (cms, NULL, trust, IMZALA_VERIFY_NONE, &error);
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_UNTRUSTED);
@@ -800,7 +890,7 @@ test_token_tampered (void)
   g_autoptr(ImzalaVerifyResult) result = NULL;
   X509_STORE *trust;
 
-  cms = imzala_cms_sign_with_token (signer, pin, content, IMZALA_CMS_DETACHED, NULL, &error);
+  cms = token_sign_cms (signer, pin, content, IMZALA_CMS_DETACHED, &error);
   g_assert_no_error (error);
   trust = imzala_cms_load_trust_file (fixture->root_ca_file, &error);
   g_assert_no_error (error);
@@ -824,7 +914,7 @@ sign_async_done (GObject *source, GAsyncResult *res, gpointer user_data)
   GBytes **out = user_data;
   g_autoptr(GError) error = NULL;
 
-  *out = imzala_cms_sign_with_token_finish (res, &error);
+  *out = imzala_token_sign_cms_finish (IMZALA_TOKEN (source), res, &error);
   g_assert_no_error (error);
 }
 
@@ -836,8 +926,8 @@ test_token_async (void)
   g_autoptr(GBytes) content = text_bytes ();
   g_autoptr(GBytes) cms = NULL;
 
-  imzala_cms_sign_with_token_async (signer, pin, content, IMZALA_CMS_NONE, NULL, sign_async_done,
-                                    &cms);
+  imzala_token_sign_cms_async (imzala_module_set_find_token (tokens, signer), signer, pin, content,
+                               IMZALA_CMS_NONE, NULL, sign_async_done, &cms);
   while (cms == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_assert_true (openssl_accepts (cms, NULL));
@@ -853,8 +943,9 @@ test_token_no_private_key (void)
   g_autoptr(ImzalaCertificate) loose = imzala_test_identity_certificate (leaf);
   GBytes *cms;
 
-  /* A certificate that was not read from a token. */
-  cms = imzala_cms_sign_with_token (loose, pin, content, IMZALA_CMS_NONE, NULL, &error);
+  /* A certificate that was not read from this token. */
+  cms = imzala_token_sign_cms (imzala_module_set_find_token (tokens, fixture_certificate ("ayse-rsa")),
+                               loose, pin, content, IMZALA_CMS_NONE, NULL, &error);
   g_assert_null (cms);
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN);
 }
@@ -892,6 +983,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cms/software/signing-certificate-v2", test_signing_certificate_v2);
   g_test_add_func ("/cms/software/sign-errors", test_sign_errors);
   g_test_add_func ("/cms/software/garbage", test_garbage);
+  g_test_add_func ("/cms/software/openssl-verifies", test_software_openssl_verifies);
   g_test_add_func ("/cms/load-trust-file", test_load_trust_file);
 
   fixture = imzala_test_fixture_new ();

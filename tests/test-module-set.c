@@ -249,7 +249,8 @@ test_list_tokens (void)
         {
           ImzalaCertificate *certificate = g_ptr_array_index (certificates, j);
 
-          g_assert_true (imzala_certificate_get_token (certificate) == G_OBJECT (token));
+          g_assert_true (imzala_token_has_certificate (token, certificate));
+          g_assert_true (imzala_module_set_find_token (tokens, certificate) == token);
           if (imzala_certificate_is_ca (certificate))
             g_assert_false (imzala_certificate_has_private_key (certificate));
           else
@@ -354,7 +355,7 @@ test_find_by_fingerprint (void)
       g_autoptr(ImzalaCertificate) found_colons = NULL;
       g_autoptr(GError) error = NULL;
 
-      found = imzala_module_set_find_certificate (tokens, fingerprint, &error);
+      found = imzala_module_set_find_certificate (tokens, fingerprint, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpstr (imzala_certificate_get_label (found), ==, label);
 
@@ -362,7 +363,7 @@ test_find_by_fingerprint (void)
       for (const char *p = fingerprint; *p != '\0'; p += 2)
         g_string_append_printf (colons, "%s%c%c", colons->len > 0 ? ":" : "",
                                 g_ascii_toupper (p[0]), g_ascii_toupper (p[1]));
-      found_colons = imzala_module_set_find_certificate (tokens, colons->str, &error);
+      found_colons = imzala_module_set_find_certificate (tokens, colons->str, NULL, &error);
       g_assert_no_error (error);
       g_assert_true (found_colons == found);
     }
@@ -372,12 +373,12 @@ test_find_by_fingerprint (void)
     g_autoptr(ImzalaCertificate) none = NULL;
 
     none = imzala_module_set_find_certificate (tokens, "00000000000000000000000000000000"
-                                               "00000000000000000000000000000000", &error);
+                                               "00000000000000000000000000000000", NULL, &error);
     g_assert_null (none);
     g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
     g_clear_error (&error);
 
-    none = imzala_module_set_find_certificate (tokens, "not a selector", &error);
+    none = imzala_module_set_find_certificate (tokens, "not a selector", NULL, &error);
     g_assert_null (none);
     g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
   }
@@ -411,7 +412,7 @@ test_find_by_uri (void)
       g_autoptr(ImzalaCertificate) found = NULL;
 
       g_test_message ("%s", cases[i].uri);
-      found = imzala_module_set_find_certificate (tokens, cases[i].uri, &error);
+      found = imzala_module_set_find_certificate (tokens, cases[i].uri, NULL, &error);
       if (cases[i].label != NULL)
         {
           g_assert_no_error (error);
@@ -442,7 +443,7 @@ test_find_by_uri (void)
                                                 imzala_certificate_get_id (certificate),
                                                 imzala_certificate_get_label (certificate));
           g_test_message ("%s", uri);
-          found = imzala_module_set_find_certificate (tokens, uri, &error);
+          found = imzala_module_set_find_certificate (tokens, uri, NULL, &error);
           g_assert_no_error (error);
           g_assert_true (found == certificate);
         }
@@ -452,12 +453,12 @@ test_find_by_uri (void)
     g_autoptr(GError) error = NULL;
     g_autoptr(ImzalaCertificate) none = NULL;
 
-    none = imzala_module_set_find_certificate (tokens, "pkcs11:token=NO%20SUCH%20CARD", &error);
+    none = imzala_module_set_find_certificate (tokens, "pkcs11:token=NO%20SUCH%20CARD", NULL, &error);
     g_assert_null (none);
     g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
     g_clear_error (&error);
 
-    none = imzala_module_set_find_certificate (tokens, "pkcs11:id=%zz", &error);
+    none = imzala_module_set_find_certificate (tokens, "pkcs11:id=%zz", NULL, &error);
     g_assert_null (none);
     g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
   }
@@ -476,7 +477,7 @@ test_find_recommended (void)
   tokens = load_and_list (f);
   g_assert_cmpuint (tokens->len, ==, 1);
 
-  found = imzala_module_set_find_certificate (tokens, NULL, &error);
+  found = imzala_module_set_find_certificate (tokens, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (imzala_certificate_get_label (found), ==, "MEHMET DEMIR SIGN0");
 }
@@ -489,7 +490,7 @@ test_find_ambiguous (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(ImzalaCertificate) found = NULL;
 
-  found = imzala_module_set_find_certificate (tokens, NULL, &error);
+  found = imzala_module_set_find_certificate (tokens, NULL, NULL, &error);
   g_assert_null (found);
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
   g_test_message ("%s", error->message);
@@ -511,12 +512,12 @@ test_find_none (void)
   g_autoptr(ImzalaCertificate) found = NULL;
 
   g_ptr_array_add (only_empty, find_token (tokens, "IMZALA TEST BOS"));
-  found = imzala_module_set_find_certificate (only_empty, NULL, &error);
+  found = imzala_module_set_find_certificate (only_empty, NULL, NULL, &error);
   g_assert_null (found);
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
   g_clear_error (&error);
 
-  found = imzala_module_set_find_certificate (no_tokens, NULL, &error);
+  found = imzala_module_set_find_certificate (no_tokens, NULL, NULL, &error);
   g_assert_null (found);
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN);
 }
@@ -540,7 +541,7 @@ test_find_none_recommended (void)
   g_ptr_array_remove (imzala_token_get_certificates (token), find_by_label (token, "AYSE YILMAZ SIGN1"));
   g_ptr_array_add (subset, g_object_ref (token));
 
-  found = imzala_module_set_find_certificate (subset, NULL, &error);
+  found = imzala_module_set_find_certificate (subset, NULL, NULL, &error);
   g_assert_null (found);
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
   g_test_message ("%s", error->message);

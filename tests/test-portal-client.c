@@ -1314,6 +1314,7 @@ test_job_unblock (JobFixture    *f,
   g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
   g_autoptr(GBytes) cms = NULL;
   ImzalaToken *token;
+  ImzalaCertificate *signer;
 
   added->serial = imzala_test_fixture_get (f->fixture, "token IMZALA TEST 1", "serial");
   added->puk = g_strdup (f->so_pin);
@@ -1336,13 +1337,13 @@ test_job_unblock (JobFixture    *f,
   g_assert_cmpint (added->reported, ==, 1);
 
   /* The card now takes the new PIN and refuses the old one. */
-  cms = imzala_cms_sign_with_token (find_in_job (f, job, "ayse-rsa"), new_pin, content,
-                                    IMZALA_CMS_NONE, NULL, &error);
+  signer = find_in_job (f, job, "ayse-rsa");
+  token = imzala_module_set_find_token (imzala_signing_job_get_tokens (job), signer);
+  cms = imzala_token_sign_cms (token, signer, new_pin, content, IMZALA_CMS_NONE, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (cms);
   g_clear_pointer (&cms, g_bytes_unref);
-  cms = imzala_cms_sign_with_token (find_in_job (f, job, "ayse-rsa"), old_pin, content,
-                                    IMZALA_CMS_NONE, NULL, &error);
+  cms = imzala_token_sign_cms (token, signer, old_pin, content, IMZALA_CMS_NONE, NULL, &error);
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT);
 }
 
@@ -1364,7 +1365,7 @@ test_job_unblock_wrong_card (JobFixture    *f,
   imzala_signing_job_unblock (job, new_pin);
   g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
   g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
-                  IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
+                  IMZALA_ERROR_SEVERAL_TOKENS);
 
   g_assert_true (imzala_signing_job_set_token (job, token_by_label (job, "IMZALA TEST 2")));
   imzala_signing_job_unblock (job, new_pin);

@@ -5,7 +5,7 @@
  * with a free port, and this program talks to it with libsoup trusting only
  * the portal's root CA: the browser API creates requests, the client API
  * fetches them, the texts are signed on the SoftHSM cards with
- * imzala_cms_sign_with_token(), and what the portal recorded is read from
+ * imzala_token_sign_cms(), and what the portal recorded is read from
  * its SQLite file.
  *
  * The binary is $IMZALA_PORTAL (set by tests/meson.build).
@@ -294,7 +294,8 @@ sign (ImzalaCertificate *cert, GBytes *content)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(ImzalaSecret) pin = imzala_test_secret (DEMO_PIN);
-  GBytes *cms = imzala_cms_sign_with_token (cert, pin, content, IMZALA_CMS_NONE, NULL, &error);
+  ImzalaToken *token = imzala_module_set_find_token (tokens, cert);
+  GBytes *cms = imzala_token_sign_cms (token, cert, pin, content, IMZALA_CMS_NONE, NULL, &error);
 
   g_assert_no_error (error);
   return cms;
@@ -855,8 +856,8 @@ test_unblock (void)
   g_autofree char *path = NULL;
   g_autofree char *body = NULL;
   g_autofree char *state = NULL;
-  ImzalaToken *token = IMZALA_TOKEN (imzala_certificate_get_token (ayse_cert));
-  ImzalaToken *other = IMZALA_TOKEN (imzala_certificate_get_token (mehmet_cert));
+  ImzalaToken *token = imzala_module_set_find_token (tokens, ayse_cert);
+  ImzalaToken *other = imzala_module_set_find_token (tokens, mehmet_cert);
   const char *nonce;
   const char *puk_text;
 
@@ -1239,10 +1240,10 @@ setup (void)
   tokens = imzala_module_set_list_tokens (modules, NULL, &error);
   g_assert_no_error (error);
   ayse_cert = imzala_module_set_find_certificate (tokens,
-    "pkcs11:token=IMZALA%20DEMO%20" AYSE_TCKN ";object=AYSE%20YILMAZ%20SIGN0", &error);
+    "pkcs11:token=IMZALA%20DEMO%20" AYSE_TCKN ";object=AYSE%20YILMAZ%20SIGN0", NULL, &error);
   g_assert_no_error (error);
   mehmet_cert = imzala_module_set_find_certificate (tokens,
-    "pkcs11:token=IMZALA%20DEMO%20" MEHMET_TCKN ";object=MEHMET%20DEMIR%20SIGN0", &error);
+    "pkcs11:token=IMZALA%20DEMO%20" MEHMET_TCKN ";object=MEHMET%20DEMIR%20SIGN0", NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (imzala_certificate_get_tckn (ayse_cert), ==, AYSE_TCKN);
   g_assert_true (imzala_certificate_is_qualified (ayse_cert));

@@ -73,8 +73,12 @@ get_certificate (Fixture    *f,
   g_autoptr(GError) error = NULL;
   ImzalaCertificate *certificate;
 
-  certificate = imzala_module_set_find_certificate (f->tokens, fingerprint, &error);
+  certificate = imzala_module_set_find_certificate (f->tokens, fingerprint, NULL, &error);
   g_assert_no_error (error);
+  /* Remembered for token_of(): the token owns its certificates and a
+   * certificate does not know its token. */
+  g_object_set_data (G_OBJECT (certificate), "test-token",
+                     imzala_module_set_find_token (f->tokens, certificate));
   g_object_unref (certificate); /* f->tokens keeps it */
   return certificate;
 }
@@ -82,7 +86,7 @@ get_certificate (Fixture    *f,
 static ImzalaToken *
 token_of (ImzalaCertificate *certificate)
 {
-  return IMZALA_TOKEN (imzala_certificate_get_token (certificate));
+  return IMZALA_TOKEN (g_object_get_data (G_OBJECT (certificate), "test-token"));
 }
 
 static GBytes *
@@ -243,6 +247,55 @@ test_pin_counter (Fixture       *f,
   }
   g_assert_cmpint (imzala_token_get_pin_state (token), ==, IMZALA_PIN_STATE_OK);
   assert_signs (certificate, f->user_pin, IMZALA_DIGEST_SHA256);
+}
+
+/* Conditions that once shared a code with another now have their own, so
+ * that the CLI's exit status, the JSON "code" and the GUI's advice can say
+ * what to do. */
+static void
+test_pin_expired (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) signature = NULL;
+
+  fixture_load (f, "pin-expired");
+  signature = sign (get_certificate (f, "ayse-rsa"), f->user_pin, IMZALA_DIGEST_SHA256, content, &error);
+  g_assert_null (signature);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_EXPIRED);
+  g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "pin-expired");
+  g_assert_nonnull (strstr (error->message, "expired"));
+}
+
+static void
+test_pin_not_initialized (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) signature = NULL;
+
+  fixture_load (f, "pin-not-initialized");
+  signature = sign (get_certificate (f, "ayse-rsa"), f->user_pin, IMZALA_DIGEST_SHA256, content, &error);
+  g_assert_null (signature);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_NOT_INITIALIZED);
+  g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "pin-not-initialized");
+  g_assert_nonnull (strstr (error->message, "PUK"));
+}
+
+static void
+test_puk_required (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) new_pin = imzala_test_secret ("445566");
+  g_autoptr(GError) error = NULL;
+
+  fixture_load (f, "");
+  g_assert_false (imzala_token_unblock_pin (token_of (get_certificate (f, "ayse-rsa")), NULL, new_pin,
+                                            NULL, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PUK_REQUIRED);
+  g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "puk-required");
 }
 
 static void
@@ -440,6 +493,9 @@ main (int argc, char **argv)
   ADD ("/token-faults/registered-unmanaged", test_registered_unmanaged);
   ADD ("/token-faults/rsa-pkcs-only", test_rsa_pkcs_only);
   ADD ("/token-faults/pin-counter", test_pin_counter);
+  ADD ("/token-faults/pin-expired", test_pin_expired);
+  ADD ("/token-faults/pin-not-initialized", test_pin_not_initialized);
+  ADD ("/token-faults/puk-required", test_puk_required);
   ADD ("/token-faults/pin-pad", test_pin_pad);
   ADD ("/token-faults/unblock-without-so-login", test_unblock_without_so_login);
   ADD ("/token-faults/removed", test_removed);

@@ -82,12 +82,12 @@ yes_no (gboolean value)
 /* ---- Plain text ---- */
 
 static void
-print_certificate (ImzalaCertificate *certificate)
+print_certificate (ImzalaToken *token, ImzalaCertificate *certificate)
 {
   g_autofree char *not_before = format_date (imzala_certificate_get_not_before (certificate));
   g_autofree char *not_after = format_date (imzala_certificate_get_not_after (certificate));
   g_autofree char *usage = key_usage_text (imzala_certificate_get_key_usage (certificate));
-  g_autofree char *uri = imzala_certificate_get_uri (certificate);
+  g_autofree char *uri = imzala_token_dup_certificate_uri (token, certificate);
   const char *tckn = imzala_certificate_get_tckn (certificate);
   const char *label = imzala_certificate_get_label (certificate);
   gboolean is_ca = imzala_certificate_is_ca (certificate);
@@ -154,7 +154,7 @@ print_token (ImzalaToken *token)
   if (certificates == NULL || certificates->len == 0)
     g_print (_("  No certificates.\n"));
   for (guint i = 0; certificates != NULL && i < certificates->len; i++)
-    print_certificate (g_ptr_array_index (certificates, i));
+    print_certificate (token, g_ptr_array_index (certificates, i));
   g_print ("\n");
 }
 
@@ -245,12 +245,12 @@ add_flag_names (JsonBuilder    *builder,
 }
 
 static void
-build_certificate (JsonBuilder *builder, ImzalaCertificate *certificate)
+build_certificate (JsonBuilder *builder, ImzalaToken *token, ImzalaCertificate *certificate)
 {
   ImzalaKeyUsage usage = imzala_certificate_get_key_usage (certificate);
   ImzalaCertificateProblem problem_flags = imzala_certificate_get_problems (certificate, NULL);
   g_auto(GStrv) reasons = imzala_certificate_describe_problems (certificate, NULL);
-  g_autofree char *uri = imzala_certificate_get_uri (certificate);
+  g_autofree char *uri = imzala_token_dup_certificate_uri (token, certificate);
 
   json_builder_begin_object (builder);
   add_string (builder, "label", imzala_certificate_get_label (certificate));
@@ -311,7 +311,7 @@ build_token (JsonBuilder *builder, ImzalaToken *token)
   json_builder_set_member_name (builder, "certificates");
   json_builder_begin_array (builder);
   for (guint i = 0; certificates != NULL && i < certificates->len; i++)
-    build_certificate (builder, g_ptr_array_index (certificates, i));
+    build_certificate (builder, token, g_ptr_array_index (certificates, i));
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 }

@@ -85,7 +85,7 @@ find_token (GPtrArray *tokens, const char *selector, GError **error)
     {
       if (tokens->len == 1)
         return g_ptr_array_index (tokens, 0);
-      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_SEVERAL_TOKENS,
                    _("There are %u tokens; say which one with --token."), tokens->len);
       return NULL;
     }
@@ -115,7 +115,7 @@ find_token (GPtrArray *tokens, const char *selector, GError **error)
     }
   if (matches > 1)
     {
-      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_SEVERAL_TOKENS,
                    _("%u tokens match “%s”; give the serial number or the full URI."),
                    matches, selector);
       return NULL;

@@ -110,10 +110,10 @@ print_request (ImzalaRequest *request)
 }
 
 static void
-print_certificate (ImzalaCertificate *certificate)
+print_certificate (ImzalaToken       *token,
+                   ImzalaCertificate *certificate)
 {
   const char *tckn = imzala_certificate_get_tckn (certificate);
-  GObject *token = imzala_certificate_get_token (certificate);
   g_autofree char *until = format_time (imzala_certificate_get_not_after (certificate));
 
   g_print (_("Certificate:     %s (%s), %s, valid until %s\n"),
@@ -121,7 +121,7 @@ print_certificate (ImzalaCertificate *certificate)
            tckn != NULL ? tckn : _("no T.C. kimlik no"),
            imzala_certificate_get_key_description (certificate), until);
   if (token != NULL)
-    g_print (_("Card:            %s\n"), imzala_token_get_label (IMZALA_TOKEN (token)));
+    g_print (_("Card:            %s\n"), imzala_token_get_label (token));
   g_print ("                 --cert %s\n", imzala_certificate_get_fingerprint (certificate));
   fflush (stdout);
 }
@@ -156,10 +156,11 @@ select_certificate (ImzalaSigningJob *job,
                     GError          **error)
 {
   g_autoptr(ImzalaCertificate) found = NULL;
+  g_autoptr(ImzalaToken) found_token = NULL;
   GListModel *certificates = imzala_signing_job_get_certificates (job);
   GPtrArray *tokens = imzala_signing_job_get_tokens (job);
 
-  found = imzala_module_set_find_certificate (tokens, selector, error);
+  found = imzala_module_set_find_certificate (tokens, selector, &found_token, error);
   if (found == NULL)
     return FALSE;
 
@@ -169,7 +170,7 @@ select_certificate (ImzalaSigningJob *job,
 
       if (g_strcmp0 (imzala_certificate_get_fingerprint (candidate),
                      imzala_certificate_get_fingerprint (found)) == 0 &&
-          imzala_certificate_get_token (candidate) == imzala_certificate_get_token (found))
+          imzala_token_has_certificate (found_token, candidate))
         return imzala_signing_job_set_certificate (job, candidate);
     }
 
@@ -212,7 +213,7 @@ read_new_pin (ImzalaToken *token,
 
   if (pin != NULL && imzala_secret_get_length (pin) == 0)
     {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_REQUIRED, _("No PIN was given."));
       return NULL;
     }
   return g_steal_pointer (&pin);
@@ -244,12 +245,13 @@ run_unblock (PortalRun  *run,
   if (selector != NULL)
     {
       g_autoptr(ImzalaCertificate) certificate = NULL;
+      g_autoptr(ImzalaToken) found_token = NULL;
 
       certificate = imzala_module_set_find_certificate (imzala_signing_job_get_tokens (job),
-                                                        selector, &error);
+                                                        selector, &found_token, &error);
       if (certificate == NULL)
         return imzala_cli_report_error (error);
-      imzala_signing_job_set_token (job, IMZALA_TOKEN (imzala_certificate_get_token (certificate)));
+      imzala_signing_job_set_token (job, found_token);
     }
 
   token = imzala_signing_job_get_token (job);
@@ -261,7 +263,7 @@ run_unblock (PortalRun  *run,
         g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
                              _("No card was found. Insert the card to unlock and try again."));
       else
-        g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE,
+        g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_SEVERAL_TOKENS,
                              _("Several cards are inserted. Name the card to unlock with --cert "
                                "and one of its certificates, or remove the others."));
       return imzala_cli_report_error (error);
@@ -313,7 +315,7 @@ run_sign (PortalRun  *run,
 
   certificate = imzala_signing_job_get_certificate (job);
   token = imzala_signing_job_get_token (job);
-  print_certificate (certificate);
+  print_certificate (token, certificate);
   if (!imzala_certificate_is_recommended (certificate))
     {
       g_auto(GStrv) reasons = imzala_certificate_describe_problems (certificate, NULL);

@@ -95,8 +95,7 @@ check_certificate (ImzalaCertificate *certificate, GError **error)
     }
 
   if (imzala_certificate_is_ca (certificate)
-      || !imzala_certificate_has_private_key (certificate)
-      || imzala_certificate_get_token (certificate) == NULL)
+      || !imzala_certificate_has_private_key (certificate))
     {
       g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_PRIVATE_KEY,
                    _("The certificate of %s has no private key on the token, so it cannot sign."),
@@ -157,7 +156,7 @@ sign_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SignRun *run = user_data;
 
-  run->cms = imzala_cms_sign_with_token_finish (result, &run->error);
+  run->cms = imzala_token_sign_cms_finish (IMZALA_TOKEN (source), result, &run->error);
   g_main_loop_quit (run->loop);
 }
 
@@ -191,7 +190,7 @@ imzala_cli_sign (int argc, char **argv)
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   const char *input_path = NULL;
-  ImzalaToken *token;
+  g_autoptr(ImzalaToken) token = NULL;
   SignRun run = { 0 };
   guint interrupt_id;
 
@@ -260,7 +259,7 @@ imzala_cli_sign (int argc, char **argv)
       return imzala_cli_report_error (error);
     }
 
-  certificate = imzala_module_set_find_certificate (tokens, selector, &error);
+  certificate = imzala_module_set_find_certificate (tokens, selector, &token, &error);
   if (certificate == NULL)
     {
       int status = imzala_cli_report_error (error);
@@ -276,7 +275,6 @@ imzala_cli_sign (int argc, char **argv)
       return IMZALA_CLI_EXIT_NOT_FOUND;
     }
 
-  token = IMZALA_TOKEN (imzala_certificate_get_token (certificate));
   if (imzala_token_has_pin_pad (token))
     {
       if (pin_fd >= 0)
@@ -295,10 +293,10 @@ imzala_cli_sign (int argc, char **argv)
   run.loop = loop;
   run.cancellable = cancellable;
   interrupt_id = g_unix_signal_add (SIGINT, interrupt_cb, &run);
-  imzala_cms_sign_with_token_async (certificate, pin,
-                                    content,
-                                    detached ? IMZALA_CMS_DETACHED : IMZALA_CMS_NONE,
-                                    cancellable, sign_done_cb, &run);
+  imzala_token_sign_cms_async (token, certificate, pin,
+                               content,
+                               detached ? IMZALA_CMS_DETACHED : IMZALA_CMS_NONE,
+                               cancellable, sign_done_cb, &run);
   g_main_loop_run (loop);
   g_source_remove (interrupt_id);
   g_clear_pointer (&pin, imzala_secret_unref);

@@ -40,6 +40,7 @@ exit_codes_text (void)
            "  4   the signature did not verify\n"
            "  5   portal or network error\n"
            "  6   cancelled\n"
+           "  7   the content to sign is too large\n"
            "  10  any other error\n");
 }
 
@@ -76,6 +77,7 @@ imzala_cli_exit_code_for_error (const GError *error)
     case IMZALA_ERROR_TOKEN_REMOVED:
     case IMZALA_ERROR_NO_CERTIFICATE:
     case IMZALA_ERROR_AMBIGUOUS_CERTIFICATE:
+    case IMZALA_ERROR_SEVERAL_TOKENS:
     case IMZALA_ERROR_NO_PRIVATE_KEY:
     case IMZALA_ERROR_UNSUPPORTED_KEY:
     case IMZALA_ERROR_PCSC_UNAVAILABLE:
@@ -83,11 +85,15 @@ imzala_cli_exit_code_for_error (const GError *error)
 
     case IMZALA_ERROR_PIN_INCORRECT:
     case IMZALA_ERROR_PIN_LOCKED:
+    case IMZALA_ERROR_PIN_EXPIRED:
+    case IMZALA_ERROR_PIN_NOT_INITIALIZED:
+    case IMZALA_ERROR_PIN_REQUIRED:
     case IMZALA_ERROR_PIN_LEN_RANGE:
     case IMZALA_ERROR_PIN_INVALID:
     case IMZALA_ERROR_PIN_MISMATCH:
     case IMZALA_ERROR_PUK_INCORRECT:
     case IMZALA_ERROR_PUK_LOCKED:
+    case IMZALA_ERROR_PUK_REQUIRED:
       return IMZALA_CLI_EXIT_PIN;
 
     case IMZALA_ERROR_CMS_INVALID:
@@ -111,6 +117,9 @@ imzala_cli_exit_code_for_error (const GError *error)
     case IMZALA_ERROR_PROTOCOL:
     case IMZALA_ERROR_TOO_LARGE:
       return IMZALA_CLI_EXIT_PORTAL;
+
+    case IMZALA_ERROR_CONTENT_TOO_LARGE:
+      return IMZALA_CLI_EXIT_CONTENT;
 
     case IMZALA_ERROR_FAILED:
     case IMZALA_ERROR_MODULE_FAILURE:
@@ -282,7 +291,7 @@ imzala_cli_read_pin (int fd, const char *prompt, GError **error)
     return NULL;
   if (imzala_secret_get_length (pin) == 0)
     {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("No PIN was given."));
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_REQUIRED, _("No PIN was given."));
       return NULL;
     }
   return g_steal_pointer (&pin);

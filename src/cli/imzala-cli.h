@@ -23,6 +23,7 @@ typedef enum
   IMZALA_CLI_EXIT_VERIFY    = 4,  /* a signature did not verify */
   IMZALA_CLI_EXIT_PORTAL    = 5,  /* portal or network */
   IMZALA_CLI_EXIT_CANCELLED = 6,
+  IMZALA_CLI_EXIT_CONTENT   = 7,  /* the content to sign is too large */
   IMZALA_CLI_EXIT_FAILED    = 10, /* anything else */
 } ImzalaCliExit;
 

@@ -14,9 +14,7 @@
 
 #include "imzala-certificate.h"
 #include "imzala-error.h"
-#include "imzala-pkcs11-private.h"
 #include "imzala-tckn.h"
-#include "imzala-token.h"
 
 struct _ImzalaCertificate
 {
@@ -44,9 +42,8 @@ struct _ImzalaCertificate
   gboolean qualified;
   gboolean is_ca;
 
-  /* Token binding. The token owns its certificates, so the certificate only
-   * holds a weak reference back to avoid a reference cycle. */
-  GWeakRef token;
+  /* Where a token keeps it (set by the token that read it). The token owns
+   * its certificates; a certificate knows nothing of tokens. */
   GBytes *id;
   char *label;
   gboolean has_private_key;
@@ -74,7 +71,6 @@ imzala_certificate_finalize (GObject *object)
   g_clear_pointer (&self->not_before, g_date_time_unref);
   g_clear_pointer (&self->not_after, g_date_time_unref);
   g_free (self->key_description);
-  g_weak_ref_clear (&self->token);
   g_clear_pointer (&self->id, g_bytes_unref);
   g_free (self->label);
 
@@ -92,7 +88,6 @@ imzala_certificate_class_init (ImzalaCertificateClass *klass)
 static void
 imzala_certificate_init (ImzalaCertificate *self)
 {
-  g_weak_ref_init (&self->token, NULL);
 }
 
 /* ---- Reading the certificate ---- */
@@ -742,39 +737,21 @@ imzala_certificate_describe_problems (ImzalaCertificate *self, GDateTime *when)
   return g_strv_builder_end (builder);
 }
 
-/* ---- Token binding ---- */
+/* ---- The object on a token ---- */
 
 void
-imzala_certificate_set_token_binding (ImzalaCertificate *self,
-                                      GObject           *token,
-                                      GBytes            *id,
-                                      const char        *label,
-                                      gboolean           has_private_key)
+imzala_certificate_set_object_info (ImzalaCertificate *self,
+                                    GBytes            *id,
+                                    const char        *label,
+                                    gboolean           has_private_key)
 {
   g_return_if_fail (IMZALA_IS_CERTIFICATE (self));
-  g_return_if_fail (token == NULL || G_IS_OBJECT (token));
 
-  g_weak_ref_set (&self->token, token);
   g_clear_pointer (&self->id, g_bytes_unref);
   if (id != NULL)
     self->id = g_bytes_ref (id);
   replace_string (&self->label, label);
   self->has_private_key = has_private_key;
-}
-
-GObject *
-imzala_certificate_get_token (ImzalaCertificate *self)
-{
-  GObject *token;
-
-  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (self), NULL);
-
-  /* The caller gets a borrowed pointer, like every other getter here; it is
-   * valid as long as the caller keeps the token (its module set) alive. */
-  token = g_weak_ref_get (&self->token);
-  if (token != NULL)
-    g_object_unref (token);
-  return token;
 }
 
 GBytes *
@@ -796,22 +773,4 @@ imzala_certificate_has_private_key (ImzalaCertificate *self)
 {
   g_return_val_if_fail (IMZALA_IS_CERTIFICATE (self), FALSE);
   return self->has_private_key;
-}
-
-char *
-imzala_certificate_get_uri (ImzalaCertificate *self)
-{
-  g_autoptr(GObject) token = NULL;
-
-  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (self), NULL);
-
-  token = g_weak_ref_get (&self->token);
-  if (token == NULL || !IMZALA_IS_TOKEN (token))
-    return NULL;
-  /* p11-kit formats it (RFC 7512 percent-encoding, token model,
-   * manufacturer, serial and label, id, object and type=cert), so that the
-   * URI matches what p11_kit_uri_parse() reads back in the certificate
-   * selector. */
-  return imzala_token_format_object_uri (IMZALA_TOKEN (token), CKO_CERTIFICATE, self->id,
-                                         self->label);
 }

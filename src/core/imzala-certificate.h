@@ -1,7 +1,10 @@
 /* imzala-certificate.h: one X.509 certificate as İmzala shows and chooses it.
  *
  * Pure OpenSSL underneath; no PKCS#11 here. A certificate read from a token
- * also knows its token, CKA_ID and CKA_LABEL (set by imzala-token.c).
+ * also knows its CKA_ID and CKA_LABEL and whether the token has its private
+ * key (set by imzala-token.c), but not the token: the token owns its
+ * certificates (imzala_token_has_certificate(),
+ * imzala_token_dup_certificate_uri(), imzala_module_set_find_token()).
  */
 #pragma once
 
@@ -87,21 +90,15 @@ gboolean       imzala_certificate_is_recommended   (ImzalaCertificate *self);
 /* One translated sentence per problem, for the user ("Expired on 1 May 2024."). */
 GStrv          imzala_certificate_describe_problems (ImzalaCertificate *self, GDateTime *when);
 
-/* Token binding; NULL / FALSE for a certificate not read from a token. The
- * token is a weak reference typed as GObject to keep this header free of
- * PKCS#11 (it is an ImzalaToken). */
-GObject       *imzala_certificate_get_token        (ImzalaCertificate *self);
+/* The object on a token; NULL / FALSE for a certificate not read from one. */
 GBytes        *imzala_certificate_get_id           (ImzalaCertificate *self);  /* CKA_ID */
 const char    *imzala_certificate_get_label        (ImzalaCertificate *self);  /* CKA_LABEL */
 gboolean       imzala_certificate_has_private_key  (ImzalaCertificate *self);
-/* A PKCS#11 URI naming the token and object (RFC 7512), or NULL. */
-char          *imzala_certificate_get_uri          (ImzalaCertificate *self);
 
-/* Used by imzala-token.c. */
-void           imzala_certificate_set_token_binding (ImzalaCertificate *self,
-                                                     GObject           *token,
-                                                     GBytes            *id,
-                                                     const char        *label,
-                                                     gboolean           has_private_key);
+/* Used by imzala-token.c (and tests). */
+void           imzala_certificate_set_object_info  (ImzalaCertificate *self,
+                                                    GBytes            *id,
+                                                    const char        *label,
+                                                    gboolean           has_private_key);
 
 G_END_DECLS

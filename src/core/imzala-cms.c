@@ -20,24 +20,6 @@
  * would accept anyway. */
 #define MAX_CONTENT_SIZE (64 * 1024 * 1024)
 
-ImzalaDigest
-imzala_cms_digest_for_certificate (ImzalaCertificate *certificate)
-{
-  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (certificate), IMZALA_DIGEST_SHA256);
-
-  /* A P-384 key is only as strong as its hash: pair it with SHA-384, as the
-   * ETSI and Turkish profiles do. Everything else uses SHA-256. */
-  if (imzala_certificate_get_key_type (certificate) == IMZALA_KEY_TYPE_EC_P384)
-    return IMZALA_DIGEST_SHA384;
-  return IMZALA_DIGEST_SHA256;
-}
-
-static const EVP_MD *
-evp_md_for_digest (ImzalaDigest digest)
-{
-  return digest == IMZALA_DIGEST_SHA384 ? EVP_sha384 () : EVP_sha256 ();
-}
-
 static void
 log_openssl_errors (const char *what)
 {
@@ -329,7 +311,7 @@ imzala_cms_sign (ImzalaCertificate *signer,
 
   if (g_bytes_get_size (content) > MAX_CONTENT_SIZE)
     {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_TOO_LARGE,
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
                            _("The text to sign is too large."));
       return NULL;
     }
@@ -346,8 +328,8 @@ imzala_cms_sign (ImzalaCertificate *signer,
 
   x509 = imzala_certificate_get_x509 (signer);
   public_key = X509_get0_pubkey (x509);
-  digest = imzala_cms_digest_for_certificate (signer);
-  md = evp_md_for_digest (digest);
+  digest = imzala_digest_for_certificate (signer);
+  md = imzala_digest_get_md (digest);
 
   cms_flags = CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES;
   if (detached)
@@ -423,152 +405,4 @@ build_error:
   set_build_error (error, "Building the CMS failed");
   CMS_ContentInfo_free (cms);
   return NULL;
-}
-
-/* ---- Signing with the certificate's token ---- */
-
-typedef struct
-{
-  ImzalaToken       *token;
-  ImzalaCertificate *certificate;
-  ImzalaSecret      *pin;
-} TokenSignData;
-
-static GBytes *
-token_sign_cb (GBytes       *to_be_signed,
-               ImzalaDigest  digest,
-               gpointer      user_data,
-               GCancellable *cancellable,
-               GError      **error)
-{
-  TokenSignData *data = user_data;
-
-  return imzala_token_sign (data->token, data->certificate, data->pin, digest,
-                            to_be_signed, cancellable, error);
-}
-
-GBytes *
-imzala_cms_sign_with_token (ImzalaCertificate *signer,
-                            ImzalaSecret      *pin,
-                            GBytes            *content,
-                            ImzalaCmsFlags     flags,
-                            GCancellable      *cancellable,
-                            GError           **error)
-{
-  g_autoptr(GPtrArray) ca_certificates = NULL;
-  g_autoptr(GObject) token_object = NULL;
-  GPtrArray *token_certificates;
-  TokenSignData data;
-  GObject *borrowed;
-
-  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
-  g_return_val_if_fail (content != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  /* Hold the token for the whole operation: it may run in a thread while the
-   * module set is refreshed on the main thread. */
-  borrowed = imzala_certificate_get_token (signer);
-  if (borrowed != NULL)
-    token_object = g_object_ref (borrowed);
-  if (token_object == NULL || !IMZALA_IS_TOKEN (token_object))
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
-                           _("The card with this certificate is no longer available."));
-      return NULL;
-    }
-  if (!imzala_certificate_has_private_key (signer))
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_PRIVATE_KEY,
-                           _("There is no private key for this certificate on the card."));
-      return NULL;
-    }
-
-  ca_certificates = g_ptr_array_new_with_free_func (g_object_unref);
-  token_certificates = imzala_token_get_certificates (IMZALA_TOKEN (token_object));
-  for (guint i = 0; token_certificates != NULL && i < token_certificates->len; i++)
-    {
-      ImzalaCertificate *certificate = g_ptr_array_index (token_certificates, i);
-
-      if (certificate != signer && imzala_certificate_is_ca (certificate))
-        g_ptr_array_add (ca_certificates, g_object_ref (certificate));
-    }
-
-  data.token = IMZALA_TOKEN (token_object);
-  data.certificate = signer;
-  data.pin = pin;
-
-  return imzala_cms_sign (signer, ca_certificates, content, flags, NULL,
-                          token_sign_cb, &data, cancellable, error);
-}
-
-typedef struct
-{
-  ImzalaCertificate *signer;
-  ImzalaSecret      *pin;
-  GBytes            *content;
-  ImzalaCmsFlags     flags;
-} SignTaskData;
-
-static void
-sign_task_data_free (SignTaskData *data)
-{
-  g_clear_object (&data->signer);
-  g_clear_pointer (&data->pin, imzala_secret_unref);
-  g_clear_pointer (&data->content, g_bytes_unref);
-  g_free (data);
-}
-
-static void
-sign_task_thread (GTask        *task,
-                  gpointer      source_object,
-                  gpointer      task_data,
-                  GCancellable *cancellable)
-{
-  SignTaskData *data = task_data;
-  GError *error = NULL;
-  GBytes *cms;
-
-  cms = imzala_cms_sign_with_token (data->signer, data->pin, data->content, data->flags,
-                                    cancellable, &error);
-  if (cms == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, cms, (GDestroyNotify) g_bytes_unref);
-}
-
-void
-imzala_cms_sign_with_token_async (ImzalaCertificate  *signer,
-                                  ImzalaSecret       *pin,
-                                  GBytes             *content,
-                                  ImzalaCmsFlags      flags,
-                                  GCancellable       *cancellable,
-                                  GAsyncReadyCallback callback,
-                                  gpointer            user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  SignTaskData *data;
-
-  g_return_if_fail (IMZALA_IS_CERTIFICATE (signer));
-  g_return_if_fail (content != NULL);
-
-  data = g_new0 (SignTaskData, 1);
-  data->signer = g_object_ref (signer);
-  data->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
-  data->content = g_bytes_ref (content);
-  data->flags = flags;
-
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, imzala_cms_sign_with_token_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) sign_task_data_free);
-  g_task_run_in_thread (task, sign_task_thread);
-}
-
-GBytes *
-imzala_cms_sign_with_token_finish (GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == imzala_cms_sign_with_token_async,
-                        NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
 }

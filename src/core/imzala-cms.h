@@ -4,8 +4,9 @@
  * certificate's public key standing in (CMS_PARTIAL), adds the signed
  * attributes by hand (contentType, messageDigest, signingTime, ESS
  * signing-certificate-v2), has the DER SET OF attributes signed by a
- * callback (the token), puts the signature in, and verifies the result again
- * before returning it.
+ * callback (a token: imzala_token_sign_cms(); or an OpenSSL key in the
+ * tests), puts the signature in, and verifies the result again before
+ * returning it. Pure OpenSSL: nothing here knows PKCS#11.
  */
 #pragma once
 
@@ -13,8 +14,7 @@
 #include <openssl/x509.h>
 
 #include "imzala-certificate.h"
-#include "imzala-secret.h"
-#include "imzala-token.h"
+#include "imzala-digest.h"
 
 G_BEGIN_DECLS
 
@@ -32,9 +32,6 @@ typedef GBytes *(*ImzalaCmsSignFunc) (GBytes       *to_be_signed,
                                       GCancellable *cancellable,
                                       GError      **error);
 
-/* The digest İmzala uses for a key: SHA-384 for EC P-384, SHA-256 else. */
-ImzalaDigest imzala_cms_digest_for_certificate (ImzalaCertificate *certificate);
-
 /* Builds a CAdES-BES SignedData (DER) over @content. @extra_certificates
  * (ImzalaCertificate, nullable) are added to the certificate set (the CA
  * certificates on the token). @signing_time NULL means now. */
@@ -47,23 +44,6 @@ GBytes *imzala_cms_sign (ImzalaCertificate *signer,
                          gpointer           sign_data,
                          GCancellable      *cancellable,
                          GError           **error);
-
-/* imzala_cms_sign() with the certificate's token as the signer: the token's
- * CA certificates are included. Blocking. */
-GBytes *imzala_cms_sign_with_token        (ImzalaCertificate *signer,
-                                           ImzalaSecret      *pin,
-                                           GBytes            *content,
-                                           ImzalaCmsFlags     flags,
-                                           GCancellable      *cancellable,
-                                           GError           **error);
-void    imzala_cms_sign_with_token_async  (ImzalaCertificate  *signer,
-                                           ImzalaSecret       *pin,
-                                           GBytes             *content,
-                                           ImzalaCmsFlags      flags,
-                                           GCancellable       *cancellable,
-                                           GAsyncReadyCallback callback,
-                                           gpointer            user_data);
-GBytes *imzala_cms_sign_with_token_finish (GAsyncResult *result, GError **error);
 
 /* ---- Verification ---- */
 

@@ -2,6 +2,7 @@
  * src/portal. */
 #pragma once
 
+#include "imzala-enum-types.h"
 #include "imzala-error.h"
 #include "imzala-secret.h"
 #include "imzala-tckn.h"

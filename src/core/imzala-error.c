@@ -47,6 +47,12 @@ imzala_error_code_to_string (ImzalaError code)
     [IMZALA_ERROR_PROTOCOL] = "protocol",
     [IMZALA_ERROR_TOO_LARGE] = "too-large",
     [IMZALA_ERROR_PCSC_UNAVAILABLE] = "pcsc-unavailable",
+    [IMZALA_ERROR_PIN_EXPIRED] = "pin-expired",
+    [IMZALA_ERROR_PIN_NOT_INITIALIZED] = "pin-not-initialized",
+    [IMZALA_ERROR_PIN_REQUIRED] = "pin-required",
+    [IMZALA_ERROR_PUK_REQUIRED] = "puk-required",
+    [IMZALA_ERROR_SEVERAL_TOKENS] = "several-tokens",
+    [IMZALA_ERROR_CONTENT_TOO_LARGE] = "content-too-large",
   };
 
   if ((guint) code < G_N_ELEMENTS (names) && names[code] != NULL)

@@ -59,10 +59,20 @@ typedef enum
   IMZALA_ERROR_NETWORK,
   IMZALA_ERROR_TLS,                 /* the portal's certificate is not trusted */
   IMZALA_ERROR_PROTOCOL,            /* the portal answered something we cannot accept */
-  IMZALA_ERROR_TOO_LARGE,
+  IMZALA_ERROR_TOO_LARGE,           /* the portal's answer, or what we sent it, is too large */
 
   /* PC/SC. */
   IMZALA_ERROR_PCSC_UNAVAILABLE,    /* pcscd is not running */
+
+  /* Added by issue 7, at the end so that the numbers of the older codes stay
+   * what they were. Each condition has its own code: the JSON "code", the
+   * CLI's exit status and the GUI's advice are chosen from it. */
+  IMZALA_ERROR_PIN_EXPIRED,         /* CKR_PIN_EXPIRED: the card wants a new PIN first */
+  IMZALA_ERROR_PIN_NOT_INITIALIZED, /* CKR_USER_PIN_NOT_INITIALIZED: no PIN set yet (set one with the PUK) */
+  IMZALA_ERROR_PIN_REQUIRED,        /* no PIN was given where one is needed */
+  IMZALA_ERROR_PUK_REQUIRED,        /* no PUK was given where one is needed */
+  IMZALA_ERROR_SEVERAL_TOKENS,      /* several cards are inserted; the user must name one */
+  IMZALA_ERROR_CONTENT_TOO_LARGE,   /* the content to sign is larger than İmzala signs */
 } ImzalaError;
 
 GQuark imzala_error_quark (void);

@@ -797,10 +797,10 @@ find_recommended (GPtrArray  *tokens,
   return NULL;
 }
 
-ImzalaCertificate *
-imzala_module_set_find_certificate (GPtrArray   *tokens,
-                                    const char  *selector,
-                                    GError     **error)
+static ImzalaCertificate *
+find_certificate (GPtrArray   *tokens,
+                  const char  *selector,
+                  GError     **error)
 {
   g_autoptr(GPtrArray) candidates = NULL;
   g_autofree char *fingerprint = NULL;
@@ -864,4 +864,38 @@ imzala_module_set_find_certificate (GPtrArray   *tokens,
     p11_kit_uri_free (uri);
 
   return pick_one (candidates, selector, error);
+}
+
+ImzalaCertificate *
+imzala_module_set_find_certificate (GPtrArray    *tokens,
+                                    const char   *selector,
+                                    ImzalaToken **token_out,
+                                    GError      **error)
+{
+  g_autoptr(ImzalaCertificate) certificate = NULL;
+
+  g_return_val_if_fail (tokens != NULL, NULL);
+  g_return_val_if_fail (token_out == NULL || *token_out == NULL, NULL);
+
+  certificate = find_certificate (tokens, selector, error);
+  if (certificate != NULL && token_out != NULL)
+    *token_out = g_object_ref (imzala_module_set_find_token (tokens, certificate));
+  return g_steal_pointer (&certificate);
+}
+
+ImzalaToken *
+imzala_module_set_find_token (GPtrArray         *tokens,
+                              ImzalaCertificate *certificate)
+{
+  g_return_val_if_fail (tokens != NULL, NULL);
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (certificate), NULL);
+
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      ImzalaToken *token = g_ptr_array_index (tokens, i);
+
+      if (imzala_token_has_certificate (token, certificate))
+        return token;
+    }
+  return NULL;
 }

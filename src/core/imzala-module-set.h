@@ -57,9 +57,15 @@ GPtrArray *imzala_module_set_list_tokens_finish (ImzalaModuleSet *self, GAsyncRe
  * (hex, colons and case ignored). With @selector NULL, the one recommended
  * certificate; fails with IMZALA_ERROR_AMBIGUOUS_CERTIFICATE when there are
  * several, IMZALA_ERROR_NO_CERTIFICATE when there is none (the message says
- * why the ones present are not recommended). Returns a new reference. */
-ImzalaCertificate *imzala_module_set_find_certificate (GPtrArray  *tokens,
-                                                       const char *selector,
-                                                       GError    **error);
+ * why the ones present are not recommended). Returns a new reference, and
+ * in @token_out (nullable) a new reference on the token it is on. */
+ImzalaCertificate *imzala_module_set_find_certificate (GPtrArray     *tokens,
+                                                       const char    *selector,
+                                                       ImzalaToken  **token_out,
+                                                       GError       **error);
+/* The token among @tokens that @certificate was read from (borrowed), or
+ * NULL when none of them holds it (it was read before a card event). */
+ImzalaToken       *imzala_module_set_find_token       (GPtrArray         *tokens,
+                                                       ImzalaCertificate *certificate);
 
 G_END_DECLS

@@ -80,10 +80,9 @@ imzala_module_init (ImzalaModule *self)
   g_rec_mutex_init (&self->lock);
 }
 
-/* CK_INFO strings are space padded and not NUL-terminated, and vendor
- * modules do not always put UTF-8 in them. */
-static char *
-padded_to_utf8 (const CK_UTF8CHAR *text, gsize length)
+char *
+imzala_pkcs11_padded_to_utf8 (const CK_UTF8CHAR *text,
+                              gsize              length)
 {
   g_autofree char *raw = p11_kit_space_strdup (text, length);
 
@@ -108,10 +107,10 @@ imzala_module_new (CK_FUNCTION_LIST *functions,
 
   if (rv == CKR_OK)
     {
-      self->description = padded_to_utf8 (self->info.libraryDescription,
-                                          sizeof self->info.libraryDescription);
-      self->manufacturer = padded_to_utf8 (self->info.manufacturerID,
-                                           sizeof self->info.manufacturerID);
+      self->description = imzala_pkcs11_padded_to_utf8 (self->info.libraryDescription,
+                                                        sizeof self->info.libraryDescription);
+      self->manufacturer = imzala_pkcs11_padded_to_utf8 (self->info.manufacturerID,
+                                                         sizeof self->info.manufacturerID);
       self->version = g_strdup_printf ("%u.%u",
                                        self->info.libraryVersion.major,
                                        self->info.libraryVersion.minor);

@@ -38,6 +38,11 @@ CK_FUNCTION_LIST *imzala_module_get_functions (ImzalaModule *self);
 /* CK_INFO as read after C_Initialize (for PKCS#11 URI matching). */
 const CK_INFO    *imzala_module_get_info      (ImzalaModule *self);
 
+/* CK_INFO, CK_SLOT_INFO and CK_TOKEN_INFO strings are space padded and not
+ * NUL-terminated, and vendor modules do not always put UTF-8 in them. */
+char             *imzala_pkcs11_padded_to_utf8 (const CK_UTF8CHAR *text,
+                                                gsize              length);
+
 /* Serialises every call into the module. Recursive, so a function holding
  * the lock may call another that takes it. */
 void              imzala_module_lock          (ImzalaModule *self);
@@ -57,13 +62,48 @@ void                  imzala_token_get_token_info (ImzalaToken   *self,
 const CK_SLOT_INFO   *imzala_token_get_slot_info  (ImzalaToken   *self);
 /* A PKCS#11 URI naming an object on this token: @klass (CKO_CERTIFICATE,
  * CKO_PRIVATE_KEY, ...), @id (nullable) and @label (nullable). For
- * imzala_certificate_get_uri(). */
+ * imzala_token_dup_certificate_uri(). */
 char                 *imzala_token_format_object_uri (ImzalaToken     *self,
                                                       CK_OBJECT_CLASS  klass,
                                                       GBytes          *id,
                                                       const char      *label);
 
-/* ---- Errors (imzala-token.c) ---- */
+/* ---- Objects and attributes (imzala-pkcs11-object.c) ----
+ *
+ * The caller holds the module lock. */
+
+/* The value of one attribute, or NULL when the object has none, the module
+ * refuses it or reports an implausible length. */
+GBytes   *imzala_pkcs11_get_attribute       (CK_FUNCTION_LIST  *functions,
+                                             CK_SESSION_HANDLE  session,
+                                             CK_OBJECT_HANDLE   object,
+                                             CK_ATTRIBUTE_TYPE  type);
+gboolean  imzala_pkcs11_get_bool_attribute  (CK_FUNCTION_LIST  *functions,
+                                             CK_SESSION_HANDLE  session,
+                                             CK_OBJECT_HANDLE   object,
+                                             CK_ATTRIBUTE_TYPE  type);
+/* CKA_LABEL as valid UTF-8, or NULL. */
+char     *imzala_pkcs11_get_label_attribute (CK_FUNCTION_LIST  *functions,
+                                             CK_SESSION_HANDLE  session,
+                                             CK_OBJECT_HANDLE   object);
+/* Handles of the objects matching @template, or NULL on error (@rv_out set). */
+GArray   *imzala_pkcs11_find_objects        (CK_FUNCTION_LIST  *functions,
+                                             CK_SESSION_HANDLE  session,
+                                             CK_ATTRIBUTE      *template,
+                                             CK_ULONG           n_template,
+                                             CK_RV             *rv_out);
+/* The certificate's public key as a token stores it: the RSA modulus
+ * (CKA_MODULUS) or the EC point (CKA_EC_POINT, @is_ec set). */
+GBytes   *imzala_pkcs11_certificate_key_material (X509     *x509,
+                                                  gboolean *is_ec);
+/* Whether the key @object holds the public key @material. */
+gboolean  imzala_pkcs11_key_object_matches  (CK_FUNCTION_LIST  *functions,
+                                             CK_SESSION_HANDLE  session,
+                                             CK_OBJECT_HANDLE   object,
+                                             GBytes            *material,
+                                             gboolean           is_ec);
+
+/* ---- Errors (imzala-pkcs11-error.c) ---- */
 
 /* Maps @rv to a GError in IMZALA_ERROR (or G_IO_ERROR_CANCELLED for
  * CKR_FUNCTION_CANCELED) with a translated sentence for the user; the
@@ -83,5 +123,8 @@ gboolean imzala_pkcs11_set_error_full (GError      **error,
                                        ImzalaToken  *token,
                                        CK_USER_TYPE  user,
                                        const char   *call);
+/* PIN_LEN_RANGE with the length rules of @token (nullable) in the message. */
+void     imzala_pkcs11_set_pin_length_error (GError     **error,
+                                             ImzalaToken *token);
 
 G_END_DECLS

@@ -19,12 +19,6 @@ struct _ImzalaReader
   char              *atr;
 };
 
-G_DEFINE_ENUM_TYPE (ImzalaReaderState, imzala_reader_state,
-  G_DEFINE_ENUM_VALUE (IMZALA_READER_STATE_UNAVAILABLE, "unavailable"),
-  G_DEFINE_ENUM_VALUE (IMZALA_READER_STATE_EMPTY, "empty"),
-  G_DEFINE_ENUM_VALUE (IMZALA_READER_STATE_PRESENT, "present"),
-  G_DEFINE_ENUM_VALUE (IMZALA_READER_STATE_IN_USE, "in-use"),
-  G_DEFINE_ENUM_VALUE (IMZALA_READER_STATE_MUTE, "mute"))
 
 G_DEFINE_FINAL_TYPE (ImzalaReader, imzala_reader, G_TYPE_OBJECT)
 

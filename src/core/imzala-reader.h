@@ -10,6 +10,8 @@
 
 #include "imzala-token.h"
 
+#include "imzala-enum-types.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -21,8 +23,7 @@ typedef enum
   IMZALA_READER_STATE_MUTE,        /* a card is in the reader but does not respond (upside down, broken) */
 } ImzalaReaderState;
 
-#define IMZALA_TYPE_READER_STATE (imzala_reader_state_get_type ())
-GType imzala_reader_state_get_type (void);
+/* IMZALA_TYPE_READER_STATE is in imzala-enum-types.h (generated). */
 
 #define IMZALA_TYPE_READER (imzala_reader_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaReader, imzala_reader, IMZALA, READER, GObject)

@@ -10,52 +10,37 @@
 
 /* ---- ImzalaPurpose ---- */
 
-static const GEnumValue purpose_values[] = {
-  { IMZALA_PURPOSE_LOGIN, "IMZALA_PURPOSE_LOGIN", "login" },
-  { IMZALA_PURPOSE_CONSENT, "IMZALA_PURPOSE_CONSENT", "consent" },
-  { IMZALA_PURPOSE_APPLICATION, "IMZALA_PURPOSE_APPLICATION", "application" },
-  { IMZALA_PURPOSE_UNBLOCK, "IMZALA_PURPOSE_UNBLOCK", "unblock" },
-  { 0, NULL, NULL },
-};
-
-GType
-imzala_purpose_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      GType id = g_enum_register_static (g_intern_static_string ("ImzalaPurpose"), purpose_values);
-      g_once_init_leave (&type_id, id);
-    }
-  return type_id;
-}
-
+/* The protocol's symbols are the enum's nicks (made by glib-mkenums from the
+ * value names: IMZALA_PURPOSE_LOGIN is "login"). A static enum type's class
+ * and values live as long as the program, so the strings may be returned. */
 const char *
 imzala_purpose_to_string (ImzalaPurpose purpose)
 {
-  if ((guint) purpose <= IMZALA_PURPOSE_UNBLOCK)
-    return purpose_values[purpose].value_nick;
-  return NULL;
+  GEnumClass *klass = g_type_class_ref (IMZALA_TYPE_PURPOSE);
+  GEnumValue *value = g_enum_get_value (klass, purpose);
+
+  g_type_class_unref (klass);
+  return value != NULL ? value->value_nick : NULL;
 }
 
 gboolean
 imzala_purpose_from_string (const char    *text,
                             ImzalaPurpose *purpose)
 {
+  GEnumClass *klass;
+  GEnumValue *value;
+
   if (text == NULL)
     return FALSE;
 
-  for (guint i = 0; purpose_values[i].value_nick != NULL; i++)
-    {
-      if (strcmp (text, purpose_values[i].value_nick) == 0)
-        {
-          if (purpose != NULL)
-            *purpose = purpose_values[i].value;
-          return TRUE;
-        }
-    }
-  return FALSE;
+  klass = g_type_class_ref (IMZALA_TYPE_PURPOSE);
+  value = g_enum_get_value_by_nick (klass, text);
+  g_type_class_unref (klass);
+  if (value == NULL)
+    return FALSE;
+  if (purpose != NULL)
+    *purpose = value->value;
+  return TRUE;
 }
 
 const char *

@@ -12,6 +12,8 @@
 
 #include <gio/gio.h>
 
+#include "imzala-enum-types.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -22,8 +24,7 @@ typedef enum
   IMZALA_PURPOSE_UNBLOCK,     /* Kilit Çözme: no text; the unblock exchange */
 } ImzalaPurpose;
 
-GType        imzala_purpose_get_type    (void) G_GNUC_CONST;
-#define IMZALA_TYPE_PURPOSE (imzala_purpose_get_type ())
+/* IMZALA_TYPE_PURPOSE is in imzala-enum-types.h (generated). */
 
 /* The protocol's symbol: "login", "consent", "application", "unblock". */
 const char  *imzala_purpose_to_string   (ImzalaPurpose purpose);

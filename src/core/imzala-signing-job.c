@@ -66,29 +66,16 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (ImzalaSigningJob, imzala_signing_job, G_TYPE_OBJECT)
 
-static const GEnumValue job_state_values[] = {
-  { IMZALA_JOB_STATE_IDLE, "IMZALA_JOB_STATE_IDLE", "idle" },
-  { IMZALA_JOB_STATE_FETCHING, "IMZALA_JOB_STATE_FETCHING", "fetching" },
-  { IMZALA_JOB_STATE_CHOOSING, "IMZALA_JOB_STATE_CHOOSING", "choosing" },
-  { IMZALA_JOB_STATE_SIGNING, "IMZALA_JOB_STATE_SIGNING", "signing" },
-  { IMZALA_JOB_STATE_SUBMITTING, "IMZALA_JOB_STATE_SUBMITTING", "submitting" },
-  { IMZALA_JOB_STATE_UNBLOCKING, "IMZALA_JOB_STATE_UNBLOCKING", "unblocking" },
-  { IMZALA_JOB_STATE_DONE, "IMZALA_JOB_STATE_DONE", "done" },
-  { IMZALA_JOB_STATE_FAILED, "IMZALA_JOB_STATE_FAILED", "failed" },
-  { 0, NULL, NULL },
-};
-
-GType
-imzala_job_state_get_type (void)
+/* The nick of @state ("choosing"), for the debug log and warnings. */
+static const char *
+job_state_nick (ImzalaJobState state)
 {
-  static gsize type_id = 0;
+  GEnumClass *klass = g_type_class_ref (IMZALA_TYPE_JOB_STATE);
+  GEnumValue *value = g_enum_get_value (klass, state);
 
-  if (g_once_init_enter (&type_id))
-    {
-      GType id = g_enum_register_static (g_intern_static_string ("ImzalaJobState"), job_state_values);
-      g_once_init_leave (&type_id, id);
-    }
-  return type_id;
+  /* A static enum type's class and values live as long as the program. */
+  g_type_class_unref (klass);
+  return value != NULL ? value->value_nick : "unknown";
 }
 
 /* ---- State changes ---- */
@@ -122,8 +109,8 @@ set_state (ImzalaSigningJob *self,
 {
   if (self->state == state)
     return;
-  g_debug ("Job state %s → %s", job_state_values[self->state].value_nick,
-           job_state_values[state].value_nick);
+  g_debug ("Job state %s → %s", job_state_nick (self->state),
+           job_state_nick (state));
   self->state = state;
   if (is_finished (self))
     {
@@ -235,11 +222,8 @@ set_certificate_internal (ImzalaSigningJob  *self,
   if (g_set_object (&self->certificate, certificate))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CERTIFICATE]);
 
-  if (certificate != NULL)
-    {
-      GObject *owner = imzala_certificate_get_token (certificate);
-      token = owner != NULL ? IMZALA_TOKEN (owner) : NULL;
-    }
+  if (certificate != NULL && self->tokens != NULL)
+    token = imzala_module_set_find_token (self->tokens, certificate);
   else if (self->tokens != NULL && self->tokens->len == 1)
     token = g_ptr_array_index (self->tokens, 0);
 
@@ -450,7 +434,7 @@ imzala_signing_job_set_token (ImzalaSigningJob *self,
     return FALSE;
 
   if (self->certificate != NULL &&
-      imzala_certificate_get_token (self->certificate) != G_OBJECT (token))
+      !imzala_token_has_certificate (token, self->certificate))
     {
       g_clear_object (&self->certificate);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CERTIFICATE]);
@@ -539,7 +523,11 @@ submit_cb (GObject      *source,
 static gboolean
 is_retryable_pin_error (const GError *error)
 {
+  /* PIN_EXPIRED was PIN_INCORRECT before it had its own code: the user may
+   * change the PIN and sign while the request lasts. */
   return g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT) ||
+         g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_EXPIRED) ||
+         g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_REQUIRED) ||
          g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE) ||
          g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_PIN_INVALID);
 }
@@ -553,7 +541,7 @@ sign_cb (GObject      *source,
   GError *error = NULL;
   GBytes *signature;
 
-  signature = imzala_cms_sign_with_token_finish (result, &error);
+  signature = imzala_token_sign_cms_finish (IMZALA_TOKEN (source), result, &error);
   if (self->state != IMZALA_JOB_STATE_SIGNING)
     {
       g_clear_pointer (&signature, g_bytes_unref);
@@ -592,10 +580,10 @@ sign_next (ImzalaSigningJob *self)
   if (self->next_text < imzala_request_get_n_texts (self->request))
     {
       text = imzala_request_get_text (self->request, self->next_text);
-      imzala_cms_sign_with_token_async (self->certificate, self->pin,
-                                        imzala_request_text_get_content (text),
-                                        IMZALA_CMS_NONE, self->cancellable,
-                                        sign_cb, g_object_ref (self));
+      imzala_token_sign_cms_async (self->token, self->certificate, self->pin,
+                                   imzala_request_text_get_content (text),
+                                   IMZALA_CMS_NONE, self->cancellable,
+                                   sign_cb, g_object_ref (self));
       return;
     }
 
@@ -620,7 +608,7 @@ imzala_signing_job_sign (ImzalaSigningJob *self,
   if (self->state != IMZALA_JOB_STATE_CHOOSING)
     {
       g_warning ("imzala_signing_job_sign() called in state %s",
-                 job_state_values[self->state].value_nick);
+                 job_state_nick (self->state));
       return;
     }
   if (imzala_request_is_expired (self->request))
@@ -744,7 +732,7 @@ imzala_signing_job_unblock (ImzalaSigningJob *self,
       imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK)
     {
       g_warning ("imzala_signing_job_unblock() called in state %s or for another purpose",
-                 job_state_values[self->state].value_nick);
+                 job_state_nick (self->state));
       return;
     }
   if (imzala_request_is_expired (self->request))
@@ -759,7 +747,7 @@ imzala_signing_job_unblock (ImzalaSigningJob *self,
                                               _("No card was found. Insert the card to unlock "
                                                 "and try again.")));
       else
-        set_error (self, g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE,
+        set_error (self, g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_SEVERAL_TOKENS,
                                               _("Several cards are inserted. Choose the card "
                                                 "to unlock.")));
       return;

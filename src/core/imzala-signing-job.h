@@ -36,6 +36,8 @@
 #include "imzala-token.h"
 #include "imzala-token-list.h"
 
+#include "imzala-enum-types.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -50,8 +52,7 @@ typedef enum
   IMZALA_JOB_STATE_FAILED,
 } ImzalaJobState;
 
-GType imzala_job_state_get_type (void) G_GNUC_CONST;
-#define IMZALA_TYPE_JOB_STATE (imzala_job_state_get_type ())
+/* IMZALA_TYPE_JOB_STATE is in imzala-enum-types.h (generated). */
 
 #define IMZALA_TYPE_SIGNING_JOB (imzala_signing_job_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaSigningJob, imzala_signing_job, IMZALA, SIGNING_JOB, GObject)

@@ -9,6 +9,8 @@
 #include <gio/gio.h>
 
 #include "imzala-certificate.h"
+#include "imzala-cms.h"
+#include "imzala-digest.h"
 #include "imzala-module.h"
 #include "imzala-secret.h"
 
@@ -25,12 +27,6 @@ typedef enum /*< flags >*/
   IMZALA_PIN_STATE_PUK_FINAL_TRY  = 1 << 5, /* CKF_SO_PIN_FINAL_TRY */
   IMZALA_PIN_STATE_PUK_LOCKED     = 1 << 6, /* CKF_SO_PIN_LOCKED */
 } ImzalaPinState;
-
-typedef enum
-{
-  IMZALA_DIGEST_SHA256,
-  IMZALA_DIGEST_SHA384,
-} ImzalaDigest;
 
 #define IMZALA_TYPE_TOKEN (imzala_token_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaToken, imzala_token, IMZALA, TOKEN, GObject)
@@ -53,6 +49,13 @@ guint          imzala_token_get_max_pin_length   (ImzalaToken *self);
 GPtrArray     *imzala_token_get_certificates     (ImzalaToken *self);
 /* A PKCS#11 URI naming the token. */
 char          *imzala_token_get_uri              (ImzalaToken *self);
+/* Whether @certificate is one of this token's (the same object). */
+gboolean       imzala_token_has_certificate      (ImzalaToken       *self,
+                                                  ImzalaCertificate *certificate);
+/* A PKCS#11 URI naming @certificate's object on this token (RFC 7512), or
+ * NULL when it is not one of this token's certificates. */
+char          *imzala_token_dup_certificate_uri  (ImzalaToken       *self,
+                                                  ImzalaCertificate *certificate);
 
 /* Re-reads CK_TOKEN_INFO (PIN state changes after a wrong PIN). */
 gboolean       imzala_token_refresh              (ImzalaToken *self, GCancellable *cancellable, GError **error);
@@ -77,6 +80,29 @@ void           imzala_token_sign_async  (ImzalaToken *self, ImzalaCertificate *c
                                          ImzalaDigest digest, GBytes *data, GCancellable *cancellable,
                                          GAsyncReadyCallback callback, gpointer user_data);
 GBytes        *imzala_token_sign_finish (ImzalaToken *self, GAsyncResult *result, GError **error);
+
+/* imzala_cms_sign() with this token as the signer (imzala-token-cms.c):
+ * a CAdES-BES SignedData over @content signed with @signer's key, the
+ * token's CA certificates included. @signer must be one of this token's
+ * certificates (else IMZALA_ERROR_NO_TOKEN). */
+GBytes        *imzala_token_sign_cms        (ImzalaToken       *self,
+                                             ImzalaCertificate *signer,
+                                             ImzalaSecret      *pin,
+                                             GBytes            *content,
+                                             ImzalaCmsFlags     flags,
+                                             GCancellable      *cancellable,
+                                             GError           **error);
+void           imzala_token_sign_cms_async  (ImzalaToken        *self,
+                                             ImzalaCertificate  *signer,
+                                             ImzalaSecret       *pin,
+                                             GBytes             *content,
+                                             ImzalaCmsFlags      flags,
+                                             GCancellable       *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer            user_data);
+GBytes        *imzala_token_sign_cms_finish (ImzalaToken   *self,
+                                             GAsyncResult  *result,
+                                             GError       **error);
 
 /* C_SetPIN in a user session. @old_pin and @new_pin are NULL on a pin-pad. */
 gboolean       imzala_token_change_pin  (ImzalaToken   *self,

@@ -94,6 +94,18 @@ static const FailureKind failure_kinds[] = {
     N_("Start the smart card service (pcscd), for example with “systemctl start pcscd”, and try again."), ACTION_RETRY },
   { IMZALA_ERROR_CERTIFICATE_EXPIRED, N_("The Certificate Has Expired"),
     N_("Choose a certificate that is still valid, or renew your certificate."), ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_PIN_EXPIRED, N_("The PIN Has Expired"),
+    N_("Change the PIN with Change PIN in the menu, then sign again."), ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_PIN_NOT_INITIALIZED, N_("The Card Has No PIN Yet"),
+    N_("Set a PIN with the PUK that came with your card, or ask the portal for an unblock code."), ACTION_UNBLOCK | ACTION_CODE },
+  { IMZALA_ERROR_PIN_REQUIRED, N_("No PIN Was Entered"),
+    N_("Enter the PIN of your card and try again."), ACTION_RETRY },
+  { IMZALA_ERROR_PUK_REQUIRED, N_("No PUK Was Entered"),
+    N_("Enter the PUK that came with your card and try again."), ACTION_UNBLOCK },
+  { IMZALA_ERROR_SEVERAL_TOKENS, N_("Several Cards Are Inserted"),
+    N_("Leave only the card you want to use in the reader, or choose it, and try again."), ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_CONTENT_TOO_LARGE, N_("The Text Is Too Large"),
+    N_("İmzala cannot sign a text this large. Contact the portal."), ACTION_CODE },
 };
 
 static const FailureKind fallback_kind = {

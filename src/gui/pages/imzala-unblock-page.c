@@ -259,7 +259,7 @@ imzala_unblock_page_take_secrets (ImzalaUnblockPage *self,
   if (self->job == NULL && imzala_new_pin_form_get_current_length (self->pin_form) == 0)
     {
       gtk_widget_grab_focus (GTK_WIDGET (self->pin_form));
-      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PUK_INCORRECT,
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PUK_REQUIRED,
                    _("Type the PUK that came with your card."));
       return FALSE;
     }

@@ -1,0 +1,229 @@
+/* imzala-token-pin.c: changing the PIN (C_SetPIN) and unblocking it with
+ * the PUK (C_Login as SO + C_InitPIN, or C_SetPIN with the PUK).
+ */
+#define G_LOG_DOMAIN "imzala-pkcs11"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "imzala-error.h"
+#include "imzala-token-private.h"
+
+typedef struct
+{
+  ImzalaSecret *pin;
+  ImzalaSecret *new_pin;
+} PinTaskData;
+
+static void
+pin_task_data_free (PinTaskData *task_data)
+{
+  g_clear_pointer (&task_data->pin, imzala_secret_unref);
+  g_clear_pointer (&task_data->new_pin, imzala_secret_unref);
+  g_free (task_data);
+}
+
+gboolean
+imzala_token_change_pin (ImzalaToken   *self,
+                         ImzalaSecret  *old_pin,
+                         ImzalaSecret  *new_pin,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  CK_FUNCTION_LIST *functions;
+  CK_SESSION_HANDLE session;
+  gboolean ok = FALSE;
+  CK_RV rv;
+
+  g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
+
+  if (!imzala_token_check_pin_length (self, old_pin, error) || !imzala_token_check_pin_length (self, new_pin, error))
+    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  functions = imzala_module_get_functions (self->module);
+  imzala_module_lock (self->module);
+
+  rv = functions->C_OpenSession (self->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &session);
+  if (imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_OpenSession"))
+    {
+      if (imzala_token_login_locked (self, session, CKU_USER, old_pin, error))
+        {
+          rv = functions->C_SetPIN (session,
+                                    imzala_token_secret_data (old_pin), imzala_token_secret_length (old_pin),
+                                    imzala_token_secret_data (new_pin), imzala_token_secret_length (new_pin));
+          if (rv == CKR_PIN_INCORRECT)
+            imzala_token_refresh_locked (self, NULL);
+          ok = imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_SetPIN");
+          functions->C_Logout (session);
+        }
+      functions->C_CloseSession (session);
+    }
+
+  /* The PIN flags (count low, to be changed) change with the PIN. */
+  imzala_token_refresh_locked (self, NULL);
+  imzala_module_unlock (self->module);
+  return ok;
+}
+
+gboolean
+imzala_token_unblock_pin (ImzalaToken   *self,
+                          ImzalaSecret  *puk,
+                          ImzalaSecret  *new_pin,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  CK_FUNCTION_LIST *functions;
+  CK_SESSION_HANDLE session;
+  gboolean ok = FALSE;
+  CK_RV rv;
+
+  g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
+
+  if (puk == NULL && !imzala_token_has_pin_pad (self))
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PUK_REQUIRED,
+                           _("Enter the PUK."));
+      return FALSE;
+    }
+  if (!imzala_token_check_pin_length (self, new_pin, error))
+    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  functions = imzala_module_get_functions (self->module);
+  imzala_module_lock (self->module);
+
+  rv = functions->C_OpenSession (self->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &session);
+  if (imzala_pkcs11_set_error_full (error, rv, self, CKU_SO, "C_OpenSession"))
+    {
+      rv = functions->C_Login (session, CKU_SO, imzala_token_secret_data (puk), imzala_token_secret_length (puk));
+      if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
+        {
+          rv = functions->C_InitPIN (session, imzala_token_secret_data (new_pin), imzala_token_secret_length (new_pin));
+          ok = imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_InitPIN");
+          functions->C_Logout (session);
+        }
+      else if (rv == CKR_USER_TYPE_INVALID || rv == CKR_FUNCTION_NOT_SUPPORTED
+               || rv == CKR_OPERATION_NOT_INITIALIZED || rv == CKR_USER_ANOTHER_ALREADY_LOGGED_IN)
+        {
+          /* Modules without an SO role take the PUK as the "old PIN" of an
+           * unlogged C_SetPIN. */
+          g_debug ("SO login refused on %s (%s); trying C_SetPIN with the PUK",
+                   self->label, p11_kit_strerror (rv));
+          rv = functions->C_SetPIN (session,
+                                    imzala_token_secret_data (puk), imzala_token_secret_length (puk),
+                                    imzala_token_secret_data (new_pin), imzala_token_secret_length (new_pin));
+          if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED)
+            imzala_token_refresh_locked (self, NULL);
+          ok = imzala_pkcs11_set_error_full (error, rv, self, CKU_SO, "C_SetPIN");
+        }
+      else
+        {
+          if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED)
+            imzala_token_refresh_locked (self, NULL);
+          ok = imzala_pkcs11_set_error_full (error, rv, self, CKU_SO, "C_Login");
+        }
+      functions->C_CloseSession (session);
+    }
+
+  imzala_token_refresh_locked (self, NULL);
+  imzala_module_unlock (self->module);
+  return ok;
+}
+
+static void
+change_pin_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  PinTaskData *td = task_data;
+  GError *error = NULL;
+
+  if (imzala_token_change_pin (source_object, td->pin, td->new_pin, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+imzala_token_change_pin_async (ImzalaToken         *self,
+                               ImzalaSecret        *old_pin,
+                               ImzalaSecret        *new_pin,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  PinTaskData *td;
+
+  g_return_if_fail (IMZALA_IS_TOKEN (self));
+
+  td = g_new0 (PinTaskData, 1);
+  td->pin = old_pin != NULL ? imzala_secret_ref (old_pin) : NULL;
+  td->new_pin = new_pin != NULL ? imzala_secret_ref (new_pin) : NULL;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_token_change_pin_async);
+  g_task_set_task_data (task, td, (GDestroyNotify) pin_task_data_free);
+  g_task_run_in_thread (task, change_pin_thread);
+}
+
+gboolean
+imzala_token_change_pin_finish (ImzalaToken   *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+unblock_pin_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  PinTaskData *td = task_data;
+  GError *error = NULL;
+
+  if (imzala_token_unblock_pin (source_object, td->pin, td->new_pin, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+imzala_token_unblock_pin_async (ImzalaToken         *self,
+                                ImzalaSecret        *puk,
+                                ImzalaSecret        *new_pin,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  PinTaskData *td;
+
+  g_return_if_fail (IMZALA_IS_TOKEN (self));
+
+  td = g_new0 (PinTaskData, 1);
+  td->pin = puk != NULL ? imzala_secret_ref (puk) : NULL;
+  td->new_pin = new_pin != NULL ? imzala_secret_ref (new_pin) : NULL;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_token_unblock_pin_async);
+  g_task_set_task_data (task, td, (GDestroyNotify) pin_task_data_free);
+  g_task_run_in_thread (task, unblock_pin_thread);
+}
+
+gboolean
+imzala_token_unblock_pin_finish (ImzalaToken   *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
