@@ -778,7 +778,7 @@ test_unblock (JobFixture    *f,
   imzala_signing_job_unblock (job, new_pin);
   g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
   g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR,
-                  IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
+                  IMZALA_ERROR_SEVERAL_TOKENS);
   g_assert_cmpuint (f->portal->n_unblocks, ==, 0);
 
   g_assert_true (imzala_signing_job_set_token (job, token_by_label (job, "IMZALA TEST 1")));
