@@ -87,34 +87,6 @@ check_version (JsonObject *root)
          json_node_get_int (node) == IMZALA_PORTAL_PROTOCOL_VERSION;
 }
 
-/* Strict base64 (standard alphabet, padded): g_base64_decode() skips
- * anything it does not know, which would let a garbled value through. */
-static GBytes *
-decode_base64 (const char *text)
-{
-  gsize length, out_length;
-  guchar *data;
-
-  if (text == NULL)
-    return NULL;
-  length = strlen (text);
-  if (length % 4 != 0)
-    return NULL;
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = text[i];
-      if (g_ascii_isalnum (c) || c == '+' || c == '/')
-        continue;
-      if (c == '=' && (i >= length - 2) && (i == length - 1 || text[length - 1] == '='))
-        continue;
-      return NULL;
-    }
-  if (length == 0)
-    return g_bytes_new (NULL, 0);
-  data = g_base64_decode (text, &out_length);
-  return g_bytes_new_take (data, out_length);
-}
-
 /* Whether @text shows on a terminal and in a label as exactly the characters
  * it holds. A carriage return, an escape sequence or a bidirectional override
  * would let a text look different from the bytes the card signs (imzala-cli
@@ -219,7 +191,7 @@ imzala_portal_answer_parse_request (GBytes      *json,
       g_date_time_compare (expires_at, created_at) <= 0)
     return (g_propagate_error (error, protocol_error ("bad created_at / expires_at")), NULL);
 
-  nonce = decode_base64 (get_string (root, "nonce"));
+  nonce = imzala_portal_decode_base64 (get_string (root, "nonce"));
   if (nonce == NULL || g_bytes_get_size (nonce) < MIN_NONCE_LENGTH ||
       g_bytes_get_size (nonce) > MAX_NONCE_LENGTH)
     return (g_propagate_error (error, protocol_error ("bad nonce")), NULL);
@@ -249,7 +221,7 @@ imzala_portal_answer_parse_request (GBytes      *json,
         return (g_propagate_error (error, protocol_error ("a text is not an object")), NULL);
       title = get_string (json_node_get_object (element), "title");
       media_type = get_string (json_node_get_object (element), "media_type");
-      content = decode_base64 (get_string (json_node_get_object (element), "content"));
+      content = imzala_portal_decode_base64 (get_string (json_node_get_object (element), "content"));
       if (title == NULL || content == NULL)
         return (g_propagate_error (error, protocol_error ("a text lacks title or content")), NULL);
       if (media_type != NULL && !g_str_has_prefix (media_type, "text/plain"))

@@ -181,3 +181,31 @@ imzala_portal_get_host (ImzalaPortal *self)
   iface = IMZALA_PORTAL_GET_IFACE (self);
   return iface->get_host != NULL ? iface->get_host (self) : NULL;
 }
+
+/* Strict base64 (standard alphabet, padded): g_base64_decode() skips
+ * anything it does not know, which would let a garbled value through. */
+GBytes *
+imzala_portal_decode_base64 (const char *text)
+{
+  gsize length, out_length;
+  guchar *data;
+
+  if (text == NULL)
+    return NULL;
+  length = strlen (text);
+  if (length % 4 != 0)
+    return NULL;
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = text[i];
+      if (g_ascii_isalnum (c) || c == '+' || c == '/')
+        continue;
+      if (c == '=' && (i >= length - 2) && (i == length - 1 || text[length - 1] == '='))
+        continue;
+      return NULL;
+    }
+  if (length == 0)
+    return g_bytes_new (NULL, 0);
+  data = g_base64_decode (text, &out_length);
+  return g_bytes_new_take (data, out_length);
+}

@@ -81,6 +81,10 @@ struct _ImzalaPortalInterface
 char *imzala_portal_normalize_code (const char *text, GError **error);
 /* "ABCDEFGHJKMN" → "ABCD-EFGH-JKMN" (for display). */
 char *imzala_portal_format_code    (const char *code);
+/* Strict base64 as the protocol uses it (standard alphabet, padded): NULL for
+ * NULL or anything g_base64_decode() would quietly skip over; "" is empty
+ * bytes. Both sides of the protocol read their base64 members with it. */
+GBytes *imzala_portal_decode_base64 (const char *text);
 
 /* The code is normalised first; a malformed one fails at once with
  * IMZALA_ERROR_CODE_FORMAT without a connection. */

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "imzala-portal.h"
 #include "imzala-portal-http.h"
 #include "imzala-portal-limiter.h"
 #include "imzala-portal-server.h"
@@ -197,29 +198,14 @@ imzala_portal_http_member_string (JsonObject *object, const char *name)
   return json_node_get_string (node);
 }
 
-/* Strict base64 (standard alphabet, padded): g_base64_decode() skips
- * invalid characters silently, which would let garbage through. */
+/* The protocol's strict base64 (imzala_portal_decode_base64()); the portal
+ * takes no empty value. */
 GBytes *
 imzala_portal_http_decode_base64 (const char *text)
 {
-  gsize length = strlen (text);
-  gsize out_length = 0;
-  guchar *out;
-
-  if (length == 0 || length % 4 != 0)
+  if (text == NULL || *text == '\0')
     return NULL;
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = text[i];
-
-      if (g_ascii_isalnum (c) || c == '+' || c == '/')
-        continue;
-      if (c == '=' && (i >= length - 2) && (i == length - 1 || text[length - 1] == '='))
-        continue;
-      return NULL;
-    }
-  out = g_base64_decode (text, &out_length);
-  return g_bytes_new_take (out, out_length);
+  return imzala_portal_decode_base64 (text);
 }
 
 /* ---- Limits before the body is read ---- */
