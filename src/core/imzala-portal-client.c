@@ -530,6 +530,79 @@ call_start (ImzalaPortalClient  *self,
                            send_cb, g_steal_pointer (&task));
 }
 
+/* ---- The portal's clock ---- */
+
+static void
+query_time_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ImzalaPortalClient *self = g_task_get_source_object (task);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) date = NULL;
+  const char *header;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (body == NULL)
+    {
+      g_task_return_error (task, error_from_transport (self, error));
+      return;
+    }
+
+  header = soup_message_headers_get_one (soup_message_get_response_headers (message), "Date");
+  if (header != NULL)
+    date = soup_date_time_new_from_http_string (header);
+  if (date == NULL)
+    {
+      g_task_return_error (task, protocol_error ("the answer has no valid Date header"));
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&date), (GDestroyNotify) g_date_time_unref);
+}
+
+void
+imzala_portal_client_query_time_async (ImzalaPortalClient  *self,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *url = NULL;
+
+  g_return_if_fail (IMZALA_IS_PORTAL_CLIENT (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_portal_client_query_time_async);
+
+  url = g_strconcat (self->base_url, "/api/v1/", NULL);
+  message = soup_message_new (SOUP_METHOD_HEAD, url);
+  if (message == NULL)
+    {
+      g_task_return_error (task, protocol_error ("cannot build the URL"));
+      return;
+    }
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+  g_signal_connect_object (message, "accept-certificate",
+                           G_CALLBACK (accept_certificate_cb), self, 0);
+
+  g_debug ("HEAD %s", url);
+  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT, cancellable,
+                                    query_time_cb, g_steal_pointer (&task));
+}
+
+GDateTime *
+imzala_portal_client_query_time_finish (ImzalaPortalClient  *self,
+                                        GAsyncResult        *result,
+                                        GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* ---- ImzalaPortal ---- */
 
 static void

@@ -36,4 +36,18 @@ const char *imzala_portal_client_get_base_url (ImzalaPortalClient *self);
 void        imzala_portal_client_set_timeout  (ImzalaPortalClient *self,
                                                guint               seconds);
 
+/* The portal's clock, from the Date header of its answer to one HEAD
+ * request for <base_url>/api/v1/ (any status: every HTTP answer is dated),
+ * with the same TLS verification as every other call. No doğrulama kodu
+ * is needed, so `imzala-cli doctor` can compare clocks before a request
+ * exists. Fails like the other calls (IMZALA_ERROR_NETWORK, _TLS), or
+ * with IMZALA_ERROR_PROTOCOL when the answer has no valid Date. */
+void        imzala_portal_client_query_time_async  (ImzalaPortalClient  *self,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+GDateTime  *imzala_portal_client_query_time_finish (ImzalaPortalClient  *self,
+                                                    GAsyncResult        *result,
+                                                    GError             **error);
+
 G_END_DECLS
