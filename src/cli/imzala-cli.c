@@ -27,6 +27,7 @@ static const ImzalaCliCommand commands[] = {
   { "change-pin", imzala_cli_change_pin, N_("Change the PIN of a token") },
   { "unblock-pin", imzala_cli_unblock_pin, N_("Unblock the PIN of a token with the PUK") },
   { "portal", imzala_cli_portal, N_("Sign a portal request given its verification code") },
+  { "doctor", imzala_cli_doctor, N_("Print a support report with advice (no PIN, masked names)") },
 };
 
 static const char *

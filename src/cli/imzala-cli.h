@@ -41,6 +41,7 @@ int imzala_cli_sign        (int argc, char **argv);
 int imzala_cli_verify      (int argc, char **argv);
 int imzala_cli_change_pin  (int argc, char **argv);
 int imzala_cli_unblock_pin (int argc, char **argv);
+int imzala_cli_doctor      (int argc, char **argv);
 
 /* Errors and exit codes. */
 int  imzala_cli_exit_code_for_error (const GError *error);
