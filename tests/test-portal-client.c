@@ -1542,6 +1542,72 @@ test_cli_unblock (JobFixture    *f,
   g_assert_nonnull (strstr (out, "Kartınızın kilidi çözüldü."));
 }
 
+/* ---- The portal's clock, without a code (imzala-cli doctor) ---- */
+
+static void
+test_query_time (void)
+{
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  g_autoptr(ImzalaPortalClient) client = NULL;
+  g_autoptr(ImzalaPortalClient) untrusted = NULL;
+  g_autoptr(GDateTime) time = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+
+  client = imzala_portal_client_new (portal->base_url, tls_pki->ca_a, &error);
+  g_assert_no_error (error);
+  imzala_portal_client_query_time_async (client, NULL, ready_cb, &result);
+  time = imzala_portal_client_query_time_finish (client, wait_result (&result), &error);
+  g_clear_object (&result);
+  g_assert_no_error (error);
+  g_assert_nonnull (time);
+  /* HTTP dates have whole seconds. */
+  g_assert_cmpint (ABS (g_date_time_difference (time, now)), <, 30 * G_TIME_SPAN_SECOND);
+
+  /* Without the portal's CA the clock is not read either. */
+  untrusted = imzala_portal_client_new (portal->base_url, NULL, &error);
+  g_assert_no_error (error);
+  imzala_portal_client_query_time_async (untrusted, NULL, ready_cb, &result);
+  g_assert_null (imzala_portal_client_query_time_finish (untrusted, wait_result (&result), &error));
+  g_clear_object (&result);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_TLS);
+
+  test_portal_free (portal);
+}
+
+static void
+test_cli_doctor_portal (void)
+{
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *socket = g_build_filename (g_get_tmp_dir (), "imzala-test-no-pcscd", "pcscd.comm", NULL);
+  CliRun run = { 0 };
+
+  /* No module and no pcscd: the clock is reported all the same. */
+  g_subprocess_launcher_setenv (launcher, "PCSCLITE_CSOCK_NAME", socket, TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("IMZALA_CLI"), "doctor",
+                                         "--no-registered", "--portal", portal->base_url,
+                                         "--portal-ca", tls_pki->ca_a, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, cli_done_cb, &run);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_test_message ("imzala-cli doctor: %s\n%s", run.out, run.err);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_nonnull (strstr (run.out, "== Clock ==\n"));
+  g_assert_nonnull (strstr (run.out, "Portal’s time:   "));
+  g_assert_nonnull (strstr (run.out, "Difference:      "));
+  g_assert_null (strstr (run.out, "clock is"));
+  g_free (run.out);
+  g_free (run.err);
+  test_portal_free (portal);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1571,6 +1637,8 @@ main (int argc, char **argv)
   g_test_add ("/portal/cli/sign", JobFixture, NULL, job_setup, test_cli_sign, job_teardown);
   g_test_add ("/portal/cli/failures", JobFixture, NULL, job_setup, test_cli_failures, job_teardown);
   g_test_add ("/portal/cli/unblock", JobFixture, NULL, job_setup, test_cli_unblock, job_teardown);
+  g_test_add_func ("/portal/client/query-time", test_query_time);
+  g_test_add_func ("/portal/cli/doctor-clock", test_cli_doctor_portal);
 
   tls_pki = tls_pki_new ();
   status = g_test_run ();
