@@ -14,7 +14,8 @@ imzala_window_is_tool_page (const char *name)
 {
   return g_strcmp0 (name, "tokens") == 0 ||
          g_strcmp0 (name, "pin-change") == 0 ||
-         g_strcmp0 (name, "unblock") == 0;
+         g_strcmp0 (name, "unblock") == 0 ||
+         g_strcmp0 (name, "doctor") == 0;
 }
 
 static void
@@ -231,6 +232,25 @@ show_unblock_activated (GSimpleAction *action,
 }
 
 static void
+show_doctor_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  ImzalaWindow *self = user_data;
+  const char *current = gtk_stack_get_visible_child_name (self->stack);
+
+  /* Like show_tool_page(), but the report refreshes the token list itself
+   * (one enumeration, not two). */
+  if (!imzala_window_is_tool_page (current))
+    {
+      g_free (self->return_page);
+      self->return_page = g_strdup (current);
+    }
+  imzala_window_show_page (self, "doctor");
+  imzala_doctor_page_refresh (self->doctor_page);
+}
+
+static void
 refresh_tokens_activated (GSimpleAction *action,
                           GVariant      *parameter,
                           gpointer       user_data)
@@ -348,6 +368,7 @@ static const GActionEntry win_actions[] = {
   { "show-tokens", show_tokens_activated, NULL, NULL, NULL },
   { "show-pin-change", show_pin_change_activated, NULL, NULL, NULL },
   { "show-unblock", show_unblock_activated, NULL, NULL, NULL },
+  { "show-doctor", show_doctor_activated, NULL, NULL, NULL },
   { "refresh-tokens", refresh_tokens_activated, NULL, NULL, NULL },
 };
 

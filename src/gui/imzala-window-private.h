@@ -4,6 +4,7 @@
 #pragma once
 
 #include "imzala-code-page.h"
+#include "imzala-doctor-page.h"
 #include "imzala-failure-page.h"
 #include "imzala-pin-change-page.h"
 #include "imzala-portal-confirm-page.h"
@@ -36,6 +37,7 @@ struct _ImzalaWindow
   ImzalaPinChangePage     *pin_change_page;
   ImzalaUnblockPage       *unblock_page;
   ImzalaTokensPage        *tokens_page;
+  ImzalaDoctorPage        *doctor_page;
 
   ImzalaSettings          *settings;         /* which portals may be asked */
   ImzalaTokenList         *token_list;       /* NULL until the modules are loaded */

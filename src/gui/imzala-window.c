@@ -310,6 +310,7 @@ imzala_window_set_token_list (ImzalaWindow    *self,
   g_signal_group_set_target (self->token_list_signals, token_list);
 
   imzala_tokens_page_set_token_list (self->tokens_page, token_list, load_error);
+  imzala_doctor_page_set_token_list (self->doctor_page, token_list, load_error);
   imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
   imzala_unblock_page_set_token_list (self->unblock_page, token_list);
   imzala_window_refresh_tokens (self);
@@ -335,6 +336,7 @@ imzala_window_set_reader_monitor (ImzalaWindow        *self,
   g_set_object (&self->reader_monitor, monitor);
   g_signal_group_set_target (self->reader_monitor_signals, monitor);
   imzala_tokens_page_set_reader_monitor (self->tokens_page, monitor);
+  imzala_doctor_page_set_reader_monitor (self->doctor_page, monitor);
 }
 
 void
@@ -462,6 +464,7 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   g_type_ensure (IMZALA_TYPE_PIN_CHANGE_PAGE);
   g_type_ensure (IMZALA_TYPE_UNBLOCK_PAGE);
   g_type_ensure (IMZALA_TYPE_TOKENS_PAGE);
+  g_type_ensure (IMZALA_TYPE_DOCTOR_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/imzala/Imzala/imzala-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, window_title);
@@ -477,6 +480,7 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, pin_change_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, unblock_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, tokens_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, doctor_page);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_update_actions);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_portal_url_changed);
 
