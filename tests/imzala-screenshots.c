@@ -14,6 +14,7 @@
 #include <locale.h>
 
 #include "imzala-code-page.h"
+#include "imzala-doctor-page.h"
 #include "imzala-pin-entry.h"
 #include "imzala-test-gui.h"
 #include "imzala-test-portal.h"
@@ -117,6 +118,12 @@ tokens_changed_cb (ImzalaWindow *window,
                    gboolean     *done)
 {
   *done = TRUE;
+}
+
+static gboolean
+doctor_report_ready (gpointer data)
+{
+  return imzala_doctor_page_get_report (data) != NULL;
 }
 
 static void
@@ -243,6 +250,12 @@ main (int   argc,
 
   wait_tokens (window, "show-tokens");
   shoot (window, "tokens");
+  activate (window, "back");
+
+  /* Tanılama: the support report, made without a PIN. */
+  activate (window, "show-doctor");
+  imzala_test_gui_wait (doctor_report_ready, imzala_window_get_page (window, "doctor"), 60, "the report");
+  shoot (window, "doctor");
 
   gtk_window_destroy (GTK_WINDOW (window));
   imzala_test_gui_settle ();
