@@ -708,18 +708,18 @@ collect_problems (ImzalaDoctor *self)
   else if (self->portal_time != NULL)
     {
       gint64 offset = clock_offset_seconds (self);
-      gint64 minutes = ABS (offset) / 60;
+      int minutes = (int) MIN (ABS (offset) / 60, G_MAXINT);
 
       if (ABS (offset) > IMZALA_DOCTOR_CLOCK_TOLERANCE_MINUTES * 60)
         add_problem (problems,
                      offset > 0
                      ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                     "This computer’s clock is %" G_GINT64_FORMAT " minute ahead of the portal’s.",
-                                                     "This computer’s clock is %" G_GINT64_FORMAT " minutes ahead of the portal’s.",
+                                                     "This computer’s clock is %d minute ahead of the portal’s.",
+                                                     "This computer’s clock is %d minutes ahead of the portal’s.",
                                                      minutes), minutes)
                      : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                     "This computer’s clock is %" G_GINT64_FORMAT " minute behind the portal’s.",
-                                                     "This computer’s clock is %" G_GINT64_FORMAT " minutes behind the portal’s.",
+                                                     "This computer’s clock is %d minute behind the portal’s.",
+                                                     "This computer’s clock is %d minutes behind the portal’s.",
                                                      minutes), minutes),
                      _("Set the clock right, best by letting the computer follow network time: "
                        "“sudo timedatectl set-ntp true”. Signing times come from this clock."));
@@ -839,7 +839,7 @@ imzala_doctor_render_text (ImzalaDoctor *self)
       break;
     case IMZALA_DOCTOR_PCSC_UNKNOWN:
     default:
-      g_string_append (text, _("Unknown: pcscd did not answer in time.\n"));
+      g_string_append (text, _("Unknown: pcscd was not asked, or did not answer in time.\n"));
       break;
     }
 
@@ -921,8 +921,9 @@ imzala_doctor_render_text (ImzalaDoctor *self)
 
           g_string_append_printf (text, _("Portal’s time:   %s\n"), portal);
           g_string_append_printf (text, _("This computer:   %s\n"), local);
-          g_string_append_printf (text, _("Difference:      %+" G_GINT64_FORMAT " s\n"),
-                                  clock_offset_seconds (self));
+          g_autofree char *offset = g_strdup_printf ("%+" G_GINT64_FORMAT " s", clock_offset_seconds (self));
+
+          g_string_append_printf (text, _("Difference:      %s\n"), offset);
         }
       else
         g_string_append_printf (text, _("Not reached: %s\n"),
