@@ -76,22 +76,24 @@ imzala_cli_doctor (int argc, char **argv)
       return IMZALA_CLI_EXIT_USAGE;
     }
 
-  /* The portal's address is checked first: a wrong one is a usage error,
-   * not a fact of the report. */
+  /* Everything below, also the monitor's signals and the portal client's
+   * session, runs on this context. */
+  main_context = g_main_context_new ();
+  g_main_context_push_thread_default (main_context);
+  loop = g_main_loop_new (main_context, FALSE);
+
+  /* The portal's address is checked first: a wrong one is the caller's
+   * mistake, not a fact of the report. */
   if (portal_url != NULL)
     {
       portal = imzala_portal_client_new (portal_url, portal_ca, &error);
       if (portal == NULL)
         {
           imzala_cli_module_options_clear (&module_options);
+          g_main_context_pop_thread_default (main_context);
           return imzala_cli_report_error (error);
         }
     }
-
-  /* Everything below, also the monitor's signals, runs on this context. */
-  main_context = g_main_context_new ();
-  g_main_context_push_thread_default (main_context);
-  loop = g_main_loop_new (main_context, FALSE);
 
   /* A module set that loads nothing is a fact of the report. */
   set = imzala_cli_module_set_new (&module_options);
@@ -114,6 +116,7 @@ imzala_cli_doctor (int argc, char **argv)
       int status = imzala_cli_report_error (wait.error);
 
       g_clear_error (&wait.error);
+      g_clear_object (&portal);
       g_main_context_pop_thread_default (main_context);
       return status;
     }
@@ -125,6 +128,7 @@ imzala_cli_doctor (int argc, char **argv)
 
   g_clear_object (&token_list);
   g_clear_object (&doctor);
+  g_clear_object (&portal);
   g_main_context_pop_thread_default (main_context);
   return IMZALA_CLI_EXIT_OK;
 }
