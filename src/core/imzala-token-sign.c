@@ -385,7 +385,12 @@ check_signature (ImzalaCertificate *certificate,
 
   for (guint i = 0; i < G_N_ELEMENTS (forms) && result == NULL; i++)
     if (forms[i] != NULL && signature_verifies (pkey, digest, data, forms[i]))
-      result = g_bytes_ref (forms[i]);
+      {
+        result = g_bytes_ref (forms[i]);
+        if (is_ec)
+          g_debug ("The card's ECDSA signature came as %s",
+                   g_bytes_equal (forms[i], signature) ? "DER" : "r||s");
+      }
   for (guint i = 0; i < G_N_ELEMENTS (forms); i++)
     g_clear_pointer (&forms[i], g_bytes_unref);
 
