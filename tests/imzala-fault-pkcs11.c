@@ -55,6 +55,9 @@
  *                    empty list, like some AKİS versions
  *   sign-needs-size-query     C_Sign with a buffer answers
  *                    CKR_BUFFER_TOO_SMALL unless the size was asked first
+ *   bad-signature    C_Sign returns the signature with its last byte
+ *                    changed, like a card that signed with another key or
+ *                    garbled the answer
  *
  * State is process-wide, not per token: tests use one token at a time.
  */
@@ -94,6 +97,7 @@ static struct
   int slot_list_too_small_once;
   int present_slot_list_empty;
   int sign_needs_size_query;
+  int bad_signature;
 } faults;
 
 static int wrong_pins;
@@ -369,6 +373,19 @@ fault_Sign (CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG data_length,
 
 static CK_FUNCTION_LIST quirk_next;
 
+static size_t quirk_n_sized;
+static int quirk_slot_list_answered;
+static int quirk_sign_size_asked;
+static CK_ULONG quirk_signature_length;
+static struct
+{
+  int active;
+  CK_SESSION_HANDLE session;
+  CK_OBJECT_HANDLE handles[256];
+  CK_ULONG count;
+  CK_ULONG next;
+} quirk_find;
+
 static CK_RV
 quirk_Initialize (CK_VOID_PTR args)
 {
@@ -383,6 +400,13 @@ quirk_Initialize (CK_VOID_PTR args)
   faults.slot_list_too_small_once = has_fault (list, "slot-list-too-small-once");
   faults.present_slot_list_empty = has_fault (list, "present-slot-list-empty");
   faults.sign_needs_size_query = has_fault (list, "sign-needs-size-query");
+  faults.bad_signature = has_fault (list, "bad-signature");
+  /* A test program loads the module again for each test. */
+  quirk_n_sized = 0;
+  quirk_find.active = 0;
+  quirk_slot_list_answered = 0;
+  quirk_sign_size_asked = 0;
+  quirk_signature_length = 0;
   return quirk_next.C_Initialize (args);
 }
 
@@ -445,7 +469,6 @@ static struct
   CK_OBJECT_HANDLE object;
   CK_ATTRIBUTE_TYPE type;
 } quirk_sized[1024];
-static size_t quirk_n_sized;
 
 static int
 quirk_first_size_query (CK_OBJECT_HANDLE  object,
@@ -534,15 +557,6 @@ quirk_GetAttributeValue (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
 
 /* A search by CKA_ID under rewritten IDs: the objects are found without the
  * CKA_ID and filtered here. One search at a time (tests use one token). */
-static struct
-{
-  int active;
-  CK_SESSION_HANDLE session;
-  CK_OBJECT_HANDLE handles[256];
-  CK_ULONG count;
-  CK_ULONG next;
-} quirk_find;
-
 static CK_RV
 quirk_FindObjectsInit (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR template, CK_ULONG count)
 {
@@ -625,8 +639,6 @@ quirk_FindObjectsFinal (CK_SESSION_HANDLE session)
   return CKR_OK;
 }
 
-static int quirk_slot_list_answered;
-
 static CK_RV
 quirk_GetSlotList (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 {
@@ -650,9 +662,7 @@ quirk_GetSlotList (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 }
 
 static CK_MECHANISM_TYPE quirk_sign_mechanism;
-static int quirk_sign_size_asked;
 static unsigned char quirk_signature[1024];
-static CK_ULONG quirk_signature_length;
 
 static CK_RV
 quirk_SignInit (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
@@ -770,9 +780,14 @@ quirk_Sign (CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG data_length,
           return CKR_BUFFER_TOO_SMALL;
         }
     }
-  if (der)
-    return quirk_sign_der (session, data, data_length, signature, signature_length);
-  return quirk_next.C_Sign (session, data, data_length, signature, signature_length);
+  {
+    CK_RV rv = der ? quirk_sign_der (session, data, data_length, signature, signature_length)
+                   : quirk_next.C_Sign (session, data, data_length, signature, signature_length);
+
+    if (rv == CKR_OK && signature != NULL && faults.bad_signature && *signature_length > 0)
+      signature[*signature_length - 1] ^= 0x01;
+    return rv;
+  }
 }
 
 /* Puts the functions above over those the wrapper holds. */

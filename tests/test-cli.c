@@ -1162,6 +1162,27 @@ test_quirk_sign_needs_size_query (void)
   quirk_list_and_sign ("sign-needs-size-query,der-ecdsa", "ayse-p384", "id", NULL);
 }
 
+/* A card whose signature does not verify: sign says so and writes nothing. */
+static void
+test_quirk_bad_signature (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "bad.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-p384", "fingerprint");
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const env[] = { "IMZALA_FAULTS", "bad-signature", "IMZALA_FAULT_TARGET", f->module_path, NULL };
+  g_autoptr(CliResult) sign = NULL;
+
+  g_assert_nonnull (module);
+  sign = cli_run_full (module, env, "123456\n", NULL,
+                       (const char *const[]) { "sign", "--cert", fingerprint, "--pin-fd", "3",
+                                               "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, !=, 0);
+  g_assert_nonnull (strstr (sign->err, "does not match the certificate"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1198,6 +1219,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/quirks/attribute-sizes", test_quirk_attribute_sizes);
   g_test_add_func ("/cli/quirks/slot-lists", test_quirk_slot_lists);
   g_test_add_func ("/cli/quirks/sign-needs-size-query", test_quirk_sign_needs_size_query);
+  g_test_add_func ("/cli/quirks/bad-signature", test_quirk_bad_signature);
 
   return g_test_run ();
 }

@@ -5,7 +5,8 @@
  * from C_Sign, CKR_BUFFER_TOO_SMALL for size queries and slot lists, a
  * length one byte short, an empty slot list for tokenPresent = TRUE and a
  * C_Sign that wants its size asked first. Each ends in a signature checked
- * with the certificate's public key. */
+ * with the certificate's public key; a signature that does not verify
+ * (bad-signature) ends in an error. */
 #define G_LOG_DOMAIN "test-token-quirks"
 
 #include "config.h"
@@ -286,6 +287,31 @@ test_sign_needs_size_query (Fixture       *f,
   assert_every_key_signs (f);
 }
 
+/* A signature that does not verify with the certificate's key never leaves
+ * the token: whatever its form, the card's answer is checked first. */
+static void
+test_bad_signature (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *names[] = { "ayse-rsa", "ayse-p384", "mehmet-p256" };
+
+  fixture_load (f, "bad-signature,der-ecdsa");
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GBytes) content = g_bytes_new_static ("x", 1);
+      g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+      g_autoptr(GBytes) signature = NULL;
+      g_autoptr(GError) error = NULL;
+      ImzalaToken *token = NULL;
+      ImzalaCertificate *certificate = get_certificate (f, names[i], &token);
+
+      signature = imzala_token_sign (token, certificate, pin, IMZALA_DIGEST_SHA256, content, NULL, &error);
+      g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_FAILURE);
+      g_assert_null (signature);
+      g_assert_nonnull (strstr (error->message, "does not match the certificate"));
+    }
+}
+
 /* Every quirk at once, as the worst vendor module would have them. */
 static void
 test_all_at_once (Fixture       *f,
@@ -315,6 +341,7 @@ main (int argc, char **argv)
   ADD ("/token-quirks/slot-list-too-small-once", test_slot_list_too_small_once);
   ADD ("/token-quirks/present-slot-list-empty", test_present_slot_list_empty);
   ADD ("/token-quirks/sign-needs-size-query", test_sign_needs_size_query);
+  ADD ("/token-quirks/bad-signature", test_bad_signature);
   ADD ("/token-quirks/all-at-once", test_all_at_once);
 #undef ADD
 
