@@ -344,14 +344,62 @@ bytes_to_ulong (GBytes *bytes)
   return value;
 }
 
+void
+imzala_pkcs11_read_key (CK_FUNCTION_LIST  *functions,
+                        CK_SESSION_HANDLE  session,
+                        CK_OBJECT_HANDLE   handle,
+                        CK_OBJECT_CLASS    klass,
+                        ImzalaPkcs11Key   *key)
+{
+  static const CK_ATTRIBUTE_TYPE common[] = { CKA_KEY_TYPE, CKA_ID, CKA_LABEL };
+  static const CK_ATTRIBUTE_TYPE ec[] = { CKA_EC_POINT, CKA_EC_PARAMS };
+  GBytes *values[G_N_ELEMENTS (common)];
+
+  memset (key, 0, sizeof *key);
+  key->handle = handle;
+  key->klass = klass;
+  imzala_pkcs11_get_attributes (functions, session, handle, common, G_N_ELEMENTS (common), values);
+  key->key_type = bytes_to_ulong (values[0]);
+  g_clear_pointer (&values[0], g_bytes_unref);
+  if (values[1] != NULL && g_bytes_get_size (values[1]) > 0)
+    key->id = g_steal_pointer (&values[1]);
+  g_clear_pointer (&values[1], g_bytes_unref);
+  if (values[2] != NULL)
+    {
+      gsize size;
+      const char *data = g_bytes_get_data (values[2], &size);
+
+      key->label = g_utf8_make_valid (data != NULL ? data : "", size);
+      g_bytes_unref (values[2]);
+    }
+
+  if (key->key_type == CKK_RSA)
+    key->material = imzala_pkcs11_get_attribute (functions, session, handle, CKA_MODULUS);
+  else if (key->key_type == CKK_EC)
+    {
+      GBytes *ec_values[G_N_ELEMENTS (ec)];
+
+      imzala_pkcs11_get_attributes (functions, session, handle, ec, G_N_ELEMENTS (ec), ec_values);
+      key->material = ec_values[0];
+      key->ec_params = ec_values[1];
+    }
+}
+
+GArray *
+imzala_pkcs11_new_key_array (void)
+{
+  GArray *keys = g_array_new (FALSE, TRUE, sizeof (ImzalaPkcs11Key));
+
+  g_array_set_clear_func (keys, (GDestroyNotify) imzala_pkcs11_key_clear);
+  return keys;
+}
+
 GArray *
 imzala_pkcs11_read_keys (CK_FUNCTION_LIST  *functions,
                          CK_SESSION_HANDLE  session,
                          CK_OBJECT_CLASS    klass,
                          CK_RV             *rv_out)
 {
-  static const CK_ATTRIBUTE_TYPE common[] = { CKA_KEY_TYPE, CKA_ID, CKA_LABEL };
-  static const CK_ATTRIBUTE_TYPE ec[] = { CKA_EC_POINT, CKA_EC_PARAMS };
   CK_ATTRIBUTE template[] = { { CKA_CLASS, &klass, sizeof klass } };
   g_autoptr(GArray) handles = NULL;
   GArray *keys;
@@ -360,40 +408,12 @@ imzala_pkcs11_read_keys (CK_FUNCTION_LIST  *functions,
   if (handles == NULL)
     return NULL;
 
-  keys = g_array_sized_new (FALSE, TRUE, sizeof (ImzalaPkcs11Key), handles->len);
-  g_array_set_clear_func (keys, (GDestroyNotify) imzala_pkcs11_key_clear);
+  keys = imzala_pkcs11_new_key_array ();
   for (guint i = 0; i < handles->len; i++)
     {
-      ImzalaPkcs11Key key = { 0 };
-      GBytes *values[G_N_ELEMENTS (common)];
+      ImzalaPkcs11Key key;
 
-      key.handle = g_array_index (handles, CK_OBJECT_HANDLE, i);
-      key.klass = klass;
-      imzala_pkcs11_get_attributes (functions, session, key.handle, common, G_N_ELEMENTS (common), values);
-      key.key_type = bytes_to_ulong (values[0]);
-      g_clear_pointer (&values[0], g_bytes_unref);
-      if (values[1] != NULL && g_bytes_get_size (values[1]) > 0)
-        key.id = g_steal_pointer (&values[1]);
-      g_clear_pointer (&values[1], g_bytes_unref);
-      if (values[2] != NULL)
-        {
-          gsize size;
-          const char *data = g_bytes_get_data (values[2], &size);
-
-          key.label = g_utf8_make_valid (data != NULL ? data : "", size);
-          g_bytes_unref (values[2]);
-        }
-
-      if (key.key_type == CKK_RSA)
-        key.material = imzala_pkcs11_get_attribute (functions, session, key.handle, CKA_MODULUS);
-      else if (key.key_type == CKK_EC)
-        {
-          GBytes *ec_values[G_N_ELEMENTS (ec)];
-
-          imzala_pkcs11_get_attributes (functions, session, key.handle, ec, G_N_ELEMENTS (ec), ec_values);
-          key.material = ec_values[0];
-          key.ec_params = ec_values[1];
-        }
+      imzala_pkcs11_read_key (functions, session, g_array_index (handles, CK_OBJECT_HANDLE, i), klass, &key);
       g_array_append_val (keys, key);
     }
   return keys;

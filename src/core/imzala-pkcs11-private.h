@@ -124,6 +124,14 @@ typedef struct
 } ImzalaPkcs11Key;
 
 void      imzala_pkcs11_key_clear           (ImzalaPkcs11Key   *key);
+/* What pairing needs of the key object @handle, into @key (cleared first). */
+void      imzala_pkcs11_read_key            (CK_FUNCTION_LIST  *functions,
+                                             CK_SESSION_HANDLE  session,
+                                             CK_OBJECT_HANDLE   handle,
+                                             CK_OBJECT_CLASS    klass,
+                                             ImzalaPkcs11Key   *key);
+/* An empty GArray of ImzalaPkcs11Key that clears its elements. */
+GArray   *imzala_pkcs11_new_key_array       (void);
 /* Every key object of @klass with what pairing needs, or NULL on error. */
 GArray   *imzala_pkcs11_read_keys           (CK_FUNCTION_LIST  *functions,
                                              CK_SESSION_HANDLE  session,

@@ -138,9 +138,42 @@ find_private_key_locked (ImzalaToken       *self,
   CK_FUNCTION_LIST *functions = imzala_module_get_functions (self->module);
   g_autoptr(GArray) private_keys = NULL;
   g_autoptr(GArray) public_keys = NULL;
+  GBytes *id = imzala_certificate_get_id (certificate);
   ImzalaKeyPairing pairing;
   guint index;
 
+  /* The usual card first, in a few calls: one private key with the
+   * certificate's CKA_ID, and nothing it shows says otherwise. */
+  if (id != NULL && g_bytes_get_size (id) > 0)
+    {
+      CK_OBJECT_CLASS private_class = CKO_PRIVATE_KEY;
+      gsize size;
+      CK_ATTRIBUTE template[] = {
+        { CKA_CLASS, &private_class, sizeof private_class },
+        { CKA_ID, (gpointer) g_bytes_get_data (id, &size), 0 },
+      };
+      g_autoptr(GArray) handles = NULL;
+
+      template[1].ulValueLen = size;
+      handles = imzala_pkcs11_find_objects (functions, session, template, G_N_ELEMENTS (template), rv);
+      if (handles == NULL)
+        return CK_INVALID_HANDLE;
+      if (handles->len == 1)
+        {
+          g_autoptr(GArray) keys = imzala_pkcs11_new_key_array ();
+          ImzalaPkcs11Key key;
+
+          imzala_pkcs11_read_key (functions, session, g_array_index (handles, CK_OBJECT_HANDLE, 0),
+                                  CKO_PRIVATE_KEY, &key);
+          g_array_append_val (keys, key);
+          if (imzala_pkcs11_pair_key (keys, NULL, imzala_certificate_get_x509 (certificate), id,
+                                      NULL, &index) == IMZALA_KEY_PAIRING_BY_ID)
+            return g_array_index (handles, CK_OBJECT_HANDLE, 0);
+        }
+    }
+
+  /* Otherwise (no shared CKA_ID, two keys with one, a key that does not
+   * fit) every key is weighed. */
   private_keys = imzala_pkcs11_read_keys (functions, session, CKO_PRIVATE_KEY, rv);
   if (private_keys == NULL)
     return CK_INVALID_HANDLE;
