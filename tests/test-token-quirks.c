@@ -13,7 +13,9 @@
 
 #include <string.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
+#include "imzala-pkcs11-private.h"
 #include "imzala-test.h"
 
 typedef struct
@@ -312,6 +314,90 @@ test_bad_signature (Fixture       *f,
     }
 }
 
+static X509 *
+read_fixture_x509 (ImzalaTestFixture *fixture,
+                   const char        *name)
+{
+  g_autofree char *file = imzala_test_fixture_cert_get (fixture, name, "file");
+  g_autofree char *path = g_build_filename (fixture->dir, file, NULL);
+  FILE *stream = fopen (path, "r");
+  X509 *x509;
+
+  g_assert_nonnull (stream);
+  x509 = PEM_read_X509 (stream, NULL, NULL, NULL);
+  fclose (stream);
+  g_assert_nonnull (x509);
+  return x509;
+}
+
+static void
+add_key (GArray     *keys,
+         const char *id,
+         const char *label,
+         X509       *material_of)
+{
+  ImzalaPkcs11Key key = { 0 };
+  gboolean is_ec;
+
+  key.handle = keys->len + 1;
+  key.klass = CKO_PRIVATE_KEY;
+  key.key_type = CKK_RSA;
+  key.id = id != NULL ? g_bytes_new (id, strlen (id)) : NULL;
+  key.label = g_strdup (label);
+  key.material = material_of != NULL ? imzala_pkcs11_certificate_key_material (material_of, &is_ec) : NULL;
+  g_array_append_val (keys, key);
+}
+
+/* The AKİS label conventions order keys that nothing else tells apart, and
+ * are never proof: a key whose public value contradicts the certificate is
+ * not taken, whatever its label. */
+static void
+test_pairing_hints (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GArray) keys = imzala_pkcs11_new_key_array ();
+  g_autoptr(GArray) contradicting = imzala_pkcs11_new_key_array ();
+  g_autoptr(GArray) by_label = imzala_pkcs11_new_key_array ();
+  g_autoptr(GBytes) id = g_bytes_new ("a1", 2);
+  X509 *signing = NULL;
+  X509 *encryption = NULL;
+  guint index = G_MAXUINT;
+
+  f->fixture = imzala_test_fixture_new ();
+  signing = read_fixture_x509 (f->fixture, "ayse-rsa");       /* nonRepudiation */
+  encryption = read_fixture_x509 (f->fixture, "ayse-encr");   /* keyEncipherment */
+
+  /* Two keys with one CKA_ID that show no public value. */
+  add_key (keys, "a1", "12345678950ENCR0", NULL);
+  add_key (keys, "a1", "12345678950NES0", NULL);
+  g_assert_cmpint (imzala_pkcs11_pair_key (keys, NULL, signing, id, NULL, &index), ==, IMZALA_KEY_PAIRING_BY_ID);
+  g_assert_cmpuint (index, ==, 1);
+  g_assert_cmpint (imzala_pkcs11_pair_key (keys, NULL, encryption, id, NULL, &index), ==, IMZALA_KEY_PAIRING_BY_ID);
+  g_assert_cmpuint (index, ==, 0);
+
+  /* The key that shows the certificate's modulus wins over the label. */
+  add_key (keys, "a1", "12345678950ENCR0", signing);
+  g_assert_cmpint (imzala_pkcs11_pair_key (keys, NULL, signing, id, NULL, &index), ==, IMZALA_KEY_PAIRING_BY_ID);
+  g_assert_cmpuint (index, ==, 2);
+
+  /* A NES0 label on a key with another modulus is no pair. */
+  add_key (contradicting, NULL, "12345678950NES0", encryption);
+  g_assert_cmpint (imzala_pkcs11_pair_key (contradicting, NULL, signing, NULL, "12345678950NES0", &index),
+                   ==, IMZALA_KEY_PAIRING_NONE);
+
+  /* Without CKA_ID or public value, the same label pairs. */
+  add_key (by_label, NULL, "12345678950SIGN0", NULL);
+  add_key (by_label, NULL, "12345678950NES0", NULL);
+  g_assert_cmpint (imzala_pkcs11_pair_key (by_label, NULL, signing, NULL, "12345678950NES0", &index),
+                   ==, IMZALA_KEY_PAIRING_BY_LABEL);
+  g_assert_cmpuint (index, ==, 1);
+  g_assert_cmpint (imzala_pkcs11_pair_key (by_label, NULL, signing, NULL, "other", &index),
+                   ==, IMZALA_KEY_PAIRING_NONE);
+
+  X509_free (signing);
+  X509_free (encryption);
+}
+
 /* Every quirk at once, as the worst vendor module would have them. */
 static void
 test_all_at_once (Fixture       *f,
@@ -342,6 +428,7 @@ main (int argc, char **argv)
   ADD ("/token-quirks/present-slot-list-empty", test_present_slot_list_empty);
   ADD ("/token-quirks/sign-needs-size-query", test_sign_needs_size_query);
   ADD ("/token-quirks/bad-signature", test_bad_signature);
+  ADD ("/token-quirks/pairing-hints", test_pairing_hints);
   ADD ("/token-quirks/all-at-once", test_all_at_once);
 #undef ADD
 
