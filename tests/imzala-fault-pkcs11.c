@@ -31,6 +31,34 @@
  *                    buffer it was given
  * IMZALA_FAULT_TARGET names the wrapped module (default: SoftHSM).
  *
+ * Pairing, size queries and signature forms of real cards (their functions
+ * wrap the ones above, see quirk_wrap()):
+ *   no-shared-id     key objects (private and public) show their CKA_ID with
+ *                    a byte 0xEE appended, so no certificate shares a CKA_ID
+ *                    with its key: pairing must compare public keys
+ *   ids-by-label     no object has a CKA_ID (it is empty), and key objects
+ *                    show neither CKA_MODULUS nor CKA_EC_POINT
+ *                    (CKR_ATTRIBUTE_TYPE_INVALID): only the label is left
+ *   two-keys-one-id  the fixture's encryption key pair (CKA_ID a3) shows the
+ *                    signing key's CKA_ID a1, and a search by that CKA_ID
+ *                    finds the encryption key first
+ *   der-ecdsa        C_Sign with CKM_ECDSA returns a DER ECDSA-Sig-Value
+ *                    instead of r||s
+ *   attr-size-too-small  C_GetAttributeValue size queries (a NULL pValue)
+ *                    answer CKR_BUFFER_TOO_SMALL, with the lengths filled in
+ *   attr-short-by-one    the first size query of each attribute of an
+ *                    object gives a length one byte short
+ *   slot-list-too-small-once  the first C_GetSlotList with an array answers
+ *                    CKR_BUFFER_TOO_SMALL with one slot more, as if a reader
+ *                    had appeared between the two calls
+ *   present-slot-list-empty   C_GetSlotList (tokenPresent = TRUE) answers an
+ *                    empty list, like some AKİS versions
+ *   sign-needs-size-query     C_Sign with a buffer answers
+ *                    CKR_BUFFER_TOO_SMALL unless the size was asked first
+ *   bad-signature    C_Sign returns the signature with its last byte
+ *                    changed, like a card that signed with another key or
+ *                    garbled the answer
+ *
  * State is process-wide, not per token: tests use one token at a time.
  */
 #include "config.h"
@@ -60,6 +88,16 @@ static struct
   int huge_mechanism_list;
   int pin_expired;
   int pin_not_initialized;
+  int no_shared_id;
+  int ids_by_label;
+  int two_keys_one_id;
+  int der_ecdsa;
+  int attr_size_too_small;
+  int attr_short_by_one;
+  int slot_list_too_small_once;
+  int present_slot_list_empty;
+  int sign_needs_size_query;
+  int bad_signature;
 } faults;
 
 static int wrong_pins;
@@ -328,6 +366,445 @@ fault_Sign (CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG data_length,
   return rv;
 }
 
+/* ---- Quirks of real cards: pairing, size queries, signature forms ----
+ *
+ * These functions wrap whatever the wrapper held before (quirk_next), so the
+ * faults above still apply under them. */
+
+static CK_FUNCTION_LIST quirk_next;
+
+static size_t quirk_n_sized;
+static int quirk_slot_list_answered;
+static int quirk_sign_size_asked;
+static CK_ULONG quirk_signature_length;
+static struct
+{
+  int active;
+  CK_SESSION_HANDLE session;
+  CK_OBJECT_HANDLE handles[256];
+  CK_ULONG count;
+  CK_ULONG next;
+} quirk_find;
+
+static CK_RV
+quirk_Initialize (CK_VOID_PTR args)
+{
+  const char *list = getenv ("IMZALA_FAULTS");
+
+  faults.no_shared_id = has_fault (list, "no-shared-id");
+  faults.ids_by_label = has_fault (list, "ids-by-label");
+  faults.two_keys_one_id = has_fault (list, "two-keys-one-id");
+  faults.der_ecdsa = has_fault (list, "der-ecdsa");
+  faults.attr_size_too_small = has_fault (list, "attr-size-too-small");
+  faults.attr_short_by_one = has_fault (list, "attr-short-by-one");
+  faults.slot_list_too_small_once = has_fault (list, "slot-list-too-small-once");
+  faults.present_slot_list_empty = has_fault (list, "present-slot-list-empty");
+  faults.sign_needs_size_query = has_fault (list, "sign-needs-size-query");
+  faults.bad_signature = has_fault (list, "bad-signature");
+  /* A test program loads the module again for each test. */
+  quirk_n_sized = 0;
+  quirk_find.active = 0;
+  quirk_slot_list_answered = 0;
+  quirk_sign_size_asked = 0;
+  quirk_signature_length = 0;
+  return quirk_next.C_Initialize (args);
+}
+
+static int
+quirk_rewrites_ids (void)
+{
+  return faults.no_shared_id || faults.ids_by_label || faults.two_keys_one_id;
+}
+
+static int
+quirk_is_key (CK_SESSION_HANDLE session,
+              CK_OBJECT_HANDLE  object)
+{
+  CK_OBJECT_CLASS klass = CKO_DATA;
+  CK_ATTRIBUTE attribute = { CKA_CLASS, &klass, sizeof klass };
+
+  if (real->C_GetAttributeValue (session, object, &attribute, 1) != CKR_OK)
+    return 0;
+  return klass == CKO_PRIVATE_KEY || klass == CKO_PUBLIC_KEY;
+}
+
+/* The CKA_ID the module shows for @object: what SoftHSM holds, rewritten by
+ * the faults. Returns the length, or -1 when the object has none. */
+static long
+quirk_virtual_id (CK_SESSION_HANDLE  session,
+                  CK_OBJECT_HANDLE   object,
+                  unsigned char     *id,
+                  size_t             room,
+                  int               *rewritten)
+{
+  CK_ATTRIBUTE attribute = { CKA_ID, id, room - 1 };
+  int is_key;
+
+  *rewritten = 0;
+  if (real->C_GetAttributeValue (session, object, &attribute, 1) != CKR_OK
+      || attribute.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+    return -1;
+  if (faults.ids_by_label)
+    {
+      *rewritten = 1;
+      return 0;
+    }
+  is_key = quirk_is_key (session, object);
+  if (is_key && faults.two_keys_one_id && attribute.ulValueLen == 1 && id[0] == 0xa3)
+    {
+      id[0] = 0xa1;
+      *rewritten = 1;
+    }
+  if (is_key && faults.no_shared_id)
+    {
+      id[attribute.ulValueLen++] = 0xEE;
+      *rewritten = 1;
+    }
+  return (long) attribute.ulValueLen;
+}
+
+/* The first size query of each attribute of an object (attr-short-by-one). */
+static struct
+{
+  CK_OBJECT_HANDLE object;
+  CK_ATTRIBUTE_TYPE type;
+} quirk_sized[1024];
+
+static int
+quirk_first_size_query (CK_OBJECT_HANDLE  object,
+                        CK_ATTRIBUTE_TYPE type)
+{
+  for (size_t i = 0; i < quirk_n_sized; i++)
+    if (quirk_sized[i].object == object && quirk_sized[i].type == type)
+      return 0;
+  if (quirk_n_sized < sizeof quirk_sized / sizeof quirk_sized[0])
+    {
+      quirk_sized[quirk_n_sized].object = object;
+      quirk_sized[quirk_n_sized].type = type;
+      quirk_n_sized++;
+    }
+  return 1;
+}
+
+static CK_RV
+quirk_GetAttributeValue (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
+                         CK_ATTRIBUTE_PTR template, CK_ULONG count)
+{
+  int size_query = 0;
+  CK_RV rv = CKR_OK;
+
+  if (!quirk_rewrites_ids ())
+    rv = quirk_next.C_GetAttributeValue (session, object, template, count);
+  else
+    {
+      /* One attribute at a time, so that a rewritten CKA_ID never meets a
+       * buffer sized for the real one. */
+      for (CK_ULONG i = 0; i < count; i++)
+        {
+          CK_RV one = CKR_OK;
+
+          if (template[i].type == CKA_ID)
+            {
+              unsigned char id[256];
+              int rewritten;
+              long length = quirk_virtual_id (session, object, id, sizeof id, &rewritten);
+
+              if (length < 0)
+                {
+                  template[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+                  one = CKR_ATTRIBUTE_TYPE_INVALID;
+                }
+              else if (template[i].pValue == NULL)
+                template[i].ulValueLen = (CK_ULONG) length;
+              else if (template[i].ulValueLen < (CK_ULONG) length)
+                {
+                  template[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+                  one = CKR_BUFFER_TOO_SMALL;
+                }
+              else
+                {
+                  memcpy (template[i].pValue, id, (size_t) length);
+                  template[i].ulValueLen = (CK_ULONG) length;
+                }
+            }
+          else if (faults.ids_by_label
+                   && (template[i].type == CKA_MODULUS || template[i].type == CKA_EC_POINT)
+                   && quirk_is_key (session, object))
+            {
+              template[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+              one = CKR_ATTRIBUTE_TYPE_INVALID;
+            }
+          else
+            one = quirk_next.C_GetAttributeValue (session, object, &template[i], 1);
+          if (rv == CKR_OK && one != CKR_OK)
+            rv = one;
+        }
+    }
+
+  for (CK_ULONG i = 0; i < count; i++)
+    {
+      if (template[i].pValue != NULL || template[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+        continue;
+      size_query = 1;
+      if (faults.attr_short_by_one && template[i].ulValueLen > 0
+          && quirk_first_size_query (object, template[i].type))
+        template[i].ulValueLen--;
+    }
+  if (rv == CKR_OK && size_query && faults.attr_size_too_small)
+    rv = CKR_BUFFER_TOO_SMALL;
+  return rv;
+}
+
+/* A search by CKA_ID under rewritten IDs: the objects are found without the
+ * CKA_ID and filtered here. One search at a time (tests use one token). */
+static CK_RV
+quirk_FindObjectsInit (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR template, CK_ULONG count)
+{
+  CK_ATTRIBUTE rest[32];
+  CK_ULONG n_rest = 0;
+  CK_ATTRIBUTE *wanted = NULL;
+  CK_OBJECT_HANDLE found[256];
+  CK_ULONG n_found = 0;
+  CK_RV rv;
+
+  if (quirk_rewrites_ids () && count <= sizeof rest / sizeof rest[0])
+    for (CK_ULONG i = 0; i < count; i++)
+      {
+        if (template[i].type == CKA_ID)
+          wanted = &template[i];
+        else
+          rest[n_rest++] = template[i];
+      }
+  if (wanted == NULL)
+    {
+      if (quirk_find.session == session)
+        quirk_find.active = 0;
+      return quirk_next.C_FindObjectsInit (session, template, count);
+    }
+
+  rv = quirk_next.C_FindObjectsInit (session, rest, n_rest);
+  if (rv != CKR_OK)
+    return rv;
+  for (;;)
+    {
+      CK_ULONG n = 0;
+
+      rv = quirk_next.C_FindObjects (session, found + n_found,
+                                     sizeof found / sizeof found[0] - n_found, &n);
+      if (rv != CKR_OK || n == 0)
+        break;
+      n_found += n;
+    }
+  quirk_next.C_FindObjectsFinal (session);
+  if (rv != CKR_OK)
+    return rv;
+
+  quirk_find.active = 1;
+  quirk_find.session = session;
+  quirk_find.count = 0;
+  quirk_find.next = 0;
+  /* Rewritten IDs first: with two-keys-one-id the impostor comes first. */
+  for (int pass = 1; pass >= 0; pass--)
+    for (CK_ULONG i = 0; i < n_found; i++)
+      {
+        unsigned char id[256];
+        int rewritten;
+        long length = quirk_virtual_id (session, found[i], id, sizeof id, &rewritten);
+
+        if (rewritten == pass && length >= 0 && (CK_ULONG) length == wanted->ulValueLen
+            && memcmp (id, wanted->pValue, (size_t) length) == 0)
+          quirk_find.handles[quirk_find.count++] = found[i];
+      }
+  return CKR_OK;
+}
+
+static CK_RV
+quirk_FindObjects (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE_PTR objects,
+                   CK_ULONG max, CK_ULONG_PTR count)
+{
+  if (!quirk_find.active || quirk_find.session != session)
+    return quirk_next.C_FindObjects (session, objects, max, count);
+  *count = 0;
+  while (*count < max && quirk_find.next < quirk_find.count)
+    objects[(*count)++] = quirk_find.handles[quirk_find.next++];
+  return CKR_OK;
+}
+
+static CK_RV
+quirk_FindObjectsFinal (CK_SESSION_HANDLE session)
+{
+  if (!quirk_find.active || quirk_find.session != session)
+    return quirk_next.C_FindObjectsFinal (session);
+  quirk_find.active = 0;
+  return CKR_OK;
+}
+
+static CK_RV
+quirk_GetSlotList (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+  if (present && faults.present_slot_list_empty)
+    {
+      *count = 0;
+      return CKR_OK;
+    }
+  if (list != NULL && faults.slot_list_too_small_once && !quirk_slot_list_answered)
+    {
+      CK_ULONG n = 0;
+      CK_RV rv = quirk_next.C_GetSlotList (present, NULL, &n);
+
+      quirk_slot_list_answered = 1;
+      if (rv != CKR_OK)
+        return rv;
+      *count = n + 1;
+      return CKR_BUFFER_TOO_SMALL;
+    }
+  return quirk_next.C_GetSlotList (present, list, count);
+}
+
+static CK_MECHANISM_TYPE quirk_sign_mechanism;
+static unsigned char quirk_signature[1024];
+
+static CK_RV
+quirk_SignInit (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
+{
+  quirk_sign_mechanism = mechanism != NULL ? mechanism->mechanism : CKM_VENDOR_DEFINED;
+  quirk_sign_size_asked = 0;
+  quirk_signature_length = 0;
+  return quirk_next.C_SignInit (session, mechanism, key);
+}
+
+/* Appends a DER INTEGER holding the unsigned big-endian @value. */
+static size_t
+quirk_der_integer (unsigned char       *out,
+                   const unsigned char *value,
+                   size_t               length)
+{
+  size_t n = 0;
+
+  while (length > 1 && value[0] == 0)
+    {
+      value++;
+      length--;
+    }
+  out[n++] = 0x02;
+  out[n++] = (unsigned char) (length + (value[0] & 0x80 ? 1 : 0));
+  if (value[0] & 0x80)
+    out[n++] = 0;
+  memcpy (out + n, value, length);
+  return n + length;
+}
+
+/* r||s as a DER ECDSA-Sig-Value. */
+static CK_ULONG
+quirk_raw_to_der (const unsigned char *raw,
+                  CK_ULONG             length,
+                  unsigned char       *der)
+{
+  unsigned char body[300];
+  size_t n;
+
+  n = quirk_der_integer (body, raw, length / 2);
+  n += quirk_der_integer (body + n, raw + length / 2, length / 2);
+  der[0] = 0x30;
+  if (n < 0x80)
+    {
+      der[1] = (unsigned char) n;
+      memcpy (der + 2, body, n);
+      return n + 2;
+    }
+  der[1] = 0x81;
+  der[2] = (unsigned char) n;
+  memcpy (der + 3, body, n);
+  return n + 3;
+}
+
+/* What C_Sign gives with der-ecdsa: the DER form, made once per operation
+ * and kept, so that a too-small buffer can be answered like a real card. */
+static CK_RV
+quirk_sign_der (CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG data_length,
+                CK_BYTE_PTR signature, CK_ULONG_PTR signature_length)
+{
+  if (quirk_signature_length == 0)
+    {
+      unsigned char raw[300];
+      CK_ULONG raw_length = sizeof raw;
+      CK_RV rv;
+
+      if (signature == NULL)
+        {
+          rv = quirk_next.C_Sign (session, data, data_length, NULL, &raw_length);
+          if (rv == CKR_OK)
+            *signature_length = raw_length + 9;
+          return rv;
+        }
+      rv = quirk_next.C_Sign (session, data, data_length, raw, &raw_length);
+      if (rv != CKR_OK)
+        return rv;
+      quirk_signature_length = quirk_raw_to_der (raw, raw_length, quirk_signature);
+    }
+  if (signature == NULL)
+    {
+      *signature_length = quirk_signature_length;
+      return CKR_OK;
+    }
+  if (*signature_length < quirk_signature_length)
+    {
+      *signature_length = quirk_signature_length;
+      return CKR_BUFFER_TOO_SMALL;
+    }
+  memcpy (signature, quirk_signature, quirk_signature_length);
+  *signature_length = quirk_signature_length;
+  quirk_signature_length = 0;
+  return CKR_OK;
+}
+
+static CK_RV
+quirk_Sign (CK_SESSION_HANDLE session, CK_BYTE_PTR data, CK_ULONG data_length,
+            CK_BYTE_PTR signature, CK_ULONG_PTR signature_length)
+{
+  int der = faults.der_ecdsa && quirk_sign_mechanism == CKM_ECDSA;
+
+  if (faults.sign_needs_size_query)
+    {
+      if (signature == NULL)
+        quirk_sign_size_asked = 1;
+      else if (!quirk_sign_size_asked)
+        {
+          CK_ULONG needed = 0;
+          CK_RV rv = der ? quirk_sign_der (session, data, data_length, NULL, &needed)
+                         : quirk_next.C_Sign (session, data, data_length, NULL, &needed);
+
+          if (rv != CKR_OK)
+            return rv;
+          *signature_length = needed;
+          return CKR_BUFFER_TOO_SMALL;
+        }
+    }
+  {
+    CK_RV rv = der ? quirk_sign_der (session, data, data_length, signature, signature_length)
+                   : quirk_next.C_Sign (session, data, data_length, signature, signature_length);
+
+    if (rv == CKR_OK && signature != NULL && faults.bad_signature && *signature_length > 0)
+      signature[*signature_length - 1] ^= 0x01;
+    return rv;
+  }
+}
+
+/* Puts the functions above over those the wrapper holds. */
+static void
+quirk_wrap (void)
+{
+  quirk_next = wrapper;
+  wrapper.C_Initialize = quirk_Initialize;
+  wrapper.C_GetAttributeValue = quirk_GetAttributeValue;
+  wrapper.C_FindObjectsInit = quirk_FindObjectsInit;
+  wrapper.C_FindObjects = quirk_FindObjects;
+  wrapper.C_FindObjectsFinal = quirk_FindObjectsFinal;
+  wrapper.C_GetSlotList = quirk_GetSlotList;
+  wrapper.C_SignInit = quirk_SignInit;
+  wrapper.C_Sign = quirk_Sign;
+}
+
 CK_RV C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list);
 
 CK_RV
@@ -365,6 +842,7 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       wrapper.C_SetPIN = fault_SetPIN;
       wrapper.C_SignInit = fault_SignInit;
       wrapper.C_Sign = fault_Sign;
+      quirk_wrap ();
     }
 
   *list = &wrapper;

@@ -27,12 +27,16 @@ enrol (ImzalaTestPortal *self,
        const char       *card_dir,
        GError          **error)
 {
+  /* IMZALA_TEST_PORTAL_KEY (rsa2048, p256, p384) chooses the demo card's
+   * key for a test that needs another than the default. */
+  const char *key = g_getenv ("IMZALA_TEST_PORTAL_KEY");
   const char *argv[] = {
     portal_binary (), "--state", state_dir, "enrol",
     "--tckn", IMZALA_TEST_PORTAL_TCKN, "--name", IMZALA_TEST_PORTAL_NAME,
     "--security-word", IMZALA_TEST_PORTAL_SECURITY_WORD,
     "--institution", "MEB", "--sicil-no", "482913",
-    "--card-dir", card_dir, NULL
+    "--card-dir", card_dir,
+    key != NULL && *key != '\0' ? "--key" : NULL, key, NULL
   };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;

@@ -1055,6 +1055,134 @@ test_terminal_interrupt (void)
   terminal_sign (TRUE);
 }
 
+/* ---- Card quirks through the fault module ---- */
+
+/* Runs `list --json`, `list` and `sign` on @name under @faults: the listing
+ * says how the key was paired (@pairing, the JSON nick; NULL: not checked),
+ * and the signature passes `openssl cms -verify`. */
+static void
+quirk_list_and_sign (const char *faults,
+                     const char *name,
+                     const char *pairing,
+                     const char *pairing_text)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "quirk.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, name, "fingerprint");
+  g_autofree char *holder = imzala_test_fixture_cert_get (f, name, "holder");
+  g_autofree char *tckn = imzala_test_fixture_cert_get (f, name, "tckn");
+  g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
+  g_autofree char *secrets = g_strdup_printf ("%s\n", pin);
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const env[] = { "IMZALA_FAULTS", faults, "IMZALA_FAULT_TARGET", f->module_path, NULL };
+  g_autoptr(CliResult) json = NULL;
+  g_autoptr(CliResult) text = NULL;
+  g_autoptr(CliResult) sign = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *certificate;
+
+  g_assert_nonnull (module);
+  json = cli_run_full (module, env, NULL, NULL, (const char *const[]) { "list", "--json", NULL });
+  g_assert_cmpint (json->status, ==, 0);
+  root = json_from_string (json->out, &error);
+  g_assert_no_error (error);
+  certificate = find_certificate_json (root, fingerprint);
+  g_assert_nonnull (certificate);
+  g_assert_true (json_object_get_boolean_member (certificate, "has_private_key"));
+  if (pairing != NULL)
+    g_assert_cmpstr (json_object_get_string_member (certificate, "key_pairing"), ==, pairing);
+
+  text = cli_run_full (module, env, NULL, NULL, (const char *const[]) { "list", NULL });
+  g_assert_cmpint (text->status, ==, 0);
+  g_assert_nonnull (strstr (text->out, "IMZALA TEST 1"));
+  g_assert_nonnull (strstr (text->out, "IMZALA TEST 2"));
+  if (pairing_text != NULL)
+    g_assert_nonnull (strstr (text->out, pairing_text));
+
+  sign = cli_run_full (module, env, secrets, NULL,
+                       (const char *const[]) { "sign", "--cert", fingerprint, "--pin-fd", "3",
+                                               "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, ==, 0);
+  check_signature (f, out, content, FALSE, holder, tckn);
+}
+
+static void
+test_quirk_no_shared_id (void)
+{
+  quirk_list_and_sign ("no-shared-id", "ayse-p384", "public-key", "Private key:    yes (same public key)");
+  quirk_list_and_sign ("no-shared-id", "ayse-rsa", "public-key", NULL);
+}
+
+static void
+test_quirk_ids_by_label (void)
+{
+  quirk_list_and_sign ("ids-by-label", "ayse-p384", "label", "Private key:    yes (same label)");
+  quirk_list_and_sign ("ids-by-label", "ayse-rsa", "label", NULL);
+}
+
+static void
+test_quirk_two_keys_one_id (void)
+{
+  quirk_list_and_sign ("two-keys-one-id", "ayse-rsa", "id", "Private key:    yes (same CKA_ID)");
+}
+
+static void
+test_quirk_der_ecdsa (void)
+{
+  quirk_list_and_sign ("der-ecdsa", "ayse-p384", "id", NULL);
+}
+
+/* The window's case at the CLI too: the always-authenticate P-256 key. */
+static void
+test_quirk_der_ecdsa_no_shared_id (void)
+{
+  quirk_list_and_sign ("der-ecdsa,no-shared-id", "mehmet-p256", "public-key", NULL);
+}
+
+static void
+test_quirk_attribute_sizes (void)
+{
+  quirk_list_and_sign ("attr-size-too-small", "ayse-rsa", "id", NULL);
+  quirk_list_and_sign ("attr-short-by-one", "ayse-p384", "id", NULL);
+}
+
+static void
+test_quirk_slot_lists (void)
+{
+  quirk_list_and_sign ("slot-list-too-small-once", "ayse-rsa", "id", NULL);
+  quirk_list_and_sign ("present-slot-list-empty", "ayse-p384", "id", NULL);
+}
+
+static void
+test_quirk_sign_needs_size_query (void)
+{
+  quirk_list_and_sign ("sign-needs-size-query", "ayse-rsa", "id", NULL);
+  quirk_list_and_sign ("sign-needs-size-query,der-ecdsa", "ayse-p384", "id", NULL);
+}
+
+/* A card whose signature does not verify: sign says so and writes nothing. */
+static void
+test_quirk_bad_signature (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "bad.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-p384", "fingerprint");
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const env[] = { "IMZALA_FAULTS", "bad-signature", "IMZALA_FAULT_TARGET", f->module_path, NULL };
+  g_autoptr(CliResult) sign = NULL;
+
+  g_assert_nonnull (module);
+  sign = cli_run_full (module, env, "123456\n", NULL,
+                       (const char *const[]) { "sign", "--cert", fingerprint, "--pin-fd", "3",
+                                               "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, !=, 0);
+  g_assert_nonnull (strstr (sign->err, "does not match the certificate"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1083,6 +1211,15 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/verify/failures", test_verify_failures);
   g_test_add_func ("/cli/terminal/pin", test_terminal_pin);
   g_test_add_func ("/cli/terminal/interrupt", test_terminal_interrupt);
+  g_test_add_func ("/cli/quirks/no-shared-id", test_quirk_no_shared_id);
+  g_test_add_func ("/cli/quirks/ids-by-label", test_quirk_ids_by_label);
+  g_test_add_func ("/cli/quirks/two-keys-one-id", test_quirk_two_keys_one_id);
+  g_test_add_func ("/cli/quirks/der-ecdsa", test_quirk_der_ecdsa);
+  g_test_add_func ("/cli/quirks/der-ecdsa-no-shared-id", test_quirk_der_ecdsa_no_shared_id);
+  g_test_add_func ("/cli/quirks/attribute-sizes", test_quirk_attribute_sizes);
+  g_test_add_func ("/cli/quirks/slot-lists", test_quirk_slot_lists);
+  g_test_add_func ("/cli/quirks/sign-needs-size-query", test_quirk_sign_needs_size_query);
+  g_test_add_func ("/cli/quirks/bad-signature", test_quirk_bad_signature);
 
   return g_test_run ();
 }

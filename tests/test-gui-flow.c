@@ -654,6 +654,33 @@ test_accessible (Flow          *flow,
   g_assert_true (gtk_root_get_focus (GTK_ROOT (flow->window)) == sign_button);
 }
 
+/* An EC card that returns DER ECDSA and shares no CKA_ID between its
+ * certificate and key (the fault module over a P-256 demo card): the window
+ * signs, and the portal accepts the signature. */
+static void
+flow_setup_der_ecdsa (Flow          *flow,
+                      gconstpointer  data)
+{
+  g_setenv ("IMZALA_TEST_PORTAL_KEY", "p256", TRUE);
+  g_setenv ("IMZALA_FAULTS", "der-ecdsa,no-shared-id", TRUE);
+  flow_setup (flow, data);
+}
+
+static void
+flow_teardown_der_ecdsa (Flow          *flow,
+                         gconstpointer  data)
+{
+  flow_teardown (flow, data);
+  g_unsetenv ("IMZALA_TEST_PORTAL_KEY");
+}
+
+static void
+test_der_ecdsa_no_shared_id (Flow          *flow,
+                             gconstpointer  data)
+{
+  sign_login (flow, IMZALA_TEST_PORTAL_PIN);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -684,6 +711,8 @@ main (int   argc,
               flow_teardown);
   g_test_add ("/gui/flow/escape-during-pin-change", Flow, NULL, flow_setup_slow_card,
               test_escape_during_pin_change, flow_teardown);
+  g_test_add ("/gui/flow/der-ecdsa-no-shared-id", Flow, NULL, flow_setup_der_ecdsa,
+              test_der_ecdsa_no_shared_id, flow_teardown_der_ecdsa);
 
   return g_test_run ();
 }

@@ -45,6 +45,46 @@ static const FlagName pin_states[] = {
   { IMZALA_PIN_STATE_PUK_LOCKED, "puk-locked" },
 };
 
+/* How the token paired the certificate with its key, for the text output
+ * and (the nick) for JSON's "key_pairing". */
+static const char *
+key_pairing_text (ImzalaKeyPairing pairing)
+{
+  switch (pairing)
+    {
+    case IMZALA_KEY_PAIRING_BY_ID:
+      return _("yes (same CKA_ID)");
+    case IMZALA_KEY_PAIRING_BY_PUBLIC_KEY:
+      return _("yes (same public key)");
+    case IMZALA_KEY_PAIRING_BY_LABEL:
+      return _("yes (same label)");
+    case IMZALA_KEY_PAIRING_HIDDEN:
+      return _("not visible before login");
+    case IMZALA_KEY_PAIRING_NONE:
+    default:
+      return _("no");
+    }
+}
+
+static const char *
+key_pairing_json (ImzalaKeyPairing pairing)
+{
+  switch (pairing)
+    {
+    case IMZALA_KEY_PAIRING_BY_ID:
+      return "id";
+    case IMZALA_KEY_PAIRING_BY_PUBLIC_KEY:
+      return "public-key";
+    case IMZALA_KEY_PAIRING_BY_LABEL:
+      return "label";
+    case IMZALA_KEY_PAIRING_HIDDEN:
+      return "hidden";
+    case IMZALA_KEY_PAIRING_NONE:
+    default:
+      return "none";
+    }
+}
+
 static char *
 format_date (GDateTime *when)
 {
@@ -108,7 +148,7 @@ print_certificate (ImzalaToken *token, ImzalaCertificate *certificate)
   g_print (_("    Key:            %s\n"), imzala_certificate_get_key_description (certificate));
   g_print (_("    Key usage:      %s\n"), usage);
   g_print (_("    Qualified:      %s\n"), yes_no (imzala_certificate_is_qualified (certificate)));
-  g_print (_("    Private key:    %s\n"), yes_no (imzala_certificate_has_private_key (certificate)));
+  g_print (_("    Private key:    %s\n"), key_pairing_text (imzala_certificate_get_key_pairing (certificate)));
 
   if (!is_ca && !imzala_certificate_is_recommended (certificate))
     {
@@ -270,6 +310,7 @@ build_certificate (JsonBuilder *builder, ImzalaToken *token, ImzalaCertificate *
   add_bool (builder, "qualified", imzala_certificate_is_qualified (certificate));
   add_bool (builder, "ca", imzala_certificate_is_ca (certificate));
   add_bool (builder, "has_private_key", imzala_certificate_has_private_key (certificate));
+  add_string (builder, "key_pairing", key_pairing_json (imzala_certificate_get_key_pairing (certificate)));
   add_bool (builder, "recommended", imzala_certificate_is_recommended (certificate));
 
   add_flag_names (builder, "problems", problem_flags, problems, G_N_ELEMENTS (problems));

@@ -47,6 +47,7 @@ struct _ImzalaCertificate
   GBytes *id;
   char *label;
   gboolean has_private_key;
+  ImzalaKeyPairing key_pairing;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaCertificate, imzala_certificate, G_TYPE_OBJECT)
@@ -752,6 +753,25 @@ imzala_certificate_set_object_info (ImzalaCertificate *self,
     self->id = g_bytes_ref (id);
   replace_string (&self->label, label);
   self->has_private_key = has_private_key;
+  /* Callers that do not say how stay truthful: a key, but not how. */
+  self->key_pairing = has_private_key ? IMZALA_KEY_PAIRING_BY_ID : IMZALA_KEY_PAIRING_NONE;
+}
+
+ImzalaKeyPairing
+imzala_certificate_get_key_pairing (ImzalaCertificate *self)
+{
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (self), IMZALA_KEY_PAIRING_NONE);
+  return self->key_pairing;
+}
+
+void
+imzala_certificate_set_key_pairing (ImzalaCertificate *self,
+                                    ImzalaKeyPairing   pairing)
+{
+  g_return_if_fail (IMZALA_IS_CERTIFICATE (self));
+
+  self->key_pairing = pairing;
+  self->has_private_key = pairing != IMZALA_KEY_PAIRING_NONE;
 }
 
 GBytes *

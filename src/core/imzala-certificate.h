@@ -47,6 +47,18 @@ typedef enum /*< flags >*/
   IMZALA_CERTIFICATE_PROBLEM_CA                = 1 << 5,
 } ImzalaCertificateProblem;
 
+/* How a token paired a certificate with its private key, in the order they
+ * are tried. HIDDEN: the token shows no key object before login, so the key
+ * is assumed for an end-entity certificate and paired when signing. */
+typedef enum
+{
+  IMZALA_KEY_PAIRING_NONE,
+  IMZALA_KEY_PAIRING_BY_ID,
+  IMZALA_KEY_PAIRING_BY_PUBLIC_KEY,
+  IMZALA_KEY_PAIRING_BY_LABEL,
+  IMZALA_KEY_PAIRING_HIDDEN,
+} ImzalaKeyPairing;
+
 #define IMZALA_TYPE_CERTIFICATE (imzala_certificate_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaCertificate, imzala_certificate, IMZALA, CERTIFICATE, GObject)
 
@@ -100,5 +112,9 @@ void           imzala_certificate_set_object_info  (ImzalaCertificate *self,
                                                     GBytes            *id,
                                                     const char        *label,
                                                     gboolean           has_private_key);
+/* How the key was paired (NONE: no key, and has_private_key() is FALSE). */
+ImzalaKeyPairing imzala_certificate_get_key_pairing (ImzalaCertificate *self);
+void           imzala_certificate_set_key_pairing  (ImzalaCertificate *self,
+                                                    ImzalaKeyPairing   pairing);
 
 G_END_DECLS

@@ -15,6 +15,8 @@
 /* More slots than any machine has readers: a count above it is a module's
  * mistake, and believing it would make g_new0() abort the program. */
 #define MAX_SLOTS 1024
+/* How often C_GetSlotList is asked again after CKR_BUFFER_TOO_SMALL. */
+#define MAX_SLOT_LIST_TRIES 3
 
 /* Where the vendor module of Turkish NES cards (AKİS) is installed by its
  * packages, newest layout first. Loaded by themselves when present, so that
@@ -466,18 +468,32 @@ list_module_tokens (ImzalaModule *module,
   CK_RV rv;
 
   imzala_module_lock (module);
-  rv = functions->C_GetSlotList (CK_TRUE, NULL, &n_slots);
-  if (rv == CKR_OK && n_slots > MAX_SLOTS)
+  /* Every slot, not only those with a token: some AKiS versions answer an
+   * empty list for tokenPresent = TRUE. imzala_token_new() checks
+   * CKF_TOKEN_PRESENT in the slot information it reads anyway. A reader
+   * that appears between the two calls makes the second answer
+   * CKR_BUFFER_TOO_SMALL: ask again, a few times. */
+  for (guint attempt = 0; attempt < MAX_SLOT_LIST_TRIES; attempt++)
     {
-      g_debug ("C_GetSlotList of %s claims %lu slots", imzala_module_get_name (module),
-               (gulong) n_slots);
-      n_slots = MAX_SLOTS;
-    }
-  if (rv == CKR_OK && n_slots > 0)
-    {
+      n_slots = 0;
+      rv = functions->C_GetSlotList (CK_FALSE, NULL, &n_slots);
+      if (rv == CKR_OK && n_slots > MAX_SLOTS)
+        {
+          g_debug ("C_GetSlotList of %s claims %lu slots", imzala_module_get_name (module),
+                   (gulong) n_slots);
+          n_slots = MAX_SLOTS;
+        }
+      if (rv != CKR_OK || n_slots == 0)
+        break;
       allocated = n_slots;
+      g_free (slots);
       slots = g_new0 (CK_SLOT_ID, allocated);
-      rv = functions->C_GetSlotList (CK_TRUE, slots, &n_slots);
+      rv = functions->C_GetSlotList (CK_FALSE, slots, &n_slots);
+      if (rv == CKR_BUFFER_TOO_SMALL)
+        {
+          g_debug ("C_GetSlotList of %s: the list grew; asking again", imzala_module_get_name (module));
+          continue;
+        }
       /* A module that answers CKR_OK with more slots than the array holds
        * (a card reader plugged in meanwhile, or a careless vendor module)
        * must not make us read past it. */
@@ -487,7 +503,10 @@ list_module_tokens (ImzalaModule *module,
                    imzala_module_get_name (module), (gulong) n_slots, (gulong) allocated);
           n_slots = allocated;
         }
+      break;
     }
+  if (rv == CKR_BUFFER_TOO_SMALL)
+    n_slots = 0;
   imzala_module_unlock (module);
 
   if (rv != CKR_OK)

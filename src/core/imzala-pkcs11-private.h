@@ -78,6 +78,14 @@ GBytes   *imzala_pkcs11_get_attribute       (CK_FUNCTION_LIST  *functions,
                                              CK_SESSION_HANDLE  session,
                                              CK_OBJECT_HANDLE   object,
                                              CK_ATTRIBUTE_TYPE  type);
+/* Several attributes in two calls where the module allows, else one by
+ * one: @values[i] is the value of @types[i] or NULL. */
+void      imzala_pkcs11_get_attributes      (CK_FUNCTION_LIST        *functions,
+                                             CK_SESSION_HANDLE        session,
+                                             CK_OBJECT_HANDLE         object,
+                                             const CK_ATTRIBUTE_TYPE *types,
+                                             guint                    n_types,
+                                             GBytes                 **values);
 gboolean  imzala_pkcs11_get_bool_attribute  (CK_FUNCTION_LIST  *functions,
                                              CK_SESSION_HANDLE  session,
                                              CK_OBJECT_HANDLE   object,
@@ -102,6 +110,46 @@ gboolean  imzala_pkcs11_key_object_matches  (CK_FUNCTION_LIST  *functions,
                                              CK_OBJECT_HANDLE   object,
                                              GBytes            *material,
                                              gboolean           is_ec);
+
+/* A key object as pairing sees it (imzala_pkcs11_read_keys()). */
+typedef struct
+{
+  CK_OBJECT_HANDLE handle;
+  CK_OBJECT_CLASS klass;
+  CK_KEY_TYPE key_type;    /* CK_UNAVAILABLE_INFORMATION when not shown */
+  GBytes *id;              /* NULL when empty or not shown */
+  char *label;
+  GBytes *material;        /* CKA_MODULUS or CKA_EC_POINT, when shown */
+  GBytes *ec_params;
+} ImzalaPkcs11Key;
+
+void      imzala_pkcs11_key_clear           (ImzalaPkcs11Key   *key);
+/* What pairing needs of the key object @handle, into @key (cleared first). */
+void      imzala_pkcs11_read_key            (CK_FUNCTION_LIST  *functions,
+                                             CK_SESSION_HANDLE  session,
+                                             CK_OBJECT_HANDLE   handle,
+                                             CK_OBJECT_CLASS    klass,
+                                             ImzalaPkcs11Key   *key);
+/* An empty GArray of ImzalaPkcs11Key that clears its elements. */
+GArray   *imzala_pkcs11_new_key_array       (void);
+/* Every key object of @klass with what pairing needs, or NULL on error. */
+GArray   *imzala_pkcs11_read_keys           (CK_FUNCTION_LIST  *functions,
+                                             CK_SESSION_HANDLE  session,
+                                             CK_OBJECT_CLASS    klass,
+                                             CK_RV             *rv_out);
+/* Pairs the certificate (@x509, its CKA_ID @id and CKA_LABEL @label) with
+ * one of @keys: by CKA_ID, then by public key (the key's own value, or
+ * through one of @public_keys, nullable), then by label; a key whose type,
+ * curve or public value contradicts the certificate is never taken, and of
+ * several the one showing the public key, then the one whose AKİS label
+ * hints at the certificate's role, wins. Sets @index_out unless NONE. Used
+ * by listing (imzala-token.c) and signing (imzala-token-sign.c) alike. */
+ImzalaKeyPairing imzala_pkcs11_pair_key     (GArray            *keys,
+                                             GArray            *public_keys,
+                                             X509              *x509,
+                                             GBytes            *id,
+                                             const char        *label,
+                                             guint             *index_out);
 
 /* ---- Errors (imzala-pkcs11-error.c) ---- */
 

@@ -3,13 +3,15 @@
  * Everything a security reviewer needs for the signing path is here: the
  * mechanism choice, the DigestInfo for CKM_RSA_PKCS, the hashing, the
  * private key lookup, C_SignInit/C_Sign with the CKA_ALWAYS_AUTHENTICATE
- * login, and ECDSA r||s to DER. The module lock is held from C_OpenSession
+ * login, C_Sign with its size queries, ECDSA r||s or DER to DER, and the
+ * check of every signature with the certificate's key. The module lock is held from C_OpenSession
  * to C_CloseSession.
  */
 #define G_LOG_DOMAIN "imzala-pkcs11"
 
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n-lib.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -124,9 +126,9 @@ ecdsa_raw_to_der (const guint8 *raw,
   return bytes;
 }
 
-/* The private key of @certificate, after login: by CKA_ID, else through the
- * public key object that matches the certificate's key, else by comparing
- * the RSA modulus of every private key. */
+/* The private key of @certificate, after login, paired as listing pairs it
+ * (imzala_pkcs11_pair_key(): by CKA_ID, public key, then label), now among
+ * the private keys the login revealed. */
 static CK_OBJECT_HANDLE
 find_private_key_locked (ImzalaToken       *self,
                          CK_SESSION_HANDLE  session,
@@ -134,87 +136,60 @@ find_private_key_locked (ImzalaToken       *self,
                          CK_RV             *rv)
 {
   CK_FUNCTION_LIST *functions = imzala_module_get_functions (self->module);
-  CK_OBJECT_CLASS private_class = CKO_PRIVATE_KEY;
-  CK_OBJECT_CLASS public_class = CKO_PUBLIC_KEY;
+  g_autoptr(GArray) private_keys = NULL;
+  g_autoptr(GArray) public_keys = NULL;
   GBytes *id = imzala_certificate_get_id (certificate);
-  g_autoptr(GBytes) material = NULL;
-  g_autoptr(GArray) handles = NULL;
-  gboolean is_ec;
+  ImzalaKeyPairing pairing;
+  guint index;
 
-  *rv = CKR_OK;
-
+  /* The usual card first, in a few calls: one private key with the
+   * certificate's CKA_ID, and nothing it shows says otherwise. */
   if (id != NULL && g_bytes_get_size (id) > 0)
     {
+      CK_OBJECT_CLASS private_class = CKO_PRIVATE_KEY;
       gsize size;
       CK_ATTRIBUTE template[] = {
         { CKA_CLASS, &private_class, sizeof private_class },
         { CKA_ID, (gpointer) g_bytes_get_data (id, &size), 0 },
       };
+      g_autoptr(GArray) handles = NULL;
 
       template[1].ulValueLen = size;
       handles = imzala_pkcs11_find_objects (functions, session, template, G_N_ELEMENTS (template), rv);
       if (handles == NULL)
         return CK_INVALID_HANDLE;
-      if (handles->len > 0)
-        return g_array_index (handles, CK_OBJECT_HANDLE, 0);
-      g_clear_pointer (&handles, g_array_unref);
+      if (handles->len == 1)
+        {
+          g_autoptr(GArray) keys = imzala_pkcs11_new_key_array ();
+          ImzalaPkcs11Key key;
+
+          imzala_pkcs11_read_key (functions, session, g_array_index (handles, CK_OBJECT_HANDLE, 0),
+                                  CKO_PRIVATE_KEY, &key);
+          g_array_append_val (keys, key);
+          if (imzala_pkcs11_pair_key (keys, NULL, imzala_certificate_get_x509 (certificate), id,
+                                      NULL, &index) == IMZALA_KEY_PAIRING_BY_ID)
+            return g_array_index (handles, CK_OBJECT_HANDLE, 0);
+        }
     }
 
-  material = imzala_pkcs11_certificate_key_material (imzala_certificate_get_x509 (certificate), &is_ec);
-  if (material == NULL)
+  /* Otherwise (no shared CKA_ID, two keys with one, a key that does not
+   * fit) every key is weighed. */
+  private_keys = imzala_pkcs11_read_keys (functions, session, CKO_PRIVATE_KEY, rv);
+  if (private_keys == NULL)
+    return CK_INVALID_HANDLE;
+  public_keys = imzala_pkcs11_read_keys (functions, session, CKO_PUBLIC_KEY, rv);
+  if (public_keys == NULL)
     return CK_INVALID_HANDLE;
 
-  {
-    CK_ATTRIBUTE template[] = { { CKA_CLASS, &public_class, sizeof public_class } };
-
-    handles = imzala_pkcs11_find_objects (functions, session, template, 1, rv);
-    if (handles == NULL)
-      return CK_INVALID_HANDLE;
-  }
-
-  for (guint i = 0; i < handles->len; i++)
-    {
-      CK_OBJECT_HANDLE public_key = g_array_index (handles, CK_OBJECT_HANDLE, i);
-      g_autoptr(GBytes) public_id = NULL;
-      g_autoptr(GArray) private_keys = NULL;
-      gsize size;
-
-      if (!imzala_pkcs11_key_object_matches (functions, session, public_key, material, is_ec))
-        continue;
-      public_id = imzala_pkcs11_get_attribute (functions, session, public_key, CKA_ID);
-      if (public_id == NULL || g_bytes_get_size (public_id) == 0)
-        continue;
-
-      {
-        CK_ATTRIBUTE template[] = {
-          { CKA_CLASS, &private_class, sizeof private_class },
-          { CKA_ID, (gpointer) g_bytes_get_data (public_id, &size), 0 },
-        };
-
-        template[1].ulValueLen = size;
-        private_keys = imzala_pkcs11_find_objects (functions, session, template, G_N_ELEMENTS (template), rv);
-      }
-      if (private_keys == NULL)
-        return CK_INVALID_HANDLE;
-      if (private_keys->len > 0)
-        return g_array_index (private_keys, CK_OBJECT_HANDLE, 0);
-    }
-  g_clear_pointer (&handles, g_array_unref);
-
-  if (!is_ec)
-    {
-      CK_ATTRIBUTE template[] = { { CKA_CLASS, &private_class, sizeof private_class } };
-
-      handles = imzala_pkcs11_find_objects (functions, session, template, 1, rv);
-      if (handles == NULL)
-        return CK_INVALID_HANDLE;
-      for (guint i = 0; i < handles->len; i++)
-        if (imzala_pkcs11_key_object_matches (functions, session, g_array_index (handles, CK_OBJECT_HANDLE, i),
-                                              material, FALSE))
-          return g_array_index (handles, CK_OBJECT_HANDLE, i);
-    }
-
-  return CK_INVALID_HANDLE;
+  pairing = imzala_pkcs11_pair_key (private_keys, public_keys, imzala_certificate_get_x509 (certificate),
+                                    imzala_certificate_get_id (certificate),
+                                    imzala_certificate_get_label (certificate), &index);
+  if (pairing == IMZALA_KEY_PAIRING_NONE)
+    return CK_INVALID_HANDLE;
+  g_debug ("Key for %s on %s paired by %s", imzala_certificate_get_holder_name (certificate), self->label,
+           pairing == IMZALA_KEY_PAIRING_BY_ID ? "CKA_ID"
+           : pairing == IMZALA_KEY_PAIRING_BY_PUBLIC_KEY ? "public key" : "label");
+  return g_array_index (private_keys, ImzalaPkcs11Key, index).handle;
 }
 
 typedef enum
@@ -297,6 +272,170 @@ make_sign_input (SignInput     input,
   return g_byte_array_free_to_bytes (digest_info);
 }
 
+/* The largest signature read from a card: 16384-bit RSA. */
+#define MAX_SIGNATURE_SIZE 2048
+/* How often C_Sign is asked again after CKR_BUFFER_TOO_SMALL. */
+#define MAX_SIGN_TRIES 3
+
+/* C_Sign after C_SignInit. A buffer that fits every key first, so a card
+ * pays one call; a module that answers CKR_BUFFER_TOO_SMALL (one that wants
+ * the size asked first, or a bigger signature) is asked for the size with a
+ * NULL buffer and called again with that size, a few times and never above
+ * MAX_SIGNATURE_SIZE. CKR_BUFFER_TOO_SMALL keeps the operation active
+ * (PKCS#11 2.40, 5.2). */
+static GBytes *
+call_sign_locked (ImzalaToken   *self,
+                  CK_SESSION_HANDLE session,
+                  const guint8  *input,
+                  gsize          input_size,
+                  GError       **error)
+{
+  CK_FUNCTION_LIST *functions = imzala_module_get_functions (self->module);
+  CK_ULONG room = MAX_SIGNATURE_SIZE;
+  CK_RV rv = CKR_OK;
+
+  for (guint attempt = 0; attempt < MAX_SIGN_TRIES; attempt++)
+    {
+      g_autofree guint8 *signature = g_malloc (room);
+      CK_ULONG length = room;
+
+      rv = functions->C_Sign (session, (CK_BYTE_PTR) input, input_size, signature, &length);
+      if (rv == CKR_BUFFER_TOO_SMALL)
+        {
+          g_debug ("C_Sign on %s: CKR_BUFFER_TOO_SMALL for %lu bytes; asking the size",
+                   self->label, (gulong) room);
+          length = 0;
+          rv = functions->C_Sign (session, (CK_BYTE_PTR) input, input_size, NULL, &length);
+          if (rv != CKR_OK)
+            break;
+          if (length == 0 || length > MAX_SIGNATURE_SIZE)
+            {
+              g_debug ("C_Sign on %s wants %lu bytes", self->label, (gulong) length);
+              rv = CKR_GENERAL_ERROR;
+              break;
+            }
+          room = length;
+          continue;
+        }
+      if (rv != CKR_OK)
+        break;
+      /* The length is the module's word; beyond the buffer it would make us
+       * read (and send) whatever lies after it in memory. */
+      if (length == 0 || length > room)
+        {
+          g_debug ("C_Sign claims a %lu-byte signature in a buffer of %lu",
+                   (gulong) length, (gulong) room);
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_FAILURE,
+                               _("The card returned a signature that İmzala cannot read."));
+          return NULL;
+        }
+      return g_bytes_new (signature, length);
+    }
+
+  if (rv == CKR_BUFFER_TOO_SMALL)
+    rv = CKR_GENERAL_ERROR;
+  imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_Sign");
+  return NULL;
+}
+
+/* A DER ECDSA-Sig-Value exactly as given (no trailing bytes, no other
+ * encoding of the same numbers), or NULL. */
+static GBytes *
+ecdsa_der_exact (const guint8 *data,
+                 gsize         length)
+{
+  const unsigned char *p = data;
+  ECDSA_SIG *sig;
+  unsigned char *der = NULL;
+  int der_length;
+  GBytes *bytes = NULL;
+
+  if (length < 8 || data[0] != 0x30)
+    return NULL;
+  sig = d2i_ECDSA_SIG (NULL, &p, length);
+  if (sig == NULL)
+    return NULL;
+  der_length = i2d_ECDSA_SIG (sig, &der);
+  ECDSA_SIG_free (sig);
+  if (der_length > 0 && (gsize) der_length == length && memcmp (der, data, length) == 0)
+    bytes = g_bytes_new (data, length);
+  OPENSSL_free (der);
+  return bytes;
+}
+
+static gboolean
+signature_verifies (EVP_PKEY     *pkey,
+                    ImzalaDigest  digest,
+                    GBytes       *data,
+                    GBytes       *signature)
+{
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+  gboolean ok;
+
+  ok = ctx != NULL
+       && EVP_DigestVerifyInit (ctx, NULL, imzala_digest_get_md (digest), NULL, pkey) == 1
+       && EVP_DigestVerify (ctx, g_bytes_get_data (signature, NULL), g_bytes_get_size (signature),
+                            g_bytes_get_data (data, NULL), g_bytes_get_size (data)) == 1;
+  EVP_MD_CTX_free (ctx);
+  return ok;
+}
+
+/* What the card signed, in the form CMS wants, checked with the
+ * certificate's public key before anything uses it: a wrong key, a broken
+ * card or a form İmzala misread never leaves this function. ECDSA comes as
+ * r||s (PKCS#11) or, from some cards, as a DER ECDSA-Sig-Value: both are
+ * tried, and only one that verifies is taken. */
+static GBytes *
+check_signature (ImzalaCertificate *certificate,
+                 ImzalaDigest       digest,
+                 GBytes            *data,
+                 gboolean           is_ec,
+                 GBytes            *signature,
+                 GError           **error)
+{
+  EVP_PKEY *pkey = X509_get0_pubkey (imzala_certificate_get_x509 (certificate));
+  gsize length;
+  const guint8 *bytes = g_bytes_get_data (signature, &length);
+  GBytes *forms[2] = { NULL, NULL };
+  GBytes *result = NULL;
+
+  if (!is_ec)
+    forms[0] = g_bytes_ref (signature);
+  else
+    {
+      int order_bytes = (EVP_PKEY_get_bits (pkey) + 7) / 8;
+
+      /* r||s has exactly twice the size of the group order; anything else
+       * can only be DER. */
+      if ((gsize) order_bytes * 2 == length)
+        {
+          forms[0] = ecdsa_raw_to_der (bytes, length);
+          forms[1] = ecdsa_der_exact (bytes, length);
+        }
+      else
+        forms[0] = ecdsa_der_exact (bytes, length);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (forms) && result == NULL; i++)
+    if (forms[i] != NULL && signature_verifies (pkey, digest, data, forms[i]))
+      {
+        result = g_bytes_ref (forms[i]);
+        if (is_ec)
+          g_debug ("The card's ECDSA signature came as %s",
+                   g_bytes_equal (forms[i], signature) ? "DER" : "r||s");
+      }
+  for (guint i = 0; i < G_N_ELEMENTS (forms); i++)
+    g_clear_pointer (&forms[i], g_bytes_unref);
+
+  if (result == NULL)
+    {
+      g_debug ("The %zu-byte signature from the card does not verify with the certificate's key", length);
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_FAILURE,
+                           _("The card returned a signature that does not match the certificate, so İmzala did not use it."));
+    }
+  return result;
+}
+
 /* Everything between C_OpenSession and C_CloseSession, with the module lock
  * held: PKCS#11 login state belongs to the whole token, so two operations on
  * one card must not interleave (one's C_Logout would end the other's
@@ -318,8 +457,7 @@ sign_locked (ImzalaToken       *self,
   CK_MECHANISM mechanism = { 0, NULL, 0 };
   CK_OBJECT_HANDLE key;
   SignInput input_kind;
-  guint8 signature[1024];
-  CK_ULONG signature_length = sizeof signature;
+  g_autoptr(GBytes) signature = NULL;
   gsize input_size;
   const guint8 *input_data;
   CK_RV rv;
@@ -366,38 +504,10 @@ sign_locked (ImzalaToken       *self,
       && !imzala_token_login_locked (self, session, CKU_CONTEXT_SPECIFIC, pin, error))
     return NULL;
 
-  rv = functions->C_Sign (session, (CK_BYTE_PTR) input_data, input_size,
-                          signature, &signature_length);
-  if (rv == CKR_BUFFER_TOO_SMALL)
-    {
-      /* Unreachable with today's keys (16384-bit RSA would fit); say so
-       * rather than retry, since C_Sign has ended the operation on some
-       * modules. */
-      g_debug ("C_Sign wants %lu bytes", (gulong) signature_length);
-    }
-  if (!imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_Sign"))
+  signature = call_sign_locked (self, session, input_data, input_size, error);
+  if (signature == NULL)
     return NULL;
-  /* The length is the module's word; beyond the buffer it would make us
-   * read (and send) whatever lies after it on the stack. */
-  if (signature_length == 0 || signature_length > sizeof signature)
-    {
-      g_debug ("C_Sign claims a %lu-byte signature in a buffer of %zu",
-               (gulong) signature_length, sizeof signature);
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_FAILURE,
-                           _("The card returned a signature that İmzala cannot read."));
-      return NULL;
-    }
-
-  if (is_ec)
-    {
-      GBytes *der = ecdsa_raw_to_der (signature, signature_length);
-
-      if (der == NULL)
-        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_FAILURE,
-                             _("The card returned a signature that İmzala cannot read."));
-      return der;
-    }
-  return g_bytes_new (signature, signature_length);
+  return check_signature (certificate, digest, data, is_ec, signature, error);
 }
 
 GBytes *

@@ -88,19 +88,10 @@ certificate_object_clear (CertificateObject *object)
   g_clear_pointer (&object->label, g_free);
 }
 
-static gboolean
-id_in_list (GPtrArray *ids,
-            GBytes    *id)
-{
-  for (guint i = 0; i < ids->len; i++)
-    if (g_bytes_equal (g_ptr_array_index (ids, i), id))
-      return TRUE;
-  return FALSE;
-}
-
-/* Reads the certificates and decides which have a private key, without
- * logging in. Cards differ: some show their private keys before login, many
- * hide them (CKA_PRIVATE) but show the public key, some show neither. */
+/* Reads the certificates and pairs each with its key, without logging in
+ * (imzala_pkcs11_pair_key(), the pairing signing uses too). Cards differ:
+ * some show their private keys before login, many hide them (CKA_PRIVATE)
+ * but show the public key, some show neither. */
 static gboolean
 read_certificates_locked (ImzalaToken   *self,
                           GCancellable  *cancellable,
@@ -109,20 +100,14 @@ read_certificates_locked (ImzalaToken   *self,
   CK_FUNCTION_LIST *functions = imzala_module_get_functions (self->module);
   CK_OBJECT_CLASS certificate_class = CKO_CERTIFICATE;
   CK_CERTIFICATE_TYPE x509_type = CKC_X_509;
-  CK_OBJECT_CLASS private_class = CKO_PRIVATE_KEY;
-  CK_OBJECT_CLASS public_class = CKO_PUBLIC_KEY;
   CK_ATTRIBUTE certificate_template[] = {
     { CKA_CLASS, &certificate_class, sizeof certificate_class },
     { CKA_CERTIFICATE_TYPE, &x509_type, sizeof x509_type },
   };
-  CK_ATTRIBUTE private_template[] = { { CKA_CLASS, &private_class, sizeof private_class } };
-  CK_ATTRIBUTE public_template[] = { { CKA_CLASS, &public_class, sizeof public_class } };
   g_autoptr(GArray) objects = g_array_new (FALSE, TRUE, sizeof (CertificateObject));
-  g_autoptr(GPtrArray) private_ids = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  g_autoptr(GPtrArray) public_ids = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr(GArray) certificate_handles = NULL;
-  g_autoptr(GArray) private_handles = NULL;
-  g_autoptr(GArray) public_handles = NULL;
+  g_autoptr(GArray) private_keys = NULL;
+  g_autoptr(GArray) public_keys = NULL;
   CK_SESSION_HANDLE session;
   CK_RV rv;
 
@@ -135,10 +120,10 @@ read_certificates_locked (ImzalaToken   *self,
   certificate_handles = imzala_pkcs11_find_objects (functions, session, certificate_template,
                                                     G_N_ELEMENTS (certificate_template), &rv);
   if (certificate_handles != NULL)
-    private_handles = imzala_pkcs11_find_objects (functions, session, private_template, 1, &rv);
-  if (private_handles != NULL)
-    public_handles = imzala_pkcs11_find_objects (functions, session, public_template, 1, &rv);
-  if (public_handles == NULL)
+    private_keys = imzala_pkcs11_read_keys (functions, session, CKO_PRIVATE_KEY, &rv);
+  if (private_keys != NULL)
+    public_keys = imzala_pkcs11_read_keys (functions, session, CKO_PUBLIC_KEY, &rv);
+  if (public_keys == NULL)
     {
       functions->C_CloseSession (session);
       return imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_FindObjects");
@@ -157,29 +142,14 @@ read_certificates_locked (ImzalaToken   *self,
       g_array_append_val (objects, object);
     }
 
-  for (guint i = 0; i < private_handles->len; i++)
-    {
-      GBytes *id = imzala_pkcs11_get_attribute (functions, session, g_array_index (private_handles, CK_OBJECT_HANDLE, i), CKA_ID);
-
-      if (id != NULL)
-        g_ptr_array_add (private_ids, id);
-    }
-
-  for (guint i = 0; i < public_handles->len; i++)
-    {
-      GBytes *id = imzala_pkcs11_get_attribute (functions, session, g_array_index (public_handles, CK_OBJECT_HANDLE, i), CKA_ID);
-
-      if (id != NULL)
-        g_ptr_array_add (public_ids, id);
-    }
-
   for (guint i = 0; i < objects->len; i++)
     {
       CertificateObject *object = &g_array_index (objects, CertificateObject, i);
       g_autoptr(GError) parse_error = NULL;
       g_autoptr(ImzalaCertificate) certificate = NULL;
       gboolean has_id = object->id != NULL && g_bytes_get_size (object->id) > 0;
-      gboolean has_key = FALSE;
+      ImzalaKeyPairing pairing;
+      guint index;
 
       if (g_cancellable_is_cancelled (cancellable))
         break;
@@ -192,38 +162,25 @@ read_certificates_locked (ImzalaToken   *self,
           continue;
         }
 
-      if (has_id && (id_in_list (private_ids, object->id) || id_in_list (public_ids, object->id)))
-        {
-          has_key = TRUE;
-        }
-      else
-        {
-          g_autoptr(GBytes) material = NULL;
-          gboolean is_ec;
+      /* The private keys when the card shows them; else the public keys
+       * stand in for them (the pair is checked again when signing). */
+      pairing = imzala_pkcs11_pair_key (private_keys, public_keys, imzala_certificate_get_x509 (certificate),
+                                        has_id ? object->id : NULL, object->label, &index);
+      if (pairing == IMZALA_KEY_PAIRING_NONE)
+        pairing = imzala_pkcs11_pair_key (public_keys, NULL, imzala_certificate_get_x509 (certificate),
+                                          has_id ? object->id : NULL, object->label, &index);
 
-          /* The key pair may carry another CKA_ID than its certificate:
-           * compare the public key itself. */
-          material = imzala_pkcs11_certificate_key_material (imzala_certificate_get_x509 (certificate), &is_ec);
-          for (guint j = 0; j < public_handles->len && !has_key; j++)
-            has_key = imzala_pkcs11_key_object_matches (functions, session,
-                                                        g_array_index (public_handles, CK_OBJECT_HANDLE, j),
-                                                        material, is_ec);
-          for (guint j = 0; j < private_handles->len && !has_key && !is_ec; j++)
-            has_key = imzala_pkcs11_key_object_matches (functions, session,
-                                                        g_array_index (private_handles, CK_OBJECT_HANDLE, j),
-                                                        material, is_ec);
-
-          /* A card that shows no key object at all before login hides them
-           * all: assume an end-entity certificate has its key, and let
-           * signing find it after login. */
-          if (!has_key && private_handles->len == 0 && public_handles->len == 0
-              && !imzala_certificate_is_ca (certificate))
-            has_key = TRUE;
-        }
+      /* A card that shows no key object at all before login hides them
+       * all: an end-entity certificate may have its key, paired when
+       * signing after login. Listing says so rather than claim a pair. */
+      if (pairing == IMZALA_KEY_PAIRING_NONE && private_keys->len == 0 && public_keys->len == 0
+          && !imzala_certificate_is_ca (certificate))
+        pairing = IMZALA_KEY_PAIRING_HIDDEN;
 
       imzala_certificate_set_object_info (certificate,
                                           has_id ? object->id : NULL,
-                                          object->label, has_key);
+                                          object->label, pairing != IMZALA_KEY_PAIRING_NONE);
+      imzala_certificate_set_key_pairing (certificate, pairing);
       g_ptr_array_add (self->certificates, g_steal_pointer (&certificate));
     }
 
@@ -270,6 +227,15 @@ imzala_token_new (ImzalaModule  *module,
 
   imzala_module_lock (module);
   rv = functions->C_GetSlotInfo (slot, &self->slot_info);
+  if (rv == CKR_OK && !(self->slot_info.flags & CKF_TOKEN_PRESENT))
+    {
+      /* Slots are listed with tokenPresent = FALSE (see
+       * imzala-module-set.c): an empty reader is no token. */
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+                           _("There is no card in the reader."));
+      imzala_module_unlock (module);
+      return NULL;
+    }
   if (rv == CKR_OK)
     rv = functions->C_GetTokenInfo (slot, &self->token_info);
   if (rv == CKR_OK && !(self->token_info.flags & CKF_TOKEN_INITIALIZED))
