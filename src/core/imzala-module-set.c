@@ -455,9 +455,10 @@ imzala_module_set_load_finish (ImzalaModuleSet  *self,
 /* ---- Tokens ---- */
 
 static void
-list_module_tokens (ImzalaModule *module,
-                    GPtrArray    *tokens,
-                    GCancellable *cancellable)
+list_module_tokens (ImzalaModule  *module,
+                    GPtrArray     *tokens,
+                    GCancellable  *cancellable,
+                    GError       **removed)
 {
   CK_FUNCTION_LIST *functions = imzala_module_get_functions (module);
   g_autofree CK_SLOT_ID *slots = NULL;
@@ -507,6 +508,15 @@ list_module_tokens (ImzalaModule *module,
       /* A card pulled out between C_GetSlotList and here, or one the module
        * cannot read, must not hide the other cards. */
       token = imzala_token_new (module, slots[i], cancellable, &error);
+      /* A card pulled out during the listing is said as such: leaving it
+       * out would turn the removal into "no card" or "no certificate". */
+      if (token == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_TOKEN_REMOVED))
+        {
+          g_debug ("Slot %lu of %s: %s", (gulong) slots[i], imzala_module_get_name (module), error->message);
+          if (*removed == NULL)
+            *removed = g_steal_pointer (&error);
+          continue;
+        }
       if (token == NULL)
         {
           g_debug ("Skipping slot %lu of %s: %s", (gulong) slots[i],
@@ -523,6 +533,7 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
                                GError          **error)
 {
   g_autoptr(GPtrArray) tokens = NULL;
+  g_autoptr(GError) removed = NULL;
 
   g_return_val_if_fail (IMZALA_IS_MODULE_SET (self), NULL);
 
@@ -531,11 +542,16 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
     {
       if (g_cancellable_is_cancelled (cancellable))
         break;
-      list_module_tokens (g_ptr_array_index (self->modules, i), tokens, cancellable);
+      list_module_tokens (g_ptr_array_index (self->modules, i), tokens, cancellable, &removed);
     }
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
+  if (removed != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&removed));
+      return NULL;
+    }
 
   return g_steal_pointer (&tokens);
 }
