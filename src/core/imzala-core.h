@@ -19,3 +19,4 @@
 #include "imzala-signing-job.h"
 #include "imzala-reader.h"
 #include "imzala-reader-monitor.h"
+#include "imzala-card-cause.h"
