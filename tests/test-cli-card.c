@@ -281,6 +281,48 @@ test_pin_counter_file (void)
   }
 }
 
+static void
+test_no_token_pcscd_down (void)
+{
+  g_autoptr(ImzalaTestFixture) f = fixture_new ();
+  g_autofree char *empty = g_build_filename (f->dir, "no-tokens", NULL);
+  g_autofree char *conf = g_build_filename (f->dir, "no-tokens.conf", NULL);
+  g_autofree char *conf_text = g_strdup_printf ("directories.tokendir = %s\nobjectstore.backend = file\n", empty);
+  g_autofree char *socket = g_build_filename (f->dir, "no-pcscd.comm", NULL);
+  g_autofree char *content = g_build_filename (f->dir, "content.txt", NULL);
+  g_autofree char *out = g_build_filename (f->dir, "signature.p7s", NULL);
+  /* SoftHSM without a token, and a pcscd socket where no pcscd listens. */
+  const char *const no_token[] = { "IMZALA_FAULTS", "", "SOFTHSM2_CONF", conf,
+                                   "PCSCLITE_CSOCK_NAME", socket, NULL };
+  const char *const tokens[] = { "IMZALA_FAULTS", "", "PCSCLITE_CSOCK_NAME", socket, NULL };
+  g_autoptr(CliResult) list = NULL;
+  g_autoptr(CliResult) json = NULL;
+  g_autoptr(CliResult) sign = NULL;
+  g_autoptr(CliResult) softhsm = NULL;
+
+  g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (conf, conf_text, -1, NULL));
+  g_assert_true (g_file_set_contents (content, CONTENT, -1, NULL));
+
+  /* No token and no pcscd: the command that starts it, not "insert your
+   * card". */
+  list = CLI (no_token, NULL, "list");
+  g_assert_cmpint (list->status, ==, 0);
+  g_assert_nonnull (strstr (list->out, "sudo systemctl start pcscd.socket"));
+  json = CLI (no_token, NULL, "list", "--json");
+  g_assert_cmpint (json->status, ==, 0);
+  g_assert_nonnull (strstr (json->out, "\"code\" : \"pcsc-unavailable\""));
+  sign = CLI (no_token, "123456\n", "sign", "--pin-fd", "3", "--out", out, content);
+  g_assert_cmpint (sign->status, ==, 2);
+  g_assert_nonnull (strstr (sign->err, "sudo systemctl start pcscd.socket"));
+
+  /* A SoftHSM token needs no pcscd: nothing is said about it. */
+  softhsm = CLI (tokens, NULL, "list");
+  g_assert_cmpint (softhsm->status, ==, 0);
+  g_assert_nonnull (strstr (softhsm->out, "IMZALA TEST 1"));
+  g_assert_null (strstr (softhsm->out, "pcscd"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -293,6 +335,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-card/list/removed-at-every-call", test_list_removed);
   g_test_add_func ("/cli-card/change-pin/removed-at-every-call", test_change_pin_removed);
   g_test_add_func ("/cli-card/sign/pin-counter-file", test_pin_counter_file);
+  g_test_add_func ("/cli-card/no-token/pcscd-down", test_no_token_pcscd_down);
 
   return g_test_run ();
 }
