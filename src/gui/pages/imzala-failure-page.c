@@ -106,6 +106,9 @@ static const FailureKind failure_kinds[] = {
     N_("Leave only the card you want to use in the reader, or choose it, and try again."), ACTION_RETRY | ACTION_CODE },
   { IMZALA_ERROR_CONTENT_TOO_LARGE, N_("The Text Is Too Large"),
     N_("İmzala cannot sign a text this large. Contact the portal."), ACTION_CODE },
+  { IMZALA_ERROR_TOKEN_NOT_RECOGNIZED, N_("The Card Was Not Recognised"),
+    N_("Install the software for your card, then take the card out, insert it again and try again."),
+    ACTION_RETRY | ACTION_CODE },
 };
 
 static const FailureKind fallback_kind = {
