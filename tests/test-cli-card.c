@@ -1,6 +1,6 @@
 /* test-cli-card.c: imzala-cli against a card that behaves like a real one
  * (tests/imzala-fault-pkcs11.c): pulled out at every call of `sign`, of
- * `list` and of `change-pin`, and a PIN counter that lasts from one run to
+ * `list`, of `change-pin` and of `unblock-pin`, and a PIN counter that lasts from one run to
  * the next, so that three runs with a wrong PIN lock it. */
 #define G_LOG_DOMAIN "test-cli-card"
 
@@ -241,6 +241,17 @@ test_change_pin_removed (void)
 }
 
 static void
+test_unblock_pin_removed (void)
+{
+  g_autoptr(ImzalaTestFixture) f = fixture_new ();
+
+  pull_at_every_call (f, "87654321\n246810\n",
+                      (const char *const[]) { "unblock-pin", "--token", "IMZALA TEST 2",
+                                              "--puk-fd", "3", "--new-pin-fd", "3", NULL },
+                      pin_changed, NULL);
+}
+
+static void
 test_pin_counter_file (void)
 {
   g_autoptr(ImzalaTestFixture) f = fixture_new ();
@@ -334,6 +345,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-card/sign/removed-at-every-call", test_sign_removed);
   g_test_add_func ("/cli-card/list/removed-at-every-call", test_list_removed);
   g_test_add_func ("/cli-card/change-pin/removed-at-every-call", test_change_pin_removed);
+  g_test_add_func ("/cli-card/unblock-pin/removed-at-every-call", test_unblock_pin_removed);
   g_test_add_func ("/cli-card/sign/pin-counter-file", test_pin_counter_file);
   g_test_add_func ("/cli-card/no-token/pcscd-down", test_no_token_pcscd_down);
 
