@@ -60,10 +60,30 @@
  *                    garbled the answer
  *
  * State is process-wide, not per token: tests use one token at a time.
+ *
+ * A card pulled out, and a card that remembers its wrong PINs (issue 8):
+ *   remove-at=N      (or IMZALA_FAULT_REMOVE_AT=N) the N-th call into the
+ *                    module, counted from C_Initialize (1) over every C_*
+ *                    function, and every call after it behave as if the
+ *                    card was pulled out: CKR_DEVICE_REMOVED, or
+ *                    CKR_TOKEN_NOT_PRESENT for C_GetTokenInfo and
+ *                    C_OpenSession, and slot information without
+ *                    CKF_TOKEN_PRESENT. C_Initialize, C_Finalize,
+ *                    C_GetInfo, C_GetSlotList and C_WaitForSlotEvent need no
+ *                    card and answer as before (the slot list as it was just
+ *                    before the card went); C_CloseSession, C_Logout,
+ *                    C_CloseAllSessions and C_FindObjectsFinal still end
+ *                    what they end in SoftHSM, and answer CKR_DEVICE_REMOVED.
+ *   pin-counter-file pin-counter, with the count of wrong PINs kept in the
+ *                    file IMZALA_FAULT_PIN_COUNTER_FILE, so that it lasts
+ *                    from one process to the next like a real card's
+ * IMZALA_FAULT_CALL_LOG=path appends one line per call ("N C_Name") to
+ * path, so that a test can count the calls of a run and name the N-th.
  */
 #include "config.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -805,6 +825,296 @@ quirk_wrap (void)
   wrapper.C_Sign = quirk_Sign;
 }
 
+/* ---- remove-at and pin-counter-file ----
+ *
+ * A layer over the wrapper above: every function is counted (and the card
+ * pulled at the chosen call), then the call goes on to what the other
+ * faults made of it. */
+
+static CK_FUNCTION_LIST inner;
+static unsigned long call_count;
+static unsigned long remove_at;
+static int pin_counter_file;
+
+static unsigned long
+remove_at_from_environment (void)
+{
+  const char *list = getenv ("IMZALA_FAULTS");
+  const char *value = getenv ("IMZALA_FAULT_REMOVE_AT");
+
+  for (const char *p = list; value == NULL && p != NULL && *p != '\0'; )
+    {
+      const char *end = strchr (p, ',');
+
+      if (strncmp (p, "remove-at=", strlen ("remove-at=")) == 0)
+        value = p + strlen ("remove-at=");
+      p = end != NULL ? end + 1 : NULL;
+    }
+  return value != NULL ? strtoul (value, NULL, 10) : 0;
+}
+
+/* Counts the call; TRUE when the card is out by now. */
+static int
+card_pulled (const char *name)
+{
+  const char *log = getenv ("IMZALA_FAULT_CALL_LOG");
+
+  call_count++;
+  if (log != NULL && *log != '\0')
+    {
+      FILE *file = fopen (log, "a");
+
+      if (file != NULL)
+        {
+          fprintf (file, "%lu C_%s\n", call_count, name);
+          fclose (file);
+        }
+    }
+  return remove_at > 0 && call_count >= remove_at;
+}
+
+static void
+pin_counter_load (void)
+{
+  const char *path = getenv ("IMZALA_FAULT_PIN_COUNTER_FILE");
+  FILE *file;
+
+  if (!pin_counter_file || path == NULL || (file = fopen (path, "r")) == NULL)
+    return;
+  if (fscanf (file, "%d", &wrong_pins) != 1)
+    wrong_pins = 0;
+  fclose (file);
+}
+
+static void
+pin_counter_save (void)
+{
+  const char *path = getenv ("IMZALA_FAULT_PIN_COUNTER_FILE");
+  FILE *file;
+
+  if (!pin_counter_file || path == NULL || (file = fopen (path, "w")) == NULL)
+    return;
+  fprintf (file, "%d\n", wrong_pins);
+  fclose (file);
+}
+
+#define COUNTED_PASSED(name, params, args) \
+  static CK_RV counted_##name params { card_pulled (#name); return inner.C_##name args; }
+#define COUNTED_NOT_PRESENT(name, params, args) \
+  static CK_RV counted_##name params \
+  { return card_pulled (#name) ? CKR_TOKEN_NOT_PRESENT : inner.C_##name args; }
+#define COUNTED_CLEANED(name, params, args) \
+  static CK_RV counted_##name params \
+  { CK_RV rv = card_pulled (#name) ? CKR_DEVICE_REMOVED : CKR_OK; \
+    CK_RV inner_rv = inner.C_##name args; \
+    return rv != CKR_OK ? rv : inner_rv; }
+#define COUNTED_REMOVED(name, params, args) \
+  static CK_RV counted_##name params \
+  { return card_pulled (#name) ? CKR_DEVICE_REMOVED : inner.C_##name args; }
+
+COUNTED_PASSED (Finalize, (void *reserved), (reserved))
+COUNTED_PASSED (GetInfo, (CK_INFO_PTR info), (info))
+COUNTED_PASSED (GetSlotList, (unsigned char token_present, CK_SLOT_ID *slot_list, unsigned long *count), (token_present, slot_list, count))
+COUNTED_NOT_PRESENT (GetTokenInfo, (CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR info), (slot_id, info))
+COUNTED_REMOVED (GetMechanismList, (CK_SLOT_ID slot_id, CK_MECHANISM_TYPE *mechanism_list, unsigned long *count), (slot_id, mechanism_list, count))
+COUNTED_REMOVED (GetMechanismInfo, (CK_SLOT_ID slot_id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info), (slot_id, type, info))
+COUNTED_REMOVED (InitToken, (CK_SLOT_ID slot_id, unsigned char *pin, unsigned long pin_len, unsigned char *label), (slot_id, pin, pin_len, label))
+COUNTED_NOT_PRESENT (OpenSession, (CK_SLOT_ID slot_id, CK_FLAGS flags, void *application, CK_NOTIFY notify, CK_SESSION_HANDLE *session), (slot_id, flags, application, notify, session))
+COUNTED_CLEANED (CloseSession, (CK_SESSION_HANDLE session), (session))
+COUNTED_CLEANED (CloseAllSessions, (CK_SLOT_ID slot_id), (slot_id))
+COUNTED_REMOVED (GetSessionInfo, (CK_SESSION_HANDLE session, CK_SESSION_INFO_PTR info), (session, info))
+COUNTED_REMOVED (GetOperationState, (CK_SESSION_HANDLE session, unsigned char *operation_state, unsigned long *operation_state_len), (session, operation_state, operation_state_len))
+COUNTED_REMOVED (SetOperationState, (CK_SESSION_HANDLE session, unsigned char *operation_state, unsigned long operation_state_len, CK_OBJECT_HANDLE encryption_key, CK_OBJECT_HANDLE authentiation_key), (session, operation_state, operation_state_len, encryption_key, authentiation_key))
+COUNTED_CLEANED (Logout, (CK_SESSION_HANDLE session), (session))
+COUNTED_REMOVED (CreateObject, (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR templ, unsigned long count, CK_OBJECT_HANDLE *object), (session, templ, count, object))
+COUNTED_REMOVED (CopyObject, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR templ, unsigned long count, CK_OBJECT_HANDLE *new_object), (session, object, templ, count, new_object))
+COUNTED_REMOVED (DestroyObject, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object), (session, object))
+COUNTED_REMOVED (GetObjectSize, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object, unsigned long *size), (session, object, size))
+COUNTED_REMOVED (GetAttributeValue, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR templ, unsigned long count), (session, object, templ, count))
+COUNTED_REMOVED (SetAttributeValue, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR templ, unsigned long count), (session, object, templ, count))
+COUNTED_REMOVED (FindObjectsInit, (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR templ, unsigned long count), (session, templ, count))
+COUNTED_REMOVED (FindObjects, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE *object, unsigned long max_object_count, unsigned long *object_count), (session, object, max_object_count, object_count))
+COUNTED_CLEANED (FindObjectsFinal, (CK_SESSION_HANDLE session), (session))
+COUNTED_REMOVED (EncryptInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key), (session, mechanism, key))
+COUNTED_REMOVED (Encrypt, (CK_SESSION_HANDLE session, unsigned char *data, unsigned long data_len, unsigned char *encrypted_data, unsigned long *encrypted_data_len), (session, data, data_len, encrypted_data, encrypted_data_len))
+COUNTED_REMOVED (EncryptUpdate, (CK_SESSION_HANDLE session, unsigned char *part, unsigned long part_len, unsigned char *encrypted_part, unsigned long *encrypted_part_len), (session, part, part_len, encrypted_part, encrypted_part_len))
+COUNTED_REMOVED (EncryptFinal, (CK_SESSION_HANDLE session, unsigned char *last_encrypted_part, unsigned long *last_encrypted_part_len), (session, last_encrypted_part, last_encrypted_part_len))
+COUNTED_REMOVED (DecryptInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key), (session, mechanism, key))
+COUNTED_REMOVED (Decrypt, (CK_SESSION_HANDLE session, unsigned char *encrypted_data, unsigned long encrypted_data_len, unsigned char *data, unsigned long *data_len), (session, encrypted_data, encrypted_data_len, data, data_len))
+COUNTED_REMOVED (DecryptUpdate, (CK_SESSION_HANDLE session, unsigned char *encrypted_part, unsigned long encrypted_part_len, unsigned char *part, unsigned long *part_len), (session, encrypted_part, encrypted_part_len, part, part_len))
+COUNTED_REMOVED (DecryptFinal, (CK_SESSION_HANDLE session, unsigned char *last_part, unsigned long *last_part_len), (session, last_part, last_part_len))
+COUNTED_REMOVED (DigestInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism), (session, mechanism))
+COUNTED_REMOVED (Digest, (CK_SESSION_HANDLE session, unsigned char *data, unsigned long data_len, unsigned char *digest, unsigned long *digest_len), (session, data, data_len, digest, digest_len))
+COUNTED_REMOVED (DigestUpdate, (CK_SESSION_HANDLE session, unsigned char *part, unsigned long part_len), (session, part, part_len))
+COUNTED_REMOVED (DigestKey, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key), (session, key))
+COUNTED_REMOVED (DigestFinal, (CK_SESSION_HANDLE session, unsigned char *digest, unsigned long *digest_len), (session, digest, digest_len))
+COUNTED_REMOVED (SignInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key), (session, mechanism, key))
+COUNTED_REMOVED (Sign, (CK_SESSION_HANDLE session, unsigned char *data, unsigned long data_len, unsigned char *signature, unsigned long *signature_len), (session, data, data_len, signature, signature_len))
+COUNTED_REMOVED (SignUpdate, (CK_SESSION_HANDLE session, unsigned char *part, unsigned long part_len), (session, part, part_len))
+COUNTED_REMOVED (SignFinal, (CK_SESSION_HANDLE session, unsigned char *signature, unsigned long *signature_len), (session, signature, signature_len))
+COUNTED_REMOVED (SignRecoverInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key), (session, mechanism, key))
+COUNTED_REMOVED (SignRecover, (CK_SESSION_HANDLE session, unsigned char *data, unsigned long data_len, unsigned char *signature, unsigned long *signature_len), (session, data, data_len, signature, signature_len))
+COUNTED_REMOVED (VerifyInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key), (session, mechanism, key))
+COUNTED_REMOVED (Verify, (CK_SESSION_HANDLE session, unsigned char *data, unsigned long data_len, unsigned char *signature, unsigned long signature_len), (session, data, data_len, signature, signature_len))
+COUNTED_REMOVED (VerifyUpdate, (CK_SESSION_HANDLE session, unsigned char *part, unsigned long part_len), (session, part, part_len))
+COUNTED_REMOVED (VerifyFinal, (CK_SESSION_HANDLE session, unsigned char *signature, unsigned long signature_len), (session, signature, signature_len))
+COUNTED_REMOVED (VerifyRecoverInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key), (session, mechanism, key))
+COUNTED_REMOVED (VerifyRecover, (CK_SESSION_HANDLE session, unsigned char *signature, unsigned long signature_len, unsigned char *data, unsigned long *data_len), (session, signature, signature_len, data, data_len))
+COUNTED_REMOVED (DigestEncryptUpdate, (CK_SESSION_HANDLE session, unsigned char *part, unsigned long part_len, unsigned char *encrypted_part, unsigned long *encrypted_part_len), (session, part, part_len, encrypted_part, encrypted_part_len))
+COUNTED_REMOVED (DecryptDigestUpdate, (CK_SESSION_HANDLE session, unsigned char *encrypted_part, unsigned long encrypted_part_len, unsigned char *part, unsigned long *part_len), (session, encrypted_part, encrypted_part_len, part, part_len))
+COUNTED_REMOVED (SignEncryptUpdate, (CK_SESSION_HANDLE session, unsigned char *part, unsigned long part_len, unsigned char *encrypted_part, unsigned long *encrypted_part_len), (session, part, part_len, encrypted_part, encrypted_part_len))
+COUNTED_REMOVED (DecryptVerifyUpdate, (CK_SESSION_HANDLE session, unsigned char *encrypted_part, unsigned long encrypted_part_len, unsigned char *part, unsigned long *part_len), (session, encrypted_part, encrypted_part_len, part, part_len))
+COUNTED_REMOVED (GenerateKey, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_ATTRIBUTE_PTR templ, unsigned long count, CK_OBJECT_HANDLE *key), (session, mechanism, templ, count, key))
+COUNTED_REMOVED (GenerateKeyPair, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_ATTRIBUTE_PTR public_key_template, unsigned long public_key_attribute_count, CK_ATTRIBUTE_PTR private_key_template, unsigned long private_key_attribute_count, CK_OBJECT_HANDLE *public_key, CK_OBJECT_HANDLE *private_key), (session, mechanism, public_key_template, public_key_attribute_count, private_key_template, private_key_attribute_count, public_key, private_key))
+COUNTED_REMOVED (WrapKey, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE wrapping_key, CK_OBJECT_HANDLE key, unsigned char *wrapped_key, unsigned long *wrapped_key_len), (session, mechanism, wrapping_key, key, wrapped_key, wrapped_key_len))
+COUNTED_REMOVED (UnwrapKey, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE unwrapping_key, unsigned char *wrapped_key, unsigned long wrapped_key_len, CK_ATTRIBUTE_PTR templ, unsigned long attribute_count, CK_OBJECT_HANDLE *key), (session, mechanism, unwrapping_key, wrapped_key, wrapped_key_len, templ, attribute_count, key))
+COUNTED_REMOVED (DeriveKey, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE base_key, CK_ATTRIBUTE_PTR templ, unsigned long attribute_count, CK_OBJECT_HANDLE *key), (session, mechanism, base_key, templ, attribute_count, key))
+COUNTED_REMOVED (SeedRandom, (CK_SESSION_HANDLE session, unsigned char *seed, unsigned long seed_len), (session, seed, seed_len))
+COUNTED_REMOVED (GenerateRandom, (CK_SESSION_HANDLE session, unsigned char *random_data, unsigned long random_len), (session, random_data, random_len))
+COUNTED_REMOVED (GetFunctionStatus, (CK_SESSION_HANDLE session), (session))
+COUNTED_REMOVED (CancelFunction, (CK_SESSION_HANDLE session), (session))
+COUNTED_PASSED (WaitForSlotEvent, (CK_FLAGS flags, CK_SLOT_ID *slot, void *reserved), (flags, slot, reserved))
+
+static CK_RV
+counted_Initialize (void *args)
+{
+  const char *list = getenv ("IMZALA_FAULTS");
+  CK_RV rv;
+
+  call_count = 0;
+  remove_at = remove_at_from_environment ();
+  card_pulled ("Initialize");
+  rv = inner.C_Initialize (args);
+  pin_counter_file = has_fault (list, "pin-counter-file");
+  if (pin_counter_file)
+    {
+      faults.pin_counter = 1;
+      pin_counter_load ();
+    }
+  return rv;
+}
+
+static CK_RV
+counted_GetSlotInfo (CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
+{
+  int pulled = card_pulled ("GetSlotInfo");
+  CK_RV rv = inner.C_GetSlotInfo (slot, info);
+
+  if (rv == CKR_OK && pulled)
+    info->flags &= ~CKF_TOKEN_PRESENT;
+  return rv;
+}
+
+static CK_RV
+counted_Login (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG length)
+{
+  CK_RV rv;
+
+  if (card_pulled ("Login"))
+    return CKR_DEVICE_REMOVED;
+  rv = inner.C_Login (session, user, pin, length);
+  pin_counter_save ();
+  return rv;
+}
+
+static CK_RV
+counted_InitPIN (CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR pin, CK_ULONG length)
+{
+  CK_RV rv;
+
+  if (card_pulled ("InitPIN"))
+    return CKR_DEVICE_REMOVED;
+  rv = inner.C_InitPIN (session, pin, length);
+  pin_counter_save ();
+  return rv;
+}
+
+static CK_RV
+counted_SetPIN (CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_length,
+                CK_UTF8CHAR_PTR new_pin, CK_ULONG new_length)
+{
+  CK_RV rv;
+
+  if (card_pulled ("SetPIN"))
+    return CKR_DEVICE_REMOVED;
+  rv = inner.C_SetPIN (session, old_pin, old_length, new_pin, new_length);
+  pin_counter_save ();
+  return rv;
+}
+
+static void
+card_removal_wrap (void)
+{
+  inner = wrapper;
+  wrapper.C_Initialize = counted_Initialize;
+  wrapper.C_Finalize = counted_Finalize;
+  wrapper.C_GetInfo = counted_GetInfo;
+  wrapper.C_GetSlotList = counted_GetSlotList;
+  wrapper.C_GetSlotInfo = counted_GetSlotInfo;
+  wrapper.C_GetTokenInfo = counted_GetTokenInfo;
+  wrapper.C_GetMechanismList = counted_GetMechanismList;
+  wrapper.C_GetMechanismInfo = counted_GetMechanismInfo;
+  wrapper.C_InitToken = counted_InitToken;
+  wrapper.C_InitPIN = counted_InitPIN;
+  wrapper.C_SetPIN = counted_SetPIN;
+  wrapper.C_OpenSession = counted_OpenSession;
+  wrapper.C_CloseSession = counted_CloseSession;
+  wrapper.C_CloseAllSessions = counted_CloseAllSessions;
+  wrapper.C_GetSessionInfo = counted_GetSessionInfo;
+  wrapper.C_GetOperationState = counted_GetOperationState;
+  wrapper.C_SetOperationState = counted_SetOperationState;
+  wrapper.C_Login = counted_Login;
+  wrapper.C_Logout = counted_Logout;
+  wrapper.C_CreateObject = counted_CreateObject;
+  wrapper.C_CopyObject = counted_CopyObject;
+  wrapper.C_DestroyObject = counted_DestroyObject;
+  wrapper.C_GetObjectSize = counted_GetObjectSize;
+  wrapper.C_GetAttributeValue = counted_GetAttributeValue;
+  wrapper.C_SetAttributeValue = counted_SetAttributeValue;
+  wrapper.C_FindObjectsInit = counted_FindObjectsInit;
+  wrapper.C_FindObjects = counted_FindObjects;
+  wrapper.C_FindObjectsFinal = counted_FindObjectsFinal;
+  wrapper.C_EncryptInit = counted_EncryptInit;
+  wrapper.C_Encrypt = counted_Encrypt;
+  wrapper.C_EncryptUpdate = counted_EncryptUpdate;
+  wrapper.C_EncryptFinal = counted_EncryptFinal;
+  wrapper.C_DecryptInit = counted_DecryptInit;
+  wrapper.C_Decrypt = counted_Decrypt;
+  wrapper.C_DecryptUpdate = counted_DecryptUpdate;
+  wrapper.C_DecryptFinal = counted_DecryptFinal;
+  wrapper.C_DigestInit = counted_DigestInit;
+  wrapper.C_Digest = counted_Digest;
+  wrapper.C_DigestUpdate = counted_DigestUpdate;
+  wrapper.C_DigestKey = counted_DigestKey;
+  wrapper.C_DigestFinal = counted_DigestFinal;
+  wrapper.C_SignInit = counted_SignInit;
+  wrapper.C_Sign = counted_Sign;
+  wrapper.C_SignUpdate = counted_SignUpdate;
+  wrapper.C_SignFinal = counted_SignFinal;
+  wrapper.C_SignRecoverInit = counted_SignRecoverInit;
+  wrapper.C_SignRecover = counted_SignRecover;
+  wrapper.C_VerifyInit = counted_VerifyInit;
+  wrapper.C_Verify = counted_Verify;
+  wrapper.C_VerifyUpdate = counted_VerifyUpdate;
+  wrapper.C_VerifyFinal = counted_VerifyFinal;
+  wrapper.C_VerifyRecoverInit = counted_VerifyRecoverInit;
+  wrapper.C_VerifyRecover = counted_VerifyRecover;
+  wrapper.C_DigestEncryptUpdate = counted_DigestEncryptUpdate;
+  wrapper.C_DecryptDigestUpdate = counted_DecryptDigestUpdate;
+  wrapper.C_SignEncryptUpdate = counted_SignEncryptUpdate;
+  wrapper.C_DecryptVerifyUpdate = counted_DecryptVerifyUpdate;
+  wrapper.C_GenerateKey = counted_GenerateKey;
+  wrapper.C_GenerateKeyPair = counted_GenerateKeyPair;
+  wrapper.C_WrapKey = counted_WrapKey;
+  wrapper.C_UnwrapKey = counted_UnwrapKey;
+  wrapper.C_DeriveKey = counted_DeriveKey;
+  wrapper.C_SeedRandom = counted_SeedRandom;
+  wrapper.C_GenerateRandom = counted_GenerateRandom;
+  wrapper.C_GetFunctionStatus = counted_GetFunctionStatus;
+  wrapper.C_CancelFunction = counted_CancelFunction;
+  wrapper.C_WaitForSlotEvent = counted_WaitForSlotEvent;
+}
+
 CK_RV C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list);
 
 CK_RV
@@ -843,6 +1153,8 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       wrapper.C_SignInit = fault_SignInit;
       wrapper.C_Sign = fault_Sign;
       quirk_wrap ();
+      /* Last: it wraps what is above. */
+      card_removal_wrap ();
     }
 
   *list = &wrapper;

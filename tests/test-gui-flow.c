@@ -681,6 +681,39 @@ test_der_ecdsa_no_shared_id (Flow          *flow,
   sign_login (flow, IMZALA_TEST_PORTAL_PIN);
 }
 
+/* Issue 8: the card pulled out while it signs (removed-on-sign: C_Sign
+ * answers CKR_DEVICE_REMOVED). The window says the card was taken out, in
+ * Turkish, not a generic error, and the portal got nothing. */
+static void
+flow_setup_removed_on_sign (Flow          *flow,
+                            gconstpointer  data)
+{
+  g_setenv ("IMZALA_FAULTS", "removed-on-sign", TRUE);
+  flow_setup (flow, data);
+}
+
+static void
+test_card_removed (Flow          *flow,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  enter_code (flow, code, "sign");
+  g_assert_cmpstr (sign_with_pin (flow, IMZALA_TEST_PORTAL_PIN), ==, "failure");
+
+  text = imzala_test_gui_page_text (flow->window, "failure");
+  g_test_message ("Failure page after the card was pulled out:\n%s", text);
+  assert_contains (text, "Kart Çıkarıldı");
+  assert_contains (text, "Kart çıkarıldı");
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "pending");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (flow->portal, code), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -713,6 +746,9 @@ main (int   argc,
               test_escape_during_pin_change, flow_teardown);
   g_test_add ("/gui/flow/der-ecdsa-no-shared-id", Flow, NULL, flow_setup_der_ecdsa,
               test_der_ecdsa_no_shared_id, flow_teardown_der_ecdsa);
+
+  g_test_add ("/gui/flow/card-removed", Flow, NULL, flow_setup_removed_on_sign, test_card_removed,
+              flow_teardown);
 
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
 
 #include <adwaita.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "imzala-application.h"
 #include "imzala-code-page.h"
@@ -268,6 +269,85 @@ test_window_readers (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Issue 8: no token, and pcscd not running (a socket where nobody listens):
+ * the Cards page and the sign page name pcscd and the command that starts
+ * it, instead of "insert your card". */
+static void
+test_window_no_card_cause (void)
+{
+  g_autoptr(ImzalaTestFixture) fixture = imzala_test_fixture_new ();
+  g_autoptr(GSettings) settings = new_settings ();
+  g_autoptr(ImzalaReaderMonitor) monitor = NULL;
+  g_autoptr(ImzalaModuleSet) module_set = imzala_module_set_new ();
+  g_autoptr(ImzalaTokenList) token_list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *empty = g_build_filename (fixture->dir, "no-tokens", NULL);
+  g_autofree char *conf = g_build_filename (fixture->dir, "no-tokens.conf", NULL);
+  g_autofree char *conf_text = g_strdup_printf ("directories.tokendir = %s\nobjectstore.backend = file\n", empty);
+  g_autofree char *socket = g_build_filename (fixture->dir, "no-pcscd.comm", NULL);
+  g_autofree char *tokens_text = NULL;
+  g_autofree char *sign_text = NULL;
+  ImzalaWindow *window;
+  gboolean done = FALSE;
+  gboolean timed_out = FALSE;
+  guint id;
+
+  g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (conf, conf_text, -1, NULL));
+  g_setenv ("SOFTHSM2_CONF", conf, TRUE);
+  g_setenv ("PCSCLITE_CSOCK_NAME", socket, TRUE);
+
+  imzala_module_set_set_use_registered (module_set, FALSE);
+  imzala_module_set_add_module_path (module_set, fixture->module_path);
+  g_assert_true (imzala_module_set_load (module_set, NULL, &error));
+  g_assert_no_error (error);
+
+  window = new_window (settings);
+  monitor = imzala_reader_monitor_new ();
+  imzala_window_set_reader_monitor (window, monitor);
+  imzala_reader_monitor_start (monitor);
+  id = g_timeout_add_seconds (60, timeout_cb, &timed_out);
+  while (!monitor_answered (monitor) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (id);
+  g_assert_nonnull (imzala_reader_monitor_get_error (monitor));
+
+  g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
+  token_list = imzala_token_list_new (module_set);
+  imzala_window_set_token_list (window, token_list, NULL);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (token_list)), ==, 0);
+
+  /* The Cards page lists the cards again when shown; meanwhile the sign
+   * page says the card is being read (OpenSC may take seconds). */
+  activate (window, "show-tokens");
+  g_assert_true (imzala_token_list_get_loading (token_list));
+  sign_text = page_text (window, "sign");
+  g_assert_nonnull (strstr (sign_text, "Reading the card…"));
+  g_clear_pointer (&sign_text, g_free);
+  while (imzala_token_list_get_loading (token_list))
+    g_main_context_iteration (NULL, TRUE);
+  tokens_text = page_text (window, "tokens");
+  g_test_message ("Cards page:\n%s", tokens_text);
+  g_assert_nonnull (strstr (tokens_text, "The smart card service is not running"));
+  g_assert_nonnull (strstr (tokens_text, "sudo systemctl start pcscd.socket"));
+  g_assert_null (strstr (tokens_text, "Insert your card into the reader"));
+
+  sign_text = page_text (window, "sign");
+  g_test_message ("Sign page:\n%s", sign_text);
+  g_assert_nonnull (strstr (sign_text, "sudo systemctl start pcscd.socket"));
+  g_assert_null (strstr (sign_text, "Insert your card"));
+
+  imzala_reader_monitor_stop (monitor);
+  g_signal_handlers_disconnect_by_data (window, &done);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unsetenv ("PCSCLITE_CSOCK_NAME");
+  g_clear_object (&token_list);
+  imzala_test_modules_unref_and_wait (g_steal_pointer (&module_set));
+}
+
 /* The PIN goes into the secret key by key and only dots reach the screen. */
 static void
 test_pin_entry (void)
@@ -338,6 +418,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/unknown-portal", test_window_unknown_portal);
   g_test_add_func ("/gui/window/tokens-page", test_window_tokens_page);
   g_test_add_func ("/gui/window/readers", test_window_readers);
+  g_test_add_func ("/gui/window/no-card-cause", test_window_no_card_cause);
 
   return g_test_run ();
 }

@@ -717,7 +717,7 @@ assert_pcsc_unavailable (Watch *watch)
   g_assert_error ((GError *) error, IMZALA_ERROR, IMZALA_ERROR_PCSC_UNAVAILABLE);
   g_assert_cmpstr (error->message, ==,
                    "The smart card service (pcscd) is not running. "
-                   "Start it with: sudo systemctl start pcscd");
+                   "Start it with: sudo systemctl start pcscd.socket");
   g_object_get (watch->monitor, "error", &property, NULL);
   g_assert_error (property, IMZALA_ERROR, IMZALA_ERROR_PCSC_UNAVAILABLE);
   g_assert_false (imzala_reader_monitor_get_available (watch->monitor));

@@ -199,7 +199,7 @@ print_token (ImzalaToken *token)
 }
 
 static void
-print_text (ImzalaModuleSet *set, GPtrArray *tokens)
+print_text (ImzalaModuleSet *set, GPtrArray *tokens, const GError *cause)
 {
   GPtrArray *modules = set != NULL ? imzala_module_set_get_modules (set) : NULL;
   GPtrArray *load_errors = set != NULL ? imzala_module_set_get_load_errors (set) : NULL;
@@ -227,11 +227,17 @@ print_text (ImzalaModuleSet *set, GPtrArray *tokens)
     return;
   if (tokens->len == 0)
     {
-      g_print (_("No token found. Is the card in the reader?\n"));
+      if (cause != NULL)
+        g_print ("%s\n", cause->message);
+      else
+        g_print (_("No token found. Is the card in the reader?\n"));
       return;
     }
   for (guint i = 0; i < tokens->len; i++)
     print_token (g_ptr_array_index (tokens, i));
+  /* A card that no module shows, beside the tokens that are there. */
+  if (cause != NULL)
+    g_print ("%s\n", cause->message);
 }
 
 /* ---- JSON ---- */
@@ -358,7 +364,7 @@ build_token (JsonBuilder *builder, ImzalaToken *token)
 }
 
 static void
-print_json (ImzalaModuleSet *set, GPtrArray *tokens, const GError *error)
+print_json (ImzalaModuleSet *set, GPtrArray *tokens, const GError *cause, const GError *error)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
@@ -408,6 +414,19 @@ print_json (ImzalaModuleSet *set, GPtrArray *tokens, const GError *error)
     build_token (builder, g_ptr_array_index (tokens, i));
   json_builder_end_array (builder);
 
+  /* Why there is no token, or a card in a reader that no token stands
+   * for: the same code and sentence as an error would have. */
+  json_builder_set_member_name (builder, "cause");
+  if (cause != NULL)
+    {
+      json_builder_begin_object (builder);
+      add_string (builder, "code", imzala_error_code_to_string (cause->code));
+      add_string (builder, "message", cause->message);
+      json_builder_end_object (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
+
   if (error != NULL)
     {
       json_builder_set_member_name (builder, "error");
@@ -440,6 +459,7 @@ imzala_cli_list (int argc, char **argv)
   g_autoptr(ImzalaModuleSet) set = NULL;
   g_autoptr(GPtrArray) tokens = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) cause = NULL;
 
   context = imzala_cli_option_context_new ("list", NULL,
                                            _("Lists the PKCS#11 modules, the tokens in them and the certificates on the tokens, without asking for a PIN."));
@@ -464,9 +484,9 @@ imzala_cli_list (int argc, char **argv)
   if (!imzala_module_set_load (set, NULL, &error))
     {
       if (json)
-        print_json (set, NULL, error);
+        print_json (set, NULL, NULL, error);
       else
-        print_text (set, NULL);
+        print_text (set, NULL, NULL);
       return imzala_cli_report_error (error);
     }
 
@@ -474,16 +494,17 @@ imzala_cli_list (int argc, char **argv)
   if (tokens == NULL)
     {
       if (json)
-        print_json (set, NULL, error);
+        print_json (set, NULL, NULL, error);
       else
-        print_text (set, NULL);
+        print_text (set, NULL, NULL);
       return imzala_cli_report_error (error);
     }
 
+  cause = imzala_cli_explain_tokens (tokens);
   if (json)
-    print_json (set, tokens, NULL);
+    print_json (set, tokens, cause, NULL);
   else
-    print_text (set, tokens);
+    print_text (set, tokens, cause);
 
   return IMZALA_CLI_EXIT_OK;
 }

@@ -254,12 +254,24 @@ imzala_cli_sign (int argc, char **argv)
     return imzala_cli_report_error (error);
   if (tokens->len == 0)
     {
-      g_set_error (&error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
-                   _("No token was found. Is the card in the reader?"));
+      /* Not just "insert your card": a card no module knows, or pcscd
+       * down, is said as such. */
+      error = imzala_cli_explain_tokens (tokens);
+      if (error == NULL)
+        g_set_error (&error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+                     _("No token was found. Is the card in the reader?"));
       return imzala_cli_report_error (error);
     }
 
   certificate = imzala_module_set_find_certificate (tokens, selector, &token, &error);
+  if (certificate == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE))
+    {
+      g_autoptr(GError) cause = imzala_cli_explain_tokens (tokens);
+
+      /* The certificate is probably on the card that no module shows. */
+      if (g_error_matches (cause, IMZALA_ERROR, IMZALA_ERROR_TOKEN_NOT_RECOGNIZED))
+        imzala_cli_printerr ("%s", cause->message);
+    }
   if (certificate == NULL)
     {
       int status = imzala_cli_report_error (error);

@@ -82,6 +82,7 @@ imzala_cli_exit_code_for_error (const GError *error)
     case IMZALA_ERROR_NO_PRIVATE_KEY:
     case IMZALA_ERROR_UNSUPPORTED_KEY:
     case IMZALA_ERROR_PCSC_UNAVAILABLE:
+    case IMZALA_ERROR_TOKEN_NOT_RECOGNIZED:
       return IMZALA_CLI_EXIT_NOT_FOUND;
 
     case IMZALA_ERROR_PIN_INCORRECT:

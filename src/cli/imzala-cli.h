@@ -101,6 +101,13 @@ ImzalaSecret *imzala_cli_read_new_pin (ImzalaToken *token,
                                        int          fd,
                                        GError     **error);
 
+/* Why @tokens (as listed; nullable) hold no card the user can use, or a
+ * card in a reader that no module shows (imzala-cli-cause.c): asks pcscd
+ * for the readers (waiting a few seconds at most) and returns
+ * imzala_card_cause_find()'s cause as an error, or NULL when there is
+ * nothing to explain. */
+GError  *imzala_cli_explain_tokens (GPtrArray *tokens);
+
 /* Reads a whole file, or standard input for NULL or "-". */
 GBytes  *imzala_cli_read_input   (const char *path, GError **error);
 /* Writes @data to @path atomically, or to standard output for NULL or "-". */

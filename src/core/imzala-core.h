@@ -20,3 +20,4 @@
 #include "imzala-reader.h"
 #include "imzala-reader-monitor.h"
 #include "imzala-doctor.h"
+#include "imzala-card-cause.h"

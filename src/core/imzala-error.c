@@ -53,6 +53,7 @@ imzala_error_code_to_string (ImzalaError code)
     [IMZALA_ERROR_PUK_REQUIRED] = "puk-required",
     [IMZALA_ERROR_SEVERAL_TOKENS] = "several-tokens",
     [IMZALA_ERROR_CONTENT_TOO_LARGE] = "content-too-large",
+    [IMZALA_ERROR_TOKEN_NOT_RECOGNIZED] = "token-not-recognized",
   };
 
   if ((guint) code < G_N_ELEMENTS (names) && names[code] != NULL)

@@ -73,6 +73,9 @@ typedef enum
   IMZALA_ERROR_PUK_REQUIRED,        /* no PUK was given where one is needed */
   IMZALA_ERROR_SEVERAL_TOKENS,      /* several cards are inserted; the user must name one */
   IMZALA_ERROR_CONTENT_TOO_LARGE,   /* the content to sign is larger than İmzala signs */
+
+  /* Added by issue 8 (true causes). */
+  IMZALA_ERROR_TOKEN_NOT_RECOGNIZED, /* a card is in a reader, but no module knows it */
 } ImzalaError;
 
 GQuark imzala_error_quark (void);

@@ -456,27 +456,26 @@ imzala_module_set_load_finish (ImzalaModuleSet  *self,
 
 /* ---- Tokens ---- */
 
-static void
-list_module_tokens (ImzalaModule *module,
-                    GPtrArray    *tokens,
-                    GCancellable *cancellable)
+/* C_GetSlotList with the usual two calls. A reader that appears between
+ * them makes the second answer CKR_BUFFER_TOO_SMALL: ask again, a few
+ * times. Never trusts a count above MAX_SLOTS or above the array. Called
+ * with the module lock held. */
+static CK_RV
+get_slot_list_locked (ImzalaModule  *module,
+                      CK_BBOOL       token_present,
+                      CK_SLOT_ID   **slots_out,
+                      CK_ULONG      *n_slots_out)
 {
   CK_FUNCTION_LIST *functions = imzala_module_get_functions (module);
   g_autofree CK_SLOT_ID *slots = NULL;
   CK_ULONG n_slots = 0;
   CK_ULONG allocated = 0;
-  CK_RV rv;
+  CK_RV rv = CKR_OK;
 
-  imzala_module_lock (module);
-  /* Every slot, not only those with a token: some AKiS versions answer an
-   * empty list for tokenPresent = TRUE. imzala_token_new() checks
-   * CKF_TOKEN_PRESENT in the slot information it reads anyway. A reader
-   * that appears between the two calls makes the second answer
-   * CKR_BUFFER_TOO_SMALL: ask again, a few times. */
   for (guint attempt = 0; attempt < MAX_SLOT_LIST_TRIES; attempt++)
     {
       n_slots = 0;
-      rv = functions->C_GetSlotList (CK_FALSE, NULL, &n_slots);
+      rv = functions->C_GetSlotList (token_present, NULL, &n_slots);
       if (rv == CKR_OK && n_slots > MAX_SLOTS)
         {
           g_debug ("C_GetSlotList of %s claims %lu slots", imzala_module_get_name (module),
@@ -488,7 +487,7 @@ list_module_tokens (ImzalaModule *module,
       allocated = n_slots;
       g_free (slots);
       slots = g_new0 (CK_SLOT_ID, allocated);
-      rv = functions->C_GetSlotList (CK_FALSE, slots, &n_slots);
+      rv = functions->C_GetSlotList (token_present, slots, &n_slots);
       if (rv == CKR_BUFFER_TOO_SMALL)
         {
           g_debug ("C_GetSlotList of %s: the list grew; asking again", imzala_module_get_name (module));
@@ -505,8 +504,51 @@ list_module_tokens (ImzalaModule *module,
         }
       break;
     }
-  if (rv == CKR_BUFFER_TOO_SMALL)
+  if (rv != CKR_OK)
     n_slots = 0;
+
+  *slots_out = g_steal_pointer (&slots);
+  *n_slots_out = n_slots;
+  return rv;
+}
+
+static void
+list_module_tokens (ImzalaModule  *module,
+                    GPtrArray     *tokens,
+                    GCancellable  *cancellable,
+                    GError       **removed)
+{
+  CK_FUNCTION_LIST *functions = imzala_module_get_functions (module);
+  g_autofree CK_SLOT_ID *slots = NULL;
+  CK_ULONG n_slots = 0;
+  gboolean every_slot = FALSE;
+  CK_RV rv;
+
+  imzala_module_lock (module);
+  rv = get_slot_list_locked (module, CK_TRUE, &slots, &n_slots);
+  /* Some AKİS versions answer an empty list for tokenPresent = TRUE with a
+   * card inserted: then every slot is listed, and the empty readers are
+   * left out by their CKF_TOKEN_PRESENT below. */
+  if (rv == CKR_OK && n_slots == 0)
+    {
+      g_clear_pointer (&slots, g_free);
+      rv = get_slot_list_locked (module, CK_FALSE, &slots, &n_slots);
+      every_slot = TRUE;
+    }
+  if (rv == CKR_OK && every_slot)
+    {
+      CK_ULONG kept = 0;
+
+      for (CK_ULONG i = 0; i < n_slots; i++)
+        {
+          CK_SLOT_INFO info;
+
+          if (functions->C_GetSlotInfo (slots[i], &info) == CKR_OK &&
+              (info.flags & CKF_TOKEN_PRESENT))
+            slots[kept++] = slots[i];
+        }
+      n_slots = kept;
+    }
   imzala_module_unlock (module);
 
   if (rv != CKR_OK)
@@ -526,6 +568,15 @@ list_module_tokens (ImzalaModule *module,
       /* A card pulled out between C_GetSlotList and here, or one the module
        * cannot read, must not hide the other cards. */
       token = imzala_token_new (module, slots[i], cancellable, &error);
+      /* A card pulled out during the listing is said as such: leaving it
+       * out would turn the removal into "no card" or "no certificate". */
+      if (token == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_TOKEN_REMOVED))
+        {
+          g_debug ("Slot %lu of %s: %s", (gulong) slots[i], imzala_module_get_name (module), error->message);
+          if (*removed == NULL)
+            *removed = g_steal_pointer (&error);
+          continue;
+        }
       if (token == NULL)
         {
           g_debug ("Skipping slot %lu of %s: %s", (gulong) slots[i],
@@ -542,6 +593,7 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
                                GError          **error)
 {
   g_autoptr(GPtrArray) tokens = NULL;
+  g_autoptr(GError) removed = NULL;
 
   g_return_val_if_fail (IMZALA_IS_MODULE_SET (self), NULL);
 
@@ -550,11 +602,16 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
     {
       if (g_cancellable_is_cancelled (cancellable))
         break;
-      list_module_tokens (g_ptr_array_index (self->modules, i), tokens, cancellable);
+      list_module_tokens (g_ptr_array_index (self->modules, i), tokens, cancellable, &removed);
     }
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
+  if (removed != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&removed));
+      return NULL;
+    }
 
   return g_steal_pointer (&tokens);
 }

@@ -46,7 +46,8 @@ GPtrArray *imzala_module_set_get_load_errors (ImzalaModuleSet *self); /* ImzalaM
 /* Lists the tokens present now in every loaded module, each with its
  * information and certificates read without logging in. Blocking. Returns a
  * new array of ImzalaToken (with a free func); an empty array when no card is
- * inserted. */
+ * inserted. Fails with IMZALA_ERROR_TOKEN_REMOVED when a card was pulled out
+ * while it was read (never an empty list or a certificate without its key). */
 GPtrArray *imzala_module_set_list_tokens        (ImzalaModuleSet *self, GCancellable *cancellable, GError **error);
 void       imzala_module_set_list_tokens_async  (ImzalaModuleSet *self, GCancellable *cancellable,
                                                  GAsyncReadyCallback callback, gpointer user_data);

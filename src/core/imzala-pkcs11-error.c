@@ -149,8 +149,17 @@ imzala_pkcs11_set_error_full (GError      **error,
       break;
 
     case CKR_TOKEN_NOT_RECOGNIZED:
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_FAILURE,
-                           _("The card in the reader is not recognised by its driver."));
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_TOKEN_NOT_RECOGNIZED,
+                           _("The card was not recognised. Install the software for your card: for an AKİS card "
+                             "its vendor’s package, which puts the module at /usr/lib/libakisp11.so or "
+                             "/opt/Akia/libakisp11.so; for other cards OpenSC."));
+      break;
+
+    case CKR_DEVICE_ERROR:
+      /* What a reader answers when the card leaves it in the middle of a
+       * command; a card that broke down gets the same advice. */
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_TOKEN_REMOVED,
+                           _("The card was removed or stopped answering. Insert it again and retry."));
       break;
 
     default:
@@ -168,4 +177,21 @@ imzala_pkcs11_set_error (GError     **error,
                          ImzalaToken *token)
 {
   return imzala_pkcs11_set_error_full (error, rv, token, CKU_USER, NULL);
+}
+
+gboolean
+imzala_pkcs11_rv_means_removed (CK_RV rv)
+{
+  switch (rv)
+    {
+    case CKR_DEVICE_REMOVED:
+    case CKR_DEVICE_ERROR:
+    case CKR_TOKEN_NOT_PRESENT:
+    case CKR_SESSION_HANDLE_INVALID:
+    case CKR_SESSION_CLOSED:
+    case CKR_SLOT_ID_INVALID:
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }

@@ -607,7 +607,7 @@ apply_update_cb (gpointer data)
         set_available (self, FALSE,
                        g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_PCSC_UNAVAILABLE,
                                             _("The smart card service (pcscd) is not running. "
-                                              "Start it with: sudo systemctl start pcscd")));
+                                              "Start it with: sudo systemctl start pcscd.socket")));
       remove_all_readers (self, TRUE);
       return G_SOURCE_REMOVE;
     }

@@ -51,6 +51,14 @@ gboolean imzala_token_check_pin_length (ImzalaToken         *self,
                                         const ImzalaSecret  *pin,
                                         GError             **error);
 
+/* Whether the card is still in its reader (C_GetSlotInfo, which makes
+ * OpenSC look at the reader again). Called before an outcome that a pulled
+ * card also causes (an attribute that cannot be read, a key not found) is
+ * taken at its word: FALSE with IMZALA_ERROR_TOKEN_REMOVED when the card is
+ * gone. Any other failure of the call is no proof of removal: TRUE. */
+gboolean imzala_token_check_present_locked (ImzalaToken  *self,
+                                            GError      **error);
+
 /* The module reads the bytes where the secret keeps them: no copy. */
 static inline CK_UTF8CHAR_PTR
 imzala_token_secret_data (ImzalaSecret *secret)

@@ -479,6 +479,9 @@ sign_locked (ImzalaToken       *self,
       imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_FindObjects");
       return NULL;
     }
+  /* A card pulled out during the search leaves no key to find. */
+  if (key == CK_INVALID_HANDLE && !imzala_token_check_present_locked (self, error))
+    return NULL;
   if (key == CK_INVALID_HANDLE)
     {
       g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_PRIVATE_KEY,

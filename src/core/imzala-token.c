@@ -227,15 +227,10 @@ imzala_token_new (ImzalaModule  *module,
 
   imzala_module_lock (module);
   rv = functions->C_GetSlotInfo (slot, &self->slot_info);
+  /* The slot was listed with a token a moment ago (imzala-module-set.c
+   * leaves empty readers out): the card was pulled out since. */
   if (rv == CKR_OK && !(self->slot_info.flags & CKF_TOKEN_PRESENT))
-    {
-      /* Slots are listed with tokenPresent = FALSE (see
-       * imzala-module-set.c): an empty reader is no token. */
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
-                           _("There is no card in the reader."));
-      imzala_module_unlock (module);
-      return NULL;
-    }
+    rv = CKR_TOKEN_NOT_PRESENT;
   if (rv == CKR_OK)
     rv = functions->C_GetTokenInfo (slot, &self->token_info);
   if (rv == CKR_OK && !(self->token_info.flags & CKF_TOKEN_INITIALIZED))
@@ -256,7 +251,11 @@ imzala_token_new (ImzalaModule  *module,
       self->model = imzala_pkcs11_padded_to_utf8 (self->token_info.model, sizeof self->token_info.model);
       self->serial = imzala_pkcs11_padded_to_utf8 (self->token_info.serialNumber,
                                                    sizeof self->token_info.serialNumber);
-      ok = read_certificates_locked (self, cancellable, error);
+      /* A card pulled out while its objects were read leaves attributes
+       * that could not be read and keys that were not found: the listing
+       * would say "no certificate" or "no private key" for a removal. */
+      ok = read_certificates_locked (self, cancellable, error)
+           && imzala_token_check_present_locked (self, error);
     }
   else
     {
@@ -608,3 +607,26 @@ imzala_token_login_locked (ImzalaToken        *self,
   return imzala_pkcs11_set_error_full (error, rv, self, user, "C_Login");
 }
 
+
+/* ---- Removal ---- */
+
+gboolean
+imzala_token_check_present_locked (ImzalaToken  *self,
+                                   GError      **error)
+{
+  CK_FUNCTION_LIST *functions = imzala_module_get_functions (self->module);
+  CK_SLOT_INFO info;
+  CK_RV rv;
+
+  rv = functions->C_GetSlotInfo (self->slot, &info);
+  if (rv == CKR_OK && !(info.flags & CKF_TOKEN_PRESENT))
+    rv = CKR_TOKEN_NOT_PRESENT;
+  if (rv == CKR_OK)
+    return TRUE;
+  if (!imzala_pkcs11_rv_means_removed (rv))
+    {
+      g_debug ("C_GetSlotInfo on %s: %s", self->label, p11_kit_strerror (rv));
+      return TRUE;
+    }
+  return imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_GetSlotInfo");
+}

@@ -311,6 +311,7 @@ imzala_window_set_token_list (ImzalaWindow    *self,
 
   imzala_tokens_page_set_token_list (self->tokens_page, token_list, load_error);
   imzala_doctor_page_set_token_list (self->doctor_page, token_list, load_error);
+  imzala_sign_page_set_token_list (self->sign_page, token_list);
   imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
   imzala_unblock_page_set_token_list (self->unblock_page, token_list);
   imzala_window_refresh_tokens (self);
@@ -337,6 +338,7 @@ imzala_window_set_reader_monitor (ImzalaWindow        *self,
   g_signal_group_set_target (self->reader_monitor_signals, monitor);
   imzala_tokens_page_set_reader_monitor (self->tokens_page, monitor);
   imzala_doctor_page_set_reader_monitor (self->doctor_page, monitor);
+  imzala_sign_page_set_reader_monitor (self->sign_page, monitor);
 }
 
 void

@@ -91,7 +91,7 @@ static const FailureKind failure_kinds[] = {
   { IMZALA_ERROR_TOO_LARGE, N_("Unexpected Answer From the Portal"),
     N_("Try again later. If it happens again, contact the portal."), ACTION_CODE },
   { IMZALA_ERROR_PCSC_UNAVAILABLE, N_("The Smart Card Service Is Not Running"),
-    N_("Start the smart card service (pcscd), for example with “systemctl start pcscd”, and try again."), ACTION_RETRY },
+    N_("Start the smart card service (pcscd), for example with “sudo systemctl start pcscd.socket”, and try again."), ACTION_RETRY },
   { IMZALA_ERROR_CERTIFICATE_EXPIRED, N_("The Certificate Has Expired"),
     N_("Choose a certificate that is still valid, or renew your certificate."), ACTION_RETRY | ACTION_CODE },
   { IMZALA_ERROR_PIN_EXPIRED, N_("The PIN Has Expired"),
@@ -106,6 +106,9 @@ static const FailureKind failure_kinds[] = {
     N_("Leave only the card you want to use in the reader, or choose it, and try again."), ACTION_RETRY | ACTION_CODE },
   { IMZALA_ERROR_CONTENT_TOO_LARGE, N_("The Text Is Too Large"),
     N_("İmzala cannot sign a text this large. Contact the portal."), ACTION_CODE },
+  { IMZALA_ERROR_TOKEN_NOT_RECOGNIZED, N_("The Card Was Not Recognised"),
+    N_("Install the software for your card, then take the card out, insert it again and try again."),
+    ACTION_RETRY | ACTION_CODE },
 };
 
 static const FailureKind fallback_kind = {

@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "imzala-card-cause.h"
 #include "imzala-certificate-row.h"
 #include "imzala-format.h"
 #include "imzala-pin-entry.h"
@@ -23,6 +24,7 @@ struct _ImzalaSignPage
   GtkLabel         *remaining_label;
   GtkProgressBar   *remaining_bar;
   GtkListBox       *certificates_list;
+  GtkLabel         *certificates_placeholder;
   GtkLabel         *pin_state_label;
   GtkStack         *pin_stack;
   ImzalaPinEntry   *pin_entry;
@@ -36,6 +38,12 @@ struct _ImzalaSignPage
   GSignalGroup     *job_signals;
   GPtrArray        *text_widgets;
   gboolean          updating_selection;
+
+  /* Only for what to say when there is no certificate. */
+  ImzalaTokenList     *token_list;
+  GSignalGroup        *token_list_signals;
+  ImzalaReaderMonitor *reader_monitor;
+  GSignalGroup        *reader_monitor_signals;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaSignPage, imzala_sign_page, ADW_TYPE_BIN)
@@ -313,6 +321,37 @@ row_selected_cb (ImzalaSignPage *self,
   update_selection (self);
 }
 
+/* What the empty certificate list says: the card is being read (OpenSC can
+ * take seconds over a new card), or why there is no certificate, with the
+ * true cause instead of "insert your card". */
+static void
+update_placeholder (ImzalaSignPage *self)
+{
+  GPtrArray *tokens = self->job ? imzala_signing_job_get_tokens (self->job) : NULL;
+  g_autoptr(GError) cause = NULL;
+  GListModel *readers = NULL;
+  const GError *pcsc_error = NULL;
+  ImzalaReader *reader = NULL;
+
+  if (self->token_list != NULL && imzala_token_list_get_loading (self->token_list))
+    {
+      /* Translators: Kart okunuyor… */
+      gtk_label_set_text (self->certificates_placeholder, _("Reading the card…"));
+      return;
+    }
+
+  if (self->reader_monitor != NULL)
+    {
+      if (imzala_reader_monitor_get_available (self->reader_monitor))
+        readers = G_LIST_MODEL (self->reader_monitor);
+      pcsc_error = imzala_reader_monitor_get_error (self->reader_monitor);
+    }
+  cause = imzala_card_cause_to_error (imzala_card_cause_find (readers, pcsc_error, tokens, &reader), reader);
+  gtk_label_set_text (self->certificates_placeholder,
+                      cause != NULL ? cause->message
+                                    : _("No certificate for signing was found. Insert your card."));
+}
+
 static void
 update_certificates (ImzalaSignPage *self)
 {
@@ -320,6 +359,7 @@ update_certificates (ImzalaSignPage *self)
 
   gtk_list_box_bind_model (self->certificates_list, certificates, create_certificate_row, self, NULL);
   update_selection (self);
+  update_placeholder (self);
 }
 
 static void
@@ -402,11 +442,39 @@ pin_activate_cb (ImzalaSignPage *self)
   gtk_widget_activate_action (GTK_WIDGET (self), "win.sign", NULL);
 }
 
+void
+imzala_sign_page_set_token_list (ImzalaSignPage  *self,
+                                 ImzalaTokenList *token_list)
+{
+  g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
+  g_return_if_fail (token_list == NULL || IMZALA_IS_TOKEN_LIST (token_list));
+
+  g_set_object (&self->token_list, token_list);
+  g_signal_group_set_target (self->token_list_signals, token_list);
+  update_placeholder (self);
+}
+
+void
+imzala_sign_page_set_reader_monitor (ImzalaSignPage      *self,
+                                     ImzalaReaderMonitor *monitor)
+{
+  g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
+  g_return_if_fail (monitor == NULL || IMZALA_IS_READER_MONITOR (monitor));
+
+  g_set_object (&self->reader_monitor, monitor);
+  g_signal_group_set_target (self->reader_monitor_signals, monitor);
+  update_placeholder (self);
+}
+
 static void
 imzala_sign_page_dispose (GObject *object)
 {
   ImzalaSignPage *self = IMZALA_SIGN_PAGE (object);
 
+  g_clear_object (&self->token_list_signals);
+  g_clear_object (&self->token_list);
+  g_clear_object (&self->reader_monitor_signals);
+  g_clear_object (&self->reader_monitor);
   g_clear_object (&self->job_signals);
   g_clear_object (&self->job);
   if (self->certificates_list != NULL)
@@ -464,6 +532,7 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, remaining_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, remaining_bar);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificates_list);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificates_placeholder);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_state_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_stack);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_entry);
@@ -499,6 +568,26 @@ imzala_sign_page_init (ImzalaSignPage *self)
                                  G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::state",
                                  G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
+
+  g_signal_group_connect_object (self->job_signals, "notify::tokens",
+                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+
+  /* The list's loading, and the readers, change what the empty
+   * certificate list says. */
+  self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
+  g_signal_group_connect_object (self->token_list_signals, "notify::loading",
+                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+  self->reader_monitor_signals = g_signal_group_new (IMZALA_TYPE_READER_MONITOR);
+  g_signal_group_connect_object (self->reader_monitor_signals, "items-changed",
+                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->reader_monitor_signals, "card-inserted",
+                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->reader_monitor_signals, "card-removed",
+                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->reader_monitor_signals, "notify::available",
+                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->reader_monitor_signals, "notify::error",
+                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
   imzala_pin_keypad_set_entry (self->keypad, self->pin_entry);

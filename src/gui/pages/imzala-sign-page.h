@@ -9,6 +9,7 @@
 
 #include <adwaita.h>
 
+#include "imzala-reader-monitor.h"
 #include "imzala-signing-job.h"
 
 G_BEGIN_DECLS
@@ -25,5 +26,13 @@ ImzalaSecret *imzala_sign_page_take_pin  (ImzalaSignPage *self);
 /* An error to show above the keypad (a wrong PIN and its tries left). */
 void          imzala_sign_page_set_error (ImzalaSignPage *self, const char *message);
 void          imzala_sign_page_focus_pin (ImzalaSignPage *self);
+/* The shared token list and the reader monitor (both nullable): while the
+ * list loads the page says the card is being read, and without a
+ * certificate it says why (imzala_card_cause_find()): a card no module
+ * knows, pcscd down, no reader, no card. */
+void          imzala_sign_page_set_token_list     (ImzalaSignPage      *self,
+                                                   ImzalaTokenList     *token_list);
+void          imzala_sign_page_set_reader_monitor (ImzalaSignPage      *self,
+                                                   ImzalaReaderMonitor *monitor);
 
 G_END_DECLS

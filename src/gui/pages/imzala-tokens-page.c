@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "imzala-card-cause.h"
 #include "imzala-format.h"
 #include "imzala-reader.h"
 #include "imzala-tokens-page.h"
@@ -170,6 +171,46 @@ add_token_group (ImzalaTokensPage *self,
   g_ptr_array_add (self->token_groups, group);
 }
 
+static ImzalaCardCause
+find_cause (ImzalaTokensPage  *self,
+            GPtrArray         *tokens,
+            ImzalaReader     **reader_out)
+{
+  GListModel *readers = NULL;
+  const GError *pcsc_error = NULL;
+
+  if (self->reader_monitor != NULL)
+    {
+      if (imzala_reader_monitor_get_available (self->reader_monitor))
+        readers = G_LIST_MODEL (self->reader_monitor);
+      pcsc_error = imzala_reader_monitor_get_error (self->reader_monitor);
+    }
+  return imzala_card_cause_find (readers, pcsc_error, tokens, reader_out);
+}
+
+static const char *
+cause_title (ImzalaCardCause cause)
+{
+  switch (cause)
+    {
+    case IMZALA_CARD_CAUSE_NO_READER:
+      return _("No card reader found");
+    case IMZALA_CARD_CAUSE_NOT_RECOGNIZED:
+      /* Translators: Kart tanınmadı */
+      return _("Card not recognised");
+    case IMZALA_CARD_CAUSE_CARD_MUTE:
+      return _("The card does not answer");
+    case IMZALA_CARD_CAUSE_PCSC_UNAVAILABLE:
+      return _("The smart card service is not running");
+    case IMZALA_CARD_CAUSE_NONE:
+    case IMZALA_CARD_CAUSE_NO_CARD:
+    default:
+      return _("No card found");
+    }
+}
+
+static void update_readers (ImzalaTokensPage *self);
+
 static void
 tokens_changed_cb (ImzalaTokensPage *self)
 {
@@ -195,16 +236,31 @@ tokens_changed_cb (ImzalaTokensPage *self)
   if (tokens->len == 0)
     {
       GtkWidget *group = adw_preferences_group_new ();
+      ImzalaReader *reader = NULL;
+      ImzalaCardCause cause = find_cause (self, tokens, &reader);
+      g_autoptr(GError) cause_error = imzala_card_cause_to_error (cause, reader);
 
+      /* The true cause (a card no module knows, pcscd down, no reader)
+       * rather than "insert your card". */
       adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                                 new_row (_("No card found"),
-                                          _("Insert your card into the reader and press Refresh.")));
+                                 new_row (cause_title (cause),
+                                          cause == IMZALA_CARD_CAUSE_NO_CARD || cause_error == NULL
+                                          ? _("Insert your card into the reader and press Refresh.")
+                                          : cause_error->message));
       add_token_group (self, group);
       return;
     }
 
   for (guint i = 0; i < tokens->len; i++)
     add_token_group (self, new_token_group (g_ptr_array_index (tokens, i)));
+}
+
+/* The readers say which card each holds, so they follow the tokens too. */
+static void
+token_list_changed_cb (ImzalaTokensPage *self)
+{
+  tokens_changed_cb (self);
+  update_readers (self);
 }
 
 static void
@@ -265,6 +321,8 @@ static void
 update_readers (ImzalaTokensPage *self)
 {
   GListModel *readers = G_LIST_MODEL (self->reader_monitor);
+  g_autoptr(GPtrArray) tokens = NULL;
+  gboolean loading;
   const GError *error;
 
   for (guint i = 0; i < self->reader_rows->len; i++)
@@ -295,10 +353,40 @@ update_readers (ImzalaTokensPage *self)
       g_ptr_array_add (self->reader_rows, row);
       return;
     }
+  if (self->token_list != NULL && imzala_token_list_get_error (self->token_list) == NULL)
+    tokens = imzala_token_list_dup_tokens (self->token_list);
+  loading = self->token_list == NULL || imzala_token_list_get_loading (self->token_list);
+
   for (guint i = 0; i < g_list_model_get_n_items (readers); i++)
     {
       g_autoptr(ImzalaReader) reader = g_list_model_get_item (readers, i);
-      GtkWidget *row = new_row (imzala_reader_get_name (reader), imzala_reader_get_state_text (reader));
+      ImzalaToken *token = tokens != NULL ? imzala_card_cause_find_token (tokens, reader) : NULL;
+      g_autofree char *state = NULL;
+      GtkWidget *row;
+
+      /* Which card the reader holds, matched by the slot description; a
+       * card that no token stands for is not recognised (once the cards
+       * are listed: a new card may still be being read). */
+      if (token != NULL)
+        /* Translators: a reader's state and the label of the card in it. */
+        state = g_strdup_printf (_("%s: “%s”"), imzala_reader_get_state_text (reader),
+                                 imzala_token_get_label (token));
+      else if (imzala_reader_get_has_card (reader) && !loading && tokens != NULL)
+        {
+          g_autoptr(GPtrArray) unmatched = g_ptr_array_new ();
+          g_autoptr(GError) cause = NULL;
+          g_autoptr(GListStore) one = g_list_store_new (IMZALA_TYPE_READER);
+          ImzalaReader *cause_reader = NULL;
+
+          g_list_store_append (one, reader);
+          cause = imzala_card_cause_to_error (imzala_card_cause_find (G_LIST_MODEL (one), NULL, unmatched,
+                                                                      &cause_reader),
+                                              cause_reader);
+          state = g_strdup (cause != NULL ? cause->message : imzala_reader_get_state_text (reader));
+        }
+      else
+        state = g_strdup (imzala_reader_get_state_text (reader));
+      row = new_row (imzala_reader_get_name (reader), state);
 
       adw_action_row_add_prefix (ADW_ACTION_ROW (row),
                                  gtk_image_new_from_icon_name (imzala_reader_get_has_card (reader)
@@ -393,7 +481,9 @@ imzala_tokens_page_init (ImzalaTokensPage *self)
                                  G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
   self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
   g_signal_group_connect_object (self->token_list_signals, "items-changed",
-                                 G_CALLBACK (tokens_changed_cb), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (token_list_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->token_list_signals, "notify::loading",
+                                 G_CALLBACK (update_readers), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
