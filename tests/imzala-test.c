@@ -131,17 +131,17 @@ imzala_test_fixture_load (ImzalaTestFixture *self, GError **error)
   return g_steal_pointer (&modules);
 }
 
-/* The last reference to the module set, a module or a token can be a
- * GTask's, dropped on a worker thread after its callback ran here; the
- * module's C_Finalize then runs on that thread. This waits for it, so that
- * no module is finalized while the next test copies the fixture or the
- * program exits (SoftHSM crashes in its exit handlers then). */
+/* Closes the modules (C_Finalize on each module's thread, the threads
+ * joined) before the next test copies the fixture or the program exits
+ * (SoftHSM crashes in its exit handlers then), then waits for the objects
+ * still held by a finished operation's idle callback to go. */
 void
 imzala_test_modules_unref_and_wait (ImzalaModuleSet *modules)
 {
   GPtrArray *list = imzala_module_set_get_modules (modules);
   g_autoptr(GArray) refs = g_array_new (FALSE, TRUE, sizeof (GWeakRef));
 
+  imzala_module_set_close (modules);
   g_array_set_size (refs, list->len + 1);
   g_weak_ref_init (&g_array_index (refs, GWeakRef, 0), modules);
   for (guint i = 0; i < list->len; i++)

@@ -2,7 +2,8 @@
  *
  * Not installed and not included by imzala-core.h: only files in src/core
  * (and the core tests) see the raw CK_FUNCTION_LIST. Every call into a module
- * is made between imzala_module_lock() and imzala_module_unlock().
+ * is made on the module's thread (imzala_module_get_functions() warns
+ * elsewhere), between imzala_module_lock() and imzala_module_unlock().
  */
 #pragma once
 
@@ -19,20 +20,46 @@ G_BEGIN_DECLS
 
 /* ---- ImzalaModule (imzala-module.c) ---- */
 
-/* A module loaded by p11-kit, registered or by path, already initialised.
- * Takes ownership of @functions: it is finalised and released on dispose. */
-ImzalaModule     *imzala_module_new_managed   (CK_FUNCTION_LIST *functions,
-                                               const char       *name,
+/* A module object for @name with its worker thread started, but nothing
+ * loaded yet: the loader runs on that thread (imzala_module_call()) and
+ * hands over the initialised function list with one of the take functions
+ * below. A module that fails to load is simply unreferenced. */
+ImzalaModule     *imzala_module_new           (const char       *name,
                                                const char       *path);
-/* A module loaded with dlopen() and initialised with C_Initialize(NULL).
- * @dl_handle is kept open for the life of the process on purpose (see the
- * comment in imzala-module.c). @finalize says whether C_Finalize is ours to
- * call (FALSE when the module was already initialised by someone else). */
-ImzalaModule     *imzala_module_new_unmanaged (gpointer          dl_handle,
-                                               CK_FUNCTION_LIST *functions,
-                                               const char       *name,
-                                               const char       *path,
-                                               gboolean          finalize);
+/* On the module's thread: @functions was loaded by p11-kit (registered or by
+ * path) and initialised; it is finalised and released on close. */
+void              imzala_module_take_managed  (ImzalaModule     *self,
+                                               CK_FUNCTION_LIST *functions);
+/* On the module's thread: @functions was loaded with dlopen() and
+ * initialised with C_Initialize(NULL). @dl_handle is kept open for the life
+ * of the process on purpose (see the comment in imzala-module.c).
+ * @finalize says whether C_Finalize is ours to call (FALSE when the module
+ * was already initialised by someone else). */
+void              imzala_module_take_unmanaged (ImzalaModule     *self,
+                                                gpointer          dl_handle,
+                                                CK_FUNCTION_LIST *functions,
+                                                gboolean          finalize);
+/* Whether a function list was handed over (and not finalised yet). */
+gboolean          imzala_module_is_loaded     (ImzalaModule     *self);
+
+/* Work on the module's thread. Every *_async function of a token or the
+ * module set runs its GTaskThreadFunc there with imzala_module_run_task()
+ * (instead of g_task_run_in_thread()); the result comes back on the
+ * caller's main context as usual. A blocking function called on another
+ * thread runs itself there with imzala_module_call(), which waits, and runs
+ * @func directly when already on the module's thread. Both fail with
+ * IMZALA_ERROR_NO_TOKEN once the module is closed. */
+typedef gboolean (*ImzalaModuleFunc) (gpointer   user_data,
+                                      GError   **error);
+
+void              imzala_module_run_task      (ImzalaModule     *self,
+                                               GTask            *task,
+                                               GTaskThreadFunc   task_func);
+gboolean          imzala_module_call          (ImzalaModule     *self,
+                                               ImzalaModuleFunc  func,
+                                               gpointer          user_data,
+                                               GError          **error);
+gboolean          imzala_module_is_current_thread (ImzalaModule *self);
 
 CK_FUNCTION_LIST *imzala_module_get_functions (ImzalaModule *self);
 /* CK_INFO as read after C_Initialize (for PKCS#11 URI matching). */
@@ -44,7 +71,9 @@ char             *imzala_pkcs11_padded_to_utf8 (const CK_UTF8CHAR *text,
                                                 gsize              length);
 
 /* Serialises every call into the module. Recursive, so a function holding
- * the lock may call another that takes it. */
+ * the lock may call another that takes it. Since every call is made on the
+ * module's own thread the lock is never contended; it stays as a safety net
+ * and marks where an operation's session begins and ends. */
 void              imzala_module_lock          (ImzalaModule *self);
 void              imzala_module_unlock        (ImzalaModule *self);
 

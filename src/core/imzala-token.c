@@ -534,6 +534,21 @@ imzala_token_dup_certificate_uri (ImzalaToken       *self,
 
 /* ---- Refresh ---- */
 
+typedef struct
+{
+  ImzalaToken *token;
+  GCancellable *cancellable;
+} RefreshCall;
+
+static gboolean
+refresh_call_cb (gpointer   user_data,
+                 GError   **error)
+{
+  RefreshCall *call = user_data;
+
+  return imzala_token_refresh (call->token, call->cancellable, error);
+}
+
 gboolean
 imzala_token_refresh (ImzalaToken   *self,
                       GCancellable  *cancellable,
@@ -542,6 +557,14 @@ imzala_token_refresh (ImzalaToken   *self,
   gboolean ok;
 
   g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
+
+  /* Called from another thread (the CLI): run on the module's thread. */
+  if (!imzala_module_is_current_thread (self->module))
+    {
+      RefreshCall call = { self, cancellable };
+
+      return imzala_module_call (self->module, refresh_call_cb, &call, error);
+    }
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
@@ -578,7 +601,7 @@ imzala_token_refresh_async (ImzalaToken         *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, imzala_token_refresh_async);
-  g_task_run_in_thread (task, refresh_thread);
+  imzala_module_run_task (self->module, task, refresh_thread);
 }
 
 gboolean
