@@ -538,6 +538,10 @@ list_module_tokens (ImzalaModule *module,
       return;
     }
 
+  /* A card missing from this listing was pulled out: when it comes back,
+   * its certificates are read again. */
+  imzala_module_forget_absent_slots (module, slots, n_slots);
+
   for (CK_ULONG i = 0; i < n_slots; i++)
     {
       g_autoptr(GError) error = NULL;
@@ -553,6 +557,7 @@ list_module_tokens (ImzalaModule *module,
         {
           g_debug ("Skipping slot %lu of %s: %s", (gulong) slots[i],
                    imzala_module_get_name (module), error->message);
+          imzala_module_forget_slot (module, slots[i]);
           continue;
         }
       g_ptr_array_add (tokens, token);

@@ -77,9 +77,30 @@ struct _ImzalaModule
   char *version;
 
   GRecMutex lock;
+
+  /* The certificates of the tokens seen, read once per insertion
+   * (CachedToken). Only touched on the module's thread. */
+  GPtrArray *certificate_cache;
 };
 
+typedef struct
+{
+  CK_SLOT_ID slot;
+  /* What identifies the card in the slot: CK_TOKEN_INFO without the flags
+   * and counters, which change with the PIN state and sessions. */
+  char *identity;
+  GPtrArray *certificates; /* ImzalaCertificate */
+} CachedToken;
+
 G_DEFINE_FINAL_TYPE (ImzalaModule, imzala_module, G_TYPE_OBJECT)
+
+static void
+cached_token_free (CachedToken *cached)
+{
+  g_free (cached->identity);
+  g_ptr_array_unref (cached->certificates);
+  g_free (cached);
+}
 
 /* Every module thread not closed yet, for imzala_module_close_all(). */
 static GMutex all_threads_mutex;
@@ -318,6 +339,7 @@ imzala_module_finalize (GObject *object)
   g_free (self->manufacturer);
   g_free (self->version);
   g_rec_mutex_clear (&self->lock);
+  g_ptr_array_unref (self->certificate_cache);
 
   G_OBJECT_CLASS (imzala_module_parent_class)->finalize (object);
 }
@@ -334,6 +356,7 @@ static void
 imzala_module_init (ImzalaModule *self)
 {
   g_rec_mutex_init (&self->lock);
+  self->certificate_cache = g_ptr_array_new_with_free_func ((GDestroyNotify) cached_token_free);
 }
 
 char *
@@ -570,6 +593,124 @@ imzala_module_close_all (void)
 
   for (guint i = 0; i < threads->len; i++)
     module_thread_close (g_ptr_array_index (threads, i));
+}
+
+/* ---- Certificates read once per card insertion ----
+ *
+ * Every refresh of the token list (a card event, the Cards page, each job)
+ * lists the tokens again; reading every certificate of every token each time
+ * costs a fragile card dozens of calls. C_GetSlotList, C_GetSlotInfo and
+ * C_GetTokenInfo still run on every listing: a slot missing from the list
+ * forgets its card, and a token whose information names another card (label,
+ * manufacturer, model, serial, versions) is read afresh. The certificate
+ * objects themselves are shared by the tokens of successive listings, so a
+ * certificate chosen on one listing is found on the next. */
+
+static char *
+token_identity (const CK_TOKEN_INFO *info)
+{
+  return g_strdup_printf ("%.*s|%.*s|%.*s|%.*s|%u.%u|%u.%u",
+                          (int) sizeof info->label, (const char *) info->label,
+                          (int) sizeof info->manufacturerID, (const char *) info->manufacturerID,
+                          (int) sizeof info->model, (const char *) info->model,
+                          (int) sizeof info->serialNumber, (const char *) info->serialNumber,
+                          info->hardwareVersion.major, info->hardwareVersion.minor,
+                          info->firmwareVersion.major, info->firmwareVersion.minor);
+}
+
+static gint
+find_cached (ImzalaModule *self,
+             CK_SLOT_ID    slot)
+{
+  for (guint i = 0; i < self->certificate_cache->len; i++)
+    {
+      CachedToken *cached = g_ptr_array_index (self->certificate_cache, i);
+
+      if (cached->slot == slot)
+        return (gint) i;
+    }
+  return -1;
+}
+
+GPtrArray *
+imzala_module_lookup_certificates (ImzalaModule        *self,
+                                   CK_SLOT_ID           slot,
+                                   const CK_TOKEN_INFO *info)
+{
+  g_autofree char *identity = NULL;
+  CachedToken *cached;
+  gint index;
+
+  g_return_val_if_fail (IMZALA_IS_MODULE (self), NULL);
+  g_return_val_if_fail (imzala_module_is_current_thread (self), NULL);
+
+  index = find_cached (self, slot);
+  if (index < 0)
+    return NULL;
+
+  cached = g_ptr_array_index (self->certificate_cache, index);
+  identity = token_identity (info);
+  if (!g_str_equal (identity, cached->identity))
+    {
+      /* Another card in the same slot. */
+      g_ptr_array_remove_index_fast (self->certificate_cache, index);
+      return NULL;
+    }
+  return cached->certificates;
+}
+
+void
+imzala_module_store_certificates (ImzalaModule        *self,
+                                  CK_SLOT_ID           slot,
+                                  const CK_TOKEN_INFO *info,
+                                  GPtrArray           *certificates)
+{
+  CachedToken *cached;
+
+  g_return_if_fail (IMZALA_IS_MODULE (self));
+  g_return_if_fail (imzala_module_is_current_thread (self));
+
+  imzala_module_forget_slot (self, slot);
+
+  cached = g_new0 (CachedToken, 1);
+  cached->slot = slot;
+  cached->identity = token_identity (info);
+  cached->certificates = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < certificates->len; i++)
+    g_ptr_array_add (cached->certificates, g_object_ref (g_ptr_array_index (certificates, i)));
+  g_ptr_array_add (self->certificate_cache, cached);
+}
+
+void
+imzala_module_forget_slot (ImzalaModule *self,
+                           CK_SLOT_ID    slot)
+{
+  gint index;
+
+  g_return_if_fail (IMZALA_IS_MODULE (self));
+
+  index = find_cached (self, slot);
+  if (index >= 0)
+    g_ptr_array_remove_index_fast (self->certificate_cache, index);
+}
+
+void
+imzala_module_forget_absent_slots (ImzalaModule     *self,
+                                   const CK_SLOT_ID *present,
+                                   gsize             n_present)
+{
+  g_return_if_fail (IMZALA_IS_MODULE (self));
+
+  for (guint i = self->certificate_cache->len; i > 0; i--)
+    {
+      CachedToken *cached = g_ptr_array_index (self->certificate_cache, i - 1);
+      gboolean found = FALSE;
+
+      for (gsize j = 0; j < n_present && !found; j++)
+        found = present[j] == cached->slot;
+      if (!found)
+        g_ptr_array_remove_index_fast (self->certificate_cache, i - 1);
+    }
 }
 
 /* ---- Getters ---- */

@@ -65,6 +65,26 @@ CK_FUNCTION_LIST *imzala_module_get_functions (ImzalaModule *self);
 /* CK_INFO as read after C_Initialize (for PKCS#11 URI matching). */
 const CK_INFO    *imzala_module_get_info      (ImzalaModule *self);
 
+/* The certificate cache (on the module's thread only). The certificates
+ * read from the token in @slot when its CK_TOKEN_INFO named the same card
+ * (flags and counters aside), borrowed, or NULL. */
+GPtrArray        *imzala_module_lookup_certificates (ImzalaModule        *self,
+                                                     CK_SLOT_ID           slot,
+                                                     const CK_TOKEN_INFO *info);
+/* Keeps @certificates (ImzalaCertificate, referenced) for the card in @slot. */
+void              imzala_module_store_certificates  (ImzalaModule        *self,
+                                                     CK_SLOT_ID           slot,
+                                                     const CK_TOKEN_INFO *info,
+                                                     GPtrArray           *certificates);
+/* Forgets the card in @slot (pulled out, or its objects changed: call it
+ * when a login shows more certificates than before). */
+void              imzala_module_forget_slot         (ImzalaModule        *self,
+                                                     CK_SLOT_ID           slot);
+/* Forgets every card not in @present (a fresh C_GetSlotList). */
+void              imzala_module_forget_absent_slots (ImzalaModule        *self,
+                                                     const CK_SLOT_ID    *present,
+                                                     gsize                n_present);
+
 /* CK_INFO, CK_SLOT_INFO and CK_TOKEN_INFO strings are space padded and not
  * NUL-terminated, and vendor modules do not always put UTF-8 in them. */
 char             *imzala_pkcs11_padded_to_utf8 (const CK_UTF8CHAR *text,

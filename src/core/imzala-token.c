@@ -232,6 +232,34 @@ read_certificates_locked (ImzalaToken   *self,
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
+/* The certificates are read once per card insertion (see the cache in
+ * imzala-module.c). A token without certificates is not kept: it is cheap
+ * to read again, and a card that shows its certificates only after login
+ * must not stay empty. */
+static gboolean
+read_or_reuse_certificates_locked (ImzalaToken   *self,
+                                   GCancellable  *cancellable,
+                                   GError       **error)
+{
+  GPtrArray *cached = imzala_module_lookup_certificates (self->module, self->slot, &self->token_info);
+
+  if (cached != NULL)
+    {
+      for (guint i = 0; i < cached->len; i++)
+        g_ptr_array_add (self->certificates, g_object_ref (g_ptr_array_index (cached, i)));
+      return TRUE;
+    }
+
+  if (!read_certificates_locked (self, cancellable, error))
+    {
+      imzala_module_forget_slot (self->module, self->slot);
+      return FALSE;
+    }
+  if (self->certificates->len > 0)
+    imzala_module_store_certificates (self->module, self->slot, &self->token_info, self->certificates);
+  return TRUE;
+}
+
 gboolean
 imzala_token_refresh_locked (ImzalaToken  *self,
                              GError      **error)
@@ -290,7 +318,7 @@ imzala_token_new (ImzalaModule  *module,
       self->model = imzala_pkcs11_padded_to_utf8 (self->token_info.model, sizeof self->token_info.model);
       self->serial = imzala_pkcs11_padded_to_utf8 (self->token_info.serialNumber,
                                                    sizeof self->token_info.serialNumber);
-      ok = read_certificates_locked (self, cancellable, error);
+      ok = read_or_reuse_certificates_locked (self, cancellable, error);
     }
   else
     {
