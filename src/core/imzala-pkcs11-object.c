@@ -234,3 +234,122 @@ imzala_pkcs11_key_object_matches (CK_FUNCTION_LIST  *functions,
   return is_ec ? ec_point_equal (value, material) : modulus_equal (value, material);
 }
 
+
+/* ---- Several attributes per call ---- */
+
+gboolean
+imzala_pkcs11_get_attributes (CK_FUNCTION_LIST        *functions,
+                              CK_SESSION_HANDLE        session,
+                              CK_OBJECT_HANDLE         object,
+                              const CK_ATTRIBUTE_TYPE *types,
+                              guint                    n_types,
+                              GBytes                 **values)
+{
+  g_autofree CK_ATTRIBUTE *sizes = g_new0 (CK_ATTRIBUTE, n_types);
+  g_autofree CK_ATTRIBUTE *fetch = g_new0 (CK_ATTRIBUTE, n_types);
+  g_autofree guint *index = g_new0 (guint, n_types);
+  CK_ULONG n_fetch = 0;
+  gboolean ok = TRUE;
+  CK_RV rv;
+
+  for (guint i = 0; i < n_types; i++)
+    {
+      sizes[i].type = types[i];
+      values[i] = NULL;
+    }
+
+  /* Only a plain CKR_OK is trusted: with CKR_ATTRIBUTE_TYPE_INVALID or
+   * _SENSITIVE the standard wants every other length filled in, but some
+   * modules stop at the first bad one, and the caller asks one by one then. */
+  rv = functions->C_GetAttributeValue (session, object, sizes, n_types);
+  if (rv != CKR_OK)
+    return FALSE;
+
+  for (guint i = 0; i < n_types; i++)
+    {
+      CK_ULONG length = sizes[i].ulValueLen;
+
+      if (length == CK_UNAVAILABLE_INFORMATION)
+        continue;
+      /* The module is not trusted with our memory, as in
+       * imzala_pkcs11_get_attribute(). */
+      if (length > MAX_ATTRIBUTE_SIZE)
+        {
+          g_debug ("Attribute 0x%lx claims %lu bytes; ignored",
+                   (gulong) types[i], (gulong) length);
+          continue;
+        }
+      fetch[n_fetch].type = types[i];
+      fetch[n_fetch].ulValueLen = MAX (length, 1);
+      fetch[n_fetch].pValue = g_malloc (fetch[n_fetch].ulValueLen);
+      sizes[i].ulValueLen = fetch[n_fetch].ulValueLen; /* what was allocated */
+      index[n_fetch] = i;
+      n_fetch++;
+    }
+
+  if (n_fetch > 0)
+    {
+      rv = functions->C_GetAttributeValue (session, object, fetch, n_fetch);
+      ok = rv == CKR_OK;
+    }
+
+  for (CK_ULONG j = 0; j < n_fetch; j++)
+    {
+      guint i = index[j];
+
+      /* A length beyond the buffer is a lie or an overrun: the whole answer
+       * is suspect, and the caller asks one by one. */
+      if (ok && (fetch[j].ulValueLen == CK_UNAVAILABLE_INFORMATION
+                 || fetch[j].ulValueLen > sizes[i].ulValueLen))
+        {
+          g_debug ("Attribute 0x%lx claims %lu bytes in a buffer of %lu",
+                   (gulong) types[i], (gulong) fetch[j].ulValueLen, (gulong) sizes[i].ulValueLen);
+          ok = FALSE;
+        }
+    }
+
+  for (CK_ULONG j = 0; j < n_fetch; j++)
+    {
+      if (ok)
+        values[index[j]] = g_bytes_new_take (fetch[j].pValue, fetch[j].ulValueLen);
+      else
+        g_free (fetch[j].pValue);
+    }
+  if (!ok)
+    for (guint i = 0; i < n_types; i++)
+      g_clear_pointer (&values[i], g_bytes_unref);
+  return ok;
+}
+
+void
+imzala_pkcs11_get_certificate_attributes (CK_FUNCTION_LIST   *functions,
+                                          CK_SESSION_HANDLE   session,
+                                          CK_OBJECT_HANDLE    object,
+                                          GBytes            **value,
+                                          GBytes            **id,
+                                          char              **label)
+{
+  static const CK_ATTRIBUTE_TYPE types[] = { CKA_VALUE, CKA_ID, CKA_LABEL };
+  GBytes *values[G_N_ELEMENTS (types)];
+
+  if (imzala_pkcs11_get_attributes (functions, session, object, types, G_N_ELEMENTS (types), values))
+    {
+      *value = values[0];
+      *id = values[1];
+      *label = NULL;
+      if (values[2] != NULL)
+        {
+          gsize size;
+          const char *data = g_bytes_get_data (values[2], &size);
+
+          *label = g_utf8_make_valid (data != NULL ? data : "", size);
+          g_bytes_unref (values[2]);
+        }
+      return;
+    }
+
+  /* The module refused the batch: one attribute at a time. */
+  *value = imzala_pkcs11_get_attribute (functions, session, object, CKA_VALUE);
+  *id = *value != NULL ? imzala_pkcs11_get_attribute (functions, session, object, CKA_ID) : NULL;
+  *label = *value != NULL ? imzala_pkcs11_get_label_attribute (functions, session, object) : NULL;
+}

@@ -145,6 +145,26 @@ GArray   *imzala_pkcs11_find_objects        (CK_FUNCTION_LIST  *functions,
  * (CKA_MODULUS) or the EC point (CKA_EC_POINT, @is_ec set). */
 GBytes   *imzala_pkcs11_certificate_key_material (X509     *x509,
                                                   gboolean *is_ec);
+/* Several attributes of @object in two calls (all the sizes, then all the
+ * values) instead of two per attribute. @values[i] is NULL for an attribute
+ * the object does not have. FALSE (and every value NULL) when the module
+ * does not answer the batch plainly: the caller then reads one by one with
+ * imzala_pkcs11_get_attribute(). */
+gboolean  imzala_pkcs11_get_attributes      (CK_FUNCTION_LIST        *functions,
+                                             CK_SESSION_HANDLE        session,
+                                             CK_OBJECT_HANDLE         object,
+                                             const CK_ATTRIBUTE_TYPE *types,
+                                             guint                    n_types,
+                                             GBytes                 **values);
+/* CKA_VALUE, CKA_ID and CKA_LABEL (valid UTF-8) of a certificate object,
+ * batched when the module allows; each NULL when absent (@id and @label also
+ * when @value is). */
+void      imzala_pkcs11_get_certificate_attributes (CK_FUNCTION_LIST   *functions,
+                                                    CK_SESSION_HANDLE   session,
+                                                    CK_OBJECT_HANDLE    object,
+                                                    GBytes            **value,
+                                                    GBytes            **id,
+                                                    char              **label);
 /* Whether the key @object holds the public key @material. */
 gboolean  imzala_pkcs11_key_object_matches  (CK_FUNCTION_LIST  *functions,
                                              CK_SESSION_HANDLE  session,

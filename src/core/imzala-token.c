@@ -149,11 +149,13 @@ read_certificates_locked (ImzalaToken   *self,
       CK_OBJECT_HANDLE handle = g_array_index (certificate_handles, CK_OBJECT_HANDLE, i);
       CertificateObject object = { 0 };
 
-      object.value = imzala_pkcs11_get_attribute (functions, session, handle, CKA_VALUE);
+      imzala_pkcs11_get_certificate_attributes (functions, session, handle,
+                                                &object.value, &object.id, &object.label);
       if (object.value == NULL)
-        continue;
-      object.id = imzala_pkcs11_get_attribute (functions, session, handle, CKA_ID);
-      object.label = imzala_pkcs11_get_label_attribute (functions, session, handle);
+        {
+          certificate_object_clear (&object);
+          continue;
+        }
       g_array_append_val (objects, object);
     }
 
