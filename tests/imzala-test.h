@@ -38,6 +38,17 @@ void               imzala_test_fixture_remove_token (ImzalaTestFixture *self, co
 /* Test PINs only: real PINs never come from a C string. */
 ImzalaSecret      *imzala_test_secret           (const char *text);
 
+/* The fault module (IMZALA_FAULT_MODULE) over this fixture's SoftHSM with
+ * the IMZALA_FAULTS words @faults, registered modules off, loaded. With
+ * @count_file (nullable) the module writes its call counts there at
+ * C_Finalize (the count-calls word). */
+ImzalaModuleSet   *imzala_test_fault_load       (ImzalaTestFixture *self, const char *faults,
+                                                 const char *count_file, GError **error);
+/* The count file the fault module wrote: "C_Name" (and "thread-violations")
+ * to the number, which imzala_test_fault_count() reads (0 when absent). */
+GHashTable        *imzala_test_read_fault_counts (const char *count_file);
+guint              imzala_test_fault_count      (GHashTable *counts, const char *name);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaTestFixture, imzala_test_fixture_free)
 
 G_END_DECLS
