@@ -27,8 +27,9 @@ ImzalaTestFixture *imzala_test_fixture_new      (void);
 void               imzala_test_fixture_free     (ImzalaTestFixture *self);
 /* Registered modules off, SoftHSM added by path, loaded. */
 ImzalaModuleSet   *imzala_test_fixture_load     (ImzalaTestFixture *self, GError **error);
-/* Drops @modules and waits until it and its modules are finalized (the last
- * reference may be a GTask's on a worker thread). For test teardowns. */
+/* Closes the modules of @modules (C_Finalize on each module's thread, the
+ * threads joined), drops @modules and waits until it and its modules are
+ * finalized (an idle callback may still hold them). For test teardowns. */
 void               imzala_test_modules_unref_and_wait (ImzalaModuleSet *modules);
 char              *imzala_test_fixture_get      (ImzalaTestFixture *self, const char *group, const char *key);
 /* "[certificate NAME]" key, e.g. _cert_get (f, "ayse-rsa", "fingerprint"). */
