@@ -14,6 +14,7 @@
 #include <string.h>
 #include <p11-kit/pkcs11.h>
 
+#include "imzala-pkcs11-private.h"
 #include "imzala-test.h"
 
 #define FAULTS "thread-affine,count-calls"
@@ -309,6 +310,38 @@ test_last_unref_elsewhere (Fixture       *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
 }
 
+/* The last reference to a module dropped by work on the module's own thread
+ * (a work item freeing the last token): the module finalizes itself there
+ * and its thread ends after that item, since it cannot join itself. */
+static gboolean
+drop_module_cb (gpointer   user_data,
+                GError   **error)
+{
+  g_object_unref (user_data);
+  return TRUE;
+}
+
+static void
+test_last_unref_on_module_thread (Fixture       *f,
+                                  gconstpointer  data)
+{
+  ImzalaModuleSet *modules = load (f);
+  ImzalaModule *module = g_object_ref (g_ptr_array_index (imzala_module_set_get_modules (modules), 0));
+  g_autoptr(GHashTable) counts = NULL;
+  GWeakRef module_ref;
+
+  g_weak_ref_init (&module_ref, module);
+  g_object_unref (modules);
+
+  g_assert_true (imzala_module_call (module, drop_module_cb, module, NULL));
+  g_assert_null (g_weak_ref_get (&module_ref));
+  g_weak_ref_clear (&module_ref);
+
+  counts = imzala_test_read_fault_counts (f->count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Finalize"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
+}
+
 /* A closed module refuses work instead of calling a finalized module. */
 static void
 test_closed (Fixture       *f,
@@ -456,6 +489,7 @@ main (int argc, char **argv)
   ADD ("/module-thread/sync", test_sync);
   ADD ("/module-thread/async", test_async);
   ADD ("/module-thread/last-unref-elsewhere", test_last_unref_elsewhere);
+  ADD ("/module-thread/last-unref-on-module-thread", test_last_unref_on_module_thread);
   ADD ("/module-thread/closed", test_closed);
   ADD ("/module-thread/token-list-cache", test_token_list_cache);
   ADD ("/module-thread/cache-forgets-removed-card", test_cache_forgets_removed_card);
