@@ -393,6 +393,20 @@ refresh_done_cb (GObject      *object,
   *done = TRUE;
 }
 
+static ImzalaToken *
+dup_token_by_label (ImzalaTokenList *list,
+                    const char      *label)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+    {
+      g_autoptr(ImzalaToken) token = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      if (g_strcmp0 (imzala_token_get_label (token), label) == 0)
+        return g_steal_pointer (&token);
+    }
+  g_error ("no token %s", label);
+}
+
 static void
 refresh_and_wait (ImzalaTokenList *list)
 {
@@ -418,10 +432,10 @@ test_token_list_cache (Fixture       *f,
 
   refresh_and_wait (list);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
-  first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  first = dup_token_by_label (list, "IMZALA TEST 1");
   refresh_and_wait (list);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
-  second = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  second = dup_token_by_label (list, "IMZALA TEST 1");
 
   g_assert_cmpstr (imzala_token_get_serial (first), ==, imzala_token_get_serial (second));
   g_assert_cmpuint (imzala_token_get_certificates (first)->len, >, 0);
