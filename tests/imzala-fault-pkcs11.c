@@ -40,6 +40,9 @@
  *                    at C_Finalize to the file named by IMZALA_FAULT_COUNT_FILE,
  *                    one "C_Name N" per line (functions never called are left
  *                    out), so that a test can bound the calls of a command
+ *   slow-init        C_Initialize takes IMZALA_FAULT_DELAY_MS milliseconds
+ *                    (default 3000), like OpenSC with a card it does not
+ *                    know, so that a test can check nobody waits for it
  * IMZALA_FAULT_TARGET names the wrapped module (default: SoftHSM).
  *
  * State is process-wide, not per token: tests use one token at a time.
@@ -396,6 +399,15 @@ static int
 guard_enter (int index)
 {
   int allowed = 1;
+
+  if (index == GUARD_INDEX_Initialize && has_fault (getenv ("IMZALA_FAULTS"), "slow-init"))
+    {
+      const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
+      long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
+      struct timespec wait = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
+
+      nanosleep (&wait, NULL);
+    }
 
   pthread_mutex_lock (&guard_mutex);
   if (index == GUARD_INDEX_Initialize)

@@ -491,6 +491,54 @@ test_cache_forgets_removed_card (Fixture       *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_FindObjectsInit"), ==, 3 * 3 + 3);
 }
 
+/* ---- Slow module initialisation ---- */
+
+static gboolean
+tick_cb (gpointer data)
+{
+  (*(guint *) data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* A module that takes 1.5 s in C_Initialize (OpenSC with a card it does not
+ * know takes about 4.7 s) is loaded on its own thread: the main context,
+ * the window's, keeps running meanwhile. */
+static void
+test_slow_init (Fixture       *f,
+                gconstpointer  data)
+{
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  ImzalaModuleSet *modules = imzala_module_set_new ();
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+  guint ticks = 0;
+  guint source;
+
+  g_setenv ("IMZALA_FAULTS", FAULTS ",slow-init", TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "1500", TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", f->count_file, TRUE);
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, module);
+
+  source = g_timeout_add (50, tick_cb, &ticks);
+  start = g_get_monotonic_time ();
+  imzala_module_set_load_async (modules, NULL, store_result_cb, &loaded);
+  /* Returned at once, and the main loop turns while the module starts. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC / 2);
+  g_assert_true (imzala_module_set_load_finish (modules, wait_result (&loaded), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 3 * G_USEC_PER_SEC / 2);
+  g_assert_cmpuint (ticks, >=, 10);
+  g_source_remove (source);
+  g_unsetenv ("IMZALA_FAULT_DELAY_MS");
+
+  g_clear_object (&loaded);
+  counts = close_and_count (f, modules);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -507,6 +555,7 @@ main (int argc, char **argv)
   ADD ("/module-thread/closed", test_closed);
   ADD ("/module-thread/token-list-cache", test_token_list_cache);
   ADD ("/module-thread/cache-forgets-removed-card", test_cache_forgets_removed_card);
+  ADD ("/module-thread/slow-init", test_slow_init);
 #undef ADD
 
   status = g_test_run ();
