@@ -29,6 +29,10 @@
  *   huge-mechanism-list  C_GetMechanismList claims 2^32 - 1 mechanisms
  *   signature-grows  C_Sign claims a signature 2^28 bytes longer than the
  *                    buffer it was given
+ * IMZALA_FAULT_TARGET names the wrapped module (default: SoftHSM).
+ *
+ * State is process-wide, not per token: tests use one token at a time.
+ *
  * Words for the calling side (tests of imzala-module.c's thread and of the
  * certificate cache), applied around every function, whatever the others do:
  *   thread-affine    like single-threaded vendor middleware: the thread that
@@ -43,9 +47,6 @@
  *   slow-init        C_Initialize takes IMZALA_FAULT_DELAY_MS milliseconds
  *                    (default 3000), like OpenSC with a card it does not
  *                    know, so that a test can check nobody waits for it
- * IMZALA_FAULT_TARGET names the wrapped module (default: SoftHSM).
- *
- * State is process-wide, not per token: tests use one token at a time.
  */
 #include "config.h"
 
