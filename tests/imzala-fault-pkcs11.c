@@ -79,6 +79,20 @@
  *                    from one process to the next like a real card's
  * IMZALA_FAULT_CALL_LOG=path appends one line per call ("N C_Name") to
  * path, so that a test can count the calls of a run and name the N-th.
+ * Words for the calling side (tests of imzala-module.c's thread and of the
+ * certificate cache), applied around every function, whatever the others do:
+ *   thread-affine    like single-threaded vendor middleware: the thread that
+ *                    called C_Initialize is the only one allowed; a call from
+ *                    any other thread answers CKR_GENERAL_ERROR, is written
+ *                    to stderr and counted (imzala_fault_thread_violations(),
+ *                    and "thread-violations N" in the count file)
+ *   count-calls      counts the calls of every C_* function and writes them
+ *                    at C_Finalize to the file named by IMZALA_FAULT_COUNT_FILE,
+ *                    one "C_Name N" per line (functions never called are left
+ *                    out), so that a test can bound the calls of a command
+ *   slow-init        C_Initialize takes IMZALA_FAULT_DELAY_MS milliseconds
+ *                    (default 3000), like OpenSC with a card it does not
+ *                    know, so that a test can check nobody waits for it
  */
 #include "config.h"
 
@@ -87,6 +101,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <p11-kit/pkcs11.h>
 
 static CK_FUNCTION_LIST *real;
@@ -118,6 +134,8 @@ static struct
   int present_slot_list_empty;
   int sign_needs_size_query;
   int bad_signature;
+  int thread_affine;
+  int count_calls;
 } faults;
 
 static int wrong_pins;
@@ -160,6 +178,8 @@ fault_Initialize (CK_VOID_PTR args)
   faults.slow_card = has_fault (list, "slow-card");
   faults.pin_expired = has_fault (list, "pin-expired");
   faults.pin_not_initialized = has_fault (list, "pin-not-initialized");
+  faults.thread_affine = has_fault (list, "thread-affine");
+  faults.count_calls = has_fault (list, "count-calls");
   wrong_pins = 0;
   user_logged_in = 0;
 
@@ -1117,6 +1137,147 @@ card_removal_wrap (void)
 
 CK_RV C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list);
 
+/* ---- thread-affine and count-calls ----
+ *
+ * A second function list around the one above: every function goes through
+ * guard_enter(), which checks the calling thread and counts the call, and
+ * then into the wrapper (so the other faults still apply). C_Initialize
+ * records its thread before the faults are read, C_Finalize writes the
+ * counts after they are. */
+
+static CK_FUNCTION_LIST guard;
+static pthread_t initialize_thread;
+static int have_initialize_thread;
+static pthread_mutex_t guard_mutex = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long thread_violations;
+
+/* The functions in CK_FUNCTION_LIST order, for the counters. */
+enum
+{
+#define GUARD(name, params, args) GUARD_INDEX_##name,
+#include "imzala-fault-pkcs11-guards.h"
+#undef GUARD
+  GUARD_N_FUNCTIONS
+};
+
+static const char *const guard_names[] = {
+#define GUARD(name, params, args) "C_" #name,
+#include "imzala-fault-pkcs11-guards.h"
+#undef GUARD
+};
+
+static unsigned long guard_counts[GUARD_N_FUNCTIONS];
+
+/* Exported for tests that load this module in their own process. */
+unsigned long imzala_fault_thread_violations (void);
+
+unsigned long
+imzala_fault_thread_violations (void)
+{
+  unsigned long n;
+
+  pthread_mutex_lock (&guard_mutex);
+  n = thread_violations;
+  pthread_mutex_unlock (&guard_mutex);
+  return n;
+}
+
+static int
+guard_enter (int index)
+{
+  int allowed = 1;
+
+  if (index == GUARD_INDEX_Initialize && has_fault (getenv ("IMZALA_FAULTS"), "slow-init"))
+    {
+      const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
+      long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
+      struct timespec wait = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
+
+      nanosleep (&wait, NULL);
+    }
+
+  pthread_mutex_lock (&guard_mutex);
+  if (index == GUARD_INDEX_Initialize)
+    {
+      /* A new life of the module: the counts start again, and the thread
+       * that initialises it is the only one it trusts from now on. */
+      memset (guard_counts, 0, sizeof guard_counts);
+      thread_violations = 0;
+      initialize_thread = pthread_self ();
+      have_initialize_thread = 1;
+    }
+  else if (faults.thread_affine && have_initialize_thread
+           && !pthread_equal (initialize_thread, pthread_self ()))
+    {
+      thread_violations++;
+      allowed = 0;
+      fprintf (stderr, "imzala-fault-pkcs11: thread-affine: %s called from another thread\n",
+               guard_names[index]);
+    }
+  guard_counts[index]++;
+  pthread_mutex_unlock (&guard_mutex);
+  return allowed;
+}
+
+static void
+guard_write_counts (void)
+{
+  const char *path = getenv ("IMZALA_FAULT_COUNT_FILE");
+  FILE *file;
+
+  if (!faults.count_calls || path == NULL || *path == '\0')
+    return;
+  file = fopen (path, "w");
+  if (file == NULL)
+    return;
+  pthread_mutex_lock (&guard_mutex);
+  for (int i = 0; i < GUARD_N_FUNCTIONS; i++)
+    if (guard_counts[i] > 0)
+      fprintf (file, "%s %lu\n", guard_names[i], guard_counts[i]);
+  if (faults.thread_affine)
+    fprintf (file, "thread-violations %lu\n", thread_violations);
+  pthread_mutex_unlock (&guard_mutex);
+  fclose (file);
+}
+
+static CK_RV
+guard_Finalize (CK_VOID_PTR reserved)
+{
+  CK_RV rv;
+
+  if (!guard_enter (GUARD_INDEX_Finalize))
+    return CKR_GENERAL_ERROR;
+  rv = wrapper.C_Finalize (reserved);
+  guard_write_counts ();
+  pthread_mutex_lock (&guard_mutex);
+  have_initialize_thread = 0;
+  pthread_mutex_unlock (&guard_mutex);
+  return rv;
+}
+
+#define GUARD(name, params, args)                        \
+  static CK_RV guard_ ## name params                     \
+  {                                                      \
+    if (!guard_enter (GUARD_INDEX_ ## name))             \
+      return CKR_GENERAL_ERROR;                          \
+    return wrapper.C_ ## name args;                      \
+  }
+#define GUARD_SKIP_FINALIZE
+#include "imzala-fault-pkcs11-guards.h"
+#undef GUARD_SKIP_FINALIZE
+#undef GUARD
+
+static void
+guard_setup (void)
+{
+  guard.version = wrapper.version;
+  guard.C_GetFunctionList = C_GetFunctionList;
+#define GUARD(name, params, args) guard.C_ ## name = guard_ ## name;
+#include "imzala-fault-pkcs11-guards.h"
+#undef GUARD
+  guard.C_Finalize = guard_Finalize;
+}
+
 CK_RV
 C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
 {
@@ -1157,6 +1318,8 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       card_removal_wrap ();
     }
 
-  *list = &wrapper;
+  if (guard.C_GetFunctionList == NULL)
+    guard_setup ();
+  *list = &guard;
   return CKR_OK;
 }

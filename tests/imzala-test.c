@@ -131,17 +131,17 @@ imzala_test_fixture_load (ImzalaTestFixture *self, GError **error)
   return g_steal_pointer (&modules);
 }
 
-/* The last reference to the module set, a module or a token can be a
- * GTask's, dropped on a worker thread after its callback ran here; the
- * module's C_Finalize then runs on that thread. This waits for it, so that
- * no module is finalized while the next test copies the fixture or the
- * program exits (SoftHSM crashes in its exit handlers then). */
+/* Closes the modules (C_Finalize on each module's thread, the threads
+ * joined) before the next test copies the fixture or the program exits
+ * (SoftHSM crashes in its exit handlers then), then waits for the objects
+ * still held by a finished operation's idle callback to go. */
 void
 imzala_test_modules_unref_and_wait (ImzalaModuleSet *modules)
 {
   GPtrArray *list = imzala_module_set_get_modules (modules);
   g_autoptr(GArray) refs = g_array_new (FALSE, TRUE, sizeof (GWeakRef));
 
+  imzala_module_set_close (modules);
   g_array_set_size (refs, list->len + 1);
   g_weak_ref_init (&g_array_index (refs, GWeakRef, 0), modules);
   for (guint i = 0; i < list->len; i++)
@@ -196,4 +196,60 @@ ImzalaSecret *
 imzala_test_secret (const char *text)
 {
   return imzala_secret_new_from_data ((const guint8 *) text, strlen (text));
+}
+
+ImzalaModuleSet *
+imzala_test_fault_load (ImzalaTestFixture *self,
+                        const char        *faults,
+                        const char        *count_file,
+                        GError           **error)
+{
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+  g_autofree char *pin = imzala_test_fixture_get (self, "fixture", "user-pin");
+
+  g_assert_nonnull (module);
+  g_setenv ("IMZALA_FAULTS", faults, TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", self->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_PIN", pin, TRUE);
+  if (count_file != NULL)
+    g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  else
+    g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, module);
+  if (!imzala_module_set_load (modules, NULL, error))
+    return NULL;
+  return g_steal_pointer (&modules);
+}
+
+GHashTable *
+imzala_test_read_fault_counts (const char *count_file)
+{
+  g_autoptr(GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (count_file, &text, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 2);
+
+      if (g_strv_length (fields) != 2)
+        continue;
+      g_hash_table_insert (counts, g_strdup (fields[0]),
+                           GUINT_TO_POINTER ((guint) g_ascii_strtoull (fields[1], NULL, 10)));
+    }
+  return g_steal_pointer (&counts);
+}
+
+guint
+imzala_test_fault_count (GHashTable *counts,
+                         const char *name)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (counts, name));
 }

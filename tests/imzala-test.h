@@ -27,8 +27,9 @@ ImzalaTestFixture *imzala_test_fixture_new      (void);
 void               imzala_test_fixture_free     (ImzalaTestFixture *self);
 /* Registered modules off, SoftHSM added by path, loaded. */
 ImzalaModuleSet   *imzala_test_fixture_load     (ImzalaTestFixture *self, GError **error);
-/* Drops @modules and waits until it and its modules are finalized (the last
- * reference may be a GTask's on a worker thread). For test teardowns. */
+/* Closes the modules of @modules (C_Finalize on each module's thread, the
+ * threads joined), drops @modules and waits until it and its modules are
+ * finalized (an idle callback may still hold them). For test teardowns. */
 void               imzala_test_modules_unref_and_wait (ImzalaModuleSet *modules);
 char              *imzala_test_fixture_get      (ImzalaTestFixture *self, const char *group, const char *key);
 /* "[certificate NAME]" key, e.g. _cert_get (f, "ayse-rsa", "fingerprint"). */
@@ -37,6 +38,17 @@ char              *imzala_test_fixture_cert_get (ImzalaTestFixture *self, const 
 void               imzala_test_fixture_remove_token (ImzalaTestFixture *self, const char *label);
 /* Test PINs only: real PINs never come from a C string. */
 ImzalaSecret      *imzala_test_secret           (const char *text);
+
+/* The fault module (IMZALA_FAULT_MODULE) over this fixture's SoftHSM with
+ * the IMZALA_FAULTS words @faults, registered modules off, loaded. With
+ * @count_file (nullable) the module writes its call counts there at
+ * C_Finalize (the count-calls word). */
+ImzalaModuleSet   *imzala_test_fault_load       (ImzalaTestFixture *self, const char *faults,
+                                                 const char *count_file, GError **error);
+/* The count file the fault module wrote: "C_Name" (and "thread-violations")
+ * to the number, which imzala_test_fault_count() reads (0 when absent). */
+GHashTable        *imzala_test_read_fault_counts (const char *count_file);
+guint              imzala_test_fault_count      (GHashTable *counts, const char *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaTestFixture, imzala_test_fixture_free)
 

@@ -1183,6 +1183,91 @@ test_quirk_bad_signature (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* ---- One thread per module, and the calls a command costs ---- */
+
+static guint
+total_calls (GHashTable *counts)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  guint total = 0;
+
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (g_str_has_prefix (key, "C_"))
+      total += GPOINTER_TO_UINT (value);
+  return total;
+}
+
+/* `list` and one `sign` through the fault module with thread-affine and
+ * count-calls over the 3 fixture tokens (8 certificates): no call from
+ * another thread, the signature verifies, and no more calls than measured
+ * when the certificate attributes were batched (before: list 118 calls, 68
+ * of them C_GetAttributeValue; sign 131 and 69). The counts are
+ * deterministic: a change that makes them grow must say why. */
+static void
+test_thread_affine_counts (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "thread.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-p384", "fingerprint");
+  g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
+  g_autofree char *secrets = g_strdup_printf ("%s\n", pin);
+  g_autofree char *list_file = g_build_filename (f->dir, "list-counts.txt", NULL);
+  g_autofree char *sign_file = g_build_filename (f->dir, "sign-counts.txt", NULL);
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const list_env[] = { "IMZALA_FAULTS", "thread-affine,count-calls",
+                                   "IMZALA_FAULT_TARGET", f->module_path,
+                                   "IMZALA_FAULT_COUNT_FILE", list_file, NULL };
+  const char *const sign_env[] = { "IMZALA_FAULTS", "thread-affine,count-calls",
+                                   "IMZALA_FAULT_TARGET", f->module_path,
+                                   "IMZALA_FAULT_COUNT_FILE", sign_file, NULL };
+  g_autoptr(CliResult) list = NULL;
+  g_autoptr(CliResult) sign = NULL;
+  g_autoptr(GHashTable) list_counts = NULL;
+  g_autoptr(GHashTable) sign_counts = NULL;
+
+  g_assert_nonnull (module);
+  list = cli_run_full (module, list_env, NULL, NULL, (const char *const[]) { "list", NULL });
+  g_assert_cmpint (list->status, ==, 0);
+  g_assert_nonnull (strstr (list->out, "AYŞE YILMAZ"));
+  g_assert_nonnull (strstr (list->out, "MEHMET DEMİR"));
+  g_assert_null (strstr (list->err, "thread-affine"));
+
+  sign = cli_run_full (module, sign_env, secrets, NULL,
+                       (const char *const[]) { "sign", "--cert", fingerprint, "--pin-fd", "3",
+                                               "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, ==, 0);
+  g_assert_null (strstr (sign->err, "thread-affine"));
+  check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+
+  list_counts = imzala_test_read_fault_counts (list_file);
+  sign_counts = imzala_test_read_fault_counts (sign_file);
+  for (guint i = 0; i < 2; i++)
+    {
+      GHashTable *counts = i == 0 ? list_counts : sign_counts;
+
+      g_test_message ("%s: %u calls", i == 0 ? "list" : "sign", total_calls (counts));
+      g_assert_cmpuint (imzala_test_fault_count (counts, "C_Initialize"), ==, 1);
+      g_assert_cmpuint (imzala_test_fault_count (counts, "C_Finalize"), ==, 1);
+      g_assert_true (g_hash_table_contains (counts, "thread-violations"));
+      g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
+    }
+
+  /* Before the certificate cache and batched reads: list 118 calls (68
+   * C_GetAttributeValue), sign 131 (69). Now, with pairing by public key and
+   * a presence check per token (issue 8): list 93 (40), sign 112 (47) in
+   * this test (110 and 45 over a fresh copy of the fixture by hand). */
+  g_assert_cmpuint (imzala_test_fault_count (list_counts, "C_GetAttributeValue"), <=, 40);
+  g_assert_cmpuint (imzala_test_fault_count (list_counts, "C_FindObjectsInit"), <=, 9);
+  g_assert_cmpuint (total_calls (list_counts), <=, 93);
+  g_assert_cmpuint (imzala_test_fault_count (sign_counts, "C_GetAttributeValue"), <=, 47);
+  g_assert_cmpuint (imzala_test_fault_count (sign_counts, "C_Login"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (sign_counts, "C_Sign"), ==, 1);
+  g_assert_cmpuint (total_calls (sign_counts), <=, 112);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1220,6 +1305,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/quirks/slot-lists", test_quirk_slot_lists);
   g_test_add_func ("/cli/quirks/sign-needs-size-query", test_quirk_sign_needs_size_query);
   g_test_add_func ("/cli/quirks/bad-signature", test_quirk_bad_signature);
+  g_test_add_func ("/cli/thread-affine-counts", test_thread_affine_counts);
 
   return g_test_run ();
 }

@@ -16,6 +16,7 @@
 
 #include "imzala-code-page.h"
 #include "imzala-pin-entry.h"
+#include "imzala-test.h"
 #include "imzala-test-gui.h"
 #include "imzala-test-portal.h"
 #include "imzala-window.h"
@@ -714,6 +715,41 @@ test_card_removed (Flow          *flow,
   g_assert_cmpuint (imzala_test_portal_count_signatures (flow->portal, code), ==, 0);
 }
 
+/* ---- Through a thread-affine module ---- */
+
+/* The window over the fault module with thread-affine: every call of the
+ * window's listings, the job's signing and the refreshes after it comes
+ * from the module's own thread. */
+static void
+flow_setup_thread_affine (Flow          *flow,
+                          gconstpointer  data)
+{
+  g_autofree char *count_file = NULL;
+
+  g_setenv ("IMZALA_FAULTS", "thread-affine,count-calls", TRUE);
+  flow_setup (flow, data);
+  count_file = g_build_filename (flow->portal->dir, "counts.txt", NULL);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+}
+
+static void
+flow_teardown_thread_affine (Flow          *flow,
+                             gconstpointer  data)
+{
+  g_autofree char *count_file = g_build_filename (flow->portal->dir, "counts.txt", NULL);
+  g_autoptr(GHashTable) counts = NULL;
+
+  /* C_Finalize writes the counts, after the work the window queued. */
+  imzala_module_set_close (flow->modules);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Finalize"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
+  g_assert_true (g_hash_table_contains (counts, "thread-violations"));
+  g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  flow_teardown (flow, data);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -749,6 +785,8 @@ main (int   argc,
 
   g_test_add ("/gui/flow/card-removed", Flow, NULL, flow_setup_removed_on_sign, test_card_removed,
               flow_teardown);
+  g_test_add ("/gui/flow/sign-thread-affine", Flow, GUINT_TO_POINTER (0), flow_setup_thread_affine,
+              test_sign, flow_teardown_thread_affine);
 
   return g_test_run ();
 }

@@ -1608,6 +1608,50 @@ test_cli_doctor_portal (void)
   test_portal_free (portal);
 }
 
+/* `imzala-cli portal` through a thread-affine module (the fault module
+ * wrapping this fixture's SoftHSM): the job lists, signs and refreshes
+ * from the module's own thread only, and the signature verifies. */
+static void
+test_cli_sign_thread_affine (JobFixture    *f,
+                             gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
+                                        "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-p384", "fingerprint");
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+  g_autofree char *save_dir = g_build_filename (f->fixture->dir, "signatures", NULL);
+  g_autofree char *saved = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  int status;
+
+  g_assert_nonnull (module);
+  g_setenv ("IMZALA_FAULTS", "thread-affine,count-calls", TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  status = run_cli (f->user_pin, &out,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", added->code, "--cert", fingerprint, "--pin-fd", "3",
+                    "--no-registered", "--module", module,
+                    "--save", save_dir, NULL);
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  g_test_message ("imzala-cli stdout: %s", out);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (added->done);
+
+  saved = g_strdup_printf ("%s/%s-1.p7s", save_dir, added->code);
+  assert_openssl_verifies (f, saved, g_ptr_array_index (added->texts, 0));
+
+  /* The program closed the module before it exited. */
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Finalize"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
+  g_assert_true (g_hash_table_contains (counts, "thread-violations"));
+  g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1639,6 +1683,8 @@ main (int argc, char **argv)
   g_test_add ("/portal/cli/unblock", JobFixture, NULL, job_setup, test_cli_unblock, job_teardown);
   g_test_add_func ("/portal/client/query-time", test_query_time);
   g_test_add_func ("/portal/cli/doctor-clock", test_cli_doctor_portal);
+  g_test_add ("/portal/cli/sign-thread-affine", JobFixture, NULL, job_setup,
+              test_cli_sign_thread_affine, job_teardown);
 
   tls_pki = tls_pki_new ();
   status = g_test_run ();

@@ -859,6 +859,47 @@ test_unblock_refused (JobFixture    *f,
   finish_job (job);
 }
 
+
+/* ---- Through a thread-affine module ---- */
+
+/* The job over the fault module with thread-affine: every call of the
+ * listing, the signing and the refreshes after it must come from the
+ * module's own thread. */
+static void
+job_setup_thread_affine (JobFixture    *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *count_file = NULL;
+
+  f->fixture = imzala_test_fixture_new ();
+  count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+  f->modules = imzala_test_fault_load (f->fixture, "thread-affine,count-calls", count_file, &error);
+  g_assert_no_error (error);
+  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
+  g_assert_no_error (error);
+  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+}
+
+static void
+job_teardown_thread_affine (JobFixture    *f,
+                            gconstpointer  data)
+{
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+  g_autoptr(GHashTable) counts = NULL;
+
+  imzala_module_set_close (f->modules);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Finalize"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), >=, 1);
+  g_assert_true (g_hash_table_contains (counts, "thread-violations"));
+  g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
+  job_teardown (f, data);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -876,6 +917,10 @@ main (int argc, char **argv)
   ADD ("/signing-job/unblock-wrong-puk", test_unblock_wrong_puk);
   ADD ("/signing-job/unblock-refused", test_unblock_refused);
 #undef ADD
+  g_test_add ("/signing-job/sign-thread-affine", JobFixture, NULL,
+              job_setup_thread_affine, test_sign, job_teardown_thread_affine);
+  g_test_add ("/signing-job/two-texts-thread-affine", JobFixture, NULL,
+              job_setup_thread_affine, test_two_texts, job_teardown_thread_affine);
 
   return g_test_run ();
 }

@@ -430,7 +430,16 @@ main (int argc, char **argv)
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     if (g_str_equal (argv[1], commands[i].name))
-      return commands[i].run (argc - 1, argv + 1);
+      {
+        int status = commands[i].run (argc - 1, argv + 1);
+
+        /* C_Finalize on every module's thread, and the threads joined,
+         * before exit(): a module still initialised at exit crashes in its
+         * exit handlers (SoftHSM does), and a reference to a module that an
+         * operation drops late must find it already closed. */
+        imzala_module_close_all ();
+        return status;
+      }
 
   imzala_cli_usage_error (NULL, _("“%s” is not a command."), argv[1]);
   return IMZALA_CLI_EXIT_USAGE;

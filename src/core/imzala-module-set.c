@@ -155,9 +155,50 @@ canonical_path (const char *path)
   return copy;
 }
 
-static ImzalaModule *load_unmanaged (const char  *path,
-                                     const char  *name,
-                                     GError     **error);
+static gboolean load_unmanaged (ImzalaModule  *module,
+                                const char    *path,
+                                GError       **error);
+
+typedef struct
+{
+  ImzalaModule *module;
+  CK_FUNCTION_LIST *functions;
+  const char *name;
+  const char *filename;
+} RegisteredLoad;
+
+/* On the module's thread: C_Initialize of a registered module, through
+ * p11-kit, or unmanaged when it refuses the locking arguments. */
+static gboolean
+initialize_registered_cb (gpointer   user_data,
+                          GError   **error)
+{
+  RegisteredLoad *load = user_data;
+  CK_RV rv;
+
+  rv = p11_kit_module_initialize (load->functions);
+  if (rv == CKR_OK)
+    {
+      g_debug ("Loaded registered module %s (%s)", load->name, load->filename);
+      imzala_module_take_managed (load->module, load->functions);
+      return TRUE;
+    }
+
+  g_debug ("C_Initialize of registered module %s (%s): %s",
+           load->name, load->filename, p11_kit_strerror (rv));
+  p11_kit_module_release (load->functions);
+
+  /* A vendor module registered with p11-kit can refuse the locking
+   * arguments just as well as one named by path. */
+  if ((rv == CKR_ARGUMENTS_BAD || rv == CKR_CANT_LOCK) && load->filename != NULL
+      && load_unmanaged (load->module, load->filename, NULL))
+    return TRUE;
+
+  g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+               _("The PKCS#11 module “%s” could not be started."),
+               load->filename != NULL ? load->filename : load->name);
+  return FALSE;
+}
 
 static void
 load_registered (ImzalaModuleSet *self,
@@ -166,7 +207,9 @@ load_registered (ImzalaModuleSet *self,
   CK_FUNCTION_LIST **list;
 
   /* Registered modules that cannot even be loaded are skipped by p11-kit
-   * itself (they are not critical); it says why on stderr. */
+   * itself (they are not critical); it says why on stderr. Loading calls
+   * no module function but C_GetFunctionList; C_Initialize and everything
+   * after it happen on each module's own thread. */
   list = p11_kit_modules_load (NULL, 0);
   if (list == NULL)
     {
@@ -181,7 +224,9 @@ load_registered (ImzalaModuleSet *self,
       g_autofree char *filename = p11_kit_module_get_filename (module);
       g_autofree char *trust_policy = p11_kit_config_option (module, "trust-policy");
       g_autofree char *real = NULL;
-      CK_RV rv;
+      g_autoptr(ImzalaModule) loaded = NULL;
+      GError *error = NULL;
+      RegisteredLoad load;
 
       /* Trust modules hold CA lists for TLS, never a card. */
       if (g_strcmp0 (trust_policy, "yes") == 0 || g_cancellable_is_cancelled (cancellable))
@@ -197,38 +242,20 @@ load_registered (ImzalaModuleSet *self,
           continue;
         }
 
-      rv = p11_kit_module_initialize (module);
-      if (rv != CKR_OK)
+      loaded = imzala_module_new (name, filename);
+      load.module = loaded;
+      load.functions = module;
+      load.name = name;
+      load.filename = filename;
+      if (!imzala_module_call (loaded, initialize_registered_cb, &load, &error))
         {
-          g_autoptr(GError) error = NULL;
-          ImzalaModule *unmanaged = NULL;
-
-          g_debug ("C_Initialize of registered module %s (%s): %s",
-                   name, filename, p11_kit_strerror (rv));
-          p11_kit_module_release (module);
-
-          /* A vendor module registered with p11-kit can refuse the locking
-           * arguments just as well as one named by path. */
-          if ((rv == CKR_ARGUMENTS_BAD || rv == CKR_CANT_LOCK) && filename != NULL)
-            unmanaged = load_unmanaged (filename, name, &error);
-          if (unmanaged == NULL)
-            {
-              add_load_error (self, name, filename,
-                              g_error_new (IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
-                                           _("The PKCS#11 module “%s” could not be started."),
-                                           filename != NULL ? filename : name));
-              continue;
-            }
-          if (real != NULL)
-            g_hash_table_add (self->loaded_files, g_steal_pointer (&real));
-          g_ptr_array_add (self->modules, unmanaged);
+          add_load_error (self, name, filename, error);
           continue;
         }
 
-      g_debug ("Loaded registered module %s (%s)", name, filename);
       if (real != NULL)
         g_hash_table_add (self->loaded_files, g_steal_pointer (&real));
-      g_ptr_array_add (self->modules, imzala_module_new_managed (module, name, filename));
+      g_ptr_array_add (self->modules, g_steal_pointer (&loaded));
     }
 
   /* The modules themselves now belong to ImzalaModule objects or were
@@ -241,11 +268,12 @@ typedef CK_RV (*GetFunctionListFunc) (CK_FUNCTION_LIST_PTR_PTR list);
 /* Some vendor modules (some libakisp11 builds) answer CKR_ARGUMENTS_BAD to
  * the locking arguments p11-kit always passes to C_Initialize. They work with
  * C_Initialize(NULL), which promises the module that the application does not
- * call it from several threads at once: the module lock keeps that promise. */
-static ImzalaModule *
-load_unmanaged (const char  *path,
-                const char  *name,
-                GError     **error)
+ * call it from several threads at once: the module's own thread keeps that
+ * promise. Runs on that thread. */
+static gboolean
+load_unmanaged (ImzalaModule  *module,
+                const char    *path,
+                GError       **error)
 {
   GetFunctionListFunc get_function_list;
   CK_FUNCTION_LIST *functions = NULL;
@@ -260,7 +288,7 @@ load_unmanaged (const char  *path,
       g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
                    _("The PKCS#11 module “%s” could not be opened. It may be damaged or made for another system."),
                    path);
-      return NULL;
+      return FALSE;
     }
 
   get_function_list = (GetFunctionListFunc) dlsym (handle, "C_GetFunctionList");
@@ -272,7 +300,7 @@ load_unmanaged (const char  *path,
       g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
                    _("The file “%s” is not a PKCS#11 module."), path);
       dlclose (handle);
-      return NULL;
+      return FALSE;
     }
 
   rv = functions->C_Initialize (NULL);
@@ -288,11 +316,55 @@ load_unmanaged (const char  *path,
       g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
                    _("The PKCS#11 module “%s” could not be started."), path);
       dlclose (handle);
-      return NULL;
+      return FALSE;
     }
 
   g_debug ("Loaded %s unmanaged with C_Initialize(NULL)", path);
-  return imzala_module_new_unmanaged (handle, functions, name, path, finalize);
+  imzala_module_take_unmanaged (module, handle, functions, finalize);
+  return TRUE;
+}
+
+typedef struct
+{
+  ImzalaModule *module;
+  const char *path;
+} PathLoad;
+
+/* On the module's thread: p11-kit loads and initialises the file, or it is
+ * loaded unmanaged when it refuses the locking arguments. */
+static gboolean
+load_path_cb (gpointer   user_data,
+              GError   **error)
+{
+  PathLoad *load = user_data;
+  CK_FUNCTION_LIST *module;
+  CK_RV rv;
+
+  module = p11_kit_module_load (load->path, 0);
+  if (module == NULL)
+    {
+      g_debug ("p11_kit_module_load %s: %s", load->path, p11_kit_message ());
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+                   _("The PKCS#11 module “%s” could not be opened. It may be damaged or made for another system."),
+                   load->path);
+      return FALSE;
+    }
+
+  rv = p11_kit_module_initialize (module);
+  if (rv == CKR_OK)
+    {
+      imzala_module_take_managed (load->module, module);
+      return TRUE;
+    }
+
+  p11_kit_module_release (module);
+  g_debug ("C_Initialize of %s through p11-kit: %s", load->path, p11_kit_strerror (rv));
+  if (rv == CKR_ARGUMENTS_BAD || rv == CKR_CANT_LOCK)
+    return load_unmanaged (load->module, load->path, error);
+
+  g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
+               _("The PKCS#11 module “%s” could not be started."), load->path);
+  return FALSE;
 }
 
 static void
@@ -302,10 +374,9 @@ load_path (ImzalaModuleSet *self,
 {
   g_autofree char *name = g_path_get_basename (path);
   g_autofree char *real = NULL;
-  g_autoptr(GError) error = NULL;
-  CK_FUNCTION_LIST *module;
-  ImzalaModule *loaded;
-  CK_RV rv;
+  g_autoptr(ImzalaModule) loaded = NULL;
+  GError *error = NULL;
+  PathLoad load;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -323,46 +394,17 @@ load_path (ImzalaModuleSet *self,
       return;
     }
 
-  module = p11_kit_module_load (path, 0);
-  if (module == NULL)
+  loaded = imzala_module_new (name, path);
+  load.module = loaded;
+  load.path = path;
+  if (!imzala_module_call (loaded, load_path_cb, &load, &error))
     {
-      g_debug ("p11_kit_module_load %s: %s", path, p11_kit_message ());
-      add_load_error (self, name, path,
-                      g_error_new (IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
-                                   _("The PKCS#11 module “%s” could not be opened. It may be damaged or made for another system."),
-                                   path));
-      return;
-    }
-
-  rv = p11_kit_module_initialize (module);
-  if (rv == CKR_OK)
-    {
-      loaded = imzala_module_new_managed (module, name, path);
-    }
-  else
-    {
-      p11_kit_module_release (module);
-      g_debug ("C_Initialize of %s through p11-kit: %s", path, p11_kit_strerror (rv));
-      if (rv == CKR_ARGUMENTS_BAD || rv == CKR_CANT_LOCK)
-        {
-          loaded = load_unmanaged (path, name, &error);
-        }
-      else
-        {
-          loaded = NULL;
-          g_set_error (&error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD,
-                       _("The PKCS#11 module “%s” could not be started."), path);
-        }
-    }
-
-  if (loaded == NULL)
-    {
-      add_load_error (self, name, path, g_steal_pointer (&error));
+      add_load_error (self, name, path, error);
       return;
     }
 
   g_hash_table_add (self->loaded_files, g_steal_pointer (&real));
-  g_ptr_array_add (self->modules, loaded);
+  g_ptr_array_add (self->modules, g_steal_pointer (&loaded));
 }
 
 gboolean
@@ -557,6 +599,10 @@ list_module_tokens (ImzalaModule  *module,
       return;
     }
 
+  /* A card missing from this listing was pulled out: when it comes back,
+   * its certificates are read again. */
+  imzala_module_forget_absent_slots (module, slots, n_slots);
+
   for (CK_ULONG i = 0; i < n_slots; i++)
     {
       g_autoptr(GError) error = NULL;
@@ -581,10 +627,30 @@ list_module_tokens (ImzalaModule  *module,
         {
           g_debug ("Skipping slot %lu of %s: %s", (gulong) slots[i],
                    imzala_module_get_name (module), error->message);
+          imzala_module_forget_slot (module, slots[i]);
           continue;
         }
       g_ptr_array_add (tokens, token);
     }
+}
+
+typedef struct
+{
+  ImzalaModule *module;
+  GPtrArray *tokens;
+  GCancellable *cancellable;
+  GError *removed;      /* a card pulled out during the listing */
+} ModuleListing;
+
+/* On the module's thread. */
+static gboolean
+list_module_tokens_cb (gpointer   user_data,
+                       GError   **error)
+{
+  ModuleListing *listing = user_data;
+
+  list_module_tokens (listing->module, listing->tokens, listing->cancellable, &listing->removed);
+  return TRUE;
 }
 
 GPtrArray *
@@ -600,9 +666,17 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
   tokens = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < self->modules->len; i++)
     {
+      ModuleListing listing = { g_ptr_array_index (self->modules, i), tokens, cancellable, NULL };
+      g_autoptr(GError) module_error = NULL;
+
       if (g_cancellable_is_cancelled (cancellable))
         break;
-      list_module_tokens (g_ptr_array_index (self->modules, i), tokens, cancellable, &removed);
+      /* A closed module has no tokens any more; the others still count. */
+      if (!imzala_module_call (listing.module, list_module_tokens_cb, &listing, &module_error))
+        g_debug ("Listing %s: %s", imzala_module_get_name (listing.module), module_error->message);
+      if (removed == NULL)
+        removed = g_steal_pointer (&listing.removed);
+      g_clear_error (&listing.removed);
     }
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -616,20 +690,93 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
   return g_steal_pointer (&tokens);
 }
 
-static void
-list_tokens_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
+/* The asynchronous listing asks every module at once, each on its own
+ * thread, and puts the tokens together in the modules' order when the last
+ * one answered. */
+typedef struct
 {
-  GError *error = NULL;
-  GPtrArray *tokens;
+  GPtrArray *per_module; /* GPtrArray of ImzalaToken, one per module */
+  guint pending;
+  GError *removed;       /* a card pulled out during the listing */
+} ListTokensData;
 
-  tokens = imzala_module_set_list_tokens (source_object, cancellable, &error);
+static void
+tokens_unref (gpointer tokens)
+{
   if (tokens != NULL)
-    g_task_return_pointer (task, tokens, (GDestroyNotify) g_ptr_array_unref);
+    g_ptr_array_unref (tokens);
+}
+
+static void
+list_tokens_data_free (ListTokensData *data)
+{
+  g_ptr_array_unref (data->per_module);
+  g_clear_error (&data->removed);
+  g_free (data);
+}
+
+static void
+list_module_tokens_thread (GTask        *task,
+                           gpointer      source_object,
+                           gpointer      task_data,
+                           GCancellable *cancellable)
+{
+  GPtrArray *tokens = g_ptr_array_new_with_free_func (g_object_unref);
+  GError *removed = NULL;
+
+  list_module_tokens (source_object, tokens, cancellable, &removed);
+  if (removed != NULL)
+    {
+      g_ptr_array_unref (tokens);
+      g_task_return_error (task, removed);
+      return;
+    }
+  g_task_return_pointer (task, tokens, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+list_module_tokens_cb_async (GObject      *object,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ListTokensData *data = g_task_get_task_data (task);
+  guint index = GPOINTER_TO_UINT (g_task_get_task_data (G_TASK (result)));
+  g_autoptr(GError) error = NULL;
+  GPtrArray *tokens;
+  g_autoptr(GPtrArray) all = NULL;
+
+  tokens = g_task_propagate_pointer (G_TASK (result), &error);
+  if (tokens == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_TOKEN_REMOVED) &&
+      data->removed == NULL)
+    data->removed = g_steal_pointer (&error);
+  else if (tokens == NULL)
+    g_debug ("Listing %s: %s", imzala_module_get_name (IMZALA_MODULE (object)), error->message);
   else
-    g_task_return_error (task, error);
+    g_ptr_array_index (data->per_module, index) = tokens;
+
+  if (--data->pending > 0)
+    return;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  /* A card pulled out during the listing is said as such, as in
+   * imzala_module_set_list_tokens(). */
+  if (data->removed != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&data->removed));
+      return;
+    }
+
+  all = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < data->per_module->len; i++)
+    {
+      GPtrArray *module_tokens = g_ptr_array_index (data->per_module, i);
+
+      for (guint j = 0; module_tokens != NULL && j < module_tokens->len; j++)
+        g_ptr_array_add (all, g_object_ref (g_ptr_array_index (module_tokens, j)));
+    }
+  g_task_return_pointer (task, g_steal_pointer (&all), (GDestroyNotify) g_ptr_array_unref);
 }
 
 void
@@ -639,12 +786,37 @@ imzala_module_set_list_tokens_async (ImzalaModuleSet     *self,
                                      gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  ListTokensData *data;
 
   g_return_if_fail (IMZALA_IS_MODULE_SET (self));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, imzala_module_set_list_tokens_async);
-  g_task_run_in_thread (task, list_tokens_thread);
+
+  if (self->modules->len == 0)
+    {
+      if (!g_task_return_error_if_cancelled (task))
+        g_task_return_pointer (task, g_ptr_array_new_with_free_func (g_object_unref),
+                               (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+
+  data = g_new0 (ListTokensData, 1);
+  data->per_module = g_ptr_array_new_full (self->modules->len, tokens_unref);
+  g_ptr_array_set_size (data->per_module, self->modules->len);
+  data->pending = self->modules->len;
+  g_task_set_task_data (task, data, (GDestroyNotify) list_tokens_data_free);
+
+  for (guint i = 0; i < self->modules->len; i++)
+    {
+      ImzalaModule *module = g_ptr_array_index (self->modules, i);
+      g_autoptr(GTask) module_task = NULL;
+
+      module_task = g_task_new (module, cancellable, list_module_tokens_cb_async, g_object_ref (task));
+      g_task_set_source_tag (module_task, imzala_module_set_list_tokens_async);
+      g_task_set_task_data (module_task, GUINT_TO_POINTER (i), NULL);
+      imzala_module_run_task (module, module_task, list_module_tokens_thread);
+    }
 }
 
 GPtrArray *
@@ -654,6 +826,15 @@ imzala_module_set_list_tokens_finish (ImzalaModuleSet  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+imzala_module_set_close (ImzalaModuleSet *self)
+{
+  g_return_if_fail (IMZALA_IS_MODULE_SET (self));
+
+  for (guint i = 0; i < self->modules->len; i++)
+    imzala_module_close (g_ptr_array_index (self->modules, i));
 }
 
 /* ---- Finding a certificate ---- */

@@ -53,6 +53,11 @@ void       imzala_module_set_list_tokens_async  (ImzalaModuleSet *self, GCancell
                                                  GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *imzala_module_set_list_tokens_finish (ImzalaModuleSet *self, GAsyncResult *result, GError **error);
 
+/* imzala_module_close() for every module of the set: C_Finalize on each
+ * module's thread after the work queued before, then the thread is joined.
+ * The GUI calls it at shutdown; see also imzala_module_close_all(). */
+void       imzala_module_set_close              (ImzalaModuleSet *self);
+
 /* Finds a certificate among @tokens by @selector: a PKCS#11 URI (pkcs11:...,
  * matched on token and object attributes it names) or a SHA-256 fingerprint
  * (hex, colons and case ignored). With @selector NULL, the one recommended

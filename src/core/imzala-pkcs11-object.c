@@ -623,3 +623,36 @@ imzala_pkcs11_pair_key (GArray     *keys,
 
   return IMZALA_KEY_PAIRING_NONE;
 }
+
+/* ---- A certificate object's attributes ---- */
+
+void
+imzala_pkcs11_get_certificate_attributes (CK_FUNCTION_LIST   *functions,
+                                          CK_SESSION_HANDLE   session,
+                                          CK_OBJECT_HANDLE    object,
+                                          GBytes            **value,
+                                          GBytes            **id,
+                                          char              **label)
+{
+  static const CK_ATTRIBUTE_TYPE types[] = { CKA_VALUE, CKA_ID, CKA_LABEL };
+  GBytes *values[G_N_ELEMENTS (types)];
+
+  /* Batched where the module allows, one by one where it does not. */
+  imzala_pkcs11_get_attributes (functions, session, object, types, G_N_ELEMENTS (types), values);
+  *value = values[0];
+  *id = values[1];
+  *label = NULL;
+  if (values[2] != NULL)
+    {
+      gsize size;
+      const char *data = g_bytes_get_data (values[2], &size);
+
+      *label = g_utf8_make_valid (data != NULL ? data : "", size);
+      g_bytes_unref (values[2]);
+    }
+  if (*value == NULL)
+    {
+      g_clear_pointer (id, g_bytes_unref);
+      g_clear_pointer (label, g_free);
+    }
+}

@@ -2,7 +2,8 @@
  *
  * Not installed and not included by imzala-core.h: only files in src/core
  * (and the core tests) see the raw CK_FUNCTION_LIST. Every call into a module
- * is made between imzala_module_lock() and imzala_module_unlock().
+ * is made on the module's thread (imzala_module_get_functions() warns
+ * elsewhere), between imzala_module_lock() and imzala_module_unlock().
  */
 #pragma once
 
@@ -19,24 +20,70 @@ G_BEGIN_DECLS
 
 /* ---- ImzalaModule (imzala-module.c) ---- */
 
-/* A module loaded by p11-kit, registered or by path, already initialised.
- * Takes ownership of @functions: it is finalised and released on dispose. */
-ImzalaModule     *imzala_module_new_managed   (CK_FUNCTION_LIST *functions,
-                                               const char       *name,
+/* A module object for @name with its worker thread started, but nothing
+ * loaded yet: the loader runs on that thread (imzala_module_call()) and
+ * hands over the initialised function list with one of the take functions
+ * below. A module that fails to load is simply unreferenced. */
+ImzalaModule     *imzala_module_new           (const char       *name,
                                                const char       *path);
-/* A module loaded with dlopen() and initialised with C_Initialize(NULL).
- * @dl_handle is kept open for the life of the process on purpose (see the
- * comment in imzala-module.c). @finalize says whether C_Finalize is ours to
- * call (FALSE when the module was already initialised by someone else). */
-ImzalaModule     *imzala_module_new_unmanaged (gpointer          dl_handle,
-                                               CK_FUNCTION_LIST *functions,
-                                               const char       *name,
-                                               const char       *path,
-                                               gboolean          finalize);
+/* On the module's thread: @functions was loaded by p11-kit (registered or by
+ * path) and initialised; it is finalised and released on close. */
+void              imzala_module_take_managed  (ImzalaModule     *self,
+                                               CK_FUNCTION_LIST *functions);
+/* On the module's thread: @functions was loaded with dlopen() and
+ * initialised with C_Initialize(NULL). @dl_handle is kept open for the life
+ * of the process on purpose (see the comment in imzala-module.c).
+ * @finalize says whether C_Finalize is ours to call (FALSE when the module
+ * was already initialised by someone else). */
+void              imzala_module_take_unmanaged (ImzalaModule     *self,
+                                                gpointer          dl_handle,
+                                                CK_FUNCTION_LIST *functions,
+                                                gboolean          finalize);
+/* Whether a function list was handed over (and not finalised yet). */
+gboolean          imzala_module_is_loaded     (ImzalaModule     *self);
+
+/* Work on the module's thread. Every *_async function of a token or the
+ * module set runs its GTaskThreadFunc there with imzala_module_run_task()
+ * (instead of g_task_run_in_thread()); the result comes back on the
+ * caller's main context as usual. A blocking function called on another
+ * thread runs itself there with imzala_module_call(), which waits, and runs
+ * @func directly when already on the module's thread. Both fail with
+ * IMZALA_ERROR_NO_TOKEN once the module is closed. */
+typedef gboolean (*ImzalaModuleFunc) (gpointer   user_data,
+                                      GError   **error);
+
+void              imzala_module_run_task      (ImzalaModule     *self,
+                                               GTask            *task,
+                                               GTaskThreadFunc   task_func);
+gboolean          imzala_module_call          (ImzalaModule     *self,
+                                               ImzalaModuleFunc  func,
+                                               gpointer          user_data,
+                                               GError          **error);
+gboolean          imzala_module_is_current_thread (ImzalaModule *self);
 
 CK_FUNCTION_LIST *imzala_module_get_functions (ImzalaModule *self);
 /* CK_INFO as read after C_Initialize (for PKCS#11 URI matching). */
 const CK_INFO    *imzala_module_get_info      (ImzalaModule *self);
+
+/* The certificate cache (on the module's thread only). The certificates
+ * read from the token in @slot when its CK_TOKEN_INFO named the same card
+ * (flags and counters aside), borrowed, or NULL. */
+GPtrArray        *imzala_module_lookup_certificates (ImzalaModule        *self,
+                                                     CK_SLOT_ID           slot,
+                                                     const CK_TOKEN_INFO *info);
+/* Keeps @certificates (ImzalaCertificate, referenced) for the card in @slot. */
+void              imzala_module_store_certificates  (ImzalaModule        *self,
+                                                     CK_SLOT_ID           slot,
+                                                     const CK_TOKEN_INFO *info,
+                                                     GPtrArray           *certificates);
+/* Forgets the card in @slot (pulled out, or its objects changed: call it
+ * when a login shows more certificates than before). */
+void              imzala_module_forget_slot         (ImzalaModule        *self,
+                                                     CK_SLOT_ID           slot);
+/* Forgets every card not in @present (a fresh C_GetSlotList). */
+void              imzala_module_forget_absent_slots (ImzalaModule        *self,
+                                                     const CK_SLOT_ID    *present,
+                                                     gsize                n_present);
 
 /* CK_INFO, CK_SLOT_INFO and CK_TOKEN_INFO strings are space padded and not
  * NUL-terminated, and vendor modules do not always put UTF-8 in them. */
@@ -44,7 +91,9 @@ char             *imzala_pkcs11_padded_to_utf8 (const CK_UTF8CHAR *text,
                                                 gsize              length);
 
 /* Serialises every call into the module. Recursive, so a function holding
- * the lock may call another that takes it. */
+ * the lock may call another that takes it. Since every call is made on the
+ * module's own thread the lock is never contended; it stays as a safety net
+ * and marks where an operation's session begins and ends. */
 void              imzala_module_lock          (ImzalaModule *self);
 void              imzala_module_unlock        (ImzalaModule *self);
 
@@ -104,6 +153,15 @@ GArray   *imzala_pkcs11_find_objects        (CK_FUNCTION_LIST  *functions,
  * (CKA_MODULUS) or the EC point (CKA_EC_POINT, @is_ec set). */
 GBytes   *imzala_pkcs11_certificate_key_material (X509     *x509,
                                                   gboolean *is_ec);
+/* CKA_VALUE, CKA_ID and CKA_LABEL (valid UTF-8) of a certificate object,
+ * batched when the module allows; each NULL when absent (@id and @label also
+ * when @value is). */
+void      imzala_pkcs11_get_certificate_attributes (CK_FUNCTION_LIST   *functions,
+                                                    CK_SESSION_HANDLE   session,
+                                                    CK_OBJECT_HANDLE    object,
+                                                    GBytes            **value,
+                                                    GBytes            **id,
+                                                    char              **label);
 /* Whether the key @object holds the public key @material. */
 gboolean  imzala_pkcs11_key_object_matches  (CK_FUNCTION_LIST  *functions,
                                              CK_SESSION_HANDLE  session,

@@ -11,7 +11,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "imzala-error.h"
-#include "imzala-token.h"
+#include "imzala-token-private.h"
 
 typedef struct
 {
@@ -140,12 +140,14 @@ imzala_token_sign_cms_async (ImzalaToken        *self,
   data->content = g_bytes_ref (content);
   data->flags = flags;
 
-  /* The task holds the token for the whole operation: it runs in a thread
-   * while the token list may be refreshed on the main thread. */
+  /* The task holds the token for the whole operation: it runs on the
+   * module's thread (the CMS is built there too, so that the whole signature
+   * is one item of work) while the token list may be refreshed on the main
+   * thread. */
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, imzala_token_sign_cms_async);
   g_task_set_task_data (task, data, (GDestroyNotify) sign_cms_task_data_free);
-  g_task_run_in_thread (task, sign_cms_thread);
+  imzala_module_run_task (self->module, task, sign_cms_thread);
 }
 
 GBytes *

@@ -24,6 +24,32 @@ pin_task_data_free (PinTaskData *task_data)
   g_free (task_data);
 }
 
+typedef struct
+{
+  ImzalaToken *token;
+  ImzalaSecret *secret;
+  ImzalaSecret *new_pin;
+  GCancellable *cancellable;
+} PinCall;
+
+static gboolean
+change_pin_call_cb (gpointer   user_data,
+                    GError   **error)
+{
+  PinCall *call = user_data;
+
+  return imzala_token_change_pin (call->token, call->secret, call->new_pin, call->cancellable, error);
+}
+
+static gboolean
+unblock_pin_call_cb (gpointer   user_data,
+                     GError   **error)
+{
+  PinCall *call = user_data;
+
+  return imzala_token_unblock_pin (call->token, call->secret, call->new_pin, call->cancellable, error);
+}
+
 gboolean
 imzala_token_change_pin (ImzalaToken   *self,
                          ImzalaSecret  *old_pin,
@@ -37,6 +63,14 @@ imzala_token_change_pin (ImzalaToken   *self,
   CK_RV rv;
 
   g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
+
+  /* Called from another thread (the CLI): run on the module's thread. */
+  if (!imzala_module_is_current_thread (self->module))
+    {
+      PinCall call = { self, old_pin, new_pin, cancellable };
+
+      return imzala_module_call (self->module, change_pin_call_cb, &call, error);
+    }
 
   if (!imzala_token_check_pin_length (self, old_pin, error) || !imzala_token_check_pin_length (self, new_pin, error))
     return FALSE;
@@ -81,6 +115,14 @@ imzala_token_unblock_pin (ImzalaToken   *self,
   CK_RV rv;
 
   g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
+
+  /* Called from another thread (the CLI): run on the module's thread. */
+  if (!imzala_module_is_current_thread (self->module))
+    {
+      PinCall call = { self, puk, new_pin, cancellable };
+
+      return imzala_module_call (self->module, unblock_pin_call_cb, &call, error);
+    }
 
   if (puk == NULL && !imzala_token_has_pin_pad (self))
     {
@@ -169,7 +211,7 @@ imzala_token_change_pin_async (ImzalaToken         *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, imzala_token_change_pin_async);
   g_task_set_task_data (task, td, (GDestroyNotify) pin_task_data_free);
-  g_task_run_in_thread (task, change_pin_thread);
+  imzala_module_run_task (self->module, task, change_pin_thread);
 }
 
 gboolean
@@ -216,7 +258,7 @@ imzala_token_unblock_pin_async (ImzalaToken         *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, imzala_token_unblock_pin_async);
   g_task_set_task_data (task, td, (GDestroyNotify) pin_task_data_free);
-  g_task_run_in_thread (task, unblock_pin_thread);
+  imzala_module_run_task (self->module, task, unblock_pin_thread);
 }
 
 gboolean

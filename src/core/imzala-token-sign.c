@@ -513,6 +513,28 @@ sign_locked (ImzalaToken       *self,
   return check_signature (certificate, digest, data, is_ec, signature, error);
 }
 
+typedef struct
+{
+  ImzalaToken *token;
+  ImzalaCertificate *certificate;
+  ImzalaSecret *pin;
+  ImzalaDigest digest;
+  GBytes *data;
+  GCancellable *cancellable;
+  GBytes *signature;
+} SignCall;
+
+static gboolean
+sign_call_cb (gpointer   user_data,
+              GError   **error)
+{
+  SignCall *call = user_data;
+
+  call->signature = imzala_token_sign (call->token, call->certificate, call->pin, call->digest,
+                                       call->data, call->cancellable, error);
+  return call->signature != NULL;
+}
+
 GBytes *
 imzala_token_sign (ImzalaToken       *self,
                    ImzalaCertificate *certificate,
@@ -532,6 +554,16 @@ imzala_token_sign (ImzalaToken       *self,
   g_return_val_if_fail (IMZALA_IS_TOKEN (self), NULL);
   g_return_val_if_fail (IMZALA_IS_CERTIFICATE (certificate), NULL);
   g_return_val_if_fail (data != NULL, NULL);
+
+  /* Called from another thread (the CLI, the CMS builder): run on the
+   * module's thread. */
+  if (!imzala_module_is_current_thread (self->module))
+    {
+      SignCall call = { self, certificate, pin, digest, data, cancellable, NULL };
+
+      imzala_module_call (self->module, sign_call_cb, &call, error);
+      return call.signature;
+    }
 
   pkey = X509_get0_pubkey (imzala_certificate_get_x509 (certificate));
   if (pkey != NULL && EVP_PKEY_is_a (pkey, "RSA"))
@@ -630,7 +662,7 @@ imzala_token_sign_async (ImzalaToken         *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, imzala_token_sign_async);
   g_task_set_task_data (task, td, (GDestroyNotify) sign_task_data_free);
-  g_task_run_in_thread (task, sign_thread);
+  imzala_module_run_task (self->module, task, sign_thread);
 }
 
 GBytes *

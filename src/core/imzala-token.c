@@ -134,11 +134,13 @@ read_certificates_locked (ImzalaToken   *self,
       CK_OBJECT_HANDLE handle = g_array_index (certificate_handles, CK_OBJECT_HANDLE, i);
       CertificateObject object = { 0 };
 
-      object.value = imzala_pkcs11_get_attribute (functions, session, handle, CKA_VALUE);
+      imzala_pkcs11_get_certificate_attributes (functions, session, handle,
+                                                &object.value, &object.id, &object.label);
       if (object.value == NULL)
-        continue;
-      object.id = imzala_pkcs11_get_attribute (functions, session, handle, CKA_ID);
-      object.label = imzala_pkcs11_get_label_attribute (functions, session, handle);
+        {
+          certificate_object_clear (&object);
+          continue;
+        }
       g_array_append_val (objects, object);
     }
 
@@ -187,6 +189,34 @@ read_certificates_locked (ImzalaToken   *self,
   functions->C_CloseSession (session);
 
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+/* The certificates are read once per card insertion (see the cache in
+ * imzala-module.c). A token without certificates is not kept: it is cheap
+ * to read again, and a card that shows its certificates only after login
+ * must not stay empty. */
+static gboolean
+read_or_reuse_certificates_locked (ImzalaToken   *self,
+                                   GCancellable  *cancellable,
+                                   GError       **error)
+{
+  GPtrArray *cached = imzala_module_lookup_certificates (self->module, self->slot, &self->token_info);
+
+  if (cached != NULL)
+    {
+      for (guint i = 0; i < cached->len; i++)
+        g_ptr_array_add (self->certificates, g_object_ref (g_ptr_array_index (cached, i)));
+      return TRUE;
+    }
+
+  if (!read_certificates_locked (self, cancellable, error))
+    {
+      imzala_module_forget_slot (self->module, self->slot);
+      return FALSE;
+    }
+  if (self->certificates->len > 0)
+    imzala_module_store_certificates (self->module, self->slot, &self->token_info, self->certificates);
+  return TRUE;
 }
 
 gboolean
@@ -254,8 +284,13 @@ imzala_token_new (ImzalaModule  *module,
       /* A card pulled out while its objects were read leaves attributes
        * that could not be read and keys that were not found: the listing
        * would say "no certificate" or "no private key" for a removal. */
-      ok = read_certificates_locked (self, cancellable, error)
-           && imzala_token_check_present_locked (self, error);
+      ok = read_or_reuse_certificates_locked (self, cancellable, error);
+      if (ok && !imzala_token_check_present_locked (self, error))
+        {
+          /* What was read before the card went is not the card's list. */
+          imzala_module_forget_slot (self->module, self->slot);
+          ok = FALSE;
+        }
     }
   else
     {
@@ -499,6 +534,21 @@ imzala_token_dup_certificate_uri (ImzalaToken       *self,
 
 /* ---- Refresh ---- */
 
+typedef struct
+{
+  ImzalaToken *token;
+  GCancellable *cancellable;
+} RefreshCall;
+
+static gboolean
+refresh_call_cb (gpointer   user_data,
+                 GError   **error)
+{
+  RefreshCall *call = user_data;
+
+  return imzala_token_refresh (call->token, call->cancellable, error);
+}
+
 gboolean
 imzala_token_refresh (ImzalaToken   *self,
                       GCancellable  *cancellable,
@@ -507,6 +557,14 @@ imzala_token_refresh (ImzalaToken   *self,
   gboolean ok;
 
   g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
+
+  /* Called from another thread (the CLI): run on the module's thread. */
+  if (!imzala_module_is_current_thread (self->module))
+    {
+      RefreshCall call = { self, cancellable };
+
+      return imzala_module_call (self->module, refresh_call_cb, &call, error);
+    }
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
@@ -543,7 +601,7 @@ imzala_token_refresh_async (ImzalaToken         *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, imzala_token_refresh_async);
-  g_task_run_in_thread (task, refresh_thread);
+  imzala_module_run_task (self->module, task, refresh_thread);
 }
 
 gboolean

@@ -217,6 +217,11 @@ imzala_application_shutdown (GApplication *application)
   if (self->reader_monitor != NULL)
     imzala_reader_monitor_stop (self->reader_monitor);
 
+  /* C_Finalize on every module's thread and the threads joined before
+   * main() returns: a module still initialised at exit crashes in its exit
+   * handlers (SoftHSM does), whoever holds the last reference. */
+  imzala_module_close_all ();
+
   G_APPLICATION_CLASS (imzala_application_parent_class)->shutdown (application);
 }
 
