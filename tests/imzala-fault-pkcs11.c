@@ -93,6 +93,17 @@
  *   slow-init        C_Initialize takes IMZALA_FAULT_DELAY_MS milliseconds
  *                    (default 3000), like OpenSC with a card it does not
  *                    know, so that a test can check nobody waits for it
+ * Certificates behind a login (issue 8, item 2):
+ *   certs-after-login  CKF_LOGIN_REQUIRED is set, and certificate and key
+ *                    objects (private and public) are invisible to
+ *                    C_FindObjects until the token is logged in as the user
+ *                    (the session's state, C_GetSessionInfo, says
+ *                    CKS_R*_USER_FUNCTIONS), like cards that show nothing
+ *                    before the PIN
+ *   With count-calls, the count file also has "login-user N" and
+ *   "login-context-specific N": the C_Login calls by user type, so that a
+ *   test can tell the one login of a request from the per-signature logins
+ *   of a CKA_ALWAYS_AUTHENTICATE key.
  */
 #include "config.h"
 
@@ -1137,6 +1148,162 @@ card_removal_wrap (void)
 
 CK_RV C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list);
 
+/* ---- certs-after-login ----
+ *
+ * A layer between the quirks and the counting layer above them (so a
+ * search made here is one counted call): searches made before the login
+ * leave out certificates and keys, and the logins are counted by user type.
+ */
+
+static CK_FUNCTION_LIST login_next;
+static int certs_after_login;
+static unsigned long login_user_count;
+static unsigned long login_context_count;
+
+static struct
+{
+  int active;
+  CK_SESSION_HANDLE session;
+  CK_OBJECT_HANDLE handles[256];
+  CK_ULONG count;
+  CK_ULONG next;
+} login_find;
+
+static CK_RV
+login_Initialize (CK_VOID_PTR args)
+{
+  certs_after_login = has_fault (getenv ("IMZALA_FAULTS"), "certs-after-login");
+  login_user_count = 0;
+  login_context_count = 0;
+  login_find.active = 0;
+  return login_next.C_Initialize (args);
+}
+
+static CK_RV
+login_GetTokenInfo (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+  CK_RV rv = login_next.C_GetTokenInfo (slot, info);
+
+  if (rv == CKR_OK && certs_after_login)
+    info->flags |= CKF_LOGIN_REQUIRED;
+  return rv;
+}
+
+static CK_RV
+login_Login (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG length)
+{
+  if (user == CKU_USER)
+    login_user_count++;
+  else if (user == CKU_CONTEXT_SPECIFIC)
+    login_context_count++;
+  return login_next.C_Login (session, user, pin, length);
+}
+
+static int
+login_hides (CK_SESSION_HANDLE session)
+{
+  CK_SESSION_INFO info;
+
+  if (!certs_after_login)
+    return 0;
+  if (login_next.C_GetSessionInfo (session, &info) != CKR_OK)
+    return 1;
+  return info.state != CKS_RO_USER_FUNCTIONS && info.state != CKS_RW_USER_FUNCTIONS;
+}
+
+static int
+login_is_hidden_object (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object)
+{
+  CK_OBJECT_CLASS klass = CKO_DATA;
+  CK_ATTRIBUTE attribute = { CKA_CLASS, &klass, sizeof klass };
+
+  if (login_next.C_GetAttributeValue (session, object, &attribute, 1) != CKR_OK)
+    return 1;
+  return klass == CKO_CERTIFICATE || klass == CKO_PRIVATE_KEY || klass == CKO_PUBLIC_KEY;
+}
+
+/* Before the login the whole search is made here and filtered. */
+static CK_RV
+login_FindObjectsInit (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR template, CK_ULONG count)
+{
+  CK_OBJECT_HANDLE found[256];
+  CK_ULONG n_found = 0;
+  CK_RV rv;
+
+  if (login_find.session == session)
+    login_find.active = 0;
+  if (!login_hides (session))
+    return login_next.C_FindObjectsInit (session, template, count);
+
+  rv = login_next.C_FindObjectsInit (session, template, count);
+  if (rv != CKR_OK)
+    return rv;
+  for (;;)
+    {
+      CK_ULONG n = 0;
+
+      rv = login_next.C_FindObjects (session, found + n_found,
+                                     sizeof found / sizeof found[0] - n_found, &n);
+      if (rv != CKR_OK || n == 0)
+        break;
+      n_found += n;
+    }
+  login_next.C_FindObjectsFinal (session);
+  if (rv != CKR_OK)
+    return rv;
+
+  login_find.active = 1;
+  login_find.session = session;
+  login_find.count = 0;
+  login_find.next = 0;
+  for (CK_ULONG i = 0; i < n_found; i++)
+    if (!login_is_hidden_object (session, found[i]))
+      login_find.handles[login_find.count++] = found[i];
+  return CKR_OK;
+}
+
+static CK_RV
+login_FindObjects (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE_PTR objects,
+                   CK_ULONG max, CK_ULONG_PTR count)
+{
+  if (!login_find.active || login_find.session != session)
+    return login_next.C_FindObjects (session, objects, max, count);
+  *count = 0;
+  while (*count < max && login_find.next < login_find.count)
+    objects[(*count)++] = login_find.handles[login_find.next++];
+  return CKR_OK;
+}
+
+static CK_RV
+login_FindObjectsFinal (CK_SESSION_HANDLE session)
+{
+  if (!login_find.active || login_find.session != session)
+    return login_next.C_FindObjectsFinal (session);
+  login_find.active = 0;
+  return CKR_OK;
+}
+
+/* The login counts, for the count file of count-calls. */
+static void
+login_write_counts (FILE *file)
+{
+  fprintf (file, "login-user %lu\n", login_user_count);
+  fprintf (file, "login-context-specific %lu\n", login_context_count);
+}
+
+/* Puts the functions above over those the wrapper holds. */
+static void
+login_wrap (void)
+{
+  login_next = wrapper;
+  wrapper.C_Initialize = login_Initialize;
+  wrapper.C_GetTokenInfo = login_GetTokenInfo;
+  wrapper.C_Login = login_Login;
+  wrapper.C_FindObjectsInit = login_FindObjectsInit;
+  wrapper.C_FindObjects = login_FindObjects;
+  wrapper.C_FindObjectsFinal = login_FindObjectsFinal;
+}
+
 /* ---- thread-affine and count-calls ----
  *
  * A second function list around the one above: every function goes through
@@ -1236,6 +1403,7 @@ guard_write_counts (void)
       fprintf (file, "%s %lu\n", guard_names[i], guard_counts[i]);
   if (faults.thread_affine)
     fprintf (file, "thread-violations %lu\n", thread_violations);
+  login_write_counts (file);
   pthread_mutex_unlock (&guard_mutex);
   fclose (file);
 }
@@ -1314,6 +1482,7 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       wrapper.C_SignInit = fault_SignInit;
       wrapper.C_Sign = fault_Sign;
       quirk_wrap ();
+      login_wrap ();
       /* Last: it wraps what is above. */
       card_removal_wrap ();
     }

@@ -55,6 +55,10 @@ struct _ModuleThread
   GThread *thread;
   GAsyncQueue *queue; /* WorkItem */
   gboolean closed;
+  /* The worker, not owned and never cleared: the items queued before a
+   * close still run on it after the close took thread (a logout queued
+   * as a job ends, then the modules closed). */
+  GThread *worker;
 
   /* Only touched on the thread (and before it started). */
   CK_FUNCTION_LIST *functions;
@@ -81,7 +85,17 @@ struct _ImzalaModule
   /* The certificates of the tokens seen, read once per insertion
    * (CachedToken). Only touched on the module's thread. */
   GPtrArray *certificate_cache;
+
+  /* The logged-in sessions kept open for a later signature
+   * (imzala-token-session.c): LoginSession, on the module's thread only. */
+  GArray *login_sessions;
 };
+
+typedef struct
+{
+  CK_SLOT_ID slot;
+  CK_SESSION_HANDLE session;
+} LoginSession;
 
 typedef struct
 {
@@ -132,7 +146,7 @@ module_thread_is_current (ModuleThread *thread)
   gboolean current;
 
   g_mutex_lock (&thread->mutex);
-  current = thread->thread != NULL && thread->thread == g_thread_self ();
+  current = thread->worker != NULL && thread->worker == g_thread_self ();
   g_mutex_unlock (&thread->mutex);
   return current;
 }
@@ -207,6 +221,7 @@ module_thread_new (const char *name)
   thread->queue = g_async_queue_new ();
   /* The thread holds its own reference until its last item. */
   thread->thread = g_thread_new (thread_name, module_thread_main, module_thread_ref (thread));
+  thread->worker = thread->thread;
 
   g_mutex_lock (&all_threads_mutex);
   if (all_threads == NULL)
@@ -340,6 +355,7 @@ imzala_module_finalize (GObject *object)
   g_free (self->version);
   g_rec_mutex_clear (&self->lock);
   g_ptr_array_unref (self->certificate_cache);
+  g_array_unref (self->login_sessions);
 
   G_OBJECT_CLASS (imzala_module_parent_class)->finalize (object);
 }
@@ -357,6 +373,7 @@ imzala_module_init (ImzalaModule *self)
 {
   g_rec_mutex_init (&self->lock);
   self->certificate_cache = g_ptr_array_new_with_free_func ((GDestroyNotify) cached_token_free);
+  self->login_sessions = g_array_new (FALSE, FALSE, sizeof (LoginSession));
 }
 
 char *
@@ -711,6 +728,84 @@ imzala_module_forget_absent_slots (ImzalaModule     *self,
       if (!found)
         g_ptr_array_remove_index_fast (self->certificate_cache, i - 1);
     }
+
+  /* A logged-in session on a card that was pulled out ended with it. */
+  for (guint i = self->login_sessions->len; i > 0; i--)
+    {
+      LoginSession *login = &g_array_index (self->login_sessions, LoginSession, i - 1);
+      gboolean found = FALSE;
+
+      for (gsize j = 0; j < n_present && !found; j++)
+        found = present[j] == login->slot;
+      if (!found)
+        {
+          CK_SESSION_HANDLE session;
+
+          imzala_module_take_login_session (self, login->slot, &session);
+          imzala_module_get_functions (self)->C_CloseSession (session);
+        }
+    }
+}
+
+/* ---- Logged-in sessions (imzala-token-session.c) ---- */
+
+static gint
+find_login_session (ImzalaModule *self,
+                    CK_SLOT_ID    slot)
+{
+  for (guint i = 0; i < self->login_sessions->len; i++)
+    if (g_array_index (self->login_sessions, LoginSession, i).slot == slot)
+      return i;
+  return -1;
+}
+
+void
+imzala_module_keep_login_session (ImzalaModule      *self,
+                                  CK_SLOT_ID         slot,
+                                  CK_SESSION_HANDLE  session)
+{
+  LoginSession login = { slot, session };
+
+  g_return_if_fail (IMZALA_IS_MODULE (self));
+  g_return_if_fail (imzala_module_is_current_thread (self));
+  g_return_if_fail (find_login_session (self, slot) < 0);
+
+  g_array_append_val (self->login_sessions, login);
+}
+
+gboolean
+imzala_module_lookup_login_session (ImzalaModule      *self,
+                                    CK_SLOT_ID         slot,
+                                    CK_SESSION_HANDLE *session)
+{
+  gint index;
+
+  g_return_val_if_fail (IMZALA_IS_MODULE (self), FALSE);
+  g_return_val_if_fail (imzala_module_is_current_thread (self), FALSE);
+
+  index = find_login_session (self, slot);
+  if (index < 0)
+    return FALSE;
+  *session = g_array_index (self->login_sessions, LoginSession, index).session;
+  return TRUE;
+}
+
+gboolean
+imzala_module_take_login_session (ImzalaModule      *self,
+                                  CK_SLOT_ID         slot,
+                                  CK_SESSION_HANDLE *session)
+{
+  gint index;
+
+  g_return_val_if_fail (IMZALA_IS_MODULE (self), FALSE);
+  g_return_val_if_fail (imzala_module_is_current_thread (self), FALSE);
+
+  index = find_login_session (self, slot);
+  if (index < 0)
+    return FALSE;
+  *session = g_array_index (self->login_sessions, LoginSession, index).session;
+  g_array_remove_index_fast (self->login_sessions, index);
+  return TRUE;
 }
 
 /* ---- Getters ---- */

@@ -85,6 +85,23 @@ void              imzala_module_forget_absent_slots (ImzalaModule        *self,
                                                      const CK_SLOT_ID    *present,
                                                      gsize                n_present);
 
+/* Logged-in sessions kept open between operations (imzala-token-session.c;
+ * on the module's thread only): one per slot, from imzala_token_login()
+ * until imzala_token_logout(), or until the card is missing from a listing
+ * (imzala_module_forget_absent_slots() closes it). PKCS#11 login state
+ * belongs to the whole token, so while it is open every session of the
+ * process sees what the card shows after login. */
+void              imzala_module_keep_login_session   (ImzalaModule      *self,
+                                                      CK_SLOT_ID         slot,
+                                                      CK_SESSION_HANDLE  session);
+gboolean          imzala_module_lookup_login_session (ImzalaModule      *self,
+                                                      CK_SLOT_ID         slot,
+                                                      CK_SESSION_HANDLE *session);
+/* Removes the session from the module (the caller closes it). */
+gboolean          imzala_module_take_login_session   (ImzalaModule      *self,
+                                                      CK_SLOT_ID         slot,
+                                                      CK_SESSION_HANDLE *session);
+
 /* CK_INFO, CK_SLOT_INFO and CK_TOKEN_INFO strings are space padded and not
  * NUL-terminated, and vendor modules do not always put UTF-8 in them. */
 char             *imzala_pkcs11_padded_to_utf8 (const CK_UTF8CHAR *text,

@@ -2,7 +2,8 @@
  *
  * ImzalaToken is one class in several files, split by job: imzala-token.c
  * (life, certificates, getters, refresh, login), imzala-token-sign.c (the
- * signing path), imzala-token-pin.c (PIN change and unblock). Only they
+ * signing path), imzala-token-pin.c (PIN change and unblock),
+ * imzala-token-session.c (a login kept for later operations). Only they
  * include this header.
  */
 #pragma once
@@ -50,6 +51,11 @@ gboolean imzala_token_login_locked     (ImzalaToken        *self,
 gboolean imzala_token_check_pin_length (ImzalaToken         *self,
                                         const ImzalaSecret  *pin,
                                         GError             **error);
+
+/* The logged-in session imzala_token_login() kept for this token, if any
+ * (imzala-token-session.c). */
+gboolean imzala_token_lookup_login_session_locked (ImzalaToken       *self,
+                                                   CK_SESSION_HANDLE *session);
 
 /* Whether the card is still in its reader (C_GetSlotInfo, which makes
  * OpenSC look at the reader again). Called before an outcome that a pulled

@@ -577,6 +577,19 @@ imzala_token_sign (ImzalaToken       *self,
       return NULL;
     }
 
+  /* Logged in already (imzala_token_login(), imzala-token-session.c): sign
+   * in that session, without a second C_Login, and leave it open. */
+  imzala_module_lock (self->module);
+  if (imzala_token_lookup_login_session_locked (self, &session))
+    {
+      if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+        signature = sign_locked (self, session, certificate, pin, digest, data,
+                                 is_ec, cancellable, error);
+      imzala_module_unlock (self->module);
+      return signature;
+    }
+  imzala_module_unlock (self->module);
+
   if (!imzala_token_check_pin_length (self, pin, error))
     return NULL;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))

@@ -1,7 +1,9 @@
 /* imzala-token.h: one token (a card in a reader, or a SoftHSM token).
  *
  * Operations open their own session, log in when they need to, and close the
- * session before they return, so nothing stays logged in. Blocking calls have
+ * session before they return, so nothing stays logged in, except after
+ * imzala_token_login(): then signing reuses that session until
+ * imzala_token_logout(). Blocking calls have
  * async forms that run them in a GTask thread.
  */
 #pragma once
@@ -103,6 +105,33 @@ void           imzala_token_sign_cms_async  (ImzalaToken        *self,
 GBytes        *imzala_token_sign_cms_finish (ImzalaToken   *self,
                                              GAsyncResult  *result,
                                              GError       **error);
+
+/* Certificates behind a login, and one login per request
+ * (imzala-token-session.c).
+ *
+ * Whether the card wants a login (CKF_LOGIN_REQUIRED) and shows no
+ * certificate before it: its certificates are shown after the PIN. */
+gboolean       imzala_token_needs_login_to_list (ImzalaToken *self);
+/* Logs in as the user (@pin is NULL on a pin-pad) and keeps the session
+ * open on the module's thread, so that imzala_token_sign() and
+ * imzala_token_sign_cms() sign in it without logging in again (a
+ * CKA_ALWAYS_AUTHENTICATE key still gets its context-specific login per
+ * signature, with the PIN they are given). Logged in already: nothing is
+ * asked of the card. When the token showed no certificate, they are read
+ * again after the login and the token's certificates replaced (on the
+ * thread that calls this function or the finish function). The session
+ * ends with imzala_token_logout(), or with the card. */
+gboolean       imzala_token_login        (ImzalaToken   *self,
+                                          ImzalaSecret  *pin,
+                                          GCancellable  *cancellable,
+                                          GError       **error);
+void           imzala_token_login_async  (ImzalaToken *self, ImzalaSecret *pin, GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean       imzala_token_login_finish (ImzalaToken *self, GAsyncResult *result, GError **error);
+/* C_Logout and C_CloseSession of the session imzala_token_login() kept, if
+ * any; the async form is queued on the module's thread and not waited for. */
+void           imzala_token_logout       (ImzalaToken *self);
+void           imzala_token_logout_async (ImzalaToken *self);
 
 /* C_SetPIN in a user session. @old_pin and @new_pin are NULL on a pin-pad. */
 gboolean       imzala_token_change_pin  (ImzalaToken   *self,
