@@ -1268,6 +1268,103 @@ test_thread_affine_counts (void)
   g_assert_cmpuint (total_calls (sign_counts), <=, 112);
 }
 
+/* ---- Certificates behind a login (issue 8, item 2) ---- */
+
+/* certs-after-login: `list` says the certificates come after the PIN;
+ * `list --pin-fd` logs in to each such card (one PIN line each) and shows
+ * them; `sign` logs in first and signs in that session with one C_Login. */
+static void
+test_certs_after_login (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "login.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-p384", "fingerprint");
+  g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
+  g_autofree char *one_pin = g_strdup_printf ("%s\n", pin);
+  g_autofree char *three_pins = g_strdup_printf ("%s\n%s\n%s\n", pin, pin, pin);
+  g_autofree char *count_file = g_build_filename (f->dir, "login-counts.txt", NULL);
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const env[] = { "IMZALA_FAULTS", "certs-after-login,count-calls",
+                              "IMZALA_FAULT_TARGET", f->module_path,
+                              "IMZALA_FAULT_COUNT_FILE", count_file, NULL };
+  g_autoptr(CliResult) list = NULL;
+  g_autoptr(CliResult) list_pin = NULL;
+  g_autoptr(CliResult) sign = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+
+  g_assert_nonnull (module);
+  list = cli_run_full (module, env, NULL, NULL, (const char *const[]) { "list", NULL });
+  g_assert_cmpint (list->status, ==, 0);
+  g_assert_nonnull (strstr (list->out, "The certificates on this card are shown after the PIN is entered."));
+  g_assert_null (strstr (list->out, "AYŞE YILMAZ"));
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Login"), ==, 0);
+  g_clear_pointer (&counts, g_hash_table_unref);
+
+  list_pin = cli_run_full (module, env, three_pins, NULL,
+                           (const char *const[]) { "list", "--pin-fd", "3", NULL });
+  g_assert_cmpint (list_pin->status, ==, 0);
+  g_assert_nonnull (strstr (list_pin->out, "AYŞE YILMAZ"));
+  g_assert_nonnull (strstr (list_pin->out, "MEHMET DEMİR"));
+  g_assert_nonnull (strstr (list_pin->out, "yes (same CKA_ID)"));
+  counts = imzala_test_read_fault_counts (count_file);
+  /* The three fixture tokens hide everything before the login. */
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 3);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Logout"), ==, 3);
+  g_clear_pointer (&counts, g_hash_table_unref);
+
+  /* With Ayşe's card alone, one PIN line and one login. */
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 2");
+  imzala_test_fixture_remove_token (f, "IMZALA TEST BOS");
+  sign = cli_run_full (module, env, one_pin, NULL,
+                       (const char *const[]) { "sign", "--cert", fingerprint, "--pin-fd", "3",
+                                               "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, ==, 0);
+  g_assert_nonnull (strstr (sign->err, "shown after the PIN"));
+  check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Login"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Logout"), ==, 1);
+  g_clear_pointer (&counts, g_hash_table_unref);
+
+}
+
+/* Mehmet's card among three that hide their certificates: the cards are
+ * logged in to one after another (a PIN line each) until his certificate
+ * shows; the others are logged out of; his signs, with the
+ * context-specific login its CKA_ALWAYS_AUTHENTICATE key wants. */
+static void
+test_certs_after_login_second_card (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out2 = g_build_filename (f->dir, "login-aa.p7s", NULL);
+  g_autofree char *fingerprint2 = imzala_test_fixture_cert_get (f, "mehmet-p256", "fingerprint");
+  g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
+  g_autofree char *three_pins = g_strdup_printf ("%s\n%s\n%s\n", pin, pin, pin);
+  g_autofree char *count_file = g_build_filename (f->dir, "login-counts.txt", NULL);
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const env[] = { "IMZALA_FAULTS", "certs-after-login,count-calls",
+                              "IMZALA_FAULT_TARGET", f->module_path,
+                              "IMZALA_FAULT_COUNT_FILE", count_file, NULL };
+  g_autoptr(CliResult) sign_aa = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+
+  g_assert_nonnull (module);
+  sign_aa = cli_run_full (module, env, three_pins, NULL,
+                          (const char *const[]) { "sign", "--cert", fingerprint2, "--pin-fd", "3",
+                                                  "--out", out2, content, NULL });
+  g_assert_cmpint (sign_aa->status, ==, 0);
+  check_signature (f, out2, content, FALSE, "MEHMET DEMİR", "10000000146");
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), >=, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), <=, 3);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Logout"),
+                    ==, imzala_test_fault_count (counts, "login-user"));
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-context-specific"), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1306,6 +1403,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/quirks/sign-needs-size-query", test_quirk_sign_needs_size_query);
   g_test_add_func ("/cli/quirks/bad-signature", test_quirk_bad_signature);
   g_test_add_func ("/cli/thread-affine-counts", test_thread_affine_counts);
+  g_test_add_func ("/cli/certs-after-login", test_certs_after_login);
+  g_test_add_func ("/cli/certs-after-login-second-card", test_certs_after_login_second_card);
 
   return g_test_run ();
 }

@@ -193,6 +193,10 @@ print_token (ImzalaToken *token)
 
   if (certificates == NULL || certificates->len == 0)
     g_print (_("  No certificates.\n"));
+  /* A card that wants the PIN before it shows anything (imzala-cli list
+   * --pin-fd logs in first). */
+  if (imzala_token_needs_login_to_list (token))
+    g_print ("  %s\n", _("The certificates on this card are shown after the PIN is entered."));
   for (guint i = 0; certificates != NULL && i < certificates->len; i++)
     print_certificate (token, g_ptr_array_index (certificates, i));
   g_print ("\n");
@@ -354,6 +358,7 @@ build_token (JsonBuilder *builder, ImzalaToken *token)
   add_bool (builder, "pin_pad", imzala_token_has_pin_pad (token));
   add_int (builder, "min_pin_length", imzala_token_get_min_pin_length (token));
   add_int (builder, "max_pin_length", imzala_token_get_max_pin_length (token));
+  add_bool (builder, "certificates_after_login", imzala_token_needs_login_to_list (token));
 
   json_builder_set_member_name (builder, "certificates");
   json_builder_begin_array (builder);
@@ -446,13 +451,24 @@ print_json (ImzalaModuleSet *set, GPtrArray *tokens, const GError *cause, const 
   g_print ("%s\n", text);
 }
 
+static void
+logout_all (GPtrArray *tokens)
+{
+  for (guint i = 0; i < tokens->len; i++)
+    imzala_token_logout (g_ptr_array_index (tokens, i));
+}
+
 int
 imzala_cli_list (int argc, char **argv)
 {
   ImzalaCliModuleOptions module_options = { NULL, FALSE };
   gboolean json = FALSE;
+  int pin_fd = -1;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON instead of text"), NULL },
+    { "pin-fd", 0, 0, G_OPTION_ARG_INT, &pin_fd,
+      N_("Log in first to every card that shows its certificates only after the PIN, with one PIN line per card from file descriptor N"),
+      N_("N") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -462,7 +478,7 @@ imzala_cli_list (int argc, char **argv)
   g_autoptr(GError) cause = NULL;
 
   context = imzala_cli_option_context_new ("list", NULL,
-                                           _("Lists the PKCS#11 modules, the tokens in them and the certificates on the tokens, without asking for a PIN."));
+                                           _("Lists the PKCS#11 modules, the tokens in them and the certificates on the tokens, without asking for a PIN (unless --pin-fd is given)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   imzala_cli_add_module_options (context, &module_options);
   if (!imzala_cli_parse_options (context, "list", &argc, &argv))
@@ -500,11 +516,29 @@ imzala_cli_list (int argc, char **argv)
       return imzala_cli_report_error (error);
     }
 
+  /* The cards that show their certificates only after the PIN: logged in
+   * to one after another (a PIN line each), so that the listing shows what
+   * they hold. The sessions end before the command does. */
+  if (pin_fd >= 0)
+    for (guint i = 0; i < tokens->len; i++)
+      {
+        ImzalaToken *token = g_ptr_array_index (tokens, i);
+
+        if (!imzala_token_needs_login_to_list (token))
+          continue;
+        if (!imzala_cli_log_in (token, pin_fd, NULL, &error))
+          {
+            logout_all (tokens);
+            return imzala_cli_report_error (error);
+          }
+      }
+
   cause = imzala_cli_explain_tokens (tokens);
   if (json)
     print_json (set, tokens, cause, NULL);
   else
     print_text (set, tokens, cause);
 
+  logout_all (tokens);
   return IMZALA_CLI_EXIT_OK;
 }

@@ -17,6 +17,7 @@ typedef struct
   GBytes       *cms;
   GError       *error;
   guint         interrupts;
+  gboolean      logged_in; /* to a card that hid its certificates */
 } SignRun;
 
 static void
@@ -135,6 +136,54 @@ get_pin (ImzalaToken       *token,
   return imzala_cli_read_pin (pin_fd, prompt, error);
 }
 
+/* The cards that show their certificates only after the PIN are logged in
+ * to one after another (the PIN asked for each, or one line each from
+ * @pin_fd) until the certificate is found; the session of that card stays
+ * open for the signature, the others are ended. */
+static ImzalaCertificate *
+log_in_and_find (GPtrArray     *tokens,
+                 const char    *selector,
+                 int            pin_fd,
+                 ImzalaToken  **token_out,
+                 ImzalaSecret **pin_out,
+                 gboolean      *logged_in,
+                 GError       **error)
+{
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      ImzalaToken *token = g_ptr_array_index (tokens, i);
+      g_autoptr(ImzalaSecret) pin = NULL;
+      g_autoptr(GPtrArray) one = NULL;
+      g_autoptr(GError) not_found = NULL;
+      ImzalaCertificate *certificate;
+
+      if (!imzala_token_needs_login_to_list (token))
+        continue;
+      imzala_cli_printerr (_("The certificates on this card are shown after the PIN is entered."));
+      g_clear_error (error);
+      if (!imzala_cli_log_in (token, pin_fd, &pin, error))
+        return NULL;
+
+      one = g_ptr_array_new ();
+      g_ptr_array_add (one, token);
+      certificate = imzala_module_set_find_certificate (one, selector, token_out, &not_found);
+      if (certificate != NULL)
+        {
+          *pin_out = g_steal_pointer (&pin);
+          *logged_in = TRUE;
+          return certificate;
+        }
+      imzala_token_logout (token);
+      if (!g_error_matches (not_found, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE))
+        {
+          g_propagate_error (error, g_steal_pointer (&not_found));
+          return NULL;
+        }
+      g_propagate_error (error, g_steal_pointer (&not_found));
+    }
+  return NULL;
+}
+
 static gboolean
 interrupt_cb (gpointer user_data)
 {
@@ -193,6 +242,7 @@ imzala_cli_sign (int argc, char **argv)
   g_autoptr(ImzalaToken) token = NULL;
   SignRun run = { 0 };
   guint interrupt_id;
+  gboolean logged_in;
 
   context = imzala_cli_option_context_new ("sign", _("[FILE|-]"),
                                            _("Signs FILE (or standard input) as a CAdES-BES CMS SignedData with a certificate on a token. "
@@ -264,6 +314,10 @@ imzala_cli_sign (int argc, char **argv)
     }
 
   certificate = imzala_module_set_find_certificate (tokens, selector, &token, &error);
+  /* Not found, and a card shows its certificates only after the PIN: log in
+   * first (one card after another), then sign in that session. */
+  if (certificate == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE))
+    certificate = log_in_and_find (tokens, selector, pin_fd, &token, &pin, &run.logged_in, &error);
   if (certificate == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE))
     {
       g_autoptr(GError) cause = imzala_cli_explain_tokens (tokens);
@@ -283,11 +337,18 @@ imzala_cli_sign (int argc, char **argv)
 
   if (!check_certificate (certificate, &error))
     {
+      if (run.logged_in)
+        imzala_token_logout (token);
       imzala_cli_report_error (error);
       return IMZALA_CLI_EXIT_NOT_FOUND;
     }
+  logged_in = run.logged_in;
 
-  if (imzala_token_has_pin_pad (token))
+  if (logged_in)
+    {
+      /* Logged in to show the certificate: the PIN was entered once. */
+    }
+  else if (imzala_token_has_pin_pad (token))
     {
       if (pin_fd >= 0)
         imzala_cli_printerr (_("This token takes the PIN on the reader's keypad; --pin-fd is not used."));
@@ -312,6 +373,8 @@ imzala_cli_sign (int argc, char **argv)
   g_main_loop_run (loop);
   g_source_remove (interrupt_id);
   g_clear_pointer (&pin, imzala_secret_unref);
+  if (logged_in)
+    imzala_token_logout (token);
 
   if (run.cms == NULL)
     {

@@ -299,6 +299,42 @@ imzala_cli_read_pin (int fd, const char *prompt, GError **error)
   return g_steal_pointer (&pin);
 }
 
+gboolean
+imzala_cli_log_in (ImzalaToken   *token,
+                   int            fd,
+                   ImzalaSecret **pin_out,
+                   GError       **error)
+{
+  g_autoptr(ImzalaSecret) pin = NULL;
+
+  if (imzala_token_get_pin_state (token) & IMZALA_PIN_STATE_LOCKED)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LOCKED,
+                   _("The PIN of “%s” is locked. Unblock it with “imzala-cli unblock-pin” and the PUK."),
+                   imzala_token_get_label (token));
+      return FALSE;
+    }
+
+  imzala_cli_warn_pin_tries (token);
+  if (imzala_token_has_pin_pad (token))
+    imzala_cli_terminal_say (_("Enter the PIN on the reader."));
+  else
+    {
+      g_autofree char *prompt = g_strdup_printf (_("PIN of “%s” to show its certificates: "),
+                                                 imzala_token_get_label (token));
+
+      pin = imzala_cli_read_pin (fd, prompt, error);
+      if (pin == NULL)
+        return FALSE;
+    }
+
+  if (!imzala_token_login (token, pin, NULL, error))
+    return FALSE;
+  if (pin_out != NULL)
+    *pin_out = g_steal_pointer (&pin);
+  return TRUE;
+}
+
 ImzalaSecret *
 imzala_cli_read_new_pin (ImzalaToken *token, int fd, GError **error)
 {

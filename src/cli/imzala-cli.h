@@ -94,6 +94,16 @@ void          imzala_cli_warn_pin_tries (ImzalaToken *token);
 ImzalaSecret *imzala_cli_read_pin     (int          fd,
                                        const char  *prompt,
                                        GError     **error);
+/* Logs in to @token, whose certificates are shown after the PIN
+ * (imzala_token_needs_login_to_list()), and keeps the session for a
+ * signature (imzala_token_login()): the PIN from @fd (one line) or the
+ * terminal, or on the reader's keypad. @pin_out (nullable) gets the PIN,
+ * NULL on a pin-pad. The caller ends the session with
+ * imzala_token_logout(). */
+gboolean      imzala_cli_log_in         (ImzalaToken   *token,
+                                         int            fd,
+                                         ImzalaSecret **pin_out,
+                                         GError       **error);
 /* A new PIN for @token: once from @fd when it is >= 0, else twice on the
  * terminal (IMZALA_ERROR_PIN_MISMATCH when the two differ). The card's
  * length rules are for the caller to check. */
