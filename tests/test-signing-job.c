@@ -900,6 +900,135 @@ job_teardown_thread_affine (JobFixture    *f,
   job_teardown (f, data);
 }
 
+/* ---- Certificates behind a login, one login per request (issue 8) ---- */
+
+/* Ayşe's card alone, over the fault module with certs-after-login: it shows
+ * nothing before the PIN. */
+static void
+job_setup_certs_after_login (JobFixture    *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *count_file = NULL;
+
+  f->fixture = imzala_test_fixture_new ();
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 2");
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST BOS");
+  count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+  f->modules = imzala_test_fault_load (f->fixture, "certs-after-login,count-calls", count_file, &error);
+  g_assert_no_error (error);
+  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
+  g_assert_no_error (error);
+  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+}
+
+static GHashTable *
+close_and_count (JobFixture *f)
+{
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+
+  imzala_module_set_close (f->modules);
+  return imzala_test_read_fault_counts (count_file);
+}
+
+/* No certificate before the PIN: "needs-login"; a wrong PIN returns to
+ * CHOOSING with the error; the right one lists the certificates, and the
+ * two texts of the request are signed without a PIN, with one C_Login in
+ * all; the session ends with the job. */
+static void
+test_certs_after_login (JobFixture    *f,
+                        gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) wrong = imzala_test_secret ("000000");
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  g_autoptr(GHashTable) counts = NULL;
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_APPLICATION, -5, 300,
+                                     "Başvuru formu\nAd Soyad: AYŞE YILMAZ",
+                                     "Sertifika Sahibi Taahhütnamesi", NULL);
+  job = new_job (f);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_cmpuint (g_list_model_get_n_items (imzala_signing_job_get_certificates (job)), ==, 0);
+  g_assert_true (imzala_signing_job_get_needs_login (job));
+  g_assert_false (imzala_signing_job_get_logged_in (job));
+  g_assert_true (imzala_signing_job_get_token (job) == token_by_label (job, "IMZALA TEST 1"));
+
+  imzala_signing_job_log_in (job, wrong);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_LOGGING_IN);
+  while (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_LOGGING_IN)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT);
+  g_assert_true (imzala_signing_job_get_needs_login (job));
+
+  imzala_signing_job_log_in (job, pin);
+  while (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_LOGGING_IN)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_null (imzala_signing_job_get_error (job));
+  g_assert_false (imzala_signing_job_get_needs_login (job));
+  g_assert_true (imzala_signing_job_get_logged_in (job));
+
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "ayse-p384")));
+  g_assert_true (imzala_signing_job_can_sign (job, NULL));
+  imzala_signing_job_sign (job, NULL);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  assert_states (f, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_CHOOSING,
+                 IMZALA_JOB_STATE_LOGGING_IN, IMZALA_JOB_STATE_CHOOSING,
+                 IMZALA_JOB_STATE_LOGGING_IN, IMZALA_JOB_STATE_CHOOSING,
+                 IMZALA_JOB_STATE_SIGNING, IMZALA_JOB_STATE_SUBMITTING,
+                 IMZALA_JOB_STATE_DONE, -1);
+  g_assert_false (imzala_signing_job_get_logged_in (job));
+  assert_submitted_verify (f, f->portal->request, "ayse-p384");
+  finish_job (job);
+
+  counts = close_and_count (f);
+  /* The wrong PIN and the right one; none for the two texts. */
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 2);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Logout"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
+}
+
+/* Two texts without a login before (a card that shows its certificates):
+ * sign() logs in once for both. */
+static void
+test_two_texts_one_login (JobFixture    *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GHashTable) counts = NULL;
+
+  test_two_texts (f, data);
+  counts = close_and_count (f);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Logout"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
+}
+
+static void
+job_setup_count_calls (JobFixture    *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *count_file = NULL;
+
+  f->fixture = imzala_test_fixture_new ();
+  count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+  f->modules = imzala_test_fault_load (f->fixture, "count-calls", count_file, &error);
+  g_assert_no_error (error);
+  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
+  g_assert_no_error (error);
+  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -921,6 +1050,10 @@ main (int argc, char **argv)
               job_setup_thread_affine, test_sign, job_teardown_thread_affine);
   g_test_add ("/signing-job/two-texts-thread-affine", JobFixture, NULL,
               job_setup_thread_affine, test_two_texts, job_teardown_thread_affine);
+  g_test_add ("/signing-job/certs-after-login", JobFixture, NULL,
+              job_setup_certs_after_login, test_certs_after_login, job_teardown);
+  g_test_add ("/signing-job/two-texts-one-login", JobFixture, NULL,
+              job_setup_count_calls, test_two_texts_one_login, job_teardown);
 
   return g_test_run ();
 }

@@ -44,6 +44,14 @@ struct _ImzalaSigningJob
   ImzalaSecret      *new_pin;
   GError            *unblock_error;
   guint              next_text;
+
+  /* The card that showed its certificates only after the PIN, or the card
+   * logged in to for the texts: its session stays open (imzala_token_login())
+   * until the job ends, and the PIN stays with it for the context-specific
+   * login of a CKA_ALWAYS_AUTHENTICATE key. */
+  gboolean           needs_login;
+  ImzalaToken       *login_token;
+  ImzalaSecret      *login_pin;
 };
 
 enum {
@@ -59,6 +67,8 @@ enum {
   PROP_SIGNATURES,
   PROP_SIGNED_AT,
   PROP_RESULT_MESSAGE,
+  PROP_NEEDS_LOGIN,
+  PROP_LOGGED_IN,
   N_PROPS
 };
 
@@ -103,6 +113,19 @@ forget_secrets (ImzalaSigningJob *self)
   g_clear_pointer (&self->new_pin, imzala_secret_unref);
 }
 
+/* Ends the kept session (C_Logout, C_CloseSession on the module's thread,
+ * not waited for) and forgets its PIN. */
+static void
+log_out (ImzalaSigningJob *self)
+{
+  if (self->login_token == NULL)
+    return;
+  imzala_token_logout_async (self->login_token);
+  g_clear_object (&self->login_token);
+  g_clear_pointer (&self->login_pin, imzala_secret_unref);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOGGED_IN]);
+}
+
 static void
 set_state (ImzalaSigningJob *self,
            ImzalaJobState    state)
@@ -116,6 +139,7 @@ set_state (ImzalaSigningJob *self,
     {
       stop_timer (self);
       forget_secrets (self);
+      log_out (self);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
@@ -213,6 +237,28 @@ is_candidate (ImzalaCertificate *certificate)
   return !imzala_certificate_is_ca (certificate) && imzala_certificate_has_private_key (certificate);
 }
 
+/* "needs-login": no certificate to sign with, and a card that shows its
+ * certificates only after the PIN (imzala_token_needs_login_to_list()); that
+ * card is then "token", the one imzala_signing_job_log_in() logs in to. */
+static void
+update_needs_login (ImzalaSigningJob *self)
+{
+  ImzalaToken *candidate = NULL;
+
+  if (self->login_token == NULL && g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0)
+    for (guint i = 0; self->tokens != NULL && i < self->tokens->len && candidate == NULL; i++)
+      if (imzala_token_needs_login_to_list (g_ptr_array_index (self->tokens, i)))
+        candidate = g_ptr_array_index (self->tokens, i);
+
+  if (candidate != NULL && g_set_object (&self->token, candidate))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOKEN]);
+  if (self->needs_login != (candidate != NULL))
+    {
+      self->needs_login = candidate != NULL;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEEDS_LOGIN]);
+    }
+}
+
 static void
 set_certificate_internal (ImzalaSigningJob  *self,
                           ImzalaCertificate *certificate)
@@ -271,6 +317,7 @@ rebuild_certificates (ImzalaSigningJob *self)
   if (keep == NULL && recommended->len == 1)
     keep = g_ptr_array_index (recommended, 0);
   set_certificate_internal (self, keep);
+  update_needs_login (self);
 }
 
 static void
@@ -493,6 +540,7 @@ imzala_signing_job_can_sign (ImzalaSigningJob  *self,
 /* ---- SIGNING and SUBMITTING ---- */
 
 static void sign_next (ImzalaSigningJob *self);
+static void pin_failed (ImzalaSigningJob *self, GError *error);
 
 static void
 submit_cb (GObject      *source,
@@ -551,19 +599,10 @@ sign_cb (GObject      *source,
 
   if (signature == NULL)
     {
-      if (is_retryable_pin_error (error))
-        {
-          /* The user may try again; the message says how many tries are
-           * left when the card tells. Signatures made with a right PIN
-           * before cannot exist here: the first text fails first. */
-          forget_secrets (self);
-          g_clear_pointer (&self->signatures, g_ptr_array_unref);
-          set_error (self, error);
-          set_state (self, IMZALA_JOB_STATE_CHOOSING);
-          imzala_signing_job_refresh_tokens (self);
-        }
-      else
-        fail (self, error);
+      /* The user may try again; the message says how many tries are left
+       * when the card tells. Signatures made with a right PIN before
+       * cannot exist here: the first text fails first. */
+      pin_failed (self, error);
       return;
     }
 
@@ -597,6 +636,75 @@ sign_next (ImzalaSigningJob *self)
                                          self->cancellable, submit_cb, g_object_ref (self));
 }
 
+/* Whether the kept session is on @token's card (tokens are made afresh
+ * on each listing; the session belongs to the module's slot). */
+static gboolean
+is_logged_in_to (ImzalaSigningJob *self,
+                 ImzalaToken      *token)
+{
+  return self->login_token != NULL && token != NULL &&
+         imzala_token_get_module (self->login_token) == imzala_token_get_module (token) &&
+         imzala_token_get_slot_id (self->login_token) == imzala_token_get_slot_id (token);
+}
+
+/* A wrong PIN (or one of the wrong length) lets the user try again; every
+ * other error ends the job. */
+static void
+pin_failed (ImzalaSigningJob *self,
+            GError           *error)
+{
+  if (is_retryable_pin_error (error))
+    {
+      forget_secrets (self);
+      g_clear_pointer (&self->signatures, g_ptr_array_unref);
+      set_error (self, error);
+      set_state (self, IMZALA_JOB_STATE_CHOOSING);
+      imzala_signing_job_refresh_tokens (self);
+    }
+  else
+    fail (self, error);
+}
+
+static void
+keep_login (ImzalaSigningJob *self,
+            ImzalaToken      *token,
+            ImzalaSecret     *pin)
+{
+  g_set_object (&self->login_token, token);
+  g_clear_pointer (&self->login_pin, imzala_secret_unref);
+  self->login_pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOGGED_IN]);
+}
+
+/* One login for all the texts of the request: a pin-pad user types the PIN
+ * once, however many texts there are. */
+static void
+sign_login_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(ImzalaSigningJob) self = user_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  ok = imzala_token_login_finish (IMZALA_TOKEN (source), result, &error);
+  if (self->state != IMZALA_JOB_STATE_SIGNING)
+    {
+      /* Cancelled meanwhile: a session that was opened is ended. */
+      if (ok)
+        imzala_token_logout_async (IMZALA_TOKEN (source));
+      g_clear_error (&error);
+      return;
+    }
+  if (!ok)
+    {
+      pin_failed (self, error);
+      return;
+    }
+  keep_login (self, IMZALA_TOKEN (source), self->pin);
+  sign_next (self);
+}
+
 void
 imzala_signing_job_sign (ImzalaSigningJob *self,
                          ImzalaSecret     *pin)
@@ -623,13 +731,84 @@ imzala_signing_job_sign (ImzalaSigningJob *self,
     }
 
   set_error (self, NULL);
+  /* A session on another card (the user chose a certificate elsewhere after
+   * a login) is ended first. */
+  if (self->login_token != NULL && !is_logged_in_to (self, self->token))
+    log_out (self);
+  /* Logged in already: the PIN given then serves (NULL here is fine). */
+  if (pin == NULL && self->login_token != NULL)
+    pin = self->login_pin;
   self->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
   g_clear_pointer (&self->signatures, g_ptr_array_unref);
   g_clear_pointer (&self->signed_at, g_date_time_unref);
   self->signatures = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->next_text = 0;
   set_state (self, IMZALA_JOB_STATE_SIGNING);
-  sign_next (self);
+  if (self->login_token != NULL)
+    sign_next (self);
+  else
+    imzala_token_login_async (self->token, self->pin, self->cancellable,
+                              sign_login_cb, g_object_ref (self));
+}
+
+/* ---- LOGGING_IN ---- */
+
+static void
+log_in_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(ImzalaSigningJob) self = user_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  ok = imzala_token_login_finish (IMZALA_TOKEN (source), result, &error);
+  if (self->state != IMZALA_JOB_STATE_LOGGING_IN)
+    {
+      if (ok)
+        imzala_token_logout_async (IMZALA_TOKEN (source));
+      g_clear_error (&error);
+      return;
+    }
+  if (!ok)
+    {
+      pin_failed (self, error);
+      return;
+    }
+
+  keep_login (self, IMZALA_TOKEN (source), self->pin);
+  forget_secrets (self);
+  /* The token's certificates are what the card shows now; the shared list
+   * is refreshed too (from the cache the login filled) for the other
+   * pages. */
+  rebuild_certificates (self);
+  set_state (self, IMZALA_JOB_STATE_CHOOSING);
+  imzala_signing_job_refresh_tokens (self);
+}
+
+void
+imzala_signing_job_log_in (ImzalaSigningJob *self,
+                           ImzalaSecret     *pin)
+{
+  g_return_if_fail (IMZALA_IS_SIGNING_JOB (self));
+
+  if (self->state != IMZALA_JOB_STATE_CHOOSING || !self->needs_login)
+    {
+      g_warning ("imzala_signing_job_log_in() called in state %s without a card to log in to",
+                 job_state_nick (self->state));
+      return;
+    }
+  if (imzala_request_is_expired (self->request))
+    {
+      fail_expired (self);
+      return;
+    }
+
+  set_error (self, NULL);
+  self->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
+  set_state (self, IMZALA_JOB_STATE_LOGGING_IN);
+  imzala_token_login_async (self->token, self->pin, self->cancellable,
+                            log_in_cb, g_object_ref (self));
 }
 
 /* ---- UNBLOCKING ---- */
@@ -842,6 +1021,20 @@ imzala_signing_job_save_signatures (ImzalaSigningJob  *self,
 
 /* ---- Getters ---- */
 
+gboolean
+imzala_signing_job_get_needs_login (ImzalaSigningJob *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
+  return self->needs_login;
+}
+
+gboolean
+imzala_signing_job_get_logged_in (ImzalaSigningJob *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
+  return self->login_token != NULL;
+}
+
 ImzalaJobState
 imzala_signing_job_get_state (ImzalaSigningJob *self)
 {
@@ -936,6 +1129,7 @@ imzala_signing_job_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   stop_timer (self);
   forget_secrets (self);
+  log_out (self);
 
   G_OBJECT_CLASS (imzala_signing_job_parent_class)->dispose (object);
 }
@@ -1007,6 +1201,12 @@ imzala_signing_job_get_property (GObject    *object,
     case PROP_RESULT_MESSAGE:
       g_value_set_string (value, self->result_message);
       break;
+    case PROP_NEEDS_LOGIN:
+      g_value_set_boolean (value, self->needs_login);
+      break;
+    case PROP_LOGGED_IN:
+      g_value_set_boolean (value, self->login_token != NULL);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1044,6 +1244,10 @@ imzala_signing_job_class_init (ImzalaSigningJobClass *klass)
     g_param_spec_boxed ("signed-at", NULL, NULL, G_TYPE_DATE_TIME, flags);
   properties[PROP_RESULT_MESSAGE] =
     g_param_spec_string ("result-message", NULL, NULL, NULL, flags);
+  properties[PROP_NEEDS_LOGIN] =
+    g_param_spec_boolean ("needs-login", NULL, NULL, FALSE, flags);
+  properties[PROP_LOGGED_IN] =
+    g_param_spec_boolean ("logged-in", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

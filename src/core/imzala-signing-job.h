@@ -5,12 +5,22 @@
  * reports through GObject properties (connect to notify::state etc.):
  *
  *   IDLE --start(code)--> FETCHING --(request + tokens)--> CHOOSING
+ *   CHOOSING --log_in(pin)--> LOGGING_IN --> CHOOSING       (needs-login)
  *   CHOOSING --sign(pin)--> SIGNING --> SUBMITTING --> DONE
  *   CHOOSING --unblock(new_pin)--> UNBLOCKING --> DONE      (purpose unblock)
  *   any state --error / expiry / cancel--> FAILED
  *
+ * A card that shows its certificates only after the PIN leaves CHOOSING
+ * without certificates and with "needs-login" set ("token" is that card):
+ * log_in(pin) logs in to it and keeps the session, and CHOOSING comes back
+ * with its certificates and "logged-in" set. sign() then needs no PIN
+ * (NULL is fine) and signs in that session. Without a login before, sign()
+ * logs in once for all the texts of the request (one PIN entry, also on a
+ * pin-pad, however many texts). The session ends (C_Logout, C_CloseSession)
+ * when the job is DONE, FAILED (cancelled included) or disposed.
+ *
  * A wrong PIN (or a PIN of the wrong length or with characters the card does
- * not take) returns SIGNING to CHOOSING with the error property set, so the
+ * not take) returns SIGNING or LOGGING_IN to CHOOSING with the error property set, so the
  * page can say how many tries are left and ask again; the token list is
  * refreshed so the PIN state is current. Every other error ends in FAILED
  * with the error property set (a complete, translated sentence).
@@ -45,6 +55,7 @@ typedef enum
   IMZALA_JOB_STATE_IDLE,
   IMZALA_JOB_STATE_FETCHING,   /* asking the portal for the request, listing the cards */
   IMZALA_JOB_STATE_CHOOSING,   /* the request is shown; waiting for certificate + PIN */
+  IMZALA_JOB_STATE_LOGGING_IN, /* the PIN opens a card that shows its certificates only after it */
   IMZALA_JOB_STATE_SIGNING,    /* the card is signing the texts */
   IMZALA_JOB_STATE_SUBMITTING, /* the signatures go to the portal */
   IMZALA_JOB_STATE_UNBLOCKING, /* the unblock exchange (purpose unblock) */
@@ -83,6 +94,11 @@ ImzalaSigningJob  *imzala_signing_job_new_for_token_list (ImzalaPortal    *porta
  *   "signatures"        GPtrArray of GBytes (boxed), DER CMS, one per text
  *   "signed-at"         GDateTime
  *   "result-message"    string, the portal's message after DONE
+ *   "needs-login"       gboolean, in CHOOSING: no certificate to sign with,
+ *                       and "token" shows its certificates only after the
+ *                       PIN ("Sertifikalar PIN girildikten sonra görünür")
+ *   "logged-in"         gboolean, a session on "token"'s card is kept
+ *                       logged in: sign() needs no PIN
  */
 ImzalaJobState     imzala_signing_job_get_state             (ImzalaSigningJob *self);
 ImzalaPortal      *imzala_signing_job_get_portal            (ImzalaSigningJob *self);
@@ -96,6 +112,8 @@ const GError      *imzala_signing_job_get_error             (ImzalaSigningJob *s
 GPtrArray         *imzala_signing_job_get_signatures        (ImzalaSigningJob *self);
 GDateTime         *imzala_signing_job_get_signed_at         (ImzalaSigningJob *self);
 const char        *imzala_signing_job_get_result_message    (ImzalaSigningJob *self);
+gboolean           imzala_signing_job_get_needs_login       (ImzalaSigningJob *self);
+gboolean           imzala_signing_job_get_logged_in         (ImzalaSigningJob *self);
 
 /* IDLE → FETCHING: normalises @code (a malformed one → FAILED with
  * IMZALA_ERROR_CODE_FORMAT, nothing sent), then fetches the request and lists
@@ -127,6 +145,13 @@ gboolean imzala_signing_job_can_sign        (ImzalaSigningJob  *self,
  * certificate is refused with IMZALA_ERROR_CERTIFICATE_EXPIRED (the job stays
  * in CHOOSING with the error set). */
 void     imzala_signing_job_sign            (ImzalaSigningJob  *self,
+                                             ImzalaSecret      *pin);
+
+/* CHOOSING → LOGGING_IN → CHOOSING, when "needs-login": logs in to "token"
+ * with @pin (NULL on a pin-pad) and keeps the session, so that its
+ * certificates are listed and sign() asks for no PIN again. A wrong PIN
+ * returns to CHOOSING with the error set. */
+void     imzala_signing_job_log_in          (ImzalaSigningJob  *self,
                                              ImzalaSecret      *pin);
 
 /* CHOOSING → UNBLOCKING → DONE, for IMZALA_PURPOSE_UNBLOCK: asks the portal
