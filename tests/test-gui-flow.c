@@ -750,6 +750,89 @@ flow_teardown_thread_affine (Flow          *flow,
   flow_teardown (flow, data);
 }
 
+/* ---- Certificates behind a login (issue 8) ---- */
+
+/* The demo card over the fault module with certs-after-login: it shows no
+ * certificate before the PIN. */
+static void
+flow_setup_certs_after_login (Flow          *flow,
+                              gconstpointer  data)
+{
+  g_autofree char *count_file = NULL;
+
+  g_setenv ("IMZALA_FAULTS", "certs-after-login,count-calls", TRUE);
+  flow_setup (flow, data);
+  count_file = g_build_filename (flow->portal->dir, "counts.txt", NULL);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+}
+
+static gboolean
+certificate_selected (gpointer data)
+{
+  ImzalaWindow *window = data;
+  g_autoptr(GPtrArray) lists = imzala_test_gui_find_all (imzala_window_get_page (window, "sign"),
+                                                         GTK_TYPE_LIST_BOX);
+
+  return g_str_equal (imzala_window_get_page_name (window), "sign") &&
+         lists->len == 1 && gtk_list_box_get_selected_row (g_ptr_array_index (lists, 0)) != NULL &&
+         g_action_group_get_action_enabled (G_ACTION_GROUP (window), "sign");
+}
+
+static gboolean
+job_done (gpointer data)
+{
+  return !g_str_equal (imzala_window_get_page_name (data), "sign");
+}
+
+/* The sign page says the certificates come after the PIN and asks for it;
+ * after it the certificate is listed and preselected, and İMZALA signs
+ * with no second PIN entry. The portal accepts the signature; the card saw
+ * one C_Login. */
+static void
+test_certs_after_login (Flow          *flow,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autofree char *count_file = g_build_filename (flow->portal->dir, "counts.txt", NULL);
+  g_autoptr(GHashTable) counts = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+  GtkWidget *sign_page = imzala_window_get_page (flow->window, "sign");
+
+  g_assert_no_error (error);
+  enter_code (flow, code, "sign");
+  text = imzala_test_gui_page_text (flow->window, "sign");
+  g_test_message ("Sign page before the PIN:\n%s", text);
+  assert_contains (text, "Sertifikalar PIN girildikten sonra görünür.");
+  /* No PIN yet: nothing to do. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (flow->window), "sign"));
+
+  imzala_test_gui_press_keypad (sign_page, IMZALA_TEST_PORTAL_PIN);
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (certificate_selected, flow->window, 60, "the certificates after the PIN");
+  g_clear_pointer (&text, g_free);
+  text = imzala_test_gui_page_text (flow->window, "sign");
+  g_test_message ("Sign page after the PIN:\n%s", text);
+  assert_contains (text, IMZALA_TEST_PORTAL_NAME);
+
+  /* İMZALA, without typing the PIN again. */
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (job_done, flow->window, 60, "the end of signing");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "result");
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (flow->portal, code), ==, 1);
+
+  /* C_Finalize writes the counts, after the logout the job queued. */
+  imzala_module_set_close (flow->modules);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Logout"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -787,6 +870,8 @@ main (int   argc,
               flow_teardown);
   g_test_add ("/gui/flow/sign-thread-affine", Flow, GUINT_TO_POINTER (0), flow_setup_thread_affine,
               test_sign, flow_teardown_thread_affine);
+  g_test_add ("/gui/flow/certs-after-login", Flow, NULL, flow_setup_certs_after_login,
+              test_certs_after_login, flow_teardown);
 
   return g_test_run ();
 }

@@ -75,6 +75,21 @@ sign_activated (GSimpleAction *action,
   if (self->job == NULL || imzala_signing_job_get_state (self->job) != IMZALA_JOB_STATE_CHOOSING)
     return;
 
+  /* A card that shows its certificates only after the PIN: this PIN logs
+   * in and lists them; the next İMZALA signs in that session. */
+  if (imzala_signing_job_get_needs_login (self->job))
+    {
+      if (!imzala_sign_page_get_ready (self->sign_page))
+        {
+          imzala_sign_page_set_error (self->sign_page, _("Type your PIN first."));
+          imzala_sign_page_focus_pin (self->sign_page);
+          return;
+        }
+      pin = imzala_sign_page_take_pin (self->sign_page);
+      imzala_signing_job_log_in (self->job, pin);
+      return;
+    }
+
   if (!imzala_signing_job_can_sign (self->job, &error))
     {
       imzala_sign_page_set_error (self->sign_page, error ? error->message : NULL);
@@ -146,7 +161,7 @@ back_activated (GSimpleAction *action,
 
   /* Escape first stops what is running, then goes back a step. */
   if (state == IMZALA_JOB_STATE_FETCHING || state == IMZALA_JOB_STATE_SIGNING ||
-      state == IMZALA_JOB_STATE_SUBMITTING)
+      state == IMZALA_JOB_STATE_SUBMITTING || state == IMZALA_JOB_STATE_LOGGING_IN)
     {
       imzala_signing_job_cancel (self->job);
       return;
@@ -387,12 +402,14 @@ imzala_window_update_actions (ImzalaWindow *self)
 {
   ImzalaJobState state = self->job ? imzala_signing_job_get_state (self->job) : IMZALA_JOB_STATE_IDLE;
   gboolean busy = state == IMZALA_JOB_STATE_FETCHING || state == IMZALA_JOB_STATE_SIGNING ||
-                  state == IMZALA_JOB_STATE_SUBMITTING || state == IMZALA_JOB_STATE_UNBLOCKING;
+                  state == IMZALA_JOB_STATE_SUBMITTING || state == IMZALA_JOB_STATE_UNBLOCKING ||
+                  state == IMZALA_JOB_STATE_LOGGING_IN;
 
   set_action_enabled (self, "next", imzala_code_page_get_valid (self->code_page) && !busy);
   set_action_enabled (self, "sign", state == IMZALA_JOB_STATE_CHOOSING &&
                                     imzala_sign_page_get_ready (self->sign_page) &&
-                                    imzala_signing_job_get_certificate (self->job) != NULL);
+                                    (imzala_signing_job_get_certificate (self->job) != NULL ||
+                                     imzala_signing_job_get_needs_login (self->job)));
   set_action_enabled (self, "cancel", busy);
   set_action_enabled (self, "save-signature", state == IMZALA_JOB_STATE_DONE &&
                                               imzala_signing_job_get_signatures (self->job) != NULL);

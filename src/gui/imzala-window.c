@@ -183,6 +183,7 @@ job_state_cb (ImzalaWindow *self)
         }
       break;
 
+    case IMZALA_JOB_STATE_LOGGING_IN:
     case IMZALA_JOB_STATE_SIGNING:
     case IMZALA_JOB_STATE_SUBMITTING:
       imzala_window_show_page (self, "sign");
@@ -357,7 +358,7 @@ imzala_window_open_request (ImzalaWindow *self,
       ImzalaJobState state = imzala_signing_job_get_state (self->job);
 
       if (state == IMZALA_JOB_STATE_SIGNING || state == IMZALA_JOB_STATE_SUBMITTING ||
-          state == IMZALA_JOB_STATE_UNBLOCKING)
+          state == IMZALA_JOB_STATE_UNBLOCKING || state == IMZALA_JOB_STATE_LOGGING_IN)
         {
           adw_toast_overlay_add_toast (self->toast_overlay,
                                        adw_toast_new (_("Finish or cancel the signature in progress first.")));
@@ -497,6 +498,10 @@ imzala_window_init (ImzalaWindow *self)
   g_signal_group_connect_object (self->job_signals, "notify::state",
                                  G_CALLBACK (job_state_cb), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::certificate",
+                                 G_CALLBACK (imzala_window_update_actions), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::needs-login",
+                                 G_CALLBACK (imzala_window_update_actions), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::logged-in",
                                  G_CALLBACK (imzala_window_update_actions), self, G_CONNECT_SWAPPED);
   self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
   g_signal_group_connect_object (self->token_list_signals, "notify::loading",

@@ -64,12 +64,20 @@ token_has_pin_pad (ImzalaSignPage *self)
   return token != NULL && imzala_token_has_pin_pad (token);
 }
 
+/* The PIN was entered to show the card's certificates: the session it
+ * opened signs, without a second entry. */
+static gboolean
+job_logged_in (ImzalaSignPage *self)
+{
+  return self->job != NULL && imzala_signing_job_get_logged_in (self->job);
+}
+
 gboolean
 imzala_sign_page_get_ready (ImzalaSignPage *self)
 {
   g_return_val_if_fail (IMZALA_IS_SIGN_PAGE (self), FALSE);
 
-  return token_has_pin_pad (self) || imzala_pin_entry_get_length (self->pin_entry) > 0;
+  return job_logged_in (self) || token_has_pin_pad (self) || imzala_pin_entry_get_length (self->pin_entry) > 0;
 }
 
 ImzalaSecret *
@@ -80,7 +88,7 @@ imzala_sign_page_take_pin (ImzalaSignPage *self)
 
   g_return_val_if_fail (IMZALA_IS_SIGN_PAGE (self), NULL);
 
-  if (token_has_pin_pad (self))
+  if (job_logged_in (self) || token_has_pin_pad (self))
     return NULL;
 
   /* A copy in a fresh secret: the job holds it while signing, and the field
@@ -106,7 +114,7 @@ imzala_sign_page_focus_pin (ImzalaSignPage *self)
 {
   g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
 
-  if (!token_has_pin_pad (self))
+  if (!token_has_pin_pad (self) && !job_logged_in (self))
     gtk_widget_grab_focus (GTK_WIDGET (self->pin_entry));
 }
 
@@ -268,7 +276,9 @@ update_token (ImzalaSignPage *self)
 
   /* On a pin-pad reader the keypad gives way: the PIN never passes through
    * this computer. */
-  gtk_stack_set_visible_child_name (self->pin_stack, token_has_pin_pad (self) ? "pinpad" : "keypad");
+  gtk_stack_set_visible_child_name (self->pin_stack,
+                                    job_logged_in (self) ? "logged-in"
+                                    : token_has_pin_pad (self) ? "pinpad" : "keypad");
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
 }
 
@@ -340,6 +350,16 @@ update_placeholder (ImzalaSignPage *self)
       return;
     }
 
+  /* A card that shows its certificates only after the PIN: the PIN field
+   * below opens it (win.sign logs in first). */
+  if (self->job != NULL && imzala_signing_job_get_needs_login (self->job))
+    {
+      /* Translators: Sertifikalar PIN girildikten sonra görünür. */
+      gtk_label_set_text (self->certificates_placeholder,
+                          _("The certificates on this card are shown after the PIN is entered."));
+      return;
+    }
+
   if (self->reader_monitor != NULL)
     {
       if (imzala_reader_monitor_get_available (self->reader_monitor))
@@ -366,7 +386,8 @@ static void
 update_state (ImzalaSignPage *self)
 {
   ImzalaJobState state = self->job ? imzala_signing_job_get_state (self->job) : IMZALA_JOB_STATE_IDLE;
-  gboolean busy = state == IMZALA_JOB_STATE_SIGNING || state == IMZALA_JOB_STATE_SUBMITTING;
+  gboolean busy = state == IMZALA_JOB_STATE_SIGNING || state == IMZALA_JOB_STATE_SUBMITTING ||
+                  state == IMZALA_JOB_STATE_LOGGING_IN;
 
   gtk_widget_set_sensitive (self->content_box, !busy);
   gtk_stack_set_visible_child_name (self->action_stack, busy ? "progress" : "sign");
@@ -385,7 +406,12 @@ update_state (ImzalaSignPage *self)
   if (busy && gtk_widget_get_mapped (GTK_WIDGET (self)))
     gtk_widget_grab_focus (self->cancel_button);
 
-  if (state == IMZALA_JOB_STATE_SIGNING)
+  if (state == IMZALA_JOB_STATE_LOGGING_IN)
+    gtk_label_set_text (self->progress_label,
+                        token_has_pin_pad (self)
+                        ? _("Enter your PIN on the card reader…")
+                        : _("Reading the certificates on the card…"));
+  else if (state == IMZALA_JOB_STATE_SIGNING)
     gtk_label_set_text (self->progress_label,
                         token_has_pin_pad (self)
                         ? _("Enter your PIN on the card reader…")
@@ -571,6 +597,11 @@ imzala_sign_page_init (ImzalaSignPage *self)
 
   g_signal_group_connect_object (self->job_signals, "notify::tokens",
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+  /* A card that shows its certificates after the PIN, and the login. */
+  g_signal_group_connect_object (self->job_signals, "notify::needs-login",
+                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::logged-in",
+                                 G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
 
   /* The list's loading, and the readers, change what the empty
    * certificate list says. */
