@@ -1652,6 +1652,55 @@ test_cli_sign_thread_affine (JobFixture    *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
 }
 
+/* `imzala-cli portal` with a card that shows its certificates only after
+ * the PIN (certs-after-login, Ayşe's card alone) and a two-text request
+ * (NES başvurusu): the PIN is read once, shows the certificates, and both
+ * texts are signed in that session with one C_Login. */
+static void
+test_cli_certs_after_login (JobFixture    *f,
+                            gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_APPLICATION, 0, 300,
+                                        "Başvuru formu\nAd Soyad: AYŞE YILMAZ",
+                                        "Sertifika Sahibi Taahhütnamesi", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-p384", "fingerprint");
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+  g_autofree char *save_dir = g_build_filename (f->fixture->dir, "signatures", NULL);
+  g_autofree char *out = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  int status;
+
+  g_assert_nonnull (module);
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 2");
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST BOS");
+  g_setenv ("IMZALA_FAULTS", "certs-after-login,count-calls", TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  status = run_cli (f->user_pin, &out,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", added->code, "--cert", fingerprint, "--pin-fd", "3",
+                    "--no-registered", "--module", module,
+                    "--save", save_dir, NULL);
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  g_test_message ("imzala-cli stdout: %s", out);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (added->done);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *saved = g_strdup_printf ("%s/%s-%u.p7s", save_dir, added->code, i + 1);
+
+      assert_openssl_verifies (f, saved, g_ptr_array_index (added->texts, i));
+    }
+
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Logout"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1683,6 +1732,8 @@ main (int argc, char **argv)
   g_test_add ("/portal/cli/unblock", JobFixture, NULL, job_setup, test_cli_unblock, job_teardown);
   g_test_add_func ("/portal/client/query-time", test_query_time);
   g_test_add_func ("/portal/cli/doctor-clock", test_cli_doctor_portal);
+  g_test_add ("/portal/cli/certs-after-login", JobFixture, NULL, job_setup,
+              test_cli_certs_after_login, job_teardown);
   g_test_add ("/portal/cli/sign-thread-affine", JobFixture, NULL, job_setup,
               test_cli_sign_thread_affine, job_teardown);
 

@@ -300,6 +300,33 @@ run_sign (PortalRun  *run,
   ImzalaToken *token;
   ImzalaJobState state;
 
+  /* A card that shows its certificates only after the PIN: the PIN first
+   * (the job keeps the session, so it is not asked again to sign). */
+  if (imzala_signing_job_get_needs_login (job))
+    {
+      g_autoptr(ImzalaSecret) pin = NULL;
+
+      token = imzala_signing_job_get_token (job);
+      imzala_cli_printerr (_("The certificates on this card are shown after the PIN is entered."));
+      if (imzala_token_has_pin_pad (token))
+        imzala_cli_terminal_say (_("Enter the PIN on the reader."));
+      else
+        {
+          g_autofree char *prompt = g_strdup_printf (_("PIN of “%s” to show its certificates: "),
+                                                     imzala_token_get_label (token));
+
+          pin = imzala_cli_read_pin (pin_fd, prompt, &error);
+          if (pin == NULL)
+            return imzala_cli_report_error (error);
+        }
+      imzala_signing_job_log_in (job, pin);
+      state = wait_while (run, IMZALA_JOB_STATE_LOGGING_IN);
+      if (state == IMZALA_JOB_STATE_CHOOSING && imzala_signing_job_get_error (job) != NULL)
+        return imzala_cli_report_error (imzala_signing_job_get_error (job));
+      if (state != IMZALA_JOB_STATE_CHOOSING)
+        return report_job_error (job);
+    }
+
   if (selector != NULL && !select_certificate (job, selector, &error))
     return imzala_cli_report_error (error);
 
@@ -328,7 +355,11 @@ run_sign (PortalRun  *run,
     {
       g_autoptr(ImzalaSecret) pin = NULL;
 
-      if (imzala_token_has_pin_pad (token))
+      if (imzala_signing_job_get_logged_in (job))
+        {
+          /* The PIN given to show the certificates signs. */
+        }
+      else if (imzala_token_has_pin_pad (token))
         imzala_cli_terminal_say (_("Enter the PIN on the reader."));
       else
         {
