@@ -237,6 +237,8 @@ is_candidate (ImzalaCertificate *certificate)
   return !imzala_certificate_is_ca (certificate) && imzala_certificate_has_private_key (certificate);
 }
 
+static gboolean is_logged_in_to (ImzalaSigningJob *self, ImzalaToken *token);
+
 /* "needs-login": no certificate to sign with, and a card that shows its
  * certificates only after the PIN (imzala_token_needs_login_to_list()); that
  * card is then "token", the one imzala_signing_job_log_in() logs in to. */
@@ -245,10 +247,16 @@ update_needs_login (ImzalaSigningJob *self)
 {
   ImzalaToken *candidate = NULL;
 
-  if (self->login_token == NULL && g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0)
+  /* A card logged in to that still shows nothing (an empty one) is passed
+   * over for the next that hides its certificates. */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0)
     for (guint i = 0; self->tokens != NULL && i < self->tokens->len && candidate == NULL; i++)
-      if (imzala_token_needs_login_to_list (g_ptr_array_index (self->tokens, i)))
-        candidate = g_ptr_array_index (self->tokens, i);
+      {
+        ImzalaToken *token = g_ptr_array_index (self->tokens, i);
+
+        if (imzala_token_needs_login_to_list (token) && !is_logged_in_to (self, token))
+          candidate = token;
+      }
 
   if (candidate != NULL && g_set_object (&self->token, candidate))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOKEN]);
@@ -805,6 +813,9 @@ imzala_signing_job_log_in (ImzalaSigningJob *self,
     }
 
   set_error (self, NULL);
+  /* One kept session at a time: the card logged in to before showed
+   * nothing. */
+  log_out (self);
   self->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
   set_state (self, IMZALA_JOB_STATE_LOGGING_IN);
   imzala_token_login_async (self->token, self->pin, self->cancellable,

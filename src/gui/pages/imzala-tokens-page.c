@@ -146,9 +146,14 @@ new_token_group (ImzalaToken *token)
                                 imzala_token_get_max_pin_length (token));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), new_row (_("PIN length"), pin_length));
 
+  /* A card that wants the PIN before it shows anything says so: its
+   * certificates appear once a request's PIN was entered on the sign page. */
   if (certificates == NULL || certificates->len == 0)
     adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                               new_row (_("No certificates on this card"), NULL));
+                               new_row (_("No certificates on this card"),
+                                        imzala_token_needs_login_to_list (token)
+                                        ? _("The certificates on this card are shown after the PIN is entered.")
+                                        : NULL));
   for (guint i = 0; certificates != NULL && i < certificates->len; i++)
     adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                                new_certificate_row (g_ptr_array_index (certificates, i)));
