@@ -750,6 +750,109 @@ flow_teardown_thread_affine (Flow          *flow,
   flow_teardown (flow, data);
 }
 
+/* ---- A pin-pad reader (issue 8, PIN care) ---- */
+
+static void
+flow_setup_pin_pad (Flow          *flow,
+                    gconstpointer  data)
+{
+  const char *faults = data;
+
+  g_setenv ("IMZALA_FAULTS", faults, TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "60000", TRUE);
+  g_setenv ("IMZALA_FAULT_PIN", IMZALA_TEST_PORTAL_PIN, TRUE);
+  g_setenv ("IMZALA_FAULT_NEW_PIN", NEW_PIN, TRUE);
+  flow_setup (flow, GUINT_TO_POINTER (0));
+}
+
+static void
+flow_teardown_pin_pad (Flow          *flow,
+                       gconstpointer  data)
+{
+  flow_teardown (flow, data);
+  g_unsetenv ("IMZALA_FAULT_DELAY_MS");
+  g_unsetenv ("IMZALA_FAULT_PIN");
+  g_unsetenv ("IMZALA_FAULT_NEW_PIN");
+  g_unsetenv ("IMZALA_FAULT_PIN_PAD_LOG");
+}
+
+static gboolean
+sign_page_asks_reader (gpointer data)
+{
+  g_autofree char *text = imzala_test_gui_page_text (data, "sign");
+
+  return strstr (text, "PIN’i okuyucuda girin.") != NULL;
+}
+
+/* İMZALA on a pin pad, then İptal while the reader waits for the PIN: the
+ * sign page says what the reader waits for, the wait is cut short (the
+ * fault module records "cut"), and the same code then signs at once. */
+static void
+test_pin_pad_cancel (Flow          *flow,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autofree char *log = g_build_filename (flow->portal->dir, "pin-pad.log", NULL);
+  g_autofree char *recorded = NULL;
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  g_setenv ("IMZALA_FAULT_PIN_PAD_LOG", log, TRUE);
+  enter_code (flow, code, "sign");
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (sign_page_asks_reader, flow->window, 60, "the reader's PIN prompt");
+  activate (flow->window, "cancel");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "code");
+
+  /* The module is free again: listing the cards does not wait for the
+   * reader to give up. */
+  wait_for_card (flow);
+  g_assert_true (g_file_get_contents (log, &recorded, NULL, NULL));
+  g_assert_cmpstr (recorded, ==, "cut\n");
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "pending");
+
+  enter_code (flow, code, "sign");
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (job_settled, flow->window, 60, "the end of signing");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "result");
+  g_clear_pointer (&state, g_free);
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+}
+
+/* PIN Değiştir on a pin pad: the page says to use the reader's keypad
+ * instead of asking for PINs, the change is made on the reader, and the
+ * new PIN (typed on the reader) then signs. */
+static void
+test_pin_pad_change (Flow          *flow,
+                     gconstpointer  data)
+{
+  GtkWidget *page = imzala_window_get_page (flow->window, "pin-change");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *code = NULL;
+
+  activate (flow->window, "show-pin-change");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "pin-change");
+  text = imzala_test_gui_page_text (flow->window, "pin-change");
+  g_test_message ("PIN change page:\n%s", text);
+  assert_contains (text, "Bu kart okuyucunun kendi tuş takımı var.");
+
+  activate_and_wait_tokens (flow->window, "pin-change.change-pin");
+  assert_no_error_shown (page);
+  activate (flow->window, "back");
+
+  g_setenv ("IMZALA_FAULT_PIN", NEW_PIN, TRUE);
+  code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_assert_no_error (error);
+  enter_code (flow, code, "sign");
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (job_settled, flow->window, 60, "the end of signing");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "result");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -785,6 +888,10 @@ main (int   argc,
 
   g_test_add ("/gui/flow/card-removed", Flow, NULL, flow_setup_removed_on_sign, test_card_removed,
               flow_teardown);
+  g_test_add ("/gui/flow/pin-pad-cancel", Flow, "pin-pad-wait", flow_setup_pin_pad, test_pin_pad_cancel,
+              flow_teardown_pin_pad);
+  g_test_add ("/gui/flow/pin-pad-change", Flow, "pin-pad", flow_setup_pin_pad, test_pin_pad_change,
+              flow_teardown_pin_pad);
   g_test_add ("/gui/flow/sign-thread-affine", Flow, GUINT_TO_POINTER (0), flow_setup_thread_affine,
               test_sign, flow_teardown_thread_affine);
 
