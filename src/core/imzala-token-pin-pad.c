@@ -9,8 +9,9 @@
  * is a call from another thread. C_CancelFunction is a legacy no-op
  * (CKR_FUNCTION_NOT_PARALLEL) in every module we know; C_CloseSession of the
  * session that waits is what PKCS#11 allows from any thread of a
- * multi-threaded application, and what OpenSC and the vendor modules turn
- * into aborting the reader's command. So imzala_token_cancel_pin_pad() makes
+ * multi-threaded application, and a module can abort the reader's command
+ * for it (not yet checked with a real pin-pad reader; see HACKING.md). So
+ * imzala_token_cancel_pin_pad() makes
  * that one call from a short-lived thread of its own: the one PKCS#11 call
  * that is not made on the module's thread, and only while that thread is
  * blocked in the keypad wait. The waiting call then fails (with
