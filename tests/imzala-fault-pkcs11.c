@@ -110,6 +110,11 @@
  *                    "timeout" as a line to IMZALA_FAULT_PIN_PAD_LOG. Only
  *                    the first IMZALA_FAULT_PIN_PAD_WAITS (default 1) logins
  *                    wait; later ones find the PIN typed at once.
+ *   always-authenticate  every private key shows CKA_ALWAYS_AUTHENTICATE
+ *                    TRUE, and C_Login(CKU_CONTEXT_SPECIFIC) is accepted
+ *                    with the user's PIN (or NULL on a pin pad), like the
+ *                    qualified key of an NES card; SoftHSM's own keys do not
+ *                    ask for it
  */
 #include "config.h"
 
@@ -155,6 +160,7 @@ static struct
   int count_calls;
   int pin_range;
   int pin_pad_wait;
+  int always_authenticate;
 } faults;
 
 static int wrong_pins;
@@ -1247,6 +1253,7 @@ pin_care_Initialize (CK_VOID_PTR args)
 
   faults.pin_range = has_fault (list, "pin-range");
   faults.pin_pad_wait = has_fault (list, "pin-pad-wait");
+  faults.always_authenticate = has_fault (list, "always-authenticate");
   if (faults.pin_pad_wait)
     faults.pin_pad = 1;
   waits = getenv ("IMZALA_FAULT_PIN_PAD_WAITS");
@@ -1278,8 +1285,45 @@ pin_care_GetTokenInfo (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 }
 
 static CK_RV
+pin_care_GetAttributeValue (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
+                            CK_ATTRIBUTE_PTR template, CK_ULONG count)
+{
+  CK_RV rv = pin_care_next.C_GetAttributeValue (session, object, template, count);
+
+  if (!faults.always_authenticate || (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID))
+    return rv;
+  for (CK_ULONG i = 0; i < count; i++)
+    {
+      CK_OBJECT_CLASS klass = CKO_DATA;
+      CK_ATTRIBUTE class_template = { CKA_CLASS, &klass, sizeof klass };
+
+      if (template[i].type != CKA_ALWAYS_AUTHENTICATE)
+        continue;
+      pin_care_next.C_GetAttributeValue (session, object, &class_template, 1);
+      if (klass != CKO_PRIVATE_KEY)
+        continue;
+      if (template[i].pValue != NULL && template[i].ulValueLen >= sizeof (CK_BBOOL))
+        *(CK_BBOOL *) template[i].pValue = CK_TRUE;
+      template[i].ulValueLen = sizeof (CK_BBOOL);
+      if (rv == CKR_ATTRIBUTE_TYPE_INVALID && count == 1)
+        rv = CKR_OK;
+    }
+  return rv;
+}
+
+static CK_RV
 pin_care_Login (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG length)
 {
+  if (user == CKU_CONTEXT_SPECIFIC && faults.always_authenticate)
+    {
+      const char *expected = getenv ("IMZALA_FAULT_PIN");
+
+      if (pin == NULL && faults.pin_pad)
+        return CKR_OK;
+      if (pin != NULL && expected != NULL && length == strlen (expected) && memcmp (pin, expected, length) == 0)
+        return CKR_OK;
+      return CKR_PIN_INCORRECT;
+    }
   if (faults.pin_pad && pin == NULL)
     {
       if (faults.pin_pad_wait && pin_pad_waits_left > 0)
@@ -1345,6 +1389,7 @@ pin_care_wrap (void)
   wrapper.C_Initialize = pin_care_Initialize;
   wrapper.C_Finalize = pin_care_Finalize;
   wrapper.C_GetTokenInfo = pin_care_GetTokenInfo;
+  wrapper.C_GetAttributeValue = pin_care_GetAttributeValue;
   wrapper.C_Login = pin_care_Login;
   wrapper.C_SetPIN = pin_care_SetPIN;
   wrapper.C_InitPIN = pin_care_InitPIN;
