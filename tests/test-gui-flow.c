@@ -853,6 +853,51 @@ test_pin_pad_change (Flow          *flow,
   g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "result");
 }
 
+static void
+label_changed_cb (GtkLabel   *label,
+                  GParamSpec *pspec,
+                  GPtrArray  *shown)
+{
+  const char *text = gtk_label_get_text (label);
+
+  if (strstr (text, "okuyucu") != NULL
+      && (shown->len == 0 || g_strcmp0 (g_ptr_array_index (shown, shown->len - 1), text) != 0))
+    g_ptr_array_add (shown, g_strdup (text));
+}
+
+/* A qualified key that wants the PIN for every signature, on a pin pad: the
+ * sign page says first to type the PIN on the reader, then to type it again
+ * for the signature. */
+static void
+test_pin_pad_two_entries (Flow          *flow,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autoptr(GPtrArray) shown = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) labels = NULL;
+  GtkWidget *sign_page;
+
+  g_assert_no_error (error);
+  enter_code (flow, code, "sign");
+  sign_page = imzala_window_get_page (flow->window, "sign");
+  labels = imzala_test_gui_find_all (sign_page, GTK_TYPE_LABEL);
+  for (guint i = 0; i < labels->len; i++)
+    g_signal_connect (g_ptr_array_index (labels, i), "notify::label", G_CALLBACK (label_changed_cb), shown);
+
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (job_settled, flow->window, 60, "the end of signing");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "result");
+  for (guint i = 0; i < labels->len; i++)
+    g_signal_handlers_disconnect_by_func (g_ptr_array_index (labels, i), label_changed_cb, shown);
+
+  for (guint i = 0; i < shown->len; i++)
+    g_test_message ("shown: %s", (char *) g_ptr_array_index (shown, i));
+  g_assert_cmpuint (shown->len, >=, 2);
+  g_assert_cmpstr (g_ptr_array_index (shown, shown->len - 2), ==, "PIN’i okuyucuda girin.");
+  g_assert_cmpstr (g_ptr_array_index (shown, shown->len - 1), ==, "İmza için PIN’i okuyucuda bir kez daha girin.");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -892,6 +937,8 @@ main (int   argc,
               flow_teardown_pin_pad);
   g_test_add ("/gui/flow/pin-pad-change", Flow, "pin-pad", flow_setup_pin_pad, test_pin_pad_change,
               flow_teardown_pin_pad);
+  g_test_add ("/gui/flow/pin-pad-two-entries", Flow, "pin-pad,always-authenticate", flow_setup_pin_pad,
+              test_pin_pad_two_entries, flow_teardown_pin_pad);
   g_test_add ("/gui/flow/sign-thread-affine", Flow, GUINT_TO_POINTER (0), flow_setup_thread_affine,
               test_sign, flow_teardown_thread_affine);
 

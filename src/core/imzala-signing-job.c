@@ -186,10 +186,11 @@ set_state (ImzalaSigningJob *self,
 {
   if (self->state == state)
     return;
-  follow_pin_pad (self, state == IMZALA_JOB_STATE_SIGNING || state == IMZALA_JOB_STATE_UNBLOCKING);
   g_debug ("Job state %s → %s", job_state_nick (self->state),
            job_state_nick (state));
   self->state = state;
+  /* After the state, so that a page clearing the prompt sees the new one. */
+  follow_pin_pad (self, state == IMZALA_JOB_STATE_SIGNING || state == IMZALA_JOB_STATE_UNBLOCKING);
   if (is_finished (self))
     {
       stop_timer (self);
