@@ -104,6 +104,28 @@
  *   "login-context-specific N": the C_Login calls by user type, so that a
  *   test can tell the one login of a request from the per-signature logins
  *   of a CKA_ALWAYS_AUTHENTICATE key.
+ * PIN care (issue 8, item 6), around all of the above:
+ *   pin-range        C_GetTokenInfo states the PIN length range
+ *                    IMZALA_FAULT_PIN_RANGE ("MIN-MAX", default "6-8"; also
+ *                    absurd ones such as "0-0" or "9-3"), like an NES card
+ *   pin-pad (more)   C_Login(CKU_SO) with a NULL PIN uses IMZALA_FAULT_PUK,
+ *                    C_SetPIN with NULL PINs IMZALA_FAULT_PIN and
+ *                    IMZALA_FAULT_NEW_PIN, C_InitPIN with a NULL PIN
+ *                    IMZALA_FAULT_NEW_PIN, as if typed on the reader
+ *   pin-pad-wait     pin-pad, and C_Login with a NULL PIN waits for the
+ *                    reader: until C_CancelFunction or C_CloseSession of that
+ *                    session, C_CloseAllSessions, C_Finalize (from any
+ *                    thread), or until IMZALA_FAULT_DELAY_MS (default 3000)
+ *                    pass, the reader giving up; then it answers
+ *                    CKR_FUNCTION_CANCELED. Each wait appends "cut" or
+ *                    "timeout" as a line to IMZALA_FAULT_PIN_PAD_LOG. Only
+ *                    the first IMZALA_FAULT_PIN_PAD_WAITS (default 1) logins
+ *                    wait; later ones find the PIN typed at once.
+ *   always-authenticate  every private key shows CKA_ALWAYS_AUTHENTICATE
+ *                    TRUE, and C_Login(CKU_CONTEXT_SPECIFIC) is accepted
+ *                    with the user's PIN (or NULL on a pin pad), like the
+ *                    qualified key of an NES card; SoftHSM's own keys do not
+ *                    ask for it
  */
 #include "config.h"
 
@@ -147,6 +169,9 @@ static struct
   int bad_signature;
   int thread_affine;
   int count_calls;
+  int pin_range;
+  int pin_pad_wait;
+  int always_authenticate;
 } faults;
 
 static int wrong_pins;
@@ -1146,6 +1171,244 @@ card_removal_wrap (void)
   wrapper.C_WaitForSlotEvent = counted_WaitForSlotEvent;
 }
 
+/* ---- PIN care: PIN length ranges, pin-pad PIN change, a reader waiting ----
+ *
+ * Wraps the whole wrapper above (pin_care_next), like the removal layer. */
+
+static CK_FUNCTION_LIST pin_care_next;
+static pthread_mutex_t pin_pad_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pin_pad_cond = PTHREAD_COND_INITIALIZER;
+static int pin_pad_waiting;
+static int pin_pad_cut;
+static CK_SESSION_HANDLE pin_pad_session;
+static long pin_pad_waits_left;
+
+static CK_UTF8CHAR_PTR
+pin_care_typed (const char *variable,
+                CK_ULONG   *length)
+{
+  const char *value = getenv (variable);
+
+  *length = value != NULL ? strlen (value) : 0;
+  return (CK_UTF8CHAR_PTR) value;
+}
+
+static void
+pin_care_log (const char *what)
+{
+  const char *path = getenv ("IMZALA_FAULT_PIN_PAD_LOG");
+  FILE *file;
+
+  if (path == NULL || *path == '\0')
+    return;
+  file = fopen (path, "a");
+  if (file == NULL)
+    return;
+  fprintf (file, "%s\n", what);
+  fclose (file);
+}
+
+/* Ends a wait on the reader, if one is going on (for @session, or any with
+ * CK_INVALID_HANDLE). */
+static void
+pin_care_cut (CK_SESSION_HANDLE session)
+{
+  pthread_mutex_lock (&pin_pad_mutex);
+  if (pin_pad_waiting && (session == CK_INVALID_HANDLE || session == pin_pad_session))
+    {
+      pin_pad_cut = 1;
+      pthread_cond_broadcast (&pin_pad_cond);
+    }
+  pthread_mutex_unlock (&pin_pad_mutex);
+}
+
+/* The reader waits for the PIN; answers whether the wait was cut short. */
+static int
+pin_care_wait (CK_SESSION_HANDLE session)
+{
+  const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
+  long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
+  struct timespec until;
+  int cut;
+
+  clock_gettime (CLOCK_REALTIME, &until);
+  until.tv_sec += milliseconds / 1000;
+  until.tv_nsec += (milliseconds % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L)
+    {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+
+  pthread_mutex_lock (&pin_pad_mutex);
+  pin_pad_waiting = 1;
+  pin_pad_cut = 0;
+  pin_pad_session = session;
+  while (!pin_pad_cut)
+    if (pthread_cond_timedwait (&pin_pad_cond, &pin_pad_mutex, &until) != 0)
+      break;
+  cut = pin_pad_cut;
+  pin_pad_waiting = 0;
+  pthread_mutex_unlock (&pin_pad_mutex);
+
+  pin_care_log (cut ? "cut" : "timeout");
+  return cut;
+}
+
+static CK_RV
+pin_care_Initialize (CK_VOID_PTR args)
+{
+  const char *list = getenv ("IMZALA_FAULTS");
+  const char *waits;
+  CK_RV rv = pin_care_next.C_Initialize (args);
+
+  faults.pin_range = has_fault (list, "pin-range");
+  faults.pin_pad_wait = has_fault (list, "pin-pad-wait");
+  faults.always_authenticate = has_fault (list, "always-authenticate");
+  if (faults.pin_pad_wait)
+    faults.pin_pad = 1;
+  waits = getenv ("IMZALA_FAULT_PIN_PAD_WAITS");
+  pin_pad_waits_left = waits != NULL ? strtol (waits, NULL, 10) : 1;
+  return rv;
+}
+
+static CK_RV
+pin_care_Finalize (CK_VOID_PTR reserved)
+{
+  pin_care_cut (CK_INVALID_HANDLE);
+  return pin_care_next.C_Finalize (reserved);
+}
+
+static CK_RV
+pin_care_GetTokenInfo (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+  const char *range = getenv ("IMZALA_FAULT_PIN_RANGE");
+  CK_RV rv = pin_care_next.C_GetTokenInfo (slot, info);
+  char *end = NULL;
+
+  if (rv != CKR_OK || !faults.pin_range)
+    return rv;
+  if (range == NULL || *range == '\0')
+    range = "6-8";
+  info->ulMinPinLen = strtoul (range, &end, 10);
+  info->ulMaxPinLen = end != NULL && *end == '-' ? strtoul (end + 1, NULL, 10) : info->ulMinPinLen;
+  return rv;
+}
+
+static CK_RV
+pin_care_GetAttributeValue (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
+                            CK_ATTRIBUTE_PTR template, CK_ULONG count)
+{
+  CK_RV rv = pin_care_next.C_GetAttributeValue (session, object, template, count);
+
+  if (!faults.always_authenticate || (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID))
+    return rv;
+  for (CK_ULONG i = 0; i < count; i++)
+    {
+      CK_OBJECT_CLASS klass = CKO_DATA;
+      CK_ATTRIBUTE class_template = { CKA_CLASS, &klass, sizeof klass };
+
+      if (template[i].type != CKA_ALWAYS_AUTHENTICATE)
+        continue;
+      pin_care_next.C_GetAttributeValue (session, object, &class_template, 1);
+      if (klass != CKO_PRIVATE_KEY)
+        continue;
+      if (template[i].pValue != NULL && template[i].ulValueLen >= sizeof (CK_BBOOL))
+        *(CK_BBOOL *) template[i].pValue = CK_TRUE;
+      template[i].ulValueLen = sizeof (CK_BBOOL);
+      if (rv == CKR_ATTRIBUTE_TYPE_INVALID && count == 1)
+        rv = CKR_OK;
+    }
+  return rv;
+}
+
+static CK_RV
+pin_care_Login (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG length)
+{
+  if (user == CKU_CONTEXT_SPECIFIC && faults.always_authenticate)
+    {
+      const char *expected = getenv ("IMZALA_FAULT_PIN");
+
+      if (pin == NULL && faults.pin_pad)
+        return CKR_OK;
+      if (pin != NULL && expected != NULL && length == strlen (expected) && memcmp (pin, expected, length) == 0)
+        return CKR_OK;
+      return CKR_PIN_INCORRECT;
+    }
+  if (faults.pin_pad && pin == NULL)
+    {
+      if (faults.pin_pad_wait && pin_pad_waits_left > 0)
+        {
+          /* Cut short or not, the reader answers that it stopped waiting. */
+          pin_pad_waits_left--;
+          pin_care_wait (session);
+          return CKR_FUNCTION_CANCELED;
+        }
+      if (user == CKU_SO)
+        pin = pin_care_typed ("IMZALA_FAULT_PUK", &length);
+    }
+  return pin_care_next.C_Login (session, user, pin, length);
+}
+
+static CK_RV
+pin_care_SetPIN (CK_SESSION_HANDLE session,
+                 CK_UTF8CHAR_PTR old_pin, CK_ULONG old_length,
+                 CK_UTF8CHAR_PTR new_pin, CK_ULONG new_length)
+{
+  if (faults.pin_pad && old_pin == NULL)
+    old_pin = pin_care_typed ("IMZALA_FAULT_PIN", &old_length);
+  if (faults.pin_pad && new_pin == NULL)
+    new_pin = pin_care_typed ("IMZALA_FAULT_NEW_PIN", &new_length);
+  return pin_care_next.C_SetPIN (session, old_pin, old_length, new_pin, new_length);
+}
+
+static CK_RV
+pin_care_InitPIN (CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR pin, CK_ULONG length)
+{
+  if (faults.pin_pad && pin == NULL)
+    pin = pin_care_typed ("IMZALA_FAULT_NEW_PIN", &length);
+  return pin_care_next.C_InitPIN (session, pin, length);
+}
+
+static CK_RV
+pin_care_CloseSession (CK_SESSION_HANDLE session)
+{
+  pin_care_cut (session);
+  return pin_care_next.C_CloseSession (session);
+}
+
+static CK_RV
+pin_care_CloseAllSessions (CK_SLOT_ID slot)
+{
+  pin_care_cut (CK_INVALID_HANDLE);
+  return pin_care_next.C_CloseAllSessions (slot);
+}
+
+static CK_RV
+pin_care_CancelFunction (CK_SESSION_HANDLE session)
+{
+  pin_care_cut (session);
+  if (faults.pin_pad_wait)
+    return CKR_OK;
+  return pin_care_next.C_CancelFunction (session);
+}
+
+static void
+pin_care_wrap (void)
+{
+  pin_care_next = wrapper;
+  wrapper.C_Initialize = pin_care_Initialize;
+  wrapper.C_Finalize = pin_care_Finalize;
+  wrapper.C_GetTokenInfo = pin_care_GetTokenInfo;
+  wrapper.C_GetAttributeValue = pin_care_GetAttributeValue;
+  wrapper.C_Login = pin_care_Login;
+  wrapper.C_SetPIN = pin_care_SetPIN;
+  wrapper.C_InitPIN = pin_care_InitPIN;
+  wrapper.C_CloseSession = pin_care_CloseSession;
+  wrapper.C_CloseAllSessions = pin_care_CloseAllSessions;
+  wrapper.C_CancelFunction = pin_care_CancelFunction;
+}
+
 CK_RV C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list);
 
 /* ---- certs-after-login ----
@@ -1485,6 +1748,7 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       login_wrap ();
       /* Last: it wraps what is above. */
       card_removal_wrap ();
+      pin_care_wrap ();
     }
 
   if (guard.C_GetFunctionList == NULL)

@@ -1365,6 +1365,156 @@ test_certs_after_login_second_card (void)
   g_assert_cmpuint (imzala_test_fault_count (counts, "login-context-specific"), ==, 1);
 }
 
+/* ---- PIN care (issue 8) ---- */
+
+/* A PIN outside the card's stated range (6 to 8 digits here) is refused in
+ * words before it reaches the card: C_Login is never called. */
+static void
+test_pin_length_before_login (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "short.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const pins[] = { "12345\n", "12345678901234567890\n" };
+
+  g_assert_nonnull (module);
+  for (guint i = 0; i < G_N_ELEMENTS (pins); i++)
+    {
+      g_autofree char *count_file = g_strdup_printf ("%s/counts-%u.txt", f->dir, i);
+      const char *const env[] = { "IMZALA_FAULTS", "pin-range,count-calls",
+                                  "IMZALA_FAULT_PIN_RANGE", "6-8",
+                                  "IMZALA_FAULT_TARGET", f->module_path,
+                                  "IMZALA_FAULT_COUNT_FILE", count_file, NULL };
+      g_autoptr(CliResult) sign = NULL;
+      g_autoptr(CliResult) change = NULL;
+      g_autoptr(GHashTable) counts = NULL;
+
+      sign = cli_run_full (module, env, pins[i], NULL,
+                           (const char *const[]) { "sign", "--cert", fingerprint, "--pin-fd", "3",
+                                                   "--out", out, content, NULL });
+      g_assert_cmpint (sign->status, ==, 3);
+      g_assert_nonnull (strstr (sign->err, "The PIN has 6 to 8 digits."));
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+      counts = imzala_test_read_fault_counts (count_file);
+      g_assert_cmpuint (imzala_test_fault_count (counts, "C_Finalize"), ==, 1);
+      g_assert_cmpuint (imzala_test_fault_count (counts, "C_Login"), ==, 0);
+      g_clear_pointer (&counts, g_hash_table_unref);
+
+      /* The current PIN of a change, too. */
+      change = cli_run_full (module, env, i == 0 ? "12345\n654321\n" : "12345678901234567890\n654321\n", NULL,
+                             (const char *const[]) { "change-pin", "--token", "IMZALA TEST 1", "--pin-fd", "3",
+                                                     "--new-pin-fd", "3", NULL });
+      g_assert_cmpint (change->status, ==, 3);
+      g_assert_nonnull (strstr (change->err, "The PIN has 6 to 8 digits."));
+      counts = imzala_test_read_fault_counts (count_file);
+      g_assert_cmpuint (imzala_test_fault_count (counts, "C_Login"), ==, 0);
+      g_assert_cmpuint (imzala_test_fault_count (counts, "C_SetPIN"), ==, 0);
+    }
+}
+
+/* A key that wants the PIN for every signature, on a pin pad: the CLI says
+ * both entries on the reader, in order, and signs. */
+static void
+test_pin_pad_two_entries (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "mehmet.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "mehmet-p256", "fingerprint");
+  g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const env[] = { "IMZALA_FAULTS", "pin-pad", "IMZALA_FAULT_PIN", pin,
+                              "IMZALA_FAULT_TARGET", f->module_path, NULL };
+  g_autoptr(CliResult) sign = NULL;
+  const char *first;
+  const char *second;
+
+  g_assert_nonnull (module);
+  sign = cli_run_full (module, env, NULL, NULL,
+                       (const char *const[]) { "sign", "--cert", fingerprint, "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, ==, 0);
+  first = strstr (sign->err, "Enter the PIN on the reader.\n");
+  second = strstr (sign->err, "Enter the PIN on the reader again, for the signature.\n");
+  g_assert_nonnull (first);
+  g_assert_nonnull (second);
+  g_assert_true (first < second);
+  check_signature (f, out, content, FALSE, "MEHMET DEMİR", "10000000146");
+}
+
+/* change-pin and unblock-pin on a pin pad read no PIN; they say what to type
+ * on the reader, and the new PIN then signs. */
+static void
+test_pin_pad_change_unblock (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "after.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
+  g_autofree char *puk = imzala_test_fixture_get (f, "fixture", "so-pin");
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const change_env[] = { "IMZALA_FAULTS", "pin-pad", "IMZALA_FAULT_PIN", pin,
+                                     "IMZALA_FAULT_NEW_PIN", "654321",
+                                     "IMZALA_FAULT_TARGET", f->module_path, NULL };
+  const char *const unblock_env[] = { "IMZALA_FAULTS", "pin-pad", "IMZALA_FAULT_PUK", puk,
+                                      "IMZALA_FAULT_NEW_PIN", "112233",
+                                      "IMZALA_FAULT_TARGET", f->module_path, NULL };
+  const char *const sign_env[] = { "IMZALA_FAULTS", "pin-pad", "IMZALA_FAULT_PIN", "112233",
+                                   "IMZALA_FAULT_TARGET", f->module_path, NULL };
+  const char *const old_env[] = { "IMZALA_FAULTS", "pin-pad", "IMZALA_FAULT_PIN", pin,
+                                  "IMZALA_FAULT_TARGET", f->module_path, NULL };
+  g_autoptr(CliResult) change = NULL;
+  g_autoptr(CliResult) old = NULL;
+  g_autoptr(CliResult) unblock = NULL;
+  g_autoptr(CliResult) sign = NULL;
+
+  g_assert_nonnull (module);
+  change = cli_run_full (module, change_env, NULL, NULL,
+                         (const char *const[]) { "change-pin", "--token", "IMZALA TEST 1", NULL });
+  g_assert_cmpint (change->status, ==, 0);
+  g_assert_nonnull (strstr (change->err, "Enter the current PIN on the reader, then the new PIN."));
+  g_assert_null (strstr (change->err, "PIN of"));
+
+  /* The old PIN typed on the reader no longer works. */
+  old = cli_run_full (module, old_env, NULL, NULL,
+                      (const char *const[]) { "sign", "--cert", fingerprint, "--out", out, content, NULL });
+  g_assert_cmpint (old->status, ==, 3);
+
+  unblock = cli_run_full (module, unblock_env, NULL, NULL,
+                          (const char *const[]) { "unblock-pin", "--token", "IMZALA TEST 1", NULL });
+  g_assert_cmpint (unblock->status, ==, 0);
+  g_assert_nonnull (strstr (unblock->err, "Enter the PUK on the reader.\nEnter the new PIN on the reader.\n"));
+
+  sign = cli_run_full (module, sign_env, NULL, NULL,
+                       (const char *const[]) { "sign", "--cert", fingerprint, "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, ==, 0);
+  check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+}
+
+/* The reader gives up waiting for the PIN: its own message and exit 3, not
+ * "cancelled". */
+static void
+test_pin_pad_timeout (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "timeout.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const env[] = { "IMZALA_FAULTS", "pin-pad-wait", "IMZALA_FAULT_DELAY_MS", "50",
+                              "IMZALA_FAULT_TARGET", f->module_path, NULL };
+  g_autoptr(CliResult) sign = NULL;
+
+  g_assert_nonnull (module);
+  sign = cli_run_full (module, env, NULL, NULL,
+                       (const char *const[]) { "sign", "--cert", fingerprint, "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, ==, 3);
+  g_assert_nonnull (strstr (sign->err, "The reader stopped waiting for the PIN"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1406,5 +1556,9 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/certs-after-login", test_certs_after_login);
   g_test_add_func ("/cli/certs-after-login-second-card", test_certs_after_login_second_card);
 
+  g_test_add_func ("/cli/pin/length-before-login", test_pin_length_before_login);
+  g_test_add_func ("/cli/pin/pin-pad-two-entries", test_pin_pad_two_entries);
+  g_test_add_func ("/cli/pin/pin-pad-change-unblock", test_pin_pad_change_unblock);
+  g_test_add_func ("/cli/pin/pin-pad-timeout", test_pin_pad_timeout);
   return g_test_run ();
 }

@@ -833,6 +833,154 @@ test_certs_after_login (Flow          *flow,
   g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
 }
 
+/* ---- A pin-pad reader (issue 8, PIN care) ---- */
+
+static void
+flow_setup_pin_pad (Flow          *flow,
+                    gconstpointer  data)
+{
+  const char *faults = data;
+
+  g_setenv ("IMZALA_FAULTS", faults, TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "60000", TRUE);
+  g_setenv ("IMZALA_FAULT_PIN", IMZALA_TEST_PORTAL_PIN, TRUE);
+  g_setenv ("IMZALA_FAULT_NEW_PIN", NEW_PIN, TRUE);
+  flow_setup (flow, GUINT_TO_POINTER (0));
+}
+
+static void
+flow_teardown_pin_pad (Flow          *flow,
+                       gconstpointer  data)
+{
+  flow_teardown (flow, data);
+  g_unsetenv ("IMZALA_FAULT_DELAY_MS");
+  g_unsetenv ("IMZALA_FAULT_PIN");
+  g_unsetenv ("IMZALA_FAULT_NEW_PIN");
+  g_unsetenv ("IMZALA_FAULT_PIN_PAD_LOG");
+}
+
+static gboolean
+sign_page_asks_reader (gpointer data)
+{
+  g_autofree char *text = imzala_test_gui_page_text (data, "sign");
+
+  return strstr (text, "PIN’i okuyucuda girin.") != NULL;
+}
+
+/* İMZALA on a pin pad, then İptal while the reader waits for the PIN: the
+ * sign page says what the reader waits for, the wait is cut short (the
+ * fault module records "cut"), and the same code then signs at once. */
+static void
+test_pin_pad_cancel (Flow          *flow,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autofree char *log = g_build_filename (flow->portal->dir, "pin-pad.log", NULL);
+  g_autofree char *recorded = NULL;
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  g_setenv ("IMZALA_FAULT_PIN_PAD_LOG", log, TRUE);
+  enter_code (flow, code, "sign");
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (sign_page_asks_reader, flow->window, 60, "the reader's PIN prompt");
+  activate (flow->window, "cancel");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "code");
+
+  /* The module is free again: listing the cards does not wait for the
+   * reader to give up. */
+  wait_for_card (flow);
+  g_assert_true (g_file_get_contents (log, &recorded, NULL, NULL));
+  g_assert_cmpstr (recorded, ==, "cut\n");
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "pending");
+
+  enter_code (flow, code, "sign");
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (job_settled, flow->window, 60, "the end of signing");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "result");
+  g_clear_pointer (&state, g_free);
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+}
+
+/* PIN Değiştir on a pin pad: the page says to use the reader's keypad
+ * instead of asking for PINs, the change is made on the reader, and the
+ * new PIN (typed on the reader) then signs. */
+static void
+test_pin_pad_change (Flow          *flow,
+                     gconstpointer  data)
+{
+  GtkWidget *page = imzala_window_get_page (flow->window, "pin-change");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *code = NULL;
+
+  activate (flow->window, "show-pin-change");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "pin-change");
+  text = imzala_test_gui_page_text (flow->window, "pin-change");
+  g_test_message ("PIN change page:\n%s", text);
+  assert_contains (text, "Bu kart okuyucunun kendi tuş takımı var.");
+
+  activate_and_wait_tokens (flow->window, "pin-change.change-pin");
+  assert_no_error_shown (page);
+  activate (flow->window, "back");
+
+  g_setenv ("IMZALA_FAULT_PIN", NEW_PIN, TRUE);
+  code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_assert_no_error (error);
+  enter_code (flow, code, "sign");
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (job_settled, flow->window, 60, "the end of signing");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "result");
+}
+
+static void
+label_changed_cb (GtkLabel   *label,
+                  GParamSpec *pspec,
+                  GPtrArray  *shown)
+{
+  const char *text = gtk_label_get_text (label);
+
+  if (strstr (text, "okuyucu") != NULL
+      && (shown->len == 0 || g_strcmp0 (g_ptr_array_index (shown, shown->len - 1), text) != 0))
+    g_ptr_array_add (shown, g_strdup (text));
+}
+
+/* A qualified key that wants the PIN for every signature, on a pin pad: the
+ * sign page says first to type the PIN on the reader, then to type it again
+ * for the signature. */
+static void
+test_pin_pad_two_entries (Flow          *flow,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autoptr(GPtrArray) shown = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) labels = NULL;
+  GtkWidget *sign_page;
+
+  g_assert_no_error (error);
+  enter_code (flow, code, "sign");
+  sign_page = imzala_window_get_page (flow->window, "sign");
+  labels = imzala_test_gui_find_all (sign_page, GTK_TYPE_LABEL);
+  for (guint i = 0; i < labels->len; i++)
+    g_signal_connect (g_ptr_array_index (labels, i), "notify::label", G_CALLBACK (label_changed_cb), shown);
+
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (job_settled, flow->window, 60, "the end of signing");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "result");
+  for (guint i = 0; i < labels->len; i++)
+    g_signal_handlers_disconnect_by_func (g_ptr_array_index (labels, i), label_changed_cb, shown);
+
+  for (guint i = 0; i < shown->len; i++)
+    g_test_message ("shown: %s", (char *) g_ptr_array_index (shown, i));
+  g_assert_cmpuint (shown->len, >=, 2);
+  g_assert_cmpstr (g_ptr_array_index (shown, shown->len - 2), ==, "PIN’i okuyucuda girin.");
+  g_assert_cmpstr (g_ptr_array_index (shown, shown->len - 1), ==, "İmza için PIN’i okuyucuda bir kez daha girin.");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -873,5 +1021,11 @@ main (int   argc,
   g_test_add ("/gui/flow/certs-after-login", Flow, NULL, flow_setup_certs_after_login,
               test_certs_after_login, flow_teardown);
 
+  g_test_add ("/gui/flow/pin-pad-cancel", Flow, "pin-pad-wait", flow_setup_pin_pad, test_pin_pad_cancel,
+              flow_teardown_pin_pad);
+  g_test_add ("/gui/flow/pin-pad-change", Flow, "pin-pad", flow_setup_pin_pad, test_pin_pad_change,
+              flow_teardown_pin_pad);
+  g_test_add ("/gui/flow/pin-pad-two-entries", Flow, "pin-pad,always-authenticate", flow_setup_pin_pad,
+              test_pin_pad_two_entries, flow_teardown_pin_pad);
   return g_test_run ();
 }

@@ -1029,6 +1029,160 @@ job_setup_count_calls (JobFixture    *f,
   f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
 }
 
+/* ---- A pin-pad reader (issue 8, PIN care) ---- */
+
+static void
+job_setup_pin_pad (JobFixture    *f,
+                   gconstpointer  data)
+{
+  const char *faults = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *log = NULL;
+
+  f->fixture = imzala_test_fixture_new ();
+  log = g_build_filename (f->fixture->dir, "pin-pad.log", NULL);
+  g_setenv ("IMZALA_FAULT_PIN_PAD_LOG", log, TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "60000", TRUE);
+  g_unsetenv ("IMZALA_FAULT_PIN_PAD_WAITS");
+  f->modules = imzala_test_fault_load (f->fixture, faults, NULL, &error);
+  g_assert_no_error (error);
+  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
+  g_assert_no_error (error);
+  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+}
+
+static void
+job_teardown_pin_pad (JobFixture    *f,
+                      gconstpointer  data)
+{
+  g_unsetenv ("IMZALA_FAULT_PIN_PAD_LOG");
+  g_unsetenv ("IMZALA_FAULT_DELAY_MS");
+  job_teardown (f, data);
+}
+
+static void
+pin_pad_prompt_cb (ImzalaSigningJob *job,
+                   GParamSpec       *pspec,
+                   GPtrArray        *prompts)
+{
+  const char *prompt = imzala_signing_job_get_pin_pad_prompt (job);
+
+  if (prompt != NULL)
+    g_ptr_array_add (prompts, g_strdup (prompt));
+}
+
+/* A key with CKA_ALWAYS_AUTHENTICATE on a pin pad: the PIN is typed twice on
+ * the reader, and the job says so before each entry, in order. */
+static void
+test_pin_pad_prompts (JobFixture    *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GPtrArray) prompts = g_ptr_array_new_with_free_func (g_free);
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
+  job = new_job (f);
+  g_signal_connect (job, "notify::pin-pad-prompt", G_CALLBACK (pin_pad_prompt_cb), prompts);
+
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "mehmet-p256")));
+  g_assert_true (imzala_token_has_pin_pad (imzala_signing_job_get_token (job)));
+  imzala_signing_job_sign (job, NULL);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  assert_submitted_verify (f, f->portal->request, "mehmet-p256");
+
+  g_assert_cmpuint (prompts->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (prompts, 0), ==, "Enter the PIN on the reader.");
+  g_assert_cmpstr (g_ptr_array_index (prompts, 1), ==, "Enter the PIN on the reader again, for the signature.");
+  /* Nothing is left to type once the job is done. */
+  g_assert_null (imzala_signing_job_get_pin_pad_prompt (job));
+
+  finish_job (job);
+}
+
+static gboolean
+prompt_shown (ImzalaSigningJob *job)
+{
+  return imzala_signing_job_get_pin_pad_prompt (job) != NULL;
+}
+
+/* İptal while the reader waits for the PIN: the wait is cut short (the fault
+ * module records "cut", not "timeout"), and the next code signs at once on
+ * the same module instead of queueing behind the reader. */
+static void
+test_pin_pad_cancel (JobFixture    *f,
+                     gconstpointer  data)
+{
+  g_autofree char *log = g_build_filename (f->fixture->dir, "pin-pad.log", NULL);
+  g_autofree char *recorded = NULL;
+  const GError *error;
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
+  job = new_job (f);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "ayse-rsa")));
+  imzala_signing_job_sign (job, NULL);
+  while (!prompt_shown (job))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (imzala_signing_job_get_pin_pad_prompt (job), ==, "Enter the PIN on the reader.");
+
+  imzala_signing_job_cancel (job);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  error = imzala_signing_job_get_error (job);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* The token operation ends (its reference on the job goes) only once the
+   * module let go of the reader. */
+  finish_job (job);
+  g_assert_true (g_file_get_contents (log, &recorded, NULL, NULL));
+  g_assert_cmpstr (recorded, ==, "cut\n");
+
+  /* The next request: the reader takes the PIN at once this time. */
+  g_clear_object (&f->portal->request);
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: y", NULL);
+  job = new_job (f);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "ayse-rsa")));
+  imzala_signing_job_sign (job, NULL);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  assert_submitted_verify (f, f->portal->request, "ayse-rsa");
+  finish_job (job);
+}
+
+/* The reader gives up by itself (not İptal): its own error, not
+ * "cancelled". */
+static void
+test_pin_pad_timeout (JobFixture    *f,
+                      gconstpointer  data)
+{
+  g_autofree char *log = g_build_filename (f->fixture->dir, "pin-pad.log", NULL);
+  g_autofree char *recorded = NULL;
+  const GError *error;
+  ImzalaSigningJob *job;
+
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "50", TRUE);
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
+  job = new_job (f);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "ayse-rsa")));
+  imzala_signing_job_sign (job, NULL);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  error = imzala_signing_job_get_error (job);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_PAD_TIMEOUT);
+  g_assert_cmpstr (imzala_error_code_to_string (error->code), ==, "pin-pad-timeout");
+  g_assert_cmpuint (f->portal->n_submits, ==, 0);
+  finish_job (job);
+  g_assert_true (g_file_get_contents (log, &recorded, NULL, NULL));
+  g_assert_cmpstr (recorded, ==, "timeout\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1055,5 +1209,11 @@ main (int argc, char **argv)
   g_test_add ("/signing-job/two-texts-one-login", JobFixture, NULL,
               job_setup_count_calls, test_two_texts_one_login, job_teardown);
 
+  g_test_add ("/signing-job/pin-pad-prompts", JobFixture, "pin-pad",
+              job_setup_pin_pad, test_pin_pad_prompts, job_teardown_pin_pad);
+  g_test_add ("/signing-job/pin-pad-cancel", JobFixture, "pin-pad-wait",
+              job_setup_pin_pad, test_pin_pad_cancel, job_teardown_pin_pad);
+  g_test_add ("/signing-job/pin-pad-timeout", JobFixture, "pin-pad-wait",
+              job_setup_pin_pad, test_pin_pad_timeout, job_teardown_pin_pad);
   return g_test_run ();
 }

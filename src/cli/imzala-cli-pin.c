@@ -129,9 +129,11 @@ static ImzalaSecret *
 read_new_pin (ImzalaToken *token, int fd, GError **error)
 {
   g_autoptr(ImzalaSecret) first = NULL;
-  guint min_length = imzala_token_get_min_pin_length (token);
-  guint max_length = imzala_token_get_max_pin_length (token);
+  guint min_length;
+  guint max_length;
   gsize length;
+
+  imzala_token_get_pin_length_range (token, &min_length, &max_length);
 
   first = imzala_cli_read_new_pin (token, fd, error);
   if (first == NULL)
@@ -195,6 +197,7 @@ run_pin_command (PinCommand command, int argc, char **argv)
   g_autofree char *prompt = NULL;
   ImzalaToken *token;
   ImzalaPinState state;
+  gulong prompt_id = 0;
   gboolean ok;
 
   if (command == PIN_COMMAND_CHANGE)
@@ -251,7 +254,9 @@ run_pin_command (PinCommand command, int argc, char **argv)
       /* The reader asks for every PIN itself. */
       if (old_fd >= 0 || new_fd >= 0)
         imzala_cli_printerr (_("This token takes PINs on the reader's keypad; the file descriptor options are not used."));
-      imzala_cli_terminal_say (_("Follow the instructions on the reader."));
+      /* No PIN is read here: each entry on the reader ("Enter the PUK on
+       * the reader.", ...) is said as the card asks for it. */
+      prompt_id = g_signal_connect (token, "pin-pad-prompt", G_CALLBACK (imzala_cli_pin_pad_prompt_cb), NULL);
     }
   else if (command == PIN_COMMAND_CHANGE)
     {
@@ -297,6 +302,7 @@ run_pin_command (PinCommand command, int argc, char **argv)
     ok = imzala_token_change_pin (token, old_secret, new_pin, NULL, &error);
   else
     ok = imzala_token_unblock_pin (token, old_secret, new_pin, NULL, &error);
+  g_clear_signal_handler (&prompt_id, token);
   g_clear_pointer (&old_secret, imzala_secret_unref);
   g_clear_pointer (&new_pin, imzala_secret_unref);
   if (!ok)

@@ -32,6 +32,18 @@ state_cb (ImzalaSigningJob *job,
     g_main_loop_quit (run->loop);
 }
 
+/* What to type on the reader's keypad now (a pin-pad token). */
+static void
+pin_pad_prompt_cb (ImzalaSigningJob *job,
+                   GParamSpec       *pspec,
+                   gpointer          user_data)
+{
+  const char *prompt = imzala_signing_job_get_pin_pad_prompt (job);
+
+  if (prompt != NULL)
+    imzala_cli_terminal_say (prompt);
+}
+
 static gboolean
 interrupt_cb (gpointer user_data)
 {
@@ -355,13 +367,9 @@ run_sign (PortalRun  *run,
     {
       g_autoptr(ImzalaSecret) pin = NULL;
 
-      if (imzala_signing_job_get_logged_in (job))
-        {
-          /* The PIN given to show the certificates signs. */
-        }
-      else if (imzala_token_has_pin_pad (token))
-        imzala_cli_terminal_say (_("Enter the PIN on the reader."));
-      else
+      /* On a pin pad the job announces each entry (pin_pad_prompt_cb); a
+       * PIN given to show the certificates signs. */
+      if (!imzala_signing_job_get_logged_in (job) && !imzala_token_has_pin_pad (token))
         {
           pin = read_pin (token, certificate, pin_fd, &error);
           if (pin == NULL)
@@ -466,6 +474,7 @@ imzala_cli_portal (int argc, char **argv)
   PortalRun run = { 0 };
   guint interrupt_id;
   gulong state_id;
+  gulong prompt_id;
   int status;
 
   context = imzala_cli_option_context_new ("portal", NULL,
@@ -508,6 +517,7 @@ imzala_cli_portal (int argc, char **argv)
   run.loop = loop;
   run.job = job;
   state_id = g_signal_connect (job, "notify::state", G_CALLBACK (state_cb), &run);
+  prompt_id = g_signal_connect (job, "notify::pin-pad-prompt", G_CALLBACK (pin_pad_prompt_cb), NULL);
   interrupt_id = g_unix_signal_add (SIGINT, interrupt_cb, &run);
 
   imzala_signing_job_start (job, normalized);
@@ -527,6 +537,7 @@ imzala_cli_portal (int argc, char **argv)
   imzala_signing_job_cancel (job);
   g_source_remove (interrupt_id);
   g_signal_handler_disconnect (job, state_id);
+  g_signal_handler_disconnect (job, prompt_id);
 
   /* Operations still under way (a token list refreshed after a wrong PIN)
    * hold a reference on the job and use the modules; they end soon after the

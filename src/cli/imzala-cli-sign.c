@@ -240,6 +240,7 @@ imzala_cli_sign (int argc, char **argv)
   g_autoptr(GMainLoop) loop = NULL;
   const char *input_path = NULL;
   g_autoptr(ImzalaToken) token = NULL;
+  gulong prompt_id = 0;
   SignRun run = { 0 };
   guint interrupt_id;
   gboolean logged_in;
@@ -352,7 +353,9 @@ imzala_cli_sign (int argc, char **argv)
     {
       if (pin_fd >= 0)
         imzala_cli_printerr (_("This token takes the PIN on the reader's keypad; --pin-fd is not used."));
-      imzala_cli_terminal_say (_("Enter the PIN on the reader."));
+      /* Each entry on the reader is announced as the card asks for it
+       * (twice for a key that wants the PIN for every signature). */
+      prompt_id = g_signal_connect (token, "pin-pad-prompt", G_CALLBACK (imzala_cli_pin_pad_prompt_cb), NULL);
     }
   else
     {
@@ -372,6 +375,7 @@ imzala_cli_sign (int argc, char **argv)
                                cancellable, sign_done_cb, &run);
   g_main_loop_run (loop);
   g_source_remove (interrupt_id);
+  g_clear_signal_handler (&prompt_id, token);
   g_clear_pointer (&pin, imzala_secret_unref);
   if (logged_in)
     imzala_token_logout (token);

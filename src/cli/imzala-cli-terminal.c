@@ -56,6 +56,15 @@ write_all (int fd, const char *text)
 }
 
 void
+imzala_cli_pin_pad_prompt_cb (ImzalaToken *token,
+                              const char  *message,
+                              gpointer     user_data)
+{
+  /* On the module's thread: writing a line is all it does. */
+  imzala_cli_terminal_say (message);
+}
+
+void
 imzala_cli_terminal_say (const char *message)
 {
   int fd = open_tty ();

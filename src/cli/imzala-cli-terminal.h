@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 
 #include "imzala-secret.h"
+#include "imzala-token.h"
 
 G_BEGIN_DECLS
 
@@ -23,5 +24,11 @@ ImzalaSecret *imzala_cli_terminal_read_secret (const char  *prompt,
 /* Prints @message on the terminal (for "enter the PIN on the reader"), or
  * on stderr when there is no terminal. */
 void          imzala_cli_terminal_say         (const char *message);
+
+/* An ImzalaToken::pin-pad-prompt handler (on the module's thread): says the
+ * message like imzala_cli_terminal_say(). */
+void          imzala_cli_pin_pad_prompt_cb    (ImzalaToken *token,
+                                               const char  *message,
+                                               gpointer     user_data);
 
 G_END_DECLS

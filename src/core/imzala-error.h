@@ -76,6 +76,9 @@ typedef enum
 
   /* Added by issue 8 (true causes). */
   IMZALA_ERROR_TOKEN_NOT_RECOGNIZED, /* a card is in a reader, but no module knows it */
+
+  /* Added by issue 8 (PIN care). */
+  IMZALA_ERROR_PIN_PAD_TIMEOUT,     /* the reader stopped waiting for the PIN (not cancelled in İmzala) */
 } ImzalaError;
 
 GQuark imzala_error_quark (void);

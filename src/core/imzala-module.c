@@ -162,9 +162,19 @@ work_item_run (WorkItem *item)
         g_task_return_new_error (item->task, IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
                                  _("The PKCS#11 module “%s” has been closed."), module->name);
       else
-        item->task_func (item->task, g_task_get_source_object (item->task),
-                         g_task_get_task_data (item->task),
-                         g_task_get_cancellable (item->task));
+        {
+          GCancellable *cancellable = g_task_get_cancellable (item->task);
+
+          /* The task's cancellable is the current one while it runs, so a
+           * call deep in the token code can be cut short by it (a pin-pad
+           * wait, imzala-token-pin-pad.c). */
+          if (cancellable != NULL)
+            g_cancellable_push_current (cancellable);
+          item->task_func (item->task, g_task_get_source_object (item->task),
+                           g_task_get_task_data (item->task), cancellable);
+          if (cancellable != NULL)
+            g_cancellable_pop_current (cancellable);
+        }
       /* The task's callback runs on the caller's main context and holds its
        * own reference there, so the last references of the task, its source
        * object and its data are normally dropped there, not here. */

@@ -46,22 +46,50 @@ set_pin_incorrect_error (GError       **error,
                          _("The PIN is incorrect."));
 }
 
+/* In words a user knows: NES PINs are digits, typed on İmzala's keypad. */
 void
 imzala_pkcs11_set_pin_length_error (GError      **error,
                                     ImzalaToken  *token)
 {
-  guint min = token != NULL ? imzala_token_get_min_pin_length (token) : 0;
-  guint max = token != NULL ? imzala_token_get_max_pin_length (token) : 0;
+  guint min = 0;
+  guint max = 0;
 
-  if (min > 0 && max >= min && max <= IMZALA_SECRET_MAX_LENGTH)
+  if (token != NULL)
+    imzala_token_get_pin_length_range (token, &min, &max);
+
+  if (min > 0 && max == min)
     g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
-                 _("The PIN must be %u to %u characters long for this card."), min, max);
+                 g_dngettext (GETTEXT_PACKAGE, "The PIN has %u digit.", "The PIN has %u digits.", min), min);
+  else if (min > 0 && max > min)
+    g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
+                 _("The PIN has %u to %u digits."), min, max);
   else if (min > 0)
     g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
-                 _("The PIN must be at least %u characters long for this card."), min);
+                 g_dngettext (GETTEXT_PACKAGE, "The PIN has at least %u digit.", "The PIN has at least %u digits.", min), min);
+  else if (max > 0)
+    g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
+                 g_dngettext (GETTEXT_PACKAGE, "The PIN has at most %u digit.", "The PIN has at most %u digits.", max), max);
   else
     g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
                          _("The PIN is too short or too long for this card."));
+}
+
+void
+imzala_pkcs11_set_puk_length_error (GError      **error,
+                                    ImzalaToken  *token)
+{
+  guint min = 0;
+  guint max = 0;
+
+  if (token != NULL)
+    imzala_token_get_pin_length_range (token, &min, &max);
+
+  if (min > 0 && max > min)
+    g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
+                 _("The PUK has %u to %u digits."), min, max);
+  else
+    g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
+                         _("The PUK is too short or too long for this card."));
 }
 
 gboolean
@@ -130,8 +158,12 @@ imzala_pkcs11_set_error_full (GError      **error,
       break;
 
     case CKR_FUNCTION_CANCELED:
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                           _("The operation was cancelled."));
+      /* İmzala never cancels a call by C_CancelFunction, and a keypad wait
+       * that İptal ended is reported as cancelled before this is reached
+       * (imzala-token-pin-pad.c): the module gave up waiting on its own. */
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_PAD_TIMEOUT,
+                           _("The reader stopped waiting for the PIN: it was not typed in time, or "
+                             "Cancel was pressed on the reader. Try again."));
       break;
 
     case CKR_MECHANISM_INVALID:

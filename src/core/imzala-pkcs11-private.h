@@ -249,6 +249,8 @@ gboolean imzala_pkcs11_set_error_full (GError      **error,
 /* PIN_LEN_RANGE with the length rules of @token (nullable) in the message. */
 void     imzala_pkcs11_set_pin_length_error (GError     **error,
                                              ImzalaToken *token);
+void     imzala_pkcs11_set_puk_length_error (GError     **error,
+                                             ImzalaToken *token);
 /* Whether @rv is what a module answers once the card has left its reader
  * (or the reader was unplugged): imzala_pkcs11_set_error() makes these
  * IMZALA_ERROR_TOKEN_REMOVED. */

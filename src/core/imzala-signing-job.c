@@ -33,6 +33,11 @@ struct _ImzalaSigningJob
   GPtrArray         *signatures;
   GDateTime         *signed_at;
   char              *result_message;
+  /* What to type on the reader now (a pin-pad token), while signing or
+   * unblocking; the handler on the token runs on the module's thread. */
+  char              *pin_pad_prompt;
+  ImzalaToken       *prompting_token;
+  gulong             pin_pad_prompt_handler;
 
   /* FETCHING waits for both the request and the token list. */
   gboolean           request_fetched;
@@ -69,6 +74,7 @@ enum {
   PROP_RESULT_MESSAGE,
   PROP_NEEDS_LOGIN,
   PROP_LOGGED_IN,
+  PROP_PIN_PAD_PROMPT,
   N_PROPS
 };
 
@@ -126,6 +132,77 @@ log_out (ImzalaSigningJob *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOGGED_IN]);
 }
 
+/* ---- What the reader asks for ---- */
+
+typedef struct
+{
+  ImzalaSigningJob *job;
+  char *message;
+} PinPadPrompt;
+
+static void
+pin_pad_prompt_free (PinPadPrompt *prompt)
+{
+  g_object_unref (prompt->job);
+  g_free (prompt->message);
+  g_free (prompt);
+}
+
+static gboolean
+show_pin_pad_prompt_cb (gpointer user_data)
+{
+  PinPadPrompt *prompt = user_data;
+  ImzalaSigningJob *self = prompt->job;
+
+  /* A prompt that arrives after the operation ended is stale. */
+  if (self->prompting_token != NULL && g_strcmp0 (self->pin_pad_prompt, prompt->message) != 0)
+    {
+      g_free (self->pin_pad_prompt);
+      self->pin_pad_prompt = g_strdup (prompt->message);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PIN_PAD_PROMPT]);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* On the module's thread: the job is alive, since the token operation's
+ * callback holds a reference on it until the operation ends. */
+static void
+token_pin_pad_prompt_cb (ImzalaToken *token,
+                         const char  *message,
+                         gpointer     user_data)
+{
+  ImzalaSigningJob *self = user_data;
+  PinPadPrompt *prompt = g_new0 (PinPadPrompt, 1);
+
+  prompt->job = g_object_ref (self);
+  prompt->message = g_strdup (message);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, show_pin_pad_prompt_cb, prompt,
+                              (GDestroyNotify) pin_pad_prompt_free);
+}
+
+static void
+follow_pin_pad (ImzalaSigningJob *self,
+                gboolean          follow)
+{
+  if (self->prompting_token != NULL)
+    {
+      g_signal_handler_disconnect (self->prompting_token, self->pin_pad_prompt_handler);
+      self->pin_pad_prompt_handler = 0;
+      g_clear_object (&self->prompting_token);
+    }
+  if (self->pin_pad_prompt != NULL)
+    {
+      g_clear_pointer (&self->pin_pad_prompt, g_free);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PIN_PAD_PROMPT]);
+    }
+  if (follow && self->token != NULL && imzala_token_has_pin_pad (self->token))
+    {
+      self->prompting_token = g_object_ref (self->token);
+      self->pin_pad_prompt_handler =
+        g_signal_connect (self->prompting_token, "pin-pad-prompt", G_CALLBACK (token_pin_pad_prompt_cb), self);
+    }
+}
+
 static void
 set_state (ImzalaSigningJob *self,
            ImzalaJobState    state)
@@ -135,6 +212,8 @@ set_state (ImzalaSigningJob *self,
   g_debug ("Job state %s → %s", job_state_nick (self->state),
            job_state_nick (state));
   self->state = state;
+  /* After the state, so that a page clearing the prompt sees the new one. */
+  follow_pin_pad (self, state == IMZALA_JOB_STATE_SIGNING || state == IMZALA_JOB_STATE_UNBLOCKING);
   if (is_finished (self))
     {
       stop_timer (self);
@@ -1130,6 +1209,13 @@ imzala_signing_job_get_result_message (ImzalaSigningJob *self)
   return self->result_message;
 }
 
+const char *
+imzala_signing_job_get_pin_pad_prompt (ImzalaSigningJob *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), NULL);
+  return self->pin_pad_prompt;
+}
+
 /* ---- GObject ---- */
 
 static void
@@ -1141,6 +1227,12 @@ imzala_signing_job_dispose (GObject *object)
   stop_timer (self);
   forget_secrets (self);
   log_out (self);
+  if (self->prompting_token != NULL)
+    {
+      g_signal_handler_disconnect (self->prompting_token, self->pin_pad_prompt_handler);
+      g_clear_object (&self->prompting_token);
+    }
+  g_clear_pointer (&self->pin_pad_prompt, g_free);
 
   G_OBJECT_CLASS (imzala_signing_job_parent_class)->dispose (object);
 }
@@ -1218,6 +1310,9 @@ imzala_signing_job_get_property (GObject    *object,
     case PROP_LOGGED_IN:
       g_value_set_boolean (value, self->login_token != NULL);
       break;
+    case PROP_PIN_PAD_PROMPT:
+      g_value_set_string (value, self->pin_pad_prompt);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1259,6 +1354,8 @@ imzala_signing_job_class_init (ImzalaSigningJobClass *klass)
     g_param_spec_boolean ("needs-login", NULL, NULL, FALSE, flags);
   properties[PROP_LOGGED_IN] =
     g_param_spec_boolean ("logged-in", NULL, NULL, FALSE, flags);
+  properties[PROP_PIN_PAD_PROMPT] =
+    g_param_spec_string ("pin-pad-prompt", NULL, NULL, NULL, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

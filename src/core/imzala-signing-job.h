@@ -114,6 +114,11 @@ GDateTime         *imzala_signing_job_get_signed_at         (ImzalaSigningJob *s
 const char        *imzala_signing_job_get_result_message    (ImzalaSigningJob *self);
 gboolean           imzala_signing_job_get_needs_login       (ImzalaSigningJob *self);
 gboolean           imzala_signing_job_get_logged_in         (ImzalaSigningJob *self);
+/* "pin-pad-prompt": while SIGNING or UNBLOCKING on a pin-pad token, what the
+ * user must type on the reader now ("Enter the PIN on the reader.", then
+ * "Enter the PIN on the reader again, for the signature." for a key that
+ * asks for every signature); NULL otherwise. */
+const char        *imzala_signing_job_get_pin_pad_prompt    (ImzalaSigningJob *self);
 
 /* IDLE → FETCHING: normalises @code (a malformed one → FAILED with
  * IMZALA_ERROR_CODE_FORMAT, nothing sent), then fetches the request and lists

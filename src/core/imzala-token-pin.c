@@ -1,5 +1,7 @@
 /* imzala-token-pin.c: changing the PIN (C_SetPIN) and unblocking it with
- * the PUK (C_Login as SO + C_InitPIN, or C_SetPIN with the PUK).
+ * the PUK (C_Login as SO + C_InitPIN, or C_SetPIN with the PUK), also on a
+ * pin pad (NULL PINs, typed on the reader; imzala-token-pin-pad.c). A PIN or
+ * PUK whose length is outside the card's range never reaches the card.
  */
 #define G_LOG_DOMAIN "imzala-pkcs11"
 
@@ -81,7 +83,29 @@ imzala_token_change_pin (ImzalaToken   *self,
   imzala_module_lock (self->module);
 
   rv = functions->C_OpenSession (self->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &session);
-  if (imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_OpenSession"))
+  if (!imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_OpenSession"))
+    ;
+  else if (old_pin == NULL && new_pin == NULL && imzala_token_has_pin_pad (self))
+    {
+      ImzalaPinPadWait wait = { NULL, 0 };
+
+      /* On a pin pad the reader asks for the current PIN and the new one
+       * itself: C_SetPIN with NULL PINs in a session that is not logged in
+       * (which changes the user's PIN), so the current PIN is typed once,
+       * not once for a login and again for the change. */
+      imzala_token_pin_pad_wait_begin_locked (self, session,
+                                              _("Enter the current PIN on the reader, then the new PIN."),
+                                              &wait);
+      rv = functions->C_SetPIN (session, NULL, 0, NULL, 0);
+      if (imzala_token_pin_pad_wait_end_locked (self, &wait, error))
+        {
+          if (rv == CKR_PIN_INCORRECT)
+            imzala_token_refresh_locked (self, NULL);
+          ok = imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_SetPIN");
+        }
+      functions->C_CloseSession (session);
+    }
+  else
     {
       if (imzala_token_login_locked (self, session, CKU_USER, old_pin, error))
         {
@@ -124,13 +148,10 @@ imzala_token_unblock_pin (ImzalaToken   *self,
       return imzala_module_call (self->module, unblock_pin_call_cb, &call, error);
     }
 
-  if (puk == NULL && !imzala_token_has_pin_pad (self))
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PUK_REQUIRED,
-                           _("Enter the PUK."));
-      return FALSE;
-    }
-  if (!imzala_token_check_pin_length (self, new_pin, error))
+  /* Neither the PUK nor the new PIN reaches the card when its length is
+   * outside the card's range: a wrong-length PUK would still cost a try. */
+  if (!imzala_token_check_puk_length (self, puk, error)
+      || !imzala_token_check_pin_length (self, new_pin, error))
     return FALSE;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
@@ -141,11 +162,25 @@ imzala_token_unblock_pin (ImzalaToken   *self,
   rv = functions->C_OpenSession (self->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &session);
   if (imzala_pkcs11_set_error_full (error, rv, self, CKU_SO, "C_OpenSession"))
     {
+      gboolean on_reader = puk == NULL && imzala_token_has_pin_pad (self);
+      ImzalaPinPadWait wait = { NULL, 0 };
+
+      /* On a pin pad the reader asks for the PUK (C_Login with NULL), then
+       * for the new PIN (C_InitPIN with NULL). */
+      if (on_reader)
+        imzala_token_pin_pad_wait_begin_locked (self, session, imzala_token_pin_pad_message (CKU_SO), &wait);
       rv = functions->C_Login (session, CKU_SO, imzala_token_secret_data (puk), imzala_token_secret_length (puk));
-      if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
+      if (on_reader && !imzala_token_pin_pad_wait_end_locked (self, &wait, error))
+        ;
+      else if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
         {
+          gboolean new_on_reader = new_pin == NULL && imzala_token_has_pin_pad (self);
+
+          if (new_on_reader)
+            imzala_token_pin_pad_wait_begin_locked (self, session, _("Enter the new PIN on the reader."), &wait);
           rv = functions->C_InitPIN (session, imzala_token_secret_data (new_pin), imzala_token_secret_length (new_pin));
-          ok = imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_InitPIN");
+          if (!new_on_reader || imzala_token_pin_pad_wait_end_locked (self, &wait, error))
+            ok = imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_InitPIN");
           functions->C_Logout (session);
         }
       else if (rv == CKR_USER_TYPE_INVALID || rv == CKR_FUNCTION_NOT_SUPPORTED
@@ -155,12 +190,18 @@ imzala_token_unblock_pin (ImzalaToken   *self,
            * unlogged C_SetPIN. */
           g_debug ("SO login refused on %s (%s); trying C_SetPIN with the PUK",
                    self->label, p11_kit_strerror (rv));
+          if (on_reader)
+            imzala_token_pin_pad_wait_begin_locked (self, session,
+                                                    _("Enter the PUK on the reader, then the new PIN."), &wait);
           rv = functions->C_SetPIN (session,
                                     imzala_token_secret_data (puk), imzala_token_secret_length (puk),
                                     imzala_token_secret_data (new_pin), imzala_token_secret_length (new_pin));
-          if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED)
-            imzala_token_refresh_locked (self, NULL);
-          ok = imzala_pkcs11_set_error_full (error, rv, self, CKU_SO, "C_SetPIN");
+          if (!on_reader || imzala_token_pin_pad_wait_end_locked (self, &wait, error))
+            {
+              if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED)
+                imzala_token_refresh_locked (self, NULL);
+              ok = imzala_pkcs11_set_error_full (error, rv, self, CKU_SO, "C_SetPIN");
+            }
         }
       else
         {

@@ -33,6 +33,14 @@ struct _ImzalaToken
   char *serial;
 
   GPtrArray *certificates;
+
+  /* A keypad wait in progress (imzala-token-pin-pad.c), for
+   * imzala_token_cancel_pin_pad() on another thread. */
+  GMutex pin_pad_lock;
+  gboolean pin_pad_waiting;
+  gboolean pin_pad_cancelled;
+  CK_SESSION_HANDLE pin_pad_session;
+  CK_FUNCTION_LIST *pin_pad_functions;
 };
 /* The module lock is held by the caller of every *_locked function. */
 
@@ -47,9 +55,14 @@ gboolean imzala_token_login_locked     (ImzalaToken        *self,
                                         ImzalaSecret       *secret,
                                         GError            **error);
 /* Checks a PIN against the card's length limits before it reaches the card
- * (no lock needed). */
+ * (no lock needed): IMZALA_ERROR_PIN_LEN_RANGE, or IMZALA_ERROR_PIN_REQUIRED
+ * for a NULL PIN on a token without a pin pad. */
 gboolean imzala_token_check_pin_length (ImzalaToken         *self,
                                         const ImzalaSecret  *pin,
+                                        GError             **error);
+/* The same for the PUK (the card has one range for all its PINs). */
+gboolean imzala_token_check_puk_length (ImzalaToken         *self,
+                                        const ImzalaSecret  *puk,
                                         GError             **error);
 
 /* The logged-in session imzala_token_login() kept for this token, if any
@@ -64,6 +77,31 @@ gboolean imzala_token_lookup_login_session_locked (ImzalaToken       *self,
  * gone. Any other failure of the call is no proof of removal: TRUE. */
 gboolean imzala_token_check_present_locked (ImzalaToken  *self,
                                             GError      **error);
+
+/* Pin-pad waits (imzala-token-pin-pad.c). */
+typedef struct
+{
+  GCancellable *cancellable;
+  gulong handler;
+} ImzalaPinPadWait;
+
+void        imzala_token_pin_pad_class_init (GObjectClass *object_class);
+void        imzala_token_pin_pad_init       (ImzalaToken  *self);
+void        imzala_token_pin_pad_finalize   (ImzalaToken  *self);
+/* What to type on the reader for a C_Login as @user. */
+const char *imzala_token_pin_pad_message    (CK_USER_TYPE  user);
+/* Around a call on @session that waits for the reader's keypad: emits
+ * pin-pad-prompt with @message and lets the current GCancellable and
+ * imzala_token_cancel_pin_pad() cut it short. end() returns FALSE with
+ * G_IO_ERROR_CANCELLED when the wait was cancelled; the call's own result
+ * is then not to be reported. */
+void        imzala_token_pin_pad_wait_begin_locked (ImzalaToken       *self,
+                                                    CK_SESSION_HANDLE  session,
+                                                    const char        *message,
+                                                    ImzalaPinPadWait  *wait);
+gboolean    imzala_token_pin_pad_wait_end_locked   (ImzalaToken       *self,
+                                                    ImzalaPinPadWait  *wait,
+                                                    GError           **error);
 
 /* The module reads the bytes where the secret keeps them: no copy. */
 static inline CK_UTF8CHAR_PTR

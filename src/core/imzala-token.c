@@ -29,6 +29,7 @@ imzala_token_finalize (GObject *object)
   g_free (self->model);
   g_free (self->serial);
   g_mutex_clear (&self->info_lock);
+  imzala_token_pin_pad_finalize (self);
 
   G_OBJECT_CLASS (imzala_token_parent_class)->finalize (object);
 }
@@ -39,12 +40,14 @@ imzala_token_class_init (ImzalaTokenClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = imzala_token_finalize;
+  imzala_token_pin_pad_class_init (object_class);
 }
 
 static void
 imzala_token_init (ImzalaToken *self)
 {
   g_mutex_init (&self->info_lock);
+  imzala_token_pin_pad_init (self);
   self->certificates = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
@@ -615,6 +618,61 @@ imzala_token_refresh_finish (ImzalaToken   *self,
 
 /* ---- Sessions and login ---- */
 
+/* The card's PIN length range as İmzala trusts it: a module that reports 0,
+ * CK_UNAVAILABLE_INFORMATION or an absurd range (a minimum longer than any
+ * PIN İmzala keeps, a maximum below the minimum) leaves that bound unknown
+ * (0), so that no PIN is refused on the word of a confused module. */
+void
+imzala_token_get_pin_length_range (ImzalaToken *self,
+                                   guint       *min,
+                                   guint       *max)
+{
+  guint lo = imzala_token_get_min_pin_length (self);
+  guint hi = imzala_token_get_max_pin_length (self);
+
+  if (lo > IMZALA_SECRET_MAX_LENGTH)
+    lo = 0;
+  if (hi > 0 && hi < lo)
+    lo = hi = 0;
+  *min = lo;
+  *max = hi;
+}
+
+static gboolean
+check_secret_length (ImzalaToken         *self,
+                     const ImzalaSecret  *secret,
+                     gboolean             puk,
+                     GError             **error)
+{
+  guint min;
+  guint max;
+  gsize length;
+
+  if (secret == NULL)
+    {
+      if (imzala_token_has_pin_pad (self))
+        return TRUE;
+      if (puk)
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PUK_REQUIRED, _("Enter the PUK."));
+      else
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_REQUIRED, _("Enter the PIN."));
+      return FALSE;
+    }
+
+  imzala_token_get_pin_length_range (self, &min, &max);
+  length = imzala_secret_get_length (secret);
+  if (length > 0 && (min == 0 || length >= min) && (max == 0 || length <= max))
+    return TRUE;
+
+  g_debug ("A %s of %" G_GSIZE_FORMAT " characters is outside %u..%u on %s; not sent to the card",
+           puk ? "PUK" : "PIN", length, min, max, self->label);
+  if (puk)
+    imzala_pkcs11_set_puk_length_error (error, self);
+  else
+    imzala_pkcs11_set_pin_length_error (error, self);
+  return FALSE;
+}
+
 /* Checks a PIN against the card's length limits before it reaches the card:
  * on many cards a PIN of the wrong length still costs a try. */
 gboolean
@@ -622,26 +680,18 @@ imzala_token_check_pin_length (ImzalaToken         *self,
                                const ImzalaSecret  *pin,
                                GError             **error)
 {
-  guint min = imzala_token_get_min_pin_length (self);
-  guint max = imzala_token_get_max_pin_length (self);
-  gsize length;
+  return check_secret_length (self, pin, FALSE, error);
+}
 
-  if (pin == NULL)
-    {
-      if (imzala_token_has_pin_pad (self))
-        return TRUE;
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_REQUIRED,
-                           _("Enter the PIN."));
-      return FALSE;
-    }
-
-  length = imzala_secret_get_length (pin);
-  if (length == 0 || (min > 0 && length < min) || (max > 0 && max >= min && length > max))
-    {
-      imzala_pkcs11_set_pin_length_error (error, self);
-      return FALSE;
-    }
-  return TRUE;
+/* PKCS#11 has one length range for every PIN of a token (ulMinPinLen and
+ * ulMaxPinLen, "the PIN"), the SO PIN included, so the PUK is held to it
+ * too. */
+gboolean
+imzala_token_check_puk_length (ImzalaToken         *self,
+                               const ImzalaSecret  *puk,
+                               GError             **error)
+{
+  return check_secret_length (self, puk, TRUE, error);
 }
 
 /* C_Login; after a wrong secret the token information is read again so the
@@ -654,9 +704,17 @@ imzala_token_login_locked (ImzalaToken        *self,
                            GError            **error)
 {
   CK_FUNCTION_LIST *functions = imzala_module_get_functions (self->module);
+  gboolean on_reader = secret == NULL && imzala_token_has_pin_pad (self);
+  ImzalaPinPadWait wait;
   CK_RV rv;
 
+  /* The PIN typed on the reader: the user is told which entry this is, and
+   * İptal may end the wait. */
+  if (on_reader)
+    imzala_token_pin_pad_wait_begin_locked (self, session, imzala_token_pin_pad_message (user), &wait);
   rv = functions->C_Login (session, user, imzala_token_secret_data (secret), imzala_token_secret_length (secret));
+  if (on_reader && !imzala_token_pin_pad_wait_end_locked (self, &wait, error))
+    return FALSE;
   if (rv == CKR_OK || (rv == CKR_USER_ALREADY_LOGGED_IN && user != CKU_CONTEXT_SPECIFIC))
     return TRUE;
 

@@ -46,6 +46,12 @@ ImzalaPinState imzala_token_get_pin_state        (ImzalaToken *self);
 gboolean       imzala_token_has_pin_pad          (ImzalaToken *self);
 guint          imzala_token_get_min_pin_length   (ImzalaToken *self);
 guint          imzala_token_get_max_pin_length   (ImzalaToken *self);
+/* The range the PIN checks use: what the card states, with a bound that is
+ * missing or absurd (0, CK_UNAVAILABLE_INFORMATION, a minimum above
+ * IMZALA_SECRET_MAX_LENGTH, a maximum below the minimum) as 0 (unknown). */
+void           imzala_token_get_pin_length_range (ImzalaToken *self,
+                                                  guint       *min,
+                                                  guint       *max);
 /* ImzalaCertificate, borrowed: the token's certificates, CA ones included
  * (imzala_certificate_is_ca()). */
 GPtrArray     *imzala_token_get_certificates     (ImzalaToken *self);
@@ -58,6 +64,13 @@ gboolean       imzala_token_has_certificate      (ImzalaToken       *self,
  * NULL when it is not one of this token's certificates. */
 char          *imzala_token_dup_certificate_uri  (ImzalaToken       *self,
                                                   ImzalaCertificate *certificate);
+
+/* Ends a wait for a PIN typed on the reader (a pin-pad login, PIN change
+ * or unblock of this token) now, from any thread: the operation fails with
+ * G_IO_ERROR_CANCELLED and the module is free for the next one. Cancelling
+ * the GCancellable of an async operation does the same. Does nothing when
+ * no keypad wait is going on. See imzala-token-pin-pad.c for how. */
+void           imzala_token_cancel_pin_pad       (ImzalaToken *self);
 
 /* Re-reads CK_TOKEN_INFO (PIN state changes after a wrong PIN). */
 gboolean       imzala_token_refresh              (ImzalaToken *self, GCancellable *cancellable, GError **error);

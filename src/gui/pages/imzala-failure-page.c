@@ -109,6 +109,9 @@ static const FailureKind failure_kinds[] = {
   { IMZALA_ERROR_TOKEN_NOT_RECOGNIZED, N_("The Card Was Not Recognised"),
     N_("Install the software for your card, then take the card out, insert it again and try again."),
     ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_PIN_PAD_TIMEOUT, N_("The Reader Stopped Waiting for the PIN"),
+    N_("Sign again and type the PIN on the reader’s keypad when it asks, before the reader gives up."),
+    ACTION_RETRY | ACTION_CODE },
 };
 
 static const FailureKind fallback_kind = {

@@ -382,6 +382,30 @@ update_certificates (ImzalaSignPage *self)
   update_placeholder (self);
 }
 
+/* While signing on a pin pad, the job says which entry the reader waits
+ * for (the second one for a key that wants the PIN for every signature). */
+static void
+update_progress (ImzalaSignPage *self)
+{
+  ImzalaJobState state = self->job != NULL ? imzala_signing_job_get_state (self->job) : IMZALA_JOB_STATE_IDLE;
+  const char *prompt = self->job != NULL ? imzala_signing_job_get_pin_pad_prompt (self->job) : NULL;
+
+  if ((state == IMZALA_JOB_STATE_SIGNING || state == IMZALA_JOB_STATE_LOGGING_IN) && prompt != NULL)
+    gtk_label_set_text (self->progress_label, prompt);
+  else if (state == IMZALA_JOB_STATE_LOGGING_IN)
+    gtk_label_set_text (self->progress_label,
+                        token_has_pin_pad (self)
+                        ? _("Enter your PIN on the card reader…")
+                        : _("Reading the certificates on the card…"));
+  else if (state == IMZALA_JOB_STATE_SIGNING)
+    gtk_label_set_text (self->progress_label,
+                        token_has_pin_pad (self)
+                        ? _("Enter your PIN on the card reader…")
+                        : _("Signing on the card…"));
+  else if (state == IMZALA_JOB_STATE_SUBMITTING)
+    gtk_label_set_text (self->progress_label, _("Sending the signature to the portal…"));
+}
+
 static void
 update_state (ImzalaSignPage *self)
 {
@@ -406,18 +430,7 @@ update_state (ImzalaSignPage *self)
   if (busy && gtk_widget_get_mapped (GTK_WIDGET (self)))
     gtk_widget_grab_focus (self->cancel_button);
 
-  if (state == IMZALA_JOB_STATE_LOGGING_IN)
-    gtk_label_set_text (self->progress_label,
-                        token_has_pin_pad (self)
-                        ? _("Enter your PIN on the card reader…")
-                        : _("Reading the certificates on the card…"));
-  else if (state == IMZALA_JOB_STATE_SIGNING)
-    gtk_label_set_text (self->progress_label,
-                        token_has_pin_pad (self)
-                        ? _("Enter your PIN on the card reader…")
-                        : _("Signing on the card…"));
-  else if (state == IMZALA_JOB_STATE_SUBMITTING)
-    gtk_label_set_text (self->progress_label, _("Sending the signature to the portal…"));
+  update_progress (self);
 }
 
 static void
@@ -594,6 +607,8 @@ imzala_sign_page_init (ImzalaSignPage *self)
                                  G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::state",
                                  G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::pin-pad-prompt",
+                                 G_CALLBACK (update_progress), self, G_CONNECT_SWAPPED);
 
   g_signal_group_connect_object (self->job_signals, "notify::tokens",
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);

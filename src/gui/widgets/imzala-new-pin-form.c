@@ -117,6 +117,8 @@ imzala_new_pin_form_take_secrets (ImzalaNewPinForm *self,
                                   GError          **error)
 {
   guint length;
+  guint min_length;
+  guint max_length;
 
   g_return_val_if_fail (IMZALA_IS_NEW_PIN_FORM (self), FALSE);
   g_return_val_if_fail (IMZALA_IS_TOKEN (token), FALSE);
@@ -135,17 +137,21 @@ imzala_new_pin_form_take_secrets (ImzalaNewPinForm *self,
       return FALSE;
     }
 
+  /* The card's range as the core trusts it: a bound the module does not
+   * state (0) or states absurdly refuses nothing. */
+  imzala_token_get_pin_length_range (token, &min_length, &max_length);
   length = imzala_pin_entry_get_length (self->new_entry);
-  if (length < imzala_token_get_min_pin_length (token) ||
-      length > imzala_token_get_max_pin_length (token))
+  if (length == 0 || (min_length > 0 && length < min_length) || (max_length > 0 && length > max_length))
     {
       imzala_pin_entry_clear (self->new_entry);
       imzala_pin_entry_clear (self->confirm_entry);
       gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
-      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
-                   _("The new PIN must have %u to %u characters."),
-                   imzala_token_get_min_pin_length (token),
-                   imzala_token_get_max_pin_length (token));
+      if (min_length > 0 && max_length > 0)
+        g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
+                     _("The new PIN must have %u to %u characters."), min_length, max_length);
+      else
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
+                             _("The PIN is too short or too long for this card."));
       return FALSE;
     }
 
