@@ -763,6 +763,35 @@ keep_login (ImzalaSigningJob *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOGGED_IN]);
 }
 
+/* Ends a login the job asked for in state @expected: TRUE when the session
+ * is kept and the job goes on. */
+static gboolean
+login_finished (ImzalaSigningJob *self,
+                GObject          *source,
+                GAsyncResult     *result,
+                ImzalaJobState    expected)
+{
+  GError *error = NULL;
+  gboolean ok;
+
+  ok = imzala_token_login_finish (IMZALA_TOKEN (source), result, &error);
+  if (self->state != expected)
+    {
+      /* Cancelled meanwhile: a session that was opened is ended. */
+      if (ok)
+        imzala_token_logout_async (IMZALA_TOKEN (source));
+      g_clear_error (&error);
+      return FALSE;
+    }
+  if (!ok)
+    {
+      pin_failed (self, error);
+      return FALSE;
+    }
+  keep_login (self, IMZALA_TOKEN (source), self->pin);
+  return TRUE;
+}
+
 /* One login for all the texts of the request: a pin-pad user types the PIN
  * once, however many texts there are. */
 static void
@@ -771,25 +800,9 @@ sign_login_cb (GObject      *source,
                gpointer      user_data)
 {
   g_autoptr(ImzalaSigningJob) self = user_data;
-  GError *error = NULL;
-  gboolean ok;
 
-  ok = imzala_token_login_finish (IMZALA_TOKEN (source), result, &error);
-  if (self->state != IMZALA_JOB_STATE_SIGNING)
-    {
-      /* Cancelled meanwhile: a session that was opened is ended. */
-      if (ok)
-        imzala_token_logout_async (IMZALA_TOKEN (source));
-      g_clear_error (&error);
-      return;
-    }
-  if (!ok)
-    {
-      pin_failed (self, error);
-      return;
-    }
-  keep_login (self, IMZALA_TOKEN (source), self->pin);
-  sign_next (self);
+  if (login_finished (self, source, result, IMZALA_JOB_STATE_SIGNING))
+    sign_next (self);
 }
 
 void
@@ -846,24 +859,9 @@ log_in_cb (GObject      *source,
            gpointer      user_data)
 {
   g_autoptr(ImzalaSigningJob) self = user_data;
-  GError *error = NULL;
-  gboolean ok;
 
-  ok = imzala_token_login_finish (IMZALA_TOKEN (source), result, &error);
-  if (self->state != IMZALA_JOB_STATE_LOGGING_IN)
-    {
-      if (ok)
-        imzala_token_logout_async (IMZALA_TOKEN (source));
-      g_clear_error (&error);
-      return;
-    }
-  if (!ok)
-    {
-      pin_failed (self, error);
-      return;
-    }
-
-  keep_login (self, IMZALA_TOKEN (source), self->pin);
+  if (!login_finished (self, source, result, IMZALA_JOB_STATE_LOGGING_IN))
+    return;
   forget_secrets (self);
   /* The token's certificates are what the card shows now; the shared list
    * is refreshed too (from the cache the login filled) for the other
