@@ -217,6 +217,27 @@ imzala_token_unblock_pin (ImzalaToken   *self,
   return ok;
 }
 
+/* Runs @func on the module's thread with the two secrets in a PinTaskData. */
+static void
+start_pin_task (ImzalaToken         *self,
+                ImzalaSecret        *pin,
+                ImzalaSecret        *new_pin,
+                gpointer             source_tag,
+                GTaskThreadFunc      func,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  PinTaskData *td = g_new0 (PinTaskData, 1);
+
+  td->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
+  td->new_pin = new_pin != NULL ? imzala_secret_ref (new_pin) : NULL;
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, td, (GDestroyNotify) pin_task_data_free);
+  imzala_module_run_task (self->module, task, func);
+}
+
 static void
 change_pin_thread (GTask        *task,
                    gpointer      source_object,
@@ -240,19 +261,9 @@ imzala_token_change_pin_async (ImzalaToken         *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  PinTaskData *td;
-
   g_return_if_fail (IMZALA_IS_TOKEN (self));
-
-  td = g_new0 (PinTaskData, 1);
-  td->pin = old_pin != NULL ? imzala_secret_ref (old_pin) : NULL;
-  td->new_pin = new_pin != NULL ? imzala_secret_ref (new_pin) : NULL;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, imzala_token_change_pin_async);
-  g_task_set_task_data (task, td, (GDestroyNotify) pin_task_data_free);
-  imzala_module_run_task (self->module, task, change_pin_thread);
+  start_pin_task (self, old_pin, new_pin, imzala_token_change_pin_async, change_pin_thread,
+                  cancellable, callback, user_data);
 }
 
 gboolean
@@ -287,19 +298,9 @@ imzala_token_unblock_pin_async (ImzalaToken         *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  PinTaskData *td;
-
   g_return_if_fail (IMZALA_IS_TOKEN (self));
-
-  td = g_new0 (PinTaskData, 1);
-  td->pin = puk != NULL ? imzala_secret_ref (puk) : NULL;
-  td->new_pin = new_pin != NULL ? imzala_secret_ref (new_pin) : NULL;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, imzala_token_unblock_pin_async);
-  g_task_set_task_data (task, td, (GDestroyNotify) pin_task_data_free);
-  imzala_module_run_task (self->module, task, unblock_pin_thread);
+  start_pin_task (self, puk, new_pin, imzala_token_unblock_pin_async, unblock_pin_thread,
+                  cancellable, callback, user_data);
 }
 
 gboolean
