@@ -1071,10 +1071,14 @@ is_busy (ImzalaJobState state)
          state == IMZALA_JOB_STATE_SUBMITTING || state == IMZALA_JOB_STATE_UNBLOCKING;
 }
 
+/* In CHOOSING also waits for the job's first listing of the cards: CHOOSING
+ * comes with the request, the tokens may come later ("tokens-loading"). */
 static ImzalaJobState
 wait_job (ImzalaSigningJob *job)
 {
-  while (is_busy (imzala_signing_job_get_state (job)))
+  while (is_busy (imzala_signing_job_get_state (job)) ||
+         (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_CHOOSING &&
+          imzala_signing_job_get_tokens_loading (job)))
     g_main_context_iteration (NULL, TRUE);
   return imzala_signing_job_get_state (job);
 }
