@@ -126,6 +126,12 @@
  *                    with the user's PIN (or NULL on a pin pad), like the
  *                    qualified key of an NES card; SoftHSM's own keys do not
  *                    ask for it
+ * A slow card listing (issue 8, item 5), around all of the above:
+ *   slow-slot-list   every C_GetSlotList takes IMZALA_FAULT_DELAY_MS
+ *                    milliseconds (default 3000) before it answers, like
+ *                    OpenSC asking every driver about a card it does not
+ *                    know, so that a test can check that the window shows
+ *                    the request meanwhile
  */
 #include "config.h"
 
@@ -172,6 +178,7 @@ static struct
   int pin_range;
   int pin_pad_wait;
   int always_authenticate;
+  int slow_slot_list;
 } faults;
 
 static int wrong_pins;
@@ -1709,6 +1716,39 @@ guard_setup (void)
   guard.C_Finalize = guard_Finalize;
 }
 
+/* ---- slow-slot-list ---- */
+
+static CK_FUNCTION_LIST slow_slot_list_next;
+
+static CK_RV
+slow_slot_list_Initialize (CK_VOID_PTR args)
+{
+  faults.slow_slot_list = has_fault (getenv ("IMZALA_FAULTS"), "slow-slot-list");
+  return slow_slot_list_next.C_Initialize (args);
+}
+
+/* The answer comes after the delay, as OpenSC's does: the caller's thread
+ * (the module's) is blocked the whole time. */
+static CK_RV
+slow_slot_list_GetSlotList (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+  const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
+  long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
+  struct timespec wait = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
+
+  if (faults.slow_slot_list && milliseconds > 0)
+    nanosleep (&wait, NULL);
+  return slow_slot_list_next.C_GetSlotList (present, list, count);
+}
+
+static void
+slow_slot_list_wrap (void)
+{
+  slow_slot_list_next = wrapper;
+  wrapper.C_Initialize = slow_slot_list_Initialize;
+  wrapper.C_GetSlotList = slow_slot_list_GetSlotList;
+}
+
 CK_RV
 C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
 {
@@ -1749,6 +1789,7 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       /* Last: it wraps what is above. */
       card_removal_wrap ();
       pin_care_wrap ();
+      slow_slot_list_wrap ();
     }
 
   if (guard.C_GetFunctionList == NULL)

@@ -16,6 +16,7 @@
 
 #include "imzala-code-page.h"
 #include "imzala-pin-entry.h"
+#include "imzala-unblock-page.h"
 #include "imzala-test.h"
 #include "imzala-test-gui.h"
 #include "imzala-test-portal.h"
@@ -130,11 +131,11 @@ activate_and_wait_tokens (ImzalaWindow *window,
 }
 
 /* Types @code into the code page, as a user pastes it, and presses İleri;
- * returns when the window shows @page. */
+ * returns when the window shows @page, maybe still reading the card. */
 static void
-enter_code (Flow       *flow,
-            const char *code,
-            const char *page)
+enter_code_only (Flow       *flow,
+                 const char *code,
+                 const char *page)
 {
   ImzalaCodePage *code_page = IMZALA_CODE_PAGE (imzala_window_get_page (flow->window, "code"));
   const char *shown;
@@ -148,6 +149,38 @@ enter_code (Flow       *flow,
       g_autofree char *text = imzala_test_gui_page_text (flow->window, "failure");
       g_error ("Expected the page %s, got the failure page:\n%s", page, text);
     }
+}
+
+static gboolean
+sign_page_cards_read (gpointer data)
+{
+  g_autofree char *text = imzala_test_gui_page_text (data, "sign");
+
+  return !g_str_equal (imzala_window_get_page_name (data), "sign") ||
+         strstr (text, "Kart okunuyor") == NULL;
+}
+
+static gboolean
+unblock_page_cards_read (gpointer data)
+{
+  GtkWidget *page = imzala_window_get_page (data, "unblock");
+  ImzalaSigningJob *job = imzala_unblock_page_get_job (IMZALA_UNBLOCK_PAGE (page));
+
+  return job == NULL || !imzala_signing_job_get_tokens_loading (job);
+}
+
+/* enter_code_only(), then waits for the job's first listing of the cards:
+ * the request is shown before it, and these tests choose among the cards. */
+static void
+enter_code (Flow       *flow,
+            const char *code,
+            const char *page)
+{
+  enter_code_only (flow, code, page);
+  if (g_str_equal (page, "sign"))
+    imzala_test_gui_wait (sign_page_cards_read, flow->window, 60, "the cards on the sign page");
+  else if (g_str_equal (page, "unblock"))
+    imzala_test_gui_wait (unblock_page_cards_read, flow->window, 60, "the cards on the unblock page");
 }
 
 static gboolean
@@ -981,6 +1014,78 @@ test_pin_pad_two_entries (Flow          *flow,
   g_assert_cmpstr (g_ptr_array_index (shown, shown->len - 1), ==, "İmza için PIN’i okuyucuda bir kez daha girin.");
 }
 
+/* ---- A slow card listing (issue 8, item 5) ---- */
+
+/* Every C_GetSlotList of the fault module takes a while, like OpenSC over a
+ * card it does not know. */
+static void
+flow_setup_slow_slot_list (Flow          *flow,
+                           gconstpointer  data)
+{
+  g_setenv ("IMZALA_FAULTS", "slow-slot-list", TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "700", TRUE);
+  flow_setup (flow, data);
+}
+
+static void
+flow_teardown_slow_slot_list (Flow          *flow,
+                              gconstpointer  data)
+{
+  flow_teardown (flow, data);
+  g_unsetenv ("IMZALA_FAULT_DELAY_MS");
+}
+
+/* The request is on screen while the card is still being listed: the text,
+ * the remaining time and "Kart okunuyor…" where the certificates go, and
+ * İMZALA unavailable; then the demo card's certificate arrives preselected
+ * and signs. Only the order of what is seen is checked, not times. */
+static void
+test_slow_slot_list (Flow          *flow,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autofree char *expected = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+  GtkWidget *sign_page = imzala_window_get_page (flow->window, "sign");
+  g_autoptr(GPtrArray) lists = NULL;
+  GtkListBoxRow *selected;
+
+  g_assert_no_error (error);
+  enter_code_only (flow, code, "sign");
+  text = imzala_test_gui_page_text (flow->window, "sign");
+  g_test_message ("Sign page while the card is read:\n%s", text);
+  expected = imzala_test_portal_get_text (flow->portal, code, 0);
+  assert_contains (text, expected);
+  assert_contains (text, flow->portal->host);
+  assert_contains (text, "Kalan süre:");
+  assert_contains (text, "Kart okunuyor…");
+  /* A PIN typed meanwhile does not make İMZALA usable without a
+   * certificate. */
+  imzala_test_gui_press_keypad (sign_page, IMZALA_TEST_PORTAL_PIN);
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (flow->window), "sign"));
+
+  /* The listing arrives: the demo card's one qualified certificate,
+   * preselected, and İMZALA with the PIN already typed. */
+  imzala_test_gui_wait (certificate_selected, flow->window, 60, "the certificates after the listing");
+  g_clear_pointer (&text, g_free);
+  text = imzala_test_gui_page_text (flow->window, "sign");
+  g_test_message ("Sign page after the listing:\n%s", text);
+  g_assert_null (strstr (text, "Kart okunuyor"));
+  assert_contains (text, expected);
+  lists = imzala_test_gui_find_all (sign_page, GTK_TYPE_LIST_BOX);
+  selected = gtk_list_box_get_selected_row (g_ptr_array_index (lists, 0));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (selected)), ==, IMZALA_TEST_PORTAL_NAME);
+
+  activate (flow->window, "sign");
+  imzala_test_gui_wait (job_done, flow->window, 60, "the end of signing");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "result");
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (flow->portal, code), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1027,5 +1132,7 @@ main (int   argc,
               flow_teardown_pin_pad);
   g_test_add ("/gui/flow/pin-pad-two-entries", Flow, "pin-pad,always-authenticate", flow_setup_pin_pad,
               test_pin_pad_two_entries, flow_teardown_pin_pad);
+  g_test_add ("/gui/flow/slow-slot-list", Flow, NULL, flow_setup_slow_slot_list, test_slow_slot_list,
+              flow_teardown_slow_slot_list);
   return g_test_run ();
 }

@@ -1071,10 +1071,14 @@ is_busy (ImzalaJobState state)
          state == IMZALA_JOB_STATE_SUBMITTING || state == IMZALA_JOB_STATE_UNBLOCKING;
 }
 
+/* In CHOOSING also waits for the job's first listing of the cards: CHOOSING
+ * comes with the request, the tokens may come later ("tokens-loading"). */
 static ImzalaJobState
 wait_job (ImzalaSigningJob *job)
 {
-  while (is_busy (imzala_signing_job_get_state (job)))
+  while (is_busy (imzala_signing_job_get_state (job)) ||
+         (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_CHOOSING &&
+          imzala_signing_job_get_tokens_loading (job)))
     g_main_context_iteration (NULL, TRUE);
   return imzala_signing_job_get_state (job);
 }
@@ -1701,6 +1705,43 @@ test_cli_certs_after_login (JobFixture    *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
 }
 
+/* `imzala-cli portal` over a module whose C_GetSlotList is slow (issue 8,
+ * item 5): the job shows the request before the cards are listed, and the
+ * command, which has no screen, still waits for them and signs with the
+ * certificate it was told. */
+static void
+test_cli_slow_slot_list (JobFixture    *f,
+                         gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
+                                        "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-rsa", "fingerprint");
+  g_autofree char *save_dir = g_build_filename (f->fixture->dir, "signatures", NULL);
+  g_autofree char *saved = NULL;
+  g_autofree char *out = NULL;
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  int status;
+
+  g_assert_nonnull (module);
+  g_setenv ("IMZALA_FAULTS", "slow-slot-list", TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "700", TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  status = run_cli (f->user_pin, &out,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", added->code, "--cert", fingerprint, "--pin-fd", "3",
+                    "--no-registered", "--module", module,
+                    "--save", save_dir, NULL);
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_DELAY_MS");
+  g_test_message ("imzala-cli stdout: %s", out);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (added->done);
+  g_assert_nonnull (strstr (out, "Giriş işleminiz tamamlanmıştır."));
+
+  saved = g_strdup_printf ("%s/%s-1.p7s", save_dir, added->code);
+  assert_openssl_verifies (f, saved, g_ptr_array_index (added->texts, 0));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1736,6 +1777,8 @@ main (int argc, char **argv)
               test_cli_certs_after_login, job_teardown);
   g_test_add ("/portal/cli/sign-thread-affine", JobFixture, NULL, job_setup,
               test_cli_sign_thread_affine, job_teardown);
+  g_test_add ("/portal/cli/slow-slot-list", JobFixture, NULL, job_setup,
+              test_cli_slow_slot_list, job_teardown);
 
   tls_pki = tls_pki_new ();
   status = g_test_run ();

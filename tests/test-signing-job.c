@@ -373,10 +373,15 @@ is_busy (ImzalaJobState state)
          state == IMZALA_JOB_STATE_SUBMITTING || state == IMZALA_JOB_STATE_UNBLOCKING;
 }
 
+/* Waits while the job works, and in CHOOSING also for its first listing
+ * of the cards: CHOOSING comes with the request, the tokens may come later
+ * ("tokens-loading"), and the tests below choose among them. */
 static ImzalaJobState
 wait_job (ImzalaSigningJob *job)
 {
-  while (is_busy (imzala_signing_job_get_state (job)))
+  while (is_busy (imzala_signing_job_get_state (job)) ||
+         (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_CHOOSING &&
+          imzala_signing_job_get_tokens_loading (job)))
     g_main_context_iteration (NULL, TRUE);
   return imzala_signing_job_get_state (job);
 }
@@ -1183,6 +1188,146 @@ test_pin_pad_timeout (JobFixture    *f,
   g_assert_cmpstr (recorded, ==, "timeout\n");
 }
 
+/* ---- A slow card listing (issue 8, item 5) ---- */
+
+/* Every C_GetSlotList of the fault module takes a while, like OpenSC over a
+ * card it does not know. */
+static void
+job_setup_slow_slot_list (JobFixture    *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->fixture = imzala_test_fixture_new ();
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "1000", TRUE);
+  f->modules = imzala_test_fault_load (f->fixture, "slow-slot-list", NULL, &error);
+  g_assert_no_error (error);
+  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
+  g_assert_no_error (error);
+  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+}
+
+static void
+job_teardown_slow_slot_list (JobFixture    *f,
+                             gconstpointer  data)
+{
+  g_unsetenv ("IMZALA_FAULT_DELAY_MS");
+  job_teardown (f, data);
+}
+
+typedef struct
+{
+  ImzalaTokenList  *list;
+  ImzalaSigningJob *job;
+  gboolean          choosing_while_loading;
+  gboolean          certificates_in_choosing;
+  guint             tokens_loading_changes;
+} SlowListing;
+
+static void
+slow_state_cb (ImzalaSigningJob *job,
+               GParamSpec       *pspec,
+               SlowListing      *seen)
+{
+  if (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_CHOOSING &&
+      imzala_token_list_get_loading (seen->list) &&
+      imzala_signing_job_get_tokens_loading (job))
+    seen->choosing_while_loading = TRUE;
+}
+
+static void
+slow_tokens_loading_cb (ImzalaSigningJob *job,
+                        GParamSpec       *pspec,
+                        SlowListing      *seen)
+{
+  seen->tokens_loading_changes++;
+}
+
+static void
+slow_certificates_cb (GListModel  *certificates,
+                      guint        position,
+                      guint        removed,
+                      guint        added,
+                      SlowListing *seen)
+{
+  if (g_list_model_get_n_items (certificates) > 0 &&
+      imzala_signing_job_get_state (seen->job) == IMZALA_JOB_STATE_CHOOSING)
+    seen->certificates_in_choosing = TRUE;
+}
+
+/* The request is shown (CHOOSING) while the cards are still being listed,
+ * with nothing to sign with yet; the certificates arrive in CHOOSING, and
+ * signing works. The order of the events is asserted, not their times. */
+static void
+test_slow_slot_list (JobFixture    *f,
+                     gconstpointer  data)
+{
+  g_autoptr(ImzalaTokenList) list = imzala_token_list_new (f->modules);
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  g_autoptr(GError) error = NULL;
+  SlowListing seen = { list, NULL, FALSE, FALSE, 0 };
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: yavaş", NULL);
+  job = imzala_signing_job_new_for_token_list (IMZALA_PORTAL (f->portal), list);
+  seen.job = job;
+  g_array_set_size (f->states, 0);
+  g_signal_connect (job, "notify::state", G_CALLBACK (state_changed_cb), f);
+  g_signal_connect (job, "notify::state", G_CALLBACK (slow_state_cb), &seen);
+  g_signal_connect (job, "notify::tokens-loading", G_CALLBACK (slow_tokens_loading_cb), &seen);
+  g_signal_connect (imzala_signing_job_get_certificates (job), "items-changed",
+                    G_CALLBACK (slow_certificates_cb), &seen);
+
+  g_assert_false (imzala_signing_job_get_tokens_loading (job));
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_true (imzala_signing_job_get_tokens_loading (job));
+  g_assert_true (imzala_token_list_get_loading (list));
+
+  /* CHOOSING while the list is still loading: the request is there, no
+   * token and no certificate yet, and İMZALA has nothing to sign with. */
+  while (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_FETCHING)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (seen.choosing_while_loading);
+  g_assert_true (imzala_token_list_get_loading (list));
+  g_assert_true (imzala_signing_job_get_tokens_loading (job));
+  g_assert_true (imzala_signing_job_get_request (job) == f->portal->request);
+  g_assert_cmpint (imzala_signing_job_get_remaining_seconds (job), >, 0);
+  g_assert_null (imzala_signing_job_get_tokens (job));
+  g_assert_cmpuint (g_list_model_get_n_items (imzala_signing_job_get_certificates (job)), ==, 0);
+  g_assert_null (imzala_signing_job_get_certificate (job));
+  g_assert_false (imzala_signing_job_get_needs_login (job));
+  g_assert_false (imzala_signing_job_can_sign (job, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+  g_clear_error (&error);
+  g_assert_cmpuint (f->states->len, ==, 2);
+
+  /* The list arrives: the certificates come in CHOOSING, and
+   * "tokens-loading" turns off once. */
+  while (imzala_signing_job_get_tokens_loading (job))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (imzala_token_list_get_loading (list));
+  g_assert_true (seen.certificates_in_choosing);
+  g_assert_cmpuint (seen.tokens_loading_changes, ==, 2);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_cmpuint (imzala_signing_job_get_tokens (job)->len, ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (imzala_signing_job_get_certificates (job)), >, 0);
+  g_assert_null (imzala_signing_job_get_error (job));
+
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "ayse-rsa")));
+  g_assert_true (imzala_signing_job_can_sign (job, NULL));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  assert_states (f, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_CHOOSING,
+                 IMZALA_JOB_STATE_SIGNING, IMZALA_JOB_STATE_SUBMITTING,
+                 IMZALA_JOB_STATE_DONE, -1);
+  assert_submitted_verify (f, f->portal->request, "ayse-rsa");
+  finish_job (job);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1215,5 +1360,7 @@ main (int argc, char **argv)
               job_setup_pin_pad, test_pin_pad_cancel, job_teardown_pin_pad);
   g_test_add ("/signing-job/pin-pad-timeout", JobFixture, "pin-pad-wait",
               job_setup_pin_pad, test_pin_pad_timeout, job_teardown_pin_pad);
+  g_test_add ("/signing-job/slow-slot-list", JobFixture, NULL,
+              job_setup_slow_slot_list, test_slow_slot_list, job_teardown_slow_slot_list);
   return g_test_run ();
 }

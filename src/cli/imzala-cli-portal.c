@@ -71,6 +71,35 @@ wait_while (PortalRun     *run,
   return imzala_signing_job_get_state (run->job);
 }
 
+static void
+tokens_loading_cb (ImzalaSigningJob *job,
+                   GParamSpec       *pspec,
+                   PortalRun        *run)
+{
+  if (!imzala_signing_job_get_tokens_loading (job))
+    g_main_loop_quit (run->loop);
+}
+
+/* CHOOSING comes with the request, the cards may still be read; without a
+ * screen to show the request on meanwhile, the command waits for them before
+ * it picks a certificate. Returns the state after the wait (FAILED when the
+ * listing failed). */
+static ImzalaJobState
+wait_for_tokens (PortalRun *run)
+{
+  gulong handler;
+
+  if (!imzala_signing_job_get_tokens_loading (run->job))
+    return imzala_signing_job_get_state (run->job);
+
+  handler = g_signal_connect (run->job, "notify::tokens-loading", G_CALLBACK (tokens_loading_cb), run);
+  run->waiting_in = IMZALA_JOB_STATE_CHOOSING;
+  if (imzala_signing_job_get_state (run->job) == IMZALA_JOB_STATE_CHOOSING)
+    g_main_loop_run (run->loop);
+  g_signal_handler_disconnect (run->job, handler);
+  return imzala_signing_job_get_state (run->job);
+}
+
 static char *
 format_time (GDateTime *time)
 {
@@ -521,7 +550,8 @@ imzala_cli_portal (int argc, char **argv)
   interrupt_id = g_unix_signal_add (SIGINT, interrupt_cb, &run);
 
   imzala_signing_job_start (job, normalized);
-  if (wait_while (&run, IMZALA_JOB_STATE_FETCHING) != IMZALA_JOB_STATE_CHOOSING)
+  if (wait_while (&run, IMZALA_JOB_STATE_FETCHING) != IMZALA_JOB_STATE_CHOOSING ||
+      wait_for_tokens (&run) != IMZALA_JOB_STATE_CHOOSING)
     status = report_job_error (job);
   else
     {

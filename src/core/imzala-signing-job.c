@@ -39,9 +39,11 @@ struct _ImzalaSigningJob
   ImzalaToken       *prompting_token;
   gulong             pin_pad_prompt_handler;
 
-  /* FETCHING waits for both the request and the token list. */
+  /* FETCHING waits for the request only; the first listing of the cards
+   * may come later, in CHOOSING ("tokens-loading"). */
   gboolean           request_fetched;
   gboolean           tokens_listed;
+  gboolean           tokens_loading;
   gboolean           refreshing;
 
   /* Held only while SIGNING / UNBLOCKING. */
@@ -75,6 +77,7 @@ enum {
   PROP_NEEDS_LOGIN,
   PROP_LOGGED_IN,
   PROP_PIN_PAD_PROMPT,
+  PROP_TOKENS_LOADING,
   N_PROPS
 };
 
@@ -419,10 +422,13 @@ set_tokens (ImzalaSigningJob *self,
 
 /* ---- FETCHING ---- */
 
+/* The request alone is enough to show it: a slow listing of the cards
+ * (OpenSC over a card it does not know takes seconds) must not keep the user
+ * from reading the text and the remaining time. */
 static void
 maybe_enter_choosing (ImzalaSigningJob *self)
 {
-  if (self->state != IMZALA_JOB_STATE_FETCHING || !self->request_fetched || !self->tokens_listed)
+  if (self->state != IMZALA_JOB_STATE_FETCHING || !self->request_fetched)
     return;
 
   update_remaining (self);
@@ -459,35 +465,68 @@ fetch_cb (GObject      *source,
   maybe_enter_choosing (self);
 }
 
+/* Whether "tokens" already holds what the token list holds. */
+static gboolean
+has_list_tokens (ImzalaSigningJob *self)
+{
+  GListModel *list = G_LIST_MODEL (self->token_list);
+
+  if (self->tokens == NULL || self->tokens->len != g_list_model_get_n_items (list))
+    return FALSE;
+  for (guint i = 0; i < self->tokens->len; i++)
+    {
+      g_autoptr(ImzalaToken) token = g_list_model_get_item (list, i);
+
+      if (token != g_ptr_array_index (self->tokens, i))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+set_tokens_loading (ImzalaSigningJob *self,
+                    gboolean          loading)
+{
+  if (self->tokens_loading == loading)
+    return;
+  self->tokens_loading = loading;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOKENS_LOADING]);
+}
+
 static void
 refresh_tokens_cb (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
   g_autoptr(ImzalaSigningJob) self = user_data;
+  gboolean first = !self->tokens_listed;
   GError *error = NULL;
 
   self->refreshing = FALSE;
+  self->tokens_listed = TRUE;
   if (!imzala_token_list_refresh_finish (IMZALA_TOKEN_LIST (source), result, &error))
     {
       /* During a refresh the old list stays; at the start nothing works
-       * without the cards. */
-      if (self->state == IMZALA_JOB_STATE_FETCHING)
+       * without the cards, also when the request is already shown. */
+      if (first && (self->state == IMZALA_JOB_STATE_FETCHING ||
+                    self->state == IMZALA_JOB_STATE_CHOOSING))
         fail (self, error);
       else
         {
           g_debug ("Refreshing the tokens failed: %s", error->message);
           g_error_free (error);
         }
+      set_tokens_loading (self, FALSE);
       return;
     }
-  /* In CHOOSING, token_list_changed_cb has already taken the new tokens. */
-  if (self->state != IMZALA_JOB_STATE_FETCHING)
-    return;
 
-  set_tokens (self, imzala_token_list_dup_tokens (self->token_list));
-  self->tokens_listed = TRUE;
-  maybe_enter_choosing (self);
+  /* In CHOOSING, token_list_changed_cb has usually taken the new tokens
+   * already; in FETCHING they wait here for the request. */
+  if (first && (self->state == IMZALA_JOB_STATE_FETCHING ||
+                self->state == IMZALA_JOB_STATE_CHOOSING) &&
+      !has_list_tokens (self))
+    set_tokens (self, imzala_token_list_dup_tokens (self->token_list));
+  set_tokens_loading (self, FALSE);
 }
 
 /* The list is shared: a refresh that someone else asked for (a card went in
@@ -519,6 +558,10 @@ imzala_signing_job_start (ImzalaSigningJob *self,
     }
 
   set_state (self, IMZALA_JOB_STATE_FETCHING);
+  set_tokens_loading (self, TRUE);
+  /* The first listing counts as a refresh under way: a card event during it
+   * joins the token list's next enumeration, not one more of the job's. */
+  self->refreshing = TRUE;
   imzala_portal_fetch_request_async (self->portal, self->code, self->cancellable,
                                      fetch_cb, g_object_ref (self));
   imzala_token_list_refresh_async (self->token_list, self->cancellable,
@@ -595,7 +638,10 @@ imzala_signing_job_can_sign (ImzalaSigningJob  *self,
     }
   if (self->certificate == NULL)
     {
-      if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0)
+      if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0 && self->tokens_loading)
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                             _("The card is still being read. Try again in a moment."));
+      else if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0)
         g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
                              _("No signing certificate was found. Insert your card and try again."));
       else
@@ -1009,7 +1055,11 @@ imzala_signing_job_unblock (ImzalaSigningJob *self,
     }
   if (self->token == NULL)
     {
-      if (self->tokens == NULL || self->tokens->len == 0)
+      if ((self->tokens == NULL || self->tokens->len == 0) && self->tokens_loading)
+        set_error (self, g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
+                                              _("The card is still being read. Try again in a "
+                                                "moment.")));
+      else if (self->tokens == NULL || self->tokens->len == 0)
         set_error (self, g_error_new_literal (IMZALA_ERROR, IMZALA_ERROR_NO_TOKEN,
                                               _("No card was found. Insert the card to unlock "
                                                 "and try again.")));
@@ -1114,6 +1164,13 @@ imzala_signing_job_get_needs_login (ImzalaSigningJob *self)
 {
   g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
   return self->needs_login;
+}
+
+gboolean
+imzala_signing_job_get_tokens_loading (ImzalaSigningJob *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
+  return self->tokens_loading;
 }
 
 gboolean
@@ -1311,6 +1368,9 @@ imzala_signing_job_get_property (GObject    *object,
     case PROP_PIN_PAD_PROMPT:
       g_value_set_string (value, self->pin_pad_prompt);
       break;
+    case PROP_TOKENS_LOADING:
+      g_value_set_boolean (value, self->tokens_loading);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1354,6 +1414,8 @@ imzala_signing_job_class_init (ImzalaSigningJobClass *klass)
     g_param_spec_boolean ("logged-in", NULL, NULL, FALSE, flags);
   properties[PROP_PIN_PAD_PROMPT] =
     g_param_spec_string ("pin-pad-prompt", NULL, NULL, NULL, flags);
+  properties[PROP_TOKENS_LOADING] =
+    g_param_spec_boolean ("tokens-loading", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

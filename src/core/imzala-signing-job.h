@@ -4,11 +4,20 @@
  * state machine driven by the caller's few method calls; everything else it
  * reports through GObject properties (connect to notify::state etc.):
  *
- *   IDLE --start(code)--> FETCHING --(request + tokens)--> CHOOSING
+ *   IDLE --start(code)--> FETCHING --(request)--> CHOOSING
  *   CHOOSING --log_in(pin)--> LOGGING_IN --> CHOOSING       (needs-login)
  *   CHOOSING --sign(pin)--> SIGNING --> SUBMITTING --> DONE
  *   CHOOSING --unblock(new_pin)--> UNBLOCKING --> DONE      (purpose unblock)
  *   any state --error / expiry / cancel--> FAILED
+ *
+ * CHOOSING comes as soon as the request has arrived, before the first
+ * listing of the cards if that is slower (OpenSC spends seconds over a card
+ * it does not know): "tokens-loading" stays TRUE, with no tokens and no
+ * certificates, until that listing is in; the certificates then arrive in
+ * CHOOSING ("certificates", the recommended one preselected). A caller that
+ * has no screen to show the request on (imzala-cli portal) waits for
+ * "tokens-loading" to turn FALSE before it chooses. A failed first listing
+ * still fails the job: nothing works without the cards.
  *
  * A card that shows its certificates only after the PIN leaves CHOOSING
  * without certificates and with "needs-login" set ("token" is that card):
@@ -82,6 +91,8 @@ ImzalaSigningJob  *imzala_signing_job_new_for_token_list (ImzalaPortal    *porta
  *   "state"             ImzalaJobState
  *   "request"           ImzalaRequest, NULL until fetched
  *   "tokens"            GPtrArray of ImzalaToken (boxed), NULL until listed
+ *   "tokens-loading"    gboolean, TRUE from start() until the job's first
+ *                       listing of the cards is in (also in CHOOSING)
  *   "certificates"      GListModel of ImzalaCertificate: the signing
  *                       candidates on all tokens (not CA certificates, only
  *                       ones with a private key), recommended ones first
@@ -104,6 +115,7 @@ ImzalaJobState     imzala_signing_job_get_state             (ImzalaSigningJob *s
 ImzalaPortal      *imzala_signing_job_get_portal            (ImzalaSigningJob *self);
 ImzalaRequest     *imzala_signing_job_get_request           (ImzalaSigningJob *self);
 GPtrArray         *imzala_signing_job_get_tokens            (ImzalaSigningJob *self);
+gboolean           imzala_signing_job_get_tokens_loading    (ImzalaSigningJob *self);
 GListModel        *imzala_signing_job_get_certificates      (ImzalaSigningJob *self);
 ImzalaCertificate *imzala_signing_job_get_certificate       (ImzalaSigningJob *self);
 ImzalaToken       *imzala_signing_job_get_token             (ImzalaSigningJob *self);
@@ -122,7 +134,8 @@ const char        *imzala_signing_job_get_pin_pad_prompt    (ImzalaSigningJob *s
 
 /* IDLE → FETCHING: normalises @code (a malformed one → FAILED with
  * IMZALA_ERROR_CODE_FORMAT, nothing sent), then fetches the request and lists
- * the tokens in parallel. */
+ * the tokens in parallel; CHOOSING follows the request, the tokens may come
+ * later ("tokens-loading"). */
 void     imzala_signing_job_start           (ImzalaSigningJob  *self,
                                              const char        *code);
 

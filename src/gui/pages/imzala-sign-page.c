@@ -343,7 +343,10 @@ update_placeholder (ImzalaSignPage *self)
   const GError *pcsc_error = NULL;
   ImzalaReader *reader = NULL;
 
-  if (self->token_list != NULL && imzala_token_list_get_loading (self->token_list))
+  /* The job shows the request before its first listing of the cards is
+   * in; later listings are the shared list's. */
+  if ((self->job != NULL && imzala_signing_job_get_tokens_loading (self->job)) ||
+      (self->token_list != NULL && imzala_token_list_get_loading (self->token_list)))
     {
       /* Translators: Kart okunuyor… */
       gtk_label_set_text (self->certificates_placeholder, _("Reading the card…"));
@@ -611,6 +614,8 @@ imzala_sign_page_init (ImzalaSignPage *self)
                                  G_CALLBACK (update_progress), self, G_CONNECT_SWAPPED);
 
   g_signal_group_connect_object (self->job_signals, "notify::tokens",
+                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::tokens-loading",
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
   /* A card that shows its certificates after the PIN, and the login. */
   g_signal_group_connect_object (self->job_signals, "notify::needs-login",
