@@ -408,6 +408,44 @@ test_matches_token (void)
     }
 }
 
+/* When "available" is told, the readers are already in: the support report
+ * reads them right then. */
+static void
+available_notify_cb (GObject    *object,
+                     GParamSpec *pspec,
+                     gpointer    user_data)
+{
+  ImzalaReaderMonitor *monitor = IMZALA_READER_MONITOR (object);
+  int *n_readers = user_data;
+
+  if (imzala_reader_monitor_get_available (monitor) && *n_readers < 0)
+    *n_readers = g_list_model_get_n_items (G_LIST_MODEL (monitor));
+}
+
+static gboolean
+has_told (gpointer data)
+{
+  return *(int *) data >= 0;
+}
+
+static void
+test_available_with_readers (void)
+{
+  g_autoptr(ImzalaReaderMonitor) monitor = NULL;
+  int n_readers = -1;
+
+  if (!imzala_test_pcsc_require ())
+    return;
+
+  monitor = imzala_reader_monitor_new ();
+  g_signal_connect (monitor, "notify::available", G_CALLBACK (available_notify_cb), &n_readers);
+  imzala_reader_monitor_start (monitor);
+  g_assert_true (imzala_test_wait_until (has_told, &n_readers, "notify::available"));
+  g_assert_cmpint (n_readers, >=, 2);
+  g_assert_nonnull (imzala_reader_monitor_find_reader (monitor, READER_0));
+  imzala_reader_monitor_stop (monitor);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -422,6 +460,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/reader-monitor/card", test_card);
   g_test_add_func ("/reader-monitor/card-at-start", test_card_at_start);
   g_test_add_func ("/reader-monitor/service", test_service);
+  g_test_add_func ("/reader-monitor/available-with-readers", test_available_with_readers);
 
   status = g_test_run ();
 

@@ -589,16 +589,10 @@ apply_snapshot (ImzalaReaderMonitor  *self,
     g_signal_emit (self, signals[SIGNAL_CARD_INSERTED], 0, reader);
 }
 
-static gboolean
-apply_update_cb (gpointer data)
+static void
+apply_update (ImzalaReaderMonitor *self,
+              Update              *update)
 {
-  Update *update = data;
-  g_autoptr(ImzalaReaderMonitor) self = g_weak_ref_get (&update->worker->monitor);
-
-  /* From a worker that was stopped since, or a monitor that is gone. */
-  if (self == NULL || self->worker != update->worker)
-    return G_SOURCE_REMOVE;
-
   if (!update->available)
     {
       /* Without pcscd nothing is known of the readers; a card that was in
@@ -609,7 +603,7 @@ apply_update_cb (gpointer data)
                                             _("The smart card service (pcscd) is not running. "
                                               "Start it with: sudo systemctl start pcscd.socket")));
       remove_all_readers (self, TRUE);
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   set_available (self, TRUE, NULL);
@@ -626,6 +620,25 @@ apply_update_cb (gpointer data)
 
   for (guint i = 0; i < update->readers->len && self->worker == update->worker; i++)
     apply_snapshot (self, &g_array_index (update->readers, ReaderSnapshot, i));
+}
+
+static gboolean
+apply_update_cb (gpointer data)
+{
+  Update *update = data;
+  g_autoptr(ImzalaReaderMonitor) self = g_weak_ref_get (&update->worker->monitor);
+
+  /* From a worker that was stopped since, or a monitor that is gone. */
+  if (self == NULL || self->worker != update->worker)
+    return G_SOURCE_REMOVE;
+
+  /* "available" and "error" are set first, so that a card-inserted handler
+   * sees pcscd as there, but told only once the readers are in: whoever
+   * reads the readers when pcscd first answers (the support report does)
+   * must find pcscd's whole answer, not an empty list. */
+  g_object_freeze_notify (G_OBJECT (self));
+  apply_update (self, update);
+  g_object_thaw_notify (G_OBJECT (self));
 
   return G_SOURCE_REMOVE;
 }
