@@ -94,6 +94,13 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+/* The worker threads still running, also those of stopped monitors, so that
+ * a program can let them end before it exits (see
+ * imzala_reader_monitor_wait_for_threads()). */
+static GMutex threads_mutex;
+static GCond threads_cond;
+static guint n_threads;
+
 /* The worker thread. */
 
 static Worker *
@@ -470,6 +477,11 @@ worker_thread (gpointer data)
   g_debug ("The reader monitor's worker thread ends");
   g_main_context_pop_thread_default (thread_context);
   worker_unref (worker);
+
+  g_mutex_lock (&threads_mutex);
+  n_threads--;
+  g_cond_broadcast (&threads_cond);
+  g_mutex_unlock (&threads_mutex);
   return NULL;
 }
 
@@ -793,6 +805,9 @@ imzala_reader_monitor_start (ImzalaReaderMonitor *self)
   self->worker = worker_new (self);
   /* The thread is never joined, so that stop() cannot block: it holds its
    * own reference to the shared state and ends by itself. */
+  g_mutex_lock (&threads_mutex);
+  n_threads++;
+  g_mutex_unlock (&threads_mutex);
   thread = g_thread_new ("imzala-pcsc", worker_thread, worker_ref (self->worker));
   g_thread_unref (thread);
 }
@@ -811,6 +826,23 @@ imzala_reader_monitor_stop (ImzalaReaderMonitor *self)
   remove_all_readers (self, FALSE);
   g_hash_table_remove_all (self->event_counts);
   set_available (self, FALSE, NULL);
+}
+
+gboolean
+imzala_reader_monitor_wait_for_threads (guint timeout_ms)
+{
+  gint64 end_time = g_get_monotonic_time () + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gboolean ended;
+
+  g_mutex_lock (&threads_mutex);
+  while (n_threads > 0 && g_cond_wait_until (&threads_cond, &threads_mutex, end_time))
+    ;
+  ended = n_threads == 0;
+  g_mutex_unlock (&threads_mutex);
+
+  if (!ended)
+    g_debug ("A reader monitor's thread did not end in %u ms", timeout_ms);
+  return ended;
 }
 
 gboolean
