@@ -88,7 +88,9 @@ run_cli (ImzalaTestFixture *fixture,
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, "metin\n", NULL, &run->out, &run->err, &error);
   g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
+  if (!g_subprocess_get_if_exited (process))
+    g_error ("%s died of signal %d\n--- stdout:\n%s--- stderr:\n%s", first,
+             g_subprocess_get_term_sig (process), run->out, run->err);
   run->status = g_subprocess_get_exit_status (process);
   g_test_message ("%s: exit %d\n--- stdout:\n%s--- stderr:\n%s",
                   first, run->status, run->out, run->err);
@@ -331,10 +333,12 @@ test_doctor_not_recognized (void)
   text = run_cli (fixture, "en", "doctor", NULL);
   g_assert_cmpint (text->status, ==, 0);
   g_assert_nonnull (strstr (text->out, "== Smart card service (pcscd) ==\nRunning"));
-  g_assert_nonnull (strstr (text->out, READER_0));
-  g_assert_nonnull (strstr (text->out, VICC_ATR));
+  g_assert_nonnull (strstr (text->out, "== Readers ==\n" READER_0 "\n  State: "));
+  g_assert_nonnull (strstr (text->out, "\n  ATR:   " VICC_ATR "\n"
+                                       "  Card:  not recognised by any loaded module\n"));
+  g_assert_nonnull (strstr (text->out, IMZALA_TEST_PCSC_READER_1 "\n  State: No card\n"));
   g_assert_nonnull (strstr (text->out, AKIS_MODULE));
-  g_assert_nonnull (strstr (text->out, "not recognised"));
+  g_assert_null (strstr (text->out, "No card was found."));
   g_assert_null (strstr (text->out, "pcscd) is not running"));
 
   json = run_cli (fixture, "en", "doctor", "--json", NULL);
@@ -353,6 +357,36 @@ test_doctor_not_recognized (void)
   g_assert_true (problems_mention (root, AKIS_MODULE));
 
   imzala_test_pcsc_vicc_stop ();
+}
+
+static void
+test_doctor_no_card (void)
+{
+  g_autoptr(ImzalaTestFixture) fixture = NULL;
+  g_autoptr(Run) text = NULL;
+  g_autoptr(Run) json = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *reader;
+
+  if (!imzala_test_pcsc_require ())
+    return;
+
+  fixture = fixture_without_tokens ();
+  wait_for_reader (FALSE);
+
+  text = run_cli (fixture, "en", "doctor", NULL);
+  g_assert_cmpint (text->status, ==, 0);
+  g_assert_nonnull (strstr (text->out, "== Smart card service (pcscd) ==\nRunning"));
+  g_assert_nonnull (strstr (text->out, "== Readers ==\n" READER_0 "\n  State: No card\n"));
+  g_assert_null (strstr (text->out, "  ATR:"));
+  g_assert_nonnull (strstr (text->out, "No card was found."));
+  g_assert_null (strstr (text->out, "not recognised"));
+
+  json = run_cli (fixture, "en", "doctor", "--json", NULL);
+  g_assert_cmpint (json->status, ==, 0);
+  reader = find_reader (parse_json (parser, json->out), READER_0);
+  g_assert_nonnull (reader);
+  g_assert_false (json_object_get_boolean_member (reader, "has_card"));
 }
 
 static void
@@ -399,6 +433,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cli-pcsc/no-card", test_no_card);
   g_test_add_func ("/cli-pcsc/pcscd-down", test_pcscd_down);
   g_test_add_func ("/cli-pcsc/doctor-not-recognized", test_doctor_not_recognized);
+  g_test_add_func ("/cli-pcsc/doctor-no-card", test_doctor_no_card);
   g_test_add_func ("/cli-pcsc/doctor-pcscd-down", test_doctor_pcscd_down);
 
   status = g_test_run ();
