@@ -3,7 +3,8 @@
  * PKCS#11 module recognises; the only module is SoftHSM with no token. The
  * Cards page shows the reader holding a card that is not recognised, and
  * the sign page of a real portal request says so too, with what to
- * install, instead of "insert your card". Like the gui suite, meson runs it
+ * install, instead of "insert your card"; the Tanılama page lists the
+ * reader with the card's ATR and the advice. Like the gui suite, meson runs it
  * under xvfb-run and dbus-run-session.
  */
 #define G_LOG_DOMAIN "test-gui-pcsc"
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "imzala-code-page.h"
+#include "imzala-doctor-page.h"
 #include "imzala-test.h"
 #include "imzala-test-gui.h"
 #include "imzala-test-pcsc.h"
@@ -60,6 +62,12 @@ page_shows (gpointer data)
   return strstr (text, wait->text) != NULL;
 }
 
+static gboolean
+report_made (gpointer data)
+{
+  return imzala_doctor_page_get_report (data) != NULL;
+}
+
 static void
 test_not_recognized (void)
 {
@@ -73,6 +81,8 @@ test_not_recognized (void)
   g_autofree char *tokens_text = NULL;
   g_autofree char *sign_text = NULL;
   ImzalaCodePage *code_page;
+  ImzalaDoctorPage *doctor_page;
+  const char *report;
   ImzalaWindow *window;
   PageWait wait;
 
@@ -129,6 +139,22 @@ test_not_recognized (void)
   g_test_message ("Sign page:\n%s", sign_text);
   g_assert_nonnull (strstr (sign_text, AKIS_MODULE));
   g_assert_null (strstr (sign_text, "Insert your card"));
+
+  /* The Tanılama page: pcscd running, the reader with the card's ATR, and
+   * the advice for a card that no module knows. */
+  activate (window, "back");
+  activate (window, "show-doctor");
+  g_assert_cmpstr (imzala_window_get_page_name (window), ==, "doctor");
+  doctor_page = IMZALA_DOCTOR_PAGE (imzala_window_get_page (window, "doctor"));
+  imzala_test_gui_wait (report_made, doctor_page, 60, "the support report");
+  report = imzala_doctor_page_get_report (doctor_page);
+  g_test_message ("Diagnostics page:\n%s", report);
+  g_assert_nonnull (strstr (report, "== Smart card service (pcscd) ==\nRunning"));
+  g_assert_nonnull (strstr (report, "== Readers ==\n" READER_0 "\n  State: "));
+  g_assert_nonnull (strstr (report, "\n  ATR:   " IMZALA_TEST_PCSC_VICC_ATR "\n"
+                                    "  Card:  not recognised by any loaded module\n"));
+  g_assert_nonnull (strstr (report, AKIS_MODULE));
+  g_assert_nonnull (strstr (report, "GTK: 4."));
 
   imzala_reader_monitor_stop (monitor);
   gtk_window_destroy (GTK_WINDOW (window));
