@@ -42,7 +42,6 @@
 #define CRYPTODOME_DIR "/usr/lib/python3/dist-packages/Cryptodome"
 #define SYSTEM_SOCKET "/run/pcscd/pcscd.comm"
 
-
 /* Generous: a loaded CI machine may take seconds to start Python. */
 #define WAIT_SECONDS 60
 
