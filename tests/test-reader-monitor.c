@@ -1,428 +1,21 @@
 /* test-reader-monitor.c: ImzalaReaderMonitor against a real pcscd with the
- * vsmartcard virtual reader driver (vpcd) and a virtual card (vicc).
- *
- * The test runs a pcscd of its own, so that it can stop and restart it and
- * so that a pcscd of the machine is left alone. pcsc-lite 1.9.9 takes the
- * socket path from PCSCLITE_CSOCK_NAME in the client library only; the
- * daemon always uses /run/pcscd/pcscd.comm. So pcscd runs in a mount
- * namespace of its own (unshare --mount, which needs root) where a temporary
- * folder is mounted over /run/pcscd, and this process points
- * PCSCLITE_CSOCK_NAME at the socket in that folder. Where no mount namespace
- * can be made, pcscd runs on the usual socket if no other pcscd uses it;
- * otherwise the tests are skipped. The vpcd driver listens on a free TCP
- * port pair chosen here (reader 00 00 on the first, 00 01 on the second),
- * not on its default 35963, through a reader.conf.d folder of the test's own.
- *
- * Every child gets SIGTERM when this process dies (PR_SET_PDEATHSIG), so a
- * failed assertion leaves no pcscd or vicc behind.
+ * vsmartcard virtual reader driver (vpcd) and a virtual card (vicc), run by
+ * imzala-test-pcsc.c (a pcscd of the test's own in a mount namespace).
  */
 #define G_LOG_DOMAIN "test-reader-monitor"
 
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/prctl.h>
-#include <glib/gstdio.h>
 #include <winscard.h>
 
 #include "imzala-reader-private.h"
 #include "imzala-test.h"
+#include "imzala-test-pcsc.h"
 
-#define PCSCD "/usr/sbin/pcscd"
-#define VPCD_DRIVER "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
-#define VICC "/usr/bin/vicc"
-#define PYTHON "/usr/bin/python3"
-/* Debian 12's python3-virtualsmartcard installs its module one folder too
- * deep, and vicc imports Crypto while python3-pycryptodome installs
- * Cryptodome: both are put right through PYTHONPATH. */
-#define VIRTUALSMARTCARD_DIR "/usr/lib/python3/site-packages/virtualsmartcard"
-#define CRYPTODOME_DIR "/usr/lib/python3/dist-packages/Cryptodome"
-#define SYSTEM_SOCKET "/run/pcscd/pcscd.comm"
-
-#define READER_0 "Virtual PCD 00 00"
-#define READER_1 "Virtual PCD 00 01"
-/* The answer to reset of vicc's iso7816 card. */
-#define VICC_ATR "3B951381018073FF01000B"
-
-/* Generous: a loaded CI machine may take seconds to start Python. */
-#define WAIT_SECONDS 60
-
-typedef struct
-{
-  char        *dir;
-  char        *run_dir;     /* mounted over /run/pcscd in pcscd's namespace */
-  char        *config_dir;  /* pcscd -c: the vpcd entry on our ports */
-  char        *python_dir;  /* the Crypto link */
-  guint16      port;        /* reader 00 00; port + 1 is reader 00 01 */
-  gboolean     private_namespace;
-  GSubprocess *pcscd;
-  GSubprocess *vicc;
-} Pcsc;
-
-static Pcsc pcsc;
-static char *setup_failure;
-static char *skip_reason;
-static pid_t test_pid;
-
-/* Children. */
-
-static void
-child_setup (gpointer data)
-{
-  /* Dies with the test, even when an assertion aborts it. */
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid () != test_pid)
-    _exit (1);
-}
-
-static GSubprocessLauncher *
-launcher_new (void)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  int fd = dup (STDERR_FILENO);
-
-  /* pcscd -f logs to stdout, which is the TAP stream: send it to stderr. */
-  g_assert_cmpint (fd, >=, 0);
-  g_subprocess_launcher_take_stdout_fd (launcher, fd);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-
-  return launcher;
-}
-
-static void
-wait_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  gboolean *done = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *done = TRUE;
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Ends @process (SIGTERM, then SIGKILL after a while) and waits for it. */
-static void
-process_end (GSubprocess **process)
-{
-  gboolean done = FALSE;
-  gboolean timed_out = FALSE;
-  guint timeout_id;
-
-  if (*process == NULL)
-    return;
-
-  g_subprocess_send_signal (*process, SIGTERM);
-  g_subprocess_wait_async (*process, NULL, wait_cb, &done);
-  timeout_id = g_timeout_add_seconds (20, timeout_cb, &timed_out);
-  while (!done && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!done)
-    {
-      g_subprocess_force_exit (*process);
-      while (!done)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  else
-    g_source_remove (timeout_id);
-
-  g_clear_object (process);
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main context until @condition holds; FALSE after WAIT_SECONDS. */
-static gboolean
-wait_until (Condition    condition,
-            gpointer     data,
-            const char  *what)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
-    {
-      g_test_message ("gave up waiting for %s", what);
-      return FALSE;
-    }
-  g_source_remove (timeout_id);
-  return TRUE;
-}
-
-static gboolean
-poll_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-socket_exists (gpointer data)
-{
-  return g_file_test (data, G_FILE_TEST_EXISTS);
-}
-
-static gboolean
-socket_gone (gpointer data)
-{
-  return !g_file_test (data, G_FILE_TEST_EXISTS);
-}
-
-static char *
-socket_path (void)
-{
-  return pcsc.private_namespace ? g_build_filename (pcsc.run_dir, "pcscd.comm", NULL)
-                                : g_strdup (SYSTEM_SOCKET);
-}
-
-static void
-pcscd_start (void)
-{
-  g_autoptr(GSubprocessLauncher) launcher = launcher_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *socket = socket_path ();
-  guint poll_id;
-
-  g_assert_null (pcsc.pcscd);
-
-  if (pcsc.private_namespace)
-    pcsc.pcscd = g_subprocess_launcher_spawn (launcher, &error,
-                                              "unshare", "--mount", "--propagation", "private", "--",
-                                              "/bin/sh", "-c",
-                                              "mount --bind \"$1\" /run/pcscd && exec \"$2\" -f -c \"$3\"",
-                                              "sh", pcsc.run_dir, PCSCD, pcsc.config_dir, NULL);
-  else
-    pcsc.pcscd = g_subprocess_launcher_spawn (launcher, &error,
-                                              PCSCD, "-f", "-c", pcsc.config_dir, NULL);
-  g_assert_no_error (error);
-
-  /* The socket appears once pcscd listens; poll for it. */
-  poll_id = g_timeout_add (100, poll_cb, NULL);
-  g_assert_true (wait_until (socket_exists, socket, "pcscd's socket"));
-  g_source_remove (poll_id);
-}
-
-static void
-pcscd_stop (void)
-{
-  g_autofree char *socket = socket_path ();
-  guint poll_id;
-
-  process_end (&pcsc.pcscd);
-
-  /* pcscd removes its socket when it ends on SIGTERM. */
-  poll_id = g_timeout_add (100, poll_cb, NULL);
-  g_assert_true (wait_until (socket_gone, socket, "pcscd's socket to go"));
-  g_source_remove (poll_id);
-}
-
-/* Starts vicc, which connects to vpcd: a card goes into reader @reader. */
-static void
-vicc_start (guint reader)
-{
-  g_autoptr(GSubprocessLauncher) launcher = launcher_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *pythonpath = g_strjoin (":", VIRTUALSMARTCARD_DIR, pcsc.python_dir, NULL);
-  g_autofree char *port = g_strdup_printf ("%u", pcsc.port + reader);
-
-  g_assert_null (pcsc.vicc);
-
-  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", pythonpath, TRUE);
-  g_subprocess_launcher_setenv (launcher, "HOME", pcsc.dir, TRUE);
-  /* /usr/bin/vicc is a Python script starting with #!/usr/bin/python3; the
-   * interpreter is named here anyway, as a python3 earlier on PATH is not
-   * Debian's and lacks the packages. */
-  pcsc.vicc = g_subprocess_launcher_spawn (launcher, &error,
-                                           PYTHON, VICC, "-t", "iso7816",
-                                           "-H", "localhost", "-P", port, NULL);
-  g_assert_no_error (error);
-}
-
-static void
-vicc_stop (void)
-{
-  process_end (&pcsc.vicc);
-}
-
-/* Setting up. */
-
-static gboolean
-port_pair_free (guint16 port)
-{
-  for (guint i = 0; i < 2; i++)
-    {
-      g_autoptr(GSocket) socket = NULL;
-      g_autoptr(GInetAddress) any = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
-      g_autoptr(GSocketAddress) address = g_inet_socket_address_new (any, port + i);
-
-      socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-      if (socket == NULL || !g_socket_bind (socket, address, FALSE, NULL))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-command_succeeds (const char * const *argv)
-{
-  int status = -1;
-
-  if (!g_spawn_sync (NULL, (char **) argv, NULL,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, NULL, NULL, &status, NULL))
-    return FALSE;
-  return g_spawn_check_wait_status (status, NULL);
-}
-
-/* Whether a pcscd answers on the usual socket. */
-static gboolean
-system_pcscd_running (void)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (SYSTEM_SOCKET);
-  g_autoptr(GSocketConnection) connection = NULL;
-
-  if (!g_file_test (SYSTEM_SOCKET, G_FILE_TEST_EXISTS))
-    return FALSE;
-  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, NULL);
-  return connection != NULL;
-}
-
-/* Checks what the tests need and prepares the folders. Sets setup_failure
- * (a missing package is a failure: CI installs them) or skip_reason. */
-static void
-pcsc_setup (void)
-{
-  const char *needed[] = { PCSCD, VPCD_DRIVER, VICC, PYTHON, VIRTUALSMARTCARD_DIR, CRYPTODOME_DIR };
-  const char * const unshare_probe[] = { "unshare", "--mount", "--propagation", "private", "--",
-                                         "/bin/sh", "-c", "mount --bind /tmp /run/pcscd", NULL };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config = NULL;
-  g_autofree char *link = NULL;
-
-  for (guint i = 0; i < G_N_ELEMENTS (needed); i++)
-    {
-      if (!g_file_test (needed[i], G_FILE_TEST_EXISTS))
-        {
-          setup_failure = g_strdup_printf ("%s is missing: install pcscd, vsmartcard-vpcd, "
-                                           "vsmartcard-vpicc, python3-virtualsmartcard and "
-                                           "python3-pycryptodome (tools/install-deps)", needed[i]);
-          return;
-        }
-    }
-
-  /* pcscd runs as root (it owns /run/pcscd and the reader devices); CI and
-   * tools/run-tests run as root. */
-  if (geteuid () != 0)
-    {
-      skip_reason = g_strdup ("pcscd needs root: run the pcsc suite as root");
-      return;
-    }
-
-  pcsc.dir = g_dir_make_tmp ("imzala-pcsc-XXXXXX", &error);
-  g_assert_no_error (error);
-  pcsc.run_dir = g_build_filename (pcsc.dir, "run", NULL);
-  pcsc.config_dir = g_build_filename (pcsc.dir, "reader.conf.d", NULL);
-  pcsc.python_dir = g_build_filename (pcsc.dir, "python", NULL);
-  g_assert_cmpint (g_mkdir (pcsc.run_dir, 0755), ==, 0);
-  g_assert_cmpint (g_mkdir (pcsc.config_dir, 0755), ==, 0);
-  g_assert_cmpint (g_mkdir (pcsc.python_dir, 0755), ==, 0);
-
-  link = g_build_filename (pcsc.python_dir, "Crypto", NULL);
-  g_assert_cmpint (symlink (CRYPTODOME_DIR, link), ==, 0);
-
-  /* /run/pcscd is the mount point in pcscd's namespace; pcscd would make
-   * it anyway. */
-  g_mkdir_with_parents ("/run/pcscd", 0755);
-  pcsc.private_namespace = command_succeeds (unshare_probe);
-  if (!pcsc.private_namespace)
-    {
-      if (system_pcscd_running ())
-        {
-          skip_reason = g_strdup ("a pcscd of the system is running and no private mount "
-                                  "namespace can be made for the test's own (run as root)");
-          return;
-        }
-      g_test_message ("no mount namespace: the test's pcscd uses " SYSTEM_SOCKET);
-    }
-
-  for (guint attempt = 0; pcsc.port == 0; attempt++)
-    {
-      guint16 port = g_random_int_range (20000, 60000);
-
-      g_assert_cmpuint (attempt, <, 100);
-      if (port_pair_free (port))
-        pcsc.port = port;
-    }
-
-  config = g_strdup_printf ("FRIENDLYNAME \"Virtual PCD\"\n"
-                            "DEVICENAME   /dev/null:%u\n"
-                            "LIBPATH      " VPCD_DRIVER "\n"
-                            "CHANNELID    %u\n",
-                            pcsc.port, pcsc.port);
-  {
-    g_autofree char *config_file = g_build_filename (pcsc.config_dir, "vpcd", NULL);
-
-    g_file_set_contents (config_file, config, -1, &error);
-    g_assert_no_error (error);
-  }
-
-  /* Read once by libpcsclite, at the first SCardEstablishContext. */
-  if (pcsc.private_namespace)
-    {
-      g_autofree char *socket = socket_path ();
-
-      g_setenv ("PCSCLITE_CSOCK_NAME", socket, TRUE);
-    }
-
-  g_test_message ("pcscd in %s, vpcd on ports %u and %u",
-                  pcsc.private_namespace ? pcsc.run_dir : "/run/pcscd", pcsc.port, pcsc.port + 1);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-
-  if (dir != NULL && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      const char *name;
-
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
-}
-
-static void
-pcsc_teardown (void)
-{
-  vicc_stop ();
-  if (pcsc.pcscd != NULL)
-    pcscd_stop ();
-  if (pcsc.dir != NULL && g_getenv ("IMZALA_TEST_KEEP") == NULL)
-    remove_tree (pcsc.dir);
-  g_free (pcsc.dir);
-  g_free (pcsc.run_dir);
-  g_free (pcsc.config_dir);
-  g_free (pcsc.python_dir);
-}
+#define READER_0 IMZALA_TEST_PCSC_READER_0
+#define READER_1 IMZALA_TEST_PCSC_READER_1
+#define VICC_ATR IMZALA_TEST_PCSC_VICC_ATR
 
 /* Watching a monitor. */
 
@@ -538,24 +131,6 @@ reader_in_state (gpointer data)
   return imzala_reader_get_state (wait->reader) == wait->state;
 }
 
-static gboolean
-require_pcsc (void)
-{
-  if (setup_failure != NULL)
-    {
-      g_test_fail_printf ("%s", setup_failure);
-      return FALSE;
-    }
-  if (skip_reason != NULL)
-    {
-      g_test_skip (skip_reason);
-      return FALSE;
-    }
-  if (pcsc.pcscd == NULL)
-    pcscd_start ();
-  return TRUE;
-}
-
 /* The tests. */
 
 static void
@@ -566,14 +141,14 @@ test_readers (void)
   ImzalaReader *reader;
   guint n_items;
 
-  if (!require_pcsc ())
+  if (!imzala_test_pcsc_require ())
     return;
 
   watch = watch_new ();
   model = G_LIST_MODEL (watch->monitor);
   g_assert_true (g_list_model_get_item_type (model) == IMZALA_TYPE_READER);
 
-  g_assert_true (wait_until (has_both_readers, watch, "the two virtual readers"));
+  g_assert_true (imzala_test_wait_until (has_both_readers, watch, "the two virtual readers"));
   g_assert_no_error ((GError *) imzala_reader_monitor_get_error (watch->monitor));
   g_assert_cmpuint (watch->items_changed, >=, 1);
 
@@ -615,17 +190,17 @@ test_card (void)
   gboolean has_card = FALSE;
   LONG rv;
 
-  if (!require_pcsc ())
+  if (!imzala_test_pcsc_require ())
     return;
 
   watch = watch_new ();
-  g_assert_true (wait_until (has_both_readers, watch, "the two virtual readers"));
+  g_assert_true (imzala_test_wait_until (has_both_readers, watch, "the two virtual readers"));
   reader = imzala_reader_monitor_find_reader (watch->monitor, READER_0);
   g_assert_cmpint (imzala_reader_get_state (reader), ==, IMZALA_READER_STATE_EMPTY);
 
   /* Starting vicc puts a card into reader 00 00. */
-  vicc_start (0);
-  g_assert_true (wait_until (has_inserted, watch, "card-inserted"));
+  imzala_test_pcsc_vicc_start (0);
+  g_assert_true (imzala_test_wait_until (has_inserted, watch, "card-inserted"));
   g_assert_cmpuint (watch->inserted->len, ==, 1);
   g_assert_true (g_ptr_array_index (watch->inserted, 0) == reader);
   g_assert_cmpstr (imzala_reader_get_name (reader), ==, READER_0);
@@ -644,19 +219,19 @@ test_card (void)
                      &card, &protocol);
   g_assert_cmphex (rv, ==, SCARD_S_SUCCESS);
   state_wait = (StateWait) { reader, IMZALA_READER_STATE_IN_USE };
-  g_assert_true (wait_until (reader_in_state, &state_wait, "the card in use"));
+  g_assert_true (imzala_test_wait_until (reader_in_state, &state_wait, "the card in use"));
   g_assert_true (imzala_reader_get_has_card (reader));
   SCardDisconnect (card, SCARD_LEAVE_CARD);
   SCardReleaseContext (context);
   state_wait = (StateWait) { reader, IMZALA_READER_STATE_PRESENT };
-  g_assert_true (wait_until (reader_in_state, &state_wait, "the card no longer in use"));
+  g_assert_true (imzala_test_wait_until (reader_in_state, &state_wait, "the card no longer in use"));
   /* Being opened and closed is not a new card. */
   g_assert_cmpuint (watch->inserted->len, ==, 1);
   g_assert_cmpuint (watch->removed->len, ==, 0);
 
   /* Ending vicc takes the card out. */
-  vicc_stop ();
-  g_assert_true (wait_until (has_removed, watch, "card-removed"));
+  imzala_test_pcsc_vicc_stop ();
+  g_assert_true (imzala_test_wait_until (has_removed, watch, "card-removed"));
   g_assert_cmpuint (watch->removed->len, ==, 1);
   g_assert_true (g_ptr_array_index (watch->removed, 0) == reader);
   g_assert_cmpint (imzala_reader_get_state (reader), ==, IMZALA_READER_STATE_EMPTY);
@@ -675,16 +250,16 @@ test_card_at_start (void)
   ImzalaReader *reader;
   gint64 start_time;
 
-  if (!require_pcsc ())
+  if (!imzala_test_pcsc_require ())
     return;
 
   /* A first monitor only to know when the card is in. */
   first = watch_new ();
-  vicc_start (1);
-  g_assert_true (wait_until (has_inserted, first, "card-inserted"));
+  imzala_test_pcsc_vicc_start (1);
+  g_assert_true (imzala_test_wait_until (has_inserted, first, "card-inserted"));
 
   watch = watch_new ();
-  g_assert_true (wait_until (has_inserted, watch, "card-inserted at start"));
+  g_assert_true (imzala_test_wait_until (has_inserted, watch, "card-inserted at start"));
   reader = g_ptr_array_index (watch->inserted, 0);
   g_assert_cmpstr (imzala_reader_get_name (reader), ==, READER_1);
   g_assert_cmpstr (imzala_reader_get_atr (reader), ==, VICC_ATR);
@@ -701,11 +276,11 @@ test_card_at_start (void)
   /* And it can start again. */
   g_ptr_array_set_size (watch->inserted, 0);
   imzala_reader_monitor_start (watch->monitor);
-  g_assert_true (wait_until (has_inserted, watch, "card-inserted after a restart"));
+  g_assert_true (imzala_test_wait_until (has_inserted, watch, "card-inserted after a restart"));
   g_assert_cmpstr (imzala_reader_get_name (g_ptr_array_index (watch->inserted, 0)), ==, READER_1);
 
-  vicc_stop ();
-  g_assert_true (wait_until (has_removed, watch, "card-removed"));
+  imzala_test_pcsc_vicc_stop ();
+  g_assert_true (imzala_test_wait_until (has_removed, watch, "card-removed"));
 }
 
 static void
@@ -731,33 +306,33 @@ test_service (void)
   g_autoptr(Watch) late = NULL;
   ImzalaReader *reader;
 
-  if (!require_pcsc ())
+  if (!imzala_test_pcsc_require ())
     return;
 
   watch = watch_new ();
-  g_assert_true (wait_until (has_both_readers, watch, "the two virtual readers"));
+  g_assert_true (imzala_test_wait_until (has_both_readers, watch, "the two virtual readers"));
 
   /* A card in a reader when pcscd goes away is gone for the user too. */
-  vicc_start (0);
-  g_assert_true (wait_until (has_inserted, watch, "card-inserted"));
+  imzala_test_pcsc_vicc_start (0);
+  g_assert_true (imzala_test_wait_until (has_inserted, watch, "card-inserted"));
   reader = g_ptr_array_index (watch->inserted, 0);
 
-  pcscd_stop ();
-  g_assert_true (wait_until (is_unavailable, watch, "available to go FALSE"));
+  imzala_test_pcsc_pcscd_stop ();
+  g_assert_true (imzala_test_wait_until (is_unavailable, watch, "available to go FALSE"));
   assert_pcsc_unavailable (watch);
   g_assert_cmpuint (watch->removed->len, ==, 1);
   g_assert_true (g_ptr_array_index (watch->removed, 0) == reader);
-  vicc_stop ();
+  imzala_test_pcsc_vicc_stop ();
 
   /* A monitor started while pcscd is down says so. */
   late = watch_new ();
-  g_assert_true (wait_until (is_unavailable, late, "the error without pcscd"));
+  g_assert_true (imzala_test_wait_until (is_unavailable, late, "the error without pcscd"));
   assert_pcsc_unavailable (late);
 
   /* Both notice pcscd coming back, by themselves. */
-  pcscd_start ();
-  g_assert_true (wait_until (has_both_readers, watch, "the readers after pcscd came back"));
-  g_assert_true (wait_until (has_both_readers, late, "the readers after pcscd came back"));
+  imzala_test_pcsc_pcscd_start ();
+  g_assert_true (imzala_test_wait_until (has_both_readers, watch, "the readers after pcscd came back"));
+  g_assert_true (imzala_test_wait_until (has_both_readers, late, "the readers after pcscd came back"));
   g_assert_null (imzala_reader_monitor_get_error (watch->monitor));
   g_assert_null (imzala_reader_monitor_get_error (late->monitor));
   g_assert_true (imzala_reader_monitor_get_available (late->monitor));
@@ -833,15 +408,51 @@ test_matches_token (void)
     }
 }
 
+/* When "available" is told, the readers are already in: the support report
+ * reads them right then. */
+static void
+available_notify_cb (GObject    *object,
+                     GParamSpec *pspec,
+                     gpointer    user_data)
+{
+  ImzalaReaderMonitor *monitor = IMZALA_READER_MONITOR (object);
+  int *n_readers = user_data;
+
+  if (imzala_reader_monitor_get_available (monitor) && *n_readers < 0)
+    *n_readers = g_list_model_get_n_items (G_LIST_MODEL (monitor));
+}
+
+static gboolean
+has_told (gpointer data)
+{
+  return *(int *) data >= 0;
+}
+
+static void
+test_available_with_readers (void)
+{
+  g_autoptr(ImzalaReaderMonitor) monitor = NULL;
+  int n_readers = -1;
+
+  if (!imzala_test_pcsc_require ())
+    return;
+
+  monitor = imzala_reader_monitor_new ();
+  g_signal_connect (monitor, "notify::available", G_CALLBACK (available_notify_cb), &n_readers);
+  imzala_reader_monitor_start (monitor);
+  g_assert_true (imzala_test_wait_until (has_told, &n_readers, "notify::available"));
+  g_assert_cmpint (n_readers, >=, 2);
+  g_assert_nonnull (imzala_reader_monitor_find_reader (monitor, READER_0));
+  imzala_reader_monitor_stop (monitor);
+}
+
 int
 main (int argc, char *argv[])
 {
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  test_pid = getpid ();
-
-  pcsc_setup ();
+  imzala_test_pcsc_setup ();
 
   g_test_add_func ("/reader/matches-slot-description", test_matches_slot_description);
   g_test_add_func ("/reader/matches-token", test_matches_token);
@@ -849,12 +460,11 @@ main (int argc, char *argv[])
   g_test_add_func ("/reader-monitor/card", test_card);
   g_test_add_func ("/reader-monitor/card-at-start", test_card_at_start);
   g_test_add_func ("/reader-monitor/service", test_service);
+  g_test_add_func ("/reader-monitor/available-with-readers", test_available_with_readers);
 
   status = g_test_run ();
 
-  pcsc_teardown ();
-  g_free (setup_failure);
-  g_free (skip_reason);
+  imzala_test_pcsc_teardown ();
 
   return status;
 }

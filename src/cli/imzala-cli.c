@@ -475,6 +475,10 @@ main (int argc, char **argv)
          * exit handlers (SoftHSM does), and a reference to a module that an
          * operation drops late must find it already closed. */
         imzala_module_close_all ();
+        /* The PC/SC threads of the monitors that explained "no card" or
+         * made the report: SCardCancel woke them, they end at once unless
+         * pcscd hangs, and one still in libpcsclite at exit crashes it. */
+        imzala_reader_monitor_wait_for_threads (2000);
         return status;
       }
 

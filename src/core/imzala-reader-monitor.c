@@ -94,6 +94,13 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+/* The worker threads still running, also those of stopped monitors, so that
+ * a program can let them end before it exits (see
+ * imzala_reader_monitor_wait_for_threads()). */
+static GMutex threads_mutex;
+static GCond threads_cond;
+static guint n_threads;
+
 /* The worker thread. */
 
 static Worker *
@@ -470,6 +477,11 @@ worker_thread (gpointer data)
   g_debug ("The reader monitor's worker thread ends");
   g_main_context_pop_thread_default (thread_context);
   worker_unref (worker);
+
+  g_mutex_lock (&threads_mutex);
+  n_threads--;
+  g_cond_broadcast (&threads_cond);
+  g_mutex_unlock (&threads_mutex);
   return NULL;
 }
 
@@ -589,16 +601,10 @@ apply_snapshot (ImzalaReaderMonitor  *self,
     g_signal_emit (self, signals[SIGNAL_CARD_INSERTED], 0, reader);
 }
 
-static gboolean
-apply_update_cb (gpointer data)
+static void
+apply_update (ImzalaReaderMonitor *self,
+              Update              *update)
 {
-  Update *update = data;
-  g_autoptr(ImzalaReaderMonitor) self = g_weak_ref_get (&update->worker->monitor);
-
-  /* From a worker that was stopped since, or a monitor that is gone. */
-  if (self == NULL || self->worker != update->worker)
-    return G_SOURCE_REMOVE;
-
   if (!update->available)
     {
       /* Without pcscd nothing is known of the readers; a card that was in
@@ -609,7 +615,7 @@ apply_update_cb (gpointer data)
                                             _("The smart card service (pcscd) is not running. "
                                               "Start it with: sudo systemctl start pcscd.socket")));
       remove_all_readers (self, TRUE);
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   set_available (self, TRUE, NULL);
@@ -626,6 +632,25 @@ apply_update_cb (gpointer data)
 
   for (guint i = 0; i < update->readers->len && self->worker == update->worker; i++)
     apply_snapshot (self, &g_array_index (update->readers, ReaderSnapshot, i));
+}
+
+static gboolean
+apply_update_cb (gpointer data)
+{
+  Update *update = data;
+  g_autoptr(ImzalaReaderMonitor) self = g_weak_ref_get (&update->worker->monitor);
+
+  /* From a worker that was stopped since, or a monitor that is gone. */
+  if (self == NULL || self->worker != update->worker)
+    return G_SOURCE_REMOVE;
+
+  /* "available" and "error" are set first, so that a card-inserted handler
+   * sees pcscd as there, but told only once the readers are in: whoever
+   * reads the readers when pcscd first answers (the support report does)
+   * must find pcscd's whole answer, not an empty list. */
+  g_object_freeze_notify (G_OBJECT (self));
+  apply_update (self, update);
+  g_object_thaw_notify (G_OBJECT (self));
 
   return G_SOURCE_REMOVE;
 }
@@ -780,6 +805,9 @@ imzala_reader_monitor_start (ImzalaReaderMonitor *self)
   self->worker = worker_new (self);
   /* The thread is never joined, so that stop() cannot block: it holds its
    * own reference to the shared state and ends by itself. */
+  g_mutex_lock (&threads_mutex);
+  n_threads++;
+  g_mutex_unlock (&threads_mutex);
   thread = g_thread_new ("imzala-pcsc", worker_thread, worker_ref (self->worker));
   g_thread_unref (thread);
 }
@@ -798,6 +826,23 @@ imzala_reader_monitor_stop (ImzalaReaderMonitor *self)
   remove_all_readers (self, FALSE);
   g_hash_table_remove_all (self->event_counts);
   set_available (self, FALSE, NULL);
+}
+
+gboolean
+imzala_reader_monitor_wait_for_threads (guint timeout_ms)
+{
+  gint64 end_time = g_get_monotonic_time () + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gboolean ended;
+
+  g_mutex_lock (&threads_mutex);
+  while (n_threads > 0 && g_cond_wait_until (&threads_cond, &threads_mutex, end_time))
+    ;
+  ended = n_threads == 0;
+  g_mutex_unlock (&threads_mutex);
+
+  if (!ended)
+    g_debug ("A reader monitor's thread did not end in %u ms", timeout_ms);
+  return ended;
 }
 
 gboolean

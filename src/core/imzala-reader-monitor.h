@@ -42,6 +42,11 @@ void          imzala_reader_monitor_start         (ImzalaReaderMonitor *self);
 /* Stops watching (SCardCancel) without waiting for the thread; the list is
  * emptied (without card-removed signals). start() may be called again. */
 void          imzala_reader_monitor_stop          (ImzalaReaderMonitor *self);
+/* Waits up to @timeout_ms for the threads of every stopped monitor to
+ * end; FALSE if one still runs. A program calls it before it exits: a
+ * thread still inside libpcsclite when the process exits crashes it there
+ * (imzala-cli did, now and then, after its answer was printed). */
+gboolean      imzala_reader_monitor_wait_for_threads (guint timeout_ms);
 
 gboolean      imzala_reader_monitor_get_available (ImzalaReaderMonitor *self);
 /* The reason pcscd cannot be used, or NULL. Borrowed. */

@@ -221,6 +221,9 @@ imzala_application_shutdown (GApplication *application)
    * main() returns: a module still initialised at exit crashes in its exit
    * handlers (SoftHSM does), whoever holds the last reference. */
   imzala_module_close_all ();
+  /* The monitor's PC/SC thread, woken by stop(): one still inside
+   * libpcsclite when the process exits crashes it. */
+  imzala_reader_monitor_wait_for_threads (2000);
 
   G_APPLICATION_CLASS (imzala_application_parent_class)->shutdown (application);
 }

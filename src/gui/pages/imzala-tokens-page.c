@@ -382,11 +382,14 @@ update_readers (ImzalaTokensPage *self)
           g_autoptr(GError) cause = NULL;
           g_autoptr(GListStore) one = g_list_store_new (IMZALA_TYPE_READER);
           ImzalaReader *cause_reader = NULL;
+          ImzalaCardCause card_cause;
 
+          /* Two statements: as one call's arguments, cause_reader could be
+           * read before imzala_card_cause_find() sets it (C leaves the order
+           * open, and GCC took it first), and the text lost the reader. */
           g_list_store_append (one, reader);
-          cause = imzala_card_cause_to_error (imzala_card_cause_find (G_LIST_MODEL (one), NULL, unmatched,
-                                                                      &cause_reader),
-                                              cause_reader);
+          card_cause = imzala_card_cause_find (G_LIST_MODEL (one), NULL, unmatched, &cause_reader);
+          cause = imzala_card_cause_to_error (card_cause, cause_reader);
           state = g_strdup (cause != NULL ? cause->message : imzala_reader_get_state_text (reader));
         }
       else
