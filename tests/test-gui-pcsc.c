@@ -21,9 +21,6 @@
 
 #define READER_0 IMZALA_TEST_PCSC_READER_0
 #define NOT_RECOGNIZED "The card was not recognised (in “" READER_0 "”)"
-/* The sign page does not name the reader yet: it reads the reader before
- * imzala_card_cause_find() sets it (see the report of branch i8/live). */
-#define NOT_RECOGNIZED_SIGN "The card was not recognised"
 #define AKIS_MODULE "/usr/lib/libakisp11.so"
 
 static void
@@ -133,7 +130,7 @@ test_not_recognized (void)
   imzala_code_page_set_code (code_page, code);
   activate (window, "next");
   g_assert_cmpstr (imzala_test_gui_wait_page (window, "sign", "failure", NULL), ==, "sign");
-  wait = (PageWait) { window, "sign", NOT_RECOGNIZED_SIGN };
+  wait = (PageWait) { window, "sign", NOT_RECOGNIZED };
   imzala_test_gui_wait (page_shows, &wait, 60, "the sign page's cause");
   sign_text = imzala_test_gui_page_text (window, "sign");
   g_test_message ("Sign page:\n%s", sign_text);

@@ -337,6 +337,7 @@ row_selected_cb (ImzalaSignPage *self,
 static void
 update_placeholder (ImzalaSignPage *self)
 {
+  ImzalaCardCause card_cause;
   GPtrArray *tokens = self->job ? imzala_signing_job_get_tokens (self->job) : NULL;
   g_autoptr(GError) cause = NULL;
   GListModel *readers = NULL;
@@ -369,7 +370,10 @@ update_placeholder (ImzalaSignPage *self)
         readers = G_LIST_MODEL (self->reader_monitor);
       pcsc_error = imzala_reader_monitor_get_error (self->reader_monitor);
     }
-  cause = imzala_card_cause_to_error (imzala_card_cause_find (readers, pcsc_error, tokens, &reader), reader);
+  /* Two statements: C does not say which argument is evaluated first, and
+   * the cause's message names the reader that find() sets. */
+  card_cause = imzala_card_cause_find (readers, pcsc_error, tokens, &reader);
+  cause = imzala_card_cause_to_error (card_cause, reader);
   gtk_label_set_text (self->certificates_placeholder,
                       cause != NULL ? cause->message
                                     : _("No certificate for signing was found. Insert your card."));
