@@ -91,7 +91,10 @@ cli_run_full (const char        *module,
     }
   g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
+  /* Standard input given is a file, not a pipe: a command that refuses its
+   * arguments exits before it reads, and writing into the pipe of a process
+   * that is gone would kill the test with SIGPIPE. */
+  launcher = g_subprocess_launcher_new ((input != NULL ? 0 : G_SUBPROCESS_FLAGS_STDIN_PIPE)
                                         | G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, new_session, NULL, NULL);
@@ -106,13 +109,28 @@ cli_run_full (const char        *module,
       close (fds[1]);
       g_subprocess_launcher_take_fd (launcher, fds[0], 3);
     }
+  if (input != NULL)
+    {
+      g_autofree char *input_path = NULL;
+      int fd = g_file_open_tmp ("imzala-cli-input-XXXXXX", &input_path, &error);
 
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+      g_assert_no_error (error);
+      close (fd);
+      g_assert_true (g_file_set_contents (input_path, g_bytes_get_data (input, NULL),
+                                          g_bytes_get_size (input), &error));
+      g_assert_no_error (error);
+      g_subprocess_launcher_set_stdin_file_path (launcher, input_path);
+      /* The child has it open once spawned; the name can go. */
+      process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+      g_unlink (input_path);
+    }
+  else
+    process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   /* With a stdin pipe GSubprocess wants bytes to send, even none. */
   if (input == NULL)
-    empty = input = g_bytes_new_static ("", 0);
-  g_subprocess_communicate (process, input, NULL, &out, &err, &error);
+    empty = g_bytes_new_static ("", 0);
+  g_subprocess_communicate (process, empty, NULL, &out, &err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (process));
   result->status = g_subprocess_get_exit_status (process);
