@@ -305,24 +305,6 @@ ec_point_equal (GBytes *token_value,
   return memcmp (token_data + header, point, point_size) == 0;
 }
 
-gboolean
-imzala_pkcs11_key_object_matches (CK_FUNCTION_LIST  *functions,
-                                  CK_SESSION_HANDLE  session,
-                                  CK_OBJECT_HANDLE   object,
-                                  GBytes            *material,
-                                  gboolean           is_ec)
-{
-  g_autoptr(GBytes) value = NULL;
-
-  if (material == NULL)
-    return FALSE;
-  value = imzala_pkcs11_get_attribute (functions, session, object, is_ec ? CKA_EC_POINT : CKA_MODULUS);
-  if (value == NULL)
-    return FALSE;
-  return is_ec ? ec_point_equal (value, material) : modulus_equal (value, material);
-}
-
-
 /* ---- Pairing a certificate with its key ---- */
 
 void

@@ -179,12 +179,6 @@ void      imzala_pkcs11_get_certificate_attributes (CK_FUNCTION_LIST   *function
                                                     GBytes            **value,
                                                     GBytes            **id,
                                                     char              **label);
-/* Whether the key @object holds the public key @material. */
-gboolean  imzala_pkcs11_key_object_matches  (CK_FUNCTION_LIST  *functions,
-                                             CK_SESSION_HANDLE  session,
-                                             CK_OBJECT_HANDLE   object,
-                                             GBytes            *material,
-                                             gboolean           is_ec);
 
 /* A key object as pairing sees it (imzala_pkcs11_read_keys()). */
 typedef struct
