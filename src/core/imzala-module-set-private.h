@@ -1,0 +1,29 @@
+/* imzala-module-set-private.h: what the files of ImzalaModuleSet share.
+ *
+ * ImzalaModuleSet is one class in two files, split by job:
+ * imzala-module-set.c (life and loading the modules: p11-kit registered and
+ * by path, managed or unmanaged, the known AKİS paths) and
+ * imzala-module-set-tokens.c (listing the tokens of the loaded modules and
+ * finding a certificate or a token among them). Only they include this
+ * header.
+ */
+#pragma once
+
+#include "imzala-module-set.h"
+#include "imzala-pkcs11-private.h"
+
+G_BEGIN_DECLS
+
+struct _ImzalaModuleSet
+{
+  GObject parent_instance;
+
+  gboolean use_registered;
+  GPtrArray *paths;        /* char* */
+  GPtrArray *modules;      /* ImzalaModule */
+  GPtrArray *load_errors;  /* ImzalaModuleLoadError */
+  GHashTable *loaded_files; /* canonical path -> NULL */
+  gboolean load_started;
+};
+
+G_END_DECLS
