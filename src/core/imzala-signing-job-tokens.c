@@ -1,0 +1,302 @@
+/* imzala-signing-job-tokens.c: the cards of an ImzalaSigningJob and their
+ * certificates: the candidates (recommended first) and the card that needs
+ * a login to show its own, listing the cards through the shared
+ * ImzalaTokenList, and the choice of certificate and card in CHOOSING
+ * (can_sign() included).
+ */
+#define G_LOG_DOMAIN "imzala-job"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "imzala-error.h"
+#include "imzala-signing-job-private.h"
+
+/* ---- Certificates ---- */
+
+static gboolean
+is_candidate (ImzalaCertificate *certificate)
+{
+  return !imzala_certificate_is_ca (certificate) && imzala_certificate_has_private_key (certificate);
+}
+
+/* "needs-login": no certificate to sign with, and a card that shows its
+ * certificates only after the PIN (imzala_token_needs_login_to_list()); that
+ * card is then "token", the one imzala_signing_job_log_in() logs in to. */
+static void
+update_needs_login (ImzalaSigningJob *self)
+{
+  ImzalaToken *candidate = NULL;
+
+  /* A card logged in to that still shows nothing (an empty one) is passed
+   * over for the next that hides its certificates. */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0)
+    for (guint i = 0; self->tokens != NULL && i < self->tokens->len && candidate == NULL; i++)
+      {
+        ImzalaToken *token = g_ptr_array_index (self->tokens, i);
+
+        if (imzala_token_needs_login_to_list (token) &&
+            !imzala_signing_job_is_logged_in_to (self, token))
+          candidate = token;
+      }
+
+  if (candidate != NULL && g_set_object (&self->token, candidate))
+    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+  if (self->needs_login != (candidate != NULL))
+    {
+      self->needs_login = candidate != NULL;
+      g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_NEEDS_LOGIN]);
+    }
+}
+
+static void
+set_certificate_internal (ImzalaSigningJob  *self,
+                          ImzalaCertificate *certificate)
+{
+  ImzalaToken *token = NULL;
+
+  if (g_set_object (&self->certificate, certificate))
+    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_CERTIFICATE]);
+
+  if (certificate != NULL && self->tokens != NULL)
+    token = imzala_module_set_find_token (self->tokens, certificate);
+  else if (self->tokens != NULL && self->tokens->len == 1)
+    token = g_ptr_array_index (self->tokens, 0);
+
+  if (g_set_object (&self->token, token))
+    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+}
+
+/* Rebuilds "certificates" from "tokens" (recommended ones first) and keeps
+ * the selection when the same certificate is still there. */
+void
+imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
+{
+  g_autoptr(GPtrArray) recommended = g_ptr_array_new ();
+  g_autoptr(GPtrArray) others = g_ptr_array_new ();
+  g_autofree char *selected = NULL;
+  ImzalaCertificate *keep = NULL;
+
+  if (self->certificate != NULL)
+    selected = g_strdup (imzala_certificate_get_fingerprint (self->certificate));
+
+  for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
+    {
+      GPtrArray *certificates = imzala_token_get_certificates (g_ptr_array_index (self->tokens, i));
+
+      for (guint j = 0; certificates != NULL && j < certificates->len; j++)
+        {
+          ImzalaCertificate *certificate = g_ptr_array_index (certificates, j);
+
+          if (!is_candidate (certificate))
+            continue;
+          g_ptr_array_add (imzala_certificate_is_recommended (certificate) ? recommended : others,
+                           certificate);
+          if (selected != NULL && keep == NULL &&
+              g_strcmp0 (imzala_certificate_get_fingerprint (certificate), selected) == 0)
+            keep = certificate;
+        }
+    }
+
+  g_list_store_remove_all (self->certificates);
+  g_list_store_splice (self->certificates, 0, 0, recommended->pdata, recommended->len);
+  g_list_store_splice (self->certificates, recommended->len, 0, others->pdata, others->len);
+
+  /* The only recommended certificate is the one the user almost always
+   * means; with several, the user chooses. */
+  if (keep == NULL && recommended->len == 1)
+    keep = g_ptr_array_index (recommended, 0);
+  set_certificate_internal (self, keep);
+  update_needs_login (self);
+}
+
+static void
+set_tokens (ImzalaSigningJob *self,
+            GPtrArray        *tokens)
+{
+  g_clear_pointer (&self->tokens, g_ptr_array_unref);
+  self->tokens = tokens;
+  g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKENS]);
+  imzala_signing_job_rebuild_certificates (self);
+}
+
+/* ---- Listing the cards ---- */
+
+/* Whether "tokens" already holds what the token list holds. */
+static gboolean
+has_list_tokens (ImzalaSigningJob *self)
+{
+  GListModel *list = G_LIST_MODEL (self->token_list);
+
+  if (self->tokens == NULL || self->tokens->len != g_list_model_get_n_items (list))
+    return FALSE;
+  for (guint i = 0; i < self->tokens->len; i++)
+    {
+      g_autoptr(ImzalaToken) token = g_list_model_get_item (list, i);
+
+      if (token != g_ptr_array_index (self->tokens, i))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+imzala_signing_job_set_tokens_loading (ImzalaSigningJob *self,
+                                       gboolean          loading)
+{
+  if (self->tokens_loading == loading)
+    return;
+  self->tokens_loading = loading;
+  g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKENS_LOADING]);
+}
+
+void
+imzala_signing_job_refresh_tokens_cb (GObject      *source,
+                                      GAsyncResult *result,
+                                      gpointer      user_data)
+{
+  g_autoptr(ImzalaSigningJob) self = user_data;
+  gboolean first = !self->tokens_listed;
+  GError *error = NULL;
+
+  self->refreshing = FALSE;
+  self->tokens_listed = TRUE;
+  if (!imzala_token_list_refresh_finish (IMZALA_TOKEN_LIST (source), result, &error))
+    {
+      /* During a refresh the old list stays; at the start nothing works
+       * without the cards, also when the request is already shown. */
+      if (first && (self->state == IMZALA_JOB_STATE_FETCHING ||
+                    self->state == IMZALA_JOB_STATE_CHOOSING))
+        imzala_signing_job_fail (self, error);
+      else
+        {
+          g_debug ("Refreshing the tokens failed: %s", error->message);
+          g_error_free (error);
+        }
+      imzala_signing_job_set_tokens_loading (self, FALSE);
+      return;
+    }
+
+  /* In CHOOSING, imzala_signing_job_token_list_changed_cb has usually taken
+   * the new tokens already; in FETCHING they wait here for the request. */
+  if (first && (self->state == IMZALA_JOB_STATE_FETCHING ||
+                self->state == IMZALA_JOB_STATE_CHOOSING) &&
+      !has_list_tokens (self))
+    set_tokens (self, imzala_token_list_dup_tokens (self->token_list));
+  imzala_signing_job_set_tokens_loading (self, FALSE);
+}
+
+/* The list is shared: a refresh that someone else asked for (a card went in
+ * or out) reaches a shown request too, without a second enumeration. A
+ * failed one leaves the certificates the user is looking at. */
+void
+imzala_signing_job_token_list_changed_cb (ImzalaSigningJob *self)
+{
+  if (self->state != IMZALA_JOB_STATE_CHOOSING ||
+      imzala_token_list_get_error (self->token_list) != NULL)
+    return;
+  set_tokens (self, imzala_token_list_dup_tokens (self->token_list));
+}
+
+void
+imzala_signing_job_refresh_tokens (ImzalaSigningJob *self)
+{
+  g_return_if_fail (IMZALA_IS_SIGNING_JOB (self));
+
+  if (self->state != IMZALA_JOB_STATE_CHOOSING || self->refreshing)
+    return;
+  self->refreshing = TRUE;
+  imzala_token_list_refresh_async (self->token_list, self->cancellable,
+                                   imzala_signing_job_refresh_tokens_cb, g_object_ref (self));
+}
+
+/* ---- CHOOSING ---- */
+
+gboolean
+imzala_signing_job_set_certificate (ImzalaSigningJob  *self,
+                                    ImzalaCertificate *certificate)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
+  g_return_val_if_fail (certificate == NULL || IMZALA_IS_CERTIFICATE (certificate), FALSE);
+
+  if (self->state != IMZALA_JOB_STATE_CHOOSING)
+    return FALSE;
+  if (certificate != NULL && !g_list_store_find (self->certificates, certificate, NULL))
+    return FALSE;
+
+  set_certificate_internal (self, certificate);
+  return TRUE;
+}
+
+gboolean
+imzala_signing_job_set_token (ImzalaSigningJob *self,
+                              ImzalaToken      *token)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
+  g_return_val_if_fail (IMZALA_IS_TOKEN (token), FALSE);
+
+  if (self->state != IMZALA_JOB_STATE_CHOOSING || self->tokens == NULL)
+    return FALSE;
+  if (!g_ptr_array_find (self->tokens, token, NULL))
+    return FALSE;
+
+  if (self->certificate != NULL &&
+      !imzala_token_has_certificate (token, self->certificate))
+    {
+      g_clear_object (&self->certificate);
+      g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_CERTIFICATE]);
+    }
+  if (g_set_object (&self->token, token))
+    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+  return TRUE;
+}
+
+gboolean
+imzala_signing_job_can_sign (ImzalaSigningJob  *self,
+                             GError           **error)
+{
+  g_autoptr(GDateTime) now = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
+
+  if (self->state != IMZALA_JOB_STATE_CHOOSING || self->request == NULL ||
+      imzala_request_get_purpose (self->request) == IMZALA_PURPOSE_UNBLOCK)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                           _("There is nothing to sign right now."));
+      return FALSE;
+    }
+  if (self->certificate == NULL)
+    {
+      if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0 && self->tokens_loading)
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                             _("The card is still being read. Try again in a moment."));
+      else if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0)
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                             _("No signing certificate was found. Insert your card and try again."));
+      else
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE,
+                             _("Choose the certificate to sign with."));
+      return FALSE;
+    }
+
+  now = g_date_time_new_now_utc ();
+  if (!imzala_certificate_is_valid_at (self->certificate, now))
+    {
+      GDateTime *not_after = imzala_certificate_get_not_after (self->certificate);
+
+      if (not_after != NULL && g_date_time_compare (now, not_after) > 0)
+        {
+          g_autofree char *date = g_date_time_format (not_after, "%x");
+          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_EXPIRED,
+                       _("This certificate expired on %s and cannot sign any more. Choose "
+                         "another certificate or renew it."), date);
+        }
+      else
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_EXPIRED,
+                             _("This certificate is not valid yet. Choose another certificate."));
+      return FALSE;
+    }
+  return TRUE;
+}
