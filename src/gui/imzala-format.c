@@ -117,6 +117,7 @@ imzala_format_signature_file_name (ImzalaPurpose  purpose,
                                    GDateTime     *time)
 {
   g_autoptr(GDateTime) local = NULL;
+  g_autoptr(GString) title = NULL;
   g_autofree char *ascii = NULL;
   g_autofree char *date = NULL;
 
@@ -124,7 +125,11 @@ imzala_format_signature_file_name (ImzalaPurpose  purpose,
 
   /* ASCII, so that the name survives every file system, mail program and
    * portal upload form; Turkish letters fold to their base letters. */
-  ascii = g_str_to_ascii (purpose_file_title (purpose), "tr");
+  title = g_string_new (purpose_file_title (purpose));
+  /* g_str_to_ascii() folds ş, ğ, ç, ö, ü and İ by decomposition, but the
+   * dotless ı has none and would become "?". */
+  g_string_replace (title, "ı", "i", 0);
+  ascii = g_str_to_ascii (title->str, "tr");
   for (char *p = ascii; *p != '\0'; p++)
     if (!g_ascii_isalnum (*p) && *p != '-')
       *p = '-';
