@@ -328,17 +328,20 @@ update_modules (ImzalaTokensPage *self,
   for (guint i = 0; modules != NULL && i < modules->len; i++)
     {
       ImzalaModule *module = g_ptr_array_index (modules, i);
+      const char *maker = imzala_module_get_manufacturer (module);
       GtkWidget *row = adw_expander_row_new ();
 
-      /* The module's own words (in English, from its maker) and its file
-       * are for support: behind the row, which stays closed. */
+      /* Named by its maker ("SoftHSM", "OpenSC Project"), which a person
+       * may know; the module's own words (in English) and its file are for
+       * support: behind the row, which stays closed. */
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), imzala_module_get_name (module));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                     maker != NULL && *maker != '\0' ? maker : imzala_module_get_name (module));
       adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), _("Ready"));
       adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
-                                new_row (_("Description"), imzala_module_get_description (module)));
+                                new_row (_("Name"), imzala_module_get_name (module)));
       adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
-                                new_row (_("Manufacturer"), imzala_module_get_manufacturer (module)));
+                                new_row (_("Description"), imzala_module_get_description (module)));
       adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
                                 new_row (_("Version"), imzala_module_get_version (module)));
       if (imzala_module_get_path (module) != NULL)
