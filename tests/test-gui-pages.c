@@ -440,6 +440,33 @@ test_unblock_reading (Pages         *self,
   assert_contains (read, "kilit çözmeye gerek yok");
 }
 
+/* ---- A reader that gives up ---- */
+
+/* Kilit Çözme on a pin-pad reader that stops waiting for the PUK: the page
+ * says the reader gave up, never "İptal edildi" (nobody cancelled), and
+ * stays on its form for another try. */
+static void
+test_unblock_pin_pad_timeout (Pages         *self,
+                              gconstpointer  data)
+{
+  g_autofree char *text = NULL;
+
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "300", TRUE);
+  setup_with (self, "pin-pad-wait", 0);
+
+  activate_and_wait_tokens (self->window, "show-unblock");
+  text = seen_text (self->window, "unblock");
+  assert_contains (text, "Bu kart okuyucunun kendi tuş takımı var.");
+  activate_and_wait_tokens (self->window, "unblock.unblock-pin");
+
+  g_clear_pointer (&text, g_free);
+  text = seen_text (self->window, "unblock");
+  g_test_message ("Unblock page after the reader gave up:\n%s", text);
+  g_assert_cmpstr (page_stack_child (self->window, "unblock"), ==, "form");
+  assert_contains (text, "Okuyucu PIN’i beklemeyi bıraktı");
+  assert_not_contains (text, "İptal edildi");
+}
+
 /* ---- Kartlar: technical words behind Ayrıntılar ---- */
 
 static gboolean
@@ -658,6 +685,7 @@ main (int argc, char *argv[])
   g_test_add ("/gui/pages/state/absurd-range", Pages, NULL, NULL, test_absurd_range, teardown);
   g_test_add ("/gui/pages/pin-change-done", Pages, NULL, setup_plain, test_pin_change_done, teardown);
   g_test_add ("/gui/pages/unblock-reading-card", Pages, NULL, NULL, test_unblock_reading, teardown);
+  g_test_add ("/gui/pages/unblock-pin-pad-timeout", Pages, NULL, NULL, test_unblock_pin_pad_timeout, teardown);
   g_test_add ("/gui/pages/tokens-details", Pages, NULL, setup_plain, test_tokens_details, teardown);
   g_test_add ("/gui/pages/narrow", Pages, NULL, setup_plain, test_narrow, teardown);
 
