@@ -168,6 +168,15 @@ main (int   argc,
 
   gtk_init ();
   adw_init ();
+  /* AdwApplication loads the application's style.css by itself; the window
+   * here has none, so the pictures load it as the application would. */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (css, "/io/github/imzala/Imzala/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
   /* Still pictures: no cross-fades half done. */
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
 
