@@ -355,6 +355,24 @@ test_absurd_range (Pages         *self,
   assert_not_contains (change, "255");
   assert_not_contains (change, "karakter");
 
+  /* A new PIN too short for the card: the refusal names the minimum,
+   * not "4 ile 255 karakter". */
+  {
+    GtkWidget *page = imzala_window_get_page (self->window, "pin-change");
+    g_autoptr(GPtrArray) entries = imzala_test_gui_find_all (page, IMZALA_TYPE_PIN_ENTRY);
+    g_autofree char *pin = imzala_test_fixture_get (self->fixture, "fixture", "user-pin");
+    g_autofree char *refused = NULL;
+
+    type_into (entries, 0, pin);
+    type_into (entries, 1, "12");
+    type_into (entries, 2, "12");
+    activate (self->window, "pin-change.change-pin");
+    refused = seen_text (self->window, "pin-change");
+    g_test_message ("PIN change page after a short new PIN:\n%s", refused);
+    assert_contains (refused, "Yeni PIN en az 4 karakter olmalıdır.");
+    assert_not_contains (refused, "255");
+  }
+
   activate (self->window, "back");
   activate_and_wait_tokens (self->window, "show-tokens");
   tokens = seen_text (self->window, "tokens");
