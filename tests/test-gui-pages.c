@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "imzala-application.h"
+#include "imzala-code-page.h"
 #include "imzala-failure-page.h"
 #include "imzala-pin-change-page.h"
 #include "imzala-pin-entry.h"
@@ -26,6 +27,7 @@
 #include "imzala-settings.h"
 #include "imzala-test.h"
 #include "imzala-test-gui.h"
+#include "imzala-test-portal.h"
 #include "imzala-tokens-page.h"
 #include "imzala-unblock-page.h"
 #include "imzala-window.h"
@@ -91,7 +93,8 @@ teardown (Pages         *self,
     imzala_test_modules_unref_and_wait (g_steal_pointer (&self->modules));
   g_clear_object (&self->settings);
   g_clear_pointer (&self->fixture, imzala_test_fixture_free);
-  g_unlink (self->counter_file);
+  if (self->counter_file != NULL)
+    g_unlink (self->counter_file);
   g_clear_pointer (&self->counter_file, g_free);
   g_setenv ("IMZALA_FAULTS", "", TRUE);
   g_unsetenv ("IMZALA_FAULT_PIN_RANGE");
@@ -458,6 +461,63 @@ test_unblock_reading (Pages         *self,
   assert_contains (read, "kilit çözmeye gerek yok");
 }
 
+static gboolean
+job_tokens_read (gpointer data)
+{
+  ImzalaSigningJob *job = imzala_unblock_page_get_job (data);
+
+  return job != NULL && !imzala_signing_job_get_tokens_loading (job);
+}
+
+/* The portal's way: a code for an unblock while the job's first listing
+ * of the cards runs (slow-slot-list). The page says "Kart okunuyor…" at
+ * once, as the sign page does, and then the card and its PIN state. */
+static void
+test_unblock_portal_reading (Pages         *self,
+                             gconstpointer  data)
+{
+  g_autoptr(ImzalaTestPortal) portal = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *reading = NULL;
+  g_autofree char *read = NULL;
+  GtkWidget *page;
+  const char *shown;
+
+  portal = imzala_test_portal_new (0, &error);
+  g_assert_no_error (error);
+  g_setenv ("IMZALA_FAULTS", "slow-slot-list", TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "700", TRUE);
+  self->settings = imzala_test_gui_new_settings (portal);
+  self->modules = imzala_test_gui_load_modules (g_getenv ("IMZALA_FAULT_MODULE"));
+  self->window = imzala_test_gui_new_window (self->settings, self->modules);
+
+  code = imzala_test_portal_create_request (portal, "unblock", &error);
+  g_assert_no_error (error);
+  imzala_code_page_set_code (IMZALA_CODE_PAGE (imzala_window_get_page (self->window, "code")), code);
+  activate (self->window, "next");
+  shown = imzala_test_gui_wait_page (self->window, "unblock", "failure", NULL);
+  g_assert_cmpstr (shown, ==, "unblock");
+  page = imzala_window_get_page (self->window, "unblock");
+  g_assert_nonnull (imzala_unblock_page_get_job (IMZALA_UNBLOCK_PAGE (page)));
+  g_assert_true (imzala_signing_job_get_tokens_loading (imzala_unblock_page_get_job (IMZALA_UNBLOCK_PAGE (page))));
+  reading = seen_text (self->window, "unblock");
+  g_test_message ("Unblock page (portal) while the card is read:\n%s", reading);
+  assert_contains (reading, "Kart okunuyor…");
+  assert_contains (reading, portal->host);
+
+  imzala_test_gui_wait (job_tokens_read, page, 60, "the job's listing");
+  read = seen_text (self->window, "unblock");
+  g_test_message ("Unblock page (portal) after the listing:\n%s", read);
+  assert_not_contains (read, "Kart okunuyor");
+  assert_contains (read, "kilit çözmeye gerek yok");
+
+  /* The window is made with the portal's card; it goes before the portal. */
+  gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->window)));
+  imzala_test_gui_settle ();
+  imzala_test_modules_unref_and_wait (g_steal_pointer (&self->modules));
+}
+
 /* ---- A reader that gives up ---- */
 
 /* Kilit Çözme on a pin-pad reader that stops waiting for the PUK: the page
@@ -703,6 +763,7 @@ main (int argc, char *argv[])
   g_test_add ("/gui/pages/state/absurd-range", Pages, NULL, NULL, test_absurd_range, teardown);
   g_test_add ("/gui/pages/pin-change-done", Pages, NULL, setup_plain, test_pin_change_done, teardown);
   g_test_add ("/gui/pages/unblock-reading-card", Pages, NULL, NULL, test_unblock_reading, teardown);
+  g_test_add ("/gui/pages/unblock-portal-reading-card", Pages, NULL, NULL, test_unblock_portal_reading, teardown);
   g_test_add ("/gui/pages/unblock-pin-pad-timeout", Pages, NULL, NULL, test_unblock_pin_pad_timeout, teardown);
   g_test_add ("/gui/pages/tokens-details", Pages, NULL, setup_plain, test_tokens_details, teardown);
   g_test_add ("/gui/pages/narrow", Pages, NULL, setup_plain, test_narrow, teardown);
