@@ -168,6 +168,15 @@ main (int   argc,
 
   gtk_init ();
   adw_init ();
+  /* AdwApplication loads the application's style.css by itself; the window
+   * here has none, so the pictures load it as the application would. */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (css, "/io/github/imzala/Imzala/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
   /* Still pictures: no cross-fades half done. */
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
 
@@ -220,6 +229,11 @@ main (int   argc,
   expect_page (window, "result");
   shoot (window, "result");
 
+  /* The result page in the dark style: the save button's contrast there. */
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  shoot (window, "result-dark");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
   /* A failure: the same code once more is already used. */
   activate (window, "back");
   imzala_code_page_set_code (code_page, code);
@@ -250,6 +264,28 @@ main (int   argc,
 
   wait_tokens (window, "show-tokens");
   shoot (window, "tokens");
+  activate (window, "back");
+
+  /* PIN Değiştir done: a page of its own with what to do next. The demo
+   * card keeps the new PIN; nothing after this signs. */
+  wait_tokens (window, "show-pin-change");
+  {
+    GtkWidget *page = imzala_window_get_page (window, "pin-change");
+    g_autoptr(GPtrArray) entries = imzala_test_gui_find_all (page, IMZALA_TYPE_PIN_ENTRY);
+
+    imzala_pin_entry_append (g_ptr_array_index (entries, 0), IMZALA_TEST_PORTAL_PIN);
+    imzala_pin_entry_append (g_ptr_array_index (entries, 1), "246810");
+    imzala_pin_entry_append (g_ptr_array_index (entries, 2), "246810");
+    {
+      gboolean done = FALSE;
+      gulong id = g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
+
+      gtk_widget_activate_action (page, "pin-change.change-pin", NULL);
+      imzala_test_gui_wait (tokens_changed, &done, 60, "the PIN change");
+      g_signal_handler_disconnect (window, id);
+    }
+  }
+  shoot (window, "pin-change-done");
   activate (window, "back");
 
   /* Tanılama: the support report, made without a PIN. */

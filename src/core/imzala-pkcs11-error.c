@@ -46,6 +46,10 @@ set_pin_incorrect_error (GError       **error,
                          _("The PIN is incorrect."));
 }
 
+/* No NES card has a PIN or PUK longer than this; a module stating more
+ * means that it sets no limit. */
+#define IMZALA_PKCS11_SENSIBLE_MAX_PIN_LENGTH 32
+
 /* In words a user knows: NES PINs are digits, typed on İmzala's keypad. */
 void
 imzala_pkcs11_set_pin_length_error (GError      **error,
@@ -56,6 +60,10 @@ imzala_pkcs11_set_pin_length_error (GError      **error,
 
   if (token != NULL)
     imzala_token_get_pin_length_range (token, &min, &max);
+  /* A module that states 255 (SoftHSM) or more means "no limit": "4 to
+   * 255 digits" tells a person nothing, "at least 4 digits" does. */
+  if (max > IMZALA_PKCS11_SENSIBLE_MAX_PIN_LENGTH)
+    max = 0;
 
   if (min > 0 && max == min)
     g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
@@ -84,7 +92,7 @@ imzala_pkcs11_set_puk_length_error (GError      **error,
   if (token != NULL)
     imzala_token_get_pin_length_range (token, &min, &max);
 
-  if (min > 0 && max > min)
+  if (min > 0 && max > min && max <= IMZALA_PKCS11_SENSIBLE_MAX_PIN_LENGTH)
     g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
                  _("The PUK has %u to %u digits."), min, max);
   else

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "imzala-error.h"
+#include "imzala-format.h"
 #include "imzala-window-private.h"
 
 /* The pages reached from the menu: Escape returns from them to where the
@@ -357,8 +358,12 @@ save_signature_activated (GSimpleAction *action,
   if (!several)
     {
       g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-      g_autofree char *name = g_strdup_printf ("%s.p7s",
-                                               request ? imzala_request_get_code (request) : "imza");
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      /* What was signed and when, never the code: a person finds
+       * "E-imzali-Giris-2026-11-26.p7s" again in a folder. */
+      g_autofree char *name = imzala_format_signature_file_name (request ? imzala_request_get_purpose (request)
+                                                                         : IMZALA_PURPOSE_LOGIN,
+                                                                 now);
 
       gtk_file_filter_set_name (filter, _("CMS signatures (.p7s)"));
       gtk_file_filter_add_pattern (filter, "*.p7s");

@@ -14,12 +14,14 @@ struct _ImzalaPinChangePage
   AdwBin           parent_instance;
 
   GtkWidget        *form_box;
+  GtkLabel         *state_label;
   AdwComboRow      *token_row;
   GtkLabel         *rules_label;
   GtkStack         *pin_stack;
   ImzalaNewPinForm *pin_form;
   GtkLabel         *error_label;
   GtkStack         *action_stack;
+  GtkWidget        *done_button;
 
   ImzalaTokenList  *token_list;
   GSignalGroup     *token_list_signals;
@@ -28,6 +30,15 @@ struct _ImzalaPinChangePage
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaPinChangePage, imzala_pin_change_page, ADW_TYPE_BIN)
+
+/* The form and the success page are the pages of the bin's child, which is
+ * not bound to a field: gtk_widget_dispose_template() would unparent it
+ * behind AdwBin's back. */
+static GtkStack *
+get_page_stack (ImzalaPinChangePage *self)
+{
+  return GTK_STACK (adw_bin_get_child (ADW_BIN (self)));
+}
 
 ImzalaToken *
 imzala_pin_change_page_get_token (ImzalaPinChangePage *self)
@@ -46,22 +57,38 @@ static void
 update_token (ImzalaPinChangePage *self)
 {
   ImzalaToken *token = imzala_pin_change_page_get_token (self);
+  g_autofree char *headline = NULL;
+  g_autofree char *length = NULL;
   g_autofree char *rules = NULL;
-  g_autofree char *state = NULL;
 
   if (token == NULL)
     {
-      gtk_label_set_text (self->rules_label, _("Insert the card whose PIN you want to change."));
+      gtk_widget_set_visible (GTK_WIDGET (self->state_label), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->rules_label), TRUE);
+      /* While the first listing runs there is no card yet, and asking
+       * for one would be wrong: the card is being read. */
+      gtk_label_set_text (self->rules_label,
+                          self->token_list != NULL && imzala_token_list_get_loading (self->token_list)
+                          ? _("Reading the card…")
+                          : _("Insert the card whose PIN you want to change."));
       return;
     }
 
-  state = imzala_format_pin_state (token);
-  /* Translators: the first sentence says how the PIN stands (locked, tries). */
-  rules = g_strdup_printf (_("%s The new PIN must have %u to %u characters."),
-                           state,
-                           imzala_token_get_min_pin_length (token),
-                           imzala_token_get_max_pin_length (token));
-  gtk_label_set_text (self->rules_label, rules);
+  /* How the PIN stands comes first; the length rule only when the card
+   * states one a person can use. */
+  headline = imzala_format_pin_headline (token, FALSE);
+  gtk_label_set_text (self->state_label, headline);
+  gtk_widget_set_visible (GTK_WIDGET (self->state_label), TRUE);
+  if (imzala_token_get_pin_state (token) & (IMZALA_PIN_STATE_LOCKED | IMZALA_PIN_STATE_FINAL_TRY))
+    gtk_widget_add_css_class (GTK_WIDGET (self->state_label), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->state_label), "error");
+  length = imzala_format_pin_length (token);
+  if (length != NULL)
+    /* Translators: %s is a length such as "6–8 characters". */
+    rules = g_strdup_printf (_("The new PIN has %s."), length);
+  gtk_label_set_text (self->rules_label, rules ? rules : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->rules_label), rules != NULL);
   imzala_new_pin_form_set_max_length (self->pin_form, imzala_token_get_max_pin_length (token));
   gtk_stack_set_visible_child_name (self->pin_stack,
                                     imzala_token_has_pin_pad (token) ? "pinpad" : "keypad");
@@ -148,6 +175,7 @@ imzala_pin_change_page_reset (ImzalaPinChangePage *self)
 {
   g_return_if_fail (IMZALA_IS_PIN_CHANGE_PAGE (self));
 
+  gtk_stack_set_visible_child_name (get_page_stack (self), "form");
   imzala_new_pin_form_clear (self->pin_form);
   imzala_pin_change_page_set_error (self, NULL);
   imzala_pin_change_page_set_busy (self, FALSE);
@@ -164,7 +192,6 @@ change_pin_cb (GObject      *object,
 {
   g_autoptr(ImzalaPinChangePage) self = user_data;
   g_autoptr(GError) error = NULL;
-  GtkWidget *overlay;
 
   if (!imzala_token_change_pin_finish (IMZALA_TOKEN (object), result, &error) &&
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -175,11 +202,12 @@ change_pin_cb (GObject      *object,
     imzala_pin_change_page_set_error (self, error->message);
   else
     {
-      imzala_pin_change_page_reset (self);
-      overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-      if (overlay != NULL)
-        adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay),
-                                     adw_toast_new (_("The PIN was changed. Use the new PIN from now on.")));
+      /* A page of its own, with what to do next: a toast would cover the
+       * button and be gone before it is read. */
+      imzala_new_pin_form_clear (self->pin_form);
+      gtk_stack_set_visible_child_name (get_page_stack (self), "done");
+      if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+        gtk_widget_grab_focus (self->done_button);
     }
   /* The card's PIN state has changed (tries left, or a fresh PIN). */
   if (self->token_list != NULL)
@@ -243,6 +271,8 @@ imzala_pin_change_page_class_init (ImzalaPinChangePageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-pin-change-page.ui");
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, form_box);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, state_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, done_button);
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, token_row);
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, rules_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaPinChangePage, pin_stack);
@@ -262,6 +292,8 @@ imzala_pin_change_page_init (ImzalaPinChangePage *self)
   self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
   g_signal_group_connect_object (self->token_list_signals, "items-changed",
                                  G_CALLBACK (tokens_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->token_list_signals, "notify::loading",
+                                 G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
   update_token (self);

@@ -87,7 +87,8 @@ new_certificate_row (ImzalaCertificate *certificate)
   if (imzala_certificate_is_ca (certificate))
     summary = g_strdup (_("Certificate authority certificate"));
   else if (imzala_certificate_is_recommended (certificate))
-    summary = g_strdup (_("Qualified signing certificate, recommended for signing"));
+    /* Translators: %s is the date and time the certificate ends. */
+    summary = g_strdup_printf (_("Qualified signing certificate, valid until %s"), not_after);
   else
     summary = g_strjoinv (" ", problems);
   adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), summary);
@@ -121,30 +122,62 @@ new_certificate_row (ImzalaCertificate *certificate)
   return row;
 }
 
+/* What a technician asks for (maker, serial, slot, module file), in one
+ * row that stays closed unless opened: the page speaks to the card's owner
+ * first. */
+static GtkWidget *
+new_token_details_row (ImzalaToken *token)
+{
+  GtkWidget *row = adw_expander_row_new ();
+  ImzalaModule *module = imzala_token_get_module (token);
+  g_autofree char *model = NULL;
+  g_autofree char *software = NULL;
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), C_("technical details", "Details"));
+  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), _("For technical support"));
+  adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row),
+                               gtk_image_new_from_icon_name ("dialog-information-symbolic"));
+
+  /* Translators: a card's manufacturer and model. */
+  model = g_strdup_printf (_("%s %s"), imzala_token_get_manufacturer (token), imzala_token_get_model (token));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Manufacturer and model"), model));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Serial number"), imzala_token_get_serial (token)));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                            new_row (_("Reader or slot"), imzala_token_get_slot_description (token)));
+  if (module != NULL)
+    {
+      /* Translators: a PKCS#11 module's name and file. */
+      software = g_strdup_printf (_("%s (%s)"), imzala_module_get_name (module),
+                                  imzala_module_get_path (module) ? imzala_module_get_path (module) : "");
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Card software"), software));
+    }
+  return row;
+}
+
 static GtkWidget *
 new_token_group (ImzalaToken *token)
 {
   GtkWidget *group = adw_preferences_group_new ();
   GPtrArray *certificates = imzala_token_get_certificates (token);
-  g_autofree char *description = NULL;
   g_autofree char *pin_state = imzala_format_pin_state (token);
-  g_autofree char *pin_length = NULL;
+  g_autofree char *pin_length = imzala_format_pin_length (token);
+  g_autofree char *pin_rule = NULL;
+  g_autofree char *pin_text = NULL;
 
+  /* The card's name and that it is in: the reader, slot and maker are in
+   * the details row. */
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), imzala_token_get_label (token));
-  /* Translators: manufacturer, model, serial number and reader of a card. */
-  description = g_strdup_printf (_("%s %s, serial number %s, in %s"),
-                                 imzala_token_get_manufacturer (token),
-                                 imzala_token_get_model (token),
-                                 imzala_token_get_serial (token),
-                                 imzala_token_get_slot_description (token));
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), description);
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), C_("card state", "Card inserted"));
 
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), new_row (_("PIN"), pin_state));
-  /* Translators: the shortest and longest PIN the card accepts. */
-  pin_length = g_strdup_printf (_("%u to %u characters"),
-                                imzala_token_get_min_pin_length (token),
-                                imzala_token_get_max_pin_length (token));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), new_row (_("PIN length"), pin_length));
+  /* The PIN's tries only when they matter, its length only when the card
+   * states one a person can use. */
+  if (pin_length != NULL)
+    /* Translators: %s is a length such as "6–8 characters". */
+    pin_rule = g_strdup_printf (_("The PIN has %s."), pin_length);
+  if (pin_state == NULL)
+    pin_state = g_strdup (_("Your PIN can be used."));
+  pin_text = pin_rule ? g_strjoin (" ", pin_state, pin_rule, NULL) : g_strdup (pin_state);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), new_row (_("PIN"), pin_text));
 
   /* A card that wants the PIN before it shows anything says so: its
    * certificates appear once a request's PIN was entered on the sign page. */
@@ -157,6 +190,7 @@ new_token_group (ImzalaToken *token)
   for (guint i = 0; certificates != NULL && i < certificates->len; i++)
     adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                                new_certificate_row (g_ptr_array_index (certificates, i)));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), new_token_details_row (token));
   return group;
 }
 
@@ -294,17 +328,26 @@ update_modules (ImzalaTokensPage *self,
   for (guint i = 0; modules != NULL && i < modules->len; i++)
     {
       ImzalaModule *module = g_ptr_array_index (modules, i);
-      g_autofree char *subtitle = NULL;
-      GtkWidget *row;
+      const char *maker = imzala_module_get_manufacturer (module);
+      GtkWidget *row = adw_expander_row_new ();
 
-      /* Translators: a PKCS#11 module: its description, maker, version and file. */
-      subtitle = g_strdup_printf (_("%s (%s, version %s), %s"),
-                                  imzala_module_get_description (module),
-                                  imzala_module_get_manufacturer (module),
-                                  imzala_module_get_version (module),
-                                  imzala_module_get_path (module) ? imzala_module_get_path (module) : "");
-      row = new_row (imzala_module_get_name (module), subtitle);
-      adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("emblem-ok-symbolic"));
+      /* Named by its maker ("SoftHSM", "OpenSC Project"), which a person
+       * may know; the module's own words (in English) and its file are for
+       * support: behind the row, which stays closed. */
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                     maker != NULL && *maker != '\0' ? maker : imzala_module_get_name (module));
+      adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), _("Ready"));
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                                new_row (_("Name"), imzala_module_get_name (module)));
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                                new_row (_("Description"), imzala_module_get_description (module)));
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                                new_row (_("Version"), imzala_module_get_version (module)));
+      if (imzala_module_get_path (module) != NULL)
+        adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
+                                  new_row (_("File"), imzala_module_get_path (module)));
+      adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row), gtk_image_new_from_icon_name ("emblem-ok-symbolic"));
       adw_preferences_group_add (self->modules_group, row);
       g_ptr_array_add (self->module_rows, row);
     }

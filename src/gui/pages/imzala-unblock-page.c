@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "imzala-error.h"
+#include "imzala-format.h"
 #include "imzala-new-pin-form.h"
 #include "imzala-unblock-page.h"
 
@@ -13,6 +14,7 @@ struct _ImzalaUnblockPage
   AdwBin           parent_instance;
 
   GtkWidget        *form_box;
+  GtkLabel         *state_label;
   GtkWidget        *mode_box;
   GtkToggleButton  *puk_toggle;
   GtkLabel         *mode_label;
@@ -23,6 +25,7 @@ struct _ImzalaUnblockPage
   ImzalaNewPinForm *pin_form;
   GtkLabel         *error_label;
   GtkStack         *action_stack;
+  GtkWidget        *done_button;
 
   ImzalaTokenList  *token_list;  /* for the PUK way */
   GSignalGroup     *token_list_signals;
@@ -34,6 +37,31 @@ struct _ImzalaUnblockPage
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaUnblockPage, imzala_unblock_page, ADW_TYPE_BIN)
+
+/* The form and the success page are the pages of the bin's child, which is
+ * not bound to a field: gtk_widget_dispose_template() would unparent it
+ * behind AdwBin's back. */
+static GtkStack *
+get_page_stack (ImzalaUnblockPage *self)
+{
+  return GTK_STACK (adw_bin_get_child (ADW_BIN (self)));
+}
+
+static gboolean
+puk_way (ImzalaUnblockPage *self)
+{
+  return self->job == NULL && gtk_toggle_button_get_active (self->puk_toggle);
+}
+
+/* The first listing of the cards (the shared list's, or the job's own
+ * wait for it) is still running: there is no card to offer yet. */
+static gboolean
+tokens_loading (ImzalaUnblockPage *self)
+{
+  if (self->job != NULL)
+    return imzala_signing_job_get_tokens_loading (self->job);
+  return self->token_list != NULL && imzala_token_list_get_loading (self->token_list);
+}
 
 static GPtrArray *
 current_tokens (ImzalaUnblockPage *self)
@@ -77,20 +105,18 @@ describe_puk_state (ImzalaToken *token)
     return g_strdup (_("Only one PUK try is left: if it is wrong, the PUK will be locked too."));
   if (state & IMZALA_PIN_STATE_PUK_COUNT_LOW)
     return g_strdup (_("A wrong PUK was entered before; few PUK tries are left."));
-  return g_strdup (_("The card has not reported any failed PUK attempt."));
+  return NULL;
 }
 
 static void
 update_mode (ImzalaUnblockPage *self)
 {
-  gboolean puk_way = self->job == NULL && gtk_toggle_button_get_active (self->puk_toggle);
-  gboolean show_form = self->job != NULL || puk_way;
+  gboolean show_form = self->job != NULL || puk_way (self);
 
   gtk_widget_set_visible (self->mode_box, self->job == NULL);
-  gtk_widget_set_visible (self->code_button, self->job == NULL && !puk_way);
-  imzala_new_pin_form_set_current_visible (self->pin_form, puk_way);
+  gtk_widget_set_visible (self->code_button, self->job == NULL && !puk_way (self));
+  imzala_new_pin_form_set_current_visible (self->pin_form, puk_way (self));
   gtk_widget_set_visible (GTK_WIDGET (self->token_row), show_form);
-  gtk_widget_set_visible (GTK_WIDGET (self->rules_label), show_form);
   gtk_widget_set_visible (GTK_WIDGET (self->pin_stack), show_form);
   gtk_widget_set_visible (GTK_WIDGET (self->action_stack), show_form);
 
@@ -104,7 +130,7 @@ update_mode (ImzalaUnblockPage *self)
                               request ? imzala_request_get_portal_host (request) : "");
       gtk_label_set_text (self->mode_label, text);
     }
-  else if (puk_way)
+  else if (puk_way (self))
     gtk_label_set_text (self->mode_label,
                         _("Type the PUK that came with your card, then a new PIN twice."));
   else
@@ -112,18 +138,34 @@ update_mode (ImzalaUnblockPage *self)
                         _("Ask for a PIN unblock on your certificate authority’s portal. It shows a verification code: enter it in İmzala and follow the steps."));
 }
 
+static void update_token (ImzalaUnblockPage *self);
+
 static void
 mode_toggled_cb (ImzalaUnblockPage *self)
 {
   update_mode (self);
+  update_token (self);
+}
+
+static void
+set_rules (ImzalaUnblockPage *self,
+           const char        *rules)
+{
+  gboolean show_form = self->job != NULL || puk_way (self);
+
+  gtk_label_set_text (self->rules_label, rules ? rules : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->rules_label), show_form && rules != NULL && *rules != '\0');
 }
 
 static void
 update_token (ImzalaUnblockPage *self)
 {
   ImzalaToken *token;
-  g_autofree char *rules = NULL;
+  g_autofree char *headline = NULL;
+  g_autofree char *length = NULL;
+  g_autofree char *length_rule = NULL;
   g_autofree char *puk_state = NULL;
+  g_autofree char *rules = NULL;
 
   if (self->filling)
     return;
@@ -131,20 +173,40 @@ update_token (ImzalaUnblockPage *self)
   token = imzala_unblock_page_get_token (self);
   if (token == NULL)
     {
-      gtk_label_set_text (self->rules_label, _("Insert the card whose PIN you want to unblock."));
+      /* As on the sign page: while the cards are read, say so at once,
+       * not only when the button is pressed. */
+      if (tokens_loading (self))
+        gtk_label_set_text (self->state_label, _("Reading the card…"));
+      else
+        gtk_label_set_text (self->state_label, _("Insert the card whose PIN you want to unblock."));
+      gtk_widget_remove_css_class (GTK_WIDGET (self->state_label), "error");
+      set_rules (self, NULL);
       return;
     }
 
   if (self->job != NULL)
     imzala_signing_job_set_token (self->job, token);
 
-  puk_state = self->job == NULL ? describe_puk_state (token) : g_strdup ("");
-  /* Translators: the first sentence is about the PUK tries left (or empty). */
-  rules = g_strdup_printf (_("%s The new PIN must have %u to %u characters."),
-                           puk_state,
-                           imzala_token_get_min_pin_length (token),
-                           imzala_token_get_max_pin_length (token));
-  gtk_label_set_text (self->rules_label, g_strstrip (rules));
+  /* How the PIN stands comes first, so that nobody unblocks a PIN that
+   * works; then the PUK's tries (only when they matter) and the length
+   * rule (only when the card states one a person can use). */
+  headline = imzala_format_pin_headline (token, TRUE);
+  gtk_label_set_text (self->state_label, headline);
+  if (imzala_token_get_pin_state (token) & (IMZALA_PIN_STATE_LOCKED | IMZALA_PIN_STATE_FINAL_TRY))
+    gtk_widget_add_css_class (GTK_WIDGET (self->state_label), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->state_label), "error");
+
+  puk_state = self->job == NULL ? describe_puk_state (token) : NULL;
+  length = imzala_format_pin_length (token);
+  if (length != NULL)
+    /* Translators: %s is a length such as "6–8 characters". */
+    length_rule = g_strdup_printf (_("The new PIN has %s."), length);
+  if (puk_state != NULL && length_rule != NULL)
+    rules = g_strjoin (" ", puk_state, length_rule, NULL);
+  else
+    rules = g_strdup (puk_state != NULL ? puk_state : length_rule);
+  set_rules (self, rules);
   imzala_new_pin_form_set_max_length (self->pin_form, imzala_token_get_max_pin_length (token));
   gtk_stack_set_visible_child_name (self->pin_stack,
                                     imzala_token_has_pin_pad (token) ? "pinpad" : "keypad");
@@ -294,6 +356,7 @@ imzala_unblock_page_reset (ImzalaUnblockPage *self)
 {
   g_return_if_fail (IMZALA_IS_UNBLOCK_PAGE (self));
 
+  gtk_stack_set_visible_child_name (get_page_stack (self), "form");
   imzala_new_pin_form_clear (self->pin_form);
   imzala_unblock_page_set_error (self, NULL);
   imzala_unblock_page_set_busy (self, FALSE);
@@ -308,7 +371,6 @@ unblock_pin_cb (GObject      *object,
 {
   g_autoptr(ImzalaUnblockPage) self = user_data;
   g_autoptr(GError) error = NULL;
-  GtkWidget *overlay;
 
   if (!imzala_token_unblock_pin_finish (IMZALA_TOKEN (object), result, &error) &&
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -319,11 +381,12 @@ unblock_pin_cb (GObject      *object,
     imzala_unblock_page_set_error (self, error->message);
   else
     {
-      imzala_unblock_page_reset (self);
-      overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-      if (overlay != NULL)
-        adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay),
-                                     adw_toast_new (_("The PIN was unblocked. Use the new PIN from now on.")));
+      /* A page of its own, with what to do next: a toast would cover the
+       * button and be gone before it is read. */
+      imzala_new_pin_form_clear (self->pin_form);
+      gtk_stack_set_visible_child_name (get_page_stack (self), "done");
+      if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+        gtk_widget_grab_focus (self->done_button);
     }
   /* The card's PIN and PUK state has changed. */
   if (self->token_list != NULL)
@@ -396,6 +459,8 @@ imzala_unblock_page_class_init (ImzalaUnblockPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-unblock-page.ui");
   gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, form_box);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, state_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, done_button);
   gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, mode_box);
   gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, puk_toggle);
   gtk_widget_class_bind_template_child (widget_class, ImzalaUnblockPage, mode_label);
@@ -420,9 +485,13 @@ imzala_unblock_page_init (ImzalaUnblockPage *self)
   self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
   g_signal_group_connect_object (self->token_list_signals, "items-changed",
                                  G_CALLBACK (tokens_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->token_list_signals, "notify::loading",
+                                 G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
   self->job_signals = g_signal_group_new (IMZALA_TYPE_SIGNING_JOB);
   g_signal_group_connect_object (self->job_signals, "notify::tokens",
                                  G_CALLBACK (fill_tokens), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::tokens-loading",
+                                 G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::state",
                                  G_CALLBACK (job_state_cb), self, G_CONNECT_SWAPPED);
 

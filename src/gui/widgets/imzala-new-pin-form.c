@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "imzala-error.h"
+#include "imzala-format.h"
 #include "imzala-new-pin-form.h"
 #include "imzala-pin-entry.h"
 #include "imzala-pin-keypad.h"
@@ -116,6 +117,7 @@ imzala_new_pin_form_take_secrets (ImzalaNewPinForm *self,
                                   ImzalaSecret    **new_pin,
                                   GError          **error)
 {
+  g_autofree char *rule = NULL;
   guint length;
   guint min_length;
   guint max_length;
@@ -146,9 +148,17 @@ imzala_new_pin_form_take_secrets (ImzalaNewPinForm *self,
       imzala_pin_entry_clear (self->new_entry);
       imzala_pin_entry_clear (self->confirm_entry);
       gtk_widget_grab_focus (GTK_WIDGET (self->new_entry));
-      if (min_length > 0 && max_length > 0)
+      /* The rule in words when the card states one a person can use;
+       * never "4 to 255 characters". */
+      rule = imzala_format_pin_length (token);
+      if (rule != NULL)
+        /* Translators: %s is a length such as "6–8 characters". */
+        g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE, _("The new PIN has %s."), rule);
+      else if (min_length > 0 && length > 0 && length < min_length)
         g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
-                     _("The new PIN must have %u to %u characters."), min_length, max_length);
+                     g_dngettext (GETTEXT_PACKAGE, "The new PIN has at least %u character.",
+                                  "The new PIN has at least %u characters.", min_length),
+                     min_length);
       else
         g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LEN_RANGE,
                              _("The PIN is too short or too long for this card."));
