@@ -21,3 +21,4 @@
 #include "imzala-reader-monitor.h"
 #include "imzala-doctor.h"
 #include "imzala-card-cause.h"
+#include "imzala-cert-status.h"
