@@ -257,6 +257,19 @@ run_openssl (const char *dir, const char *const *argv)
     g_error ("%s failed: %s", argv[1], err);
 }
 
+/* chain.pem: the CA and the root, for OpenSSL's -CAfile. */
+static void
+write_chain (ImzalaTestPki *self)
+{
+  g_autofree char *path = g_build_filename (self->dir, "chain.pem", NULL);
+  BIO *bio = BIO_new_file (path, "w");
+
+  g_assert_nonnull (bio);
+  g_assert_true (PEM_write_bio_X509 (bio, self->ca->x509));
+  g_assert_true (PEM_write_bio_X509 (bio, self->root->x509));
+  BIO_free (bio);
+}
+
 static void
 make_crl (ImzalaTestPki *self)
 {
@@ -383,18 +396,26 @@ imzala_test_pki_new (const ImzalaTestPkiEntry *entries, gsize n_entries)
 {
   ImzalaTestPki *self = g_new0 (ImzalaTestPki, 1);
   g_autoptr(GError) error = NULL;
+  /* Valid from a month ago, so that tests can validate at past times. */
+  gint64 month_ago = g_get_real_time () / G_USEC_PER_SEC - 30 * 86400;
+  const ImzalaTestCertSpec root_spec = { .common_name = "İmzala Test Status Root", .key = "p256",
+                                         .ca = TRUE, .not_before = month_ago };
   const ImzalaTestCertSpec ca_spec = { .common_name = "İmzala Test Status CA", .key = "p256",
-                                       .ca = TRUE };
+                                       .ca = TRUE, .not_before = month_ago };
   const ImzalaTestCertSpec responder_spec = { .common_name = "İmzala Test OCSP Responder",
                                               .key = "p256",
                                               .key_usage = "critical,digitalSignature",
-                                              .extended_key_usage = "OCSPSigning" };
+                                              .extended_key_usage = "OCSPSigning",
+                                              .not_before = month_ago };
 
   self->dir = g_dir_make_tmp ("imzala-pki-XXXXXX", &error);
   g_assert_no_error (error);
-  self->ca = imzala_test_identity_new (&ca_spec, NULL);
+  self->root = imzala_test_identity_new (&root_spec, NULL);
+  self->ca = imzala_test_identity_new (&ca_spec, self->root);
   self->responder = imzala_test_identity_new (&responder_spec, self->ca);
+  imzala_test_identity_write (self->root, self->dir, "root");
   imzala_test_identity_write (self->ca, self->dir, "ca");
+  write_chain (self);
   imzala_test_identity_write (self->responder, self->dir, "responder");
   write_index (self, entries, n_entries);
   make_crl (self);
@@ -458,6 +479,7 @@ imzala_test_pki_free (ImzalaTestPki *self)
     }
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->ready);
+  imzala_test_identity_free (self->root);
   imzala_test_identity_free (self->ca);
   imzala_test_identity_free (self->responder);
   g_clear_pointer (&self->crl, g_bytes_unref);

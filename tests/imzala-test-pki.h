@@ -70,6 +70,8 @@ GBytes *imzala_test_identity_der (ImzalaTestIdentity *self);
  * index of the issued certificates (OpenSSL's `ca` database), `openssl ocsp
  * -index` running as the responder, a CRL made by `openssl ca -gencrl`, and
  * an HTTP server on its own thread serving /ca.crt (DER) and /ca.crl (DER).
+ * The CA is issued by a root, whose certificate the leaves' caIssuers URL
+ * does not serve: /ca.crt is the CA, the leaves' issuer.
  * The index is fixed when the PKI is made (the OpenSSL 3.0 responder reads
  * it once), so every certificate the test will issue is named up front. */
 typedef struct
@@ -85,7 +87,8 @@ typedef struct _ImzalaTestPki ImzalaTestPki;
 struct _ImzalaTestPki
 {
   char               *dir;        /* a temporary folder with every file */
-  ImzalaTestIdentity *ca;
+  ImzalaTestIdentity *root;       /* root.pem; the CA's issuer (not trusted by default) */
+  ImzalaTestIdentity *ca;         /* ca.pem; chain.pem holds both */
   ImzalaTestIdentity *responder;  /* the delegated OCSP signer */
   char               *ocsp_url;
   char               *crl_url;
