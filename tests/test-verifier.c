@@ -425,6 +425,48 @@ test_certtool (void)
   g_assert_true (detached_result->detached);
 }
 
+/* ---- PKI.js (npm, in tests/browser's node) ---- */
+
+static void
+test_pkijs (void)
+{
+  g_autofree char *browser = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "browser", NULL);
+  g_autofree char *script = g_build_filename (browser, "pkijs-sign.mjs", NULL);
+  g_autofree char *module = g_build_filename (browser, "node_modules", "pkijs", NULL);
+  g_autofree char *node = g_find_program_in_path ("node");
+  g_autoptr(GBytes) content = content_bytes ();
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+
+  if (node == NULL || !g_file_test (module, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("PKI.js is not installed (cd tests/browser && npm ci)");
+      return;
+    }
+
+  {
+    const char *attached[] = { node, script, "alice.pem", "alice.key", content_path, "pkijs.p7s", NULL };
+    const char *detached[] = { node, script, "alice.pem", "alice.key", content_path,
+                               "pkijs-detached.p7s", "--detached", NULL };
+    g_autofree char *out1 = run (attached);
+    g_autofree char *out2 = run (detached);
+    g_autoptr(GBytes) signature = NULL;
+    g_autoptr(GBytes) detached_signature = NULL;
+    g_autoptr(ImzalaVerification) result = NULL;
+    g_autoptr(ImzalaVerification) detached_result = NULL;
+
+    g_assert_nonnull (out1);
+    g_assert_nonnull (out2);
+    signature = read_file ("pkijs.p7s");
+    detached_signature = read_file ("pkijs-detached.p7s");
+    result = verify (signature, NULL, trust);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_nonnull (signer_report (result, 0)->signing_time);
+    detached_result = verify (detached_signature, content, trust);
+    g_assert_cmpint (detached_result->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_true (detached_result->detached);
+  }
+}
+
 /* ---- Time-stamps ---- */
 
 static void
@@ -1031,6 +1073,7 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/openssl/crl-check-agrees", test_openssl_crl_check_agrees);
   g_test_add_func ("/verifier/status/offline-and-embedded-crl", test_offline_and_embedded_crl);
   g_test_add_func ("/verifier/certtool", test_certtool);
+  g_test_add_func ("/verifier/pkijs", test_pkijs);
   g_test_add_func ("/verifier/timestamp/valid", test_timestamp);
   g_test_add_func ("/verifier/timestamp/bad-imprint", test_timestamp_bad_imprint);
   g_test_add_func ("/verifier/timestamp/expired-tsa", test_timestamp_expired_tsa);
