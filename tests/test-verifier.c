@@ -821,6 +821,7 @@ make_xl (gboolean drop_value)
   g_autoptr(GBytes) ocsp_vals = NULL, tagged_vals = NULL, revocation_values = NULL;
   g_autoptr(GBytes) step1 = NULL, step2 = NULL, step3 = NULL;
   g_autoptr(GBytes) hash = NULL, ocsp_hash = NULL, responder = NULL;
+  g_autoptr(GBytes) responder_key = NULL, identifier_body = NULL;
   static const guint8 produced_at[] = { 0x18, 0x0f, '2', '0', '2', '6', '0', '1', '0', '1',
                                         '0', '0', '0', '0', '0', '0', 'Z' };
   g_autoptr(GBytes) produced = g_bytes_new_static (produced_at, sizeof produced_at);
@@ -834,8 +835,10 @@ make_xl (gboolean drop_value)
 
   /* CompleteRevocationRefs ::= SEQUENCE OF CrlOcspRef { [1] OcspListID {
    * SEQUENCE OF OcspResponsesID { OcspIdentifier, OtherHash } } } */
-  responder = der_wrap (0xa2, g_bytes_new_static ("\x04\x01\x00", 3));
-  ocsp_identifier = der_wrap (0x30, concat (responder, produced));
+  responder_key = g_bytes_new_static ("\x04\x01\x00", 3);
+  responder = der_wrap (0xa2, responder_key);
+  identifier_body = concat (responder, produced);
+  ocsp_identifier = der_wrap (0x30, identifier_body);
   ocsp_hash = other_hash (basic);
   ocsp_id_content = concat (ocsp_identifier, ocsp_hash);
   ocsp_id = der_wrap (0x30, ocsp_id_content);
@@ -876,6 +879,145 @@ test_xl_offline (void)
   refused = verify (broken, NULL, trust);
   g_assert_cmpint (refused->status, ==, IMZALA_VALIDATION_INVALID);
   g_assert_cmpint (find_check (refused, 0, "references")->result, ==, IMZALA_CHECK_FAILED);
+}
+
+/* ---- Counter-signatures ---- */
+
+static GBytes *
+bytes_of_der (int length, unsigned char **der)
+{
+  GBytes *bytes;
+
+  g_assert_cmpint (length, >, 0);
+  bytes = g_bytes_new (*der, length);
+  OPENSSL_free (*der);
+  *der = NULL;
+  return bytes;
+}
+
+/* A counter-signature by @who over the first signer's signature value (or
+ * over other bytes, @wrong), built by hand as a SignerInfo with one signed
+ * attribute (messageDigest), and attached as pkcs9 countersignature. */
+static GBytes *
+counter_sign (GBytes *signature, ImzalaTestIdentity *who, gboolean wrong)
+{
+  static const guint8 message_digest_oid[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+                                               0x09, 0x04 };
+  static const guint8 sha256_algorithm[] = { 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+                                             0x03, 0x04, 0x02, 0x01, 0x05, 0x00 };
+  static const guint8 ecdsa_sha256[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04,
+                                         0x03, 0x02 };
+  static const guint8 version[] = { 0x02, 0x01, 0x01 };
+  g_autoptr(GBytes) value = signature_value (signature);
+  g_autoptr(GBytes) signed_over = wrong ? g_bytes_new_static ("other", 5) : g_bytes_ref (value);
+  guint8 digest[32];
+  g_autoptr(GBytes) digest_bytes = NULL, octets = NULL, set = NULL, oid = NULL, attribute = NULL;
+  g_autoptr(GBytes) attribute_body = NULL, attributes = NULL, tagged = NULL, attributes_content = NULL;
+  g_autoptr(GBytes) issuer = NULL, serial = NULL, sid_body = NULL, sid = NULL;
+  g_autoptr(GBytes) signature_octets = NULL, signature_bytes = NULL;
+  g_autoptr(GBytes) body = NULL, info = NULL, with_attribute = NULL;
+  unsigned char *der = NULL;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+  size_t length = 0;
+  guint8 *signed_value;
+  GBytes *parts[6];
+  g_autoptr(GByteArray) all = g_byte_array_new ();
+
+  SHA256 (g_bytes_get_data (signed_over, NULL), g_bytes_get_size (signed_over), digest);
+  digest_bytes = g_bytes_new (digest, sizeof digest);
+  octets = der_wrap (0x04, digest_bytes);
+  set = der_wrap (0x31, octets);
+  oid = g_bytes_new_static (message_digest_oid, sizeof message_digest_oid);
+  attribute_body = concat (oid, set);
+  attribute = der_wrap (0x30, attribute_body);
+  attributes = der_wrap (0x31, attribute);
+
+  g_assert_true (EVP_DigestSignInit (ctx, NULL, EVP_sha256 (), NULL, who->key));
+  g_assert_true (EVP_DigestSign (ctx, NULL, &length, g_bytes_get_data (attributes, NULL),
+                                 g_bytes_get_size (attributes)));
+  signed_value = g_malloc (length);
+  g_assert_true (EVP_DigestSign (ctx, signed_value, &length, g_bytes_get_data (attributes, NULL),
+                                 g_bytes_get_size (attributes)));
+  EVP_MD_CTX_free (ctx);
+  signature_bytes = g_bytes_new_take (signed_value, length);
+  signature_octets = der_wrap (0x04, signature_bytes);
+
+  /* The same SET OF as [0] IMPLICIT (short lengths here: two header bytes). */
+  attributes_content = g_bytes_new_from_bytes (attributes, 2, g_bytes_get_size (attributes) - 2);
+  tagged = der_wrap (0xa0, attributes_content);
+  length = (size_t) i2d_X509_NAME (X509_get_issuer_name (who->x509), &der);
+  issuer = bytes_of_der ((int) length, &der);
+  length = (size_t) i2d_ASN1_INTEGER (X509_get0_serialNumber (who->x509), &der);
+  serial = bytes_of_der ((int) length, &der);
+  sid_body = concat (issuer, serial);
+  sid = der_wrap (0x30, sid_body);
+
+  parts[0] = g_bytes_new_static (version, sizeof version);
+  parts[1] = g_bytes_ref (sid);
+  parts[2] = g_bytes_new_static (sha256_algorithm, sizeof sha256_algorithm);
+  parts[3] = g_bytes_ref (tagged);
+  parts[4] = g_bytes_new_static (ecdsa_sha256, sizeof ecdsa_sha256);
+  parts[5] = g_bytes_ref (signature_octets);
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    {
+      g_byte_array_append (all, g_bytes_get_data (parts[i], NULL), (guint) g_bytes_get_size (parts[i]));
+      g_bytes_unref (parts[i]);
+    }
+  body = g_byte_array_free_to_bytes (g_steal_pointer (&all));
+  info = der_wrap (0x30, body);
+  with_attribute = add_unsigned_attribute (signature, NID_pkcs9_countersignature, info);
+
+  /* The counter-signer's certificate goes into the SignedData's set. */
+  {
+    const unsigned char *p = g_bytes_get_data (with_attribute, NULL);
+    CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (with_attribute));
+    int der_length;
+
+    g_assert_nonnull (cms);
+    g_assert_true (CMS_add1_cert (cms, who->x509));
+    der_length = i2d_CMS_ContentInfo (cms, &der);
+    CMS_ContentInfo_free (cms);
+    return bytes_of_der (der_length, &der);
+  }
+}
+
+/* A counter-signature is validated like a signer: valid, not over this
+ * signature, or by a revoked certificate. */
+static void
+test_counter_signature (void)
+{
+  const char *extra[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("countersigned.p7s", extra);
+  g_autoptr(GBytes) good = counter_sign (signature, carol, FALSE);
+  g_autoptr(GBytes) wrong = counter_sign (signature, carol, TRUE);
+  g_autoptr(GBytes) revoked = counter_sign (signature, bob, FALSE);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) good_result = verify (good, NULL, trust);
+  g_autoptr(ImzalaVerification) wrong_result = verify (wrong, NULL, trust);
+  g_autoptr(ImzalaVerification) revoked_result = NULL;
+  ImzalaSignerReport *report = signer_report (good_result, 0);
+  ImzalaSignerReport *counter;
+
+  g_assert_cmpint (good_result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_nonnull (report->counter_signers);
+  g_assert_cmpuint (report->counter_signers->len, ==, 1);
+  counter = g_ptr_array_index (report->counter_signers, 0);
+  g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpstr (imzala_certificate_get_holder_name (counter->certificate), ==, "Carol");
+  g_assert_cmpint (find_check (good_result, 0, "counter-signature")->result, ==, IMZALA_CHECK_PASSED);
+
+  g_assert_cmpint (wrong_result->status, ==, IMZALA_VALIDATION_INVALID);
+  counter = g_ptr_array_index (signer_report (wrong_result, 0)->counter_signers, 0);
+  g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_INVALID);
+
+  /* Bob's key is RSA: ecdsa-with-SHA256 in signatureAlgorithm is ignored
+   * (OpenSSL verifies with the key's own algorithm), and his revoked
+   * certificate makes the counter-signature invalid. */
+  revoked_result = verify (revoked, NULL, trust);
+  g_assert_cmpint (revoked_result->status, ==, IMZALA_VALIDATION_INVALID);
+  counter = g_ptr_array_index (signer_report (revoked_result, 0)->counter_signers, 0);
+  g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (signer_report (revoked_result, 0)->status, ==, IMZALA_VALIDATION_INVALID);
 }
 
 /* ---- Trust from files and folders, and AIA ---- */
@@ -1079,6 +1221,7 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/timestamp/expired-tsa", test_timestamp_expired_tsa);
   g_test_add_func ("/verifier/timestamp/revoked-before-and-after", test_revoked_before_and_after);
   g_test_add_func ("/verifier/xl/offline", test_xl_offline);
+  g_test_add_func ("/verifier/counter-signature", test_counter_signature);
   g_test_add_func ("/verifier/trust/files-and-folders", test_trust_files_and_folders);
   g_test_add_func ("/verifier/trust/aia", test_aia_issuer);
   g_test_add_func ("/verifier/async", test_async);

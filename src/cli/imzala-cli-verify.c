@@ -121,6 +121,21 @@ print_text (ImzalaVerification *verification)
 
           g_print ("    [%s] %s\n", check_mark (check->result), check->message);
         }
+      for (guint j = 0; report->counter_signers != NULL && j < report->counter_signers->len; j++)
+        {
+          ImzalaSignerReport *counter = g_ptr_array_index (report->counter_signers, j);
+
+          g_print (_("  Counter-signature %u: %s\n"), j + 1, validation_sentence (counter->status));
+          if (counter->certificate != NULL)
+            g_print (_("    Signer:        %s\n"),
+                     imzala_certificate_get_holder_name (counter->certificate));
+          for (guint k = 0; k < counter->checks->len; k++)
+            {
+              ImzalaCheck *check = g_ptr_array_index (counter->checks, k);
+
+              g_print ("      [%s] %s\n", check_mark (check->result), check->message);
+            }
+        }
     }
 }
 
@@ -220,6 +235,12 @@ add_signer (JsonBuilder *builder, ImzalaSignerReport *report)
       add_string (builder, "message", check->message);
       json_builder_end_object (builder);
     }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "counter_signers");
+  json_builder_begin_array (builder);
+  for (guint i = 0; report->counter_signers != NULL && i < report->counter_signers->len; i++)
+    add_signer (builder, g_ptr_array_index (report->counter_signers, i));
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 }

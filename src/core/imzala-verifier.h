@@ -1,7 +1,7 @@
 /* imzala-verifier.h: validating real signatures, as ETSI EN 319 102-1 says.
  *
- * One CMS SignedData, any number of signers (parallel signers each
- * validated), from any signing software: with or without signingTime,
+ * One CMS SignedData, any number of signers (parallel signers and
+ * counter-signatures each validated), from any signing software: with or without signingTime,
  * with or without the signer's certificate inside (then it comes from the
  * trust or the AIA), CAdES-BES/EPES/T/C/X-L. Each signer is validated at
  * the time the evidence proves (its signature time-stamp, else now): the
@@ -71,6 +71,9 @@ typedef struct
   char                 *digest;          /* "SHA256", ... */
   ImzalaCertStatus     *cert_status;     /* the signer certificate's, nullable */
   GPtrArray            *checks;          /* ImzalaCheck */
+  /* Counter-signatures (pkcs9 countersignature over this signature's
+   * value), each validated like a signer; nullable when there are none. */
+  GPtrArray            *counter_signers; /* ImzalaSignerReport */
 } ImzalaSignerReport;
 
 typedef struct
