@@ -4,23 +4,18 @@
 
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
-#include <openssl/x509_vfy.h>
 
 #include "imzala-cli.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_STORE, X509_STORE_free)
-
-static const char *
-digest_name (ImzalaDigest digest)
+/* "SHA256" (OpenSSL's name) as people write it: "SHA-256". */
+static char *
+digest_display_name (const char *digest)
 {
-  switch (digest)
-    {
-    case IMZALA_DIGEST_SHA384:
-      return "SHA-384";
-    case IMZALA_DIGEST_SHA256:
-    default:
-      return "SHA-256";
-    }
+  if (digest == NULL)
+    return g_strdup (_("unknown"));
+  if (g_str_has_prefix (digest, "SHA") && g_ascii_isdigit (digest[3]))
+    return g_strdup_printf ("SHA-%s", digest + 3);
+  return g_strdup (digest);
 }
 
 static char *
@@ -34,86 +29,291 @@ format_time (GDateTime *when)
   return g_date_time_format (local, "%Y-%m-%d %H:%M:%S %Z");
 }
 
-static void
-print_text (ImzalaVerifyResult *result)
+static const char *
+yes_no (gboolean value)
 {
-  ImzalaCertificate *signer = result->signer;
-  const char *tckn = imzala_certificate_get_tckn (signer);
-  g_autofree char *when = format_time (result->signing_time);
+  return value ? _("yes") : _("no");
+}
 
-  g_print (_("The signature is valid.\n"));
-  g_print (_("  Signer:          %s\n"), imzala_certificate_get_holder_name (signer));
-  g_print (_("  T.C. kimlik no:  %s\n"), tckn != NULL ? tckn : _("none"));
-  g_print (_("  Issuer:          %s\n"), imzala_certificate_get_issuer_name (signer));
-  g_print (_("  Signing time:    %s\n"), when);
-  g_print (_("  Qualified:       %s\n"), imzala_certificate_is_qualified (signer) ? _("yes") : _("no"));
-  g_print (_("  Digest:          %s\n"), digest_name (result->digest));
-  g_print (_("  Detached:        %s\n"), result->detached ? _("yes") : _("no"));
-  g_print (_("  Certificate:     %s\n"), imzala_certificate_get_fingerprint (signer));
+static const char *
+validation_sentence (ImzalaValidation status)
+{
+  switch (status)
+    {
+    case IMZALA_VALIDATION_VALID:
+      return _("valid");
+    case IMZALA_VALIDATION_INVALID:
+      return _("invalid");
+    case IMZALA_VALIDATION_INDETERMINATE:
+    default:
+      return _("indeterminate");
+    }
+}
+
+static const char *
+check_mark (ImzalaCheckResult result)
+{
+  switch (result)
+    {
+    case IMZALA_CHECK_PASSED:
+      return _("passed");
+    case IMZALA_CHECK_FAILED:
+      return _("FAILED");
+    case IMZALA_CHECK_INDETERMINATE:
+      return _("open");
+    case IMZALA_CHECK_SKIPPED:
+    default:
+      return _("skipped");
+    }
 }
 
 static void
-print_json (ImzalaVerifyResult *result, const GError *error)
+print_text (ImzalaVerification *verification)
+{
+  switch (verification->status)
+    {
+    case IMZALA_VALIDATION_VALID:
+      g_print (_("The signature is valid.\n"));
+      break;
+    case IMZALA_VALIDATION_INVALID:
+      g_print (_("The signature is NOT valid: %s\n"), verification->reason);
+      break;
+    case IMZALA_VALIDATION_INDETERMINATE:
+    default:
+      g_print (_("The signature could not be validated: %s\n"), verification->reason);
+      break;
+    }
+  g_print (_("  Level:           %s\n"), imzala_signature_level_to_string (verification->level));
+  g_print (_("  Detached:        %s\n"), yes_no (verification->detached));
+  g_print (_("  Signers:         %u\n"), verification->signers->len);
+
+  for (guint i = 0; i < verification->signers->len; i++)
+    {
+      ImzalaSignerReport *report = g_ptr_array_index (verification->signers, i);
+      ImzalaCertificate *signer = report->certificate;
+      g_autofree char *when = format_time (report->signing_time);
+      g_autofree char *digest = digest_display_name (report->digest);
+
+      g_print (_("Signer %u: %s\n"), i + 1, validation_sentence (report->status));
+      if (signer != NULL)
+        {
+          const char *tckn = imzala_certificate_get_tckn (signer);
+
+          g_print (_("  Signer:          %s\n"), imzala_certificate_get_holder_name (signer));
+          g_print (_("  T.C. kimlik no:  %s\n"), tckn != NULL ? tckn : _("none"));
+          g_print (_("  Issuer:          %s\n"), imzala_certificate_get_issuer_name (signer));
+        }
+      g_print (_("  Signing time:    %s\n"), when);
+      if (report->timestamp_time != NULL)
+        {
+          g_autofree char *stamped = format_time (report->timestamp_time);
+
+          g_print (_("  Time-stamp:      %s\n"), stamped);
+        }
+      g_print (_("  Level:           %s\n"), imzala_signature_level_to_string (report->level));
+      g_print (_("  Qualified:       %s\n"), yes_no (report->qualified));
+      g_print (_("  Digest:          %s\n"), digest);
+      if (signer != NULL)
+        g_print (_("  Certificate:     %s\n"), imzala_certificate_get_fingerprint (signer));
+      for (guint j = 0; j < report->checks->len; j++)
+        {
+          ImzalaCheck *check = g_ptr_array_index (report->checks, j);
+
+          g_print ("    [%s] %s\n", check_mark (check->result), check->message);
+        }
+      for (guint j = 0; report->counter_signers != NULL && j < report->counter_signers->len; j++)
+        {
+          ImzalaSignerReport *counter = g_ptr_array_index (report->counter_signers, j);
+
+          g_print (_("  Counter-signature %u: %s\n"), j + 1, validation_sentence (counter->status));
+          if (counter->certificate != NULL)
+            g_print (_("    Signer:        %s\n"),
+                     imzala_certificate_get_holder_name (counter->certificate));
+          for (guint k = 0; k < counter->checks->len; k++)
+            {
+              ImzalaCheck *check = g_ptr_array_index (counter->checks, k);
+
+              g_print ("      [%s] %s\n", check_mark (check->result), check->message);
+            }
+        }
+    }
+}
+
+static void
+add_time (JsonBuilder *builder, const char *name, GDateTime *when)
+{
+  g_autofree char *text = when != NULL ? g_date_time_format_iso8601 (when) : NULL;
+
+  json_builder_set_member_name (builder, name);
+  if (text != NULL)
+    json_builder_add_string_value (builder, text);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_string (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_certificate (JsonBuilder *builder, ImzalaCertificate *signer)
+{
+  add_string (builder, "holder", imzala_certificate_get_holder_name (signer));
+  add_string (builder, "tckn", imzala_certificate_get_tckn (signer));
+  add_string (builder, "subject", imzala_certificate_get_subject (signer));
+  add_string (builder, "issuer", imzala_certificate_get_issuer (signer));
+  add_string (builder, "sha256", imzala_certificate_get_fingerprint (signer));
+}
+
+static gboolean
+check_passed (ImzalaSignerReport *report, const char *name)
+{
+  for (guint i = 0; i < report->checks->len; i++)
+    {
+      ImzalaCheck *check = g_ptr_array_index (report->checks, i);
+
+      if (g_str_equal (check->name, name))
+        return check->result == IMZALA_CHECK_PASSED;
+    }
+  return FALSE;
+}
+
+static void
+add_signer (JsonBuilder *builder, ImzalaSignerReport *report)
+{
+  g_autofree char *digest = report->digest != NULL ? g_ascii_strdown (report->digest, -1) : NULL;
+
+  json_builder_begin_object (builder);
+  add_string (builder, "status", imzala_validation_to_string (report->status));
+  add_string (builder, "reason", report->reason);
+  add_string (builder, "level", imzala_signature_level_to_string (report->level));
+  json_builder_set_member_name (builder, "qualified");
+  json_builder_add_boolean_value (builder, report->qualified);
+  if (report->certificate != NULL)
+    add_certificate (builder, report->certificate);
+  add_time (builder, "signing_time", report->signing_time);
+  add_time (builder, "timestamp_time", report->timestamp_time);
+  add_time (builder, "content_timestamp_time", report->content_timestamp_time);
+  add_time (builder, "validation_time", report->validation_time);
+  add_string (builder, "digest", digest);
+
+  json_builder_set_member_name (builder, "certificate_status");
+  if (report->cert_status != NULL)
+    {
+      json_builder_begin_object (builder);
+      add_string (builder, "status", imzala_cert_status_value_to_string (report->cert_status->status));
+      add_string (builder, "source", imzala_cert_status_source_to_string (report->cert_status->source));
+      add_string (builder, "url", report->cert_status->url);
+      add_time (builder, "revocation_time", report->cert_status->revocation_time);
+      json_builder_end_object (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
+
+  json_builder_set_member_name (builder, "chain");
+  json_builder_begin_array (builder);
+  for (guint i = 0; report->chain != NULL && i < report->chain->len; i++)
+    json_builder_add_string_value (builder,
+                                   imzala_certificate_get_subject (g_ptr_array_index (report->chain, i)));
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "checks");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < report->checks->len; i++)
+    {
+      ImzalaCheck *check = g_ptr_array_index (report->checks, i);
+
+      json_builder_begin_object (builder);
+      add_string (builder, "name", check->name);
+      add_string (builder, "result", imzala_check_result_to_string (check->result));
+      add_string (builder, "message", check->message);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "counter_signers");
+  json_builder_begin_array (builder);
+  for (guint i = 0; report->counter_signers != NULL && i < report->counter_signers->len; i++)
+    add_signer (builder, g_ptr_array_index (report->counter_signers, i));
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+}
+
+static void
+print_json (ImzalaVerification *verification, const GError *error)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *text = NULL;
+  ImzalaSignerReport *first = verification != NULL && verification->signers->len > 0
+    ? g_ptr_array_index (verification->signers, 0) : NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "valid");
-  json_builder_add_boolean_value (builder, result != NULL);
+  json_builder_add_boolean_value (builder, verification != NULL
+                                  && verification->status == IMZALA_VALIDATION_VALID);
+  add_string (builder, "status", verification != NULL
+              ? imzala_validation_to_string (verification->status) : "invalid");
 
-  if (result != NULL)
+  if (verification != NULL)
     {
-      ImzalaCertificate *signer = result->signer;
-      const char *tckn = imzala_certificate_get_tckn (signer);
-      g_autofree char *when = result->signing_time != NULL
-        ? g_date_time_format_iso8601 (result->signing_time) : NULL;
+      g_autofree char *digest = first != NULL && first->digest != NULL
+        ? g_ascii_strdown (first->digest, -1) : NULL;
 
-      json_builder_set_member_name (builder, "signer");
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "holder");
-      json_builder_add_string_value (builder, imzala_certificate_get_holder_name (signer));
-      json_builder_set_member_name (builder, "tckn");
-      if (tckn != NULL)
-        json_builder_add_string_value (builder, tckn);
-      else
-        json_builder_add_null_value (builder);
-      json_builder_set_member_name (builder, "subject");
-      json_builder_add_string_value (builder, imzala_certificate_get_subject (signer));
-      json_builder_set_member_name (builder, "issuer");
-      json_builder_add_string_value (builder, imzala_certificate_get_issuer (signer));
-      json_builder_set_member_name (builder, "sha256");
-      json_builder_add_string_value (builder, imzala_certificate_get_fingerprint (signer));
-      json_builder_end_object (builder);
-
-      json_builder_set_member_name (builder, "signing_time");
-      if (when != NULL)
-        json_builder_add_string_value (builder, when);
-      else
-        json_builder_add_null_value (builder);
+      add_string (builder, "reason", verification->reason);
+      add_string (builder, "level", imzala_signature_level_to_string (verification->level));
       json_builder_set_member_name (builder, "qualified");
-      json_builder_add_boolean_value (builder, imzala_certificate_is_qualified (signer));
-      json_builder_set_member_name (builder, "digest");
-      json_builder_add_string_value (builder, result->digest == IMZALA_DIGEST_SHA384 ? "sha384" : "sha256");
+      json_builder_add_boolean_value (builder, verification->qualified);
       json_builder_set_member_name (builder, "detached");
-      json_builder_add_boolean_value (builder, result->detached);
-      json_builder_set_member_name (builder, "signing_certificate_v2");
-      json_builder_add_boolean_value (builder, result->has_signing_certificate_v2);
+      json_builder_add_boolean_value (builder, verification->detached);
       json_builder_set_member_name (builder, "content_length");
-      json_builder_add_int_value (builder, result->content != NULL ? (gint64) g_bytes_get_size (result->content) : 0);
+      json_builder_add_int_value (builder, (gint64) g_bytes_get_size (verification->content));
+
+      /* The first signer's facts at the top level, as before multiple
+       * signers were reported. */
+      if (first != NULL && first->certificate != NULL)
+        {
+          json_builder_set_member_name (builder, "signer");
+          json_builder_begin_object (builder);
+          add_certificate (builder, first->certificate);
+          json_builder_end_object (builder);
+        }
+      add_time (builder, "signing_time", first != NULL ? first->signing_time : NULL);
+      add_string (builder, "digest", digest);
+      json_builder_set_member_name (builder, "signing_certificate_v2");
+      json_builder_add_boolean_value (builder, first != NULL
+                                      && check_passed (first, "signing-certificate"));
+
+      json_builder_set_member_name (builder, "signers");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < verification->signers->len; i++)
+        add_signer (builder, g_ptr_array_index (verification->signers, i));
+      json_builder_end_array (builder);
+
+      if (verification->status != IMZALA_VALIDATION_VALID)
+        {
+          json_builder_set_member_name (builder, "error");
+          json_builder_begin_object (builder);
+          add_string (builder, "code", imzala_validation_to_string (verification->status));
+          add_string (builder, "message", verification->reason);
+          json_builder_end_object (builder);
+        }
     }
 
   if (error != NULL)
     {
       json_builder_set_member_name (builder, "error");
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "code");
-      json_builder_add_string_value (builder, error->domain == IMZALA_ERROR
-                                     ? imzala_error_code_to_string (error->code) : "failed");
-      json_builder_set_member_name (builder, "message");
-      json_builder_add_string_value (builder, error->message);
+      add_string (builder, "code", error->domain == IMZALA_ERROR
+                  ? imzala_error_code_to_string (error->code) : "failed");
+      add_string (builder, "message", error->message);
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
@@ -128,40 +328,58 @@ print_json (ImzalaVerifyResult *result, const GError *error)
 int
 imzala_cli_verify (int argc, char **argv)
 {
-  g_autofree char *ca_path = NULL;
+  g_auto(GStrv) ca_paths = NULL;
   g_autofree char *content_path = NULL;
   gboolean json = FALSE;
+  gboolean offline = FALSE;
   const GOptionEntry entries[] = {
-    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca_path,
-      N_("Trust the CA certificates in FILE (PEM); required"), N_("FILE") },
+    { "ca", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ca_paths,
+      N_("Trust the CA certificates in FILE (PEM or DER) or in the folder DIR; repeatable, at "
+         "least one"), N_("FILE|DIR") },
     { "content", 0, 0, G_OPTION_ARG_FILENAME, &content_path,
-      N_("The signed content, for a detached signature"), N_("FILE") },
+      N_("The signed content, for a detached signature (or give it after the signature)"),
+      N_("FILE") },
+    { "offline", 0, 0, G_OPTION_ARG_NONE, &offline,
+      N_("Fetch nothing: no issuer certificates, no OCSP, no CRLs"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON instead of text"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(X509_STORE) trust = NULL;
+  g_autoptr(ImzalaTrust) trust = NULL;
   g_autoptr(GBytes) cms = NULL;
   g_autoptr(GBytes) content = NULL;
-  g_autoptr(ImzalaVerifyResult) result = NULL;
+  g_autoptr(ImzalaVerification) verification = NULL;
   g_autoptr(GError) error = NULL;
 
-  context = imzala_cli_option_context_new ("verify", _("SIGNATURE"),
-                                           _("Verifies a CMS signature file (DER or PEM): the signature, the content, "
-                                             "the chain to the CA certificates given with --ca, the validity of the "
-                                             "signer's certificate at signing time and its signing-certificate-v2 attribute."));
+  context = imzala_cli_option_context_new ("verify", _("SIGNATURE [CONTENT]"),
+                                           _("Validates a CMS/CAdES signature file (DER or PEM; BES, EPES, T, C "
+                                             "or X-L; any number of signers) at the time its time-stamp proves, "
+                                             "else now: the signatures, the content, the chain to the CA "
+                                             "certificates given with --ca (missing issuers fetched from the "
+                                             "certificates' AIA), the certificates' status (OCSP or CRL, "
+                                             "embedded or fetched) and the time-stamps. The result is valid, "
+                                             "invalid or indeterminate."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!imzala_cli_parse_options (context, "verify", &argc, &argv))
     return IMZALA_CLI_EXIT_USAGE;
 
-  if (argc != 2)
+  if (argc < 2 || argc > 3)
     {
-      imzala_cli_usage_error ("verify", _("Give one signature file."));
+      imzala_cli_usage_error ("verify", _("Give one signature file, and the content for a detached one."));
       return IMZALA_CLI_EXIT_USAGE;
     }
-  if (ca_path == NULL)
+  if (argc == 3)
     {
-      imzala_cli_usage_error ("verify", _("Name the trusted CA certificates with --ca FILE."));
+      if (content_path != NULL)
+        {
+          imzala_cli_usage_error ("verify", _("Give the content either with --content or after the signature, not both."));
+          return IMZALA_CLI_EXIT_USAGE;
+        }
+      content_path = g_strdup (argv[2]);
+    }
+  if (ca_paths == NULL || ca_paths[0] == NULL)
+    {
+      imzala_cli_usage_error ("verify", _("Name the trusted CA certificates with --ca FILE or --ca DIR."));
       return IMZALA_CLI_EXIT_USAGE;
     }
   if (g_str_equal (argv[1], "-") && content_path != NULL && g_str_equal (content_path, "-"))
@@ -170,9 +388,11 @@ imzala_cli_verify (int argc, char **argv)
       return IMZALA_CLI_EXIT_USAGE;
     }
 
-  trust = imzala_cms_load_trust_file (ca_path, &error);
-  if (trust == NULL)
-    return imzala_cli_report_error (error);
+  trust = imzala_trust_new ();
+  imzala_trust_set_offline (trust, offline);
+  for (guint i = 0; ca_paths[i] != NULL; i++)
+    if (!imzala_trust_add_path (trust, ca_paths[i], &error))
+      return imzala_cli_report_error (error);
 
   cms = imzala_cli_read_input (argv[1], &error);
   if (cms == NULL)
@@ -185,10 +405,10 @@ imzala_cli_verify (int argc, char **argv)
         return imzala_cli_report_error (error);
     }
 
-  result = imzala_cms_verify (cms, content, trust, IMZALA_VERIFY_NONE, &error);
+  verification = imzala_verifier_verify (cms, content, trust, NULL, &error);
   if (json)
-    print_json (result, error);
-  if (result == NULL)
+    print_json (verification, error);
+  if (verification == NULL)
     {
       /* Whatever the reason, the file did not verify: one exit code for it,
        * the message says why. */
@@ -197,6 +417,11 @@ imzala_cli_verify (int argc, char **argv)
     }
 
   if (!json)
-    print_text (result);
+    print_text (verification);
+  if (verification->status != IMZALA_VALIDATION_VALID)
+    {
+      imzala_cli_printerr ("%s", verification->reason);
+      return IMZALA_CLI_EXIT_VERIFY;
+    }
   return IMZALA_CLI_EXIT_OK;
 }

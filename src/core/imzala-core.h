@@ -21,3 +21,7 @@
 #include "imzala-reader-monitor.h"
 #include "imzala-doctor.h"
 #include "imzala-card-cause.h"
+#include "imzala-cert-status.h"
+#include "imzala-trust.h"
+#include "imzala-timestamp.h"
+#include "imzala-verifier.h"

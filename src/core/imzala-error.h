@@ -79,6 +79,10 @@ typedef enum
 
   /* Added by issue 8 (PIN care). */
   IMZALA_ERROR_PIN_PAD_TIMEOUT,     /* the reader stopped waiting for the PIN (not cancelled in İmzala) */
+
+  /* Added by issue 10 (certificate status and the verifier). */
+  IMZALA_ERROR_CERTIFICATE_REVOKED, /* OCSP or a CRL says the certificate was revoked */
+  IMZALA_ERROR_STATUS_UNKNOWN,      /* the certificate's status could not be established */
 } ImzalaError;
 
 GQuark imzala_error_quark (void);

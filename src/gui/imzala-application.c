@@ -8,6 +8,7 @@
 #include "imzala-application.h"
 #include "imzala-settings.h"
 #include "imzala-token-list.h"
+#include "imzala-verify-page.h"
 #include "imzala-window.h"
 
 struct _ImzalaApplication
@@ -234,6 +235,27 @@ imzala_application_activate (GApplication *application)
   imzala_application_present_request (IMZALA_APPLICATION (application), NULL, NULL);
 }
 
+/* A signature file (and the signed file after it) opened from the file
+ * manager goes to İmza Doğrula. */
+static void
+imzala_application_present_signature (ImzalaApplication *self,
+                                      GFile             *signature,
+                                      GFile             *content)
+{
+  ImzalaWindow *window = imzala_application_get_window (self);
+
+  imzala_window_open_signature (window, signature, content);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static gboolean
+is_signature_file (GFile *file)
+{
+  g_autofree char *name = g_file_get_basename (file);
+
+  return imzala_verify_page_is_signature_name (name);
+}
+
 static void
 imzala_application_open (GApplication  *application,
                          GFile        **files,
@@ -242,6 +264,11 @@ imzala_application_open (GApplication  *application,
 {
   ImzalaApplication *self = IMZALA_APPLICATION (application);
 
+  if (n_files > 0 && is_signature_file (files[0]))
+    {
+      imzala_application_present_signature (self, files[0], n_files > 1 ? files[1] : NULL);
+      return;
+    }
   for (int i = 0; i < n_files; i++)
     {
       g_autofree char *uri = g_file_get_uri (files[i]);
@@ -284,6 +311,22 @@ imzala_application_command_line (GApplication            *application,
   g_variant_dict_lookup (options, "portal", "s", &portal);
   g_variant_dict_lookup (options, "code", "s", &code);
   g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&s", &remaining);
+
+  /* `imzala signature.p7s [signed-file]`, as the desktop file's MimeType
+   * makes the file manager call it. */
+  if (remaining != NULL && remaining[0] != NULL && !g_str_has_prefix (remaining[0], "imzala:"))
+    {
+      g_autoptr(GFile) signature = g_application_command_line_create_file_for_arg (command_line,
+                                                                                  remaining[0]);
+      g_autoptr(GFile) content = remaining[1] != NULL
+        ? g_application_command_line_create_file_for_arg (command_line, remaining[1]) : NULL;
+
+      if (is_signature_file (signature))
+        {
+          imzala_application_present_signature (self, signature, content);
+          return 0;
+        }
+    }
 
   for (guint i = 0; remaining != NULL && remaining[i] != NULL; i++)
     {

@@ -16,7 +16,8 @@ imzala_window_is_tool_page (const char *name)
   return g_strcmp0 (name, "tokens") == 0 ||
          g_strcmp0 (name, "pin-change") == 0 ||
          g_strcmp0 (name, "unblock") == 0 ||
-         g_strcmp0 (name, "doctor") == 0;
+         g_strcmp0 (name, "doctor") == 0 ||
+         g_strcmp0 (name, "verify") == 0;
 }
 
 static void
@@ -267,6 +268,14 @@ show_doctor_activated (GSimpleAction *action,
 }
 
 static void
+show_verify_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  show_tool_page (user_data, "verify");
+}
+
+static void
 refresh_tokens_activated (GSimpleAction *action,
                           GVariant      *parameter,
                           gpointer       user_data)
@@ -390,6 +399,7 @@ static const GActionEntry win_actions[] = {
   { "show-unblock", show_unblock_activated, NULL, NULL, NULL },
   { "show-doctor", show_doctor_activated, NULL, NULL, NULL },
   { "refresh-tokens", refresh_tokens_activated, NULL, NULL, NULL },
+  { "show-verify", show_verify_activated, NULL, NULL, NULL },
 };
 
 static void

@@ -15,6 +15,7 @@
 #include "imzala-token-list.h"
 #include "imzala-tokens-page.h"
 #include "imzala-unblock-page.h"
+#include "imzala-verify-page.h"
 #include "imzala-window.h"
 
 G_BEGIN_DECLS
@@ -54,6 +55,9 @@ struct _ImzalaWindow
   gboolean                 start_when_loaded;
   char                    *return_page;      /* where win.back leaves the tool pages to */
   char                    *portal_host;
+
+  /* Issue 10. */
+  ImzalaVerifyPage        *verify_page;
 };
 
 /* imzala-window.c */

@@ -468,6 +468,7 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   g_type_ensure (IMZALA_TYPE_UNBLOCK_PAGE);
   g_type_ensure (IMZALA_TYPE_TOKENS_PAGE);
   g_type_ensure (IMZALA_TYPE_DOCTOR_PAGE);
+  g_type_ensure (IMZALA_TYPE_VERIFY_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/imzala/Imzala/imzala-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, window_title);
@@ -484,6 +485,7 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, unblock_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, tokens_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, doctor_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, verify_page);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_update_actions);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_portal_url_changed);
 
@@ -543,4 +545,16 @@ imzala_window_new (ImzalaApplication *application,
   imzala_window_portal_url_changed (self);
   imzala_window_show_code_page (self);
   return self;
+}
+
+void
+imzala_window_open_signature (ImzalaWindow *self,
+                              GFile        *signature,
+                              GFile        *content)
+{
+  g_return_if_fail (IMZALA_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (signature));
+
+  g_action_group_activate_action (G_ACTION_GROUP (self), "show-verify", NULL);
+  imzala_verify_page_open (self->verify_page, signature, content);
 }

@@ -51,6 +51,11 @@ GtkWidget    *imzala_window_get_page       (ImzalaWindow      *self,
 GStrv         imzala_window_save_signatures (ImzalaWindow     *self,
                                              const char       *path,
                                              GError          **error);
+/* İmza Doğrula with @signature and (nullable) the signed file @content,
+ * as when a .p7s or .imz is opened from the file manager. */
+void          imzala_window_open_signature (ImzalaWindow      *self,
+                                            GFile             *signature,
+                                            GFile             *content);
 /* The portal host shown in the header bar. */
 const char   *imzala_window_get_portal_host (ImzalaWindow     *self);
 

@@ -1,0 +1,238 @@
+#define G_LOG_DOMAIN "imzala-timestamp"
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
+
+#include "imzala-error.h"
+#include "imzala-timestamp.h"
+
+void
+imzala_timestamp_free (ImzalaTimestamp *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->time, g_date_time_unref);
+  X509_free (self->tsa);
+  g_free (self->policy);
+  g_free (self->digest);
+  g_free (self);
+}
+
+static void
+log_openssl_errors (const char *what)
+{
+  unsigned long code;
+
+  while ((code = ERR_get_error ()) != 0)
+    {
+      char buffer[256];
+
+      ERR_error_string_n (code, buffer, sizeof buffer);
+      g_debug ("%s: %s", what, buffer);
+    }
+}
+
+static GDateTime *
+date_time_from_asn1 (const ASN1_TIME *time)
+{
+  struct tm tm = { 0 };
+
+  if (time == NULL || !ASN1_TIME_check (time) || !ASN1_TIME_to_tm (time, &tm))
+    return NULL;
+  return g_date_time_new_utc (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static gboolean
+fail (GError **error, ImzalaError code, const char *message, const char *detail)
+{
+  g_debug ("Time-stamp refused: %s", detail);
+  log_openssl_errors ("OpenSSL");
+  g_set_error_literal (error, IMZALA_ERROR, code, message);
+  return FALSE;
+}
+
+/* The messageImprint must be the hash of @data under the token's own hash
+ * algorithm (SHA-256 or stronger). */
+static gboolean
+check_imprint (TS_TST_INFO *info, const guint8 *data, gsize size, char **digest_name,
+               GError **error)
+{
+  TS_MSG_IMPRINT *imprint = TS_TST_INFO_get_msg_imprint (info);
+  X509_ALGOR *algorithm = TS_MSG_IMPRINT_get_algo (imprint);
+  ASN1_OCTET_STRING *value = TS_MSG_IMPRINT_get_msg (imprint);
+  const EVP_MD *md;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+
+  switch (OBJ_obj2nid (algorithm->algorithm))
+    {
+    case NID_sha256:
+    case NID_sha384:
+    case NID_sha512:
+      md = EVP_get_digestbyobj (algorithm->algorithm);
+      break;
+    default:
+      return fail (error, IMZALA_ERROR_CMS_INVALID,
+                   _("The time-stamp uses a hash algorithm that is not accepted."),
+                   "imprint hash algorithm");
+    }
+  if (md == NULL || !EVP_Digest (data, size, digest, &length, md, NULL))
+    return fail (error, IMZALA_ERROR_FAILED, _("The time-stamp could not be checked."), "hashing");
+  *digest_name = g_strdup (EVP_MD_get0_name (md));
+  if ((unsigned int) ASN1_STRING_length (value) != length
+      || CRYPTO_memcmp (ASN1_STRING_get0_data (value), digest, length) != 0)
+    return fail (error, IMZALA_ERROR_CONTENT_MISMATCH,
+                 _("The time-stamp is not about this signature or content (its message imprint "
+                   "differs)."), "imprint mismatch");
+  return TRUE;
+}
+
+ImzalaTimestamp *
+imzala_timestamp_verify (GBytes          *token,
+                         const guint8    *data,
+                         gsize            size,
+                         ImzalaTrust     *trust,
+                         STACK_OF (X509) *extra,
+                         GCancellable    *cancellable,
+                         GError         **error)
+{
+  gsize token_size = 0;
+  const unsigned char *token_data;
+  const unsigned char *p;
+  PKCS7 *p7 = NULL;
+  TS_TST_INFO *info = NULL;
+  TS_VERIFY_CTX *ctx = NULL;
+  STACK_OF (X509) *signers = NULL;
+  STACK_OF (X509) *untrusted = NULL;
+  X509_STORE *store = NULL;
+  X509 *tsa = NULL;
+  ImzalaTimestamp *result = NULL;
+  g_autoptr(GDateTime) time = NULL;
+  g_autofree char *digest_name = NULL;
+  char policy[128] = "";
+  time_t when;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (token != NULL && IMZALA_IS_TRUST (trust), NULL);
+
+  ERR_clear_error ();
+  token_data = g_bytes_get_data (token, &token_size);
+  p = token_data;
+  if (token_data == NULL || token_size == 0 || token_size > G_MAXLONG)
+    {
+      fail (error, IMZALA_ERROR_CMS_INVALID, _("The time-stamp cannot be read."), "empty");
+      return NULL;
+    }
+  p7 = d2i_PKCS7 (NULL, &p, (long) token_size);
+  if (p7 == NULL || p != token_data + token_size)
+    {
+      fail (error, IMZALA_ERROR_CMS_INVALID, _("The time-stamp cannot be read."), "not PKCS#7");
+      goto out;
+    }
+  info = PKCS7_to_TS_TST_INFO (p7);
+  if (info == NULL)
+    {
+      fail (error, IMZALA_ERROR_CMS_INVALID, _("The time-stamp cannot be read."), "no TSTInfo");
+      goto out;
+    }
+  time = date_time_from_asn1 (TS_TST_INFO_get_time (info));
+  if (time == NULL)
+    {
+      fail (error, IMZALA_ERROR_CMS_INVALID, _("The time-stamp cannot be read."), "genTime");
+      goto out;
+    }
+  when = (time_t) g_date_time_to_unix (time);
+  if (TS_TST_INFO_get_policy_id (info) != NULL)
+    OBJ_obj2txt (policy, sizeof policy, TS_TST_INFO_get_policy_id (info), 1);
+
+  if (!check_imprint (info, data, size, &digest_name, error))
+    goto out;
+
+  /* The TSA's certificate: the signer of the token, carried in it (a TSA
+   * is asked to include it) or among @extra. */
+  untrusted = sk_X509_new_null ();
+  for (int i = 0; extra != NULL && i < sk_X509_num (extra); i++)
+    sk_X509_push (untrusted, sk_X509_value (extra, i));
+  signers = PKCS7_get0_signers (p7, untrusted, 0);
+  if (signers == NULL || sk_X509_num (signers) != 1)
+    {
+      fail (error, IMZALA_ERROR_CMS_INVALID,
+            _("The time-stamp does not contain the certificate of the time-stamp authority."),
+            "no TSA certificate");
+      goto out;
+    }
+  tsa = sk_X509_value (signers, 0);
+  if (X509_cmp_time (X509_get0_notBefore (tsa), &when) > 0
+      || X509_cmp_time (X509_get0_notAfter (tsa), &when) < 0)
+    {
+      fail (error, IMZALA_ERROR_CERTIFICATE_EXPIRED,
+            _("The time-stamp authority’s certificate was not valid at the time it claims."),
+            "TSA certificate not valid at genTime");
+      goto out;
+    }
+
+  /* Missing intermediates of the TSA from its AIA. */
+  {
+    STACK_OF (X509) *fetched = imzala_trust_fetch_issuers (trust, tsa, cancellable);
+
+    for (int i = 0; i < sk_X509_num (fetched); i++)
+      {
+        X509 *x509 = sk_X509_value (fetched, i);
+
+        sk_X509_push (untrusted, x509);
+      }
+    /* The stack of untrusted certs borrows; keep the fetched ones alive
+     * until the end by leaving them on @fetched, freed below. */
+    ctx = TS_VERIFY_CTX_new ();
+    store = imzala_trust_new_store (trust, when);
+    if (ctx != NULL && store != NULL)
+      {
+        STACK_OF (X509) *certs = X509_chain_up_ref (untrusted);
+
+        TS_VERIFY_CTX_set_flags (ctx, TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_SIGNER);
+        TS_VERIFY_CTX_set_store (ctx, store);
+        store = NULL; /* the context owns it now */
+        TS_VERIFY_CTX_set_certs (ctx, certs);
+        ok = TS_RESP_verify_token (ctx, p7) == 1;
+      }
+    sk_X509_pop_free (fetched, X509_free);
+  }
+
+  if (!ok)
+    {
+      unsigned long code = ERR_peek_last_error ();
+
+      if (ERR_GET_LIB (code) == ERR_LIB_TS && ERR_GET_REASON (code) == TS_R_CERTIFICATE_VERIFY_ERROR)
+        fail (error, IMZALA_ERROR_UNTRUSTED,
+              _("The time-stamp authority’s certificate was not issued by a trusted certification "
+                "authority."), "TSA chain");
+      else
+        fail (error, IMZALA_ERROR_SIGNATURE_INVALID,
+              _("The time-stamp’s signature is not valid, or its authority’s certificate is not "
+                "meant for time-stamping."), "TS_RESP_verify_token");
+      goto out;
+    }
+
+  result = g_new0 (ImzalaTimestamp, 1);
+  result->time = g_steal_pointer (&time);
+  result->tsa = X509_dup (tsa);
+  result->policy = g_strdup (policy);
+  result->digest = g_steal_pointer (&digest_name);
+
+out:
+  TS_VERIFY_CTX_free (ctx);
+  X509_STORE_free (store);
+  sk_X509_free (signers);
+  sk_X509_free (untrusted);
+  TS_TST_INFO_free (info);
+  PKCS7_free (p7);
+  ERR_clear_error ();
+  return result;
+}

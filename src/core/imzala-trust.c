@@ -1,0 +1,372 @@
+#define G_LOG_DOMAIN "imzala-trust"
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509v3.h>
+
+#include "imzala-cert-status.h"
+#include "imzala-error.h"
+#include "imzala-trust.h"
+
+/* A trust folder's files are read up to this size each. */
+#define MAX_TRUST_FILE_SIZE (4 * 1024 * 1024)
+
+struct _ImzalaTrust
+{
+  GObject parent_instance;
+
+  GMutex lock;
+  STACK_OF (X509) *certificates;
+  GHashTable *issuer_cache; /* URL -> STACK_OF (X509) */
+  gboolean offline;
+};
+
+G_DEFINE_FINAL_TYPE (ImzalaTrust, imzala_trust, G_TYPE_OBJECT)
+
+static void
+free_stack (gpointer stack)
+{
+  sk_X509_pop_free (stack, X509_free);
+}
+
+static void
+imzala_trust_finalize (GObject *object)
+{
+  ImzalaTrust *self = IMZALA_TRUST (object);
+
+  sk_X509_pop_free (self->certificates, X509_free);
+  g_hash_table_unref (self->issuer_cache);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (imzala_trust_parent_class)->finalize (object);
+}
+
+static void
+imzala_trust_class_init (ImzalaTrustClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = imzala_trust_finalize;
+}
+
+static void
+imzala_trust_init (ImzalaTrust *self)
+{
+  g_mutex_init (&self->lock);
+  self->certificates = sk_X509_new_null ();
+  self->issuer_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_stack);
+}
+
+ImzalaTrust *
+imzala_trust_new (void)
+{
+  return g_object_new (IMZALA_TYPE_TRUST, NULL);
+}
+
+void
+imzala_trust_add_x509 (ImzalaTrust *self, X509 *x509)
+{
+  g_return_if_fail (IMZALA_IS_TRUST (self));
+  g_return_if_fail (x509 != NULL);
+
+  g_mutex_lock (&self->lock);
+  for (int i = 0; i < sk_X509_num (self->certificates); i++)
+    if (X509_cmp (sk_X509_value (self->certificates, i), x509) == 0)
+      {
+        g_mutex_unlock (&self->lock);
+        return;
+      }
+  if (X509_up_ref (x509) == 1 && sk_X509_push (self->certificates, x509) <= 0)
+    X509_free (x509);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+imzala_trust_add_store (ImzalaTrust *self, X509_STORE *store)
+{
+  STACK_OF (X509) *certs;
+
+  g_return_if_fail (IMZALA_IS_TRUST (self));
+  g_return_if_fail (store != NULL);
+
+  certs = X509_STORE_get1_all_certs (store);
+  for (int i = 0; certs != NULL && i < sk_X509_num (certs); i++)
+    imzala_trust_add_x509 (self, sk_X509_value (certs, i));
+  sk_X509_pop_free (certs, X509_free);
+}
+
+static gboolean
+looks_like_pem (const guint8 *data, gsize size)
+{
+  return g_strstr_len ((const char *) data, (gssize) MIN (size, (gsize) G_MAXSSIZE),
+                       "-----BEGIN") != NULL;
+}
+
+/* The certificates in @data: PEM (any number), a DER certificate, or a DER
+ * PKCS#7 certs-only bundle (what some caIssuers URLs serve). */
+static STACK_OF (X509) *
+parse_certificates (const guint8 *data, gsize size)
+{
+  STACK_OF (X509) *certs = sk_X509_new_null ();
+  const unsigned char *p = data;
+  X509 *x509;
+
+  if (certs == NULL || data == NULL || size == 0 || size > G_MAXINT)
+    return certs;
+
+  if (looks_like_pem (data, size))
+    {
+      BIO *bio = BIO_new_mem_buf (data, (int) size);
+
+      while (bio != NULL && (x509 = PEM_read_bio_X509 (bio, NULL, NULL, NULL)) != NULL)
+        if (sk_X509_push (certs, x509) <= 0)
+          X509_free (x509);
+      BIO_free (bio);
+    }
+  else if ((x509 = d2i_X509 (NULL, &p, (long) size)) != NULL)
+    {
+      if (p == data + size && sk_X509_push (certs, x509) > 0)
+        x509 = NULL;
+      X509_free (x509);
+    }
+  else
+    {
+      PKCS7 *p7;
+
+      p = data;
+      p7 = d2i_PKCS7 (NULL, &p, (long) size);
+      if (p7 != NULL && PKCS7_type_is_signed (p7) && p7->d.sign != NULL)
+        for (int i = 0; i < sk_X509_num (p7->d.sign->cert); i++)
+          {
+            x509 = sk_X509_value (p7->d.sign->cert, i);
+            if (X509_up_ref (x509) == 1 && sk_X509_push (certs, x509) <= 0)
+              X509_free (x509);
+          }
+      PKCS7_free (p7);
+    }
+  ERR_clear_error ();
+  return certs;
+}
+
+static guint
+add_file (ImzalaTrust *self, const char *path, GError **error)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  g_autoptr(GError) local_error = NULL;
+  STACK_OF (X509) *certs;
+  guint count;
+
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
+    {
+      g_debug ("Cannot read %s: %s", path, local_error->message);
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                   _("The trusted certificates could not be read from “%s”."), path);
+      return 0;
+    }
+  if (length > MAX_TRUST_FILE_SIZE)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID,
+                   _("“%s” is too large to be a certificate file."), path);
+      return 0;
+    }
+  certs = parse_certificates ((const guint8 *) contents, length);
+  count = (guint) sk_X509_num (certs);
+  for (int i = 0; i < sk_X509_num (certs); i++)
+    imzala_trust_add_x509 (self, sk_X509_value (certs, i));
+  sk_X509_pop_free (certs, X509_free);
+  if (count == 0)
+    g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID,
+                 _("“%s” does not contain any certificate (PEM or DER)."), path);
+  return count;
+}
+
+static gboolean
+is_certificate_name (const char *name)
+{
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+
+  return g_str_has_suffix (lower, ".pem") || g_str_has_suffix (lower, ".crt")
+         || g_str_has_suffix (lower, ".cer") || g_str_has_suffix (lower, ".der");
+}
+
+gboolean
+imzala_trust_add_path (ImzalaTrust *self, const char *path, GError **error)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint count = 0;
+
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    return add_file (self, path, error) > 0;
+
+  dir = g_dir_open (path, 0, NULL);
+  if (dir == NULL)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                   _("The trusted certificates could not be read from “%s”."), path);
+      return FALSE;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = NULL;
+      g_autoptr(GError) file_error = NULL;
+
+      if (!is_certificate_name (name))
+        continue;
+      file = g_build_filename (path, name, NULL);
+      if (!g_file_test (file, G_FILE_TEST_IS_REGULAR))
+        continue;
+      /* One bad file in a folder of many is skipped, not fatal. */
+      count += add_file (self, file, &file_error);
+      if (file_error != NULL)
+        g_debug ("Skipping %s: %s", file, file_error->message);
+    }
+  if (count == 0)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID,
+                   _("The folder “%s” does not contain any certificate (*.pem, *.crt, *.cer, *.der)."),
+                   path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+guint
+imzala_trust_get_n_certificates (ImzalaTrust *self)
+{
+  guint n;
+
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), 0);
+  g_mutex_lock (&self->lock);
+  n = (guint) sk_X509_num (self->certificates);
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+void
+imzala_trust_set_offline (ImzalaTrust *self, gboolean offline)
+{
+  g_return_if_fail (IMZALA_IS_TRUST (self));
+  self->offline = offline;
+}
+
+gboolean
+imzala_trust_get_offline (ImzalaTrust *self)
+{
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), TRUE);
+  return self->offline;
+}
+
+STACK_OF (X509) *
+imzala_trust_dup_certificates (ImzalaTrust *self)
+{
+  STACK_OF (X509) *copy;
+
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), NULL);
+  g_mutex_lock (&self->lock);
+  copy = X509_chain_up_ref (self->certificates);
+  g_mutex_unlock (&self->lock);
+  return copy != NULL ? copy : sk_X509_new_null ();
+}
+
+X509_STORE *
+imzala_trust_new_store (ImzalaTrust *self, time_t when)
+{
+  X509_STORE *store = X509_STORE_new ();
+  STACK_OF (X509) *certs;
+
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), NULL);
+  if (store == NULL)
+    return NULL;
+  certs = imzala_trust_dup_certificates (self);
+  for (int i = 0; i < sk_X509_num (certs); i++)
+    X509_STORE_add_cert (store, sk_X509_value (certs, i));
+  sk_X509_pop_free (certs, X509_free);
+  X509_VERIFY_PARAM_set_time (X509_STORE_get0_param (store), when);
+  X509_VERIFY_PARAM_set_flags (X509_STORE_get0_param (store), X509_V_FLAG_PARTIAL_CHAIN);
+  ERR_clear_error ();
+  return store;
+}
+
+static GPtrArray *
+ca_issuers_urls (X509 *cert)
+{
+  AUTHORITY_INFO_ACCESS *access = X509_get_ext_d2i (cert, NID_info_access, NULL, NULL);
+  GPtrArray *urls = g_ptr_array_new_with_free_func (g_free);
+
+  for (int i = 0; access != NULL && i < sk_ACCESS_DESCRIPTION_num (access); i++)
+    {
+      ACCESS_DESCRIPTION *description = sk_ACCESS_DESCRIPTION_value (access, i);
+
+      if (OBJ_obj2nid (description->method) == NID_ad_ca_issuers
+          && description->location->type == GEN_URI)
+        {
+          const ASN1_IA5STRING *uri = description->location->d.uniformResourceIdentifier;
+
+          g_ptr_array_add (urls, g_strndup ((const char *) ASN1_STRING_get0_data (uri),
+                                            ASN1_STRING_length (uri)));
+        }
+    }
+  AUTHORITY_INFO_ACCESS_free (access);
+  return urls;
+}
+
+STACK_OF (X509) *
+imzala_trust_fetch_issuers (ImzalaTrust  *self,
+                            X509         *cert,
+                            GCancellable *cancellable)
+{
+  STACK_OF (X509) *found = sk_X509_new_null ();
+  g_autoptr(GPtrArray) urls = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), found);
+  if (self->offline || found == NULL)
+    return found;
+
+  urls = ca_issuers_urls (cert);
+  for (guint i = 0; i < urls->len; i++)
+    {
+      const char *url = g_ptr_array_index (urls, i);
+      STACK_OF (X509) *certs = NULL;
+      STACK_OF (X509) *cached;
+
+      g_mutex_lock (&self->lock);
+      cached = g_hash_table_lookup (self->issuer_cache, url);
+      if (cached != NULL)
+        certs = X509_chain_up_ref (cached);
+      g_mutex_unlock (&self->lock);
+
+      if (certs == NULL)
+        {
+          g_autoptr(GError) error = NULL;
+          g_autoptr(GBytes) body = imzala_cert_status_fetch_url (url, NULL, NULL,
+                                                                 IMZALA_TRUST_MAX_ISSUER_SIZE,
+                                                                 cancellable, &error);
+
+          if (body == NULL)
+            {
+              g_debug ("caIssuers %s: %s", url, error->message);
+              continue;
+            }
+          certs = parse_certificates (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+          g_mutex_lock (&self->lock);
+          g_hash_table_replace (self->issuer_cache, g_strdup (url), X509_chain_up_ref (certs));
+          g_mutex_unlock (&self->lock);
+        }
+      for (int j = 0; j < sk_X509_num (certs); j++)
+        {
+          X509 *x509 = sk_X509_value (certs, j);
+
+          if (X509_up_ref (x509) == 1 && sk_X509_push (found, x509) <= 0)
+            X509_free (x509);
+        }
+      sk_X509_pop_free (certs, X509_free);
+    }
+  return found;
+}

@@ -1,0 +1,57 @@
+/* imzala-trust.h: the certificates a verification trusts, and the issuers it
+ * may fetch.
+ *
+ * Trust comes from files and folders the user names (PEM with any number
+ * of certificates, or one DER certificate, as Turkish CAs publish them as
+ * `.crt`; a folder's *.pem, *.crt, *.cer and *.der files). Every certificate
+ * given is trusted as it is, a root or an issuing CA alike (OpenSSL's
+ * partial chains): the user decides which CAs to trust, and a Turkish NES
+ * issuing CA is often all they have. Missing intermediates are fetched from
+ * a certificate's AIA caIssuers URL (capped, cached for the life of the
+ * object) unless the trust is offline. Thread-safe: a verifier uses it from
+ * its worker thread.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+G_BEGIN_DECLS
+
+#define IMZALA_TYPE_TRUST (imzala_trust_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaTrust, imzala_trust, IMZALA, TRUST, GObject)
+
+/* A caIssuers answer (a certificate or a PKCS#7 bundle) larger than this is
+ * refused. */
+#define IMZALA_TRUST_MAX_ISSUER_SIZE (256 * 1024)
+
+ImzalaTrust *imzala_trust_new              (void);
+/* Adds the certificates in a file or a folder. Fails when there is none. */
+gboolean     imzala_trust_add_path         (ImzalaTrust  *self,
+                                            const char   *path,
+                                            GError      **error);
+void         imzala_trust_add_x509         (ImzalaTrust  *self,
+                                            X509         *x509);
+/* Adds every certificate of @store (for callers that have an X509_STORE). */
+void         imzala_trust_add_store        (ImzalaTrust  *self,
+                                            X509_STORE   *store);
+guint        imzala_trust_get_n_certificates (ImzalaTrust *self);
+void         imzala_trust_set_offline      (ImzalaTrust  *self,
+                                            gboolean      offline);
+gboolean     imzala_trust_get_offline      (ImzalaTrust  *self);
+
+/* A new store holding the trusted certificates, for chains checked at
+ * @when, with partial chains allowed. */
+X509_STORE  *imzala_trust_new_store        (ImzalaTrust  *self,
+                                            time_t        when);
+/* The trusted certificates (a new stack of new references). */
+STACK_OF (X509) *imzala_trust_dup_certificates (ImzalaTrust *self);
+
+/* The certificates found at @cert's AIA caIssuers URLs (a new stack, maybe
+ * empty); nothing when offline. Cached by URL. Blocking. */
+STACK_OF (X509) *imzala_trust_fetch_issuers (ImzalaTrust  *self,
+                                             X509         *cert,
+                                             GCancellable *cancellable);
+
+G_END_DECLS

@@ -1,0 +1,1799 @@
+#define G_LOG_DOMAIN "imzala-verifier"
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+/* pem.h first: cms.h declares PEM_read_bio_CMS() with its macros. */
+#include <openssl/pem.h>
+#include <openssl/cms.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ess.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509v3.h>
+
+#include "imzala-error.h"
+#include "imzala-timestamp.h"
+#include "imzala-verifier.h"
+
+/* Input larger than this is refused before it reaches the ASN.1 parser (as
+ * in imzala-cms-verify.c). */
+#define MAX_CMS_SIZE (96 * 1024 * 1024)
+/* How many missing issuers a chain may fetch from AIA caIssuers URLs. */
+#define MAX_AIA_ROUNDS 4
+
+/* The BTK QC statements of Turkish qualified certificates (see
+ * tr-trust/README.md). */
+static const char *const btk_statements[] = {
+  "2.16.792.1.61.0.1.5070.1.1",
+  "2.16.792.1.61.0.1.5070.2.1",
+};
+#define QC_COMPLIANCE "0.4.0.1862.1.1"
+
+/* ---- Reports ---- */
+
+static void
+check_free (ImzalaCheck *check)
+{
+  g_free (check->name);
+  g_free (check->message);
+  g_free (check);
+}
+
+static void
+signer_report_free (ImzalaSignerReport *report)
+{
+  g_free (report->reason);
+  g_clear_object (&report->certificate);
+  g_clear_pointer (&report->chain, g_ptr_array_unref);
+  g_clear_pointer (&report->signing_time, g_date_time_unref);
+  g_clear_pointer (&report->timestamp_time, g_date_time_unref);
+  g_clear_pointer (&report->content_timestamp_time, g_date_time_unref);
+  g_clear_pointer (&report->validation_time, g_date_time_unref);
+  g_free (report->digest);
+  g_clear_pointer (&report->cert_status, imzala_cert_status_free);
+  g_clear_pointer (&report->checks, g_ptr_array_unref);
+  g_clear_pointer (&report->counter_signers, g_ptr_array_unref);
+  g_free (report);
+}
+
+void
+imzala_verification_free (ImzalaVerification *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->reason);
+  g_clear_pointer (&self->content, g_bytes_unref);
+  g_clear_pointer (&self->signers, g_ptr_array_unref);
+  g_free (self);
+}
+
+const char *
+imzala_validation_to_string (ImzalaValidation status)
+{
+  switch (status)
+    {
+    case IMZALA_VALIDATION_VALID:
+      return "valid";
+    case IMZALA_VALIDATION_INVALID:
+      return "invalid";
+    case IMZALA_VALIDATION_INDETERMINATE:
+    default:
+      return "indeterminate";
+    }
+}
+
+const char *
+imzala_signature_level_to_string (ImzalaSignatureLevel level)
+{
+  switch (level)
+    {
+    case IMZALA_SIGNATURE_LEVEL_CMS:
+      return "CMS";
+    case IMZALA_SIGNATURE_LEVEL_BES:
+      return "BES";
+    case IMZALA_SIGNATURE_LEVEL_EPES:
+      return "EPES";
+    case IMZALA_SIGNATURE_LEVEL_T:
+      return "T";
+    case IMZALA_SIGNATURE_LEVEL_C:
+      return "C";
+    case IMZALA_SIGNATURE_LEVEL_XL:
+    default:
+      return "X-L";
+    }
+}
+
+const char *
+imzala_check_result_to_string (ImzalaCheckResult result)
+{
+  switch (result)
+    {
+    case IMZALA_CHECK_PASSED:
+      return "passed";
+    case IMZALA_CHECK_FAILED:
+      return "failed";
+    case IMZALA_CHECK_INDETERMINATE:
+      return "indeterminate";
+    case IMZALA_CHECK_SKIPPED:
+    default:
+      return "skipped";
+    }
+}
+
+/* Records a check. A failed or indeterminate check sets the signer's
+ * status, the first one of the worst kind giving the reason. */
+static void
+add_check (ImzalaSignerReport *report, const char *name, ImzalaCheckResult result,
+           const char *message)
+{
+  ImzalaCheck *check = g_new0 (ImzalaCheck, 1);
+
+  check->name = g_strdup (name);
+  check->result = result;
+  check->message = g_strdup (message);
+  g_ptr_array_add (report->checks, check);
+
+  if (result == IMZALA_CHECK_FAILED && report->status != IMZALA_VALIDATION_INVALID)
+    {
+      report->status = IMZALA_VALIDATION_INVALID;
+      g_free (report->reason);
+      report->reason = g_strdup (message);
+    }
+  else if (result == IMZALA_CHECK_INDETERMINATE && report->status == IMZALA_VALIDATION_VALID)
+    {
+      report->status = IMZALA_VALIDATION_INDETERMINATE;
+      g_free (report->reason);
+      report->reason = g_strdup (message);
+    }
+}
+
+static void
+log_openssl_errors (const char *what)
+{
+  unsigned long code;
+
+  while ((code = ERR_get_error ()) != 0)
+    {
+      char buffer[256];
+
+      ERR_error_string_n (code, buffer, sizeof buffer);
+      g_debug ("%s: %s", what, buffer);
+    }
+}
+
+static GDateTime *
+date_time_from_asn1 (const ASN1_TIME *time)
+{
+  struct tm tm = { 0 };
+
+  if (time == NULL || !ASN1_TIME_check (time) || !ASN1_TIME_to_tm (time, &tm))
+    return NULL;
+  return g_date_time_new_utc (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static char *
+format_time (GDateTime *time)
+{
+  return g_date_time_format (time, "%Y-%m-%d %H:%M:%S UTC");
+}
+
+/* ---- Qualified (the Turkish rule) ---- */
+
+static GPtrArray *
+qc_statement_oids (X509 *x509)
+{
+  GPtrArray *oids = g_ptr_array_new_with_free_func (g_free);
+  ASN1_OBJECT *qc = OBJ_txt2obj ("1.3.6.1.5.5.7.1.3", 1);
+  int index = qc != NULL ? X509_get_ext_by_OBJ (x509, qc, -1) : -1;
+  X509_EXTENSION *extension;
+  ASN1_OCTET_STRING *value;
+  const unsigned char *p;
+  STACK_OF (ASN1_TYPE) *statements;
+
+  ASN1_OBJECT_free (qc);
+  if (index < 0)
+    return oids;
+  extension = X509_get_ext (x509, index);
+  value = X509_EXTENSION_get_data (extension);
+  p = ASN1_STRING_get0_data (value);
+  statements = d2i_ASN1_SEQUENCE_ANY (NULL, &p, ASN1_STRING_length (value));
+  for (int i = 0; statements != NULL && i < sk_ASN1_TYPE_num (statements); i++)
+    {
+      ASN1_TYPE *statement = sk_ASN1_TYPE_value (statements, i);
+      STACK_OF (ASN1_TYPE) *parts;
+      ASN1_TYPE *id;
+      const unsigned char *q;
+
+      if (ASN1_TYPE_get (statement) != V_ASN1_SEQUENCE)
+        continue;
+      q = ASN1_STRING_get0_data (statement->value.sequence);
+      parts = d2i_ASN1_SEQUENCE_ANY (NULL, &q, ASN1_STRING_length (statement->value.sequence));
+      id = parts != NULL && sk_ASN1_TYPE_num (parts) > 0 ? sk_ASN1_TYPE_value (parts, 0) : NULL;
+      if (id != NULL && ASN1_TYPE_get (id) == V_ASN1_OBJECT)
+        {
+          char text[128];
+
+          if (OBJ_obj2txt (text, sizeof text, id->value.object, 1) > 0)
+            g_ptr_array_add (oids, g_strdup (text));
+        }
+      sk_ASN1_TYPE_pop_free (parts, ASN1_TYPE_free);
+    }
+  sk_ASN1_TYPE_pop_free (statements, ASN1_TYPE_free);
+  ERR_clear_error ();
+  return oids;
+}
+
+static gboolean
+has_string (GPtrArray *strings, const char *wanted)
+{
+  for (guint i = 0; i < strings->len; i++)
+    if (g_str_equal (g_ptr_array_index (strings, i), wanted))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+imzala_verifier_is_qualified (X509 *x509)
+{
+  g_autoptr(GPtrArray) oids = NULL;
+
+  g_return_val_if_fail (x509 != NULL, FALSE);
+  oids = qc_statement_oids (x509);
+  if (!has_string (oids, QC_COMPLIANCE))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (btk_statements); i++)
+    if (has_string (oids, btk_statements[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* ---- Reading ---- */
+
+static CMS_ContentInfo *
+parse_cms (GBytes *input)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (input, &size);
+  CMS_ContentInfo *cms = NULL;
+  gsize start = 0;
+
+  if (data == NULL || size == 0 || size > MAX_CMS_SIZE)
+    return NULL;
+  while (start < size && g_ascii_isspace (data[start]))
+    start++;
+  if (size - start >= 10 && memcmp (data + start, "-----BEGIN", 10) == 0)
+    {
+      BIO *bio = BIO_new_mem_buf (data, (int) size);
+
+      if (bio != NULL)
+        cms = PEM_read_bio_CMS (bio, NULL, NULL, NULL);
+      BIO_free (bio);
+    }
+  else
+    {
+      const unsigned char *p = data;
+
+      cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
+      if (cms != NULL && p != data + size)
+        {
+          CMS_ContentInfo_free (cms);
+          cms = NULL;
+        }
+    }
+  return cms;
+}
+
+/* The DER values of an attribute (every value of every occurrence). */
+static GPtrArray *
+attribute_values (CMS_SignerInfo *si, int nid, gboolean signed_attribute)
+{
+  GPtrArray *values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  int index = -1;
+
+  for (;;)
+    {
+      X509_ATTRIBUTE *attribute;
+
+      index = signed_attribute ? CMS_signed_get_attr_by_NID (si, nid, index)
+                               : CMS_unsigned_get_attr_by_NID (si, nid, index);
+      if (index < 0)
+        break;
+      attribute = signed_attribute ? CMS_signed_get_attr (si, index)
+                                   : CMS_unsigned_get_attr (si, index);
+      for (int i = 0; attribute != NULL && i < X509_ATTRIBUTE_count (attribute); i++)
+        {
+          ASN1_TYPE *value = X509_ATTRIBUTE_get0_type (attribute, i);
+          unsigned char *der = NULL;
+          int length = value != NULL ? i2d_ASN1_TYPE (value, &der) : -1;
+
+          if (length > 0)
+            g_ptr_array_add (values, g_bytes_new (der, length));
+          OPENSSL_free (der);
+        }
+    }
+  return values;
+}
+
+/* A minimal DER reader for the CAdES-C/X-L structures, which OpenSSL 3.0
+ * does not know (the lead unifies this with imzala-cades-asn1.c). */
+typedef struct
+{
+  const unsigned char *p;
+  long                 remaining;
+} Der;
+
+typedef struct
+{
+  int                  tag;
+  int                  klass;
+  const unsigned char *whole;     /* from the tag */
+  long                 whole_length;
+  Der                  content;
+} DerItem;
+
+static gboolean
+der_next (Der *der, DerItem *item)
+{
+  const unsigned char *start = der->p;
+  long length = 0;
+  int result;
+
+  if (der->remaining <= 0)
+    return FALSE;
+  result = ASN1_get_object (&der->p, &length, &item->tag, &item->klass, der->remaining);
+  if ((result & 0x80) != 0 || result == 0x21 /* indefinite */)
+    {
+      ERR_clear_error ();
+      der->remaining = 0;
+      return FALSE;
+    }
+  der->remaining -= der->p - start;
+  if (length > der->remaining)
+    {
+      der->remaining = 0;
+      return FALSE;
+    }
+  item->whole = start;
+  item->whole_length = (der->p - start) + length;
+  item->content.p = der->p;
+  item->content.remaining = length;
+  der->p += length;
+  der->remaining -= length;
+  return TRUE;
+}
+
+static Der
+der_of_bytes (GBytes *bytes)
+{
+  gsize size;
+  Der der = { g_bytes_get_data (bytes, &size), 0 };
+
+  der.remaining = (long) MIN (size, (gsize) G_MAXLONG);
+  return der;
+}
+
+/* OtherHash ::= CHOICE { sha1Hash OCTET STRING, otherHash SEQUENCE {
+ * AlgorithmIdentifier, OCTET STRING } }. Does @item hash @data? */
+static gboolean
+other_hash_matches (const DerItem *item, const unsigned char *data, gsize size)
+{
+  const EVP_MD *md = NULL;
+  const unsigned char *value = NULL;
+  long value_length = 0;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_length = 0;
+
+  if (item->klass == V_ASN1_UNIVERSAL && item->tag == V_ASN1_OCTET_STRING)
+    {
+      md = EVP_sha1 ();
+      value = item->content.p;
+      value_length = item->content.remaining;
+    }
+  else if (item->klass == V_ASN1_UNIVERSAL && item->tag == V_ASN1_SEQUENCE)
+    {
+      Der inner = item->content;
+      DerItem algorithm_item, hash_item;
+      const unsigned char *p;
+      X509_ALGOR *algorithm;
+
+      if (!der_next (&inner, &algorithm_item) || !der_next (&inner, &hash_item)
+          || hash_item.tag != V_ASN1_OCTET_STRING)
+        return FALSE;
+      p = algorithm_item.whole;
+      algorithm = d2i_X509_ALGOR (NULL, &p, algorithm_item.whole_length);
+      if (algorithm != NULL)
+        md = EVP_get_digestbyobj (algorithm->algorithm);
+      X509_ALGOR_free (algorithm);
+      value = hash_item.content.p;
+      value_length = hash_item.content.remaining;
+    }
+  if (md == NULL || !EVP_Digest (data, size, digest, &digest_length, md, NULL))
+    {
+      ERR_clear_error ();
+      return FALSE;
+    }
+  return (long) digest_length == value_length
+         && CRYPTO_memcmp (digest, value, digest_length) == 0;
+}
+
+static GBytes *
+x509_der (X509 *x509)
+{
+  unsigned char *der = NULL;
+  int length = i2d_X509 (x509, &der);
+  GBytes *bytes = length > 0 ? g_bytes_new (der, length) : NULL;
+
+  OPENSSL_free (der);
+  return bytes;
+}
+
+/* ---- One signer ---- */
+
+typedef struct
+{
+  ImzalaTrust     *trust;
+  CMS_ContentInfo *cms;
+  GBytes          *content;
+  STACK_OF (X509) *cms_certs;
+  GPtrArray       *cms_crls;   /* DER CRLs of the SignedData crls field */
+  GCancellable    *cancellable;
+} Context;
+
+typedef struct
+{
+  ImzalaSignerReport *report;
+  CMS_SignerInfo     *si;
+  X509               *signer;      /* owned */
+  const EVP_MD       *md;
+  STACK_OF (X509)    *untrusted;   /* the CMS's, the certificate-values, fetched */
+  GPtrArray          *evidence;    /* DER OCSP responses and CRLs */
+  GPtrArray          *cert_values; /* DER certificates of certificate-values */
+  GPtrArray          *crl_values;  /* DER CRLs of revocation-values */
+  GPtrArray          *ocsp_values; /* DER BasicOCSPResponses of revocation-values */
+  STACK_OF (X509)    *chain;
+  gboolean            has_signed_attributes;
+} Signer;
+
+static void
+signer_clear (Signer *s)
+{
+  X509_free (s->signer);
+  sk_X509_pop_free (s->untrusted, X509_free);
+  sk_X509_pop_free (s->chain, X509_free);
+  g_clear_pointer (&s->evidence, g_ptr_array_unref);
+  g_clear_pointer (&s->cert_values, g_ptr_array_unref);
+  g_clear_pointer (&s->crl_values, g_ptr_array_unref);
+  g_clear_pointer (&s->ocsp_values, g_ptr_array_unref);
+}
+
+static void
+push_x509 (STACK_OF (X509) *stack, X509 *x509)
+{
+  if (X509_up_ref (x509) == 1 && sk_X509_push (stack, x509) <= 0)
+    X509_free (x509);
+}
+
+/* certificate-values and revocation-values (CAdES-X-L): more certificates
+ * to build chains with, and status evidence. */
+static void
+read_values (Signer *s)
+{
+  g_autoptr(GPtrArray) certs = attribute_values (s->si, NID_id_smime_aa_ets_certValues, FALSE);
+  g_autoptr(GPtrArray) revocations = attribute_values (s->si, NID_id_smime_aa_ets_revocationValues,
+                                                       FALSE);
+
+  for (guint i = 0; i < certs->len; i++)
+    {
+      Der der = der_of_bytes (g_ptr_array_index (certs, i));
+      DerItem sequence, item;
+
+      if (!der_next (&der, &sequence) || sequence.tag != V_ASN1_SEQUENCE)
+        continue;
+      while (der_next (&sequence.content, &item))
+        {
+          const unsigned char *p = item.whole;
+          X509 *x509 = d2i_X509 (NULL, &p, item.whole_length);
+
+          if (x509 == NULL)
+            continue;
+          push_x509 (s->untrusted, x509);
+          X509_free (x509);
+          g_ptr_array_add (s->cert_values, g_bytes_new (item.whole, item.whole_length));
+        }
+    }
+
+  for (guint i = 0; i < revocations->len; i++)
+    {
+      Der der = der_of_bytes (g_ptr_array_index (revocations, i));
+      DerItem sequence, tagged;
+
+      if (!der_next (&der, &sequence) || sequence.tag != V_ASN1_SEQUENCE)
+        continue;
+      while (der_next (&sequence.content, &tagged))
+        {
+          DerItem list, item;
+
+          /* [0] crlVals, [1] ocspVals, explicit. */
+          if (tagged.klass != V_ASN1_CONTEXT_SPECIFIC || !der_next (&tagged.content, &list))
+            continue;
+          while (der_next (&list.content, &item))
+            {
+              GBytes *value = g_bytes_new (item.whole, item.whole_length);
+
+              if (tagged.tag == 0)
+                {
+                  g_ptr_array_add (s->crl_values, g_bytes_ref (value));
+                  g_ptr_array_add (s->evidence, value);
+                }
+              else if (tagged.tag == 1)
+                {
+                  /* A BasicOCSPResponse: wrapped as a successful OCSPResponse
+                   * for the status checker. */
+                  const unsigned char *p = item.whole;
+                  OCSP_BASICRESP *basic = d2i_OCSP_BASICRESP (NULL, &p, item.whole_length);
+                  OCSP_RESPONSE *response = basic != NULL
+                    ? OCSP_response_create (OCSP_RESPONSE_STATUS_SUCCESSFUL, basic) : NULL;
+                  unsigned char *der_response = NULL;
+                  int length = response != NULL ? i2d_OCSP_RESPONSE (response, &der_response) : -1;
+
+                  if (length > 0)
+                    g_ptr_array_add (s->evidence, g_bytes_new (der_response, length));
+                  OPENSSL_free (der_response);
+                  OCSP_RESPONSE_free (response);
+                  OCSP_BASICRESP_free (basic);
+                  g_ptr_array_add (s->ocsp_values, value);
+                }
+              else
+                g_bytes_unref (value);
+            }
+        }
+    }
+  ERR_clear_error ();
+}
+
+static X509 *
+find_signer_certificate (Context *ctx, Signer *s)
+{
+  g_autoptr(GPtrArray) unused = NULL;
+  STACK_OF (X509) *trusted = imzala_trust_dup_certificates (ctx->trust);
+  X509 *found = NULL;
+
+  for (int i = 0; found == NULL && i < sk_X509_num (s->untrusted); i++)
+    if (CMS_SignerInfo_cert_cmp (s->si, sk_X509_value (s->untrusted, i)) == 0)
+      found = sk_X509_value (s->untrusted, i);
+  for (int i = 0; found == NULL && i < sk_X509_num (trusted); i++)
+    if (CMS_SignerInfo_cert_cmp (s->si, sk_X509_value (trusted, i)) == 0)
+      found = sk_X509_value (trusted, i);
+  if (found != NULL)
+    X509_up_ref (found);
+  sk_X509_pop_free (trusted, X509_free);
+  return found;
+}
+
+static gboolean
+check_digest_algorithm (Signer *s)
+{
+  X509_ALGOR *digest_alg = NULL;
+  int nid;
+
+  CMS_SignerInfo_get0_algs (s->si, NULL, NULL, &digest_alg, NULL);
+  nid = digest_alg != NULL ? OBJ_obj2nid (digest_alg->algorithm) : NID_undef;
+  switch (nid)
+    {
+    case NID_sha256:
+    case NID_sha384:
+    case NID_sha512:
+      s->md = EVP_get_digestbynid (nid);
+      s->report->digest = g_strdup (EVP_MD_get0_name (s->md));
+      return TRUE;
+    default:
+      g_debug ("Digest algorithm %s", OBJ_nid2sn (nid));
+      add_check (s->report, "algorithms", IMZALA_CHECK_INDETERMINATE,
+                 _("The signature uses a hash algorithm that is no longer accepted."));
+      return FALSE;
+    }
+}
+
+static gboolean
+single_value (CMS_SignerInfo *si, int nid, ASN1_TYPE **value)
+{
+  int first = CMS_signed_get_attr_by_NID (si, nid, -1);
+  X509_ATTRIBUTE *attribute;
+
+  *value = NULL;
+  if (first < 0)
+    return TRUE;
+  if (CMS_signed_get_attr_by_NID (si, nid, first) >= 0)
+    return FALSE;
+  attribute = CMS_signed_get_attr (si, first);
+  if (attribute == NULL || X509_ATTRIBUTE_count (attribute) != 1)
+    return FALSE;
+  *value = X509_ATTRIBUTE_get0_type (attribute, 0);
+  return TRUE;
+}
+
+/* The signature and the content: with signed attributes, the attributes
+ * are signed and messageDigest is the content's hash; without (plain CMS,
+ * `openssl cms -sign -noattr`), the content itself is signed. */
+static gboolean
+check_signature (Context *ctx, Signer *s)
+{
+  gsize size;
+  const void *data = g_bytes_get_data (ctx->content, &size);
+  ASN1_TYPE *content_type = NULL;
+  ASN1_TYPE *message_digest = NULL;
+  ASN1_TYPE *signing_time = NULL;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_length = 0;
+
+  CMS_SignerInfo_set1_signer_cert (s->si, s->signer);
+  s->has_signed_attributes = CMS_signed_get_attr_count (s->si) > 0;
+
+  if (!s->has_signed_attributes)
+    {
+      ASN1_OCTET_STRING *signature = CMS_SignerInfo_get0_signature (s->si);
+      EVP_MD_CTX *md_ctx = EVP_MD_CTX_new ();
+      gboolean ok = md_ctx != NULL
+        && EVP_DigestVerifyInit (md_ctx, NULL, s->md, NULL, X509_get0_pubkey (s->signer)) == 1
+        && EVP_DigestVerify (md_ctx, ASN1_STRING_get0_data (signature), ASN1_STRING_length (signature),
+                             data, size) == 1;
+
+      EVP_MD_CTX_free (md_ctx);
+      log_openssl_errors ("Signature over the content");
+      if (!ok)
+        {
+          add_check (s->report, "signature", IMZALA_CHECK_FAILED,
+                     _("The signature is not valid: the content was changed, or it was not signed "
+                       "with this certificate’s key."));
+          return FALSE;
+        }
+      add_check (s->report, "signature", IMZALA_CHECK_PASSED,
+                 _("The signature over the content is valid (no signed attributes)."));
+      return TRUE;
+    }
+
+  if (!single_value (s->si, NID_pkcs9_contentType, &content_type)
+      || !single_value (s->si, NID_pkcs9_messageDigest, &message_digest)
+      || !single_value (s->si, NID_pkcs9_signingTime, &signing_time)
+      || content_type == NULL || ASN1_TYPE_get (content_type) != V_ASN1_OBJECT
+      || OBJ_cmp (content_type->value.object, CMS_get0_eContentType (ctx->cms)) != 0
+      || message_digest == NULL || ASN1_TYPE_get (message_digest) != V_ASN1_OCTET_STRING)
+    {
+      add_check (s->report, "signed-attributes", IMZALA_CHECK_FAILED,
+                 _("The signed attributes are missing, repeated or malformed."));
+      return FALSE;
+    }
+  if (signing_time != NULL)
+    {
+      int type = ASN1_TYPE_get (signing_time);
+
+      if (type == V_ASN1_UTCTIME || type == V_ASN1_GENERALIZEDTIME)
+        s->report->signing_time = date_time_from_asn1 (signing_time->value.utctime);
+      if (s->report->signing_time == NULL)
+        {
+          add_check (s->report, "signed-attributes", IMZALA_CHECK_FAILED,
+                     _("The signing time cannot be read."));
+          return FALSE;
+        }
+    }
+  add_check (s->report, "signed-attributes", IMZALA_CHECK_PASSED,
+             s->report->signing_time != NULL
+             ? _("The signed attributes are well formed.")
+             : _("The signed attributes are well formed; they do not say when the signature was "
+                 "made."));
+
+  if (CMS_SignerInfo_verify (s->si) != 1)
+    {
+      log_openssl_errors ("CMS_SignerInfo_verify");
+      add_check (s->report, "signature", IMZALA_CHECK_FAILED,
+                 _("The signature is not valid: it was not made with this certificate’s key, or "
+                   "it was changed afterwards."));
+      return FALSE;
+    }
+  add_check (s->report, "signature", IMZALA_CHECK_PASSED,
+             _("The signature over the signed attributes is valid."));
+
+  if (!EVP_Digest (data, size, digest, &digest_length, s->md, NULL)
+      || (unsigned int) ASN1_STRING_length (message_digest->value.octet_string) != digest_length
+      || CRYPTO_memcmp (ASN1_STRING_get0_data (message_digest->value.octet_string), digest,
+                        digest_length) != 0)
+    {
+      add_check (s->report, "message-digest", IMZALA_CHECK_FAILED,
+                 _("The content does not match the one that was signed."));
+      return FALSE;
+    }
+  add_check (s->report, "message-digest", IMZALA_CHECK_PASSED,
+             _("The content is the one that was signed."));
+  return TRUE;
+}
+
+static ASN1_TYPE *
+signed_sequence (CMS_SignerInfo *si, int nid, gboolean *malformed)
+{
+  ASN1_TYPE *value = NULL;
+
+  if (!single_value (si, nid, &value) || (value != NULL && ASN1_TYPE_get (value) != V_ASN1_SEQUENCE))
+    {
+      *malformed = TRUE;
+      return NULL;
+    }
+  return value;
+}
+
+/* ESS signing-certificate(-v2): optional in plain CMS, and the mark of
+ * CAdES-BES; when present it must name the signer's certificate. */
+static void
+check_signing_certificate (Signer *s)
+{
+  gboolean malformed = FALSE;
+  ASN1_TYPE *v2_value = signed_sequence (s->si, NID_id_smime_aa_signingCertificateV2, &malformed);
+  ASN1_TYPE *v1_value = signed_sequence (s->si, NID_id_smime_aa_signingCertificate, &malformed);
+  ESS_SIGNING_CERT_V2 *v2 = NULL;
+  ESS_SIGNING_CERT *v1 = NULL;
+  STACK_OF (X509) *chain = sk_X509_new_null ();
+  gboolean ok;
+
+  if (!malformed && v2_value == NULL && v1_value == NULL)
+    {
+      s->report->level = IMZALA_SIGNATURE_LEVEL_CMS;
+      add_check (s->report, "signing-certificate", IMZALA_CHECK_SKIPPED,
+                 _("The signature does not name its certificate in a signed attribute (plain CMS, "
+                   "not CAdES)."));
+      sk_X509_free (chain);
+      return;
+    }
+  if (v2_value != NULL)
+    {
+      const unsigned char *p = ASN1_STRING_get0_data (v2_value->value.sequence);
+
+      v2 = d2i_ESS_SIGNING_CERT_V2 (NULL, &p, ASN1_STRING_length (v2_value->value.sequence));
+      malformed |= v2 == NULL;
+    }
+  if (v1_value != NULL)
+    {
+      const unsigned char *p = ASN1_STRING_get0_data (v1_value->value.sequence);
+
+      v1 = d2i_ESS_SIGNING_CERT (NULL, &p, ASN1_STRING_length (v1_value->value.sequence));
+      malformed |= v1 == NULL;
+    }
+  sk_X509_push (chain, s->signer);
+  ok = !malformed && OSSL_ESS_check_signing_certs (v1, v2, chain, 0) == 1;
+  log_openssl_errors ("ESS signing certificate check");
+  ESS_SIGNING_CERT_V2_free (v2);
+  ESS_SIGNING_CERT_free (v1);
+  sk_X509_free (chain);
+
+  s->report->level = IMZALA_SIGNATURE_LEVEL_BES;
+  if (CMS_signed_get_attr_by_NID (s->si, NID_id_smime_aa_ets_sigPolicyId, -1) >= 0)
+    s->report->level = IMZALA_SIGNATURE_LEVEL_EPES;
+  if (!ok)
+    add_check (s->report, "signing-certificate", IMZALA_CHECK_FAILED,
+               _("The signature does not name the signer’s certificate correctly "
+                 "(signing-certificate-v2)."));
+  else
+    add_check (s->report, "signing-certificate", IMZALA_CHECK_PASSED,
+               _("The signed attributes name the signer’s certificate."));
+}
+
+static void
+timestamp_failed (Signer *s, const char *name, const GError *error)
+{
+  /* A TSA that cannot be trusted leaves the question open; a token that
+   * does not match or does not verify is a broken signature. */
+  if (g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_UNTRUSTED))
+    add_check (s->report, name, IMZALA_CHECK_INDETERMINATE, error->message);
+  else
+    add_check (s->report, name, IMZALA_CHECK_FAILED, error->message);
+}
+
+static void
+check_timestamps (Context *ctx, Signer *s)
+{
+  g_autoptr(GPtrArray) content_tokens = attribute_values (s->si, NID_id_smime_aa_ets_contentTimestamp,
+                                                          TRUE);
+  g_autoptr(GPtrArray) signature_tokens = attribute_values (s->si, NID_id_smime_aa_timeStampToken,
+                                                            FALSE);
+  ASN1_OCTET_STRING *signature = CMS_SignerInfo_get0_signature (s->si);
+  gsize content_size;
+  const guint8 *content = g_bytes_get_data (ctx->content, &content_size);
+
+  for (guint i = 0; i < content_tokens->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ImzalaTimestamp) stamp = imzala_timestamp_verify (g_ptr_array_index (content_tokens, i),
+                                                                  content, content_size, ctx->trust,
+                                                                  s->untrusted, ctx->cancellable,
+                                                                  &error);
+
+      if (stamp == NULL)
+        {
+          timestamp_failed (s, "content-time-stamp", error);
+          continue;
+        }
+      if (s->report->content_timestamp_time == NULL
+          || g_date_time_compare (stamp->time, s->report->content_timestamp_time) < 0)
+        {
+          g_clear_pointer (&s->report->content_timestamp_time, g_date_time_unref);
+          s->report->content_timestamp_time = g_date_time_ref (stamp->time);
+        }
+      add_check (s->report, "content-time-stamp", IMZALA_CHECK_PASSED,
+                 _("The content time-stamp is valid."));
+    }
+
+  for (guint i = 0; i < signature_tokens->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ImzalaTimestamp) stamp = NULL;
+      g_autofree char *when = NULL;
+      g_autofree char *message = NULL;
+
+      stamp = imzala_timestamp_verify (g_ptr_array_index (signature_tokens, i),
+                                       ASN1_STRING_get0_data (signature),
+                                       (gsize) ASN1_STRING_length (signature), ctx->trust,
+                                       s->untrusted, ctx->cancellable, &error);
+      if (stamp == NULL)
+        {
+          timestamp_failed (s, "signature-time-stamp", error);
+          continue;
+        }
+      when = format_time (stamp->time);
+      message = g_strdup_printf (_("The signature time-stamp is valid: the signature existed on %s."),
+                                 when);
+      add_check (s->report, "signature-time-stamp", IMZALA_CHECK_PASSED, message);
+      /* The earliest valid time-stamp is the best proof. */
+      if (s->report->timestamp_time == NULL
+          || g_date_time_compare (stamp->time, s->report->timestamp_time) < 0)
+        {
+          g_clear_pointer (&s->report->timestamp_time, g_date_time_unref);
+          s->report->timestamp_time = g_date_time_ref (stamp->time);
+        }
+    }
+
+  if (signature_tokens->len > 0 && s->report->level >= IMZALA_SIGNATURE_LEVEL_BES)
+    s->report->level = IMZALA_SIGNATURE_LEVEL_T;
+
+  if (s->report->timestamp_time != NULL && s->report->content_timestamp_time != NULL
+      && g_date_time_compare (s->report->content_timestamp_time, s->report->timestamp_time) > 0)
+    add_check (s->report, "time-stamp-order", IMZALA_CHECK_FAILED,
+               _("The content time-stamp is later than the signature time-stamp."));
+}
+
+/* The chain to the trust at @when, fetching missing issuers from AIA. */
+static gboolean
+build_chain (Context *ctx, Signer *s, time_t when, int *error_code, int *error_depth)
+{
+  for (int round = 0; round <= MAX_AIA_ROUNDS; round++)
+    {
+      X509_STORE *store = imzala_trust_new_store (ctx->trust, when);
+      X509_STORE_CTX *store_ctx = X509_STORE_CTX_new ();
+      X509 *missing = NULL;
+      int result = 0;
+
+      if (store != NULL && store_ctx != NULL
+          && X509_STORE_CTX_init (store_ctx, store, s->signer, s->untrusted)
+          && X509_STORE_CTX_set_default (store_ctx, "smime_sign"))
+        result = X509_verify_cert (store_ctx);
+      if (result == 1)
+        s->chain = X509_STORE_CTX_get1_chain (store_ctx);
+      else
+        {
+          *error_code = X509_STORE_CTX_get_error (store_ctx);
+          *error_depth = X509_STORE_CTX_get_error_depth (store_ctx);
+          if (*error_code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+              || *error_code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
+            {
+              missing = X509_STORE_CTX_get_current_cert (store_ctx);
+              if (missing != NULL)
+                X509_up_ref (missing);
+            }
+        }
+      X509_STORE_CTX_free (store_ctx);
+      X509_STORE_free (store);
+      ERR_clear_error ();
+
+      if (result == 1)
+        return s->chain != NULL;
+      if (missing == NULL)
+        return FALSE;
+
+      {
+        STACK_OF (X509) *fetched = imzala_trust_fetch_issuers (ctx->trust, missing, ctx->cancellable);
+        int added = 0;
+
+        for (int i = 0; i < sk_X509_num (fetched); i++)
+          {
+            X509 *x509 = sk_X509_value (fetched, i);
+            gboolean known = FALSE;
+
+            for (int j = 0; !known && j < sk_X509_num (s->untrusted); j++)
+              known = X509_cmp (sk_X509_value (s->untrusted, j), x509) == 0;
+            if (!known)
+              {
+                push_x509 (s->untrusted, x509);
+                added++;
+              }
+          }
+        sk_X509_pop_free (fetched, X509_free);
+        X509_free (missing);
+        if (added == 0)
+          return FALSE;
+      }
+    }
+  return FALSE;
+}
+
+static void
+check_chain (Context *ctx, Signer *s, GDateTime *when, gboolean proven)
+{
+  int code = X509_V_OK;
+  int depth = 0;
+
+  if (build_chain (ctx, s, (time_t) g_date_time_to_unix (when), &code, &depth))
+    {
+      s->report->chain = g_ptr_array_new_with_free_func (g_object_unref);
+      for (int i = 0; i < sk_X509_num (s->chain); i++)
+        g_ptr_array_add (s->report->chain,
+                         imzala_certificate_new_from_x509 (sk_X509_value (s->chain, i)));
+      add_check (s->report, "chain", IMZALA_CHECK_PASSED,
+                 _("The signer’s certificate chains to a trusted certificate, and every "
+                   "certificate on the way was valid at the validation time."));
+      return;
+    }
+
+  g_debug ("Chain failed at depth %d: %s", depth, X509_verify_cert_error_string (code));
+  switch (code)
+    {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      /* Without a time-stamp nothing proves the signature was made while
+       * the certificate was valid (ETSI: OUT_OF_BOUNDS_NO_POE). */
+      if (!proven)
+        add_check (s->report, "chain", IMZALA_CHECK_INDETERMINATE,
+                   depth == 0
+                   ? _("The signer’s certificate has expired, and no time-stamp proves the signature "
+                       "was made before.")
+                   : _("A certificate authority certificate of the signer has expired, and no "
+                       "time-stamp proves the signature was made before."));
+      else
+        add_check (s->report, "chain", IMZALA_CHECK_FAILED,
+                   _("A certificate of the signer was not valid at the time the time-stamp proves."));
+      break;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      add_check (s->report, "chain", IMZALA_CHECK_FAILED,
+                 _("A certificate of the signer was not yet valid at the validation time."));
+      break;
+    case X509_V_ERR_INVALID_PURPOSE:
+      add_check (s->report, "chain", IMZALA_CHECK_FAILED,
+                 _("The signer’s certificate is not meant for signatures."));
+      break;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+      add_check (s->report, "chain", IMZALA_CHECK_FAILED,
+                 _("A certificate in the signer’s chain has a signature that does not verify."));
+      break;
+    default:
+      add_check (s->report, "chain", IMZALA_CHECK_INDETERMINATE,
+                 imzala_trust_get_offline (ctx->trust)
+                 ? _("The signer’s certificate was not issued by a trusted certification authority "
+                     "(no issuer was fetched: offline).")
+                 : _("The signer’s certificate was not issued by a trusted certification authority."));
+      break;
+    }
+}
+
+static gboolean
+names_status_service (X509 *x509)
+{
+  AUTHORITY_INFO_ACCESS *access = X509_get_ext_d2i (x509, NID_info_access, NULL, NULL);
+  STACK_OF (DIST_POINT) *points = X509_get_ext_d2i (x509, NID_crl_distribution_points, NULL, NULL);
+  gboolean found = points != NULL && sk_DIST_POINT_num (points) > 0;
+
+  for (int i = 0; !found && access != NULL && i < sk_ACCESS_DESCRIPTION_num (access); i++)
+    found = OBJ_obj2nid (sk_ACCESS_DESCRIPTION_value (access, i)->method) == NID_ad_OCSP;
+  AUTHORITY_INFO_ACCESS_free (access);
+  sk_DIST_POINT_pop_free (points, DIST_POINT_free);
+  ERR_clear_error ();
+  return found;
+}
+
+/* The status of every certificate of the chain but the trust anchor, at
+ * @when. */
+static void
+check_revocation (Context *ctx, Signer *s, GDateTime *when)
+{
+  ImzalaCertStatusFlags flags = imzala_trust_get_offline (ctx->trust)
+    ? IMZALA_CERT_STATUS_OFFLINE : IMZALA_CERT_STATUS_FLAGS_NONE;
+  gboolean any = FALSE;
+
+  for (int i = 0; i + 1 < sk_X509_num (s->chain); i++)
+    {
+      X509 *cert = sk_X509_value (s->chain, i);
+      X509 *issuer = sk_X509_value (s->chain, i + 1);
+      g_autoptr(ImzalaCertStatus) status = NULL;
+      g_autofree char *message = NULL;
+
+      status = imzala_cert_status_get (cert, issuer, when, s->evidence, flags, ctx->cancellable);
+      if (status->status == IMZALA_CERT_STATUS_UNKNOWN && !names_status_service (cert)
+          && status->source == IMZALA_CERT_STATUS_SOURCE_NONE)
+        {
+          /* A CA that publishes no status at all: nothing can be asked.
+           * Said, not held against the signature. */
+          message = g_strdup (i == 0
+                              ? _("The signer’s certificate names no status service; its status "
+                                  "was not checked.")
+                              : _("A certificate authority certificate names no status service; its "
+                                  "status was not checked."));
+          add_check (s->report, "revocation", IMZALA_CHECK_SKIPPED, message);
+          continue;
+        }
+      any = TRUE;
+      switch (status->status)
+        {
+        case IMZALA_CERT_STATUS_GOOD:
+          if (status->revocation_time != NULL)
+            {
+              g_autofree char *revoked = format_time (status->revocation_time);
+
+              message = i == 0
+                ? g_strdup_printf (_("The signer’s certificate was revoked on %s, after the "
+                                     "validation time: it was valid when the signature was made."),
+                                   revoked)
+                : g_strdup_printf (_("A certificate authority certificate was revoked on %s, after "
+                                     "the validation time."), revoked);
+            }
+          else
+            {
+              const char *source = status->source == IMZALA_CERT_STATUS_SOURCE_OCSP ? "OCSP" : "CRL";
+
+              message = i == 0
+                ? g_strdup_printf (_("The signer’s certificate was not revoked (%s)."), source)
+                : g_strdup_printf (_("A certificate authority certificate was not revoked (%s)."),
+                                   source);
+            }
+          add_check (s->report, "revocation", IMZALA_CHECK_PASSED, message);
+          break;
+        case IMZALA_CERT_STATUS_REVOKED:
+          {
+            g_autofree char *revoked = status->revocation_time != NULL
+              ? format_time (status->revocation_time) : g_strdup (_("an unknown date"));
+
+            message = i == 0
+              ? g_strdup_printf (_("The signer’s certificate was revoked on %s, before the "
+                                   "validation time."), revoked)
+              : g_strdup_printf (_("A certificate authority certificate of the signer was revoked "
+                                   "on %s, before the validation time."), revoked);
+            add_check (s->report, "revocation", IMZALA_CHECK_FAILED, message);
+          }
+          break;
+        case IMZALA_CERT_STATUS_UNKNOWN:
+        default:
+          message = g_strdup_printf (_("The status of a certificate could not be established: %s"),
+                                     status->reason != NULL ? status->reason : "");
+          add_check (s->report, "revocation", IMZALA_CHECK_INDETERMINATE, message);
+          break;
+        }
+      if (i == 0)
+        s->report->cert_status = g_steal_pointer (&status);
+    }
+  if (!any && sk_X509_num (s->chain) <= 1)
+    add_check (s->report, "revocation", IMZALA_CHECK_SKIPPED,
+               _("The signer’s certificate is itself trusted; its status was not checked."));
+}
+
+static void
+verify_chain_and_status (Context *ctx, Signer *s, GDateTime *when, gboolean proven)
+{
+  check_chain (ctx, s, when, proven);
+  if (s->chain != NULL)
+    check_revocation (ctx, s, proven ? when : NULL);
+}
+
+static gboolean
+hash_matches_any (const DerItem *hash, GPtrArray *values)
+{
+  for (guint i = 0; values != NULL && i < values->len; i++)
+    {
+      gsize size;
+      const unsigned char *data = g_bytes_get_data (g_ptr_array_index (values, i), &size);
+
+      if (other_hash_matches (hash, data, size))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* An OCSP reference's hash may be over the BasicOCSPResponse (as the
+ * revocation-values carry it) or the whole OCSPResponse. */
+static gboolean
+ocsp_hash_matches_any (const DerItem *hash, GPtrArray *values)
+{
+  if (hash_matches_any (hash, values))
+    return TRUE;
+  for (guint i = 0; values != NULL && i < values->len; i++)
+    {
+      gsize size;
+      const unsigned char *data = g_bytes_get_data (g_ptr_array_index (values, i), &size);
+      const unsigned char *p = data;
+      OCSP_BASICRESP *basic = d2i_OCSP_BASICRESP (NULL, &p, (long) size);
+      OCSP_RESPONSE *response = basic != NULL
+        ? OCSP_response_create (OCSP_RESPONSE_STATUS_SUCCESSFUL, basic) : NULL;
+      unsigned char *der = NULL;
+      int length = response != NULL ? i2d_OCSP_RESPONSE (response, &der) : -1;
+      gboolean match = length > 0 && other_hash_matches (hash, der, (gsize) length);
+
+      OPENSSL_free (der);
+      OCSP_RESPONSE_free (response);
+      OCSP_BASICRESP_free (basic);
+      if (match)
+        return TRUE;
+    }
+  ERR_clear_error ();
+  return FALSE;
+}
+
+/* CAdES-C references and X-L values: with values present (X-L), every
+ * reference must have its value; a reference that points at nothing makes
+ * the signature invalid. */
+static void
+check_references (Context *ctx, Signer *s)
+{
+  g_autoptr(GPtrArray) cert_refs = attribute_values (s->si, NID_id_smime_aa_ets_CertificateRefs, FALSE);
+  g_autoptr(GPtrArray) revocation_refs = attribute_values (s->si, NID_id_smime_aa_ets_RevocationRefs,
+                                                           FALSE);
+  g_autoptr(GPtrArray) all_certs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  gboolean has_values = s->cert_values->len > 0 || s->crl_values->len > 0 || s->ocsp_values->len > 0;
+  gboolean has_refs = cert_refs->len > 0 || revocation_refs->len > 0;
+  gboolean ok = TRUE;
+  guint count = 0;
+
+  if (!has_refs)
+    {
+      if (has_values)
+        add_check (s->report, "references", IMZALA_CHECK_SKIPPED,
+                   _("The signature carries certificate or revocation values without references."));
+      return;
+    }
+
+  for (guint i = 0; i < s->cert_values->len; i++)
+    g_ptr_array_add (all_certs, g_bytes_ref (g_ptr_array_index (s->cert_values, i)));
+  for (int i = 0; i < sk_X509_num (ctx->cms_certs); i++)
+    {
+      GBytes *der = x509_der (sk_X509_value (ctx->cms_certs, i));
+
+      if (der != NULL)
+        g_ptr_array_add (all_certs, der);
+    }
+
+  /* CompleteCertificateRefs ::= SEQUENCE OF OtherCertID { OtherHash, ... } */
+  for (guint i = 0; ok && i < cert_refs->len; i++)
+    {
+      Der der = der_of_bytes (g_ptr_array_index (cert_refs, i));
+      DerItem sequence, id, hash;
+
+      if (!der_next (&der, &sequence) || sequence.tag != V_ASN1_SEQUENCE)
+        ok = FALSE;
+      while (ok && der_next (&sequence.content, &id))
+        {
+          count++;
+          ok = id.tag == V_ASN1_SEQUENCE && der_next (&id.content, &hash)
+               && hash_matches_any (&hash, all_certs);
+        }
+    }
+
+  /* CompleteRevocationRefs ::= SEQUENCE OF CrlOcspRef { [0] CRLListID,
+   * [1] OcspListID, [2] OtherRevRefs }, explicit tags. */
+  for (guint i = 0; ok && i < revocation_refs->len; i++)
+    {
+      Der der = der_of_bytes (g_ptr_array_index (revocation_refs, i));
+      DerItem sequence, ref, tagged, list, ids, id, first, second;
+
+      if (!der_next (&der, &sequence) || sequence.tag != V_ASN1_SEQUENCE)
+        ok = FALSE;
+      while (ok && der_next (&sequence.content, &ref))
+        {
+          while (ok && der_next (&ref.content, &tagged))
+            {
+              if (tagged.klass != V_ASN1_CONTEXT_SPECIFIC || tagged.tag == 2)
+                continue;
+              /* CRLListID / OcspListID ::= SEQUENCE { SEQUENCE OF ... } */
+              if (!der_next (&tagged.content, &list) || !der_next (&list.content, &ids))
+                {
+                  ok = FALSE;
+                  break;
+                }
+              while (ok && der_next (&ids.content, &id))
+                {
+                  count++;
+                  if (!der_next (&id.content, &first))
+                    {
+                      ok = FALSE;
+                      break;
+                    }
+                  if (tagged.tag == 0)
+                    /* CrlValidatedID { crlHash OtherHash, crlIdentifier OPTIONAL } */
+                    ok = hash_matches_any (&first, s->crl_values);
+                  else if (der_next (&id.content, &second))
+                    /* OcspResponsesID { ocspIdentifier, ocspRepHash OPTIONAL } */
+                    ok = ocsp_hash_matches_any (&second, s->ocsp_values);
+                  else
+                    ok = s->ocsp_values->len > 0;
+                }
+            }
+        }
+    }
+
+  if (s->report->level >= IMZALA_SIGNATURE_LEVEL_BES)
+    s->report->level = has_values ? IMZALA_SIGNATURE_LEVEL_XL : IMZALA_SIGNATURE_LEVEL_C;
+
+  if (!has_values)
+    {
+      /* CAdES-C alone: the values are elsewhere; the references are read
+       * but cannot be matched. */
+      add_check (s->report, "references", IMZALA_CHECK_SKIPPED,
+                 _("The signature carries certificate and revocation references but not their "
+                   "values (CAdES-C)."));
+      return;
+    }
+  if (!ok || count == 0)
+    add_check (s->report, "references", IMZALA_CHECK_FAILED,
+               _("The signature’s certificate or revocation references do not match the values it "
+                 "carries."));
+  else
+    add_check (s->report, "references", IMZALA_CHECK_PASSED,
+               _("Every certificate and revocation reference matches a value in the signature."));
+}
+
+/* ---- Counter-signatures ---- */
+
+/* The certificate a SignerIdentifier (IssuerAndSerialNumber, or [0]
+ * SubjectKeyIdentifier) names, among @candidates. */
+static X509 *
+find_by_signer_identifier (const DerItem *sid, STACK_OF (X509) *candidates)
+{
+  X509_NAME *issuer = NULL;
+  ASN1_INTEGER *serial = NULL;
+  X509 *found = NULL;
+
+  if (sid->klass == V_ASN1_UNIVERSAL && sid->tag == V_ASN1_SEQUENCE)
+    {
+      Der inner = sid->content;
+      DerItem name_item, serial_item;
+      const unsigned char *p;
+
+      if (!der_next (&inner, &name_item) || !der_next (&inner, &serial_item))
+        return NULL;
+      p = name_item.whole;
+      issuer = d2i_X509_NAME (NULL, &p, name_item.whole_length);
+      p = serial_item.whole;
+      serial = d2i_ASN1_INTEGER (NULL, &p, serial_item.whole_length);
+    }
+  for (int i = 0; found == NULL && i < sk_X509_num (candidates); i++)
+    {
+      X509 *x509 = sk_X509_value (candidates, i);
+
+      if (issuer != NULL && serial != NULL)
+        {
+          if (X509_NAME_cmp (X509_get_issuer_name (x509), issuer) == 0
+              && ASN1_INTEGER_cmp (X509_get0_serialNumber (x509), serial) == 0)
+            found = x509;
+        }
+      else if (sid->klass == V_ASN1_CONTEXT_SPECIFIC && sid->tag == 0)
+        {
+          const ASN1_OCTET_STRING *key_id = X509_get0_subject_key_id (x509);
+
+          if (key_id != NULL && ASN1_STRING_length (key_id) == sid->content.remaining
+              && memcmp (ASN1_STRING_get0_data (key_id), sid->content.p,
+                         (size_t) sid->content.remaining) == 0)
+            found = x509;
+        }
+    }
+  X509_NAME_free (issuer);
+  ASN1_INTEGER_free (serial);
+  ERR_clear_error ();
+  if (found != NULL)
+    X509_up_ref (found);
+  return found;
+}
+
+/* The first value of the attribute @nid in a DER SET OF Attribute's
+ * content. */
+static gboolean
+find_attribute_value (Der attributes, int nid, DerItem *value)
+{
+  DerItem attribute;
+
+  while (der_next (&attributes, &attribute))
+    {
+      Der inner = attribute.content;
+      DerItem oid, set;
+      const unsigned char *p;
+      ASN1_OBJECT *object;
+      int found_nid;
+
+      if (!der_next (&inner, &oid) || !der_next (&inner, &set))
+        continue;
+      p = oid.whole;
+      object = d2i_ASN1_OBJECT (NULL, &p, oid.whole_length);
+      found_nid = object != NULL ? OBJ_obj2nid (object) : NID_undef;
+      ASN1_OBJECT_free (object);
+      if (found_nid == nid)
+        return der_next (&set.content, value);
+    }
+  ERR_clear_error ();
+  return FALSE;
+}
+
+static void verify_chain_and_status (Context *ctx, Signer *s, GDateTime *when, gboolean proven);
+
+/* One counter-signature (a SignerInfo over @parent_signature): read by hand,
+ * as OpenSSL 3.0 has no public API for them. */
+static ImzalaSignerReport *
+verify_counter_signature (Context *ctx, Signer *parent, GBytes *der, GDateTime *when, gboolean proven)
+{
+  ImzalaSignerReport *report = g_new0 (ImzalaSignerReport, 1);
+  ASN1_OCTET_STRING *parent_signature = CMS_SignerInfo_get0_signature (parent->si);
+  Der top = der_of_bytes (der);
+  DerItem info, version, sid, digest_algorithm, item, signature;
+  DerItem signed_attributes = { 0 };
+  gboolean has_signed_attributes = FALSE;
+  Signer c = { 0 };
+  const unsigned char *p;
+  X509_ALGOR *algorithm = NULL;
+  EVP_MD_CTX *md_ctx = NULL;
+  gboolean ok;
+
+  report->status = IMZALA_VALIDATION_VALID;
+  report->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) check_free);
+  report->level = IMZALA_SIGNATURE_LEVEL_CMS;
+  c.report = report;
+  c.untrusted = X509_chain_up_ref (parent->untrusted);
+  c.evidence = g_ptr_array_ref (parent->evidence);
+
+  /* SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm,
+   * [0] signedAttrs OPTIONAL, signatureAlgorithm, signature, ... } */
+  if (!der_next (&top, &info) || info.tag != V_ASN1_SEQUENCE
+      || !der_next (&info.content, &version) || !der_next (&info.content, &sid)
+      || !der_next (&info.content, &digest_algorithm) || !der_next (&info.content, &item))
+    goto malformed;
+  if (item.klass == V_ASN1_CONTEXT_SPECIFIC && item.tag == 0)
+    {
+      signed_attributes = item;
+      has_signed_attributes = TRUE;
+      if (!der_next (&info.content, &item))
+        goto malformed;
+    }
+  /* item is the signatureAlgorithm; the signature follows. */
+  if (!der_next (&info.content, &signature) || signature.tag != V_ASN1_OCTET_STRING)
+    goto malformed;
+
+  p = digest_algorithm.whole;
+  algorithm = d2i_X509_ALGOR (NULL, &p, digest_algorithm.whole_length);
+  switch (algorithm != NULL ? OBJ_obj2nid (algorithm->algorithm) : NID_undef)
+    {
+    case NID_sha256:
+    case NID_sha384:
+    case NID_sha512:
+      c.md = EVP_get_digestbyobj (algorithm->algorithm);
+      report->digest = g_strdup (EVP_MD_get0_name (c.md));
+      break;
+    default:
+      add_check (report, "algorithms", IMZALA_CHECK_INDETERMINATE,
+                 _("The signature uses a hash algorithm that is no longer accepted."));
+      goto out;
+    }
+
+  {
+    STACK_OF (X509) *candidates = X509_chain_up_ref (c.untrusted);
+    STACK_OF (X509) *trusted = imzala_trust_dup_certificates (ctx->trust);
+
+    for (int i = 0; i < sk_X509_num (trusted); i++)
+      push_x509 (candidates, sk_X509_value (trusted, i));
+    c.signer = find_by_signer_identifier (&sid, candidates);
+    sk_X509_pop_free (candidates, X509_free);
+    sk_X509_pop_free (trusted, X509_free);
+  }
+  if (c.signer == NULL)
+    {
+      add_check (report, "signer-certificate", IMZALA_CHECK_INDETERMINATE,
+                 _("The signer’s certificate is neither in the signature nor among the trusted "
+                   "certificates."));
+      goto out;
+    }
+  report->certificate = imzala_certificate_new_from_x509 (c.signer);
+  report->qualified = imzala_verifier_is_qualified (c.signer);
+  add_check (report, "signer-certificate", IMZALA_CHECK_PASSED,
+             _("The signer’s certificate was found."));
+
+  md_ctx = EVP_MD_CTX_new ();
+  if (has_signed_attributes)
+    {
+      DerItem message_digest, signing_time;
+      unsigned char digest[EVP_MAX_MD_SIZE];
+      unsigned int digest_length = 0;
+      /* The signature is over the attributes as a SET OF (tag 0x31), not
+       * as the [0] they are stored as. */
+      g_autofree guint8 *to_be_signed = g_memdup2 (signed_attributes.whole,
+                                                   (gsize) signed_attributes.whole_length);
+
+      to_be_signed[0] = 0x31;
+      ok = md_ctx != NULL
+           && EVP_DigestVerifyInit (md_ctx, NULL, c.md, NULL, X509_get0_pubkey (c.signer)) == 1
+           && EVP_DigestVerify (md_ctx, signature.content.p, (size_t) signature.content.remaining,
+                                to_be_signed, (size_t) signed_attributes.whole_length) == 1;
+      if (!ok)
+        {
+          log_openssl_errors ("Counter-signature");
+          add_check (report, "signature", IMZALA_CHECK_FAILED,
+                     _("The signature is not valid: it was not made with this certificate’s key, or "
+                       "it was changed afterwards."));
+          goto out;
+        }
+      add_check (report, "signature", IMZALA_CHECK_PASSED,
+                 _("The signature over the signed attributes is valid."));
+      if (find_attribute_value (signed_attributes.content, NID_pkcs9_signingTime, &signing_time))
+        {
+          const unsigned char *q = signing_time.whole;
+          ASN1_TIME *time = d2i_ASN1_TIME (NULL, &q, signing_time.whole_length);
+
+          report->signing_time = date_time_from_asn1 (time);
+          ASN1_TIME_free (time);
+        }
+      ok = find_attribute_value (signed_attributes.content, NID_pkcs9_messageDigest, &message_digest)
+           && message_digest.tag == V_ASN1_OCTET_STRING
+           && EVP_Digest (ASN1_STRING_get0_data (parent_signature),
+                          (size_t) ASN1_STRING_length (parent_signature), digest, &digest_length,
+                          c.md, NULL)
+           && (long) digest_length == message_digest.content.remaining
+           && CRYPTO_memcmp (digest, message_digest.content.p, digest_length) == 0;
+      if (!ok)
+        {
+          add_check (report, "message-digest", IMZALA_CHECK_FAILED,
+                     _("The counter-signature is not over this signature."));
+          goto out;
+        }
+      add_check (report, "message-digest", IMZALA_CHECK_PASSED,
+                 _("The counter-signature is over this signature."));
+    }
+  else
+    {
+      ok = md_ctx != NULL
+           && EVP_DigestVerifyInit (md_ctx, NULL, c.md, NULL, X509_get0_pubkey (c.signer)) == 1
+           && EVP_DigestVerify (md_ctx, signature.content.p, (size_t) signature.content.remaining,
+                                ASN1_STRING_get0_data (parent_signature),
+                                (size_t) ASN1_STRING_length (parent_signature)) == 1;
+      if (!ok)
+        {
+          log_openssl_errors ("Counter-signature");
+          add_check (report, "signature", IMZALA_CHECK_FAILED,
+                     _("The counter-signature is not over this signature."));
+          goto out;
+        }
+      add_check (report, "signature", IMZALA_CHECK_PASSED,
+                 _("The counter-signature is over this signature."));
+    }
+
+  report->validation_time = g_date_time_ref (when);
+  verify_chain_and_status (ctx, &c, when, proven);
+  goto out;
+
+malformed:
+  add_check (report, "signed-attributes", IMZALA_CHECK_FAILED,
+             _("A counter-signature cannot be read."));
+
+out:
+  if (report->status == IMZALA_VALIDATION_VALID)
+    report->reason = g_strdup (_("The signature is valid."));
+  EVP_MD_CTX_free (md_ctx);
+  X509_ALGOR_free (algorithm);
+  signer_clear (&c);
+  ERR_clear_error ();
+  return report;
+}
+
+static void
+check_counter_signatures (Context *ctx, Signer *s, GDateTime *when, gboolean proven)
+{
+  g_autoptr(GPtrArray) values = attribute_values (s->si, NID_pkcs9_countersignature, FALSE);
+
+  if (values->len == 0)
+    return;
+  s->report->counter_signers = g_ptr_array_new_with_free_func ((GDestroyNotify) signer_report_free);
+  for (guint i = 0; i < values->len; i++)
+    {
+      ImzalaSignerReport *counter = verify_counter_signature (ctx, s, g_ptr_array_index (values, i),
+                                                              when, proven);
+
+      g_ptr_array_add (s->report->counter_signers, counter);
+      /* The file holds a broken or open counter-signature: said on the
+       * signer it counter-signs. */
+      switch (counter->status)
+        {
+        case IMZALA_VALIDATION_VALID:
+          add_check (s->report, "counter-signature", IMZALA_CHECK_PASSED,
+                     _("A counter-signature over this signature is valid."));
+          break;
+        case IMZALA_VALIDATION_INVALID:
+          {
+            g_autofree char *message = g_strdup_printf (_("A counter-signature is not valid: %s"),
+                                                        counter->reason);
+
+            add_check (s->report, "counter-signature", IMZALA_CHECK_FAILED, message);
+          }
+          break;
+        case IMZALA_VALIDATION_INDETERMINATE:
+        default:
+          {
+            g_autofree char *message = g_strdup_printf (_("A counter-signature could not be "
+                                                          "validated: %s"), counter->reason);
+
+            add_check (s->report, "counter-signature", IMZALA_CHECK_INDETERMINATE, message);
+          }
+          break;
+        }
+    }
+}
+
+static ImzalaSignerReport *
+verify_signer (Context *ctx, CMS_SignerInfo *si)
+{
+  ImzalaSignerReport *report = g_new0 (ImzalaSignerReport, 1);
+  Signer s = { 0 };
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  GDateTime *when;
+  gboolean proven;
+
+  report->status = IMZALA_VALIDATION_VALID;
+  report->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) check_free);
+  s.report = report;
+  s.si = si;
+  s.untrusted = X509_chain_up_ref (ctx->cms_certs);
+  s.evidence = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  s.cert_values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  s.crl_values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  s.ocsp_values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  for (guint i = 0; i < ctx->cms_crls->len; i++)
+    g_ptr_array_add (s.evidence, g_bytes_ref (g_ptr_array_index (ctx->cms_crls, i)));
+
+  read_values (&s);
+
+  s.signer = find_signer_certificate (ctx, &s);
+  if (s.signer == NULL)
+    {
+      add_check (report, "signer-certificate", IMZALA_CHECK_INDETERMINATE,
+                 _("The signer’s certificate is neither in the signature nor among the trusted "
+                   "certificates."));
+      goto out;
+    }
+  report->certificate = imzala_certificate_new_from_x509 (s.signer);
+  report->qualified = imzala_verifier_is_qualified (s.signer);
+  add_check (report, "signer-certificate", IMZALA_CHECK_PASSED,
+             _("The signer’s certificate was found."));
+
+  if (!check_digest_algorithm (&s) || !check_signature (ctx, &s))
+    goto out;
+  check_signing_certificate (&s);
+  check_timestamps (ctx, &s);
+
+  /* The time the evidence proves: the signature time-stamp, else now (a
+   * signingTime is only the signer's claim). */
+  proven = report->timestamp_time != NULL;
+  when = proven ? report->timestamp_time : now;
+  report->validation_time = g_date_time_ref (when);
+
+  verify_chain_and_status (ctx, &s, when, proven);
+  check_references (ctx, &s);
+  /* A counter-signature may be made long after the signature: without a
+   * time-stamp of its own it is validated now. */
+  check_counter_signatures (ctx, &s, now, FALSE);
+
+  add_check (report, "qualified", report->qualified ? IMZALA_CHECK_PASSED : IMZALA_CHECK_SKIPPED,
+             report->qualified
+             ? _("The signer’s certificate is qualified (QcCompliance and the BTK statement).")
+             : _("The signer’s certificate is not a qualified (NES) certificate."));
+
+out:
+  if (report->status == IMZALA_VALIDATION_VALID)
+    report->reason = g_strdup (_("The signature is valid."));
+  signer_clear (&s);
+  ERR_clear_error ();
+  return report;
+}
+
+/* ---- The whole signature ---- */
+
+static GPtrArray *
+cms_crls (CMS_ContentInfo *cms)
+{
+  STACK_OF (X509_CRL) *crls = CMS_get1_crls (cms);
+  GPtrArray *result = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  for (int i = 0; crls != NULL && i < sk_X509_CRL_num (crls); i++)
+    {
+      unsigned char *der = NULL;
+      int length = i2d_X509_CRL (sk_X509_CRL_value (crls, i), &der);
+
+      if (length > 0)
+        g_ptr_array_add (result, g_bytes_new (der, length));
+      OPENSSL_free (der);
+    }
+  sk_X509_CRL_pop_free (crls, X509_CRL_free);
+  return result;
+}
+
+ImzalaVerification *
+imzala_verifier_verify (GBytes        *cms_bytes,
+                        GBytes        *detached_content,
+                        ImzalaTrust   *trust,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  Context ctx = { 0 };
+  ImzalaVerification *result = NULL;
+  STACK_OF (CMS_SignerInfo) *signers;
+  ASN1_OCTET_STRING **slot;
+  const ASN1_OCTET_STRING *inside;
+  gboolean any_invalid = FALSE;
+  gboolean any_indeterminate = FALSE;
+
+  g_return_val_if_fail (cms_bytes != NULL, NULL);
+  g_return_val_if_fail (IMZALA_IS_TRUST (trust), NULL);
+
+  ERR_clear_error ();
+  ctx.trust = trust;
+  ctx.cancellable = cancellable;
+  ctx.cms = parse_cms (cms_bytes);
+  if (ctx.cms == NULL || OBJ_obj2nid (CMS_get0_type (ctx.cms)) != NID_pkcs7_signed)
+    {
+      log_openssl_errors ("Parsing the signature");
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
+                           _("The signature file is not a signature İmzala can read."));
+      goto out;
+    }
+  signers = CMS_get0_SignerInfos (ctx.cms);
+  if (signers == NULL || sk_CMS_SignerInfo_num (signers) == 0)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
+                           _("The signature file has no signer."));
+      goto out;
+    }
+
+  slot = CMS_get0_content (ctx.cms);
+  inside = slot != NULL ? *slot : NULL;
+  result = g_new0 (ImzalaVerification, 1);
+  result->detached = inside == NULL;
+  if (inside == NULL)
+    {
+      if (detached_content == NULL)
+        {
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
+                               _("The signature does not contain the signed content, and no content "
+                                 "was given to check it against."));
+          g_clear_pointer (&result, imzala_verification_free);
+          goto out;
+        }
+      result->content = g_bytes_ref (detached_content);
+    }
+  else
+    {
+      result->content = g_bytes_new (ASN1_STRING_get0_data (inside), ASN1_STRING_length (inside));
+      if (detached_content != NULL && !g_bytes_equal (detached_content, result->content))
+        {
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_MISMATCH,
+                               _("The content does not match the one that was signed."));
+          g_clear_pointer (&result, imzala_verification_free);
+          goto out;
+        }
+    }
+  ctx.content = result->content;
+  ctx.cms_certs = CMS_get1_certs (ctx.cms);
+  if (ctx.cms_certs == NULL)
+    ctx.cms_certs = sk_X509_new_null ();
+  ctx.cms_crls = cms_crls (ctx.cms);
+
+  result->signers = g_ptr_array_new_with_free_func ((GDestroyNotify) signer_report_free);
+  result->qualified = TRUE;
+  result->level = IMZALA_SIGNATURE_LEVEL_XL;
+  for (int i = 0; i < sk_CMS_SignerInfo_num (signers); i++)
+    {
+      ImzalaSignerReport *report = verify_signer (&ctx, sk_CMS_SignerInfo_value (signers, i));
+
+      g_ptr_array_add (result->signers, report);
+      any_invalid |= report->status == IMZALA_VALIDATION_INVALID;
+      any_indeterminate |= report->status == IMZALA_VALIDATION_INDETERMINATE;
+      result->qualified &= report->qualified;
+      result->level = MIN (result->level, report->level);
+      if (result->reason == NULL && report->status != IMZALA_VALIDATION_VALID)
+        result->reason = g_strdup (report->reason);
+    }
+  for (guint i = 0; result->reason != NULL && i < result->signers->len; i++)
+    {
+      ImzalaSignerReport *report = g_ptr_array_index (result->signers, i);
+
+      /* The reason of the worst signer. */
+      if (any_invalid && report->status == IMZALA_VALIDATION_INVALID)
+        {
+          g_free (result->reason);
+          result->reason = g_strdup (report->reason);
+          break;
+        }
+    }
+  result->status = any_invalid ? IMZALA_VALIDATION_INVALID
+                   : any_indeterminate ? IMZALA_VALIDATION_INDETERMINATE
+                   : IMZALA_VALIDATION_VALID;
+  if (result->reason == NULL)
+    result->reason = g_strdup (_("The signature is valid."));
+
+out:
+  CMS_ContentInfo_free (ctx.cms);
+  sk_X509_pop_free (ctx.cms_certs, X509_free);
+  g_clear_pointer (&ctx.cms_crls, g_ptr_array_unref);
+  ERR_clear_error ();
+  return result;
+}
+
+typedef struct
+{
+  GBytes      *cms;
+  GBytes      *content;
+  ImzalaTrust *trust;
+} VerifyData;
+
+static void
+verify_data_free (VerifyData *data)
+{
+  g_clear_pointer (&data->cms, g_bytes_unref);
+  g_clear_pointer (&data->content, g_bytes_unref);
+  g_clear_object (&data->trust);
+  g_free (data);
+}
+
+static void
+verify_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  VerifyData *data = task_data;
+  GError *error = NULL;
+  ImzalaVerification *result = imzala_verifier_verify (data->cms, data->content, data->trust,
+                                                       cancellable, &error);
+
+  if (result == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, result, (GDestroyNotify) imzala_verification_free);
+}
+
+void
+imzala_verifier_verify_async (GBytes              *cms,
+                              GBytes              *detached_content,
+                              ImzalaTrust         *trust,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  VerifyData *data;
+
+  g_return_if_fail (cms != NULL);
+  g_return_if_fail (IMZALA_IS_TRUST (trust));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_verifier_verify_async);
+  data = g_new0 (VerifyData, 1);
+  data->cms = g_bytes_ref (cms);
+  data->content = detached_content != NULL ? g_bytes_ref (detached_content) : NULL;
+  data->trust = g_object_ref (trust);
+  g_task_set_task_data (task, data, (GDestroyNotify) verify_data_free);
+  g_task_run_in_thread (task, verify_thread);
+}
+
+ImzalaVerification *
+imzala_verifier_verify_finish (GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,590 @@
+#define G_LOG_DOMAIN "imzala-gui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "imzala-error.h"
+#include "imzala-format.h"
+#include "imzala-verify-page.h"
+
+/* Signature files are small; a file larger than this is not read. */
+#define MAX_FILE_SIZE (96 * 1024 * 1024)
+
+struct _ImzalaVerifyPage
+{
+  AdwBin              parent_instance;
+
+  AdwActionRow       *signature_row;
+  AdwActionRow       *content_row;
+  GtkLabel           *status_label;
+  GtkLabel           *reason_label;
+  GtkLabel           *report_label;
+  GtkSpinner         *spinner;
+
+  ImzalaTrust        *trust;
+  GFile              *signature;
+  GFile              *content;
+  GCancellable       *cancellable;
+  ImzalaVerification *verification;
+  GError             *error;
+  char               *report;
+};
+
+G_DEFINE_FINAL_TYPE (ImzalaVerifyPage, imzala_verify_page, ADW_TYPE_BIN)
+
+static void run (ImzalaVerifyPage *self);
+
+gboolean
+imzala_verify_page_is_signature_name (const char *name)
+{
+  g_autofree char *lower = name != NULL ? g_ascii_strdown (name, -1) : NULL;
+
+  return lower != NULL && (g_str_has_suffix (lower, ".p7s") || g_str_has_suffix (lower, ".imz")
+                           || g_str_has_suffix (lower, ".p7m") || g_str_has_suffix (lower, ".pem"));
+}
+
+static void
+add_trust_folder (ImzalaTrust *trust, const char *folder)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (folder == NULL || *folder == '\0' || !g_file_test (folder, G_FILE_TEST_IS_DIR))
+    return;
+  if (!imzala_trust_add_path (trust, folder, &error))
+    g_debug ("Trust folder %s: %s", folder, error->message);
+}
+
+ImzalaTrust *
+imzala_verify_page_default_trust (void)
+{
+  ImzalaTrust *trust = imzala_trust_new ();
+  const char *dirs = g_getenv ("IMZALA_TRUST_DIRS");
+  g_autofree char *user = g_build_filename (g_get_user_data_dir (), "imzala", "trust", NULL);
+
+  if (dirs != NULL)
+    {
+      g_auto(GStrv) folders = g_strsplit (dirs, G_SEARCHPATH_SEPARATOR_S, -1);
+
+      for (guint i = 0; folders[i] != NULL; i++)
+        add_trust_folder (trust, folders[i]);
+    }
+  add_trust_folder (trust, user);
+  add_trust_folder (trust, "/etc/imzala/trust");
+  return trust;
+}
+
+static void
+set_row_file (AdwActionRow *row, GFile *file, const char *none)
+{
+  g_autofree char *name = file != NULL ? g_file_get_basename (file) : NULL;
+
+  adw_action_row_set_subtitle (row, name != NULL ? name : none);
+}
+
+static void
+show_files (ImzalaVerifyPage *self)
+{
+  set_row_file (self->signature_row, self->signature, _("None chosen"));
+  set_row_file (self->content_row, self->content, _("None chosen"));
+}
+
+static const char *
+check_symbol (ImzalaCheckResult result)
+{
+  switch (result)
+    {
+    case IMZALA_CHECK_PASSED:
+      return "✓";
+    case IMZALA_CHECK_FAILED:
+      return "✗";
+    case IMZALA_CHECK_INDETERMINATE:
+      return "?";
+    case IMZALA_CHECK_SKIPPED:
+    default:
+      return "–";
+    }
+}
+
+static const char *
+outcome_word (ImzalaValidation status)
+{
+  switch (status)
+    {
+    case IMZALA_VALIDATION_VALID:
+      return _("valid");
+    case IMZALA_VALIDATION_INVALID:
+      return _("not valid");
+    case IMZALA_VALIDATION_INDETERMINATE:
+    default:
+      return _("could not be validated");
+    }
+}
+
+static void
+append_signer (GString *text, ImzalaSignerReport *report, const char *heading)
+{
+  ImzalaCertificate *certificate = report->certificate;
+
+  g_string_append_printf (text, "%s: %s\n", heading, outcome_word (report->status));
+  if (certificate != NULL)
+    {
+      const char *tckn = imzala_certificate_get_tckn (certificate);
+
+      g_string_append_printf (text, _("Signer: %s\n"), imzala_certificate_get_holder_name (certificate));
+      if (tckn != NULL)
+        g_string_append_printf (text, _("T.C. kimlik no: %s\n"), tckn);
+      g_string_append_printf (text, _("Issued by: %s\n"),
+                              imzala_certificate_get_issuer_name (certificate));
+    }
+  if (report->signing_time != NULL)
+    {
+      g_autofree char *when = imzala_format_time (report->signing_time);
+
+      g_string_append_printf (text, _("Signing time (as the signer states it): %s\n"), when);
+    }
+  if (report->timestamp_time != NULL)
+    {
+      g_autofree char *when = imzala_format_time (report->timestamp_time);
+
+      g_string_append_printf (text, _("Time-stamp (proof of the time): %s\n"), when);
+    }
+  g_string_append_printf (text, _("Level: %s\n"), imzala_signature_level_to_string (report->level));
+  g_string_append_printf (text, "%s\n", report->qualified
+                          ? _("Qualified electronic certificate (NES): yes")
+                          : _("Qualified electronic certificate (NES): no"));
+  for (guint i = 0; i < report->checks->len; i++)
+    {
+      ImzalaCheck *check = g_ptr_array_index (report->checks, i);
+
+      g_string_append_printf (text, "%s %s\n", check_symbol (check->result), check->message);
+    }
+}
+
+static void
+show_result (ImzalaVerifyPage *self)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  ImzalaVerification *verification = self->verification;
+
+  if (self->error != NULL)
+    {
+      gtk_label_set_text (self->status_label, _("The Signature Could Not Be Checked"));
+      gtk_label_set_text (self->reason_label, self->error->message);
+      g_free (self->report);
+      self->report = g_strdup (self->error->message);
+      gtk_label_set_text (self->report_label, "");
+      return;
+    }
+  if (verification == NULL)
+    {
+      gtk_label_set_text (self->status_label, "");
+      gtk_label_set_text (self->reason_label, "");
+      gtk_label_set_text (self->report_label, "");
+      return;
+    }
+
+  switch (verification->status)
+    {
+    case IMZALA_VALIDATION_VALID:
+      gtk_label_set_text (self->status_label, _("The Signature Is Valid"));
+      break;
+    case IMZALA_VALIDATION_INVALID:
+      gtk_label_set_text (self->status_label, _("The Signature Is Not Valid"));
+      break;
+    case IMZALA_VALIDATION_INDETERMINATE:
+    default:
+      gtk_label_set_text (self->status_label, _("The Signature Could Not Be Validated"));
+      break;
+    }
+  gtk_label_set_text (self->reason_label, verification->reason);
+
+  for (guint i = 0; i < verification->signers->len; i++)
+    {
+      ImzalaSignerReport *report = g_ptr_array_index (verification->signers, i);
+      g_autofree char *heading = g_strdup_printf (_("Signer %u"), i + 1);
+
+      if (i > 0)
+        g_string_append_c (text, '\n');
+      append_signer (text, report, heading);
+      for (guint j = 0; report->counter_signers != NULL && j < report->counter_signers->len; j++)
+        {
+          g_autofree char *counter_heading = g_strdup_printf (_("Counter-signature %u"), j + 1);
+
+          g_string_append_c (text, '\n');
+          append_signer (text, g_ptr_array_index (report->counter_signers, j), counter_heading);
+        }
+    }
+  g_free (self->report);
+  self->report = g_strdup_printf ("%s\n%s\n\n%s", gtk_label_get_text (self->status_label),
+                                  verification->reason, text->str);
+  gtk_label_set_text (self->report_label, text->str);
+}
+
+static void
+set_busy (ImzalaVerifyPage *self, gboolean busy)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
+  if (busy)
+    gtk_spinner_start (self->spinner);
+  else
+    gtk_spinner_stop (self->spinner);
+}
+
+typedef struct
+{
+  ImzalaVerifyPage *self;
+  GBytes           *signature;
+} Loading;
+
+static void
+loading_free (Loading *loading)
+{
+  g_clear_object (&loading->self);
+  g_clear_pointer (&loading->signature, g_bytes_unref);
+  g_free (loading);
+}
+
+static void
+finish_with_error (ImzalaVerifyPage *self, GError *error)
+{
+  g_clear_object (&self->cancellable);
+  g_clear_error (&self->error);
+  self->error = error;
+  set_busy (self, FALSE);
+  show_result (self);
+}
+
+static void
+verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(ImzalaVerifyPage) self = user_data;
+  GError *error = NULL;
+  ImzalaVerification *verification = imzala_verifier_verify_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_error_free (error);
+      return;
+    }
+  if (verification == NULL)
+    {
+      finish_with_error (self, error);
+      return;
+    }
+  g_clear_object (&self->cancellable);
+  g_clear_error (&self->error);
+  g_clear_pointer (&self->verification, imzala_verification_free);
+  self->verification = verification;
+  set_busy (self, FALSE);
+  show_result (self);
+}
+
+static gboolean
+check_size (GBytes *bytes, GFile *file, GError **error)
+{
+  g_autofree char *name = g_file_get_basename (file);
+
+  if (g_bytes_get_size (bytes) <= MAX_FILE_SIZE)
+    return TRUE;
+  g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_TOO_LARGE, _("“%s” is too large."), name);
+  return FALSE;
+}
+
+static GError *
+read_error (GFile *file, const GError *cause)
+{
+  g_autofree char *name = g_file_get_basename (file);
+
+  g_debug ("Reading %s: %s", name, cause->message);
+  return g_error_new (IMZALA_ERROR, IMZALA_ERROR_FAILED, _("“%s” could not be read."), name);
+}
+
+static void
+content_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Loading *loading = user_data;
+  ImzalaVerifyPage *self = loading->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) content = g_file_load_bytes_finish (G_FILE (source), result, NULL, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      loading_free (loading);
+      return;
+    }
+  if (content == NULL)
+    finish_with_error (self, read_error (G_FILE (source), error));
+  else if (!check_size (content, G_FILE (source), &error))
+    finish_with_error (self, g_steal_pointer (&error));
+  else
+    imzala_verifier_verify_async (loading->signature, content, self->trust, self->cancellable,
+                                  verified_cb, g_object_ref (self));
+  loading_free (loading);
+}
+
+static void
+signature_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Loading *loading = user_data;
+  ImzalaVerifyPage *self = loading->self;
+  g_autoptr(GError) error = NULL;
+
+  loading->signature = g_file_load_bytes_finish (G_FILE (source), result, NULL, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      loading_free (loading);
+      return;
+    }
+  if (loading->signature == NULL)
+    {
+      finish_with_error (self, read_error (G_FILE (source), error));
+      loading_free (loading);
+      return;
+    }
+  if (!check_size (loading->signature, G_FILE (source), &error))
+    {
+      finish_with_error (self, g_steal_pointer (&error));
+      loading_free (loading);
+      return;
+    }
+  if (self->content != NULL)
+    {
+      g_file_load_bytes_async (self->content, self->cancellable, content_loaded_cb, loading);
+      return;
+    }
+  imzala_verifier_verify_async (loading->signature, NULL, self->trust, self->cancellable,
+                                verified_cb, g_object_ref (self));
+  loading_free (loading);
+}
+
+/* Reads the files and verifies, all asynchronously: a newer request
+ * cancels an older one. */
+static void
+run (ImzalaVerifyPage *self)
+{
+  Loading *loading;
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->verification, imzala_verification_free);
+  g_clear_error (&self->error);
+  g_clear_pointer (&self->report, g_free);
+  show_files (self);
+  show_result (self);
+  if (self->signature == NULL)
+    return;
+  if (self->trust == NULL)
+    self->trust = imzala_verify_page_default_trust ();
+
+  self->cancellable = g_cancellable_new ();
+  set_busy (self, TRUE);
+  gtk_label_set_text (self->status_label, _("Checking the signature…"));
+  loading = g_new0 (Loading, 1);
+  loading->self = g_object_ref (self);
+  g_file_load_bytes_async (self->signature, self->cancellable, signature_loaded_cb, loading);
+}
+
+void
+imzala_verify_page_open (ImzalaVerifyPage *self, GFile *signature, GFile *content)
+{
+  g_return_if_fail (IMZALA_IS_VERIFY_PAGE (self));
+
+  g_set_object (&self->signature, signature);
+  g_set_object (&self->content, content);
+  run (self);
+}
+
+void
+imzala_verify_page_set_content (ImzalaVerifyPage *self, GFile *content)
+{
+  g_return_if_fail (IMZALA_IS_VERIFY_PAGE (self));
+
+  g_set_object (&self->content, content);
+  run (self);
+}
+
+void
+imzala_verify_page_set_trust (ImzalaVerifyPage *self, ImzalaTrust *trust)
+{
+  g_return_if_fail (IMZALA_IS_VERIFY_PAGE (self));
+
+  g_set_object (&self->trust, trust);
+}
+
+ImzalaVerification *
+imzala_verify_page_get_verification (ImzalaVerifyPage *self)
+{
+  g_return_val_if_fail (IMZALA_IS_VERIFY_PAGE (self), NULL);
+  return self->verification;
+}
+
+const GError *
+imzala_verify_page_get_error (ImzalaVerifyPage *self)
+{
+  g_return_val_if_fail (IMZALA_IS_VERIFY_PAGE (self), NULL);
+  return self->error;
+}
+
+gboolean
+imzala_verify_page_get_busy (ImzalaVerifyPage *self)
+{
+  g_return_val_if_fail (IMZALA_IS_VERIFY_PAGE (self), FALSE);
+  return self->cancellable != NULL;
+}
+
+const char *
+imzala_verify_page_get_report (ImzalaVerifyPage *self)
+{
+  g_return_val_if_fail (IMZALA_IS_VERIFY_PAGE (self), NULL);
+  return self->report;
+}
+
+/* ---- Choosing and dropping files ---- */
+
+static void
+chosen_cb (ImzalaVerifyPage *self, int response, GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+  gboolean for_signature = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "for-signature"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file == NULL)
+    return;
+  if (for_signature)
+    imzala_verify_page_open (self, file, self->content);
+  else
+    imzala_verify_page_set_content (self, file);
+}
+
+static void
+choose_file (ImzalaVerifyPage *self, gboolean for_signature)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *chooser;
+
+  chooser = gtk_file_chooser_native_new (for_signature ? _("Open a Signature") : _("Choose the Signed File"),
+                                         GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  if (for_signature)
+    {
+      g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+      gtk_file_filter_set_name (filter, _("Signatures (.p7s, .imz)"));
+      gtk_file_filter_add_mime_type (filter, "application/pkcs7-signature");
+      gtk_file_filter_add_mime_type (filter, "application/x-imzala-signature");
+      gtk_file_filter_add_suffix (filter, "p7s");
+      gtk_file_filter_add_suffix (filter, "imz");
+      gtk_file_filter_add_suffix (filter, "p7m");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+    }
+  g_object_set_data (G_OBJECT (chooser), "for-signature", GINT_TO_POINTER (for_signature));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (chosen_cb), self, G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+open_signature_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  choose_file (IMZALA_VERIFY_PAGE (widget), TRUE);
+}
+
+static void
+open_content_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  choose_file (IMZALA_VERIFY_PAGE (widget), FALSE);
+}
+
+/* Dropped files: one with a signature's name is the signature, any other
+ * the signed file. */
+static gboolean
+drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, ImzalaVerifyPage *self)
+{
+  GSList *files;
+  GFile *signature = NULL;
+  GFile *content = NULL;
+
+  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  files = gdk_file_list_get_files (g_value_get_boxed (value));
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      g_autofree char *name = g_file_get_basename (l->data);
+
+      if (signature == NULL && imzala_verify_page_is_signature_name (name))
+        signature = l->data;
+      else if (content == NULL)
+        content = l->data;
+    }
+  if (signature != NULL)
+    imzala_verify_page_open (self, signature, content != NULL ? content : self->content);
+  else if (content != NULL)
+    imzala_verify_page_set_content (self, content);
+  g_slist_free (files);
+  return signature != NULL || content != NULL;
+}
+
+static void
+imzala_verify_page_dispose (GObject *object)
+{
+  ImzalaVerifyPage *self = IMZALA_VERIFY_PAGE (object);
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->trust);
+  g_clear_object (&self->signature);
+  g_clear_object (&self->content);
+  gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_VERIFY_PAGE);
+  G_OBJECT_CLASS (imzala_verify_page_parent_class)->dispose (object);
+}
+
+static void
+imzala_verify_page_finalize (GObject *object)
+{
+  ImzalaVerifyPage *self = IMZALA_VERIFY_PAGE (object);
+
+  g_clear_pointer (&self->verification, imzala_verification_free);
+  g_clear_error (&self->error);
+  g_free (self->report);
+  G_OBJECT_CLASS (imzala_verify_page_parent_class)->finalize (object);
+}
+
+static void
+imzala_verify_page_class_init (ImzalaVerifyPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = imzala_verify_page_dispose;
+  object_class->finalize = imzala_verify_page_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/imzala/Imzala/pages/imzala-verify-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, signature_row);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, content_row);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, reason_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, report_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, spinner);
+
+  gtk_widget_class_install_action (widget_class, "verify.open-signature", NULL, open_signature_activated);
+  gtk_widget_class_install_action (widget_class, "verify.open-content", NULL, open_content_activated);
+}
+
+static void
+imzala_verify_page_init (ImzalaVerifyPage *self)
+{
+  GtkDropTarget *target;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  show_files (self);
+
+  target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (target, "drop", G_CALLBACK (drop_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
+}

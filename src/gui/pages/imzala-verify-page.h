@@ -1,0 +1,40 @@
+/* imzala-verify-page.h: İmza Doğrula — open or drop a signature (.p7s,
+ * .imz) and, for a detached one, the signed file; the core's verifier
+ * (imzala_verifier_verify_async(), never HTTP here) validates it and the
+ * page reports the outcome in plain words, signer by signer, check by
+ * check. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "imzala-trust.h"
+#include "imzala-verifier.h"
+
+G_BEGIN_DECLS
+
+#define IMZALA_TYPE_VERIFY_PAGE (imzala_verify_page_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaVerifyPage, imzala_verify_page, IMZALA, VERIFY_PAGE, AdwBin)
+
+/* Where trusted certificates are looked for when no trust was set: the
+ * folders in IMZALA_TRUST_DIRS (separated by ':'), then
+ * $XDG_DATA_HOME/imzala/trust and /etc/imzala/trust (PEM or DER files). */
+ImzalaTrust        *imzala_verify_page_default_trust     (void);
+void                imzala_verify_page_set_trust         (ImzalaVerifyPage *self,
+                                                          ImzalaTrust      *trust);
+/* Opens a signature and (nullable) the signed file, and verifies them. A
+ * file named *.p7s, *.imz, *.p7m or *.pem is taken as the signature. */
+void                imzala_verify_page_open              (ImzalaVerifyPage *self,
+                                                          GFile            *signature,
+                                                          GFile            *content);
+void                imzala_verify_page_set_content       (ImzalaVerifyPage *self,
+                                                          GFile            *content);
+/* The last result, or NULL (none yet, busy, or the file could not be
+ * read: see imzala_verify_page_get_error()). */
+ImzalaVerification *imzala_verify_page_get_verification  (ImzalaVerifyPage *self);
+const GError       *imzala_verify_page_get_error         (ImzalaVerifyPage *self);
+gboolean            imzala_verify_page_get_busy          (ImzalaVerifyPage *self);
+/* The report shown, as text. */
+const char         *imzala_verify_page_get_report        (ImzalaVerifyPage *self);
+gboolean            imzala_verify_page_is_signature_name (const char       *name);
+
+G_END_DECLS

@@ -1,0 +1,1239 @@
+/* The verifier (imzala-verifier.c) on signatures made by other tools:
+ * `openssl cms -sign` (with and without signed attributes, -cades, without
+ * certificates, two signers), GnuTLS `certtool --p7-sign`, RFC 3161 tokens
+ * from `openssl ts -reply` attached as signature-time-stamps, status from
+ * `openssl ocsp -index` and `openssl ca -gencrl` (imzala-test-pki.c), and
+ * broken variants of each. Where an independent verifier exists (openssl
+ * cms -verify -crl_check, openssl ts -verify) its verdict is compared. */
+#define G_LOG_DOMAIN "imzala-test"
+
+#include "config.h"
+
+#include <string.h>
+#include <openssl/cms.h>
+#include <openssl/pem.h>
+#include <openssl/ocsp.h>
+#include <openssl/sha.h>
+#include <openssl/ts.h>
+#include <openssl/x509v3.h>
+
+#include "imzala-core.h"
+#include "imzala-test-pki.h"
+
+#define DAY 86400
+/* QCStatements: QcCompliance and the BTK statement 2.16.792.1.61.0.1.5070.1.1. */
+#define QC_TURKISH "30193008060604008E460101300D060B608618013D0001A74E0101"
+
+enum
+{
+  SERIAL_ALICE = 0x2001,
+  SERIAL_BOB = 0x2002,     /* revoked two days ago */
+  SERIAL_TSA = 0x2003,
+  SERIAL_OLD_TSA = 0x2004, /* expired yesterday */
+  SERIAL_CAROL = 0x2005,
+};
+
+static ImzalaTestPki *pki;
+static ImzalaTestIdentity *alice;
+static ImzalaTestIdentity *bob;
+static ImzalaTestIdentity *carol;
+static ImzalaTestIdentity *tsa;
+static ImzalaTestIdentity *old_tsa;
+static char *content_path;
+static const char content_text[] = "Bu metin e-imza ile imzalanmıştır.\n";
+
+static gint64
+now (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* Runs a program in the PKI's folder; returns its stdout, or NULL when it
+ * failed (its stderr is logged). */
+static char *
+run (const char *const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                                       | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_subprocess_launcher_set_cwd (launcher, pki->dir);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    {
+      g_test_message ("%s %s: %s", argv[0], argv[1], err);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+static GBytes *
+read_file (const char *name)
+{
+  g_autofree char *path = g_build_filename (pki->dir, name, NULL);
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (g_steal_pointer (&contents), length);
+}
+
+static void
+write_file (const char *name, GBytes *bytes)
+{
+  g_autofree char *path = g_build_filename (pki->dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+}
+
+static GBytes *
+content_bytes (void)
+{
+  return g_bytes_new_static (content_text, strlen (content_text));
+}
+
+static ImzalaTrust *
+trust_ca (void)
+{
+  ImzalaTrust *trust = imzala_trust_new ();
+
+  imzala_trust_add_x509 (trust, pki->ca->x509);
+  return trust;
+}
+
+static ImzalaVerification *
+verify (GBytes *signature, GBytes *content, ImzalaTrust *trust)
+{
+  g_autoptr(GError) error = NULL;
+  ImzalaVerification *result = imzala_verifier_verify (signature, content, trust, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  for (guint i = 0; i < result->signers->len; i++)
+    {
+      ImzalaSignerReport *report = g_ptr_array_index (result->signers, i);
+
+      g_test_message ("signer %u: %s (%s)", i, imzala_validation_to_string (report->status),
+                      report->reason);
+      for (guint j = 0; j < report->checks->len; j++)
+        {
+          ImzalaCheck *check = g_ptr_array_index (report->checks, j);
+
+          g_test_message ("  %s %s: %s", imzala_check_result_to_string (check->result),
+                          check->name, check->message);
+        }
+    }
+  return result;
+}
+
+static const ImzalaCheck *
+find_check (ImzalaVerification *result, guint signer, const char *name)
+{
+  ImzalaSignerReport *report = g_ptr_array_index (result->signers, signer);
+
+  for (guint i = 0; i < report->checks->len; i++)
+    {
+      ImzalaCheck *check = g_ptr_array_index (report->checks, i);
+
+      if (g_str_equal (check->name, name))
+        return check;
+    }
+  return NULL;
+}
+
+static ImzalaSignerReport *
+signer_report (ImzalaVerification *result, guint i)
+{
+  g_assert_cmpuint (i, <, result->signers->len);
+  return g_ptr_array_index (result->signers, i);
+}
+
+/* ---- openssl cms -sign ---- */
+
+static GBytes *
+openssl_sign (const char *out_name, const char *const *extra)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+
+  g_ptr_array_add (argv, "openssl");
+  g_ptr_array_add (argv, "cms");
+  g_ptr_array_add (argv, "-sign");
+  g_ptr_array_add (argv, "-binary");
+  g_ptr_array_add (argv, "-md");
+  g_ptr_array_add (argv, "sha256");
+  g_ptr_array_add (argv, "-in");
+  g_ptr_array_add (argv, content_path);
+  g_ptr_array_add (argv, "-outform");
+  g_ptr_array_add (argv, "DER");
+  g_ptr_array_add (argv, "-out");
+  g_ptr_array_add (argv, (char *) out_name);
+  for (guint i = 0; extra[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) extra[i]);
+  g_ptr_array_add (argv, NULL);
+  out = run ((const char *const *) argv->pdata);
+  g_assert_nonnull (out);
+  return read_file (out_name);
+}
+
+/* Attached, with signingTime (OpenSSL's default attributes), no ESS
+ * signing-certificate: plain CMS, valid, status by OCSP. */
+static void
+test_openssl_attached (void)
+{
+  const char *extra[] = { "-nodetach", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("attached.p7s", extra);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = verify (signature, NULL, trust);
+  ImzalaSignerReport *report = signer_report (result, 0);
+
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_false (result->detached);
+  g_assert_cmpint (report->level, ==, IMZALA_SIGNATURE_LEVEL_CMS);
+  g_assert_nonnull (report->signing_time);
+  g_assert_true (report->qualified);
+  g_assert_nonnull (report->cert_status);
+  g_assert_cmpint (report->cert_status->status, ==, IMZALA_CERT_STATUS_GOOD);
+  g_assert_cmpint (report->cert_status->source, ==, IMZALA_CERT_STATUS_SOURCE_OCSP);
+  g_assert_cmpint (find_check (result, 0, "revocation")->result, ==, IMZALA_CHECK_PASSED);
+}
+
+/* -cades adds signing-certificate-v2: CAdES-BES. Detached, so the content
+ * is needed; another content does not match. */
+static void
+test_openssl_cades_detached (void)
+{
+  const char *extra[] = { "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("cades.p7s", extra);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(GBytes) content = content_bytes ();
+  g_autoptr(GBytes) other = g_bytes_new_static ("something else", 14);
+  g_autoptr(ImzalaVerification) result = verify (signature, content, trust);
+  g_autoptr(ImzalaVerification) changed = verify (signature, other, trust);
+  g_autoptr(GError) error = NULL;
+  ImzalaVerification *missing;
+
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_true (result->detached);
+  g_assert_cmpint (result->level, ==, IMZALA_SIGNATURE_LEVEL_BES);
+  g_assert_cmpint (find_check (result, 0, "signing-certificate")->result, ==, IMZALA_CHECK_PASSED);
+
+  g_assert_cmpint (changed->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (changed, 0, "message-digest")->result, ==, IMZALA_CHECK_FAILED);
+
+  missing = imzala_verifier_verify (signature, NULL, trust, NULL, &error);
+  g_assert_null (missing);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID);
+}
+
+/* -noattr: no signed attributes, so no signingTime; the signature is over
+ * the content itself. */
+static void
+test_openssl_no_attributes (void)
+{
+  const char *extra[] = { "-nodetach", "-noattr", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("noattr.p7s", extra);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = verify (signature, NULL, trust);
+  gsize size;
+  guint8 *copy = g_memdup2 (g_bytes_get_data (signature, &size), g_bytes_get_size (signature));
+  guint8 *found = memmem (copy, size, "imza ile", 8);
+  g_autoptr(GBytes) tampered = NULL;
+  g_autoptr(ImzalaVerification) broken = NULL;
+
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_null (signer_report (result, 0)->signing_time);
+
+  g_assert_nonnull (found);
+  found[0] = 'I';
+  tampered = g_bytes_new_take (copy, size);
+  broken = verify (tampered, NULL, trust);
+  g_assert_cmpint (broken->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (broken, 0, "signature")->result, ==, IMZALA_CHECK_FAILED);
+}
+
+/* -nocerts: the signer's certificate must come from the trust. Without it
+ * the signature cannot be validated (indeterminate, not invalid). */
+static void
+test_openssl_no_certificates (void)
+{
+  const char *extra[] = { "-nodetach", "-nocerts", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("nocerts.p7s", extra);
+  g_autoptr(ImzalaTrust) ca_only = trust_ca ();
+  g_autoptr(ImzalaTrust) with_signer = trust_ca ();
+  g_autoptr(ImzalaVerification) unknown = NULL;
+  g_autoptr(ImzalaVerification) result = NULL;
+
+  unknown = verify (signature, NULL, ca_only);
+  g_assert_cmpint (unknown->status, ==, IMZALA_VALIDATION_INDETERMINATE);
+  g_assert_cmpint (find_check (unknown, 0, "signer-certificate")->result, ==,
+                   IMZALA_CHECK_INDETERMINATE);
+
+  imzala_trust_add_x509 (with_signer, alice->x509);
+  result = verify (signature, NULL, with_signer);
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+}
+
+/* Two parallel signers, each validated; one revoked makes the whole
+ * invalid while the other stays valid. */
+static void
+test_openssl_two_signers (void)
+{
+  const char *both_good[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key",
+                              "-signer", "carol.pem", "-inkey", "carol.key", NULL };
+  const char *one_revoked[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key",
+                                "-signer", "bob.pem", "-inkey", "bob.key", NULL };
+  g_autoptr(GBytes) good = openssl_sign ("two.p7s", both_good);
+  g_autoptr(GBytes) bad = openssl_sign ("two-revoked.p7s", one_revoked);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = verify (good, NULL, trust);
+  g_autoptr(ImzalaVerification) revoked = verify (bad, NULL, trust);
+
+  g_assert_cmpuint (result->signers->len, ==, 2);
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpstr (imzala_certificate_get_holder_name (signer_report (result, 1)->certificate), ==,
+                   "Carol");
+
+  g_assert_cmpuint (revoked->signers->len, ==, 2);
+  g_assert_cmpint (revoked->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (signer_report (revoked, 0)->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (signer_report (revoked, 1)->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (revoked, 1, "revocation")->result, ==, IMZALA_CHECK_FAILED);
+}
+
+/* Offline: the same signature cannot have its status established, unless
+ * it carries it (a CRL in the SignedData crls field). */
+static void
+test_offline_and_embedded_crl (void)
+{
+  const char *extra[] = { "-nodetach", "-cades", "-signer", "bob.pem", "-inkey", "bob.key", NULL };
+  const char *extra_alice[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("bob.p7s", extra);
+  g_autoptr(GBytes) alice_signature = openssl_sign ("alice.p7s", extra_alice);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) offline = NULL;
+  g_autoptr(ImzalaVerification) embedded = NULL;
+  g_autoptr(ImzalaVerification) alice_embedded = NULL;
+  g_autoptr(GBytes) with_crl = NULL;
+  g_autoptr(GBytes) alice_with_crl = NULL;
+
+  imzala_trust_set_offline (trust, TRUE);
+  offline = verify (signature, NULL, trust);
+  g_assert_cmpint (offline->status, ==, IMZALA_VALIDATION_INDETERMINATE);
+  g_assert_cmpint (find_check (offline, 0, "revocation")->result, ==, IMZALA_CHECK_INDETERMINATE);
+
+  /* The CRL added to the SignedData's crls (not signed, as CMS allows). */
+  {
+    const unsigned char *p = g_bytes_get_data (signature, NULL);
+    CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (signature));
+    const unsigned char *q = g_bytes_get_data (pki->crl, NULL);
+    X509_CRL *crl = d2i_X509_CRL (NULL, &q, (long) g_bytes_get_size (pki->crl));
+    unsigned char *der = NULL;
+    int length;
+
+    g_assert_nonnull (cms);
+    g_assert_nonnull (crl);
+    g_assert_true (CMS_add1_crl (cms, crl));
+    length = i2d_CMS_ContentInfo (cms, &der);
+    g_assert_cmpint (length, >, 0);
+    with_crl = g_bytes_new (der, length);
+    OPENSSL_free (der);
+    CMS_ContentInfo_free (cms);
+
+    p = g_bytes_get_data (alice_signature, NULL);
+    cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (alice_signature));
+    g_assert_true (CMS_add1_crl (cms, crl));
+    der = NULL;
+    length = i2d_CMS_ContentInfo (cms, &der);
+    alice_with_crl = g_bytes_new (der, length);
+    OPENSSL_free (der);
+    CMS_ContentInfo_free (cms);
+    X509_CRL_free (crl);
+  }
+  embedded = verify (with_crl, NULL, trust);
+  g_assert_cmpint (embedded->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (signer_report (embedded, 0)->cert_status->source, ==, IMZALA_CERT_STATUS_SOURCE_CRL);
+  alice_embedded = verify (alice_with_crl, NULL, trust);
+  g_assert_cmpint (alice_embedded->status, ==, IMZALA_VALIDATION_VALID);
+}
+
+/* `openssl cms -verify -crl_check` with the CA's CRL agrees with İmzala on
+ * a good and a revoked signer. */
+static void
+test_openssl_crl_check_agrees (void)
+{
+  const char *alice_args[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  const char *bob_args[] = { "-nodetach", "-cades", "-signer", "bob.pem", "-inkey", "bob.key", NULL };
+  g_autoptr(GBytes) alice_sig = openssl_sign ("agree-alice.p7s", alice_args);
+  g_autoptr(GBytes) bob_sig = openssl_sign ("agree-bob.p7s", bob_args);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) ours_alice = verify (alice_sig, NULL, trust);
+  g_autoptr(ImzalaVerification) ours_bob = verify (bob_sig, NULL, trust);
+  const char *verify_alice[] = { "openssl", "cms", "-verify", "-binary", "-inform", "DER",
+                                 "-in", "agree-alice.p7s", "-CAfile", "chain-crl.pem",
+                                 "-crl_check", "-purpose", "any", "-out", "/dev/null", NULL };
+  const char *verify_bob[] = { "openssl", "cms", "-verify", "-binary", "-inform", "DER",
+                               "-in", "agree-bob.p7s", "-CAfile", "chain-crl.pem",
+                               "-crl_check", "-purpose", "any", "-out", "/dev/null", NULL };
+  g_autofree char *theirs_alice = run (verify_alice);
+  g_autofree char *theirs_bob = run (verify_bob);
+
+  g_assert_cmpint (ours_alice->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_nonnull (theirs_alice);
+  g_assert_cmpint (ours_bob->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_null (theirs_bob);
+}
+
+/* ---- GnuTLS certtool ---- */
+
+static void
+test_certtool (void)
+{
+  const char *attached[] = { "certtool", "--p7-sign", "--p7-time", "--p7-include-cert",
+                             "--load-privkey", "alice.key", "--load-certificate", "alice.pem",
+                             "--infile", content_path, "--outfile", "certtool.p7s", NULL };
+  const char *detached[] = { "certtool", "--p7-detached-sign", "--load-privkey", "carol.key",
+                             "--load-certificate", "carol.pem", "--infile", content_path,
+                             "--outfile", "certtool-detached.p7s", NULL };
+  g_autofree char *out1 = run (attached);
+  g_autofree char *out2 = run (detached);
+  g_autoptr(GBytes) signature = read_file ("certtool.p7s");
+  g_autoptr(GBytes) detached_signature = read_file ("certtool-detached.p7s");
+  g_autoptr(GBytes) content = content_bytes ();
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = NULL;
+  g_autoptr(ImzalaVerification) detached_result = NULL;
+
+  g_assert_nonnull (out1);
+  g_assert_nonnull (out2);
+  /* certtool writes PEM ("-----BEGIN PKCS7-----"). */
+  result = verify (signature, NULL, trust);
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_nonnull (signer_report (result, 0)->signing_time);
+  detached_result = verify (detached_signature, content, trust);
+  g_assert_cmpint (detached_result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_true (detached_result->detached);
+}
+
+/* ---- PKI.js (npm, in tests/browser's node) ---- */
+
+static void
+test_pkijs (void)
+{
+  g_autofree char *browser = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "browser", NULL);
+  g_autofree char *script = g_build_filename (browser, "pkijs-sign.mjs", NULL);
+  g_autofree char *module = g_build_filename (browser, "node_modules", "pkijs", NULL);
+  g_autofree char *node = g_find_program_in_path ("node");
+  g_autoptr(GBytes) content = content_bytes ();
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+
+  if (node == NULL || !g_file_test (module, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("PKI.js is not installed (cd tests/browser && npm ci)");
+      return;
+    }
+
+  {
+    const char *attached[] = { node, script, "alice.pem", "alice.key", content_path, "pkijs.p7s", NULL };
+    const char *detached[] = { node, script, "alice.pem", "alice.key", content_path,
+                               "pkijs-detached.p7s", "--detached", NULL };
+    g_autofree char *out1 = run (attached);
+    g_autofree char *out2 = run (detached);
+    g_autoptr(GBytes) signature = NULL;
+    g_autoptr(GBytes) detached_signature = NULL;
+    g_autoptr(ImzalaVerification) result = NULL;
+    g_autoptr(ImzalaVerification) detached_result = NULL;
+
+    g_assert_nonnull (out1);
+    g_assert_nonnull (out2);
+    signature = read_file ("pkijs.p7s");
+    detached_signature = read_file ("pkijs-detached.p7s");
+    result = verify (signature, NULL, trust);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_nonnull (signer_report (result, 0)->signing_time);
+    detached_result = verify (detached_signature, content, trust);
+    g_assert_cmpint (detached_result->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_true (detached_result->detached);
+  }
+}
+
+/* ---- Time-stamps ---- */
+
+static void
+write_tsa_config (void)
+{
+  g_autofree char *config = g_strdup_printf ("[tsa]\ndefault_tsa = tsa_config\n[tsa_config]\n"
+                                             "serial = %s/tsaserial\ncrypto_device = builtin\n"
+                                             "signer_digest = sha256\ndefault_policy = 1.2.3.4.1\n"
+                                             "digests = sha256, sha384, sha512\naccuracy = secs:1\n"
+                                             "ess_cert_id_alg = sha256\ness_cert_id_chain = no\n",
+                                             pki->dir);
+  g_autoptr(GBytes) bytes = g_bytes_new (config, strlen (config));
+  g_autoptr(GBytes) serial = g_bytes_new_static ("01\n", 3);
+
+  write_file ("tsa.cnf", bytes);
+  write_file ("tsaserial", serial);
+}
+
+/* A token over @data from `openssl ts -reply` signed by @signer_name. */
+static GBytes *
+openssl_token (GBytes *data, const char *signer_name)
+{
+  g_autofree char *cert = g_strconcat (signer_name, ".pem", NULL);
+  g_autofree char *key = g_strconcat (signer_name, ".key", NULL);
+  const char *query[] = { "openssl", "ts", "-query", "-data", "imprinted.bin", "-sha256", "-cert",
+                          "-out", "request.tsq", NULL };
+  const char *reply[] = { "openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "request.tsq",
+                          "-signer", cert, "-inkey", key, "-token_out", "-out", "token.der", NULL };
+  g_autofree char *out1 = NULL;
+  g_autofree char *out2 = NULL;
+
+  write_file ("imprinted.bin", data);
+  out1 = run (query);
+  g_assert_nonnull (out1);
+  out2 = run (reply);
+  g_assert_nonnull (out2);
+  return read_file ("token.der");
+}
+
+/* A token made in this process with OpenSSL's TSA API, dated @gen_time
+ * (openssl ts -reply always uses now). */
+static int
+backdated_time_cb (struct TS_resp_ctx *ctx, void *data, long *sec, long *usec)
+{
+  *sec = (long) GPOINTER_TO_SIZE (data);
+  *usec = 0;
+  return 1;
+}
+
+static GBytes *
+backdated_token (GBytes *data, gint64 gen_time)
+{
+  TS_RESP_CTX *ctx = TS_RESP_CTX_new ();
+  TS_REQ *request = TS_REQ_new ();
+  TS_MSG_IMPRINT *imprint = TS_MSG_IMPRINT_new ();
+  X509_ALGOR *algorithm = X509_ALGOR_new ();
+  ASN1_OBJECT *policy = OBJ_txt2obj ("1.2.3.4.1", 1);
+  unsigned char digest[32];
+  unsigned char *der = NULL;
+  BIO *bio;
+  TS_RESP *response;
+  PKCS7 *token;
+  int length;
+  GBytes *result;
+
+  SHA256 (g_bytes_get_data (data, NULL), g_bytes_get_size (data), digest);
+  X509_ALGOR_set0 (algorithm, OBJ_nid2obj (NID_sha256), V_ASN1_NULL, NULL);
+  TS_MSG_IMPRINT_set_algo (imprint, algorithm);
+  TS_MSG_IMPRINT_set_msg (imprint, digest, sizeof digest);
+  TS_REQ_set_version (request, 1);
+  TS_REQ_set_msg_imprint (request, imprint);
+  TS_REQ_set_cert_req (request, 1);
+  length = i2d_TS_REQ (request, &der);
+  bio = BIO_new_mem_buf (der, length);
+
+  g_assert_true (TS_RESP_CTX_set_signer_cert (ctx, tsa->x509));
+  g_assert_true (TS_RESP_CTX_set_signer_key (ctx, tsa->key));
+  g_assert_true (TS_RESP_CTX_set_def_policy (ctx, policy));
+  g_assert_true (TS_RESP_CTX_add_md (ctx, EVP_sha256 ()));
+  TS_RESP_CTX_set_time_cb (ctx, backdated_time_cb, GSIZE_TO_POINTER ((gsize) gen_time));
+  response = TS_RESP_create_response (ctx, bio);
+  g_assert_nonnull (response);
+  token = TS_RESP_get_token (response);
+  g_assert_nonnull (token);
+  OPENSSL_free (der);
+  der = NULL;
+  length = i2d_PKCS7 (token, &der);
+  result = g_bytes_new (der, length);
+
+  OPENSSL_free (der);
+  BIO_free (bio);
+  TS_RESP_free (response);
+  TS_RESP_CTX_free (ctx);
+  TS_REQ_free (request);
+  TS_MSG_IMPRINT_free (imprint);
+  X509_ALGOR_free (algorithm);
+  ASN1_OBJECT_free (policy);
+  return result;
+}
+
+static GBytes *
+signature_value (GBytes *signature)
+{
+  const unsigned char *p = g_bytes_get_data (signature, NULL);
+  CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (signature));
+  CMS_SignerInfo *si = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (cms), 0);
+  ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature (si);
+  GBytes *bytes = g_bytes_new (ASN1_STRING_get0_data (value), ASN1_STRING_length (value));
+
+  CMS_ContentInfo_free (cms);
+  return bytes;
+}
+
+/* The small helper that attaches an unsigned attribute to the first
+ * SignerInfo. */
+static GBytes *
+add_unsigned_attribute (GBytes *signature, int nid, GBytes *value)
+{
+  const unsigned char *p = g_bytes_get_data (signature, NULL);
+  CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (signature));
+  CMS_SignerInfo *si = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (cms), 0);
+  const unsigned char *q = g_bytes_get_data (value, NULL);
+  ASN1_TYPE *type = d2i_ASN1_TYPE (NULL, &q, (long) g_bytes_get_size (value));
+  unsigned char *der = NULL;
+  int length;
+  GBytes *result;
+
+  g_assert_nonnull (type);
+  g_assert_true (CMS_unsigned_add1_attr_by_NID (si, nid, ASN1_TYPE_get (type),
+                                                ASN1_TYPE_get (type) == V_ASN1_SEQUENCE
+                                                ? (void *) type->value.sequence
+                                                : (void *) type->value.ptr, -1));
+  length = i2d_CMS_ContentInfo (cms, &der);
+  g_assert_cmpint (length, >, 0);
+  result = g_bytes_new (der, length);
+  OPENSSL_free (der);
+  ASN1_TYPE_free (type);
+  CMS_ContentInfo_free (cms);
+  return result;
+}
+
+static GBytes *
+timestamped (const char *signer, GBytes **token_out, gboolean over_content, const char *tsa_name)
+{
+  const char *extra[] = { "-nodetach", "-cades", "-signer", NULL, "-inkey", NULL, NULL };
+  g_autofree char *cert = g_strconcat (signer, ".pem", NULL);
+  g_autofree char *key = g_strconcat (signer, ".key", NULL);
+  g_autofree char *name = g_strconcat ("t-", signer, ".p7s", NULL);
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GBytes) value = NULL;
+  g_autoptr(GBytes) content = content_bytes ();
+  g_autoptr(GBytes) token = NULL;
+
+  extra[3] = cert;
+  extra[5] = key;
+  signature = openssl_sign (name, extra);
+  value = signature_value (signature);
+  /* A broken variant: the token's imprint is of the content, not of the
+   * signature value. */
+  token = openssl_token (over_content ? content : value, tsa_name);
+  if (token_out != NULL)
+    *token_out = g_bytes_ref (token);
+  return add_unsigned_attribute (signature, NID_id_smime_aa_timeStampToken, token);
+}
+
+/* CAdES-T: the time-stamp proves the time; `openssl ts -verify` accepts the
+ * same token. */
+static void
+test_timestamp (void)
+{
+  g_autoptr(GBytes) token = NULL;
+  g_autoptr(GBytes) signature = timestamped ("alice", &token, FALSE, "tsa");
+  g_autoptr(GBytes) value = signature_value (signature);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = verify (signature, NULL, trust);
+  ImzalaSignerReport *report = signer_report (result, 0);
+  const char *ts_verify[] = { "openssl", "ts", "-verify", "-data", "value.bin", "-in", "token.der",
+                              "-token_in", "-CAfile", "chain.pem", NULL };
+  g_autofree char *theirs = NULL;
+
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (result->level, ==, IMZALA_SIGNATURE_LEVEL_T);
+  g_assert_nonnull (report->timestamp_time);
+  g_assert_true (g_date_time_equal (report->timestamp_time, report->validation_time));
+  g_assert_cmpint (find_check (result, 0, "signature-time-stamp")->result, ==, IMZALA_CHECK_PASSED);
+
+  write_file ("value.bin", value);
+  write_file ("token.der", token);
+  theirs = run (ts_verify);
+  g_assert_nonnull (theirs);
+  g_assert_nonnull (strstr (theirs, "OK"));
+}
+
+static void
+test_timestamp_bad_imprint (void)
+{
+  g_autoptr(GBytes) signature = timestamped ("alice", NULL, TRUE, "tsa");
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = verify (signature, NULL, trust);
+
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (result, 0, "signature-time-stamp")->result, ==, IMZALA_CHECK_FAILED);
+}
+
+static void
+test_timestamp_expired_tsa (void)
+{
+  g_autoptr(GBytes) signature = timestamped ("alice", NULL, FALSE, "old-tsa");
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = verify (signature, NULL, trust);
+
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (result, 0, "signature-time-stamp")->result, ==, IMZALA_CHECK_FAILED);
+}
+
+/* Bob's certificate was revoked two days ago. A time-stamp from now proves
+ * the signature after the revocation: invalid. One from three days ago
+ * proves it before: valid (the status is asked at that time). */
+static void
+test_revoked_before_and_after (void)
+{
+  const char *extra[] = { "-nodetach", "-cades", "-signer", "bob.pem", "-inkey", "bob.key", NULL };
+  g_autoptr(GBytes) after = timestamped ("bob", NULL, FALSE, "tsa");
+  g_autoptr(GBytes) signature = openssl_sign ("bob-early.p7s", extra);
+  g_autoptr(GBytes) value = signature_value (signature);
+  g_autoptr(GBytes) token = backdated_token (value, now () - 3 * DAY);
+  g_autoptr(GBytes) before = add_unsigned_attribute (signature, NID_id_smime_aa_timeStampToken, token);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) late = verify (after, NULL, trust);
+  g_autoptr(ImzalaVerification) early = verify (before, NULL, trust);
+  ImzalaSignerReport *report = signer_report (early, 0);
+
+  g_assert_cmpint (late->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (late, 0, "revocation")->result, ==, IMZALA_CHECK_FAILED);
+
+  g_assert_cmpint (early->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (g_date_time_to_unix (report->validation_time), <=, now () - 3 * DAY + 5);
+  g_assert_nonnull (report->cert_status);
+  g_assert_cmpint (report->cert_status->status, ==, IMZALA_CERT_STATUS_GOOD);
+  g_assert_nonnull (report->cert_status->revocation_time);
+}
+
+/* ---- CAdES-C references and X-L values ---- */
+
+static GBytes *
+der_wrap (guint8 tag, GBytes *content)
+{
+  gsize size = g_bytes_get_size (content);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  guint8 header[6];
+  guint n = 0;
+
+  header[n++] = tag;
+  if (size < 0x80)
+    header[n++] = (guint8) size;
+  else if (size < 0x100)
+    {
+      header[n++] = 0x81;
+      header[n++] = (guint8) size;
+    }
+  else if (size < 0x10000)
+    {
+      header[n++] = 0x82;
+      header[n++] = (guint8) (size >> 8);
+      header[n++] = (guint8) size;
+    }
+  else
+    {
+      header[n++] = 0x83;
+      header[n++] = (guint8) (size >> 16);
+      header[n++] = (guint8) (size >> 8);
+      header[n++] = (guint8) size;
+    }
+  g_byte_array_append (out, header, n);
+  g_byte_array_append (out, g_bytes_get_data (content, NULL), (guint) size);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+static GBytes *
+concat (GBytes *a, GBytes *b)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  g_byte_array_append (out, g_bytes_get_data (a, NULL), (guint) g_bytes_get_size (a));
+  if (b != NULL)
+    g_byte_array_append (out, g_bytes_get_data (b, NULL), (guint) g_bytes_get_size (b));
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+/* OtherHash as otherHash { sha256, hash } over @data. */
+static GBytes *
+other_hash (GBytes *data)
+{
+  static const guint8 sha256_algorithm[] = { 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+                                             0x03, 0x04, 0x02, 0x01, 0x05, 0x00 };
+  guint8 digest[32];
+  g_autoptr(GBytes) algorithm = g_bytes_new_static (sha256_algorithm, sizeof sha256_algorithm);
+  g_autoptr(GBytes) digest_bytes = NULL;
+  g_autoptr(GBytes) octets = NULL;
+  g_autoptr(GBytes) both = NULL;
+
+  SHA256 (g_bytes_get_data (data, NULL), g_bytes_get_size (data), digest);
+  digest_bytes = g_bytes_new (digest, sizeof digest);
+  octets = der_wrap (0x04, digest_bytes);
+  both = concat (algorithm, octets);
+  return der_wrap (0x30, both);
+}
+
+static GBytes *
+basic_ocsp_response (X509 *cert)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) request = imzala_cert_status_build_ocsp_request (cert, pki->ca->x509, NULL, &error);
+  g_autoptr(GBytes) response = imzala_cert_status_fetch_url (pki->ocsp_url, "application/ocsp-request",
+                                                             request, IMZALA_CERT_STATUS_MAX_OCSP_SIZE,
+                                                             NULL, &error);
+  const unsigned char *p;
+  OCSP_RESPONSE *parsed;
+  OCSP_BASICRESP *basic;
+  unsigned char *der = NULL;
+  int length;
+  GBytes *result;
+
+  g_assert_no_error (error);
+  p = g_bytes_get_data (response, NULL);
+  parsed = d2i_OCSP_RESPONSE (NULL, &p, (long) g_bytes_get_size (response));
+  basic = OCSP_response_get1_basic (parsed);
+  length = i2d_OCSP_BASICRESP (basic, &der);
+  result = g_bytes_new (der, length);
+  OPENSSL_free (der);
+  OCSP_BASICRESP_free (basic);
+  OCSP_RESPONSE_free (parsed);
+  return result;
+}
+
+/* An X-L signature: time-stamped, with complete-certificate-references to
+ * the CA certificate, complete-revocation-references to an OCSP response,
+ * and their values. @drop_value leaves the CA certificate out of the
+ * certificate-values and references a certificate nowhere in the file. */
+static GBytes *
+make_xl (gboolean drop_value)
+{
+  g_autoptr(GBytes) t = timestamped ("alice", NULL, FALSE, "tsa");
+  g_autoptr(GBytes) ca_der = imzala_test_identity_der (pki->ca);
+  g_autoptr(GBytes) stranger_der = imzala_test_identity_der (old_tsa);
+  g_autoptr(GBytes) basic = basic_ocsp_response (alice->x509);
+  g_autoptr(GBytes) cert_id = NULL, cert_ids = NULL, cert_refs = NULL;
+  g_autoptr(GBytes) cert_values = NULL;
+  g_autoptr(GBytes) ocsp_identifier = NULL, ocsp_id_content = NULL, ocsp_id = NULL;
+  g_autoptr(GBytes) ocsp_ids = NULL, ocsp_list = NULL, tagged_list = NULL, crl_ocsp_ref = NULL;
+  g_autoptr(GBytes) revocation_refs = NULL;
+  g_autoptr(GBytes) ocsp_vals = NULL, tagged_vals = NULL, revocation_values = NULL;
+  g_autoptr(GBytes) step1 = NULL, step2 = NULL, step3 = NULL;
+  g_autoptr(GBytes) hash = NULL, ocsp_hash = NULL, responder = NULL;
+  g_autoptr(GBytes) responder_key = NULL, identifier_body = NULL;
+  static const guint8 produced_at[] = { 0x18, 0x0f, '2', '0', '2', '6', '0', '1', '0', '1',
+                                        '0', '0', '0', '0', '0', '0', 'Z' };
+  g_autoptr(GBytes) produced = g_bytes_new_static (produced_at, sizeof produced_at);
+
+  /* CompleteCertificateRefs ::= SEQUENCE OF OtherCertID { OtherHash } */
+  hash = other_hash (drop_value ? stranger_der : ca_der);
+  cert_id = der_wrap (0x30, hash);
+  cert_refs = der_wrap (0x30, cert_id);
+  /* CertificateValues ::= SEQUENCE OF Certificate */
+  cert_values = der_wrap (0x30, ca_der);
+
+  /* CompleteRevocationRefs ::= SEQUENCE OF CrlOcspRef { [1] OcspListID {
+   * SEQUENCE OF OcspResponsesID { OcspIdentifier, OtherHash } } } */
+  responder_key = g_bytes_new_static ("\x04\x01\x00", 3);
+  responder = der_wrap (0xa2, responder_key);
+  identifier_body = concat (responder, produced);
+  ocsp_identifier = der_wrap (0x30, identifier_body);
+  ocsp_hash = other_hash (basic);
+  ocsp_id_content = concat (ocsp_identifier, ocsp_hash);
+  ocsp_id = der_wrap (0x30, ocsp_id_content);
+  ocsp_ids = der_wrap (0x30, ocsp_id);
+  ocsp_list = der_wrap (0x30, ocsp_ids);
+  tagged_list = der_wrap (0xa1, ocsp_list);
+  crl_ocsp_ref = der_wrap (0x30, tagged_list);
+  revocation_refs = der_wrap (0x30, crl_ocsp_ref);
+  /* RevocationValues ::= SEQUENCE { [1] SEQUENCE OF BasicOCSPResponse } */
+  ocsp_vals = der_wrap (0x30, basic);
+  tagged_vals = der_wrap (0xa1, ocsp_vals);
+  revocation_values = der_wrap (0x30, tagged_vals);
+
+  step1 = add_unsigned_attribute (t, NID_id_smime_aa_ets_CertificateRefs, cert_refs);
+  step2 = add_unsigned_attribute (step1, NID_id_smime_aa_ets_RevocationRefs, revocation_refs);
+  step3 = add_unsigned_attribute (step2, NID_id_smime_aa_ets_certValues, cert_values);
+  return add_unsigned_attribute (step3, NID_id_smime_aa_ets_revocationValues, revocation_values);
+}
+
+/* X-L verifies offline from what it carries; a reference without its value
+ * is invalid. */
+static void
+test_xl_offline (void)
+{
+  g_autoptr(GBytes) xl = make_xl (FALSE);
+  g_autoptr(GBytes) broken = make_xl (TRUE);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = NULL;
+  g_autoptr(ImzalaVerification) refused = NULL;
+
+  imzala_trust_set_offline (trust, TRUE);
+  result = verify (xl, NULL, trust);
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (result->level, ==, IMZALA_SIGNATURE_LEVEL_XL);
+  g_assert_cmpint (find_check (result, 0, "references")->result, ==, IMZALA_CHECK_PASSED);
+  g_assert_cmpint (signer_report (result, 0)->cert_status->source, ==, IMZALA_CERT_STATUS_SOURCE_OCSP);
+
+  refused = verify (broken, NULL, trust);
+  g_assert_cmpint (refused->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (refused, 0, "references")->result, ==, IMZALA_CHECK_FAILED);
+}
+
+/* ---- Counter-signatures ---- */
+
+static GBytes *
+bytes_of_der (int length, unsigned char **der)
+{
+  GBytes *bytes;
+
+  g_assert_cmpint (length, >, 0);
+  bytes = g_bytes_new (*der, length);
+  OPENSSL_free (*der);
+  *der = NULL;
+  return bytes;
+}
+
+/* A counter-signature by @who over the first signer's signature value (or
+ * over other bytes, @wrong), built by hand as a SignerInfo with one signed
+ * attribute (messageDigest), and attached as pkcs9 countersignature. */
+static GBytes *
+counter_sign (GBytes *signature, ImzalaTestIdentity *who, gboolean wrong)
+{
+  static const guint8 message_digest_oid[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+                                               0x09, 0x04 };
+  static const guint8 sha256_algorithm[] = { 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+                                             0x03, 0x04, 0x02, 0x01, 0x05, 0x00 };
+  static const guint8 ecdsa_sha256[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04,
+                                         0x03, 0x02 };
+  static const guint8 version[] = { 0x02, 0x01, 0x01 };
+  g_autoptr(GBytes) value = signature_value (signature);
+  g_autoptr(GBytes) signed_over = wrong ? g_bytes_new_static ("other", 5) : g_bytes_ref (value);
+  guint8 digest[32];
+  g_autoptr(GBytes) digest_bytes = NULL, octets = NULL, set = NULL, oid = NULL, attribute = NULL;
+  g_autoptr(GBytes) attribute_body = NULL, attributes = NULL, tagged = NULL, attributes_content = NULL;
+  g_autoptr(GBytes) issuer = NULL, serial = NULL, sid_body = NULL, sid = NULL;
+  g_autoptr(GBytes) signature_octets = NULL, signature_bytes = NULL;
+  g_autoptr(GBytes) body = NULL, info = NULL, with_attribute = NULL;
+  unsigned char *der = NULL;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+  size_t length = 0;
+  guint8 *signed_value;
+  GBytes *parts[6];
+  g_autoptr(GByteArray) all = g_byte_array_new ();
+
+  SHA256 (g_bytes_get_data (signed_over, NULL), g_bytes_get_size (signed_over), digest);
+  digest_bytes = g_bytes_new (digest, sizeof digest);
+  octets = der_wrap (0x04, digest_bytes);
+  set = der_wrap (0x31, octets);
+  oid = g_bytes_new_static (message_digest_oid, sizeof message_digest_oid);
+  attribute_body = concat (oid, set);
+  attribute = der_wrap (0x30, attribute_body);
+  attributes = der_wrap (0x31, attribute);
+
+  g_assert_true (EVP_DigestSignInit (ctx, NULL, EVP_sha256 (), NULL, who->key));
+  g_assert_true (EVP_DigestSign (ctx, NULL, &length, g_bytes_get_data (attributes, NULL),
+                                 g_bytes_get_size (attributes)));
+  signed_value = g_malloc (length);
+  g_assert_true (EVP_DigestSign (ctx, signed_value, &length, g_bytes_get_data (attributes, NULL),
+                                 g_bytes_get_size (attributes)));
+  EVP_MD_CTX_free (ctx);
+  signature_bytes = g_bytes_new_take (signed_value, length);
+  signature_octets = der_wrap (0x04, signature_bytes);
+
+  /* The same SET OF as [0] IMPLICIT (short lengths here: two header bytes). */
+  attributes_content = g_bytes_new_from_bytes (attributes, 2, g_bytes_get_size (attributes) - 2);
+  tagged = der_wrap (0xa0, attributes_content);
+  length = (size_t) i2d_X509_NAME (X509_get_issuer_name (who->x509), &der);
+  issuer = bytes_of_der ((int) length, &der);
+  length = (size_t) i2d_ASN1_INTEGER (X509_get0_serialNumber (who->x509), &der);
+  serial = bytes_of_der ((int) length, &der);
+  sid_body = concat (issuer, serial);
+  sid = der_wrap (0x30, sid_body);
+
+  parts[0] = g_bytes_new_static (version, sizeof version);
+  parts[1] = g_bytes_ref (sid);
+  parts[2] = g_bytes_new_static (sha256_algorithm, sizeof sha256_algorithm);
+  parts[3] = g_bytes_ref (tagged);
+  parts[4] = g_bytes_new_static (ecdsa_sha256, sizeof ecdsa_sha256);
+  parts[5] = g_bytes_ref (signature_octets);
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    {
+      g_byte_array_append (all, g_bytes_get_data (parts[i], NULL), (guint) g_bytes_get_size (parts[i]));
+      g_bytes_unref (parts[i]);
+    }
+  body = g_byte_array_free_to_bytes (g_steal_pointer (&all));
+  info = der_wrap (0x30, body);
+  with_attribute = add_unsigned_attribute (signature, NID_pkcs9_countersignature, info);
+
+  /* The counter-signer's certificate goes into the SignedData's set. */
+  {
+    const unsigned char *p = g_bytes_get_data (with_attribute, NULL);
+    CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (with_attribute));
+    int der_length;
+
+    g_assert_nonnull (cms);
+    g_assert_true (CMS_add1_cert (cms, who->x509));
+    der_length = i2d_CMS_ContentInfo (cms, &der);
+    CMS_ContentInfo_free (cms);
+    return bytes_of_der (der_length, &der);
+  }
+}
+
+/* A counter-signature is validated like a signer: valid, not over this
+ * signature, or by a revoked certificate. */
+static void
+test_counter_signature (void)
+{
+  const char *extra[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("countersigned.p7s", extra);
+  g_autoptr(GBytes) good = counter_sign (signature, carol, FALSE);
+  g_autoptr(GBytes) wrong = counter_sign (signature, carol, TRUE);
+  g_autoptr(GBytes) revoked = counter_sign (signature, bob, FALSE);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) good_result = verify (good, NULL, trust);
+  g_autoptr(ImzalaVerification) wrong_result = verify (wrong, NULL, trust);
+  g_autoptr(ImzalaVerification) revoked_result = NULL;
+  ImzalaSignerReport *report = signer_report (good_result, 0);
+  ImzalaSignerReport *counter;
+
+  g_assert_cmpint (good_result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_nonnull (report->counter_signers);
+  g_assert_cmpuint (report->counter_signers->len, ==, 1);
+  counter = g_ptr_array_index (report->counter_signers, 0);
+  g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpstr (imzala_certificate_get_holder_name (counter->certificate), ==, "Carol");
+  g_assert_cmpint (find_check (good_result, 0, "counter-signature")->result, ==, IMZALA_CHECK_PASSED);
+
+  g_assert_cmpint (wrong_result->status, ==, IMZALA_VALIDATION_INVALID);
+  counter = g_ptr_array_index (signer_report (wrong_result, 0)->counter_signers, 0);
+  g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_INVALID);
+
+  /* Bob's key is RSA: ecdsa-with-SHA256 in signatureAlgorithm is ignored
+   * (OpenSSL verifies with the key's own algorithm), and his revoked
+   * certificate makes the counter-signature invalid. */
+  revoked_result = verify (revoked, NULL, trust);
+  g_assert_cmpint (revoked_result->status, ==, IMZALA_VALIDATION_INVALID);
+  counter = g_ptr_array_index (signer_report (revoked_result, 0)->counter_signers, 0);
+  g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (signer_report (revoked_result, 0)->status, ==, IMZALA_VALIDATION_INVALID);
+}
+
+/* ---- Trust from files and folders, and AIA ---- */
+
+/* The issuing CA from the signer's AIA caIssuers, when the trust holds
+ * only a root above it... here: the trust holds the CA under another name
+ * (a DER file), and an empty trust with AIA leaves it indeterminate. */
+static void
+test_trust_files_and_folders (void)
+{
+  const char *extra[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("trust.p7s", extra);
+  g_autoptr(GBytes) ca_der = imzala_test_identity_der (pki->ca);
+  g_autofree char *folder = g_build_filename (pki->dir, "trusted", NULL);
+  g_autofree char *der_path = g_build_filename (folder, "ca.crt", NULL);
+  g_autofree char *junk_path = g_build_filename (folder, "readme.crt", NULL);
+  g_autofree char *empty = g_build_filename (pki->dir, "empty", NULL);
+  g_autoptr(ImzalaTrust) from_file = imzala_trust_new ();
+  g_autoptr(ImzalaTrust) from_folder = imzala_trust_new ();
+  g_autoptr(ImzalaTrust) from_empty = imzala_trust_new ();
+  g_autoptr(ImzalaVerification) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0700), ==, 0);
+  g_file_set_contents (der_path, g_bytes_get_data (ca_der, NULL), (gssize) g_bytes_get_size (ca_der),
+                       &error);
+  g_assert_no_error (error);
+  g_file_set_contents (junk_path, "not a certificate", -1, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (imzala_trust_add_path (from_file, der_path, &error));
+  g_assert_no_error (error);
+  result = verify (signature, NULL, from_file);
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_clear_pointer (&result, imzala_verification_free);
+
+  /* A folder with one good file and one that is not a certificate. */
+  g_assert_true (imzala_trust_add_path (from_folder, folder, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (imzala_trust_get_n_certificates (from_folder), ==, 1);
+  result = verify (signature, NULL, from_folder);
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+
+  g_assert_false (imzala_trust_add_path (from_empty, empty, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID);
+  g_clear_error (&error);
+  g_assert_false (imzala_trust_add_path (from_empty, junk_path, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID);
+}
+
+/* The signature carries only the signer's certificate and the trust only
+ * the root; the issuing CA comes from the signer's AIA caIssuers URL,
+ * unless offline. */
+static void
+test_aia_issuer (void)
+{
+  const char *extra[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("aia.p7s", extra);
+  g_autoptr(ImzalaTrust) trust = imzala_trust_new ();
+  g_autoptr(ImzalaTrust) offline = imzala_trust_new ();
+  g_autoptr(ImzalaVerification) fetched = NULL;
+  g_autoptr(ImzalaVerification) not_fetched = NULL;
+  ImzalaSignerReport *report;
+
+  imzala_trust_add_x509 (trust, pki->root->x509);
+  fetched = verify (signature, NULL, trust);
+  g_assert_cmpint (fetched->status, ==, IMZALA_VALIDATION_VALID);
+  report = signer_report (fetched, 0);
+  g_assert_cmpuint (report->chain->len, ==, 3);
+
+  imzala_trust_add_x509 (offline, pki->root->x509);
+  imzala_trust_set_offline (offline, TRUE);
+  not_fetched = verify (signature, NULL, offline);
+  g_assert_cmpint (not_fetched->status, ==, IMZALA_VALIDATION_INDETERMINATE);
+  g_assert_cmpint (find_check (not_fetched, 0, "chain")->result, ==, IMZALA_CHECK_INDETERMINATE);
+  g_assert_nonnull (strstr (find_check (not_fetched, 0, "chain")->message, "offline"));
+}
+
+static void
+verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ImzalaVerification **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = imzala_verifier_verify_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_async (void)
+{
+  const char *extra[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("async.p7s", extra);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  ImzalaVerification *result = NULL;
+
+  imzala_verifier_verify_async (signature, NULL, trust, NULL, verified_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  imzala_verification_free (result);
+}
+
+/* The Turkish rule: QcCompliance alone is not qualified. */
+static void
+test_qualified_rule (void)
+{
+  const ImzalaTestCertSpec compliance_only = { .common_name = "QC only", .key = "p256",
+                                               .qc_statements_hex = IMZALA_TEST_QC_COMPLIANCE };
+  g_autoptr(ImzalaTestIdentity) half = imzala_test_identity_new (&compliance_only, pki->ca);
+
+  g_assert_true (imzala_verifier_is_qualified (alice->x509));
+  g_assert_false (imzala_verifier_is_qualified (half->x509));
+  g_assert_false (imzala_verifier_is_qualified (pki->ca->x509));
+}
+
+/* chain-crl.pem: the CA, the root and the CA's CRL, for `openssl cms
+ * -verify -CAfile` (OpenSSL 3.0's cms takes CRLs only from there). */
+static void
+write_chain_with_crl (void)
+{
+  g_autofree char *path = g_build_filename (pki->dir, "chain-crl.pem", NULL);
+  const unsigned char *p = g_bytes_get_data (pki->crl, NULL);
+  X509_CRL *crl = d2i_X509_CRL (NULL, &p, (long) g_bytes_get_size (pki->crl));
+  BIO *bio = BIO_new_file (path, "w");
+
+  g_assert_nonnull (crl);
+  g_assert_nonnull (bio);
+  g_assert_true (PEM_write_bio_X509 (bio, pki->ca->x509));
+  g_assert_true (PEM_write_bio_X509 (bio, pki->root->x509));
+  g_assert_true (PEM_write_bio_X509_CRL (bio, crl));
+  BIO_free (bio);
+  X509_CRL_free (crl);
+}
+
+int
+main (int argc, char **argv)
+{
+  int result;
+  gint64 earlier = now () - 20 * DAY;
+  const ImzalaTestCertSpec alice_spec = { .common_name = "Alice", .serial_number = "12345678950",
+                                          .key = "p256", .serial = SERIAL_ALICE,
+                                          .key_usage = "critical,digitalSignature,nonRepudiation",
+                                          .qc_statements_hex = QC_TURKISH, .not_before = earlier };
+  const ImzalaTestCertSpec bob_spec = { .common_name = "Bob", .key = "rsa2048", .serial = SERIAL_BOB,
+                                        .key_usage = "critical,digitalSignature,nonRepudiation",
+                                        .not_before = earlier };
+  const ImzalaTestCertSpec carol_spec = { .common_name = "Carol", .key = "p384", .serial = SERIAL_CAROL,
+                                          .key_usage = "critical,digitalSignature,nonRepudiation",
+                                          .not_before = earlier };
+  const ImzalaTestCertSpec tsa_spec = { .common_name = "Test TSA", .key = "p256", .serial = SERIAL_TSA,
+                                        .key_usage = "critical,digitalSignature",
+                                        .extended_key_usage = "critical,timeStamping",
+                                        .not_before = earlier };
+  const ImzalaTestCertSpec old_tsa_spec = { .common_name = "Old TSA", .key = "p256",
+                                            .serial = SERIAL_OLD_TSA,
+                                            .key_usage = "critical,digitalSignature",
+                                            .extended_key_usage = "critical,timeStamping",
+                                            .not_before = earlier, .not_after = now () - DAY };
+  ImzalaTestPkiEntry entries[] = {
+    { SERIAL_ALICE, "Alice", 0, NULL },
+    { SERIAL_BOB, "Bob", now () - 2 * DAY, "keyCompromise" },
+    { SERIAL_TSA, "Test TSA", 0, NULL },
+    { SERIAL_OLD_TSA, "Old TSA", 0, NULL },
+    { SERIAL_CAROL, "Carol", 0, NULL },
+  };
+  g_autoptr(GBytes) content = NULL;
+
+  g_test_init (&argc, &argv, NULL);
+
+  pki = imzala_test_pki_new (entries, G_N_ELEMENTS (entries));
+  alice = imzala_test_pki_issue (pki, &alice_spec);
+  bob = imzala_test_pki_issue (pki, &bob_spec);
+  carol = imzala_test_pki_issue (pki, &carol_spec);
+  tsa = imzala_test_pki_issue (pki, &tsa_spec);
+  old_tsa = imzala_test_pki_issue (pki, &old_tsa_spec);
+  imzala_test_identity_write (alice, pki->dir, "alice");
+  imzala_test_identity_write (bob, pki->dir, "bob");
+  imzala_test_identity_write (carol, pki->dir, "carol");
+  imzala_test_identity_write (tsa, pki->dir, "tsa");
+  imzala_test_identity_write (old_tsa, pki->dir, "old-tsa");
+  content = content_bytes ();
+  write_file ("content.txt", content);
+  content_path = g_build_filename (pki->dir, "content.txt", NULL);
+  write_file ("ca.crl", pki->crl);
+  write_chain_with_crl ();
+  write_tsa_config ();
+
+  g_test_add_func ("/verifier/openssl/attached", test_openssl_attached);
+  g_test_add_func ("/verifier/openssl/cades-detached", test_openssl_cades_detached);
+  g_test_add_func ("/verifier/openssl/no-attributes", test_openssl_no_attributes);
+  g_test_add_func ("/verifier/openssl/no-certificates", test_openssl_no_certificates);
+  g_test_add_func ("/verifier/openssl/two-signers", test_openssl_two_signers);
+  g_test_add_func ("/verifier/openssl/crl-check-agrees", test_openssl_crl_check_agrees);
+  g_test_add_func ("/verifier/status/offline-and-embedded-crl", test_offline_and_embedded_crl);
+  g_test_add_func ("/verifier/certtool", test_certtool);
+  g_test_add_func ("/verifier/pkijs", test_pkijs);
+  g_test_add_func ("/verifier/timestamp/valid", test_timestamp);
+  g_test_add_func ("/verifier/timestamp/bad-imprint", test_timestamp_bad_imprint);
+  g_test_add_func ("/verifier/timestamp/expired-tsa", test_timestamp_expired_tsa);
+  g_test_add_func ("/verifier/timestamp/revoked-before-and-after", test_revoked_before_and_after);
+  g_test_add_func ("/verifier/xl/offline", test_xl_offline);
+  g_test_add_func ("/verifier/counter-signature", test_counter_signature);
+  g_test_add_func ("/verifier/trust/files-and-folders", test_trust_files_and_folders);
+  g_test_add_func ("/verifier/trust/aia", test_aia_issuer);
+  g_test_add_func ("/verifier/async", test_async);
+  g_test_add_func ("/verifier/qualified", test_qualified_rule);
+
+  result = g_test_run ();
+  imzala_test_identity_free (alice);
+  imzala_test_identity_free (bob);
+  imzala_test_identity_free (carol);
+  imzala_test_identity_free (tsa);
+  imzala_test_identity_free (old_tsa);
+  g_free (content_path);
+  imzala_test_pki_free (pki);
+  return result;
+}
