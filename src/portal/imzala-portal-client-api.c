@@ -283,7 +283,17 @@ handle_signatures (ImzalaPortalServer  *self,
           guint status = 0;
           const char *code = imzala_portal_evidence_error_code (error, &status);
 
-          send_rejected (self, msg, request, status, code, error->message);
+          if (g_error_matches (error, IMZALA_PORTAL_EVIDENCE_ERROR, IMZALA_PORTAL_EVIDENCE_REVOKED))
+            {
+              /* A revoked card (every card of the person is revoked
+               * together) cannot succeed on a second try: the request is
+               * closed at once, and its page says why (§4.2). */
+              imzala_portal_store_reject (self->store, request->id, 1, error->message, error->message);
+              imzala_portal_store_log (self->store, "rejected", request->person, request->id, key, code);
+              imzala_portal_http_send_error (msg, status, code, error->message);
+            }
+          else
+            send_rejected (self, msg, request, status, code, error->message);
           return;
         }
       if (i > 0 && g_strcmp0 (signature->signer_fingerprint,
