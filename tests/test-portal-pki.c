@@ -21,6 +21,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib-unix.h>
@@ -54,6 +56,7 @@ static char *card_dir;
 static char *root_ca;
 static char *issuing_ca;     /* PEM, fetched from /pki/ca.crt */
 static char *person_pem;     /* the demo card's certificate */
+static char *card_conf;      /* the demo card's softhsm2.conf */
 static Portal *portal;
 static ImzalaModuleSet *modules;
 static GPtrArray *tokens;
@@ -102,17 +105,28 @@ read_line_after (GDataInputStream *output, const char *marker)
     }
 }
 
+/* A test that aborts must not leave its portals running (they would keep
+ * the test's output open, so the harness would wait for them). */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static Portal *
-portal_start (const char *level)
+portal_start_full (const char *level, const char *extra_ca)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   Portal *p = g_new0 (Portal, 1);
 
-  p->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                 g_getenv ("IMZALA_PORTAL"), "--state", state_dir,
-                                 "--listen", "127.0.0.1:0",
-                                 level != NULL ? "--signature-level" : NULL, level, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  p->process = g_subprocess_launcher_spawn (launcher, &error,
+                                            g_getenv ("IMZALA_PORTAL"), "--state", state_dir,
+                                            "--listen", "127.0.0.1:0",
+                                            "--signature-level", level != NULL ? level : "BES",
+                                            extra_ca != NULL ? "--extra-ca" : NULL, extra_ca, NULL);
   g_assert_no_error (error);
   p->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p->process));
   p->url = read_line_after (p->output, "listening on ");
@@ -124,6 +138,12 @@ portal_start (const char *level)
   soup_session_set_tls_database (p->session, database);
   soup_session_add_feature_by_type (p->session, SOUP_TYPE_COOKIE_JAR);
   return p;
+}
+
+static Portal *
+portal_start (const char *level)
+{
+  return portal_start_full (level, NULL);
 }
 
 static void
@@ -842,6 +862,7 @@ test_lost_card_cli (void)
   close (fds[1]);
   g_subprocess_launcher_take_fd (launcher, fds[0], 3);
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "tr", TRUE);
+  g_subprocess_launcher_setenv (launcher, "SOFTHSM2_CONF", card_conf, TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
   process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("IMZALA_CLI"), "portal",
                                          "--portal", portal->url, "--portal-ca", root_ca,
@@ -858,6 +879,69 @@ test_lost_card_cli (void)
   status_path = g_strconcat ("/api/v1/browser/requests/", login->request_id, "/status", NULL);
   page = http_json (portal, "GET", status_path, NULL, &status);
   g_assert_true (g_str_has_prefix (json_object_get_string_member (page, "message"), LOST_CARD_SENTENCE));
+}
+
+/* A signer from another CA (the test fixture's, trusted with --extra-ca,
+ * same T.C. kimlik no): the signature itself is fine, but this portal
+ * cannot establish the status of a certificate it did not issue, so it
+ * refuses it (fails closed, §8.9). Signed by `imzala-cli sign` on the
+ * fixture's SoftHSM store. */
+static void
+test_status_unknown (void)
+{
+  g_autoptr(ImzalaTestFixture) fixture = imzala_test_fixture_new ();
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (fixture, "ayse-rsa", "fingerprint");
+  g_autofree char *content_file = tmp_file ("foreign.txt");
+  g_autofree char *signed_file = tmp_file ("foreign.p7s");
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Login) login = NULL;
+  g_autoptr(GBytes) text = NULL;
+  g_autoptr(GBytes) cms = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *data = NULL;
+  Portal *saved = portal;
+  Portal *foreign = portal_start_full (NULL, fixture->root_ca_file);
+  gsize length = 0;
+  guint status = 0;
+  int fds[2];
+
+  /* The fixture copy set SOFTHSM2_CONF for this process; the demo card's
+   * stays in use here (its module is loaded already), the fixture's only
+   * for the imzala-cli below. */
+  g_setenv ("SOFTHSM2_CONF", card_conf, TRUE);
+  portal = foreign;
+  login = login_new (portal);
+  text = login_text (login);
+  g_assert_true (g_file_set_contents (content_file, g_bytes_get_data (text, NULL), g_bytes_get_size (text), NULL));
+
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  g_assert_cmpint (write (fds[1], DEMO_PIN "\n", strlen (DEMO_PIN) + 1), ==, (gssize) strlen (DEMO_PIN) + 1);
+  close (fds[1]);
+  g_subprocess_launcher_take_fd (launcher, fds[0], 3);
+  g_subprocess_launcher_setenv (launcher, "SOFTHSM2_CONF", fixture->softhsm_conf, TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("IMZALA_CLI"), "sign",
+                                         "--no-registered", "--module", fixture->module_path,
+                                         "--cert", fingerprint, "--pin-fd", "3",
+                                         "--out", signed_file, content_file, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_error ("imzala-cli sign failed: %s", err);
+  g_assert_true (g_file_get_contents (signed_file, &data, &length, NULL));
+  cms = g_bytes_new (data, length);
+
+  answer = login_submit (portal, login, cms, &status);
+  g_assert_cmpuint (status, ==, 422);
+  g_assert_cmpstr (error_code (answer), ==, "certificate-status-unknown");
+  g_assert_nonnull (strstr (error_message (answer), "iptal durumu doğrulanamadığı"));
+
+  portal = saved;
+  portal_stop (foreign);
 }
 
 /* ---- Setup ---- */
@@ -910,6 +994,7 @@ setup (void)
   X509_free (ca);
 
   conf = g_build_filename (card_dir, "softhsm2.conf", NULL);
+  card_conf = g_strdup (conf);
   g_setenv ("SOFTHSM2_CONF", conf, TRUE);
   modules = imzala_module_set_new ();
   imzala_module_set_set_use_registered (modules, FALSE);
@@ -943,6 +1028,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal-pki/bes-answer-unchanged", test_bes_answer_unchanged);
   g_test_add_func ("/portal-pki/level-t", test_level_t);
   g_test_add_func ("/portal-pki/level-xl", test_level_xl);
+  g_test_add_func ("/portal-pki/status-unknown", test_status_unknown);
   g_test_add_func ("/portal-pki/lost-card/login", test_lost_card_login);
   g_test_add_func ("/portal-pki/lost-card/ocsp", test_lost_card_ocsp);
   g_test_add_func ("/portal-pki/lost-card/crl", test_lost_card_crl);
@@ -963,5 +1049,6 @@ main (int argc, char *argv[])
         g_warning ("Could not remove %s", tmp_dir);
     }
   g_free (signed_cms_file);
+  g_free (card_conf);
   return result;
 }
