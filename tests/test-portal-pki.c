@@ -113,8 +113,9 @@ die_with_parent (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
+/* @option, @value: one more option for the portal (nullable). */
 static Portal *
-portal_start_full (const char *level, const char *extra_ca)
+portal_start_full (const char *level, const char *option, const char *value)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GTlsDatabase) database = NULL;
@@ -126,7 +127,7 @@ portal_start_full (const char *level, const char *extra_ca)
                                             g_getenv ("IMZALA_PORTAL"), "--state", state_dir,
                                             "--listen", "127.0.0.1:0",
                                             "--signature-level", level != NULL ? level : "BES",
-                                            extra_ca != NULL ? "--extra-ca" : NULL, extra_ca, NULL);
+                                            option, value, NULL);
   g_assert_no_error (error);
   p->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p->process));
   p->url = read_line_after (p->output, "listening on ");
@@ -143,7 +144,7 @@ portal_start_full (const char *level, const char *extra_ca)
 static Portal *
 portal_start (const char *level)
 {
-  return portal_start_full (level, NULL);
+  return portal_start_full (level, NULL, NULL);
 }
 
 static void
@@ -602,6 +603,22 @@ test_tsa (void)
   g_assert_null (strstr (out, "Verification: OK"));
 }
 
+/* Wrong levels and purposes are refused at start. */
+static void
+test_level_options (void)
+{
+  const char *bad_level[] = { g_getenv ("IMZALA_PORTAL"), "--state", state_dir, "--listen", "127.0.0.1:0",
+                              "--signature-level", "LT", NULL };
+  const char *bad_purpose[] = { g_getenv ("IMZALA_PORTAL"), "--state", state_dir, "--listen", "127.0.0.1:0",
+                                "--signature-level-for", "unblock=T", NULL };
+  const char *bad_tsa[] = { g_getenv ("IMZALA_PORTAL"), "--state", state_dir, "--listen", "127.0.0.1:0",
+                            "--tsa-url", "http://tsa.example/", NULL };
+
+  g_assert_cmpint (run (NULL, NULL, bad_level), ==, 2);
+  g_assert_cmpint (run (NULL, NULL, bad_purpose), ==, 2);
+  g_assert_cmpint (run (NULL, NULL, bad_tsa), ==, 2);
+}
+
 /* Garbage is answered with a rejection, not a token. */
 static void
 test_tsa_garbage (void)
@@ -626,6 +643,31 @@ test_tsa_garbage (void)
   g_clear_pointer (&reply, g_bytes_unref);
   reply = http (portal, "POST", "/pki/tsa", "application/json", body, &status);
   g_assert_cmpuint (status, ==, 400);
+  {
+    g_autoptr(GBytes) big = g_bytes_new_take (g_malloc0 (20 * 1024), 20 * 1024);
+
+    g_clear_pointer (&reply, g_bytes_unref);
+    reply = http (portal, "POST", "/pki/ocsp", "application/ocsp-request", big, &status);
+    g_assert_cmpuint (status, ==, 413);
+    /* The other paths take no body at all. */
+    g_clear_pointer (&reply, g_bytes_unref);
+    reply = http (portal, "POST", "/pki/ca.crl", "application/octet-stream", body, &status);
+    g_assert_cmpuint (status, ==, 413);
+  }
+  /* A malformed OCSP request gets an OCSP answer that says so. */
+  {
+    g_autoptr(GBytes) answer = NULL;
+    const unsigned char *q;
+    OCSP_RESPONSE *ocsp;
+
+    answer = http (portal, "POST", "/pki/ocsp", "application/ocsp-request", body, &status);
+    g_assert_cmpuint (status, ==, 200);
+    q = g_bytes_get_data (answer, NULL);
+    ocsp = d2i_OCSP_RESPONSE (NULL, &q, (long) g_bytes_get_size (answer));
+    g_assert_nonnull (ocsp);
+    g_assert_cmpint (OCSP_response_status (ocsp), ==, OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+    OCSP_RESPONSE_free (ocsp);
+  }
 }
 
 static char *signed_cms_file;
@@ -678,7 +720,8 @@ static void
 test_level_t (void)
 {
   Portal *saved = portal;
-  Portal *t_portal = portal_start ("T");
+  /* Per purpose: logins at T, everything else at the default BES. */
+  Portal *t_portal = portal_start_full ("BES", "--signature-level-for", "login=T");
   g_autoptr(Login) bes = NULL;
   g_autoptr(Login) wrong = NULL;
   g_autoptr(Login) good = NULL;
@@ -904,7 +947,7 @@ test_status_unknown (void)
   g_autofree char *err = NULL;
   g_autofree char *data = NULL;
   Portal *saved = portal;
-  Portal *foreign = portal_start_full (NULL, fixture->root_ca_file);
+  Portal *foreign = portal_start_full (NULL, "--extra-ca", fixture->root_ca_file);
   gsize length = 0;
   guint status = 0;
   int fds[2];
@@ -1024,6 +1067,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal-pki/ocsp-get-and-unknown", test_ocsp_get_and_unknown);
   g_test_add_func ("/portal-pki/tsa", test_tsa);
   g_test_add_func ("/portal-pki/tsa-garbage", test_tsa_garbage);
+  g_test_add_func ("/portal-pki/level-options", test_level_options);
   g_test_add_func ("/portal-pki/crl-check", test_crl_check);
   g_test_add_func ("/portal-pki/bes-answer-unchanged", test_bes_answer_unchanged);
   g_test_add_func ("/portal-pki/level-t", test_level_t);
