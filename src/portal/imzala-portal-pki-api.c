@@ -64,6 +64,15 @@ send_der (SoupServerMessage *msg, const char *type, GBytes *der)
                                 "Cache-Control", "no-store");
 }
 
+/* As the pages answer an unknown path: a plain 404. */
+static void
+send_not_found (SoupServerMessage *msg)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+  soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_STATIC,
+                                    "Bulunamadı.\n", strlen ("Bulunamadı.\n"));
+}
+
 static gboolean
 has_type (SoupServerMessage *msg, const char *wanted)
 {
@@ -115,7 +124,7 @@ imzala_portal_pki_api_cb (SoupServer        *server,
 
   if (self->pki == NULL)
     {
-      imzala_portal_http_send_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "Bulunamadı.");
+      send_not_found (msg);
       return;
     }
 
@@ -178,7 +187,7 @@ imzala_portal_pki_api_cb (SoupServer        *server,
       soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
     }
   else
-    imzala_portal_http_send_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "Bulunamadı.");
+    send_not_found (msg);
 }
 
 /* ---- Configuration ---- */
