@@ -832,6 +832,20 @@ revoke_card (void)
   g_assert_nonnull (strstr (out, AYSE_TCKN " (keyCompromise)"));
   /* Nothing left to revoke: an error, not a silent success. */
   g_assert_cmpint (run (NULL, NULL, again), ==, 1);
+
+  /* revoke wrote the new CRL to <state>/pki/ca.crl too, with the serial. */
+  {
+    g_autofree char *crl_file = g_build_filename (state_dir, "pki", "ca.crl", NULL);
+    g_autofree char *serial = g_strndup (out + strlen ("Revoked certificate "),
+                                         strcspn (out + strlen ("Revoked certificate "), " "));
+    g_autofree char *listed = g_strconcat ("Serial Number: ", serial, NULL);
+    g_autofree char *crl_text = NULL;
+    const char *show[] = { "openssl", "crl", "-inform", "DER", "-in", crl_file, "-noout", "-text", NULL };
+
+    g_assert_cmpint (run (&crl_text, NULL, show), ==, 0);
+    g_assert_nonnull (strstr (crl_text, listed));
+    g_assert_nonnull (strstr (crl_text, "Key Compromise"));
+  }
 }
 
 #define LOST_CARD_SENTENCE "Kartınız iptal edilmiş (kayıp/çalıntı bildirimi)"
