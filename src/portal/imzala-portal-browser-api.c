@@ -88,6 +88,8 @@ create_request (ImzalaPortalServer *self,
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
         break;
     }
+  if (error == NULL)
+    imzala_portal_server_record_level (self, request, &error);
   if (error != NULL)
     {
       g_warning ("Could not store a request: %s", error->message);

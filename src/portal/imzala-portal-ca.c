@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -24,6 +25,10 @@ struct _ImzalaPortalCa
   char     *issuing_key_file;
   char     *tls_cert_file;
   char     *tls_key_file;
+  char     *public_url_file;
+  /* The origin that the AIA and CRL distribution point URLs of the
+   * certificates issued from now on name (docs/protocol.md §11.1). */
+  char     *public_url;
 
   X509     *root;
   X509     *issuing;
@@ -49,6 +54,8 @@ imzala_portal_ca_finalize (GObject *object)
   g_free (self->issuing_key_file);
   g_free (self->tls_cert_file);
   g_free (self->tls_key_file);
+  g_free (self->public_url_file);
+  g_free (self->public_url);
   X509_free (self->root);
   X509_free (self->issuing);
   EVP_PKEY_free (self->issuing_key);
@@ -148,7 +155,23 @@ typedef enum
   PROFILE_ISSUING,
   PROFILE_TLS_SERVER,
   PROFILE_PERSON,
+  PROFILE_OCSP,
+  PROFILE_TSA,
 } Profile;
+
+/* authorityInfoAccess (caIssuers, OCSP) and cRLDistributionPoints to the
+ * portal's own /pki/ services, for every end-entity certificate a relying
+ * party may have to check (docs/protocol.md §11.1). */
+static gboolean
+add_pki_urls (X509 *cert, X509V3_CTX *ctx, const char *public_url, GError **error)
+{
+  g_autofree char *aia = g_strdup_printf ("caIssuers;URI:%s/pki/ca.crt,OCSP;URI:%s/pki/ocsp",
+                                          public_url, public_url);
+  g_autofree char *cdp = g_strdup_printf ("URI:%s/pki/ca.crl", public_url);
+
+  return add_extension (cert, ctx, NID_info_access, aia, error)
+    && add_extension (cert, ctx, NID_crl_distribution_points, cdp, error);
+}
 
 /* Makes and signs one certificate. @issuer/@issuer_key NULL means
  * self-signed with @key. */
@@ -159,6 +182,7 @@ make_certificate (Profile     profile,
                   X509       *issuer,
                   EVP_PKEY   *issuer_key,
                   guint       days,
+                  const char *public_url,
                   GError    **error)
 {
   g_autoptr(GError) local_error = NULL;
@@ -218,6 +242,27 @@ make_certificate (Profile     profile,
           if (!ok)
             set_openssl_error (&local_error, "add qcStatements");
         }
+      ok = ok && (public_url == NULL || add_pki_urls (cert, &ctx, public_url, &local_error));
+      break;
+    case PROFILE_OCSP:
+      /* A delegated responder (RFC 6960 §4.2.2.2); id-pkix-ocsp-nocheck,
+       * so that nobody asks the responder about its own certificate. */
+      ok = add_extension (cert, &ctx, NID_basic_constraints, "critical,CA:FALSE", &local_error)
+        && add_extension (cert, &ctx, NID_key_usage, "critical,digitalSignature", &local_error)
+        && add_extension (cert, &ctx, NID_ext_key_usage, "OCSPSigning", &local_error)
+        && add_extension (cert, &ctx, NID_id_pkix_OCSP_noCheck, "yes", &local_error)
+        && add_extension (cert, &ctx, NID_subject_key_identifier, "hash", &local_error)
+        && add_extension (cert, &ctx, NID_authority_key_identifier, "keyid", &local_error)
+        && (public_url == NULL || add_pki_urls (cert, &ctx, public_url, &local_error));
+      break;
+    case PROFILE_TSA:
+      /* RFC 3161 §2.3: the one key purpose, marked critical. */
+      ok = add_extension (cert, &ctx, NID_basic_constraints, "critical,CA:FALSE", &local_error)
+        && add_extension (cert, &ctx, NID_key_usage, "critical,digitalSignature,nonRepudiation", &local_error)
+        && add_extension (cert, &ctx, NID_ext_key_usage, "critical,timeStamping", &local_error)
+        && add_extension (cert, &ctx, NID_subject_key_identifier, "hash", &local_error)
+        && add_extension (cert, &ctx, NID_authority_key_identifier, "keyid", &local_error)
+        && (public_url == NULL || add_pki_urls (cert, &ctx, public_url, &local_error));
       break;
     default:
       g_assert_not_reached ();
@@ -324,7 +369,7 @@ create_all (ImzalaPortalCa *self, GError **error)
   if ((root_key = generate_ec_key ("P-384", error)) == NULL)
     goto out;
   name = make_name ("İmzala Demo", NULL, "İmzala Demo Kök SM");
-  self->root = make_certificate (PROFILE_ROOT, root_key, name, NULL, NULL, 3650, error);
+  self->root = make_certificate (PROFILE_ROOT, root_key, name, NULL, NULL, 3650, NULL, error);
   X509_NAME_free (name);
   if (self->root == NULL)
     goto out;
@@ -333,7 +378,7 @@ create_all (ImzalaPortalCa *self, GError **error)
     goto out;
   name = make_name ("İmzala Demo", NULL, "İmzala Demo NES SM");
   self->issuing = make_certificate (PROFILE_ISSUING, self->issuing_key, name,
-                                    self->root, root_key, 3000, error);
+                                    self->root, root_key, 3000, NULL, error);
   X509_NAME_free (name);
   if (self->issuing == NULL)
     goto out;
@@ -342,7 +387,7 @@ create_all (ImzalaPortalCa *self, GError **error)
     goto out;
   name = make_name ("İmzala Demo", NULL, "localhost");
   tls = make_certificate (PROFILE_TLS_SERVER, tls_key, name, self->issuing,
-                          self->issuing_key, 825, error);
+                          self->issuing_key, 825, NULL, error);
   X509_NAME_free (name);
   if (tls == NULL)
     goto out;
@@ -374,6 +419,14 @@ imzala_portal_ca_load_or_create (const char *state_dir, GError **error)
   self->issuing_key_file = g_build_filename (self->dir, "issuing-ca.key", NULL);
   self->tls_cert_file = g_build_filename (self->dir, "tls-server.pem", NULL);
   self->tls_key_file = g_build_filename (self->dir, "tls-server.key", NULL);
+  self->public_url_file = g_build_filename (self->dir, "public-url", NULL);
+  if (g_file_get_contents (self->public_url_file, &self->public_url, NULL, NULL))
+    g_strstrip (self->public_url);
+  if (self->public_url == NULL || !g_str_has_prefix (self->public_url, "https://"))
+    {
+      g_free (self->public_url);
+      self->public_url = g_strdup ("https://localhost:8443");
+    }
 
   if (g_mkdir_with_parents (self->dir, 0700) != 0)
     {
@@ -474,7 +527,70 @@ imzala_portal_ca_issue_person (ImzalaPortalCa *self,
 
   subject = make_name (NULL, tckn, name);
   cert = make_certificate (PROFILE_PERSON, key, subject, self->issuing,
-                           self->issuing_key, days, error);
+                           self->issuing_key, days, self->public_url, error);
+  X509_NAME_free (subject);
+  return cert;
+}
+
+EVP_PKEY *
+imzala_portal_ca_get_issuing_key (ImzalaPortalCa *self)
+{
+  g_return_val_if_fail (IMZALA_IS_PORTAL_CA (self), NULL);
+  return self->issuing_key;
+}
+
+X509 *
+imzala_portal_ca_get_root_x509 (ImzalaPortalCa *self)
+{
+  g_return_val_if_fail (IMZALA_IS_PORTAL_CA (self), NULL);
+  return self->root;
+}
+
+const char *
+imzala_portal_ca_get_public_url (ImzalaPortalCa *self)
+{
+  g_return_val_if_fail (IMZALA_IS_PORTAL_CA (self), NULL);
+  return self->public_url;
+}
+
+gboolean
+imzala_portal_ca_set_public_url (ImzalaPortalCa *self,
+                                 const char     *url,
+                                 gboolean        remember,
+                                 GError        **error)
+{
+  g_autofree char *line = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_PORTAL_CA (self), FALSE);
+  g_return_val_if_fail (g_str_has_prefix (url, "https://"), FALSE);
+
+  g_free (self->public_url);
+  self->public_url = g_strdup (url);
+  while (g_str_has_suffix (self->public_url, "/"))
+    self->public_url[strlen (self->public_url) - 1] = '\0';
+  if (!remember)
+    return TRUE;
+  line = g_strconcat (self->public_url, "\n", NULL);
+  return g_file_set_contents (self->public_url_file, line, -1, error);
+}
+
+X509 *
+imzala_portal_ca_issue_service (ImzalaPortalCa        *self,
+                                EVP_PKEY              *key,
+                                ImzalaPortalCaService  service,
+                                const char            *common_name,
+                                guint                  days,
+                                GError               **error)
+{
+  X509_NAME *subject;
+  X509 *cert;
+
+  g_return_val_if_fail (IMZALA_IS_PORTAL_CA (self), NULL);
+
+  subject = make_name ("İmzala Demo", NULL, common_name);
+  cert = make_certificate (service == IMZALA_PORTAL_CA_SERVICE_OCSP ? PROFILE_OCSP : PROFILE_TSA,
+                           key, subject, self->issuing, self->issuing_key, days,
+                           self->public_url, error);
   X509_NAME_free (subject);
   return cert;
 }

@@ -4,7 +4,9 @@
  * Kök SM"), an issuing CA ("İmzala Demo NES SM") and a TLS server
  * certificate for localhost, 127.0.0.1 and ::1, all with the OpenSSL C API.
  * Later starts load them. The same issuing CA signs the NES-profile
- * certificates of the demo cards made by enrolment. Nothing here is ever
+ * certificates of the demo cards made by enrolment, and the certificates
+ * of the portal's OCSP responder and TSA (imzala-portal-pki.c), with
+ * AIA and CRL distribution point URLs to the portal. Nothing here is ever
  * committed: it is made at run time in the state directory.
  */
 #pragma once
@@ -46,5 +48,33 @@ X509 *imzala_portal_ca_issue_person (ImzalaPortalCa *self,
                                      const char     *name,
                                      guint           days,
                                      GError        **error);
+
+/* The issuing CA's key (borrowed): it signs the CRL. */
+EVP_PKEY   *imzala_portal_ca_get_issuing_key      (ImzalaPortalCa *self);
+X509       *imzala_portal_ca_get_root_x509        (ImzalaPortalCa *self); /* borrowed */
+
+/* The origin ("https://host:port") that the authorityInfoAccess and
+ * cRLDistributionPoints URLs of the certificates issued from now on name:
+ * the one last set with @remember (kept in <state>/ca/public-url), else
+ * https://localhost:8443. */
+const char *imzala_portal_ca_get_public_url       (ImzalaPortalCa *self);
+gboolean    imzala_portal_ca_set_public_url       (ImzalaPortalCa *self,
+                                                   const char     *url,
+                                                   gboolean        remember,
+                                                   GError        **error);
+
+typedef enum
+{
+  IMZALA_PORTAL_CA_SERVICE_OCSP, /* delegated OCSP signer: OCSPSigning, ocsp-nocheck */
+  IMZALA_PORTAL_CA_SERVICE_TSA,  /* RFC 3161 TSA: timeStamping, critical */
+} ImzalaPortalCaService;
+
+/* Issues the certificate of one of the portal's PKI services for @key. */
+X509       *imzala_portal_ca_issue_service        (ImzalaPortalCa        *self,
+                                                   EVP_PKEY              *key,
+                                                   ImzalaPortalCaService  service,
+                                                   const char            *common_name,
+                                                   guint                  days,
+                                                   GError               **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "imzala-portal-application.h"
 #include "imzala-portal-checker.h"
 #include "imzala-portal-code.h"
+#include "imzala-portal-evidence.h"
 #include "imzala-portal-http.h"
 #include "imzala-portal-server-private.h"
 #include "imzala-portal-texts.h"
@@ -99,6 +100,8 @@ handle_get_request (ImzalaPortalServer  *self,
   g_autofree char *nonce = NULL;
   g_autofree char *hint = NULL;
   g_autofree char *key = NULL;
+  g_autofree char *level = NULL;
+  g_autofree char *tsa_url = NULL;
 
   if (!check_state (self, msg, request, IMZALA_PORTAL_STATE_PENDING))
     return;
@@ -142,6 +145,14 @@ handle_get_request (ImzalaPortalServer  *self,
   imzala_portal_http_add_string (builder, "name", person != NULL ? person->name : NULL);
   imzala_portal_http_add_string (builder, "tckn_hint", hint);
   json_builder_end_object (builder);
+  /* Protocol 1.1 (§4.1): only a request above BES says its level, so a
+   * BES answer is byte for byte what 1.0 clients know. */
+  level = imzala_portal_store_get_request_level (self->store, request->id, &tsa_url);
+  if (!g_str_equal (level, "BES"))
+    {
+      imzala_portal_http_add_string (builder, "signature_level", level);
+      imzala_portal_http_add_string (builder, "tsa_url", tsa_url);
+    }
   json_builder_end_object (builder);
   imzala_portal_http_send_builder (msg, SOUP_STATUS_OK, builder);
 }
@@ -199,6 +210,7 @@ handle_signatures (ImzalaPortalServer  *self,
   g_autoptr(GError) error = NULL;
   g_autofree char *key = imzala_portal_http_client_key (msg);
   g_autofree char *message = NULL;
+  g_autofree char *level = NULL;
   JsonNode *list_node;
   JsonArray *list;
   gint64 now;
@@ -262,6 +274,28 @@ handle_signatures (ImzalaPortalServer  *self,
           return;
         }
       g_ptr_array_add (checked, signature);
+      /* §8.9 to §8.11: the signer's status and the level asked for. */
+      if (level == NULL)
+        level = imzala_portal_store_get_request_level (self->store, request->id, NULL);
+      if (!imzala_portal_check_evidence (self->pki, self->trust, cms, level, request->created_at,
+                                         imzala_portal_now (), &error))
+        {
+          guint status = 0;
+          const char *code = imzala_portal_evidence_error_code (error, &status);
+
+          if (g_error_matches (error, IMZALA_PORTAL_EVIDENCE_ERROR, IMZALA_PORTAL_EVIDENCE_REVOKED))
+            {
+              /* A revoked card (every card of the person is revoked
+               * together) cannot succeed on a second try: the request is
+               * closed at once, and its page says why (§4.2). */
+              imzala_portal_store_reject (self->store, request->id, 1, error->message, error->message);
+              imzala_portal_store_log (self->store, "rejected", request->person, request->id, key, code);
+              imzala_portal_http_send_error (msg, status, code, error->message);
+            }
+          else
+            send_rejected (self, msg, request, status, code, error->message);
+          return;
+        }
       if (i > 0 && g_strcmp0 (signature->signer_fingerprint,
                               ((ImzalaPortalSignature *) g_ptr_array_index (checked, 0))->signer_fingerprint) != 0)
         {

@@ -13,6 +13,7 @@
 #include "imzala-error.h"
 #include "imzala-tckn.h"
 #include "imzala-portal-enrol.h"
+#include "imzala-portal-pki.h"
 #include "imzala-portal-security-word.h"
 
 #define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
@@ -256,6 +257,9 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
     person.certificate_not_after = g_get_real_time () / G_USEC_PER_SEC + (gint64) days * 86400 + seconds;
   }
   if (!imzala_portal_store_put_person (store, &person, error))
+    goto out;
+  /* Its status is the portal's to answer (OCSP, CRL, revoke). */
+  if (!imzala_portal_pki_record (store, cert, enrolment->tckn, error))
     goto out;
   imzala_portal_store_log (store, "enrolled", enrolment->tckn, 0, NULL, serial);
 

@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 
 #include "imzala-portal-limiter.h"
+#include "imzala-portal-pki.h"
 #include "imzala-portal-server.h"
 #include "imzala-portal-sessions.h"
 
@@ -36,6 +37,13 @@ struct _ImzalaPortalServer
   ImzalaPortalLimiter  *guesses;
   /* New requests and sessions, per address. */
   ImzalaPortalLimiter  *creations;
+
+  /* The demo PKI (imzala-portal-pki-api.c): its services, the signature
+   * level per purpose ("*" for all; NULL: BES everywhere) and the TSA URL
+   * that T and XL requests name (NULL: the portal's own). */
+  ImzalaPortalPki      *pki;
+  GHashTable           *signature_levels;
+  char                 *tsa_url;
 };
 
 /* SoupServerCallbacks; @user_data is the ImzalaPortalServer. */
@@ -54,5 +62,22 @@ void imzala_portal_pages_cb       (SoupServer        *server,
                                    const char        *path,
                                    GHashTable        *query,
                                    gpointer           user_data);
+
+/* imzala-portal-pki-api.c: /pki/ (docs/protocol.md §11.1). */
+void     imzala_portal_pki_api_early_cb    (SoupServer          *server,
+                                            SoupServerMessage   *msg,
+                                            const char          *path,
+                                            GHashTable          *query,
+                                            gpointer             user_data);
+void     imzala_portal_pki_api_cb          (SoupServer          *server,
+                                            SoupServerMessage   *msg,
+                                            const char          *path,
+                                            GHashTable          *query,
+                                            gpointer             user_data);
+void     imzala_portal_server_clear_pki    (ImzalaPortalServer  *self);
+/* Keeps the level @request (just stored) asks for, when it is not BES. */
+gboolean imzala_portal_server_record_level (ImzalaPortalServer  *self,
+                                            ImzalaPortalRequest *request,
+                                            GError             **error);
 
 G_END_DECLS

@@ -25,6 +25,7 @@ imzala_portal_server_finalize (GObject *object)
   g_free (self->authority);
   g_clear_object (&self->guesses);
   g_clear_object (&self->creations);
+  imzala_portal_server_clear_pki (self);
 
   G_OBJECT_CLASS (imzala_portal_server_parent_class)->finalize (object);
 }
@@ -78,6 +79,10 @@ imzala_portal_server_new (ImzalaPortalStore *store,
   soup_server_add_handler (self->soup, "/api/v1/browser/", imzala_portal_browser_api_cb, self,
                            NULL);
   soup_server_add_handler (self->soup, NULL, imzala_portal_pages_cb, self, NULL);
+  /* The demo PKI's services (docs/protocol.md §11.1), with their own body
+   * limits: OCSP requests and time-stamp queries are POSTed DER. */
+  soup_server_add_early_handler (self->soup, "/pki/", imzala_portal_pki_api_early_cb, self, NULL);
+  soup_server_add_handler (self->soup, "/pki/", imzala_portal_pki_api_cb, self, NULL);
   return g_steal_pointer (&self);
 }
 

@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "imzala-portal-ca.h"
+#include "imzala-portal-pki.h"
 #include "imzala-portal-store.h"
 
 G_BEGIN_DECLS
@@ -49,5 +50,19 @@ const char *imzala_portal_server_get_public_url (ImzalaPortalServer *self);
 /* IMZALA_PORTAL_SESSION_LIFETIME unless set (tests shorten it). */
 void        imzala_portal_server_set_session_lifetime (ImzalaPortalServer *self,
                                                        guint               seconds);
+
+/* The demo PKI's services under /pki/ (docs/protocol.md §11.1) and the
+ * acceptance check's certificate status (§8.9). Without it /pki/ is 404
+ * and no signer's status can be established. */
+void        imzala_portal_server_set_pki      (ImzalaPortalServer *self,
+                                               ImzalaPortalPki    *pki);
+/* The level (BES, T, XL) new requests of @purpose (NULL: of every purpose)
+ * ask for; FALSE for an unknown level or purpose. */
+gboolean    imzala_portal_server_set_signature_level (ImzalaPortalServer *self,
+                                                      const char         *purpose,
+                                                      const char         *level);
+/* The TSA that T and XL requests name (default <public URL>/pki/tsa). */
+void        imzala_portal_server_set_tsa_url  (ImzalaPortalServer *self,
+                                               const char         *url);
 
 G_END_DECLS

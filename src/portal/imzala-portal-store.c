@@ -93,6 +93,25 @@ static const char schema[] =
   "  address TEXT,"
   "  detail TEXT);";
 
+/* The demo PKI's tables (docs/protocol.md §11.1): every certificate the
+ * issuing CA issued to a person, with its revocation, and the signature
+ * level each request asked for (§4.1). Kept apart from the schema above so
+ * that a state directory of an older portal gains them on its next start. */
+static const char pki_schema[] =
+  "CREATE TABLE IF NOT EXISTS certificates ("
+  "  serial TEXT PRIMARY KEY,"
+  "  tckn TEXT,"
+  "  issued_at INTEGER NOT NULL,"
+  "  not_after INTEGER NOT NULL,"
+  "  der BLOB NOT NULL,"
+  "  revoked_at INTEGER,"
+  "  reason INTEGER);"
+  "CREATE INDEX IF NOT EXISTS certificates_tckn ON certificates (tckn);"
+  "CREATE TABLE IF NOT EXISTS request_levels ("
+  "  request INTEGER PRIMARY KEY REFERENCES requests (id),"
+  "  level TEXT NOT NULL CHECK (level IN ('BES', 'T', 'XL')),"
+  "  tsa_url TEXT);";
+
 static void
 imzala_portal_store_finalize (GObject *object)
 {
@@ -221,7 +240,8 @@ imzala_portal_store_open (const char *path, GError **error)
     }
   /* The enrol command and tests open the same file while the server runs. */
   sqlite3_busy_timeout (self->db, 5000);
-  if (!exec (self, "PRAGMA journal_mode = WAL;", error) || !exec (self, schema, error))
+  if (!exec (self, "PRAGMA journal_mode = WAL;", error) || !exec (self, schema, error)
+      || !exec (self, pki_schema, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -905,4 +925,155 @@ imzala_portal_store_log (ImzalaPortalStore *self,
   if (sqlite3_step (stmt) != SQLITE_DONE)
     g_warning ("Could not write the audit log: %s", sqlite3_errmsg (self->db));
   sqlite3_finalize (stmt);
+}
+
+/* ---- The demo PKI: certificates, revocation, signature levels ---- */
+
+void
+imzala_portal_revoked_free (ImzalaPortalRevoked *revoked)
+{
+  if (revoked == NULL)
+    return;
+  g_free (revoked->serial);
+  g_free (revoked);
+}
+
+gboolean
+imzala_portal_store_add_certificate (ImzalaPortalStore *self,
+                                     const char        *serial,
+                                     const char        *tckn,
+                                     gint64             issued_at,
+                                     gint64             not_after,
+                                     GBytes            *der,
+                                     GError           **error)
+{
+  sqlite3_stmt *stmt = prepare (self,
+                                "INSERT INTO certificates (serial, tckn, issued_at, not_after, der)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)");
+
+  bind_text (stmt, 1, serial);
+  bind_text (stmt, 2, tckn);
+  sqlite3_bind_int64 (stmt, 3, issued_at);
+  sqlite3_bind_int64 (stmt, 4, not_after);
+  bind_bytes (stmt, 5, der);
+  if (!step_done (stmt))
+    return set_db_error (self, error);
+  return TRUE;
+}
+
+ImzalaPortalCertStatus
+imzala_portal_store_get_certificate_status (ImzalaPortalStore *self,
+                                            const char        *serial,
+                                            gint64            *revoked_at,
+                                            int               *reason)
+{
+  sqlite3_stmt *stmt = prepare (self,
+                                "SELECT revoked_at, reason FROM certificates WHERE serial = ?1");
+  ImzalaPortalCertStatus status = IMZALA_PORTAL_CERT_UNKNOWN;
+
+  bind_text (stmt, 1, serial);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      if (sqlite3_column_type (stmt, 0) == SQLITE_NULL)
+        status = IMZALA_PORTAL_CERT_GOOD;
+      else
+        {
+          status = IMZALA_PORTAL_CERT_REVOKED;
+          if (revoked_at != NULL)
+            *revoked_at = sqlite3_column_int64 (stmt, 0);
+          if (reason != NULL)
+            *reason = sqlite3_column_type (stmt, 1) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 1);
+        }
+    }
+  sqlite3_finalize (stmt);
+  return status;
+}
+
+GPtrArray *
+imzala_portal_store_revoke_person (ImzalaPortalStore *self,
+                                   const char        *tckn,
+                                   int                reason,
+                                   gint64             now,
+                                   GError           **error)
+{
+  g_autoptr(GPtrArray) serials = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  /* One statement: the serials it returns are exactly the rows it changed. */
+  stmt = prepare (self,
+                  "UPDATE certificates SET revoked_at = ?1, reason = ?2"
+                  " WHERE tckn = ?3 AND revoked_at IS NULL RETURNING serial");
+  sqlite3_bind_int64 (stmt, 1, now);
+  sqlite3_bind_int (stmt, 2, reason);
+  bind_text (stmt, 3, tckn);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (serials, column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error);
+      return NULL;
+    }
+  return g_steal_pointer (&serials);
+}
+
+GPtrArray *
+imzala_portal_store_list_revoked (ImzalaPortalStore *self)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) imzala_portal_revoked_free);
+  sqlite3_stmt *stmt = prepare (self,
+                                "SELECT serial, revoked_at, reason FROM certificates"
+                                " WHERE revoked_at IS NOT NULL ORDER BY revoked_at, serial");
+
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      ImzalaPortalRevoked *revoked = g_new0 (ImzalaPortalRevoked, 1);
+
+      revoked->serial = column_text (stmt, 0);
+      revoked->revoked_at = sqlite3_column_int64 (stmt, 1);
+      revoked->reason = sqlite3_column_type (stmt, 2) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 2);
+      g_ptr_array_add (list, revoked);
+    }
+  sqlite3_finalize (stmt);
+  return list;
+}
+
+gboolean
+imzala_portal_store_set_request_level (ImzalaPortalStore *self,
+                                       gint64             request,
+                                       const char        *level,
+                                       const char        *tsa_url,
+                                       GError           **error)
+{
+  sqlite3_stmt *stmt = prepare (self,
+                                "INSERT OR REPLACE INTO request_levels (request, level, tsa_url)"
+                                " VALUES (?1, ?2, ?3)");
+
+  sqlite3_bind_int64 (stmt, 1, request);
+  bind_text (stmt, 2, level);
+  bind_text (stmt, 3, tsa_url);
+  if (!step_done (stmt))
+    return set_db_error (self, error);
+  return TRUE;
+}
+
+char *
+imzala_portal_store_get_request_level (ImzalaPortalStore *self,
+                                       gint64             request,
+                                       char             **tsa_url)
+{
+  sqlite3_stmt *stmt = prepare (self,
+                                "SELECT level, tsa_url FROM request_levels WHERE request = ?1");
+  char *level = NULL;
+
+  sqlite3_bind_int64 (stmt, 1, request);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      level = column_text (stmt, 0);
+      if (tsa_url != NULL)
+        *tsa_url = column_text (stmt, 1);
+    }
+  sqlite3_finalize (stmt);
+  return level != NULL ? level : g_strdup ("BES");
 }

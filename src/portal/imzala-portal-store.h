@@ -215,4 +215,54 @@ void imzala_portal_store_log (ImzalaPortalStore *self,
                               const char        *address,
                               const char        *detail);
 
+/* ---- The demo PKI (docs/protocol.md §11.1) ---- */
+typedef enum
+{
+  IMZALA_PORTAL_CERT_UNKNOWN, /* not issued by this portal's CA */
+  IMZALA_PORTAL_CERT_GOOD,
+  IMZALA_PORTAL_CERT_REVOKED,
+} ImzalaPortalCertStatus;
+
+typedef struct
+{
+  char   *serial;      /* upper-case hex, as imzala_portal_pki_serial_hex() */
+  gint64  revoked_at;
+  int     reason;      /* CRL reason code (RFC 5280 §5.3.1), -1 when none */
+} ImzalaPortalRevoked;
+
+void imzala_portal_revoked_free (ImzalaPortalRevoked *revoked);
+
+/* Records a certificate the issuing CA issued (@tckn NULL for a service's). */
+gboolean               imzala_portal_store_add_certificate        (ImzalaPortalStore *self,
+                                                                   const char        *serial,
+                                                                   const char        *tckn,
+                                                                   gint64             issued_at,
+                                                                   gint64             not_after,
+                                                                   GBytes            *der,
+                                                                   GError           **error);
+/* @revoked_at and @reason (nullable) are set only for REVOKED. */
+ImzalaPortalCertStatus imzala_portal_store_get_certificate_status (ImzalaPortalStore *self,
+                                                                   const char        *serial,
+                                                                   gint64            *revoked_at,
+                                                                   int               *reason);
+/* Revokes every unrevoked certificate of @tckn at @now; returns their
+ * serials (empty when there was none). */
+GPtrArray             *imzala_portal_store_revoke_person          (ImzalaPortalStore *self,
+                                                                   const char        *tckn,
+                                                                   int                reason,
+                                                                   gint64             now,
+                                                                   GError           **error);
+/* Every revoked certificate (ImzalaPortalRevoked), for the CRL. */
+GPtrArray             *imzala_portal_store_list_revoked           (ImzalaPortalStore *self);
+/* The signature level ("BES", "T", "XL") a request asked for, and its TSA
+ * URL; a request without a row asked for "BES". */
+gboolean               imzala_portal_store_set_request_level      (ImzalaPortalStore *self,
+                                                                   gint64             request,
+                                                                   const char        *level,
+                                                                   const char        *tsa_url,
+                                                                   GError           **error);
+char                  *imzala_portal_store_get_request_level      (ImzalaPortalStore *self,
+                                                                   gint64             request,
+                                                                   char             **tsa_url);
+
 G_END_DECLS

@@ -9,6 +9,7 @@
 
 #include "imzala-portal-ca.h"
 #include "imzala-portal-enrol.h"
+#include "imzala-portal-pki.h"
 #include "imzala-portal-server.h"
 #include "imzala-portal-store.h"
 
@@ -26,6 +27,10 @@ static char *opt_sicil;
 static char *opt_card_dir;
 static char *opt_key = NULL;
 static int opt_valid_days = 730;
+static char *opt_level;
+static char **opt_level_for;
+static char *opt_tsa_url;
+static char *opt_reason;
 
 static const GOptionEntry server_entries[] = {
   { "state", 0, 0, G_OPTION_ARG_FILENAME, &opt_state,
@@ -40,6 +45,19 @@ static const GOptionEntry server_entries[] = {
     "The URL browsers and İmzala use (default https://localhost:PORT)", "URL" },
   { "extra-ca", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_extra_ca,
     "Also trust signers from this CA (PEM; repeatable; for tests)", "FILE" },
+  { "signature-level", 0, 0, G_OPTION_ARG_STRING, &opt_level,
+    "Signature level every request asks for: BES (default), T or XL", "LEVEL" },
+  { "signature-level-for", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_level_for,
+    "Signature level of one purpose (login, consent, application; repeatable)", "PURPOSE=LEVEL" },
+  { "tsa-url", 0, 0, G_OPTION_ARG_STRING, &opt_tsa_url,
+    "Time-stamping authority that T and XL requests name (default: the portal's own /pki/tsa)", "URL" },
+  { NULL }
+};
+
+static const GOptionEntry revoke_entries[] = {
+  { "reason", 0, 0, G_OPTION_ARG_STRING, &opt_reason,
+    "keyCompromise (default: a lost or stolen card), affiliationChanged, superseded, "
+    "cessationOfOperation or unspecified", "REASON" },
   { NULL }
 };
 
@@ -133,6 +151,59 @@ run_enrol (ImzalaPortalCa *ca, ImzalaPortalStore *store)
   return 0;
 }
 
+/* Revokes the certificates of the person (a lost card): the portal's CRL
+ * and OCSP say "revoked" from now on, and the portal refuses them. */
+static int
+run_revoke (ImzalaPortalCa *ca, ImzalaPortalStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaPortalPki) pki = NULL;
+  g_autoptr(GPtrArray) serials = NULL;
+  int reason = imzala_portal_pki_reason_from_name (opt_reason != NULL ? opt_reason : "keyCompromise");
+
+  if (opt_tckn == NULL)
+    {
+      g_printerr ("revoke needs --tckn\n");
+      return 2;
+    }
+  if (reason < 0)
+    {
+      g_printerr ("Unknown revocation reason “%s”\n", opt_reason);
+      return 2;
+    }
+  pki = imzala_portal_pki_load_or_create (opt_state, ca, store, &error);
+  if (pki == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  serials = imzala_portal_store_revoke_person (store, opt_tckn, reason,
+                                               g_get_real_time () / G_USEC_PER_SEC, &error);
+  if (serials == NULL)
+    {
+      g_printerr ("Could not revoke: %s\n", error->message);
+      return 1;
+    }
+  if (serials->len == 0)
+    {
+      g_printerr ("%s has no certificate of this portal that is not revoked already.\n", opt_tckn);
+      return 1;
+    }
+  for (guint i = 0; i < serials->len; i++)
+    {
+      g_print ("Revoked certificate %s of %s (%s).\n", (char *) g_ptr_array_index (serials, i),
+               opt_tckn, imzala_portal_pki_reason_to_name (reason));
+      imzala_portal_store_log (store, "revoked", opt_tckn, 0, NULL, g_ptr_array_index (serials, i));
+    }
+  if (!imzala_portal_pki_write_crl (pki, &error))
+    {
+      g_printerr ("The certificates are revoked, but the CRL file could not be written: %s\n",
+                  error->message);
+      return 1;
+    }
+  return 0;
+}
+
 static int
 run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
 {
@@ -140,6 +211,7 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
   g_autoptr(GInetAddress) address = NULL;
   g_autoptr(ImzalaPortalServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(ImzalaPortalPki) pki = NULL;
   X509_STORE *trust;
   guint16 port = 8443;
 
@@ -180,11 +252,50 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
         }
       imzala_portal_server_set_public_url (server, opt_public_url);
     }
+  if (opt_level != NULL && !imzala_portal_server_set_signature_level (server, NULL, opt_level))
+    {
+      g_printerr ("--signature-level must be BES, T or XL\n");
+      return 2;
+    }
+  for (guint i = 0; opt_level_for != NULL && opt_level_for[i] != NULL; i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (opt_level_for[i], "=", 2);
+
+      if (g_strv_length (parts) != 2 || !imzala_portal_server_set_signature_level (server, parts[0], parts[1]))
+        {
+          g_printerr ("--signature-level-for wants PURPOSE=LEVEL (login, consent, application; BES, T, XL)\n");
+          return 2;
+        }
+    }
+  if (opt_tsa_url != NULL)
+    {
+      if (!g_str_has_prefix (opt_tsa_url, "https://") || !g_uri_is_valid (opt_tsa_url, G_URI_FLAGS_NONE, NULL))
+        {
+          g_printerr ("--tsa-url must be an https:// URL\n");
+          return 2;
+        }
+      imzala_portal_server_set_tsa_url (server, opt_tsa_url);
+    }
   if (!imzala_portal_server_listen (server, address, port, &error))
     {
       g_printerr ("Could not listen: %s\n", error->message);
       return 1;
     }
+  /* The certificates issued from now on (the PKI services' at their first
+   * start, later enrolments') name this origin in their AIA and CRL
+   * distribution points. */
+  if (!imzala_portal_ca_set_public_url (ca, imzala_portal_server_get_public_url (server), TRUE, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  pki = imzala_portal_pki_load_or_create (opt_state, ca, store, &error);
+  if (pki == NULL)
+    {
+      g_printerr ("Could not start the PKI services: %s\n", error->message);
+      return 1;
+    }
+  imzala_portal_server_set_pki (server, pki);
 
   /* Tests and scripts read these two lines to find the portal. */
   g_print ("imzala-portal listening on %s\n", imzala_portal_server_get_public_url (server));
@@ -210,13 +321,18 @@ main (int argc, char *argv[])
 
   setlocale (LC_ALL, "");
 
-  context = g_option_context_new ("[enrol] — the İmzala reference portal");
+  context = g_option_context_new ("[enrol|revoke] — the İmzala reference portal");
   g_option_context_set_summary (context,
                                 "Serves the demo portal over HTTPS, or with “enrol” registers a demo\n"
-                                "person and makes their SoftHSM demo card.");
+                                "person and makes their SoftHSM demo card, or with “revoke” revokes\n"
+                                "a person's card (lost or stolen).");
   g_option_context_add_main_entries (context, server_entries, NULL);
   group = g_option_group_new ("enrol", "Options of “enrol”:", "Show the options of enrol", NULL, NULL);
   g_option_group_add_entries (group, enrol_entries);
+  g_option_context_add_group (context, group);
+  group = g_option_group_new ("revoke", "Options of “revoke” (with --tckn):", "Show the options of revoke",
+                              NULL, NULL);
+  g_option_group_add_entries (group, revoke_entries);
   g_option_context_add_group (context, group);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -228,7 +344,7 @@ main (int argc, char *argv[])
       g_printerr ("--state DIR is required\n");
       return 2;
     }
-  if (argc > 2 || (argc == 2 && !g_str_equal (argv[1], "enrol")))
+  if (argc > 2 || (argc == 2 && !g_str_equal (argv[1], "enrol") && !g_str_equal (argv[1], "revoke")))
     {
       g_printerr ("Unknown command “%s”\n", argv[1]);
       return 2;
@@ -253,6 +369,17 @@ main (int argc, char *argv[])
       return 1;
     }
 
+  if (opt_public_url != NULL && argc == 2)
+    {
+      if (!g_str_has_prefix (opt_public_url, "https://") || !g_uri_is_valid (opt_public_url, G_URI_FLAGS_NONE, NULL))
+        {
+          g_printerr ("--public-url must be an https:// URL\n");
+          return 2;
+        }
+      imzala_portal_ca_set_public_url (ca, opt_public_url, FALSE, NULL);
+    }
+  if (argc == 2 && g_str_equal (argv[1], "revoke"))
+    return run_revoke (ca, store);
   if (argc == 2)
     return run_enrol (ca, store);
   return run_server (ca, store);
