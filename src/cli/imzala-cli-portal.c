@@ -119,11 +119,15 @@ print_request (ImzalaRequest *request)
   g_autofree char *created = format_time (imzala_request_get_created_at (request));
   g_autofree char *expires = format_time (imzala_request_get_expires_at (request));
   g_autofree char *code = imzala_request_dup_display_code (request);
-  const char *name = imzala_request_get_requester_name (request);
-  const char *hint = imzala_request_get_requester_hint (request);
+  /* What the portal names is filtered like every portal string; the texts
+   * are not: they were refused unless they show as exactly what is signed. */
+  g_autofree char *name = imzala_cli_terminal_filter (imzala_request_get_requester_name (request));
+  g_autofree char *hint = imzala_cli_terminal_filter (imzala_request_get_requester_hint (request));
+  g_autofree char *title = imzala_cli_terminal_filter (imzala_request_get_title (request));
+  g_autofree char *host = imzala_cli_terminal_filter (imzala_request_get_portal_host (request));
 
-  g_print (_("Portal:          %s\n"), imzala_request_get_portal_host (request));
-  g_print (_("Request:         %s (%s)\n"), imzala_request_get_title (request),
+  g_print (_("Portal:          %s\n"), host);
+  g_print (_("Request:         %s (%s)\n"), title != NULL ? title : "",
            imzala_purpose_get_label (imzala_request_get_purpose (request)));
   g_print (_("Code:            %s\n"), code);
   if (name != NULL)
@@ -136,11 +140,12 @@ print_request (ImzalaRequest *request)
   for (guint i = 0; i < imzala_request_get_n_texts (request); i++)
     {
       ImzalaRequestText *text = imzala_request_get_text (request, i);
+      g_autofree char *text_title = imzala_cli_terminal_filter (imzala_request_text_get_title (text));
       gsize length;
       const char *data = g_bytes_get_data (imzala_request_text_get_content (text), &length);
 
       g_print ("\n");
-      g_print (_("İmzalanacak Metin %u: %s\n"), i + 1, imzala_request_text_get_title (text));
+      g_print (_("İmzalanacak Metin %u: %s\n"), i + 1, text_title);
       g_print ("-----BEGIN TEXT-----\n");
       fflush (stdout);
       fwrite (data, 1, length, stdout);
@@ -156,13 +161,15 @@ print_certificate (ImzalaToken       *token,
 {
   const char *tckn = imzala_certificate_get_tckn (certificate);
   g_autofree char *until = format_time (imzala_certificate_get_not_after (certificate));
+  g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (certificate));
+  g_autofree char *label = token != NULL ? imzala_cli_terminal_filter (imzala_token_get_label (token)) : NULL;
 
   g_print (_("Certificate:     %s (%s), %s, valid until %s\n"),
-           imzala_certificate_get_holder_name (certificate),
+           holder,
            tckn != NULL ? tckn : _("no T.C. kimlik no"),
            imzala_certificate_get_key_description (certificate), until);
   if (token != NULL)
-    g_print (_("Card:            %s\n"), imzala_token_get_label (token));
+    g_print (_("Card:            %s\n"), label);
   g_print ("                 --cert %s\n", imzala_certificate_get_fingerprint (certificate));
   fflush (stdout);
 }
@@ -260,6 +267,15 @@ read_new_pin (ImzalaToken *token,
   return g_steal_pointer (&pin);
 }
 
+/* The portal's own sentence, filtered like every portal string. */
+static void
+print_result_message (ImzalaSigningJob *job)
+{
+  g_autofree char *message = imzala_cli_terminal_filter (imzala_signing_job_get_result_message (job));
+
+  g_print ("%s\n", message != NULL ? message : "");
+}
+
 static int
 report_job_error (ImzalaSigningJob *job)
 {
@@ -310,8 +326,12 @@ run_unblock (PortalRun  *run,
       return imzala_cli_report_error (error);
     }
 
-  g_print (_("Card to unlock:  %s (serial %s)\n"), imzala_token_get_label (token),
-           imzala_token_get_serial (token));
+  {
+    g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
+    g_autofree char *serial = imzala_cli_terminal_filter (imzala_token_get_serial (token));
+
+    g_print (_("Card to unlock:  %s (serial %s)\n"), label, serial);
+  }
   fflush (stdout);
 
   /* The new PIN is asked before the portal releases the PUK, so the PUK is
@@ -325,7 +345,7 @@ run_unblock (PortalRun  *run,
   if (wait_while (run, IMZALA_JOB_STATE_UNBLOCKING) != IMZALA_JOB_STATE_DONE)
     return report_job_error (job);
 
-  g_print ("%s\n", imzala_signing_job_get_result_message (job));
+  print_result_message (job);
   return IMZALA_CLI_EXIT_OK;
 }
 
@@ -458,7 +478,7 @@ run_sign (PortalRun  *run,
     g_autofree char *signed_at = format_time (imzala_signing_job_get_signed_at (job));
 
     g_print (_("Signed:          %s\n"), signed_at);
-    g_print ("%s\n", imzala_signing_job_get_result_message (job));
+    print_result_message (job);
   }
   return error != NULL ? IMZALA_CLI_EXIT_FAILED : IMZALA_CLI_EXIT_OK;
 }
