@@ -292,7 +292,8 @@ report_job_error (ImzalaSigningJob *job)
 static int
 run_unblock (PortalRun  *run,
              const char *selector,
-             int         new_pin_fd)
+             int         new_pin_fd,
+             gboolean    last_try)
 {
   g_autoptr(ImzalaSecret) new_pin = NULL;
   g_autoptr(GError) error = NULL;
@@ -334,13 +335,37 @@ run_unblock (PortalRun  *run,
   }
   fflush (stdout);
 
+  /* The job refuses these too; said here, no new PIN is asked for nothing. */
+  if (!(imzala_token_get_pin_state (token) & IMZALA_PIN_STATE_LOCKED))
+    {
+      g_set_error (&error, IMZALA_ERROR, IMZALA_ERROR_PIN_NOT_LOCKED,
+                   _("The PIN of “%s” is not locked, so İmzala did not ask the portal for "
+                     "the PUK and nothing was changed on the card."),
+                   imzala_token_get_label (token));
+      return imzala_cli_report_error (error);
+    }
+  if (imzala_signing_job_unblock_is_last_try (job))
+    {
+      imzala_cli_terminal_say (_("Warning: this is the final PUK try; if the portal's PUK is wrong, "
+                                 "the card is locked for good."));
+      if (!last_try)
+        {
+          g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_PUK_FINAL_TRY,
+                               _("Only one PUK try is left on the card, so İmzala did not use it. "
+                                 "Run the command again with --last-try to use it."));
+          return imzala_cli_report_error (error);
+        }
+    }
+  else if (imzala_token_get_pin_state (token) & IMZALA_PIN_STATE_PUK_COUNT_LOW)
+    imzala_cli_terminal_say (_("Warning: only a few PUK tries are left."));
+
   /* The new PIN is asked before the portal releases the PUK, so the PUK is
    * used at once and never waits on the user (docs/protocol.md §5). */
   new_pin = read_new_pin (token, new_pin_fd, &error);
   if (new_pin == NULL)
     return imzala_cli_report_error (error);
 
-  imzala_signing_job_unblock (job, new_pin);
+  imzala_signing_job_unblock_full (job, new_pin, last_try);
   g_clear_pointer (&new_pin, imzala_secret_unref);
   if (wait_while (run, IMZALA_JOB_STATE_UNBLOCKING) != IMZALA_JOB_STATE_DONE)
     return report_job_error (job);
@@ -494,6 +519,7 @@ imzala_cli_portal (int argc, char **argv)
   g_autofree char *save_path = NULL;
   int pin_fd = -1;
   int new_pin_fd = -1;
+  gboolean last_try = FALSE;
   const GOptionEntry entries[] = {
     { "portal", 'p', 0, G_OPTION_ARG_STRING, &portal_url,
       N_("The portal's address (https:// only)"), N_("URL") },
@@ -509,6 +535,9 @@ imzala_cli_portal (int argc, char **argv)
     { "new-pin-fd", 0, 0, G_OPTION_ARG_INT, &new_pin_fd,
       N_("For a card unlock: read the new PIN from file descriptor N instead of the terminal"),
       N_("N") },
+    { "last-try", 0, 0, G_OPTION_ARG_NONE, &last_try,
+      N_("For a card unlock: use the card's last PUK try (a wrong PUK then locks the card for good)"),
+      NULL },
     { "save", 's', 0, G_OPTION_ARG_FILENAME, &save_path,
       N_("Save the signatures (İmza İçeriği, DER .p7s) in folder DIR"), N_("DIR") },
     { NULL }
@@ -579,7 +608,7 @@ imzala_cli_portal (int argc, char **argv)
 
       print_request (request);
       if (imzala_request_get_purpose (request) == IMZALA_PURPOSE_UNBLOCK)
-        status = run_unblock (&run, selector, new_pin_fd);
+        status = run_unblock (&run, selector, new_pin_fd, last_try);
       else
         status = run_sign (&run, selector, pin_fd, save_path);
     }

@@ -97,6 +97,8 @@ imzala_cli_exit_code_for_error (const GError *error)
     case IMZALA_ERROR_PUK_LOCKED:
     case IMZALA_ERROR_PUK_REQUIRED:
     case IMZALA_ERROR_PIN_PAD_TIMEOUT:
+    case IMZALA_ERROR_PIN_NOT_LOCKED:
+    case IMZALA_ERROR_PUK_FINAL_TRY:
       return IMZALA_CLI_EXIT_PIN;
 
     case IMZALA_ERROR_CMS_INVALID:

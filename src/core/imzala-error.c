@@ -55,6 +55,8 @@ imzala_error_code_to_string (ImzalaError code)
     [IMZALA_ERROR_CONTENT_TOO_LARGE] = "content-too-large",
     [IMZALA_ERROR_TOKEN_NOT_RECOGNIZED] = "token-not-recognized",
     [IMZALA_ERROR_PIN_PAD_TIMEOUT] = "pin-pad-timeout",
+    [IMZALA_ERROR_PIN_NOT_LOCKED] = "pin-not-locked",
+    [IMZALA_ERROR_PUK_FINAL_TRY] = "puk-final-try",
   };
 
   if ((guint) code < G_N_ELEMENTS (names) && names[code] != NULL)

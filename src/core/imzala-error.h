@@ -79,6 +79,10 @@ typedef enum
 
   /* Added by issue 8 (PIN care). */
   IMZALA_ERROR_PIN_PAD_TIMEOUT,     /* the reader stopped waiting for the PIN (not cancelled in İmzala) */
+
+  /* Added by issue 11 (unblock). */
+  IMZALA_ERROR_PIN_NOT_LOCKED,      /* an unblock for a card whose PIN is not locked: nothing done */
+  IMZALA_ERROR_PUK_FINAL_TRY,       /* the last PUK try, not confirmed by the user: nothing tried */
 } ImzalaError;
 
 GQuark imzala_error_quark (void);
