@@ -162,8 +162,7 @@ imzala_portal_http_parse_body (SoupServerMessage *msg, gboolean need_version)
 
   if (!imzala_json_is_media_type (media_type, params))
     {
-      imzala_portal_http_send_error (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "malformed",
-                                     "İstek application/json (UTF-8) olarak gönderilmelidir.");
+      imzala_portal_http_send_malformed (msg, "İstek application/json (UTF-8) olarak gönderilmelidir.");
       return NULL;
     }
   bytes = soup_message_body_flatten (body);
