@@ -493,16 +493,14 @@ cli_done_cb (GObject      *source,
   run->done = TRUE;
 }
 
-/* `imzala-cli portal --code @code` over the fault module with @faults and
- * count-calls (the counts in @count_file); @secret (nullable) on fd 3, used
- * as --new-pin-fd. @extra: more arguments, NULL-terminated. */
+/* imzala-cli with @args (NULL-terminated) over the fault module with
+ * @faults and count-calls (the counts in @count_file); @secrets (nullable,
+ * one per line) on fd 3. */
 static CliResult *
-run_cli (ImzalaTestFixture *fixture,
-         const char        *faults,
-         const char        *count_file,
-         const char        *code,
-         const char        *secret,
-         const char        *const *extra)
+run_cli_args (const char        *faults,
+              const char        *count_file,
+              const char        *secrets,
+              const char *const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -512,28 +510,21 @@ run_cli (ImzalaTestFixture *fixture,
   g_autofree char *all_faults = g_strconcat (faults, faults[0] != '\0' ? "," : "", "count-calls", NULL);
   CliResult *result = g_new0 (CliResult, 1);
   CliRun run = { FALSE, NULL, NULL };
-  const char *const fixed[] = {
-    "portal", "--portal", portal.base_url, "--portal-ca", tls_ca, "--code", code,
-    "--no-registered", "--module", g_getenv ("IMZALA_FAULT_MODULE"), NULL
-  };
 
   g_ptr_array_add (argv, (char *) g_getenv ("IMZALA_CLI"));
-  for (guint i = 0; fixed[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) fixed[i]);
-  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) extra[i]);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
 
   g_subprocess_launcher_setenv (launcher, "IMZALA_FAULTS", all_faults, TRUE);
   g_subprocess_launcher_setenv (launcher, "IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
   g_subprocess_launcher_setenv (launcher, "IMZALA_PORTAL_CLIENT_TIMEOUT_MS", DRIP_TIMEOUT_MS, TRUE);
-  if (secret != NULL)
+  if (secrets != NULL)
     {
       int fds[2];
 
       g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
-      g_assert_cmpint (write (fds[1], secret, strlen (secret)), ==, (gssize) strlen (secret));
-      g_assert_cmpint (write (fds[1], "\n", 1), ==, 1);
+      g_assert_cmpint (write (fds[1], secrets, strlen (secrets)), ==, (gssize) strlen (secrets));
       close (fds[1]);
       g_subprocess_launcher_take_fd (launcher, fds[0], 3);
     }
@@ -550,6 +541,31 @@ run_cli (ImzalaTestFixture *fixture,
   g_test_message ("imzala-cli exit %d\nstdout:\n%s\nstderr:\n%s", result->status, result->out,
                   result->err);
   return result;
+}
+
+/* `imzala-cli portal --code @code` against the hostile portal; @secret
+ * (nullable) on fd 3, for --new-pin-fd 3. @extra: more arguments. */
+static CliResult *
+run_cli (ImzalaTestFixture *fixture,
+         const char        *faults,
+         const char        *count_file,
+         const char        *code,
+         const char        *secret,
+         const char        *const *extra)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *line = secret != NULL ? g_strconcat (secret, "\n", NULL) : NULL;
+  const char *const fixed[] = {
+    "portal", "--portal", portal.base_url, "--portal-ca", tls_ca, "--code", code,
+    "--no-registered", "--module", g_getenv ("IMZALA_FAULT_MODULE"), NULL
+  };
+
+  for (guint i = 0; fixed[i] != NULL; i++)
+    g_ptr_array_add (args, (char *) fixed[i]);
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (args, (char *) extra[i]);
+  g_ptr_array_add (args, NULL);
+  return run_cli_args (faults, count_file, line, (const char *const *) args->pdata);
 }
 
 typedef struct
@@ -839,6 +855,36 @@ test_unblock_last_try (Fixture       *f,
   g_assert_cmpuint (count_calls (f, "C_InitPIN"), ==, 1);
 }
 
+/* `imzala-cli unblock-pin` with the user's own PUK: the last try is not
+ * used without --last-try (the card sees no login), and is with it. */
+static void
+test_unblock_pin_last_try (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *puk = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  g_autofree char *secrets = g_strdup_printf ("%s\n246810\n", puk);
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  g_autoptr(CliResult) refused = NULL;
+  g_autoptr(CliResult) unblocked = NULL;
+
+  refused = run_cli_args ("pin-locked,puk-final-try", f->count_file, secrets,
+                          (const char *const[]) { "unblock-pin", "--token", "IMZALA TEST 1",
+                                                  "--puk-fd", "3", "--new-pin-fd", "3",
+                                                  "--no-registered", "--module", module, NULL });
+  g_assert_cmpint (refused->status, ==, 3);
+  g_assert_nonnull (strstr (refused->err, "--last-try"));
+  g_assert_cmpuint (count_calls (f, "C_Login"), ==, 0);
+
+  unblocked = run_cli_args ("pin-locked,puk-final-try", f->count_file, secrets,
+                            (const char *const[]) { "unblock-pin", "--token", "IMZALA TEST 1",
+                                                    "--puk-fd", "3", "--new-pin-fd", "3",
+                                                    "--last-try", "--no-registered", "--module",
+                                                    module, NULL });
+  g_assert_cmpint (unblocked->status, ==, 0);
+  g_assert_cmpuint (count_calls (f, "C_Login"), ==, 1);
+  g_assert_cmpuint (count_calls (f, "C_InitPIN"), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -857,6 +903,7 @@ main (int argc, char **argv)
   ADD ("/hostile-portal/unblock-not-locked", test_unblock_not_locked);
   ADD ("/hostile-portal/unblock-not-locked-job", test_unblock_not_locked_job);
   ADD ("/hostile-portal/unblock-last-try", test_unblock_last_try);
+  ADD ("/hostile-portal/unblock-pin-last-try", test_unblock_pin_last_try);
 #undef ADD
 
   status = g_test_run ();
