@@ -53,7 +53,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (ImzalaPortalClient, imzala_portal_client, G_TYPE_
  * then is out of our reach: the TLS record buffer of glib-networking and the
  * few kilobytes of SoupBodyInputStream's read-ahead, both reused or freed
  * with the connection, which is why the connection of an unblock call is
- * closed at once (soup_message_set_flags NEW_CONNECTION + "Connection:
+ * closed at once (SOUP_MESSAGE_NEW_CONNECTION and "Connection:
  * close") instead of going back to the pool.
  *
  * Every exchange has a total time limit (not one per read, which a portal

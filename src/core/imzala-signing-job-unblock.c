@@ -95,6 +95,8 @@ portal_unblock_cb (GObject      *source,
                                        self->cancellable, token_unblock_cb, g_object_ref (self));
 }
 
+static char *token_serial (ImzalaToken *token);
+
 /* Why the card must not be unblocked now, or NULL. */
 static GError *
 unblock_refusal (ImzalaSigningJob *self)
@@ -138,8 +140,7 @@ token_refreshed_cb (GObject      *source,
       return;
     }
 
-  /* CK_TOKEN_INFO pads with spaces; the protocol sends it trimmed. */
-  serial = g_strchomp (g_strdup (imzala_token_get_serial (self->token)));
+  serial = token_serial (self->token);
   imzala_portal_unblock_async (self->portal, self->request, serial, self->cancellable,
                                portal_unblock_cb, g_object_ref (self));
 }
