@@ -32,6 +32,9 @@
 #define CODE_TITLE      "T1T1E0000001"
 #define CODE_SEPARATOR  "SEPARAT00001"
 #define CODE_UNBLOCK    "VNB10CK00001"
+#define CODE_EMPTY      "EMPTY0000001"
+#define CODE_HTML       "HTM100000001"
+#define CODE_CHARSET    "CHARSET00001"
 
 #define DEEP_ANSWER_DEPTH 1500000
 #define DRIP_TIMEOUT_MS   "2000"
@@ -247,21 +250,30 @@ write_text (GOutputStream *out,
 }
 
 static void
-answer (GOutputStream *out,
-        guint          status,
-        const char    *body)
+answer_typed (GOutputStream *out,
+              guint          status,
+              const char    *content_type,
+              const char    *body)
 {
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *date = g_date_time_format (now, "%a, %d %b %Y %H:%M:%S GMT");
   g_autofree char *head = g_strdup_printf ("HTTP/1.1 %u Answer\r\n"
-                                           "Content-Type: application/json\r\n"
+                                           "Content-Type: %s\r\n"
                                            "Content-Length: %" G_GSIZE_FORMAT "\r\n"
                                            "Date: %s\r\n"
                                            "Connection: close\r\n\r\n",
-                                           status, strlen (body), date);
+                                           status, content_type, strlen (body), date);
 
   if (write_text (out, head, strlen (head)))
     write_text (out, body, strlen (body));
+}
+
+static void
+answer (GOutputStream *out,
+        guint          status,
+        const char    *body)
+{
+  answer_typed (out, status, "application/json", body);
 }
 
 /* Announces 64 bytes and sends one every 5 s: no single read ever waits
@@ -307,6 +319,16 @@ serve (GOutputStream *out,
     }
   else if (g_str_equal (code, CODE_DRIP))
     drip (out);
+  else if (g_str_equal (code, CODE_EMPTY))
+    answer (out, 200, "");
+  else if (g_str_equal (code, CODE_HTML) || g_str_equal (code, CODE_CHARSET))
+    {
+      /* A request that is right in every other way. */
+      g_autofree char *json = request_json (code, "login", "E-imzalı Giriş", "Metin", "Giriş");
+      answer_typed (out, 200, g_str_equal (code, CODE_HTML) ? "text/html"
+                                                            : "application/json; charset=iso-8859-9",
+                    json);
+    }
   else if (g_str_equal (code, CODE_MESSAGE))
     /* A raw U+2028, a right-to-left override and a C1 CSI: the portal
      * tries to print a line of its own. */
@@ -699,6 +721,25 @@ test_title_and_separator (Fixture       *f,
     }
 }
 
+/* An empty answer, and answers that are not application/json with charset
+ * UTF-8 (or none), are protocol errors, however good the JSON in them. */
+static void
+test_empty_and_media_types (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *codes[] = { CODE_EMPTY, CODE_HTML, CODE_CHARSET };
+
+  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ImzalaRequest) request = fetch (codes[i], 0, &error);
+
+      g_test_message ("%s", codes[i]);
+      g_assert_null (request);
+      g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PROTOCOL);
+    }
+}
+
 /* Every character that is not shown as itself is refused in a text and in
  * a title (Cf, Zl, Zp, controls), from the answer's bytes. */
 static void
@@ -899,6 +940,7 @@ main (int argc, char **argv)
   ADD ("/hostile-portal/drip", test_drip);
   ADD ("/hostile-portal/message", test_message);
   ADD ("/hostile-portal/title-and-separator", test_title_and_separator);
+  ADD ("/hostile-portal/empty-and-media-types", test_empty_and_media_types);
   g_test_add_func ("/hostile-portal/format-characters", test_format_characters);
   ADD ("/hostile-portal/unblock-not-locked", test_unblock_not_locked);
   ADD ("/hostile-portal/unblock-not-locked-job", test_unblock_not_locked_job);
