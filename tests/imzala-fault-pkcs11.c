@@ -132,6 +132,12 @@
  *                    OpenSC asking every driver about a card it does not
  *                    know, so that a test can check that the window shows
  *                    the request meanwhile
+ * Unblock (issue 11, item 3), around all of the above:
+ *   pin-locked       pin-counter, with the user PIN locked from
+ *                    C_Initialize on (as after three wrong PINs), until
+ *                    C_InitPIN sets a new one: a card to unblock
+ *   puk-final-try    C_GetTokenInfo adds CKF_SO_PIN_COUNT_LOW and
+ *                    CKF_SO_PIN_FINAL_TRY: one PUK try is left
  */
 #include "config.h"
 
@@ -179,6 +185,8 @@ static struct
   int pin_pad_wait;
   int always_authenticate;
   int slow_slot_list;
+  int pin_locked;
+  int puk_final_try;
 } faults;
 
 static int wrong_pins;
@@ -1749,6 +1757,46 @@ slow_slot_list_wrap (void)
   wrapper.C_GetSlotList = slow_slot_list_GetSlotList;
 }
 
+/* ---- pin-locked and puk-final-try ---- */
+
+static CK_FUNCTION_LIST unblock_next;
+
+static CK_RV
+unblock_Initialize (CK_VOID_PTR args)
+{
+  const char *list = getenv ("IMZALA_FAULTS");
+  CK_RV rv;
+
+  faults.pin_locked = has_fault (list, "pin-locked");
+  faults.puk_final_try = has_fault (list, "puk-final-try");
+  /* After the inner C_Initialize, which starts the PIN counter at 0. */
+  rv = unblock_next.C_Initialize (args);
+  if (rv == CKR_OK && faults.pin_locked)
+    {
+      faults.pin_counter = 1;
+      wrong_pins = 3;
+    }
+  return rv;
+}
+
+static CK_RV
+unblock_GetTokenInfo (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+  CK_RV rv = unblock_next.C_GetTokenInfo (slot, info);
+
+  if (rv == CKR_OK && faults.puk_final_try)
+    info->flags |= CKF_SO_PIN_COUNT_LOW | CKF_SO_PIN_FINAL_TRY;
+  return rv;
+}
+
+static void
+unblock_wrap (void)
+{
+  unblock_next = wrapper;
+  wrapper.C_Initialize = unblock_Initialize;
+  wrapper.C_GetTokenInfo = unblock_GetTokenInfo;
+}
+
 CK_RV
 C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
 {
@@ -1790,6 +1838,7 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       card_removal_wrap ();
       pin_care_wrap ();
       slow_slot_list_wrap ();
+      unblock_wrap ();
     }
 
   if (guard.C_GetFunctionList == NULL)

@@ -57,6 +57,15 @@ flow_setup_pin_counter (Flow          *flow,
   flow_setup (flow, data);
 }
 
+/* A card whose PIN is locked: the portal's unblock is only for such a card. */
+static void
+flow_setup_pin_locked (Flow          *flow,
+                       gconstpointer  data)
+{
+  g_setenv ("IMZALA_FAULTS", data != NULL ? data : "pin-locked", TRUE);
+  flow_setup (flow, GUINT_TO_POINTER (0));
+}
+
 static void
 flow_setup_slow_card (Flow          *flow,
                       gconstpointer  data)
@@ -638,6 +647,59 @@ test_unblock_portal (Flow          *flow,
   sign_login (flow, NEW_PIN);
 }
 
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
+static gboolean
+message_dialog_shown (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+
+/* One PUK try left: the unblock page asks before it is used, nothing goes
+ * to the portal meanwhile, and only "Use the Last Try" goes on. */
+static void
+test_unblock_portal_last_try (Flow          *flow,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "unblock", &error);
+  GtkWidget *page = imzala_window_get_page (flow->window, "unblock");
+  g_autoptr(GPtrArray) entries = imzala_test_gui_find_all (page, IMZALA_TYPE_PIN_ENTRY);
+  g_autofree char *state = NULL;
+  AdwMessageDialog *dialog;
+
+  g_assert_no_error (error);
+  enter_code (flow, code, "unblock");
+  type_into (entries, 1, NEW_PIN);
+  type_into (entries, 2, NEW_PIN);
+  activate (flow->window, "unblock.unblock-pin");
+  imzala_test_gui_wait (message_dialog_shown, NULL, 30, "the last PUK try dialog");
+  dialog = find_message_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Son PUK Hakkı Kullanılsın mı?");
+  g_assert_cmpstr (imzala_window_get_page_name (flow->window), ==, "unblock");
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "pending");
+
+  adw_message_dialog_response (dialog, "use");
+  g_assert_cmpstr (imzala_test_gui_wait_page (flow->window, "result", "failure", NULL), ==, "result");
+  g_clear_pointer (&state, g_free);
+  state = imzala_test_portal_get_state (flow->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+}
+
 /* Every keypad button and PIN field can be named by a screen reader, and
  * Tab goes from the PIN field to İMZALA (the keypad is for the mouse). */
 static void
@@ -1107,7 +1169,6 @@ main (int   argc,
   ADD ("/gui/flow/expired", 2, test_expired);
   ADD ("/gui/flow/pin-change", 0, test_pin_change);
   ADD ("/gui/flow/unblock-puk", 0, test_unblock_puk);
-  ADD ("/gui/flow/unblock-portal", 0, test_unblock_portal);
   ADD ("/gui/flow/accessible", 0, test_accessible);
 #undef ADD
   /* The fault module counts wrong PINs as a real card does. */
@@ -1126,6 +1187,10 @@ main (int   argc,
   g_test_add ("/gui/flow/certs-after-login", Flow, NULL, flow_setup_certs_after_login,
               test_certs_after_login, flow_teardown);
 
+  g_test_add ("/gui/flow/unblock-portal", Flow, NULL, flow_setup_pin_locked, test_unblock_portal,
+              flow_teardown);
+  g_test_add ("/gui/flow/unblock-portal-last-try", Flow, "pin-locked,puk-final-try",
+              flow_setup_pin_locked, test_unblock_portal_last_try, flow_teardown);
   g_test_add ("/gui/flow/pin-pad-cancel", Flow, "pin-pad-wait", flow_setup_pin_pad, test_pin_pad_cancel,
               flow_teardown_pin_pad);
   g_test_add ("/gui/flow/pin-pad-change", Flow, "pin-pad", flow_setup_pin_pad, test_pin_pad_change,

@@ -1052,10 +1052,32 @@ job_setup (JobFixture    *f,
   f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
 }
 
+/* The fault module over the same SoftHSM with the card's PIN locked
+ * ("pin-locked"): a portal's PUK is only used on such a card. imzala-cli
+ * run by the test inherits IMZALA_FAULTS. */
+static void
+job_setup_pin_locked (JobFixture    *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_setenv ("IMZALA_FAULTS", "pin-locked", TRUE);
+  f->fixture = imzala_test_fixture_new ();
+  f->modules = imzala_test_fault_load (f->fixture, "pin-locked", NULL, &error);
+  g_assert_no_error (error);
+  f->portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key,
+                               f->fixture->root_ca_file);
+  f->client = imzala_portal_client_new (f->portal->base_url, tls_pki->ca_a, &error);
+  g_assert_no_error (error);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+}
+
 static void
 job_teardown (JobFixture    *f,
               gconstpointer  data)
 {
+  g_unsetenv ("IMZALA_FAULTS");
   g_object_unref (f->client);
   test_portal_free (f->portal);
   imzala_test_modules_unref_and_wait (f->modules);
@@ -1540,7 +1562,8 @@ test_cli_unblock (JobFixture    *f,
   g_assert_cmpint (run_cli ("135790", &out, "--portal", f->portal->base_url,
                             "--portal-ca", tls_pki->ca_a, "--code", added->code,
                             "--cert", fingerprint, "--new-pin-fd", "3",
-                            "--no-registered", "--module", f->fixture->module_path, NULL), ==, 0);
+                            "--no-registered", "--module", g_getenv ("IMZALA_FAULT_MODULE"),
+                            NULL), ==, 0);
   g_assert_true (added->released);
   g_assert_cmpint (added->reported, ==, 1);
   g_assert_nonnull (strstr (out, "Kartınızın kilidi çözüldü."));
@@ -1764,13 +1787,15 @@ main (int argc, char **argv)
   g_test_add ("/portal/job/expired", JobFixture, NULL, job_setup, test_job_expired, job_teardown);
   g_test_add ("/portal/job/bad-code-and-cancel", JobFixture, NULL, job_setup,
               test_job_bad_code_and_cancel, job_teardown);
-  g_test_add ("/portal/job/unblock", JobFixture, NULL, job_setup, test_job_unblock, job_teardown);
-  g_test_add ("/portal/job/unblock-wrong-card", JobFixture, NULL, job_setup,
+  g_test_add ("/portal/job/unblock", JobFixture, NULL, job_setup_pin_locked, test_job_unblock,
+              job_teardown);
+  g_test_add ("/portal/job/unblock-wrong-card", JobFixture, NULL, job_setup_pin_locked,
               test_job_unblock_wrong_card, job_teardown);
 
   g_test_add ("/portal/cli/sign", JobFixture, NULL, job_setup, test_cli_sign, job_teardown);
   g_test_add ("/portal/cli/failures", JobFixture, NULL, job_setup, test_cli_failures, job_teardown);
-  g_test_add ("/portal/cli/unblock", JobFixture, NULL, job_setup, test_cli_unblock, job_teardown);
+  g_test_add ("/portal/cli/unblock", JobFixture, NULL, job_setup_pin_locked, test_cli_unblock,
+              job_teardown);
   g_test_add_func ("/portal/client/query-time", test_query_time);
   g_test_add_func ("/portal/cli/doctor-clock", test_cli_doctor_portal);
   g_test_add ("/portal/cli/certs-after-login", JobFixture, NULL, job_setup,

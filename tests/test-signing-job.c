@@ -313,6 +313,25 @@ job_setup (JobFixture    *f,
   f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
 }
 
+/* The fault module with the words @data: for an unblock, "pin-locked" (a
+ * portal's PUK is only for a card whose PIN is locked). */
+static void
+job_setup_faults (JobFixture    *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->fixture = imzala_test_fixture_new ();
+  f->modules = imzala_test_fault_load (f->fixture, data, NULL, &error);
+  g_assert_no_error (error);
+  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
+  g_assert_no_error (error);
+  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+}
+
 static void
 job_teardown (JobFixture    *f,
               gconstpointer  data)
@@ -809,7 +828,7 @@ test_unblock (JobFixture    *f,
 }
 
 /* A PUK the card refuses: the portal hears of the failure, the job fails
- * with the card's error, and the old PIN still works. */
+ * with the card's error, and the PIN stays locked. */
 static void
 test_unblock_wrong_puk (JobFixture    *f,
                         gconstpointer  data)
@@ -834,8 +853,8 @@ test_unblock_wrong_puk (JobFixture    *f,
   g_assert_cmpint (f->portal->reported, ==, 0);
   finish_job (job);
 
-  g_assert_cmpint (sign_once (f, "ayse-rsa", old_pin, &error), ==, IMZALA_JOB_STATE_DONE);
-  g_assert_no_error (error);
+  g_assert_cmpint (sign_once (f, "ayse-rsa", old_pin, &error), !=, IMZALA_JOB_STATE_DONE);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_LOCKED);
 }
 
 /* The portal does not release the PUK (another person's card): the job
@@ -1341,10 +1360,13 @@ main (int argc, char **argv)
   ADD ("/signing-job/submit-error", test_submit_error);
   ADD ("/signing-job/cancel-during-fetch", test_cancel_during_fetch);
   ADD ("/signing-job/expired", test_expired);
-  ADD ("/signing-job/unblock", test_unblock);
-  ADD ("/signing-job/unblock-wrong-puk", test_unblock_wrong_puk);
-  ADD ("/signing-job/unblock-refused", test_unblock_refused);
 #undef ADD
+#define ADD_LOCKED(path, func) \
+  g_test_add (path, JobFixture, "pin-locked", job_setup_faults, func, job_teardown)
+  ADD_LOCKED ("/signing-job/unblock", test_unblock);
+  ADD_LOCKED ("/signing-job/unblock-wrong-puk", test_unblock_wrong_puk);
+  ADD_LOCKED ("/signing-job/unblock-refused", test_unblock_refused);
+#undef ADD_LOCKED
   g_test_add ("/signing-job/sign-thread-affine", JobFixture, NULL,
               job_setup_thread_affine, test_sign, job_teardown_thread_affine);
   g_test_add ("/signing-job/two-texts-thread-affine", JobFixture, NULL,

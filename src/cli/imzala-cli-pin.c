@@ -170,6 +170,7 @@ run_pin_command (PinCommand command, int argc, char **argv)
   g_autofree char *token_selector = NULL;
   int old_fd = -1;
   int new_fd = -1;
+  gboolean last_try = FALSE;
   const GOptionEntry change_entries[] = {
     { "token", 't', 0, G_OPTION_ARG_STRING, &token_selector,
       N_("The token: its label, serial number or PKCS#11 URI (default: the only token)"), N_("TOKEN") },
@@ -186,6 +187,8 @@ run_pin_command (PinCommand command, int argc, char **argv)
       N_("Read the PUK from file descriptor N (one line)"), N_("N") },
     { "new-pin-fd", 0, 0, G_OPTION_ARG_INT, &new_fd,
       N_("Read the new PIN from file descriptor N (one line, asked once)"), N_("N") },
+    { "last-try", 0, 0, G_OPTION_ARG_NONE, &last_try,
+      N_("Use the card's last PUK try (a wrong PUK then locks the card for good)"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -280,7 +283,16 @@ run_pin_command (PinCommand command, int argc, char **argv)
           return imzala_cli_report_error (error);
         }
       if (state & IMZALA_PIN_STATE_PUK_FINAL_TRY)
-        imzala_cli_terminal_say (_("Warning: this is the final try; a wrong PUK locks the card for good."));
+        {
+          imzala_cli_terminal_say (_("Warning: this is the final try; a wrong PUK locks the card for good."));
+          if (!last_try)
+            {
+              g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_PUK_FINAL_TRY,
+                                   _("Only one PUK try is left on the card, so İmzala did not use it. "
+                                     "Run the command again with --last-try to use it."));
+              return imzala_cli_report_error (error);
+            }
+        }
       else if (state & IMZALA_PIN_STATE_PUK_COUNT_LOW)
         imzala_cli_terminal_say (_("Warning: only a few PUK tries are left."));
       prompt = g_strdup_printf (_("PUK of “%s”: "), imzala_token_get_label (token));

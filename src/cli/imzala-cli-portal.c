@@ -119,11 +119,15 @@ print_request (ImzalaRequest *request)
   g_autofree char *created = format_time (imzala_request_get_created_at (request));
   g_autofree char *expires = format_time (imzala_request_get_expires_at (request));
   g_autofree char *code = imzala_request_dup_display_code (request);
-  const char *name = imzala_request_get_requester_name (request);
-  const char *hint = imzala_request_get_requester_hint (request);
+  /* What the portal names is filtered like every portal string; the texts
+   * are not: they were refused unless they show as exactly what is signed. */
+  g_autofree char *name = imzala_cli_terminal_filter (imzala_request_get_requester_name (request));
+  g_autofree char *hint = imzala_cli_terminal_filter (imzala_request_get_requester_hint (request));
+  g_autofree char *title = imzala_cli_terminal_filter (imzala_request_get_title (request));
+  g_autofree char *host = imzala_cli_terminal_filter (imzala_request_get_portal_host (request));
 
-  g_print (_("Portal:          %s\n"), imzala_request_get_portal_host (request));
-  g_print (_("Request:         %s (%s)\n"), imzala_request_get_title (request),
+  g_print (_("Portal:          %s\n"), host);
+  g_print (_("Request:         %s (%s)\n"), title != NULL ? title : "",
            imzala_purpose_get_label (imzala_request_get_purpose (request)));
   g_print (_("Code:            %s\n"), code);
   if (name != NULL)
@@ -136,11 +140,12 @@ print_request (ImzalaRequest *request)
   for (guint i = 0; i < imzala_request_get_n_texts (request); i++)
     {
       ImzalaRequestText *text = imzala_request_get_text (request, i);
+      g_autofree char *text_title = imzala_cli_terminal_filter (imzala_request_text_get_title (text));
       gsize length;
       const char *data = g_bytes_get_data (imzala_request_text_get_content (text), &length);
 
       g_print ("\n");
-      g_print (_("İmzalanacak Metin %u: %s\n"), i + 1, imzala_request_text_get_title (text));
+      g_print (_("İmzalanacak Metin %u: %s\n"), i + 1, text_title);
       g_print ("-----BEGIN TEXT-----\n");
       fflush (stdout);
       fwrite (data, 1, length, stdout);
@@ -156,13 +161,15 @@ print_certificate (ImzalaToken       *token,
 {
   const char *tckn = imzala_certificate_get_tckn (certificate);
   g_autofree char *until = format_time (imzala_certificate_get_not_after (certificate));
+  g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (certificate));
+  g_autofree char *label = token != NULL ? imzala_cli_terminal_filter (imzala_token_get_label (token)) : NULL;
 
   g_print (_("Certificate:     %s (%s), %s, valid until %s\n"),
-           imzala_certificate_get_holder_name (certificate),
+           holder,
            tckn != NULL ? tckn : _("no T.C. kimlik no"),
            imzala_certificate_get_key_description (certificate), until);
   if (token != NULL)
-    g_print (_("Card:            %s\n"), imzala_token_get_label (token));
+    g_print (_("Card:            %s\n"), label);
   g_print ("                 --cert %s\n", imzala_certificate_get_fingerprint (certificate));
   fflush (stdout);
 }
@@ -260,6 +267,15 @@ read_new_pin (ImzalaToken *token,
   return g_steal_pointer (&pin);
 }
 
+/* The portal's own sentence, filtered like every portal string. */
+static void
+print_result_message (ImzalaSigningJob *job)
+{
+  g_autofree char *message = imzala_cli_terminal_filter (imzala_signing_job_get_result_message (job));
+
+  g_print ("%s\n", message != NULL ? message : "");
+}
+
 static int
 report_job_error (ImzalaSigningJob *job)
 {
@@ -276,7 +292,8 @@ report_job_error (ImzalaSigningJob *job)
 static int
 run_unblock (PortalRun  *run,
              const char *selector,
-             int         new_pin_fd)
+             int         new_pin_fd,
+             gboolean    last_try)
 {
   g_autoptr(ImzalaSecret) new_pin = NULL;
   g_autoptr(GError) error = NULL;
@@ -310,9 +327,37 @@ run_unblock (PortalRun  *run,
       return imzala_cli_report_error (error);
     }
 
-  g_print (_("Card to unlock:  %s (serial %s)\n"), imzala_token_get_label (token),
-           imzala_token_get_serial (token));
+  {
+    g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
+    g_autofree char *serial = imzala_cli_terminal_filter (imzala_token_get_serial (token));
+
+    g_print (_("Card to unlock:  %s (serial %s)\n"), label, serial);
+  }
   fflush (stdout);
+
+  /* The job refuses these too; said here, no new PIN is asked for nothing. */
+  if (!(imzala_token_get_pin_state (token) & IMZALA_PIN_STATE_LOCKED))
+    {
+      g_set_error (&error, IMZALA_ERROR, IMZALA_ERROR_PIN_NOT_LOCKED,
+                   _("The PIN of “%s” is not locked, so İmzala did not ask the portal for "
+                     "the PUK and nothing was changed on the card."),
+                   imzala_token_get_label (token));
+      return imzala_cli_report_error (error);
+    }
+  if (imzala_signing_job_unblock_is_last_try (job))
+    {
+      imzala_cli_terminal_say (_("Warning: this is the final PUK try; if the portal's PUK is wrong, "
+                                 "the card is locked for good."));
+      if (!last_try)
+        {
+          g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_PUK_FINAL_TRY,
+                               _("Only one PUK try is left on the card, so İmzala did not use it. "
+                                 "Run the command again with --last-try to use it."));
+          return imzala_cli_report_error (error);
+        }
+    }
+  else if (imzala_token_get_pin_state (token) & IMZALA_PIN_STATE_PUK_COUNT_LOW)
+    imzala_cli_terminal_say (_("Warning: only a few PUK tries are left."));
 
   /* The new PIN is asked before the portal releases the PUK, so the PUK is
    * used at once and never waits on the user (docs/protocol.md §5). */
@@ -320,12 +365,12 @@ run_unblock (PortalRun  *run,
   if (new_pin == NULL)
     return imzala_cli_report_error (error);
 
-  imzala_signing_job_unblock (job, new_pin);
+  imzala_signing_job_unblock_full (job, new_pin, last_try);
   g_clear_pointer (&new_pin, imzala_secret_unref);
   if (wait_while (run, IMZALA_JOB_STATE_UNBLOCKING) != IMZALA_JOB_STATE_DONE)
     return report_job_error (job);
 
-  g_print ("%s\n", imzala_signing_job_get_result_message (job));
+  print_result_message (job);
   return IMZALA_CLI_EXIT_OK;
 }
 
@@ -458,7 +503,7 @@ run_sign (PortalRun  *run,
     g_autofree char *signed_at = format_time (imzala_signing_job_get_signed_at (job));
 
     g_print (_("Signed:          %s\n"), signed_at);
-    g_print ("%s\n", imzala_signing_job_get_result_message (job));
+    print_result_message (job);
   }
   return error != NULL ? IMZALA_CLI_EXIT_FAILED : IMZALA_CLI_EXIT_OK;
 }
@@ -474,6 +519,7 @@ imzala_cli_portal (int argc, char **argv)
   g_autofree char *save_path = NULL;
   int pin_fd = -1;
   int new_pin_fd = -1;
+  gboolean last_try = FALSE;
   const GOptionEntry entries[] = {
     { "portal", 'p', 0, G_OPTION_ARG_STRING, &portal_url,
       N_("The portal's address (https:// only)"), N_("URL") },
@@ -489,6 +535,9 @@ imzala_cli_portal (int argc, char **argv)
     { "new-pin-fd", 0, 0, G_OPTION_ARG_INT, &new_pin_fd,
       N_("For a card unlock: read the new PIN from file descriptor N instead of the terminal"),
       N_("N") },
+    { "last-try", 0, 0, G_OPTION_ARG_NONE, &last_try,
+      N_("For a card unlock: use the card's last PUK try (a wrong PUK then locks the card for good)"),
+      NULL },
     { "save", 's', 0, G_OPTION_ARG_FILENAME, &save_path,
       N_("Save the signatures (İmza İçeriği, DER .p7s) in folder DIR"), N_("DIR") },
     { NULL }
@@ -559,7 +608,7 @@ imzala_cli_portal (int argc, char **argv)
 
       print_request (request);
       if (imzala_request_get_purpose (request) == IMZALA_PURPOSE_UNBLOCK)
-        status = run_unblock (&run, selector, new_pin_fd);
+        status = run_unblock (&run, selector, new_pin_fd, last_try);
       else
         status = run_sign (&run, selector, pin_fd, save_path);
     }

@@ -97,6 +97,8 @@ imzala_cli_exit_code_for_error (const GError *error)
     case IMZALA_ERROR_PUK_LOCKED:
     case IMZALA_ERROR_PUK_REQUIRED:
     case IMZALA_ERROR_PIN_PAD_TIMEOUT:
+    case IMZALA_ERROR_PIN_NOT_LOCKED:
+    case IMZALA_ERROR_PUK_FINAL_TRY:
       return IMZALA_CLI_EXIT_PIN;
 
     case IMZALA_ERROR_CMS_INVALID:
@@ -137,9 +139,13 @@ imzala_cli_exit_code_for_error (const GError *error)
 int
 imzala_cli_report_error (const GError *error)
 {
+  g_autofree char *message = NULL;
+
   g_return_val_if_fail (error != NULL, IMZALA_CLI_EXIT_FAILED);
 
-  imzala_cli_printerr ("%s", error->message);
+  /* The message may be the portal's own sentence, or name a card. */
+  message = imzala_cli_terminal_filter (error->message);
+  imzala_cli_printerr ("%s", message);
   return imzala_cli_exit_code_for_error (error);
 }
 

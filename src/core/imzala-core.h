@@ -14,6 +14,7 @@
 #include "imzala-cms.h"
 #include "imzala-request.h"
 #include "imzala-portal.h"
+#include "imzala-json.h"
 #include "imzala-portal-answer.h"
 #include "imzala-portal-client.h"
 #include "imzala-signing-job.h"

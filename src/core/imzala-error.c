@@ -57,6 +57,8 @@ imzala_error_code_to_string (ImzalaError code)
     [IMZALA_ERROR_PIN_PAD_TIMEOUT] = "pin-pad-timeout",
     [IMZALA_ERROR_CERTIFICATE_REVOKED] = "certificate-revoked",
     [IMZALA_ERROR_STATUS_UNKNOWN] = "status-unknown",
+    [IMZALA_ERROR_PIN_NOT_LOCKED] = "pin-not-locked",
+    [IMZALA_ERROR_PUK_FINAL_TRY] = "puk-final-try",
   };
 
   if ((guint) code < G_N_ELEMENTS (names) && names[code] != NULL)

@@ -83,6 +83,9 @@ typedef enum
   /* Added by issue 10 (certificate status and the verifier). */
   IMZALA_ERROR_CERTIFICATE_REVOKED, /* OCSP or a CRL says the certificate was revoked */
   IMZALA_ERROR_STATUS_UNKNOWN,      /* the certificate's status could not be established */
+  /* Added by issue 11 (unblock). */
+  IMZALA_ERROR_PIN_NOT_LOCKED,      /* an unblock for a card whose PIN is not locked: nothing done */
+  IMZALA_ERROR_PUK_FINAL_TRY,       /* the last PUK try, not confirmed by the user: nothing tried */
 } ImzalaError;
 
 GQuark imzala_error_quark (void);

@@ -8,14 +8,18 @@
 #include <openssl/crypto.h>
 
 #include "imzala-error.h"
+#include "imzala-json.h"
 #include "imzala-portal.h"
 #include "imzala-portal-answer.h"
+#include "imzala-portal-client.h"
 
 /* Protocol v1 limits on what the client accepts (docs/protocol.md). */
 #define MAX_TEXTS            16
 #define MIN_NONCE_LENGTH     16
 #define MAX_NONCE_LENGTH     64
 #define MAX_SERVER_MESSAGE   1000
+/* Characters, not bytes: a title is one line on the sign page. */
+#define MAX_TITLE_LENGTH     200
 
 static GError *
 protocol_error (const char *why)
@@ -28,26 +32,28 @@ protocol_error (const char *why)
 /* ---- JSON helpers ---- */
 
 /* The answer's top-level object, or NULL (with @error set when given) when
- * the bytes are not a JSON object. The parser owns the tree. */
+ * the bytes are not a JSON object. Size and nesting are checked before the
+ * bytes are parsed (imzala-json.c); @root owns the tree. */
 static JsonObject *
-load_object (JsonParser  *parser,
+load_object (JsonNode   **root,
              GBytes      *json,
              GError     **error)
 {
+  g_autoptr(GError) local_error = NULL;
   gsize length = 0;
-  const char *data = json != NULL ? g_bytes_get_data (json, &length) : NULL;
+  const guint8 *data = json != NULL ? g_bytes_get_data (json, &length) : NULL;
 
-  /* json-glib takes an empty input as a document without a root node. */
-  if (data == NULL || length == 0 || length > G_MAXSSIZE ||
-      !json_parser_load_from_data (parser, data, (gssize) length, NULL) ||
-      json_parser_get_root (parser) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  *root = imzala_json_parse (data, length, IMZALA_PORTAL_CLIENT_MAX_RESPONSE,
+                             IMZALA_JSON_MAX_DEPTH, &local_error);
+  if (*root == NULL || !JSON_NODE_HOLDS_OBJECT (*root))
     {
+      if (local_error != NULL)
+        g_debug ("Portal answer refused: %s", local_error->message);
       if (error != NULL)
         *error = protocol_error ("the answer is not a JSON object");
       return NULL;
     }
-  return json_node_get_object (json_parser_get_root (parser));
+  return json_node_get_object (*root);
 }
 
 /* A string member, or NULL when it is missing or not a string (a JSON
@@ -87,11 +93,34 @@ check_version (JsonObject *root)
          json_node_get_int (node) == IMZALA_PORTAL_PROTOCOL_VERSION;
 }
 
+/* Whether @c may stand in a text or title that is shown and signed. A
+ * carriage return, an escape sequence or another control character, a
+ * bidirectional override or isolate, or any other Unicode format character
+ * (Cf: U+200B zero width space, U+200F right-to-left mark, U+FEFF, soft
+ * hyphens...) and the line and paragraph separators (Zl, Zp: U+2028,
+ * U+2029) would let a text look different from the bytes the card signs
+ * (imzala-cli writes texts to the terminal byte for byte), or let a title
+ * or name hide or rewrite the text printed after it. */
+static gboolean
+is_displayable_char (gunichar c)
+{
+  switch (g_unichar_type (c))
+    {
+    case G_UNICODE_CONTROL:
+    case G_UNICODE_FORMAT:
+    case G_UNICODE_LINE_SEPARATOR:
+    case G_UNICODE_PARAGRAPH_SEPARATOR:
+    case G_UNICODE_UNASSIGNED:
+    case G_UNICODE_SURROGATE:
+    case G_UNICODE_PRIVATE_USE:
+      return FALSE;
+    default:
+      return TRUE;
+    }
+}
+
 /* Whether @text shows on a terminal and in a label as exactly the characters
- * it holds. A carriage return, an escape sequence or a bidirectional override
- * would let a text look different from the bytes the card signs (imzala-cli
- * writes texts to the terminal byte for byte), and a title or name could hide
- * or rewrite the text printed after it. Line feeds are allowed where
+ * it holds (see is_displayable_char()). Line feeds are allowed where
  * @multiline, tabs always. */
 static gboolean
 is_displayable (const char *text,
@@ -107,12 +136,23 @@ is_displayable (const char *text,
 
       if (c == '\t' || (c == '\n' && multiline))
         continue;
-      if (g_unichar_iscntrl (c) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))
+      if (!is_displayable_char (c))
         return FALSE;
     }
   return TRUE;
 }
 
+/* A title: one displayable line of at most MAX_TITLE_LENGTH characters. */
+static gboolean
+is_title (const char *text)
+{
+  return is_displayable (text, FALSE) &&
+         (text == NULL || g_utf8_strlen (text, -1) <= MAX_TITLE_LENGTH);
+}
+
+/* The portal's own sentence is shown only when it is one displayable line:
+ * a line break or a separator could print a line of its own ("İşlem
+ * tamamlandı") that İmzala never said. */
 static gboolean
 server_message_is_usable (const char *text)
 {
@@ -121,12 +161,9 @@ server_message_is_usable (const char *text)
   if (text == NULL)
     return FALSE;
   length = strlen (text);
-  if (length == 0 || length > MAX_SERVER_MESSAGE || !g_utf8_validate (text, length, NULL))
+  if (length == 0 || length > MAX_SERVER_MESSAGE)
     return FALSE;
-  for (const char *p = text; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 && *p != '\n')
-      return FALSE;
-  return TRUE;
+  return is_displayable (text, FALSE);
 }
 
 /* ---- The request ---- */
@@ -138,7 +175,7 @@ imzala_portal_answer_parse_request (GBytes      *json,
                                     GDateTime   *date_header,
                                     GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonNode) tree = NULL;
   g_autoptr(GDateTime) created_at = NULL;
   g_autoptr(GDateTime) expires_at = NULL;
   g_autoptr(GDateTime) server_now = NULL;
@@ -158,7 +195,7 @@ imzala_portal_answer_parse_request (GBytes      *json,
   g_return_val_if_fail (code != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  root = load_object (parser, json, &local_error);
+  root = load_object (&tree, json, &local_error);
   if (root == NULL)
     return (g_propagate_error (error, local_error), NULL);
 
@@ -232,8 +269,7 @@ imzala_portal_answer_parse_request (GBytes      *json,
       /* İmzala signs only what it can show exactly as it is. */
       if (imzala_request_text_get_text (text) == NULL)
         return (g_propagate_error (error, protocol_error ("a text is not valid UTF-8")), NULL);
-      if (!is_displayable (imzala_request_text_get_text (text), TRUE) ||
-          !is_displayable (title, FALSE))
+      if (!is_displayable (imzala_request_text_get_text (text), TRUE) || !is_title (title))
         return (g_propagate_error (error,
                                    protocol_error ("a text or its title has control characters")),
                 NULL);
@@ -244,9 +280,9 @@ imzala_portal_answer_parse_request (GBytes      *json,
   node = json_object_has_member (root, "requester") ? json_object_get_member (root, "requester") : NULL;
   if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
     requester = json_node_get_object (node);
-  if (!is_displayable (get_string (root, "title"), FALSE) ||
-      !is_displayable (get_string (requester, "name"), FALSE) ||
-      !is_displayable (get_string (requester, "tckn_hint"), FALSE))
+  if (!is_title (get_string (root, "title")) ||
+      !is_title (get_string (requester, "name")) ||
+      !is_title (get_string (requester, "tckn_hint")))
     return (g_propagate_error (error,
                                protocol_error ("the title or requester has control characters")),
             NULL);
@@ -272,7 +308,7 @@ imzala_portal_answer_parse_status (GBytes      *json,
                                    const char  *fallback_message,
                                    GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonNode) tree = NULL;
   GError *local_error = NULL;
   JsonObject *root;
   const char *message;
@@ -281,7 +317,7 @@ imzala_portal_answer_parse_status (GBytes      *json,
   g_return_val_if_fail (expected != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  root = load_object (parser, json, &local_error);
+  root = load_object (&tree, json, &local_error);
   if (root == NULL)
     return (g_propagate_error (error, local_error), NULL);
 
@@ -295,43 +331,67 @@ imzala_portal_answer_parse_status (GBytes      *json,
 }
 
 ImzalaSecret *
+imzala_portal_answer_take_puk (guint8  *json,
+                               gsize    length,
+                               GError **error)
+{
+  g_autoptr(GBytes) rest = NULL;
+  g_autoptr(JsonNode) tree = NULL;
+  g_autoptr(ImzalaSecret) puk = NULL;
+  GError *local_error = NULL;
+  JsonObject *root;
+  const char *masked;
+
+  g_return_val_if_fail (json != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* The PUK goes from the caller's buffer straight into the secret and is
+   * overwritten there before json-glib copies any string: the tree below
+   * holds "********", never the PUK. The depth is checked before the
+   * scanner runs, as for any parse. */
+  if (length > IMZALA_PORTAL_CLIENT_MAX_RESPONSE ||
+      imzala_json_scan_depth (json, length, IMZALA_JSON_MAX_DEPTH) == G_MAXUINT)
+    return (g_propagate_error (error, protocol_error ("bad puk answer")), NULL);
+  puk = imzala_json_take_secret (json, length, "puk", &local_error);
+  if (puk == NULL)
+    {
+      g_debug ("No PUK taken: %s", local_error->message);
+      g_clear_error (&local_error);
+      return (g_propagate_error (error, protocol_error ("no puk")), NULL);
+    }
+
+  /* The rest must still be the answer the protocol describes: one object
+   * whose "puk" is the string the scanner took (a second "puk" spelt with
+   * escapes would be another). */
+  rest = g_bytes_new_static (json, length);
+  root = load_object (&tree, rest, &local_error);
+  if (root == NULL)
+    return (g_propagate_error (error, local_error), NULL);
+  masked = get_string (root, "puk");
+  if (masked == NULL || strlen (masked) != imzala_secret_get_length (puk) ||
+      strspn (masked, "*") != strlen (masked))
+    return (g_propagate_error (error, protocol_error ("puk spelt twice")), NULL);
+  return g_steal_pointer (&puk);
+}
+
+ImzalaSecret *
 imzala_portal_answer_parse_puk (GBytes  *json,
                                 GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  GError *local_error = NULL;
-  JsonObject *root;
-  JsonNode *node;
-  ImzalaSecret *puk;
-  char *text;
   gsize length;
+  const guint8 *data;
+  guint8 *copy;
+  ImzalaSecret *puk;
 
   g_return_val_if_fail (json != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  root = load_object (parser, json, &local_error);
-  if (root == NULL)
-    return (g_propagate_error (error, local_error), NULL);
-
-  node = json_object_has_member (root, "puk") ? json_object_get_member (root, "puk") : NULL;
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_propagate_error (error, protocol_error ("no puk"));
-      return NULL;
-    }
-
-  /* The JSON tree keeps its own copy of the string; it is wiped here, in
-   * place, as soon as it is in the secret buffer. */
-  text = (char *) json_node_get_string (node);
-  length = strlen (text);
-  if (length == 0 || length > IMZALA_SECRET_MAX_LENGTH)
-    {
-      OPENSSL_cleanse (text, length);
-      g_propagate_error (error, protocol_error ("puk of a bad length"));
-      return NULL;
-    }
-  puk = imzala_secret_new_from_data ((const guint8 *) text, length);
-  OPENSSL_cleanse (text, length);
+  data = g_bytes_get_data (json, &length);
+  copy = g_malloc (length + 1);
+  if (length > 0)
+    memcpy (copy, data, length);
+  puk = imzala_portal_answer_take_puk (copy, length, error);
+  OPENSSL_cleanse (copy, length + 1);
+  g_free (copy);
   return puk;
 }
 
@@ -364,12 +424,12 @@ GError *
 imzala_portal_answer_parse_error (guint   status,
                                   GBytes *json)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonNode) tree = NULL;
   const char *symbol = NULL, *server_message = NULL;
   JsonObject *root;
   ImzalaError code;
 
-  root = json != NULL ? load_object (parser, json, NULL) : NULL;
+  root = json != NULL ? load_object (&tree, json, NULL) : NULL;
   if (root != NULL && json_object_has_member (root, "error"))
     {
       JsonNode *node = json_object_get_member (root, "error");

@@ -39,8 +39,14 @@ char          *imzala_portal_answer_parse_status  (GBytes      *json,
                                                    const char  *fallback_message,
                                                    GError     **error);
 
-/* The answer to POST .../unblock: the PUK, in a secret buffer. The copy in
- * the parsed JSON is wiped; the caller wipes @json. */
+/* The answer to POST .../unblock: the PUK, in a secret buffer. It is taken
+ * from @json (the caller's buffer, which the caller wipes afterwards) by a
+ * small scanner and overwritten there before json-glib parses the rest, so
+ * no library buffer ever holds it (imzala_json_take_secret()). */
+ImzalaSecret  *imzala_portal_answer_take_puk      (guint8      *json,
+                                                   gsize        length,
+                                                   GError     **error);
+/* The same over a copy of @json (for tests); the caller wipes @json. */
 ImzalaSecret  *imzala_portal_answer_parse_puk     (GBytes      *json,
                                                    GError     **error);
 

@@ -9,10 +9,13 @@
 #include <openssl/crypto.h>
 
 #include "imzala-error.h"
+#include "imzala-json.h"
 #include "imzala-portal-answer.h"
 #include "imzala-portal-client.h"
 
-#define READ_CHUNK (64 * 1024)
+/* The answer is read into a buffer of ours (see Call), first this large,
+ * doubled as needed up to the limit. */
+#define FIRST_BUFFER (16 * 1024)
 
 typedef enum
 {
@@ -30,7 +33,8 @@ struct _ImzalaPortalClient
   char         *host;      /* host[:port] as shown to the user */
   SoupSession  *session;
   GTlsDatabase *extra_database;
-  guint         timeout;
+  guint         timeout;        /* seconds, for each read or write */
+  guint         total_timeout;  /* milliseconds, for a whole exchange */
 };
 
 static void imzala_portal_client_portal_init (ImzalaPortalInterface *iface);
@@ -40,31 +44,130 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (ImzalaPortalClient, imzala_portal_client, G_TYPE_
                                                       imzala_portal_client_portal_init))
 
 /* One HTTP exchange: the message, the answer as it is read, and what the
- * caller's operation needs to interpret it. */
+ * caller's operation needs to interpret it.
+ *
+ * The answer is read with g_input_stream_read_async() straight into @body, a
+ * buffer of ours that grows by copying (the old one wiped, never realloc(),
+ * which would leave a copy behind) and is wiped when the call ends: the
+ * answer to an unblock call holds the PUK. What libsoup itself still held
+ * then is out of our reach: the TLS record buffer of glib-networking and the
+ * few kilobytes of SoupBodyInputStream's read-ahead, both reused or freed
+ * with the connection, which is why the connection of an unblock call is
+ * closed at once (SOUP_MESSAGE_NEW_CONNECTION and "Connection:
+ * close") instead of going back to the pool.
+ *
+ * Every exchange has a total time limit (not one per read, which a portal
+ * dripping one byte at a time would reset for ever): @deadline cancels
+ * @cancellable, which every step of the exchange uses, and the caller's
+ * cancellable is chained to it. */
 typedef struct
 {
   CallKind       kind;
   SoupMessage   *message;
   GInputStream  *stream;
-  GByteArray    *body;
+  guint8        *body;
+  gsize          body_length;
+  gsize          body_size;
   char          *code;
   ImzalaRequest *request;
+  GCancellable  *cancellable;
+  GCancellable  *caller_cancellable;
+  gulong         caller_handler;
+  GSource       *deadline;
+  gboolean       timed_out;
 } Call;
 
 static void
 call_free (Call *call)
 {
+  if (call->deadline != NULL)
+    {
+      g_source_destroy (call->deadline);
+      g_source_unref (call->deadline);
+    }
+  if (call->caller_cancellable != NULL)
+    {
+      g_cancellable_disconnect (call->caller_cancellable, call->caller_handler);
+      g_object_unref (call->caller_cancellable);
+    }
+  g_clear_object (&call->cancellable);
   g_clear_object (&call->message);
   g_clear_object (&call->stream);
   if (call->body != NULL)
     {
-      /* The answer to an unblock call holds the PUK. */
-      OPENSSL_cleanse (call->body->data, call->body->len);
-      g_byte_array_unref (call->body);
+      OPENSSL_cleanse (call->body, call->body_size);
+      g_free (call->body);
     }
   g_free (call->code);
   g_clear_object (&call->request);
   g_free (call);
+}
+
+/* Room for @more bytes after what was read; FALSE past the limit. */
+static gboolean
+call_reserve (Call  *call,
+              gsize  more)
+{
+  gsize size = call->body_size > 0 ? call->body_size : FIRST_BUFFER;
+  guint8 *grown;
+
+  if (call->body_length + more <= call->body_size)
+    return TRUE;
+  if (call->body_length + more > IMZALA_PORTAL_CLIENT_MAX_RESPONSE + 1)
+    return FALSE;
+  while (size < call->body_length + more)
+    size *= 2;
+  size = MIN (size, (gsize) IMZALA_PORTAL_CLIENT_MAX_RESPONSE + 1);
+  grown = g_malloc (size);
+  if (call->body_length > 0)
+    memcpy (grown, call->body, call->body_length);
+  if (call->body != NULL)
+    {
+      OPENSSL_cleanse (call->body, call->body_size);
+      g_free (call->body);
+    }
+  call->body = grown;
+  call->body_size = size;
+  return TRUE;
+}
+
+static void
+caller_cancelled_cb (GCancellable *caller,
+                     gpointer      user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  Call *call = user_data;
+
+  g_debug ("Portal exchange exceeded its total time limit");
+  call->timed_out = TRUE;
+  g_cancellable_cancel (call->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* The call's own cancellable and its deadline, @milliseconds from now. */
+static void
+call_arm (Call         *call,
+          GCancellable *caller_cancellable,
+          guint         milliseconds)
+{
+  call->cancellable = g_cancellable_new ();
+  if (caller_cancellable != NULL)
+    {
+      call->caller_cancellable = g_object_ref (caller_cancellable);
+      call->caller_handler = g_cancellable_connect (caller_cancellable,
+                                                    G_CALLBACK (caller_cancelled_cb),
+                                                    g_object_ref (call->cancellable),
+                                                    g_object_unref);
+    }
+  call->deadline = g_timeout_source_new (milliseconds);
+  g_source_set_callback (call->deadline, deadline_cb, call, NULL);
+  g_source_set_static_name (call->deadline, "[imzala] portal exchange deadline");
+  g_source_attach (call->deadline, g_main_context_get_thread_default ());
 }
 
 /* ---- Construction ---- */
@@ -91,7 +194,14 @@ imzala_portal_client_class_init (ImzalaPortalClientClass *klass)
 static void
 imzala_portal_client_init (ImzalaPortalClient *self)
 {
+  const char *total = g_getenv ("IMZALA_PORTAL_CLIENT_TIMEOUT_MS");
+
   self->timeout = IMZALA_PORTAL_CLIENT_TIMEOUT_SECONDS;
+  self->total_timeout = IMZALA_PORTAL_CLIENT_TIMEOUT_SECONDS * 1000;
+  /* For tests that run imzala-cli against a portal that drips its answer;
+   * a program that embeds the client calls imzala_portal_client_set_timeout(). */
+  if (total != NULL && g_ascii_strtoull (total, NULL, 10) > 0)
+    self->total_timeout = (guint) MIN (g_ascii_strtoull (total, NULL, 10), G_MAXUINT);
 }
 
 ImzalaPortalClient *
@@ -204,7 +314,17 @@ imzala_portal_client_set_timeout (ImzalaPortalClient *self,
 {
   g_return_if_fail (IMZALA_IS_PORTAL_CLIENT (self));
   self->timeout = seconds;
+  self->total_timeout = seconds * 1000;
   g_object_set (self->session, "timeout", seconds, NULL);
+}
+
+void
+imzala_portal_client_set_total_timeout (ImzalaPortalClient *self,
+                                        guint               milliseconds)
+{
+  g_return_if_fail (IMZALA_IS_PORTAL_CLIENT (self));
+  g_return_if_fail (milliseconds > 0);
+  self->total_timeout = milliseconds;
 }
 
 /* ---- TLS ---- */
@@ -250,6 +370,13 @@ accept_certificate_cb (SoupMessage          *message,
 }
 
 /* ---- Errors ---- */
+
+static GError *
+timed_out_error (ImzalaPortalClient *self)
+{
+  return g_error_new (IMZALA_ERROR, IMZALA_ERROR_NETWORK,
+                      _("The portal at %s did not answer in time. Try again."), self->host);
+}
 
 static GError *
 error_from_transport (ImzalaPortalClient *self,
@@ -334,13 +461,20 @@ call_complete (GTask *task)
   g_autoptr(GBytes) json = NULL;
   g_autoptr(GError) error = NULL;
   SoupMessageHeaders *headers = soup_message_get_response_headers (call->message);
+  g_autoptr(GHashTable) params = NULL;
+  const char *media_type;
+  gboolean is_json;
   guint status;
 
   status = soup_message_get_status (call->message);
+  media_type = soup_message_headers_get_content_type (headers, &params);
+  is_json = imzala_json_is_media_type (media_type, params);
+  if (!is_json)
+    g_debug ("Portal answer of type %s", media_type != NULL ? media_type : "(none)");
   /* The bytes stay in call->body, which call_free() wipes (the answer to an
    * unblock call holds the PUK), so no copy of them is made here. */
-  if (g_strcmp0 (soup_message_headers_get_content_type (headers, NULL), "application/json") == 0)
-    json = g_bytes_new_static (call->body->data, call->body->len);
+  if (is_json)
+    json = g_bytes_new_static (call->body != NULL ? call->body : (guint8 *) "", call->body_length);
 
   if (status != SOUP_STATUS_OK)
     {
@@ -389,7 +523,8 @@ call_complete (GTask *task)
 
     case CALL_UNBLOCK:
       {
-        ImzalaSecret *puk = imzala_portal_answer_parse_puk (json, &error);
+        /* Taken from our own buffer, which call_free() wipes. */
+        ImzalaSecret *puk = imzala_portal_answer_take_puk (call->body, call->body_length, &error);
         if (puk == NULL)
           g_task_return_error (task, g_steal_pointer (&error));
         else
@@ -402,6 +537,8 @@ call_complete (GTask *task)
     }
 }
 
+static void read_more (GTask *task);
+
 static void
 read_cb (GObject      *source,
          GAsyncResult *result,
@@ -411,26 +548,33 @@ read_cb (GObject      *source,
   ImzalaPortalClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) chunk = NULL;
-  gsize length;
-  const guint8 *data;
+  gssize length;
 
-  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
-  if (chunk == NULL)
+  length = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  if (length < 0)
     {
-      g_task_return_error (task, error_from_transport (self, error));
+      if (call->timed_out)
+        g_task_return_error (task, timed_out_error (self));
+      else
+        g_task_return_error (task, error_from_transport (self, error));
       return;
     }
-
-  data = g_bytes_get_data (chunk, &length);
   if (length == 0)
     {
       g_input_stream_close (call->stream, NULL, NULL);
       call_complete (task);
       return;
     }
+  call->body_length += (gsize) length;
+  read_more (task);
+}
 
-  if (call->body->len + length > IMZALA_PORTAL_CLIENT_MAX_RESPONSE)
+static void
+read_more (GTask *task)
+{
+  Call *call = g_task_get_task_data (task);
+
+  if (!call_reserve (call, 1) || call->body_length > IMZALA_PORTAL_CLIENT_MAX_RESPONSE)
     {
       g_debug ("Portal answer exceeds %d bytes", IMZALA_PORTAL_CLIENT_MAX_RESPONSE);
       /* Closing drops the connection instead of reading the rest. */
@@ -439,10 +583,9 @@ read_cb (GObject      *source,
                                _("The portal's answer is too large to be accepted."));
       return;
     }
-  g_byte_array_append (call->body, data, length);
-
-  g_input_stream_read_bytes_async (call->stream, READ_CHUNK, G_PRIORITY_DEFAULT,
-                                   g_task_get_cancellable (task), read_cb, g_object_ref (task));
+  g_input_stream_read_async (call->stream, call->body + call->body_length,
+                             call->body_size - call->body_length, G_PRIORITY_DEFAULT,
+                             call->cancellable, read_cb, g_object_ref (task));
 }
 
 static void
@@ -454,13 +597,15 @@ send_cb (GObject      *source,
   ImzalaPortalClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  GCancellable *cancellable;
   goffset declared;
 
   call->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   if (call->stream == NULL)
     {
-      g_task_return_error (task, error_from_transport (self, error));
+      if (call->timed_out)
+        g_task_return_error (task, timed_out_error (self));
+      else
+        g_task_return_error (task, error_from_transport (self, error));
       return;
     }
 
@@ -474,9 +619,7 @@ send_cb (GObject      *source,
       return;
     }
 
-  cancellable = g_task_get_cancellable (task);
-  g_input_stream_read_bytes_async (call->stream, READ_CHUNK, G_PRIORITY_DEFAULT,
-                                   cancellable, read_cb, g_steal_pointer (&task));
+  read_more (task);
 }
 
 static void
@@ -503,8 +646,8 @@ call_start (ImzalaPortalClient  *self,
   call->kind = kind;
   call->code = g_strdup (code);
   call->request = request != NULL ? g_object_ref (request) : NULL;
-  call->body = g_byte_array_new ();
   g_task_set_task_data (task, call, (GDestroyNotify) call_free);
+  call_arm (call, cancellable, self->total_timeout);
 
   /* The code is from the Crockford alphabet only, so it needs no escaping. */
   url = g_strconcat (self->base_url, "/api/v1/requests/", code, suffix, NULL);
@@ -522,11 +665,19 @@ call_start (ImzalaPortalClient  *self,
                                 "Accept", "application/json");
   if (body != NULL)
     soup_message_set_request_body_from_bytes (call->message, "application/json", body);
+  if (kind == CALL_UNBLOCK)
+    {
+      /* The connection that carried the PUK is not kept for another
+       * request: its buffers go with it (see Call). */
+      soup_message_add_flags (call->message, SOUP_MESSAGE_NEW_CONNECTION);
+      soup_message_headers_replace (soup_message_get_request_headers (call->message),
+                                    "Connection", "close");
+    }
   g_signal_connect_object (call->message, "accept-certificate",
                            G_CALLBACK (accept_certificate_cb), self, 0);
 
   g_debug ("%s %s", method, url);
-  soup_session_send_async (self->session, call->message, G_PRIORITY_DEFAULT, cancellable,
+  soup_session_send_async (self->session, call->message, G_PRIORITY_DEFAULT, call->cancellable,
                            send_cb, g_steal_pointer (&task));
 }
 
@@ -548,7 +699,10 @@ query_time_cb (GObject      *source,
   body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
   if (body == NULL)
     {
-      g_task_return_error (task, error_from_transport (self, error));
+      Call *call = g_task_get_task_data (task);
+
+      g_task_return_error (task, call->timed_out ? timed_out_error (self)
+                                                 : error_from_transport (self, error));
       return;
     }
 
@@ -572,11 +726,15 @@ imzala_portal_client_query_time_async (ImzalaPortalClient  *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *url = NULL;
+  Call *call;
 
   g_return_if_fail (IMZALA_IS_PORTAL_CLIENT (self));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, imzala_portal_client_query_time_async);
+  call = g_new0 (Call, 1);
+  g_task_set_task_data (task, call, (GDestroyNotify) call_free);
+  call_arm (call, cancellable, self->total_timeout);
 
   url = g_strconcat (self->base_url, "/api/v1/", NULL);
   message = soup_message_new (SOUP_METHOD_HEAD, url);
@@ -590,7 +748,7 @@ imzala_portal_client_query_time_async (ImzalaPortalClient  *self,
                            G_CALLBACK (accept_certificate_cb), self, 0);
 
   g_debug ("HEAD %s", url);
-  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT, cancellable,
+  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT, call->cancellable,
                                     query_time_cb, g_steal_pointer (&task));
 }
 

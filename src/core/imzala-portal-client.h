@@ -5,7 +5,8 @@
  * store, or against the extra CA file given at construction (the demo
  * portal's own CA): nothing else is ever accepted and there is no switch to
  * turn verification off. Redirects are not followed. Every request has a
- * timeout, and an answer larger than IMZALA_PORTAL_CLIENT_MAX_RESPONSE is
+ * total time limit, answers must be "application/json" (charset utf-8 or
+ * none), and an answer larger than IMZALA_PORTAL_CLIENT_MAX_RESPONSE is
  * refused with IMZALA_ERROR_TOO_LARGE while it is being read.
  *
  * Use the object from the thread (main context) that made it.
@@ -32,9 +33,17 @@ ImzalaPortalClient *imzala_portal_client_new (const char  *base_url,
                                               GError     **error);
 
 const char *imzala_portal_client_get_base_url (ImzalaPortalClient *self);
-/* Per-request I/O timeout in seconds (default 30). */
+/* Per-read and per-write timeout in seconds (default 30), and the total
+ * time limit of one exchange, connecting and reading the whole answer
+ * included, set to the same. The total limit is what stops a portal that
+ * drips its answer one byte at a time. */
 void        imzala_portal_client_set_timeout  (ImzalaPortalClient *self,
                                                guint               seconds);
+/* Only the total time limit of one exchange, in milliseconds (tests use
+ * about 2 s). The environment variable IMZALA_PORTAL_CLIENT_TIMEOUT_MS sets
+ * it for every client a process makes (for tests of imzala-cli). */
+void        imzala_portal_client_set_total_timeout (ImzalaPortalClient *self,
+                                                    guint               milliseconds);
 
 /* The portal's clock, from the Date header of its answer to one HEAD
  * request for <base_url>/api/v1/ (any status: every HTTP answer is dated),

@@ -62,6 +62,8 @@ struct _ImzalaSigningJob
   gboolean           needs_login;
   ImzalaToken       *login_token;
   ImzalaSecret      *login_pin;
+  /* Unblock: the user agreed to spend the card's last PUK try. */
+  gboolean           last_puk_try_confirmed;
 };
 
 enum {

@@ -1,6 +1,9 @@
 /* imzala-signing-job-unblock.c: UNBLOCKING: the portal gives the PUK for
  * the card's serial number, the card sets the new PIN with it, and the
- * portal hears the outcome.
+ * portal hears the outcome. Only a card whose PIN is locked is unblocked,
+ * and the last PUK try only when the user confirmed it: checked on the
+ * listed state, again on CK_TOKEN_INFO read before the portal is asked, and
+ * once more by the token right before the PUK reaches the card.
  */
 #define G_LOG_DOMAIN "imzala-job"
 
@@ -85,8 +88,61 @@ portal_unblock_cb (GObject      *source,
 
   /* The token operation holds its own reference while it runs; ours is
    * dropped (and the PUK wiped with the last one) when this returns. */
-  imzala_token_unblock_pin_async (self->token, puk, self->new_pin, self->cancellable,
-                                  token_unblock_cb, g_object_ref (self));
+  imzala_token_unblock_pin_full_async (self->token, puk, self->new_pin,
+                                       IMZALA_UNBLOCK_ONLY_LOCKED |
+                                       (self->last_puk_try_confirmed
+                                        ? IMZALA_UNBLOCK_LAST_TRY_CONFIRMED : 0),
+                                       self->cancellable, token_unblock_cb, g_object_ref (self));
+}
+
+static char *token_serial (ImzalaToken *token);
+
+/* Why the card must not be unblocked now, or NULL. */
+static GError *
+unblock_refusal (ImzalaSigningJob *self)
+{
+  ImzalaPinState state = imzala_token_get_pin_state (self->token);
+
+  if (!(state & IMZALA_PIN_STATE_LOCKED))
+    return g_error_new (IMZALA_ERROR, IMZALA_ERROR_PIN_NOT_LOCKED,
+                        _("The PIN of “%s” is not locked, so İmzala did not ask the portal for "
+                          "the PUK and nothing was changed on the card."),
+                        imzala_token_get_label (self->token));
+  if ((state & IMZALA_PIN_STATE_PUK_FINAL_TRY) && !self->last_puk_try_confirmed)
+    return g_error_new (IMZALA_ERROR, IMZALA_ERROR_PUK_FINAL_TRY,
+                        _("Only one PUK try is left on “%s”: a wrong PUK would lock the card for "
+                          "good. Nothing was tried; confirm the last try to go on."),
+                        imzala_token_get_label (self->token));
+  return NULL;
+}
+
+static void
+token_refreshed_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(ImzalaSigningJob) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *serial = NULL;
+  GError *refusal;
+
+  if (!imzala_token_refresh_finish (IMZALA_TOKEN (source), result, &error))
+    {
+      imzala_signing_job_fail (self, g_steal_pointer (&error));
+      return;
+    }
+  if (self->state != IMZALA_JOB_STATE_UNBLOCKING)
+    return;
+  refusal = unblock_refusal (self);
+  if (refusal != NULL)
+    {
+      imzala_signing_job_fail (self, refusal);
+      return;
+    }
+
+  serial = token_serial (self->token);
+  imzala_portal_unblock_async (self->portal, self->request, serial, self->cancellable,
+                               portal_unblock_cb, g_object_ref (self));
 }
 
 static char *
@@ -98,11 +154,28 @@ token_serial (ImzalaToken *token)
   return serial != NULL ? g_strchomp (serial) : NULL;
 }
 
+gboolean
+imzala_signing_job_unblock_is_last_try (ImzalaSigningJob *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
+  return self->token != NULL &&
+         (imzala_token_get_pin_state (self->token) & IMZALA_PIN_STATE_PUK_FINAL_TRY) != 0;
+}
+
 void
 imzala_signing_job_unblock (ImzalaSigningJob *self,
                             ImzalaSecret     *new_pin)
 {
+  imzala_signing_job_unblock_full (self, new_pin, FALSE);
+}
+
+void
+imzala_signing_job_unblock_full (ImzalaSigningJob *self,
+                                 ImzalaSecret     *new_pin,
+                                 gboolean          last_try_confirmed)
+{
   g_autofree char *serial = NULL;
+  GError *refusal;
 
   g_return_if_fail (IMZALA_IS_SIGNING_JOB (self));
   g_return_if_fail (new_pin != NULL);
@@ -151,9 +224,18 @@ imzala_signing_job_unblock (ImzalaSigningJob *self,
       return;
     }
 
+  self->last_puk_try_confirmed = last_try_confirmed;
+  refusal = unblock_refusal (self);
+  if (refusal != NULL)
+    {
+      imzala_signing_job_set_error (self, refusal);
+      return;
+    }
+
   imzala_signing_job_set_error (self, NULL);
   self->new_pin = imzala_secret_ref (new_pin);
   imzala_signing_job_set_state (self, IMZALA_JOB_STATE_UNBLOCKING);
-  imzala_portal_unblock_async (self->portal, self->request, serial, self->cancellable,
-                               portal_unblock_cb, g_object_ref (self));
+  /* The listed state may be old: read it again before the PUK is asked for. */
+  imzala_token_refresh_async (self->token, self->cancellable, token_refreshed_cb,
+                              g_object_ref (self));
 }

@@ -174,9 +174,24 @@ void     imzala_signing_job_log_in          (ImzalaSigningJob  *self,
 
 /* CHOOSING → UNBLOCKING → DONE, for IMZALA_PURPOSE_UNBLOCK: asks the portal
  * for the card's unblock secret (PUK) with the token serial, unblocks with it
- * setting @new_pin, reports the outcome to the portal and wipes the PUK. */
+ * setting @new_pin, reports the outcome to the portal and wipes the PUK.
+ *
+ * Only a card whose PIN is locked is unblocked: otherwise the job stays in
+ * CHOOSING with IMZALA_ERROR_PIN_NOT_LOCKED and the portal is not asked for
+ * the PUK (a hostile portal could otherwise reset a working PIN, or spend
+ * PUK tries with a wrong PUK). The card's state is read again before the
+ * PUK is asked for and once more right before it reaches the card. When
+ * the card has one PUK try left (imzala_signing_job_unblock_is_last_try()),
+ * unblock() refuses with IMZALA_ERROR_PUK_FINAL_TRY; the caller asks the
+ * user and calls unblock_full() with @last_try_confirmed. */
 void     imzala_signing_job_unblock         (ImzalaSigningJob  *self,
                                              ImzalaSecret      *new_pin);
+void     imzala_signing_job_unblock_full    (ImzalaSigningJob  *self,
+                                             ImzalaSecret      *new_pin,
+                                             gboolean           last_try_confirmed);
+/* Whether the card to unblock ("token") says only one PUK try is left
+ * (CKF_SO_PIN_FINAL_TRY), so the user must be asked before unblock_full(). */
+gboolean imzala_signing_job_unblock_is_last_try (ImzalaSigningJob *self);
 
 /* Any state → FAILED with G_IO_ERROR_CANCELLED (nothing in DONE/FAILED). */
 void     imzala_signing_job_cancel          (ImzalaSigningJob  *self);

@@ -14,8 +14,9 @@
 
 typedef struct
 {
-  ImzalaSecret *pin;
-  ImzalaSecret *new_pin;
+  ImzalaSecret      *pin;
+  ImzalaSecret      *new_pin;
+  ImzalaUnblockFlags flags;
 } PinTaskData;
 
 static void
@@ -32,6 +33,7 @@ typedef struct
   ImzalaSecret *secret;
   ImzalaSecret *new_pin;
   GCancellable *cancellable;
+  ImzalaUnblockFlags flags;
 } PinCall;
 
 static gboolean
@@ -49,7 +51,8 @@ unblock_pin_call_cb (gpointer   user_data,
 {
   PinCall *call = user_data;
 
-  return imzala_token_unblock_pin (call->token, call->secret, call->new_pin, call->cancellable, error);
+  return imzala_token_unblock_pin_full (call->token, call->secret, call->new_pin, call->flags,
+                                        call->cancellable, error);
 }
 
 gboolean
@@ -133,6 +136,50 @@ imzala_token_unblock_pin (ImzalaToken   *self,
                           GCancellable  *cancellable,
                           GError       **error)
 {
+  return imzala_token_unblock_pin_full (self, puk, new_pin, IMZALA_UNBLOCK_LAST_TRY_CONFIRMED,
+                                        cancellable, error);
+}
+
+/* Whether @flags allow an unblock on the card as CK_TOKEN_INFO says it is
+ * now (read again under the module lock). */
+static gboolean
+unblock_allowed_locked (ImzalaToken        *self,
+                        ImzalaUnblockFlags  flags,
+                        GError            **error)
+{
+  ImzalaPinState state;
+
+  if (flags == IMZALA_UNBLOCK_LAST_TRY_CONFIRMED)
+    return TRUE;
+  if (!imzala_token_refresh_locked (self, error))
+    return FALSE;
+  state = imzala_token_get_pin_state (self);
+  if ((flags & IMZALA_UNBLOCK_ONLY_LOCKED) && !(state & IMZALA_PIN_STATE_LOCKED))
+    {
+      g_debug ("Unblock refused on %s: the user PIN is not locked", self->label);
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PIN_NOT_LOCKED,
+                   _("The PIN of “%s” is not locked, so İmzala did not unlock the card and "
+                     "nothing was changed on it."), self->label);
+      return FALSE;
+    }
+  if (!(flags & IMZALA_UNBLOCK_LAST_TRY_CONFIRMED) && (state & IMZALA_PIN_STATE_PUK_FINAL_TRY))
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_PUK_FINAL_TRY,
+                   _("Only one PUK try is left on “%s”: a wrong PUK would lock the card for "
+                     "good. Nothing was tried; confirm the last try to go on."), self->label);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+imzala_token_unblock_pin_full (ImzalaToken         *self,
+                               ImzalaSecret        *puk,
+                               ImzalaSecret        *new_pin,
+                               ImzalaUnblockFlags   flags,
+                               GCancellable        *cancellable,
+                               GError             **error)
+{
   CK_FUNCTION_LIST *functions;
   CK_SESSION_HANDLE session;
   gboolean ok = FALSE;
@@ -143,7 +190,7 @@ imzala_token_unblock_pin (ImzalaToken   *self,
   /* Called from another thread (the CLI): run on the module's thread. */
   if (!imzala_module_is_current_thread (self->module))
     {
-      PinCall call = { self, puk, new_pin, cancellable };
+      PinCall call = { self, puk, new_pin, cancellable, flags };
 
       return imzala_module_call (self->module, unblock_pin_call_cb, &call, error);
     }
@@ -158,6 +205,12 @@ imzala_token_unblock_pin (ImzalaToken   *self,
 
   functions = imzala_module_get_functions (self->module);
   imzala_module_lock (self->module);
+
+  if (!unblock_allowed_locked (self, flags, error))
+    {
+      imzala_module_unlock (self->module);
+      return FALSE;
+    }
 
   rv = functions->C_OpenSession (self->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &session);
   if (imzala_pkcs11_set_error_full (error, rv, self, CKU_SO, "C_OpenSession"))
@@ -217,11 +270,13 @@ imzala_token_unblock_pin (ImzalaToken   *self,
   return ok;
 }
 
-/* Runs @func on the module's thread with the two secrets in a PinTaskData. */
+/* Runs @func on the module's thread with the two secrets (and the unblock
+ * flags) in a PinTaskData. */
 static void
 start_pin_task (ImzalaToken         *self,
                 ImzalaSecret        *pin,
                 ImzalaSecret        *new_pin,
+                ImzalaUnblockFlags   flags,
                 gpointer             source_tag,
                 GTaskThreadFunc      func,
                 GCancellable        *cancellable,
@@ -233,6 +288,7 @@ start_pin_task (ImzalaToken         *self,
 
   td->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
   td->new_pin = new_pin != NULL ? imzala_secret_ref (new_pin) : NULL;
+  td->flags = flags;
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, td, (GDestroyNotify) pin_task_data_free);
   imzala_module_run_task (self->module, task, func);
@@ -262,7 +318,8 @@ imzala_token_change_pin_async (ImzalaToken         *self,
                                gpointer             user_data)
 {
   g_return_if_fail (IMZALA_IS_TOKEN (self));
-  start_pin_task (self, old_pin, new_pin, imzala_token_change_pin_async, change_pin_thread,
+  start_pin_task (self, old_pin, new_pin, IMZALA_UNBLOCK_DEFAULT, imzala_token_change_pin_async,
+                  change_pin_thread,
                   cancellable, callback, user_data);
 }
 
@@ -284,7 +341,8 @@ unblock_pin_thread (GTask        *task,
   PinTaskData *td = task_data;
   GError *error = NULL;
 
-  if (imzala_token_unblock_pin (source_object, td->pin, td->new_pin, cancellable, &error))
+  if (imzala_token_unblock_pin_full (source_object, td->pin, td->new_pin, td->flags, cancellable,
+                                     &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -298,8 +356,22 @@ imzala_token_unblock_pin_async (ImzalaToken         *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
+  imzala_token_unblock_pin_full_async (self, puk, new_pin, IMZALA_UNBLOCK_LAST_TRY_CONFIRMED,
+                                       cancellable, callback, user_data);
+}
+
+void
+imzala_token_unblock_pin_full_async (ImzalaToken         *self,
+                                     ImzalaSecret        *puk,
+                                     ImzalaSecret        *new_pin,
+                                     ImzalaUnblockFlags   flags,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
   g_return_if_fail (IMZALA_IS_TOKEN (self));
-  start_pin_task (self, puk, new_pin, imzala_token_unblock_pin_async, unblock_pin_thread,
+  /* One source tag for both: imzala_token_unblock_pin_finish() ends either. */
+  start_pin_task (self, puk, new_pin, flags, imzala_token_unblock_pin_async, unblock_pin_thread,
                   cancellable, callback, user_data);
 }
 

@@ -30,6 +30,20 @@ typedef enum /*< flags >*/
   IMZALA_PIN_STATE_PUK_LOCKED     = 1 << 6, /* CKF_SO_PIN_LOCKED */
 } ImzalaPinState;
 
+/* What an unblock may do (imzala_token_unblock_pin_full()). */
+typedef enum /*< flags >*/
+{
+  IMZALA_UNBLOCK_DEFAULT            = 0,
+  /* Refuse (IMZALA_ERROR_PIN_NOT_LOCKED) unless the card says its user PIN
+   * is locked: a PUK released by a portal is for a locked card only, and
+   * would otherwise reset a PIN that works. */
+  IMZALA_UNBLOCK_ONLY_LOCKED        = 1 << 0,
+  /* The user agreed to spend the last PUK try (CKF_SO_PIN_FINAL_TRY);
+   * without it that try is refused with IMZALA_ERROR_PUK_FINAL_TRY, since
+   * a wrong PUK then destroys a Turkish card for good. */
+  IMZALA_UNBLOCK_LAST_TRY_CONFIRMED = 1 << 1,
+} ImzalaUnblockFlags;
+
 #define IMZALA_TYPE_TOKEN (imzala_token_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaToken, imzala_token, IMZALA, TOKEN, GObject)
 
@@ -168,5 +182,23 @@ void           imzala_token_unblock_pin_async  (ImzalaToken *self, ImzalaSecret 
                                                 GCancellable *cancellable, GAsyncReadyCallback callback,
                                                 gpointer user_data);
 gboolean       imzala_token_unblock_pin_finish (ImzalaToken *self, GAsyncResult *result, GError **error);
+/* The same with @flags. Both checks are made on the module's thread, on
+ * CK_TOKEN_INFO read again right before the PUK would reach the card, so a
+ * card changed meanwhile is not unblocked on an old state. The functions
+ * without flags spend the last try without asking
+ * (IMZALA_UNBLOCK_LAST_TRY_CONFIRMED); their callers warn first. */
+gboolean       imzala_token_unblock_pin_full   (ImzalaToken         *self,
+                                                ImzalaSecret        *puk,
+                                                ImzalaSecret        *new_pin,
+                                                ImzalaUnblockFlags   flags,
+                                                GCancellable        *cancellable,
+                                                GError             **error);
+void           imzala_token_unblock_pin_full_async (ImzalaToken         *self,
+                                                    ImzalaSecret        *puk,
+                                                    ImzalaSecret        *new_pin,
+                                                    ImzalaUnblockFlags   flags,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
 
 G_END_DECLS

@@ -357,7 +357,8 @@ export async function unblockCard(h, newPin = NEW_PIN) {
   const code = await readCodeWithCountdown(page);
   await h.screenshot('kilit-kod');
 
-  const result = await h.runCli(code, { newPin });
+  // The demo card with its PIN locked: a portal's PUK is for such a card only.
+  const result = await h.runCli(code, { newPin, faults: 'pin-locked' });
   assert.equal(result.status, 0, `imzala-cli portal (unblock) failed (${result.status}):\n${result.stderr}\n${result.stdout}`);
   assert.match(result.stdout, new RegExp(`Card to unlock:.*serial ${h.cardSerial}`));
 

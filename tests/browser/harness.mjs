@@ -292,16 +292,19 @@ export class Harness {
 
   // Runs `imzala-cli portal` with the code the page shows. The PIN goes on
   // fd 3 through a pipe (never argv or the environment); for an unblock the
-  // new PIN goes on fd 4.
-  async runCli(code, { pin = DEMO_PIN, newPin, softhsmConf = this.softhsmConf } = {}) {
+  // new PIN goes on fd 4. With `faults` the card is the fault module over
+  // the same SoftHSM card (IMZALA_FAULTS words, e.g. 'pin-locked': imzala-cli
+  // unblocks only a card whose PIN is locked).
+  async runCli(code, { pin = DEMO_PIN, newPin, softhsmConf = this.softhsmConf, faults } = {}) {
+    const module = faults !== undefined ? binary('IMZALA_FAULT_MODULE') : SOFTHSM_MODULE;
     const args = ['portal', '--portal', this.url, '--portal-ca', this.caFile, '--code', code,
-                  '--pin-fd', '3', '--no-registered', '--module', SOFTHSM_MODULE];
+                  '--pin-fd', '3', '--no-registered', '--module', module];
     const stdio = ['ignore', 'pipe', 'pipe', 'pipe'];
     if (newPin !== undefined) {
       args.push('--new-pin-fd', '4');
       stdio.push('pipe');
     }
-    return this.#runWithSecrets(args, stdio, { 3: pin, 4: newPin }, softhsmConf);
+    return this.#runWithSecrets(args, stdio, { 3: pin, 4: newPin }, softhsmConf, faults);
   }
 
   // `imzala-cli sign` of @content with the card, PIN on fd 3.
@@ -315,12 +318,13 @@ export class Harness {
     return { ...result, out };
   }
 
-  async #runWithSecrets(args, stdio, secrets, softhsmConf = this.softhsmConf) {
+  async #runWithSecrets(args, stdio, secrets, softhsmConf = this.softhsmConf, faults = undefined) {
     const child = track(spawn(this.cliBin, args, {
       stdio,
       // English labels ("Code:", "Card to unlock:") the tests read; the
       // portal's own sentences stay Turkish.
-      env: { ...process.env, SOFTHSM2_CONF: softhsmConf, LC_ALL: 'C.UTF-8', LANGUAGE: 'en' },
+      env: { ...process.env, SOFTHSM2_CONF: softhsmConf, LC_ALL: 'C.UTF-8', LANGUAGE: 'en',
+             ...(faults !== undefined ? { IMZALA_FAULTS: faults } : {}) },
     }));
     const result = collect(child);
     for (const [fd, secret] of Object.entries(secrets)) {

@@ -112,6 +112,12 @@ static const FailureKind failure_kinds[] = {
   { IMZALA_ERROR_PIN_PAD_TIMEOUT, N_("The Reader Stopped Waiting for the PIN"),
     N_("Sign again and type the PIN on the reader’s keypad when it asks, before the reader gives up."),
     ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_PIN_NOT_LOCKED, N_("The PIN Is Not Locked"),
+    N_("Nothing was changed on the card. A card is unlocked only when its PIN is locked; sign with your PIN, or change it with Change PIN in the menu."),
+    ACTION_CODE },
+  { IMZALA_ERROR_PUK_FINAL_TRY, N_("Only One PUK Try Is Left"),
+    N_("Nothing was tried on the card. A wrong PUK now would lock the card for good; go on only when you are sure."),
+    ACTION_UNBLOCK | ACTION_CODE },
 };
 
 static const FailureKind fallback_kind = {

@@ -393,6 +393,80 @@ unblock_pin_cb (GObject      *object,
     imzala_token_list_refresh (self->token_list);
 }
 
+/* Unblocks now; @last_try_confirmed when the user agreed to spend the last
+ * PUK try (the card refuses it otherwise, should it come to that). */
+static void
+start_unblock (ImzalaUnblockPage *self,
+               ImzalaSecret      *puk,
+               ImzalaSecret      *new_pin,
+               gboolean           last_try_confirmed)
+{
+  if (self->job != NULL)
+    {
+      imzala_signing_job_unblock_full (self->job, new_pin, last_try_confirmed);
+      return;
+    }
+
+  imzala_unblock_page_set_busy (self, TRUE);
+  imzala_token_unblock_pin_full_async (imzala_unblock_page_get_token (self), puk, new_pin,
+                                       last_try_confirmed ? IMZALA_UNBLOCK_LAST_TRY_CONFIRMED
+                                                          : IMZALA_UNBLOCK_DEFAULT,
+                                       self->cancellable, unblock_pin_cb, g_object_ref (self));
+}
+
+static void
+last_try_response_cb (AdwMessageDialog  *dialog,
+                      const char        *response,
+                      ImzalaUnblockPage *self)
+{
+  if (g_strcmp0 (response, "use") != 0)
+    return;
+  start_unblock (self, g_object_get_data (G_OBJECT (dialog), "puk"),
+                 g_object_get_data (G_OBJECT (dialog), "new-pin"), TRUE);
+}
+
+/* Whether the card to unblock has only one PUK try left. */
+static gboolean
+is_last_try (ImzalaUnblockPage *self)
+{
+  ImzalaToken *token;
+
+  if (self->job != NULL)
+    return imzala_signing_job_unblock_is_last_try (self->job);
+  token = imzala_unblock_page_get_token (self);
+  return token != NULL && (imzala_token_get_pin_state (token) & IMZALA_PIN_STATE_PUK_FINAL_TRY);
+}
+
+/* A wrong PUK on the last try destroys a Turkish card for good, and with a
+ * portal's PUK the user cannot even check it: ask first. The dialog holds
+ * the secrets (wiped with it) until the answer. */
+static void
+confirm_last_try (ImzalaUnblockPage *self,
+                  ImzalaSecret      *puk,
+                  ImzalaSecret      *new_pin)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                       _("Use the Last PUK Try?"),
+                                                       _("Only one PUK try is left on this card. If "
+                                                         "the PUK is wrong, the card is locked for "
+                                                         "good and must be replaced.")));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"),
+                                    "use", _("_Use the Last Try"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "use", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  if (puk != NULL)
+    g_object_set_data_full (G_OBJECT (dialog), "puk", imzala_secret_ref (puk),
+                            (GDestroyNotify) imzala_secret_unref);
+  g_object_set_data_full (G_OBJECT (dialog), "new-pin", imzala_secret_ref (new_pin),
+                          (GDestroyNotify) imzala_secret_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (last_try_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 /* Kilidi Çöz: with the PUK on the card directly, or through the portal's
  * unblock job, which then reports through its state. */
 static void
@@ -412,15 +486,10 @@ unblock_pin_action (GtkWidget  *widget,
     }
   imzala_unblock_page_set_error (self, NULL);
 
-  if (self->job != NULL)
-    {
-      imzala_signing_job_unblock (self->job, new_pin);
-      return;
-    }
-
-  imzala_unblock_page_set_busy (self, TRUE);
-  imzala_token_unblock_pin_async (imzala_unblock_page_get_token (self), puk, new_pin,
-                                  self->cancellable, unblock_pin_cb, g_object_ref (self));
+  if (is_last_try (self))
+    confirm_last_try (self, puk, new_pin);
+  else
+    start_unblock (self, puk, new_pin, FALSE);
 }
 
 static void
