@@ -21,3 +21,5 @@
 #include "imzala-reader-monitor.h"
 #include "imzala-doctor.h"
 #include "imzala-card-cause.h"
+#include "imzala-tsa-client.h"
+#include "imzala-cades.h"

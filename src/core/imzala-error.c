@@ -55,6 +55,8 @@ imzala_error_code_to_string (ImzalaError code)
     [IMZALA_ERROR_CONTENT_TOO_LARGE] = "content-too-large",
     [IMZALA_ERROR_TOKEN_NOT_RECOGNIZED] = "token-not-recognized",
     [IMZALA_ERROR_PIN_PAD_TIMEOUT] = "pin-pad-timeout",
+    [IMZALA_ERROR_CERTIFICATE_REVOKED] = "certificate-revoked",
+    [IMZALA_ERROR_TIMESTAMP] = "timestamp",
   };
 
   if ((guint) code < G_N_ELEMENTS (names) && names[code] != NULL)

@@ -79,6 +79,10 @@ typedef enum
 
   /* Added by issue 8 (PIN care). */
   IMZALA_ERROR_PIN_PAD_TIMEOUT,     /* the reader stopped waiting for the PIN (not cancelled in İmzala) */
+
+  /* Added by issue 10 (making T / XL signatures, status before signing). */
+  IMZALA_ERROR_CERTIFICATE_REVOKED, /* the signer's certificate is revoked: no PIN is asked */
+  IMZALA_ERROR_TIMESTAMP,           /* the time-stamp authority failed or gave a token we refuse */
 } ImzalaError;
 
 GQuark imzala_error_quark (void);
