@@ -83,6 +83,7 @@ imzala_cli_exit_code_for_error (const GError *error)
     case IMZALA_ERROR_UNSUPPORTED_KEY:
     case IMZALA_ERROR_PCSC_UNAVAILABLE:
     case IMZALA_ERROR_TOKEN_NOT_RECOGNIZED:
+    case IMZALA_ERROR_CERTIFICATE_REVOKED:
       return IMZALA_CLI_EXIT_NOT_FOUND;
 
     case IMZALA_ERROR_PIN_INCORRECT:
@@ -119,6 +120,7 @@ imzala_cli_exit_code_for_error (const GError *error)
     case IMZALA_ERROR_TLS:
     case IMZALA_ERROR_PROTOCOL:
     case IMZALA_ERROR_TOO_LARGE:
+    case IMZALA_ERROR_TIMESTAMP:
       return IMZALA_CLI_EXIT_PORTAL;
 
     case IMZALA_ERROR_CONTENT_TOO_LARGE:
