@@ -21,5 +21,6 @@
 #include "imzala-reader-monitor.h"
 #include "imzala-doctor.h"
 #include "imzala-card-cause.h"
+#include "imzala-cert-status.h"
 #include "imzala-tsa-client.h"
 #include "imzala-cades.h"

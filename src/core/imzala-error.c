@@ -56,6 +56,7 @@ imzala_error_code_to_string (ImzalaError code)
     [IMZALA_ERROR_TOKEN_NOT_RECOGNIZED] = "token-not-recognized",
     [IMZALA_ERROR_PIN_PAD_TIMEOUT] = "pin-pad-timeout",
     [IMZALA_ERROR_CERTIFICATE_REVOKED] = "certificate-revoked",
+    [IMZALA_ERROR_STATUS_UNKNOWN] = "status-unknown",
     [IMZALA_ERROR_TIMESTAMP] = "timestamp",
   };
 

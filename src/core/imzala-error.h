@@ -80,8 +80,11 @@ typedef enum
   /* Added by issue 8 (PIN care). */
   IMZALA_ERROR_PIN_PAD_TIMEOUT,     /* the reader stopped waiting for the PIN (not cancelled in İmzala) */
 
-  /* Added by issue 10 (making T / XL signatures, status before signing). */
-  IMZALA_ERROR_CERTIFICATE_REVOKED, /* the signer's certificate is revoked: no PIN is asked */
+  /* Added by issue 10 (certificate status and the verifier). */
+  IMZALA_ERROR_CERTIFICATE_REVOKED, /* OCSP or a CRL says the certificate was revoked */
+  IMZALA_ERROR_STATUS_UNKNOWN,      /* the certificate's status could not be established */
+
+  /* Added by issue 10 (making T / XL signatures). */
   IMZALA_ERROR_TIMESTAMP,           /* the time-stamp authority failed or gave a token we refuse */
 } ImzalaError;
 

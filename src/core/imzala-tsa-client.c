@@ -457,7 +457,9 @@ exchange_fail (GTask        *task,
   if (transport_error != NULL)
     g_debug ("TSA transport error: %s", transport_error->message);
 
-  if (exchange->timed_out)
+  /* libsoup's own I/O timeout and our total-time limit say the same. */
+  if (exchange->timed_out
+      || g_error_matches (transport_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     g_task_return_new_error (task, IMZALA_ERROR, IMZALA_ERROR_TIMESTAMP,
                              _("The time-stamp server at %s did not answer in time, so the "
                                "signature was not completed and nothing was sent. Try again."),
