@@ -29,10 +29,10 @@ text_bytes (void)
 }
 
 static GBytes *
-sign_bes_at (GDateTime *when)
+sign_bes_by (ImzalaTestIdentity *leaf, ImzalaTestIdentity *ca, GDateTime *when)
 {
-  g_autoptr(ImzalaCertificate) signer = imzala_test_identity_certificate (pki_leaf);
-  g_autoptr(ImzalaCertificate) root = imzala_test_identity_certificate (pki_root);
+  g_autoptr(ImzalaCertificate) signer = imzala_test_identity_certificate (leaf);
+  g_autoptr(ImzalaCertificate) root = imzala_test_identity_certificate (ca);
   g_autoptr(GPtrArray) extra = g_ptr_array_new ();
   g_autoptr(GBytes) content = text_bytes ();
   g_autoptr(GError) error = NULL;
@@ -40,9 +40,15 @@ sign_bes_at (GDateTime *when)
 
   g_ptr_array_add (extra, root);
   cms = imzala_cms_sign (signer, extra, content, IMZALA_CMS_NONE, when, imzala_test_identity_sign,
-                         pki_leaf, NULL, &error);
+                         leaf, NULL, &error);
   g_assert_no_error (error);
   return cms;
+}
+
+static GBytes *
+sign_bes_at (GDateTime *when)
+{
+  return sign_bes_by (pki_leaf, pki_root, when);
 }
 
 static GBytes *
@@ -586,6 +592,167 @@ test_validation_data (void)
   CMS_ContentInfo_free (cms);
 }
 
+/* ---- The whole of -X-L against a PKI with a real OCSP responder ---- */
+
+#define SERIAL_GOOD    0x5101
+#define SERIAL_REVOKED 0x5102
+
+static ImzalaTestPki *status_pki;
+static ImzalaTestIdentity *status_good;
+static ImzalaTestIdentity *status_revoked;
+
+static void
+extended_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  wait->result = imzala_cades_extend_finish (result, &wait->error);
+  g_main_loop_quit (wait->loop);
+}
+
+static GBytes *
+extend (GBytes *cms, ImzalaCadesLevel level, GError **error)
+{
+  g_autoptr(ImzalaTsaClient) client = new_client ();
+  Wait wait = { g_main_loop_new (NULL, FALSE), NULL, NULL };
+
+  imzala_cades_extend_async (cms, level, client, NULL, extended_cb, &wait);
+  g_main_loop_run (wait.loop);
+  g_main_loop_unref (wait.loop);
+  if (wait.error != NULL)
+    g_propagate_error (error, wait.error);
+  return wait.result;
+}
+
+static IMZALA_REVOCATION_VALUES *
+read_revocation_values (GBytes *cms)
+{
+  const unsigned char *p = g_bytes_get_data (cms, NULL);
+  CMS_ContentInfo *parsed = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (cms));
+  CMS_SignerInfo *si = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (parsed), 0);
+  ASN1_TYPE *value = unsigned_attribute (si, IMZALA_OID_REVOCATION_VALUES);
+  IMZALA_REVOCATION_VALUES *values = NULL;
+
+  if (value != NULL)
+    {
+      const unsigned char *q = ASN1_STRING_get0_data (value->value.sequence);
+
+      values = d2i_IMZALA_REVOCATION_VALUES (NULL, &q, ASN1_STRING_length (value->value.sequence));
+    }
+  CMS_ContentInfo_free (parsed);
+  return values;
+}
+
+static void
+test_extend_xl (void)
+{
+  g_autoptr(GBytes) bes = sign_bes_by (status_good, status_pki->ca, NULL);
+  g_autoptr(GBytes) xl = NULL;
+  g_autoptr(GBytes) token = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GError) error = NULL;
+  IMZALA_REVOCATION_VALUES *values;
+
+  imzala_test_tsa_set_mode (tsa, IMZALA_TEST_TSA_OK);
+  xl = extend (bes, IMZALA_CADES_LEVEL_XL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (xl);
+
+  /* The time-stamp is there and OpenSSL accepts it. */
+  token = imzala_test_cms_get_time_stamp_token (xl);
+  g_assert_nonnull (token);
+  signature = imzala_cades_get_signature_value (xl, &error);
+  g_assert_true (imzala_test_tsa_openssl_verify (tsa, token, signature));
+
+  /* The responder's answer is embedded, and imzala-cert-status accepts it
+   * offline: what the signature carries proves the status without a
+   * network. */
+  values = read_revocation_values (xl);
+  g_assert_nonnull (values);
+  g_assert_cmpint (sk_OCSP_BASICRESP_num (values->ocsp_values), ==, 1);
+  {
+    OCSP_BASICRESP *basic = sk_OCSP_BASICRESP_value (values->ocsp_values, 0);
+    OCSP_CERTID *id = OCSP_cert_to_id (EVP_sha1 (), status_good->x509, status_pki->ca->x509);
+    int status = -1;
+
+    g_assert_cmpint (OCSP_resp_find_status (basic, id, &status, NULL, NULL, NULL, NULL), ==, 1);
+    g_assert_cmpint (status, ==, V_OCSP_CERTSTATUS_GOOD);
+    OCSP_CERTID_free (id);
+  }
+  IMZALA_REVOCATION_VALUES_free (values);
+
+  /* And the CMS itself still verifies with OpenSSL against the CA. */
+  {
+    g_autofree char *cms_path = write_temp ("xl.p7s", xl);
+    g_autofree char *ca_path = write_pem ("status-ca.pem", status_pki->ca->x509);
+    const char *const argv[] = {
+      "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", cms_path,
+      "-CAfile", ca_path, "-purpose", "any", "-out", "xl.txt", NULL
+    };
+
+    g_assert_cmpint (run (argv, NULL), ==, 0);
+  }
+}
+
+/* A revoked card's certificate: the X-L is refused, not made with a
+ * "revoked" response inside. */
+static void
+test_extend_xl_revoked (void)
+{
+  g_autoptr(GBytes) bes = sign_bes_by (status_revoked, status_pki->ca, NULL);
+  g_autoptr(GBytes) xl = NULL;
+  g_autoptr(GError) error = NULL;
+
+  imzala_test_tsa_set_mode (tsa, IMZALA_TEST_TSA_OK);
+  xl = extend (bes, IMZALA_CADES_LEVEL_XL, &error);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_REVOKED);
+  g_assert_null (xl);
+}
+
+/* A chain whose status nobody publishes (the first test PKI names no
+ * responder): X-L cannot be made and says why; T can. */
+static void
+test_extend_xl_no_status (void)
+{
+  g_autoptr(GBytes) bes = sign_bes ();
+  g_autoptr(GBytes) xl = NULL;
+  g_autoptr(GBytes) t = NULL;
+  g_autoptr(GError) error = NULL;
+
+  imzala_test_tsa_set_mode (tsa, IMZALA_TEST_TSA_OK);
+  xl = extend (bes, IMZALA_CADES_LEVEL_XL, &error);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_STATUS_UNKNOWN);
+  g_assert_null (xl);
+  g_clear_error (&error);
+  t = extend (bes, IMZALA_CADES_LEVEL_T, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (imzala_test_cms_get_time_stamp_token (t));
+  g_assert_null (read_revocation_values (t));
+}
+
+/* The signer's own status, as the job asks it before the PIN. */
+static void
+test_signer_status (void)
+{
+  g_autoptr(ImzalaCertStatus) good = NULL;
+  g_autoptr(ImzalaCertStatus) revoked = NULL;
+  g_autoptr(ImzalaCertStatus) none = NULL;
+  STACK_OF (X509) *candidates = sk_X509_new_null ();
+
+  sk_X509_push (candidates, status_pki->ca->x509);
+  good = imzala_signer_status_check (status_good->x509, candidates, NULL);
+  g_assert_cmpint (good->status, ==, IMZALA_CERT_STATUS_GOOD);
+  g_assert_cmpint (good->source, ==, IMZALA_CERT_STATUS_SOURCE_OCSP);
+  /* The issuer found through the AIA caIssuers URL works the same. */
+  revoked = imzala_signer_status_check (status_revoked->x509, NULL, NULL);
+  g_assert_cmpint (revoked->status, ==, IMZALA_CERT_STATUS_REVOKED);
+  /* No responder named: unknown, with a reason, and nothing fetched. */
+  none = imzala_signer_status_check (pki_leaf->x509, NULL, NULL);
+  g_assert_cmpint (none->status, ==, IMZALA_CERT_STATUS_UNKNOWN);
+  g_assert_nonnull (strstr (none->reason, "no status service"));
+  sk_X509_free (candidates);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -603,6 +770,24 @@ main (int argc, char **argv)
   pki_root = imzala_test_identity_new (&root_spec, NULL);
   pki_leaf = imzala_test_identity_new (&leaf_spec, pki_root);
   tsa = imzala_test_tsa_new ();
+  {
+    const ImzalaTestPkiEntry entries[] = {
+      { SERIAL_GOOD, "Good Signer", 0, NULL },
+      { SERIAL_REVOKED, "Lost Card", g_get_real_time () / G_USEC_PER_SEC - 86400, "keyCompromise" },
+    };
+    const ImzalaTestCertSpec good_spec = {
+      .common_name = "Good Signer", .key = "p256", .serial = SERIAL_GOOD,
+      .key_usage = "critical,digitalSignature,nonRepudiation",
+    };
+    const ImzalaTestCertSpec revoked_spec = {
+      .common_name = "Lost Card", .key = "p256", .serial = SERIAL_REVOKED,
+      .key_usage = "critical,digitalSignature,nonRepudiation",
+    };
+
+    status_pki = imzala_test_pki_new (entries, G_N_ELEMENTS (entries));
+    status_good = imzala_test_pki_issue (status_pki, &good_spec);
+    status_revoked = imzala_test_pki_issue (status_pki, &revoked_spec);
+  }
 
   g_test_add_func ("/cades/time-stamp", test_time_stamp);
   g_test_add_func ("/cades/foreign-token", test_foreign_token);
@@ -612,8 +797,15 @@ main (int argc, char **argv)
   g_test_add_func ("/cades/tsa-tls", test_tsa_tls);
   g_test_add_func ("/cades/check-reply", test_check_reply);
   g_test_add_func ("/cades/validation-data", test_validation_data);
+  g_test_add_func ("/cades/extend-xl", test_extend_xl);
+  g_test_add_func ("/cades/extend-xl-revoked", test_extend_xl_revoked);
+  g_test_add_func ("/cades/extend-xl-no-status", test_extend_xl_no_status);
+  g_test_add_func ("/cades/signer-status", test_signer_status);
   status = g_test_run ();
 
+  imzala_test_identity_free (status_good);
+  imzala_test_identity_free (status_revoked);
+  imzala_test_pki_free (status_pki);
   imzala_test_tsa_free (tsa);
   imzala_test_identity_free (pki_leaf);
   imzala_test_identity_free (pki_root);

@@ -19,6 +19,7 @@ typedef struct
   guint         interrupts;
   gboolean      logged_in; /* to a card that hid its certificates */
   ImzalaTsaClient *tsa;    /* --level T or XL */
+  ImzalaCadesLevel level;
 } SignRun;
 
 static void
@@ -209,7 +210,7 @@ time_stamp_cb (GObject      *source,
   SignRun *run = user_data;
 
   g_clear_pointer (&run->cms, g_bytes_unref);
-  run->cms = imzala_cades_time_stamp_finish (result, &run->error);
+  run->cms = imzala_cades_extend_finish (result, &run->error);
   g_main_loop_quit (run->loop);
 }
 
@@ -221,10 +222,10 @@ sign_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   run->cms = imzala_token_sign_cms_finish (IMZALA_TOKEN (source), result, &run->error);
   if (run->cms != NULL && run->tsa != NULL)
     {
-      /* The card has signed; the time-stamp comes after it. Should the TSA
-       * fail, nothing is written: a BES where a T was asked for would be
-       * a half-done job. */
-      imzala_cades_time_stamp_async (run->cms, run->tsa, run->cancellable, time_stamp_cb, run);
+      /* The card has signed; the time-stamp (and for XL the chain's
+       * status) comes after it. Should any of it fail, nothing is
+       * written: a BES where a T was asked for would be a half-done job. */
+      imzala_cades_extend_async (run->cms, run->level, run->tsa, run->cancellable, time_stamp_cb, run);
       return;
     }
   g_main_loop_quit (run->loop);
@@ -431,6 +432,7 @@ imzala_cli_sign (int argc, char **argv)
   run.loop = loop;
   run.cancellable = cancellable;
   run.tsa = tsa;
+  run.level = level;
   interrupt_id = g_unix_signal_add (SIGINT, interrupt_cb, &run);
   imzala_token_sign_cms_async (token, certificate, pin,
                                content,

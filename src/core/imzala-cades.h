@@ -72,4 +72,27 @@ void    imzala_cades_time_stamp_async  (GBytes              *cms,
 GBytes *imzala_cades_time_stamp_finish (GAsyncResult        *result,
                                         GError             **error);
 
+
+/* ---- Reaching a level over the network (imzala-cades-extend.c) ---- */
+
+/* Makes @cms (a CAdES-BES with one signer) into @level: for T and XL the
+ * signature-time-stamp from @tsa; for XL then the status of every
+ * certificate of the signer's chain (OCSP from the AIA, else the CRL; the
+ * issuers from the CMS's certificates, else their AIA caIssuers URLs) and
+ * the certificates, as references and values, so that the result verifies
+ * offline. All or nothing: any step that fails fails the whole, with a
+ * sentence saying that the signature was not completed. Errors:
+ * IMZALA_ERROR_TIMESTAMP, IMZALA_ERROR_TLS, IMZALA_ERROR_CERTIFICATE_REVOKED
+ * (the card's certificate, or one above it, is revoked),
+ * IMZALA_ERROR_STATUS_UNKNOWN, IMZALA_ERROR_UNTRUSTED (the chain cannot be
+ * completed), G_IO_ERROR_CANCELLED. BES returns @cms itself. */
+void    imzala_cades_extend_async  (GBytes              *cms,
+                                    ImzalaCadesLevel     level,
+                                    ImzalaTsaClient     *tsa,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data);
+GBytes *imzala_cades_extend_finish (GAsyncResult        *result,
+                                    GError             **error);
+
 G_END_DECLS

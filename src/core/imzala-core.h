@@ -24,3 +24,4 @@
 #include "imzala-cert-status.h"
 #include "imzala-tsa-client.h"
 #include "imzala-cades.h"
+#include "imzala-signer-status.h"
