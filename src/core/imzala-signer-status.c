@@ -109,8 +109,8 @@ unknown (const char *reason)
   return status;
 }
 
-static gboolean
-has_ocsp_url (X509 *cert)
+gboolean
+imzala_signer_status_has_responder (X509 *cert)
 {
   AUTHORITY_INFO_ACCESS *access = X509_get_ext_d2i (cert, NID_info_access, NULL, NULL);
   gboolean found = FALSE;
@@ -133,7 +133,7 @@ imzala_signer_status_check (X509            *cert,
 
   /* Said before anything is fetched: most test and company certificates
    * name no responder, and that is no reason to make the user wait. */
-  if (!has_ocsp_url (cert))
+  if (!imzala_signer_status_has_responder (cert))
     return unknown (_("The certificate names no status service (OCSP), so its status could "
                       "not be checked."));
   issuer = imzala_signer_status_find_issuer (cert, candidates, TRUE, cancellable);

@@ -30,6 +30,9 @@ X509 *imzala_signer_status_find_issuer (X509            *cert,
                                         gboolean         fetch,
                                         GCancellable    *cancellable);
 
+/* Whether @cert names an OCSP responder in its AIA. */
+gboolean imzala_signer_status_has_responder (X509 *cert);
+
 /* The OCSP status of @cert now. Never NULL: UNKNOWN with a translated
  * reason when the issuer is not known, the certificate names no OCSP
  * responder, or the responder cannot be reached or trusted. Blocking. */
