@@ -257,6 +257,8 @@ imzala_window_start_job (ImzalaWindow *self,
   /* The window's handlers come first, then the pages': the page is shown
    * before it fills itself in. */
   self->job = imzala_signing_job_new_for_token_list (IMZALA_PORTAL (client), self->token_list);
+  /* The reference portal serves its time-stamp authority itself. */
+  imzala_signing_job_set_tsa_ca_file (self->job, ca_file);
   g_signal_group_set_target (self->job_signals, self->job);
   imzala_sign_page_set_job (self->sign_page, self->job);
   imzala_signing_job_start (self->job, code);

@@ -112,6 +112,16 @@ static const FailureKind failure_kinds[] = {
   { IMZALA_ERROR_PIN_PAD_TIMEOUT, N_("The Reader Stopped Waiting for the PIN"),
     N_("Sign again and type the PIN on the reader’s keypad when it asks, before the reader gives up."),
     ACTION_RETRY | ACTION_CODE },
+  /* Issue 10. */
+  { IMZALA_ERROR_CERTIFICATE_REVOKED, N_("The Certificate Has Been Revoked"),
+    N_("This certificate can no longer sign. If you have another card, insert it and start over; otherwise apply to your certification authority for a new certificate."),
+    ACTION_CODE },
+  { IMZALA_ERROR_TIMESTAMP, N_("The Signature Could Not Be Time-Stamped"),
+    N_("Nothing was sent to the portal. Check the network connection and try again; if it happens again, contact the portal."),
+    ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_STATUS_UNKNOWN, N_("The Certificate Status Could Not Be Checked"),
+    N_("Nothing was sent to the portal. Check the network connection and try again."),
+    ACTION_RETRY | ACTION_CODE },
 };
 
 static const FailureKind fallback_kind = {
