@@ -11,8 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <openssl/cms.h>
+#include <openssl/ocsp.h>
+
+#include "imzala-cades-asn1.h"
 
 #include "imzala-test.h"
+#include "imzala-test-pki.h"
 #include "imzala-test-tsa.h"
 
 #define CONTENT "İmzala test content: e-onay 2026/0010\n"
@@ -200,6 +205,133 @@ test_sign_usage (Fixture *f, gconstpointer data)
   g_assert_false (g_file_test (f->out_path, G_FILE_TEST_EXISTS));
 }
 
+/* ---- XL with a card of a PKI that publishes its status ---- */
+
+#define SERIAL_CLI_GOOD 0x7101
+
+static void
+run_tool (const char *const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", argv[0], err);
+}
+
+/* The key and certificate on the empty fixture token (the CA's
+ * certificate too, as a card carries it). */
+static void
+put_on_card (Fixture *f, ImzalaTestIdentity *identity, const char *name, const char *id, gboolean key)
+{
+  const char *dir = f->fixture->dir;
+  g_autofree char *pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  g_autofree char *key_path = g_strdup_printf ("%s/%s.key", dir, name);
+  g_autofree char *pem = g_strdup_printf ("%s/%s.pem", dir, name);
+  g_autofree char *der = g_strdup_printf ("%s/%s.der", dir, name);
+  const char *const to_der[] = { "openssl", "x509", "-in", pem, "-outform", "DER", "-out", der, NULL };
+  const char *const import_key[] = {
+    "softhsm2-util", "--import", key_path, "--token", "IMZALA TEST BOS", "--label", name,
+    "--id", id, "--pin", pin, NULL
+  };
+  const char *const import_cert[] = {
+    "pkcs11-tool", "--module", f->fixture->module_path, "--token-label", "IMZALA TEST BOS",
+    "--login", "--pin", pin, "--write-object", der, "--type", "cert", "--id", id, "--label", name, NULL
+  };
+
+  imzala_test_identity_write (identity, dir, name);
+  run_tool (to_der);
+  if (key)
+    run_tool (import_key);
+  run_tool (import_cert);
+}
+
+/* `sign --level XL`: the file carries the time-stamp (openssl ts -verify
+ * accepts it) and the responder's answer for the card's certificate, and
+ * that answer proves the status with the network forbidden
+ * (imzala-cert-status, IMZALA_CERT_STATUS_OFFLINE). */
+static void
+test_sign_xl (Fixture *f, gconstpointer data)
+{
+  const ImzalaTestPkiEntry entries[] = { { SERIAL_CLI_GOOD, "XL SIGNER", 0, NULL } };
+  const ImzalaTestCertSpec spec = {
+    .common_name = "XL SIGNER", .serial_number = "12345678950", .key = "p256",
+    .key_usage = "critical,nonRepudiation", .qc_statements_hex = IMZALA_TEST_QC_COMPLIANCE,
+    .serial = SERIAL_CLI_GOOD,
+  };
+  g_autoptr(ImzalaTestPki) pki = imzala_test_pki_new (entries, G_N_ELEMENTS (entries));
+  g_autoptr(ImzalaTestIdentity) signer = imzala_test_pki_issue (pki, &spec);
+  g_autofree char *err = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autoptr(GBytes) cms = NULL;
+  g_autoptr(GBytes) token = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaCertificate) certificate = NULL;
+  g_autoptr(GBytes) signer_der = imzala_test_identity_der (signer);
+  int status;
+
+  put_on_card (f, signer, "xl", "71", TRUE);
+  put_on_card (f, pki->ca, "xl-ca", "72", FALSE);
+  certificate = imzala_certificate_new_from_der (signer_der, &error);
+  g_assert_no_error (error);
+  fingerprint = g_strdup (imzala_certificate_get_fingerprint (certificate));
+
+  status = CLI (f, &err, "sign", "--cert", fingerprint, "--pin-fd", "3",
+                "--level", "XL", "--tsa", imzala_test_tsa_get_url (f->tsa),
+                "--tsa-ca", imzala_test_tsa_get_ca (f->tsa), "--out", f->out_path, f->content_path);
+  g_assert_cmpint (status, ==, 0);
+  cms = read_out (f);
+  token = imzala_test_cms_get_time_stamp_token (cms);
+  g_assert_nonnull (token);
+  signature = imzala_cades_get_signature_value (cms, &error);
+  g_assert_true (imzala_test_tsa_openssl_verify (f->tsa, token, signature));
+
+  /* The revocation-values' OCSP response, re-wrapped as an OCSPResponse,
+   * proves "good" offline. */
+  {
+    const unsigned char *p = g_bytes_get_data (cms, NULL);
+    CMS_ContentInfo *parsed = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (cms));
+    CMS_SignerInfo *si = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (parsed), 0);
+    ASN1_OBJECT *oid = OBJ_txt2obj (IMZALA_OID_REVOCATION_VALUES, 1);
+    int index = CMS_unsigned_get_attr_by_OBJ (si, oid, -1);
+    ASN1_TYPE *value;
+    const unsigned char *q;
+    IMZALA_REVOCATION_VALUES *values;
+    OCSP_RESPONSE *response;
+    unsigned char *der = NULL;
+    int length;
+    g_autoptr(GBytes) evidence_bytes = NULL;
+    g_autoptr(GPtrArray) evidence = g_ptr_array_new ();
+    g_autoptr(ImzalaCertStatus) offline = NULL;
+
+    g_assert_cmpint (index, >=, 0);
+    value = X509_ATTRIBUTE_get0_type (CMS_unsigned_get_attr (si, index), 0);
+    q = ASN1_STRING_get0_data (value->value.sequence);
+    values = d2i_IMZALA_REVOCATION_VALUES (NULL, &q, ASN1_STRING_length (value->value.sequence));
+    g_assert_nonnull (values);
+    g_assert_cmpint (sk_OCSP_BASICRESP_num (values->ocsp_values), ==, 1);
+    response = OCSP_response_create (OCSP_RESPONSE_STATUS_SUCCESSFUL,
+                                     sk_OCSP_BASICRESP_value (values->ocsp_values, 0));
+    length = i2d_OCSP_RESPONSE (response, &der);
+    evidence_bytes = g_bytes_new (der, length);
+    g_ptr_array_add (evidence, evidence_bytes);
+    offline = imzala_cert_status_get (signer->x509, pki->ca->x509, NULL, evidence,
+                                      IMZALA_CERT_STATUS_OFFLINE, NULL);
+    g_assert_cmpint (offline->status, ==, IMZALA_CERT_STATUS_GOOD);
+    g_assert_cmpint (offline->source, ==, IMZALA_CERT_STATUS_SOURCE_OCSP);
+    OPENSSL_free (der);
+    OCSP_RESPONSE_free (response);
+    IMZALA_REVOCATION_VALUES_free (values);
+    ASN1_OBJECT_free (oid);
+    CMS_ContentInfo_free (parsed);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -208,5 +340,6 @@ main (int argc, char **argv)
   g_test_add ("/cli/cades/sign-t-tsa-fails", Fixture, NULL, setup, test_sign_t_tsa_fails, teardown);
   g_test_add ("/cli/cades/sign-xl-no-status", Fixture, NULL, setup, test_sign_xl_no_status, teardown);
   g_test_add ("/cli/cades/usage", Fixture, NULL, setup, test_sign_usage, teardown);
+  g_test_add ("/cli/cades/sign-xl", Fixture, NULL, setup, test_sign_xl, teardown);
   return g_test_run ();
 }
