@@ -209,45 +209,17 @@ test_sign_usage (Fixture *f, gconstpointer data)
 
 #define SERIAL_CLI_GOOD 0x7101
 
-static void
-run_tool (const char *const *argv)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed: %s", argv[0], err);
-}
-
 /* The key and certificate on the empty fixture token (the CA's
  * certificate too, as a card carries it). */
 static void
 put_on_card (Fixture *f, ImzalaTestIdentity *identity, const char *name, const char *id, gboolean key)
 {
   const char *dir = f->fixture->dir;
-  g_autofree char *pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
   g_autofree char *key_path = g_strdup_printf ("%s/%s.key", dir, name);
   g_autofree char *pem = g_strdup_printf ("%s/%s.pem", dir, name);
-  g_autofree char *der = g_strdup_printf ("%s/%s.der", dir, name);
-  const char *const to_der[] = { "openssl", "x509", "-in", pem, "-outform", "DER", "-out", der, NULL };
-  const char *const import_key[] = {
-    "softhsm2-util", "--import", key_path, "--token", "IMZALA TEST BOS", "--label", name,
-    "--id", id, "--pin", pin, NULL
-  };
-  const char *const import_cert[] = {
-    "pkcs11-tool", "--module", f->fixture->module_path, "--token-label", "IMZALA TEST BOS",
-    "--login", "--pin", pin, "--write-object", der, "--type", "cert", "--id", id, "--label", name, NULL
-  };
 
   imzala_test_identity_write (identity, dir, name);
-  run_tool (to_der);
-  if (key)
-    run_tool (import_key);
-  run_tool (import_cert);
+  imzala_test_fixture_put_on_empty_token (f->fixture, name, id, pem, key ? key_path : NULL);
 }
 
 /* `sign --level XL`: the file carries the time-stamp (openssl ts -verify

@@ -1343,45 +1343,18 @@ typedef struct
   ImzalaTestIdentity *revoked;
 } StatusFixture;
 
-static void
-run_tool (const char *const *argv)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed: %s", argv[0], err);
-}
-
-/* Puts @identity's key and certificate (and the CA's certificate) on the
- * empty fixture token, as a card issued by the test PKI. */
+/* Puts @identity's key (unless it is the CA) and certificate on the empty
+ * fixture token, as a card issued by the test PKI. */
 static void
 put_on_card (StatusFixture *f, ImzalaTestIdentity *identity, const char *name, const char *id)
 {
   const char *dir = f->job.fixture->dir;
   g_autofree char *key = g_strdup_printf ("%s/%s.key", dir, name);
   g_autofree char *pem = g_strdup_printf ("%s/%s.pem", dir, name);
-  g_autofree char *der = g_strdup_printf ("%s/%s.der", dir, name);
-  const char *const to_der[] = { "openssl", "x509", "-in", pem, "-outform", "DER", "-out", der, NULL };
-  const char *const import_key[] = {
-    "softhsm2-util", "--import", key, "--token", "IMZALA TEST BOS", "--label", name, "--id", id,
-    "--pin", f->job.user_pin, NULL
-  };
-  const char *const import_cert[] = {
-    "pkcs11-tool", "--module", f->job.fixture->module_path, "--token-label", "IMZALA TEST BOS",
-    "--login", "--pin", f->job.user_pin, "--write-object", der, "--type", "cert", "--id", id,
-    "--label", name, NULL
-  };
 
   imzala_test_identity_write (identity, dir, name);
-  run_tool (to_der);
-  if (id != NULL && g_strcmp0 (name, "ca") != 0)
-    run_tool (import_key);
-  run_tool (import_cert);
+  imzala_test_fixture_put_on_empty_token (f->job.fixture, name, id, pem,
+                                          g_strcmp0 (name, "ca") != 0 ? key : NULL);
 }
 
 static void
