@@ -20,6 +20,7 @@ typedef struct
   gboolean      logged_in; /* to a card that hid its certificates */
   ImzalaTsaClient *tsa;    /* --level T or XL */
   ImzalaCadesLevel level;
+  ImzalaSecret **pin;      /* wiped as soon as the card has signed */
 } SignRun;
 
 static void
@@ -220,6 +221,8 @@ sign_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   SignRun *run = user_data;
 
   run->cms = imzala_token_sign_cms_finish (IMZALA_TOKEN (source), result, &run->error);
+  /* The PIN is not kept while the network is asked. */
+  g_clear_pointer (run->pin, imzala_secret_unref);
   if (run->cms != NULL && run->tsa != NULL)
     {
       /* The card has signed; the time-stamp (and for XL the chain's
@@ -433,6 +436,7 @@ imzala_cli_sign (int argc, char **argv)
   run.cancellable = cancellable;
   run.tsa = tsa;
   run.level = level;
+  run.pin = &pin;
   interrupt_id = g_unix_signal_add (SIGINT, interrupt_cb, &run);
   imzala_token_sign_cms_async (token, certificate, pin,
                                content,
