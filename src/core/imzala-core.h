@@ -25,3 +25,4 @@
 #include "imzala-tsa-client.h"
 #include "imzala-cades.h"
 #include "imzala-signer-status.h"
+#include "imzala-file-signer.h"

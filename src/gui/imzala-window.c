@@ -316,6 +316,7 @@ imzala_window_set_token_list (ImzalaWindow    *self,
   imzala_doctor_page_set_token_list (self->doctor_page, token_list, load_error);
   imzala_sign_page_set_token_list (self->sign_page, token_list);
   imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
+  imzala_file_sign_page_set_token_list (self->file_sign_page, token_list);
   imzala_unblock_page_set_token_list (self->unblock_page, token_list);
   imzala_window_refresh_tokens (self);
   imzala_window_update_actions (self);
@@ -483,6 +484,7 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, result_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, failure_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, pin_change_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, file_sign_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, unblock_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, tokens_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, doctor_page);
