@@ -549,8 +549,11 @@ send_cb (GObject      *source,
   status = soup_message_get_status (exchange->message);
   content_type = soup_message_headers_get_content_type (
     soup_message_get_response_headers (exchange->message), NULL);
-  if (status != SOUP_STATUS_OK
-      || content_type == NULL || g_ascii_strcasecmp (content_type, "application/timestamp-reply") != 0)
+  /* RFC 3161 §3.4 names application/timestamp-reply; some TSAs still send
+   * the draft's application/timestamp-response. */
+  if (status != SOUP_STATUS_OK || content_type == NULL
+      || (g_ascii_strcasecmp (content_type, "application/timestamp-reply") != 0
+          && g_ascii_strcasecmp (content_type, "application/timestamp-response") != 0))
     {
       g_debug ("TSA answered HTTP %u with %s", status, content_type ? content_type : "no type");
       g_task_return_new_error (task, IMZALA_ERROR, IMZALA_ERROR_TIMESTAMP,
