@@ -253,3 +253,47 @@ imzala_test_fault_count (GHashTable *counts,
 {
   return GPOINTER_TO_UINT (g_hash_table_lookup (counts, name));
 }
+
+static void
+run_fixture_tool (const char *const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, &err, &status, &error);
+  if (error != NULL)
+    g_error ("%s: %s", argv[0], error->message);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", argv[0], err);
+}
+
+void
+imzala_test_fixture_put_on_empty_token (ImzalaTestFixture *self,
+                                        const char        *label,
+                                        const char        *hex_id,
+                                        const char        *cert_pem,
+                                        const char        *key_pem)
+{
+  g_autofree char *pin = imzala_test_fixture_get (self, "fixture", "user-pin");
+  g_autofree char *der_name = g_strdup_printf ("%s.der", label);
+  g_autofree char *der = g_build_filename (self->dir, der_name, NULL);
+  const char *const to_der[] = {
+    "openssl", "x509", "-in", cert_pem, "-outform", "DER", "-out", der, NULL
+  };
+  const char *const import_key[] = {
+    "softhsm2-util", "--import", key_pem, "--token", "IMZALA TEST BOS", "--label", label,
+    "--id", hex_id, "--pin", pin, NULL
+  };
+  const char *const import_cert[] = {
+    "pkcs11-tool", "--module", self->module_path, "--token-label", "IMZALA TEST BOS",
+    "--login", "--pin", pin, "--write-object", der, "--type", "cert", "--id", hex_id,
+    "--label", label, NULL
+  };
+
+  run_fixture_tool (to_der);
+  if (key_pem != NULL)
+    run_fixture_tool (import_key);
+  run_fixture_tool (import_cert);
+}

@@ -50,6 +50,16 @@ ImzalaModuleSet   *imzala_test_fault_load       (ImzalaTestFixture *self, const 
 GHashTable        *imzala_test_read_fault_counts (const char *count_file);
 guint              imzala_test_fault_count      (GHashTable *counts, const char *name);
 
+/* Issue 10: puts a certificate (@cert_pem, PEM file) and, when @key_pem is
+ * given, its private key (PEM file) on the empty token "IMZALA TEST BOS" of
+ * this copy with CKA_LABEL @label and CKA_ID @hex_id, as a card of another
+ * PKI (softhsm2-util and pkcs11-tool). Call before loading the modules. */
+void               imzala_test_fixture_put_on_empty_token (ImzalaTestFixture *self,
+                                                           const char        *label,
+                                                           const char        *hex_id,
+                                                           const char        *cert_pem,
+                                                           const char        *key_pem);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaTestFixture, imzala_test_fixture_free)
 
 G_END_DECLS

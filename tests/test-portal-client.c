@@ -21,6 +21,7 @@
 #include <glib/gstdio.h>
 
 #include "imzala-test.h"
+#include "imzala-test-pki.h"
 
 /* ---- A test PKI for TLS, made with the openssl command ---- */
 
@@ -1765,6 +1766,80 @@ test_cli_slow_slot_list (JobFixture    *f,
   assert_openssl_verifies (f, saved, g_ptr_array_index (added->texts, 0));
 }
 
+/* ---- Issue 10: the certificate's status before the PIN ---- */
+
+#define SERIAL_PORTAL_REVOKED 0x8101
+#define SERIAL_PORTAL_GOOD    0x8102
+
+/* A lost card revoked at its CA: `imzala-cli portal` checks the chosen
+ * certificate at its OCSP responder (openssl ocsp) before the PIN; it
+ * refuses with what to do (exit 4, certificate-revoked), the card never
+ * sees a login, and nothing reaches the portal. With the responder down it
+ * says so and signs. */
+static void
+test_cli_status_before_signing (JobFixture    *f,
+                                gconstpointer  data)
+{
+  const ImzalaTestPkiEntry entries[] = {
+    { SERIAL_PORTAL_REVOKED, "KAYIP KART", g_get_real_time () / G_USEC_PER_SEC - 3600, "keyCompromise" },
+    { SERIAL_PORTAL_GOOD, "SAGLAM KART", 0, NULL },
+  };
+  const ImzalaTestCertSpec revoked_spec = {
+    .common_name = "KAYIP KART", .serial_number = "12345678950", .key = "p256",
+    .key_usage = "critical,nonRepudiation", .qc_statements_hex = IMZALA_TEST_QC_COMPLIANCE,
+    .serial = SERIAL_PORTAL_REVOKED,
+  };
+  g_autoptr(ImzalaTestPki) pki = imzala_test_pki_new (entries, G_N_ELEMENTS (entries));
+  g_autoptr(ImzalaTestIdentity) revoked = imzala_test_pki_issue (pki, &revoked_spec);
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300, "E-imzalı Giriş", NULL);
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+  g_autofree char *pem = g_build_filename (f->fixture->dir, "lost.pem", NULL);
+  g_autofree char *key = g_build_filename (f->fixture->dir, "lost.key", NULL);
+  g_autofree char *ca_pem = g_build_filename (f->fixture->dir, "lost-ca.pem", NULL);
+  g_autoptr(GBytes) der = imzala_test_identity_der (revoked);
+  g_autoptr(ImzalaCertificate) certificate = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  int status;
+
+  imzala_test_identity_write (revoked, f->fixture->dir, "lost");
+  imzala_test_identity_write (pki->ca, f->fixture->dir, "lost-ca");
+  imzala_test_fixture_put_on_empty_token (f->fixture, "lost", "81", pem, key);
+  imzala_test_fixture_put_on_empty_token (f->fixture, "lost-ca", "82", ca_pem, NULL);
+  certificate = imzala_certificate_new_from_der (der, &error);
+  g_assert_no_error (error);
+
+  g_setenv ("IMZALA_FAULTS", "count-calls", TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  status = run_cli (f->user_pin, &out,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", added->code, "--cert", imzala_certificate_get_fingerprint (certificate),
+                    "--pin-fd", "3", "--no-registered", "--module", module, NULL);
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  g_assert_cmpint (status, ==, 4);
+  g_assert_false (added->done);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_true (g_hash_table_contains (counts, "C_Finalize"));
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 0);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 0);
+
+  /* The responder down: a notice, then the signature; the portal decides. */
+  g_subprocess_force_exit (pki->ocsp_process);
+  g_subprocess_wait (pki->ocsp_process, NULL, NULL);
+  added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300, "E-imzalı Giriş", NULL);
+  status = run_cli (f->user_pin, &out,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", added->code, "--cert", imzala_certificate_get_fingerprint (certificate),
+                    "--pin-fd", "3", "--no-registered", "--module", f->fixture->module_path, NULL);
+  /* This test portal trusts only the fixture's root, so it refuses the
+   * signature: what matters is that the card signed and it was sent. */
+  g_assert_cmpint (status, ==, 5);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1804,6 +1879,8 @@ main (int argc, char **argv)
               test_cli_sign_thread_affine, job_teardown);
   g_test_add ("/portal/cli/slow-slot-list", JobFixture, NULL, job_setup,
               test_cli_slow_slot_list, job_teardown);
+  g_test_add ("/portal/cli/status-before-signing", JobFixture, NULL, job_setup,
+              test_cli_status_before_signing, job_teardown);
 
   tls_pki = tls_pki_new ();
   status = g_test_run ();

@@ -676,6 +676,67 @@ test_error_answers (void)
     }
 }
 
+/* ---- Protocol v1.1: signature_level and tsa_url (issue 10) ---- */
+
+static void
+test_signature_level (void)
+{
+  static const struct {
+    const char *level;     /* NULL: the member is absent */
+    const char *tsa_url;   /* NULL: the member is absent */
+    gboolean    accepted;
+    ImzalaCadesLevel expected;
+  } cases[] = {
+    { NULL, NULL, TRUE, IMZALA_CADES_LEVEL_BES },
+    { "BES", NULL, TRUE, IMZALA_CADES_LEVEL_BES },
+    { "BES", "https://tsa.example.com/tsa", TRUE, IMZALA_CADES_LEVEL_BES },
+    { "T", "https://portal.example.com/pki/tsa", TRUE, IMZALA_CADES_LEVEL_T },
+    { "XL", "https://portal.example.com/pki/tsa", TRUE, IMZALA_CADES_LEVEL_XL },
+    { "T", NULL, FALSE, 0 },
+    { "XL", "http://portal.example.com/pki/tsa", FALSE, 0 },
+    { "T", "not a url", FALSE, 0 },
+    { "LT", "https://portal.example.com/pki/tsa", FALSE, 0 },
+    { "", NULL, FALSE, 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonObject) root = valid_answer ();
+      g_autoptr(ImzalaRequest) request = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("signature_level %s, tsa_url %s", cases[i].level, cases[i].tsa_url);
+      if (cases[i].level != NULL)
+        json_object_set_string_member (root, "signature_level", cases[i].level);
+      if (cases[i].tsa_url != NULL)
+        json_object_set_string_member (root, "tsa_url", cases[i].tsa_url);
+      request = parse (root, NULL, &error);
+      if (!cases[i].accepted)
+        {
+          g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PROTOCOL);
+          g_assert_null (request);
+          continue;
+        }
+      g_assert_no_error (error);
+      g_assert_cmpint (imzala_request_get_signature_level (request), ==, cases[i].expected);
+      if (cases[i].expected == IMZALA_CADES_LEVEL_BES)
+        g_assert_null (imzala_request_get_tsa_url (request));
+      else
+        g_assert_cmpstr (imzala_request_get_tsa_url (request), ==, cases[i].tsa_url);
+    }
+
+  /* Not a string: refused. */
+  {
+    g_autoptr(JsonObject) root = valid_answer ();
+    g_autoptr(ImzalaRequest) request = NULL;
+    g_autoptr(GError) error = NULL;
+
+    json_object_set_int_member (root, "signature_level", 2);
+    request = parse (root, NULL, &error);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_PROTOCOL);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -697,6 +758,7 @@ main (int argc, char **argv)
   g_test_add_func ("/portal-answer/status", test_status);
   g_test_add_func ("/portal-answer/puk", test_puk);
   g_test_add_func ("/portal-answer/error", test_error_answers);
+  g_test_add_func ("/request/signature-level", test_signature_level);
 
   return g_test_run ();
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "imzala-test.h"
+#include "imzala-test-pki.h"
+#include "imzala-test-tsa.h"
 
 #define FAKE_HOST "portal.test"
 
@@ -1347,6 +1349,227 @@ test_slow_slot_list (JobFixture    *f,
   finish_job (job);
 }
 
+/* ---- Issue 10: status before signing, and the level the portal asks for ---- */
+
+#define SERIAL_STATUS_GOOD    0x6101
+#define SERIAL_STATUS_REVOKED 0x6102
+
+typedef struct
+{
+  JobFixture          job;     /* first: the ADD fixtures' functions take it */
+  ImzalaTestPki      *pki;
+  ImzalaTestIdentity *good;
+  ImzalaTestIdentity *revoked;
+} StatusFixture;
+
+/* Puts @identity's key (unless it is the CA) and certificate on the empty
+ * fixture token, as a card issued by the test PKI. */
+static void
+put_on_card (StatusFixture *f, ImzalaTestIdentity *identity, const char *name, const char *id)
+{
+  const char *dir = f->job.fixture->dir;
+  g_autofree char *key = g_strdup_printf ("%s/%s.key", dir, name);
+  g_autofree char *pem = g_strdup_printf ("%s/%s.pem", dir, name);
+
+  imzala_test_identity_write (identity, dir, name);
+  imzala_test_fixture_put_on_empty_token (f->job.fixture, name, id, pem,
+                                          g_strcmp0 (name, "ca") != 0 ? key : NULL);
+}
+
+static void
+status_setup (StatusFixture *f,
+              gconstpointer  data)
+{
+  const ImzalaTestPkiEntry entries[] = {
+    { SERIAL_STATUS_GOOD, "STATUS GOOD", 0, NULL },
+    { SERIAL_STATUS_REVOKED, "STATUS LOST", g_get_real_time () / G_USEC_PER_SEC - 86400, "keyCompromise" },
+  };
+  const ImzalaTestCertSpec good_spec = {
+    .common_name = "STATUS GOOD", .serial_number = "12345678950", .key = "p256",
+    .key_usage = "critical,nonRepudiation", .qc_statements_hex = IMZALA_TEST_QC_COMPLIANCE,
+    .serial = SERIAL_STATUS_GOOD,
+  };
+  const ImzalaTestCertSpec revoked_spec = {
+    .common_name = "STATUS LOST", .serial_number = "12345678950", .key = "p256",
+    .key_usage = "critical,nonRepudiation", .qc_statements_hex = IMZALA_TEST_QC_COMPLIANCE,
+    .serial = SERIAL_STATUS_REVOKED,
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *count_file = NULL;
+
+  f->job.fixture = imzala_test_fixture_new ();
+  f->job.user_pin = imzala_test_fixture_get (f->job.fixture, "fixture", "user-pin");
+  f->job.so_pin = imzala_test_fixture_get (f->job.fixture, "fixture", "so-pin");
+  /* Only the card of the test PKI: its two certificates are the choice. */
+  imzala_test_fixture_remove_token (f->job.fixture, "IMZALA TEST 1");
+  imzala_test_fixture_remove_token (f->job.fixture, "IMZALA TEST 2");
+  f->pki = imzala_test_pki_new (entries, G_N_ELEMENTS (entries));
+  f->good = imzala_test_pki_issue (f->pki, &good_spec);
+  f->revoked = imzala_test_pki_issue (f->pki, &revoked_spec);
+  put_on_card (f, f->good, "good", "61");
+  put_on_card (f, f->revoked, "lost", "62");
+  put_on_card (f, f->pki->ca, "ca", "63");
+
+  count_file = g_build_filename (f->job.fixture->dir, "counts.txt", NULL);
+  f->job.modules = imzala_test_fault_load (f->job.fixture, "count-calls", count_file, &error);
+  g_assert_no_error (error);
+  f->job.trust = imzala_test_pki_store (f->pki);
+  f->job.portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
+  f->job.states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+}
+
+static void
+status_teardown (StatusFixture *f,
+                 gconstpointer  data)
+{
+  imzala_test_identity_free (f->good);
+  imzala_test_identity_free (f->revoked);
+  job_teardown (&f->job, data);
+  imzala_test_pki_free (f->pki);
+}
+
+static ImzalaCertificate *
+find_identity (ImzalaSigningJob *job, ImzalaTestIdentity *identity)
+{
+  GListModel *certificates = imzala_signing_job_get_certificates (job);
+
+  for (guint i = 0; i < g_list_model_get_n_items (certificates); i++)
+    {
+      g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
+
+      if (X509_cmp (imzala_certificate_get_x509 (certificate), identity->x509) == 0)
+        return certificate;
+    }
+  g_error ("the identity is not among the job's certificates");
+}
+
+static ImzalaSigningJob *
+choose (StatusFixture *f, ImzalaTestIdentity *identity)
+{
+  ImzalaSigningJob *job;
+
+  if (f->job.portal->request == NULL)
+    f->job.portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
+  job = new_job (&f->job);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_true (imzala_signing_job_set_certificate (job, find_identity (job, identity)));
+  return job;
+}
+
+static guint
+logins (StatusFixture *f)
+{
+  g_autoptr(GHashTable) counts = close_and_count (&f->job);
+
+  return imzala_test_fault_count (counts, "C_Login");
+}
+
+/* A lost card revoked at its CA: refused before the PIN reaches the card
+ * (no C_Login at all), with what to do, and nothing submitted. */
+static void
+test_status_revoked (StatusFixture *f,
+                     gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->job.user_pin);
+  ImzalaSigningJob *job = choose (f, f->revoked);
+  const GError *error;
+
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  error = imzala_signing_job_get_error (job);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_REVOKED);
+  g_assert_nonnull (strstr (error->message, "revoked"));
+  g_assert_nonnull (strstr (error->message, "Apply to"));
+  g_assert_cmpuint (f->job.portal->n_submits, ==, 0);
+  finish_job (job);
+  g_assert_cmpuint (logins (f), ==, 0);
+}
+
+/* A good certificate: checked, nothing to say, signed. */
+static void
+test_status_good (StatusFixture *f,
+                  gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->job.user_pin);
+  ImzalaSigningJob *job = choose (f, f->good);
+
+  while (imzala_signing_job_get_status_checking (job))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (imzala_signing_job_get_status_notice (job));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_cmpuint (f->job.portal->n_submits, ==, 1);
+  finish_job (job);
+  g_assert_cmpuint (logins (f), ==, 1);
+}
+
+/* The responder is down: said, and the user may sign; the portal decides. */
+static void
+test_status_responder_down (StatusFixture *f,
+                            gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->job.user_pin);
+  ImzalaSigningJob *job;
+
+  g_subprocess_force_exit (f->pki->ocsp_process);
+  g_subprocess_wait (f->pki->ocsp_process, NULL, NULL);
+  job = choose (f, f->revoked);
+  while (imzala_signing_job_get_status_checking (job))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_nonnull (imzala_signing_job_get_status_notice (job));
+  g_assert_nonnull (strstr (imzala_signing_job_get_status_notice (job), "could not be checked"));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_cmpuint (f->job.portal->n_submits, ==, 1);
+  finish_job (job);
+}
+
+/* The portal asks for XL: the submitted signature carries a time-stamp
+ * that `openssl ts -verify` accepts and the OCSP answer for the card's
+ * certificate; a TSA that fails fails the job, and nothing is submitted. */
+static void
+test_status_level_xl (StatusFixture *f,
+                      gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->job.user_pin);
+  g_autoptr(GError) error = NULL;
+  ImzalaTestTsa *tsa = imzala_test_tsa_new ();
+  ImzalaSigningJob *job;
+  GBytes *submitted;
+  g_autoptr(GBytes) token = NULL;
+  g_autoptr(GBytes) signature = NULL;
+
+  f->job.portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
+  g_assert_true (imzala_request_set_signature_level (f->job.portal->request, "XL",
+                                                     imzala_test_tsa_get_url (tsa), &error));
+  job = choose (f, f->good);
+  imzala_signing_job_set_tsa_ca_file (job, imzala_test_tsa_get_ca (tsa));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_cmpuint (f->job.portal->n_submits, ==, 1);
+  submitted = g_ptr_array_index (f->job.portal->submitted, 0);
+  token = imzala_test_cms_get_time_stamp_token (submitted);
+  g_assert_nonnull (token);
+  signature = imzala_cades_get_signature_value (submitted, &error);
+  g_assert_no_error (error);
+  g_assert_true (imzala_test_tsa_openssl_verify (tsa, token, signature));
+  g_assert_cmpuint (imzala_test_tsa_count (tsa), ==, 1);
+  finish_job (job);
+
+  /* The TSA fails after the card signed: the job fails, nothing goes out. */
+  imzala_test_tsa_set_mode (tsa, IMZALA_TEST_TSA_HTTP_ERROR);
+  job = choose (f, f->good);
+  imzala_signing_job_set_tsa_ca_file (job, imzala_test_tsa_get_ca (tsa));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error (imzala_signing_job_get_error (job), IMZALA_ERROR, IMZALA_ERROR_TIMESTAMP);
+  g_assert_cmpuint (f->job.portal->n_submits, ==, 1);
+  finish_job (job);
+  imzala_test_tsa_free (tsa);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1384,5 +1607,14 @@ main (int argc, char **argv)
               job_setup_pin_pad, test_pin_pad_timeout, job_teardown_pin_pad);
   g_test_add ("/signing-job/slow-slot-list", JobFixture, NULL,
               job_setup_slow_slot_list, test_slow_slot_list, job_teardown_slow_slot_list);
+  /* Issue 10. */
+  g_test_add ("/signing-job/status/revoked", StatusFixture, NULL,
+              status_setup, test_status_revoked, status_teardown);
+  g_test_add ("/signing-job/status/good", StatusFixture, NULL,
+              status_setup, test_status_good, status_teardown);
+  g_test_add ("/signing-job/status/responder-down", StatusFixture, NULL,
+              status_setup, test_status_responder_down, status_teardown);
+  g_test_add ("/signing-job/status/level-xl", StatusFixture, NULL,
+              status_setup, test_status_level_xl, status_teardown);
   return g_test_run ();
 }

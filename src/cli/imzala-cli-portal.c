@@ -100,6 +100,39 @@ wait_for_tokens (PortalRun *run)
   return imzala_signing_job_get_state (run->job);
 }
 
+static void
+status_checking_cb (ImzalaSigningJob *job,
+                    GParamSpec       *pspec,
+                    PortalRun        *run)
+{
+  if (!imzala_signing_job_get_status_checking (job))
+    g_main_loop_quit (run->loop);
+}
+
+/* Issue 10: the chosen certificate's status is known before the PIN is
+ * asked. Revoked fails the job (the caller reports it); a status that could
+ * not be checked is said, and the command goes on. */
+static ImzalaJobState
+wait_for_status (PortalRun *run)
+{
+  const char *notice;
+
+  if (imzala_signing_job_get_status_checking (run->job))
+    {
+      gulong handler = g_signal_connect (run->job, "notify::status-checking",
+                                         G_CALLBACK (status_checking_cb), run);
+
+      run->waiting_in = IMZALA_JOB_STATE_CHOOSING;
+      if (imzala_signing_job_get_state (run->job) == IMZALA_JOB_STATE_CHOOSING)
+        g_main_loop_run (run->loop);
+      g_signal_handler_disconnect (run->job, handler);
+    }
+  notice = imzala_signing_job_get_status_notice (run->job);
+  if (notice != NULL && imzala_signing_job_get_state (run->job) == IMZALA_JOB_STATE_CHOOSING)
+    imzala_cli_printerr (_("Notice: %s"), notice);
+  return imzala_signing_job_get_state (run->job);
+}
+
 static char *
 format_time (GDateTime *time)
 {
@@ -429,6 +462,8 @@ run_sign (PortalRun  *run,
   certificate = imzala_signing_job_get_certificate (job);
   token = imzala_signing_job_get_token (job);
   print_certificate (token, certificate);
+  if (wait_for_status (run) != IMZALA_JOB_STATE_CHOOSING)
+    return report_job_error (job);
   if (!imzala_certificate_is_recommended (certificate))
     {
       g_auto(GStrv) reasons = imzala_certificate_describe_problems (certificate, NULL);
@@ -592,6 +627,8 @@ imzala_cli_portal (int argc, char **argv)
 
   loop = g_main_loop_new (NULL, FALSE);
   job = imzala_signing_job_new (IMZALA_PORTAL (client), set);
+  /* The reference portal serves its TSA from its own origin. */
+  imzala_signing_job_set_tsa_ca_file (job, portal_ca);
   run.loop = loop;
   run.job = job;
   state_id = g_signal_connect (job, "notify::state", G_CALLBACK (state_cb), &run);

@@ -18,6 +18,9 @@ typedef struct
   GError       *error;
   guint         interrupts;
   gboolean      logged_in; /* to a card that hid its certificates */
+  ImzalaTsaClient *tsa;    /* --level T or XL */
+  ImzalaCadesLevel level;
+  ImzalaSecret **pin;      /* wiped as soon as the card has signed */
 } SignRun;
 
 static void
@@ -201,11 +204,33 @@ interrupt_cb (gpointer user_data)
 }
 
 static void
+time_stamp_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  SignRun *run = user_data;
+
+  g_clear_pointer (&run->cms, g_bytes_unref);
+  run->cms = imzala_cades_extend_finish (result, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+static void
 sign_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SignRun *run = user_data;
 
   run->cms = imzala_token_sign_cms_finish (IMZALA_TOKEN (source), result, &run->error);
+  /* The PIN is not kept while the network is asked. */
+  g_clear_pointer (run->pin, imzala_secret_unref);
+  if (run->cms != NULL && run->tsa != NULL)
+    {
+      /* The card has signed; the time-stamp (and for XL the chain's
+       * status) comes after it. Should any of it fail, nothing is
+       * written: a BES where a T was asked for would be a half-done job. */
+      imzala_cades_extend_async (run->cms, run->level, run->tsa, run->cancellable, time_stamp_cb, run);
+      return;
+    }
   g_main_loop_quit (run->loop);
 }
 
@@ -217,6 +242,11 @@ imzala_cli_sign (int argc, char **argv)
   g_autofree char *out_path = NULL;
   gboolean detached = FALSE;
   int pin_fd = -1;
+  g_autofree char *level_name = NULL;
+  g_autofree char *tsa_url = NULL;
+  g_autofree char *tsa_ca = NULL;
+  ImzalaCadesLevel level = IMZALA_CADES_LEVEL_BES;
+  g_autoptr(ImzalaTsaClient) tsa = NULL;
   const GOptionEntry entries[] = {
     { "cert", 'c', 0, G_OPTION_ARG_STRING, &selector,
       N_("The certificate: a PKCS#11 URI or its SHA-256 fingerprint (default: the one recommended certificate)"),
@@ -227,6 +257,13 @@ imzala_cli_sign (int argc, char **argv)
       N_("Write the signature (DER) to FILE instead of standard output"), N_("FILE") },
     { "pin-fd", 0, 0, G_OPTION_ARG_INT, &pin_fd,
       N_("Read the PIN from file descriptor N (one line) instead of the terminal"), N_("N") },
+    { "level", 0, 0, G_OPTION_ARG_STRING, &level_name,
+      N_("The CAdES level: BES (default), T (with a time-stamp) or XL (with a time-stamp and the certificate status, for verifying offline later)"),
+      N_("LEVEL") },
+    { "tsa", 0, 0, G_OPTION_ARG_STRING, &tsa_url,
+      N_("The https:// address of the RFC 3161 time-stamp server (needed for T and XL)"), N_("URL") },
+    { "tsa-ca", 0, 0, G_OPTION_ARG_FILENAME, &tsa_ca,
+      N_("Also trust this CA (PEM) for the time-stamp server's HTTPS certificate"), N_("FILE") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -246,7 +283,7 @@ imzala_cli_sign (int argc, char **argv)
   gboolean logged_in;
 
   context = imzala_cli_option_context_new ("sign", _("[FILE|-]"),
-                                           _("Signs FILE (or standard input) as a CAdES-BES CMS SignedData with a certificate on a token. "
+                                           _("Signs FILE (or standard input) as a CAdES CMS SignedData (BES, or T and XL with --level) with a certificate on a token. "
                                              "The PIN is asked on the terminal without echo, or read from --pin-fd; never give it on the command line."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   imzala_cli_add_module_options (context, &module_options);
@@ -264,6 +301,35 @@ imzala_cli_sign (int argc, char **argv)
     }
   if (argc == 2)
     input_path = argv[1];
+  if (level_name != NULL && !imzala_cades_level_from_string (level_name, &level))
+    {
+      imzala_cli_usage_error ("sign", _("The level must be BES, T or XL."));
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
+  /* Checked before the card is touched: a level the TSA cannot give is
+   * known now, not after the PIN. */
+  if (level != IMZALA_CADES_LEVEL_BES && tsa_url == NULL)
+    {
+      imzala_cli_usage_error ("sign", _("The levels T and XL need a time-stamp server; give its address with --tsa."));
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
+  if (level == IMZALA_CADES_LEVEL_BES && (tsa_url != NULL || tsa_ca != NULL))
+    {
+      imzala_cli_usage_error ("sign", _("--tsa and --tsa-ca are for the levels T and XL."));
+      imzala_cli_module_options_clear (&module_options);
+      return IMZALA_CLI_EXIT_USAGE;
+    }
+  if (tsa_url != NULL)
+    {
+      tsa = imzala_tsa_client_new (tsa_url, tsa_ca, &error);
+      if (tsa == NULL)
+        {
+          imzala_cli_module_options_clear (&module_options);
+          return imzala_cli_report_error (error);
+        }
+    }
   if ((input_path == NULL || g_str_equal (input_path, "-")) && isatty (STDIN_FILENO))
     {
       imzala_cli_usage_error ("sign", _("Give a file to sign, or pipe the content into standard input."));
@@ -368,6 +434,9 @@ imzala_cli_sign (int argc, char **argv)
   loop = g_main_loop_new (NULL, FALSE);
   run.loop = loop;
   run.cancellable = cancellable;
+  run.tsa = tsa;
+  run.level = level;
+  run.pin = &pin;
   interrupt_id = g_unix_signal_add (SIGINT, interrupt_cb, &run);
   imzala_token_sign_cms_async (token, certificate, pin,
                                content,

@@ -123,6 +123,7 @@ imzala_cli_exit_code_for_error (const GError *error)
     case IMZALA_ERROR_TLS:
     case IMZALA_ERROR_PROTOCOL:
     case IMZALA_ERROR_TOO_LARGE:
+    case IMZALA_ERROR_TIMESTAMP:
       return IMZALA_CLI_EXIT_PORTAL;
 
     case IMZALA_ERROR_CONTENT_TOO_LARGE:

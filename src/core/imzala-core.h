@@ -26,3 +26,7 @@
 #include "imzala-trust.h"
 #include "imzala-timestamp.h"
 #include "imzala-verifier.h"
+#include "imzala-tsa-client.h"
+#include "imzala-cades.h"
+#include "imzala-signer-status.h"
+#include "imzala-file-signer.h"

@@ -59,6 +59,7 @@ imzala_error_code_to_string (ImzalaError code)
     [IMZALA_ERROR_STATUS_UNKNOWN] = "status-unknown",
     [IMZALA_ERROR_PIN_NOT_LOCKED] = "pin-not-locked",
     [IMZALA_ERROR_PUK_FINAL_TRY] = "puk-final-try",
+    [IMZALA_ERROR_TIMESTAMP] = "timestamp",
   };
 
   if ((guint) code < G_N_ELEMENTS (names) && names[code] != NULL)

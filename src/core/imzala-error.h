@@ -86,6 +86,9 @@ typedef enum
   /* Added by issue 11 (unblock). */
   IMZALA_ERROR_PIN_NOT_LOCKED,      /* an unblock for a card whose PIN is not locked: nothing done */
   IMZALA_ERROR_PUK_FINAL_TRY,       /* the last PUK try, not confirmed by the user: nothing tried */
+
+  /* Added by issue 10 (making T / XL signatures). */
+  IMZALA_ERROR_TIMESTAMP,           /* the time-stamp authority failed or gave a token we refuse */
 } ImzalaError;
 
 GQuark imzala_error_quark (void);

@@ -181,6 +181,7 @@ imzala_portal_answer_parse_request (GBytes      *json,
   g_autoptr(GDateTime) server_now = NULL;
   g_autoptr(GBytes) nonce = NULL;
   g_autoptr(GPtrArray) texts = NULL;
+  g_autoptr(ImzalaRequest) request = NULL;
   g_autofree char *display_code = NULL;
   g_autofree char *reference = NULL;
   JsonObject *root, *requester = NULL;
@@ -291,13 +292,22 @@ imzala_portal_answer_parse_request (GBytes      *json,
   if (server_now == NULL && date_header != NULL)
     server_now = g_date_time_ref (date_header);
 
-  return imzala_request_new (code, purpose, portal_host,
-                             portal_name,
-                             get_string (root, "title"),
-                             created_at, expires_at, nonce, texts,
-                             get_string (requester, "name"),
-                             get_string (requester, "tckn_hint"),
-                             server_now);
+  request = imzala_request_new (code, purpose, portal_host,
+                                portal_name,
+                                get_string (root, "title"),
+                                created_at, expires_at, nonce, texts,
+                                get_string (requester, "name"),
+                                get_string (requester, "tckn_hint"),
+                                server_now);
+  /* Protocol v1.1: the level and the TSA (absent: BES). A member that is
+   * there but not a string is as wrong as an unknown level. */
+  if ((json_object_has_member (root, "signature_level") && get_string (root, "signature_level") == NULL)
+      || (json_object_has_member (root, "tsa_url") && get_string (root, "tsa_url") == NULL))
+    return (g_propagate_error (error, protocol_error ("signature_level or tsa_url is not a string")), NULL);
+  if (!imzala_request_set_signature_level (request, get_string (root, "signature_level"),
+                                           get_string (root, "tsa_url"), error))
+    return NULL;
+  return g_steal_pointer (&request);
 }
 
 /* ---- Status, PUK, errors ---- */

@@ -7,6 +7,7 @@
 
 #include "imzala-portal.h"
 #include "imzala-request.h"
+#include "imzala-error.h"
 
 /* ---- ImzalaPurpose ---- */
 
@@ -173,6 +174,10 @@ struct _ImzalaRequest
   /* The portal's clock at received_monotonic (microseconds). */
   GDateTime     *server_now;
   gint64         received_monotonic;
+
+  /* Protocol v1.1. */
+  ImzalaCadesLevel signature_level;
+  char            *tsa_url;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaRequest, imzala_request, G_TYPE_OBJECT)
@@ -193,6 +198,7 @@ imzala_request_finalize (GObject *object)
   g_free (self->requester_name);
   g_free (self->requester_hint);
   g_clear_pointer (&self->server_now, g_date_time_unref);
+  g_free (self->tsa_url);
 
   G_OBJECT_CLASS (imzala_request_parent_class)->finalize (object);
 }
@@ -369,4 +375,58 @@ gboolean
 imzala_request_is_expired (ImzalaRequest *self)
 {
   return imzala_request_get_remaining_seconds (self) == 0;
+}
+
+gboolean
+imzala_request_set_signature_level (ImzalaRequest *self,
+                                    const char    *level,
+                                    const char    *tsa_url,
+                                    GError       **error)
+{
+  ImzalaCadesLevel parsed = IMZALA_CADES_LEVEL_BES;
+  g_autoptr(GUri) uri = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_REQUEST (self), FALSE);
+
+  if (level != NULL && !imzala_cades_level_from_string (level, &parsed))
+    {
+      g_debug ("Unknown signature_level “%s”", level);
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PROTOCOL,
+                           _("The portal asked for a kind of signature İmzala does not make."));
+      return FALSE;
+    }
+  if (parsed != IMZALA_CADES_LEVEL_BES)
+    {
+      /* Checked here, where the request is read, so that a bad address is
+       * refused before the PIN, not after the card signed. */
+      if (tsa_url != NULL)
+        uri = g_uri_parse (tsa_url, G_URI_FLAGS_NONE, NULL);
+      if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "https") != 0
+          || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+        {
+          g_debug ("signature_level %s with tsa_url “%s”", level, tsa_url ? tsa_url : "(none)");
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_PROTOCOL,
+                               _("The portal asked for a time-stamped signature without a valid "
+                                 "https:// address of a time-stamp server."));
+          return FALSE;
+        }
+      g_free (self->tsa_url);
+      self->tsa_url = g_strdup (tsa_url);
+    }
+  self->signature_level = parsed;
+  return TRUE;
+}
+
+ImzalaCadesLevel
+imzala_request_get_signature_level (ImzalaRequest *self)
+{
+  g_return_val_if_fail (IMZALA_IS_REQUEST (self), IMZALA_CADES_LEVEL_BES);
+  return self->signature_level;
+}
+
+const char *
+imzala_request_get_tsa_url (ImzalaRequest *self)
+{
+  g_return_val_if_fail (IMZALA_IS_REQUEST (self), NULL);
+  return self->tsa_url;
 }

@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 
+#include "imzala-cades.h"
 #include "imzala-enum-types.h"
 
 G_BEGIN_DECLS
@@ -102,5 +103,19 @@ const char    *imzala_request_get_requester_hint (ImzalaRequest *self);
 /* Seconds until expiry on the portal's clock, 0 when expired. */
 gint64         imzala_request_get_remaining_seconds (ImzalaRequest *self);
 gboolean       imzala_request_is_expired         (ImzalaRequest *self);
+
+/* Protocol v1.1 (issue 10): the CAdES level the portal asks for and the
+ * RFC 3161 TSA to ask for T and XL (docs/protocol.md §4.1). Set once,
+ * after imzala_request_new(), from the answer's "signature_level" (NULL
+ * means "BES") and "tsa_url": an unknown level, T or XL without an
+ * https:// TSA, is IMZALA_ERROR_PROTOCOL. */
+gboolean       imzala_request_set_signature_level (ImzalaRequest *self,
+                                                   const char    *level,
+                                                   const char    *tsa_url,
+                                                   GError       **error);
+/* IMZALA_CADES_LEVEL_BES unless the portal asked for more. */
+ImzalaCadesLevel imzala_request_get_signature_level (ImzalaRequest *self);
+/* NULL for BES. */
+const char    *imzala_request_get_tsa_url        (ImzalaRequest *self);
 
 G_END_DECLS

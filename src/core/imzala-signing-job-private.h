@@ -64,6 +64,17 @@ struct _ImzalaSigningJob
   ImzalaSecret      *login_pin;
   /* Unblock: the user agreed to spend the card's last PUK try. */
   gboolean           last_puk_try_confirmed;
+
+  /* Issue 10: the chosen certificate's status, asked before the PIN
+   * (imzala-signing-job-status.c), and the CA file the TSA's HTTPS
+   * certificate may also verify against (imzala-signing-job-sign.c). */
+  GCancellable      *status_cancellable;
+  ImzalaCertificate *status_certificate;
+  gboolean           status_checking;
+  char              *status_notice;
+  gboolean           sign_after_status;
+  char              *tsa_ca_file;
+  guint              next_extension;
 };
 
 enum {
@@ -83,6 +94,8 @@ enum {
   PROP_LOGGED_IN,
   PROP_PIN_PAD_PROMPT,
   PROP_TOKENS_LOADING,
+  PROP_STATUS_CHECKING,
+  PROP_STATUS_NOTICE,
   N_PROPS
 };
 
@@ -115,5 +128,12 @@ void        imzala_signing_job_token_list_changed_cb (ImzalaSigningJob *self);
 /* The kept session (imzala-signing-job-sign.c). */
 gboolean    imzala_signing_job_is_logged_in_to (ImzalaSigningJob *self,
                                                 ImzalaToken      *token);
+
+/* Logs in and signs, once the status check let it (imzala-signing-job-sign.c). */
+void        imzala_signing_job_start_signing   (ImzalaSigningJob *self);
+
+/* The certificate's status before the PIN (imzala-signing-job-status.c). */
+void        imzala_signing_job_check_status    (ImzalaSigningJob *self);
+void        imzala_signing_job_stop_status     (ImzalaSigningJob *self);
 
 G_END_DECLS

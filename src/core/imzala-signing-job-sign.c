@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "imzala-cades.h"
 #include "imzala-cms.h"
 #include "imzala-error.h"
 #include "imzala-signing-job-private.h"
@@ -85,6 +86,74 @@ sign_cb (GObject      *source,
 }
 
 static void
+submit (ImzalaSigningJob *self)
+{
+  self->signed_at = g_date_time_new_now_local ();
+  g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_SIGNATURES]);
+  g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_SIGNED_AT]);
+  imzala_signing_job_set_state (self, IMZALA_JOB_STATE_SUBMITTING);
+  imzala_portal_submit_signatures_async (self->portal, self->request, self->signatures,
+                                         self->cancellable, submit_cb, g_object_ref (self));
+}
+
+/* ---- The level the portal asked for (protocol v1.1, issue 10) ---- */
+
+static void extend_next (ImzalaSigningJob *self);
+
+static void
+extend_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(ImzalaSigningJob) self = user_data;
+  GError *error = NULL;
+  GBytes *extended;
+
+  extended = imzala_cades_extend_finish (result, &error);
+  if (self->state != IMZALA_JOB_STATE_SIGNING)
+    {
+      g_clear_pointer (&extended, g_bytes_unref);
+      g_clear_error (&error);
+      return;
+    }
+  if (extended == NULL)
+    {
+      /* The card signed, but what was asked for cannot be made: nothing is
+       * submitted, and the message says why. */
+      imzala_signing_job_fail (self, error);
+      return;
+    }
+  g_bytes_unref (g_ptr_array_index (self->signatures, self->next_extension));
+  g_ptr_array_index (self->signatures, self->next_extension) = extended;
+  self->next_extension++;
+  extend_next (self);
+}
+
+/* After the card: each signature is time-stamped (and for XL given its
+ * chain's status) before any is submitted. */
+static void
+extend_next (ImzalaSigningJob *self)
+{
+  ImzalaCadesLevel level = imzala_request_get_signature_level (self->request);
+  g_autoptr(ImzalaTsaClient) tsa = NULL;
+  GError *error = NULL;
+
+  if (level == IMZALA_CADES_LEVEL_BES || self->next_extension >= self->signatures->len)
+    {
+      submit (self);
+      return;
+    }
+  tsa = imzala_tsa_client_new (imzala_request_get_tsa_url (self->request), self->tsa_ca_file, &error);
+  if (tsa == NULL)
+    {
+      imzala_signing_job_fail (self, error);
+      return;
+    }
+  imzala_cades_extend_async (g_ptr_array_index (self->signatures, self->next_extension), level, tsa,
+                             self->cancellable, extend_cb, g_object_ref (self));
+}
+
+static void
 sign_next (ImzalaSigningJob *self)
 {
   ImzalaRequestText *text;
@@ -101,12 +170,8 @@ sign_next (ImzalaSigningJob *self)
 
   /* Every text is signed: the PIN is not needed any more. */
   imzala_signing_job_forget_secrets (self);
-  self->signed_at = g_date_time_new_now_local ();
-  g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_SIGNATURES]);
-  g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_SIGNED_AT]);
-  imzala_signing_job_set_state (self, IMZALA_JOB_STATE_SUBMITTING);
-  imzala_portal_submit_signatures_async (self->portal, self->request, self->signatures,
-                                         self->cancellable, submit_cb, g_object_ref (self));
+  self->next_extension = 0;
+  extend_next (self);
 }
 
 /* Whether the kept session is on @token's card (tokens are made afresh
@@ -230,11 +295,34 @@ imzala_signing_job_sign (ImzalaSigningJob *self,
   self->signatures = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->next_text = 0;
   imzala_signing_job_set_state (self, IMZALA_JOB_STATE_SIGNING);
+  /* The certificate's status comes first: a revoked certificate never
+   * gets the PIN. */
+  if (self->status_checking)
+    {
+      g_debug ("Waiting for the certificate's status before the login");
+      self->sign_after_status = TRUE;
+      return;
+    }
+  imzala_signing_job_start_signing (self);
+}
+
+void
+imzala_signing_job_start_signing (ImzalaSigningJob *self)
+{
   if (self->login_token != NULL)
     sign_next (self);
   else
     imzala_token_login_async (self->token, self->pin, self->cancellable,
                               sign_login_cb, g_object_ref (self));
+}
+
+void
+imzala_signing_job_set_tsa_ca_file (ImzalaSigningJob *self,
+                                    const char       *ca_file)
+{
+  g_return_if_fail (IMZALA_IS_SIGNING_JOB (self));
+  g_free (self->tsa_ca_file);
+  self->tsa_ca_file = g_strdup (ca_file);
 }
 
 /* ---- LOGGING_IN ---- */

@@ -66,6 +66,9 @@ set_certificate_internal (ImzalaSigningJob  *self,
 
   if (g_set_object (&self->token, token))
     g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+
+  /* Issue 10: the status of the certificate is asked before the PIN. */
+  imzala_signing_job_check_status (self);
 }
 
 /* Rebuilds "certificates" from "tokens" (recommended ones first) and keeps
@@ -246,6 +249,7 @@ imzala_signing_job_set_token (ImzalaSigningJob *self,
     {
       g_clear_object (&self->certificate);
       g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_CERTIFICATE]);
+      imzala_signing_job_check_status (self);
     }
   if (g_set_object (&self->token, token))
     g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);

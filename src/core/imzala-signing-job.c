@@ -160,6 +160,7 @@ imzala_signing_job_set_state (ImzalaSigningJob *self,
       stop_timer (self);
       imzala_signing_job_forget_secrets (self);
       imzala_signing_job_log_out (self);
+      imzala_signing_job_stop_status (self);
     }
   g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_STATE]);
 }
@@ -518,6 +519,7 @@ imzala_signing_job_dispose (GObject *object)
   stop_timer (self);
   imzala_signing_job_forget_secrets (self);
   imzala_signing_job_log_out (self);
+  imzala_signing_job_stop_status (self);
   if (self->prompting_token != NULL)
     {
       g_signal_handler_disconnect (self->prompting_token, self->pin_pad_prompt_handler);
@@ -548,6 +550,8 @@ imzala_signing_job_finalize (GObject *object)
   g_clear_pointer (&self->signatures, g_ptr_array_unref);
   g_clear_pointer (&self->signed_at, g_date_time_unref);
   g_free (self->result_message);
+  g_free (self->status_notice);
+  g_free (self->tsa_ca_file);
 
   G_OBJECT_CLASS (imzala_signing_job_parent_class)->finalize (object);
 }
@@ -607,6 +611,12 @@ imzala_signing_job_get_property (GObject    *object,
     case PROP_TOKENS_LOADING:
       g_value_set_boolean (value, self->tokens_loading);
       break;
+    case PROP_STATUS_CHECKING:
+      g_value_set_boolean (value, self->status_checking);
+      break;
+    case PROP_STATUS_NOTICE:
+      g_value_set_string (value, self->status_notice);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -652,6 +662,10 @@ imzala_signing_job_class_init (ImzalaSigningJobClass *klass)
     g_param_spec_string ("pin-pad-prompt", NULL, NULL, NULL, flags);
   imzala_signing_job_properties[PROP_TOKENS_LOADING] =
     g_param_spec_boolean ("tokens-loading", NULL, NULL, FALSE, flags);
+  imzala_signing_job_properties[PROP_STATUS_CHECKING] =
+    g_param_spec_boolean ("status-checking", NULL, NULL, FALSE, flags);
+  imzala_signing_job_properties[PROP_STATUS_NOTICE] =
+    g_param_spec_string ("status-notice", NULL, NULL, NULL, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, imzala_signing_job_properties);
 }

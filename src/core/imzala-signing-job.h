@@ -131,6 +131,20 @@ gboolean           imzala_signing_job_get_logged_in         (ImzalaSigningJob *s
  * "Enter the PIN on the reader again, for the signature." for a key that
  * asks for every signature); NULL otherwise. */
 const char        *imzala_signing_job_get_pin_pad_prompt    (ImzalaSigningJob *self);
+/* Issue 10: TRUE while the chosen certificate's status is being asked
+ * (before the PIN; "status-checking"), and what the user should know about
+ * it ("status-notice": NULL, or a sentence saying the status could not be
+ * checked and the user may still sign). A revoked certificate fails the job
+ * with IMZALA_ERROR_CERTIFICATE_REVOKED instead; sign() called meanwhile
+ * waits in SIGNING for the answer before it logs in. */
+gboolean           imzala_signing_job_get_status_checking   (ImzalaSigningJob *self);
+const char        *imzala_signing_job_get_status_notice     (ImzalaSigningJob *self);
+/* The request's signature_level (protocol v1.1) is made after the card
+ * signed and before anything is submitted: the TSA at its tsa_url is
+ * trusted through the system store, or also @ca_file (PEM, nullable: the
+ * portal's CA, as the reference portal serves its TSA itself). */
+void               imzala_signing_job_set_tsa_ca_file       (ImzalaSigningJob *self,
+                                                             const char       *ca_file);
 
 /* IDLE → FETCHING: normalises @code (a malformed one → FAILED with
  * IMZALA_ERROR_CODE_FORMAT, nothing sent), then fetches the request and lists

@@ -15,6 +15,7 @@ imzala_window_is_tool_page (const char *name)
 {
   return g_strcmp0 (name, "tokens") == 0 ||
          g_strcmp0 (name, "pin-change") == 0 ||
+         g_strcmp0 (name, "file-sign") == 0 ||
          g_strcmp0 (name, "unblock") == 0 ||
          g_strcmp0 (name, "doctor") == 0 ||
          g_strcmp0 (name, "verify") == 0;
@@ -234,6 +235,17 @@ show_pin_change_activated (GSimpleAction *action,
 }
 
 static void
+show_file_sign_activated (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  ImzalaWindow *self = user_data;
+
+  show_tool_page (self, "file-sign");
+  imzala_file_sign_page_reset (self->file_sign_page);
+}
+
+static void
 show_unblock_activated (GSimpleAction *action,
                         GVariant      *parameter,
                         gpointer       user_data)
@@ -396,6 +408,7 @@ static const GActionEntry win_actions[] = {
   { "save-signature", save_signature_activated, NULL, NULL, NULL },
   { "show-tokens", show_tokens_activated, NULL, NULL, NULL },
   { "show-pin-change", show_pin_change_activated, NULL, NULL, NULL },
+  { "show-file-sign", show_file_sign_activated, NULL, NULL, NULL },
   { "show-unblock", show_unblock_activated, NULL, NULL, NULL },
   { "show-doctor", show_doctor_activated, NULL, NULL, NULL },
   { "refresh-tokens", refresh_tokens_activated, NULL, NULL, NULL },

@@ -6,6 +6,7 @@
 #include "imzala-code-page.h"
 #include "imzala-doctor-page.h"
 #include "imzala-failure-page.h"
+#include "imzala-file-sign-page.h"
 #include "imzala-pin-change-page.h"
 #include "imzala-portal-confirm-page.h"
 #include "imzala-result-page.h"
@@ -36,6 +37,7 @@ struct _ImzalaWindow
   ImzalaResultPage        *result_page;
   ImzalaFailurePage       *failure_page;
   ImzalaPinChangePage     *pin_change_page;
+  ImzalaFileSignPage      *file_sign_page;
   ImzalaUnblockPage       *unblock_page;
   ImzalaTokensPage        *tokens_page;
   ImzalaDoctorPage        *doctor_page;

@@ -257,6 +257,8 @@ imzala_window_start_job (ImzalaWindow *self,
   /* The window's handlers come first, then the pages': the page is shown
    * before it fills itself in. */
   self->job = imzala_signing_job_new_for_token_list (IMZALA_PORTAL (client), self->token_list);
+  /* The reference portal serves its time-stamp authority itself. */
+  imzala_signing_job_set_tsa_ca_file (self->job, ca_file);
   g_signal_group_set_target (self->job_signals, self->job);
   imzala_sign_page_set_job (self->sign_page, self->job);
   imzala_signing_job_start (self->job, code);
@@ -314,6 +316,7 @@ imzala_window_set_token_list (ImzalaWindow    *self,
   imzala_doctor_page_set_token_list (self->doctor_page, token_list, load_error);
   imzala_sign_page_set_token_list (self->sign_page, token_list);
   imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
+  imzala_file_sign_page_set_token_list (self->file_sign_page, token_list);
   imzala_unblock_page_set_token_list (self->unblock_page, token_list);
   imzala_window_refresh_tokens (self);
   imzala_window_update_actions (self);
@@ -482,6 +485,7 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, result_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, failure_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, pin_change_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, file_sign_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, unblock_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, tokens_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, doctor_page);

@@ -118,6 +118,16 @@ static const FailureKind failure_kinds[] = {
   { IMZALA_ERROR_PUK_FINAL_TRY, N_("Only One PUK Try Is Left"),
     N_("Nothing was tried on the card. A wrong PUK now would lock the card for good; go on only when you are sure."),
     ACTION_UNBLOCK | ACTION_CODE },
+  /* Issue 10. */
+  { IMZALA_ERROR_CERTIFICATE_REVOKED, N_("The Certificate Has Been Revoked"),
+    N_("This certificate can no longer sign. If you have another card, insert it and start over; otherwise apply to your certification authority for a new certificate."),
+    ACTION_CODE },
+  { IMZALA_ERROR_TIMESTAMP, N_("The Signature Could Not Be Time-Stamped"),
+    N_("Nothing was sent to the portal. Check the network connection and try again; if it happens again, contact the portal."),
+    ACTION_RETRY | ACTION_CODE },
+  { IMZALA_ERROR_STATUS_UNKNOWN, N_("The Certificate Status Could Not Be Checked"),
+    N_("Nothing was sent to the portal. Check the network connection and try again."),
+    ACTION_RETRY | ACTION_CODE },
 };
 
 static const FailureKind fallback_kind = {

@@ -26,6 +26,7 @@ struct _ImzalaSignPage
   GtkListBox       *certificates_list;
   GtkLabel         *certificates_placeholder;
   GtkLabel         *pin_state_label;
+  GtkLabel         *status_notice_label;
   GtkStack         *pin_stack;
   ImzalaPinEntry   *pin_entry;
   ImzalaPinKeypad  *keypad;
@@ -389,6 +390,20 @@ update_certificates (ImzalaSignPage *self)
   update_placeholder (self);
 }
 
+/* Issue 10: the chosen certificate's status, in one label: being asked, or
+ * what the user should know (it could not be checked). A revoked one ends
+ * on the failure page instead. */
+static void
+update_status_notice (ImzalaSignPage *self)
+{
+  const char *notice = self->job != NULL ? imzala_signing_job_get_status_notice (self->job) : NULL;
+
+  if (self->job != NULL && imzala_signing_job_get_status_checking (self->job))
+    notice = _("Checking whether your certificate has been revoked…");
+  gtk_label_set_text (self->status_notice_label, notice != NULL ? notice : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->status_notice_label), notice != NULL);
+}
+
 /* While signing on a pin pad, the job says which entry the reader waits
  * for (the second one for a key that wants the PIN for every signature). */
 static void
@@ -467,6 +482,7 @@ imzala_sign_page_set_job (ImzalaSignPage   *self,
   update_certificates (self);
   update_token (self);
   update_state (self);
+  update_status_notice (self);
 }
 
 static void
@@ -580,6 +596,7 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificates_list);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificates_placeholder);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_state_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, status_notice_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_stack);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_entry);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, keypad);
@@ -626,6 +643,10 @@ imzala_sign_page_init (ImzalaSignPage *self)
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::logged-in",
                                  G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::status-notice",
+                                 G_CALLBACK (update_status_notice), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::status-checking",
+                                 G_CALLBACK (update_status_notice), self, G_CONNECT_SWAPPED);
 
   /* The list's loading, and the readers, change what the empty
    * certificate list says. */

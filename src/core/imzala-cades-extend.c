@@ -1,0 +1,233 @@
+/* imzala-cades-extend.c: reaching a CAdES level after the card signed: the
+ * time-stamp (imzala-tsa-client.c), then for X-L the status of the
+ * signer's chain (imzala-cert-status.c) and the attributes of
+ * imzala-cades.c. The one part of CAdES making that uses the network.
+ */
+#define G_LOG_DOMAIN "imzala-cades"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <openssl/cms.h>
+
+#include "imzala-cades.h"
+#include "imzala-cert-status.h"
+#include "imzala-error.h"
+#include "imzala-signer-status.h"
+
+/* A Turkish NES chain is signer, issuing CA, root; a few more levels are
+ * tolerated, a loop is not. */
+#define MAX_CHAIN_LENGTH 8
+
+static GBytes *
+x509_to_bytes (X509 *x509)
+{
+  unsigned char *der = NULL;
+  int length = i2d_X509 (x509, &der);
+  GBytes *bytes;
+
+  if (length <= 0)
+    return NULL;
+  bytes = g_bytes_new (der, length);
+  OPENSSL_free (der);
+  return bytes;
+}
+
+static void
+revocation_free (ImzalaCadesRevocation *revocation)
+{
+  g_clear_pointer (&revocation->ocsp_response, g_bytes_unref);
+  g_clear_pointer (&revocation->crl, g_bytes_unref);
+  g_free (revocation);
+}
+
+/* Blocking: the signer's chain from the CMS's certificates (else AIA
+ * caIssuers), each certificate's status, and the attributes. */
+static GBytes *
+add_chain_status (GBytes        *cms,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  const unsigned char *p;
+  CMS_ContentInfo *parsed;
+  STACK_OF (X509) *certs = NULL;
+  CMS_SignerInfo *si;
+  X509 *current = NULL;
+  g_autoptr(GPtrArray) certificates = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) revocations = g_ptr_array_new_with_free_func ((GDestroyNotify) revocation_free);
+  GBytes *result = NULL;
+  guint depth;
+
+  p = g_bytes_get_data (cms, NULL);
+  parsed = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (cms));
+  if (parsed == NULL || sk_CMS_SignerInfo_num (CMS_get0_SignerInfos (parsed)) != 1)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
+                           _("The signature to extend is not a signature with one signer."));
+      goto out;
+    }
+  si = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (parsed), 0);
+  certs = CMS_get1_certs (parsed);
+  for (int i = 0; current == NULL && i < sk_X509_num (certs); i++)
+    if (CMS_SignerInfo_cert_cmp (si, sk_X509_value (certs, i)) == 0)
+      {
+        current = sk_X509_value (certs, i);
+        X509_up_ref (current);
+      }
+  if (current == NULL)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
+                           _("The signature to extend does not carry its signer's certificate."));
+      goto out;
+    }
+
+  for (depth = 0; depth < MAX_CHAIN_LENGTH && X509_self_signed (current, 1) != 1; depth++)
+    {
+      g_autoptr(ImzalaCertStatus) status = NULL;
+      ImzalaCadesRevocation *revocation;
+      X509 *issuer = imzala_signer_status_find_issuer (current, certs, TRUE, cancellable);
+      GBytes *issuer_bytes;
+
+      if (issuer == NULL)
+        {
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_UNTRUSTED,
+                               _("The chain of the certificate cannot be completed (an issuing "
+                                 "authority's certificate could not be found), so the long-term "
+                                 "signature was not completed and nothing was sent."));
+          goto out;
+        }
+      issuer_bytes = x509_to_bytes (issuer);
+      if (issuer_bytes != NULL)
+        g_ptr_array_add (certificates, issuer_bytes);
+
+      status = imzala_cert_status_get (current, issuer, NULL, NULL,
+                                       IMZALA_CERT_STATUS_FLAGS_NONE, cancellable);
+      X509_free (current);
+      current = issuer;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto out;
+      if (status->status == IMZALA_CERT_STATUS_REVOKED)
+        {
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_REVOKED,
+                               depth == 0
+                               ? _("Your certificate has been revoked, so the signature was not "
+                                   "completed and nothing was sent.")
+                               : _("The certificate of an authority above yours has been revoked, "
+                                   "so the signature was not completed and nothing was sent."));
+          goto out;
+        }
+      if (status->status != IMZALA_CERT_STATUS_GOOD || status->evidence == NULL)
+        {
+          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_STATUS_UNKNOWN,
+                       _("The certificate status could not be established, so the long-term "
+                         "signature was not completed and nothing was sent. %s"),
+                       status->reason != NULL ? status->reason : "");
+          goto out;
+        }
+      revocation = g_new0 (ImzalaCadesRevocation, 1);
+      if (status->source == IMZALA_CERT_STATUS_SOURCE_OCSP)
+        revocation->ocsp_response = g_bytes_ref (status->evidence);
+      else
+        revocation->crl = g_bytes_ref (status->evidence);
+      g_ptr_array_add (revocations, revocation);
+      /* A delegated responder or CRL issuer is part of what a verifier
+       * needs offline. */
+      if (status->evidence_signer != NULL && X509_cmp (status->evidence_signer, issuer) != 0)
+        {
+          GBytes *signer_bytes = x509_to_bytes (status->evidence_signer);
+
+          if (signer_bytes != NULL)
+            g_ptr_array_add (certificates, signer_bytes);
+        }
+    }
+  if (depth == MAX_CHAIN_LENGTH)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_UNTRUSTED,
+                           _("The chain of the certificate cannot be completed (an issuing "
+                             "authority's certificate could not be found), so the long-term "
+                             "signature was not completed and nothing was sent."));
+      goto out;
+    }
+  /* The root is a trust anchor: its reference carries no status. */
+  g_ptr_array_add (revocations, g_new0 (ImzalaCadesRevocation, 1));
+
+  result = imzala_cades_add_validation_data (cms, certificates, revocations, error);
+
+out:
+  X509_free (current);
+  sk_X509_pop_free (certs, X509_free);
+  CMS_ContentInfo_free (parsed);
+  return result;
+}
+
+static void
+chain_status_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GBytes *result = add_chain_status (task_data, cancellable, &error);
+
+  if (result == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, result, (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+stamped_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ImzalaCadesLevel level = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (task), "level"));
+  GError *error = NULL;
+  GBytes *stamped;
+
+  stamped = imzala_cades_time_stamp_finish (result, &error);
+  if (stamped == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (level != IMZALA_CADES_LEVEL_XL)
+    {
+      g_task_return_pointer (task, stamped, (GDestroyNotify) g_bytes_unref);
+      return;
+    }
+  g_task_set_task_data (task, stamped, (GDestroyNotify) g_bytes_unref);
+  g_task_run_in_thread (task, chain_status_thread);
+}
+
+void
+imzala_cades_extend_async (GBytes              *cms,
+                           ImzalaCadesLevel     level,
+                           ImzalaTsaClient     *tsa,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (cms != NULL);
+  g_return_if_fail (level == IMZALA_CADES_LEVEL_BES || IMZALA_IS_TSA_CLIENT (tsa));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_cades_extend_async);
+  g_object_set_data (G_OBJECT (task), "level", GINT_TO_POINTER (level));
+  if (level == IMZALA_CADES_LEVEL_BES)
+    {
+      g_task_return_pointer (task, g_bytes_ref (cms), (GDestroyNotify) g_bytes_unref);
+      return;
+    }
+  imzala_cades_time_stamp_async (cms, tsa, cancellable, stamped_cb, g_steal_pointer (&task));
+}
+
+GBytes *
+imzala_cades_extend_finish (GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,162 @@
+/* imzala-signing-job-status.c: the chosen certificate's status, asked
+ * before the PIN (issue 10).
+ *
+ * As soon as a certificate is chosen (or preselected) for a request to
+ * sign, its OCSP responder (from the certificate's AIA) is asked, in a
+ * thread. Revoked: the job fails with IMZALA_ERROR_CERTIFICATE_REVOKED and
+ * says what to do; no PIN is taken to the card. Unreachable, or no
+ * responder named: the job says so in "status-notice" and the user may
+ * sign; the portal decides. A sign() that comes while the answer is
+ * awaited waits for it in SIGNING, before the login. A certificate that
+ * names no responder is said at once, without a thread.
+ */
+#define G_LOG_DOMAIN "imzala-job"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "imzala-error.h"
+#include "imzala-signer-status.h"
+#include "imzala-signing-job-private.h"
+
+static void
+set_checking (ImzalaSigningJob *self,
+              gboolean          checking)
+{
+  if (self->status_checking == checking)
+    return;
+  self->status_checking = checking;
+  g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_STATUS_CHECKING]);
+}
+
+static void
+set_notice (ImzalaSigningJob *self,
+            const char       *notice)
+{
+  if (g_strcmp0 (self->status_notice, notice) == 0)
+    return;
+  g_free (self->status_notice);
+  self->status_notice = g_strdup (notice);
+  g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_STATUS_NOTICE]);
+}
+
+void
+imzala_signing_job_stop_status (ImzalaSigningJob *self)
+{
+  if (self->status_cancellable != NULL)
+    g_cancellable_cancel (self->status_cancellable);
+  g_clear_object (&self->status_cancellable);
+  g_clear_object (&self->status_certificate);
+  self->sign_after_status = FALSE;
+  set_checking (self, FALSE);
+}
+
+static void
+status_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(ImzalaSigningJob) self = user_data;
+  g_autoptr(ImzalaCertStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean waiting;
+
+  status = imzala_signer_status_check_finish (result, &error);
+  /* Cancelled: another certificate was chosen, or the job ended. */
+  if (status == NULL || imzala_signing_job_is_finished (self)
+      || self->status_certificate != self->certificate)
+    return;
+
+  g_clear_object (&self->status_cancellable);
+  waiting = self->sign_after_status;
+  self->sign_after_status = FALSE;
+  set_checking (self, FALSE);
+
+  switch (status->status)
+    {
+    case IMZALA_CERT_STATUS_REVOKED:
+      {
+        const char *authority = imzala_certificate_get_issuer_name (self->certificate);
+
+        g_debug ("The chosen certificate is revoked (%s)", status->url ? status->url : "embedded");
+        imzala_signing_job_fail (self, g_error_new (IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_REVOKED,
+                                                    _("Your certificate has been revoked, so it cannot "
+                                                      "sign any more. Apply to %s for a new certificate."),
+                                                    authority != NULL ? authority : _("your certification authority")));
+        return;
+      }
+    case IMZALA_CERT_STATUS_GOOD:
+      set_notice (self, NULL);
+      break;
+    case IMZALA_CERT_STATUS_UNKNOWN:
+    default:
+      {
+        g_autofree char *notice = g_strdup_printf (_("The status of your certificate could not be "
+                                                     "checked. %s You may still sign; the portal "
+                                                     "decides whether it accepts the signature."),
+                                                   status->reason != NULL ? status->reason : "");
+        set_notice (self, notice);
+      }
+      break;
+    }
+
+  if (waiting && self->state == IMZALA_JOB_STATE_SIGNING)
+    imzala_signing_job_start_signing (self);
+}
+
+void
+imzala_signing_job_check_status (ImzalaSigningJob *self)
+{
+  g_autoptr(GPtrArray) candidates = NULL;
+  GPtrArray *token_certificates;
+
+  if (self->status_certificate == self->certificate && self->certificate != NULL)
+    return;
+  imzala_signing_job_stop_status (self);
+  set_notice (self, NULL);
+  if (self->certificate == NULL || self->request == NULL
+      || imzala_request_get_purpose (self->request) == IMZALA_PURPOSE_UNBLOCK
+      || imzala_signing_job_is_finished (self))
+    return;
+
+  /* Nothing to ask: said at once, and signing is not held up. */
+  if (!imzala_signer_status_has_responder (imzala_certificate_get_x509 (self->certificate)))
+    {
+      set_notice (self, _("Your certificate names no status service (OCSP), so whether it "
+                          "has been revoked could not be checked. You may still sign; the "
+                          "portal decides whether it accepts the signature."));
+      return;
+    }
+
+  /* The card's CA certificates are the first place to find the issuer. */
+  candidates = g_ptr_array_new_with_free_func (g_object_unref);
+  token_certificates = self->token != NULL ? imzala_token_get_certificates (self->token) : NULL;
+  for (guint i = 0; token_certificates != NULL && i < token_certificates->len; i++)
+    {
+      ImzalaCertificate *certificate = g_ptr_array_index (token_certificates, i);
+
+      if (certificate != self->certificate && imzala_certificate_is_ca (certificate))
+        g_ptr_array_add (candidates, g_object_ref (certificate));
+    }
+
+  self->status_certificate = g_object_ref (self->certificate);
+  self->status_cancellable = g_cancellable_new ();
+  set_checking (self, TRUE);
+  imzala_signer_status_check_async (self->certificate, candidates, self->status_cancellable,
+                                    status_cb, g_object_ref (self));
+}
+
+gboolean
+imzala_signing_job_get_status_checking (ImzalaSigningJob *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
+  return self->status_checking;
+}
+
+const char *
+imzala_signing_job_get_status_notice (ImzalaSigningJob *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), NULL);
+  return self->status_notice;
+}
