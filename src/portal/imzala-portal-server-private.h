@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 
 #include "imzala-portal-limiter.h"
+#include "imzala-portal-listener.h"
 #include "imzala-portal-server.h"
 #include "imzala-portal-sessions.h"
 
@@ -24,6 +25,7 @@ struct _ImzalaPortalServer
   GObject               parent_instance;
 
   SoupServer           *soup;
+  ImzalaPortalListener *listener;
   ImzalaPortalStore    *store;
   ImzalaPortalCa       *ca;
   X509_STORE           *trust;
@@ -37,6 +39,11 @@ struct _ImzalaPortalServer
   /* New requests and sessions, per address. */
   ImzalaPortalLimiter  *creations;
 };
+
+/* Answers @msg (its status and body already set) without reading its
+ * body and closes its connection (imzala_portal_listener_refuse()). */
+void imzala_portal_server_refuse_early (ImzalaPortalServer *self,
+                                        SoupServerMessage  *msg);
 
 /* SoupServerCallbacks; @user_data is the ImzalaPortalServer. */
 void imzala_portal_client_api_cb  (SoupServer        *server,

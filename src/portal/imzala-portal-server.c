@@ -14,6 +14,9 @@ imzala_portal_server_finalize (GObject *object)
 {
   ImzalaPortalServer *self = IMZALA_PORTAL_SERVER (object);
 
+  if (self->listener != NULL)
+    imzala_portal_listener_stop (self->listener);
+  g_clear_object (&self->listener);
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
   g_clear_object (&self->soup);
@@ -63,9 +66,12 @@ imzala_portal_server_new (ImzalaPortalStore *store,
   if (certificate == NULL)
     return NULL;
 
-  self->soup = soup_server_new ("tls-certificate", certificate,
-                                "server-header", "imzala-portal/" PACKAGE_VERSION " ",
+  /* The server never listens itself: the listener accepts, makes the TLS
+   * handshake and hands each connection over (see imzala-portal-listener.h
+   * for why). */
+  self->soup = soup_server_new ("server-header", "imzala-portal/" PACKAGE_VERSION " ",
                                 NULL);
+  self->listener = imzala_portal_listener_new (self->soup, certificate);
   /* libsoup keeps early handlers in the same path map as the handlers and
    * uses only the most specific entry, so each path needs its own. */
   soup_server_add_early_handler (self->soup, "/api/v1/requests/", imzala_portal_http_early_cb, self,
@@ -87,24 +93,11 @@ imzala_portal_server_listen (ImzalaPortalServer *self,
                              guint16             port,
                              GError            **error)
 {
-  g_autoptr (GSocketAddress) socket_address
-    = address != NULL ? g_inet_socket_address_new (address, port) : NULL;
-  GSList *uris;
-
   g_return_val_if_fail (IMZALA_IS_PORTAL_SERVER (self), FALSE);
 
-  if (address == NULL)
-    {
-      /* "localhost": both loopback addresses, on the same port. */
-      if (!soup_server_listen_local (self->soup, port, SOUP_SERVER_LISTEN_HTTPS, error))
-        return FALSE;
-    }
-  else if (!soup_server_listen (self->soup, socket_address, SOUP_SERVER_LISTEN_HTTPS, error))
+  self->port = imzala_portal_listener_listen (self->listener, address, port, error);
+  if (self->port == 0)
     return FALSE;
-  uris = soup_server_get_uris (self->soup);
-  if (uris != NULL)
-    self->port = (guint16) g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   if (self->public_url == NULL)
     {
       g_autofree char *url = g_strdup_printf ("https://localhost:%u", self->port);
@@ -158,6 +151,18 @@ imzala_portal_server_get_public_url (ImzalaPortalServer *self)
 }
 
 void
+imzala_portal_server_set_connection_limits (ImzalaPortalServer *self,
+                                            guint               handshake_timeout,
+                                            guint               idle_timeout,
+                                            guint               max_per_address,
+                                            guint               max_total)
+{
+  g_return_if_fail (IMZALA_IS_PORTAL_SERVER (self));
+  imzala_portal_listener_set_limits (self->listener, handshake_timeout, idle_timeout,
+                                     max_per_address, max_total);
+}
+
+void
 imzala_portal_server_set_session_lifetime (ImzalaPortalServer *self,
                                            guint               seconds)
 {
@@ -166,3 +171,14 @@ imzala_portal_server_set_session_lifetime (ImzalaPortalServer *self,
   imzala_portal_sessions_set_lifetime (self->sessions, seconds);
 }
 
+
+void
+imzala_portal_server_refuse_early (ImzalaPortalServer *self,
+                                   SoupServerMessage  *msg)
+{
+  g_return_if_fail (IMZALA_IS_PORTAL_SERVER (self));
+
+  /* A message that did not come through the listener keeps libsoup's
+   * answer (the status set), which reads the body first. */
+  imzala_portal_listener_refuse (self->listener, msg);
+}

@@ -46,6 +46,12 @@ guint16     imzala_portal_server_get_port    (ImzalaPortalServer *self);
 void        imzala_portal_server_set_public_url (ImzalaPortalServer *self,
                                                  const char         *url);
 const char *imzala_portal_server_get_public_url (ImzalaPortalServer *self);
+/* The listener's limits (imzala-portal-listener.h has the defaults). */
+void        imzala_portal_server_set_connection_limits (ImzalaPortalServer *self,
+                                                        guint               handshake_timeout,
+                                                        guint               idle_timeout,
+                                                        guint               max_per_address,
+                                                        guint               max_total);
 /* IMZALA_PORTAL_SESSION_LIFETIME unless set (tests shorten it). */
 void        imzala_portal_server_set_session_lifetime (ImzalaPortalServer *self,
                                                        guint               seconds);

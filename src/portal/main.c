@@ -9,6 +9,7 @@
 
 #include "imzala-portal-ca.h"
 #include "imzala-portal-enrol.h"
+#include "imzala-portal-listener.h"
 #include "imzala-portal-server.h"
 #include "imzala-portal-store.h"
 
@@ -26,6 +27,10 @@ static char *opt_sicil;
 static char *opt_card_dir;
 static char *opt_key = NULL;
 static int opt_valid_days = 730;
+static int opt_handshake_timeout = IMZALA_PORTAL_HANDSHAKE_TIMEOUT;
+static int opt_idle_timeout = IMZALA_PORTAL_IDLE_TIMEOUT;
+static int opt_max_per_address = IMZALA_PORTAL_MAX_PER_ADDRESS;
+static int opt_max_connections = IMZALA_PORTAL_MAX_CONNECTIONS;
 
 static const GOptionEntry server_entries[] = {
   { "state", 0, 0, G_OPTION_ARG_FILENAME, &opt_state,
@@ -40,6 +45,14 @@ static const GOptionEntry server_entries[] = {
     "The URL browsers and İmzala use (default https://localhost:PORT)", "URL" },
   { "extra-ca", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_extra_ca,
     "Also trust signers from this CA (PEM; repeatable; for tests)", "FILE" },
+  { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &opt_handshake_timeout,
+    "Seconds a client has for the TLS handshake (default 10)", "SECONDS" },
+  { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt_idle_timeout,
+    "Seconds a client has for its request after the handshake (default 30)", "SECONDS" },
+  { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &opt_max_per_address,
+    "Open connections one address (an IPv6 /64) may hold (default 48)", "N" },
+  { "max-connections", 0, 0, G_OPTION_ARG_INT, &opt_max_connections,
+    "Open connections in all (default 512)", "N" },
   { NULL }
 };
 
@@ -153,6 +166,17 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
       g_printerr ("--session-lifetime must be between 1 and %d seconds\n", IMZALA_PORTAL_SESSION_LIFETIME);
       return 2;
     }
+  if (opt_handshake_timeout < 1 || opt_handshake_timeout > 600
+      || opt_idle_timeout < 1 || opt_idle_timeout > 3600)
+    {
+      g_printerr ("--handshake-timeout and --idle-timeout must be between 1 and 600 / 3600 seconds\n");
+      return 2;
+    }
+  if (opt_max_per_address < 1 || opt_max_connections < 1 || opt_max_connections > 100000)
+    {
+      g_printerr ("--max-connections-per-address and --max-connections must be at least 1\n");
+      return 2;
+    }
   if (opt_listen != NULL && !parse_listen (opt_listen, &address, &port, &error))
     {
       g_printerr ("%s\n", error->message);
@@ -171,6 +195,9 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
       return 1;
     }
   imzala_portal_server_set_session_lifetime (server, (guint) opt_session_lifetime);
+  imzala_portal_server_set_connection_limits (server, (guint) opt_handshake_timeout,
+                                              (guint) opt_idle_timeout, (guint) opt_max_per_address,
+                                              (guint) opt_max_connections);
   if (opt_public_url != NULL)
     {
       if (!g_str_has_prefix (opt_public_url, "https://") || !g_uri_is_valid (opt_public_url, G_URI_FLAGS_NONE, NULL))
