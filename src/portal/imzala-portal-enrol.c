@@ -13,6 +13,7 @@
 #include "imzala-error.h"
 #include "imzala-tckn.h"
 #include "imzala-portal-enrol.h"
+#include "imzala-portal-texts.h"
 #include "imzala-portal-security-word.h"
 
 #define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
@@ -173,6 +174,17 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
       return NULL;
     }
 
+  /* The name, institution and sicil no go into signed texts. */
+  if (!imzala_portal_texts_is_one_line (enrolment->name)
+      || !imzala_portal_texts_is_one_line (enrolment->security_word)
+      || !imzala_portal_texts_is_one_line (enrolment->sicil_no)
+      || (enrolment->institution != NULL && !imzala_portal_texts_is_one_line (enrolment->institution)))
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                           "The name, security word, institution and sicil no must be one line "
+                           "without control, format or bidi characters.");
+      return NULL;
+    }
   card_dir = g_canonicalize_filename (enrolment->card_dir, NULL);
   conf = g_build_filename (card_dir, "softhsm2.conf", NULL);
   tokens = g_build_filename (card_dir, "tokens", NULL);
