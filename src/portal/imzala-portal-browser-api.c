@@ -179,6 +179,24 @@ add_person_json (JsonBuilder *builder, const ImzalaPortalPerson *person)
   json_builder_end_object (builder);
 }
 
+/* PBKDF2 (the security word's 100 000 iterations) per call: counted per
+ * address whatever the outcome, so that one client cannot take the
+ * portal's CPU from everyone else. Answers 429 when over. */
+static gboolean
+work_limited (ImzalaPortalServer *self, SoupServerMessage *msg)
+{
+  g_autofree char *key = imzala_portal_http_client_key (msg);
+  guint wait = imzala_portal_limiter_check (self->work, key);
+
+  if (wait > 0)
+    {
+      imzala_portal_http_send_rate_limited (msg, wait);
+      return TRUE;
+    }
+  imzala_portal_limiter_record (self->work, key);
+  return FALSE;
+}
+
 /* Checks the guess limiter and counts a wrong identity; answers 429 or 403. */
 static void
 send_identity_mismatch (ImzalaPortalServer *self, SoupServerMessage *msg, const char *message)
@@ -312,6 +330,8 @@ browser_application_form (ImzalaPortalServer  *self,
   ImzalaPortalApplication application = { 0 };
   gint64 now = imzala_portal_now ();
 
+  if (work_limited (self, msg))
+    return;
   if (session->applicant == NULL
       || (person = imzala_portal_store_get_person (self->store, session->applicant)) == NULL)
     {
@@ -436,7 +456,7 @@ browser_unblock (ImzalaPortalServer  *self,
   g_autoptr(ImzalaPortalPerson) person = NULL;
   const char *none[] = { NULL };
 
-  if (guess_limited (self, msg))
+  if (guess_limited (self, msg) || work_limited (self, msg))
     return;
   if (tckn == NULL || !imzala_tckn_is_valid (tckn) || word == NULL || *word == '\0')
     {

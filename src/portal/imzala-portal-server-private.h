@@ -26,6 +26,7 @@ struct _ImzalaPortalServer
 
   SoupServer           *soup;
   ImzalaPortalListener *listener;
+  guint                 flush_id;
   ImzalaPortalStore    *store;
   ImzalaPortalCa       *ca;
   X509_STORE           *trust;
@@ -38,6 +39,8 @@ struct _ImzalaPortalServer
   ImzalaPortalLimiter  *guesses;
   /* New requests and sessions, per address. */
   ImzalaPortalLimiter  *creations;
+  /* Calls that cost a PBKDF2 (application form, unblock), per address. */
+  ImzalaPortalLimiter  *work;
 };
 
 /* Answers @msg (its status and body already set) without reading its

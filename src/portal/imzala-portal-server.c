@@ -9,11 +9,84 @@
 
 G_DEFINE_FINAL_TYPE (ImzalaPortalServer, imzala_portal_server, G_TYPE_OBJECT)
 
+/* ---- A request that met a locked or full database ---- */
+
+/* Runs a route table's callback and answers 503 with a Turkish sentence
+ * when a statement failed for want of the database meanwhile (locked by
+ * another program, disk full): every state change is one statement or one
+ * transaction, so nothing was half done, and the person is told to try
+ * again rather than shown a wrong "not found". */
+static void
+guard (ImzalaPortalServer *self,
+       SoupServerCallback  callback,
+       SoupServer         *server,
+       SoupServerMessage  *msg,
+       const char         *path,
+       GHashTable         *query)
+{
+  guint64 failures = imzala_portal_store_get_failures (self->store);
+
+  callback (server, msg, path, query, self);
+  if (imzala_portal_store_get_failures (self->store) != failures)
+    {
+      g_warning ("The database was not available for %s %s", soup_server_message_get_method (msg),
+                 path);
+      imzala_portal_http_send_error_full (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                                          "Sistem şu anda isteğinizi işleyemiyor. Lütfen biraz "
+                                          "sonra tekrar deneyiniz.",
+                                          IMZALA_PORTAL_UNAVAILABLE_RETRY, NULL);
+    }
+}
+
+static void
+client_api_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+               gpointer user_data)
+{
+  guard (user_data, imzala_portal_client_api_cb, server, msg, path, query);
+}
+
+static void
+browser_api_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                gpointer user_data)
+{
+  guard (user_data, imzala_portal_browser_api_cb, server, msg, path, query);
+}
+
+static void
+pages_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer user_data)
+{
+  guard (user_data, imzala_portal_pages_cb, server, msg, path, query);
+}
+
+static gboolean
+flush_audit_cb (gpointer user_data)
+{
+  ImzalaPortalServer *self = user_data;
+
+  /* Events kept while the database was locked are written as soon as it
+   * is back, not only with the next event. */
+  imzala_portal_store_flush_audit (self->store);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 imzala_portal_server_finalize (GObject *object)
 {
   ImzalaPortalServer *self = IMZALA_PORTAL_SERVER (object);
 
+  g_clear_handle_id (&self->flush_id, g_source_remove);
+  if (self->store != NULL)
+    {
+      guint64 failures, dropped;
+      guint pending;
+
+      imzala_portal_store_flush_audit (self->store);
+      imzala_portal_store_get_audit_counts (self->store, &failures, &pending, &dropped);
+      if (failures > 0)
+        g_message ("Audit log: %" G_GUINT64_FORMAT " write(s) failed and were retried, %u still "
+                   "unwritten, %" G_GUINT64_FORMAT " lost", failures, pending, dropped);
+    }
   if (self->listener != NULL)
     imzala_portal_listener_stop (self->listener);
   g_clear_object (&self->listener);
@@ -28,6 +101,7 @@ imzala_portal_server_finalize (GObject *object)
   g_free (self->authority);
   g_clear_object (&self->guesses);
   g_clear_object (&self->creations);
+  g_clear_object (&self->work);
 
   G_OBJECT_CLASS (imzala_portal_server_parent_class)->finalize (object);
 }
@@ -43,6 +117,7 @@ imzala_portal_server_init (ImzalaPortalServer *self)
 {
   self->guesses = imzala_portal_limiter_new (IMZALA_PORTAL_GUESSES, IMZALA_PORTAL_GUESS_WINDOW);
   self->creations = imzala_portal_limiter_new (IMZALA_PORTAL_GUESSES, IMZALA_PORTAL_GUESS_WINDOW);
+  self->work = imzala_portal_limiter_new (IMZALA_PORTAL_WORK, IMZALA_PORTAL_GUESS_WINDOW);
 }
 
 ImzalaPortalServer *
@@ -79,11 +154,10 @@ imzala_portal_server_new (ImzalaPortalStore *store,
   soup_server_add_early_handler (self->soup, "/api/v1/browser/", imzala_portal_http_early_cb, self,
                                  NULL);
   soup_server_add_early_handler (self->soup, NULL, imzala_portal_http_early_cb, self, NULL);
-  soup_server_add_handler (self->soup, "/api/v1/requests/", imzala_portal_client_api_cb, self,
-                           NULL);
-  soup_server_add_handler (self->soup, "/api/v1/browser/", imzala_portal_browser_api_cb, self,
-                           NULL);
-  soup_server_add_handler (self->soup, NULL, imzala_portal_pages_cb, self, NULL);
+  soup_server_add_handler (self->soup, "/api/v1/requests/", client_api_cb, self, NULL);
+  soup_server_add_handler (self->soup, "/api/v1/browser/", browser_api_cb, self, NULL);
+  soup_server_add_handler (self->soup, NULL, pages_cb, self, NULL);
+  self->flush_id = g_timeout_add_seconds (1, flush_audit_cb, self);
   return g_steal_pointer (&self);
 }
 

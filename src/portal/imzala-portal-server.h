@@ -20,7 +20,11 @@ G_BEGIN_DECLS
 #define IMZALA_PORTAL_MAX_REJECTED     3
 #define IMZALA_PORTAL_GUESSES          10
 #define IMZALA_PORTAL_GUESS_WINDOW     60
+/* Calls costing a PBKDF2 (application form, unblock) per address and window. */
+#define IMZALA_PORTAL_WORK             10
 #define IMZALA_PORTAL_UNBLOCK_GRACE    300
+/* Retry-After of a 503 (the database locked or full). */
+#define IMZALA_PORTAL_UNAVAILABLE_RETRY 5
 /* Seconds a browser session (the cookie) lives from its creation. */
 #define IMZALA_PORTAL_SESSION_LIFETIME (12 * 60 * 60)
 
