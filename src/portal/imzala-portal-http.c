@@ -24,6 +24,9 @@ imzala_portal_http_send_json (SoupServerMessage *msg, guint status, JsonNode *no
   json_generator_set_root (generator, node);
   text = json_generator_to_data (generator, &length);
   soup_server_message_set_status (msg, status, NULL);
+  /* set_response() appends: an answer replaced later (a 503 for a request
+   * that met a locked database) must not carry the first one too. */
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
   soup_server_message_set_response (msg, "application/json; charset=utf-8",
                                     SOUP_MEMORY_TAKE, text, length);
 }

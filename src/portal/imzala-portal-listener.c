@@ -31,6 +31,7 @@ typedef struct
   /* Inside soup_server_accept_iostream(), which may serve the whole
    * request at once when it has already arrived. */
   gboolean              accepting;
+  gboolean              handshaking;
   GBytes               *answer;   /* what refuse() writes */
   guint8               *drain;    /* what refuse() reads and drops */
   gsize                 drained;
@@ -50,6 +51,7 @@ struct _ImzalaPortalListener
   guint            idle_timeout;
   guint            max_per_address;
   guint            max_total;
+  guint            handshakes;    /* running now */
   gulong           started_id;
 };
 
@@ -159,6 +161,8 @@ handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketAddress) local = NULL;
 
+  c->handshaking = FALSE;
+  self->handshakes--;
   if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
     {
       g_debug ("TLS handshake with %s failed: %s", c->key, error->message);
@@ -181,6 +185,41 @@ handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
+hello_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Connection *c = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (g_cancellable_is_cancelled (c->cancellable) || (condition & (G_IO_HUP | G_IO_ERR)) != 0)
+    {
+      /* The deadline, or the client gone before it said anything. */
+      connection_close (c);
+      return G_SOURCE_REMOVE;
+    }
+  if (c->listener->handshakes >= IMZALA_PORTAL_MAX_HANDSHAKES)
+    {
+      /* Each costs a thread and its TLS state: beyond this many at once,
+       * a new one is closed rather than queued behind slow ones. */
+      g_debug ("Refusing a handshake from %s: %u running", c->key, c->listener->handshakes);
+      connection_close (c);
+      return G_SOURCE_REMOVE;
+    }
+  c->tls = g_tls_server_connection_new (G_IO_STREAM (c->tcp), c->listener->certificate, &error);
+  if (c->tls == NULL)
+    {
+      g_debug ("No TLS for %s: %s", c->key, error->message);
+      connection_close (c);
+      return G_SOURCE_REMOVE;
+    }
+  g_object_set (c->tls, "require-close-notify", FALSE, NULL);
+  c->handshaking = TRUE;
+  c->listener->handshakes++;
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (c->tls), G_PRIORITY_DEFAULT,
+                                    c->cancellable, handshake_cb, c);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 incoming_cb (GSocketService    *service,
              GSocketConnection *tcp,
              GObject           *source_object,
@@ -190,6 +229,7 @@ incoming_cb (GSocketService    *service,
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (tcp, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *key = NULL;
+  GSource *source;
   Connection *c;
   guint count;
 
@@ -220,17 +260,16 @@ incoming_cb (GSocketService    *service,
   g_hash_table_add (self->connections, c);
   g_hash_table_insert (self->per_key, g_strdup (c->key), GUINT_TO_POINTER (count + 1));
 
-  c->tls = g_tls_server_connection_new (G_IO_STREAM (tcp), self->certificate, &error);
-  if (c->tls == NULL)
-    {
-      g_debug ("No TLS for %s: %s", c->key, error->message);
-      connection_close (c);
-      return TRUE;
-    }
-  g_object_set (c->tls, "require-close-notify", FALSE, NULL);
   c->timeout_id = g_timeout_add_seconds (self->handshake_timeout, deadline_cb, c);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (c->tls), G_PRIORITY_DEFAULT,
-                                    c->cancellable, handshake_cb, c);
+  /* glib-networking's TLS connection costs about 4 MB from its creation
+   * and makes its handshake in a thread of its own: a connection that has
+   * not said ClientHello yet gets neither, so that a crowd of silent
+   * connections costs a descriptor each and nothing else. */
+  source = g_socket_create_source (g_socket_connection_get_socket (tcp), G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                   c->cancellable);
+  g_source_set_callback (source, G_SOURCE_FUNC (hello_cb), c, NULL);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
   return TRUE;
 }
 

@@ -24,6 +24,8 @@ G_BEGIN_DECLS
 #define IMZALA_PORTAL_IDLE_TIMEOUT          30
 #define IMZALA_PORTAL_MAX_PER_ADDRESS       48
 #define IMZALA_PORTAL_MAX_CONNECTIONS       512
+/* TLS handshakes running at once (each has a thread and ~4 MB). */
+#define IMZALA_PORTAL_MAX_HANDSHAKES        32
 /* Bytes of a refused body read and dropped after the answer, so that a
  * client that reads only after sending still gets it. */
 #define IMZALA_PORTAL_LINGER_MAX            (4 * 1024 * 1024)

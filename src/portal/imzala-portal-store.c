@@ -65,6 +65,21 @@ imzala_portal_now_store (void)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
+/* sqlite3_busy_timeout() with a count: a statement that still finds the
+ * database locked after IMZALA_PORTAL_STORE_BUSY_MS fails, and SQLite does
+ * not pass every SQLITE_BUSY to its error log. */
+static int
+busy_cb (void *data, int tries)
+{
+  if (tries * 10 < IMZALA_PORTAL_STORE_BUSY_MS)
+    {
+      g_usleep (10 * 1000);
+      return 1;
+    }
+  store_failures++;
+  return 0;
+}
+
 static void
 pending_event_free (PendingEvent *event)
 {
@@ -305,7 +320,7 @@ imzala_portal_store_open (const char *path, GError **error)
    * The server has one thread: a statement waits for a lock at most this
    * long, then fails and the request is answered 503, so that a lock held
    * elsewhere never stops the portal for everyone. */
-  sqlite3_busy_timeout (self->db, IMZALA_PORTAL_STORE_BUSY_MS);
+  sqlite3_busy_handler (self->db, busy_cb, NULL);
   if (!exec (self, "PRAGMA journal_mode = WAL;", error) || !exec (self, schema, error)
       || !add_column (self, "events", "count", "INTEGER NOT NULL DEFAULT 1", error)
       || !add_column (self, "events", "last_at", "INTEGER", error))
