@@ -269,7 +269,11 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
   }
   if (!imzala_portal_store_put_person (store, &person, error))
     goto out;
-  imzala_portal_store_log (store, "enrolled", enrolment->tckn, 0, NULL, serial);
+  {
+    g_autofree char *tag = imzala_portal_texts_serial_tag (serial);
+
+    imzala_portal_store_log (store, "enrolled", enrolment->tckn, 0, NULL, tag);
+  }
 
   info = g_strdup_printf ("# İmzala demo card (a SoftHSM token). DEMO ONLY: the PINs are public.\n"
                           "[card %s]\nlabel=%s\nserial=%s\ntckn=%s\nname=%s\nsofthsm2-conf=%s\n"

@@ -34,6 +34,14 @@ imzala_portal_texts_is_one_line (const char *text)
 }
 
 char *
+imzala_portal_texts_serial_tag (const char *serial)
+{
+  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, serial, -1);
+
+  return g_strdup_printf ("serial-sha256:%.16s", digest);
+}
+
+char *
 imzala_portal_texts_format_time (gint64 unix_time)
 {
   g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (unix_time);

@@ -33,6 +33,9 @@ char   *imzala_portal_texts_tckn_hint      (const char *tckn);
  * surrogate, unassigned or private-use character. Every form field and
  * enrolment value goes through it. */
 gboolean imzala_portal_texts_is_one_line (const char *text);
+/* What the audit log keeps of a card serial: "serial-sha256:<16 hex>",
+ * enough to tell two cards apart, not the serial itself. */
+char   *imzala_portal_texts_serial_tag     (const char *serial);
 /* RFC 3339 UTC with Z, whole seconds. */
 char   *imzala_portal_texts_format_time    (gint64 unix_time);
 
