@@ -91,6 +91,31 @@ write_pkcs8 (const char *path, EVP_PKEY *key, GError **error)
   return ok;
 }
 
+char *
+imzala_portal_normalise_mobile (const char *text)
+{
+  g_autoptr(GString) digits = g_string_new (NULL);
+  const char *rest;
+
+  if (text == NULL)
+    return NULL;
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        g_string_append_c (digits, *p);
+      else if (strchr (" ()-+", *p) == NULL)
+        return NULL;
+    }
+  rest = digits->str;
+  if (g_str_has_prefix (rest, "90") && digits->len == 12)
+    rest += 2;
+  else if (rest[0] == '0' && digits->len == 11)
+    rest += 1;
+  if (strlen (rest) != 10 || rest[0] != '5')
+    return NULL;
+  return g_strconcat ("0", rest, NULL);
+}
+
 /* The serial SoftHSM gave the token labelled @label. */
 static char *
 find_serial (const char *show_slots, const char *label)
@@ -153,6 +178,7 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
   g_autofree char *info = NULL;
   g_autofree char *info_file = NULL;
   g_autofree char *word_hash = NULL;
+  g_autofree char *phone = NULL;
   EVP_PKEY *key = NULL;
   X509 *cert = NULL;
   ImzalaPortalPerson person = { 0 };
@@ -174,6 +200,14 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
       return NULL;
     }
 
+  phone = imzala_portal_normalise_mobile (enrolment->phone != NULL ? enrolment->phone
+                                                                    : IMZALA_PORTAL_DEMO_PHONE);
+  if (phone == NULL)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                   "“%s” is not a Turkish mobile number (05XX XXX XX XX).", enrolment->phone);
+      return NULL;
+    }
   /* The name, institution and sicil no go into signed texts. */
   if (!imzala_portal_texts_is_one_line (enrolment->name)
       || !imzala_portal_texts_is_one_line (enrolment->security_word)
@@ -260,6 +294,7 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
   person.institution = (char *) (enrolment->institution != NULL ? enrolment->institution : "MEB");
   person.sicil_no = (char *) enrolment->sicil_no;
   person.card_serial = serial;
+  person.phone = phone;
   person.card_puk = (char *) IMZALA_PORTAL_DEMO_PUK;
   {
     int days = 0, seconds = 0;

@@ -17,6 +17,7 @@
 #include "imzala-portal-listener.h"
 #include "imzala-portal-server.h"
 #include "imzala-portal-sessions.h"
+#include "imzala-portal-sms.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +42,8 @@ struct _ImzalaPortalServer
   ImzalaPortalLimiter  *creations;
   /* Calls that cost a PBKDF2 (application form, unblock), per address. */
   ImzalaPortalLimiter  *work;
+  /* The unblock page's one-time codes and the demo SMS outbox. */
+  ImzalaPortalSms      *sms;
 };
 
 /* Answers @msg (its status and body already set) without reading its

@@ -59,6 +59,46 @@ pages_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
   guard (user_data, imzala_portal_pages_cb, server, msg, path, query);
 }
 
+/* /demo/sms: DEMO ONLY, the stand-in for the person's phone. A real portal
+ * has an SMS gateway and no such page. */
+static void
+demo_sms_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+             gpointer user_data)
+{
+  ImzalaPortalServer *self = user_data;
+  GPtrArray *outbox = imzala_portal_sms_get_outbox (self->sms);
+  GString *html = g_string_new (NULL);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (!g_str_equal (path, "/demo/sms") || !g_str_equal (soup_server_message_get_method (msg), "GET"))
+    {
+      imzala_portal_http_send_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "Sayfa bulunamadı.");
+      g_string_free (html, TRUE);
+      return;
+    }
+  g_string_append (html, "<!DOCTYPE html>\n<html lang=\"tr\"><head><meta charset=\"utf-8\">"
+                         "<title>Demo SMS — İmzala Demo Portalı</title>"
+                         "<link rel=\"stylesheet\" href=\"/static/portal.css\"></head><body><main>"
+                         "<h1>Demo SMS</h1><p>Bu gösterim portalı SMS göndermez; cep telefonuna "
+                         "gidecek mesajlar burada görünür (en yenisi en üstte).</p><ul id=\"sms\">");
+  for (guint i = outbox->len; i > 0; i--)
+    {
+      g_auto(GStrv) parts = g_strsplit (outbox->pdata[i - 1], "\t", 2);
+      g_autofree char *phone = g_markup_escape_text (parts[0], -1);
+      g_autofree char *text = g_markup_escape_text (parts[1] != NULL ? parts[1] : "", -1);
+
+      g_string_append_printf (html, "<li><b>%s</b>: <span class=\"sms-metni\">%s</span></li>",
+                              phone, text);
+    }
+  g_string_append (html, "</ul></main></body></html>\n");
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_message_headers_replace (headers, "Content-Security-Policy", "default-src 'self'");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_TAKE, html->str,
+                                    html->len);
+  g_string_free (html, FALSE);
+}
+
 static gboolean
 flush_audit_cb (gpointer user_data)
 {
@@ -102,6 +142,7 @@ imzala_portal_server_finalize (GObject *object)
   g_clear_object (&self->guesses);
   g_clear_object (&self->creations);
   g_clear_object (&self->work);
+  g_clear_object (&self->sms);
 
   G_OBJECT_CLASS (imzala_portal_server_parent_class)->finalize (object);
 }
@@ -118,6 +159,7 @@ imzala_portal_server_init (ImzalaPortalServer *self)
   self->guesses = imzala_portal_limiter_new (IMZALA_PORTAL_GUESSES, IMZALA_PORTAL_GUESS_WINDOW);
   self->creations = imzala_portal_limiter_new (IMZALA_PORTAL_GUESSES, IMZALA_PORTAL_GUESS_WINDOW);
   self->work = imzala_portal_limiter_new (IMZALA_PORTAL_WORK, IMZALA_PORTAL_GUESS_WINDOW);
+  self->sms = imzala_portal_sms_new ();
 }
 
 ImzalaPortalServer *
@@ -157,6 +199,7 @@ imzala_portal_server_new (ImzalaPortalStore *store,
   soup_server_add_handler (self->soup, "/api/v1/requests/", client_api_cb, self, NULL);
   soup_server_add_handler (self->soup, "/api/v1/browser/", browser_api_cb, self, NULL);
   soup_server_add_handler (self->soup, NULL, pages_cb, self, NULL);
+  soup_server_add_handler (self->soup, "/demo/sms", demo_sms_cb, self, NULL);
   self->flush_id = g_timeout_add_seconds (1, flush_audit_cb, self);
   return g_steal_pointer (&self);
 }

@@ -323,7 +323,8 @@ imzala_portal_store_open (const char *path, GError **error)
   sqlite3_busy_handler (self->db, busy_cb, NULL);
   if (!exec (self, "PRAGMA journal_mode = WAL;", error) || !exec (self, schema, error)
       || !add_column (self, "events", "count", "INTEGER NOT NULL DEFAULT 1", error)
-      || !add_column (self, "events", "last_at", "INTEGER", error))
+      || !add_column (self, "events", "last_at", "INTEGER", error)
+      || !add_column (self, "persons", "phone", "TEXT", error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -341,6 +342,7 @@ imzala_portal_person_free (ImzalaPortalPerson *person)
   g_free (person->card_serial);
   g_free (person->card_puk);
   g_free (person->eonay);
+  g_free (person->phone);
   g_free (person);
 }
 
@@ -419,11 +421,11 @@ imzala_portal_store_put_person (ImzalaPortalStore        *self,
    * consent was given by the person, not by the card. */
   stmt = prepare (self,
                   "INSERT INTO persons (tckn, name, security_word_hash, institution, sicil_no,"
-                  "  card_serial, card_puk, certificate_not_after)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                  "  card_serial, card_puk, certificate_not_after, phone)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                   " ON CONFLICT (tckn) DO UPDATE SET name = ?2, security_word_hash = ?3,"
                   "  institution = ?4, sicil_no = ?5, card_serial = ?6, card_puk = ?7,"
-                  "  certificate_not_after = ?8");
+                  "  certificate_not_after = ?8, phone = ?9");
   bind_text (stmt, 1, person->tckn);
   bind_text (stmt, 2, person->name);
   bind_text (stmt, 3, person->security_word_hash);
@@ -432,6 +434,7 @@ imzala_portal_store_put_person (ImzalaPortalStore        *self,
   bind_text (stmt, 6, person->card_serial);
   bind_text (stmt, 7, person->card_puk);
   sqlite3_bind_int64 (stmt, 8, person->certificate_not_after);
+  bind_text (stmt, 9, person->phone);
   if (!step_done (stmt))
     return set_db_error (self, error);
   return TRUE;
@@ -445,7 +448,7 @@ imzala_portal_store_get_person (ImzalaPortalStore *self, const char *tckn)
 
   stmt = prepare (self,
                   "SELECT tckn, name, security_word_hash, institution, sicil_no, card_serial,"
-                  "  card_puk, certificate_not_after, eonay, eonay_at"
+                  "  card_puk, certificate_not_after, eonay, eonay_at, phone"
                   " FROM persons WHERE tckn = ?1");
   bind_text (stmt, 1, tckn);
   if (sqlite3_step (stmt) == SQLITE_ROW)
@@ -461,6 +464,7 @@ imzala_portal_store_get_person (ImzalaPortalStore *self, const char *tckn)
       person->certificate_not_after = sqlite3_column_int64 (stmt, 7);
       person->eonay = column_text (stmt, 8);
       person->eonay_at = sqlite3_column_int64 (stmt, 9);
+      person->phone = column_text (stmt, 10);
     }
   sqlite3_finalize (stmt);
   return person;

@@ -22,6 +22,7 @@ typedef struct
   gint64  certificate_not_after;
   char   *eonay;             /* NULL, "accepted" or "rejected" */
   gint64  eonay_at;
+  char   *phone;             /* "05XXXXXXXXX": the unblock code goes there */
 } ImzalaPortalPerson;
 
 void imzala_portal_person_free (ImzalaPortalPerson *person);

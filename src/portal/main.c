@@ -27,6 +27,7 @@ static char *opt_sicil;
 static char *opt_card_dir;
 static char *opt_key = NULL;
 static int opt_valid_days = 730;
+static char *opt_phone;
 static int opt_handshake_timeout = IMZALA_PORTAL_HANDSHAKE_TIMEOUT;
 static int opt_idle_timeout = IMZALA_PORTAL_IDLE_TIMEOUT;
 static int opt_max_per_address = IMZALA_PORTAL_MAX_PER_ADDRESS;
@@ -65,6 +66,8 @@ static const GOptionEntry enrol_entries[] = {
   { "card-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_card_dir,
     "Directory for the SoftHSM demo card (softhsm2.conf + tokens)", "DIR" },
   { "key", 0, 0, G_OPTION_ARG_STRING, &opt_key, "Key type: rsa2048 (default), p256, p384", "TYPE" },
+  { "phone", 0, 0, G_OPTION_ARG_STRING, &opt_phone,
+    "Mobile number the unblock code is sent to (default " IMZALA_PORTAL_DEMO_PHONE ")", "05XXXXXXXXX" },
   { "valid-days", 0, 0, G_OPTION_ARG_INT, &opt_valid_days,
     "Days the demo certificate is valid (default 730)", "DAYS" },
   { NULL }
@@ -126,6 +129,7 @@ run_enrol (ImzalaPortalCa *ca, ImzalaPortalStore *store)
     .card_dir = opt_card_dir,
     .key_type = opt_key,
     .valid_days = opt_valid_days > 0 ? (guint) opt_valid_days : 730,
+    .phone = opt_phone,
   };
 
   if (opt_tckn == NULL || opt_name == NULL || opt_word == NULL || opt_sicil == NULL || opt_card_dir == NULL)
