@@ -209,6 +209,30 @@ post_json (ImzalaTestPortal *self,
   return json_node_copy (json_parser_get_root (parser));
 }
 
+/* The last unblock code the demo portal "sent" to the phone (/demo/sms,
+ * newest first). */
+static char *
+read_demo_sms_code (ImzalaTestPortal *self, GError **error)
+{
+  g_autofree char *url = g_strconcat (self->url, "/demo/sms", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) page = soup_session_send_and_read (self->session, msg, NULL, error);
+  g_autofree char *text = NULL;
+  const char *marker = "Kilit çözme kodunuz ";
+  const char *found;
+
+  if (page == NULL)
+    return NULL;
+  text = g_strndup (g_bytes_get_data (page, NULL), g_bytes_get_size (page));
+  found = strstr (text, marker);
+  if (found == NULL || strlen (found) < strlen (marker) + 6)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "No unblock code on /demo/sms");
+      return NULL;
+    }
+  return g_strndup (found + strlen (marker), 6);
+}
+
 char *
 imzala_test_portal_create_request (ImzalaTestPortal *self,
                                    const char       *purpose,
@@ -221,10 +245,23 @@ imzala_test_portal_create_request (ImzalaTestPortal *self,
     answer = post_json (self, "/api/v1/browser/login",
                         "{\"tckn\": \"" IMZALA_TEST_PORTAL_TCKN "\"}", SOUP_STATUS_CREATED, error);
   else if (g_str_equal (purpose, "unblock"))
-    answer = post_json (self, "/api/v1/browser/unblock",
-                        "{\"tckn\": \"" IMZALA_TEST_PORTAL_TCKN "\", "
-                        "\"security_word\": \"" IMZALA_TEST_PORTAL_SECURITY_WORD "\"}",
-                        SOUP_STATUS_CREATED, error);
+    {
+      /* Two steps: the word sends a code to the registered phone, the word
+       * with that code makes the request. */
+      g_autoptr(JsonNode) sent = post_json (self, "/api/v1/browser/unblock",
+                                            "{\"tckn\": \"" IMZALA_TEST_PORTAL_TCKN "\", "
+                                            "\"security_word\": \"" IMZALA_TEST_PORTAL_SECURITY_WORD "\"}",
+                                            SOUP_STATUS_ACCEPTED, error);
+      g_autofree char *sms = sent != NULL ? read_demo_sms_code (self, error) : NULL;
+      g_autofree char *body = NULL;
+
+      if (sms == NULL)
+        return NULL;
+      body = g_strdup_printf ("{\"tckn\": \"" IMZALA_TEST_PORTAL_TCKN "\", "
+                              "\"security_word\": \"" IMZALA_TEST_PORTAL_SECURITY_WORD "\", "
+                              "\"sms_code\": \"%s\"}", sms);
+      answer = post_json (self, "/api/v1/browser/unblock", body, SOUP_STATUS_CREATED, error);
+    }
   else if (g_str_equal (purpose, "consent"))
     {
       /* E-Onay (KABUL EDİYORUM): the session must be signed in, by a login

@@ -840,6 +840,25 @@ test_renewal_esign (void)
   g_assert_nonnull (strstr (json_object_get_string_member (obj (status), "message"), sentence));
 }
 
+/* The newest unblock code on the demo portal's /demo/sms page. */
+static char *
+demo_sms_code (Portal *portal)
+{
+  g_autofree char *url = g_strconcat (portal->url, "/demo/sms", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) page = soup_session_send_and_read (portal->session, msg, NULL, &error);
+  g_autofree char *text = NULL;
+  const char *found;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  text = g_strndup (g_bytes_get_data (page, NULL), g_bytes_get_size (page));
+  found = strstr (text, "Kilit çözme kodunuz ");
+  g_assert_nonnull (found);
+  return g_strndup (found + strlen ("Kilit çözme kodunuz "), 6);
+}
+
 static void
 test_unblock (void)
 {
@@ -866,8 +885,29 @@ test_unblock (void)
   g_assert_cmpuint (wrong_word->status, ==, 403);
   g_assert_cmpstr (error_code (wrong_word), ==, "identity-mismatch");
 
-  code = create (main_portal, "/api/v1/browser/unblock",
-                 "{\"tckn\": \"" AYSE_TCKN "\", \"security_word\": \"" AYSE_WORD "\"}", NULL);
+  /* The second factor: a code to the registered phone, shown by the demo
+   * portal on /demo/sms; a code is needed, a wrong one is refused. */
+  {
+    g_autoptr(Answer) sent = post (main_portal, "/api/v1/browser/unblock",
+                                   "{\"tckn\": \"" AYSE_TCKN "\", \"security_word\": \"" AYSE_WORD "\"}");
+    g_autoptr(Answer) wrong_sms = NULL;
+    g_autofree char *sms = NULL;
+    g_autofree char *with_code = NULL;
+    g_autofree char *with_wrong = NULL;
+
+    g_assert_cmpuint (sent->status, ==, 202);
+    g_assert_true (json_object_get_boolean_member (obj (sent), "sms_required"));
+    g_assert_cmpstr (json_object_get_string_member (obj (sent), "phone"), ==, "0532 *** ** 00");
+    sms = demo_sms_code (main_portal);
+    with_wrong = g_strdup_printf ("{\"tckn\": \"" AYSE_TCKN "\", \"security_word\": \"" AYSE_WORD "\","
+                                  " \"sms_code\": \"%s\"}", g_str_equal (sms, "000000") ? "111111" : "000000");
+    wrong_sms = post (main_portal, "/api/v1/browser/unblock", with_wrong);
+    g_assert_cmpuint (wrong_sms->status, ==, 403);
+    g_assert_cmpstr (error_code (wrong_sms), ==, "sms-code-wrong");
+    with_code = g_strdup_printf ("{\"tckn\": \"" AYSE_TCKN "\", \"security_word\": \"" AYSE_WORD "\","
+                                 " \"sms_code\": \"%s\"}", sms);
+    code = create (main_portal, "/api/v1/browser/unblock", with_code, NULL);
+  }
   request = fetch (main_portal, code);
   g_assert_cmpstr (json_object_get_string_member (obj (request), "purpose"), ==, "unblock");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (request), "texts")), ==, 0);

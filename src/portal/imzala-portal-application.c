@@ -6,6 +6,7 @@
 
 #include "imzala-portal-application.h"
 #include "imzala-portal-security-word.h"
+#include "imzala-portal-texts.h"
 
 typedef enum
 {
@@ -115,6 +116,48 @@ all_digits (const char *text, gsize length)
   return TRUE;
 }
 
+/* A plain address: ASCII local part of letters, digits and ._%+-, a
+ * domain of dot-separated labels (letters, digits, inner hyphens) ending
+ * in a label of at least two letters. Nothing else, so that no e-mail
+ * carries a space, a quote or anything a line of the form could hide in. */
+static gboolean
+is_email (const char *text)
+{
+  const char *at = strchr (text, '@');
+  const char *last_dot;
+  gsize label = 0;
+
+  if (at == NULL || at == text || at - text > 64)
+    return FALSE;
+  for (const char *p = text; p < at; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("._%+-", *p) == NULL)
+      return FALSE;
+  if (text[0] == '.' || at[-1] == '.')
+    return FALSE;
+  last_dot = strrchr (at, '.');
+  if (last_dot == NULL || strlen (last_dot + 1) < 2)
+    return FALSE;
+  for (const char *p = last_dot + 1; *p != '\0'; p++)
+    if (!g_ascii_isalpha (*p))
+      return FALSE;
+  for (const char *p = at + 1; ; p++)
+    {
+      if (*p == '.' || *p == '\0')
+        {
+          if (label == 0 || p[-1] == '-')
+            return FALSE;
+          if (*p == '\0')
+            break;
+          label = 0;
+          continue;
+        }
+      if (!g_ascii_isalnum (*p) && !(*p == '-' && label > 0))
+        return FALSE;
+      label++;
+    }
+  return TRUE;
+}
+
 /* Normalises a phone number to "0XXXXXXXXXX" or returns NULL. */
 static char *
 normalise_phone (const char *text)
@@ -155,15 +198,18 @@ check_field (const Field *field, const char *value, gint64 now, char **normal)
     return field->required ? "Bu alanın doldurulması zorunludur." : NULL;
   if (!g_utf8_validate (value, -1, NULL))
     return "Geçersiz karakter.";
+  /* Before the type's own rules: a line break or a bidi override in any
+   * field would let the applicant add or disguise a line of the form they
+   * sign (an e-mail "x@y.tr" + LF + "Kurum Adı: SAHTE KURUM"). */
+  if (!imzala_portal_texts_is_one_line (value))
+    return "Bu alanda satır sonu, denetim veya biçim karakteri (örneğin yön değiştiren "
+           "işaretler) kullanılamaz.";
 
   switch (field->type)
     {
     case FIELD_TEXT:
       if (g_utf8_strlen (value, -1) > (glong) field->max)
         return "Bu alan çok uzun.";
-      for (const char *p = value; *p != '\0'; p = g_utf8_next_char (p))
-        if (g_unichar_iscntrl (g_utf8_get_char (p)))
-          return "Geçersiz karakter.";
       break;
     case FIELD_CHOICE:
       if (choice_label (field, value) == NULL)
@@ -182,13 +228,8 @@ check_field (const Field *field, const char *value, gint64 now, char **normal)
       }
       break;
     case FIELD_EMAIL:
-      {
-        const char *at = strchr (value, '@');
-
-        if (strlen (value) > field->max || at == NULL || at == value || strchr (at + 1, '@')
-            || strchr (at, '.') == NULL || strchr (value, ' ') || g_str_has_suffix (value, "."))
-          return "Geçerli bir e-posta adresi giriniz.";
-      }
+      if (strlen (value) > field->max || !is_email (value))
+        return "Geçerli bir e-posta adresi giriniz (örneğin ad.soyad@meb.gov.tr).";
       break;
     case FIELD_PHONE:
       *normal = normalise_phone (value);
@@ -272,9 +313,14 @@ imzala_portal_application_validate (JsonObject               *form,
 
   word = get_string (form, "guvenlik_sozcugu");
   word_again = get_string (form, "guvenlik_sozcugu_tekrar");
-  if (word == NULL || g_utf8_strlen (word, -1) < 4 || g_utf8_strlen (word, -1) > 30)
+  if (word == NULL || !g_utf8_validate (word, -1, NULL) || g_utf8_strlen (word, -1) < 4
+      || g_utf8_strlen (word, -1) > 30)
     json_object_set_string_member (problems, "guvenlik_sozcugu",
                                    "Güvenlik sözcüğü 4 ile 30 karakter arasında olmalıdır.");
+  else if (!imzala_portal_texts_is_one_line (word))
+    json_object_set_string_member (problems, "guvenlik_sozcugu",
+                                   "Güvenlik sözcüğünde satır sonu, denetim veya biçim karakteri "
+                                   "kullanılamaz.");
   else if (g_strcmp0 (word, word_again) != 0)
     json_object_set_string_member (problems, "guvenlik_sozcugu_tekrar",
                                    "Güvenlik sözcükleri aynı değil.");

@@ -8,6 +8,7 @@
 #include "imzala-portal-application.h"
 #include "imzala-portal-code.h"
 #include "imzala-portal-http.h"
+#include "imzala-portal-sms.h"
 #include "imzala-portal-security-word.h"
 #include "imzala-portal-server-private.h"
 #include "imzala-portal-texts.h"
@@ -181,6 +182,24 @@ add_person_json (JsonBuilder *builder, const ImzalaPortalPerson *person)
   json_builder_end_object (builder);
 }
 
+/* PBKDF2 (the security word's 100 000 iterations) per call: counted per
+ * address whatever the outcome, so that one client cannot take the
+ * portal's CPU from everyone else. Answers 429 when over. */
+static gboolean
+work_limited (ImzalaPortalServer *self, SoupServerMessage *msg)
+{
+  g_autofree char *key = imzala_portal_http_client_key (msg);
+  guint wait = imzala_portal_limiter_check (self->work, key);
+
+  if (wait > 0)
+    {
+      imzala_portal_http_send_rate_limited (msg, wait);
+      return TRUE;
+    }
+  imzala_portal_limiter_record (self->work, key);
+  return FALSE;
+}
+
 /* Checks the guess limiter and counts a wrong identity; answers 429 or 403. */
 static void
 send_identity_mismatch (ImzalaPortalServer *self, SoupServerMessage *msg, const char *message)
@@ -314,6 +333,8 @@ browser_application_form (ImzalaPortalServer  *self,
   ImzalaPortalApplication application = { 0 };
   gint64 now = imzala_portal_now ();
 
+  if (work_limited (self, msg))
+    return;
   if (session->applicant == NULL
       || (person = imzala_portal_store_get_person (self->store, session->applicant)) == NULL)
     {
@@ -426,6 +447,11 @@ browser_application_action (ImzalaPortalServer  *self,
     imzala_portal_http_send_malformed (msg, "Bu istek desteklenmiyor.");
 }
 
+/* Kilit Çözme in two steps, like Kamu SM's: the T.C. kimlik no and the
+ * security word make the portal send a one-time code to the registered
+ * phone (202); the same two with that code ("sms_code") make the unblock
+ * request (201). The word is checked again in the second step, so the code
+ * alone is worth nothing, and the code is bound to this browser session. */
 static void
 browser_unblock (ImzalaPortalServer  *self,
                  SoupServerMessage   *msg,
@@ -435,10 +461,12 @@ browser_unblock (ImzalaPortalServer  *self,
 {
   const char *tckn = imzala_portal_http_member_string (body, "tckn");
   const char *word = imzala_portal_http_member_string (body, "security_word");
+  const char *sms_code = imzala_portal_http_member_string (body, "sms_code");
   g_autoptr(ImzalaPortalPerson) person = NULL;
   const char *none[] = { NULL };
+  gint64 now = imzala_portal_now ();
 
-  if (guess_limited (self, msg))
+  if (guess_limited (self, msg) || work_limited (self, msg))
     return;
   if (tckn == NULL || !imzala_tckn_is_valid (tckn) || word == NULL || *word == '\0')
     {
@@ -463,6 +491,63 @@ browser_unblock (ImzalaPortalServer  *self,
       imzala_portal_http_send_error (msg, SOUP_STATUS_CONFLICT, "no-card",
                                      "Adınıza kayıtlı bir e-imza kartı bulunmuyor.");
       return;
+    }
+  if (person->phone == NULL)
+    {
+      imzala_portal_http_send_error (msg, SOUP_STATUS_CONFLICT, "no-phone",
+                                     "Adınıza kayıtlı bir cep telefonu bulunmuyor. Lütfen "
+                                     "kayıt merkezine başvurunuz.");
+      return;
+    }
+
+  if (sms_code == NULL)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autofree char *key = imzala_portal_http_client_key (msg);
+      g_autofree char *masked = imzala_portal_sms_send (self->sms, session->id_hash, tckn,
+                                                        person->phone, now);
+      g_autofree char *message =
+        g_strdup_printf ("Kayıtlı cep telefonunuza (%s) bir doğrulama kodu gönderildi. Kodu "
+                         "%d dakika içinde giriniz.", masked, IMZALA_PORTAL_SMS_LIFETIME / 60);
+
+      imzala_portal_store_log (self->store, "unblock-sms-sent", tckn, 0, key, masked);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "sms_required");
+      json_builder_add_boolean_value (builder, TRUE);
+      imzala_portal_http_add_string (builder, "phone", masked);
+      imzala_portal_http_add_string (builder, "message", message);
+      json_builder_end_object (builder);
+      imzala_portal_http_send_builder (msg, SOUP_STATUS_ACCEPTED, builder);
+      return;
+    }
+
+  switch (imzala_portal_sms_check (self->sms, session->id_hash, tckn, sms_code, now))
+    {
+    case IMZALA_PORTAL_SMS_OK:
+      break;
+    case IMZALA_PORTAL_SMS_WRONG:
+      {
+        g_autofree char *key = imzala_portal_http_client_key (msg);
+
+        imzala_portal_limiter_record (self->guesses, key);
+        imzala_portal_store_log (self->store, "unblock-sms-wrong", tckn, 0, key, NULL);
+        imzala_portal_http_send_error (msg, SOUP_STATUS_FORBIDDEN, "sms-code-wrong",
+                                       "Cep telefonunuza gönderilen kod hatalı. Lütfen tekrar "
+                                       "deneyiniz.");
+        return;
+      }
+    case IMZALA_PORTAL_SMS_NONE:
+    default:
+      {
+        g_autofree char *key = imzala_portal_http_client_key (msg);
+
+        imzala_portal_limiter_record (self->guesses, key);
+        imzala_portal_store_log (self->store, "unblock-sms-wrong", tckn, 0, key, "no live code");
+        imzala_portal_http_send_error (msg, SOUP_STATUS_FORBIDDEN, "sms-code-expired",
+                                       "Kodun süresi doldu veya çok fazla hatalı deneme yapıldı. "
+                                       "Lütfen yeni bir kod isteyiniz.");
+        return;
+      }
     }
   create_request (self, msg, "unblock", tckn, session->id_hash, 0, NULL, none, none);
 }

@@ -396,7 +396,13 @@ handle_unblock (ImzalaPortalServer  *self,
         imzala_portal_http_send_internal_error (msg);
       return;
     }
-  imzala_portal_store_log (self->store, "puk-released", request->person, request->id, key, serial);
+  {
+    g_autofree char *tag = imzala_portal_texts_serial_tag (serial);
+
+    /* Not the serial itself: the log is read by more people than the
+     * database's persons table. */
+    imzala_portal_store_log (self->store, "puk-released", request->person, request->id, key, tag);
+  }
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "version");

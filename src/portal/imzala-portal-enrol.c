@@ -14,6 +14,7 @@
 #include "imzala-tckn.h"
 #include "imzala-portal-enrol.h"
 #include "imzala-portal-pki.h"
+#include "imzala-portal-texts.h"
 #include "imzala-portal-security-word.h"
 
 #define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
@@ -91,6 +92,31 @@ write_pkcs8 (const char *path, EVP_PKEY *key, GError **error)
   return ok;
 }
 
+char *
+imzala_portal_normalise_mobile (const char *text)
+{
+  g_autoptr(GString) digits = g_string_new (NULL);
+  const char *rest;
+
+  if (text == NULL)
+    return NULL;
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        g_string_append_c (digits, *p);
+      else if (strchr (" ()-+", *p) == NULL)
+        return NULL;
+    }
+  rest = digits->str;
+  if (g_str_has_prefix (rest, "90") && digits->len == 12)
+    rest += 2;
+  else if (rest[0] == '0' && digits->len == 11)
+    rest += 1;
+  if (strlen (rest) != 10 || rest[0] != '5')
+    return NULL;
+  return g_strconcat ("0", rest, NULL);
+}
+
 /* The serial SoftHSM gave the token labelled @label. */
 static char *
 find_serial (const char *show_slots, const char *label)
@@ -153,6 +179,7 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
   g_autofree char *info = NULL;
   g_autofree char *info_file = NULL;
   g_autofree char *word_hash = NULL;
+  g_autofree char *phone = NULL;
   EVP_PKEY *key = NULL;
   X509 *cert = NULL;
   ImzalaPortalPerson person = { 0 };
@@ -174,6 +201,25 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
       return NULL;
     }
 
+  phone = imzala_portal_normalise_mobile (enrolment->phone != NULL ? enrolment->phone
+                                                                    : IMZALA_PORTAL_DEMO_PHONE);
+  if (phone == NULL)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                   "“%s” is not a Turkish mobile number (05XX XXX XX XX).", enrolment->phone);
+      return NULL;
+    }
+  /* The name, institution and sicil no go into signed texts. */
+  if (!imzala_portal_texts_is_one_line (enrolment->name)
+      || !imzala_portal_texts_is_one_line (enrolment->security_word)
+      || !imzala_portal_texts_is_one_line (enrolment->sicil_no)
+      || (enrolment->institution != NULL && !imzala_portal_texts_is_one_line (enrolment->institution)))
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                           "The name, security word, institution and sicil no must be one line "
+                           "without control, format or bidi characters.");
+      return NULL;
+    }
   card_dir = g_canonicalize_filename (enrolment->card_dir, NULL);
   conf = g_build_filename (card_dir, "softhsm2.conf", NULL);
   tokens = g_build_filename (card_dir, "tokens", NULL);
@@ -249,6 +295,7 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
   person.institution = (char *) (enrolment->institution != NULL ? enrolment->institution : "MEB");
   person.sicil_no = (char *) enrolment->sicil_no;
   person.card_serial = serial;
+  person.phone = phone;
   person.card_puk = (char *) IMZALA_PORTAL_DEMO_PUK;
   {
     int days = 0, seconds = 0;
@@ -261,7 +308,11 @@ imzala_portal_enrol (ImzalaPortalCa              *ca,
   /* Its status is the portal's to answer (OCSP, CRL, revoke). */
   if (!imzala_portal_pki_record (store, cert, enrolment->tckn, error))
     goto out;
-  imzala_portal_store_log (store, "enrolled", enrolment->tckn, 0, NULL, serial);
+  {
+    g_autofree char *tag = imzala_portal_texts_serial_tag (serial);
+
+    imzala_portal_store_log (store, "enrolled", enrolment->tckn, 0, NULL, tag);
+  }
 
   info = g_strdup_printf ("# İmzala demo card (a SoftHSM token). DEMO ONLY: the PINs are public.\n"
                           "[card %s]\nlabel=%s\nserial=%s\ntckn=%s\nname=%s\nsofthsm2-conf=%s\n"

@@ -26,7 +26,16 @@ typedef struct
   const char *card_dir;
   const char *key_type;      /* "rsa2048" (default), "p256", "p384" */
   guint       valid_days;    /* certificate validity, default 730 */
+  const char *phone;         /* mobile number for the unblock code; NULL:
+                              * IMZALA_PORTAL_DEMO_PHONE */
 } ImzalaPortalEnrolment;
+
+/* The registered phone of a demo person enrolled without --phone. */
+#define IMZALA_PORTAL_DEMO_PHONE "05320000000"
+
+/* "05XXXXXXXXX" from a Turkish mobile number written with spaces,
+ * brackets, dashes, a leading 0 or +90; NULL when it is not one. */
+char *imzala_portal_normalise_mobile (const char *text);
 
 /* On success returns the card's token serial. */
 char *imzala_portal_enrol (ImzalaPortalCa              *ca,

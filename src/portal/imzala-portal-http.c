@@ -8,7 +8,7 @@
 #include "imzala-portal.h"
 #include "imzala-portal-http.h"
 #include "imzala-portal-limiter.h"
-#include "imzala-portal-server.h"
+#include "imzala-portal-server-private.h"
 #include "imzala-portal-texts.h"
 
 /* The portal's messages are Turkish on purpose: it is the stand-in for a
@@ -25,6 +25,9 @@ imzala_portal_http_send_json (SoupServerMessage *msg, guint status, JsonNode *no
   json_generator_set_root (generator, node);
   text = json_generator_to_data (generator, &length);
   soup_server_message_set_status (msg, status, NULL);
+  /* set_response() appends: an answer replaced later (a 503 for a request
+   * that met a locked database) must not carry the first one too. */
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
   soup_server_message_set_response (msg, "application/json; charset=utf-8",
                                     SOUP_MEMORY_TAKE, text, length);
 }
@@ -224,6 +227,20 @@ imzala_portal_http_decode_base64 (const char *text)
 
 /* ---- Limits before the body is read ---- */
 
+/* Sends the error on its own and closes the connection: libsoup 3.2 would
+ * read the whole body (into memory) before it answers a status set this
+ * early, unless the client asked with Expect: 100-continue. */
+static void
+refuse (SoupServerMessage *msg,
+        gpointer           server,
+        guint              status,
+        const char        *code,
+        const char        *message)
+{
+  imzala_portal_http_send_error (msg, status, code, message);
+  imzala_portal_server_refuse_early (server, msg);
+}
+
 void
 imzala_portal_http_early_cb (SoupServer        *server,
                              SoupServerMessage *msg,
@@ -232,54 +249,54 @@ imzala_portal_http_early_cb (SoupServer        *server,
                              gpointer           user_data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response_headers = soup_server_message_get_response_headers (msg);
   const char *method = soup_server_message_get_method (msg);
   const char *content_type;
   goffset limit;
 
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Strict-Transport-Security", "max-age=31536000");
+  soup_message_headers_replace (response_headers, "Strict-Transport-Security", "max-age=31536000");
   /* Every answer, not only the pages: the API's JSON, /ca.pem and the
    * plain-text 404 are never to be sniffed as HTML. */
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (response_headers, "X-Content-Type-Options", "nosniff");
+  /* One request per connection (imzala-portal-listener.h): say so, so that
+   * no client waits on a connection libsoup is about to close. */
+  soup_message_headers_replace (response_headers, "Connection", "close");
   if (!g_str_has_prefix (path, "/api/")
       || (!g_str_equal (method, "POST") && !g_str_equal (method, "PUT")))
     {
-      /* No page and no GET of the API takes a body, but libsoup reads
-       * whatever body a request announces into memory before any handler
-       * runs: without this, "GET /" with a Content-Length of 1 GB made the
-       * portal buffer 1 GB. */
+      /* No page and no GET of the API takes a body: one announced, by
+       * length or chunked, is refused before a byte of it is read. */
       SoupEncoding encoding = soup_message_headers_get_encoding (headers);
 
-      if (encoding == SOUP_ENCODING_CHUNKED
+      if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF
           || (encoding == SOUP_ENCODING_CONTENT_LENGTH
               && soup_message_headers_get_content_length (headers) > 0))
-        imzala_portal_http_send_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too-large",
-                                       "İstek çok büyük.");
+        refuse (msg, user_data, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too-large",
+                "İstek çok büyük.");
       return;
     }
 
-  /* Setting a status here makes libsoup answer without reading the body,
-   * so an oversized body never reaches memory. */
   limit = g_str_has_prefix (path, "/api/v1/browser/")
     ? IMZALA_PORTAL_MAX_BROWSER_BODY : IMZALA_PORTAL_MAX_CLIENT_BODY;
+  /* A streamed (chunked) body has no length to check before it arrives;
+   * the API takes none, so its size is always known up front. */
   if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
     {
-      imzala_portal_http_send_error (msg, SOUP_STATUS_LENGTH_REQUIRED, "malformed",
-                                     "İstek gövdesinin uzunluğu (Content-Length) belirtilmelidir.");
+      refuse (msg, user_data, SOUP_STATUS_LENGTH_REQUIRED, "malformed",
+              "İstek gövdesinin uzunluğu (Content-Length) belirtilmelidir.");
       return;
     }
   if (soup_message_headers_get_content_length (headers) > limit)
     {
-      imzala_portal_http_send_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too-large",
-                                     "İstek çok büyük.");
+      refuse (msg, user_data, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too-large",
+              "İstek çok büyük.");
       return;
     }
   content_type = soup_message_headers_get_content_type (headers, NULL);
   if (g_strcmp0 (content_type, "application/json") != 0)
     {
-      imzala_portal_http_send_malformed (msg, "İstek application/json türünde olmalıdır.");
+      refuse (msg, user_data, SOUP_STATUS_BAD_REQUEST, "malformed",
+              "İstek application/json türünde olmalıdır.");
       return;
     }
 }
-

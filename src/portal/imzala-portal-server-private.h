@@ -15,8 +15,10 @@
 
 #include "imzala-portal-limiter.h"
 #include "imzala-portal-pki.h"
+#include "imzala-portal-listener.h"
 #include "imzala-portal-server.h"
 #include "imzala-portal-sessions.h"
+#include "imzala-portal-sms.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +27,8 @@ struct _ImzalaPortalServer
   GObject               parent_instance;
 
   SoupServer           *soup;
+  ImzalaPortalListener *listener;
+  guint                 flush_id;
   ImzalaPortalStore    *store;
   ImzalaPortalCa       *ca;
   X509_STORE           *trust;
@@ -44,7 +48,16 @@ struct _ImzalaPortalServer
   ImzalaPortalPki      *pki;
   GHashTable           *signature_levels;
   char                 *tsa_url;
+  /* Calls that cost a PBKDF2 (application form, unblock), per address. */
+  ImzalaPortalLimiter  *work;
+  /* The unblock page's one-time codes and the demo SMS outbox. */
+  ImzalaPortalSms      *sms;
 };
+
+/* Answers @msg (its status and body already set) without reading its
+ * body and closes its connection (imzala_portal_listener_refuse()). */
+void imzala_portal_server_refuse_early (ImzalaPortalServer *self,
+                                        SoupServerMessage  *msg);
 
 /* SoupServerCallbacks; @user_data is the ImzalaPortalServer. */
 void imzala_portal_client_api_cb  (SoupServer        *server,

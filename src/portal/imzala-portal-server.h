@@ -21,7 +21,11 @@ G_BEGIN_DECLS
 #define IMZALA_PORTAL_MAX_REJECTED     3
 #define IMZALA_PORTAL_GUESSES          10
 #define IMZALA_PORTAL_GUESS_WINDOW     60
+/* Calls costing a PBKDF2 (application form, unblock) per address and window. */
+#define IMZALA_PORTAL_WORK             10
 #define IMZALA_PORTAL_UNBLOCK_GRACE    300
+/* Retry-After of a 503 (the database locked or full). */
+#define IMZALA_PORTAL_UNAVAILABLE_RETRY 5
 /* Seconds a browser session (the cookie) lives from its creation. */
 #define IMZALA_PORTAL_SESSION_LIFETIME (12 * 60 * 60)
 
@@ -47,6 +51,12 @@ guint16     imzala_portal_server_get_port    (ImzalaPortalServer *self);
 void        imzala_portal_server_set_public_url (ImzalaPortalServer *self,
                                                  const char         *url);
 const char *imzala_portal_server_get_public_url (ImzalaPortalServer *self);
+/* The listener's limits (imzala-portal-listener.h has the defaults). */
+void        imzala_portal_server_set_connection_limits (ImzalaPortalServer *self,
+                                                        guint               handshake_timeout,
+                                                        guint               idle_timeout,
+                                                        guint               max_per_address,
+                                                        guint               max_total);
 /* IMZALA_PORTAL_SESSION_LIFETIME unless set (tests shorten it). */
 void        imzala_portal_server_set_session_lifetime (ImzalaPortalServer *self,
                                                        guint               seconds);

@@ -13,11 +13,82 @@
 #include "imzala-error.h"
 #include "imzala-portal-store.h"
 
+/* An audit event that could not be written yet (the database locked or
+ * the disk full); kept in memory and written before the next one. */
+typedef struct
+{
+  char   *kind;
+  char   *person;
+  gint64  request;
+  char   *address;
+  char   *detail;
+  gint64  at;
+} PendingEvent;
+
 struct _ImzalaPortalStore
 {
   GObject  parent_instance;
   sqlite3 *db;
+  GQueue   pending;          /* PendingEvent* */
+  guint64  audit_failures;   /* writes that failed (then kept in pending) */
+  guint64  audit_dropped;    /* events lost because pending was full */
+  guint64  audit_dropped_reported;
 };
+
+/* Statements that failed for want of the database (busy, locked, full,
+ * I/O, read-only), counted by SQLite's error log: the server answers 503
+ * for a request during which this grew (imzala_portal_store_get_failures()). */
+static guint64 store_failures;
+
+static void
+sqlite_log_cb (void *data, int code, const char *message)
+{
+  switch (code & 0xff)
+    {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+      store_failures++;
+      g_debug ("SQLite: %s (%d)", message, code);
+      break;
+    default:
+      break;
+    }
+}
+
+static gint64
+imzala_portal_now_store (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* sqlite3_busy_timeout() with a count: a statement that still finds the
+ * database locked after IMZALA_PORTAL_STORE_BUSY_MS fails, and SQLite does
+ * not pass every SQLITE_BUSY to its error log. */
+static int
+busy_cb (void *data, int tries)
+{
+  if (tries * 10 < IMZALA_PORTAL_STORE_BUSY_MS)
+    {
+      g_usleep (10 * 1000);
+      return 1;
+    }
+  store_failures++;
+  return 0;
+}
+
+static void
+pending_event_free (PendingEvent *event)
+{
+  g_free (event->kind);
+  g_free (event->person);
+  g_free (event->address);
+  g_free (event->detail);
+  g_free (event);
+}
 
 G_DEFINE_FINAL_TYPE (ImzalaPortalStore, imzala_portal_store, G_TYPE_OBJECT)
 
@@ -117,6 +188,9 @@ imzala_portal_store_finalize (GObject *object)
 {
   ImzalaPortalStore *self = IMZALA_PORTAL_STORE (object);
 
+  if (self->pending.length > 0)
+    g_warning ("%u audit events could not be written before exit", self->pending.length);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_event_free);
   sqlite3_close_v2 (self->db);
   G_OBJECT_CLASS (imzala_portal_store_parent_class)->finalize (object);
 }
@@ -209,11 +283,34 @@ exec (ImzalaPortalStore *self, const char *sql, GError **error)
   return TRUE;
 }
 
+/* Adds a column a database made by an older portal lacks. */
+static gboolean
+add_column (ImzalaPortalStore *self, const char *table, const char *column, const char *type,
+            GError **error)
+{
+  g_autofree char *query = g_strdup_printf ("SELECT 1 FROM pragma_table_info ('%s') WHERE name = '%s'",
+                                            table, column);
+  sqlite3_stmt *stmt = prepare (self, query);
+  gboolean present = sqlite3_step (stmt) == SQLITE_ROW;
+  g_autofree char *alter = NULL;
+
+  sqlite3_finalize (stmt);
+  if (present)
+    return TRUE;
+  alter = g_strdup_printf ("ALTER TABLE %s ADD COLUMN %s %s;", table, column, type);
+  return exec (self, alter, error);
+}
+
 ImzalaPortalStore *
 imzala_portal_store_open (const char *path, GError **error)
 {
-  g_autoptr(ImzalaPortalStore) self = g_object_new (IMZALA_TYPE_PORTAL_STORE, NULL);
+  g_autoptr(ImzalaPortalStore) self = NULL;
   int fd;
+
+  /* Only possible before SQLite is first used in the process (the portal
+   * opens its store first); a test that used SQLite before goes without. */
+  sqlite3_config (SQLITE_CONFIG_LOG, sqlite_log_cb, NULL);
+  self = g_object_new (IMZALA_TYPE_PORTAL_STORE, NULL);
 
   /* The database holds the cards' PUKs and the security word hashes, so it
    * is the owner's alone even in a state directory that others may read
@@ -238,9 +335,15 @@ imzala_portal_store_open (const char *path, GError **error)
       set_db_error (self, error);
       return NULL;
     }
-  /* The enrol command and tests open the same file while the server runs. */
-  sqlite3_busy_timeout (self->db, 5000);
+  /* The enrol command and tests open the same file while the server runs.
+   * The server has one thread: a statement waits for a lock at most this
+   * long, then fails and the request is answered 503, so that a lock held
+   * elsewhere never stops the portal for everyone. */
+  sqlite3_busy_handler (self->db, busy_cb, NULL);
   if (!exec (self, "PRAGMA journal_mode = WAL;", error) || !exec (self, schema, error)
+      || !add_column (self, "events", "count", "INTEGER NOT NULL DEFAULT 1", error)
+      || !add_column (self, "events", "last_at", "INTEGER", error)
+      || !add_column (self, "persons", "phone", "TEXT", error)
       || !exec (self, pki_schema, error))
     return NULL;
   return g_steal_pointer (&self);
@@ -259,6 +362,7 @@ imzala_portal_person_free (ImzalaPortalPerson *person)
   g_free (person->card_serial);
   g_free (person->card_puk);
   g_free (person->eonay);
+  g_free (person->phone);
   g_free (person);
 }
 
@@ -337,11 +441,11 @@ imzala_portal_store_put_person (ImzalaPortalStore        *self,
    * consent was given by the person, not by the card. */
   stmt = prepare (self,
                   "INSERT INTO persons (tckn, name, security_word_hash, institution, sicil_no,"
-                  "  card_serial, card_puk, certificate_not_after)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                  "  card_serial, card_puk, certificate_not_after, phone)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                   " ON CONFLICT (tckn) DO UPDATE SET name = ?2, security_word_hash = ?3,"
                   "  institution = ?4, sicil_no = ?5, card_serial = ?6, card_puk = ?7,"
-                  "  certificate_not_after = ?8");
+                  "  certificate_not_after = ?8, phone = ?9");
   bind_text (stmt, 1, person->tckn);
   bind_text (stmt, 2, person->name);
   bind_text (stmt, 3, person->security_word_hash);
@@ -350,6 +454,7 @@ imzala_portal_store_put_person (ImzalaPortalStore        *self,
   bind_text (stmt, 6, person->card_serial);
   bind_text (stmt, 7, person->card_puk);
   sqlite3_bind_int64 (stmt, 8, person->certificate_not_after);
+  bind_text (stmt, 9, person->phone);
   if (!step_done (stmt))
     return set_db_error (self, error);
   return TRUE;
@@ -363,7 +468,7 @@ imzala_portal_store_get_person (ImzalaPortalStore *self, const char *tckn)
 
   stmt = prepare (self,
                   "SELECT tckn, name, security_word_hash, institution, sicil_no, card_serial,"
-                  "  card_puk, certificate_not_after, eonay, eonay_at"
+                  "  card_puk, certificate_not_after, eonay, eonay_at, phone"
                   " FROM persons WHERE tckn = ?1");
   bind_text (stmt, 1, tckn);
   if (sqlite3_step (stmt) == SQLITE_ROW)
@@ -379,6 +484,7 @@ imzala_portal_store_get_person (ImzalaPortalStore *self, const char *tckn)
       person->certificate_not_after = sqlite3_column_int64 (stmt, 7);
       person->eonay = column_text (stmt, 8);
       person->eonay_at = sqlite3_column_int64 (stmt, 9);
+      person->phone = column_text (stmt, 10);
     }
   sqlite3_finalize (stmt);
   return person;
@@ -902,6 +1008,130 @@ imzala_portal_store_submit_application (ImzalaPortalStore *self,
 
 /* ---- Audit ---- */
 
+guint64
+imzala_portal_store_get_failures (ImzalaPortalStore *self)
+{
+  return store_failures;
+}
+
+void
+imzala_portal_store_get_audit_counts (ImzalaPortalStore *self,
+                                      guint64           *failures,
+                                      guint             *pending,
+                                      guint64           *dropped)
+{
+  g_return_if_fail (IMZALA_IS_PORTAL_STORE (self));
+  if (failures != NULL)
+    *failures = self->audit_failures;
+  if (pending != NULL)
+    *pending = self->pending.length;
+  if (dropped != NULL)
+    *dropped = self->audit_dropped;
+}
+
+/* One event; @repeat: add to the count of the same event (kind, request,
+ * address) when there is one instead of a row of its own. */
+static gboolean
+write_event (ImzalaPortalStore  *self,
+             const PendingEvent *event,
+             gboolean            repeat)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (repeat)
+    {
+      stmt = prepare (self, "UPDATE events SET count = count + 1, last_at = ?4"
+                            " WHERE kind = ?1 AND request IS ?2 AND address IS ?3");
+      bind_text (stmt, 1, event->kind);
+      if (event->request != 0)
+        sqlite3_bind_int64 (stmt, 2, event->request);
+      else
+        sqlite3_bind_null (stmt, 2);
+      bind_text (stmt, 3, event->address);
+      sqlite3_bind_int64 (stmt, 4, event->at);
+      rc = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+      if (rc != SQLITE_DONE)
+        return FALSE;
+      if (sqlite3_changes (self->db) > 0)
+        return TRUE;
+    }
+  stmt = prepare (self, "INSERT INTO events (at, kind, person, request, address, detail, last_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1)");
+  sqlite3_bind_int64 (stmt, 1, event->at);
+  bind_text (stmt, 2, event->kind);
+  bind_text (stmt, 3, event->person);
+  if (event->request != 0)
+    sqlite3_bind_int64 (stmt, 4, event->request);
+  else
+    sqlite3_bind_null (stmt, 4);
+  bind_text (stmt, 5, event->address);
+  bind_text (stmt, 6, event->detail);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE;
+}
+
+static gboolean
+is_repeated_kind (const char *kind)
+{
+  /* Reads of a pending code: anyone holding the code can repeat them
+   * without end, so they are one row per request and address. */
+  return g_str_equal (kind, "request-fetched");
+}
+
+static void
+audit (ImzalaPortalStore *self, PendingEvent *event)
+{
+  /* An audit write that fails is not the request's failure: it is kept
+   * here, so the counter that makes the server answer 503 must not see it. */
+  guint64 failures = store_failures;
+
+  /* What could not be written before goes first, in order. */
+  while (self->pending.length > 0)
+    {
+      PendingEvent *old = g_queue_peek_head (&self->pending);
+
+      if (!write_event (self, old, is_repeated_kind (old->kind)))
+        break;
+      pending_event_free (g_queue_pop_head (&self->pending));
+    }
+  if (self->pending.length == 0 && self->audit_dropped > self->audit_dropped_reported)
+    {
+      g_autofree char *detail = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                                 self->audit_dropped - self->audit_dropped_reported);
+      PendingEvent lost = { "audit-dropped", NULL, 0, NULL, detail, imzala_portal_now_store () };
+
+      if (write_event (self, &lost, FALSE))
+        self->audit_dropped_reported = self->audit_dropped;
+    }
+  if (event == NULL)
+    goto out;
+  if (self->pending.length == 0 && write_event (self, event, is_repeated_kind (event->kind)))
+    {
+      pending_event_free (event);
+      goto out;
+    }
+
+  self->audit_failures++;
+  if (self->pending.length < IMZALA_PORTAL_AUDIT_PENDING_MAX)
+    {
+      g_warning ("Could not write the audit log (%s); %u event(s) kept until the database is back",
+                 sqlite3_errmsg (self->db), self->pending.length + 1);
+      g_queue_push_tail (&self->pending, event);
+    }
+  else
+    {
+      self->audit_dropped++;
+      g_warning ("Could not write the audit log (%s); %" G_GUINT64_FORMAT " event(s) lost so far",
+                 sqlite3_errmsg (self->db), self->audit_dropped);
+      pending_event_free (event);
+    }
+out:
+  store_failures = failures;
+}
+
 void
 imzala_portal_store_log (ImzalaPortalStore *self,
                          const char        *kind,
@@ -910,21 +1140,22 @@ imzala_portal_store_log (ImzalaPortalStore *self,
                          const char        *address,
                          const char        *detail)
 {
-  sqlite3_stmt *stmt = prepare (self,
-                                "INSERT INTO events (kind, person, request, address, detail)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)");
+  PendingEvent *event = g_new0 (PendingEvent, 1);
 
-  bind_text (stmt, 1, kind);
-  bind_text (stmt, 2, person);
-  if (request != 0)
-    sqlite3_bind_int64 (stmt, 3, request);
-  else
-    sqlite3_bind_null (stmt, 3);
-  bind_text (stmt, 4, address);
-  bind_text (stmt, 5, detail);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    g_warning ("Could not write the audit log: %s", sqlite3_errmsg (self->db));
-  sqlite3_finalize (stmt);
+  event->kind = g_strdup (kind);
+  event->person = g_strdup (person);
+  event->request = request;
+  event->address = g_strdup (address);
+  event->detail = g_strdup (detail);
+  event->at = imzala_portal_now_store ();
+  audit (self, event);
+}
+
+void
+imzala_portal_store_flush_audit (ImzalaPortalStore *self)
+{
+  g_return_if_fail (IMZALA_IS_PORTAL_STORE (self));
+  audit (self, NULL);
 }
 
 /* ---- The demo PKI: certificates, revocation, signature levels ---- */

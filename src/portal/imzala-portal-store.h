@@ -22,6 +22,7 @@ typedef struct
   gint64  certificate_not_after;
   char   *eonay;             /* NULL, "accepted" or "rejected" */
   gint64  eonay_at;
+  char   *phone;             /* "05XXXXXXXXX": the unblock code goes there */
 } ImzalaPortalPerson;
 
 void imzala_portal_person_free (ImzalaPortalPerson *person);
@@ -207,7 +208,29 @@ gboolean                 imzala_portal_store_submit_application (ImzalaPortalSto
                                                                  gint64             now,
                                                                  GError           **error);
 
+/* ---- Failures ---- */
+/* Milliseconds a statement waits for a lock before it fails. */
+#define IMZALA_PORTAL_STORE_BUSY_MS      200
+/* Audit events kept in memory while the database cannot take them. */
+#define IMZALA_PORTAL_AUDIT_PENDING_MAX  10000
+
+/* How many statements have failed for want of the database (busy, locked,
+ * full, I/O) since the process started; audit writes are not counted (they
+ * are kept and written later). The server compares it around a request. */
+guint64 imzala_portal_store_get_failures     (ImzalaPortalStore *self);
+/* Audit writes that failed, events waiting to be written, events lost
+ * (more than IMZALA_PORTAL_AUDIT_PENDING_MAX waited). A loss is written as
+ * an "audit-dropped" event as soon as the database is back. */
+void    imzala_portal_store_get_audit_counts (ImzalaPortalStore *self,
+                                              guint64           *failures,
+                                              guint             *pending,
+                                              guint64           *dropped);
+/* Writes the events kept while the database was unavailable. */
+void    imzala_portal_store_flush_audit      (ImzalaPortalStore *self);
+
 /* ---- Audit ---- */
+/* "request-fetched" events are one row per request and address, with a
+ * count and the time of the last one (reads of a pending code repeat). */
 void imzala_portal_store_log (ImzalaPortalStore *self,
                               const char        *kind,
                               const char        *person,

@@ -7,6 +7,40 @@
 #include "imzala-portal-code.h"
 #include "imzala-portal-texts.h"
 
+gboolean
+imzala_portal_texts_is_one_line (const char *text)
+{
+  if (text == NULL || !g_utf8_validate (text, -1, NULL))
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    switch (g_unichar_type (g_utf8_get_char (p)))
+      {
+      /* Cc (NUL to US, DEL, the C1 controls: ESC, CR, LF, NEL among them),
+       * Cf (bidi overrides and isolates, zero-width characters, the BOM,
+       * soft hyphens), Zl and Zp (U+2028, U+2029): each can make a text
+       * look other than it is, or add a line to a signed form. */
+      case G_UNICODE_CONTROL:
+      case G_UNICODE_FORMAT:
+      case G_UNICODE_LINE_SEPARATOR:
+      case G_UNICODE_PARAGRAPH_SEPARATOR:
+      case G_UNICODE_SURROGATE:
+      case G_UNICODE_UNASSIGNED:
+      case G_UNICODE_PRIVATE_USE:
+        return FALSE;
+      default:
+        break;
+      }
+  return TRUE;
+}
+
+char *
+imzala_portal_texts_serial_tag (const char *serial)
+{
+  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, serial, -1);
+
+  return g_strdup_printf ("serial-sha256:%.16s", digest);
+}
+
 char *
 imzala_portal_texts_format_time (gint64 unix_time)
 {

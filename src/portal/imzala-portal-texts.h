@@ -28,6 +28,14 @@ char   *imzala_portal_texts_undertaking    (const char *name,
                                             const char *tckn);
 /* "123******90": what a page or İmzala shows of a T.C. kimlik no. */
 char   *imzala_portal_texts_tckn_hint      (const char *tckn);
+/* Whether @text (UTF-8) may stand as one line of a text someone signs:
+ * no control (Cc), format (Cf), line or paragraph separator (Zl, Zp),
+ * surrogate, unassigned or private-use character. Every form field and
+ * enrolment value goes through it. */
+gboolean imzala_portal_texts_is_one_line (const char *text);
+/* What the audit log keeps of a card serial: "serial-sha256:<16 hex>",
+ * enough to tell two cards apart, not the serial itself. */
+char   *imzala_portal_texts_serial_tag     (const char *serial);
 /* RFC 3339 UTC with Z, whole seconds. */
 char   *imzala_portal_texts_format_time    (gint64 unix_time);
 

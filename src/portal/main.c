@@ -10,6 +10,7 @@
 #include "imzala-portal-ca.h"
 #include "imzala-portal-enrol.h"
 #include "imzala-portal-pki.h"
+#include "imzala-portal-listener.h"
 #include "imzala-portal-server.h"
 #include "imzala-portal-store.h"
 
@@ -31,6 +32,11 @@ static char *opt_level;
 static char **opt_level_for;
 static char *opt_tsa_url;
 static char *opt_reason;
+static char *opt_phone;
+static int opt_handshake_timeout = IMZALA_PORTAL_HANDSHAKE_TIMEOUT;
+static int opt_idle_timeout = IMZALA_PORTAL_IDLE_TIMEOUT;
+static int opt_max_per_address = IMZALA_PORTAL_MAX_PER_ADDRESS;
+static int opt_max_connections = IMZALA_PORTAL_MAX_CONNECTIONS;
 
 static const GOptionEntry server_entries[] = {
   { "state", 0, 0, G_OPTION_ARG_FILENAME, &opt_state,
@@ -51,6 +57,14 @@ static const GOptionEntry server_entries[] = {
     "Signature level of one purpose (login, consent, application; repeatable)", "PURPOSE=LEVEL" },
   { "tsa-url", 0, 0, G_OPTION_ARG_STRING, &opt_tsa_url,
     "Time-stamping authority that T and XL requests name (default: the portal's own /pki/tsa)", "URL" },
+  { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &opt_handshake_timeout,
+    "Seconds a client has for the TLS handshake (default 10)", "SECONDS" },
+  { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt_idle_timeout,
+    "Seconds a client has for its request after the handshake (default 30)", "SECONDS" },
+  { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &opt_max_per_address,
+    "Open connections one address (an IPv6 /64) may hold (default 48)", "N" },
+  { "max-connections", 0, 0, G_OPTION_ARG_INT, &opt_max_connections,
+    "Open connections in all (default 512)", "N" },
   { NULL }
 };
 
@@ -70,6 +84,8 @@ static const GOptionEntry enrol_entries[] = {
   { "card-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_card_dir,
     "Directory for the SoftHSM demo card (softhsm2.conf + tokens)", "DIR" },
   { "key", 0, 0, G_OPTION_ARG_STRING, &opt_key, "Key type: rsa2048 (default), p256, p384", "TYPE" },
+  { "phone", 0, 0, G_OPTION_ARG_STRING, &opt_phone,
+    "Mobile number the unblock code is sent to (default " IMZALA_PORTAL_DEMO_PHONE ")", "05XXXXXXXXX" },
   { "valid-days", 0, 0, G_OPTION_ARG_INT, &opt_valid_days,
     "Days the demo certificate is valid (default 730)", "DAYS" },
   { NULL }
@@ -131,6 +147,7 @@ run_enrol (ImzalaPortalCa *ca, ImzalaPortalStore *store)
     .card_dir = opt_card_dir,
     .key_type = opt_key,
     .valid_days = opt_valid_days > 0 ? (guint) opt_valid_days : 730,
+    .phone = opt_phone,
   };
 
   if (opt_tckn == NULL || opt_name == NULL || opt_word == NULL || opt_sicil == NULL || opt_card_dir == NULL)
@@ -225,6 +242,17 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
       g_printerr ("--session-lifetime must be between 1 and %d seconds\n", IMZALA_PORTAL_SESSION_LIFETIME);
       return 2;
     }
+  if (opt_handshake_timeout < 1 || opt_handshake_timeout > 600
+      || opt_idle_timeout < 1 || opt_idle_timeout > 3600)
+    {
+      g_printerr ("--handshake-timeout and --idle-timeout must be between 1 and 600 / 3600 seconds\n");
+      return 2;
+    }
+  if (opt_max_per_address < 1 || opt_max_connections < 1 || opt_max_connections > 100000)
+    {
+      g_printerr ("--max-connections-per-address and --max-connections must be at least 1\n");
+      return 2;
+    }
   if (opt_listen != NULL && !parse_listen (opt_listen, &address, &port, &error))
     {
       g_printerr ("%s\n", error->message);
@@ -243,6 +271,9 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
       return 1;
     }
   imzala_portal_server_set_session_lifetime (server, (guint) opt_session_lifetime);
+  imzala_portal_server_set_connection_limits (server, (guint) opt_handshake_timeout,
+                                              (guint) opt_idle_timeout, (guint) opt_max_per_address,
+                                              (guint) opt_max_connections);
   if (opt_public_url != NULL)
     {
       if (!g_str_has_prefix (opt_public_url, "https://") || !g_uri_is_valid (opt_public_url, G_URI_FLAGS_NONE, NULL))

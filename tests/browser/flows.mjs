@@ -354,6 +354,25 @@ export async function unblockCard(h, newPin = NEW_PIN) {
   await h.screenshot('kilit');
   await control(page, /^(Devam Et|Giriş|Kod Al|Kilit Çöz)$/).click();
 
+  // The second factor: the portal "sends" a code to the registered phone;
+  // the demo portal shows it on /demo/sms (DEMO ONLY), read here in a tab
+  // of its own as the person would read their phone.
+  await waitForText(page, /Kayıtlı cep telefonunuza \(0532 \*\*\* \*\* 00\) bir doğrulama kodu gönderildi/);
+  await h.screenshot('kilit-sms');
+  const phone = await h.context.newPage();
+  await phone.goto(h.url + '/demo/sms');
+  const smsText = await phone.locator('#sms li').first().innerText();
+  await phone.close();
+  const sms = /Kilit çözme kodunuz (\d{6})\./.exec(smsText);
+  assert.ok(sms, `no unblock code on /demo/sms: ${smsText}`);
+  // A wrong code first: refused with its own message, the right one still works.
+  const wrong = sms[1] === '000000' ? '111111' : '000000';
+  await page.getByLabel('Cep Telefonunuza Gönderilen Kod').fill(wrong);
+  await control(page, /^Kodu Onayla$/).click();
+  await waitForText(page, 'Cep telefonunuza gönderilen kod hatalı.');
+  await page.getByLabel('Cep Telefonunuza Gönderilen Kod').fill(sms[1]);
+  await control(page, /^Kodu Onayla$/).click();
+
   const code = await readCodeWithCountdown(page);
   await h.screenshot('kilit-kod');
 

@@ -221,32 +221,68 @@ pages.eonay = async () => {
 };
 
 pages.kilit = () => {
+  // Two steps: the T.C. kimlik no and the security word make the portal send
+  // a code to the registered phone (202); the same two with that code make
+  // the request (201). The word stays in this closure only until then.
+  let tckn = '';
+  let word = '';
+  const backToStart = (message = '') => {
+    word = '';
+    $('sms-kodu').value = '';
+    show('kilit-sms', false);
+    show('kod-alani', false);
+    show('kilit-giris');
+    $('kilit-hata').textContent = message;
+    $('guvenlik-sozcugu').focus();
+  };
+
   $('kilit-formu').addEventListener('submit', async (event) => {
     event.preventDefault();
     $('kilit-hata').textContent = '';
-    const answer = await api('POST', 'unblock', {
-      tckn: $('tckn').value.trim(),
-      security_word: $('guvenlik-sozcugu').value,
-    });
-    if (answer.status !== 201) {
+    tckn = $('tckn').value.trim();
+    word = $('guvenlik-sozcugu').value;
+    const answer = await api('POST', 'unblock', { tckn, security_word: word });
+    if (answer.status !== 202) {
+      word = '';
       $('kilit-hata').textContent = errorText(answer);
       return;
     }
     $('guvenlik-sozcugu').value = '';
+    $('kilit-sms-bilgi').textContent = answer.body.message;
+    $('kilit-sms-hata').textContent = '';
+    show('kilit-giris', false);
+    show('kilit-sms');
+    $('sms-kodu').focus();
+  });
+
+  $('kilit-sms-geri').addEventListener('click', () => backToStart());
+
+  $('kilit-sms-formu').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('kilit-sms-hata').textContent = '';
+    const answer = await api('POST', 'unblock', {
+      tckn, security_word: word, sms_code: $('sms-kodu').value.trim(),
+    });
+    if (answer.status === 403 && answer.body.error && answer.body.error.code === 'sms-code-wrong') {
+      $('kilit-sms-hata').textContent = errorText(answer);
+      return;
+    }
+    if (answer.status !== 201) {
+      backToStart(errorText(answer));
+      return;
+    }
+    word = '';
+    $('sms-kodu').value = '';
     showCode(answer.body, {
-      hide: ['kilit-giris'],
+      hide: ['kilit-giris', 'kilit-sms'],
       onDone: (status) => {
         show('kod-alani', false);
         $('kilit-sonuc-metni').textContent = status.message;
         show('kilit-sonuc');
       },
-      // The security word is not kept in the page: a new code needs it
-      // typed again, so "Yeni Kod Al" brings the form back.
-      renew: () => {
-        show('kod-alani', false);
-        show('kilit-giris');
-        $('guvenlik-sozcugu').focus();
-      },
+      // Neither the security word nor the SMS code is kept in the page: a
+      // new code needs both again, so "Yeni Kod Al" brings the form back.
+      renew: () => backToStart(),
     });
   });
 };

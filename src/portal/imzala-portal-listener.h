@@ -1,0 +1,63 @@
+/* imzala-portal-listener.h: the portal's own accept path in front of
+ * libsoup's server.
+ *
+ * libsoup 3.2's server has no handshake or idle timeout, no cap on
+ * connections, reads a refused body to its end, and leaks every keep-alive
+ * connection the client closes (CLOSE-WAIT, fixed upstream in 3.3.0). The
+ * listener therefore owns the listening sockets (a GSocketService), caps the
+ * connections per address and in all, makes the TLS handshake itself with a
+ * time limit, hands the finished TLS stream to soup_server_accept_iostream()
+ * and gives each connection a deadline. Since the SoupServer itself never
+ * listens, libsoup closes every connection after its one request (no
+ * keep-alive, so nothing is left in CLOSE-WAIT), and a body the early
+ * handler refuses is answered by imzala_portal_listener_refuse() without
+ * being read.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* Defaults; imzala-portal's flags change them (tests make them small). */
+#define IMZALA_PORTAL_HANDSHAKE_TIMEOUT     10
+#define IMZALA_PORTAL_IDLE_TIMEOUT          30
+#define IMZALA_PORTAL_MAX_PER_ADDRESS       48
+#define IMZALA_PORTAL_MAX_CONNECTIONS       512
+/* TLS handshakes running at once (each has a thread and ~4 MB). */
+#define IMZALA_PORTAL_MAX_HANDSHAKES        32
+/* Bytes of a refused body read and dropped after the answer, so that a
+ * client that reads only after sending still gets it. */
+#define IMZALA_PORTAL_LINGER_MAX            (4 * 1024 * 1024)
+
+#define IMZALA_TYPE_PORTAL_LISTENER (imzala_portal_listener_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaPortalListener, imzala_portal_listener, IMZALA, PORTAL_LISTENER, GObject)
+
+ImzalaPortalListener *imzala_portal_listener_new         (SoupServer      *soup,
+                                                          GTlsCertificate *certificate);
+/* @handshake_timeout: seconds from accept to the end of the TLS handshake;
+ * @idle_timeout: seconds from then to the end of the request (headers and
+ * body; the handlers answer at once); @max_per_address, @max_total: open
+ * connections (IPv6 counted per /64 as the rate limiters count). */
+void                  imzala_portal_listener_set_limits  (ImzalaPortalListener *self,
+                                                          guint                 handshake_timeout,
+                                                          guint                 idle_timeout,
+                                                          guint                 max_per_address,
+                                                          guint                 max_total);
+/* Listens on @address:@port (port 0: a free one); @address NULL means both
+ * loopback addresses on one port. Returns the port, or 0 with @error. */
+guint16               imzala_portal_listener_listen      (ImzalaPortalListener *self,
+                                                          GInetAddress         *address,
+                                                          guint16               port,
+                                                          GError              **error);
+/* Stops listening and ends every open connection. */
+void                  imzala_portal_listener_stop        (ImzalaPortalListener *self);
+/* Sends @msg's status, headers and body (already set) on its connection
+ * and closes it, without reading the request's body. FALSE when @msg did
+ * not come through this listener (the caller then leaves it to libsoup). */
+gboolean              imzala_portal_listener_refuse      (ImzalaPortalListener *self,
+                                                          SoupServerMessage    *msg);
+/* Open connections (for the log and tests). */
+guint                 imzala_portal_listener_get_n_connections (ImzalaPortalListener *self);
+
+G_END_DECLS

@@ -1,0 +1,768 @@
+/* test-portal-attacks.c: the attacks of issue 11 replayed against the real
+ * imzala-portal binary.
+ *
+ * One portal runs on 127.0.0.1 with small limits (handshake 2 s, request
+ * 3 s, 16 connections per address) and one enrolled person. Each test is
+ * an attack from the issue: a body of 1 GB announced or streamed, 200 idle
+ * TCP connections that never say ClientHello, 1100 keep-alive connections
+ * that the client closes, a flood of GETs of a pending code, a flood of the
+ * application form (PBKDF2), a locked database, and forged form fields.
+ * What is asserted are outcomes and bounds, never times: the answers, the
+ * audit rows in the portal's SQLite file, and the portal's peak memory
+ * (VmHWM in /proc/PID/status) and descriptors (/proc/PID/fd), which must
+ * stay flat through all of it. Hostile clients come from 127.0.0.2 where
+ * the per-address cap matters, so that "other users" (127.0.0.1) can be
+ * shown to be served meanwhile.
+ *
+ * The binary is $IMZALA_PORTAL (set by tests/meson.build).
+ */
+#define G_LOG_DOMAIN "test-portal-attacks"
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/prctl.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <sqlite3.h>
+
+#include "imzala-test.h"
+
+#define AYSE_TCKN  "12345678950"
+#define AYSE_SICIL "482913"
+#define HOSTILE    "127.0.0.2"
+#define PER_ADDRESS 16
+
+static char *tmp_dir;
+static char *state_dir;
+static char *card_dir;
+static char *root_ca;
+static char *db_path;
+static GSubprocess *portal;
+static GDataInputStream *portal_output;
+static char *portal_url;
+static guint16 portal_port;
+static GTlsDatabase *tls_database;
+static guint64 start_hwm_kb;
+static guint start_fds;
+
+/* ---- The portal process ---- */
+
+static const char *
+portal_binary (void)
+{
+  const char *path = g_getenv ("IMZALA_PORTAL");
+
+  g_assert_nonnull (path);
+  return path;
+}
+
+static const char *
+portal_pid (void)
+{
+  return g_subprocess_get_identifier (portal);
+}
+
+/* A field of /proc/PID/status in kB. */
+static guint64
+proc_status_kb (const char *field)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", portal_pid ());
+  g_autofree char *text = NULL;
+  g_autofree char *prefix = g_strconcat ("\n", field, ":", NULL);
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  line = strstr (text, prefix);
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen (prefix), NULL, 10);
+}
+
+static guint
+count_fds (void)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/fd", portal_pid ());
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint count = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    count++;
+  return count;
+}
+
+/* Waits (a bounded number of rounds) until the portal has closed what it
+ * should; returns the last count. A bound on descriptors, not a time. */
+static guint
+settled_fds (guint at_most)
+{
+  guint fds = count_fds ();
+
+  for (guint i = 0; i < 300 && fds > at_most; i++)
+    {
+      g_usleep (100 * 1000);
+      fds = count_fds ();
+    }
+  return fds;
+}
+
+static void
+assert_flat (const char *after)
+{
+  guint64 hwm = proc_status_kb ("VmHWM");
+  guint fds = settled_fds (start_fds + 2);
+
+  g_test_message ("after %s: VmHWM %" G_GUINT64_FORMAT " kB (start %" G_GUINT64_FORMAT
+                  " kB), %u descriptors (start %u)", after, hwm, start_hwm_kb, fds, start_fds);
+  /* Peak memory: the portal never held a body or a crowd of connections. */
+  g_assert_cmpuint (hwm, <, start_hwm_kb + 48 * 1024);
+  g_assert_cmpuint (fds, <=, start_fds + 2);
+}
+
+static void
+enrol (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *err = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                              portal_binary (), "--state", state_dir, "enrol",
+                              "--tckn", AYSE_TCKN, "--name", "AYŞE YILMAZ",
+                              "--security-word", "kelebek", "--sicil-no", AYSE_SICIL,
+                              "--card-dir", card_dir, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_error ("enrol failed: %s", err);
+}
+
+static char *
+read_line_after (const char *marker)
+{
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (portal_output, NULL, NULL, &error);
+      const char *found;
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      found = strstr (line, marker);
+      if (found != NULL)
+        return g_strdup (found + strlen (marker));
+    }
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  /* A failed assertion aborts this program; the portal must not outlive it
+   * (meson would wait for its open pipe). */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+portal_start (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autofree char *per_address = g_strdup_printf ("%d", PER_ADDRESS);
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  portal = g_subprocess_launcher_spawn (launcher, &error,
+                                        portal_binary (), "--state", state_dir, "--listen", "127.0.0.1:0",
+                                        "--handshake-timeout", "2", "--idle-timeout", "3",
+                                        "--max-connections-per-address", per_address,
+                                        "--max-connections", "200", NULL);
+  g_assert_no_error (error);
+  portal_output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (portal));
+  portal_url = read_line_after ("listening on ");
+  uri = g_uri_parse (portal_url, G_URI_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  portal_port = (guint16) g_uri_get_port (uri);
+  tls_database = g_tls_file_database_new (root_ca, &error);
+  g_assert_no_error (error);
+}
+
+/* ---- Raw connections (any source address, any bytes) ---- */
+
+static GSocketConnection *
+tcp_connect (const char *source)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr(GSocketAddress) target = g_inet_socket_address_new (loopback, portal_port);
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  if (source != NULL)
+    {
+      g_autoptr(GInetAddress) from = g_inet_address_new_from_string (source);
+      g_autoptr(GSocketAddress) local = g_inet_socket_address_new (from, 0);
+
+      g_socket_client_set_local_address (client, local);
+    }
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (target), NULL, &error);
+  g_assert_no_error (error);
+  /* A generous bound so that a portal that never closes fails the test
+   * instead of hanging it; no outcome depends on it. */
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 60);
+  /* Else the request waits behind the last handshake message for the
+   * portal's delayed ACK (Nagle), 40 ms a connection. */
+  g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  return connection;
+}
+
+static GIOStream *
+tls_connect (const char *source, GError **error)
+{
+  g_autoptr(GSocketConnection) tcp = tcp_connect (source);
+  g_autoptr(GSocketConnectable) identity = g_network_address_new ("localhost", portal_port);
+  g_autoptr(GIOStream) tls = g_tls_client_connection_new (G_IO_STREAM (tcp), identity, error);
+
+  if (tls == NULL)
+    return NULL;
+  g_tls_connection_set_database (G_TLS_CONNECTION (tls), tls_database);
+  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, error))
+    return NULL;
+  return g_steal_pointer (&tls);
+}
+
+/* Reads until the end of the headers (and a bit of body) or the end. */
+static char *
+read_answer (GIOStream *stream)
+{
+  GString *text = g_string_new (NULL);
+  char buffer[4096];
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (g_io_stream_get_input_stream (stream), buffer, sizeof buffer,
+                                      NULL, NULL);
+
+      if (n <= 0)
+        break;
+      g_string_append_len (text, buffer, n);
+      if (strstr (text->str, "\r\n\r\n") != NULL && text->len > 256)
+        break;
+    }
+  return g_string_free (text, FALSE);
+}
+
+static char *
+exchange (GIOStream *stream, const char *request)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), request, strlen (request), NULL,
+                             NULL, &error);
+  g_assert_no_error (error);
+  return read_answer (stream);
+}
+
+/* GET /ca.pem from @source over a fresh connection: the portal serves. */
+static void
+assert_served (const char *source)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) tls = tls_connect (source, &error);
+  g_autofree char *answer = NULL;
+
+  g_assert_no_error (error);
+  answer = exchange (tls, "GET /ca.pem HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+}
+
+/* ---- HTTP through libsoup (a browser with its session cookie) ---- */
+
+typedef struct
+{
+  guint     status;
+  JsonNode *root;
+} Answer;
+
+static void
+answer_free (Answer *answer)
+{
+  if (answer->root != NULL)
+    json_node_unref (answer->root);
+  g_free (answer);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Answer, answer_free)
+
+static SoupSession *
+browser_new (void)
+{
+  SoupSession *session = soup_session_new ();
+
+  soup_session_set_tls_database (session, tls_database);
+  soup_session_add_feature_by_type (session, SOUP_TYPE_COOKIE_JAR);
+  return session;
+}
+
+static Answer *
+http (SoupSession *session, const char *method, const char *path, const char *json)
+{
+  g_autofree char *url = g_strconcat (portal_url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) data = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  Answer *answer = g_new0 (Answer, 1);
+
+  if (json != NULL)
+    {
+      g_autoptr(GBytes) body = g_bytes_new (json, strlen (json));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    }
+  data = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  answer->status = soup_message_get_status (msg);
+  if (g_bytes_get_size (data) > 0
+      && json_parser_load_from_data (parser, g_bytes_get_data (data, NULL), g_bytes_get_size (data), NULL))
+    answer->root = json_node_ref (json_parser_get_root (parser));
+  return answer;
+}
+
+static JsonObject *
+obj (Answer *answer)
+{
+  g_assert_nonnull (answer->root);
+  return json_node_get_object (answer->root);
+}
+
+static const char *
+error_code (Answer *answer)
+{
+  return json_object_get_string_member (json_object_get_object_member (obj (answer), "error"), "code");
+}
+
+static const char *
+error_message (Answer *answer)
+{
+  return json_object_get_string_member (json_object_get_object_member (obj (answer), "error"), "message");
+}
+
+static char *
+canonical (const char *display)
+{
+  GString *s = g_string_new (NULL);
+
+  for (const char *p = display; *p; p++)
+    if (*p != '-')
+      g_string_append_c (s, *p);
+  return g_string_free (s, FALSE);
+}
+
+static char *
+create_login (SoupSession *browser)
+{
+  g_autoptr(Answer) answer = http (browser, "POST", "/api/v1/browser/login",
+                                   "{\"tckn\": \"" AYSE_TCKN "\"}");
+
+  g_assert_cmpuint (answer->status, ==, 201);
+  return canonical (json_object_get_string_member (obj (answer), "code"));
+}
+
+/* ---- SQLite, read as an auditor would ---- */
+
+static gint64
+sql_int (const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 value = -1;
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+static gint64
+fetched_total (const char *code)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT coalesce (sum (e.count), 0) FROM events e JOIN requests r"
+                                          " ON e.request = r.id WHERE r.code = '%s'"
+                                          " AND e.kind = 'request-fetched'", code);
+
+  return sql_int (sql);
+}
+
+static gint64
+fetched_rows (const char *code)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM events e JOIN requests r"
+                                          " ON e.request = r.id WHERE r.code = '%s'"
+                                          " AND e.kind = 'request-fetched'", code);
+
+  return sql_int (sql);
+}
+
+/* ---- The attacks ---- */
+
+/* A body of 1 GB announced on the API and on a page, and one streamed
+ * (chunked): each is answered from its headers alone, and pushing the
+ * bytes anyway ends in a closed connection long before 1 GB. */
+static void
+test_huge_body (void)
+{
+  static const char * const announced[] = {
+    "POST /api/v1/requests/AAAAAAAAAAAA/signatures HTTP/1.1\r\nHost: localhost\r\n"
+    "Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1073741824\r\n\r\n",
+    "POST /api/v1/browser/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    "Transfer-Encoding: chunked\r\n\r\n",
+    "GET /api/v1/browser/session HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n",
+  };
+  static const char * const expected[] = { "HTTP/1.1 413", "HTTP/1.1 413", "HTTP/1.1 411", "HTTP/1.1 413" };
+  g_autofree char *chunk = g_malloc (64 * 1024);
+  gsize sent = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (announced); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GIOStream) tls = tls_connect (NULL, &error);
+      g_autofree char *answer = NULL;
+
+      g_assert_no_error (error);
+      /* Headers only: the answer comes before a byte of the body. */
+      answer = exchange (tls, announced[i]);
+      g_test_message ("%.40s… → %.60s", announced[i], answer);
+      g_assert_true (g_str_has_prefix (answer, expected[i]));
+      g_assert_nonnull (strstr (answer, "Connection: close"));
+    }
+
+  /* Now the bytes themselves: the portal drops at most its linger
+   * allowance (4 MiB) and closes; 1 GB never arrives. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GIOStream) tls = tls_connect (NULL, &error);
+    const char *head = "GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1073741824\r\n\r\n";
+
+    g_assert_no_error (error);
+    g_output_stream_write_all (g_io_stream_get_output_stream (tls), head, strlen (head), NULL, NULL, &error);
+    g_assert_no_error (error);
+    memset (chunk, 'x', 64 * 1024);
+    while (sent < 1024 * 1024 * 1024)
+      {
+        gssize n = g_output_stream_write (g_io_stream_get_output_stream (tls), chunk, 64 * 1024, NULL, NULL);
+
+        if (n <= 0)
+          break;
+        sent += (gsize) n;
+      }
+    g_test_message ("sent %" G_GSIZE_FORMAT " bytes of a 1 GB body before the portal closed", sent);
+    g_assert_cmpuint (sent, <, 64 * 1024 * 1024);
+  }
+  assert_served (NULL);
+  assert_flat ("1 GB bodies");
+}
+
+/* 200 TCP connections from one address that never send a ClientHello:
+ * those over the per-address cap are closed at once, the rest when the
+ * handshake time is up, and everyone else is served meanwhile. */
+static void
+test_idle_connections (void)
+{
+  g_autoptr(GPtrArray) idle = g_ptr_array_new_with_free_func (g_object_unref);
+  guint ended = 0;
+
+  for (guint i = 0; i < 200; i++)
+    g_ptr_array_add (idle, tcp_connect (HOSTILE));
+  assert_served (NULL);
+  /* Those over the cap are closed as soon as they are accepted. */
+  g_assert_cmpuint (settled_fds (start_fds + PER_ADDRESS + 2), <=, start_fds + PER_ADDRESS + 2);
+
+  for (guint i = 0; i < idle->len; i++)
+    {
+      GSocket *socket = g_socket_connection_get_socket (idle->pdata[i]);
+      g_autoptr(GError) error = NULL;
+      char byte;
+      gssize n = g_socket_receive (socket, &byte, 1, NULL, &error);
+
+      /* The end (0) or a reset: closed by the portal, not timed out here. */
+      if (n == 0 || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
+          || (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)))
+        ended++;
+    }
+  g_assert_cmpuint (ended, ==, 200);
+  assert_served (HOSTILE);
+  assert_flat ("200 idle connections");
+}
+
+/* 1100 keep-alive connections that the client closes after one answer:
+ * libsoup 3.2.3 kept each in CLOSE-WAIT; here none stays. */
+static void
+test_closed_keepalive (void)
+{
+  for (guint i = 0; i < 1100; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GIOStream) tls = tls_connect (i % 2 == 0 ? NULL : HOSTILE, &error);
+      g_autofree char *answer = NULL;
+
+      g_assert_no_error (error);
+      answer = exchange (tls, "GET /ca.pem HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n");
+      g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+      g_io_stream_close (tls, NULL, NULL);
+    }
+  assert_served (NULL);
+  assert_flat ("1100 closed keep-alive connections");
+}
+
+/* 300 GETs of one pending code: one audit row with a count of 300. */
+static void
+test_get_flood (void)
+{
+  g_autoptr(SoupSession) browser = browser_new ();
+  g_autoptr(SoupSession) client = browser_new ();
+  g_autofree char *code = create_login (browser);
+  g_autofree char *path = g_strconcat ("/api/v1/requests/", code, NULL);
+
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autoptr(Answer) answer = http (client, "GET", path, NULL);
+
+      g_assert_cmpuint (answer->status, ==, 200);
+    }
+  g_assert_cmpint (fetched_rows (code), ==, 1);
+  g_assert_cmpint (fetched_total (code), ==, 300);
+  assert_flat ("a GET flood");
+}
+
+#define VALID_FORM \
+  "{\"basvuru_turu\": \"yeni\", \"kart_okuyucu\": \"mini\", \"sertifika_suresi\": \"3\"," \
+  " \"dogum_yeri\": \"ANKARA\", \"dogum_tarihi\": \"1980-05-17\"," \
+  " \"guvenlik_sozcugu\": \"papatya\", \"guvenlik_sozcugu_tekrar\": \"papatya\"," \
+  " \"calistigi_birim\": \"Bilgi İşlem\", \"unvan\": \"Müdür\"," \
+  " \"adres\": \"Atatürk Bulvarı No: 98\", \"il\": \"%s\", \"ilce\": \"ÇANKAYA\"," \
+  " \"posta_kodu\": \"06420\", \"eposta\": \"%s\", \"is_telefonu\": \"0312 413 15 00\"," \
+  " \"cep_telefonu\": \"0532 000 00 00\", \"operator\": \"turk_telekom\", \"bilgi_kanali\": \"ikisi\"}"
+
+static Answer *
+post_form (SoupSession *browser, const char *il, const char *eposta)
+{
+  g_autofree char *json = g_strdup_printf (VALID_FORM, il, eposta);
+
+  return http (browser, "POST", "/api/v1/browser/application/form", json);
+}
+
+static void
+sign_in_applicant (SoupSession *browser)
+{
+  g_autoptr(Answer) login = http (browser, "POST", "/api/v1/browser/application/login",
+                                  "{\"tckn\": \"" AYSE_TCKN "\", \"sicil_no\": \"" AYSE_SICIL "\"}");
+
+  g_assert_cmpuint (login->status, ==, 200);
+}
+
+/* A line forged into the signed form, and characters that make a text
+ * look other than it is: each refused with a Turkish message for its
+ * field, and the honest form accepted. */
+static void
+test_forged_fields (void)
+{
+  static const struct
+  {
+    const char *il;
+    const char *eposta;
+    const char *field;
+  } forged[] = {
+    /* "x@y.tr" LF "Kurum Adı: SAHTE KURUM", with no-break spaces */
+    { "ANKARA", "x@y.tr\\nKurum\\u00a0Adı:\\u00a0SAHTE KURUM", "eposta" },
+    { "ANKARA", "x@y.tr\\u2028Kurum Adı: SAHTE", "eposta" },
+    { "ANKARA", "ay\\u00a0se@meb.gov.tr", "eposta" },
+    { "ANK\\u202eARA", "ayse@meb.gov.tr", "il" },
+    { "ANKARA\\u001b[2J", "ayse@meb.gov.tr", "il" },
+    { "ANK\\rARA", "ayse@meb.gov.tr", "il" },
+    { "ANK\\u200bARA", "ayse@meb.gov.tr", "il" },
+    { "\\ufeffANKARA", "ayse@meb.gov.tr", "il" },
+  };
+  g_autoptr(SoupSession) browser = browser_new ();
+
+  sign_in_applicant (browser);
+  for (guint i = 0; i < G_N_ELEMENTS (forged); i++)
+    {
+      g_autoptr(Answer) answer = post_form (browser, forged[i].il, forged[i].eposta);
+      JsonObject *fields;
+
+      g_test_message ("forged form %u: %u", i, answer->status);
+      g_assert_cmpuint (answer->status, ==, 400);
+      g_assert_cmpstr (error_code (answer), ==, "invalid-form");
+      fields = json_object_get_object_member (json_object_get_object_member (obj (answer), "error"),
+                                              "fields");
+      g_assert_nonnull (fields);
+      g_test_message ("%s: %s", forged[i].field, json_object_get_string_member (fields, forged[i].field));
+      g_assert_true (json_object_has_member (fields, forged[i].field));
+      g_assert_cmpuint (json_object_get_size (fields), ==, 1);
+    }
+}
+
+/* The application form costs a PBKDF2: one address gets its share and
+ * then 429 with Retry-After, and another address is still answered. */
+static void
+test_form_flood (void)
+{
+  g_autoptr(SoupSession) browser = browser_new ();
+  guint accepted = 0, limited = 0;
+
+  sign_in_applicant (browser);
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autoptr(Answer) answer = post_form (browser, "ANKARA", "ayse@meb.gov.tr");
+
+      if (answer->status == 429)
+        {
+          g_assert_cmpstr (error_code (answer), ==, "rate-limited");
+          limited++;
+        }
+      else
+        accepted++;
+    }
+  g_test_message ("%u forms taken, %u refused", accepted, limited);
+  /* The forged forms of test_forged_fields count too. */
+  g_assert_cmpuint (accepted, <=, 10);
+  g_assert_cmpuint (limited, >=, 20);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GIOStream) tls = tls_connect (HOSTILE, &error);
+    g_autofree char *answer = NULL;
+
+    g_assert_no_error (error);
+    answer = exchange (tls, "GET /api/v1/browser/session HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+  }
+  assert_flat ("a form flood");
+}
+
+/* Another program holds the database's write lock: pages and reads are
+ * still served, a write is a 503 with a Turkish sentence (not a wrong
+ * answer, not a hang), and the audit row of a read made meanwhile is
+ * written once the lock is gone: nothing lost silently. */
+static void
+test_locked_database (void)
+{
+  g_autoptr(SoupSession) browser = browser_new ();
+  g_autoptr(SoupSession) client = browser_new ();
+  g_autoptr(SoupSession) newcomer = browser_new ();
+  g_autofree char *code = create_login (browser);
+  g_autofree char *path = g_strconcat ("/api/v1/requests/", code, NULL);
+  sqlite3 *db = NULL;
+
+  {
+    g_autoptr(Answer) first = http (client, "GET", path, NULL);
+
+    g_assert_cmpuint (first->status, ==, 200);
+  }
+  g_assert_cmpint (fetched_total (code), ==, 1);
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), ==, SQLITE_OK);
+
+  assert_served (NULL);
+  {
+    g_autoptr(Answer) read = http (client, "GET", path, NULL);
+    g_autoptr(Answer) write = http (newcomer, "POST", "/api/v1/browser/login",
+                                    "{\"tckn\": \"" AYSE_TCKN "\"}");
+
+    g_assert_cmpuint (read->status, ==, 200);
+    g_assert_cmpuint (write->status, ==, 503);
+    g_assert_cmpstr (error_code (write), ==, "unavailable");
+    g_test_message ("503: %s", error_message (write));
+    g_assert_nonnull (strstr (error_message (write), "tekrar deneyiniz"));
+  }
+
+  g_assert_cmpint (sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  /* The kept audit event is written within a few of the portal's flush
+   * rounds; waited for with a bound, not timed. */
+  for (guint i = 0; i < 300 && fetched_total (code) < 2; i++)
+    g_usleep (100 * 1000);
+  g_assert_cmpint (fetched_total (code), ==, 2);
+  {
+    g_autoptr(Answer) again = http (newcomer, "POST", "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}");
+
+    g_assert_cmpuint (again->status, ==, 201);
+  }
+  assert_flat ("a locked database");
+}
+
+/* ---- Setup ---- */
+
+static gboolean
+remove_tree (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                                                   G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                                                                   NULL, NULL);
+  GFileInfo *info;
+
+  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        remove_tree (child);
+      else
+        g_unlink (child);
+      g_object_unref (info);
+    }
+  return g_rmdir (path) == 0;
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int result;
+
+  g_test_init (&argc, &argv, NULL);
+
+  tmp_dir = g_dir_make_tmp ("imzala-test-attacks-XXXXXX", &error);
+  g_assert_no_error (error);
+  state_dir = g_build_filename (tmp_dir, "state", NULL);
+  card_dir = g_build_filename (tmp_dir, "cards", NULL);
+  root_ca = g_build_filename (state_dir, "ca", "root-ca.pem", NULL);
+  db_path = g_build_filename (state_dir, "portal.sqlite3", NULL);
+  enrol ();
+  portal_start ();
+  /* The baseline: a served request or two first, so that what the first
+   * connection sets up once (TLS, the pages) is in it. */
+  assert_served (NULL);
+  assert_served (NULL);
+  start_hwm_kb = proc_status_kb ("VmHWM");
+  start_fds = count_fds ();
+
+  g_test_add_func ("/portal-attacks/huge-body", test_huge_body);
+  g_test_add_func ("/portal-attacks/idle-connections", test_idle_connections);
+  g_test_add_func ("/portal-attacks/closed-keepalive", test_closed_keepalive);
+  g_test_add_func ("/portal-attacks/get-flood", test_get_flood);
+  g_test_add_func ("/portal-attacks/forged-fields", test_forged_fields);
+  g_test_add_func ("/portal-attacks/form-flood", test_form_flood);
+  g_test_add_func ("/portal-attacks/locked-database", test_locked_database);
+  result = g_test_run ();
+
+  g_subprocess_send_signal (portal, SIGTERM);
+  g_subprocess_wait (portal, NULL, NULL);
+  g_clear_object (&portal_output);
+  g_clear_object (&portal);
+  g_clear_object (&tls_database);
+  remove_tree (tmp_dir);
+  return result;
+}
