@@ -419,9 +419,33 @@ test_fits_scale_2 (SignPage      *self,
   g_assert_cmpint (area.height, ==, 400);
 
   code = open_request (self, TRUE);
+  {
+    static const char *pages[] = { "code", "portal-confirm", "loading", "sign", "result", "failure",
+                                   "pin-change", "unblock", "tokens", "doctor" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+      {
+        int minimum;
+
+        gtk_widget_measure (imzala_window_get_page (self->window, pages[i]), GTK_ORIENTATION_VERTICAL,
+                            630, &minimum, NULL, NULL, NULL);
+        g_test_message ("%s: at least %d pixels high", pages[i], minimum);
+      }
+    for (GtkWidget *pane = gtk_widget_get_first_child (gtk_widget_get_first_child (imzala_window_get_page (self->window, "sign")));
+         pane != NULL; pane = gtk_widget_get_next_sibling (pane))
+      {
+        int minimum, natural;
+
+        gtk_widget_measure (pane, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
+        g_test_message ("%s: %d to %d pixels wide, is %d", G_OBJECT_TYPE_NAME (pane), minimum, natural,
+                        gtk_widget_get_width (pane));
+      }
+  }
   g_assert_cmpint (surface_width (self), <=, 640);
   g_assert_cmpint (surface_height (self), <=, 400);
   assert_sign_page_fits (self);
+  /* The message did not make the window taller than the screen. */
+  g_assert_cmpint (surface_height (self), <=, 400);
 }
 
 /* The portal names AYŞE YILMAZ (123******50): her two qualified

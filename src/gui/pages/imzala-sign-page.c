@@ -117,6 +117,16 @@ imzala_sign_page_take_pin (ImzalaSignPage *self)
   return pin;
 }
 
+/* The PIN state and the message share one place above the PIN field: a
+ * wrong PIN's message says the tries left itself. */
+static void
+update_pin_state_visible (ImzalaSignPage *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->pin_state_label),
+                          *gtk_label_get_text (self->pin_state_label) != '\0' &&
+                          !gtk_widget_get_visible (GTK_WIDGET (self->error_label)));
+}
+
 void
 imzala_sign_page_set_error (ImzalaSignPage *self,
                             const char     *message)
@@ -125,6 +135,7 @@ imzala_sign_page_set_error (ImzalaSignPage *self,
 
   gtk_label_set_text (self->error_label, message ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+  update_pin_state_visible (self);
   /* A screen reader reads the message with the PIN field when the focus
    * comes back to it (GTK 4.8 cannot announce it by itself). */
   if (message != NULL)
@@ -311,8 +322,15 @@ update_token (ImzalaSignPage *self)
       pin_state = imzala_format_pin_state (token);
       imzala_pin_entry_set_max_length (self->pin_entry, imzala_token_get_max_pin_length (token));
     }
+  /* Only a state that changes what the user does is said (few tries left,
+   * locked, to be changed); "not locked" is not news, and a pin-pad reader
+   * is explained by the page under it. */
+  if (token == NULL || (imzala_token_get_pin_state (token) & (IMZALA_PIN_STATE_LOCKED | IMZALA_PIN_STATE_FINAL_TRY |
+                                                              IMZALA_PIN_STATE_COUNT_LOW |
+                                                              IMZALA_PIN_STATE_TO_BE_CHANGED)) == 0)
+    g_clear_pointer (&pin_state, g_free);
   gtk_label_set_text (self->pin_state_label, pin_state ? pin_state : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->pin_state_label), pin_state != NULL);
+  update_pin_state_visible (self);
   if (token != NULL && (imzala_token_get_pin_state (token) & (IMZALA_PIN_STATE_LOCKED | IMZALA_PIN_STATE_FINAL_TRY)))
     gtk_widget_add_css_class (GTK_WIDGET (self->pin_state_label), "error");
   else
@@ -702,9 +720,13 @@ imzala_sign_page_measure (GtkWidget      *widget,
     }
   else
     {
+      /* One column: the details give way first (size_allocate() hides
+       * them when the PIN pane needs all the height), so the window's
+       * minimum height, which GTK takes at its minimum width, is the PIN
+       * pane's alone. */
       gtk_widget_measure (self->details_pane, orientation, for_size, &details_min, &details_nat, NULL, NULL);
       gtk_widget_measure (self->pin_pane, orientation, for_size, &pin_min, &pin_nat, NULL, NULL);
-      *minimum = details_min + separator + pin_min;
+      *minimum = pin_min;
       *natural = details_nat + separator + pin_nat;
     }
   if (minimum_baseline != NULL)
@@ -720,8 +742,20 @@ imzala_sign_page_size_allocate (GtkWidget *widget,
                                 int        baseline)
 {
   ImzalaSignPage *self = IMZALA_SIGN_PAGE (widget);
+  gboolean wide = width >= wide_width (self);
+  gboolean details = TRUE;
 
-  set_wide (self, width >= wide_width (self));
+  set_wide (self, wide);
+  if (!wide)
+    {
+      int details_min, pin_min;
+
+      gtk_widget_measure (self->details_pane, GTK_ORIENTATION_VERTICAL, width, &details_min, NULL, NULL, NULL);
+      gtk_widget_measure (self->pin_pane, GTK_ORIENTATION_VERTICAL, width, &pin_min, NULL, NULL, NULL);
+      details = height >= details_min + separator_width (self) + pin_min;
+    }
+  gtk_widget_set_visible (self->details_pane, details);
+  gtk_widget_set_visible (self->pane_separator, details);
   gtk_widget_allocate (self->columns_box, width, height, baseline, NULL);
 }
 
