@@ -214,6 +214,15 @@ main (int   argc,
   shoot (window, "sign-dark");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
+  /* One column, 360 pixels wide (a phone, a tiling desktop's column), and
+   * text at 150 % at the default size. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 640);
+  shoot (window, "sign-narrow");
+  gtk_window_set_default_size (GTK_WINDOW (window), 860, 640);
+  g_object_set (gtk_settings_get_default (), "gtk-xft-dpi", 96 * 1024 * 3 / 2, NULL);
+  shoot (window, "sign-large-text");
+  g_object_set (gtk_settings_get_default (), "gtk-xft-dpi", 96 * 1024, NULL);
+
   /* İşleminiz Başarılıdır. */
   imzala_test_gui_press_keypad (imzala_window_get_page (window, "sign"), "456");
   activate (window, "sign");

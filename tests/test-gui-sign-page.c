@@ -164,15 +164,13 @@ static void wait_layout (SignPage *self);
 /* A login request of the portal's demo person, its code entered; returns
  * the code once the sign page shows (@wait_cards: and the cards are read). */
 static char *
-open_request (SignPage *self,
-              gboolean  wait_cards)
+open_code (SignPage   *self,
+           char       *code,
+           gboolean    wait_cards)
 {
-  g_autoptr(GError) error = NULL;
   ImzalaCodePage *code_page = IMZALA_CODE_PAGE (imzala_window_get_page (self->window, "code"));
-  char *code = imzala_test_portal_create_request (self->portal, "login", &error);
   const char *shown;
 
-  g_assert_no_error (error);
   imzala_code_page_set_code (code_page, code);
   g_action_group_activate_action (G_ACTION_GROUP (self->window), "next", NULL);
   shown = imzala_test_gui_wait_page (self->window, "sign", "failure", NULL);
@@ -185,6 +183,17 @@ open_request (SignPage *self,
     imzala_test_gui_wait (sign_page_cards_read, self->window, 60, "the cards on the sign page");
   wait_layout (self);
   return code;
+}
+
+static char *
+open_request (SignPage *self,
+              gboolean  wait_cards)
+{
+  g_autoptr(GError) error = NULL;
+  char *code = imzala_test_portal_create_request (self->portal, "login", &error);
+
+  g_assert_no_error (error);
+  return open_code (self, code, wait_cards);
 }
 
 /* ---- What the user can see ---- */
@@ -640,6 +649,61 @@ test_enter_while_reading (SignPage      *self,
   g_assert_cmpuint (imzala_test_portal_count_signatures (self->portal, code), ==, 1);
 }
 
+/* The demo card over the fault module, counting its calls. */
+static void
+setup_count_calls (SignPage      *self,
+                   gconstpointer  data)
+{
+  g_autofree char *count_file = NULL;
+
+  g_setenv ("IMZALA_FAULTS", "count-calls", TRUE);
+  setup (self, data, TRUE);
+  count_file = g_build_filename (self->portal->dir, "counts.txt", NULL);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+}
+
+/* A certificate application (Başvuru Formu and Sertifika Sahibi
+ * Taahhütnamesi): both texts are shown and signed with one PIN entry, one
+ * C_Login, and the portal stores two signatures. */
+static void
+test_two_texts_one_login (SignPage      *self,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) views = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autofree char *count_file = g_build_filename (self->portal->dir, "counts.txt", NULL);
+  g_autofree char *code = imzala_test_portal_create_application_request (self->portal, &error);
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  self->window = new_window (self, 0, 0);
+  g_free (open_code (self, g_strdup (code), TRUE));
+  views = imzala_test_gui_find_all (sign_page (self), GTK_TYPE_TEXT_VIEW);
+  g_assert_cmpuint (views->len, ==, 2);
+  text = imzala_test_gui_page_text (self->window, "sign");
+  g_assert_nonnull (strstr (text, "Başvuru Formu"));
+  g_assert_nonnull (strstr (text, "Sertifika Sahibi Taahhütnamesi"));
+
+  imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
+  g_assert_cmpstr (imzala_test_gui_wait_page (self->window, "result", "failure", NULL), ==, "result");
+  state = imzala_test_portal_get_state (self->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (self->portal, code), ==, 2);
+
+  /* C_Finalize writes the counts, after the logout the job queued. */
+  gtk_window_destroy (GTK_WINDOW (self->window));
+  self->window = NULL;
+  imzala_test_gui_settle ();
+  imzala_module_set_close (self->modules);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -666,5 +730,7 @@ main (int argc, char **argv)
   g_test_add ("/gui/sign-page/every-page-narrow", SignPage, NULL, setup_fixture, test_every_page_narrow, teardown);
   g_test_add ("/gui/sign-page/enter-while-reading", SignPage, NULL, setup_slow_listing,
               test_enter_while_reading, teardown);
+  g_test_add ("/gui/sign-page/two-texts-one-login", SignPage, NULL, setup_count_calls,
+              test_two_texts_one_login, teardown);
   return g_test_run ();
 }
