@@ -56,6 +56,8 @@ struct _ImzalaSignPage
    * signature starts when it is. */
   gboolean          sign_when_read;
   ImzalaJobState    last_state;
+  GListModel       *certificates;   /* the job's, whose rows the list shows */
+  gulong            certificates_changed_id;
 
   /* Only for what to say when there is no certificate. */
   ImzalaTokenList     *token_list;
@@ -458,11 +460,27 @@ update_placeholder (ImzalaSignPage *self)
 }
 
 static void
+certificates_changed_cb (ImzalaSignPage *self)
+{
+  update_selection (self);
+}
+
+static void
 update_certificates (ImzalaSignPage *self)
 {
   GListModel *certificates = self->job ? imzala_signing_job_get_certificates (self->job) : NULL;
 
+  if (self->certificates != NULL)
+    g_clear_signal_handler (&self->certificates_changed_id, self->certificates);
+  g_set_object (&self->certificates, certificates);
   gtk_list_box_bind_model (self->certificates_list, certificates, create_certificate_row, self, NULL);
+  /* The job rebuilds the list in place (a card event, the requester known):
+   * the list box makes new rows first, then they get the check mark and
+   * the selection again. */
+  if (certificates != NULL)
+    self->certificates_changed_id = g_signal_connect_object (certificates, "items-changed",
+                                                             G_CALLBACK (certificates_changed_cb), self,
+                                                             G_CONNECT_SWAPPED | G_CONNECT_AFTER);
   update_selection (self);
   update_placeholder (self);
 }
@@ -778,6 +796,9 @@ imzala_sign_page_dispose (GObject *object)
   g_clear_object (&self->reader_monitor);
   g_clear_object (&self->job_signals);
   g_clear_object (&self->job);
+  if (self->certificates != NULL)
+    g_clear_signal_handler (&self->certificates_changed_id, self->certificates);
+  g_clear_object (&self->certificates);
   if (self->certificates_list != NULL)
     gtk_list_box_bind_model (self->certificates_list, NULL, NULL, NULL, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_SIGN_PAGE);
