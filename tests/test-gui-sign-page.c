@@ -704,6 +704,82 @@ test_two_texts_one_login (SignPage      *self,
   g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
 }
 
+/* ---- A request while the modules still load (issue 8) ---- */
+
+typedef struct
+{
+  ImzalaTokenList *token_list;
+  gboolean         loaded;
+} Loading;
+
+static void
+modules_loaded_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Loading *loading = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (imzala_module_set_load_finish (IMZALA_MODULE_SET (source), result, &error));
+  g_assert_no_error (error);
+  loading->loaded = TRUE;
+  imzala_token_list_release (loading->token_list);
+}
+
+/* As the application starts: the list is made and held at once, the modules
+ * load (C_Initialize takes 2 s, slow-init) while a code arrives. The request
+ * is fetched and shown with "Kart okunuyor…" instead of waiting on "Looking
+ * for card software…", and once the modules are in, the card signs it. */
+static void
+test_code_while_modules_load (SignPage      *self,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaSettings) policy = imzala_settings_new (self->settings);
+  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+  g_autoptr(ImzalaTokenList) token_list = imzala_token_list_new (modules);
+  g_autofree char *code = imzala_test_portal_create_request (self->portal, "login", &error);
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+  Loading loading = { token_list, FALSE };
+  const char *shown;
+
+  g_assert_no_error (error);
+  g_setenv ("IMZALA_FAULTS", "slow-init", TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "2000", TRUE);
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, g_getenv ("IMZALA_FAULT_MODULE"));
+  imzala_token_list_hold (token_list);
+
+  self->window = imzala_window_new (NULL, policy);
+  gtk_window_present (GTK_WINDOW (self->window));
+  imzala_window_set_token_list (self->window, token_list, NULL);
+  imzala_module_set_load_async (modules, NULL, modules_loaded_cb, &loading);
+
+  imzala_window_open_request (self->window, self->portal->url, code);
+  shown = imzala_test_gui_wait_page (self->window, "sign", "failure", NULL);
+  g_assert_cmpstr (shown, ==, "sign");
+  text = imzala_test_gui_page_text (self->window, "sign");
+  g_test_message ("The sign page while the modules load:\n%s", text);
+  /* C_Initialize takes 2 s; the portal answered long before. */
+  g_assert_false (loading.loaded);
+  g_assert_nonnull (strstr (text, "Kart okunuyor"));
+  g_assert_null (strstr (text, "Kart yazılımı"));
+
+  imzala_test_gui_wait (flag_set, &loading.loaded, 60, "the modules");
+  imzala_test_gui_wait (sign_page_cards_read, self->window, 60, "the cards on the sign page");
+  imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
+  g_assert_cmpstr (imzala_test_gui_wait_page (self->window, "result", "failure", NULL), ==, "result");
+  state = imzala_test_portal_get_state (self->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+
+  gtk_window_destroy (GTK_WINDOW (self->window));
+  self->window = NULL;
+  imzala_test_gui_settle ();
+  imzala_module_set_close (modules);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -730,6 +806,8 @@ main (int argc, char **argv)
   g_test_add ("/gui/sign-page/every-page-narrow", SignPage, NULL, setup_fixture, test_every_page_narrow, teardown);
   g_test_add ("/gui/sign-page/enter-while-reading", SignPage, NULL, setup_slow_listing,
               test_enter_while_reading, teardown);
+  g_test_add ("/gui/sign-page/code-while-modules-load", SignPage, NULL, setup_demo,
+              test_code_while_modules_load, teardown);
   g_test_add ("/gui/sign-page/two-texts-one-login", SignPage, NULL, setup_count_calls,
               test_two_texts_one_login, teardown);
   return g_test_run ();

@@ -306,9 +306,15 @@ imzala_window_set_token_list (ImzalaWindow    *self,
                               ImzalaTokenList *token_list,
                               const GError    *load_error)
 {
+  gboolean same;
+
   g_return_if_fail (IMZALA_IS_WINDOW (self));
   g_return_if_fail (IMZALA_IS_TOKEN_LIST (token_list));
 
+  /* The application gives the list at once, still waiting for the modules
+   * (imzala_token_list_hold()), and again with the modules' load error:
+   * that second time only the pages that show the error need it. */
+  same = self->token_list == token_list;
   g_set_object (&self->token_list, token_list);
   g_signal_group_set_target (self->token_list_signals, token_list);
 
@@ -317,7 +323,8 @@ imzala_window_set_token_list (ImzalaWindow    *self,
   imzala_sign_page_set_token_list (self->sign_page, token_list);
   imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
   imzala_unblock_page_set_token_list (self->unblock_page, token_list);
-  imzala_window_refresh_tokens (self);
+  if (!same)
+    imzala_window_refresh_tokens (self);
   imzala_window_update_actions (self);
 
   if (self->start_when_loaded)
