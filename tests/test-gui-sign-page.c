@@ -704,6 +704,39 @@ test_two_texts_one_login (SignPage      *self,
   g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
 }
 
+/* The demo card behind a pin-pad reader (the fault module types the PIN). */
+static void
+setup_pin_pad (SignPage      *self,
+               gconstpointer  data)
+{
+  g_setenv ("IMZALA_FAULTS", "pin-pad", TRUE);
+  g_setenv ("IMZALA_FAULT_PIN", IMZALA_TEST_PORTAL_PIN, TRUE);
+  setup (self, data, TRUE);
+}
+
+/* On a pin-pad reader the PIN is not typed here: İMZALA has the focus when
+ * the page opens, not the window's back button, and Enter signs. */
+static void
+test_pin_pad_focus (SignPage      *self,
+                    gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+  g_autofree char *state = NULL;
+  GtkWidget *sign_button;
+  GtkWidget *focus;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  sign_button = imzala_test_gui_find_button (sign_page (self), "İMZALA");
+  focus = gtk_root_get_focus (GTK_ROOT (self->window));
+  if (focus != sign_button)
+    g_error ("The focus is on %s, not on İMZALA", focus ? G_OBJECT_TYPE_NAME (focus) : "nothing");
+  g_assert_true (gtk_widget_activate (focus));
+  g_assert_cmpstr (imzala_test_gui_wait_page (self->window, "result", "failure", NULL), ==, "result");
+  state = imzala_test_portal_get_state (self->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+}
+
 /* ---- A request while the modules still load (issue 8) ---- */
 
 typedef struct
@@ -808,6 +841,7 @@ main (int argc, char **argv)
               test_enter_while_reading, teardown);
   g_test_add ("/gui/sign-page/code-while-modules-load", SignPage, NULL, setup_demo,
               test_code_while_modules_load, teardown);
+  g_test_add ("/gui/sign-page/pin-pad-focus", SignPage, NULL, setup_pin_pad, test_pin_pad_focus, teardown);
   g_test_add ("/gui/sign-page/two-texts-one-login", SignPage, NULL, setup_count_calls,
               test_two_texts_one_login, teardown);
   return g_test_run ();
