@@ -697,14 +697,13 @@ set_wide (ImzalaSignPage *self,
                                   wide ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL);
   /* Beside the details the PIN pane is a column of its own width; under
    * them it spans the page and its content is centred. */
-  gtk_widget_set_hexpand (self->pin_pane, FALSE);
   gtk_widget_set_size_request (self->pin_pane, wide ? PIN_PANE_WIDTH : -1, -1);
 }
 
 /* The page asks for the width of one column only (so the window can be
  * narrowed to a phone's 360 pixels) and, for a width, the height of the
- * layout that width gets: the PIN pane's height beside the details, the
- * two panes' heights under each other. */
+ * layout that width gets: beside each other, the taller pane's; under each
+ * other, the PIN pane's (the details give way, see size_allocate()). */
 static void
 imzala_sign_page_measure (GtkWidget      *widget,
                           GtkOrientation  orientation,
