@@ -212,16 +212,30 @@ main (int   argc,
   activate (window, "back");
   imzala_window_open_request (window, portal->url, NULL);
 
-  /* Sözleşme: the text, the certificate, the keypad with three digits in. */
+  /* Sözleşme: the text, the certificate, the keypad with three digits in,
+   * at the window's own default size (860×640): the sign page fits it. */
   imzala_code_page_set_code (code_page, code);
   activate (window, "next");
   expect_page (window, "sign");
   imzala_test_gui_press_keypad (imzala_window_get_page (window, "sign"), "123");
+  gtk_widget_set_size_request (GTK_WIDGET (window), -1, -1);
+  gtk_window_set_default_size (GTK_WINDOW (window), 860, 640);
   shoot (window, "sign");
 
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   shoot (window, "sign-dark");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
+  /* One column, 360 pixels wide (a phone, a tiling desktop's column), and
+   * text at 150 % at the default size. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 640);
+  shoot (window, "sign-narrow");
+  gtk_window_set_default_size (GTK_WINDOW (window), 860, 640);
+  g_object_set (gtk_settings_get_default (), "gtk-xft-dpi", 96 * 1024 * 3 / 2, NULL);
+  shoot (window, "sign-large-text");
+  g_object_set (gtk_settings_get_default (), "gtk-xft-dpi", 96 * 1024, NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 640, 1000);
+  gtk_widget_set_size_request (GTK_WIDGET (window), 640, 1000);
 
   /* İşleminiz Başarılıdır. */
   imzala_test_gui_press_keypad (imzala_window_get_page (window, "sign"), "456");

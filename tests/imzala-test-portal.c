@@ -304,6 +304,59 @@ imzala_test_portal_create_request (ImzalaTestPortal *self,
   return g_strdup (json_object_get_string_member (object, "code"));
 }
 
+char *
+imzala_test_portal_create_application_request (ImzalaTestPortal *self,
+                                               GError          **error)
+{
+  g_autoptr(JsonNode) login = NULL;
+  g_autoptr(JsonNode) form = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autofree char *path = NULL;
+  JsonObject *object;
+
+  /* Kullanıcı Girişi with the T.C. kimlik no and the sicil no that
+   * imzala_test_portal_new() enrolled, then the form as the page posts it. */
+  login = post_json (self, "/api/v1/browser/application/login",
+                     "{\"tckn\": \"" IMZALA_TEST_PORTAL_TCKN "\", \"sicil_no\": \"482913\"}",
+                     SOUP_STATUS_OK, error);
+  if (login == NULL)
+    return NULL;
+  form = post_json (self, "/api/v1/browser/application/form",
+                    "{\"basvuru_turu\": \"yeni\", \"kart_okuyucu\": \"mini\", "
+                    "\"sertifika_suresi\": \"3\", \"dogum_yeri\": \"ANKARA\", "
+                    "\"dogum_tarihi\": \"1980-05-17\", \"calistigi_birim\": \"Bilgi İşlem Şubesi\", "
+                    "\"unvan\": \"Müdür Başyardımcısı\", "
+                    "\"adres\": \"Atatürk Bulvarı No: 98 Bakanlıklar\", \"il\": \"ANKARA\", "
+                    "\"ilce\": \"ÇANKAYA\", \"posta_kodu\": \"06648\", "
+                    "\"eposta\": \"ayse.yilmaz@meb.example\", \"is_telefonu\": \"0312 413 15 00\", "
+                    "\"cep_telefonu\": \"0532 123 45 67\", \"operator\": \"turk_telekom\", "
+                    "\"bilgi_kanali\": \"eposta\", \"guvenlik_sozcugu\": \"" IMZALA_TEST_PORTAL_SECURITY_WORD "\", "
+                    "\"guvenlik_sozcugu_tekrar\": \"" IMZALA_TEST_PORTAL_SECURITY_WORD "\"}",
+                    SOUP_STATUS_OK, error);
+  if (form == NULL)
+    return NULL;
+  object = json_node_get_object (form);
+  if (object == NULL || !json_object_has_member (object, "application_id"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "The portal's answer has no application_id");
+      return NULL;
+    }
+
+  /* Yöntem 2: the form and the undertaking signed with the card. */
+  path = g_strdup_printf ("/api/v1/browser/application/%s/esign",
+                          json_object_get_string_member (object, "application_id"));
+  answer = post_json (self, path, "{}", SOUP_STATUS_CREATED, error);
+  if (answer == NULL)
+    return NULL;
+  object = json_node_get_object (answer);
+  if (object == NULL || !json_object_has_member (object, "code"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "The portal's answer has no code");
+      return NULL;
+    }
+  return g_strdup (json_object_get_string_member (object, "code"));
+}
+
 /* Runs @sql with the canonical code as ?1 and returns the first column of
  * the first row as text (or NULL). */
 static char *

@@ -52,6 +52,13 @@ char             *imzala_test_portal_create_request (ImzalaTestPortal *self,
                                                      const char       *purpose,
                                                      GError          **error);
 
+/* A certificate application (Başvuru Formu and Sertifika Sahibi
+ * Taahhütnamesi, two texts) of the demo person, made through the portal's
+ * browser API as its pages make it, to be signed with the card (Yöntem 2).
+ * Returns the display code. */
+char             *imzala_test_portal_create_application_request (ImzalaTestPortal *self,
+                                                                 GError          **error);
+
 /* From the portal's database, by display or canonical code: the request's
  * state ("pending", "done", ...), the number of stored signatures, and the
  * exact bytes of text @index (NUL-terminated). */

@@ -608,6 +608,36 @@ test_signs_without_token (void)
   X509_STORE_free (trust);
 }
 
+/* The portal names the requester by a masked T.C. kimlik no; the sign page
+ * puts the certificates that fit it first. */
+static void
+test_tckn_hint (void)
+{
+  g_autoptr(ImzalaCertificate) ayse =
+    made_up ("12345678950", "AYŞE YILMAZ", "p256", "critical,nonRepudiation", NULL, 0, 0);
+  g_autoptr(ImzalaCertificate) mehmet =
+    made_up ("10000000146", "MEHMET DEMİR", "p256", "critical,nonRepudiation", NULL, 0, 0);
+  g_autoptr(ImzalaCertificate) foreign =
+    made_up ("PASSTR-U12345678", "JOHN SMITH", "p256", "critical,nonRepudiation", NULL, 0, 0);
+
+  g_assert_true (imzala_certificate_matches_tckn_hint (ayse, "123******50"));
+  g_assert_true (imzala_certificate_matches_tckn_hint (ayse, "12345678950"));
+  g_assert_true (imzala_certificate_matches_tckn_hint (ayse, "1**********"));
+  g_assert_false (imzala_certificate_matches_tckn_hint (mehmet, "123******50"));
+  /* 100******46 against 123456789 50: the first digits already differ. */
+  g_assert_false (imzala_certificate_matches_tckn_hint (ayse, "100******46"));
+  g_assert_true (imzala_certificate_matches_tckn_hint (mehmet, "100******46"));
+  /* Only the last digit differs. */
+  g_assert_false (imzala_certificate_matches_tckn_hint (ayse, "123******51"));
+  /* Nothing shown, the wrong length, no hint, no T.C. kimlik no. */
+  g_assert_false (imzala_certificate_matches_tckn_hint (ayse, "***********"));
+  g_assert_false (imzala_certificate_matches_tckn_hint (ayse, "123*****50"));
+  g_assert_false (imzala_certificate_matches_tckn_hint (ayse, "123*******50"));
+  g_assert_false (imzala_certificate_matches_tckn_hint (ayse, ""));
+  g_assert_false (imzala_certificate_matches_tckn_hint (ayse, NULL));
+  g_assert_false (imzala_certificate_matches_tckn_hint (foreign, "123******50"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -625,6 +655,7 @@ main (int argc, char **argv)
   g_test_add_func ("/certificate/names", test_names);
   g_test_add_func ("/certificate/problem-sentences", test_problem_sentences);
   g_test_add_func ("/certificate/signs-without-token", test_signs_without_token);
+  g_test_add_func ("/certificate/tckn-hint", test_tckn_hint);
 
   return g_test_run ();
 }

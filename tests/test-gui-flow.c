@@ -341,12 +341,18 @@ test_sign (Flow          *flow,
   assert_contains (err, "Verification successful");
 }
 
+/* The page's PIN state label; it gives its place to a wrong PIN's message
+ * (which says the tries left) and shows when that is gone. */
 static gboolean
 sign_page_says_tries_low (gpointer data)
 {
-  g_autofree char *text = imzala_test_gui_page_text (data, "sign");
+  g_autoptr(GPtrArray) labels = imzala_test_gui_find_all (imzala_window_get_page (data, "sign"), GTK_TYPE_LABEL);
 
-  return strstr (text, "Yakın zamanda yanlış PIN girildi; az deneme hakkı kaldı.") != NULL;
+  for (guint i = 0; i < labels->len; i++)
+    if (g_strcmp0 (gtk_label_get_text (g_ptr_array_index (labels, i)),
+                   "Yakın zamanda yanlış PIN girildi; az deneme hakkı kaldı.") == 0)
+      return TRUE;
+  return FALSE;
 }
 
 /* A wrong PIN on a card that counts tries (the fault module over SoftHSM):

@@ -507,6 +507,63 @@ start_x_server (void)
   g_error ("No free X display for Xvfb");
 }
 
+/* ---- A slow card listing (issue 9) ---- */
+
+/* İmzala with the fault module over the demo card, every C_GetSlotList
+ * taking 1.5 s: the sign page shows the request while the card is still
+ * being read. */
+static void
+slow_listing_setup (Keyboard *self, gconstpointer data)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.imzala.Imzala");
+  const char *paths[] = { g_getenv ("IMZALA_FAULT_MODULE"), NULL };
+
+  g_assert_nonnull (paths[0]);
+  g_settings_set_strv (settings, "module-paths", paths);
+  g_settings_set_boolean (settings, "use-registered-modules", FALSE);
+  g_settings_sync ();
+  g_setenv ("IMZALA_FAULTS", "slow-slot-list", TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "1500", TRUE);
+  keyboard_setup (self, data);
+}
+
+static void
+slow_listing_teardown (Keyboard *self, gconstpointer data)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.imzala.Imzala");
+
+  keyboard_teardown (self, data);
+  g_settings_reset (settings, "module-paths");
+  g_settings_reset (settings, "use-registered-modules");
+  g_settings_sync ();
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_DELAY_MS");
+}
+
+/* The PIN typed, and Enter pressed, as soon as the sign page shows, while
+ * the card is still being read: the digits land in the PIN field (it has
+ * the focus), Enter is kept, and the signature is made once the card has
+ * been read. Nothing typed is taken by İptal. */
+static void
+test_type_while_reading (Keyboard *self, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (self->portal, "login", &error);
+
+  g_assert_no_error (error);
+  press ("ctrl+a");
+  type (code);
+  press ("Return");
+  wait_for_title (self, TITLE_SIGN);
+  type (IMZALA_TEST_PORTAL_PIN);
+  press ("Return");
+  screenshot (self, "pin");
+  wait_until (self, request_is_done, code, "the portal to have the request done");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (self->portal, code), ==, 1);
+  wait_for_title (self, TITLE_RESULT);
+  screenshot (self, "result");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -528,6 +585,8 @@ main (int argc, char **argv)
               test_escape_goes_back, keyboard_teardown);
   g_test_add ("/gui/keyboard/pin-change", Keyboard, "pin-degistir", keyboard_setup,
               test_pin_change, keyboard_teardown);
+  g_test_add ("/gui/keyboard/type-while-reading", Keyboard, "yavas-kart", slow_listing_setup,
+              test_type_while_reading, slow_listing_teardown);
   status = g_test_run ();
   imzala_test_gui_remove_keyfile_settings (config_home);
   g_subprocess_send_signal (x_server, SIGTERM);

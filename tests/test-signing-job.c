@@ -518,8 +518,21 @@ test_sign (JobFixture    *f,
   g_assert_cmpuint (imzala_signing_job_get_tokens (job)->len, ==, 3);
   g_assert_null (imzala_signing_job_get_error (job));
 
-  /* Several qualified certificates: the user chooses. */
-  g_assert_null (imzala_signing_job_get_certificate (job));
+  /* Several qualified certificates: the requester's (AYŞE's, the hint is
+   * 123******50) come first and the first of them is preselected; MEHMET's
+   * follows. Without a choice the user has to choose. */
+  {
+    GListModel *certificates = imzala_signing_job_get_certificates (job);
+    g_autoptr(ImzalaCertificate) first = g_list_model_get_item (certificates, 0);
+    g_autoptr(ImzalaCertificate) second = g_list_model_get_item (certificates, 1);
+    g_autoptr(ImzalaCertificate) third = g_list_model_get_item (certificates, 2);
+
+    g_assert_true (imzala_signing_job_get_certificate (job) == first);
+    g_assert_cmpstr (imzala_certificate_get_tckn (first), ==, "12345678950");
+    g_assert_cmpstr (imzala_certificate_get_tckn (second), ==, "12345678950");
+    g_assert_cmpstr (imzala_certificate_get_tckn (third), ==, "10000000146");
+  }
+  g_assert_true (imzala_signing_job_set_certificate (job, NULL));
   g_assert_false (imzala_signing_job_can_sign (job, &error));
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
   g_clear_error (&error);

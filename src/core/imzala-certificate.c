@@ -550,6 +550,28 @@ imzala_certificate_get_tckn (ImzalaCertificate *self)
   return self->tckn;
 }
 
+gboolean
+imzala_certificate_matches_tckn_hint (ImzalaCertificate *self,
+                                      const char        *hint)
+{
+  guint shown = 0;
+
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (self), FALSE);
+
+  if (self->tckn == NULL || hint == NULL || strlen (hint) != 11)
+    return FALSE;
+  for (guint i = 0; i < 11; i++)
+    {
+      if (!g_ascii_isdigit (hint[i]))
+        continue;
+      if (hint[i] != self->tckn[i])
+        return FALSE;
+      shown++;
+    }
+  /* A hint that shows nothing would make every card the requester's. */
+  return shown > 0;
+}
+
 const char *
 imzala_certificate_get_subject (ImzalaCertificate *self)
 {

@@ -76,6 +76,12 @@ const char    *imzala_certificate_get_holder_name  (ImzalaCertificate *self);
 /* Subject serialNumber (2.5.4.5) if it is a valid T.C. kimlik no (an optional
  * "TCKN" prefix is stripped), else NULL. */
 const char    *imzala_certificate_get_tckn         (ImzalaCertificate *self);
+/* TRUE when the certificate's T.C. kimlik no fits @hint, the portal's masked
+ * number ("123******50": 11 characters, a digit where it is shown, anything
+ * else where it is hidden). A hint that shows no digit, a malformed hint or
+ * a certificate without a T.C. kimlik no never fits. */
+gboolean       imzala_certificate_matches_tckn_hint (ImzalaCertificate *self,
+                                                     const char        *hint);
 /* RFC 2253-like one-line subject and issuer, UTF-8. */
 const char    *imzala_certificate_get_subject      (ImzalaCertificate *self);
 const char    *imzala_certificate_get_issuer       (ImzalaCertificate *self);

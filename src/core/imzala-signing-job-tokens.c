@@ -1,5 +1,5 @@
 /* imzala-signing-job-tokens.c: the cards of an ImzalaSigningJob and their
- * certificates: the candidates (recommended first) and the card that needs
+ * certificates: the candidates (the requester's first, then recommended) and the card that needs
  * a login to show its own, listing the cards through the shared
  * ImzalaTokenList, and the choice of certificate and card in CHOOSING
  * (can_sign() included).
@@ -71,13 +71,17 @@ set_certificate_internal (ImzalaSigningJob  *self,
   imzala_signing_job_check_status (self);
 }
 
-/* Rebuilds "certificates" from "tokens" (recommended ones first) and keeps
- * the selection when the same certificate is still there. */
+/* Rebuilds "certificates" from "tokens" and keeps the selection when the
+ * same certificate is still there. The requester's recommended certificates
+ * (their T.C. kimlik no fits the request's masked one) come first, then the
+ * other recommended ones, then the rest. */
 void
 imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
 {
+  g_autoptr(GPtrArray) requesters = g_ptr_array_new ();
   g_autoptr(GPtrArray) recommended = g_ptr_array_new ();
   g_autoptr(GPtrArray) others = g_ptr_array_new ();
+  const char *hint = self->request ? imzala_request_get_requester_hint (self->request) : NULL;
   g_autofree char *selected = NULL;
   ImzalaCertificate *keep = NULL;
 
@@ -94,8 +98,12 @@ imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
 
           if (!is_candidate (certificate))
             continue;
-          g_ptr_array_add (imzala_certificate_is_recommended (certificate) ? recommended : others,
-                           certificate);
+          if (!imzala_certificate_is_recommended (certificate))
+            g_ptr_array_add (others, certificate);
+          else if (imzala_certificate_matches_tckn_hint (certificate, hint))
+            g_ptr_array_add (requesters, certificate);
+          else
+            g_ptr_array_add (recommended, certificate);
           if (selected != NULL && keep == NULL &&
               g_strcmp0 (imzala_certificate_get_fingerprint (certificate), selected) == 0)
             keep = certificate;
@@ -103,13 +111,20 @@ imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
     }
 
   g_list_store_remove_all (self->certificates);
-  g_list_store_splice (self->certificates, 0, 0, recommended->pdata, recommended->len);
-  g_list_store_splice (self->certificates, recommended->len, 0, others->pdata, others->len);
+  g_list_store_splice (self->certificates, 0, 0, requesters->pdata, requesters->len);
+  g_list_store_splice (self->certificates, requesters->len, 0, recommended->pdata, recommended->len);
+  g_list_store_splice (self->certificates, requesters->len + recommended->len, 0,
+                       others->pdata, others->len);
 
-  /* The only recommended certificate is the one the user almost always
-   * means; with several, the user chooses. */
-  if (keep == NULL && recommended->len == 1)
-    keep = g_ptr_array_index (recommended, 0);
+  /* The requester's first certificate is the one the portal waits for; the
+   * only recommended certificate is the one the user almost always means;
+   * otherwise the user chooses. An unblock chooses a card, not a
+   * certificate: the user names it there (imzala_signing_job_set_token()). */
+  if (keep == NULL && requesters->len > 0 &&
+      imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK)
+    keep = g_ptr_array_index (requesters, 0);
+  else if (keep == NULL && requesters->len + recommended->len == 1)
+    keep = requesters->len > 0 ? g_ptr_array_index (requesters, 0) : g_ptr_array_index (recommended, 0);
   set_certificate_internal (self, keep);
   update_needs_login (self);
 }

@@ -292,6 +292,9 @@ fetch_cb (GObject      *source,
   self->request = g_steal_pointer (&request);
   self->request_fetched = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_REQUEST]);
+  /* A listing that came first was ordered without the requester. */
+  if (self->tokens != NULL)
+    imzala_signing_job_rebuild_certificates (self);
   start_timer (self);
   maybe_enter_choosing (self);
 }

@@ -16,6 +16,7 @@ struct _ImzalaTokenList
   gboolean         loading;
   GPtrArray       *running;      /* GTask: served by the enumeration under way */
   GPtrArray       *queued;       /* GTask: asked during it, served by the next */
+  gboolean         held;         /* the modules are still loading */
 };
 
 static void imzala_token_list_model_init (GListModelInterface *iface);
@@ -182,9 +183,42 @@ imzala_token_list_refresh_async (ImzalaTokenList     *self,
       return;
     }
 
+  /* The modules are still loading: the refresh waits for them, and the
+   * list says it is loading meanwhile ("Kart okunuyor…"). */
+  if (self->held)
+    {
+      g_ptr_array_add (self->queued, task);
+      set_loading (self, TRUE);
+      return;
+    }
+
   self->running = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (self->running, task);
   set_loading (self, TRUE);
+  enumerate (self);
+}
+
+void
+imzala_token_list_hold (ImzalaTokenList *self)
+{
+  g_return_if_fail (IMZALA_IS_TOKEN_LIST (self));
+  g_return_if_fail (self->running == NULL);
+
+  self->held = TRUE;
+}
+
+void
+imzala_token_list_release (ImzalaTokenList *self)
+{
+  g_return_if_fail (IMZALA_IS_TOKEN_LIST (self));
+
+  if (!self->held)
+    return;
+  self->held = FALSE;
+  if (self->queued->len == 0)
+    return;
+  self->running = g_steal_pointer (&self->queued);
+  self->queued = g_ptr_array_new_with_free_func (g_object_unref);
   enumerate (self);
 }
 

@@ -31,7 +31,8 @@ G_BEGIN_DECLS
 #define IMZALA_TYPE_TOKEN_LIST (imzala_token_list_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaTokenList, imzala_token_list, IMZALA, TOKEN_LIST, GObject)
 
-/* @module_set must already be loaded. The list starts empty: call
+/* @module_set must already be loaded (or see imzala_token_list_hold()).
+ * The list starts empty: call
  * imzala_token_list_refresh_async() to fill it. */
 ImzalaTokenList *imzala_token_list_new            (ImzalaModuleSet  *module_set);
 ImzalaModuleSet *imzala_token_list_get_module_set (ImzalaTokenList  *self);
@@ -54,5 +55,12 @@ gboolean         imzala_token_list_refresh_finish (ImzalaTokenList     *self,
                                                    GError             **error);
 /* Fire and forget: the same, without a callback. */
 void             imzala_token_list_refresh        (ImzalaTokenList     *self);
+
+/* A list made before its module set is loaded (the application's, so that
+ * a request that arrives at start-up is shown at once): hold() makes every
+ * refresh wait, with "loading" TRUE; release(), once the modules are
+ * loaded, starts one enumeration for all of them. */
+void             imzala_token_list_hold           (ImzalaTokenList     *self);
+void             imzala_token_list_release        (ImzalaTokenList     *self);
 
 G_END_DECLS

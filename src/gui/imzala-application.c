@@ -19,7 +19,8 @@ struct _ImzalaApplication
   ImzalaSettings      *settings;        /* the portal allow-list, for every window */
   ImzalaModuleSet     *module_set;
   GError              *module_error;    /* why the load found no module, or NULL */
-  ImzalaTokenList     *token_list;      /* NULL until the modules are loaded */
+  ImzalaTokenList     *token_list;      /* held until the modules are loaded */
+  gboolean             modules_loaded;
   ImzalaReaderMonitor *reader_monitor;
   GCancellable        *cancellable;
 };
@@ -117,14 +118,17 @@ module_set_load_cb (GObject      *object,
   if (!imzala_module_set_load_finish (IMZALA_MODULE_SET (object), result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
+        {
+          /* The refreshes that waited end (empty), not to keep the list. */
+          imzala_token_list_release (self->token_list);
+          return;
+        }
       g_debug ("Loading the PKCS#11 modules failed: %s", error->message);
     }
 
-  /* One list of tokens for the whole application: the windows' pages and
-   * their signing jobs all read it, so a card event lists the cards once. */
-  self->token_list = imzala_token_list_new (self->module_set);
   self->module_error = g_steal_pointer (&error);
+  self->modules_loaded = TRUE;
+  imzala_token_list_release (self->token_list);
 
   windows = gtk_application_get_windows (GTK_APPLICATION (self));
   for (GList *l = windows; l != NULL; l = l->next)
@@ -143,6 +147,13 @@ imzala_application_load_modules (ImzalaApplication *self)
                                                                 "use-registered-modules"));
   for (guint i = 0; paths[i] != NULL; i++)
     imzala_module_set_add_module_path (self->module_set, paths[i]);
+
+  /* One list of tokens for the whole application: the windows' pages and
+   * their signing jobs all read it, so a card event lists the cards once.
+   * It is made now and waits for the modules, so that a request that
+   * arrives meanwhile is fetched and shown ("Kart okunuyor…"). */
+  self->token_list = imzala_token_list_new (self->module_set);
+  imzala_token_list_hold (self->token_list);
 
   imzala_module_set_load_async (self->module_set, self->cancellable,
                                 module_set_load_cb, g_object_ref (self));

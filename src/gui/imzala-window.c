@@ -167,6 +167,8 @@ job_state_cb (ImzalaWindow *self)
                                 imzala_portal_get_host (imzala_signing_job_get_portal (self->job)));
         gtk_label_set_text (self->loading_label, text);
         imzala_window_show_page (self, "loading");
+        /* Nothing has the focus there: not Cancel (see early_key_pressed_cb()). */
+        gtk_window_set_focus (GTK_WINDOW (self), NULL);
       }
       break;
 
@@ -306,9 +308,15 @@ imzala_window_set_token_list (ImzalaWindow    *self,
                               ImzalaTokenList *token_list,
                               const GError    *load_error)
 {
+  gboolean same;
+
   g_return_if_fail (IMZALA_IS_WINDOW (self));
   g_return_if_fail (IMZALA_IS_TOKEN_LIST (token_list));
 
+  /* The application gives the list at once, still waiting for the modules
+   * (imzala_token_list_hold()), and again with the modules' load error:
+   * that second time only the pages that show the error need it. */
+  same = self->token_list == token_list;
   g_set_object (&self->token_list, token_list);
   g_signal_group_set_target (self->token_list_signals, token_list);
 
@@ -318,7 +326,8 @@ imzala_window_set_token_list (ImzalaWindow    *self,
   imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
   imzala_file_sign_page_set_token_list (self->file_sign_page, token_list);
   imzala_unblock_page_set_token_list (self->unblock_page, token_list);
-  imzala_window_refresh_tokens (self);
+  if (!same)
+    imzala_window_refresh_tokens (self);
   imzala_window_update_actions (self);
 
   if (self->start_when_loaded)
@@ -423,7 +432,72 @@ imzala_window_get_portal_host (ImzalaWindow *self)
   return self->portal_host;
 }
 
+/* ---- Keys typed early ---- */
+
+/* While the request is fetched (the loading page), digits are kept for the
+ * PIN field of the sign page that follows, and Enter or Space are not
+ * taken by the page's Cancel button: a PIN typed quickly, then Enter, must
+ * not drop the request. Escape still goes back (win.back). */
+static gboolean
+early_key_pressed_cb (ImzalaWindow          *self,
+                      guint                  keyval,
+                      guint                  keycode,
+                      GdkModifierType        state,
+                      GtkEventControllerKey *controller)
+{
+  gunichar c = gdk_keyval_to_unicode (keyval);
+
+  if (!g_str_equal (imzala_window_get_page_name (self), "loading") || self->job == NULL ||
+      (state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0)
+    return GDK_EVENT_PROPAGATE;
+
+  if (c >= '0' && c <= '9')
+    {
+      char digit[2] = { (char) c, '\0' };
+
+      imzala_sign_page_type_early (self->sign_page, digit);
+      return GDK_EVENT_STOP;
+    }
+  switch (keyval)
+    {
+    case GDK_KEY_BackSpace:
+      imzala_sign_page_type_early (self->sign_page, NULL);
+      return GDK_EVENT_STOP;
+    case GDK_KEY_Return:
+    case GDK_KEY_KP_Enter:
+    case GDK_KEY_ISO_Enter:
+    case GDK_KEY_space:
+    case GDK_KEY_KP_Space:
+      return GDK_EVENT_STOP;
+    default:
+      return GDK_EVENT_PROPAGATE;
+    }
+}
+
 /* ---- GObject ---- */
+
+/* The default size fits the screen the window opens on: without a window
+ * manager to shrink it (or with one that does not), 860×640 would put
+ * İMZALA below the bottom of a 1280×800 screen at scale 2. */
+static void
+imzala_window_realize (GtkWidget *widget)
+{
+  GdkSurface *surface;
+  GdkMonitor *monitor;
+  GdkRectangle area;
+  int width, height;
+
+  GTK_WIDGET_CLASS (imzala_window_parent_class)->realize (widget);
+
+  surface = gtk_native_get_surface (GTK_NATIVE (widget));
+  monitor = surface ? gdk_display_get_monitor_at_surface (gtk_widget_get_display (widget), surface) : NULL;
+  if (monitor == NULL)
+    return;
+  gdk_monitor_get_geometry (monitor, &area);
+  gtk_window_get_default_size (GTK_WINDOW (widget), &width, &height);
+  if (area.width > 0 && area.height > 0 && (width > area.width || height > area.height))
+    gtk_window_set_default_size (GTK_WINDOW (widget), MIN (width, area.width), MIN (height, area.height));
+}
 
 static void
 imzala_window_dispose (GObject *object)
@@ -456,6 +530,7 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = imzala_window_dispose;
+  widget_class->realize = imzala_window_realize;
 
   /* Emitted when a listing of the tokens has ended and reached the pages. */
   signals[SIGNAL_TOKENS_CHANGED] =
@@ -500,6 +575,8 @@ imzala_window_class_init (ImzalaWindowClass *klass)
 static void
 imzala_window_init (ImzalaWindow *self)
 {
+  GtkEventController *controller;
+
   self->job_signals = g_signal_group_new (IMZALA_TYPE_SIGNING_JOB);
   g_signal_group_connect_object (self->job_signals, "notify::state",
                                  G_CALLBACK (job_state_cb), self, G_CONNECT_SWAPPED);
@@ -519,6 +596,12 @@ imzala_window_init (ImzalaWindow *self)
                                  G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (controller, "key-pressed", G_CALLBACK (early_key_pressed_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
 
   imzala_window_actions_init (self);
   if (g_strcmp0 (PROFILE, "development") == 0)

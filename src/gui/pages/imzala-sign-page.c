@@ -11,10 +11,23 @@
 #include "imzala-pin-keypad.h"
 #include "imzala-sign-page.h"
 
+/* Below this width (logical pixels) the PIN pane goes under the details
+ * instead of beside them: two columns of less than 300 pixels make the
+ * texts and the certificate rows too narrow to read. */
+#define WIDE_MIN_WIDTH 600
+/* The PIN pane's width beside the details: the keypad and a two-line
+ * message (its labels wrap at 32 characters). */
+#define PIN_PANE_WIDTH 300
+
 struct _ImzalaSignPage
 {
   AdwBin           parent_instance;
 
+  GtkWidget        *columns_box;
+  GtkWidget        *details_pane;
+  GtkWidget        *pane_separator;
+  GtkWidget        *pin_pane;
+  GtkWidget        *sign_button;
   GtkWidget        *content_box;
   GtkLabel         *purpose_label;
   GtkLabel         *portal_label;
@@ -39,6 +52,13 @@ struct _ImzalaSignPage
   GSignalGroup     *job_signals;
   GPtrArray        *text_widgets;
   gboolean          updating_selection;
+  gboolean          wide;
+  /* Enter was pressed with a PIN while the card was still being read: the
+   * signature starts when it is. */
+  gboolean          sign_when_read;
+  ImzalaJobState    last_state;
+  GListModel       *certificates;   /* the job's, whose rows the list shows */
+  gulong            certificates_changed_id;
 
   /* Only for what to say when there is no certificate. */
   ImzalaTokenList     *token_list;
@@ -100,6 +120,16 @@ imzala_sign_page_take_pin (ImzalaSignPage *self)
   return pin;
 }
 
+/* The PIN state and the message share one place above the PIN field: a
+ * wrong PIN's message says the tries left itself. */
+static void
+update_pin_state_visible (ImzalaSignPage *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->pin_state_label),
+                          *gtk_label_get_text (self->pin_state_label) != '\0' &&
+                          !gtk_widget_get_visible (GTK_WIDGET (self->error_label)));
+}
+
 void
 imzala_sign_page_set_error (ImzalaSignPage *self,
                             const char     *message)
@@ -108,8 +138,21 @@ imzala_sign_page_set_error (ImzalaSignPage *self,
 
   gtk_label_set_text (self->error_label, message ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+  update_pin_state_visible (self);
+  /* A screen reader reads the message with the PIN field when the focus
+   * comes back to it (GTK 4.8 cannot announce it by itself). */
+  if (message != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->pin_entry),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message,
+                                    -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->pin_entry),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }
 
+/* Where the user types next: the PIN field, or İMZALA when the PIN is not
+ * typed here (a pin-pad reader, a card already logged in to). Never the
+ * window's back button, where Enter would drop the request. */
 void
 imzala_sign_page_focus_pin (ImzalaSignPage *self)
 {
@@ -117,6 +160,20 @@ imzala_sign_page_focus_pin (ImzalaSignPage *self)
 
   if (!token_has_pin_pad (self) && !job_logged_in (self))
     gtk_widget_grab_focus (GTK_WIDGET (self->pin_entry));
+  else
+    gtk_widget_grab_focus (self->sign_button);
+}
+
+void
+imzala_sign_page_type_early (ImzalaSignPage *self,
+                             const char     *digit)
+{
+  g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
+
+  if (digit == NULL)
+    imzala_pin_entry_backspace (self->pin_entry);
+  else
+    imzala_pin_entry_append (self->pin_entry, digit);
 }
 
 static GtkWidget *
@@ -268,8 +325,15 @@ update_token (ImzalaSignPage *self)
       pin_state = imzala_format_pin_state (token);
       imzala_pin_entry_set_max_length (self->pin_entry, imzala_token_get_max_pin_length (token));
     }
+  /* Only a state that changes what the user does is said (few tries left,
+   * locked, to be changed); "not locked" is not news, and a pin-pad reader
+   * is explained by the page under it. */
+  if (token == NULL || (imzala_token_get_pin_state (token) & (IMZALA_PIN_STATE_LOCKED | IMZALA_PIN_STATE_FINAL_TRY |
+                                                              IMZALA_PIN_STATE_COUNT_LOW |
+                                                              IMZALA_PIN_STATE_TO_BE_CHANGED)) == 0)
+    g_clear_pointer (&pin_state, g_free);
   gtk_label_set_text (self->pin_state_label, pin_state ? pin_state : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->pin_state_label), pin_state != NULL);
+  update_pin_state_visible (self);
   if (token != NULL && (imzala_token_get_pin_state (token) & (IMZALA_PIN_STATE_LOCKED | IMZALA_PIN_STATE_FINAL_TRY)))
     gtk_widget_add_css_class (GTK_WIDGET (self->pin_state_label), "error");
   else
@@ -309,11 +373,27 @@ update_selection (ImzalaSignPage *self)
   self->updating_selection = FALSE;
 }
 
+/* A row says whose the certificate is when the portal named the requester,
+ * and on which card it is when there are several. */
 static GtkWidget *
 create_certificate_row (gpointer item,
                         gpointer user_data)
 {
-  return imzala_certificate_row_new (IMZALA_CERTIFICATE (item));
+  ImzalaSignPage *self = user_data;
+  ImzalaCertificate *certificate = IMZALA_CERTIFICATE (item);
+  ImzalaRequest *request = self->job ? imzala_signing_job_get_request (self->job) : NULL;
+  GPtrArray *tokens = self->job ? imzala_signing_job_get_tokens (self->job) : NULL;
+  const char *hint = request ? imzala_request_get_requester_hint (request) : NULL;
+  ImzalaToken *token = tokens ? imzala_module_set_find_token (tokens, certificate) : NULL;
+  gboolean other_person;
+
+  /* Only a certificate that names a T.C. kimlik no, not the requester's, is
+   * said to be another person's; one without a number is not judged. */
+  other_person = hint != NULL && imzala_certificate_get_tckn (certificate) != NULL &&
+                 !imzala_certificate_matches_tckn_hint (certificate, hint);
+  return imzala_certificate_row_new (certificate,
+                                     token != NULL && tokens->len > 1 ? imzala_token_get_label (token) : NULL,
+                                     other_person);
 }
 
 static void
@@ -381,11 +461,27 @@ update_placeholder (ImzalaSignPage *self)
 }
 
 static void
+certificates_changed_cb (ImzalaSignPage *self)
+{
+  update_selection (self);
+}
+
+static void
 update_certificates (ImzalaSignPage *self)
 {
   GListModel *certificates = self->job ? imzala_signing_job_get_certificates (self->job) : NULL;
 
+  if (self->certificates != NULL)
+    g_clear_signal_handler (&self->certificates_changed_id, self->certificates);
+  g_set_object (&self->certificates, certificates);
   gtk_list_box_bind_model (self->certificates_list, certificates, create_certificate_row, self, NULL);
+  /* The job rebuilds the list in place (a card event, the requester known):
+   * the list box makes new rows first, then they get the check mark and
+   * the selection again. */
+  if (certificates != NULL)
+    self->certificates_changed_id = g_signal_connect_object (certificates, "items-changed",
+                                                             G_CALLBACK (certificates_changed_cb), self,
+                                                             G_CONNECT_SWAPPED | G_CONNECT_AFTER);
   update_selection (self);
   update_placeholder (self);
 }
@@ -436,6 +532,7 @@ update_state (ImzalaSignPage *self)
                   state == IMZALA_JOB_STATE_LOGGING_IN;
 
   gtk_widget_set_sensitive (self->content_box, !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->pin_stack), !busy);
   gtk_stack_set_visible_child_name (self->action_stack, busy ? "progress" : "sign");
   /* The job's error is what the user has to know before trying again (a
    * wrong PIN and its tries left); while the card works there is none. */
@@ -447,10 +544,22 @@ update_state (ImzalaSignPage *self)
     }
   else if (busy)
     imzala_sign_page_set_error (self, NULL);
-  /* GTK takes the focus away from the PIN field as it turns insensitive;
-   * Cancel gets it, so Enter or Space stops the signature as Escape does. */
-  if (busy && gtk_widget_get_mapped (GTK_WIDGET (self)))
-    gtk_widget_grab_focus (self->cancel_button);
+  /* Back from the card (a wrong PIN, a removed card): the focus goes where
+   * the user types again, the field now empty and the message above it.
+   * While the card works nothing has the focus: Escape cancels (the
+   * window's binding), and Enter or Space typed a moment too late does
+   * not stop the signature. */
+  if (state == IMZALA_JOB_STATE_CHOOSING && self->last_state != IMZALA_JOB_STATE_CHOOSING &&
+      gtk_widget_get_mapped (GTK_WIDGET (self)))
+    imzala_sign_page_focus_pin (self);
+  else if (busy && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+      if (GTK_IS_WINDOW (root))
+        gtk_window_set_focus (GTK_WINDOW (root), NULL);
+    }
+  self->last_state = state;
 
   update_progress (self);
 }
@@ -477,6 +586,8 @@ imzala_sign_page_set_job (ImzalaSignPage   *self,
 
   imzala_pin_entry_clear (self->pin_entry);
   imzala_sign_page_set_error (self, NULL);
+  self->sign_when_read = FALSE;
+  self->last_state = IMZALA_JOB_STATE_IDLE;
   update_request (self);
   update_remaining (self);
   update_certificates (self);
@@ -491,17 +602,55 @@ pin_changed_cb (ImzalaSignPage *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
 }
 
+static gboolean
+cards_loading (ImzalaSignPage *self)
+{
+  return (self->job != NULL && imzala_signing_job_get_tokens_loading (self->job)) ||
+         (self->token_list != NULL && imzala_token_list_get_loading (self->token_list));
+}
+
 /* Enter in the PIN field is İMZALA; with no PIN yet (win.sign is disabled
- * then) it says what is missing instead of doing nothing. */
+ * then) it says what is missing instead of doing nothing. A PIN typed while
+ * the card is still being read is kept, and the signature starts when the
+ * card has been read (cards_read_cb()). */
 static void
 pin_activate_cb (ImzalaSignPage *self)
 {
+  g_autoptr(GError) error = NULL;
+
   if (!imzala_sign_page_get_ready (self))
     {
       imzala_sign_page_set_error (self, _("Type your PIN first."));
       return;
     }
+  if (self->job != NULL && imzala_signing_job_get_certificate (self->job) == NULL &&
+      !imzala_signing_job_get_needs_login (self->job))
+    {
+      if (cards_loading (self))
+        {
+          self->sign_when_read = TRUE;
+          imzala_sign_page_set_error (self, _("The card is still being read. Signing starts as soon as it is."));
+          return;
+        }
+      if (!imzala_signing_job_can_sign (self->job, &error))
+        {
+          imzala_sign_page_set_error (self, error->message);
+          return;
+        }
+    }
   gtk_widget_activate_action (GTK_WIDGET (self), "win.sign", NULL);
+}
+
+static void
+cards_read_cb (ImzalaSignPage *self)
+{
+  update_placeholder (self);
+  if (!self->sign_when_read || cards_loading (self))
+    return;
+  self->sign_when_read = FALSE;
+  imzala_sign_page_set_error (self, NULL);
+  if (self->job != NULL && imzala_signing_job_get_state (self->job) == IMZALA_JOB_STATE_CHOOSING)
+    pin_activate_cb (self);
 }
 
 void
@@ -528,6 +677,129 @@ imzala_sign_page_set_reader_monitor (ImzalaSignPage      *self,
   update_placeholder (self);
 }
 
+/* ---- Layout: one column or two ---- */
+
+static int
+separator_width (ImzalaSignPage *self)
+{
+  int width;
+
+  gtk_widget_measure (self->pane_separator, GTK_ORIENTATION_HORIZONTAL, -1, &width, NULL, NULL, NULL);
+  return MAX (width, 1);
+}
+
+/* The width from which the panes stand side by side: the details at their
+ * narrowest beside the PIN pane at its natural width. */
+static int
+wide_width (ImzalaSignPage *self)
+{
+  int details_min, pin_nat;
+
+  gtk_widget_measure (self->details_pane, GTK_ORIENTATION_HORIZONTAL, -1, &details_min, NULL, NULL, NULL);
+  gtk_widget_measure (self->pin_pane, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &pin_nat, NULL, NULL);
+  return MAX (WIDE_MIN_WIDTH, details_min + separator_width (self) + MAX (pin_nat, PIN_PANE_WIDTH));
+}
+
+static void
+set_wide (ImzalaSignPage *self,
+          gboolean        wide)
+{
+  if (self->wide == wide)
+    return;
+  self->wide = wide;
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self->columns_box),
+                                  wide ? GTK_ORIENTATION_HORIZONTAL : GTK_ORIENTATION_VERTICAL);
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self->pane_separator),
+                                  wide ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL);
+  /* Beside the details the PIN pane is a column of its own width; under
+   * them it spans the page and its content is centred. */
+  gtk_widget_set_size_request (self->pin_pane, wide ? PIN_PANE_WIDTH : -1, -1);
+}
+
+/* The page asks for the width of one column only (so the window can be
+ * narrowed to a phone's 360 pixels) and, for a width, the height of the
+ * layout that width gets: beside each other, the taller pane's; under each
+ * other, the PIN pane's (the details give way, see size_allocate()). */
+static void
+imzala_sign_page_measure (GtkWidget      *widget,
+                          GtkOrientation  orientation,
+                          int             for_size,
+                          int            *minimum,
+                          int            *natural,
+                          int            *minimum_baseline,
+                          int            *natural_baseline)
+{
+  ImzalaSignPage *self = IMZALA_SIGN_PAGE (widget);
+  int details_min, details_nat, pin_min, pin_nat, separator = separator_width (self);
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      gtk_widget_measure (self->details_pane, orientation, -1, &details_min, &details_nat, NULL, NULL);
+      gtk_widget_measure (self->pin_pane, orientation, -1, &pin_min, &pin_nat, NULL, NULL);
+      *minimum = MAX (details_min, pin_min);
+      *natural = MAX (details_nat + separator + MAX (pin_nat, PIN_PANE_WIDTH), *minimum);
+    }
+  else if (for_size >= 0 && for_size >= wide_width (self))
+    {
+      int pin_width;
+
+      gtk_widget_measure (self->pin_pane, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &pin_width, NULL, NULL);
+      pin_width = MAX (pin_width, PIN_PANE_WIDTH);
+      gtk_widget_measure (self->details_pane, orientation, for_size - pin_width - separator,
+                          &details_min, &details_nat, NULL, NULL);
+      gtk_widget_measure (self->pin_pane, orientation, pin_width, &pin_min, &pin_nat, NULL, NULL);
+      *minimum = MAX (details_min, pin_min);
+      *natural = MAX (details_nat, pin_nat);
+    }
+  else
+    {
+      /* One column: the details give way first (size_allocate() hides
+       * them when the PIN pane needs all the height), so the window's
+       * minimum height, which GTK takes at its minimum width, is the PIN
+       * pane's alone. */
+      gtk_widget_measure (self->details_pane, orientation, for_size, &details_min, &details_nat, NULL, NULL);
+      gtk_widget_measure (self->pin_pane, orientation, for_size, &pin_min, &pin_nat, NULL, NULL);
+      *minimum = pin_min;
+      *natural = details_nat + separator + pin_nat;
+    }
+  if (minimum_baseline != NULL)
+    *minimum_baseline = -1;
+  if (natural_baseline != NULL)
+    *natural_baseline = -1;
+}
+
+static void
+imzala_sign_page_size_allocate (GtkWidget *widget,
+                                int        width,
+                                int        height,
+                                int        baseline)
+{
+  ImzalaSignPage *self = IMZALA_SIGN_PAGE (widget);
+  gboolean wide = width >= wide_width (self);
+  gboolean details = TRUE;
+
+  set_wide (self, wide);
+  if (!wide)
+    {
+      int details_min, pin_min;
+
+      gtk_widget_measure (self->details_pane, GTK_ORIENTATION_VERTICAL, width, &details_min, NULL, NULL, NULL);
+      gtk_widget_measure (self->pin_pane, GTK_ORIENTATION_VERTICAL, width, &pin_min, NULL, NULL, NULL);
+      details = height >= details_min + separator_width (self) + pin_min;
+    }
+  gtk_widget_set_visible (self->details_pane, details);
+  gtk_widget_set_visible (self->pane_separator, details);
+  gtk_widget_allocate (self->columns_box, width, height, baseline, NULL);
+}
+
+gboolean
+imzala_sign_page_get_wide (ImzalaSignPage *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGN_PAGE (self), FALSE);
+
+  return self->wide;
+}
+
 static void
 imzala_sign_page_dispose (GObject *object)
 {
@@ -539,6 +811,9 @@ imzala_sign_page_dispose (GObject *object)
   g_clear_object (&self->reader_monitor);
   g_clear_object (&self->job_signals);
   g_clear_object (&self->job);
+  if (self->certificates != NULL)
+    g_clear_signal_handler (&self->certificates_changed_id, self->certificates);
+  g_clear_object (&self->certificates);
   if (self->certificates_list != NULL)
     gtk_list_box_bind_model (self->certificates_list, NULL, NULL, NULL, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_SIGN_PAGE);
@@ -573,6 +848,8 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
 
   object_class->dispose = imzala_sign_page_dispose;
   object_class->get_property = imzala_sign_page_get_property;
+  widget_class->measure = imzala_sign_page_measure;
+  widget_class->size_allocate = imzala_sign_page_size_allocate;
 
   properties[PROP_READY] =
     g_param_spec_boolean ("ready", NULL, NULL, FALSE,
@@ -585,6 +862,10 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-sign-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, details_pane);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pane_separator);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_pane);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, sign_button);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, content_box);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, purpose_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, portal_label);
@@ -637,7 +918,7 @@ imzala_sign_page_init (ImzalaSignPage *self)
   g_signal_group_connect_object (self->job_signals, "notify::tokens",
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::tokens-loading",
-                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (cards_read_cb), self, G_CONNECT_SWAPPED);
   /* A card that shows its certificates after the PIN, and the login. */
   g_signal_group_connect_object (self->job_signals, "notify::needs-login",
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
@@ -652,7 +933,7 @@ imzala_sign_page_init (ImzalaSignPage *self)
    * certificate list says. */
   self->token_list_signals = g_signal_group_new (IMZALA_TYPE_TOKEN_LIST);
   g_signal_group_connect_object (self->token_list_signals, "notify::loading",
-                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (cards_read_cb), self, G_CONNECT_SWAPPED);
   self->reader_monitor_signals = g_signal_group_new (IMZALA_TYPE_READER_MONITOR);
   g_signal_group_connect_object (self->reader_monitor_signals, "items-changed",
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
@@ -666,5 +947,10 @@ imzala_sign_page_init (ImzalaSignPage *self)
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* measure() and size_allocate() below, not AdwBin's GtkBinLayout (GTK
+   * calls the vfuncs only for a widget without a layout manager). */
+  gtk_widget_set_layout_manager (GTK_WIDGET (self), NULL);
+  /* The bin's child, not a bound template child: AdwBin unparents it. */
+  self->columns_box = adw_bin_get_child (ADW_BIN (self));
   imzala_pin_keypad_set_entry (self->keypad, self->pin_entry);
 }

@@ -4,7 +4,13 @@
  * The page follows an ImzalaSigningJob in CHOOSING, SIGNING and SUBMITTING
  * by itself (a GSignalGroup on its properties; the job's error is shown
  * when it comes back to CHOOSING); the window's win.sign and win.cancel
- * actions do the work. */
+ * actions do the work.
+ *
+ * Two panes: the details (who asks, the texts, the certificates) scroll;
+ * the PIN pane (PIN state, message, PIN field, keypad, İMZALA) never does.
+ * They stand side by side from about 600 pixels of width, one above the
+ * other below that; the page asks only for one column's width, so the
+ * window can be as narrow as 360 pixels. */
 #pragma once
 
 #include <adwaita.h>
@@ -25,7 +31,13 @@ gboolean      imzala_sign_page_get_ready (ImzalaSignPage *self);
 ImzalaSecret *imzala_sign_page_take_pin  (ImzalaSignPage *self);
 /* An error to show above the keypad (a wrong PIN and its tries left). */
 void          imzala_sign_page_set_error (ImzalaSignPage *self, const char *message);
+/* Focuses the PIN field, or İMZALA when the PIN is not typed here. */
 void          imzala_sign_page_focus_pin (ImzalaSignPage *self);
+/* A digit typed while the request is still being fetched, kept for the PIN
+ * field (NULL: backspace). */
+void          imzala_sign_page_type_early (ImzalaSignPage *self, const char *digit);
+/* TRUE when the panes stand side by side (for tests). */
+gboolean      imzala_sign_page_get_wide  (ImzalaSignPage *self);
 /* The shared token list and the reader monitor (both nullable): while the
  * list loads the page says the card is being read, and without a
  * certificate it says why (imzala_card_cause_find()): a card no module

@@ -14,6 +14,8 @@ struct _ImzalaCertificateRow
   GtkWidget         *check_icon;
 
   ImzalaCertificate *certificate;
+  char              *card_label;
+  gboolean           other_person;
   gboolean           selected;
 };
 
@@ -22,12 +24,17 @@ G_DEFINE_FINAL_TYPE (ImzalaCertificateRow, imzala_certificate_row, ADW_TYPE_ACTI
 enum {
   PROP_0,
   PROP_CERTIFICATE,
+  PROP_CARD_LABEL,
+  PROP_OTHER_PERSON,
   PROP_SELECTED,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
 
+/* One line per fact, in the words of a person who holds two cards: who the
+ * certificate belongs to, who issued it, until when, on which card; the key
+ * type last, for whoever asks for it. */
 static void
 update_texts (ImzalaCertificateRow *self)
 {
@@ -37,22 +44,44 @@ update_texts (ImzalaCertificateRow *self)
   g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), imzala_certificate_get_holder_name (certificate));
-  /* Translators: issuer, expiry date and key type of a certificate. */
-  g_string_append_printf (subtitle, _("%s, valid until %s, %s"),
-                          imzala_certificate_get_issuer_name (certificate),
-                          not_after,
-                          imzala_certificate_get_key_description (certificate));
+  if (self->other_person)
+    /* Translators: Başka bir kişiye ait: the portal asked another person. */
+    g_string_append_printf (subtitle, "%s\n", _("Belongs to another person"));
+  /* Translators: the issuer's name and a date (Veren: …, … tarihine kadar
+   * geçerli). */
+  g_string_append_printf (subtitle, _("Issued by %s, valid until %s"),
+                          imzala_certificate_get_issuer_name (certificate), not_after);
+  g_string_append_c (subtitle, '\n');
+  if (self->card_label != NULL && *self->card_label != '\0')
+    /* Translators: the card's label and the key type, "RSA 2048" or
+     * "EC P-384" (Kart: … (RSA 2048)). */
+    g_string_append_printf (subtitle, _("On the card %s (%s)"), self->card_label,
+                            imzala_certificate_get_key_description (certificate));
+  else
+    g_string_append (subtitle, imzala_certificate_get_key_description (certificate));
   if (imzala_certificate_is_recommended (certificate))
     g_string_append_printf (subtitle, "\n%s", _("Qualified signing certificate, recommended for signing"));
   for (guint i = 0; problems != NULL && problems[i] != NULL; i++)
     g_string_append_printf (subtitle, "\n%s", problems[i]);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self), subtitle->str);
 
-  /* Only a problem gets an icon before the text. It is added, not hidden:
-   * an empty prefix box would still move the text to the right. */
+  /* Only a problem, or another person, gets an icon before the text. It is
+   * added, not hidden: an empty prefix box would still move the text to the
+   * right. */
   if (!imzala_certificate_is_recommended (certificate))
     adw_action_row_add_prefix (ADW_ACTION_ROW (self),
                                gtk_image_new_from_icon_name ("dialog-warning-symbolic"));
+  else if (self->other_person)
+    adw_action_row_add_prefix (ADW_ACTION_ROW (self),
+                               gtk_image_new_from_icon_name ("system-users-symbolic"));
+}
+
+gboolean
+imzala_certificate_row_get_other_person (ImzalaCertificateRow *self)
+{
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE_ROW (self), FALSE);
+
+  return self->other_person;
 }
 
 ImzalaCertificate *
@@ -103,6 +132,7 @@ imzala_certificate_row_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_CERTIFICATE_ROW);
   g_clear_object (&self->certificate);
+  g_clear_pointer (&self->card_label, g_free);
 
   G_OBJECT_CLASS (imzala_certificate_row_parent_class)->dispose (object);
 }
@@ -119,6 +149,12 @@ imzala_certificate_row_get_property (GObject    *object,
     {
     case PROP_CERTIFICATE:
       g_value_set_object (value, self->certificate);
+      break;
+    case PROP_CARD_LABEL:
+      g_value_set_string (value, self->card_label);
+      break;
+    case PROP_OTHER_PERSON:
+      g_value_set_boolean (value, self->other_person);
       break;
     case PROP_SELECTED:
       g_value_set_boolean (value, self->selected);
@@ -140,6 +176,12 @@ imzala_certificate_row_set_property (GObject      *object,
     {
     case PROP_CERTIFICATE:
       self->certificate = g_value_dup_object (value);
+      break;
+    case PROP_CARD_LABEL:
+      self->card_label = g_value_dup_string (value);
+      break;
+    case PROP_OTHER_PERSON:
+      self->other_person = g_value_get_boolean (value);
       break;
     case PROP_SELECTED:
       imzala_certificate_row_set_selected (self, g_value_get_boolean (value));
@@ -163,6 +205,12 @@ imzala_certificate_row_class_init (ImzalaCertificateRowClass *klass)
   properties[PROP_CERTIFICATE] =
     g_param_spec_object ("certificate", NULL, NULL, IMZALA_TYPE_CERTIFICATE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CARD_LABEL] =
+    g_param_spec_string ("card-label", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_OTHER_PERSON] =
+    g_param_spec_boolean ("other-person", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SELECTED] =
     g_param_spec_boolean ("selected", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
@@ -180,9 +228,15 @@ imzala_certificate_row_init (ImzalaCertificateRow *self)
 }
 
 GtkWidget *
-imzala_certificate_row_new (ImzalaCertificate *certificate)
+imzala_certificate_row_new (ImzalaCertificate *certificate,
+                            const char        *card_label,
+                            gboolean           other_person)
 {
   g_return_val_if_fail (IMZALA_IS_CERTIFICATE (certificate), NULL);
 
-  return g_object_new (IMZALA_TYPE_CERTIFICATE_ROW, "certificate", certificate, NULL);
+  return g_object_new (IMZALA_TYPE_CERTIFICATE_ROW,
+                       "certificate", certificate,
+                       "card-label", card_label,
+                       "other-person", other_person,
+                       NULL);
 }

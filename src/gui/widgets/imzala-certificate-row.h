@@ -1,6 +1,8 @@
 /* imzala-certificate-row.h: one signing certificate in the sign page's
- * list: holder, issuer, expiry, key, why it is (not) recommended, a warning
- * sign when it is not, and a check mark when it is the chosen one. */
+ * list: holder, whether it is another person's than the requester's, then
+ * in plain words what tells one person's certificates apart (issuer, end of
+ * validity, the card), the key, why it is (not) recommended, a warning sign
+ * when it is not, and a check mark when it is the chosen one. */
 #pragma once
 
 #include <adwaita.h>
@@ -12,10 +14,15 @@ G_BEGIN_DECLS
 #define IMZALA_TYPE_CERTIFICATE_ROW (imzala_certificate_row_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaCertificateRow, imzala_certificate_row, IMZALA, CERTIFICATE_ROW, AdwActionRow)
 
-/* Properties: "certificate" (construct only), "selected" (the check mark). */
-GtkWidget         *imzala_certificate_row_new             (ImzalaCertificate    *certificate);
+/* Properties: "certificate", "card-label" (the card it is on, or NULL) and
+ * "other-person" (its T.C. kimlik no is not the requester's) are construct
+ * only; "selected" is the check mark. */
+GtkWidget         *imzala_certificate_row_new             (ImzalaCertificate    *certificate,
+                                                           const char           *card_label,
+                                                           gboolean              other_person);
 ImzalaCertificate *imzala_certificate_row_get_certificate (ImzalaCertificateRow *self);
 gboolean           imzala_certificate_row_get_selected    (ImzalaCertificateRow *self);
+gboolean           imzala_certificate_row_get_other_person (ImzalaCertificateRow *self);
 void               imzala_certificate_row_set_selected    (ImzalaCertificateRow *self,
                                                            gboolean              selected);
 

@@ -1,0 +1,848 @@
+#define G_LOG_DOMAIN "imzala-test"
+
+/* test-gui-sign-page.c: the sign page fits every screen and every hand.
+ *
+ * The window against the real reference portal (imzala-portal) in Turkish,
+ * with the SoftHSM test fixture's cards (AYŞE YILMAZ, the portal's demo
+ * person, with two qualified certificates; MEHMET DEMİR with one) or the
+ * portal's own demo card where the portal must accept the signature. At
+ * each size (the default, 360 pixels wide, text at 150 %, and, when the
+ * program runs with GDK_SCALE=2 on a 1280×800 Xvfb, the 640×400 logical
+ * pixels that screen has) the keypad's last row, the PIN field, the PIN
+ * message and İMZALA must lie inside the window and inside the scrolled
+ * view that holds them, if any, after layout. After a wrong PIN the focus
+ * is back in the emptied PIN field; the requester's certificate comes
+ * first, preselected, and another person's says so; every page of the
+ * window can be 360 pixels wide; a PIN typed and entered while the card is
+ * still being read signs once it has been read. */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <string.h>
+
+#include "imzala-certificate-row.h"
+#include "imzala-code-page.h"
+#include "imzala-pin-entry.h"
+#include "imzala-settings.h"
+#include "imzala-sign-page.h"
+#include "imzala-test.h"
+#include "imzala-test-gui.h"
+#include "imzala-test-portal.h"
+#include "imzala-window.h"
+
+/* A wrong PIN's message, the longest the page shows above the PIN field. */
+#define LONG_MESSAGE "PIN yanlış. Kartın kilitlenmemesi için dikkatli olun: 2 deneme hakkınız kaldı."
+
+typedef struct
+{
+  ImzalaTestPortal  *portal;
+  ImzalaTestFixture *fixture;   /* NULL: the portal's demo card */
+  GSettings         *settings;
+  ImzalaModuleSet   *modules;
+  ImzalaWindow      *window;
+} SignPage;
+
+/* ---- Setup ---- */
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+tokens_changed_cb (ImzalaWindow *window,
+                   gboolean     *done)
+{
+  *done = TRUE;
+}
+
+/* A window of @width × @height (0: its default size), shown, with its
+ * token list read. */
+static ImzalaWindow *
+new_window (SignPage *self,
+            int       width,
+            int       height)
+{
+  g_autoptr(ImzalaSettings) policy = imzala_settings_new (self->settings);
+  g_autoptr(ImzalaTokenList) token_list = imzala_token_list_new (self->modules);
+  ImzalaWindow *window = imzala_window_new (NULL, policy);
+  gboolean done = FALSE;
+  gulong id;
+
+  if (width > 0)
+    gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (GTK_WIDGET (window)))
+    g_main_context_iteration (NULL, TRUE);
+
+  id = g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
+  imzala_window_set_token_list (window, token_list, NULL);
+  imzala_test_gui_wait (flag_set, &done, 60, "the token list");
+  g_signal_handler_disconnect (window, id);
+  return window;
+}
+
+static void
+setup (SignPage      *self,
+       gconstpointer  data,
+       gboolean       demo_card)
+{
+  g_autoptr(GError) error = NULL;
+  const char *faults = g_getenv ("IMZALA_FAULTS");
+
+  self->portal = imzala_test_portal_new (0, &error);
+  g_assert_no_error (error);
+  self->settings = imzala_test_gui_new_settings (self->portal);
+  /* The fixture's copy sets SOFTHSM2_CONF over the portal's demo card. */
+  if (!demo_card)
+    self->fixture = imzala_test_fixture_new ();
+  self->modules = imzala_test_gui_load_modules (faults != NULL && *faults != '\0'
+                                                ? g_getenv ("IMZALA_FAULT_MODULE") : NULL);
+}
+
+static void
+setup_fixture (SignPage      *self,
+               gconstpointer  data)
+{
+  setup (self, data, FALSE);
+}
+
+static void
+setup_demo (SignPage      *self,
+            gconstpointer  data)
+{
+  setup (self, data, TRUE);
+}
+
+static void
+setup_slow_listing (SignPage      *self,
+                    gconstpointer  data)
+{
+  g_setenv ("IMZALA_FAULTS", "slow-slot-list", TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "1500", TRUE);
+  setup (self, data, TRUE);
+}
+
+static void
+teardown (SignPage      *self,
+          gconstpointer  data)
+{
+  if (self->window != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->window));
+  imzala_test_gui_settle ();
+  g_object_set (gtk_settings_get_default (), "gtk-xft-dpi", 96 * 1024, NULL);
+  g_clear_object (&self->modules);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->fixture, imzala_test_fixture_free);
+  g_clear_pointer (&self->portal, imzala_test_portal_free);
+  g_setenv ("IMZALA_FAULTS", "", TRUE);
+}
+
+/* ---- Steps ---- */
+
+static GtkWidget *
+sign_page (SignPage *self)
+{
+  return imzala_window_get_page (self->window, "sign");
+}
+
+static gboolean
+sign_page_cards_read (gpointer data)
+{
+  g_autofree char *text = imzala_test_gui_page_text (data, "sign");
+
+  return !g_str_equal (imzala_window_get_page_name (data), "sign") ||
+         strstr (text, "Kart okunuyor") == NULL;
+}
+
+static void wait_layout (SignPage *self);
+
+/* A login request of the portal's demo person, its code entered; returns
+ * the code once the sign page shows (@wait_cards: and the cards are read). */
+static char *
+open_code (SignPage   *self,
+           char       *code,
+           gboolean    wait_cards)
+{
+  ImzalaCodePage *code_page = IMZALA_CODE_PAGE (imzala_window_get_page (self->window, "code"));
+  const char *shown;
+
+  imzala_code_page_set_code (code_page, code);
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "next", NULL);
+  shown = imzala_test_gui_wait_page (self->window, "sign", "failure", NULL);
+  if (!g_str_equal (shown, "sign"))
+    {
+      g_autofree char *text = imzala_test_gui_page_text (self->window, "failure");
+      g_error ("Expected the sign page, got:\n%s", text);
+    }
+  if (wait_cards)
+    imzala_test_gui_wait (sign_page_cards_read, self->window, 60, "the cards on the sign page");
+  wait_layout (self);
+  return code;
+}
+
+static char *
+open_request (SignPage *self,
+              gboolean  wait_cards)
+{
+  g_autoptr(GError) error = NULL;
+  char *code = imzala_test_portal_create_request (self->portal, "login", &error);
+
+  g_assert_no_error (error);
+  return open_code (self, code, wait_cards);
+}
+
+/* ---- What the user can see ---- */
+
+static gboolean
+tick_cb (GtkWidget     *widget,
+         GdkFrameClock *clock,
+         gpointer       data)
+{
+  guint *ticks = data;
+
+  (*ticks)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+ticked_twice (gpointer data)
+{
+  return *(guint *) data >= 2;
+}
+
+/* Waits for two frames of the window: the layout after the last change has
+ * been made (a frame's layout phase runs after its tick). */
+static void
+wait_layout (SignPage *self)
+{
+  guint ticks = 0;
+  guint id = gtk_widget_add_tick_callback (GTK_WIDGET (self->window), tick_cb, &ticks, NULL);
+
+  gtk_widget_queue_resize (GTK_WIDGET (self->window));
+  imzala_test_gui_wait (ticked_twice, &ticks, 30, "two frames");
+  gtk_widget_remove_tick_callback (GTK_WIDGET (self->window), id);
+  imzala_test_gui_settle ();
+}
+
+/* The window's size on screen (its surface, the X window). */
+static int
+surface_width (SignPage *self)
+{
+  return gdk_surface_get_width (gtk_native_get_surface (GTK_NATIVE (self->window)));
+}
+
+static int
+surface_height (SignPage *self)
+{
+  return gdk_surface_get_height (gtk_native_get_surface (GTK_NATIVE (self->window)));
+}
+
+/* @widget is drawn and lies wholly inside @area (the window, or the scrolled
+ * window's visible part), measured after layout. */
+static void
+assert_inside (GtkWidget  *widget,
+               GtkWidget  *area,
+               const char *what)
+{
+  graphene_rect_t bounds;
+  int width = gtk_widget_get_width (area);
+  int height = gtk_widget_get_height (area);
+
+  g_assert_true (gtk_widget_compute_bounds (widget, area, &bounds));
+  g_test_message ("%s: %.0f,%.0f %.0f×%.0f in %s %d×%d", what,
+                  bounds.origin.x, bounds.origin.y, bounds.size.width, bounds.size.height,
+                  G_OBJECT_TYPE_NAME (area), width, height);
+  if (bounds.size.width < 1 || bounds.size.height < 1 ||
+      bounds.origin.x < 0 || bounds.origin.y < 0 ||
+      bounds.origin.x + bounds.size.width > width + 0.5 ||
+      bounds.origin.y + bounds.size.height > height + 0.5)
+    g_error ("%s is not inside %s: %.0f,%.0f %.0f×%.0f, the area is %d×%d", what,
+             G_OBJECT_TYPE_NAME (area), bounds.origin.x, bounds.origin.y,
+             bounds.size.width, bounds.size.height, width, height);
+}
+
+/* In view: mapped, every ancestor shown and not hidden by its parent (a
+ * stack's other page, a scrolled-out child), inside the window and inside
+ * the visible part of each scrolled window around it. */
+static void
+assert_in_view (SignPage   *self,
+                GtkWidget  *widget,
+                const char *what)
+{
+  g_assert_true (gtk_widget_get_mapped (widget));
+  for (GtkWidget *w = widget; w != NULL; w = gtk_widget_get_parent (w))
+    {
+      g_assert_true (gtk_widget_get_visible (w));
+      g_assert_true (gtk_widget_get_child_visible (w));
+      if (GTK_IS_SCROLLED_WINDOW (w) && w != widget)
+        assert_inside (widget, w, what);
+    }
+  assert_inside (widget, GTK_WIDGET (self->window), what);
+}
+
+/* The keypad's last row (Temizle, 0, ←), the PIN field, the PIN message,
+ * İMZALA, and a few lines of the text to sign. */
+static void
+assert_sign_page_fits (SignPage *self)
+{
+  GtkWidget *page = sign_page (self);
+  g_autoptr(GPtrArray) keypads = imzala_test_gui_find_all (page, g_type_from_name ("ImzalaPinKeypad"));
+  g_autoptr(GPtrArray) keys = NULL;
+  g_autoptr(GPtrArray) entries = imzala_test_gui_find_all (page, IMZALA_TYPE_PIN_ENTRY);
+  g_autoptr(GPtrArray) labels = imzala_test_gui_find_all (page, GTK_TYPE_LABEL);
+  g_autoptr(GPtrArray) views = imzala_test_gui_find_all (page, GTK_TYPE_TEXT_VIEW);
+  GtkWidget *message = NULL;
+  GtkWidget *text_scroller;
+  graphene_rect_t bounds;
+  double last_row = -1;
+  guint n_last = 0;
+
+  imzala_sign_page_set_error (IMZALA_SIGN_PAGE (page), LONG_MESSAGE);
+  wait_layout (self);
+  for (GtkWidget *pane = gtk_widget_get_first_child (gtk_widget_get_first_child (page)); pane != NULL;
+       pane = gtk_widget_get_next_sibling (pane))
+    {
+      int minimum, natural;
+
+      gtk_widget_measure (pane, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
+      g_test_message ("%s: %d to %d pixels wide, is %d", G_OBJECT_TYPE_NAME (pane), minimum, natural,
+                      gtk_widget_get_width (pane));
+    }
+  g_test_message ("window %d×%d, the page %s", surface_width (self),
+                  surface_height (self),
+                  imzala_sign_page_get_wide (IMZALA_SIGN_PAGE (page)) ? "in two columns" : "in one column");
+
+  g_assert_cmpuint (keypads->len, ==, 1);
+  keys = imzala_test_gui_find_all (g_ptr_array_index (keypads, 0), GTK_TYPE_BUTTON);
+  g_assert_cmpuint (keys->len, ==, 12);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      g_assert_true (gtk_widget_compute_bounds (g_ptr_array_index (keys, i), page, &bounds));
+      last_row = MAX (last_row, bounds.origin.y);
+    }
+  for (guint i = 0; i < keys->len; i++)
+    {
+      GtkWidget *key = g_ptr_array_index (keys, i);
+      g_autofree char *what = NULL;
+
+      g_assert_true (gtk_widget_compute_bounds (key, page, &bounds));
+      if (bounds.origin.y < last_row)
+        continue;
+      what = g_strdup_printf ("the keypad's last row (%s)", gtk_button_get_label (GTK_BUTTON (key)));
+      assert_in_view (self, key, what);
+      n_last++;
+    }
+  g_assert_cmpuint (n_last, ==, 3);
+
+  assert_in_view (self, imzala_test_gui_find_button (page, "İMZALA"), "İMZALA");
+  g_assert_cmpuint (entries->len, ==, 1);
+  assert_in_view (self, g_ptr_array_index (entries, 0), "the PIN field");
+  for (guint i = 0; i < labels->len && message == NULL; i++)
+    if (g_strcmp0 (gtk_label_get_text (g_ptr_array_index (labels, i)), LONG_MESSAGE) == 0)
+      message = g_ptr_array_index (labels, i);
+  g_assert_nonnull (message);
+  assert_in_view (self, message, "the PIN message");
+
+  /* The text to sign scrolls in its own view, of at least a few lines, in
+   * a part of the page that shows at least that much. */
+  g_assert_cmpuint (views->len, >=, 1);
+  text_scroller = gtk_widget_get_ancestor (g_ptr_array_index (views, 0), GTK_TYPE_SCROLLED_WINDOW);
+  g_assert_true (gtk_widget_compute_bounds (text_scroller, GTK_WIDGET (self->window), &bounds));
+  g_test_message ("the text's view: %.0f×%.0f at %.0f,%.0f", bounds.size.width, bounds.size.height,
+                  bounds.origin.x, bounds.origin.y);
+  g_assert_cmpfloat (bounds.size.height, >=, 60);
+  g_assert_cmpint (gtk_widget_get_height (gtk_widget_get_ancestor (text_scroller, ADW_TYPE_CLAMP)) > 0, ==, TRUE);
+
+  imzala_sign_page_set_error (IMZALA_SIGN_PAGE (page), NULL);
+}
+
+/* ---- Tests ---- */
+
+/* The default size: 860×640 on a screen that has room for it. */
+static void
+test_fits_default (SignPage      *self,
+                   gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  g_assert_cmpint (surface_width (self), ==, 860);
+  g_assert_cmpint (surface_height (self), ==, 640);
+  g_assert_true (imzala_sign_page_get_wide (IMZALA_SIGN_PAGE (sign_page (self))));
+  assert_sign_page_fits (self);
+}
+
+/* A phone, or a tiling desktop's narrow column. */
+static void
+test_fits_narrow (SignPage      *self,
+                  gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+
+  self->window = new_window (self, 360, 640);
+  code = open_request (self, TRUE);
+  g_assert_cmpint (surface_width (self), ==, 360);
+  g_assert_cmpint (surface_height (self), ==, 640);
+  g_assert_false (imzala_sign_page_get_wide (IMZALA_SIGN_PAGE (sign_page (self))));
+  assert_sign_page_fits (self);
+}
+
+/* Text at 150 % (Large Text and more), at the default size. */
+static void
+test_fits_large_text (SignPage      *self,
+                      gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+
+  g_object_set (gtk_settings_get_default (), "gtk-xft-dpi", 96 * 1024 * 3 / 2, NULL);
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  g_assert_cmpint (surface_width (self), <=, 860);
+  g_assert_cmpint (surface_height (self), <=, 640);
+  assert_sign_page_fits (self);
+}
+
+/* GDK_SCALE=2 on a 1280×800 screen (tests/meson.build runs this program so
+ * for this test alone): 640×400 logical pixels. The window opens at its
+ * default size, which it fits to the screen. */
+static void
+test_fits_scale_2 (SignPage      *self,
+                   gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+  GdkMonitor *monitor;
+  GdkRectangle area;
+
+  self->window = new_window (self, 0, 0);
+  monitor = gdk_display_get_monitor_at_surface (gtk_widget_get_display (GTK_WIDGET (self->window)),
+                                                gtk_native_get_surface (GTK_NATIVE (self->window)));
+  gdk_monitor_get_geometry (monitor, &area);
+  g_assert_cmpint (gdk_monitor_get_scale_factor (monitor), ==, 2);
+  g_assert_cmpint (area.width, ==, 640);
+  g_assert_cmpint (area.height, ==, 400);
+
+  code = open_request (self, TRUE);
+  {
+    static const char *pages[] = { "code", "portal-confirm", "loading", "sign", "result", "failure",
+                                   "pin-change", "unblock", "tokens", "doctor" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+      {
+        int minimum;
+
+        gtk_widget_measure (imzala_window_get_page (self->window, pages[i]), GTK_ORIENTATION_VERTICAL,
+                            630, &minimum, NULL, NULL, NULL);
+        g_test_message ("%s: at least %d pixels high", pages[i], minimum);
+      }
+    for (GtkWidget *pane = gtk_widget_get_first_child (gtk_widget_get_first_child (imzala_window_get_page (self->window, "sign")));
+         pane != NULL; pane = gtk_widget_get_next_sibling (pane))
+      {
+        int minimum, natural;
+
+        gtk_widget_measure (pane, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
+        g_test_message ("%s: %d to %d pixels wide, is %d", G_OBJECT_TYPE_NAME (pane), minimum, natural,
+                        gtk_widget_get_width (pane));
+      }
+  }
+  g_assert_cmpint (surface_width (self), <=, 640);
+  g_assert_cmpint (surface_height (self), <=, 400);
+  assert_sign_page_fits (self);
+  /* The message did not make the window taller than the screen. */
+  g_assert_cmpint (surface_height (self), <=, 400);
+}
+
+/* The portal names AYŞE YILMAZ (123******50): her two qualified
+ * certificates come first and the first is chosen; MEHMET DEMİR's says it
+ * is another person's; rows tell her two apart in words. */
+static void
+test_requester_first (SignPage      *self,
+                      gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  ImzalaCertificateRow *first;
+  gboolean seen_mehmet = FALSE;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  rows = imzala_test_gui_find_all (sign_page (self), IMZALA_TYPE_CERTIFICATE_ROW);
+  g_assert_cmpuint (rows->len, >=, 3);
+
+  first = g_ptr_array_index (rows, 0);
+  g_assert_cmpstr (imzala_certificate_get_tckn (imzala_certificate_row_get_certificate (first)), ==,
+                   IMZALA_TEST_PORTAL_TCKN);
+  g_assert_true (imzala_certificate_row_get_selected (first));
+  g_assert_true (gtk_list_box_row_is_selected (GTK_LIST_BOX_ROW (first)));
+  g_assert_false (imzala_certificate_row_get_other_person (first));
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      ImzalaCertificateRow *row = g_ptr_array_index (rows, i);
+      ImzalaCertificate *certificate = imzala_certificate_row_get_certificate (row);
+      const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+
+      g_test_message ("row %u: %s\n%s", i, imzala_certificate_get_holder_name (certificate), subtitle);
+      if (i > 0)
+        g_assert_false (imzala_certificate_row_get_selected (row));
+      /* In plain words: the issuer, the end of validity, the card. */
+      g_assert_nonnull (strstr (subtitle, "Veren: "));
+      g_assert_nonnull (strstr (subtitle, "tarihine kadar geçerli"));
+      g_assert_nonnull (strstr (subtitle, "Kart: IMZALA TEST"));
+      if (g_strcmp0 (imzala_certificate_get_tckn (certificate), "10000000146") == 0)
+        {
+          seen_mehmet = TRUE;
+          g_assert_true (imzala_certificate_row_get_other_person (row));
+          g_assert_nonnull (strstr (subtitle, "Başka bir kişiye ait"));
+          /* Hers come first. */
+          g_assert_cmpuint (i, >=, 2);
+        }
+      else
+        g_assert_null (strstr (subtitle, "Başka bir kişiye ait"));
+    }
+  g_assert_true (seen_mehmet);
+}
+
+static gboolean
+back_to_choosing (gpointer data)
+{
+  SignPage *self = data;
+  g_autoptr(GPtrArray) labels = imzala_test_gui_find_all (sign_page (self), GTK_TYPE_LABEL);
+
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkWidget *label = g_ptr_array_index (labels, i);
+
+      if (gtk_widget_has_css_class (label, "error") && gtk_widget_get_visible (label) &&
+          gtk_widget_get_sensitive (label) && strstr (gtk_label_get_text (GTK_LABEL (label)), "PIN") != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A wrong PIN: the field is emptied, the message is above it and
+ * describes it for a screen reader, and the focus is back in it, so the
+ * next digits typed go there. */
+static void
+test_wrong_pin_focus (SignPage      *self,
+                      gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  GtkWidget *entry;
+  GtkWidget *focus;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  entries = imzala_test_gui_find_all (sign_page (self), IMZALA_TYPE_PIN_ENTRY);
+  entry = g_ptr_array_index (entries, 0);
+  focus = gtk_root_get_focus (GTK_ROOT (self->window));
+  g_assert_true (focus == entry);
+
+  imzala_test_gui_press_keypad (sign_page (self), "999999");
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
+  imzala_test_gui_wait (back_to_choosing, self, 60, "the wrong PIN's message");
+  imzala_test_gui_settle ();
+
+  g_assert_cmpstr (imzala_window_get_page_name (self->window), ==, "sign");
+  g_assert_cmpuint (imzala_pin_entry_get_length (IMZALA_PIN_ENTRY (entry)), ==, 0);
+  focus = gtk_root_get_focus (GTK_ROOT (self->window));
+  if (focus != entry)
+    g_error ("The focus is on %s, not in the PIN field", focus ? G_OBJECT_TYPE_NAME (focus) : "nothing");
+  g_assert_true (gtk_test_accessible_has_property (GTK_ACCESSIBLE (entry),
+                                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION));
+  g_assert_cmpuint (imzala_test_portal_count_signatures (self->portal, code), ==, 0);
+}
+
+/* Names the widgets under @widget that ask for more than 360 pixels. */
+static void
+list_wide_widgets (GtkWidget *widget,
+                   int        depth)
+{
+  int minimum;
+
+  gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  if (minimum <= 360 && depth > 6)
+    return;
+  g_test_message ("%*s%s (%s): %d", depth * 2, "", G_OBJECT_TYPE_NAME (widget),
+                  GTK_IS_LABEL (widget) ? gtk_label_get_text (GTK_LABEL (widget)) : "", minimum);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    list_wide_widgets (child, depth + 1);
+}
+
+/* Every page can be 360 pixels wide: the window asks no more. */
+static void
+test_every_page_narrow (SignPage      *self,
+                        gconstpointer  data)
+{
+  static const char *pages[] = { "code", "portal-confirm", "loading", "sign", "result", "failure",
+                                 "pin-change", "unblock", "tokens", "doctor" };
+  g_autofree char *code = NULL;
+
+  self->window = new_window (self, 360, 640);
+  code = open_request (self, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      GtkWidget *page = imzala_window_get_page (self->window, pages[i]);
+      int minimum;
+
+      gtk_widget_measure (page, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+      g_test_message ("%s: at least %d pixels wide", pages[i], minimum);
+      if (minimum > 360)
+        list_wide_widgets (page, 0);
+      if (minimum > 360)
+        g_error ("The page %s needs %d pixels of width", pages[i], minimum);
+    }
+  imzala_test_gui_settle ();
+  g_assert_cmpint (surface_width (self), ==, 360);
+}
+
+static gboolean
+request_done (gpointer data)
+{
+  SignPage *self = data;
+  const char *code = g_object_get_data (G_OBJECT (self->window), "code");
+  g_autofree char *state = imzala_test_portal_get_state (self->portal, code);
+
+  return g_strcmp0 (state, "done") == 0;
+}
+
+/* The card is slow to list (every C_GetSlotList waits 1.5 s): the page
+ * shows the request and "Kart okunuyor…"; a PIN typed on the keypad and
+ * entered then is kept, and the signature is made as soon as the card has
+ * been read. */
+static void
+test_enter_while_reading (SignPage      *self,
+                          gconstpointer  data)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *text = NULL;
+  char *code;
+
+  self->window = new_window (self, 0, 0);
+  /* The window's own listing has ended; the job lists the cards again. */
+  code = open_request (self, FALSE);
+  g_object_set_data_full (G_OBJECT (self->window), "code", code, g_free);
+  text = imzala_test_gui_page_text (self->window, "sign");
+  if (strstr (text, "Kart okunuyor") == NULL)
+    g_error ("The sign page does not say the card is being read:\n%s", text);
+
+  entries = imzala_test_gui_find_all (sign_page (self), IMZALA_TYPE_PIN_ENTRY);
+  g_assert_true (gtk_root_get_focus (GTK_ROOT (self->window)) == g_ptr_array_index (entries, 0));
+  imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
+  g_signal_emit_by_name (g_ptr_array_index (entries, 0), "activate");
+  g_free (text);
+  text = imzala_test_gui_page_text (self->window, "sign");
+  /* Still reading (the listing takes seconds): the PIN is kept. */
+  if (strstr (text, "Kart okunuyor") != NULL)
+    g_assert_cmpuint (imzala_pin_entry_get_length (g_ptr_array_index (entries, 0)), ==,
+                      strlen (IMZALA_TEST_PORTAL_PIN));
+
+  imzala_test_gui_wait (request_done, self, 60, "the portal to have the request done");
+  g_assert_cmpstr (imzala_test_gui_wait_page (self->window, "result", "failure", NULL), ==, "result");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (self->portal, code), ==, 1);
+}
+
+/* The demo card over the fault module, counting its calls. */
+static void
+setup_count_calls (SignPage      *self,
+                   gconstpointer  data)
+{
+  g_autofree char *count_file = NULL;
+
+  g_setenv ("IMZALA_FAULTS", "count-calls", TRUE);
+  setup (self, data, TRUE);
+  count_file = g_build_filename (self->portal->dir, "counts.txt", NULL);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+}
+
+/* A certificate application (Başvuru Formu and Sertifika Sahibi
+ * Taahhütnamesi): both texts are shown and signed with one PIN entry, one
+ * C_Login, and the portal stores two signatures. */
+static void
+test_two_texts_one_login (SignPage      *self,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) views = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autofree char *count_file = g_build_filename (self->portal->dir, "counts.txt", NULL);
+  g_autofree char *code = imzala_test_portal_create_application_request (self->portal, &error);
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  self->window = new_window (self, 0, 0);
+  g_free (open_code (self, g_strdup (code), TRUE));
+  views = imzala_test_gui_find_all (sign_page (self), GTK_TYPE_TEXT_VIEW);
+  g_assert_cmpuint (views->len, ==, 2);
+  text = imzala_test_gui_page_text (self->window, "sign");
+  g_assert_nonnull (strstr (text, "Başvuru Formu"));
+  g_assert_nonnull (strstr (text, "Sertifika Sahibi Taahhütnamesi"));
+
+  imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
+  g_assert_cmpstr (imzala_test_gui_wait_page (self->window, "result", "failure", NULL), ==, "result");
+  state = imzala_test_portal_get_state (self->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (self->portal, code), ==, 2);
+
+  /* C_Finalize writes the counts, after the logout the job queued. */
+  gtk_window_destroy (GTK_WINDOW (self->window));
+  self->window = NULL;
+  imzala_test_gui_settle ();
+  imzala_module_set_close (self->modules);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+}
+
+/* The demo card behind a pin-pad reader (the fault module types the PIN). */
+static void
+setup_pin_pad (SignPage      *self,
+               gconstpointer  data)
+{
+  g_setenv ("IMZALA_FAULTS", "pin-pad", TRUE);
+  g_setenv ("IMZALA_FAULT_PIN", IMZALA_TEST_PORTAL_PIN, TRUE);
+  setup (self, data, TRUE);
+}
+
+/* On a pin-pad reader the PIN is not typed here: İMZALA has the focus when
+ * the page opens, not the window's back button, and Enter signs. */
+static void
+test_pin_pad_focus (SignPage      *self,
+                    gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+  g_autofree char *state = NULL;
+  GtkWidget *sign_button;
+  GtkWidget *focus;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  sign_button = imzala_test_gui_find_button (sign_page (self), "İMZALA");
+  focus = gtk_root_get_focus (GTK_ROOT (self->window));
+  if (focus != sign_button)
+    g_error ("The focus is on %s, not on İMZALA", focus ? G_OBJECT_TYPE_NAME (focus) : "nothing");
+  g_assert_true (gtk_widget_activate (focus));
+  g_assert_cmpstr (imzala_test_gui_wait_page (self->window, "result", "failure", NULL), ==, "result");
+  state = imzala_test_portal_get_state (self->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+}
+
+/* ---- A request while the modules still load (issue 8) ---- */
+
+typedef struct
+{
+  ImzalaTokenList *token_list;
+  gboolean         loaded;
+} Loading;
+
+static void
+modules_loaded_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Loading *loading = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (imzala_module_set_load_finish (IMZALA_MODULE_SET (source), result, &error));
+  g_assert_no_error (error);
+  loading->loaded = TRUE;
+  imzala_token_list_release (loading->token_list);
+}
+
+/* As the application starts: the list is made and held at once, the modules
+ * load (C_Initialize takes 2 s, slow-init) while a code arrives. The request
+ * is fetched and shown with "Kart okunuyor…" instead of waiting on "Looking
+ * for card software…", and once the modules are in, the card signs it. */
+static void
+test_code_while_modules_load (SignPage      *self,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaSettings) policy = imzala_settings_new (self->settings);
+  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+  g_autoptr(ImzalaTokenList) token_list = imzala_token_list_new (modules);
+  g_autofree char *code = imzala_test_portal_create_request (self->portal, "login", &error);
+  g_autofree char *text = NULL;
+  g_autofree char *state = NULL;
+  Loading loading = { token_list, FALSE };
+  const char *shown;
+
+  g_assert_no_error (error);
+  g_setenv ("IMZALA_FAULTS", "slow-init", TRUE);
+  g_setenv ("IMZALA_FAULT_DELAY_MS", "2000", TRUE);
+  imzala_module_set_set_use_registered (modules, FALSE);
+  imzala_module_set_add_module_path (modules, g_getenv ("IMZALA_FAULT_MODULE"));
+  imzala_token_list_hold (token_list);
+
+  self->window = imzala_window_new (NULL, policy);
+  gtk_window_present (GTK_WINDOW (self->window));
+  imzala_window_set_token_list (self->window, token_list, NULL);
+  imzala_module_set_load_async (modules, NULL, modules_loaded_cb, &loading);
+
+  imzala_window_open_request (self->window, self->portal->url, code);
+  shown = imzala_test_gui_wait_page (self->window, "sign", "failure", NULL);
+  g_assert_cmpstr (shown, ==, "sign");
+  text = imzala_test_gui_page_text (self->window, "sign");
+  g_test_message ("The sign page while the modules load:\n%s", text);
+  /* C_Initialize takes 2 s; the portal answered long before. */
+  g_assert_false (loading.loaded);
+  g_assert_nonnull (strstr (text, "Kart okunuyor"));
+  g_assert_null (strstr (text, "Kart yazılımı"));
+
+  imzala_test_gui_wait (flag_set, &loading.loaded, 60, "the modules");
+  imzala_test_gui_wait (sign_page_cards_read, self->window, 60, "the cards on the sign page");
+  imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
+  g_assert_cmpstr (imzala_test_gui_wait_page (self->window, "result", "failure", NULL), ==, "result");
+  state = imzala_test_portal_get_state (self->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+
+  gtk_window_destroy (GTK_WINDOW (self->window));
+  self->window = NULL;
+  imzala_test_gui_settle ();
+  imzala_module_set_close (modules);
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("IMZALA_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  /* tests/meson.build runs this program a second time with GDK_SCALE=2 on a
+   * 1280×800 screen, for the one test that needs it. */
+  if (g_strcmp0 (g_getenv ("GDK_SCALE"), "2") == 0)
+    {
+      g_test_add ("/gui/sign-page/fits/scale-2", SignPage, NULL, setup_fixture, test_fits_scale_2, teardown);
+      return g_test_run ();
+    }
+
+  g_test_add ("/gui/sign-page/fits/default", SignPage, NULL, setup_fixture, test_fits_default, teardown);
+  g_test_add ("/gui/sign-page/fits/narrow", SignPage, NULL, setup_fixture, test_fits_narrow, teardown);
+  g_test_add ("/gui/sign-page/fits/large-text", SignPage, NULL, setup_fixture, test_fits_large_text, teardown);
+  g_test_add ("/gui/sign-page/requester-first", SignPage, NULL, setup_fixture, test_requester_first, teardown);
+  g_test_add ("/gui/sign-page/wrong-pin-focus", SignPage, NULL, setup_demo, test_wrong_pin_focus, teardown);
+  g_test_add ("/gui/sign-page/every-page-narrow", SignPage, NULL, setup_fixture, test_every_page_narrow, teardown);
+  g_test_add ("/gui/sign-page/enter-while-reading", SignPage, NULL, setup_slow_listing,
+              test_enter_while_reading, teardown);
+  g_test_add ("/gui/sign-page/code-while-modules-load", SignPage, NULL, setup_demo,
+              test_code_while_modules_load, teardown);
+  g_test_add ("/gui/sign-page/pin-pad-focus", SignPage, NULL, setup_pin_pad, test_pin_pad_focus, teardown);
+  g_test_add ("/gui/sign-page/two-texts-one-login", SignPage, NULL, setup_count_calls,
+              test_two_texts_one_login, teardown);
+  return g_test_run ();
+}
