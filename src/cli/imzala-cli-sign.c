@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -222,6 +223,19 @@ open_content (const char  *path,
   return TRUE;
 }
 
+/* The file being written while an attached signature is copied out; a
+ * Ctrl-C then removes it (unlink() and _exit() are async-signal-safe), so
+ * that no half-written file is left next to --out. */
+static char attached_temporary[4096];
+
+static void
+attached_interrupt_handler (int signal_number)
+{
+  if (attached_temporary[0] != '\0')
+    unlink (attached_temporary);
+  _exit (IMZALA_CLI_EXIT_CANCELLED);
+}
+
 /* The attached signature: the content copied a second time into a file
  * next to @out_path that replaces it only when everything went well, or
  * into standard output. */
@@ -236,6 +250,8 @@ write_attached (const char   *out_path,
 {
   g_autoptr(GOutputStream) output = NULL;
   g_autofree char *temporary = NULL;
+  struct sigaction interrupt_action = { 0 };
+  struct sigaction old_int, old_term;
   gboolean ok;
   int fd;
 
@@ -259,8 +275,13 @@ write_attached (const char   *out_path,
       /* As g_file_set_contents_full() makes the detached one. */
       fchmod (fd, 0644);
       output = g_unix_output_stream_new (fd, TRUE);
+      g_strlcpy (attached_temporary, temporary, sizeof attached_temporary);
     }
 
+  interrupt_action.sa_handler = attached_interrupt_handler;
+  sigemptyset (&interrupt_action.sa_mask);
+  sigaction (SIGINT, &interrupt_action, &old_int);
+  sigaction (SIGTERM, &interrupt_action, &old_term);
   progress_start (progress, PROGRESS_WRITE);
   ok = imzala_cms_write_attached (detached_cms, content->input, content->size, content_digest,
                                   digest, output, progress_cb, progress, NULL, error);
@@ -274,6 +295,7 @@ write_attached (const char   *out_path,
     ok = FALSE;
   if (temporary != NULL)
     {
+      attached_temporary[0] = '\0';
       if (ok && g_rename (temporary, out_path) != 0)
         {
           int saved = errno;
@@ -286,6 +308,9 @@ write_attached (const char   *out_path,
       if (!ok)
         g_unlink (temporary);
     }
+  sigaction (SIGINT, &old_int, NULL);
+  sigaction (SIGTERM, &old_term, NULL);
+  attached_temporary[0] = '\0';
   return ok;
 }
 
