@@ -535,6 +535,7 @@ imzala_cli_sign (int argc, char **argv)
   g_autoptr(GBytes) content_digest = NULL;
   SignProgress progress = { 0 };
   ImzalaDigest digest;
+  guint64 content_read = 0;
   g_autoptr(GError) error = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GMainLoop) loop = NULL;
@@ -656,8 +657,15 @@ imzala_cli_sign (int argc, char **argv)
   progress_start (&progress, PROGRESS_DIGEST);
   content_digest = imzala_cms_digest_stream (content.input, digest,
                                              content.size_known ? content.size : 0,
-                                             progress_cb, &progress, NULL, NULL, &error);
+                                             progress_cb, &progress, &content_read, NULL, &error);
   progress_end (&progress);
+  /* A file still being written is not signed half-way. */
+  if (content_digest != NULL && content.size_known && content_read != content.size)
+    {
+      g_clear_pointer (&content_digest, g_bytes_unref);
+      g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_MISMATCH,
+                           _("The file changed while it was being signed. Sign it again when nothing is writing to it."));
+    }
   if (content_digest == NULL)
     {
       if (logged_in)
