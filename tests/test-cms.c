@@ -959,6 +959,141 @@ static const TokenCase token_cases[] = {
   { "mehmet-p256", TRUE, NID_ecdsa_with_SHA256, IMZALA_DIGEST_SHA256 },
 };
 
+/* ---- Big content, as a stream (issue 12) ---- */
+
+static void
+count_progress_cb (guint64 done, guint64 total, gpointer user_data)
+{
+  guint64 *last = user_data;
+
+  g_assert_cmpuint (done, >, *last);
+  *last = done;
+}
+
+static GBytes *
+stream_content (gsize size)
+{
+  guint8 *data = g_malloc (size + 1);
+  GRand *rand = g_rand_new_with_seed (12);
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) g_rand_int_range (rand, 0, 256);
+  g_rand_free (rand);
+  return g_bytes_new_take (data, size);
+}
+
+/* The streaming path makes the same bytes as the one in memory (RSA
+ * PKCS#1 v1.5 is deterministic), whatever the length's DER form, and a
+ * content that is not the one hashed is refused. */
+static void
+test_stream (void)
+{
+  g_autoptr(ImzalaTestIdentity) leaf = make_leaf ("rsa2048", 0, 0);
+  g_autoptr(ImzalaCertificate) signer = imzala_test_identity_certificate (leaf);
+  g_autoptr(ImzalaCertificate) root = imzala_test_identity_certificate (pki_root);
+  g_autoptr(GPtrArray) extra = g_ptr_array_new ();
+  g_autoptr(GDateTime) when = g_date_time_new_utc (2026, 11, 26, 5, 30, 0);
+  X509_STORE *trust = imzala_test_identity_store (pki_root);
+  const gsize sizes[] = { 0, 1, 127, 128, 255, 256, 65535, 65536, 1024 * 1024 + 7 };
+
+  g_ptr_array_add (extra, root);
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(GBytes) content = stream_content (sizes[i]);
+      g_autoptr(GInputStream) input = g_memory_input_stream_new_from_bytes (content);
+      g_autoptr(GInputStream) again = g_memory_input_stream_new_from_bytes (content);
+      g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+      g_autoptr(GBytes) digest = NULL;
+      g_autoptr(GBytes) detached = NULL;
+      g_autoptr(GBytes) detached_in_memory = NULL;
+      g_autoptr(GBytes) attached_in_memory = NULL;
+      g_autoptr(GBytes) streamed = NULL;
+      g_autoptr(ImzalaVerifyResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      guint64 length = 0;
+      guint64 last = 0;
+
+      digest = imzala_cms_digest_stream (input, IMZALA_DIGEST_SHA256, sizes[i], count_progress_cb,
+                                         &last, &length, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (length, ==, sizes[i]);
+      g_assert_cmpuint (last, ==, sizes[i]);
+      detached = imzala_cms_sign_digest (signer, extra, digest, when, imzala_test_identity_sign,
+                                         leaf, NULL, &error);
+      g_assert_no_error (error);
+      detached_in_memory = imzala_cms_sign (signer, extra, content, IMZALA_CMS_DETACHED, when,
+                                            imzala_test_identity_sign, leaf, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (detached, detached_in_memory));
+
+      last = 0;
+      g_assert_true (imzala_cms_write_attached (detached, again, sizes[i], digest,
+                                                IMZALA_DIGEST_SHA256, output, count_progress_cb,
+                                                &last, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (last, ==, sizes[i]);
+      g_assert_true (g_output_stream_close (output, NULL, NULL));
+      streamed = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (output));
+      attached_in_memory = imzala_cms_sign (signer, extra, content, IMZALA_CMS_NONE, when,
+                                            imzala_test_identity_sign, leaf, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (streamed, attached_in_memory));
+      result = verify (streamed, NULL, trust, IMZALA_VERIFY_NONE, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (result->content, content));
+    }
+
+  /* A content that is not the one hashed: changed, shorter, longer. */
+  {
+    g_autoptr(GBytes) content = stream_content (300000);
+    g_autoptr(GInputStream) input = g_memory_input_stream_new_from_bytes (content);
+    g_autoptr(GBytes) digest = imzala_cms_digest_stream (input, IMZALA_DIGEST_SHA256, 0, NULL,
+                                                         NULL, NULL, NULL, NULL);
+    g_autoptr(GBytes) detached = imzala_cms_sign_digest (signer, extra, digest, when,
+                                                         imzala_test_identity_sign, leaf, NULL,
+                                                         NULL);
+    g_autofree guint8 *changed = g_memdup2 (g_bytes_get_data (content, NULL), 300000);
+    struct { const guint8 *data; gsize size; guint64 claimed; } cases[] = {
+      { changed, 300000, 300000 },
+      { changed, 299999, 300000 },
+      { changed, 300000, 299999 },
+    };
+
+    g_assert_nonnull (detached);
+    changed[150000] ^= 1;
+    for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(GInputStream) other = g_memory_input_stream_new_from_data (cases[i].data,
+                                                                             cases[i].size, NULL);
+        g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+        g_autoptr(GError) error = NULL;
+
+        if (i > 0)
+          changed[150000] ^= 1;
+        g_assert_false (imzala_cms_write_attached (detached, other, cases[i].claimed, digest,
+                                                   IMZALA_DIGEST_SHA256, output, NULL, NULL, NULL,
+                                                   &error));
+        g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_MISMATCH);
+        if (i > 0)
+          changed[150000] ^= 1;
+      }
+
+    /* More than an attached signature can carry: refused before writing. */
+    {
+      g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (imzala_cms_write_attached (detached, input, IMZALA_CMS_MAX_ATTACHED_SIZE + 1,
+                                                 digest, IMZALA_DIGEST_SHA256, output, NULL, NULL,
+                                                 NULL, &error));
+      g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE);
+      g_assert_cmpuint (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (output)), ==, 0);
+    }
+  }
+  g_assert_cmpuint (ERR_peek_error (), ==, 0);
+  X509_STORE_free (trust);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1003,6 +1138,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cms/token/tampered", test_token_tampered);
   g_test_add_func ("/cms/token/async", test_token_async);
   g_test_add_func ("/cms/token/no-private-key", test_token_no_private_key);
+  g_test_add_func ("/cms/software/stream", test_stream);
 
   status = g_test_run ();
 

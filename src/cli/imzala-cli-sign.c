@@ -2,10 +2,17 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
 
 #include "imzala-cli.h"
 #include "imzala-cli-terminal.h"
@@ -22,6 +29,293 @@ typedef struct
   ImzalaCadesLevel level;
   ImzalaSecret **pin;      /* wiped as soon as the card has signed */
 } SignRun;
+
+/* ---- The content, read as a stream (issue 12) ----
+ *
+ * A file is never read into memory: it is hashed in one pass before the PIN
+ * is asked, and for an attached signature copied into the output in a
+ * second pass (imzala_cms_write_attached()). Only attached content from a
+ * pipe, which cannot be read twice, is held in memory, up to
+ * IMZALA_CMS_MAX_CONTENT_SIZE. */
+typedef struct
+{
+  GInputStream *input;
+  guint64       size;
+  gboolean      size_known;
+} SignContent;
+
+static void
+sign_content_clear (SignContent *content)
+{
+  g_clear_object (&content->input);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SignContent, sign_content_clear)
+
+/* Progress on stderr while a large file is read: on a terminal one line
+ * rewritten in place, else (--progress) a line every 10 %. */
+typedef enum
+{
+  PROGRESS_DIGEST,
+  PROGRESS_WRITE,
+} ProgressPhase;
+
+/* From this size on a terminal shows progress without --progress. */
+#define PROGRESS_MIN_SIZE (G_GUINT64_CONSTANT (16) * 1024 * 1024)
+/* Without a known size, a report every so many bytes. */
+#define PROGRESS_STEP (G_GUINT64_CONSTANT (16) * 1024 * 1024)
+
+typedef struct
+{
+  gboolean      enabled;
+  gboolean      terminal;
+  ProgressPhase phase;
+  int           last_percent;
+  guint64       last_done;
+  gboolean      shown;
+} SignProgress;
+
+static void
+progress_start (SignProgress *progress, ProgressPhase phase)
+{
+  progress->phase = phase;
+  progress->last_percent = -1;
+  progress->last_done = 0;
+  progress->shown = FALSE;
+}
+
+static void
+progress_cb (guint64 done, guint64 total, gpointer user_data)
+{
+  SignProgress *progress = user_data;
+  g_autofree char *text = NULL;
+
+  if (!progress->enabled)
+    return;
+  if (total > 0)
+    {
+      int percent = (int) MIN (done * 100 / total, 100);
+
+      if (percent == progress->last_percent
+          || (!progress->terminal && progress->last_percent >= 0
+              && percent / 10 == progress->last_percent / 10))
+        return;
+      progress->last_percent = percent;
+      /* TRANSLATORS: shown while a large file is read; Turkish writes the
+       * percent sign first ("%%%d"). */
+      text = progress->phase == PROGRESS_DIGEST
+        ? g_strdup_printf (_("Computing the digest… %d%%"), percent)
+        : g_strdup_printf (_("Writing the signature… %d%%"), percent);
+    }
+  else
+    {
+      g_autofree char *size = NULL;
+
+      if (done - progress->last_done < PROGRESS_STEP)
+        return;
+      progress->last_done = done;
+      size = g_format_size (done);
+      /* TRANSLATORS: %s is an amount read so far, e.g. "48.2 MB". */
+      text = progress->phase == PROGRESS_DIGEST
+        ? g_strdup_printf (_("Computing the digest… %s"), size)
+        : g_strdup_printf (_("Writing the signature… %s"), size);
+    }
+  if (progress->terminal)
+    g_printerr ("\r%s", text);
+  else
+    g_printerr ("%s\n", text);
+  progress->shown = TRUE;
+}
+
+static void
+progress_end (SignProgress *progress)
+{
+  /* The line written in place ends, so that what follows starts fresh. */
+  if (progress->terminal && progress->shown)
+    g_printerr ("\n");
+  progress->shown = FALSE;
+}
+
+/* Opens the content and checks its size, before any module is loaded or a
+ * PIN asked for. */
+static gboolean
+open_content (const char  *path,
+              gboolean     detached,
+              SignContent *content,
+              GError     **error)
+{
+  if (path != NULL && !g_str_equal (path, "-"))
+    {
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+      g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, error);
+      g_autoptr(GFileInfo) info = NULL;
+
+      if (stream == NULL)
+        return FALSE;
+      info = g_file_input_stream_query_info (stream, G_FILE_ATTRIBUTE_STANDARD_SIZE ","
+                                             G_FILE_ATTRIBUTE_STANDARD_TYPE, NULL, error);
+      if (info == NULL)
+        return FALSE;
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        {
+          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                       _("“%s” is a folder, not a file."), path);
+          return FALSE;
+        }
+      /* A named pipe or a device has no size and cannot be read twice. */
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR
+          && g_seekable_can_seek (G_SEEKABLE (stream)))
+        {
+          content->size = (guint64) g_file_info_get_size (info);
+          content->size_known = TRUE;
+        }
+      content->input = G_INPUT_STREAM (g_steal_pointer (&stream));
+    }
+  else
+    content->input = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+
+  if (detached)
+    return TRUE;
+
+  if (content->size_known)
+    {
+      if (content->size > IMZALA_CMS_MAX_ATTACHED_SIZE)
+        {
+          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
+                       _("The file is too large for a signature that contains it (at most %s); sign it with --detached."),
+                       "2 GiB");
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  /* Attached content from a pipe is read twice (hashed, then written), so
+   * it is held in memory, up to the limit for content in memory. */
+  {
+    g_autoptr(GOutputStream) memory = g_memory_output_stream_new_resizable ();
+    g_autoptr(GBytes) bytes = NULL;
+    g_autofree guint8 *buffer = g_malloc (64 * 1024);
+
+    for (;;)
+      {
+        gssize count = g_input_stream_read (content->input, buffer, 64 * 1024, NULL, error);
+
+        if (count < 0)
+          return FALSE;
+        if (count == 0)
+          break;
+        if (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)) + (guint64) count
+            > IMZALA_CMS_MAX_CONTENT_SIZE)
+          {
+            g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
+                         _("The content from standard input is too large for a signature that contains it (at most %s); sign a file, or use --detached."),
+                         "64 MiB");
+            return FALSE;
+          }
+        if (!g_output_stream_write_all (memory, buffer, (gsize) count, NULL, NULL, error))
+          return FALSE;
+      }
+    if (!g_output_stream_close (memory, NULL, error))
+      return FALSE;
+    bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (memory));
+    g_clear_object (&content->input);
+    content->size = g_bytes_get_size (bytes);
+    content->size_known = TRUE;
+    content->input = g_memory_input_stream_new_from_bytes (bytes);
+  }
+  return TRUE;
+}
+
+/* The file being written while an attached signature is copied out; a
+ * Ctrl-C then removes it (unlink() and _exit() are async-signal-safe), so
+ * that no half-written file is left next to --out. */
+static char attached_temporary[4096];
+
+static void
+attached_interrupt_handler (int signal_number)
+{
+  if (attached_temporary[0] != '\0')
+    unlink (attached_temporary);
+  _exit (IMZALA_CLI_EXIT_CANCELLED);
+}
+
+/* The attached signature: the content copied a second time into a file
+ * next to @out_path that replaces it only when everything went well, or
+ * into standard output. */
+static gboolean
+write_attached (const char   *out_path,
+                GBytes       *detached_cms,
+                SignContent  *content,
+                GBytes       *content_digest,
+                ImzalaDigest  digest,
+                SignProgress *progress,
+                GError      **error)
+{
+  g_autoptr(GOutputStream) output = NULL;
+  g_autofree char *temporary = NULL;
+  struct sigaction interrupt_action = { 0 };
+  struct sigaction old_int, old_term;
+  gboolean ok;
+  int fd;
+
+  if (!g_seekable_seek (G_SEEKABLE (content->input), 0, G_SEEK_SET, NULL, error))
+    return FALSE;
+
+  if (out_path == NULL || g_str_equal (out_path, "-"))
+    output = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
+  else
+    {
+      temporary = g_strdup_printf ("%s.XXXXXX", out_path);
+      fd = g_mkstemp_full (temporary, O_WRONLY | O_CLOEXEC, 0644);
+      if (fd < 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
+          return FALSE;
+        }
+      /* As g_file_set_contents_full() makes the detached one. */
+      fchmod (fd, 0644);
+      output = g_unix_output_stream_new (fd, TRUE);
+      g_strlcpy (attached_temporary, temporary, sizeof attached_temporary);
+    }
+
+  interrupt_action.sa_handler = attached_interrupt_handler;
+  sigemptyset (&interrupt_action.sa_mask);
+  sigaction (SIGINT, &interrupt_action, &old_int);
+  sigaction (SIGTERM, &interrupt_action, &old_term);
+  progress_start (progress, PROGRESS_WRITE);
+  ok = imzala_cms_write_attached (detached_cms, content->input, content->size, content_digest,
+                                  digest, output, progress_cb, progress, NULL, error);
+  progress_end (progress);
+  if (ok && temporary != NULL)
+    ok = fsync (g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (output))) == 0
+         || (g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                          _("The signature could not be written to “%s”: %s"), out_path,
+                          g_strerror (errno)), FALSE);
+  if (!g_output_stream_close (output, NULL, ok ? error : NULL))
+    ok = FALSE;
+  if (temporary != NULL)
+    {
+      attached_temporary[0] = '\0';
+      if (ok && g_rename (temporary, out_path) != 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
+          ok = FALSE;
+        }
+      /* Nothing half-written is left behind. */
+      if (!ok)
+        g_unlink (temporary);
+    }
+  sigaction (SIGINT, &old_int, NULL);
+  sigaction (SIGTERM, &old_term, NULL);
+  attached_temporary[0] = '\0';
+  return ok;
+}
 
 static void
 print_candidates (GPtrArray *tokens, gboolean recommended_only)
@@ -220,7 +514,7 @@ sign_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SignRun *run = user_data;
 
-  run->cms = imzala_token_sign_cms_finish (IMZALA_TOKEN (source), result, &run->error);
+  run->cms = imzala_token_sign_cms_digest_finish (IMZALA_TOKEN (source), result, &run->error);
   /* The PIN is not kept while the network is asked. */
   g_clear_pointer (run->pin, imzala_secret_unref);
   if (run->cms != NULL && run->tsa != NULL)
@@ -241,6 +535,7 @@ imzala_cli_sign (int argc, char **argv)
   g_autofree char *selector = NULL;
   g_autofree char *out_path = NULL;
   gboolean detached = FALSE;
+  gboolean show_progress = FALSE;
   int pin_fd = -1;
   g_autofree char *level_name = NULL;
   g_autofree char *tsa_url = NULL;
@@ -264,6 +559,8 @@ imzala_cli_sign (int argc, char **argv)
       N_("The https:// address of the RFC 3161 time-stamp server (needed for T and XL)"), N_("URL") },
     { "tsa-ca", 0, 0, G_OPTION_ARG_FILENAME, &tsa_ca,
       N_("Also trust this CA (PEM) for the time-stamp server's HTTPS certificate"), N_("FILE") },
+    { "progress", 0, 0, G_OPTION_ARG_NONE, &show_progress,
+      N_("Show progress on standard error while the content is read (shown on a terminal for large files anyway)"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -271,7 +568,11 @@ imzala_cli_sign (int argc, char **argv)
   g_autoptr(GPtrArray) tokens = NULL;
   g_autoptr(ImzalaCertificate) certificate = NULL;
   g_autoptr(ImzalaSecret) pin = NULL;
-  g_autoptr(GBytes) content = NULL;
+  g_auto(SignContent) content = { NULL, 0, FALSE };
+  g_autoptr(GBytes) content_digest = NULL;
+  SignProgress progress = { 0 };
+  ImzalaDigest digest;
+  guint64 content_read = 0;
   g_autoptr(GError) error = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GMainLoop) loop = NULL;
@@ -354,12 +655,16 @@ imzala_cli_sign (int argc, char **argv)
       return IMZALA_CLI_EXIT_USAGE;
     }
 
-  content = imzala_cli_read_input (input_path, &error);
-  if (content == NULL)
+  /* The size is checked here, before any module is loaded or a PIN asked
+   * for. */
+  if (!open_content (input_path, detached, &content, &error))
     {
       imzala_cli_module_options_clear (&module_options);
       return imzala_cli_report_error (error);
     }
+  progress.terminal = isatty (STDERR_FILENO);
+  progress.enabled = show_progress
+                     || (progress.terminal && (!content.size_known || content.size >= PROGRESS_MIN_SIZE));
 
   set = imzala_cli_load_modules (&module_options, TRUE, NULL, &error);
   imzala_cli_module_options_clear (&module_options);
@@ -411,6 +716,29 @@ imzala_cli_sign (int argc, char **argv)
     }
   logged_in = run.logged_in;
 
+  /* The content is hashed before the PIN is asked for: a file that cannot
+   * be read fails before anyone types a PIN, and the PIN is held no longer
+   * than the signature takes. */
+  digest = imzala_digest_for_certificate (certificate);
+  progress_start (&progress, PROGRESS_DIGEST);
+  content_digest = imzala_cms_digest_stream (content.input, digest,
+                                             content.size_known ? content.size : 0,
+                                             progress_cb, &progress, &content_read, NULL, &error);
+  progress_end (&progress);
+  /* A file still being written is not signed half-way. */
+  if (content_digest != NULL && content.size_known && content_read != content.size)
+    {
+      g_clear_pointer (&content_digest, g_bytes_unref);
+      g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_MISMATCH,
+                           _("The file changed while it was being signed. Sign it again when nothing is writing to it."));
+    }
+  if (content_digest == NULL)
+    {
+      if (logged_in)
+        imzala_token_logout (token);
+      return imzala_cli_report_error (error);
+    }
+
   if (logged_in)
     {
       /* Logged in to show the certificate: the PIN was entered once. */
@@ -438,10 +766,8 @@ imzala_cli_sign (int argc, char **argv)
   run.level = level;
   run.pin = &pin;
   interrupt_id = g_unix_signal_add (SIGINT, interrupt_cb, &run);
-  imzala_token_sign_cms_async (token, certificate, pin,
-                               content,
-                               detached ? IMZALA_CMS_DETACHED : IMZALA_CMS_NONE,
-                               cancellable, sign_done_cb, &run);
+  imzala_token_sign_cms_digest_async (token, certificate, pin, content_digest,
+                                      cancellable, sign_done_cb, &run);
   g_main_loop_run (loop);
   g_source_remove (interrupt_id);
   g_clear_signal_handler (&prompt_id, token);
@@ -457,7 +783,9 @@ imzala_cli_sign (int argc, char **argv)
       return status;
     }
 
-  if (!imzala_cli_write_output (out_path, run.cms, &error))
+  if (detached
+      ? !imzala_cli_write_output (out_path, run.cms, &error)
+      : !write_attached (out_path, run.cms, &content, content_digest, digest, &progress, &error))
     {
       g_bytes_unref (run.cms);
       return imzala_cli_report_error (error);

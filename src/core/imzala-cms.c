@@ -15,10 +15,14 @@
 #include "imzala-cms.h"
 #include "imzala-error.h"
 
-/* The largest content İmzala signs. Portal texts are a few kilobytes; the
- * limit keeps a mistaken caller from building a CMS in memory that no portal
- * would accept anyway. */
-#define MAX_CONTENT_SIZE (64 * 1024 * 1024)
+/* The largest content imzala_cms_sign() signs in memory. Portal texts are a
+ * few kilobytes; the limit keeps a mistaken caller from building a CMS in
+ * memory that no portal would accept anyway. Files go through the streaming
+ * functions below, which hold one chunk at a time. */
+#define MAX_CONTENT_SIZE IMZALA_CMS_MAX_CONTENT_SIZE
+
+/* What a streaming pass reads at a time. */
+#define STREAM_CHUNK_SIZE (256 * 1024)
 
 static void
 log_openssl_errors (const char *what)
@@ -85,21 +89,17 @@ set_signature_algorithm (CMS_SignerInfo *si, ImzalaCertificate *signer, const EV
 
 static gboolean
 add_signed_attributes (CMS_SignerInfo *si,
-                       const EVP_MD   *md,
-                       GBytes         *content,
+                       GBytes         *content_digest,
                        GDateTime      *signing_time)
 {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_length = 0;
   ASN1_TIME *time;
-  gsize size;
-  const void *data = g_bytes_get_data (content, &size);
+  gsize digest_length;
+  const void *digest = g_bytes_get_data (content_digest, &digest_length);
   gboolean ok;
 
   /* With CMS_PARTIAL, CMS_add1_signer() leaves these three to CMS_final(),
-   * which would also try to sign with the (public) key we gave it. */
-  if (!EVP_Digest (data, size, digest, &digest_length, md, NULL))
-    return FALSE;
+   * which would also try to sign with the (public) key we gave it. The
+   * digest was computed by the caller, in memory or as a stream. */
   if (!CMS_signed_add1_attr_by_NID (si, NID_pkcs9_contentType, V_ASN1_OBJECT,
                                     OBJ_nid2obj (NID_pkcs7_data), -1))
     return FALSE;
@@ -277,44 +277,34 @@ out:
   return ok;
 }
 
-GBytes *
-imzala_cms_sign (ImzalaCertificate *signer,
-                 GPtrArray         *extra_certificates,
-                 GBytes            *content,
-                 ImzalaCmsFlags     flags,
-                 GDateTime         *signing_time,
-                 ImzalaCmsSignFunc  sign_func,
-                 gpointer           sign_data,
-                 GCancellable      *cancellable,
-                 GError           **error)
+/* Builds and signs the SignedData (DER, not yet checked): the detached form
+ * when @attached_content is NULL. */
+static GBytes *
+build_signed_data (ImzalaCertificate *signer,
+                   GPtrArray         *extra_certificates,
+                   GBytes            *content_digest,
+                   GBytes            *attached_content,
+                   GDateTime         *signing_time,
+                   ImzalaCmsSignFunc  sign_func,
+                   gpointer           sign_data,
+                   GCancellable      *cancellable,
+                   GError           **error)
 {
   g_autoptr(GDateTime) now = NULL;
   g_autoptr(GBytes) to_be_signed = NULL;
   g_autoptr(GBytes) signature = NULL;
-  g_autoptr(GBytes) result = NULL;
+  GBytes *result;
   X509 *x509;
   EVP_PKEY *public_key;
   const EVP_MD *md;
   ImzalaDigest digest;
   CMS_ContentInfo *cms = NULL;
   CMS_SignerInfo *si;
-  gboolean detached = (flags & IMZALA_CMS_DETACHED) != 0;
+  gboolean detached = attached_content == NULL;
   unsigned int cms_flags;
-
-  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
-  g_return_val_if_fail (content != NULL, NULL);
-  g_return_val_if_fail (sign_func != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
-
-  if (g_bytes_get_size (content) > MAX_CONTENT_SIZE)
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
-                           _("The text to sign is too large."));
-      return NULL;
-    }
 
   if (imzala_certificate_get_key_type (signer) == IMZALA_KEY_TYPE_UNKNOWN)
     {
@@ -330,6 +320,8 @@ imzala_cms_sign (ImzalaCertificate *signer,
   public_key = X509_get0_pubkey (x509);
   digest = imzala_digest_for_certificate (signer);
   md = imzala_digest_get_md (digest);
+  if (g_bytes_get_size (content_digest) != (gsize) EVP_MD_get_size (md))
+    goto build_error;
 
   cms_flags = CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES;
   if (detached)
@@ -347,9 +339,9 @@ imzala_cms_sign (ImzalaCertificate *signer,
     goto build_error;
   if (!set_signature_algorithm (si, signer, md))
     goto build_error;
-  if (!add_signed_attributes (si, md, content, signing_time))
+  if (!add_signed_attributes (si, content_digest, signing_time))
     goto build_error;
-  if (!detached && !set_attached_content (cms, content))
+  if (!detached && !set_attached_content (cms, attached_content))
     goto build_error;
 
   if (extra_certificates != NULL)
@@ -389,20 +381,464 @@ imzala_cms_sign (ImzalaCertificate *signer,
   if (result == NULL)
     goto build_error;
   CMS_ContentInfo_free (cms);
-  cms = NULL;
-
-  if (!check_built_cms (result, signer, content, detached))
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_SIGNATURE_INVALID,
-                           _("The card returned a signature that does not verify. "
-                             "Nothing was sent."));
-      return NULL;
-    }
-
-  return g_steal_pointer (&result);
+  return result;
 
 build_error:
   set_build_error (error, "Building the CMS failed");
   CMS_ContentInfo_free (cms);
   return NULL;
+}
+
+static void
+set_not_verified_error (GError **error)
+{
+  g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_SIGNATURE_INVALID,
+                       _("The card returned a signature that does not verify. "
+                         "Nothing was sent."));
+}
+
+GBytes *
+imzala_cms_sign (ImzalaCertificate *signer,
+                 GPtrArray         *extra_certificates,
+                 GBytes            *content,
+                 ImzalaCmsFlags     flags,
+                 GDateTime         *signing_time,
+                 ImzalaCmsSignFunc  sign_func,
+                 gpointer           sign_data,
+                 GCancellable      *cancellable,
+                 GError           **error)
+{
+  g_autoptr(GBytes) result = NULL;
+  g_autoptr(GBytes) content_digest = NULL;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_length = 0;
+  gboolean detached = (flags & IMZALA_CMS_DETACHED) != 0;
+  gsize size;
+  const void *data;
+
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
+  g_return_val_if_fail (content != NULL, NULL);
+  g_return_val_if_fail (sign_func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  if (g_bytes_get_size (content) > MAX_CONTENT_SIZE)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
+                           _("The text to sign is too large."));
+      return NULL;
+    }
+
+  data = g_bytes_get_data (content, &size);
+  if (!EVP_Digest (data, size, digest, &digest_length,
+                   imzala_digest_get_md (imzala_digest_for_certificate (signer)), NULL))
+    {
+      set_build_error (error, "Hashing the content failed");
+      return NULL;
+    }
+  content_digest = g_bytes_new (digest, digest_length);
+
+  result = build_signed_data (signer, extra_certificates, content_digest,
+                              detached ? NULL : content, signing_time,
+                              sign_func, sign_data, cancellable, error);
+  if (result == NULL)
+    return NULL;
+
+  if (!check_built_cms (result, signer, content, detached))
+    {
+      set_not_verified_error (error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&result);
+}
+
+/* ---- Big content, as a stream ---- */
+
+GBytes *
+imzala_cms_digest_stream (GInputStream          *input,
+                          ImzalaDigest           digest,
+                          guint64                total,
+                          ImzalaCmsProgressFunc  progress,
+                          gpointer               progress_data,
+                          guint64               *length_out,
+                          GCancellable          *cancellable,
+                          GError               **error)
+{
+  g_autofree guint8 *buffer = NULL;
+  EVP_MD_CTX *md_ctx;
+  unsigned char value[EVP_MAX_MD_SIZE];
+  unsigned int value_length = 0;
+  guint64 done = 0;
+  GBytes *result = NULL;
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (input), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  md_ctx = EVP_MD_CTX_new ();
+  if (md_ctx == NULL || EVP_DigestInit_ex (md_ctx, imzala_digest_get_md (digest), NULL) != 1)
+    {
+      EVP_MD_CTX_free (md_ctx);
+      set_build_error (error, "Hashing the content failed");
+      return NULL;
+    }
+
+  /* One chunk at a time: memory stays the same whatever the size. */
+  buffer = g_malloc (STREAM_CHUNK_SIZE);
+  for (;;)
+    {
+      gssize count = g_input_stream_read (input, buffer, STREAM_CHUNK_SIZE, cancellable, error);
+
+      if (count < 0)
+        goto out;
+      if (count == 0)
+        break;
+      if (EVP_DigestUpdate (md_ctx, buffer, (size_t) count) != 1)
+        {
+          set_build_error (error, "Hashing the content failed");
+          goto out;
+        }
+      done += (guint64) count;
+      if (progress != NULL)
+        progress (done, total, progress_data);
+    }
+
+  if (EVP_DigestFinal_ex (md_ctx, value, &value_length) != 1)
+    {
+      set_build_error (error, "Hashing the content failed");
+      goto out;
+    }
+  result = g_bytes_new (value, value_length);
+  if (length_out != NULL)
+    *length_out = done;
+
+out:
+  EVP_MD_CTX_free (md_ctx);
+  return result;
+}
+
+/* What check_built_cms() checks, for a detached SignedData built from a
+ * digest: one signer, which is @signer, signing-certificate-v2, the
+ * signature over the signed attributes, and the messageDigest we were
+ * given (the content itself is not at hand). */
+static gboolean
+check_built_digest_cms (GBytes *der, ImzalaCertificate *signer, GBytes *content_digest)
+{
+  const unsigned char *p;
+  gsize size;
+  CMS_ContentInfo *cms;
+  STACK_OF (CMS_SignerInfo) *signers;
+  CMS_SignerInfo *si;
+  ASN1_OCTET_STRING *message_digest;
+  gboolean ok = FALSE;
+
+  p = g_bytes_get_data (der, &size);
+  cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
+  if (cms == NULL)
+    return FALSE;
+
+  signers = CMS_get0_SignerInfos (cms);
+  if (signers == NULL || sk_CMS_SignerInfo_num (signers) != 1 || CMS_is_detached (cms) != 1)
+    goto out;
+  si = sk_CMS_SignerInfo_value (signers, 0);
+  if (CMS_SignerInfo_cert_cmp (si, imzala_certificate_get_x509 (signer)) != 0)
+    goto out;
+  if (CMS_signed_get_attr_by_NID (si, NID_id_smime_aa_signingCertificateV2, -1) < 0)
+    goto out;
+  message_digest = CMS_signed_get0_data_by_OBJ (si, OBJ_nid2obj (NID_pkcs9_messageDigest),
+                                                -3, V_ASN1_OCTET_STRING);
+  if (message_digest == NULL
+      || (gsize) ASN1_STRING_length (message_digest) != g_bytes_get_size (content_digest)
+      || memcmp (ASN1_STRING_get0_data (message_digest), g_bytes_get_data (content_digest, NULL),
+                 g_bytes_get_size (content_digest)) != 0)
+    goto out;
+  CMS_SignerInfo_set1_signer_cert (si, imzala_certificate_get_x509 (signer));
+  ok = CMS_SignerInfo_verify (si) == 1;
+
+out:
+  if (!ok)
+    log_openssl_errors ("The new signature does not verify");
+  CMS_ContentInfo_free (cms);
+  return ok;
+}
+
+GBytes *
+imzala_cms_sign_digest (ImzalaCertificate *signer,
+                        GPtrArray         *extra_certificates,
+                        GBytes            *content_digest,
+                        GDateTime         *signing_time,
+                        ImzalaCmsSignFunc  sign_func,
+                        gpointer           sign_data,
+                        GCancellable      *cancellable,
+                        GError           **error)
+{
+  g_autoptr(GBytes) result = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
+  g_return_val_if_fail (content_digest != NULL, NULL);
+  g_return_val_if_fail (sign_func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  result = build_signed_data (signer, extra_certificates, content_digest, NULL, signing_time,
+                              sign_func, sign_data, cancellable, error);
+  if (result == NULL)
+    return NULL;
+  if (!check_built_digest_cms (result, signer, content_digest))
+    {
+      set_not_verified_error (error);
+      return NULL;
+    }
+  return g_steal_pointer (&result);
+}
+
+/* One DER tag and definite length at @p (single-byte tags only: that is all
+ * the top of a SignedData has). */
+static gboolean
+der_header (const guint8 *p,
+            gsize         available,
+            guint8       *tag,
+            gsize        *header_length,
+            gsize        *content_length)
+{
+  guint64 length = 0;
+
+  if (available < 2 || (p[0] & 0x1f) == 0x1f)
+    return FALSE;
+  *tag = p[0];
+  if (p[1] < 0x80)
+    {
+      length = p[1];
+      *header_length = 2;
+    }
+  else
+    {
+      guint count = p[1] & 0x7f;
+
+      /* 0x80 would be an indefinite length: not DER. */
+      if (count == 0 || count > sizeof (gsize) || available < 2 + count)
+        return FALSE;
+      for (guint i = 0; i < count; i++)
+        length = (length << 8) | p[2 + i];
+      *header_length = 2 + count;
+    }
+  if (length > available - *header_length)
+    return FALSE;
+  *content_length = (gsize) length;
+  return TRUE;
+}
+
+static guint64
+der_header_size (guint64 length)
+{
+  guint64 size = 2;
+
+  if (length >= 0x80)
+    for (guint64 rest = length; rest > 0; rest >>= 8)
+      size++;
+  return size;
+}
+
+static void
+append_der_header (GByteArray *out, guint8 tag, guint64 length)
+{
+  guint8 bytes[10];
+  guint count = 0;
+
+  bytes[count++] = tag;
+  if (length < 0x80)
+    bytes[count++] = (guint8) length;
+  else
+    {
+      guint octets = 0;
+
+      for (guint64 rest = length; rest > 0; rest >>= 8)
+        octets++;
+      bytes[count++] = 0x80 | octets;
+      for (guint i = octets; i > 0; i--)
+        bytes[count++] = (guint8) (length >> (8 * (i - 1)));
+    }
+  g_byte_array_append (out, bytes, count);
+}
+
+/* The detached SignedData cut where the content goes:
+ *
+ *   ContentInfo SEQUENCE { contentType, [0] { SignedData SEQUENCE { version,
+ *     digestAlgorithms, encapContentInfo SEQUENCE { eContentType }, ←here
+ *     certificates, signerInfos } } }
+ *
+ * The attached form adds [0] EXPLICIT OCTET STRING after eContentType; every
+ * enclosing length grows by what was added, and since the content's length
+ * is known before it is written, every length stays definite (DER), as
+ * i2d_CMS_ContentInfo writes it for imzala_cms_sign(). @head gets all the
+ * bytes before the content, @tail_offset is where the rest (certificates and
+ * signerInfos) begins in @der. */
+static gboolean
+split_for_content (GBytes     *der,
+                   guint64     content_length,
+                   GByteArray *head,
+                   gsize      *tail_offset)
+{
+  gsize size;
+  const guint8 *p = g_bytes_get_data (der, &size);
+  guint8 tag;
+  gsize hl, cl;
+  gsize pos, content_type_start, content_type_length;
+  gsize signed_data_length, version_start, encap_start, encap_total, econtent_type_length;
+  guint64 octets_total, explicit_total, encap_content, signed_data_content, wrapper_content, outer_content;
+
+  /* ContentInfo */
+  if (!der_header (p, size, &tag, &hl, &cl) || tag != 0x30 || hl + cl != size)
+    return FALSE;
+  pos = hl;
+  content_type_start = pos;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x06)
+    return FALSE;
+  content_type_length = hl + cl;
+  pos += content_type_length;
+  /* [0] EXPLICIT SignedData */
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0xa0 || pos + hl + cl != size)
+    return FALSE;
+  pos += hl;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x30 || pos + hl + cl != size)
+    return FALSE;
+  signed_data_length = cl;
+  pos += hl;
+  version_start = pos;
+  /* version, digestAlgorithms */
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x02)
+    return FALSE;
+  pos += hl + cl;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x31)
+    return FALSE;
+  pos += hl + cl;
+  /* encapContentInfo: only the eContentType when detached */
+  encap_start = pos;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x30)
+    return FALSE;
+  encap_total = hl + cl;
+  {
+    gsize inner_hl, inner_cl;
+
+    if (!der_header (p + pos + hl, cl, &tag, &inner_hl, &inner_cl) || tag != 0x06
+        || inner_hl + inner_cl != cl)
+      return FALSE;
+    econtent_type_length = cl;
+  }
+  *tail_offset = encap_start + encap_total;
+
+  octets_total = der_header_size (content_length) + content_length;
+  explicit_total = der_header_size (octets_total) + octets_total;
+  encap_content = econtent_type_length + explicit_total;
+  signed_data_content = signed_data_length - encap_total + der_header_size (encap_content) + encap_content;
+  wrapper_content = der_header_size (signed_data_content) + signed_data_content;
+  outer_content = content_type_length + der_header_size (wrapper_content) + wrapper_content;
+
+  append_der_header (head, 0x30, outer_content);
+  g_byte_array_append (head, p + content_type_start, content_type_length);
+  append_der_header (head, 0xa0, wrapper_content);
+  append_der_header (head, 0x30, signed_data_content);
+  g_byte_array_append (head, p + version_start, encap_start - version_start);
+  append_der_header (head, 0x30, encap_content);
+  g_byte_array_append (head, p + encap_start + (encap_total - econtent_type_length),
+                       econtent_type_length);
+  append_der_header (head, 0xa0, octets_total);
+  append_der_header (head, 0x04, content_length);
+  return TRUE;
+}
+
+gboolean
+imzala_cms_write_attached (GBytes                *detached_cms,
+                           GInputStream          *content,
+                           guint64                content_length,
+                           GBytes                *content_digest,
+                           ImzalaDigest           digest,
+                           GOutputStream         *output,
+                           ImzalaCmsProgressFunc  progress,
+                           gpointer               progress_data,
+                           GCancellable          *cancellable,
+                           GError               **error)
+{
+  g_autoptr(GByteArray) head = g_byte_array_new ();
+  g_autofree guint8 *buffer = NULL;
+  EVP_MD_CTX *md_ctx = NULL;
+  unsigned char value[EVP_MAX_MD_SIZE];
+  unsigned int value_length = 0;
+  gsize tail_offset = 0;
+  gsize der_size;
+  const guint8 *der;
+  guint64 done = 0;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (detached_cms != NULL, FALSE);
+  g_return_val_if_fail (G_IS_INPUT_STREAM (content), FALSE);
+  g_return_val_if_fail (content_digest != NULL, FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (output), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (content_length > IMZALA_CMS_MAX_ATTACHED_SIZE)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
+                           _("The file is too large for a signature that contains it; sign it with a detached signature."));
+      return FALSE;
+    }
+  if (!split_for_content (detached_cms, content_length, head, &tail_offset))
+    {
+      set_build_error (error, "The detached signature cannot take the content");
+      return FALSE;
+    }
+
+  md_ctx = EVP_MD_CTX_new ();
+  if (md_ctx == NULL || EVP_DigestInit_ex (md_ctx, imzala_digest_get_md (digest), NULL) != 1)
+    {
+      set_build_error (error, "Hashing the content failed");
+      goto out;
+    }
+
+  if (!g_output_stream_write_all (output, head->data, head->len, NULL, cancellable, error))
+    goto out;
+
+  buffer = g_malloc (STREAM_CHUNK_SIZE);
+  for (;;)
+    {
+      gssize count = g_input_stream_read (content, buffer, STREAM_CHUNK_SIZE, cancellable, error);
+
+      if (count < 0)
+        goto out;
+      if (count == 0)
+        break;
+      done += (guint64) count;
+      /* A file that grew since it was hashed: not what was signed. */
+      if (done > content_length)
+        break;
+      if (EVP_DigestUpdate (md_ctx, buffer, (size_t) count) != 1)
+        {
+          set_build_error (error, "Hashing the content failed");
+          goto out;
+        }
+      if (!g_output_stream_write_all (output, buffer, (gsize) count, NULL, cancellable, error))
+        goto out;
+      if (progress != NULL)
+        progress (done, content_length, progress_data);
+    }
+
+  if (done != content_length
+      || EVP_DigestFinal_ex (md_ctx, value, &value_length) != 1
+      || value_length != g_bytes_get_size (content_digest)
+      || memcmp (value, g_bytes_get_data (content_digest, NULL), value_length) != 0)
+    {
+      log_openssl_errors ("Hashing the content again");
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_MISMATCH,
+                           _("The file changed while it was being signed. Sign it again when nothing is writing to it."));
+      goto out;
+    }
+
+  der = g_bytes_get_data (detached_cms, &der_size);
+  ok = g_output_stream_write_all (output, der + tail_offset, der_size - tail_offset, NULL,
+                                  cancellable, error);
+
+out:
+  EVP_MD_CTX_free (md_ctx);
+  return ok;
 }

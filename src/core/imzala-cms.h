@@ -45,6 +45,77 @@ GBytes *imzala_cms_sign (ImzalaCertificate *signer,
                          GCancellable      *cancellable,
                          GError           **error);
 
+/* ---- Big content, as a stream (issue 12) ----
+ *
+ * imzala_cms_sign() holds the content in memory and refuses more than
+ * IMZALA_CMS_MAX_CONTENT_SIZE (portal texts are small). A file is signed in
+ * steps instead, in constant memory: imzala_cms_digest_stream() hashes it
+ * (a first pass), imzala_cms_sign_digest() builds and signs a detached
+ * SignedData whose messageDigest is that hash, and for an attached signature
+ * imzala_cms_write_attached() writes that SignedData with the content put
+ * into eContent (a second pass, hashed again and compared, so that a file
+ * changed between the passes is refused). The attached DER is byte for byte
+ * what imzala_cms_sign() makes in memory. */
+
+/* The most imzala_cms_sign() signs (64 MiB). */
+#define IMZALA_CMS_MAX_CONTENT_SIZE (G_GUINT64_CONSTANT (64) * 1024 * 1024)
+/* The most an attached signature made from a stream carries: OpenSSL's ASN.1
+ * strings, and so every verifier built on it (openssl cms, İmzala's own),
+ * hold at most 2^31 - 1 bytes. Detached signatures have no limit. */
+#define IMZALA_CMS_MAX_ATTACHED_SIZE ((guint64) G_MAXINT)
+
+/* Progress of a pass over the content: @done bytes of @total (0 when the
+ * size is not known). Called on the thread that runs the pass, after each
+ * chunk read (a chunk is 256 KiB). The window's file signing page can use
+ * it as well as imzala-cli sign --progress. */
+typedef void (*ImzalaCmsProgressFunc) (guint64  done,
+                                       guint64  total,
+                                       gpointer user_data);
+
+/* Hashes @input to its end with @digest; @total (0 when unknown) is only
+ * passed to @progress. @length_out (nullable) gets the number of bytes read.
+ * Returns the digest value. */
+GBytes  *imzala_cms_digest_stream (GInputStream          *input,
+                                   ImzalaDigest           digest,
+                                   guint64                total,
+                                   ImzalaCmsProgressFunc  progress,
+                                   gpointer               progress_data,
+                                   guint64               *length_out,
+                                   GCancellable          *cancellable,
+                                   GError               **error);
+
+/* A detached CAdES-BES SignedData (DER) over the content whose
+ * imzala_digest_for_certificate (@signer) hash is @content_digest; otherwise
+ * as imzala_cms_sign(). The signature is checked against @signer's key and
+ * the messageDigest against @content_digest before it is returned. */
+GBytes  *imzala_cms_sign_digest   (ImzalaCertificate *signer,
+                                   GPtrArray         *extra_certificates,
+                                   GBytes            *content_digest,
+                                   GDateTime         *signing_time,
+                                   ImzalaCmsSignFunc  sign_func,
+                                   gpointer           sign_data,
+                                   GCancellable      *cancellable,
+                                   GError           **error);
+
+/* Writes @detached_cms (from imzala_cms_sign_digest()) to @output as an
+ * attached SignedData whose eContent is @content_length bytes read from
+ * @content. The content is hashed again as it is copied: when it is not the
+ * @content_digest (@digest) it was signed with, or not @content_length bytes
+ * long, this fails (IMZALA_ERROR_CONTENT_MISMATCH) after having written part
+ * of the output, which the caller must then discard. Refuses more than
+ * IMZALA_CMS_MAX_ATTACHED_SIZE (IMZALA_ERROR_CONTENT_TOO_LARGE) before
+ * writing anything. @output is not closed. */
+gboolean imzala_cms_write_attached (GBytes                *detached_cms,
+                                    GInputStream          *content,
+                                    guint64                content_length,
+                                    GBytes                *content_digest,
+                                    ImzalaDigest           digest,
+                                    GOutputStream         *output,
+                                    ImzalaCmsProgressFunc  progress,
+                                    gpointer               progress_data,
+                                    GCancellable          *cancellable,
+                                    GError               **error);
+
 /* ---- Verification ---- */
 
 typedef enum /*< flags >*/

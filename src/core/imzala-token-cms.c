@@ -33,23 +33,13 @@ token_sign_cb (GBytes       *to_be_signed,
                             to_be_signed, cancellable, error);
 }
 
-GBytes *
-imzala_token_sign_cms (ImzalaToken       *self,
-                       ImzalaCertificate *signer,
-                       ImzalaSecret      *pin,
-                       GBytes            *content,
-                       ImzalaCmsFlags     flags,
-                       GCancellable      *cancellable,
-                       GError           **error)
+/* The signer must be one of the token's certificates with a key; the
+ * token's other CA certificates go into the SignedData. */
+static GPtrArray *
+check_signer (ImzalaToken *self, ImzalaCertificate *signer, GError **error)
 {
-  g_autoptr(GPtrArray) ca_certificates = NULL;
+  GPtrArray *ca_certificates;
   GPtrArray *token_certificates;
-  TokenSignData data;
-
-  g_return_val_if_fail (IMZALA_IS_TOKEN (self), NULL);
-  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
-  g_return_val_if_fail (content != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!imzala_token_has_certificate (self, signer))
     {
@@ -73,6 +63,57 @@ imzala_token_sign_cms (ImzalaToken       *self,
       if (certificate != signer && imzala_certificate_is_ca (certificate))
         g_ptr_array_add (ca_certificates, g_object_ref (certificate));
     }
+  return ca_certificates;
+}
+
+GBytes *
+imzala_token_sign_cms_digest (ImzalaToken       *self,
+                              ImzalaCertificate *signer,
+                              ImzalaSecret      *pin,
+                              GBytes            *content_digest,
+                              GCancellable      *cancellable,
+                              GError           **error)
+{
+  g_autoptr(GPtrArray) ca_certificates = NULL;
+  TokenSignData data;
+
+  g_return_val_if_fail (IMZALA_IS_TOKEN (self), NULL);
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
+  g_return_val_if_fail (content_digest != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ca_certificates = check_signer (self, signer, error);
+  if (ca_certificates == NULL)
+    return NULL;
+
+  data.token = self;
+  data.certificate = signer;
+  data.pin = pin;
+
+  return imzala_cms_sign_digest (signer, ca_certificates, content_digest, NULL,
+                                 token_sign_cb, &data, cancellable, error);
+}
+
+GBytes *
+imzala_token_sign_cms (ImzalaToken       *self,
+                       ImzalaCertificate *signer,
+                       ImzalaSecret      *pin,
+                       GBytes            *content,
+                       ImzalaCmsFlags     flags,
+                       GCancellable      *cancellable,
+                       GError           **error)
+{
+  g_autoptr(GPtrArray) ca_certificates = NULL;
+  TokenSignData data;
+
+  g_return_val_if_fail (IMZALA_IS_TOKEN (self), NULL);
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
+  g_return_val_if_fail (content != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ca_certificates = check_signer (self, signer, error);
+  if (ca_certificates == NULL)
+    return NULL;
 
   data.token = self;
   data.certificate = signer;
@@ -86,7 +127,7 @@ typedef struct
 {
   ImzalaCertificate *signer;
   ImzalaSecret      *pin;
-  GBytes            *content;
+  GBytes            *content; /* or the content's digest, for _digest_async() */
   ImzalaCmsFlags     flags;
 } SignCmsTaskData;
 
@@ -157,6 +198,65 @@ imzala_token_sign_cms_finish (ImzalaToken   *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == imzala_token_sign_cms_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+sign_cms_digest_thread (GTask        *task,
+                        gpointer      source_object,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  SignCmsTaskData *data = task_data;
+  GError *error = NULL;
+  GBytes *cms;
+
+  cms = imzala_token_sign_cms_digest (source_object, data->signer, data->pin, data->content,
+                                      cancellable, &error);
+  if (cms == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, cms, (GDestroyNotify) g_bytes_unref);
+}
+
+void
+imzala_token_sign_cms_digest_async (ImzalaToken        *self,
+                                    ImzalaCertificate  *signer,
+                                    ImzalaSecret       *pin,
+                                    GBytes             *content_digest,
+                                    GCancellable       *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  SignCmsTaskData *data;
+
+  g_return_if_fail (IMZALA_IS_TOKEN (self));
+  g_return_if_fail (IMZALA_IS_CERTIFICATE (signer));
+  g_return_if_fail (content_digest != NULL);
+
+  data = g_new0 (SignCmsTaskData, 1);
+  data->signer = g_object_ref (signer);
+  data->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
+  data->content = g_bytes_ref (content_digest);
+  data->flags = IMZALA_CMS_DETACHED;
+
+  /* Only the signed attributes are built and signed on the module's
+   * thread; the content was hashed before, elsewhere. */
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_token_sign_cms_digest_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) sign_cms_task_data_free);
+  imzala_module_run_task (self->module, task, sign_cms_digest_thread);
+}
+
+GBytes *
+imzala_token_sign_cms_digest_finish (ImzalaToken   *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == imzala_token_sign_cms_digest_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

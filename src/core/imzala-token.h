@@ -132,6 +132,26 @@ void           imzala_token_sign_cms_async  (ImzalaToken        *self,
 GBytes        *imzala_token_sign_cms_finish (ImzalaToken   *self,
                                              GAsyncResult  *result,
                                              GError       **error);
+/* imzala_cms_sign_digest() with this token as the signer (issue 12: big
+ * files, hashed as a stream by imzala_cms_digest_stream() before): a
+ * detached SignedData over the content whose hash is @content_digest; for an
+ * attached one, imzala_cms_write_attached() adds the content. */
+GBytes        *imzala_token_sign_cms_digest        (ImzalaToken       *self,
+                                                    ImzalaCertificate *signer,
+                                                    ImzalaSecret      *pin,
+                                                    GBytes            *content_digest,
+                                                    GCancellable      *cancellable,
+                                                    GError           **error);
+void           imzala_token_sign_cms_digest_async  (ImzalaToken        *self,
+                                                    ImzalaCertificate  *signer,
+                                                    ImzalaSecret       *pin,
+                                                    GBytes             *content_digest,
+                                                    GCancellable       *cancellable,
+                                                    GAsyncReadyCallback callback,
+                                                    gpointer            user_data);
+GBytes        *imzala_token_sign_cms_digest_finish (ImzalaToken   *self,
+                                                    GAsyncResult  *result,
+                                                    GError       **error);
 
 /* Certificates behind a login, and one login per request
  * (imzala-token-session.c).
