@@ -138,6 +138,16 @@
  *                    C_InitPIN sets a new one: a card to unblock
  *   puk-final-try    C_GetTokenInfo adds CKF_SO_PIN_COUNT_LOW and
  *                    CKF_SO_PIN_FINAL_TRY: one PUK try is left
+ * Fuzzing the attribute readers (issue 11, tests/fuzz/fuzz-pkcs11-attributes.c),
+ * outside all of the above and needing no token:
+ *   imzala_fault_fuzz_attributes(script, size), exported, makes every
+ *   C_GetAttributeValue answer from @script instead of the wrapped module,
+ *   as a module that lies about everything but its own buffers would: per
+ *   call one byte chooses the CK_RV, then per attribute one byte chooses
+ *   "unavailable", a true length (two bytes, then the value when there is
+ *   a buffer that fits), an absurd length, or a value that claims more than
+ *   it wrote. Once the script is used up every call answers
+ *   CKR_DEVICE_REMOVED. A NULL @script ends it.
  */
 #include "config.h"
 
@@ -1797,6 +1807,111 @@ unblock_wrap (void)
   wrapper.C_GetTokenInfo = unblock_GetTokenInfo;
 }
 
+/* ---- Fuzzing the attribute readers ---- */
+
+static CK_FUNCTION_LIST fuzz_next;
+
+static struct
+{
+  const unsigned char *script;
+  size_t size;
+  size_t offset;
+} fuzz_attributes;
+
+/* Exported for tests/fuzz/fuzz-pkcs11-attributes.c. */
+void imzala_fault_fuzz_attributes (const unsigned char *script, size_t size);
+
+void
+imzala_fault_fuzz_attributes (const unsigned char *script, size_t size)
+{
+  fuzz_attributes.script = script;
+  fuzz_attributes.size = size;
+  fuzz_attributes.offset = 0;
+}
+
+static int
+fuzz_byte (void)
+{
+  if (fuzz_attributes.offset >= fuzz_attributes.size)
+    return -1;
+  return fuzz_attributes.script[fuzz_attributes.offset++];
+}
+
+static CK_RV
+fuzz_GetAttributeValue (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
+                        CK_ATTRIBUTE_PTR template, CK_ULONG count)
+{
+  static const CK_RV answers[] = {
+    CKR_OK, CKR_OK, CKR_OK, CKR_ATTRIBUTE_TYPE_INVALID, CKR_BUFFER_TOO_SMALL,
+    CKR_ATTRIBUTE_SENSITIVE, CKR_DEVICE_ERROR, CKR_GENERAL_ERROR,
+  };
+  static const CK_ULONG absurd[] = {
+    (CK_ULONG) 1 << 40, (CK_ULONG) 1 << 28, (CK_ULONG) -2, 0x7fffffff,
+  };
+  CK_RV rv;
+  int op;
+
+  if (fuzz_attributes.script == NULL)
+    return fuzz_next.C_GetAttributeValue (session, object, template, count);
+  if ((op = fuzz_byte ()) < 0)
+    return CKR_DEVICE_REMOVED;
+  rv = answers[op % (sizeof answers / sizeof answers[0])];
+
+  for (CK_ULONG i = 0; i < count; i++)
+    {
+      int kind = fuzz_byte ();
+      int high, low;
+      CK_ULONG length, written;
+
+      if (kind < 0)
+        return CKR_DEVICE_REMOVED;
+      switch (kind % 4)
+        {
+        case 0:
+          template[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+          break;
+        case 1:
+          if ((high = fuzz_byte ()) < 0 || (low = fuzz_byte ()) < 0)
+            return CKR_DEVICE_REMOVED;
+          length = ((CK_ULONG) high << 8) | (CK_ULONG) low;
+          if (template[i].pValue != NULL && template[i].ulValueLen >= length)
+            {
+              /* Never past the caller's buffer: only the lengths lie. */
+              for (written = 0; written < length; written++)
+                {
+                  int c = fuzz_byte ();
+                  ((unsigned char *) template[i].pValue)[written] = c < 0 ? 0 : (unsigned char) c;
+                }
+            }
+          else if (template[i].pValue != NULL && rv == CKR_OK)
+            rv = CKR_BUFFER_TOO_SMALL;
+          template[i].ulValueLen = length;
+          break;
+        case 2:
+          template[i].ulValueLen = absurd[(kind / 4) % (sizeof absurd / sizeof absurd[0])];
+          break;
+        default:
+          if ((low = fuzz_byte ()) < 0)
+            return CKR_DEVICE_REMOVED;
+          length = (CK_ULONG) low;
+          written = 0;
+          if (template[i].pValue != NULL)
+            for (; written < length && written < template[i].ulValueLen; written++)
+              ((unsigned char *) template[i].pValue)[written] = (unsigned char) (kind + written);
+          template[i].ulValueLen = written + (CK_ULONG) (kind / 4);
+          break;
+        }
+    }
+  return rv;
+}
+
+static void
+fuzz_attributes_wrap (void)
+{
+  fuzz_next = wrapper;
+  wrapper.C_GetAttributeValue = fuzz_GetAttributeValue;
+}
+
 CK_RV
 C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
 {
@@ -1839,6 +1954,8 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       pin_care_wrap ();
       slow_slot_list_wrap ();
       unblock_wrap ();
+      /* Outside everything: it answers without the wrapped module. */
+      fuzz_attributes_wrap ();
     }
 
   if (guard.C_GetFunctionList == NULL)
