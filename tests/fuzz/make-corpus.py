@@ -135,6 +135,18 @@ def portal_answers(out):
     write(d, "nested", "[" * 40 + "]" * 40)
 
 
+def json_documents(out):
+    d = out / "fuzz-json"
+    write(d, "request", request_answer())
+    write(d, "puk", '{"version": 1, "puk": "87654321", "message": "PUK"}')
+    write(d, "puk-twice", '{"puk": "1", "puk": "2"}')
+    write(d, "puk-escaped", '{"puk": "12\\u0033"}')
+    write(d, "strings", '["[[[[", "\\"", {"a": "]]]"}]')
+    write(d, "nested-64", "[" * 64 + "]" * 64)
+    write(d, "nested-65", "[" * 65 + "]" * 65)
+    write(d, "empty", "")
+
+
 def portal_codes(out):
     d = out / "fuzz-portal-code"
     for i, value in enumerate([CODE, DISPLAY_CODE, f"Doğrulama Kodu: {DISPLAY_CODE}",
@@ -203,6 +215,7 @@ def main():
         write(d, "regression-unknown-digest-algorithm-" + name, der.replace(sha256, unknown, 1))
 
     portal_answers(out)
+    json_documents(out)
     portal_codes(out)
     portal_bodies(out, cms)
 
