@@ -40,8 +40,11 @@ struct _ImzalaPortalStore
  * for a request during which this grew (imzala_portal_store_get_failures()). */
 static guint64 store_failures;
 
-static void
-sqlite_log_cb (void *data, int code, const char *message)
+/* Whether @code (a result code, extended or not) means that the database
+ * was not there for us (locked, full, unreadable), not that a statement is
+ * wrong. */
+static gboolean
+is_unavailable (int code)
 {
   switch (code & 0xff)
     {
@@ -51,11 +54,19 @@ sqlite_log_cb (void *data, int code, const char *message)
     case SQLITE_IOERR:
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static void
+sqlite_log_cb (void *data, int code, const char *message)
+{
+  if (is_unavailable (code))
+    {
       store_failures++;
       g_debug ("SQLite: %s (%d)", message, code);
-      break;
-    default:
-      break;
     }
 }
 
@@ -209,6 +220,11 @@ imzala_portal_store_init (ImzalaPortalStore *self)
 static gboolean
 set_db_error (ImzalaPortalStore *self, GError **error)
 {
+  /* SQLite does not pass every such failure to its log (a full disk met
+   * while the write-ahead log grows at COMMIT is only a return code), so
+   * the failure is counted here too: the request is then answered 503. */
+  if (is_unavailable (sqlite3_extended_errcode (self->db)))
+    store_failures++;
   g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
                "Database error: %s", sqlite3_errmsg (self->db));
   return FALSE;
