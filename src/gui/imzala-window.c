@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <unistd.h>
 #include <glib/gi18n.h>
 
 #include "imzala-portal-client.h"
@@ -297,6 +298,53 @@ imzala_window_request_job (ImzalaWindow *self,
   imzala_window_start_job (self, url, code);
 }
 
+/* ---- Timing the start (tools/bench) ---- */
+
+/* Development and benchmarking only: IMZALA_EXIT_ON_FIRST_FRAME=1 ends the
+ * process as soon as the window's first frame is painted, and
+ * IMZALA_EXIT_ON_FIRST_FRAME=cards opens the Cards page and ends it at the
+ * first frame painted after the first listing of the cards reached it.
+ * tools/bench times that against bare windows that do the same. The exit
+ * is _exit(): the process is timed up to its first frame, not through its
+ * tear-down, and no PIN can be in memory that early. */
+static void
+exit_on_first_frame_cb (GdkFrameClock *clock,
+                        ImzalaWindow  *self)
+{
+  if (g_strcmp0 (g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME"), "cards") == 0)
+    {
+      g_autoptr(GPtrArray) tokens = NULL;
+
+      if (self->token_list == NULL || imzala_token_list_get_loading (self->token_list))
+        return;
+      if (imzala_token_list_get_error (self->token_list) == NULL)
+        tokens = imzala_token_list_dup_tokens (self->token_list);
+      if (tokens != NULL && tokens->len == 0)
+        return;
+    }
+  fflush (stdout);
+  _exit (0);
+}
+
+static void
+exit_on_first_frame_map_cb (ImzalaWindow *self)
+{
+  g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
+                           G_CALLBACK (exit_on_first_frame_cb), self, 0);
+}
+
+static void
+exit_on_first_frame_init (ImzalaWindow *self)
+{
+  const char *mode = g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME");
+
+  if (mode == NULL || *mode == '\0' || g_str_equal (mode, "0"))
+    return;
+  g_signal_connect (self, "map", G_CALLBACK (exit_on_first_frame_map_cb), NULL);
+  if (g_str_equal (mode, "cards"))
+    g_action_group_activate_action (G_ACTION_GROUP (self), "show-tokens", NULL);
+}
+
 /* ---- Public API ---- */
 
 void
@@ -544,6 +592,7 @@ imzala_window_new (ImzalaApplication *application,
     imzala_code_page_set_portal_url (self->code_page, portal);
   imzala_window_portal_url_changed (self);
   imzala_window_show_code_page (self);
+  exit_on_first_frame_init (self);
   return self;
 }
 
