@@ -69,33 +69,44 @@ describe_key_usage (ImzalaKeyUsage usage)
   return g_strjoinv (", ", (char **) parts->pdata);
 }
 
+/* An expander's inner rows are made when it is first opened: made up
+ * front, ~10 wrapping rows per certificate were measured at every resize
+ * although closed, and a card with many certificates stalled the window
+ * (issue 12). */
+typedef void (*FillRowFunc) (AdwExpanderRow *row,
+                             gpointer        item);
+
+static void
+expanded_cb (AdwExpanderRow *row,
+             GParamSpec     *pspec,
+             FillRowFunc     fill)
+{
+  if (!adw_expander_row_get_expanded (row))
+    return;
+  g_signal_handlers_disconnect_by_func (row, expanded_cb, fill);
+  fill (row, g_object_get_data (G_OBJECT (row), "imzala-item"));
+}
+
 static GtkWidget *
-new_certificate_row (ImzalaCertificate *certificate)
+new_lazy_expander_row (gpointer    item,
+                       FillRowFunc fill)
 {
   GtkWidget *row = adw_expander_row_new ();
-  g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
-  g_autofree char *summary = NULL;
+
+  g_object_set_data_full (G_OBJECT (row), "imzala-item", g_object_ref (item), g_object_unref);
+  g_signal_connect (row, "notify::expanded", G_CALLBACK (expanded_cb), fill);
+  return row;
+}
+
+static void
+fill_certificate_row (AdwExpanderRow *expander,
+                      gpointer        item)
+{
+  ImzalaCertificate *certificate = item;
+  AdwExpanderRow *row = expander;
   g_autofree char *not_before = imzala_format_time (imzala_certificate_get_not_before (certificate));
   g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
   g_autofree char *usage = describe_key_usage (imzala_certificate_get_key_usage (certificate));
-  GtkWidget *icon;
-
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                 imzala_certificate_get_holder_name (certificate));
-
-  if (imzala_certificate_is_ca (certificate))
-    summary = g_strdup (_("Certificate authority certificate"));
-  else if (imzala_certificate_is_recommended (certificate))
-    /* Translators: %s is the date and time the certificate ends. */
-    summary = g_strdup_printf (_("Qualified signing certificate, valid until %s"), not_after);
-  else
-    summary = g_strjoinv (" ", problems);
-  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), summary);
-
-  icon = gtk_image_new_from_icon_name (imzala_certificate_is_recommended (certificate)
-                                       ? "emblem-ok-symbolic" : "dialog-information-symbolic");
-  adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row), icon);
 
   adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
                             new_row (_("Subject"), imzala_certificate_get_subject (certificate)));
@@ -119,7 +130,57 @@ new_certificate_row (ImzalaCertificate *certificate)
                               new_row (_("Label on the card"), imzala_certificate_get_label (certificate)));
   adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
                             new_row (_("SHA-256 fingerprint"), imzala_certificate_get_fingerprint (certificate)));
+}
+
+static GtkWidget *
+new_certificate_row (ImzalaCertificate *certificate)
+{
+  GtkWidget *row = new_lazy_expander_row (certificate, fill_certificate_row);
+  g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
+  g_autofree char *summary = NULL;
+  g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
+  GtkWidget *icon;
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                 imzala_certificate_get_holder_name (certificate));
+
+  if (imzala_certificate_is_ca (certificate))
+    summary = g_strdup (_("Certificate authority certificate"));
+  else if (imzala_certificate_is_recommended (certificate))
+    /* Translators: %s is the date and time the certificate ends. */
+    summary = g_strdup_printf (_("Qualified signing certificate, valid until %s"), not_after);
+  else
+    summary = g_strjoinv (" ", problems);
+  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), summary);
+
+  icon = gtk_image_new_from_icon_name (imzala_certificate_is_recommended (certificate)
+                                       ? "emblem-ok-symbolic" : "dialog-information-symbolic");
+  adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row), icon);
   return row;
+}
+
+static void
+fill_token_details_row (AdwExpanderRow *row,
+                        gpointer        item)
+{
+  ImzalaToken *token = item;
+  ImzalaModule *module = imzala_token_get_module (token);
+  g_autofree char *model = NULL;
+  g_autofree char *software = NULL;
+
+  /* Translators: a card's manufacturer and model. */
+  model = g_strdup_printf (_("%s %s"), imzala_token_get_manufacturer (token), imzala_token_get_model (token));
+  adw_expander_row_add_row (row, new_row (_("Manufacturer and model"), model));
+  adw_expander_row_add_row (row, new_row (_("Serial number"), imzala_token_get_serial (token)));
+  adw_expander_row_add_row (row, new_row (_("Reader or slot"), imzala_token_get_slot_description (token)));
+  if (module != NULL)
+    {
+      /* Translators: a PKCS#11 module's name and file. */
+      software = g_strdup_printf (_("%s (%s)"), imzala_module_get_name (module),
+                                  imzala_module_get_path (module) ? imzala_module_get_path (module) : "");
+      adw_expander_row_add_row (row, new_row (_("Card software"), software));
+    }
 }
 
 /* What a technician asks for (maker, serial, slot, module file), in one
@@ -128,29 +189,12 @@ new_certificate_row (ImzalaCertificate *certificate)
 static GtkWidget *
 new_token_details_row (ImzalaToken *token)
 {
-  GtkWidget *row = adw_expander_row_new ();
-  ImzalaModule *module = imzala_token_get_module (token);
-  g_autofree char *model = NULL;
-  g_autofree char *software = NULL;
+  GtkWidget *row = new_lazy_expander_row (token, fill_token_details_row);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), C_("technical details", "Details"));
   adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), _("For technical support"));
   adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row),
                                gtk_image_new_from_icon_name ("dialog-information-symbolic"));
-
-  /* Translators: a card's manufacturer and model. */
-  model = g_strdup_printf (_("%s %s"), imzala_token_get_manufacturer (token), imzala_token_get_model (token));
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Manufacturer and model"), model));
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Serial number"), imzala_token_get_serial (token)));
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
-                            new_row (_("Reader or slot"), imzala_token_get_slot_description (token)));
-  if (module != NULL)
-    {
-      /* Translators: a PKCS#11 module's name and file. */
-      software = g_strdup_printf (_("%s (%s)"), imzala_module_get_name (module),
-                                  imzala_module_get_path (module) ? imzala_module_get_path (module) : "");
-      adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Card software"), software));
-    }
   return row;
 }
 
