@@ -590,6 +590,12 @@ imzala_tokens_page_set_token_list (ImzalaTokensPage *self,
   g_signal_group_set_target (self->token_list_signals, token_list);
   g_binding_group_set_source (self->token_list_bindings, token_list);
   update_modules (self, token_list ? imzala_token_list_get_module_set (token_list) : NULL, load_error);
+  /* A page made after a listing (the window makes it when first shown)
+   * shows that listing at once. */
+  if (token_list != NULL && !imzala_token_list_get_loading (token_list)
+      && (g_list_model_get_n_items (G_LIST_MODEL (token_list)) > 0
+          || imzala_token_list_get_error (token_list) != NULL))
+    token_list_changed_cb (self);
 }
 
 static void
