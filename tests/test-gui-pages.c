@@ -591,26 +591,26 @@ test_tokens_details (Pages         *self,
   assert_not_contains (seen, "Implementation of PKCS11");
   assert_not_contains (seen, "içinde");
 
-  /* They are there, behind the closed rows. */
-  slot_label = find_text_label (page, "slot ID");
-  path_label = find_text_label (page, "libsofthsm2.so");
-  g_assert_nonnull (slot_label);
-  g_assert_nonnull (path_label);
-  g_assert_false (gtk_widget_get_mapped (slot_label));
-  g_assert_false (gtk_widget_get_mapped (path_label));
-
+  /* They are behind the closed rows, made when a row is first opened
+   * (issue 12: closed rows cost nothing). */
+  g_assert_null (find_text_label (page, "slot ID"));
   expanders = imzala_test_gui_find_all (page, ADW_TYPE_EXPANDER_ROW);
   for (guint i = 0; i < expanders->len; i++)
     {
       AdwExpanderRow *row = g_ptr_array_index (expanders, i);
 
       g_assert_false (adw_expander_row_get_expanded (row));
-      if (details == NULL && gtk_widget_is_ancestor (slot_label, GTK_WIDGET (row)))
+      if (details == NULL
+          && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), "Ayrıntılar") == 0)
         details = row;
     }
   g_assert_nonnull (details);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (details)), ==, "Ayrıntılar");
   adw_expander_row_set_expanded (details, TRUE);
+  slot_label = find_text_label (GTK_WIDGET (details), "slot ID");
+  path_label = find_text_label (GTK_WIDGET (details), "libsofthsm2.so");
+  g_assert_nonnull (slot_label);
+  g_assert_nonnull (path_label);
   imzala_test_gui_wait (widget_mapped, slot_label, 60, "the details to open");
 }
 

@@ -46,6 +46,19 @@ page_text (ImzalaWindow *window,
   return g_string_free (out, FALSE);
 }
 
+/* The Cards page makes an expander's rows when it is first opened
+ * (issue 12): open them all to read every detail. */
+static void
+expand_all (GtkWidget *widget)
+{
+  if (ADW_IS_EXPANDER_ROW (widget))
+    adw_expander_row_set_expanded (ADW_EXPANDER_ROW (widget), TRUE);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    expand_all (child);
+}
+
 static gboolean
 action_enabled (ImzalaWindow *window,
                 const char   *name)
@@ -192,6 +205,11 @@ test_window_tokens_page (void)
   activate (window, "show-tokens");
   g_assert_cmpstr (imzala_window_get_page_name (window), ==, "tokens");
 
+  /* A closed certificate row holds no details yet; opened, it has them. */
+  text = page_text (window, "tokens");
+  g_assert_null (strstr (text, "12345678950"));
+  g_clear_pointer (&text, g_free);
+  expand_all (imzala_window_get_page (window, "tokens"));
   text = page_text (window, "tokens");
   g_test_message ("Cards page:\n%s", text);
   g_assert_nonnull (strstr (text, "IMZALA TEST 1"));

@@ -618,41 +618,39 @@ out:
   return TRUE;
 }
 
-/* OpenSSL's own verification of everything above at once. If the separate
- * checks passed this passes too; it is here so that a gap in them cannot let
- * a signature through that OpenSSL itself would refuse. */
+/* OpenSSL's own verification of the signature and the content at once. If
+ * the separate checks passed this passes too; it is here so that a gap in
+ * them cannot let a signature through that OpenSSL itself would refuse. The
+ * chain is not built again: check_chain() built it with the same anchors,
+ * time and purpose, and a second X509_verify_cert() doubled the portal's
+ * CPU per submission (issue 12). */
 static gboolean
-check_with_openssl (Verification *v, X509_STORE *trust, GError **error)
+check_with_openssl (Verification *v, GError **error)
 {
-  X509_STORE *store = store_for_time (trust, verification_time (v));
   BIO *content = NULL;
   gboolean ok = FALSE;
 
-  if (store != NULL)
+  if (v->detached)
     {
-      if (v->detached)
-        {
-          gsize size;
-          const void *data = g_bytes_get_data (v->content, &size);
+      gsize size;
+      const void *data = g_bytes_get_data (v->content, &size);
 
-          BIO *memory = size <= G_MAXINT ? BIO_new_mem_buf (data, (int) size) : NULL;
+      BIO *memory = size <= G_MAXINT ? BIO_new_mem_buf (data, (int) size) : NULL;
 
-          /* Behind a null filter, not a memory BIO itself: for a memory BIO
-           * CMS_verify() makes a read-only copy of it, which OpenSSL 3.0
-           * leaks when CMS_dataInit() then fails (found by
-           * tests/fuzz/fuzz-cms-verify; a hostile client could post such
-           * signatures to the portal again and again). */
-          content = memory != NULL ? BIO_new (BIO_f_null ()) : NULL;
-          if (content != NULL)
-            content = BIO_push (content, memory);
-          else
-            BIO_free (memory);
-        }
-      if (!v->detached || content != NULL)
-        ok = CMS_verify (v->cms, NULL, store, content, NULL, CMS_BINARY) == 1;
+      /* Behind a null filter, not a memory BIO itself: for a memory BIO
+       * CMS_verify() makes a read-only copy of it, which OpenSSL 3.0
+       * leaks when CMS_dataInit() then fails (found by
+       * tests/fuzz/fuzz-cms-verify; a hostile client could post such
+       * signatures to the portal again and again). */
+      content = memory != NULL ? BIO_new (BIO_f_null ()) : NULL;
+      if (content != NULL)
+        content = BIO_push (content, memory);
+      else
+        BIO_free (memory);
     }
+  if (!v->detached || content != NULL)
+    ok = CMS_verify (v->cms, NULL, NULL, content, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) == 1;
   BIO_free_all (content);
-  X509_STORE_free (store);
 
   if (!ok)
     {
@@ -692,7 +690,7 @@ imzala_cms_verify (GBytes            *cms,
       || !check_message_digest (&v, error)
       || !check_chain (&v, trust, error)
       || !check_signing_certificate (&v, flags, error)
-      || !check_with_openssl (&v, trust, error))
+      || !check_with_openssl (&v, error))
     {
       ERR_clear_error ();
       verification_clear (&v);

@@ -661,6 +661,13 @@ call_start (ImzalaPortalClient  *self,
   /* A redirect could lead to plain HTTP or another host; the protocol has
    * none, so an answer 3xx is an error. */
   soup_message_add_flags (call->message, SOUP_MESSAGE_NO_REDIRECT);
+  /* libsoup gives a POST a new connection unless it may be sent again on a
+   * kept connection that turns out closed. Ours may: the portal takes a
+   * code's signatures once (a repeat is 409 code-used), and one connection
+   * for the GET and the POST saves a TLS handshake and a reading of the
+   * trust store per request (issue 12). */
+  if (body != NULL)
+    soup_message_add_flags (call->message, SOUP_MESSAGE_IDEMPOTENT);
   soup_message_headers_replace (soup_message_get_request_headers (call->message),
                                 "Accept", "application/json");
   if (body != NULL)

@@ -171,7 +171,8 @@ back_activated (GSimpleAction *action,
     }
 
   if (imzala_window_is_tool_page (page) && self->return_page != NULL &&
-      !(g_str_equal (page, "unblock") && imzala_unblock_page_get_job (self->unblock_page) != NULL))
+      !(g_str_equal (page, "unblock") && self->unblock_page != NULL
+        && imzala_unblock_page_get_job (self->unblock_page) != NULL))
     {
       g_autofree char *target = g_steal_pointer (&self->return_page);
 
@@ -210,6 +211,8 @@ show_tool_page (ImzalaWindow *self,
       g_free (self->return_page);
       self->return_page = g_strdup (current);
     }
+  /* Made before the refresh, a page first shown has the last listing. */
+  imzala_window_ensure_page (self, name);
   imzala_window_refresh_tokens (self);
   imzala_window_show_page (self, name);
 }
@@ -254,6 +257,7 @@ show_unblock_activated (GSimpleAction *action,
 
   /* An unblock job that is not choosing any more is over; the page goes back
    * to the PUK way. */
+  imzala_window_ensure_page (self, "unblock");
   if (self->job != NULL && imzala_signing_job_get_state (self->job) != IMZALA_JOB_STATE_CHOOSING)
     imzala_unblock_page_set_job (self->unblock_page, NULL);
   imzala_unblock_page_reset (self->unblock_page);

@@ -60,6 +60,15 @@ struct _ImzalaWindow
 
   /* Issue 10. */
   ImzalaVerifyPage        *verify_page;
+
+  /* Issue 12: the tool pages above are NULL until first shown; they are
+   * made into these slots by imzala_window_ensure_page(). */
+  AdwBin                  *pin_change_slot;
+  AdwBin                  *unblock_slot;
+  AdwBin                  *tokens_slot;
+  AdwBin                  *doctor_slot;
+  AdwBin                  *verify_slot;
+  GError                  *load_error;       /* the modules' load error, for pages made later */
 };
 
 /* imzala-window.c */
@@ -69,6 +78,9 @@ void     imzala_window_show_code_page      (ImzalaWindow *self);
 void     imzala_window_portal_url_changed  (ImzalaWindow *self);
 void     imzala_window_refresh_tokens      (ImzalaWindow *self);
 void     imzala_window_clear_job           (ImzalaWindow *self);
+/* Makes the page @name if it is a tool page not made yet; returns the page. */
+GtkWidget *imzala_window_ensure_page       (ImzalaWindow *self,
+                                            const char   *name);
 /* Checks the portal against the allow-list before anything is sent to it. */
 void     imzala_window_request_job         (ImzalaWindow *self,
                                             const char   *url,

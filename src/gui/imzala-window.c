@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <unistd.h>
 #include <glib/gi18n.h>
 
 #include "imzala-portal-client.h"
@@ -45,12 +46,82 @@ imzala_window_portal_url_changed (ImzalaWindow *self)
 
 /* ---- Pages ---- */
 
+/* The tool pages are made when first shown (or first asked for): a window
+ * that only signs never builds the PIN, unblock, cards, diagnostics and
+ * verify pages, and its first frame comes sooner (issue 12). A page made
+ * late gets the state the window already has. */
+GtkWidget *
+imzala_window_ensure_page (ImzalaWindow *self,
+                           const char   *name)
+{
+  if (g_str_equal (name, "pin-change"))
+    {
+      if (self->pin_change_page == NULL)
+        {
+          self->pin_change_page = g_object_new (IMZALA_TYPE_PIN_CHANGE_PAGE, NULL);
+          if (self->token_list != NULL)
+            imzala_pin_change_page_set_token_list (self->pin_change_page, self->token_list);
+          adw_bin_set_child (self->pin_change_slot, GTK_WIDGET (self->pin_change_page));
+        }
+      return GTK_WIDGET (self->pin_change_page);
+    }
+  if (g_str_equal (name, "unblock"))
+    {
+      if (self->unblock_page == NULL)
+        {
+          self->unblock_page = g_object_new (IMZALA_TYPE_UNBLOCK_PAGE, NULL);
+          if (self->token_list != NULL)
+            imzala_unblock_page_set_token_list (self->unblock_page, self->token_list);
+          adw_bin_set_child (self->unblock_slot, GTK_WIDGET (self->unblock_page));
+        }
+      return GTK_WIDGET (self->unblock_page);
+    }
+  if (g_str_equal (name, "tokens"))
+    {
+      if (self->tokens_page == NULL)
+        {
+          self->tokens_page = g_object_new (IMZALA_TYPE_TOKENS_PAGE, NULL);
+          imzala_tokens_page_set_reader_monitor (self->tokens_page, self->reader_monitor);
+          if (self->token_list != NULL)
+            imzala_tokens_page_set_token_list (self->tokens_page, self->token_list, self->load_error);
+          adw_bin_set_child (self->tokens_slot, GTK_WIDGET (self->tokens_page));
+        }
+      return GTK_WIDGET (self->tokens_page);
+    }
+  if (g_str_equal (name, "doctor"))
+    {
+      if (self->doctor_page == NULL)
+        {
+          self->doctor_page = g_object_new (IMZALA_TYPE_DOCTOR_PAGE, NULL);
+          imzala_doctor_page_set_reader_monitor (self->doctor_page, self->reader_monitor);
+          if (self->token_list != NULL)
+            imzala_doctor_page_set_token_list (self->doctor_page, self->token_list, self->load_error);
+          adw_bin_set_child (self->doctor_slot, GTK_WIDGET (self->doctor_page));
+        }
+      return GTK_WIDGET (self->doctor_page);
+    }
+  if (g_str_equal (name, "verify"))
+    {
+      if (self->verify_page == NULL)
+        {
+          self->verify_page = g_object_new (IMZALA_TYPE_VERIFY_PAGE, NULL);
+          adw_bin_set_child (self->verify_slot, GTK_WIDGET (self->verify_page));
+        }
+      return GTK_WIDGET (self->verify_page);
+    }
+  return gtk_stack_get_child_by_name (self->stack, name);
+}
+
 void
 imzala_window_show_page (ImzalaWindow *self,
                          const char   *name)
 {
-  GtkWidget *child = gtk_stack_get_child_by_name (self->stack, name);
-  const char *title = gtk_stack_page_get_title (gtk_stack_get_page (self->stack, child));
+  GtkWidget *child;
+  const char *title;
+
+  imzala_window_ensure_page (self, name);
+  child = gtk_stack_get_child_by_name (self->stack, name);
+  title = gtk_stack_page_get_title (gtk_stack_get_page (self->stack, child));
 
   gtk_stack_set_visible_child (self->stack, child);
   /* The window's title names the page too (its title in the stack; the
@@ -113,7 +184,8 @@ imzala_window_clear_job (ImzalaWindow *self)
   g_signal_group_set_target (self->job_signals, NULL);
   imzala_signing_job_cancel (self->job);
   imzala_sign_page_set_job (self->sign_page, NULL);
-  imzala_unblock_page_set_job (self->unblock_page, NULL);
+  if (self->unblock_page != NULL)
+    imzala_unblock_page_set_job (self->unblock_page, NULL);
   g_clear_object (&self->job);
 }
 
@@ -175,6 +247,7 @@ job_state_cb (ImzalaWindow *self)
     case IMZALA_JOB_STATE_CHOOSING:
       if (unblock)
         {
+          imzala_window_ensure_page (self, "unblock");
           imzala_unblock_page_set_job (self->unblock_page, self->job);
           imzala_window_show_page (self, "unblock");
         }
@@ -301,6 +374,53 @@ imzala_window_request_job (ImzalaWindow *self,
   imzala_window_start_job (self, url, code);
 }
 
+/* ---- Timing the start (tools/bench) ---- */
+
+/* Development and benchmarking only: IMZALA_EXIT_ON_FIRST_FRAME=1 ends the
+ * process as soon as the window's first frame is painted, and
+ * IMZALA_EXIT_ON_FIRST_FRAME=cards opens the Cards page and ends it at the
+ * first frame painted after the first listing of the cards reached it.
+ * tools/bench times that against bare windows that do the same. The exit
+ * is _exit(): the process is timed up to its first frame, not through its
+ * tear-down, and no PIN can be in memory that early. */
+static void
+exit_on_first_frame_cb (GdkFrameClock *clock,
+                        ImzalaWindow  *self)
+{
+  if (g_strcmp0 (g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME"), "cards") == 0)
+    {
+      g_autoptr(GPtrArray) tokens = NULL;
+
+      if (self->token_list == NULL || imzala_token_list_get_loading (self->token_list))
+        return;
+      if (imzala_token_list_get_error (self->token_list) == NULL)
+        tokens = imzala_token_list_dup_tokens (self->token_list);
+      if (tokens != NULL && tokens->len == 0)
+        return;
+    }
+  fflush (stdout);
+  _exit (0);
+}
+
+static void
+exit_on_first_frame_map_cb (ImzalaWindow *self)
+{
+  g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
+                           G_CALLBACK (exit_on_first_frame_cb), self, 0);
+}
+
+static void
+exit_on_first_frame_init (ImzalaWindow *self)
+{
+  const char *mode = g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME");
+
+  if (mode == NULL || *mode == '\0' || g_str_equal (mode, "0"))
+    return;
+  g_signal_connect (self, "map", G_CALLBACK (exit_on_first_frame_map_cb), NULL);
+  if (g_str_equal (mode, "cards"))
+    g_action_group_activate_action (G_ACTION_GROUP (self), "show-tokens", NULL);
+}
+
 /* ---- Public API ---- */
 
 void
@@ -320,12 +440,18 @@ imzala_window_set_token_list (ImzalaWindow    *self,
   g_set_object (&self->token_list, token_list);
   g_signal_group_set_target (self->token_list_signals, token_list);
 
-  imzala_tokens_page_set_token_list (self->tokens_page, token_list, load_error);
-  imzala_doctor_page_set_token_list (self->doctor_page, token_list, load_error);
+  g_clear_error (&self->load_error);
+  self->load_error = load_error != NULL ? g_error_copy (load_error) : NULL;
+  if (self->tokens_page != NULL)
+    imzala_tokens_page_set_token_list (self->tokens_page, token_list, load_error);
+  if (self->doctor_page != NULL)
+    imzala_doctor_page_set_token_list (self->doctor_page, token_list, load_error);
   imzala_sign_page_set_token_list (self->sign_page, token_list);
-  imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
+  if (self->pin_change_page != NULL)
+    imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
   imzala_file_sign_page_set_token_list (self->file_sign_page, token_list);
-  imzala_unblock_page_set_token_list (self->unblock_page, token_list);
+  if (self->unblock_page != NULL)
+    imzala_unblock_page_set_token_list (self->unblock_page, token_list);
   if (!same)
     imzala_window_refresh_tokens (self);
   imzala_window_update_actions (self);
@@ -349,8 +475,10 @@ imzala_window_set_reader_monitor (ImzalaWindow        *self,
 
   g_set_object (&self->reader_monitor, monitor);
   g_signal_group_set_target (self->reader_monitor_signals, monitor);
-  imzala_tokens_page_set_reader_monitor (self->tokens_page, monitor);
-  imzala_doctor_page_set_reader_monitor (self->doctor_page, monitor);
+  if (self->tokens_page != NULL)
+    imzala_tokens_page_set_reader_monitor (self->tokens_page, monitor);
+  if (self->doctor_page != NULL)
+    imzala_doctor_page_set_reader_monitor (self->doctor_page, monitor);
   imzala_sign_page_set_reader_monitor (self->sign_page, monitor);
 }
 
@@ -421,7 +549,7 @@ imzala_window_get_page (ImzalaWindow *self,
 {
   g_return_val_if_fail (IMZALA_IS_WINDOW (self), NULL);
 
-  return gtk_stack_get_child_by_name (self->stack, name);
+  return imzala_window_ensure_page (self, name);
 }
 
 const char *
@@ -510,6 +638,12 @@ imzala_window_dispose (GObject *object)
   g_clear_object (&self->reader_monitor);
   g_clear_object (&self->token_list_signals);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_WINDOW);
+  self->pin_change_page = NULL;
+  self->unblock_page = NULL;
+  self->tokens_page = NULL;
+  self->doctor_page = NULL;
+  self->verify_page = NULL;
+  g_clear_error (&self->load_error);
 
   g_clear_object (&self->settings);
   g_clear_object (&self->token_list);
@@ -559,12 +693,12 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, sign_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, result_page);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, failure_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, pin_change_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, pin_change_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, file_sign_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, unblock_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, tokens_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, doctor_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, verify_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, unblock_slot);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, tokens_slot);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, doctor_slot);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, verify_slot);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_update_actions);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_portal_url_changed);
 
@@ -631,6 +765,7 @@ imzala_window_new (ImzalaApplication *application,
     imzala_code_page_set_portal_url (self->code_page, portal);
   imzala_window_portal_url_changed (self);
   imzala_window_show_code_page (self);
+  exit_on_first_frame_init (self);
   return self;
 }
 

@@ -26,7 +26,18 @@ struct _ImzalaTokensPage
   ImzalaTokenList     *token_list;
   GSignalGroup        *token_list_signals;
   GBindingGroup       *token_list_bindings;
+
+  GPtrArray           *pending_tokens; /* ImzalaToken, groups still to make */
+  guint                pending_next;
+  guint                pending_tick;
 };
+
+/* The cards' groups made at once when a listing ends; the others are made
+ * one per frame while the page is shown. Each group is a few rows of
+ * wrapping text that GTK lays out several times when it is measured: 32
+ * cards made at once stalled the window for over a second (issue 12), one
+ * per frame keeps every frame short. */
+#define GROUPS_AT_ONCE 4
 
 G_DEFINE_FINAL_TYPE (ImzalaTokensPage, imzala_tokens_page, ADW_TYPE_BIN)
 
@@ -69,33 +80,66 @@ describe_key_usage (ImzalaKeyUsage usage)
   return g_strjoinv (", ", (char **) parts->pdata);
 }
 
+/* An expander's inner rows are made when it is first opened: made up
+ * front, ~10 wrapping rows per certificate were measured at every resize
+ * although closed, and a card with many certificates stalled the window
+ * (issue 12). */
+typedef void (*FillRowFunc) (AdwExpanderRow *row,
+                             gpointer        item);
+
+static void
+expanded_cb (AdwExpanderRow *row,
+             GParamSpec     *pspec,
+             FillRowFunc     fill)
+{
+  if (!adw_expander_row_get_expanded (row))
+    return;
+  g_signal_handlers_disconnect_by_func (row, expanded_cb, fill);
+  fill (row, g_object_get_data (G_OBJECT (row), "imzala-item"));
+}
+
+/* A closed row's title and subtitle stay on one line each (ellipsized;
+ * the row's tooltip has the whole text). A wrapping label is measured
+ * height-for-width, laid out again for every width asked, so each card
+ * added to the page made every frame lay out all the rows again: 50–90 ms
+ * frames at 32 cards, against 17 ms with single lines (issue 12). libadwaita
+ * 1.2 has no title-lines on AdwExpanderRow, so the labels are set here,
+ * before any inner row exists: the rows made when an expander is opened
+ * wrap as usual. */
+static void
+set_single_lines (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget))
+    {
+      gtk_label_set_wrap (GTK_LABEL (widget), FALSE);
+      gtk_label_set_ellipsize (GTK_LABEL (widget), PANGO_ELLIPSIZE_END);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    set_single_lines (child);
+}
+
 static GtkWidget *
-new_certificate_row (ImzalaCertificate *certificate)
+new_lazy_expander_row (gpointer    item,
+                       FillRowFunc fill)
 {
   GtkWidget *row = adw_expander_row_new ();
-  g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
-  g_autofree char *summary = NULL;
+
+  g_object_set_data_full (G_OBJECT (row), "imzala-item", g_object_ref (item), g_object_unref);
+  g_signal_connect (row, "notify::expanded", G_CALLBACK (expanded_cb), fill);
+  return row;
+}
+
+static void
+fill_certificate_row (AdwExpanderRow *expander,
+                      gpointer        item)
+{
+  ImzalaCertificate *certificate = item;
+  AdwExpanderRow *row = expander;
   g_autofree char *not_before = imzala_format_time (imzala_certificate_get_not_before (certificate));
   g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
   g_autofree char *usage = describe_key_usage (imzala_certificate_get_key_usage (certificate));
-  GtkWidget *icon;
-
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                 imzala_certificate_get_holder_name (certificate));
-
-  if (imzala_certificate_is_ca (certificate))
-    summary = g_strdup (_("Certificate authority certificate"));
-  else if (imzala_certificate_is_recommended (certificate))
-    /* Translators: %s is the date and time the certificate ends. */
-    summary = g_strdup_printf (_("Qualified signing certificate, valid until %s"), not_after);
-  else
-    summary = g_strjoinv (" ", problems);
-  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), summary);
-
-  icon = gtk_image_new_from_icon_name (imzala_certificate_is_recommended (certificate)
-                                       ? "emblem-ok-symbolic" : "dialog-information-symbolic");
-  adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row), icon);
 
   adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
                             new_row (_("Subject"), imzala_certificate_get_subject (certificate)));
@@ -119,7 +163,58 @@ new_certificate_row (ImzalaCertificate *certificate)
                               new_row (_("Label on the card"), imzala_certificate_get_label (certificate)));
   adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
                             new_row (_("SHA-256 fingerprint"), imzala_certificate_get_fingerprint (certificate)));
+}
+
+static GtkWidget *
+new_certificate_row (ImzalaCertificate *certificate)
+{
+  GtkWidget *row = new_lazy_expander_row (certificate, fill_certificate_row);
+  g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
+  g_autofree char *summary = NULL;
+  g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
+  GtkWidget *icon;
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                 imzala_certificate_get_holder_name (certificate));
+
+  if (imzala_certificate_is_ca (certificate))
+    summary = g_strdup (_("Certificate authority certificate"));
+  else if (imzala_certificate_is_recommended (certificate))
+    /* Translators: %s is the date and time the certificate ends. */
+    summary = g_strdup_printf (_("Qualified signing certificate, valid until %s"), not_after);
+  else
+    summary = g_strjoinv (" ", problems);
+  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), summary);
+
+  icon = gtk_image_new_from_icon_name (imzala_certificate_is_recommended (certificate)
+                                       ? "emblem-ok-symbolic" : "dialog-information-symbolic");
+  adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row), icon);
+  gtk_widget_set_tooltip_text (row, summary);
   return row;
+}
+
+static void
+fill_token_details_row (AdwExpanderRow *row,
+                        gpointer        item)
+{
+  ImzalaToken *token = item;
+  ImzalaModule *module = imzala_token_get_module (token);
+  g_autofree char *model = NULL;
+  g_autofree char *software = NULL;
+
+  /* Translators: a card's manufacturer and model. */
+  model = g_strdup_printf (_("%s %s"), imzala_token_get_manufacturer (token), imzala_token_get_model (token));
+  adw_expander_row_add_row (row, new_row (_("Manufacturer and model"), model));
+  adw_expander_row_add_row (row, new_row (_("Serial number"), imzala_token_get_serial (token)));
+  adw_expander_row_add_row (row, new_row (_("Reader or slot"), imzala_token_get_slot_description (token)));
+  if (module != NULL)
+    {
+      /* Translators: a PKCS#11 module's name and file. */
+      software = g_strdup_printf (_("%s (%s)"), imzala_module_get_name (module),
+                                  imzala_module_get_path (module) ? imzala_module_get_path (module) : "");
+      adw_expander_row_add_row (row, new_row (_("Card software"), software));
+    }
 }
 
 /* What a technician asks for (maker, serial, slot, module file), in one
@@ -128,29 +223,12 @@ new_certificate_row (ImzalaCertificate *certificate)
 static GtkWidget *
 new_token_details_row (ImzalaToken *token)
 {
-  GtkWidget *row = adw_expander_row_new ();
-  ImzalaModule *module = imzala_token_get_module (token);
-  g_autofree char *model = NULL;
-  g_autofree char *software = NULL;
+  GtkWidget *row = new_lazy_expander_row (token, fill_token_details_row);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), C_("technical details", "Details"));
   adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), _("For technical support"));
   adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row),
                                gtk_image_new_from_icon_name ("dialog-information-symbolic"));
-
-  /* Translators: a card's manufacturer and model. */
-  model = g_strdup_printf (_("%s %s"), imzala_token_get_manufacturer (token), imzala_token_get_model (token));
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Manufacturer and model"), model));
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Serial number"), imzala_token_get_serial (token)));
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
-                            new_row (_("Reader or slot"), imzala_token_get_slot_description (token)));
-  if (module != NULL)
-    {
-      /* Translators: a PKCS#11 module's name and file. */
-      software = g_strdup_printf (_("%s (%s)"), imzala_module_get_name (module),
-                                  imzala_module_get_path (module) ? imzala_module_get_path (module) : "");
-      adw_expander_row_add_row (ADW_EXPANDER_ROW (row), new_row (_("Card software"), software));
-    }
   return row;
 }
 
@@ -163,6 +241,7 @@ new_token_group (ImzalaToken *token)
   g_autofree char *pin_length = imzala_format_pin_length (token);
   g_autofree char *pin_rule = NULL;
   g_autofree char *pin_text = NULL;
+  GtkWidget *pin_row;
 
   /* The card's name and that it is in: the reader, slot and maker are in
    * the details row. */
@@ -177,7 +256,9 @@ new_token_group (ImzalaToken *token)
   if (pin_state == NULL)
     pin_state = g_strdup (_("Your PIN can be used."));
   pin_text = pin_rule ? g_strjoin (" ", pin_state, pin_rule, NULL) : g_strdup (pin_state);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), new_row (_("PIN"), pin_text));
+  pin_row = new_row (_("PIN"), pin_text);
+  gtk_widget_set_tooltip_text (pin_row, pin_text);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), pin_row);
 
   /* A card that wants the PIN before it shows anything says so: its
    * certificates appear once a request's PIN was entered on the sign page. */
@@ -191,6 +272,8 @@ new_token_group (ImzalaToken *token)
     adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                                new_certificate_row (g_ptr_array_index (certificates, i)));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), new_token_details_row (token));
+  /* Every closed line on one line: see set_single_lines(). */
+  set_single_lines (group);
   return group;
 }
 
@@ -251,11 +334,38 @@ cause_title (ImzalaCardCause cause)
 static void update_readers (ImzalaTokensPage *self);
 
 static void
+clear_pending_groups (ImzalaTokensPage *self)
+{
+  if (self->pending_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->pending_tick);
+  self->pending_tick = 0;
+  g_clear_pointer (&self->pending_tokens, g_ptr_array_unref);
+}
+
+/* Tick callbacks run only while the page is mapped: the groups of a page
+ * that is not shown are made when it is. */
+static gboolean
+add_pending_group_cb (GtkWidget     *widget,
+                      GdkFrameClock *clock,
+                      gpointer       user_data)
+{
+  ImzalaTokensPage *self = IMZALA_TOKENS_PAGE (widget);
+
+  add_token_group (self, new_token_group (g_ptr_array_index (self->pending_tokens, self->pending_next)));
+  if (++self->pending_next < self->pending_tokens->len)
+    return G_SOURCE_CONTINUE;
+  self->pending_tick = 0;
+  g_clear_pointer (&self->pending_tokens, g_ptr_array_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
 tokens_changed_cb (ImzalaTokensPage *self)
 {
   g_autoptr(GPtrArray) tokens = NULL;
   const GError *error = imzala_token_list_get_error (self->token_list);
 
+  clear_pending_groups (self);
   clear_token_groups (self);
 
   if (error == NULL)
@@ -290,8 +400,14 @@ tokens_changed_cb (ImzalaTokensPage *self)
       return;
     }
 
-  for (guint i = 0; i < tokens->len; i++)
+  for (guint i = 0; i < tokens->len && i < GROUPS_AT_ONCE; i++)
     add_token_group (self, new_token_group (g_ptr_array_index (tokens, i)));
+  if (tokens->len > GROUPS_AT_ONCE)
+    {
+      self->pending_tokens = g_steal_pointer (&tokens);
+      self->pending_next = GROUPS_AT_ONCE;
+      self->pending_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), add_pending_group_cb, NULL, NULL);
+    }
 }
 
 /* The readers say which card each holds, so they follow the tokens too. */
@@ -474,6 +590,12 @@ imzala_tokens_page_set_token_list (ImzalaTokensPage *self,
   g_signal_group_set_target (self->token_list_signals, token_list);
   g_binding_group_set_source (self->token_list_bindings, token_list);
   update_modules (self, token_list ? imzala_token_list_get_module_set (token_list) : NULL, load_error);
+  /* A page made after a listing (the window makes it when first shown)
+   * shows that listing at once. */
+  if (token_list != NULL && !imzala_token_list_get_loading (token_list)
+      && (g_list_model_get_n_items (G_LIST_MODEL (token_list)) > 0
+          || imzala_token_list_get_error (token_list) != NULL))
+    token_list_changed_cb (self);
 }
 
 static void
@@ -486,6 +608,7 @@ imzala_tokens_page_dispose (GObject *object)
   g_clear_object (&self->token_list_signals);
   g_clear_object (&self->token_list_bindings);
   g_clear_object (&self->token_list);
+  clear_pending_groups (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_TOKENS_PAGE);
   g_clear_pointer (&self->token_groups, g_ptr_array_unref);
   g_clear_pointer (&self->module_rows, g_ptr_array_unref);
