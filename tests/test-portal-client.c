@@ -1170,9 +1170,13 @@ test_job_sign (JobFixture    *f,
   g_assert_nonnull (imzala_signing_job_get_request (job));
   g_assert_cmpint (imzala_signing_job_get_remaining_seconds (job), >, 0);
   g_assert_nonnull (imzala_signing_job_get_tokens (job));
-  /* Two recommended certificates of Ayşe plus Mehmet's: nothing is chosen
-   * for the user. CA certificates are not offered. */
-  g_assert_null (imzala_signing_job_get_certificate (job));
+  /* Two recommended certificates of Ayşe plus Mehmet's: the requester's
+   * (the hint names Ayşe) come first and the first of them is preselected
+   * (issue 9); with the choice cleared the user has to choose. CA
+   * certificates are not offered. */
+  g_assert_nonnull (imzala_signing_job_get_certificate (job));
+  g_assert_cmpstr (imzala_certificate_get_tckn (imzala_signing_job_get_certificate (job)), ==, "12345678950");
+  g_assert_true (imzala_signing_job_set_certificate (job, NULL));
   g_assert_false (imzala_signing_job_can_sign (job, &error));
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE);
   g_clear_error (&error);

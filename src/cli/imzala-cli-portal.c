@@ -229,6 +229,31 @@ print_candidates (GListModel *certificates)
     }
 }
 
+/* The job preselects the requester's first certificate for the window,
+ * where the user sees the others beside it. Without a window, a person with
+ * several certificates that would do names one with --cert: signing with
+ * one they did not see chosen is not İmzala's to decide. */
+static void
+leave_choice_to_user (ImzalaSigningJob *job)
+{
+  ImzalaCertificate *chosen = imzala_signing_job_get_certificate (job);
+  GListModel *certificates = imzala_signing_job_get_certificates (job);
+  guint same_person = 0;
+
+  if (chosen == NULL)
+    return;
+  for (guint i = 0; i < g_list_model_get_n_items (certificates); i++)
+    {
+      g_autoptr(ImzalaCertificate) candidate = g_list_model_get_item (certificates, i);
+
+      if (imzala_certificate_is_recommended (candidate)
+          && g_strcmp0 (imzala_certificate_get_tckn (candidate), imzala_certificate_get_tckn (chosen)) == 0)
+        same_person++;
+    }
+  if (same_person > 1)
+    imzala_signing_job_set_certificate (job, NULL);
+}
+
 /* Selects the certificate named by @selector (URI or fingerprint) among the
  * job's candidates. */
 static gboolean
@@ -448,6 +473,8 @@ run_sign (PortalRun  *run,
 
   if (selector != NULL && !select_certificate (job, selector, &error))
     return imzala_cli_report_error (error);
+  if (selector == NULL)
+    leave_choice_to_user (job);
 
   if (!imzala_signing_job_can_sign (job, &error))
     {
