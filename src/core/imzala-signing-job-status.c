@@ -73,6 +73,8 @@ status_cb (GObject      *source,
   self->sign_after_status = FALSE;
   set_checking (self, FALSE);
 
+  g_debug ("Status of the chosen certificate: %s (%s)", imzala_cert_status_value_to_string (status->status),
+           status->reason != NULL ? status->reason : "no reason");
   switch (status->status)
     {
     case IMZALA_CERT_STATUS_REVOKED:
@@ -142,6 +144,7 @@ imzala_signing_job_check_status (ImzalaSigningJob *self)
         g_ptr_array_add (candidates, g_object_ref (certificate));
     }
 
+  g_debug ("Asking the status of the chosen certificate");
   self->status_certificate = g_object_ref (self->certificate);
   self->status_cancellable = g_cancellable_new ();
   set_checking (self, TRUE);
