@@ -108,24 +108,6 @@ ocsp_get_request (const char *path)
   return g_bytes_new_take (data, size);
 }
 
-/* An OCSP answer or a time-stamp costs the portal a signature: counted per
- * address whatever the outcome, so that one client cannot take the
- * portal's CPU from everyone else. Answers 429 with Retry-After when over. */
-static gboolean
-pki_work_limited (ImzalaPortalServer *self, SoupServerMessage *msg)
-{
-  g_autofree char *key = imzala_portal_http_client_key (msg);
-  guint wait = imzala_portal_limiter_check (self->pki_work, key);
-
-  if (wait > 0)
-    {
-      imzala_portal_http_send_rate_limited (msg, wait);
-      return TRUE;
-    }
-  imzala_portal_limiter_record (self->pki_work, key);
-  return FALSE;
-}
-
 void
 imzala_portal_pki_api_cb (SoupServer        *server,
                           SoupServerMessage *msg,
@@ -149,7 +131,9 @@ imzala_portal_pki_api_cb (SoupServer        *server,
   if (((g_str_equal (path, "/pki/ocsp") || g_str_equal (path, "/pki/tsa")) && is_post)
       || (g_str_has_prefix (path, "/pki/ocsp/") && is_get))
     {
-      if (pki_work_limited (self, msg))
+      /* An OCSP answer or a time-stamp costs the portal a signature: one
+       * client cannot take the portal's CPU from everyone else. */
+      if (imzala_portal_http_work_limited (self->pki_work, msg))
         return;
     }
 
