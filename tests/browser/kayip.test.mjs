@@ -58,8 +58,9 @@ test('a revoked (lost) card can no longer sign in, and the giriş page says why'
     assert.equal(posted.status, 0, posted.stderr);
     const [answer, httpStatus] = posted.stdout.split(/\n(?=\d+$)/);
     assert.equal(httpStatus, '403', posted.stdout);
-    assert.equal(JSON.parse(answer).code, 'certificate-revoked');
-    assert.ok(JSON.parse(answer).message.startsWith(LOST), answer);
+    const refusal = JSON.parse(answer).error;
+    assert.equal(refusal.code, 'certificate-revoked');
+    assert.ok(refusal.message.startsWith(LOST), answer);
 
     // The page stops waiting at once (one try is enough: every card of the
     // person is revoked) and says why.
