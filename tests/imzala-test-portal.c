@@ -103,11 +103,6 @@ imzala_test_portal_new (guint    code_lifetime,
   self->card_conf = g_build_filename (card_dir, "softhsm2.conf", NULL);
   self->db_path = g_build_filename (state_dir, "portal.sqlite3", NULL);
 
-  if (!enrol (self, state_dir, card_dir, error))
-    return NULL;
-  /* The PKCS#11 modules are loaded after this, so SoftHSM finds the card. */
-  g_setenv ("SOFTHSM2_CONF", self->card_conf, TRUE);
-
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   self->process = g_subprocess_launcher_spawn (launcher, error, portal_binary (),
@@ -126,6 +121,15 @@ imzala_test_portal_new (guint    code_lifetime,
   if (self->ca_file == NULL)
     return NULL;
   g_strstrip (self->ca_file);
+
+  /* Enrolled while the portal runs, as tests/test-portal-pki.c does: the
+   * portal has kept its listening URL in the state, so the card's
+   * certificate names this portal's own OCSP, CRL and CA certificate
+   * (AIA, CRL distribution point), and status before signing asks it. */
+  if (!enrol (self, state_dir, card_dir, error))
+    return NULL;
+  /* The PKCS#11 modules are loaded after this, so SoftHSM finds the card. */
+  g_setenv ("SOFTHSM2_CONF", self->card_conf, TRUE);
 
   uri = g_uri_parse (self->url, G_URI_FLAGS_NONE, error);
   if (uri == NULL)

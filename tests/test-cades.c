@@ -681,13 +681,14 @@ test_extend_xl (void)
   }
   IMZALA_REVOCATION_VALUES_free (values);
 
-  /* And the CMS itself still verifies with OpenSSL against the CA. */
+  /* And the CMS itself still verifies with OpenSSL against the CA (an
+   * intermediate under the test PKI's root, trusted as the anchor). */
   {
     g_autofree char *cms_path = write_temp ("xl.p7s", xl);
     g_autofree char *ca_path = write_pem ("status-ca.pem", status_pki->ca->x509);
     const char *const argv[] = {
       "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", cms_path,
-      "-CAfile", ca_path, "-purpose", "any", "-out", "xl.txt", NULL
+      "-CAfile", ca_path, "-partial_chain", "-purpose", "any", "-out", "xl.txt", NULL
     };
 
     g_assert_cmpint (run (argv, NULL), ==, 0);
@@ -740,14 +741,14 @@ test_signer_status (void)
   STACK_OF (X509) *candidates = sk_X509_new_null ();
 
   sk_X509_push (candidates, status_pki->ca->x509);
-  good = imzala_signer_status_check (status_good->x509, candidates, NULL);
+  good = imzala_signer_status_check (status_good->x509, candidates, NULL, NULL);
   g_assert_cmpint (good->status, ==, IMZALA_CERT_STATUS_GOOD);
   g_assert_cmpint (good->source, ==, IMZALA_CERT_STATUS_SOURCE_OCSP);
   /* The issuer found through the AIA caIssuers URL works the same. */
-  revoked = imzala_signer_status_check (status_revoked->x509, NULL, NULL);
+  revoked = imzala_signer_status_check (status_revoked->x509, NULL, NULL, NULL);
   g_assert_cmpint (revoked->status, ==, IMZALA_CERT_STATUS_REVOKED);
   /* No responder named: unknown, with a reason, and nothing fetched. */
-  none = imzala_signer_status_check (pki_leaf->x509, NULL, NULL);
+  none = imzala_signer_status_check (pki_leaf->x509, NULL, NULL, NULL);
   g_assert_cmpint (none->status, ==, IMZALA_CERT_STATUS_UNKNOWN);
   g_assert_nonnull (strstr (none->reason, "no status service"));
   sk_X509_free (candidates);

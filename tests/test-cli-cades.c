@@ -2,8 +2,9 @@
  * SoftHSM fixture and a real TSA (`openssl ts -reply` behind HTTPS,
  * tests/imzala-test-tsa.c). What the command writes is checked by OpenSSL:
  * `openssl ts -verify` accepts the embedded token and `openssl cms
- * -verify` the signature; when the TSA or the status fails, nothing is
- * written and the exit status says why.
+ * -verify` the signature, and `imzala-cli verify --offline` the X-L file;
+ * when the TSA or the status fails, nothing is written and the exit status
+ * says why.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <openssl/cms.h>
 #include <openssl/ocsp.h>
+#include <json-glib/json-glib.h>
 
 #include "imzala-cades-asn1.h"
 
@@ -101,6 +103,33 @@ run_cli (Fixture *f, char **err_out, const char *const *args)
 }
 
 #define CLI(f, err, ...) run_cli ((f), (err), (const char *const[]) { __VA_ARGS__, NULL })
+
+/* `imzala-cli verify ARGS`, with no module options (verify reads no card);
+ * returns the exit status and the standard output. */
+static int
+run_verify (char **out_out, const char *const *args)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("IMZALA_CLI"));
+  g_ptr_array_add (argv, (char *) "verify");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_newv ((const char *const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, out_out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("imzala-cli verify: exit %d\nstdout: %s\nstderr: %s",
+                  g_subprocess_get_exit_status (process), *out_out, err);
+  return g_subprocess_get_exit_status (process);
+}
+
+#define VERIFY(out, ...) run_verify ((out), (const char *const[]) { __VA_ARGS__, NULL })
 
 static GBytes *
 read_out (Fixture *f)
@@ -301,6 +330,39 @@ test_sign_xl (Fixture *f, gconstpointer data)
     IMZALA_REVOCATION_VALUES_free (values);
     ASN1_OBJECT_free (oid);
     CMS_ContentInfo_free (parsed);
+  }
+
+  /* Issue 10, done when: the file verifies with every fetch forbidden,
+   * trusting only the card's CA and the TSA's root: valid, level X-L, the
+   * status proven by the embedded answer. */
+  {
+    g_autofree char *ca = g_build_filename (pki->dir, "ca.pem", NULL);
+    g_autofree char *out = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *root;
+    JsonObject *first;
+
+    g_assert_cmpint (VERIFY (&out, "--offline", "--json", "--ca", ca,
+                             "--ca", imzala_test_tsa_get_ca (f->tsa), f->out_path), ==, 0);
+    g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+    g_assert_no_error (error);
+    root = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpstr (json_object_get_string_member (root, "status"), ==, "valid");
+    g_assert_cmpstr (json_object_get_string_member (root, "level"), ==, "X-L");
+    first = json_array_get_object_element (json_object_get_array_member (root, "signers"), 0);
+    g_assert_cmpstr (json_object_get_string_member (first, "status"), ==, "valid");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (first, "certificate_status"),
+                                                    "status"), ==, "good");
+    g_assert_nonnull (json_object_get_string_member (first, "timestamp_time"));
+  }
+
+  /* Without the TSA's root the time-stamp proves nothing: not valid. */
+  {
+    g_autofree char *ca = g_build_filename (pki->dir, "ca.pem", NULL);
+    g_autofree char *out = NULL;
+
+    g_assert_cmpint (VERIFY (&out, "--offline", "--json", "--ca", ca, f->out_path), ==, 4);
+    g_assert_null (strstr (out, "\"status\" : \"valid\""));
   }
 }
 

@@ -1154,6 +1154,67 @@ test_slow_slot_list (Flow          *flow,
   g_assert_cmpuint (imzala_test_portal_count_signatures (flow->portal, code), ==, 1);
 }
 
+/* ---- A lost card (issue 10) ---- */
+
+/* The demo card over the fault module, counting the calls. */
+static void
+flow_setup_lost_card (Flow          *flow,
+                      gconstpointer  data)
+{
+  g_autofree char *count_file = NULL;
+
+  g_setenv ("IMZALA_FAULTS", "count-calls", TRUE);
+  flow_setup (flow, data);
+  count_file = g_build_filename (flow->portal->dir, "counts.txt", NULL);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+}
+
+/* The card was reported lost after the request was made: `imzala-portal
+ * revoke --tckn`. The window asks the portal's own OCSP responder (named
+ * in the card's AIA, over https under the portal's CA, which the window's
+ * CA setting trusts) before the PIN, and ends on the failure page saying
+ * why; the card never sees a login or a signature and the portal records
+ * nothing signed. */
+static void
+test_lost_card (Flow          *flow,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = imzala_test_portal_create_request (flow->portal, "login", &error);
+  g_autofree char *state_dir = g_build_filename (flow->portal->dir, "portal", NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *count_file = g_build_filename (flow->portal->dir, "counts.txt", NULL);
+  g_autoptr(GHashTable) counts = NULL;
+  const char *revoke[] = {
+    g_getenv ("IMZALA_PORTAL"), "--state", state_dir, "revoke", "--tckn", IMZALA_TEST_PORTAL_TCKN, NULL
+  };
+  ImzalaCodePage *code_page = IMZALA_CODE_PAGE (imzala_window_get_page (flow->window, "code"));
+  int wait_status = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_sync (NULL, (char **) revoke, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &err, &wait_status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (wait_status, NULL))
+    g_error ("imzala-portal revoke failed: %s", err);
+
+  imzala_code_page_set_code (code_page, code);
+  activate (flow->window, "next");
+  imzala_test_gui_wait (on_failure_page, flow->window, 60, "the failure page of a lost card");
+  text = imzala_test_gui_page_text (flow->window, "failure");
+  g_test_message ("Failure page for a lost card:\n%s", text);
+  assert_contains (text, "Sertifikanız iptal edilmiş");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (flow->portal, code), ==, 0);
+
+  imzala_module_set_close (flow->modules);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Finalize"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Login"), ==, 0);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 0);
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1205,5 +1266,6 @@ main (int   argc,
               test_pin_pad_two_entries, flow_teardown_pin_pad);
   g_test_add ("/gui/flow/slow-slot-list", Flow, NULL, flow_setup_slow_slot_list, test_slow_slot_list,
               flow_teardown_slow_slot_list);
+  g_test_add ("/gui/flow/lost-card", Flow, NULL, flow_setup_lost_card, test_lost_card, flow_teardown);
   return g_test_run ();
 }

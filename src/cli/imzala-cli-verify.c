@@ -330,6 +330,7 @@ imzala_cli_verify (int argc, char **argv)
 {
   g_auto(GStrv) ca_paths = NULL;
   g_autofree char *content_path = NULL;
+  g_autofree char *portal_ca = NULL;
   gboolean json = FALSE;
   gboolean offline = FALSE;
   const GOptionEntry entries[] = {
@@ -341,6 +342,10 @@ imzala_cli_verify (int argc, char **argv)
       N_("FILE") },
     { "offline", 0, 0, G_OPTION_ARG_NONE, &offline,
       N_("Fetch nothing: no issuer certificates, no OCSP, no CRLs"), NULL },
+    { "portal-ca", 0, 0, G_OPTION_ARG_FILENAME, &portal_ca,
+      N_("Also trust the CA in FILE (PEM) for the HTTPS of the status services and issuer "
+         "certificates (a portal's own CA); the signatures are checked against --ca only"),
+      N_("FILE") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON instead of text"), NULL },
     { NULL }
   };
@@ -390,6 +395,18 @@ imzala_cli_verify (int argc, char **argv)
 
   trust = imzala_trust_new ();
   imzala_trust_set_offline (trust, offline);
+  if (portal_ca != NULL)
+    {
+      g_autoptr(GTlsDatabase) fetch_ca = g_tls_file_database_new (portal_ca, NULL);
+
+      if (fetch_ca == NULL)
+        {
+          g_set_error (&error, IMZALA_ERROR, IMZALA_ERROR_TLS,
+                       _("The CA file “%s” does not hold a readable certificate."), portal_ca);
+          return imzala_cli_report_error (error);
+        }
+      imzala_trust_set_fetch_ca (trust, fetch_ca);
+    }
   for (guint i = 0; ca_paths[i] != NULL; i++)
     if (!imzala_trust_add_path (trust, ca_paths[i], &error))
       return imzala_cli_report_error (error);

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <openssl/cms.h>
+#include <openssl/x509v3.h>
 
 #include "imzala-cades.h"
 #include "imzala-cert-status.h"
@@ -33,6 +34,22 @@ x509_to_bytes (X509 *x509)
   return bytes;
 }
 
+/* Whether @cert names a status service at all (AIA OCSP or a CRL
+ * distribution point). */
+static gboolean
+publishes_status (X509 *cert)
+{
+  STACK_OF (DIST_POINT) *points;
+  gboolean found;
+
+  if (imzala_signer_status_has_responder (cert))
+    return TRUE;
+  points = X509_get_ext_d2i (cert, NID_crl_distribution_points, NULL, NULL);
+  found = sk_DIST_POINT_num (points) > 0;
+  sk_DIST_POINT_pop_free (points, DIST_POINT_free);
+  return found;
+}
+
 static void
 revocation_free (ImzalaCadesRevocation *revocation)
 {
@@ -45,6 +62,7 @@ revocation_free (ImzalaCadesRevocation *revocation)
  * caIssuers), each certificate's status, and the attributes. */
 static GBytes *
 add_chain_status (GBytes        *cms,
+                  GTlsDatabase  *extra_ca,
                   GCancellable  *cancellable,
                   GError       **error)
 {
@@ -85,8 +103,19 @@ add_chain_status (GBytes        *cms,
     {
       g_autoptr(ImzalaCertStatus) status = NULL;
       ImzalaCadesRevocation *revocation;
-      X509 *issuer = imzala_signer_status_find_issuer (current, certs, TRUE, cancellable);
+      X509 *issuer;
       GBytes *issuer_bytes;
+
+      /* An authority above the signer that publishes no status of its own
+       * (no OCSP, no CRL distribution point) is as far as the evidence
+       * reaches: nobody can prove its status, so a verifier has to trust
+       * it as an anchor (a partial chain), as it trusts a root. It gets a
+       * reference without status, like the root. The signer's own
+       * certificate always needs its status. */
+      if (depth > 0 && !publishes_status (current))
+        break;
+
+      issuer = imzala_signer_status_find_issuer (current, certs, TRUE, extra_ca, cancellable);
 
       if (issuer == NULL)
         {
@@ -100,8 +129,8 @@ add_chain_status (GBytes        *cms,
       if (issuer_bytes != NULL)
         g_ptr_array_add (certificates, issuer_bytes);
 
-      status = imzala_cert_status_get (current, issuer, NULL, NULL,
-                                       IMZALA_CERT_STATUS_FLAGS_NONE, cancellable);
+      status = imzala_cert_status_get_full (current, issuer, NULL, NULL,
+                                            IMZALA_CERT_STATUS_FLAGS_NONE, extra_ca, cancellable);
       X509_free (current);
       current = issuer;
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -148,7 +177,8 @@ add_chain_status (GBytes        *cms,
                              "signature was not completed and nothing was sent."));
       goto out;
     }
-  /* The root is a trust anchor: its reference carries no status. */
+  /* The root (or the authority that publishes no status) is a trust
+   * anchor: its reference carries no status. */
   g_ptr_array_add (revocations, g_new0 (ImzalaCadesRevocation, 1));
 
   result = imzala_cades_add_validation_data (cms, certificates, revocations, error);
@@ -167,7 +197,8 @@ chain_status_thread (GTask        *task,
                      GCancellable *cancellable)
 {
   GError *error = NULL;
-  GBytes *result = add_chain_status (task_data, cancellable, &error);
+  GTlsDatabase *extra_ca = g_object_get_data (G_OBJECT (task), "extra-ca");
+  GBytes *result = add_chain_status (task_data, extra_ca, cancellable, &error);
 
   if (result == NULL)
     g_task_return_error (task, error);
@@ -221,6 +252,11 @@ imzala_cades_extend_async (GBytes              *cms,
       g_task_return_pointer (task, g_bytes_ref (cms), (GDestroyNotify) g_bytes_unref);
       return;
     }
+  /* The CA the TSA client trusts besides the system store (the portal's,
+   * `--tsa-ca`) also vouches for the https status services of X-L. */
+  if (imzala_tsa_client_get_extra_database (tsa) != NULL)
+    g_object_set_data_full (G_OBJECT (task), "extra-ca",
+                            g_object_ref (imzala_tsa_client_get_extra_database (tsa)), g_object_unref);
   imzala_cades_time_stamp_async (cms, tsa, cancellable, stamped_cb, g_steal_pointer (&task));
 }
 

@@ -118,6 +118,15 @@ ImzalaCertStatus *imzala_cert_status_get (X509                  *cert,
                                           GPtrArray             *evidence,
                                           ImzalaCertStatusFlags  flags,
                                           GCancellable          *cancellable);
+/* imzala_cert_status_get() with @extra_ca (nullable) as one more anchor
+ * for the https status services (imzala_cert_status_fetch_url_full()). */
+ImzalaCertStatus *imzala_cert_status_get_full (X509                  *cert,
+                                               X509                  *issuer,
+                                               GDateTime             *at,
+                                               GPtrArray             *evidence,
+                                               ImzalaCertStatusFlags  flags,
+                                               GTlsDatabase          *extra_ca,
+                                               GCancellable          *cancellable);
 
 /* imzala_cert_status_get() in a thread; the result comes back on the
  * caller's main context. */
@@ -141,5 +150,17 @@ GBytes *imzala_cert_status_fetch_url (const char   *url,
                                       gsize         max_size,
                                       GCancellable *cancellable,
                                       GError      **error);
+
+/* As imzala_cert_status_fetch_url(), and an https server whose certificate
+ * the system store does not know is also accepted when it chains to
+ * @extra_ca (nullable; the portal's CA, whose demo PKI serves OCSP, CRLs
+ * and CA certificates over https). */
+GBytes *imzala_cert_status_fetch_url_full (const char   *url,
+                                           const char   *content_type,
+                                           GBytes       *body,
+                                           gsize         max_size,
+                                           GTlsDatabase *extra_ca,
+                                           GCancellable *cancellable,
+                                           GError      **error);
 
 G_END_DECLS

@@ -47,6 +47,7 @@ X509 *
 imzala_signer_status_find_issuer (X509            *cert,
                                   STACK_OF (X509) *candidates,
                                   gboolean         fetch,
+                                  GTlsDatabase    *extra_ca,
                                   GCancellable    *cancellable)
 {
   AUTHORITY_INFO_ACCESS *access;
@@ -81,7 +82,8 @@ imzala_signer_status_find_issuer (X509            *cert,
         continue;
       url = g_strndup ((const char *) ASN1_STRING_get0_data (description->location->d.uniformResourceIdentifier),
                        ASN1_STRING_length (description->location->d.uniformResourceIdentifier));
-      bytes = imzala_cert_status_fetch_url (url, NULL, NULL, MAX_ISSUER_SIZE, cancellable, &error);
+      bytes = imzala_cert_status_fetch_url_full (url, NULL, NULL, MAX_ISSUER_SIZE, extra_ca,
+                                                 cancellable, &error);
       if (bytes == NULL)
         {
           g_debug ("caIssuers %s: %s", url, error->message);
@@ -124,6 +126,7 @@ imzala_signer_status_has_responder (X509 *cert)
 ImzalaCertStatus *
 imzala_signer_status_check (X509            *cert,
                             STACK_OF (X509) *candidates,
+                            GTlsDatabase    *extra_ca,
                             GCancellable    *cancellable)
 {
   ImzalaCertStatus *status;
@@ -136,11 +139,12 @@ imzala_signer_status_check (X509            *cert,
   if (!imzala_signer_status_has_responder (cert))
     return unknown (_("The certificate names no status service (OCSP), so its status could "
                       "not be checked."));
-  issuer = imzala_signer_status_find_issuer (cert, candidates, TRUE, cancellable);
+  issuer = imzala_signer_status_find_issuer (cert, candidates, TRUE, extra_ca, cancellable);
   if (issuer == NULL)
     return unknown (_("The certificate of the authority that issued this certificate could "
                       "not be found, so its status could not be checked."));
-  status = imzala_cert_status_get (cert, issuer, NULL, NULL, IMZALA_CERT_STATUS_NO_CRL, cancellable);
+  status = imzala_cert_status_get_full (cert, issuer, NULL, NULL, IMZALA_CERT_STATUS_NO_CRL, extra_ca,
+                                        cancellable);
   X509_free (issuer);
   return status;
 }
@@ -149,6 +153,7 @@ typedef struct
 {
   X509            *cert;
   STACK_OF (X509) *candidates;
+  GTlsDatabase    *extra_ca;
 } CheckData;
 
 static void
@@ -156,6 +161,7 @@ check_data_free (CheckData *data)
 {
   X509_free (data->cert);
   sk_X509_pop_free (data->candidates, X509_free);
+  g_clear_object (&data->extra_ca);
   g_free (data);
 }
 
@@ -166,7 +172,8 @@ check_thread (GTask        *task,
               GCancellable *cancellable)
 {
   CheckData *data = task_data;
-  ImzalaCertStatus *status = imzala_signer_status_check (data->cert, data->candidates, cancellable);
+  ImzalaCertStatus *status = imzala_signer_status_check (data->cert, data->candidates, data->extra_ca,
+                                                         cancellable);
 
   if (g_cancellable_is_cancelled (cancellable))
     {
@@ -180,6 +187,7 @@ check_thread (GTask        *task,
 void
 imzala_signer_status_check_async (ImzalaCertificate   *certificate,
                                   GPtrArray           *candidates,
+                                  GTlsDatabase        *extra_ca,
                                   GCancellable        *cancellable,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
@@ -196,6 +204,7 @@ imzala_signer_status_check_async (ImzalaCertificate   *certificate,
    * caller's side. */
   data->cert = X509_dup (imzala_certificate_get_x509 (certificate));
   data->candidates = sk_X509_new_null ();
+  data->extra_ca = extra_ca != NULL ? g_object_ref (extra_ca) : NULL;
   for (guint i = 0; candidates != NULL && i < candidates->len; i++)
     {
       X509 *x509 = X509_dup (imzala_certificate_get_x509 (g_ptr_array_index (candidates, i)));

@@ -23,11 +23,13 @@ G_BEGIN_DECLS
 
 /* The certificate in @candidates (nullable) that issued @cert (name and
  * signature), else, when @fetch, the one at @cert's AIA caIssuers URL
- * (size and time capped, TLS verified). NULL when neither; a new
+ * (size and time capped, TLS verified against the system store or
+ * @extra_ca, nullable: the portal's CA). NULL when neither; a new
  * reference otherwise. Blocking. */
 X509 *imzala_signer_status_find_issuer (X509            *cert,
                                         STACK_OF (X509) *candidates,
                                         gboolean         fetch,
+                                        GTlsDatabase    *extra_ca,
                                         GCancellable    *cancellable);
 
 /* Whether @cert names an OCSP responder in its AIA. */
@@ -35,9 +37,12 @@ gboolean imzala_signer_status_has_responder (X509 *cert);
 
 /* The OCSP status of @cert now. Never NULL: UNKNOWN with a translated
  * reason when the issuer is not known, the certificate names no OCSP
- * responder, or the responder cannot be reached or trusted. Blocking. */
+ * responder, or the responder cannot be reached or trusted. An https
+ * responder is trusted through the system store or @extra_ca (nullable:
+ * the portal's CA, whose demo PKI serves OCSP over https). Blocking. */
 ImzalaCertStatus *imzala_signer_status_check (X509            *cert,
                                               STACK_OF (X509) *candidates,
+                                              GTlsDatabase    *extra_ca,
                                               GCancellable    *cancellable);
 
 /* imzala_signer_status_check() for @certificate in a thread, with
@@ -46,6 +51,7 @@ ImzalaCertStatus *imzala_signer_status_check (X509            *cert,
  * cancelled. */
 void              imzala_signer_status_check_async  (ImzalaCertificate   *certificate,
                                                      GPtrArray           *candidates,
+                                                     GTlsDatabase        *extra_ca,
                                                      GCancellable        *cancellable,
                                                      GAsyncReadyCallback  callback,
                                                      gpointer             user_data);

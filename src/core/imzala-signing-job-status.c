@@ -73,6 +73,8 @@ status_cb (GObject      *source,
   self->sign_after_status = FALSE;
   set_checking (self, FALSE);
 
+  g_debug ("Status of the chosen certificate: %s (%s)", imzala_cert_status_value_to_string (status->status),
+           status->reason != NULL ? status->reason : "no reason");
   switch (status->status)
     {
     case IMZALA_CERT_STATUS_REVOKED:
@@ -109,6 +111,8 @@ void
 imzala_signing_job_check_status (ImzalaSigningJob *self)
 {
   g_autoptr(GPtrArray) candidates = NULL;
+  g_autoptr(GTlsDatabase) extra_ca = NULL;
+  g_autoptr(GError) error = NULL;
   GPtrArray *token_certificates;
 
   if (self->status_certificate == self->certificate && self->certificate != NULL)
@@ -140,10 +144,21 @@ imzala_signing_job_check_status (ImzalaSigningJob *self)
         g_ptr_array_add (candidates, g_object_ref (certificate));
     }
 
+  g_debug ("Asking the status of the chosen certificate");
   self->status_certificate = g_object_ref (self->certificate);
   self->status_cancellable = g_cancellable_new ();
   set_checking (self, TRUE);
-  imzala_signer_status_check_async (self->certificate, candidates, self->status_cancellable,
+  /* The portal's CA (the window's CA setting, `--portal-ca`) also
+   * vouches for an https responder: the demo portal serves its OCSP
+   * over https under that CA. An unreadable file only leaves the system
+   * store; the portal client has refused it already. */
+  if (self->tsa_ca_file != NULL)
+    {
+      extra_ca = g_tls_file_database_new (self->tsa_ca_file, &error);
+      if (extra_ca == NULL)
+        g_debug ("Status: the portal CA file is not used: %s", error->message);
+    }
+  imzala_signer_status_check_async (self->certificate, candidates, extra_ca, self->status_cancellable,
                                     status_cb, g_object_ref (self));
 }
 

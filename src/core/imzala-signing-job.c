@@ -269,6 +269,10 @@ maybe_enter_choosing (ImzalaSigningJob *self)
       return;
     }
   imzala_signing_job_set_state (self, IMZALA_JOB_STATE_CHOOSING);
+  /* A card listed before the request came already preselected its
+   * certificate, when its status could not be asked yet (the purpose was
+   * not known): it is asked now, before the PIN. */
+  imzala_signing_job_check_status (self);
 }
 
 static void

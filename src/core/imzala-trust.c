@@ -24,6 +24,7 @@ struct _ImzalaTrust
   STACK_OF (X509) *certificates;
   GHashTable *issuer_cache; /* URL -> STACK_OF (X509) */
   gboolean offline;
+  GTlsDatabase *fetch_ca;   /* also trusted for https fetches; nullable */
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaTrust, imzala_trust, G_TYPE_OBJECT)
@@ -41,6 +42,7 @@ imzala_trust_finalize (GObject *object)
 
   sk_X509_pop_free (self->certificates, X509_free);
   g_hash_table_unref (self->issuer_cache);
+  g_clear_object (&self->fetch_ca);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (imzala_trust_parent_class)->finalize (object);
 }
@@ -256,6 +258,21 @@ imzala_trust_set_offline (ImzalaTrust *self, gboolean offline)
   self->offline = offline;
 }
 
+void
+imzala_trust_set_fetch_ca (ImzalaTrust  *self,
+                           GTlsDatabase *fetch_ca)
+{
+  g_return_if_fail (IMZALA_IS_TRUST (self));
+  g_set_object (&self->fetch_ca, fetch_ca);
+}
+
+GTlsDatabase *
+imzala_trust_get_fetch_ca (ImzalaTrust *self)
+{
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), NULL);
+  return self->fetch_ca;
+}
+
 gboolean
 imzala_trust_get_offline (ImzalaTrust *self)
 {
@@ -345,9 +362,10 @@ imzala_trust_fetch_issuers (ImzalaTrust  *self,
       if (certs == NULL)
         {
           g_autoptr(GError) error = NULL;
-          g_autoptr(GBytes) body = imzala_cert_status_fetch_url (url, NULL, NULL,
-                                                                 IMZALA_TRUST_MAX_ISSUER_SIZE,
-                                                                 cancellable, &error);
+          g_autoptr(GBytes) body = imzala_cert_status_fetch_url_full (url, NULL, NULL,
+                                                                      IMZALA_TRUST_MAX_ISSUER_SIZE,
+                                                                      self->fetch_ca, cancellable,
+                                                                      &error);
 
           if (body == NULL)
             {

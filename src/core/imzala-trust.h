@@ -40,6 +40,12 @@ guint        imzala_trust_get_n_certificates (ImzalaTrust *self);
 void         imzala_trust_set_offline      (ImzalaTrust  *self,
                                             gboolean      offline);
 gboolean     imzala_trust_get_offline      (ImzalaTrust  *self);
+/* A CA (nullable) also trusted, besides the system store, for the TLS of
+ * the https fetches (caIssuers, OCSP, CRLs): a portal whose demo PKI
+ * serves them under its own CA. The answers are checked as always. */
+void          imzala_trust_set_fetch_ca    (ImzalaTrust  *self,
+                                            GTlsDatabase *fetch_ca);
+GTlsDatabase *imzala_trust_get_fetch_ca    (ImzalaTrust  *self);
 
 /* A new store holding the trusted certificates, for chains checked at
  * @when, with partial chains allowed. */

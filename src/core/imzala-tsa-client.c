@@ -125,6 +125,13 @@ imzala_tsa_client_new (const char  *url,
   return g_steal_pointer (&self);
 }
 
+GTlsDatabase *
+imzala_tsa_client_get_extra_database (ImzalaTsaClient *self)
+{
+  g_return_val_if_fail (IMZALA_IS_TSA_CLIENT (self), NULL);
+  return self->extra_database;
+}
+
 const char *
 imzala_tsa_client_get_url (ImzalaTsaClient *self)
 {

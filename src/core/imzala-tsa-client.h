@@ -37,6 +37,9 @@ ImzalaTsaClient *imzala_tsa_client_new         (const char       *url,
                                                 const char       *extra_ca_file,
                                                 GError          **error);
 const char      *imzala_tsa_client_get_url     (ImzalaTsaClient  *self);
+/* The CA trusted besides the system store (from @extra_ca_file), or NULL.
+ * X-L uses it for the https status services too (imzala-cades-extend.c). */
+GTlsDatabase    *imzala_tsa_client_get_extra_database (ImzalaTsaClient *self);
 /* The longest the whole exchange may take, in seconds (default 30). */
 void             imzala_tsa_client_set_timeout (ImzalaTsaClient  *self,
                                                 guint             seconds);

@@ -13,6 +13,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
+#include "imzala-cades-asn1.h"
 #include "imzala-error.h"
 #include "imzala-timestamp.h"
 #include "imzala-verifier.h"
@@ -317,8 +318,10 @@ attribute_values (CMS_SignerInfo *si, int nid, gboolean signed_attribute)
   return values;
 }
 
-/* A minimal DER reader for the CAdES-C/X-L structures, which OpenSSL 3.0
- * does not know (the lead unifies this with imzala-cades-asn1.c). */
+/* A minimal DER reader for a counter-signature's SignerIdentifier, which
+ * OpenSSL 3.0 does not parse on its own. The CAdES-C/X-L structures are
+ * read with the templates of imzala-cades-asn1.h, as the maker writes
+ * them. */
 typedef struct
 {
   const unsigned char *p;
@@ -375,48 +378,35 @@ der_of_bytes (GBytes *bytes)
   return der;
 }
 
-/* OtherHash ::= CHOICE { sha1Hash OCTET STRING, otherHash SEQUENCE {
- * AlgorithmIdentifier, OCTET STRING } }. Does @item hash @data? */
+/* OtherHash (imzala-cades-asn1.h): does @hash hash @data? */
 static gboolean
-other_hash_matches (const DerItem *item, const unsigned char *data, gsize size)
+other_hash_matches (const IMZALA_OTHER_HASH *hash, const unsigned char *data, gsize size)
 {
   const EVP_MD *md = NULL;
-  const unsigned char *value = NULL;
-  long value_length = 0;
+  const ASN1_OCTET_STRING *value = NULL;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_length = 0;
 
-  if (item->klass == V_ASN1_UNIVERSAL && item->tag == V_ASN1_OCTET_STRING)
+  if (hash == NULL)
+    return FALSE;
+  if (hash->type == IMZALA_OTHER_HASH_SHA1)
     {
       md = EVP_sha1 ();
-      value = item->content.p;
-      value_length = item->content.remaining;
+      value = hash->d.sha1;
     }
-  else if (item->klass == V_ASN1_UNIVERSAL && item->tag == V_ASN1_SEQUENCE)
+  else if (hash->type == IMZALA_OTHER_HASH_OTHER && hash->d.other != NULL
+           && hash->d.other->hash_algorithm != NULL)
     {
-      Der inner = item->content;
-      DerItem algorithm_item, hash_item;
-      const unsigned char *p;
-      X509_ALGOR *algorithm;
-
-      if (!der_next (&inner, &algorithm_item) || !der_next (&inner, &hash_item)
-          || hash_item.tag != V_ASN1_OCTET_STRING)
-        return FALSE;
-      p = algorithm_item.whole;
-      algorithm = d2i_X509_ALGOR (NULL, &p, algorithm_item.whole_length);
-      if (algorithm != NULL)
-        md = EVP_get_digestbyobj (algorithm->algorithm);
-      X509_ALGOR_free (algorithm);
-      value = hash_item.content.p;
-      value_length = hash_item.content.remaining;
+      md = EVP_get_digestbyobj (hash->d.other->hash_algorithm->algorithm);
+      value = hash->d.other->hash_value;
     }
-  if (md == NULL || !EVP_Digest (data, size, digest, &digest_length, md, NULL))
+  if (md == NULL || value == NULL || !EVP_Digest (data, size, digest, &digest_length, md, NULL))
     {
       ERR_clear_error ();
       return FALSE;
     }
-  return (long) digest_length == value_length
-         && CRYPTO_memcmp (digest, value, digest_length) == 0;
+  return ASN1_STRING_length (value) == (int) digest_length
+         && CRYPTO_memcmp (digest, ASN1_STRING_get0_data (value), digest_length) == 0;
 }
 
 static GBytes *
@@ -487,69 +477,64 @@ read_values (Signer *s)
 
   for (guint i = 0; i < certs->len; i++)
     {
-      Der der = der_of_bytes (g_ptr_array_index (certs, i));
-      DerItem sequence, item;
+      gsize size;
+      const unsigned char *p = g_bytes_get_data (g_ptr_array_index (certs, i), &size);
+      IMZALA_CERTIFICATE_VALUES *values = d2i_IMZALA_CERTIFICATE_VALUES (NULL, &p, (long) size);
 
-      if (!der_next (&der, &sequence) || sequence.tag != V_ASN1_SEQUENCE)
-        continue;
-      while (der_next (&sequence.content, &item))
+      for (int j = 0; values != NULL && j < sk_X509_num (values); j++)
         {
-          const unsigned char *p = item.whole;
-          X509 *x509 = d2i_X509 (NULL, &p, item.whole_length);
+          X509 *x509 = sk_X509_value (values, j);
+          GBytes *der = x509_der (x509);
 
-          if (x509 == NULL)
-            continue;
           push_x509 (s->untrusted, x509);
-          X509_free (x509);
-          g_ptr_array_add (s->cert_values, g_bytes_new (item.whole, item.whole_length));
+          if (der != NULL)
+            g_ptr_array_add (s->cert_values, der);
         }
+      IMZALA_CERTIFICATE_VALUES_free (values);
     }
 
   for (guint i = 0; i < revocations->len; i++)
     {
-      Der der = der_of_bytes (g_ptr_array_index (revocations, i));
-      DerItem sequence, tagged;
+      gsize size;
+      const unsigned char *p = g_bytes_get_data (g_ptr_array_index (revocations, i), &size);
+      IMZALA_REVOCATION_VALUES *values = d2i_IMZALA_REVOCATION_VALUES (NULL, &p, (long) size);
 
-      if (!der_next (&der, &sequence) || sequence.tag != V_ASN1_SEQUENCE)
+      if (values == NULL)
         continue;
-      while (der_next (&sequence.content, &tagged))
+      for (int j = 0; j < sk_X509_CRL_num (values->crl_values); j++)
         {
-          DerItem list, item;
+          unsigned char *der = NULL;
+          int length = i2d_X509_CRL (sk_X509_CRL_value (values->crl_values, j), &der);
 
-          /* [0] crlVals, [1] ocspVals, explicit. */
-          if (tagged.klass != V_ASN1_CONTEXT_SPECIFIC || !der_next (&tagged.content, &list))
-            continue;
-          while (der_next (&list.content, &item))
+          if (length > 0)
             {
-              GBytes *value = g_bytes_new (item.whole, item.whole_length);
+              GBytes *value = g_bytes_new (der, length);
 
-              if (tagged.tag == 0)
-                {
-                  g_ptr_array_add (s->crl_values, g_bytes_ref (value));
-                  g_ptr_array_add (s->evidence, value);
-                }
-              else if (tagged.tag == 1)
-                {
-                  /* A BasicOCSPResponse: wrapped as a successful OCSPResponse
-                   * for the status checker. */
-                  const unsigned char *p = item.whole;
-                  OCSP_BASICRESP *basic = d2i_OCSP_BASICRESP (NULL, &p, item.whole_length);
-                  OCSP_RESPONSE *response = basic != NULL
-                    ? OCSP_response_create (OCSP_RESPONSE_STATUS_SUCCESSFUL, basic) : NULL;
-                  unsigned char *der_response = NULL;
-                  int length = response != NULL ? i2d_OCSP_RESPONSE (response, &der_response) : -1;
-
-                  if (length > 0)
-                    g_ptr_array_add (s->evidence, g_bytes_new (der_response, length));
-                  OPENSSL_free (der_response);
-                  OCSP_RESPONSE_free (response);
-                  OCSP_BASICRESP_free (basic);
-                  g_ptr_array_add (s->ocsp_values, value);
-                }
-              else
-                g_bytes_unref (value);
+              g_ptr_array_add (s->crl_values, g_bytes_ref (value));
+              g_ptr_array_add (s->evidence, value);
             }
+          OPENSSL_free (der);
         }
+      for (int j = 0; j < sk_OCSP_BASICRESP_num (values->ocsp_values); j++)
+        {
+          /* A BasicOCSPResponse: wrapped as a successful OCSPResponse for
+           * the status checker. */
+          OCSP_BASICRESP *basic = sk_OCSP_BASICRESP_value (values->ocsp_values, j);
+          OCSP_RESPONSE *response = OCSP_response_create (OCSP_RESPONSE_STATUS_SUCCESSFUL, basic);
+          unsigned char *der = NULL;
+          int length = i2d_OCSP_BASICRESP (basic, &der);
+
+          if (length > 0)
+            g_ptr_array_add (s->ocsp_values, g_bytes_new (der, length));
+          OPENSSL_free (der);
+          der = NULL;
+          length = response != NULL ? i2d_OCSP_RESPONSE (response, &der) : -1;
+          if (length > 0)
+            g_ptr_array_add (s->evidence, g_bytes_new (der, length));
+          OPENSSL_free (der);
+          OCSP_RESPONSE_free (response);
+        }
+      IMZALA_REVOCATION_VALUES_free (values);
     }
   ERR_clear_error ();
 }
@@ -1013,7 +998,8 @@ check_revocation (Context *ctx, Signer *s, GDateTime *when)
       g_autoptr(ImzalaCertStatus) status = NULL;
       g_autofree char *message = NULL;
 
-      status = imzala_cert_status_get (cert, issuer, when, s->evidence, flags, ctx->cancellable);
+      status = imzala_cert_status_get_full (cert, issuer, when, s->evidence, flags,
+                                            imzala_trust_get_fetch_ca (ctx->trust), ctx->cancellable);
       if (status->status == IMZALA_CERT_STATUS_UNKNOWN && !names_status_service (cert)
           && status->source == IMZALA_CERT_STATUS_SOURCE_NONE)
         {
@@ -1090,7 +1076,7 @@ verify_chain_and_status (Context *ctx, Signer *s, GDateTime *when, gboolean prov
 }
 
 static gboolean
-hash_matches_any (const DerItem *hash, GPtrArray *values)
+hash_matches_any (const IMZALA_OTHER_HASH *hash, GPtrArray *values)
 {
   for (guint i = 0; values != NULL && i < values->len; i++)
     {
@@ -1106,7 +1092,7 @@ hash_matches_any (const DerItem *hash, GPtrArray *values)
 /* An OCSP reference's hash may be over the BasicOCSPResponse (as the
  * revocation-values carry it) or the whole OCSPResponse. */
 static gboolean
-ocsp_hash_matches_any (const DerItem *hash, GPtrArray *values)
+ocsp_hash_matches_any (const IMZALA_OTHER_HASH *hash, GPtrArray *values)
 {
   if (hash_matches_any (hash, values))
     return TRUE;
@@ -1165,63 +1151,56 @@ check_references (Context *ctx, Signer *s)
         g_ptr_array_add (all_certs, der);
     }
 
-  /* CompleteCertificateRefs ::= SEQUENCE OF OtherCertID { OtherHash, ... } */
+  /* CompleteCertificateRefs: every OtherCertID's hash is of a value. */
   for (guint i = 0; ok && i < cert_refs->len; i++)
     {
-      Der der = der_of_bytes (g_ptr_array_index (cert_refs, i));
-      DerItem sequence, id, hash;
+      gsize size;
+      const unsigned char *p = g_bytes_get_data (g_ptr_array_index (cert_refs, i), &size);
+      IMZALA_COMPLETE_CERTIFICATE_REFS *refs = d2i_IMZALA_COMPLETE_CERTIFICATE_REFS (NULL, &p, (long) size);
 
-      if (!der_next (&der, &sequence) || sequence.tag != V_ASN1_SEQUENCE)
-        ok = FALSE;
-      while (ok && der_next (&sequence.content, &id))
+      ok = refs != NULL;
+      for (int j = 0; ok && j < sk_IMZALA_OTHER_CERT_ID_num (refs); j++)
         {
           count++;
-          ok = id.tag == V_ASN1_SEQUENCE && der_next (&id.content, &hash)
-               && hash_matches_any (&hash, all_certs);
+          ok = hash_matches_any (sk_IMZALA_OTHER_CERT_ID_value (refs, j)->cert_hash, all_certs);
         }
+      IMZALA_COMPLETE_CERTIFICATE_REFS_free (refs);
     }
 
-  /* CompleteRevocationRefs ::= SEQUENCE OF CrlOcspRef { [0] CRLListID,
-   * [1] OcspListID, [2] OtherRevRefs }, explicit tags. */
+  /* CompleteRevocationRefs: every CrlValidatedID's hash is of a CRL value;
+   * every OcspResponsesID's hash, when it has one, of an OCSP value (else
+   * some OCSP value must be there). otherRev is not read. */
   for (guint i = 0; ok && i < revocation_refs->len; i++)
     {
-      Der der = der_of_bytes (g_ptr_array_index (revocation_refs, i));
-      DerItem sequence, ref, tagged, list, ids, id, first, second;
+      gsize size;
+      const unsigned char *p = g_bytes_get_data (g_ptr_array_index (revocation_refs, i), &size);
+      IMZALA_COMPLETE_REVOCATION_REFS *refs = d2i_IMZALA_COMPLETE_REVOCATION_REFS (NULL, &p, (long) size);
 
-      if (!der_next (&der, &sequence) || sequence.tag != V_ASN1_SEQUENCE)
-        ok = FALSE;
-      while (ok && der_next (&sequence.content, &ref))
+      ok = refs != NULL;
+      for (int j = 0; ok && j < sk_IMZALA_CRL_OCSP_REF_num (refs); j++)
         {
-          while (ok && der_next (&ref.content, &tagged))
+          IMZALA_CRL_OCSP_REF *ref = sk_IMZALA_CRL_OCSP_REF_value (refs, j);
+          STACK_OF (IMZALA_CRL_VALIDATED_ID) *crls = ref->crl_ids != NULL ? ref->crl_ids->crls : NULL;
+          STACK_OF (IMZALA_OCSP_RESPONSES_ID) *responses = ref->ocsp_ids != NULL
+            ? ref->ocsp_ids->responses : NULL;
+
+          for (int k = 0; ok && k < sk_IMZALA_CRL_VALIDATED_ID_num (crls); k++)
             {
-              if (tagged.klass != V_ASN1_CONTEXT_SPECIFIC || tagged.tag == 2)
-                continue;
-              /* CRLListID / OcspListID ::= SEQUENCE { SEQUENCE OF ... } */
-              if (!der_next (&tagged.content, &list) || !der_next (&list.content, &ids))
-                {
-                  ok = FALSE;
-                  break;
-                }
-              while (ok && der_next (&ids.content, &id))
-                {
-                  count++;
-                  if (!der_next (&id.content, &first))
-                    {
-                      ok = FALSE;
-                      break;
-                    }
-                  if (tagged.tag == 0)
-                    /* CrlValidatedID { crlHash OtherHash, crlIdentifier OPTIONAL } */
-                    ok = hash_matches_any (&first, s->crl_values);
-                  else if (der_next (&id.content, &second))
-                    /* OcspResponsesID { ocspIdentifier, ocspRepHash OPTIONAL } */
-                    ok = ocsp_hash_matches_any (&second, s->ocsp_values);
-                  else
-                    ok = s->ocsp_values->len > 0;
-                }
+              count++;
+              ok = hash_matches_any (sk_IMZALA_CRL_VALIDATED_ID_value (crls, k)->crl_hash, s->crl_values);
+            }
+          for (int k = 0; ok && k < sk_IMZALA_OCSP_RESPONSES_ID_num (responses); k++)
+            {
+              IMZALA_OCSP_RESPONSES_ID *id = sk_IMZALA_OCSP_RESPONSES_ID_value (responses, k);
+
+              count++;
+              ok = id->response_hash != NULL ? ocsp_hash_matches_any (id->response_hash, s->ocsp_values)
+                                             : s->ocsp_values->len > 0;
             }
         }
+      IMZALA_COMPLETE_REVOCATION_REFS_free (refs);
     }
+  ERR_clear_error ();
 
   if (s->report->level >= IMZALA_SIGNATURE_LEVEL_BES)
     s->report->level = has_values ? IMZALA_SIGNATURE_LEVEL_XL : IMZALA_SIGNATURE_LEVEL_C;

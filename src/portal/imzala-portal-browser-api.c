@@ -188,16 +188,7 @@ add_person_json (JsonBuilder *builder, const ImzalaPortalPerson *person)
 static gboolean
 work_limited (ImzalaPortalServer *self, SoupServerMessage *msg)
 {
-  g_autofree char *key = imzala_portal_http_client_key (msg);
-  guint wait = imzala_portal_limiter_check (self->work, key);
-
-  if (wait > 0)
-    {
-      imzala_portal_http_send_rate_limited (msg, wait);
-      return TRUE;
-    }
-  imzala_portal_limiter_record (self->work, key);
-  return FALSE;
+  return imzala_portal_http_work_limited (self->work, msg);
 }
 
 /* Checks the guess limiter and counts a wrong identity; answers 429 or 403. */

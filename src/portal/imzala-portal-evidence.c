@@ -8,13 +8,9 @@
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
 
+#include "imzala-cades-asn1.h"
 #include "imzala-portal-checker.h"
 #include "imzala-portal-evidence.h"
-
-/* CAdES unsigned attributes (ETSI EN 319 122-1, RFC 5126). */
-#define OID_SIGNATURE_TIME_STAMP "1.2.840.113549.1.9.16.2.14"
-#define OID_CERT_VALUES          "1.2.840.113549.1.9.16.2.23"
-#define OID_REVOCATION_VALUES    "1.2.840.113549.1.9.16.2.24"
 
 /* Seconds an OCSP response's thisUpdate may lie in the future. */
 #define OCSP_SKEW 300
@@ -174,50 +170,17 @@ check_time_stamp (X509_STORE        *trust,
   return ok;
 }
 
-/* The contents of a DER SEQUENCE (or [n] EXPLICIT) at *@data: moves
- * *@data past it and sets @inner/@inner_length to its contents. */
-static gboolean
-next_constructed (const unsigned char **data,
-                  long                 *left,
-                  int                  *tag,
-                  int                  *class,
-                  const unsigned char **inner,
-                  long                 *inner_length)
-{
-  const unsigned char *start = *data;
-  int flags = ASN1_get_object (data, inner_length, tag, class, *left);
-
-  if ((flags & 0x80) != 0 || !(flags & V_ASN1_CONSTRUCTED) || *inner_length > *left - (*data - start))
-    return FALSE;
-  *inner = *data;
-  *data += *inner_length;
-  *left -= *data - start;
-  return TRUE;
-}
-
+/* CertificateValues (imzala-cades-asn1.h): does it hold @signer? */
 static gboolean
 cert_values_hold (ASN1_STRING *value, X509 *signer)
 {
   const unsigned char *data = ASN1_STRING_get0_data (value);
-  long left = ASN1_STRING_length (value);
-  const unsigned char *inner;
-  long inner_length;
-  int tag, class;
+  IMZALA_CERTIFICATE_VALUES *certs = d2i_IMZALA_CERTIFICATE_VALUES (NULL, &data, ASN1_STRING_length (value));
   gboolean found = FALSE;
 
-  if (!next_constructed (&data, &left, &tag, &class, &inner, &inner_length) || tag != V_ASN1_SEQUENCE)
-    return FALSE;
-  while (inner_length > 0 && !found)
-    {
-      const unsigned char *before = inner;
-      X509 *cert = d2i_X509 (NULL, &inner, inner_length);
-
-      if (cert == NULL)
-        break;
-      inner_length -= inner - before;
-      found = X509_cmp (cert, signer) == 0;
-      X509_free (cert);
-    }
+  for (int i = 0; certs != NULL && i < sk_X509_num (certs) && !found; i++)
+    found = X509_cmp (sk_X509_value (certs, i), signer) == 0;
+  IMZALA_CERTIFICATE_VALUES_free (certs);
   return found;
 }
 
@@ -255,60 +218,22 @@ crl_value_good (X509_CRL *crl, X509 *signer, X509 *issuer)
     && X509_CRL_get0_by_cert (crl, &entry, signer) == 0;
 }
 
-/* RevocationValues ::= SEQUENCE { crlVals [0] SEQUENCE OF CertificateList
- * OPTIONAL, ocspVals [1] SEQUENCE OF BasicOCSPResponse OPTIONAL,
- * otherRevVals [2] OtherRevVals OPTIONAL }. Parsed here by hand: the
- * parse side only, as OpenSSL 3.0 has no type for it. */
+/* RevocationValues (imzala-cades-asn1.h, the templates the client writes
+ * with): does one of its CRLs or OCSP responses say @signer is good? */
 static gboolean
 revocation_values_good (X509_STORE *trust, ASN1_STRING *value, X509 *signer, X509 *issuer)
 {
   const unsigned char *data = ASN1_STRING_get0_data (value);
-  long left = ASN1_STRING_length (value);
-  const unsigned char *fields;
-  long fields_length;
-  int tag, class;
+  IMZALA_REVOCATION_VALUES *values = d2i_IMZALA_REVOCATION_VALUES (NULL, &data, ASN1_STRING_length (value));
   gboolean good = FALSE;
 
-  if (!next_constructed (&data, &left, &tag, &class, &fields, &fields_length) || tag != V_ASN1_SEQUENCE)
+  if (values == NULL)
     return FALSE;
-  while (fields_length > 0 && !good)
-    {
-      const unsigned char *list, *item;
-      long list_length, item_length;
-      int list_tag, list_class;
-
-      if (!next_constructed (&fields, &fields_length, &tag, &class, &list, &list_length)
-          || class != V_ASN1_CONTEXT_SPECIFIC
-          || !next_constructed (&list, &list_length, &list_tag, &list_class, &item, &item_length)
-          || list_tag != V_ASN1_SEQUENCE)
-        return FALSE;
-      while (item_length > 0 && !good)
-        {
-          const unsigned char *before = item;
-
-          if (tag == 0)
-            {
-              X509_CRL *crl = d2i_X509_CRL (NULL, &item, item_length);
-
-              if (crl == NULL)
-                return FALSE;
-              good = crl_value_good (crl, signer, issuer);
-              X509_CRL_free (crl);
-            }
-          else if (tag == 1)
-            {
-              OCSP_BASICRESP *basic = d2i_OCSP_BASICRESP (NULL, &item, item_length);
-
-              if (basic == NULL)
-                return FALSE;
-              good = ocsp_value_good (trust, basic, signer, issuer);
-              OCSP_BASICRESP_free (basic);
-            }
-          else
-            break;
-          item_length -= item - before;
-        }
-    }
+  for (int i = 0; i < sk_X509_CRL_num (values->crl_values) && !good; i++)
+    good = crl_value_good (sk_X509_CRL_value (values->crl_values, i), signer, issuer);
+  for (int i = 0; i < sk_OCSP_BASICRESP_num (values->ocsp_values) && !good; i++)
+    good = ocsp_value_good (trust, sk_OCSP_BASICRESP_value (values->ocsp_values, i), signer, issuer);
+  IMZALA_REVOCATION_VALUES_free (values);
   return good;
 }
 
@@ -351,7 +276,7 @@ imzala_portal_check_evidence (ImzalaPortalPki *pki,
     {
       gboolean stamped = FALSE;
 
-      stamps = unsigned_values (signer_info, OID_SIGNATURE_TIME_STAMP);
+      stamps = unsigned_values (signer_info, IMZALA_OID_SIGNATURE_TIME_STAMP);
       if (stamps->len == 0)
         {
           fail (error, IMZALA_PORTAL_EVIDENCE_LEVEL,
@@ -381,8 +306,8 @@ imzala_portal_check_evidence (ImzalaPortalPki *pki,
       gboolean certs_ok = FALSE, status_ok = FALSE;
       X509 *issuer = imzala_portal_pki_get_issuing_x509 (pki);
 
-      cert_values = unsigned_values (signer_info, OID_CERT_VALUES);
-      revocation_values = unsigned_values (signer_info, OID_REVOCATION_VALUES);
+      cert_values = unsigned_values (signer_info, IMZALA_OID_CERTIFICATE_VALUES);
+      revocation_values = unsigned_values (signer_info, IMZALA_OID_REVOCATION_VALUES);
       for (guint i = 0; i < cert_values->len && !certs_ok; i++)
         certs_ok = cert_values_hold (g_ptr_array_index (cert_values, i), signer);
       for (guint i = 0; i < revocation_values->len && !status_ok; i++)

@@ -144,6 +144,22 @@ imzala_portal_http_client_key (SoupServerMessage *msg)
     g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
 }
 
+gboolean
+imzala_portal_http_work_limited (ImzalaPortalLimiter *limiter,
+                                 SoupServerMessage   *msg)
+{
+  g_autofree char *key = imzala_portal_http_client_key (msg);
+  guint wait = imzala_portal_limiter_check (limiter, key);
+
+  if (wait > 0)
+    {
+      imzala_portal_http_send_rate_limited (msg, wait);
+      return TRUE;
+    }
+  imzala_portal_limiter_record (limiter, key);
+  return FALSE;
+}
+
 /* Parses the body as a JSON object; sends the error itself and returns
  * NULL when it is not one. @need_version: the protocol's "version": 1.
  * Only "application/json" (charset utf-8 or none) is read, and only through

@@ -11,6 +11,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "imzala-portal-limiter.h"
+
 G_BEGIN_DECLS
 
 /* Unix seconds (UTC): the clock of every time the portal stores or answers. */
@@ -60,6 +62,11 @@ void        imzala_portal_http_add_time           (JsonBuilder *builder,
 /* ---- Requests ---- */
 /* The key the rate limiters count the client's address under. */
 char       *imzala_portal_http_client_key         (SoupServerMessage *msg);
+/* Counts the call against @limiter for the client's address, whatever its
+ * outcome; when over, answers 429 with Retry-After and returns TRUE. For
+ * the calls that cost the portal real work (a PBKDF2, a signature). */
+gboolean    imzala_portal_http_work_limited       (ImzalaPortalLimiter *limiter,
+                                                   SoupServerMessage   *msg);
 /* The body as a JSON object; sends the error itself and returns NULL when
  * it is not one. @need_version: the client protocol's "version": 1. */
 JsonObject *imzala_portal_http_parse_body         (SoupServerMessage *msg,

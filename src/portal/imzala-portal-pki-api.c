@@ -128,6 +128,15 @@ imzala_portal_pki_api_cb (SoupServer        *server,
       return;
     }
 
+  if (((g_str_equal (path, "/pki/ocsp") || g_str_equal (path, "/pki/tsa")) && is_post)
+      || (g_str_has_prefix (path, "/pki/ocsp/") && is_get))
+    {
+      /* An OCSP answer or a time-stamp costs the portal a signature: one
+       * client cannot take the portal's CPU from everyone else. */
+      if (imzala_portal_http_work_limited (self->pki_work, msg))
+        return;
+    }
+
   if (g_str_equal (path, "/pki/ca.crt") && is_get)
     {
       answer = imzala_portal_pki_get_ca_der (self->pki);

@@ -50,6 +50,7 @@ struct _ImzalaPortalServer
   char                 *tsa_url;
   /* Calls that cost a PBKDF2 (application form, unblock), per address. */
   ImzalaPortalLimiter  *work;
+  ImzalaPortalLimiter  *pki_work;
   /* The unblock page's one-time codes and the demo SMS outbox. */
   ImzalaPortalSms      *sms;
 };

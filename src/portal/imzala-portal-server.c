@@ -150,6 +150,7 @@ imzala_portal_server_finalize (GObject *object)
   g_clear_object (&self->creations);
   imzala_portal_server_clear_pki (self);
   g_clear_object (&self->work);
+  g_clear_object (&self->pki_work);
   g_clear_object (&self->sms);
 
   G_OBJECT_CLASS (imzala_portal_server_parent_class)->finalize (object);
@@ -167,6 +168,7 @@ imzala_portal_server_init (ImzalaPortalServer *self)
   self->guesses = imzala_portal_limiter_new (IMZALA_PORTAL_GUESSES, IMZALA_PORTAL_GUESS_WINDOW);
   self->creations = imzala_portal_limiter_new (IMZALA_PORTAL_GUESSES, IMZALA_PORTAL_GUESS_WINDOW);
   self->work = imzala_portal_limiter_new (IMZALA_PORTAL_WORK, IMZALA_PORTAL_GUESS_WINDOW);
+  self->pki_work = imzala_portal_limiter_new (IMZALA_PORTAL_PKI_WORK, IMZALA_PORTAL_GUESS_WINDOW);
   self->sms = imzala_portal_sms_new ();
 }
 

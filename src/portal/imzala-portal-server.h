@@ -23,6 +23,9 @@ G_BEGIN_DECLS
 #define IMZALA_PORTAL_GUESS_WINDOW     60
 /* Calls costing a PBKDF2 (application form, unblock) per address and window. */
 #define IMZALA_PORTAL_WORK             10
+/* Demo PKI answers costing a signature (/pki/ocsp, /pki/tsa) per address
+ * and window: a signing client asks a few, a flood is refused. */
+#define IMZALA_PORTAL_PKI_WORK         60
 #define IMZALA_PORTAL_UNBLOCK_GRACE    300
 /* Retry-After of a 503 (the database locked or full). */
 #define IMZALA_PORTAL_UNAVAILABLE_RETRY 5

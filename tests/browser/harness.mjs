@@ -155,8 +155,8 @@ export class Harness {
     this.person = { ...PERSON };
   }
 
-  // Makes the temp dir, enrols the demo person, starts the portal and the
-  // browser. Options: see #start().
+  // Makes the temp dir, starts the portal, enrols the demo person and starts
+  // the browser. Options: see #start().
   static async start(options = {}) {
     const harness = new Harness();
     try {
@@ -201,13 +201,6 @@ export class Harness {
     this.dbFile = join(this.stateDir, 'portal.sqlite3');
     this.softhsmConf = join(this.cardDir, 'softhsm2.conf');
 
-    this.cardSerial = this.#enrol(this.person, this.cardDir);
-    if (otherPerson) {
-      this.otherCardDir = join(this.dir, 'other-card');
-      this.otherSofthsmConf = join(this.otherCardDir, 'softhsm2.conf');
-      this.#enrol(OTHER_PERSON, this.otherCardDir);
-    }
-
     const args = ['--state', this.stateDir, '--listen', '127.0.0.1:0'];
     if (codeLifetime !== undefined)
       args.push('--code-lifetime', String(codeLifetime));
@@ -216,6 +209,16 @@ export class Harness {
     this.portal.stderr.setEncoding('utf8').on('data', (d) => { this.portalLog += d; });
     await this.#readPortalAnnouncement();
     await this.#waitUntilAnswering();
+
+    // Enrolled while the portal runs (as tests/test-portal-pki.c does): the
+    // portal keeps its listening URL in the state, so the cards'
+    // certificates name this portal's own OCSP, CRL and CA certificate.
+    this.cardSerial = this.#enrol(this.person, this.cardDir);
+    if (otherPerson) {
+      this.otherCardDir = join(this.dir, 'other-card');
+      this.otherSofthsmConf = join(this.otherCardDir, 'softhsm2.conf');
+      this.#enrol(OTHER_PERSON, this.otherCardDir);
+    }
 
     this.#trustPortalCa();
     mkdirSync(join(this.dir, 'chromium'));
