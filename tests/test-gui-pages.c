@@ -20,6 +20,7 @@
 #include "imzala-application.h"
 #include "imzala-code-page.h"
 #include "imzala-failure-page.h"
+#include "imzala-file-sign-page.h"
 #include "imzala-pin-change-page.h"
 #include "imzala-pin-entry.h"
 #include "imzala-portal-confirm-page.h"
@@ -30,6 +31,7 @@
 #include "imzala-test-portal.h"
 #include "imzala-tokens-page.h"
 #include "imzala-unblock-page.h"
+#include "imzala-verify-page.h"
 #include "imzala-window.h"
 
 #define NEW_PIN "246810"
@@ -741,6 +743,15 @@ test_narrow (Pages         *self,
 
   page = g_object_new (g_type_from_name ("ImzalaDoctorPage"), NULL);
   assert_fits_360 (page, "doctor");
+
+  /* The pages of issues 10 and 11: Dosya İmzala over the cards, İmza
+   * Doğrula before a file is opened. */
+  page = g_object_new (IMZALA_TYPE_FILE_SIGN_PAGE, NULL);
+  imzala_file_sign_page_set_token_list (IMZALA_FILE_SIGN_PAGE (page), token_list);
+  assert_fits_360 (page, "file-sign");
+
+  page = g_object_new (IMZALA_TYPE_VERIFY_PAGE, NULL);
+  assert_fits_360 (page, "verify");
 }
 
 int
