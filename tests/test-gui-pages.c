@@ -754,6 +754,24 @@ test_narrow (Pages         *self,
   assert_fits_360 (page, "verify");
 }
 
+/* A wrong PUK was entered before (CKF_SO_PIN_COUNT_LOW alone): Kilit
+ * Çözme says few PUK tries are left before the user spends another, and
+ * not yet that only one is left. */
+static void
+test_puk_count_low (Pages         *self,
+                    gconstpointer  data)
+{
+  g_autofree char *unblock = NULL;
+
+  setup_with (self, "pin-counter-file,puk-count-low", 3);
+  activate_and_wait_tokens (self->window, "show-unblock");
+  unblock = seen_text (self->window, "unblock");
+  g_test_message ("Unblock page:\n%s", unblock);
+  assert_contains (unblock, "PIN’iniz bloke.");
+  assert_contains (unblock, "az PUK deneme hakkınız kaldı");
+  assert_not_contains (unblock, "Yalnızca bir PUK");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -778,6 +796,7 @@ main (int argc, char *argv[])
   g_test_add ("/gui/pages/unblock-pin-pad-timeout", Pages, NULL, NULL, test_unblock_pin_pad_timeout, teardown);
   g_test_add ("/gui/pages/tokens-details", Pages, NULL, setup_plain, test_tokens_details, teardown);
   g_test_add ("/gui/pages/narrow", Pages, NULL, setup_plain, test_narrow, teardown);
+  g_test_add ("/gui/pages/puk-count-low", Pages, NULL, NULL, test_puk_count_low, teardown);
 
   return g_test_run ();
 }
