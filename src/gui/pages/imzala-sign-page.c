@@ -40,7 +40,8 @@ struct _ImzalaSignPage
   GtkProgressBar   *remaining_bar;
   GtkListBox       *certificates_list;
   GtkLabel         *certificates_placeholder;
-  GtkMenuButton    *certificate_button;
+  GtkWidget        *certificate_button;
+  GtkPopover       *certificate_popover;
   GtkLabel         *certificate_title;
   GtkLabel         *certificate_summary;
   GtkLabel         *pin_state_label;
@@ -461,7 +462,21 @@ row_selected_cb (ImzalaSignPage *self,
   if (certificate != imzala_signing_job_get_certificate (self->job))
     imzala_signing_job_set_certificate (self->job, certificate);
   update_selection (self);
-  gtk_menu_button_popdown (self->certificate_button);
+  gtk_popover_popdown (self->certificate_popover);
+}
+
+/* The list of every certificate opens under the button. */
+static void
+certificate_button_clicked_cb (ImzalaSignPage *self)
+{
+  graphene_rect_t bounds;
+
+  if (!gtk_widget_compute_bounds (self->certificate_button, GTK_WIDGET (self), &bounds))
+    return;
+  gtk_popover_set_pointing_to (self->certificate_popover,
+                               &(GdkRectangle) { bounds.origin.x, bounds.origin.y,
+                                                 bounds.size.width, bounds.size.height });
+  gtk_popover_popup (self->certificate_popover);
 }
 
 /* A click on the row already chosen closes the list too. */
@@ -470,7 +485,7 @@ row_activated_cb (ImzalaSignPage *self,
                   GtkListBoxRow  *row,
                   GtkListBox     *list)
 {
-  gtk_menu_button_popdown (self->certificate_button);
+  gtk_popover_popdown (self->certificate_popover);
 }
 
 /* What the empty certificate list says: the card is being read (OpenSC can
@@ -877,6 +892,8 @@ imzala_sign_page_size_allocate (GtkWidget *widget,
   gtk_widget_set_visible (self->request_pane, chooser);
   gtk_widget_set_visible (self->pane_separator, chooser);
   gtk_widget_allocate (self->columns_box, width, height, baseline, NULL);
+  /* A popover is placed in its parent's size_allocate(). */
+  gtk_popover_present (self->certificate_popover);
 }
 
 gboolean
@@ -903,7 +920,10 @@ imzala_sign_page_dispose (GObject *object)
   g_clear_object (&self->certificates);
   if (self->certificates_list != NULL)
     gtk_list_box_bind_model (self->certificates_list, NULL, NULL, NULL, NULL);
+  if (self->certificate_popover != NULL)
+    gtk_widget_unparent (GTK_WIDGET (self->certificate_popover));
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_SIGN_PAGE);
+  self->certificate_popover = NULL;
   g_clear_pointer (&self->text_widgets, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_sign_page_parent_class)->dispose (object);
@@ -953,6 +973,7 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, details_pane);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_box);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_button);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_popover);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_title);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_summary);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pane_separator);
@@ -979,6 +1000,7 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, cancel_button);
   gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, row_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, certificate_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_activate_cb);
 }
@@ -1045,5 +1067,6 @@ imzala_sign_page_init (ImzalaSignPage *self)
   gtk_widget_set_layout_manager (GTK_WIDGET (self), NULL);
   /* The bin's child, not a bound template child: AdwBin unparents it. */
   self->columns_box = adw_bin_get_child (ADW_BIN (self));
+  gtk_widget_set_parent (GTK_WIDGET (self->certificate_popover), GTK_WIDGET (self));
   imzala_pin_keypad_set_entry (self->keypad, self->pin_entry);
 }
