@@ -429,7 +429,16 @@ assert_sign_page_fits (SignPage *self)
                      TEXT_LINES_IN_SIGHT * text_line_height (g_ptr_array_index (views, 0)));
   g_assert_cmpint (gtk_widget_get_height (gtk_widget_get_ancestor (text_scroller, ADW_TYPE_CLAMP)) > 0, ==, TRUE);
 
+  /* Without the message the certificate's status notice (if any) is
+   * shown instead: still three lines of the text in sight. */
   imzala_sign_page_set_error (IMZALA_SIGN_PAGE (page), NULL);
+  wait_layout (self);
+  text_visible = visible_height (self, text_scroller);
+  g_test_message ("without the message: %.0f pixels of the text's view in sight", text_visible);
+  g_assert_cmpfloat (text_visible, >=,
+                     gtk_text_view_get_top_margin (g_ptr_array_index (views, 0)) +
+                     TEXT_LINES_IN_SIGHT * text_line_height (g_ptr_array_index (views, 0)));
+  assert_in_view (self, chooser, "the chosen certificate");
 }
 
 /* ---- Tests ---- */

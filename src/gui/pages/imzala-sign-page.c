@@ -573,6 +573,14 @@ update_status_notice (ImzalaSignPage *self)
   if (self->job != NULL && imzala_signing_job_get_status_checking (self->job))
     notice = _("Checking whether your certificate has been revoked…");
   gtk_label_set_text (self->status_notice_label, notice != NULL ? notice : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_notice_label), notice);
+  if (notice != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->status_notice_label),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, notice,
+                                    -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->status_notice_label),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
   update_pin_state_visible (self);
 }
 
@@ -791,6 +799,11 @@ set_wide (ImzalaSignPage *self,
   /* Beside the details the PIN pane is a column of its own width; under
    * them it spans the page and its content is centred. */
   gtk_widget_set_size_request (self->pin_pane, wide ? PIN_PANE_WIDTH : -1, -1);
+  /* In one column the status notice takes two lines, its first sentence
+   * (what happened), so that the text to sign keeps a few lines in view;
+   * the whole notice is its tooltip and its accessible description. */
+  gtk_label_set_lines (self->status_notice_label, wide ? -1 : 2);
+  gtk_label_set_ellipsize (self->status_notice_label, wide ? PANGO_ELLIPSIZE_NONE : PANGO_ELLIPSIZE_END);
 }
 
 /* The height the request pane needs in a column of @width: the certificate
@@ -1068,5 +1081,9 @@ imzala_sign_page_init (ImzalaSignPage *self)
   /* The bin's child, not a bound template child: AdwBin unparents it. */
   self->columns_box = adw_bin_get_child (ADW_BIN (self));
   gtk_widget_set_parent (GTK_WIDGET (self->certificate_popover), GTK_WIDGET (self));
+  /* The page starts in one column (self->wide is FALSE); set_wide() only
+   * acts on a change. */
+  gtk_label_set_lines (self->status_notice_label, 2);
+  gtk_label_set_ellipsize (self->status_notice_label, PANGO_ELLIPSIZE_END);
   imzala_pin_keypad_set_entry (self->keypad, self->pin_entry);
 }
