@@ -148,6 +148,9 @@
  *   a buffer that fits), an absurd length, or a value that claims more than
  *   it wrote. Once the script is used up every call answers
  *   CKR_DEVICE_REMOVED. A NULL @script ends it.
+ * PUK tries (issue 9's follow-up), around all of the above:
+ *   puk-count-low    C_GetTokenInfo adds CKF_SO_PIN_COUNT_LOW alone: a
+ *                    wrong PUK was entered, more than one try is left
  */
 #include "config.h"
 
@@ -197,6 +200,7 @@ static struct
   int slow_slot_list;
   int pin_locked;
   int puk_final_try;
+  int puk_count_low;
 } faults;
 
 static int wrong_pins;
@@ -1807,6 +1811,35 @@ unblock_wrap (void)
   wrapper.C_GetTokenInfo = unblock_GetTokenInfo;
 }
 
+/* ---- puk-count-low ---- */
+
+static CK_FUNCTION_LIST puk_count_low_next;
+
+static CK_RV
+puk_count_low_Initialize (CK_VOID_PTR args)
+{
+  faults.puk_count_low = has_fault (getenv ("IMZALA_FAULTS"), "puk-count-low");
+  return puk_count_low_next.C_Initialize (args);
+}
+
+static CK_RV
+puk_count_low_GetTokenInfo (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+  CK_RV rv = puk_count_low_next.C_GetTokenInfo (slot, info);
+
+  if (rv == CKR_OK && faults.puk_count_low)
+    info->flags |= CKF_SO_PIN_COUNT_LOW;
+  return rv;
+}
+
+static void
+puk_count_low_wrap (void)
+{
+  puk_count_low_next = wrapper;
+  wrapper.C_Initialize = puk_count_low_Initialize;
+  wrapper.C_GetTokenInfo = puk_count_low_GetTokenInfo;
+}
+
 /* ---- Fuzzing the attribute readers ---- */
 
 static CK_FUNCTION_LIST fuzz_next;
@@ -1954,6 +1987,7 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       pin_care_wrap ();
       slow_slot_list_wrap ();
       unblock_wrap ();
+      puk_count_low_wrap ();
       /* Outside everything: it answers without the wrapped module. */
       fuzz_attributes_wrap ();
     }

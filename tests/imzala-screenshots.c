@@ -15,9 +15,11 @@
 
 #include "imzala-code-page.h"
 #include "imzala-doctor-page.h"
+#include "imzala-file-sign-page.h"
 #include "imzala-pin-entry.h"
 #include "imzala-test-gui.h"
 #include "imzala-test-portal.h"
+#include "imzala-verify-page.h"
 #include "imzala-window.h"
 
 static const char *output_dir;
@@ -138,6 +140,24 @@ wait_tokens (ImzalaWindow *window,
   g_signal_handler_disconnect (window, id);
 }
 
+static gboolean
+no_toast (gpointer data)
+{
+  GType type = g_type_from_name ("AdwToastWidget");
+  g_autoptr(GPtrArray) toasts = NULL;
+
+  if (type == G_TYPE_INVALID)
+    return TRUE;
+  toasts = imzala_test_gui_find_all (data, type);
+  return toasts->len == 0;
+}
+
+static gboolean
+verified (gpointer data)
+{
+  return !imzala_verify_page_get_busy (data);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -150,6 +170,9 @@ main (int   argc,
   g_autofree char *code = NULL;
   g_autofree char *unblock_code = NULL;
   g_autoptr(GPtrArray) toggles = NULL;
+  g_autofree char *files_dir = NULL;
+  g_auto(GStrv) signatures = NULL;
+  g_autoptr(GFile) signed_text = NULL;
   ImzalaWindow *window;
   ImzalaCodePage *code_page;
 
@@ -248,6 +271,23 @@ main (int   argc,
   shoot (window, "result-dark");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
+  /* The signature is saved for İmza Doğrula, with the text it signs. */
+  files_dir = g_dir_make_tmp ("imzala-screenshots-XXXXXX", &error);
+  if (files_dir == NULL)
+    g_error ("%s", error->message);
+  {
+    g_autofree char *signature_path = g_build_filename (files_dir, "E-imzali-Giris.p7s", NULL);
+    g_autofree char *text_path = g_build_filename (files_dir, "Giris-metni.txt", NULL);
+    g_autofree char *text = imzala_test_portal_get_text (portal, code, 0);
+
+    signatures = imzala_window_save_signatures (window, signature_path, &error);
+    if (signatures == NULL)
+      g_error ("%s", error->message);
+    if (!g_file_set_contents (text_path, text, -1, &error))
+      g_error ("%s", error->message);
+    signed_text = g_file_new_for_path (text_path);
+  }
+
   /* A failure: the same code once more is already used. */
   activate (window, "back");
   imzala_code_page_set_code (code_page, code);
@@ -306,8 +346,50 @@ main (int   argc,
   activate (window, "show-doctor");
   imzala_test_gui_wait (doctor_report_ready, imzala_window_get_page (window, "doctor"), 60, "the report");
   shoot (window, "doctor");
+  activate (window, "back");
+
+  /* Dosya İmzala with a file chosen, once the save's toast has gone. */
+  imzala_test_gui_wait (no_toast, window, 60, "the toast to go");
+  wait_tokens (window, "show-file-sign");
+  {
+    g_autofree char *path = g_build_filename (files_dir, "Kira-Sozlesmesi.pdf", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+
+    if (!g_file_set_contents (path, "%PDF-1.4\n% İmzala screenshot\n", -1, &error))
+      g_error ("%s", error->message);
+    imzala_file_sign_page_set_file (IMZALA_FILE_SIGN_PAGE (imzala_window_get_page (window, "file-sign")), file);
+  }
+  shoot (window, "file-sign");
+  activate (window, "back");
+
+  /* İmza Doğrula: the login signature made above, checked against the
+   * demo portal's CA, offline (the demo certificates name the demo
+   * portal's public address for their status, not this one's). */
+  {
+    ImzalaVerifyPage *page = IMZALA_VERIFY_PAGE (imzala_window_get_page (window, "verify"));
+    g_autoptr(ImzalaTrust) trust = imzala_trust_new ();
+    g_autoptr(GFile) signature = g_file_new_for_path (signatures[0]);
+
+    if (!imzala_trust_add_path (trust, portal->ca_file, &error))
+      g_error ("%s", error->message);
+    imzala_trust_set_offline (trust, TRUE);
+    imzala_verify_page_set_trust (page, trust);
+    imzala_window_open_signature (window, signature, signed_text);
+    imzala_test_gui_wait (verified, page, 60, "the verification");
+  }
+  shoot (window, "verify");
 
   gtk_window_destroy (GTK_WINDOW (window));
   imzala_test_gui_settle ();
+  for (guint i = 0; signatures[i] != NULL; i++)
+    g_unlink (signatures[i]);
+  {
+    g_autofree char *text_path = g_file_get_path (signed_text);
+    g_autofree char *pdf_path = g_build_filename (files_dir, "Kira-Sozlesmesi.pdf", NULL);
+
+    g_unlink (text_path);
+    g_unlink (pdf_path);
+  }
+  g_rmdir (files_dir);
   return 0;
 }

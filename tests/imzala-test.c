@@ -2,8 +2,10 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "imzala-test.h"
 
@@ -296,4 +298,118 @@ imzala_test_fixture_put_on_empty_token (ImzalaTestFixture *self,
   if (key_pem != NULL)
     run_fixture_tool (import_key);
   run_fixture_tool (import_cert);
+}
+
+/* ---- imzala-cli, run by a test ---- */
+
+static const char *
+cli_path (void)
+{
+  const char *path = g_getenv ("IMZALA_CLI");
+
+  if (path == NULL)
+    g_error ("IMZALA_CLI is not set (run the tests through meson)");
+  return path;
+}
+
+/* Without a controlling terminal the program can never stop and wait for a
+ * PIN on the developer's terminal: it must use --pin-fd or fail cleanly. */
+static void
+new_session (gpointer user_data)
+{
+  setsid ();
+}
+
+ImzalaTestCliResult *
+imzala_test_cli_run (const char          *module,
+                     const char *const   *env,
+                     const char          *secrets,
+                     GBytes              *input,
+                     const char *const   *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(GBytes) err = NULL;
+  g_autoptr(GBytes) empty = NULL;
+  g_autoptr(GError) error = NULL;
+  ImzalaTestCliResult *result = g_new0 (ImzalaTestCliResult, 1);
+  gsize length;
+
+  g_ptr_array_add (argv, (char *) cli_path ());
+  for (guint i = 0; args[i] != NULL; i++)
+    {
+      g_ptr_array_add (argv, (char *) args[i]);
+      if (i == 0 && module != NULL)
+        {
+          g_ptr_array_add (argv, (char *) "--no-registered");
+          g_ptr_array_add (argv, (char *) "--module");
+          g_ptr_array_add (argv, (char *) module);
+        }
+    }
+  g_ptr_array_add (argv, NULL);
+
+  /* Standard input given is a file, not a pipe: a command that refuses its
+   * arguments exits before it reads, and writing into the pipe of a process
+   * that is gone would kill the test with SIGPIPE. */
+  launcher = g_subprocess_launcher_new ((input != NULL ? 0 : G_SUBPROCESS_FLAGS_STDIN_PIPE)
+                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, new_session, NULL, NULL);
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+  if (secrets != NULL)
+    {
+      int fds[2];
+
+      g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
+      g_assert_cmpint (write (fds[1], secrets, strlen (secrets)), ==, (gssize) strlen (secrets));
+      close (fds[1]);
+      g_subprocess_launcher_take_fd (launcher, fds[0], 3);
+    }
+  if (input != NULL)
+    {
+      g_autofree char *input_path = NULL;
+      int fd = g_file_open_tmp ("imzala-cli-input-XXXXXX", &input_path, &error);
+
+      g_assert_no_error (error);
+      close (fd);
+      g_assert_true (g_file_set_contents (input_path, g_bytes_get_data (input, NULL),
+                                          g_bytes_get_size (input), &error));
+      g_assert_no_error (error);
+      g_subprocess_launcher_set_stdin_file_path (launcher, input_path);
+      /* The child has it open once spawned; the name can go. */
+      process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+      g_unlink (input_path);
+    }
+  else
+    process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  /* With a stdin pipe GSubprocess wants bytes to send, even none. */
+  if (input == NULL)
+    empty = g_bytes_new_static ("", 0);
+  g_subprocess_communicate (process, empty, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  result->status = g_subprocess_get_exit_status (process);
+
+  /* Standard output can be a binary signature: keep every byte, plus a NUL
+   * so that text output can be searched as a string. */
+  length = g_bytes_get_size (out);
+  result->out = g_malloc0 (length + 1);
+  if (length > 0)
+    memcpy (result->out, g_bytes_get_data (out, NULL), length);
+  result->out_length = length;
+  result->err = g_strndup (g_bytes_get_size (err) > 0 ? g_bytes_get_data (err, NULL) : "", g_bytes_get_size (err));
+  g_test_message ("imzala-cli %s: exit %d\nstderr: %s", args[0], result->status, result->err);
+  return result;
+}
+
+void
+imzala_test_cli_result_free (ImzalaTestCliResult *result)
+{
+  g_free (result->out);
+  g_free (result->err);
+  g_free (result);
 }

@@ -62,4 +62,29 @@ void               imzala_test_fixture_put_on_empty_token (ImzalaTestFixture *se
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaTestFixture, imzala_test_fixture_free)
 
+/* imzala-cli run by a test (tests/test-cli*.c): its exit status, standard
+ * output (every byte, plus a NUL) and standard error. */
+typedef struct
+{
+  int    status;
+  char  *out;
+  gsize  out_length;
+  char  *err;
+} ImzalaTestCliResult;
+
+/* Runs $IMZALA_CLI with @args (the command first). @module, when given,
+ * adds "--no-registered --module @module" after the command; @env holds
+ * name, value pairs for the child; @secrets, when given, is what it reads
+ * on fd 3; @input, when given, is its standard input (else an empty pipe).
+ * The child has no controlling terminal (setsid), so it never waits for a
+ * PIN typed on the developer's terminal. */
+ImzalaTestCliResult *imzala_test_cli_run      (const char          *module,
+                                               const char *const   *env,
+                                               const char          *secrets,
+                                               GBytes              *input,
+                                               const char *const   *args);
+void                 imzala_test_cli_result_free (ImzalaTestCliResult *result);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaTestCliResult, imzala_test_cli_result_free)
+
 G_END_DECLS

@@ -16,30 +16,9 @@
 #define CONTENT "İmzala test content: e-onay 2024/0042\n"
 #define REMOVED "The card was removed"
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} CliResult;
+typedef ImzalaTestCliResult CliResult;
 
-static void
-cli_result_free (CliResult *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-  g_free (result);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
-
-/* Without a controlling terminal the program never waits for a PIN typed
- * on the developer's terminal. */
-static void
-new_session (gpointer user_data)
-{
-  setsid ();
-}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, imzala_test_cli_result_free)
 
 /* Runs imzala-cli @args[0] --no-registered --module <fault module> @args[1..]
  * with @env (name, value pairs) and @secrets on fd 3. */
@@ -48,49 +27,7 @@ cli_run (const char *const *env,
          const char        *secrets,
          const char *const *args)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GBytes) out = NULL;
-  g_autoptr(GBytes) err = NULL;
-  g_autoptr(GBytes) input = g_bytes_new_static ("", 0);
-  g_autoptr(GError) error = NULL;
-  CliResult *result = g_new0 (CliResult, 1);
-
-  g_ptr_array_add (argv, (char *) g_getenv ("IMZALA_CLI"));
-  g_ptr_array_add (argv, (char *) args[0]);
-  g_ptr_array_add (argv, (char *) "--no-registered");
-  g_ptr_array_add (argv, (char *) "--module");
-  g_ptr_array_add (argv, (char *) g_getenv ("IMZALA_FAULT_MODULE"));
-  for (guint i = 1; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, new_session, NULL, NULL);
-  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-  if (secrets != NULL)
-    {
-      int fds[2];
-
-      g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
-      g_assert_cmpint (write (fds[1], secrets, strlen (secrets)), ==, (gssize) strlen (secrets));
-      close (fds[1]);
-      g_subprocess_launcher_take_fd (launcher, fds[0], 3);
-    }
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate (process, input, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  result->status = g_subprocess_get_exit_status (process);
-  result->out = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
-  result->err = g_strndup (g_bytes_get_data (err, NULL), g_bytes_get_size (err));
-  return result;
+  return imzala_test_cli_run (g_getenv ("IMZALA_FAULT_MODULE"), env, secrets, NULL, args);
 }
 
 /* A private copy of the SoftHSM fixture, which the fault module wraps. */

@@ -11,54 +11,27 @@
 
 #include "imzala-test.h"
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
+typedef ImzalaTestCliResult Run;
 
-static void
-run_free (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, imzala_test_cli_result_free)
 
 /* Runs imzala-cli with @args (NULL-terminated, the command first) and
  * pcscd's socket pointing nowhere. */
 static Run *
 run_cli (const char *first, ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
   g_autofree char *socket = g_build_filename (g_get_tmp_dir (), "imzala-test-no-pcscd", "pcscd.comm", NULL);
-  Run *run = g_new0 (Run, 1);
+  const char *env[] = { "PCSCLITE_CSOCK_NAME", socket, NULL };
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
   const char *arg;
-  va_list args;
+  va_list list;
 
-  g_ptr_array_add (argv, (char *) g_getenv ("IMZALA_CLI"));
-  va_start (args, first);
-  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "PCSCLITE_CSOCK_NAME", socket, TRUE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  run->status = g_subprocess_get_exit_status (process);
-  g_test_message ("exit %d\n--- stdout:\n%s--- stderr:\n%s", run->status, run->out, run->err);
-  return run;
+  va_start (list, first);
+  for (arg = first; arg != NULL; arg = va_arg (list, const char *))
+    g_ptr_array_add (args, (char *) arg);
+  va_end (list);
+  g_ptr_array_add (args, NULL);
+  return imzala_test_cli_run (NULL, env, NULL, NULL, (const char *const *) args->pdata);
 }
 
 static void

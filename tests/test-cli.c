@@ -22,23 +22,10 @@
 
 #define CONTENT "İmzala test content: e-onay 2024/0042\n"
 
-typedef struct
-{
-  int    status;
-  char  *out;
-  gsize  out_length;
-  char  *err;
-} CliResult;
+/* The shared runner's result (tests/imzala-test.h). */
+typedef ImzalaTestCliResult CliResult;
 
-static void
-cli_result_free (CliResult *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-  g_free (result);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, imzala_test_cli_result_free)
 
 static const char *
 cli_path (void)
@@ -50,17 +37,7 @@ cli_path (void)
   return path;
 }
 
-/* Without a controlling terminal the program can never stop and wait for a
- * PIN on the developer's terminal: it must use --pin-fd or fail cleanly. */
-static void
-new_session (gpointer user_data)
-{
-  setsid ();
-}
-
-/* Runs imzala-cli with @args. @softhsm adds "--no-registered --module
- * <SoftHSM>" after the command name. @secrets, when given, is what the
- * program reads on fd 3. */
+/* Runs imzala-cli with @args; see imzala_test_cli_run(). */
 static CliResult *
 cli_run_full (const char        *module,
               const char *const *env,
@@ -68,83 +45,7 @@ cli_run_full (const char        *module,
               GBytes            *input,
               const char *const *args)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GBytes) out = NULL;
-  g_autoptr(GBytes) err = NULL;
-  g_autoptr(GBytes) empty = NULL;
-  g_autoptr(GError) error = NULL;
-  CliResult *result = g_new0 (CliResult, 1);
-  gsize length;
-
-  g_ptr_array_add (argv, (char *) cli_path ());
-  for (guint i = 0; args[i] != NULL; i++)
-    {
-      g_ptr_array_add (argv, (char *) args[i]);
-      if (i == 0 && module != NULL)
-        {
-          g_ptr_array_add (argv, (char *) "--no-registered");
-          g_ptr_array_add (argv, (char *) "--module");
-          g_ptr_array_add (argv, (char *) module);
-        }
-    }
-  g_ptr_array_add (argv, NULL);
-
-  /* Standard input given is a file, not a pipe: a command that refuses its
-   * arguments exits before it reads, and writing into the pipe of a process
-   * that is gone would kill the test with SIGPIPE. */
-  launcher = g_subprocess_launcher_new ((input != NULL ? 0 : G_SUBPROCESS_FLAGS_STDIN_PIPE)
-                                        | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, new_session, NULL, NULL);
-  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-  if (secrets != NULL)
-    {
-      int fds[2];
-
-      g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
-      g_assert_cmpint (write (fds[1], secrets, strlen (secrets)), ==, (gssize) strlen (secrets));
-      close (fds[1]);
-      g_subprocess_launcher_take_fd (launcher, fds[0], 3);
-    }
-  if (input != NULL)
-    {
-      g_autofree char *input_path = NULL;
-      int fd = g_file_open_tmp ("imzala-cli-input-XXXXXX", &input_path, &error);
-
-      g_assert_no_error (error);
-      close (fd);
-      g_assert_true (g_file_set_contents (input_path, g_bytes_get_data (input, NULL),
-                                          g_bytes_get_size (input), &error));
-      g_assert_no_error (error);
-      g_subprocess_launcher_set_stdin_file_path (launcher, input_path);
-      /* The child has it open once spawned; the name can go. */
-      process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-      g_unlink (input_path);
-    }
-  else
-    process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  /* With a stdin pipe GSubprocess wants bytes to send, even none. */
-  if (input == NULL)
-    empty = g_bytes_new_static ("", 0);
-  g_subprocess_communicate (process, empty, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  result->status = g_subprocess_get_exit_status (process);
-
-  /* Standard output can be a binary signature: keep every byte, plus a NUL
-   * so that text output can be searched as a string. */
-  length = g_bytes_get_size (out);
-  result->out = g_malloc0 (length + 1);
-  if (length > 0)
-    memcpy (result->out, g_bytes_get_data (out, NULL), length);
-  result->out_length = length;
-  result->err = g_strndup (g_bytes_get_size (err) > 0 ? g_bytes_get_data (err, NULL) : "", g_bytes_get_size (err));
-  g_test_message ("imzala-cli %s: exit %d\nstderr: %s", args[0], result->status, result->err);
-  return result;
+  return imzala_test_cli_run (module, env, secrets, input, args);
 }
 
 static CliResult *

@@ -20,6 +20,7 @@
 #include "imzala-application.h"
 #include "imzala-code-page.h"
 #include "imzala-failure-page.h"
+#include "imzala-file-sign-page.h"
 #include "imzala-pin-change-page.h"
 #include "imzala-pin-entry.h"
 #include "imzala-portal-confirm-page.h"
@@ -30,6 +31,7 @@
 #include "imzala-test-portal.h"
 #include "imzala-tokens-page.h"
 #include "imzala-unblock-page.h"
+#include "imzala-verify-page.h"
 #include "imzala-window.h"
 
 #define NEW_PIN "246810"
@@ -741,6 +743,33 @@ test_narrow (Pages         *self,
 
   page = g_object_new (g_type_from_name ("ImzalaDoctorPage"), NULL);
   assert_fits_360 (page, "doctor");
+
+  /* The pages of issues 10 and 11: Dosya İmzala over the cards, İmza
+   * Doğrula before a file is opened. */
+  page = g_object_new (IMZALA_TYPE_FILE_SIGN_PAGE, NULL);
+  imzala_file_sign_page_set_token_list (IMZALA_FILE_SIGN_PAGE (page), token_list);
+  assert_fits_360 (page, "file-sign");
+
+  page = g_object_new (IMZALA_TYPE_VERIFY_PAGE, NULL);
+  assert_fits_360 (page, "verify");
+}
+
+/* A wrong PUK was entered before (CKF_SO_PIN_COUNT_LOW alone): Kilit
+ * Çözme says few PUK tries are left before the user spends another, and
+ * not yet that only one is left. */
+static void
+test_puk_count_low (Pages         *self,
+                    gconstpointer  data)
+{
+  g_autofree char *unblock = NULL;
+
+  setup_with (self, "pin-counter-file,puk-count-low", 3);
+  activate_and_wait_tokens (self->window, "show-unblock");
+  unblock = seen_text (self->window, "unblock");
+  g_test_message ("Unblock page:\n%s", unblock);
+  assert_contains (unblock, "PIN’iniz bloke.");
+  assert_contains (unblock, "az PUK deneme hakkınız kaldı");
+  assert_not_contains (unblock, "Yalnızca bir PUK");
 }
 
 int
@@ -767,6 +796,7 @@ main (int argc, char *argv[])
   g_test_add ("/gui/pages/unblock-pin-pad-timeout", Pages, NULL, NULL, test_unblock_pin_pad_timeout, teardown);
   g_test_add ("/gui/pages/tokens-details", Pages, NULL, setup_plain, test_tokens_details, teardown);
   g_test_add ("/gui/pages/narrow", Pages, NULL, setup_plain, test_narrow, teardown);
+  g_test_add ("/gui/pages/puk-count-low", Pages, NULL, NULL, test_puk_count_low, teardown);
 
   return g_test_run ();
 }

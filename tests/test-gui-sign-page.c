@@ -33,6 +33,10 @@
 #include "imzala-test-portal.h"
 #include "imzala-window.h"
 
+/* How many lines of the text to sign are in sight without scrolling, at
+ * least, at every size. */
+#define TEXT_LINES_IN_SIGHT 3
+
 /* A wrong PIN's message, the longest the page shows above the PIN field. */
 #define LONG_MESSAGE "PIN yanlış. Kartın kilitlenmemesi için dikkatli olun: 2 deneme hakkınız kaldı."
 
@@ -285,8 +289,40 @@ assert_in_view (SignPage   *self,
   assert_inside (widget, GTK_WIDGET (self->window), what);
 }
 
+/* One line of @view's text, in pixels. */
+static double
+text_line_height (GtkWidget *view)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (view, "Ag");
+  int height;
+
+  pango_layout_get_pixel_size (layout, NULL, &height);
+  g_object_unref (layout);
+  return height;
+}
+
+/* The height of @widget that can be seen: its bounds cut by the window and
+ * by every scrolled window around it. */
+static double
+visible_height (SignPage  *self,
+                GtkWidget *widget)
+{
+  graphene_rect_t visible, bounds;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (self->window), &visible));
+  for (GtkWidget *w = gtk_widget_get_parent (widget); w != NULL; w = gtk_widget_get_parent (w))
+    {
+      if (!GTK_IS_SCROLLED_WINDOW (w) && !GTK_IS_WINDOW (w))
+        continue;
+      g_assert_true (gtk_widget_compute_bounds (w, GTK_WIDGET (self->window), &bounds));
+      if (!graphene_rect_intersection (&visible, &bounds, &visible))
+        return 0;
+    }
+  return visible.size.height;
+}
+
 /* The keypad's last row (Temizle, 0, ←), the PIN field, the PIN message,
- * İMZALA, and a few lines of the text to sign. */
+ * İMZALA, the chosen certificate, and a few lines of the text to sign. */
 static void
 assert_sign_page_fits (SignPage *self)
 {
@@ -296,8 +332,13 @@ assert_sign_page_fits (SignPage *self)
   g_autoptr(GPtrArray) entries = imzala_test_gui_find_all (page, IMZALA_TYPE_PIN_ENTRY);
   g_autoptr(GPtrArray) labels = imzala_test_gui_find_all (page, GTK_TYPE_LABEL);
   g_autoptr(GPtrArray) views = imzala_test_gui_find_all (page, GTK_TYPE_TEXT_VIEW);
+  g_autoptr(GPtrArray) lists = imzala_test_gui_find_all (page, GTK_TYPE_LIST_BOX);
+  g_autofree char *chooser_text = NULL;
+  GtkWidget *chooser;
+  GtkListBoxRow *selected;
   GtkWidget *message = NULL;
   GtkWidget *text_scroller;
+  double text_visible;
   graphene_rect_t bounds;
   double last_row = -1;
   guint n_last = 0;
@@ -312,6 +353,11 @@ assert_sign_page_fits (SignPage *self)
       gtk_widget_measure (pane, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
       g_test_message ("%s: %d to %d pixels wide, is %d", G_OBJECT_TYPE_NAME (pane), minimum, natural,
                       gtk_widget_get_width (pane));
+      for (GtkWidget *child = gtk_widget_get_first_child (pane); child != NULL;
+           child = gtk_widget_get_next_sibling (child))
+        if (gtk_widget_get_visible (child) && gtk_widget_compute_bounds (child, GTK_WIDGET (self->window), &bounds))
+          g_test_message ("  %s: %.0f,%.0f %.0f×%.0f", G_OBJECT_TYPE_NAME (child),
+                          bounds.origin.x, bounds.origin.y, bounds.size.width, bounds.size.height);
     }
   g_test_message ("window %d×%d, the page %s", surface_width (self),
                   surface_height (self),
@@ -348,17 +394,51 @@ assert_sign_page_fits (SignPage *self)
   g_assert_nonnull (message);
   assert_in_view (self, message, "the PIN message");
 
-  /* The text to sign scrolls in its own view, of at least a few lines, in
-   * a part of the page that shows at least that much. */
+  /* The chosen certificate (the requester's, preselected) is shown by the
+   * button that opens the list of them all, and that button is in view. */
+  g_assert_cmpuint (lists->len, ==, 1);
+  selected = gtk_list_box_get_selected_row (g_ptr_array_index (lists, 0));
+  g_assert_nonnull (selected);
+  chooser = imzala_test_gui_find_button (page, "Sertifikayı seçin");
+  chooser_text = imzala_test_gui_collect_text (chooser);
+  g_test_message ("the certificate button:\n%s", chooser_text);
+  g_assert_nonnull (strstr (chooser_text, adw_preferences_row_get_title (ADW_PREFERENCES_ROW (selected))));
+  g_assert_nonnull (strstr (chooser_text, "tarihine kadar geçerli"));
+  assert_in_view (self, chooser, "the chosen certificate");
+  {
+    g_autoptr(GPtrArray) chooser_labels = imzala_test_gui_find_all (chooser, GTK_TYPE_LABEL);
+
+    /* Its words wrap inside it, none cut off at its edge. */
+    for (guint i = 0; i < chooser_labels->len; i++)
+      if (gtk_widget_get_visible (g_ptr_array_index (chooser_labels, i)))
+        assert_inside (g_ptr_array_index (chooser_labels, i), chooser,
+                       gtk_label_get_text (g_ptr_array_index (chooser_labels, i)));
+  }
+
+  /* The text to sign scrolls in its own view, of at least a few lines, and
+   * at least three lines of that view are in sight without scrolling. */
   g_assert_cmpuint (views->len, >=, 1);
   text_scroller = gtk_widget_get_ancestor (g_ptr_array_index (views, 0), GTK_TYPE_SCROLLED_WINDOW);
   g_assert_true (gtk_widget_compute_bounds (text_scroller, GTK_WIDGET (self->window), &bounds));
-  g_test_message ("the text's view: %.0f×%.0f at %.0f,%.0f", bounds.size.width, bounds.size.height,
-                  bounds.origin.x, bounds.origin.y);
+  text_visible = visible_height (self, text_scroller);
+  g_test_message ("the text's view: %.0f×%.0f at %.0f,%.0f, %.0f pixels of it in sight",
+                  bounds.size.width, bounds.size.height, bounds.origin.x, bounds.origin.y, text_visible);
   g_assert_cmpfloat (bounds.size.height, >=, 60);
+  g_assert_cmpfloat (text_visible, >=,
+                     gtk_text_view_get_top_margin (g_ptr_array_index (views, 0)) +
+                     TEXT_LINES_IN_SIGHT * text_line_height (g_ptr_array_index (views, 0)));
   g_assert_cmpint (gtk_widget_get_height (gtk_widget_get_ancestor (text_scroller, ADW_TYPE_CLAMP)) > 0, ==, TRUE);
 
+  /* Without the message the certificate's status notice (if any) is
+   * shown instead: still three lines of the text in sight. */
   imzala_sign_page_set_error (IMZALA_SIGN_PAGE (page), NULL);
+  wait_layout (self);
+  text_visible = visible_height (self, text_scroller);
+  g_test_message ("without the message: %.0f pixels of the text's view in sight", text_visible);
+  g_assert_cmpfloat (text_visible, >=,
+                     gtk_text_view_get_top_margin (g_ptr_array_index (views, 0)) +
+                     TEXT_LINES_IN_SIGHT * text_line_height (g_ptr_array_index (views, 0)));
+  assert_in_view (self, chooser, "the chosen certificate");
 }
 
 /* ---- Tests ---- */
@@ -430,7 +510,7 @@ test_fits_scale_2 (SignPage      *self,
   code = open_request (self, TRUE);
   {
     static const char *pages[] = { "code", "portal-confirm", "loading", "sign", "result", "failure",
-                                   "pin-change", "unblock", "tokens", "doctor" };
+                                   "pin-change", "unblock", "file-sign", "verify", "tokens", "doctor" };
 
     for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
       {
@@ -448,6 +528,12 @@ test_fits_scale_2 (SignPage      *self,
         gtk_widget_measure (pane, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
         g_test_message ("%s: %d to %d pixels wide, is %d", G_OBJECT_TYPE_NAME (pane), minimum, natural,
                         gtk_widget_get_width (pane));
+        for (GtkWidget *child = gtk_widget_get_first_child (pane); child != NULL;
+             child = gtk_widget_get_next_sibling (child))
+          {
+            gtk_widget_measure (child, GTK_ORIENTATION_VERTICAL, 300, &minimum, &natural, NULL, NULL);
+            g_test_message ("  %s: %d to %d pixels high at 300", G_OBJECT_TYPE_NAME (child), minimum, natural);
+          }
       }
   }
   g_assert_cmpint (surface_width (self), <=, 640);
@@ -506,6 +592,30 @@ test_requester_first (SignPage      *self,
         g_assert_null (strstr (subtitle, "Başka bir kişiye ait"));
     }
   g_assert_true (seen_mehmet);
+
+  /* The certificate button opens the list; a row chosen there is the
+   * certificate, the list closes and the button says which it is. */
+  {
+    GtkWidget *chooser = imzala_test_gui_find_button (sign_page (self), "Sertifikayı seçin");
+    ImzalaCertificateRow *second = g_ptr_array_index (rows, 1);
+    GtkWidget *popover = gtk_widget_get_ancestor (GTK_WIDGET (second), GTK_TYPE_POPOVER);
+    GtkWidget *list = gtk_widget_get_ancestor (GTK_WIDGET (second), GTK_TYPE_LIST_BOX);
+    g_autofree char *chooser_text = NULL;
+
+    g_assert_nonnull (popover);
+    /* Xvfb has no window manager, so the window never has the focus and
+     * a popover that hides itself on focus loss closes at once. */
+    gtk_popover_set_autohide (GTK_POPOVER (popover), FALSE);
+    g_assert_true (gtk_widget_activate (chooser));
+    imzala_test_gui_wait ((GSourceFunc) gtk_widget_get_mapped, popover, 30, "the list of certificates");
+    gtk_list_box_select_row (GTK_LIST_BOX (list), GTK_LIST_BOX_ROW (second));
+    imzala_test_gui_settle ();
+    g_assert_true (imzala_certificate_row_get_selected (second));
+    g_assert_false (imzala_certificate_row_get_selected (first));
+    g_assert_false (gtk_widget_get_visible (popover));
+    chooser_text = imzala_test_gui_collect_text (chooser);
+    g_assert_nonnull (strstr (chooser_text, imzala_certificate_row_get_summary (second)));
+  }
 }
 
 static gboolean
@@ -582,7 +692,7 @@ test_every_page_narrow (SignPage      *self,
                         gconstpointer  data)
 {
   static const char *pages[] = { "code", "portal-confirm", "loading", "sign", "result", "failure",
-                                 "pin-change", "unblock", "tokens", "doctor" };
+                                 "pin-change", "unblock", "file-sign", "verify", "tokens", "doctor" };
   g_autofree char *code = NULL;
 
   self->window = new_window (self, 360, 640);

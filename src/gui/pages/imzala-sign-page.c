@@ -24,7 +24,9 @@ struct _ImzalaSignPage
   AdwBin           parent_instance;
 
   GtkWidget        *columns_box;
+  GtkWidget        *request_pane;
   GtkWidget        *details_pane;
+  GtkWidget        *certificate_box;
   GtkWidget        *pane_separator;
   GtkWidget        *pin_pane;
   GtkWidget        *sign_button;
@@ -38,6 +40,10 @@ struct _ImzalaSignPage
   GtkProgressBar   *remaining_bar;
   GtkListBox       *certificates_list;
   GtkLabel         *certificates_placeholder;
+  GtkWidget        *certificate_button;
+  GtkPopover       *certificate_popover;
+  GtkLabel         *certificate_title;
+  GtkLabel         *certificate_summary;
   GtkLabel         *pin_state_label;
   GtkLabel         *status_notice_label;
   GtkStack         *pin_stack;
@@ -120,22 +126,33 @@ imzala_sign_page_take_pin (ImzalaSignPage *self)
   return pin;
 }
 
-/* The PIN state and the message share one place above the PIN field: a
- * wrong PIN's message says the tries left itself. */
+/* The PIN state, the certificate's status notice and the message share
+ * one place above the PIN field, so that the keypad stays in view on a
+ * small screen: a message (a wrong PIN's says the tries left itself) is
+ * the news of the moment, and the others come back when it goes. */
 static void
 update_pin_state_visible (ImzalaSignPage *self)
 {
+  gboolean message = gtk_widget_get_visible (GTK_WIDGET (self->error_label));
+
   gtk_widget_set_visible (GTK_WIDGET (self->pin_state_label),
-                          *gtk_label_get_text (self->pin_state_label) != '\0' &&
-                          !gtk_widget_get_visible (GTK_WIDGET (self->error_label)));
+                          *gtk_label_get_text (self->pin_state_label) != '\0' && !message);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_notice_label),
+                          *gtk_label_get_text (self->status_notice_label) != '\0' && !message);
 }
 
-void
-imzala_sign_page_set_error (ImzalaSignPage *self,
-                            const char     *message)
+/* A message above the PIN field: in red when something went wrong, in
+ * plain words when it only says what happens next (the card is still
+ * being read). */
+static void
+set_message (ImzalaSignPage *self,
+             const char     *message,
+             gboolean        is_error)
 {
-  g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
-
+  if (is_error)
+    gtk_widget_add_css_class (GTK_WIDGET (self->error_label), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->error_label), "error");
   gtk_label_set_text (self->error_label, message ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
   update_pin_state_visible (self);
@@ -148,6 +165,15 @@ imzala_sign_page_set_error (ImzalaSignPage *self,
   else
     gtk_accessible_reset_property (GTK_ACCESSIBLE (self->pin_entry),
                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+void
+imzala_sign_page_set_error (ImzalaSignPage *self,
+                            const char     *message)
+{
+  g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
+
+  set_message (self, message, TRUE);
 }
 
 /* Where the user types next: the PIN field, or İMZALA when the PIN is not
@@ -221,8 +247,8 @@ new_text_view (ImzalaRequestText *text,
       gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
       gtk_text_view_set_cursor_visible (GTK_TEXT_VIEW (view), FALSE);
       gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
-      gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 12);
-      gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 12);
+      gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 8);
+      gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 8);
       gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 12);
       gtk_text_view_set_right_margin (GTK_TEXT_VIEW (view), 12);
       gtk_accessible_update_property (GTK_ACCESSIBLE (view),
@@ -351,7 +377,9 @@ static void
 update_selection (ImzalaSignPage *self)
 {
   ImzalaCertificate *selected = self->job ? imzala_signing_job_get_certificate (self->job) : NULL;
+  ImzalaCertificateRow *selected_row = NULL;
   GtkWidget *child;
+  guint n_items;
 
   self->updating_selection = TRUE;
   gtk_list_box_unselect_all (self->certificates_list);
@@ -367,10 +395,34 @@ update_selection (ImzalaSignPage *self)
       row = IMZALA_CERTIFICATE_ROW (child);
       is_selected = selected != NULL && imzala_certificate_row_get_certificate (row) == selected;
       if (is_selected)
-        gtk_list_box_select_row (self->certificates_list, GTK_LIST_BOX_ROW (row));
+        {
+          gtk_list_box_select_row (self->certificates_list, GTK_LIST_BOX_ROW (row));
+          selected_row = row;
+        }
       imzala_certificate_row_set_selected (row, is_selected);
     }
   self->updating_selection = FALSE;
+
+  /* The button shows the chosen certificate as its row says it, or asks
+   * for a choice; with no certificate at all the placeholder speaks. */
+  n_items = self->certificates != NULL ? g_list_model_get_n_items (self->certificates) : 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->certificate_button), n_items > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->certificates_placeholder), n_items == 0);
+  if (selected_row != NULL)
+    {
+      const char *summary = imzala_certificate_row_get_summary (selected_row);
+
+      gtk_label_set_text (self->certificate_title,
+                          adw_preferences_row_get_title (ADW_PREFERENCES_ROW (selected_row)));
+      gtk_label_set_text (self->certificate_summary, summary ? summary : "");
+      gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), summary != NULL && *summary != '\0');
+    }
+  else
+    {
+      /* Translators: Sertifika seçin (several, none preselected). */
+      gtk_label_set_text (self->certificate_title, _("Choose a certificate"));
+      gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), FALSE);
+    }
 }
 
 /* A row says whose the certificate is when the portal named the requester,
@@ -410,6 +462,30 @@ row_selected_cb (ImzalaSignPage *self,
   if (certificate != imzala_signing_job_get_certificate (self->job))
     imzala_signing_job_set_certificate (self->job, certificate);
   update_selection (self);
+  gtk_popover_popdown (self->certificate_popover);
+}
+
+/* The list of every certificate opens under the button. */
+static void
+certificate_button_clicked_cb (ImzalaSignPage *self)
+{
+  graphene_rect_t bounds;
+
+  if (!gtk_widget_compute_bounds (self->certificate_button, GTK_WIDGET (self), &bounds))
+    return;
+  gtk_popover_set_pointing_to (self->certificate_popover,
+                               &(GdkRectangle) { bounds.origin.x, bounds.origin.y,
+                                                 bounds.size.width, bounds.size.height });
+  gtk_popover_popup (self->certificate_popover);
+}
+
+/* A click on the row already chosen closes the list too. */
+static void
+row_activated_cb (ImzalaSignPage *self,
+                  GtkListBoxRow  *row,
+                  GtkListBox     *list)
+{
+  gtk_popover_popdown (self->certificate_popover);
 }
 
 /* What the empty certificate list says: the card is being read (OpenSC can
@@ -497,7 +573,15 @@ update_status_notice (ImzalaSignPage *self)
   if (self->job != NULL && imzala_signing_job_get_status_checking (self->job))
     notice = _("Checking whether your certificate has been revoked…");
   gtk_label_set_text (self->status_notice_label, notice != NULL ? notice : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->status_notice_label), notice != NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_notice_label), notice);
+  if (notice != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->status_notice_label),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, notice,
+                                    -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->status_notice_label),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+  update_pin_state_visible (self);
 }
 
 /* While signing on a pin pad, the job says which entry the reader waits
@@ -532,6 +616,7 @@ update_state (ImzalaSignPage *self)
                   state == IMZALA_JOB_STATE_LOGGING_IN;
 
   gtk_widget_set_sensitive (self->content_box, !busy);
+  gtk_widget_set_sensitive (self->certificate_box, !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->pin_stack), !busy);
   gtk_stack_set_visible_child_name (self->action_stack, busy ? "progress" : "sign");
   /* The job's error is what the user has to know before trying again (a
@@ -629,7 +714,7 @@ pin_activate_cb (ImzalaSignPage *self)
       if (cards_loading (self))
         {
           self->sign_when_read = TRUE;
-          imzala_sign_page_set_error (self, _("The card is still being read. Signing starts as soon as it is."));
+          set_message (self, _("The card is still being read. Signing starts as soon as it is."), FALSE);
           return;
         }
       if (!imzala_signing_job_can_sign (self->job, &error))
@@ -688,16 +773,16 @@ separator_width (ImzalaSignPage *self)
   return MAX (width, 1);
 }
 
-/* The width from which the panes stand side by side: the details at their
+/* The width from which the panes stand side by side: the request at its
  * narrowest beside the PIN pane at its natural width. */
 static int
 wide_width (ImzalaSignPage *self)
 {
-  int details_min, pin_nat;
+  int request_min, pin_nat;
 
-  gtk_widget_measure (self->details_pane, GTK_ORIENTATION_HORIZONTAL, -1, &details_min, NULL, NULL, NULL);
+  gtk_widget_measure (self->request_pane, GTK_ORIENTATION_HORIZONTAL, -1, &request_min, NULL, NULL, NULL);
   gtk_widget_measure (self->pin_pane, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &pin_nat, NULL, NULL);
-  return MAX (WIDE_MIN_WIDTH, details_min + separator_width (self) + MAX (pin_nat, PIN_PANE_WIDTH));
+  return MAX (WIDE_MIN_WIDTH, request_min + separator_width (self) + MAX (pin_nat, PIN_PANE_WIDTH));
 }
 
 static void
@@ -714,12 +799,38 @@ set_wide (ImzalaSignPage *self,
   /* Beside the details the PIN pane is a column of its own width; under
    * them it spans the page and its content is centred. */
   gtk_widget_set_size_request (self->pin_pane, wide ? PIN_PANE_WIDTH : -1, -1);
+  /* In one column the status notice takes two lines, its first sentence
+   * (what happened), so that the text to sign keeps a few lines in view;
+   * the whole notice is its tooltip and its accessible description. */
+  gtk_label_set_lines (self->status_notice_label, wide ? -1 : 2);
+  gtk_label_set_ellipsize (self->status_notice_label, wide ? PANGO_ELLIPSIZE_NONE : PANGO_ELLIPSIZE_END);
+}
+
+/* The height the request pane needs in a column of @width: the certificate
+ * button always, the scrolled details (@with_details) at their smallest. */
+static void
+measure_request (ImzalaSignPage *self,
+                 int             width,
+                 gboolean        with_details,
+                 int            *minimum,
+                 int            *natural)
+{
+  int details_min = 0, details_nat = 0, chooser_min, chooser_nat;
+
+  gtk_widget_measure (self->certificate_box, GTK_ORIENTATION_VERTICAL, width,
+                      &chooser_min, &chooser_nat, NULL, NULL);
+  if (with_details)
+    gtk_widget_measure (self->details_pane, GTK_ORIENTATION_VERTICAL, width,
+                        &details_min, &details_nat, NULL, NULL);
+  *minimum = details_min + chooser_min;
+  *natural = details_nat + chooser_nat;
 }
 
 /* The page asks for the width of one column only (so the window can be
  * narrowed to a phone's 360 pixels) and, for a width, the height of the
  * layout that width gets: beside each other, the taller pane's; under each
- * other, the PIN pane's (the details give way, see size_allocate()). */
+ * other, the certificate button's and the PIN pane's (the scrolled details
+ * give way, see size_allocate()). */
 static void
 imzala_sign_page_measure (GtkWidget      *widget,
                           GtkOrientation  orientation,
@@ -730,14 +841,14 @@ imzala_sign_page_measure (GtkWidget      *widget,
                           int            *natural_baseline)
 {
   ImzalaSignPage *self = IMZALA_SIGN_PAGE (widget);
-  int details_min, details_nat, pin_min, pin_nat, separator = separator_width (self);
+  int request_min, request_nat, pin_min, pin_nat, separator = separator_width (self);
 
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
-      gtk_widget_measure (self->details_pane, orientation, -1, &details_min, &details_nat, NULL, NULL);
+      gtk_widget_measure (self->request_pane, orientation, -1, &request_min, &request_nat, NULL, NULL);
       gtk_widget_measure (self->pin_pane, orientation, -1, &pin_min, &pin_nat, NULL, NULL);
-      *minimum = MAX (details_min, pin_min);
-      *natural = MAX (details_nat + separator + MAX (pin_nat, PIN_PANE_WIDTH), *minimum);
+      *minimum = MAX (request_min, pin_min);
+      *natural = MAX (request_nat + separator + MAX (pin_nat, PIN_PANE_WIDTH), *minimum);
     }
   else if (for_size >= 0 && for_size >= wide_width (self))
     {
@@ -745,22 +856,22 @@ imzala_sign_page_measure (GtkWidget      *widget,
 
       gtk_widget_measure (self->pin_pane, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &pin_width, NULL, NULL);
       pin_width = MAX (pin_width, PIN_PANE_WIDTH);
-      gtk_widget_measure (self->details_pane, orientation, for_size - pin_width - separator,
-                          &details_min, &details_nat, NULL, NULL);
+      measure_request (self, for_size - pin_width - separator, TRUE, &request_min, &request_nat);
       gtk_widget_measure (self->pin_pane, orientation, pin_width, &pin_min, &pin_nat, NULL, NULL);
-      *minimum = MAX (details_min, pin_min);
-      *natural = MAX (details_nat, pin_nat);
+      *minimum = MAX (request_min, pin_min);
+      *natural = MAX (request_nat, pin_nat);
     }
   else
     {
-      /* One column: the details give way first (size_allocate() hides
-       * them when the PIN pane needs all the height), so the window's
-       * minimum height, which GTK takes at its minimum width, is the PIN
-       * pane's alone. */
-      gtk_widget_measure (self->details_pane, orientation, for_size, &details_min, &details_nat, NULL, NULL);
+      /* One column: the details give way first, then the certificate
+       * button (size_allocate() hides them when the PIN pane needs the
+       * height), so the window's minimum height, which GTK takes at its
+       * minimum width, is the PIN pane's alone: a short screen that is
+       * wide enough for two columns gets them. */
+      measure_request (self, for_size, TRUE, &request_min, &request_nat);
       gtk_widget_measure (self->pin_pane, orientation, for_size, &pin_min, &pin_nat, NULL, NULL);
       *minimum = pin_min;
-      *natural = details_nat + separator + pin_nat;
+      *natural = request_nat + separator + pin_nat;
     }
   if (minimum_baseline != NULL)
     *minimum_baseline = -1;
@@ -777,19 +888,25 @@ imzala_sign_page_size_allocate (GtkWidget *widget,
   ImzalaSignPage *self = IMZALA_SIGN_PAGE (widget);
   gboolean wide = width >= wide_width (self);
   gboolean details = TRUE;
+  gboolean chooser = TRUE;
 
   set_wide (self, wide);
   if (!wide)
     {
-      int details_min, pin_min;
+      int request_min, chooser_min, nat, pin_min;
 
-      gtk_widget_measure (self->details_pane, GTK_ORIENTATION_VERTICAL, width, &details_min, NULL, NULL, NULL);
+      measure_request (self, width, TRUE, &request_min, &nat);
+      measure_request (self, width, FALSE, &chooser_min, &nat);
       gtk_widget_measure (self->pin_pane, GTK_ORIENTATION_VERTICAL, width, &pin_min, NULL, NULL, NULL);
-      details = height >= details_min + separator_width (self) + pin_min;
+      details = height >= request_min + separator_width (self) + pin_min;
+      chooser = height >= chooser_min + separator_width (self) + pin_min;
     }
   gtk_widget_set_visible (self->details_pane, details);
-  gtk_widget_set_visible (self->pane_separator, details);
+  gtk_widget_set_visible (self->request_pane, chooser);
+  gtk_widget_set_visible (self->pane_separator, chooser);
   gtk_widget_allocate (self->columns_box, width, height, baseline, NULL);
+  /* A popover is placed in its parent's size_allocate(). */
+  gtk_popover_present (self->certificate_popover);
 }
 
 gboolean
@@ -816,7 +933,10 @@ imzala_sign_page_dispose (GObject *object)
   g_clear_object (&self->certificates);
   if (self->certificates_list != NULL)
     gtk_list_box_bind_model (self->certificates_list, NULL, NULL, NULL, NULL);
+  if (self->certificate_popover != NULL)
+    gtk_widget_unparent (GTK_WIDGET (self->certificate_popover));
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_SIGN_PAGE);
+  self->certificate_popover = NULL;
   g_clear_pointer (&self->text_widgets, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_sign_page_parent_class)->dispose (object);
@@ -862,7 +982,13 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-sign-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, request_pane);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, details_pane);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_box);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_button);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_popover);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_title);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_summary);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pane_separator);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_pane);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, sign_button);
@@ -886,6 +1012,8 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, progress_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, cancel_button);
   gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, row_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, certificate_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_activate_cb);
 }
@@ -952,5 +1080,10 @@ imzala_sign_page_init (ImzalaSignPage *self)
   gtk_widget_set_layout_manager (GTK_WIDGET (self), NULL);
   /* The bin's child, not a bound template child: AdwBin unparents it. */
   self->columns_box = adw_bin_get_child (ADW_BIN (self));
+  gtk_widget_set_parent (GTK_WIDGET (self->certificate_popover), GTK_WIDGET (self));
+  /* The page starts in one column (self->wide is FALSE); set_wide() only
+   * acts on a change. */
+  gtk_label_set_lines (self->status_notice_label, 2);
+  gtk_label_set_ellipsize (self->status_notice_label, PANGO_ELLIPSIZE_END);
   imzala_pin_keypad_set_entry (self->keypad, self->pin_entry);
 }

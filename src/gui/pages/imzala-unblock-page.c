@@ -197,7 +197,9 @@ update_token (ImzalaUnblockPage *self)
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->state_label), "error");
 
-  puk_state = self->job == NULL ? describe_puk_state (token) : NULL;
+  /* With the portal's authorisation too: it is tried on the card like a
+   * PUK, and a wrong one costs the same tries. */
+  puk_state = describe_puk_state (token);
   length = imzala_format_pin_length (token);
   if (length != NULL)
     /* Translators: %s is a length such as "6–8 characters". */

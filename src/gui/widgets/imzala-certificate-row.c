@@ -15,6 +15,7 @@ struct _ImzalaCertificateRow
 
   ImzalaCertificate *certificate;
   char              *card_label;
+  char              *summary;
   gboolean           other_person;
   gboolean           selected;
 };
@@ -40,6 +41,7 @@ update_texts (ImzalaCertificateRow *self)
 {
   ImzalaCertificate *certificate = self->certificate;
   g_autoptr(GString) subtitle = g_string_new (NULL);
+  g_autoptr(GString) summary = NULL;
   g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
   g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
 
@@ -59,10 +61,18 @@ update_texts (ImzalaCertificateRow *self)
                             imzala_certificate_get_key_description (certificate));
   else
     g_string_append (subtitle, imzala_certificate_get_key_description (certificate));
+  /* The summary (the sign page's compact button) leaves out only the
+   * line that says all is well. */
+  summary = g_string_new (subtitle->str);
   if (imzala_certificate_is_recommended (certificate))
     g_string_append_printf (subtitle, "\n%s", _("Qualified signing certificate, recommended for signing"));
   for (guint i = 0; problems != NULL && problems[i] != NULL; i++)
-    g_string_append_printf (subtitle, "\n%s", problems[i]);
+    {
+      g_string_append_printf (subtitle, "\n%s", problems[i]);
+      g_string_append_printf (summary, "\n%s", problems[i]);
+    }
+  g_free (self->summary);
+  self->summary = g_string_free (g_steal_pointer (&summary), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self), subtitle->str);
 
   /* Only a problem, or another person, gets an icon before the text. It is
@@ -74,6 +84,14 @@ update_texts (ImzalaCertificateRow *self)
   else if (self->other_person)
     adw_action_row_add_prefix (ADW_ACTION_ROW (self),
                                gtk_image_new_from_icon_name ("system-users-symbolic"));
+}
+
+const char *
+imzala_certificate_row_get_summary (ImzalaCertificateRow *self)
+{
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE_ROW (self), NULL);
+
+  return self->summary;
 }
 
 gboolean
@@ -133,6 +151,7 @@ imzala_certificate_row_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), IMZALA_TYPE_CERTIFICATE_ROW);
   g_clear_object (&self->certificate);
   g_clear_pointer (&self->card_label, g_free);
+  g_clear_pointer (&self->summary, g_free);
 
   G_OBJECT_CLASS (imzala_certificate_row_parent_class)->dispose (object);
 }

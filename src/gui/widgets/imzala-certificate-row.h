@@ -23,6 +23,9 @@ GtkWidget         *imzala_certificate_row_new             (ImzalaCertificate    
 ImzalaCertificate *imzala_certificate_row_get_certificate (ImzalaCertificateRow *self);
 gboolean           imzala_certificate_row_get_selected    (ImzalaCertificateRow *self);
 gboolean           imzala_certificate_row_get_other_person (ImzalaCertificateRow *self);
+/* The subtitle without the line that says the certificate is recommended:
+ * whose it is, the issuer, the end of validity, the card, any problem. */
+const char        *imzala_certificate_row_get_summary     (ImzalaCertificateRow *self);
 void               imzala_certificate_row_set_selected    (ImzalaCertificateRow *self,
                                                            gboolean              selected);
 
