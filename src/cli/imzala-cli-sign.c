@@ -693,6 +693,9 @@ imzala_cli_sign (int argc, char **argv)
   if (set == NULL)
     return imzala_cli_report_error (error);
 
+  /* With --cert FINGERPRINT the other certificates are not parsed: that is
+   * most of a listing's work on a card of several certificates. */
+  imzala_module_set_only_certificate (set, selector);
   tokens = imzala_module_set_list_tokens (set, NULL, &error);
   if (tokens == NULL)
     return imzala_cli_report_error (error);

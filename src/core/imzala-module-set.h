@@ -53,6 +53,15 @@ void       imzala_module_set_list_tokens_async  (ImzalaModuleSet *self, GCancell
                                                  GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *imzala_module_set_list_tokens_finish (ImzalaModuleSet *self, GAsyncResult *result, GError **error);
 
+/* Makes the listings of this set read only the certificates that
+ * @selector can name, for a command that signs with one given certificate
+ * (issue 12): with a SHA-256 fingerprint (or a prefix of it, as
+ * imzala_module_set_find_certificate() takes it) the other certificates are
+ * compared by the hash of their DER and never parsed. Any other selector
+ * (a PKCS#11 URI, NULL) lists every certificate. Such a partial listing is
+ * not kept in the modules' certificate cache. Call before listing. */
+void       imzala_module_set_only_certificate   (ImzalaModuleSet *self, const char *selector);
+
 /* imzala_module_close() for every module of the set: C_Finalize on each
  * module's thread after the work queued before, then the thread is joined.
  * The GUI calls it at shutdown; see also imzala_module_close_all(). */

@@ -28,6 +28,7 @@ imzala_token_finalize (GObject *object)
   g_free (self->manufacturer);
   g_free (self->model);
   g_free (self->serial);
+  g_free (self->only_fingerprint);
   g_mutex_clear (&self->info_lock);
   imzala_token_pin_pad_finalize (self);
 
@@ -159,6 +160,20 @@ read_certificates_locked (ImzalaToken   *self,
       if (g_cancellable_is_cancelled (cancellable))
         break;
 
+      /* Parsing a certificate costs far more than hashing it (d2i_X509
+       * decodes its public key through OpenSSL 3's decoders): a command
+       * that signs with one named certificate does not parse the others. */
+      if (self->only_fingerprint != NULL)
+        {
+          g_autofree char *fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
+
+          if (!g_str_has_prefix (fingerprint, self->only_fingerprint))
+            {
+              self->n_skipped++;
+              continue;
+            }
+        }
+
       certificate = imzala_certificate_new_from_der (object->value, &parse_error);
       if (certificate == NULL)
         {
@@ -205,6 +220,9 @@ read_or_reuse_certificates_locked (ImzalaToken   *self,
 {
   GPtrArray *cached = imzala_module_lookup_certificates (self->module, self->slot, &self->token_info);
 
+  /* A list read for one certificate is not the card's list: it is never
+   * cached (a cached full list serves it well, though). */
+
   if (cached != NULL)
     {
       for (guint i = 0; i < cached->len; i++)
@@ -217,7 +235,7 @@ read_or_reuse_certificates_locked (ImzalaToken   *self,
       imzala_module_forget_slot (self->module, self->slot);
       return FALSE;
     }
-  if (self->certificates->len > 0)
+  if (self->certificates->len > 0 && self->only_fingerprint == NULL)
     imzala_module_store_certificates (self->module, self->slot, &self->token_info, self->certificates);
   return TRUE;
 }
@@ -246,6 +264,16 @@ imzala_token_new (ImzalaModule  *module,
                   GCancellable  *cancellable,
                   GError       **error)
 {
+  return imzala_token_new_only (module, slot, NULL, cancellable, error);
+}
+
+ImzalaToken *
+imzala_token_new_only (ImzalaModule  *module,
+                       CK_SLOT_ID     slot,
+                       const char    *only_fingerprint,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
   g_autoptr(ImzalaToken) self = NULL;
   CK_FUNCTION_LIST *functions;
   CK_RV rv;
@@ -256,6 +284,7 @@ imzala_token_new (ImzalaModule  *module,
   self = g_object_new (IMZALA_TYPE_TOKEN, NULL);
   self->module = g_object_ref (module);
   self->slot = slot;
+  self->only_fingerprint = g_strdup (only_fingerprint);
   functions = imzala_module_get_functions (module);
 
   imzala_module_lock (module);
