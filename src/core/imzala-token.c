@@ -162,12 +162,15 @@ read_certificates_locked (ImzalaToken   *self,
 
       /* Parsing a certificate costs far more than hashing it (d2i_X509
        * decodes its public key through OpenSSL 3's decoders): a command
-       * that signs with one named certificate does not parse the others. */
+       * that signs with one named certificate does not parse the other
+       * end-entity certificates. The CA certificates are read all the
+       * same: a signature carries those of its card. */
       if (self->only_fingerprint != NULL)
         {
           g_autofree char *fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
 
-          if (!g_str_has_prefix (fingerprint, self->only_fingerprint))
+          if (!g_str_has_prefix (fingerprint, self->only_fingerprint)
+              && imzala_certificate_der_is_end_entity (object->value))
             {
               self->n_skipped++;
               continue;
