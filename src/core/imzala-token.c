@@ -92,6 +92,64 @@ certificate_object_clear (CertificateObject *object)
   g_clear_pointer (&object->label, g_free);
 }
 
+static void
+read_certificate_objects (CK_FUNCTION_LIST  *functions,
+                          CK_SESSION_HANDLE  session,
+                          GArray            *handles,
+                          GArray            *objects)
+{
+  for (guint i = 0; i < handles->len; i++)
+    {
+      CK_OBJECT_HANDLE handle = g_array_index (handles, CK_OBJECT_HANDLE, i);
+      CertificateObject object = { 0 };
+
+      imzala_pkcs11_get_certificate_attributes (functions, session, handle,
+                                                &object.value, &object.id, &object.label);
+      if (object.value == NULL)
+        {
+          certificate_object_clear (&object);
+          continue;
+        }
+      g_array_append_val (objects, object);
+    }
+}
+
+/* imzala_token_new_only(): parsing a certificate costs far more than
+ * hashing it (d2i_X509 decodes its public key through OpenSSL 3's
+ * decoders), so a command that signs with one named certificate keeps it
+ * and drops the other end-entity certificates unparsed. The CA
+ * certificates stay, as a signature carries those of its card; but a card
+ * without the named certificate keeps nothing, and its keys are not read.
+ * Returns whether the named certificate is among @objects. */
+static gboolean
+keep_only_fingerprint (ImzalaToken *self,
+                       GArray      *objects)
+{
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < objects->len;)
+    {
+      CertificateObject *object = &g_array_index (objects, CertificateObject, i);
+      g_autofree char *fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
+
+      if (g_str_has_prefix (fingerprint, self->only_fingerprint))
+        found = TRUE;
+      else if (imzala_certificate_der_is_end_entity (object->value))
+        {
+          self->n_skipped++;
+          g_array_remove_index (objects, i);
+          continue;
+        }
+      i++;
+    }
+  if (!found)
+    {
+      self->n_skipped += objects->len;
+      g_array_set_size (objects, 0);
+    }
+  return found;
+}
+
 /* Reads the certificates and pairs each with its key, without logging in
  * (imzala_pkcs11_pair_key(), the pairing signing uses too). Cards differ:
  * some show their private keys before login, many hide them (CKA_PRIVATE)
@@ -123,6 +181,15 @@ read_certificates_locked (ImzalaToken   *self,
 
   certificate_handles = imzala_pkcs11_find_objects (functions, session, certificate_template,
                                                     G_N_ELEMENTS (certificate_template), &rv);
+  if (certificate_handles != NULL && self->only_fingerprint != NULL)
+    {
+      read_certificate_objects (functions, session, certificate_handles, objects);
+      if (!keep_only_fingerprint (self, objects))
+        {
+          functions->C_CloseSession (session);
+          return TRUE;
+        }
+    }
   if (certificate_handles != NULL)
     private_keys = imzala_pkcs11_read_keys (functions, session, CKO_PRIVATE_KEY, &rv);
   if (private_keys != NULL)
@@ -133,20 +200,8 @@ read_certificates_locked (ImzalaToken   *self,
       return imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_FindObjects");
     }
 
-  for (guint i = 0; i < certificate_handles->len; i++)
-    {
-      CK_OBJECT_HANDLE handle = g_array_index (certificate_handles, CK_OBJECT_HANDLE, i);
-      CertificateObject object = { 0 };
-
-      imzala_pkcs11_get_certificate_attributes (functions, session, handle,
-                                                &object.value, &object.id, &object.label);
-      if (object.value == NULL)
-        {
-          certificate_object_clear (&object);
-          continue;
-        }
-      g_array_append_val (objects, object);
-    }
+  if (self->only_fingerprint == NULL)
+    read_certificate_objects (functions, session, certificate_handles, objects);
 
   for (guint i = 0; i < objects->len; i++)
     {
@@ -159,23 +214,6 @@ read_certificates_locked (ImzalaToken   *self,
 
       if (g_cancellable_is_cancelled (cancellable))
         break;
-
-      /* Parsing a certificate costs far more than hashing it (d2i_X509
-       * decodes its public key through OpenSSL 3's decoders): a command
-       * that signs with one named certificate does not parse the other
-       * end-entity certificates. The CA certificates are read all the
-       * same: a signature carries those of its card. */
-      if (self->only_fingerprint != NULL)
-        {
-          g_autofree char *fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
-
-          if (!g_str_has_prefix (fingerprint, self->only_fingerprint)
-              && imzala_certificate_der_is_end_entity (object->value))
-            {
-              self->n_skipped++;
-              continue;
-            }
-        }
 
       certificate = imzala_certificate_new_from_der (object->value, &parse_error);
       if (certificate == NULL)
