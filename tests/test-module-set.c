@@ -550,6 +550,158 @@ test_find_none_recommended (void)
   g_assert_nonnull (strstr (error->message, "AYSE YILMAZ OLD"));
 }
 
+static guint
+count_certificates (GPtrArray *tokens,
+                    gboolean   ca)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      GPtrArray *certificates = imzala_token_get_certificates (g_ptr_array_index (tokens, i));
+
+      for (guint j = 0; j < certificates->len; j++)
+        if (imzala_certificate_is_ca (g_ptr_array_index (certificates, j)) == ca)
+          n++;
+    }
+  return n;
+}
+
+/* A card whose certificates a listing skipped does not ask for a login to
+ * show them: each token needs one as much as in the full listing. */
+static void
+same_login_needs (GPtrArray *all,
+                  GPtrArray *tokens)
+{
+  g_assert_cmpuint (tokens->len, ==, all->len);
+  for (guint t = 0; t < tokens->len; t++)
+    {
+      ImzalaToken *token = g_ptr_array_index (tokens, t);
+      ImzalaToken *full = find_token (all, imzala_token_get_label (token));
+
+      g_assert_nonnull (full);
+      g_assert_true (imzala_token_needs_login_to_list (token)
+                     == imzala_token_needs_login_to_list (full));
+    }
+}
+
+/* imzala_module_set_only_certificate() (issue 12): a listing for one
+ * fingerprint holds that end-entity certificate alone (and the CA
+ * certificates), no card with skipped
+ * certificates asks for a login to show them, and the partial listing is
+ * not cached: the next full listing of the same modules has them all. */
+static void
+test_only_certificate (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  g_autoptr(GPtrArray) all = NULL;
+  const char *names[] = { "ayse-rsa", "ayse-p384", "ayse-encr", "ayse-expired", "mehmet-p256" };
+  guint n_all;
+
+  g_assert_no_error (error);
+  all = imzala_module_set_list_tokens (modules, NULL, &error);
+  g_assert_no_error (error);
+  n_all = count_certificates (all, FALSE);
+  g_assert_cmpuint (n_all, >=, G_N_ELEMENTS (names));
+
+  /* The DER walk that lets a listing skip a certificate unparsed agrees
+   * with OpenSSL on every certificate of the fixture. */
+  for (guint i = 0; i < all->len; i++)
+    {
+      GPtrArray *certificates = imzala_token_get_certificates (g_ptr_array_index (all, i));
+
+      for (guint j = 0; j < certificates->len; j++)
+        {
+          ImzalaCertificate *certificate = g_ptr_array_index (certificates, j);
+
+          g_assert_true (imzala_certificate_der_is_end_entity (imzala_certificate_get_der (certificate))
+                         == !imzala_certificate_is_ca (certificate));
+        }
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, names[i], "fingerprint");
+      /* A prefix, upper case, as a user may type it. */
+      g_autofree char *prefix = g_ascii_strup (fingerprint, 12);
+      g_autoptr(GPtrArray) tokens = NULL;
+      g_autoptr(GPtrArray) again = NULL;
+      g_autoptr(ImzalaCertificate) found = NULL;
+      g_autoptr(ImzalaToken) token = NULL;
+
+      g_autoptr(ImzalaModuleSet) fresh = imzala_test_fixture_load (f, &error);
+
+      /* A set of its own: a listing reuses the certificates a full listing
+       * cached before (all of them parsed already). */
+      g_assert_no_error (error);
+      imzala_module_set_only_certificate (fresh, prefix);
+      tokens = imzala_module_set_list_tokens (fresh, NULL, &error);
+      g_assert_no_error (error);
+      /* The one end-entity certificate, and the CA certificates of its
+       * card, which a signature carries; nothing of the other cards. */
+      g_assert_cmpuint (count_certificates (tokens, FALSE), ==, 1);
+      same_login_needs (all, tokens);
+      found = imzala_module_set_find_certificate (tokens, prefix, &token, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (imzala_certificate_get_fingerprint (found), ==, fingerprint);
+      g_assert_true (imzala_token_has_certificate (token, found));
+      {
+        g_autoptr(GPtrArray) one = g_ptr_array_new ();
+
+        g_ptr_array_add (one, find_token (all, imzala_token_get_label (token)));
+        g_assert_cmpuint (count_certificates (tokens, TRUE), ==, count_certificates (one, TRUE));
+        g_assert_cmpuint (count_certificates (one, TRUE), >, 0);
+      }
+
+      /* The partial listing was not cached: the next one has them all. */
+      imzala_module_set_only_certificate (fresh, NULL);
+      again = imzala_module_set_list_tokens (fresh, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (count_certificates (again, FALSE), ==, n_all);
+    }
+
+  /* A fingerprint of nothing lists nothing, and asks for no login. */
+  {
+    g_autoptr(GPtrArray) tokens = NULL;
+    g_autoptr(ImzalaCertificate) none = NULL;
+
+    g_autoptr(ImzalaModuleSet) fresh = imzala_test_fixture_load (f, &error);
+
+    g_assert_no_error (error);
+    imzala_module_set_only_certificate (fresh, "0000000000000000");
+    tokens = imzala_module_set_list_tokens (fresh, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (tokens->len, >, 0);
+    g_assert_cmpuint (count_certificates (tokens, FALSE), ==, 0);
+    g_assert_cmpuint (count_certificates (tokens, TRUE), ==, 0);
+    same_login_needs (all, tokens);
+    none = imzala_module_set_find_certificate (tokens, "0000000000000000", NULL, &error);
+    g_assert_null (none);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+    g_clear_error (&error);
+  }
+
+  /* A PKCS#11 URI, or what is no fingerprint, restricts nothing. */
+  {
+    const char *selectors[] = { "pkcs11:object=SIGN0", "not a selector", "abc" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (selectors); i++)
+      {
+        g_autoptr(GPtrArray) tokens = NULL;
+
+        g_autoptr(ImzalaModuleSet) fresh = imzala_test_fixture_load (f, &error);
+
+        g_assert_no_error (error);
+        imzala_module_set_only_certificate (fresh, selectors[i]);
+        tokens = imzala_module_set_list_tokens (fresh, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpuint (count_certificates (tokens, FALSE), ==, n_all);
+      }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -569,6 +721,7 @@ main (int argc, char **argv)
   g_test_add_func ("/module-set/find/ambiguous", test_find_ambiguous);
   g_test_add_func ("/module-set/find/none", test_find_none);
   g_test_add_func ("/module-set/find/none-recommended", test_find_none_recommended);
+  g_test_add_func ("/module-set/only-certificate", test_only_certificate);
 
   return g_test_run ();
 }

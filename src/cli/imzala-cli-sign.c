@@ -40,6 +40,7 @@ typedef struct
 typedef struct
 {
   GInputStream *input;
+  int           fd;         /* a regular file's, to rewind it; else -1 */
   guint64       size;
   gboolean      size_known;
 } SignContent;
@@ -144,32 +145,40 @@ open_content (const char  *path,
               SignContent *content,
               GError     **error)
 {
+  /* A plain open() rather than a GFile: a GFile asks GIO for its
+   * default VFS, which loads every GIO module (the TLS backend with GnuTLS
+   * and its libraries among them), a cost on every signature for nothing
+   * a local path needs (issue 12). */
   if (path != NULL && !g_str_equal (path, "-"))
     {
-      g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
-      g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, error);
-      g_autoptr(GFileInfo) info = NULL;
+      struct stat info;
+      int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
 
-      if (stream == NULL)
-        return FALSE;
-      info = g_file_input_stream_query_info (stream, G_FILE_ATTRIBUTE_STANDARD_SIZE ","
-                                             G_FILE_ATTRIBUTE_STANDARD_TYPE, NULL, error);
-      if (info == NULL)
-        return FALSE;
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+      if (fd < 0 || fstat (fd, &info) != 0)
         {
+          int saved = errno;
+
+          if (fd >= 0)
+            close (fd);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("“%s” cannot be read: %s"), path, g_strerror (saved));
+          return FALSE;
+        }
+      if (S_ISDIR (info.st_mode))
+        {
+          close (fd);
           g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
                        _("“%s” is a folder, not a file."), path);
           return FALSE;
         }
       /* A named pipe or a device has no size and cannot be read twice. */
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR
-          && g_seekable_can_seek (G_SEEKABLE (stream)))
+      if (S_ISREG (info.st_mode) && lseek (fd, 0, SEEK_CUR) >= 0)
         {
-          content->size = (guint64) g_file_info_get_size (info);
+          content->size = (guint64) info.st_size;
           content->size_known = TRUE;
+          content->fd = fd;
         }
-      content->input = G_INPUT_STREAM (g_steal_pointer (&stream));
+      content->input = g_unix_input_stream_new (fd, TRUE);
     }
   else
     content->input = g_unix_input_stream_new (STDIN_FILENO, FALSE);
@@ -258,7 +267,20 @@ write_attached (const char   *out_path,
   gboolean ok;
   int fd;
 
-  if (!g_seekable_seek (G_SEEKABLE (content->input), 0, G_SEEK_SET, NULL, error))
+  /* The stream of a file does not buffer, so rewinding its descriptor
+   * rewinds the stream; content held in memory is seekable itself. */
+  if (content->fd >= 0)
+    {
+      if (lseek (content->fd, 0, SEEK_SET) != 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("The content cannot be read a second time: %s"), g_strerror (saved));
+          return FALSE;
+        }
+    }
+  else if (!g_seekable_seek (G_SEEKABLE (content->input), 0, G_SEEK_SET, NULL, error))
     return FALSE;
 
   if (out_path == NULL || g_str_equal (out_path, "-"))
@@ -568,7 +590,7 @@ imzala_cli_sign (int argc, char **argv)
   g_autoptr(GPtrArray) tokens = NULL;
   g_autoptr(ImzalaCertificate) certificate = NULL;
   g_autoptr(ImzalaSecret) pin = NULL;
-  g_auto(SignContent) content = { NULL, 0, FALSE };
+  g_auto(SignContent) content = { NULL, -1, 0, FALSE };
   g_autoptr(GBytes) content_digest = NULL;
   SignProgress progress = { 0 };
   ImzalaDigest digest;
@@ -671,6 +693,9 @@ imzala_cli_sign (int argc, char **argv)
   if (set == NULL)
     return imzala_cli_report_error (error);
 
+  /* With --cert FINGERPRINT the other certificates are not parsed: that is
+   * most of a listing's work on a card of several certificates. */
+  imzala_module_set_only_certificate (set, selector);
   tokens = imzala_module_set_list_tokens (set, NULL, &error);
   if (tokens == NULL)
     return imzala_cli_report_error (error);

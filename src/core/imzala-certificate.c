@@ -513,6 +513,119 @@ imzala_certificate_new_from_x509 (X509 *x509)
   return certificate_new_take (x509, der);
 }
 
+/* ---- A look at the DER without parsing it ---- */
+
+/* Reads one definite-length TLV at *p (bounded by @end): its tag class and
+ * number, and the bounds of its contents. */
+static gboolean
+der_next (const unsigned char **p,
+          const unsigned char  *end,
+          int                  *tag,
+          int                  *klass,
+          const unsigned char **contents,
+          const unsigned char **contents_end)
+{
+  const unsigned char *q = *p;
+  long length;
+  int ret;
+
+  if (q >= end)
+    return FALSE;
+  ret = ASN1_get_object (&q, &length, tag, klass, end - q);
+  /* 0x80 is an error, 0x01 an indefinite length (not DER). */
+  if ((ret & 0x81) != 0 || length < 0 || length > end - q)
+    return FALSE;
+  *contents = q;
+  *contents_end = q + length;
+  *p = q + length;
+  return TRUE;
+}
+
+/* Whether the basicConstraints value (the extnValue's contents) has no
+ * cA TRUE. */
+static gboolean
+basic_constraints_not_ca (const unsigned char *p,
+                          const unsigned char *end)
+{
+  const unsigned char *seq, *seq_end, *value, *value_end;
+  int tag, klass;
+
+  if (!der_next (&p, end, &tag, &klass, &seq, &seq_end)
+      || klass != V_ASN1_UNIVERSAL || tag != V_ASN1_SEQUENCE || p != end)
+    return FALSE;
+  if (seq == seq_end)
+    return TRUE; /* cA DEFAULT FALSE */
+  if (!der_next (&seq, seq_end, &tag, &klass, &value, &value_end))
+    return FALSE;
+  if (klass == V_ASN1_UNIVERSAL && tag == V_ASN1_BOOLEAN)
+    return value_end - value == 1 && value[0] == 0x00;
+  /* No cA: only a pathLenConstraint follows. */
+  return klass == V_ASN1_UNIVERSAL && tag == V_ASN1_INTEGER;
+}
+
+gboolean
+imzala_certificate_der_is_end_entity (GBytes *der)
+{
+  const unsigned char *p, *end, *cert, *cert_end, *tbs, *tbs_end, *field, *field_end;
+  gboolean seen = FALSE;
+  gsize size;
+  int tag, klass;
+
+  g_return_val_if_fail (der != NULL, FALSE);
+
+  p = g_bytes_get_data (der, &size);
+  if (p == NULL || size == 0 || size > G_MAXLONG)
+    return FALSE;
+  end = p + size;
+  /* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { ... } ... } */
+  if (!der_next (&p, end, &tag, &klass, &cert, &cert_end)
+      || klass != V_ASN1_UNIVERSAL || tag != V_ASN1_SEQUENCE || p != end)
+    return FALSE;
+  if (!der_next (&cert, cert_end, &tag, &klass, &tbs, &tbs_end)
+      || klass != V_ASN1_UNIVERSAL || tag != V_ASN1_SEQUENCE)
+    return FALSE;
+
+  /* The fields of the TBSCertificate up to the extensions, [3] EXPLICIT. */
+  while (tbs < tbs_end)
+    {
+      const unsigned char *extensions, *extensions_end;
+
+      if (!der_next (&tbs, tbs_end, &tag, &klass, &field, &field_end))
+        return FALSE;
+      if (klass != V_ASN1_CONTEXT_SPECIFIC || tag != 3)
+        continue;
+      if (!der_next (&field, field_end, &tag, &klass, &extensions, &extensions_end)
+          || klass != V_ASN1_UNIVERSAL || tag != V_ASN1_SEQUENCE)
+        return FALSE;
+      while (extensions < extensions_end)
+        {
+          static const unsigned char basic_constraints_oid[] = { 0x55, 0x1d, 0x13 };
+          const unsigned char *extension, *extension_end, *value, *value_end;
+
+          if (!der_next (&extensions, extensions_end, &tag, &klass, &extension, &extension_end)
+              || klass != V_ASN1_UNIVERSAL || tag != V_ASN1_SEQUENCE
+              || !der_next (&extension, extension_end, &tag, &klass, &value, &value_end)
+              || klass != V_ASN1_UNIVERSAL || tag != V_ASN1_OBJECT)
+            return FALSE;
+          if (value_end - value != sizeof basic_constraints_oid
+              || memcmp (value, basic_constraints_oid, sizeof basic_constraints_oid) != 0)
+            continue;
+          /* critical BOOLEAN DEFAULT FALSE, then extnValue OCTET STRING. */
+          if (!der_next (&extension, extension_end, &tag, &klass, &value, &value_end))
+            return FALSE;
+          if (klass == V_ASN1_UNIVERSAL && tag == V_ASN1_BOOLEAN
+              && !der_next (&extension, extension_end, &tag, &klass, &value, &value_end))
+            return FALSE;
+          if (klass != V_ASN1_UNIVERSAL || tag != V_ASN1_OCTET_STRING || extension != extension_end
+              || !basic_constraints_not_ca (value, value_end))
+            return FALSE;
+          seen = TRUE;
+        }
+      return seen;
+    }
+  return FALSE;
+}
+
 /* ---- Getters ---- */
 
 GBytes *

@@ -66,6 +66,12 @@ G_DECLARE_FINAL_TYPE (ImzalaCertificate, imzala_certificate, IMZALA, CERTIFICATE
 ImzalaCertificate *imzala_certificate_new_from_der (GBytes *der, GError **error);
 /* Takes its own reference on @x509. */
 ImzalaCertificate *imzala_certificate_new_from_x509 (X509 *x509);
+/* TRUE only when @der plainly says it is no CA: a basicConstraints
+ * extension without cA (so X509_check_ca() would say 0). Walks the DER
+ * without parsing the certificate (d2i_X509 costs ~1.5 M instructions in
+ * OpenSSL 3.0, most of it decoding the public key); FALSE for anything it
+ * cannot tell, so a caller that skips these loses no CA certificate. */
+gboolean           imzala_certificate_der_is_end_entity (GBytes *der);
 
 GBytes        *imzala_certificate_get_der          (ImzalaCertificate *self);
 X509          *imzala_certificate_get_x509         (ImzalaCertificate *self); /* borrowed */

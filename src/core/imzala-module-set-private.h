@@ -24,6 +24,9 @@ struct _ImzalaModuleSet
   GPtrArray *load_errors;  /* ImzalaModuleLoadError */
   GHashTable *loaded_files; /* canonical path -> NULL */
   gboolean load_started;
+  /* Lower-case hex: only the certificates whose SHA-256 fingerprint starts
+   * with it are read (imzala_module_set_only_certificate()); else NULL. */
+  char *only_fingerprint;
 };
 
 G_END_DECLS

@@ -74,6 +74,7 @@ get_slot_list_locked (ImzalaModule  *module,
 
 static void
 list_module_tokens (ImzalaModule  *module,
+                    const char    *only_fingerprint,
                     GPtrArray     *tokens,
                     GCancellable  *cancellable,
                     GError       **removed)
@@ -131,7 +132,7 @@ list_module_tokens (ImzalaModule  *module,
 
       /* A card pulled out between C_GetSlotList and here, or one the module
        * cannot read, must not hide the other cards. */
-      token = imzala_token_new (module, slots[i], cancellable, &error);
+      token = imzala_token_new_only (module, slots[i], only_fingerprint, cancellable, &error);
       /* A card pulled out during the listing is said as such: leaving it
        * out would turn the removal into "no card" or "no certificate". */
       if (token == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_TOKEN_REMOVED))
@@ -155,6 +156,7 @@ list_module_tokens (ImzalaModule  *module,
 typedef struct
 {
   ImzalaModule *module;
+  const char *only_fingerprint;
   GPtrArray *tokens;
   GCancellable *cancellable;
   GError *removed;      /* a card pulled out during the listing */
@@ -167,7 +169,8 @@ list_module_tokens_cb (gpointer   user_data,
 {
   ModuleListing *listing = user_data;
 
-  list_module_tokens (listing->module, listing->tokens, listing->cancellable, &listing->removed);
+  list_module_tokens (listing->module, listing->only_fingerprint, listing->tokens,
+                      listing->cancellable, &listing->removed);
   return TRUE;
 }
 
@@ -184,7 +187,8 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
   tokens = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < self->modules->len; i++)
     {
-      ModuleListing listing = { g_ptr_array_index (self->modules, i), tokens, cancellable, NULL };
+      ModuleListing listing = { g_ptr_array_index (self->modules, i), self->only_fingerprint,
+                                tokens, cancellable, NULL };
       g_autoptr(GError) module_error = NULL;
 
       if (g_cancellable_is_cancelled (cancellable))
@@ -242,7 +246,8 @@ list_module_tokens_thread (GTask        *task,
   GPtrArray *tokens = g_ptr_array_new_with_free_func (g_object_unref);
   GError *removed = NULL;
 
-  list_module_tokens (source_object, tokens, cancellable, &removed);
+  /* The window lists every certificate: no imzala_module_set_only_certificate(). */
+  list_module_tokens (source_object, NULL, tokens, cancellable, &removed);
   if (removed != NULL)
     {
       g_ptr_array_unref (tokens);
@@ -400,6 +405,24 @@ normalize_fingerprint (const char *text)
   if (hex->len == 0)
     return NULL;
   return g_string_free (g_steal_pointer (&hex), FALSE);
+}
+
+void
+imzala_module_set_only_certificate (ImzalaModuleSet *self,
+                                    const char      *selector)
+{
+  g_autofree char *fingerprint = NULL;
+
+  g_return_if_fail (IMZALA_IS_MODULE_SET (self));
+
+  /* The same test as find_certificate(): what it would not take for a
+   * fingerprint restricts nothing, and fails there with its own message. */
+  if (selector != NULL && !g_str_has_prefix (selector, "pkcs11:"))
+    fingerprint = normalize_fingerprint (selector);
+  if (fingerprint != NULL && (strlen (fingerprint) < 8 || strlen (fingerprint) > 64))
+    g_clear_pointer (&fingerprint, g_free);
+  g_free (self->only_fingerprint);
+  self->only_fingerprint = g_steal_pointer (&fingerprint);
 }
 
 static gboolean

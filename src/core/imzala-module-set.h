@@ -53,6 +53,18 @@ void       imzala_module_set_list_tokens_async  (ImzalaModuleSet *self, GCancell
                                                  GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *imzala_module_set_list_tokens_finish (ImzalaModuleSet *self, GAsyncResult *result, GError **error);
 
+/* Makes the blocking listings of this set read only what signing with the
+ * certificate @selector names needs (issue 12): with a SHA-256 fingerprint
+ * (or a prefix of it, as imzala_module_set_find_certificate() takes it) a
+ * token lists that certificate and the CA certificates of its card (a
+ * signature carries them); the other end-entity certificates are told
+ * apart by the hash of their DER and never parsed, and a card without the
+ * named certificate lists none (nor does it ask for a login to show them).
+ * Any other selector (a PKCS#11 URI, NULL) lists every certificate. Such a
+ * partial listing is not kept in the modules' certificate cache (a cached
+ * full one is used, though). Call before listing. */
+void       imzala_module_set_only_certificate   (ImzalaModuleSet *self, const char *selector);
+
 /* imzala_module_close() for every module of the set: C_Finalize on each
  * module's thread after the work queued before, then the thread is joined.
  * The GUI calls it at shutdown; see also imzala_module_close_all(). */

@@ -122,6 +122,16 @@ ImzalaToken          *imzala_token_new            (ImzalaModule  *module,
                                                    CK_SLOT_ID     slot,
                                                    GCancellable  *cancellable,
                                                    GError       **error);
+/* The same, reading only the certificate whose SHA-256 fingerprint
+ * (lower-case hex) starts with @only_fingerprint (nullable: all of them)
+ * and the CA certificates beside it (see
+ * imzala_module_set_only_certificate()); such a partial list is not
+ * cached. A re-read after login keeps the same choice. */
+ImzalaToken          *imzala_token_new_only       (ImzalaModule  *module,
+                                                   CK_SLOT_ID     slot,
+                                                   const char    *only_fingerprint,
+                                                   GCancellable  *cancellable,
+                                                   GError       **error);
 /* A copy of the CK_TOKEN_INFO read last (for PKCS#11 URI matching). */
 void                  imzala_token_get_token_info (ImzalaToken   *self,
                                                    CK_TOKEN_INFO *out);

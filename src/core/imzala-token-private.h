@@ -33,6 +33,12 @@ struct _ImzalaToken
   char *serial;
 
   GPtrArray *certificates;
+  /* imzala_token_new_only(): the fingerprint prefix of the only
+   * certificates read, or NULL for all of them. */
+  char *only_fingerprint;
+  /* How many certificates it skipped: the card does show certificates, so
+   * it does not need a login to list them. */
+  guint n_skipped;
 
   /* A keypad wait in progress (imzala-token-pin-pad.c), for
    * imzala_token_cancel_pin_pad() on another thread. */

@@ -30,7 +30,8 @@ imzala_token_needs_login_to_list (ImzalaToken *self)
   g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
 
   imzala_token_get_token_info (self, &info);
-  return (info.flags & CKF_LOGIN_REQUIRED) != 0 && self->certificates->len == 0;
+  return (info.flags & CKF_LOGIN_REQUIRED) != 0 && self->certificates->len == 0
+         && self->n_skipped == 0;
 }
 
 gboolean
@@ -98,10 +99,11 @@ login_on_thread (ImzalaToken   *self,
 
   /* The card showed nothing before the login: what it shows now is read
    * as a listing reads it (and cached for the listings after this one). */
-  if (ok && self->certificates->len == 0)
+  if (ok && self->certificates->len == 0 && self->n_skipped == 0)
     {
       imzala_module_forget_slot (self->module, self->slot);
-      fresh = imzala_token_new (self->module, self->slot, cancellable, error);
+      fresh = imzala_token_new_only (self->module, self->slot, self->only_fingerprint,
+                                     cancellable, error);
       if (fresh == NULL)
         {
           logout_locked (self);

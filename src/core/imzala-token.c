@@ -28,6 +28,7 @@ imzala_token_finalize (GObject *object)
   g_free (self->manufacturer);
   g_free (self->model);
   g_free (self->serial);
+  g_free (self->only_fingerprint);
   g_mutex_clear (&self->info_lock);
   imzala_token_pin_pad_finalize (self);
 
@@ -91,6 +92,64 @@ certificate_object_clear (CertificateObject *object)
   g_clear_pointer (&object->label, g_free);
 }
 
+static void
+read_certificate_objects (CK_FUNCTION_LIST  *functions,
+                          CK_SESSION_HANDLE  session,
+                          GArray            *handles,
+                          GArray            *objects)
+{
+  for (guint i = 0; i < handles->len; i++)
+    {
+      CK_OBJECT_HANDLE handle = g_array_index (handles, CK_OBJECT_HANDLE, i);
+      CertificateObject object = { 0 };
+
+      imzala_pkcs11_get_certificate_attributes (functions, session, handle,
+                                                &object.value, &object.id, &object.label);
+      if (object.value == NULL)
+        {
+          certificate_object_clear (&object);
+          continue;
+        }
+      g_array_append_val (objects, object);
+    }
+}
+
+/* imzala_token_new_only(): parsing a certificate costs far more than
+ * hashing it (d2i_X509 decodes its public key through OpenSSL 3's
+ * decoders), so a command that signs with one named certificate keeps it
+ * and drops the other end-entity certificates unparsed. The CA
+ * certificates stay, as a signature carries those of its card; but a card
+ * without the named certificate keeps nothing, and its keys are not read.
+ * Returns whether the named certificate is among @objects. */
+static gboolean
+keep_only_fingerprint (ImzalaToken *self,
+                       GArray      *objects)
+{
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < objects->len;)
+    {
+      CertificateObject *object = &g_array_index (objects, CertificateObject, i);
+      g_autofree char *fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
+
+      if (g_str_has_prefix (fingerprint, self->only_fingerprint))
+        found = TRUE;
+      else if (imzala_certificate_der_is_end_entity (object->value))
+        {
+          self->n_skipped++;
+          g_array_remove_index (objects, i);
+          continue;
+        }
+      i++;
+    }
+  if (!found)
+    {
+      self->n_skipped += objects->len;
+      g_array_set_size (objects, 0);
+    }
+  return found;
+}
+
 /* Reads the certificates and pairs each with its key, without logging in
  * (imzala_pkcs11_pair_key(), the pairing signing uses too). Cards differ:
  * some show their private keys before login, many hide them (CKA_PRIVATE)
@@ -122,6 +181,15 @@ read_certificates_locked (ImzalaToken   *self,
 
   certificate_handles = imzala_pkcs11_find_objects (functions, session, certificate_template,
                                                     G_N_ELEMENTS (certificate_template), &rv);
+  if (certificate_handles != NULL && self->only_fingerprint != NULL)
+    {
+      read_certificate_objects (functions, session, certificate_handles, objects);
+      if (!keep_only_fingerprint (self, objects))
+        {
+          functions->C_CloseSession (session);
+          return TRUE;
+        }
+    }
   if (certificate_handles != NULL)
     private_keys = imzala_pkcs11_read_keys (functions, session, CKO_PRIVATE_KEY, &rv);
   if (private_keys != NULL)
@@ -132,20 +200,8 @@ read_certificates_locked (ImzalaToken   *self,
       return imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_FindObjects");
     }
 
-  for (guint i = 0; i < certificate_handles->len; i++)
-    {
-      CK_OBJECT_HANDLE handle = g_array_index (certificate_handles, CK_OBJECT_HANDLE, i);
-      CertificateObject object = { 0 };
-
-      imzala_pkcs11_get_certificate_attributes (functions, session, handle,
-                                                &object.value, &object.id, &object.label);
-      if (object.value == NULL)
-        {
-          certificate_object_clear (&object);
-          continue;
-        }
-      g_array_append_val (objects, object);
-    }
+  if (self->only_fingerprint == NULL)
+    read_certificate_objects (functions, session, certificate_handles, objects);
 
   for (guint i = 0; i < objects->len; i++)
     {
@@ -205,6 +261,9 @@ read_or_reuse_certificates_locked (ImzalaToken   *self,
 {
   GPtrArray *cached = imzala_module_lookup_certificates (self->module, self->slot, &self->token_info);
 
+  /* A list read for one certificate is not the card's list: it is never
+   * cached (a cached full list serves it well, though). */
+
   if (cached != NULL)
     {
       for (guint i = 0; i < cached->len; i++)
@@ -217,7 +276,7 @@ read_or_reuse_certificates_locked (ImzalaToken   *self,
       imzala_module_forget_slot (self->module, self->slot);
       return FALSE;
     }
-  if (self->certificates->len > 0)
+  if (self->certificates->len > 0 && self->only_fingerprint == NULL)
     imzala_module_store_certificates (self->module, self->slot, &self->token_info, self->certificates);
   return TRUE;
 }
@@ -246,6 +305,16 @@ imzala_token_new (ImzalaModule  *module,
                   GCancellable  *cancellable,
                   GError       **error)
 {
+  return imzala_token_new_only (module, slot, NULL, cancellable, error);
+}
+
+ImzalaToken *
+imzala_token_new_only (ImzalaModule  *module,
+                       CK_SLOT_ID     slot,
+                       const char    *only_fingerprint,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
   g_autoptr(ImzalaToken) self = NULL;
   CK_FUNCTION_LIST *functions;
   CK_RV rv;
@@ -256,6 +325,7 @@ imzala_token_new (ImzalaModule  *module,
   self = g_object_new (IMZALA_TYPE_TOKEN, NULL);
   self->module = g_object_ref (module);
   self->slot = slot;
+  self->only_fingerprint = g_strdup (only_fingerprint);
   functions = imzala_module_get_functions (module);
 
   imzala_module_lock (module);

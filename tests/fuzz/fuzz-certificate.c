@@ -1,5 +1,7 @@
 /* fuzz-certificate.c: libFuzzer harness for imzala_certificate_new_from_der()
- * and every getter a window or a listing calls on what it accepted.
+ * and every getter a window or a listing calls on what it accepted, and for
+ * imzala_certificate_der_is_end_entity(), which must never call a
+ * certificate that OpenSSL takes for a CA an end-entity one.
  *
  * A certificate comes from a card (CKA_VALUE) or from a CMS the portal sent
  * back, so its bytes are not to be trusted. Seeds: tests/fuzz/make-corpus.py.
@@ -19,6 +21,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   g_autoptr(GBytes) der = g_bytes_new (data, size);
   g_autoptr(GError) error = NULL;
+  gboolean end_entity = imzala_certificate_der_is_end_entity (der);
   g_autoptr(ImzalaCertificate) certificate = imzala_certificate_new_from_der (der, &error);
   g_autoptr(GDateTime) when = NULL;
   g_auto(GStrv) problems = NULL;
@@ -45,7 +48,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   (void) imzala_certificate_get_key_description (certificate);
   (void) imzala_certificate_get_key_usage (certificate);
   (void) imzala_certificate_is_qualified (certificate);
-  (void) imzala_certificate_is_ca (certificate);
+  g_assert (!end_entity || !imzala_certificate_is_ca (certificate));
   (void) imzala_certificate_is_recommended (certificate);
 
   when = g_date_time_new_utc (2026, 11, 26, 10, 0, 0);
