@@ -82,6 +82,12 @@ flow_teardown (Flow          *flow,
   gtk_window_destroy (GTK_WINDOW (flow->window));
   imzala_test_gui_settle ();
   g_clear_object (&flow->modules);
+  /* Work still queued for this test's modules (a status check, a card
+   * listing the destroyed window started) must not outlive them: the next
+   * test loads SoftHSM again in this process, and a late C_Finalize of this
+   * test's module would finalize it under the next one (seen under ASan,
+   * which is slow enough for it). */
+  imzala_module_close_all ();
   g_clear_object (&flow->settings);
   g_clear_pointer (&flow->portal, imzala_test_portal_free);
   g_setenv ("IMZALA_FAULTS", "", TRUE);
