@@ -17,12 +17,11 @@
 #include "imzala-error.h"
 #include "imzala-timestamp.h"
 #include "imzala-verifier.h"
+#include "imzala-verifier-private.h"
 
 /* Input larger than this is refused before it reaches the ASN.1 parser (as
  * in imzala-cms-verify.c). */
 #define MAX_CMS_SIZE (96 * 1024 * 1024)
-/* How many missing issuers a chain may fetch from AIA caIssuers URLs. */
-#define MAX_AIA_ROUNDS 4
 
 /* The BTK QC statements of Turkish qualified certificates (see
  * tr-trust/README.md). */
@@ -34,16 +33,16 @@ static const char *const btk_statements[] = {
 
 /* ---- Reports ---- */
 
-static void
-check_free (ImzalaCheck *check)
+void
+verifier_check_free (ImzalaCheck *check)
 {
   g_free (check->name);
   g_free (check->message);
   g_free (check);
 }
 
-static void
-signer_report_free (ImzalaSignerReport *report)
+void
+verifier_signer_report_free (ImzalaSignerReport *report)
 {
   g_free (report->reason);
   g_clear_object (&report->certificate);
@@ -125,8 +124,8 @@ imzala_check_result_to_string (ImzalaCheckResult result)
 
 /* Records a check. A failed or indeterminate check sets the signer's
  * status, the first one of the worst kind giving the reason. */
-static void
-add_check (ImzalaSignerReport *report, const char *name, ImzalaCheckResult result,
+void
+verifier_add_check (ImzalaSignerReport *report, const char *name, ImzalaCheckResult result,
            const char *message)
 {
   ImzalaCheck *check = g_new0 (ImzalaCheck, 1);
@@ -150,8 +149,8 @@ add_check (ImzalaSignerReport *report, const char *name, ImzalaCheckResult resul
     }
 }
 
-static void
-log_openssl_errors (const char *what)
+void
+verifier_log_openssl_errors (const char *what)
 {
   unsigned long code;
 
@@ -164,8 +163,8 @@ log_openssl_errors (const char *what)
     }
 }
 
-static GDateTime *
-date_time_from_asn1 (const ASN1_TIME *time)
+GDateTime *
+verifier_date_time_from_asn1 (const ASN1_TIME *time)
 {
   struct tm tm = { 0 };
 
@@ -175,8 +174,8 @@ date_time_from_asn1 (const ASN1_TIME *time)
                               tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static char *
-format_time (GDateTime *time)
+char *
+verifier_format_time (GDateTime *time)
 {
   return g_date_time_format (time, "%Y-%m-%d %H:%M:%S UTC");
 }
@@ -288,8 +287,8 @@ parse_cms (GBytes *input)
 }
 
 /* The DER values of an attribute (every value of every occurrence). */
-static GPtrArray *
-attribute_values (CMS_SignerInfo *si, int nid, gboolean signed_attribute)
+GPtrArray *
+verifier_attribute_values (CMS_SignerInfo *si, int nid, gboolean signed_attribute)
 {
   GPtrArray *values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   int index = -1;
@@ -318,27 +317,9 @@ attribute_values (CMS_SignerInfo *si, int nid, gboolean signed_attribute)
   return values;
 }
 
-/* A minimal DER reader for a counter-signature's SignerIdentifier, which
- * OpenSSL 3.0 does not parse on its own. The CAdES-C/X-L structures are
- * read with the templates of imzala-cades-asn1.h, as the maker writes
- * them. */
-typedef struct
-{
-  const unsigned char *p;
-  long                 remaining;
-} Der;
 
-typedef struct
-{
-  int                  tag;
-  int                  klass;
-  const unsigned char *whole;     /* from the tag */
-  long                 whole_length;
-  Der                  content;
-} DerItem;
-
-static gboolean
-der_next (Der *der, DerItem *item)
+gboolean
+verifier_der_next (Der *der, DerItem *item)
 {
   const unsigned char *start = der->p;
   long length = 0;
@@ -368,8 +349,8 @@ der_next (Der *der, DerItem *item)
   return TRUE;
 }
 
-static Der
-der_of_bytes (GBytes *bytes)
+Der
+verifier_der_of_bytes (GBytes *bytes)
 {
   gsize size;
   Der der = { g_bytes_get_data (bytes, &size), 0 };
@@ -379,8 +360,8 @@ der_of_bytes (GBytes *bytes)
 }
 
 /* OtherHash (imzala-cades-asn1.h): does @hash hash @data? */
-static gboolean
-other_hash_matches (const IMZALA_OTHER_HASH *hash, const unsigned char *data, gsize size)
+gboolean
+verifier_other_hash_matches (const IMZALA_OTHER_HASH *hash, const unsigned char *data, gsize size)
 {
   const EVP_MD *md = NULL;
   const ASN1_OCTET_STRING *value = NULL;
@@ -409,8 +390,8 @@ other_hash_matches (const IMZALA_OTHER_HASH *hash, const unsigned char *data, gs
          && CRYPTO_memcmp (digest, ASN1_STRING_get0_data (value), digest_length) == 0;
 }
 
-static GBytes *
-x509_der (X509 *x509)
+GBytes *
+verifier_x509_der (X509 *x509)
 {
   unsigned char *der = NULL;
   int length = i2d_X509 (x509, &der);
@@ -422,33 +403,9 @@ x509_der (X509 *x509)
 
 /* ---- One signer ---- */
 
-typedef struct
-{
-  ImzalaTrust     *trust;
-  CMS_ContentInfo *cms;
-  GBytes          *content;
-  STACK_OF (X509) *cms_certs;
-  GPtrArray       *cms_crls;   /* DER CRLs of the SignedData crls field */
-  GCancellable    *cancellable;
-} Context;
 
-typedef struct
-{
-  ImzalaSignerReport *report;
-  CMS_SignerInfo     *si;
-  X509               *signer;      /* owned */
-  const EVP_MD       *md;
-  STACK_OF (X509)    *untrusted;   /* the CMS's, the certificate-values, fetched */
-  GPtrArray          *evidence;    /* DER OCSP responses and CRLs */
-  GPtrArray          *cert_values; /* DER certificates of certificate-values */
-  GPtrArray          *crl_values;  /* DER CRLs of revocation-values */
-  GPtrArray          *ocsp_values; /* DER BasicOCSPResponses of revocation-values */
-  STACK_OF (X509)    *chain;
-  gboolean            has_signed_attributes;
-} Signer;
-
-static void
-signer_clear (Signer *s)
+void
+verifier_signer_clear (Signer *s)
 {
   X509_free (s->signer);
   sk_X509_pop_free (s->untrusted, X509_free);
@@ -459,8 +416,8 @@ signer_clear (Signer *s)
   g_clear_pointer (&s->ocsp_values, g_ptr_array_unref);
 }
 
-static void
-push_x509 (STACK_OF (X509) *stack, X509 *x509)
+void
+verifier_push_x509 (STACK_OF (X509) *stack, X509 *x509)
 {
   if (X509_up_ref (x509) == 1 && sk_X509_push (stack, x509) <= 0)
     X509_free (x509);
@@ -471,8 +428,8 @@ push_x509 (STACK_OF (X509) *stack, X509 *x509)
 static void
 read_values (Signer *s)
 {
-  g_autoptr(GPtrArray) certs = attribute_values (s->si, NID_id_smime_aa_ets_certValues, FALSE);
-  g_autoptr(GPtrArray) revocations = attribute_values (s->si, NID_id_smime_aa_ets_revocationValues,
+  g_autoptr(GPtrArray) certs = verifier_attribute_values (s->si, NID_id_smime_aa_ets_certValues, FALSE);
+  g_autoptr(GPtrArray) revocations = verifier_attribute_values (s->si, NID_id_smime_aa_ets_revocationValues,
                                                        FALSE);
 
   for (guint i = 0; i < certs->len; i++)
@@ -484,9 +441,9 @@ read_values (Signer *s)
       for (int j = 0; values != NULL && j < sk_X509_num (values); j++)
         {
           X509 *x509 = sk_X509_value (values, j);
-          GBytes *der = x509_der (x509);
+          GBytes *der = verifier_x509_der (x509);
 
-          push_x509 (s->untrusted, x509);
+          verifier_push_x509 (s->untrusted, x509);
           if (der != NULL)
             g_ptr_array_add (s->cert_values, der);
         }
@@ -576,7 +533,7 @@ check_digest_algorithm (Signer *s)
       return TRUE;
     default:
       g_debug ("Digest algorithm %s", OBJ_nid2sn (nid));
-      add_check (s->report, "algorithms", IMZALA_CHECK_INDETERMINATE,
+      verifier_add_check (s->report, "algorithms", IMZALA_CHECK_INDETERMINATE,
                  _("The signature uses a hash algorithm that is no longer accepted."));
       return FALSE;
     }
@@ -627,15 +584,15 @@ check_signature (Context *ctx, Signer *s)
                              data, size) == 1;
 
       EVP_MD_CTX_free (md_ctx);
-      log_openssl_errors ("Signature over the content");
+      verifier_log_openssl_errors ("Signature over the content");
       if (!ok)
         {
-          add_check (s->report, "signature", IMZALA_CHECK_FAILED,
+          verifier_add_check (s->report, "signature", IMZALA_CHECK_FAILED,
                      _("The signature is not valid: the content was changed, or it was not signed "
                        "with this certificate’s key."));
           return FALSE;
         }
-      add_check (s->report, "signature", IMZALA_CHECK_PASSED,
+      verifier_add_check (s->report, "signature", IMZALA_CHECK_PASSED,
                  _("The signature over the content is valid (no signed attributes)."));
       return TRUE;
     }
@@ -647,7 +604,7 @@ check_signature (Context *ctx, Signer *s)
       || OBJ_cmp (content_type->value.object, CMS_get0_eContentType (ctx->cms)) != 0
       || message_digest == NULL || ASN1_TYPE_get (message_digest) != V_ASN1_OCTET_STRING)
     {
-      add_check (s->report, "signed-attributes", IMZALA_CHECK_FAILED,
+      verifier_add_check (s->report, "signed-attributes", IMZALA_CHECK_FAILED,
                  _("The signed attributes are missing, repeated or malformed."));
       return FALSE;
     }
@@ -656,15 +613,15 @@ check_signature (Context *ctx, Signer *s)
       int type = ASN1_TYPE_get (signing_time);
 
       if (type == V_ASN1_UTCTIME || type == V_ASN1_GENERALIZEDTIME)
-        s->report->signing_time = date_time_from_asn1 (signing_time->value.utctime);
+        s->report->signing_time = verifier_date_time_from_asn1 (signing_time->value.utctime);
       if (s->report->signing_time == NULL)
         {
-          add_check (s->report, "signed-attributes", IMZALA_CHECK_FAILED,
+          verifier_add_check (s->report, "signed-attributes", IMZALA_CHECK_FAILED,
                      _("The signing time cannot be read."));
           return FALSE;
         }
     }
-  add_check (s->report, "signed-attributes", IMZALA_CHECK_PASSED,
+  verifier_add_check (s->report, "signed-attributes", IMZALA_CHECK_PASSED,
              s->report->signing_time != NULL
              ? _("The signed attributes are well formed.")
              : _("The signed attributes are well formed; they do not say when the signature was "
@@ -672,13 +629,13 @@ check_signature (Context *ctx, Signer *s)
 
   if (CMS_SignerInfo_verify (s->si) != 1)
     {
-      log_openssl_errors ("CMS_SignerInfo_verify");
-      add_check (s->report, "signature", IMZALA_CHECK_FAILED,
+      verifier_log_openssl_errors ("CMS_SignerInfo_verify");
+      verifier_add_check (s->report, "signature", IMZALA_CHECK_FAILED,
                  _("The signature is not valid: it was not made with this certificate’s key, or "
                    "it was changed afterwards."));
       return FALSE;
     }
-  add_check (s->report, "signature", IMZALA_CHECK_PASSED,
+  verifier_add_check (s->report, "signature", IMZALA_CHECK_PASSED,
              _("The signature over the signed attributes is valid."));
 
   if (!EVP_Digest (data, size, digest, &digest_length, s->md, NULL)
@@ -686,11 +643,11 @@ check_signature (Context *ctx, Signer *s)
       || CRYPTO_memcmp (ASN1_STRING_get0_data (message_digest->value.octet_string), digest,
                         digest_length) != 0)
     {
-      add_check (s->report, "message-digest", IMZALA_CHECK_FAILED,
+      verifier_add_check (s->report, "message-digest", IMZALA_CHECK_FAILED,
                  _("The content does not match the one that was signed."));
       return FALSE;
     }
-  add_check (s->report, "message-digest", IMZALA_CHECK_PASSED,
+  verifier_add_check (s->report, "message-digest", IMZALA_CHECK_PASSED,
              _("The content is the one that was signed."));
   return TRUE;
 }
@@ -724,7 +681,7 @@ check_signing_certificate (Signer *s)
   if (!malformed && v2_value == NULL && v1_value == NULL)
     {
       s->report->level = IMZALA_SIGNATURE_LEVEL_CMS;
-      add_check (s->report, "signing-certificate", IMZALA_CHECK_SKIPPED,
+      verifier_add_check (s->report, "signing-certificate", IMZALA_CHECK_SKIPPED,
                  _("The signature does not name its certificate in a signed attribute (plain CMS, "
                    "not CAdES)."));
       sk_X509_free (chain);
@@ -746,7 +703,7 @@ check_signing_certificate (Signer *s)
     }
   sk_X509_push (chain, s->signer);
   ok = !malformed && OSSL_ESS_check_signing_certs (v1, v2, chain, 0) == 1;
-  log_openssl_errors ("ESS signing certificate check");
+  verifier_log_openssl_errors ("ESS signing certificate check");
   ESS_SIGNING_CERT_V2_free (v2);
   ESS_SIGNING_CERT_free (v1);
   sk_X509_free (chain);
@@ -755,11 +712,11 @@ check_signing_certificate (Signer *s)
   if (CMS_signed_get_attr_by_NID (s->si, NID_id_smime_aa_ets_sigPolicyId, -1) >= 0)
     s->report->level = IMZALA_SIGNATURE_LEVEL_EPES;
   if (!ok)
-    add_check (s->report, "signing-certificate", IMZALA_CHECK_FAILED,
+    verifier_add_check (s->report, "signing-certificate", IMZALA_CHECK_FAILED,
                _("The signature does not name the signer’s certificate correctly "
                  "(signing-certificate-v2)."));
   else
-    add_check (s->report, "signing-certificate", IMZALA_CHECK_PASSED,
+    verifier_add_check (s->report, "signing-certificate", IMZALA_CHECK_PASSED,
                _("The signed attributes name the signer’s certificate."));
 }
 
@@ -769,17 +726,17 @@ timestamp_failed (Signer *s, const char *name, const GError *error)
   /* A TSA that cannot be trusted leaves the question open; a token that
    * does not match or does not verify is a broken signature. */
   if (g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_UNTRUSTED))
-    add_check (s->report, name, IMZALA_CHECK_INDETERMINATE, error->message);
+    verifier_add_check (s->report, name, IMZALA_CHECK_INDETERMINATE, error->message);
   else
-    add_check (s->report, name, IMZALA_CHECK_FAILED, error->message);
+    verifier_add_check (s->report, name, IMZALA_CHECK_FAILED, error->message);
 }
 
 static void
 check_timestamps (Context *ctx, Signer *s)
 {
-  g_autoptr(GPtrArray) content_tokens = attribute_values (s->si, NID_id_smime_aa_ets_contentTimestamp,
+  g_autoptr(GPtrArray) content_tokens = verifier_attribute_values (s->si, NID_id_smime_aa_ets_contentTimestamp,
                                                           TRUE);
-  g_autoptr(GPtrArray) signature_tokens = attribute_values (s->si, NID_id_smime_aa_timeStampToken,
+  g_autoptr(GPtrArray) signature_tokens = verifier_attribute_values (s->si, NID_id_smime_aa_timeStampToken,
                                                             FALSE);
   ASN1_OCTET_STRING *signature = CMS_SignerInfo_get0_signature (s->si);
   gsize content_size;
@@ -804,7 +761,7 @@ check_timestamps (Context *ctx, Signer *s)
           g_clear_pointer (&s->report->content_timestamp_time, g_date_time_unref);
           s->report->content_timestamp_time = g_date_time_ref (stamp->time);
         }
-      add_check (s->report, "content-time-stamp", IMZALA_CHECK_PASSED,
+      verifier_add_check (s->report, "content-time-stamp", IMZALA_CHECK_PASSED,
                  _("The content time-stamp is valid."));
     }
 
@@ -824,10 +781,10 @@ check_timestamps (Context *ctx, Signer *s)
           timestamp_failed (s, "signature-time-stamp", error);
           continue;
         }
-      when = format_time (stamp->time);
+      when = verifier_format_time (stamp->time);
       message = g_strdup_printf (_("The signature time-stamp is valid: the signature existed on %s."),
                                  when);
-      add_check (s->report, "signature-time-stamp", IMZALA_CHECK_PASSED, message);
+      verifier_add_check (s->report, "signature-time-stamp", IMZALA_CHECK_PASSED, message);
       /* The earliest valid time-stamp is the best proof. */
       if (s->report->timestamp_time == NULL
           || g_date_time_compare (stamp->time, s->report->timestamp_time) < 0)
@@ -842,677 +799,11 @@ check_timestamps (Context *ctx, Signer *s)
 
   if (s->report->timestamp_time != NULL && s->report->content_timestamp_time != NULL
       && g_date_time_compare (s->report->content_timestamp_time, s->report->timestamp_time) > 0)
-    add_check (s->report, "time-stamp-order", IMZALA_CHECK_FAILED,
+    verifier_add_check (s->report, "time-stamp-order", IMZALA_CHECK_FAILED,
                _("The content time-stamp is later than the signature time-stamp."));
 }
 
 /* The chain to the trust at @when, fetching missing issuers from AIA. */
-static gboolean
-build_chain (Context *ctx, Signer *s, time_t when, int *error_code, int *error_depth)
-{
-  for (int round = 0; round <= MAX_AIA_ROUNDS; round++)
-    {
-      X509_STORE *store = imzala_trust_new_store (ctx->trust, when);
-      X509_STORE_CTX *store_ctx = X509_STORE_CTX_new ();
-      X509 *missing = NULL;
-      int result = 0;
-
-      if (store != NULL && store_ctx != NULL
-          && X509_STORE_CTX_init (store_ctx, store, s->signer, s->untrusted)
-          && X509_STORE_CTX_set_default (store_ctx, "smime_sign"))
-        result = X509_verify_cert (store_ctx);
-      if (result == 1)
-        s->chain = X509_STORE_CTX_get1_chain (store_ctx);
-      else
-        {
-          *error_code = X509_STORE_CTX_get_error (store_ctx);
-          *error_depth = X509_STORE_CTX_get_error_depth (store_ctx);
-          if (*error_code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-              || *error_code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
-            {
-              missing = X509_STORE_CTX_get_current_cert (store_ctx);
-              if (missing != NULL)
-                X509_up_ref (missing);
-            }
-        }
-      X509_STORE_CTX_free (store_ctx);
-      X509_STORE_free (store);
-      ERR_clear_error ();
-
-      if (result == 1)
-        return s->chain != NULL;
-      if (missing == NULL)
-        return FALSE;
-
-      {
-        STACK_OF (X509) *fetched = imzala_trust_fetch_issuers (ctx->trust, missing, ctx->cancellable);
-        int added = 0;
-
-        for (int i = 0; i < sk_X509_num (fetched); i++)
-          {
-            X509 *x509 = sk_X509_value (fetched, i);
-            gboolean known = FALSE;
-
-            for (int j = 0; !known && j < sk_X509_num (s->untrusted); j++)
-              known = X509_cmp (sk_X509_value (s->untrusted, j), x509) == 0;
-            if (!known)
-              {
-                push_x509 (s->untrusted, x509);
-                added++;
-              }
-          }
-        sk_X509_pop_free (fetched, X509_free);
-        X509_free (missing);
-        if (added == 0)
-          return FALSE;
-      }
-    }
-  return FALSE;
-}
-
-static void
-check_chain (Context *ctx, Signer *s, GDateTime *when, gboolean proven)
-{
-  int code = X509_V_OK;
-  int depth = 0;
-
-  if (build_chain (ctx, s, (time_t) g_date_time_to_unix (when), &code, &depth))
-    {
-      s->report->chain = g_ptr_array_new_with_free_func (g_object_unref);
-      for (int i = 0; i < sk_X509_num (s->chain); i++)
-        g_ptr_array_add (s->report->chain,
-                         imzala_certificate_new_from_x509 (sk_X509_value (s->chain, i)));
-      add_check (s->report, "chain", IMZALA_CHECK_PASSED,
-                 _("The signer’s certificate chains to a trusted certificate, and every "
-                   "certificate on the way was valid at the validation time."));
-      return;
-    }
-
-  g_debug ("Chain failed at depth %d: %s", depth, X509_verify_cert_error_string (code));
-  switch (code)
-    {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-      /* Without a time-stamp nothing proves the signature was made while
-       * the certificate was valid (ETSI: OUT_OF_BOUNDS_NO_POE). */
-      if (!proven)
-        add_check (s->report, "chain", IMZALA_CHECK_INDETERMINATE,
-                   depth == 0
-                   ? _("The signer’s certificate has expired, and no time-stamp proves the signature "
-                       "was made before.")
-                   : _("A certificate authority certificate of the signer has expired, and no "
-                       "time-stamp proves the signature was made before."));
-      else
-        add_check (s->report, "chain", IMZALA_CHECK_FAILED,
-                   _("A certificate of the signer was not valid at the time the time-stamp proves."));
-      break;
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      add_check (s->report, "chain", IMZALA_CHECK_FAILED,
-                 _("A certificate of the signer was not yet valid at the validation time."));
-      break;
-    case X509_V_ERR_INVALID_PURPOSE:
-      add_check (s->report, "chain", IMZALA_CHECK_FAILED,
-                 _("The signer’s certificate is not meant for signatures."));
-      break;
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-      add_check (s->report, "chain", IMZALA_CHECK_FAILED,
-                 _("A certificate in the signer’s chain has a signature that does not verify."));
-      break;
-    default:
-      add_check (s->report, "chain", IMZALA_CHECK_INDETERMINATE,
-                 imzala_trust_get_offline (ctx->trust)
-                 ? _("The signer’s certificate was not issued by a trusted certification authority "
-                     "(no issuer was fetched: offline).")
-                 : _("The signer’s certificate was not issued by a trusted certification authority."));
-      break;
-    }
-}
-
-static gboolean
-names_status_service (X509 *x509)
-{
-  AUTHORITY_INFO_ACCESS *access = X509_get_ext_d2i (x509, NID_info_access, NULL, NULL);
-  STACK_OF (DIST_POINT) *points = X509_get_ext_d2i (x509, NID_crl_distribution_points, NULL, NULL);
-  gboolean found = points != NULL && sk_DIST_POINT_num (points) > 0;
-
-  for (int i = 0; !found && access != NULL && i < sk_ACCESS_DESCRIPTION_num (access); i++)
-    found = OBJ_obj2nid (sk_ACCESS_DESCRIPTION_value (access, i)->method) == NID_ad_OCSP;
-  AUTHORITY_INFO_ACCESS_free (access);
-  sk_DIST_POINT_pop_free (points, DIST_POINT_free);
-  ERR_clear_error ();
-  return found;
-}
-
-/* The status of every certificate of the chain but the trust anchor, at
- * @when. */
-static void
-check_revocation (Context *ctx, Signer *s, GDateTime *when)
-{
-  ImzalaCertStatusFlags flags = imzala_trust_get_offline (ctx->trust)
-    ? IMZALA_CERT_STATUS_OFFLINE : IMZALA_CERT_STATUS_FLAGS_NONE;
-  gboolean any = FALSE;
-
-  for (int i = 0; i + 1 < sk_X509_num (s->chain); i++)
-    {
-      X509 *cert = sk_X509_value (s->chain, i);
-      X509 *issuer = sk_X509_value (s->chain, i + 1);
-      g_autoptr(ImzalaCertStatus) status = NULL;
-      g_autofree char *message = NULL;
-
-      status = imzala_cert_status_get_full (cert, issuer, when, s->evidence, flags,
-                                            imzala_trust_get_fetch_ca (ctx->trust), ctx->cancellable);
-      if (status->status == IMZALA_CERT_STATUS_UNKNOWN && !names_status_service (cert)
-          && status->source == IMZALA_CERT_STATUS_SOURCE_NONE)
-        {
-          /* A CA that publishes no status at all: nothing can be asked.
-           * Said, not held against the signature. */
-          message = g_strdup (i == 0
-                              ? _("The signer’s certificate names no status service; its status "
-                                  "was not checked.")
-                              : _("A certificate authority certificate names no status service; its "
-                                  "status was not checked."));
-          add_check (s->report, "revocation", IMZALA_CHECK_SKIPPED, message);
-          continue;
-        }
-      any = TRUE;
-      switch (status->status)
-        {
-        case IMZALA_CERT_STATUS_GOOD:
-          if (status->revocation_time != NULL)
-            {
-              g_autofree char *revoked = format_time (status->revocation_time);
-
-              message = i == 0
-                ? g_strdup_printf (_("The signer’s certificate was revoked on %s, after the "
-                                     "validation time: it was valid when the signature was made."),
-                                   revoked)
-                : g_strdup_printf (_("A certificate authority certificate was revoked on %s, after "
-                                     "the validation time."), revoked);
-            }
-          else
-            {
-              const char *source = status->source == IMZALA_CERT_STATUS_SOURCE_OCSP ? "OCSP" : "CRL";
-
-              message = i == 0
-                ? g_strdup_printf (_("The signer’s certificate was not revoked (%s)."), source)
-                : g_strdup_printf (_("A certificate authority certificate was not revoked (%s)."),
-                                   source);
-            }
-          add_check (s->report, "revocation", IMZALA_CHECK_PASSED, message);
-          break;
-        case IMZALA_CERT_STATUS_REVOKED:
-          {
-            g_autofree char *revoked = status->revocation_time != NULL
-              ? format_time (status->revocation_time) : g_strdup (_("an unknown date"));
-
-            message = i == 0
-              ? g_strdup_printf (_("The signer’s certificate was revoked on %s, before the "
-                                   "validation time."), revoked)
-              : g_strdup_printf (_("A certificate authority certificate of the signer was revoked "
-                                   "on %s, before the validation time."), revoked);
-            add_check (s->report, "revocation", IMZALA_CHECK_FAILED, message);
-          }
-          break;
-        case IMZALA_CERT_STATUS_UNKNOWN:
-        default:
-          message = g_strdup_printf (_("The status of a certificate could not be established: %s"),
-                                     status->reason != NULL ? status->reason : "");
-          add_check (s->report, "revocation", IMZALA_CHECK_INDETERMINATE, message);
-          break;
-        }
-      if (i == 0)
-        s->report->cert_status = g_steal_pointer (&status);
-    }
-  if (!any && sk_X509_num (s->chain) <= 1)
-    add_check (s->report, "revocation", IMZALA_CHECK_SKIPPED,
-               _("The signer’s certificate is itself trusted; its status was not checked."));
-}
-
-static void
-verify_chain_and_status (Context *ctx, Signer *s, GDateTime *when, gboolean proven)
-{
-  check_chain (ctx, s, when, proven);
-  if (s->chain != NULL)
-    check_revocation (ctx, s, proven ? when : NULL);
-}
-
-static gboolean
-hash_matches_any (const IMZALA_OTHER_HASH *hash, GPtrArray *values)
-{
-  for (guint i = 0; values != NULL && i < values->len; i++)
-    {
-      gsize size;
-      const unsigned char *data = g_bytes_get_data (g_ptr_array_index (values, i), &size);
-
-      if (other_hash_matches (hash, data, size))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/* An OCSP reference's hash may be over the BasicOCSPResponse (as the
- * revocation-values carry it) or the whole OCSPResponse. */
-static gboolean
-ocsp_hash_matches_any (const IMZALA_OTHER_HASH *hash, GPtrArray *values)
-{
-  if (hash_matches_any (hash, values))
-    return TRUE;
-  for (guint i = 0; values != NULL && i < values->len; i++)
-    {
-      gsize size;
-      const unsigned char *data = g_bytes_get_data (g_ptr_array_index (values, i), &size);
-      const unsigned char *p = data;
-      OCSP_BASICRESP *basic = d2i_OCSP_BASICRESP (NULL, &p, (long) size);
-      OCSP_RESPONSE *response = basic != NULL
-        ? OCSP_response_create (OCSP_RESPONSE_STATUS_SUCCESSFUL, basic) : NULL;
-      unsigned char *der = NULL;
-      int length = response != NULL ? i2d_OCSP_RESPONSE (response, &der) : -1;
-      gboolean match = length > 0 && other_hash_matches (hash, der, (gsize) length);
-
-      OPENSSL_free (der);
-      OCSP_RESPONSE_free (response);
-      OCSP_BASICRESP_free (basic);
-      if (match)
-        return TRUE;
-    }
-  ERR_clear_error ();
-  return FALSE;
-}
-
-/* CAdES-C references and X-L values: with values present (X-L), every
- * reference must have its value; a reference that points at nothing makes
- * the signature invalid. */
-static void
-check_references (Context *ctx, Signer *s)
-{
-  g_autoptr(GPtrArray) cert_refs = attribute_values (s->si, NID_id_smime_aa_ets_CertificateRefs, FALSE);
-  g_autoptr(GPtrArray) revocation_refs = attribute_values (s->si, NID_id_smime_aa_ets_RevocationRefs,
-                                                           FALSE);
-  g_autoptr(GPtrArray) all_certs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  gboolean has_values = s->cert_values->len > 0 || s->crl_values->len > 0 || s->ocsp_values->len > 0;
-  gboolean has_refs = cert_refs->len > 0 || revocation_refs->len > 0;
-  gboolean ok = TRUE;
-  guint count = 0;
-
-  if (!has_refs)
-    {
-      if (has_values)
-        add_check (s->report, "references", IMZALA_CHECK_SKIPPED,
-                   _("The signature carries certificate or revocation values without references."));
-      return;
-    }
-
-  for (guint i = 0; i < s->cert_values->len; i++)
-    g_ptr_array_add (all_certs, g_bytes_ref (g_ptr_array_index (s->cert_values, i)));
-  for (int i = 0; i < sk_X509_num (ctx->cms_certs); i++)
-    {
-      GBytes *der = x509_der (sk_X509_value (ctx->cms_certs, i));
-
-      if (der != NULL)
-        g_ptr_array_add (all_certs, der);
-    }
-
-  /* CompleteCertificateRefs: every OtherCertID's hash is of a value. */
-  for (guint i = 0; ok && i < cert_refs->len; i++)
-    {
-      gsize size;
-      const unsigned char *p = g_bytes_get_data (g_ptr_array_index (cert_refs, i), &size);
-      IMZALA_COMPLETE_CERTIFICATE_REFS *refs = d2i_IMZALA_COMPLETE_CERTIFICATE_REFS (NULL, &p, (long) size);
-
-      ok = refs != NULL;
-      for (int j = 0; ok && j < sk_IMZALA_OTHER_CERT_ID_num (refs); j++)
-        {
-          count++;
-          ok = hash_matches_any (sk_IMZALA_OTHER_CERT_ID_value (refs, j)->cert_hash, all_certs);
-        }
-      IMZALA_COMPLETE_CERTIFICATE_REFS_free (refs);
-    }
-
-  /* CompleteRevocationRefs: every CrlValidatedID's hash is of a CRL value;
-   * every OcspResponsesID's hash, when it has one, of an OCSP value (else
-   * some OCSP value must be there). otherRev is not read. */
-  for (guint i = 0; ok && i < revocation_refs->len; i++)
-    {
-      gsize size;
-      const unsigned char *p = g_bytes_get_data (g_ptr_array_index (revocation_refs, i), &size);
-      IMZALA_COMPLETE_REVOCATION_REFS *refs = d2i_IMZALA_COMPLETE_REVOCATION_REFS (NULL, &p, (long) size);
-
-      ok = refs != NULL;
-      for (int j = 0; ok && j < sk_IMZALA_CRL_OCSP_REF_num (refs); j++)
-        {
-          IMZALA_CRL_OCSP_REF *ref = sk_IMZALA_CRL_OCSP_REF_value (refs, j);
-          STACK_OF (IMZALA_CRL_VALIDATED_ID) *crls = ref->crl_ids != NULL ? ref->crl_ids->crls : NULL;
-          STACK_OF (IMZALA_OCSP_RESPONSES_ID) *responses = ref->ocsp_ids != NULL
-            ? ref->ocsp_ids->responses : NULL;
-
-          for (int k = 0; ok && k < sk_IMZALA_CRL_VALIDATED_ID_num (crls); k++)
-            {
-              count++;
-              ok = hash_matches_any (sk_IMZALA_CRL_VALIDATED_ID_value (crls, k)->crl_hash, s->crl_values);
-            }
-          for (int k = 0; ok && k < sk_IMZALA_OCSP_RESPONSES_ID_num (responses); k++)
-            {
-              IMZALA_OCSP_RESPONSES_ID *id = sk_IMZALA_OCSP_RESPONSES_ID_value (responses, k);
-
-              count++;
-              ok = id->response_hash != NULL ? ocsp_hash_matches_any (id->response_hash, s->ocsp_values)
-                                             : s->ocsp_values->len > 0;
-            }
-        }
-      IMZALA_COMPLETE_REVOCATION_REFS_free (refs);
-    }
-  ERR_clear_error ();
-
-  if (s->report->level >= IMZALA_SIGNATURE_LEVEL_BES)
-    s->report->level = has_values ? IMZALA_SIGNATURE_LEVEL_XL : IMZALA_SIGNATURE_LEVEL_C;
-
-  if (!has_values)
-    {
-      /* CAdES-C alone: the values are elsewhere; the references are read
-       * but cannot be matched. */
-      add_check (s->report, "references", IMZALA_CHECK_SKIPPED,
-                 _("The signature carries certificate and revocation references but not their "
-                   "values (CAdES-C)."));
-      return;
-    }
-  if (!ok || count == 0)
-    add_check (s->report, "references", IMZALA_CHECK_FAILED,
-               _("The signature’s certificate or revocation references do not match the values it "
-                 "carries."));
-  else
-    add_check (s->report, "references", IMZALA_CHECK_PASSED,
-               _("Every certificate and revocation reference matches a value in the signature."));
-}
-
-/* ---- Counter-signatures ---- */
-
-/* The certificate a SignerIdentifier (IssuerAndSerialNumber, or [0]
- * SubjectKeyIdentifier) names, among @candidates. */
-static X509 *
-find_by_signer_identifier (const DerItem *sid, STACK_OF (X509) *candidates)
-{
-  X509_NAME *issuer = NULL;
-  ASN1_INTEGER *serial = NULL;
-  X509 *found = NULL;
-
-  if (sid->klass == V_ASN1_UNIVERSAL && sid->tag == V_ASN1_SEQUENCE)
-    {
-      Der inner = sid->content;
-      DerItem name_item, serial_item;
-      const unsigned char *p;
-
-      if (!der_next (&inner, &name_item) || !der_next (&inner, &serial_item))
-        return NULL;
-      p = name_item.whole;
-      issuer = d2i_X509_NAME (NULL, &p, name_item.whole_length);
-      p = serial_item.whole;
-      serial = d2i_ASN1_INTEGER (NULL, &p, serial_item.whole_length);
-    }
-  for (int i = 0; found == NULL && i < sk_X509_num (candidates); i++)
-    {
-      X509 *x509 = sk_X509_value (candidates, i);
-
-      if (issuer != NULL && serial != NULL)
-        {
-          if (X509_NAME_cmp (X509_get_issuer_name (x509), issuer) == 0
-              && ASN1_INTEGER_cmp (X509_get0_serialNumber (x509), serial) == 0)
-            found = x509;
-        }
-      else if (sid->klass == V_ASN1_CONTEXT_SPECIFIC && sid->tag == 0)
-        {
-          const ASN1_OCTET_STRING *key_id = X509_get0_subject_key_id (x509);
-
-          if (key_id != NULL && ASN1_STRING_length (key_id) == sid->content.remaining
-              && memcmp (ASN1_STRING_get0_data (key_id), sid->content.p,
-                         (size_t) sid->content.remaining) == 0)
-            found = x509;
-        }
-    }
-  X509_NAME_free (issuer);
-  ASN1_INTEGER_free (serial);
-  ERR_clear_error ();
-  if (found != NULL)
-    X509_up_ref (found);
-  return found;
-}
-
-/* The first value of the attribute @nid in a DER SET OF Attribute's
- * content. */
-static gboolean
-find_attribute_value (Der attributes, int nid, DerItem *value)
-{
-  DerItem attribute;
-
-  while (der_next (&attributes, &attribute))
-    {
-      Der inner = attribute.content;
-      DerItem oid, set;
-      const unsigned char *p;
-      ASN1_OBJECT *object;
-      int found_nid;
-
-      if (!der_next (&inner, &oid) || !der_next (&inner, &set))
-        continue;
-      p = oid.whole;
-      object = d2i_ASN1_OBJECT (NULL, &p, oid.whole_length);
-      found_nid = object != NULL ? OBJ_obj2nid (object) : NID_undef;
-      ASN1_OBJECT_free (object);
-      if (found_nid == nid)
-        return der_next (&set.content, value);
-    }
-  ERR_clear_error ();
-  return FALSE;
-}
-
-static void verify_chain_and_status (Context *ctx, Signer *s, GDateTime *when, gboolean proven);
-
-/* One counter-signature (a SignerInfo over @parent_signature): read by hand,
- * as OpenSSL 3.0 has no public API for them. */
-static ImzalaSignerReport *
-verify_counter_signature (Context *ctx, Signer *parent, GBytes *der, GDateTime *when, gboolean proven)
-{
-  ImzalaSignerReport *report = g_new0 (ImzalaSignerReport, 1);
-  ASN1_OCTET_STRING *parent_signature = CMS_SignerInfo_get0_signature (parent->si);
-  Der top = der_of_bytes (der);
-  DerItem info, version, sid, digest_algorithm, item, signature;
-  DerItem signed_attributes = { 0 };
-  gboolean has_signed_attributes = FALSE;
-  Signer c = { 0 };
-  const unsigned char *p;
-  X509_ALGOR *algorithm = NULL;
-  EVP_MD_CTX *md_ctx = NULL;
-  gboolean ok;
-
-  report->status = IMZALA_VALIDATION_VALID;
-  report->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) check_free);
-  report->level = IMZALA_SIGNATURE_LEVEL_CMS;
-  c.report = report;
-  c.untrusted = X509_chain_up_ref (parent->untrusted);
-  c.evidence = g_ptr_array_ref (parent->evidence);
-
-  /* SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm,
-   * [0] signedAttrs OPTIONAL, signatureAlgorithm, signature, ... } */
-  if (!der_next (&top, &info) || info.tag != V_ASN1_SEQUENCE
-      || !der_next (&info.content, &version) || !der_next (&info.content, &sid)
-      || !der_next (&info.content, &digest_algorithm) || !der_next (&info.content, &item))
-    goto malformed;
-  if (item.klass == V_ASN1_CONTEXT_SPECIFIC && item.tag == 0)
-    {
-      signed_attributes = item;
-      has_signed_attributes = TRUE;
-      if (!der_next (&info.content, &item))
-        goto malformed;
-    }
-  /* item is the signatureAlgorithm; the signature follows. */
-  if (!der_next (&info.content, &signature) || signature.tag != V_ASN1_OCTET_STRING)
-    goto malformed;
-
-  p = digest_algorithm.whole;
-  algorithm = d2i_X509_ALGOR (NULL, &p, digest_algorithm.whole_length);
-  switch (algorithm != NULL ? OBJ_obj2nid (algorithm->algorithm) : NID_undef)
-    {
-    case NID_sha256:
-    case NID_sha384:
-    case NID_sha512:
-      c.md = EVP_get_digestbyobj (algorithm->algorithm);
-      report->digest = g_strdup (EVP_MD_get0_name (c.md));
-      break;
-    default:
-      add_check (report, "algorithms", IMZALA_CHECK_INDETERMINATE,
-                 _("The signature uses a hash algorithm that is no longer accepted."));
-      goto out;
-    }
-
-  {
-    STACK_OF (X509) *candidates = X509_chain_up_ref (c.untrusted);
-    STACK_OF (X509) *trusted = imzala_trust_dup_certificates (ctx->trust);
-
-    for (int i = 0; i < sk_X509_num (trusted); i++)
-      push_x509 (candidates, sk_X509_value (trusted, i));
-    c.signer = find_by_signer_identifier (&sid, candidates);
-    sk_X509_pop_free (candidates, X509_free);
-    sk_X509_pop_free (trusted, X509_free);
-  }
-  if (c.signer == NULL)
-    {
-      add_check (report, "signer-certificate", IMZALA_CHECK_INDETERMINATE,
-                 _("The signer’s certificate is neither in the signature nor among the trusted "
-                   "certificates."));
-      goto out;
-    }
-  report->certificate = imzala_certificate_new_from_x509 (c.signer);
-  report->qualified = imzala_verifier_is_qualified (c.signer);
-  add_check (report, "signer-certificate", IMZALA_CHECK_PASSED,
-             _("The signer’s certificate was found."));
-
-  md_ctx = EVP_MD_CTX_new ();
-  if (has_signed_attributes)
-    {
-      DerItem message_digest, signing_time;
-      unsigned char digest[EVP_MAX_MD_SIZE];
-      unsigned int digest_length = 0;
-      /* The signature is over the attributes as a SET OF (tag 0x31), not
-       * as the [0] they are stored as. */
-      g_autofree guint8 *to_be_signed = g_memdup2 (signed_attributes.whole,
-                                                   (gsize) signed_attributes.whole_length);
-
-      to_be_signed[0] = 0x31;
-      ok = md_ctx != NULL
-           && EVP_DigestVerifyInit (md_ctx, NULL, c.md, NULL, X509_get0_pubkey (c.signer)) == 1
-           && EVP_DigestVerify (md_ctx, signature.content.p, (size_t) signature.content.remaining,
-                                to_be_signed, (size_t) signed_attributes.whole_length) == 1;
-      if (!ok)
-        {
-          log_openssl_errors ("Counter-signature");
-          add_check (report, "signature", IMZALA_CHECK_FAILED,
-                     _("The signature is not valid: it was not made with this certificate’s key, or "
-                       "it was changed afterwards."));
-          goto out;
-        }
-      add_check (report, "signature", IMZALA_CHECK_PASSED,
-                 _("The signature over the signed attributes is valid."));
-      if (find_attribute_value (signed_attributes.content, NID_pkcs9_signingTime, &signing_time))
-        {
-          const unsigned char *q = signing_time.whole;
-          ASN1_TIME *time = d2i_ASN1_TIME (NULL, &q, signing_time.whole_length);
-
-          report->signing_time = date_time_from_asn1 (time);
-          ASN1_TIME_free (time);
-        }
-      ok = find_attribute_value (signed_attributes.content, NID_pkcs9_messageDigest, &message_digest)
-           && message_digest.tag == V_ASN1_OCTET_STRING
-           && EVP_Digest (ASN1_STRING_get0_data (parent_signature),
-                          (size_t) ASN1_STRING_length (parent_signature), digest, &digest_length,
-                          c.md, NULL)
-           && (long) digest_length == message_digest.content.remaining
-           && CRYPTO_memcmp (digest, message_digest.content.p, digest_length) == 0;
-      if (!ok)
-        {
-          add_check (report, "message-digest", IMZALA_CHECK_FAILED,
-                     _("The counter-signature is not over this signature."));
-          goto out;
-        }
-      add_check (report, "message-digest", IMZALA_CHECK_PASSED,
-                 _("The counter-signature is over this signature."));
-    }
-  else
-    {
-      ok = md_ctx != NULL
-           && EVP_DigestVerifyInit (md_ctx, NULL, c.md, NULL, X509_get0_pubkey (c.signer)) == 1
-           && EVP_DigestVerify (md_ctx, signature.content.p, (size_t) signature.content.remaining,
-                                ASN1_STRING_get0_data (parent_signature),
-                                (size_t) ASN1_STRING_length (parent_signature)) == 1;
-      if (!ok)
-        {
-          log_openssl_errors ("Counter-signature");
-          add_check (report, "signature", IMZALA_CHECK_FAILED,
-                     _("The counter-signature is not over this signature."));
-          goto out;
-        }
-      add_check (report, "signature", IMZALA_CHECK_PASSED,
-                 _("The counter-signature is over this signature."));
-    }
-
-  report->validation_time = g_date_time_ref (when);
-  verify_chain_and_status (ctx, &c, when, proven);
-  goto out;
-
-malformed:
-  add_check (report, "signed-attributes", IMZALA_CHECK_FAILED,
-             _("A counter-signature cannot be read."));
-
-out:
-  if (report->status == IMZALA_VALIDATION_VALID)
-    report->reason = g_strdup (_("The signature is valid."));
-  EVP_MD_CTX_free (md_ctx);
-  X509_ALGOR_free (algorithm);
-  signer_clear (&c);
-  ERR_clear_error ();
-  return report;
-}
-
-static void
-check_counter_signatures (Context *ctx, Signer *s, GDateTime *when, gboolean proven)
-{
-  g_autoptr(GPtrArray) values = attribute_values (s->si, NID_pkcs9_countersignature, FALSE);
-
-  if (values->len == 0)
-    return;
-  s->report->counter_signers = g_ptr_array_new_with_free_func ((GDestroyNotify) signer_report_free);
-  for (guint i = 0; i < values->len; i++)
-    {
-      ImzalaSignerReport *counter = verify_counter_signature (ctx, s, g_ptr_array_index (values, i),
-                                                              when, proven);
-
-      g_ptr_array_add (s->report->counter_signers, counter);
-      /* The file holds a broken or open counter-signature: said on the
-       * signer it counter-signs. */
-      switch (counter->status)
-        {
-        case IMZALA_VALIDATION_VALID:
-          add_check (s->report, "counter-signature", IMZALA_CHECK_PASSED,
-                     _("A counter-signature over this signature is valid."));
-          break;
-        case IMZALA_VALIDATION_INVALID:
-          {
-            g_autofree char *message = g_strdup_printf (_("A counter-signature is not valid: %s"),
-                                                        counter->reason);
-
-            add_check (s->report, "counter-signature", IMZALA_CHECK_FAILED, message);
-          }
-          break;
-        case IMZALA_VALIDATION_INDETERMINATE:
-        default:
-          {
-            g_autofree char *message = g_strdup_printf (_("A counter-signature could not be "
-                                                          "validated: %s"), counter->reason);
-
-            add_check (s->report, "counter-signature", IMZALA_CHECK_INDETERMINATE, message);
-          }
-          break;
-        }
-    }
-}
-
 static ImzalaSignerReport *
 verify_signer (Context *ctx, CMS_SignerInfo *si)
 {
@@ -1523,7 +814,7 @@ verify_signer (Context *ctx, CMS_SignerInfo *si)
   gboolean proven;
 
   report->status = IMZALA_VALIDATION_VALID;
-  report->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) check_free);
+  report->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) verifier_check_free);
   s.report = report;
   s.si = si;
   s.untrusted = X509_chain_up_ref (ctx->cms_certs);
@@ -1539,14 +830,14 @@ verify_signer (Context *ctx, CMS_SignerInfo *si)
   s.signer = find_signer_certificate (ctx, &s);
   if (s.signer == NULL)
     {
-      add_check (report, "signer-certificate", IMZALA_CHECK_INDETERMINATE,
+      verifier_add_check (report, "signer-certificate", IMZALA_CHECK_INDETERMINATE,
                  _("The signer’s certificate is neither in the signature nor among the trusted "
                    "certificates."));
       goto out;
     }
   report->certificate = imzala_certificate_new_from_x509 (s.signer);
   report->qualified = imzala_verifier_is_qualified (s.signer);
-  add_check (report, "signer-certificate", IMZALA_CHECK_PASSED,
+  verifier_add_check (report, "signer-certificate", IMZALA_CHECK_PASSED,
              _("The signer’s certificate was found."));
 
   if (!check_digest_algorithm (&s) || !check_signature (ctx, &s))
@@ -1560,13 +851,13 @@ verify_signer (Context *ctx, CMS_SignerInfo *si)
   when = proven ? report->timestamp_time : now;
   report->validation_time = g_date_time_ref (when);
 
-  verify_chain_and_status (ctx, &s, when, proven);
-  check_references (ctx, &s);
+  verifier_verify_chain_and_status (ctx, &s, when, proven);
+  verifier_check_references (ctx, &s);
   /* A counter-signature may be made long after the signature: without a
    * time-stamp of its own it is validated now. */
-  check_counter_signatures (ctx, &s, now, FALSE);
+  verifier_check_counter_signatures (ctx, &s, now, FALSE);
 
-  add_check (report, "qualified", report->qualified ? IMZALA_CHECK_PASSED : IMZALA_CHECK_SKIPPED,
+  verifier_add_check (report, "qualified", report->qualified ? IMZALA_CHECK_PASSED : IMZALA_CHECK_SKIPPED,
              report->qualified
              ? _("The signer’s certificate is qualified (QcCompliance and the BTK statement).")
              : _("The signer’s certificate is not a qualified (NES) certificate."));
@@ -1574,7 +865,7 @@ verify_signer (Context *ctx, CMS_SignerInfo *si)
 out:
   if (report->status == IMZALA_VALIDATION_VALID)
     report->reason = g_strdup (_("The signature is valid."));
-  signer_clear (&s);
+  verifier_signer_clear (&s);
   ERR_clear_error ();
   return report;
 }
@@ -1624,7 +915,7 @@ imzala_verifier_verify (GBytes        *cms_bytes,
   ctx.cms = parse_cms (cms_bytes);
   if (ctx.cms == NULL || OBJ_obj2nid (CMS_get0_type (ctx.cms)) != NID_pkcs7_signed)
     {
-      log_openssl_errors ("Parsing the signature");
+      verifier_log_openssl_errors ("Parsing the signature");
       g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
                            _("The signature file is not a signature İmzala can read."));
       goto out;
@@ -1670,7 +961,7 @@ imzala_verifier_verify (GBytes        *cms_bytes,
     ctx.cms_certs = sk_X509_new_null ();
   ctx.cms_crls = cms_crls (ctx.cms);
 
-  result->signers = g_ptr_array_new_with_free_func ((GDestroyNotify) signer_report_free);
+  result->signers = g_ptr_array_new_with_free_func ((GDestroyNotify) verifier_signer_report_free);
   result->qualified = TRUE;
   result->level = IMZALA_SIGNATURE_LEVEL_XL;
   for (int i = 0; i < sk_CMS_SignerInfo_num (signers); i++)
@@ -1776,3 +1067,4 @@ imzala_verifier_verify_finish (GAsyncResult  *result,
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
