@@ -12,33 +12,14 @@
 
 #include "imzala-error.h"
 #include "imzala-portal-store.h"
+#include "imzala-portal-store-private.h"
 
-/* An audit event that could not be written yet (the database locked or
- * the disk full); kept in memory and written before the next one. */
-typedef struct
-{
-  char   *kind;
-  char   *person;
-  gint64  request;
-  char   *address;
-  char   *detail;
-  gint64  at;
-} PendingEvent;
 
-struct _ImzalaPortalStore
-{
-  GObject  parent_instance;
-  sqlite3 *db;
-  GQueue   pending;          /* PendingEvent* */
-  guint64  audit_failures;   /* writes that failed (then kept in pending) */
-  guint64  audit_dropped;    /* events lost because pending was full */
-  guint64  audit_dropped_reported;
-};
 
 /* Statements that failed for want of the database (busy, locked, full,
  * I/O, read-only), counted by SQLite's error log: the server answers 503
  * for a request during which this grew (imzala_portal_store_get_failures()). */
-static guint64 store_failures;
+guint64 store_failures;
 
 /* Whether @code (a result code, extended or not) means that the database
  * was not there for us (locked, full, unreadable), not that a statement is
@@ -70,8 +51,8 @@ sqlite_log_cb (void *data, int code, const char *message)
     }
 }
 
-static gint64
-imzala_portal_now_store (void)
+gint64
+store_now (void)
 {
   return g_get_real_time () / G_USEC_PER_SEC;
 }
@@ -91,8 +72,8 @@ busy_cb (void *data, int tries)
   return 0;
 }
 
-static void
-pending_event_free (PendingEvent *event)
+void
+store_pending_event_free (PendingEvent *event)
 {
   g_free (event->kind);
   g_free (event->person);
@@ -200,8 +181,8 @@ imzala_portal_store_finalize (GObject *object)
   ImzalaPortalStore *self = IMZALA_PORTAL_STORE (object);
 
   if (self->pending.length > 0)
-    g_warning ("%u audit events could not be written before exit", self->pending.length);
-  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_event_free);
+    g_warning ("%u store_audit events could not be written before exit", self->pending.length);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) store_pending_event_free);
   sqlite3_close_v2 (self->db);
   G_OBJECT_CLASS (imzala_portal_store_parent_class)->finalize (object);
 }
@@ -217,8 +198,8 @@ imzala_portal_store_init (ImzalaPortalStore *self)
 {
 }
 
-static gboolean
-set_db_error (ImzalaPortalStore *self, GError **error)
+gboolean
+store_set_db_error (ImzalaPortalStore *self, GError **error)
 {
   /* SQLite does not pass every such failure to its log (a full disk met
    * while the write-ahead log grows at COMMIT is only a return code), so
@@ -230,8 +211,8 @@ set_db_error (ImzalaPortalStore *self, GError **error)
   return FALSE;
 }
 
-static sqlite3_stmt *
-prepare (ImzalaPortalStore *self, const char *sql)
+sqlite3_stmt *
+store_prepare (ImzalaPortalStore *self, const char *sql)
 {
   sqlite3_stmt *stmt = NULL;
 
@@ -240,8 +221,8 @@ prepare (ImzalaPortalStore *self, const char *sql)
   return stmt;
 }
 
-static void
-bind_text (sqlite3_stmt *stmt, int index, const char *text)
+void
+store_bind_text (sqlite3_stmt *stmt, int index, const char *text)
 {
   if (text != NULL)
     sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
@@ -249,8 +230,8 @@ bind_text (sqlite3_stmt *stmt, int index, const char *text)
     sqlite3_bind_null (stmt, index);
 }
 
-static void
-bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes)
+void
+store_bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes)
 {
   gsize size;
   const void *data = g_bytes_get_data (bytes, &size);
@@ -258,8 +239,8 @@ bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes)
   sqlite3_bind_blob64 (stmt, index, size > 0 ? data : "", size, SQLITE_TRANSIENT);
 }
 
-static char *
-column_text (sqlite3_stmt *stmt, int index)
+char *
+store_column_text (sqlite3_stmt *stmt, int index)
 {
   const unsigned char *text = sqlite3_column_text (stmt, index);
 
@@ -276,8 +257,8 @@ column_bytes (sqlite3_stmt *stmt, int index)
 
 /* Runs a statement that returns no rows and finalizes it; on FALSE the
  * connection's error code and message still say what went wrong. */
-static gboolean
-step_done (sqlite3_stmt *stmt)
+gboolean
+store_step_done (sqlite3_stmt *stmt)
 {
   int rc = sqlite3_step (stmt);
 
@@ -306,7 +287,7 @@ add_column (ImzalaPortalStore *self, const char *table, const char *column, cons
 {
   g_autofree char *query = g_strdup_printf ("SELECT 1 FROM pragma_table_info ('%s') WHERE name = '%s'",
                                             table, column);
-  sqlite3_stmt *stmt = prepare (self, query);
+  sqlite3_stmt *stmt = store_prepare (self, query);
   gboolean present = sqlite3_step (stmt) == SQLITE_ROW;
   g_autofree char *alter = NULL;
 
@@ -348,7 +329,7 @@ imzala_portal_store_open (const char *path, GError **error)
                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                        NULL) != SQLITE_OK)
     {
-      set_db_error (self, error);
+      store_set_db_error (self, error);
       return NULL;
     }
   /* The enrol command and tests open the same file while the server runs.
@@ -356,7 +337,7 @@ imzala_portal_store_open (const char *path, GError **error)
    * long, then fails and the request is answered 503, so that a lock held
    * elsewhere never stops the portal for everyone. */
   sqlite3_busy_handler (self->db, busy_cb, NULL);
-  /* WAL with synchronous=NORMAL: a commit (an audit row per GET among
+  /* WAL with synchronous=NORMAL: a commit (an store_audit row per GET among
    * them) appends to the WAL without an fsync, which the checkpoints do;
    * the database stays consistent after a crash, and only a power cut can
    * lose the last commits (issue 12: an fsync per read was most of a GET).
@@ -463,24 +444,24 @@ imzala_portal_store_put_person (ImzalaPortalStore        *self,
 
   /* Enrolling a person again replaces the card but keeps e-onay: the
    * consent was given by the person, not by the card. */
-  stmt = prepare (self,
+  stmt = store_prepare (self,
                   "INSERT INTO persons (tckn, name, security_word_hash, institution, sicil_no,"
                   "  card_serial, card_puk, certificate_not_after, phone)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                   " ON CONFLICT (tckn) DO UPDATE SET name = ?2, security_word_hash = ?3,"
                   "  institution = ?4, sicil_no = ?5, card_serial = ?6, card_puk = ?7,"
                   "  certificate_not_after = ?8, phone = ?9");
-  bind_text (stmt, 1, person->tckn);
-  bind_text (stmt, 2, person->name);
-  bind_text (stmt, 3, person->security_word_hash);
-  bind_text (stmt, 4, person->institution);
-  bind_text (stmt, 5, person->sicil_no);
-  bind_text (stmt, 6, person->card_serial);
-  bind_text (stmt, 7, person->card_puk);
+  store_bind_text (stmt, 1, person->tckn);
+  store_bind_text (stmt, 2, person->name);
+  store_bind_text (stmt, 3, person->security_word_hash);
+  store_bind_text (stmt, 4, person->institution);
+  store_bind_text (stmt, 5, person->sicil_no);
+  store_bind_text (stmt, 6, person->card_serial);
+  store_bind_text (stmt, 7, person->card_puk);
   sqlite3_bind_int64 (stmt, 8, person->certificate_not_after);
-  bind_text (stmt, 9, person->phone);
-  if (!step_done (stmt))
-    return set_db_error (self, error);
+  store_bind_text (stmt, 9, person->phone);
+  if (!store_step_done (stmt))
+    return store_set_db_error (self, error);
   return TRUE;
 }
 
@@ -490,25 +471,25 @@ imzala_portal_store_get_person (ImzalaPortalStore *self, const char *tckn)
   sqlite3_stmt *stmt;
   ImzalaPortalPerson *person = NULL;
 
-  stmt = prepare (self,
+  stmt = store_prepare (self,
                   "SELECT tckn, name, security_word_hash, institution, sicil_no, card_serial,"
                   "  card_puk, certificate_not_after, eonay, eonay_at, phone"
                   " FROM persons WHERE tckn = ?1");
-  bind_text (stmt, 1, tckn);
+  store_bind_text (stmt, 1, tckn);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       person = g_new0 (ImzalaPortalPerson, 1);
-      person->tckn = column_text (stmt, 0);
-      person->name = column_text (stmt, 1);
-      person->security_word_hash = column_text (stmt, 2);
-      person->institution = column_text (stmt, 3);
-      person->sicil_no = column_text (stmt, 4);
-      person->card_serial = column_text (stmt, 5);
-      person->card_puk = column_text (stmt, 6);
+      person->tckn = store_column_text (stmt, 0);
+      person->name = store_column_text (stmt, 1);
+      person->security_word_hash = store_column_text (stmt, 2);
+      person->institution = store_column_text (stmt, 3);
+      person->sicil_no = store_column_text (stmt, 4);
+      person->card_serial = store_column_text (stmt, 5);
+      person->card_puk = store_column_text (stmt, 6);
       person->certificate_not_after = sqlite3_column_int64 (stmt, 7);
-      person->eonay = column_text (stmt, 8);
+      person->eonay = store_column_text (stmt, 8);
       person->eonay_at = sqlite3_column_int64 (stmt, 9);
-      person->phone = column_text (stmt, 10);
+      person->phone = store_column_text (stmt, 10);
     }
   sqlite3_finalize (stmt);
   return person;
@@ -521,13 +502,13 @@ imzala_portal_store_set_eonay (ImzalaPortalStore *self,
                                gint64             when,
                                GError           **error)
 {
-  sqlite3_stmt *stmt = prepare (self, "UPDATE persons SET eonay = ?2, eonay_at = ?3 WHERE tckn = ?1");
+  sqlite3_stmt *stmt = store_prepare (self, "UPDATE persons SET eonay = ?2, eonay_at = ?3 WHERE tckn = ?1");
 
-  bind_text (stmt, 1, tckn);
-  bind_text (stmt, 2, eonay);
+  store_bind_text (stmt, 1, tckn);
+  store_bind_text (stmt, 2, eonay);
   sqlite3_bind_int64 (stmt, 3, when);
-  if (!step_done (stmt))
-    return set_db_error (self, error);
+  if (!store_step_done (stmt))
+    return store_set_db_error (self, error);
   return TRUE;
 }
 
@@ -539,29 +520,29 @@ imzala_portal_store_add_session (ImzalaPortalStore *self,
                                  gint64             now,
                                  GError           **error)
 {
-  sqlite3_stmt *stmt = prepare (self, "INSERT INTO sessions (id_hash, created_at) VALUES (?1, ?2)");
+  sqlite3_stmt *stmt = store_prepare (self, "INSERT INTO sessions (id_hash, created_at) VALUES (?1, ?2)");
 
-  bind_text (stmt, 1, id_hash);
+  store_bind_text (stmt, 1, id_hash);
   sqlite3_bind_int64 (stmt, 2, now);
-  if (!step_done (stmt))
-    return set_db_error (self, error);
+  if (!store_step_done (stmt))
+    return store_set_db_error (self, error);
   return TRUE;
 }
 
 ImzalaPortalSession *
 imzala_portal_store_get_session (ImzalaPortalStore *self, const char *id_hash)
 {
-  sqlite3_stmt *stmt = prepare (self, "SELECT id_hash, person, applicant, created_at FROM sessions"
+  sqlite3_stmt *stmt = store_prepare (self, "SELECT id_hash, person, applicant, created_at FROM sessions"
                                       " WHERE id_hash = ?1");
   ImzalaPortalSession *session = NULL;
 
-  bind_text (stmt, 1, id_hash);
+  store_bind_text (stmt, 1, id_hash);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       session = g_new0 (ImzalaPortalSession, 1);
-      session->id_hash = column_text (stmt, 0);
-      session->person = column_text (stmt, 1);
-      session->applicant = column_text (stmt, 2);
+      session->id_hash = store_column_text (stmt, 0);
+      session->person = store_column_text (stmt, 1);
+      session->applicant = store_column_text (stmt, 2);
       session->created_at = sqlite3_column_int64 (stmt, 3);
     }
   sqlite3_finalize (stmt);
@@ -587,15 +568,15 @@ imzala_portal_store_replace_session (ImzalaPortalStore *self,
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
     {
-      sqlite3_stmt *stmt = prepare (self, statements[i]);
+      sqlite3_stmt *stmt = store_prepare (self, statements[i]);
 
-      bind_text (stmt, 1, old_hash);
-      bind_text (stmt, 2, new_hash);
-      bind_text (stmt, 3, person);
+      store_bind_text (stmt, 1, old_hash);
+      store_bind_text (stmt, 2, new_hash);
+      store_bind_text (stmt, 3, person);
       sqlite3_bind_int64 (stmt, 4, now);
-      if (!step_done (stmt))
+      if (!store_step_done (stmt))
         {
-          set_db_error (self, error);
+          store_set_db_error (self, error);
           exec (self, "ROLLBACK", NULL);
           return FALSE;
         }
@@ -608,11 +589,11 @@ imzala_portal_store_expire_sessions (ImzalaPortalStore *self,
                                      gint64             before,
                                      GError           **error)
 {
-  sqlite3_stmt *stmt = prepare (self, "DELETE FROM sessions WHERE created_at < ?1");
+  sqlite3_stmt *stmt = store_prepare (self, "DELETE FROM sessions WHERE created_at < ?1");
 
   sqlite3_bind_int64 (stmt, 1, before);
-  if (!step_done (stmt))
-    return set_db_error (self, error);
+  if (!store_step_done (stmt))
+    return store_set_db_error (self, error);
   return TRUE;
 }
 
@@ -622,12 +603,12 @@ imzala_portal_store_set_session_applicant (ImzalaPortalStore *self,
                                            const char        *tckn,
                                            GError           **error)
 {
-  sqlite3_stmt *stmt = prepare (self, "UPDATE sessions SET applicant = ?2 WHERE id_hash = ?1");
+  sqlite3_stmt *stmt = store_prepare (self, "UPDATE sessions SET applicant = ?2 WHERE id_hash = ?1");
 
-  bind_text (stmt, 1, id_hash);
-  bind_text (stmt, 2, tckn);
-  if (!step_done (stmt))
-    return set_db_error (self, error);
+  store_bind_text (stmt, 1, id_hash);
+  store_bind_text (stmt, 2, tckn);
+  if (!store_step_done (stmt))
+    return store_set_db_error (self, error);
   return TRUE;
 }
 
@@ -636,11 +617,11 @@ imzala_portal_store_sign_out_session (ImzalaPortalStore *self,
                                       const char        *id_hash,
                                       GError           **error)
 {
-  sqlite3_stmt *stmt = prepare (self, "UPDATE sessions SET person = NULL, applicant = NULL WHERE id_hash = ?1");
+  sqlite3_stmt *stmt = store_prepare (self, "UPDATE sessions SET person = NULL, applicant = NULL WHERE id_hash = ?1");
 
-  bind_text (stmt, 1, id_hash);
-  if (!step_done (stmt))
-    return set_db_error (self, error);
+  store_bind_text (stmt, 1, id_hash);
+  if (!store_step_done (stmt))
+    return store_set_db_error (self, error);
   return TRUE;
 }
 
@@ -656,29 +637,29 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
   if (!exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
 
-  stmt = prepare (self,
+  stmt = store_prepare (self,
                   "INSERT INTO requests (public_id, code, purpose, person, session, application,"
                   "  choice, nonce, created_at, expires_at)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-  bind_text (stmt, 1, request->public_id);
-  bind_text (stmt, 2, request->code);
-  bind_text (stmt, 3, request->purpose);
-  bind_text (stmt, 4, request->person);
-  bind_text (stmt, 5, request->session);
+  store_bind_text (stmt, 1, request->public_id);
+  store_bind_text (stmt, 2, request->code);
+  store_bind_text (stmt, 3, request->purpose);
+  store_bind_text (stmt, 4, request->person);
+  store_bind_text (stmt, 5, request->session);
   if (request->application != 0)
     sqlite3_bind_int64 (stmt, 6, request->application);
   else
     sqlite3_bind_null (stmt, 6);
-  bind_text (stmt, 7, request->choice);
-  bind_bytes (stmt, 8, request->nonce);
+  store_bind_text (stmt, 7, request->choice);
+  store_bind_bytes (stmt, 8, request->nonce);
   sqlite3_bind_int64 (stmt, 9, request->created_at);
   sqlite3_bind_int64 (stmt, 10, request->expires_at);
-  if (!step_done (stmt))
+  if (!store_step_done (stmt))
     {
       if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Code collision");
       else
-        set_db_error (self, error);
+        store_set_db_error (self, error);
       exec (self, "ROLLBACK", NULL);
       return FALSE;
     }
@@ -686,14 +667,14 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
 
   for (guint i = 0; i < request->texts->len; i++)
     {
-      stmt = prepare (self, "INSERT INTO request_texts (request, idx, title, content) VALUES (?1, ?2, ?3, ?4)");
+      stmt = store_prepare (self, "INSERT INTO request_texts (request, idx, title, content) VALUES (?1, ?2, ?3, ?4)");
       sqlite3_bind_int64 (stmt, 1, request->id);
       sqlite3_bind_int (stmt, 2, (int) i);
-      bind_text (stmt, 3, g_ptr_array_index (request->titles, i));
-      bind_bytes (stmt, 4, g_ptr_array_index (request->texts, i));
-      if (!step_done (stmt))
+      store_bind_text (stmt, 3, g_ptr_array_index (request->titles, i));
+      store_bind_bytes (stmt, 4, g_ptr_array_index (request->texts, i));
+      if (!store_step_done (stmt))
         {
-          set_db_error (self, error);
+          store_set_db_error (self, error);
           exec (self, "ROLLBACK", NULL);
           return FALSE;
         }
@@ -719,22 +700,22 @@ read_request (ImzalaPortalStore *self, sqlite3_stmt *stmt)
 
       request = g_new0 (ImzalaPortalRequest, 1);
       request->id = sqlite3_column_int64 (stmt, 0);
-      request->public_id = column_text (stmt, 1);
-      request->code = column_text (stmt, 2);
-      request->purpose = column_text (stmt, 3);
-      request->person = column_text (stmt, 4);
-      request->session = column_text (stmt, 5);
+      request->public_id = store_column_text (stmt, 1);
+      request->code = store_column_text (stmt, 2);
+      request->purpose = store_column_text (stmt, 3);
+      request->person = store_column_text (stmt, 4);
+      request->session = store_column_text (stmt, 5);
       request->application = sqlite3_column_int64 (stmt, 6);
-      request->choice = column_text (stmt, 7);
+      request->choice = store_column_text (stmt, 7);
       request->nonce = column_bytes (stmt, 8);
       request->created_at = sqlite3_column_int64 (stmt, 9);
       request->expires_at = sqlite3_column_int64 (stmt, 10);
-      state = column_text (stmt, 11);
+      state = store_column_text (stmt, 11);
       request->state = state_from_string (state);
       request->rejected = (guint) sqlite3_column_int (stmt, 12);
       request->completed_at = sqlite3_column_int64 (stmt, 13);
       request->released_at = sqlite3_column_int64 (stmt, 14);
-      request->result_message = column_text (stmt, 15);
+      request->result_message = store_column_text (stmt, 15);
     }
   sqlite3_finalize (stmt);
   if (request == NULL)
@@ -742,11 +723,11 @@ read_request (ImzalaPortalStore *self, sqlite3_stmt *stmt)
 
   request->titles = g_ptr_array_new_with_free_func (g_free);
   request->texts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  stmt = prepare (self, "SELECT title, content FROM request_texts WHERE request = ?1 ORDER BY idx");
+  stmt = store_prepare (self, "SELECT title, content FROM request_texts WHERE request = ?1 ORDER BY idx");
   sqlite3_bind_int64 (stmt, 1, request->id);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      g_ptr_array_add (request->titles, column_text (stmt, 0));
+      g_ptr_array_add (request->titles, store_column_text (stmt, 0));
       g_ptr_array_add (request->texts, column_bytes (stmt, 1));
     }
   sqlite3_finalize (stmt);
@@ -757,9 +738,9 @@ ImzalaPortalRequest *
 imzala_portal_store_get_request_by_code (ImzalaPortalStore *self,
                                          const char        *code)
 {
-  sqlite3_stmt *stmt = prepare (self, REQUEST_COLUMNS " WHERE code = ?1");
+  sqlite3_stmt *stmt = store_prepare (self, REQUEST_COLUMNS " WHERE code = ?1");
 
-  bind_text (stmt, 1, code);
+  store_bind_text (stmt, 1, code);
   return read_request (self, stmt);
 }
 
@@ -767,16 +748,16 @@ ImzalaPortalRequest *
 imzala_portal_store_get_request_by_public_id (ImzalaPortalStore *self,
                                               const char        *public_id)
 {
-  sqlite3_stmt *stmt = prepare (self, REQUEST_COLUMNS " WHERE public_id = ?1");
+  sqlite3_stmt *stmt = store_prepare (self, REQUEST_COLUMNS " WHERE public_id = ?1");
 
-  bind_text (stmt, 1, public_id);
+  store_bind_text (stmt, 1, public_id);
   return read_request (self, stmt);
 }
 
 void
 imzala_portal_store_expire_requests (ImzalaPortalStore *self, gint64 now)
 {
-  sqlite3_stmt *stmt = prepare (self,
+  sqlite3_stmt *stmt = store_prepare (self,
                                 "UPDATE requests SET state = 'expired',"
                                 "  result_message = 'Doğrulama kodunun süresi doldu.'"
                                 " WHERE state = 'pending' AND expires_at < ?1");
@@ -796,15 +777,15 @@ imzala_portal_store_reject (ImzalaPortalStore *self,
   sqlite3_stmt *stmt;
   ImzalaPortalState state = IMZALA_PORTAL_STATE_FAILED;
 
-  stmt = prepare (self,
+  stmt = store_prepare (self,
                   "UPDATE requests SET rejected = rejected + 1,"
                   "  state = CASE WHEN rejected + 1 >= ?2 THEN 'failed' ELSE state END,"
                   "  result_message = CASE WHEN rejected + 1 >= ?2 THEN ?4 ELSE ?3 END"
                   " WHERE id = ?1 AND state = 'pending' RETURNING state");
   sqlite3_bind_int64 (stmt, 1, id);
   sqlite3_bind_int (stmt, 2, (int) max);
-  bind_text (stmt, 3, message);
-  bind_text (stmt, 4, closed_message);
+  store_bind_text (stmt, 3, message);
+  store_bind_text (stmt, 4, closed_message);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     state = state_from_string ((const char *) sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
@@ -831,10 +812,10 @@ effect_sql (const char *purpose)
 
 /* What must survive a power cut, not only a crash (an accepted signature, a
  * revocation), is committed with synchronous=FULL: the commit then waits
- * for the write-ahead log to reach the disk. Everything else (audit rows,
+ * for the write-ahead log to reach the disk. Everything else (store_audit rows,
  * sessions) is committed with the connection's synchronous=NORMAL. */
-static void
-set_durable (ImzalaPortalStore *self, gboolean durable)
+void
+store_set_durable (ImzalaPortalStore *self, gboolean durable)
 {
   exec (self, durable ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;", NULL);
 }
@@ -852,9 +833,9 @@ imzala_portal_store_complete (ImzalaPortalStore         *self,
 {
   gboolean ok;
 
-  set_durable (self, TRUE);
+  store_set_durable (self, TRUE);
   ok = complete (self, request, now, signatures, message, error);
-  set_durable (self, FALSE);
+  store_set_durable (self, FALSE);
   return ok;
 }
 
@@ -875,14 +856,14 @@ complete (ImzalaPortalStore         *self,
 
   /* The single-use guarantee: only a pending, unexpired request changes,
    * and the write lock taken by BEGIN IMMEDIATE orders racing submissions. */
-  stmt = prepare (self,
+  stmt = store_prepare (self,
                   "UPDATE requests SET state = 'done', completed_at = ?2, result_message = ?3"
                   " WHERE id = ?1 AND state = 'pending' AND expires_at >= ?2 RETURNING person");
   sqlite3_bind_int64 (stmt, 1, request->id);
   sqlite3_bind_int64 (stmt, 2, now);
-  bind_text (stmt, 3, message);
+  store_bind_text (stmt, 3, message);
   if (sqlite3_step (stmt) == SQLITE_ROW)
-    person = column_text (stmt, 0);
+    person = store_column_text (stmt, 0);
   sqlite3_finalize (stmt);
   if (person == NULL)
     {
@@ -895,33 +876,33 @@ complete (ImzalaPortalStore         *self,
     {
       ImzalaPortalSignature *signature = g_ptr_array_index (signatures, i);
 
-      stmt = prepare (self,
+      stmt = store_prepare (self,
                       "INSERT INTO signatures (request, idx, cms, signer_fingerprint, signer_subject,"
                       "  signing_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
       sqlite3_bind_int64 (stmt, 1, request->id);
       sqlite3_bind_int (stmt, 2, (int) i);
-      bind_bytes (stmt, 3, signature->cms);
-      bind_text (stmt, 4, signature->signer_fingerprint);
-      bind_text (stmt, 5, signature->signer_subject);
+      store_bind_bytes (stmt, 3, signature->cms);
+      store_bind_text (stmt, 4, signature->signer_fingerprint);
+      store_bind_text (stmt, 5, signature->signer_subject);
       sqlite3_bind_int64 (stmt, 6, signature->signing_time);
-      if (!step_done (stmt))
+      if (!store_step_done (stmt))
         goto fail;
     }
 
   if (effect != NULL)
     {
-      stmt = prepare (self, effect);
-      bind_text (stmt, 1, person);
+      stmt = store_prepare (self, effect);
+      store_bind_text (stmt, 1, person);
       sqlite3_bind_int64 (stmt, 2, now);
-      bind_text (stmt, 3, request->choice);
+      store_bind_text (stmt, 3, request->choice);
       sqlite3_bind_int64 (stmt, 4, request->application);
-      if (!step_done (stmt))
+      if (!store_step_done (stmt))
         goto fail;
     }
   return exec (self, "COMMIT", error);
 
 fail:
-  set_db_error (self, error);
+  store_set_db_error (self, error);
   exec (self, "ROLLBACK", NULL);
   return FALSE;
 }
@@ -929,7 +910,7 @@ fail:
 gboolean
 imzala_portal_store_release (ImzalaPortalStore *self, gint64 id, gint64 now)
 {
-  sqlite3_stmt *stmt = prepare (self,
+  sqlite3_stmt *stmt = store_prepare (self,
                                 "UPDATE requests SET state = 'released', released_at = ?2"
                                 " WHERE id = ?1 AND state = 'pending' AND expires_at >= ?2");
   gboolean changed;
@@ -948,15 +929,15 @@ imzala_portal_store_finish_unblock (ImzalaPortalStore *self,
                                     gint64             now,
                                     const char        *message)
 {
-  sqlite3_stmt *stmt = prepare (self,
+  sqlite3_stmt *stmt = store_prepare (self,
                                 "UPDATE requests SET state = ?2, completed_at = ?3, result_message = ?4"
                                 " WHERE id = ?1 AND state = 'released'");
   gboolean changed;
 
   sqlite3_bind_int64 (stmt, 1, id);
-  bind_text (stmt, 2, success ? "done" : "failed");
+  store_bind_text (stmt, 2, success ? "done" : "failed");
   sqlite3_bind_int64 (stmt, 3, now);
-  bind_text (stmt, 4, message);
+  store_bind_text (stmt, 4, message);
   changed = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->db) == 1;
   sqlite3_finalize (stmt);
   return changed;
@@ -972,18 +953,18 @@ imzala_portal_store_add_application (ImzalaPortalStore       *self,
 {
   sqlite3_stmt *stmt;
 
-  stmt = prepare (self,
+  stmt = store_prepare (self,
                   "INSERT INTO applications (public_id, person, kind, fields, form_text,"
                   "  production_date, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  bind_text (stmt, 1, application->public_id);
-  bind_text (stmt, 2, application->person);
-  bind_text (stmt, 3, application->kind);
-  bind_text (stmt, 4, application->fields_json);
-  bind_text (stmt, 5, application->form_text);
+  store_bind_text (stmt, 1, application->public_id);
+  store_bind_text (stmt, 2, application->person);
+  store_bind_text (stmt, 3, application->kind);
+  store_bind_text (stmt, 4, application->fields_json);
+  store_bind_text (stmt, 5, application->form_text);
   sqlite3_bind_int64 (stmt, 6, application->production_date);
   sqlite3_bind_int64 (stmt, 7, now);
-  if (!step_done (stmt))
-    return set_db_error (self, error);
+  if (!store_step_done (stmt))
+    return store_set_db_error (self, error);
   application->id = sqlite3_last_insert_rowid (self->db);
   return TRUE;
 }
@@ -1003,13 +984,13 @@ read_application (sqlite3_stmt *stmt)
     {
       application = g_new0 (ImzalaPortalApplication, 1);
       application->id = sqlite3_column_int64 (stmt, 0);
-      application->public_id = column_text (stmt, 1);
-      application->person = column_text (stmt, 2);
-      application->kind = column_text (stmt, 3);
-      application->fields_json = column_text (stmt, 4);
-      application->form_text = column_text (stmt, 5);
-      application->method = column_text (stmt, 6);
-      application->state = column_text (stmt, 7);
+      application->public_id = store_column_text (stmt, 1);
+      application->person = store_column_text (stmt, 2);
+      application->kind = store_column_text (stmt, 3);
+      application->fields_json = store_column_text (stmt, 4);
+      application->form_text = store_column_text (stmt, 5);
+      application->method = store_column_text (stmt, 6);
+      application->state = store_column_text (stmt, 7);
       application->production_date = sqlite3_column_int64 (stmt, 8);
       application->submitted_at = sqlite3_column_int64 (stmt, 9);
     }
@@ -1020,16 +1001,16 @@ read_application (sqlite3_stmt *stmt)
 ImzalaPortalApplication *
 imzala_portal_store_get_application (ImzalaPortalStore *self, const char *public_id)
 {
-  sqlite3_stmt *stmt = prepare (self, APPLICATION_COLUMNS " WHERE public_id = ?1");
+  sqlite3_stmt *stmt = store_prepare (self, APPLICATION_COLUMNS " WHERE public_id = ?1");
 
-  bind_text (stmt, 1, public_id);
+  store_bind_text (stmt, 1, public_id);
   return read_application (stmt);
 }
 
 ImzalaPortalApplication *
 imzala_portal_store_get_application_by_id (ImzalaPortalStore *self, gint64 id)
 {
-  sqlite3_stmt *stmt = prepare (self, APPLICATION_COLUMNS " WHERE id = ?1");
+  sqlite3_stmt *stmt = store_prepare (self, APPLICATION_COLUMNS " WHERE id = ?1");
 
   sqlite3_bind_int64 (stmt, 1, id);
   return read_application (stmt);
@@ -1045,12 +1026,12 @@ imzala_portal_store_submit_application (ImzalaPortalStore *self,
   sqlite3_stmt *stmt;
   gboolean changed;
 
-  stmt = prepare (self,
+  stmt = store_prepare (self,
                   "UPDATE applications SET method = ?2, submitted_at = ?3,"
                   "  state = CASE WHEN production_date > ?3 THEN 'waiting' ELSE 'submitted' END"
                   " WHERE id = ?1 AND state = 'draft'");
   sqlite3_bind_int64 (stmt, 1, id);
-  bind_text (stmt, 2, method);
+  store_bind_text (stmt, 2, method);
   sqlite3_bind_int64 (stmt, 3, now);
   changed = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->db) == 1;
   sqlite3_finalize (stmt);
@@ -1059,307 +1040,3 @@ imzala_portal_store_submit_application (ImzalaPortalStore *self,
   return changed;
 }
 
-/* ---- Audit ---- */
-
-guint64
-imzala_portal_store_get_failures (ImzalaPortalStore *self)
-{
-  return store_failures;
-}
-
-void
-imzala_portal_store_get_audit_counts (ImzalaPortalStore *self,
-                                      guint64           *failures,
-                                      guint             *pending,
-                                      guint64           *dropped)
-{
-  g_return_if_fail (IMZALA_IS_PORTAL_STORE (self));
-  if (failures != NULL)
-    *failures = self->audit_failures;
-  if (pending != NULL)
-    *pending = self->pending.length;
-  if (dropped != NULL)
-    *dropped = self->audit_dropped;
-}
-
-/* One event; @repeat: add to the count of the same event (kind, request,
- * address) when there is one instead of a row of its own. */
-static gboolean
-write_event (ImzalaPortalStore  *self,
-             const PendingEvent *event,
-             gboolean            repeat)
-{
-  sqlite3_stmt *stmt;
-  int rc;
-
-  if (repeat)
-    {
-      stmt = prepare (self, "UPDATE events SET count = count + 1, last_at = ?4"
-                            " WHERE kind = ?1 AND request IS ?2 AND address IS ?3");
-      bind_text (stmt, 1, event->kind);
-      if (event->request != 0)
-        sqlite3_bind_int64 (stmt, 2, event->request);
-      else
-        sqlite3_bind_null (stmt, 2);
-      bind_text (stmt, 3, event->address);
-      sqlite3_bind_int64 (stmt, 4, event->at);
-      rc = sqlite3_step (stmt);
-      sqlite3_finalize (stmt);
-      if (rc != SQLITE_DONE)
-        return FALSE;
-      if (sqlite3_changes (self->db) > 0)
-        return TRUE;
-    }
-  stmt = prepare (self, "INSERT INTO events (at, kind, person, request, address, detail, last_at)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1)");
-  sqlite3_bind_int64 (stmt, 1, event->at);
-  bind_text (stmt, 2, event->kind);
-  bind_text (stmt, 3, event->person);
-  if (event->request != 0)
-    sqlite3_bind_int64 (stmt, 4, event->request);
-  else
-    sqlite3_bind_null (stmt, 4);
-  bind_text (stmt, 5, event->address);
-  bind_text (stmt, 6, event->detail);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  return rc == SQLITE_DONE;
-}
-
-static gboolean
-is_repeated_kind (const char *kind)
-{
-  /* Reads of a pending code: anyone holding the code can repeat them
-   * without end, so they are one row per request and address. */
-  return g_str_equal (kind, "request-fetched");
-}
-
-static void
-audit (ImzalaPortalStore *self, PendingEvent *event)
-{
-  /* An audit write that fails is not the request's failure: it is kept
-   * here, so the counter that makes the server answer 503 must not see it. */
-  guint64 failures = store_failures;
-
-  /* What could not be written before goes first, in order. */
-  while (self->pending.length > 0)
-    {
-      PendingEvent *old = g_queue_peek_head (&self->pending);
-
-      if (!write_event (self, old, is_repeated_kind (old->kind)))
-        break;
-      pending_event_free (g_queue_pop_head (&self->pending));
-    }
-  if (self->pending.length == 0 && self->audit_dropped > self->audit_dropped_reported)
-    {
-      g_autofree char *detail = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                                                 self->audit_dropped - self->audit_dropped_reported);
-      PendingEvent lost = { "audit-dropped", NULL, 0, NULL, detail, imzala_portal_now_store () };
-
-      if (write_event (self, &lost, FALSE))
-        self->audit_dropped_reported = self->audit_dropped;
-    }
-  if (event == NULL)
-    goto out;
-  if (self->pending.length == 0 && write_event (self, event, is_repeated_kind (event->kind)))
-    {
-      pending_event_free (event);
-      goto out;
-    }
-
-  self->audit_failures++;
-  if (self->pending.length < IMZALA_PORTAL_AUDIT_PENDING_MAX)
-    {
-      g_warning ("Could not write the audit log (%s); %u event(s) kept until the database is back",
-                 sqlite3_errmsg (self->db), self->pending.length + 1);
-      g_queue_push_tail (&self->pending, event);
-    }
-  else
-    {
-      self->audit_dropped++;
-      g_warning ("Could not write the audit log (%s); %" G_GUINT64_FORMAT " event(s) lost so far",
-                 sqlite3_errmsg (self->db), self->audit_dropped);
-      pending_event_free (event);
-    }
-out:
-  store_failures = failures;
-}
-
-void
-imzala_portal_store_log (ImzalaPortalStore *self,
-                         const char        *kind,
-                         const char        *person,
-                         gint64             request,
-                         const char        *address,
-                         const char        *detail)
-{
-  PendingEvent *event = g_new0 (PendingEvent, 1);
-
-  event->kind = g_strdup (kind);
-  event->person = g_strdup (person);
-  event->request = request;
-  event->address = g_strdup (address);
-  event->detail = g_strdup (detail);
-  event->at = imzala_portal_now_store ();
-  audit (self, event);
-}
-
-void
-imzala_portal_store_flush_audit (ImzalaPortalStore *self)
-{
-  g_return_if_fail (IMZALA_IS_PORTAL_STORE (self));
-  audit (self, NULL);
-}
-
-/* ---- The demo PKI: certificates, revocation, signature levels ---- */
-
-void
-imzala_portal_revoked_free (ImzalaPortalRevoked *revoked)
-{
-  if (revoked == NULL)
-    return;
-  g_free (revoked->serial);
-  g_free (revoked);
-}
-
-gboolean
-imzala_portal_store_add_certificate (ImzalaPortalStore *self,
-                                     const char        *serial,
-                                     const char        *tckn,
-                                     gint64             issued_at,
-                                     gint64             not_after,
-                                     GBytes            *der,
-                                     GError           **error)
-{
-  sqlite3_stmt *stmt = prepare (self,
-                                "INSERT INTO certificates (serial, tckn, issued_at, not_after, der)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)");
-
-  bind_text (stmt, 1, serial);
-  bind_text (stmt, 2, tckn);
-  sqlite3_bind_int64 (stmt, 3, issued_at);
-  sqlite3_bind_int64 (stmt, 4, not_after);
-  bind_bytes (stmt, 5, der);
-  if (!step_done (stmt))
-    return set_db_error (self, error);
-  return TRUE;
-}
-
-ImzalaPortalCertStatus
-imzala_portal_store_get_certificate_status (ImzalaPortalStore *self,
-                                            const char        *serial,
-                                            gint64            *revoked_at,
-                                            int               *reason)
-{
-  sqlite3_stmt *stmt = prepare (self,
-                                "SELECT revoked_at, reason FROM certificates WHERE serial = ?1");
-  ImzalaPortalCertStatus status = IMZALA_PORTAL_CERT_UNKNOWN;
-
-  bind_text (stmt, 1, serial);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      if (sqlite3_column_type (stmt, 0) == SQLITE_NULL)
-        status = IMZALA_PORTAL_CERT_GOOD;
-      else
-        {
-          status = IMZALA_PORTAL_CERT_REVOKED;
-          if (revoked_at != NULL)
-            *revoked_at = sqlite3_column_int64 (stmt, 0);
-          if (reason != NULL)
-            *reason = sqlite3_column_type (stmt, 1) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 1);
-        }
-    }
-  sqlite3_finalize (stmt);
-  return status;
-}
-
-GPtrArray *
-imzala_portal_store_revoke_person (ImzalaPortalStore *self,
-                                   const char        *tckn,
-                                   int                reason,
-                                   gint64             now,
-                                   GError           **error)
-{
-  g_autoptr(GPtrArray) serials = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *stmt;
-  int rc;
-
-  /* One statement: the serials it returns are exactly the rows it changed. */
-  set_durable (self, TRUE);
-  stmt = prepare (self,
-                  "UPDATE certificates SET revoked_at = ?1, reason = ?2"
-                  " WHERE tckn = ?3 AND revoked_at IS NULL RETURNING serial");
-  sqlite3_bind_int64 (stmt, 1, now);
-  sqlite3_bind_int (stmt, 2, reason);
-  bind_text (stmt, 3, tckn);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (serials, column_text (stmt, 0));
-  sqlite3_finalize (stmt);
-  set_durable (self, FALSE);
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self, error);
-      return NULL;
-    }
-  return g_steal_pointer (&serials);
-}
-
-GPtrArray *
-imzala_portal_store_list_revoked (ImzalaPortalStore *self)
-{
-  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) imzala_portal_revoked_free);
-  sqlite3_stmt *stmt = prepare (self,
-                                "SELECT serial, revoked_at, reason FROM certificates"
-                                " WHERE revoked_at IS NOT NULL ORDER BY revoked_at, serial");
-
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      ImzalaPortalRevoked *revoked = g_new0 (ImzalaPortalRevoked, 1);
-
-      revoked->serial = column_text (stmt, 0);
-      revoked->revoked_at = sqlite3_column_int64 (stmt, 1);
-      revoked->reason = sqlite3_column_type (stmt, 2) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 2);
-      g_ptr_array_add (list, revoked);
-    }
-  sqlite3_finalize (stmt);
-  return list;
-}
-
-gboolean
-imzala_portal_store_set_request_level (ImzalaPortalStore *self,
-                                       gint64             request,
-                                       const char        *level,
-                                       const char        *tsa_url,
-                                       GError           **error)
-{
-  sqlite3_stmt *stmt = prepare (self,
-                                "INSERT OR REPLACE INTO request_levels (request, level, tsa_url)"
-                                " VALUES (?1, ?2, ?3)");
-
-  sqlite3_bind_int64 (stmt, 1, request);
-  bind_text (stmt, 2, level);
-  bind_text (stmt, 3, tsa_url);
-  if (!step_done (stmt))
-    return set_db_error (self, error);
-  return TRUE;
-}
-
-char *
-imzala_portal_store_get_request_level (ImzalaPortalStore *self,
-                                       gint64             request,
-                                       char             **tsa_url)
-{
-  sqlite3_stmt *stmt = prepare (self,
-                                "SELECT level, tsa_url FROM request_levels WHERE request = ?1");
-  char *level = NULL;
-
-  sqlite3_bind_int64 (stmt, 1, request);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      level = column_text (stmt, 0);
-      if (tsa_url != NULL)
-        *tsa_url = column_text (stmt, 1);
-    }
-  sqlite3_finalize (stmt);
-  return level != NULL ? level : g_strdup ("BES");
-}
