@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "imzala-cert-status.h"
+#include "imzala-portal-client.h"
 #include "imzala-error.h"
 
 /* The checks follow RFC 6960 (OCSP) and RFC 5280 §6.3 (CRLs). Everything
@@ -593,37 +594,6 @@ new_session (void)
                                         NULL);
 }
 
-/* libsoup verifies against the system store first; @extra_ca (the portal's
- * CA, whose demo PKI serves its status over https) is the one other
- * anchor, with the host name checked again. TLS is never left unverified. */
-static gboolean
-accept_extra_ca_cb (SoupMessage          *message,
-                    GTlsCertificate      *peer,
-                    GTlsCertificateFlags  system_errors,
-                    gpointer              user_data)
-{
-  GTlsDatabase *extra_ca = user_data;
-  g_autoptr(GSocketConnectable) identity = NULL;
-  g_autoptr(GError) error = NULL;
-  GUri *uri = soup_message_get_uri (message);
-  GTlsCertificateFlags flags;
-  gint port;
-
-  if (peer == NULL)
-    return FALSE;
-  port = g_uri_get_port (uri);
-  identity = g_network_address_new (g_uri_get_host (uri), port > 0 ? port : 443);
-  flags = g_tls_database_verify_chain (extra_ca, peer, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
-                                       identity, NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, &error);
-  if (error != NULL || flags != 0)
-    {
-      g_debug ("Status server certificate refused: system flags 0x%x, extra CA flags 0x%x",
-               system_errors, flags);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static gboolean
 fetch_error (GError **error, const char *url, const char *detail)
 {
@@ -681,9 +651,7 @@ imzala_cert_status_fetch_url_full (const char   *url,
   message = soup_message_new_from_uri (body != NULL ? "POST" : "GET", uri);
   if (body != NULL)
     soup_message_set_request_body_from_bytes (message, content_type, body);
-  if (extra_ca != NULL)
-    g_signal_connect_object (message, "accept-certificate", G_CALLBACK (accept_extra_ca_cb),
-                             extra_ca, 0);
+  imzala_portal_client_accept_extra_ca (message, extra_ca);
 
   /* The session's timeout bounds each read; this bounds the whole fetch, so
    * that a server that sends a byte every few seconds cannot hold a

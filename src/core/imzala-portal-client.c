@@ -330,43 +330,49 @@ imzala_portal_client_set_total_timeout (ImzalaPortalClient *self,
 /* ---- TLS ---- */
 
 /* libsoup verifies against the system trust store and only asks here when
- * that failed. The extra CA is the one other anchor we accept: the whole
- * chain and the host name are verified again against it alone, so a
- * certificate from any other CA, or for another host, is still refused. */
+ * that failed. The extra CA (the portal's) is the one other anchor we
+ * accept: the whole chain and the host name are verified again against it
+ * alone, so a certificate from any other CA, or for another host, is still
+ * refused. Shared by the portal client, the TSA client and the status
+ * fetches (imzala_portal_client_accept_extra_ca()). */
 static gboolean
-accept_certificate_cb (SoupMessage          *message,
-                       GTlsCertificate      *peer,
-                       GTlsCertificateFlags  system_errors,
-                       gpointer              user_data)
+accept_extra_ca_cb (SoupMessage          *message,
+                    GTlsCertificate      *peer,
+                    GTlsCertificateFlags  system_errors,
+                    gpointer              user_data)
 {
-  ImzalaPortalClient *self = user_data;
+  GTlsDatabase *extra_ca = user_data;
   g_autoptr(GSocketConnectable) identity = NULL;
   g_autoptr(GError) error = NULL;
   GUri *uri = soup_message_get_uri (message);
   GTlsCertificateFlags flags;
   gint port;
 
-  if (self->extra_database == NULL || peer == NULL)
+  if (peer == NULL)
     return FALSE;
-
   port = g_uri_get_port (uri);
   identity = g_network_address_new (g_uri_get_host (uri), port > 0 ? port : 443);
-  flags = g_tls_database_verify_chain (self->extra_database, peer,
-                                       G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
-                                       identity, NULL, G_TLS_DATABASE_VERIFY_NONE,
-                                       NULL, &error);
-  if (error != NULL)
+  flags = g_tls_database_verify_chain (extra_ca, peer, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
+                                       identity, NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, &error);
+  if (error != NULL || flags != 0)
     {
-      g_debug ("Verifying against the portal CA failed: %s", error->message);
-      return FALSE;
-    }
-  if (flags != 0)
-    {
-      g_debug ("Portal certificate refused: system flags 0x%x, portal CA flags 0x%x",
-               system_errors, flags);
+      g_debug ("%s: certificate refused: system flags 0x%x, extra CA flags 0x%x%s%s",
+               g_uri_get_host (uri), system_errors, flags, error ? ": " : "", error ? error->message : "");
       return FALSE;
     }
   return TRUE;
+}
+
+void
+imzala_portal_client_accept_extra_ca (SoupMessage  *message,
+                                      GTlsDatabase *extra_ca)
+{
+  g_return_if_fail (SOUP_IS_MESSAGE (message));
+
+  if (extra_ca == NULL)
+    return;
+  g_signal_connect_data (message, "accept-certificate", G_CALLBACK (accept_extra_ca_cb),
+                         g_object_ref (extra_ca), (GClosureNotify) (void (*) (void)) g_object_unref, 0);
 }
 
 /* ---- Errors ---- */
@@ -680,8 +686,7 @@ call_start (ImzalaPortalClient  *self,
       soup_message_headers_replace (soup_message_get_request_headers (call->message),
                                     "Connection", "close");
     }
-  g_signal_connect_object (call->message, "accept-certificate",
-                           G_CALLBACK (accept_certificate_cb), self, 0);
+  imzala_portal_client_accept_extra_ca (call->message, self->extra_database);
 
   g_debug ("%s %s", method, url);
   soup_session_send_async (self->session, call->message, G_PRIORITY_DEFAULT, call->cancellable,
@@ -751,8 +756,7 @@ imzala_portal_client_query_time_async (ImzalaPortalClient  *self,
       return;
     }
   soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
-  g_signal_connect_object (message, "accept-certificate",
-                           G_CALLBACK (accept_certificate_cb), self, 0);
+  imzala_portal_client_accept_extra_ca (message, self->extra_database);
 
   g_debug ("HEAD %s", url);
   soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT, call->cancellable,

@@ -13,6 +13,8 @@
  */
 #pragma once
 
+#include <libsoup/soup.h>
+
 #include "imzala-portal.h"
 
 G_BEGIN_DECLS
@@ -42,6 +44,11 @@ void        imzala_portal_client_set_timeout  (ImzalaPortalClient *self,
 /* Only the total time limit of one exchange, in milliseconds (tests use
  * about 2 s). The environment variable IMZALA_PORTAL_CLIENT_TIMEOUT_MS sets
  * it for every client a process makes (for tests of imzala-cli). */
+/* Lets @message's server certificate also chain to @extra_ca (NULL: the
+ * system store only), with the host name checked again against it alone.
+ * TLS stays verified. */
+void        imzala_portal_client_accept_extra_ca (SoupMessage  *message,
+                                                   GTlsDatabase *extra_ca);
 void        imzala_portal_client_set_total_timeout (ImzalaPortalClient *self,
                                                     guint               milliseconds);
 

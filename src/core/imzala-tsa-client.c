@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "imzala-error.h"
+#include "imzala-portal-client.h"
 #include "imzala-tsa-client.h"
 
 struct _ImzalaTsaClient
@@ -423,37 +424,6 @@ deadline_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* libsoup verifies against the system store first; the extra CA (the
- * portal's) is the one other anchor, with the host name checked again. */
-static gboolean
-accept_certificate_cb (SoupMessage          *message,
-                       GTlsCertificate      *peer,
-                       GTlsCertificateFlags  system_errors,
-                       gpointer              user_data)
-{
-  ImzalaTsaClient *self = user_data;
-  g_autoptr(GSocketConnectable) identity = NULL;
-  g_autoptr(GError) error = NULL;
-  GUri *uri = soup_message_get_uri (message);
-  GTlsCertificateFlags flags;
-  gint port;
-
-  if (self->extra_database == NULL || peer == NULL)
-    return FALSE;
-  port = g_uri_get_port (uri);
-  identity = g_network_address_new (g_uri_get_host (uri), port > 0 ? port : 443);
-  flags = g_tls_database_verify_chain (self->extra_database, peer,
-                                       G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
-                                       identity, NULL, G_TLS_DATABASE_VERIFY_NONE,
-                                       NULL, &error);
-  if (error != NULL || flags != 0)
-    {
-      g_debug ("TSA certificate refused: system flags 0x%x, extra CA flags 0x%x", system_errors, flags);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static void
 exchange_fail (GTask        *task,
                const GError *transport_error)
@@ -630,8 +600,7 @@ imzala_tsa_client_stamp_async (ImzalaTsaClient     *self,
   soup_message_set_flags (exchange->message, SOUP_MESSAGE_NO_REDIRECT);
   soup_message_set_request_body_from_bytes (exchange->message, "application/timestamp-query",
                                             exchange->query);
-  g_signal_connect_object (exchange->message, "accept-certificate",
-                           G_CALLBACK (accept_certificate_cb), self, 0);
+  imzala_portal_client_accept_extra_ca (exchange->message, self->extra_database);
   soup_session_send_async (self->session, exchange->message, G_PRIORITY_DEFAULT,
                            exchange->cancellable, send_cb, task);
 }
