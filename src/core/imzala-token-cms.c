@@ -140,6 +140,34 @@ sign_cms_task_data_free (SignCmsTaskData *data)
   g_free (data);
 }
 
+/* Runs @thread_func on the module's thread with the signer, the PIN and
+ * @bytes (the content, or its digest). The task holds the token for the
+ * whole operation while the token list may be refreshed on the main
+ * thread. */
+static void
+run_sign_task (ImzalaToken        *self,
+               ImzalaCertificate  *signer,
+               ImzalaSecret       *pin,
+               GBytes             *bytes,
+               ImzalaCmsFlags      flags,
+               gpointer            source_tag,
+               GTaskThreadFunc     thread_func,
+               GCancellable       *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  SignCmsTaskData *data = g_new0 (SignCmsTaskData, 1);
+
+  data->signer = g_object_ref (signer);
+  data->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
+  data->content = g_bytes_ref (bytes);
+  data->flags = flags;
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, data, (GDestroyNotify) sign_cms_task_data_free);
+  imzala_module_run_task (self->module, task, thread_func);
+}
+
 static void
 sign_cms_thread (GTask        *task,
                  gpointer      source_object,
@@ -168,27 +196,14 @@ imzala_token_sign_cms_async (ImzalaToken        *self,
                              GAsyncReadyCallback callback,
                              gpointer            user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  SignCmsTaskData *data;
-
   g_return_if_fail (IMZALA_IS_TOKEN (self));
   g_return_if_fail (IMZALA_IS_CERTIFICATE (signer));
   g_return_if_fail (content != NULL);
 
-  data = g_new0 (SignCmsTaskData, 1);
-  data->signer = g_object_ref (signer);
-  data->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
-  data->content = g_bytes_ref (content);
-  data->flags = flags;
-
-  /* The task holds the token for the whole operation: it runs on the
-   * module's thread (the CMS is built there too, so that the whole signature
-   * is one item of work) while the token list may be refreshed on the main
-   * thread. */
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, imzala_token_sign_cms_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) sign_cms_task_data_free);
-  imzala_module_run_task (self->module, task, sign_cms_thread);
+  /* The CMS is built on the module's thread too, so that the whole
+   * signature is one item of work. */
+  run_sign_task (self, signer, pin, content, flags, imzala_token_sign_cms_async, sign_cms_thread,
+                 cancellable, callback, user_data);
 }
 
 GBytes *
@@ -229,25 +244,15 @@ imzala_token_sign_cms_digest_async (ImzalaToken        *self,
                                     GAsyncReadyCallback callback,
                                     gpointer            user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  SignCmsTaskData *data;
-
   g_return_if_fail (IMZALA_IS_TOKEN (self));
   g_return_if_fail (IMZALA_IS_CERTIFICATE (signer));
   g_return_if_fail (content_digest != NULL);
 
-  data = g_new0 (SignCmsTaskData, 1);
-  data->signer = g_object_ref (signer);
-  data->pin = pin != NULL ? imzala_secret_ref (pin) : NULL;
-  data->content = g_bytes_ref (content_digest);
-  data->flags = IMZALA_CMS_DETACHED;
-
   /* Only the signed attributes are built and signed on the module's
    * thread; the content was hashed before, elsewhere. */
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, imzala_token_sign_cms_digest_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) sign_cms_task_data_free);
-  imzala_module_run_task (self->module, task, sign_cms_digest_thread);
+  run_sign_task (self, signer, pin, content_digest, IMZALA_CMS_DETACHED,
+                 imzala_token_sign_cms_digest_async, sign_cms_digest_thread, cancellable, callback,
+                 user_data);
 }
 
 GBytes *
