@@ -189,8 +189,24 @@ post_progress (SignData *data,
   progress->step = step;
   progress->done = done;
   progress->total = total;
-  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, emit_progress_cb, progress,
-                              (GDestroyNotify) progress_free);
+  /* On the caller's thread (the steps between the threads) at once, so
+   * that a handler sees the step before it starts; from a worker thread
+   * through an idle source, never g_main_context_invoke(), which runs the
+   * handler in the worker when the main context happens to be free. */
+  if (g_main_context_is_owner (data->context))
+    {
+      emit_progress_cb (progress);
+      progress_free (progress);
+    }
+  else
+    {
+      g_autoptr(GSource) source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, emit_progress_cb, progress, (GDestroyNotify) progress_free);
+      g_source_set_static_name (source, "[imzala] file signer progress");
+      g_source_attach (source, data->context);
+    }
 }
 
 static void
