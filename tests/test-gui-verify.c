@@ -3,13 +3,22 @@
  * responder) are opened as the file manager opens them
  * (imzala_window_open_signature()); the page reports valid, not valid
  * (revoked), and asks for the signed file of a detached signature. The
- * trust comes from a folder of DER certificates (IMZALA_TRUST_DIRS). */
+ * trust comes from a folder of DER certificates (IMZALA_TRUST_DIRS).
+ *
+ * /gui/verify/add-authority: with no trust folder, the same signature
+ * cannot be validated; the CA's DER .crt added through the page (its
+ * fingerprint in the dialog checked against `openssl x509 -fingerprint`)
+ * makes it valid, in $XDG_DATA_HOME/imzala/trust (a folder of the test's
+ * own); removing it makes it untrusted again; a signer's certificate is
+ * refused as a CA. */
 #define G_LOG_DOMAIN "imzala-test"
 
 #include "config.h"
 
 #include <adwaita.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 
 #include "imzala-settings.h"
 #include "imzala-test-pki.h"
@@ -113,6 +122,184 @@ test_verify_page (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* ---- Certification authorities added through the page ---- */
+
+static AdwMessageDialog *
+find_dialog (void)
+{
+  /* GTK's own list: not unreferenced. */
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  AdwMessageDialog *found = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        found = ADW_MESSAGE_DIALOG (window);
+    }
+  g_assert_nonnull (found);
+  return found;
+}
+
+/* openssl's "sha256 Fingerprint=AB:CD:…" value. */
+static char *
+openssl_fingerprint (const char *path)
+{
+  const char *argv[] = { "openssl", "x509", "-noout", "-fingerprint", "-sha256", "-inform", "DER",
+                         "-in", path, NULL };
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  const char *value;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  value = strchr (out, '=');
+  g_assert_nonnull (value);
+  return g_strstrip (g_strdup (value + 1));
+}
+
+static gboolean
+page_lists (ImzalaVerifyPage *page, const char *subtitle)
+{
+  GQueue queue = G_QUEUE_INIT;
+  gboolean found = FALSE;
+
+  g_queue_push_tail (&queue, page);
+  while (!g_queue_is_empty (&queue))
+    {
+      GtkWidget *widget = g_queue_pop_head (&queue);
+
+      if (ADW_IS_ACTION_ROW (widget)
+          && g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (widget)), subtitle) == 0)
+        found = TRUE;
+      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+           child = gtk_widget_get_next_sibling (child))
+        g_queue_push_tail (&queue, child);
+    }
+  return found;
+}
+
+static void
+test_add_authority (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (IMZALA_SETTINGS_SCHEMA);
+  g_autoptr(ImzalaSettings) policy = imzala_settings_new (settings);
+  g_autofree char *signature_path = openssl_sign ("alice", "alice-add.imz", FALSE);
+  g_autofree char *ca_path = g_build_filename (pki->dir, "trust", "ca.crt", NULL);
+  g_autofree char *leaf_path = g_build_filename (pki->dir, "alice.pem", NULL);
+  g_autofree char *trust_dirs = g_strdup (g_getenv ("IMZALA_TRUST_DIRS"));
+  g_autofree char *shown = openssl_fingerprint (ca_path);
+  g_autofree char *subtitle = g_strconcat ("SHA-256: ", shown, NULL);
+  g_autoptr(GString) hex = g_string_new (NULL);
+  g_autofree char *installed = NULL;
+  g_autofree char *user_dir = g_build_filename (g_get_user_data_dir (), "imzala", "trust", NULL);
+  g_autoptr(GFile) signature = g_file_new_for_path (signature_path);
+  g_autoptr(GFile) ca = g_file_new_for_path (ca_path);
+  g_autoptr(GFile) leaf = g_file_new_for_path (leaf_path);
+  g_autoptr(GError) error = NULL;
+  ImzalaWindow *window;
+  ImzalaVerifyPage *page;
+  AdwMessageDialog *dialog;
+  GtkWidget *bar;
+  const char *report;
+  GStatBuf info;
+
+  for (const char *p = shown; *p != '\0'; p++)
+    if (*p != ':')
+      g_string_append_c (hex, g_ascii_tolower (*p));
+  installed = g_strdup_printf ("%s/%s.crt", user_dir, hex->str);
+
+  /* No trust folder but the user's own, empty. */
+  g_unsetenv ("IMZALA_TRUST_DIRS");
+  window = imzala_window_new (NULL, policy);
+  gtk_window_present (GTK_WINDOW (window));
+  imzala_window_open_signature (window, signature, NULL);
+  page = IMZALA_VERIFY_PAGE (imzala_window_get_page (window, "verify"));
+  g_assert_false (page_lists (page, subtitle));
+
+  /* An indeterminate bar while it verifies. */
+  {
+    GQueue queue = G_QUEUE_INIT;
+
+    g_queue_push_tail (&queue, page);
+    bar = NULL;
+    while (bar == NULL && !g_queue_is_empty (&queue))
+      {
+        GtkWidget *widget = g_queue_pop_head (&queue);
+
+        if (GTK_IS_PROGRESS_BAR (widget))
+          bar = widget;
+        for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+             child = gtk_widget_get_next_sibling (child))
+          g_queue_push_tail (&queue, child);
+      }
+    g_queue_clear (&queue);
+  }
+  g_assert_nonnull (bar);
+  g_assert_true (imzala_verify_page_get_busy (page));
+  g_assert_true (gtk_widget_get_visible (bar));
+  wait_idle (page);
+  g_assert_false (gtk_widget_get_visible (bar));
+  report = imzala_verify_page_get_report (page);
+  g_test_message ("Untrusted:\n%s", report);
+  g_assert_null (strstr (report, "The Signature Is Valid"));
+
+  /* A signer's certificate is not a CA: refused, nothing added. */
+  imzala_verify_page_add_authority (page, leaf);
+  dialog = find_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "The Certification Authority Cannot Be Added");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "not the certificate of a certification authority"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_false (g_file_test (user_dir, G_FILE_TEST_EXISTS));
+
+  /* The CA's DER .crt: subject and fingerprint shown, as openssl gives
+   * it; cancelled first, then added. */
+  imzala_verify_page_add_authority (page, ca);
+  dialog = find_dialog ();
+  g_test_message ("%s\n%s", adw_message_dialog_get_heading (dialog), adw_message_dialog_get_body (dialog));
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Trust This Certification Authority?");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), shown));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "İmzala Test Status CA"));
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_false (g_file_test (installed, G_FILE_TEST_EXISTS));
+  g_assert_false (imzala_verify_page_get_busy (page));
+
+  imzala_verify_page_add_authority (page, ca);
+  dialog = find_dialog ();
+  adw_message_dialog_response (dialog, "add");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_cmpint (g_stat (user_dir, &info), ==, 0);
+  g_assert_cmpuint (info.st_mode & 0777, ==, 0700);
+  g_assert_cmpint (g_stat (installed, &info), ==, 0);
+  g_assert_cmpuint (info.st_mode & 0777, ==, 0644);
+  g_assert_true (page_lists (page, subtitle));
+
+  /* Verified again at once, now valid. */
+  g_assert_true (imzala_verify_page_get_busy (page));
+  wait_idle (page);
+  report = imzala_verify_page_get_report (page);
+  g_test_message ("Trusted:\n%s", report);
+  g_assert_nonnull (strstr (report, "The Signature Is Valid"));
+
+  /* Removed with the row's button's action: untrusted again. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "verify.remove-authority", "s", hex->str));
+  g_assert_false (g_file_test (installed, G_FILE_TEST_EXISTS));
+  g_assert_false (page_lists (page, subtitle));
+  wait_idle (page);
+  report = imzala_verify_page_get_report (page);
+  g_assert_null (strstr (report, "The Signature Is Valid"));
+  g_assert_false (imzala_verify_page_remove_authority (page, hex->str, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_setenv ("IMZALA_TRUST_DIRS", trust_dirs, TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -132,8 +319,12 @@ main (int   argc,
   g_autofree char *ca_path = NULL;
   g_autofree char *content = NULL;
   g_autoptr(GBytes) ca_der = NULL;
+  g_autofree char *data_home = g_dir_make_tmp ("imzala-verify-XXXXXX", NULL);
   int result;
 
+  /* The user's own trust folder, before GLib reads where it is. */
+  g_assert_nonnull (data_home);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
@@ -155,8 +346,14 @@ main (int   argc,
   g_setenv ("IMZALA_TRUST_DIRS", trust_dir, TRUE);
 
   g_test_add_func ("/gui/verify/page", test_verify_page);
+  g_test_add_func ("/gui/verify/add-authority", test_add_authority);
 
   result = g_test_run ();
   imzala_test_pki_free (pki);
+  {
+    const char *rm[] = { "rm", "-rf", data_home, NULL };
+
+    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+  }
   return result;
 }

@@ -2,8 +2,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
@@ -387,4 +390,231 @@ imzala_trust_fetch_issuers (ImzalaTrust  *self,
       sk_X509_pop_free (certs, X509_free);
     }
   return found;
+}
+
+/* ---- Certification authorities the user adds (İmza Doğrula) ---- */
+
+char *
+imzala_trust_get_user_dir (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "imzala", "trust", NULL);
+}
+
+/* The certificates of one file, or NULL with @error set. */
+static STACK_OF (X509) *
+read_certificate_file (const char *path, GError **error)
+{
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GStatBuf info;
+  gsize length = 0;
+
+  /* A large file is refused by its size, before it is read. */
+  if (g_stat (path, &info) == 0 && S_ISREG (info.st_mode) && info.st_size > MAX_TRUST_FILE_SIZE)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID,
+                   _("“%s” is too large to be a certificate file."), name);
+      return NULL;
+    }
+  if (g_stat (path, &info) != 0 || !S_ISREG (info.st_mode)
+      || !g_file_get_contents (path, &contents, &length, &local_error)
+      || length > MAX_TRUST_FILE_SIZE)
+    {
+      g_debug ("Cannot read %s: %s", path, local_error != NULL ? local_error->message : "not a small file");
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED, _("“%s” could not be read."), name);
+      return NULL;
+    }
+  return parse_certificates ((const guint8 *) contents, length);
+}
+
+ImzalaCertificate *
+imzala_trust_read_authority (const char  *path,
+                             GError     **error)
+{
+  g_autofree char *name = NULL;
+  STACK_OF (X509) *certs;
+  ImzalaCertificate *authority = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  certs = read_certificate_file (path, error);
+  if (certs == NULL)
+    return NULL;
+  name = g_path_get_basename (path);
+  if (sk_X509_num (certs) == 0)
+    g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID,
+                 _("“%s” does not contain any certificate (PEM or DER)."), name);
+  else if (sk_X509_num (certs) > 1)
+    g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID,
+                 _("“%s” contains more than one certificate. Choose a file with only the certification authority to add."),
+                 name);
+  else
+    {
+      authority = imzala_certificate_new_from_x509 (sk_X509_value (certs, 0));
+      /* A signer's own certificate trusted as an anchor would make any
+       * signature of it "valid": only a CA is taken. */
+      if (!imzala_certificate_is_ca (authority))
+        {
+          g_clear_object (&authority);
+          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID,
+                       _("“%s” is not the certificate of a certification authority."), name);
+        }
+    }
+  sk_X509_pop_free (certs, X509_free);
+  return authority;
+}
+
+char *
+imzala_trust_install_authority (ImzalaCertificate  *authority,
+                                const char         *dir,
+                                GError            **error)
+{
+  g_autofree char *file_name = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GBytes *der;
+
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (authority), NULL);
+  g_return_val_if_fail (dir != NULL, NULL);
+
+  der = imzala_certificate_get_der (authority);
+  file_name = g_strconcat (imzala_certificate_get_fingerprint (authority), ".crt", NULL);
+  path = g_build_filename (dir, file_name, NULL);
+  /* The folder is the user's own: nobody else needs to read what they
+   * trust (the files are 0644, as the certificates are public). */
+  if (g_mkdir_with_parents (dir, 0700) != 0
+      || !g_file_set_contents_full (path, g_bytes_get_data (der, NULL), (gssize) g_bytes_get_size (der),
+                                    G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local_error))
+    {
+      g_debug ("Cannot write %s: %s", path,
+               local_error != NULL ? local_error->message : g_strerror (errno));
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                   _("The certification authority could not be added to “%s”."), dir);
+      return NULL;
+    }
+  return g_steal_pointer (&path);
+}
+
+static int
+compare_by_name (gconstpointer a, gconstpointer b)
+{
+  ImzalaCertificate *first = *(ImzalaCertificate **) a;
+  ImzalaCertificate *second = *(ImzalaCertificate **) b;
+  int by_name = g_utf8_collate (imzala_certificate_get_holder_name (first),
+                                imzala_certificate_get_holder_name (second));
+
+  return by_name != 0 ? by_name
+                      : strcmp (imzala_certificate_get_fingerprint (first),
+                                imzala_certificate_get_fingerprint (second));
+}
+
+/* Calls @func for every certificate file of @dir with its certificates. */
+static void
+foreach_certificate_file (const char *dir,
+                          void (*func) (const char *path, STACK_OF (X509) *certs, gpointer data),
+                          gpointer    data)
+{
+  g_autoptr(GDir) folder = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (folder != NULL && (name = g_dir_read_name (folder)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr(GError) error = NULL;
+      STACK_OF (X509) *certs;
+
+      if (!is_certificate_name (name))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      certs = read_certificate_file (path, &error);
+      if (certs == NULL)
+        {
+          g_debug ("Skipping %s: %s", path, error->message);
+          continue;
+        }
+      func (path, certs, data);
+      sk_X509_pop_free (certs, X509_free);
+    }
+}
+
+static void
+list_file (const char *path, STACK_OF (X509) *certs, gpointer data)
+{
+  GPtrArray *authorities = data;
+
+  for (int i = 0; i < sk_X509_num (certs); i++)
+    {
+      ImzalaCertificate *certificate = imzala_certificate_new_from_x509 (sk_X509_value (certs, i));
+      gboolean seen = FALSE;
+
+      for (guint j = 0; j < authorities->len && !seen; j++)
+        seen = g_str_equal (imzala_certificate_get_fingerprint (g_ptr_array_index (authorities, j)),
+                            imzala_certificate_get_fingerprint (certificate));
+      if (seen)
+        g_object_unref (certificate);
+      else
+        g_ptr_array_add (authorities, certificate);
+    }
+}
+
+GPtrArray *
+imzala_trust_list_authorities (const char *dir)
+{
+  GPtrArray *authorities = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_val_if_fail (dir != NULL, authorities);
+
+  foreach_certificate_file (dir, list_file, authorities);
+  g_ptr_array_sort (authorities, compare_by_name);
+  return authorities;
+}
+
+typedef struct
+{
+  const char *fingerprint;
+  GPtrArray  *paths;
+} Removal;
+
+static void
+find_file (const char *path, STACK_OF (X509) *certs, gpointer data)
+{
+  Removal *removal = data;
+  g_autoptr(ImzalaCertificate) certificate = NULL;
+
+  /* A bundle of several certificates is the user's own file: not cut. */
+  if (sk_X509_num (certs) != 1)
+    return;
+  certificate = imzala_certificate_new_from_x509 (sk_X509_value (certs, 0));
+  if (g_str_equal (imzala_certificate_get_fingerprint (certificate), removal->fingerprint))
+    g_ptr_array_add (removal->paths, g_strdup (path));
+}
+
+gboolean
+imzala_trust_remove_authority (const char  *dir,
+                               const char  *fingerprint,
+                               GError     **error)
+{
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  Removal removal = { fingerprint, paths };
+
+  g_return_val_if_fail (dir != NULL, FALSE);
+  g_return_val_if_fail (fingerprint != NULL, FALSE);
+
+  foreach_certificate_file (dir, find_file, &removal);
+  if (paths->len == 0)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                   _("This certification authority is not among the ones you added."));
+      return FALSE;
+    }
+  for (guint i = 0; i < paths->len; i++)
+    if (g_unlink (g_ptr_array_index (paths, i)) != 0)
+      {
+        g_autofree char *name = g_path_get_basename (g_ptr_array_index (paths, i));
+
+        g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED, _("“%s” could not be removed."), name);
+        return FALSE;
+      }
+  return TRUE;
 }

@@ -17,6 +17,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "imzala-certificate.h"
+
 G_BEGIN_DECLS
 
 #define IMZALA_TYPE_TRUST (imzala_trust_get_type ())
@@ -59,5 +61,38 @@ STACK_OF (X509) *imzala_trust_dup_certificates (ImzalaTrust *self);
 STACK_OF (X509) *imzala_trust_fetch_issuers (ImzalaTrust  *self,
                                              X509         *cert,
                                              GCancellable *cancellable);
+
+/* ---- Certification authorities the user adds (İmza Doğrula) ----
+ *
+ * The window's verify page adds a CA the user chose to the user's own
+ * trust folder, one DER file per certificate named by its SHA-256
+ * fingerprint, and lists and removes them; the page never parses a
+ * certificate itself. These are plain functions on files (blocking, small:
+ * a certificate file is read up to 4 MiB). */
+
+/* $XDG_DATA_HOME/imzala/trust: the folder the verify page trusts after
+ * IMZALA_TRUST_DIRS and before /etc/imzala/trust. */
+char              *imzala_trust_get_user_dir        (void);
+/* The one CA certificate in @path (PEM or DER, .crt/.cer/.pem/.der).
+ * Errors (IMZALA_ERROR_CERTIFICATE_INVALID, with a sentence for the user):
+ * no certificate, more than one, or one that is not a CA's;
+ * IMZALA_ERROR_FAILED when the file cannot be read. */
+ImzalaCertificate *imzala_trust_read_authority      (const char         *path,
+                                                     GError            **error);
+/* Copies @authority into @dir (made 0700 when missing) as
+ * "<fingerprint>.crt", DER, mode 0644, written atomically. Returns the
+ * path written. */
+char              *imzala_trust_install_authority   (ImzalaCertificate  *authority,
+                                                     const char         *dir,
+                                                     GError            **error);
+/* The certificates in @dir's certificate files (ImzalaCertificate, by
+ * name); an empty array when there is no such folder. */
+GPtrArray         *imzala_trust_list_authorities    (const char         *dir);
+/* Removes from @dir the files that hold only the certificate whose
+ * fingerprint (lower-case hex SHA-256, as imzala_certificate_get_fingerprint())
+ * is @fingerprint. IMZALA_ERROR_NO_CERTIFICATE when there is none. */
+gboolean           imzala_trust_remove_authority    (const char         *dir,
+                                                     const char         *fingerprint,
+                                                     GError            **error);
 
 G_END_DECLS

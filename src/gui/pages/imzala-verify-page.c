@@ -20,9 +20,13 @@ struct _ImzalaVerifyPage
   GtkLabel           *status_label;
   GtkLabel           *reason_label;
   GtkLabel           *report_label;
-  GtkSpinner         *spinner;
+  GtkProgressBar     *progress_bar;
+  AdwPreferencesGroup *authorities_group;
+  GPtrArray          *authority_rows;  /* the rows shown in authorities_group */
 
   ImzalaTrust        *trust;
+  gboolean            trust_is_default; /* made from the folders: made again after a change */
+  guint               pulse_id;
   GFile              *signature;
   GFile              *content;
   GCancellable       *cancellable;
@@ -60,7 +64,7 @@ imzala_verify_page_default_trust (void)
 {
   ImzalaTrust *trust = imzala_trust_new ();
   const char *dirs = g_getenv ("IMZALA_TRUST_DIRS");
-  g_autofree char *user = g_build_filename (g_get_user_data_dir (), "imzala", "trust", NULL);
+  g_autofree char *user = imzala_trust_get_user_dir ();
 
   if (dirs != NULL)
     {
@@ -221,14 +225,27 @@ show_result (ImzalaVerifyPage *self)
   gtk_label_set_text (self->report_label, text->str);
 }
 
+static gboolean
+pulse_cb (gpointer user_data)
+{
+  ImzalaVerifyPage *self = user_data;
+
+  gtk_progress_bar_pulse (self->progress_bar);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The verifier reports no progress yet, so the bar only pulses while the
+ * files are read and checked. */
 static void
 set_busy (ImzalaVerifyPage *self, gboolean busy)
 {
-  gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), busy);
+  g_clear_handle_id (&self->pulse_id, g_source_remove);
   if (busy)
-    gtk_spinner_start (self->spinner);
-  else
-    gtk_spinner_stop (self->spinner);
+    {
+      gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+      self->pulse_id = g_timeout_add (150, pulse_cb, self);
+    }
 }
 
 typedef struct
@@ -376,7 +393,10 @@ run (ImzalaVerifyPage *self)
   if (self->signature == NULL)
     return;
   if (self->trust == NULL)
-    self->trust = imzala_verify_page_default_trust ();
+    {
+      self->trust = imzala_verify_page_default_trust ();
+      self->trust_is_default = TRUE;
+    }
 
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
@@ -411,6 +431,7 @@ imzala_verify_page_set_trust (ImzalaVerifyPage *self, ImzalaTrust *trust)
   g_return_if_fail (IMZALA_IS_VERIFY_PAGE (self));
 
   g_set_object (&self->trust, trust);
+  self->trust_is_default = FALSE;
 }
 
 ImzalaVerification *
@@ -528,6 +549,219 @@ drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, ImzalaV
   return signature != NULL || content != NULL;
 }
 
+/* ---- Certification authorities the user adds ----
+ *
+ * The core reads the file, fingerprints the certificate and copies it
+ * (imzala_trust_read_authority() and the functions after it); the page
+ * only asks the user and shows the list. */
+
+/* "AB:CD:…" for the eye, from the lower-case hex fingerprint. */
+static char *
+format_fingerprint (const char *hex)
+{
+  GString *text = g_string_new (NULL);
+
+  for (gsize i = 0; hex[i] != '\0'; i++)
+    {
+      if (i > 0 && i % 2 == 0)
+        g_string_append_c (text, ':');
+      g_string_append_c (text, g_ascii_toupper (hex[i]));
+    }
+  return g_string_free (text, FALSE);
+}
+
+static void
+show_authorities (ImzalaVerifyPage *self)
+{
+  g_autofree char *dir = imzala_trust_get_user_dir ();
+  g_autoptr(GPtrArray) authorities = imzala_trust_list_authorities (dir);
+
+  for (guint i = 0; i < self->authority_rows->len; i++)
+    adw_preferences_group_remove (self->authorities_group, g_ptr_array_index (self->authority_rows, i));
+  g_ptr_array_set_size (self->authority_rows, 0);
+
+  for (guint i = 0; i < authorities->len; i++)
+    {
+      ImzalaCertificate *authority = g_ptr_array_index (authorities, i);
+      const char *fingerprint = imzala_certificate_get_fingerprint (authority);
+      g_autofree char *shown = format_fingerprint (fingerprint);
+      g_autofree char *subtitle = g_strdup_printf (_("SHA-256: %s"), shown);
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), imzala_certificate_get_holder_name (authority));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (remove, "flat");
+      gtk_widget_set_tooltip_text (remove, _("Remove"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Remove"), -1);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (remove), "verify.remove-authority");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (remove), "s", fingerprint);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+      adw_preferences_group_add (self->authorities_group, row);
+      g_ptr_array_add (self->authority_rows, row);
+    }
+}
+
+/* The trust changed on disk: a trust made from the folders is made again
+ * (removals count too), and what is open is verified again. A trust set
+ * from outside only gains the one added. */
+static void
+trust_changed (ImzalaVerifyPage  *self,
+               ImzalaCertificate *added)
+{
+  show_authorities (self);
+  if (self->trust_is_default)
+    g_clear_object (&self->trust);
+  else if (self->trust != NULL && added != NULL)
+    imzala_trust_add_x509 (self->trust, imzala_certificate_get_x509 (added));
+  if (self->signature != NULL)
+    run (self);
+}
+
+static void
+show_message (ImzalaVerifyPage *self,
+              const char       *heading,
+              const char       *body)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                       heading, body));
+  adw_message_dialog_add_response (dialog, "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+add_response_cb (AdwMessageDialog *dialog,
+                 const char       *response,
+                 ImzalaVerifyPage *self)
+{
+  ImzalaCertificate *authority = g_object_get_data (G_OBJECT (dialog), "authority");
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_str_equal (response, "add"))
+    return;
+  dir = imzala_trust_get_user_dir ();
+  path = imzala_trust_install_authority (authority, dir, &error);
+  if (path == NULL)
+    {
+      show_message (self, _("The Certification Authority Was Not Added"), error->message);
+      return;
+    }
+  g_debug ("Added %s", path);
+  trust_changed (self, authority);
+}
+
+void
+imzala_verify_page_add_authority (ImzalaVerifyPage *self,
+                                  GFile            *file)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(ImzalaCertificate) authority = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkRoot *root;
+  AdwMessageDialog *dialog;
+
+  g_return_if_fail (IMZALA_IS_VERIFY_PAGE (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  path = g_file_get_path (file);
+  authority = path != NULL ? imzala_trust_read_authority (path, &error) : NULL;
+  if (authority == NULL)
+    {
+      show_message (self, _("The Certification Authority Cannot Be Added"),
+                    error != NULL ? error->message : _("Only a local file can be added."));
+      return;
+    }
+
+  fingerprint = format_fingerprint (imzala_certificate_get_fingerprint (authority));
+  body = g_strdup_printf (_("Subject: %s\n\nSHA-256 fingerprint:\n%s\n\n"
+                            "Signatures under this authority will be shown as valid. Add it only when this "
+                            "fingerprint is the one the authority publishes."),
+                          imzala_certificate_get_subject (authority), fingerprint);
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                       _("Trust This Certification Authority?"), body));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "add", _("_Add"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "add", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "authority", g_steal_pointer (&authority), g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (add_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+gboolean
+imzala_verify_page_remove_authority (ImzalaVerifyPage  *self,
+                                     const char        *fingerprint,
+                                     GError           **error)
+{
+  g_autofree char *dir = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_VERIFY_PAGE (self), FALSE);
+  g_return_val_if_fail (fingerprint != NULL, FALSE);
+
+  dir = imzala_trust_get_user_dir ();
+  if (!imzala_trust_remove_authority (dir, fingerprint, error))
+    return FALSE;
+  trust_changed (self, NULL);
+  return TRUE;
+}
+
+static void
+authority_chosen_cb (ImzalaVerifyPage *self, int response, GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file != NULL)
+    imzala_verify_page_add_authority (self, file);
+}
+
+static void
+add_authority_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  ImzalaVerifyPage *self = IMZALA_VERIFY_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  GtkFileChooserNative *chooser;
+
+  chooser = gtk_file_chooser_native_new (_("Add a Certification Authority"),
+                                         GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("Certificates (.crt, .cer, .pem, .der)"));
+  gtk_file_filter_add_suffix (filter, "crt");
+  gtk_file_filter_add_suffix (filter, "cer");
+  gtk_file_filter_add_suffix (filter, "pem");
+  gtk_file_filter_add_suffix (filter, "der");
+  gtk_file_filter_add_mime_type (filter, "application/x-x509-ca-cert");
+  gtk_file_filter_add_mime_type (filter, "application/pkix-cert");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (authority_chosen_cb), self, G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+remove_authority_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  ImzalaVerifyPage *self = IMZALA_VERIFY_PAGE (widget);
+  g_autoptr(GError) error = NULL;
+
+  if (!imzala_verify_page_remove_authority (self, g_variant_get_string (parameter, NULL), &error))
+    show_message (self, _("The Certification Authority Was Not Removed"), error->message);
+}
+
 static void
 imzala_verify_page_dispose (GObject *object)
 {
@@ -536,6 +770,8 @@ imzala_verify_page_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->pulse_id, g_source_remove);
+  g_clear_pointer (&self->authority_rows, g_ptr_array_unref);
   g_clear_object (&self->trust);
   g_clear_object (&self->signature);
   g_clear_object (&self->content);
@@ -570,10 +806,13 @@ imzala_verify_page_class_init (ImzalaVerifyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, status_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, reason_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, report_label);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, spinner);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, authorities_group);
 
   gtk_widget_class_install_action (widget_class, "verify.open-signature", NULL, open_signature_activated);
   gtk_widget_class_install_action (widget_class, "verify.open-content", NULL, open_content_activated);
+  gtk_widget_class_install_action (widget_class, "verify.add-authority", NULL, add_authority_activated);
+  gtk_widget_class_install_action (widget_class, "verify.remove-authority", "s", remove_authority_activated);
 }
 
 static void
@@ -582,7 +821,9 @@ imzala_verify_page_init (ImzalaVerifyPage *self)
   GtkDropTarget *target;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->authority_rows = g_ptr_array_new ();
   show_files (self);
+  show_authorities (self);
 
   target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (target, "drop", G_CALLBACK (drop_cb), self);

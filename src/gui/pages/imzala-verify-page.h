@@ -2,7 +2,9 @@
  * .imz) and, for a detached one, the signed file; the core's verifier
  * (imzala_verifier_verify_async(), never HTTP here) validates it and the
  * page reports the outcome in plain words, signer by signer, check by
- * check. */
+ * check. While it verifies, an indeterminate progress bar pulses. Below,
+ * the certification authorities the user added to the trust, with Add and
+ * Remove. */
 #pragma once
 
 #include <adwaita.h>
@@ -36,5 +38,19 @@ gboolean            imzala_verify_page_get_busy          (ImzalaVerifyPage *self
 /* The report shown, as text. */
 const char         *imzala_verify_page_get_report        (ImzalaVerifyPage *self);
 gboolean            imzala_verify_page_is_signature_name (const char       *name);
+
+/* Certification authorities the user adds ("Add…" beside the list of
+ * them): reads @file (PEM or DER) in the core, shows its subject and
+ * SHA-256 fingerprint and asks; on "add" it is copied into
+ * $XDG_DATA_HOME/imzala/trust (imzala_trust_install_authority()) and what
+ * is open is verified again. A file that holds no CA certificate is
+ * refused with a message. */
+void                imzala_verify_page_add_authority     (ImzalaVerifyPage *self,
+                                                          GFile            *file);
+/* Removes an added authority by its fingerprint (lower-case hex SHA-256)
+ * and verifies again. */
+gboolean            imzala_verify_page_remove_authority  (ImzalaVerifyPage *self,
+                                                          const char       *fingerprint,
+                                                          GError          **error);
 
 G_END_DECLS
