@@ -1410,6 +1410,138 @@ test_cades_x (void)
   g_assert_nonnull (strstr (theirs, "OK"));
 }
 
+/* ---- Issue 12: streamed verification ---- */
+
+static void
+file_verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ImzalaVerification **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = imzala_verifier_verify_file_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+progress_cb (guint64 done, guint64 total, gpointer user_data)
+{
+  guint64 *last = user_data;
+
+  g_assert_cmpuint (done, >=, *last);
+  g_assert_cmpuint (done, <=, total);
+  *last = done;
+}
+
+/* imzala_verifier_verify_stream() on signatures of a 300 KB file made by
+ * `openssl cms -sign`: attached DER (the content hashed where it lies, in
+ * the file and in memory), attached PEM (read whole), detached with its
+ * content; the file variant in a thread with its progress on this
+ * thread's context; one changed byte of the content is refused. */
+static void
+test_stream (void)
+{
+  const gsize size = 300 * 1000;
+  g_autofree char *big = g_malloc (size);
+  g_autoptr(GBytes) big_bytes = NULL;
+  g_autofree char *attached_path = g_build_filename (pki->dir, "stream-attached.p7s", NULL);
+  const char *attached_args[] = { "openssl", "cms", "-sign", "-binary", "-nodetach", "-cades", "-md", "sha384",
+                                  "-in", "stream.bin", "-signer", "alice.pem", "-inkey", "alice.key",
+                                  "-outform", "DER", "-out", "stream-attached.p7s", NULL };
+  const char *pem_args[] = { "openssl", "cms", "-sign", "-binary", "-nodetach", "-in", "stream.bin",
+                             "-signer", "alice.pem", "-inkey", "alice.key", "-outform", "PEM",
+                             "-out", "stream-attached.pem", NULL };
+  const char *detached_args[] = { "openssl", "cms", "-sign", "-binary", "-cades", "-in", "stream.bin",
+                                  "-signer", "alice.pem", "-inkey", "alice.key", "-outform", "DER",
+                                  "-out", "stream-detached.p7s", NULL };
+  g_autofree char *out1 = NULL, *out2 = NULL, *out3 = NULL;
+  g_autoptr(GBytes) attached = NULL;
+  g_autoptr(GBytes) pem = NULL;
+  g_autoptr(GBytes) detached = NULL;
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < size; i++)
+    big[i] = (char) (i * 7 + i / 1000);
+  big_bytes = g_bytes_new (big, size);
+  write_file ("stream.bin", big_bytes);
+  out1 = run (attached_args);
+  out2 = run (pem_args);
+  out3 = run (detached_args);
+  g_assert_nonnull (out1);
+  g_assert_nonnull (out2);
+  g_assert_nonnull (out3);
+  attached = read_file ("stream-attached.p7s");
+  pem = read_file ("stream-attached.pem");
+  detached = read_file ("stream-detached.p7s");
+
+  /* Attached DER from memory; PEM; detached with its content. */
+  {
+    g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes (attached);
+    g_autoptr(GInputStream) pem_in = g_memory_input_stream_new_from_bytes (pem);
+    g_autoptr(GInputStream) detached_in = g_memory_input_stream_new_from_bytes (detached);
+    g_autoptr(GInputStream) content_in = g_memory_input_stream_new_from_bytes (big_bytes);
+    g_autoptr(GInputStream) missing_in = g_memory_input_stream_new_from_bytes (detached);
+    g_autoptr(ImzalaVerification) result = NULL;
+    g_autoptr(ImzalaVerification) from_pem = NULL;
+    g_autoptr(ImzalaVerification) separate = NULL;
+    g_autoptr(ImzalaVerification) missing = NULL;
+    guint64 last = 0;
+
+    result = imzala_verifier_verify_stream (in, NULL, 0, trust, progress_cb, &last, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_false (result->detached);
+    g_assert_null (result->content);
+    g_assert_cmpuint (result->content_length, ==, size);
+    g_assert_cmpuint (last, ==, size);
+    g_assert_cmpstr (signer_report (result, 0)->digest, ==, "SHA384");
+
+    from_pem = imzala_verifier_verify_stream (pem_in, NULL, 0, trust, NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (from_pem->status, ==, IMZALA_VALIDATION_VALID);
+
+    separate = imzala_verifier_verify_stream (detached_in, content_in, size, trust, NULL, NULL, NULL,
+                                              &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (separate->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_true (separate->detached);
+    g_assert_cmpuint (separate->content_length, ==, size);
+
+    missing = imzala_verifier_verify_stream (missing_in, NULL, 0, trust, NULL, NULL, NULL, &error);
+    g_assert_null (missing);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID);
+    g_clear_error (&error);
+  }
+
+  /* The file variant, with progress, then one byte of the content inside
+   * the file changed. */
+  {
+    g_autoptr(GFile) file = g_file_new_for_path (attached_path);
+    g_autoptr(ImzalaVerification) result = NULL;
+    g_autoptr(ImzalaVerification) changed = NULL;
+    g_autoptr(GByteArray) broken = g_byte_array_new ();
+    guint64 last = 0;
+
+    imzala_verifier_verify_file_async (file, NULL, trust, progress_cb, &last, NULL, NULL, file_verified_cb,
+                                       &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    /* Progress reaches the end before the result (the same context). */
+    g_assert_cmpuint (last, ==, size);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+
+    g_byte_array_append (broken, g_bytes_get_data (attached, NULL), (guint) g_bytes_get_size (attached));
+    broken->data[broken->len / 2] ^= 0x01;
+    g_file_set_contents (attached_path, (const char *) broken->data, broken->len, &error);
+    g_assert_no_error (error);
+    imzala_verifier_verify_file_async (file, NULL, trust, NULL, NULL, NULL, NULL, file_verified_cb, &changed);
+    while (changed == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_cmpint (changed->status, ==, IMZALA_VALIDATION_INVALID);
+    g_assert_cmpint (find_check (changed, 0, "message-digest")->result, ==, IMZALA_CHECK_FAILED);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1502,6 +1634,7 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/signing-time/after-time-stamp", test_signing_time_after_time_stamp);
   g_test_add_func ("/verifier/signing-time/expired-claim", test_signing_time_expired_claim);
   g_test_add_func ("/verifier/cades-x", test_cades_x);
+  g_test_add_func ("/verifier/stream", test_stream);
 
   result = g_test_run ();
   imzala_test_identity_free (alice);

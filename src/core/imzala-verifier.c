@@ -1267,6 +1267,7 @@ imzala_verifier_verify (GBytes        *cms_bytes,
   digests = verifier_content_digests_of_data (mds, data, size);
   result = verifier_verify_cms (cms, digests, inside != NULL, trust, cancellable);
   result->content = inside != NULL ? g_bytes_new (data, size) : g_bytes_ref (detached_content);
+  result->content_length = size;
 
 out:
   CMS_ContentInfo_free (cms);

@@ -91,6 +91,7 @@ typedef struct
   gboolean          detached;
   GBytes           *content;    /* imzala_verifier_verify() only; NULL when streamed */
   GPtrArray        *signers;    /* ImzalaSignerReport */
+  guint64           content_length; /* the bytes of content checked */
 } ImzalaVerification;
 
 void imzala_verification_free (ImzalaVerification *self);
