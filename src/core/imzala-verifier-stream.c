@@ -721,6 +721,28 @@ file_size (GFileInputStream *stream, GCancellable *cancellable)
   return info != NULL ? (guint64) g_file_info_get_size (info) : 0;
 }
 
+static GFileInputStream *
+open_file (GFile *file, GCancellable *cancellable, GError **error)
+{
+  GError *local = NULL;
+  GFileInputStream *stream = g_file_read (file, cancellable, &local);
+
+  if (stream == NULL)
+    {
+      g_autofree char *name = g_file_get_parse_name (file);
+
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, local);
+      else
+        {
+          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED, _("“%s” cannot be read: %s"), name,
+                       local->message);
+          g_error_free (local);
+        }
+    }
+  return stream;
+}
+
 static void
 verify_file_thread (GTask        *task,
                     gpointer      source_object,
@@ -733,7 +755,7 @@ verify_file_thread (GTask        *task,
   GError *error = NULL;
   ImzalaVerification *result;
 
-  signature = g_file_read (data->signature, cancellable, &error);
+  signature = open_file (data->signature, cancellable, &error);
   if (signature == NULL)
     {
       g_task_return_error (task, error);
@@ -741,7 +763,7 @@ verify_file_thread (GTask        *task,
     }
   if (data->content != NULL)
     {
-      content = g_file_read (data->content, cancellable, &error);
+      content = open_file (data->content, cancellable, &error);
       if (content == NULL)
         {
           g_task_return_error (task, error);
