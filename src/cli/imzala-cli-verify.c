@@ -382,7 +382,7 @@ imzala_cli_verify (int argc, char **argv)
   g_autoptr(GError) error = NULL;
 
   context = imzala_cli_option_context_new ("verify", _("SIGNATURE [CONTENT]"),
-                                           _("Validates a CMS/CAdES signature file (DER or PEM; BES, EPES, T, C "
+                                           _("Validates a CMS/CAdES signature file (DER or PEM; BES, EPES, T, C, X "
                                              "or X-L; any number of signers) at the time its time-stamp proves, "
                                              "else now: the signatures, the content, the chain to the CA "
                                              "certificates given with --ca (missing issuers fetched from the "
