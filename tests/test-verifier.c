@@ -1542,6 +1542,107 @@ test_stream (void)
   }
 }
 
+/* A detached CAdES over @content with a content-time-stamp (signed
+ * attribute) whose token's imprint is SHA-512 while the signer hashes with
+ * SHA-256: the streamed verifier has to hash the content with both. */
+static GBytes *
+sign_with_content_time_stamp (GBytes *content)
+{
+  const char *query[] = { "openssl", "ts", "-query", "-data", "content-ts.bin", "-sha512", "-cert",
+                          "-out", "content-ts.tsq", NULL };
+  const char *reply[] = { "openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "content-ts.tsq",
+                          "-signer", "tsa.pem", "-inkey", "tsa.key", "-token_out",
+                          "-out", "content-ts.der", NULL };
+  g_autofree char *out1 = NULL;
+  g_autofree char *out2 = NULL;
+  g_autoptr(GBytes) token = NULL;
+  BIO *in = BIO_new_mem_buf (g_bytes_get_data (content, NULL), (int) g_bytes_get_size (content));
+  CMS_ContentInfo *cms = CMS_sign (NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_BINARY | CMS_DETACHED);
+  CMS_SignerInfo *si = CMS_add1_signer (cms, alice->x509, alice->key, EVP_sha256 (),
+                                        CMS_PARTIAL | CMS_BINARY | CMS_CADES);
+  const unsigned char *p;
+  ASN1_TYPE *type;
+  unsigned char *der = NULL;
+  int length;
+  GBytes *result;
+
+  write_file ("content-ts.bin", content);
+  out1 = run (query);
+  g_assert_nonnull (out1);
+  out2 = run (reply);
+  g_assert_nonnull (out2);
+  token = read_file ("content-ts.der");
+  p = g_bytes_get_data (token, NULL);
+  type = d2i_ASN1_TYPE (NULL, &p, (long) g_bytes_get_size (token));
+  g_assert_nonnull (type);
+  g_assert_cmpint (ASN1_TYPE_get (type), ==, V_ASN1_SEQUENCE);
+  g_assert_true (CMS_signed_add1_attr_by_NID (si, NID_id_smime_aa_ets_contentTimestamp, V_ASN1_SEQUENCE,
+                                              type->value.sequence, -1));
+  g_assert_true (CMS_final (cms, in, NULL, CMS_BINARY | CMS_DETACHED));
+  length = i2d_CMS_ContentInfo (cms, &der);
+  g_assert_cmpint (length, >, 0);
+  result = g_bytes_new (der, length);
+  OPENSSL_free (der);
+  ASN1_TYPE_free (type);
+  CMS_ContentInfo_free (cms);
+  BIO_free (in);
+  return result;
+}
+
+/* The content-time-stamp (SHA-512 imprint) and messageDigest (SHA-256) of a
+ * detached signature both checked from one streamed pass over the
+ * content; one changed byte fails both. */
+static void
+test_stream_content_time_stamp (void)
+{
+  const gsize size = 200 * 1000;
+  g_autofree guint8 *data = g_malloc (size);
+  g_autoptr(GBytes) content = NULL;
+  g_autoptr(GBytes) changed_content = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) (i * 13 + i / 777);
+  content = g_bytes_new (data, size);
+  data[size / 2] ^= 0x20;
+  changed_content = g_bytes_new (data, size);
+  signature = sign_with_content_time_stamp (content);
+
+  {
+    g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes (signature);
+    g_autoptr(GInputStream) content_in = g_memory_input_stream_new_from_bytes (content);
+    g_autoptr(ImzalaVerification) result = imzala_verifier_verify_stream (in, content_in, size, trust,
+                                                                          NULL, NULL, NULL, &error);
+    ImzalaSignerReport *report;
+
+    g_assert_no_error (error);
+    report = signer_report (result, 0);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_cmpint (find_check (result, 0, "content-time-stamp")->result, ==, IMZALA_CHECK_PASSED);
+    g_assert_cmpint (find_check (result, 0, "content-time-stamp-revocation")->result, ==,
+                     IMZALA_CHECK_PASSED);
+    g_assert_nonnull (report->content_timestamp_time);
+  }
+  {
+    g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes (signature);
+    g_autoptr(GInputStream) content_in = g_memory_input_stream_new_from_bytes (changed_content);
+    g_autoptr(ImzalaVerification) result = imzala_verifier_verify_stream (in, content_in, size, trust,
+                                                                          NULL, NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_INVALID);
+    g_assert_cmpint (find_check (result, 0, "message-digest")->result, ==, IMZALA_CHECK_FAILED);
+  }
+  /* The same through the in-memory entry point. */
+  {
+    g_autoptr(ImzalaVerification) result = verify (signature, changed_content, trust);
+
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_INVALID);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1635,6 +1736,7 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/signing-time/expired-claim", test_signing_time_expired_claim);
   g_test_add_func ("/verifier/cades-x", test_cades_x);
   g_test_add_func ("/verifier/stream", test_stream);
+  g_test_add_func ("/verifier/stream/content-time-stamp", test_stream_content_time_stamp);
 
   result = g_test_run ();
   imzala_test_identity_free (alice);

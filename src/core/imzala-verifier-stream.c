@@ -204,6 +204,17 @@ digests_of_stream (GPtrArray *mds, Reader *reader, GError **error)
   return digests;
 }
 
+/* Given content for an attached signature is compared by its hashes: at
+ * least SHA-256, also when no signer uses an accepted hash. */
+static void
+ensure_sha256 (GPtrArray *mds)
+{
+  for (guint i = 0; i < mds->len; i++)
+    if (EVP_MD_get_type (g_ptr_array_index (mds, i)) == NID_sha256)
+      return;
+  g_ptr_array_add (mds, (gpointer) EVP_sha256 ());
+}
+
 /* Given content for an attached signature must be the signed one. */
 static gboolean
 digests_equal (GHashTable *a, GHashTable *b)
@@ -455,6 +466,8 @@ verify_in_memory (GByteArray *bytes, Reader *content, ImzalaTrust *trust, GCance
   slot = CMS_get0_content (cms);
   inside = slot != NULL ? *slot : NULL;
   mds = verifier_content_mds (cms);
+  if (inside != NULL && content != NULL)
+    ensure_sha256 (mds);
   if (inside == NULL && content == NULL)
     {
       g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
@@ -599,6 +612,8 @@ imzala_verifier_verify_stream (GInputStream               *signature,
 
       /* Second pass: only the hashes the signature needs. */
       mds = verifier_content_mds (cms);
+      if (content != NULL)
+        ensure_sha256 (mds);
       if (!hashes_init (&hashes, mds, error))
         goto out;
       hashes_update (&hashes, &reader, head + layout.octets_offset, in_head - layout.octets_offset);
