@@ -12,6 +12,7 @@ struct _ImzalaTestTsa
   char              *url;
   char              *ca_file;
   char              *cert_file;
+  char              *verify_ca_file; /* for openssl ts -verify: ca_file unless set */
   GThread           *thread;
   GMainContext      *context;
   GMainLoop         *loop;
@@ -309,6 +310,7 @@ imzala_test_tsa_free (ImzalaTestTsa *self)
   g_free (self->url);
   g_free (self->ca_file);
   g_free (self->cert_file);
+  g_free (self->verify_ca_file);
   g_free (self);
 }
 
@@ -366,13 +368,42 @@ imzala_test_tsa_openssl_verify (ImzalaTestTsa *self,
   g_autofree char *out = NULL;
   const char *const verify[] = {
     "ts", "-verify", "-data", data_path, "-in", token_path, "-token_in",
-    "-CAfile", self->ca_file, "-untrusted", self->cert_file, NULL
+    "-CAfile", self->verify_ca_file != NULL ? self->verify_ca_file : self->ca_file,
+    "-untrusted", self->cert_file, NULL
   };
 
   if (!g_file_set_contents (token_path, g_bytes_get_data (token, NULL), g_bytes_get_size (token), NULL)
       || !g_file_set_contents (data_path, g_bytes_get_data (data, NULL), g_bytes_get_size (data), NULL))
     return FALSE;
   return run_openssl_full (self->dir, verify, &out) && strstr (out, "Verification: OK") != NULL;
+}
+
+static void
+copy_file (const char *from, const char *to)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_get_contents (from, &contents, &length, &error)
+      || !g_file_set_contents (to, contents, (gssize) length, &error))
+    g_error ("%s: %s", from, error->message);
+}
+
+void
+imzala_test_tsa_set_signer (ImzalaTestTsa *self,
+                            const char    *cert_pem,
+                            const char    *key_pem,
+                            const char    *ca_pem)
+{
+  g_autofree char *key_path = g_build_filename (self->dir, "tsa.key", NULL);
+
+  g_mutex_lock (&self->mutex);
+  copy_file (cert_pem, self->cert_file);
+  copy_file (key_pem, key_path);
+  g_free (self->verify_ca_file);
+  self->verify_ca_file = g_strdup (ca_pem);
+  g_mutex_unlock (&self->mutex);
 }
 
 GBytes *

@@ -38,6 +38,16 @@ void           imzala_test_tsa_set_mode  (ImzalaTestTsa     *self,
                                           ImzalaTestTsaMode  mode);
 guint          imzala_test_tsa_count     (ImzalaTestTsa     *self);
 
+/* Issue 10: signs the tokens with @cert_pem and @key_pem (files; a TSA
+ * certificate of another PKI, e.g. one of imzala-test-pki.c that publishes
+ * its status) instead of the TSA's own, and has
+ * imzala_test_tsa_openssl_verify() trust @ca_pem (its chain) for them.
+ * The HTTPS server keeps its certificate. Call it before any query. */
+void           imzala_test_tsa_set_signer (ImzalaTestTsa *self,
+                                           const char    *cert_pem,
+                                           const char    *key_pem,
+                                           const char    *ca_pem);
+
 /* Runs `openssl ts -verify -data DATA -in TOKEN -token_in -CAfile CA
  * -untrusted TSA`; TRUE when it says OK. */
 gboolean       imzala_test_tsa_openssl_verify (ImzalaTestTsa *self,

@@ -189,6 +189,9 @@ test_detached_100mb (void)
   verify = CLI (f, NULL, NULL, NULL, "verify", "--ca", f->root_ca_file,
                 "--content", big, signature);
   g_assert_cmpint (verify->status, ==, 0);
+  /* Verified as a stream too (issue 12, item 4): 109 MB before. */
+  g_assert_cmpint (verify->max_rss_kib, >, 0);
+  g_assert_cmpint (verify->max_rss_kib, <=, RSS_LIMIT_KIB);
 
   /* One byte in the middle changed: the same checks refuse it. */
   fd = g_open (big, O_WRONLY | O_CLOEXEC, 0);
@@ -201,11 +204,14 @@ test_detached_100mb (void)
                         "--content", big, signature);
   g_assert_cmpint (verify_changed->status, ==, 4);
   g_assert_nonnull (strstr (verify_changed->err, "does not match"));
+  g_assert_cmpint (verify_changed->max_rss_kib, <=, RSS_LIMIT_KIB);
   g_unlink (big);
 }
 
 /* A 100 MB attached signature (P-384, SHA-384) streamed in two passes in
- * constant memory: openssl verifies it and gives back the same bytes. */
+ * constant memory: openssl verifies it and gives back the same bytes;
+ * imzala-cli verify checks it in constant memory too, and refuses it after
+ * one byte of its content changed. */
 static void
 test_attached_100mb (void)
 {
@@ -216,7 +222,13 @@ test_attached_100mb (void)
   g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-p384", "fingerprint");
   g_autofree char *pin = pin_line (f);
   g_autoptr(CliRun) sign = NULL;
+  g_autoptr(CliRun) verify = NULL;
+  g_autoptr(CliRun) piped = NULL;
+  g_autoptr(CliRun) with_content = NULL;
+  g_autoptr(CliRun) changed = NULL;
+  g_autoptr(CliRun) changed_piped = NULL;
   GStatBuf st;
+  int fd;
 
   sign = CLI (f, NULL, pin, NULL, "sign", "--no-registered", "--module", f->module_path,
               "--cert", fingerprint, "--pin-fd", "3", "--out", signature, big);
@@ -230,6 +242,36 @@ test_attached_100mb (void)
                         "-CAfile", f->root_ca_file, "-purpose", "any", "-out", extracted), ==, 0);
   g_assert_cmpint (RUN ("cmp", "-s", big, extracted), ==, 0);
   g_unlink (extracted);
+
+  /* imzala-cli verify (issue 12, item 4): the file read around the
+   * content, then the content hashed where it lies (~400 MB before); from
+   * a pipe, in one pass. Both within the same bound as detached. */
+  verify = CLI (f, NULL, NULL, NULL, "verify", "--ca", f->root_ca_file, signature);
+  g_assert_cmpint (verify->status, ==, 0);
+  g_assert_cmpint (verify->max_rss_kib, >, 0);
+  g_assert_cmpint (verify->max_rss_kib, <=, RSS_LIMIT_KIB);
+  piped = CLI (f, NULL, NULL, signature, "verify", "--ca", f->root_ca_file, "-");
+  g_assert_cmpint (piped->status, ==, 0);
+  g_assert_cmpint (piped->max_rss_kib, <=, RSS_LIMIT_KIB);
+  /* The content given as well must be the one inside. */
+  with_content = CLI (f, NULL, NULL, NULL, "verify", "--ca", f->root_ca_file, signature, big);
+  g_assert_cmpint (with_content->status, ==, 0);
+  g_assert_cmpint (with_content->max_rss_kib, <=, RSS_LIMIT_KIB);
+
+  /* One byte of the content inside the signature changed: refused, from
+   * the file and from the pipe. */
+  fd = g_open (signature, O_WRONLY | O_CLOEXEC, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (pwrite (fd, "X", 1, (off_t) (st.st_size / 2)), ==, 1);
+  g_assert_cmpint (close (fd), ==, 0);
+  g_assert_cmpint (RUN ("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", signature,
+                        "-CAfile", f->root_ca_file, "-purpose", "any", "-out", "/dev/null"), !=, 0);
+  changed = CLI (f, NULL, NULL, NULL, "verify", "--ca", f->root_ca_file, signature);
+  g_assert_cmpint (changed->status, ==, 4);
+  g_assert_nonnull (strstr (changed->err, "does not match"));
+  changed_piped = CLI (f, NULL, NULL, signature, "verify", "--ca", f->root_ca_file, "-");
+  g_assert_cmpint (changed_piped->status, ==, 4);
+  g_assert_nonnull (strstr (changed_piped->err, "does not match"));
   g_unlink (signature);
   g_unlink (big);
 }

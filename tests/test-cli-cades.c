@@ -237,6 +237,24 @@ test_sign_usage (Fixture *f, gconstpointer data)
 /* ---- XL with a card of a PKI that publishes its status ---- */
 
 #define SERIAL_CLI_GOOD 0x7101
+#define SERIAL_CLI_TSA  0x7102
+
+/* The result of the check @name of @signer (a JSON object of verify
+ * --json), or NULL when it was not made. */
+static const char *
+check_result (JsonObject *signer, const char *name)
+{
+  JsonArray *checks = json_object_get_array_member (signer, "checks");
+
+  for (guint i = 0; i < json_array_get_length (checks); i++)
+    {
+      JsonObject *check = json_array_get_object_element (checks, i);
+
+      if (g_str_equal (json_object_get_string_member (check, "name"), name))
+        return json_object_get_string_member (check, "result");
+    }
+  return NULL;
+}
 
 /* The key and certificate on the empty fixture token (the CA's
  * certificate too, as a card carries it). */
@@ -258,7 +276,14 @@ put_on_card (Fixture *f, ImzalaTestIdentity *identity, const char *name, const c
 static void
 test_sign_xl (Fixture *f, gconstpointer data)
 {
-  const ImzalaTestPkiEntry entries[] = { { SERIAL_CLI_GOOD, "XL SIGNER", 0, NULL } };
+  const ImzalaTestPkiEntry entries[] = { { SERIAL_CLI_GOOD, "XL SIGNER", 0, NULL },
+                                         { SERIAL_CLI_TSA, "XL TSA", 0, NULL } };
+  /* Issue 10: a TSA of the same PKI, whose status its responder publishes,
+   * so that X-L has to carry it. */
+  const ImzalaTestCertSpec tsa_spec = {
+    .common_name = "XL TSA", .key = "p256", .key_usage = "critical,digitalSignature",
+    .extended_key_usage = "critical,timeStamping", .serial = SERIAL_CLI_TSA,
+  };
   const ImzalaTestCertSpec spec = {
     .common_name = "XL SIGNER", .serial_number = "12345678950", .key = "p256",
     .key_usage = "critical,nonRepudiation", .qc_statements_hex = IMZALA_TEST_QC_COMPLIANCE,
@@ -266,6 +291,7 @@ test_sign_xl (Fixture *f, gconstpointer data)
   };
   g_autoptr(ImzalaTestPki) pki = imzala_test_pki_new (entries, G_N_ELEMENTS (entries));
   g_autoptr(ImzalaTestIdentity) signer = imzala_test_pki_issue (pki, &spec);
+  g_autoptr(ImzalaTestIdentity) tsa_identity = NULL;
   g_autofree char *err = NULL;
   g_autofree char *fingerprint = NULL;
   g_autoptr(GBytes) cms = NULL;
@@ -276,6 +302,15 @@ test_sign_xl (Fixture *f, gconstpointer data)
   g_autoptr(GBytes) signer_der = imzala_test_identity_der (signer);
   int status;
 
+  tsa_identity = imzala_test_pki_issue (pki, &tsa_spec);
+  imzala_test_identity_write (tsa_identity, pki->dir, "xl-tsa");
+  {
+    g_autofree char *tsa_pem = g_build_filename (pki->dir, "xl-tsa.pem", NULL);
+    g_autofree char *tsa_key = g_build_filename (pki->dir, "xl-tsa.key", NULL);
+    g_autofree char *chain = g_build_filename (pki->dir, "chain.pem", NULL);
+
+    imzala_test_tsa_set_signer (f->tsa, tsa_pem, tsa_key, chain);
+  }
   put_on_card (f, signer, "xl", "71", TRUE);
   put_on_card (f, pki->ca, "xl-ca", "72", FALSE);
   certificate = imzala_certificate_new_from_der (signer_der, &error);
@@ -315,7 +350,8 @@ test_sign_xl (Fixture *f, gconstpointer data)
     q = ASN1_STRING_get0_data (value->value.sequence);
     values = d2i_IMZALA_REVOCATION_VALUES (NULL, &q, ASN1_STRING_length (value->value.sequence));
     g_assert_nonnull (values);
-    g_assert_cmpint (sk_OCSP_BASICRESP_num (values->ocsp_values), ==, 1);
+    /* The card's certificate's and the TSA's. */
+    g_assert_cmpint (sk_OCSP_BASICRESP_num (values->ocsp_values), ==, 2);
     response = OCSP_response_create (OCSP_RESPONSE_STATUS_SUCCESSFUL,
                                      sk_OCSP_BASICRESP_value (values->ocsp_values, 0));
     length = i2d_OCSP_RESPONSE (response, &der);
@@ -354,14 +390,19 @@ test_sign_xl (Fixture *f, gconstpointer data)
     g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (first, "certificate_status"),
                                                     "status"), ==, "good");
     g_assert_nonnull (json_object_get_string_member (first, "timestamp_time"));
+    /* The TSA's status, proven offline by what the file carries. */
+    g_assert_cmpstr (check_result (first, "signature-time-stamp-revocation"), ==, "passed");
+    g_assert_cmpstr (check_result (first, "signing-time"), ==, "passed");
+    g_assert_cmpstr (check_result (first, "references"), ==, "passed");
   }
 
-  /* Without the TSA's root the time-stamp proves nothing: not valid. */
+  /* Without the CA of the card and of the TSA nothing is proven: not
+   * valid. */
   {
-    g_autofree char *ca = g_build_filename (pki->dir, "ca.pem", NULL);
     g_autofree char *out = NULL;
 
-    g_assert_cmpint (VERIFY (&out, "--offline", "--json", "--ca", ca, f->out_path), ==, 4);
+    g_assert_cmpint (VERIFY (&out, "--offline", "--json", "--ca", imzala_test_tsa_get_ca (f->tsa),
+                             f->out_path), ==, 4);
     g_assert_null (strstr (out, "\"status\" : \"valid\""));
   }
 }

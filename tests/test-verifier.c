@@ -31,6 +31,8 @@ enum
   SERIAL_TSA = 0x2003,
   SERIAL_OLD_TSA = 0x2004, /* expired yesterday */
   SERIAL_CAROL = 0x2005,
+  SERIAL_REVOKED_TSA = 0x2006, /* revoked two days ago */
+  SERIAL_DAVE = 0x2007,        /* expired in 2019 */
 };
 
 static ImzalaTestPki *pki;
@@ -39,6 +41,8 @@ static ImzalaTestIdentity *bob;
 static ImzalaTestIdentity *carol;
 static ImzalaTestIdentity *tsa;
 static ImzalaTestIdentity *old_tsa;
+static ImzalaTestIdentity *revoked_tsa;
+static ImzalaTestIdentity *dave;
 static char *content_path;
 static const char content_text[] = "Bu metin e-imza ile imzalanmıştır.\n";
 
@@ -517,7 +521,7 @@ backdated_time_cb (struct TS_resp_ctx *ctx, void *data, long *sec, long *usec)
 }
 
 static GBytes *
-backdated_token (GBytes *data, gint64 gen_time)
+backdated_token_by (GBytes *data, gint64 gen_time, ImzalaTestIdentity *signer)
 {
   TS_RESP_CTX *ctx = TS_RESP_CTX_new ();
   TS_REQ *request = TS_REQ_new ();
@@ -542,8 +546,8 @@ backdated_token (GBytes *data, gint64 gen_time)
   length = i2d_TS_REQ (request, &der);
   bio = BIO_new_mem_buf (der, length);
 
-  g_assert_true (TS_RESP_CTX_set_signer_cert (ctx, tsa->x509));
-  g_assert_true (TS_RESP_CTX_set_signer_key (ctx, tsa->key));
+  g_assert_true (TS_RESP_CTX_set_signer_cert (ctx, signer->x509));
+  g_assert_true (TS_RESP_CTX_set_signer_key (ctx, signer->key));
   g_assert_true (TS_RESP_CTX_set_def_policy (ctx, policy));
   g_assert_true (TS_RESP_CTX_add_md (ctx, EVP_sha256 ()));
   TS_RESP_CTX_set_time_cb (ctx, backdated_time_cb, GSIZE_TO_POINTER ((gsize) gen_time));
@@ -565,6 +569,12 @@ backdated_token (GBytes *data, gint64 gen_time)
   X509_ALGOR_free (algorithm);
   ASN1_OBJECT_free (policy);
   return result;
+}
+
+static GBytes *
+backdated_token (GBytes *data, gint64 gen_time)
+{
+  return backdated_token_by (data, gen_time, tsa);
 }
 
 static GBytes *
@@ -605,6 +615,33 @@ add_unsigned_attribute (GBytes *signature, int nid, GBytes *value)
   OPENSSL_free (der);
   ASN1_TYPE_free (type);
   CMS_ContentInfo_free (cms);
+  return result;
+}
+
+/* An attached CAdES-BES by @who (made with OpenSSL's CMS API, which keeps
+ * a signingTime that is already there) claiming @signing_time. */
+static GBytes *
+sign_claiming (ImzalaTestIdentity *who, gint64 signing_time)
+{
+  BIO *in = BIO_new_mem_buf (content_text, (int) strlen (content_text));
+  CMS_ContentInfo *cms = CMS_sign (NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_BINARY);
+  CMS_SignerInfo *si = CMS_add1_signer (cms, who->x509, who->key, EVP_sha256 (),
+                                        CMS_PARTIAL | CMS_BINARY | CMS_CADES);
+  ASN1_TIME *claimed = ASN1_TIME_adj (NULL, (time_t) signing_time, 0, 0);
+  unsigned char *der = NULL;
+  int length;
+  GBytes *result;
+
+  g_assert_nonnull (si);
+  g_assert_true (CMS_signed_add1_attr_by_NID (si, NID_pkcs9_signingTime, claimed->type, claimed, -1));
+  g_assert_true (CMS_final (cms, in, NULL, CMS_BINARY));
+  length = i2d_CMS_ContentInfo (cms, &der);
+  g_assert_cmpint (length, >, 0);
+  result = g_bytes_new (der, length);
+  OPENSSL_free (der);
+  ASN1_TIME_free (claimed);
+  CMS_ContentInfo_free (cms);
+  BIO_free (in);
   return result;
 }
 
@@ -688,9 +725,10 @@ test_timestamp_expired_tsa (void)
 static void
 test_revoked_before_and_after (void)
 {
-  const char *extra[] = { "-nodetach", "-cades", "-signer", "bob.pem", "-inkey", "bob.key", NULL };
   g_autoptr(GBytes) after = timestamped ("bob", NULL, FALSE, "tsa");
-  g_autoptr(GBytes) signature = openssl_sign ("bob-early.p7s", extra);
+  /* Its claimed signingTime is before its time-stamp (a later claim would
+   * be false, /verifier/signing-time/after-time-stamp). */
+  g_autoptr(GBytes) signature = sign_claiming (bob, now () - 3 * DAY - 60);
   g_autoptr(GBytes) value = signature_value (signature);
   g_autoptr(GBytes) token = backdated_token (value, now () - 3 * DAY);
   g_autoptr(GBytes) before = add_unsigned_attribute (signature, NID_id_smime_aa_timeStampToken, token);
@@ -807,9 +845,11 @@ basic_ocsp_response (X509 *cert)
  * and their values. @drop_value leaves the CA certificate out of the
  * certificate-values and references a certificate nowhere in the file. */
 static GBytes *
-make_xl (gboolean drop_value)
+make_xl_full (gboolean drop_value, gboolean tsa_status, gboolean values)
 {
   g_autoptr(GBytes) t = timestamped ("alice", NULL, FALSE, "tsa");
+  g_autoptr(GBytes) tsa_basic = basic_ocsp_response (tsa->x509);
+  g_autoptr(GBytes) tsa_ref = NULL, both_refs = NULL, all_basics = NULL;
   g_autoptr(GBytes) ca_der = imzala_test_identity_der (pki->ca);
   g_autoptr(GBytes) stranger_der = imzala_test_identity_der (old_tsa);
   g_autoptr(GBytes) basic = basic_ocsp_response (alice->x509);
@@ -846,16 +886,38 @@ make_xl (gboolean drop_value)
   ocsp_list = der_wrap (0x30, ocsp_ids);
   tagged_list = der_wrap (0xa1, ocsp_list);
   crl_ocsp_ref = der_wrap (0x30, tagged_list);
-  revocation_refs = der_wrap (0x30, crl_ocsp_ref);
+  /* The TSA's status (issue 10: in X-L the TSA's status is among the
+   * values), referenced by a CrlOcspRef of its own. */
+  {
+    g_autoptr(GBytes) hash_tsa = other_hash (tsa_basic);
+    g_autoptr(GBytes) id_content = concat (ocsp_identifier, hash_tsa);
+    g_autoptr(GBytes) id = der_wrap (0x30, id_content);
+    g_autoptr(GBytes) ids = der_wrap (0x30, id);
+    g_autoptr(GBytes) list = der_wrap (0x30, ids);
+    g_autoptr(GBytes) tagged = der_wrap (0xa1, list);
+
+    tsa_ref = der_wrap (0x30, tagged);
+  }
+  both_refs = concat (crl_ocsp_ref, tsa_status ? tsa_ref : NULL);
+  revocation_refs = der_wrap (0x30, both_refs);
   /* RevocationValues ::= SEQUENCE { [1] SEQUENCE OF BasicOCSPResponse } */
-  ocsp_vals = der_wrap (0x30, basic);
+  all_basics = concat (basic, tsa_status ? tsa_basic : NULL);
+  ocsp_vals = der_wrap (0x30, all_basics);
   tagged_vals = der_wrap (0xa1, ocsp_vals);
   revocation_values = der_wrap (0x30, tagged_vals);
 
   step1 = add_unsigned_attribute (t, NID_id_smime_aa_ets_CertificateRefs, cert_refs);
   step2 = add_unsigned_attribute (step1, NID_id_smime_aa_ets_RevocationRefs, revocation_refs);
+  if (!values)
+    return g_steal_pointer (&step2);  /* CAdES-C */
   step3 = add_unsigned_attribute (step2, NID_id_smime_aa_ets_certValues, cert_values);
   return add_unsigned_attribute (step3, NID_id_smime_aa_ets_revocationValues, revocation_values);
+}
+
+static GBytes *
+make_xl (gboolean drop_value)
+{
+  return make_xl_full (drop_value, TRUE, TRUE);
 }
 
 /* X-L verifies offline from what it carries; a reference without its value
@@ -875,6 +937,9 @@ test_xl_offline (void)
   g_assert_cmpint (result->level, ==, IMZALA_SIGNATURE_LEVEL_XL);
   g_assert_cmpint (find_check (result, 0, "references")->result, ==, IMZALA_CHECK_PASSED);
   g_assert_cmpint (signer_report (result, 0)->cert_status->source, ==, IMZALA_CERT_STATUS_SOURCE_OCSP);
+  /* The TSA's status, from the values, offline. */
+  g_assert_cmpint (find_check (result, 0, "signature-time-stamp-revocation")->result, ==,
+                   IMZALA_CHECK_PASSED);
 
   refused = verify (broken, NULL, trust);
   g_assert_cmpint (refused->status, ==, IMZALA_VALIDATION_INVALID);
@@ -1154,6 +1219,430 @@ write_chain_with_crl (void)
   X509_CRL_free (crl);
 }
 
+/* ---- Issue 10: the TSA's own status, signingTime, CAdES-X ---- */
+
+/* A TSA revoked two days ago: its token from now proves nothing (invalid);
+ * one from three days ago, before the revocation, counts. */
+static void
+test_tsa_revoked_before_and_after (void)
+{
+  g_autoptr(GBytes) late_signed = sign_claiming (alice, now () - 60);
+  g_autoptr(GBytes) late_value = signature_value (late_signed);
+  g_autoptr(GBytes) late_token = backdated_token_by (late_value, now (), revoked_tsa);
+  g_autoptr(GBytes) late = add_unsigned_attribute (late_signed, NID_id_smime_aa_timeStampToken, late_token);
+  g_autoptr(GBytes) early_signed = sign_claiming (alice, now () - 3 * DAY - 60);
+  g_autoptr(GBytes) early_value = signature_value (early_signed);
+  g_autoptr(GBytes) early_token = backdated_token_by (early_value, now () - 3 * DAY, revoked_tsa);
+  g_autoptr(GBytes) early = add_unsigned_attribute (early_signed, NID_id_smime_aa_timeStampToken,
+                                                    early_token);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) refused = verify (late, NULL, trust);
+  g_autoptr(ImzalaVerification) accepted = verify (early, NULL, trust);
+
+  g_assert_cmpint (refused->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (refused, 0, "signature-time-stamp-revocation")->result, ==,
+                   IMZALA_CHECK_FAILED);
+  g_assert_nonnull (strstr (refused->reason, "time-stamp"));
+  /* The token did not count as proof of time. */
+  g_assert_null (signer_report (refused, 0)->timestamp_time);
+
+  g_assert_cmpint (accepted->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (find_check (accepted, 0, "signature-time-stamp-revocation")->result, ==,
+                   IMZALA_CHECK_PASSED);
+  g_assert_nonnull (signer_report (accepted, 0)->timestamp_time);
+}
+
+/* X-L whose values leave out the TSA's status: offline, that status is
+ * unknown, so the signer is indeterminate; online it is fetched. */
+static void
+test_tsa_status_unknown_offline (void)
+{
+  g_autoptr(GBytes) xl = make_xl_full (FALSE, FALSE, TRUE);
+  g_autoptr(ImzalaTrust) offline = trust_ca ();
+  g_autoptr(ImzalaTrust) online = trust_ca ();
+  g_autoptr(ImzalaVerification) open_result = NULL;
+  g_autoptr(ImzalaVerification) fetched = NULL;
+
+  imzala_trust_set_offline (offline, TRUE);
+  open_result = verify (xl, NULL, offline);
+  g_assert_cmpint (open_result->status, ==, IMZALA_VALIDATION_INDETERMINATE);
+  g_assert_cmpint (find_check (open_result, 0, "signature-time-stamp-revocation")->result, ==,
+                   IMZALA_CHECK_INDETERMINATE);
+
+  fetched = verify (xl, NULL, online);
+  g_assert_cmpint (fetched->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (find_check (fetched, 0, "signature-time-stamp-revocation")->result, ==,
+                   IMZALA_CHECK_PASSED);
+}
+
+/* A signingTime later than the time-stamp is false: invalid, with the
+ * reason. Within the tolerance it passes. */
+static void
+test_signing_time_after_time_stamp (void)
+{
+  gint64 stamp_time = now ();
+  g_autoptr(GBytes) lying = sign_claiming (alice, stamp_time + DAY);
+  g_autoptr(GBytes) lying_value = signature_value (lying);
+  g_autoptr(GBytes) lying_token = backdated_token (lying_value, stamp_time);
+  g_autoptr(GBytes) lie = add_unsigned_attribute (lying, NID_id_smime_aa_timeStampToken, lying_token);
+  g_autoptr(GBytes) skewed = sign_claiming (alice, stamp_time + IMZALA_VERIFIER_SIGNING_TIME_TOLERANCE - 60);
+  g_autoptr(GBytes) skewed_value = signature_value (skewed);
+  g_autoptr(GBytes) skewed_token = backdated_token (skewed_value, stamp_time);
+  g_autoptr(GBytes) skew = add_unsigned_attribute (skewed, NID_id_smime_aa_timeStampToken, skewed_token);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) refused = verify (lie, NULL, trust);
+  g_autoptr(ImzalaVerification) accepted = verify (skew, NULL, trust);
+
+  g_assert_cmpint (refused->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (refused, 0, "signing-time")->result, ==, IMZALA_CHECK_FAILED);
+  g_assert_nonnull (strstr (refused->reason, "claimed signing time is false"));
+  g_assert_cmpint (accepted->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (find_check (accepted, 0, "signing-time")->result, ==, IMZALA_CHECK_PASSED);
+}
+
+/* Issue 10's example: a certificate that expired in 2019, a signature
+ * claiming 2019, time-stamped today. It is validated at the time-stamp's
+ * time, not at the claim: invalid. Without the time-stamp nothing proves
+ * the claim: indeterminate, never valid. */
+static void
+test_signing_time_expired_claim (void)
+{
+  g_autoptr(GDateTime) claim = g_date_time_new_utc (2019, 6, 1, 12, 0, 0);
+  g_autoptr(GBytes) signed_bytes = sign_claiming (dave, g_date_time_to_unix (claim));
+  g_autoptr(GBytes) value = signature_value (signed_bytes);
+  g_autoptr(GBytes) token = backdated_token (value, now ());
+  g_autoptr(GBytes) stamped = add_unsigned_attribute (signed_bytes, NID_id_smime_aa_timeStampToken, token);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = verify (stamped, NULL, trust);
+  g_autoptr(ImzalaVerification) unproven = verify (signed_bytes, NULL, trust);
+  ImzalaSignerReport *report = signer_report (result, 0);
+
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (result, 0, "chain")->result, ==, IMZALA_CHECK_FAILED);
+  g_assert_cmpint (find_check (result, 0, "signing-time")->result, ==, IMZALA_CHECK_PASSED);
+  g_assert_cmpint (g_date_time_get_year (report->signing_time), ==, 2019);
+  g_assert_true (g_date_time_equal (report->validation_time, report->timestamp_time));
+  g_assert_cmpint (g_date_time_to_unix (report->validation_time), >=, now () - 60);
+
+  g_assert_cmpint (unproven->status, ==, IMZALA_VALIDATION_INDETERMINATE);
+  g_assert_cmpint (find_check (unproven, 0, "signing-time")->result, ==, IMZALA_CHECK_SKIPPED);
+  g_assert_cmpint (g_date_time_get_year (signer_report (unproven, 0)->validation_time), >, 2019);
+}
+
+/* What an escTimeStamp covers (ETSI TS 101 733 §6.3.5): the signature
+ * value's octets and the DER of the signature-time-stamp, the
+ * complete-certificate-references and the complete-revocation-references
+ * attributes. @without_revocation_refs makes a broken variant. */
+static GBytes *
+esc_covered (GBytes *signature, gboolean without_revocation_refs)
+{
+  const unsigned char *p = g_bytes_get_data (signature, NULL);
+  CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (signature));
+  CMS_SignerInfo *si = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (cms), 0);
+  ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature (si);
+  const int nids[] = { NID_id_smime_aa_timeStampToken, NID_id_smime_aa_ets_CertificateRefs,
+                       NID_id_smime_aa_ets_RevocationRefs };
+  GByteArray *covered = g_byte_array_new ();
+
+  g_byte_array_append (covered, ASN1_STRING_get0_data (value), ASN1_STRING_length (value));
+  for (guint i = 0; i < G_N_ELEMENTS (nids) - (without_revocation_refs ? 1 : 0); i++)
+    {
+      int index = CMS_unsigned_get_attr_by_NID (si, nids[i], -1);
+      unsigned char *der = NULL;
+      int length;
+
+      g_assert_cmpint (index, >=, 0);
+      length = i2d_X509_ATTRIBUTE (CMS_unsigned_get_attr (si, index), &der);
+      g_assert_cmpint (length, >, 0);
+      g_byte_array_append (covered, der, length);
+      OPENSSL_free (der);
+    }
+  CMS_ContentInfo_free (cms);
+  return g_byte_array_free_to_bytes (covered);
+}
+
+/* CAdES-X: C with an escTimeStamp is level X (the status fetched, as C
+ * carries no values); the same on X-L stays X-L and verifies offline; a
+ * token over less than it must cover is invalid. `openssl ts -verify`
+ * accepts the token over the same bytes. */
+static void
+test_cades_x (void)
+{
+  g_autoptr(GBytes) c = make_xl_full (FALSE, TRUE, FALSE);
+  g_autoptr(GBytes) covered = esc_covered (c, FALSE);
+  g_autoptr(GBytes) token = openssl_token (covered, "tsa");
+  g_autoptr(GBytes) x = add_unsigned_attribute (c, NID_id_smime_aa_ets_escTimeStamp, token);
+  g_autoptr(GBytes) short_covered = esc_covered (c, TRUE);
+  g_autoptr(GBytes) short_token = openssl_token (short_covered, "tsa");
+  g_autoptr(GBytes) broken = add_unsigned_attribute (c, NID_id_smime_aa_ets_escTimeStamp, short_token);
+  g_autoptr(GBytes) xl = make_xl (FALSE);
+  g_autoptr(GBytes) xl_covered = esc_covered (xl, FALSE);
+  g_autoptr(GBytes) xl_token = openssl_token (xl_covered, "tsa");
+  g_autoptr(GBytes) xl_x = add_unsigned_attribute (xl, NID_id_smime_aa_ets_escTimeStamp, xl_token);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaTrust) offline = trust_ca ();
+  g_autoptr(ImzalaVerification) result = verify (x, NULL, trust);
+  g_autoptr(ImzalaVerification) refused = verify (broken, NULL, trust);
+  g_autoptr(ImzalaVerification) long_term = NULL;
+  const char *ts_verify[] = { "openssl", "ts", "-verify", "-data", "esc-covered.bin", "-in", "esc.der",
+                              "-token_in", "-CAfile", "chain.pem", NULL };
+  g_autofree char *theirs = NULL;
+
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (result->level, ==, IMZALA_SIGNATURE_LEVEL_X);
+  g_assert_cmpstr (imzala_signature_level_to_string (result->level), ==, "X");
+  g_assert_cmpint (find_check (result, 0, "esc-time-stamp")->result, ==, IMZALA_CHECK_PASSED);
+  g_assert_cmpint (find_check (result, 0, "esc-time-stamp-revocation")->result, ==, IMZALA_CHECK_PASSED);
+
+  g_assert_cmpint (refused->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (refused, 0, "esc-time-stamp")->result, ==, IMZALA_CHECK_FAILED);
+
+  imzala_trust_set_offline (offline, TRUE);
+  long_term = verify (xl_x, NULL, offline);
+  g_assert_cmpint (long_term->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (long_term->level, ==, IMZALA_SIGNATURE_LEVEL_XL);
+  g_assert_cmpint (find_check (long_term, 0, "esc-time-stamp")->result, ==, IMZALA_CHECK_PASSED);
+
+  write_file ("esc-covered.bin", covered);
+  write_file ("esc.der", token);
+  theirs = run (ts_verify);
+  g_assert_nonnull (theirs);
+  g_assert_nonnull (strstr (theirs, "OK"));
+}
+
+/* ---- Issue 12: streamed verification ---- */
+
+static void
+file_verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ImzalaVerification **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = imzala_verifier_verify_file_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+progress_cb (guint64 done, guint64 total, gpointer user_data)
+{
+  guint64 *last = user_data;
+
+  g_assert_cmpuint (done, >=, *last);
+  g_assert_cmpuint (done, <=, total);
+  *last = done;
+}
+
+/* imzala_verifier_verify_stream() on signatures of a 300 KB file made by
+ * `openssl cms -sign`: attached DER (the content hashed where it lies, in
+ * the file and in memory), attached PEM (read whole), detached with its
+ * content; the file variant in a thread with its progress on this
+ * thread's context; one changed byte of the content is refused. */
+static void
+test_stream (void)
+{
+  const gsize size = 300 * 1000;
+  g_autofree char *big = g_malloc (size);
+  g_autoptr(GBytes) big_bytes = NULL;
+  g_autofree char *attached_path = g_build_filename (pki->dir, "stream-attached.p7s", NULL);
+  const char *attached_args[] = { "openssl", "cms", "-sign", "-binary", "-nodetach", "-cades", "-md", "sha384",
+                                  "-in", "stream.bin", "-signer", "alice.pem", "-inkey", "alice.key",
+                                  "-outform", "DER", "-out", "stream-attached.p7s", NULL };
+  const char *pem_args[] = { "openssl", "cms", "-sign", "-binary", "-nodetach", "-in", "stream.bin",
+                             "-signer", "alice.pem", "-inkey", "alice.key", "-outform", "PEM",
+                             "-out", "stream-attached.pem", NULL };
+  const char *detached_args[] = { "openssl", "cms", "-sign", "-binary", "-cades", "-in", "stream.bin",
+                                  "-signer", "alice.pem", "-inkey", "alice.key", "-outform", "DER",
+                                  "-out", "stream-detached.p7s", NULL };
+  g_autofree char *out1 = NULL, *out2 = NULL, *out3 = NULL;
+  g_autoptr(GBytes) attached = NULL;
+  g_autoptr(GBytes) pem = NULL;
+  g_autoptr(GBytes) detached = NULL;
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < size; i++)
+    big[i] = (char) (i * 7 + i / 1000);
+  big_bytes = g_bytes_new (big, size);
+  write_file ("stream.bin", big_bytes);
+  out1 = run (attached_args);
+  out2 = run (pem_args);
+  out3 = run (detached_args);
+  g_assert_nonnull (out1);
+  g_assert_nonnull (out2);
+  g_assert_nonnull (out3);
+  attached = read_file ("stream-attached.p7s");
+  pem = read_file ("stream-attached.pem");
+  detached = read_file ("stream-detached.p7s");
+
+  /* Attached DER from memory; PEM; detached with its content. */
+  {
+    g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes (attached);
+    g_autoptr(GInputStream) pem_in = g_memory_input_stream_new_from_bytes (pem);
+    g_autoptr(GInputStream) detached_in = g_memory_input_stream_new_from_bytes (detached);
+    g_autoptr(GInputStream) content_in = g_memory_input_stream_new_from_bytes (big_bytes);
+    g_autoptr(GInputStream) missing_in = g_memory_input_stream_new_from_bytes (detached);
+    g_autoptr(ImzalaVerification) result = NULL;
+    g_autoptr(ImzalaVerification) from_pem = NULL;
+    g_autoptr(ImzalaVerification) separate = NULL;
+    g_autoptr(ImzalaVerification) missing = NULL;
+    guint64 last = 0;
+
+    result = imzala_verifier_verify_stream (in, NULL, 0, trust, progress_cb, &last, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_false (result->detached);
+    g_assert_null (result->content);
+    g_assert_cmpuint (result->content_length, ==, size);
+    g_assert_cmpuint (last, ==, size);
+    g_assert_cmpstr (signer_report (result, 0)->digest, ==, "SHA384");
+
+    from_pem = imzala_verifier_verify_stream (pem_in, NULL, 0, trust, NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (from_pem->status, ==, IMZALA_VALIDATION_VALID);
+
+    separate = imzala_verifier_verify_stream (detached_in, content_in, size, trust, NULL, NULL, NULL,
+                                              &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (separate->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_true (separate->detached);
+    g_assert_cmpuint (separate->content_length, ==, size);
+
+    missing = imzala_verifier_verify_stream (missing_in, NULL, 0, trust, NULL, NULL, NULL, &error);
+    g_assert_null (missing);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID);
+    g_clear_error (&error);
+  }
+
+  /* The file variant, with progress, then one byte of the content inside
+   * the file changed. */
+  {
+    g_autoptr(GFile) file = g_file_new_for_path (attached_path);
+    g_autoptr(ImzalaVerification) result = NULL;
+    g_autoptr(ImzalaVerification) changed = NULL;
+    g_autoptr(GByteArray) broken = g_byte_array_new ();
+    guint64 last = 0;
+
+    imzala_verifier_verify_file_async (file, NULL, trust, progress_cb, &last, NULL, NULL, file_verified_cb,
+                                       &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    /* Progress reaches the end before the result (the same context). */
+    g_assert_cmpuint (last, ==, size);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+
+    g_byte_array_append (broken, g_bytes_get_data (attached, NULL), (guint) g_bytes_get_size (attached));
+    broken->data[broken->len / 2] ^= 0x01;
+    g_file_set_contents (attached_path, (const char *) broken->data, broken->len, &error);
+    g_assert_no_error (error);
+    imzala_verifier_verify_file_async (file, NULL, trust, NULL, NULL, NULL, NULL, file_verified_cb, &changed);
+    while (changed == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_cmpint (changed->status, ==, IMZALA_VALIDATION_INVALID);
+    g_assert_cmpint (find_check (changed, 0, "message-digest")->result, ==, IMZALA_CHECK_FAILED);
+  }
+}
+
+/* A detached CAdES over @content with a content-time-stamp (signed
+ * attribute) whose token's imprint is SHA-512 while the signer hashes with
+ * SHA-256: the streamed verifier has to hash the content with both. */
+static GBytes *
+sign_with_content_time_stamp (GBytes *content)
+{
+  const char *query[] = { "openssl", "ts", "-query", "-data", "content-ts.bin", "-sha512", "-cert",
+                          "-out", "content-ts.tsq", NULL };
+  const char *reply[] = { "openssl", "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "content-ts.tsq",
+                          "-signer", "tsa.pem", "-inkey", "tsa.key", "-token_out",
+                          "-out", "content-ts.der", NULL };
+  g_autofree char *out1 = NULL;
+  g_autofree char *out2 = NULL;
+  g_autoptr(GBytes) token = NULL;
+  BIO *in = BIO_new_mem_buf (g_bytes_get_data (content, NULL), (int) g_bytes_get_size (content));
+  CMS_ContentInfo *cms = CMS_sign (NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_BINARY | CMS_DETACHED);
+  CMS_SignerInfo *si = CMS_add1_signer (cms, alice->x509, alice->key, EVP_sha256 (),
+                                        CMS_PARTIAL | CMS_BINARY | CMS_CADES);
+  const unsigned char *p;
+  ASN1_TYPE *type;
+  unsigned char *der = NULL;
+  int length;
+  GBytes *result;
+
+  write_file ("content-ts.bin", content);
+  out1 = run (query);
+  g_assert_nonnull (out1);
+  out2 = run (reply);
+  g_assert_nonnull (out2);
+  token = read_file ("content-ts.der");
+  p = g_bytes_get_data (token, NULL);
+  type = d2i_ASN1_TYPE (NULL, &p, (long) g_bytes_get_size (token));
+  g_assert_nonnull (type);
+  g_assert_cmpint (ASN1_TYPE_get (type), ==, V_ASN1_SEQUENCE);
+  g_assert_true (CMS_signed_add1_attr_by_NID (si, NID_id_smime_aa_ets_contentTimestamp, V_ASN1_SEQUENCE,
+                                              type->value.sequence, -1));
+  g_assert_true (CMS_final (cms, in, NULL, CMS_BINARY | CMS_DETACHED));
+  length = i2d_CMS_ContentInfo (cms, &der);
+  g_assert_cmpint (length, >, 0);
+  result = g_bytes_new (der, length);
+  OPENSSL_free (der);
+  ASN1_TYPE_free (type);
+  CMS_ContentInfo_free (cms);
+  BIO_free (in);
+  return result;
+}
+
+/* The content-time-stamp (SHA-512 imprint) and messageDigest (SHA-256) of a
+ * detached signature both checked from one streamed pass over the
+ * content; one changed byte fails both. */
+static void
+test_stream_content_time_stamp (void)
+{
+  const gsize size = 200 * 1000;
+  g_autofree guint8 *data = g_malloc (size);
+  g_autoptr(GBytes) content = NULL;
+  g_autoptr(GBytes) changed_content = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) (i * 13 + i / 777);
+  content = g_bytes_new (data, size);
+  data[size / 2] ^= 0x20;
+  changed_content = g_bytes_new (data, size);
+  signature = sign_with_content_time_stamp (content);
+
+  {
+    g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes (signature);
+    g_autoptr(GInputStream) content_in = g_memory_input_stream_new_from_bytes (content);
+    g_autoptr(ImzalaVerification) result = imzala_verifier_verify_stream (in, content_in, size, trust,
+                                                                          NULL, NULL, NULL, &error);
+    ImzalaSignerReport *report;
+
+    g_assert_no_error (error);
+    report = signer_report (result, 0);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+    g_assert_cmpint (find_check (result, 0, "content-time-stamp")->result, ==, IMZALA_CHECK_PASSED);
+    g_assert_cmpint (find_check (result, 0, "content-time-stamp-revocation")->result, ==,
+                     IMZALA_CHECK_PASSED);
+    g_assert_nonnull (report->content_timestamp_time);
+  }
+  {
+    g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes (signature);
+    g_autoptr(GInputStream) content_in = g_memory_input_stream_new_from_bytes (changed_content);
+    g_autoptr(ImzalaVerification) result = imzala_verifier_verify_stream (in, content_in, size, trust,
+                                                                          NULL, NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_INVALID);
+    g_assert_cmpint (find_check (result, 0, "message-digest")->result, ==, IMZALA_CHECK_FAILED);
+  }
+  /* The same through the in-memory entry point. */
+  {
+    g_autoptr(ImzalaVerification) result = verify (signature, changed_content, trust);
+
+    g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_INVALID);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1184,7 +1673,20 @@ main (int argc, char **argv)
     { SERIAL_TSA, "Test TSA", 0, NULL },
     { SERIAL_OLD_TSA, "Old TSA", 0, NULL },
     { SERIAL_CAROL, "Carol", 0, NULL },
+    { SERIAL_REVOKED_TSA, "Revoked TSA", now () - 2 * DAY, "keyCompromise" },
+    { SERIAL_DAVE, "Dave", 0, NULL },
   };
+  const ImzalaTestCertSpec revoked_tsa_spec = { .common_name = "Revoked TSA", .key = "p256",
+                                                .serial = SERIAL_REVOKED_TSA,
+                                                .key_usage = "critical,digitalSignature",
+                                                .extended_key_usage = "critical,timeStamping",
+                                                .not_before = earlier };
+  g_autoptr(GDateTime) dave_from = g_date_time_new_utc (2018, 1, 1, 0, 0, 0);
+  g_autoptr(GDateTime) dave_until = g_date_time_new_utc (2019, 12, 31, 0, 0, 0);
+  const ImzalaTestCertSpec dave_spec = { .common_name = "Dave", .key = "p256", .serial = SERIAL_DAVE,
+                                         .key_usage = "critical,digitalSignature,nonRepudiation",
+                                         .not_before = g_date_time_to_unix (dave_from),
+                                         .not_after = g_date_time_to_unix (dave_until) };
   g_autoptr(GBytes) content = NULL;
 
   g_test_init (&argc, &argv, NULL);
@@ -1195,6 +1697,8 @@ main (int argc, char **argv)
   carol = imzala_test_pki_issue (pki, &carol_spec);
   tsa = imzala_test_pki_issue (pki, &tsa_spec);
   old_tsa = imzala_test_pki_issue (pki, &old_tsa_spec);
+  revoked_tsa = imzala_test_pki_issue (pki, &revoked_tsa_spec);
+  dave = imzala_test_pki_issue (pki, &dave_spec);
   imzala_test_identity_write (alice, pki->dir, "alice");
   imzala_test_identity_write (bob, pki->dir, "bob");
   imzala_test_identity_write (carol, pki->dir, "carol");
@@ -1226,6 +1730,13 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/trust/aia", test_aia_issuer);
   g_test_add_func ("/verifier/async", test_async);
   g_test_add_func ("/verifier/qualified", test_qualified_rule);
+  g_test_add_func ("/verifier/tsa-status/revoked-before-and-after", test_tsa_revoked_before_and_after);
+  g_test_add_func ("/verifier/tsa-status/unknown-offline", test_tsa_status_unknown_offline);
+  g_test_add_func ("/verifier/signing-time/after-time-stamp", test_signing_time_after_time_stamp);
+  g_test_add_func ("/verifier/signing-time/expired-claim", test_signing_time_expired_claim);
+  g_test_add_func ("/verifier/cades-x", test_cades_x);
+  g_test_add_func ("/verifier/stream", test_stream);
+  g_test_add_func ("/verifier/stream/content-time-stamp", test_stream_content_time_stamp);
 
   result = g_test_run ();
   imzala_test_identity_free (alice);
@@ -1233,6 +1744,8 @@ main (int argc, char **argv)
   imzala_test_identity_free (carol);
   imzala_test_identity_free (tsa);
   imzala_test_identity_free (old_tsa);
+  imzala_test_identity_free (revoked_tsa);
+  imzala_test_identity_free (dave);
   g_free (content_path);
   imzala_test_pki_free (pki);
   return result;

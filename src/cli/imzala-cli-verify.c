@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <unistd.h>
+#include <gio/gunixinputstream.h>
 #include <json-glib/json-glib.h>
 
 #include "imzala-cli.h"
@@ -65,6 +67,29 @@ check_mark (ImzalaCheckResult result)
     default:
       return _("skipped");
     }
+}
+
+/* A file (seekable, so that an attached signature's content is read only
+ * where it lies) or standard input ("-"). */
+static GInputStream *
+open_input (const char *path, GError **error)
+{
+  g_autoptr(GFile) file = NULL;
+  GFileInputStream *stream;
+  GError *local = NULL;
+
+  if (g_str_equal (path, "-"))
+    return g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  file = g_file_new_for_path (path);
+  stream = g_file_read (file, NULL, &local);
+  if (stream == NULL)
+    {
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED, _("“%s” cannot be read: %s"), path,
+                   local->message);
+      g_error_free (local);
+      return NULL;
+    }
+  return G_INPUT_STREAM (stream);
 }
 
 static void
@@ -274,7 +299,7 @@ print_json (ImzalaVerification *verification, const GError *error)
       json_builder_set_member_name (builder, "detached");
       json_builder_add_boolean_value (builder, verification->detached);
       json_builder_set_member_name (builder, "content_length");
-      json_builder_add_int_value (builder, (gint64) g_bytes_get_size (verification->content));
+      json_builder_add_int_value (builder, (gint64) verification->content_length);
 
       /* The first signer's facts at the top level, as before multiple
        * signers were reported. */
@@ -351,13 +376,13 @@ imzala_cli_verify (int argc, char **argv)
   };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(ImzalaTrust) trust = NULL;
-  g_autoptr(GBytes) cms = NULL;
-  g_autoptr(GBytes) content = NULL;
+  g_autoptr(GInputStream) signature = NULL;
+  g_autoptr(GInputStream) content = NULL;
   g_autoptr(ImzalaVerification) verification = NULL;
   g_autoptr(GError) error = NULL;
 
   context = imzala_cli_option_context_new ("verify", _("SIGNATURE [CONTENT]"),
-                                           _("Validates a CMS/CAdES signature file (DER or PEM; BES, EPES, T, C "
+                                           _("Validates a CMS/CAdES signature file (DER or PEM; BES, EPES, T, C, X "
                                              "or X-L; any number of signers) at the time its time-stamp proves, "
                                              "else now: the signatures, the content, the chain to the CA "
                                              "certificates given with --ca (missing issuers fetched from the "
@@ -411,18 +436,21 @@ imzala_cli_verify (int argc, char **argv)
     if (!imzala_trust_add_path (trust, ca_paths[i], &error))
       return imzala_cli_report_error (error);
 
-  cms = imzala_cli_read_input (argv[1], &error);
-  if (cms == NULL)
+  /* Streams, not files read whole: the content is hashed in chunks and an
+   * attached signature's content is never copied, so a signature of a big
+   * file costs no more memory than a small one (docs/cli.md, "Big
+   * files"). */
+  signature = open_input (argv[1], &error);
+  if (signature == NULL)
     return imzala_cli_report_error (error);
-
   if (content_path != NULL)
     {
-      content = imzala_cli_read_input (content_path, &error);
+      content = open_input (content_path, &error);
       if (content == NULL)
         return imzala_cli_report_error (error);
     }
 
-  verification = imzala_verifier_verify (cms, content, trust, NULL, &error);
+  verification = imzala_verifier_verify_stream (signature, content, 0, trust, NULL, NULL, NULL, &error);
   if (json)
     print_json (verification, error);
   if (verification == NULL)

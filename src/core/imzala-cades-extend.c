@@ -1,7 +1,7 @@
 /* imzala-cades-extend.c: reaching a CAdES level after the card signed: the
  * time-stamp (imzala-tsa-client.c), then for X-L the status of the
- * signer's chain (imzala-cert-status.c) and the attributes of
- * imzala-cades.c. The one part of CAdES making that uses the network.
+ * signer's chain and of the TSA's chain (imzala-cert-status.c) and the
+ * attributes of imzala-cades.c. The one part of CAdES making that uses the network.
  */
 #define G_LOG_DOMAIN "imzala-cades"
 
@@ -9,6 +9,8 @@
 
 #include <glib/gi18n-lib.h>
 #include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509v3.h>
 
 #include "imzala-cades.h"
@@ -50,6 +52,20 @@ publishes_status (X509 *cert)
   return found;
 }
 
+/* Adds @der (taken) unless it is there already: the signer's and the TSA's
+ * chains may share a CA or a responder. */
+static void
+add_certificate (GPtrArray *certificates, GBytes *der)
+{
+  for (guint i = 0; i < certificates->len; i++)
+    if (g_bytes_equal (g_ptr_array_index (certificates, i), der))
+      {
+        g_bytes_unref (der);
+        return;
+      }
+  g_ptr_array_add (certificates, der);
+}
+
 static void
 revocation_free (ImzalaCadesRevocation *revocation)
 {
@@ -58,46 +74,25 @@ revocation_free (ImzalaCadesRevocation *revocation)
   g_free (revocation);
 }
 
-/* Blocking: the signer's chain from the CMS's certificates (else AIA
- * caIssuers), each certificate's status, and the attributes. */
-static GBytes *
-add_chain_status (GBytes        *cms,
-                  GTlsDatabase  *extra_ca,
-                  GCancellable  *cancellable,
-                  GError       **error)
+/* Walks the chain up from @first (a new reference, taken), adding each
+ * issuer's certificate to @certificates and each certificate's status to
+ * @revocations, until a root or an authority that publishes no status of
+ * its own. For the signer (@tsa FALSE) the first certificate always needs
+ * its status; a TSA (@tsa TRUE) that names no status service at all has
+ * nothing to embed, as a verifier says too. */
+static gboolean
+add_chain (X509            *first,
+           STACK_OF (X509) *candidates,
+           gboolean         tsa,
+           GPtrArray       *certificates,
+           GPtrArray       *revocations,
+           GTlsDatabase    *extra_ca,
+           GCancellable    *cancellable,
+           GError         **error)
 {
-  const unsigned char *p;
-  CMS_ContentInfo *parsed;
-  STACK_OF (X509) *certs = NULL;
-  CMS_SignerInfo *si;
-  X509 *current = NULL;
-  g_autoptr(GPtrArray) certificates = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  g_autoptr(GPtrArray) revocations = g_ptr_array_new_with_free_func ((GDestroyNotify) revocation_free);
-  GBytes *result = NULL;
+  X509 *current = first;
+  gboolean ok = FALSE;
   guint depth;
-
-  p = g_bytes_get_data (cms, NULL);
-  parsed = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (cms));
-  if (parsed == NULL || sk_CMS_SignerInfo_num (CMS_get0_SignerInfos (parsed)) != 1)
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
-                           _("The signature to extend is not a signature with one signer."));
-      goto out;
-    }
-  si = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (parsed), 0);
-  certs = CMS_get1_certs (parsed);
-  for (int i = 0; current == NULL && i < sk_X509_num (certs); i++)
-    if (CMS_SignerInfo_cert_cmp (si, sk_X509_value (certs, i)) == 0)
-      {
-        current = sk_X509_value (certs, i);
-        X509_up_ref (current);
-      }
-  if (current == NULL)
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
-                           _("The signature to extend does not carry its signer's certificate."));
-      goto out;
-    }
 
   for (depth = 0; depth < MAX_CHAIN_LENGTH && X509_self_signed (current, 1) != 1; depth++)
     {
@@ -112,22 +107,26 @@ add_chain_status (GBytes        *cms,
        * it as an anchor (a partial chain), as it trusts a root. It gets a
        * reference without status, like the root. The signer's own
        * certificate always needs its status. */
-      if (depth > 0 && !publishes_status (current))
+      if ((depth > 0 || tsa) && !publishes_status (current))
         break;
 
-      issuer = imzala_signer_status_find_issuer (current, certs, TRUE, extra_ca, cancellable);
+      issuer = imzala_signer_status_find_issuer (current, candidates, TRUE, extra_ca, cancellable);
 
       if (issuer == NULL)
         {
           g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_UNTRUSTED,
-                               _("The chain of the certificate cannot be completed (an issuing "
-                                 "authority's certificate could not be found), so the long-term "
-                                 "signature was not completed and nothing was sent."));
+                               tsa
+                               ? _("The chain of the time-stamp authority’s certificate cannot be "
+                                   "completed, so the long-term signature was not completed and "
+                                   "nothing was sent.")
+                               : _("The chain of the certificate cannot be completed (an issuing "
+                                   "authority's certificate could not be found), so the long-term "
+                                   "signature was not completed and nothing was sent."));
           goto out;
         }
       issuer_bytes = x509_to_bytes (issuer);
       if (issuer_bytes != NULL)
-        g_ptr_array_add (certificates, issuer_bytes);
+        add_certificate (certificates, issuer_bytes);
 
       status = imzala_cert_status_get_full (current, issuer, NULL, NULL,
                                             IMZALA_CERT_STATUS_FLAGS_NONE, extra_ca, cancellable);
@@ -138,7 +137,11 @@ add_chain_status (GBytes        *cms,
       if (status->status == IMZALA_CERT_STATUS_REVOKED)
         {
           g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_REVOKED,
-                               depth == 0
+                               tsa
+                               ? _("The time-stamp authority’s certificate (or one above it) has "
+                                   "been revoked, so the long-term signature was not completed and "
+                                   "nothing was sent.")
+                               : depth == 0
                                ? _("Your certificate has been revoked, so the signature was not "
                                    "completed and nothing was sent.")
                                : _("The certificate of an authority above yours has been revoked, "
@@ -147,10 +150,17 @@ add_chain_status (GBytes        *cms,
         }
       if (status->status != IMZALA_CERT_STATUS_GOOD || status->evidence == NULL)
         {
-          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_STATUS_UNKNOWN,
-                       _("The certificate status could not be established, so the long-term "
-                         "signature was not completed and nothing was sent. %s"),
-                       status->reason != NULL ? status->reason : "");
+          if (tsa)
+            g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_STATUS_UNKNOWN,
+                         _("The status of the time-stamp authority’s certificate could not be "
+                           "established, so the long-term signature was not completed and "
+                           "nothing was sent. %s"),
+                         status->reason != NULL ? status->reason : "");
+          else
+            g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_STATUS_UNKNOWN,
+                         _("The certificate status could not be established, so the long-term "
+                           "signature was not completed and nothing was sent. %s"),
+                         status->reason != NULL ? status->reason : "");
           goto out;
         }
       revocation = g_new0 (ImzalaCadesRevocation, 1);
@@ -166,7 +176,7 @@ add_chain_status (GBytes        *cms,
           GBytes *signer_bytes = x509_to_bytes (status->evidence_signer);
 
           if (signer_bytes != NULL)
-            g_ptr_array_add (certificates, signer_bytes);
+            add_certificate (certificates, signer_bytes);
         }
     }
   if (depth == MAX_CHAIN_LENGTH)
@@ -180,11 +190,120 @@ add_chain_status (GBytes        *cms,
   /* The root (or the authority that publishes no status) is a trust
    * anchor: its reference carries no status. */
   g_ptr_array_add (revocations, g_new0 (ImzalaCadesRevocation, 1));
+  ok = TRUE;
+
+out:
+  X509_free (current);
+  return ok;
+}
+
+/* The TSA's certificate: the signer of @si's signature-time-stamp token,
+ * carried in the token (the TSA client asks for it). A new reference, or
+ * NULL; the token's certificates are added to @candidates. */
+static X509 *
+time_stamp_signer (CMS_SignerInfo *si, STACK_OF (X509) *candidates)
+{
+  int index = CMS_unsigned_get_attr_by_NID (si, NID_id_smime_aa_timeStampToken, -1);
+  X509_ATTRIBUTE *attribute = index >= 0 ? CMS_unsigned_get_attr (si, index) : NULL;
+  ASN1_TYPE *value = attribute != NULL ? X509_ATTRIBUTE_get0_type (attribute, 0) : NULL;
+  const unsigned char *p;
+  PKCS7 *token;
+  STACK_OF (X509) *signers;
+  X509 *tsa = NULL;
+
+  if (value == NULL || ASN1_TYPE_get (value) != V_ASN1_SEQUENCE)
+    return NULL;
+  p = ASN1_STRING_get0_data (value->value.sequence);
+  token = d2i_PKCS7 (NULL, &p, ASN1_STRING_length (value->value.sequence));
+  if (token == NULL || !PKCS7_type_is_signed (token))
+    {
+      PKCS7_free (token);
+      ERR_clear_error ();
+      return NULL;
+    }
+  for (int i = 0; i < sk_X509_num (token->d.sign->cert); i++)
+    if (X509_up_ref (sk_X509_value (token->d.sign->cert, i)) == 1
+        && sk_X509_push (candidates, sk_X509_value (token->d.sign->cert, i)) <= 0)
+      X509_free (sk_X509_value (token->d.sign->cert, i));
+  signers = PKCS7_get0_signers (token, NULL, 0);
+  if (signers != NULL && sk_X509_num (signers) == 1)
+    {
+      tsa = sk_X509_value (signers, 0);
+      X509_up_ref (tsa);
+    }
+  sk_X509_free (signers);
+  PKCS7_free (token);
+  ERR_clear_error ();
+  return tsa;
+}
+
+/* Blocking: the signer's chain from the CMS's certificates (else AIA
+ * caIssuers), each certificate's status, then the same for the chain of
+ * the TSA that stamped the signature (issue 10: X-L carries the TSA's
+ * status too, so that the time-stamp verifies offline), and the
+ * attributes. */
+static GBytes *
+add_chain_status (GBytes        *cms,
+                  GTlsDatabase  *extra_ca,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  const unsigned char *p;
+  CMS_ContentInfo *parsed;
+  STACK_OF (X509) *certs = NULL;
+  CMS_SignerInfo *si;
+  X509 *current = NULL;
+  X509 *tsa = NULL;
+  g_autoptr(GPtrArray) certificates = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) revocations = g_ptr_array_new_with_free_func ((GDestroyNotify) revocation_free);
+  GBytes *result = NULL;
+
+  p = g_bytes_get_data (cms, NULL);
+  parsed = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (cms));
+  if (parsed == NULL || sk_CMS_SignerInfo_num (CMS_get0_SignerInfos (parsed)) != 1)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
+                           _("The signature to extend is not a signature with one signer."));
+      goto out;
+    }
+  si = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (parsed), 0);
+  certs = CMS_get1_certs (parsed);
+  if (certs == NULL)
+    certs = sk_X509_new_null ();
+  for (int i = 0; current == NULL && i < sk_X509_num (certs); i++)
+    if (CMS_SignerInfo_cert_cmp (si, sk_X509_value (certs, i)) == 0)
+      {
+        current = sk_X509_value (certs, i);
+        X509_up_ref (current);
+      }
+  if (current == NULL)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
+                           _("The signature to extend does not carry its signer's certificate."));
+      goto out;
+    }
+
+  if (!add_chain (g_steal_pointer (&current), certs, FALSE, certificates, revocations, extra_ca,
+                  cancellable, error))
+    goto out;
+
+  tsa = time_stamp_signer (si, certs);
+  if (tsa != NULL)
+    {
+      GBytes *tsa_bytes = x509_to_bytes (tsa);
+
+      if (tsa_bytes != NULL)
+        add_certificate (certificates, tsa_bytes);
+      if (!add_chain (g_steal_pointer (&tsa), certs, TRUE, certificates, revocations, extra_ca,
+                      cancellable, error))
+        goto out;
+    }
 
   result = imzala_cades_add_validation_data (cms, certificates, revocations, error);
 
 out:
   X509_free (current);
+  X509_free (tsa);
   sk_X509_pop_free (certs, X509_free);
   CMS_ContentInfo_free (parsed);
   return result;

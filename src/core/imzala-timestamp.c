@@ -21,6 +21,7 @@ imzala_timestamp_free (ImzalaTimestamp *self)
   X509_free (self->tsa);
   g_free (self->policy);
   g_free (self->digest);
+  sk_X509_pop_free (self->chain, X509_free);
   g_free (self);
 }
 
@@ -58,32 +59,47 @@ fail (GError **error, ImzalaError code, const char *message, const char *detail)
   return FALSE;
 }
 
-/* The messageImprint must be the hash of @data under the token's own hash
- * algorithm (SHA-256 or stronger). */
-static gboolean
-check_imprint (TS_TST_INFO *info, const guint8 *data, gsize size, char **digest_name,
-               GError **error)
+static const EVP_MD *
+imprint_md (TS_TST_INFO *info)
 {
-  TS_MSG_IMPRINT *imprint = TS_TST_INFO_get_msg_imprint (info);
-  X509_ALGOR *algorithm = TS_MSG_IMPRINT_get_algo (imprint);
-  ASN1_OCTET_STRING *value = TS_MSG_IMPRINT_get_msg (imprint);
-  const EVP_MD *md;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
+  X509_ALGOR *algorithm = TS_MSG_IMPRINT_get_algo (TS_TST_INFO_get_msg_imprint (info));
 
   switch (OBJ_obj2nid (algorithm->algorithm))
     {
     case NID_sha256:
     case NID_sha384:
     case NID_sha512:
-      md = EVP_get_digestbyobj (algorithm->algorithm);
-      break;
+      return EVP_get_digestbyobj (algorithm->algorithm);
     default:
-      return fail (error, IMZALA_ERROR_CMS_INVALID,
-                   _("The time-stamp uses a hash algorithm that is not accepted."),
-                   "imprint hash algorithm");
+      return NULL;
     }
-  if (md == NULL || !EVP_Digest (data, size, digest, &length, md, NULL))
+}
+
+/* The messageImprint must be the hash of @data (or be @given_digest, the
+ * data's hash under the token's algorithm) under the token's own hash
+ * algorithm (SHA-256 or stronger). */
+static gboolean
+check_imprint (TS_TST_INFO *info, const guint8 *data, gsize size, const guint8 *given_digest,
+               gsize given_size, char **digest_name, GError **error)
+{
+  ASN1_OCTET_STRING *value = TS_MSG_IMPRINT_get_msg (TS_TST_INFO_get_msg_imprint (info));
+  const EVP_MD *md = imprint_md (info);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+
+  if (md == NULL)
+    return fail (error, IMZALA_ERROR_CMS_INVALID,
+                 _("The time-stamp uses a hash algorithm that is not accepted."),
+                 "imprint hash algorithm");
+  if (given_digest != NULL)
+    {
+      if (given_size != (gsize) EVP_MD_get_size (md))
+        return fail (error, IMZALA_ERROR_FAILED, _("The time-stamp could not be checked."),
+                     "digest of another algorithm");
+      memcpy (digest, given_digest, given_size);
+      length = (unsigned int) given_size;
+    }
+  else if (!EVP_Digest (data, size, digest, &length, md, NULL))
     return fail (error, IMZALA_ERROR_FAILED, _("The time-stamp could not be checked."), "hashing");
   *digest_name = g_strdup (EVP_MD_get0_name (md));
   if ((unsigned int) ASN1_STRING_length (value) != length
@@ -94,6 +110,53 @@ check_imprint (TS_TST_INFO *info, const guint8 *data, gsize size, char **digest_
   return TRUE;
 }
 
+const EVP_MD *
+imzala_timestamp_get_imprint_md (GBytes *token)
+{
+  gsize size = 0;
+  const unsigned char *data = token != NULL ? g_bytes_get_data (token, &size) : NULL;
+  const unsigned char *p = data;
+  PKCS7 *p7 = data != NULL && size > 0 && size <= G_MAXLONG ? d2i_PKCS7 (NULL, &p, (long) size) : NULL;
+  TS_TST_INFO *info = p7 != NULL ? PKCS7_to_TS_TST_INFO (p7) : NULL;
+  const EVP_MD *md = info != NULL ? imprint_md (info) : NULL;
+
+  TS_TST_INFO_free (info);
+  PKCS7_free (p7);
+  ERR_clear_error ();
+  return md;
+}
+
+/* The TSA's chain at @when, as TS_RESP_verify_token() checked it (which
+ * does not hand it out): for the status of its certificates. */
+static STACK_OF (X509) *
+tsa_chain (ImzalaTrust *trust, X509 *tsa, STACK_OF (X509) *untrusted, time_t when)
+{
+  X509_STORE *store = imzala_trust_new_store (trust, when);
+  X509_STORE_CTX *store_ctx = X509_STORE_CTX_new ();
+  STACK_OF (X509) *chain = NULL;
+
+  if (store != NULL && store_ctx != NULL
+      && X509_STORE_CTX_init (store_ctx, store, tsa, untrusted)
+      && X509_STORE_CTX_set_purpose (store_ctx, X509_PURPOSE_TIMESTAMP_SIGN)
+      && X509_verify_cert (store_ctx) == 1)
+    chain = X509_STORE_CTX_get1_chain (store_ctx);
+  X509_STORE_CTX_free (store_ctx);
+  X509_STORE_free (store);
+  ERR_clear_error ();
+  return chain;
+}
+
+static ImzalaTimestamp *
+verify_token (GBytes          *token,
+              const guint8    *data,
+              gsize            size,
+              const guint8    *given_digest,
+              gsize            given_size,
+              ImzalaTrust     *trust,
+              STACK_OF (X509) *extra,
+              GCancellable    *cancellable,
+              GError         **error);
+
 ImzalaTimestamp *
 imzala_timestamp_verify (GBytes          *token,
                          const guint8    *data,
@@ -103,6 +166,34 @@ imzala_timestamp_verify (GBytes          *token,
                          GCancellable    *cancellable,
                          GError         **error)
 {
+  return verify_token (token, data, size, NULL, 0, trust, extra, cancellable, error);
+}
+
+ImzalaTimestamp *
+imzala_timestamp_verify_digest (GBytes          *token,
+                                const guint8    *digest,
+                                gsize            digest_size,
+                                ImzalaTrust     *trust,
+                                STACK_OF (X509) *extra,
+                                GCancellable    *cancellable,
+                                GError         **error)
+{
+  g_return_val_if_fail (digest != NULL, NULL);
+  return verify_token (token, NULL, 0, digest, digest_size, trust, extra, cancellable, error);
+}
+
+static ImzalaTimestamp *
+verify_token (GBytes          *token,
+              const guint8    *data,
+              gsize            size,
+              const guint8    *given_digest,
+              gsize            given_size,
+              ImzalaTrust     *trust,
+              STACK_OF (X509) *extra,
+              GCancellable    *cancellable,
+              GError         **error)
+{
+  STACK_OF (X509) *chain = NULL;
   gsize token_size = 0;
   const unsigned char *token_data;
   const unsigned char *p;
@@ -152,7 +243,7 @@ imzala_timestamp_verify (GBytes          *token,
   if (TS_TST_INFO_get_policy_id (info) != NULL)
     OBJ_obj2txt (policy, sizeof policy, TS_TST_INFO_get_policy_id (info), 1);
 
-  if (!check_imprint (info, data, size, &digest_name, error))
+  if (!check_imprint (info, data, size, given_digest, given_size, &digest_name, error))
     goto out;
 
   /* The TSA's certificate: the signer of the token, carried in it (a TSA
@@ -201,6 +292,8 @@ imzala_timestamp_verify (GBytes          *token,
         store = NULL; /* the context owns it now */
         TS_VERIFY_CTX_set_certs (ctx, certs);
         ok = TS_RESP_verify_token (ctx, p7) == 1;
+        if (ok)
+          chain = tsa_chain (trust, tsa, untrusted, when);
       }
     sk_X509_pop_free (fetched, X509_free);
   }
@@ -225,8 +318,10 @@ imzala_timestamp_verify (GBytes          *token,
   result->tsa = X509_dup (tsa);
   result->policy = g_strdup (policy);
   result->digest = g_steal_pointer (&digest_name);
+  result->chain = g_steal_pointer (&chain);
 
 out:
+  sk_X509_pop_free (chain, X509_free);
   TS_VERIFY_CTX_free (ctx);
   X509_STORE_free (store);
   sk_X509_free (signers);

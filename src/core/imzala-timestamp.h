@@ -11,6 +11,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "imzala-trust.h"
@@ -23,6 +24,10 @@ typedef struct
   X509      *tsa;       /* the TSA's certificate, owned */
   char      *policy;    /* the TSA policy OID, dotted */
   char      *digest;    /* the imprint's hash algorithm, e.g. "SHA256" */
+  /* The TSA's chain as it was checked at genTime: the TSA's certificate
+   * first, the trust anchor last; owned. The caller checks the status of
+   * each certificate but the anchor (imzala-verifier.c). */
+  STACK_OF (X509) *chain;
 } ImzalaTimestamp;
 
 void imzala_timestamp_free (ImzalaTimestamp *self);
@@ -41,5 +46,21 @@ ImzalaTimestamp *imzala_timestamp_verify (GBytes          *token,
                                           STACK_OF (X509) *extra,
                                           GCancellable    *cancellable,
                                           GError         **error);
+
+/* The hash algorithm of @token's messageImprint, when it is one a token
+ * may use (SHA-256, -384, -512); NULL when the token cannot be read or
+ * uses another. A verifier that streams the data hashes it with this. */
+const EVP_MD    *imzala_timestamp_get_imprint_md (GBytes *token);
+
+/* imzala_timestamp_verify() with the hash of the data instead of the data:
+ * @digest (@digest_size bytes) is the data's hash under the token's own
+ * imprint algorithm (imzala_timestamp_get_imprint_md()). */
+ImzalaTimestamp *imzala_timestamp_verify_digest (GBytes          *token,
+                                                 const guint8    *digest,
+                                                 gsize            digest_size,
+                                                 ImzalaTrust     *trust,
+                                                 STACK_OF (X509) *extra,
+                                                 GCancellable    *cancellable,
+                                                 GError         **error);
 
 G_END_DECLS

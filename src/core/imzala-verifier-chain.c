@@ -397,3 +397,104 @@ verifier_check_references (Context *ctx, Signer *s)
                _("Every certificate and revocation reference matches a value in the signature."));
 }
 
+
+/* ---- The time-stamp authorities' status (issue 10) ---- */
+
+/* The status of every certificate of a TSA's chain but the anchor, at the
+ * token's own time (genTime), checked as the signer's chain is: the
+ * signature's embedded evidence first (in X-L the TSA's status has to be
+ * among the revocation-values), then fetched unless offline. One check,
+ * @name (e.g. "signature-time-stamp-revocation"): a certificate revoked at
+ * or before genTime fails it (the token proves nothing), a status that
+ * cannot be established leaves it open, a certificate that names no status
+ * service at all is said and not held against it. Returns FALSE when the
+ * token must not be used as proof of time. */
+gboolean
+verifier_check_tsa_status (Context *ctx, Signer *s, const char *name, ImzalaTimestamp *stamp)
+{
+  ImzalaCertStatusFlags flags = imzala_trust_get_offline (ctx->trust)
+    ? IMZALA_CERT_STATUS_OFFLINE : IMZALA_CERT_STATUS_FLAGS_NONE;
+  g_autofree char *when = verifier_format_time (stamp->time);
+  g_autofree char *unknown = NULL;
+  g_autofree char *revoked = NULL;
+  guint checked = 0;
+  guint unpublished = 0;
+
+  if (stamp->chain == NULL || sk_X509_num (stamp->chain) == 0)
+    {
+      /* imzala_timestamp_verify() accepted the chain, so this is not
+       * expected; without it no status can be asked. */
+      g_autofree char *message = g_strdup (_("The status of the time-stamp authority could not be "
+                                                      "checked."));
+
+      verifier_add_check (s->report, name, IMZALA_CHECK_INDETERMINATE, message);
+      return TRUE;
+    }
+
+  for (int i = 0; i + 1 < sk_X509_num (stamp->chain) && revoked == NULL; i++)
+    {
+      X509 *cert = sk_X509_value (stamp->chain, i);
+      X509 *issuer = sk_X509_value (stamp->chain, i + 1);
+      g_autoptr(ImzalaCertStatus) status = NULL;
+
+      status = imzala_cert_status_get_full (cert, issuer, stamp->time, s->evidence, flags,
+                                            imzala_trust_get_fetch_ca (ctx->trust), ctx->cancellable);
+      if (status->status == IMZALA_CERT_STATUS_UNKNOWN && !names_status_service (cert)
+          && status->source == IMZALA_CERT_STATUS_SOURCE_NONE)
+        {
+          unpublished++;
+          continue;
+        }
+      switch (status->status)
+        {
+        case IMZALA_CERT_STATUS_GOOD:
+          checked++;
+          break;
+        case IMZALA_CERT_STATUS_REVOKED:
+          revoked = status->revocation_time != NULL ? verifier_format_time (status->revocation_time)
+                                                    : g_strdup (_("an unknown date"));
+          break;
+        case IMZALA_CERT_STATUS_UNKNOWN:
+        default:
+          if (unknown == NULL)
+            unknown = g_strdup (status->reason != NULL ? status->reason : "");
+          break;
+        }
+    }
+
+  if (revoked != NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("The time-stamp authority’s certificate (or a CA "
+                                                    "certificate above it) was revoked on %s, before "
+                                                    "the time-stamp’s time (%s): the time-stamp proves "
+                                                    "nothing."), revoked, when);
+
+      verifier_add_check (s->report, name, IMZALA_CHECK_FAILED, message);
+      return FALSE;
+    }
+  if (unknown != NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("The status of the time-stamp authority at %s "
+                                                    "could not be established: %s"), when, unknown);
+
+      verifier_add_check (s->report, name, IMZALA_CHECK_INDETERMINATE, message);
+      return TRUE;
+    }
+  if (checked == 0)
+    {
+      g_autofree char *message = g_strdup (_("The time-stamp authority names no status service; its "
+                                                      "status was not checked."));
+
+      verifier_add_check (s->report, name, IMZALA_CHECK_SKIPPED, message);
+      return TRUE;
+    }
+  {
+    g_autofree char *message = unpublished > 0
+      ? g_strdup_printf (_("The time-stamp authority was not revoked at %s (a CA above it "
+                           "names no status service)."), when)
+      : g_strdup_printf (_("The time-stamp authority was not revoked at %s."), when);
+
+    verifier_add_check (s->report, name, IMZALA_CHECK_PASSED, message);
+  }
+  return TRUE;
+}

@@ -11,9 +11,16 @@
 #include <openssl/x509.h>
 
 #include "imzala-cades-asn1.h"
+#include "imzala-timestamp.h"
 #include "imzala-verifier.h"
 
 G_BEGIN_DECLS
+
+/* A signature read into memory larger than this is refused before it
+ * reaches the ASN.1 parser (as in imzala-cms-verify.c). The streaming
+ * reader (imzala-verifier-stream.c) holds only what is around the content
+ * and never meets it for a DER signature. */
+#define VERIFIER_MAX_CMS_SIZE (96 * 1024 * 1024)
 
 /* How many missing issuers a chain may fetch from AIA caIssuers URLs. */
 #define MAX_AIA_ROUNDS 4
@@ -41,7 +48,10 @@ typedef struct
 {
   ImzalaTrust     *trust;
   CMS_ContentInfo *cms;
-  GBytes          *content;
+  /* The content's hash under each algorithm the signers and the content
+   * time-stamps use (EVP_MD type NID → GBytes): the content itself is
+   * hashed once, as a stream, and never held (imzala-verifier-stream.c). */
+  GHashTable      *content_digests;
   STACK_OF (X509) *cms_certs;
   GPtrArray       *cms_crls;   /* DER CRLs of the SignedData crls field */
   GCancellable    *cancellable;
@@ -108,7 +118,29 @@ verifier_check_references (Context *ctx, Signer *s);
 void
 verifier_verify_chain_and_status (Context *ctx, Signer *s, GDateTime *when, gboolean proven);
 
+gboolean
+verifier_check_tsa_status (Context *ctx, Signer *s, const char *name, ImzalaTimestamp *stamp);
+
 void
 verifier_check_counter_signatures (Context *ctx, Signer *s, GDateTime *when, gboolean proven);
+
+CMS_ContentInfo *
+verifier_parse_cms (GBytes *input);
+
+gboolean
+verifier_check_cms_kind (CMS_ContentInfo *cms, GError **error);
+
+GPtrArray *
+verifier_content_mds (CMS_ContentInfo *cms);
+
+GHashTable *
+verifier_content_digests_of_data (GPtrArray *mds, const guint8 *data, gsize size);
+
+ImzalaVerification *
+verifier_verify_cms (CMS_ContentInfo *cms,
+                     GHashTable      *digests,
+                     gboolean         content_inside,
+                     ImzalaTrust     *trust,
+                     GCancellable    *cancellable);
 
 G_END_DECLS

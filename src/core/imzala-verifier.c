@@ -19,9 +19,6 @@
 #include "imzala-verifier.h"
 #include "imzala-verifier-private.h"
 
-/* Input larger than this is refused before it reaches the ASN.1 parser (as
- * in imzala-cms-verify.c). */
-#define MAX_CMS_SIZE (96 * 1024 * 1024)
 
 /* The BTK QC statements of Turkish qualified certificates (see
  * tr-trust/README.md). */
@@ -99,6 +96,8 @@ imzala_signature_level_to_string (ImzalaSignatureLevel level)
       return "T";
     case IMZALA_SIGNATURE_LEVEL_C:
       return "C";
+    case IMZALA_SIGNATURE_LEVEL_X:
+      return "X";
     case IMZALA_SIGNATURE_LEVEL_XL:
     default:
       return "X-L";
@@ -252,15 +251,15 @@ imzala_verifier_is_qualified (X509 *x509)
 
 /* ---- Reading ---- */
 
-static CMS_ContentInfo *
-parse_cms (GBytes *input)
+CMS_ContentInfo *
+verifier_parse_cms (GBytes *input)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (input, &size);
   CMS_ContentInfo *cms = NULL;
   gsize start = 0;
 
-  if (data == NULL || size == 0 || size > MAX_CMS_SIZE)
+  if (data == NULL || size == 0 || size > VERIFIER_MAX_CMS_SIZE)
     return NULL;
   while (start < size && g_ascii_isspace (data[start]))
     start++;
@@ -560,30 +559,50 @@ single_value (CMS_SignerInfo *si, int nid, ASN1_TYPE **value)
 /* The signature and the content: with signed attributes, the attributes
  * are signed and messageDigest is the content's hash; without (plain CMS,
  * `openssl cms -sign -noattr`), the content itself is signed. */
+/* The content's hash under @md, as hashed once for the whole signature
+ * (imzala-verifier-stream.c); NULL when it was not hashed with @md. */
+static GBytes *
+content_digest (Context *ctx, const EVP_MD *md)
+{
+  if (md == NULL || ctx->content_digests == NULL)
+    return NULL;
+  return g_hash_table_lookup (ctx->content_digests, GINT_TO_POINTER (EVP_MD_get_type (md)));
+}
+
 static gboolean
 check_signature (Context *ctx, Signer *s)
 {
-  gsize size;
-  const void *data = g_bytes_get_data (ctx->content, &size);
+  GBytes *content_hash = content_digest (ctx, s->md);
   ASN1_TYPE *content_type = NULL;
   ASN1_TYPE *message_digest = NULL;
   ASN1_TYPE *signing_time = NULL;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_length = 0;
+  gsize digest_length = 0;
+  const guint8 *digest = content_hash != NULL ? g_bytes_get_data (content_hash, &digest_length) : NULL;
 
   CMS_SignerInfo_set1_signer_cert (s->si, s->signer);
   s->has_signed_attributes = CMS_signed_get_attr_count (s->si) > 0;
 
+  if (digest == NULL)
+    {
+      verifier_add_check (s->report, "message-digest", IMZALA_CHECK_INDETERMINATE,
+                          _("The content could not be hashed for this signer."));
+      return FALSE;
+    }
+
   if (!s->has_signed_attributes)
     {
+      /* The content itself is signed: the signature is checked over its
+       * hash (PKCS#1 v1.5 DigestInfo or ECDSA), as the content is never
+       * held in memory. */
       ASN1_OCTET_STRING *signature = CMS_SignerInfo_get0_signature (s->si);
-      EVP_MD_CTX *md_ctx = EVP_MD_CTX_new ();
-      gboolean ok = md_ctx != NULL
-        && EVP_DigestVerifyInit (md_ctx, NULL, s->md, NULL, X509_get0_pubkey (s->signer)) == 1
-        && EVP_DigestVerify (md_ctx, ASN1_STRING_get0_data (signature), ASN1_STRING_length (signature),
-                             data, size) == 1;
+      EVP_PKEY_CTX *pkey_ctx = EVP_PKEY_CTX_new (X509_get0_pubkey (s->signer), NULL);
+      gboolean ok = pkey_ctx != NULL
+        && EVP_PKEY_verify_init (pkey_ctx) == 1
+        && EVP_PKEY_CTX_set_signature_md (pkey_ctx, s->md) == 1
+        && EVP_PKEY_verify (pkey_ctx, ASN1_STRING_get0_data (signature),
+                            (size_t) ASN1_STRING_length (signature), digest, digest_length) == 1;
 
-      EVP_MD_CTX_free (md_ctx);
+      EVP_PKEY_CTX_free (pkey_ctx);
       verifier_log_openssl_errors ("Signature over the content");
       if (!ok)
         {
@@ -638,8 +657,7 @@ check_signature (Context *ctx, Signer *s)
   verifier_add_check (s->report, "signature", IMZALA_CHECK_PASSED,
              _("The signature over the signed attributes is valid."));
 
-  if (!EVP_Digest (data, size, digest, &digest_length, s->md, NULL)
-      || (unsigned int) ASN1_STRING_length (message_digest->value.octet_string) != digest_length
+  if ((gsize) ASN1_STRING_length (message_digest->value.octet_string) != digest_length
       || CRYPTO_memcmp (ASN1_STRING_get0_data (message_digest->value.octet_string), digest,
                         digest_length) != 0)
     {
@@ -731,6 +749,8 @@ timestamp_failed (Signer *s, const char *name, const GError *error)
     verifier_add_check (s->report, name, IMZALA_CHECK_FAILED, error->message);
 }
 
+static void check_signing_time (Signer *s);
+
 static void
 check_timestamps (Context *ctx, Signer *s)
 {
@@ -739,22 +759,42 @@ check_timestamps (Context *ctx, Signer *s)
   g_autoptr(GPtrArray) signature_tokens = verifier_attribute_values (s->si, NID_id_smime_aa_timeStampToken,
                                                             FALSE);
   ASN1_OCTET_STRING *signature = CMS_SignerInfo_get0_signature (s->si);
-  gsize content_size;
-  const guint8 *content = g_bytes_get_data (ctx->content, &content_size);
 
   for (guint i = 0; i < content_tokens->len; i++)
     {
+      GBytes *token = g_ptr_array_index (content_tokens, i);
+      GBytes *hash = content_digest (ctx, imzala_timestamp_get_imprint_md (token));
       g_autoptr(GError) error = NULL;
-      g_autoptr(ImzalaTimestamp) stamp = imzala_timestamp_verify (g_ptr_array_index (content_tokens, i),
-                                                                  content, content_size, ctx->trust,
-                                                                  s->untrusted, ctx->cancellable,
-                                                                  &error);
+      g_autoptr(ImzalaTimestamp) stamp = NULL;
+
+      if (hash == NULL)
+        {
+          /* Not a token, or one over a hash that is not accepted: the
+           * check of the bytes says which. */
+          static const guint8 nothing[1];
+
+          stamp = imzala_timestamp_verify (token, nothing, 0, ctx->trust, s->untrusted,
+                                           ctx->cancellable, &error);
+          if (stamp != NULL)
+            {
+              /* Cannot happen: a token over no bytes at all. */
+              g_clear_pointer (&stamp, imzala_timestamp_free);
+              g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                                   _("The time-stamp could not be checked."));
+            }
+        }
+      else
+        stamp = imzala_timestamp_verify_digest (token, g_bytes_get_data (hash, NULL),
+                                                g_bytes_get_size (hash), ctx->trust, s->untrusted,
+                                                ctx->cancellable, &error);
 
       if (stamp == NULL)
         {
           timestamp_failed (s, "content-time-stamp", error);
           continue;
         }
+      if (!verifier_check_tsa_status (ctx, s, "content-time-stamp-revocation", stamp))
+        continue;
       if (s->report->content_timestamp_time == NULL
           || g_date_time_compare (stamp->time, s->report->content_timestamp_time) < 0)
         {
@@ -785,6 +825,9 @@ check_timestamps (Context *ctx, Signer *s)
       message = g_strdup_printf (_("The signature time-stamp is valid: the signature existed on %s."),
                                  when);
       verifier_add_check (s->report, "signature-time-stamp", IMZALA_CHECK_PASSED, message);
+      /* A TSA revoked before its token's time proves nothing. */
+      if (!verifier_check_tsa_status (ctx, s, "signature-time-stamp-revocation", stamp))
+        continue;
       /* The earliest valid time-stamp is the best proof. */
       if (s->report->timestamp_time == NULL
           || g_date_time_compare (stamp->time, s->report->timestamp_time) < 0)
@@ -801,6 +844,132 @@ check_timestamps (Context *ctx, Signer *s)
       && g_date_time_compare (s->report->content_timestamp_time, s->report->timestamp_time) > 0)
     verifier_add_check (s->report, "time-stamp-order", IMZALA_CHECK_FAILED,
                _("The content time-stamp is later than the signature time-stamp."));
+
+  check_signing_time (s);
+}
+
+/* The signer's claimed signingTime against the time the signature
+ * time-stamp proves. The claim comes first (the signer's software writes
+ * it before it asks the TSA), so a claim later than the time-stamp is a
+ * false one, beyond the tolerance for clocks that differ; a claim however
+ * much earlier changes nothing, because the signature is validated at the
+ * time-stamp's time, never at the claim. */
+static void
+check_signing_time (Signer *s)
+{
+  g_autofree char *claimed = NULL;
+  g_autofree char *proven = NULL;
+  g_autofree char *message = NULL;
+
+  if (s->report->signing_time == NULL)
+    return;
+  claimed = verifier_format_time (s->report->signing_time);
+  if (s->report->timestamp_time == NULL)
+    {
+      message = g_strdup_printf (_("The signer claims to have signed on %s; no time-stamp proves it, "
+                                   "so the signature is validated now."), claimed);
+      verifier_add_check (s->report, "signing-time", IMZALA_CHECK_SKIPPED, message);
+      return;
+    }
+  proven = verifier_format_time (s->report->timestamp_time);
+  if (g_date_time_difference (s->report->signing_time, s->report->timestamp_time)
+      > (GTimeSpan) IMZALA_VERIFIER_SIGNING_TIME_TOLERANCE * G_TIME_SPAN_SECOND)
+    {
+      message = g_strdup_printf (_("The signer claims to have signed on %s, after the time-stamp "
+                                   "proves the signature existed (%s): the claimed signing time is "
+                                   "false."), claimed, proven);
+      verifier_add_check (s->report, "signing-time", IMZALA_CHECK_FAILED, message);
+      return;
+    }
+  message = g_strdup_printf (_("The claimed signing time (%s) is not after the time-stamp (%s); the "
+                               "signature is validated at the time-stamp’s time."), claimed, proven);
+  verifier_add_check (s->report, "signing-time", IMZALA_CHECK_PASSED, message);
+}
+
+/* The DER of every unsigned attribute of type @nid, in the order the
+ * SignerInfo carries them, appended to @data. */
+static void
+append_unsigned_attributes (CMS_SignerInfo *si, int nid, GByteArray *data, guint *count)
+{
+  for (int index = CMS_unsigned_get_attr_by_NID (si, nid, -1); index >= 0;
+       index = CMS_unsigned_get_attr_by_NID (si, nid, index))
+    {
+      unsigned char *der = NULL;
+      int length = i2d_X509_ATTRIBUTE (CMS_unsigned_get_attr (si, index), &der);
+
+      if (length > 0)
+        {
+          g_byte_array_append (data, der, (guint) length);
+          (*count)++;
+        }
+      OPENSSL_free (der);
+    }
+}
+
+/* CAdES-X (type 1): the escTimeStamp (CAdES-C-time-stamp) covers the
+ * signature value, the signature time-stamp and the CAdES-C references.
+ * Its messageImprint is the hash of the concatenation, as ETSI TS 101 733
+ * §6.3.5 and EN 319 122-1 say, of the octets of the signatureValue and the
+ * DER of each signature-time-stamp, complete-certificate-references and
+ * complete-revocation-references attribute (type and values) as the
+ * signature carries them. A valid one makes a CAdES-C signature CAdES-X;
+ * with the X-L values it stays X-L. */
+static void
+check_esc_time_stamps (Context *ctx, Signer *s)
+{
+  g_autoptr(GPtrArray) tokens = verifier_attribute_values (s->si, NID_id_smime_aa_ets_escTimeStamp, FALSE);
+  ASN1_OCTET_STRING *signature = CMS_SignerInfo_get0_signature (s->si);
+  g_autoptr(GByteArray) covered = NULL;
+  guint references = 0;
+  guint stamps = 0;
+  gboolean any_valid = FALSE;
+
+  if (tokens->len == 0)
+    return;
+  covered = g_byte_array_new ();
+  g_byte_array_append (covered, ASN1_STRING_get0_data (signature), (guint) ASN1_STRING_length (signature));
+  append_unsigned_attributes (s->si, NID_id_smime_aa_timeStampToken, covered, &stamps);
+  append_unsigned_attributes (s->si, NID_id_smime_aa_ets_CertificateRefs, covered, &references);
+  append_unsigned_attributes (s->si, NID_id_smime_aa_ets_RevocationRefs, covered, &references);
+  if (references == 0)
+    {
+      verifier_add_check (s->report, "esc-time-stamp", IMZALA_CHECK_FAILED,
+                          _("The signature carries a CAdES-X time-stamp but no certificate or "
+                            "revocation references for it to cover."));
+      return;
+    }
+
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ImzalaTimestamp) stamp = NULL;
+      g_autofree char *when = NULL;
+      g_autofree char *message = NULL;
+
+      stamp = imzala_timestamp_verify (g_ptr_array_index (tokens, i), covered->data, covered->len,
+                                       ctx->trust, s->untrusted, ctx->cancellable, &error);
+      if (stamp == NULL)
+        {
+          timestamp_failed (s, "esc-time-stamp", error);
+          continue;
+        }
+      if (s->report->timestamp_time != NULL
+          && g_date_time_compare (stamp->time, s->report->timestamp_time) < 0)
+        {
+          verifier_add_check (s->report, "esc-time-stamp", IMZALA_CHECK_FAILED,
+                              _("The CAdES-X time-stamp is earlier than the signature time-stamp it "
+                                "covers."));
+          continue;
+        }
+      when = verifier_format_time (stamp->time);
+      message = g_strdup_printf (_("The CAdES-X time-stamp is valid: the signature, its time-stamp "
+                                   "and its references existed on %s."), when);
+      verifier_add_check (s->report, "esc-time-stamp", IMZALA_CHECK_PASSED, message);
+      if (verifier_check_tsa_status (ctx, s, "esc-time-stamp-revocation", stamp))
+        any_valid = TRUE;
+    }
+  if (any_valid && s->report->level == IMZALA_SIGNATURE_LEVEL_C)
+    s->report->level = IMZALA_SIGNATURE_LEVEL_X;
 }
 
 /* The chain to the trust at @when, fetching missing issuers from AIA. */
@@ -853,6 +1022,7 @@ verify_signer (Context *ctx, CMS_SignerInfo *si)
 
   verifier_verify_chain_and_status (ctx, &s, when, proven);
   verifier_check_references (ctx, &s);
+  check_esc_time_stamps (ctx, &s);
   /* A counter-signature may be made long after the signature: without a
    * time-stamp of its own it is validated now. */
   verifier_check_counter_signatures (ctx, &s, now, FALSE);
@@ -891,71 +1061,115 @@ cms_crls (CMS_ContentInfo *cms)
   return result;
 }
 
-ImzalaVerification *
-imzala_verifier_verify (GBytes        *cms_bytes,
-                        GBytes        *detached_content,
-                        ImzalaTrust   *trust,
-                        GCancellable  *cancellable,
-                        GError       **error)
+/* Whether @cms is a SignedData with at least one signer. */
+gboolean
+verifier_check_cms_kind (CMS_ContentInfo *cms, GError **error)
 {
-  Context ctx = { 0 };
-  ImzalaVerification *result = NULL;
   STACK_OF (CMS_SignerInfo) *signers;
-  ASN1_OCTET_STRING **slot;
-  const ASN1_OCTET_STRING *inside;
-  gboolean any_invalid = FALSE;
-  gboolean any_indeterminate = FALSE;
 
-  g_return_val_if_fail (cms_bytes != NULL, NULL);
-  g_return_val_if_fail (IMZALA_IS_TRUST (trust), NULL);
-
-  ERR_clear_error ();
-  ctx.trust = trust;
-  ctx.cancellable = cancellable;
-  ctx.cms = parse_cms (cms_bytes);
-  if (ctx.cms == NULL || OBJ_obj2nid (CMS_get0_type (ctx.cms)) != NID_pkcs7_signed)
+  if (cms == NULL || OBJ_obj2nid (CMS_get0_type (cms)) != NID_pkcs7_signed)
     {
       verifier_log_openssl_errors ("Parsing the signature");
       g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
                            _("The signature file is not a signature İmzala can read."));
-      goto out;
+      return FALSE;
     }
-  signers = CMS_get0_SignerInfos (ctx.cms);
+  signers = CMS_get0_SignerInfos (cms);
   if (signers == NULL || sk_CMS_SignerInfo_num (signers) == 0)
     {
       g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
                            _("The signature file has no signer."));
-      goto out;
+      return FALSE;
     }
+  return TRUE;
+}
 
-  slot = CMS_get0_content (ctx.cms);
-  inside = slot != NULL ? *slot : NULL;
+static void
+add_md (GPtrArray *mds, const EVP_MD *md)
+{
+  if (md == NULL)
+    return;
+  for (guint i = 0; i < mds->len; i++)
+    if (EVP_MD_get_type (g_ptr_array_index (mds, i)) == EVP_MD_get_type (md))
+      return;
+  g_ptr_array_add (mds, (gpointer) md);
+}
+
+/* Every hash the content is needed under: each signer's digest algorithm
+ * (those accepted) and each content time-stamp's imprint algorithm. */
+GPtrArray *
+verifier_content_mds (CMS_ContentInfo *cms)
+{
+  GPtrArray *mds = g_ptr_array_new ();
+  STACK_OF (CMS_SignerInfo) *signers = CMS_get0_SignerInfos (cms);
+
+  for (int i = 0; i < sk_CMS_SignerInfo_num (signers); i++)
+    {
+      CMS_SignerInfo *si = sk_CMS_SignerInfo_value (signers, i);
+      g_autoptr(GPtrArray) tokens = verifier_attribute_values (si, NID_id_smime_aa_ets_contentTimestamp,
+                                                               TRUE);
+      X509_ALGOR *digest_alg = NULL;
+
+      CMS_SignerInfo_get0_algs (si, NULL, NULL, &digest_alg, NULL);
+      switch (digest_alg != NULL ? OBJ_obj2nid (digest_alg->algorithm) : NID_undef)
+        {
+        case NID_sha256:
+        case NID_sha384:
+        case NID_sha512:
+          add_md (mds, EVP_get_digestbyobj (digest_alg->algorithm));
+          break;
+        default:
+          break;
+        }
+      for (guint j = 0; j < tokens->len; j++)
+        add_md (mds, imzala_timestamp_get_imprint_md (g_ptr_array_index (tokens, j)));
+    }
+  ERR_clear_error ();
+  return mds;
+}
+
+/* The content's hashes (EVP_MD type → GBytes) under @mds. */
+GHashTable *
+verifier_content_digests_of_data (GPtrArray *mds, const guint8 *data, gsize size)
+{
+  GHashTable *digests = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_bytes_unref);
+
+  for (guint i = 0; i < mds->len; i++)
+    {
+      const EVP_MD *md = g_ptr_array_index (mds, i);
+      unsigned char digest[EVP_MAX_MD_SIZE];
+      unsigned int length = 0;
+
+      if (EVP_Digest (data, size, digest, &length, md, NULL))
+        g_hash_table_insert (digests, GINT_TO_POINTER (EVP_MD_get_type (md)), g_bytes_new (digest, length));
+    }
+  ERR_clear_error ();
+  return digests;
+}
+
+/* Validates every signer of @cms (already checked with
+ * verifier_check_cms_kind()) against the content's hashes @digests.
+ * @content_inside: the content came inside the signature (also when the
+ * streaming reader took it out, imzala-verifier-stream.c). */
+ImzalaVerification *
+verifier_verify_cms (CMS_ContentInfo *cms,
+                     GHashTable      *digests,
+                     gboolean         content_inside,
+                     ImzalaTrust     *trust,
+                     GCancellable    *cancellable)
+{
+  Context ctx = { 0 };
+  ImzalaVerification *result = NULL;
+  STACK_OF (CMS_SignerInfo) *signers = CMS_get0_SignerInfos (cms);
+  gboolean any_invalid = FALSE;
+  gboolean any_indeterminate = FALSE;
+
+  ctx.trust = trust;
+  ctx.cancellable = cancellable;
+  ctx.cms = cms;
+  ctx.content_digests = digests;
   result = g_new0 (ImzalaVerification, 1);
-  result->detached = inside == NULL;
-  if (inside == NULL)
-    {
-      if (detached_content == NULL)
-        {
-          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
-                               _("The signature does not contain the signed content, and no content "
-                                 "was given to check it against."));
-          g_clear_pointer (&result, imzala_verification_free);
-          goto out;
-        }
-      result->content = g_bytes_ref (detached_content);
-    }
-  else
-    {
-      result->content = g_bytes_new (ASN1_STRING_get0_data (inside), ASN1_STRING_length (inside));
-      if (detached_content != NULL && !g_bytes_equal (detached_content, result->content))
-        {
-          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_MISMATCH,
-                               _("The content does not match the one that was signed."));
-          g_clear_pointer (&result, imzala_verification_free);
-          goto out;
-        }
-    }
-  ctx.content = result->content;
+  result->detached = !content_inside;
   ctx.cms_certs = CMS_get1_certs (ctx.cms);
   if (ctx.cms_certs == NULL)
     ctx.cms_certs = sk_X509_new_null ();
@@ -994,10 +1208,69 @@ imzala_verifier_verify (GBytes        *cms_bytes,
   if (result->reason == NULL)
     result->reason = g_strdup (_("The signature is valid."));
 
-out:
-  CMS_ContentInfo_free (ctx.cms);
   sk_X509_pop_free (ctx.cms_certs, X509_free);
   g_clear_pointer (&ctx.cms_crls, g_ptr_array_unref);
+  ERR_clear_error ();
+  return result;
+}
+
+ImzalaVerification *
+imzala_verifier_verify (GBytes        *cms_bytes,
+                        GBytes        *detached_content,
+                        ImzalaTrust   *trust,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  CMS_ContentInfo *cms;
+  ImzalaVerification *result = NULL;
+  ASN1_OCTET_STRING **slot;
+  const ASN1_OCTET_STRING *inside;
+  g_autoptr(GPtrArray) mds = NULL;
+  g_autoptr(GHashTable) digests = NULL;
+  const guint8 *data;
+  gsize size;
+
+  g_return_val_if_fail (cms_bytes != NULL, NULL);
+  g_return_val_if_fail (IMZALA_IS_TRUST (trust), NULL);
+
+  ERR_clear_error ();
+  cms = verifier_parse_cms (cms_bytes);
+  if (!verifier_check_cms_kind (cms, error))
+    goto out;
+
+  slot = CMS_get0_content (cms);
+  inside = slot != NULL ? *slot : NULL;
+  if (inside == NULL && detached_content == NULL)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID,
+                           _("The signature does not contain the signed content, and no content "
+                             "was given to check it against."));
+      goto out;
+    }
+  if (inside != NULL)
+    {
+      data = ASN1_STRING_get0_data (inside);
+      size = (gsize) ASN1_STRING_length (inside);
+      if (detached_content != NULL
+          && (g_bytes_get_size (detached_content) != size
+              || memcmp (g_bytes_get_data (detached_content, NULL), data, size) != 0))
+        {
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_MISMATCH,
+                               _("The content does not match the one that was signed."));
+          goto out;
+        }
+    }
+  else
+    data = g_bytes_get_data (detached_content, &size);
+
+  mds = verifier_content_mds (cms);
+  digests = verifier_content_digests_of_data (mds, data, size);
+  result = verifier_verify_cms (cms, digests, inside != NULL, trust, cancellable);
+  result->content = inside != NULL ? g_bytes_new (data, size) : g_bytes_ref (detached_content);
+  result->content_length = size;
+
+out:
+  CMS_ContentInfo_free (cms);
   ERR_clear_error ();
   return result;
 }

@@ -24,6 +24,11 @@
 
 G_BEGIN_DECLS
 
+/* A claimed signingTime may be this much later than the time its signature
+ * time-stamp proves (clocks differ); later than that, the claim is false
+ * and the signer invalid. */
+#define IMZALA_VERIFIER_SIGNING_TIME_TOLERANCE (5 * 60)
+
 typedef enum
 {
   IMZALA_VALIDATION_VALID,
@@ -38,6 +43,7 @@ typedef enum
   IMZALA_SIGNATURE_LEVEL_EPES,
   IMZALA_SIGNATURE_LEVEL_T,
   IMZALA_SIGNATURE_LEVEL_C,
+  IMZALA_SIGNATURE_LEVEL_X,   /* C with a valid escTimeStamp (CAdES-X type 1) */
   IMZALA_SIGNATURE_LEVEL_XL,
 } ImzalaSignatureLevel;
 
@@ -83,8 +89,9 @@ typedef struct
   ImzalaSignatureLevel level;   /* the lowest of the signers' */
   gboolean          qualified;  /* every signer's certificate is */
   gboolean          detached;
-  GBytes           *content;
+  GBytes           *content;    /* imzala_verifier_verify() only; NULL when streamed */
   GPtrArray        *signers;    /* ImzalaSignerReport */
+  guint64           content_length; /* the bytes of content checked */
 } ImzalaVerification;
 
 void imzala_verification_free (ImzalaVerification *self);
@@ -114,5 +121,52 @@ void                imzala_verifier_verify_async  (GBytes              *cms,
                                                    gpointer             user_data);
 ImzalaVerification *imzala_verifier_verify_finish (GAsyncResult  *result,
                                                    GError       **error);
+
+/* ---- Big files: the content as a stream (imzala-verifier-stream.c) ---- */
+
+/* Progress of the hashing: @done of @total bytes of content (@total 0 when
+ * not known). */
+typedef void (*ImzalaVerifierProgressFunc) (guint64  done,
+                                            guint64  total,
+                                            gpointer user_data);
+
+/* imzala_verifier_verify() without ever holding the content: the signature
+ * is read from @signature (DER or PEM), the CMS parsed first, then the
+ * content hashed once, in chunks, with every hash the signers and the
+ * content time-stamps need. The content comes from @content (nullable:
+ * for a detached signature; for an attached one it must be NULL), or, for
+ * an attached DER signature, from @signature itself: the eContent octets
+ * are hashed where they are (a seekable @signature is read twice, around
+ * the content and then the content; another is hashed with SHA-256, -384
+ * and -512 as it passes) and never copied, so a signature of any size
+ * costs the same memory. A BER (indefinite length or constructed
+ * eContent) or PEM signature is read into memory, up to 96 MiB.
+ * @content_size (0: unknown) is only for @progress (nullable), called on
+ * the calling thread. Blocking. */
+ImzalaVerification *imzala_verifier_verify_stream (GInputStream               *signature,
+                                                   GInputStream               *content,
+                                                   guint64                     content_size,
+                                                   ImzalaTrust                *trust,
+                                                   ImzalaVerifierProgressFunc  progress,
+                                                   gpointer                    progress_data,
+                                                   GCancellable               *cancellable,
+                                                   GError                    **error);
+
+/* imzala_verifier_verify_stream() for files, in a thread: for the window
+ * (a big .imz or a detached .p7s with its content). @progress (nullable)
+ * is called on the caller's thread-default main context, at most once per
+ * percent; @progress_data_free (nullable) frees @progress_data when the
+ * task is done. */
+void                imzala_verifier_verify_file_async  (GFile                      *signature,
+                                                        GFile                      *content,
+                                                        ImzalaTrust                *trust,
+                                                        ImzalaVerifierProgressFunc  progress,
+                                                        gpointer                    progress_data,
+                                                        GDestroyNotify              progress_data_free,
+                                                        GCancellable               *cancellable,
+                                                        GAsyncReadyCallback         callback,
+                                                        gpointer                    user_data);
+ImzalaVerification *imzala_verifier_verify_file_finish (GAsyncResult               *result,
+                                                        GError                    **error);
 
 G_END_DECLS
