@@ -34,6 +34,7 @@
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 
+#include "imzala-cades.h"
 #include "imzala-portal-server.h"
 #include "imzala-test.h"
 
@@ -386,9 +387,9 @@ read_pem_cert (const char *path)
   return cert;
 }
 
-/* The portal's OCSP answer for the demo card, as a DER BasicOCSPResponse. */
+/* The portal's OCSP answer for the demo card, a DER OCSPResponse. */
 static GBytes *
-basic_ocsp_response (void)
+ocsp_response (void)
 {
   X509 *issuer = read_pem_cert (issuing_ca);
   OCSP_REQUEST *request = OCSP_REQUEST_new ();
@@ -396,12 +397,8 @@ basic_ocsp_response (void)
   unsigned char *der = NULL;
   int der_length;
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(GBytes) reply = NULL;
-  const unsigned char *p;
-  OCSP_RESPONSE *response;
-  OCSP_BASICRESP *basic;
+  GBytes *reply;
   guint status = 0;
-  GBytes *result;
 
   g_assert_nonnull (OCSP_request_add0_id (request, id));
   der_length = i2d_OCSP_REQUEST (request, &der);
@@ -411,17 +408,41 @@ basic_ocsp_response (void)
 
   reply = http (portal, "POST", "/pki/ocsp", "application/ocsp-request", body, &status);
   g_assert_cmpuint (status, ==, 200);
-  p = g_bytes_get_data (reply, NULL);
-  response = d2i_OCSP_RESPONSE (NULL, &p, (long) g_bytes_get_size (reply));
+  return reply;
+}
+
+/* The same as a DER BasicOCSPResponse (what revocation-values hold). */
+static GBytes *
+basic_ocsp_response (void)
+{
+  g_autoptr(GBytes) reply = ocsp_response ();
+  const unsigned char *p = g_bytes_get_data (reply, NULL);
+  OCSP_RESPONSE *response = d2i_OCSP_RESPONSE (NULL, &p, (long) g_bytes_get_size (reply));
+  OCSP_BASICRESP *basic;
+  unsigned char *der = NULL;
+  int der_length;
+  GBytes *result;
+
   g_assert_nonnull (response);
   g_assert_cmpint (OCSP_response_status (response), ==, OCSP_RESPONSE_STATUS_SUCCESSFUL);
   basic = OCSP_response_get1_basic (response);
-  der = NULL;
   der_length = i2d_OCSP_BASICRESP (basic, &der);
   result = bytes_from_openssl (der, der_length);
   OCSP_BASICRESP_free (basic);
   OCSP_RESPONSE_free (response);
   return result;
+}
+
+/* The issuing CA's certificate, DER. */
+static GBytes *
+issuing_ca_der (void)
+{
+  X509 *issuer = read_pem_cert (issuing_ca);
+  unsigned char *der = NULL;
+  int der_length = i2d_X509 (issuer, &der);
+
+  X509_free (issuer);
+  return bytes_from_openssl (der, der_length);
 }
 
 typedef enum
@@ -430,6 +451,7 @@ typedef enum
   EXTEND_T_WRONG_IMPRINT,
   EXTEND_XL,
   EXTEND_XL_NO_REVOCATION_VALUES,
+  EXTEND_VALUES_WITHOUT_REFERENCES,
 } Extension;
 
 /* @bes with unsigned attributes added, as a CAdES-T or -X-L client adds
@@ -455,23 +477,21 @@ extend (GBytes *bes, Extension how)
     token = time_stamp_token (ASN1_STRING_get0_data (signature), ASN1_STRING_length (signature));
   add_unsigned (signer_info, OID_SIGNATURE_TIME_STAMP, g_bytes_get_data (token, NULL), g_bytes_get_size (token));
 
-  if (how == EXTEND_XL || how == EXTEND_XL_NO_REVOCATION_VALUES)
+  if (how == EXTEND_VALUES_WITHOUT_REFERENCES)
     {
+      /* certificate-values and revocation-values alone, without the
+       * CAdES-C references that make them X-L. */
       g_autoptr(GByteArray) certs = g_byte_array_new ();
       g_autoptr(GByteArray) cert_values = g_byte_array_new ();
       GBytes *signer_der = imzala_certificate_get_der (ayse_cert);
-
-      g_byte_array_append (certs, g_bytes_get_data (signer_der, NULL), g_bytes_get_size (signer_der));
-      der_wrap (cert_values, 0x30, certs->data, certs->len);
-      add_unsigned (signer_info, OID_CERT_VALUES, cert_values->data, cert_values->len);
-    }
-  if (how == EXTEND_XL)
-    {
       g_autoptr(GBytes) basic = basic_ocsp_response ();
       g_autoptr(GByteArray) list = g_byte_array_new ();
       g_autoptr(GByteArray) tagged = g_byte_array_new ();
       g_autoptr(GByteArray) values = g_byte_array_new ();
 
+      g_byte_array_append (certs, g_bytes_get_data (signer_der, NULL), g_bytes_get_size (signer_der));
+      der_wrap (cert_values, 0x30, certs->data, certs->len);
+      add_unsigned (signer_info, OID_CERT_VALUES, cert_values->data, cert_values->len);
       /* RevocationValues ::= SEQUENCE { ocspVals [1] SEQUENCE OF BasicOCSPResponse } */
       der_wrap (list, 0x30, g_bytes_get_data (basic, NULL), g_bytes_get_size (basic));
       der_wrap (tagged, 0xa1, list->data, list->len);
@@ -482,6 +502,26 @@ extend (GBytes *bes, Extension how)
   der_length = i2d_CMS_ContentInfo (cms, &der);
   result = bytes_from_openssl (der, der_length);
   CMS_ContentInfo_free (cms);
+
+  if (how == EXTEND_XL || how == EXTEND_XL_NO_REVOCATION_VALUES)
+    {
+      /* X-L as İmzala's own signer makes it (imzala-cades.c): the
+       * issuing CA's certificate and the portal's OCSP response as
+       * CAdES-C references and X-L values. */
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) certificates = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      g_autoptr(GBytes) response = how == EXTEND_XL ? ocsp_response () : NULL;
+      ImzalaCadesRevocation revocation = { response, NULL };
+      g_autoptr(GPtrArray) revocations = g_ptr_array_new ();
+      GBytes *t_level = result;
+
+      g_ptr_array_add (certificates, issuing_ca_der ());
+      if (response != NULL)
+        g_ptr_array_add (revocations, &revocation);
+      result = imzala_cades_add_validation_data (t_level, certificates, revocations, &error);
+      g_assert_no_error (error);
+      g_bytes_unref (t_level);
+    }
   return result;
 }
 
@@ -773,14 +813,17 @@ test_level_t (void)
   portal_stop (t_portal);
 }
 
-/* Level XL: T alone, or without revocation values, is refused; with the
- * certificate and the portal's OCSP response it is accepted. */
+/* Level XL: T alone, X-L without revocation values, or values without
+ * the CAdES-C references is refused; X-L as İmzala makes it (the issuing
+ * CA's certificate and the portal's OCSP response, referenced and
+ * included) is accepted. */
 static void
 test_level_xl (void)
 {
   Portal *saved = portal;
   Portal *xl_portal = portal_start ("XL");
-  Extension ways[] = { EXTEND_T, EXTEND_XL_NO_REVOCATION_VALUES, EXTEND_XL };
+  Extension ways[] = { EXTEND_T, EXTEND_XL_NO_REVOCATION_VALUES, EXTEND_VALUES_WITHOUT_REFERENCES,
+                       EXTEND_XL };
 
   portal = xl_portal;
   for (guint i = 0; i < G_N_ELEMENTS (ways); i++)
