@@ -65,7 +65,8 @@ STACK_OF (X509) *imzala_trust_fetch_issuers (ImzalaTrust  *self,
 /* A status authority the trust knows besides the evidence: a portal that
  * is its own CA answers for the certificates it issued from its own
  * records. Called from the verifying thread (the function must be
- * thread-safe) for each certificate whose status is asked, with @issuer,
+ * thread-safe) for each certificate whose status is asked, with @issuer
+ * (the verifier asks along a chain it verified: @issuer signed @cert),
  * the time @at the status is asked for (NULL: now) and the DER OCSP
  * responses and CRLs the signature carries (@evidence, nullable). Returns
  * the status (the same conventions as imzala_cert_status_get(): a

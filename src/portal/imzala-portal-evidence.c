@@ -11,14 +11,35 @@
  * share it. */
 typedef struct
 {
-  ImzalaPortalPki *pki;
+  ImzalaPortalPki   *pki;
+  ImzalaPortalStore *store;
 } Authority;
 
 static void
 authority_free (Authority *authority)
 {
   g_clear_object (&authority->pki);
+  g_clear_object (&authority->store);
   g_free (authority);
+}
+
+/* The table's answer for @cert. The verifier asks along the chain it has
+ * just verified, so @issuer's signature on @cert is already checked:
+ * whether @issuer is the portal's issuing CA is all that decides whether
+ * the serial number is the table's to answer for (no second signature
+ * verification, issue 12). */
+static ImzalaPortalCertStatus
+table_lookup (Authority *authority, X509 *cert, X509 *issuer, gint64 *revoked_at, int *reason)
+{
+  g_autofree char *serial = NULL;
+
+  if (authority->pki == NULL || authority->store == NULL
+      || X509_cmp (issuer, imzala_portal_pki_get_issuing_x509 (authority->pki)) != 0)
+    return IMZALA_PORTAL_CERT_UNKNOWN;
+  serial = imzala_portal_pki_serial_hex (X509_get0_serialNumber (cert));
+  if (serial == NULL)
+    return IMZALA_PORTAL_CERT_UNKNOWN;
+  return imzala_portal_store_get_certificate_status (authority->store, serial, revoked_at, reason);
 }
 
 static ImzalaCertStatus *
@@ -49,9 +70,7 @@ table_status_cb (X509      *cert,
   gint64 revoked_at = 0;
   int reason = -1;
 
-  value = authority->pki != NULL
-    ? imzala_portal_pki_get_status (authority->pki, cert, &revoked_at, &reason)
-    : IMZALA_PORTAL_CERT_UNKNOWN;
+  value = table_lookup (authority, cert, issuer, &revoked_at, &reason);
   switch (value)
     {
     case IMZALA_PORTAL_CERT_REVOKED:
@@ -102,8 +121,9 @@ imzala_portal_evidence_new_trust (X509_STORE *anchors)
 }
 
 void
-imzala_portal_evidence_set_pki (ImzalaTrust     *trust,
-                                ImzalaPortalPki *pki)
+imzala_portal_evidence_set_pki (ImzalaTrust       *trust,
+                                ImzalaPortalPki   *pki,
+                                ImzalaPortalStore *store)
 {
   g_return_if_fail (IMZALA_IS_TRUST (trust));
 
@@ -112,6 +132,7 @@ imzala_portal_evidence_set_pki (ImzalaTrust     *trust,
     Authority *authority = g_new0 (Authority, 1);
 
     authority->pki = pki != NULL ? g_object_ref (pki) : NULL;
+    authority->store = store != NULL ? g_object_ref (store) : NULL;
     imzala_trust_set_status_func (trust, table_status_cb, authority, (GDestroyNotify) authority_free);
   }
 }

@@ -4,7 +4,7 @@
  * The acceptance check (imzala-portal-checker.c) runs the core verifier
  * with the portal's ImzalaTrust, offline. This file makes that trust ask
  * the portal's certificate table (the one its OCSP responder and CRL are
- * made from, imzala_portal_pki_get_status()) before anything a signature
+ * made from) before anything a signature
  * carries: a certificate its issuing CA issued is good or revoked as the
  * table says, any other certificate's status is unknown (the portal
  * fetches nothing). When the table says good, the OCSP responses and CRLs
@@ -24,9 +24,11 @@ G_BEGIN_DECLS
  * asks @pki (imzala_portal_evidence_set_pki()). */
 ImzalaTrust *imzala_portal_evidence_new_trust (X509_STORE      *anchors);
 
-/* The PKI whose table answers; NULL (no PKI): every status is unknown.
- * Call before the trust is used from other threads. */
-void         imzala_portal_evidence_set_pki   (ImzalaTrust     *trust,
-                                               ImzalaPortalPki *pki);
+/* The PKI whose issuing CA's certificates @store's table answers for;
+ * NULL (no PKI): every status is unknown. Call before the trust is used
+ * from other threads. */
+void         imzala_portal_evidence_set_pki   (ImzalaTrust       *trust,
+                                               ImzalaPortalPki   *pki,
+                                               ImzalaPortalStore *store);
 
 G_END_DECLS
