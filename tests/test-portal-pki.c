@@ -526,6 +526,28 @@ extend (GBytes *bes, Extension how)
   return result;
 }
 
+/* X-L whose OCSP reference has lost its value: the revocation-values
+ * attribute taken out again. */
+static GBytes *
+xl_reference_without_value (GBytes *bes)
+{
+  g_autoptr(GBytes) xl = extend (bes, EXTEND_XL);
+  const unsigned char *p = g_bytes_get_data (xl, NULL);
+  CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (xl));
+  CMS_SignerInfo *signer_info = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (cms), 0);
+  ASN1_OBJECT *object = OBJ_txt2obj (OID_REVOCATION_VALUES, 1);
+  int index = CMS_unsigned_get_attr_by_OBJ (signer_info, object, -1);
+  unsigned char *der = NULL;
+  int der_length;
+
+  g_assert_cmpint (index, >=, 0);
+  X509_ATTRIBUTE_free (CMS_unsigned_delete_attr (signer_info, index));
+  ASN1_OBJECT_free (object);
+  der_length = i2d_CMS_ContentInfo (cms, &der);
+  CMS_ContentInfo_free (cms);
+  return bytes_from_openssl (der, der_length);
+}
+
 /* ---- Tests ---- */
 
 /* The demo card's certificate names the running portal's services. */
@@ -1438,6 +1460,33 @@ test_counter_signed (void)
   g_assert_cmpstr (json_object_get_string_member (answer, "status"), ==, "accepted");
 }
 
+/* A request at BES with a signature that carries broken long-term values
+ * (a reference without its value): unsigned extras must not be broken,
+ * whatever the level asked for (§8). */
+static void
+test_broken_references (void)
+{
+  g_autoptr(Login) login = login_new (portal);
+  g_autoptr(GBytes) text = login_text (login);
+  g_autoptr(GBytes) cms = sign_bes (text);
+  g_autoptr(GBytes) broken = xl_reference_without_value (cms);
+  g_autoptr(JsonObject) answer = NULL;
+  guint status = 0;
+
+  g_assert_false (json_object_has_member (login->request, "signature_level"));
+  answer = login_submit (portal, login, broken, &status);
+  g_assert_cmpuint (status, ==, 422);
+  g_assert_cmpstr (error_code (answer), ==, "signature-level");
+  g_assert_nonnull (strstr (error_message (answer), "uyuşmuyor"));
+
+  /* The intact X-L is above BES: accepted. */
+  g_clear_pointer (&answer, json_object_unref);
+  g_clear_pointer (&broken, g_bytes_unref);
+  broken = extend (cms, EXTEND_XL);
+  answer = login_submit (portal, login, broken, &status);
+  g_assert_cmpuint (status, ==, 200);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1466,6 +1515,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal-pki/limits/rate-limit", test_pki_rate_limit);
   g_test_add_func ("/portal-pki/two-signers", test_two_signers);
   g_test_add_func ("/portal-pki/counter-signed", test_counter_signed);
+  g_test_add_func ("/portal-pki/broken-references", test_broken_references);
   g_test_add_func ("/portal-pki/lost-card/time-stamped-before", test_lost_card_time_stamped_before);
   result = g_test_run ();
 

@@ -18,6 +18,9 @@
 #define BAD_TIME_STAMP \
   "İmzadaki zaman damgası doğrulanamadı (güvenilen bir zaman damgası sunucusundan, " \
   "bu imza için ve bu işlemin süresi içinde alınmış olmalıdır)."
+#define BAD_REFERENCES \
+  "İmzadaki uzun süreli doğrulama verileri geçersiz: sertifika ve iptal bilgisi başvuruları " \
+  "imzadaki değerlerle uyuşmuyor."
 #define NOT_XL \
   "Bu işlem uzun süreli (XL) imza istiyor, ancak imzada sertifika değerleri ve " \
   "sertifikanın iptal edilmediğini gösteren geçerli bir OCSP yanıtı ya da SİL " \
@@ -100,7 +103,7 @@ failed_basic_check (ImzalaSignerReport *report)
       if (check->result != IMZALA_CHECK_FAILED && check->result != IMZALA_CHECK_INDETERMINATE)
         continue;
       if (g_str_equal (check->name, "revocation") || g_str_equal (check->name, "signature-time-stamp")
-          || g_str_equal (check->name, "references")
+          || g_str_equal (check->name, "content-time-stamp") || g_str_equal (check->name, "references")
           /* Judged by its signer: a counter-signature (unsigned, anyone
            * may add one) neither makes nor breaks it. */
           || g_str_equal (check->name, "counter-signature"))
@@ -168,10 +171,13 @@ check_level (ImzalaSignerReport *report, const char *level, gint64 created_at, g
   gboolean want_xl = g_strcmp0 (level, "XL") == 0;
   gboolean failed, open;
 
+  gboolean content_failed, content_open;
+
   check_outcome (report, "signature-time-stamp", &failed, &open);
+  check_outcome (report, "content-time-stamp", &content_failed, &content_open);
   if (want_t && report->level < IMZALA_SIGNATURE_LEVEL_T)
     return refuse (error, IMZALA_PORTAL_CHECK_LEVEL, NO_TIME_STAMP);
-  if (failed || (want_t && (open || report->timestamp_time == NULL)))
+  if (failed || content_failed || (want_t && (open || report->timestamp_time == NULL)))
     return refuse (error, IMZALA_PORTAL_CHECK_LEVEL, BAD_TIME_STAMP);
   if (want_t)
     {
@@ -185,9 +191,10 @@ check_level (ImzalaSignerReport *report, const char *level, gint64 created_at, g
    * a certificate or revocation value), and the signer's status resting
    * on a revocation value the portal verified (imzala-portal-evidence.c). */
   check_outcome (report, "references", &failed, &open);
-  if (failed
-      || (want_xl && (report->level < IMZALA_SIGNATURE_LEVEL_XL || report->cert_status == NULL
-                      || report->cert_status->evidence == NULL)))
+  if (failed)
+    return refuse (error, IMZALA_PORTAL_CHECK_LEVEL, BAD_REFERENCES);
+  if (want_xl && (report->level < IMZALA_SIGNATURE_LEVEL_XL || report->cert_status == NULL
+                  || report->cert_status->evidence == NULL))
     return refuse (error, IMZALA_PORTAL_CHECK_LEVEL, NOT_XL);
   return TRUE;
 }
