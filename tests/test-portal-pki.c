@@ -34,8 +34,10 @@
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 
+#include "imzala-cades.h"
 #include "imzala-portal-server.h"
 #include "imzala-test.h"
+#include "imzala-verifier.h"
 
 #define AYSE_TCKN "12345678950"
 #define DEMO_PIN  "123456"
@@ -386,9 +388,9 @@ read_pem_cert (const char *path)
   return cert;
 }
 
-/* The portal's OCSP answer for the demo card, as a DER BasicOCSPResponse. */
+/* The portal's OCSP answer for the demo card, a DER OCSPResponse. */
 static GBytes *
-basic_ocsp_response (void)
+ocsp_response (void)
 {
   X509 *issuer = read_pem_cert (issuing_ca);
   OCSP_REQUEST *request = OCSP_REQUEST_new ();
@@ -396,12 +398,8 @@ basic_ocsp_response (void)
   unsigned char *der = NULL;
   int der_length;
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(GBytes) reply = NULL;
-  const unsigned char *p;
-  OCSP_RESPONSE *response;
-  OCSP_BASICRESP *basic;
+  GBytes *reply;
   guint status = 0;
-  GBytes *result;
 
   g_assert_nonnull (OCSP_request_add0_id (request, id));
   der_length = i2d_OCSP_REQUEST (request, &der);
@@ -411,17 +409,41 @@ basic_ocsp_response (void)
 
   reply = http (portal, "POST", "/pki/ocsp", "application/ocsp-request", body, &status);
   g_assert_cmpuint (status, ==, 200);
-  p = g_bytes_get_data (reply, NULL);
-  response = d2i_OCSP_RESPONSE (NULL, &p, (long) g_bytes_get_size (reply));
+  return reply;
+}
+
+/* The same as a DER BasicOCSPResponse (what revocation-values hold). */
+static GBytes *
+basic_ocsp_response (void)
+{
+  g_autoptr(GBytes) reply = ocsp_response ();
+  const unsigned char *p = g_bytes_get_data (reply, NULL);
+  OCSP_RESPONSE *response = d2i_OCSP_RESPONSE (NULL, &p, (long) g_bytes_get_size (reply));
+  OCSP_BASICRESP *basic;
+  unsigned char *der = NULL;
+  int der_length;
+  GBytes *result;
+
   g_assert_nonnull (response);
   g_assert_cmpint (OCSP_response_status (response), ==, OCSP_RESPONSE_STATUS_SUCCESSFUL);
   basic = OCSP_response_get1_basic (response);
-  der = NULL;
   der_length = i2d_OCSP_BASICRESP (basic, &der);
   result = bytes_from_openssl (der, der_length);
   OCSP_BASICRESP_free (basic);
   OCSP_RESPONSE_free (response);
   return result;
+}
+
+/* The issuing CA's certificate, DER. */
+static GBytes *
+issuing_ca_der (void)
+{
+  X509 *issuer = read_pem_cert (issuing_ca);
+  unsigned char *der = NULL;
+  int der_length = i2d_X509 (issuer, &der);
+
+  X509_free (issuer);
+  return bytes_from_openssl (der, der_length);
 }
 
 typedef enum
@@ -430,6 +452,7 @@ typedef enum
   EXTEND_T_WRONG_IMPRINT,
   EXTEND_XL,
   EXTEND_XL_NO_REVOCATION_VALUES,
+  EXTEND_VALUES_WITHOUT_REFERENCES,
 } Extension;
 
 /* @bes with unsigned attributes added, as a CAdES-T or -X-L client adds
@@ -455,23 +478,21 @@ extend (GBytes *bes, Extension how)
     token = time_stamp_token (ASN1_STRING_get0_data (signature), ASN1_STRING_length (signature));
   add_unsigned (signer_info, OID_SIGNATURE_TIME_STAMP, g_bytes_get_data (token, NULL), g_bytes_get_size (token));
 
-  if (how == EXTEND_XL || how == EXTEND_XL_NO_REVOCATION_VALUES)
+  if (how == EXTEND_VALUES_WITHOUT_REFERENCES)
     {
+      /* certificate-values and revocation-values alone, without the
+       * CAdES-C references that make them X-L. */
       g_autoptr(GByteArray) certs = g_byte_array_new ();
       g_autoptr(GByteArray) cert_values = g_byte_array_new ();
       GBytes *signer_der = imzala_certificate_get_der (ayse_cert);
-
-      g_byte_array_append (certs, g_bytes_get_data (signer_der, NULL), g_bytes_get_size (signer_der));
-      der_wrap (cert_values, 0x30, certs->data, certs->len);
-      add_unsigned (signer_info, OID_CERT_VALUES, cert_values->data, cert_values->len);
-    }
-  if (how == EXTEND_XL)
-    {
       g_autoptr(GBytes) basic = basic_ocsp_response ();
       g_autoptr(GByteArray) list = g_byte_array_new ();
       g_autoptr(GByteArray) tagged = g_byte_array_new ();
       g_autoptr(GByteArray) values = g_byte_array_new ();
 
+      g_byte_array_append (certs, g_bytes_get_data (signer_der, NULL), g_bytes_get_size (signer_der));
+      der_wrap (cert_values, 0x30, certs->data, certs->len);
+      add_unsigned (signer_info, OID_CERT_VALUES, cert_values->data, cert_values->len);
       /* RevocationValues ::= SEQUENCE { ocspVals [1] SEQUENCE OF BasicOCSPResponse } */
       der_wrap (list, 0x30, g_bytes_get_data (basic, NULL), g_bytes_get_size (basic));
       der_wrap (tagged, 0xa1, list->data, list->len);
@@ -482,7 +503,49 @@ extend (GBytes *bes, Extension how)
   der_length = i2d_CMS_ContentInfo (cms, &der);
   result = bytes_from_openssl (der, der_length);
   CMS_ContentInfo_free (cms);
+
+  if (how == EXTEND_XL || how == EXTEND_XL_NO_REVOCATION_VALUES)
+    {
+      /* X-L as İmzala's own signer makes it (imzala-cades.c): the
+       * issuing CA's certificate and the portal's OCSP response as
+       * CAdES-C references and X-L values. */
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) certificates = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      g_autoptr(GBytes) response = how == EXTEND_XL ? ocsp_response () : NULL;
+      ImzalaCadesRevocation revocation = { response, NULL };
+      g_autoptr(GPtrArray) revocations = g_ptr_array_new ();
+      GBytes *t_level = result;
+
+      g_ptr_array_add (certificates, issuing_ca_der ());
+      if (response != NULL)
+        g_ptr_array_add (revocations, &revocation);
+      result = imzala_cades_add_validation_data (t_level, certificates, revocations, &error);
+      g_assert_no_error (error);
+      g_bytes_unref (t_level);
+    }
   return result;
+}
+
+/* X-L whose OCSP reference has lost its value: the revocation-values
+ * attribute taken out again. */
+static GBytes *
+xl_reference_without_value (GBytes *bes)
+{
+  g_autoptr(GBytes) xl = extend (bes, EXTEND_XL);
+  const unsigned char *p = g_bytes_get_data (xl, NULL);
+  CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (xl));
+  CMS_SignerInfo *signer_info = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (cms), 0);
+  ASN1_OBJECT *object = OBJ_txt2obj (OID_REVOCATION_VALUES, 1);
+  int index = CMS_unsigned_get_attr_by_OBJ (signer_info, object, -1);
+  unsigned char *der = NULL;
+  int der_length;
+
+  g_assert_cmpint (index, >=, 0);
+  X509_ATTRIBUTE_free (CMS_unsigned_delete_attr (signer_info, index));
+  ASN1_OBJECT_free (object);
+  der_length = i2d_CMS_ContentInfo (cms, &der);
+  CMS_ContentInfo_free (cms);
+  return bytes_from_openssl (der, der_length);
 }
 
 /* ---- Tests ---- */
@@ -773,14 +836,17 @@ test_level_t (void)
   portal_stop (t_portal);
 }
 
-/* Level XL: T alone, or without revocation values, is refused; with the
- * certificate and the portal's OCSP response it is accepted. */
+/* Level XL: T alone, X-L without revocation values, or values without
+ * the CAdES-C references is refused; X-L as İmzala makes it (the issuing
+ * CA's certificate and the portal's OCSP response, referenced and
+ * included) is accepted. */
 static void
 test_level_xl (void)
 {
   Portal *saved = portal;
   Portal *xl_portal = portal_start ("XL");
-  Extension ways[] = { EXTEND_T, EXTEND_XL_NO_REVOCATION_VALUES, EXTEND_XL };
+  Extension ways[] = { EXTEND_T, EXTEND_XL_NO_REVOCATION_VALUES, EXTEND_VALUES_WITHOUT_REFERENCES,
+                       EXTEND_XL };
 
   portal = xl_portal;
   for (guint i = 0; i < G_N_ELEMENTS (ways); i++)
@@ -816,6 +882,27 @@ test_bes_answer_unchanged (void)
   g_assert_false (json_object_has_member (login->request, "tsa_url"));
 }
 
+/* A login at the main portal (level BES) with a signature time-stamped by
+ * the portal's TSA before the card is revoked, submitted after
+ * (/portal-pki/lost-card/time-stamped-before). */
+static Login *stamped_login;
+static GBytes *stamped_before_revocation;
+
+static void
+stamp_before_revocation (void)
+{
+  g_autoptr(GBytes) text = NULL;
+  g_autoptr(GBytes) cms = NULL;
+
+  stamped_login = login_new (portal);
+  text = login_text (stamped_login);
+  cms = sign_bes (text);
+  stamped_before_revocation = extend (cms, EXTEND_T);
+  /* The revocation's time (whole seconds) then lies after the
+   * time-stamp's genTime. */
+  g_usleep (G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+}
+
 static void
 revoke_card (void)
 {
@@ -827,6 +914,7 @@ revoke_card (void)
   const char *bad_reason[] = { g_getenv ("IMZALA_PORTAL"), "--state", state_dir, "revoke", "--tckn",
                                AYSE_TCKN, "--reason", "certificateHold", NULL };
 
+  stamp_before_revocation ();
   g_assert_cmpint (run (NULL, NULL, bad_reason), ==, 2);
   g_assert_cmpint (run (&out, NULL, argv), ==, 0);
   g_assert_true (g_str_has_prefix (out, "Revoked certificate "));
@@ -1141,6 +1229,264 @@ test_pki_rate_limit (void)
   }
 }
 
+/* §8.9 is about the card now: a signature time-stamped before the card was
+ * revoked is valid for a verifier at the time-stamp's time (the verifier
+ * reports the later revocation), but the portal refuses it like any other
+ * signature of the revoked card, and closes the request. */
+static void
+test_lost_card_time_stamped_before (void)
+{
+  g_autoptr(JsonObject) answer = NULL;
+  g_autoptr(JsonObject) page = NULL;
+  g_autofree char *status_path = NULL;
+  guint status = 0;
+
+  if (stamped_before_revocation == NULL)
+    {
+      g_test_skip ("Runs after /portal-pki/lost-card/login");
+      return;
+    }
+  answer = login_submit (portal, stamped_login, stamped_before_revocation, &status);
+  g_assert_cmpuint (status, ==, 403);
+  g_assert_cmpstr (error_code (answer), ==, "certificate-revoked");
+  g_assert_true (g_str_has_prefix (error_message (answer), LOST_CARD_SENTENCE));
+  status_path = g_strconcat ("/api/v1/browser/requests/", stamped_login->request_id, "/status", NULL);
+  page = http_json (portal, "GET", status_path, NULL, &status);
+  g_assert_cmpstr (json_object_get_string_member (page, "state"), ==, "failed");
+}
+
+/* The portal's delegated OCSP signer (issued by the portal's CA): a second
+ * party that can sign, with a certificate and key the portal made. */
+static void
+read_ocsp_signer (X509 **cert, EVP_PKEY **key)
+{
+  g_autofree char *cert_file = g_build_filename (state_dir, "pki", "ocsp.pem", NULL);
+  g_autofree char *key_file = g_build_filename (state_dir, "pki", "ocsp.key", NULL);
+  FILE *file = fopen (key_file, "r");
+
+  *cert = read_pem_cert (cert_file);
+  g_assert_nonnull (file);
+  *key = PEM_read_PrivateKey (file, NULL, NULL, NULL);
+  fclose (file);
+  g_assert_nonnull (*key);
+}
+
+/* Exactly one SignerInfo (§4.2): a second signer beside the requester
+ * (OpenSSL adds it over the same content) is refused, so no other party's
+ * signature rides along into the stored evidence. */
+static void
+test_two_signers (void)
+{
+  g_autoptr(Login) login = login_new (portal);
+  g_autoptr(GBytes) text = login_text (login);
+  g_autoptr(GBytes) cms = sign_bes (text);
+  g_autoptr(GBytes) both = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  const unsigned char *p = g_bytes_get_data (cms, NULL);
+  CMS_ContentInfo *parsed = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (cms));
+  unsigned char *der = NULL;
+  X509 *cert;
+  EVP_PKEY *key;
+  guint status = 0;
+
+  read_ocsp_signer (&cert, &key);
+  g_assert_nonnull (parsed);
+  g_assert_nonnull (CMS_add1_signer (parsed, cert, key, EVP_sha256 (), CMS_REUSE_DIGEST | CMS_BINARY));
+  both = bytes_from_openssl (der, i2d_CMS_ContentInfo (parsed, &der));
+  CMS_ContentInfo_free (parsed);
+  X509_free (cert);
+  EVP_PKEY_free (key);
+
+  answer = login_submit (portal, login, both, &status);
+  g_assert_cmpuint (status, ==, 422);
+  g_assert_cmpstr (error_code (answer), ==, "signature-invalid");
+
+  /* The requester's own signature alone still goes through. */
+  g_clear_pointer (&answer, json_object_unref);
+  answer = login_submit (portal, login, cms, &status);
+  g_assert_cmpuint (status, ==, 200);
+}
+
+static GBytes *
+der_of (guint8 tag, GBytes *inner)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  der_wrap (out, tag, g_bytes_get_data (inner, NULL), g_bytes_get_size (inner));
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+/* A pkcs9 countersignature by @cert/@key (EC, SHA-256) over @bes's
+ * signature value: a SignerInfo with messageDigest as its one signed
+ * attribute, and the counter-signer's certificate in the SignedData. */
+static GBytes *
+counter_sign (GBytes *bes, X509 *cert, EVP_PKEY *key)
+{
+  static const guint8 version[] = { 0x02, 0x01, 0x01 };
+  static const guint8 message_digest_oid[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+                                               0x09, 0x04 };
+  static const guint8 sha256[] = { 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+                                   0x02, 0x01, 0x05, 0x00 };
+  static const guint8 ecdsa_sha256[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04,
+                                         0x03, 0x02 };
+  const unsigned char *p = g_bytes_get_data (bes, NULL);
+  CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (bes));
+  CMS_SignerInfo *signer_info = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (cms), 0);
+  ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature (signer_info);
+  guint8 digest[32];
+  gsize digest_length = sizeof digest;
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(GByteArray) attribute = g_byte_array_new ();
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+  g_autoptr(GBytes) octets = NULL, set = NULL, attribute_der = NULL, attributes = NULL, sid = NULL;
+  g_autoptr(GBytes) signature = NULL, info = NULL;
+  g_autoptr(GByteArray) sid_body = g_byte_array_new ();
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+  unsigned char *der = NULL;
+  guint8 *signed_value;
+  size_t length = 0;
+  int der_length;
+
+  g_assert_nonnull (cms);
+  g_checksum_update (checksum, ASN1_STRING_get0_data (value), ASN1_STRING_length (value));
+  g_checksum_get_digest (checksum, digest, &digest_length);
+  {
+    g_autoptr(GBytes) digest_bytes = g_bytes_new (digest, digest_length);
+
+    octets = der_of (0x04, digest_bytes);
+  }
+  set = der_of (0x31, octets);
+  g_byte_array_append (attribute, message_digest_oid, sizeof message_digest_oid);
+  g_byte_array_append (attribute, g_bytes_get_data (set, NULL), g_bytes_get_size (set));
+  {
+    g_autoptr(GBytes) inner = g_bytes_new (attribute->data, attribute->len);
+
+    attribute_der = der_of (0x30, inner);
+  }
+  attributes = der_of (0x31, attribute_der);
+
+  /* The signature is over the SET OF; the SignerInfo carries it as
+   * [0] IMPLICIT (short lengths: a two-byte header). */
+  g_assert_true (EVP_DigestSignInit (ctx, NULL, EVP_sha256 (), NULL, key));
+  g_assert_true (EVP_DigestSign (ctx, NULL, &length, g_bytes_get_data (attributes, NULL),
+                                 g_bytes_get_size (attributes)));
+  signed_value = g_malloc (length);
+  g_assert_true (EVP_DigestSign (ctx, signed_value, &length, g_bytes_get_data (attributes, NULL),
+                                 g_bytes_get_size (attributes)));
+  EVP_MD_CTX_free (ctx);
+  {
+    g_autoptr(GBytes) raw = g_bytes_new_take (signed_value, length);
+
+    signature = der_of (0x04, raw);
+  }
+
+  der_length = i2d_X509_NAME (X509_get_issuer_name (cert), &der);
+  g_byte_array_append (sid_body, der, der_length);
+  OPENSSL_free (der);
+  der = NULL;
+  der_length = i2d_ASN1_INTEGER (X509_get0_serialNumber (cert), &der);
+  g_byte_array_append (sid_body, der, der_length);
+  OPENSSL_free (der);
+  der = NULL;
+  {
+    g_autoptr(GBytes) inner = g_bytes_new (sid_body->data, sid_body->len);
+
+    sid = der_of (0x30, inner);
+  }
+
+  g_byte_array_append (body, version, sizeof version);
+  g_byte_array_append (body, g_bytes_get_data (sid, NULL), g_bytes_get_size (sid));
+  g_byte_array_append (body, sha256, sizeof sha256);
+  g_byte_array_append (body, (const guint8 *) "\xa0", 1);
+  g_byte_array_append (body, (const guint8 *) g_bytes_get_data (attributes, NULL) + 1,
+                       g_bytes_get_size (attributes) - 1);
+  g_byte_array_append (body, ecdsa_sha256, sizeof ecdsa_sha256);
+  g_byte_array_append (body, g_bytes_get_data (signature, NULL), g_bytes_get_size (signature));
+  {
+    g_autoptr(GBytes) inner = g_bytes_new (body->data, body->len);
+
+    info = der_of (0x30, inner);
+  }
+  add_unsigned (signer_info, "1.2.840.113549.1.9.6", g_bytes_get_data (info, NULL), g_bytes_get_size (info));
+  g_assert_true (CMS_add1_cert (cms, cert));
+  der_length = i2d_CMS_ContentInfo (cms, &der);
+  CMS_ContentInfo_free (cms);
+  return bytes_from_openssl (der, der_length);
+}
+
+/* A counter-signature is unsigned: anyone may add one, so it neither makes
+ * nor breaks the requester's signature. The portal judges the signer,
+ * who must be the requester; countersigned by the portal's OCSP signer
+ * (whose certificate is not for signatures: the verifier marks the
+ * counter-signature failed) it is accepted. */
+static void
+test_counter_signed (void)
+{
+  g_autoptr(Login) login = login_new (portal);
+  g_autoptr(GBytes) text = login_text (login);
+  g_autoptr(GBytes) cms = sign_bes (text);
+  g_autoptr(GBytes) countersigned = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  X509 *cert;
+  EVP_PKEY *key;
+  guint status = 0;
+
+  read_ocsp_signer (&cert, &key);
+  countersigned = counter_sign (cms, cert, key);
+  X509_free (cert);
+  EVP_PKEY_free (key);
+  /* The core verifier reads it as a counter-signature (and fails it). */
+  {
+    g_autoptr(ImzalaTrust) trust = imzala_trust_new ();
+    g_autoptr(ImzalaVerification) verification = NULL;
+    g_autoptr(GError) error = NULL;
+    ImzalaSignerReport *report;
+    ImzalaSignerReport *counter;
+
+    g_assert_true (imzala_trust_add_path (trust, issuing_ca, &error));
+    imzala_trust_set_offline (trust, TRUE);
+    verification = imzala_verifier_verify (countersigned, NULL, trust, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (verification->signers->len, ==, 1);
+    report = g_ptr_array_index (verification->signers, 0);
+    g_assert_nonnull (report->counter_signers);
+    g_assert_cmpuint (report->counter_signers->len, ==, 1);
+    counter = g_ptr_array_index (report->counter_signers, 0);
+    g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_INVALID);
+  }
+
+  answer = login_submit (portal, login, countersigned, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (answer, "status"), ==, "accepted");
+}
+
+/* A request at BES with a signature that carries broken long-term values
+ * (a reference without its value): unsigned extras must not be broken,
+ * whatever the level asked for (§8). */
+static void
+test_broken_references (void)
+{
+  g_autoptr(Login) login = login_new (portal);
+  g_autoptr(GBytes) text = login_text (login);
+  g_autoptr(GBytes) cms = sign_bes (text);
+  g_autoptr(GBytes) broken = xl_reference_without_value (cms);
+  g_autoptr(JsonObject) answer = NULL;
+  guint status = 0;
+
+  g_assert_false (json_object_has_member (login->request, "signature_level"));
+  answer = login_submit (portal, login, broken, &status);
+  g_assert_cmpuint (status, ==, 422);
+  g_assert_cmpstr (error_code (answer), ==, "signature-level");
+  g_assert_nonnull (strstr (error_message (answer), "uyuşmuyor"));
+
+  /* The intact X-L is above BES: accepted. */
+  g_clear_pointer (&answer, json_object_unref);
+  g_clear_pointer (&broken, g_bytes_unref);
+  broken = extend (cms, EXTEND_XL);
+  answer = login_submit (portal, login, broken, &status);
+  g_assert_cmpuint (status, ==, 200);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1167,6 +1513,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal-pki/lost-card/crl", test_lost_card_crl);
   g_test_add_func ("/portal-pki/lost-card/cli", test_lost_card_cli);
   g_test_add_func ("/portal-pki/limits/rate-limit", test_pki_rate_limit);
+  g_test_add_func ("/portal-pki/two-signers", test_two_signers);
+  g_test_add_func ("/portal-pki/counter-signed", test_counter_signed);
+  g_test_add_func ("/portal-pki/broken-references", test_broken_references);
+  g_test_add_func ("/portal-pki/lost-card/time-stamped-before", test_lost_card_time_stamped_before);
   result = g_test_run ();
 
   portal_stop (portal);
@@ -1184,5 +1534,7 @@ main (int argc, char *argv[])
     }
   g_free (signed_cms_file);
   g_free (card_conf);
+  g_clear_pointer (&stamped_login, login_free);
+  g_clear_pointer (&stamped_before_revocation, g_bytes_unref);
   return result;
 }

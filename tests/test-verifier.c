@@ -1643,6 +1643,65 @@ test_stream_content_time_stamp (void)
   }
 }
 
+/* ---- A status authority (imzala_trust_set_status_func()) ---- */
+
+typedef struct
+{
+  guint     calls;
+  guint     evidence;   /* the pieces of evidence it was shown, in all */
+  gboolean  answer;     /* FALSE: no opinion */
+} Authority;
+
+/* Says "revoked in 2000" when it answers. */
+static ImzalaCertStatus *
+authority_cb (X509 *cert, X509 *issuer, GDateTime *at, GPtrArray *evidence, gpointer user_data)
+{
+  Authority *authority = user_data;
+  ImzalaCertStatus *status;
+
+  g_assert_nonnull (cert);
+  g_assert_nonnull (issuer);
+  authority->calls++;
+  authority->evidence += evidence != NULL ? evidence->len : 0;
+  if (!authority->answer)
+    return NULL;
+  status = g_new0 (ImzalaCertStatus, 1);
+  status->status = IMZALA_CERT_STATUS_REVOKED;
+  status->revocation_reason = 1;
+  status->revocation_time = g_date_time_new_utc (2000, 1, 1, 0, 0, 0);
+  return status;
+}
+
+/* The authority is asked before the embedded evidence and overrules it (an
+ * X-L whose own OCSP response says good); without an opinion the embedded
+ * evidence decides as before. */
+static void
+test_status_authority (void)
+{
+  g_autoptr(GBytes) xl = make_xl (FALSE);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) revoked = NULL;
+  g_autoptr(ImzalaVerification) embedded = NULL;
+  Authority authority = { 0, 0, TRUE };
+  ImzalaSignerReport *report;
+
+  imzala_trust_set_offline (trust, TRUE);
+  imzala_trust_set_status_func (trust, authority_cb, &authority, NULL);
+  revoked = verify (xl, NULL, trust);
+  g_assert_cmpuint (authority.calls, >=, 1);
+  g_assert_cmpuint (authority.evidence, >=, 1);
+  report = signer_report (revoked, 0);
+  g_assert_cmpint (report->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_cmpint (find_check (revoked, 0, "revocation")->result, ==, IMZALA_CHECK_FAILED);
+  g_assert_cmpint (report->cert_status->status, ==, IMZALA_CERT_STATUS_REVOKED);
+
+  authority = (Authority) { 0, 0, FALSE };
+  embedded = verify (xl, NULL, trust);
+  g_assert_cmpuint (authority.calls, >=, 1);
+  g_assert_cmpint (embedded->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (signer_report (embedded, 0)->cert_status->source, ==, IMZALA_CERT_STATUS_SOURCE_OCSP);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1737,6 +1796,7 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/cades-x", test_cades_x);
   g_test_add_func ("/verifier/stream", test_stream);
   g_test_add_func ("/verifier/stream/content-time-stamp", test_stream_content_time_stamp);
+  g_test_add_func ("/verifier/status/authority", test_status_authority);
 
   result = g_test_run ();
   imzala_test_identity_free (alice);

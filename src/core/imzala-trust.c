@@ -28,6 +28,10 @@ struct _ImzalaTrust
   GHashTable *issuer_cache; /* URL -> STACK_OF (X509) */
   gboolean offline;
   GTlsDatabase *fetch_ca;   /* also trusted for https fetches; nullable */
+  /* imzala_trust_set_status_func(); set once, before sharing. */
+  ImzalaTrustStatusFunc status_func;
+  gpointer status_data;
+  GDestroyNotify status_destroy;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaTrust, imzala_trust, G_TYPE_OBJECT)
@@ -46,6 +50,8 @@ imzala_trust_finalize (GObject *object)
   sk_X509_pop_free (self->certificates, X509_free);
   g_hash_table_unref (self->issuer_cache);
   g_clear_object (&self->fetch_ca);
+  if (self->status_destroy != NULL)
+    self->status_destroy (self->status_data);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (imzala_trust_parent_class)->finalize (object);
 }
@@ -617,4 +623,45 @@ imzala_trust_remove_authority (const char  *dir,
         return FALSE;
       }
   return TRUE;
+}
+
+void
+imzala_trust_set_status_func (ImzalaTrust           *self,
+                              ImzalaTrustStatusFunc  func,
+                              gpointer               user_data,
+                              GDestroyNotify         destroy)
+{
+  g_return_if_fail (IMZALA_IS_TRUST (self));
+
+  if (self->status_destroy != NULL)
+    self->status_destroy (self->status_data);
+  self->status_func = func;
+  self->status_data = user_data;
+  self->status_destroy = destroy;
+}
+
+ImzalaCertStatus *
+imzala_trust_get_cert_status (ImzalaTrust  *self,
+                              X509         *cert,
+                              X509         *issuer,
+                              GDateTime    *at,
+                              GPtrArray    *evidence,
+                              GCancellable *cancellable)
+{
+  ImzalaCertStatus *status = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), NULL);
+  g_return_val_if_fail (cert != NULL && issuer != NULL, NULL);
+
+  /* The authority first: its records are newer than any evidence a
+   * signature carries (a card reported lost after its OCSP response was
+   * embedded). */
+  if (self->status_func != NULL)
+    status = self->status_func (cert, issuer, at, evidence, self->status_data);
+  if (status == NULL)
+    status = imzala_cert_status_get_full (cert, issuer, at, evidence,
+                                          self->offline ? IMZALA_CERT_STATUS_OFFLINE
+                                                        : IMZALA_CERT_STATUS_FLAGS_NONE,
+                                          self->fetch_ca, cancellable);
+  return status;
 }

@@ -18,6 +18,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "imzala-certificate.h"
+#include "imzala-cert-status.h"
 
 G_BEGIN_DECLS
 
@@ -94,5 +95,35 @@ GPtrArray         *imzala_trust_list_authorities    (const char         *dir);
 gboolean           imzala_trust_remove_authority    (const char         *dir,
                                                      const char         *fingerprint,
                                                      GError            **error);
+/* A status authority the trust knows besides the evidence: a portal that
+ * is its own CA answers for the certificates it issued from its own
+ * records. Called from the verifying thread (the function must be
+ * thread-safe) for each certificate whose status is asked, with @issuer
+ * (the verifier asks along a chain it verified: @issuer signed @cert),
+ * the time @at the status is asked for (NULL: now) and the DER OCSP
+ * responses and CRLs the signature carries (@evidence, nullable). Returns
+ * the status (the same conventions as imzala_cert_status_get(): a
+ * revocation after @at is GOOD with revocation_time set), or NULL to leave
+ * the certificate to the embedded and fetched evidence. */
+typedef ImzalaCertStatus *(*ImzalaTrustStatusFunc) (X509      *cert,
+                                                    X509      *issuer,
+                                                    GDateTime *at,
+                                                    GPtrArray *evidence,
+                                                    gpointer   user_data);
+
+/* Set it before the trust is shared with other threads. */
+void              imzala_trust_set_status_func (ImzalaTrust           *self,
+                                                ImzalaTrustStatusFunc  func,
+                                                gpointer               user_data,
+                                                GDestroyNotify         destroy);
+/* The status of @cert: the status function's answer when it gives one,
+ * else imzala_cert_status_get_full() over @evidence, fetching unless the
+ * trust is offline, with the trust's fetch CA. Never NULL. Blocking. */
+ImzalaCertStatus *imzala_trust_get_cert_status (ImzalaTrust  *self,
+                                                X509         *cert,
+                                                X509         *issuer,
+                                                GDateTime    *at,
+                                                GPtrArray    *evidence,
+                                                GCancellable *cancellable);
 
 G_END_DECLS

@@ -161,8 +161,6 @@ names_status_service (X509 *x509)
 static void
 check_revocation (Context *ctx, Signer *s, GDateTime *when)
 {
-  ImzalaCertStatusFlags flags = imzala_trust_get_offline (ctx->trust)
-    ? IMZALA_CERT_STATUS_OFFLINE : IMZALA_CERT_STATUS_FLAGS_NONE;
   gboolean any = FALSE;
 
   for (int i = 0; i + 1 < sk_X509_num (s->chain); i++)
@@ -172,8 +170,10 @@ check_revocation (Context *ctx, Signer *s, GDateTime *when)
       g_autoptr(ImzalaCertStatus) status = NULL;
       g_autofree char *message = NULL;
 
-      status = imzala_cert_status_get_full (cert, issuer, when, s->evidence, flags,
-                                            imzala_trust_get_fetch_ca (ctx->trust), ctx->cancellable);
+      /* The trust's status function (a portal's own records), else the
+       * embedded evidence, else fetched unless offline. */
+      status = imzala_trust_get_cert_status (ctx->trust, cert, issuer, when, s->evidence,
+                                             ctx->cancellable);
       if (status->status == IMZALA_CERT_STATUS_UNKNOWN && !names_status_service (cert)
           && status->source == IMZALA_CERT_STATUS_SOURCE_NONE)
         {
@@ -412,8 +412,6 @@ verifier_check_references (Context *ctx, Signer *s)
 gboolean
 verifier_check_tsa_status (Context *ctx, Signer *s, const char *name, ImzalaTimestamp *stamp)
 {
-  ImzalaCertStatusFlags flags = imzala_trust_get_offline (ctx->trust)
-    ? IMZALA_CERT_STATUS_OFFLINE : IMZALA_CERT_STATUS_FLAGS_NONE;
   g_autofree char *when = verifier_format_time (stamp->time);
   g_autofree char *unknown = NULL;
   g_autofree char *revoked = NULL;
@@ -437,8 +435,10 @@ verifier_check_tsa_status (Context *ctx, Signer *s, const char *name, ImzalaTime
       X509 *issuer = sk_X509_value (stamp->chain, i + 1);
       g_autoptr(ImzalaCertStatus) status = NULL;
 
-      status = imzala_cert_status_get_full (cert, issuer, stamp->time, s->evidence, flags,
-                                            imzala_trust_get_fetch_ca (ctx->trust), ctx->cancellable);
+      /* As for the signer: the trust's status function (a portal that is
+       * its own TSA answers from its records), else the evidence. */
+      status = imzala_trust_get_cert_status (ctx->trust, cert, issuer, stamp->time, s->evidence,
+                                             ctx->cancellable);
       if (status->status == IMZALA_CERT_STATUS_UNKNOWN && !names_status_service (cert)
           && status->source == IMZALA_CERT_STATUS_SOURCE_NONE)
         {

@@ -1,44 +1,34 @@
-/* imzala-portal-evidence.h: what the portal checks beyond a valid
- * CAdES-BES (docs/protocol.md §8, checks 9 to 11): the signer
- * certificate's status, and the time-stamp and long-term values of the
- * level (T, XL) the request asked for. Runs after
- * imzala_portal_check_signature() accepted the signature.
+/* imzala-portal-evidence.h: the portal as the status authority of its own
+ * CA (docs/protocol.md §8.9, §8.11).
+ *
+ * The acceptance check (imzala-portal-checker.c) runs the core verifier
+ * with the portal's ImzalaTrust, offline. This file makes that trust ask
+ * the portal's certificate table (the one its OCSP responder and CRL are
+ * made from) before anything a signature
+ * carries: a certificate its issuing CA issued is good or revoked as the
+ * table says, any other certificate's status is unknown (the portal
+ * fetches nothing). When the table says good, the OCSP responses and CRLs
+ * the signature carries are checked too, and the answer rests on the one
+ * that shows the certificate good: that is how the checker sees that an
+ * X-L signature carries its own status proof.
  */
 #pragma once
 
-#include <openssl/x509.h>
-
 #include "imzala-portal-pki.h"
+#include "imzala-trust.h"
 
 G_BEGIN_DECLS
 
-#define IMZALA_PORTAL_EVIDENCE_ERROR (imzala_portal_evidence_error_quark ())
-GQuark imzala_portal_evidence_error_quark (void);
+/* A new offline trust holding the certificates of @anchors (the portal's
+ * root, issuing CA and --extra-ca certificates), whose status function
+ * asks @pki (imzala_portal_evidence_set_pki()). */
+ImzalaTrust *imzala_portal_evidence_new_trust (X509_STORE      *anchors);
 
-typedef enum
-{
-  IMZALA_PORTAL_EVIDENCE_REVOKED,        /* 403 certificate-revoked */
-  IMZALA_PORTAL_EVIDENCE_STATUS_UNKNOWN, /* 422 certificate-status-unknown */
-  IMZALA_PORTAL_EVIDENCE_LEVEL,          /* 422 signature-level */
-} ImzalaPortalEvidenceError;
-
-/* Checks @cms (one SignerInfo, already verified) for @level ("BES", "T",
- * "XL"): the signer's status from @pki (NULL: status unknown), and for T
- * and XL the signature-time-stamps against @trust, their genTime within
- * [@created_at - 60 s, @now + 60 s]; for XL the certificate and revocation
- * values. On failure the GError's message is a Turkish sentence for the
- * wire. */
-gboolean    imzala_portal_check_evidence       (ImzalaPortalPki *pki,
-                                                X509_STORE      *trust,
-                                                GBytes          *cms,
-                                                const char      *level,
-                                                gint64           created_at,
-                                                gint64           now,
-                                                GError         **error);
-
-/* The protocol's error code and HTTP status for an
- * IMZALA_PORTAL_EVIDENCE_ERROR. */
-const char *imzala_portal_evidence_error_code  (const GError *error,
-                                                guint        *status);
+/* The PKI whose issuing CA's certificates @store's table answers for;
+ * NULL (no PKI): every status is unknown. Call before the trust is used
+ * from other threads. */
+void         imzala_portal_evidence_set_pki   (ImzalaTrust       *trust,
+                                               ImzalaPortalPki   *pki,
+                                               ImzalaPortalStore *store);
 
 G_END_DECLS

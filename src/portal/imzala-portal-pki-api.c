@@ -206,6 +206,7 @@ imzala_portal_server_set_pki (ImzalaPortalServer *self, ImzalaPortalPki *pki)
 {
   g_return_if_fail (IMZALA_IS_PORTAL_SERVER (self));
   g_set_object (&self->pki, pki);
+  imzala_portal_evidence_set_pki (self->signer_trust, pki, self->store);
 }
 
 void

@@ -13,6 +13,7 @@
 
 #include <libsoup/soup.h>
 
+#include "imzala-portal-evidence.h"
 #include "imzala-portal-limiter.h"
 #include "imzala-portal-pki.h"
 #include "imzala-portal-listener.h"
@@ -32,6 +33,10 @@ struct _ImzalaPortalServer
   ImzalaPortalStore    *store;
   ImzalaPortalCa       *ca;
   X509_STORE           *trust;
+  /* The same anchors, offline, with the portal's table as the status
+   * authority: what imzala_portal_check_signature() verifies against
+   * (imzala-portal-evidence.h). Read-only once the server listens. */
+  ImzalaTrust          *signer_trust;
   guint                 lifetime;
   guint16               port;
   char                 *public_url;

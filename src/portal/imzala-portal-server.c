@@ -144,6 +144,7 @@ imzala_portal_server_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->ca);
   g_clear_pointer (&self->trust, X509_STORE_free);
+  g_clear_object (&self->signer_trust);
   g_free (self->public_url);
   g_free (self->authority);
   g_clear_object (&self->guesses);
@@ -185,6 +186,7 @@ imzala_portal_server_new (ImzalaPortalStore *store,
   self->store = g_object_ref (store);
   self->ca = g_object_ref (ca);
   self->trust = trust;
+  self->signer_trust = imzala_portal_evidence_new_trust (trust);
   self->lifetime = code_lifetime;
   self->sessions = imzala_portal_sessions_new (store, self->creations);
 

@@ -214,6 +214,12 @@ def main():
         assert sha256 in der
         write(d, "regression-unknown-digest-algorithm-" + name, der.replace(sha256, unknown, 1))
 
+    # fuzz-verifier: the same signatures through the validating verifier
+    # (the portal's acceptance check).
+    d = out / "fuzz-verifier"
+    for name, der in cms.items():
+        write(d, name, der)
+
     portal_answers(out)
     json_documents(out)
     portal_codes(out)
