@@ -54,9 +54,12 @@ session_set_timeout (GObject *session,
 /* ---- TLS: the extra CA ---- */
 
 /* libsoup verifies against the system trust store and only asks here when
- * that failed. The extra CA (a demo portal's own) is the one other anchor
- * accepted: the peer's chain is verified against it alone, host name
- * included. */
+ * that failed. The extra CA (the portal's, from --portal-ca or the TSA's
+ * CA file) is the one other anchor accepted: the whole chain and the host
+ * name are verified again against it alone, so a certificate from any
+ * other CA, or for another host, is still refused. Shared by the portal
+ * client, the TSA client and the status fetches
+ * (imzala_http_message_set_extra_ca()). */
 static gboolean
 accept_extra_ca_cb (SoupMessage          *message,
                     GTlsCertificate      *peer,
