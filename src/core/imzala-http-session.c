@@ -42,8 +42,11 @@ load_backend (gpointer data)
     dir = PKGLIBDIR;
   load->path = g_module_build_path (dir, IMZALA_HTTP_BACKEND_MODULE);
   /* LOCAL: libsoup's symbols (and its 14 libraries') are for the module, not
-   * for what the process loads later (a PKCS#11 module). */
-  module = g_module_open (load->path, G_MODULE_BIND_LOCAL);
+   * for what the process loads later (a PKCS#11 module). LAZY: a symbol is
+   * bound when it is first called, as for a library linked at start; binding
+   * all of them at once made the module's load 2.7 M instructions dearer
+   * (callgrind: 9.4 M against 6.7 M). */
+  module = g_module_open (load->path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
   if (module == NULL)
     {
       load->why = g_strdup (g_module_error ());
