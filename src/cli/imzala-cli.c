@@ -401,9 +401,14 @@ imzala_cli_write_output (const char *path, GBytes *data, GError **error)
   gsize length = 0;
   const char *bytes = g_bytes_get_data (data, &length);
 
+  /* Written to a temporary file that is renamed over @path, so @path never
+   * holds half a signature; flushed to the disk first only when it
+   * replaces a file (a crash then leaves the old file or the new one): an
+   * fsync() of a new file costs more than the whole signature (issue 12). */
   if (path != NULL && !g_str_equal (path, "-"))
     return g_file_set_contents_full (path, bytes, (gssize) length,
-                                     G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+                                     G_FILE_SET_CONTENTS_CONSISTENT
+                                     | G_FILE_SET_CONTENTS_ONLY_EXISTING, 0644, error);
 
   if (fwrite (bytes, 1, length, stdout) != length || fflush (stdout) != 0)
     {

@@ -4,7 +4,6 @@
 
 #include <string.h>
 #include <glib/gi18n-lib.h>
-#include <libsoup/soup.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
@@ -12,7 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "imzala-cert-status.h"
-#include "imzala-portal-client.h"
+#include "imzala-http-session.h"
 #include "imzala-error.h"
 
 /* The checks follow RFC 6960 (OCSP) and RFC 5280 §6.3 (CRLs). Everything
@@ -585,15 +584,6 @@ out:
 
 /* ---- Fetching ---- */
 
-static SoupSession *
-new_session (void)
-{
-  return soup_session_new_with_options ("user-agent", "imzala/" PACKAGE_VERSION,
-                                        "timeout", IMZALA_CERT_STATUS_TIMEOUT_SECONDS,
-                                        "idle-timeout", 5,
-                                        NULL);
-}
-
 static gboolean
 fetch_error (GError **error, const char *url, const char *detail)
 {
@@ -625,8 +615,8 @@ imzala_cert_status_fetch_url_full (const char   *url,
                                    GError      **error)
 {
   g_autoptr(GUri) uri = NULL;
-  g_autoptr(SoupSession) session = NULL;
-  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(ImzalaHttpSession) session = NULL;
+  g_autoptr(ImzalaHttpMessage) message = NULL;
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GByteArray) buffer = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -636,7 +626,7 @@ imzala_cert_status_fetch_url_full (const char   *url,
 
   g_return_val_if_fail (url != NULL, NULL);
 
-  uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  uri = g_uri_parse (url, IMZALA_HTTP_URI_FLAGS, NULL);
   scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
   if (scheme == NULL || g_uri_get_host (uri) == NULL
       || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0))
@@ -647,17 +637,20 @@ imzala_cert_status_fetch_url_full (const char   *url,
       return NULL;
     }
 
-  session = new_session ();
-  message = soup_message_new_from_uri (body != NULL ? "POST" : "GET", uri);
+  session = imzala_http_session_new ("imzala/" PACKAGE_VERSION, IMZALA_CERT_STATUS_TIMEOUT_SECONDS,
+                                     5, 0, error);
+  if (session == NULL)
+    return NULL;
+  message = imzala_http_message_new_from_uri (body != NULL ? "POST" : "GET", uri);
   if (body != NULL)
-    soup_message_set_request_body_from_bytes (message, content_type, body);
-  imzala_portal_client_accept_extra_ca (message, extra_ca);
+    imzala_http_message_set_body (message, content_type, body);
+  imzala_http_message_set_extra_ca (message, extra_ca);
 
   /* The session's timeout bounds each read; this bounds the whole fetch, so
    * that a server that sends a byte every few seconds cannot hold a
    * verification for ever. */
   deadline = g_get_monotonic_time () + IMZALA_CERT_STATUS_TIMEOUT_SECONDS * G_USEC_PER_SEC;
-  stream = soup_session_send (session, message, cancellable, &local_error);
+  stream = imzala_http_session_send (session, message, cancellable, &local_error);
   if (stream == NULL)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -668,14 +661,14 @@ imzala_cert_status_fetch_url_full (const char   *url,
       fetch_error (error, url, local_error->message);
       return NULL;
     }
-  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (message)))
+  if (!IMZALA_HTTP_STATUS_IS_SUCCESSFUL (imzala_http_message_get_status (message)))
     {
-      g_autofree char *detail = g_strdup_printf ("HTTP %u", soup_message_get_status (message));
+      g_autofree char *detail = g_strdup_printf ("HTTP %u", imzala_http_message_get_status (message));
 
       fetch_error (error, url, detail);
       return NULL;
     }
-  declared = soup_message_headers_get_content_length (soup_message_get_response_headers (message));
+  declared = imzala_http_message_get_content_length (message);
   if (declared > 0 && (guint64) declared > max_size)
     {
       g_debug ("%s declares %" G_GOFFSET_FORMAT " bytes", url, declared);

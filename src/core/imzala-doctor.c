@@ -9,12 +9,12 @@
 
 #include <sys/utsname.h>
 #include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 #include <openssl/crypto.h>
 #include <PCSC/pcsclite.h>
 
 #include "imzala-doctor-private.h"
 #include "imzala-error.h"
+#include "imzala-http-session.h"
 
 /* How long gathering waits for pcscd's first answer to the monitor. */
 #define PCSC_WAIT_SECONDS 5
@@ -179,6 +179,7 @@ imzala_doctor_init (ImzalaDoctor *self)
 {
   g_autofree char *glib_version = NULL;
   g_autofree char *soup_version = NULL;
+  g_autoptr(GError) soup_error = NULL;
 
   self->now = g_date_time_new_now_utc ();
   self->versions = g_ptr_array_new_with_free_func (g_free);
@@ -189,15 +190,16 @@ imzala_doctor_init (ImzalaDoctor *self)
   self->os = read_os ();
 
   glib_version = g_strdup_printf ("%u.%u.%u", glib_major_version, glib_minor_version, glib_micro_version);
-  soup_version = g_strdup_printf ("%u.%u.%u", soup_get_major_version (), soup_get_minor_version (),
-                                  soup_get_micro_version ());
+  /* libsoup is in the HTTP module (imzala-http-session.h): loading it here
+   * also shows whether it is installed. */
+  soup_version = imzala_http_dup_backend_version (&soup_error);
   imzala_doctor_set_version (self, "İmzala", PACKAGE_VERSION);
   imzala_doctor_set_version (self, "GLib", glib_version);
   imzala_doctor_set_version (self, "OpenSSL", OpenSSL_version (OPENSSL_VERSION_STRING));
   /* p11-kit and pcsc-lite tell their version only at build time. */
   imzala_doctor_set_version (self, "p11-kit", IMZALA_P11_KIT_VERSION);
   imzala_doctor_set_version (self, "pcsc-lite", PCSCLITE_VERSION_NUMBER);
-  imzala_doctor_set_version (self, "libsoup", soup_version);
+  imzala_doctor_set_version (self, "libsoup", soup_version != NULL ? soup_version : soup_error->message);
   imzala_doctor_set_version (self, "json-glib", JSON_VERSION_S);
 }
 

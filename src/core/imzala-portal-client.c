@@ -5,10 +5,10 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 #include <openssl/crypto.h>
 
 #include "imzala-error.h"
+#include "imzala-http-session.h"
 #include "imzala-json.h"
 #include "imzala-portal-answer.h"
 #include "imzala-portal-client.h"
@@ -31,7 +31,7 @@ struct _ImzalaPortalClient
 
   char         *base_url;  /* without a trailing slash */
   char         *host;      /* host[:port] as shown to the user */
-  SoupSession  *session;
+  ImzalaHttpSession *session;
   GTlsDatabase *extra_database;
   guint         timeout;        /* seconds, for each read or write */
   guint         total_timeout;  /* milliseconds, for a whole exchange */
@@ -53,7 +53,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (ImzalaPortalClient, imzala_portal_client, G_TYPE_
  * then is out of our reach: the TLS record buffer of glib-networking and the
  * few kilobytes of SoupBodyInputStream's read-ahead, both reused or freed
  * with the connection, which is why the connection of an unblock call is
- * closed at once (SOUP_MESSAGE_NEW_CONNECTION and "Connection:
+ * closed at once (IMZALA_HTTP_NEW_CONNECTION and "Connection:
  * close") instead of going back to the pool.
  *
  * Every exchange has a total time limit (not one per read, which a portal
@@ -63,7 +63,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (ImzalaPortalClient, imzala_portal_client, G_TYPE_
 typedef struct
 {
   CallKind       kind;
-  SoupMessage   *message;
+  ImzalaHttpMessage *message;
   GInputStream  *stream;
   guint8        *body;
   gsize          body_length;
@@ -292,11 +292,9 @@ imzala_portal_client_new (const char  *base_url,
     }
 
   user_agent = g_strdup_printf ("Imzala/%s", PACKAGE_VERSION);
-  self->session = soup_session_new_with_options ("user-agent", user_agent,
-                                                 "timeout", self->timeout,
-                                                 "idle-timeout", 60,
-                                                 "max-conns-per-host", 2,
-                                                 NULL);
+  self->session = imzala_http_session_new (user_agent, self->timeout, 60, 2, error);
+  if (self->session == NULL)
+    return NULL;
 
   return g_steal_pointer (&self);
 }
@@ -315,7 +313,7 @@ imzala_portal_client_set_timeout (ImzalaPortalClient *self,
   g_return_if_fail (IMZALA_IS_PORTAL_CLIENT (self));
   self->timeout = seconds;
   self->total_timeout = seconds * 1000;
-  g_object_set (self->session, "timeout", seconds, NULL);
+  imzala_http_session_set_timeout (self->session, seconds);
 }
 
 void
@@ -325,54 +323,6 @@ imzala_portal_client_set_total_timeout (ImzalaPortalClient *self,
   g_return_if_fail (IMZALA_IS_PORTAL_CLIENT (self));
   g_return_if_fail (milliseconds > 0);
   self->total_timeout = milliseconds;
-}
-
-/* ---- TLS ---- */
-
-/* libsoup verifies against the system trust store and only asks here when
- * that failed. The extra CA (the portal's) is the one other anchor we
- * accept: the whole chain and the host name are verified again against it
- * alone, so a certificate from any other CA, or for another host, is still
- * refused. Shared by the portal client, the TSA client and the status
- * fetches (imzala_portal_client_accept_extra_ca()). */
-static gboolean
-accept_extra_ca_cb (SoupMessage          *message,
-                    GTlsCertificate      *peer,
-                    GTlsCertificateFlags  system_errors,
-                    gpointer              user_data)
-{
-  GTlsDatabase *extra_ca = user_data;
-  g_autoptr(GSocketConnectable) identity = NULL;
-  g_autoptr(GError) error = NULL;
-  GUri *uri = soup_message_get_uri (message);
-  GTlsCertificateFlags flags;
-  gint port;
-
-  if (peer == NULL)
-    return FALSE;
-  port = g_uri_get_port (uri);
-  identity = g_network_address_new (g_uri_get_host (uri), port > 0 ? port : 443);
-  flags = g_tls_database_verify_chain (extra_ca, peer, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
-                                       identity, NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, &error);
-  if (error != NULL || flags != 0)
-    {
-      g_debug ("%s: certificate refused: system flags 0x%x, extra CA flags 0x%x%s%s",
-               g_uri_get_host (uri), system_errors, flags, error ? ": " : "", error ? error->message : "");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-void
-imzala_portal_client_accept_extra_ca (SoupMessage  *message,
-                                      GTlsDatabase *extra_ca)
-{
-  g_return_if_fail (SOUP_IS_MESSAGE (message));
-
-  if (extra_ca == NULL)
-    return;
-  g_signal_connect_data (message, "accept-certificate", G_CALLBACK (accept_extra_ca_cb),
-                         g_object_ref (extra_ca), (GClosureNotify) (void (*) (void)) g_object_unref, 0);
 }
 
 /* ---- Errors ---- */
@@ -466,14 +416,13 @@ call_complete (GTask *task)
   Call *call = g_task_get_task_data (task);
   g_autoptr(GBytes) json = NULL;
   g_autoptr(GError) error = NULL;
-  SoupMessageHeaders *headers = soup_message_get_response_headers (call->message);
-  g_autoptr(GHashTable) params = NULL;
+  GHashTable *params = NULL;
   const char *media_type;
   gboolean is_json;
   guint status;
 
-  status = soup_message_get_status (call->message);
-  media_type = soup_message_headers_get_content_type (headers, &params);
+  status = imzala_http_message_get_status (call->message);
+  media_type = imzala_http_message_get_content_type (call->message, &params);
   is_json = imzala_json_is_media_type (media_type, params);
   if (!is_json)
     g_debug ("Portal answer of type %s", media_type != NULL ? media_type : "(none)");
@@ -482,7 +431,7 @@ call_complete (GTask *task)
   if (is_json)
     json = g_bytes_new_static (call->body != NULL ? call->body : (guint8 *) "", call->body_length);
 
-  if (status != SOUP_STATUS_OK)
+  if (status != IMZALA_HTTP_STATUS_OK)
     {
       g_task_return_error (task, imzala_portal_answer_parse_error (status, json));
       return;
@@ -497,12 +446,9 @@ call_complete (GTask *task)
     {
     case CALL_FETCH:
       {
-        g_autoptr(GDateTime) date_header = NULL;
-        const char *date = soup_message_headers_get_one (headers, "Date");
+        GDateTime *date_header = imzala_http_message_get_date (call->message);
         ImzalaRequest *request;
 
-        if (date != NULL)
-          date_header = soup_date_time_new_from_http_string (date);
         request = imzala_portal_answer_parse_request (json, self->host, call->code,
                                                       date_header, &error);
         if (request == NULL)
@@ -605,7 +551,7 @@ send_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   goffset declared;
 
-  call->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  call->stream = imzala_http_session_send_finish (IMZALA_HTTP_SESSION (source), result, &error);
   if (call->stream == NULL)
     {
       if (call->timed_out)
@@ -615,7 +561,7 @@ send_cb (GObject      *source,
       return;
     }
 
-  declared = soup_message_headers_get_content_length (soup_message_get_response_headers (call->message));
+  declared = imzala_http_message_get_content_length (call->message);
   if (declared > IMZALA_PORTAL_CLIENT_MAX_RESPONSE)
     {
       g_debug ("Portal announces %" G_GOFFSET_FORMAT " bytes", declared);
@@ -657,7 +603,7 @@ call_start (ImzalaPortalClient  *self,
 
   /* The code is from the Crockford alphabet only, so it needs no escaping. */
   url = g_strconcat (self->base_url, "/api/v1/requests/", code, suffix, NULL);
-  call->message = soup_message_new (method, url);
+  call->message = imzala_http_message_new (method, url);
   if (call->message == NULL)
     {
       g_task_return_error (task, protocol_error ("cannot build the URL"));
@@ -666,31 +612,29 @@ call_start (ImzalaPortalClient  *self,
 
   /* A redirect could lead to plain HTTP or another host; the protocol has
    * none, so an answer 3xx is an error. */
-  soup_message_add_flags (call->message, SOUP_MESSAGE_NO_REDIRECT);
+  imzala_http_message_add_flags (call->message, IMZALA_HTTP_NO_REDIRECT);
   /* libsoup gives a POST a new connection unless it may be sent again on a
    * kept connection that turns out closed. Ours may: the portal takes a
    * code's signatures once (a repeat is 409 code-used), and one connection
    * for the GET and the POST saves a TLS handshake and a reading of the
    * trust store per request (issue 12). */
   if (body != NULL)
-    soup_message_add_flags (call->message, SOUP_MESSAGE_IDEMPOTENT);
-  soup_message_headers_replace (soup_message_get_request_headers (call->message),
-                                "Accept", "application/json");
+    imzala_http_message_add_flags (call->message, IMZALA_HTTP_IDEMPOTENT);
+  imzala_http_message_set_header (call->message, "Accept", "application/json");
   if (body != NULL)
-    soup_message_set_request_body_from_bytes (call->message, "application/json", body);
+    imzala_http_message_set_body (call->message, "application/json", body);
   if (kind == CALL_UNBLOCK)
     {
       /* The connection that carried the PUK is not kept for another
        * request: its buffers go with it (see Call). */
-      soup_message_add_flags (call->message, SOUP_MESSAGE_NEW_CONNECTION);
-      soup_message_headers_replace (soup_message_get_request_headers (call->message),
-                                    "Connection", "close");
+      imzala_http_message_add_flags (call->message, IMZALA_HTTP_NEW_CONNECTION);
+      imzala_http_message_set_header (call->message, "Connection", "close");
     }
-  imzala_portal_client_accept_extra_ca (call->message, self->extra_database);
+  imzala_http_message_set_extra_ca (call->message, self->extra_database);
 
   g_debug ("%s %s", method, url);
-  soup_session_send_async (self->session, call->message, G_PRIORITY_DEFAULT, call->cancellable,
-                           send_cb, g_steal_pointer (&task));
+  imzala_http_session_send_async (self->session, call->message, G_PRIORITY_DEFAULT,
+                                  call->cancellable, send_cb, g_steal_pointer (&task));
 }
 
 /* ---- The portal's clock ---- */
@@ -702,31 +646,27 @@ query_time_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   ImzalaPortalClient *self = g_task_get_source_object (task);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  g_autoptr(GBytes) body = NULL;
+  Call *call = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GDateTime) date = NULL;
-  const char *header;
+  GDateTime *date;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  if (body == NULL)
+  /* A HEAD answer has no body: the stream is only closed. */
+  call->stream = imzala_http_session_send_finish (IMZALA_HTTP_SESSION (source), result, &error);
+  if (call->stream == NULL)
     {
-      Call *call = g_task_get_task_data (task);
-
       g_task_return_error (task, call->timed_out ? timed_out_error (self)
                                                  : error_from_transport (self, error));
       return;
     }
+  g_input_stream_close (call->stream, NULL, NULL);
 
-  header = soup_message_headers_get_one (soup_message_get_response_headers (message), "Date");
-  if (header != NULL)
-    date = soup_date_time_new_from_http_string (header);
+  date = imzala_http_message_get_date (call->message);
   if (date == NULL)
     {
       g_task_return_error (task, protocol_error ("the answer has no valid Date header"));
       return;
     }
-  g_task_return_pointer (task, g_steal_pointer (&date), (GDestroyNotify) g_date_time_unref);
+  g_task_return_pointer (task, g_date_time_ref (date), (GDestroyNotify) g_date_time_unref);
 }
 
 void
@@ -736,7 +676,6 @@ imzala_portal_client_query_time_async (ImzalaPortalClient  *self,
                                        gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(SoupMessage) message = NULL;
   g_autofree char *url = NULL;
   Call *call;
 
@@ -749,18 +688,18 @@ imzala_portal_client_query_time_async (ImzalaPortalClient  *self,
   call_arm (call, cancellable, self->total_timeout);
 
   url = g_strconcat (self->base_url, "/api/v1/", NULL);
-  message = soup_message_new (SOUP_METHOD_HEAD, url);
-  if (message == NULL)
+  call->message = imzala_http_message_new ("HEAD", url);
+  if (call->message == NULL)
     {
       g_task_return_error (task, protocol_error ("cannot build the URL"));
       return;
     }
-  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
-  imzala_portal_client_accept_extra_ca (message, self->extra_database);
+  imzala_http_message_add_flags (call->message, IMZALA_HTTP_NO_REDIRECT);
+  imzala_http_message_set_extra_ca (call->message, self->extra_database);
 
   g_debug ("HEAD %s", url);
-  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT, call->cancellable,
-                                    query_time_cb, g_steal_pointer (&task));
+  imzala_http_session_send_async (self->session, call->message, G_PRIORITY_DEFAULT,
+                                  call->cancellable, query_time_cb, g_steal_pointer (&task));
 }
 
 GDateTime *
@@ -793,7 +732,7 @@ imzala_portal_client_fetch_request_async (ImzalaPortal        *portal,
       return;
     }
 
-  call_start (self, CALL_FETCH, SOUP_METHOD_GET, normalized, "", NULL, NULL,
+  call_start (self, CALL_FETCH, "GET", normalized, "", NULL, NULL,
               imzala_portal_client_fetch_request_async, cancellable, callback, user_data);
 }
 
@@ -849,7 +788,7 @@ imzala_portal_client_submit_signatures_async (ImzalaPortal        *portal,
   json_builder_end_object (builder);
   body = builder_to_bytes (builder);
 
-  call_start (self, CALL_SUBMIT, SOUP_METHOD_POST, imzala_request_get_code (request),
+  call_start (self, CALL_SUBMIT, "POST", imzala_request_get_code (request),
               "/signatures", request, body, imzala_portal_client_submit_signatures_async,
               cancellable, callback, user_data);
 }
@@ -880,7 +819,7 @@ imzala_portal_client_unblock_async (ImzalaPortal        *portal,
   json_builder_end_object (builder);
   body = builder_to_bytes (builder);
 
-  call_start (self, CALL_UNBLOCK, SOUP_METHOD_POST, imzala_request_get_code (request),
+  call_start (self, CALL_UNBLOCK, "POST", imzala_request_get_code (request),
               "/unblock", request, body, imzala_portal_client_unblock_async,
               cancellable, callback, user_data);
 }
@@ -911,7 +850,7 @@ imzala_portal_client_report_unblock_async (ImzalaPortal        *portal,
   json_builder_end_object (builder);
   body = builder_to_bytes (builder);
 
-  call_start (self, CALL_REPORT, SOUP_METHOD_POST, imzala_request_get_code (request),
+  call_start (self, CALL_REPORT, "POST", imzala_request_get_code (request),
               "/unblock-result", request, body, imzala_portal_client_report_unblock_async,
               cancellable, callback, user_data);
 }

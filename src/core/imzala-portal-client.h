@@ -1,5 +1,6 @@
 /* imzala-portal-client.h: ImzalaPortal for İmzala's protocol v1
- * (docs/protocol.md), JSON over HTTPS with libsoup 3.
+ * (docs/protocol.md), JSON over HTTPS with libsoup 3 (through the core's
+ * HTTP seam, imzala-http-session.h).
  *
  * HTTPS only. The portal's certificate must verify against the system trust
  * store, or against the extra CA file given at construction (the demo
@@ -13,7 +14,7 @@
  */
 #pragma once
 
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 
 #include "imzala-portal.h"
 
@@ -44,11 +45,6 @@ void        imzala_portal_client_set_timeout  (ImzalaPortalClient *self,
 /* Only the total time limit of one exchange, in milliseconds (tests use
  * about 2 s). The environment variable IMZALA_PORTAL_CLIENT_TIMEOUT_MS sets
  * it for every client a process makes (for tests of imzala-cli). */
-/* Lets @message's server certificate also chain to @extra_ca (NULL: the
- * system store only), with the host name checked again against it alone.
- * TLS stays verified. */
-void        imzala_portal_client_accept_extra_ca (SoupMessage  *message,
-                                                   GTlsDatabase *extra_ca);
 void        imzala_portal_client_set_total_timeout (ImzalaPortalClient *self,
                                                     guint               milliseconds);
 

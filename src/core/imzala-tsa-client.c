@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <libsoup/soup.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -12,7 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "imzala-error.h"
-#include "imzala-portal-client.h"
+#include "imzala-http-session.h"
 #include "imzala-tsa-client.h"
 
 struct _ImzalaTsaClient
@@ -21,7 +20,7 @@ struct _ImzalaTsaClient
 
   char            *url;
   char            *host;
-  SoupSession     *session;
+  ImzalaHttpSession *session;
   GTlsDatabase    *extra_database;
   guint            timeout;
 };
@@ -119,10 +118,9 @@ imzala_tsa_client_new (const char  *url,
     }
 
   user_agent = g_strdup_printf ("Imzala/%s", PACKAGE_VERSION);
-  self->session = soup_session_new_with_options ("user-agent", user_agent,
-                                                 "timeout", self->timeout,
-                                                 "idle-timeout", 60,
-                                                 NULL);
+  self->session = imzala_http_session_new (user_agent, self->timeout, 60, 0, error);
+  if (self->session == NULL)
+    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -146,7 +144,7 @@ imzala_tsa_client_set_timeout (ImzalaTsaClient *self,
 {
   g_return_if_fail (IMZALA_IS_TSA_CLIENT (self));
   self->timeout = seconds;
-  g_object_set (self->session, "timeout", seconds, NULL);
+  imzala_http_session_set_timeout (self->session, seconds);
 }
 
 /* ---- The query and the reply, without the network ---- */
@@ -376,7 +374,7 @@ out:
 typedef struct
 {
   ImzalaTsaClient *self;
-  SoupMessage     *message;
+  ImzalaHttpMessage *message;
   GBytes          *query;
   GByteArray      *body;
   GInputStream    *stream;
@@ -517,18 +515,17 @@ send_cb (GObject      *source,
   const char *content_type;
   guint status;
 
-  exchange->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  exchange->stream = imzala_http_session_send_finish (IMZALA_HTTP_SESSION (source), result, &error);
   if (exchange->stream == NULL)
     {
       exchange_fail (task, error);
       return;
     }
-  status = soup_message_get_status (exchange->message);
-  content_type = soup_message_headers_get_content_type (
-    soup_message_get_response_headers (exchange->message), NULL);
+  status = imzala_http_message_get_status (exchange->message);
+  content_type = imzala_http_message_get_content_type (exchange->message, NULL);
   /* RFC 3161 §3.4 names application/timestamp-reply; some TSAs still send
    * the draft's application/timestamp-response. */
-  if (status != SOUP_STATUS_OK || content_type == NULL
+  if (status != IMZALA_HTTP_STATUS_OK || content_type == NULL
       || (g_ascii_strcasecmp (content_type, "application/timestamp-reply") != 0
           && g_ascii_strcasecmp (content_type, "application/timestamp-response") != 0))
     {
@@ -540,8 +537,7 @@ send_cb (GObject      *source,
       g_object_unref (task);
       return;
     }
-  if (soup_message_headers_get_content_length (soup_message_get_response_headers (exchange->message))
-      > IMZALA_TSA_CLIENT_MAX_RESPONSE)
+  if (imzala_http_message_get_content_length (exchange->message) > IMZALA_TSA_CLIENT_MAX_RESPONSE)
     {
       g_task_return_error (task, refused ("the declared answer is too large"));
       g_object_unref (task);
@@ -596,13 +592,21 @@ imzala_tsa_client_stamp_async (ImzalaTsaClient     *self,
   g_source_set_callback (exchange->deadline, deadline_cb, exchange, NULL);
   g_source_attach (exchange->deadline, g_main_context_get_thread_default ());
 
-  exchange->message = soup_message_new (SOUP_METHOD_POST, self->url);
-  soup_message_set_flags (exchange->message, SOUP_MESSAGE_NO_REDIRECT);
-  soup_message_set_request_body_from_bytes (exchange->message, "application/timestamp-query",
-                                            exchange->query);
-  imzala_portal_client_accept_extra_ca (exchange->message, self->extra_database);
-  soup_session_send_async (self->session, exchange->message, G_PRIORITY_DEFAULT,
-                           exchange->cancellable, send_cb, task);
+  exchange->message = imzala_http_message_new ("POST", self->url);
+  if (exchange->message == NULL)
+    {
+      g_task_return_new_error (task, IMZALA_ERROR, IMZALA_ERROR_TIMESTAMP,
+                               _("The time-stamp server address “%s” is not a valid web address."),
+                               self->url);
+      g_object_unref (task);
+      return;
+    }
+  imzala_http_message_add_flags (exchange->message, IMZALA_HTTP_NO_REDIRECT);
+  imzala_http_message_set_body (exchange->message, "application/timestamp-query",
+                                exchange->query);
+  imzala_http_message_set_extra_ca (exchange->message, self->extra_database);
+  imzala_http_session_send_async (self->session, exchange->message, G_PRIORITY_DEFAULT,
+                                  exchange->cancellable, send_cb, task);
 }
 
 GBytes *

@@ -1,0 +1,66 @@
+/* imzala-http-session.h: the core's HTTP seam.
+ *
+ * Every HTTP exchange of the core (the portal client, the time-stamp
+ * client, the OCSP, CRL and AIA fetches of the certificate status checks,
+ * the doctor's portal check) goes through an ImzalaHttpSession. Its
+ * implementation is libsoup 3, in a private shared module
+ * (src/http/imzala-http-soup.c, installed as
+ * <libdir>/imzala/imzala-http-soup.so) that the first session opens with
+ * GModule. libsoup brings 14 shared libraries (Kerberos, nghttp2, libpsl,
+ * brotli, SQLite, ...) whose loading and relocation cost every start of a
+ * program linked with it; this way only a program that talks HTTP pays it,
+ * and `imzala-cli sign` does not (issue 12).
+ *
+ * IMZALA_HTTP_MODULE_DIR names the folder of the module instead of the
+ * installed one: the build tree's src/http, for the tests and `meson
+ * devenv`.
+ *
+ * Use a session from the thread (main context) that made it.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "imzala-http-message.h"
+
+G_BEGIN_DECLS
+
+#define IMZALA_TYPE_HTTP_SESSION (imzala_http_session_get_type ())
+G_DECLARE_FINAL_TYPE (ImzalaHttpSession, imzala_http_session, IMZALA, HTTP_SESSION, GObject)
+
+/* @timeout: seconds for each read or write (0: none); @idle_timeout:
+ * seconds a kept connection may stay unused; @max_conns_per_host: 0 keeps
+ * libsoup's default. Fails with IMZALA_ERROR_NETWORK when the HTTP module
+ * cannot be loaded. */
+ImzalaHttpSession *imzala_http_session_new (const char  *user_agent,
+                                            guint        timeout,
+                                            guint        idle_timeout,
+                                            guint        max_conns_per_host,
+                                            GError     **error);
+
+void          imzala_http_session_set_timeout (ImzalaHttpSession *self,
+                                               guint              seconds);
+
+/* Sends @message and gives the answer's body as a stream, once the status
+ * and headers are in (read them from @message). The errors are GIO's and
+ * GLib TLS's, as libsoup gives them; the caller words them for the user. */
+void          imzala_http_session_send_async  (ImzalaHttpSession   *self,
+                                               ImzalaHttpMessage   *message,
+                                               int                  io_priority,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GInputStream *imzala_http_session_send_finish (ImzalaHttpSession   *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+/* The same, blocking: for a worker thread. */
+GInputStream *imzala_http_session_send        (ImzalaHttpSession   *self,
+                                               ImzalaHttpMessage   *message,
+                                               GCancellable        *cancellable,
+                                               GError             **error);
+
+/* "libsoup 3.2.2", loading the module if it is not loaded yet; NULL with
+ * @error when it cannot be loaded. For `imzala-cli doctor`. */
+char         *imzala_http_dup_backend_version (GError **error);
+
+G_END_DECLS
