@@ -6,7 +6,8 @@
  * comes from wait4() (ru_maxrss, what /usr/bin/time -f %M prints): a bound,
  * not a time. The signatures are checked by `openssl cms -verify` and by
  * imzala-cli verify; the size refusals by the fault module's count-calls
- * (the card is never asked anything). */
+ * (the card is never asked anything). `verify --progress` prints the
+ * hashing's progress on stderr and leaves stdout as it is without it. */
 #define G_LOG_DOMAIN "test-cli-bigfile"
 
 #include "config.h"
@@ -366,6 +367,88 @@ test_progress (void)
   g_unlink (big);
 }
 
+/* Runs imzala-cli verify @args with @env pairs added, standard input from
+ * /dev/null, and returns its exit status, standard output and error. */
+static int
+verify_captured (const char *const *env, const char *const *args, char **out, char **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  int wait_status = 0;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("IMZALA_CLI"));
+  g_ptr_array_add (argv, "verify");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    envp = g_environ_setenv (envp, env[i], env[i + 1], TRUE);
+  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  g_test_message ("imzala-cli verify: exit %d\nstderr: %s", WEXITSTATUS (wait_status), *err);
+  return WEXITSTATUS (wait_status);
+}
+
+#define VERIFY(env, out, err, ...) \
+  verify_captured ((env), (const char *const[]) { __VA_ARGS__, NULL }, (out), (err))
+
+/* verify --progress when standard error is no terminal: a line per 10 %
+ * of the content hashed, detached and attached, in English and in
+ * Turkish; standard output the same as without it, and without it nothing
+ * on stderr. */
+static void
+test_verify_progress (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *big = make_big_file (f, "verify-progress.bin", SMALL_BIG_SIZE);
+  g_autofree char *detached = g_build_filename (f->dir, "verify-progress.p7s", NULL);
+  g_autofree char *attached = g_build_filename (f->dir, "verify-progress.imz", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autofree char *pin = pin_line (f);
+  g_autofree char *localedir = g_test_build_filename (G_TEST_BUILT, "..", "po", NULL);
+  const char *const turkish[] = { "LANGUAGE", "tr", "LC_ALL", "tr_TR.UTF-8",
+                                  "IMZALA_LOCALEDIR", localedir, NULL };
+  g_autoptr(CliRun) sign_detached = NULL;
+  g_autoptr(CliRun) sign_attached = NULL;
+
+  sign_detached = CLI (f, NULL, pin, NULL, "sign", "--no-registered", "--module", f->module_path,
+                       "--cert", fingerprint, "--pin-fd", "3", "--detached", "--out", detached, big);
+  g_assert_cmpint (sign_detached->status, ==, 0);
+  sign_attached = CLI (f, NULL, pin, NULL, "sign", "--no-registered", "--module", f->module_path,
+                       "--cert", fingerprint, "--pin-fd", "3", "--out", attached, big);
+  g_assert_cmpint (sign_attached->status, ==, 0);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *signature = i == 0 ? detached : attached;
+      const char *content = i == 0 ? big : NULL;
+      g_autofree char *plain_out = NULL, *plain_err = NULL;
+      g_autofree char *progress_out = NULL, *progress_err = NULL;
+      g_autofree char *tr_out = NULL, *tr_err = NULL;
+
+      g_assert_cmpint (VERIFY (NULL, &plain_out, &plain_err, "--ca", f->root_ca_file, signature, content),
+                       ==, 0);
+      g_assert_cmpint (VERIFY (NULL, &progress_out, &progress_err, "--progress", "--ca",
+                               f->root_ca_file, signature, content), ==, 0);
+      g_assert_nonnull (strstr (plain_out, "The signature is valid.\n"));
+      g_assert_cmpstr (progress_out, ==, plain_out);
+      g_assert_cmpstr (plain_err, ==, "");
+      g_assert_nonnull (strstr (progress_err, "Checking the signature… 10%\n"));
+      g_assert_nonnull (strstr (progress_err, "Checking the signature… 50%\n"));
+      g_assert_nonnull (strstr (progress_err, "Checking the signature… 100%\n"));
+      g_assert_null (strstr (progress_err, "Checking the signature… 51%"));
+
+      g_assert_cmpint (VERIFY (turkish, &tr_out, &tr_err, "--progress", "--ca", f->root_ca_file,
+                               signature, content), ==, 0);
+      g_assert_nonnull (strstr (tr_err, "İmza doğrulanıyor… %50\n"));
+      g_assert_nonnull (strstr (tr_err, "İmza doğrulanıyor… %100\n"));
+    }
+  g_unlink (big);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -375,6 +458,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bigfile/attached-100mb", test_attached_100mb);
   g_test_add_func ("/cli/bigfile/too-large-before-login", test_too_large_before_login);
   g_test_add_func ("/cli/bigfile/progress", test_progress);
+  g_test_add_func ("/cli/bigfile/verify-progress", test_verify_progress);
 
   return g_test_run ();
 }

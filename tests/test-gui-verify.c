@@ -10,13 +10,24 @@
  * fingerprint in the dialog checked against `openssl x509 -fingerprint`)
  * makes it valid, in $XDG_DATA_HOME/imzala/trust (a folder of the test's
  * own); removing it makes it untrusted again; a signer's certificate is
- * refused as a CA. */
+ * refused as a CA.
+ *
+ * /gui/verify/big-files (issue 12): a 100 MB file (sparse), signed
+ * attached and detached by `openssl cms -sign`, verified in the window as
+ * streams: valid, the bar's percentages seen, this process's peak memory
+ * (VmHWM, reset through /proc/self/clear_refs) grown by buffers, not by
+ * the file; Cancel while the content is hashed ends it, said on the page;
+ * one changed byte in the detached content and in the attached signature's
+ * content makes each not valid. */
 #define G_LOG_DOMAIN "imzala-test"
 
 #include "config.h"
 
 #include <adwaita.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 
@@ -30,12 +41,12 @@
 static ImzalaTestPki *pki;
 
 static char *
-openssl_sign (const char *signer, const char *out, gboolean detached)
+openssl_sign_file (const char *signer, const char *in, const char *out, gboolean detached)
 {
   g_autofree char *cert = g_strconcat (signer, ".pem", NULL);
   g_autofree char *key = g_strconcat (signer, ".key", NULL);
   const char *argv[] = { "openssl", "cms", "-sign", "-binary", "-cades", "-md", "sha256",
-                         "-in", "content.txt", "-signer", cert, "-inkey", key, "-outform", "DER",
+                         "-in", in, "-signer", cert, "-inkey", key, "-outform", "DER",
                          "-out", out, detached ? NULL : "-nodetach", NULL };
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_autoptr(GSubprocess) process = NULL;
@@ -47,6 +58,12 @@ openssl_sign (const char *signer, const char *out, gboolean detached)
   g_assert_true (g_subprocess_wait_check (process, NULL, &error));
   g_assert_no_error (error);
   return g_build_filename (pki->dir, out, NULL);
+}
+
+static char *
+openssl_sign (const char *signer, const char *out, gboolean detached)
+{
+  return openssl_sign_file (signer, "content.txt", out, detached);
 }
 
 static void
@@ -221,7 +238,7 @@ test_add_authority (void)
   page = IMZALA_VERIFY_PAGE (imzala_window_get_page (window, "verify"));
   g_assert_false (page_lists (page, subtitle));
 
-  /* An indeterminate bar while it verifies. */
+  /* The bar while it verifies. */
   {
     GQueue queue = G_QUEUE_INIT;
 
@@ -300,6 +317,211 @@ test_add_authority (void)
   g_setenv ("IMZALA_TRUST_DIRS", trust_dirs, TRUE);
 }
 
+/* ---- Issue 12: big files, progress, Cancel ---- */
+
+#define BIG_SIZE (100 * 1000 * 1000)
+#define BIG_TEXT "İmzalanacak büyük dosya, 2026-11-26\n"
+
+static guint64
+status_kib (const char *field)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, field);
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen (field) + 1, NULL, 10);
+}
+
+/* A sparse file of BIG_SIZE bytes with text at both ends. */
+static char *
+make_big_file (const char *name)
+{
+  char *path = g_build_filename (pki->dir, name, NULL);
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, BIG_TEXT, strlen (BIG_TEXT)), ==, (gssize) strlen (BIG_TEXT));
+  g_assert_cmpint (lseek (fd, (off_t) (BIG_SIZE - strlen (BIG_TEXT)), SEEK_SET), >, 0);
+  g_assert_cmpint (write (fd, BIG_TEXT, strlen (BIG_TEXT)), ==, (gssize) strlen (BIG_TEXT));
+  g_assert_cmpint (close (fd), ==, 0);
+  return path;
+}
+
+/* One byte in the middle of @path becomes another. */
+static void
+change_one_byte (const char *path)
+{
+  int fd = g_open (path, O_RDWR, 0);
+  guint8 byte = 0;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (pread (fd, &byte, 1, BIG_SIZE / 2), ==, 1);
+  byte ^= 0x01;
+  g_assert_cmpint (pwrite (fd, &byte, 1, BIG_SIZE / 2), ==, 1);
+  g_assert_cmpint (close (fd), ==, 0);
+}
+
+typedef struct
+{
+  GtkWidget *page;
+  guint      updates;  /* texts "Checking the signature… N %" with 0 < N */
+  guint      last_percent;
+  gboolean   cancel;   /* press Cancel at the first percent */
+  char      *last;
+} Seen;
+
+static void
+progress_text_cb (GtkProgressBar *bar, GParamSpec *pspec, Seen *seen)
+{
+  const char *text = gtk_progress_bar_get_text (bar);
+  guint percent;
+
+  if (text == NULL || g_strcmp0 (text, seen->last) == 0)
+    return;
+  g_free (seen->last);
+  seen->last = g_strdup (text);
+  if (sscanf (text, "Checking the signature… %u %%", &percent) != 1 || percent == 0)
+    return;
+  /* The bar only goes forward within one verification. */
+  g_assert_cmpuint (percent, >=, seen->last_percent);
+  g_assert_cmpfloat (gtk_progress_bar_get_fraction (bar), >=, percent / 100.0 - 0.01);
+  seen->last_percent = percent;
+  seen->updates++;
+  if (seen->cancel)
+    {
+      seen->cancel = FALSE;
+      g_assert_true (gtk_widget_activate_action (seen->page, "verify.cancel", NULL));
+    }
+}
+
+/* Opens @signature (and @content) in the window, waits, and returns the
+ * progress updates seen; the peak memory may grow by 32 MiB at most. */
+static guint
+verify_big (ImzalaWindow *window, GFile *signature, GFile *content, gboolean cancel)
+{
+  ImzalaVerifyPage *page = IMZALA_VERIFY_PAGE (imzala_window_get_page (window, "verify"));
+  GtkProgressBar *bar = NULL;
+  GQueue queue = G_QUEUE_INIT;
+  Seen seen = { GTK_WIDGET (page), 0, 0, cancel, NULL };
+  gboolean measured;
+  guint64 rss_before, peak_before, peak;
+
+  g_queue_push_tail (&queue, page);
+  while (bar == NULL && !g_queue_is_empty (&queue))
+    {
+      GtkWidget *widget = g_queue_pop_head (&queue);
+
+      if (GTK_IS_PROGRESS_BAR (widget))
+        bar = GTK_PROGRESS_BAR (widget);
+      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+           child = gtk_widget_get_next_sibling (child))
+        g_queue_push_tail (&queue, child);
+    }
+  g_queue_clear (&queue);
+  g_assert_nonnull (bar);
+  g_signal_connect (bar, "notify::text", G_CALLBACK (progress_text_cb), &seen);
+
+  measured = g_file_set_contents ("/proc/self/clear_refs", "5", 1, NULL);
+  rss_before = status_kib ("VmRSS:");
+  peak_before = status_kib ("VmHWM:");
+  imzala_window_open_signature (window, signature, content);
+  g_assert_true (imzala_verify_page_get_busy (page));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (bar)));
+  wait_idle (page);
+  peak = status_kib ("VmHWM:");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (bar)));
+  g_test_message ("%s%s: RSS before %" G_GUINT64_FORMAT " KiB, peak %" G_GUINT64_FORMAT
+                  " KiB; %u progress updates", g_file_peek_path (signature),
+                  cancel ? " (cancelled)" : "", rss_before, peak, seen.updates);
+  /* Without clear_refs (a container may forbid it) VmHWM is the peak of
+   * the whole run: it tells only when this verification raised it. */
+  if (measured || peak > peak_before)
+    g_assert_cmpuint (peak, <=, rss_before + 32 * 1024);
+  else
+    g_test_message ("/proc/self/clear_refs is not writable and the peak was reached before: "
+                    "not checked");
+  g_assert_false (seen.cancel);
+  g_signal_handlers_disconnect_by_data (bar, &seen);
+  g_free (seen.last);
+  return seen.updates;
+}
+
+static void
+test_big_files (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (IMZALA_SETTINGS_SCHEMA);
+  g_autoptr(ImzalaSettings) policy = imzala_settings_new (settings);
+  g_autofree char *content_path = make_big_file ("buyuk.bin");
+  g_autofree char *attached_path = openssl_sign_file ("alice", "buyuk.bin", "buyuk.bin.imz", FALSE);
+  g_autofree char *detached_path = openssl_sign_file ("alice", "buyuk.bin", "buyuk.bin.p7s", TRUE);
+  g_autoptr(GFile) content = g_file_new_for_path (content_path);
+  g_autoptr(GFile) attached = g_file_new_for_path (attached_path);
+  g_autoptr(GFile) detached = g_file_new_for_path (detached_path);
+  ImzalaWindow *window = imzala_window_new (NULL, policy);
+  ImzalaVerifyPage *page;
+  ImzalaVerification *verification;
+  const char *report;
+
+  gtk_window_present (GTK_WINDOW (window));
+  page = IMZALA_VERIFY_PAGE (imzala_window_get_page (window, "verify"));
+
+  /* Attached: the content is hashed where it lies in the signature file. */
+  g_assert_cmpuint (verify_big (window, attached, NULL, FALSE), >=, 10);
+  verification = imzala_verify_page_get_verification (page);
+  g_assert_nonnull (verification);
+  g_assert_cmpint (verification->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_false (verification->detached);
+  g_assert_cmpuint (verification->content_length, ==, BIG_SIZE);
+  report = imzala_verify_page_get_report (page);
+  g_assert_nonnull (strstr (report, "The Signature Is Valid"));
+  g_assert_nonnull (strstr (report, "Signer: Alice"));
+
+  /* Detached, with the signed file beside it. */
+  g_assert_cmpuint (verify_big (window, detached, content, FALSE), >=, 10);
+  verification = imzala_verify_page_get_verification (page);
+  g_assert_nonnull (verification);
+  g_assert_cmpint (verification->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_true (verification->detached);
+  g_assert_cmpuint (verification->content_length, ==, BIG_SIZE);
+  g_assert_nonnull (strstr (imzala_verify_page_get_report (page), "The Signature Is Valid"));
+
+  /* Cancel at the first percent: nothing judged, the page says so. */
+  verify_big (window, detached, content, TRUE);
+  g_assert_null (imzala_verify_page_get_verification (page));
+  g_assert_null (imzala_verify_page_get_error (page));
+  report = imzala_verify_page_get_report (page);
+  g_test_message ("Cancelled:\n%s", report);
+  g_assert_true (g_str_has_prefix (report, "Verification Cancelled\n"));
+
+  /* One changed byte in the middle of the content, each way. */
+  change_one_byte (content_path);
+  verify_big (window, detached, content, FALSE);
+  verification = imzala_verify_page_get_verification (page);
+  g_assert_nonnull (verification);
+  g_assert_cmpint (verification->status, ==, IMZALA_VALIDATION_INVALID);
+  report = imzala_verify_page_get_report (page);
+  g_test_message ("Changed detached content:\n%s", report);
+  g_assert_nonnull (strstr (report, "The Signature Is Not Valid"));
+  g_assert_nonnull (strstr (report, "✗ The content does not match the one that was signed."));
+
+  change_one_byte (attached_path);
+  verify_big (window, attached, NULL, FALSE);
+  verification = imzala_verify_page_get_verification (page);
+  g_assert_nonnull (verification);
+  g_assert_cmpint (verification->status, ==, IMZALA_VALIDATION_INVALID);
+  report = imzala_verify_page_get_report (page);
+  g_test_message ("Changed attached content:\n%s", report);
+  g_assert_nonnull (strstr (report, "The Signature Is Not Valid"));
+  g_assert_nonnull (strstr (report, "✗ The content does not match the one that was signed."));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (content_path);
+  g_unlink (attached_path);
+  g_unlink (detached_path);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -347,6 +569,7 @@ main (int   argc,
 
   g_test_add_func ("/gui/verify/page", test_verify_page);
   g_test_add_func ("/gui/verify/add-authority", test_add_authority);
+  g_test_add_func ("/gui/verify/big-files", test_big_files);
 
   result = g_test_run ();
   imzala_test_pki_free (pki);

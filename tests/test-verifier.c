@@ -1702,6 +1702,83 @@ test_status_authority (void)
   g_assert_cmpint (signer_report (embedded, 0)->cert_status->source, ==, IMZALA_CERT_STATUS_SOURCE_OCSP);
 }
 
+/* ---- A signatureAlgorithm that contradicts the key ---- */
+
+/* @signature (attached, one signer) with its SignerInfo's
+ * signatureAlgorithm replaced by @nid (no parameters). That field is not
+ * signed, so the signature value stays good. */
+static GBytes *
+with_signature_algorithm (GBytes *signature, int nid)
+{
+  const unsigned char *p = g_bytes_get_data (signature, NULL);
+  CMS_ContentInfo *cms = d2i_CMS_ContentInfo (NULL, &p, (long) g_bytes_get_size (signature));
+  CMS_SignerInfo *si;
+  X509_ALGOR *algorithm = NULL;
+  unsigned char *der = NULL;
+  int length;
+
+  g_assert_nonnull (cms);
+  si = sk_CMS_SignerInfo_value (CMS_get0_SignerInfos (cms), 0);
+  CMS_SignerInfo_get0_algs (si, NULL, NULL, NULL, &algorithm);
+  g_assert_nonnull (algorithm);
+  g_assert_true (X509_ALGOR_set0 (algorithm, OBJ_nid2obj (nid), V_ASN1_UNDEF, NULL));
+  length = i2d_CMS_ContentInfo (cms, &der);
+  CMS_ContentInfo_free (cms);
+  return bytes_of_der (length, &der);
+}
+
+static void
+assert_algorithm_refused (GBytes *signature, int nid)
+{
+  g_autoptr(GBytes) changed = with_signature_algorithm (signature, nid);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = verify (changed, NULL, trust);
+  const ImzalaCheck *check = find_check (result, 0, "algorithms");
+
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_INVALID);
+  g_assert_nonnull (check);
+  g_assert_cmpint (check->result, ==, IMZALA_CHECK_FAILED);
+  g_assert_cmpstr (signer_report (result, 0)->reason, ==,
+                   "The signature names a signature algorithm that does not fit the signer’s key or its "
+                   "hash algorithm.");
+  /* Refused before the signature is looked at. */
+  g_assert_null (find_check (result, 0, "signature"));
+}
+
+/* OpenSSL 3.0 verifies an ECDSA signature whatever its signatureAlgorithm
+ * says; the verifier refuses one that names RSA over an EC key, ECDSA
+ * over an RSA key, or another hash than the digestAlgorithm, as
+ * imzala_cms_verify() does. What openssl cms -sign writes (ecdsa-with-SHA256
+ * for Alice's P-256 key, rsaEncryption for Bob's RSA key) passes, and
+ * sha256WithRSAEncryption over Bob's key too. */
+static void
+test_signature_algorithm_contradicts_key (void)
+{
+  const char *alice_extra[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
+  const char *bob_extra[] = { "-nodetach", "-cades", "-signer", "bob.pem", "-inkey", "bob.key", NULL };
+  g_autoptr(GBytes) by_alice = openssl_sign ("algorithm-alice.p7s", alice_extra);
+  g_autoptr(GBytes) by_bob = openssl_sign ("algorithm-bob.p7s", bob_extra);
+  g_autoptr(GBytes) bob_sha256_rsa = with_signature_algorithm (by_bob, NID_sha256WithRSAEncryption);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) alice_result = verify (by_alice, NULL, trust);
+  g_autoptr(ImzalaVerification) bob_result = verify (by_bob, NULL, trust);
+  g_autoptr(ImzalaVerification) bob_sha256_rsa_result = verify (bob_sha256_rsa, NULL, trust);
+
+  /* As made: Alice valid, Bob only revoked; nothing about the algorithm. */
+  g_assert_cmpint (alice_result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_null (find_check (alice_result, 0, "algorithms"));
+  g_assert_null (find_check (bob_result, 0, "algorithms"));
+  g_assert_cmpint (find_check (bob_result, 0, "signature")->result, ==, IMZALA_CHECK_PASSED);
+  g_assert_null (find_check (bob_sha256_rsa_result, 0, "algorithms"));
+  g_assert_cmpint (find_check (bob_sha256_rsa_result, 0, "signature")->result, ==, IMZALA_CHECK_PASSED);
+
+  assert_algorithm_refused (by_alice, NID_sha256WithRSAEncryption);
+  assert_algorithm_refused (by_alice, NID_rsaEncryption);
+  assert_algorithm_refused (by_alice, NID_ecdsa_with_SHA384);
+  assert_algorithm_refused (by_bob, NID_ecdsa_with_SHA256);
+  assert_algorithm_refused (by_bob, NID_sha512WithRSAEncryption);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1797,6 +1874,7 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/stream", test_stream);
   g_test_add_func ("/verifier/stream/content-time-stamp", test_stream_content_time_stamp);
   g_test_add_func ("/verifier/status/authority", test_status_authority);
+  g_test_add_func ("/verifier/signature-algorithm/contradicts-key", test_signature_algorithm_contradicts_key);
 
   result = g_test_run ();
   imzala_test_identity_free (alice);

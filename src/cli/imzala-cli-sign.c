@@ -53,90 +53,6 @@ sign_content_clear (SignContent *content)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SignContent, sign_content_clear)
 
-/* Progress on stderr while a large file is read: on a terminal one line
- * rewritten in place, else (--progress) a line every 10 %. */
-typedef enum
-{
-  PROGRESS_DIGEST,
-  PROGRESS_WRITE,
-} ProgressPhase;
-
-/* From this size on a terminal shows progress without --progress. */
-#define PROGRESS_MIN_SIZE (G_GUINT64_CONSTANT (16) * 1024 * 1024)
-/* Without a known size, a report every so many bytes. */
-#define PROGRESS_STEP (G_GUINT64_CONSTANT (16) * 1024 * 1024)
-
-typedef struct
-{
-  gboolean      enabled;
-  gboolean      terminal;
-  ProgressPhase phase;
-  int           last_percent;
-  guint64       last_done;
-  gboolean      shown;
-} SignProgress;
-
-static void
-progress_start (SignProgress *progress, ProgressPhase phase)
-{
-  progress->phase = phase;
-  progress->last_percent = -1;
-  progress->last_done = 0;
-  progress->shown = FALSE;
-}
-
-static void
-progress_cb (guint64 done, guint64 total, gpointer user_data)
-{
-  SignProgress *progress = user_data;
-  g_autofree char *text = NULL;
-
-  if (!progress->enabled)
-    return;
-  if (total > 0)
-    {
-      int percent = (int) MIN (done * 100 / total, 100);
-
-      if (percent == progress->last_percent
-          || (!progress->terminal && progress->last_percent >= 0
-              && percent / 10 == progress->last_percent / 10))
-        return;
-      progress->last_percent = percent;
-      /* TRANSLATORS: shown while a large file is read; Turkish writes the
-       * percent sign first ("%%%d"). */
-      text = progress->phase == PROGRESS_DIGEST
-        ? g_strdup_printf (_("Computing the digest… %d%%"), percent)
-        : g_strdup_printf (_("Writing the signature… %d%%"), percent);
-    }
-  else
-    {
-      g_autofree char *size = NULL;
-
-      if (done - progress->last_done < PROGRESS_STEP)
-        return;
-      progress->last_done = done;
-      size = g_format_size (done);
-      /* TRANSLATORS: %s is an amount read so far, e.g. "48.2 MB". */
-      text = progress->phase == PROGRESS_DIGEST
-        ? g_strdup_printf (_("Computing the digest… %s"), size)
-        : g_strdup_printf (_("Writing the signature… %s"), size);
-    }
-  if (progress->terminal)
-    g_printerr ("\r%s", text);
-  else
-    g_printerr ("%s\n", text);
-  progress->shown = TRUE;
-}
-
-static void
-progress_end (SignProgress *progress)
-{
-  /* The line written in place ends, so that what follows starts fresh. */
-  if (progress->terminal && progress->shown)
-    g_printerr ("\n");
-  progress->shown = FALSE;
-}
-
 /* Opens the content and checks its size, before any module is loaded or a
  * PIN asked for. */
 static gboolean
@@ -252,13 +168,13 @@ attached_interrupt_handler (int signal_number)
  * next to @out_path that replaces it only when everything went well, or
  * into standard output. */
 static gboolean
-write_attached (const char   *out_path,
-                GBytes       *detached_cms,
-                SignContent  *content,
-                GBytes       *content_digest,
-                ImzalaDigest  digest,
-                SignProgress *progress,
-                GError      **error)
+write_attached (const char         *out_path,
+                GBytes             *detached_cms,
+                SignContent        *content,
+                GBytes             *content_digest,
+                ImzalaDigest        digest,
+                ImzalaCliProgress  *progress,
+                GError            **error)
 {
   g_autoptr(GOutputStream) output = NULL;
   g_autofree char *temporary = NULL;
@@ -318,10 +234,10 @@ write_attached (const char   *out_path,
   sigemptyset (&interrupt_action.sa_mask);
   sigaction (SIGINT, &interrupt_action, &old_int);
   sigaction (SIGTERM, &interrupt_action, &old_term);
-  progress_start (progress, PROGRESS_WRITE);
+  imzala_cli_progress_start (progress, IMZALA_CLI_PROGRESS_WRITE);
   ok = imzala_cms_write_attached (detached_cms, content->input, content->size, content_digest,
-                                  digest, output, progress_cb, progress, NULL, error);
-  progress_end (progress);
+                                  digest, output, imzala_cli_progress_cb, progress, NULL, error);
+  imzala_cli_progress_end (progress);
   if (ok && replacing)
     ok = fsync (g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (output))) == 0
          || (g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
@@ -603,7 +519,7 @@ imzala_cli_sign (int argc, char **argv)
   g_autoptr(ImzalaSecret) pin = NULL;
   g_auto(SignContent) content = { NULL, -1, 0, FALSE };
   g_autoptr(GBytes) content_digest = NULL;
-  SignProgress progress = { 0 };
+  ImzalaCliProgress progress = { 0 };
   ImzalaDigest digest;
   guint64 content_read = 0;
   g_autoptr(GError) error = NULL;
@@ -695,9 +611,7 @@ imzala_cli_sign (int argc, char **argv)
       imzala_cli_module_options_clear (&module_options);
       return imzala_cli_report_error (error);
     }
-  progress.terminal = isatty (STDERR_FILENO);
-  progress.enabled = show_progress
-                     || (progress.terminal && (!content.size_known || content.size >= PROGRESS_MIN_SIZE));
+  imzala_cli_progress_init (&progress, show_progress, content.size_known, content.size);
 
   set = imzala_cli_load_modules (&module_options, TRUE, NULL, &error);
   imzala_cli_module_options_clear (&module_options);
@@ -756,11 +670,11 @@ imzala_cli_sign (int argc, char **argv)
    * be read fails before anyone types a PIN, and the PIN is held no longer
    * than the signature takes. */
   digest = imzala_digest_for_certificate (certificate);
-  progress_start (&progress, PROGRESS_DIGEST);
+  imzala_cli_progress_start (&progress, IMZALA_CLI_PROGRESS_DIGEST);
   content_digest = imzala_cms_digest_stream (content.input, digest,
                                              content.size_known ? content.size : 0,
-                                             progress_cb, &progress, &content_read, NULL, &error);
-  progress_end (&progress);
+                                             imzala_cli_progress_cb, &progress, &content_read, NULL, &error);
+  imzala_cli_progress_end (&progress);
   /* A file still being written is not signed half-way. */
   if (content_digest != NULL && content.size_known && content_read != content.size)
     {

@@ -266,3 +266,120 @@ imzala_cli_terminal_read_secret (const char *prompt, GError **error)
 
   return g_steal_pointer (&secret);
 }
+
+/* ---- Progress on standard error ---- */
+
+/* Without a known size, a report every so many bytes. */
+#define PROGRESS_STEP (G_GUINT64_CONSTANT (16) * 1024 * 1024)
+
+void
+imzala_cli_progress_init (ImzalaCliProgress *self,
+                          gboolean           requested,
+                          gboolean           size_known,
+                          guint64            size)
+{
+  memset (self, 0, sizeof *self);
+  self->terminal = isatty (STDERR_FILENO);
+  self->automatic = !requested && self->terminal
+                    && (!size_known || size >= IMZALA_CLI_PROGRESS_MIN_SIZE);
+  self->enabled = requested || self->automatic;
+  imzala_cli_progress_start (self, IMZALA_CLI_PROGRESS_DIGEST);
+}
+
+void
+imzala_cli_progress_start (ImzalaCliProgress      *self,
+                           ImzalaCliProgressPhase  phase)
+{
+  self->phase = phase;
+  self->last_percent = -1;
+  self->last_done = 0;
+  self->shown = FALSE;
+}
+
+static char *
+percent_text (ImzalaCliProgressPhase phase, int percent)
+{
+  switch (phase)
+    {
+    case IMZALA_CLI_PROGRESS_DIGEST:
+      /* TRANSLATORS: shown while a large file is read; Turkish writes the
+       * percent sign first ("%%%d"). */
+      return g_strdup_printf (_("Computing the digest… %d%%"), percent);
+    case IMZALA_CLI_PROGRESS_WRITE:
+      /* TRANSLATORS: shown while a large file is read; Turkish writes the
+       * percent sign first ("%%%d"). */
+      return g_strdup_printf (_("Writing the signature… %d%%"), percent);
+    case IMZALA_CLI_PROGRESS_VERIFY:
+    default:
+      /* TRANSLATORS: shown while the signed content is hashed; Turkish
+       * writes the percent sign first ("%%%d"). */
+      return g_strdup_printf (_("Checking the signature… %d%%"), percent);
+    }
+}
+
+static char *
+size_text (ImzalaCliProgressPhase phase, const char *size)
+{
+  switch (phase)
+    {
+    case IMZALA_CLI_PROGRESS_DIGEST:
+      /* TRANSLATORS: %s is an amount read so far, e.g. "48.2 MB". */
+      return g_strdup_printf (_("Computing the digest… %s"), size);
+    case IMZALA_CLI_PROGRESS_WRITE:
+      /* TRANSLATORS: %s is an amount read so far, e.g. "48.2 MB". */
+      return g_strdup_printf (_("Writing the signature… %s"), size);
+    case IMZALA_CLI_PROGRESS_VERIFY:
+    default:
+      /* TRANSLATORS: %s is an amount of the signed content hashed so far,
+       * e.g. "48.2 MB". */
+      return g_strdup_printf (_("Checking the signature… %s"), size);
+    }
+}
+
+void
+imzala_cli_progress_cb (guint64  done,
+                        guint64  total,
+                        gpointer user_data)
+{
+  ImzalaCliProgress *self = user_data;
+  g_autofree char *text = NULL;
+
+  if (!self->enabled)
+    return;
+  if (total > 0)
+    {
+      int percent = (int) MIN (done * 100 / total, 100);
+
+      /* Shown for a size not known at the start, which turns out small. */
+      if (self->automatic && total < IMZALA_CLI_PROGRESS_MIN_SIZE)
+        return;
+      if (percent == self->last_percent
+          || (!self->terminal && self->last_percent >= 0 && percent / 10 == self->last_percent / 10))
+        return;
+      self->last_percent = percent;
+      text = percent_text (self->phase, percent);
+    }
+  else
+    {
+      g_autofree char *size = NULL;
+
+      if (done - self->last_done < PROGRESS_STEP)
+        return;
+      self->last_done = done;
+      size = g_format_size (done);
+      text = size_text (self->phase, size);
+    }
+  if (self->terminal)
+    g_printerr ("\r%s", text);
+  else
+    g_printerr ("%s\n", text);
+  self->shown = TRUE;
+}
+
+void
+imzala_cli_progress_end (ImzalaCliProgress *self)
+{
+  if (self->terminal && self->shown)
+    g_printerr ("\n");
+  self->shown = FALSE;
+}

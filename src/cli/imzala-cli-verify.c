@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "imzala-cli.h"
+#include "imzala-cli-terminal.h"
 
 /* "SHA256" (OpenSSL's name) as people write it: "SHA-256". */
 static char *
@@ -70,14 +71,17 @@ check_mark (ImzalaCheckResult result)
 }
 
 /* A file (seekable, so that an attached signature's content is read only
- * where it lies) or standard input ("-"). */
+ * where it lies) or standard input ("-"). @size is the file's size, for
+ * progress; 0 for standard input or when it is not known. */
 static GInputStream *
-open_input (const char *path, GError **error)
+open_input (const char *path, guint64 *size, GError **error)
 {
   g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileInfo) info = NULL;
   GFileInputStream *stream;
   GError *local = NULL;
 
+  *size = 0;
   if (g_str_equal (path, "-"))
     return g_unix_input_stream_new (STDIN_FILENO, FALSE);
   file = g_file_new_for_path (path);
@@ -89,6 +93,9 @@ open_input (const char *path, GError **error)
       g_error_free (local);
       return NULL;
     }
+  info = g_file_input_stream_query_info (stream, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL);
+  if (info != NULL && g_file_info_has_attribute (info, G_FILE_ATTRIBUTE_STANDARD_SIZE))
+    *size = (guint64) g_file_info_get_size (info);
   return G_INPUT_STREAM (stream);
 }
 
@@ -358,6 +365,7 @@ imzala_cli_verify (int argc, char **argv)
   g_autofree char *portal_ca = NULL;
   gboolean json = FALSE;
   gboolean offline = FALSE;
+  gboolean show_progress = FALSE;
   const GOptionEntry entries[] = {
     { "ca", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ca_paths,
       N_("Trust the CA certificates in FILE (PEM or DER) or in the folder DIR; repeatable, at "
@@ -372,6 +380,8 @@ imzala_cli_verify (int argc, char **argv)
          "certificates (a portal's own CA); the signatures are checked against --ca only"),
       N_("FILE") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON instead of text"), NULL },
+    { "progress", 0, 0, G_OPTION_ARG_NONE, &show_progress,
+      N_("Show progress on standard error while the content is hashed (shown on a terminal for large files anyway)"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -380,6 +390,9 @@ imzala_cli_verify (int argc, char **argv)
   g_autoptr(GInputStream) content = NULL;
   g_autoptr(ImzalaVerification) verification = NULL;
   g_autoptr(GError) error = NULL;
+  ImzalaCliProgress progress = { 0 };
+  guint64 signature_size = 0;
+  guint64 content_size = 0;
 
   context = imzala_cli_option_context_new ("verify", _("SIGNATURE [CONTENT]"),
                                            _("Validates a CMS/CAdES signature file (DER or PEM; BES, EPES, T, C, X "
@@ -440,17 +453,27 @@ imzala_cli_verify (int argc, char **argv)
    * attached signature's content is never copied, so a signature of a big
    * file costs no more memory than a small one (docs/cli.md, "Big
    * files"). */
-  signature = open_input (argv[1], &error);
+  signature = open_input (argv[1], &signature_size, &error);
   if (signature == NULL)
     return imzala_cli_report_error (error);
   if (content_path != NULL)
     {
-      content = open_input (content_path, &error);
+      content = open_input (content_path, &content_size, &error);
       if (content == NULL)
         return imzala_cli_report_error (error);
     }
 
-  verification = imzala_verifier_verify_stream (signature, content, 0, trust, NULL, NULL, NULL, &error);
+  /* The content's size decides whether a terminal shows progress: the
+   * signed file's, or the signature file's for an attached one (the content
+   * is most of it); not known from standard input. */
+  if (content_path != NULL)
+    imzala_cli_progress_init (&progress, show_progress, !g_str_equal (content_path, "-"), content_size);
+  else
+    imzala_cli_progress_init (&progress, show_progress, !g_str_equal (argv[1], "-"), signature_size);
+  imzala_cli_progress_start (&progress, IMZALA_CLI_PROGRESS_VERIFY);
+  verification = imzala_verifier_verify_stream (signature, content, content_size, trust,
+                                                imzala_cli_progress_cb, &progress, NULL, &error);
+  imzala_cli_progress_end (&progress);
   if (json)
     print_json (verification, error);
   if (verification == NULL)

@@ -723,8 +723,18 @@ file_progress_cb (guint64 done, guint64 total, gpointer user_data)
   progress->task = g_object_ref (task);
   progress->done = done;
   progress->total = total;
-  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, progress_idle_cb, progress,
-                              (GDestroyNotify) progress_free);
+  /* Always through an idle source, never g_main_context_invoke(): that
+   * runs the handler here, in the worker, whenever the caller's context
+   * happens to be free (between two iterations of a loop that waits), and
+   * the handler updates widgets. */
+  {
+    g_autoptr(GSource) source = g_idle_source_new ();
+
+    g_source_set_priority (source, G_PRIORITY_DEFAULT);
+    g_source_set_callback (source, progress_idle_cb, progress, (GDestroyNotify) progress_free);
+    g_source_set_static_name (source, "[imzala] verifier progress");
+    g_source_attach (source, data->context);
+  }
 }
 
 static guint64

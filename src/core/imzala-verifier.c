@@ -538,6 +538,54 @@ check_digest_algorithm (Signer *s)
     }
 }
 
+/* The signatureAlgorithm is not covered by the signature, and OpenSSL 3.0
+ * does not look at it for ECDSA (the key and the digestAlgorithm decide).
+ * One that contradicts the signer's key (ecdsa-with-SHA256 over an RSA
+ * key, sha256WithRSAEncryption over an EC key) or the digestAlgorithm
+ * would make the file mean different things to different verifiers, so
+ * it fails the signer, as imzala_cms_verify() does. Accepted:
+ * rsaEncryption, <hash>WithRSAEncryption or RSASSA-PSS for an RSA key,
+ * ecdsa-with-<hash> for an EC key, with <hash> the digestAlgorithm; for
+ * another kind of key, an algorithm made for that kind. */
+static gboolean
+check_signature_algorithm (Signer *s)
+{
+  X509_ALGOR *signature_alg = NULL;
+  EVP_PKEY *key = X509_get0_pubkey (s->signer);
+  int signature_nid;
+  int hash_nid = NID_undef;
+  int key_nid = NID_undef;
+  gboolean known;
+  gboolean ok;
+
+  CMS_SignerInfo_get0_algs (s->si, NULL, NULL, NULL, &signature_alg);
+  signature_nid = signature_alg != NULL ? OBJ_obj2nid (signature_alg->algorithm) : NID_undef;
+  known = OBJ_find_sigid_algs (signature_nid, &hash_nid, &key_nid) == 1;
+
+  if (key == NULL)
+    ok = FALSE;
+  else if (EVP_PKEY_is_a (key, "RSA") || EVP_PKEY_is_a (key, "RSA-PSS"))
+    ok = signature_nid == NID_rsaEncryption || signature_nid == NID_rsassaPss
+         || (known && key_nid == NID_rsaEncryption && hash_nid == EVP_MD_get_type (s->md));
+  else if (EVP_PKEY_is_a (key, "EC"))
+    ok = known && key_nid == NID_X9_62_id_ecPublicKey && hash_nid == EVP_MD_get_type (s->md);
+  else
+    ok = signature_nid == EVP_PKEY_get_base_id (key)
+         || (known && key_nid == EVP_PKEY_get_base_id (key));
+
+  ERR_clear_error ();
+  if (!ok)
+    {
+      g_debug ("Signature algorithm %s with digest %s and a %s key", OBJ_nid2sn (signature_nid),
+               EVP_MD_get0_name (s->md), key != NULL ? EVP_PKEY_get0_type_name (key) : "missing");
+      verifier_add_check (s->report, "algorithms", IMZALA_CHECK_FAILED,
+                          _("The signature names a signature algorithm that does not fit the signer’s "
+                            "key or its hash algorithm."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 single_value (CMS_SignerInfo *si, int nid, ASN1_TYPE **value)
 {
@@ -1009,7 +1057,7 @@ verify_signer (Context *ctx, CMS_SignerInfo *si)
   verifier_add_check (report, "signer-certificate", IMZALA_CHECK_PASSED,
              _("The signer’s certificate was found."));
 
-  if (!check_digest_algorithm (&s) || !check_signature (ctx, &s))
+  if (!check_digest_algorithm (&s) || !check_signature_algorithm (&s) || !check_signature (ctx, &s))
     goto out;
   check_signing_certificate (&s);
   check_timestamps (ctx, &s);

@@ -8,9 +8,6 @@
 #include "imzala-format.h"
 #include "imzala-verify-page.h"
 
-/* Signature files are small; a file larger than this is not read. */
-#define MAX_FILE_SIZE (96 * 1024 * 1024)
-
 struct _ImzalaVerifyPage
 {
   AdwBin              parent_instance;
@@ -20,16 +17,17 @@ struct _ImzalaVerifyPage
   GtkLabel           *status_label;
   GtkLabel           *reason_label;
   GtkLabel           *report_label;
+  GtkWidget          *progress_box;
   GtkProgressBar     *progress_bar;
   AdwPreferencesGroup *authorities_group;
   GPtrArray          *authority_rows;  /* the rows shown in authorities_group */
 
   ImzalaTrust        *trust;
   gboolean            trust_is_default; /* made from the folders: made again after a change */
-  guint               pulse_id;
   GFile              *signature;
   GFile              *content;
-  GCancellable       *cancellable;
+  GCancellable       *cancellable;      /* the verification under way, else NULL */
+  gboolean            cancelled;        /* the last one was cancelled by the user */
   ImzalaVerification *verification;
   GError             *error;
   char               *report;
@@ -171,6 +169,16 @@ show_result (ImzalaVerifyPage *self)
   g_autoptr(GString) text = g_string_new (NULL);
   ImzalaVerification *verification = self->verification;
 
+  if (self->cancelled)
+    {
+      gtk_label_set_text (self->status_label, _("Verification Cancelled"));
+      gtk_label_set_text (self->reason_label, _("The signature was not checked. Open it again to check it."));
+      g_free (self->report);
+      self->report = g_strdup_printf ("%s\n%s", gtk_label_get_text (self->status_label),
+                                      gtk_label_get_text (self->reason_label));
+      gtk_label_set_text (self->report_label, "");
+      return;
+    }
   if (self->error != NULL)
     {
       gtk_label_set_text (self->status_label, _("The Signature Could Not Be Checked"));
@@ -225,169 +233,125 @@ show_result (ImzalaVerifyPage *self)
   gtk_label_set_text (self->report_label, text->str);
 }
 
-static gboolean
-pulse_cb (gpointer user_data)
-{
-  ImzalaVerifyPage *self = user_data;
-
-  gtk_progress_bar_pulse (self->progress_bar);
-  return G_SOURCE_CONTINUE;
-}
-
-/* The verifier reports no progress yet, so the bar only pulses while the
- * files are read and checked. */
+/* While it verifies, the bar shows how much of the content was hashed
+ * (the verifier reports at most once per percent) beside a Cancel
+ * button. */
 static void
 set_busy (ImzalaVerifyPage *self, gboolean busy)
 {
+  gtk_widget_set_visible (self->progress_box, busy);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), busy);
-  g_clear_handle_id (&self->pulse_id, g_source_remove);
   if (busy)
     {
       gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
-      self->pulse_id = g_timeout_add (150, pulse_cb, self);
+      gtk_progress_bar_set_text (self->progress_bar, _("Checking the signature…"));
     }
 }
 
+/* One verification: its callbacks are only for the page while it is the
+ * one under way (a newer one, or a disposed page, drops them). */
 typedef struct
 {
   ImzalaVerifyPage *self;
-  GBytes           *signature;
-} Loading;
+  GCancellable     *cancellable;
+} Run;
 
-static void
-loading_free (Loading *loading)
+static Run *
+run_new (ImzalaVerifyPage *self)
 {
-  g_clear_object (&loading->self);
-  g_clear_pointer (&loading->signature, g_bytes_unref);
-  g_free (loading);
+  Run *run = g_new0 (Run, 1);
+
+  run->self = g_object_ref (self);
+  run->cancellable = g_object_ref (self->cancellable);
+  return run;
 }
 
 static void
-finish_with_error (ImzalaVerifyPage *self, GError *error)
+run_free (Run *run)
 {
-  g_clear_object (&self->cancellable);
-  g_clear_error (&self->error);
-  self->error = error;
-  set_busy (self, FALSE);
-  show_result (self);
+  g_clear_object (&run->self);
+  g_clear_object (&run->cancellable);
+  g_free (run);
+}
+
+static gboolean
+run_is_current (Run *run)
+{
+  return run->self->cancellable == run->cancellable;
+}
+
+static void
+progress_cb (guint64 done, guint64 total, gpointer user_data)
+{
+  Run *run = user_data;
+  ImzalaVerifyPage *self = run->self;
+  g_autofree char *text = NULL;
+  guint percent;
+
+  if (!run_is_current (run) || g_cancellable_is_cancelled (run->cancellable))
+    return;
+  if (total == 0)
+    {
+      /* How much there is was not known: the bar only moves. */
+      gtk_progress_bar_pulse (self->progress_bar);
+      return;
+    }
+  percent = (guint) MIN (done * 100 / total, 100);
+  /* TRANSLATORS: %u is a percentage; Turkish puts the sign first ("%%40"). */
+  text = g_strdup_printf (_("Checking the signature… %u %%"), percent);
+  gtk_progress_bar_set_fraction (self->progress_bar, (double) MIN (done, total) / (double) total);
+  gtk_progress_bar_set_text (self->progress_bar, text);
 }
 
 static void
 verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(ImzalaVerifyPage) self = user_data;
+  Run *run = user_data;
+  ImzalaVerifyPage *self = run->self;
   GError *error = NULL;
-  ImzalaVerification *verification = imzala_verifier_verify_finish (result, &error);
+  ImzalaVerification *verification = imzala_verifier_verify_file_finish (result, &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!run_is_current (run))
     {
-      g_error_free (error);
-      return;
-    }
-  if (verification == NULL)
-    {
-      finish_with_error (self, error);
+      g_clear_pointer (&verification, imzala_verification_free);
+      g_clear_error (&error);
+      run_free (run);
       return;
     }
   g_clear_object (&self->cancellable);
   g_clear_error (&self->error);
   g_clear_pointer (&self->verification, imzala_verification_free);
-  self->verification = verification;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_pointer (&verification, imzala_verification_free);
+      g_clear_error (&error);
+      self->cancelled = TRUE;
+    }
+  else if (verification == NULL)
+    self->error = error;
+  else
+    self->verification = verification;
   set_busy (self, FALSE);
   show_result (self);
+  run_free (run);
 }
 
-static gboolean
-check_size (GBytes *bytes, GFile *file, GError **error)
-{
-  g_autofree char *name = g_file_get_basename (file);
-
-  if (g_bytes_get_size (bytes) <= MAX_FILE_SIZE)
-    return TRUE;
-  g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_TOO_LARGE, _("“%s” is too large."), name);
-  return FALSE;
-}
-
-static GError *
-read_error (GFile *file, const GError *cause)
-{
-  g_autofree char *name = g_file_get_basename (file);
-
-  g_debug ("Reading %s: %s", name, cause->message);
-  return g_error_new (IMZALA_ERROR, IMZALA_ERROR_FAILED, _("“%s” could not be read."), name);
-}
-
-static void
-content_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Loading *loading = user_data;
-  ImzalaVerifyPage *self = loading->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) content = g_file_load_bytes_finish (G_FILE (source), result, NULL, &error);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      loading_free (loading);
-      return;
-    }
-  if (content == NULL)
-    finish_with_error (self, read_error (G_FILE (source), error));
-  else if (!check_size (content, G_FILE (source), &error))
-    finish_with_error (self, g_steal_pointer (&error));
-  else
-    imzala_verifier_verify_async (loading->signature, content, self->trust, self->cancellable,
-                                  verified_cb, g_object_ref (self));
-  loading_free (loading);
-}
-
-static void
-signature_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Loading *loading = user_data;
-  ImzalaVerifyPage *self = loading->self;
-  g_autoptr(GError) error = NULL;
-
-  loading->signature = g_file_load_bytes_finish (G_FILE (source), result, NULL, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      loading_free (loading);
-      return;
-    }
-  if (loading->signature == NULL)
-    {
-      finish_with_error (self, read_error (G_FILE (source), error));
-      loading_free (loading);
-      return;
-    }
-  if (!check_size (loading->signature, G_FILE (source), &error))
-    {
-      finish_with_error (self, g_steal_pointer (&error));
-      loading_free (loading);
-      return;
-    }
-  if (self->content != NULL)
-    {
-      g_file_load_bytes_async (self->content, self->cancellable, content_loaded_cb, loading);
-      return;
-    }
-  imzala_verifier_verify_async (loading->signature, NULL, self->trust, self->cancellable,
-                                verified_cb, g_object_ref (self));
-  loading_free (loading);
-}
-
-/* Reads the files and verifies, all asynchronously: a newer request
- * cancels an older one. */
+/* Verifies, in a thread and as streams (imzala_verifier_verify_file_async()):
+ * the content is hashed in chunks and never held, whatever its size. A
+ * newer request cancels an older one. */
 static void
 run (ImzalaVerifyPage *self)
 {
-  Loading *loading;
+  Run *current;
 
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  self->cancelled = FALSE;
   g_clear_pointer (&self->verification, imzala_verification_free);
   g_clear_error (&self->error);
   g_clear_pointer (&self->report, g_free);
+  set_busy (self, FALSE);
   show_files (self);
   show_result (self);
   if (self->signature == NULL)
@@ -401,9 +365,20 @@ run (ImzalaVerifyPage *self)
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
   gtk_label_set_text (self->status_label, _("Checking the signature…"));
-  loading = g_new0 (Loading, 1);
-  loading->self = g_object_ref (self);
-  g_file_load_bytes_async (self->signature, self->cancellable, signature_loaded_cb, loading);
+  current = run_new (self);
+  imzala_verifier_verify_file_async (self->signature, self->content, self->trust,
+                                     progress_cb, run_new (self), (GDestroyNotify) run_free,
+                                     self->cancellable, verified_cb, current);
+}
+
+static void
+cancel_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  ImzalaVerifyPage *self = IMZALA_VERIFY_PAGE (widget);
+
+  /* The verification ends with G_IO_ERROR_CANCELLED (verified_cb). */
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
 }
 
 void
@@ -770,7 +745,6 @@ imzala_verify_page_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  g_clear_handle_id (&self->pulse_id, g_source_remove);
   g_clear_pointer (&self->authority_rows, g_ptr_array_unref);
   g_clear_object (&self->trust);
   g_clear_object (&self->signature);
@@ -806,6 +780,7 @@ imzala_verify_page_class_init (ImzalaVerifyPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, status_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, reason_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, report_label);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, progress_box);
   gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, ImzalaVerifyPage, authorities_group);
 
@@ -813,6 +788,7 @@ imzala_verify_page_class_init (ImzalaVerifyPageClass *klass)
   gtk_widget_class_install_action (widget_class, "verify.open-content", NULL, open_content_activated);
   gtk_widget_class_install_action (widget_class, "verify.add-authority", NULL, add_authority_activated);
   gtk_widget_class_install_action (widget_class, "verify.remove-authority", "s", remove_authority_activated);
+  gtk_widget_class_install_action (widget_class, "verify.cancel", NULL, cancel_activated);
 }
 
 static void

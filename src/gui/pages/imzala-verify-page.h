@@ -1,8 +1,10 @@
 /* imzala-verify-page.h: İmza Doğrula — open or drop a signature (.p7s,
- * .imz) and, for a detached one, the signed file; the core's verifier
- * (imzala_verifier_verify_async(), never HTTP here) validates it and the
- * page reports the outcome in plain words, signer by signer, check by
- * check. While it verifies, an indeterminate progress bar pulses. Below,
+ * .imz) and, for a detached one, the signed file; the core's streaming
+ * verifier (imzala_verifier_verify_file_async(), never HTTP here) validates
+ * it, any size, in constant memory, and the page reports the outcome in
+ * plain words, signer by signer, check by check. While it verifies, a
+ * progress bar shows how much of the content was hashed ("Checking the
+ * signature… 40 %"), beside Cancel (the verify.cancel action). Below,
  * the certification authorities the user added to the trust, with Add and
  * Remove. */
 #pragma once
