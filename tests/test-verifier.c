@@ -962,9 +962,11 @@ bytes_of_der (int length, unsigned char **der)
 
 /* A counter-signature by @who over the first signer's signature value (or
  * over other bytes, @wrong), built by hand as a SignerInfo with one signed
- * attribute (messageDigest), and attached as pkcs9 countersignature. */
+ * attribute (messageDigest), and attached as pkcs9 countersignature. Its
+ * signatureAlgorithm fits @who's key, or names the other kind of key when
+ * @wrong_algorithm. */
 static GBytes *
-counter_sign (GBytes *signature, ImzalaTestIdentity *who, gboolean wrong)
+counter_sign (GBytes *signature, ImzalaTestIdentity *who, gboolean wrong, gboolean wrong_algorithm)
 {
   static const guint8 message_digest_oid[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
                                                0x09, 0x04 };
@@ -972,6 +974,9 @@ counter_sign (GBytes *signature, ImzalaTestIdentity *who, gboolean wrong)
                                              0x03, 0x04, 0x02, 0x01, 0x05, 0x00 };
   static const guint8 ecdsa_sha256[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04,
                                          0x03, 0x02 };
+  static const guint8 rsa_sha256[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+                                       0x01, 0x01, 0x0b, 0x05, 0x00 };
+  gboolean is_rsa = EVP_PKEY_is_a (who->key, "RSA");
   static const guint8 version[] = { 0x02, 0x01, 0x01 };
   g_autoptr(GBytes) value = signature_value (signature);
   g_autoptr(GBytes) signed_over = wrong ? g_bytes_new_static ("other", 5) : g_bytes_ref (value);
@@ -1021,7 +1026,8 @@ counter_sign (GBytes *signature, ImzalaTestIdentity *who, gboolean wrong)
   parts[1] = g_bytes_ref (sid);
   parts[2] = g_bytes_new_static (sha256_algorithm, sizeof sha256_algorithm);
   parts[3] = g_bytes_ref (tagged);
-  parts[4] = g_bytes_new_static (ecdsa_sha256, sizeof ecdsa_sha256);
+  parts[4] = is_rsa != wrong_algorithm ? g_bytes_new_static (rsa_sha256, sizeof rsa_sha256)
+                                        : g_bytes_new_static (ecdsa_sha256, sizeof ecdsa_sha256);
   parts[5] = g_bytes_ref (signature_octets);
   for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
     {
@@ -1053,13 +1059,15 @@ test_counter_signature (void)
 {
   const char *extra[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key", NULL };
   g_autoptr(GBytes) signature = openssl_sign ("countersigned.p7s", extra);
-  g_autoptr(GBytes) good = counter_sign (signature, carol, FALSE);
-  g_autoptr(GBytes) wrong = counter_sign (signature, carol, TRUE);
-  g_autoptr(GBytes) revoked = counter_sign (signature, bob, FALSE);
+  g_autoptr(GBytes) good = counter_sign (signature, carol, FALSE, FALSE);
+  g_autoptr(GBytes) wrong = counter_sign (signature, carol, TRUE, FALSE);
+  g_autoptr(GBytes) revoked = counter_sign (signature, bob, FALSE, FALSE);
+  g_autoptr(GBytes) wrong_algorithm = counter_sign (signature, carol, FALSE, TRUE);
   g_autoptr(ImzalaTrust) trust = trust_ca ();
   g_autoptr(ImzalaVerification) good_result = verify (good, NULL, trust);
   g_autoptr(ImzalaVerification) wrong_result = verify (wrong, NULL, trust);
   g_autoptr(ImzalaVerification) revoked_result = NULL;
+  g_autoptr(ImzalaVerification) algorithm_result = NULL;
   ImzalaSignerReport *report = signer_report (good_result, 0);
   ImzalaSignerReport *counter;
 
@@ -1075,14 +1083,31 @@ test_counter_signature (void)
   counter = g_ptr_array_index (signer_report (wrong_result, 0)->counter_signers, 0);
   g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_INVALID);
 
-  /* Bob's key is RSA: ecdsa-with-SHA256 in signatureAlgorithm is ignored
-   * (OpenSSL verifies with the key's own algorithm), and his revoked
-   * certificate makes the counter-signature invalid. */
+  /* Bob's revoked certificate makes his counter-signature invalid. */
   revoked_result = verify (revoked, NULL, trust);
   g_assert_cmpint (revoked_result->status, ==, IMZALA_VALIDATION_INVALID);
   counter = g_ptr_array_index (signer_report (revoked_result, 0)->counter_signers, 0);
   g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_INVALID);
   g_assert_cmpint (signer_report (revoked_result, 0)->status, ==, IMZALA_VALIDATION_INVALID);
+
+  /* A signatureAlgorithm for the other kind of key: the signature value
+   * itself verifies (OpenSSL goes by the key), yet the counter-signature
+   * fails, as a signer's does. */
+  algorithm_result = verify (wrong_algorithm, NULL, trust);
+  g_assert_cmpint (algorithm_result->status, ==, IMZALA_VALIDATION_INVALID);
+  counter = g_ptr_array_index (signer_report (algorithm_result, 0)->counter_signers, 0);
+  g_assert_cmpint (counter->status, ==, IMZALA_VALIDATION_INVALID);
+  {
+    gboolean failed = FALSE;
+
+    for (guint i = 0; i < counter->checks->len; i++)
+      {
+        ImzalaCheck *check = g_ptr_array_index (counter->checks, i);
+
+        failed |= g_str_equal (check->name, "algorithms") && check->result == IMZALA_CHECK_FAILED;
+      }
+    g_assert_true (failed);
+  }
 }
 
 /* ---- Trust from files and folders, and AIA ---- */

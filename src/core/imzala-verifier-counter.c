@@ -181,6 +181,23 @@ verify_counter_signature (Context *ctx, Signer *parent, GBytes *der, GDateTime *
   verifier_add_check (report, "signer-certificate", IMZALA_CHECK_PASSED,
              _("The signer’s certificate was found."));
 
+  /* The same rule as for a signer: the signatureAlgorithm must fit the
+   * key and the digestAlgorithm. */
+  {
+    const unsigned char *q = item.whole;
+    X509_ALGOR *signature_alg = d2i_X509_ALGOR (NULL, &q, item.whole_length);
+    gboolean fits = signature_alg != NULL
+                    && verifier_signature_algorithm_fits (OBJ_obj2nid (signature_alg->algorithm),
+                                                          X509_get0_pubkey (c.signer), c.md);
+
+    X509_ALGOR_free (signature_alg);
+    if (!fits)
+      {
+        verifier_signature_algorithm_failed (report);
+        goto out;
+      }
+  }
+
   md_ctx = EVP_MD_CTX_new ();
   if (has_signed_attributes)
     {

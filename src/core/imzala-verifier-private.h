@@ -76,6 +76,11 @@ void
 verifier_add_check (ImzalaSignerReport *report, const char *name, ImzalaCheckResult result,
            const char *message);
 
+/* Whether a signatureAlgorithm fits the signer's @key and the
+ * digestAlgorithm's @md (imzala-verifier.c); the failed check it makes. */
+gboolean verifier_signature_algorithm_fits   (int signature_nid, EVP_PKEY *key, const EVP_MD *md);
+void     verifier_signature_algorithm_failed (ImzalaSignerReport *report);
+
 GPtrArray *
 verifier_attribute_values (CMS_SignerInfo *si, int nid, gboolean signed_attribute);
 

@@ -547,43 +547,52 @@ check_digest_algorithm (Signer *s)
  * rsaEncryption, <hash>WithRSAEncryption or RSASSA-PSS for an RSA key,
  * ecdsa-with-<hash> for an EC key, with <hash> the digestAlgorithm; for
  * another kind of key, an algorithm made for that kind. */
+gboolean
+verifier_signature_algorithm_fits (int signature_nid, EVP_PKEY *key, const EVP_MD *md)
+{
+  int hash_nid = NID_undef;
+  int key_nid = NID_undef;
+  gboolean known = OBJ_find_sigid_algs (signature_nid, &hash_nid, &key_nid) == 1;
+  gboolean ok;
+
+  if (key == NULL || md == NULL)
+    ok = FALSE;
+  else if (EVP_PKEY_is_a (key, "RSA") || EVP_PKEY_is_a (key, "RSA-PSS"))
+    ok = signature_nid == NID_rsaEncryption || signature_nid == NID_rsassaPss
+         || (known && key_nid == NID_rsaEncryption && hash_nid == EVP_MD_get_type (md));
+  else if (EVP_PKEY_is_a (key, "EC"))
+    ok = known && key_nid == NID_X9_62_id_ecPublicKey && hash_nid == EVP_MD_get_type (md);
+  else
+    ok = signature_nid == EVP_PKEY_get_base_id (key)
+         || (known && key_nid == EVP_PKEY_get_base_id (key));
+  ERR_clear_error ();
+  if (!ok)
+    g_debug ("Signature algorithm %s with digest %s and a %s key", OBJ_nid2sn (signature_nid),
+             md != NULL ? EVP_MD_get0_name (md) : "missing",
+             key != NULL ? EVP_PKEY_get0_type_name (key) : "missing");
+  return ok;
+}
+
+void
+verifier_signature_algorithm_failed (ImzalaSignerReport *report)
+{
+  verifier_add_check (report, "algorithms", IMZALA_CHECK_FAILED,
+                      _("The signature names a signature algorithm that does not fit the signer’s "
+                        "key or its hash algorithm."));
+}
+
 static gboolean
 check_signature_algorithm (Signer *s)
 {
   X509_ALGOR *signature_alg = NULL;
-  EVP_PKEY *key = X509_get0_pubkey (s->signer);
-  int signature_nid;
-  int hash_nid = NID_undef;
-  int key_nid = NID_undef;
-  gboolean known;
-  gboolean ok;
 
   CMS_SignerInfo_get0_algs (s->si, NULL, NULL, NULL, &signature_alg);
-  signature_nid = signature_alg != NULL ? OBJ_obj2nid (signature_alg->algorithm) : NID_undef;
-  known = OBJ_find_sigid_algs (signature_nid, &hash_nid, &key_nid) == 1;
-
-  if (key == NULL)
-    ok = FALSE;
-  else if (EVP_PKEY_is_a (key, "RSA") || EVP_PKEY_is_a (key, "RSA-PSS"))
-    ok = signature_nid == NID_rsaEncryption || signature_nid == NID_rsassaPss
-         || (known && key_nid == NID_rsaEncryption && hash_nid == EVP_MD_get_type (s->md));
-  else if (EVP_PKEY_is_a (key, "EC"))
-    ok = known && key_nid == NID_X9_62_id_ecPublicKey && hash_nid == EVP_MD_get_type (s->md);
-  else
-    ok = signature_nid == EVP_PKEY_get_base_id (key)
-         || (known && key_nid == EVP_PKEY_get_base_id (key));
-
-  ERR_clear_error ();
-  if (!ok)
-    {
-      g_debug ("Signature algorithm %s with digest %s and a %s key", OBJ_nid2sn (signature_nid),
-               EVP_MD_get0_name (s->md), key != NULL ? EVP_PKEY_get0_type_name (key) : "missing");
-      verifier_add_check (s->report, "algorithms", IMZALA_CHECK_FAILED,
-                          _("The signature names a signature algorithm that does not fit the signer’s "
-                            "key or its hash algorithm."));
-      return FALSE;
-    }
-  return TRUE;
+  if (verifier_signature_algorithm_fits (signature_alg != NULL ? OBJ_obj2nid (signature_alg->algorithm)
+                                                               : NID_undef,
+                                         X509_get0_pubkey (s->signer), s->md))
+    return TRUE;
+  verifier_signature_algorithm_failed (s->report);
+  return FALSE;
 }
 
 static gboolean
