@@ -413,3 +413,38 @@ imzala_test_cli_result_free (ImzalaTestCliResult *result)
   g_free (result->err);
   g_free (result);
 }
+
+void
+imzala_test_make_sparse_file (const char *path, guint64 size, const char *marker)
+{
+  const guint64 offsets[] = { 0, size / 3, size / 2, size > 32 ? size - 32 : 0 };
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) size), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (offsets); i++)
+    {
+      gsize length = MIN (strlen (marker), size - offsets[i]);
+
+      g_assert_cmpint (pwrite (fd, marker, length, (off_t) offsets[i]), ==, (gssize) length);
+    }
+  g_assert_cmpint (close (fd), ==, 0);
+}
+
+guint64
+imzala_test_status_kib (const char *field)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, field);
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen (field) + 1, NULL, 10);
+}
+
+gboolean
+imzala_test_reset_peak (void)
+{
+  return g_file_set_contents ("/proc/self/clear_refs", "5", 1, NULL);
+}

@@ -87,4 +87,18 @@ void                 imzala_test_cli_result_free (ImzalaTestCliResult *result);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaTestCliResult, imzala_test_cli_result_free)
 
+/* ---- Big files and this process's memory (issue 12) ---- */
+
+/* Makes @path a sparse file of @size bytes holding @marker at its start, a
+ * third in, half-way and at its end (32 bytes before), so that its content
+ * and hash depend on where bytes are, without writing @size bytes. */
+void     imzala_test_make_sparse_file (const char *path,
+                                       guint64     size,
+                                       const char *marker);
+/* A field of /proc/self/status in KiB, e.g. "VmRSS:" or "VmHWM:". */
+guint64  imzala_test_status_kib       (const char *field);
+/* Resets VmHWM to the current RSS through /proc/self/clear_refs (Linux
+ * 4.0+); FALSE where a container forbids it. */
+gboolean imzala_test_reset_peak       (void);
+
 G_END_DECLS

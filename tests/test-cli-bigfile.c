@@ -48,18 +48,8 @@ static char *
 make_big_file (ImzalaTestFixture *f, const char *name, guint64 size)
 {
   char *path = g_build_filename (f->dir, name, NULL);
-  const guint64 offsets[] = { 0, size / 3, size / 2, size - 32 };
-  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, (off_t) size), ==, 0);
-  for (gsize i = 0; i < G_N_ELEMENTS (offsets); i++)
-    {
-      g_autofree char *marker = g_strdup_printf ("İmzala büyük dosya %" G_GSIZE_FORMAT, i);
-
-      g_assert_cmpint (pwrite (fd, marker, strlen (marker), (off_t) offsets[i]), ==, (gssize) strlen (marker));
-    }
-  g_assert_cmpint (close (fd), ==, 0);
+  imzala_test_make_sparse_file (path, size, "İmzala büyük dosya");
   return path;
 }
 

@@ -89,25 +89,6 @@ teardown (Fixture *f, gconstpointer data)
   g_free (f->input_path);
 }
 
-/* A sparse file of @size bytes with text at its start and its end. */
-static void
-make_file (const char *path, guint64 size)
-{
-  static const char head[] = "Büyük dosya: başı\n";
-  static const char tail[] = "Büyük dosya: sonu\n";
-  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (write (fd, head, strlen (head)), ==, (gssize) strlen (head));
-  if (size > strlen (head) + strlen (tail))
-    {
-      g_assert_cmpint (lseek (fd, (off_t) (size - strlen (tail)), SEEK_SET), >, 0);
-      g_assert_cmpint (write (fd, tail, strlen (tail)), ==, (gssize) strlen (tail));
-    }
-  g_assert_cmpint (ftruncate (fd, (off_t) size), ==, 0);
-  g_assert_cmpint (close (fd), ==, 0);
-}
-
 static void
 progress_cb (ImzalaFileSigner *signer,
              guint             step,
@@ -240,25 +221,6 @@ assert_openssl_verifies (Fixture *f, GFile *signature, gboolean detached)
   g_unlink (out);
 }
 
-static guint64
-status_kib (const char *field)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
-  line = strstr (status, field);
-  g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen (field) + 1, NULL, 10);
-}
-
-/* Resets VmHWM to the current RSS (Linux 4.0+). */
-static gboolean
-reset_peak (void)
-{
-  return g_file_set_contents ("/proc/self/clear_refs", "5", 1, NULL);
-}
-
 static void
 sign_big (Fixture *f, gboolean detached)
 {
@@ -267,11 +229,11 @@ sign_big (Fixture *f, gboolean detached)
   guint64 peak;
   gboolean measured;
 
-  make_file (f->input_path, size);
-  measured = reset_peak ();
-  rss_before = status_kib ("VmRSS:");
+  imzala_test_make_sparse_file (f->input_path, size, "Büyük dosya\n");
+  measured = imzala_test_reset_peak ();
+  rss_before = imzala_test_status_kib ("VmRSS:");
   sign (f, "123456", detached, IMZALA_CADES_LEVEL_BES, NULL, NULL);
-  peak = status_kib ("VmHWM:");
+  peak = imzala_test_status_kib ("VmHWM:");
   g_assert_no_error (f->error);
   g_assert_nonnull (f->output);
   g_assert_true (g_str_has_suffix (g_file_peek_path (f->output), detached ? "buyuk.bin.p7s" : "buyuk.bin.imz"));
@@ -323,7 +285,7 @@ test_attached_100mb (Fixture *f, gconstpointer data)
 static void
 test_changed_between_passes (Fixture *f, gconstpointer data)
 {
-  make_file (f->input_path, 3 * MiB);
+  imzala_test_make_sparse_file (f->input_path, 3 * MiB, "Büyük dosya\n");
   f->append_at = IMZALA_FILE_SIGNER_STEP_SIGNING;
   sign (f, "123456", FALSE, IMZALA_CADES_LEVEL_BES, NULL, NULL);
   g_assert_error (f->error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_MISMATCH);
@@ -345,7 +307,7 @@ test_too_large_before_card (Fixture *f, gconstpointer data)
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE);
   g_assert_nonnull (strstr (error->message, "without the content (.p7s)"));
 
-  make_file (f->input_path, IMZALA_CMS_MAX_ATTACHED_SIZE + 1);
+  imzala_test_make_sparse_file (f->input_path, IMZALA_CMS_MAX_ATTACHED_SIZE + 1, "Büyük dosya\n");
   sign (f, "000000", FALSE, IMZALA_CADES_LEVEL_BES, NULL, NULL);
   g_assert_error (f->error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE);
   g_assert_cmpuint (f->n_reading, ==, 0);
@@ -369,7 +331,7 @@ test_cancel_each_step (Fixture *f, gconstpointer data)
     { IMZALA_FILE_SIGNER_STEP_WRITING, TRUE },
   };
 
-  make_file (f->input_path, 40 * MiB);
+  imzala_test_make_sparse_file (f->input_path, 40 * MiB, "Büyük dosya\n");
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_test_message ("Cancel at step %u, %s", cases[i].step, cases[i].detached ? "detached" : "attached");
@@ -397,7 +359,7 @@ test_level_t_with_tsa_ca (Fixture *f, gconstpointer data)
   char *contents = NULL;
   gsize length = 0;
 
-  make_file (f->input_path, 1 * MiB);
+  imzala_test_make_sparse_file (f->input_path, 1 * MiB, "Büyük dosya\n");
   sign (f, "123456", TRUE, IMZALA_CADES_LEVEL_T, imzala_test_tsa_get_url (tsa), NULL);
   g_assert_error (f->error, IMZALA_ERROR, IMZALA_ERROR_TLS);
   assert_nothing_written (f);

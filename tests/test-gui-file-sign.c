@@ -235,18 +235,13 @@ test_level_t_untrusted_tsa (Fixture *f, gconstpointer data)
 
 /* ---- Issue 12: big files, progress, cancel; the TSA's CA ---- */
 
-/* A sparse file of @size bytes with text at both ends. */
+/* A sparse file of @size bytes with CONTENT at four places. */
 static char *
 make_big_file (Fixture *f, guint64 size)
 {
   char *path = g_build_filename (f->fixture->dir, "buyuk.bin", NULL);
-  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (write (fd, CONTENT, strlen (CONTENT)), ==, (gssize) strlen (CONTENT));
-  g_assert_cmpint (lseek (fd, (off_t) (size - strlen (CONTENT)), SEEK_SET), >, 0);
-  g_assert_cmpint (write (fd, CONTENT, strlen (CONTENT)), ==, (gssize) strlen (CONTENT));
-  g_assert_cmpint (close (fd), ==, 0);
+  imzala_test_make_sparse_file (path, size, CONTENT);
   return path;
 }
 
@@ -255,18 +250,6 @@ wait_size_known (GtkWidget *page)
 {
   while (imzala_file_sign_page_get_busy (IMZALA_FILE_SIGN_PAGE (page)))
     g_main_context_iteration (NULL, TRUE);
-}
-
-static guint64
-status_kib (const char *field)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
-  line = strstr (status, field);
-  g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen (field) + 1, NULL, 10);
 }
 
 typedef struct
@@ -350,10 +333,10 @@ test_big_file (Fixture *f, gconstpointer data)
   f->input_path = g_strdup (big);
   g_signal_connect (bar, "notify::text", G_CALLBACK (progress_text_cb), &seen);
 
-  measured = g_file_set_contents ("/proc/self/clear_refs", "5", 1, NULL);
-  rss_before = status_kib ("VmRSS:");
+  measured = imzala_test_reset_peak ();
+  rss_before = imzala_test_status_kib ("VmRSS:");
   sign (f, page, 0, IMZALA_CADES_LEVEL_BES, NULL);
-  peak = status_kib ("VmHWM:");
+  peak = imzala_test_status_kib ("VmHWM:");
   g_test_message ("100 MB attached in the window: RSS before %" G_GUINT64_FORMAT " KiB, peak %"
                   G_GUINT64_FORMAT " KiB; %u read and %u write updates",
                   rss_before, peak, seen.reading, seen.writing);

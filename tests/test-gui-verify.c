@@ -32,6 +32,7 @@
 #include <glib/gstdio.h>
 
 #include "imzala-settings.h"
+#include "imzala-test.h"
 #include "imzala-test-pki.h"
 #include "imzala-verify-page.h"
 #include "imzala-window.h"
@@ -322,30 +323,13 @@ test_add_authority (void)
 #define BIG_SIZE (100 * 1000 * 1000)
 #define BIG_TEXT "İmzalanacak büyük dosya, 2026-11-26\n"
 
-static guint64
-status_kib (const char *field)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
-  line = strstr (status, field);
-  g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen (field) + 1, NULL, 10);
-}
-
-/* A sparse file of BIG_SIZE bytes with text at both ends. */
+/* A sparse file of BIG_SIZE bytes with BIG_TEXT at four places. */
 static char *
 make_big_file (const char *name)
 {
   char *path = g_build_filename (pki->dir, name, NULL);
-  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (write (fd, BIG_TEXT, strlen (BIG_TEXT)), ==, (gssize) strlen (BIG_TEXT));
-  g_assert_cmpint (lseek (fd, (off_t) (BIG_SIZE - strlen (BIG_TEXT)), SEEK_SET), >, 0);
-  g_assert_cmpint (write (fd, BIG_TEXT, strlen (BIG_TEXT)), ==, (gssize) strlen (BIG_TEXT));
-  g_assert_cmpint (close (fd), ==, 0);
+  imzala_test_make_sparse_file (path, BIG_SIZE, BIG_TEXT);
   return path;
 }
 
@@ -423,14 +407,14 @@ verify_big (ImzalaWindow *window, GFile *signature, GFile *content, gboolean can
   g_assert_nonnull (bar);
   g_signal_connect (bar, "notify::text", G_CALLBACK (progress_text_cb), &seen);
 
-  measured = g_file_set_contents ("/proc/self/clear_refs", "5", 1, NULL);
-  rss_before = status_kib ("VmRSS:");
-  peak_before = status_kib ("VmHWM:");
+  measured = imzala_test_reset_peak ();
+  rss_before = imzala_test_status_kib ("VmRSS:");
+  peak_before = imzala_test_status_kib ("VmHWM:");
   imzala_window_open_signature (window, signature, content);
   g_assert_true (imzala_verify_page_get_busy (page));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (bar)));
   wait_idle (page);
-  peak = status_kib ("VmHWM:");
+  peak = imzala_test_status_kib ("VmHWM:");
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (bar)));
   g_test_message ("%s%s: RSS before %" G_GUINT64_FORMAT " KiB, peak %" G_GUINT64_FORMAT
                   " KiB; %u progress updates", g_file_peek_path (signature),
