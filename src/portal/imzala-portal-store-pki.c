@@ -46,7 +46,7 @@ imzala_portal_store_add_certificate (ImzalaPortalStore *self,
   sqlite3_bind_int64 (stmt, 3, issued_at);
   sqlite3_bind_int64 (stmt, 4, not_after);
   store_bind_bytes (stmt, 5, der);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
@@ -75,7 +75,7 @@ imzala_portal_store_get_certificate_status (ImzalaPortalStore *self,
             *reason = sqlite3_column_type (stmt, 1) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 1);
         }
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return status;
 }
 
@@ -100,7 +100,7 @@ imzala_portal_store_revoke_person (ImzalaPortalStore *self,
   store_bind_text (stmt, 3, tckn);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (serials, store_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   store_set_durable (self, FALSE);
   if (rc != SQLITE_DONE)
     {
@@ -127,7 +127,7 @@ imzala_portal_store_list_revoked (ImzalaPortalStore *self)
       revoked->reason = sqlite3_column_type (stmt, 2) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 2);
       g_ptr_array_add (list, revoked);
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return list;
 }
 
@@ -145,7 +145,7 @@ imzala_portal_store_set_request_level (ImzalaPortalStore *self,
   sqlite3_bind_int64 (stmt, 1, request);
   store_bind_text (stmt, 2, level);
   store_bind_text (stmt, 3, tsa_url);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
@@ -166,6 +166,6 @@ imzala_portal_store_get_request_level (ImzalaPortalStore *self,
       if (tsa_url != NULL)
         *tsa_url = store_column_text (stmt, 1);
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return level != NULL ? level : g_strdup ("BES");
 }

@@ -33,10 +33,17 @@ struct _ImzalaPortalStore
   guint64  audit_failures;   /* writes that failed (then kept in pending) */
   guint64  audit_dropped;    /* events lost because pending was full */
   guint64  audit_dropped_reported;
+  /* Prepared statements kept for the next query with the same SQL text
+   * (store_prepare(), store_finish()). */
+  GHashTable *statements;    /* SQL text → sqlite3_stmt* */
+  GHashTable *in_use;        /* sqlite3_stmt* set: handed out, not finished */
 };
 
 gboolean
-store_step_done (sqlite3_stmt *stmt);
+store_step_done (ImzalaPortalStore *self, sqlite3_stmt *stmt);
+
+void
+store_finish (ImzalaPortalStore *self, sqlite3_stmt *stmt);
 
 void
 store_pending_event_free (PendingEvent *event);
