@@ -29,7 +29,18 @@ struct _ImzalaPortalPki
   EVP_PKEY          *ocsp_key;
   X509              *tsa_cert;
   EVP_PKEY          *tsa_key;
+
+  /* SHA-256 digests (GBytes) of the certificates whose signature by
+   * @verified_by, our issuing CA, was checked already: see
+   * imzala_portal_pki_get_status(). */
+  GHashTable        *verified;
+  X509              *verified_by;
 };
+
+/* At most this many certificates are remembered as verified; the set
+ * starts again when it is full, so that a flood of certificates costs
+ * memory only up to this bound. */
+#define VERIFIED_MAX 4096
 
 G_DEFINE_FINAL_TYPE (ImzalaPortalPki, imzala_portal_pki, G_TYPE_OBJECT)
 
@@ -49,6 +60,8 @@ imzala_portal_pki_finalize (GObject *object)
   EVP_PKEY_free (self->ocsp_key);
   X509_free (self->tsa_cert);
   EVP_PKEY_free (self->tsa_key);
+  g_clear_pointer (&self->verified, g_hash_table_unref);
+  X509_free (self->verified_by);
 
   G_OBJECT_CLASS (imzala_portal_pki_parent_class)->finalize (object);
 }
@@ -62,6 +75,8 @@ imzala_portal_pki_class_init (ImzalaPortalPkiClass *klass)
 static void
 imzala_portal_pki_init (ImzalaPortalPki *self)
 {
+  self->verified = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                          (GDestroyNotify) g_bytes_unref, NULL);
 }
 
 static gboolean
@@ -271,6 +286,52 @@ imzala_portal_pki_get_issuing_x509 (ImzalaPortalPki *self)
   return imzala_portal_ca_get_issuing_x509 (self->ca);
 }
 
+/* Whether @issuing, our issuing CA, issued @cert (names, key identifier
+ * and signature). The signature check is a P-384 ECDSA verification,
+ * about as dear as the rest of a submission's certificate checks
+ * together (issue 12), and a person signs with the same card again and
+ * again: so a certificate whose signature checked out once is remembered
+ * by the SHA-256 digest of its whole DER, which covers its signature. A
+ * certificate that fails is never remembered. */
+static gboolean
+issued_by_us (ImzalaPortalPki *self, X509 *issuing, X509 *cert)
+{
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  g_autoptr(GBytes) key = NULL;
+
+  if (X509_check_issued (issuing, cert) != X509_V_OK)
+    {
+      ERR_clear_error ();
+      return FALSE;
+    }
+  if (self->verified_by == NULL || X509_cmp (self->verified_by, issuing) != 0)
+    {
+      g_hash_table_remove_all (self->verified);
+      X509_free (self->verified_by);
+      X509_up_ref (issuing);
+      self->verified_by = issuing;
+    }
+  if (X509_digest (cert, EVP_sha256 (), digest, &size) == 1)
+    {
+      key = g_bytes_new (digest, size);
+      if (g_hash_table_contains (self->verified, key))
+        return TRUE;
+    }
+  if (X509_verify (cert, X509_get0_pubkey (issuing)) != 1)
+    {
+      ERR_clear_error ();
+      return FALSE;
+    }
+  if (key != NULL)
+    {
+      if (g_hash_table_size (self->verified) >= VERIFIED_MAX)
+        g_hash_table_remove_all (self->verified);
+      g_hash_table_add (self->verified, g_steal_pointer (&key));
+    }
+  return TRUE;
+}
+
 ImzalaPortalCertStatus
 imzala_portal_pki_get_status (ImzalaPortalPki *self,
                               X509            *cert,
@@ -285,12 +346,8 @@ imzala_portal_pki_get_status (ImzalaPortalPki *self,
   /* Issued by our issuing CA (name, key identifier and signature): only
    * then is the serial number ours to answer for. */
   issuing = imzala_portal_ca_get_issuing_x509 (self->ca);
-  if (X509_check_issued (issuing, cert) != X509_V_OK
-      || X509_verify (cert, X509_get0_pubkey (issuing)) != 1)
-    {
-      ERR_clear_error ();
-      return IMZALA_PORTAL_CERT_UNKNOWN;
-    }
+  if (!issued_by_us (self, issuing, cert))
+    return IMZALA_PORTAL_CERT_UNKNOWN;
   serial = imzala_portal_pki_serial_hex (X509_get0_serialNumber (cert));
   if (serial == NULL)
     return IMZALA_PORTAL_CERT_UNKNOWN;
