@@ -95,6 +95,7 @@ handle_get_request (ImzalaPortalServer  *self,
                     SoupServerMessage   *msg,
                     ImzalaPortalRequest *request)
 {
+  g_autoptr(ImzalaPortalRequest) owned = request;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(ImzalaPortalPerson) person = NULL;
   g_autofree char *nonce = NULL;
@@ -216,7 +217,7 @@ typedef struct
 {
   ImzalaPortalServer *self;
   SoupServerMessage  *msg;
-  char               *code;
+  ImzalaPortalRequest *request;
   /* What the worker reads; none of it changes while it runs. */
   X509_STORE         *trust;
   GPtrArray          *cms;      /* GBytes*, one per text */
@@ -235,7 +236,7 @@ submission_free (Submission *submission)
 {
   g_object_unref (submission->self);
   g_object_unref (submission->msg);
-  g_free (submission->code);
+  imzala_portal_request_free (submission->request);
   g_ptr_array_unref (submission->cms);
   g_ptr_array_unref (submission->texts);
   g_free (submission->person);
@@ -378,17 +379,12 @@ signatures_checked_cb (GObject      *source_object,
   Submission *submission = g_task_get_task_data (G_TASK (result));
   ImzalaPortalServer *self = submission->self;
   SoupServerMessage *msg = submission->msg;
-  g_autoptr(ImzalaPortalRequest) request = NULL;
   guint64 failures = imzala_portal_store_get_failures (self->store);
 
-  /* The request as it is now: another submission may have completed it,
-   * or its time run out, while the signatures were checked. */
-  request = imzala_portal_store_get_request_by_code (self->store, submission->code);
-  if (request == NULL)
-    imzala_portal_http_send_error (msg, SOUP_STATUS_NOT_FOUND, "code-unknown",
-                                   "Bu doğrulama kodu bulunamadı.");
-  else
-    finish_signatures (self, msg, request, submission);
+  /* The request may have changed meanwhile (another submission, a time
+   * out): finish_signatures() checks its time again, and the store
+   * completes only a request still pending. */
+  finish_signatures (self, msg, submission->request, submission);
   /* What the route table's guard does for an answer made at once. */
   imzala_portal_server_guard_end (self, msg, failures);
   soup_server_message_unpause (msg);
@@ -399,6 +395,7 @@ handle_signatures (ImzalaPortalServer  *self,
                    SoupServerMessage   *msg,
                    ImzalaPortalRequest *request)
 {
+  g_autoptr(ImzalaPortalRequest) owned = request;
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(GTask) task = NULL;
   g_autoptr(GPtrArray) cms_list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -457,7 +454,7 @@ handle_signatures (ImzalaPortalServer  *self,
   submission = g_new0 (Submission, 1);
   submission->self = g_object_ref (self);
   submission->msg = g_object_ref (msg);
-  submission->code = g_strdup (request->code);
+  submission->request = g_steal_pointer (&owned);
   submission->trust = self->trust;
   submission->cms = g_steal_pointer (&cms_list);
   submission->texts = g_ptr_array_ref (request->texts);
@@ -478,6 +475,7 @@ handle_unblock (ImzalaPortalServer  *self,
                 SoupServerMessage   *msg,
                 ImzalaPortalRequest *request)
 {
+  g_autoptr(ImzalaPortalRequest) owned = request;
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(ImzalaPortalPerson) person = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -551,6 +549,7 @@ handle_unblock_result (ImzalaPortalServer  *self,
                        SoupServerMessage   *msg,
                        ImzalaPortalRequest *request)
 {
+  g_autoptr(ImzalaPortalRequest) owned = request;
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *key = imzala_portal_http_client_key (msg);
@@ -608,6 +607,8 @@ handle_unblock_result (ImzalaPortalServer  *self,
   imzala_portal_http_send_builder (msg, SOUP_STATUS_OK, builder);
 }
 
+/* A handler owns @request (transfer full): one that answers later, after
+ * the message was paused, keeps it until then. */
 typedef void (*ClientHandler) (ImzalaPortalServer  *self,
                                SoupServerMessage   *msg,
                                ImzalaPortalRequest *request);
@@ -675,7 +676,7 @@ imzala_portal_client_api_cb (SoupServer        *server,
     {
       if (g_str_equal (method, routes[i].method) && g_strcmp0 (action, routes[i].action) == 0)
         {
-          routes[i].handler (self, msg, request);
+          routes[i].handler (self, msg, g_steal_pointer (&request));
           return;
         }
     }
