@@ -343,7 +343,7 @@ finish_signatures (ImzalaPortalServer  *self,
    * (imzala_portal_sessions_sign_in()). */
   now = imzala_portal_now ();
   message = done_message (self, request, now);
-  if (!imzala_portal_store_complete (self->store, request, now, checked, message, &error))
+  if (!imzala_portal_store_complete (self->store, request, now, checked, message, key, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
         {
@@ -358,8 +358,7 @@ finish_signatures (ImzalaPortalServer  *self,
       imzala_portal_http_send_internal_error (msg);
       return;
     }
-  imzala_portal_store_log (self->store, "signed", request->person, request->id, key,
-                           request->purpose);
+  /* The "signed" audit row was written with the state change. */
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "version");

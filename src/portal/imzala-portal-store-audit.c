@@ -84,6 +84,13 @@ write_event (ImzalaPortalStore  *self,
   return rc == SQLITE_DONE;
 }
 
+gboolean
+store_write_event (ImzalaPortalStore *self, const PendingEvent *event)
+{
+  g_return_val_if_fail (self->pending.length == 0, FALSE);
+  return write_event (self, event, FALSE);
+}
+
 static gboolean
 is_repeated_kind (const char *kind)
 {

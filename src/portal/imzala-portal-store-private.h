@@ -48,6 +48,12 @@ store_finish (ImzalaPortalStore *self, sqlite3_stmt *stmt);
 void
 store_pending_event_free (PendingEvent *event);
 
+/* Writes one audit event now, inside the caller's transaction; FALSE when
+ * the statement failed. Only when no event waits in @pending (their
+ * order is kept). */
+gboolean
+store_write_event (ImzalaPortalStore *self, const PendingEvent *event);
+
 sqlite3_stmt *
 store_prepare (ImzalaPortalStore *self, const char *sql);
 

@@ -865,7 +865,8 @@ store_set_durable (ImzalaPortalStore *self, gboolean durable)
 }
 
 static gboolean complete (ImzalaPortalStore *self, const ImzalaPortalRequest *request, gint64 now,
-                          GPtrArray *signatures, const char *message, GError **error);
+                          GPtrArray *signatures, const char *message, const char *address,
+                          gboolean audited, GError **error);
 
 gboolean
 imzala_portal_store_complete (ImzalaPortalStore         *self,
@@ -873,13 +874,20 @@ imzala_portal_store_complete (ImzalaPortalStore         *self,
                               gint64                     now,
                               GPtrArray                 *signatures,
                               const char                *message,
+                              const char                *address,
                               GError                   **error)
 {
+  /* The audit row goes into the same commit (one durable commit a
+   * submission instead of two commits), unless older events still wait
+   * for the database: they are written first, in their order. */
+  gboolean audited = self->pending.length == 0;
   gboolean ok;
 
   store_set_durable (self, TRUE);
-  ok = complete (self, request, now, signatures, message, error);
+  ok = complete (self, request, now, signatures, message, audited ? address : NULL, audited, error);
   store_set_durable (self, FALSE);
+  if (ok && !audited)
+    imzala_portal_store_log (self, "signed", request->person, request->id, address, request->purpose);
   return ok;
 }
 
@@ -889,6 +897,8 @@ complete (ImzalaPortalStore         *self,
           gint64                     now,
           GPtrArray                 *signatures,
           const char                *message,
+          const char                *address,
+          gboolean                   audited,
           GError                   **error)
 {
   sqlite3_stmt *stmt;
@@ -941,6 +951,14 @@ complete (ImzalaPortalStore         *self,
       store_bind_text (stmt, 3, request->choice);
       sqlite3_bind_int64 (stmt, 4, request->application);
       if (!store_step_done (self, stmt))
+        goto fail;
+    }
+  if (audited)
+    {
+      PendingEvent event = { "signed", request->person, request->id, (char *) address,
+                             request->purpose, store_now () };
+
+      if (!store_write_event (self, &event))
         goto fail;
     }
   return exec (self, "COMMIT", error);
