@@ -45,7 +45,8 @@ int              imzala_portal_pki_reason_from_name (const char *name);
 const char      *imzala_portal_pki_reason_to_name   (int reason);
 
 /* The status of @cert: UNKNOWN unless the portal's issuing CA issued it and
- * the store knows it. */
+ * the store knows it. Main thread only, like the store (it remembers the
+ * certificates whose issuance it verified). */
 ImzalaPortalCertStatus imzala_portal_pki_get_status (ImzalaPortalPki *self,
                                                      X509            *cert,
                                                      gint64          *revoked_at,
