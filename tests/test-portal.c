@@ -1291,6 +1291,101 @@ setup (void)
   main_portal = portal_start (300);
 }
 
+/* ---- Racing submissions (issue 12: the check runs on a worker thread) ---- */
+
+typedef struct
+{
+  guint  status;
+  char  *answer;
+  guint *pending;
+} Race;
+
+static void
+race_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Race *race = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) data = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+
+  g_assert_no_error (error);
+  race->status = soup_message_get_status (soup_session_get_async_result_message (SOUP_SESSION (source), result));
+  race->answer = g_strndup (g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  (*race->pending)--;
+}
+
+/* The same signatures posted over several connections at once: while one
+ * submission's signatures are checked off the main thread the others
+ * arrive; exactly one is accepted, the others are told the code is used,
+ * and the database holds one signature and one "signed" audit row. */
+static void
+test_racing_submissions (void)
+{
+  /* A portal of its own, so that the creation limit of the shared one is
+   * not spent. */
+  Portal *p = portal_start (300);
+  g_autofree char *code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  g_autoptr(Answer) request = fetch (p, code);
+  g_autoptr(GPtrArray) cms_list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GBytes) content = text_bytes (request, 0);
+  g_autofree char *body = NULL;
+  g_autofree char *url = g_strconcat (p->url, "/api/v1/requests/", code, "/signatures", NULL);
+  g_autofree char *signatures = NULL;
+  g_autofree char *signed_rows = NULL;
+  g_autofree char *state = NULL;
+  Race races[4] = { { 0 } };
+  SoupSession *sessions[G_N_ELEMENTS (races)];
+  guint pending = G_N_ELEMENTS (races);
+  guint accepted = 0, used = 0;
+
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (request), "texts")), ==, 1);
+  g_ptr_array_add (cms_list, sign (ayse_cert, content));
+  body = signatures_body (json_object_get_string_member (obj (request), "nonce"), cms_list);
+
+  for (guint i = 0; i < G_N_ELEMENTS (races); i++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      /* A session each: a connection each. */
+      sessions[i] = browser_new ();
+      races[i].pending = &pending;
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+      soup_session_send_and_read_async (sessions[i], msg, G_PRIORITY_DEFAULT, NULL, race_done_cb,
+                                        &races[i]);
+    }
+  while (pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (races); i++)
+    {
+      if (races[i].status == 200)
+        {
+          g_assert_nonnull (strstr (races[i].answer, "\"accepted\""));
+          accepted++;
+        }
+      else
+        {
+          g_assert_cmpuint (races[i].status, ==, 409);
+          g_assert_nonnull (strstr (races[i].answer, "\"code-used\""));
+          used++;
+        }
+      g_free (races[i].answer);
+      g_object_unref (sessions[i]);
+    }
+  g_assert_cmpuint (accepted, ==, 1);
+  g_assert_cmpuint (used, ==, G_N_ELEMENTS (races) - 1);
+
+  state = request_state (code);
+  g_assert_cmpstr (state, ==, "done");
+  signatures = db_text ("SELECT count(*) FROM signatures s JOIN requests r ON r.id = s.request"
+                        " WHERE r.code = ?1", code);
+  g_assert_cmpstr (signatures, ==, "1");
+  signed_rows = db_text ("SELECT count(*) FROM events e JOIN requests r ON r.id = e.request"
+                         " WHERE r.code = ?1 AND e.kind = 'signed'", code);
+  g_assert_cmpstr (signed_rows, ==, "1");
+  portal_stop (p);
+}
+
 static gboolean
 remove_tree (const char *path)
 {
@@ -1339,6 +1434,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal/rate-limit", test_rate_limit);
   g_test_add_func ("/portal/state-permissions", test_state_permissions);
   g_test_add_func ("/portal/limiter-forgets", test_limiter_forgets);
+  g_test_add_func ("/portal/racing-submissions", test_racing_submissions);
   result = g_test_run ();
 
   portal_stop (main_portal);

@@ -9,6 +9,7 @@
 #include "imzala-portal-application.h"
 #include "imzala-portal-checker.h"
 #include "imzala-portal-code.h"
+#include "imzala-portal-evidence.h"
 #include "imzala-portal-http.h"
 #include "imzala-portal-server-private.h"
 #include "imzala-portal-texts.h"
@@ -94,6 +95,7 @@ handle_get_request (ImzalaPortalServer  *self,
                     SoupServerMessage   *msg,
                     ImzalaPortalRequest *request)
 {
+  g_autoptr(ImzalaPortalRequest) owned = request;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(ImzalaPortalPerson) person = NULL;
   g_autofree char *nonce = NULL;
@@ -198,21 +200,196 @@ done_message (ImzalaPortalServer *self, ImzalaPortalRequest *request, gint64 now
   }
 }
 
+/* ---- Submitting signatures (§8) ----
+ *
+ * Checking a signature (imzala_portal_check_signature(): one verification
+ * by the core verifier, the signer, the time, the status and the level) is
+ * most of a submission's CPU, and needs nothing but the signer trust, the
+ * request's texts and level. So the handler checks the request and the
+ * body on the main thread, pauses the message, and checks the signatures
+ * on a worker thread (GTask's pool), so that several clients' submissions
+ * use every core instead of queueing behind one main loop (issue 12: "8
+ * clients get more done than 1"). The trust's status function reads the
+ * certificates table there through the store's own locked read-only
+ * connection (imzala_portal_store_get_certificate_status()). Everything
+ * that writes the store (the request's state, the audit log) runs on the
+ * main thread again. */
+
+typedef struct
+{
+  ImzalaPortalServer *self;
+  SoupServerMessage  *msg;
+  ImzalaPortalRequest *request;
+  /* What the worker reads; none of it changes while it runs. */
+  ImzalaTrust        *trust;
+  char               *level;    /* the level the request asked for */
+  GPtrArray          *cms;      /* GBytes*, one per text */
+  GPtrArray          *texts;    /* GBytes* */
+  char               *person;
+  gint64              created_at;
+  gint64              expires_at;
+  /* What the worker found: the checked signatures of the first texts,
+   * and why the next one failed, if one did. */
+  GPtrArray          *checked;  /* ImzalaPortalSignature* */
+  GError             *error;
+} Submission;
+
+static void
+submission_free (Submission *submission)
+{
+  g_object_unref (submission->self);
+  g_object_unref (submission->msg);
+  imzala_portal_request_free (submission->request);
+  g_object_unref (submission->trust);
+  g_free (submission->level);
+  g_ptr_array_unref (submission->cms);
+  g_ptr_array_unref (submission->texts);
+  g_free (submission->person);
+  g_clear_pointer (&submission->checked, g_ptr_array_unref);
+  g_clear_error (&submission->error);
+  g_free (submission);
+}
+
+static void
+check_signatures_thread (GTask        *task,
+                         gpointer      source_object,
+                         gpointer      task_data,
+                         GCancellable *cancellable)
+{
+  Submission *submission = task_data;
+
+  for (guint i = 0; i < submission->cms->len; i++)
+    {
+      ImzalaPortalSignature *signature;
+
+      signature = imzala_portal_check_signature (submission->trust,
+                                                 g_ptr_array_index (submission->cms, i),
+                                                 g_ptr_array_index (submission->texts, i),
+                                                 submission->person, submission->level,
+                                                 submission->created_at, submission->expires_at,
+                                                 imzala_portal_now (), &submission->error);
+      if (signature == NULL)
+        break;
+      g_ptr_array_add (submission->checked, signature);
+      /* §8: every text by the same certificate. */
+      if (i > 0 && g_strcmp0 (signature->signer_fingerprint,
+                              ((ImzalaPortalSignature *) g_ptr_array_index (submission->checked, 0))
+                                ->signer_fingerprint) != 0)
+        {
+          g_set_error_literal (&submission->error, IMZALA_PORTAL_CHECK_ERROR, IMZALA_PORTAL_CHECK_INVALID,
+                               "Bütün metinler aynı sertifika ile imzalanmalıdır.");
+          break;
+        }
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+/* The main thread's part after the check: the refusal (a revoked card
+ * closes the request), or the state change and the answer. Returns with
+ * @msg answered. */
+static void
+finish_signatures (ImzalaPortalServer  *self,
+                   SoupServerMessage   *msg,
+                   ImzalaPortalRequest *request,
+                   Submission          *submission)
+{
+  GPtrArray *checked = submission->checked;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = imzala_portal_http_client_key (msg);
+  g_autofree char *message = NULL;
+  gint64 now;
+
+  if (!check_state (self, msg, request, IMZALA_PORTAL_STATE_PENDING))
+    return;
+
+  if (submission->error != NULL)
+    {
+      guint status = 0;
+      const char *code;
+
+      /* The worker stopped at a text. */
+      error = g_steal_pointer (&submission->error);
+      code = imzala_portal_check_error_code (error, &status);
+      if (g_error_matches (error, IMZALA_PORTAL_CHECK_ERROR, IMZALA_PORTAL_CHECK_REVOKED))
+        {
+          /* A revoked card (every card of the person is revoked
+           * together) cannot succeed on a second try: the request is
+           * closed at once, and its page says why (§4.2). */
+          imzala_portal_store_reject (self->store, request->id, 1, error->message, error->message);
+          imzala_portal_store_log (self->store, "rejected", request->person, request->id, key, code);
+          imzala_portal_http_send_error (msg, status, code, error->message);
+        }
+      else
+        send_rejected (self, msg, request, status, code, error->message);
+      return;
+    }
+
+  /* One clock reading for the state change (waiting or submitted) and the
+   * sentence that says so. The store records the request's effect (a
+   * consent, an application) in the same transaction; a login signs the
+   * browser in when it reads this request's status
+   * (imzala_portal_sessions_sign_in()). */
+  now = imzala_portal_now ();
+  message = done_message (self, request, now);
+  if (!imzala_portal_store_complete (self->store, request, now, checked, message, key, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+        {
+          /* Another submission won the race, or the time just ran out. */
+          g_autoptr(ImzalaPortalRequest) again =
+            imzala_portal_store_get_request_by_code (self->store, request->code);
+
+          if (again != NULL && !check_state (self, msg, again, IMZALA_PORTAL_STATE_PENDING))
+            return;
+        }
+      g_warning ("Could not complete a request: %s", error->message);
+      imzala_portal_http_send_internal_error (msg);
+      return;
+    }
+  /* The "signed" audit row was written with the state change. */
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, 1);
+  imzala_portal_http_add_string (builder, "status", "accepted");
+  imzala_portal_http_add_string (builder, "message", message);
+  imzala_portal_http_add_time (builder, "completed_at", now);
+  json_builder_end_object (builder);
+  imzala_portal_http_send_builder (msg, SOUP_STATUS_OK, builder);
+}
+
+static void
+signatures_checked_cb (GObject      *source_object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  Submission *submission = g_task_get_task_data (G_TASK (result));
+  ImzalaPortalServer *self = submission->self;
+  SoupServerMessage *msg = submission->msg;
+  guint64 failures = imzala_portal_store_get_failures (self->store);
+
+  /* The request may have changed meanwhile (another submission, a time
+   * out): finish_signatures() checks its time again, and the store
+   * completes only a request still pending. */
+  finish_signatures (self, msg, submission->request, submission);
+  /* What the route table's guard does for an answer made at once. */
+  imzala_portal_server_guard_end (self, msg, failures);
+  soup_server_message_unpause (msg);
+}
+
 static void
 handle_signatures (ImzalaPortalServer  *self,
                    SoupServerMessage   *msg,
                    ImzalaPortalRequest *request)
 {
+  g_autoptr(ImzalaPortalRequest) owned = request;
   g_autoptr(JsonObject) body = NULL;
-  g_autoptr(GPtrArray) checked = g_ptr_array_new_with_free_func ((GDestroyNotify) imzala_portal_signature_free);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *key = imzala_portal_http_client_key (msg);
-  g_autofree char *message = NULL;
-  g_autofree char *level = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GPtrArray) cms_list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  Submission *submission;
   JsonNode *list_node;
   JsonArray *list;
-  gint64 now;
 
   if ((body = imzala_portal_http_parse_body (msg, TRUE)) == NULL)
     return;
@@ -247,86 +424,39 @@ handle_signatures (ImzalaPortalServer  *self,
   for (guint i = 0; i < request->texts->len; i++)
     {
       JsonNode *item = json_array_get_element (list, i);
-      g_autoptr(GBytes) cms = NULL;
-      ImzalaPortalSignature *signature;
+      GBytes *cms = NULL;
 
       if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
         cms = imzala_portal_http_decode_base64 (json_node_get_string (item));
       if (cms == NULL)
         {
+          /* Refused before any signature is checked: the submission is
+           * refused and counted once either way. */
           send_rejected (self, msg, request, SOUP_STATUS_BAD_REQUEST, "malformed",
                          "İmza base64 biçiminde değil.");
           return;
         }
-      /* §8: one verification per signature, the level asked for
-       * included. */
-      if (level == NULL)
-        level = imzala_portal_store_get_request_level (self->store, request->id, NULL);
-      signature = imzala_portal_check_signature (self->signer_trust, cms,
-                                                 g_ptr_array_index (request->texts, i),
-                                                 request->person, level, request->created_at,
-                                                 request->expires_at, imzala_portal_now (), &error);
-      if (signature == NULL)
-        {
-          guint status = 0;
-          const char *code = imzala_portal_check_error_code (error, &status);
-
-          if (g_error_matches (error, IMZALA_PORTAL_CHECK_ERROR, IMZALA_PORTAL_CHECK_REVOKED))
-            {
-              /* A revoked card (every card of the person is revoked
-               * together) cannot succeed on a second try: the request is
-               * closed at once, and its page says why (§4.2). */
-              imzala_portal_store_reject (self->store, request->id, 1, error->message, error->message);
-              imzala_portal_store_log (self->store, "rejected", request->person, request->id, key, code);
-              imzala_portal_http_send_error (msg, status, code, error->message);
-            }
-          else
-            send_rejected (self, msg, request, status, code, error->message);
-          return;
-        }
-      g_ptr_array_add (checked, signature);
-      if (i > 0 && g_strcmp0 (signature->signer_fingerprint,
-                              ((ImzalaPortalSignature *) g_ptr_array_index (checked, 0))->signer_fingerprint) != 0)
-        {
-          send_rejected (self, msg, request, SOUP_STATUS_UNPROCESSABLE_ENTITY, "signature-invalid",
-                         "Bütün metinler aynı sertifika ile imzalanmalıdır.");
-          return;
-        }
+      g_ptr_array_add (cms_list, cms);
     }
 
-  /* One clock reading for the state change (waiting or submitted) and the
-   * sentence that says so. The store records the request's effect (a
-   * consent, an application) in the same transaction; a login signs the
-   * browser in when it reads this request's status
-   * (imzala_portal_sessions_sign_in()). */
-  now = imzala_portal_now ();
-  message = done_message (self, request, now);
-  if (!imzala_portal_store_complete (self->store, request, now, checked, message, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
-        {
-          /* Another submission won the race, or the time just ran out. */
-          g_autoptr(ImzalaPortalRequest) again =
-            imzala_portal_store_get_request_by_code (self->store, request->code);
+  submission = g_new0 (Submission, 1);
+  submission->self = g_object_ref (self);
+  submission->msg = g_object_ref (msg);
+  submission->request = g_steal_pointer (&owned);
+  submission->trust = g_object_ref (self->signer_trust);
+  submission->level = imzala_portal_store_get_request_level (self->store, request->id, NULL);
+  submission->cms = g_steal_pointer (&cms_list);
+  submission->texts = g_ptr_array_ref (request->texts);
+  submission->person = g_strdup (request->person);
+  submission->created_at = request->created_at;
+  submission->expires_at = request->expires_at;
+  submission->checked = g_ptr_array_new_with_free_func ((GDestroyNotify) imzala_portal_signature_free);
 
-          if (again != NULL && !check_state (self, msg, again, IMZALA_PORTAL_STATE_PENDING))
-            return;
-        }
-      g_warning ("Could not complete a request: %s", error->message);
-      imzala_portal_http_send_internal_error (msg);
-      return;
-    }
-  imzala_portal_store_log (self->store, "signed", request->person, request->id, key,
-                           request->purpose);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, 1);
-  imzala_portal_http_add_string (builder, "status", "accepted");
-  imzala_portal_http_add_string (builder, "message", message);
-  imzala_portal_http_add_time (builder, "completed_at", now);
-  json_builder_end_object (builder);
-  imzala_portal_http_send_builder (msg, SOUP_STATUS_OK, builder);
+  soup_server_message_pause (msg);
+  task = g_task_new (NULL, NULL, signatures_checked_cb, NULL);
+  g_task_set_source_tag (task, handle_signatures);
+  g_task_set_task_data (task, submission, (GDestroyNotify) submission_free);
+  g_task_run_in_thread (task, check_signatures_thread);
 }
 
 static void
@@ -334,6 +464,7 @@ handle_unblock (ImzalaPortalServer  *self,
                 SoupServerMessage   *msg,
                 ImzalaPortalRequest *request)
 {
+  g_autoptr(ImzalaPortalRequest) owned = request;
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(ImzalaPortalPerson) person = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -407,6 +538,7 @@ handle_unblock_result (ImzalaPortalServer  *self,
                        SoupServerMessage   *msg,
                        ImzalaPortalRequest *request)
 {
+  g_autoptr(ImzalaPortalRequest) owned = request;
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *key = imzala_portal_http_client_key (msg);
@@ -464,6 +596,8 @@ handle_unblock_result (ImzalaPortalServer  *self,
   imzala_portal_http_send_builder (msg, SOUP_STATUS_OK, builder);
 }
 
+/* A handler owns @request (transfer full): one that answers later, after
+ * the message was paused, keeps it until then. */
 typedef void (*ClientHandler) (ImzalaPortalServer  *self,
                                SoupServerMessage   *msg,
                                ImzalaPortalRequest *request);
@@ -531,7 +665,7 @@ imzala_portal_client_api_cb (SoupServer        *server,
     {
       if (g_str_equal (method, routes[i].method) && g_strcmp0 (action, routes[i].action) == 0)
         {
-          routes[i].handler (self, msg, request);
+          routes[i].handler (self, msg, g_steal_pointer (&request));
           return;
         }
     }

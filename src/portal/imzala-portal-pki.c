@@ -271,32 +271,6 @@ imzala_portal_pki_get_issuing_x509 (ImzalaPortalPki *self)
   return imzala_portal_ca_get_issuing_x509 (self->ca);
 }
 
-ImzalaPortalCertStatus
-imzala_portal_pki_get_status (ImzalaPortalPki *self,
-                              X509            *cert,
-                              gint64          *revoked_at,
-                              int             *reason)
-{
-  X509 *issuing;
-  g_autofree char *serial = NULL;
-
-  g_return_val_if_fail (IMZALA_IS_PORTAL_PKI (self), IMZALA_PORTAL_CERT_UNKNOWN);
-
-  /* Issued by our issuing CA (name, key identifier and signature): only
-   * then is the serial number ours to answer for. */
-  issuing = imzala_portal_ca_get_issuing_x509 (self->ca);
-  if (X509_check_issued (issuing, cert) != X509_V_OK
-      || X509_verify (cert, X509_get0_pubkey (issuing)) != 1)
-    {
-      ERR_clear_error ();
-      return IMZALA_PORTAL_CERT_UNKNOWN;
-    }
-  serial = imzala_portal_pki_serial_hex (X509_get0_serialNumber (cert));
-  if (serial == NULL)
-    return IMZALA_PORTAL_CERT_UNKNOWN;
-  return imzala_portal_store_get_certificate_status (self->store, serial, revoked_at, reason);
-}
-
 /* ---- CA certificates and the CRL ---- */
 
 static GBytes *

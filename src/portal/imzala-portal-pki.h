@@ -44,13 +44,6 @@ gboolean         imzala_portal_pki_record         (ImzalaPortalStore *store,
 int              imzala_portal_pki_reason_from_name (const char *name);
 const char      *imzala_portal_pki_reason_to_name   (int reason);
 
-/* The status of @cert: UNKNOWN unless the portal's issuing CA issued it and
- * the store knows it. */
-ImzalaPortalCertStatus imzala_portal_pki_get_status (ImzalaPortalPki *self,
-                                                     X509            *cert,
-                                                     gint64          *revoked_at,
-                                                     int             *reason);
-
 /* DER of the issuing CA's and the root's certificates. */
 GBytes          *imzala_portal_pki_get_ca_der     (ImzalaPortalPki *self);
 GBytes          *imzala_portal_pki_get_root_der   (ImzalaPortalPki *self);

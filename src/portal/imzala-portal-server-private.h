@@ -65,6 +65,14 @@ struct _ImzalaPortalServer
 void imzala_portal_server_refuse_early (ImzalaPortalServer *self,
                                         SoupServerMessage  *msg);
 
+/* Answers @msg 503 when a statement failed for want of the database since
+ * the store counted @failures (imzala_portal_store_get_failures()): what
+ * every route table's callback gets, and what a handler that paused its
+ * message and finishes later calls itself. */
+void imzala_portal_server_guard_end (ImzalaPortalServer *self,
+                                     SoupServerMessage  *msg,
+                                     guint64             failures);
+
 /* SoupServerCallbacks; @user_data is the ImzalaPortalServer. */
 void imzala_portal_client_api_cb  (SoupServer        *server,
                                    SoupServerMessage *msg,

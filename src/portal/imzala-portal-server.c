@@ -16,6 +16,22 @@ G_DEFINE_FINAL_TYPE (ImzalaPortalServer, imzala_portal_server, G_TYPE_OBJECT)
  * another program, disk full): every state change is one statement or one
  * transaction, so nothing was half done, and the person is told to try
  * again rather than shown a wrong "not found". */
+void
+imzala_portal_server_guard_end (ImzalaPortalServer *self,
+                                SoupServerMessage  *msg,
+                                guint64             failures)
+{
+  if (imzala_portal_store_get_failures (self->store) != failures)
+    {
+      g_warning ("The database was not available for %s %s", soup_server_message_get_method (msg),
+                 g_uri_get_path (soup_server_message_get_uri (msg)));
+      imzala_portal_http_send_error_full (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                                          "Sistem şu anda isteğinizi işleyemiyor. Lütfen biraz "
+                                          "sonra tekrar deneyiniz.",
+                                          IMZALA_PORTAL_UNAVAILABLE_RETRY, NULL);
+    }
+}
+
 static void
 guard (ImzalaPortalServer *self,
        SoupServerCallback  callback,
@@ -27,15 +43,7 @@ guard (ImzalaPortalServer *self,
   guint64 failures = imzala_portal_store_get_failures (self->store);
 
   callback (server, msg, path, query, self);
-  if (imzala_portal_store_get_failures (self->store) != failures)
-    {
-      g_warning ("The database was not available for %s %s", soup_server_message_get_method (msg),
-                 path);
-      imzala_portal_http_send_error_full (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
-                                          "Sistem şu anda isteğinizi işleyemiyor. Lütfen biraz "
-                                          "sonra tekrar deneyiniz.",
-                                          IMZALA_PORTAL_UNAVAILABLE_RETRY, NULL);
-    }
+  imzala_portal_server_guard_end (self, msg, failures);
 }
 
 static void

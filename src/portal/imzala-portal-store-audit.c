@@ -62,7 +62,7 @@ write_event (ImzalaPortalStore  *self,
       store_bind_text (stmt, 3, event->address);
       sqlite3_bind_int64 (stmt, 4, event->at);
       rc = sqlite3_step (stmt);
-      sqlite3_finalize (stmt);
+      store_finish (self, stmt);
       if (rc != SQLITE_DONE)
         return FALSE;
       if (sqlite3_changes (self->db) > 0)
@@ -80,8 +80,15 @@ write_event (ImzalaPortalStore  *self,
   store_bind_text (stmt, 5, event->address);
   store_bind_text (stmt, 6, event->detail);
   rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return rc == SQLITE_DONE;
+}
+
+gboolean
+store_write_event (ImzalaPortalStore *self, const PendingEvent *event)
+{
+  g_return_val_if_fail (self->pending.length == 0, FALSE);
+  return write_event (self, event, FALSE);
 }
 
 static gboolean

@@ -46,21 +46,59 @@ imzala_portal_store_add_certificate (ImzalaPortalStore *self,
   sqlite3_bind_int64 (stmt, 3, issued_at);
   sqlite3_bind_int64 (stmt, 4, not_after);
   store_bind_bytes (stmt, 5, der);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
 
+/* The status statement on the status connection, opened on first use;
+ * NULL when it cannot be opened. Called with status_lock held. */
+static sqlite3_stmt *
+status_statement (ImzalaPortalStore *self)
+{
+  const char *path;
+
+  if (self->status_stmt != NULL)
+    return self->status_stmt;
+  /* WAL: this reader sees every committed change of the main connection
+   * (a revocation is committed durably before `revoke` answers) and never
+   * waits for its writers. */
+  path = sqlite3_db_filename (self->db, "main");
+  if (self->status_db == NULL
+      && sqlite3_open_v2 (path, &self->status_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX,
+                          NULL) != SQLITE_OK)
+    {
+      g_warning ("Could not open %s for status lookups: %s", path,
+                 self->status_db != NULL ? sqlite3_errmsg (self->status_db) : "out of memory");
+      g_clear_pointer (&self->status_db, sqlite3_close_v2);
+      return NULL;
+    }
+  sqlite3_busy_timeout (self->status_db, 1000);
+  if (sqlite3_prepare_v3 (self->status_db, "SELECT revoked_at, reason FROM certificates WHERE serial = ?1",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->status_stmt, NULL) != SQLITE_OK)
+    {
+      g_warning ("Could not prepare the status lookup: %s", sqlite3_errmsg (self->status_db));
+      self->status_stmt = NULL;
+    }
+  return self->status_stmt;
+}
+
+/* Thread-safe: the trust's status function calls it on the worker thread
+ * that checks a submission (imzala-portal-evidence.c), the OCSP responder
+ * and `revoke` on the main thread. A certificate whose status cannot be
+ * read is UNKNOWN, which the portal refuses (fail closed). */
 ImzalaPortalCertStatus
 imzala_portal_store_get_certificate_status (ImzalaPortalStore *self,
                                             const char        *serial,
                                             gint64            *revoked_at,
                                             int               *reason)
 {
-  sqlite3_stmt *stmt = store_prepare (self,
-                                "SELECT revoked_at, reason FROM certificates WHERE serial = ?1");
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->status_lock);
+  sqlite3_stmt *stmt = status_statement (self);
   ImzalaPortalCertStatus status = IMZALA_PORTAL_CERT_UNKNOWN;
 
+  if (stmt == NULL)
+    return status;
   store_bind_text (stmt, 1, serial);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
@@ -75,7 +113,8 @@ imzala_portal_store_get_certificate_status (ImzalaPortalStore *self,
             *reason = sqlite3_column_type (stmt, 1) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 1);
         }
     }
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
   return status;
 }
 
@@ -100,7 +139,7 @@ imzala_portal_store_revoke_person (ImzalaPortalStore *self,
   store_bind_text (stmt, 3, tckn);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (serials, store_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   store_set_durable (self, FALSE);
   if (rc != SQLITE_DONE)
     {
@@ -127,7 +166,7 @@ imzala_portal_store_list_revoked (ImzalaPortalStore *self)
       revoked->reason = sqlite3_column_type (stmt, 2) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 2);
       g_ptr_array_add (list, revoked);
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return list;
 }
 
@@ -145,7 +184,7 @@ imzala_portal_store_set_request_level (ImzalaPortalStore *self,
   sqlite3_bind_int64 (stmt, 1, request);
   store_bind_text (stmt, 2, level);
   store_bind_text (stmt, 3, tsa_url);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
@@ -166,6 +205,6 @@ imzala_portal_store_get_request_level (ImzalaPortalStore *self,
       if (tsa_url != NULL)
         *tsa_url = store_column_text (stmt, 1);
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return level != NULL ? level : g_strdup ("BES");
 }

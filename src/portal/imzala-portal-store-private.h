@@ -33,13 +33,32 @@ struct _ImzalaPortalStore
   guint64  audit_failures;   /* writes that failed (then kept in pending) */
   guint64  audit_dropped;    /* events lost because pending was full */
   guint64  audit_dropped_reported;
+  /* Prepared statements kept for the next query with the same SQL text
+   * (store_prepare(), store_finish()). */
+  GHashTable *statements;    /* SQL text → sqlite3_stmt* */
+  GHashTable *in_use;        /* sqlite3_stmt* set: handed out, not finished */
+  /* The certificates' status is read on worker threads too
+   * (imzala_portal_store_get_certificate_status()): a read-only connection
+   * of its own, opened on first use, under its own lock. */
+  GMutex        status_lock;
+  sqlite3      *status_db;
+  sqlite3_stmt *status_stmt;
 };
 
 gboolean
-store_step_done (sqlite3_stmt *stmt);
+store_step_done (ImzalaPortalStore *self, sqlite3_stmt *stmt);
+
+void
+store_finish (ImzalaPortalStore *self, sqlite3_stmt *stmt);
 
 void
 store_pending_event_free (PendingEvent *event);
+
+/* Writes one audit event now, inside the caller's transaction; FALSE when
+ * the statement failed. Only when no event waits in @pending (their
+ * order is kept). */
+gboolean
+store_write_event (ImzalaPortalStore *self, const PendingEvent *event);
 
 sqlite3_stmt *
 store_prepare (ImzalaPortalStore *self, const char *sql);

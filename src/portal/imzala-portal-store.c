@@ -183,6 +183,11 @@ imzala_portal_store_finalize (GObject *object)
   if (self->pending.length > 0)
     g_warning ("%u store_audit events could not be written before exit", self->pending.length);
   g_queue_clear_full (&self->pending, (GDestroyNotify) store_pending_event_free);
+  g_clear_pointer (&self->in_use, g_hash_table_unref);
+  g_clear_pointer (&self->statements, g_hash_table_unref);
+  sqlite3_finalize (self->status_stmt);
+  sqlite3_close_v2 (self->status_db);
+  g_mutex_clear (&self->status_lock);
   sqlite3_close_v2 (self->db);
   G_OBJECT_CLASS (imzala_portal_store_parent_class)->finalize (object);
 }
@@ -194,8 +199,17 @@ imzala_portal_store_class_init (ImzalaPortalStoreClass *klass)
 }
 
 static void
+statement_free (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+static void
 imzala_portal_store_init (ImzalaPortalStore *self)
 {
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, statement_free);
+  self->in_use = g_hash_table_new (NULL, NULL);
+  g_mutex_init (&self->status_lock);
 }
 
 gboolean
@@ -211,14 +225,48 @@ store_set_db_error (ImzalaPortalStore *self, GError **error)
   return FALSE;
 }
 
+/* Compiling a statement costs more than running most of the portal's
+ * (issue 12: sqlite3_prepare_v2 was ~2 % of the portal's instructions
+ * per submission), so each SQL text is compiled once, kept
+ * (SQLITE_PREPARE_PERSISTENT), and handed out again once the previous
+ * user finished it with store_finish(). A statement still in use (a
+ * query made while the same one is being read) gets a fresh one that
+ * store_finish() finalizes. The store is used from the main thread only. */
 sqlite3_stmt *
 store_prepare (ImzalaPortalStore *self, const char *sql)
 {
-  sqlite3_stmt *stmt = NULL;
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
 
-  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+  if (stmt != NULL && !g_hash_table_contains (self->in_use, stmt))
+    {
+      g_hash_table_add (self->in_use, stmt);
+      return stmt;
+    }
+  if (sqlite3_prepare_v3 (self->db, sql, -1, stmt == NULL ? SQLITE_PREPARE_PERSISTENT : 0,
+                          &stmt, NULL) != SQLITE_OK)
     g_error ("Bad SQL (%s): %s", sqlite3_errmsg (self->db), sql);
+  if (!g_hash_table_contains (self->statements, sql))
+    {
+      g_hash_table_insert (self->statements, g_strdup (sql), stmt);
+      g_hash_table_add (self->in_use, stmt);
+    }
   return stmt;
+}
+
+/* Ends a statement from store_prepare(): a kept one is reset (which ends
+ * its read transaction at once, as finalizing did) and its parameters
+ * cleared for the next user; any other is finalized. After a failed step
+ * the connection's error code and message still say what went wrong. */
+void
+store_finish (ImzalaPortalStore *self, sqlite3_stmt *stmt)
+{
+  if (g_hash_table_remove (self->in_use, stmt))
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+    }
+  else
+    sqlite3_finalize (stmt);
 }
 
 void
@@ -255,14 +303,14 @@ column_bytes (sqlite3_stmt *stmt, int index)
   return g_bytes_new (data, sqlite3_column_bytes (stmt, index));
 }
 
-/* Runs a statement that returns no rows and finalizes it; on FALSE the
+/* Runs a statement that returns no rows and finishes it; on FALSE the
  * connection's error code and message still say what went wrong. */
 gboolean
-store_step_done (sqlite3_stmt *stmt)
+store_step_done (ImzalaPortalStore *self, sqlite3_stmt *stmt)
 {
   int rc = sqlite3_step (stmt);
 
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return rc == SQLITE_DONE;
 }
 
@@ -291,7 +339,7 @@ add_column (ImzalaPortalStore *self, const char *table, const char *column, cons
   gboolean present = sqlite3_step (stmt) == SQLITE_ROW;
   g_autofree char *alter = NULL;
 
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   if (present)
     return TRUE;
   alter = g_strdup_printf ("ALTER TABLE %s ADD COLUMN %s %s;", table, column, type);
@@ -460,7 +508,7 @@ imzala_portal_store_put_person (ImzalaPortalStore        *self,
   store_bind_text (stmt, 7, person->card_puk);
   sqlite3_bind_int64 (stmt, 8, person->certificate_not_after);
   store_bind_text (stmt, 9, person->phone);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
@@ -491,7 +539,7 @@ imzala_portal_store_get_person (ImzalaPortalStore *self, const char *tckn)
       person->eonay_at = sqlite3_column_int64 (stmt, 9);
       person->phone = store_column_text (stmt, 10);
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return person;
 }
 
@@ -507,7 +555,7 @@ imzala_portal_store_set_eonay (ImzalaPortalStore *self,
   store_bind_text (stmt, 1, tckn);
   store_bind_text (stmt, 2, eonay);
   sqlite3_bind_int64 (stmt, 3, when);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
@@ -524,7 +572,7 @@ imzala_portal_store_add_session (ImzalaPortalStore *self,
 
   store_bind_text (stmt, 1, id_hash);
   sqlite3_bind_int64 (stmt, 2, now);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
@@ -545,7 +593,7 @@ imzala_portal_store_get_session (ImzalaPortalStore *self, const char *id_hash)
       session->applicant = store_column_text (stmt, 2);
       session->created_at = sqlite3_column_int64 (stmt, 3);
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return session;
 }
 
@@ -574,7 +622,7 @@ imzala_portal_store_replace_session (ImzalaPortalStore *self,
       store_bind_text (stmt, 2, new_hash);
       store_bind_text (stmt, 3, person);
       sqlite3_bind_int64 (stmt, 4, now);
-      if (!store_step_done (stmt))
+      if (!store_step_done (self, stmt))
         {
           store_set_db_error (self, error);
           exec (self, "ROLLBACK", NULL);
@@ -592,7 +640,7 @@ imzala_portal_store_expire_sessions (ImzalaPortalStore *self,
   sqlite3_stmt *stmt = store_prepare (self, "DELETE FROM sessions WHERE created_at < ?1");
 
   sqlite3_bind_int64 (stmt, 1, before);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
@@ -607,7 +655,7 @@ imzala_portal_store_set_session_applicant (ImzalaPortalStore *self,
 
   store_bind_text (stmt, 1, id_hash);
   store_bind_text (stmt, 2, tckn);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
@@ -620,7 +668,7 @@ imzala_portal_store_sign_out_session (ImzalaPortalStore *self,
   sqlite3_stmt *stmt = store_prepare (self, "UPDATE sessions SET person = NULL, applicant = NULL WHERE id_hash = ?1");
 
   store_bind_text (stmt, 1, id_hash);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   return TRUE;
 }
@@ -654,7 +702,7 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
   store_bind_bytes (stmt, 8, request->nonce);
   sqlite3_bind_int64 (stmt, 9, request->created_at);
   sqlite3_bind_int64 (stmt, 10, request->expires_at);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     {
       if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Code collision");
@@ -672,7 +720,7 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
       sqlite3_bind_int (stmt, 2, (int) i);
       store_bind_text (stmt, 3, g_ptr_array_index (request->titles, i));
       store_bind_bytes (stmt, 4, g_ptr_array_index (request->texts, i));
-      if (!store_step_done (stmt))
+      if (!store_step_done (self, stmt))
         {
           store_set_db_error (self, error);
           exec (self, "ROLLBACK", NULL);
@@ -717,7 +765,7 @@ read_request (ImzalaPortalStore *self, sqlite3_stmt *stmt)
       request->released_at = sqlite3_column_int64 (stmt, 14);
       request->result_message = store_column_text (stmt, 15);
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   if (request == NULL)
     return NULL;
 
@@ -730,7 +778,7 @@ read_request (ImzalaPortalStore *self, sqlite3_stmt *stmt)
       g_ptr_array_add (request->titles, store_column_text (stmt, 0));
       g_ptr_array_add (request->texts, column_bytes (stmt, 1));
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return request;
 }
 
@@ -764,7 +812,7 @@ imzala_portal_store_expire_requests (ImzalaPortalStore *self, gint64 now)
 
   sqlite3_bind_int64 (stmt, 1, now);
   sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
 }
 
 ImzalaPortalState
@@ -788,7 +836,7 @@ imzala_portal_store_reject (ImzalaPortalStore *self,
   store_bind_text (stmt, 4, closed_message);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     state = state_from_string ((const char *) sqlite3_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return state;
 }
 
@@ -821,7 +869,8 @@ store_set_durable (ImzalaPortalStore *self, gboolean durable)
 }
 
 static gboolean complete (ImzalaPortalStore *self, const ImzalaPortalRequest *request, gint64 now,
-                          GPtrArray *signatures, const char *message, GError **error);
+                          GPtrArray *signatures, const char *message, const char *address,
+                          gboolean audited, GError **error);
 
 gboolean
 imzala_portal_store_complete (ImzalaPortalStore         *self,
@@ -829,13 +878,20 @@ imzala_portal_store_complete (ImzalaPortalStore         *self,
                               gint64                     now,
                               GPtrArray                 *signatures,
                               const char                *message,
+                              const char                *address,
                               GError                   **error)
 {
+  /* The audit row goes into the same commit (one durable commit a
+   * submission instead of two commits), unless older events still wait
+   * for the database: they are written first, in their order. */
+  gboolean audited = self->pending.length == 0;
   gboolean ok;
 
   store_set_durable (self, TRUE);
-  ok = complete (self, request, now, signatures, message, error);
+  ok = complete (self, request, now, signatures, message, audited ? address : NULL, audited, error);
   store_set_durable (self, FALSE);
+  if (ok && !audited)
+    imzala_portal_store_log (self, "signed", request->person, request->id, address, request->purpose);
   return ok;
 }
 
@@ -845,6 +901,8 @@ complete (ImzalaPortalStore         *self,
           gint64                     now,
           GPtrArray                 *signatures,
           const char                *message,
+          const char                *address,
+          gboolean                   audited,
           GError                   **error)
 {
   sqlite3_stmt *stmt;
@@ -864,7 +922,7 @@ complete (ImzalaPortalStore         *self,
   store_bind_text (stmt, 3, message);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     person = store_column_text (stmt, 0);
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   if (person == NULL)
     {
       exec (self, "ROLLBACK", NULL);
@@ -885,7 +943,7 @@ complete (ImzalaPortalStore         *self,
       store_bind_text (stmt, 4, signature->signer_fingerprint);
       store_bind_text (stmt, 5, signature->signer_subject);
       sqlite3_bind_int64 (stmt, 6, signature->signing_time);
-      if (!store_step_done (stmt))
+      if (!store_step_done (self, stmt))
         goto fail;
     }
 
@@ -896,7 +954,15 @@ complete (ImzalaPortalStore         *self,
       sqlite3_bind_int64 (stmt, 2, now);
       store_bind_text (stmt, 3, request->choice);
       sqlite3_bind_int64 (stmt, 4, request->application);
-      if (!store_step_done (stmt))
+      if (!store_step_done (self, stmt))
+        goto fail;
+    }
+  if (audited)
+    {
+      PendingEvent event = { "signed", request->person, request->id, (char *) address,
+                             request->purpose, store_now () };
+
+      if (!store_write_event (self, &event))
         goto fail;
     }
   return exec (self, "COMMIT", error);
@@ -918,7 +984,7 @@ imzala_portal_store_release (ImzalaPortalStore *self, gint64 id, gint64 now)
   sqlite3_bind_int64 (stmt, 1, id);
   sqlite3_bind_int64 (stmt, 2, now);
   changed = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->db) == 1;
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return changed;
 }
 
@@ -939,7 +1005,7 @@ imzala_portal_store_finish_unblock (ImzalaPortalStore *self,
   sqlite3_bind_int64 (stmt, 3, now);
   store_bind_text (stmt, 4, message);
   changed = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->db) == 1;
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return changed;
 }
 
@@ -963,7 +1029,7 @@ imzala_portal_store_add_application (ImzalaPortalStore       *self,
   store_bind_text (stmt, 5, application->form_text);
   sqlite3_bind_int64 (stmt, 6, application->production_date);
   sqlite3_bind_int64 (stmt, 7, now);
-  if (!store_step_done (stmt))
+  if (!store_step_done (self, stmt))
     return store_set_db_error (self, error);
   application->id = sqlite3_last_insert_rowid (self->db);
   return TRUE;
@@ -976,7 +1042,7 @@ imzala_portal_store_add_application (ImzalaPortalStore       *self,
   "  production_date, submitted_at FROM applications"
 
 static ImzalaPortalApplication *
-read_application (sqlite3_stmt *stmt)
+read_application (ImzalaPortalStore *self, sqlite3_stmt *stmt)
 {
   ImzalaPortalApplication *application = NULL;
 
@@ -994,7 +1060,7 @@ read_application (sqlite3_stmt *stmt)
       application->production_date = sqlite3_column_int64 (stmt, 8);
       application->submitted_at = sqlite3_column_int64 (stmt, 9);
     }
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   return application;
 }
 
@@ -1004,7 +1070,7 @@ imzala_portal_store_get_application (ImzalaPortalStore *self, const char *public
   sqlite3_stmt *stmt = store_prepare (self, APPLICATION_COLUMNS " WHERE public_id = ?1");
 
   store_bind_text (stmt, 1, public_id);
-  return read_application (stmt);
+  return read_application (self, stmt);
 }
 
 ImzalaPortalApplication *
@@ -1013,7 +1079,7 @@ imzala_portal_store_get_application_by_id (ImzalaPortalStore *self, gint64 id)
   sqlite3_stmt *stmt = store_prepare (self, APPLICATION_COLUMNS " WHERE id = ?1");
 
   sqlite3_bind_int64 (stmt, 1, id);
-  return read_application (stmt);
+  return read_application (self, stmt);
 }
 
 gboolean
@@ -1034,7 +1100,7 @@ imzala_portal_store_submit_application (ImzalaPortalStore *self,
   store_bind_text (stmt, 2, method);
   sqlite3_bind_int64 (stmt, 3, now);
   changed = sqlite3_step (stmt) == SQLITE_DONE && sqlite3_changes (self->db) == 1;
-  sqlite3_finalize (stmt);
+  store_finish (self, stmt);
   if (!changed)
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "The application was already submitted");
   return changed;

@@ -174,13 +174,15 @@ ImzalaPortalState    imzala_portal_store_reject           (ImzalaPortalStore *se
                                                            const char        *closed_message);
 /* pending → done with the signatures, in one transaction, which also
  * records what the request was for (a consent's choice, an application's
- * submission). FALSE with G_IO_ERROR_BUSY when the request was no longer
- * pending and unexpired. */
+ * submission) and the audit log's "signed" event from @address (so that
+ * the state change and its audit row are one commit). FALSE with
+ * G_IO_ERROR_BUSY when the request was no longer pending and unexpired. */
 gboolean             imzala_portal_store_complete         (ImzalaPortalStore         *self,
                                                            const ImzalaPortalRequest *request,
                                                            gint64                     now,
                                                            GPtrArray                 *signatures,
                                                            const char                *message,
+                                                           const char                *address,
                                                            GError                   **error);
 /* pending → released (unblock). FALSE when it was not pending. */
 gboolean             imzala_portal_store_release          (ImzalaPortalStore *self,
