@@ -3,7 +3,10 @@
  * imzala-verifier.c reads the signature and checks each signer;
  * imzala-verifier-chain.c builds the chains, checks the certificates'
  * status and the CAdES-C references; imzala-verifier-counter.c checks the
- * counter-signatures. Nothing here is API.
+ * counter-signatures; imzala-verifier-time.c the time-stamps, the
+ * signingTime and CAdES-X; imzala-verifier-report.c makes and names the
+ * reports; imzala-verifier-stream.c reads the content as a stream. Nothing
+ * here is API.
  */
 #pragma once
 
@@ -128,6 +131,19 @@ verifier_check_tsa_status (Context *ctx, Signer *s, const char *name, ImzalaTime
 
 void
 verifier_check_counter_signatures (Context *ctx, Signer *s, GDateTime *when, gboolean proven);
+
+/* imzala-verifier-time.c: the content and signature time-stamps (and the
+ * signingTime against them), then the CAdES-X time-stamps. */
+void
+verifier_check_timestamps (Context *ctx, Signer *s);
+
+void
+verifier_check_esc_time_stamps (Context *ctx, Signer *s);
+
+/* The content's hash under @md, as hashed once for the whole signature;
+ * NULL when it was not hashed with @md. */
+GBytes *
+verifier_content_digest (Context *ctx, const EVP_MD *md);
 
 CMS_ContentInfo *
 verifier_parse_cms (GBytes *input);

@@ -28,157 +28,6 @@ static const char *const btk_statements[] = {
 };
 #define QC_COMPLIANCE "0.4.0.1862.1.1"
 
-/* ---- Reports ---- */
-
-void
-verifier_check_free (ImzalaCheck *check)
-{
-  g_free (check->name);
-  g_free (check->message);
-  g_free (check);
-}
-
-void
-verifier_signer_report_free (ImzalaSignerReport *report)
-{
-  g_free (report->reason);
-  g_clear_object (&report->certificate);
-  g_clear_pointer (&report->chain, g_ptr_array_unref);
-  g_clear_pointer (&report->signing_time, g_date_time_unref);
-  g_clear_pointer (&report->timestamp_time, g_date_time_unref);
-  g_clear_pointer (&report->content_timestamp_time, g_date_time_unref);
-  g_clear_pointer (&report->validation_time, g_date_time_unref);
-  g_free (report->digest);
-  g_clear_pointer (&report->cert_status, imzala_cert_status_free);
-  g_clear_pointer (&report->checks, g_ptr_array_unref);
-  g_clear_pointer (&report->counter_signers, g_ptr_array_unref);
-  g_free (report);
-}
-
-void
-imzala_verification_free (ImzalaVerification *self)
-{
-  if (self == NULL)
-    return;
-  g_free (self->reason);
-  g_clear_pointer (&self->content, g_bytes_unref);
-  g_clear_pointer (&self->signers, g_ptr_array_unref);
-  g_free (self);
-}
-
-const char *
-imzala_validation_to_string (ImzalaValidation status)
-{
-  switch (status)
-    {
-    case IMZALA_VALIDATION_VALID:
-      return "valid";
-    case IMZALA_VALIDATION_INVALID:
-      return "invalid";
-    case IMZALA_VALIDATION_INDETERMINATE:
-    default:
-      return "indeterminate";
-    }
-}
-
-const char *
-imzala_signature_level_to_string (ImzalaSignatureLevel level)
-{
-  switch (level)
-    {
-    case IMZALA_SIGNATURE_LEVEL_CMS:
-      return "CMS";
-    case IMZALA_SIGNATURE_LEVEL_BES:
-      return "BES";
-    case IMZALA_SIGNATURE_LEVEL_EPES:
-      return "EPES";
-    case IMZALA_SIGNATURE_LEVEL_T:
-      return "T";
-    case IMZALA_SIGNATURE_LEVEL_C:
-      return "C";
-    case IMZALA_SIGNATURE_LEVEL_X:
-      return "X";
-    case IMZALA_SIGNATURE_LEVEL_XL:
-    default:
-      return "X-L";
-    }
-}
-
-const char *
-imzala_check_result_to_string (ImzalaCheckResult result)
-{
-  switch (result)
-    {
-    case IMZALA_CHECK_PASSED:
-      return "passed";
-    case IMZALA_CHECK_FAILED:
-      return "failed";
-    case IMZALA_CHECK_INDETERMINATE:
-      return "indeterminate";
-    case IMZALA_CHECK_SKIPPED:
-    default:
-      return "skipped";
-    }
-}
-
-/* Records a check. A failed or indeterminate check sets the signer's
- * status, the first one of the worst kind giving the reason. */
-void
-verifier_add_check (ImzalaSignerReport *report, const char *name, ImzalaCheckResult result,
-           const char *message)
-{
-  ImzalaCheck *check = g_new0 (ImzalaCheck, 1);
-
-  check->name = g_strdup (name);
-  check->result = result;
-  check->message = g_strdup (message);
-  g_ptr_array_add (report->checks, check);
-
-  if (result == IMZALA_CHECK_FAILED && report->status != IMZALA_VALIDATION_INVALID)
-    {
-      report->status = IMZALA_VALIDATION_INVALID;
-      g_free (report->reason);
-      report->reason = g_strdup (message);
-    }
-  else if (result == IMZALA_CHECK_INDETERMINATE && report->status == IMZALA_VALIDATION_VALID)
-    {
-      report->status = IMZALA_VALIDATION_INDETERMINATE;
-      g_free (report->reason);
-      report->reason = g_strdup (message);
-    }
-}
-
-void
-verifier_log_openssl_errors (const char *what)
-{
-  unsigned long code;
-
-  while ((code = ERR_get_error ()) != 0)
-    {
-      char buffer[256];
-
-      ERR_error_string_n (code, buffer, sizeof buffer);
-      g_debug ("%s: %s", what, buffer);
-    }
-}
-
-GDateTime *
-verifier_date_time_from_asn1 (const ASN1_TIME *time)
-{
-  struct tm tm = { 0 };
-
-  if (time == NULL || !ASN1_TIME_check (time) || !ASN1_TIME_to_tm (time, &tm))
-    return NULL;
-  return g_date_time_new_utc (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                              tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-char *
-verifier_format_time (GDateTime *time)
-{
-  return g_date_time_format (time, "%Y-%m-%d %H:%M:%S UTC");
-}
-
 /* ---- Qualified (the Turkish rule) ---- */
 
 static GPtrArray *
@@ -618,8 +467,8 @@ single_value (CMS_SignerInfo *si, int nid, ASN1_TYPE **value)
  * `openssl cms -sign -noattr`), the content itself is signed. */
 /* The content's hash under @md, as hashed once for the whole signature
  * (imzala-verifier-stream.c); NULL when it was not hashed with @md. */
-static GBytes *
-content_digest (Context *ctx, const EVP_MD *md)
+GBytes *
+verifier_content_digest (Context *ctx, const EVP_MD *md)
 {
   if (md == NULL || ctx->content_digests == NULL)
     return NULL;
@@ -629,7 +478,7 @@ content_digest (Context *ctx, const EVP_MD *md)
 static gboolean
 check_signature (Context *ctx, Signer *s)
 {
-  GBytes *content_hash = content_digest (ctx, s->md);
+  GBytes *content_hash = verifier_content_digest (ctx, s->md);
   ASN1_TYPE *content_type = NULL;
   ASN1_TYPE *message_digest = NULL;
   ASN1_TYPE *signing_time = NULL;
@@ -795,240 +644,6 @@ check_signing_certificate (Signer *s)
                _("The signed attributes name the signer’s certificate."));
 }
 
-static void
-timestamp_failed (Signer *s, const char *name, const GError *error)
-{
-  /* A TSA that cannot be trusted leaves the question open; a token that
-   * does not match or does not verify is a broken signature. */
-  if (g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_UNTRUSTED))
-    verifier_add_check (s->report, name, IMZALA_CHECK_INDETERMINATE, error->message);
-  else
-    verifier_add_check (s->report, name, IMZALA_CHECK_FAILED, error->message);
-}
-
-static void check_signing_time (Signer *s);
-
-static void
-check_timestamps (Context *ctx, Signer *s)
-{
-  g_autoptr(GPtrArray) content_tokens = verifier_attribute_values (s->si, NID_id_smime_aa_ets_contentTimestamp,
-                                                          TRUE);
-  g_autoptr(GPtrArray) signature_tokens = verifier_attribute_values (s->si, NID_id_smime_aa_timeStampToken,
-                                                            FALSE);
-  ASN1_OCTET_STRING *signature = CMS_SignerInfo_get0_signature (s->si);
-
-  for (guint i = 0; i < content_tokens->len; i++)
-    {
-      GBytes *token = g_ptr_array_index (content_tokens, i);
-      GBytes *hash = content_digest (ctx, imzala_timestamp_get_imprint_md (token));
-      g_autoptr(GError) error = NULL;
-      g_autoptr(ImzalaTimestamp) stamp = NULL;
-
-      if (hash == NULL)
-        {
-          /* Not a token, or one over a hash that is not accepted: the
-           * check of the bytes says which. */
-          static const guint8 nothing[1];
-
-          stamp = imzala_timestamp_verify (token, nothing, 0, ctx->trust, s->untrusted,
-                                           ctx->cancellable, &error);
-          if (stamp != NULL)
-            {
-              /* Cannot happen: a token over no bytes at all. */
-              g_clear_pointer (&stamp, imzala_timestamp_free);
-              g_set_error_literal (&error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
-                                   _("The time-stamp could not be checked."));
-            }
-        }
-      else
-        stamp = imzala_timestamp_verify_digest (token, g_bytes_get_data (hash, NULL),
-                                                g_bytes_get_size (hash), ctx->trust, s->untrusted,
-                                                ctx->cancellable, &error);
-
-      if (stamp == NULL)
-        {
-          timestamp_failed (s, "content-time-stamp", error);
-          continue;
-        }
-      if (!verifier_check_tsa_status (ctx, s, "content-time-stamp-revocation", stamp))
-        continue;
-      if (s->report->content_timestamp_time == NULL
-          || g_date_time_compare (stamp->time, s->report->content_timestamp_time) < 0)
-        {
-          g_clear_pointer (&s->report->content_timestamp_time, g_date_time_unref);
-          s->report->content_timestamp_time = g_date_time_ref (stamp->time);
-        }
-      verifier_add_check (s->report, "content-time-stamp", IMZALA_CHECK_PASSED,
-                 _("The content time-stamp is valid."));
-    }
-
-  for (guint i = 0; i < signature_tokens->len; i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(ImzalaTimestamp) stamp = NULL;
-      g_autofree char *when = NULL;
-      g_autofree char *message = NULL;
-
-      stamp = imzala_timestamp_verify (g_ptr_array_index (signature_tokens, i),
-                                       ASN1_STRING_get0_data (signature),
-                                       (gsize) ASN1_STRING_length (signature), ctx->trust,
-                                       s->untrusted, ctx->cancellable, &error);
-      if (stamp == NULL)
-        {
-          timestamp_failed (s, "signature-time-stamp", error);
-          continue;
-        }
-      when = verifier_format_time (stamp->time);
-      message = g_strdup_printf (_("The signature time-stamp is valid: the signature existed on %s."),
-                                 when);
-      verifier_add_check (s->report, "signature-time-stamp", IMZALA_CHECK_PASSED, message);
-      /* A TSA revoked before its token's time proves nothing. */
-      if (!verifier_check_tsa_status (ctx, s, "signature-time-stamp-revocation", stamp))
-        continue;
-      /* The earliest valid time-stamp is the best proof. */
-      if (s->report->timestamp_time == NULL
-          || g_date_time_compare (stamp->time, s->report->timestamp_time) < 0)
-        {
-          g_clear_pointer (&s->report->timestamp_time, g_date_time_unref);
-          s->report->timestamp_time = g_date_time_ref (stamp->time);
-        }
-    }
-
-  if (signature_tokens->len > 0 && s->report->level >= IMZALA_SIGNATURE_LEVEL_BES)
-    s->report->level = IMZALA_SIGNATURE_LEVEL_T;
-
-  if (s->report->timestamp_time != NULL && s->report->content_timestamp_time != NULL
-      && g_date_time_compare (s->report->content_timestamp_time, s->report->timestamp_time) > 0)
-    verifier_add_check (s->report, "time-stamp-order", IMZALA_CHECK_FAILED,
-               _("The content time-stamp is later than the signature time-stamp."));
-
-  check_signing_time (s);
-}
-
-/* The signer's claimed signingTime against the time the signature
- * time-stamp proves. The claim comes first (the signer's software writes
- * it before it asks the TSA), so a claim later than the time-stamp is a
- * false one, beyond the tolerance for clocks that differ; a claim however
- * much earlier changes nothing, because the signature is validated at the
- * time-stamp's time, never at the claim. */
-static void
-check_signing_time (Signer *s)
-{
-  g_autofree char *claimed = NULL;
-  g_autofree char *proven = NULL;
-  g_autofree char *message = NULL;
-
-  if (s->report->signing_time == NULL)
-    return;
-  claimed = verifier_format_time (s->report->signing_time);
-  if (s->report->timestamp_time == NULL)
-    {
-      message = g_strdup_printf (_("The signer claims to have signed on %s; no time-stamp proves it, "
-                                   "so the signature is validated now."), claimed);
-      verifier_add_check (s->report, "signing-time", IMZALA_CHECK_SKIPPED, message);
-      return;
-    }
-  proven = verifier_format_time (s->report->timestamp_time);
-  if (g_date_time_difference (s->report->signing_time, s->report->timestamp_time)
-      > (GTimeSpan) IMZALA_VERIFIER_SIGNING_TIME_TOLERANCE * G_TIME_SPAN_SECOND)
-    {
-      message = g_strdup_printf (_("The signer claims to have signed on %s, after the time-stamp "
-                                   "proves the signature existed (%s): the claimed signing time is "
-                                   "false."), claimed, proven);
-      verifier_add_check (s->report, "signing-time", IMZALA_CHECK_FAILED, message);
-      return;
-    }
-  message = g_strdup_printf (_("The claimed signing time (%s) is not after the time-stamp (%s); the "
-                               "signature is validated at the time-stamp’s time."), claimed, proven);
-  verifier_add_check (s->report, "signing-time", IMZALA_CHECK_PASSED, message);
-}
-
-/* The DER of every unsigned attribute of type @nid, in the order the
- * SignerInfo carries them, appended to @data. */
-static void
-append_unsigned_attributes (CMS_SignerInfo *si, int nid, GByteArray *data, guint *count)
-{
-  for (int index = CMS_unsigned_get_attr_by_NID (si, nid, -1); index >= 0;
-       index = CMS_unsigned_get_attr_by_NID (si, nid, index))
-    {
-      unsigned char *der = NULL;
-      int length = i2d_X509_ATTRIBUTE (CMS_unsigned_get_attr (si, index), &der);
-
-      if (length > 0)
-        {
-          g_byte_array_append (data, der, (guint) length);
-          (*count)++;
-        }
-      OPENSSL_free (der);
-    }
-}
-
-/* CAdES-X (type 1): the escTimeStamp (CAdES-C-time-stamp) covers the
- * signature value, the signature time-stamp and the CAdES-C references.
- * Its messageImprint is the hash of the concatenation, as ETSI TS 101 733
- * §6.3.5 and EN 319 122-1 say, of the octets of the signatureValue and the
- * DER of each signature-time-stamp, complete-certificate-references and
- * complete-revocation-references attribute (type and values) as the
- * signature carries them. A valid one makes a CAdES-C signature CAdES-X;
- * with the X-L values it stays X-L. */
-static void
-check_esc_time_stamps (Context *ctx, Signer *s)
-{
-  g_autoptr(GPtrArray) tokens = verifier_attribute_values (s->si, NID_id_smime_aa_ets_escTimeStamp, FALSE);
-  ASN1_OCTET_STRING *signature = CMS_SignerInfo_get0_signature (s->si);
-  g_autoptr(GByteArray) covered = NULL;
-  guint references = 0;
-  guint stamps = 0;
-  gboolean any_valid = FALSE;
-
-  if (tokens->len == 0)
-    return;
-  covered = g_byte_array_new ();
-  g_byte_array_append (covered, ASN1_STRING_get0_data (signature), (guint) ASN1_STRING_length (signature));
-  append_unsigned_attributes (s->si, NID_id_smime_aa_timeStampToken, covered, &stamps);
-  append_unsigned_attributes (s->si, NID_id_smime_aa_ets_CertificateRefs, covered, &references);
-  append_unsigned_attributes (s->si, NID_id_smime_aa_ets_RevocationRefs, covered, &references);
-  if (references == 0)
-    {
-      verifier_add_check (s->report, "esc-time-stamp", IMZALA_CHECK_FAILED,
-                          _("The signature carries a CAdES-X time-stamp but no certificate or "
-                            "revocation references for it to cover."));
-      return;
-    }
-
-  for (guint i = 0; i < tokens->len; i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(ImzalaTimestamp) stamp = NULL;
-      g_autofree char *when = NULL;
-      g_autofree char *message = NULL;
-
-      stamp = imzala_timestamp_verify (g_ptr_array_index (tokens, i), covered->data, covered->len,
-                                       ctx->trust, s->untrusted, ctx->cancellable, &error);
-      if (stamp == NULL)
-        {
-          timestamp_failed (s, "esc-time-stamp", error);
-          continue;
-        }
-      if (s->report->timestamp_time != NULL
-          && g_date_time_compare (stamp->time, s->report->timestamp_time) < 0)
-        {
-          verifier_add_check (s->report, "esc-time-stamp", IMZALA_CHECK_FAILED,
-                              _("The CAdES-X time-stamp is earlier than the signature time-stamp it "
-                                "covers."));
-          continue;
-        }
-      when = verifier_format_time (stamp->time);
-      message = g_strdup_printf (_("The CAdES-X time-stamp is valid: the signature, its time-stamp "
-                                   "and its references existed on %s."), when);
-      verifier_add_check (s->report, "esc-time-stamp", IMZALA_CHECK_PASSED, message);
-      if (verifier_check_tsa_status (ctx, s, "esc-time-stamp-revocation", stamp))
-        any_valid = TRUE;
-    }
-  if (any_valid && s->report->level == IMZALA_SIGNATURE_LEVEL_C)
-    s->report->level = IMZALA_SIGNATURE_LEVEL_X;
-}
-
 /* The chain to the trust at @when, fetching missing issuers from AIA. */
 static ImzalaSignerReport *
 verify_signer (Context *ctx, CMS_SignerInfo *si)
@@ -1069,7 +684,7 @@ verify_signer (Context *ctx, CMS_SignerInfo *si)
   if (!check_digest_algorithm (&s) || !check_signature_algorithm (&s) || !check_signature (ctx, &s))
     goto out;
   check_signing_certificate (&s);
-  check_timestamps (ctx, &s);
+  verifier_check_timestamps (ctx, &s);
 
   /* The time the evidence proves: the signature time-stamp, else now (a
    * signingTime is only the signer's claim). */
@@ -1079,7 +694,7 @@ verify_signer (Context *ctx, CMS_SignerInfo *si)
 
   verifier_verify_chain_and_status (ctx, &s, when, proven);
   verifier_check_references (ctx, &s);
-  check_esc_time_stamps (ctx, &s);
+  verifier_check_esc_time_stamps (ctx, &s);
   /* A counter-signature may be made long after the signature: without a
    * time-stamp of its own it is validated now. */
   verifier_check_counter_signatures (ctx, &s, now, FALSE);
