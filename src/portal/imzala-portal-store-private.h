@@ -1,7 +1,8 @@
 /* imzala-portal-store-private.h: what the store's files share.
  *
- * imzala-portal-store.c opens the database and keeps people, sessions,
- * requests and applications; imzala-portal-store-audit.c the audit log;
+ * imzala-portal-store.c opens the database and keeps people, requests and
+ * applications; imzala-portal-store-sessions.c the browser sessions;
+ * imzala-portal-store-audit.c the audit log;
  * imzala-portal-store-pki.c the demo PKI's certificates, revocations and
  * signature levels. Nothing here is API.
  */
@@ -47,6 +48,10 @@ struct _ImzalaPortalStore
 
 gboolean
 store_step_done (ImzalaPortalStore *self, sqlite3_stmt *stmt);
+
+/* Runs @sql (no result rows) on the main connection. */
+gboolean
+store_exec (ImzalaPortalStore *self, const char *sql, GError **error);
 
 void
 store_finish (ImzalaPortalStore *self, sqlite3_stmt *stmt);

@@ -314,8 +314,8 @@ store_step_done (ImzalaPortalStore *self, sqlite3_stmt *stmt)
   return rc == SQLITE_DONE;
 }
 
-static gboolean
-exec (ImzalaPortalStore *self, const char *sql, GError **error)
+gboolean
+store_exec (ImzalaPortalStore *self, const char *sql, GError **error)
 {
   char *message = NULL;
 
@@ -343,7 +343,7 @@ add_column (ImzalaPortalStore *self, const char *table, const char *column, cons
   if (present)
     return TRUE;
   alter = g_strdup_printf ("ALTER TABLE %s ADD COLUMN %s %s;", table, column, type);
-  return exec (self, alter, error);
+  return store_exec (self, alter, error);
 }
 
 ImzalaPortalStore *
@@ -391,13 +391,13 @@ imzala_portal_store_open (const char *path, GError **error)
    * lose the last commits (issue 12: an fsync per read was most of a GET).
    * What must survive a power cut (an accepted signature, a revocation)
    * is committed with synchronous=FULL (store_commit_durably()). */
-  if (!exec (self, "PRAGMA journal_mode = WAL;", error)
-      || !exec (self, "PRAGMA synchronous = NORMAL;", error)
-      || !exec (self, schema, error)
+  if (!store_exec (self, "PRAGMA journal_mode = WAL;", error)
+      || !store_exec (self, "PRAGMA synchronous = NORMAL;", error)
+      || !store_exec (self, schema, error)
       || !add_column (self, "events", "count", "INTEGER NOT NULL DEFAULT 1", error)
       || !add_column (self, "events", "last_at", "INTEGER", error)
       || !add_column (self, "persons", "phone", "TEXT", error)
-      || !exec (self, pki_schema, error))
+      || !store_exec (self, pki_schema, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -560,119 +560,6 @@ imzala_portal_store_set_eonay (ImzalaPortalStore *self,
   return TRUE;
 }
 
-/* ---- Sessions ---- */
-
-gboolean
-imzala_portal_store_add_session (ImzalaPortalStore *self,
-                                 const char        *id_hash,
-                                 gint64             now,
-                                 GError           **error)
-{
-  sqlite3_stmt *stmt = store_prepare (self, "INSERT INTO sessions (id_hash, created_at) VALUES (?1, ?2)");
-
-  store_bind_text (stmt, 1, id_hash);
-  sqlite3_bind_int64 (stmt, 2, now);
-  if (!store_step_done (self, stmt))
-    return store_set_db_error (self, error);
-  return TRUE;
-}
-
-ImzalaPortalSession *
-imzala_portal_store_get_session (ImzalaPortalStore *self, const char *id_hash)
-{
-  sqlite3_stmt *stmt = store_prepare (self, "SELECT id_hash, person, applicant, created_at FROM sessions"
-                                      " WHERE id_hash = ?1");
-  ImzalaPortalSession *session = NULL;
-
-  store_bind_text (stmt, 1, id_hash);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      session = g_new0 (ImzalaPortalSession, 1);
-      session->id_hash = store_column_text (stmt, 0);
-      session->person = store_column_text (stmt, 1);
-      session->applicant = store_column_text (stmt, 2);
-      session->created_at = sqlite3_column_int64 (stmt, 3);
-    }
-  store_finish (self, stmt);
-  return session;
-}
-
-gboolean
-imzala_portal_store_replace_session (ImzalaPortalStore *self,
-                                     const char        *old_hash,
-                                     const char        *new_hash,
-                                     const char        *person,
-                                     gint64             now,
-                                     GError           **error)
-{
-  static const char * const statements[] = {
-    "INSERT INTO sessions (id_hash, person, created_at) VALUES (?2, ?3, ?4)",
-    "UPDATE requests SET session = ?2 WHERE session = ?1"
-    " AND NOT (purpose = 'login' AND state = 'done')",
-    "DELETE FROM sessions WHERE id_hash = ?1",
-  };
-
-  if (!exec (self, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
-    {
-      sqlite3_stmt *stmt = store_prepare (self, statements[i]);
-
-      store_bind_text (stmt, 1, old_hash);
-      store_bind_text (stmt, 2, new_hash);
-      store_bind_text (stmt, 3, person);
-      sqlite3_bind_int64 (stmt, 4, now);
-      if (!store_step_done (self, stmt))
-        {
-          store_set_db_error (self, error);
-          exec (self, "ROLLBACK", NULL);
-          return FALSE;
-        }
-    }
-  return exec (self, "COMMIT", error);
-}
-
-gboolean
-imzala_portal_store_expire_sessions (ImzalaPortalStore *self,
-                                     gint64             before,
-                                     GError           **error)
-{
-  sqlite3_stmt *stmt = store_prepare (self, "DELETE FROM sessions WHERE created_at < ?1");
-
-  sqlite3_bind_int64 (stmt, 1, before);
-  if (!store_step_done (self, stmt))
-    return store_set_db_error (self, error);
-  return TRUE;
-}
-
-gboolean
-imzala_portal_store_set_session_applicant (ImzalaPortalStore *self,
-                                           const char        *id_hash,
-                                           const char        *tckn,
-                                           GError           **error)
-{
-  sqlite3_stmt *stmt = store_prepare (self, "UPDATE sessions SET applicant = ?2 WHERE id_hash = ?1");
-
-  store_bind_text (stmt, 1, id_hash);
-  store_bind_text (stmt, 2, tckn);
-  if (!store_step_done (self, stmt))
-    return store_set_db_error (self, error);
-  return TRUE;
-}
-
-gboolean
-imzala_portal_store_sign_out_session (ImzalaPortalStore *self,
-                                      const char        *id_hash,
-                                      GError           **error)
-{
-  sqlite3_stmt *stmt = store_prepare (self, "UPDATE sessions SET person = NULL, applicant = NULL WHERE id_hash = ?1");
-
-  store_bind_text (stmt, 1, id_hash);
-  if (!store_step_done (self, stmt))
-    return store_set_db_error (self, error);
-  return TRUE;
-}
-
 /* ---- Requests ---- */
 
 gboolean
@@ -682,7 +569,7 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
 {
   sqlite3_stmt *stmt;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!store_exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
 
   stmt = store_prepare (self,
@@ -708,7 +595,7 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Code collision");
       else
         store_set_db_error (self, error);
-      exec (self, "ROLLBACK", NULL);
+      store_exec (self, "ROLLBACK", NULL);
       return FALSE;
     }
   request->id = sqlite3_last_insert_rowid (self->db);
@@ -723,11 +610,11 @@ imzala_portal_store_add_request (ImzalaPortalStore   *self,
       if (!store_step_done (self, stmt))
         {
           store_set_db_error (self, error);
-          exec (self, "ROLLBACK", NULL);
+          store_exec (self, "ROLLBACK", NULL);
           return FALSE;
         }
     }
-  return exec (self, "COMMIT", error);
+  return store_exec (self, "COMMIT", error);
 }
 
 /* Reads the request @stmt selects (the columns of REQUEST_COLUMNS) with its
@@ -865,7 +752,7 @@ effect_sql (const char *purpose)
 void
 store_set_durable (ImzalaPortalStore *self, gboolean durable)
 {
-  exec (self, durable ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;", NULL);
+  store_exec (self, durable ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;", NULL);
 }
 
 static gboolean complete (ImzalaPortalStore *self, const ImzalaPortalRequest *request, gint64 now,
@@ -909,7 +796,7 @@ complete (ImzalaPortalStore         *self,
   g_autofree char *person = NULL;
   const char *effect = effect_sql (request->purpose);
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!store_exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
 
   /* The single-use guarantee: only a pending, unexpired request changes,
@@ -925,7 +812,7 @@ complete (ImzalaPortalStore         *self,
   store_finish (self, stmt);
   if (person == NULL)
     {
-      exec (self, "ROLLBACK", NULL);
+      store_exec (self, "ROLLBACK", NULL);
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "The request is no longer pending");
       return FALSE;
     }
@@ -965,11 +852,11 @@ complete (ImzalaPortalStore         *self,
       if (!store_write_event (self, &event))
         goto fail;
     }
-  return exec (self, "COMMIT", error);
+  return store_exec (self, "COMMIT", error);
 
 fail:
   store_set_db_error (self, error);
-  exec (self, "ROLLBACK", NULL);
+  store_exec (self, "ROLLBACK", NULL);
   return FALSE;
 }
 
