@@ -414,8 +414,12 @@ add_certificates_der (GBytes    *der,
       gboolean present = FALSE;
 
       element.data = g_bytes_get_data (certificate, &element.size);
+      /* Skipped, as a listing skips a certificate it cannot read. */
       if (element.data == NULL || !der_is_certificate (element.data, element.size))
-        return NULL;
+        {
+          g_debug ("Not carrying a %zu-byte object that is not a certificate", element.size);
+          continue;
+        }
       for (guint j = 0; j < elements->len && !present; j++)
         present = der_element_compare (&g_array_index (elements, DerElement, j), &element) == 0;
       if (!present)

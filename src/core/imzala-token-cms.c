@@ -63,6 +63,10 @@ check_signer (ImzalaToken *self, ImzalaCertificate *signer, GError **error)
       if (certificate != signer && imzala_certificate_is_ca (certificate))
         g_ptr_array_add (ca_certificates, g_bytes_ref (imzala_certificate_get_der (certificate)));
     }
+  /* Read for one named certificate, the token kept its CA certificates
+   * unparsed. */
+  for (guint i = 0; i < self->carried_certificates->len; i++)
+    g_ptr_array_add (ca_certificates, g_bytes_ref (g_ptr_array_index (self->carried_certificates, i)));
   return ca_certificates;
 }
 

@@ -22,6 +22,7 @@ imzala_token_finalize (GObject *object)
   ImzalaToken *self = IMZALA_TOKEN (object);
 
   g_clear_pointer (&self->certificates, g_ptr_array_unref);
+  g_clear_pointer (&self->carried_certificates, g_ptr_array_unref);
   g_clear_object (&self->module);
   g_free (self->slot_description);
   g_free (self->label);
@@ -50,6 +51,7 @@ imzala_token_init (ImzalaToken *self)
   g_mutex_init (&self->info_lock);
   imzala_token_pin_pad_init (self);
   self->certificates = g_ptr_array_new_with_free_func (g_object_unref);
+  self->carried_certificates = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
 }
 
 /* ---- Errors ---- */
@@ -118,9 +120,11 @@ read_certificate_objects (CK_FUNCTION_LIST  *functions,
  * hashing it (d2i_X509 decodes its public key through OpenSSL 3's
  * decoders), so a command that signs with one named certificate keeps it
  * and drops the other end-entity certificates unparsed. The CA
- * certificates stay, as a signature carries those of its card; but a card
- * without the named certificate keeps nothing, and its keys are not read.
- * Returns whether the named certificate is among @objects. */
+ * certificates are kept unparsed too, as DER in carried_certificates: a
+ * signature carries those of its card, and the SignedData takes them as
+ * DER (imzala_cms_sign_full()). A card without the named certificate keeps
+ * nothing, and its keys are not read. Returns whether the named
+ * certificate is among @objects, which then holds only it. */
 static gboolean
 keep_only_fingerprint (ImzalaToken *self,
                        GArray      *objects)
@@ -146,8 +150,23 @@ keep_only_fingerprint (ImzalaToken *self,
     {
       self->n_skipped += objects->len;
       g_array_set_size (objects, 0);
+      return FALSE;
     }
-  return found;
+
+  for (guint i = 0; i < objects->len;)
+    {
+      CertificateObject *object = &g_array_index (objects, CertificateObject, i);
+      g_autofree char *fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
+
+      if (g_str_has_prefix (fingerprint, self->only_fingerprint))
+        {
+          i++;
+          continue;
+        }
+      g_ptr_array_add (self->carried_certificates, g_bytes_ref (object->value));
+      g_array_remove_index (objects, i);
+    }
+  return TRUE;
 }
 
 /* Reads the certificates and pairs each with its key, without logging in
