@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "imzala-pkcs11-private.h"
+#include "imzala-token-private.h"
 #include "imzala-test.h"
 
 static ImzalaToken *
@@ -639,9 +640,11 @@ test_only_certificate (void)
       imzala_module_set_only_certificate (fresh, prefix);
       tokens = imzala_module_set_list_tokens (fresh, NULL, &error);
       g_assert_no_error (error);
-      /* The one end-entity certificate, and the CA certificates of its
-       * card, which a signature carries; nothing of the other cards. */
+      /* The one end-entity certificate, parsed, and the CA certificates of
+       * its card, which a signature carries, kept as DER without being
+       * parsed; nothing of the other cards. */
       g_assert_cmpuint (count_certificates (tokens, FALSE), ==, 1);
+      g_assert_cmpuint (count_certificates (tokens, TRUE), ==, 0);
       same_login_needs (all, tokens);
       found = imzala_module_set_find_certificate (tokens, prefix, &token, &error);
       g_assert_no_error (error);
@@ -651,8 +654,10 @@ test_only_certificate (void)
         g_autoptr(GPtrArray) one = g_ptr_array_new ();
 
         g_ptr_array_add (one, find_token (all, imzala_token_get_label (token)));
-        g_assert_cmpuint (count_certificates (tokens, TRUE), ==, count_certificates (one, TRUE));
+        g_assert_cmpuint (token->carried_certificates->len, ==, count_certificates (one, TRUE));
         g_assert_cmpuint (count_certificates (one, TRUE), >, 0);
+        for (guint k = 0; k < token->carried_certificates->len; k++)
+          g_assert_false (imzala_certificate_der_is_end_entity (g_ptr_array_index (token->carried_certificates, k)));
       }
 
       /* The partial listing was not cached: the next one has them all. */
