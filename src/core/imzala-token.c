@@ -169,6 +169,65 @@ keep_only_fingerprint (ImzalaToken *self,
   return TRUE;
 }
 
+/* A listing for one certificate (imzala_token_new_only()) on the usual
+ * card: one key with the certificate's CKA_ID that fits it, found with one
+ * search and read alone, as signing finds it (find_private_key_locked() in
+ * imzala-token-sign.c): the private key, or before login, where most cards
+ * hide it, the public key standing in for it as in a full listing.
+ * Reading every key of the card to weigh them (imzala_pkcs11_read_keys(),
+ * twice) costs a dozen calls into the module for a card of several
+ * certificates; anything else than this one clear case still goes that
+ * way. Returns the certificate, paired, or NULL. */
+static ImzalaCertificate *
+pair_by_id_locked (ImzalaToken       *self,
+                   CK_SESSION_HANDLE  session,
+                   CertificateObject *object)
+{
+  static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY };
+  CK_FUNCTION_LIST *functions = imzala_module_get_functions (self->module);
+  g_autoptr(ImzalaCertificate) certificate = NULL;
+
+  if (object->id == NULL || g_bytes_get_size (object->id) == 0)
+    return NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
+    {
+      CK_OBJECT_CLASS klass = classes[i];
+      gsize id_size;
+      gconstpointer id_data = g_bytes_get_data (object->id, &id_size);
+      CK_ATTRIBUTE template[] = {
+        { CKA_CLASS, &klass, sizeof klass },
+        { CKA_ID, (gpointer) id_data, id_size },
+      };
+      g_autoptr(GArray) handles = NULL;
+      g_autoptr(GArray) keys = NULL;
+      ImzalaPkcs11Key key;
+      guint index;
+      CK_RV rv;
+
+      handles = imzala_pkcs11_find_objects (functions, session, template, G_N_ELEMENTS (template), &rv);
+      if (handles == NULL || handles->len > 1)
+        return NULL;
+      if (handles->len == 0)
+        continue;
+
+      certificate = imzala_certificate_new_from_der (object->value, NULL);
+      if (certificate == NULL)
+        return NULL;
+      keys = imzala_pkcs11_new_key_array ();
+      imzala_pkcs11_read_key (functions, session, g_array_index (handles, CK_OBJECT_HANDLE, 0), klass, &key);
+      g_array_append_val (keys, key);
+      if (imzala_pkcs11_pair_key (keys, NULL, imzala_certificate_get_x509 (certificate), object->id,
+                                  NULL, &index) != IMZALA_KEY_PAIRING_BY_ID)
+        return NULL;
+
+      imzala_certificate_set_object_info (certificate, object->id, object->label, TRUE);
+      imzala_certificate_set_key_pairing (certificate, IMZALA_KEY_PAIRING_BY_ID);
+      return g_steal_pointer (&certificate);
+    }
+  return NULL;
+}
+
 /* Reads the certificates and pairs each with its key, without logging in
  * (imzala_pkcs11_pair_key(), the pairing signing uses too). Cards differ:
  * some show their private keys before login, many hide them (CKA_PRIVATE)
@@ -207,6 +266,18 @@ read_certificates_locked (ImzalaToken   *self,
         {
           functions->C_CloseSession (session);
           return TRUE;
+        }
+      if (objects->len == 1)
+        {
+          ImzalaCertificate *certificate = pair_by_id_locked (self, session,
+                                                              &g_array_index (objects, CertificateObject, 0));
+
+          if (certificate != NULL)
+            {
+              g_ptr_array_add (self->certificates, certificate);
+              functions->C_CloseSession (session);
+              return !g_cancellable_set_error_if_cancelled (cancellable, error);
+            }
         }
     }
   if (certificate_handles != NULL)
