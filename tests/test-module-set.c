@@ -650,6 +650,17 @@ test_only_certificate (void)
       g_assert_no_error (error);
       g_assert_cmpstr (imzala_certificate_get_fingerprint (found), ==, fingerprint);
       g_assert_true (imzala_token_has_certificate (token, found));
+      /* Paired with one search by CKA_ID, as the full listing paired it by
+       * reading every key. */
+      {
+        g_autoptr(ImzalaCertificate) full = imzala_module_set_find_certificate (all, prefix, NULL, &error);
+
+        g_assert_no_error (error);
+        g_assert_cmpint (imzala_certificate_get_key_pairing (found), ==,
+                         imzala_certificate_get_key_pairing (full));
+        g_assert_true (imzala_certificate_has_private_key (found) == imzala_certificate_has_private_key (full));
+        g_assert_true (g_bytes_equal (imzala_certificate_get_id (found), imzala_certificate_get_id (full)));
+      }
       {
         g_autoptr(GPtrArray) one = g_ptr_array_new ();
 
