@@ -1094,6 +1094,73 @@ test_stream (void)
   X509_STORE_free (trust);
 }
 
+/* The certificates a token carries as DER (imzala_cms_sign_full()): put
+ * into the certificates SET without being parsed, each once, in the order
+ * OpenSSL's own encoder gives a SET OF (d2i then i2d gives the same bytes),
+ * and an object that is not a certificate is left out, as a listing leaves
+ * it out; what is built verifies, attached and detached. */
+static void
+test_carried_certificates (void)
+{
+  g_autoptr(ImzalaTestIdentity) leaf = make_leaf ("rsa2048", 0, 0);
+  g_autoptr(ImzalaCertificate) signer = imzala_test_identity_certificate (leaf);
+  g_autoptr(ImzalaCertificate) root = imzala_test_identity_certificate (pki_root);
+  g_autoptr(ImzalaCertificate) other_root = imzala_test_identity_certificate (pki_other_root);
+  g_autoptr(GDateTime) when = g_date_time_new_utc (2026, 11, 26, 9, 0, 0);
+  g_autoptr(GBytes) content = text_bytes ();
+  g_autoptr(GPtrArray) extra = g_ptr_array_new ();
+  g_autoptr(GPtrArray) ders = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  static const guint8 not_a_certificate[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
+  X509_STORE *trust = imzala_test_identity_store (pki_root);
+
+  g_ptr_array_add (extra, other_root);
+  g_ptr_array_add (extra, root);
+  g_ptr_array_add (ders, g_bytes_ref (imzala_certificate_get_der (other_root)));
+  g_ptr_array_add (ders, g_bytes_new_static (not_a_certificate, sizeof not_a_certificate));
+  g_ptr_array_add (ders, g_bytes_ref (imzala_certificate_get_der (signer)));
+  g_ptr_array_add (ders, g_bytes_ref (imzala_certificate_get_der (root)));
+  g_ptr_array_add (ders, g_bytes_ref (imzala_certificate_get_der (other_root)));
+
+  for (guint detached = 0; detached < 2; detached++)
+    {
+      ImzalaCmsFlags flags = detached ? IMZALA_CMS_DETACHED : IMZALA_CMS_NONE;
+      g_autoptr(GBytes) carried = NULL;
+      g_autoptr(GBytes) from_certificates = NULL;
+      g_autoptr(ImzalaVerifyResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      const unsigned char *p;
+      unsigned char *again = NULL;
+      gsize size;
+      int again_length;
+      CMS_ContentInfo *cms;
+      STACK_OF (X509) *certificates;
+
+      carried = imzala_cms_sign_full (signer, ders, content, NULL, flags, when,
+                                      imzala_test_identity_sign, leaf, NULL, &error);
+      g_assert_no_error (error);
+      from_certificates = imzala_cms_sign (signer, extra, content, flags, when,
+                                           imzala_test_identity_sign, leaf, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (carried, from_certificates));
+
+      p = g_bytes_get_data (carried, &size);
+      cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
+      g_assert_nonnull (cms);
+      certificates = CMS_get1_certs (cms);
+      g_assert_cmpint (sk_X509_num (certificates), ==, 3);
+      sk_X509_pop_free (certificates, X509_free);
+      again_length = i2d_CMS_ContentInfo (cms, &again);
+      g_assert_cmpint (again_length, ==, (int) size);
+      g_assert_cmpmem (again, again_length, g_bytes_get_data (carried, NULL), size);
+      OPENSSL_free (again);
+      CMS_ContentInfo_free (cms);
+
+      result = verify (carried, detached ? content : NULL, trust, IMZALA_VERIFY_NONE, &error);
+      g_assert_no_error (error);
+    }
+  X509_STORE_free (trust);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1139,6 +1206,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cms/token/async", test_token_async);
   g_test_add_func ("/cms/token/no-private-key", test_token_no_private_key);
   g_test_add_func ("/cms/software/stream", test_stream);
+  g_test_add_func ("/cms/software/carried-certificates", test_carried_certificates);
 
   status = g_test_run ();
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "imzala-pkcs11-private.h"
+#include "imzala-token-private.h"
 #include "imzala-test.h"
 
 static ImzalaToken *
@@ -639,20 +640,35 @@ test_only_certificate (void)
       imzala_module_set_only_certificate (fresh, prefix);
       tokens = imzala_module_set_list_tokens (fresh, NULL, &error);
       g_assert_no_error (error);
-      /* The one end-entity certificate, and the CA certificates of its
-       * card, which a signature carries; nothing of the other cards. */
+      /* The one end-entity certificate, parsed, and the CA certificates of
+       * its card, which a signature carries, kept as DER without being
+       * parsed; nothing of the other cards. */
       g_assert_cmpuint (count_certificates (tokens, FALSE), ==, 1);
+      g_assert_cmpuint (count_certificates (tokens, TRUE), ==, 0);
       same_login_needs (all, tokens);
       found = imzala_module_set_find_certificate (tokens, prefix, &token, &error);
       g_assert_no_error (error);
       g_assert_cmpstr (imzala_certificate_get_fingerprint (found), ==, fingerprint);
       g_assert_true (imzala_token_has_certificate (token, found));
+      /* Paired with one search by CKA_ID, as the full listing paired it by
+       * reading every key. */
+      {
+        g_autoptr(ImzalaCertificate) full = imzala_module_set_find_certificate (all, prefix, NULL, &error);
+
+        g_assert_no_error (error);
+        g_assert_cmpint (imzala_certificate_get_key_pairing (found), ==,
+                         imzala_certificate_get_key_pairing (full));
+        g_assert_true (imzala_certificate_has_private_key (found) == imzala_certificate_has_private_key (full));
+        g_assert_true (g_bytes_equal (imzala_certificate_get_id (found), imzala_certificate_get_id (full)));
+      }
       {
         g_autoptr(GPtrArray) one = g_ptr_array_new ();
 
         g_ptr_array_add (one, find_token (all, imzala_token_get_label (token)));
-        g_assert_cmpuint (count_certificates (tokens, TRUE), ==, count_certificates (one, TRUE));
+        g_assert_cmpuint (token->carried_certificates->len, ==, count_certificates (one, TRUE));
         g_assert_cmpuint (count_certificates (one, TRUE), >, 0);
+        for (guint k = 0; k < token->carried_certificates->len; k++)
+          g_assert_false (imzala_certificate_der_is_end_entity (g_ptr_array_index (token->carried_certificates, k)));
       }
 
       /* The partial listing was not cached: the next one has them all. */

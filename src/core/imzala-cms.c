@@ -180,22 +180,6 @@ set_attached_content (CMS_ContentInfo *cms, GBytes *content)
   return TRUE;
 }
 
-static gboolean
-add_certificate_once (CMS_ContentInfo *cms, X509 *x509)
-{
-  STACK_OF (X509) *present = CMS_get1_certs (cms);
-  gboolean found = FALSE;
-  gboolean ok = TRUE;
-
-  for (int i = 0; i < sk_X509_num (present); i++)
-    if (X509_cmp (sk_X509_value (present, i), x509) == 0)
-      found = TRUE;
-  sk_X509_pop_free (present, X509_free);
-  if (!found)
-    ok = CMS_add1_cert (cms, x509) == 1;
-  return ok;
-}
-
 static GBytes *
 cms_to_der (CMS_ContentInfo *cms)
 {
@@ -214,383 +198,6 @@ cms_to_der (CMS_ContentInfo *cms)
     }
   BIO_free (bio);
   return result;
-}
-
-/* Reads the finished DER back and checks it the way a verifier will, without
- * any trust decision (that is the portal's): one signer, which is @signer,
- * the signature over the signed attributes, the content digest, and the ESS
- * signing-certificate-v2 attribute. A token that signed with the wrong key or
- * returned garbage is caught here, before anything leaves the machine. */
-static gboolean
-check_built_cms (GBytes *der, ImzalaCertificate *signer, GBytes *content, gboolean detached)
-{
-  const unsigned char *p;
-  gsize size;
-  CMS_ContentInfo *cms;
-  STACK_OF (CMS_SignerInfo) *signers;
-  CMS_SignerInfo *si;
-  BIO *content_bio = NULL;
-  STACK_OF (X509) *signer_certs = NULL;
-  gboolean ok = FALSE;
-
-  p = g_bytes_get_data (der, &size);
-  cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
-  if (cms == NULL)
-    return FALSE;
-
-  signers = CMS_get0_SignerInfos (cms);
-  if (signers == NULL || sk_CMS_SignerInfo_num (signers) != 1)
-    goto out;
-  si = sk_CMS_SignerInfo_value (signers, 0);
-  if (CMS_SignerInfo_cert_cmp (si, imzala_certificate_get_x509 (signer)) != 0)
-    goto out;
-  if (CMS_signed_get_attr_by_NID (si, NID_id_smime_aa_signingCertificateV2, -1) < 0)
-    goto out;
-  if ((CMS_is_detached (cms) == 1) != detached)
-    goto out;
-
-  signer_certs = sk_X509_new_null ();
-  if (signer_certs == NULL || !sk_X509_push (signer_certs, imzala_certificate_get_x509 (signer)))
-    goto out;
-
-  if (detached)
-    {
-      gsize content_size;
-      const void *content_data = g_bytes_get_data (content, &content_size);
-
-      content_bio = BIO_new_mem_buf (content_data, (int) content_size);
-      if (content_bio == NULL)
-        goto out;
-    }
-
-  /* CMS_NO_SIGNER_CERT_VERIFY: no chain building here; CMS_verify still
-   * checks the signed attributes' signature and the messageDigest. */
-  ok = CMS_verify (cms, signer_certs, NULL, content_bio, NULL,
-                   CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY) == 1;
-
-out:
-  if (!ok)
-    log_openssl_errors ("The new signature does not verify");
-  sk_X509_free (signer_certs);
-  BIO_free (content_bio);
-  CMS_ContentInfo_free (cms);
-  return ok;
-}
-
-/* Builds and signs the SignedData (DER, not yet checked): the detached form
- * when @attached_content is NULL. */
-static GBytes *
-build_signed_data (ImzalaCertificate *signer,
-                   GPtrArray         *extra_certificates,
-                   GBytes            *content_digest,
-                   GBytes            *attached_content,
-                   GDateTime         *signing_time,
-                   ImzalaCmsSignFunc  sign_func,
-                   gpointer           sign_data,
-                   GCancellable      *cancellable,
-                   GError           **error)
-{
-  g_autoptr(GDateTime) now = NULL;
-  g_autoptr(GBytes) to_be_signed = NULL;
-  g_autoptr(GBytes) signature = NULL;
-  GBytes *result;
-  X509 *x509;
-  EVP_PKEY *public_key;
-  const EVP_MD *md;
-  ImzalaDigest digest;
-  CMS_ContentInfo *cms = NULL;
-  CMS_SignerInfo *si;
-  gboolean detached = attached_content == NULL;
-  unsigned int cms_flags;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return NULL;
-
-  if (imzala_certificate_get_key_type (signer) == IMZALA_KEY_TYPE_UNKNOWN)
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_UNSUPPORTED_KEY,
-                           _("İmzala cannot sign with this kind of key."));
-      return NULL;
-    }
-
-  if (signing_time == NULL)
-    signing_time = now = g_date_time_new_now_utc ();
-
-  x509 = imzala_certificate_get_x509 (signer);
-  public_key = X509_get0_pubkey (x509);
-  digest = imzala_digest_for_certificate (signer);
-  md = imzala_digest_get_md (digest);
-  if (g_bytes_get_size (content_digest) != (gsize) EVP_MD_get_size (md))
-    goto build_error;
-
-  cms_flags = CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES;
-  if (detached)
-    cms_flags |= CMS_DETACHED;
-
-  cms = CMS_sign (NULL, NULL, NULL, NULL, cms_flags);
-  if (cms == NULL)
-    goto build_error;
-
-  /* The public key stands in for the private one: with CMS_PARTIAL nothing
-   * is signed here. CMS_CADES makes OpenSSL add the ESS
-   * signing-certificate-v2 attribute (hashed with @md, with issuerSerial). */
-  si = CMS_add1_signer (cms, x509, public_key, md, cms_flags);
-  if (si == NULL)
-    goto build_error;
-  if (!set_signature_algorithm (si, signer, md))
-    goto build_error;
-  if (!add_signed_attributes (si, content_digest, signing_time))
-    goto build_error;
-  if (!detached && !set_attached_content (cms, attached_content))
-    goto build_error;
-
-  if (extra_certificates != NULL)
-    for (guint i = 0; i < extra_certificates->len; i++)
-      {
-        ImzalaCertificate *extra = g_ptr_array_index (extra_certificates, i);
-
-        if (!add_certificate_once (cms, imzala_certificate_get_x509 (extra)))
-          goto build_error;
-      }
-
-  to_be_signed = encode_signed_attributes (si);
-  if (to_be_signed == NULL)
-    goto build_error;
-
-  signature = sign_func (to_be_signed, digest, sign_data, cancellable, error);
-  if (signature == NULL)
-    {
-      /* The callback owns its error; make sure there is one. */
-      if (error != NULL && *error == NULL)
-        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
-                             _("The card did not sign."));
-      CMS_ContentInfo_free (cms);
-      return NULL;
-    }
-
-  {
-    gsize size;
-    const void *data = g_bytes_get_data (signature, &size);
-
-    if (size == 0 || size > G_MAXINT
-        || !ASN1_STRING_set (CMS_SignerInfo_get0_signature (si), data, (int) size))
-      goto build_error;
-  }
-
-  result = cms_to_der (cms);
-  if (result == NULL)
-    goto build_error;
-  CMS_ContentInfo_free (cms);
-  return result;
-
-build_error:
-  set_build_error (error, "Building the CMS failed");
-  CMS_ContentInfo_free (cms);
-  return NULL;
-}
-
-static void
-set_not_verified_error (GError **error)
-{
-  g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_SIGNATURE_INVALID,
-                       _("The card returned a signature that does not verify. "
-                         "Nothing was sent."));
-}
-
-GBytes *
-imzala_cms_sign (ImzalaCertificate *signer,
-                 GPtrArray         *extra_certificates,
-                 GBytes            *content,
-                 ImzalaCmsFlags     flags,
-                 GDateTime         *signing_time,
-                 ImzalaCmsSignFunc  sign_func,
-                 gpointer           sign_data,
-                 GCancellable      *cancellable,
-                 GError           **error)
-{
-  g_autoptr(GBytes) result = NULL;
-  g_autoptr(GBytes) content_digest = NULL;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_length = 0;
-  gboolean detached = (flags & IMZALA_CMS_DETACHED) != 0;
-  gsize size;
-  const void *data;
-
-  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
-  g_return_val_if_fail (content != NULL, NULL);
-  g_return_val_if_fail (sign_func != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return NULL;
-
-  if (g_bytes_get_size (content) > MAX_CONTENT_SIZE)
-    {
-      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
-                           _("The text to sign is too large."));
-      return NULL;
-    }
-
-  data = g_bytes_get_data (content, &size);
-  if (!EVP_Digest (data, size, digest, &digest_length,
-                   imzala_digest_get_md (imzala_digest_for_certificate (signer)), NULL))
-    {
-      set_build_error (error, "Hashing the content failed");
-      return NULL;
-    }
-  content_digest = g_bytes_new (digest, digest_length);
-
-  result = build_signed_data (signer, extra_certificates, content_digest,
-                              detached ? NULL : content, signing_time,
-                              sign_func, sign_data, cancellable, error);
-  if (result == NULL)
-    return NULL;
-
-  if (!check_built_cms (result, signer, content, detached))
-    {
-      set_not_verified_error (error);
-      return NULL;
-    }
-
-  return g_steal_pointer (&result);
-}
-
-/* ---- Big content, as a stream ---- */
-
-GBytes *
-imzala_cms_digest_stream (GInputStream          *input,
-                          ImzalaDigest           digest,
-                          guint64                total,
-                          ImzalaCmsProgressFunc  progress,
-                          gpointer               progress_data,
-                          guint64               *length_out,
-                          GCancellable          *cancellable,
-                          GError               **error)
-{
-  g_autofree guint8 *buffer = NULL;
-  EVP_MD_CTX *md_ctx;
-  unsigned char value[EVP_MAX_MD_SIZE];
-  unsigned int value_length = 0;
-  guint64 done = 0;
-  GBytes *result = NULL;
-
-  g_return_val_if_fail (G_IS_INPUT_STREAM (input), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  md_ctx = EVP_MD_CTX_new ();
-  if (md_ctx == NULL || EVP_DigestInit_ex (md_ctx, imzala_digest_get_md (digest), NULL) != 1)
-    {
-      EVP_MD_CTX_free (md_ctx);
-      set_build_error (error, "Hashing the content failed");
-      return NULL;
-    }
-
-  /* One chunk at a time: memory stays the same whatever the size. */
-  buffer = g_malloc (STREAM_CHUNK_SIZE);
-  for (;;)
-    {
-      gssize count = g_input_stream_read (input, buffer, STREAM_CHUNK_SIZE, cancellable, error);
-
-      if (count < 0)
-        goto out;
-      if (count == 0)
-        break;
-      if (EVP_DigestUpdate (md_ctx, buffer, (size_t) count) != 1)
-        {
-          set_build_error (error, "Hashing the content failed");
-          goto out;
-        }
-      done += (guint64) count;
-      if (progress != NULL)
-        progress (done, total, progress_data);
-    }
-
-  if (EVP_DigestFinal_ex (md_ctx, value, &value_length) != 1)
-    {
-      set_build_error (error, "Hashing the content failed");
-      goto out;
-    }
-  result = g_bytes_new (value, value_length);
-  if (length_out != NULL)
-    *length_out = done;
-
-out:
-  EVP_MD_CTX_free (md_ctx);
-  return result;
-}
-
-/* What check_built_cms() checks, for a detached SignedData built from a
- * digest: one signer, which is @signer, signing-certificate-v2, the
- * signature over the signed attributes, and the messageDigest we were
- * given (the content itself is not at hand). */
-static gboolean
-check_built_digest_cms (GBytes *der, ImzalaCertificate *signer, GBytes *content_digest)
-{
-  const unsigned char *p;
-  gsize size;
-  CMS_ContentInfo *cms;
-  STACK_OF (CMS_SignerInfo) *signers;
-  CMS_SignerInfo *si;
-  ASN1_OCTET_STRING *message_digest;
-  gboolean ok = FALSE;
-
-  p = g_bytes_get_data (der, &size);
-  cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
-  if (cms == NULL)
-    return FALSE;
-
-  signers = CMS_get0_SignerInfos (cms);
-  if (signers == NULL || sk_CMS_SignerInfo_num (signers) != 1 || CMS_is_detached (cms) != 1)
-    goto out;
-  si = sk_CMS_SignerInfo_value (signers, 0);
-  if (CMS_SignerInfo_cert_cmp (si, imzala_certificate_get_x509 (signer)) != 0)
-    goto out;
-  if (CMS_signed_get_attr_by_NID (si, NID_id_smime_aa_signingCertificateV2, -1) < 0)
-    goto out;
-  message_digest = CMS_signed_get0_data_by_OBJ (si, OBJ_nid2obj (NID_pkcs9_messageDigest),
-                                                -3, V_ASN1_OCTET_STRING);
-  if (message_digest == NULL
-      || (gsize) ASN1_STRING_length (message_digest) != g_bytes_get_size (content_digest)
-      || memcmp (ASN1_STRING_get0_data (message_digest), g_bytes_get_data (content_digest, NULL),
-                 g_bytes_get_size (content_digest)) != 0)
-    goto out;
-  CMS_SignerInfo_set1_signer_cert (si, imzala_certificate_get_x509 (signer));
-  ok = CMS_SignerInfo_verify (si) == 1;
-
-out:
-  if (!ok)
-    log_openssl_errors ("The new signature does not verify");
-  CMS_ContentInfo_free (cms);
-  return ok;
-}
-
-GBytes *
-imzala_cms_sign_digest (ImzalaCertificate *signer,
-                        GPtrArray         *extra_certificates,
-                        GBytes            *content_digest,
-                        GDateTime         *signing_time,
-                        ImzalaCmsSignFunc  sign_func,
-                        gpointer           sign_data,
-                        GCancellable      *cancellable,
-                        GError           **error)
-{
-  g_autoptr(GBytes) result = NULL;
-
-  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
-  g_return_val_if_fail (content_digest != NULL, NULL);
-  g_return_val_if_fail (sign_func != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  result = build_signed_data (signer, extra_certificates, content_digest, NULL, signing_time,
-                              sign_func, sign_data, cancellable, error);
-  if (result == NULL)
-    return NULL;
-  if (!check_built_digest_cms (result, signer, content_digest))
-    {
-      set_not_verified_error (error);
-      return NULL;
-    }
-  return g_steal_pointer (&result);
 }
 
 /* One DER tag and definite length at @p (single-byte tags only: that is all
@@ -660,6 +267,487 @@ append_der_header (GByteArray *out, guint8 tag, guint64 length)
         bytes[count++] = (guint8) (length >> (8 * (i - 1)));
     }
   g_byte_array_append (out, bytes, count);
+}
+
+/* The signature over the signed attributes, checked with @signer's public
+ * key: a sign function that used another key or returned garbage is caught
+ * here, before anything leaves the machine. This replaces reading the
+ * finished DER back with d2i_CMS_ContentInfo() (3.1 M instructions: it
+ * parses every certificate in it again) and CMS_verify(): the bytes the
+ * signature covers are exactly @to_be_signed, which i2d writes unchanged
+ * into the SignerInfo (see encode_signed_attributes()). */
+static gboolean
+signature_verifies (ImzalaCertificate *signer,
+                    const EVP_MD      *md,
+                    GBytes            *to_be_signed,
+                    GBytes            *signature)
+{
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+  gboolean ok;
+
+  ok = ctx != NULL
+       && EVP_DigestVerifyInit (ctx, NULL, md, NULL, X509_get0_pubkey (imzala_certificate_get_x509 (signer))) == 1
+       && EVP_DigestVerify (ctx, g_bytes_get_data (signature, NULL), g_bytes_get_size (signature),
+                            g_bytes_get_data (to_be_signed, NULL), g_bytes_get_size (to_be_signed)) == 1;
+  EVP_MD_CTX_free (ctx);
+  if (!ok)
+    log_openssl_errors ("The new signature does not verify");
+  return ok;
+}
+
+/* One certificate's DER, as the certificates SET may carry it: a
+ * Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, signatureAlgorithm
+ * SEQUENCE, signature BIT STRING } with nothing around or after it. The
+ * certificates of a card listed for one named certificate reach us
+ * unparsed (imzala_module_set_only_certificate()); one that is not even
+ * this would make the whole signature unreadable for every verifier. */
+static gboolean
+der_is_certificate (const guint8 *p,
+                    gsize         size)
+{
+  static const guint8 expected[] = { 0x30, 0x30, 0x03 };
+  guint8 tag;
+  gsize hl, cl, pos;
+
+  if (!der_header (p, size, &tag, &hl, &cl) || tag != 0x30 || hl + cl != size)
+    return FALSE;
+  pos = hl;
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      gsize inner_hl, inner_cl;
+
+      if (!der_header (p + pos, size - pos, &tag, &inner_hl, &inner_cl) || tag != expected[i])
+        return FALSE;
+      pos += inner_hl + inner_cl;
+    }
+  return pos == size;
+}
+
+typedef struct
+{
+  const guint8 *data;
+  gsize         size;
+} DerElement;
+
+/* The order of a DER SET OF: the encodings compared as octet strings, a
+ * shorter one that is a prefix of the other first (as OpenSSL's i2d sorts
+ * them, so that the bytes stay what CMS_add1_cert() made). */
+static gint
+der_element_compare (gconstpointer a,
+                     gconstpointer b)
+{
+  const DerElement *x = a;
+  const DerElement *y = b;
+  int result = memcmp (x->data, y->data, MIN (x->size, y->size));
+
+  if (result != 0)
+    return result;
+  return x->size < y->size ? -1 : x->size > y->size ? 1 : 0;
+}
+
+/* @der (a SignedData from i2d, with the signer's certificate in its
+ * certificates field) with @certificates (DER, GBytes) added to that field,
+ * each once, in DER order, every enclosing length rewritten: the bytes
+ * CMS_add1_cert() and i2d would give, without parsing the certificates
+ * (d2i_X509 is ~2 M instructions each in OpenSSL 3.0, most of it the public
+ * key, which the SignedData does not need). */
+static GBytes *
+add_certificates_der (GBytes    *der,
+                      GPtrArray *certificates)
+{
+  gsize size;
+  const guint8 *p = g_bytes_get_data (der, &size);
+  g_autoptr(GArray) elements = g_array_new (FALSE, FALSE, sizeof (DerElement));
+  g_autoptr(GByteArray) out = NULL;
+  guint8 tag;
+  gsize hl, cl, pos, content_type_start, content_type_length, version_start;
+  gsize certificates_start, certificates_end, signed_data_end;
+  guint64 certificates_content = 0, signed_data_content, wrapper_content, outer_content;
+
+  /* ContentInfo SEQUENCE { contentType, [0] EXPLICIT SignedData SEQUENCE {
+   * version, digestAlgorithms, encapContentInfo, [0] IMPLICIT certificates,
+   * signerInfos } } */
+  if (!der_header (p, size, &tag, &hl, &cl) || tag != 0x30 || hl + cl != size)
+    return NULL;
+  pos = hl;
+  content_type_start = pos;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x06)
+    return NULL;
+  content_type_length = hl + cl;
+  pos += content_type_length;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0xa0 || pos + hl + cl != size)
+    return NULL;
+  pos += hl;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x30 || pos + hl + cl != size)
+    return NULL;
+  pos += hl;
+  signed_data_end = size;
+  version_start = pos;
+  /* version, digestAlgorithms, encapContentInfo */
+  for (guint i = 0; i < 3; i++)
+    {
+      if (!der_header (p + pos, size - pos, &tag, &hl, &cl))
+        return NULL;
+      pos += hl + cl;
+    }
+  certificates_start = pos;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0xa0)
+    return NULL;
+  certificates_end = pos + hl + cl;
+  for (pos += hl; pos < certificates_end;)
+    {
+      gsize element_hl, element_cl;
+      DerElement element;
+
+      if (!der_header (p + pos, certificates_end - pos, &tag, &element_hl, &element_cl))
+        return NULL;
+      element.data = p + pos;
+      element.size = element_hl + element_cl;
+      g_array_append_val (elements, element);
+      pos += element.size;
+    }
+
+  for (guint i = 0; i < certificates->len; i++)
+    {
+      GBytes *certificate = g_ptr_array_index (certificates, i);
+      DerElement element;
+      gboolean present = FALSE;
+
+      element.data = g_bytes_get_data (certificate, &element.size);
+      /* Skipped, as a listing skips a certificate it cannot read. */
+      if (element.data == NULL || !der_is_certificate (element.data, element.size))
+        {
+          g_debug ("Not carrying a %zu-byte object that is not a certificate", element.size);
+          continue;
+        }
+      for (guint j = 0; j < elements->len && !present; j++)
+        present = der_element_compare (&g_array_index (elements, DerElement, j), &element) == 0;
+      if (!present)
+        g_array_append_val (elements, element);
+    }
+  g_array_sort (elements, der_element_compare);
+  for (guint i = 0; i < elements->len; i++)
+    certificates_content += g_array_index (elements, DerElement, i).size;
+
+  signed_data_content = (certificates_start - version_start)
+                        + der_header_size (certificates_content) + certificates_content
+                        + (signed_data_end - certificates_end);
+  wrapper_content = der_header_size (signed_data_content) + signed_data_content;
+  outer_content = content_type_length + der_header_size (wrapper_content) + wrapper_content;
+
+  out = g_byte_array_sized_new ((guint) (der_header_size (outer_content) + outer_content));
+  append_der_header (out, 0x30, outer_content);
+  g_byte_array_append (out, p + content_type_start, content_type_length);
+  append_der_header (out, 0xa0, wrapper_content);
+  append_der_header (out, 0x30, signed_data_content);
+  g_byte_array_append (out, p + version_start, certificates_start - version_start);
+  append_der_header (out, 0xa0, certificates_content);
+  for (guint i = 0; i < elements->len; i++)
+    g_byte_array_append (out, g_array_index (elements, DerElement, i).data,
+                         g_array_index (elements, DerElement, i).size);
+  g_byte_array_append (out, p + certificates_end, signed_data_end - certificates_end);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+static void
+set_not_verified_error (GError **error)
+{
+  g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_SIGNATURE_INVALID,
+                       _("The card returned a signature that does not verify. "
+                         "Nothing was sent."));
+}
+
+/* Builds and signs the SignedData (DER): the detached form when
+ * @attached_content is NULL. The SignedData is checked as it is built, not
+ * read back: OpenSSL's CADES flag must have added signing-certificate-v2,
+ * and the signature must verify over the signed attributes with @signer's
+ * key (unless IMZALA_CMS_SIGNATURE_CHECKED says the sign function did that
+ * already). The signer, the one SignerInfo and the messageDigest are ours
+ * by construction. */
+static GBytes *
+build_signed_data (ImzalaCertificate *signer,
+                   GPtrArray         *certificates,
+                   GBytes            *content_digest,
+                   GBytes            *attached_content,
+                   ImzalaCmsFlags     flags,
+                   GDateTime         *signing_time,
+                   ImzalaCmsSignFunc  sign_func,
+                   gpointer           sign_data,
+                   GCancellable      *cancellable,
+                   GError           **error)
+{
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GBytes) to_be_signed = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GBytes) der = NULL;
+  GBytes *result;
+  X509 *x509;
+  EVP_PKEY *public_key;
+  const EVP_MD *md;
+  ImzalaDigest digest;
+  CMS_ContentInfo *cms = NULL;
+  CMS_SignerInfo *si;
+  gboolean detached = attached_content == NULL;
+  unsigned int cms_flags;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  if (imzala_certificate_get_key_type (signer) == IMZALA_KEY_TYPE_UNKNOWN)
+    {
+      g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_UNSUPPORTED_KEY,
+                           _("İmzala cannot sign with this kind of key."));
+      return NULL;
+    }
+
+  if (signing_time == NULL)
+    signing_time = now = g_date_time_new_now_utc ();
+
+  x509 = imzala_certificate_get_x509 (signer);
+  public_key = X509_get0_pubkey (x509);
+  digest = imzala_digest_for_certificate (signer);
+  md = imzala_digest_get_md (digest);
+  if (g_bytes_get_size (content_digest) != (gsize) EVP_MD_get_size (md))
+    goto build_error;
+
+  cms_flags = CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES;
+  if (detached)
+    cms_flags |= CMS_DETACHED;
+
+  cms = CMS_sign (NULL, NULL, NULL, NULL, cms_flags);
+  if (cms == NULL)
+    goto build_error;
+
+  /* The public key stands in for the private one: with CMS_PARTIAL nothing
+   * is signed here. CMS_CADES makes OpenSSL add the ESS
+   * signing-certificate-v2 attribute (hashed with @md, with issuerSerial). */
+  si = CMS_add1_signer (cms, x509, public_key, md, cms_flags);
+  if (si == NULL)
+    goto build_error;
+  if (CMS_signed_get_attr_by_NID (si, NID_id_smime_aa_signingCertificateV2, -1) < 0)
+    goto build_error;
+  if (!set_signature_algorithm (si, signer, md))
+    goto build_error;
+  if (!add_signed_attributes (si, content_digest, signing_time))
+    goto build_error;
+  if (!detached && !set_attached_content (cms, attached_content))
+    goto build_error;
+
+  to_be_signed = encode_signed_attributes (si);
+  if (to_be_signed == NULL)
+    goto build_error;
+
+  signature = sign_func (to_be_signed, digest, sign_data, cancellable, error);
+  if (signature == NULL)
+    {
+      /* The callback owns its error; make sure there is one. */
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                             _("The card did not sign."));
+      CMS_ContentInfo_free (cms);
+      return NULL;
+    }
+  if ((flags & IMZALA_CMS_SIGNATURE_CHECKED) == 0
+      && !signature_verifies (signer, md, to_be_signed, signature))
+    {
+      set_not_verified_error (error);
+      CMS_ContentInfo_free (cms);
+      return NULL;
+    }
+
+  {
+    gsize size;
+    const void *data = g_bytes_get_data (signature, &size);
+
+    if (size == 0 || size > G_MAXINT
+        || !ASN1_STRING_set (CMS_SignerInfo_get0_signature (si), data, (int) size))
+      goto build_error;
+  }
+
+  der = cms_to_der (cms);
+  if (der == NULL)
+    goto build_error;
+  CMS_ContentInfo_free (cms);
+  cms = NULL;
+
+  if (certificates == NULL || certificates->len == 0)
+    return g_steal_pointer (&der);
+  result = add_certificates_der (der, certificates);
+  if (result == NULL)
+    goto build_error;
+  return result;
+
+build_error:
+  set_build_error (error, "Building the CMS failed");
+  CMS_ContentInfo_free (cms);
+  return NULL;
+}
+
+/* The DER of each ImzalaCertificate in @extra_certificates (nullable). */
+static GPtrArray *
+certificates_der (GPtrArray *extra_certificates)
+{
+  GPtrArray *ders = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  for (guint i = 0; extra_certificates != NULL && i < extra_certificates->len; i++)
+    g_ptr_array_add (ders, g_bytes_ref (imzala_certificate_get_der (g_ptr_array_index (extra_certificates, i))));
+  return ders;
+}
+
+GBytes *
+imzala_cms_sign_full (ImzalaCertificate *signer,
+                      GPtrArray         *certificates,
+                      GBytes            *content,
+                      GBytes            *content_digest,
+                      ImzalaCmsFlags     flags,
+                      GDateTime         *signing_time,
+                      ImzalaCmsSignFunc  sign_func,
+                      gpointer           sign_data,
+                      GCancellable      *cancellable,
+                      GError           **error)
+{
+  g_autoptr(GBytes) computed_digest = NULL;
+  gboolean detached = content == NULL || (flags & IMZALA_CMS_DETACHED) != 0;
+
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
+  g_return_val_if_fail (content != NULL || content_digest != NULL, NULL);
+  g_return_val_if_fail (sign_func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  if (content_digest == NULL)
+    {
+      unsigned char digest[EVP_MAX_MD_SIZE];
+      unsigned int digest_length = 0;
+      gsize size;
+      const void *data;
+
+      if (g_bytes_get_size (content) > MAX_CONTENT_SIZE)
+        {
+          g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
+                               _("The text to sign is too large."));
+          return NULL;
+        }
+
+      data = g_bytes_get_data (content, &size);
+      if (!EVP_Digest (data, size, digest, &digest_length,
+                       imzala_digest_get_md (imzala_digest_for_certificate (signer)), NULL))
+        {
+          set_build_error (error, "Hashing the content failed");
+          return NULL;
+        }
+      content_digest = computed_digest = g_bytes_new (digest, digest_length);
+    }
+
+  return build_signed_data (signer, certificates, content_digest, detached ? NULL : content,
+                            flags, signing_time, sign_func, sign_data, cancellable, error);
+}
+
+GBytes *
+imzala_cms_sign (ImzalaCertificate *signer,
+                 GPtrArray         *extra_certificates,
+                 GBytes            *content,
+                 ImzalaCmsFlags     flags,
+                 GDateTime         *signing_time,
+                 ImzalaCmsSignFunc  sign_func,
+                 gpointer           sign_data,
+                 GCancellable      *cancellable,
+                 GError           **error)
+{
+  g_autoptr(GPtrArray) certificates = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
+  g_return_val_if_fail (content != NULL, NULL);
+
+  certificates = certificates_der (extra_certificates);
+  return imzala_cms_sign_full (signer, certificates, content, NULL, flags, signing_time,
+                               sign_func, sign_data, cancellable, error);
+}
+
+/* ---- Big content, as a stream ---- */
+
+GBytes *
+imzala_cms_digest_stream (GInputStream          *input,
+                          ImzalaDigest           digest,
+                          guint64                total,
+                          ImzalaCmsProgressFunc  progress,
+                          gpointer               progress_data,
+                          guint64               *length_out,
+                          GCancellable          *cancellable,
+                          GError               **error)
+{
+  g_autofree guint8 *buffer = NULL;
+  EVP_MD_CTX *md_ctx;
+  unsigned char value[EVP_MAX_MD_SIZE];
+  unsigned int value_length = 0;
+  guint64 done = 0;
+  GBytes *result = NULL;
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (input), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  md_ctx = EVP_MD_CTX_new ();
+  if (md_ctx == NULL || EVP_DigestInit_ex (md_ctx, imzala_digest_get_md (digest), NULL) != 1)
+    {
+      EVP_MD_CTX_free (md_ctx);
+      set_build_error (error, "Hashing the content failed");
+      return NULL;
+    }
+
+  /* One chunk at a time: memory stays the same whatever the size. */
+  buffer = g_malloc (STREAM_CHUNK_SIZE);
+  for (;;)
+    {
+      gssize count = g_input_stream_read (input, buffer, STREAM_CHUNK_SIZE, cancellable, error);
+
+      if (count < 0)
+        goto out;
+      if (count == 0)
+        break;
+      if (EVP_DigestUpdate (md_ctx, buffer, (size_t) count) != 1)
+        {
+          set_build_error (error, "Hashing the content failed");
+          goto out;
+        }
+      done += (guint64) count;
+      if (progress != NULL)
+        progress (done, total, progress_data);
+    }
+
+  if (EVP_DigestFinal_ex (md_ctx, value, &value_length) != 1)
+    {
+      set_build_error (error, "Hashing the content failed");
+      goto out;
+    }
+  result = g_bytes_new (value, value_length);
+  if (length_out != NULL)
+    *length_out = done;
+
+out:
+  EVP_MD_CTX_free (md_ctx);
+  return result;
+}
+
+GBytes *
+imzala_cms_sign_digest (ImzalaCertificate *signer,
+                        GPtrArray         *extra_certificates,
+                        GBytes            *content_digest,
+                        GDateTime         *signing_time,
+                        ImzalaCmsSignFunc  sign_func,
+                        gpointer           sign_data,
+                        GCancellable      *cancellable,
+                        GError           **error)
+{
+  g_autoptr(GPtrArray) certificates = NULL;
+
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (signer), NULL);
+  g_return_val_if_fail (content_digest != NULL, NULL);
+
+  certificates = certificates_der (extra_certificates);
+  return imzala_cms_sign_full (signer, certificates, NULL, content_digest, IMZALA_CMS_DETACHED,
+                               signing_time, sign_func, sign_data, cancellable, error);
 }
 
 /* The detached SignedData cut where the content goes:

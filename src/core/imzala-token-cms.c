@@ -34,7 +34,7 @@ token_sign_cb (GBytes       *to_be_signed,
 }
 
 /* The signer must be one of the token's certificates with a key; the
- * token's other CA certificates go into the SignedData. */
+ * token's other CA certificates go into the SignedData, as DER. */
 static GPtrArray *
 check_signer (ImzalaToken *self, ImzalaCertificate *signer, GError **error)
 {
@@ -54,15 +54,19 @@ check_signer (ImzalaToken *self, ImzalaCertificate *signer, GError **error)
       return NULL;
     }
 
-  ca_certificates = g_ptr_array_new_with_free_func (g_object_unref);
+  ca_certificates = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   token_certificates = imzala_token_get_certificates (self);
   for (guint i = 0; token_certificates != NULL && i < token_certificates->len; i++)
     {
       ImzalaCertificate *certificate = g_ptr_array_index (token_certificates, i);
 
       if (certificate != signer && imzala_certificate_is_ca (certificate))
-        g_ptr_array_add (ca_certificates, g_object_ref (certificate));
+        g_ptr_array_add (ca_certificates, g_bytes_ref (imzala_certificate_get_der (certificate)));
     }
+  /* Read for one named certificate, the token kept its CA certificates
+   * unparsed. */
+  for (guint i = 0; i < self->carried_certificates->len; i++)
+    g_ptr_array_add (ca_certificates, g_bytes_ref (g_ptr_array_index (self->carried_certificates, i)));
   return ca_certificates;
 }
 
@@ -90,8 +94,11 @@ imzala_token_sign_cms_digest (ImzalaToken       *self,
   data.certificate = signer;
   data.pin = pin;
 
-  return imzala_cms_sign_digest (signer, ca_certificates, content_digest, NULL,
-                                 token_sign_cb, &data, cancellable, error);
+  /* imzala_token_sign() verifies what the card returned with the
+   * certificate's key: the builder need not verify it again. */
+  return imzala_cms_sign_full (signer, ca_certificates, NULL, content_digest,
+                               IMZALA_CMS_DETACHED | IMZALA_CMS_SIGNATURE_CHECKED, NULL,
+                               token_sign_cb, &data, cancellable, error);
 }
 
 GBytes *
@@ -119,8 +126,9 @@ imzala_token_sign_cms (ImzalaToken       *self,
   data.certificate = signer;
   data.pin = pin;
 
-  return imzala_cms_sign (signer, ca_certificates, content, flags, NULL,
-                          token_sign_cb, &data, cancellable, error);
+  return imzala_cms_sign_full (signer, ca_certificates, content, NULL,
+                               flags | IMZALA_CMS_SIGNATURE_CHECKED, NULL,
+                               token_sign_cb, &data, cancellable, error);
 }
 
 typedef struct

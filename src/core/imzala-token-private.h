@@ -39,6 +39,10 @@ struct _ImzalaToken
   /* How many certificates it skipped: the card does show certificates, so
    * it does not need a login to list them. */
   guint n_skipped;
+  /* The card's CA certificates (DER, GBytes) in a listing for one
+   * certificate: carried into the SignedData without being parsed
+   * (imzala-token-cms.c), as d2i_X509 costs ~2 M instructions each. */
+  GPtrArray *carried_certificates;
 
   /* A keypad wait in progress (imzala-token-pin-pad.c), for
    * imzala_token_cancel_pin_pad() on another thread. */

@@ -110,7 +110,14 @@ login_on_thread (ImzalaToken   *self,
           ok = FALSE;
         }
       else
-        *certificates = g_ptr_array_ref (fresh->certificates);
+        {
+          *certificates = g_ptr_array_ref (fresh->certificates);
+          /* The CA certificates a listing for one certificate keeps as DER
+           * (imzala-token.c); only the module's thread reads them. */
+          for (guint i = 0; i < fresh->carried_certificates->len; i++)
+            g_ptr_array_add (self->carried_certificates,
+                             g_bytes_ref (g_ptr_array_index (fresh->carried_certificates, i)));
+        }
     }
 
   imzala_module_unlock (self->module);

@@ -22,6 +22,7 @@ imzala_token_finalize (GObject *object)
   ImzalaToken *self = IMZALA_TOKEN (object);
 
   g_clear_pointer (&self->certificates, g_ptr_array_unref);
+  g_clear_pointer (&self->carried_certificates, g_ptr_array_unref);
   g_clear_object (&self->module);
   g_free (self->slot_description);
   g_free (self->label);
@@ -50,6 +51,7 @@ imzala_token_init (ImzalaToken *self)
   g_mutex_init (&self->info_lock);
   imzala_token_pin_pad_init (self);
   self->certificates = g_ptr_array_new_with_free_func (g_object_unref);
+  self->carried_certificates = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
 }
 
 /* ---- Errors ---- */
@@ -118,9 +120,11 @@ read_certificate_objects (CK_FUNCTION_LIST  *functions,
  * hashing it (d2i_X509 decodes its public key through OpenSSL 3's
  * decoders), so a command that signs with one named certificate keeps it
  * and drops the other end-entity certificates unparsed. The CA
- * certificates stay, as a signature carries those of its card; but a card
- * without the named certificate keeps nothing, and its keys are not read.
- * Returns whether the named certificate is among @objects. */
+ * certificates are kept unparsed too, as DER in carried_certificates: a
+ * signature carries those of its card, and the SignedData takes them as
+ * DER (imzala_cms_sign_full()). A card without the named certificate keeps
+ * nothing, and its keys are not read. Returns whether the named
+ * certificate is among @objects, which then holds only it. */
 static gboolean
 keep_only_fingerprint (ImzalaToken *self,
                        GArray      *objects)
@@ -146,8 +150,82 @@ keep_only_fingerprint (ImzalaToken *self,
     {
       self->n_skipped += objects->len;
       g_array_set_size (objects, 0);
+      return FALSE;
     }
-  return found;
+
+  for (guint i = 0; i < objects->len;)
+    {
+      CertificateObject *object = &g_array_index (objects, CertificateObject, i);
+      g_autofree char *fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
+
+      if (g_str_has_prefix (fingerprint, self->only_fingerprint))
+        {
+          i++;
+          continue;
+        }
+      g_ptr_array_add (self->carried_certificates, g_bytes_ref (object->value));
+      g_array_remove_index (objects, i);
+    }
+  return TRUE;
+}
+
+/* A listing for one certificate (imzala_token_new_only()) on the usual
+ * card: one key with the certificate's CKA_ID that fits it, found with one
+ * search and read alone, as signing finds it (find_private_key_locked() in
+ * imzala-token-sign.c): the private key, or before login, where most cards
+ * hide it, the public key standing in for it as in a full listing.
+ * Reading every key of the card to weigh them (imzala_pkcs11_read_keys(),
+ * twice) costs a dozen calls into the module for a card of several
+ * certificates; anything else than this one clear case still goes that
+ * way. Returns the certificate, paired, or NULL. */
+static ImzalaCertificate *
+pair_by_id_locked (ImzalaToken       *self,
+                   CK_SESSION_HANDLE  session,
+                   CertificateObject *object)
+{
+  static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY };
+  CK_FUNCTION_LIST *functions = imzala_module_get_functions (self->module);
+  g_autoptr(ImzalaCertificate) certificate = NULL;
+
+  if (object->id == NULL || g_bytes_get_size (object->id) == 0)
+    return NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
+    {
+      CK_OBJECT_CLASS klass = classes[i];
+      gsize id_size;
+      gconstpointer id_data = g_bytes_get_data (object->id, &id_size);
+      CK_ATTRIBUTE template[] = {
+        { CKA_CLASS, &klass, sizeof klass },
+        { CKA_ID, (gpointer) id_data, id_size },
+      };
+      g_autoptr(GArray) handles = NULL;
+      g_autoptr(GArray) keys = NULL;
+      ImzalaPkcs11Key key;
+      guint index;
+      CK_RV rv;
+
+      handles = imzala_pkcs11_find_objects (functions, session, template, G_N_ELEMENTS (template), &rv);
+      if (handles == NULL || handles->len > 1)
+        return NULL;
+      if (handles->len == 0)
+        continue;
+
+      certificate = imzala_certificate_new_from_der (object->value, NULL);
+      if (certificate == NULL)
+        return NULL;
+      keys = imzala_pkcs11_new_key_array ();
+      imzala_pkcs11_read_key (functions, session, g_array_index (handles, CK_OBJECT_HANDLE, 0), klass, &key);
+      g_array_append_val (keys, key);
+      if (imzala_pkcs11_pair_key (keys, NULL, imzala_certificate_get_x509 (certificate), object->id,
+                                  NULL, &index) != IMZALA_KEY_PAIRING_BY_ID)
+        return NULL;
+
+      imzala_certificate_set_object_info (certificate, object->id, object->label, TRUE);
+      imzala_certificate_set_key_pairing (certificate, IMZALA_KEY_PAIRING_BY_ID);
+      return g_steal_pointer (&certificate);
+    }
+  return NULL;
 }
 
 /* Reads the certificates and pairs each with its key, without logging in
@@ -188,6 +266,18 @@ read_certificates_locked (ImzalaToken   *self,
         {
           functions->C_CloseSession (session);
           return TRUE;
+        }
+      if (objects->len == 1)
+        {
+          ImzalaCertificate *certificate = pair_by_id_locked (self, session,
+                                                              &g_array_index (objects, CertificateObject, 0));
+
+          if (certificate != NULL)
+            {
+              g_ptr_array_add (self->certificates, certificate);
+              functions->C_CloseSession (session);
+              return !g_cancellable_set_error_if_cancelled (cancellable, error);
+            }
         }
     }
   if (certificate_handles != NULL)
