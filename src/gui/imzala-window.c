@@ -46,14 +46,67 @@ imzala_window_portal_url_changed (ImzalaWindow *self)
 
 /* ---- Pages ---- */
 
-/* The tool pages are made when first shown (or first asked for): a window
- * that only signs never builds the PIN, unblock, cards, diagnostics and
- * verify pages, and its first frame comes sooner (issue 12). A page made
- * late gets the state the window already has. */
+/* Every page but the code page and the short wait is made when first shown
+ * (or first asked for): a window that only signs never builds the PIN,
+ * unblock, cards, diagnostics and verify pages, and the first frame builds,
+ * styles and loads the icons of none of the pages it does not show (issue
+ * 12). A page made late gets the state the window already has. */
 GtkWidget *
 imzala_window_ensure_page (ImzalaWindow *self,
                            const char   *name)
 {
+  if (g_str_equal (name, "sign"))
+    {
+      if (self->sign_page == NULL)
+        {
+          self->sign_page = g_object_new (IMZALA_TYPE_SIGN_PAGE, NULL);
+          g_signal_connect_object (self->sign_page, "notify::ready",
+                                   G_CALLBACK (imzala_window_update_actions), self, G_CONNECT_SWAPPED);
+          if (self->token_list != NULL)
+            imzala_sign_page_set_token_list (self->sign_page, self->token_list);
+          imzala_sign_page_set_reader_monitor (self->sign_page, self->reader_monitor);
+          adw_bin_set_child (self->sign_slot, GTK_WIDGET (self->sign_page));
+        }
+      return GTK_WIDGET (self->sign_page);
+    }
+  if (g_str_equal (name, "portal-confirm"))
+    {
+      if (self->portal_confirm_page == NULL)
+        {
+          self->portal_confirm_page = g_object_new (IMZALA_TYPE_PORTAL_CONFIRM_PAGE, NULL);
+          adw_bin_set_child (self->portal_confirm_slot, GTK_WIDGET (self->portal_confirm_page));
+        }
+      return GTK_WIDGET (self->portal_confirm_page);
+    }
+  if (g_str_equal (name, "result"))
+    {
+      if (self->result_page == NULL)
+        {
+          self->result_page = g_object_new (IMZALA_TYPE_RESULT_PAGE, NULL);
+          adw_bin_set_child (self->result_slot, GTK_WIDGET (self->result_page));
+        }
+      return GTK_WIDGET (self->result_page);
+    }
+  if (g_str_equal (name, "failure"))
+    {
+      if (self->failure_page == NULL)
+        {
+          self->failure_page = g_object_new (IMZALA_TYPE_FAILURE_PAGE, NULL);
+          adw_bin_set_child (self->failure_slot, GTK_WIDGET (self->failure_page));
+        }
+      return GTK_WIDGET (self->failure_page);
+    }
+  if (g_str_equal (name, "file-sign"))
+    {
+      if (self->file_sign_page == NULL)
+        {
+          self->file_sign_page = g_object_new (IMZALA_TYPE_FILE_SIGN_PAGE, NULL);
+          if (self->token_list != NULL)
+            imzala_file_sign_page_set_token_list (self->file_sign_page, self->token_list);
+          adw_bin_set_child (self->file_sign_slot, GTK_WIDGET (self->file_sign_page));
+        }
+      return GTK_WIDGET (self->file_sign_page);
+    }
   if (g_str_equal (name, "pin-change"))
     {
       if (self->pin_change_page == NULL)
@@ -183,7 +236,8 @@ imzala_window_clear_job (ImzalaWindow *self)
 
   g_signal_group_set_target (self->job_signals, NULL);
   imzala_signing_job_cancel (self->job);
-  imzala_sign_page_set_job (self->sign_page, NULL);
+  if (self->sign_page != NULL)
+    imzala_sign_page_set_job (self->sign_page, NULL);
   if (self->unblock_page != NULL)
     imzala_unblock_page_set_job (self->unblock_page, NULL);
   g_clear_object (&self->job);
@@ -194,6 +248,8 @@ show_job_done (ImzalaWindow *self)
 {
   ImzalaRequest *request = imzala_signing_job_get_request (self->job);
   const char *message = imzala_signing_job_get_result_message (self->job);
+
+  imzala_window_ensure_page (self, "result");
 
   if (request != NULL && imzala_request_get_purpose (request) == IMZALA_PURPOSE_UNBLOCK)
     {
@@ -276,6 +332,7 @@ job_state_cb (ImzalaWindow *self)
         }
       else
         {
+          imzala_window_ensure_page (self, "failure");
           imzala_failure_page_set_error (self->failure_page, error);
           imzala_window_show_page (self, "failure");
         }
@@ -324,6 +381,7 @@ imzala_window_start_job (ImzalaWindow *self,
   client = imzala_portal_client_new (url, ca_file, &error);
   if (client == NULL)
     {
+      imzala_window_ensure_page (self, "failure");
       imzala_failure_page_set_error (self->failure_page, error);
       imzala_window_show_page (self, "failure");
       return;
@@ -335,6 +393,7 @@ imzala_window_start_job (ImzalaWindow *self,
   /* The reference portal serves its time-stamp authority itself. */
   imzala_signing_job_set_tsa_ca_file (self->job, ca_file);
   g_signal_group_set_target (self->job_signals, self->job);
+  imzala_window_ensure_page (self, "sign");
   imzala_sign_page_set_job (self->sign_page, self->job);
   imzala_signing_job_start (self->job, code);
 }
@@ -366,6 +425,7 @@ imzala_window_request_job (ImzalaWindow *self,
       g_free (self->pending_code);
       self->pending_url = g_strdup (url);
       self->pending_code = g_strdup (code);
+      imzala_window_ensure_page (self, "portal-confirm");
       imzala_portal_confirm_page_set_origin (self->portal_confirm_page, origin);
       imzala_window_show_page (self, "portal-confirm");
       return;
@@ -446,10 +506,12 @@ imzala_window_set_token_list (ImzalaWindow    *self,
     imzala_tokens_page_set_token_list (self->tokens_page, token_list, load_error);
   if (self->doctor_page != NULL)
     imzala_doctor_page_set_token_list (self->doctor_page, token_list, load_error);
-  imzala_sign_page_set_token_list (self->sign_page, token_list);
+  if (self->sign_page != NULL)
+    imzala_sign_page_set_token_list (self->sign_page, token_list);
   if (self->pin_change_page != NULL)
     imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
-  imzala_file_sign_page_set_token_list (self->file_sign_page, token_list);
+  if (self->file_sign_page != NULL)
+    imzala_file_sign_page_set_token_list (self->file_sign_page, token_list);
   if (self->unblock_page != NULL)
     imzala_unblock_page_set_token_list (self->unblock_page, token_list);
   if (!same)
@@ -479,7 +541,8 @@ imzala_window_set_reader_monitor (ImzalaWindow        *self,
     imzala_tokens_page_set_reader_monitor (self->tokens_page, monitor);
   if (self->doctor_page != NULL)
     imzala_doctor_page_set_reader_monitor (self->doctor_page, monitor);
-  imzala_sign_page_set_reader_monitor (self->sign_page, monitor);
+  if (self->sign_page != NULL)
+    imzala_sign_page_set_reader_monitor (self->sign_page, monitor);
 }
 
 void
@@ -525,6 +588,7 @@ imzala_window_open_request (ImzalaWindow *self,
           g_free (self->pending_url);
           self->pending_url = g_strdup (url);
           g_clear_pointer (&self->pending_code, g_free);
+          imzala_window_ensure_page (self, "portal-confirm");
           imzala_portal_confirm_page_set_origin (self->portal_confirm_page, origin);
           imzala_window_show_page (self, "portal-confirm");
         }
@@ -643,6 +707,11 @@ imzala_window_dispose (GObject *object)
   self->tokens_page = NULL;
   self->doctor_page = NULL;
   self->verify_page = NULL;
+  self->portal_confirm_page = NULL;
+  self->sign_page = NULL;
+  self->result_page = NULL;
+  self->failure_page = NULL;
+  self->file_sign_page = NULL;
   g_clear_error (&self->load_error);
 
   g_clear_object (&self->settings);
@@ -688,13 +757,13 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, code_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, portal_confirm_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, portal_confirm_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, loading_label);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, sign_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, result_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, failure_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, sign_slot);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, result_slot);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, failure_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, pin_change_slot);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, file_sign_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, file_sign_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, unblock_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, tokens_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, doctor_slot);
