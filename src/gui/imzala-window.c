@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <time.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 
@@ -442,22 +443,88 @@ imzala_window_request_job (ImzalaWindow *self,
  * first frame painted after the first listing of the cards reached it.
  * tools/bench times that against bare windows that do the same. The exit
  * is _exit(): the process is timed up to its first frame, not through its
- * tear-down, and no PIN can be in memory that early. */
+ * tear-down, and no PIN can be in memory that early.
+ *
+ * IMZALA_EXIT_ON_FIRST_FRAME=cards-stall is a frame-clock probe: it opens
+ * the Cards page, keeps the frame clock ticking (a tick callback, so that
+ * a frame is due every refresh), and notes the longest time between two
+ * painted frames from the first one until STALL_FRAMES_AFTER_CARDS frames
+ * after the listing reached the page (the page adds the cards it did not
+ * add at once one per frame). It prints "largest frame interval: N ms" and
+ * ends. A frame is due every ~17 ms, so an interval much longer than that
+ * is main-thread work (or, on a loaded machine, the scheduler): the largest
+ * stall while the cards arrive. */
+#define STALL_FRAMES_AFTER_CARDS 64
+
+static gint64 stall_last_paint;     /* µs, monotonic; 0 before the first frame */
+static gint64 stall_last_cpu;       /* µs of the main thread's CPU time */
+static gint64 stall_longest;        /* µs */
+static gint64 stall_longest_cpu;    /* µs */
+static int    stall_frames_left = -1;
+
+static gint64
+main_thread_cpu_time (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static gboolean
+cards_listed (ImzalaWindow *self)
+{
+  g_autoptr(GPtrArray) tokens = NULL;
+
+  if (self->token_list == NULL || imzala_token_list_get_loading (self->token_list))
+    return FALSE;
+  if (imzala_token_list_get_error (self->token_list) == NULL)
+    tokens = imzala_token_list_dup_tokens (self->token_list);
+  return tokens == NULL || tokens->len > 0;
+}
+
+static gboolean
+stall_tick_cb (GtkWidget     *widget,
+               GdkFrameClock *clock,
+               gpointer       user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stall_after_paint_cb (GdkFrameClock *clock,
+                      ImzalaWindow  *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 cpu = main_thread_cpu_time ();
+
+  if (stall_last_paint != 0)
+    {
+      stall_longest = MAX (stall_longest, now - stall_last_paint);
+      stall_longest_cpu = MAX (stall_longest_cpu, cpu - stall_last_cpu);
+    }
+  stall_last_paint = now;
+  stall_last_cpu = cpu;
+
+  if (stall_frames_left < 0 && cards_listed (self))
+    stall_frames_left = STALL_FRAMES_AFTER_CARDS;
+  if (stall_frames_left > 0)
+    stall_frames_left--;
+  if (stall_frames_left != 0)
+    return;
+
+  g_print ("largest frame interval: %.1f ms, largest main-thread CPU time between two frames: %.1f ms\n",
+           stall_longest / 1000.0, stall_longest_cpu / 1000.0);
+  fflush (stdout);
+  _exit (0);
+}
+
 static void
 exit_on_first_frame_cb (GdkFrameClock *clock,
                         ImzalaWindow  *self)
 {
-  if (g_strcmp0 (g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME"), "cards") == 0)
-    {
-      g_autoptr(GPtrArray) tokens = NULL;
-
-      if (self->token_list == NULL || imzala_token_list_get_loading (self->token_list))
-        return;
-      if (imzala_token_list_get_error (self->token_list) == NULL)
-        tokens = imzala_token_list_dup_tokens (self->token_list);
-      if (tokens != NULL && tokens->len == 0)
-        return;
-    }
+  if (g_strcmp0 (g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME"), "cards") == 0 && !cards_listed (self))
+    return;
   fflush (stdout);
   _exit (0);
 }
@@ -465,8 +532,15 @@ exit_on_first_frame_cb (GdkFrameClock *clock,
 static void
 exit_on_first_frame_map_cb (ImzalaWindow *self)
 {
-  g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
-                           G_CALLBACK (exit_on_first_frame_cb), self, 0);
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (g_strcmp0 (g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME"), "cards-stall") == 0)
+    {
+      gtk_widget_add_tick_callback (GTK_WIDGET (self), stall_tick_cb, NULL, NULL);
+      g_signal_connect_object (clock, "after-paint", G_CALLBACK (stall_after_paint_cb), self, 0);
+      return;
+    }
+  g_signal_connect_object (clock, "after-paint", G_CALLBACK (exit_on_first_frame_cb), self, 0);
 }
 
 static void
@@ -477,7 +551,7 @@ exit_on_first_frame_init (ImzalaWindow *self)
   if (mode == NULL || *mode == '\0' || g_str_equal (mode, "0"))
     return;
   g_signal_connect (self, "map", G_CALLBACK (exit_on_first_frame_map_cb), NULL);
-  if (g_str_equal (mode, "cards"))
+  if (g_str_equal (mode, "cards") || g_str_equal (mode, "cards-stall"))
     g_action_group_activate_action (G_ACTION_GROUP (self), "show-tokens", NULL);
 }
 
