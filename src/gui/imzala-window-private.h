@@ -78,6 +78,8 @@ struct _ImzalaWindow
   AdwBin                  *result_slot;
   AdwBin                  *failure_slot;
   AdwBin                  *file_sign_slot;
+  GtkMenuButton           *menu_button;
+  GMenuModel              *primary_menu;     /* given to menu_button on first use */
 };
 
 /* imzala-window.c */

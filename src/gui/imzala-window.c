@@ -740,6 +740,18 @@ early_key_pressed_cb (ImzalaWindow          *self,
     }
 }
 
+/* The primary menu's popover (eight rows) is made when the menu is first
+ * opened, by a click or F10, not with the window (issue 12). */
+static void
+menu_button_create_popup_cb (GtkMenuButton *button,
+                             gpointer       user_data)
+{
+  ImzalaWindow *self = user_data;
+
+  if (gtk_menu_button_get_menu_model (button) == NULL)
+    gtk_menu_button_set_menu_model (button, self->primary_menu);
+}
+
 /* ---- GObject ---- */
 
 /* The default size fits the screen the window opens on: without a window
@@ -842,6 +854,8 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, tokens_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, doctor_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, verify_slot);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, primary_menu);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_update_actions);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_portal_url_changed);
 
@@ -873,6 +887,8 @@ imzala_window_init (ImzalaWindow *self)
                                  G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  gtk_menu_button_set_create_popup_func (self->menu_button, menu_button_create_popup_cb, self, NULL);
 
   controller = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
