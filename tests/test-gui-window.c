@@ -9,6 +9,7 @@
 #include "imzala-application.h"
 #include "imzala-code-page.h"
 #include "imzala-pin-entry.h"
+#include "imzala-sign-page.h"
 #include "imzala-test.h"
 #include "imzala-window.h"
 
@@ -423,6 +424,71 @@ test_parse_uri (void)
   g_assert_false (imzala_application_parse_uri ("https://localhost/?code=X", &portal, &code));
 }
 
+/* Issue 12 (start): the first frame holds only the code page; the other
+ * pages are made when first needed, and the menu's popover when the menu
+ * is first opened, with every entry in it. */
+static GtkWidget *
+find_widget (GtkWidget *widget,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_window_made_when_needed (void)
+{
+  const char *later[] = { "portal-confirm", "sign", "result", "failure", "file-sign",
+                          "pin-change", "unblock", "tokens", "doctor", "verify" };
+  g_autoptr(GSettings) settings = new_settings ();
+  ImzalaWindow *window = new_window (settings);
+  GtkStack *stack = GTK_STACK (find_widget (GTK_WIDGET (window), GTK_TYPE_STACK));
+  GtkMenuButton *menu_button = GTK_MENU_BUTTON (find_widget (GTK_WIDGET (window), GTK_TYPE_MENU_BUTTON));
+  g_autoptr(GString) menu_text = g_string_new (NULL);
+  GtkWidget *popover;
+
+  g_assert_cmpstr (imzala_window_get_page_name (window), ==, "code");
+  for (guint i = 0; i < G_N_ELEMENTS (later); i++)
+    {
+      GtkWidget *slot = gtk_stack_get_child_by_name (stack, later[i]);
+
+      g_test_message ("page %s", later[i]);
+      g_assert_true (ADW_IS_BIN (slot));
+      g_assert_null (adw_bin_get_child (ADW_BIN (slot)));
+    }
+
+  /* Asked for, a page is made into its slot, once. */
+  g_assert_true (IMZALA_IS_SIGN_PAGE (imzala_window_get_page (window, "sign")));
+  g_assert_true (adw_bin_get_child (ADW_BIN (gtk_stack_get_child_by_name (stack, "sign")))
+                 == imzala_window_get_page (window, "sign"));
+
+  g_assert_nonnull (menu_button);
+  g_assert_null (gtk_menu_button_get_popover (menu_button));
+  /* Activated as a click or F10 activates it (GtkButton presses, then
+   * clicks when its short press animation ends). */
+  g_signal_emit_by_name (menu_button, "activate");
+  while ((popover = GTK_WIDGET (gtk_menu_button_get_popover (menu_button))) == NULL ||
+         !gtk_widget_get_mapped (popover))
+    g_main_context_iteration (NULL, TRUE);
+  collect_texts (popover, menu_text);
+  g_assert_nonnull (strstr (menu_text->str, "Cards"));
+  g_assert_nonnull (strstr (menu_text->str, "Verify a Signature"));
+  g_assert_nonnull (strstr (menu_text->str, "Quit"));
+  gtk_menu_button_popdown (menu_button);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -437,6 +503,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/tokens-page", test_window_tokens_page);
   g_test_add_func ("/gui/window/readers", test_window_readers);
   g_test_add_func ("/gui/window/no-card-cause", test_window_no_card_cause);
+  g_test_add_func ("/gui/window/made-when-needed", test_window_made_when_needed);
 
   return g_test_run ();
 }

@@ -23,6 +23,11 @@ struct _ImzalaApplication
   gboolean             modules_loaded;
   ImzalaReaderMonitor *reader_monitor;
   GCancellable        *cancellable;
+
+  /* Issue 12: the card work (loading the modules, the PC/SC thread) starts
+   * after the first window's first frame, or after a second without one. */
+  gboolean             card_work_started;
+  guint                card_work_timeout_id;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaApplication, imzala_application, ADW_TYPE_APPLICATION)
@@ -77,6 +82,26 @@ imzala_application_parse_uri (const char  *uri,
   return TRUE;
 }
 
+static void imzala_application_start_card_work (ImzalaApplication *self);
+
+static void
+first_frame_cb (GdkFrameClock     *clock,
+                ImzalaApplication *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, first_frame_cb, self);
+  imzala_application_start_card_work (self);
+}
+
+static void
+first_window_map_cb (GtkWidget         *window,
+                     ImzalaApplication *self)
+{
+  g_signal_handlers_disconnect_by_func (window, first_window_map_cb, self);
+  if (!self->card_work_started)
+    g_signal_connect_object (gtk_widget_get_frame_clock (window), "after-paint",
+                             G_CALLBACK (first_frame_cb), self, 0);
+}
+
 static ImzalaWindow *
 imzala_application_get_window (ImzalaApplication *self)
 {
@@ -85,6 +110,8 @@ imzala_application_get_window (ImzalaApplication *self)
   if (window == NULL)
     {
       window = GTK_WINDOW (imzala_window_new (self, self->settings));
+      if (!self->card_work_started)
+        g_signal_connect_object (window, "map", G_CALLBACK (first_window_map_cb), self, 0);
       imzala_window_set_reader_monitor (IMZALA_WINDOW (window), self->reader_monitor);
       if (self->token_list != NULL)
         imzala_window_set_token_list (IMZALA_WINDOW (window), self->token_list, self->module_error);
@@ -136,8 +163,16 @@ module_set_load_cb (GObject      *object,
       imzala_window_set_token_list (IMZALA_WINDOW (l->data), self->token_list, self->module_error);
 }
 
+/* The modules are loaded (and the cards listed) on threads, but on a
+ * machine with few cores those threads, the dlopen() of the modules (which
+ * holds the dynamic loader's lock the window's own loading waits for) and
+ * pcscd's thread take the CPU the first frame needs. So the list of tokens
+ * is made at start-up and held (a request that arrives meanwhile waits, and
+ * says "Kart okunuyor…"), and the card work starts after the first frame:
+ * a user cannot type a code in that time, and nothing shown changes
+ * (issue 12). */
 static void
-imzala_application_load_modules (ImzalaApplication *self)
+imzala_application_create_token_list (ImzalaApplication *self)
 {
   g_auto(GStrv) paths = g_settings_get_strv (self->gsettings, "module-paths");
 
@@ -154,9 +189,31 @@ imzala_application_load_modules (ImzalaApplication *self)
    * arrives meanwhile is fetched and shown ("Kart okunuyor…"). */
   self->token_list = imzala_token_list_new (self->module_set);
   imzala_token_list_hold (self->token_list);
+}
+
+static gboolean
+card_work_timeout_cb (gpointer user_data)
+{
+  ImzalaApplication *self = user_data;
+
+  self->card_work_timeout_id = 0;
+  imzala_application_start_card_work (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+imzala_application_start_card_work (ImzalaApplication *self)
+{
+  if (self->card_work_started)
+    return;
+  self->card_work_started = TRUE;
+  g_clear_handle_id (&self->card_work_timeout_id, g_source_remove);
 
   imzala_module_set_load_async (self->module_set, self->cancellable,
                                 module_set_load_cb, g_object_ref (self));
+  /* pcscd tells when a card goes in or out; without it the Cards page says
+   * how to start it and Refresh still works. */
+  imzala_reader_monitor_start (self->reader_monitor);
 }
 
 static void
@@ -213,11 +270,11 @@ imzala_application_startup (GApplication *application)
 
   self->gsettings = g_settings_new (IMZALA_SETTINGS_SCHEMA);
   self->settings = imzala_settings_new (self->gsettings);
-  imzala_application_load_modules (self);
-  /* pcscd tells when a card goes in or out; without it the Cards page says
-   * how to start it and Refresh still works. */
+  imzala_application_create_token_list (self);
   self->reader_monitor = imzala_reader_monitor_new ();
-  imzala_reader_monitor_start (self->reader_monitor);
+  /* Without a window that paints (none is opened, or it never shows), the
+   * card work starts anyway. */
+  self->card_work_timeout_id = g_timeout_add_seconds (1, card_work_timeout_cb, self);
 }
 
 static void
@@ -226,6 +283,14 @@ imzala_application_shutdown (GApplication *application)
   ImzalaApplication *self = IMZALA_APPLICATION (application);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->card_work_timeout_id, g_source_remove);
+  /* Quit before the card work started: the refreshes that waited end
+   * (empty), as after a cancelled load. */
+  if (!self->card_work_started && self->token_list != NULL)
+    {
+      self->card_work_started = TRUE;
+      imzala_token_list_release (self->token_list);
+    }
   if (self->reader_monitor != NULL)
     imzala_reader_monitor_stop (self->reader_monitor);
 

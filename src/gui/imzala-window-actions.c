@@ -58,6 +58,7 @@ trust_portal_activated (GSimpleAction *action,
     }
 
   imzala_settings_allow (self->settings, origin,
+                         self->portal_confirm_page != NULL &&
                          imzala_portal_confirm_page_get_remember (self->portal_confirm_page));
 
   if (code == NULL)
@@ -439,6 +440,7 @@ imzala_window_update_actions (ImzalaWindow *self)
 
   set_action_enabled (self, "next", imzala_code_page_get_valid (self->code_page) && !busy);
   set_action_enabled (self, "sign", state == IMZALA_JOB_STATE_CHOOSING &&
+                                    self->sign_page != NULL &&
                                     imzala_sign_page_get_ready (self->sign_page) &&
                                     (imzala_signing_job_get_certificate (self->job) != NULL ||
                                      imzala_signing_job_get_needs_login (self->job)));

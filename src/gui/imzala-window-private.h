@@ -61,14 +61,25 @@ struct _ImzalaWindow
   /* Issue 10. */
   ImzalaVerifyPage        *verify_page;
 
-  /* Issue 12: the tool pages above are NULL until first shown; they are
-   * made into these slots by imzala_window_ensure_page(). */
+  /* Issue 12: the tool pages above, and all pages but the code page, are
+   * NULL until first shown or needed; they are made into these slots by
+   * imzala_window_ensure_page(). */
   AdwBin                  *pin_change_slot;
   AdwBin                  *unblock_slot;
   AdwBin                  *tokens_slot;
   AdwBin                  *doctor_slot;
   AdwBin                  *verify_slot;
   GError                  *load_error;       /* the modules' load error, for pages made later */
+
+  /* Issue 12 (start): the pages of a request are made when first needed
+   * too; only the code page and the short wait are in the first frame. */
+  AdwBin                  *portal_confirm_slot;
+  AdwBin                  *sign_slot;
+  AdwBin                  *result_slot;
+  AdwBin                  *failure_slot;
+  AdwBin                  *file_sign_slot;
+  GtkMenuButton           *menu_button;
+  GMenuModel              *primary_menu;     /* given to menu_button on first use */
 };
 
 /* imzala-window.c */

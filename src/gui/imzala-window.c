@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <time.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 
@@ -46,14 +47,67 @@ imzala_window_portal_url_changed (ImzalaWindow *self)
 
 /* ---- Pages ---- */
 
-/* The tool pages are made when first shown (or first asked for): a window
- * that only signs never builds the PIN, unblock, cards, diagnostics and
- * verify pages, and its first frame comes sooner (issue 12). A page made
- * late gets the state the window already has. */
+/* Every page but the code page and the short wait is made when first shown
+ * (or first asked for): a window that only signs never builds the PIN,
+ * unblock, cards, diagnostics and verify pages, and the first frame builds,
+ * styles and loads the icons of none of the pages it does not show (issue
+ * 12). A page made late gets the state the window already has. */
 GtkWidget *
 imzala_window_ensure_page (ImzalaWindow *self,
                            const char   *name)
 {
+  if (g_str_equal (name, "sign"))
+    {
+      if (self->sign_page == NULL)
+        {
+          self->sign_page = g_object_new (IMZALA_TYPE_SIGN_PAGE, NULL);
+          g_signal_connect_object (self->sign_page, "notify::ready",
+                                   G_CALLBACK (imzala_window_update_actions), self, G_CONNECT_SWAPPED);
+          if (self->token_list != NULL)
+            imzala_sign_page_set_token_list (self->sign_page, self->token_list);
+          imzala_sign_page_set_reader_monitor (self->sign_page, self->reader_monitor);
+          adw_bin_set_child (self->sign_slot, GTK_WIDGET (self->sign_page));
+        }
+      return GTK_WIDGET (self->sign_page);
+    }
+  if (g_str_equal (name, "portal-confirm"))
+    {
+      if (self->portal_confirm_page == NULL)
+        {
+          self->portal_confirm_page = g_object_new (IMZALA_TYPE_PORTAL_CONFIRM_PAGE, NULL);
+          adw_bin_set_child (self->portal_confirm_slot, GTK_WIDGET (self->portal_confirm_page));
+        }
+      return GTK_WIDGET (self->portal_confirm_page);
+    }
+  if (g_str_equal (name, "result"))
+    {
+      if (self->result_page == NULL)
+        {
+          self->result_page = g_object_new (IMZALA_TYPE_RESULT_PAGE, NULL);
+          adw_bin_set_child (self->result_slot, GTK_WIDGET (self->result_page));
+        }
+      return GTK_WIDGET (self->result_page);
+    }
+  if (g_str_equal (name, "failure"))
+    {
+      if (self->failure_page == NULL)
+        {
+          self->failure_page = g_object_new (IMZALA_TYPE_FAILURE_PAGE, NULL);
+          adw_bin_set_child (self->failure_slot, GTK_WIDGET (self->failure_page));
+        }
+      return GTK_WIDGET (self->failure_page);
+    }
+  if (g_str_equal (name, "file-sign"))
+    {
+      if (self->file_sign_page == NULL)
+        {
+          self->file_sign_page = g_object_new (IMZALA_TYPE_FILE_SIGN_PAGE, NULL);
+          if (self->token_list != NULL)
+            imzala_file_sign_page_set_token_list (self->file_sign_page, self->token_list);
+          adw_bin_set_child (self->file_sign_slot, GTK_WIDGET (self->file_sign_page));
+        }
+      return GTK_WIDGET (self->file_sign_page);
+    }
   if (g_str_equal (name, "pin-change"))
     {
       if (self->pin_change_page == NULL)
@@ -183,7 +237,8 @@ imzala_window_clear_job (ImzalaWindow *self)
 
   g_signal_group_set_target (self->job_signals, NULL);
   imzala_signing_job_cancel (self->job);
-  imzala_sign_page_set_job (self->sign_page, NULL);
+  if (self->sign_page != NULL)
+    imzala_sign_page_set_job (self->sign_page, NULL);
   if (self->unblock_page != NULL)
     imzala_unblock_page_set_job (self->unblock_page, NULL);
   g_clear_object (&self->job);
@@ -194,6 +249,8 @@ show_job_done (ImzalaWindow *self)
 {
   ImzalaRequest *request = imzala_signing_job_get_request (self->job);
   const char *message = imzala_signing_job_get_result_message (self->job);
+
+  imzala_window_ensure_page (self, "result");
 
   if (request != NULL && imzala_request_get_purpose (request) == IMZALA_PURPOSE_UNBLOCK)
     {
@@ -276,6 +333,7 @@ job_state_cb (ImzalaWindow *self)
         }
       else
         {
+          imzala_window_ensure_page (self, "failure");
           imzala_failure_page_set_error (self->failure_page, error);
           imzala_window_show_page (self, "failure");
         }
@@ -324,6 +382,7 @@ imzala_window_start_job (ImzalaWindow *self,
   client = imzala_portal_client_new (url, ca_file, &error);
   if (client == NULL)
     {
+      imzala_window_ensure_page (self, "failure");
       imzala_failure_page_set_error (self->failure_page, error);
       imzala_window_show_page (self, "failure");
       return;
@@ -335,6 +394,7 @@ imzala_window_start_job (ImzalaWindow *self,
   /* The reference portal serves its time-stamp authority itself. */
   imzala_signing_job_set_tsa_ca_file (self->job, ca_file);
   g_signal_group_set_target (self->job_signals, self->job);
+  imzala_window_ensure_page (self, "sign");
   imzala_sign_page_set_job (self->sign_page, self->job);
   imzala_signing_job_start (self->job, code);
 }
@@ -366,6 +426,7 @@ imzala_window_request_job (ImzalaWindow *self,
       g_free (self->pending_code);
       self->pending_url = g_strdup (url);
       self->pending_code = g_strdup (code);
+      imzala_window_ensure_page (self, "portal-confirm");
       imzala_portal_confirm_page_set_origin (self->portal_confirm_page, origin);
       imzala_window_show_page (self, "portal-confirm");
       return;
@@ -382,22 +443,88 @@ imzala_window_request_job (ImzalaWindow *self,
  * first frame painted after the first listing of the cards reached it.
  * tools/bench times that against bare windows that do the same. The exit
  * is _exit(): the process is timed up to its first frame, not through its
- * tear-down, and no PIN can be in memory that early. */
+ * tear-down, and no PIN can be in memory that early.
+ *
+ * IMZALA_EXIT_ON_FIRST_FRAME=cards-stall is a frame-clock probe: it opens
+ * the Cards page, keeps the frame clock ticking (a tick callback, so that
+ * a frame is due every refresh), and notes the longest time between two
+ * painted frames from the first one until STALL_FRAMES_AFTER_CARDS frames
+ * after the listing reached the page (the page adds the cards it did not
+ * add at once one per frame). It prints "largest frame interval: N ms" and
+ * ends. A frame is due every ~17 ms, so an interval much longer than that
+ * is main-thread work (or, on a loaded machine, the scheduler): the largest
+ * stall while the cards arrive. */
+#define STALL_FRAMES_AFTER_CARDS 64
+
+static gint64 stall_last_paint;     /* µs, monotonic; 0 before the first frame */
+static gint64 stall_last_cpu;       /* µs of the main thread's CPU time */
+static gint64 stall_longest;        /* µs */
+static gint64 stall_longest_cpu;    /* µs */
+static int    stall_frames_left = -1;
+
+static gint64
+main_thread_cpu_time (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static gboolean
+cards_listed (ImzalaWindow *self)
+{
+  g_autoptr(GPtrArray) tokens = NULL;
+
+  if (self->token_list == NULL || imzala_token_list_get_loading (self->token_list))
+    return FALSE;
+  if (imzala_token_list_get_error (self->token_list) == NULL)
+    tokens = imzala_token_list_dup_tokens (self->token_list);
+  return tokens == NULL || tokens->len > 0;
+}
+
+static gboolean
+stall_tick_cb (GtkWidget     *widget,
+               GdkFrameClock *clock,
+               gpointer       user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stall_after_paint_cb (GdkFrameClock *clock,
+                      ImzalaWindow  *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 cpu = main_thread_cpu_time ();
+
+  if (stall_last_paint != 0)
+    {
+      stall_longest = MAX (stall_longest, now - stall_last_paint);
+      stall_longest_cpu = MAX (stall_longest_cpu, cpu - stall_last_cpu);
+    }
+  stall_last_paint = now;
+  stall_last_cpu = cpu;
+
+  if (stall_frames_left < 0 && cards_listed (self))
+    stall_frames_left = STALL_FRAMES_AFTER_CARDS;
+  if (stall_frames_left > 0)
+    stall_frames_left--;
+  if (stall_frames_left != 0)
+    return;
+
+  g_print ("largest frame interval: %.1f ms, largest main-thread CPU time between two frames: %.1f ms\n",
+           stall_longest / 1000.0, stall_longest_cpu / 1000.0);
+  fflush (stdout);
+  _exit (0);
+}
+
 static void
 exit_on_first_frame_cb (GdkFrameClock *clock,
                         ImzalaWindow  *self)
 {
-  if (g_strcmp0 (g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME"), "cards") == 0)
-    {
-      g_autoptr(GPtrArray) tokens = NULL;
-
-      if (self->token_list == NULL || imzala_token_list_get_loading (self->token_list))
-        return;
-      if (imzala_token_list_get_error (self->token_list) == NULL)
-        tokens = imzala_token_list_dup_tokens (self->token_list);
-      if (tokens != NULL && tokens->len == 0)
-        return;
-    }
+  if (g_strcmp0 (g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME"), "cards") == 0 && !cards_listed (self))
+    return;
   fflush (stdout);
   _exit (0);
 }
@@ -405,8 +532,15 @@ exit_on_first_frame_cb (GdkFrameClock *clock,
 static void
 exit_on_first_frame_map_cb (ImzalaWindow *self)
 {
-  g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
-                           G_CALLBACK (exit_on_first_frame_cb), self, 0);
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (g_strcmp0 (g_getenv ("IMZALA_EXIT_ON_FIRST_FRAME"), "cards-stall") == 0)
+    {
+      gtk_widget_add_tick_callback (GTK_WIDGET (self), stall_tick_cb, NULL, NULL);
+      g_signal_connect_object (clock, "after-paint", G_CALLBACK (stall_after_paint_cb), self, 0);
+      return;
+    }
+  g_signal_connect_object (clock, "after-paint", G_CALLBACK (exit_on_first_frame_cb), self, 0);
 }
 
 static void
@@ -417,7 +551,7 @@ exit_on_first_frame_init (ImzalaWindow *self)
   if (mode == NULL || *mode == '\0' || g_str_equal (mode, "0"))
     return;
   g_signal_connect (self, "map", G_CALLBACK (exit_on_first_frame_map_cb), NULL);
-  if (g_str_equal (mode, "cards"))
+  if (g_str_equal (mode, "cards") || g_str_equal (mode, "cards-stall"))
     g_action_group_activate_action (G_ACTION_GROUP (self), "show-tokens", NULL);
 }
 
@@ -446,10 +580,12 @@ imzala_window_set_token_list (ImzalaWindow    *self,
     imzala_tokens_page_set_token_list (self->tokens_page, token_list, load_error);
   if (self->doctor_page != NULL)
     imzala_doctor_page_set_token_list (self->doctor_page, token_list, load_error);
-  imzala_sign_page_set_token_list (self->sign_page, token_list);
+  if (self->sign_page != NULL)
+    imzala_sign_page_set_token_list (self->sign_page, token_list);
   if (self->pin_change_page != NULL)
     imzala_pin_change_page_set_token_list (self->pin_change_page, token_list);
-  imzala_file_sign_page_set_token_list (self->file_sign_page, token_list);
+  if (self->file_sign_page != NULL)
+    imzala_file_sign_page_set_token_list (self->file_sign_page, token_list);
   if (self->unblock_page != NULL)
     imzala_unblock_page_set_token_list (self->unblock_page, token_list);
   if (!same)
@@ -479,7 +615,8 @@ imzala_window_set_reader_monitor (ImzalaWindow        *self,
     imzala_tokens_page_set_reader_monitor (self->tokens_page, monitor);
   if (self->doctor_page != NULL)
     imzala_doctor_page_set_reader_monitor (self->doctor_page, monitor);
-  imzala_sign_page_set_reader_monitor (self->sign_page, monitor);
+  if (self->sign_page != NULL)
+    imzala_sign_page_set_reader_monitor (self->sign_page, monitor);
 }
 
 void
@@ -525,6 +662,7 @@ imzala_window_open_request (ImzalaWindow *self,
           g_free (self->pending_url);
           self->pending_url = g_strdup (url);
           g_clear_pointer (&self->pending_code, g_free);
+          imzala_window_ensure_page (self, "portal-confirm");
           imzala_portal_confirm_page_set_origin (self->portal_confirm_page, origin);
           imzala_window_show_page (self, "portal-confirm");
         }
@@ -602,6 +740,18 @@ early_key_pressed_cb (ImzalaWindow          *self,
     }
 }
 
+/* The primary menu's popover (eight rows) is made when the menu is first
+ * opened, by a click or F10, not with the window (issue 12). */
+static void
+menu_button_create_popup_cb (GtkMenuButton *button,
+                             gpointer       user_data)
+{
+  ImzalaWindow *self = user_data;
+
+  if (gtk_menu_button_get_menu_model (button) == NULL)
+    gtk_menu_button_set_menu_model (button, self->primary_menu);
+}
+
 /* ---- GObject ---- */
 
 /* The default size fits the screen the window opens on: without a window
@@ -643,6 +793,11 @@ imzala_window_dispose (GObject *object)
   self->tokens_page = NULL;
   self->doctor_page = NULL;
   self->verify_page = NULL;
+  self->portal_confirm_page = NULL;
+  self->sign_page = NULL;
+  self->result_page = NULL;
+  self->failure_page = NULL;
+  self->file_sign_page = NULL;
   g_clear_error (&self->load_error);
 
   g_clear_object (&self->settings);
@@ -688,17 +843,19 @@ imzala_window_class_init (ImzalaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, code_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, portal_confirm_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, portal_confirm_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, loading_label);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, sign_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, result_page);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, failure_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, sign_slot);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, result_slot);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, failure_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, pin_change_slot);
-  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, file_sign_page);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, file_sign_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, unblock_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, tokens_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, doctor_slot);
   gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, verify_slot);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaWindow, primary_menu);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_update_actions);
   gtk_widget_class_bind_template_callback (widget_class, imzala_window_portal_url_changed);
 
@@ -730,6 +887,8 @@ imzala_window_init (ImzalaWindow *self)
                                  G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  gtk_menu_button_set_create_popup_func (self->menu_button, menu_button_create_popup_cb, self, NULL);
 
   controller = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
