@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 
 #include "imzala-http-backend.h"
+#include "imzala-http-system-trust.h"
 
 /* Exported; the rest of the module is hidden (-fvisibility=hidden). */
 G_MODULE_EXPORT const ImzalaHttpBackend *imzala_http_backend_get (guint abi);
@@ -31,16 +32,23 @@ session_new (const char *user_agent,
              guint       idle_timeout,
              guint       max_conns_per_host)
 {
+  /* Every session of the process verifies against the one system trust
+   * store, parsed once (imzala-http-system-trust.c says why libsoup's
+   * default made each connection parse it again). */
+  g_autoptr(GTlsDatabase) trust = imzala_http_system_trust_dup_default ();
+
   /* max-conns-per-host can only be given at construction. */
   if (max_conns_per_host > 0)
     return G_OBJECT (soup_session_new_with_options ("user-agent", user_agent,
                                                     "timeout", timeout,
                                                     "idle-timeout", idle_timeout,
+                                                    "tls-database", trust,
                                                     "max-conns-per-host", max_conns_per_host,
                                                     NULL));
   return G_OBJECT (soup_session_new_with_options ("user-agent", user_agent,
                                                   "timeout", timeout,
                                                   "idle-timeout", idle_timeout,
+                                                  "tls-database", trust,
                                                   NULL));
 }
 
