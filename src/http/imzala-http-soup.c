@@ -59,6 +59,19 @@ session_set_timeout (GObject *session,
   g_object_set (session, "timeout", timeout, NULL);
 }
 
+static void
+session_set_extra_ca (GObject      *session,
+                      GTlsDatabase *extra_ca)
+{
+  g_autoptr(GTlsDatabase) trust = NULL;
+
+  if (extra_ca != NULL)
+    trust = imzala_http_system_trust_new_with_extra (extra_ca);
+  else
+    trust = imzala_http_system_trust_dup_default ();
+  g_object_set (session, "tls-database", trust, NULL);
+}
+
 /* ---- TLS: the extra CA ---- */
 
 /* libsoup verifies against the system trust store and only asks here when
@@ -216,6 +229,7 @@ static const ImzalaHttpBackend backend = {
   .dup_version = dup_version,
   .session_new = session_new,
   .session_set_timeout = session_set_timeout,
+  .session_set_extra_ca = session_set_extra_ca,
   .send_async = send_async,
   .send_finish = send_finish,
   .send = send_sync,

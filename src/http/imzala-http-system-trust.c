@@ -28,7 +28,11 @@
 
 struct _ImzalaHttpSystemTrust
 {
-  GTlsDatabase parent_instance;
+  GTlsDatabase  parent_instance;
+
+  /* A session's extra CA (imzala_http_system_trust_new_with_extra()), or
+   * NULL for the process's default instance. */
+  GTlsDatabase *extra;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaHttpSystemTrust, imzala_http_system_trust, G_TYPE_TLS_DATABASE)
@@ -75,8 +79,27 @@ imzala_http_system_trust_verify_chain (GTlsDatabase             *database,
                                        GCancellable             *cancellable,
                                        GError                  **error)
 {
-  GTlsDatabase *system = get_system (error);
+  ImzalaHttpSystemTrust *self = IMZALA_HTTP_SYSTEM_TRUST (database);
+  GTlsDatabase *system;
 
+  /* A session with an extra CA (the portal's own, from --portal-ca) asks
+   * it first: a chain that verifies to it, host name included, is accepted
+   * without the system store, which is then never parsed (the bench's
+   * portal and every private portal). Otherwise the system store decides,
+   * as for any session. The set of chains accepted is the same as with the
+   * store first and the extra CA after it. */
+  if (self->extra != NULL)
+    {
+      g_autoptr(GError) extra_error = NULL;
+      GTlsCertificateFlags extra_flags;
+
+      extra_flags = g_tls_database_verify_chain (self->extra, chain, purpose, identity, interaction,
+                                                 flags, cancellable, &extra_error);
+      if (extra_error == NULL && extra_flags == 0)
+        return 0;
+    }
+
+  system = get_system (error);
   if (system == NULL)
     return G_TLS_CERTIFICATE_GENERIC_ERROR;
   return g_tls_database_verify_chain (system, chain, purpose, identity, interaction, flags,
@@ -141,10 +164,21 @@ imzala_http_system_trust_lookup_certificates_issued_by (GTlsDatabase            
 }
 
 static void
+imzala_http_system_trust_finalize (GObject *object)
+{
+  ImzalaHttpSystemTrust *self = IMZALA_HTTP_SYSTEM_TRUST (object);
+
+  g_clear_object (&self->extra);
+
+  G_OBJECT_CLASS (imzala_http_system_trust_parent_class)->finalize (object);
+}
+
+static void
 imzala_http_system_trust_class_init (ImzalaHttpSystemTrustClass *klass)
 {
   GTlsDatabaseClass *database_class = G_TLS_DATABASE_CLASS (klass);
 
+  G_OBJECT_CLASS (klass)->finalize = imzala_http_system_trust_finalize;
   /* The async variants are GTlsDatabase's own: they run these in a
    * thread, and the default database is safe to use from any thread. */
   database_class->verify_chain = imzala_http_system_trust_verify_chain;
@@ -181,4 +215,19 @@ imzala_http_system_trust_dup_default (void)
   static GOnce once = G_ONCE_INIT;
 
   return g_object_ref (G_TLS_DATABASE (g_once (&once, make_default, NULL)));
+}
+
+GTlsDatabase *
+imzala_http_system_trust_new_with_extra (GTlsDatabase *extra)
+{
+  ImzalaHttpSystemTrust *self;
+
+  g_return_val_if_fail (G_IS_TLS_DATABASE (extra), NULL);
+
+  /* The process's default is set up first, so that connections get no
+   * trust list of their own (see make_default()). */
+  g_object_unref (imzala_http_system_trust_dup_default ());
+  self = g_object_new (IMZALA_TYPE_HTTP_SYSTEM_TRUST, NULL);
+  self->extra = g_object_ref (extra);
+  return G_TLS_DATABASE (self);
 }

@@ -14,6 +14,9 @@ G_DECLARE_FINAL_TYPE (ImzalaHttpSystemTrust, imzala_http_system_trust, IMZALA, H
  * also becomes the TLS backend's default database (g_tls_backend_set_
  * default_database()); the store itself is parsed on the first
  * verification. */
-GTlsDatabase *imzala_http_system_trust_dup_default (void);
+GTlsDatabase *imzala_http_system_trust_dup_default    (void);
+/* A session's database: @extra first (chain and host name), then the
+ * system store. */
+GTlsDatabase *imzala_http_system_trust_new_with_extra (GTlsDatabase *extra);
 
 G_END_DECLS
