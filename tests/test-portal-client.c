@@ -183,6 +183,7 @@ typedef struct
   GHashTable *requests;    /* code → TestRequest */
   X509_STORE *trust;       /* the SoftHSM fixture's root */
   guint       hits;
+  GHashTable *connections; /* the client ports requests came from */
 } TestPortal;
 
 static void
@@ -473,6 +474,10 @@ portal_handler (SoupServer        *server,
   TestRequest *request;
 
   portal->hits++;
+  /* One client port per TCP (and so TLS) connection. */
+  g_hash_table_add (portal->connections,
+                    GUINT_TO_POINTER (g_inet_socket_address_get_port (
+                      G_INET_SOCKET_ADDRESS (soup_server_message_get_remote_address (message)))));
   parts = g_strsplit (path + strlen ("/api/v1/requests/"), "/", 2);
   request = g_hash_table_lookup (portal->requests, parts[0]);
   if (request == NULL)
@@ -537,6 +542,7 @@ test_portal_new (const char *cert_file,
   portal->authority = g_strdup_printf ("127.0.0.1:%u", portal->port);
   portal->requests = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify) test_request_free);
+  portal->connections = g_hash_table_new (NULL, NULL);
   if (trust_file != NULL)
     {
       portal->trust = imzala_cms_load_trust_file (trust_file, &error);
@@ -551,6 +557,7 @@ test_portal_free (TestPortal *portal)
   soup_server_disconnect (portal->server);
   g_object_unref (portal->server);
   g_hash_table_unref (portal->requests);
+  g_hash_table_unref (portal->connections);
   g_clear_pointer (&portal->trust, X509_STORE_free);
   g_free (portal->base_url);
   g_free (portal->authority);
@@ -1574,6 +1581,53 @@ test_cli_unblock (JobFixture    *f,
   g_assert_nonnull (strstr (out, "Kartınızın kilidi çözüldü."));
 }
 
+/* One `imzala-cli portal` is a GET and a POST (issue 12): both go over one
+ * TLS connection to a portal that keeps connections alive (this test
+ * portal's SoupServer does), and no TLS connection parses the system trust
+ * store again: the process's default database is the HTTP module's one
+ * shared store (src/http/imzala-http-system-trust.c), not a GnuTLS
+ * database that glib-networking would turn into a trust list per
+ * connection. The POST carries no valid signature; the portal's answer,
+ * whatever it says, is enough to count the connection it came over. */
+static void
+test_one_connection (void)
+{
+  /* Any trust will do: the signature is refused before it matters. */
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key,
+                                        tls_pki->ca_a);
+  TestRequest *added = test_portal_add (portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+  g_autoptr(ImzalaPortalClient) client = NULL;
+  g_autoptr(ImzalaRequest) request = NULL;
+  g_autoptr(GPtrArray) signatures = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+
+  client = imzala_portal_client_new (portal->base_url, tls_pki->ca_a, &error);
+  g_assert_no_error (error);
+  request = fetch (client, added->code, &error);
+  g_assert_no_error (error);
+
+  g_ptr_array_add (signatures, g_bytes_new_static ("not a signature", 15));
+  imzala_portal_submit_signatures_async (IMZALA_PORTAL (client), request, signatures, NULL,
+                                         ready_cb, &result);
+  message = imzala_portal_submit_signatures_finish (IMZALA_PORTAL (client), wait_result (&result),
+                                                    &error);
+  g_clear_object (&result);
+  g_assert_nonnull (error);
+  g_assert_null (message);
+
+  g_assert_cmpuint (portal->hits, ==, 2);
+  g_assert_cmpuint (g_hash_table_size (portal->connections), ==, 1);
+
+  database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  g_assert_nonnull (database);
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (database), ==, "ImzalaHttpSystemTrust");
+
+  test_portal_free (portal);
+}
+
 /* ---- The portal's clock, without a code (imzala-cli doctor) ---- */
 
 static void
@@ -1885,6 +1939,7 @@ main (int argc, char **argv)
               test_cli_slow_slot_list, job_teardown);
   g_test_add ("/portal/cli/status-before-signing", JobFixture, NULL, job_setup,
               test_cli_status_before_signing, job_teardown);
+  g_test_add_func ("/portal/client/one-connection", test_one_connection);
 
   tls_pki = tls_pki_new ();
   status = g_test_run ();

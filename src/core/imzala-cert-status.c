@@ -641,6 +641,10 @@ imzala_cert_status_fetch_url_full (const char   *url,
                                      5, 0, error);
   if (session == NULL)
     return NULL;
+  /* The CA given (the portal's, for a responder the portal runs) is asked
+   * before the system store, which is then never parsed (issue 12). */
+  if (extra_ca != NULL)
+    imzala_http_session_set_extra_ca (session, extra_ca);
   message = imzala_http_message_new_from_uri (body != NULL ? "POST" : "GET", uri);
   if (body != NULL)
     imzala_http_message_set_body (message, content_type, body);

@@ -18,7 +18,7 @@
 
 G_BEGIN_DECLS
 
-#define IMZALA_HTTP_BACKEND_ABI 1
+#define IMZALA_HTTP_BACKEND_ABI 2
 #define IMZALA_HTTP_BACKEND_SYMBOL "imzala_http_backend_get"
 #define IMZALA_HTTP_BACKEND_MODULE "imzala-http-soup"
 
@@ -72,6 +72,9 @@ typedef struct
                                         ImzalaHttpResponseData       *response,
                                         GCancellable                 *cancellable,
                                         GError                      **error);
+  /* ABI 2 (issue 12): imzala_http_session_set_extra_ca(). */
+  void          (*session_set_extra_ca) (GObject                     *session,
+                                         GTlsDatabase                *extra_ca);
 } ImzalaHttpBackend;
 
 typedef const ImzalaHttpBackend *(*ImzalaHttpBackendGetFunc) (guint abi);

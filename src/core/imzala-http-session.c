@@ -137,6 +137,15 @@ imzala_http_session_set_timeout (ImzalaHttpSession *self,
   self->backend->session_set_timeout (self->session, seconds);
 }
 
+void
+imzala_http_session_set_extra_ca (ImzalaHttpSession *self,
+                                  GTlsDatabase      *extra_ca)
+{
+  g_return_if_fail (IMZALA_IS_HTTP_SESSION (self));
+  g_return_if_fail (extra_ca == NULL || G_IS_TLS_DATABASE (extra_ca));
+  self->backend->session_set_extra_ca (self->session, extra_ca);
+}
+
 static void
 send_cb (GObject      *source,
          GAsyncResult *result,

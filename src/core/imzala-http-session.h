@@ -41,6 +41,16 @@ ImzalaHttpSession *imzala_http_session_new (const char  *user_agent,
 void          imzala_http_session_set_timeout (ImzalaHttpSession *self,
                                                guint              seconds);
 
+/* Every TLS connection of the session verifies the server against
+ * @extra_ca first (the whole chain and the host name), and against the
+ * system trust store only when that fails; NULL: the system store alone.
+ * A message's own extra CA (imzala_http_message_set_extra_ca()) is still
+ * asked after both. The system store is parsed once per process, and not
+ * at all while every server verifies to the session's CA: the portal
+ * client gives its --portal-ca here (issue 12). */
+void          imzala_http_session_set_extra_ca (ImzalaHttpSession *self,
+                                                GTlsDatabase      *extra_ca);
+
 /* Sends @message and gives the answer's body as a stream, once the status
  * and headers are in (read them from @message). The errors are GIO's and
  * GLib TLS's, as libsoup gives them; the caller words them for the user. */

@@ -293,6 +293,11 @@ imzala_portal_client_new (const char  *base_url,
 
   user_agent = g_strdup_printf ("Imzala/%s", PACKAGE_VERSION);
   self->session = imzala_http_session_new (user_agent, self->timeout, 60, 2, error);
+  /* The portal's CA is asked before the system store, which a private
+   * portal then never needs parsed (issue 12); a public portal still
+   * verifies to the store. */
+  if (self->session != NULL && self->extra_database != NULL)
+    imzala_http_session_set_extra_ca (self->session, self->extra_database);
   if (self->session == NULL)
     return NULL;
 

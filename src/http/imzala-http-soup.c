@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 
 #include "imzala-http-backend.h"
+#include "imzala-http-system-trust.h"
 
 /* Exported; the rest of the module is hidden (-fvisibility=hidden). */
 G_MODULE_EXPORT const ImzalaHttpBackend *imzala_http_backend_get (guint abi);
@@ -31,16 +32,23 @@ session_new (const char *user_agent,
              guint       idle_timeout,
              guint       max_conns_per_host)
 {
+  /* Every session of the process verifies against the one system trust
+   * store, parsed once (imzala-http-system-trust.c says why libsoup's
+   * default made each connection parse it again). */
+  g_autoptr(GTlsDatabase) trust = imzala_http_system_trust_dup_default ();
+
   /* max-conns-per-host can only be given at construction. */
   if (max_conns_per_host > 0)
     return G_OBJECT (soup_session_new_with_options ("user-agent", user_agent,
                                                     "timeout", timeout,
                                                     "idle-timeout", idle_timeout,
+                                                    "tls-database", trust,
                                                     "max-conns-per-host", max_conns_per_host,
                                                     NULL));
   return G_OBJECT (soup_session_new_with_options ("user-agent", user_agent,
                                                   "timeout", timeout,
                                                   "idle-timeout", idle_timeout,
+                                                  "tls-database", trust,
                                                   NULL));
 }
 
@@ -49,6 +57,19 @@ session_set_timeout (GObject *session,
                      guint    timeout)
 {
   g_object_set (session, "timeout", timeout, NULL);
+}
+
+static void
+session_set_extra_ca (GObject      *session,
+                      GTlsDatabase *extra_ca)
+{
+  g_autoptr(GTlsDatabase) trust = NULL;
+
+  if (extra_ca != NULL)
+    trust = imzala_http_system_trust_new_with_extra (extra_ca);
+  else
+    trust = imzala_http_system_trust_dup_default ();
+  g_object_set (session, "tls-database", trust, NULL);
 }
 
 /* ---- TLS: the extra CA ---- */
@@ -208,6 +229,7 @@ static const ImzalaHttpBackend backend = {
   .dup_version = dup_version,
   .session_new = session_new,
   .session_set_timeout = session_set_timeout,
+  .session_set_extra_ca = session_set_extra_ca,
   .send_async = send_async,
   .send_finish = send_finish,
   .send = send_sync,
