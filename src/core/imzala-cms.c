@@ -345,6 +345,39 @@ der_element_compare (gconstpointer a,
   return x->size < y->size ? -1 : x->size > y->size ? 1 : 0;
 }
 
+/* The frame of a definite-length DER ContentInfo { contentType, [0]
+ * EXPLICIT SignedData SEQUENCE { ... } } of @size bytes: where its
+ * contentType starts and how long it is, the SignedData's content length,
+ * and where that content (the version) starts. FALSE when @p is not one. */
+static gboolean
+signed_data_frame (const guint8 *p,
+                   gsize         size,
+                   gsize        *content_type_start,
+                   gsize        *content_type_length,
+                   gsize        *signed_data_length,
+                   gsize        *version_start)
+{
+  guint8 tag;
+  gsize hl, cl, pos;
+
+  if (!der_header (p, size, &tag, &hl, &cl) || tag != 0x30 || hl + cl != size)
+    return FALSE;
+  pos = hl;
+  *content_type_start = pos;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x06)
+    return FALSE;
+  *content_type_length = hl + cl;
+  pos += *content_type_length;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0xa0 || pos + hl + cl != size)
+    return FALSE;
+  pos += hl;
+  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x30 || pos + hl + cl != size)
+    return FALSE;
+  *signed_data_length = cl;
+  *version_start = pos + hl;
+  return TRUE;
+}
+
 /* @der (a SignedData from i2d, with the signer's certificate in its
  * certificates field) with @certificates (DER, GBytes) added to that field,
  * each once, in DER order, every enclosing length rewritten: the bytes
@@ -361,28 +394,17 @@ add_certificates_der (GBytes    *der,
   g_autoptr(GByteArray) out = NULL;
   guint8 tag;
   gsize hl, cl, pos, content_type_start, content_type_length, version_start;
-  gsize certificates_start, certificates_end, signed_data_end;
+  gsize signed_data_length, certificates_start, certificates_end, signed_data_end;
   guint64 certificates_content = 0, signed_data_content, wrapper_content, outer_content;
 
   /* ContentInfo SEQUENCE { contentType, [0] EXPLICIT SignedData SEQUENCE {
    * version, digestAlgorithms, encapContentInfo, [0] IMPLICIT certificates,
    * signerInfos } } */
-  if (!der_header (p, size, &tag, &hl, &cl) || tag != 0x30 || hl + cl != size)
+  if (!signed_data_frame (p, size, &content_type_start, &content_type_length, &signed_data_length,
+                          &version_start))
     return NULL;
-  pos = hl;
-  content_type_start = pos;
-  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x06)
-    return NULL;
-  content_type_length = hl + cl;
-  pos += content_type_length;
-  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0xa0 || pos + hl + cl != size)
-    return NULL;
-  pos += hl;
-  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x30 || pos + hl + cl != size)
-    return NULL;
-  pos += hl;
+  pos = version_start;
   signed_data_end = size;
-  version_start = pos;
   /* version, digestAlgorithms, encapContentInfo */
   for (guint i = 0; i < 3; i++)
     {
@@ -776,24 +798,11 @@ split_for_content (GBytes     *der,
   gsize signed_data_length, version_start, encap_start, encap_total, econtent_type_length;
   guint64 octets_total, explicit_total, encap_content, signed_data_content, wrapper_content, outer_content;
 
-  /* ContentInfo */
-  if (!der_header (p, size, &tag, &hl, &cl) || tag != 0x30 || hl + cl != size)
+  /* ContentInfo { contentType, [0] EXPLICIT SignedData } */
+  if (!signed_data_frame (p, size, &content_type_start, &content_type_length, &signed_data_length,
+                          &version_start))
     return FALSE;
-  pos = hl;
-  content_type_start = pos;
-  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x06)
-    return FALSE;
-  content_type_length = hl + cl;
-  pos += content_type_length;
-  /* [0] EXPLICIT SignedData */
-  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0xa0 || pos + hl + cl != size)
-    return FALSE;
-  pos += hl;
-  if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x30 || pos + hl + cl != size)
-    return FALSE;
-  signed_data_length = cl;
-  pos += hl;
-  version_start = pos;
+  pos = version_start;
   /* version, digestAlgorithms */
   if (!der_header (p + pos, size - pos, &tag, &hl, &cl) || tag != 0x02)
     return FALSE;
