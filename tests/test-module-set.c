@@ -718,6 +718,75 @@ test_only_certificate (void)
   }
 }
 
+/* With the whole fingerprint the listing ends at the card that holds the
+ * certificate (issue 12): the cards before it are listed as in a full
+ * listing, in the same order, and none after it; a whole fingerprint of
+ * nothing still lists every card. */
+static void
+test_only_certificate_stops (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fixture_load (f, &error);
+  g_autoptr(GPtrArray) all = NULL;
+  const char *names[] = { "ayse-rsa", "ayse-p384", "mehmet-p256" };
+
+  g_assert_no_error (error);
+  all = imzala_module_set_list_tokens (modules, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, >=, 3);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, names[i], "fingerprint");
+      g_autoptr(ImzalaModuleSet) fresh = imzala_test_fixture_load (f, &error);
+      g_autoptr(GPtrArray) tokens = NULL;
+      g_autoptr(ImzalaCertificate) full = NULL;
+      g_autoptr(ImzalaCertificate) found = NULL;
+      g_autoptr(ImzalaToken) token = NULL;
+      ImzalaToken *holder;
+      guint position = G_MAXUINT;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (strlen (fingerprint), ==, 64);
+      full = imzala_module_set_find_certificate (all, fingerprint, NULL, &error);
+      g_assert_no_error (error);
+      holder = imzala_module_set_find_token (all, full);
+      g_assert_true (g_ptr_array_find (all, holder, &position));
+
+      imzala_module_set_only_certificate (fresh, fingerprint);
+      tokens = imzala_module_set_list_tokens (fresh, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (tokens->len, ==, position + 1);
+      for (guint t = 0; t < tokens->len; t++)
+        g_assert_cmpstr (imzala_token_get_label (g_ptr_array_index (tokens, t)), ==,
+                         imzala_token_get_label (g_ptr_array_index (all, t)));
+      found = imzala_module_set_find_certificate (tokens, fingerprint, &token, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (imzala_certificate_get_fingerprint (found), ==, fingerprint);
+      g_assert_cmpstr (imzala_token_get_label (token), ==, imzala_token_get_label (holder));
+      g_assert_true (token == g_ptr_array_index (tokens, tokens->len - 1));
+    }
+
+  /* Nothing holds it: every card is listed, and the answer is "no
+   * certificate", as before. */
+  {
+    const char *nothing = "0000000000000000000000000000000000000000000000000000000000000000";
+    g_autoptr(ImzalaModuleSet) fresh = imzala_test_fixture_load (f, &error);
+    g_autoptr(GPtrArray) tokens = NULL;
+    g_autoptr(ImzalaCertificate) none = NULL;
+
+    g_assert_no_error (error);
+    imzala_module_set_only_certificate (fresh, nothing);
+    tokens = imzala_module_set_list_tokens (fresh, NULL, &error);
+    g_assert_no_error (error);
+    same_login_needs (all, tokens);
+    none = imzala_module_set_find_certificate (tokens, nothing, NULL, &error);
+    g_assert_null (none);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -738,6 +807,7 @@ main (int argc, char **argv)
   g_test_add_func ("/module-set/find/none", test_find_none);
   g_test_add_func ("/module-set/find/none-recommended", test_find_none_recommended);
   g_test_add_func ("/module-set/only-certificate", test_only_certificate);
+  g_test_add_func ("/module-set/only-certificate/stops", test_only_certificate_stops);
 
   return g_test_run ();
 }

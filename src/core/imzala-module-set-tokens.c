@@ -72,11 +72,32 @@ get_slot_list_locked (ImzalaModule  *module,
   return rv;
 }
 
+/* Whether @token holds the certificate whose whole SHA-256 fingerprint is
+ * @fingerprint. Only a whole fingerprint ends a listing early: a prefix
+ * may match a certificate on a later card too, and two matches must stay
+ * an ambiguity the user hears about rather than a silent pick. */
+static gboolean
+token_holds_whole_fingerprint (ImzalaToken *token,
+                               const char  *fingerprint)
+{
+  GPtrArray *certificates;
+
+  if (fingerprint == NULL || strlen (fingerprint) != 64)
+    return FALSE;
+  certificates = imzala_token_get_certificates (token);
+  for (guint i = 0; i < certificates->len; i++)
+    if (g_str_equal (imzala_certificate_get_fingerprint (g_ptr_array_index (certificates, i)),
+                     fingerprint))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 list_module_tokens (ImzalaModule  *module,
                     const char    *only_fingerprint,
                     GPtrArray     *tokens,
                     GCancellable  *cancellable,
+                    gboolean      *found,
                     GError       **removed)
 {
   CK_FUNCTION_LIST *functions = imzala_module_get_functions (module);
@@ -150,6 +171,15 @@ list_module_tokens (ImzalaModule  *module,
           continue;
         }
       g_ptr_array_add (tokens, token);
+      /* The card that holds the one certificate asked for ends the listing:
+       * the cards in the slots after it are not opened, searched or read
+       * (issue 12; SoftHSM reads every object file of a token for a
+       * session's first search). */
+      if (token_holds_whole_fingerprint (token, only_fingerprint))
+        {
+          *found = TRUE;
+          return;
+        }
     }
 }
 
@@ -159,6 +189,7 @@ typedef struct
   const char *only_fingerprint;
   GPtrArray *tokens;
   GCancellable *cancellable;
+  gboolean found;       /* the card with the whole fingerprint was listed */
   GError *removed;      /* a card pulled out during the listing */
 } ModuleListing;
 
@@ -170,7 +201,7 @@ list_module_tokens_cb (gpointer   user_data,
   ModuleListing *listing = user_data;
 
   list_module_tokens (listing->module, listing->only_fingerprint, listing->tokens,
-                      listing->cancellable, &listing->removed);
+                      listing->cancellable, &listing->found, &listing->removed);
   return TRUE;
 }
 
@@ -188,7 +219,7 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
   for (guint i = 0; i < self->modules->len; i++)
     {
       ModuleListing listing = { g_ptr_array_index (self->modules, i), self->only_fingerprint,
-                                tokens, cancellable, NULL };
+                                tokens, cancellable, FALSE, NULL };
       g_autoptr(GError) module_error = NULL;
 
       if (g_cancellable_is_cancelled (cancellable))
@@ -199,6 +230,9 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
       if (removed == NULL)
         removed = g_steal_pointer (&listing.removed);
       g_clear_error (&listing.removed);
+      /* Nor are the modules after it asked. */
+      if (listing.found)
+        break;
     }
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -245,9 +279,10 @@ list_module_tokens_thread (GTask        *task,
 {
   GPtrArray *tokens = g_ptr_array_new_with_free_func (g_object_unref);
   GError *removed = NULL;
+  gboolean found = FALSE;
 
   /* The window lists every certificate: no imzala_module_set_only_certificate(). */
-  list_module_tokens (source_object, NULL, tokens, cancellable, &removed);
+  list_module_tokens (source_object, NULL, tokens, cancellable, &found, &removed);
   if (removed != NULL)
     {
       g_ptr_array_unref (tokens);

@@ -62,7 +62,12 @@ GPtrArray *imzala_module_set_list_tokens_finish (ImzalaModuleSet *self, GAsyncRe
  * named certificate lists none (nor does it ask for a login to show them).
  * Any other selector (a PKCS#11 URI, NULL) lists every certificate. Such a
  * partial listing is not kept in the modules' certificate cache (a cached
- * full one is used, though). Call before listing. */
+ * full one is used, though). With the whole fingerprint (64 hex digits),
+ * imzala_module_set_list_tokens() ends at the first card (in the modules'
+ * and slots' order) that holds the certificate: the cards after it are
+ * neither opened nor searched, and are missing from the list. A prefix
+ * lists every card, so that two matches stay an ambiguity. Call before
+ * listing. */
 void       imzala_module_set_only_certificate   (ImzalaModuleSet *self, const char *selector);
 
 /* imzala_module_close() for every module of the set: C_Finalize on each
