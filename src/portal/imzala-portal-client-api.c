@@ -219,15 +219,13 @@ typedef struct
 {
   ImzalaPortalServer *self;
   SoupServerMessage  *msg;
+  /* What the worker reads; none of it changes while it runs (the
+   * request is this submission's own copy, read by the main thread again
+   * only once the worker is done). */
   ImzalaPortalRequest *request;
-  /* What the worker reads; none of it changes while it runs. */
   ImzalaTrust        *trust;
   char               *level;    /* the level the request asked for */
   GPtrArray          *cms;      /* GBytes*, one per text */
-  GPtrArray          *texts;    /* GBytes* */
-  char               *person;
-  gint64              created_at;
-  gint64              expires_at;
   /* What the worker found: the checked signatures of the first texts,
    * and why the next one failed, if one did. */
   GPtrArray          *checked;  /* ImzalaPortalSignature* */
@@ -243,8 +241,6 @@ submission_free (Submission *submission)
   g_object_unref (submission->trust);
   g_free (submission->level);
   g_ptr_array_unref (submission->cms);
-  g_ptr_array_unref (submission->texts);
-  g_free (submission->person);
   g_clear_pointer (&submission->checked, g_ptr_array_unref);
   g_clear_error (&submission->error);
   g_free (submission);
@@ -257,6 +253,7 @@ check_signatures_thread (GTask        *task,
                          GCancellable *cancellable)
 {
   Submission *submission = task_data;
+  const ImzalaPortalRequest *request = submission->request;
 
   for (guint i = 0; i < submission->cms->len; i++)
     {
@@ -264,9 +261,9 @@ check_signatures_thread (GTask        *task,
 
       signature = imzala_portal_check_signature (submission->trust,
                                                  g_ptr_array_index (submission->cms, i),
-                                                 g_ptr_array_index (submission->texts, i),
-                                                 submission->person, submission->level,
-                                                 submission->created_at, submission->expires_at,
+                                                 g_ptr_array_index (request->texts, i),
+                                                 request->person, submission->level,
+                                                 request->created_at, request->expires_at,
                                                  imzala_portal_now (), &submission->error);
       if (signature == NULL)
         break;
@@ -446,10 +443,6 @@ handle_signatures (ImzalaPortalServer  *self,
   submission->trust = g_object_ref (self->signer_trust);
   submission->level = imzala_portal_store_get_request_level (self->store, request->id, NULL);
   submission->cms = g_steal_pointer (&cms_list);
-  submission->texts = g_ptr_array_ref (request->texts);
-  submission->person = g_strdup (request->person);
-  submission->created_at = request->created_at;
-  submission->expires_at = request->expires_at;
   submission->checked = g_ptr_array_new_with_free_func ((GDestroyNotify) imzala_portal_signature_free);
 
   soup_server_message_pause (msg);
