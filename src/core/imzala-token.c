@@ -172,8 +172,13 @@ keep_only_fingerprint (ImzalaToken *self,
 /* A listing for one certificate (imzala_token_new_only()) on the usual
  * card: one key with the certificate's CKA_ID that fits it, found with one
  * search and read alone, as signing finds it (find_private_key_locked() in
- * imzala-token-sign.c): the private key, or before login, where most cards
- * hide it, the public key standing in for it as in a full listing.
+ * imzala-token-sign.c): the public key standing in for the private key, as
+ * in a full listing, or the private key on a card without public key
+ * objects. The public key is searched first because before login most
+ * cards (AKİS, SoftHSM) hide the private key and show the public one: one
+ * search instead of two (three calls into the module fewer). A card that
+ * shows both pairs the same either way: the key is checked against the
+ * certificate, and signing finds the private key again after login.
  * Reading every key of the card to weigh them (imzala_pkcs11_read_keys(),
  * twice) costs a dozen calls into the module for a card of several
  * certificates; anything else than this one clear case still goes that
@@ -183,7 +188,7 @@ pair_by_id_locked (ImzalaToken       *self,
                    CK_SESSION_HANDLE  session,
                    CertificateObject *object)
 {
-  static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY };
+  static const CK_OBJECT_CLASS classes[] = { CKO_PUBLIC_KEY, CKO_PRIVATE_KEY };
   CK_FUNCTION_LIST *functions = imzala_module_get_functions (self->module);
   g_autoptr(ImzalaCertificate) certificate = NULL;
 
