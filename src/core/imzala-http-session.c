@@ -46,7 +46,11 @@ G_DEFINE_FINAL_TYPE (ImzalaHttpSession, imzala_http_session, G_TYPE_OBJECT)
  * the interception off, LeakSanitizer still scans these blocks: since
  * glibc 2.25 they are heap blocks reached from the thread's DTV, which the
  * thread's static TLS points to, so no leak goes unseen and none is made
- * up. ASAN_OPTIONS given at run time still win. */
+ * up. tests/meson.build's test_env sets the same option, but the portal
+ * tests run imzala-portal and imzala-cli with environments of their own
+ * (portal-pki's imzala-cli crashed so), as does anyone running a sanitizer
+ * build by hand; here it holds for every such program. ASAN_OPTIONS given
+ * at run time still win. */
 const char *__asan_default_options (void);
 
 __attribute__ ((visibility ("default"), used)) const char *
