@@ -1620,6 +1620,78 @@ test_one_connection (void)
   test_portal_free (portal);
 }
 
+/* ---- The system trust store, loaded once per process (issue 12) ---- */
+
+/* The bytes this process has read so far (rchar of /proc/self/io: every
+ * read(), whatever the file or socket). */
+static guint64
+read_bytes (void)
+{
+  g_autofree char *io = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *rchar;
+
+  g_file_get_contents ("/proc/self/io", &io, NULL, &error);
+  g_assert_no_error (error);
+  rchar = strstr (io, "rchar:");
+  g_assert_nonnull (rchar);
+  return g_ascii_strtoull (rchar + strlen ("rchar:"), NULL, 10);
+}
+
+/* The HTTP module's shared store (src/http/imzala-http-system-trust.c) is
+ * the process's default TLS database once a session exists, so that
+ * glib-networking builds no GnuTLS trust list from the system CA bundle
+ * for each TLS connection (libsoup 3.2 makes a connection with the default
+ * database before it sets the session's). A portal trusted through its own
+ * CA (--portal-ca) then costs no parse of the bundle at all: three fetches
+ * over three connections read less than one bundle's bytes, where each
+ * connection read all of it before. The TLS checks themselves are the
+ * other /portal/client tests (untrusted portal, wrong host, extra CA). */
+static void
+test_trust_store_once (void)
+{
+  const char *bundle = "/etc/ssl/certs/ca-certificates.crt";
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  g_autoptr(GTlsDatabase) database = NULL;
+  GStatBuf st;
+  guint64 before, after;
+
+  if (g_stat (bundle, &st) != 0 || st.st_size < 4096)
+    {
+      g_test_skip ("No system CA bundle to count the reads of");
+      test_portal_free (portal);
+      return;
+    }
+
+  before = read_bytes ();
+  for (guint i = 0; i < 3; i++)
+    {
+      TestRequest *added = test_portal_add (portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+      g_autoptr(ImzalaPortalClient) client = NULL;
+      g_autoptr(ImzalaRequest) request = NULL;
+      g_autoptr(GError) error = NULL;
+
+      /* A client of its own each time: a session of its own, so a TLS
+       * connection of its own. */
+      client = imzala_portal_client_new (portal->base_url, tls_pki->ca_a, &error);
+      g_assert_no_error (error);
+      request = fetch (client, added->code, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (request);
+    }
+  after = read_bytes ();
+  g_test_message ("Read %" G_GUINT64_FORMAT " bytes for 3 fetches; the bundle has %" G_GUINT64_FORMAT,
+                  after - before, (guint64) st.st_size);
+  g_assert_cmpuint (g_hash_table_size (portal->connections), ==, 3);
+  g_assert_cmpuint (after - before, <, (guint64) st.st_size);
+
+  database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  g_assert_nonnull (database);
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (database), ==, "ImzalaHttpSystemTrust");
+
+  test_portal_free (portal);
+}
+
 /* ---- The portal's clock, without a code (imzala-cli doctor) ---- */
 
 static void
@@ -1932,6 +2004,7 @@ main (int argc, char **argv)
   g_test_add ("/portal/cli/status-before-signing", JobFixture, NULL, job_setup,
               test_cli_status_before_signing, job_teardown);
   g_test_add_func ("/portal/client/one-connection", test_one_connection);
+  g_test_add_func ("/portal/client/trust-store-once", test_trust_store_once);
 
   tls_pki = tls_pki_new ();
   status = g_test_run ();

@@ -13,10 +13,10 @@
  * (g_tls_database_verify_chain() in its verify callback), and a database
  * that is not one of its own classes gets plain credentials without a trust
  * list. So this database delegates every lookup and every verification to
- * the backend's default database, which parses the store once; a session
- * with an extra CA (a private portal) asks that CA first and then never
- * needs the store at all. (Each connection's GnuTLS credentials are still
- * made from the process's default database: see make_default().)
+ * the backend's default database, which parses the store once, and this
+ * database is the process's default one, so connections stop parsing it (see
+ * make_default()); a session with an extra CA (a private portal) asks that
+ * CA first and then never needs the store at all.
  *
  * Nothing is verified less: verify_chain() is the default database's
  * own, with the same purpose, identity and flags, and its result is passed
@@ -46,7 +46,9 @@ load_system (gpointer data)
   GTlsBackendInterface *iface = G_TLS_BACKEND_GET_INTERFACE (backend);
   GTlsDatabase *system = NULL;
 
-  /* The backend's own default database, asked of the backend itself. */
+  /* The backend's own default database, asked of the backend itself:
+   * g_tls_backend_get_default_database() now gives this class (see
+   * make_default()). */
   if (iface->get_default_database != NULL)
     system = iface->get_default_database (backend);
   if (system == NULL)
@@ -196,16 +198,23 @@ imzala_http_system_trust_init (ImzalaHttpSystemTrust *self)
 /* libsoup 3.2 makes each TLS connection first (g_initable_new() without a
  * database, so glib-networking builds the connection's GnuTLS credentials
  * from the process's default database) and only then sets the session's
- * "tls-database" on it, so a connection still parses the store once for
- * its credentials. Making this instance the process's default database
- * (g_tls_backend_set_default_database()) would spare that parse too, and
- * did in a branch, but LeakSanitizer's tracer then crashed at exit in the
- * sanitizer build's portal tests (two runs in three), so the default is
- * left to glib-networking. */
+ * "tls-database" on it. So the session's property alone does not spare the
+ * parse: this instance also becomes the process's default database. What
+ * other code of the process verifies with the default database is verified
+ * exactly as before, by the same database behind this one.
+ *
+ * (Made the default, it changed which small heap blocks the TLS threads
+ * get, and GnuTLS's thread-local block then often fell at a page offset of
+ * 16, where GCC 12's LeakSanitizer misreads it and its tracer crashes at
+ * exit: a sanitizer defect, worked around for the sanitizer build in
+ * src/core/imzala-http-session.c, __asan_default_options().) */
 static gpointer
 make_default (gpointer data)
 {
-  return g_object_new (IMZALA_TYPE_HTTP_SYSTEM_TRUST, NULL);
+  ImzalaHttpSystemTrust *self = g_object_new (IMZALA_TYPE_HTTP_SYSTEM_TRUST, NULL);
+
+  g_tls_backend_set_default_database (g_tls_backend_get_default (), G_TLS_DATABASE (self));
+  return self;
 }
 
 GTlsDatabase *
@@ -223,6 +232,9 @@ imzala_http_system_trust_new_with_extra (GTlsDatabase *extra)
 
   g_return_val_if_fail (G_IS_TLS_DATABASE (extra), NULL);
 
+  /* The process's default is set up first, so that connections get no
+   * trust list of their own (see make_default()). */
+  g_object_unref (imzala_http_system_trust_dup_default ());
   self = g_object_new (IMZALA_TYPE_HTTP_SYSTEM_TRUST, NULL);
   self->extra = g_object_ref (extra);
   return G_TLS_DATABASE (self);

@@ -10,8 +10,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (ImzalaHttpSystemTrust, imzala_http_system_trust, IMZALA, HTTP_SYSTEM_TRUST,
                       GTlsDatabase)
 
-/* The process's one instance (a new reference), made on first use; the
- * store itself is parsed on the first verification. */
+/* The process's one instance (a new reference), made on first use, which
+ * also becomes the TLS backend's default database (g_tls_backend_set_
+ * default_database()); the store itself is parsed on the first
+ * verification. */
 GTlsDatabase *imzala_http_system_trust_dup_default    (void);
 /* A session's database: @extra first (chain and host name), then the
  * system store. */
