@@ -71,7 +71,5 @@ gboolean              imzala_portal_listener_refuse      (ImzalaPortalListener *
                                                           SoupServerMessage    *msg);
 /* Open connections (for the log and tests). */
 guint                 imzala_portal_listener_get_n_connections (ImzalaPortalListener *self);
-/* TLS handshakes made so far (for the log: requests per handshake). */
-guint64               imzala_portal_listener_get_n_handshakes  (ImzalaPortalListener *self);
 
 G_END_DECLS
