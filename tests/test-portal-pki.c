@@ -1487,6 +1487,105 @@ test_broken_references (void)
   g_assert_cmpuint (status, ==, 200);
 }
 
+/* ---- One connection for `imzala-cli portal` (issue 12) ---- */
+
+typedef struct
+{
+  gboolean done;
+  char    *out;
+  char    *err;
+} CliRun;
+
+static void
+cli_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CliRun *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+  run->done = TRUE;
+}
+
+/* `imzala-cli portal` against a portal of its own that logs each TLS
+ * handshake (G_MESSAGES_DEBUG, on its stdout): the fetch (GET) and the
+ * submission (POST) share one connection, so one handshake, now that the
+ * portal keeps a connection for its next request. (The status check asks
+ * the OCSP URL in the card's certificate, the main portal's.) */
+static void
+test_cli_one_connection (void)
+{
+  g_autoptr(GSubprocessLauncher) portal_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) own = NULL;
+  g_autoptr(GDataInputStream) own_output = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Login) login = NULL;
+  g_autofree char *url = NULL;
+  Portal *saved = portal;
+  Portal own_portal = { 0 };
+  CliRun run = { 0 };
+  guint handshakes = 0;
+  char *line;
+  int fds[2];
+
+  g_subprocess_launcher_set_child_setup (portal_launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_setenv (portal_launcher, "G_MESSAGES_DEBUG", "imzala-portal", TRUE);
+  own = g_subprocess_launcher_spawn (portal_launcher, &error, g_getenv ("IMZALA_PORTAL"),
+                                     "--state", state_dir, "--listen", "127.0.0.1:0", NULL);
+  g_assert_no_error (error);
+  own_output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (own));
+  url = read_line_after (own_output, "listening on ");
+  g_free (read_line_after (own_output, "--portal-ca): "));
+
+  /* The request is made on this portal (through the main portal's
+   * browser session, which only needs the URL swapped). */
+  own_portal = *portal;
+  own_portal.url = url;
+  portal = &own_portal;
+  login = login_new (portal);
+  portal = saved;
+
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+  g_assert_cmpint (write (fds[1], DEMO_PIN "\n", strlen (DEMO_PIN) + 1), ==, (gssize) strlen (DEMO_PIN) + 1);
+  close (fds[1]);
+  g_subprocess_launcher_take_fd (launcher, fds[0], 3);
+  g_subprocess_launcher_setenv (launcher, "SOFTHSM2_CONF", card_conf, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("IMZALA_CLI"), "portal",
+                                         "--portal", url, "--portal-ca", root_ca,
+                                         "--code", login->display, "--pin-fd", "3",
+                                         "--no-registered", "--module", "/usr/lib/softhsm/libsofthsm2.so",
+                                         NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, cli_done_cb, &run);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("imzala-cli: %s\n%s", run.out, run.err);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+
+  /* What the portal logged up to its end. */
+  g_subprocess_send_signal (own, SIGTERM);
+  while ((line = g_data_input_stream_read_line_utf8 (own_output, NULL, NULL, NULL)) != NULL)
+    {
+      if (strstr (line, "TLS handshake") != NULL && strstr (line, " done") != NULL)
+        {
+          g_test_message ("%s", line);
+          handshakes++;
+        }
+      g_free (line);
+    }
+  g_subprocess_wait (own, NULL, NULL);
+  /* The browser's request and the CLI's fetch and submission. */
+  g_test_message ("TLS handshakes: %u", handshakes);
+  g_assert_cmpuint (handshakes, ==, 2);
+
+  g_free (run.out);
+  g_free (run.err);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1508,6 +1607,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal-pki/level-xl", test_level_xl);
   g_test_add_func ("/portal-pki/status-unknown", test_status_unknown);
   g_test_add_func ("/portal-pki/status-before-signing-good", test_status_before_signing_good);
+  /* Before the lost-card tests, with the card still good. */
+  g_test_add_func ("/portal-pki/cli-one-connection", test_cli_one_connection);
   g_test_add_func ("/portal-pki/lost-card/login", test_lost_card_login);
   g_test_add_func ("/portal-pki/lost-card/ocsp", test_lost_card_ocsp);
   g_test_add_func ("/portal-pki/lost-card/crl", test_lost_card_crl);

@@ -274,9 +274,6 @@ imzala_portal_http_early_cb (SoupServer        *server,
   /* Every answer, not only the pages: the API's JSON, /ca.pem and the
    * plain-text 404 are never to be sniffed as HTML. */
   soup_message_headers_replace (response_headers, "X-Content-Type-Options", "nosniff");
-  /* One request per connection (imzala-portal-listener.h): say so, so that
-   * no client waits on a connection libsoup is about to close. */
-  soup_message_headers_replace (response_headers, "Connection", "close");
   if (!g_str_has_prefix (path, "/api/")
       || (!g_str_equal (method, "POST") && !g_str_equal (method, "PUT")))
     {

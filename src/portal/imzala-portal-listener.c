@@ -8,12 +8,15 @@
 
 #include "imzala-portal-limiter.h"
 #include "imzala-portal-listener.h"
+#include "imzala-portal-request-stream.h"
 
 typedef enum
 {
   CONNECTION_HANDSHAKE,
-  CONNECTION_IN_SOUP,
+  CONNECTION_IN_SOUP,  /* libsoup has a request of it */
+  CONNECTION_IDLE,     /* kept: waiting for the next request's first byte */
   CONNECTION_REFUSING,
+  CONNECTION_CLOSING,  /* close_notify on its way */
 } ConnectionState;
 
 /* One accepted TCP connection, from accept to close. */
@@ -23,6 +26,17 @@ typedef struct
   ConnectionState       state;
   GSocketConnection    *tcp;
   GIOStream            *tls;
+  /* What libsoup has of the connection: one request (see
+   * imzala-portal-request-stream.h). */
+  ImzalaPortalRequestStream *request;
+  /* Bytes of the next request read already (by the idle wait, or by the
+   * last request's stream when the client pipelines). */
+  GBytes               *pending;
+  GSource              *wait;     /* the idle wait for the next request */
+  guint                 served;   /* requests handed to libsoup */
+  /* The last request's answer leaves the connection open (HTTP/1.1, no
+   * "Connection: close", a length-delimited answer, not aborted). */
+  gboolean              keep;
   /* The address object handed to libsoup: soup_server_message_get_remote_address()
    * returns this very object, which finds the connection of a message. */
   GSocketAddress       *remote;
@@ -54,7 +68,11 @@ struct _ImzalaPortalListener
   guint            max_per_address;
   guint            max_total;
   guint            handshakes;    /* running now */
+  guint            closing;       /* close_notify writes running now */
+  guint64          handshakes_done; /* for the log */
   gulong           started_id;
+  gulong           finished_id;
+  gulong           aborted_id;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaPortalListener, imzala_portal_listener, G_TYPE_OBJECT)
@@ -77,6 +95,21 @@ connection_free (Connection *c)
   if (c->msg != NULL)
     g_object_weak_unref (G_OBJECT (c->msg), msg_gone_cb, c);
   g_clear_handle_id (&c->timeout_id, g_source_remove);
+  if (c->wait != NULL)
+    {
+      g_source_destroy (c->wait);
+      g_clear_pointer (&c->wait, g_source_unref);
+    }
+  if (c->request != NULL)
+    {
+      /* libsoup may hold it a little longer; it can no longer reach the
+       * connection through it. */
+      imzala_portal_request_stream_detach (c->request);
+      g_clear_object (&c->request);
+    }
+  g_clear_pointer (&c->pending, g_bytes_unref);
+  if (c->state == CONNECTION_CLOSING)
+    self->closing--;
   g_clear_object (&c->tls);
   g_clear_object (&c->tcp);
   g_clear_object (&c->remote);
@@ -109,16 +142,58 @@ connection_close (Connection *c)
   connection_free (c);
 }
 
+static void request_done (Connection *c);
+
 static void
 msg_gone_cb (gpointer data, GObject *where_the_msg_was)
 {
   Connection *c = data;
 
-  /* libsoup closed the connection after its one request (the server never
-   * listens itself, so it keeps none alive). */
+  /* libsoup is done with the request: it closed its stream (which leaves
+   * the TLS connection open) and let the message go. Inside
+   * soup_server_accept_iostream() the caller goes on from here itself. */
   c->msg = NULL;
   if (c->state == CONNECTION_IN_SOUP && !c->accepting)
-    connection_close (c);
+    request_done (c);
+}
+
+static gboolean deadline_cb (gpointer data);
+
+static void
+closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Connection *c = user_data;
+
+  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
+  connection_shut (c);
+  connection_free (c);
+}
+
+/* Ends the connection politely: TLS close_notify, then the socket is shut
+ * and closed. glib-networking writes the alert in a thread of GTask's pool,
+ * which a client that reads nothing could hold until the deadline, so only
+ * a few run at once; past them (and at the deadline) the socket is just
+ * shut, as connection_close() does. */
+static void
+connection_end (Connection *c)
+{
+  ImzalaPortalListener *self = c->listener;
+
+  if (c->wait != NULL)
+    {
+      g_source_destroy (c->wait);
+      g_clear_pointer (&c->wait, g_source_unref);
+    }
+  if (c->tls == NULL || self->closing >= IMZALA_PORTAL_MAX_CLOSING)
+    {
+      connection_close (c);
+      return;
+    }
+  c->state = CONNECTION_CLOSING;
+  self->closing++;
+  g_clear_handle_id (&c->timeout_id, g_source_remove);
+  c->timeout_id = g_timeout_add_seconds (self->handshake_timeout, deadline_cb, c);
+  g_io_stream_close_async (c->tls, G_PRIORITY_DEFAULT, c->cancellable, closed_cb, c);
 }
 
 static gboolean
@@ -127,17 +202,140 @@ deadline_cb (gpointer data)
   Connection *c = data;
 
   c->timeout_id = 0;
-  g_debug ("Closing a connection from %s: %s took too long", c->key,
-           c->state == CONNECTION_HANDSHAKE ? "the TLS handshake" : "the request");
-  if (c->state == CONNECTION_HANDSHAKE || c->state == CONNECTION_REFUSING)
+  g_debug ("Closing a connection from %s: %s", c->key,
+           c->state == CONNECTION_HANDSHAKE ? "the TLS handshake took too long"
+           : c->state == CONNECTION_IDLE    ? "no next request"
+           : c->state == CONNECTION_CLOSING ? "the close took too long"
+                                            : "the request took too long");
+  if (c->state == CONNECTION_HANDSHAKE || c->state == CONNECTION_REFUSING
+      || c->state == CONNECTION_CLOSING)
     {
-      /* The pending handshake or write fails and its callback frees. */
+      /* The pending handshake, write or close fails and its callback
+       * frees. */
       connection_shut (c);
+      return G_SOURCE_REMOVE;
+    }
+  if (c->state == CONNECTION_IDLE)
+    {
+      connection_end (c);
       return G_SOURCE_REMOVE;
     }
   connection_shut (c);
   connection_free (c);
   return G_SOURCE_REMOVE;
+}
+
+static void hand_request (Connection *c);
+
+static gboolean
+next_request_cb (gpointer data)
+{
+  Connection *c = data;
+
+  g_clear_pointer (&c->wait, g_source_unref);
+  hand_request (c);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+readable_cb (GObject *stream, gpointer data)
+{
+  Connection *c = data;
+  g_autoptr(GError) error = NULL;
+  guint8 block[16384];
+  gssize n;
+
+  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream), block, sizeof block,
+                                                NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  g_clear_pointer (&c->wait, g_source_unref);
+  if (n <= 0)
+    {
+      /* The client closed its kept connection (or it broke): nothing is
+       * left to say on it. */
+      g_debug ("A kept connection from %s ended: %s", c->key,
+               error != NULL ? error->message : "closed by the client");
+      connection_close (c);
+      return G_SOURCE_REMOVE;
+    }
+  c->pending = g_bytes_new (block, (gsize) n);
+  hand_request (c);
+  return G_SOURCE_REMOVE;
+}
+
+/* After a request libsoup is done with: the connection is kept for the
+ * next one, or ended. */
+static void
+request_done (Connection *c)
+{
+  ImzalaPortalListener *self = c->listener;
+  gboolean keep = c->keep;
+
+  c->keep = FALSE;
+  if (c->request != NULL)
+    {
+      /* Kept only when libsoup closed its stream (it did not steal the
+       * connection) after reading exactly one request: the next byte then
+       * starts the next request. */
+      keep = keep && g_io_stream_is_closed (G_IO_STREAM (c->request))
+             && imzala_portal_request_stream_is_complete (c->request);
+      g_clear_pointer (&c->pending, g_bytes_unref);
+      c->pending = imzala_portal_request_stream_steal_pending (c->request);
+      imzala_portal_request_stream_detach (c->request);
+      g_clear_object (&c->request);
+    }
+  else
+    keep = FALSE;
+  if (!keep || c->served >= IMZALA_PORTAL_MAX_REQUESTS || self->service == NULL)
+    {
+      connection_end (c);
+      return;
+    }
+
+  c->state = CONNECTION_IDLE;
+  g_clear_handle_id (&c->timeout_id, g_source_remove);
+  c->timeout_id = g_timeout_add_seconds (MIN (self->idle_timeout, IMZALA_PORTAL_KEEPALIVE_TIMEOUT),
+                                         deadline_cb, c);
+  /* From the main loop, never from inside libsoup's own callbacks. */
+  if (c->pending != NULL)
+    {
+      /* A client that pipelines: its next request is here already. */
+      c->wait = g_idle_source_new ();
+      g_source_set_callback (c->wait, next_request_cb, c, NULL);
+    }
+  else
+    {
+      c->wait = g_pollable_input_stream_create_source (
+        G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (c->tls)), c->cancellable);
+      g_source_set_callback (c->wait, G_SOURCE_FUNC (readable_cb), c, NULL);
+    }
+  g_source_attach (c->wait, NULL);
+}
+
+/* Hands the connection's next request to libsoup on a stream of its own. */
+static void
+hand_request (Connection *c)
+{
+  ImzalaPortalListener *self = c->listener;
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (c->tcp, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_clear_handle_id (&c->timeout_id, g_source_remove);
+  c->timeout_id = g_timeout_add_seconds (self->idle_timeout, deadline_cb, c);
+  c->state = CONNECTION_IN_SOUP;
+  c->keep = FALSE;
+  c->request = imzala_portal_request_stream_new (c->tls, c->pending);
+  g_clear_pointer (&c->pending, g_bytes_unref);
+  c->served++;
+  /* request-started runs inside this call and finds the connection. */
+  c->accepting = TRUE;
+  if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (c->request), local, c->remote, &error))
+    g_debug ("libsoup refused a connection from %s: %s", c->key, error->message);
+  c->accepting = FALSE;
+  /* Served already (or refused, or never started): libsoup is done. */
+  if (c->state == CONNECTION_IN_SOUP && c->msg == NULL)
+    request_done (c);
 }
 
 static void
@@ -155,13 +353,109 @@ request_started_cb (SoupServer        *soup,
   g_object_weak_ref (G_OBJECT (msg), msg_gone_cb, c);
 }
 
+/* The connection of @msg, when it is libsoup's now. */
+static Connection *
+connection_of (ImzalaPortalListener *self,
+               SoupServerMessage    *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  Connection *c = remote != NULL ? g_hash_table_lookup (self->by_remote, remote) : NULL;
+
+  if (c == NULL || c->state != CONNECTION_IN_SOUP || c->msg != msg || c->request == NULL)
+    return NULL;
+  return c;
+}
+
+static void
+got_headers_cb (SoupServerMessage *msg,
+                gpointer           user_data)
+{
+  Connection *c = connection_of (user_data, msg);
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  gint64 length;
+
+  /* Runs after libsoup's own handler (and so after the early handlers):
+   * a refused request has been taken back already. */
+  if (c == NULL)
+    return;
+  /* The body libsoup reads next, as libsoup frames it: the request's
+   * stream then passes on exactly that much and keeps the rest. */
+  switch (soup_message_headers_get_encoding (headers))
+    {
+    case SOUP_ENCODING_NONE:
+      length = 0;
+      break;
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      length = soup_message_headers_get_content_length (headers);
+      break;
+    default:
+      length = -1;
+      break;
+    }
+  imzala_portal_request_stream_set_body_length (c->request, length);
+}
+
+static void
+request_started_soup_cb (SoupServer        *soup,
+                         SoupServerMessage *msg,
+                         gpointer           user_data)
+{
+  ImzalaPortalListener *self = user_data;
+
+  request_started_cb (soup, msg, user_data);
+  if (connection_of (self, msg) != NULL)
+    g_signal_connect_object (msg, "got-headers", G_CALLBACK (got_headers_cb), self, 0);
+}
+
+/* Whether the answer to @msg leaves its connection open, as HTTP/1.1
+ * says (HTTP/1.0 connections are not kept). */
+static gboolean
+message_keeps_connection (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  guint status = soup_server_message_get_status (msg);
+
+  if (soup_server_message_get_http_version (msg) != SOUP_HTTP_1_1)
+    return FALSE;
+  /* libsoup adds "Connection: close" to the request headers itself when
+   * it could not parse them. */
+  if (soup_message_headers_header_contains (request, "Connection", "close")
+      || soup_message_headers_header_contains (response, "Connection", "close"))
+    return FALSE;
+  if (status < 200 || soup_message_headers_get_encoding (response) == SOUP_ENCODING_EOF)
+    return FALSE;
+  return TRUE;
+}
+
+static void
+request_finished_cb (SoupServer        *soup,
+                     SoupServerMessage *msg,
+                     gpointer           user_data)
+{
+  Connection *c = connection_of (user_data, msg);
+
+  if (c != NULL)
+    c->keep = message_keeps_connection (msg);
+}
+
+static void
+request_aborted_cb (SoupServer        *soup,
+                    SoupServerMessage *msg,
+                    gpointer           user_data)
+{
+  Connection *c = connection_of (user_data, msg);
+
+  if (c != NULL)
+    c->keep = FALSE;
+}
+
 static void
 handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Connection *c = user_data;
   ImzalaPortalListener *self = c->listener;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
 
   c->handshaking = FALSE;
   self->handshakes--;
@@ -171,19 +465,11 @@ handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       connection_close (c);
       return;
     }
-  g_clear_handle_id (&c->timeout_id, g_source_remove);
-  local = g_socket_connection_get_local_address (c->tcp, NULL);
-  c->state = CONNECTION_IN_SOUP;
-  c->timeout_id = g_timeout_add_seconds (self->idle_timeout, deadline_cb, c);
+  self->handshakes_done++;
+  /* Tests count these lines (requests per handshake). */
+  g_debug ("TLS handshake %" G_GUINT64_FORMAT " with %s done", self->handshakes_done, c->key);
   g_hash_table_insert (self->by_remote, c->remote, c);
-  /* request-started runs inside this call and finds the connection. */
-  c->accepting = TRUE;
-  if (!soup_server_accept_iostream (self->soup, c->tls, local, c->remote, &error))
-    g_debug ("libsoup refused a connection from %s: %s", c->key, error->message);
-  c->accepting = FALSE;
-  /* Served already (or refused, or never started): libsoup is done. */
-  if (c->state == CONNECTION_IN_SOUP && c->msg == NULL)
-    connection_close (c);
+  hand_request (c);
 }
 
 static gboolean
@@ -298,7 +584,11 @@ imzala_portal_listener_dispose (GObject *object)
   /* Every connection holds a reference, so none is left here. */
   imzala_portal_listener_stop (self);
   if (self->soup != NULL)
-    g_clear_signal_handler (&self->started_id, self->soup);
+    {
+      g_clear_signal_handler (&self->started_id, self->soup);
+      g_clear_signal_handler (&self->finished_id, self->soup);
+      g_clear_signal_handler (&self->aborted_id, self->soup);
+    }
   g_clear_object (&self->soup);
 
   G_OBJECT_CLASS (imzala_portal_listener_parent_class)->dispose (object);
@@ -344,7 +634,11 @@ imzala_portal_listener_new (SoupServer *soup, GTlsCertificate *certificate)
   self->soup = g_object_ref (soup);
   self->certificate = g_object_ref (certificate);
   self->started_id = g_signal_connect (soup, "request-started",
-                                       G_CALLBACK (request_started_cb), self);
+                                       G_CALLBACK (request_started_soup_cb), self);
+  self->finished_id = g_signal_connect (soup, "request-finished",
+                                        G_CALLBACK (request_finished_cb), self);
+  self->aborted_id = g_signal_connect (soup, "request-aborted",
+                                       G_CALLBACK (request_aborted_cb), self);
   return self;
 }
 
@@ -424,15 +718,15 @@ imzala_portal_listener_stop (ImzalaPortalListener *self)
     {
       g_autoptr(GList) open = g_hash_table_get_keys (self->connections);
 
-      /* A handshake or a write still running ends when its socket is shut,
-       * and its callback frees the connection; one in libsoup's hands is
-       * let go here. */
+      /* A handshake, write or close still running ends when its socket
+       * is shut, and its callback frees the connection; one in libsoup's
+       * hands or waiting for its next request is let go here. */
       for (GList *l = open; l != NULL; l = l->next)
         {
           Connection *c = l->data;
 
           connection_shut (c);
-          if (c->state == CONNECTION_IN_SOUP)
+          if (c->state == CONNECTION_IN_SOUP || c->state == CONNECTION_IDLE)
             connection_free (c);
         }
     }
@@ -532,6 +826,12 @@ imzala_portal_listener_refuse (ImzalaPortalListener *self,
   c->msg = NULL;
   g_hash_table_remove (self->by_remote, c->remote);
   stolen = soup_server_message_steal_connection (msg);
+  if (c->request != NULL)
+    {
+      imzala_portal_request_stream_detach (c->request);
+      g_clear_object (&c->request);
+    }
+  g_clear_pointer (&c->pending, g_bytes_unref);
   g_output_stream_write_all_async (g_io_stream_get_output_stream (c->tls),
                                    g_bytes_get_data (c->answer, NULL),
                                    g_bytes_get_size (c->answer), G_PRIORITY_DEFAULT,

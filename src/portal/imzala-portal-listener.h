@@ -6,12 +6,15 @@
  * connection the client closes (CLOSE-WAIT, fixed upstream in 3.3.0). The
  * listener therefore owns the listening sockets (a GSocketService), caps the
  * connections per address and in all, makes the TLS handshake itself with a
- * time limit, hands the finished TLS stream to soup_server_accept_iostream()
- * and gives each connection a deadline. Since the SoupServer itself never
- * listens, libsoup closes every connection after its one request (no
- * keep-alive, so nothing is left in CLOSE-WAIT), and a body the early
- * handler refuses is answered by imzala_portal_listener_refuse() without
- * being read.
+ * time limit and gives each request a deadline. It keeps connections alive
+ * itself: each request goes to soup_server_accept_iostream() on a stream
+ * of its own (ImzalaPortalRequestStream) that carries that one request and
+ * whose close leaves the TLS connection open. Since the SoupServer itself
+ * never listens, libsoup answers the request and closes that stream; the
+ * listener then waits for the connection's next request (or ends it), so
+ * libsoup never holds a connection between requests and nothing is left in
+ * CLOSE-WAIT. A body the early handler refuses is answered by
+ * imzala_portal_listener_refuse() without being read.
  */
 #pragma once
 
@@ -29,6 +32,13 @@ G_BEGIN_DECLS
 /* Bytes of a refused body read and dropped after the answer, so that a
  * client that reads only after sending still gets it. */
 #define IMZALA_PORTAL_LINGER_MAX            (4 * 1024 * 1024)
+/* A kept connection waits at most this long (or the idle timeout, if
+ * shorter) for its next request, and carries at most this many. */
+#define IMZALA_PORTAL_KEEPALIVE_TIMEOUT     5
+#define IMZALA_PORTAL_MAX_REQUESTS          100
+/* close_notify writes running at once (each can hold a thread of GTask's
+ * pool until the handshake timeout); past them a connection is just shut. */
+#define IMZALA_PORTAL_MAX_CLOSING           8
 
 #define IMZALA_TYPE_PORTAL_LISTENER (imzala_portal_listener_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaPortalListener, imzala_portal_listener, IMZALA, PORTAL_LISTENER, GObject)
@@ -36,9 +46,11 @@ G_DECLARE_FINAL_TYPE (ImzalaPortalListener, imzala_portal_listener, IMZALA, PORT
 ImzalaPortalListener *imzala_portal_listener_new         (SoupServer      *soup,
                                                           GTlsCertificate *certificate);
 /* @handshake_timeout: seconds from accept to the end of the TLS handshake;
- * @idle_timeout: seconds from then to the end of the request (headers and
- * body; the handlers answer at once); @max_per_address, @max_total: open
- * connections (IPv6 counted per /64 as the rate limiters count). */
+ * @idle_timeout: seconds from then, or from a kept connection's next byte,
+ * to the end of the request (headers and body; the handlers answer at
+ * once), and at most the wait of a kept connection for its next request;
+ * @max_per_address, @max_total: open connections, a kept one counted once
+ * (IPv6 counted per /64 as the rate limiters count). */
 void                  imzala_portal_listener_set_limits  (ImzalaPortalListener *self,
                                                           guint                 handshake_timeout,
                                                           guint                 idle_timeout,

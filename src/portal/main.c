@@ -60,7 +60,9 @@ static const GOptionEntry server_entries[] = {
   { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &opt_handshake_timeout,
     "Seconds a client has for the TLS handshake (default 10)", "SECONDS" },
   { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt_idle_timeout,
-    "Seconds a client has for its request after the handshake (default 30)", "SECONDS" },
+    "Seconds a client has for each request, from the handshake or the request's first byte "
+    "(default 30); a kept connection waits this long or 5 s, whichever is shorter, for its next",
+    "SECONDS" },
   { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &opt_max_per_address,
     "Open connections one address (an IPv6 /64) may hold (default 48)", "N" },
   { "max-connections", 0, 0, G_OPTION_ARG_INT, &opt_max_connections,
