@@ -1169,8 +1169,11 @@ test_thread_affine_counts (void)
     {
       GHashTable *counts = i == 0 ? list_counts : sign_counts;
 
-      g_test_message ("%s: %u calls, %u C_GetAttributeValue", i == 0 ? "list" : "sign", total_calls (counts),
-                      imzala_test_fault_count (counts, "C_GetAttributeValue"));
+      g_test_message ("%s: %u calls, %u C_GetAttributeValue, %u C_FindObjectsInit, %u C_OpenSession",
+                      i == 0 ? "list" : "sign", total_calls (counts),
+                      imzala_test_fault_count (counts, "C_GetAttributeValue"),
+                      imzala_test_fault_count (counts, "C_FindObjectsInit"),
+                      imzala_test_fault_count (counts, "C_OpenSession"));
       g_assert_cmpuint (imzala_test_fault_count (counts, "C_Initialize"), ==, 1);
       g_assert_cmpuint (imzala_test_fault_count (counts, "C_Finalize"), ==, 1);
       g_assert_true (g_hash_table_contains (counts, "thread-violations"));
@@ -1184,15 +1187,23 @@ test_thread_affine_counts (void)
    * the --cert listing pairing by CKA_ID, one search and one key read,
    * instead of reading every key (issue 12): sign 79 (27). With the public
    * key searched before the private key, which SoftHSM hides before login
-   * as most cards do: sign 53 (23), five searches instead of six. */
+   * as most cards do, one search fewer: 74 (27) when the certificate's
+   * token is the last of the three in SoftHSM's order, 53 (23) when it is
+   * the first. That order follows the tokens' random folder names, so the
+   * counts differ between copies of the fixture; the searches are bounded
+   * per card opened instead: one for the certificates of each token the
+   * listing opens (a session each), one for the key that pairs with the
+   * certificate, and one for the private key after login (the signing
+   * session), where pairing by the private key first took two. */
   g_assert_cmpuint (imzala_test_fault_count (list_counts, "C_GetAttributeValue"), <=, 40);
   g_assert_cmpuint (imzala_test_fault_count (list_counts, "C_FindObjectsInit"), <=, 9);
   g_assert_cmpuint (total_calls (list_counts), <=, 93);
-  g_assert_cmpuint (imzala_test_fault_count (sign_counts, "C_GetAttributeValue"), <=, 23);
+  g_assert_cmpuint (imzala_test_fault_count (sign_counts, "C_GetAttributeValue"), <=, 27);
   g_assert_cmpuint (imzala_test_fault_count (sign_counts, "C_Login"), ==, 1);
   g_assert_cmpuint (imzala_test_fault_count (sign_counts, "C_Sign"), ==, 1);
-  g_assert_cmpuint (imzala_test_fault_count (sign_counts, "C_FindObjectsInit"), <=, 5);
-  g_assert_cmpuint (total_calls (sign_counts), <=, 53);
+  g_assert_cmpuint (imzala_test_fault_count (sign_counts, "C_FindObjectsInit"), <=,
+                    imzala_test_fault_count (sign_counts, "C_OpenSession") + 1);
+  g_assert_cmpuint (total_calls (sign_counts), <=, 74);
 }
 
 /* ---- Certificates behind a login (issue 8, item 2) ---- */
