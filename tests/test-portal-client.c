@@ -1692,6 +1692,72 @@ test_trust_store_once (void)
   test_portal_free (portal);
 }
 
+/* The portal's CA as a CA publishes it: DER (.crt, .cer) or a DER PKCS#7
+ * bundle (.p7b), besides PEM. Each form is trusted for its own portal, the
+ * DER ones through a PEM made once in the user's cache folder; another
+ * CA's certificate in DER still fails the handshake. */
+static void
+test_portal_ca_forms (void)
+{
+  TestPortal *portal = test_portal_new (tls_pki->server_a_cert, tls_pki->server_a_key, NULL);
+  g_autofree char *der = g_build_filename (tls_pki->dir, "a-ca.crt", NULL);
+  g_autofree char *p7b = g_build_filename (tls_pki->dir, "a-ca.p7b", NULL);
+  g_autofree char *other_der = g_build_filename (tls_pki->dir, "b-ca.der", NULL);
+  g_autofree char *cache = g_build_filename (g_get_user_cache_dir (), "imzala", "ca", NULL);
+  const char *const der_args[] = { "x509", "-in", tls_pki->ca_a, "-outform", "DER", "-out", der, NULL };
+  const char *const p7b_args[] = { "crl2pkcs7", "-nocrl", "-certfile", tls_pki->ca_a,
+                                   "-outform", "DER", "-out", p7b, NULL };
+  const char *const other_args[] = { "x509", "-in", tls_pki->ca_b, "-outform", "DER", "-out", other_der, NULL };
+  const char *const forms[] = { der, p7b };
+
+  run_openssl (tls_pki->dir, der_args);
+  run_openssl (tls_pki->dir, p7b_args);
+  run_openssl (tls_pki->dir, other_args);
+
+  for (guint i = 0; i < G_N_ELEMENTS (forms); i++)
+    {
+      TestRequest *added = test_portal_add (portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+      g_autoptr(ImzalaPortalClient) client = NULL;
+      g_autoptr(ImzalaRequest) request = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *contents = NULL;
+      g_autofree char *digest = NULL;
+      g_autofree char *pem = NULL;
+      gsize length = 0;
+
+      g_test_message ("The portal's CA as %s", forms[i]);
+      client = imzala_portal_client_new (portal->base_url, forms[i], &error);
+      g_assert_no_error (error);
+      request = fetch (client, added->code, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (request);
+
+      /* The PEM GIO reads is the file's certificate, kept by the file's
+       * digest. */
+      g_assert_true (g_file_get_contents (forms[i], &contents, &length, NULL));
+      digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
+      pem = g_strconcat (cache, G_DIR_SEPARATOR_S, digest, ".pem", NULL);
+      g_assert_true (g_file_test (pem, G_FILE_TEST_IS_REGULAR));
+    }
+
+  {
+    TestRequest *added = test_portal_add (portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+    g_autoptr(ImzalaPortalClient) client = NULL;
+    g_autoptr(ImzalaRequest) request = NULL;
+    g_autoptr(GError) error = NULL;
+    guint hits = portal->hits;
+
+    client = imzala_portal_client_new (portal->base_url, other_der, &error);
+    g_assert_no_error (error);
+    request = fetch (client, added->code, &error);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_TLS);
+    g_assert_null (request);
+    g_assert_cmpuint (portal->hits, ==, hits);
+  }
+
+  test_portal_free (portal);
+}
+
 /* ---- The portal's clock, without a code (imzala-cli doctor) ---- */
 
 static void
@@ -2005,6 +2071,7 @@ main (int argc, char **argv)
               test_cli_status_before_signing, job_teardown);
   g_test_add_func ("/portal/client/one-connection", test_one_connection);
   g_test_add_func ("/portal/client/trust-store-once", test_trust_store_once);
+  g_test_add_func ("/portal/client/portal-ca-forms", test_portal_ca_forms);
 
   tls_pki = tls_pki_new ();
   status = g_test_run ();

@@ -35,7 +35,7 @@ imzala_cli_doctor (int argc, char **argv)
     { "portal", 0, 0, G_OPTION_ARG_STRING, &portal_url,
       N_("Compare this computer’s clock with the portal at URL"), N_("URL") },
     { "portal-ca", 0, 0, G_OPTION_ARG_FILENAME, &portal_ca,
-      N_("Also trust this CA certificate (PEM) for the portal"), N_("FILE") },
+      N_("Also trust this CA certificate (PEM or DER) for the portal"), N_("FILE") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = NULL;

@@ -586,7 +586,7 @@ imzala_cli_portal (int argc, char **argv)
     { "portal", 'p', 0, G_OPTION_ARG_STRING, &portal_url,
       N_("The portal's address (https:// only)"), N_("URL") },
     { "portal-ca", 0, 0, G_OPTION_ARG_FILENAME, &portal_ca,
-      N_("Also trust this CA (PEM) for the portal, e.g. the demo portal's ca.pem"), N_("FILE") },
+      N_("Also trust this CA (PEM or DER) for the portal, e.g. the demo portal's ca.pem"), N_("FILE") },
     { "code", 'k', 0, G_OPTION_ARG_STRING, &code,
       N_("The verification code the portal shows (doğrulama kodu)"), N_("CODE") },
     { "cert", 'c', 0, G_OPTION_ARG_STRING, &selector,

@@ -533,7 +533,7 @@ imzala_cli_sign (int argc, char **argv)
     { "tsa", 0, 0, G_OPTION_ARG_STRING, &tsa_url,
       N_("The https:// address of the RFC 3161 time-stamp server (needed for T and XL)"), N_("URL") },
     { "tsa-ca", 0, 0, G_OPTION_ARG_FILENAME, &tsa_ca,
-      N_("Also trust this CA (PEM) for the time-stamp server's HTTPS certificate"), N_("FILE") },
+      N_("Also trust this CA (PEM or DER) for the time-stamp server's HTTPS certificate"), N_("FILE") },
     { "progress", 0, 0, G_OPTION_ARG_NONE, &show_progress,
       N_("Show progress on standard error while the content is read (shown on a terminal for large files anyway)"), NULL },
     { NULL }

@@ -376,7 +376,7 @@ imzala_cli_verify (int argc, char **argv)
     { "offline", 0, 0, G_OPTION_ARG_NONE, &offline,
       N_("Fetch nothing: no issuer certificates, no OCSP, no CRLs"), NULL },
     { "portal-ca", 0, 0, G_OPTION_ARG_FILENAME, &portal_ca,
-      N_("Also trust the CA in FILE (PEM) for the HTTPS of the status services and issuer "
+      N_("Also trust the CA in FILE (PEM or DER) for the HTTPS of the status services and issuer "
          "certificates (a portal's own CA); the signatures are checked against --ca only"),
       N_("FILE") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON instead of text"), NULL },
@@ -435,7 +435,7 @@ imzala_cli_verify (int argc, char **argv)
   imzala_trust_set_offline (trust, offline);
   if (portal_ca != NULL)
     {
-      g_autoptr(GTlsDatabase) fetch_ca = g_tls_file_database_new (portal_ca, NULL);
+      g_autoptr(GTlsDatabase) fetch_ca = imzala_trust_new_tls_database (portal_ca, NULL);
 
       if (fetch_ca == NULL)
         {

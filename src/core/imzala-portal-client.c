@@ -12,6 +12,7 @@
 #include "imzala-json.h"
 #include "imzala-portal-answer.h"
 #include "imzala-portal-client.h"
+#include "imzala-trust.h"
 
 /* The answer is read into a buffer of ours (see Call), first this large,
  * doubled as needed up to the limit. */
@@ -270,8 +271,8 @@ imzala_portal_client_new (const char  *base_url,
 
   if (extra_ca_file != NULL)
     {
-      /* GTlsFileDatabase wants an absolute path; a relative one (as typed
-       * on a command line) is taken relative to the current folder. */
+      /* A relative path (as typed on a command line) is taken relative to
+       * the current folder. */
       g_autofree char *ca_path = g_canonicalize_filename (extra_ca_file, NULL);
 
       if (!g_file_test (ca_path, G_FILE_TEST_IS_REGULAR))
@@ -280,7 +281,8 @@ imzala_portal_client_new (const char  *base_url,
                        _("The portal CA file “%s” does not exist."), extra_ca_file);
           return NULL;
         }
-      self->extra_database = g_tls_file_database_new (ca_path, &local_error);
+      /* PEM, DER or PKCS#7, as a CA publishes its certificate. */
+      self->extra_database = imzala_trust_new_tls_database (ca_path, &local_error);
       if (self->extra_database == NULL)
         {
           g_debug ("Cannot load %s: %s", extra_ca_file, local_error->message);

@@ -19,6 +19,7 @@
 #include "imzala-error.h"
 #include "imzala-signer-status.h"
 #include "imzala-signing-job-private.h"
+#include "imzala-trust.h"
 
 static void
 set_checking (ImzalaSigningJob *self,
@@ -154,7 +155,7 @@ imzala_signing_job_check_status (ImzalaSigningJob *self)
    * store; the portal client has refused it already. */
   if (self->tsa_ca_file != NULL)
     {
-      extra_ca = g_tls_file_database_new (self->tsa_ca_file, &error);
+      extra_ca = imzala_trust_new_tls_database (self->tsa_ca_file, &error);
       if (extra_ca == NULL)
         g_debug ("Status: the portal CA file is not used: %s", error->message);
     }

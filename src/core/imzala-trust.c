@@ -406,15 +406,14 @@ imzala_trust_get_user_dir (void)
   return g_build_filename (g_get_user_data_dir (), "imzala", "trust", NULL);
 }
 
-/* The certificates of one file, or NULL with @error set. */
-static STACK_OF (X509) *
-read_certificate_file (const char *path, GError **error)
+/* The contents of a certificate file, or NULL with @error set. */
+static char *
+read_small_file (const char *path, gsize *length, GError **error)
 {
   g_autofree char *name = g_path_get_basename (path);
-  g_autofree char *contents = NULL;
   g_autoptr(GError) local_error = NULL;
+  char *contents = NULL;
   GStatBuf info;
-  gsize length = 0;
 
   /* A large file is refused by its size, before it is read. */
   if (g_stat (path, &info) == 0 && S_ISREG (info.st_mode) && info.st_size > MAX_TRUST_FILE_SIZE)
@@ -424,14 +423,85 @@ read_certificate_file (const char *path, GError **error)
       return NULL;
     }
   if (g_stat (path, &info) != 0 || !S_ISREG (info.st_mode)
-      || !g_file_get_contents (path, &contents, &length, &local_error)
-      || length > MAX_TRUST_FILE_SIZE)
+      || !g_file_get_contents (path, &contents, length, &local_error)
+      || *length > MAX_TRUST_FILE_SIZE)
     {
       g_debug ("Cannot read %s: %s", path, local_error != NULL ? local_error->message : "not a small file");
+      g_free (contents);
       g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED, _("“%s” could not be read."), name);
       return NULL;
     }
+  return contents;
+}
+
+/* The certificates of one file, or NULL with @error set. */
+static STACK_OF (X509) *
+read_certificate_file (const char *path, GError **error)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  contents = read_small_file (path, &length, error);
+  if (contents == NULL)
+    return NULL;
   return parse_certificates ((const guint8 *) contents, length);
+}
+
+GTlsDatabase *
+imzala_trust_new_tls_database (const char  *path,
+                               GError     **error)
+{
+  g_autofree char *absolute = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *digest = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *pem_path = NULL;
+  STACK_OF (X509) *certs;
+  BIO *bio;
+  char *pem = NULL;
+  long pem_length;
+  gsize length = 0;
+  gboolean written;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  /* GTlsFileDatabase wants an absolute path; a relative one (as typed on a
+   * command line) is taken relative to the current folder. */
+  absolute = g_canonicalize_filename (path, NULL);
+  contents = read_small_file (absolute, &length, error);
+  if (contents == NULL)
+    return NULL;
+  if (looks_like_pem ((const guint8 *) contents, length))
+    return g_tls_file_database_new (absolute, error);
+
+  certs = parse_certificates ((const guint8 *) contents, length);
+  bio = BIO_new (BIO_s_mem ());
+  for (int i = 0; bio != NULL && i < sk_X509_num (certs); i++)
+    PEM_write_bio_X509 (bio, sk_X509_value (certs, i));
+  pem_length = bio != NULL && sk_X509_num (certs) > 0 ? BIO_get_mem_data (bio, &pem) : 0;
+  sk_X509_pop_free (certs, X509_free);
+  if (pem_length <= 0)
+    {
+      BIO_free (bio);
+      g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID,
+                   "%s holds no certificate (PEM, DER or PKCS#7)", path);
+      return NULL;
+    }
+
+  /* Named by the file's contents: the same file is converted once, and a
+   * changed file gets a PEM of its own. */
+  digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
+  dir = g_build_filename (g_get_user_cache_dir (), "imzala", "ca", NULL);
+  pem_path = g_strconcat (dir, G_DIR_SEPARATOR_S, digest, ".pem", NULL);
+  written = g_mkdir_with_parents (dir, 0700) == 0
+            && g_file_set_contents_full (pem_path, pem, pem_length, G_FILE_SET_CONTENTS_CONSISTENT,
+                                         0600, error);
+  if (!written && error != NULL && *error == NULL)
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", dir, g_strerror (errno));
+  BIO_free (bio);
+  if (!written)
+    return NULL;
+  return g_tls_file_database_new (pem_path, error);
 }
 
 ImzalaCertificate *

@@ -12,6 +12,7 @@
 
 #include "imzala-error.h"
 #include "imzala-http-session.h"
+#include "imzala-trust.h"
 #include "imzala-tsa-client.h"
 
 struct _ImzalaTsaClient
@@ -105,12 +106,10 @@ imzala_tsa_client_new (const char  *url,
 
   if (extra_ca_file != NULL)
     {
-      g_autofree char *ca_path = g_canonicalize_filename (extra_ca_file, NULL);
-
-      if (g_file_test (ca_path, G_FILE_TEST_IS_REGULAR))
-        self->extra_database = g_tls_file_database_new (ca_path, &local_error);
+      self->extra_database = imzala_trust_new_tls_database (extra_ca_file, &local_error);
       if (self->extra_database == NULL)
         {
+          g_debug ("Cannot load %s: %s", extra_ca_file, local_error->message);
           g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_TLS,
                        _("The CA file “%s” does not hold a readable certificate."), extra_ca_file);
           return NULL;
