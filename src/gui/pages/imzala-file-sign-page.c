@@ -256,9 +256,13 @@ choose_tsa_ca_action (GtkWidget  *widget,
   self->tsa_ca_chooser = gtk_file_chooser_native_new (_("Choose the Time-Stamp Server’s Certification Authority"),
                                                       GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                                       GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL);
-  gtk_file_filter_set_name (filter, _("PEM certificates (.pem, .crt)"));
+  /* The core reads PEM, DER and PKCS#7 (imzala_trust_new_tls_database()). */
+  gtk_file_filter_set_name (filter, _("Certificates (.pem, .crt, .cer, .der, .p7b)"));
   gtk_file_filter_add_suffix (filter, "pem");
   gtk_file_filter_add_suffix (filter, "crt");
+  gtk_file_filter_add_suffix (filter, "cer");
+  gtk_file_filter_add_suffix (filter, "der");
+  gtk_file_filter_add_suffix (filter, "p7b");
   gtk_file_filter_add_mime_type (filter, "application/x-x509-ca-cert");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->tsa_ca_chooser), filter);
   g_signal_connect (self->tsa_ca_chooser, "response", G_CALLBACK (tsa_ca_chosen_cb), self);

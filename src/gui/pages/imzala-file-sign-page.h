@@ -23,7 +23,7 @@ void   imzala_file_sign_page_set_file       (ImzalaFileSignPage *self,
 /* The signature written by the last signing, or NULL. */
 GFile *imzala_file_sign_page_get_output     (ImzalaFileSignPage *self);
 void   imzala_file_sign_page_reset          (ImzalaFileSignPage *self);
-/* The CA file (PEM; NULL: none) the TSA's HTTPS certificate is checked
+/* The CA file (PEM, DER or PKCS#7; NULL: none) the TSA's HTTPS certificate is checked
  * against besides the system store, as the row's chooser sets it; kept in
  * the tsa-ca-file setting. */
 void   imzala_file_sign_page_set_tsa_ca_file (ImzalaFileSignPage *self,
