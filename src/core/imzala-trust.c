@@ -488,8 +488,8 @@ imzala_trust_new_tls_database (const char  *path,
       return NULL;
     }
 
-  /* Named by the file's contents: the same file is converted once, and a
-   * changed file gets a PEM of its own. */
+  /* Named by the file's contents, and written again from the file each
+   * time (never trusted as found): a changed file gets a PEM of its own. */
   digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
   dir = g_build_filename (g_get_user_cache_dir (), "imzala", "ca", NULL);
   pem_path = g_strconcat (dir, G_DIR_SEPARATOR_S, digest, ".pem", NULL);

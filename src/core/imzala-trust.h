@@ -98,7 +98,7 @@ gboolean           imzala_trust_remove_authority    (const char         *dir,
 /* A TLS database of the CA certificates in @path (the portal's or the
  * time-stamp server's CA, a status service's): PEM, DER or a DER PKCS#7
  * bundle (.pem, .crt, .cer, .der, .p7b), as a CA publishes them. GIO's
- * file database reads PEM only, so any other form is written once as PEM
+ * file database reads PEM only, so any other form is written as PEM
  * to $XDG_CACHE_HOME/imzala/ca/<SHA-256 of the file>.pem (0600) and read
  * from there. NULL with a G_IO_ERROR or IMZALA_ERROR for the debug log:
  * each caller says what the file was for. Blocking (at most 4 MiB read). */
