@@ -1738,6 +1738,27 @@ test_portal_ca_forms (void)
       digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
       pem = g_strconcat (cache, G_DIR_SEPARATOR_S, digest, ".pem", NULL);
       g_assert_true (g_file_test (pem, G_FILE_TEST_IS_REGULAR));
+
+      /* What is found there is never trusted as found: another CA put in
+       * its place is replaced by the file's own, and the portal is still
+       * the one verified. */
+      {
+        TestRequest *again = test_portal_add (portal, IMZALA_PURPOSE_LOGIN, 0, 300, "Giriş", NULL);
+        g_autoptr(ImzalaPortalClient) second = NULL;
+        g_autoptr(ImzalaRequest) second_request = NULL;
+        g_autofree char *other = NULL;
+        g_autofree char *after = NULL;
+
+        g_assert_true (g_file_get_contents (tls_pki->ca_b, &other, NULL, NULL));
+        g_assert_true (g_file_set_contents (pem, other, -1, NULL));
+        second = imzala_portal_client_new (portal->base_url, forms[i], &error);
+        g_assert_no_error (error);
+        second_request = fetch (second, again->code, &error);
+        g_assert_no_error (error);
+        g_assert_nonnull (second_request);
+        g_assert_true (g_file_get_contents (pem, &after, NULL, NULL));
+        g_assert_cmpstr (after, !=, other);
+      }
     }
 
   {

@@ -456,6 +456,8 @@ imzala_trust_new_tls_database (const char  *path,
   g_autofree char *digest = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *pem_path = NULL;
+  g_autofree char *cached = NULL;
+  gsize cached_length = 0;
   STACK_OF (X509) *certs;
   BIO *bio;
   char *pem = NULL;
@@ -488,14 +490,19 @@ imzala_trust_new_tls_database (const char  *path,
       return NULL;
     }
 
-  /* Named by the file's contents, and written again from the file each
-   * time (never trusted as found): a changed file gets a PEM of its own. */
+  /* Named by the file's contents. What is found there is used only when it
+   * is byte for byte the PEM just made from the file (never trusted as
+   * found); otherwise it is written (atomically: the window makes its
+   * portal client on the main thread, and only the first use pays the
+   * write and its flush). */
   digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
   dir = g_build_filename (g_get_user_cache_dir (), "imzala", "ca", NULL);
   pem_path = g_strconcat (dir, G_DIR_SEPARATOR_S, digest, ".pem", NULL);
-  written = g_mkdir_with_parents (dir, 0700) == 0
-            && g_file_set_contents_full (pem_path, pem, pem_length, G_FILE_SET_CONTENTS_CONSISTENT,
-                                         0600, error);
+  written = (g_file_get_contents (pem_path, &cached, &cached_length, NULL)
+             && cached_length == (gsize) pem_length && memcmp (cached, pem, cached_length) == 0)
+            || (g_mkdir_with_parents (dir, 0700) == 0
+                && g_file_set_contents_full (pem_path, pem, pem_length, G_FILE_SET_CONTENTS_CONSISTENT,
+                                             0600, error));
   if (!written && error != NULL && *error == NULL)
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", dir, g_strerror (errno));
   BIO_free (bio);

@@ -98,9 +98,9 @@ gboolean           imzala_trust_remove_authority    (const char         *dir,
 /* A TLS database of the CA certificates in @path (the portal's or the
  * time-stamp server's CA, a status service's): PEM, DER or a DER PKCS#7
  * bundle (.pem, .crt, .cer, .der, .p7b), as a CA publishes them. GIO's
- * file database reads PEM only, so any other form is written as PEM
- * to $XDG_CACHE_HOME/imzala/ca/<SHA-256 of the file>.pem (0600) and read
- * from there. NULL with a G_IO_ERROR or IMZALA_ERROR for the debug log:
+ * file database reads PEM only, so any other form is made PEM and read
+ * from $XDG_CACHE_HOME/imzala/ca/<SHA-256 of the file>.pem (0600), written
+ * there unless it already holds exactly that PEM. NULL with a G_IO_ERROR or IMZALA_ERROR for the debug log:
  * each caller says what the file was for. Blocking (at most 4 MiB read). */
 GTlsDatabase      *imzala_trust_new_tls_database    (const char         *path,
                                                      GError            **error);
