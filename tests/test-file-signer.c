@@ -269,6 +269,14 @@ sign_big (Fixture *f, gboolean detached)
 }
 
 static void
+store_async_result (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
 test_detached_100mb (Fixture *f, gconstpointer data)
 {
   sign_big (f, TRUE);
@@ -459,6 +467,39 @@ test_authorities (void)
   g_assert_null (imzala_trust_read_authority ("/nonexistent/ca.crt", &error));
   g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_FAILED);
   g_clear_error (&error);
+
+  /* The same in a thread (the window's way): the same certificate, the
+   * same refusals, and nothing but "cancelled" once cancelled. */
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(ImzalaCertificate) threaded = NULL;
+    GAsyncResult *result = NULL;
+
+    imzala_trust_read_authority_async (der_path, NULL, store_async_result, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    threaded = imzala_trust_read_authority_finish (result, &error);
+    g_clear_object (&result);
+    g_assert_no_error (error);
+    g_assert_cmpstr (imzala_certificate_get_fingerprint (threaded), ==, expected);
+
+    imzala_trust_read_authority_async (leaf_path, NULL, store_async_result, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_null (imzala_trust_read_authority_finish (result, &error));
+    g_clear_object (&result);
+    g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID);
+    g_clear_error (&error);
+
+    imzala_trust_read_authority_async (der_path, cancellable, store_async_result, &result);
+    g_cancellable_cancel (cancellable);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_null (imzala_trust_read_authority_finish (result, &error));
+    g_clear_object (&result);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+  }
 
   /* Nothing added yet. */
   listed = imzala_trust_list_authorities (dir);

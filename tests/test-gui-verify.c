@@ -143,7 +143,7 @@ test_verify_page (void)
 /* ---- Certification authorities added through the page ---- */
 
 static AdwMessageDialog *
-find_dialog (void)
+visible_dialog (void)
 {
   /* GTK's own list: not unreferenced. */
   GListModel *toplevels = gtk_window_get_toplevels ();
@@ -156,6 +156,14 @@ find_dialog (void)
       if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
         found = ADW_MESSAGE_DIALOG (window);
     }
+  return found;
+}
+
+static AdwMessageDialog *
+find_dialog (void)
+{
+  AdwMessageDialog *found = visible_dialog ();
+
   g_assert_nonnull (found);
   return found;
 }
@@ -199,6 +207,16 @@ page_lists (ImzalaVerifyPage *page, const char *subtitle)
         g_queue_push_tail (&queue, child);
     }
   return found;
+}
+
+/* Waits for the page to have read the file given to
+ * imzala_verify_page_add_authority() (it reads it in a thread). */
+static AdwMessageDialog *
+wait_authority_dialog (ImzalaVerifyPage *page)
+{
+  while (imzala_verify_page_is_reading_authority (page))
+    g_main_context_iteration (NULL, TRUE);
+  return find_dialog ();
 }
 
 static void
@@ -268,7 +286,7 @@ test_add_authority (void)
 
   /* A signer's certificate is not a CA: refused, nothing added. */
   imzala_verify_page_add_authority (page, leaf);
-  dialog = find_dialog ();
+  dialog = wait_authority_dialog (page);
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "The Certification Authority Cannot Be Added");
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "not the certificate of a certification authority"));
   gtk_window_destroy (GTK_WINDOW (dialog));
@@ -276,8 +294,19 @@ test_add_authority (void)
 
   /* The CA's DER .crt: subject and fingerprint shown, as openssl gives
    * it; cancelled first, then added. */
+  /* The file is read in a thread (it may sit on a slow folder): the call
+   * returns before anything is shown, and the question comes through the
+   * main loop once it has been read. */
   imzala_verify_page_add_authority (page, ca);
-  dialog = find_dialog ();
+  g_assert_true (imzala_verify_page_is_reading_authority (page));
+  g_assert_null (visible_dialog ());
+  dialog = wait_authority_dialog (page);
+  g_assert_false (imzala_verify_page_is_reading_authority (page));
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  imzala_verify_page_add_authority (page, ca);
+  dialog = wait_authority_dialog (page);
   g_test_message ("%s\n%s", adw_message_dialog_get_heading (dialog), adw_message_dialog_get_body (dialog));
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Trust This Certification Authority?");
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), shown));
@@ -288,7 +317,7 @@ test_add_authority (void)
   g_assert_false (imzala_verify_page_get_busy (page));
 
   imzala_verify_page_add_authority (page, ca);
-  dialog = find_dialog ();
+  dialog = wait_authority_dialog (page);
   adw_message_dialog_response (dialog, "add");
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_assert_cmpint (g_stat (user_dir, &info), ==, 0);

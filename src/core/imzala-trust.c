@@ -548,6 +548,47 @@ imzala_trust_read_authority (const char  *path,
   return authority;
 }
 
+static void
+read_authority_thread (GTask        *task,
+                       gpointer      source,
+                       gpointer      path,
+                       GCancellable *cancellable)
+{
+  GError *error = NULL;
+  ImzalaCertificate *authority = imzala_trust_read_authority (path, &error);
+
+  if (authority == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, authority, g_object_unref);
+}
+
+void
+imzala_trust_read_authority_async (const char          *path,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (path != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, imzala_trust_read_authority_async);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, read_authority_thread);
+}
+
+ImzalaCertificate *
+imzala_trust_read_authority_finish (GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 char *
 imzala_trust_install_authority (ImzalaCertificate  *authority,
                                 const char         *dir,

@@ -80,6 +80,14 @@ char              *imzala_trust_get_user_dir        (void);
  * IMZALA_ERROR_FAILED when the file cannot be read. */
 ImzalaCertificate *imzala_trust_read_authority      (const char         *path,
                                                      GError            **error);
+/* The same in a thread, for a window: the file the user chose may sit on a
+ * slow or network folder. */
+void               imzala_trust_read_authority_async  (const char          *path,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+ImzalaCertificate *imzala_trust_read_authority_finish (GAsyncResult        *result,
+                                                       GError             **error);
 /* Copies @authority into @dir (made 0700 when missing) as
  * "<fingerprint>.crt", DER, mode 0644, written atomically. Returns the
  * path written. */

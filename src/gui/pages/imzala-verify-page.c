@@ -21,6 +21,7 @@ struct _ImzalaVerifyPage
   GtkProgressBar     *progress_bar;
   AdwPreferencesGroup *authorities_group;
   GPtrArray          *authority_rows;  /* the rows shown in authorities_group */
+  GCancellable       *authority_read;  /* the chosen authority's file being read, else NULL */
 
   ImzalaTrust        *trust;
   gboolean            trust_is_default; /* made from the folders: made again after a change */
@@ -633,11 +634,12 @@ add_response_cb (AdwMessageDialog *dialog,
   trust_changed (self, authority);
 }
 
-void
-imzala_verify_page_add_authority (ImzalaVerifyPage *self,
-                                  GFile            *file)
+static void
+authority_read_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
-  g_autofree char *path = NULL;
+  ImzalaVerifyPage *self;
   g_autofree char *fingerprint = NULL;
   g_autofree char *body = NULL;
   g_autoptr(ImzalaCertificate) authority = NULL;
@@ -645,15 +647,16 @@ imzala_verify_page_add_authority (ImzalaVerifyPage *self,
   GtkRoot *root;
   AdwMessageDialog *dialog;
 
-  g_return_if_fail (IMZALA_IS_VERIFY_PAGE (self));
-  g_return_if_fail (G_IS_FILE (file));
-
-  path = g_file_get_path (file);
-  authority = path != NULL ? imzala_trust_read_authority (path, &error) : NULL;
+  authority = imzala_trust_read_authority_finish (result, &error);
+  /* Cancelled: another file was chosen, or the page went away (then
+   * user_data is not to be touched). */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = IMZALA_VERIFY_PAGE (user_data);
+  g_clear_object (&self->authority_read);
   if (authority == NULL)
     {
-      show_message (self, _("The Certification Authority Cannot Be Added"),
-                    error != NULL ? error->message : _("Only a local file can be added."));
+      show_message (self, _("The Certification Authority Cannot Be Added"), error->message);
       return;
     }
 
@@ -672,6 +675,40 @@ imzala_verify_page_add_authority (ImzalaVerifyPage *self,
   g_object_set_data_full (G_OBJECT (dialog), "authority", g_steal_pointer (&authority), g_object_unref);
   g_signal_connect_object (dialog, "response", G_CALLBACK (add_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* The file is read and checked in a thread (it may sit on a slow or
+ * network folder); the question, or why it cannot be added, comes when it
+ * has been. A second file chosen meanwhile replaces the first. */
+void
+imzala_verify_page_add_authority (ImzalaVerifyPage *self,
+                                  GFile            *file)
+{
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (IMZALA_IS_VERIFY_PAGE (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  if (self->authority_read != NULL)
+    g_cancellable_cancel (self->authority_read);
+  g_clear_object (&self->authority_read);
+  path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      show_message (self, _("The Certification Authority Cannot Be Added"),
+                    _("Only a local file can be added."));
+      return;
+    }
+  self->authority_read = g_cancellable_new ();
+  imzala_trust_read_authority_async (path, self->authority_read, authority_read_cb, self);
+}
+
+gboolean
+imzala_verify_page_is_reading_authority (ImzalaVerifyPage *self)
+{
+  g_return_val_if_fail (IMZALA_IS_VERIFY_PAGE (self), FALSE);
+
+  return self->authority_read != NULL;
 }
 
 gboolean
@@ -745,6 +782,9 @@ imzala_verify_page_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  if (self->authority_read != NULL)
+    g_cancellable_cancel (self->authority_read);
+  g_clear_object (&self->authority_read);
   g_clear_pointer (&self->authority_rows, g_ptr_array_unref);
   g_clear_object (&self->trust);
   g_clear_object (&self->signature);

@@ -42,13 +42,16 @@ const char         *imzala_verify_page_get_report        (ImzalaVerifyPage *self
 gboolean            imzala_verify_page_is_signature_name (const char       *name);
 
 /* Certification authorities the user adds ("Add…" beside the list of
- * them): reads @file (PEM or DER) in the core, shows its subject and
- * SHA-256 fingerprint and asks; on "add" it is copied into
+ * them): reads @file (PEM or DER) in the core, in a thread, then shows its
+ * subject and SHA-256 fingerprint and asks; on "add" it is copied into
  * $XDG_DATA_HOME/imzala/trust (imzala_trust_install_authority()) and what
  * is open is verified again. A file that holds no CA certificate is
  * refused with a message. */
 void                imzala_verify_page_add_authority     (ImzalaVerifyPage *self,
                                                           GFile            *file);
+/* TRUE while the file given to imzala_verify_page_add_authority() is being
+ * read, before the question or the refusal is shown. */
+gboolean            imzala_verify_page_is_reading_authority (ImzalaVerifyPage *self);
 /* Removes an added authority by its fingerprint (lower-case hex SHA-256)
  * and verifies again. */
 gboolean            imzala_verify_page_remove_authority  (ImzalaVerifyPage *self,
