@@ -906,6 +906,24 @@ assert_closed_by_portal (GIOStream *stream)
 #define KEPT_POST "POST /api/v1/requests/AAAAAAAAAAAA/signatures HTTP/1.1\r\nHost: localhost\r\n" \
                   "Content-Type: application/json\r\nContent-Length: 32\r\n\r\n" KEPT_BODY
 
+/* One request on a new connection: the answer starts with @status, then
+ * the portal closes the connection (at once, or at its idle deadline). */
+static void
+answered_then_closed (const char *request,
+                      const char *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) tls = tls_connect (KEEPER, &error);
+  g_autofree char *answer = NULL;
+
+  g_assert_no_error (error);
+  send_text (tls, request);
+  answer = read_one_answer (tls);
+  g_assert_nonnull (answer);
+  g_assert_true (g_str_has_prefix (answer, status));
+  assert_closed_by_portal (tls);
+}
+
 /* One TLS connection (one handshake) carries a GET, a POST with a body
  * and a GET again, each answered in full and none with "Connection:
  * close"; an HTTP/1.0 request and a request that says "Connection: close"
@@ -933,28 +951,9 @@ test_keepalive_requests (void)
     }
   g_io_stream_close (tls, NULL, NULL);
 
-  {
-    g_autoptr(GIOStream) old = tls_connect (KEEPER, &error);
-    g_autofree char *answer = NULL;
-
-    g_assert_no_error (error);
-    send_text (old, "GET /ca.pem HTTP/1.0\r\n\r\n");
-    answer = read_one_answer (old);
-    g_assert_nonnull (answer);
-    g_assert_true (g_str_has_prefix (answer, "HTTP/1.0 200"));
-    assert_closed_by_portal (old);
-  }
-  {
-    g_autoptr(GIOStream) last = tls_connect (KEEPER, &error);
-    g_autofree char *answer = NULL;
-
-    g_assert_no_error (error);
-    send_text (last, "GET /ca.pem HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    answer = read_one_answer (last);
-    g_assert_nonnull (answer);
-    g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
-    assert_closed_by_portal (last);
-  }
+  answered_then_closed ("GET /ca.pem HTTP/1.0\r\n\r\n", "HTTP/1.0 200");
+  answered_then_closed ("GET /ca.pem HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                        "HTTP/1.1 200");
   assert_flat ("kept connections");
 }
 
@@ -963,16 +962,7 @@ test_keepalive_requests (void)
 static void
 test_keepalive_idle (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GIOStream) tls = tls_connect (KEEPER, &error);
-  g_autofree char *answer = NULL;
-
-  g_assert_no_error (error);
-  send_text (tls, KEPT_GET);
-  answer = read_one_answer (tls);
-  g_assert_nonnull (answer);
-  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
-  assert_closed_by_portal (tls);
+  answered_then_closed (KEPT_GET, "HTTP/1.1 200");
   assert_flat ("an idle kept connection");
 }
 
