@@ -406,6 +406,41 @@ imzala_test_cli_run (const char          *module,
   return result;
 }
 
+typedef struct
+{
+  gboolean done;
+  char    *out;
+  char    *err;
+} Communication;
+
+static void
+communicated_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Communication *communication = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &communication->out,
+                                        &communication->err, &error);
+  g_assert_no_error (error);
+  communication->done = TRUE;
+}
+
+void
+imzala_test_communicate_serving (GSubprocess  *process,
+                                 char        **out,
+                                 char        **err)
+{
+  Communication communication = { 0 };
+
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, &communication);
+  while (!communication.done)
+    g_main_context_iteration (NULL, TRUE);
+  *out = communication.out;
+  *err = communication.err;
+}
+
 void
 imzala_test_cli_result_free (ImzalaTestCliResult *result)
 {

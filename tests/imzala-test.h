@@ -84,6 +84,13 @@ ImzalaTestCliResult *imzala_test_cli_run      (const char          *module,
                                                GBytes              *input,
                                                const char *const   *args);
 void                 imzala_test_cli_result_free (ImzalaTestCliResult *result);
+/* Waits for @process (spawned with stdout and stderr pipes) to end while
+ * this thread's main context keeps running, so that a portal or status
+ * service this test serves can answer it; its standard output and error,
+ * as text. */
+void                 imzala_test_communicate_serving (GSubprocess  *process,
+                                                      char        **out,
+                                                      char        **err);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaTestCliResult, imzala_test_cli_result_free)
 

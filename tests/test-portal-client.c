@@ -1416,26 +1416,6 @@ test_job_unblock_wrong_card (JobFixture    *f,
 
 /* ---- imzala-cli portal, run as a program against the same server ---- */
 
-typedef struct
-{
-  gboolean done;
-  char    *out;
-  char    *err;
-} CliRun;
-
-static void
-cli_done_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  CliRun *run = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  run->done = TRUE;
-}
-
 /* Runs imzala-cli with @args (NULL-terminated) while this thread keeps
  * serving the portal. @secret goes to fd 3 (--pin-fd 3 / --new-pin-fd 3).
  * Returns the exit status. */
@@ -1450,7 +1430,8 @@ run_cli (const char  *secret,
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
-  CliRun run = { 0 };
+  g_autofree char *run_out = NULL;
+  g_autofree char *run_err = NULL;
   const char *arg;
   va_list args;
 
@@ -1475,15 +1456,11 @@ run_cli (const char  *secret,
 
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, cli_done_cb, &run);
-  while (!run.done)
-    g_main_context_iteration (NULL, TRUE);
+  imzala_test_communicate_serving (process, &run_out, &run_err);
 
-  g_test_message ("imzala-cli stderr: %s", run.err);
+  g_test_message ("imzala-cli stderr: %s", run_err);
   if (out != NULL)
-    *out = g_steal_pointer (&run.out);
-  g_free (run.out);
-  g_free (run.err);
+    *out = g_steal_pointer (&run_out);
   return g_subprocess_get_exit_status (process);
 }
 
@@ -1822,7 +1799,8 @@ test_cli_doctor_portal (void)
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *socket = g_build_filename (g_get_tmp_dir (), "imzala-test-no-pcscd", "pcscd.comm", NULL);
-  CliRun run = { 0 };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
 
   /* No module and no pcscd: the clock is reported all the same. */
   g_subprocess_launcher_setenv (launcher, "PCSCLITE_CSOCK_NAME", socket, TRUE);
@@ -1830,18 +1808,14 @@ test_cli_doctor_portal (void)
                                          "--no-registered", "--portal", portal->base_url,
                                          "--portal-ca", tls_pki->ca_a, NULL);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, cli_done_cb, &run);
-  while (!run.done)
-    g_main_context_iteration (NULL, TRUE);
+  imzala_test_communicate_serving (process, &out, &err);
 
-  g_test_message ("imzala-cli doctor: %s\n%s", run.out, run.err);
+  g_test_message ("imzala-cli doctor: %s\n%s", out, err);
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
-  g_assert_nonnull (strstr (run.out, "== Clock ==\n"));
-  g_assert_nonnull (strstr (run.out, "Portal’s time:   "));
-  g_assert_nonnull (strstr (run.out, "Difference:      "));
-  g_assert_null (strstr (run.out, "clock is"));
-  g_free (run.out);
-  g_free (run.err);
+  g_assert_nonnull (strstr (out, "== Clock ==\n"));
+  g_assert_nonnull (strstr (out, "Portal’s time:   "));
+  g_assert_nonnull (strstr (out, "Difference:      "));
+  g_assert_null (strstr (out, "clock is"));
   test_portal_free (portal);
 }
 

@@ -1489,24 +1489,6 @@ test_broken_references (void)
 
 /* ---- One connection for `imzala-cli portal` (issue 12) ---- */
 
-typedef struct
-{
-  gboolean done;
-  char    *out;
-  char    *err;
-} CliRun;
-
-static void
-cli_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  CliRun *run = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  run->done = TRUE;
-}
-
 /* `imzala-cli portal` against a portal of its own that logs each TLS
  * handshake (G_MESSAGES_DEBUG, on its stdout): the fetch (GET) and the
  * submission (POST) share one connection, so one handshake, now that the
@@ -1526,7 +1508,8 @@ test_cli_one_connection (void)
   g_autofree char *url = NULL;
   Portal *saved = portal;
   Portal own_portal = { 0 };
-  CliRun run = { 0 };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
   guint handshakes = 0;
   char *line;
   int fds[2];
@@ -1560,10 +1543,8 @@ test_cli_one_connection (void)
                                          "--no-registered", "--module", "/usr/lib/softhsm/libsofthsm2.so",
                                          NULL);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, cli_done_cb, &run);
-  while (!run.done)
-    g_main_context_iteration (NULL, TRUE);
-  g_test_message ("imzala-cli: %s\n%s", run.out, run.err);
+  imzala_test_communicate_serving (process, &out, &err);
+  g_test_message ("imzala-cli: %s\n%s", out, err);
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
 
   /* What the portal logged up to its end. */
@@ -1582,8 +1563,6 @@ test_cli_one_connection (void)
   g_test_message ("TLS handshakes: %u", handshakes);
   g_assert_cmpuint (handshakes, ==, 2);
 
-  g_free (run.out);
-  g_free (run.err);
 }
 
 int
