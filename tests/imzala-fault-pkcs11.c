@@ -90,6 +90,12 @@
  *                    at C_Finalize to the file named by IMZALA_FAULT_COUNT_FILE,
  *                    one "C_Name N" per line (functions never called are left
  *                    out), so that a test can bound the calls of a command
+ *   vendor-library   C_GetInfo's libraryDescription is what
+ *                    imzala_vendor_library_name() answers, a function of the
+ *                    module's own library (tests/imzala-vendor-library.c)
+ *                    that the test program defines too: "vendor library"
+ *                    when the module's symbols are bound to its own
+ *                    libraries first, the program's answer when not
  *   slow-init        C_Initialize takes IMZALA_FAULT_DELAY_MS milliseconds
  *                    (default 3000), like OpenSC with a card it does not
  *                    know, so that a test can check nobody waits for it
@@ -194,6 +200,7 @@ static struct
   int bad_signature;
   int thread_affine;
   int count_calls;
+  int vendor_library;
   int pin_range;
   int pin_pad_wait;
   int always_authenticate;
@@ -245,6 +252,7 @@ fault_Initialize (CK_VOID_PTR args)
   faults.pin_not_initialized = has_fault (list, "pin-not-initialized");
   faults.thread_affine = has_fault (list, "thread-affine");
   faults.count_calls = has_fault (list, "count-calls");
+  faults.vendor_library = has_fault (list, "vendor-library");
   wrong_pins = 0;
   user_logged_in = 0;
 
@@ -334,6 +342,26 @@ fault_GetAttributeValue (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object,
         template[i].ulValueLen += LIE;
     }
   return rv;
+}
+
+const char *imzala_vendor_library_name (void);
+
+static CK_RV
+fault_GetInfo (CK_INFO_PTR info)
+{
+  CK_RV rv = real->C_GetInfo (info);
+  const char *name;
+  size_t length;
+
+  if (rv != CKR_OK || !faults.vendor_library)
+    return rv;
+  name = imzala_vendor_library_name ();
+  length = strlen (name);
+  if (length > sizeof info->libraryDescription)
+    length = sizeof info->libraryDescription;
+  memset (info->libraryDescription, ' ', sizeof info->libraryDescription);
+  memcpy (info->libraryDescription, name, length);
+  return CKR_OK;
 }
 
 static CK_RV
@@ -1970,6 +1998,7 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
       wrapper.C_GetFunctionList = C_GetFunctionList;
       wrapper.C_Initialize = fault_Initialize;
       wrapper.C_GetMechanismList = fault_GetMechanismList;
+      wrapper.C_GetInfo = fault_GetInfo;
       wrapper.C_GetTokenInfo = fault_GetTokenInfo;
       wrapper.C_GetSlotList = fault_GetSlotList;
       wrapper.C_GetAttributeValue = fault_GetAttributeValue;

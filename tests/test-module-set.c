@@ -139,6 +139,55 @@ test_same_module_twice (void)
   g_assert_cmpuint (tokens->len, ==, 3);
 }
 
+/* The fault module's own library defines this too (tests/
+ * imzala-vendor-library.c); the program exports its own (tests/meson.build),
+ * as the libraries of an application do. */
+const char *imzala_vendor_library_name (void);
+
+const char *
+imzala_vendor_library_name (void)
+{
+  return "the program's";
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+# define SANITIZED 1
+#elif defined(__has_feature)
+# if __has_feature (address_sanitizer) || __has_feature (thread_sanitizer) || __has_feature (memory_sanitizer)
+#  define SANITIZED 1
+# endif
+#endif
+
+/* A module's symbols are bound to its own libraries first (RTLD_DEEPBIND),
+ * whether p11-kit loads it or it is loaded unmanaged: a vendor module's
+ * OpenSSL is not replaced by the program's. */
+static void
+test_own_libraries_first (void)
+{
+  const char *const faults[] = { "vendor-library", "vendor-library,init-args-bad" };
+
+#ifdef SANITIZED
+  g_test_skip ("The sanitizers' runtimes refuse RTLD_DEEPBIND; this build binds the ordinary way");
+  return;
+#endif
+  /* Bound the ordinary way, the program's definition comes first. */
+  g_assert_cmpstr (imzala_vendor_library_name (), ==, "the program's");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (faults); i++)
+    {
+      g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ImzalaModuleSet) modules = imzala_test_fault_load (f, faults[i], NULL, &error);
+      ImzalaModule *module;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (imzala_module_set_get_modules (modules)->len, ==, 1);
+      module = g_ptr_array_index (imzala_module_set_get_modules (modules), 0);
+      g_assert_cmpint (imzala_module_is_unmanaged (module), ==, i == 1);
+      g_assert_cmpstr (imzala_module_get_description (module), ==, "vendor library");
+    }
+}
+
 /* With the p11-kit registered modules on, as İmzala runs by default: the
  * trust module is left out, and SoftHSM, registered and also named by path
  * (through another name: a symlink), is loaded once. */
@@ -797,6 +846,7 @@ main (int argc, char **argv)
   g_test_add_func ("/module-set/no-module-at-all", test_no_module_at_all);
   g_test_add_func ("/module-set/same-module-twice", test_same_module_twice);
   g_test_add_func ("/module-set/registered", test_registered);
+  g_test_add_func ("/module-set/own-libraries-first", test_own_libraries_first);
   g_test_add_func ("/module-set/list-tokens", test_list_tokens);
   g_test_add_func ("/module-set/empty-token", test_empty_token);
   g_test_add_func ("/module-set/async", test_async);

@@ -23,6 +23,26 @@ static const char *const known_vendor_modules[] = {
 
 G_DEFINE_FINAL_TYPE (ImzalaModuleSet, imzala_module_set, G_TYPE_OBJECT)
 
+/* A module's own libraries come first when its symbols are bound
+ * (RTLD_DEEPBIND). Vendor modules carry libraries of their own, an OpenSSL
+ * or a libstdc++ of another version among them; bound the ordinary way, a
+ * symbol of theirs is taken from whichever library of this program names it
+ * first. Binding also costs less: each of a module's symbols (SoftHSM and
+ * its libstdc++ bind some 10,000) is otherwise looked up through every
+ * library this program maps (16 for imzala-cli) before the module's own.
+ * The sanitizers' runtimes refuse RTLD_DEEPBIND, as it would pass their
+ * interceptors by; their builds bind the ordinary way. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+# define MODULE_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL)
+#elif defined(__has_feature)
+# if __has_feature (address_sanitizer) || __has_feature (thread_sanitizer) || __has_feature (memory_sanitizer)
+#  define MODULE_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL)
+# endif
+#endif
+#ifndef MODULE_DLOPEN_FLAGS
+# define MODULE_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)
+#endif
+
 static void
 imzala_module_load_error_free (ImzalaModuleLoadError *load_error)
 {
@@ -263,7 +283,7 @@ load_unmanaged (ImzalaModule  *module,
   gpointer handle;
   CK_RV rv;
 
-  handle = dlopen (path, RTLD_NOW | RTLD_LOCAL);
+  handle = dlopen (path, MODULE_DLOPEN_FLAGS);
   if (handle == NULL)
     {
       g_debug ("dlopen %s: %s", path, dlerror ());
@@ -320,9 +340,16 @@ load_path_cb (gpointer   user_data,
 {
   PathLoad *load = user_data;
   CK_FUNCTION_LIST *module;
+  gpointer bound;
   CK_RV rv;
 
+  /* p11-kit opens the file without RTLD_DEEPBIND; an object is bound once,
+   * by its first dlopen(), so open it here first and let p11-kit's take the
+   * same object. A file that cannot be opened is left to p11-kit's error. */
+  bound = dlopen (load->path, MODULE_DLOPEN_FLAGS);
   module = p11_kit_module_load (load->path, 0);
+  if (bound != NULL)
+    dlclose (bound);
   if (module == NULL)
     {
       g_debug ("p11_kit_module_load %s: %s", load->path, p11_kit_message ());

@@ -6,7 +6,9 @@
  * symbols in every library of the program's global scope before the
  * module's own). tools/bench builds it twice with cc, never by meson: linked
  * with the libraries `openssl` maps at start, and with those `imzala-cli`
- * maps, so that the two differ only in that.
+ * maps and -DMODULE_LOAD_DEEPBIND, as imzala-cli opens a module with
+ * RTLD_DEEPBIND (src/core/imzala-module-set.c), so that the two differ
+ * only in what each program does.
  *
  *   module-load MODULE.so */
 #include <dlfcn.h>
@@ -27,7 +29,11 @@ main (int argc, char **argv)
       fprintf (stderr, "usage: module-load MODULE.so\n");
       return 2;
     }
+#ifdef MODULE_LOAD_DEEPBIND
+  module = dlopen (argv[1], RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+#else
   module = dlopen (argv[1], RTLD_NOW | RTLD_LOCAL);
+#endif
   if (module == NULL)
     {
       fprintf (stderr, "module-load: %s\n", dlerror ());
