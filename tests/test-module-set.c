@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "imzala-pkcs11-private.h"
+#include "imzala-sanitizers.h"
 #include "imzala-token-private.h"
 #include "imzala-test.h"
 
@@ -150,14 +151,6 @@ imzala_vendor_library_name (void)
   return "the program's";
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-# define SANITIZED 1
-#elif defined(__has_feature)
-# if __has_feature (address_sanitizer) || __has_feature (thread_sanitizer) || __has_feature (memory_sanitizer)
-#  define SANITIZED 1
-# endif
-#endif
-
 /* A module's symbols are bound to its own libraries first (RTLD_DEEPBIND),
  * whether p11-kit loads it or it is loaded unmanaged: a vendor module's
  * OpenSSL is not replaced by the program's. */
@@ -166,7 +159,7 @@ test_own_libraries_first (void)
 {
   const char *const faults[] = { "vendor-library", "vendor-library,init-args-bad" };
 
-#ifdef SANITIZED
+#ifdef IMZALA_SANITIZER_RUNTIME
   g_test_skip ("The sanitizers' runtimes refuse RTLD_DEEPBIND; this build binds the ordinary way");
   return;
 #endif

@@ -8,6 +8,7 @@
 #include "imzala-error.h"
 #include "imzala-http-backend.h"
 #include "imzala-http-session.h"
+#include "imzala-sanitizers.h"
 
 struct _ImzalaHttpSession
 {
@@ -21,15 +22,7 @@ G_DEFINE_FINAL_TYPE (ImzalaHttpSession, imzala_http_session, G_TYPE_OBJECT)
 
 /* ---- The sanitizer build ---- */
 
-#if defined(__SANITIZE_ADDRESS__)
-# define IMZALA_HTTP_ASAN 1
-#elif defined(__has_feature)
-# if __has_feature (address_sanitizer)
-#  define IMZALA_HTTP_ASAN 1
-# endif
-#endif
-
-#ifdef IMZALA_HTTP_ASAN
+#ifdef IMZALA_ASAN
 /* Only in an AddressSanitizer build, and only in the programs that link
  * this file (the ones that load the HTTP module). The module's TLS
  * connections bring glib-networking's GnuTLS in with dlopen(), so GnuTLS's

@@ -10,6 +10,7 @@
 
 #include "imzala-error.h"
 #include "imzala-module-set-private.h"
+#include "imzala-sanitizers.h"
 
 /* Where the vendor module of Turkish NES cards (AKİS) is installed by its
  * packages, newest layout first. Loaded by themselves when present, so that
@@ -32,14 +33,9 @@ G_DEFINE_FINAL_TYPE (ImzalaModuleSet, imzala_module_set, G_TYPE_OBJECT)
  * library this program maps (16 for imzala-cli) before the module's own.
  * The sanitizers' runtimes refuse RTLD_DEEPBIND, as it would pass their
  * interceptors by; their builds bind the ordinary way. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef IMZALA_SANITIZER_RUNTIME
 # define MODULE_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL)
-#elif defined(__has_feature)
-# if __has_feature (address_sanitizer) || __has_feature (thread_sanitizer) || __has_feature (memory_sanitizer)
-#  define MODULE_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL)
-# endif
-#endif
-#ifndef MODULE_DLOPEN_FLAGS
+#else
 # define MODULE_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)
 #endif
 
