@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 
 #include "imzala-test-gui.h"
 #include "imzala-test-portal.h"
@@ -179,6 +180,26 @@ test_second_launch_with_link (Instance *self, gconstpointer data)
   g_assert_nonnull (g_subprocess_get_identifier (self->primary));
 }
 
+static gboolean
+network_module_mapped (gpointer data)
+{
+  Instance *self = data;
+  g_autofree char *path = g_strdup_printf ("/proc/%s/maps", g_subprocess_get_identifier (self->primary));
+  g_autofree char *maps = NULL;
+
+  return g_file_get_contents (path, &maps, NULL, NULL) && strstr (maps, "libimzala-http-soup") != NULL;
+}
+
+/* Issue 12: once the cards are listed, the running window loads its network
+ * module (libsoup's) on a thread, so that the first request does not load
+ * it on the main thread. No request is made here. */
+static void
+test_network_module_before_request (Instance *self, gconstpointer data)
+{
+  imzala_test_gui_wait (network_module_mapped, self, WAIT_SECONDS,
+                        "the running window to load its network module");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -197,6 +218,8 @@ main (int argc, char **argv)
               test_second_launch_with_options, instance_teardown);
   g_test_add ("/gui/instance/link", Instance, NULL, instance_setup,
               test_second_launch_with_link, instance_teardown);
+  g_test_add ("/gui/instance/network-module", Instance, NULL, instance_setup,
+              test_network_module_before_request, instance_teardown);
   status = g_test_run ();
   imzala_test_gui_remove_keyfile_settings (config_home);
   return status;

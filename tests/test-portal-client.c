@@ -20,6 +20,7 @@
 #include <libsoup/soup.h>
 #include <glib/gstdio.h>
 
+#include "imzala-http-session.h"
 #include "imzala-test.h"
 #include "imzala-test-pki.h"
 
@@ -1615,6 +1616,31 @@ read_bytes (void)
   return g_ascii_strtoull (rchar + strlen ("rchar:"), NULL, 10);
 }
 
+/* imzala_http_preload() loads the network module on another thread (the
+ * window asks for it once the cards are listed). In a process of its own,
+ * where nothing has loaded the module yet. */
+static void
+test_http_preload (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_assert_null (imzala_http_get_backend_thread ());
+      imzala_http_preload ();
+      /* The task has no callback to wake this thread: polled, for 30 s at
+       * most (a hang, not a speed limit). */
+      for (guint i = 0; i < 3000 && imzala_http_get_backend_thread () == NULL; i++)
+        g_usleep (10 * 1000);
+      g_assert_nonnull (imzala_http_get_backend_thread ());
+      g_assert_true (imzala_http_get_backend_thread () != g_thread_self ());
+      /* Loaded: asking again starts nothing and changes nothing. */
+      imzala_http_preload ();
+      g_assert_true (imzala_http_get_backend_thread () != g_thread_self ());
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 /* The HTTP module's shared store (src/http/imzala-http-system-trust.c) is
  * the process's default TLS database once a session exists, so that
  * glib-networking builds no GnuTLS trust list from the system CA bundle
@@ -2066,6 +2092,7 @@ main (int argc, char **argv)
               test_cli_status_before_signing, job_teardown);
   g_test_add_func ("/portal/client/one-connection", test_one_connection);
   g_test_add_func ("/portal/client/trust-store-once", test_trust_store_once);
+  g_test_add_func ("/portal/client/http-preload", test_http_preload);
   g_test_add_func ("/portal/client/portal-ca-forms", test_portal_ca_forms);
 
   tls_pki = tls_pki_new ();

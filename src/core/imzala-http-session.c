@@ -60,7 +60,10 @@ typedef struct
   const ImzalaHttpBackend *backend;
   char                    *path;   /* what was tried, for the error */
   char                    *why;    /* why it failed, for the debug log */
+  GThread                 *thread; /* the thread that loaded it */
 } BackendLoad;
+
+static GOnce backend_once = G_ONCE_INIT;
 
 /* Once per process, on whichever thread asks first. The module stays
  * loaded for good: libsoup registers GTypes, which cannot be unregistered. */
@@ -71,6 +74,8 @@ load_backend (gpointer data)
   const char *dir = g_getenv ("IMZALA_HTTP_MODULE_DIR");
   ImzalaHttpBackendGetFunc get = NULL;
   GModule *module;
+
+  load->thread = g_thread_self ();
 
   if (dir == NULL || *dir == '\0')
     dir = PKGLIBDIR;
@@ -101,8 +106,7 @@ load_backend (gpointer data)
 static const ImzalaHttpBackend *
 get_backend (GError **error)
 {
-  static GOnce once = G_ONCE_INIT;
-  BackendLoad *load = g_once (&once, load_backend, NULL);
+  BackendLoad *load = g_once (&backend_once, load_backend, NULL);
 
   if (load->backend == NULL)
     {
@@ -112,6 +116,40 @@ get_backend (GError **error)
                      "connect to anything. Reinstall İmzala."), load->path);
     }
   return load->backend;
+}
+
+static void
+preload_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  /* A module that cannot be loaded is reported to the first session. */
+  if (get_backend (&error) == NULL)
+    g_clear_error (&error);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+imzala_http_preload (void)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (g_atomic_int_get (&backend_once.status) == G_ONCE_STATUS_READY)
+    return;
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_source_tag (task, imzala_http_preload);
+  g_task_run_in_thread (task, preload_thread);
+}
+
+GThread *
+imzala_http_get_backend_thread (void)
+{
+  if (g_atomic_int_get (&backend_once.status) != G_ONCE_STATUS_READY)
+    return NULL;
+  return ((BackendLoad *) backend_once.retval)->thread;
 }
 
 char *

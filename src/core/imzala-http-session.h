@@ -69,6 +69,14 @@ GInputStream *imzala_http_session_send        (ImzalaHttpSession   *self,
                                                GCancellable        *cancellable,
                                                GError             **error);
 
+/* Loads the module on a thread of GLib's pool, unless it is loaded: the
+ * window asks for it once the cards are listed, so that its first request
+ * does not load libsoup and its libraries on the main thread. */
+void          imzala_http_preload             (void);
+/* The thread that loaded the module, or NULL before it is loaded. For
+ * tests. */
+GThread      *imzala_http_get_backend_thread  (void);
+
 /* "libsoup 3.2.2", loading the module if it is not loaded yet; NULL with
  * @error when it cannot be loaded. For `imzala-cli doctor`. */
 char         *imzala_http_dup_backend_version (GError **error);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "imzala-application.h"
+#include "imzala-http-session.h"
 #include "imzala-settings.h"
 #include "imzala-token-list.h"
 #include "imzala-verify-page.h"
@@ -131,6 +132,19 @@ imzala_application_present_request (ImzalaApplication *self,
   gtk_window_present (GTK_WINDOW (window));
 }
 
+/* The network component (libsoup, in a module of its own) is loaded on a
+ * thread once the cards are listed, so that the first portal request does
+ * not load it on the main thread (4-6 ms), and it does not compete with
+ * the card work for the CPU or for the dynamic loader's lock. */
+static void
+preload_http_when_listed (ImzalaApplication *self)
+{
+  if (!self->modules_loaded || imzala_token_list_get_loading (self->token_list))
+    return;
+  g_signal_handlers_disconnect_by_func (self->token_list, preload_http_when_listed, self);
+  imzala_http_preload ();
+}
+
 static void
 module_set_load_cb (GObject      *object,
                     GAsyncResult *result,
@@ -161,6 +175,7 @@ module_set_load_cb (GObject      *object,
   for (GList *l = windows; l != NULL; l = l->next)
     if (IMZALA_IS_WINDOW (l->data))
       imzala_window_set_token_list (IMZALA_WINDOW (l->data), self->token_list, self->module_error);
+  preload_http_when_listed (self);
 }
 
 /* The modules are loaded (and the cards listed) on threads, but on a
@@ -189,6 +204,8 @@ imzala_application_create_token_list (ImzalaApplication *self)
    * arrives meanwhile is fetched and shown ("Kart okunuyor…"). */
   self->token_list = imzala_token_list_new (self->module_set);
   imzala_token_list_hold (self->token_list);
+  g_signal_connect_object (self->token_list, "notify::loading",
+                           G_CALLBACK (preload_http_when_listed), self, G_CONNECT_SWAPPED);
 }
 
 static gboolean
