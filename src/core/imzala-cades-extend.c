@@ -17,6 +17,7 @@
 #include "imzala-cert-status.h"
 #include "imzala-error.h"
 #include "imzala-signer-status.h"
+#include "imzala-openssl-thread.h"
 
 /* A Turkish NES chain is signer, issuing CA, root; a few more levels are
  * tolerated, a loop is not. */
@@ -347,7 +348,7 @@ stamped_cb (GObject      *source,
       return;
     }
   g_task_set_task_data (task, stamped, (GDestroyNotify) g_bytes_unref);
-  g_task_run_in_thread (task, chain_status_thread);
+  imzala_task_run_in_openssl_thread (task, chain_status_thread);
 }
 
 void

@@ -13,6 +13,7 @@
 #include "imzala-cert-status.h"
 #include "imzala-http-session.h"
 #include "imzala-error.h"
+#include "imzala-openssl-thread.h"
 
 /* The checks follow RFC 6960 (OCSP) and RFC 5280 §6.3 (CRLs). Everything
  * here reads data from the network or from a signature file of unknown
@@ -939,7 +940,7 @@ imzala_cert_status_get_async (X509                  *cert,
   data->evidence = evidence != NULL ? g_ptr_array_ref (evidence) : NULL;
   data->flags = flags;
   g_task_set_task_data (task, data, (GDestroyNotify) get_data_free);
-  g_task_run_in_thread (task, get_thread);
+  imzala_task_run_in_openssl_thread (task, get_thread);
 }
 
 ImzalaCertStatus *

@@ -3,11 +3,11 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "imzala-error.h"
+#include "imzala-openssl-thread.h"
 #include "imzala-signer-status.h"
 
 /* A CA certificate is a few kilobytes; anything much larger is not one. */
@@ -176,14 +176,6 @@ check_thread (GTask        *task,
   ImzalaCertStatus *status = imzala_signer_status_check (data->cert, data->candidates, data->extra_ca,
                                                          cancellable);
 
-  /* The check gave this thread OpenSSL random generators of its own (the
-   * request's nonce, blinding in the signature checks). OpenSSL frees a
-   * thread's when the thread ends, but a GLib pool thread outlives its
-   * task: under valgrind, `imzala-cli portal` ended with them "definitely
-   * lost" in 4 of 30 runs (tests/test-valgrind-cli.c), and in 0 of 24 once
-   * they are freed here. The next use on this thread makes new ones. */
-  OPENSSL_thread_stop ();
-
   if (g_cancellable_is_cancelled (cancellable))
     {
       imzala_cert_status_free (status);
@@ -222,7 +214,7 @@ imzala_signer_status_check_async (ImzalaCertificate   *certificate,
         X509_free (x509);
     }
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
-  g_task_run_in_thread (task, check_thread);
+  imzala_task_run_in_openssl_thread (task, check_thread);
 }
 
 ImzalaCertStatus *

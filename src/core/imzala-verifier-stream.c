@@ -26,6 +26,7 @@
 #include "imzala-error.h"
 #include "imzala-verifier.h"
 #include "imzala-verifier-private.h"
+#include "imzala-openssl-thread.h"
 
 /* What is read in front of the content: every DER header up to the
  * eContent octets lies in it (a SignedData puts only its version and
@@ -835,7 +836,7 @@ imzala_verifier_verify_file_async (GFile                      *signature,
   data->progress_data_free = progress_data_free;
   data->context = g_main_context_ref_thread_default ();
   g_task_set_task_data (task, data, (GDestroyNotify) file_data_free);
-  g_task_run_in_thread (task, verify_file_thread);
+  imzala_task_run_in_openssl_thread (task, verify_file_thread);
 }
 
 ImzalaVerification *

@@ -18,6 +18,7 @@
 #include "imzala-timestamp.h"
 #include "imzala-verifier.h"
 #include "imzala-verifier-private.h"
+#include "imzala-openssl-thread.h"
 
 
 /* The BTK QC statements of Turkish qualified certificates (see
@@ -1001,7 +1002,7 @@ imzala_verifier_verify_async (GBytes              *cms,
   data->content = detached_content != NULL ? g_bytes_ref (detached_content) : NULL;
   data->trust = g_object_ref (trust);
   g_task_set_task_data (task, data, (GDestroyNotify) verify_data_free);
-  g_task_run_in_thread (task, verify_thread);
+  imzala_task_run_in_openssl_thread (task, verify_thread);
 }
 
 ImzalaVerification *
