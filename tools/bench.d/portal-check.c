@@ -1,8 +1,9 @@
 /* portal-check.c: the portal's acceptance check alone, in process:
  * imzala_portal_check_signature() (one imzala_verifier_verify() with the
  * portal's trust and its table as the status authority) N times over one
- * signature, and the CPU time per check. Not part of tools/bench (whose
- * portal row times the whole portal); for instruction counts, e.g.
+ * signature, and the CPU time per check. tools/bench builds it for a row
+ * of its own (its portal row times the whole portal); for instruction
+ * counts, e.g.
  *
  *   valgrind --tool=callgrind portal-check STATE sig.der TCKN BES 11
  *
