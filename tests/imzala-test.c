@@ -201,13 +201,12 @@ imzala_test_secret (const char *text)
 }
 
 ImzalaModuleSet *
-imzala_test_fault_load (ImzalaTestFixture *self,
-                        const char        *faults,
-                        const char        *count_file,
-                        GError           **error)
+imzala_test_fault_set_new (ImzalaTestFixture *self,
+                           const char        *faults,
+                           const char        *count_file)
 {
   const char *module = g_getenv ("IMZALA_FAULT_MODULE");
-  g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+  ImzalaModuleSet *modules = imzala_module_set_new ();
   g_autofree char *pin = imzala_test_fixture_get (self, "fixture", "user-pin");
 
   g_assert_nonnull (module);
@@ -221,6 +220,17 @@ imzala_test_fault_load (ImzalaTestFixture *self,
 
   imzala_module_set_set_use_registered (modules, FALSE);
   imzala_module_set_add_module_path (modules, module);
+  return modules;
+}
+
+ImzalaModuleSet *
+imzala_test_fault_load (ImzalaTestFixture *self,
+                        const char        *faults,
+                        const char        *count_file,
+                        GError           **error)
+{
+  g_autoptr(ImzalaModuleSet) modules = imzala_test_fault_set_new (self, faults, count_file);
+
   if (!imzala_module_set_load (modules, NULL, error))
     return NULL;
   return g_steal_pointer (&modules);

@@ -45,6 +45,9 @@ ImzalaSecret      *imzala_test_secret           (const char *text);
  * C_Finalize (the count-calls word). */
 ImzalaModuleSet   *imzala_test_fault_load       (ImzalaTestFixture *self, const char *faults,
                                                  const char *count_file, GError **error);
+/* The same set, not loaded yet (to be configured first). */
+ImzalaModuleSet   *imzala_test_fault_set_new    (ImzalaTestFixture *self, const char *faults,
+                                                 const char *count_file);
 /* The count file the fault module wrote: "C_Name" (and "thread-violations")
  * to the number, which imzala_test_fault_count() reads (0 when absent). */
 GHashTable        *imzala_test_read_fault_counts (const char *count_file);

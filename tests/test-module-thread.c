@@ -539,6 +539,120 @@ test_slow_init (Fixture       *f,
   counts = close_and_count (f, modules);
 }
 
+/* ---- A single-thread set (imzala-cli sign) ---- */
+
+static guint
+count_threads (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static ImzalaModuleSet *
+load_single_thread (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  ImzalaModuleSet *modules = imzala_test_fault_set_new (f->fixture, FAULTS, f->count_file);
+
+  imzala_module_set_set_single_thread (modules, TRUE);
+  g_assert_true (imzala_module_set_load (modules, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (imzala_module_set_get_modules (modules)->len, ==, 1);
+  return modules;
+}
+
+/* Every call is made on the thread that loaded the set (thread-affine
+ * counts none from elsewhere), and the blocking API starts no thread; the
+ * async API works too, its callbacks coming from the main loop. In a
+ * process of its own, whose threads are the test's to count. */
+static void
+test_single_thread (Fixture       *f,
+                    gconstpointer  data)
+{
+  if (g_test_subprocess ())
+    {
+      guint threads = count_threads ();
+      ImzalaModuleSet *modules = load_single_thread (f);
+      g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+      g_autoptr(GBytes) content = g_bytes_new_static (CONTENT, strlen (CONTENT));
+      g_autoptr(GAsyncResult) refreshed = NULL;
+      g_autoptr(GAsyncResult) signed_result = NULL;
+      g_autoptr(GPtrArray) tokens = NULL;
+      g_autoptr(ImzalaCertificate) signer = NULL;
+      g_autoptr(ImzalaToken) token = NULL;
+      g_autoptr(GBytes) cms = NULL;
+      g_autoptr(GBytes) cms_async = NULL;
+      g_autoptr(GHashTable) counts = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (imzala_module_is_current_thread (g_ptr_array_index (imzala_module_set_get_modules (modules), 0)));
+      tokens = imzala_module_set_list_tokens (modules, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (tokens->len, ==, 3);
+      signer = find_certificate (f, tokens, "ayse-p384", &token);
+      cms = imzala_token_sign_cms (token, signer, pin, content, IMZALA_CMS_NONE, NULL, &error);
+      g_assert_no_error (error);
+      assert_openssl_verifies (f, cms);
+      g_assert_cmpuint (count_threads (), ==, threads);
+
+      imzala_token_refresh_async (token, NULL, store_result_cb, &refreshed);
+      g_assert_true (imzala_token_refresh_finish (token, wait_result (&refreshed), &error));
+      g_assert_no_error (error);
+      imzala_token_sign_cms_async (token, signer, pin, content, IMZALA_CMS_NONE, NULL,
+                                   store_result_cb, &signed_result);
+      cms_async = imzala_token_sign_cms_finish (token, wait_result (&signed_result), &error);
+      g_assert_no_error (error);
+      assert_openssl_verifies (f, cms_async);
+
+      g_clear_pointer (&tokens, g_ptr_array_unref);
+      g_clear_object (&token);
+      g_clear_object (&signer);
+      g_clear_object (&refreshed);
+      g_clear_object (&signed_result);
+      counts = close_and_count (f, modules);
+      g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+/* A call from another thread than the one that loaded a single-thread set
+ * is a programming error: refused with a critical, never made. */
+static gpointer
+refresh_elsewhere (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  return GINT_TO_POINTER (imzala_token_refresh (data, NULL, &error));
+}
+
+static void
+test_single_thread_elsewhere (Fixture       *f,
+                              gconstpointer  data)
+{
+  if (g_test_subprocess ())
+    {
+      ImzalaModuleSet *modules = load_single_thread (f);
+      g_autoptr(GPtrArray) tokens = NULL;
+      g_autoptr(GError) error = NULL;
+
+      tokens = imzala_module_set_list_tokens (modules, NULL, &error);
+      g_assert_no_error (error);
+      g_thread_join (g_thread_new ("elsewhere", refresh_elsewhere, g_ptr_array_index (tokens, 0)));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*is called on the thread that loaded it only*");
+  g_test_trap_assert_stderr_unmatched ("*thread-affine*called from another thread*");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -556,6 +670,8 @@ main (int argc, char **argv)
   ADD ("/module-thread/token-list-cache", test_token_list_cache);
   ADD ("/module-thread/cache-forgets-removed-card", test_cache_forgets_removed_card);
   ADD ("/module-thread/slow-init", test_slow_init);
+  ADD ("/module-thread/single-thread/calls", test_single_thread);
+  ADD ("/module-thread/single-thread/elsewhere", test_single_thread_elsewhere);
 #undef ADD
 
   status = g_test_run ();

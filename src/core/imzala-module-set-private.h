@@ -19,6 +19,8 @@ struct _ImzalaModuleSet
   GObject parent_instance;
 
   gboolean use_registered;
+  /* Every module called on the thread that loads the set. */
+  gboolean single_thread;
   GPtrArray *paths;        /* char* */
   GPtrArray *modules;      /* ImzalaModule */
   GPtrArray *load_errors;  /* ImzalaModuleLoadError */

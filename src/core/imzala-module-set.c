@@ -97,6 +97,16 @@ imzala_module_set_set_use_registered (ImzalaModuleSet *self,
 }
 
 void
+imzala_module_set_set_single_thread (ImzalaModuleSet *self,
+                                     gboolean         single_thread)
+{
+  g_return_if_fail (IMZALA_IS_MODULE_SET (self));
+  g_return_if_fail (!self->load_started);
+
+  self->single_thread = !!single_thread;
+}
+
+void
 imzala_module_set_add_module_path (ImzalaModuleSet *self,
                                    const char      *path)
 {
@@ -240,7 +250,7 @@ load_registered (ImzalaModuleSet *self,
           continue;
         }
 
-      loaded = imzala_module_new (name, filename);
+      loaded = imzala_module_new (name, filename, self->single_thread);
       load.module = loaded;
       load.functions = module;
       load.name = name;
@@ -399,7 +409,7 @@ load_path (ImzalaModuleSet *self,
       return;
     }
 
-  loaded = imzala_module_new (name, path);
+  loaded = imzala_module_new (name, path, self->single_thread);
   load.module = loaded;
   load.path = path;
   if (!imzala_module_call (loaded, load_path_cb, &load, &error))
@@ -489,7 +499,11 @@ imzala_module_set_load_async (ImzalaModuleSet     *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, imzala_module_set_load_async);
-  g_task_run_in_thread (task, load_thread);
+  /* A single-thread set loads on its caller's thread, the modules' one. */
+  if (self->single_thread)
+    load_thread (task, self, NULL, cancellable);
+  else
+    g_task_run_in_thread (task, load_thread);
 }
 
 gboolean

@@ -29,6 +29,14 @@ ImzalaModuleSet *imzala_module_set_new (void);
 
 /* Before load: whether to load the p11-kit registered modules (default TRUE). */
 void       imzala_module_set_set_use_registered (ImzalaModuleSet *self, gboolean use_registered);
+/* Before load: every module is called on the thread that loads the set,
+ * with no thread of its own (default FALSE: each module has its own). For a
+ * program that makes all its card calls from that one thread and may block
+ * it while the card works, such as imzala-cli sign: it starts no thread and
+ * no call waits for one to wake up. The *_async calls then run as they are
+ * made (their callbacks still come from the main loop), and a call from
+ * any other thread is refused (g_critical()). */
+void       imzala_module_set_set_single_thread  (ImzalaModuleSet *self, gboolean single_thread);
 /* Before load: one more module by path. The same file is never loaded twice
  * even if it is also registered. */
 void       imzala_module_set_add_module_path    (ImzalaModuleSet *self, const char *path);

@@ -10,6 +10,15 @@
  * that case. A process-wide list of the threads lets a program close every
  * module and join its thread before it returns from main()
  * (imzala_module_close_all()).
+ *
+ * A program that makes all its card calls from one thread, and may block
+ * that thread while the card works, can have a module called on that thread
+ * instead (imzala_module_set_set_single_thread(): imzala-cli sign). The
+ * ModuleThread then has no GThread and no queue is read: an item runs as it
+ * is queued, on the thread that made the module, which is the one thread
+ * allowed to queue it. The rule above holds, as that thread initialised the
+ * module; the process starts no thread for it, and no item waits for a
+ * thread to wake up.
  */
 #define G_LOG_DOMAIN "imzala-pkcs11"
 
@@ -53,6 +62,8 @@ struct _ModuleThread
   /* Guards thread and closed, which other threads read. */
   GMutex mutex;
   GThread *thread;
+  /* Called on the thread that made it: no thread of its own. */
+  gboolean on_caller;
   GAsyncQueue *queue; /* WorkItem */
   gboolean closed;
   /* The worker, not owned and never cleared: the items queued before a
@@ -220,18 +231,28 @@ module_thread_main (gpointer data)
 }
 
 static ModuleThread *
-module_thread_new (const char *name)
+module_thread_new (const char *name,
+                   gboolean    on_caller)
 {
   ModuleThread *thread = g_new0 (ModuleThread, 1);
-  g_autofree char *thread_name = g_strdup_printf ("pkcs11:%s", name);
 
   g_atomic_ref_count_init (&thread->ref_count);
   g_mutex_init (&thread->mutex);
   thread->name = g_strdup (name);
   thread->queue = g_async_queue_new ();
-  /* The thread holds its own reference until its last item. */
-  thread->thread = g_thread_new (thread_name, module_thread_main, module_thread_ref (thread));
-  thread->worker = thread->thread;
+  thread->on_caller = on_caller;
+  if (on_caller)
+    {
+      thread->worker = g_thread_self ();
+    }
+  else
+    {
+      g_autofree char *thread_name = g_strdup_printf ("pkcs11:%s", name);
+
+      /* The thread holds its own reference until its last item. */
+      thread->thread = g_thread_new (thread_name, module_thread_main, module_thread_ref (thread));
+      thread->worker = thread->thread;
+    }
 
   g_mutex_lock (&all_threads_mutex);
   if (all_threads == NULL)
@@ -242,20 +263,40 @@ module_thread_new (const char *name)
   return thread;
 }
 
-/* Queues @item unless the thread is closed. */
+/* Queues @item unless the thread is closed; a module called on its
+ * caller's thread runs it right here instead, and refuses it from any
+ * other thread. */
 static gboolean
 module_thread_push (ModuleThread *thread,
                     WorkItem     *item)
 {
   gboolean pushed = FALSE;
+  gboolean run_here = FALSE;
 
   g_mutex_lock (&thread->mutex);
-  if (!thread->closed)
+  if (thread->closed)
     {
+      /* Refused. */
+    }
+  else if (!thread->on_caller)
+    {
+      /* Not touched after this: the item may end the thread. */
       g_async_queue_push (thread->queue, item);
       pushed = TRUE;
     }
+  else if (thread->worker == g_thread_self ())
+    {
+      pushed = run_here = TRUE;
+    }
+  else
+    {
+      g_critical ("The PKCS#11 module %s is called on the thread that loaded it only", thread->name);
+    }
   g_mutex_unlock (&thread->mutex);
+
+  /* Outside the lock: the item may queue items of its own. */
+  if (run_here)
+    work_item_run (item);
   return pushed;
 }
 
@@ -305,7 +346,15 @@ module_thread_close (ModuleThread *thread)
   thread->closed = TRUE;
   gthread = g_steal_pointer (&thread->thread);
 
-  if (gthread == g_thread_self ())
+  if (thread->on_caller)
+    {
+      /* No thread to end: finalized right here, on the thread that
+       * closes it (the program's one thread: it drops the module, or
+       * imzala_module_close_all() before main() returns). */
+      g_mutex_unlock (&thread->mutex);
+      finalize_functions (thread, NULL);
+    }
+  else if (gthread == g_thread_self ())
     {
       /* Called by a work item (the last reference dropped on the module's
        * own thread): finalize right here, then let the thread end after
@@ -397,7 +446,8 @@ imzala_pkcs11_padded_to_utf8 (const CK_UTF8CHAR *text,
 
 ImzalaModule *
 imzala_module_new (const char *name,
-                   const char *path)
+                   const char *path,
+                   gboolean    on_caller)
 {
   ImzalaModule *self = g_object_new (IMZALA_TYPE_MODULE, NULL);
 
@@ -406,7 +456,7 @@ imzala_module_new (const char *name,
   self->description = g_strdup ("");
   self->manufacturer = g_strdup ("");
   self->version = g_strdup ("");
-  self->thread = module_thread_new (name);
+  self->thread = module_thread_new (name, on_caller);
   return self;
 }
 
@@ -558,7 +608,11 @@ imzala_module_call (ImzalaModule      *self,
   g_return_val_if_fail (IMZALA_IS_MODULE (self), FALSE);
   g_return_val_if_fail (func != NULL, FALSE);
 
-  if (imzala_module_is_current_thread (self))
+  /* Already on the module's own thread (an item's call of its own): at
+   * once. A module called on its caller's thread goes through the queue,
+   * which runs the item right away too, unless the module was closed: its
+   * first call is the load, made before it has functions. */
+  if (!self->thread->on_caller && imzala_module_is_current_thread (self))
     {
       if (self->thread->functions == NULL)
         {

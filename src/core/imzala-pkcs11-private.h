@@ -23,9 +23,12 @@ G_BEGIN_DECLS
 /* A module object for @name with its worker thread started, but nothing
  * loaded yet: the loader runs on that thread (imzala_module_call()) and
  * hands over the initialised function list with one of the take functions
- * below. A module that fails to load is simply unreferenced. */
+ * below. A module that fails to load is simply unreferenced. @on_caller:
+ * no thread is started; the module is called on the calling thread only,
+ * each item as it is queued (imzala_module_set_set_single_thread()). */
 ImzalaModule     *imzala_module_new           (const char       *name,
-                                               const char       *path);
+                                               const char       *path,
+                                               gboolean          on_caller);
 /* On the module's thread: @functions was loaded by p11-kit (registered or by
  * path) and initialised; it is finalised and released on close. */
 void              imzala_module_take_managed  (ImzalaModule     *self,
