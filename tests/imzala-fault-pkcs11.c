@@ -15,7 +15,9 @@
  *                    pulled out after the PIN was entered
  *   slow-card        C_Sign and C_SetPIN take IMZALA_FAULT_DELAY_MS
  *                    milliseconds (default 3000) before they answer, like a
- *                    slow card, so that a test can act while the card works
+ *                    slow card, so that a test can act while the card works;
+ *                    each appends "working" as a line to
+ *                    IMZALA_FAULT_CARD_LOG, when set, as it starts
  *   pin-expired      C_Login as the user answers CKR_PIN_EXPIRED, like a
  *                    card that wants its transport PIN changed first
  *   pin-not-initialized  C_Login as the user answers
@@ -89,7 +91,9 @@
  *   count-calls      counts the calls of every C_* function and writes them
  *                    at C_Finalize to the file named by IMZALA_FAULT_COUNT_FILE,
  *                    one "C_Name N" per line (functions never called are left
- *                    out), so that a test can bound the calls of a command
+ *                    out), so that a test can bound the calls of a command;
+ *                    also "threads-at-sign N": the most threads the process
+ *                    had during a C_Sign (/proc/self/task)
  *   vendor-library   C_GetInfo's libraryDescription is what
  *                    imzala_vendor_library_name() answers, a function of the
  *                    module's own library (tests/imzala-vendor-library.c)
@@ -160,6 +164,8 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -441,8 +447,22 @@ card_works (void)
   long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
   struct timespec wait = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
 
+  const char *log = getenv ("IMZALA_FAULT_CARD_LOG");
+
+  if (faults.slow_card && log != NULL && *log != '\0')
+    {
+      FILE *file = fopen (log, "a");
+
+      if (file != NULL)
+        {
+          fputs ("working\n", file);
+          fclose (file);
+        }
+    }
+  /* A signal does not cut the card's work short. */
   if (faults.slow_card && milliseconds > 0)
-    nanosleep (&wait, NULL);
+    while (nanosleep (&wait, &wait) != 0 && errno == EINTR)
+      ;
 }
 
 static CK_RV
@@ -1654,6 +1674,24 @@ static const char *const guard_names[] = {
 };
 
 static unsigned long guard_counts[GUARD_N_FUNCTIONS];
+static unsigned long threads_at_sign;
+
+/* The threads of this process now. */
+static unsigned long
+count_threads (void)
+{
+  DIR *dir = opendir ("/proc/self/task");
+  struct dirent *entry;
+  unsigned long n = 0;
+
+  if (dir == NULL)
+    return 0;
+  while ((entry = readdir (dir)) != NULL)
+    if (entry->d_name[0] != '.')
+      n++;
+  closedir (dir);
+  return n;
+}
 
 /* Exported for tests that load this module in their own process. */
 unsigned long imzala_fault_thread_violations (void);
@@ -1683,12 +1721,23 @@ guard_enter (int index)
       nanosleep (&wait, NULL);
     }
 
+  if (index == GUARD_INDEX_Sign && faults.count_calls)
+    {
+      unsigned long n = count_threads ();
+
+      pthread_mutex_lock (&guard_mutex);
+      if (n > threads_at_sign)
+        threads_at_sign = n;
+      pthread_mutex_unlock (&guard_mutex);
+    }
+
   pthread_mutex_lock (&guard_mutex);
   if (index == GUARD_INDEX_Initialize)
     {
       /* A new life of the module: the counts start again, and the thread
        * that initialises it is the only one it trusts from now on. */
       memset (guard_counts, 0, sizeof guard_counts);
+      threads_at_sign = 0;
       thread_violations = 0;
       initialize_thread = pthread_self ();
       have_initialize_thread = 1;
@@ -1723,6 +1772,8 @@ guard_write_counts (void)
       fprintf (file, "%s %lu\n", guard_names[i], guard_counts[i]);
   if (faults.thread_affine)
     fprintf (file, "thread-violations %lu\n", thread_violations);
+  if (threads_at_sign > 0)
+    fprintf (file, "threads-at-sign %lu\n", threads_at_sign);
   login_write_counts (file);
   pthread_mutex_unlock (&guard_mutex);
   fclose (file);

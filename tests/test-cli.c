@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -1453,6 +1454,206 @@ test_pin_pad_timeout (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* ---- The card's work on the main thread, and Ctrl-C meanwhile ----
+ *
+ * `sign` makes every card call on its main thread (a single-thread module
+ * set): no thread for the module, none of GLib's. A Ctrl-C while the card
+ * works throws the signature away; one during a wait on the reader's keypad
+ * ends the wait; a second one ends the process at once. */
+
+/* `imzala-cli sign` through the fault module wrapping the fixture's SoftHSM,
+ * with @env (IMZALA_FAULTS and the rest) and, unless NULL, @pin on fd 3;
+ * standard error is the test's to read. */
+static GSubprocess *
+spawn_fault_sign (ImzalaTestFixture  *f,
+                  const char *const  *env,
+                  const char         *pin,
+                  const char         *out,
+                  const char         *content)
+{
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_assert_nonnull (g_getenv ("IMZALA_FAULT_MODULE"));
+  g_ptr_array_add (argv, (char *) cli_path ());
+  g_ptr_array_add (argv, (char *) "sign");
+  g_ptr_array_add (argv, (char *) "--no-registered");
+  g_ptr_array_add (argv, (char *) "--module");
+  g_ptr_array_add (argv, (char *) g_getenv ("IMZALA_FAULT_MODULE"));
+  g_ptr_array_add (argv, (char *) "--cert");
+  g_ptr_array_add (argv, fingerprint);
+  if (pin != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "--pin-fd");
+      g_ptr_array_add (argv, (char *) "3");
+    }
+  g_ptr_array_add (argv, (char *) "--out");
+  g_ptr_array_add (argv, (char *) out);
+  g_ptr_array_add (argv, (char *) content);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_INHERIT | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "IMZALA_FAULT_TARGET", f->module_path, TRUE);
+  for (guint i = 0; env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+  if (pin != NULL)
+    {
+      int fds[2];
+
+      g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
+      g_assert_cmpint (write (fds[1], pin, strlen (pin)), ==, (gssize) strlen (pin));
+      close (fds[1]);
+      g_subprocess_launcher_take_fd (launcher, fds[0], 3);
+    }
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+/* Reads @process's standard error into @err until it holds @text. */
+static void
+read_err_until (GSubprocess *process,
+                GString     *err,
+                const char  *text)
+{
+  GInputStream *stream = g_subprocess_get_stderr_pipe (process);
+
+  while (strstr (err->str, text) == NULL)
+    {
+      char buffer[256];
+      g_autoptr(GError) error = NULL;
+      gssize n = g_input_stream_read (stream, buffer, sizeof buffer, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      g_string_append_len (err, buffer, n);
+    }
+}
+
+/* Waits for @process to end; its standard error appended to @err. */
+static int
+wait_exit (GSubprocess *process,
+           GString     *err)
+{
+  g_autofree char *rest = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &rest, &error);
+  g_assert_no_error (error);
+  g_string_append (err, rest);
+  g_test_message ("stderr: %s", err->str);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  return g_subprocess_get_exit_status (process);
+}
+
+/* Waits until the slow card has started signing (its log says so). */
+static void
+wait_card_working (const char *card_log)
+{
+  for (guint i = 0; i < 6000 && !g_file_test (card_log, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10 * 1000);
+  g_assert_true (g_file_test (card_log, G_FILE_TEST_EXISTS));
+}
+
+/* The card signs while the process has its main thread only, and every
+ * call comes from the thread that initialised the module. */
+static void
+test_sign_one_thread (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "one-thread.p7s", NULL);
+  g_autofree char *counts_file = g_build_filename (f->dir, "counts.txt", NULL);
+  const char *const env[] = { "IMZALA_FAULTS", "thread-affine,count-calls",
+                              "IMZALA_FAULT_COUNT_FILE", counts_file, NULL };
+  g_autoptr(GSubprocess) process = spawn_fault_sign (f, env, "123456\n", out, content);
+  g_autoptr(GString) err = g_string_new (NULL);
+  g_autoptr(GHashTable) counts = NULL;
+
+  g_assert_cmpint (wait_exit (process, err), ==, 0);
+  check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+  counts = imzala_test_read_fault_counts (counts_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "threads-at-sign"), ==, 1);
+  g_assert_true (g_hash_table_contains (counts, "thread-violations"));
+  g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
+}
+
+/* Ctrl-C while the card signs: the card finishes, what it signed is thrown
+ * away, nothing is written, exit 6. */
+static void
+test_sign_interrupt_card (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "interrupted.p7s", NULL);
+  g_autofree char *card_log = g_build_filename (f->dir, "card.log", NULL);
+  const char *const env[] = { "IMZALA_FAULTS", "slow-card", "IMZALA_FAULT_DELAY_MS", "1500",
+                              "IMZALA_FAULT_CARD_LOG", card_log, NULL };
+  g_autoptr(GSubprocess) process = spawn_fault_sign (f, env, "123456\n", out, content);
+  g_autoptr(GString) err = g_string_new (NULL);
+
+  wait_card_working (card_log);
+  g_subprocess_send_signal (process, SIGINT);
+  g_assert_cmpint (wait_exit (process, err), ==, 6);
+  g_assert_nonnull (strstr (err->str, "imzala-cli: The operation was cancelled."));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* A second Ctrl-C does not wait for the card (a minute, here). */
+static void
+test_sign_interrupt_twice (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "interrupted.p7s", NULL);
+  g_autofree char *card_log = g_build_filename (f->dir, "card.log", NULL);
+  const char *const env[] = { "IMZALA_FAULTS", "slow-card", "IMZALA_FAULT_DELAY_MS", "60000",
+                              "IMZALA_FAULT_CARD_LOG", card_log, NULL };
+  g_autoptr(GSubprocess) process = spawn_fault_sign (f, env, "123456\n", out, content);
+  g_autoptr(GString) err = g_string_new (NULL);
+
+  wait_card_working (card_log);
+  /* Two signals sent at once may arrive as one: one every 0.2 s until the
+   * process is gone. */
+  for (guint i = 0; i < 50 && g_subprocess_get_identifier (process) != NULL; i++)
+    {
+      g_subprocess_send_signal (process, SIGINT);
+      g_usleep (200 * 1000);
+    }
+  g_assert_cmpint (wait_exit (process, err), ==, 6);
+  g_assert_nonnull (strstr (err->str, "imzala-cli: Cancelled.\n"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* Ctrl-C while the reader waits for the PIN on its keypad (up to a minute,
+ * here): the wait is cut short (the fault module logs "cut", not
+ * "timeout"), nothing is written, exit 6. */
+static void
+test_sign_interrupt_pin_pad (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "interrupted.p7s", NULL);
+  g_autofree char *pin_pad_log = g_build_filename (f->dir, "pin-pad.log", NULL);
+  g_autofree char *logged = NULL;
+  const char *const env[] = { "IMZALA_FAULTS", "pin-pad-wait", "IMZALA_FAULT_DELAY_MS", "60000",
+                              "IMZALA_FAULT_PIN", "123456", "IMZALA_FAULT_PIN_PAD_LOG", pin_pad_log, NULL };
+  g_autoptr(GSubprocess) process = spawn_fault_sign (f, env, NULL, out, content);
+  g_autoptr(GString) err = g_string_new (NULL);
+
+  read_err_until (process, err, "Enter the PIN on the reader.");
+  g_subprocess_send_signal (process, SIGINT);
+  g_assert_cmpint (wait_exit (process, err), ==, 6);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (pin_pad_log, &logged, NULL, NULL));
+  g_assert_cmpstr (logged, ==, "cut\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1498,5 +1699,9 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/pin/pin-pad-two-entries", test_pin_pad_two_entries);
   g_test_add_func ("/cli/pin/pin-pad-change-unblock", test_pin_pad_change_unblock);
   g_test_add_func ("/cli/pin/pin-pad-timeout", test_pin_pad_timeout);
+  g_test_add_func ("/cli/sign/one-thread", test_sign_one_thread);
+  g_test_add_func ("/cli/sign/interrupt-card", test_sign_interrupt_card);
+  g_test_add_func ("/cli/sign/interrupt-twice", test_sign_interrupt_twice);
+  g_test_add_func ("/cli/sign/interrupt-pin-pad", test_sign_interrupt_pin_pad);
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib-unix.h>
@@ -23,11 +24,7 @@ typedef struct
   GCancellable *cancellable;
   GBytes       *cms;
   GError       *error;
-  guint         interrupts;
   gboolean      logged_in; /* to a card that hid its certificates */
-  ImzalaTsaClient *tsa;    /* --level T or XL */
-  ImzalaCadesLevel level;
-  ImzalaSecret **pin;      /* wiped as soon as the card has signed */
 } SignRun;
 
 /* ---- The content, read as a stream (issue 12) ----
@@ -430,19 +427,46 @@ log_in_and_find (GPtrArray     *tokens,
   return NULL;
 }
 
-/* Ctrl-C while the card signs, through a pipe rather than
- * g_unix_signal_add(): GLib delivers Unix signals through its worker
- * thread, which it starts for that, a third thread and ~0.6 ms of every
- * signature on the benchmark machine (issue 12). write() is
- * async-signal-safe; the main loop reads the pipe. */
+/* Ctrl-C while the card signs. The card works on the main thread (the
+ * module set is single-thread, see imzala_cli_sign()), which can do nothing
+ * else meanwhile. A thread to watch for Ctrl-C would cost more than it
+ * saves: the first thread a process starts makes glibc's malloc and much
+ * else take locks from then on, ~2.5 % of a signature on the benchmark
+ * machine (issue 12), and g_unix_signal_add() starts GLib's worker thread
+ * for it. So the handler does what a handler may (write(), _exit()):
+ * - a second Ctrl-C ends the process at once, with its message made
+ *   beforehand: nobody waits for a reader that does not answer;
+ * - the first one is written to a pipe. The card's work with the PIN given
+ *   is not cut short: what it signed is thrown away when it returns, and
+ *   nothing is written. A wait on the reader's keypad, which can last a
+ *   minute, gets a thread that reads the pipe and cancels it
+ *   (imzala_token_cancel_pin_pad() through the cancellable); while the
+ *   time-stamp is fetched, the main loop reads the pipe. */
 static int interrupt_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t interrupts;
+static char *cancelled_line;
+static size_t cancelled_line_length;
+
+enum
+{
+  INTERRUPT_QUIT,       /* the keypad wait is over: its thread ends */
+  INTERRUPT_SIGNAL,     /* Ctrl-C */
+};
 
 static void
 interrupt_handler (int signal_number)
 {
   int saved = errno;
-  const char byte = 1;
+  const char byte = INTERRUPT_SIGNAL;
 
+  if (++interrupts > 1)
+    {
+      if (write (STDERR_FILENO, cancelled_line, cancelled_line_length) < 0)
+        {
+          /* Nowhere to say it. */
+        }
+      _exit (IMZALA_CLI_EXIT_CANCELLED);
+    }
   if (write (interrupt_pipe[1], &byte, 1) < 0)
     {
       /* A full pipe already holds a wake-up. */
@@ -450,25 +474,35 @@ interrupt_handler (int signal_number)
   errno = saved;
 }
 
+/* The keypad wait's watch, on a thread of its own. */
+static gpointer
+interrupt_thread (gpointer user_data)
+{
+  GCancellable *cancellable = user_data;
+  char byte;
+
+  for (;;)
+    {
+      ssize_t n = read (interrupt_pipe[0], &byte, 1);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 || byte == INTERRUPT_QUIT)
+        return NULL;
+      g_cancellable_cancel (cancellable);
+    }
+}
+
+/* The time-stamp's watch, on the main loop. */
 static gboolean
 interrupt_cb (int           fd,
               GIOCondition  condition,
               gpointer      user_data)
 {
-  SignRun *run = user_data;
   char byte;
 
-  if (read (fd, &byte, 1) <= 0)
-    return G_SOURCE_CONTINUE;
-
-  /* The first Ctrl-C asks the token operation to stop at its next step; a
-   * second one does not wait for a reader that does not answer. */
-  if (++run->interrupts > 1)
-    {
-      imzala_cli_printerr (_("Cancelled."));
-      _exit (IMZALA_CLI_EXIT_CANCELLED);
-    }
-  g_cancellable_cancel (run->cancellable);
+  if (read (fd, &byte, 1) == 1)
+    g_cancellable_cancel (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -481,25 +515,6 @@ time_stamp_cb (GObject      *source,
 
   g_clear_pointer (&run->cms, g_bytes_unref);
   run->cms = imzala_cades_extend_finish (result, &run->error);
-  g_main_loop_quit (run->loop);
-}
-
-static void
-sign_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  SignRun *run = user_data;
-
-  run->cms = imzala_token_sign_cms_digest_finish (IMZALA_TOKEN (source), result, &run->error);
-  /* The PIN is not kept while the network is asked. */
-  g_clear_pointer (run->pin, imzala_secret_unref);
-  if (run->cms != NULL && run->tsa != NULL)
-    {
-      /* The card has signed; the time-stamp (and for XL the chain's
-       * status) comes after it. Should any of it fail, nothing is
-       * written: a BES where a T was asked for would be a half-done job. */
-      imzala_cades_extend_async (run->cms, run->level, run->tsa, run->cancellable, time_stamp_cb, run);
-      return;
-    }
   g_main_loop_quit (run->loop);
 }
 
@@ -555,7 +570,8 @@ imzala_cli_sign (int argc, char **argv)
   g_autoptr(ImzalaToken) token = NULL;
   gulong prompt_id = 0;
   SignRun run = { 0 };
-  guint interrupt_id;
+  GThread *pin_pad_watch = NULL;
+  const char quit = INTERRUPT_QUIT;
   struct sigaction interrupt_action = { 0 };
   struct sigaction old_interrupt_action;
   gboolean logged_in;
@@ -641,6 +657,10 @@ imzala_cli_sign (int argc, char **argv)
     }
   imzala_cli_progress_init (&progress, show_progress, content.size_known, content.size);
 
+  /* Every card call of this command is made on this thread, one after the
+   * other: no thread is started for the modules, and no call waits for one
+   * to wake up (issue 12). */
+  module_options.single_thread = TRUE;
   set = imzala_cli_load_modules (&module_options, TRUE, NULL, &error);
   imzala_cli_module_options_clear (&module_options);
   if (set == NULL)
@@ -737,12 +757,7 @@ imzala_cli_sign (int argc, char **argv)
     }
 
   cancellable = g_cancellable_new ();
-  loop = g_main_loop_new (NULL, FALSE);
-  run.loop = loop;
   run.cancellable = cancellable;
-  run.tsa = tsa;
-  run.level = level;
-  run.pin = &pin;
   if (!g_unix_open_pipe (interrupt_pipe, FD_CLOEXEC, &error)
       || !g_unix_set_fd_nonblocking (interrupt_pipe[1], TRUE, &error))
     {
@@ -750,18 +765,51 @@ imzala_cli_sign (int argc, char **argv)
         imzala_token_logout (token);
       return imzala_cli_report_error (error);
     }
-  interrupt_id = g_unix_fd_add (interrupt_pipe[0], G_IO_IN, interrupt_cb, &run);
+  cancelled_line = g_strdup_printf ("imzala-cli: %s\n", _("Cancelled."));
+  cancelled_line_length = strlen (cancelled_line);
+  if (prompt_id != 0)
+    pin_pad_watch = g_thread_new ("imzala-interrupt", interrupt_thread, cancellable);
   interrupt_action.sa_handler = interrupt_handler;
   sigemptyset (&interrupt_action.sa_mask);
   interrupt_action.sa_flags = SA_RESTART;
   sigaction (SIGINT, &interrupt_action, &old_interrupt_action);
-  imzala_token_sign_cms_digest_async (token, certificate, pin, content_digest,
-                                      cancellable, sign_done_cb, &run);
-  g_main_loop_run (loop);
+
+  /* The card signs here, on the modules' thread; the cancellable is the
+   * current one, as for a token's async call, so that a wait on the
+   * reader's keypad can be cut short. */
+  g_cancellable_push_current (cancellable);
+  run.cms = imzala_token_sign_cms_digest (token, certificate, pin, content_digest, cancellable, &run.error);
+  g_cancellable_pop_current (cancellable);
+  /* The PIN is not kept while the network is asked. */
+  g_clear_pointer (&pin, imzala_secret_unref);
+  if (pin_pad_watch != NULL)
+    {
+      if (write (interrupt_pipe[1], &quit, 1) != 1)
+        g_warning ("Could not end the keypad wait's watch: %s", g_strerror (errno));
+      g_thread_join (pin_pad_watch);
+    }
+  if (run.cms != NULL && interrupts > 0)
+    {
+      g_clear_pointer (&run.cms, g_bytes_unref);
+      g_set_error_literal (&run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The operation was cancelled."));
+    }
+  if (run.cms != NULL && tsa != NULL)
+    {
+      guint watch_id = g_unix_fd_add (interrupt_pipe[0], G_IO_IN, interrupt_cb, cancellable);
+
+      /* The card has signed; the time-stamp (and for XL the chain's
+       * status) comes after it. Should any of it fail, nothing is
+       * written: a BES where a T was asked for would be a half-done job. */
+      loop = g_main_loop_new (NULL, FALSE);
+      run.loop = loop;
+      imzala_cades_extend_async (run.cms, level, tsa, cancellable, time_stamp_cb, &run);
+      g_main_loop_run (loop);
+      g_source_remove (watch_id);
+    }
   sigaction (SIGINT, &old_interrupt_action, NULL);
-  g_source_remove (interrupt_id);
   close (interrupt_pipe[0]);
   close (interrupt_pipe[1]);
+  g_clear_pointer (&cancelled_line, g_free);
   g_clear_signal_handler (&prompt_id, token);
   g_clear_pointer (&pin, imzala_secret_unref);
   if (logged_in)

@@ -228,6 +228,7 @@ imzala_cli_module_set_new (ImzalaCliModuleOptions *options)
   ImzalaModuleSet *set = imzala_module_set_new ();
 
   imzala_module_set_set_use_registered (set, !options->no_registered);
+  imzala_module_set_set_single_thread (set, options->single_thread);
   for (guint i = 0; options->module_paths != NULL && options->module_paths[i] != NULL; i++)
     imzala_module_set_add_module_path (set, options->module_paths[i]);
   return set;

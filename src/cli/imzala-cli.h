@@ -33,6 +33,9 @@ typedef struct
 {
   char   **module_paths;
   gboolean no_registered;
+  /* Not an option: a command that makes every card call on the main
+   * thread sets it (imzala_module_set_set_single_thread()). */
+  gboolean single_thread;
 } ImzalaCliModuleOptions;
 
 /* Commands. @argv[0] is the command name. */
