@@ -788,12 +788,7 @@ imzala_cli_sign (int argc, char **argv)
         g_warning ("Could not end the keypad wait's watch: %s", g_strerror (errno));
       g_thread_join (pin_pad_watch);
     }
-  if (run.cms != NULL && interrupts > 0)
-    {
-      g_clear_pointer (&run.cms, g_bytes_unref);
-      g_set_error_literal (&run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The operation was cancelled."));
-    }
-  if (run.cms != NULL && tsa != NULL)
+  if (run.cms != NULL && tsa != NULL && interrupts == 0)
     {
       guint watch_id = g_unix_fd_add (interrupt_pipe[0], G_IO_IN, interrupt_cb, cancellable);
 
@@ -807,6 +802,14 @@ imzala_cli_sign (int argc, char **argv)
       g_source_remove (watch_id);
     }
   sigaction (SIGINT, &old_interrupt_action, NULL);
+  /* A Ctrl-C while the card signed (or at the very end): what it signed is
+   * thrown away, and nothing is written. */
+  if (run.cms != NULL && interrupts > 0)
+    {
+      g_clear_pointer (&run.cms, g_bytes_unref);
+      g_clear_error (&run.error);
+      g_set_error_literal (&run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The operation was cancelled."));
+    }
   close (interrupt_pipe[0]);
   close (interrupt_pipe[1]);
   g_clear_pointer (&cancelled_line, g_free);
