@@ -1583,51 +1583,49 @@ test_sign_one_thread (void)
   g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
 }
 
-/* Ctrl-C while the card signs: the card finishes, what it signed is thrown
- * away, nothing is written, exit 6. */
+/* `sign` on a slow card (IMZALA_FAULT_DELAY_MS @delay_ms): Ctrl-C once the
+ * card works (@twice: again every 0.2 s until the process is gone, as two
+ * signals sent at once may arrive as one); exit 6 with @message, and nothing
+ * written. */
 static void
-test_sign_interrupt_card (void)
+interrupt_slow_card (const char *delay_ms,
+                     gboolean    twice,
+                     const char *message)
 {
   g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
   g_autofree char *content = write_content (f);
   g_autofree char *out = g_build_filename (f->dir, "interrupted.p7s", NULL);
   g_autofree char *card_log = g_build_filename (f->dir, "card.log", NULL);
-  const char *const env[] = { "IMZALA_FAULTS", "slow-card", "IMZALA_FAULT_DELAY_MS", "1500",
+  const char *const env[] = { "IMZALA_FAULTS", "slow-card", "IMZALA_FAULT_DELAY_MS", delay_ms,
                               "IMZALA_FAULT_CARD_LOG", card_log, NULL };
   g_autoptr(GSubprocess) process = spawn_fault_sign (f, env, "123456\n", out, content);
   g_autoptr(GString) err = g_string_new (NULL);
 
   wait_card_working (card_log);
   g_subprocess_send_signal (process, SIGINT);
+  for (guint i = 0; twice && i < 50 && g_subprocess_get_identifier (process) != NULL; i++)
+    {
+      g_usleep (200 * 1000);
+      g_subprocess_send_signal (process, SIGINT);
+    }
   g_assert_cmpint (wait_exit (process, err), ==, 6);
-  g_assert_nonnull (strstr (err->str, "imzala-cli: The operation was cancelled."));
+  g_assert_nonnull (strstr (err->str, message));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* Ctrl-C while the card signs: the card finishes, what it signed is thrown
+ * away. */
+static void
+test_sign_interrupt_card (void)
+{
+  interrupt_slow_card ("3000", FALSE, "imzala-cli: The operation was cancelled.");
 }
 
 /* A second Ctrl-C does not wait for the card (a minute, here). */
 static void
 test_sign_interrupt_twice (void)
 {
-  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
-  g_autofree char *content = write_content (f);
-  g_autofree char *out = g_build_filename (f->dir, "interrupted.p7s", NULL);
-  g_autofree char *card_log = g_build_filename (f->dir, "card.log", NULL);
-  const char *const env[] = { "IMZALA_FAULTS", "slow-card", "IMZALA_FAULT_DELAY_MS", "60000",
-                              "IMZALA_FAULT_CARD_LOG", card_log, NULL };
-  g_autoptr(GSubprocess) process = spawn_fault_sign (f, env, "123456\n", out, content);
-  g_autoptr(GString) err = g_string_new (NULL);
-
-  wait_card_working (card_log);
-  /* Two signals sent at once may arrive as one: one every 0.2 s until the
-   * process is gone. */
-  for (guint i = 0; i < 50 && g_subprocess_get_identifier (process) != NULL; i++)
-    {
-      g_subprocess_send_signal (process, SIGINT);
-      g_usleep (200 * 1000);
-    }
-  g_assert_cmpint (wait_exit (process, err), ==, 6);
-  g_assert_nonnull (strstr (err->str, "imzala-cli: Cancelled.\n"));
-  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  interrupt_slow_card ("60000", TRUE, "imzala-cli: Cancelled.\n");
 }
 
 /* Ctrl-C while the reader waits for the PIN on its keypad (up to a minute,
