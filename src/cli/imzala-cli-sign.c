@@ -767,7 +767,9 @@ imzala_cli_sign (int argc, char **argv)
     }
   cancelled_line = g_strdup_printf ("imzala-cli: %s\n", _("Cancelled."));
   cancelled_line_length = strlen (cancelled_line);
-  if (prompt_id != 0)
+  /* A keypad wait may come even after a login made to list the
+   * certificates: a key that wants its PIN for every signature. */
+  if (imzala_token_has_pin_pad (token))
     pin_pad_watch = g_thread_new ("imzala-interrupt", interrupt_thread, cancellable);
   interrupt_action.sa_handler = interrupt_handler;
   sigemptyset (&interrupt_action.sa_mask);
