@@ -330,6 +330,24 @@ new_session (gpointer user_data)
   setsid ();
 }
 
+void
+imzala_test_launcher_setup (GSubprocessLauncher *launcher,
+                            const char *const   *env,
+                            const char          *secrets)
+{
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+  if (secrets != NULL)
+    {
+      int fds[2];
+
+      g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
+      g_assert_cmpint (write (fds[1], secrets, strlen (secrets)), ==, (gssize) strlen (secrets));
+      close (fds[1]);
+      g_subprocess_launcher_take_fd (launcher, fds[0], 3);
+    }
+}
+
 ImzalaTestCliResult *
 imzala_test_cli_run (const char          *module,
                      const char *const   *env,
@@ -367,17 +385,7 @@ imzala_test_cli_run (const char          *module,
                                         | G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, new_session, NULL, NULL);
-  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-  if (secrets != NULL)
-    {
-      int fds[2];
-
-      g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
-      g_assert_cmpint (write (fds[1], secrets, strlen (secrets)), ==, (gssize) strlen (secrets));
-      close (fds[1]);
-      g_subprocess_launcher_take_fd (launcher, fds[0], 3);
-    }
+  imzala_test_launcher_setup (launcher, env, secrets);
   if (input != NULL)
     {
       g_autofree char *input_path = NULL;

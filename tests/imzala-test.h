@@ -87,6 +87,11 @@ ImzalaTestCliResult *imzala_test_cli_run      (const char          *module,
                                                GBytes              *input,
                                                const char *const   *args);
 void                 imzala_test_cli_result_free (ImzalaTestCliResult *result);
+/* For a child about to be spawned: @env's name, value pairs (nullable) set,
+ * and @secrets (nullable) what it reads on fd 3, through a pipe. */
+void                 imzala_test_launcher_setup (GSubprocessLauncher *launcher,
+                                                 const char *const   *env,
+                                                 const char          *secrets);
 /* Waits for @process (spawned with stdout and stderr pipes) to end while
  * this thread's main context keeps running, so that a portal or status
  * service this test serves can answer it; its standard output and error,

@@ -1498,17 +1498,7 @@ spawn_fault_sign (ImzalaTestFixture  *f,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_INHERIT | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv (launcher, "IMZALA_FAULT_TARGET", f->module_path, TRUE);
-  for (guint i = 0; env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-  if (pin != NULL)
-    {
-      int fds[2];
-
-      g_assert_cmpint (pipe2 (fds, O_CLOEXEC), ==, 0);
-      g_assert_cmpint (write (fds[1], pin, strlen (pin)), ==, (gssize) strlen (pin));
-      close (fds[1]);
-      g_subprocess_launcher_take_fd (launcher, fds[0], 3);
-    }
+  imzala_test_launcher_setup (launcher, env, pin);
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   return process;
