@@ -266,6 +266,13 @@ imzala_test_fault_count (GHashTable *counts,
   return GPOINTER_TO_UINT (g_hash_table_lookup (counts, name));
 }
 
+void
+imzala_test_assert_no_thread_violations (GHashTable *counts)
+{
+  g_assert_true (g_hash_table_contains (counts, "thread-violations"));
+  g_assert_cmpuint (imzala_test_fault_count (counts, "thread-violations"), ==, 0);
+}
+
 static void
 run_fixture_tool (const char *const *argv)
 {

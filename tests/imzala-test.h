@@ -52,6 +52,9 @@ ImzalaModuleSet   *imzala_test_fault_set_new    (ImzalaTestFixture *self, const 
  * to the number, which imzala_test_fault_count() reads (0 when absent). */
 GHashTable        *imzala_test_read_fault_counts (const char *count_file);
 guint              imzala_test_fault_count      (GHashTable *counts, const char *name);
+/* The thread-affine word counted its violations (it was on), and none:
+ * every call came from the thread that initialised the module. */
+void               imzala_test_assert_no_thread_violations (GHashTable *counts);
 
 /* Issue 10: puts a certificate (@cert_pem, PEM file) and, when @key_pem is
  * given, its private key (PEM file) on the empty token "IMZALA TEST BOS" of

@@ -276,6 +276,20 @@ store_async_result (GObject      *source,
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
+/* imzala_trust_read_authority_async(), waited for on the main context. */
+static ImzalaCertificate *
+read_authority_in_thread (const char    *path,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  imzala_trust_read_authority_async (path, cancellable, store_async_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return imzala_trust_read_authority_finish (result, error);
+}
+
 static void
 test_detached_100mb (Fixture *f, gconstpointer data)
 {
@@ -473,30 +487,17 @@ test_authorities (void)
   {
     g_autoptr(GCancellable) cancellable = g_cancellable_new ();
     g_autoptr(ImzalaCertificate) threaded = NULL;
-    GAsyncResult *result = NULL;
 
-    imzala_trust_read_authority_async (der_path, NULL, store_async_result, &result);
-    while (result == NULL)
-      g_main_context_iteration (NULL, TRUE);
-    threaded = imzala_trust_read_authority_finish (result, &error);
-    g_clear_object (&result);
+    threaded = read_authority_in_thread (der_path, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (imzala_certificate_get_fingerprint (threaded), ==, expected);
 
-    imzala_trust_read_authority_async (leaf_path, NULL, store_async_result, &result);
-    while (result == NULL)
-      g_main_context_iteration (NULL, TRUE);
-    g_assert_null (imzala_trust_read_authority_finish (result, &error));
-    g_clear_object (&result);
+    g_assert_null (read_authority_in_thread (leaf_path, NULL, &error));
     g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_INVALID);
     g_clear_error (&error);
 
-    imzala_trust_read_authority_async (der_path, cancellable, store_async_result, &result);
     g_cancellable_cancel (cancellable);
-    while (result == NULL)
-      g_main_context_iteration (NULL, TRUE);
-    g_assert_null (imzala_trust_read_authority_finish (result, &error));
-    g_clear_object (&result);
+    g_assert_null (read_authority_in_thread (der_path, cancellable, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     g_clear_error (&error);
   }

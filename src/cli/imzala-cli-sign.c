@@ -18,13 +18,12 @@
 #include "imzala-cli.h"
 #include "imzala-cli-terminal.h"
 
+/* The signature, and the time-stamp's wait when one is asked for. */
 typedef struct
 {
   GMainLoop    *loop;
-  GCancellable *cancellable;
   GBytes       *cms;
   GError       *error;
-  gboolean      logged_in; /* to a card that hid its certificates */
 } SignRun;
 
 /* ---- The content, read as a stream (issue 12) ----
@@ -574,7 +573,7 @@ imzala_cli_sign (int argc, char **argv)
   const char quit = INTERRUPT_QUIT;
   struct sigaction interrupt_action = { 0 };
   struct sigaction old_interrupt_action;
-  gboolean logged_in;
+  gboolean logged_in = FALSE; /* to a card that hid its certificates */
 
   context = imzala_cli_option_context_new ("sign", _("[FILE|-]"),
                                            _("Signs FILE (or standard input) as a CAdES CMS SignedData (BES, or T and XL with --level) with a certificate on a token. "
@@ -687,7 +686,7 @@ imzala_cli_sign (int argc, char **argv)
   /* Not found, and a card shows its certificates only after the PIN: log in
    * first (one card after another), then sign in that session. */
   if (certificate == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE))
-    certificate = log_in_and_find (tokens, selector, pin_fd, &token, &pin, &run.logged_in, &error);
+    certificate = log_in_and_find (tokens, selector, pin_fd, &token, &pin, &logged_in, &error);
   if (certificate == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE))
     {
       g_autoptr(GError) cause = imzala_cli_explain_tokens (tokens);
@@ -707,12 +706,11 @@ imzala_cli_sign (int argc, char **argv)
 
   if (!check_certificate (certificate, &error))
     {
-      if (run.logged_in)
+      if (logged_in)
         imzala_token_logout (token);
       imzala_cli_report_error (error);
       return IMZALA_CLI_EXIT_NOT_FOUND;
     }
-  logged_in = run.logged_in;
 
   /* The content is hashed before the PIN is asked for: a file that cannot
    * be read fails before anyone types a PIN, and the PIN is held no longer
@@ -757,7 +755,6 @@ imzala_cli_sign (int argc, char **argv)
     }
 
   cancellable = g_cancellable_new ();
-  run.cancellable = cancellable;
   if (!g_unix_open_pipe (interrupt_pipe, FD_CLOEXEC, &error)
       || !g_unix_set_fd_nonblocking (interrupt_pipe[1], TRUE, &error))
     {
