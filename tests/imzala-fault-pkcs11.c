@@ -219,6 +219,28 @@ static struct
 static int wrong_pins;
 static int user_logged_in;
 
+/* IMZALA_FAULT_DELAY_MS, 3000 when it is not set. */
+static long
+fault_delay_ms (void)
+{
+  const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
+
+  return delay != NULL ? strtol (delay, NULL, 10) : 3000;
+}
+
+/* Blocks for IMZALA_FAULT_DELAY_MS, as a card or a reader that works does:
+ * a signal does not cut it short. */
+static void
+fault_wait (void)
+{
+  long milliseconds = fault_delay_ms ();
+  struct timespec wait = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
+
+  if (milliseconds > 0)
+    while (nanosleep (&wait, &wait) != 0 && errno == EINTR)
+      ;
+}
+
 static int
 has_fault (const char *list,
            const char *name)
@@ -443,13 +465,11 @@ fault_CloseSession (CK_SESSION_HANDLE session)
 static void
 card_works (void)
 {
-  const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
-  long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
-  struct timespec wait = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
-
   const char *log = getenv ("IMZALA_FAULT_CARD_LOG");
 
-  if (faults.slow_card && log != NULL && *log != '\0')
+  if (!faults.slow_card)
+    return;
+  if (log != NULL && *log != '\0')
     {
       FILE *file = fopen (log, "a");
 
@@ -459,10 +479,7 @@ card_works (void)
           fclose (file);
         }
     }
-  /* A signal does not cut the card's work short. */
-  if (faults.slow_card && milliseconds > 0)
-    while (nanosleep (&wait, &wait) != 0 && errno == EINTR)
-      ;
+  fault_wait ();
 }
 
 static CK_RV
@@ -1303,8 +1320,7 @@ pin_care_cut (CK_SESSION_HANDLE session)
 static int
 pin_care_wait (CK_SESSION_HANDLE session)
 {
-  const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
-  long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
+  long milliseconds = fault_delay_ms ();
   struct timespec until;
   int cut;
 
@@ -1713,13 +1729,7 @@ guard_enter (int index)
   int allowed = 1;
 
   if (index == GUARD_INDEX_Initialize && has_fault (getenv ("IMZALA_FAULTS"), "slow-init"))
-    {
-      const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
-      long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
-      struct timespec wait = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
-
-      nanosleep (&wait, NULL);
-    }
+    fault_wait ();
 
   if (index == GUARD_INDEX_Sign && faults.count_calls)
     {
@@ -1833,12 +1843,8 @@ slow_slot_list_Initialize (CK_VOID_PTR args)
 static CK_RV
 slow_slot_list_GetSlotList (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 {
-  const char *delay = getenv ("IMZALA_FAULT_DELAY_MS");
-  long milliseconds = delay != NULL ? strtol (delay, NULL, 10) : 3000;
-  struct timespec wait = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
-
-  if (faults.slow_slot_list && milliseconds > 0)
-    nanosleep (&wait, NULL);
+  if (faults.slow_slot_list)
+    fault_wait ();
   return slow_slot_list_next.C_GetSlotList (present, list, count);
 }
 
