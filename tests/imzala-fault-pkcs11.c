@@ -93,7 +93,8 @@
  *                    one "C_Name N" per line (functions never called are left
  *                    out), so that a test can bound the calls of a command;
  *                    also "threads-at-sign N": the most threads the process
- *                    had during a C_Sign (/proc/self/task)
+ *                    had during a C_Sign (/proc/self/task), and "threads-max
+ *                    N": the most it had during any call after C_Initialize
  *   vendor-library   C_GetInfo's libraryDescription is what
  *                    imzala_vendor_library_name() answers, a function of the
  *                    module's own library (tests/imzala-vendor-library.c)
@@ -1691,6 +1692,7 @@ static const char *const guard_names[] = {
 
 static unsigned long guard_counts[GUARD_N_FUNCTIONS];
 static unsigned long threads_at_sign;
+static unsigned long threads_max;
 
 /* The threads of this process now. */
 static unsigned long
@@ -1731,13 +1733,15 @@ guard_enter (int index)
   if (index == GUARD_INDEX_Initialize && has_fault (getenv ("IMZALA_FAULTS"), "slow-init"))
     fault_wait ();
 
-  if (index == GUARD_INDEX_Sign && faults.count_calls)
+  if (index != GUARD_INDEX_Initialize && faults.count_calls)
     {
       unsigned long n = count_threads ();
 
       pthread_mutex_lock (&guard_mutex);
-      if (n > threads_at_sign)
+      if (index == GUARD_INDEX_Sign && n > threads_at_sign)
         threads_at_sign = n;
+      if (n > threads_max)
+        threads_max = n;
       pthread_mutex_unlock (&guard_mutex);
     }
 
@@ -1748,6 +1752,7 @@ guard_enter (int index)
        * that initialises it is the only one it trusts from now on. */
       memset (guard_counts, 0, sizeof guard_counts);
       threads_at_sign = 0;
+      threads_max = 0;
       thread_violations = 0;
       initialize_thread = pthread_self ();
       have_initialize_thread = 1;
@@ -1784,6 +1789,8 @@ guard_write_counts (void)
     fprintf (file, "thread-violations %lu\n", thread_violations);
   if (threads_at_sign > 0)
     fprintf (file, "threads-at-sign %lu\n", threads_at_sign);
+  if (threads_max > 0)
+    fprintf (file, "threads-max %lu\n", threads_max);
   login_write_counts (file);
   pthread_mutex_unlock (&guard_mutex);
   fclose (file);

@@ -1178,6 +1178,9 @@ test_thread_affine_counts (void)
       g_assert_cmpuint (imzala_test_fault_count (counts, "C_Initialize"), ==, 1);
       g_assert_cmpuint (imzala_test_fault_count (counts, "C_Finalize"), ==, 1);
       imzala_test_assert_no_thread_violations (counts);
+      /* Both make every card call on the main thread and start no other
+       * (imzala_module_set_set_single_thread()). */
+      g_assert_cmpuint (imzala_test_fault_count (counts, "threads-max"), ==, 1);
     }
 
   /* Before the certificate cache and batched reads: list 118 calls (68
@@ -1392,12 +1395,16 @@ test_pin_pad_change_unblock (void)
   g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
   g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
   g_autofree char *puk = imzala_test_fixture_get (f, "fixture", "so-pin");
+  g_autofree char *change_file = g_build_filename (f->dir, "change-counts.txt", NULL);
+  g_autofree char *unblock_file = g_build_filename (f->dir, "unblock-counts.txt", NULL);
   const char *module = g_getenv ("IMZALA_FAULT_MODULE");
-  const char *const change_env[] = { "IMZALA_FAULTS", "pin-pad", "IMZALA_FAULT_PIN", pin,
-                                     "IMZALA_FAULT_NEW_PIN", "654321",
+  const char *const change_env[] = { "IMZALA_FAULTS", "pin-pad,thread-affine,count-calls",
+                                     "IMZALA_FAULT_COUNT_FILE", change_file,
+                                     "IMZALA_FAULT_PIN", pin, "IMZALA_FAULT_NEW_PIN", "654321",
                                      "IMZALA_FAULT_TARGET", f->module_path, NULL };
-  const char *const unblock_env[] = { "IMZALA_FAULTS", "pin-pad", "IMZALA_FAULT_PUK", puk,
-                                      "IMZALA_FAULT_NEW_PIN", "112233",
+  const char *const unblock_env[] = { "IMZALA_FAULTS", "pin-pad,thread-affine,count-calls",
+                                      "IMZALA_FAULT_COUNT_FILE", unblock_file,
+                                      "IMZALA_FAULT_PUK", puk, "IMZALA_FAULT_NEW_PIN", "112233",
                                       "IMZALA_FAULT_TARGET", f->module_path, NULL };
   const char *const sign_env[] = { "IMZALA_FAULTS", "pin-pad", "IMZALA_FAULT_PIN", "112233",
                                    "IMZALA_FAULT_TARGET", f->module_path, NULL };
@@ -1429,6 +1436,17 @@ test_pin_pad_change_unblock (void)
                        (const char *const[]) { "sign", "--cert", fingerprint, "--out", out, content, NULL });
   g_assert_cmpint (sign->status, ==, 0);
   check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+
+  /* Both commands made every card call, the keypad waits among them, on
+   * their main thread, and started no other. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GHashTable) counts = imzala_test_read_fault_counts (i == 0 ? change_file : unblock_file);
+
+      g_assert_cmpuint (imzala_test_fault_count (counts, "C_SetPIN") + imzala_test_fault_count (counts, "C_InitPIN"), ==, 1);
+      g_assert_cmpuint (imzala_test_fault_count (counts, "threads-max"), ==, 1);
+      imzala_test_assert_no_thread_violations (counts);
+    }
 }
 
 /* The reader gives up waiting for the PIN: its own message and exit 3, not

@@ -231,6 +231,11 @@ run_pin_command (PinCommand command, int argc, char **argv)
       return IMZALA_CLI_EXIT_USAGE;
     }
 
+  /* The PIN commands make blocking card calls on this thread, and start no
+   * thread for the modules; a keypad prompt is printed by the handler of
+   * the signal the token emits on this thread. Ctrl-C ends the process, as
+   * it did when the calls were made on the modules' threads. */
+  module_options.single_thread = TRUE;
   set = imzala_cli_load_modules (&module_options, TRUE, NULL, &error);
   imzala_cli_module_options_clear (&module_options);
   if (set == NULL)

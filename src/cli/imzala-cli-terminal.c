@@ -106,7 +106,8 @@ imzala_cli_pin_pad_prompt_cb (ImzalaToken *token,
                               const char  *message,
                               gpointer     user_data)
 {
-  /* On the module's thread: writing a line is all it does. */
+  /* On the thread that makes the card call (the module's own, or the main
+   * thread for a command that starts none): writing a line is all it does. */
   imzala_cli_terminal_say (message);
 }
 
