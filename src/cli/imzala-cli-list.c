@@ -493,13 +493,13 @@ imzala_cli_list (int argc, char **argv)
       return IMZALA_CLI_EXIT_USAGE;
     }
 
-  /* Load errors are part of the listing, not complaints on stderr; when
-   * nothing loaded at all they are still shown, with the overall error. */
   /* Every card call of the listing is a blocking one, made in turn on this
    * thread: no thread is started for the modules. */
   module_options.single_thread = TRUE;
   set = imzala_cli_module_set_new (&module_options);
   imzala_cli_module_options_clear (&module_options);
+  /* Load errors are part of the listing, not complaints on stderr; when
+   * nothing loaded at all they are still shown, with the overall error. */
   if (!imzala_module_set_load (set, NULL, &error))
     {
       if (json)
