@@ -92,9 +92,8 @@
  *                    at C_Finalize to the file named by IMZALA_FAULT_COUNT_FILE,
  *                    one "C_Name N" per line (functions never called are left
  *                    out), so that a test can bound the calls of a command;
- *                    also "threads-at-sign N": the most threads the process
- *                    had during a C_Sign (/proc/self/task), and "threads-max
- *                    N": the most it had during any call after C_Initialize
+ *                    also "threads-max N": the most threads the process had
+ *                    during any call after C_Initialize (/proc/self/task)
  *   vendor-library   C_GetInfo's libraryDescription is what
  *                    imzala_vendor_library_name() answers, a function of the
  *                    module's own library (tests/imzala-vendor-library.c)
@@ -1691,7 +1690,6 @@ static const char *const guard_names[] = {
 };
 
 static unsigned long guard_counts[GUARD_N_FUNCTIONS];
-static unsigned long threads_at_sign;
 static unsigned long threads_max;
 
 /* The threads of this process now. */
@@ -1728,30 +1726,22 @@ imzala_fault_thread_violations (void)
 static int
 guard_enter (int index)
 {
+  unsigned long threads;
   int allowed = 1;
 
   if (index == GUARD_INDEX_Initialize && has_fault (getenv ("IMZALA_FAULTS"), "slow-init"))
     fault_wait ();
 
-  if (index != GUARD_INDEX_Initialize && faults.count_calls)
-    {
-      unsigned long n = count_threads ();
-
-      pthread_mutex_lock (&guard_mutex);
-      if (index == GUARD_INDEX_Sign && n > threads_at_sign)
-        threads_at_sign = n;
-      if (n > threads_max)
-        threads_max = n;
-      pthread_mutex_unlock (&guard_mutex);
-    }
+  threads = faults.count_calls && index != GUARD_INDEX_Initialize ? count_threads () : 0;
 
   pthread_mutex_lock (&guard_mutex);
+  if (threads > threads_max)
+    threads_max = threads;
   if (index == GUARD_INDEX_Initialize)
     {
       /* A new life of the module: the counts start again, and the thread
        * that initialises it is the only one it trusts from now on. */
       memset (guard_counts, 0, sizeof guard_counts);
-      threads_at_sign = 0;
       threads_max = 0;
       thread_violations = 0;
       initialize_thread = pthread_self ();
@@ -1787,8 +1777,6 @@ guard_write_counts (void)
       fprintf (file, "%s %lu\n", guard_names[i], guard_counts[i]);
   if (faults.thread_affine)
     fprintf (file, "thread-violations %lu\n", thread_violations);
-  if (threads_at_sign > 0)
-    fprintf (file, "threads-at-sign %lu\n", threads_at_sign);
   if (threads_max > 0)
     fprintf (file, "threads-max %lu\n", threads_max);
   login_write_counts (file);

@@ -1585,7 +1585,7 @@ test_sign_one_thread (void)
   check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
   counts = imzala_test_read_fault_counts (counts_file);
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
-  g_assert_cmpuint (imzala_test_fault_count (counts, "threads-at-sign"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "threads-max"), ==, 1);
   imzala_test_assert_no_thread_violations (counts);
 }
 
