@@ -957,6 +957,36 @@ test_keepalive_requests (void)
   assert_flat ("kept connections");
 }
 
+/* A connection carries at most IMZALA_PORTAL_MAX_REQUESTS (100) requests,
+ * and the answer to the last says "Connection: close" before the portal
+ * closes it: a client that keeps connections (nginx's upstream keepalive)
+ * then sends its next request, maybe a POST, on a new one, not into a
+ * connection that is gone. */
+static void
+test_keepalive_last_request (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) tls = tls_connect (KEEPER, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 1; i <= 100; i++)
+    {
+      g_autofree char *answer = NULL;
+
+      send_text (tls, KEPT_GET);
+      answer = read_one_answer (tls);
+      g_assert_nonnull (answer);
+      g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+      if (i < 100)
+        g_assert_null (strstr (answer, "\r\nConnection: close\r\n"));
+      else
+        g_assert_nonnull (strstr (answer, "\r\nConnection: close\r\n"));
+    }
+  assert_closed_by_portal (tls);
+  g_io_stream_close (tls, NULL, NULL);
+  assert_flat ("a connection's last request");
+}
+
 /* A kept connection that says nothing more is closed by the portal at its
  * idle deadline (3 s here; the client's own timeout is 60 s). */
 static void
@@ -1089,6 +1119,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal-attacks/locked-database", test_locked_database);
   g_test_add_func ("/portal-attacks/full-disk", test_full_disk);
   g_test_add_func ("/portal-attacks/keepalive-requests", test_keepalive_requests);
+  g_test_add_func ("/portal-attacks/keepalive-last-request", test_keepalive_last_request);
   g_test_add_func ("/portal-attacks/keepalive-idle", test_keepalive_idle);
   g_test_add_func ("/portal-attacks/keepalive-pipelined", test_keepalive_pipelined);
   result = g_test_run ();

@@ -378,6 +378,13 @@ got_headers_cb (SoupServerMessage *msg,
    * a refused request has been taken back already. */
   if (c == NULL)
     return;
+  /* The last request the connection carries, or one that came as the
+   * portal stops: its answer says "Connection: close", so that a client
+   * that keeps connections (nginx's upstream keepalive, curl) sends no
+   * more on it. A POST sent on a connection closed without a word is
+   * lost: the client cannot know whether to send it again. */
+  if (c->served >= IMZALA_PORTAL_MAX_REQUESTS || c->listener->service == NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
   /* The body libsoup reads next, as libsoup frames it: the request's
    * stream then passes on exactly that much and keeps the rest. */
   switch (soup_message_headers_get_encoding (headers))
