@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -39,6 +40,8 @@
 #define AYSE_SICIL "482913"
 #define HOSTILE    "127.0.0.2"
 #define PER_ADDRESS 16
+/* The portal's --trusted-proxy: a reverse proxy, as nginx on the loopback. */
+#define PROXY      "127.0.0.9"
 
 static char *tmp_dir;
 static char *state_dir;
@@ -183,7 +186,7 @@ portal_start (void)
                                         portal_binary (), "--state", state_dir, "--listen", "127.0.0.1:0",
                                         "--handshake-timeout", "2", "--idle-timeout", "3",
                                         "--max-connections-per-address", per_address,
-                                        "--max-connections", "200", NULL);
+                                        "--max-connections", "200", "--trusted-proxy", PROXY, NULL);
   g_assert_no_error (error);
   portal_output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (portal));
   portal_url = read_line_after ("listening on ");
@@ -957,6 +960,126 @@ test_keepalive_requests (void)
   assert_flat ("kept connections");
 }
 
+/* ---- Behind a reverse proxy (issue 12: the nginx example) ---- */
+
+/* A wrong code guessed from @source, saying @forwarded in
+ * X-Forwarded-For (NULL: no header; a "\r\n" in it makes two lines):
+ * the answer's status line. */
+static char *
+guess_from (const char *source, const char *forwarded)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) tls = tls_connect (source, &error);
+  g_autofree char *header = forwarded != NULL ? g_strdup_printf ("X-Forwarded-For: %s\r\n", forwarded)
+                                              : g_strdup ("");
+  g_autofree char *request = g_strdup_printf ("GET /api/v1/requests/BBBBBBBBBBBB HTTP/1.1\r\nHost: localhost\r\n"
+                                              "%sConnection: close\r\n\r\n", header);
+  g_autofree char *answer = NULL;
+
+  g_assert_no_error (error);
+  answer = exchange (tls, request);
+  return g_strndup (answer, strcspn (answer, "\r"));
+}
+
+static void
+assert_guess (const char *source, const char *forwarded, const char *status)
+{
+  g_autofree char *line = guess_from (source, forwarded);
+  g_autofree char *shown = g_strescape (forwarded != NULL ? forwarded : "(none)", NULL);
+
+  g_test_message ("guess from %s, X-Forwarded-For %s → %s", source, shown, line);
+  g_assert_true (g_str_has_prefix (line, status));
+}
+
+static gint64
+wrong_code_rows (const char *address)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM events WHERE kind = 'wrong-code'"
+                                          " AND address = '%s'", address);
+
+  return sql_int (sql);
+}
+
+/* Behind nginx every request comes from the proxy's address. With
+ * --trusted-proxy the portal's limits and audit rows are per client, the
+ * last address of X-Forwarded-For (the one nginx appends; the ones before
+ * it are the client's and may be forged); from any other address the
+ * header is ignored; and the proxy's connections are not capped per
+ * address. Without it, one client guessing codes through nginx would lock
+ * every other client out. */
+static void
+test_trusted_proxy (void)
+{
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_object_unref);
+
+  /* One client through the proxy spends its guesses... */
+  for (guint i = 0; i < 10; i++)
+    assert_guess (PROXY, "198.51.100.1", "HTTP/1.1 404");
+  assert_guess (PROXY, "198.51.100.1", "HTTP/1.1 429");
+  /* ...even when it writes another address before its own... */
+  assert_guess (PROXY, "198.51.100.2, 198.51.100.1", "HTTP/1.1 429");
+  assert_guess (PROXY, "198.51.100.2\r\nX-Forwarded-For: 198.51.100.1", "HTTP/1.1 429");
+  /* ...while another client through it is served. */
+  assert_guess (PROXY, "198.51.100.2", "HTTP/1.1 404");
+  assert_guess (PROXY, "198.51.100.1, 198.51.100.2", "HTTP/1.1 404");
+  /* A proxy that names nobody counts against itself. */
+  assert_guess (PROXY, NULL, "HTTP/1.1 404");
+  assert_guess (PROXY, "not-an-address", "HTTP/1.1 404");
+
+  /* Not from the proxy: the header changes nothing. */
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *forwarded = g_strdup_printf ("203.0.113.%u", i + 1);
+
+      assert_guess ("127.0.0.10", forwarded, "HTTP/1.1 404");
+    }
+  assert_guess ("127.0.0.10", "203.0.113.99", "HTTP/1.1 429");
+
+  /* The audit rows name the client, not the proxy. */
+  g_assert_cmpint (wrong_code_rows ("198.51.100.1"), >, 0);
+  g_assert_cmpint (wrong_code_rows ("198.51.100.2"), >, 0);
+  g_assert_cmpint (wrong_code_rows (PROXY), >, 0);
+  g_assert_cmpint (wrong_code_rows ("127.0.0.10"), >, 0);
+  g_assert_cmpint (wrong_code_rows ("203.0.113.1"), ==, 0);
+
+  /* More connections from the proxy at once than one address may hold. */
+  for (guint i = 0; i < PER_ADDRESS + 4; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      GIOStream *tls = tls_connect (PROXY, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (kept, tls);
+    }
+  for (guint i = 0; i < kept->len; i++)
+    {
+      g_autofree char *answer = exchange (g_ptr_array_index (kept, i),
+                                          "GET /ca.pem HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+      g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+    }
+  g_ptr_array_set_size (kept, 0);
+  assert_flat ("a trusted proxy's clients");
+}
+
+/* A proxy named by anything but an IP address is refused at start. */
+static void
+test_trusted_proxy_refused (void)
+{
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  const char *argv[] = { portal_binary (), "--state", state_dir, "--listen", "127.0.0.1:0",
+                         "--trusted-proxy", "nginx.example.org", NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
+                &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+  g_assert_nonnull (strstr (err, "--trusted-proxy: “nginx.example.org” is not an IP address"));
+}
+
 /* A connection carries at most IMZALA_PORTAL_MAX_REQUESTS (100) requests,
  * and the answer to the last says "Connection: close" before the portal
  * closes it: a client that keeps connections (nginx's upstream keepalive)
@@ -1119,6 +1242,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal-attacks/locked-database", test_locked_database);
   g_test_add_func ("/portal-attacks/full-disk", test_full_disk);
   g_test_add_func ("/portal-attacks/keepalive-requests", test_keepalive_requests);
+  g_test_add_func ("/portal-attacks/trusted-proxy", test_trusted_proxy);
+  g_test_add_func ("/portal-attacks/trusted-proxy-refused", test_trusted_proxy_refused);
   g_test_add_func ("/portal-attacks/keepalive-last-request", test_keepalive_last_request);
   g_test_add_func ("/portal-attacks/keepalive-idle", test_keepalive_idle);
   g_test_add_func ("/portal-attacks/keepalive-pipelined", test_keepalive_pipelined);

@@ -8,6 +8,7 @@
 #include "imzala-portal.h"
 #include "imzala-portal-http.h"
 #include "imzala-portal-limiter.h"
+#include "imzala-portal-listener.h"
 #include "imzala-portal-server-private.h"
 #include "imzala-portal-texts.h"
 
@@ -133,11 +134,42 @@ imzala_portal_http_add_time (JsonBuilder *builder, const char *name, gint64 valu
 
 /* ---- Request bodies ---- */
 
+/* The client a trusted proxy names: the last address of X-Forwarded-For
+ * (all its lines, as one list). nginx's $proxy_add_x_forwarded_for appends
+ * the address it was connected from to whatever the client sent, so only
+ * the last is the proxy's word; the ones before it are the client's own and
+ * may be forged. NULL when there is none or it is not an IP address. */
+static GInetAddress *
+forwarded_client (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *list = soup_message_headers_get_list (headers, "X-Forwarded-For");
+  const char *last;
+  g_autofree char *text = NULL;
+
+  if (list == NULL)
+    return NULL;
+  last = strrchr (list, ',');
+  text = g_strstrip (g_strdup (last != NULL ? last + 1 : list));
+  return g_inet_address_new_from_string (text);
+}
+
 char *
 imzala_portal_http_client_key (SoupServerMessage *msg)
 {
   GSocketAddress *address = soup_server_message_get_remote_address (msg);
 
+  if (g_object_get_data (G_OBJECT (msg), IMZALA_PORTAL_VIA_PROXY) != NULL)
+    {
+      g_autoptr(GInetAddress) client = forwarded_client (msg);
+
+      /* A proxy that names no client: its requests count against the
+       * proxy's own address, all together, as without --trusted-proxy. */
+      if (client != NULL)
+        return imzala_portal_limiter_key_for_address (client);
+      g_warning_once ("A request from the trusted proxy has no X-Forwarded-For address;"
+                      " limits count it against the proxy's own address");
+    }
   if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
     return g_strdup ("unknown");
   return imzala_portal_limiter_key_for_address (

@@ -41,6 +41,9 @@ typedef struct
    * returns this very object, which finds the connection of a message. */
   GSocketAddress       *remote;
   char                 *key;
+  /* From a reverse proxy named with --trusted-proxy: its requests say
+   * whose they are (X-Forwarded-For), and it has no per-address cap. */
+  gboolean              via_proxy;
   GCancellable         *cancellable;
   guint                 timeout_id;
   SoupServerMessage    *msg;      /* weak */
@@ -63,6 +66,7 @@ struct _ImzalaPortalListener
   GHashTable      *connections;   /* Connection* set */
   GHashTable      *by_remote;     /* GSocketAddress* → Connection* */
   GHashTable      *per_key;       /* key → count */
+  GPtrArray       *proxies;       /* GInetAddress*: trusted reverse proxies */
   guint            handshake_timeout;
   guint            idle_timeout;
   guint            max_per_address;
@@ -350,6 +354,8 @@ request_started_cb (SoupServer        *soup,
   if (c == NULL || c->msg != NULL)
     return;
   c->msg = msg;
+  if (c->via_proxy)
+    g_object_set_data (G_OBJECT (msg), IMZALA_PORTAL_VIA_PROXY, GINT_TO_POINTER (TRUE));
   g_object_weak_ref (G_OBJECT (msg), msg_gone_cb, c);
 }
 
@@ -525,6 +531,18 @@ hello_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
 }
 
 static gboolean
+is_trusted_proxy (ImzalaPortalListener *self,
+                  GInetAddress         *address)
+{
+  for (guint i = 0; i < self->proxies->len; i++)
+    {
+      if (g_inet_address_equal (g_ptr_array_index (self->proxies, i), address))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
 incoming_cb (GSocketService    *service,
              GSocketConnection *tcp,
              GObject           *source_object,
@@ -534,6 +552,8 @@ incoming_cb (GSocketService    *service,
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (tcp, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *key = NULL;
+  GInetAddress *peer;
+  gboolean via_proxy;
   GSource *source;
   Connection *c;
   guint count;
@@ -543,10 +563,14 @@ incoming_cb (GSocketService    *service,
       g_io_stream_close (G_IO_STREAM (tcp), NULL, NULL);
       return TRUE;
     }
-  key = imzala_portal_limiter_key_for_address (
-    g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+  peer = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote));
+  key = imzala_portal_limiter_key_for_address (peer);
+  via_proxy = is_trusted_proxy (self, peer);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_key, key));
-  if (count >= self->max_per_address || g_hash_table_size (self->connections) >= self->max_total)
+  /* A trusted proxy carries every client's connections: only the total
+   * bounds it (nginx has limits of its own per client). */
+  if ((!via_proxy && count >= self->max_per_address)
+      || g_hash_table_size (self->connections) >= self->max_total)
     {
       /* Closed before TLS: a client over its share learns nothing and
        * costs one accept(). */
@@ -566,6 +590,7 @@ incoming_cb (GSocketService    *service,
   c->tcp = g_object_ref (tcp);
   c->remote = g_steal_pointer (&remote);
   c->key = g_steal_pointer (&key);
+  c->via_proxy = via_proxy;
   c->cancellable = g_cancellable_new ();
   g_hash_table_add (self->connections, c);
   g_hash_table_insert (self->per_key, g_strdup (c->key), GUINT_TO_POINTER (count + 1));
@@ -610,6 +635,7 @@ imzala_portal_listener_finalize (GObject *object)
   g_clear_pointer (&self->connections, g_hash_table_unref);
   g_clear_pointer (&self->by_remote, g_hash_table_unref);
   g_clear_pointer (&self->per_key, g_hash_table_unref);
+  g_clear_pointer (&self->proxies, g_ptr_array_unref);
 
   G_OBJECT_CLASS (imzala_portal_listener_parent_class)->finalize (object);
 }
@@ -627,6 +653,7 @@ imzala_portal_listener_init (ImzalaPortalListener *self)
   self->connections = g_hash_table_new (NULL, NULL);
   self->by_remote = g_hash_table_new (NULL, NULL);
   self->per_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->proxies = g_ptr_array_new_with_free_func (g_object_unref);
   self->handshake_timeout = IMZALA_PORTAL_HANDSHAKE_TIMEOUT;
   self->idle_timeout = IMZALA_PORTAL_IDLE_TIMEOUT;
   self->max_per_address = IMZALA_PORTAL_MAX_PER_ADDRESS;
@@ -664,6 +691,15 @@ imzala_portal_listener_set_limits (ImzalaPortalListener *self,
   self->idle_timeout = idle_timeout;
   self->max_per_address = max_per_address;
   self->max_total = max_total;
+}
+
+void
+imzala_portal_listener_add_trusted_proxy (ImzalaPortalListener *self,
+                                          GInetAddress         *address)
+{
+  g_return_if_fail (IMZALA_IS_PORTAL_LISTENER (self));
+  g_return_if_fail (G_IS_INET_ADDRESS (address));
+  g_ptr_array_add (self->proxies, g_object_ref (address));
 }
 
 guint16

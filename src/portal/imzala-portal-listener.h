@@ -40,6 +40,9 @@ G_BEGIN_DECLS
  * pool until the handshake timeout); past them a connection is just shut. */
 #define IMZALA_PORTAL_MAX_CLOSING           8
 
+/* Data set on a SoupServerMessage that came from a trusted proxy. */
+#define IMZALA_PORTAL_VIA_PROXY             "imzala-portal-via-proxy"
+
 #define IMZALA_TYPE_PORTAL_LISTENER (imzala_portal_listener_get_type ())
 G_DECLARE_FINAL_TYPE (ImzalaPortalListener, imzala_portal_listener, IMZALA, PORTAL_LISTENER, GObject)
 
@@ -56,6 +59,12 @@ void                  imzala_portal_listener_set_limits  (ImzalaPortalListener *
                                                           guint                 idle_timeout,
                                                           guint                 max_per_address,
                                                           guint                 max_total);
+/* Connections from @address are a reverse proxy's (nginx on the same
+ * machine): they count only against the total, and the client of each
+ * request is the last address of its X-Forwarded-For header, which the
+ * proxy appends (imzala_portal_http_client_key()). */
+void                  imzala_portal_listener_add_trusted_proxy (ImzalaPortalListener *self,
+                                                                GInetAddress         *address);
 /* Listens on @address:@port (port 0: a free one); @address NULL means both
  * loopback addresses on one port. Returns the port, or 0 with @error. */
 guint16               imzala_portal_listener_listen      (ImzalaPortalListener *self,

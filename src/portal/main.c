@@ -37,6 +37,7 @@ static int opt_handshake_timeout = IMZALA_PORTAL_HANDSHAKE_TIMEOUT;
 static int opt_idle_timeout = IMZALA_PORTAL_IDLE_TIMEOUT;
 static int opt_max_per_address = IMZALA_PORTAL_MAX_PER_ADDRESS;
 static int opt_max_connections = IMZALA_PORTAL_MAX_CONNECTIONS;
+static char **opt_trusted_proxy;
 
 static const GOptionEntry server_entries[] = {
   { "state", 0, 0, G_OPTION_ARG_FILENAME, &opt_state,
@@ -67,6 +68,9 @@ static const GOptionEntry server_entries[] = {
     "Open connections one address (an IPv6 /64) may hold (default 48)", "N" },
   { "max-connections", 0, 0, G_OPTION_ARG_INT, &opt_max_connections,
     "Open connections in all (default 512)", "N" },
+  { "trusted-proxy", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_trusted_proxy,
+    "A reverse proxy's address (nginx): the client of its requests is the last address of their "
+    "X-Forwarded-For, and it has no per-address connection cap (repeatable)", "ADDR" },
   { NULL }
 };
 
@@ -231,6 +235,7 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
   g_autoptr(ImzalaPortalServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(ImzalaPortalPki) pki = NULL;
+  g_autoptr(GPtrArray) proxies = g_ptr_array_new_with_free_func (g_object_unref);
   X509_STORE *trust;
   guint16 port = 8443;
 
@@ -255,6 +260,17 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
       g_printerr ("--max-connections-per-address and --max-connections must be at least 1\n");
       return 2;
     }
+  for (guint i = 0; opt_trusted_proxy != NULL && opt_trusted_proxy[i] != NULL; i++)
+    {
+      GInetAddress *proxy = g_inet_address_new_from_string (opt_trusted_proxy[i]);
+
+      if (proxy == NULL)
+        {
+          g_printerr ("--trusted-proxy: “%s” is not an IP address\n", opt_trusted_proxy[i]);
+          return 2;
+        }
+      g_ptr_array_add (proxies, proxy);
+    }
   if (opt_listen != NULL && !parse_listen (opt_listen, &address, &port, &error))
     {
       g_printerr ("%s\n", error->message);
@@ -276,6 +292,8 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
   imzala_portal_server_set_connection_limits (server, (guint) opt_handshake_timeout,
                                               (guint) opt_idle_timeout, (guint) opt_max_per_address,
                                               (guint) opt_max_connections);
+  for (guint i = 0; i < proxies->len; i++)
+    imzala_portal_server_add_trusted_proxy (server, g_ptr_array_index (proxies, i));
   if (opt_public_url != NULL)
     {
       if (!g_str_has_prefix (opt_public_url, "https://") || !g_uri_is_valid (opt_public_url, G_URI_FLAGS_NONE, NULL))
