@@ -3,7 +3,7 @@
 # (docs/deploy/nginx-imzala-portal.conf), with a real nginx and the real
 # imzala-portal and imzala-cli. TAP.
 #
-# The site is used as shipped; only what a test cannot have is changed
+# The site is used as shipped (tests/nginx-front.sh); only what a test cannot have is changed
 # (ports on the loopback instead of 80 and 443, certificate paths, the
 # portal's port), and the file is wrapped in a minimal nginx.conf. What is
 # asserted:
@@ -80,60 +80,25 @@ for _ in $(seq 1 100); do grep -q 'listening on' "$TMP/portal.out" 2>/dev/null &
 grep -q 'listening on' "$TMP/portal.out" || { echo "Bail out! the portal did not start: $(cat "$TMP/portal.log")"; exit 1; }
 PORTAL_CA=$TMP/state/ca/root-ca.pem
 
-# ---- nginx's own certificate (the edge), from a CA of the test ----
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=Edge Test CA" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
-  -keyout "$TMP/edge-ca.key" -out "$TMP/edge-ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-  -keyout "$TMP/edge.key" -out "$TMP/edge.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' > "$TMP/edge.ext"
-openssl x509 -req -in "$TMP/edge.csr" -CA "$TMP/edge-ca.pem" -CAkey "$TMP/edge-ca.key" -CAcreateserial \
-  -days 2 -extfile "$TMP/edge.ext" -out "$TMP/edge.pem" 2>/dev/null
-
 # ---- nginx: the shipped site, with the test's ports and paths ----
-mkdir -p "$TMP/nginx"
-sed -e "s#listen 80;#listen 127.0.0.1:$REDIRECT_PORT;#" \
-    -e "s#listen \[::\]:80;##" \
-    -e "s#listen 443 ssl http2;#listen 127.0.0.1:$EDGE_PORT ssl http2;#" \
-    -e "s#listen \[::\]:443 ssl http2;##" \
-    -e "s#/etc/ssl/certs/portal.example.org.pem#$TMP/edge.pem#" \
-    -e "s#/etc/ssl/private/portal.example.org.key#$TMP/edge.key#" \
-    -e "s#/etc/nginx/imzala-portal-ca.pem#$PORTAL_CA#" \
-    -e "s#server 127.0.0.1:8443;#server 127.0.0.1:$PORTAL_PORT;#" \
-    "$SITE" > "$TMP/nginx/site.conf"
-cat > "$TMP/nginx/nginx.conf" <<CONF
-daemon off;
-master_process off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/nginx/body;
-    proxy_temp_path $TMP/nginx/proxy;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
-    include $TMP/nginx/site.conf;
-}
-CONF
+"$(dirname "$0")/nginx-front.sh" "$SITE" "$TMP/nginx" "$PORTAL_PORT" "$EDGE_PORT" "$REDIRECT_PORT" "$PORTAL_CA"
 # The site still names the portal's port and none of the shipped ones.
 check "the shipped site is used with the test's ports and paths" \
   bash -c "grep -v '^ *#' '$TMP/nginx/site.conf' > '$TMP/nginx/site.directives' && grep -q 'server 127.0.0.1:$PORTAL_PORT;' '$TMP/nginx/site.directives' && grep -q 'proxy_pass https://imzala_portal;' '$TMP/nginx/site.directives' && ! grep -q -e 8443 -e /etc/ -e ' 80;' -e ' 443 ' '$TMP/nginx/site.directives'"
 "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" 2>> "$TMP/nginx/error.log" &
 NGINX_PID=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null --cacert "$TMP/edge-ca.pem" "$URL/ca.pem" && break; sleep 0.1; done
-check "nginx serves the portal's pages" curl -sf -o /dev/null --cacert "$TMP/edge-ca.pem" "$URL/ca.pem"
+for _ in $(seq 1 100); do curl -s -o /dev/null --cacert "$TMP/nginx/edge-ca.pem" "$URL/ca.pem" && break; sleep 0.1; done
+check "nginx serves the portal's pages" curl -sf -o /dev/null --cacert "$TMP/nginx/edge-ca.pem" "$URL/ca.pem"
 
 # ---- imzala-cli through nginx ----
 new_code() { # SOURCE-ADDRESS: a login request made from that address, through nginx
-  curl -s --cacert "$TMP/edge-ca.pem" --interface "$1" -H 'Content-Type: application/json' \
+  curl -s --cacert "$TMP/nginx/edge-ca.pem" --interface "$1" -H 'Content-Type: application/json' \
     -d "{\"tckn\": \"$TCKN\"}" "$URL/api/v1/browser/login" | sed -n 's/.*"code" *: *"\([^"]*\)".*/\1/p'
 }
 code=$(new_code 127.0.0.21)
 echo $PIN > "$TMP/pin"
 SOFTHSM2_CONF=$TMP/card/softhsm2.conf "$CLI" portal --no-registered --module $SOFTHSM \
-  --portal-ca "$TMP/edge-ca.pem" --portal "$URL" --code "$code" --pin-fd 3 3< "$TMP/pin" \
+  --portal-ca "$TMP/nginx/edge-ca.pem" --portal "$URL" --code "$code" --pin-fd 3 3< "$TMP/pin" \
   > "$TMP/cli.out" 2> "$TMP/cli.err"
 cli_status=$?
 state=$(sqlite3 "$TMP/state/portal.sqlite3" "SELECT state FROM requests WHERE code = '$(echo "$code" | tr -d -)'" 2>&1)
@@ -146,7 +111,7 @@ fi
 
 # ---- Each client behind nginx has its own guess limit ----
 guess() { # SOURCE-ADDRESS: the status of a wrong code's GET through nginx
-  curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/edge-ca.pem" --interface "$1" \
+  curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/nginx/edge-ca.pem" --interface "$1" \
     "$URL/api/v1/requests/BBBBBBBBBBBB"
 }
 statuses=""
@@ -157,7 +122,7 @@ other=$(guess 127.0.0.23)
 check "another client through nginx is still served (404, got $other)" test "$other" = 404
 # A client that forges X-Forwarded-For still counts as itself: nginx appends
 # the address it was connected from, and the portal takes the last.
-forged=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/edge-ca.pem" --interface 127.0.0.22 \
+forged=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/nginx/edge-ca.pem" --interface 127.0.0.22 \
   -H 'X-Forwarded-For: 127.0.0.24' "$URL/api/v1/requests/BBBBBBBBBBBB")
 check "a forged X-Forwarded-For does not lift the limit (429, got $forged)" test "$forged" = 429
 rows=$(sqlite3 "$TMP/state/portal.sqlite3" \
@@ -175,7 +140,7 @@ portal_connections() {
 # address make 21 requests at once, then 10 a second.
 codes=""
 for i in $(seq 1 120); do
-  codes="$codes $(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/edge-ca.pem" --interface "127.0.1.$i" \
+  codes="$codes $(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/nginx/edge-ca.pem" --interface "127.0.1.$i" \
     "$URL/ca.pem")"
 done
 kept=$(portal_connections)

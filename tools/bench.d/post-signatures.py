@@ -12,7 +12,12 @@
 # clients (imzala-cli spends ~15 times the portal's CPU on a submission:
 # modules, PIN, signing).
 #
-#   post-signatures.py URL CA.pem THREADS CODE:BODY.json...
+#   post-signatures.py [--fetch] [--from PREFIX] URL CA.pem THREADS CODE:BODY.json...
+#
+# --fetch: each client first GETs its request on the same connection, as
+# imzala-cli does. --from PREFIX: the Nth client connects from the address
+# PREFIX(N % 250 + 2), as separate clients would (nginx's limit_req counts
+# per address).
 import http.client
 import json
 import ssl
@@ -23,19 +28,36 @@ import urllib.parse
 
 
 def main():
-    url, ca, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    jobs = [item.split(":", 1) for item in sys.argv[4:]]
+    args = sys.argv[1:]
+    fetch = "--fetch" in args
+    if fetch:
+        args.remove("--fetch")
+    prefix = None
+    if "--from" in args:
+        at = args.index("--from")
+        prefix = args[at + 1]
+        del args[at:at + 2]
+    url, ca, threads = args[0], args[1], int(args[2])
+    jobs = [(n, *item.split(":", 1)) for n, item in enumerate(args[3:])]
     parsed = urllib.parse.urlsplit(url)
     context = ssl.create_default_context(cafile=ca)
     lock = threading.Lock()
     accepted = []
     failures = []
 
-    def post(code, body_file):
+    def post(n, code, body_file):
         with open(body_file, "rb") as f:
             body = f.read()
-        connection = http.client.HTTPSConnection(parsed.hostname, parsed.port, context=context, timeout=60)
+        source = (f"{prefix}{n % 250 + 2}", 0) if prefix else None
+        connection = http.client.HTTPSConnection(parsed.hostname, parsed.port, context=context, timeout=60,
+                                                 source_address=source)
         try:
+            if fetch:
+                connection.request("GET", f"/api/v1/requests/{code}")
+                fetched = connection.getresponse()
+                fetched.read()
+                if fetched.status != 200:
+                    raise RuntimeError(f"GET answered {fetched.status}")
             connection.request("POST", f"/api/v1/requests/{code}/signatures", body,
                                {"Content-Type": "application/json"})
             response = connection.getresponse()
@@ -47,9 +69,9 @@ def main():
             (accepted if status == "accepted" else failures).append((code, response.status, answer[:200]))
 
     def worker(my_jobs):
-        for code, body_file in my_jobs:
+        for n, code, body_file in my_jobs:
             try:
-                post(code, body_file)
+                post(n, code, body_file)
             except Exception as e:  # a refused or broken connection counts as a failure
                 with lock:
                     failures.append((code, 0, str(e)))
