@@ -3,9 +3,9 @@
 # (docs/deploy/nginx-imzala-portal.conf), with a real nginx and the real
 # imzala-portal and imzala-cli. TAP.
 #
-# The site is used as shipped (tests/nginx-front.sh); only what a test cannot have is changed
-# (ports on the loopback instead of 80 and 443, certificate paths, the
-# portal's port), and the file is wrapped in a minimal nginx.conf. What is
+# The site is used as shipped; tests/nginx-front.sh changes only what a
+# test cannot have (ports on the loopback instead of 80 and 443, certificate
+# paths, the portal's port) and wraps it in a minimal nginx.conf. What is
 # asserted:
 #   - imzala-cli fetches, signs and submits through nginx (the portal's
 #     SQLite row says "done");
@@ -72,7 +72,8 @@ echo "1..8"
 read -r PORTAL_PORT EDGE_PORT REDIRECT_PORT < <(free_ports)
 URL=https://localhost:$EDGE_PORT
 "$PORTAL" --state "$TMP/state" enrol --tckn $TCKN --name "AYŞE YILMAZ" --security-word kelebek \
-  --sicil-no 12345 --card-dir "$TMP/card" > "$TMP/enrol.log" 2>&1 || { cat "$TMP/enrol.log" >&2; exit 1; }
+  --sicil-no 12345 --card-dir "$TMP/card" > "$TMP/enrol.log" 2>&1 \
+  || { echo "Bail out! enrol failed: $(tail -n 1 "$TMP/enrol.log")"; exit 1; }
 "$PORTAL" --state "$TMP/state" --listen 127.0.0.1:$PORTAL_PORT --public-url "$URL" --trusted-proxy 127.0.0.1 \
   > "$TMP/portal.out" 2> "$TMP/portal.log" &
 PORTAL_PID=$!
