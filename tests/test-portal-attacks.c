@@ -40,7 +40,9 @@
 #define AYSE_SICIL "482913"
 #define HOSTILE    "127.0.0.2"
 #define PER_ADDRESS 16
-/* The portal's --trusted-proxy: a reverse proxy, as nginx on the loopback. */
+/* The portal's --trusted-proxy: reverse proxies, as nginx on the loopback;
+ * a network of two, 127.0.0.8 and PROXY. */
+#define PROXY_NETWORK "127.0.0.8/31"
 #define PROXY      "127.0.0.9"
 
 static char *tmp_dir;
@@ -186,7 +188,7 @@ portal_start (void)
                                         portal_binary (), "--state", state_dir, "--listen", "127.0.0.1:0",
                                         "--handshake-timeout", "2", "--idle-timeout", "3",
                                         "--max-connections-per-address", per_address,
-                                        "--max-connections", "200", "--trusted-proxy", PROXY, NULL);
+                                        "--max-connections", "200", "--trusted-proxy", PROXY_NETWORK, NULL);
   g_assert_no_error (error);
   portal_output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (portal));
   portal_url = read_line_after ("listening on ");
@@ -1022,9 +1024,17 @@ test_trusted_proxy (void)
   /* ...while another client through it is served. */
   assert_guess (PROXY, "198.51.100.2", "HTTP/1.1 404");
   assert_guess (PROXY, "198.51.100.1, 198.51.100.2", "HTTP/1.1 404");
+  /* The client's port, as some proxies add it, names the same client. */
+  assert_guess (PROXY, "198.51.100.1:51234", "HTTP/1.1 429");
+  assert_guess (PROXY, "[2001:db8::5]:443", "HTTP/1.1 404");
+  /* Every address of the proxies' network is a proxy. */
+  assert_guess ("127.0.0.8", "198.51.100.1", "HTTP/1.1 429");
+  assert_guess ("127.0.0.8", "198.51.100.2", "HTTP/1.1 404");
   /* A proxy that names nobody counts against itself. */
   assert_guess (PROXY, NULL, "HTTP/1.1 404");
   assert_guess (PROXY, "not-an-address", "HTTP/1.1 404");
+  assert_guess (PROXY, "198.51.100.1:http", "HTTP/1.1 404");
+  assert_guess (PROXY, "[2001:db8::5]x", "HTTP/1.1 404");
 
   /* Not from the proxy: the header changes nothing. */
   for (guint i = 0; i < 10; i++)
@@ -1038,7 +1048,8 @@ test_trusted_proxy (void)
   /* The audit rows name the client, not the proxy. */
   g_assert_cmpint (wrong_code_rows ("198.51.100.1"), >, 0);
   g_assert_cmpint (wrong_code_rows ("198.51.100.2"), >, 0);
-  g_assert_cmpint (wrong_code_rows (PROXY), >, 0);
+  g_assert_cmpint (wrong_code_rows ("2001:db8::/64"), ==, 1);
+  g_assert_cmpint (wrong_code_rows (PROXY), ==, 4);
   g_assert_cmpint (wrong_code_rows ("127.0.0.10"), >, 0);
   g_assert_cmpint (wrong_code_rows ("203.0.113.1"), ==, 0);
 
@@ -1062,22 +1073,31 @@ test_trusted_proxy (void)
   assert_flat ("a trusted proxy's clients");
 }
 
-/* A proxy named by anything but an IP address is refused at start. */
+/* A proxy named by anything but an IP address or network is refused at
+ * start: a name, a prefix too long, host bits after the prefix. */
 static void
 test_trusted_proxy_refused (void)
 {
-  g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
-  int status = 0;
-  const char *argv[] = { portal_binary (), "--state", state_dir, "--listen", "127.0.0.1:0",
-                         "--trusted-proxy", "nginx.example.org", NULL };
+  const char *values[] = { "nginx.example.org", "10.0.0.0/33", "10.0.0.1/24", "fe80::/129" };
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
-                &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (status));
-  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
-  g_assert_nonnull (strstr (err, "--trusted-proxy: “nginx.example.org” is not an IP address"));
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autofree char *err = NULL;
+      g_autofree char *expected = g_strdup_printf ("--trusted-proxy: “%s” is not an IP address or network",
+                                                   values[i]);
+      g_autoptr(GError) error = NULL;
+      int status = 0;
+      const char *argv[] = { portal_binary (), "--state", state_dir, "--listen", "127.0.0.1:0",
+                             "--trusted-proxy", values[i], NULL };
+
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                    &status, &error);
+      g_assert_no_error (error);
+      g_test_message ("--trusted-proxy %s: %s", values[i], err);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+      g_assert_nonnull (strstr (err, expected));
+    }
 }
 
 /* A connection carries at most IMZALA_PORTAL_MAX_REQUESTS (100) requests,

@@ -134,6 +134,39 @@ imzala_portal_http_add_time (JsonBuilder *builder, const char *name, gint64 valu
 
 /* ---- Request bodies ---- */
 
+/* An X-Forwarded-For entry as an address: "192.0.2.1" or "2001:db8::1",
+ * or with the client's port, as some proxies write it ("192.0.2.1:51234",
+ * "[2001:db8::1]:51234"). NULL for anything else ("unknown", a name). */
+static GInetAddress *
+forwarded_address (char *entry)
+{
+  char *colon = strrchr (entry, ':');
+  const char *port = NULL;
+
+  if (entry[0] == '[')
+    {
+      char *end = strchr (entry, ']');
+
+      if (end == NULL)
+        return NULL;
+      if (end[1] == ':')
+        port = end + 2;
+      else if (end[1] != '\0')
+        return NULL;
+      *end = '\0';
+      entry++;
+    }
+  else if (colon != NULL && strchr (entry, ':') == colon)
+    {
+      /* One colon: IPv4 and a port (an IPv6 address has at least two). */
+      port = colon + 1;
+      *colon = '\0';
+    }
+  if (port != NULL && (strlen (port) < 1 || strlen (port) > 5 || strspn (port, "0123456789") != strlen (port)))
+    return NULL;
+  return g_inet_address_new_from_string (entry);
+}
+
 /* The client a trusted proxy names: the last address of X-Forwarded-For
  * (all its lines, as one list). nginx's $proxy_add_x_forwarded_for appends
  * the address it was connected from to whatever the client sent, so only
@@ -151,7 +184,7 @@ forwarded_client (SoupServerMessage *msg)
     return NULL;
   last = strrchr (list, ',');
   text = g_strstrip (g_strdup (last != NULL ? last + 1 : list));
-  return g_inet_address_new_from_string (text);
+  return forwarded_address (text);
 }
 
 char *

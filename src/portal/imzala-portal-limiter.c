@@ -54,6 +54,17 @@ imzala_portal_limiter_new (guint max_events, guint window_seconds)
   return self;
 }
 
+GInetAddress *
+imzala_portal_limiter_unmap_address (GInetAddress *address)
+{
+  const guint8 *bytes = g_inet_address_to_bytes (address);
+
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6
+      && memcmp (bytes, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+    return g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
+  return g_object_ref (address);
+}
+
 char *
 imzala_portal_limiter_key_for_address (GInetAddress *address)
 {
@@ -69,8 +80,7 @@ imzala_portal_limiter_key_for_address (GInetAddress *address)
 
       memcpy (bytes, g_inet_address_to_bytes (address), sizeof bytes);
       /* An IPv4-mapped address is one IPv4 client, not a /64. */
-      if (g_inet_address_get_native_size (address) == 16
-          && memcmp (bytes, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+      if (memcmp (bytes, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
         return g_inet_address_to_string (address);
       memset (bytes + 8, 0, 8);
       prefix = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);

@@ -14,6 +14,10 @@ G_DECLARE_FINAL_TYPE (ImzalaPortalLimiter, imzala_portal_limiter, IMZALA, PORTAL
 
 ImzalaPortalLimiter *imzala_portal_limiter_new (guint max_events, guint window_seconds);
 
+/* @address itself, or the IPv4 address an IPv4-mapped IPv6 one
+ * (::ffff:192.0.2.1, a dual-stack socket's) stands for: one IPv4 client. */
+GInetAddress *imzala_portal_limiter_unmap_address (GInetAddress *address);
+
 /* The key an address is counted under ("192.0.2.1", "2001:db8:1:2::/64"). */
 char *imzala_portal_limiter_key_for_address (GInetAddress *address);
 

@@ -66,7 +66,7 @@ struct _ImzalaPortalListener
   GHashTable      *connections;   /* Connection* set */
   GHashTable      *by_remote;     /* GSocketAddress* → Connection* */
   GHashTable      *per_key;       /* key → count */
-  GPtrArray       *proxies;       /* GInetAddress*: trusted reverse proxies */
+  GPtrArray       *proxies;       /* GInetAddressMask*: trusted reverse proxies */
   guint            handshake_timeout;
   guint            idle_timeout;
   guint            max_per_address;
@@ -530,13 +530,17 @@ hello_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Whether @address is in one of the --trusted-proxy networks (an
+ * IPv4-mapped IPv6 address as the IPv4 one). */
 static gboolean
 is_trusted_proxy (ImzalaPortalListener *self,
                   GInetAddress         *address)
 {
+  g_autoptr(GInetAddress) plain = imzala_portal_limiter_unmap_address (address);
+
   for (guint i = 0; i < self->proxies->len; i++)
     {
-      if (g_inet_address_equal (g_ptr_array_index (self->proxies, i), address))
+      if (g_inet_address_mask_matches (g_ptr_array_index (self->proxies, i), plain))
         return TRUE;
     }
   return FALSE;
@@ -695,11 +699,11 @@ imzala_portal_listener_set_limits (ImzalaPortalListener *self,
 
 void
 imzala_portal_listener_add_trusted_proxy (ImzalaPortalListener *self,
-                                          GInetAddress         *address)
+                                          GInetAddressMask     *network)
 {
   g_return_if_fail (IMZALA_IS_PORTAL_LISTENER (self));
-  g_return_if_fail (G_IS_INET_ADDRESS (address));
-  g_ptr_array_add (self->proxies, g_object_ref (address));
+  g_return_if_fail (G_IS_INET_ADDRESS_MASK (network));
+  g_ptr_array_add (self->proxies, g_object_ref (network));
 }
 
 guint16

@@ -64,7 +64,7 @@ void                  imzala_portal_listener_set_limits  (ImzalaPortalListener *
  * request is the last address of its X-Forwarded-For header, which the
  * proxy appends (imzala_portal_http_client_key()). */
 void                  imzala_portal_listener_add_trusted_proxy (ImzalaPortalListener *self,
-                                                                GInetAddress         *address);
+                                                                GInetAddressMask     *network);
 /* Listens on @address:@port (port 0: a free one); @address NULL means both
  * loopback addresses on one port. Returns the port, or 0 with @error. */
 guint16               imzala_portal_listener_listen      (ImzalaPortalListener *self,

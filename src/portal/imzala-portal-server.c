@@ -305,10 +305,10 @@ imzala_portal_server_set_connection_limits (ImzalaPortalServer *self,
 
 void
 imzala_portal_server_add_trusted_proxy (ImzalaPortalServer *self,
-                                        GInetAddress       *address)
+                                        GInetAddressMask   *network)
 {
   g_return_if_fail (IMZALA_IS_PORTAL_SERVER (self));
-  imzala_portal_listener_add_trusted_proxy (self->listener, address);
+  imzala_portal_listener_add_trusted_proxy (self->listener, network);
 }
 
 void

@@ -56,7 +56,7 @@ void        imzala_portal_server_set_public_url (ImzalaPortalServer *self,
 const char *imzala_portal_server_get_public_url (ImzalaPortalServer *self);
 /* A reverse proxy in front of the portal (imzala_portal_listener_add_trusted_proxy()). */
 void        imzala_portal_server_add_trusted_proxy (ImzalaPortalServer *self,
-                                                    GInetAddress       *address);
+                                                    GInetAddressMask   *network);
 /* The listener's limits (imzala-portal-listener.h has the defaults). */
 void        imzala_portal_server_set_connection_limits (ImzalaPortalServer *self,
                                                         guint               handshake_timeout,

@@ -69,8 +69,9 @@ static const GOptionEntry server_entries[] = {
   { "max-connections", 0, 0, G_OPTION_ARG_INT, &opt_max_connections,
     "Open connections in all (default 512)", "N" },
   { "trusted-proxy", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_trusted_proxy,
-    "A reverse proxy's address (nginx): the client of its requests is the last address of their "
-    "X-Forwarded-For, and it has no per-address connection cap (repeatable)", "ADDR" },
+    "A reverse proxy's address or network (nginx; 10.0.0.0/24): the client of its requests is the "
+    "last address of their X-Forwarded-For, and it has no per-address connection cap (repeatable)",
+    "ADDR[/PREFIX]" },
   { NULL }
 };
 
@@ -262,11 +263,19 @@ run_server (ImzalaPortalCa *ca, ImzalaPortalStore *store)
     }
   for (guint i = 0; opt_trusted_proxy != NULL && opt_trusted_proxy[i] != NULL; i++)
     {
-      GInetAddress *proxy = g_inet_address_new_from_string (opt_trusted_proxy[i]);
+      /* "ADDR" is that address alone; "ADDR/PREFIX" a network (a load
+       * balancer's pool). A prefix over 128 is refused here: GLib would
+       * warn about its property's range before it refused it. */
+      const char *slash = strchr (opt_trusted_proxy[i], '/');
+      GInetAddressMask *proxy = NULL;
+
+      if (slash == NULL || g_ascii_string_to_unsigned (slash + 1, 10, 0, 128, NULL, NULL))
+        proxy = g_inet_address_mask_new_from_string (opt_trusted_proxy[i], NULL);
 
       if (proxy == NULL)
         {
-          g_printerr ("--trusted-proxy: “%s” is not an IP address\n", opt_trusted_proxy[i]);
+          g_printerr ("--trusted-proxy: “%s” is not an IP address or network (ADDR or ADDR/PREFIX)\n",
+                      opt_trusted_proxy[i]);
           return 2;
         }
       g_ptr_array_add (proxies, proxy);
