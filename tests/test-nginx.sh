@@ -57,19 +57,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Three free ports on the loopback, distinct (held open together while
-# they are picked): the portal's, nginx's HTTPS and its redirect.
-free_ports() {
-  python3 -c 'import socket
-s = [socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*(x.getsockname()[1] for x in s))'
-}
-
 echo "1..8"
 
 # ---- The portal, on the loopback, trusting the proxy's address ----
-read -r PORTAL_PORT EDGE_PORT REDIRECT_PORT < <(free_ports)
+# Three free ports on the loopback, distinct: the portal's, nginx's HTTPS
+# and its redirect.
+read -r PORTAL_PORT EDGE_PORT REDIRECT_PORT < <(python3 "$(dirname "$0")/free-ports.py" 3)
 URL=https://localhost:$EDGE_PORT
 "$PORTAL" --state "$TMP/state" enrol --tckn $TCKN --name "AYŞE YILMAZ" --security-word kelebek \
   --sicil-no 12345 --card-dir "$TMP/card" > "$TMP/enrol.log" 2>&1 \
