@@ -136,7 +136,9 @@ imzala_portal_http_add_time (JsonBuilder *builder, const char *name, gint64 valu
 
 /* An X-Forwarded-For entry as an address: "192.0.2.1" or "2001:db8::1",
  * or with the client's port, as some proxies write it ("192.0.2.1:51234",
- * "[2001:db8::1]:51234"). NULL for anything else ("unknown", a name). */
+ * "[2001:db8::1]:51234"). NULL for anything else ("unknown", a name, a
+ * service name for the port). Not g_network_address_parse(): it takes host
+ * names, and looks service names up in /etc/services on every request. */
 static GInetAddress *
 forwarded_address (char *entry)
 {
@@ -200,7 +202,7 @@ imzala_portal_http_client_key (SoupServerMessage *msg)
        * proxy's own address, all together, as without --trusted-proxy. */
       if (client != NULL)
         return imzala_portal_limiter_key_for_address (client);
-      g_warning_once ("A request from the trusted proxy has no X-Forwarded-For address;"
+      g_warning_once ("A request from the trusted proxy has no usable X-Forwarded-For address;"
                       " limits count it against the proxy's own address");
     }
   if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))

@@ -68,20 +68,22 @@ imzala_portal_limiter_unmap_address (GInetAddress *address)
 char *
 imzala_portal_limiter_key_for_address (GInetAddress *address)
 {
+  g_autoptr(GInetAddress) plain = NULL;
+
   if (address == NULL)
     return g_strdup ("unknown");
 
-  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6
-      && !g_inet_address_get_is_loopback (address))
+  /* An IPv6 client is its /64; an IPv4-mapped address is one IPv4 client,
+   * counted under the address as written. */
+  plain = imzala_portal_limiter_unmap_address (address);
+  if (g_inet_address_get_family (plain) == G_SOCKET_FAMILY_IPV6
+      && !g_inet_address_get_is_loopback (plain))
     {
       guint8 bytes[16];
       g_autoptr(GInetAddress) prefix = NULL;
       g_autofree char *text = NULL;
 
-      memcpy (bytes, g_inet_address_to_bytes (address), sizeof bytes);
-      /* An IPv4-mapped address is one IPv4 client, not a /64. */
-      if (memcmp (bytes, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
-        return g_inet_address_to_string (address);
+      memcpy (bytes, g_inet_address_to_bytes (plain), sizeof bytes);
       memset (bytes + 8, 0, 8);
       prefix = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
       text = g_inet_address_to_string (prefix);

@@ -59,8 +59,9 @@ void                  imzala_portal_listener_set_limits  (ImzalaPortalListener *
                                                           guint                 idle_timeout,
                                                           guint                 max_per_address,
                                                           guint                 max_total);
-/* Connections from @address are a reverse proxy's (nginx on the same
- * machine): they count only against the total, and the client of each
+/* Connections from an address in @network (one address, or a load
+ * balancer's network) are a reverse proxy's (nginx on the same machine):
+ * they count only against the total, and the client of each
  * request is the last address of its X-Forwarded-For header, which the
  * proxy appends (imzala_portal_http_client_key()). */
 void                  imzala_portal_listener_add_trusted_proxy (ImzalaPortalListener *self,
