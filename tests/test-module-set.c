@@ -100,6 +100,35 @@ test_missing_module (void)
   g_assert_cmpuint (tokens->len, ==, 3);
 }
 
+/* A module missing a function of its own fails to load, with a message,
+ * whether it binds its symbols when loaded (-z now) or not: modules that
+ * do not are opened RTLD_NOW (module_dlopen_flags()). Were one opened
+ * RTLD_LAZY, this test would stop at the module's first call. */
+static void
+test_missing_function (void)
+{
+  g_auto(GStrv) paths = g_strsplit (g_getenv ("IMZALA_MISSING_FUNCTION_MODULES"), ":", -1);
+
+  g_assert_cmpuint (g_strv_length (paths), ==, 2);
+  for (guint i = 0; paths[i] != NULL; i++)
+    {
+      g_autoptr(ImzalaModuleSet) modules = imzala_module_set_new ();
+      g_autoptr(GError) error = NULL;
+      ImzalaModuleLoadError *load_error;
+
+      g_test_message ("%s", paths[i]);
+      g_assert_true (g_file_test (paths[i], G_FILE_TEST_IS_REGULAR));
+      imzala_module_set_set_use_registered (modules, FALSE);
+      imzala_module_set_add_module_path (modules, paths[i]);
+      g_assert_false (imzala_module_set_load (modules, NULL, &error));
+      g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_MODULE);
+      g_assert_cmpuint (imzala_module_set_get_load_errors (modules)->len, ==, 1);
+      load_error = g_ptr_array_index (imzala_module_set_get_load_errors (modules), 0);
+      g_assert_error (load_error->error, IMZALA_ERROR, IMZALA_ERROR_MODULE_LOAD);
+      g_assert_nonnull (strstr (load_error->error->message, paths[i]));
+    }
+}
+
 static void
 test_no_module_at_all (void)
 {
@@ -837,6 +866,7 @@ main (int argc, char **argv)
   g_test_add_func ("/module-set/load-by-path", test_load_by_path);
   g_test_add_func ("/module-set/missing-module", test_missing_module);
   g_test_add_func ("/module-set/no-module-at-all", test_no_module_at_all);
+  g_test_add_func ("/module-set/missing-function", test_missing_function);
   g_test_add_func ("/module-set/same-module-twice", test_same_module_twice);
   g_test_add_func ("/module-set/registered", test_registered);
   g_test_add_func ("/module-set/own-libraries-first", test_own_libraries_first);

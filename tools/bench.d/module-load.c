@@ -8,7 +8,8 @@
  * with the libraries `openssl` maps at start, and with those `imzala-cli`
  * maps and -DMODULE_LOAD_DEEPBIND, as imzala-cli opens a module with
  * RTLD_DEEPBIND (src/core/imzala-module-set.c), so that the two differ
- * only in what each program does.
+ * only in what each program does. Both bind lazily (RTLD_LAZY), as
+ * imzala-cli and the pkcs11 engine's libp11 open a module.
  *
  *   module-load MODULE.so */
 #include <dlfcn.h>
@@ -30,9 +31,9 @@ main (int argc, char **argv)
       return 2;
     }
 #ifdef MODULE_LOAD_DEEPBIND
-  module = dlopen (argv[1], RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+  module = dlopen (argv[1], RTLD_LAZY | RTLD_LOCAL | RTLD_DEEPBIND);
 #else
-  module = dlopen (argv[1], RTLD_NOW | RTLD_LOCAL);
+  module = dlopen (argv[1], RTLD_LAZY | RTLD_LOCAL);
 #endif
   if (module == NULL)
     {
