@@ -1094,6 +1094,111 @@ test_stream (void)
   X509_STORE_free (trust);
 }
 
+/* A reader that gives at most @step bytes a call, and fails at @fail_at
+ * (G_MAXSIZE: never); a writer that fails once it holds @fail_at bytes. */
+typedef struct
+{
+  GBytes     *content;
+  gsize       offset;
+  gsize       step;
+  gsize       fail_at;
+  GByteArray *written;
+} Trickle;
+
+static gssize
+trickle_read (gpointer user_data, guint8 *buffer, gsize size, GError **error)
+{
+  Trickle *t = user_data;
+  gsize total;
+  const guint8 *data = g_bytes_get_data (t->content, &total);
+
+  if (t->offset >= t->fail_at)
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_IO, "the disk went away");
+      return -1;
+    }
+  size = MIN (MIN (size, t->step), total - t->offset);
+  memcpy (buffer, data + t->offset, size);
+  t->offset += size;
+  return (gssize) size;
+}
+
+static gboolean
+trickle_write (gpointer user_data, const guint8 *buffer, gsize size, GError **error)
+{
+  Trickle *t = user_data;
+
+  if (t->written->len + size > t->fail_at)
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC, "the disk is full");
+      return FALSE;
+    }
+  g_byte_array_append (t->written, buffer, (guint) size);
+  return TRUE;
+}
+
+/* imzala_cms_digest_read() and imzala_cms_write_attached_with(), what
+ * imzala-cli signs through without GIO: short reads give the same bytes as
+ * the GIO streams, and a reader's or a writer's error comes back as it is. */
+static void
+test_stream_callbacks (void)
+{
+  g_autoptr(ImzalaTestIdentity) leaf = make_leaf ("rsa2048", 0, 0);
+  g_autoptr(ImzalaCertificate) signer = imzala_test_identity_certificate (leaf);
+  g_autoptr(GDateTime) when = g_date_time_new_utc (2026, 11, 26, 5, 30, 0);
+  g_autoptr(GBytes) content = stream_content (300001);
+  g_autoptr(GByteArray) written = g_byte_array_new ();
+  Trickle reader = { content, 0, 4093, G_MAXSIZE, NULL };
+  Trickle writer = { NULL, 0, 0, G_MAXSIZE, written };
+  g_autoptr(GBytes) digest = NULL;
+  g_autoptr(GBytes) detached = NULL;
+  g_autoptr(GBytes) attached = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 length = 0;
+  guint64 last = 0;
+
+  digest = imzala_cms_digest_read (trickle_read, &reader, IMZALA_DIGEST_SHA256, 0, count_progress_cb,
+                                   &last, &length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, 300001);
+  g_assert_cmpuint (last, ==, 300001);
+  detached = imzala_cms_sign_digest (signer, NULL, digest, when, imzala_test_identity_sign, leaf,
+                                     NULL, &error);
+  g_assert_no_error (error);
+
+  reader.offset = 0;
+  reader.step = 1;
+  g_assert_true (imzala_cms_write_attached_with (detached, trickle_read, &reader, 300001, digest,
+                                                 IMZALA_DIGEST_SHA256, trickle_write, &writer,
+                                                 NULL, NULL, &error));
+  g_assert_no_error (error);
+  attached = imzala_cms_sign (signer, NULL, content, IMZALA_CMS_NONE, when,
+                              imzala_test_identity_sign, leaf, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (written->data, written->len, g_bytes_get_data (attached, NULL), g_bytes_get_size (attached));
+
+  /* The reader fails half-way: no digest, the reader's error. */
+  reader.offset = 0;
+  reader.step = 65536;
+  reader.fail_at = 150000;
+  g_assert_null (imzala_cms_digest_read (trickle_read, &reader, IMZALA_DIGEST_SHA256, 0, NULL, NULL,
+                                         NULL, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_IO);
+  g_clear_error (&error);
+
+  /* The writer fails half-way: FALSE with the writer's error. */
+  reader.offset = 0;
+  reader.fail_at = G_MAXSIZE;
+  g_byte_array_set_size (written, 0);
+  writer.fail_at = 200000;
+  g_assert_false (imzala_cms_write_attached_with (detached, trickle_read, &reader, 300001, digest,
+                                                  IMZALA_DIGEST_SHA256, trickle_write, &writer,
+                                                  NULL, NULL, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC);
+  g_assert_cmpuint (written->len, <=, 200000);
+  g_assert_cmpuint (ERR_peek_error (), ==, 0);
+}
+
 /* The certificates a token carries as DER (imzala_cms_sign_full()): put
  * into the certificates SET without being parsed, each once, in the order
  * OpenSSL's own encoder gives a SET OF (d2i then i2d gives the same bytes),
@@ -1206,6 +1311,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cms/token/async", test_token_async);
   g_test_add_func ("/cms/token/no-private-key", test_token_no_private_key);
   g_test_add_func ("/cms/software/stream", test_stream);
+  g_test_add_func ("/cms/software/stream-callbacks", test_stream_callbacks);
   g_test_add_func ("/cms/software/carried-certificates", test_carried_certificates);
 
   status = g_test_run ();

@@ -14,6 +14,7 @@
 
 #include "imzala-cms.h"
 #include "imzala-error.h"
+#include "imzala-cancel-private.h"
 
 /* The largest content imzala_cms_sign() signs in memory. Portal texts are a
  * few kilobytes; the limit keeps a mistaken caller from building a CMS in
@@ -512,7 +513,7 @@ build_signed_data (ImzalaCertificate *signer,
   gboolean detached = attached_content == NULL;
   unsigned int cms_flags;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return NULL;
 
   if (imzala_certificate_get_key_type (signer) == IMZALA_KEY_TYPE_UNKNOWN)
@@ -636,7 +637,7 @@ imzala_cms_sign_full (ImzalaCertificate *signer,
   g_return_val_if_fail (sign_func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return NULL;
 
   if (content_digest == NULL)
@@ -690,15 +691,46 @@ imzala_cms_sign (ImzalaCertificate *signer,
 
 /* ---- Big content, as a stream ---- */
 
+/* The GIO streams behind the ImzalaCmsReadFunc and ImzalaCmsWriteFunc of
+ * imzala_cms_digest_stream() and imzala_cms_write_attached(). */
+typedef struct
+{
+  GInputStream  *input;
+  GOutputStream *output;
+  GCancellable  *cancellable;
+} StreamPair;
+
+static gssize
+stream_read (gpointer   user_data,
+             guint8    *buffer,
+             gsize      size,
+             GError   **error)
+{
+  StreamPair *pair = user_data;
+
+  return g_input_stream_read (pair->input, buffer, size, pair->cancellable, error);
+}
+
+static gboolean
+stream_write (gpointer       user_data,
+              const guint8  *buffer,
+              gsize          size,
+              GError       **error)
+{
+  StreamPair *pair = user_data;
+
+  return g_output_stream_write_all (pair->output, buffer, size, NULL, pair->cancellable, error);
+}
+
 GBytes *
-imzala_cms_digest_stream (GInputStream          *input,
-                          ImzalaDigest           digest,
-                          guint64                total,
-                          ImzalaCmsProgressFunc  progress,
-                          gpointer               progress_data,
-                          guint64               *length_out,
-                          GCancellable          *cancellable,
-                          GError               **error)
+imzala_cms_digest_read (ImzalaCmsReadFunc      read_func,
+                        gpointer               read_data,
+                        ImzalaDigest           digest,
+                        guint64                total,
+                        ImzalaCmsProgressFunc  progress,
+                        gpointer               progress_data,
+                        guint64               *length_out,
+                        GError               **error)
 {
   g_autofree guint8 *buffer = NULL;
   EVP_MD_CTX *md_ctx;
@@ -707,7 +739,7 @@ imzala_cms_digest_stream (GInputStream          *input,
   guint64 done = 0;
   GBytes *result = NULL;
 
-  g_return_val_if_fail (G_IS_INPUT_STREAM (input), NULL);
+  g_return_val_if_fail (read_func != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   md_ctx = EVP_MD_CTX_new ();
@@ -722,7 +754,7 @@ imzala_cms_digest_stream (GInputStream          *input,
   buffer = g_malloc (STREAM_CHUNK_SIZE);
   for (;;)
     {
-      gssize count = g_input_stream_read (input, buffer, STREAM_CHUNK_SIZE, cancellable, error);
+      gssize count = read_func (read_data, buffer, STREAM_CHUNK_SIZE, error);
 
       if (count < 0)
         goto out;
@@ -750,6 +782,24 @@ imzala_cms_digest_stream (GInputStream          *input,
 out:
   EVP_MD_CTX_free (md_ctx);
   return result;
+}
+
+GBytes *
+imzala_cms_digest_stream (GInputStream          *input,
+                          ImzalaDigest           digest,
+                          guint64                total,
+                          ImzalaCmsProgressFunc  progress,
+                          gpointer               progress_data,
+                          guint64               *length_out,
+                          GCancellable          *cancellable,
+                          GError               **error)
+{
+  StreamPair pair = { input, NULL, cancellable };
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (input), NULL);
+
+  return imzala_cms_digest_read (stream_read, &pair, digest, total, progress, progress_data,
+                                 length_out, error);
 }
 
 GBytes *
@@ -846,16 +896,17 @@ split_for_content (GBytes     *der,
 }
 
 gboolean
-imzala_cms_write_attached (GBytes                *detached_cms,
-                           GInputStream          *content,
-                           guint64                content_length,
-                           GBytes                *content_digest,
-                           ImzalaDigest           digest,
-                           GOutputStream         *output,
-                           ImzalaCmsProgressFunc  progress,
-                           gpointer               progress_data,
-                           GCancellable          *cancellable,
-                           GError               **error)
+imzala_cms_write_attached_with (GBytes                *detached_cms,
+                                ImzalaCmsReadFunc      read_func,
+                                gpointer               read_data,
+                                guint64                content_length,
+                                GBytes                *content_digest,
+                                ImzalaDigest           digest,
+                                ImzalaCmsWriteFunc     write_func,
+                                gpointer               write_data,
+                                ImzalaCmsProgressFunc  progress,
+                                gpointer               progress_data,
+                                GError               **error)
 {
   g_autoptr(GByteArray) head = g_byte_array_new ();
   g_autofree guint8 *buffer = NULL;
@@ -869,9 +920,9 @@ imzala_cms_write_attached (GBytes                *detached_cms,
   gboolean ok = FALSE;
 
   g_return_val_if_fail (detached_cms != NULL, FALSE);
-  g_return_val_if_fail (G_IS_INPUT_STREAM (content), FALSE);
+  g_return_val_if_fail (read_func != NULL, FALSE);
   g_return_val_if_fail (content_digest != NULL, FALSE);
-  g_return_val_if_fail (G_IS_OUTPUT_STREAM (output), FALSE);
+  g_return_val_if_fail (write_func != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (content_length > IMZALA_CMS_MAX_ATTACHED_SIZE)
@@ -893,13 +944,13 @@ imzala_cms_write_attached (GBytes                *detached_cms,
       goto out;
     }
 
-  if (!g_output_stream_write_all (output, head->data, head->len, NULL, cancellable, error))
+  if (!write_func (write_data, head->data, head->len, error))
     goto out;
 
   buffer = g_malloc (STREAM_CHUNK_SIZE);
   for (;;)
     {
-      gssize count = g_input_stream_read (content, buffer, STREAM_CHUNK_SIZE, cancellable, error);
+      gssize count = read_func (read_data, buffer, STREAM_CHUNK_SIZE, error);
 
       if (count < 0)
         goto out;
@@ -914,7 +965,7 @@ imzala_cms_write_attached (GBytes                *detached_cms,
           set_build_error (error, "Hashing the content failed");
           goto out;
         }
-      if (!g_output_stream_write_all (output, buffer, (gsize) count, NULL, cancellable, error))
+      if (!write_func (write_data, buffer, (gsize) count, error))
         goto out;
       if (progress != NULL)
         progress (done, content_length, progress_data);
@@ -932,10 +983,31 @@ imzala_cms_write_attached (GBytes                *detached_cms,
     }
 
   der = g_bytes_get_data (detached_cms, &der_size);
-  ok = g_output_stream_write_all (output, der + tail_offset, der_size - tail_offset, NULL,
-                                  cancellable, error);
+  ok = write_func (write_data, der + tail_offset, der_size - tail_offset, error);
 
 out:
   EVP_MD_CTX_free (md_ctx);
   return ok;
+}
+
+gboolean
+imzala_cms_write_attached (GBytes                *detached_cms,
+                           GInputStream          *content,
+                           guint64                content_length,
+                           GBytes                *content_digest,
+                           ImzalaDigest           digest,
+                           GOutputStream         *output,
+                           ImzalaCmsProgressFunc  progress,
+                           gpointer               progress_data,
+                           GCancellable          *cancellable,
+                           GError               **error)
+{
+  StreamPair pair = { content, output, cancellable };
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (content), FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (output), FALSE);
+
+  return imzala_cms_write_attached_with (detached_cms, stream_read, &pair, content_length,
+                                         content_digest, digest, stream_write, &pair,
+                                         progress, progress_data, error);
 }

@@ -101,6 +101,30 @@ typedef void (*ImzalaCmsProgressFunc) (guint64  done,
                                        guint64  total,
                                        gpointer user_data);
 
+/* A source of content and a sink for an attached signature, for a caller
+ * without GIO streams (imzala-cli, which then does not load GIO: see
+ * src/cli/imzala-cli-lazy.h). An ImzalaCmsReadFunc puts at most @size bytes
+ * into @buffer and returns how many, 0 at the end, or -1 with @error set; an
+ * ImzalaCmsWriteFunc writes all @size bytes or sets @error. */
+typedef gssize   (*ImzalaCmsReadFunc)  (gpointer       user_data,
+                                        guint8        *buffer,
+                                        gsize          size,
+                                        GError       **error);
+typedef gboolean (*ImzalaCmsWriteFunc) (gpointer       user_data,
+                                        const guint8  *buffer,
+                                        gsize          size,
+                                        GError       **error);
+
+/* imzala_cms_digest_stream() over @read_func. */
+GBytes  *imzala_cms_digest_read   (ImzalaCmsReadFunc      read_func,
+                                   gpointer               read_data,
+                                   ImzalaDigest           digest,
+                                   guint64                total,
+                                   ImzalaCmsProgressFunc  progress,
+                                   gpointer               progress_data,
+                                   guint64               *length_out,
+                                   GError               **error);
+
 /* Hashes @input to its end with @digest; @total (0 when unknown) is only
  * passed to @progress. @length_out (nullable) gets the number of bytes read.
  * Returns the digest value. */
@@ -144,6 +168,19 @@ gboolean imzala_cms_write_attached (GBytes                *detached_cms,
                                     gpointer               progress_data,
                                     GCancellable          *cancellable,
                                     GError               **error);
+
+/* imzala_cms_write_attached() from @read_func to @write_func. */
+gboolean imzala_cms_write_attached_with (GBytes                *detached_cms,
+                                         ImzalaCmsReadFunc      read_func,
+                                         gpointer               read_data,
+                                         guint64                content_length,
+                                         GBytes                *content_digest,
+                                         ImzalaDigest           digest,
+                                         ImzalaCmsWriteFunc     write_func,
+                                         gpointer               write_data,
+                                         ImzalaCmsProgressFunc  progress,
+                                         gpointer               progress_data,
+                                         GError               **error);
 
 /* ---- Verification ---- */
 

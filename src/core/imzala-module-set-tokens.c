@@ -7,6 +7,7 @@
 
 #include "imzala-error.h"
 #include "imzala-module-set-private.h"
+#include "imzala-cancel-private.h"
 
 /* More slots than any machine has readers: a count above it is a module's
  * mistake, and believing it would make g_new0() abort the program. */
@@ -148,7 +149,7 @@ list_module_tokens (ImzalaModule  *module,
       g_autoptr(GError) error = NULL;
       ImzalaToken *token;
 
-      if (g_cancellable_is_cancelled (cancellable))
+      if (imzala_is_cancelled (cancellable))
         return;
 
       /* A card pulled out between C_GetSlotList and here, or one the module
@@ -222,7 +223,7 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
                                 tokens, cancellable, FALSE, NULL };
       g_autoptr(GError) module_error = NULL;
 
-      if (g_cancellable_is_cancelled (cancellable))
+      if (imzala_is_cancelled (cancellable))
         break;
       /* A closed module has no tokens any more; the others still count. */
       if (!imzala_module_call (listing.module, list_module_tokens_cb, &listing, &module_error))
@@ -235,7 +236,7 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
         break;
     }
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return NULL;
   if (removed != NULL)
     {

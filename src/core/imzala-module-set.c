@@ -15,6 +15,7 @@
 #include "imzala-error.h"
 #include "imzala-module-set-private.h"
 #include "imzala-sanitizers.h"
+#include "imzala-cancel-private.h"
 
 /* Where the vendor module of Turkish NES cards (AKİS) is installed by its
  * packages, newest layout first. Loaded by themselves when present, so that
@@ -302,7 +303,7 @@ load_registered (ImzalaModuleSet *self,
       RegisteredLoad load;
 
       /* Trust modules hold CA lists for TLS, never a card. */
-      if (g_strcmp0 (trust_policy, "yes") == 0 || g_cancellable_is_cancelled (cancellable))
+      if (g_strcmp0 (trust_policy, "yes") == 0 || imzala_is_cancelled (cancellable))
         {
           p11_kit_module_release (module);
           continue;
@@ -502,7 +503,7 @@ imzala_module_set_load (ImzalaModuleSet *self,
 
   for (guint i = 0; i < self->paths->len; i++)
     {
-      if (g_cancellable_is_cancelled (cancellable))
+      if (imzala_is_cancelled (cancellable))
         break;
       load_path (self, g_ptr_array_index (self->paths, i), TRUE);
     }
@@ -510,12 +511,12 @@ imzala_module_set_load (ImzalaModuleSet *self,
   if (self->use_registered)
     for (gsize i = 0; i < G_N_ELEMENTS (known_vendor_modules); i++)
       {
-        if (g_cancellable_is_cancelled (cancellable))
+        if (imzala_is_cancelled (cancellable))
           break;
         load_path (self, known_vendor_modules[i], FALSE);
       }
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return FALSE;
 
   if (self->modules->len == 0)

@@ -11,6 +11,7 @@
 
 #include "imzala-error.h"
 #include "imzala-token-private.h"
+#include "imzala-cancel-private.h"
 
 typedef struct
 {
@@ -79,7 +80,7 @@ imzala_token_change_pin (ImzalaToken   *self,
 
   if (!imzala_token_check_pin_length (self, old_pin, error) || !imzala_token_check_pin_length (self, new_pin, error))
     return FALSE;
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return FALSE;
 
   functions = imzala_module_get_functions (self->module);
@@ -200,7 +201,7 @@ imzala_token_unblock_pin_full (ImzalaToken         *self,
   if (!imzala_token_check_puk_length (self, puk, error)
       || !imzala_token_check_pin_length (self, new_pin, error))
     return FALSE;
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return FALSE;
 
   functions = imzala_module_get_functions (self->module);

@@ -21,6 +21,7 @@
 
 #include "imzala-error.h"
 #include "imzala-token-private.h"
+#include "imzala-cancel-private.h"
 
 gboolean
 imzala_token_needs_login_to_list (ImzalaToken *self)
@@ -70,7 +71,7 @@ login_on_thread (ImzalaToken   *self,
   gboolean ok = TRUE;
   CK_RV rv;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return FALSE;
 
   imzala_module_lock (self->module);

@@ -19,6 +19,7 @@
 
 #include "imzala-error.h"
 #include "imzala-token-private.h"
+#include "imzala-cancel-private.h"
 
 static gboolean
 mechanism_in_list (GArray            *mechanisms,
@@ -470,7 +471,7 @@ sign_locked (ImzalaToken       *self,
       return NULL;
     }
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return NULL;
 
   key = find_private_key_locked (self, session, certificate, &rv);
@@ -582,7 +583,7 @@ imzala_token_sign (ImzalaToken       *self,
   imzala_module_lock (self->module);
   if (imzala_token_lookup_login_session_locked (self, &session))
     {
-      if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+      if (!imzala_cancelled (cancellable, error))
         signature = sign_locked (self, session, certificate, pin, digest, data,
                                  is_ec, cancellable, error);
       imzala_module_unlock (self->module);
@@ -592,7 +593,7 @@ imzala_token_sign (ImzalaToken       *self,
 
   if (!imzala_token_check_pin_length (self, pin, error))
     return NULL;
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return NULL;
 
   functions = imzala_module_get_functions (self->module);

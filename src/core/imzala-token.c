@@ -13,6 +13,7 @@
 
 #include "imzala-error.h"
 #include "imzala-token-private.h"
+#include "imzala-cancel-private.h"
 
 G_DEFINE_FINAL_TYPE (ImzalaToken, imzala_token, G_TYPE_OBJECT)
 
@@ -281,7 +282,7 @@ read_certificates_locked (ImzalaToken   *self,
             {
               g_ptr_array_add (self->certificates, certificate);
               functions->C_CloseSession (session);
-              return !g_cancellable_set_error_if_cancelled (cancellable, error);
+              return !imzala_cancelled (cancellable, error);
             }
         }
     }
@@ -307,7 +308,7 @@ read_certificates_locked (ImzalaToken   *self,
       ImzalaKeyPairing pairing;
       guint index;
 
-      if (g_cancellable_is_cancelled (cancellable))
+      if (imzala_is_cancelled (cancellable))
         break;
 
       certificate = imzala_certificate_new_from_der (object->value, &parse_error);
@@ -342,7 +343,7 @@ read_certificates_locked (ImzalaToken   *self,
 
   functions->C_CloseSession (session);
 
-  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+  return !imzala_cancelled (cancellable, error);
 }
 
 /* The certificates are read once per card insertion (see the cache in
@@ -734,7 +735,7 @@ imzala_token_refresh (ImzalaToken   *self,
       return imzala_module_call (self->module, refresh_call_cb, &call, error);
     }
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (imzala_cancelled (cancellable, error))
     return FALSE;
 
   imzala_module_lock (self->module);
