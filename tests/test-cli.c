@@ -454,6 +454,99 @@ sign_and_check (const char *name, gboolean by_uri, gboolean detached, gboolean f
   check_signature (f, out, content, detached, holder, tckn);
 }
 
+/* What ld.so says the process of @args initialised (LD_DEBUG=files: one
+ * "calling init" line per library), after checking that it succeeded. */
+static char *
+libraries_initialised (ImzalaTestFixture *f,
+                       const char        *secrets,
+                       GBytes            *input,
+                       const char *const *args)
+{
+  g_autofree char *dir = g_build_filename (f->dir, "ld-debug", NULL);
+  g_autofree char *prefix = g_build_filename (dir, "log", NULL);
+  const char *env[] = { "LD_DEBUG", "files", "LD_DEBUG_OUTPUT", prefix, NULL };
+  g_autoptr(CliResult) r = NULL;
+  g_autoptr(GDir) listing = NULL;
+  g_autoptr(GString) log = g_string_new (NULL);
+  const char *name;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  r = cli_run_full (f->module_path, env, secrets, input, args);
+  g_assert_cmpint (r->status, ==, 0);
+  listing = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (listing);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *text = NULL;
+
+      g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+      g_string_append (log, text);
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  /* The account is there: the program's own libraries and the module. */
+  g_assert_nonnull (strstr (log->str, "calling init: /"));
+  g_assert_nonnull (strstr (log->str, "libp11-kit.so.0"));
+  return g_string_free (g_steal_pointer (&log), FALSE);
+}
+
+/* imzala-cli loads GIO, GModule, json-glib and pcsc-lite when it first
+ * calls them (src/cli/imzala-cli-lazy.h, issue 12): a BES signature,
+ * attached or detached, of a file or of standard input, maps none of them,
+ * and the signature is what openssl verifies; a command that uses them
+ * (`list --json`) loads them and works. */
+static void
+test_sign_lazy_libraries (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "signature.p7s", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autofree char *holder = imzala_test_fixture_cert_get (f, "ayse-rsa", "holder");
+  g_autofree char *tckn = imzala_test_fixture_cert_get (f, "ayse-rsa", "tckn");
+  g_autoptr(GBytes) input = g_bytes_new_static (CONTENT, strlen (CONTENT));
+  const char *lazy[] = { "libgio-2.0.so", "libgmodule-2.0.so", "libjson-glib-1.0.so", "libpcsclite.so" };
+  g_autofree char *listing = NULL;
+
+  if (g_strcmp0 (g_getenv ("IMZALA_CLI_LAZY"), "1") != 0)
+    {
+      g_test_skip ("imzala-cli is linked to all its libraries on this machine (not x86-64)");
+      return;
+    }
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *log = NULL;
+      gboolean detached = i == 1;
+
+      if (i < 2)
+        log = libraries_initialised (f, "123456\n", NULL, (const char *const[]) {
+          "sign", "--cert", fingerprint, "--pin-fd", "3", detached ? "--detached" : "--progress",
+          "--out", out, content, NULL });
+      else
+        {
+          /* From a pipe: held in memory for the second pass. */
+          g_autoptr(GError) error = NULL;
+          g_autofree char *stdin_out = g_build_filename (f->dir, "stdin.p7s", NULL);
+
+          log = libraries_initialised (f, "123456\n", input, (const char *const[]) {
+            "sign", "--cert", fingerprint, "--pin-fd", "3", "--out", stdin_out, "-", NULL });
+          g_assert_cmpint (g_rename (stdin_out, out), ==, 0);
+        }
+      g_test_message ("sign %u: %s", i, log);
+      g_assert_nonnull (strstr (log, "libsofthsm2.so"));
+      for (guint l = 0; l < G_N_ELEMENTS (lazy); l++)
+        g_assert_null (strstr (log, lazy[l]));
+      check_signature (f, out, content, detached, holder, tckn);
+      g_assert_cmpint (g_unlink (out), ==, 0);
+    }
+
+  listing = libraries_initialised (f, NULL, NULL, (const char *const[]) { "list", "--json", NULL });
+  g_assert_nonnull (strstr (listing, "libjson-glib-1.0.so"));
+  g_assert_nonnull (strstr (listing, "libgio-2.0.so"));
+}
+
 /* A PIN piped in ahead of the content on standard input (--pin-fd 0) was
  * read as part of the content: copied out of locked memory and, on a
  * pin-pad reader that asks for no PIN, signed into the file. */
@@ -1679,6 +1772,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/sign/refused", test_sign_refused_certificates);
   g_test_add_func ("/cli/sign/wrong-pin", test_sign_wrong_pin);
   g_test_add_func ("/cli/sign/own-exit-codes", test_sign_own_exit_codes);
+  g_test_add_func ("/cli/sign/lazy-libraries", test_sign_lazy_libraries);
   g_test_add_func ("/cli/pin/change", test_change_pin);
   g_test_add_func ("/cli/pin/unblock", test_unblock_pin);
   g_test_add_func ("/cli/empty-token", test_empty_token);

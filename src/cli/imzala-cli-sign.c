@@ -12,8 +12,6 @@
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
-#include <gio/gunixinputstream.h>
-#include <gio/gunixoutputstream.h>
 
 #include "imzala-cli.h"
 #include "imzala-cli-terminal.h"
@@ -30,13 +28,18 @@ typedef struct
  *
  * A file is never read into memory: it is hashed in one pass before the PIN
  * is asked, and for an attached signature copied into the output in a
- * second pass (imzala_cms_write_attached()). Only attached content from a
- * pipe, which cannot be read twice, is held in memory, up to
- * IMZALA_CMS_MAX_CONTENT_SIZE. */
+ * second pass (imzala_cms_write_attached_with()). Only attached content from
+ * a pipe, which cannot be read twice, is held in memory, up to
+ * IMZALA_CMS_MAX_CONTENT_SIZE. The content is read and the signature
+ * written with read() and write(), not GIO streams: `sign` then never loads
+ * GIO (src/cli/imzala-cli-lazy.h). */
 typedef struct
 {
-  GInputStream *input;
-  int           fd;         /* a regular file's, to rewind it; else -1 */
+  int           fd;         /* the file's, or standard input's */
+  gboolean      own_fd;     /* a file's, closed at the end */
+  gboolean      seekable;   /* a regular file: rewound for the second pass */
+  GBytes       *memory;     /* content from a pipe, held for two passes */
+  gsize         offset;     /* read so far from @memory */
   guint64       size;
   gboolean      size_known;
 } SignContent;
@@ -44,10 +47,57 @@ typedef struct
 static void
 sign_content_clear (SignContent *content)
 {
-  g_clear_object (&content->input);
+  if (content->own_fd && content->fd >= 0)
+    close (content->fd);
+  content->fd = -1;
+  g_clear_pointer (&content->memory, g_bytes_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SignContent, sign_content_clear)
+
+static gssize
+read_fd (int      fd,
+         guint8  *buffer,
+         gsize    size,
+         GError **error)
+{
+  for (;;)
+    {
+      ssize_t count = read (fd, buffer, size);
+
+      if (count >= 0)
+        return count;
+      if (errno != EINTR)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       _("The content cannot be read: %s"), g_strerror (saved));
+          return -1;
+        }
+    }
+}
+
+/* ImzalaCmsReadFunc over the content. */
+static gssize
+read_content (gpointer   user_data,
+              guint8    *buffer,
+              gsize      size,
+              GError   **error)
+{
+  SignContent *content = user_data;
+  gsize total;
+  const guint8 *data;
+
+  if (content->memory == NULL)
+    return read_fd (content->fd, buffer, size, error);
+  data = g_bytes_get_data (content->memory, &total);
+  size = MIN (size, total - content->offset);
+  if (size > 0)
+    memcpy (buffer, data + content->offset, size);
+  content->offset += size;
+  return (gssize) size;
+}
 
 /* Opens the content and checks its size, before any module is loaded or a
  * PIN asked for. */
@@ -72,7 +122,7 @@ open_content (const char  *path,
 
           if (fd >= 0)
             close (fd);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                        _("“%s” cannot be read: %s"), path, g_strerror (saved));
           return FALSE;
         }
@@ -83,17 +133,18 @@ open_content (const char  *path,
                        _("“%s” is a folder, not a file."), path);
           return FALSE;
         }
+      content->fd = fd;
+      content->own_fd = TRUE;
       /* A named pipe or a device has no size and cannot be read twice. */
       if (S_ISREG (info.st_mode) && lseek (fd, 0, SEEK_CUR) >= 0)
         {
           content->size = (guint64) info.st_size;
           content->size_known = TRUE;
-          content->fd = fd;
+          content->seekable = TRUE;
         }
-      content->input = g_unix_input_stream_new (fd, TRUE);
     }
   else
-    content->input = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+    content->fd = STDIN_FILENO;
 
   if (detached)
     return TRUE;
@@ -113,36 +164,30 @@ open_content (const char  *path,
   /* Attached content from a pipe is read twice (hashed, then written), so
    * it is held in memory, up to the limit for content in memory. */
   {
-    g_autoptr(GOutputStream) memory = g_memory_output_stream_new_resizable ();
-    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(GByteArray) memory = g_byte_array_new ();
     g_autofree guint8 *buffer = g_malloc (64 * 1024);
 
     for (;;)
       {
-        gssize count = g_input_stream_read (content->input, buffer, 64 * 1024, NULL, error);
+        gssize count = read_fd (content->fd, buffer, 64 * 1024, error);
 
         if (count < 0)
           return FALSE;
         if (count == 0)
           break;
-        if (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)) + (guint64) count
-            > IMZALA_CMS_MAX_CONTENT_SIZE)
+        if (memory->len + (guint64) count > IMZALA_CMS_MAX_CONTENT_SIZE)
           {
             g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_CONTENT_TOO_LARGE,
                          _("The content from standard input is too large for a signature that contains it (at most %s); sign a file, or use --detached."),
                          "64 MiB");
             return FALSE;
           }
-        if (!g_output_stream_write_all (memory, buffer, (gsize) count, NULL, NULL, error))
-          return FALSE;
+        g_byte_array_append (memory, buffer, (guint) count);
       }
-    if (!g_output_stream_close (memory, NULL, error))
-      return FALSE;
-    bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (memory));
-    g_clear_object (&content->input);
-    content->size = g_bytes_get_size (bytes);
+    content->size = memory->len;
     content->size_known = TRUE;
-    content->input = g_memory_input_stream_new_from_bytes (bytes);
+    content->memory = g_byte_array_free_to_bytes (g_steal_pointer (&memory));
+    content->offset = 0;
   }
   return TRUE;
 }
@@ -160,6 +205,46 @@ attached_interrupt_handler (int signal_number)
   _exit (IMZALA_CLI_EXIT_CANCELLED);
 }
 
+/* Where the attached signature goes (ImzalaCmsWriteFunc). */
+typedef struct
+{
+  int         fd;
+  const char *path;   /* NULL: standard output */
+} SignOutput;
+
+static gboolean
+output_write (gpointer       user_data,
+              const guint8  *buffer,
+              gsize          size,
+              GError       **error)
+{
+  SignOutput *output = user_data;
+
+  while (size > 0)
+    {
+      ssize_t count = write (output->fd, buffer, size);
+
+      if (count < 0 && errno == EINTR)
+        continue;
+      if (count <= 0)
+        {
+          int saved = count < 0 ? errno : ENOSPC;
+
+          if (output->path == NULL)
+            g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
+                                 _("The signature could not be written to standard output."));
+          else
+            g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                         _("The signature could not be written to “%s”: %s"), output->path,
+                         g_strerror (saved));
+          return FALSE;
+        }
+      buffer += count;
+      size -= (gsize) count;
+    }
+  return TRUE;
+}
+
 /* The attached signature: the content copied a second time into a file
  * next to @out_path that replaces it only when everything went well, or
  * into standard output. */
@@ -172,33 +257,26 @@ write_attached (const char         *out_path,
                 ImzalaCliProgress  *progress,
                 GError            **error)
 {
-  g_autoptr(GOutputStream) output = NULL;
   g_autofree char *temporary = NULL;
+  SignOutput output = { STDOUT_FILENO, NULL };
   struct sigaction interrupt_action = { 0 };
   struct sigaction old_int, old_term;
   gboolean ok;
   gboolean replacing = FALSE;
-  int fd;
 
-  /* The stream of a file does not buffer, so rewinding its descriptor
-   * rewinds the stream; content held in memory is seekable itself. */
-  if (content->fd >= 0)
+  /* Rewound for the second pass: the file itself, or the copy in memory. */
+  if (content->memory != NULL)
+    content->offset = 0;
+  else if (lseek (content->fd, 0, SEEK_SET) != 0)
     {
-      if (lseek (content->fd, 0, SEEK_SET) != 0)
-        {
-          int saved = errno;
+      int saved = errno;
 
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("The content cannot be read a second time: %s"), g_strerror (saved));
-          return FALSE;
-        }
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   _("The content cannot be read a second time: %s"), g_strerror (saved));
+      return FALSE;
     }
-  else if (!g_seekable_seek (G_SEEKABLE (content->input), 0, G_SEEK_SET, NULL, error))
-    return FALSE;
 
-  if (out_path == NULL || g_str_equal (out_path, "-"))
-    output = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
-  else
+  if (out_path != NULL && !g_str_equal (out_path, "-"))
     {
       GStatBuf existing;
 
@@ -211,18 +289,18 @@ write_attached (const char         *out_path,
        * the benchmark machine's disk, issue 12). */
       replacing = g_lstat (out_path, &existing) == 0 && existing.st_size > 0;
       temporary = g_strdup_printf ("%s.XXXXXX", out_path);
-      fd = g_mkstemp_full (temporary, O_WRONLY | O_CLOEXEC, 0644);
-      if (fd < 0)
+      output.fd = g_mkstemp_full (temporary, O_WRONLY | O_CLOEXEC, 0644);
+      output.path = out_path;
+      if (output.fd < 0)
         {
           int saved = errno;
 
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                        _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
           return FALSE;
         }
       /* As g_file_set_contents_full() makes the detached one. */
-      fchmod (fd, 0644);
-      output = g_unix_output_stream_new (fd, TRUE);
+      fchmod (output.fd, 0644);
       g_strlcpy (attached_temporary, temporary, sizeof attached_temporary);
     }
 
@@ -231,24 +309,34 @@ write_attached (const char         *out_path,
   sigaction (SIGINT, &interrupt_action, &old_int);
   sigaction (SIGTERM, &interrupt_action, &old_term);
   imzala_cli_progress_start (progress, IMZALA_CLI_PROGRESS_WRITE);
-  ok = imzala_cms_write_attached (detached_cms, content->input, content->size, content_digest,
-                                  digest, output, imzala_cli_progress_cb, progress, NULL, error);
+  ok = imzala_cms_write_attached_with (detached_cms, read_content, content, content->size,
+                                       content_digest, digest, output_write, &output,
+                                       imzala_cli_progress_cb, progress, error);
   imzala_cli_progress_end (progress);
-  if (ok && replacing)
-    ok = fsync (g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (output))) == 0
-         || (g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                          _("The signature could not be written to “%s”: %s"), out_path,
-                          g_strerror (errno)), FALSE);
-  if (!g_output_stream_close (output, NULL, ok ? error : NULL))
-    ok = FALSE;
+  if (ok && replacing && fsync (output.fd) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
+      ok = FALSE;
+    }
   if (temporary != NULL)
     {
+      if (close (output.fd) != 0 && ok)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
+          ok = FALSE;
+        }
       attached_temporary[0] = '\0';
       if (ok && g_rename (temporary, out_path) != 0)
         {
           int saved = errno;
 
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
                        _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
           ok = FALSE;
         }
@@ -557,7 +645,7 @@ imzala_cli_sign (int argc, char **argv)
   g_autoptr(GPtrArray) tokens = NULL;
   g_autoptr(ImzalaCertificate) certificate = NULL;
   g_autoptr(ImzalaSecret) pin = NULL;
-  g_auto(SignContent) content = { NULL, -1, 0, FALSE };
+  g_auto(SignContent) content = { .fd = -1 };
   g_autoptr(GBytes) content_digest = NULL;
   ImzalaCliProgress progress = { 0 };
   ImzalaDigest digest;
@@ -717,9 +805,9 @@ imzala_cli_sign (int argc, char **argv)
    * than the signature takes. */
   digest = imzala_digest_for_certificate (certificate);
   imzala_cli_progress_start (&progress, IMZALA_CLI_PROGRESS_DIGEST);
-  content_digest = imzala_cms_digest_stream (content.input, digest,
-                                             content.size_known ? content.size : 0,
-                                             imzala_cli_progress_cb, &progress, &content_read, NULL, &error);
+  content_digest = imzala_cms_digest_read (read_content, &content, digest,
+                                           content.size_known ? content.size : 0,
+                                           imzala_cli_progress_cb, &progress, &content_read, &error);
   imzala_cli_progress_end (&progress);
   /* A file still being written is not signed half-way. */
   if (content_digest != NULL && content.size_known && content_read != content.size)
@@ -754,7 +842,11 @@ imzala_cli_sign (int argc, char **argv)
         return imzala_cli_report_error (error);
     }
 
-  cancellable = g_cancellable_new ();
+  /* A cancellable only where a wait can be cut short: on the reader's
+   * keypad, and for the time-stamp. Without one, a BES signature calls
+   * nothing in GIO, which imzala-cli then never loads (imzala-cli-lazy.h). */
+  if (imzala_token_has_pin_pad (token) || tsa != NULL)
+    cancellable = g_cancellable_new ();
   if (!g_unix_open_pipe (interrupt_pipe, FD_CLOEXEC, &error)
       || !g_unix_set_fd_nonblocking (interrupt_pipe[1], TRUE, &error))
     {
@@ -776,9 +868,11 @@ imzala_cli_sign (int argc, char **argv)
   /* The card signs here, on the modules' thread; the cancellable is the
    * current one, as for a token's async call, so that a wait on the
    * reader's keypad can be cut short. */
-  g_cancellable_push_current (cancellable);
+  if (cancellable != NULL)
+    g_cancellable_push_current (cancellable);
   run.cms = imzala_token_sign_cms_digest (token, certificate, pin, content_digest, cancellable, &run.error);
-  g_cancellable_pop_current (cancellable);
+  if (cancellable != NULL)
+    g_cancellable_pop_current (cancellable);
   /* The PIN is not kept while the network is asked. */
   g_clear_pointer (&pin, imzala_secret_unref);
   if (pin_pad_watch != NULL)
