@@ -35,9 +35,9 @@ typedef struct
  * GIO (src/cli/imzala-cli-lazy.h). */
 typedef struct
 {
-  int           fd;         /* the file's, or standard input's */
+  int           fd;         /* the file's (rewound for the second pass when
+                             * its size is known), or standard input's */
   gboolean      own_fd;     /* a file's, closed at the end */
-  gboolean      seekable;   /* a regular file: rewound for the second pass */
   GBytes       *memory;     /* content from a pipe, held for two passes */
   gsize         offset;     /* read so far from @memory */
   guint64       size;
@@ -140,7 +140,6 @@ open_content (const char  *path,
         {
           content->size = (guint64) info.st_size;
           content->size_known = TRUE;
-          content->seekable = TRUE;
         }
     }
   else

@@ -67,14 +67,16 @@ def main():
     paths = library_paths(program, sonames)
     wanted = undefined_symbols(program)
     stubs = []  # (name, library index)
+    stubbed = set()
     for index, soname in enumerate(sonames):
         for name, is_function in sorted(defined_symbols(paths[soname]).items()):
-            if name not in wanted or any(name == s for s, _ in stubs):
+            if name not in wanted or name in stubbed:
                 continue
             if not is_function:
                 sys.exit(f"lazy-stubs.py: {program} uses the data symbol {name} of {soname}; "
                          "it cannot be loaded lazily")
             stubs.append((name, index))
+            stubbed.add(name)
     if not stubs:
         sys.exit(f"lazy-stubs.py: {program} uses nothing from {', '.join(sonames)}")
 
