@@ -6,8 +6,9 @@
  * (src/cli/lazy-stubs.py writes them from the first link): its first call
  * opens the library and looks the function up, and every call after jumps
  * straight to it. `imzala-cli sign` at the BES level calls none of them, so
- * it maps five libraries where the ordinary link maps ten; every other
- * command loads what it calls, when it calls it. */
+ * it names five libraries where the ordinary link names nine, and maps ten
+ * at start instead of seventeen; every other command loads what it calls,
+ * when it calls it. */
 #pragma once
 
 typedef struct
