@@ -49,5 +49,12 @@ imzala_cli_explain_tokens (GPtrArray *tokens)
                                   tokens, &reader);
   error = imzala_card_cause_to_error (cause, reader);
   imzala_reader_monitor_stop (monitor);
+  /* The monitor's thread ends once SCardCancel has woken it. `list` makes
+   * card calls after this (printing, logging out) on its main thread, which
+   * must then be the process's only one, as for every other card call of a
+   * single-thread module set (/cli/thread-affine-counts). Since libpcsclite
+   * is loaded when first called, by that thread, it outlived this function
+   * often enough to be seen. Bounded for a pcscd that hangs. */
+  imzala_reader_monitor_wait_for_threads (PCSC_ANSWER_TIMEOUT_SECONDS * 1000);
   return error;
 }

@@ -485,15 +485,18 @@ main (int argc, char **argv)
       {
         int status = commands[i].run (argc - 1, argv + 1);
 
+        /* The PC/SC threads of the monitors that explained "no card" or
+         * made the report: SCardCancel woke them, they end at once unless
+         * pcscd hangs, and one still in libpcsclite at exit crashes it.
+         * Waited for before the modules are finalized, so that a command
+         * that makes its card calls on its main thread (list, sign) makes
+         * C_Finalize there with no other thread either. */
+        imzala_reader_monitor_wait_for_threads (2000);
         /* C_Finalize on every module's thread, and the threads joined,
          * before exit(): a module still initialised at exit crashes in its
          * exit handlers (SoftHSM does), and a reference to a module that an
          * operation drops late must find it already closed. */
         imzala_module_close_all ();
-        /* The PC/SC threads of the monitors that explained "no card" or
-         * made the report: SCardCancel woke them, they end at once unless
-         * pcscd hangs, and one still in libpcsclite at exit crashes it. */
-        imzala_reader_monitor_wait_for_threads (2000);
         return status;
       }
 
