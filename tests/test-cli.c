@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -545,6 +546,71 @@ test_sign_lazy_libraries (void)
   listing = libraries_initialised (f, NULL, NULL, (const char *const[]) { "list", "--json", NULL });
   g_assert_nonnull (strstr (listing, "libjson-glib-1.0.so"));
   g_assert_nonnull (strstr (listing, "libgio-2.0.so"));
+}
+
+/* A library imzala-cli loads on first use that cannot be loaded (a broken
+ * installation): the command stops with a sentence that says so, in the
+ * user's language, and exit code 10, instead of a loader's abort. The
+ * library is hidden by a bind mount of /dev/null over it in a mount
+ * namespace of the command's own (root only; skipped otherwise). */
+static void
+test_lazy_library_missing (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *localedir = g_test_build_filename (G_TEST_BUILT, "..", "po", NULL);
+  Dl_info where = { 0 };
+  const char *languages[] = { "en", "tr" };
+  const char *expected[] = { "İmzala is not installed completely: libjson-glib-1.0.so.0 cannot be loaded",
+                             "İmzala eksik kurulmuş: libjson-glib-1.0.so.0 yüklenemiyor" };
+
+  if (g_strcmp0 (g_getenv ("IMZALA_CLI_LAZY"), "1") != 0)
+    {
+      g_test_skip ("imzala-cli is linked to all its libraries on this machine (not x86-64)");
+      return;
+    }
+  /* Where this process (linked to json-glib) found the library. */
+  g_assert_true (dladdr ((void *) json_from_string, &where) != 0 && where.dli_fname != NULL);
+  if (geteuid () != 0 || !g_file_test ("/usr/bin/unshare", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("hiding a library takes root and unshare(1)");
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (languages); i++)
+    {
+      const char *env[] = { "LANGUAGE", languages[i], "LC_ALL", i == 0 ? "C.UTF-8" : "tr_TR.UTF-8",
+                            "IMZALA_LOCALEDIR", localedir, "HIDDEN", where.dli_fname, NULL };
+      g_autoptr(GSubprocessLauncher) launcher = NULL;
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      for (guint e = 0; env[e] != NULL; e += 2)
+        g_subprocess_launcher_setenv (launcher, env[e], env[e + 1], TRUE);
+      /* sh mounts /dev/null over the library, then execs imzala-cli. */
+      process = g_subprocess_launcher_spawn (launcher, &error, "/usr/bin/unshare", "-m",
+                                             "--propagation", "private", "/bin/sh", "-c",
+                                             "mount --bind /dev/null \"$HIDDEN\" && exec \"$@\"", "sh",
+                                             cli_path (), "list", "--json", "--no-registered",
+                                             "--module", f->module_path, NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+      g_assert_no_error (error);
+      g_test_message ("%s: %s", languages[i], err);
+      if (strstr (err, "unshare failed") != NULL || strstr (err, "mount:") != NULL)
+        {
+          g_test_skip ("this machine does not allow a mount namespace");
+          return;
+        }
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 10);
+      g_assert_nonnull (strstr (err, expected[i]));
+      /* With the loader's own reason (glibc's, translated too). */
+      g_assert_nonnull (strstr (err, where.dli_fname));
+      /* Nothing half-made on standard output. */
+      g_assert_cmpstr (out, ==, "");
+    }
 }
 
 /* A PIN piped in ahead of the content on standard input (--pin-fd 0) was
@@ -1773,6 +1839,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/sign/wrong-pin", test_sign_wrong_pin);
   g_test_add_func ("/cli/sign/own-exit-codes", test_sign_own_exit_codes);
   g_test_add_func ("/cli/sign/lazy-libraries", test_sign_lazy_libraries);
+  g_test_add_func ("/cli/lazy-library-missing", test_lazy_library_missing);
   g_test_add_func ("/cli/pin/change", test_change_pin);
   g_test_add_func ("/cli/pin/unblock", test_unblock_pin);
   g_test_add_func ("/cli/empty-token", test_empty_token);
