@@ -100,12 +100,12 @@ static guint signals[N_SIGNALS];
 static GMutex threads_mutex;
 static GCond threads_cond;
 static guint n_threads;
-/* Their GThreads, and of those that have ended their work, so that the
- * next start() or wait joins them: a thread that has counted itself out
- * still tears down (TLS, libpcsclite's state) for a while, and a program
- * that waited for the threads must find them gone, not ending. */
-static GPtrArray *threads;        /* GThread* */
-static GPtrArray *ended_threads;  /* GThread*, of @threads */
+/* The threads that have ended their work, each with the reference
+ * g_thread_new() gave start(): the next start() or wait joins them, since a
+ * thread that has counted itself out still tears down (TLS, libpcsclite's
+ * state) for a while, and a program that waited for the threads must find
+ * them gone, not ending. */
+static GPtrArray *ended_threads;  /* GThread* */
 
 /* Joins the threads that have ended their work. Called with
  * threads_mutex held; they take it no more. */
@@ -113,12 +113,7 @@ static void
 join_ended_threads_locked (void)
 {
   while (ended_threads != NULL && ended_threads->len > 0)
-    {
-      GThread *thread = g_ptr_array_steal_index_fast (ended_threads, ended_threads->len - 1);
-
-      g_ptr_array_remove_fast (threads, thread);
-      g_thread_join (thread);
-    }
+    g_thread_join (g_ptr_array_steal_index_fast (ended_threads, ended_threads->len - 1));
 }
 
 /* The worker thread. */
@@ -500,9 +495,9 @@ worker_thread (gpointer data)
 
   g_mutex_lock (&threads_mutex);
   n_threads--;
-  for (guint i = 0; i < threads->len; i++)
-    if (g_ptr_array_index (threads, i) == g_thread_self ())
-      g_ptr_array_add (ended_threads, g_ptr_array_index (threads, i));
+  if (ended_threads == NULL)
+    ended_threads = g_ptr_array_new ();
+  g_ptr_array_add (ended_threads, g_thread_self ());
   g_cond_broadcast (&threads_cond);
   g_mutex_unlock (&threads_mutex);
   return NULL;
@@ -818,8 +813,6 @@ imzala_reader_monitor_new (void)
 void
 imzala_reader_monitor_start (ImzalaReaderMonitor *self)
 {
-  GThread *thread;
-
   g_return_if_fail (IMZALA_IS_READER_MONITOR (self));
 
   if (self->worker != NULL)
@@ -829,18 +822,13 @@ imzala_reader_monitor_start (ImzalaReaderMonitor *self)
   /* stop() does not join the thread, so that it cannot block: the thread
    * holds its own reference to the shared state and ends by itself; the
    * next start() or imzala_reader_monitor_wait_for_threads() joins it once
-   * it has. Registered before it runs, so that it finds itself. */
+   * it has (with the reference kept here, which g_thread_self() gives the
+   * thread back). */
   g_mutex_lock (&threads_mutex);
   join_ended_threads_locked ();
-  if (threads == NULL)
-    {
-      threads = g_ptr_array_new ();
-      ended_threads = g_ptr_array_new ();
-    }
   n_threads++;
-  thread = g_thread_new ("imzala-pcsc", worker_thread, worker_ref (self->worker));
-  g_ptr_array_add (threads, thread);
   g_mutex_unlock (&threads_mutex);
+  (void) g_thread_new ("imzala-pcsc", worker_thread, worker_ref (self->worker));
 }
 
 void
