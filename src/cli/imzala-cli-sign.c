@@ -204,6 +204,16 @@ attached_interrupt_handler (int signal_number)
   _exit (IMZALA_CLI_EXIT_CANCELLED);
 }
 
+/* The error for a signature file that could not be written (errno @saved). */
+static void
+set_write_error (GError     **error,
+                 const char  *path,
+                 int          saved)
+{
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+               _("The signature could not be written to “%s”: %s"), path, g_strerror (saved));
+}
+
 /* Where the attached signature goes (ImzalaCmsWriteFunc). */
 typedef struct
 {
@@ -233,9 +243,7 @@ output_write (gpointer       user_data,
             g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_FAILED,
                                  _("The signature could not be written to standard output."));
           else
-            g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                         _("The signature could not be written to “%s”: %s"), output->path,
-                         g_strerror (saved));
+            set_write_error (error, output->path, saved);
           return FALSE;
         }
       buffer += count;
@@ -292,10 +300,7 @@ write_attached (const char         *out_path,
       output.path = out_path;
       if (output.fd < 0)
         {
-          int saved = errno;
-
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                       _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
+          set_write_error (error, out_path, errno);
           return FALSE;
         }
       /* As g_file_set_contents_full() makes the detached one. */
@@ -314,29 +319,20 @@ write_attached (const char         *out_path,
   imzala_cli_progress_end (progress);
   if (ok && replacing && fsync (output.fd) != 0)
     {
-      int saved = errno;
-
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
+      set_write_error (error, out_path, errno);
       ok = FALSE;
     }
   if (temporary != NULL)
     {
       if (close (output.fd) != 0 && ok)
         {
-          int saved = errno;
-
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                       _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
+          set_write_error (error, out_path, errno);
           ok = FALSE;
         }
       attached_temporary[0] = '\0';
       if (ok && g_rename (temporary, out_path) != 0)
         {
-          int saved = errno;
-
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                       _("The signature could not be written to “%s”: %s"), out_path, g_strerror (saved));
+          set_write_error (error, out_path, errno);
           ok = FALSE;
         }
       /* Nothing half-written is left behind. */
