@@ -16,10 +16,7 @@
 /* The slots the stubs jump through (in the generated assembly). */
 extern void *imzala_lazy_slots[];
 
-#define MAX_LIBRARIES 8
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static void *handles[MAX_LIBRARIES];
 
 static void
 fail (const char *what,
@@ -37,26 +34,22 @@ fail (const char *what,
 void *
 imzala_lazy_resolve (unsigned long index)
 {
-  const ImzalaLazySymbol *symbol;
+  /* Stub @index passes its own index: the tables are made with the stubs. */
+  const ImzalaLazySymbol *symbol = &imzala_lazy_symbols[index];
+  void **handle = &imzala_lazy_handles[symbol->library];
   void *function;
 
-  if (index >= imzala_lazy_symbol_count)
-    fail ("?", "no such stub");
-  symbol = &imzala_lazy_symbols[index];
-  if (symbol->library >= imzala_lazy_library_count || symbol->library >= MAX_LIBRARIES)
-    fail (symbol->name, "no such library");
-
   pthread_mutex_lock (&lock);
-  if (handles[symbol->library] == NULL)
+  if (*handle == NULL)
     {
       /* Local: the library's symbols do not join the scope that every
        * later lookup (a PKCS#11 module's load above all) goes through. A
        * library that needs it (libsoup, a GIO module) names it itself. */
-      handles[symbol->library] = dlopen (imzala_lazy_libraries[symbol->library], RTLD_NOW | RTLD_LOCAL);
-      if (handles[symbol->library] == NULL)
+      *handle = dlopen (imzala_lazy_libraries[symbol->library], RTLD_NOW | RTLD_LOCAL);
+      if (*handle == NULL)
         fail (imzala_lazy_libraries[symbol->library], dlerror ());
     }
-  function = dlsym (handles[symbol->library], symbol->name);
+  function = dlsym (*handle, symbol->name);
   if (function == NULL)
     fail (symbol->name, dlerror ());
   __atomic_store_n (&imzala_lazy_slots[index], function, __ATOMIC_RELEASE);

@@ -17,10 +17,11 @@ typedef struct
   unsigned    library;   /* index into imzala_lazy_libraries */
 } ImzalaLazySymbol;
 
-extern const char *const     imzala_lazy_libraries[];
-extern const unsigned        imzala_lazy_library_count;
+/* Written by lazy-stubs.py: the libraries, their handles once opened (one
+ * each), and the stubs' functions in the order of their indexes. */
+extern const char *const      imzala_lazy_libraries[];
+extern void                  *imzala_lazy_handles[];
 extern const ImzalaLazySymbol imzala_lazy_symbols[];
-extern const unsigned        imzala_lazy_symbol_count;
 
 /* Called by a stub on its first call: the function's address (stored in its
  * slot for the next calls). A library that cannot be loaded ends the

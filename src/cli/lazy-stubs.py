@@ -149,12 +149,11 @@ def main():
          "const char *const imzala_lazy_libraries[] = {"]
     c += [f"  \"{soname}\"," for soname in sonames]
     c += ["};",
-          f"const unsigned imzala_lazy_library_count = {len(sonames)};",
+          f"void *imzala_lazy_handles[{len(sonames)}];",
           "",
           "const ImzalaLazySymbol imzala_lazy_symbols[] = {"]
     c += [f"  {{ \"{name}\", {index} }}," for name, index in stubs]
-    c += ["};",
-          f"const unsigned imzala_lazy_symbol_count = {len(stubs)};"]
+    c += ["};"]
     with open(out_c, "w") as f:
         f.write("\n".join(c) + "\n")
 
