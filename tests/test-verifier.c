@@ -288,6 +288,99 @@ test_openssl_no_certificates (void)
   g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
 }
 
+/* The verifier's debug messages about certificates taken from the trust
+ * (imzala-verifier-parse.c), counted by the log writer set in main(). */
+static guint n_taken_from_trust;
+static char *last_taken_from_trust;
+
+static GLogWriterOutput
+verifier_log_writer (GLogLevelFlags   log_level,
+                     const GLogField *fields,
+                     gsize            n_fields,
+                     gpointer         user_data)
+{
+  const char *domain = NULL;
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+    }
+  if (g_strcmp0 (domain, "imzala-verifier") == 0 && message != NULL
+      && strstr (message, "certificates are the trust’s own") != NULL)
+    {
+      n_taken_from_trust++;
+      g_free (last_taken_from_trust);
+      last_taken_from_trust = g_strdup (message);
+    }
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+/* A signature that carries its CA's certificate, which the trust holds:
+ * the verifier takes the trust's own instead of parsing it again, with the
+ * same outcome, and describes the trust's certificates once; a BER
+ * signature (openssl's -stream) is parsed as it is, and bytes after the
+ * signature are refused either way. */
+static void
+test_known_certificates (void)
+{
+  const char *with_ca[] = { "-nodetach", "-cades", "-signer", "alice.pem", "-inkey", "alice.key",
+                            "-certfile", "ca.pem", NULL };
+  const char *streamed_args[] = { "-nodetach", "-cades", "-stream", "-signer", "carol.pem", "-inkey",
+                                  "carol.key", "-certfile", "ca.pem", NULL };
+  g_autoptr(GBytes) signature = openssl_sign ("with-ca.p7s", with_ca);
+  g_autoptr(GBytes) streamed = openssl_sign ("with-ca-ber.p7s", streamed_args);
+  g_autoptr(ImzalaTrust) trust = trust_ca ();
+  g_autoptr(ImzalaVerification) result = NULL;
+  g_autoptr(ImzalaVerification) again = NULL;
+  g_autoptr(ImzalaVerification) ber = NULL;
+  g_autoptr(ImzalaCertificate) described = NULL;
+  g_autoptr(GByteArray) trailing = g_byte_array_new ();
+  g_autoptr(GBytes) with_trailing = NULL;
+  g_autoptr(GError) error = NULL;
+  ImzalaSignerReport *report;
+  ImzalaVerification *refused;
+
+  n_taken_from_trust = 0;
+  result = verify (signature, NULL, trust);
+  g_assert_cmpuint (n_taken_from_trust, ==, 1);
+  g_assert_cmpstr (last_taken_from_trust, ==, "1 of the signature’s 2 certificates are the trust’s own");
+  g_assert_cmpint (result->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpint (result->level, ==, IMZALA_SIGNATURE_LEVEL_BES);
+  g_assert_cmpint (find_check (result, 0, "signing-certificate")->result, ==, IMZALA_CHECK_PASSED);
+  report = signer_report (result, 0);
+  g_assert_cmpstr (imzala_certificate_get_holder_name (report->certificate), ==, "Alice");
+  g_assert_nonnull (report->chain);
+  g_assert_cmpuint (report->chain->len, ==, 2);
+  /* The signer's description is the chain's first; the CA's is the
+   * trust's, the same object in every report. */
+  g_assert_true (g_ptr_array_index (report->chain, 0) == report->certificate);
+  described = imzala_trust_describe (trust, pki->ca->x509);
+  g_assert_true (g_ptr_array_index (report->chain, 1) == described);
+  again = verify (signature, NULL, trust);
+  g_assert_cmpint (again->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_true (g_ptr_array_index (signer_report (again, 0)->chain, 1) == described);
+  g_assert_cmpuint (n_taken_from_trust, ==, 2);
+
+  /* BER: indefinite lengths, which the DER walk leaves to the parser. */
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (streamed, NULL))[1], ==, 0x80);
+  ber = verify (streamed, NULL, trust);
+  g_assert_cmpuint (n_taken_from_trust, ==, 2);
+  g_assert_cmpint (ber->status, ==, IMZALA_VALIDATION_VALID);
+  g_assert_cmpstr (imzala_certificate_get_holder_name (signer_report (ber, 0)->certificate), ==, "Carol");
+
+  g_byte_array_append (trailing, g_bytes_get_data (signature, NULL), g_bytes_get_size (signature));
+  g_byte_array_append (trailing, (const guint8 *) "", 1);
+  with_trailing = g_byte_array_free_to_bytes (g_steal_pointer (&trailing));
+  refused = imzala_verifier_verify (with_trailing, NULL, trust, NULL, &error);
+  g_assert_null (refused);
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_CMS_INVALID);
+  g_assert_cmpuint (n_taken_from_trust, ==, 2);
+}
+
 /* Two parallel signers, each validated; one revoked makes the whole
  * invalid while the other stays valid. */
 static void
@@ -1850,6 +1943,7 @@ main (int argc, char **argv)
                                          .not_after = g_date_time_to_unix (dave_until) };
   g_autoptr(GBytes) content = NULL;
 
+  g_log_set_writer_func (verifier_log_writer, NULL, NULL);
   g_test_init (&argc, &argv, NULL);
 
   pki = imzala_test_pki_new (entries, G_N_ELEMENTS (entries));
@@ -1877,6 +1971,7 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/openssl/no-attributes", test_openssl_no_attributes);
   g_test_add_func ("/verifier/openssl/no-certificates", test_openssl_no_certificates);
   g_test_add_func ("/verifier/openssl/two-signers", test_openssl_two_signers);
+  g_test_add_func ("/verifier/known-certificates", test_known_certificates);
   g_test_add_func ("/verifier/openssl/crl-check-agrees", test_openssl_crl_check_agrees);
   g_test_add_func ("/verifier/status/offline-and-embedded-crl", test_offline_and_embedded_crl);
   g_test_add_func ("/verifier/certtool", test_certtool);

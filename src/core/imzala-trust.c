@@ -25,6 +25,12 @@ struct _ImzalaTrust
 
   GMutex lock;
   STACK_OF (X509) *certificates;
+  /* The DER of each of @certificates (GBytes → X509*, held by the stack):
+   * imzala_trust_lookup_der(). */
+  GHashTable *by_der;
+  /* X509* of @certificates → its ImzalaCertificate, made on first use:
+   * imzala_trust_describe(). */
+  GHashTable *described;
   GHashTable *issuer_cache; /* URL -> STACK_OF (X509) */
   gboolean offline;
   GTlsDatabase *fetch_ca;   /* also trusted for https fetches; nullable */
@@ -47,6 +53,8 @@ imzala_trust_finalize (GObject *object)
 {
   ImzalaTrust *self = IMZALA_TRUST (object);
 
+  g_hash_table_unref (self->described);
+  g_hash_table_unref (self->by_der);
   sk_X509_pop_free (self->certificates, X509_free);
   g_hash_table_unref (self->issuer_cache);
   g_clear_object (&self->fetch_ca);
@@ -67,6 +75,9 @@ imzala_trust_init (ImzalaTrust *self)
 {
   g_mutex_init (&self->lock);
   self->certificates = sk_X509_new_null ();
+  self->by_der = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                        (GDestroyNotify) g_bytes_unref, NULL);
+  self->described = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->issuer_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_stack);
 }
 
@@ -89,9 +100,60 @@ imzala_trust_add_x509 (ImzalaTrust *self, X509 *x509)
         g_mutex_unlock (&self->lock);
         return;
       }
-  if (X509_up_ref (x509) == 1 && sk_X509_push (self->certificates, x509) <= 0)
+  if (X509_up_ref (x509) != 1)
+    ERR_clear_error ();
+  else if (sk_X509_push (self->certificates, x509) <= 0)
     X509_free (x509);
+  else
+    {
+      unsigned char *der = NULL;
+      int length = i2d_X509 (x509, &der);
+
+      if (length > 0)
+        g_hash_table_replace (self->by_der, g_bytes_new (der, length), x509);
+      OPENSSL_free (der);
+    }
   g_mutex_unlock (&self->lock);
+}
+
+ImzalaCertificate *
+imzala_trust_describe (ImzalaTrust *self, X509 *x509)
+{
+  ImzalaCertificate *certificate;
+
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), NULL);
+  g_return_val_if_fail (x509 != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  certificate = g_hash_table_lookup (self->described, x509);
+  /* The stack has no comparison function: sk_X509_find() compares the
+   * pointers. */
+  if (certificate == NULL && sk_X509_find (self->certificates, x509) >= 0)
+    {
+      certificate = imzala_certificate_new_from_x509 (x509);
+      g_hash_table_insert (self->described, x509, certificate);
+    }
+  if (certificate != NULL)
+    g_object_ref (certificate);
+  g_mutex_unlock (&self->lock);
+  return certificate != NULL ? certificate : imzala_certificate_new_from_x509 (x509);
+}
+
+X509 *
+imzala_trust_lookup_der (ImzalaTrust *self, const guint8 *der, gsize size)
+{
+  g_autoptr(GBytes) key = NULL;
+  X509 *x509;
+
+  g_return_val_if_fail (IMZALA_IS_TRUST (self), NULL);
+
+  key = g_bytes_new_static (der, size);
+  g_mutex_lock (&self->lock);
+  x509 = g_hash_table_lookup (self->by_der, key);
+  if (x509 != NULL && X509_up_ref (x509) != 1)
+    x509 = NULL;
+  g_mutex_unlock (&self->lock);
+  return x509;
 }
 
 void

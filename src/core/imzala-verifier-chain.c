@@ -94,8 +94,15 @@ check_chain (Context *ctx, Signer *s, GDateTime *when, gboolean proven)
     {
       s->report->chain = g_ptr_array_new_with_free_func (g_object_unref);
       for (int i = 0; i < sk_X509_num (s->chain); i++)
-        g_ptr_array_add (s->report->chain,
-                         imzala_certificate_new_from_x509 (sk_X509_value (s->chain, i)));
+        {
+          X509 *x509 = sk_X509_value (s->chain, i);
+
+          /* The signer's is described already; the trust keeps its own. */
+          g_ptr_array_add (s->report->chain,
+                           x509 == s->signer && s->report->certificate != NULL
+                           ? g_object_ref (s->report->certificate)
+                           : imzala_trust_describe (ctx->trust, x509));
+        }
       verifier_add_check (s->report, "chain", IMZALA_CHECK_PASSED,
                  _("The signer’s certificate chains to a trusted certificate, and every "
                    "certificate on the way was valid at the validation time."));

@@ -145,8 +145,10 @@ verifier_check_esc_time_stamps (Context *ctx, Signer *s);
 GBytes *
 verifier_content_digest (Context *ctx, const EVP_MD *md);
 
+/* imzala-verifier-parse.c: @input (DER or PEM) as a CMS, the
+ * certificates @trust holds (nullable) taken from it, not parsed again. */
 CMS_ContentInfo *
-verifier_parse_cms (GBytes *input);
+verifier_parse_cms (GBytes *input, ImzalaTrust *trust);
 
 gboolean
 verifier_check_cms_kind (CMS_ContentInfo *cms, GError **error);

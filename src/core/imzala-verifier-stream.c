@@ -452,7 +452,7 @@ verify_in_memory (GByteArray *bytes, Reader *content, ImzalaTrust *trust, GCance
                   GError **error)
 {
   g_autoptr(GBytes) input = g_byte_array_free_to_bytes (bytes);
-  CMS_ContentInfo *cms = verifier_parse_cms (input);
+  CMS_ContentInfo *cms = verifier_parse_cms (input, trust);
   ASN1_OCTET_STRING **slot;
   const ASN1_OCTET_STRING *inside;
   g_autoptr(GPtrArray) mds = NULL;

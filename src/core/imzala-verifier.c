@@ -101,40 +101,6 @@ imzala_verifier_is_qualified (X509 *x509)
 
 /* ---- Reading ---- */
 
-CMS_ContentInfo *
-verifier_parse_cms (GBytes *input)
-{
-  gsize size;
-  const guint8 *data = g_bytes_get_data (input, &size);
-  CMS_ContentInfo *cms = NULL;
-  gsize start = 0;
-
-  if (data == NULL || size == 0 || size > VERIFIER_MAX_CMS_SIZE)
-    return NULL;
-  while (start < size && g_ascii_isspace (data[start]))
-    start++;
-  if (size - start >= 10 && memcmp (data + start, "-----BEGIN", 10) == 0)
-    {
-      BIO *bio = BIO_new_mem_buf (data, (int) size);
-
-      if (bio != NULL)
-        cms = PEM_read_bio_CMS (bio, NULL, NULL, NULL);
-      BIO_free (bio);
-    }
-  else
-    {
-      const unsigned char *p = data;
-
-      cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
-      if (cms != NULL && p != data + size)
-        {
-          CMS_ContentInfo_free (cms);
-          cms = NULL;
-        }
-    }
-  return cms;
-}
-
 /* The DER values of an attribute (every value of every occurrence). */
 GPtrArray *
 verifier_attribute_values (CMS_SignerInfo *si, int nid, gboolean signed_attribute)
@@ -677,7 +643,7 @@ verify_signer (Context *ctx, CMS_SignerInfo *si)
                    "certificates."));
       goto out;
     }
-  report->certificate = imzala_certificate_new_from_x509 (s.signer);
+  report->certificate = imzala_trust_describe (ctx->trust, s.signer);
   report->qualified = imzala_verifier_is_qualified (s.signer);
   verifier_add_check (report, "signer-certificate", IMZALA_CHECK_PASSED,
              _("The signer’s certificate was found."));
@@ -907,7 +873,7 @@ imzala_verifier_verify (GBytes        *cms_bytes,
   g_return_val_if_fail (IMZALA_IS_TRUST (trust), NULL);
 
   ERR_clear_error ();
-  cms = verifier_parse_cms (cms_bytes);
+  cms = verifier_parse_cms (cms_bytes, trust);
   if (!verifier_check_cms_kind (cms, error))
     goto out;
 

@@ -1,0 +1,206 @@
+/* imzala-verifier-parse.c: reading a signature into OpenSSL's CMS
+ * structures, without parsing again the certificates the trust holds
+ * (split from imzala-verifier.c; see imzala-verifier-private.h).
+ *
+ * OpenSSL 3.0 decodes a certificate's public key while it parses the
+ * certificate, through its decoder framework, which it builds anew each
+ * time: about 1.3 M instructions a certificate, a third of a portal's
+ * check of a BES signature. Every signature carries its issuing CA's
+ * certificate besides the signer's, and a verifier holds that certificate
+ * already (the portal's trust, İmzala's Turkish CAs). So the DER of the
+ * SignedData's certificates is looked up in the trust first: the CMS is
+ * parsed without them, and they are put back in their order, the trust's
+ * own X509 for each that the trust holds (the same bytes) and a parsed one
+ * for any other. Anything that is not plain DER of the expected shape is
+ * parsed as it is. */
+#define G_LOG_DOMAIN "imzala-verifier"
+
+#include "config.h"
+
+#include <string.h>
+/* pem.h first: cms.h declares PEM_read_bio_CMS() with its macros. */
+#include <openssl/pem.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+
+#include "imzala-trust.h"
+#include "imzala-verifier-private.h"
+
+/* id-signedData, 1.2.840.113549.1.7.2, as DER contents. */
+static const unsigned char signed_data_oid[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02 };
+
+/* Appends a DER header (identifier octet @identifier, definite length). */
+static void
+append_header (GByteArray *out, guint8 identifier, gsize length)
+{
+  guint8 header[1 + 1 + sizeof (gsize)];
+  guint n = 0, bytes = 0;
+
+  header[n++] = identifier;
+  if (length < 0x80)
+    header[n++] = (guint8) length;
+  else
+    {
+      for (gsize rest = length; rest > 0; rest >>= 8)
+        bytes++;
+      header[n++] = (guint8) (0x80 | bytes);
+      for (guint i = bytes; i > 0; i--)
+        header[n++] = (guint8) (length >> (8 * (i - 1)));
+    }
+  g_byte_array_append (out, header, n);
+}
+
+static gboolean
+next_is (Der *der, DerItem *item, int klass, int tag, guint8 identifier)
+{
+  return verifier_der_next (der, item) && item->klass == klass && item->tag == tag
+         && item->whole[0] == identifier;
+}
+
+/* The CMS in @data with its certificates looked up in @trust; NULL when
+ * @data does not have the shape this needs, or no certificate of it is
+ * the trust's (the caller then parses @data as it is). */
+static CMS_ContentInfo *
+parse_with_known_certificates (const guint8 *data, gsize size, ImzalaTrust *trust)
+{
+  Der all = { data, (long) size };
+  DerItem info, oid, wrapper, signed_data, item, certificates;
+  Der inside, fields, list;
+  const unsigned char *before_certificates;
+  g_autoptr(GPtrArray) known = g_ptr_array_new ();   /* X509* owned, or NULL */
+  g_autoptr(GArray) items = g_array_new (FALSE, FALSE, sizeof (DerItem));
+  guint n_known = 0;
+  GByteArray *body, *sd, *wrapped, *out;
+  CMS_ContentInfo *cms = NULL;
+  const unsigned char *p;
+  gboolean ok = TRUE;
+
+  if (size > G_MAXLONG
+      || !next_is (&all, &info, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, 0x30) || all.remaining != 0)
+    return NULL;
+  inside = info.content;
+  if (!next_is (&inside, &oid, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, 0x06)
+      || oid.content.remaining != sizeof signed_data_oid
+      || memcmp (oid.content.p, signed_data_oid, sizeof signed_data_oid) != 0
+      || !next_is (&inside, &wrapper, V_ASN1_CONTEXT_SPECIFIC, 0, 0xa0) || inside.remaining != 0)
+    return NULL;
+  inside = wrapper.content;
+  if (!next_is (&inside, &signed_data, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, 0x30) || inside.remaining != 0)
+    return NULL;
+  /* version, digestAlgorithms, encapContentInfo, then the certificates. */
+  fields = signed_data.content;
+  for (int i = 0; i < 3; i++)
+    if (!verifier_der_next (&fields, &item))
+      return NULL;
+  before_certificates = fields.p;
+  if (!next_is (&fields, &certificates, V_ASN1_CONTEXT_SPECIFIC, 0, 0xa0))
+    return NULL;
+
+  list = certificates.content;
+  while (list.remaining > 0)
+    {
+      X509 *x509;
+
+      /* Only Certificate choices (a SEQUENCE): the others are left to
+       * the parser as they are. */
+      if (!next_is (&list, &item, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, 0x30))
+        {
+          ok = FALSE;
+          break;
+        }
+      x509 = imzala_trust_lookup_der (trust, item.whole, (gsize) item.whole_length);
+      n_known += x509 != NULL;
+      g_ptr_array_add (known, x509);
+      g_array_append_val (items, item);
+    }
+  if (!ok || n_known == 0)
+    goto out;
+  g_debug ("%u of the signature’s %u certificates are the trust’s own", n_known, items->len);
+
+  /* The SignedData without its certificates field, wrapped again. */
+  body = g_byte_array_new ();
+  g_byte_array_append (body, signed_data.content.p, before_certificates - signed_data.content.p);
+  g_byte_array_append (body, fields.p, fields.remaining);
+  sd = g_byte_array_new ();
+  append_header (sd, 0x30, body->len);
+  g_byte_array_append (sd, body->data, body->len);
+  wrapped = g_byte_array_new ();
+  append_header (wrapped, 0xa0, sd->len);
+  g_byte_array_append (wrapped, sd->data, sd->len);
+  out = g_byte_array_new ();
+  append_header (out, 0x30, oid.whole_length + wrapped->len);
+  g_byte_array_append (out, oid.whole, oid.whole_length);
+  g_byte_array_append (out, wrapped->data, wrapped->len);
+  g_byte_array_unref (body);
+  g_byte_array_unref (sd);
+  g_byte_array_unref (wrapped);
+
+  p = out->data;
+  cms = d2i_CMS_ContentInfo (NULL, &p, (long) out->len);
+  if (cms != NULL && p != out->data + out->len)
+    g_clear_pointer (&cms, CMS_ContentInfo_free);
+  g_byte_array_unref (out);
+
+  for (guint i = 0; cms != NULL && i < items->len; i++)
+    {
+      const DerItem *certificate = &g_array_index (items, DerItem, i);
+      X509 *x509 = g_ptr_array_index (known, i);
+
+      if (x509 != NULL)
+        ok = CMS_add1_cert (cms, x509) == 1;
+      else
+        {
+          p = certificate->whole;
+          x509 = d2i_X509 (NULL, &p, certificate->whole_length);
+          ok = x509 != NULL && p == certificate->whole + certificate->whole_length
+               && CMS_add0_cert (cms, x509) == 1;
+          if (!ok)
+            X509_free (x509);
+        }
+      /* A certificate twice, say: parse the whole as it is. */
+      if (!ok)
+        g_clear_pointer (&cms, CMS_ContentInfo_free);
+    }
+
+out:
+  for (guint i = 0; i < known->len; i++)
+    X509_free (g_ptr_array_index (known, i));
+  ERR_clear_error ();
+  return cms;
+}
+
+CMS_ContentInfo *
+verifier_parse_cms (GBytes *input, ImzalaTrust *trust)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (input, &size);
+  CMS_ContentInfo *cms = NULL;
+  gsize start = 0;
+
+  if (data == NULL || size == 0 || size > VERIFIER_MAX_CMS_SIZE)
+    return NULL;
+  while (start < size && g_ascii_isspace (data[start]))
+    start++;
+  if (size - start >= 10 && memcmp (data + start, "-----BEGIN", 10) == 0)
+    {
+      BIO *bio = BIO_new_mem_buf (data, (int) size);
+
+      if (bio != NULL)
+        cms = PEM_read_bio_CMS (bio, NULL, NULL, NULL);
+      BIO_free (bio);
+    }
+  else
+    {
+      const unsigned char *p = data;
+
+      if (trust != NULL)
+        cms = parse_with_known_certificates (data, size, trust);
+      if (cms == NULL)
+        {
+          cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
+          if (cms != NULL && p != data + size)
+            g_clear_pointer (&cms, CMS_ContentInfo_free);
+        }
+    }
+  return cms;
+}
