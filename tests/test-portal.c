@@ -97,6 +97,9 @@ read_line_after (GDataInputStream *output, const char *marker)
 }
 
 /* @session_lifetime 0: the portal's default. */
+/* G_MESSAGES_DEBUG for the portals started while it is set. */
+static const char *portal_debug_domains;
+
 static Portal *
 portal_start_full (guint lifetime, guint session_lifetime)
 {
@@ -106,13 +109,17 @@ portal_start_full (guint lifetime, guint session_lifetime)
   g_autofree char *session_text = g_strdup_printf ("%u", session_lifetime);
   g_autofree char *ca = NULL;
   Portal *portal = g_new0 (Portal, 1);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 
-  portal->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                      portal_binary (), "--state", state_dir,
-                                      "--listen", "127.0.0.1:0",
-                                      "--code-lifetime", lifetime_text,
-                                      session_lifetime > 0 ? "--session-lifetime" : NULL,
-                                      session_text, NULL);
+  /* GLib writes debug messages to standard output, which this reads. */
+  if (portal_debug_domains != NULL)
+    g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", portal_debug_domains, TRUE);
+  portal->process = g_subprocess_launcher_spawn (launcher, &error,
+                                                 portal_binary (), "--state", state_dir,
+                                                 "--listen", "127.0.0.1:0",
+                                                 "--code-lifetime", lifetime_text,
+                                                 session_lifetime > 0 ? "--session-lifetime" : NULL,
+                                                 session_text, NULL);
   g_assert_no_error (error);
   portal->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (portal->process));
   portal->url = read_line_after (portal->output, "listening on ");
@@ -150,6 +157,28 @@ session_hash (Portal *portal)
       }
   g_slist_free_full (cookies, (GDestroyNotify) soup_cookie_free);
   return hash;
+}
+
+/* Stops @portal and returns what it wrote after its first lines. */
+static char *
+portal_stop_with_output (Portal *portal)
+{
+  g_autoptr(GString) rest = g_string_new (NULL);
+  char *line;
+
+  g_subprocess_send_signal (portal->process, SIGTERM);
+  while ((line = g_data_input_stream_read_line_utf8 (portal->output, NULL, NULL, NULL)) != NULL)
+    {
+      g_string_append_printf (rest, "%s\n", line);
+      g_free (line);
+    }
+  g_subprocess_wait (portal->process, NULL, NULL);
+  g_object_unref (portal->output);
+  g_object_unref (portal->process);
+  g_object_unref (portal->session);
+  g_free (portal->url);
+  g_free (portal);
+  return g_string_free (g_steal_pointer (&rest), FALSE);
 }
 
 static void
@@ -1386,6 +1415,87 @@ test_racing_submissions (void)
   portal_stop (p);
 }
 
+static guint
+count_lines (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = text; (p = strstr (p, needle)) != NULL; p += strlen (needle))
+    n++;
+  return n;
+}
+
+/* Where a submission's signatures are checked (issue 12): one that comes
+ * alone and small is checked on the main thread at once, with no hand-over
+ * to the pool; one whose signatures are over 16 KiB goes to the pool. The
+ * outcome is the same either way: the small ones are accepted, the large
+ * one (a signature with 20 KiB after it) refused as invalid, and the request it was
+ * posted for is accepted afterwards with its signature. The race above
+ * covers submissions that overlap. */
+static void
+test_check_placement (void)
+{
+  Portal *p;
+  g_autofree char *output = NULL;
+  g_autofree char *large_code = NULL;
+  g_autoptr(Answer) large_request = NULL;
+  g_autoptr(Answer) refused = NULL;
+  g_autoptr(Answer) accepted = NULL;
+  g_autoptr(GPtrArray) cms_list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GBytes) content = NULL;
+  g_autoptr(GByteArray) padded = g_byte_array_new ();
+  g_autofree char *body = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *signatures = NULL;
+
+  portal_debug_domains = "imzala-portal";
+  p = portal_start (300);
+  portal_debug_domains = NULL;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+      g_autoptr(Answer) request = fetch (p, code);
+      g_autoptr(Answer) submitted = sign_and_submit (p, code, request, ayse_cert);
+
+      g_assert_cmpuint (submitted->status, ==, 200);
+    }
+
+  large_code = create (p, "/api/v1/browser/login", "{\"tckn\": \"" AYSE_TCKN "\"}", NULL);
+  large_request = fetch (p, large_code);
+  content = text_bytes (large_request, 0);
+  {
+    g_autoptr(GBytes) cms = sign (ayse_cert, content);
+    static const guint8 zeros[1024];
+
+    g_byte_array_append (padded, g_bytes_get_data (cms, NULL), g_bytes_get_size (cms));
+    for (guint i = 0; i < 20; i++)
+      g_byte_array_append (padded, zeros, sizeof zeros);
+  }
+  g_ptr_array_add (cms_list, g_byte_array_free_to_bytes (g_steal_pointer (&padded)));
+  body = signatures_body (json_object_get_string_member (obj (large_request), "nonce"), cms_list);
+  path = g_strconcat ("/api/v1/requests/", large_code, "/signatures", NULL);
+  refused = post (p, path, body);
+  g_assert_cmpuint (refused->status, ==, 422);
+  accepted = sign_and_submit (p, large_code, large_request, ayse_cert);
+  g_assert_cmpuint (accepted->status, ==, 200);
+  state = request_state (large_code);
+  g_assert_cmpstr (state, ==, "done");
+  signatures = db_text ("SELECT count(*) FROM signatures s JOIN requests r ON r.id = s.request"
+                        " WHERE r.code = ?1", large_code);
+  g_assert_cmpstr (signatures, ==, "1");
+
+  output = portal_stop_with_output (p);
+  g_test_message ("%s", output);
+  /* The three lone ones and the large request's second, small submission:
+   * at once, unless something else happened to wait for the main loop at
+   * that moment; the large one on the pool. */
+  g_assert_cmpuint (count_lines (output, "Submission checked at once"), >=, 1);
+  g_assert_cmpuint (count_lines (output, "Submission checked on the pool"), >=, 1);
+  g_assert_cmpuint (count_lines (output, "Submission checked "), ==, 5);
+}
+
 static gboolean
 remove_tree (const char *path)
 {
@@ -1435,6 +1545,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal/state-permissions", test_state_permissions);
   g_test_add_func ("/portal/limiter-forgets", test_limiter_forgets);
   g_test_add_func ("/portal/racing-submissions", test_racing_submissions);
+  g_test_add_func ("/portal/check-placement", test_check_placement);
   result = g_test_run ();
 
   portal_stop (main_portal);

@@ -209,16 +209,32 @@ done_message (ImzalaPortalServer *self, ImzalaPortalRequest *request, gint64 now
  * body on the main thread, pauses the message, and checks the signatures
  * on a worker thread (GTask's pool), so that several clients' submissions
  * use every core instead of queueing behind one main loop (issue 12: "8
- * clients get more done than 1"). The trust's status function reads the
+ * clients get more done than 1"). Handing a check to another thread costs,
+ * though (the worker's wake-up, the caches of another core, the main
+ * loop's wake-up for the answer): one client behind nginx cost the portal
+ * 2.88 ms of CPU a submission with every check on the pool, 2.53 ms with
+ * this (issue 12's notes, 14 and 8 rounds of 150 in turn). So a
+ * small submission (at most INLINE_CHECK_MAX bytes of signatures) that
+ * arrives while no check runs on the pool and nothing else waits for the
+ * main loop (g_main_context_pending()) is checked on the main thread at
+ * once: nobody waits for it then, and the answer takes the same way (the
+ * task's callback). Anything else, and all but the first of a burst, goes
+ * to the pool as before. The trust's status function reads the
  * certificates table there through the store's own locked read-only
  * connection (imzala_portal_store_get_certificate_status()). Everything
  * that writes the store (the request's state, the audit log) runs on the
  * main thread again. */
 
+/* A typical BES signature with its CA's certificate is about 3 KiB; the
+ * checks of larger ones keep to the pool, so that no client holds the
+ * main loop for longer than a small check takes. */
+#define INLINE_CHECK_MAX (16 * 1024)
+
 typedef struct
 {
   ImzalaPortalServer *self;
   SoupServerMessage  *msg;
+  gboolean            on_pool;
   /* What the worker reads; none of it changes while it runs (the
    * request is this submission's own copy, read by the main thread again
    * only once the worker is done). */
@@ -366,6 +382,8 @@ signatures_checked_cb (GObject      *source_object,
   SoupServerMessage *msg = submission->msg;
   guint64 failures = imzala_portal_store_get_failures (self->store);
 
+  if (submission->on_pool)
+    self->checks_on_pool--;
   /* The request may have changed meanwhile (another submission, a time
    * out): finish_signatures() checks its time again, and the store
    * completes only a request still pending. */
@@ -384,6 +402,7 @@ handle_signatures (ImzalaPortalServer  *self,
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(GTask) task = NULL;
   g_autoptr(GPtrArray) cms_list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  gsize cms_bytes = 0;
   Submission *submission;
   JsonNode *list_node;
   JsonArray *list;
@@ -434,6 +453,7 @@ handle_signatures (ImzalaPortalServer  *self,
           return;
         }
       g_ptr_array_add (cms_list, cms);
+      cms_bytes += g_bytes_get_size (cms);
     }
 
   submission = g_new0 (Submission, 1);
@@ -449,7 +469,16 @@ handle_signatures (ImzalaPortalServer  *self,
   task = g_task_new (NULL, NULL, signatures_checked_cb, NULL);
   g_task_set_source_tag (task, handle_signatures);
   g_task_set_task_data (task, submission, (GDestroyNotify) submission_free);
-  g_task_run_in_thread (task, check_signatures_thread);
+  submission->on_pool = self->checks_on_pool > 0 || cms_bytes > INLINE_CHECK_MAX
+                        || g_main_context_pending (NULL);
+  if (submission->on_pool)
+    {
+      self->checks_on_pool++;
+      g_task_run_in_thread (task, check_signatures_thread);
+    }
+  else
+    check_signatures_thread (task, NULL, submission, NULL);
+  g_debug ("Submission checked %s", submission->on_pool ? "on the pool" : "at once");
 }
 
 static void

@@ -58,6 +58,9 @@ struct _ImzalaPortalServer
   ImzalaPortalLimiter  *pki_work;
   /* The unblock page's one-time codes and the demo SMS outbox. */
   ImzalaPortalSms      *sms;
+  /* Submissions whose signatures are being checked on GTask's pool now
+   * (imzala-portal-client-api.c). */
+  guint                 checks_on_pool;
 };
 
 /* Answers @msg (its status and body already set) without reading its
