@@ -26,6 +26,11 @@
 #include "imzala-trust.h"
 #include "imzala-verifier-private.h"
 
+/* The parse below copies the signature once more; past this size (a large
+ * attached content) the copy would cost more than it saves, and the
+ * signature is parsed as it is. */
+#define KNOWN_CERTIFICATES_MAX_SIZE (4 * 1024 * 1024)
+
 /* id-signedData, 1.2.840.113549.1.7.2, as DER contents. */
 static const unsigned char signed_data_oid[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02 };
 
@@ -50,6 +55,18 @@ append_header (GByteArray *out, guint8 identifier, gsize length)
   g_byte_array_append (out, header, n);
 }
 
+/* The size of a DER header of @length. */
+static gsize
+header_length (gsize length)
+{
+  gsize n = 2;
+
+  if (length >= 0x80)
+    for (gsize rest = length; rest > 0; rest >>= 8)
+      n++;
+  return n;
+}
+
 static gboolean
 next_is (Der *der, DerItem *item, int klass, int tag, guint8 identifier)
 {
@@ -70,12 +87,13 @@ parse_with_known_certificates (const guint8 *data, gsize size, ImzalaTrust *trus
   g_autoptr(GPtrArray) known = g_ptr_array_new ();   /* X509* owned, or NULL */
   g_autoptr(GArray) items = g_array_new (FALSE, FALSE, sizeof (DerItem));
   guint n_known = 0;
-  GByteArray *body, *sd, *wrapped, *out;
+  gsize prefix, body_length, sd_length, wrapped_length;
+  GByteArray *out;
   CMS_ContentInfo *cms = NULL;
   const unsigned char *p;
   gboolean ok = TRUE;
 
-  if (size > G_MAXLONG
+  if (size > KNOWN_CERTIFICATES_MAX_SIZE
       || !next_is (&all, &info, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, 0x30) || all.remaining != 0)
     return NULL;
   inside = info.content;
@@ -117,23 +135,20 @@ parse_with_known_certificates (const guint8 *data, gsize size, ImzalaTrust *trus
     goto out;
   g_debug ("%u of the signature’s %u certificates are the trust’s own", n_known, items->len);
 
-  /* The SignedData without its certificates field, wrapped again. */
-  body = g_byte_array_new ();
-  g_byte_array_append (body, signed_data.content.p, before_certificates - signed_data.content.p);
-  g_byte_array_append (body, fields.p, fields.remaining);
-  sd = g_byte_array_new ();
-  append_header (sd, 0x30, body->len);
-  g_byte_array_append (sd, body->data, body->len);
-  wrapped = g_byte_array_new ();
-  append_header (wrapped, 0xa0, sd->len);
-  g_byte_array_append (wrapped, sd->data, sd->len);
-  out = g_byte_array_new ();
-  append_header (out, 0x30, oid.whole_length + wrapped->len);
+  /* The SignedData without its certificates field, wrapped again, in one
+   * buffer: the lengths first, from the inside out. */
+  prefix = before_certificates - signed_data.content.p;
+  body_length = prefix + (gsize) fields.remaining;
+  sd_length = header_length (body_length) + body_length;
+  wrapped_length = header_length (sd_length) + sd_length;
+  out = g_byte_array_sized_new (header_length (oid.whole_length + wrapped_length)
+                                + oid.whole_length + wrapped_length);
+  append_header (out, 0x30, oid.whole_length + wrapped_length);
   g_byte_array_append (out, oid.whole, oid.whole_length);
-  g_byte_array_append (out, wrapped->data, wrapped->len);
-  g_byte_array_unref (body);
-  g_byte_array_unref (sd);
-  g_byte_array_unref (wrapped);
+  append_header (out, 0xa0, sd_length);
+  append_header (out, 0x30, body_length);
+  g_byte_array_append (out, signed_data.content.p, prefix);
+  g_byte_array_append (out, fields.p, fields.remaining);
 
   p = out->data;
   cms = d2i_CMS_ContentInfo (NULL, &p, (long) out->len);
