@@ -1100,7 +1100,10 @@ test_trusted_proxy_refused (void)
     }
 }
 
-/* A connection carries at most IMZALA_PORTAL_MAX_REQUESTS (100) requests,
+/* IMZALA_PORTAL_MAX_REQUESTS (src/portal/imzala-portal-listener.h). */
+#define MAX_REQUESTS 1000
+
+/* A connection carries at most IMZALA_PORTAL_MAX_REQUESTS (1000) requests,
  * and the answer to the last says "Connection: close" before the portal
  * closes it: a client that keeps connections (nginx's upstream keepalive)
  * then sends its next request, maybe a POST, on a new one, not into a
@@ -1112,7 +1115,7 @@ test_keepalive_last_request (void)
   g_autoptr(GIOStream) tls = tls_connect (KEEPER, &error);
 
   g_assert_no_error (error);
-  for (guint i = 1; i <= 100; i++)
+  for (guint i = 1; i <= MAX_REQUESTS; i++)
     {
       g_autofree char *answer = NULL;
 
@@ -1120,7 +1123,7 @@ test_keepalive_last_request (void)
       answer = read_one_answer (tls);
       g_assert_nonnull (answer);
       g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
-      if (i < 100)
+      if (i < MAX_REQUESTS)
         g_assert_null (strstr (answer, "\r\nConnection: close\r\n"));
       else
         g_assert_nonnull (strstr (answer, "\r\nConnection: close\r\n"));

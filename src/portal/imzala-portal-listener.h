@@ -33,9 +33,11 @@ G_BEGIN_DECLS
  * client that reads only after sending still gets it. */
 #define IMZALA_PORTAL_LINGER_MAX            (4 * 1024 * 1024)
 /* A kept connection waits at most this long (or the idle timeout, if
- * shorter) for its next request, and carries at most this many. */
+ * shorter) for its next request, and carries at most this many (nginx's
+ * own default for keepalive_requests: a new connection behind nginx,
+ * with its TLS handshake, every 500 submissions, not every 50). */
 #define IMZALA_PORTAL_KEEPALIVE_TIMEOUT     5
-#define IMZALA_PORTAL_MAX_REQUESTS          100
+#define IMZALA_PORTAL_MAX_REQUESTS          1000
 /* close_notify writes running at once (each can hold a thread of GTask's
  * pool until the handshake timeout); past them a connection is just shut. */
 #define IMZALA_PORTAL_MAX_CLOSING           8
