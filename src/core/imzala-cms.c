@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "imzala-cms.h"
+#include "imzala-der-private.h"
 #include "imzala-error.h"
 #include "imzala-cancel-private.h"
 
@@ -237,39 +238,6 @@ der_header (const guint8 *p,
   return TRUE;
 }
 
-static guint64
-der_header_size (guint64 length)
-{
-  guint64 size = 2;
-
-  if (length >= 0x80)
-    for (guint64 rest = length; rest > 0; rest >>= 8)
-      size++;
-  return size;
-}
-
-static void
-append_der_header (GByteArray *out, guint8 tag, guint64 length)
-{
-  guint8 bytes[10];
-  guint count = 0;
-
-  bytes[count++] = tag;
-  if (length < 0x80)
-    bytes[count++] = (guint8) length;
-  else
-    {
-      guint octets = 0;
-
-      for (guint64 rest = length; rest > 0; rest >>= 8)
-        octets++;
-      bytes[count++] = 0x80 | octets;
-      for (guint i = octets; i > 0; i--)
-        bytes[count++] = (guint8) (length >> (8 * (i - 1)));
-    }
-  g_byte_array_append (out, bytes, count);
-}
-
 /* The signature over the signed attributes, checked with @signer's public
  * key: a sign function that used another key or returned garbage is caught
  * here, before anything leaves the machine. This replaces reading the
@@ -453,18 +421,18 @@ add_certificates_der (GBytes    *der,
     certificates_content += g_array_index (elements, DerElement, i).size;
 
   signed_data_content = (certificates_start - version_start)
-                        + der_header_size (certificates_content) + certificates_content
+                        + imzala_der_header_size (certificates_content) + certificates_content
                         + (signed_data_end - certificates_end);
-  wrapper_content = der_header_size (signed_data_content) + signed_data_content;
-  outer_content = content_type_length + der_header_size (wrapper_content) + wrapper_content;
+  wrapper_content = imzala_der_header_size (signed_data_content) + signed_data_content;
+  outer_content = content_type_length + imzala_der_header_size (wrapper_content) + wrapper_content;
 
-  out = g_byte_array_sized_new ((guint) (der_header_size (outer_content) + outer_content));
-  append_der_header (out, 0x30, outer_content);
+  out = g_byte_array_sized_new ((guint) (imzala_der_header_size (outer_content) + outer_content));
+  imzala_der_append_header (out, 0x30, outer_content);
   g_byte_array_append (out, p + content_type_start, content_type_length);
-  append_der_header (out, 0xa0, wrapper_content);
-  append_der_header (out, 0x30, signed_data_content);
+  imzala_der_append_header (out, 0xa0, wrapper_content);
+  imzala_der_append_header (out, 0x30, signed_data_content);
   g_byte_array_append (out, p + version_start, certificates_start - version_start);
-  append_der_header (out, 0xa0, certificates_content);
+  imzala_der_append_header (out, 0xa0, certificates_content);
   for (guint i = 0; i < elements->len; i++)
     g_byte_array_append (out, g_array_index (elements, DerElement, i).data,
                          g_array_index (elements, DerElement, i).size);
@@ -875,23 +843,23 @@ split_for_content (GBytes     *der,
   }
   *tail_offset = encap_start + encap_total;
 
-  octets_total = der_header_size (content_length) + content_length;
-  explicit_total = der_header_size (octets_total) + octets_total;
+  octets_total = imzala_der_header_size (content_length) + content_length;
+  explicit_total = imzala_der_header_size (octets_total) + octets_total;
   encap_content = econtent_type_length + explicit_total;
-  signed_data_content = signed_data_length - encap_total + der_header_size (encap_content) + encap_content;
-  wrapper_content = der_header_size (signed_data_content) + signed_data_content;
-  outer_content = content_type_length + der_header_size (wrapper_content) + wrapper_content;
+  signed_data_content = signed_data_length - encap_total + imzala_der_header_size (encap_content) + encap_content;
+  wrapper_content = imzala_der_header_size (signed_data_content) + signed_data_content;
+  outer_content = content_type_length + imzala_der_header_size (wrapper_content) + wrapper_content;
 
-  append_der_header (head, 0x30, outer_content);
+  imzala_der_append_header (head, 0x30, outer_content);
   g_byte_array_append (head, p + content_type_start, content_type_length);
-  append_der_header (head, 0xa0, wrapper_content);
-  append_der_header (head, 0x30, signed_data_content);
+  imzala_der_append_header (head, 0xa0, wrapper_content);
+  imzala_der_append_header (head, 0x30, signed_data_content);
   g_byte_array_append (head, p + version_start, encap_start - version_start);
-  append_der_header (head, 0x30, encap_content);
+  imzala_der_append_header (head, 0x30, encap_content);
   g_byte_array_append (head, p + encap_start + (encap_total - econtent_type_length),
                        econtent_type_length);
-  append_der_header (head, 0xa0, octets_total);
-  append_der_header (head, 0x04, content_length);
+  imzala_der_append_header (head, 0xa0, octets_total);
+  imzala_der_append_header (head, 0x04, content_length);
   return TRUE;
 }
 

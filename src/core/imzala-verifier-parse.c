@@ -23,6 +23,7 @@
 #include <openssl/cms.h>
 #include <openssl/err.h>
 
+#include "imzala-der-private.h"
 #include "imzala-trust.h"
 #include "imzala-verifier-private.h"
 
@@ -33,39 +34,6 @@
 
 /* id-signedData, 1.2.840.113549.1.7.2, as DER contents. */
 static const unsigned char signed_data_oid[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02 };
-
-/* Appends a DER header (identifier octet @identifier, definite length). */
-static void
-append_header (GByteArray *out, guint8 identifier, gsize length)
-{
-  guint8 header[1 + 1 + sizeof (gsize)];
-  guint n = 0, bytes = 0;
-
-  header[n++] = identifier;
-  if (length < 0x80)
-    header[n++] = (guint8) length;
-  else
-    {
-      for (gsize rest = length; rest > 0; rest >>= 8)
-        bytes++;
-      header[n++] = (guint8) (0x80 | bytes);
-      for (guint i = bytes; i > 0; i--)
-        header[n++] = (guint8) (length >> (8 * (i - 1)));
-    }
-  g_byte_array_append (out, header, n);
-}
-
-/* The size of a DER header of @length. */
-static gsize
-header_length (gsize length)
-{
-  gsize n = 2;
-
-  if (length >= 0x80)
-    for (gsize rest = length; rest > 0; rest >>= 8)
-      n++;
-  return n;
-}
 
 static gboolean
 next_is (Der *der, DerItem *item, int klass, int tag, guint8 identifier)
@@ -87,7 +55,7 @@ parse_with_known_certificates (const guint8 *data, gsize size, ImzalaTrust *trus
   g_autoptr(GPtrArray) known = g_ptr_array_new ();   /* X509* owned, or NULL */
   g_autoptr(GArray) items = g_array_new (FALSE, FALSE, sizeof (DerItem));
   guint n_known = 0;
-  gsize prefix, body_length, sd_length, wrapped_length;
+  guint64 prefix, body_length, sd_length, wrapped_length;
   GByteArray *out;
   CMS_ContentInfo *cms = NULL;
   const unsigned char *p;
@@ -139,14 +107,14 @@ parse_with_known_certificates (const guint8 *data, gsize size, ImzalaTrust *trus
    * buffer: the lengths first, from the inside out. */
   prefix = before_certificates - signed_data.content.p;
   body_length = prefix + (gsize) fields.remaining;
-  sd_length = header_length (body_length) + body_length;
-  wrapped_length = header_length (sd_length) + sd_length;
-  out = g_byte_array_sized_new (header_length (oid.whole_length + wrapped_length)
+  sd_length = imzala_der_header_size (body_length) + body_length;
+  wrapped_length = imzala_der_header_size (sd_length) + sd_length;
+  out = g_byte_array_sized_new (imzala_der_header_size (oid.whole_length + wrapped_length)
                                 + oid.whole_length + wrapped_length);
-  append_header (out, 0x30, oid.whole_length + wrapped_length);
+  imzala_der_append_header (out, 0x30, oid.whole_length + wrapped_length);
   g_byte_array_append (out, oid.whole, oid.whole_length);
-  append_header (out, 0xa0, sd_length);
-  append_header (out, 0x30, body_length);
+  imzala_der_append_header (out, 0xa0, sd_length);
+  imzala_der_append_header (out, 0x30, body_length);
   g_byte_array_append (out, signed_data.content.p, prefix);
   g_byte_array_append (out, fields.p, fields.remaining);
 

@@ -25,6 +25,7 @@
 
 #include "imzala-error.h"
 #include "imzala-verifier.h"
+#include "imzala-der-private.h"
 #include "imzala-verifier-private.h"
 #include "imzala-openssl-thread.h"
 
@@ -281,28 +282,6 @@ tlv_end (const Tlv *tlv)
   return tlv->offset + tlv->header_length + tlv->length;
 }
 
-static void
-append_header (GByteArray *out, guint8 tag, guint64 length)
-{
-  guint8 header[10];
-  guint n = 0;
-
-  header[n++] = tag;
-  if (length < 0x80)
-    header[n++] = (guint8) length;
-  else
-    {
-      guint bytes = 0;
-
-      for (guint64 rest = length; rest > 0; rest >>= 8)
-        bytes++;
-      header[n++] = (guint8) (0x80 | bytes);
-      for (guint i = bytes; i > 0; i--)
-        header[n++] = (guint8) (length >> (8 * (i - 1)));
-    }
-  g_byte_array_append (out, header, n);
-}
-
 typedef struct
 {
   Tlv      content_info, explicit, signed_data, encap;
@@ -409,12 +388,12 @@ append_detached_front (GByteArray *out, const guint8 *head, const Layout *layout
   cut += layout->explicit.header_length - header_size (explicit_length);
   content_info_length = layout->content_info.length - cut;
 
-  append_header (out, 0x30, content_info_length);
+  imzala_der_append_header (out, 0x30, content_info_length);
   g_byte_array_append (out, head + oid_start, (guint) (layout->explicit.offset - oid_start));
-  append_header (out, 0xa0, explicit_length);
-  append_header (out, 0x30, signed_data_length);
+  imzala_der_append_header (out, 0xa0, explicit_length);
+  imzala_der_append_header (out, 0x30, signed_data_length);
   g_byte_array_append (out, head + inner_start, (guint) (layout->encap.offset - inner_start));
-  append_header (out, 0x30, encap_length);
+  imzala_der_append_header (out, 0x30, encap_length);
   g_byte_array_append (out, head + encap_inner, (guint) (layout->econtent.offset - encap_inner));
 }
 
