@@ -216,7 +216,8 @@ done_message (ImzalaPortalServer *self, ImzalaPortalRequest *request, gint64 now
  * this (issue 12's notes, 14 and 8 rounds of 150 in turn). So a
  * small submission (at most INLINE_CHECK_MAX bytes of signatures) that
  * arrives while no check runs on the pool and nothing else waits for the
- * main loop (g_main_context_pending()) is checked on the main thread at
+ * server's main context (g_main_context_pending() of the thread-default
+ * one, where the task's callback runs too) is checked on the main thread at
  * once: nobody waits for it then, and the answer takes the same way (the
  * task's callback). Anything else, and all but the first of a burst, goes
  * to the pool as before. The trust's status function reads the
@@ -402,6 +403,7 @@ handle_signatures (ImzalaPortalServer  *self,
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(GTask) task = NULL;
   g_autoptr(GPtrArray) cms_list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GMainContext) context = NULL;
   gsize cms_bytes = 0;
   Submission *submission;
   JsonNode *list_node;
@@ -469,8 +471,9 @@ handle_signatures (ImzalaPortalServer  *self,
   task = g_task_new (NULL, NULL, signatures_checked_cb, NULL);
   g_task_set_source_tag (task, handle_signatures);
   g_task_set_task_data (task, submission, (GDestroyNotify) submission_free);
+  context = g_main_context_ref_thread_default ();
   submission->on_pool = self->checks_on_pool > 0 || cms_bytes > INLINE_CHECK_MAX
-                        || g_main_context_pending (NULL);
+                        || g_main_context_pending (context);
   if (submission->on_pool)
     {
       self->checks_on_pool++;
