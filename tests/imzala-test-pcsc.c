@@ -25,10 +25,10 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <glib/gstdio.h>
 #include <gio/gunixsocketaddress.h>
 
+#include "imzala-test.h"
 #include "imzala-test-pcsc.h"
 
 #define PCSCD "/usr/sbin/pcscd"
@@ -60,18 +60,8 @@ typedef struct
 static Pcsc pcsc;
 static char *setup_failure;
 static char *skip_reason;
-static pid_t test_pid;
 
 /* Children. */
-
-static void
-child_setup (gpointer data)
-{
-  /* Dies with the test, even when an assertion aborts it. */
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid () != test_pid)
-    _exit (1);
-}
 
 static GSubprocessLauncher *
 launcher_new (void)
@@ -82,8 +72,7 @@ launcher_new (void)
   /* pcscd -f logs to stdout, which is the TAP stream: send it to stderr. */
   g_assert_cmpint (fd, >=, 0);
   g_subprocess_launcher_take_stdout_fd (launcher, fd);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-
+  imzala_test_launcher_dies_with_test (launcher);
   return launcher;
 }
 
@@ -305,7 +294,6 @@ imzala_test_pcsc_setup (void)
   g_autofree char *config = NULL;
   g_autofree char *link = NULL;
 
-  test_pid = getpid ();
   for (guint i = 0; i < G_N_ELEMENTS (needed); i++)
     {
       if (!g_file_test (needed[i], G_FILE_TEST_EXISTS))

@@ -6,11 +6,11 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sqlite3.h>
 #include <string.h>
 
+#include "imzala-test.h"
 #include "imzala-test-portal.h"
 
 static const char *
@@ -75,14 +75,6 @@ read_line_after (GDataInputStream *stream,
     }
 }
 
-/* A test that aborts must not leave its portal running (it would also keep
- * the test's output pipe open, so the harness would wait for it). */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
 ImzalaTestPortal *
 imzala_test_portal_new (guint    code_lifetime,
                         GError **error)
@@ -104,7 +96,7 @@ imzala_test_portal_new (guint    code_lifetime,
   self->db_path = g_build_filename (state_dir, "portal.sqlite3", NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  imzala_test_launcher_dies_with_test (launcher);
   self->process = g_subprocess_launcher_spawn (launcher, error, portal_binary (),
                                                "--state", state_dir,
                                                "--listen", "127.0.0.1:0",

@@ -4,8 +4,10 @@
 
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include "imzala-test.h"
 
@@ -507,4 +509,19 @@ gboolean
 imzala_test_reset_peak (void)
 {
   return g_file_set_contents ("/proc/self/clear_refs", "5", 1, NULL);
+}
+
+static void
+die_with_test (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  /* The test died between the fork and the line above. */
+  if (getppid () != (pid_t) GPOINTER_TO_INT (data))
+    _exit (1);
+}
+
+void
+imzala_test_launcher_dies_with_test (GSubprocessLauncher *launcher)
+{
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, GINT_TO_POINTER (getpid ()), NULL);
 }

@@ -119,4 +119,9 @@ guint64  imzala_test_status_kib       (const char *field);
  * 4.0+); FALSE where a container forbids it. */
 gboolean imzala_test_reset_peak       (void);
 
+/* Children of @launcher get SIGTERM when the test process dies, even when
+ * an assertion aborts it (a portal or pcscd left running would also keep
+ * the test's output pipes open, and the harness would wait for it). */
+void imzala_test_launcher_dies_with_test (GSubprocessLauncher *launcher);
+
 G_END_DECLS

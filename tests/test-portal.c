@@ -111,6 +111,8 @@ portal_start_full (guint lifetime, guint session_lifetime)
   Portal *portal = g_new0 (Portal, 1);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 
+  imzala_test_launcher_dies_with_test (launcher);
+
   /* GLib writes debug messages to standard output, which this reads. */
   if (portal_debug_domains != NULL)
     g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", portal_debug_domains, TRUE);
