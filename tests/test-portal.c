@@ -186,13 +186,7 @@ portal_stop_with_output (Portal *portal)
 static void
 portal_stop (Portal *portal)
 {
-  g_subprocess_send_signal (portal->process, SIGTERM);
-  g_subprocess_wait (portal->process, NULL, NULL);
-  g_object_unref (portal->output);
-  g_object_unref (portal->process);
-  g_object_unref (portal->session);
-  g_free (portal->url);
-  g_free (portal);
+  g_free (portal_stop_with_output (portal));
 }
 
 /* ---- HTTP ---- */
