@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "imzala-cert-status.h"
+#include "imzala-der-private.h"
 #include "imzala-http-session.h"
 #include "imzala-error.h"
 #include "imzala-openssl-thread.h"
@@ -466,13 +467,10 @@ parse_crl (GBytes *bytes)
   const unsigned char *data = g_bytes_get_data (bytes, &size);
   const unsigned char *p = data;
   X509_CRL *crl = NULL;
-  gsize start = 0;
 
   if (data == NULL || size == 0 || size > G_MAXINT)
     return NULL;
-  while (start < size && g_ascii_isspace (data[start]))
-    start++;
-  if (size - start >= 10 && memcmp (data + start, "-----BEGIN", 10) == 0)
+  if (imzala_der_is_pem (data, size))
     {
       BIO *bio = BIO_new_mem_buf (data, (int) size);
 

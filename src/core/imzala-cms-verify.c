@@ -16,6 +16,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "imzala-cms.h"
+#include "imzala-der-private.h"
 #include "imzala-error.h"
 
 /* Input larger than this is refused before it reaches the ASN.1 parser. The
@@ -133,48 +134,17 @@ store_for_time (X509_STORE *trust, time_t when)
 
 /* ---- Reading the CMS ---- */
 
-static gboolean
-looks_like_pem (const guint8 *data, gsize size)
-{
-  gsize i = 0;
-
-  while (i < size && g_ascii_isspace (data[i]))
-    i++;
-  return size - i >= 10 && memcmp (data + i, "-----BEGIN", 10) == 0;
-}
-
 static CMS_ContentInfo *
 parse_cms (GBytes *input)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (input, &size);
-  CMS_ContentInfo *cms = NULL;
 
+  /* Bytes after the SignedData would not be covered by anything we
+   * check; a strict verifier refuses them (imzala_der_read_cms()). */
   if (data == NULL || size == 0 || size > MAX_CMS_SIZE)
     return NULL;
-
-  if (looks_like_pem (data, size))
-    {
-      BIO *bio = BIO_new_mem_buf (data, (int) size);
-
-      if (bio != NULL)
-        cms = PEM_read_bio_CMS (bio, NULL, NULL, NULL);
-      BIO_free (bio);
-    }
-  else
-    {
-      const unsigned char *p = data;
-
-      cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
-      /* Bytes after the SignedData would not be covered by anything we
-       * check; a strict verifier refuses them. */
-      if (cms != NULL && p != data + size)
-        {
-          CMS_ContentInfo_free (cms);
-          cms = NULL;
-        }
-    }
-  return cms;
+  return imzala_der_read_cms (data, size);
 }
 
 /* The one value of the signed attribute @nid, or NULL when it is missing.

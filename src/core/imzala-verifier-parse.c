@@ -18,8 +18,6 @@
 #include "config.h"
 
 #include <string.h>
-/* pem.h first: cms.h declares PEM_read_bio_CMS() with its macros. */
-#include <openssl/pem.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 
@@ -158,32 +156,10 @@ verifier_parse_cms (GBytes *input, ImzalaTrust *trust)
   gsize size;
   const guint8 *data = g_bytes_get_data (input, &size);
   CMS_ContentInfo *cms = NULL;
-  gsize start = 0;
 
   if (data == NULL || size == 0 || size > VERIFIER_MAX_CMS_SIZE)
     return NULL;
-  while (start < size && g_ascii_isspace (data[start]))
-    start++;
-  if (size - start >= 10 && memcmp (data + start, "-----BEGIN", 10) == 0)
-    {
-      BIO *bio = BIO_new_mem_buf (data, (int) size);
-
-      if (bio != NULL)
-        cms = PEM_read_bio_CMS (bio, NULL, NULL, NULL);
-      BIO_free (bio);
-    }
-  else
-    {
-      const unsigned char *p = data;
-
-      if (trust != NULL)
-        cms = parse_with_known_certificates (data, size, trust);
-      if (cms == NULL)
-        {
-          cms = d2i_CMS_ContentInfo (NULL, &p, (long) size);
-          if (cms != NULL && p != data + size)
-            g_clear_pointer (&cms, CMS_ContentInfo_free);
-        }
-    }
-  return cms;
+  if (trust != NULL && !imzala_der_is_pem (data, size))
+    cms = parse_with_known_certificates (data, size, trust);
+  return cms != NULL ? cms : imzala_der_read_cms (data, size);
 }
