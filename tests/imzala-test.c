@@ -525,3 +525,71 @@ imzala_test_launcher_dies_with_test (GSubprocessLauncher *launcher)
 {
   g_subprocess_launcher_set_child_setup (launcher, die_with_test, GINT_TO_POINTER (getpid ()), NULL);
 }
+
+typedef struct
+{
+  const char  *domain;
+  const char  *needle;
+  guint       *count;
+  char       **last;
+} LogWatch;
+
+static GPtrArray *log_watches;
+static GMutex log_watches_lock;
+
+static GLogWriterOutput
+watching_writer (GLogLevelFlags   log_level,
+                 const GLogField *fields,
+                 gsize            n_fields,
+                 gpointer         user_data)
+{
+  const char *domain = NULL;
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+    }
+  g_mutex_lock (&log_watches_lock);
+  for (guint i = 0; message != NULL && i < log_watches->len; i++)
+    {
+      LogWatch *watch = g_ptr_array_index (log_watches, i);
+
+      if (g_strcmp0 (domain, watch->domain) == 0 && strstr (message, watch->needle) != NULL)
+        {
+          (*watch->count)++;
+          if (watch->last != NULL)
+            {
+              g_free (*watch->last);
+              *watch->last = g_strdup (message);
+            }
+        }
+    }
+  g_mutex_unlock (&log_watches_lock);
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+void
+imzala_test_watch_log (const char  *domain,
+                       const char  *needle,
+                       guint       *count,
+                       char       **last)
+{
+  LogWatch *watch = g_new0 (LogWatch, 1);
+
+  watch->domain = domain;
+  watch->needle = needle;
+  watch->count = count;
+  watch->last = last;
+  g_mutex_lock (&log_watches_lock);
+  if (log_watches == NULL)
+    {
+      log_watches = g_ptr_array_new_with_free_func (g_free);
+      g_log_set_writer_func (watching_writer, NULL, NULL);
+    }
+  g_ptr_array_add (log_watches, watch);
+  g_mutex_unlock (&log_watches_lock);
+}

@@ -119,6 +119,16 @@ guint64  imzala_test_status_kib       (const char *field);
  * 4.0+); FALSE where a container forbids it. */
 gboolean imzala_test_reset_peak       (void);
 
+/* From now on, counts in @count the log messages of @domain whose text
+ * contains @needle and keeps the last in @last (nullable), until the
+ * process ends. Every message still goes to GLib's default writer. The
+ * first call sets the process's log writer, so it comes before
+ * g_test_init() and any logging. */
+void imzala_test_watch_log (const char  *domain,
+                            const char  *needle,
+                            guint       *count,
+                            char       **last);
+
 /* Children of @launcher get SIGTERM when the test process dies, even when
  * an assertion aborts it (a portal or pcscd left running would also keep
  * the test's output pipes open, and the harness would wait for it). */

@@ -14,31 +14,6 @@
  * enumeration; counting those is counting C_GetSlotList rounds. */
 static guint n_enumerations;
 
-static GLogWriterOutput
-count_writer (GLogLevelFlags   log_level,
-              const GLogField *fields,
-              gsize            n_fields,
-              gpointer         user_data)
-{
-  const char *domain = NULL;
-  const char *message = NULL;
-
-  for (gsize i = 0; i < n_fields; i++)
-    {
-      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
-        domain = fields[i].value;
-      else if (g_str_equal (fields[i].key, "MESSAGE"))
-        message = fields[i].value;
-    }
-  if (g_strcmp0 (domain, "imzala-token-list") == 0 &&
-      g_strcmp0 (message, "Enumerating the tokens") == 0)
-    n_enumerations++;
-
-  if (log_level & G_LOG_LEVEL_DEBUG)
-    return G_LOG_WRITER_HANDLED;
-  return g_log_writer_default (log_level, fields, n_fields, user_data);
-}
-
 typedef struct
 {
   guint    done;
@@ -387,7 +362,7 @@ int
 main (int    argc,
       char **argv)
 {
-  g_log_set_writer_func (count_writer, NULL, NULL);
+  imzala_test_watch_log ("imzala-token-list", "Enumerating the tokens", &n_enumerations, NULL);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/token-list/refresh", test_refresh);

@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "imzala-core.h"
+#include "imzala-test.h"
 #include "imzala-test-pki.h"
 
 #define DAY 86400
@@ -289,35 +290,9 @@ test_openssl_no_certificates (void)
 }
 
 /* The verifier's debug messages about certificates taken from the trust
- * (imzala-verifier-parse.c), counted by the log writer set in main(). */
+ * (imzala-verifier-parse.c), counted from main(). */
 static guint n_taken_from_trust;
 static char *last_taken_from_trust;
-
-static GLogWriterOutput
-verifier_log_writer (GLogLevelFlags   log_level,
-                     const GLogField *fields,
-                     gsize            n_fields,
-                     gpointer         user_data)
-{
-  const char *domain = NULL;
-  const char *message = NULL;
-
-  for (gsize i = 0; i < n_fields; i++)
-    {
-      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
-        domain = fields[i].value;
-      else if (g_str_equal (fields[i].key, "MESSAGE"))
-        message = fields[i].value;
-    }
-  if (g_strcmp0 (domain, "imzala-verifier") == 0 && message != NULL
-      && strstr (message, "certificates are the trust’s own") != NULL)
-    {
-      n_taken_from_trust++;
-      g_free (last_taken_from_trust);
-      last_taken_from_trust = g_strdup (message);
-    }
-  return g_log_writer_default (log_level, fields, n_fields, user_data);
-}
 
 /* A signature that carries its CA's certificate, which the trust holds:
  * the verifier takes the trust's own instead of parsing it again, with the
@@ -1943,7 +1918,8 @@ main (int argc, char **argv)
                                          .not_after = g_date_time_to_unix (dave_until) };
   g_autoptr(GBytes) content = NULL;
 
-  g_log_set_writer_func (verifier_log_writer, NULL, NULL);
+  imzala_test_watch_log ("imzala-verifier", "certificates are the trust’s own", &n_taken_from_trust,
+                         &last_taken_from_trust);
   g_test_init (&argc, &argv, NULL);
 
   pki = imzala_test_pki_new (entries, G_N_ELEMENTS (entries));
