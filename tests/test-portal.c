@@ -14,8 +14,10 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -23,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "imzala-portal-limiter.h"
+#include "imzala-portal-store.h"
 #include "imzala-test.h"
 
 #define AYSE_TCKN   "12345678950"
@@ -1236,6 +1239,114 @@ test_limiter_forgets (void)
   g_assert_cmpuint (imzala_portal_limiter_check (limiter, "192.0.2.1"), ==, 0);
 }
 
+/* The audit log when the database takes no writes for longer than the
+ * portal keeps events: the first IMZALA_PORTAL_AUDIT_PENDING_MAX are kept
+ * and written in order once it takes them again, the rest are counted and
+ * written as one "audit-dropped" event with their number (docs/protocol.md,
+ * *Limits*), after the kept ones. The store is the portal's own, in
+ * process; the write-ahead log is emptied and the process may not grow a
+ * file (RLIMIT_FSIZE), so every write fails at once, as on a full disk. */
+static guint audit_warnings;
+
+static void
+count_audit_warning (const char     *domain,
+                     GLogLevelFlags  level,
+                     const char     *message,
+                     gpointer        user_data)
+{
+  if (strstr (message, "Could not write the audit log") != NULL)
+    audit_warnings++;
+  else
+    g_log_default_handler (domain, level, message, user_data);
+}
+
+static gboolean
+audit_warning_not_fatal (const char     *domain,
+                         GLogLevelFlags  level,
+                         const char     *message,
+                         gpointer        user_data)
+{
+  return strstr (message, "Could not write the audit log") == NULL;
+}
+
+static gint64
+count_rows (sqlite3 *db, const char *sql, char **text)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  if (text != NULL)
+    *text = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+static void
+test_audit_dropped (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "audit-dropped", NULL);
+  g_autofree char *path = g_build_filename (dir, "portal.db", NULL);
+  g_autoptr(ImzalaPortalStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *detail = NULL;
+  const guint extra = 3;
+  struct rlimit saved, none;
+  guint64 failures, dropped;
+  guint pending, handler;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  store = imzala_portal_store_open (path, &error);
+  g_assert_no_error (error);
+  imzala_portal_store_log (store, "before", NULL, 0, "192.0.2.1", NULL);
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), ==, SQLITE_OK);
+
+  handler = g_log_set_handler ("imzala-portal", G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+                               count_audit_warning, NULL);
+  g_test_log_set_fatal_handler (audit_warning_not_fatal, NULL);
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  none = saved;
+  none.rlim_cur = 0;
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &none), ==, 0);
+  for (guint i = 0; i < IMZALA_PORTAL_AUDIT_PENDING_MAX + extra; i++)
+    {
+      g_autofree char *n = g_strdup_printf ("%u", i);
+
+      imzala_portal_store_log (store, "while-away", NULL, 0, "192.0.2.1", n);
+    }
+  imzala_portal_store_get_audit_counts (store, &failures, &pending, &dropped);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  signal (SIGXFSZ, SIG_DFL);
+  g_assert_cmpuint (pending, ==, IMZALA_PORTAL_AUDIT_PENDING_MAX);
+  g_assert_cmpuint (dropped, ==, extra);
+  g_assert_cmpuint (failures, >=, IMZALA_PORTAL_AUDIT_PENDING_MAX + extra);
+  g_assert_cmpuint (audit_warnings, ==, IMZALA_PORTAL_AUDIT_PENDING_MAX + extra);
+
+  imzala_portal_store_flush_audit (store);
+  imzala_portal_store_get_audit_counts (store, NULL, &pending, NULL);
+  g_assert_cmpuint (pending, ==, 0);
+  g_log_remove_handler ("imzala-portal", handler);
+  g_test_log_set_fatal_handler (NULL, NULL);
+
+  /* Read as an auditor would: every kept event, in order, then the loss. */
+  g_assert_cmpint (count_rows (db, "SELECT count(*) FROM events WHERE kind = 'while-away'", NULL),
+                   ==, IMZALA_PORTAL_AUDIT_PENDING_MAX);
+  g_assert_cmpint (count_rows (db, "SELECT count(*) FROM events WHERE kind = 'while-away'"
+                                   " AND CAST(detail AS INTEGER) + 2 <> id", NULL), ==, 0);
+  g_assert_cmpint (count_rows (db, "SELECT count(*), detail FROM events WHERE kind = 'audit-dropped'", &detail),
+                   ==, 1);
+  g_assert_cmpstr (detail, ==, "3");
+  g_assert_cmpint (count_rows (db, "SELECT count(*) FROM events WHERE kind = 'audit-dropped'"
+                                   " AND id > (SELECT max(id) FROM events WHERE kind = 'while-away')", NULL), ==, 1);
+  sqlite3_close (db);
+}
+
 static guint
 file_mode (const char *dir, const char *name)
 {
@@ -1540,6 +1651,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal/rate-limit", test_rate_limit);
   g_test_add_func ("/portal/state-permissions", test_state_permissions);
   g_test_add_func ("/portal/limiter-forgets", test_limiter_forgets);
+  g_test_add_func ("/portal/audit-dropped", test_audit_dropped);
   g_test_add_func ("/portal/racing-submissions", test_racing_submissions);
   g_test_add_func ("/portal/check-placement", test_check_placement);
   result = g_test_run ();

@@ -102,7 +102,7 @@ is_repeated_kind (const char *kind)
 void
 store_audit (ImzalaPortalStore *self, PendingEvent *event)
 {
-  /* An store_audit write that fails is not the request's failure: it is kept
+  /* An audit write that fails is not the request's failure: it is kept
    * here, so the counter that makes the server answer 503 must not see it. */
   guint64 failures = store_failures;
 
@@ -119,7 +119,7 @@ store_audit (ImzalaPortalStore *self, PendingEvent *event)
     {
       g_autofree char *detail = g_strdup_printf ("%" G_GUINT64_FORMAT,
                                                  self->audit_dropped - self->audit_dropped_reported);
-      PendingEvent lost = { "store_audit-dropped", NULL, 0, NULL, detail, store_now () };
+      PendingEvent lost = { "audit-dropped", NULL, 0, NULL, detail, store_now () };
 
       if (write_event (self, &lost, FALSE))
         self->audit_dropped_reported = self->audit_dropped;
@@ -135,14 +135,14 @@ store_audit (ImzalaPortalStore *self, PendingEvent *event)
   self->audit_failures++;
   if (self->pending.length < IMZALA_PORTAL_AUDIT_PENDING_MAX)
     {
-      g_warning ("Could not write the store_audit log (%s); %u event(s) kept until the database is back",
+      g_warning ("Could not write the audit log (%s); %u event(s) kept until the database is back",
                  sqlite3_errmsg (self->db), self->pending.length + 1);
       g_queue_push_tail (&self->pending, event);
     }
   else
     {
       self->audit_dropped++;
-      g_warning ("Could not write the store_audit log (%s); %" G_GUINT64_FORMAT " event(s) lost so far",
+      g_warning ("Could not write the audit log (%s); %" G_GUINT64_FORMAT " event(s) lost so far",
                  sqlite3_errmsg (self->db), self->audit_dropped);
       store_pending_event_free (event);
     }

@@ -181,7 +181,7 @@ imzala_portal_store_finalize (GObject *object)
   ImzalaPortalStore *self = IMZALA_PORTAL_STORE (object);
 
   if (self->pending.length > 0)
-    g_warning ("%u store_audit events could not be written before exit", self->pending.length);
+    g_warning ("%u audit events could not be written before exit", self->pending.length);
   g_queue_clear_full (&self->pending, (GDestroyNotify) store_pending_event_free);
   g_clear_pointer (&self->in_use, g_hash_table_unref);
   g_clear_pointer (&self->statements, g_hash_table_unref);
@@ -385,7 +385,7 @@ imzala_portal_store_open (const char *path, GError **error)
    * long, then fails and the request is answered 503, so that a lock held
    * elsewhere never stops the portal for everyone. */
   sqlite3_busy_handler (self->db, busy_cb, NULL);
-  /* WAL with synchronous=NORMAL: a commit (an store_audit row per GET among
+  /* WAL with synchronous=NORMAL: a commit (an audit row per GET among
    * them) appends to the WAL without an fsync, which the checkpoints do;
    * the database stays consistent after a crash, and only a power cut can
    * lose the last commits (issue 12: an fsync per read was most of a GET).
@@ -752,7 +752,7 @@ effect_sql (const char *purpose)
 
 /* What must survive a power cut, not only a crash (an accepted signature, a
  * revocation), is committed with synchronous=FULL: the commit then waits
- * for the write-ahead log to reach the disk. Everything else (store_audit rows,
+ * for the write-ahead log to reach the disk. Everything else (audit rows,
  * sessions) is committed with the connection's synchronous=NORMAL. */
 void
 store_set_durable (ImzalaPortalStore *self, gboolean durable)
