@@ -319,6 +319,19 @@ imzala_test_fixture_put_on_empty_token (ImzalaTestFixture *self,
   run_fixture_tool (import_cert);
 }
 
+void
+imzala_test_fixture_add_empty_token (ImzalaTestFixture *self,
+                                     const char        *label)
+{
+  g_autofree char *pin = imzala_test_fixture_get (self, "fixture", "user-pin");
+  g_autofree char *so_pin = imzala_test_fixture_get (self, "fixture", "so-pin");
+  const char *const init[] = {
+    "softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin, NULL
+  };
+
+  run_fixture_tool (init);
+}
+
 /* ---- imzala-cli, run by a test ---- */
 
 static const char *

@@ -66,6 +66,11 @@ void               imzala_test_fixture_put_on_empty_token (ImzalaTestFixture *se
                                                            const char        *cert_pem,
                                                            const char        *key_pem);
 
+/* One more token, empty, labelled @label, in this copy's SoftHSM store
+ * (softhsm2-util, the fixture's PINs). Call before loading the modules. */
+void               imzala_test_fixture_add_empty_token (ImzalaTestFixture *self,
+                                                        const char        *label);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImzalaTestFixture, imzala_test_fixture_free)
 
 /* imzala-cli run by a test (tests/test-cli*.c): its exit status, standard

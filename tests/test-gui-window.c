@@ -257,6 +257,86 @@ timeout_cb (gpointer data)
 
 /* The Cards page lists what the PC/SC monitor sees; without pcscd (as on most
  * test machines) it says so in the monitor's words instead. */
+/* A long listing (issue 12): the frame that paints it makes the first
+ * card only, the others come one per frame after it, and then every card
+ * is there, once, in the listing's order. */
+static guint
+count_matches (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
+    n++;
+  return n;
+}
+
+static void
+test_window_tokens_page_many (void)
+{
+  g_autoptr(ImzalaTestFixture) fixture = imzala_test_fixture_new ();
+  g_autoptr(GSettings) settings = new_settings ();
+  g_autoptr(ImzalaModuleSet) module_set = NULL;
+  g_autoptr(ImzalaTokenList) token_list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  ImzalaWindow *window;
+  gboolean done = FALSE;
+  guint shown;
+
+  for (guint i = 1; i <= 5; i++)
+    {
+      g_autofree char *label = g_strdup_printf ("IMZALA EXTRA %u", i);
+
+      imzala_test_fixture_add_empty_token (fixture, label);
+    }
+  module_set = imzala_test_fixture_load (fixture, &error);
+  g_assert_no_error (error);
+
+  window = new_window (settings);
+  activate (window, "show-tokens");
+  g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
+  token_list = imzala_token_list_new (module_set);
+  imzala_window_set_token_list (window, token_list, NULL);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* The listing has reached the page, and no frame has been painted since. */
+  text = page_text (window, "tokens");
+  shown = count_matches (text, "IMZALA ");
+  g_test_message ("cards made with the listing: %u", shown);
+  g_assert_cmpuint (shown, ==, 1);
+
+  /* Then one per frame: bounded by the main loop's iterations, not a time. */
+  for (guint i = 0; i < 100000 && shown < 8; i++)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      g_free (text);
+      text = page_text (window, "tokens");
+      shown = count_matches (text, "IMZALA ");
+    }
+  g_test_message ("Cards page:\n%s", text);
+  g_assert_cmpuint (shown, ==, 8);
+  g_assert_cmpuint (count_matches (text, "IMZALA TEST 1"), ==, 1);
+  g_assert_cmpuint (count_matches (text, "IMZALA TEST BOS"), ==, 1);
+  g_assert_cmpuint (count_matches (text, "IMZALA EXTRA 5"), ==, 1);
+  {
+    g_autoptr(GPtrArray) tokens = imzala_token_list_dup_tokens (token_list);
+    const char *previous = text;
+
+    g_assert_cmpuint (tokens->len, ==, 8);
+    for (guint i = 0; i < tokens->len; i++)
+      {
+        const char *at = strstr (text, imzala_token_get_label (g_ptr_array_index (tokens, i)));
+
+        g_assert_true (at >= previous);
+        previous = at;
+      }
+  }
+
+  g_signal_handlers_disconnect_by_data (window, &done);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_window_readers (void)
 {
@@ -501,6 +581,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/code-page", test_window_code_page);
   g_test_add_func ("/gui/window/unknown-portal", test_window_unknown_portal);
   g_test_add_func ("/gui/window/tokens-page", test_window_tokens_page);
+  g_test_add_func ("/gui/window/tokens-page-many", test_window_tokens_page_many);
   g_test_add_func ("/gui/window/readers", test_window_readers);
   g_test_add_func ("/gui/window/no-card-cause", test_window_no_card_cause);
   g_test_add_func ("/gui/window/made-when-needed", test_window_made_when_needed);
