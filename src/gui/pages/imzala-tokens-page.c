@@ -40,7 +40,7 @@ struct _ImzalaTokensPage
  * measured: 32 cards made at once stalled the window for over a second
  * (issue 12), one per frame keeps every frame short. The frame that first
  * paints the list is the longest anyway (the whole page is drawn again):
- * with 32 cards, making four in it took 38-41 ms of the main thread's CPU
+ * with 32 cards, making four in it took 37-42 ms of the main thread's CPU
  * on a slow machine, making one 25-29 ms. */
 #define GROUPS_AT_ONCE 4
 
