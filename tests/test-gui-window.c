@@ -180,6 +180,25 @@ tokens_changed_cb (ImzalaWindow *window,
   *done = TRUE;
 }
 
+/* Gives @window a new token list of @module_set and iterates the main
+ * loop until the window says its cards changed. @done stays connected to
+ * "tokens-changed" (set again by later listings); the caller disconnects
+ * it before its frame ends. */
+static ImzalaTokenList *
+list_cards (ImzalaWindow    *window,
+            ImzalaModuleSet *module_set,
+            gboolean        *done)
+{
+  ImzalaTokenList *token_list = imzala_token_list_new (module_set);
+
+  *done = FALSE;
+  g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), done);
+  imzala_window_set_token_list (window, token_list, NULL);
+  while (!*done)
+    g_main_context_iteration (NULL, TRUE);
+  return token_list;
+}
+
 static void
 test_window_tokens_page (void)
 {
@@ -197,11 +216,7 @@ test_window_tokens_page (void)
   g_assert_no_error (error);
 
   window = new_window (settings);
-  g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
-  token_list = imzala_token_list_new (module_set);
-  imzala_window_set_token_list (window, token_list, NULL);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
+  token_list = list_cards (window, module_set, &done);
 
   activate (window, "show-tokens");
   g_assert_cmpstr (imzala_window_get_page_name (window), ==, "tokens");
@@ -294,11 +309,7 @@ test_window_tokens_page_many (void)
 
   window = new_window (settings);
   activate (window, "show-tokens");
-  g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
-  token_list = imzala_token_list_new (module_set);
-  imzala_window_set_token_list (window, token_list, NULL);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
+  token_list = list_cards (window, module_set, &done);
 
   /* The listing has reached the page, and no frame has been painted since. */
   text = page_text (window, "tokens");
@@ -412,11 +423,7 @@ test_window_no_card_cause (void)
   g_source_remove (id);
   g_assert_nonnull (imzala_reader_monitor_get_error (monitor));
 
-  g_signal_connect (window, "tokens-changed", G_CALLBACK (tokens_changed_cb), &done);
-  token_list = imzala_token_list_new (module_set);
-  imzala_window_set_token_list (window, token_list, NULL);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
+  token_list = list_cards (window, module_set, &done);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (token_list)), ==, 0);
 
   /* The Cards page lists the cards again when shown; meanwhile the sign
