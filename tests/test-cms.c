@@ -44,6 +44,17 @@ make_leaf (const char *key, gint64 not_before, gint64 not_after)
   return imzala_test_identity_new (&spec, pki_root);
 }
 
+/* A signing time that is now, to the second. The leaves of make_leaf ()
+ * are valid from a day before the run, so a fixed date here becomes a
+ * signature made before its certificate one day after it was written
+ * (the streaming tests had 2026-11-26 05:30 UTC, and failed from
+ * 2026-11-27 05:30). Both signatures a test compares take the same one. */
+static GDateTime *
+signing_time (void)
+{
+  return g_date_time_new_from_unix_utc (g_get_real_time () / G_USEC_PER_SEC);
+}
+
 static GBytes *
 text_bytes (void)
 {
@@ -992,7 +1003,7 @@ test_stream (void)
   g_autoptr(ImzalaCertificate) signer = imzala_test_identity_certificate (leaf);
   g_autoptr(ImzalaCertificate) root = imzala_test_identity_certificate (pki_root);
   g_autoptr(GPtrArray) extra = g_ptr_array_new ();
-  g_autoptr(GDateTime) when = g_date_time_new_utc (2026, 11, 26, 5, 30, 0);
+  g_autoptr(GDateTime) when = signing_time ();
   X509_STORE *trust = imzala_test_identity_store (pki_root);
   const gsize sizes[] = { 0, 1, 127, 128, 255, 256, 65535, 65536, 1024 * 1024 + 7 };
 
@@ -1145,7 +1156,7 @@ test_stream_callbacks (void)
 {
   g_autoptr(ImzalaTestIdentity) leaf = make_leaf ("rsa2048", 0, 0);
   g_autoptr(ImzalaCertificate) signer = imzala_test_identity_certificate (leaf);
-  g_autoptr(GDateTime) when = g_date_time_new_utc (2026, 11, 26, 5, 30, 0);
+  g_autoptr(GDateTime) when = signing_time ();
   g_autoptr(GBytes) content = stream_content (300001);
   g_autoptr(GByteArray) written = g_byte_array_new ();
   Trickle reader = { content, 0, 4093, G_MAXSIZE, NULL };
@@ -1211,7 +1222,7 @@ test_carried_certificates (void)
   g_autoptr(ImzalaCertificate) signer = imzala_test_identity_certificate (leaf);
   g_autoptr(ImzalaCertificate) root = imzala_test_identity_certificate (pki_root);
   g_autoptr(ImzalaCertificate) other_root = imzala_test_identity_certificate (pki_other_root);
-  g_autoptr(GDateTime) when = g_date_time_new_utc (2026, 11, 26, 9, 0, 0);
+  g_autoptr(GDateTime) when = signing_time ();
   g_autoptr(GBytes) content = text_bytes ();
   g_autoptr(GPtrArray) extra = g_ptr_array_new ();
   g_autoptr(GPtrArray) ders = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
