@@ -256,25 +256,7 @@ test_window_tokens_page (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-static gboolean
-monitor_answered (ImzalaReaderMonitor *monitor)
-{
-  return imzala_reader_monitor_get_available (monitor) ||
-         imzala_reader_monitor_get_error (monitor) != NULL;
-}
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* The Cards page lists what the PC/SC monitor sees; without pcscd (as on most
- * test machines) it says so in the monitor's words instead. */
-/* A long listing (issue 12): the frame that paints it makes the first
- * card only, the others come one per frame after it, and then every card
- * is there, once, in the listing's order. */
+/* How many times @needle is in @text. */
 static guint
 count_matches (const char *text, const char *needle)
 {
@@ -285,6 +267,9 @@ count_matches (const char *text, const char *needle)
   return n;
 }
 
+/* A long listing (issue 12): the frame that paints it makes the first
+ * card only, the others come one per frame after it, and then every card
+ * is there, once, in the listing's order. */
 static void
 test_window_tokens_page_many (void)
 {
@@ -348,6 +333,22 @@ test_window_tokens_page_many (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+monitor_answered (ImzalaReaderMonitor *monitor)
+{
+  return imzala_reader_monitor_get_available (monitor) ||
+         imzala_reader_monitor_get_error (monitor) != NULL;
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The Cards page lists what the PC/SC monitor sees; without pcscd (as on most
+ * test machines) it says so in the monitor's words instead. */
 static void
 test_window_readers (void)
 {
