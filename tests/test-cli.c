@@ -1368,6 +1368,49 @@ test_thread_affine_counts (void)
   g_assert_cmpuint (total_calls (sign_counts), <=, 74);
 }
 
+/* `sign --cert URI` with a URI that names a card (issue 12): the cards it
+ * does not name are neither opened nor searched. The fixture's three tokens
+ * through count-calls: the listing opens a session on the named card
+ * alone, and signing one more (before: one per card, three, and the
+ * signing session). A URI that names no inserted card finds nothing, opens
+ * no session and asks for no PIN. */
+static void
+test_sign_uri_named_card (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "uri.p7s", NULL);
+  g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
+  g_autofree char *secrets = g_strdup_printf ("%s\n", pin);
+  g_autofree char *count_file = g_build_filename (f->dir, "uri-counts.txt", NULL);
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *const env[] = { "IMZALA_FAULTS", "count-calls", "IMZALA_FAULT_TARGET", f->module_path,
+                              "IMZALA_FAULT_COUNT_FILE", count_file, NULL };
+  g_autoptr(CliResult) sign = NULL;
+  g_autoptr(CliResult) other = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+
+  g_assert_nonnull (module);
+  sign = cli_run_full (module, env, secrets, NULL,
+                       (const char *const[]) { "sign", "--cert", "pkcs11:token=IMZALA%20TEST%201;id=%a1;type=cert",
+                                               "--pin-fd", "3", "--out", out, content, NULL });
+  g_assert_cmpint (sign->status, ==, 0);
+  check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_OpenSession"), ==, 2);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Login"), ==, 1);
+  g_clear_pointer (&counts, g_hash_table_unref);
+
+  other = cli_run_full (module, env, secrets, NULL,
+                        (const char *const[]) { "sign", "--cert", "pkcs11:token=NO%20SUCH%20CARD;id=%a1",
+                                                "--pin-fd", "3", "--out", out, content, NULL });
+  g_assert_cmpint (other->status, ==, 2);
+  g_assert_nonnull (strstr (other->err, "pkcs11:token=NO%20SUCH%20CARD;id=%a1"));
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_OpenSession"), ==, 0);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Login"), ==, 0);
+}
+
 /* ---- Certificates behind a login (issue 8, item 2) ---- */
 
 /* certs-after-login: `list` says the certificates come after the PIN;
@@ -1857,6 +1900,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/quirks/sign-needs-size-query", test_quirk_sign_needs_size_query);
   g_test_add_func ("/cli/quirks/bad-signature", test_quirk_bad_signature);
   g_test_add_func ("/cli/thread-affine-counts", test_thread_affine_counts);
+  g_test_add_func ("/cli/sign-uri-named-card", test_sign_uri_named_card);
   g_test_add_func ("/cli/certs-after-login", test_certs_after_login);
   g_test_add_func ("/cli/certs-after-login-second-card", test_certs_after_login_second_card);
 

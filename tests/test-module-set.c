@@ -770,7 +770,8 @@ test_only_certificate (void)
     g_clear_error (&error);
   }
 
-  /* A PKCS#11 URI, or what is no fingerprint, restricts nothing. */
+  /* A PKCS#11 URI that names no card (only an object), or what is no
+   * fingerprint, restricts nothing. */
   {
     const char *selectors[] = { "pkcs11:object=SIGN0", "not a selector", "abc" };
 
@@ -786,6 +787,37 @@ test_only_certificate (void)
         g_assert_no_error (error);
         g_assert_cmpuint (count_certificates (tokens, FALSE), ==, n_all);
       }
+  }
+
+  /* A URI that names a card: that card lists all its certificates, the
+   * others none, unread, and they ask for no login. */
+  {
+    const char *uri = "pkcs11:token=IMZALA%20TEST%202";
+    g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "mehmet-p256", "fingerprint");
+    g_autoptr(ImzalaModuleSet) fresh = imzala_test_fixture_load (f, &error);
+    g_autoptr(GPtrArray) tokens = NULL;
+    g_autoptr(ImzalaCertificate) found = NULL;
+
+    g_assert_no_error (error);
+    imzala_module_set_only_certificate (fresh, uri);
+    tokens = imzala_module_set_list_tokens (fresh, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (tokens->len, ==, all->len);
+    for (guint i = 0; i < tokens->len; i++)
+      {
+        ImzalaToken *token = g_ptr_array_index (tokens, i);
+        ImzalaToken *full = find_token (all, imzala_token_get_label (token));
+        guint listed = imzala_token_get_certificates (token)->len;
+
+        if (g_str_equal (imzala_token_get_label (token), "IMZALA TEST 2"))
+          g_assert_cmpuint (listed, ==, imzala_token_get_certificates (full)->len);
+        else
+          g_assert_cmpuint (listed, ==, 0);
+        g_assert_false (imzala_token_needs_login_to_list (token));
+      }
+    found = imzala_module_set_find_certificate (tokens, uri, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (imzala_certificate_get_fingerprint (found), ==, fingerprint);
   }
 }
 

@@ -29,6 +29,9 @@ struct _ImzalaModuleSet
   /* Lower-case hex: only the certificates whose SHA-256 fingerprint starts
    * with it are read (imzala_module_set_only_certificate()); else NULL. */
   char *only_fingerprint;
+  /* The PKCS#11 URI of imzala_module_set_only_certificate(): only the cards
+   * it names are read; else NULL. */
+  char *only_uri;
 };
 
 G_END_DECLS

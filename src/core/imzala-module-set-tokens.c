@@ -96,6 +96,7 @@ token_holds_whole_fingerprint (ImzalaToken *token,
 static void
 list_module_tokens (ImzalaModule  *module,
                     const char    *only_fingerprint,
+                    const char    *only_uri,
                     GPtrArray     *tokens,
                     GCancellable  *cancellable,
                     gboolean      *found,
@@ -154,7 +155,7 @@ list_module_tokens (ImzalaModule  *module,
 
       /* A card pulled out between C_GetSlotList and here, or one the module
        * cannot read, must not hide the other cards. */
-      token = imzala_token_new_only (module, slots[i], only_fingerprint, cancellable, &error);
+      token = imzala_token_new_only (module, slots[i], only_fingerprint, only_uri, cancellable, &error);
       /* A card pulled out during the listing is said as such: leaving it
        * out would turn the removal into "no card" or "no certificate". */
       if (token == NULL && g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_TOKEN_REMOVED))
@@ -188,6 +189,7 @@ typedef struct
 {
   ImzalaModule *module;
   const char *only_fingerprint;
+  const char *only_uri;
   GPtrArray *tokens;
   GCancellable *cancellable;
   gboolean found;       /* the card with the whole fingerprint was listed */
@@ -201,7 +203,7 @@ list_module_tokens_cb (gpointer   user_data,
 {
   ModuleListing *listing = user_data;
 
-  list_module_tokens (listing->module, listing->only_fingerprint, listing->tokens,
+  list_module_tokens (listing->module, listing->only_fingerprint, listing->only_uri, listing->tokens,
                       listing->cancellable, &listing->found, &listing->removed);
   return TRUE;
 }
@@ -220,7 +222,7 @@ imzala_module_set_list_tokens (ImzalaModuleSet  *self,
   for (guint i = 0; i < self->modules->len; i++)
     {
       ModuleListing listing = { g_ptr_array_index (self->modules, i), self->only_fingerprint,
-                                tokens, cancellable, FALSE, NULL };
+                                self->only_uri, tokens, cancellable, FALSE, NULL };
       g_autoptr(GError) module_error = NULL;
 
       if (imzala_is_cancelled (cancellable))
@@ -283,7 +285,7 @@ list_module_tokens_thread (GTask        *task,
   gboolean found = FALSE;
 
   /* The window lists every certificate: no imzala_module_set_only_certificate(). */
-  list_module_tokens (source_object, NULL, tokens, cancellable, &found, &removed);
+  list_module_tokens (source_object, NULL, NULL, tokens, cancellable, &found, &removed);
   if (removed != NULL)
     {
       g_ptr_array_unref (tokens);
@@ -459,6 +461,8 @@ imzala_module_set_only_certificate (ImzalaModuleSet *self,
     g_clear_pointer (&fingerprint, g_free);
   g_free (self->only_fingerprint);
   self->only_fingerprint = g_steal_pointer (&fingerprint);
+  g_free (self->only_uri);
+  self->only_uri = selector != NULL && g_str_has_prefix (selector, "pkcs11:") ? g_strdup (selector) : NULL;
 }
 
 static gboolean
@@ -466,24 +470,13 @@ uri_matches (P11KitUri         *uri,
              ImzalaToken       *token,
              ImzalaCertificate *certificate)
 {
-  ImzalaModule *module = imzala_token_get_module (token);
   CK_ATTRIBUTE *klass_attribute;
-  CK_TOKEN_INFO token_info;
   CK_ATTRIBUTE attributes[2];
   CK_ULONG n_attributes = 0;
   GBytes *id;
   const char *label;
-  CK_SLOT_ID slot_id;
 
-  if (!p11_kit_uri_match_module_info (uri, imzala_module_get_info (module)))
-    return FALSE;
-  if (!p11_kit_uri_match_slot_info (uri, imzala_token_get_slot_info (token)))
-    return FALSE;
-  slot_id = p11_kit_uri_get_slot_id (uri);
-  if (slot_id != (CK_SLOT_ID) -1 && slot_id != imzala_token_get_slot_id (token))
-    return FALSE;
-  imzala_token_get_token_info (token, &token_info);
-  if (!p11_kit_uri_match_token_info (uri, &token_info))
+  if (!imzala_token_matches_uri (token, uri))
     return FALSE;
 
   /* A URI may name the certificate or its key pair (type=private, as some

@@ -124,6 +124,7 @@ imzala_module_set_finalize (GObject *object)
   g_ptr_array_unref (self->load_errors);
   g_hash_table_unref (self->loaded_files);
   g_free (self->only_fingerprint);
+  g_free (self->only_uri);
 
   G_OBJECT_CLASS (imzala_module_set_parent_class)->finalize (object);
 }

@@ -68,7 +68,10 @@ GPtrArray *imzala_module_set_list_tokens_finish (ImzalaModuleSet *self, GAsyncRe
  * signature carries them); the other end-entity certificates are told
  * apart by the hash of their DER and never parsed, and a card without the
  * named certificate lists none (nor does it ask for a login to show them).
- * Any other selector (a PKCS#11 URI, NULL) lists every certificate. Such a
+ * With a PKCS#11 URI, a card that the URI's module, slot and token
+ * attributes do not name is neither opened nor searched, and lists none
+ * (nor asks for a login); the cards it names list every certificate.
+ * NULL lists every certificate. Such a
  * partial listing is not kept in the modules' certificate cache (a cached
  * full one is used, though). With the whole fingerprint (64 hex digits),
  * imzala_module_set_list_tokens() ends at the first card (in the modules'

@@ -129,12 +129,19 @@ ImzalaToken          *imzala_token_new            (ImzalaModule  *module,
  * (lower-case hex) starts with @only_fingerprint (nullable: all of them)
  * and the CA certificates beside it (see
  * imzala_module_set_only_certificate()); such a partial list is not
- * cached. A re-read after login keeps the same choice. */
+ * cached. With @only_uri (a PKCS#11 URI, nullable), a card the URI does
+ * not name is not read at all. A re-read after login keeps the same
+ * choice. */
 ImzalaToken          *imzala_token_new_only       (ImzalaModule  *module,
                                                    CK_SLOT_ID     slot,
                                                    const char    *only_fingerprint,
+                                                   const char    *only_uri,
                                                    GCancellable  *cancellable,
                                                    GError       **error);
+/* Whether @uri's module, slot and token attributes name @self's card (its
+ * object attributes are not looked at). */
+gboolean              imzala_token_matches_uri    (ImzalaToken   *self,
+                                                   P11KitUri     *uri);
 /* A copy of the CK_TOKEN_INFO read last (for PKCS#11 URI matching). */
 void                  imzala_token_get_token_info (ImzalaToken   *self,
                                                    CK_TOKEN_INFO *out);

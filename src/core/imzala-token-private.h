@@ -36,6 +36,11 @@ struct _ImzalaToken
   /* imzala_token_new_only(): the fingerprint prefix of the only
    * certificates read, or NULL for all of them. */
   char *only_fingerprint;
+  /* imzala_token_new_only(): the PKCS#11 URI of the certificate asked for,
+   * or NULL. A card it does not name (module, slot, token) is not read:
+   * not_named is then set, and it lists nothing and needs no login. */
+  char *only_uri;
+  gboolean not_named;
   /* How many certificates it skipped: the card does show certificates, so
    * it does not need a login to list them. */
   guint n_skipped;

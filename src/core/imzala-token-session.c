@@ -32,7 +32,7 @@ imzala_token_needs_login_to_list (ImzalaToken *self)
 
   imzala_token_get_token_info (self, &info);
   return (info.flags & CKF_LOGIN_REQUIRED) != 0 && self->certificates->len == 0
-         && self->n_skipped == 0;
+         && self->n_skipped == 0 && !self->not_named;
 }
 
 gboolean
@@ -104,7 +104,7 @@ login_on_thread (ImzalaToken   *self,
     {
       imzala_module_forget_slot (self->module, self->slot);
       fresh = imzala_token_new_only (self->module, self->slot, self->only_fingerprint,
-                                     cancellable, error);
+                                     self->only_uri, cancellable, error);
       if (fresh == NULL)
         {
           logout_locked (self);

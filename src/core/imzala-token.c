@@ -31,6 +31,7 @@ imzala_token_finalize (GObject *object)
   g_free (self->model);
   g_free (self->serial);
   g_free (self->only_fingerprint);
+  g_free (self->only_uri);
   g_mutex_clear (&self->info_lock);
   imzala_token_pin_pad_finalize (self);
 
@@ -395,19 +396,57 @@ imzala_token_refresh_locked (ImzalaToken  *self,
   return TRUE;
 }
 
+gboolean
+imzala_token_matches_uri (ImzalaToken *self,
+                          P11KitUri   *uri)
+{
+  CK_TOKEN_INFO token_info;
+  CK_SLOT_ID slot_id;
+
+  g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
+
+  if (!p11_kit_uri_match_module_info (uri, imzala_module_get_info (self->module)))
+    return FALSE;
+  if (!p11_kit_uri_match_slot_info (uri, &self->slot_info))
+    return FALSE;
+  slot_id = p11_kit_uri_get_slot_id (uri);
+  if (slot_id != (CK_SLOT_ID) -1 && slot_id != self->slot)
+    return FALSE;
+  imzala_token_get_token_info (self, &token_info);
+  return p11_kit_uri_match_token_info (uri, &token_info);
+}
+
+/* imzala_token_new_only(): whether @uri_string names this card. A URI that
+ * does not parse names every card: the listing restricts nothing, and
+ * imzala_module_set_find_certificate() says what is wrong with it. */
+static gboolean
+token_named_by (ImzalaToken *self,
+                const char  *uri_string)
+{
+  P11KitUri *uri = p11_kit_uri_new ();
+  gboolean named = TRUE;
+
+  if (p11_kit_uri_parse (uri_string, P11_KIT_URI_FOR_ANY, uri) == P11_KIT_URI_OK
+      && !p11_kit_uri_any_unrecognized (uri))
+    named = imzala_token_matches_uri (self, uri);
+  p11_kit_uri_free (uri);
+  return named;
+}
+
 ImzalaToken *
 imzala_token_new (ImzalaModule  *module,
                   CK_SLOT_ID     slot,
                   GCancellable  *cancellable,
                   GError       **error)
 {
-  return imzala_token_new_only (module, slot, NULL, cancellable, error);
+  return imzala_token_new_only (module, slot, NULL, NULL, cancellable, error);
 }
 
 ImzalaToken *
 imzala_token_new_only (ImzalaModule  *module,
                        CK_SLOT_ID     slot,
                        const char    *only_fingerprint,
+                       const char    *only_uri,
                        GCancellable  *cancellable,
                        GError       **error)
 {
@@ -422,6 +461,7 @@ imzala_token_new_only (ImzalaModule  *module,
   self->module = g_object_ref (module);
   self->slot = slot;
   self->only_fingerprint = g_strdup (only_fingerprint);
+  self->only_uri = g_strdup (only_uri);
   functions = imzala_module_get_functions (module);
 
   imzala_module_lock (module);
@@ -450,6 +490,18 @@ imzala_token_new_only (ImzalaModule  *module,
       self->model = imzala_pkcs11_padded_to_utf8 (self->token_info.model, sizeof self->token_info.model);
       self->serial = imzala_pkcs11_padded_to_utf8 (self->token_info.serialNumber,
                                                    sizeof self->token_info.serialNumber);
+      /* A card that the certificate's URI does not name is left unread: no
+       * session, no search (issue 12; SoftHSM reads every object file of a
+       * token for a session's first search). */
+      self->not_named = only_uri != NULL && !token_named_by (self, only_uri);
+      ok = TRUE;
+    }
+  else
+    {
+      ok = imzala_pkcs11_set_error_full (error, rv, NULL, CKU_USER, "C_GetTokenInfo");
+    }
+  if (ok && !self->not_named)
+    {
       /* A card pulled out while its objects were read leaves attributes
        * that could not be read and keys that were not found: the listing
        * would say "no certificate" or "no private key" for a removal. */
@@ -460,10 +512,6 @@ imzala_token_new_only (ImzalaModule  *module,
           imzala_module_forget_slot (self->module, self->slot);
           ok = FALSE;
         }
-    }
-  else
-    {
-      ok = imzala_pkcs11_set_error_full (error, rv, NULL, CKU_USER, "C_GetTokenInfo");
     }
   imzala_module_unlock (module);
 
