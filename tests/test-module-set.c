@@ -770,10 +770,10 @@ test_only_certificate (void)
     g_clear_error (&error);
   }
 
-  /* A PKCS#11 URI that names no card (only an object), or what is no
-   * fingerprint, restricts nothing. */
+  /* A PKCS#11 URI that names neither a card nor an object (a type alone),
+   * one that does not parse, or what is no fingerprint, restricts nothing. */
   {
-    const char *selectors[] = { "pkcs11:object=SIGN0", "not a selector", "abc" };
+    const char *selectors[] = { "pkcs11:type=cert", "pkcs11:id=%zz", "not a selector", "abc" };
 
     for (gsize i = 0; i < G_N_ELEMENTS (selectors); i++)
       {
@@ -818,6 +818,63 @@ test_only_certificate (void)
     found = imzala_module_set_find_certificate (tokens, uri, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (imzala_certificate_get_fingerprint (found), ==, fingerprint);
+  }
+
+  /* A URI that names an object (its id, its label), on a named card or on
+   * any: as a fingerprint, that certificate alone is parsed, its card's CA
+   * certificates are carried as DER, and it is paired as in a full
+   * listing. One that names nothing lists nothing and asks for no login. */
+  {
+    g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+    g_autofree char *label = imzala_test_fixture_cert_get (f, "ayse-rsa", "label");
+    g_autofree char *escaped = g_uri_escape_string (label, NULL, FALSE);
+    g_autofree char *by_label = g_strdup_printf ("pkcs11:object=%s;type=cert", escaped);
+    const char *uris[] = { "pkcs11:token=IMZALA%20TEST%201;id=%a1;type=cert", "pkcs11:id=%a1;type=private",
+                           by_label, "pkcs11:id=%ff%ff" };
+    g_autoptr(ImzalaCertificate) full = imzala_module_set_find_certificate (all, fingerprint, NULL, &error);
+
+    g_assert_no_error (error);
+    for (gsize i = 0; i < G_N_ELEMENTS (uris); i++)
+      {
+        g_autoptr(ImzalaModuleSet) fresh = imzala_test_fixture_load (f, &error);
+        g_autoptr(GPtrArray) tokens = NULL;
+        g_autoptr(ImzalaCertificate) found = NULL;
+        g_autoptr(ImzalaToken) token = NULL;
+        gboolean names_nothing = i == G_N_ELEMENTS (uris) - 1;
+
+        g_assert_no_error (error);
+        imzala_module_set_only_certificate (fresh, uris[i]);
+        tokens = imzala_module_set_list_tokens (fresh, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpuint (count_certificates (tokens, FALSE), ==, names_nothing ? 0 : 1);
+        g_assert_cmpuint (count_certificates (tokens, TRUE), ==, 0);
+        /* The cards the first URI does not name ask for no login (the empty
+         * one would in a full listing); the others as in a full listing. */
+        if (i == 0)
+          for (guint t = 0; t < tokens->len; t++)
+            {
+              ImzalaToken *listed = g_ptr_array_index (tokens, t);
+
+              if (!g_str_equal (imzala_token_get_label (listed), "IMZALA TEST 1"))
+                g_assert_false (imzala_token_needs_login_to_list (listed));
+            }
+        else
+          same_login_needs (all, tokens);
+        found = imzala_module_set_find_certificate (tokens, uris[i], &token, &error);
+        if (names_nothing)
+          {
+            g_assert_null (found);
+            g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+            g_clear_error (&error);
+            continue;
+          }
+        g_assert_no_error (error);
+        g_assert_cmpstr (imzala_certificate_get_fingerprint (found), ==, fingerprint);
+        g_assert_cmpint (imzala_certificate_get_key_pairing (found), ==,
+                         imzala_certificate_get_key_pairing (full));
+        g_assert_true (imzala_certificate_has_private_key (found));
+        g_assert_cmpuint (token->carried_certificates->len, >, 0);
+      }
   }
 }
 

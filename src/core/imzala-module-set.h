@@ -70,8 +70,9 @@ GPtrArray *imzala_module_set_list_tokens_finish (ImzalaModuleSet *self, GAsyncRe
  * named certificate lists none (nor does it ask for a login to show them).
  * With a PKCS#11 URI, a card that the URI's module, slot and token
  * attributes do not name is neither opened nor searched, and lists none
- * (nor asks for a login); the cards it names list every certificate.
- * NULL lists every certificate. Such a
+ * (nor asks for a login); on the cards it names, a URI that names an object
+ * (id, label) is taken as a fingerprint is, and one that names none lists
+ * every certificate. NULL lists every certificate. Such a
  * partial listing is not kept in the modules' certificate cache (a cached
  * full one is used, though). With the whole fingerprint (64 hex digits),
  * imzala_module_set_list_tokens() ends at the first card (in the modules'

@@ -130,8 +130,9 @@ ImzalaToken          *imzala_token_new            (ImzalaModule  *module,
  * and the CA certificates beside it (see
  * imzala_module_set_only_certificate()); such a partial list is not
  * cached. With @only_uri (a PKCS#11 URI, nullable), a card the URI does
- * not name is not read at all. A re-read after login keeps the same
- * choice. */
+ * not name is not read at all, and on one it names only the certificates
+ * it names (by id or label, when it gives either) are parsed. A re-read
+ * after login keeps the same choice. */
 ImzalaToken          *imzala_token_new_only       (ImzalaModule  *module,
                                                    CK_SLOT_ID     slot,
                                                    const char    *only_fingerprint,
@@ -142,6 +143,11 @@ ImzalaToken          *imzala_token_new_only       (ImzalaModule  *module,
  * object attributes are not looked at). */
 gboolean              imzala_token_matches_uri    (ImzalaToken   *self,
                                                    P11KitUri     *uri);
+/* Whether @uri's object attributes name the certificate with CKA_ID @id and
+ * CKA_LABEL @label (both nullable), or its key pair. */
+gboolean              imzala_pkcs11_uri_names_object (P11KitUri  *uri,
+                                                      GBytes     *id,
+                                                      const char *label);
 /* A copy of the CK_TOKEN_INFO read last (for PKCS#11 URI matching). */
 void                  imzala_token_get_token_info (ImzalaToken   *self,
                                                    CK_TOKEN_INFO *out);

@@ -38,8 +38,11 @@ struct _ImzalaToken
   char *only_fingerprint;
   /* imzala_token_new_only(): the PKCS#11 URI of the certificate asked for,
    * or NULL. A card it does not name (module, slot, token) is not read:
-   * not_named is then set, and it lists nothing and needs no login. */
-  char *only_uri;
+   * not_named is then set, and it lists nothing and needs no login. When it
+   * names an object (id, label), only the certificates it names are parsed,
+   * as with only_fingerprint. */
+  P11KitUri *only_uri;
+  char *only_uri_string;  /* as given, for the re-read after login */
   gboolean not_named;
   /* How many certificates it skipped: the card does show certificates, so
    * it does not need a login to list them. */

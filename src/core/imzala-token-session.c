@@ -104,7 +104,7 @@ login_on_thread (ImzalaToken   *self,
     {
       imzala_module_forget_slot (self->module, self->slot);
       fresh = imzala_token_new_only (self->module, self->slot, self->only_fingerprint,
-                                     self->only_uri, cancellable, error);
+                                     self->only_uri_string, cancellable, error);
       if (fresh == NULL)
         {
           logout_locked (self);

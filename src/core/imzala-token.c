@@ -31,7 +31,8 @@ imzala_token_finalize (GObject *object)
   g_free (self->model);
   g_free (self->serial);
   g_free (self->only_fingerprint);
-  g_free (self->only_uri);
+  g_clear_pointer (&self->only_uri, p11_kit_uri_free);
+  g_free (self->only_uri_string);
   g_mutex_clear (&self->info_lock);
   imzala_token_pin_pad_finalize (self);
 
@@ -118,6 +119,29 @@ read_certificate_objects (CK_FUNCTION_LIST  *functions,
     }
 }
 
+/* Whether the listing names certificates one by one: by a fingerprint, or
+ * by a URI that names an object (its id or label). */
+static gboolean
+names_objects (ImzalaToken *self)
+{
+  return self->only_fingerprint != NULL
+         || (self->only_uri != NULL
+             && (p11_kit_uri_get_attribute (self->only_uri, CKA_ID) != NULL
+                 || p11_kit_uri_get_attribute (self->only_uri, CKA_LABEL) != NULL));
+}
+
+static gboolean
+object_is_named (ImzalaToken       *self,
+                 CertificateObject *object)
+{
+  g_autofree char *fingerprint = NULL;
+
+  if (self->only_uri != NULL)
+    return imzala_pkcs11_uri_names_object (self->only_uri, object->id, object->label);
+  fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
+  return g_str_has_prefix (fingerprint, self->only_fingerprint);
+}
+
 /* imzala_token_new_only(): parsing a certificate costs far more than
  * hashing it (d2i_X509 decodes its public key through OpenSSL 3's
  * decoders), so a command that signs with one named certificate keeps it
@@ -126,19 +150,19 @@ read_certificate_objects (CK_FUNCTION_LIST  *functions,
  * signature carries those of its card, and the SignedData takes them as
  * DER (imzala_cms_sign_full()). A card without the named certificate keeps
  * nothing, and its keys are not read. Returns whether the named
- * certificate is among @objects, which then holds only it. */
+ * certificate is among @objects, which then holds only it (or them, when a
+ * URI names several). */
 static gboolean
-keep_only_fingerprint (ImzalaToken *self,
-                       GArray      *objects)
+keep_only_named (ImzalaToken *self,
+                 GArray      *objects)
 {
   gboolean found = FALSE;
 
   for (guint i = 0; i < objects->len;)
     {
       CertificateObject *object = &g_array_index (objects, CertificateObject, i);
-      g_autofree char *fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
 
-      if (g_str_has_prefix (fingerprint, self->only_fingerprint))
+      if (object_is_named (self, object))
         found = TRUE;
       else if (imzala_certificate_der_is_end_entity (object->value))
         {
@@ -158,9 +182,8 @@ keep_only_fingerprint (ImzalaToken *self,
   for (guint i = 0; i < objects->len;)
     {
       CertificateObject *object = &g_array_index (objects, CertificateObject, i);
-      g_autofree char *fingerprint = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, object->value);
 
-      if (g_str_has_prefix (fingerprint, self->only_fingerprint))
+      if (object_is_named (self, object))
         {
           i++;
           continue;
@@ -266,10 +289,10 @@ read_certificates_locked (ImzalaToken   *self,
 
   certificate_handles = imzala_pkcs11_find_objects (functions, session, certificate_template,
                                                     G_N_ELEMENTS (certificate_template), &rv);
-  if (certificate_handles != NULL && self->only_fingerprint != NULL)
+  if (certificate_handles != NULL && names_objects (self))
     {
       read_certificate_objects (functions, session, certificate_handles, objects);
-      if (!keep_only_fingerprint (self, objects))
+      if (!keep_only_named (self, objects))
         {
           functions->C_CloseSession (session);
           return TRUE;
@@ -297,7 +320,7 @@ read_certificates_locked (ImzalaToken   *self,
       return imzala_pkcs11_set_error_full (error, rv, self, CKU_USER, "C_FindObjects");
     }
 
-  if (self->only_fingerprint == NULL)
+  if (!names_objects (self))
     read_certificate_objects (functions, session, certificate_handles, objects);
 
   for (guint i = 0; i < objects->len; i++)
@@ -373,7 +396,7 @@ read_or_reuse_certificates_locked (ImzalaToken   *self,
       imzala_module_forget_slot (self->module, self->slot);
       return FALSE;
     }
-  if (self->certificates->len > 0 && self->only_fingerprint == NULL)
+  if (self->certificates->len > 0 && !names_objects (self))
     imzala_module_store_certificates (self->module, self->slot, &self->token_info, self->certificates);
   return TRUE;
 }
@@ -416,21 +439,67 @@ imzala_token_matches_uri (ImzalaToken *self,
   return p11_kit_uri_match_token_info (uri, &token_info);
 }
 
-/* imzala_token_new_only(): whether @uri_string names this card. A URI that
- * does not parse names every card: the listing restricts nothing, and
- * imzala_module_set_find_certificate() says what is wrong with it. */
-static gboolean
-token_named_by (ImzalaToken *self,
-                const char  *uri_string)
+/* imzala_token_new_only(): @uri_string parsed, or NULL when it does not
+ * parse. Such a URI restricts nothing: every card and certificate is read,
+ * and imzala_module_set_find_certificate() says what is wrong with it. */
+static P11KitUri *
+parse_uri (const char *uri_string)
 {
   P11KitUri *uri = p11_kit_uri_new ();
-  gboolean named = TRUE;
 
   if (p11_kit_uri_parse (uri_string, P11_KIT_URI_FOR_ANY, uri) == P11_KIT_URI_OK
       && !p11_kit_uri_any_unrecognized (uri))
-    named = imzala_token_matches_uri (self, uri);
+    return uri;
   p11_kit_uri_free (uri);
-  return named;
+  return NULL;
+}
+
+gboolean
+imzala_pkcs11_uri_names_object (P11KitUri  *uri,
+                                GBytes     *id,
+                                const char *label)
+{
+  CK_ATTRIBUTE *klass_attribute;
+  CK_ATTRIBUTE attributes[2];
+  CK_ULONG n_attributes = 0;
+
+  /* A URI may name the certificate or its key pair (type=private, as some
+   * tools print it): both mean this certificate when the id matches. */
+  klass_attribute = p11_kit_uri_get_attribute (uri, CKA_CLASS);
+  if (klass_attribute != NULL && klass_attribute->ulValueLen == sizeof (CK_OBJECT_CLASS))
+    {
+      CK_OBJECT_CLASS klass = *(CK_OBJECT_CLASS *) klass_attribute->pValue;
+
+      if (klass != CKO_CERTIFICATE && klass != CKO_PRIVATE_KEY && klass != CKO_PUBLIC_KEY)
+        return FALSE;
+    }
+
+  if (id != NULL)
+    {
+      gsize size;
+
+      attributes[n_attributes].type = CKA_ID;
+      attributes[n_attributes].pValue = (gpointer) g_bytes_get_data (id, &size);
+      attributes[n_attributes].ulValueLen = size;
+      n_attributes++;
+    }
+  if (label != NULL)
+    {
+      attributes[n_attributes].type = CKA_LABEL;
+      attributes[n_attributes].pValue = (gpointer) label;
+      attributes[n_attributes].ulValueLen = strlen (label);
+      n_attributes++;
+    }
+
+  /* The URI's id and object must be present and equal; p11-kit skips the
+   * attributes it is not given, so a certificate without a CKA_ID does not
+   * match a URI that names one. */
+  if (id == NULL && p11_kit_uri_get_attribute (uri, CKA_ID) != NULL)
+    return FALSE;
+  if (label == NULL && p11_kit_uri_get_attribute (uri, CKA_LABEL) != NULL)
+    return FALSE;
+
+  return p11_kit_uri_match_attributes (uri, attributes, n_attributes);
 }
 
 ImzalaToken *
@@ -461,7 +530,9 @@ imzala_token_new_only (ImzalaModule  *module,
   self->module = g_object_ref (module);
   self->slot = slot;
   self->only_fingerprint = g_strdup (only_fingerprint);
-  self->only_uri = g_strdup (only_uri);
+  self->only_uri_string = g_strdup (only_uri);
+  if (only_uri != NULL)
+    self->only_uri = parse_uri (only_uri);
   functions = imzala_module_get_functions (module);
 
   imzala_module_lock (module);
@@ -493,7 +564,7 @@ imzala_token_new_only (ImzalaModule  *module,
       /* A card that the certificate's URI does not name is left unread: no
        * session, no search (issue 12; SoftHSM reads every object file of a
        * token for a session's first search). */
-      self->not_named = only_uri != NULL && !token_named_by (self, only_uri);
+      self->not_named = self->only_uri != NULL && !imzala_token_matches_uri (self, self->only_uri);
       ok = TRUE;
     }
   else
