@@ -143,11 +143,6 @@ ImzalaToken          *imzala_token_new_only       (ImzalaModule  *module,
  * object attributes are not looked at). */
 gboolean              imzala_token_matches_uri    (ImzalaToken   *self,
                                                    P11KitUri     *uri);
-/* Whether @uri's object attributes name the certificate with CKA_ID @id and
- * CKA_LABEL @label (both nullable), or its key pair. */
-gboolean              imzala_pkcs11_uri_names_object (P11KitUri  *uri,
-                                                      GBytes     *id,
-                                                      const char *label);
 /* A copy of the CK_TOKEN_INFO read last (for PKCS#11 URI matching). */
 void                  imzala_token_get_token_info (ImzalaToken   *self,
                                                    CK_TOKEN_INFO *out);
@@ -163,6 +158,12 @@ char                 *imzala_token_format_object_uri (ImzalaToken     *self,
 /* ---- Objects and attributes (imzala-pkcs11-object.c) ----
  *
  * The caller holds the module lock. */
+
+/* Whether @uri's object attributes name the certificate with CKA_ID @id and
+ * CKA_LABEL @label (both nullable), or its key pair. No call into a module. */
+gboolean imzala_pkcs11_uri_names_object (P11KitUri  *uri,
+                                         GBytes     *id,
+                                         const char *label);
 
 /* The value of one attribute, or NULL when the object has none, the module
  * refuses it or reports an implausible length. */

@@ -454,54 +454,6 @@ parse_uri (const char *uri_string)
   return NULL;
 }
 
-gboolean
-imzala_pkcs11_uri_names_object (P11KitUri  *uri,
-                                GBytes     *id,
-                                const char *label)
-{
-  CK_ATTRIBUTE *klass_attribute;
-  CK_ATTRIBUTE attributes[2];
-  CK_ULONG n_attributes = 0;
-
-  /* A URI may name the certificate or its key pair (type=private, as some
-   * tools print it): both mean this certificate when the id matches. */
-  klass_attribute = p11_kit_uri_get_attribute (uri, CKA_CLASS);
-  if (klass_attribute != NULL && klass_attribute->ulValueLen == sizeof (CK_OBJECT_CLASS))
-    {
-      CK_OBJECT_CLASS klass = *(CK_OBJECT_CLASS *) klass_attribute->pValue;
-
-      if (klass != CKO_CERTIFICATE && klass != CKO_PRIVATE_KEY && klass != CKO_PUBLIC_KEY)
-        return FALSE;
-    }
-
-  if (id != NULL)
-    {
-      gsize size;
-
-      attributes[n_attributes].type = CKA_ID;
-      attributes[n_attributes].pValue = (gpointer) g_bytes_get_data (id, &size);
-      attributes[n_attributes].ulValueLen = size;
-      n_attributes++;
-    }
-  if (label != NULL)
-    {
-      attributes[n_attributes].type = CKA_LABEL;
-      attributes[n_attributes].pValue = (gpointer) label;
-      attributes[n_attributes].ulValueLen = strlen (label);
-      n_attributes++;
-    }
-
-  /* The URI's id and object must be present and equal; p11-kit skips the
-   * attributes it is not given, so a certificate without a CKA_ID does not
-   * match a URI that names one. */
-  if (id == NULL && p11_kit_uri_get_attribute (uri, CKA_ID) != NULL)
-    return FALSE;
-  if (label == NULL && p11_kit_uri_get_attribute (uri, CKA_LABEL) != NULL)
-    return FALSE;
-
-  return p11_kit_uri_match_attributes (uri, attributes, n_attributes);
-}
-
 ImzalaToken *
 imzala_token_new (ImzalaModule  *module,
                   CK_SLOT_ID     slot,
@@ -1007,7 +959,6 @@ imzala_token_login_locked (ImzalaToken        *self,
     imzala_token_refresh_locked (self, NULL);
   return imzala_pkcs11_set_error_full (error, rv, self, user, "C_Login");
 }
-
 
 /* ---- Removal ---- */
 
