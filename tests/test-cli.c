@@ -1400,6 +1400,9 @@ test_sign_uri_named_card (void)
   counts = imzala_test_read_fault_counts (count_file);
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_OpenSession"), ==, 2);
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Login"), ==, 1);
+  /* The README's table: 110 calls (45 C_GetAttributeValue) before. */
+  g_assert_cmpuint (total_calls (counts), <=, 57);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_GetAttributeValue"), <=, 21);
   g_clear_pointer (&counts, g_hash_table_unref);
 
   other = cli_run_full (module, env, secrets, NULL,
