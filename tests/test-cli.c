@@ -1372,9 +1372,11 @@ test_thread_affine_counts (void)
  * does not name are neither opened nor searched. The fixture's three tokens
  * through count-calls: the listing opens a session on the named card
  * alone, and signing one more (before: one per card, three, and the
- * signing session; 111 calls into the module then, 58 now, as the URI's
- * id also spares parsing the card's other certificates). A URI that names
- * no inserted card finds nothing, opens no session and asks for no PIN. */
+ * signing session; 110 calls into the module then, 57 now, as the URI's
+ * id also spares parsing the card's other certificates). Cards that show
+ * their certificates after the PIN: only the named one is asked for it. A
+ * URI that names no inserted card finds nothing, opens no session and asks
+ * for no PIN. */
 static void
 test_sign_uri_named_card (void)
 {
@@ -1404,6 +1406,27 @@ test_sign_uri_named_card (void)
   g_assert_cmpuint (total_calls (counts), <=, 57);
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_GetAttributeValue"), <=, 21);
   g_clear_pointer (&counts, g_hash_table_unref);
+
+  /* Cards that show their certificates only after the PIN: the PIN goes to
+   * the named card alone (before, to each card in turn until the
+   * certificate showed, three logins when it was on the last). */
+  {
+    g_autofree char *login_file = g_build_filename (f->dir, "uri-login-counts.txt", NULL);
+    const char *const login_env[] = { "IMZALA_FAULTS", "certs-after-login,count-calls",
+                                      "IMZALA_FAULT_TARGET", f->module_path,
+                                      "IMZALA_FAULT_COUNT_FILE", login_file, NULL };
+    g_autoptr(CliResult) hidden = cli_run_full (module, login_env, secrets, NULL,
+                                                (const char *const[]) { "sign", "--cert",
+                                                                        "pkcs11:token=IMZALA%20TEST%201;id=%a1",
+                                                                        "--pin-fd", "3", "--out", out,
+                                                                        content, NULL });
+
+    g_assert_cmpint (hidden->status, ==, 0);
+    check_signature (f, out, content, FALSE, "AYŞE YILMAZ", "12345678950");
+    counts = imzala_test_read_fault_counts (login_file);
+    g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+    g_clear_pointer (&counts, g_hash_table_unref);
+  }
 
   other = cli_run_full (module, env, secrets, NULL,
                         (const char *const[]) { "sign", "--cert", "pkcs11:token=NO%20SUCH%20CARD;id=%a1",
