@@ -28,6 +28,9 @@
  *   attribute-grows  a filled-in CKA_LABEL claims 2^28 bytes more than the
  *                    buffer it was given
  *   slot-list-grows  a filled-in slot list claims 2^28 slots more
+ *   slots-reversed   C_GetSlotList lists the slots in the reverse order: a
+ *                    test runs with and without it to have a card both
+ *                    first and last, whatever order SoftHSM gives them
  *   huge-mechanism-list  C_GetMechanismList claims 2^32 - 1 mechanisms
  *   signature-grows  C_Sign claims a signature 2^28 bytes longer than the
  *                    buffer it was given
@@ -189,6 +192,7 @@ static struct
   int huge_attribute;
   int attribute_grows;
   int slot_list_grows;
+  int slots_reversed;
   int signature_grows;
   int slow_card;
   int huge_mechanism_list;
@@ -273,6 +277,7 @@ fault_Initialize (CK_VOID_PTR args)
   faults.huge_attribute = has_fault (list, "huge-attribute");
   faults.attribute_grows = has_fault (list, "attribute-grows");
   faults.slot_list_grows = has_fault (list, "slot-list-grows");
+  faults.slots_reversed = has_fault (list, "slots-reversed");
   faults.huge_mechanism_list = has_fault (list, "huge-mechanism-list");
   faults.signature_grows = has_fault (list, "signature-grows");
   faults.slow_card = has_fault (list, "slow-card");
@@ -344,6 +349,14 @@ fault_GetSlotList (CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 {
   CK_RV rv = real->C_GetSlotList (present, list, count);
 
+  if (rv == CKR_OK && list != NULL && faults.slots_reversed)
+    for (CK_ULONG i = 0; i < *count / 2; i++)
+      {
+        CK_SLOT_ID swap = list[i];
+
+        list[i] = list[*count - 1 - i];
+        list[*count - 1 - i] = swap;
+      }
   if (rv == CKR_OK && list != NULL && faults.slot_list_grows)
     *count += LIE;
   return rv;

@@ -442,11 +442,24 @@ run_sign (PortalRun  *run,
   ImzalaSigningJob *job = run->job;
   ImzalaCertificate *certificate;
   ImzalaToken *token;
+  ImzalaToken *named;
+  gboolean named_shows_all = FALSE;
   ImzalaJobState state;
 
   /* A card that shows its certificates only after the PIN: the PIN first
-   * (the job keeps the session, so it is not asked again to sign). */
-  if (imzala_signing_job_get_needs_login (job))
+   * (the job keeps the session, so it is not asked again to sign). With
+   * --cert naming a card, that card's PIN, or none when it hides nothing:
+   * never the PIN of a card the user did not name. */
+  named = imzala_signing_job_get_tokens (job) != NULL
+    ? imzala_module_set_find_named_token (imzala_signing_job_get_tokens (job), selector) : NULL;
+  if (imzala_signing_job_get_needs_login (job) && named != NULL)
+    {
+      if (imzala_token_needs_login_to_list (named))
+        imzala_signing_job_set_token (job, named);
+      else
+        named_shows_all = TRUE;
+    }
+  if (imzala_signing_job_get_needs_login (job) && !named_shows_all)
     {
       g_autoptr(ImzalaSecret) pin = NULL;
 

@@ -475,6 +475,31 @@ uri_matches (P11KitUri         *uri,
                                             imzala_certificate_get_label (certificate));
 }
 
+ImzalaToken *
+imzala_module_set_find_named_token (GPtrArray  *tokens,
+                                    const char *selector)
+{
+  P11KitUri *uri;
+  ImzalaToken *named = NULL;
+  guint n_named = 0;
+
+  g_return_val_if_fail (tokens != NULL, NULL);
+
+  if (selector == NULL || !g_str_has_prefix (selector, "pkcs11:"))
+    return NULL;
+  uri = p11_kit_uri_new ();
+  if (p11_kit_uri_parse (selector, P11_KIT_URI_FOR_ANY, uri) == P11_KIT_URI_OK
+      && !p11_kit_uri_any_unrecognized (uri))
+    for (guint i = 0; i < tokens->len; i++)
+      if (imzala_token_matches_uri (g_ptr_array_index (tokens, i), uri))
+        {
+          named = g_ptr_array_index (tokens, i);
+          n_named++;
+        }
+  p11_kit_uri_free (uri);
+  return n_named == 1 ? named : NULL;
+}
+
 /* The one certificate of @candidates, preferring the single recommended one
  * when there are several. */
 static ImzalaCertificate *

@@ -98,6 +98,12 @@ ImzalaCertificate *imzala_module_set_find_certificate (GPtrArray     *tokens,
                                                        const char    *selector,
                                                        ImzalaToken  **token_out,
                                                        GError       **error);
+/* The one card among @tokens that @selector, a PKCS#11 URI, names by its
+ * module, slot and token attributes (borrowed), or NULL: for a fingerprint,
+ * a URI that does not parse, or one that names none or several of them
+ * (one that names no card attribute names every card). */
+ImzalaToken       *imzala_module_set_find_named_token (GPtrArray         *tokens,
+                                                       const char        *selector);
 /* The token among @tokens that @certificate was read from (borrowed), or
  * NULL when none of them holds it (it was read before a card event). */
 ImzalaToken       *imzala_module_set_find_token       (GPtrArray         *tokens,
