@@ -23,14 +23,14 @@
  *   pin-not-initialized  C_Login as the user answers
  *                    CKR_USER_PIN_NOT_INITIALIZED, like a card that was
  *                    never given a user PIN
+ *   slots-reversed   C_GetSlotList lists the slots in the reverse order: a
+ *                    test runs with and without it to have a card both
+ *                    first and last, whatever order SoftHSM gives them
  * Modules that lie about lengths (for the checks on what a module says):
  *   huge-attribute   the size of a certificate's CKA_VALUE is 2^40 bytes
  *   attribute-grows  a filled-in CKA_LABEL claims 2^28 bytes more than the
  *                    buffer it was given
  *   slot-list-grows  a filled-in slot list claims 2^28 slots more
- *   slots-reversed   C_GetSlotList lists the slots in the reverse order: a
- *                    test runs with and without it to have a card both
- *                    first and last, whatever order SoftHSM gives them
  *   huge-mechanism-list  C_GetMechanismList claims 2^32 - 1 mechanisms
  *   signature-grows  C_Sign claims a signature 2^28 bytes longer than the
  *                    buffer it was given
