@@ -112,7 +112,9 @@
  *                    C_FindObjects until the token is logged in as the user
  *                    (the session's state, C_GetSessionInfo, says
  *                    CKS_R*_USER_FUNCTIONS), like cards that show nothing
- *                    before the PIN
+ *                    before the PIN; with IMZALA_FAULT_HIDING_TOKEN set, only
+ *                    the token with that label does so, and the others show
+ *                    their certificates as usual
  *   With count-calls, the count file also has "login-user N" and
  *   "login-context-specific N": the C_Login calls by user type, so that a
  *   test can tell the one login of a request from the per-signature logins
@@ -1526,6 +1528,7 @@ CK_RV C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list);
 
 static CK_FUNCTION_LIST login_next;
 static int certs_after_login;
+static const char *hiding_token;  /* IMZALA_FAULT_HIDING_TOKEN: the only one, or NULL */
 static unsigned long login_user_count;
 static unsigned long login_context_count;
 
@@ -1542,10 +1545,31 @@ static CK_RV
 login_Initialize (CK_VOID_PTR args)
 {
   certs_after_login = has_fault (getenv ("IMZALA_FAULTS"), "certs-after-login");
+  hiding_token = getenv ("IMZALA_FAULT_HIDING_TOKEN");
   login_user_count = 0;
   login_context_count = 0;
   login_find.active = 0;
   return login_next.C_Initialize (args);
+}
+
+/* Whether the token @info describes hides its certificates before the
+ * login: every token, or the one IMZALA_FAULT_HIDING_TOKEN names. */
+static int
+login_token_hides (const CK_TOKEN_INFO *info)
+{
+  size_t length;
+
+  if (!certs_after_login)
+    return 0;
+  if (hiding_token == NULL)
+    return 1;
+  length = strlen (hiding_token);
+  if (length > sizeof info->label || memcmp (info->label, hiding_token, length) != 0)
+    return 0;
+  for (size_t i = length; i < sizeof info->label; i++)
+    if (info->label[i] != ' ')
+      return 0;
+  return 1;
 }
 
 static CK_RV
@@ -1553,7 +1577,7 @@ login_GetTokenInfo (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
   CK_RV rv = login_next.C_GetTokenInfo (slot, info);
 
-  if (rv == CKR_OK && certs_after_login)
+  if (rv == CKR_OK && login_token_hides (info))
     info->flags |= CKF_LOGIN_REQUIRED;
   return rv;
 }
@@ -1577,6 +1601,15 @@ login_hides (CK_SESSION_HANDLE session)
     return 0;
   if (login_next.C_GetSessionInfo (session, &info) != CKR_OK)
     return 1;
+  if (hiding_token != NULL)
+    {
+      CK_TOKEN_INFO token_info;
+
+      if (login_next.C_GetTokenInfo (info.slotID, &token_info) != CKR_OK)
+        return 1;
+      if (!login_token_hides (&token_info))
+        return 0;
+    }
   return info.state != CKS_RO_USER_FUNCTIONS && info.state != CKS_RW_USER_FUNCTIONS;
 }
 

@@ -443,27 +443,25 @@ run_sign (PortalRun  *run,
   ImzalaCertificate *certificate;
   ImzalaToken *token;
   ImzalaToken *named;
-  gboolean named_shows_all = FALSE;
+  ImzalaToken *login_token = NULL;
   ImzalaJobState state;
 
   /* A card that shows its certificates only after the PIN: the PIN first
    * (the job keeps the session, so it is not asked again to sign). With
-   * --cert naming a card, that card's PIN, or none when it hides nothing:
-   * never the PIN of a card the user did not name. */
+   * --cert naming a card, that card's PIN when it hides them, also while
+   * other cards show theirs, or none when it hides nothing: never the PIN
+   * of a card the user did not name. */
   named = imzala_signing_job_get_tokens (job) != NULL
     ? imzala_module_set_find_named_token (imzala_signing_job_get_tokens (job), selector) : NULL;
-  if (imzala_signing_job_get_needs_login (job) && named != NULL)
-    {
-      if (imzala_token_needs_login_to_list (named))
-        imzala_signing_job_set_token (job, named);
-      else
-        named_shows_all = TRUE;
-    }
-  if (imzala_signing_job_get_needs_login (job) && !named_shows_all)
+  if (named != NULL)
+    login_token = imzala_token_needs_login_to_list (named) ? named : NULL;
+  else if (imzala_signing_job_get_needs_login (job))
+    login_token = imzala_signing_job_get_token (job);
+  if (login_token != NULL)
     {
       g_autoptr(ImzalaSecret) pin = NULL;
 
-      token = imzala_signing_job_get_token (job);
+      token = login_token;
       imzala_cli_printerr (_("The certificates on this card are shown after the PIN is entered."));
       if (imzala_token_has_pin_pad (token))
         imzala_cli_terminal_say (_("Enter the PIN on the reader."));
@@ -476,7 +474,10 @@ run_sign (PortalRun  *run,
           if (pin == NULL)
             return imzala_cli_report_error (error);
         }
-      imzala_signing_job_log_in (job, pin);
+      if (named != NULL)
+        imzala_signing_job_log_in_to (job, named, pin);
+      else
+        imzala_signing_job_log_in (job, pin);
       state = wait_while (run, IMZALA_JOB_STATE_LOGGING_IN);
       if (state == IMZALA_JOB_STATE_CHOOSING && imzala_signing_job_get_error (job) != NULL)
         return imzala_cli_report_error (imzala_signing_job_get_error (job));

@@ -345,6 +345,9 @@ log_in_cb (GObject      *source,
   imzala_signing_job_refresh_tokens (self);
 }
 
+static void log_in (ImzalaSigningJob *self,
+                    ImzalaSecret     *pin);
+
 void
 imzala_signing_job_log_in (ImzalaSigningJob *self,
                            ImzalaSecret     *pin)
@@ -357,6 +360,33 @@ imzala_signing_job_log_in (ImzalaSigningJob *self,
                  imzala_signing_job_state_nick (self->state));
       return;
     }
+  log_in (self, pin);
+}
+
+void
+imzala_signing_job_log_in_to (ImzalaSigningJob *self,
+                              ImzalaToken      *token,
+                              ImzalaSecret     *pin)
+{
+  g_return_if_fail (IMZALA_IS_SIGNING_JOB (self));
+  g_return_if_fail (IMZALA_IS_TOKEN (token));
+
+  if (self->state != IMZALA_JOB_STATE_CHOOSING || self->tokens == NULL
+      || !g_ptr_array_find (self->tokens, token, NULL) || !imzala_token_needs_login_to_list (token))
+    {
+      g_warning ("imzala_signing_job_log_in_to() called in state %s for a card that needs no login",
+                 imzala_signing_job_state_nick (self->state));
+      return;
+    }
+  if (g_set_object (&self->token, token))
+    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+  log_in (self, pin);
+}
+
+static void
+log_in (ImzalaSigningJob *self,
+        ImzalaSecret     *pin)
+{
   if (imzala_request_is_expired (self->request))
     {
       imzala_signing_job_fail_expired (self);

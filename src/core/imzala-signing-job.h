@@ -185,6 +185,13 @@ void     imzala_signing_job_sign            (ImzalaSigningJob  *self,
  * returns to CHOOSING with the error set. */
 void     imzala_signing_job_log_in          (ImzalaSigningJob  *self,
                                              ImzalaSecret      *pin);
+/* The same for @token, one of "tokens" that shows its certificates only
+ * after the PIN (imzala_token_needs_login_to_list()), also while other
+ * cards show theirs and "needs-login" is not set: for a command told which
+ * card to use (imzala-cli portal --cert URI). "token" becomes @token. */
+void     imzala_signing_job_log_in_to       (ImzalaSigningJob  *self,
+                                             ImzalaToken       *token,
+                                             ImzalaSecret      *pin);
 
 /* CHOOSING → UNBLOCKING → DONE, for IMZALA_PURPOSE_UNBLOCK: asks the portal
  * for the card's unblock secret (PUK) with the token serial, unblocks with it
