@@ -1937,78 +1937,62 @@ test_cli_certs_after_login (JobFixture    *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
 }
 
+/* One run of test_cli_certs_after_login_named_card(): a login request
+ * signed by `imzala-cli portal --cert URI` naming Ayşe's card, through the
+ * fault module with @faults (and IMZALA_FAULT_HIDING_TOKEN @hiding, when
+ * not NULL): it signs, with one login and one C_Sign. */
+static void
+run_named_card (JobFixture *f,
+                const char *faults,
+                const char *hiding)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
+                                        "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "named-counts.txt", NULL);
+  g_autofree char *out = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  int status;
+
+  g_assert_nonnull (module);
+  g_setenv ("IMZALA_FAULTS", faults, TRUE);
+  if (hiding != NULL)
+    g_setenv ("IMZALA_FAULT_HIDING_TOKEN", hiding, TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  status = run_cli (f->user_pin, &out,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", added->code, "--cert", "pkcs11:token=IMZALA%20TEST%201;id=%a1",
+                    "--pin-fd", "3", "--no-registered", "--module", module, NULL);
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_HIDING_TOKEN");
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  g_test_message ("imzala-cli stdout (%s, hiding %s): %s", faults, hiding != NULL ? hiding : "all", out);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (added->done);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
+}
+
 /* `imzala-cli portal --cert URI` when two cards show their certificates
  * only after the PIN: the PIN goes to the card the URI names, once, and
  * never to the other (before: to the first such card in the slots' order,
  * and then "no certificate matches" when that was the other one). Run in
  * both orders of the slots (slots-reversed), so that the named card is once
- * first and once last, whatever order SoftHSM gives. Then with the named
- * card alone hiding its certificates. */
+ * first and once last, whatever order SoftHSM gives. Then the named card
+ * alone hides its certificates and the other shows its own
+ * (IMZALA_FAULT_HIDING_TOKEN): the job sees certificates and needs no login
+ * by itself, and the command still logs in to the named card (before: no
+ * login, and "no certificate matches"). */
 static void
 test_cli_certs_after_login_named_card (JobFixture    *f,
                                        gconstpointer  data)
 {
-  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
-
-  g_assert_nonnull (module);
   imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST BOS");
-  for (guint order = 0; order < 2; order++)
-    {
-      TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
-                                            "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
-      g_autofree char *count_file = g_build_filename (f->fixture->dir, "named-counts.txt", NULL);
-      g_autofree char *out = NULL;
-      g_autoptr(GHashTable) counts = NULL;
-      int status;
-
-      g_setenv ("IMZALA_FAULTS", order == 0 ? "certs-after-login,count-calls"
-                                            : "certs-after-login,count-calls,slots-reversed", TRUE);
-      g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
-      g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
-      status = run_cli (f->user_pin, &out,
-                        "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
-                        "--code", added->code, "--cert", "pkcs11:token=IMZALA%20TEST%201;id=%a1",
-                        "--pin-fd", "3", "--no-registered", "--module", module, NULL);
-      g_unsetenv ("IMZALA_FAULTS");
-      g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
-      g_test_message ("imzala-cli stdout (order %u): %s", order, out);
-      g_assert_cmpint (status, ==, 0);
-      g_assert_true (added->done);
-      counts = imzala_test_read_fault_counts (count_file);
-      g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
-      g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
-    }
-
-  /* The named card hides its certificates and the other shows its own
-   * (IMZALA_FAULT_HIDING_TOKEN): the job sees certificates and needs no
-   * login by itself, and the command still logs in to the named card
-   * (before: no login, and "no certificate matches"). */
-  {
-    TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
-                                          "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
-    g_autofree char *count_file = g_build_filename (f->fixture->dir, "hiding-counts.txt", NULL);
-    g_autofree char *out = NULL;
-    g_autoptr(GHashTable) counts = NULL;
-    int status;
-
-    g_setenv ("IMZALA_FAULTS", "certs-after-login,count-calls", TRUE);
-    g_setenv ("IMZALA_FAULT_HIDING_TOKEN", "IMZALA TEST 1", TRUE);
-    g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
-    g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
-    status = run_cli (f->user_pin, &out,
-                      "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
-                      "--code", added->code, "--cert", "pkcs11:token=IMZALA%20TEST%201;id=%a1",
-                      "--pin-fd", "3", "--no-registered", "--module", module, NULL);
-    g_unsetenv ("IMZALA_FAULTS");
-    g_unsetenv ("IMZALA_FAULT_HIDING_TOKEN");
-    g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
-    g_test_message ("imzala-cli stdout (one card hides): %s", out);
-    g_assert_cmpint (status, ==, 0);
-    g_assert_true (added->done);
-    counts = imzala_test_read_fault_counts (count_file);
-    g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
-    g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
-  }
+  run_named_card (f, "certs-after-login,count-calls", NULL);
+  run_named_card (f, "certs-after-login,count-calls,slots-reversed", NULL);
+  run_named_card (f, "certs-after-login,count-calls", "IMZALA TEST 1");
 }
 
 /* `imzala-cli portal` over a module whose C_GetSlotList is slow (issue 8,
