@@ -485,17 +485,15 @@ imzala_module_set_find_named_token (GPtrArray  *tokens,
 
   g_return_val_if_fail (tokens != NULL, NULL);
 
-  if (selector == NULL || !g_str_has_prefix (selector, "pkcs11:"))
+  uri = imzala_pkcs11_uri_parse (selector);
+  if (uri == NULL)
     return NULL;
-  uri = p11_kit_uri_new ();
-  if (p11_kit_uri_parse (selector, P11_KIT_URI_FOR_ANY, uri) == P11_KIT_URI_OK
-      && !p11_kit_uri_any_unrecognized (uri))
-    for (guint i = 0; i < tokens->len; i++)
-      if (imzala_token_matches_uri (g_ptr_array_index (tokens, i), uri))
-        {
-          named = g_ptr_array_index (tokens, i);
-          n_named++;
-        }
+  for (guint i = 0; i < tokens->len; i++)
+    if (imzala_token_matches_uri (g_ptr_array_index (tokens, i), uri))
+      {
+        named = g_ptr_array_index (tokens, i);
+        n_named++;
+      }
   p11_kit_uri_free (uri);
   return n_named == 1 ? named : NULL;
 }
@@ -611,14 +609,9 @@ find_certificate (GPtrArray   *tokens,
 
   if (g_str_has_prefix (selector, "pkcs11:"))
     {
-      int ret;
-
-      uri = p11_kit_uri_new ();
-      ret = p11_kit_uri_parse (selector, P11_KIT_URI_FOR_ANY, uri);
-      if (ret != P11_KIT_URI_OK || p11_kit_uri_any_unrecognized (uri))
+      uri = imzala_pkcs11_uri_parse (selector);
+      if (uri == NULL)
         {
-          g_debug ("p11_kit_uri_parse: %s", p11_kit_uri_message (ret));
-          p11_kit_uri_free (uri);
           g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
                        _("“%s” is not a PKCS#11 URI that İmzala understands."), selector);
           return NULL;

@@ -686,3 +686,20 @@ imzala_pkcs11_uri_names_object (P11KitUri  *uri,
 
   return p11_kit_uri_match_attributes (uri, attributes, n_attributes);
 }
+
+P11KitUri *
+imzala_pkcs11_uri_parse (const char *selector)
+{
+  P11KitUri *uri;
+  int ret;
+
+  if (selector == NULL || !g_str_has_prefix (selector, "pkcs11:"))
+    return NULL;
+  uri = p11_kit_uri_new ();
+  ret = p11_kit_uri_parse (selector, P11_KIT_URI_FOR_ANY, uri);
+  if (ret == P11_KIT_URI_OK && !p11_kit_uri_any_unrecognized (uri))
+    return uri;
+  g_debug ("p11_kit_uri_parse: %s", p11_kit_uri_message (ret));
+  p11_kit_uri_free (uri);
+  return NULL;
+}

@@ -164,6 +164,9 @@ char                 *imzala_token_format_object_uri (ImzalaToken     *self,
 gboolean imzala_pkcs11_uri_names_object (P11KitUri  *uri,
                                          GBytes     *id,
                                          const char *label);
+/* @selector (a --cert value) as a PKCS#11 URI, or NULL when it is none:
+ * not "pkcs11:", not parsed, or with attributes p11-kit does not know. */
+P11KitUri *imzala_pkcs11_uri_parse (const char *selector);
 
 /* The value of one attribute, or NULL when the object has none, the module
  * refuses it or reports an implausible length. */

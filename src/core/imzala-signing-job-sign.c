@@ -371,15 +371,13 @@ imzala_signing_job_log_in_to (ImzalaSigningJob *self,
   g_return_if_fail (IMZALA_IS_SIGNING_JOB (self));
   g_return_if_fail (IMZALA_IS_TOKEN (token));
 
-  if (self->state != IMZALA_JOB_STATE_CHOOSING || self->tokens == NULL
-      || !g_ptr_array_find (self->tokens, token, NULL) || !imzala_token_needs_login_to_list (token))
+  /* set_token() takes only one of the job's cards, in CHOOSING. */
+  if (!imzala_token_needs_login_to_list (token) || !imzala_signing_job_set_token (self, token))
     {
       g_warning ("imzala_signing_job_log_in_to() called in state %s for a card that needs no login",
                  imzala_signing_job_state_nick (self->state));
       return;
     }
-  if (g_set_object (&self->token, token))
-    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
   log_in (self, pin);
 }
 

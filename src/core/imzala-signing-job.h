@@ -161,7 +161,8 @@ void     imzala_signing_job_refresh_tokens  (ImzalaSigningJob  *self);
  * for a certificate that is not one of "certificates". */
 gboolean imzala_signing_job_set_certificate (ImzalaSigningJob  *self,
                                              ImzalaCertificate *certificate);
-/* In CHOOSING, for unblock: which card to unblock when there are several. */
+/* In CHOOSING: which card to unblock (or log_in_to()) when there are
+ * several. */
 gboolean imzala_signing_job_set_token       (ImzalaSigningJob  *self,
                                              ImzalaToken       *token);
 

@@ -439,21 +439,6 @@ imzala_token_matches_uri (ImzalaToken *self,
   return p11_kit_uri_match_token_info (uri, &token_info);
 }
 
-/* imzala_token_new_only(): @uri_string parsed, or NULL when it does not
- * parse. Such a URI restricts nothing: every card and certificate is read,
- * and imzala_module_set_find_certificate() says what is wrong with it. */
-static P11KitUri *
-parse_uri (const char *uri_string)
-{
-  P11KitUri *uri = p11_kit_uri_new ();
-
-  if (p11_kit_uri_parse (uri_string, P11_KIT_URI_FOR_ANY, uri) == P11_KIT_URI_OK
-      && !p11_kit_uri_any_unrecognized (uri))
-    return uri;
-  p11_kit_uri_free (uri);
-  return NULL;
-}
-
 ImzalaToken *
 imzala_token_new (ImzalaModule  *module,
                   CK_SLOT_ID     slot,
@@ -483,8 +468,9 @@ imzala_token_new_only (ImzalaModule  *module,
   self->slot = slot;
   self->only_fingerprint = g_strdup (only_fingerprint);
   self->only_uri_string = g_strdup (only_uri);
-  if (only_uri != NULL)
-    self->only_uri = parse_uri (only_uri);
+  /* A URI that does not parse restricts nothing: every card and certificate
+   * is read, and imzala_module_set_find_certificate() says what is wrong. */
+  self->only_uri = imzala_pkcs11_uri_parse (only_uri);
   functions = imzala_module_get_functions (module);
 
   imzala_module_lock (module);
