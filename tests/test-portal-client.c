@@ -1938,13 +1938,16 @@ test_cli_certs_after_login (JobFixture    *f,
 }
 
 /* One run of test_cli_certs_after_login_named_card(): a login request
- * signed by `imzala-cli portal --cert URI` naming Ayşe's card, through the
- * fault module with @faults (and IMZALA_FAULT_HIDING_TOKEN @hiding, when
- * not NULL): it signs, with one login and one C_Sign. */
+ * signed by `imzala-cli portal --cert SELECTOR` (NULL: a URI naming Ayşe's
+ * card), through the fault module with @faults (and
+ * IMZALA_FAULT_HIDING_TOKEN @hiding, when not NULL): it signs, with one
+ * login and one C_Sign (with @selector, Mehmet's certificate, the portal
+ * refuses the signature as not the requester's). */
 static void
 run_named_card (JobFixture *f,
                 const char *faults,
-                const char *hiding)
+                const char *hiding,
+                const char *selector)
 {
   TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
                                         "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
@@ -1962,14 +1965,16 @@ run_named_card (JobFixture *f,
   g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
   status = run_cli (f->user_pin, &out,
                     "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
-                    "--code", added->code, "--cert", "pkcs11:token=IMZALA%20TEST%201;id=%a1",
+                    "--code", added->code,
+                    "--cert", selector != NULL ? selector : "pkcs11:token=IMZALA%20TEST%201;id=%a1",
                     "--pin-fd", "3", "--no-registered", "--module", module, NULL);
   g_unsetenv ("IMZALA_FAULTS");
   g_unsetenv ("IMZALA_FAULT_HIDING_TOKEN");
   g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
   g_test_message ("imzala-cli stdout (%s, hiding %s): %s", faults, hiding != NULL ? hiding : "all", out);
-  g_assert_cmpint (status, ==, 0);
-  g_assert_true (added->done);
+  /* Another person's signature: the portal refuses it (403). */
+  g_assert_cmpint (status == 0, ==, selector == NULL);
+  g_assert_cmpint (added->done, ==, selector == NULL);
   counts = imzala_test_read_fault_counts (count_file);
   g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
@@ -1989,10 +1994,18 @@ static void
 test_cli_certs_after_login_named_card (JobFixture    *f,
                                        gconstpointer  data)
 {
+  g_autofree char *mehmet = imzala_test_fixture_cert_get (f->fixture, "mehmet-p256", "fingerprint");
+
   imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST BOS");
-  run_named_card (f, "certs-after-login,count-calls", NULL);
-  run_named_card (f, "certs-after-login,count-calls,slots-reversed", NULL);
-  run_named_card (f, "certs-after-login,count-calls", "IMZALA TEST 1");
+  run_named_card (f, "certs-after-login,count-calls", NULL, NULL);
+  run_named_card (f, "certs-after-login,count-calls,slots-reversed", NULL, NULL);
+  run_named_card (f, "certs-after-login,count-calls", "IMZALA TEST 1", NULL);
+  /* The same, naming Mehmet's certificate, which his card shows: the job
+   * asks for a login ("needs-login": none of the certificates shown is the
+   * requester's), and the command still asks no PIN of Ayşe's card, which
+   * it was not told to use: the one login is his card's, to sign (and the
+   * portal refuses his signature for her request). */
+  run_named_card (f, "certs-after-login,count-calls", "IMZALA TEST 1", mehmet);
 }
 
 /* `imzala-cli portal` over a module whose C_GetSlotList is slow (issue 8,

@@ -941,7 +941,9 @@ job_teardown_thread_affine (JobFixture    *f,
 /* ---- Certificates behind a login, one login per request (issue 8) ---- */
 
 /* Ayşe's card alone, over the fault module with certs-after-login: it shows
- * nothing before the PIN. */
+ * nothing before the PIN. With @data, a card's label, Mehmet's card too,
+ * and only the card @data names hides its certificates
+ * (IMZALA_FAULT_HIDING_TOKEN). */
 static void
 job_setup_certs_after_login (JobFixture    *f,
                              gconstpointer  data)
@@ -950,7 +952,10 @@ job_setup_certs_after_login (JobFixture    *f,
   g_autofree char *count_file = NULL;
 
   f->fixture = imzala_test_fixture_new ();
-  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 2");
+  if (data != NULL)
+    g_setenv ("IMZALA_FAULT_HIDING_TOKEN", data, TRUE);
+  else
+    imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 2");
   imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST BOS");
   count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
   f->modules = imzala_test_fault_load (f->fixture, "certs-after-login,count-calls", count_file, &error);
@@ -1031,6 +1036,78 @@ test_certs_after_login (JobFixture    *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 2);
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Logout"), ==, 1);
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
+}
+
+static void
+job_teardown_hidden_card (JobFixture    *f,
+                          gconstpointer  data)
+{
+  g_unsetenv ("IMZALA_FAULT_HIDING_TOKEN");
+  job_teardown (f, data);
+}
+
+/* Ayşe's login request while her card hides its certificates and Mehmet's
+ * shows his: "needs-login" for her card at once, his certificate not
+ * preselected (before: his, the only one shown, and her card unreachable
+ * while a certificate was shown). His can be chosen; her card is then
+ * offered (get_hidden_token()) and set_token() chooses it again, a choice a
+ * card event keeps; the PIN logs in to it, her certificate is preselected,
+ * and the signature is hers, with one login in all. */
+static void
+test_hidden_card (JobFixture    *f,
+                  gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  g_autoptr(GHashTable) counts = NULL;
+  ImzalaCertificate *certificate;
+  ImzalaSigningJob *job;
+  guint lists;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş", NULL);
+  job = new_job (f);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_cmpuint (g_list_model_get_n_items (imzala_signing_job_get_certificates (job)), ==, 1);
+  g_assert_null (imzala_signing_job_get_certificate (job));
+  g_assert_true (imzala_signing_job_get_needs_login (job));
+  g_assert_true (imzala_signing_job_get_token (job) == token_by_label (job, "IMZALA TEST 1"));
+  g_assert_null (imzala_signing_job_get_hidden_token (job));
+
+  /* His certificate chosen: no login, her card offered. */
+  g_assert_true (imzala_signing_job_set_certificate (job, find_in_job (f, job, "mehmet-p256")));
+  g_assert_false (imzala_signing_job_get_needs_login (job));
+  g_assert_true (imzala_signing_job_get_token (job) == token_by_label (job, "IMZALA TEST 2"));
+  g_assert_true (imzala_signing_job_get_hidden_token (job) == token_by_label (job, "IMZALA TEST 1"));
+
+  /* Her card chosen, and kept across a new listing of the cards. */
+  g_assert_true (imzala_signing_job_set_token (job, imzala_signing_job_get_hidden_token (job)));
+  g_assert_null (imzala_signing_job_get_certificate (job));
+  g_assert_true (imzala_signing_job_get_needs_login (job));
+  lists = f->n_token_lists;
+  imzala_signing_job_refresh_tokens (job);
+  while (f->n_token_lists == lists)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (imzala_signing_job_get_certificate (job));
+  g_assert_true (imzala_signing_job_get_needs_login (job));
+  g_assert_true (imzala_signing_job_get_token (job) == token_by_label (job, "IMZALA TEST 1"));
+
+  imzala_signing_job_log_in (job, pin);
+  while (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_LOGGING_IN)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (imzala_signing_job_get_error (job));
+  g_assert_true (imzala_signing_job_get_logged_in (job));
+  g_assert_false (imzala_signing_job_get_needs_login (job));
+  g_assert_null (imzala_signing_job_get_hidden_token (job));
+  certificate = imzala_signing_job_get_certificate (job);
+  g_assert_nonnull (certificate);
+  g_assert_cmpstr (imzala_certificate_get_tckn (certificate), ==, "12345678950");
+
+  imzala_signing_job_sign (job, NULL);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  finish_job (job);
+  counts = close_and_count (f);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
 }
 
 /* Two texts without a login before (a card that shows its certificates):
@@ -1608,6 +1685,8 @@ main (int argc, char **argv)
               job_setup_thread_affine, test_two_texts, job_teardown_thread_affine);
   g_test_add ("/signing-job/certs-after-login", JobFixture, NULL,
               job_setup_certs_after_login, test_certs_after_login, job_teardown);
+  g_test_add ("/signing-job/hidden-card", JobFixture, "IMZALA TEST 1",
+              job_setup_certs_after_login, test_hidden_card, job_teardown_hidden_card);
   g_test_add ("/signing-job/two-texts-one-login", JobFixture, NULL,
               job_setup_count_calls, test_two_texts_one_login, job_teardown);
 

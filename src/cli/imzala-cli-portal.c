@@ -286,6 +286,21 @@ select_certificate (ImzalaSigningJob *job,
   return FALSE;
 }
 
+/* Whether a card shows the certificate @selector names already: then no
+ * other card's PIN is asked to show more ("needs-login" is also set when
+ * none of the certificates shown is the requester's). */
+static gboolean
+shows_certificate (ImzalaSigningJob *job,
+                   const char       *selector)
+{
+  g_autoptr(ImzalaCertificate) found = NULL;
+
+  if (selector == NULL || imzala_signing_job_get_tokens (job) == NULL)
+    return FALSE;
+  found = imzala_module_set_find_certificate (imzala_signing_job_get_tokens (job), selector, NULL, NULL);
+  return found != NULL;
+}
+
 static ImzalaSecret *
 read_pin (ImzalaToken       *token,
           ImzalaCertificate *certificate,
@@ -455,7 +470,7 @@ run_sign (PortalRun  *run,
     ? imzala_module_set_find_named_token (imzala_signing_job_get_tokens (job), selector) : NULL;
   if (named != NULL)
     login_token = imzala_token_needs_login_to_list (named) ? named : NULL;
-  else if (imzala_signing_job_get_needs_login (job))
+  else if (imzala_signing_job_get_needs_login (job) && !shows_certificate (job, selector))
     login_token = imzala_signing_job_get_token (job);
   if (login_token != NULL)
     {

@@ -21,25 +21,108 @@ is_candidate (ImzalaCertificate *certificate)
   return !imzala_certificate_is_ca (certificate) && imzala_certificate_has_private_key (certificate);
 }
 
-/* "needs-login": no certificate to sign with, and a card that shows its
- * certificates only after the PIN (imzala_token_needs_login_to_list()); that
- * card is then "token", the one imzala_signing_job_log_in() logs in to. */
+/* A card the job could log in to so that it shows its certificates: it
+ * shows them only after the PIN (imzala_token_needs_login_to_list()) and
+ * the job is not logged in to it. */
+static gboolean
+is_hiding (ImzalaSigningJob *self,
+           ImzalaToken      *token)
+{
+  return token != NULL && imzala_token_needs_login_to_list (token) &&
+         !imzala_signing_job_is_logged_in_to (self, token);
+}
+
+static ImzalaToken *
+first_hiding (ImzalaSigningJob *self,
+              ImzalaToken      *except)
+{
+  for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
+    {
+      ImzalaToken *token = g_ptr_array_index (self->tokens, i);
+
+      if (token != except && is_hiding (self, token))
+        return token;
+    }
+  return NULL;
+}
+
+/* Whether the request is one a certificate signs (not an unblock, which
+ * chooses a card and never logs in). */
+static gboolean
+signs (ImzalaSigningJob *self)
+{
+  return self->request == NULL || imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK;
+}
+
+/* The card of "tokens" that is @token's (tokens are made afresh on each
+ * listing): the same module, slot and serial number, or NULL when it left. */
+static ImzalaToken *
+same_card (ImzalaSigningJob *self,
+           ImzalaToken      *token)
+{
+  for (guint i = 0; token != NULL && self->tokens != NULL && i < self->tokens->len; i++)
+    {
+      ImzalaToken *listed = g_ptr_array_index (self->tokens, i);
+
+      if (listed == token ||
+          (imzala_token_get_module (listed) == imzala_token_get_module (token) &&
+           imzala_token_get_slot_id (listed) == imzala_token_get_slot_id (token) &&
+           g_strcmp0 (imzala_token_get_serial (listed), imzala_token_get_serial (token)) == 0))
+        return listed;
+    }
+  return NULL;
+}
+
+/* The card the user chose to log in to, one that hides its certificates,
+ * rather than a certificate shown (imzala_signing_job_set_token()), or NULL. */
+static ImzalaToken *
+login_chosen (ImzalaSigningJob *self)
+{
+  ImzalaToken *token;
+
+  if (self->certificate != NULL || !signs (self))
+    return NULL;
+  token = same_card (self, self->token);
+  return is_hiding (self, token) ? token : NULL;
+}
+
+/* Whether the request names its requester and no certificate shown is
+ * theirs. */
+static gboolean
+requester_not_shown (ImzalaSigningJob *self)
+{
+  const char *hint = self->request ? imzala_request_get_requester_hint (self->request) : NULL;
+  GListModel *certificates = G_LIST_MODEL (self->certificates);
+
+  if (hint == NULL)
+    return FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (certificates); i++)
+    {
+      g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
+
+      if (imzala_certificate_matches_tckn_hint (certificate, hint))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* "needs-login": no certificate chosen, and a card that shows its
+ * certificates only after the PIN; that card is then "token", the one
+ * imzala_signing_job_log_in() logs in to. It is the card the user chose
+ * (set_token()), else the first such card when no certificate is shown at
+ * all, or when none of those shown is the requester's (theirs is most
+ * likely behind the PIN: a login request of Ayşe's does not default to
+ * Mehmet's card in the other reader). A card logged in to that still shows
+ * nothing (an empty one) is passed over for the next. */
 static void
 update_needs_login (ImzalaSigningJob *self)
 {
-  ImzalaToken *candidate = NULL;
+  ImzalaToken *candidate = login_chosen (self);
 
-  /* A card logged in to that still shows nothing (an empty one) is passed
-   * over for the next that hides its certificates. */
-  if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0)
-    for (guint i = 0; self->tokens != NULL && i < self->tokens->len && candidate == NULL; i++)
-      {
-        ImzalaToken *token = g_ptr_array_index (self->tokens, i);
-
-        if (imzala_token_needs_login_to_list (token) &&
-            !imzala_signing_job_is_logged_in_to (self, token))
-          candidate = token;
-      }
+  if (candidate == NULL && self->certificate == NULL &&
+      (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0 ||
+       (signs (self) && requester_not_shown (self))))
+    candidate = first_hiding (self, NULL);
 
   if (candidate != NULL && g_set_object (&self->token, candidate))
     g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
@@ -84,8 +167,12 @@ imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
   const char *hint = self->request ? imzala_request_get_requester_hint (self->request) : NULL;
   g_autofree char *selected = NULL;
   ImzalaCertificate *keep = NULL;
+  gboolean keep_login = login_chosen (self) != NULL;
 
-  if (self->certificate != NULL)
+  /* The choice is kept; one made before the request came (FETCHING, where
+   * the user chooses nothing) was made without knowing the requester and
+   * is made again. */
+  if (self->certificate != NULL && self->state != IMZALA_JOB_STATE_FETCHING)
     selected = g_strdup (imzala_certificate_get_fingerprint (self->certificate));
 
   for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
@@ -119,13 +206,23 @@ imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
   /* The requester's first certificate is the one the portal waits for; the
    * only recommended certificate is the one the user almost always means;
    * otherwise the user chooses. An unblock chooses a card, not a
-   * certificate: the user names it there (imzala_signing_job_set_token()). */
-  if (keep == NULL && requesters->len > 0 &&
-      imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK)
+   * certificate: the user names it there (imzala_signing_job_set_token()).
+   * Nothing is chosen before the request is known. */
+  if (self->request == NULL)
+    ;
+  else if (keep == NULL && requesters->len > 0 &&
+           imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK)
     keep = g_ptr_array_index (requesters, 0);
-  else if (keep == NULL && requesters->len + recommended->len == 1)
+  /* Not another person's only certificate when the requester's may be on
+   * a card that shows them after the PIN (update_needs_login()). */
+  else if (keep == NULL && requesters->len + recommended->len == 1 &&
+           !(hint != NULL && requesters->len == 0 && signs (self) && first_hiding (self, NULL) != NULL))
     keep = requesters->len > 0 ? g_ptr_array_index (requesters, 0) : g_ptr_array_index (recommended, 0);
-  set_certificate_internal (self, keep);
+  /* With a card chosen to log in to, no certificate is chosen for the user
+   * and "token" stays that card (update_needs_login() takes its new
+   * listing), which set_certificate_internal() would reset. */
+  if (!keep_login)
+    set_certificate_internal (self, keep);
   update_needs_login (self);
 }
 
@@ -244,6 +341,7 @@ imzala_signing_job_set_certificate (ImzalaSigningJob  *self,
     return FALSE;
 
   set_certificate_internal (self, certificate);
+  update_needs_login (self);
   return TRUE;
 }
 
@@ -268,7 +366,20 @@ imzala_signing_job_set_token (ImzalaSigningJob *self,
     }
   if (g_set_object (&self->token, token))
     g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+  /* A card that shows its certificates only after the PIN: the next PIN
+   * logs in to it ("needs-login"). */
+  update_needs_login (self);
   return TRUE;
+}
+
+ImzalaToken *
+imzala_signing_job_get_hidden_token (ImzalaSigningJob *self)
+{
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), NULL);
+
+  if (self->state != IMZALA_JOB_STATE_CHOOSING || !signs (self))
+    return NULL;
+  return first_hiding (self, self->needs_login ? self->token : NULL);
 }
 
 gboolean

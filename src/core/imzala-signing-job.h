@@ -22,8 +22,12 @@
  * A card that shows its certificates only after the PIN leaves CHOOSING
  * without certificates and with "needs-login" set ("token" is that card):
  * log_in(pin) logs in to it and keeps the session, and CHOOSING comes back
- * with its certificates and "logged-in" set. sign() then needs no PIN
- * (NULL is fine) and signs in that session. Without a login before, sign()
+ * with its certificates and "logged-in" set. While other cards show
+ * theirs, such a card is offered (get_hidden_token()) and set_token()
+ * chooses it; when the request names its requester and no certificate
+ * shown is theirs, "needs-login" is set for it at once instead of
+ * preselecting another person's certificate. After a login, sign()
+ * needs no PIN (NULL is fine) and signs in that session. Without a login before, sign()
  * logs in once for all the texts of the request (one PIN entry, also on a
  * pin-pad, however many texts). The session ends (C_Logout, C_CloseSession)
  * when the job is DONE, FAILED (cancelled included) or disposed.
@@ -105,9 +109,12 @@ ImzalaSigningJob  *imzala_signing_job_new_for_token_list (ImzalaPortal    *porta
  *   "signatures"        GPtrArray of GBytes (boxed), DER CMS, one per text
  *   "signed-at"         GDateTime
  *   "result-message"    string, the portal's message after DONE
- *   "needs-login"       gboolean, in CHOOSING: no certificate to sign with,
- *                       and "token" shows its certificates only after the
- *                       PIN ("Sertifikalar PIN girildikten sonra görünür")
+ *   "needs-login"       gboolean, in CHOOSING: no certificate chosen, and
+ *                       "token" shows its certificates only after the PIN
+ *                       ("Sertifikalar PIN girildikten sonra görünür"): the
+ *                       card the user chose (set_token()), or the first such
+ *                       card when no certificate is shown, or none of those
+ *                       shown is the requester's
  *   "logged-in"         gboolean, a session on "token"'s card is kept
  *                       logged in: sign() needs no PIN
  */
@@ -162,9 +169,18 @@ void     imzala_signing_job_refresh_tokens  (ImzalaSigningJob  *self);
 gboolean imzala_signing_job_set_certificate (ImzalaSigningJob  *self,
                                              ImzalaCertificate *certificate);
 /* In CHOOSING: which card to unblock (or log_in_to()) when there are
- * several. */
+ * several. A card that shows its certificates only after the PIN, chosen
+ * for a request that signs, clears the certificate and sets "needs-login":
+ * the next PIN logs in to it (log_in()), and it stays the choice across
+ * card events until a certificate is chosen or the login is done. */
 gboolean imzala_signing_job_set_token       (ImzalaSigningJob  *self,
                                              ImzalaToken       *token);
+/* In CHOOSING, for a request that signs: a card of "tokens" that shows its
+ * certificates only after the PIN and is not logged in to, other than the
+ * one "needs-login" names, or NULL: the card to offer while certificates
+ * of other cards are shown. Changes with "tokens", "certificate",
+ * "needs-login", "logged-in" and "state". */
+ImzalaToken *imzala_signing_job_get_hidden_token (ImzalaSigningJob *self);
 
 /* Whether sign() would proceed now: CHOOSING, a request that is not
  * unblock, and a selected certificate that is valid now. When it returns
