@@ -772,6 +772,35 @@ setup_count_calls (SignPage      *self,
   g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
 }
 
+/* İMZALA on the sign page: the result page comes, the portal has the
+ * request done with @n_signatures, and the card saw one login and
+ * @n_signatures C_Sign (the window is closed and the modules with it:
+ * C_Finalize writes the counts, after the logout the job queued). */
+static void
+sign_and_count (SignPage   *self,
+                const char *code,
+                guint       n_signatures)
+{
+  g_autofree char *count_file = g_build_filename (self->portal->dir, "counts.txt", NULL);
+  g_autoptr(GHashTable) counts = NULL;
+  g_autofree char *state = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
+  g_assert_cmpstr (imzala_test_gui_wait_page (self->window, "result", "failure", NULL), ==, "result");
+  state = imzala_test_portal_get_state (self->portal, code);
+  g_assert_cmpstr (state, ==, "done");
+  g_assert_cmpuint (imzala_test_portal_count_signatures (self->portal, code), ==, n_signatures);
+
+  gtk_window_destroy (GTK_WINDOW (self->window));
+  self->window = NULL;
+  imzala_test_gui_settle ();
+  imzala_module_set_close (self->modules);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, n_signatures);
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+}
+
 /* A certificate application (Başvuru Formu and Sertifika Sahibi
  * Taahhütnamesi): both texts are shown and signed with one PIN entry, one
  * C_Login, and the portal stores two signatures. */
@@ -781,11 +810,8 @@ test_two_texts_one_login (SignPage      *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) views = NULL;
-  g_autoptr(GHashTable) counts = NULL;
-  g_autofree char *count_file = g_build_filename (self->portal->dir, "counts.txt", NULL);
   g_autofree char *code = imzala_test_portal_create_application_request (self->portal, &error);
   g_autofree char *text = NULL;
-  g_autofree char *state = NULL;
 
   g_assert_no_error (error);
   self->window = new_window (self, 0, 0);
@@ -797,21 +823,132 @@ test_two_texts_one_login (SignPage      *self,
   g_assert_nonnull (strstr (text, "Sertifika Sahibi Taahhütnamesi"));
 
   imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
-  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
-  g_assert_cmpstr (imzala_test_gui_wait_page (self->window, "result", "failure", NULL), ==, "result");
-  state = imzala_test_portal_get_state (self->portal, code);
-  g_assert_cmpstr (state, ==, "done");
-  g_assert_cmpuint (imzala_test_portal_count_signatures (self->portal, code), ==, 2);
+  sign_and_count (self, code, 2);
+}
 
-  /* C_Finalize writes the counts, after the logout the job queued. */
-  gtk_window_destroy (GTK_WINDOW (self->window));
-  self->window = NULL;
+/* Two cards: the portal's demo card (Ayşe's), which shows its certificates
+ * only after the PIN (the fault module's certs-after-login, for it alone),
+ * and the fixture's "IMZALA TEST 2" (Mehmet's, copied into the demo card's
+ * SoftHSM store), which shows its own. */
+static void
+setup_hidden_card (SignPage      *self,
+                   gconstpointer  data)
+{
+  g_autoptr(GKeyFile) manifest = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *manifest_path = g_build_filename (imzala_test_fixture_pristine_dir (), "fixture.ini", NULL);
+  g_autofree char *folder = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
+  g_autofree char *count_file = NULL;
+  int status;
+
+  g_setenv ("IMZALA_FAULTS", "certs-after-login,count-calls", TRUE);
+  g_setenv ("IMZALA_FAULT_HIDING_TOKEN", "IMZALA DEMO " IMZALA_TEST_PORTAL_TCKN, TRUE);
+  self->portal = imzala_test_portal_new (0, &error);
+  g_assert_no_error (error);
+  g_key_file_load_from_file (manifest, manifest_path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  folder = g_key_file_get_string (manifest, "token IMZALA TEST 2", "dir", &error);
+  g_assert_no_error (error);
+  from = g_build_filename (imzala_test_fixture_pristine_dir (), "tokens", folder, NULL);
+  to = g_build_filename (self->portal->dir, "card", "tokens", NULL);
+  {
+    const char *argv[] = { "cp", "-R", from, to, NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_spawn_check_wait_status (status, &error);
+    g_assert_no_error (error);
+  }
+  self->settings = imzala_test_gui_new_settings (self->portal);
+  self->modules = imzala_test_gui_load_modules (g_getenv ("IMZALA_FAULT_MODULE"));
+  count_file = g_build_filename (self->portal->dir, "counts.txt", NULL);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+}
+
+/* Her certificate is listed and chosen, and İMZALA can sign. */
+static gboolean
+requester_selected (gpointer data)
+{
+  ImzalaWindow *window = data;
+  g_autoptr(GPtrArray) rows = imzala_test_gui_find_all (imzala_window_get_page (window, "sign"),
+                                                        IMZALA_TYPE_CERTIFICATE_ROW);
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      ImzalaCertificateRow *row = g_ptr_array_index (rows, i);
+
+      if (imzala_certificate_row_get_selected (row) &&
+          g_strcmp0 (imzala_certificate_get_tckn (imzala_certificate_row_get_certificate (row)),
+                     IMZALA_TEST_PORTAL_TCKN) == 0)
+        return g_action_group_get_action_enabled (G_ACTION_GROUP (window), "sign");
+    }
+  return FALSE;
+}
+
+/* A login request of Ayşe's while her card hides its certificates and
+ * Mehmet's card in the other reader shows his: the page does not preselect
+ * his certificate but asks for her card's PIN (before: his, the only one
+ * shown, was preselected, and her card could not be reached at all). His
+ * can still be chosen from the list; her card is then offered under it,
+ * and choosing it again, the PIN logs in to it, her certificate is listed
+ * and preselected, and İMZALA signs with it without a second PIN: one
+ * login, one C_Sign, and the portal has the signature. */
+static void
+test_hidden_card (SignPage      *self,
+                  gconstpointer  data)
+{
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *text = NULL;
+  ImzalaCertificateRow *mehmet = NULL;
+  GtkWidget *offer;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  text = imzala_test_gui_page_text (self->window, "sign");
+  g_test_message ("Sign page, her card hiding:\n%s", text);
+  g_assert_nonnull (strstr (text, "IMZALA DEMO " IMZALA_TEST_PORTAL_TCKN));
+  g_assert_nonnull (strstr (text, "Sertifikalar PIN girildikten sonra görünür."));
+  /* No PIN yet: nothing to do. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (self->window), "sign"));
+
+  /* His certificate is listed, not chosen; choosing it offers her card. */
+  rows = imzala_test_gui_find_all (sign_page (self), IMZALA_TYPE_CERTIFICATE_ROW);
+  g_assert_cmpuint (rows->len, ==, 1);
+  mehmet = g_ptr_array_index (rows, 0);
+  g_assert_true (imzala_certificate_row_get_other_person (mehmet));
+  g_assert_false (imzala_certificate_row_get_selected (mehmet));
+  gtk_list_box_select_row (GTK_LIST_BOX (gtk_widget_get_ancestor (GTK_WIDGET (mehmet), GTK_TYPE_LIST_BOX)),
+                           GTK_LIST_BOX_ROW (mehmet));
   imzala_test_gui_settle ();
-  imzala_module_set_close (self->modules);
-  counts = imzala_test_read_fault_counts (count_file);
-  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
-  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 2);
-  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  g_assert_true (imzala_certificate_row_get_selected (mehmet));
+  g_clear_pointer (&text, g_free);
+  text = imzala_test_gui_collect_text (sign_page (self));
+  g_assert_null (strstr (text, "Sertifikalar PIN girildikten sonra görünür."));
+  offer = imzala_test_gui_find_button (sign_page (self),
+                                       "“IMZALA DEMO " IMZALA_TEST_PORTAL_TCKN "” kartındaki sertifikaları göster");
+  g_assert_true (gtk_widget_get_visible (offer));
+
+  /* Her card chosen: his certificate is not, and the PIN is for her card. */
+  g_signal_emit_by_name (offer, "clicked");
+  imzala_test_gui_settle ();
+  g_assert_false (imzala_certificate_row_get_selected (mehmet));
+  g_assert_false (gtk_widget_get_visible (offer));
+  g_clear_pointer (&text, g_free);
+  text = imzala_test_gui_collect_text (sign_page (self));
+  g_test_message ("Sign page, her card chosen:\n%s", text);
+  g_assert_nonnull (strstr (text, "Sertifikalar PIN girildikten sonra görünür."));
+
+  imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
+  imzala_test_gui_wait (requester_selected, self->window, 60, "her certificate after the PIN");
+  g_assert_false (gtk_widget_get_visible (offer));
+
+  /* İMZALA, without typing the PIN again. */
+  sign_and_count (self, code, 1);
+  g_unsetenv ("IMZALA_FAULT_HIDING_TOKEN");
 }
 
 /* The demo card behind a pin-pad reader (the fault module types the PIN). */
@@ -954,5 +1091,6 @@ main (int argc, char **argv)
   g_test_add ("/gui/sign-page/pin-pad-focus", SignPage, NULL, setup_pin_pad, test_pin_pad_focus, teardown);
   g_test_add ("/gui/sign-page/two-texts-one-login", SignPage, NULL, setup_count_calls,
               test_two_texts_one_login, teardown);
+  g_test_add ("/gui/sign-page/hidden-card", SignPage, NULL, setup_hidden_card, test_hidden_card, teardown);
   return g_test_run ();
 }

@@ -45,6 +45,7 @@ struct _ImzalaSignPage
   GtkPopover       *certificate_popover;
   GtkLabel         *certificate_title;
   GtkLabel         *certificate_summary;
+  GtkWidget        *hidden_card_button;
   GtkLabel         *pin_state_label;
   GtkLabel         *status_notice_label;
   GtkStack         *pin_stack;
@@ -57,6 +58,8 @@ struct _ImzalaSignPage
 
   ImzalaSigningJob *job;
   GSignalGroup     *job_signals;
+  /* The card hidden_card_button offers (imzala_signing_job_get_hidden_token()). */
+  ImzalaToken      *hidden_token;
   GPtrArray        *text_widgets;
   gboolean          updating_selection;
   gboolean          wide;
@@ -351,12 +354,66 @@ update_selection (ImzalaSignPage *self)
       gtk_label_set_text (self->certificate_summary, summary ? summary : "");
       gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), summary != NULL && *summary != '\0');
     }
+  else if (n_items > 0 && imzala_signing_job_get_needs_login (self->job) &&
+           imzala_signing_job_get_token (self->job) != NULL)
+    {
+      /* A card chosen (or preferred) that shows its certificates after the
+       * PIN: the PIN field logs in to it. */
+      gtk_label_set_text (self->certificate_title,
+                          imzala_token_get_label (imzala_signing_job_get_token (self->job)));
+      gtk_label_set_text (self->certificate_summary,
+                          _("The certificates on this card are shown after the PIN is entered."));
+      gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), TRUE);
+    }
   else
     {
       /* Translators: Sertifika seçin (several, none preselected). */
       gtk_label_set_text (self->certificate_title, _("Choose a certificate"));
       gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), FALSE);
     }
+}
+
+/* A card that shows its certificates only after the PIN while other cards
+ * show theirs is offered under the list of certificates; choosing it clears
+ * the certificate and the PIN logs in to it (win.sign, "needs-login"). */
+static void
+update_hidden_card (ImzalaSignPage *self)
+{
+  ImzalaToken *token = self->job ? imzala_signing_job_get_hidden_token (self->job) : NULL;
+
+  g_set_object (&self->hidden_token, token);
+  if (token != NULL)
+    {
+      /* Translators: “%s” kartındaki sertifikaları göster (the card's label). */
+      g_autofree char *text = g_strdup_printf (_("Show the certificates on “%s”"),
+                                               imzala_token_get_label (token));
+      GtkWidget *label;
+
+      gtk_button_set_label (GTK_BUTTON (self->hidden_card_button), text);
+      /* A long card label wraps instead of widening a narrow window. */
+      label = gtk_button_get_child (GTK_BUTTON (self->hidden_card_button));
+      if (GTK_IS_LABEL (label))
+        {
+          gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+          gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+          gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+        }
+    }
+  gtk_widget_set_visible (self->hidden_card_button, token != NULL);
+}
+
+/* What imzala_signing_job_get_hidden_token() changes with. */
+static const char *const hidden_card_signals[] = {
+  "notify::tokens", "notify::needs-login", "notify::token", "notify::logged-in", "notify::state",
+};
+
+static void
+hidden_card_button_clicked_cb (ImzalaSignPage *self)
+{
+  gtk_popover_popdown (self->certificate_popover);
+  if (self->job != NULL && self->hidden_token != NULL &&
+      imzala_signing_job_set_token (self->job, self->hidden_token))
+    imzala_sign_page_focus_pin (self);
 }
 
 /* A row says whose the certificate is when the portal named the requester,
@@ -613,6 +670,7 @@ imzala_sign_page_set_job (ImzalaSignPage   *self,
   update_token (self);
   update_state (self);
   update_status_notice (self);
+  update_hidden_card (self);
 }
 
 static void
@@ -862,6 +920,7 @@ imzala_sign_page_dispose (GObject *object)
   g_clear_object (&self->reader_monitor);
   g_clear_object (&self->job_signals);
   g_clear_object (&self->job);
+  g_clear_object (&self->hidden_token);
   if (self->certificates != NULL)
     g_clear_signal_handler (&self->certificates_changed_id, self->certificates);
   g_clear_object (&self->certificates);
@@ -923,6 +982,7 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_popover);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_title);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, certificate_summary);
+  gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, hidden_card_button);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pane_separator);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, pin_pane);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, sign_button);
@@ -948,6 +1008,7 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, certificate_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, hidden_card_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_activate_cb);
 }
@@ -984,6 +1045,13 @@ imzala_sign_page_init (ImzalaSignPage *self)
   /* A card that shows its certificates after the PIN, and the login. */
   g_signal_group_connect_object (self->job_signals, "notify::needs-login",
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::needs-login",
+                                 G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::token",
+                                 G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
+  for (gsize i = 0; i < G_N_ELEMENTS (hidden_card_signals); i++)
+    g_signal_group_connect_object (self->job_signals, hidden_card_signals[i],
+                                   G_CALLBACK (update_hidden_card), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::logged-in",
                                  G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::status-notice",
