@@ -367,8 +367,9 @@ imzala_signing_job_set_token (ImzalaSigningJob *self,
   if (g_set_object (&self->token, token))
     g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
   /* A card that shows its certificates only after the PIN: the next PIN
-   * logs in to it ("needs-login"). */
-  update_needs_login (self);
+   * logs in to it ("needs-login"). An unblock keeps the card named. */
+  if (signs (self))
+    update_needs_login (self);
   return TRUE;
 }
 
