@@ -168,6 +168,7 @@ imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
   g_autofree char *selected = NULL;
   ImzalaCertificate *keep = NULL;
   gboolean keep_login = login_chosen (self) != NULL;
+  gboolean may_choose;
 
   /* The choice is kept; one made before the request came (FETCHING, where
    * the user chooses nothing) was made without knowing the requester and
@@ -208,14 +209,13 @@ imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
    * otherwise the user chooses. An unblock chooses a card, not a
    * certificate: the user names it there (imzala_signing_job_set_token()).
    * Nothing is chosen before the request is known. */
-  if (self->request == NULL)
-    ;
-  else if (keep == NULL && requesters->len > 0 &&
-           imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK)
+  may_choose = keep == NULL && self->request != NULL;
+  if (may_choose && requesters->len > 0 &&
+      imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK)
     keep = g_ptr_array_index (requesters, 0);
   /* Not another person's only certificate when the requester's may be on
    * a card that shows them after the PIN (update_needs_login()). */
-  else if (keep == NULL && requesters->len + recommended->len == 1 &&
+  else if (may_choose && requesters->len + recommended->len == 1 &&
            !(hint != NULL && requesters->len == 0 && signs (self) && first_hiding (self, NULL) != NULL))
     keep = requesters->len > 0 ? g_ptr_array_index (requesters, 0) : g_ptr_array_index (recommended, 0);
   /* With a card chosen to log in to, no certificate is chosen for the user

@@ -27,10 +27,11 @@
  * chooses it; when the request names its requester and no certificate
  * shown is theirs, "needs-login" is set for it at once instead of
  * preselecting another person's certificate. After a login, sign()
- * needs no PIN (NULL is fine) and signs in that session. Without a login before, sign()
- * logs in once for all the texts of the request (one PIN entry, also on a
- * pin-pad, however many texts). The session ends (C_Logout, C_CloseSession)
- * when the job is DONE, FAILED (cancelled included) or disposed.
+ * needs no PIN (NULL is fine) and signs in that session. Without a login
+ * before, sign() logs in once for all the texts of the request (one PIN
+ * entry, also on a pin-pad, however many texts). The session ends
+ * (C_Logout, C_CloseSession) when the job is DONE, FAILED (cancelled
+ * included) or disposed.
  *
  * A wrong PIN (or a PIN of the wrong length or with characters the card does
  * not take) returns SIGNING or LOGGING_IN to CHOOSING with the error property set, so the
@@ -178,8 +179,8 @@ gboolean imzala_signing_job_set_token       (ImzalaSigningJob  *self,
 /* In CHOOSING, for a request that signs: a card of "tokens" that shows its
  * certificates only after the PIN and is not logged in to, other than the
  * one "needs-login" names, or NULL: the card to offer while certificates
- * of other cards are shown. Changes with "tokens", "certificate",
- * "needs-login", "logged-in" and "state". */
+ * of other cards are shown. Changes with "tokens", "token", "needs-login",
+ * "logged-in" and "state". */
 ImzalaToken *imzala_signing_job_get_hidden_token (ImzalaSigningJob *self);
 
 /* Whether sign() would proceed now: CHOOSING, a request that is not
