@@ -1939,10 +1939,11 @@ test_cli_certs_after_login (JobFixture    *f,
 
 /* One run of test_cli_certs_after_login_named_card(): a login request
  * signed by `imzala-cli portal --cert SELECTOR` (NULL: a URI naming Ayşe's
- * card), through the fault module with @faults (and
+ * card; "": no --cert), through the fault module with @faults (and
  * IMZALA_FAULT_HIDING_TOKEN @hiding, when not NULL): it signs, with one
- * login and one C_Sign (with @selector, Mehmet's certificate, the portal
- * refuses the signature as not the requester's). */
+ * login and one C_Sign (with Mehmet's certificate the portal refuses the
+ * signature as not the requester's; with no --cert, one login and no
+ * signature). */
 static void
 run_named_card (JobFixture *f,
                 const char *faults,
@@ -1955,6 +1956,7 @@ run_named_card (JobFixture *f,
   g_autofree char *out = NULL;
   g_autoptr(GHashTable) counts = NULL;
   const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  gboolean no_cert = selector != NULL && *selector == '\0';
   int status;
 
   g_assert_nonnull (module);
@@ -1963,21 +1965,26 @@ run_named_card (JobFixture *f,
     g_setenv ("IMZALA_FAULT_HIDING_TOKEN", hiding, TRUE);
   g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
   g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  /* An empty @selector: no --cert at all (the --pin-fd given twice in its
+   * place is the same option). */
   status = run_cli (f->user_pin, &out,
                     "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
                     "--code", added->code,
-                    "--cert", selector != NULL ? selector : "pkcs11:token=IMZALA%20TEST%201;id=%a1",
+                    no_cert ? "--pin-fd" : "--cert",
+                    no_cert ? "3" : selector != NULL ? selector : "pkcs11:token=IMZALA%20TEST%201;id=%a1",
                     "--pin-fd", "3", "--no-registered", "--module", module, NULL);
   g_unsetenv ("IMZALA_FAULTS");
   g_unsetenv ("IMZALA_FAULT_HIDING_TOKEN");
   g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
   g_test_message ("imzala-cli stdout (%s, hiding %s): %s", faults, hiding != NULL ? hiding : "all", out);
-  /* Another person's signature: the portal refuses it (403). */
+  /* Another person's signature: the portal refuses it (403). Without
+   * --cert, her several certificates: the command names them and signs
+   * with none (leave_choice_to_user()). */
   g_assert_cmpint (status == 0, ==, selector == NULL);
   g_assert_cmpint (added->done, ==, selector == NULL);
   counts = imzala_test_read_fault_counts (count_file);
   g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
-  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, (no_cert ? 0 : 1));
 }
 
 /* `imzala-cli portal --cert URI` when two cards show their certificates
@@ -2006,6 +2013,11 @@ test_cli_certs_after_login_named_card (JobFixture    *f,
    * it was not told to use: the one login is his card's, to sign (and the
    * portal refuses his signature for her request). */
   run_named_card (f, "certs-after-login,count-calls", "IMZALA TEST 1", mehmet);
+  /* Without --cert: her card's PIN, since none of the certificates shown
+   * is hers, then her two certificates named for --cert and none used
+   * (before: his certificate, the only one shown, signed with, and the
+   * portal's 403). */
+  run_named_card (f, "certs-after-login,count-calls", "IMZALA TEST 1", "");
 }
 
 /* `imzala-cli portal` over a module whose C_GetSlotList is slow (issue 8,
