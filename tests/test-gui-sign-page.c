@@ -829,7 +829,7 @@ test_two_texts_one_login (SignPage      *self,
 /* Two cards: the portal's demo card (Ayşe's), which shows its certificates
  * only after the PIN (the fault module's certs-after-login, for it alone),
  * and the fixture's "IMZALA TEST 2" (Mehmet's, copied into the demo card's
- * SoftHSM store), which shows its own. */
+ * SoftHSM store), which shows its own; with @data, both hide them. */
 static void
 setup_hidden_card (SignPage      *self,
                    gconstpointer  data)
@@ -844,7 +844,8 @@ setup_hidden_card (SignPage      *self,
   int status;
 
   g_setenv ("IMZALA_FAULTS", "certs-after-login,count-calls", TRUE);
-  g_setenv ("IMZALA_FAULT_HIDING_TOKEN", "IMZALA DEMO " IMZALA_TEST_PORTAL_TCKN, TRUE);
+  if (data == NULL)
+    g_setenv ("IMZALA_FAULT_HIDING_TOKEN", "IMZALA DEMO " IMZALA_TEST_PORTAL_TCKN, TRUE);
   self->portal = imzala_test_portal_new (0, &error);
   g_assert_no_error (error);
   g_key_file_load_from_file (manifest, manifest_path, G_KEY_FILE_NONE, &error);
@@ -949,6 +950,67 @@ test_hidden_card (SignPage      *self,
   /* İMZALA, without typing the PIN again. */
   sign_and_count (self, code, 1);
   g_unsetenv ("IMZALA_FAULT_HIDING_TOKEN");
+}
+
+/* The offer of another card that hides its certificates ("… kartındaki
+ * sertifikaları göster"), shown, or NULL. */
+static GtkWidget *
+find_offer (SignPage *self)
+{
+  g_autoptr(GPtrArray) buttons = imzala_test_gui_find_all (sign_page (self), GTK_TYPE_BUTTON);
+
+  for (guint i = 0; i < buttons->len; i++)
+    if (gtk_widget_get_visible (g_ptr_array_index (buttons, i)) &&
+        g_str_has_suffix (gtk_button_get_label (g_ptr_array_index (buttons, i)) ?: "",
+                          "kartındaki sertifikaları göster"))
+      return g_ptr_array_index (buttons, i);
+  return NULL;
+}
+
+/* Both cards hide their certificates: the page names the card the PIN
+ * will open, on the certificate button, and offers the other, whichever
+ * comes first in the slots' order (before: neither was named, the other
+ * could not be chosen, and the PIN went to the first, whose wrong PIN is a
+ * try on a card that was not meant). Her card chosen, the PIN shows her
+ * certificate and İMZALA signs, one login in all. */
+static void
+test_two_hidden_cards (SignPage      *self,
+                       gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+  GtkWidget *chooser;
+  guint switches = 0;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  chooser = imzala_test_gui_find_button (sign_page (self), "Sertifikayı seçin");
+  for (;;)
+    {
+      g_autofree char *chosen = imzala_test_gui_collect_text (chooser);
+      GtkWidget *offer = find_offer (self);
+      gboolean hers = strstr (chosen, "IMZALA DEMO " IMZALA_TEST_PORTAL_TCKN) != NULL;
+
+      g_test_message ("Card to log in to:\n%s\nOffered: %s", chosen,
+                      offer ? gtk_button_get_label (GTK_BUTTON (offer)) : "none");
+      g_assert_true (gtk_widget_get_visible (chooser));
+      g_assert_nonnull (strstr (chosen, "Sertifikalar PIN girildikten sonra görünür."));
+      g_assert_true (hers || strstr (chosen, "IMZALA TEST 2") != NULL);
+      /* The other card is offered. */
+      g_assert_nonnull (offer);
+      g_assert_nonnull (strstr (gtk_button_get_label (GTK_BUTTON (offer)),
+                                hers ? "IMZALA TEST 2" : "IMZALA DEMO " IMZALA_TEST_PORTAL_TCKN));
+      if (hers && switches > 0)
+        break;
+      g_signal_emit_by_name (offer, "clicked");
+      imzala_test_gui_settle ();
+      switches++;
+      g_assert_cmpuint (switches, <=, 2);
+    }
+
+  imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
+  imzala_test_gui_wait (requester_selected, self->window, 60, "her certificate after the PIN");
+  sign_and_count (self, code, 1);
 }
 
 /* The demo card behind a pin-pad reader (the fault module types the PIN). */
@@ -1092,5 +1154,7 @@ main (int argc, char **argv)
   g_test_add ("/gui/sign-page/two-texts-one-login", SignPage, NULL, setup_count_calls,
               test_two_texts_one_login, teardown);
   g_test_add ("/gui/sign-page/hidden-card", SignPage, NULL, setup_hidden_card, test_hidden_card, teardown);
+  g_test_add ("/gui/sign-page/two-hidden-cards", SignPage, "both", setup_hidden_card, test_two_hidden_cards,
+              teardown);
   return g_test_run ();
 }

@@ -315,6 +315,7 @@ update_selection (ImzalaSignPage *self)
 {
   ImzalaCertificate *selected = self->job ? imzala_signing_job_get_certificate (self->job) : NULL;
   ImzalaCertificateRow *selected_row = NULL;
+  ImzalaToken *login_card;
   GtkWidget *child;
   guint n_items;
 
@@ -340,11 +341,16 @@ update_selection (ImzalaSignPage *self)
     }
   self->updating_selection = FALSE;
 
-  /* The button shows the chosen certificate as its row says it, or asks
-   * for a choice; with no certificate at all the placeholder speaks. */
+  /* The button shows the chosen certificate as its row says it, or the
+   * card the PIN will open (which other cards' list can change), or asks
+   * for a choice; with neither a certificate nor such a card the
+   * placeholder speaks. */
   n_items = self->certificates != NULL ? g_list_model_get_n_items (self->certificates) : 0;
-  gtk_widget_set_visible (GTK_WIDGET (self->certificate_button), n_items > 0);
-  gtk_widget_set_visible (GTK_WIDGET (self->certificates_placeholder), n_items == 0);
+  login_card = self->job != NULL && imzala_signing_job_get_needs_login (self->job)
+    ? imzala_signing_job_get_token (self->job) : NULL;
+  gtk_widget_set_visible (GTK_WIDGET (self->certificate_button), n_items > 0 || login_card != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->certificates_placeholder), n_items == 0 && login_card == NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->certificates_list), n_items > 0);
   if (selected_row != NULL)
     {
       const char *summary = imzala_certificate_row_get_summary (selected_row);
@@ -354,13 +360,11 @@ update_selection (ImzalaSignPage *self)
       gtk_label_set_text (self->certificate_summary, summary ? summary : "");
       gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), summary != NULL && *summary != '\0');
     }
-  else if (n_items > 0 && imzala_signing_job_get_needs_login (self->job) &&
-           imzala_signing_job_get_token (self->job) != NULL)
+  else if (login_card != NULL)
     {
       /* A card chosen (or preferred) that shows its certificates after the
        * PIN: the PIN field logs in to it. */
-      gtk_label_set_text (self->certificate_title,
-                          imzala_token_get_label (imzala_signing_job_get_token (self->job)));
+      gtk_label_set_text (self->certificate_title, imzala_token_get_label (login_card));
       gtk_label_set_text (self->certificate_summary,
                           _("The certificates on this card are shown after the PIN is entered."));
       gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), TRUE);
@@ -462,6 +466,10 @@ certificate_button_clicked_cb (ImzalaSignPage *self)
 {
   graphene_rect_t bounds;
 
+  /* A card to log in to and no other to offer: nothing to choose. */
+  if ((self->certificates == NULL || g_list_model_get_n_items (self->certificates) == 0) &&
+      self->hidden_token == NULL)
+    return;
   if (!gtk_widget_compute_bounds (self->certificate_button, GTK_WIDGET (self), &bounds))
     return;
   gtk_popover_set_pointing_to (self->certificate_popover,
