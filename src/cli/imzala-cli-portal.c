@@ -489,10 +489,7 @@ run_sign (PortalRun  *run,
           if (pin == NULL)
             return imzala_cli_report_error (error);
         }
-      if (named != NULL)
-        imzala_signing_job_log_in_to (job, named, pin);
-      else
-        imzala_signing_job_log_in (job, pin);
+      imzala_signing_job_log_in_to (job, login_token, pin);
       state = wait_while (run, IMZALA_JOB_STATE_LOGGING_IN);
       if (state == IMZALA_JOB_STATE_CHOOSING && imzala_signing_job_get_error (job) != NULL)
         return imzala_cli_report_error (imzala_signing_job_get_error (job));

@@ -86,15 +86,15 @@ login_chosen (ImzalaSigningJob *self)
   return is_hiding (self, token) ? token : NULL;
 }
 
-/* Whether the request names its requester and no certificate shown is
- * theirs. */
+/* Whether the request signs, names its requester, and no certificate shown
+ * is theirs: theirs is then most likely behind a card's PIN. */
 static gboolean
 requester_not_shown (ImzalaSigningJob *self)
 {
   const char *hint = self->request ? imzala_request_get_requester_hint (self->request) : NULL;
   GListModel *certificates = G_LIST_MODEL (self->certificates);
 
-  if (hint == NULL)
+  if (hint == NULL || !signs (self))
     return FALSE;
   for (guint i = 0; i < g_list_model_get_n_items (certificates); i++)
     {
@@ -120,8 +120,7 @@ update_needs_login (ImzalaSigningJob *self)
   ImzalaToken *candidate = login_chosen (self);
 
   if (candidate == NULL && self->certificate == NULL &&
-      (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0 ||
-       (signs (self) && requester_not_shown (self))))
+      (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0 || requester_not_shown (self)))
     candidate = first_hiding (self, NULL);
 
   if (candidate != NULL && g_set_object (&self->token, candidate))
@@ -216,7 +215,7 @@ imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
   /* Not another person's only certificate when the requester's may be on
    * a card that shows them after the PIN (update_needs_login()). */
   else if (may_choose && requesters->len + recommended->len == 1 &&
-           !(hint != NULL && requesters->len == 0 && signs (self) && first_hiding (self, NULL) != NULL))
+           !(requester_not_shown (self) && first_hiding (self, NULL) != NULL))
     keep = requesters->len > 0 ? g_ptr_array_index (requesters, 0) : g_ptr_array_index (recommended, 0);
   /* With a card chosen to log in to, no certificate is chosen for the user
    * and "token" stays that card (update_needs_login() takes its new

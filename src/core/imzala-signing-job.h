@@ -206,7 +206,8 @@ void     imzala_signing_job_log_in          (ImzalaSigningJob  *self,
 /* The same for @token, one of "tokens" that shows its certificates only
  * after the PIN (imzala_token_needs_login_to_list()), also while other
  * cards show theirs and "needs-login" is not set: for a command told which
- * card to use (imzala-cli portal --cert URI). "token" becomes @token. */
+ * card to use (imzala-cli portal --cert URI), or that has the card
+ * "needs-login" names already. "token" becomes @token. */
 void     imzala_signing_job_log_in_to       (ImzalaSigningJob  *self,
                                              ImzalaToken       *token,
                                              ImzalaSecret      *pin);

@@ -58,8 +58,6 @@ struct _ImzalaSignPage
 
   ImzalaSigningJob *job;
   GSignalGroup     *job_signals;
-  /* The card hidden_card_button offers (imzala_signing_job_get_hidden_token()). */
-  ImzalaToken      *hidden_token;
   GPtrArray        *text_widgets;
   gboolean          updating_selection;
   gboolean          wide;
@@ -385,7 +383,6 @@ update_hidden_card (ImzalaSignPage *self)
 {
   ImzalaToken *token = self->job ? imzala_signing_job_get_hidden_token (self->job) : NULL;
 
-  g_set_object (&self->hidden_token, token);
   if (token != NULL)
     {
       /* Translators: “%s” kartındaki sertifikaları göster (the card's label). */
@@ -414,9 +411,10 @@ static const char *const hidden_card_signals[] = {
 static void
 hidden_card_button_clicked_cb (ImzalaSignPage *self)
 {
+  ImzalaToken *token = self->job ? imzala_signing_job_get_hidden_token (self->job) : NULL;
+
   gtk_popover_popdown (self->certificate_popover);
-  if (self->job != NULL && self->hidden_token != NULL &&
-      imzala_signing_job_set_token (self->job, self->hidden_token))
+  if (token != NULL && imzala_signing_job_set_token (self->job, token))
     imzala_sign_page_focus_pin (self);
 }
 
@@ -468,7 +466,7 @@ certificate_button_clicked_cb (ImzalaSignPage *self)
 
   /* A card to log in to and no other to offer: nothing to choose. */
   if ((self->certificates == NULL || g_list_model_get_n_items (self->certificates) == 0) &&
-      self->hidden_token == NULL)
+      (self->job == NULL || imzala_signing_job_get_hidden_token (self->job) == NULL))
     return;
   if (!gtk_widget_compute_bounds (self->certificate_button, GTK_WIDGET (self), &bounds))
     return;
@@ -928,7 +926,6 @@ imzala_sign_page_dispose (GObject *object)
   g_clear_object (&self->reader_monitor);
   g_clear_object (&self->job_signals);
   g_clear_object (&self->job);
-  g_clear_object (&self->hidden_token);
   if (self->certificates != NULL)
     g_clear_signal_handler (&self->certificates_changed_id, self->certificates);
   g_clear_object (&self->certificates);
