@@ -22,5 +22,7 @@ dirs=("$found" "$corpus/$name")
 [ -d "$srcdir/regressions/$name" ] && dirs+=("$srcdir/regressions/$name")
 
 export IMZALA_FUZZ_TRUST=$corpus/trust.pem
-exec "$harness" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
+# -error_exitcode=1: libFuzzer's own default, 77, is what meson counts as a
+# skipped test, so a crash passed as "SKIP".
+exec "$harness" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 -error_exitcode=1 \
   -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dirs[@]}"
