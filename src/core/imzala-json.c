@@ -187,7 +187,12 @@ imzala_json_take_secret (guint8      *data,
           if (end >= length)
             return (g_propagate_error (error, parse_error ("unterminated string")), NULL);
           expect_key = FALSE;
-          if (is_key && !escaped && end - i - 1 == name_length &&
+          /* A member name spelt with an escape ("p\u0075k", "\puk") could
+           * be the secret's under another spelling, which json-glib would
+           * read and this scan would not: no answer needs one. */
+          if (is_key && escaped)
+            return (g_propagate_error (error, parse_error ("a member name has escapes")), NULL);
+          if (is_key && end - i - 1 == name_length &&
               memcmp (data + i + 1, name, name_length) == 0)
             {
               gsize colon = skip_space (data, length, end + 1);
