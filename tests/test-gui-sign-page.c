@@ -868,11 +868,10 @@ setup_hidden_card (SignPage      *self,
   g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
 }
 
-/* Her certificate is listed and chosen, and İMZALA can sign. */
+/* Her certificate is listed and chosen. */
 static gboolean
-requester_selected (gpointer data)
+requester_row_selected (ImzalaWindow *window)
 {
-  ImzalaWindow *window = data;
   g_autoptr(GPtrArray) rows = imzala_test_gui_find_all (imzala_window_get_page (window, "sign"),
                                                         IMZALA_TYPE_CERTIFICATE_ROW);
 
@@ -883,9 +882,19 @@ requester_selected (gpointer data)
       if (imzala_certificate_row_get_selected (row) &&
           g_strcmp0 (imzala_certificate_get_tckn (imzala_certificate_row_get_certificate (row)),
                      IMZALA_TEST_PORTAL_TCKN) == 0)
-        return g_action_group_get_action_enabled (G_ACTION_GROUP (window), "sign");
+        return TRUE;
     }
   return FALSE;
+}
+
+/* Her certificate is listed and chosen, and İMZALA can sign. */
+static gboolean
+requester_selected (gpointer data)
+{
+  ImzalaWindow *window = data;
+
+  return requester_row_selected (window) &&
+         g_action_group_get_action_enabled (G_ACTION_GROUP (window), "sign");
 }
 
 /* A login request of Ayşe's while her card hides its certificates and
@@ -1011,6 +1020,62 @@ test_two_hidden_cards (SignPage      *self,
   g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
   imzala_test_gui_wait (requester_selected, self->window, 60, "her certificate after the PIN");
   sign_and_count (self, code, 1);
+}
+
+static gboolean
+empty_card_said (gpointer data)
+{
+  SignPage *self = data;
+  g_autofree char *text = imzala_test_gui_collect_text (sign_page (self));
+
+  return strstr (text, "“IMZALA TEST BOS” kartında PIN girildikten sonra da imza sertifikası bulunamadı.") != NULL;
+}
+
+/* The fixture's empty card wants a login as a card that hides its
+ * certificates does, and PKCS#11 cannot tell the two apart before the PIN:
+ * it is offered. Chosen, with the right PIN, the page says the card has no
+ * certificate even so (before: nothing was said, and the PIN seemed to go
+ * nowhere), her certificate is chosen again, and the PIN is asked for her
+ * card (before: the page took the empty card's session for hers and asked
+ * none). */
+static void
+test_empty_card (SignPage      *self,
+                 gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) stacks = NULL;
+  GtkWidget *offer;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  offer = find_offer (self);
+  g_assert_nonnull (offer);
+  g_assert_nonnull (strstr (gtk_button_get_label (GTK_BUTTON (offer)), "“IMZALA TEST BOS”"));
+  g_signal_emit_by_name (offer, "clicked");
+  imzala_test_gui_settle ();
+  text = imzala_test_gui_collect_text (imzala_test_gui_find_button (sign_page (self), "Sertifikayı seçin"));
+  g_assert_nonnull (strstr (text, "IMZALA TEST BOS"));
+  g_assert_nonnull (strstr (text, "Sertifikalar PIN girildikten sonra görünür."));
+
+  imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
+  g_action_group_activate_action (G_ACTION_GROUP (self->window), "sign", NULL);
+  imzala_test_gui_wait (empty_card_said, self, 60, "the empty card's message");
+  g_clear_pointer (&text, g_free);
+  text = imzala_test_gui_page_text (self->window, "sign");
+  g_test_message ("Sign page after the empty card's PIN:\n%s", text);
+  g_assert_true (requester_row_selected (self->window));
+  g_assert_null (find_offer (self));
+  /* Her card's PIN is asked: the keypad, not "the PIN has been entered". */
+  stacks = imzala_test_gui_find_all (sign_page (self), GTK_TYPE_STACK);
+  for (guint i = 0; i < stacks->len; i++)
+    {
+      GtkStack *stack = g_ptr_array_index (stacks, i);
+
+      if (gtk_stack_get_child_by_name (stack, "keypad") != NULL)
+        g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "keypad");
+    }
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (self->window), "sign"));
 }
 
 /* The demo card behind a pin-pad reader (the fault module types the PIN). */
@@ -1154,6 +1219,7 @@ main (int argc, char **argv)
   g_test_add ("/gui/sign-page/two-texts-one-login", SignPage, NULL, setup_count_calls,
               test_two_texts_one_login, teardown);
   g_test_add ("/gui/sign-page/hidden-card", SignPage, NULL, setup_hidden_card, test_hidden_card, teardown);
+  g_test_add ("/gui/sign-page/empty-card", SignPage, NULL, setup_fixture, test_empty_card, teardown);
   g_test_add ("/gui/sign-page/two-hidden-cards", SignPage, "both", setup_hidden_card, test_two_hidden_cards,
               teardown);
   return g_test_run ();

@@ -1110,6 +1110,57 @@ test_hidden_card (JobFixture    *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
 }
 
+/* The fixture's empty card wants a login like one that hides its
+ * certificates, so it is offered (get_hidden_token()); the user chooses it
+ * and the right PIN shows nothing. The job says so (before: no error, and
+ * the PIN seemed to go nowhere), passes the card over, chooses the
+ * requester's certificate again, and signs with it: a login on each card. */
+static void
+test_empty_card (JobFixture    *f,
+                 gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  g_autoptr(GHashTable) counts = NULL;
+  ImzalaCertificate *certificate;
+  const GError *error;
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş", NULL);
+  job = new_job (f);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_nonnull (imzala_signing_job_get_certificate (job));
+  g_assert_true (imzala_signing_job_get_hidden_token (job) == token_by_label (job, "IMZALA TEST BOS"));
+
+  g_assert_true (imzala_signing_job_set_token (job, imzala_signing_job_get_hidden_token (job)));
+  g_assert_null (imzala_signing_job_get_certificate (job));
+  g_assert_true (imzala_signing_job_get_needs_login (job));
+  imzala_signing_job_log_in (job, pin);
+  while (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_LOGGING_IN)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  error = imzala_signing_job_get_error (job);
+  g_assert_error ((GError *) error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, "“IMZALA TEST BOS”"));
+  g_assert_false (imzala_signing_job_get_needs_login (job));
+  g_assert_null (imzala_signing_job_get_hidden_token (job));
+  certificate = imzala_signing_job_get_certificate (job);
+  g_assert_nonnull (certificate);
+  g_assert_cmpstr (imzala_certificate_get_tckn (certificate), ==, "12345678950");
+  /* The session kept is the empty card's, not hers: her card wants its
+   * PIN (before: "logged-in", and the window asked for no PIN). */
+  g_assert_false (imzala_signing_job_get_logged_in (job));
+
+  /* Signing clears the message; her card asks for its own PIN. */
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  g_assert_null (imzala_signing_job_get_error (job));
+  finish_job (job);
+  counts = close_and_count (f);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 2);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
+}
+
 /* Two texts without a login before (a card that shows its certificates):
  * sign() logs in once for both. */
 static void
@@ -1689,6 +1740,8 @@ main (int argc, char **argv)
               job_setup_certs_after_login, test_hidden_card, job_teardown_hidden_card);
   g_test_add ("/signing-job/two-texts-one-login", JobFixture, NULL,
               job_setup_count_calls, test_two_texts_one_login, job_teardown);
+  g_test_add ("/signing-job/empty-card", JobFixture, NULL,
+              job_setup_count_calls, test_empty_card, job_teardown);
 
   g_test_add ("/signing-job/pin-pad-prompts", JobFixture, "pin-pad",
               job_setup_pin_pad, test_pin_pad_prompts, job_teardown_pin_pad);

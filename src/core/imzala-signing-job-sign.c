@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "imzala-cades.h"
 #include "imzala-cms.h"
 #include "imzala-error.h"
@@ -327,12 +329,30 @@ imzala_signing_job_set_tsa_ca_file (ImzalaSigningJob *self,
 
 /* ---- LOGGING_IN ---- */
 
+/* Whether one of the certificates the user can choose is on @token. */
+static gboolean
+shows_certificate_on (ImzalaSigningJob *self,
+                      ImzalaToken      *token)
+{
+  GListModel *certificates = G_LIST_MODEL (self->certificates);
+
+  for (guint i = 0; i < g_list_model_get_n_items (certificates); i++)
+    {
+      g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
+
+      if (imzala_token_has_certificate (token, certificate))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 log_in_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
 {
   g_autoptr(ImzalaSigningJob) self = user_data;
+  ImzalaToken *token = IMZALA_TOKEN (source);
 
   if (!login_finished (self, source, result, IMZALA_JOB_STATE_LOGGING_IN))
     return;
@@ -341,6 +361,18 @@ log_in_cb (GObject      *source,
    * is refreshed too (from the cache the login filled) for the other
    * pages. */
   imzala_signing_job_rebuild_certificates (self);
+  /* A card that wants a login before it lists anything cannot be told
+   * from an empty one until the PIN is in: the PIN was right and still
+   * nothing shows. Said, before CHOOSING, as a wrong PIN is: without it
+   * the PIN would seem to have gone nowhere (the job passes the card over,
+   * update_needs_login()). */
+  if (!shows_certificate_on (self, token))
+    imzala_signing_job_set_error (self,
+                                  g_error_new (IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                                               /* Translators: the card's label. */
+                                               _("No certificate for signing was found on “%s”, "
+                                                 "also after the PIN."),
+                                               imzala_token_get_label (token)));
   imzala_signing_job_set_state (self, IMZALA_JOB_STATE_CHOOSING);
   imzala_signing_job_refresh_tokens (self);
 }

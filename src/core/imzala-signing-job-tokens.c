@@ -106,6 +106,22 @@ requester_not_shown (ImzalaSigningJob *self)
   return TRUE;
 }
 
+/* "token", and "logged-in", which says whether the kept session is on
+ * that card: after a login to one card, a certificate chosen on another
+ * needs that card's PIN. */
+static void
+set_token_internal (ImzalaSigningJob *self,
+                    ImzalaToken      *token)
+{
+  gboolean logged_in = imzala_signing_job_get_logged_in (self);
+
+  if (!g_set_object (&self->token, token))
+    return;
+  g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+  if (imzala_signing_job_get_logged_in (self) != logged_in)
+    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_LOGGED_IN]);
+}
+
 /* "needs-login": no certificate chosen, and a card that shows its
  * certificates only after the PIN; that card is then "token", the one
  * imzala_signing_job_log_in() logs in to. It is the card the user chose
@@ -123,8 +139,8 @@ update_needs_login (ImzalaSigningJob *self)
       (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0 || requester_not_shown (self)))
     candidate = first_hiding (self, NULL);
 
-  if (candidate != NULL && g_set_object (&self->token, candidate))
-    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+  if (candidate != NULL)
+    set_token_internal (self, candidate);
   if (self->needs_login != (candidate != NULL))
     {
       self->needs_login = candidate != NULL;
@@ -146,8 +162,7 @@ set_certificate_internal (ImzalaSigningJob  *self,
   else if (self->tokens != NULL && self->tokens->len == 1)
     token = g_ptr_array_index (self->tokens, 0);
 
-  if (g_set_object (&self->token, token))
-    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+  set_token_internal (self, token);
 
   /* Issue 10: the status of the certificate is asked before the PIN. */
   imzala_signing_job_check_status (self);
@@ -363,8 +378,7 @@ imzala_signing_job_set_token (ImzalaSigningJob *self,
       g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_CERTIFICATE]);
       imzala_signing_job_check_status (self);
     }
-  if (g_set_object (&self->token, token))
-    g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_TOKEN]);
+  set_token_internal (self, token);
   /* A card that shows its certificates only after the PIN: the next PIN
    * logs in to it ("needs-login"). An unblock keeps the card named. */
   if (signs (self))

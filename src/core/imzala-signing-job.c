@@ -421,7 +421,9 @@ gboolean
 imzala_signing_job_get_logged_in (ImzalaSigningJob *self)
 {
   g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
-  return self->login_token != NULL;
+  /* The session kept is on "token"'s card (not on another card logged in
+   * to before a certificate was chosen elsewhere). */
+  return imzala_signing_job_is_logged_in_to (self, self->token);
 }
 
 ImzalaJobState
