@@ -1420,6 +1420,9 @@ test_job_unblock_wrong_card (JobFixture    *f,
 /* Runs imzala-cli with @args (NULL-terminated) while this thread keeps
  * serving the portal. @secret goes to fd 3 (--pin-fd 3 / --new-pin-fd 3).
  * Returns the exit status. */
+/* What the last run_cli() wrote to stderr. */
+static char *last_cli_stderr;
+
 static int
 run_cli (const char  *secret,
          char       **out,
@@ -1462,6 +1465,8 @@ run_cli (const char  *secret,
   g_test_message ("imzala-cli stderr: %s", run_err);
   if (out != NULL)
     *out = g_steal_pointer (&run_out);
+  g_free (last_cli_stderr);
+  last_cli_stderr = g_steal_pointer (&run_err);
   return g_subprocess_get_exit_status (process);
 }
 
@@ -2020,6 +2025,42 @@ test_cli_certs_after_login_named_card (JobFixture    *f,
   run_named_card (f, "certs-after-login,count-calls", "IMZALA TEST 1", "");
 }
 
+/* `imzala-cli portal --cert URI` naming the fixture's empty card, which
+ * wants a login as one hiding its certificates does: the PIN logs in to it,
+ * and the command says that the card shows no certificate even so (before:
+ * "no certificate matches", as if the PIN had not been given), signs
+ * nothing, and exits with "not found". */
+static void
+test_cli_empty_card (JobFixture    *f,
+                     gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
+                                        "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+  g_autoptr(GHashTable) counts = NULL;
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  int status;
+
+  g_assert_nonnull (module);
+  g_setenv ("IMZALA_FAULTS", "count-calls", TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  status = run_cli (f->user_pin, NULL,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", added->code, "--cert", "pkcs11:token=IMZALA%20TEST%20BOS",
+                    "--pin-fd", "3", "--no-registered", "--module", module, NULL);
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (last_cli_stderr, "“IMZALA TEST BOS”"));
+  g_assert_nonnull (strstr (last_cli_stderr, "PIN girildikten sonra da imza sertifikası bulunamadı")
+                    ?: strstr (last_cli_stderr, "also after the PIN"));
+  g_assert_false (added->done);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 0);
+}
+
 /* `imzala-cli portal` over a module whose C_GetSlotList is slow (issue 8,
  * item 5): the job shows the request before the cards are listed, and the
  * command, which has no screen, still waits for them and signs with the
@@ -2168,6 +2209,7 @@ main (int argc, char **argv)
               test_cli_certs_after_login, job_teardown);
   g_test_add ("/portal/cli/certs-after-login-named-card", JobFixture, NULL, job_setup,
               test_cli_certs_after_login_named_card, job_teardown);
+  g_test_add ("/portal/cli/empty-card", JobFixture, NULL, job_setup, test_cli_empty_card, job_teardown);
   g_test_add ("/portal/cli/sign-thread-affine", JobFixture, NULL, job_setup,
               test_cli_sign_thread_affine, job_teardown);
   g_test_add ("/portal/cli/slow-slot-list", JobFixture, NULL, job_setup,
