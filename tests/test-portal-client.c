@@ -2061,6 +2061,110 @@ test_cli_empty_card (JobFixture    *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 0);
 }
 
+/* One run of test_cli_empty_card_first(): Ayşe's login request signed
+ * with `--cert` her P-384 certificate's fingerprint while both her card
+ * and the fixture's empty card show nothing before the PIN, through the
+ * fault module with @faults; two PIN lines on the descriptor. It signs, with
+ * one C_Sign; returns the number of logins. */
+static guint
+run_empty_card_first (JobFixture *f,
+                      const char *faults)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
+                                        "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-p384", "fingerprint");
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "first-counts.txt", NULL);
+  g_autofree char *pins = g_strdup_printf ("%s\n%s", f->user_pin, f->user_pin);
+  g_autoptr(GHashTable) counts = NULL;
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  guint logins;
+  int status;
+
+  g_assert_nonnull (module);
+  g_setenv ("IMZALA_FAULTS", faults, TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  status = run_cli (pins, NULL,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", added->code, "--cert", fingerprint,
+                    "--pin-fd", "3", "--no-registered", "--module", module, NULL);
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (added->done);
+  counts = imzala_test_read_fault_counts (count_file);
+  logins = imzala_test_fault_count (counts, "login-user");
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
+  /* The empty card tried first is said, then her card's PIN asked. */
+  g_assert_cmpint (strstr (last_cli_stderr, "“IMZALA TEST BOS”") != NULL, ==, logins == 2);
+  g_remove (count_file);
+  return logins;
+}
+
+/* `imzala-cli portal` with two cards that show nothing before the PIN,
+ * her card and an empty one, in both orders of the slots (slots-reversed):
+ * when the empty card comes first, its login shows nothing, the command
+ * says so and goes on to her card's PIN (a second line on --pin-fd), and
+ * signs (before: "no certificate matches" after the first login). One
+ * login in one order, two in the other. */
+static void
+test_cli_empty_card_first (JobFixture    *f,
+                           gconstpointer  data)
+{
+  guint logins;
+
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 2");
+  logins = run_empty_card_first (f, "certs-after-login,count-calls");
+  logins += run_empty_card_first (f, "certs-after-login,count-calls,slots-reversed");
+  g_assert_cmpuint (logins, ==, 3);
+}
+
+/* Two empty cards that want a login, and no other card: each card's PIN
+ * is asked once (three lines given), each says it shows nothing, and the
+ * command ends with "not found" instead of going round them again. The
+ * second empty card is made by softhsm2-util in the fixture's store. */
+static void
+test_cli_two_empty_cards (JobFixture    *f,
+                          gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
+                                        "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-p384", "fingerprint");
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
+  g_autofree char *pins = g_strdup_printf ("%s\n%s\n%s", f->user_pin, f->user_pin, f->user_pin);
+  g_autoptr(GHashTable) counts = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  const char *init[] = { "softhsm2-util", "--init-token", "--free", "--label", "IMZALA TEST BOS 2",
+                         "--pin", f->user_pin, "--so-pin", f->so_pin, NULL };
+  int status;
+
+  g_assert_nonnull (module);
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 1");
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 2");
+  g_spawn_sync (NULL, (char **) init, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_spawn_check_wait_status (status, &error);
+  g_assert_no_error (error);
+
+  g_setenv ("IMZALA_FAULTS", "count-calls", TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  status = run_cli (pins, NULL,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", added->code, "--cert", fingerprint,
+                    "--pin-fd", "3", "--no-registered", "--module", module, NULL);
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (last_cli_stderr, "“IMZALA TEST BOS”"));
+  g_assert_nonnull (strstr (last_cli_stderr, "“IMZALA TEST BOS 2”"));
+  g_assert_false (added->done);
+  counts = imzala_test_read_fault_counts (count_file);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 2);
+}
+
 /* `imzala-cli portal` over a module whose C_GetSlotList is slow (issue 8,
  * item 5): the job shows the request before the cards are listed, and the
  * command, which has no screen, still waits for them and signs with the
@@ -2210,6 +2314,10 @@ main (int argc, char **argv)
   g_test_add ("/portal/cli/certs-after-login-named-card", JobFixture, NULL, job_setup,
               test_cli_certs_after_login_named_card, job_teardown);
   g_test_add ("/portal/cli/empty-card", JobFixture, NULL, job_setup, test_cli_empty_card, job_teardown);
+  g_test_add ("/portal/cli/empty-card-first", JobFixture, NULL, job_setup, test_cli_empty_card_first,
+              job_teardown);
+  g_test_add ("/portal/cli/two-empty-cards", JobFixture, NULL, job_setup, test_cli_two_empty_cards,
+              job_teardown);
   g_test_add ("/portal/cli/sign-thread-affine", JobFixture, NULL, job_setup,
               test_cli_sign_thread_affine, job_teardown);
   g_test_add ("/portal/cli/slow-slot-list", JobFixture, NULL, job_setup,

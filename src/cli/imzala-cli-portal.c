@@ -447,6 +447,60 @@ run_unblock (PortalRun  *run,
   return IMZALA_CLI_EXIT_OK;
 }
 
+/* Logs in to @token, a card that shows its certificates only after the
+ * PIN, so that they show (the job keeps the session: the PIN is not asked
+ * again to sign). Such a card may be an empty one, which nothing tells
+ * apart before the PIN; when it is and @go_on (no card was named), the
+ * job has passed it over for the next such card, whose PIN is asked next,
+ * one PIN line each, as `sign` does, each card once. */
+static int
+log_in_to_show (PortalRun   *run,
+                ImzalaToken *token,
+                gboolean     go_on,
+                int          pin_fd)
+{
+  g_autoptr(GPtrArray) tried = g_ptr_array_new_with_free_func (g_object_unref);
+  ImzalaSigningJob *job = run->job;
+
+  for (;;)
+    {
+      g_autoptr(ImzalaSecret) pin = NULL;
+      g_autoptr(GError) error = NULL;
+      const GError *job_error;
+      ImzalaJobState state;
+
+      imzala_cli_printerr (_("The certificates on this card are shown after the PIN is entered."));
+      if (imzala_token_has_pin_pad (token))
+        imzala_cli_terminal_say (_("Enter the PIN on the reader."));
+      else
+        {
+          g_autofree char *prompt = g_strdup_printf (_("PIN of “%s” to show its certificates: "),
+                                                     imzala_token_get_label (token));
+
+          pin = imzala_cli_read_pin (pin_fd, prompt, &error);
+          if (pin == NULL)
+            return imzala_cli_report_error (error);
+        }
+      g_ptr_array_add (tried, g_object_ref (token));
+      imzala_signing_job_log_in_to (job, token, pin);
+      state = wait_while (run, IMZALA_JOB_STATE_LOGGING_IN);
+      if (state != IMZALA_JOB_STATE_CHOOSING)
+        return report_job_error (job);
+      job_error = imzala_signing_job_get_error (job);
+      if (job_error == NULL)
+        return IMZALA_CLI_EXIT_OK;
+      if (!go_on || !g_error_matches (job_error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE) ||
+          !imzala_signing_job_get_needs_login (job))
+        return imzala_cli_report_error (job_error);
+      token = imzala_signing_job_get_token (job);
+      for (guint i = 0; i < tried->len; i++)
+        if (imzala_token_is_same_card (g_ptr_array_index (tried, i), token))
+          return imzala_cli_report_error (job_error);
+      /* The empty card said, the next card's PIN asked. */
+      imzala_cli_printerr ("%s", job_error->message);
+    }
+}
+
 static int
 run_sign (PortalRun  *run,
           const char *selector,
@@ -474,27 +528,10 @@ run_sign (PortalRun  *run,
     login_token = imzala_signing_job_get_token (job);
   if (login_token != NULL)
     {
-      g_autoptr(ImzalaSecret) pin = NULL;
+      int status = log_in_to_show (run, login_token, named == NULL, pin_fd);
 
-      token = login_token;
-      imzala_cli_printerr (_("The certificates on this card are shown after the PIN is entered."));
-      if (imzala_token_has_pin_pad (token))
-        imzala_cli_terminal_say (_("Enter the PIN on the reader."));
-      else
-        {
-          g_autofree char *prompt = g_strdup_printf (_("PIN of “%s” to show its certificates: "),
-                                                     imzala_token_get_label (token));
-
-          pin = imzala_cli_read_pin (pin_fd, prompt, &error);
-          if (pin == NULL)
-            return imzala_cli_report_error (error);
-        }
-      imzala_signing_job_log_in_to (job, login_token, pin);
-      state = wait_while (run, IMZALA_JOB_STATE_LOGGING_IN);
-      if (state == IMZALA_JOB_STATE_CHOOSING && imzala_signing_job_get_error (job) != NULL)
-        return imzala_cli_report_error (imzala_signing_job_get_error (job));
-      if (state != IMZALA_JOB_STATE_CHOOSING)
-        return report_job_error (job);
+      if (status != IMZALA_CLI_EXIT_OK)
+        return status;
     }
 
   if (selector != NULL && !select_certificate (job, selector, &error))

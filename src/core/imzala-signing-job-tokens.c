@@ -64,10 +64,7 @@ same_card (ImzalaSigningJob *self,
     {
       ImzalaToken *listed = g_ptr_array_index (self->tokens, i);
 
-      if (listed == token ||
-          (imzala_token_get_module (listed) == imzala_token_get_module (token) &&
-           imzala_token_get_slot_id (listed) == imzala_token_get_slot_id (token) &&
-           g_strcmp0 (imzala_token_get_serial (listed), imzala_token_get_serial (token)) == 0))
+      if (imzala_token_is_same_card (listed, token))
         return listed;
     }
   return NULL;

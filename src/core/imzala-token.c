@@ -740,6 +740,18 @@ imzala_token_has_certificate (ImzalaToken       *self,
   return g_ptr_array_find (self->certificates, certificate, NULL);
 }
 
+gboolean
+imzala_token_is_same_card (ImzalaToken *self,
+                           ImzalaToken *other)
+{
+  g_return_val_if_fail (IMZALA_IS_TOKEN (self), FALSE);
+  g_return_val_if_fail (IMZALA_IS_TOKEN (other), FALSE);
+
+  return self == other ||
+         (self->module == other->module && self->slot == other->slot &&
+          g_strcmp0 (self->serial, other->serial) == 0);
+}
+
 char *
 imzala_token_dup_certificate_uri (ImzalaToken       *self,
                                   ImzalaCertificate *certificate)

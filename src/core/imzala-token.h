@@ -74,6 +74,10 @@ char          *imzala_token_get_uri              (ImzalaToken *self);
 /* Whether @certificate is one of this token's (the same object). */
 gboolean       imzala_token_has_certificate      (ImzalaToken       *self,
                                                   ImzalaCertificate *certificate);
+/* Whether @other is the same card as this token: the same module, slot and
+ * serial number (tokens are made afresh on each listing). */
+gboolean       imzala_token_is_same_card         (ImzalaToken       *self,
+                                                  ImzalaToken       *other);
 /* A PKCS#11 URI naming @certificate's object on this token (RFC 7512), or
  * NULL when it is not one of this token's certificates. */
 char          *imzala_token_dup_certificate_uri  (ImzalaToken       *self,
