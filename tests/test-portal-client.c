@@ -2025,6 +2025,36 @@ test_cli_certs_after_login_named_card (JobFixture    *f,
   run_named_card (f, "certs-after-login,count-calls", "IMZALA TEST 1", "");
 }
 
+/* `imzala-cli portal --code CODE --cert SELECTOR` through the fault module
+ * with @faults (counting its calls), @pins on --pin-fd; returns the exit
+ * status and sets @counts to the calls counted. */
+static int
+run_cli_counted (JobFixture  *f,
+                 const char  *faults,
+                 const char  *pins,
+                 const char  *code,
+                 const char  *selector,
+                 GHashTable **counts)
+{
+  g_autofree char *count_file = g_build_filename (f->fixture->dir, "cli-counts.txt", NULL);
+  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+  int status;
+
+  g_assert_nonnull (module);
+  g_setenv ("IMZALA_FAULTS", faults, TRUE);
+  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
+  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
+  status = run_cli (pins, NULL,
+                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
+                    "--code", code, "--cert", selector,
+                    "--pin-fd", "3", "--no-registered", "--module", module, NULL);
+  g_unsetenv ("IMZALA_FAULTS");
+  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  *counts = imzala_test_read_fault_counts (count_file);
+  g_remove (count_file);
+  return status;
+}
+
 /* `imzala-cli portal --cert URI` naming the fixture's empty card, which
  * wants a login as one hiding its certificates does: the PIN logs in to it,
  * and the command says that the card shows no certificate even so (before:
@@ -2036,27 +2066,16 @@ test_cli_empty_card (JobFixture    *f,
 {
   TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
                                         "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
-  g_autofree char *count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
   g_autoptr(GHashTable) counts = NULL;
-  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
   int status;
 
-  g_assert_nonnull (module);
-  g_setenv ("IMZALA_FAULTS", "count-calls", TRUE);
-  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
-  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
-  status = run_cli (f->user_pin, NULL,
-                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
-                    "--code", added->code, "--cert", "pkcs11:token=IMZALA%20TEST%20BOS",
-                    "--pin-fd", "3", "--no-registered", "--module", module, NULL);
-  g_unsetenv ("IMZALA_FAULTS");
-  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
+  status = run_cli_counted (f, "count-calls", f->user_pin, added->code,
+                            "pkcs11:token=IMZALA%20TEST%20BOS", &counts);
   g_assert_cmpint (status, ==, 2);
   g_assert_nonnull (strstr (last_cli_stderr, "“IMZALA TEST BOS”"));
   g_assert_nonnull (strstr (last_cli_stderr, "PIN girildikten sonra da imza sertifikası bulunamadı")
                     ?: strstr (last_cli_stderr, "also after the PIN"));
   g_assert_false (added->done);
-  counts = imzala_test_read_fault_counts (count_file);
   g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 1);
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 0);
 }
@@ -2073,31 +2092,16 @@ run_empty_card_first (JobFixture *f,
   TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
                                         "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
   g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-p384", "fingerprint");
-  g_autofree char *count_file = g_build_filename (f->fixture->dir, "first-counts.txt", NULL);
   g_autofree char *pins = g_strdup_printf ("%s\n%s", f->user_pin, f->user_pin);
   g_autoptr(GHashTable) counts = NULL;
-  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
   guint logins;
-  int status;
 
-  g_assert_nonnull (module);
-  g_setenv ("IMZALA_FAULTS", faults, TRUE);
-  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
-  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
-  status = run_cli (pins, NULL,
-                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
-                    "--code", added->code, "--cert", fingerprint,
-                    "--pin-fd", "3", "--no-registered", "--module", module, NULL);
-  g_unsetenv ("IMZALA_FAULTS");
-  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
-  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpint (run_cli_counted (f, faults, pins, added->code, fingerprint, &counts), ==, 0);
   g_assert_true (added->done);
-  counts = imzala_test_read_fault_counts (count_file);
   logins = imzala_test_fault_count (counts, "login-user");
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
   /* The empty card tried first is said, then her card's PIN asked. */
   g_assert_cmpint (strstr (last_cli_stderr, "“IMZALA TEST BOS”") != NULL, ==, logins == 2);
-  g_remove (count_file);
   return logins;
 }
 
@@ -2130,16 +2134,13 @@ test_cli_two_empty_cards (JobFixture    *f,
   TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
                                         "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
   g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-p384", "fingerprint");
-  g_autofree char *count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
   g_autofree char *pins = g_strdup_printf ("%s\n%s\n%s", f->user_pin, f->user_pin, f->user_pin);
   g_autoptr(GHashTable) counts = NULL;
   g_autoptr(GError) error = NULL;
-  const char *module = g_getenv ("IMZALA_FAULT_MODULE");
   const char *init[] = { "softhsm2-util", "--init-token", "--free", "--label", "IMZALA TEST BOS 2",
                          "--pin", f->user_pin, "--so-pin", f->so_pin, NULL };
   int status;
 
-  g_assert_nonnull (module);
   imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 1");
   imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 2");
   g_spawn_sync (NULL, (char **) init, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
@@ -2148,20 +2149,10 @@ test_cli_two_empty_cards (JobFixture    *f,
   g_spawn_check_wait_status (status, &error);
   g_assert_no_error (error);
 
-  g_setenv ("IMZALA_FAULTS", "count-calls", TRUE);
-  g_setenv ("IMZALA_FAULT_TARGET", f->fixture->module_path, TRUE);
-  g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
-  status = run_cli (pins, NULL,
-                    "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
-                    "--code", added->code, "--cert", fingerprint,
-                    "--pin-fd", "3", "--no-registered", "--module", module, NULL);
-  g_unsetenv ("IMZALA_FAULTS");
-  g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
-  g_assert_cmpint (status, ==, 2);
+  g_assert_cmpint (run_cli_counted (f, "count-calls", pins, added->code, fingerprint, &counts), ==, 2);
   g_assert_nonnull (strstr (last_cli_stderr, "“IMZALA TEST BOS”"));
   g_assert_nonnull (strstr (last_cli_stderr, "“IMZALA TEST BOS 2”"));
   g_assert_false (added->done);
-  counts = imzala_test_read_fault_counts (count_file);
   g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 2);
 }
 
