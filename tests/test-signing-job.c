@@ -1114,11 +1114,13 @@ test_hidden_card (JobFixture    *f,
  * certificates, so it is offered (get_hidden_token()); the user chooses it
  * and the right PIN shows nothing. The job says so (before: no error, and
  * the PIN seemed to go nowhere), passes the card over, chooses the
- * requester's certificate again, and signs with it: a login on each card. */
+ * requester's certificate again, does not offer the empty card again
+ * after its session ended, and signs with her card's PIN. */
 static void
 test_empty_card (JobFixture    *f,
                  gconstpointer  data)
 {
+  g_autoptr(ImzalaSecret) wrong = imzala_test_secret ("000000");
   g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
   g_autoptr(GHashTable) counts = NULL;
   ImzalaCertificate *certificate;
@@ -1151,13 +1153,23 @@ test_empty_card (JobFixture    *f,
    * PIN (before: "logged-in", and the window asked for no PIN). */
   g_assert_false (imzala_signing_job_get_logged_in (job));
 
+  /* A wrong PIN for her card: the empty card's session was ended, and the
+   * card is not offered again (before: it hid its certificates again). */
+  imzala_signing_job_sign (job, wrong);
+  while (imzala_signing_job_get_state (job) == IMZALA_JOB_STATE_SIGNING)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR, IMZALA_ERROR_PIN_INCORRECT);
+  g_assert_null (imzala_signing_job_get_hidden_token (job));
+  g_assert_false (imzala_signing_job_get_needs_login (job));
+
   /* Signing clears the message; her card asks for its own PIN. */
   imzala_signing_job_sign (job, pin);
   g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
   g_assert_null (imzala_signing_job_get_error (job));
   finish_job (job);
   counts = close_and_count (f);
-  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 2);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 3);
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
 }
 

@@ -452,14 +452,14 @@ run_unblock (PortalRun  *run,
  * again to sign). Such a card may be an empty one, which nothing tells
  * apart before the PIN; when it is and @go_on (no card was named), the
  * job has passed it over for the next such card, whose PIN is asked next,
- * one PIN line each, as `sign` does, each card once. */
+ * one PIN line each, as `sign` does. The job names no card it found empty
+ * again, so each card is tried once. */
 static int
 log_in_to_show (PortalRun   *run,
                 ImzalaToken *token,
                 gboolean     go_on,
                 int          pin_fd)
 {
-  g_autoptr(GPtrArray) tried = g_ptr_array_new_with_free_func (g_object_unref);
   ImzalaSigningJob *job = run->job;
 
   for (;;)
@@ -481,7 +481,6 @@ log_in_to_show (PortalRun   *run,
           if (pin == NULL)
             return imzala_cli_report_error (error);
         }
-      g_ptr_array_add (tried, g_object_ref (token));
       imzala_signing_job_log_in_to (job, token, pin);
       state = wait_while (run, IMZALA_JOB_STATE_LOGGING_IN);
       if (state != IMZALA_JOB_STATE_CHOOSING)
@@ -493,9 +492,6 @@ log_in_to_show (PortalRun   *run,
           !imzala_signing_job_get_needs_login (job))
         return imzala_cli_report_error (job_error);
       token = imzala_signing_job_get_token (job);
-      for (guint i = 0; i < tried->len; i++)
-        if (imzala_token_is_same_card (g_ptr_array_index (tried, i), token))
-          return imzala_cli_report_error (job_error);
       /* The empty card said, the next card's PIN asked. */
       imzala_cli_printerr ("%s", job_error->message);
     }

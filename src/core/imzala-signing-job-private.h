@@ -62,6 +62,9 @@ struct _ImzalaSigningJob
   gboolean           needs_login;
   ImzalaToken       *login_token;
   ImzalaSecret      *login_pin;
+  /* ImzalaToken: the cards a login showed nothing on (empty ones), which
+   * are neither offered nor logged in to again by this job. */
+  GPtrArray         *empty_cards;
   /* Unblock: the user agreed to spend the card's last PUK try. */
   gboolean           last_puk_try_confirmed;
 

@@ -364,15 +364,19 @@ log_in_cb (GObject      *source,
   /* A card that wants a login before it lists anything cannot be told
    * from an empty one until the PIN is in: the PIN was right and still
    * nothing shows. Said, before CHOOSING, as a wrong PIN is: without it
-   * the PIN would seem to have gone nowhere (the job passes the card over,
-   * update_needs_login()). */
+   * the PIN would seem to have gone nowhere. The job passes the card over
+   * (update_needs_login()) and neither offers it nor logs in to it again
+   * (is_hiding()). */
   if (!shows_certificate_on (self, token))
-    imzala_signing_job_set_error (self,
-                                  g_error_new (IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
-                                               /* Translators: the card's label. */
-                                               _("No certificate for signing was found on “%s”, "
-                                                 "also after the PIN."),
-                                               imzala_token_get_label (token)));
+    {
+      g_ptr_array_add (self->empty_cards, g_object_ref (token));
+      imzala_signing_job_set_error (self,
+                                    g_error_new (IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                                                 /* Translators: the card's label. */
+                                                 _("No certificate for signing was found on “%s”, "
+                                                   "also after the PIN."),
+                                                 imzala_token_get_label (token)));
+    }
   imzala_signing_job_set_state (self, IMZALA_JOB_STATE_CHOOSING);
   imzala_signing_job_refresh_tokens (self);
 }

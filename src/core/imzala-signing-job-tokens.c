@@ -21,15 +21,26 @@ is_candidate (ImzalaCertificate *certificate)
   return !imzala_certificate_is_ca (certificate) && imzala_certificate_has_private_key (certificate);
 }
 
+static gboolean
+is_known_empty (ImzalaSigningJob *self,
+                ImzalaToken      *token)
+{
+  for (guint i = 0; i < self->empty_cards->len; i++)
+    if (imzala_token_is_same_card (g_ptr_array_index (self->empty_cards, i), token))
+      return TRUE;
+  return FALSE;
+}
+
 /* A card the job could log in to so that it shows its certificates: it
- * shows them only after the PIN (imzala_token_needs_login_to_list()) and
- * the job is not logged in to it. */
+ * shows them only after the PIN (imzala_token_needs_login_to_list()), the
+ * job is not logged in to it, and no login of this job found it empty
+ * (once the session moves to another card, it would hide again). */
 static gboolean
 is_hiding (ImzalaSigningJob *self,
            ImzalaToken      *token)
 {
   return token != NULL && imzala_token_needs_login_to_list (token) &&
-         !imzala_signing_job_is_logged_in_to (self, token);
+         !imzala_signing_job_is_logged_in_to (self, token) && !is_known_empty (self, token);
 }
 
 static ImzalaToken *

@@ -554,6 +554,7 @@ imzala_signing_job_finalize (GObject *object)
   g_clear_object (&self->certificates);
   g_clear_object (&self->certificate);
   g_clear_object (&self->token);
+  g_clear_pointer (&self->empty_cards, g_ptr_array_unref);
   g_clear_error (&self->error);
   g_clear_error (&self->unblock_error);
   g_clear_pointer (&self->signatures, g_ptr_array_unref);
@@ -685,6 +686,7 @@ imzala_signing_job_init (ImzalaSigningJob *self)
   self->cancellable = g_cancellable_new ();
   self->certificates = g_list_store_new (IMZALA_TYPE_CERTIFICATE);
   self->context = g_main_context_ref_thread_default ();
+  self->empty_cards = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 ImzalaSigningJob *
