@@ -177,14 +177,12 @@ sign_next (ImzalaSigningJob *self)
 }
 
 /* Whether the kept session is on @token's card (tokens are made afresh
- * on each listing; the session belongs to the module's slot). */
+ * on each listing). */
 gboolean
 imzala_signing_job_is_logged_in_to (ImzalaSigningJob *self,
                                     ImzalaToken      *token)
 {
-  return self->login_token != NULL && token != NULL &&
-         imzala_token_get_module (self->login_token) == imzala_token_get_module (token) &&
-         imzala_token_get_slot_id (self->login_token) == imzala_token_get_slot_id (token);
+  return self->login_token != NULL && token != NULL && imzala_token_is_same_card (self->login_token, token);
 }
 
 /* A wrong PIN (or one of the wrong length) lets the user try again; every

@@ -21,14 +21,16 @@ is_candidate (ImzalaCertificate *certificate)
   return !imzala_certificate_is_ca (certificate) && imzala_certificate_has_private_key (certificate);
 }
 
-static gboolean
-is_known_empty (ImzalaSigningJob *self,
-                ImzalaToken      *token)
+/* The token of @cards that is @token's card (tokens are made afresh on
+ * each listing: the same module, slot and serial number), or NULL. */
+static ImzalaToken *
+find_card (GPtrArray   *cards,
+           ImzalaToken *token)
 {
-  for (guint i = 0; i < self->empty_cards->len; i++)
-    if (imzala_token_is_same_card (g_ptr_array_index (self->empty_cards, i), token))
-      return TRUE;
-  return FALSE;
+  for (guint i = 0; token != NULL && cards != NULL && i < cards->len; i++)
+    if (imzala_token_is_same_card (g_ptr_array_index (cards, i), token))
+      return g_ptr_array_index (cards, i);
+  return NULL;
 }
 
 /* A card the job could log in to so that it shows its certificates: it
@@ -40,7 +42,7 @@ is_hiding (ImzalaSigningJob *self,
            ImzalaToken      *token)
 {
   return token != NULL && imzala_token_needs_login_to_list (token) &&
-         !imzala_signing_job_is_logged_in_to (self, token) && !is_known_empty (self, token);
+         !imzala_signing_job_is_logged_in_to (self, token) && find_card (self->empty_cards, token) == NULL;
 }
 
 static ImzalaToken *
@@ -65,22 +67,6 @@ signs (ImzalaSigningJob *self)
   return self->request == NULL || imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK;
 }
 
-/* The card of "tokens" that is @token's (tokens are made afresh on each
- * listing): the same module, slot and serial number, or NULL when it left. */
-static ImzalaToken *
-same_card (ImzalaSigningJob *self,
-           ImzalaToken      *token)
-{
-  for (guint i = 0; token != NULL && self->tokens != NULL && i < self->tokens->len; i++)
-    {
-      ImzalaToken *listed = g_ptr_array_index (self->tokens, i);
-
-      if (imzala_token_is_same_card (listed, token))
-        return listed;
-    }
-  return NULL;
-}
-
 /* The card the user chose to log in to, one that hides its certificates,
  * rather than a certificate shown (imzala_signing_job_set_token()), or NULL. */
 static ImzalaToken *
@@ -90,7 +76,7 @@ login_chosen (ImzalaSigningJob *self)
 
   if (self->certificate != NULL || !signs (self))
     return NULL;
-  token = same_card (self, self->token);
+  token = find_card (self->tokens, self->token);
   return is_hiding (self, token) ? token : NULL;
 }
 
