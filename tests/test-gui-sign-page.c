@@ -101,9 +101,16 @@ setup (SignPage      *self,
   self->portal = imzala_test_portal_new (0, &error);
   g_assert_no_error (error);
   self->settings = imzala_test_gui_new_settings (self->portal);
-  /* The fixture's copy sets SOFTHSM2_CONF over the portal's demo card. */
+  /* The fixture's copy sets SOFTHSM2_CONF over the portal's demo card;
+   * setup_fixture()'s @data names cards to leave out of it. */
   if (!demo_card)
-    self->fixture = imzala_test_fixture_new ();
+    {
+      const char *const *removed = data;
+
+      self->fixture = imzala_test_fixture_new ();
+      for (guint i = 0; removed != NULL && removed[i] != NULL; i++)
+        imzala_test_fixture_remove_token (self->fixture, removed[i]);
+    }
   self->modules = imzala_test_gui_load_modules (faults != NULL && *faults != '\0'
                                                 ? g_getenv ("IMZALA_FAULT_MODULE") : NULL);
 }
@@ -1031,6 +1038,52 @@ empty_card_said (gpointer data)
   return strstr (text, "“IMZALA TEST BOS” kartında PIN girildikten sonra da imza sertifikası bulunamadı.") != NULL;
 }
 
+/* Mehmet's card alone: setup_fixture()'s data. */
+static const char *const other_card_only[] = { "IMZALA TEST 1", "IMZALA TEST BOS", NULL };
+
+/* Ayşe's login request with only Mehmet's card inserted: his certificate is
+ * listed as another person's and not chosen (before: it was, and İMZALA
+ * with his card's PIN signed what the portal refuses). With the PIN
+ * typed, İMZALA waits for a choice and Enter says whose card the request
+ * wants; his row chosen by hand makes İMZALA available. */
+static void
+test_other_persons_card (SignPage      *self,
+                         gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  ImzalaCertificateRow *his;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  rows = imzala_test_gui_find_all (sign_page (self), IMZALA_TYPE_CERTIFICATE_ROW);
+  g_assert_cmpuint (rows->len, ==, 1);
+  his = g_ptr_array_index (rows, 0);
+  g_assert_cmpstr (imzala_certificate_get_tckn (imzala_certificate_row_get_certificate (his)), ==, "10000000146");
+  g_assert_true (imzala_certificate_row_get_other_person (his));
+  g_assert_false (imzala_certificate_row_get_selected (his));
+
+  /* İMZALA waits for a choice; Enter in the PIN field says why. */
+  imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (self->window), "sign"));
+  entries = imzala_test_gui_find_all (sign_page (self), IMZALA_TYPE_PIN_ENTRY);
+  g_signal_emit_by_name (g_ptr_array_index (entries, 0), "activate");
+  imzala_test_gui_settle ();
+  text = imzala_test_gui_page_text (self->window, "sign");
+  g_test_message ("Sign page after Enter:\n%s", text);
+  g_assert_nonnull (strstr (text, "Bu istek AYŞE YILMAZ (123******50) adına; takılı kartlardaki "
+                                  "sertifikaların hiçbiri bu kişiye ait değil. Bu kişinin kartını takın."));
+  g_assert_false (imzala_certificate_row_get_selected (his));
+
+  gtk_list_box_select_row (GTK_LIST_BOX (gtk_widget_get_ancestor (GTK_WIDGET (his), GTK_TYPE_LIST_BOX)),
+                           GTK_LIST_BOX_ROW (his));
+  imzala_test_gui_settle ();
+  g_assert_true (imzala_certificate_row_get_selected (his));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (self->window), "sign"));
+}
+
 /* The fixture's empty card wants a login as a card that hides its
  * certificates does, and PKCS#11 cannot tell the two apart before the PIN:
  * it is offered. Chosen, with the right PIN, the page says the card has no
@@ -1220,6 +1273,8 @@ main (int argc, char **argv)
               test_two_texts_one_login, teardown);
   g_test_add ("/gui/sign-page/hidden-card", SignPage, NULL, setup_hidden_card, test_hidden_card, teardown);
   g_test_add ("/gui/sign-page/empty-card", SignPage, NULL, setup_fixture, test_empty_card, teardown);
+  g_test_add ("/gui/sign-page/other-persons-card", SignPage, other_card_only, setup_fixture,
+              test_other_persons_card, teardown);
   g_test_add ("/gui/sign-page/two-hidden-cards", SignPage, "both", setup_hidden_card, test_two_hidden_cards,
               teardown);
   return g_test_run ();

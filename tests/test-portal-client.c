@@ -2025,9 +2025,10 @@ test_cli_certs_after_login_named_card (JobFixture    *f,
   run_named_card (f, "certs-after-login,count-calls", "IMZALA TEST 1", "");
 }
 
-/* `imzala-cli portal --code CODE --cert SELECTOR` through the fault module
- * with @faults (counting its calls), @pins on --pin-fd; returns the exit
- * status and sets @counts to the calls counted. */
+/* `imzala-cli portal --code CODE --cert SELECTOR` (none when @selector is
+ * NULL) through the fault module with @faults (counting its calls), @pins
+ * on --pin-fd; returns the exit status and sets @counts to the calls
+ * counted. */
 static int
 run_cli_counted (JobFixture  *f,
                  const char  *faults,
@@ -2046,7 +2047,10 @@ run_cli_counted (JobFixture  *f,
   g_setenv ("IMZALA_FAULT_COUNT_FILE", count_file, TRUE);
   status = run_cli (pins, NULL,
                     "--portal", f->portal->base_url, "--portal-ca", tls_pki->ca_a,
-                    "--code", code, "--cert", selector,
+                    "--code", code,
+                    /* No --cert without @selector: --pin-fd given twice in
+                     * its place is the same option. */
+                    selector != NULL ? "--cert" : "--pin-fd", selector != NULL ? selector : "3",
                     "--pin-fd", "3", "--no-registered", "--module", module, NULL);
   g_unsetenv ("IMZALA_FAULTS");
   g_unsetenv ("IMZALA_FAULT_COUNT_FILE");
@@ -2154,6 +2158,44 @@ test_cli_two_empty_cards (JobFixture    *f,
   g_assert_nonnull (strstr (last_cli_stderr, "“IMZALA TEST BOS 2”"));
   g_assert_false (added->done);
   g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 2);
+}
+
+/* `imzala-cli portal` for Ayşe's login request with only Mehmet's card
+ * inserted. Without --cert it does not sign with his certificate, the only
+ * one shown (before: it asked his card's PIN and signed, and the portal
+ * refused the signature and counted it against the code): it says whose
+ * card the request wants, lists his certificate as another person's, asks
+ * no PIN and exits with "not found". With his certificate named by --cert,
+ * the user's choice: a warning before the PIN, then the signature, which
+ * the portal refuses. */
+static void
+test_cli_other_persons_card (JobFixture    *f,
+                             gconstpointer  data)
+{
+  TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
+                                        "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
+  g_autofree char *his = imzala_test_fixture_cert_get (f->fixture, "mehmet-p256", "fingerprint");
+  g_autofree char *listed = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 1");
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST BOS");
+
+  g_assert_cmpint (run_cli_counted (f, "count-calls", f->user_pin, added->code, NULL, &counts), ==, 2);
+  g_assert_nonnull (strstr (last_cli_stderr, "This request is for AYŞE YILMAZ (123******50), and none of "
+                                             "the certificates on the inserted cards is theirs."));
+  listed = g_strdup_printf ("MEHMET DEMİR (10000000146), EC P-256, another person's\n    --cert %s", his);
+  g_assert_nonnull (strstr (last_cli_stderr, listed));
+  g_assert_false (added->done);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "login-user"), ==, 0);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 0);
+  g_clear_pointer (&counts, g_hash_table_unref);
+
+  g_assert_cmpint (run_cli_counted (f, "count-calls", f->user_pin, added->code, his, &counts), !=, 0);
+  g_assert_nonnull (strstr (last_cli_stderr, "Warning: This request is for AYŞE YILMAZ (123******50); "
+                                             "this certificate is another person's"));
+  g_assert_false (added->done);
+  g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
 }
 
 /* `imzala-cli portal` over a module whose C_GetSlotList is slow (issue 8,
@@ -2308,6 +2350,8 @@ main (int argc, char **argv)
   g_test_add ("/portal/cli/empty-card-first", JobFixture, NULL, job_setup, test_cli_empty_card_first,
               job_teardown);
   g_test_add ("/portal/cli/two-empty-cards", JobFixture, NULL, job_setup, test_cli_two_empty_cards,
+              job_teardown);
+  g_test_add ("/portal/cli/other-persons-card", JobFixture, NULL, job_setup, test_cli_other_persons_card,
               job_teardown);
   g_test_add ("/portal/cli/sign-thread-affine", JobFixture, NULL, job_setup,
               test_cli_sign_thread_affine, job_teardown);

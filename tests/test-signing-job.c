@@ -298,13 +298,18 @@ typedef struct
   guint              n_token_lists;
 } JobFixture;
 
+/* The fixture's cards, less those @data names (a NULL-terminated array of
+ * labels, or NULL), loaded. */
 static void
 job_setup (JobFixture    *f,
            gconstpointer  data)
 {
+  const char *const *removed = data;
   g_autoptr(GError) error = NULL;
 
   f->fixture = imzala_test_fixture_new ();
+  for (guint i = 0; removed != NULL && removed[i] != NULL; i++)
+    imzala_test_fixture_remove_token (f->fixture, removed[i]);
   f->modules = imzala_test_fixture_load (f->fixture, &error);
   g_assert_no_error (error);
   f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
@@ -936,6 +941,49 @@ job_teardown_thread_affine (JobFixture    *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), >=, 1);
   imzala_test_assert_no_thread_violations (counts);
   job_teardown (f, data);
+}
+
+/* ---- Another person's card ---- */
+
+/* Mehmet's card alone: job_setup()'s data. */
+static const char *const other_card_only[] = { "IMZALA TEST 1", "IMZALA TEST BOS", NULL };
+
+/* Ayşe's login request with only Mehmet's card inserted: his certificate,
+ * the only one shown, is listed and said to be another person's, but not
+ * preselected (before: it was, and the PIN signed what the portal refuses);
+ * can_sign() says whose card the request wants. Chosen by the user, it
+ * signs. */
+static void
+test_other_persons_card (JobFixture    *f,
+                         gconstpointer  data)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (f->user_pin);
+  g_autoptr(GError) error = NULL;
+  ImzalaCertificate *his;
+  ImzalaSigningJob *job;
+
+  f->portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş", NULL);
+  job = new_job (f);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_CHOOSING);
+  g_assert_cmpuint (g_list_model_get_n_items (imzala_signing_job_get_certificates (job)), ==, 1);
+  his = find_in_job (f, job, "mehmet-p256");
+  g_assert_nonnull (his);
+  g_assert_true (imzala_signing_job_is_other_persons (job, his));
+  g_assert_null (imzala_signing_job_get_certificate (job));
+  g_assert_false (imzala_signing_job_get_needs_login (job));
+
+  g_assert_false (imzala_signing_job_can_sign (job, &error));
+  g_assert_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, "AYŞE YILMAZ (123******50)"));
+  g_clear_error (&error);
+
+  g_assert_true (imzala_signing_job_set_certificate (job, his));
+  g_assert_true (imzala_signing_job_can_sign (job, NULL));
+  imzala_signing_job_sign (job, pin);
+  g_assert_cmpint (wait_job (job), ==, IMZALA_JOB_STATE_DONE);
+  assert_submitted_verify (f, f->portal->request, "mehmet-p256");
+  finish_job (job);
 }
 
 /* ---- Certificates behind a login, one login per request (issue 8) ---- */
@@ -1742,6 +1790,8 @@ main (int argc, char **argv)
   ADD_LOCKED ("/signing-job/unblock-wrong-puk", test_unblock_wrong_puk);
   ADD_LOCKED ("/signing-job/unblock-refused", test_unblock_refused);
 #undef ADD_LOCKED
+  g_test_add ("/signing-job/other-persons-card", JobFixture, other_card_only,
+              job_setup, test_other_persons_card, job_teardown);
   g_test_add ("/signing-job/sign-thread-affine", JobFixture, NULL,
               job_setup_thread_affine, test_sign, job_teardown_thread_affine);
   g_test_add ("/signing-job/two-texts-thread-affine", JobFixture, NULL,

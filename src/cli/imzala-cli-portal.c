@@ -207,9 +207,12 @@ print_certificate (ImzalaToken       *token,
   fflush (stdout);
 }
 
+/* The candidates for --cert; another person's says so (the portal takes
+ * only the requester's signature). */
 static void
-print_candidates (GListModel *certificates)
+print_candidates (ImzalaSigningJob *job)
 {
+  GListModel *certificates = imzala_signing_job_get_certificates (job);
   guint n = g_list_model_get_n_items (certificates);
 
   if (n == 0)
@@ -220,11 +223,12 @@ print_candidates (GListModel *certificates)
       g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
       const char *tckn = imzala_certificate_get_tckn (certificate);
 
-      g_printerr ("  %s (%s), %s%s\n    --cert %s\n",
+      g_printerr ("  %s (%s), %s%s%s\n    --cert %s\n",
                   imzala_certificate_get_holder_name (certificate),
                   tckn != NULL ? tckn : _("no T.C. kimlik no"),
                   imzala_certificate_get_key_description (certificate),
                   imzala_certificate_is_recommended (certificate) ? "" : _(", not recommended"),
+                  imzala_signing_job_is_other_persons (job, certificate) ? _(", another person's") : "",
                   imzala_certificate_get_fingerprint (certificate));
     }
 }
@@ -540,7 +544,7 @@ run_sign (PortalRun  *run,
       int status = imzala_cli_report_error (error);
 
       if (imzala_signing_job_get_certificate (job) == NULL)
-        print_candidates (imzala_signing_job_get_certificates (job));
+        print_candidates (job);
       return g_error_matches (error, IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_EXPIRED)
         ? IMZALA_CLI_EXIT_NOT_FOUND : status;
     }
@@ -548,6 +552,14 @@ run_sign (PortalRun  *run,
   certificate = imzala_signing_job_get_certificate (job);
   token = imzala_signing_job_get_token (job);
   print_certificate (token, certificate);
+  /* Chosen with --cert: the user's to decide, and said before the PIN. */
+  if (imzala_signing_job_is_other_persons (job, certificate))
+    {
+      g_autofree char *requester = imzala_request_dup_requester (imzala_signing_job_get_request (job));
+
+      imzala_cli_printerr (_("Warning: This request is for %s; this certificate is another person's, "
+                             "and the portal takes only the requester's signature."), requester);
+    }
   if (wait_for_status (run) != IMZALA_JOB_STATE_CHOOSING)
     return report_job_error (job);
   if (!imzala_certificate_is_recommended (certificate))

@@ -353,6 +353,16 @@ imzala_request_get_requester_hint (ImzalaRequest *self)
   return self->requester_hint;
 }
 
+char *
+imzala_request_dup_requester (ImzalaRequest *self)
+{
+  g_return_val_if_fail (IMZALA_IS_REQUEST (self), NULL);
+
+  if (self->requester_name != NULL && self->requester_hint != NULL)
+    return g_strdup_printf ("%s (%s)", self->requester_name, self->requester_hint);
+  return g_strdup (self->requester_name != NULL ? self->requester_name : self->requester_hint);
+}
+
 gint64
 imzala_request_get_remaining_seconds (ImzalaRequest *self)
 {

@@ -99,6 +99,9 @@ ImzalaRequestText *imzala_request_get_text       (ImzalaRequest *self, guint ind
 const char    *imzala_request_get_requester_name (ImzalaRequest *self);
 /* A masked T.C. kimlik no ("123******50"), may be NULL. */
 const char    *imzala_request_get_requester_hint (ImzalaRequest *self);
+/* The requester as a user reads it: "AYŞE YILMAZ (123******50)", or the
+ * name or the masked number alone; NULL when the request names nobody. */
+char          *imzala_request_dup_requester      (ImzalaRequest *self);
 
 /* Seconds until expiry on the portal's clock, 0 when expired. */
 gint64         imzala_request_get_remaining_seconds (ImzalaRequest *self);

@@ -100,6 +100,20 @@ requester_not_shown (ImzalaSigningJob *self)
   return TRUE;
 }
 
+gboolean
+imzala_signing_job_is_other_persons (ImzalaSigningJob  *self,
+                                     ImzalaCertificate *certificate)
+{
+  const char *hint;
+
+  g_return_val_if_fail (IMZALA_IS_SIGNING_JOB (self), FALSE);
+  g_return_val_if_fail (IMZALA_IS_CERTIFICATE (certificate), FALSE);
+
+  hint = self->request ? imzala_request_get_requester_hint (self->request) : NULL;
+  return hint != NULL && imzala_certificate_get_tckn (certificate) != NULL &&
+         !imzala_certificate_matches_tckn_hint (certificate, hint);
+}
+
 /* "token", and "logged-in", which says whether the kept session is on
  * that card: after a login to one card, a certificate chosen on another
  * needs that card's PIN. */
@@ -221,9 +235,13 @@ imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
   if (may_choose && requesters->len > 0 &&
       imzala_request_get_purpose (self->request) != IMZALA_PURPOSE_UNBLOCK)
     keep = g_ptr_array_index (requesters, 0);
-  /* Not another person's only certificate when the requester's may be on
-   * a card that shows them after the PIN (update_needs_login()). */
+  /* Never another person's only certificate for a request that signs:
+   * the portal takes only the requester's signature, and theirs may be on
+   * a card that shows it after the PIN (update_needs_login()) or on a card
+   * not inserted yet. The user may still choose it. */
   else if (may_choose && requesters->len + recommended->len == 1 &&
+           !(requesters->len == 0 && signs (self) &&
+             imzala_signing_job_is_other_persons (self, g_ptr_array_index (recommended, 0))) &&
            !(requester_not_shown (self) && first_hiding (self, NULL) != NULL))
     keep = requesters->len > 0 ? g_ptr_array_index (requesters, 0) : g_ptr_array_index (recommended, 0);
   /* With a card chosen to log in to, no certificate is chosen for the user
@@ -407,12 +425,20 @@ imzala_signing_job_can_sign (ImzalaSigningJob  *self,
     }
   if (self->certificate == NULL)
     {
+      g_autofree char *requester = imzala_request_dup_requester (self->request);
+
       if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0 && self->tokens_loading)
         g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
                              _("The card is still being read. Try again in a moment."));
       else if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0)
         g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
                              _("No signing certificate was found. Insert your card and try again."));
+      else if (requester_not_shown (self))
+        g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                     /* Translators: the requester, "AYŞE YILMAZ (123******50)". */
+                     _("This request is for %s, and none of the certificates on the inserted "
+                       "cards is theirs. Insert that person's card."),
+                     requester);
       else
         g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE,
                              _("Choose the certificate to sign with."));

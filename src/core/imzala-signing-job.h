@@ -101,8 +101,10 @@ ImzalaSigningJob  *imzala_signing_job_new_for_token_list (ImzalaPortal    *porta
  *   "certificates"      GListModel of ImzalaCertificate: the signing
  *                       candidates on all tokens (not CA certificates, only
  *                       ones with a private key), recommended ones first
- *   "certificate"       ImzalaCertificate, the selected one; preselected
- *                       when exactly one is recommended
+ *   "certificate"       ImzalaCertificate, the selected one; preselected:
+ *                       the requester's first, else the only recommended
+ *                       one unless it is another person's
+ *                       (imzala_signing_job_is_other_persons())
  *   "token"             ImzalaToken, the token of the selected certificate,
  *                       or the only token (for unblock)
  *   "remaining-seconds" gint64
@@ -182,6 +184,14 @@ gboolean imzala_signing_job_set_token       (ImzalaSigningJob  *self,
  * of other cards are shown. Changes with "tokens", "token", "needs-login",
  * "logged-in" and "state". */
 ImzalaToken *imzala_signing_job_get_hidden_token (ImzalaSigningJob *self);
+
+/* Whether @certificate is another person's: the request names its
+ * requester, and the certificate names a T.C. kimlik no that does not fit
+ * the requester's masked one. One without a number is not judged. The job
+ * never preselects another person's certificate for a request that signs;
+ * the user may still choose it (the portal refuses the signature). */
+gboolean imzala_signing_job_is_other_persons (ImzalaSigningJob  *self,
+                                              ImzalaCertificate *certificate);
 
 /* Whether sign() would proceed now: CHOOSING, a request that is not
  * unblock, and a selected certificate that is valid now. When it returns

@@ -435,8 +435,10 @@ export async function expiredLogin(h) {
 
 // ---- Someone else's card ----
 
-// Ayşe's login code signed three times with Mehmet's card: refused each
-// time, then the code is closed and the page says so.
+// Ayşe's login code with Mehmet's card: imzala-cli does not choose his
+// certificate by itself, says whose card the request wants and signs
+// nothing; then signed three times with his certificate named by --cert:
+// refused each time, then the code is closed and the page says so.
 export async function otherPersonsCard(h) {
   const page = h.page;
   await page.goto(h.url + '/giris');
@@ -444,8 +446,18 @@ export async function otherPersonsCard(h) {
   await control(page, /^(Giriş|Giriş Yap|Devam Et|Kod Al)$/).click();
   const code = await readCodeWithCountdown(page);
 
+  const unchosen = await h.runCli(code, { softhsmConf: h.otherSofthsmConf });
+  assert.equal(unchosen.status, 2, `another person's certificate was chosen:\n${unchosen.stderr}`);
+  assert.match(unchosen.stderr, new RegExp(`This request is for ${h.person.name} \\(\\d{3}\\*{6}\\d{2}\\), and none of the certificates`));
+  assert.match(unchosen.stderr, /MEHMET DEMİR \(\d{11}\), .*, another person's/);
+  assert.doesNotMatch(unchosen.stdout, /Certificate:/);
+  assert.equal(requestRow(h, code).rejected, 0);
+  assert.equal(requestRow(h, code).state, 'pending');
+  const his = /--cert ([0-9a-f]{64})/.exec(unchosen.stderr)[1];
+
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const result = await h.runCli(code, { softhsmConf: h.otherSofthsmConf });
+    const result = await h.runCli(code, { softhsmConf: h.otherSofthsmConf, cert: his });
+    assert.match(result.stderr, /Warning: This request is for .*; this certificate is another person's/);
     assert.equal(result.status, 5, `attempt ${attempt}: another person's card was not refused:\n${result.stdout}`);
     assert.match(result.stdout, /Certificate:\s+MEHMET DEMİR/);
     assert.match(result.stderr, /İmzalayan kişi bu işlemi başlatan kişi değil/);

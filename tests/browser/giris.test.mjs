@@ -22,6 +22,6 @@ test('an expired code: the page says so and imzala-cli exits 5 with the portal\'
   await withHarness({ name: 'sure-doldu', codeLifetime: 8 }, expiredLogin);
 });
 
-test('another person\'s card: refused three times, then the page says the code is closed', { timeout: 180000 }, async () => {
+test('another person\'s card: not chosen by imzala-cli, named by --cert and refused three times, then the page says the code is closed', { timeout: 180000 }, async () => {
   await withHarness({ name: 'baska-kart', otherPerson: true }, otherPersonsCard);
 });

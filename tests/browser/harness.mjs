@@ -297,11 +297,13 @@ export class Harness {
   // fd 3 through a pipe (never argv or the environment); for an unblock the
   // new PIN goes on fd 4. With `faults` the card is the fault module over
   // the same SoftHSM card (IMZALA_FAULTS words, e.g. 'pin-locked': imzala-cli
-  // unblocks only a card whose PIN is locked).
-  async runCli(code, { pin = DEMO_PIN, newPin, softhsmConf = this.softhsmConf, faults } = {}) {
+  // unblocks only a card whose PIN is locked). `cert`: --cert's value.
+  async runCli(code, { pin = DEMO_PIN, newPin, softhsmConf = this.softhsmConf, faults, cert } = {}) {
     const module = faults !== undefined ? binary('IMZALA_FAULT_MODULE') : SOFTHSM_MODULE;
     const args = ['portal', '--portal', this.url, '--portal-ca', this.caFile, '--code', code,
                   '--pin-fd', '3', '--no-registered', '--module', module];
+    if (cert !== undefined)
+      args.push('--cert', cert);
     const stdio = ['ignore', 'pipe', 'pipe', 'pipe'];
     if (newPin !== undefined) {
       args.push('--new-pin-fd', '4');

@@ -226,13 +226,11 @@ update_request (ImzalaSignPage *self)
 
   if (imzala_request_get_requester_name (request) != NULL)
     {
-      const char *hint = imzala_request_get_requester_hint (request);
+      g_autofree char *who = imzala_request_dup_requester (request);
 
-      /* Translators: the person the portal says asked: name and masked T.C. no. */
-      requester = hint ? g_strdup_printf (_("Requested by %s (%s)"),
-                                          imzala_request_get_requester_name (request), hint)
-                       : g_strdup_printf (_("Requested by %s"),
-                                          imzala_request_get_requester_name (request));
+      /* Translators: the person the portal says asked: "AYŞE YILMAZ
+       * (123******50)", name and masked T.C. no. */
+      requester = g_strdup_printf (_("Requested by %s"), who);
     }
   gtk_label_set_text (self->requester_label, requester ? requester : "");
   gtk_widget_set_visible (GTK_WIDGET (self->requester_label), requester != NULL);
@@ -426,19 +424,12 @@ create_certificate_row (gpointer item,
 {
   ImzalaSignPage *self = user_data;
   ImzalaCertificate *certificate = IMZALA_CERTIFICATE (item);
-  ImzalaRequest *request = self->job ? imzala_signing_job_get_request (self->job) : NULL;
   GPtrArray *tokens = self->job ? imzala_signing_job_get_tokens (self->job) : NULL;
-  const char *hint = request ? imzala_request_get_requester_hint (request) : NULL;
   ImzalaToken *token = tokens ? imzala_module_set_find_token (tokens, certificate) : NULL;
-  gboolean other_person;
 
-  /* Only a certificate that names a T.C. kimlik no, not the requester's, is
-   * said to be another person's; one without a number is not judged. */
-  other_person = hint != NULL && imzala_certificate_get_tckn (certificate) != NULL &&
-                 !imzala_certificate_matches_tckn_hint (certificate, hint);
   return imzala_certificate_row_new (certificate,
                                      token != NULL && tokens->len > 1 ? imzala_token_get_label (token) : NULL,
-                                     other_person);
+                                     self->job != NULL && imzala_signing_job_is_other_persons (self->job, certificate));
 }
 
 static void
