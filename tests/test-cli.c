@@ -1442,6 +1442,53 @@ test_sign_uri_named_card (void)
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Login"), ==, 0);
 }
 
+/* ---- What a card says of itself ---- */
+
+/* A card whose label carries an escape sequence that would erase the
+ * terminal's line ("\x1b[2K") and a carriage return: `list` prints the
+ * label, and `sign`, which logs in to it to show its certificates (a card
+ * with none wants the PIN first), names it on stderr; both show the
+ * control characters as escapes and write none of them (before: `list`
+ * printed the label as the card gave it). */
+static void
+test_card_label_filtered (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = write_content (f);
+  g_autofree char *out = g_build_filename (f->dir, "label.p7s", NULL);
+  g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
+  g_autofree char *so_pin = imzala_test_fixture_get (f, "fixture", "so-pin");
+  g_autofree char *one_pin = g_strdup_printf ("%s\n", pin);
+  g_autoptr(CliResult) list = NULL;
+  g_autoptr(CliResult) sign = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *init[] = { "softhsm2-util", "--init-token", "--free", "--label", "KART\x1b[2K\rSAHTE",
+                         "--pin", pin, "--so-pin", so_pin, NULL };
+  int status;
+
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 1");
+  imzala_test_fixture_remove_token (f, "IMZALA TEST 2");
+  imzala_test_fixture_remove_token (f, "IMZALA TEST BOS");
+  g_spawn_sync (NULL, (char **) init, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_spawn_check_wait_status (status, &error);
+  g_assert_no_error (error);
+
+  list = CLI (f, TRUE, NULL, NULL, "list");
+  g_assert_cmpint (list->status, ==, 0);
+  g_assert_nonnull (strstr (list->out, "Token: KART\\x1b[2K\\x0dSAHTE\n"));
+  g_assert_null (strchr (list->out, '\x1b'));
+  g_assert_null (strchr (list->out, '\r'));
+
+  sign = CLI (f, TRUE, one_pin, NULL, "sign", "--cert", "pkcs11:object=YOK", "--pin-fd", "3",
+              "--out", out, content);
+  g_assert_cmpint (sign->status, ==, 2);
+  g_assert_nonnull (strstr (sign->err, "The certificates on “KART\\x1b[2K\\x0dSAHTE” are shown after the PIN"));
+  g_assert_null (strchr (sign->err, '\x1b'));
+  g_assert_null (strchr (sign->err, '\r'));
+}
+
 /* ---- Certificates behind a login (issue 8, item 2) ---- */
 
 /* certs-after-login: `list` says the certificates come after the PIN;
@@ -1932,6 +1979,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/quirks/bad-signature", test_quirk_bad_signature);
   g_test_add_func ("/cli/thread-affine-counts", test_thread_affine_counts);
   g_test_add_func ("/cli/sign-uri-named-card", test_sign_uri_named_card);
+  g_test_add_func ("/cli/card-label-filtered", test_card_label_filtered);
   g_test_add_func ("/cli/certs-after-login", test_certs_after_login);
   g_test_add_func ("/cli/certs-after-login-second-card", test_certs_after_login_second_card);
 

@@ -473,7 +473,9 @@ log_in_to_show (PortalRun   *run,
       const GError *job_error;
       ImzalaJobState state;
 
-      imzala_cli_printerr (_("The certificates on this card are shown after the PIN is entered."));
+      /* The card named: with --pin-fd no prompt names it. */
+      imzala_cli_printerr (_("The certificates on “%s” are shown after the PIN is entered."),
+                           imzala_token_get_label (token));
       if (imzala_token_has_pin_pad (token))
         imzala_cli_terminal_say (_("Enter the PIN on the reader."));
       else

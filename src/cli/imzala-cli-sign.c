@@ -484,7 +484,9 @@ log_in_and_find (GPtrArray     *tokens,
 
       if (!imzala_token_needs_login_to_list (token))
         continue;
-      imzala_cli_printerr (_("The certificates on this card are shown after the PIN is entered."));
+      /* The card named: with --pin-fd no prompt names it. */
+      imzala_cli_printerr (_("The certificates on “%s” are shown after the PIN is entered."),
+                           imzala_token_get_label (token));
       g_clear_error (error);
       if (!imzala_cli_log_in (token, pin_fd, &pin, error))
         return NULL;

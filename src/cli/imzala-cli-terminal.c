@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -101,6 +102,60 @@ imzala_cli_terminal_filter (const char *text)
   return g_string_free (safe, FALSE);
 }
 
+/* GLib's own handler with imzala_cli_terminal_filter() on each line: the
+ * lines stay lines, and the text goes to the console's charset as GLib
+ * writes it ("?" for what that charset lacks). */
+static void
+print_filtered (FILE       *stream,
+                const char *text)
+{
+  g_autoptr(GString) safe = g_string_new (NULL);
+  const char *charset;
+  const char *line = text;
+
+  for (;;)
+    {
+      const char *end = strchr (line, '\n');
+      g_autofree char *part = g_strndup (line, end != NULL ? (gsize) (end - line) : strlen (line));
+      g_autofree char *filtered = imzala_cli_terminal_filter (part);
+
+      g_string_append (safe, filtered);
+      if (end == NULL)
+        break;
+      g_string_append_c (safe, '\n');
+      line = end + 1;
+    }
+  if (g_get_console_charset (&charset))
+    fputs (safe->str, stream);
+  else
+    {
+      g_autofree char *converted = g_convert_with_fallback (safe->str, -1, charset, "UTF-8", "?",
+                                                           NULL, NULL, NULL);
+
+      fputs (converted != NULL ? converted : safe->str, stream);
+    }
+  fflush (stream);
+}
+
+static void
+print_stdout (const char *text)
+{
+  print_filtered (stdout, text);
+}
+
+static void
+print_stderr (const char *text)
+{
+  print_filtered (stderr, text);
+}
+
+void
+imzala_cli_terminal_filter_output (void)
+{
+  g_set_print_handler (print_stdout);
+  g_set_printerr_handler (print_stderr);
+}
+
 void
 imzala_cli_pin_pad_prompt_cb (ImzalaToken *token,
                               const char  *message,
@@ -114,14 +169,15 @@ imzala_cli_pin_pad_prompt_cb (ImzalaToken *token,
 void
 imzala_cli_terminal_say (const char *message)
 {
+  g_autofree char *safe = imzala_cli_terminal_filter (message);
   int fd = open_tty ();
 
   if (fd < 0)
     {
-      g_printerr ("%s\n", message);
+      g_printerr ("%s\n", safe);
       return;
     }
-  write_all (fd, message);
+  write_all (fd, safe);
   write_all (fd, "\n");
   close (fd);
 }
@@ -181,7 +237,12 @@ imzala_cli_terminal_read_secret (const char *prompt, GError **error)
 #endif
   tcsetattr (fd, TCSAFLUSH, &raw);
 
-  write_all (fd, prompt);
+  /* The prompt names a card, which names itself. */
+  {
+    g_autofree char *safe_prompt = imzala_cli_terminal_filter (prompt);
+
+    write_all (fd, safe_prompt);
+  }
 
   secret = imzala_secret_new ();
   while (!done && interrupted_by == 0)

@@ -33,6 +33,14 @@ ImzalaSecret *imzala_cli_terminal_read_secret (const char  *prompt,
  * refused by imzala-portal-answer.c unless they are displayable. */
 char         *imzala_cli_terminal_filter      (const char *text);
 
+/* Makes every g_print() and g_printerr() of the process go through
+ * imzala_cli_terminal_filter(), line by line: a card's label, a
+ * certificate's names or a portal's sentence printed anywhere cannot move
+ * the cursor or rewrite a line. main() calls it first; the PIN prompts and
+ * imzala_cli_terminal_say(), which write to the terminal itself, filter
+ * what they write too. */
+void          imzala_cli_terminal_filter_output (void);
+
 /* Prints @message on the terminal (for "enter the PIN on the reader"), or
  * on stderr when there is no terminal. */
 void          imzala_cli_terminal_say         (const char *message);

@@ -450,6 +450,7 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("imzala-cli");
+  imzala_cli_terminal_filter_output ();
 
   if (argc < 2)
     {
