@@ -1457,23 +1457,14 @@ test_card_label_filtered (void)
   g_autofree char *content = write_content (f);
   g_autofree char *out = g_build_filename (f->dir, "label.p7s", NULL);
   g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
-  g_autofree char *so_pin = imzala_test_fixture_get (f, "fixture", "so-pin");
   g_autofree char *one_pin = g_strdup_printf ("%s\n", pin);
   g_autoptr(CliResult) list = NULL;
   g_autoptr(CliResult) sign = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *init[] = { "softhsm2-util", "--init-token", "--free", "--label", "KART\x1b[2K\rSAHTE",
-                         "--pin", pin, "--so-pin", so_pin, NULL };
-  int status;
 
   imzala_test_fixture_remove_token (f, "IMZALA TEST 1");
   imzala_test_fixture_remove_token (f, "IMZALA TEST 2");
   imzala_test_fixture_remove_token (f, "IMZALA TEST BOS");
-  g_spawn_sync (NULL, (char **) init, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, NULL, &status, &error);
-  g_assert_no_error (error);
-  g_spawn_check_wait_status (status, &error);
-  g_assert_no_error (error);
+  imzala_test_fixture_add_empty_token (f, "KART\x1b[2K\rSAHTE");
 
   list = CLI (f, TRUE, NULL, NULL, "list");
   g_assert_cmpint (list->status, ==, 0);

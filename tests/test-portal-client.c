@@ -2130,7 +2130,8 @@ test_cli_empty_card_first (JobFixture    *f,
 /* Two empty cards that want a login, and no other card: each card's PIN
  * is asked once (three lines given), each says it shows nothing, and the
  * command ends with "not found" instead of going round them again. The
- * second empty card is made by softhsm2-util in the fixture's store. */
+ * second empty card is made in the fixture's store
+ * (imzala_test_fixture_add_empty_token()). */
 static void
 test_cli_two_empty_cards (JobFixture    *f,
                           gconstpointer  data)
@@ -2140,18 +2141,10 @@ test_cli_two_empty_cards (JobFixture    *f,
   g_autofree char *fingerprint = imzala_test_fixture_cert_get (f->fixture, "ayse-p384", "fingerprint");
   g_autofree char *pins = g_strdup_printf ("%s\n%s\n%s", f->user_pin, f->user_pin, f->user_pin);
   g_autoptr(GHashTable) counts = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *init[] = { "softhsm2-util", "--init-token", "--free", "--label", "IMZALA TEST BOS 2",
-                         "--pin", f->user_pin, "--so-pin", f->so_pin, NULL };
-  int status;
 
   imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 1");
   imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 2");
-  g_spawn_sync (NULL, (char **) init, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, NULL, &status, &error);
-  g_assert_no_error (error);
-  g_spawn_check_wait_status (status, &error);
-  g_assert_no_error (error);
+  imzala_test_fixture_add_empty_token (f->fixture, "IMZALA TEST BOS 2");
 
   g_assert_cmpint (run_cli_counted (f, "count-calls", pins, added->code, fingerprint, &counts), ==, 2);
   g_assert_nonnull (strstr (last_cli_stderr, "“IMZALA TEST BOS”"));
