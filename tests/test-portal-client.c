@@ -2084,14 +2084,17 @@ test_cli_empty_card (JobFixture    *f,
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 0);
 }
 
-/* One run of test_cli_empty_card_first(): Ayşe's login request signed
- * with `--cert` her P-384 certificate's fingerprint while both her card
- * and the fixture's empty card show nothing before the PIN, through the
- * fault module with @faults; two PIN lines on the descriptor. It signs, with
- * one C_Sign; returns the number of logins. */
+/* One run of test_cli_empty_card_first() and test_cli_other_card_first():
+ * Ayşe's login request signed with `--cert` her P-384 certificate's
+ * fingerprint while both her card and another (the fixture's empty card, or
+ * Mehmet's) show nothing before the PIN, through the fault module with
+ * @faults; two PIN lines on the descriptor. It signs, with one C_Sign;
+ * stderr says @said exactly when the other card was logged in to too;
+ * returns the number of logins. */
 static guint
-run_empty_card_first (JobFixture *f,
-                      const char *faults)
+run_hiding_card_first (JobFixture *f,
+                       const char *faults,
+                       const char *said)
 {
   TestRequest *added = test_portal_add (f->portal, IMZALA_PURPOSE_LOGIN, 0, 300,
                                         "E-imzalı Giriş\nAYŞE YILMAZ olarak giriş", NULL);
@@ -2104,8 +2107,8 @@ run_empty_card_first (JobFixture *f,
   g_assert_true (added->done);
   logins = imzala_test_fault_count (counts, "login-user");
   g_assert_cmpuint (imzala_test_fault_count (counts, "C_Sign"), ==, 1);
-  /* The empty card tried first is said, then her card's PIN asked. */
-  g_assert_cmpint (strstr (last_cli_stderr, "“IMZALA TEST BOS”") != NULL, ==, logins == 2);
+  /* The other card tried first is said, then her card's PIN asked. */
+  g_assert_cmpint (strstr (last_cli_stderr, said) != NULL, ==, logins == 2);
   return logins;
 }
 
@@ -2122,8 +2125,26 @@ test_cli_empty_card_first (JobFixture    *f,
   guint logins;
 
   imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST 2");
-  logins = run_empty_card_first (f, "certs-after-login,count-calls");
-  logins += run_empty_card_first (f, "certs-after-login,count-calls,slots-reversed");
+  logins = run_hiding_card_first (f, "certs-after-login,count-calls", "“IMZALA TEST BOS”");
+  logins += run_hiding_card_first (f, "certs-after-login,count-calls,slots-reversed", "“IMZALA TEST BOS”");
+  g_assert_cmpuint (logins, ==, 3);
+}
+
+#define MEHMET_HOLDS_NONE "imzala-cli: “IMZALA TEST 2” holds no certificate of AYŞE YILMAZ (123******50).\n"
+
+/* The same with Mehmet's card instead of the empty one: when his comes
+ * first, its login shows only his certificate, the command says his card
+ * holds none of hers and goes on to her card's PIN (before: "no
+ * certificate matches" after the first login, her card never tried). */
+static void
+test_cli_other_card_first (JobFixture    *f,
+                           gconstpointer  data)
+{
+  guint logins;
+
+  imzala_test_fixture_remove_token (f->fixture, "IMZALA TEST BOS");
+  logins = run_hiding_card_first (f, "certs-after-login,count-calls", MEHMET_HOLDS_NONE);
+  logins += run_hiding_card_first (f, "certs-after-login,count-calls,slots-reversed", MEHMET_HOLDS_NONE);
   g_assert_cmpuint (logins, ==, 3);
 }
 
@@ -2343,6 +2364,8 @@ main (int argc, char **argv)
   g_test_add ("/portal/cli/empty-card-first", JobFixture, NULL, job_setup, test_cli_empty_card_first,
               job_teardown);
   g_test_add ("/portal/cli/two-empty-cards", JobFixture, NULL, job_setup, test_cli_two_empty_cards,
+              job_teardown);
+  g_test_add ("/portal/cli/other-card-first", JobFixture, NULL, job_setup, test_cli_other_card_first,
               job_teardown);
   g_test_add ("/portal/cli/other-persons-card", JobFixture, NULL, job_setup, test_cli_other_persons_card,
               job_teardown);

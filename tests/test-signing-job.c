@@ -298,6 +298,21 @@ typedef struct
   guint              n_token_lists;
 } JobFixture;
 
+/* What every set-up does once the cards are loaded: the fixture's trust,
+ * the fake portal, the PINs, the states seen. */
+static void
+job_setup_rest (JobFixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
+  g_assert_no_error (error);
+  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
+  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
+  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
+  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+}
+
 /* The fixture's cards, less those @data names (a NULL-terminated array of
  * labels, or NULL), loaded. */
 static void
@@ -312,12 +327,7 @@ job_setup (JobFixture    *f,
     imzala_test_fixture_remove_token (f->fixture, removed[i]);
   f->modules = imzala_test_fixture_load (f->fixture, &error);
   g_assert_no_error (error);
-  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
-  g_assert_no_error (error);
-  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
-  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
-  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
-  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+  job_setup_rest (f);
 }
 
 /* The fault module with the words @data: for an unblock, "pin-locked" (a
@@ -331,12 +341,7 @@ job_setup_faults (JobFixture    *f,
   f->fixture = imzala_test_fixture_new ();
   f->modules = imzala_test_fault_load (f->fixture, data, NULL, &error);
   g_assert_no_error (error);
-  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
-  g_assert_no_error (error);
-  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
-  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
-  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
-  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+  job_setup_rest (f);
 }
 
 static void
@@ -920,12 +925,7 @@ job_setup_thread_affine (JobFixture    *f,
   count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
   f->modules = imzala_test_fault_load (f->fixture, "thread-affine,count-calls", count_file, &error);
   g_assert_no_error (error);
-  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
-  g_assert_no_error (error);
-  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
-  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
-  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
-  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+  job_setup_rest (f);
 }
 
 static void
@@ -1008,12 +1008,7 @@ job_setup_certs_after_login (JobFixture    *f,
   count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
   f->modules = imzala_test_fault_load (f->fixture, "certs-after-login,count-calls", count_file, &error);
   g_assert_no_error (error);
-  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
-  g_assert_no_error (error);
-  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
-  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
-  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
-  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+  job_setup_rest (f);
 }
 
 static GHashTable *
@@ -1247,12 +1242,7 @@ job_setup_count_calls (JobFixture    *f,
   count_file = g_build_filename (f->fixture->dir, "counts.txt", NULL);
   f->modules = imzala_test_fault_load (f->fixture, "count-calls", count_file, &error);
   g_assert_no_error (error);
-  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
-  g_assert_no_error (error);
-  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
-  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
-  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
-  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+  job_setup_rest (f);
 }
 
 /* ---- A pin-pad reader (issue 8, PIN care) ---- */
@@ -1272,12 +1262,7 @@ job_setup_pin_pad (JobFixture    *f,
   g_unsetenv ("IMZALA_FAULT_PIN_PAD_WAITS");
   f->modules = imzala_test_fault_load (f->fixture, faults, NULL, &error);
   g_assert_no_error (error);
-  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
-  g_assert_no_error (error);
-  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
-  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
-  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
-  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+  job_setup_rest (f);
 }
 
 static void
@@ -1423,12 +1408,7 @@ job_setup_slow_slot_list (JobFixture    *f,
   g_setenv ("IMZALA_FAULT_DELAY_MS", "1000", TRUE);
   f->modules = imzala_test_fault_load (f->fixture, "slow-slot-list", NULL, &error);
   g_assert_no_error (error);
-  f->trust = imzala_cms_load_trust_file (f->fixture->root_ca_file, &error);
-  g_assert_no_error (error);
-  f->portal = g_object_new (TEST_TYPE_FAKE_PORTAL, NULL);
-  f->user_pin = imzala_test_fixture_get (f->fixture, "fixture", "user-pin");
-  f->so_pin = imzala_test_fixture_get (f->fixture, "fixture", "so-pin");
-  f->states = g_array_new (FALSE, FALSE, sizeof (ImzalaJobState));
+  job_setup_rest (f);
 }
 
 static void

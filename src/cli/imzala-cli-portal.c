@@ -454,10 +454,12 @@ run_unblock (PortalRun  *run,
 /* Logs in to @token, a card that shows its certificates only after the
  * PIN, so that they show (the job keeps the session: the PIN is not asked
  * again to sign). Such a card may be an empty one, which nothing tells
- * apart before the PIN; when it is and @go_on (no card was named), the
- * job has passed it over for the next such card, whose PIN is asked next,
- * one PIN line each, as `sign` does. The job names no card it found empty
- * again, so each card is tried once. */
+ * apart before the PIN, or hold only other persons' certificates; when it
+ * does and @go_on (no card was named), the job names the next such card
+ * ("needs-login"), whose PIN is asked next, one PIN line each, as `sign`
+ * does. Each card is tried once: the job names no card it found empty
+ * again, and a card logged in to keeps showing what it listed once the
+ * session has moved to another. */
 static int
 log_in_to_show (PortalRun   *run,
                 ImzalaToken *token,
@@ -492,6 +494,17 @@ log_in_to_show (PortalRun   *run,
       if (state != IMZALA_JOB_STATE_CHOOSING)
         return report_job_error (job);
       job_error = imzala_signing_job_get_error (job);
+      /* Only other persons' certificates on it: the job names the next
+       * card that hides its certificates, if there is one. */
+      if (job_error == NULL && go_on && imzala_signing_job_get_needs_login (job) &&
+          imzala_signing_job_get_token (job) != token)
+        {
+          g_autofree char *requester = imzala_request_dup_requester (imzala_signing_job_get_request (job));
+
+          imzala_cli_printerr (_("“%s” holds no certificate of %s."), imzala_token_get_label (token), requester);
+          token = imzala_signing_job_get_token (job);
+          continue;
+        }
       if (job_error == NULL)
         return IMZALA_CLI_EXIT_OK;
       if (!go_on || !g_error_matches (job_error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE) ||
