@@ -1043,9 +1043,10 @@ static const char *const other_card_only[] = { "IMZALA TEST 1", "IMZALA TEST BOS
 
 /* Ayşe's login request with only Mehmet's card inserted: his certificate is
  * listed as another person's and not chosen (before: it was, and İMZALA
- * with his card's PIN signed what the portal refuses). With the PIN
- * typed, İMZALA waits for a choice and Enter says whose card the request
- * wants; his row chosen by hand makes İMZALA available. */
+ * with his card's PIN signed what the portal refuses); the certificate
+ * button says whose card the request wants. With the PIN typed, İMZALA
+ * waits for a choice and Enter says it too; his row chosen by hand makes
+ * İMZALA available. */
 static void
 test_other_persons_card (SignPage      *self,
                          gconstpointer  data)
@@ -1064,6 +1065,10 @@ test_other_persons_card (SignPage      *self,
   g_assert_cmpstr (imzala_certificate_get_tckn (imzala_certificate_row_get_certificate (his)), ==, "10000000146");
   g_assert_true (imzala_certificate_row_get_other_person (his));
   g_assert_false (imzala_certificate_row_get_selected (his));
+  /* The certificate button says so before any PIN. */
+  text = imzala_test_gui_collect_text (imzala_test_gui_find_button (sign_page (self), "Sertifikayı seçin"));
+  g_assert_nonnull (strstr (text, "Bu istek AYŞE YILMAZ (123******50) adına;"));
+  g_clear_pointer (&text, g_free);
 
   /* İMZALA waits for a choice; Enter in the PIN field says why. */
   imzala_test_gui_press_keypad (sign_page (self), IMZALA_TEST_PORTAL_PIN);

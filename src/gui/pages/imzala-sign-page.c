@@ -6,6 +6,7 @@
 
 #include "imzala-card-cause.h"
 #include "imzala-certificate-row.h"
+#include "imzala-error.h"
 #include "imzala-format.h"
 #include "imzala-pin-entry.h"
 #include "imzala-pin-keypad.h"
@@ -367,9 +368,18 @@ update_selection (ImzalaSignPage *self)
     }
   else
     {
+      g_autoptr(GError) why = NULL;
+
       /* Translators: Sertifika seçin (several, none preselected). */
       gtk_label_set_text (self->certificate_title, _("Choose a certificate"));
-      gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), FALSE);
+      /* None of those listed is the requester's: the job says whose card
+       * the request wants, before the user types a PIN. */
+      if (n_items > 0 && self->job != NULL && !imzala_signing_job_can_sign (self->job, &why) &&
+          g_error_matches (why, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE))
+        gtk_label_set_text (self->certificate_summary, why->message);
+      else
+        g_clear_error (&why);
+      gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), why != NULL);
     }
 }
 
@@ -1042,6 +1052,8 @@ imzala_sign_page_init (ImzalaSignPage *self)
   g_signal_group_connect_object (self->job_signals, "notify::needs-login",
                                  G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::needs-login",
+                                 G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::state", /* can_sign() */
                                  G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::token",
                                  G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
