@@ -1136,6 +1136,52 @@ test_terminal_interrupt (void)
   terminal_sign (TRUE);
 }
 
+/* `verify --progress` with standard error on a terminal: the progress line
+ * is rewritten in place with a carriage return, which the print handler's
+ * filter must leave to it (with the filter on every line and the carriage
+ * return through it, the terminal showed "\x0d" before each step). */
+static void
+test_terminal_progress (void)
+{
+  g_autoptr(ImzalaTestFixture) f = imzala_test_fixture_new ();
+  g_autofree char *content = g_build_filename (f->dir, "progress.bin", NULL);
+  g_autofree char *zeros = g_malloc0 (4 * 1024 * 1024);
+  g_autofree char *out = g_build_filename (f->dir, "progress.p7s", NULL);
+  g_autofree char *pin = imzala_test_fixture_get (f, "fixture", "user-pin");
+  g_autofree char *fingerprint = imzala_test_fixture_cert_get (f, "ayse-rsa", "fingerprint");
+  g_autoptr(CliResult) sign = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GString) transcript = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  Pty pty;
+
+  /* 4 MiB, so that the hashing reports several steps. */
+  g_file_set_contents (content, zeros, 4 * 1024 * 1024, &error);
+  g_assert_no_error (error);
+  sign = CLI (f, TRUE, pin, NULL, "sign", "--cert", fingerprint, "--pin-fd", "3", "--out", out, content);
+  g_assert_cmpint (sign->status, ==, 0);
+
+  pty_open (&pty);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, "/dev/null");
+  g_subprocess_launcher_set_stdout_file_path (launcher, "/dev/null");
+  g_subprocess_launcher_set_stderr_file_path (launcher, pty.slave_name);
+  g_subprocess_launcher_set_child_setup (launcher, pty_child_setup, &pty, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &error, cli_path (), "verify", "--progress",
+                                         "--ca", f->root_ca_file, out, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  pty_drain (&pty, transcript);
+  g_test_message ("terminal: %s", transcript->str);
+
+  g_assert_nonnull (strstr (transcript->str, "\r"));
+  g_assert_null (strstr (transcript->str, "\\x0d"));
+  close (pty.slave);
+  close (pty.master);
+}
+
 /* ---- Card quirks through the fault module ---- */
 
 /* Runs `list --json`, `list` and `sign` on @name under @faults: the listing
@@ -1971,6 +2017,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/thread-affine-counts", test_thread_affine_counts);
   g_test_add_func ("/cli/sign-uri-named-card", test_sign_uri_named_card);
   g_test_add_func ("/cli/card-label-filtered", test_card_label_filtered);
+  g_test_add_func ("/cli/terminal-progress", test_terminal_progress);
   g_test_add_func ("/cli/certs-after-login", test_certs_after_login);
   g_test_add_func ("/cli/certs-after-login-second-card", test_certs_after_login_second_card);
 

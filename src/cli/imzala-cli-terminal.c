@@ -432,7 +432,13 @@ imzala_cli_progress_cb (guint64  done,
       text = size_text (self->phase, size);
     }
   if (self->terminal)
-    g_printerr ("\r%s", text);
+    {
+      /* The line's own carriage return, past the print handler's filter
+       * (imzala_cli_terminal_filter_output()), which would show it as
+       * "\x0d". */
+      fputc ('\r', stderr);
+      g_printerr ("%s", text);
+    }
   else
     g_printerr ("%s\n", text);
   self->shown = TRUE;
