@@ -4,14 +4,12 @@
 
 #include <glib/gi18n.h>
 
-#include "imzala-card-cause.h"
 #include "imzala-certificate-row.h"
-#include "imzala-error.h"
 #include "imzala-format.h"
 #include "imzala-pin-entry.h"
 #include "imzala-pin-keypad.h"
 #include "imzala-request-text-view.h"
-#include "imzala-sign-page.h"
+#include "imzala-sign-page-private.h"
 
 /* Below this width (logical pixels) the PIN pane goes under the details
  * instead of beside them: two columns of less than 300 pixels make the
@@ -20,61 +18,6 @@
 /* The PIN pane's width beside the details: the keypad and a two-line
  * message (its labels wrap at 32 characters). */
 #define PIN_PANE_WIDTH 300
-
-struct _ImzalaSignPage
-{
-  AdwBin           parent_instance;
-
-  GtkWidget        *columns_box;
-  GtkWidget        *request_pane;
-  GtkWidget        *details_pane;
-  GtkWidget        *certificate_box;
-  GtkWidget        *pane_separator;
-  GtkWidget        *pin_pane;
-  GtkWidget        *sign_button;
-  GtkWidget        *content_box;
-  GtkLabel         *purpose_label;
-  GtkLabel         *portal_label;
-  GtkLabel         *requester_label;
-  GtkBox           *texts_box;
-  GtkLabel         *created_label;
-  GtkLabel         *remaining_label;
-  GtkProgressBar   *remaining_bar;
-  GtkListBox       *certificates_list;
-  GtkLabel         *certificates_placeholder;
-  GtkWidget        *certificate_button;
-  GtkPopover       *certificate_popover;
-  GtkLabel         *certificate_title;
-  GtkLabel         *certificate_summary;
-  GtkWidget        *hidden_card_button;
-  GtkLabel         *pin_state_label;
-  GtkLabel         *status_notice_label;
-  GtkStack         *pin_stack;
-  ImzalaPinEntry   *pin_entry;
-  ImzalaPinKeypad  *keypad;
-  GtkLabel         *error_label;
-  GtkStack         *action_stack;
-  GtkLabel         *progress_label;
-  GtkWidget        *cancel_button;
-
-  ImzalaSigningJob *job;
-  GSignalGroup     *job_signals;
-  GPtrArray        *text_widgets;
-  gboolean          updating_selection;
-  gboolean          wide;
-  /* Enter was pressed with a PIN while the card was still being read: the
-   * signature starts when it is. */
-  gboolean          sign_when_read;
-  ImzalaJobState    last_state;
-  GListModel       *certificates;   /* the job's, whose rows the list shows */
-  gulong            certificates_changed_id;
-
-  /* Only for what to say when there is no certificate. */
-  ImzalaTokenList     *token_list;
-  GSignalGroup        *token_list_signals;
-  ImzalaReaderMonitor *reader_monitor;
-  GSignalGroup        *reader_monitor_signals;
-};
 
 G_DEFINE_FINAL_TYPE (ImzalaSignPage, imzala_sign_page, ADW_TYPE_BIN)
 
@@ -86,8 +29,8 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static gboolean
-token_has_pin_pad (ImzalaSignPage *self)
+gboolean
+imzala_sign_page_token_has_pin_pad (ImzalaSignPage *self)
 {
   ImzalaToken *token = self->job ? imzala_signing_job_get_token (self->job) : NULL;
 
@@ -96,8 +39,8 @@ token_has_pin_pad (ImzalaSignPage *self)
 
 /* The PIN was entered to show the card's certificates: the session it
  * opened signs, without a second entry. */
-static gboolean
-job_logged_in (ImzalaSignPage *self)
+gboolean
+imzala_sign_page_job_logged_in (ImzalaSignPage *self)
 {
   return self->job != NULL && imzala_signing_job_get_logged_in (self->job);
 }
@@ -107,7 +50,7 @@ imzala_sign_page_get_ready (ImzalaSignPage *self)
 {
   g_return_val_if_fail (IMZALA_IS_SIGN_PAGE (self), FALSE);
 
-  return job_logged_in (self) || token_has_pin_pad (self) || imzala_pin_entry_get_length (self->pin_entry) > 0;
+  return imzala_sign_page_job_logged_in (self) || imzala_sign_page_token_has_pin_pad (self) || imzala_pin_entry_get_length (self->pin_entry) > 0;
 }
 
 ImzalaSecret *
@@ -118,7 +61,7 @@ imzala_sign_page_take_pin (ImzalaSignPage *self)
 
   g_return_val_if_fail (IMZALA_IS_SIGN_PAGE (self), NULL);
 
-  if (job_logged_in (self) || token_has_pin_pad (self))
+  if (imzala_sign_page_job_logged_in (self) || imzala_sign_page_token_has_pin_pad (self))
     return NULL;
 
   /* A copy in a fresh secret: the job holds it while signing, and the field
@@ -187,7 +130,7 @@ imzala_sign_page_focus_pin (ImzalaSignPage *self)
 {
   g_return_if_fail (IMZALA_IS_SIGN_PAGE (self));
 
-  if (!token_has_pin_pad (self) && !job_logged_in (self))
+  if (!imzala_sign_page_token_has_pin_pad (self) && !imzala_sign_page_job_logged_in (self))
     gtk_widget_grab_focus (GTK_WIDGET (self->pin_entry));
   else
     gtk_widget_grab_focus (self->sign_button);
@@ -302,262 +245,9 @@ update_token (ImzalaSignPage *self)
   /* On a pin-pad reader the keypad gives way: the PIN never passes through
    * this computer. */
   gtk_stack_set_visible_child_name (self->pin_stack,
-                                    job_logged_in (self) ? "logged-in"
-                                    : token_has_pin_pad (self) ? "pinpad" : "keypad");
+                                    imzala_sign_page_job_logged_in (self) ? "logged-in"
+                                    : imzala_sign_page_token_has_pin_pad (self) ? "pinpad" : "keypad");
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
-}
-
-static void
-update_selection (ImzalaSignPage *self)
-{
-  ImzalaCertificate *selected = self->job ? imzala_signing_job_get_certificate (self->job) : NULL;
-  ImzalaCertificateRow *selected_row = NULL;
-  ImzalaToken *login_card;
-  GtkWidget *child;
-  guint n_items;
-
-  self->updating_selection = TRUE;
-  gtk_list_box_unselect_all (self->certificates_list);
-  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->certificates_list));
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      ImzalaCertificateRow *row;
-      gboolean is_selected;
-
-      if (!IMZALA_IS_CERTIFICATE_ROW (child))
-        continue;
-      row = IMZALA_CERTIFICATE_ROW (child);
-      is_selected = selected != NULL && imzala_certificate_row_get_certificate (row) == selected;
-      if (is_selected)
-        {
-          gtk_list_box_select_row (self->certificates_list, GTK_LIST_BOX_ROW (row));
-          selected_row = row;
-        }
-      imzala_certificate_row_set_selected (row, is_selected);
-    }
-  self->updating_selection = FALSE;
-
-  /* The button shows the chosen certificate as its row says it, or the
-   * card the PIN will open (which other cards' list can change), or asks
-   * for a choice; with neither a certificate nor such a card the
-   * placeholder speaks. */
-  n_items = self->certificates != NULL ? g_list_model_get_n_items (self->certificates) : 0;
-  login_card = self->job != NULL && imzala_signing_job_get_needs_login (self->job)
-    ? imzala_signing_job_get_token (self->job) : NULL;
-  gtk_widget_set_visible (GTK_WIDGET (self->certificate_button), n_items > 0 || login_card != NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->certificates_placeholder), n_items == 0 && login_card == NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->certificates_list), n_items > 0);
-  if (selected_row != NULL)
-    {
-      const char *summary = imzala_certificate_row_get_summary (selected_row);
-
-      gtk_label_set_text (self->certificate_title,
-                          adw_preferences_row_get_title (ADW_PREFERENCES_ROW (selected_row)));
-      gtk_label_set_text (self->certificate_summary, summary ? summary : "");
-      gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), summary != NULL && *summary != '\0');
-    }
-  else if (login_card != NULL)
-    {
-      /* A card chosen (or preferred) that shows its certificates after the
-       * PIN: the PIN field logs in to it. */
-      gtk_label_set_text (self->certificate_title, imzala_token_get_label (login_card));
-      gtk_label_set_text (self->certificate_summary,
-                          _("The certificates on this card are shown after the PIN is entered."));
-      gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), TRUE);
-    }
-  else
-    {
-      g_autoptr(GError) why = NULL;
-
-      /* Translators: Sertifika seçin (several, none preselected). */
-      gtk_label_set_text (self->certificate_title, _("Choose a certificate"));
-      /* None of those listed is the requester's: the job says whose card
-       * the request wants, before the user types a PIN. */
-      if (n_items > 0 && self->job != NULL && !imzala_signing_job_can_sign (self->job, &why) &&
-          g_error_matches (why, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE))
-        gtk_label_set_text (self->certificate_summary, why->message);
-      else
-        g_clear_error (&why);
-      gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), why != NULL);
-    }
-}
-
-/* A card that shows its certificates only after the PIN while other cards
- * show theirs is offered under the list of certificates; choosing it clears
- * the certificate and the PIN logs in to it (win.sign, "needs-login"). */
-static void
-update_hidden_card (ImzalaSignPage *self)
-{
-  ImzalaToken *token = self->job ? imzala_signing_job_get_hidden_token (self->job) : NULL;
-
-  if (token != NULL)
-    {
-      /* Translators: “%s” kartındaki sertifikaları göster (the card's label). */
-      g_autofree char *text = g_strdup_printf (_("Show the certificates on “%s”"),
-                                               imzala_token_get_label (token));
-      GtkWidget *label;
-
-      gtk_button_set_label (GTK_BUTTON (self->hidden_card_button), text);
-      /* A long card label wraps instead of widening a narrow window. */
-      label = gtk_button_get_child (GTK_BUTTON (self->hidden_card_button));
-      if (GTK_IS_LABEL (label))
-        {
-          gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-          gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-          gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-        }
-    }
-  gtk_widget_set_visible (self->hidden_card_button, token != NULL);
-}
-
-/* What imzala_signing_job_get_hidden_token() changes with. */
-static const char *const hidden_card_signals[] = {
-  "notify::tokens", "notify::needs-login", "notify::token", "notify::logged-in", "notify::state",
-};
-
-static void
-hidden_card_button_clicked_cb (ImzalaSignPage *self)
-{
-  ImzalaToken *token = self->job ? imzala_signing_job_get_hidden_token (self->job) : NULL;
-
-  gtk_popover_popdown (self->certificate_popover);
-  if (token != NULL && imzala_signing_job_set_token (self->job, token))
-    imzala_sign_page_focus_pin (self);
-}
-
-/* A row says whose the certificate is when the portal named the requester,
- * and on which card it is when there are several. */
-static GtkWidget *
-create_certificate_row (gpointer item,
-                        gpointer user_data)
-{
-  ImzalaSignPage *self = user_data;
-  ImzalaCertificate *certificate = IMZALA_CERTIFICATE (item);
-  GPtrArray *tokens = self->job ? imzala_signing_job_get_tokens (self->job) : NULL;
-  ImzalaToken *token = tokens ? imzala_module_set_find_token (tokens, certificate) : NULL;
-
-  return imzala_certificate_row_new (certificate,
-                                     token != NULL && tokens->len > 1 ? imzala_token_get_label (token) : NULL,
-                                     self->job != NULL && imzala_signing_job_is_other_persons (self->job, certificate));
-}
-
-static void
-row_selected_cb (ImzalaSignPage *self,
-                 GtkListBoxRow  *row,
-                 GtkListBox     *list)
-{
-  ImzalaCertificate *certificate;
-
-  if (self->updating_selection || self->job == NULL || row == NULL)
-    return;
-
-  certificate = imzala_certificate_row_get_certificate (IMZALA_CERTIFICATE_ROW (row));
-  if (certificate != imzala_signing_job_get_certificate (self->job))
-    imzala_signing_job_set_certificate (self->job, certificate);
-  update_selection (self);
-  gtk_popover_popdown (self->certificate_popover);
-}
-
-/* The list of every certificate opens under the button. */
-static void
-certificate_button_clicked_cb (ImzalaSignPage *self)
-{
-  graphene_rect_t bounds;
-
-  /* A card to log in to and no other to offer: nothing to choose. */
-  if ((self->certificates == NULL || g_list_model_get_n_items (self->certificates) == 0) &&
-      (self->job == NULL || imzala_signing_job_get_hidden_token (self->job) == NULL))
-    return;
-  if (!gtk_widget_compute_bounds (self->certificate_button, GTK_WIDGET (self), &bounds))
-    return;
-  gtk_popover_set_pointing_to (self->certificate_popover,
-                               &(GdkRectangle) { bounds.origin.x, bounds.origin.y,
-                                                 bounds.size.width, bounds.size.height });
-  gtk_popover_popup (self->certificate_popover);
-}
-
-/* A click on the row already chosen closes the list too. */
-static void
-row_activated_cb (ImzalaSignPage *self,
-                  GtkListBoxRow  *row,
-                  GtkListBox     *list)
-{
-  gtk_popover_popdown (self->certificate_popover);
-}
-
-/* What the empty certificate list says: the card is being read (OpenSC can
- * take seconds over a new card), or why there is no certificate, with the
- * true cause instead of "insert your card". */
-static void
-update_placeholder (ImzalaSignPage *self)
-{
-  ImzalaCardCause card_cause;
-  GPtrArray *tokens = self->job ? imzala_signing_job_get_tokens (self->job) : NULL;
-  g_autoptr(GError) cause = NULL;
-  GListModel *readers = NULL;
-  const GError *pcsc_error = NULL;
-  ImzalaReader *reader = NULL;
-
-  /* The job shows the request before its first listing of the cards is
-   * in; later listings are the shared list's. */
-  if ((self->job != NULL && imzala_signing_job_get_tokens_loading (self->job)) ||
-      (self->token_list != NULL && imzala_token_list_get_loading (self->token_list)))
-    {
-      /* Translators: Kart okunuyor… */
-      gtk_label_set_text (self->certificates_placeholder, _("Reading the card…"));
-      return;
-    }
-
-  /* A card that shows its certificates only after the PIN: the PIN field
-   * below opens it (win.sign logs in first). */
-  if (self->job != NULL && imzala_signing_job_get_needs_login (self->job))
-    {
-      /* Translators: Sertifikalar PIN girildikten sonra görünür. */
-      gtk_label_set_text (self->certificates_placeholder,
-                          _("The certificates on this card are shown after the PIN is entered."));
-      return;
-    }
-
-  if (self->reader_monitor != NULL)
-    {
-      if (imzala_reader_monitor_get_available (self->reader_monitor))
-        readers = G_LIST_MODEL (self->reader_monitor);
-      pcsc_error = imzala_reader_monitor_get_error (self->reader_monitor);
-    }
-  /* Two statements: C does not say which argument is evaluated first, and
-   * the cause's message names the reader that find() sets. */
-  card_cause = imzala_card_cause_find (readers, pcsc_error, tokens, &reader);
-  cause = imzala_card_cause_to_error (card_cause, reader);
-  gtk_label_set_text (self->certificates_placeholder,
-                      cause != NULL ? cause->message
-                                    : _("No certificate for signing was found. Insert your card."));
-}
-
-static void
-certificates_changed_cb (ImzalaSignPage *self)
-{
-  update_selection (self);
-}
-
-static void
-update_certificates (ImzalaSignPage *self)
-{
-  GListModel *certificates = self->job ? imzala_signing_job_get_certificates (self->job) : NULL;
-
-  if (self->certificates != NULL)
-    g_clear_signal_handler (&self->certificates_changed_id, self->certificates);
-  g_set_object (&self->certificates, certificates);
-  gtk_list_box_bind_model (self->certificates_list, certificates, create_certificate_row, self, NULL);
-  /* The job rebuilds the list in place (a card event, the requester known):
-   * the list box makes new rows first, then they get the check mark and
-   * the selection again. */
-  if (certificates != NULL)
-    self->certificates_changed_id = g_signal_connect_object (certificates, "items-changed",
-                                                             G_CALLBACK (certificates_changed_cb), self,
-                                                             G_CONNECT_SWAPPED | G_CONNECT_AFTER);
-  update_selection (self);
-  update_placeholder (self);
 }
 
 /* Issue 10: the chosen certificate's status, in one label: being asked, or
@@ -594,12 +284,12 @@ update_progress (ImzalaSignPage *self)
     gtk_label_set_text (self->progress_label, prompt);
   else if (state == IMZALA_JOB_STATE_LOGGING_IN)
     gtk_label_set_text (self->progress_label,
-                        token_has_pin_pad (self)
+                        imzala_sign_page_token_has_pin_pad (self)
                         ? _("Enter your PIN on the card reader…")
                         : _("Reading the certificates on the card…"));
   else if (state == IMZALA_JOB_STATE_SIGNING)
     gtk_label_set_text (self->progress_label,
-                        token_has_pin_pad (self)
+                        imzala_sign_page_token_has_pin_pad (self)
                         ? _("Enter your PIN on the card reader…")
                         : _("Signing on the card…"));
   else if (state == IMZALA_JOB_STATE_SUBMITTING)
@@ -673,11 +363,11 @@ imzala_sign_page_set_job (ImzalaSignPage   *self,
   self->last_state = IMZALA_JOB_STATE_IDLE;
   update_request (self);
   update_remaining (self);
-  update_certificates (self);
+  imzala_sign_page_update_certificates (self);
   update_token (self);
   update_state (self);
   update_status_notice (self);
-  update_hidden_card (self);
+  imzala_sign_page_update_hidden_card (self);
 }
 
 static void
@@ -728,7 +418,7 @@ pin_activate_cb (ImzalaSignPage *self)
 static void
 cards_read_cb (ImzalaSignPage *self)
 {
-  update_placeholder (self);
+  imzala_sign_page_update_placeholder (self);
   if (!self->sign_when_read || cards_loading (self))
     return;
   self->sign_when_read = FALSE;
@@ -746,7 +436,7 @@ imzala_sign_page_set_token_list (ImzalaSignPage  *self,
 
   g_set_object (&self->token_list, token_list);
   g_signal_group_set_target (self->token_list_signals, token_list);
-  update_placeholder (self);
+  imzala_sign_page_update_placeholder (self);
 }
 
 void
@@ -758,7 +448,7 @@ imzala_sign_page_set_reader_monitor (ImzalaSignPage      *self,
 
   g_set_object (&self->reader_monitor, monitor);
   g_signal_group_set_target (self->reader_monitor_signals, monitor);
-  update_placeholder (self);
+  imzala_sign_page_update_placeholder (self);
 }
 
 /* ---- Layout: one column or two ---- */
@@ -1011,10 +701,7 @@ imzala_sign_page_class_init (ImzalaSignPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, action_stack);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, progress_label);
   gtk_widget_class_bind_template_child (widget_class, ImzalaSignPage, cancel_button);
-  gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
-  gtk_widget_class_bind_template_callback (widget_class, row_activated_cb);
-  gtk_widget_class_bind_template_callback (widget_class, certificate_button_clicked_cb);
-  gtk_widget_class_bind_template_callback (widget_class, hidden_card_button_clicked_cb);
+  imzala_sign_page_bind_certificate_callbacks (widget_class);
   gtk_widget_class_bind_template_callback (widget_class, pin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, pin_activate_cb);
 }
@@ -1032,9 +719,9 @@ imzala_sign_page_init (ImzalaSignPage *self)
   g_signal_group_connect_object (self->job_signals, "notify::remaining-seconds",
                                  G_CALLBACK (update_remaining), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::certificates",
-                                 G_CALLBACK (update_certificates), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_certificates), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::certificate",
-                                 G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_selection), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::token",
                                  G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::tokens",
@@ -1045,21 +732,21 @@ imzala_sign_page_init (ImzalaSignPage *self)
                                  G_CALLBACK (update_progress), self, G_CONNECT_SWAPPED);
 
   g_signal_group_connect_object (self->job_signals, "notify::tokens",
-                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_placeholder), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::tokens-loading",
                                  G_CALLBACK (cards_read_cb), self, G_CONNECT_SWAPPED);
   /* A card that shows its certificates after the PIN, and the login. */
   g_signal_group_connect_object (self->job_signals, "notify::needs-login",
-                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_placeholder), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::needs-login",
-                                 G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_selection), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::state", /* can_sign() */
-                                 G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_selection), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::token",
-                                 G_CALLBACK (update_selection), self, G_CONNECT_SWAPPED);
-  for (gsize i = 0; i < G_N_ELEMENTS (hidden_card_signals); i++)
-    g_signal_group_connect_object (self->job_signals, hidden_card_signals[i],
-                                   G_CALLBACK (update_hidden_card), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_selection), self, G_CONNECT_SWAPPED);
+  for (gsize i = 0; i < imzala_sign_page_n_hidden_card_signals; i++)
+    g_signal_group_connect_object (self->job_signals, imzala_sign_page_hidden_card_signals[i],
+                                   G_CALLBACK (imzala_sign_page_update_hidden_card), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::logged-in",
                                  G_CALLBACK (update_token), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::status-notice",
@@ -1074,15 +761,15 @@ imzala_sign_page_init (ImzalaSignPage *self)
                                  G_CALLBACK (cards_read_cb), self, G_CONNECT_SWAPPED);
   self->reader_monitor_signals = g_signal_group_new (IMZALA_TYPE_READER_MONITOR);
   g_signal_group_connect_object (self->reader_monitor_signals, "items-changed",
-                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_placeholder), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->reader_monitor_signals, "card-inserted",
-                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_placeholder), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->reader_monitor_signals, "card-removed",
-                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_placeholder), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->reader_monitor_signals, "notify::available",
-                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_placeholder), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->reader_monitor_signals, "notify::error",
-                                 G_CALLBACK (update_placeholder), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (imzala_sign_page_update_placeholder), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
   /* measure() and size_allocate() below, not AdwBin's GtkBinLayout (GTK
