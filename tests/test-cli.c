@@ -1491,7 +1491,8 @@ test_sign_uri_named_card (void)
 /* ---- What a card says of itself ---- */
 
 /* A card whose label carries an escape sequence that would erase the
- * terminal's line ("\x1b[2K") and a carriage return: `list` prints the
+ * terminal's line ("\x1b[2K"), a carriage return and a line feed (a line
+ * of its own): `list` prints the
  * label, and `sign`, which logs in to it to show its certificates (a card
  * with none wants the PIN first), names it on stderr; both show the
  * control characters as escapes and write none of them (before: `list`
@@ -1510,20 +1511,22 @@ test_card_label_filtered (void)
   imzala_test_fixture_remove_token (f, "IMZALA TEST 1");
   imzala_test_fixture_remove_token (f, "IMZALA TEST 2");
   imzala_test_fixture_remove_token (f, "IMZALA TEST BOS");
-  imzala_test_fixture_add_empty_token (f, "KART\x1b[2K\rSAHTE");
+  imzala_test_fixture_add_empty_token (f, "KART\x1b[2K\r\nSAHTE");
 
   list = CLI (f, TRUE, NULL, NULL, "list");
   g_assert_cmpint (list->status, ==, 0);
-  g_assert_nonnull (strstr (list->out, "Token: KART\\x1b[2K\\x0dSAHTE\n"));
+  g_assert_nonnull (strstr (list->out, "Token: KART\\x1b[2K\\x0d\\x0aSAHTE\n"));
   g_assert_null (strchr (list->out, '\x1b'));
   g_assert_null (strchr (list->out, '\r'));
+  g_assert_null (strstr (list->out, "\nSAHTE"));
 
   sign = CLI (f, TRUE, one_pin, NULL, "sign", "--cert", "pkcs11:object=YOK", "--pin-fd", "3",
               "--out", out, content);
   g_assert_cmpint (sign->status, ==, 2);
-  g_assert_nonnull (strstr (sign->err, "The certificates on “KART\\x1b[2K\\x0dSAHTE” are shown after the PIN"));
+  g_assert_nonnull (strstr (sign->err, "The certificates on “KART\\x1b[2K\\x0d\\x0aSAHTE” are shown after the PIN"));
   g_assert_null (strchr (sign->err, '\x1b'));
   g_assert_null (strchr (sign->err, '\r'));
+  g_assert_null (strstr (sign->err, "\nSAHTE"));
 }
 
 /* ---- Certificates behind a login (issue 8, item 2) ---- */

@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "imzala-cli.h"
+#include "imzala-cli-terminal.h"
 
 /* A flag of a bit set and its name in --json output. The names are what
  * scripts depend on, so they never change with the language. */
@@ -129,21 +130,25 @@ print_certificate (ImzalaToken *token, ImzalaCertificate *certificate)
   g_autofree char *usage = key_usage_text (imzala_certificate_get_key_usage (certificate));
   g_autofree char *uri = imzala_token_dup_certificate_uri (token, certificate);
   const char *tckn = imzala_certificate_get_tckn (certificate);
-  const char *label = imzala_certificate_get_label (certificate);
+  /* What the card says, filtered here also for its line feeds, which the
+   * print handler keeps (imzala_cli_terminal_filter_output()). */
+  g_autofree char *label = imzala_cli_terminal_filter (imzala_certificate_get_label (certificate));
+  g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (certificate));
+  g_autofree char *issuer = imzala_cli_terminal_filter (imzala_certificate_get_issuer_name (certificate));
   gboolean is_ca = imzala_certificate_is_ca (certificate);
 
   if (is_ca)
-    g_print (_("  CA certificate: %s\n"), imzala_certificate_get_holder_name (certificate));
+    g_print (_("  CA certificate: %s\n"), holder);
   else if (imzala_certificate_is_recommended (certificate))
-    g_print (_("  Certificate: %s  [recommended]\n"), imzala_certificate_get_holder_name (certificate));
+    g_print (_("  Certificate: %s  [recommended]\n"), holder);
   else
-    g_print (_("  Certificate: %s\n"), imzala_certificate_get_holder_name (certificate));
+    g_print (_("  Certificate: %s\n"), holder);
 
   if (label != NULL && *label != '\0')
     g_print (_("    Label:          %s\n"), label);
   if (tckn != NULL)
     g_print (_("    T.C. kimlik no: %s\n"), tckn);
-  g_print (_("    Issuer:         %s\n"), imzala_certificate_get_issuer_name (certificate));
+  g_print (_("    Issuer:         %s\n"), issuer);
   g_print (_("    Valid:          %s to %s\n"), not_before, not_after);
   g_print (_("    Key:            %s\n"), imzala_certificate_get_key_description (certificate));
   g_print (_("    Key usage:      %s\n"), usage);
@@ -170,13 +175,19 @@ print_token (ImzalaToken *token)
   GPtrArray *certificates = imzala_token_get_certificates (token);
   ImzalaPinState state = imzala_token_get_pin_state (token);
   g_autofree char *uri = imzala_token_get_uri (token);
+  /* What the card and its reader say, line feeds escaped too. */
+  g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
+  g_autofree char *maker = imzala_cli_terminal_filter (imzala_token_get_manufacturer (token));
+  g_autofree char *model = imzala_cli_terminal_filter (imzala_token_get_model (token));
+  g_autofree char *serial = imzala_cli_terminal_filter (imzala_token_get_serial (token));
+  g_autofree char *reader = imzala_cli_terminal_filter (imzala_token_get_slot_description (token));
 
-  g_print (_("Token: %s\n"), imzala_token_get_label (token));
-  g_print (_("  Maker:          %s\n"), imzala_token_get_manufacturer (token));
-  g_print (_("  Model:          %s\n"), imzala_token_get_model (token));
-  g_print (_("  Serial:         %s\n"), imzala_token_get_serial (token));
+  g_print (_("Token: %s\n"), label);
+  g_print (_("  Maker:          %s\n"), maker);
+  g_print (_("  Model:          %s\n"), model);
+  g_print (_("  Serial:         %s\n"), serial);
   g_print (_("  Reader:         %s (module %s, slot %lu)\n"),
-           imzala_token_get_slot_description (token),
+           reader,
            imzala_module_get_name (imzala_token_get_module (token)),
            imzala_token_get_slot_id (token));
   g_print (_("  PIN:            %s\n"), imzala_cli_pin_state_text (state));

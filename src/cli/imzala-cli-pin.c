@@ -60,11 +60,11 @@ print_tokens (GPtrArray *tokens)
   for (guint i = 0; i < tokens->len; i++)
     {
       ImzalaToken *token = g_ptr_array_index (tokens, i);
+      g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
+      g_autofree char *serial = imzala_cli_terminal_filter (imzala_token_get_serial (token));
+      g_autofree char *reader = imzala_cli_terminal_filter (imzala_token_get_slot_description (token));
 
-      g_printerr (_("  “%s” (serial %s) in %s\n"),
-                  imzala_token_get_label (token),
-                  imzala_token_get_serial (token),
-                  imzala_token_get_slot_description (token));
+      g_printerr (_("  “%s” (serial %s) in %s\n"), label, serial, reader);
     }
 }
 
@@ -325,10 +325,14 @@ run_pin_command (PinCommand command, int argc, char **argv)
   if (!ok)
     return imzala_cli_report_error (error);
 
-  if (command == PIN_COMMAND_CHANGE)
-    g_print (_("The PIN of “%s” was changed.\n"), imzala_token_get_label (token));
-  else
-    g_print (_("The PIN of “%s” was unblocked and set to the new PIN.\n"), imzala_token_get_label (token));
+  {
+    g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
+
+    if (command == PIN_COMMAND_CHANGE)
+      g_print (_("The PIN of “%s” was changed.\n"), label);
+    else
+      g_print (_("The PIN of “%s” was unblocked and set to the new PIN.\n"), label);
+  }
   return IMZALA_CLI_EXIT_OK;
 }
 

@@ -34,9 +34,11 @@ ImzalaSecret *imzala_cli_terminal_read_secret (const char  *prompt,
 char         *imzala_cli_terminal_filter      (const char *text);
 
 /* Makes every g_print() and g_printerr() of the process go through
- * imzala_cli_terminal_filter(), line by line: a card's label, a
- * certificate's names or a portal's sentence printed anywhere cannot move
- * the cursor or rewrite a line. main() calls it first; the PIN prompts and
+ * imzala_cli_terminal_filter(), line by line: no string printed anywhere
+ * can move the cursor or rewrite a line. The line feeds stay, since the
+ * handler cannot tell ours from a string's: a card's or a portal's string
+ * is filtered where it is printed as well, which escapes its line feeds
+ * too. main() calls it first; the PIN prompts and
  * imzala_cli_terminal_say(), which write to the terminal itself, filter
  * what they write too. */
 void          imzala_cli_terminal_filter_output (void);

@@ -425,8 +425,6 @@ imzala_signing_job_can_sign (ImzalaSigningJob  *self,
     }
   if (self->certificate == NULL)
     {
-      g_autofree char *requester = imzala_request_dup_requester (self->request);
-
       if (g_list_model_get_n_items (G_LIST_MODEL (self->certificates)) == 0 && self->tokens_loading)
         g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
                              _("The card is still being read. Try again in a moment."));
@@ -434,11 +432,15 @@ imzala_signing_job_can_sign (ImzalaSigningJob  *self,
         g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
                              _("No signing certificate was found. Insert your card and try again."));
       else if (requester_not_shown (self))
-        g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
-                     /* Translators: the requester, "AYŞE YILMAZ (123******50)". */
-                     _("This request is for %s, and none of the certificates on the inserted "
-                       "cards is theirs. Insert that person's card."),
-                     requester);
+        {
+          g_autofree char *requester = imzala_request_dup_requester (self->request);
+
+          g_set_error (error, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE,
+                       /* Translators: the requester, "AYŞE YILMAZ (123******50)". */
+                       _("This request is for %s, and none of the certificates on the inserted "
+                         "cards is theirs. Insert that person's card."),
+                       requester);
+        }
       else
         g_set_error_literal (error, IMZALA_ERROR, IMZALA_ERROR_AMBIGUOUS_CERTIFICATE,
                              _("Choose the certificate to sign with."));
