@@ -1795,6 +1795,125 @@ test_status_authority (void)
   g_assert_cmpint (signer_report (embedded, 0)->cert_status->source, ==, IMZALA_CERT_STATUS_SOURCE_OCSP);
 }
 
+/* ---- Signatures the authority vouches for (issue 12) ---- */
+
+typedef struct
+{
+  X509    *issued;          /* what the authority issued; nullable */
+  guint    calls;
+  gboolean asked_for_ca;    /* every call named the CA as the issuer */
+} Issued;
+
+static gboolean
+issued_cb (X509 *cert, X509 *issuer, gpointer user_data)
+{
+  Issued *issued = user_data;
+
+  issued->asked_for_ca = (issued->calls == 0 || issued->asked_for_ca) && X509_cmp (issuer, pki->ca->x509) == 0;
+  issued->calls++;
+  return issued->issued != NULL && X509_cmp (cert, issued->issued) == 0;
+}
+
+/* @x509 with the last byte of its signature changed: the same contents,
+ * a signature the CA never made. */
+static X509 *
+with_other_signature (X509 *x509)
+{
+  unsigned char *der = NULL;
+  int length = i2d_X509 (x509, &der);
+  const unsigned char *p = der;
+  X509 *changed;
+
+  g_assert_cmpint (length, >, 0);
+  der[length - 1] ^= 0x01;
+  changed = d2i_X509 (NULL, &p, length);
+  OPENSSL_free (der);
+  g_assert_nonnull (changed);
+  return changed;
+}
+
+/* The chain check of @signature's one signer, with @trust. */
+static const ImzalaCheck *
+chain_check (GBytes *signature, ImzalaTrust *trust, ImzalaVerification **result)
+{
+  *result = verify (signature, NULL, trust);
+  return find_check (*result, 0, "chain");
+}
+
+/* Both trusts judge @signature's chain alike. */
+static void
+assert_same_chain_check (GBytes *signature, ImzalaTrust *plain, ImzalaTrust *vouching, ImzalaCheckResult expected)
+{
+  g_autoptr(ImzalaVerification) a = NULL;
+  g_autoptr(ImzalaVerification) b = NULL;
+  const ImzalaCheck *without = chain_check (signature, plain, &a);
+  const ImzalaCheck *with = chain_check (signature, vouching, &b);
+
+  g_assert_nonnull (without);
+  g_assert_nonnull (with);
+  g_assert_cmpint (without->result, ==, expected);
+  g_assert_cmpint (with->result, ==, expected);
+  g_assert_cmpstr (with->message, ==, without->message);
+}
+
+/* A trust whose authority vouches for the certificates it issued
+ * (imzala_trust_set_issued_func(), the reference portal's table) leaves
+ * exactly that one signature unverified: a certificate with the same
+ * contents and a signature the CA never made passes only when the
+ * authority names it, and the validity periods are judged as OpenSSL
+ * judges them. */
+static void
+test_issued_func (void)
+{
+  X509 *forged_x509 = with_other_signature (alice->x509);
+  ImzalaTestIdentity forged = { alice->key, forged_x509 };
+  const ImzalaTestCertSpec future_spec = { .common_name = "Erin", .key = "p256",
+                                           .key_usage = "critical,digitalSignature,nonRepudiation",
+                                           .not_before = now () + 10 * DAY, .not_after = now () + 400 * DAY };
+  g_autoptr(ImzalaTestIdentity) future = imzala_test_identity_new (&future_spec, pki->ca);
+  g_autoptr(GBytes) good = sign_claiming (alice, now () - 60);
+  g_autoptr(GBytes) forged_cms = sign_claiming (&forged, now () - 60);
+  g_autoptr(GBytes) expired_cms = sign_claiming (dave, now () - 60);
+  g_autoptr(GBytes) future_cms = sign_claiming (future, now () - 60);
+  g_autoptr(ImzalaTrust) plain = trust_ca ();
+  g_autoptr(ImzalaTrust) vouching = trust_ca ();
+  g_autoptr(ImzalaVerification) result = NULL;
+  Issued issued = { NULL, 0, FALSE };
+
+  imzala_trust_set_offline (plain, TRUE);
+  imzala_trust_set_offline (vouching, TRUE);
+  imzala_trust_set_issued_func (vouching, issued_cb, &issued, NULL);
+
+  /* The authority issued none of them: as without it. */
+  assert_same_chain_check (good, plain, vouching, IMZALA_CHECK_PASSED);
+  assert_same_chain_check (forged_cms, plain, vouching, IMZALA_CHECK_FAILED);
+  g_assert_cmpuint (issued.calls, >=, 2);
+  g_assert_true (issued.asked_for_ca);
+
+  /* It issued Alice's real certificate: the changed one is still refused. */
+  issued = (Issued) { alice->x509, 0, FALSE };
+  assert_same_chain_check (good, plain, vouching, IMZALA_CHECK_PASSED);
+  assert_same_chain_check (forged_cms, plain, vouching, IMZALA_CHECK_FAILED);
+
+  /* It names the changed bytes as its own: its word stands for that
+   * signature, and only for it. */
+  issued = (Issued) { forged_x509, 0, FALSE };
+  g_assert_cmpint (chain_check (forged_cms, vouching, &result)->result, ==, IMZALA_CHECK_PASSED);
+  g_clear_pointer (&result, imzala_verification_free);
+  g_assert_cmpuint (issued.calls, >=, 1);
+  g_assert_true (issued.asked_for_ca);
+
+  /* Validity periods, for certificates it vouches for: Dave's expired in
+   * 2019, Erin's begins in ten days. */
+  issued = (Issued) { dave->x509, 0, FALSE };
+  assert_same_chain_check (expired_cms, plain, vouching, IMZALA_CHECK_INDETERMINATE);
+  g_assert_cmpuint (issued.calls, >=, 1);
+  issued = (Issued) { future->x509, 0, FALSE };
+  assert_same_chain_check (future_cms, plain, vouching, IMZALA_CHECK_FAILED);
+  g_assert_cmpuint (issued.calls, >=, 1);
+  X509_free (forged_x509);
+}
+
 /* ---- A signatureAlgorithm that contradicts the key ---- */
 
 /* @signature (attached, one signer) with its SignerInfo's
@@ -1970,6 +2089,7 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/stream", test_stream);
   g_test_add_func ("/verifier/stream/content-time-stamp", test_stream_content_time_stamp);
   g_test_add_func ("/verifier/status/authority", test_status_authority);
+  g_test_add_func ("/verifier/issued-func", test_issued_func);
   g_test_add_func ("/verifier/signature-algorithm/contradicts-key", test_signature_algorithm_contradicts_key);
 
   result = g_test_run ();

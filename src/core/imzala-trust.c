@@ -38,6 +38,10 @@ struct _ImzalaTrust
   ImzalaTrustStatusFunc status_func;
   gpointer status_data;
   GDestroyNotify status_destroy;
+  /* imzala_trust_set_issued_func(); set once, before sharing. */
+  ImzalaTrustIssuedFunc issued_func;
+  gpointer issued_data;
+  GDestroyNotify issued_destroy;
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaTrust, imzala_trust, G_TYPE_OBJECT)
@@ -60,6 +64,8 @@ imzala_trust_finalize (GObject *object)
   g_clear_object (&self->fetch_ca);
   if (self->status_destroy != NULL)
     self->status_destroy (self->status_data);
+  if (self->issued_destroy != NULL)
+    self->issued_destroy (self->issued_data);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (imzala_trust_parent_class)->finalize (object);
 }
@@ -847,4 +853,164 @@ imzala_trust_get_cert_status (ImzalaTrust  *self,
                                                         : IMZALA_CERT_STATUS_FLAGS_NONE,
                                           self->fetch_ca, cancellable);
   return status;
+}
+
+/* ---- Signatures the authority vouches for (issue 12) ----
+ *
+ * X509_STORE_CTX_set_verify() replaces the step of X509_verify_cert()
+ * that checks the chain's signatures and validity periods, after the
+ * chain is built and its extensions, trust and revocation are checked.
+ * A chain whose signer's certificate the authority does not vouch for
+ * goes to OpenSSL's own step (internal_verify(), which
+ * X509_STORE_CTX_init() installs). One it vouches for goes through the
+ * same step written again with OpenSSL 3.0's public API, in the same
+ * order and with the same errors, and only the signer's certificate's
+ * signature is not verified. The current issuer OpenSSL sets for its
+ * callback is not set (no API; nothing here reads it). */
+
+static X509_STORE_CTX_verify_fn default_verify;
+
+/* OpenSSL's verify_cb_cert(): FALSE when the callback stops there. */
+static gboolean
+verify_failed (X509_STORE_CTX *store_ctx, X509 *cert, int depth, int code)
+{
+  X509_STORE_CTX_set_error_depth (store_ctx, depth);
+  X509_STORE_CTX_set_current_cert (store_ctx, cert);
+  X509_STORE_CTX_set_error (store_ctx, code);
+  return X509_STORE_CTX_get_verify_cb (store_ctx) (0, store_ctx) != 0;
+}
+
+/* OpenSSL's ossl_x509_check_cert_time() for a certificate of the chain. */
+static gboolean
+verify_time (X509_STORE_CTX *store_ctx, X509 *cert, int depth)
+{
+  X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param (store_ctx);
+  unsigned long flags = X509_VERIFY_PARAM_get_flags (param);
+  time_t when = X509_VERIFY_PARAM_get_time (param);
+  time_t *at = NULL;
+  int cmp;
+
+  if (flags & X509_V_FLAG_USE_CHECK_TIME)
+    at = &when;
+  else if (flags & X509_V_FLAG_NO_CHECK_TIME)
+    return TRUE;
+  cmp = X509_cmp_time (X509_get0_notBefore (cert), at);
+  if (cmp == 0 && !verify_failed (store_ctx, cert, depth, X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD))
+    return FALSE;
+  if (cmp > 0 && !verify_failed (store_ctx, cert, depth, X509_V_ERR_CERT_NOT_YET_VALID))
+    return FALSE;
+  cmp = X509_cmp_time (X509_get0_notAfter (cert), at);
+  if (cmp == 0 && !verify_failed (store_ctx, cert, depth, X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD))
+    return FALSE;
+  if (cmp < 0 && !verify_failed (store_ctx, cert, depth, X509_V_ERR_CERT_HAS_EXPIRED))
+    return FALSE;
+  return TRUE;
+}
+
+/* OpenSSL's ossl_x509_signing_allowed(): @issuer's key usage, when it has
+ * one, lets it sign @subject. */
+static int
+signing_allowed (X509 *issuer, X509 *subject)
+{
+  gboolean proxy = (X509_get_extension_flags (subject) & EXFLAG_PROXY) != 0;
+
+  if ((X509_get_extension_flags (issuer) & EXFLAG_KUSAGE)
+      && !(X509_get_key_usage (issuer) & (proxy ? KU_DIGITAL_SIGNATURE : KU_KEY_CERT_SIGN)))
+    return proxy ? X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE : X509_V_ERR_KEYUSAGE_NO_CERTSIGN;
+  return X509_V_OK;
+}
+
+static int
+verify_vouched (X509_STORE_CTX *store_ctx)
+{
+  ImzalaTrust *self = X509_STORE_CTX_get_app_data (store_ctx);
+  STACK_OF (X509) *chain = X509_STORE_CTX_get0_chain (store_ctx);
+  unsigned long flags = X509_VERIFY_PARAM_get_flags (X509_STORE_CTX_get0_param (store_ctx));
+  int n = sk_X509_num (chain) - 1;
+  X509 *issuer;
+  X509 *subject;
+
+  /* The stores of imzala_trust_new_store() take the top of a partial
+   * chain as its anchor, so the walk starts at the top certificate
+   * whether or not it is self-issued; anything else is OpenSSL's. */
+  if (n < 1 || !(flags & X509_V_FLAG_PARTIAL_CHAIN)
+      || !self->issued_func (sk_X509_value (chain, 0), sk_X509_value (chain, 1), self->issued_data))
+    return default_verify (store_ctx);
+
+  issuer = subject = sk_X509_value (chain, n);
+  while (n >= 0)
+    {
+      /* A self-signed top's own signature only when asked for. */
+      if (subject != issuer
+          || ((flags & X509_V_FLAG_CHECK_SS_SIGNATURE) && (X509_get_extension_flags (issuer) & EXFLAG_SS)))
+        {
+          int issuer_depth = n + (subject == issuer ? 0 : 1);
+          int code = subject == issuer && !(X509_get_extension_flags (issuer) & EXFLAG_CA)
+                     ? X509_V_OK : signing_allowed (issuer, subject);
+          EVP_PKEY *key;
+
+          if (code != X509_V_OK && !verify_failed (store_ctx, issuer, issuer_depth, code))
+            return 0;
+          if ((key = X509_get0_pubkey (issuer)) == NULL)
+            {
+              if (!verify_failed (store_ctx, issuer, issuer_depth,
+                                  X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY))
+                return 0;
+            }
+          /* Depth 0, below the top: the signer's certificate, which the
+           * authority vouched for above. */
+          else if (n > 0 && X509_verify (subject, key) <= 0
+                   && !verify_failed (store_ctx, subject, n, X509_V_ERR_CERT_SIGNATURE_FAILURE))
+            return 0;
+        }
+      if (!verify_time (store_ctx, subject, n))
+        return 0;
+      X509_STORE_CTX_set_current_cert (store_ctx, subject);
+      X509_STORE_CTX_set_error_depth (store_ctx, n);
+      if (!X509_STORE_CTX_get_verify_cb (store_ctx) (1, store_ctx))
+        return 0;
+      if (--n >= 0)
+        {
+          issuer = subject;
+          subject = sk_X509_value (chain, n);
+        }
+    }
+  return 1;
+}
+
+void
+imzala_trust_set_issued_func (ImzalaTrust           *self,
+                              ImzalaTrustIssuedFunc  func,
+                              gpointer               user_data,
+                              GDestroyNotify         destroy)
+{
+  g_return_if_fail (IMZALA_IS_TRUST (self));
+
+  if (self->issued_destroy != NULL)
+    self->issued_destroy (self->issued_data);
+  self->issued_func = func;
+  self->issued_data = user_data;
+  self->issued_destroy = destroy;
+}
+
+void
+imzala_trust_prepare_verify (ImzalaTrust *self, X509_STORE_CTX *store_ctx)
+{
+  static gsize once;
+
+  g_return_if_fail (IMZALA_IS_TRUST (self));
+  g_return_if_fail (store_ctx != NULL);
+
+  if (self->issued_func == NULL)
+    return;
+  /* What X509_STORE_CTX_init() installed (the store sets none). */
+  if (g_once_init_enter (&once))
+    {
+      default_verify = X509_STORE_CTX_get_verify (store_ctx);
+      g_once_init_leave (&once, 1);
+    }
+  if (default_verify == NULL || X509_STORE_CTX_get_verify (store_ctx) != default_verify)
+    return;
+  X509_STORE_CTX_set_app_data (store_ctx, self);
+  X509_STORE_CTX_set_verify (store_ctx, verify_vouched);
 }

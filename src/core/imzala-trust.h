@@ -144,6 +144,29 @@ void              imzala_trust_set_status_func (ImzalaTrust           *self,
                                                 ImzalaTrustStatusFunc  func,
                                                 gpointer               user_data,
                                                 GDestroyNotify         destroy);
+/* The trust's authority (a portal that is its own CA) vouches that
+ * @issuer's key signed @cert: the authority issued @cert and holds its
+ * bytes, and @cert is byte for byte what it issued. Called from the
+ * verifying thread (thread-safe) for a chain's signer certificate and
+ * the certificate above it; TRUE leaves that one signature unverified,
+ * every other check of the chain is made as always (issue 12: an ECDSA
+ * P-384 verification, most of a submission's check). */
+typedef gboolean (*ImzalaTrustIssuedFunc) (X509    *cert,
+                                           X509    *issuer,
+                                           gpointer user_data);
+
+/* Set it before the trust is shared with other threads. */
+void              imzala_trust_set_issued_func (ImzalaTrust           *self,
+                                                ImzalaTrustIssuedFunc  func,
+                                                gpointer               user_data,
+                                                GDestroyNotify         destroy);
+/* Prepares @store_ctx, initialised on a store of imzala_trust_new_store(),
+ * for X509_verify_cert(): with an issued function, its verification of
+ * signatures and validity periods is OpenSSL's own except for the one
+ * signature the authority vouches for. */
+void              imzala_trust_prepare_verify  (ImzalaTrust           *self,
+                                                X509_STORE_CTX        *store_ctx);
+
 /* The status of @cert: the status function's answer when it gives one,
  * else imzala_cert_status_get_full() over @evidence, fetching unless the
  * trust is offline, with the trust's fetch CA. Never NULL. Blocking. */
