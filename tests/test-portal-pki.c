@@ -1307,6 +1307,66 @@ test_two_signers (void)
   g_assert_cmpuint (status, ==, 200);
 }
 
+/* ImzalaCmsSignFunc: Ayşe's card signs, whatever certificate the CMS
+ * names (the certificates below carry her key). */
+static GBytes *
+card_sign_cb (GBytes       *to_be_signed,
+              ImzalaDigest  digest,
+              gpointer      user_data,
+              GCancellable *cancellable,
+              GError      **error)
+{
+  g_autoptr(ImzalaSecret) pin = imzala_test_secret (DEMO_PIN);
+
+  return imzala_token_sign (imzala_module_set_find_token (tokens, ayse_cert), ayse_cert, pin, digest,
+                            to_be_signed, cancellable, error);
+}
+
+/* Issue 12: the portal does not verify its issuing CA's signature on a
+ * certificate that is byte for byte one it issued. A certificate with
+ * her serial number, her name and her key, and a signature the CA never
+ * made (the last byte changed) is not that: her card's signature under it
+ * is refused, as before, and her real certificate's goes through. */
+static void
+test_issued_serial_other_bytes (void)
+{
+  /* A portal of its own on the same state, so that its login does not
+   * spend the shared portal's budget of requests for this address. */
+  Portal *own = portal_start (NULL);
+  g_autoptr(Login) login = login_new (own);
+  g_autoptr(GBytes) text = login_text (login);
+  GBytes *real_der = imzala_certificate_get_der (ayse_cert);
+  g_autoptr(GByteArray) changed = g_byte_array_new ();
+  g_autoptr(GBytes) changed_der = NULL;
+  g_autoptr(ImzalaCertificate) forged = NULL;
+  g_autoptr(GBytes) cms = NULL;
+  g_autoptr(GBytes) real = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint status = 0;
+
+  g_byte_array_append (changed, g_bytes_get_data (real_der, NULL), (guint) g_bytes_get_size (real_der));
+  changed->data[changed->len - 1] ^= 0x01;
+  changed_der = g_byte_array_free_to_bytes (g_steal_pointer (&changed));
+  forged = imzala_certificate_new_from_der (changed_der, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (imzala_certificate_get_serial (forged), ==, imzala_certificate_get_serial (ayse_cert));
+  g_assert_false (g_bytes_equal (changed_der, real_der));
+
+  cms = imzala_cms_sign_full (forged, NULL, text, NULL, IMZALA_CMS_NONE, NULL, card_sign_cb, NULL, NULL,
+                              &error);
+  g_assert_no_error (error);
+  answer = login_submit (own, login, cms, &status);
+  g_assert_cmpuint (status, ==, 422);
+  g_assert_cmpstr (error_code (answer), ==, "signature-invalid");
+
+  g_clear_pointer (&answer, json_object_unref);
+  real = sign_bes (text);
+  answer = login_submit (own, login, real, &status);
+  g_assert_cmpuint (status, ==, 200);
+  portal_stop (own);
+}
+
 static GBytes *
 der_of (guint8 tag, GBytes *inner)
 {
@@ -1594,6 +1654,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal-pki/lost-card/cli", test_lost_card_cli);
   g_test_add_func ("/portal-pki/limits/rate-limit", test_pki_rate_limit);
   g_test_add_func ("/portal-pki/two-signers", test_two_signers);
+  g_test_add_func ("/portal-pki/issued-serial-other-bytes", test_issued_serial_other_bytes);
   g_test_add_func ("/portal-pki/counter-signed", test_counter_signed);
   g_test_add_func ("/portal-pki/broken-references", test_broken_references);
   g_test_add_func ("/portal-pki/lost-card/time-stamped-before", test_lost_card_time_stamped_before);

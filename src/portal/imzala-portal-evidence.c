@@ -16,27 +16,37 @@ typedef struct
 } Authority;
 
 static void
-authority_free (Authority *authority)
+authority_clear (Authority *authority)
 {
   g_clear_object (&authority->pki);
   g_clear_object (&authority->store);
-  g_free (authority);
 }
 
-/* The table's answer for @cert. The verifier asks along the chain it has
- * just verified, so @issuer's signature on @cert is already checked:
- * whether @issuer is the portal's issuing CA is all that decides whether
- * the serial number is the table's to answer for (no second signature
- * verification, issue 12). */
+static void
+authority_unref (Authority *authority)
+{
+  g_atomic_rc_box_release_full (authority, (GDestroyNotify) authority_clear);
+}
+
+/* @cert's serial number, when the table is the one to answer for it.
+ * The verifier asks along the chain it has just verified, so @issuer
+ * signed @cert (checked, or vouched for by table_issued_cb() below):
+ * whether @issuer is the portal's issuing CA is all that decides (no
+ * second signature verification, issue 12). */
+static char *
+table_serial (Authority *authority, X509 *cert, X509 *issuer)
+{
+  if (authority->pki == NULL || authority->store == NULL
+      || X509_cmp (issuer, imzala_portal_pki_get_issuing_x509 (authority->pki)) != 0)
+    return NULL;
+  return imzala_portal_pki_serial_hex (X509_get0_serialNumber (cert));
+}
+
 static ImzalaPortalCertStatus
 table_lookup (Authority *authority, X509 *cert, X509 *issuer, gint64 *revoked_at, int *reason)
 {
-  g_autofree char *serial = NULL;
+  g_autofree char *serial = table_serial (authority, cert, issuer);
 
-  if (authority->pki == NULL || authority->store == NULL
-      || X509_cmp (issuer, imzala_portal_pki_get_issuing_x509 (authority->pki)) != 0)
-    return IMZALA_PORTAL_CERT_UNKNOWN;
-  serial = imzala_portal_pki_serial_hex (X509_get0_serialNumber (cert));
   if (serial == NULL)
     return IMZALA_PORTAL_CERT_UNKNOWN;
   return imzala_portal_store_get_certificate_status (authority->store, serial, revoked_at, reason);
@@ -108,6 +118,47 @@ table_status_cb (X509      *cert,
   return status_new (IMZALA_CERT_STATUS_GOOD);
 }
 
+/* ImzalaTrustIssuedFunc: the portal's issuing CA issued @cert, and @cert
+ * is byte for byte the certificate its table holds under that serial
+ * number (the portal signed those bytes itself), so its signature need
+ * not be verified again. A certificate that differs in one byte (another
+ * key's signature over the same contents, say) is verified as any other. */
+static gboolean
+table_issued_cb (X509 *cert, X509 *issuer, gpointer user_data)
+{
+  g_autofree char *serial = table_serial (user_data, cert, issuer);
+  Authority *authority = user_data;
+  unsigned char *der = NULL;
+  gboolean issued;
+  int size;
+
+  if (serial == NULL)
+    return FALSE;
+  size = i2d_X509 (cert, &der);
+  issued = size > 0 && imzala_portal_store_certificate_is (authority->store, serial, der, (gsize) size);
+  OPENSSL_free (der);
+  return issued;
+}
+
+static Authority *
+authority_new (ImzalaPortalPki *pki, ImzalaPortalStore *store)
+{
+  Authority *authority = g_atomic_rc_box_new0 (Authority);
+
+  authority->pki = pki != NULL ? g_object_ref (pki) : NULL;
+  authority->store = store != NULL ? g_object_ref (store) : NULL;
+  return authority;
+}
+
+/* The status and issued functions share one Authority (refcounted). */
+static void
+set_authority (ImzalaTrust *trust, Authority *authority)
+{
+  imzala_trust_set_status_func (trust, table_status_cb, authority, (GDestroyNotify) authority_unref);
+  imzala_trust_set_issued_func (trust, table_issued_cb, g_atomic_rc_box_acquire (authority),
+                                (GDestroyNotify) authority_unref);
+}
+
 ImzalaTrust *
 imzala_portal_evidence_new_trust (X509_STORE *anchors)
 {
@@ -115,8 +166,7 @@ imzala_portal_evidence_new_trust (X509_STORE *anchors)
 
   imzala_trust_add_store (trust, anchors);
   imzala_trust_set_offline (trust, TRUE);
-  imzala_trust_set_status_func (trust, table_status_cb, g_new0 (Authority, 1),
-                                (GDestroyNotify) authority_free);
+  set_authority (trust, authority_new (NULL, NULL));
   return trust;
 }
 
@@ -128,11 +178,5 @@ imzala_portal_evidence_set_pki (ImzalaTrust       *trust,
   g_return_if_fail (IMZALA_IS_TRUST (trust));
 
   /* A new function data each time: the old one is freed by the trust. */
-  {
-    Authority *authority = g_new0 (Authority, 1);
-
-    authority->pki = pki != NULL ? g_object_ref (pki) : NULL;
-    authority->store = store != NULL ? g_object_ref (store) : NULL;
-    imzala_trust_set_status_func (trust, table_status_cb, authority, (GDestroyNotify) authority_free);
-  }
+  set_authority (trust, authority_new (pki, store));
 }

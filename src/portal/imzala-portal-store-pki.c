@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <gio/gio.h>
@@ -74,7 +75,7 @@ status_statement (ImzalaPortalStore *self)
       return NULL;
     }
   sqlite3_busy_timeout (self->status_db, 1000);
-  if (sqlite3_prepare_v3 (self->status_db, "SELECT revoked_at, reason FROM certificates WHERE serial = ?1",
+  if (sqlite3_prepare_v3 (self->status_db, "SELECT revoked_at, reason, der FROM certificates WHERE serial = ?1",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->status_stmt, NULL) != SQLITE_OK)
     {
       g_warning ("Could not prepare the status lookup: %s", sqlite3_errmsg (self->status_db));
@@ -116,6 +117,30 @@ imzala_portal_store_get_certificate_status (ImzalaPortalStore *self,
   sqlite3_reset (stmt);
   sqlite3_clear_bindings (stmt);
   return status;
+}
+
+/* Thread-safe, as the status above: whether the certificate issued under
+ * @serial is exactly @der. */
+gboolean
+imzala_portal_store_certificate_is (ImzalaPortalStore *self,
+                                    const char        *serial,
+                                    const guint8      *der,
+                                    gsize              size)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->status_lock);
+  sqlite3_stmt *stmt = status_statement (self);
+  gboolean same = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  store_bind_text (stmt, 1, serial);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    same = sqlite3_column_type (stmt, 2) == SQLITE_BLOB
+           && (gsize) sqlite3_column_bytes (stmt, 2) == size
+           && memcmp (sqlite3_column_blob (stmt, 2), der, size) == 0;
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  return same;
 }
 
 GPtrArray *

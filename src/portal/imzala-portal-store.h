@@ -270,6 +270,11 @@ ImzalaPortalCertStatus imzala_portal_store_get_certificate_status (ImzalaPortalS
                                                                    const char        *serial,
                                                                    gint64            *revoked_at,
                                                                    int               *reason);
+/* Whether the certificate issued under @serial is byte for byte @der. */
+gboolean               imzala_portal_store_certificate_is         (ImzalaPortalStore *self,
+                                                                   const char        *serial,
+                                                                   const guint8      *der,
+                                                                   gsize              size);
 /* Revokes every unrevoked certificate of @tckn at @now; returns their
  * serials (empty when there was none). */
 GPtrArray             *imzala_portal_store_revoke_person          (ImzalaPortalStore *self,
