@@ -56,13 +56,13 @@ X509_STORE  *imzala_trust_new_store        (ImzalaTrust  *self,
                                             time_t        when);
 /* The trusted certificates (a new stack of new references). */
 STACK_OF (X509) *imzala_trust_dup_certificates (ImzalaTrust *self);
-/* The trust's own X509 whose DER is exactly @der (a new reference), or
- * NULL: a certificate a signature carries that the trust holds already
- * need not be parsed again. */
 /* @x509 as an ImzalaCertificate (a new reference): for one of the trust's
  * own X509s, the same object each time. */
 ImzalaCertificate *imzala_trust_describe       (ImzalaTrust  *self,
                                                 X509         *x509);
+/* The trust's own X509 whose DER is exactly @der (a new reference), or
+ * NULL: a certificate a signature carries that the trust holds already
+ * need not be parsed again. */
 X509            *imzala_trust_lookup_der       (ImzalaTrust  *self,
                                                 const guint8 *der,
                                                 gsize         size);
