@@ -232,9 +232,11 @@ print_candidates (ImzalaSigningJob *job)
     {
       g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
       const char *tckn = imzala_certificate_get_tckn (certificate);
+      /* What the card says, line feeds escaped too (as print_certificate()). */
+      g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (certificate));
 
       g_printerr ("  %s (%s), %s%s%s\n    --cert %s\n",
-                  imzala_certificate_get_holder_name (certificate),
+                  holder,
                   tckn != NULL ? tckn : _("no T.C. kimlik no"),
                   imzala_certificate_get_key_description (certificate),
                   imzala_certificate_is_recommended (certificate) ? "" : _(", not recommended"),

@@ -359,11 +359,17 @@ print_candidates (GPtrArray *tokens, gboolean recommended_only)
         {
           ImzalaCertificate *certificate = g_ptr_array_index (certificates, c);
           const char *tckn = imzala_certificate_get_tckn (certificate);
+          g_autofree char *holder = NULL;
+          g_autofree char *label = NULL;
 
           if (imzala_certificate_is_ca (certificate))
             continue;
           if (recommended_only && !imzala_certificate_is_recommended (certificate))
             continue;
+
+          /* What the card says, line feeds escaped too (as `list`). */
+          holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (certificate));
+          label = imzala_cli_terminal_filter (imzala_token_get_label (token));
 
           if (!any)
             g_printerr ("%s\n", recommended_only
@@ -371,11 +377,9 @@ print_candidates (GPtrArray *tokens, gboolean recommended_only)
                         : _("These certificates are on the tokens:"));
           any = TRUE;
 
-          g_printerr (_("  %s (%s), %s, on “%s”\n"),
-                      imzala_certificate_get_holder_name (certificate),
+          g_printerr (_("  %s (%s), %s, on “%s”\n"), holder,
                       tckn != NULL ? tckn : _("no T.C. kimlik no"),
-                      imzala_certificate_get_key_description (certificate),
-                      imzala_token_get_label (token));
+                      imzala_certificate_get_key_description (certificate), label);
           if (!recommended_only && !imzala_certificate_is_recommended (certificate))
             {
               g_auto(GStrv) reasons = imzala_certificate_describe_problems (certificate, NULL);
