@@ -21,6 +21,7 @@ enum
   SERIAL_ALICE = 0x3001,
   SERIAL_BOB = 0x3002,      /* revoked two days ago */
   SERIAL_EXPIRED = 0x3003,  /* expired yesterday */
+  SERIAL_SPOOF = 0x3004,    /* a line feed in its name */
 };
 
 static ImzalaTestPki *pki;
@@ -286,6 +287,32 @@ test_expired_without_timestamp (void)
   g_assert_nonnull (strstr (run->err, "no time-stamp proves"));
 }
 
+/* A holder's name is the signer's to choose: one with a line feed and a
+ * line of the report after it ("  T.C. kimlik no:  …", a number the
+ * certificate does not hold) shows the line feed as an escape, and the
+ * report keeps one T.C. kimlik no line per signer (before: the name added
+ * a line of its own to `verify`'s report). */
+static void
+test_names_one_line (void)
+{
+  g_autoptr(Run) run = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint tckn_lines = 0;
+
+  openssl_sign ("spoof", "spoof.p7s", FALSE);
+  run = verify ("--ca", "ca.pem", "spoof.p7s", NULL);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_nonnull (strstr (run->out, "Signer:          Mallory\\x0a  T.C. kimlik no:  12345678950\n"));
+  lines = g_strsplit (run->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "  T.C. kimlik no:"))
+      {
+        g_assert_cmpstr (lines[i], ==, "  T.C. kimlik no:  none");
+        tckn_lines++;
+      }
+  g_assert_cmpuint (tckn_lines, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -299,15 +326,20 @@ main (int argc, char **argv)
                                             .serial = SERIAL_EXPIRED,
                                             .key_usage = "critical,digitalSignature,nonRepudiation",
                                             .not_before = now - 20 * DAY, .not_after = now - DAY };
+  const ImzalaTestCertSpec spoof_spec = { .common_name = "Mallory\n  T.C. kimlik no:  12345678950",
+                                          .key = "p256", .serial = SERIAL_SPOOF,
+                                          .key_usage = "critical,digitalSignature,nonRepudiation" };
   const ImzalaTestCertSpec unrelated_spec = { .common_name = "Unrelated Root", .key = "p256", .ca = TRUE };
   ImzalaTestPkiEntry entries[] = {
     { SERIAL_ALICE, "Alice", 0, NULL },
     { SERIAL_BOB, "Bob", now - 2 * DAY, "keyCompromise" },
     { SERIAL_EXPIRED, "Expired", 0, NULL },
+    { SERIAL_SPOOF, "Mallory", 0, NULL },
   };
   g_autoptr(ImzalaTestIdentity) alice = NULL;
   g_autoptr(ImzalaTestIdentity) bob = NULL;
   g_autoptr(ImzalaTestIdentity) expired = NULL;
+  g_autoptr(ImzalaTestIdentity) spoof = NULL;
   g_autoptr(ImzalaTestIdentity) unrelated = NULL;
   g_autofree char *content = NULL;
 
@@ -317,10 +349,12 @@ main (int argc, char **argv)
   alice = imzala_test_pki_issue (pki, &alice_spec);
   bob = imzala_test_pki_issue (pki, &bob_spec);
   expired = imzala_test_pki_issue (pki, &expired_spec);
+  spoof = imzala_test_pki_issue (pki, &spoof_spec);
   unrelated = imzala_test_identity_new (&unrelated_spec, NULL);
   imzala_test_identity_write (alice, pki->dir, "alice");
   imzala_test_identity_write (bob, pki->dir, "bob");
   imzala_test_identity_write (expired, pki->dir, "expired");
+  imzala_test_identity_write (spoof, pki->dir, "spoof");
   imzala_test_identity_write (unrelated, pki->dir, "unrelated");
   content = g_build_filename (pki->dir, "content.txt", NULL);
   g_assert_true (g_file_set_contents (content, "İmzalanacak metin\n", -1, NULL));
@@ -329,11 +363,13 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-verify/turkish-trust", test_turkish_trust);
   g_test_add_func ("/cli-verify/json", test_json);
   g_test_add_func ("/cli-verify/expired-without-timestamp", test_expired_without_timestamp);
+  g_test_add_func ("/cli-verify/names-one-line", test_names_one_line);
 
   result = g_test_run ();
   g_clear_pointer (&alice, imzala_test_identity_free);
   g_clear_pointer (&bob, imzala_test_identity_free);
   g_clear_pointer (&expired, imzala_test_identity_free);
+  g_clear_pointer (&spoof, imzala_test_identity_free);
   imzala_test_pki_free (pki);
   return result;
 }

@@ -213,6 +213,16 @@ print_token (ImzalaToken *token)
   g_print ("\n");
 }
 
+/* Why no card shows, or why one does not: the message may name a reader
+ * or a card, whose strings the reader's driver or the card gives. */
+static void
+print_cause (const GError *cause)
+{
+  g_autofree char *message = imzala_cli_terminal_filter (cause->message);
+
+  g_print ("%s\n", message);
+}
+
 static void
 print_text (ImzalaModuleSet *set, GPtrArray *tokens, const GError *cause)
 {
@@ -223,18 +233,18 @@ print_text (ImzalaModuleSet *set, GPtrArray *tokens, const GError *cause)
     {
       ImzalaModule *module = g_ptr_array_index (modules, i);
       const char *path = imzala_module_get_path (module);
+      /* The description and the version are the module's own CK_INFO. */
+      g_autofree char *where = imzala_cli_terminal_filter (path != NULL ? path : imzala_module_get_description (module));
+      g_autofree char *version = imzala_cli_terminal_filter (imzala_module_get_version (module));
 
-      g_print (_("Module: %s (%s), version %s\n"),
-               imzala_module_get_name (module),
-               path != NULL ? path : imzala_module_get_description (module),
-               imzala_module_get_version (module));
+      g_print (_("Module: %s (%s), version %s\n"), imzala_module_get_name (module), where, version);
     }
   for (guint i = 0; load_errors != NULL && i < load_errors->len; i++)
     {
       ImzalaModuleLoadError *e = g_ptr_array_index (load_errors, i);
+      g_autofree char *message = imzala_cli_terminal_filter (e->error->message);
 
-      g_print (_("Module not loaded: %s: %s\n"),
-               e->path != NULL ? e->path : e->name, e->error->message);
+      g_print (_("Module not loaded: %s: %s\n"), e->path != NULL ? e->path : e->name, message);
     }
   g_print ("\n");
 
@@ -243,7 +253,7 @@ print_text (ImzalaModuleSet *set, GPtrArray *tokens, const GError *cause)
   if (tokens->len == 0)
     {
       if (cause != NULL)
-        g_print ("%s\n", cause->message);
+        print_cause (cause);
       else
         g_print (_("No token found. Is the card in the reader?\n"));
       return;
@@ -252,7 +262,7 @@ print_text (ImzalaModuleSet *set, GPtrArray *tokens, const GError *cause)
     print_token (g_ptr_array_index (tokens, i));
   /* A card that no module shows, beside the tokens that are there. */
   if (cause != NULL)
-    g_print ("%s\n", cause->message);
+    print_cause (cause);
 }
 
 /* ---- JSON ---- */

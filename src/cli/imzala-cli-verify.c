@@ -99,20 +99,25 @@ open_input (const char *path, guint64 *size, GError **error)
   return G_INPUT_STREAM (stream);
 }
 
+/* What comes from the signature (the reason and the checks may quote a
+ * name from a certificate) is filtered where it is printed: a line feed in
+ * a holder's name must not add a line of its own to the report. */
 static void
 print_text (ImzalaVerification *verification)
 {
+  g_autofree char *reason = imzala_cli_terminal_filter (verification->reason);
+
   switch (verification->status)
     {
     case IMZALA_VALIDATION_VALID:
       g_print (_("The signature is valid.\n"));
       break;
     case IMZALA_VALIDATION_INVALID:
-      g_print (_("The signature is NOT valid: %s\n"), verification->reason);
+      g_print (_("The signature is NOT valid: %s\n"), reason);
       break;
     case IMZALA_VALIDATION_INDETERMINATE:
     default:
-      g_print (_("The signature could not be validated: %s\n"), verification->reason);
+      g_print (_("The signature could not be validated: %s\n"), reason);
       break;
     }
   g_print (_("  Level:           %s\n"), imzala_signature_level_to_string (verification->level));
@@ -130,10 +135,12 @@ print_text (ImzalaVerification *verification)
       if (signer != NULL)
         {
           const char *tckn = imzala_certificate_get_tckn (signer);
+          g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (signer));
+          g_autofree char *issuer = imzala_cli_terminal_filter (imzala_certificate_get_issuer_name (signer));
 
-          g_print (_("  Signer:          %s\n"), imzala_certificate_get_holder_name (signer));
+          g_print (_("  Signer:          %s\n"), holder);
           g_print (_("  T.C. kimlik no:  %s\n"), tckn != NULL ? tckn : _("none"));
-          g_print (_("  Issuer:          %s\n"), imzala_certificate_get_issuer_name (signer));
+          g_print (_("  Issuer:          %s\n"), issuer);
         }
       g_print (_("  Signing time:    %s\n"), when);
       if (report->timestamp_time != NULL)
@@ -150,8 +157,9 @@ print_text (ImzalaVerification *verification)
       for (guint j = 0; j < report->checks->len; j++)
         {
           ImzalaCheck *check = g_ptr_array_index (report->checks, j);
+          g_autofree char *message = imzala_cli_terminal_filter (check->message);
 
-          g_print ("    [%s] %s\n", check_mark (check->result), check->message);
+          g_print ("    [%s] %s\n", check_mark (check->result), message);
         }
       for (guint j = 0; report->counter_signers != NULL && j < report->counter_signers->len; j++)
         {
@@ -159,13 +167,17 @@ print_text (ImzalaVerification *verification)
 
           g_print (_("  Counter-signature %u: %s\n"), j + 1, validation_sentence (counter->status));
           if (counter->certificate != NULL)
-            g_print (_("    Signer:        %s\n"),
-                     imzala_certificate_get_holder_name (counter->certificate));
+            {
+              g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (counter->certificate));
+
+              g_print (_("    Signer:        %s\n"), holder);
+            }
           for (guint k = 0; k < counter->checks->len; k++)
             {
               ImzalaCheck *check = g_ptr_array_index (counter->checks, k);
+              g_autofree char *message = imzala_cli_terminal_filter (check->message);
 
-              g_print ("      [%s] %s\n", check_mark (check->result), check->message);
+              g_print ("      [%s] %s\n", check_mark (check->result), message);
             }
         }
     }

@@ -49,12 +49,17 @@ void
 imzala_cli_printerr (const char *format, ...)
 {
   g_autofree char *message = NULL;
+  g_autofree char *safe = NULL;
   va_list args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_printerr ("imzala-cli: %s\n", message);
+  /* One message is one line: a card's label, a holder's name or a
+   * portal's sentence in it shows its line feeds as escapes too (no msgid
+   * printed here has one of its own). */
+  safe = imzala_cli_terminal_filter (message);
+  g_printerr ("imzala-cli: %s\n", safe);
 }
 
 int
@@ -140,13 +145,11 @@ imzala_cli_exit_code_for_error (const GError *error)
 int
 imzala_cli_report_error (const GError *error)
 {
-  g_autofree char *message = NULL;
-
   g_return_val_if_fail (error != NULL, IMZALA_CLI_EXIT_FAILED);
 
-  /* The message may be the portal's own sentence, or name a card. */
-  message = imzala_cli_terminal_filter (error->message);
-  imzala_cli_printerr ("%s", message);
+  /* The message may be the portal's own sentence, or name a card:
+   * imzala_cli_printerr() filters it. */
+  imzala_cli_printerr ("%s", error->message);
   return imzala_cli_exit_code_for_error (error);
 }
 

@@ -50,6 +50,9 @@ int imzala_cli_doctor      (int argc, char **argv);
 int  imzala_cli_exit_code_for_error (const GError *error);
 /* Prints "imzala-cli: <message>" on stderr and returns the exit code. */
 int  imzala_cli_report_error        (const GError *error);
+/* Prints "imzala-cli: <message>" on stderr as one line: the whole message
+ * goes through imzala_cli_terminal_filter(), so its line feeds show as
+ * escapes too. */
 void imzala_cli_printerr            (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
 /* A GOptionContext for @command whose --help names the command, uses the
