@@ -174,6 +174,51 @@ test_healthy (void)
   g_assert_nonnull (strstr (report, "No problem found.\n"));
 }
 
+/* What cards, readers and modules say of themselves goes into the report as
+ * one line each: a reader's name, a card's label and a module's
+ * description with a line feed (and an escape sequence, a carriage return,
+ * a right-to-left override) show them as escapes, and no line of the
+ * report starts with what follows them (before: "No problem found." in a
+ * label made a line of its own). */
+static void
+test_one_line_each (void)
+{
+  g_autoptr(ImzalaDoctor) doctor = doctor_new ();
+  ImzalaDoctorModuleFacts *module = imzala_doctor_module_facts_new ();
+  ImzalaDoctorTokenFacts *token = imzala_doctor_token_facts_new ();
+  g_autofree char *report = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  module->name = g_strdup ("kart");
+  module->description = g_strdup ("Kart\nNo problem found.");
+  module->manufacturer = g_strdup ("Test");
+  module->version = g_strdup ("1.0");
+  imzala_doctor_take_module (doctor, module);
+  token->label = g_strdup ("KART\x1b[2K\r\nNo problem found.");
+  token->manufacturer = g_strdup ("Test");
+  token->model = g_strdup ("Model\u202e");
+  token->serial = g_strdup ("1");
+  token->slot_description = g_strdup ("Okuyucu");
+  token->module = g_strdup ("kart");
+  imzala_doctor_take_token (doctor, token);
+  add_reader (doctor, "Okuyucu\nNo problem found.", "3B00", "KART");
+
+  /* pcscd not asked, and more: the report's own line says there are
+   * problems, so no line may say there are none. */
+  g_assert_cmpuint (imzala_doctor_count_problems (doctor), >, 0);
+  report = imzala_doctor_render_text (doctor);
+  g_test_message ("%s", report);
+  g_assert_nonnull (strstr (report, "\nKART\\x1b[2K\\x0d\\x0aNo problem found.\n"));
+  g_assert_nonnull (strstr (report, "\nOkuyucu\\x0aNo problem found.\n"));
+  g_assert_nonnull (strstr (report, "  Library: Kart\\x0aNo problem found. 1.0 (Test)\n"));
+  g_assert_nonnull (strstr (report, "  Card:   Test Model\\u202e, serial 1\n"));
+  g_assert_null (strchr (report, '\x1b'));
+  g_assert_null (strchr (report, '\r'));
+  lines = g_strsplit (report, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_false (g_str_has_prefix (lines[i], "No problem found."));
+}
+
 static void
 test_problems (void)
 {
@@ -294,6 +339,7 @@ main (int argc, char **argv)
   g_test_add_func ("/doctor/masking", test_masking);
   g_test_add_func ("/doctor/healthy", test_healthy);
   g_test_add_func ("/doctor/problems", test_problems);
+  g_test_add_func ("/doctor/one-line-each", test_one_line_each);
   g_test_add_func ("/doctor/nothing", test_nothing);
   g_test_add_func ("/doctor/no-card", test_no_card);
   g_test_add_func ("/doctor/json", test_json);

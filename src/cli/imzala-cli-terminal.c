@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "imzala-error.h"
+#include "imzala-text.h"
 #include "imzala-cli-terminal.h"
 
 /* The terminal state the signal handler must put back. A handler can only see
@@ -56,50 +57,10 @@ write_all (int fd, const char *text)
     }
 }
 
-static gboolean
-is_shown_as_itself (gunichar c)
-{
-  switch (g_unichar_type (c))
-    {
-    case G_UNICODE_CONTROL:
-    case G_UNICODE_FORMAT:
-    case G_UNICODE_LINE_SEPARATOR:
-    case G_UNICODE_PARAGRAPH_SEPARATOR:
-      return FALSE;
-    default:
-      return TRUE;
-    }
-}
-
 char *
 imzala_cli_terminal_filter (const char *text)
 {
-  GString *safe;
-  const char *p, *end;
-
-  if (text == NULL)
-    return NULL;
-  safe = g_string_sized_new (strlen (text));
-  end = text + strlen (text);
-  for (p = text; p < end; )
-    {
-      gunichar c = g_utf8_get_char_validated (p, end - p);
-
-      if (c == (gunichar) -1 || c == (gunichar) -2)
-        {
-          g_string_append_printf (safe, "\\x%02x", (guchar) *p);
-          p++;
-          continue;
-        }
-      if (c == '\t' || is_shown_as_itself (c))
-        g_string_append_len (safe, p, g_utf8_next_char (p) - p);
-      else if (c < 0x100)
-        g_string_append_printf (safe, "\\x%02x", c);
-      else
-        g_string_append_printf (safe, "\\u%04x", c);
-      p = g_utf8_next_char (p);
-    }
-  return g_string_free (safe, FALSE);
+  return imzala_text_escape_unshown (text);
 }
 
 /* GLib's own handler with imzala_cli_terminal_filter() on each line: the

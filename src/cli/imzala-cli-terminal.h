@@ -22,13 +22,10 @@ G_BEGIN_DECLS
 ImzalaSecret *imzala_cli_terminal_read_secret (const char  *prompt,
                                                GError     **error);
 
-/* @text made safe to print on a terminal: every character that is not
- * shown as itself is written as an escape instead (\x1b, \u202e): C0
- * and C1 controls and DEL (escape sequences, carriage returns, line
- * feeds), and Unicode format, line and paragraph separator characters
- * (Cf, Zl, Zp: bidi overrides and marks, U+200B, U+FEFF, U+2028), so that
- * a portal's string cannot rewrite, hide or add a line. Invalid UTF-8
- * bytes are escaped as \xNN. Every string from a portal or a card that
+/* @text made safe to print on a terminal: imzala_text_escape_unshown()
+ * (escape sequences, carriage returns, line feeds, bidi overrides and
+ * invalid UTF-8 written as escapes), so that a portal's string cannot
+ * rewrite, hide or add a line. Every string from a portal or a card that
  * imzala-cli prints goes through it; the texts to sign are not, they are
  * refused by imzala-portal-answer.c unless they are displayable. */
 char         *imzala_cli_terminal_filter      (const char *text);

@@ -6,6 +6,7 @@
 #include "imzala-error.h"
 #include "imzala-secret.h"
 #include "imzala-tckn.h"
+#include "imzala-text.h"
 #include "imzala-certificate.h"
 #include "imzala-module.h"
 #include "imzala-token.h"

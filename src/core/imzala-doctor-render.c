@@ -13,6 +13,7 @@
 
 #include "imzala-doctor-private.h"
 #include "imzala-tckn.h"
+#include "imzala-text.h"
 
 /* One problem found, and what the user can do about it. */
 typedef struct
@@ -329,6 +330,32 @@ pin_state_text (ImzalaPinState state)
   return g_strdup (_("OK"));
 }
 
+/* Appends one line: @format (which ends with its line feed) with its
+ * arguments, every character of the result that is not shown as itself
+ * written as an escape (imzala_text_escape_unshown()). The strings in the
+ * report come from cards, readers, modules and certificates; a line feed
+ * in a card's label must not add a line of its own ("No problem found."). */
+static void G_GNUC_PRINTF (2, 3)
+append_line (GString    *text,
+             const char *format,
+             ...)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *safe = NULL;
+  gsize length;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  length = strlen (line);
+  if (length > 0 && line[length - 1] == '\n')
+    line[length - 1] = '\0';
+  safe = imzala_text_escape_unshown (line);
+  g_string_append (text, safe);
+  g_string_append_c (text, '\n');
+}
+
 static void
 render_certificate (GString                      *text,
                     ImzalaDoctorCertificateFacts *certificate)
@@ -339,27 +366,27 @@ render_certificate (GString                      *text,
   g_autofree char *until = format_time (certificate->not_after);
 
   if (certificate->ca)
-    g_string_append_printf (text, _("  CA certificate: %s\n"), certificate->holder);
+    append_line (text, _("  CA certificate: %s\n"), certificate->holder);
   else
-    g_string_append_printf (text, _("  Certificate: %s\n"), holder);
+    append_line (text, _("  Certificate: %s\n"), holder);
   if (tckn != NULL)
-    g_string_append_printf (text, _("    T.C. kimlik no:   %s\n"), tckn);
+    append_line (text, _("    T.C. kimlik no:   %s\n"), tckn);
   if (certificate->issuer != NULL)
-    g_string_append_printf (text, _("    Issuer:           %s\n"), certificate->issuer);
-  g_string_append_printf (text, _("    Valid:            %s to %s\n"), from, until);
+    append_line (text, _("    Issuer:           %s\n"), certificate->issuer);
+  append_line (text, _("    Valid:            %s to %s\n"), from, until);
   if (certificate->key != NULL)
-    g_string_append_printf (text, _("    Key:              %s\n"), certificate->key);
+    append_line (text, _("    Key:              %s\n"), certificate->key);
   if (certificate->ca)
     return;
-  g_string_append_printf (text, _("    Qualified:        %s\n"), yes_no (certificate->qualified));
-  g_string_append_printf (text, _("    Private key:      %s\n"), yes_no (certificate->has_private_key));
+  append_line (text, _("    Qualified:        %s\n"), yes_no (certificate->qualified));
+  append_line (text, _("    Private key:      %s\n"), yes_no (certificate->has_private_key));
   if (certificate->usable)
-    g_string_append_printf (text, _("    Usable to sign:   %s\n"), _("yes"));
+    append_line (text, _("    Usable to sign:   %s\n"), _("yes"));
   else
     {
-      g_string_append_printf (text, _("    Usable to sign:   %s\n"), _("no"));
+      append_line (text, _("    Usable to sign:   %s\n"), _("no"));
       for (guint i = 0; certificate->problems != NULL && certificate->problems[i] != NULL; i++)
-        g_string_append_printf (text, "      - %s\n", certificate->problems[i]);
+        append_line (text, "      - %s\n", certificate->problems[i]);
     }
 }
 
@@ -377,16 +404,16 @@ imzala_doctor_render_text (ImzalaDoctor *self)
 
   g_string_append (text, _("İmzala support report"));
   g_string_append_c (text, '\n');
-  g_string_append_printf (text, _("Made on %s. It holds no PIN, and names and T.C. kimlik "
+  append_line (text, _("Made on %s. It holds no PIN, and names and T.C. kimlik "
                                   "numbers are masked.\n"), now);
 
   heading (text, _("System"));
-  g_string_append_printf (text, _("Operating system: %s\n"), self->os != NULL ? self->os : "?");
+  append_line (text, _("Operating system: %s\n"), self->os != NULL ? self->os : "?");
   for (guint i = 0; i < self->versions->len; i++)
     {
       g_auto(GStrv) parts = g_strsplit (g_ptr_array_index (self->versions, i), "\t", 2);
 
-      g_string_append_printf (text, "%s: %s\n", parts[0], parts[1]);
+      append_line (text, "%s: %s\n", parts[0], parts[1]);
     }
 
   heading (text, _("Smart card service (pcscd)"));
@@ -396,7 +423,7 @@ imzala_doctor_render_text (ImzalaDoctor *self)
       g_string_append (text, _("Running.\n"));
       break;
     case IMZALA_DOCTOR_PCSC_NOT_RUNNING:
-      g_string_append_printf (text, _("Not running: %s\n"),
+      append_line (text, _("Not running: %s\n"),
                               self->pcsc_error != NULL ? self->pcsc_error : "?");
       break;
     case IMZALA_DOCTOR_PCSC_UNKNOWN:
@@ -412,38 +439,38 @@ imzala_doctor_render_text (ImzalaDoctor *self)
     {
       ImzalaDoctorReaderFacts *reader = g_ptr_array_index (self->readers, i);
 
-      g_string_append_printf (text, "%s\n", reader->name);
-      g_string_append_printf (text, _("  State: %s\n"), reader->state_text != NULL ? reader->state_text : "?");
+      append_line (text, "%s\n", reader->name);
+      append_line (text, _("  State: %s\n"), reader->state_text != NULL ? reader->state_text : "?");
       if (reader->atr != NULL)
-        g_string_append_printf (text, _("  ATR:   %s\n"), reader->atr);
+        append_line (text, _("  ATR:   %s\n"), reader->atr);
       if (reader->token_label != NULL)
-        g_string_append_printf (text, _("  Card:  %s\n"), reader->token_label);
+        append_line (text, _("  Card:  %s\n"), reader->token_label);
       else if (reader->has_card)
         g_string_append (text, _("  Card:  not recognised by any loaded module\n"));
     }
 
   heading (text, _("PKCS#11 modules"));
   if (self->modules_error != NULL)
-    g_string_append_printf (text, "%s\n", self->modules_error);
+    append_line (text, "%s\n", self->modules_error);
   if (self->modules->len == 0)
     g_string_append (text, _("No module.\n"));
   for (guint i = 0; i < self->modules->len; i++)
     {
       ImzalaDoctorModuleFacts *module = g_ptr_array_index (self->modules, i);
 
-      g_string_append_printf (text, "%s\n", module->name);
+      append_line (text, "%s\n", module->name);
       if (module->path != NULL)
-        g_string_append_printf (text, _("  Path:    %s\n"), module->path);
+        append_line (text, _("  Path:    %s\n"), module->path);
       if (module->load_error != NULL)
         {
-          g_string_append_printf (text, _("  Not loaded: %s\n"), module->load_error);
+          append_line (text, _("  Not loaded: %s\n"), module->load_error);
           continue;
         }
-      g_string_append_printf (text, _("  Library: %s %s (%s)\n"),
+      append_line (text, _("  Library: %s %s (%s)\n"),
                               module->description != NULL ? module->description : "?",
                               module->version != NULL ? module->version : "?",
                               module->manufacturer != NULL ? module->manufacturer : "?");
-      g_string_append_printf (text, _("  Loaded:  %s\n"),
+      append_line (text, _("  Loaded:  %s\n"),
                               module->unmanaged
                               ? _("unmanaged (C_Initialize without locking arguments)")
                               : _("managed by p11-kit"));
@@ -451,7 +478,7 @@ imzala_doctor_render_text (ImzalaDoctor *self)
 
   heading (text, _("Cards and certificates"));
   if (self->tokens_error != NULL)
-    g_string_append_printf (text, "%s\n", self->tokens_error);
+    append_line (text, "%s\n", self->tokens_error);
   else if (self->tokens->len == 0)
     g_string_append (text, _("No card.\n"));
   for (guint i = 0; i < self->tokens->len; i++)
@@ -459,11 +486,11 @@ imzala_doctor_render_text (ImzalaDoctor *self)
       ImzalaDoctorTokenFacts *token = g_ptr_array_index (self->tokens, i);
       g_autofree char *pin = pin_state_text (token->pin_state);
 
-      g_string_append_printf (text, "%s\n", token->label);
-      g_string_append_printf (text, _("  Card:   %s %s, serial %s\n"),
+      append_line (text, "%s\n", token->label);
+      append_line (text, _("  Card:   %s %s, serial %s\n"),
                               token->manufacturer, token->model, token->serial);
-      g_string_append_printf (text, _("  Slot:   %s (module %s)\n"), token->slot_description, token->module);
-      g_string_append_printf (text, _("  PIN:    %s, %u to %u digits%s\n"), pin,
+      append_line (text, _("  Slot:   %s (module %s)\n"), token->slot_description, token->module);
+      append_line (text, _("  PIN:    %s, %u to %u digits%s\n"), pin,
                               token->min_pin_length, token->max_pin_length,
                               token->pin_pad ? _(", typed on the reader’s pin pad") : "");
       if (token->certificates->len == 0)
@@ -475,20 +502,20 @@ imzala_doctor_render_text (ImzalaDoctor *self)
   if (self->portal_url != NULL)
     {
       heading (text, _("Clock"));
-      g_string_append_printf (text, _("Portal: %s\n"), self->portal_url);
+      append_line (text, _("Portal: %s\n"), self->portal_url);
       if (self->portal_time != NULL)
         {
           g_autofree char *portal = format_time (self->portal_time);
           g_autofree char *local = format_time (self->portal_local_time);
 
-          g_string_append_printf (text, _("Portal’s time:   %s\n"), portal);
-          g_string_append_printf (text, _("This computer:   %s\n"), local);
+          append_line (text, _("Portal’s time:   %s\n"), portal);
+          append_line (text, _("This computer:   %s\n"), local);
           g_autofree char *offset = g_strdup_printf ("%+" G_GINT64_FORMAT " s", clock_offset_seconds (self));
 
-          g_string_append_printf (text, _("Difference:      %s\n"), offset);
+          append_line (text, _("Difference:      %s\n"), offset);
         }
       else
-        g_string_append_printf (text, _("Not reached: %s\n"),
+        append_line (text, _("Not reached: %s\n"),
                                 self->portal_error != NULL ? self->portal_error : "?");
     }
 
@@ -499,8 +526,8 @@ imzala_doctor_render_text (ImzalaDoctor *self)
     {
       Problem *problem = g_ptr_array_index (problems, i);
 
-      g_string_append_printf (text, "%u. %s\n", i + 1, problem->problem);
-      g_string_append_printf (text, "   → %s\n", problem->advice);
+      append_line (text, "%u. %s\n", i + 1, problem->problem);
+      append_line (text, "   → %s\n", problem->advice);
     }
 
   /* The last line of defence: a T.C. kimlik no in a label or a message. */
