@@ -1802,6 +1802,7 @@ typedef struct
   X509    *issued;          /* what the authority issued; nullable */
   guint    calls;
   gboolean asked_for_ca;    /* every call named the CA as the issuer */
+  guint    tsa_calls;       /* calls for the time-stamp authority's certificate */
 } Issued;
 
 static gboolean
@@ -1811,6 +1812,8 @@ issued_cb (X509 *cert, X509 *issuer, gpointer user_data)
 
   issued->asked_for_ca = (issued->calls == 0 || issued->asked_for_ca) && X509_cmp (issuer, pki->ca->x509) == 0;
   issued->calls++;
+  if (X509_cmp (cert, tsa->x509) == 0)
+    issued->tsa_calls++;
   return issued->issued != NULL && X509_cmp (cert, issued->issued) == 0;
 }
 
@@ -1878,7 +1881,7 @@ test_issued_func (void)
   g_autoptr(ImzalaTrust) plain = trust_ca ();
   g_autoptr(ImzalaTrust) vouching = trust_ca ();
   g_autoptr(ImzalaVerification) result = NULL;
-  Issued issued = { NULL, 0, FALSE };
+  Issued issued = { NULL, 0, FALSE, 0 };
 
   imzala_trust_set_offline (plain, TRUE);
   imzala_trust_set_offline (vouching, TRUE);
@@ -1891,13 +1894,13 @@ test_issued_func (void)
   g_assert_true (issued.asked_for_ca);
 
   /* It issued Alice's real certificate: the changed one is still refused. */
-  issued = (Issued) { alice->x509, 0, FALSE };
+  issued = (Issued) { alice->x509, 0, FALSE, 0 };
   assert_same_chain_check (good, plain, vouching, IMZALA_CHECK_PASSED);
   assert_same_chain_check (forged_cms, plain, vouching, IMZALA_CHECK_FAILED);
 
   /* It names the changed bytes as its own: its word stands for that
    * signature, and only for it. */
-  issued = (Issued) { forged_x509, 0, FALSE };
+  issued = (Issued) { forged_x509, 0, FALSE, 0 };
   g_assert_cmpint (chain_check (forged_cms, vouching, &result)->result, ==, IMZALA_CHECK_PASSED);
   g_clear_pointer (&result, imzala_verification_free);
   g_assert_cmpuint (issued.calls, >=, 1);
@@ -1905,13 +1908,43 @@ test_issued_func (void)
 
   /* Validity periods, for certificates it vouches for: Dave's expired in
    * 2019, Erin's begins in ten days. */
-  issued = (Issued) { dave->x509, 0, FALSE };
+  issued = (Issued) { dave->x509, 0, FALSE, 0 };
   assert_same_chain_check (expired_cms, plain, vouching, IMZALA_CHECK_INDETERMINATE);
   g_assert_cmpuint (issued.calls, >=, 1);
-  issued = (Issued) { future->x509, 0, FALSE };
+  issued = (Issued) { future->x509, 0, FALSE, 0 };
   assert_same_chain_check (future_cms, plain, vouching, IMZALA_CHECK_FAILED);
   g_assert_cmpuint (issued.calls, >=, 1);
   X509_free (forged_x509);
+}
+
+/* A time-stamp authority's chain goes through the same function (the
+ * reference portal's own TSA is in its table too): a CAdES-T signature is
+ * valid at level T with the authority vouching for the TSA's certificate,
+ * once for the token's chain (which OpenSSL's TS_RESP_verify_token()
+ * verifies, and whose copy the status checks use: it is not verified a
+ * second time), and a TSA whose certificate expired before the token is
+ * refused as without the function. */
+static void
+test_issued_func_time_stamp (void)
+{
+  g_autoptr(GBytes) signature = timestamped ("alice", NULL, FALSE, "tsa");
+  g_autoptr(GBytes) old = timestamped ("alice", NULL, FALSE, "old-tsa");
+  g_autoptr(ImzalaTrust) vouching = trust_ca ();
+  g_autoptr(ImzalaVerification) result = NULL;
+  g_autoptr(ImzalaVerification) refused = NULL;
+  Issued issued = { tsa->x509, 0, FALSE, 0 };
+
+  imzala_trust_set_offline (vouching, TRUE);
+  imzala_trust_set_issued_func (vouching, issued_cb, &issued, NULL);
+
+  result = verify (signature, NULL, vouching);
+  g_assert_cmpint (find_check (result, 0, "signature-time-stamp")->result, ==, IMZALA_CHECK_PASSED);
+  g_assert_cmpint (result->level, ==, IMZALA_SIGNATURE_LEVEL_T);
+  g_assert_cmpuint (issued.tsa_calls, ==, 1);
+
+  issued = (Issued) { old_tsa->x509, 0, FALSE, 0 };
+  refused = verify (old, NULL, vouching);
+  g_assert_cmpint (find_check (refused, 0, "signature-time-stamp")->result, ==, IMZALA_CHECK_FAILED);
 }
 
 /* ---- A signatureAlgorithm that contradicts the key ---- */
@@ -2090,6 +2123,7 @@ main (int argc, char **argv)
   g_test_add_func ("/verifier/stream/content-time-stamp", test_stream_content_time_stamp);
   g_test_add_func ("/verifier/status/authority", test_status_authority);
   g_test_add_func ("/verifier/issued-func", test_issued_func);
+  g_test_add_func ("/verifier/issued-func/time-stamp", test_issued_func_time_stamp);
   g_test_add_func ("/verifier/signature-algorithm/contradicts-key", test_signature_algorithm_contradicts_key);
 
   result = g_test_run ();

@@ -126,24 +126,45 @@ imzala_timestamp_get_imprint_md (GBytes *token)
   return md;
 }
 
-/* The TSA's chain at @when, as TS_RESP_verify_token() checked it (which
- * does not hand it out): for the status of its certificates. */
-static STACK_OF (X509) *
-tsa_chain (ImzalaTrust *trust, X509 *tsa, STACK_OF (X509) *untrusted, time_t when)
-{
-  X509_STORE *store = imzala_trust_new_store (trust, when);
-  X509_STORE_CTX *store_ctx = X509_STORE_CTX_new ();
-  STACK_OF (X509) *chain = NULL;
+/* The TSA's chain as TS_RESP_verify_token() verified it, which does not
+ * hand it out, for the status of its certificates: keep_chain_cb(), the
+ * store's verify callback, keeps a copy when the last certificate (depth
+ * 0) passed the step of signatures and validity periods, in the slot the
+ * store's ex_data points to. TS_RESP_verify_token() verifies one chain; if
+ * the token fails after it, the copy is dropped with the token. (It was
+ * verified a second time for this before, a P-384 verification more for
+ * each time-stamp with a chain under a P-384 CA.) */
+static int kept_chain_index = -1;
 
-  if (store != NULL && store_ctx != NULL
-      && X509_STORE_CTX_init (store_ctx, store, tsa, untrusted)
-      && X509_STORE_CTX_set_purpose (store_ctx, X509_PURPOSE_TIMESTAMP_SIGN)
-      && X509_verify_cert (store_ctx) == 1)
-    chain = X509_STORE_CTX_get1_chain (store_ctx);
-  X509_STORE_CTX_free (store_ctx);
-  X509_STORE_free (store);
-  ERR_clear_error ();
-  return chain;
+static int
+keep_chain_cb (int ok, X509_STORE_CTX *store_ctx)
+{
+  if (ok == 1 && X509_STORE_CTX_get_error_depth (store_ctx) == 0)
+    {
+      STACK_OF (X509) **kept = X509_STORE_get_ex_data (X509_STORE_CTX_get0_store (store_ctx),
+                                                       kept_chain_index);
+
+      if (kept != NULL && *kept == NULL)
+        *kept = X509_STORE_CTX_get1_chain (store_ctx);
+    }
+  return ok;
+}
+
+/* Makes @store keep the chain it verifies in *@kept. */
+static gboolean
+store_keep_chain (X509_STORE *store, STACK_OF (X509) **kept)
+{
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+      kept_chain_index = X509_STORE_get_ex_new_index (0, NULL, NULL, NULL, NULL);
+      g_once_init_leave (&once, 1);
+    }
+  if (kept_chain_index < 0 || !X509_STORE_set_ex_data (store, kept_chain_index, kept))
+    return FALSE;
+  X509_STORE_set_verify_cb (store, keep_chain_cb);
+  return TRUE;
 }
 
 static ImzalaTimestamp *
@@ -283,7 +304,7 @@ verify_token (GBytes          *token,
      * until the end by leaving them on @fetched, freed below. */
     ctx = TS_VERIFY_CTX_new ();
     store = imzala_trust_new_store (trust, when);
-    if (ctx != NULL && store != NULL)
+    if (ctx != NULL && store != NULL && store_keep_chain (store, &chain))
       {
         STACK_OF (X509) *certs = X509_chain_up_ref (untrusted);
 
@@ -292,8 +313,6 @@ verify_token (GBytes          *token,
         store = NULL; /* the context owns it now */
         TS_VERIFY_CTX_set_certs (ctx, certs);
         ok = TS_RESP_verify_token (ctx, p7) == 1;
-        if (ok)
-          chain = tsa_chain (trust, tsa, untrusted, when);
       }
     sk_X509_pop_free (fetched, X509_free);
   }

@@ -369,6 +369,8 @@ imzala_trust_dup_certificates (ImzalaTrust *self)
   return copy != NULL ? copy : sk_X509_new_null ();
 }
 
+static void store_set_vouching (ImzalaTrust *self, X509_STORE *store);
+
 X509_STORE *
 imzala_trust_new_store (ImzalaTrust *self, time_t when)
 {
@@ -384,6 +386,8 @@ imzala_trust_new_store (ImzalaTrust *self, time_t when)
   sk_X509_pop_free (certs, X509_free);
   X509_VERIFY_PARAM_set_time (X509_STORE_get0_param (store), when);
   X509_VERIFY_PARAM_set_flags (X509_STORE_get0_param (store), X509_V_FLAG_PARTIAL_CHAIN);
+  if (self->issued_func != NULL)
+    store_set_vouching (self, store);
   ERR_clear_error ();
   return store;
 }
@@ -857,18 +861,57 @@ imzala_trust_get_cert_status (ImzalaTrust  *self,
 
 /* ---- Signatures the authority vouches for (issue 12) ----
  *
- * X509_STORE_CTX_set_verify() replaces the step of X509_verify_cert()
- * that checks the chain's signatures and validity periods, after the
- * chain is built and its extensions, trust and revocation are checked.
- * A chain whose signer's certificate the authority does not vouch for
- * goes to OpenSSL's own step (internal_verify(), which
- * X509_STORE_CTX_init() installs). One it vouches for goes through the
+ * X509_STORE_set_verify() replaces, for every X509_verify_cert() on the
+ * store (the signer's chain, a time-stamp authority's inside
+ * TS_RESP_verify_token()), the step that checks the chain's signatures
+ * and validity periods, after the chain is built and its extensions,
+ * trust and revocation are checked. The store holds a reference to the
+ * trust in its ex_data. A chain whose signer's certificate the authority
+ * does not vouch for goes to OpenSSL's own step (internal_verify(), which
+ * X509_STORE_CTX_init() installs on a store without one). One it vouches for goes through the
  * same step written again with OpenSSL 3.0's public API, in the same
  * order and with the same errors, and only the signer's certificate's
  * signature is not verified. The current issuer OpenSSL sets for its
  * callback is not set (no API; nothing here reads it). */
 
 static X509_STORE_CTX_verify_fn default_verify;
+/* The store's ex_data index of its trust (a reference). */
+static int store_trust_index = -1;
+
+static void
+store_trust_free (void *parent, void *ptr, CRYPTO_EX_DATA *ad, int index, long argl, void *argp)
+{
+  if (ptr != NULL)
+    g_object_unref (ptr);
+}
+
+static int verify_vouched (X509_STORE_CTX *store_ctx);
+
+/* Makes every chain verified on @store go through verify_vouched(). */
+static void
+store_set_vouching (ImzalaTrust *self, X509_STORE *store)
+{
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+      /* What X509_STORE_CTX_init() installs when the store sets none. */
+      X509_STORE_CTX *probe = X509_STORE_CTX_new ();
+
+      if (probe != NULL && X509_STORE_CTX_init (probe, NULL, NULL, NULL))
+        default_verify = X509_STORE_CTX_get_verify (probe);
+      X509_STORE_CTX_free (probe);
+      store_trust_index = X509_STORE_get_ex_new_index (0, NULL, NULL, NULL, store_trust_free);
+      g_once_init_leave (&once, 1);
+    }
+  /* Else nothing is installed, and OpenSSL's own step verifies every
+   * signature. */
+  if (default_verify == NULL || store_trust_index < 0
+      || !X509_STORE_set_ex_data (store, store_trust_index, self))
+    return;
+  g_object_ref (self);
+  X509_STORE_set_verify (store, verify_vouched);
+}
 
 /* OpenSSL's verify_cb_cert(): FALSE when the callback stops there. */
 static gboolean
@@ -923,7 +966,7 @@ signing_allowed (X509 *issuer, X509 *subject)
 static int
 verify_vouched (X509_STORE_CTX *store_ctx)
 {
-  ImzalaTrust *self = X509_STORE_CTX_get_app_data (store_ctx);
+  ImzalaTrust *self = X509_STORE_get_ex_data (X509_STORE_CTX_get0_store (store_ctx), store_trust_index);
   STACK_OF (X509) *chain = X509_STORE_CTX_get0_chain (store_ctx);
   unsigned long flags = X509_VERIFY_PARAM_get_flags (X509_STORE_CTX_get0_param (store_ctx));
   int n = sk_X509_num (chain) - 1;
@@ -991,26 +1034,4 @@ imzala_trust_set_issued_func (ImzalaTrust           *self,
   self->issued_func = func;
   self->issued_data = user_data;
   self->issued_destroy = destroy;
-}
-
-void
-imzala_trust_prepare_verify (ImzalaTrust *self, X509_STORE_CTX *store_ctx)
-{
-  static gsize once;
-
-  g_return_if_fail (IMZALA_IS_TRUST (self));
-  g_return_if_fail (store_ctx != NULL);
-
-  if (self->issued_func == NULL)
-    return;
-  /* What X509_STORE_CTX_init() installed (the store sets none). */
-  if (g_once_init_enter (&once))
-    {
-      default_verify = X509_STORE_CTX_get_verify (store_ctx);
-      g_once_init_leave (&once, 1);
-    }
-  if (default_verify == NULL || X509_STORE_CTX_get_verify (store_ctx) != default_verify)
-    return;
-  X509_STORE_CTX_set_app_data (store_ctx, self);
-  X509_STORE_CTX_set_verify (store_ctx, verify_vouched);
 }

@@ -51,7 +51,11 @@ void          imzala_trust_set_fetch_ca    (ImzalaTrust  *self,
 GTlsDatabase *imzala_trust_get_fetch_ca    (ImzalaTrust  *self);
 
 /* A new store holding the trusted certificates, for chains checked at
- * @when, with partial chains allowed. */
+ * @when, with partial chains allowed. With an issued function
+ * (imzala_trust_set_issued_func()), every X509_verify_cert() on it
+ * verifies the signatures and validity periods as OpenSSL does except
+ * for the one signature the authority vouches for; the store then holds
+ * a reference to @self. */
 X509_STORE  *imzala_trust_new_store        (ImzalaTrust  *self,
                                             time_t        when);
 /* The trusted certificates (a new stack of new references). */
@@ -160,12 +164,6 @@ void              imzala_trust_set_issued_func (ImzalaTrust           *self,
                                                 ImzalaTrustIssuedFunc  func,
                                                 gpointer               user_data,
                                                 GDestroyNotify         destroy);
-/* Prepares @store_ctx, initialised on a store of imzala_trust_new_store(),
- * for X509_verify_cert(): with an issued function, its verification of
- * signatures and validity periods is OpenSSL's own except for the one
- * signature the authority vouches for. */
-void              imzala_trust_prepare_verify  (ImzalaTrust           *self,
-                                                X509_STORE_CTX        *store_ctx);
 
 /* The status of @cert: the status function's answer when it gives one,
  * else imzala_cert_status_get_full() over @evidence, fetching unless the

@@ -34,10 +34,7 @@ build_chain (Context *ctx, Signer *s, time_t when, int *error_code, int *error_d
       if (store != NULL && store_ctx != NULL
           && X509_STORE_CTX_init (store_ctx, store, s->signer, s->untrusted)
           && X509_STORE_CTX_set_default (store_ctx, "smime_sign"))
-        {
-          imzala_trust_prepare_verify (ctx->trust, store_ctx);
-          result = X509_verify_cert (store_ctx);
-        }
+        result = X509_verify_cert (store_ctx);
       if (result == 1)
         s->chain = X509_STORE_CTX_get1_chain (store_ctx);
       else
