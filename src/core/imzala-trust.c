@@ -868,10 +868,10 @@ imzala_trust_get_cert_status (ImzalaTrust  *self,
  * trust and revocation are checked. The store holds a reference to the
  * trust in its ex_data. A chain whose signer's certificate the authority
  * does not vouch for goes to OpenSSL's own step (internal_verify(), which
- * X509_STORE_CTX_init() installs on a store without one). One it vouches for goes through the
- * same step written again with OpenSSL 3.0's public API, in the same
- * order and with the same errors, and only the signer's certificate's
- * signature is not verified. The current issuer OpenSSL sets for its
+ * X509_STORE_CTX_init() installs on a store without one). One it vouches
+ * for goes through the same step written again with OpenSSL 3.0's public
+ * API, in the same order and with the same errors, and only the signer's
+ * certificate's signature is not verified. The current issuer OpenSSL sets for its
  * callback is not set (no API; nothing here reads it). */
 
 static X509_STORE_CTX_verify_fn default_verify;
