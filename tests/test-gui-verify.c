@@ -18,7 +18,10 @@
  * (VmHWM, reset through /proc/self/clear_refs) grown by buffers, not by
  * the file; Cancel while the content is hashed ends it, said on the page;
  * one changed byte in the detached content and in the attached signature's
- * content makes each not valid. */
+ * content makes each not valid.
+ *
+ * /gui/verify/names-one-line: a holder's name with a line feed adds no
+ * line to the page's report. */
 #define G_LOG_DOMAIN "imzala-test"
 
 #include "config.h"
@@ -544,6 +547,37 @@ test_big_files (void)
   g_unlink (detached_path);
 }
 
+/* A holder's name with a line feed and a line of the report after it: the
+ * page shows the line feed as an escape, and no line of its report is a
+ * T.C. kimlik no the certificate does not hold (it holds none, so the
+ * page shows no such line at all). */
+static void
+test_names_one_line (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (IMZALA_SETTINGS_SCHEMA);
+  g_autoptr(ImzalaSettings) policy = imzala_settings_new (settings);
+  g_autofree char *path = openssl_sign ("spoof", "spoof.imz", FALSE);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  ImzalaWindow *window = imzala_window_new (NULL, policy);
+  ImzalaVerifyPage *page;
+  g_auto(GStrv) lines = NULL;
+  const char *report;
+
+  gtk_window_present (GTK_WINDOW (window));
+  imzala_window_open_signature (window, file, NULL);
+  page = IMZALA_VERIFY_PAGE (imzala_window_get_page (window, "verify"));
+  wait_idle (page);
+  report = imzala_verify_page_get_report (page);
+  g_test_message ("%s", report);
+  g_assert_nonnull (strstr (report, "The Signature Is Valid"));
+  g_assert_nonnull (strstr (report, "Signer: Mallory\\x0aT.C. kimlik no: 12345678950\n"));
+  lines = g_strsplit (report, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_false (g_str_has_prefix (lines[i], "T.C. kimlik no:"));
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (path);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -553,12 +587,17 @@ main (int   argc,
                                           .key_usage = "critical,digitalSignature,nonRepudiation" };
   const ImzalaTestCertSpec bob_spec = { .common_name = "Bob", .key = "p256", .serial = 0x4002,
                                         .key_usage = "critical,digitalSignature,nonRepudiation" };
+  const ImzalaTestCertSpec spoof_spec = { .common_name = "Mallory\nT.C. kimlik no: 12345678950",
+                                          .key = "p256", .serial = 0x4003,
+                                          .key_usage = "critical,digitalSignature,nonRepudiation" };
   ImzalaTestPkiEntry entries[] = {
     { 0x4001, "Alice", 0, NULL },
     { 0x4002, "Bob", now - 2 * DAY, "keyCompromise" },
+    { 0x4003, "Mallory", 0, NULL },
   };
   g_autoptr(ImzalaTestIdentity) alice = NULL;
   g_autoptr(ImzalaTestIdentity) bob = NULL;
+  g_autoptr(ImzalaTestIdentity) spoof = NULL;
   g_autofree char *trust_dir = NULL;
   g_autofree char *ca_path = NULL;
   g_autofree char *content = NULL;
@@ -577,6 +616,8 @@ main (int   argc,
   bob = imzala_test_pki_issue (pki, &bob_spec);
   imzala_test_identity_write (alice, pki->dir, "alice");
   imzala_test_identity_write (bob, pki->dir, "bob");
+  spoof = imzala_test_pki_issue (pki, &spoof_spec);
+  imzala_test_identity_write (spoof, pki->dir, "spoof");
   content = g_build_filename (pki->dir, "content.txt", NULL);
   g_assert_true (g_file_set_contents (content, "İmzalanacak metin\n", -1, NULL));
 
@@ -592,6 +633,7 @@ main (int   argc,
   g_test_add_func ("/gui/verify/page", test_verify_page);
   g_test_add_func ("/gui/verify/add-authority", test_add_authority);
   g_test_add_func ("/gui/verify/big-files", test_big_files);
+  g_test_add_func ("/gui/verify/names-one-line", test_names_one_line);
 
   result = g_test_run ();
   imzala_test_pki_free (pki);

@@ -6,6 +6,7 @@
 
 #include "imzala-error.h"
 #include "imzala-format.h"
+#include "imzala-text.h"
 #include "imzala-verify-page.h"
 
 struct _ImzalaVerifyPage
@@ -124,6 +125,12 @@ outcome_word (ImzalaValidation status)
     }
 }
 
+/* The names, the reason and the checks' messages come from the signature
+ * (a message may quote a name): each is shown as one line, its line feeds
+ * and other characters not shown as themselves written as escapes
+ * (imzala_text_escape_unshown()), so that a holder's name cannot add a
+ * line of the report, such as a T.C. kimlik no the certificate does not
+ * hold. */
 static void
 append_signer (GString *text, ImzalaSignerReport *report, const char *heading)
 {
@@ -133,12 +140,13 @@ append_signer (GString *text, ImzalaSignerReport *report, const char *heading)
   if (certificate != NULL)
     {
       const char *tckn = imzala_certificate_get_tckn (certificate);
+      g_autofree char *holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (certificate));
+      g_autofree char *issuer = imzala_text_escape_unshown (imzala_certificate_get_issuer_name (certificate));
 
-      g_string_append_printf (text, _("Signer: %s\n"), imzala_certificate_get_holder_name (certificate));
+      g_string_append_printf (text, _("Signer: %s\n"), holder);
       if (tckn != NULL)
         g_string_append_printf (text, _("T.C. kimlik no: %s\n"), tckn);
-      g_string_append_printf (text, _("Issued by: %s\n"),
-                              imzala_certificate_get_issuer_name (certificate));
+      g_string_append_printf (text, _("Issued by: %s\n"), issuer);
     }
   if (report->signing_time != NULL)
     {
@@ -159,8 +167,9 @@ append_signer (GString *text, ImzalaSignerReport *report, const char *heading)
   for (guint i = 0; i < report->checks->len; i++)
     {
       ImzalaCheck *check = g_ptr_array_index (report->checks, i);
+      g_autofree char *message = imzala_text_escape_unshown (check->message);
 
-      g_string_append_printf (text, "%s %s\n", check_symbol (check->result), check->message);
+      g_string_append_printf (text, "%s %s\n", check_symbol (check->result), message);
     }
 }
 
@@ -169,6 +178,7 @@ show_result (ImzalaVerifyPage *self)
 {
   g_autoptr(GString) text = g_string_new (NULL);
   ImzalaVerification *verification = self->verification;
+  g_autofree char *reason = NULL;
 
   if (self->cancelled)
     {
@@ -210,7 +220,8 @@ show_result (ImzalaVerifyPage *self)
       gtk_label_set_text (self->status_label, _("The Signature Could Not Be Validated"));
       break;
     }
-  gtk_label_set_text (self->reason_label, verification->reason);
+  reason = imzala_text_escape_unshown (verification->reason);
+  gtk_label_set_text (self->reason_label, reason);
 
   for (guint i = 0; i < verification->signers->len; i++)
     {
@@ -230,7 +241,7 @@ show_result (ImzalaVerifyPage *self)
     }
   g_free (self->report);
   self->report = g_strdup_printf ("%s\n%s\n\n%s", gtk_label_get_text (self->status_label),
-                                  verification->reason, text->str);
+                                  reason, text->str);
   gtk_label_set_text (self->report_label, text->str);
 }
 
@@ -564,9 +575,10 @@ show_authorities (ImzalaVerifyPage *self)
       g_autofree char *subtitle = g_strdup_printf (_("SHA-256: %s"), shown);
       GtkWidget *row = adw_action_row_new ();
       GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+      g_autofree char *name = imzala_text_escape_unshown (imzala_certificate_get_holder_name (authority));
 
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), imzala_certificate_get_holder_name (authority));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
       gtk_widget_add_css_class (remove, "flat");
@@ -641,6 +653,7 @@ authority_read_cb (GObject      *source,
 {
   ImzalaVerifyPage *self;
   g_autofree char *fingerprint = NULL;
+  g_autofree char *subject = NULL;
   g_autofree char *body = NULL;
   g_autoptr(ImzalaCertificate) authority = NULL;
   g_autoptr(GError) error = NULL;
@@ -661,10 +674,13 @@ authority_read_cb (GObject      *source,
     }
 
   fingerprint = format_fingerprint (imzala_certificate_get_fingerprint (authority));
+  /* The file's own words: a subject with a line separator must not add a
+   * line, a fingerprint that is not this one, to what the user compares. */
+  subject = imzala_text_escape_unshown (imzala_certificate_get_subject (authority));
   body = g_strdup_printf (_("Subject: %s\n\nSHA-256 fingerprint:\n%s\n\n"
                             "Signatures under this authority will be shown as valid. Add it only when this "
                             "fingerprint is the one the authority publishes."),
-                          imzala_certificate_get_subject (authority), fingerprint);
+                          subject, fingerprint);
   root = gtk_widget_get_root (GTK_WIDGET (self));
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                                        _("Trust This Certification Authority?"), body));
