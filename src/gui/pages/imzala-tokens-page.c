@@ -6,6 +6,7 @@
 
 #include "imzala-card-cause.h"
 #include "imzala-format.h"
+#include "imzala-text.h"
 #include "imzala-reader.h"
 #include "imzala-tokens-page.h"
 
@@ -177,11 +178,11 @@ new_certificate_row (ImzalaCertificate *certificate)
   g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
   g_autofree char *summary = NULL;
   g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
+  g_autofree char *holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (certificate));
   GtkWidget *icon;
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                 imzala_certificate_get_holder_name (certificate));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), holder);
 
   if (imzala_certificate_is_ca (certificate))
     summary = g_strdup (_("Certificate authority certificate"));
@@ -246,11 +247,12 @@ new_token_group (ImzalaToken *token)
   g_autofree char *pin_length = imzala_format_pin_length (token);
   g_autofree char *pin_rule = NULL;
   g_autofree char *pin_text = NULL;
+  g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (token));
   GtkWidget *pin_row;
 
-  /* The card's name and that it is in: the reader, slot and maker are in
-   * the details row. */
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), imzala_token_get_label (token));
+  /* The card's name (its own string, one line) and that it is in: the
+   * reader, slot and maker are in the details row. */
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), label);
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), C_("card state", "Card inserted"));
 
   /* The PIN's tries only when they matter, its length only when the card
@@ -547,8 +549,11 @@ update_readers (ImzalaTokensPage *self)
        * are listed: a new card may still be being read). */
       if (token != NULL)
         /* Translators: a reader's state and the label of the card in it. */
-        state = g_strdup_printf (_("%s: “%s”"), imzala_reader_get_state_text (reader),
-                                 imzala_token_get_label (token));
+        {
+          g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (token));
+
+          state = g_strdup_printf (_("%s: “%s”"), imzala_reader_get_state_text (reader), label);
+        }
       else if (imzala_reader_get_has_card (reader) && !loading && tokens != NULL)
         {
           g_autoptr(GPtrArray) unmatched = g_ptr_array_new ();

@@ -6,6 +6,7 @@
 
 #include "imzala-certificate-row.h"
 #include "imzala-format.h"
+#include "imzala-text.h"
 
 struct _ImzalaCertificateRow
 {
@@ -44,20 +45,23 @@ update_texts (ImzalaCertificateRow *self)
   g_autoptr(GString) summary = NULL;
   g_auto(GStrv) problems = imzala_certificate_describe_problems (certificate, NULL);
   g_autofree char *not_after = imzala_format_time (imzala_certificate_get_not_after (certificate));
+  /* The card's strings, one line each: the subtitle's lines are ours. */
+  g_autofree char *holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (certificate));
+  g_autofree char *issuer = imzala_text_escape_unshown (imzala_certificate_get_issuer_name (certificate));
+  g_autofree char *card = imzala_text_escape_unshown (self->card_label);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), imzala_certificate_get_holder_name (certificate));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), holder);
   if (self->other_person)
     /* Translators: Başka bir kişiye ait: the portal asked another person. */
     g_string_append_printf (subtitle, "%s\n", _("Belongs to another person"));
   /* Translators: the issuer's name and a date (Veren: …, … tarihine kadar
    * geçerli). */
-  g_string_append_printf (subtitle, _("Issued by %s, valid until %s"),
-                          imzala_certificate_get_issuer_name (certificate), not_after);
+  g_string_append_printf (subtitle, _("Issued by %s, valid until %s"), issuer, not_after);
   g_string_append_c (subtitle, '\n');
-  if (self->card_label != NULL && *self->card_label != '\0')
+  if (card != NULL && *card != '\0')
     /* Translators: the card's label and the key type, "RSA 2048" or
      * "EC P-384" (Kart: … (RSA 2048)). */
-    g_string_append_printf (subtitle, _("On the card %s (%s)"), self->card_label,
+    g_string_append_printf (subtitle, _("On the card %s (%s)"), card,
                             imzala_certificate_get_key_description (certificate));
   else
     g_string_append (subtitle, imzala_certificate_get_key_description (certificate));
