@@ -21,7 +21,8 @@
  * content makes each not valid.
  *
  * /gui/verify/names-one-line: a holder's name with a line feed adds no
- * line to the page's report. */
+ * line to the page's report, and a file name with "&" and "<b>" is shown
+ * as it is. */
 #define G_LOG_DOMAIN "imzala-test"
 
 #include "config.h"
@@ -547,6 +548,19 @@ test_big_files (void)
   g_unlink (detached_path);
 }
 
+/* Whether a label under @widget reads @text, as shown. */
+static gboolean
+shows_label (GtkWidget *widget, const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
 /* A holder's name with a line feed and a line of the report after it: the
  * page shows the line feed as an escape, and no line of its report is a
  * T.C. kimlik no the certificate does not hold (it holds none, so the
@@ -556,7 +570,9 @@ test_names_one_line (void)
 {
   g_autoptr(GSettings) settings = g_settings_new (IMZALA_SETTINGS_SCHEMA);
   g_autoptr(ImzalaSettings) policy = imzala_settings_new (settings);
-  g_autofree char *path = openssl_sign ("spoof", "spoof.imz", FALSE);
+  /* The file's name has markup's characters: the page shows it as it is
+   * ("&" alone emptied the row's subtitle, "<b>" made it bold). */
+  g_autofree char *path = openssl_sign ("spoof", "R&D <b>.imz", FALSE);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   ImzalaWindow *window = imzala_window_new (NULL, policy);
   ImzalaVerifyPage *page;
@@ -570,6 +586,7 @@ test_names_one_line (void)
   report = imzala_verify_page_get_report (page);
   g_test_message ("%s", report);
   g_assert_nonnull (strstr (report, "The Signature Is Valid"));
+  g_assert_true (shows_label (GTK_WIDGET (page), "R&D <b>.imz"));
   g_assert_nonnull (strstr (report, "Signer: Mallory\\x0aT.C. kimlik no: 12345678950\n"));
   lines = g_strsplit (report, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)

@@ -212,9 +212,10 @@ test_window_tokens_page (void)
   ImzalaWindow *window;
   gboolean done = FALSE;
 
-  /* A card whose label has a line feed: its title is one line, the line
-   * feed shown as an escape. */
-  imzala_test_fixture_add_empty_token (fixture, "KART\nSAHTE");
+  /* A card whose label has a line feed and markup's characters: its title
+   * is one line, the line feed shown as an escape, the rest as it is (the
+   * group's title is markup: "&" alone emptied it, "<b>" made it bold). */
+  imzala_test_fixture_add_empty_token (fixture, "KART <b>&\nSAHTE");
   module_set = imzala_test_fixture_load (fixture, &error);
   g_assert_no_error (error);
 
@@ -234,8 +235,8 @@ test_window_tokens_page (void)
   g_assert_nonnull (strstr (text, "IMZALA TEST 1"));
   g_assert_nonnull (strstr (text, "IMZALA TEST 2"));
   g_assert_nonnull (strstr (text, "IMZALA TEST BOS"));
-  g_assert_nonnull (strstr (text, "KART\\x0aSAHTE"));
-  g_assert_null (strstr (text, "KART\nSAHTE"));
+  g_assert_nonnull (strstr (text, "KART <b>&\\x0aSAHTE"));
+  g_assert_null (strstr (text, "\nSAHTE"));
   g_assert_nonnull (strstr (text, "AYŞE YILMAZ"));
   g_assert_nonnull (strstr (text, "MEHMET DEMİR"));
   g_assert_nonnull (strstr (text, "12345678950"));

@@ -248,11 +248,13 @@ new_token_group (ImzalaToken *token)
   g_autofree char *pin_rule = NULL;
   g_autofree char *pin_text = NULL;
   g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (token));
+  g_autofree char *markup = g_markup_escape_text (label, -1);
   GtkWidget *pin_row;
 
-  /* The card's name (its own string, one line) and that it is in: the
-   * reader, slot and maker are in the details row. */
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), label);
+  /* The card's name (its own string, one line; the group's title is
+   * markup, and libadwaita 1.2 has no switch for it) and that it is in:
+   * the reader, slot and maker are in the details row. */
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), markup);
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), C_("card state", "Card inserted"));
 
   /* The PIN's tries only when they matter, its length only when the card
