@@ -550,10 +550,10 @@ update_readers (ImzalaTokensPage *self)
        * card that no token stands for is not recognised (once the cards
        * are listed: a new card may still be being read). */
       if (token != NULL)
-        /* Translators: a reader's state and the label of the card in it. */
         {
           g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (token));
 
+          /* Translators: a reader's state and the label of the card in it. */
           state = g_strdup_printf (_("%s: “%s”"), imzala_reader_get_state_text (reader), label);
         }
       else if (imzala_reader_get_has_card (reader) && !loading && tokens != NULL)
