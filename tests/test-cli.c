@@ -1496,7 +1496,8 @@ test_sign_uri_named_card (void)
  * label, and `sign`, which logs in to it to show its certificates (a card
  * with none wants the PIN first), names it on stderr; both show the
  * control characters as escapes and write none of them (before: `list`
- * printed the label as the card gave it). */
+ * printed the label as the card gave it). With its PIN locked, `sign`'s
+ * error names the card through imzala_cli_printerr(), one line too. */
 static void
 test_card_label_filtered (void)
 {
@@ -1527,6 +1528,24 @@ test_card_label_filtered (void)
   g_assert_null (strchr (sign->err, '\x1b'));
   g_assert_null (strchr (sign->err, '\r'));
   g_assert_null (strstr (sign->err, "\nSAHTE"));
+
+  /* Its PIN locked: the error names the card as the card gives it, and
+   * imzala_cli_printerr() writes it as one line. */
+  {
+    const char *module = g_getenv ("IMZALA_FAULT_MODULE");
+    const char *const env[] = { "IMZALA_FAULTS", "pin-locked", "IMZALA_FAULT_TARGET", f->module_path, NULL };
+    g_autoptr(CliResult) locked = NULL;
+
+    g_assert_nonnull (module);
+    locked = cli_run_full (module, env, one_pin, NULL,
+                           (const char *const[]) { "sign", "--cert", "pkcs11:object=YOK", "--pin-fd", "3",
+                                                   "--out", out, content, NULL });
+    g_assert_cmpint (locked->status, ==, 3);
+    g_assert_nonnull (strstr (locked->err, "The PIN of “KART\\x1b[2K\\x0d\\x0aSAHTE” is locked"));
+    g_assert_null (strchr (locked->err, '\x1b'));
+    g_assert_null (strchr (locked->err, '\r'));
+    g_assert_null (strstr (locked->err, "\nSAHTE"));
+  }
 }
 
 /* ---- Certificates behind a login (issue 8, item 2) ---- */
