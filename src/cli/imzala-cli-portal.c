@@ -207,16 +207,6 @@ print_certificate (ImzalaToken       *token,
   fflush (stdout);
 }
 
-/* The requester as the portal names them, filtered like every portal
- * string. */
-static char *
-dup_requester (ImzalaSigningJob *job)
-{
-  g_autofree char *requester = imzala_request_dup_requester (imzala_signing_job_get_request (job));
-
-  return imzala_cli_terminal_filter (requester);
-}
-
 /* The candidates for --cert; another person's says so (the portal takes
  * only the requester's signature). */
 static void
@@ -484,11 +474,12 @@ log_in_to_show (PortalRun   *run,
     {
       g_autoptr(ImzalaSecret) pin = NULL;
       g_autoptr(GError) error = NULL;
-      g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
+      const char *label = imzala_token_get_label (token);
       const GError *job_error;
       ImzalaJobState state;
 
-      /* The card named: with --pin-fd no prompt names it. */
+      /* The card named (imzala_cli_printerr() filters it): with --pin-fd
+       * no prompt names it. */
       imzala_cli_printerr (_("The certificates on “%s” are shown after the PIN is entered."), label);
       if (imzala_token_has_pin_pad (token))
         imzala_cli_terminal_say (_("Enter the PIN on the reader."));
@@ -511,7 +502,7 @@ log_in_to_show (PortalRun   *run,
       if (job_error == NULL && go_on && imzala_signing_job_get_needs_login (job) &&
           imzala_signing_job_get_token (job) != token)
         {
-          g_autofree char *requester = dup_requester (job);
+          g_autofree char *requester = imzala_request_dup_requester (imzala_signing_job_get_request (job));
 
           imzala_cli_printerr (_("“%s” holds no certificate of %s."), label, requester);
           token = imzala_signing_job_get_token (job);
@@ -583,7 +574,7 @@ run_sign (PortalRun  *run,
   /* Chosen with --cert: the user's to decide, and said before the PIN. */
   if (imzala_signing_job_is_other_persons (job, certificate))
     {
-      g_autofree char *requester = dup_requester (job);
+      g_autofree char *requester = imzala_request_dup_requester (imzala_signing_job_get_request (job));
 
       imzala_cli_printerr (_("Warning: This request is for %s; this certificate is another person's, "
                              "and the portal takes only the requester's signature."), requester);

@@ -484,14 +484,14 @@ log_in_and_find (GPtrArray     *tokens,
       g_autoptr(ImzalaSecret) pin = NULL;
       g_autoptr(GPtrArray) one = NULL;
       g_autoptr(GError) not_found = NULL;
-      g_autofree char *label = NULL;
       ImzalaCertificate *certificate;
 
       if (!imzala_token_needs_login_to_list (token))
         continue;
-      /* The card named: with --pin-fd no prompt names it. */
-      label = imzala_cli_terminal_filter (imzala_token_get_label (token));
-      imzala_cli_printerr (_("The certificates on “%s” are shown after the PIN is entered."), label);
+      /* The card named (imzala_cli_printerr() filters it): with --pin-fd
+       * no prompt names it. */
+      imzala_cli_printerr (_("The certificates on “%s” are shown after the PIN is entered."),
+                           imzala_token_get_label (token));
       g_clear_error (error);
       if (!imzala_cli_log_in (token, pin_fd, &pin, error))
         return NULL;

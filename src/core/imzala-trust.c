@@ -871,8 +871,8 @@ imzala_trust_get_cert_status (ImzalaTrust  *self,
  * X509_STORE_CTX_init() installs on a store without one). One it vouches
  * for goes through the same step written again with OpenSSL 3.0's public
  * API, in the same order and with the same errors, and only the signer's
- * certificate's signature is not verified. The current issuer OpenSSL sets for its
- * callback is not set (no API; nothing here reads it). */
+ * certificate's signature is not verified. The current issuer OpenSSL
+ * sets for its callback is not set (no API; nothing here reads it). */
 
 static X509_STORE_CTX_verify_fn default_verify;
 /* The store's ex_data index of its trust (a reference). */
