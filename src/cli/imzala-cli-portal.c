@@ -478,8 +478,7 @@ log_in_to_show (PortalRun   *run,
       const GError *job_error;
       ImzalaJobState state;
 
-      /* The card named (imzala_cli_printerr() filters it): with --pin-fd
-       * no prompt names it. */
+      /* The card named: with --pin-fd no prompt names it. */
       imzala_cli_printerr (_("The certificates on “%s” are shown after the PIN is entered."), label);
       if (imzala_token_has_pin_pad (token))
         imzala_cli_terminal_say (_("Enter the PIN on the reader."));

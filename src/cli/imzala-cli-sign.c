@@ -488,8 +488,7 @@ log_in_and_find (GPtrArray     *tokens,
 
       if (!imzala_token_needs_login_to_list (token))
         continue;
-      /* The card named (imzala_cli_printerr() filters it): with --pin-fd
-       * no prompt names it. */
+      /* The card named: with --pin-fd no prompt names it. */
       imzala_cli_printerr (_("The certificates on “%s” are shown after the PIN is entered."),
                            imzala_token_get_label (token));
       g_clear_error (error);
