@@ -10,6 +10,7 @@
 #include "imzala-code-page.h"
 #include "imzala-pin-entry.h"
 #include "imzala-sign-page.h"
+#include "imzala-test-pki.h"
 #include "imzala-test.h"
 #include "imzala-window.h"
 
@@ -583,6 +584,117 @@ test_window_made_when_needed (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Every choice the combo rows under @widget offer (the card and
+ * certificate pickers), one per line. */
+static void
+collect_choices (GtkWidget *widget,
+                 GString   *out)
+{
+  if (ADW_IS_COMBO_ROW (widget))
+    {
+      GListModel *model = adw_combo_row_get_model (ADW_COMBO_ROW (widget));
+
+      for (guint i = 0; GTK_IS_STRING_LIST (model) && i < g_list_model_get_n_items (model); i++)
+        g_string_append_printf (out, "%s\n", gtk_string_list_get_string (GTK_STRING_LIST (model), i));
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_choices (child, out);
+}
+
+static char *
+page_choices (ImzalaWindow *window,
+              const char   *name)
+{
+  GString *out = g_string_new (NULL);
+
+  collect_choices (imzala_window_get_page (window, name), out);
+  return g_string_free (out, FALSE);
+}
+
+/* A card label and a certificate (its holder's name and its label on the
+ * card) with line feeds: every page that shows them shows one line each,
+ * the line feed as an escape, so that a name cannot add a line of its own
+ * ("T.C. kimlik no: …") under the real one. The card pickers of PIN
+ * Değiştir and PIN Blokesi Kaldır, the certificate choice of Dosya İmzala
+ * and the certificate's details on Kartlar. */
+static void
+test_window_card_strings_one_line (void)
+{
+  g_autoptr(ImzalaTestFixture) fixture = imzala_test_fixture_new ();
+  g_autoptr(GSettings) settings = new_settings ();
+  g_autoptr(ImzalaModuleSet) module_set = NULL;
+  g_autoptr(ImzalaTokenList) token_list = NULL;
+  g_autoptr(ImzalaTestIdentity) spoof = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = g_build_filename (fixture->dir, "spoof.pem", NULL);
+  g_autofree char *key = g_build_filename (fixture->dir, "spoof.key", NULL);
+  const ImzalaTestCertSpec spec = {
+    .common_name = "MALLORY\nT.C. kimlik no: 12345678950", .key = "p256",
+    .key_usage = "critical,nonRepudiation",
+  };
+  const char *pages[] = { "pin-change", "unblock" };
+  const char *actions[] = { "show-pin-change", "show-unblock" };
+  g_autofree char *text = NULL;
+  g_autofree char *choices = NULL;
+  ImzalaWindow *window;
+  gboolean done = FALSE;
+
+  imzala_test_fixture_add_empty_token (fixture, "KART <b>&\nSAHTE");
+  spoof = imzala_test_identity_new (&spec, NULL);
+  imzala_test_identity_write (spoof, fixture->dir, "spoof");
+  imzala_test_fixture_put_on_empty_token (fixture, "ETİKET\nSAHTE", "90", pem, key);
+  module_set = imzala_test_fixture_load (fixture, &error);
+  g_assert_no_error (error);
+
+  window = new_window (settings);
+  token_list = list_cards (window, module_set, &done);
+
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      activate (window, actions[i]);
+      g_assert_cmpstr (imzala_window_get_page_name (window), ==, pages[i]);
+      g_clear_pointer (&choices, g_free);
+      choices = page_choices (window, pages[i]);
+      g_test_message ("Cards to choose on %s:\n%s", pages[i], choices);
+      g_assert_nonnull (strstr (choices, "IMZALA TEST 1\n"));
+      g_assert_nonnull (strstr (choices, "KART <b>&\\x0aSAHTE\n"));
+      g_assert_null (strstr (choices, "\nSAHTE"));
+      activate (window, "back");
+    }
+
+  activate (window, "show-file-sign");
+  choices = page_choices (window, "file-sign");
+  g_test_message ("Certificates to choose on file-sign:\n%s", choices);
+  g_assert_nonnull (strstr (choices, "AYŞE YILMAZ, "));
+  g_assert_nonnull (strstr (choices, "MALLORY\\x0aT.C. kimlik no: 12345678950, "));
+  g_assert_null (strstr (choices, "\nT.C. kimlik no"));
+  activate (window, "back");
+
+  /* The cards come one per frame (above): every card there, then every
+   * row opened. */
+  activate (window, "show-tokens");
+  text = page_text (window, "tokens");
+  for (guint i = 0; i < 100000 && count_matches (text, "IMZALA TEST ") + count_matches (text, "KART ") < 4; i++)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      g_free (text);
+      text = page_text (window, "tokens");
+    }
+  expand_all (imzala_window_get_page (window, "tokens"));
+  g_free (text);
+  text = page_text (window, "tokens");
+  g_test_message ("Cards page:\n%s", text);
+  g_assert_nonnull (strstr (text, "\nMALLORY\\x0aT.C. kimlik no: 12345678950\n"));
+  g_assert_nonnull (strstr (text, "\nETİKET\\x0aSAHTE\n"));
+  g_assert_null (strstr (text, "\nSAHTE"));
+  g_assert_null (strstr (text, "\nT.C. kimlik no"));
+
+  g_signal_handlers_disconnect_by_data (window, &done);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -596,6 +708,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/unknown-portal", test_window_unknown_portal);
   g_test_add_func ("/gui/window/tokens-page", test_window_tokens_page);
   g_test_add_func ("/gui/window/tokens-page-many", test_window_tokens_page_many);
+  g_test_add_func ("/gui/window/card-strings-one-line", test_window_card_strings_one_line);
   g_test_add_func ("/gui/window/readers", test_window_readers);
   g_test_add_func ("/gui/window/no-card-cause", test_window_no_card_cause);
   g_test_add_func ("/gui/window/made-when-needed", test_window_made_when_needed);

@@ -7,6 +7,7 @@
 #include "imzala-application.h"
 #include "imzala-file-sign-page.h"
 #include "imzala-pin-entry.h"
+#include "imzala-text.h"
 
 struct _ImzalaFileSignPage
 {
@@ -140,12 +141,14 @@ tokens_changed_cb (ImzalaFileSignPage *self)
       for (guint c = 0; certificates != NULL && c < certificates->len; c++)
         {
           ImzalaCertificate *certificate = g_ptr_array_index (certificates, c);
+          g_autofree char *holder = NULL;
           g_autofree char *label = NULL;
 
           if (imzala_certificate_is_ca (certificate) || !imzala_certificate_has_private_key (certificate))
             continue;
-          label = g_strdup_printf ("%s, %s", imzala_certificate_get_holder_name (certificate),
-                                   imzala_certificate_get_key_description (certificate));
+          /* The holder's name as the certificate gives it, on one line. */
+          holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (certificate));
+          label = g_strdup_printf ("%s, %s", holder, imzala_certificate_get_key_description (certificate));
           gtk_string_list_append (labels, label);
           g_ptr_array_add (self->tokens, g_object_ref (token));
           g_ptr_array_add (self->certificates, g_object_ref (certificate));

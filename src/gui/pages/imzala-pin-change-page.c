@@ -8,6 +8,7 @@
 #include "imzala-format.h"
 #include "imzala-new-pin-form.h"
 #include "imzala-pin-change-page.h"
+#include "imzala-text.h"
 
 struct _ImzalaPinChangePage
 {
@@ -104,7 +105,13 @@ tokens_changed_cb (ImzalaPinChangePage *self)
     self->tokens = imzala_token_list_dup_tokens (self->token_list);
 
   for (guint i = 0; self->tokens != NULL && i < self->tokens->len; i++)
-    gtk_string_list_append (labels, imzala_token_get_label (g_ptr_array_index (self->tokens, i)));
+    {
+      /* The card's label as the card gives it, on one line. */
+      g_autofree char *label = imzala_text_escape_unshown (
+        imzala_token_get_label (g_ptr_array_index (self->tokens, i)));
+
+      gtk_string_list_append (labels, label);
+    }
   adw_combo_row_set_model (self->token_row, G_LIST_MODEL (labels));
   update_token (self);
 }

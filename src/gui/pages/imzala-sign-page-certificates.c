@@ -8,6 +8,7 @@
 #include "imzala-certificate-row.h"
 #include "imzala-error.h"
 #include "imzala-sign-page-private.h"
+#include "imzala-text.h"
 
 void
 imzala_sign_page_update_selection (ImzalaSignPage *self)
@@ -63,7 +64,9 @@ imzala_sign_page_update_selection (ImzalaSignPage *self)
     {
       /* A card chosen (or preferred) that shows its certificates after the
        * PIN: the PIN field logs in to it. */
-      gtk_label_set_text (self->certificate_title, imzala_token_get_label (login_card));
+      g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (login_card));
+
+      gtk_label_set_text (self->certificate_title, label);
       gtk_label_set_text (self->certificate_summary,
                           _("The certificates on this card are shown after the PIN is entered."));
       gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), TRUE);
@@ -95,9 +98,10 @@ imzala_sign_page_update_hidden_card (ImzalaSignPage *self)
 
   if (token != NULL)
     {
+      /* The card's label as the card gives it, on one line. */
+      g_autofree char *card = imzala_text_escape_unshown (imzala_token_get_label (token));
       /* Translators: “%s” kartındaki sertifikaları göster (the card's label). */
-      g_autofree char *text = g_strdup_printf (_("Show the certificates on “%s”"),
-                                               imzala_token_get_label (token));
+      g_autofree char *text = g_strdup_printf (_("Show the certificates on “%s”"), card);
       GtkWidget *label;
 
       gtk_button_set_label (GTK_BUTTON (self->hidden_card_button), text);

@@ -52,13 +52,18 @@ new_row (const char *title,
          const char *subtitle)
 {
   GtkWidget *row = adw_action_row_new ();
+  g_autofree char *shown_title = imzala_text_escape_unshown (title);
 
-  /* Everything here comes from a card or a module: never markup. */
+  /* Everything here comes from a card or a module: never markup, and one
+   * line each, as the card or the module gives it (a reader's name is a
+   * title). */
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), shown_title);
   if (subtitle != NULL)
     {
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      g_autofree char *shown = imzala_text_escape_unshown (subtitle);
+
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), shown);
     }
   return row;
 }
@@ -463,14 +468,15 @@ update_modules (ImzalaTokensPage *self,
     {
       ImzalaModule *module = g_ptr_array_index (modules, i);
       const char *maker = imzala_module_get_manufacturer (module);
+      g_autofree char *title = imzala_text_escape_unshown (maker != NULL && *maker != '\0'
+                                                           ? maker : imzala_module_get_name (module));
       GtkWidget *row = adw_expander_row_new ();
 
       /* Named by its maker ("SoftHSM", "OpenSC Project"), which a person
        * may know; the module's own words (in English) and its file are for
        * support: behind the row, which stays closed. */
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                     maker != NULL && *maker != '\0' ? maker : imzala_module_get_name (module));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), _("Ready"));
       adw_expander_row_add_row (ADW_EXPANDER_ROW (row),
                                 new_row (_("Name"), imzala_module_get_name (module)));

@@ -7,6 +7,7 @@
 #include "imzala-error.h"
 #include "imzala-format.h"
 #include "imzala-new-pin-form.h"
+#include "imzala-text.h"
 #include "imzala-unblock-page.h"
 
 struct _ImzalaUnblockPage
@@ -224,7 +225,10 @@ fill_tokens (ImzalaUnblockPage *self)
 
   for (guint i = 0; tokens != NULL && i < tokens->len; i++)
     {
-      gtk_string_list_append (labels, imzala_token_get_label (g_ptr_array_index (tokens, i)));
+      /* The card's label as the card gives it, on one line. */
+      g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (g_ptr_array_index (tokens, i)));
+
+      gtk_string_list_append (labels, label);
       if (g_ptr_array_index (tokens, i) == (gpointer) selected)
         position = i;
     }
