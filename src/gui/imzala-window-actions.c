@@ -301,6 +301,18 @@ refresh_tokens_activated (GSimpleAction *action,
   imzala_window_refresh_tokens (user_data);
 }
 
+/* A toast of @text as it is: a toast's title is always markup in
+ * libadwaita 1.2 (no use-markup before 1.4), and a file's name or an
+ * error's message is no markup. */
+static void
+add_toast_text (ImzalaWindow *self,
+                const char   *text)
+{
+  g_autofree char *markup = g_markup_escape_text (text, -1);
+
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (markup));
+}
+
 /* Writes the signatures and says so in a toast; the save dialog's answer
  * comes here, and tests call it with a path of their own. */
 GStrv
@@ -327,7 +339,7 @@ imzala_window_save_signatures (ImzalaWindow  *self,
   written = imzala_signing_job_save_signatures (self->job, path, &local_error);
   if (written == NULL)
     {
-      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (local_error->message));
+      add_toast_text (self, local_error->message);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
@@ -335,7 +347,7 @@ imzala_window_save_signatures (ImzalaWindow  *self,
   name = g_path_get_basename (written[0]);
   /* Translators: %s is a file name. */
   text = g_strdup_printf (_("The signature was saved as %s."), name);
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  add_toast_text (self, text);
   return g_steal_pointer (&written);
 }
 
