@@ -8,10 +8,14 @@
 
 #include "imzala-application.h"
 #include "imzala-code-page.h"
+#include "imzala-error.h"
+#include "imzala-failure-page.h"
+#include "imzala-pin-change-page.h"
 #include "imzala-pin-entry.h"
 #include "imzala-sign-page.h"
 #include "imzala-test-pki.h"
 #include "imzala-test.h"
+#include "imzala-unblock-page.h"
 #include "imzala-window.h"
 
 /* Every text the user can read in @widget and below: the labels (row
@@ -690,6 +694,31 @@ test_window_card_strings_one_line (void)
   g_assert_nonnull (strstr (text, "\nETİKET\\x0aSAHTE\n"));
   g_assert_null (strstr (text, "\nSAHTE"));
   g_assert_null (strstr (text, "\nT.C. kimlik no"));
+
+  /* A message that names the card (the core's words, as the PIN pages
+   * and the sign page show them; PIN_NOT_LOCKED also leads to the failure
+   * page): one line too, on every page that shows one. */
+  {
+    g_autoptr(GError) not_locked = g_error_new (IMZALA_ERROR, IMZALA_ERROR_PIN_NOT_LOCKED,
+                                                "The PIN of “%s” is not locked.", "KART <b>&\nSAHTE");
+    const char *message_pages[] = { "pin-change", "unblock", "sign", "code", "failure" };
+
+    imzala_pin_change_page_set_error (IMZALA_PIN_CHANGE_PAGE (imzala_window_get_page (window, "pin-change")),
+                                      not_locked->message);
+    imzala_unblock_page_set_error (IMZALA_UNBLOCK_PAGE (imzala_window_get_page (window, "unblock")),
+                                   not_locked->message);
+    imzala_sign_page_set_error (IMZALA_SIGN_PAGE (imzala_window_get_page (window, "sign")), not_locked->message);
+    imzala_code_page_set_error (IMZALA_CODE_PAGE (imzala_window_get_page (window, "code")), not_locked->message);
+    imzala_failure_page_set_error (IMZALA_FAILURE_PAGE (imzala_window_get_page (window, "failure")), not_locked);
+    for (guint i = 0; i < G_N_ELEMENTS (message_pages); i++)
+      {
+        g_clear_pointer (&text, g_free);
+        text = page_text (window, message_pages[i]);
+        g_test_message ("The message on %s:\n%s", message_pages[i], text);
+        g_assert_nonnull (strstr (text, "The PIN of “KART <b>&\\x0aSAHTE” is not locked.\n"));
+        g_assert_null (strstr (text, "\nSAHTE"));
+      }
+  }
 
   g_signal_handlers_disconnect_by_data (window, &done);
   gtk_window_destroy (GTK_WINDOW (window));

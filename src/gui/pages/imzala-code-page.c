@@ -8,6 +8,7 @@
 #include "imzala-code-page.h"
 #include "imzala-error.h"
 #include "imzala-portal.h"
+#include "imzala-text.h"
 
 struct _ImzalaCodePage
 {
@@ -36,9 +37,12 @@ void
 imzala_code_page_set_error (ImzalaCodePage *self,
                             const char     *message)
 {
+  /* A message may name a card or a reader as it names itself: one line. */
+  g_autofree char *shown = imzala_text_escape_unshown (message);
+
   g_return_if_fail (IMZALA_IS_CODE_PAGE (self));
 
-  gtk_label_set_text (self->error_label, message ? message : "");
+  gtk_label_set_text (self->error_label, shown ? shown : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
   if (message != NULL)
     gtk_widget_add_css_class (GTK_WIDGET (self->code_row), "error");

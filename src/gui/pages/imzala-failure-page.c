@@ -6,6 +6,7 @@
 
 #include "imzala-error.h"
 #include "imzala-failure-page.h"
+#include "imzala-text.h"
 
 struct _ImzalaFailurePage
 {
@@ -140,6 +141,7 @@ imzala_failure_page_set_error (ImzalaFailurePage *self,
                                const GError      *error)
 {
   const FailureKind *kind = &fallback_kind;
+  g_autofree char *message = NULL;
 
   g_return_if_fail (IMZALA_IS_FAILURE_PAGE (self));
   g_return_if_fail (error != NULL);
@@ -155,7 +157,9 @@ imzala_failure_page_set_error (ImzalaFailurePage *self,
     }
 
   adw_status_page_set_title (get_status_page (self), _(kind->title));
-  gtk_label_set_text (self->message_label, error->message);
+  /* A message may name a card or a reader as it names itself: one line. */
+  message = imzala_text_escape_unshown (error->message);
+  gtk_label_set_text (self->message_label, message);
   gtk_label_set_text (self->advice_label, _(kind->advice));
   gtk_widget_set_visible (self->retry_button, (kind->actions & ACTION_RETRY) != 0);
   gtk_widget_set_visible (self->new_code_button, (kind->actions & ACTION_CODE) != 0);

@@ -49,7 +49,10 @@ static void
 set_error (ImzalaFileSignPage *self,
            const char         *message)
 {
-  gtk_label_set_text (self->error_label, message != NULL ? message : "");
+  /* A message may name a card or a reader as it names itself: one line. */
+  g_autofree char *shown = imzala_text_escape_unshown (message);
+
+  gtk_label_set_text (self->error_label, shown != NULL ? shown : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
 }
 

@@ -74,6 +74,7 @@ imzala_sign_page_update_selection (ImzalaSignPage *self)
   else
     {
       g_autoptr(GError) why = NULL;
+      g_autofree char *message = NULL;
 
       /* Translators: Sertifika seçin (several, none preselected). */
       gtk_label_set_text (self->certificate_title, _("Choose a certificate"));
@@ -81,7 +82,11 @@ imzala_sign_page_update_selection (ImzalaSignPage *self)
        * the request wants, before the user types a PIN. */
       if (n_items > 0 && self->job != NULL && !imzala_signing_job_can_sign (self->job, &why) &&
           g_error_matches (why, IMZALA_ERROR, IMZALA_ERROR_NO_CERTIFICATE))
-        gtk_label_set_text (self->certificate_summary, why->message);
+        {
+          /* It may name a card as the card names itself: one line. */
+          message = imzala_text_escape_unshown (why->message);
+          gtk_label_set_text (self->certificate_summary, message);
+        }
       else
         g_clear_error (&why);
       gtk_widget_set_visible (GTK_WIDGET (self->certificate_summary), why != NULL);
@@ -202,6 +207,7 @@ imzala_sign_page_update_placeholder (ImzalaSignPage *self)
   ImzalaCardCause card_cause;
   GPtrArray *tokens = self->job ? imzala_signing_job_get_tokens (self->job) : NULL;
   g_autoptr(GError) cause = NULL;
+  g_autofree char *message = NULL;
   GListModel *readers = NULL;
   const GError *pcsc_error = NULL;
   ImzalaReader *reader = NULL;
@@ -236,9 +242,10 @@ imzala_sign_page_update_placeholder (ImzalaSignPage *self)
    * the cause's message names the reader that find() sets. */
   card_cause = imzala_card_cause_find (readers, pcsc_error, tokens, &reader);
   cause = imzala_card_cause_to_error (card_cause, reader);
+  /* The cause names the reader as the reader names itself: one line. */
+  message = cause != NULL ? imzala_text_escape_unshown (cause->message) : NULL;
   gtk_label_set_text (self->certificates_placeholder,
-                      cause != NULL ? cause->message
-                                    : _("No certificate for signing was found. Insert your card."));
+                      message != NULL ? message : _("No certificate for signing was found. Insert your card."));
 }
 
 static void

@@ -10,6 +10,7 @@
 #include "imzala-pin-keypad.h"
 #include "imzala-request-text-view.h"
 #include "imzala-sign-page-private.h"
+#include "imzala-text.h"
 
 /* Below this width (logical pixels) the PIN pane goes under the details
  * instead of beside them: two columns of less than 300 pixels make the
@@ -92,9 +93,12 @@ update_pin_state_visible (ImzalaSignPage *self)
  * being read). */
 static void
 set_message (ImzalaSignPage *self,
-             const char     *message,
+             const char     *text,
              gboolean        is_error)
 {
+  /* A message may name a card or a reader as it names itself: one line. */
+  g_autofree char *message = imzala_text_escape_unshown (text);
+
   if (is_error)
     gtk_widget_add_css_class (GTK_WIDGET (self->error_label), "error");
   else
