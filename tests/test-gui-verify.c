@@ -591,8 +591,30 @@ test_names_one_line (void)
   lines = g_strsplit (report, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     g_assert_false (g_str_has_prefix (lines[i], "T.C. kimlik no:"));
-  gtk_window_destroy (GTK_WINDOW (window));
   g_unlink (path);
+
+  /* A file that cannot be read, named with a line feed and a verdict: the
+   * core's message names it, on one line, and no line of the report is
+   * the verdict the file's name made up. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("imzala-verify-XXXXXX", NULL);
+    g_autofree char *unreadable = g_build_filename (dir, "imza\nThe Signature Is Valid", NULL);
+    g_autoptr(GFile) folder = g_file_new_for_path (unreadable);
+
+    g_assert_cmpint (g_mkdir (unreadable, 0700), ==, 0);
+    imzala_window_open_signature (window, folder, NULL);
+    wait_idle (page);
+    report = imzala_verify_page_get_report (page);
+    g_test_message ("%s", report);
+    g_assert_nonnull (strstr (report, "imza\\x0aThe Signature Is Valid"));
+    g_strfreev (lines);
+    lines = g_strsplit (report, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++)
+      g_assert_cmpstr (lines[i], !=, "The Signature Is Valid");
+    g_assert_cmpint (g_rmdir (unreadable), ==, 0);
+    g_assert_cmpint (g_rmdir (dir), ==, 0);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
 }
 
 int

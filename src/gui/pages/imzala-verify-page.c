@@ -193,9 +193,11 @@ show_result (ImzalaVerifyPage *self)
   if (self->error != NULL)
     {
       gtk_label_set_text (self->status_label, _("The Signature Could Not Be Checked"));
-      gtk_label_set_text (self->reason_label, self->error->message);
       g_free (self->report);
-      self->report = g_strdup (self->error->message);
+      /* The core's message, which may name the file as it is named: one
+       * line, here and in the copied report. */
+      self->report = imzala_text_escape_unshown (self->error->message);
+      gtk_label_set_text (self->reason_label, self->report);
       gtk_label_set_text (self->report_label, "");
       return;
     }
