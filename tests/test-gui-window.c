@@ -18,11 +18,26 @@
 #include "imzala-unblock-page.h"
 #include "imzala-window.h"
 
-/* Every text the user can read in @widget and below: the labels (row
- * titles and subtitles are labels too), one per line. */
+typedef void (*Visit) (GtkWidget *widget, GString *out);
+
+/* Calls @visit on @widget and every widget below it. */
 static void
-collect_texts (GtkWidget *widget,
-               GString   *out)
+walk (GtkWidget *widget,
+      Visit      visit,
+      GString   *out)
+{
+  visit (widget, out);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    walk (child, visit, out);
+}
+
+/* The text the user can read in @widget: a label (row titles and
+ * subtitles are labels too) or a text view, one per line. */
+static void
+visit_text (GtkWidget *widget,
+            GString   *out)
 {
   if (GTK_IS_LABEL (widget))
     g_string_append_printf (out, "%s\n", gtk_label_get_text (GTK_LABEL (widget)));
@@ -36,10 +51,14 @@ collect_texts (GtkWidget *widget,
       text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
       g_string_append_printf (out, "%s\n", text);
     }
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_texts (child, out);
+}
+
+/* Every text the user can read in @widget and below, one per line. */
+static void
+collect_texts (GtkWidget *widget,
+               GString   *out)
+{
+  walk (widget, visit_text, out);
 }
 
 static char *
@@ -588,23 +607,16 @@ test_window_made_when_needed (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* Every choice the combo rows under @widget offer (the card and
- * certificate pickers), one per line. */
+/* The choices a combo row offers (the card and certificate pickers), one
+ * per line. */
 static void
-collect_choices (GtkWidget *widget,
-                 GString   *out)
+visit_choices (GtkWidget *widget,
+               GString   *out)
 {
-  if (ADW_IS_COMBO_ROW (widget))
-    {
-      GListModel *model = adw_combo_row_get_model (ADW_COMBO_ROW (widget));
+  GListModel *model = ADW_IS_COMBO_ROW (widget) ? adw_combo_row_get_model (ADW_COMBO_ROW (widget)) : NULL;
 
-      for (guint i = 0; GTK_IS_STRING_LIST (model) && i < g_list_model_get_n_items (model); i++)
-        g_string_append_printf (out, "%s\n", gtk_string_list_get_string (GTK_STRING_LIST (model), i));
-    }
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_choices (child, out);
+  for (guint i = 0; GTK_IS_STRING_LIST (model) && i < g_list_model_get_n_items (model); i++)
+    g_string_append_printf (out, "%s\n", gtk_string_list_get_string (GTK_STRING_LIST (model), i));
 }
 
 static char *
@@ -613,7 +625,7 @@ page_choices (ImzalaWindow *window,
 {
   GString *out = g_string_new (NULL);
 
-  collect_choices (imzala_window_get_page (window, name), out);
+  walk (imzala_window_get_page (window, name), visit_choices, out);
   return g_string_free (out, FALSE);
 }
 
@@ -669,6 +681,7 @@ test_window_card_strings_one_line (void)
     }
 
   activate (window, "show-file-sign");
+  g_free (choices);
   choices = page_choices (window, "file-sign");
   g_test_message ("Certificates to choose on file-sign:\n%s", choices);
   g_assert_nonnull (strstr (choices, "AYŞE YILMAZ, "));
