@@ -37,11 +37,12 @@ void
 imzala_code_page_set_error (ImzalaCodePage *self,
                             const char     *message)
 {
-  /* A message may name a card or a reader as it names itself: one line. */
-  g_autofree char *shown = imzala_text_escape_unshown (message);
+  g_autofree char *shown = NULL;
 
   g_return_if_fail (IMZALA_IS_CODE_PAGE (self));
 
+  /* A message may name a card or a reader as it names itself: one line. */
+  shown = imzala_text_escape_unshown (message);
   gtk_label_set_text (self->error_label, shown ? shown : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
   if (message != NULL)
