@@ -1,4 +1,4 @@
-/* test-cli-terminal.c: imzala_cli_terminal_filter(), the one filter every
+/* test-cli-terminal.c: imzala_text_escape_unshown(), the one filter every
  * portal or card string goes through before imzala-cli prints it: nothing
  * that could move the cursor, clear a line, reorder the text or start a line
  * of its own reaches the terminal, and everything else is left as it is. */
@@ -8,6 +8,7 @@
 
 #include "imzala-test.h"
 #include "imzala-cli-terminal.h"
+#include "imzala-text.h"
 
 static void
 test_filter (void)
@@ -33,10 +34,10 @@ test_filter (void)
     { "", "" },
   };
 
-  g_assert_null (imzala_cli_terminal_filter (NULL));
+  g_assert_null (imzala_text_escape_unshown (NULL));
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *safe = imzala_cli_terminal_filter (cases[i].in);
+      g_autofree char *safe = imzala_text_escape_unshown (cases[i].in);
 
       g_test_message ("case %u: %s", i, safe);
       g_assert_cmpstr (safe, ==, cases[i].out);

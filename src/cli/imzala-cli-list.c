@@ -132,9 +132,9 @@ print_certificate (ImzalaToken *token, ImzalaCertificate *certificate)
   const char *tckn = imzala_certificate_get_tckn (certificate);
   /* What the card says, filtered here also for its line feeds, which the
    * print handler keeps (imzala_cli_terminal_filter_output()). */
-  g_autofree char *label = imzala_cli_terminal_filter (imzala_certificate_get_label (certificate));
-  g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (certificate));
-  g_autofree char *issuer = imzala_cli_terminal_filter (imzala_certificate_get_issuer_name (certificate));
+  g_autofree char *label = imzala_text_escape_unshown (imzala_certificate_get_label (certificate));
+  g_autofree char *holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (certificate));
+  g_autofree char *issuer = imzala_text_escape_unshown (imzala_certificate_get_issuer_name (certificate));
   gboolean is_ca = imzala_certificate_is_ca (certificate);
 
   if (is_ca)
@@ -176,11 +176,11 @@ print_token (ImzalaToken *token)
   ImzalaPinState state = imzala_token_get_pin_state (token);
   g_autofree char *uri = imzala_token_get_uri (token);
   /* What the card and its reader say, line feeds escaped too. */
-  g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
-  g_autofree char *maker = imzala_cli_terminal_filter (imzala_token_get_manufacturer (token));
-  g_autofree char *model = imzala_cli_terminal_filter (imzala_token_get_model (token));
-  g_autofree char *serial = imzala_cli_terminal_filter (imzala_token_get_serial (token));
-  g_autofree char *reader = imzala_cli_terminal_filter (imzala_token_get_slot_description (token));
+  g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (token));
+  g_autofree char *maker = imzala_text_escape_unshown (imzala_token_get_manufacturer (token));
+  g_autofree char *model = imzala_text_escape_unshown (imzala_token_get_model (token));
+  g_autofree char *serial = imzala_text_escape_unshown (imzala_token_get_serial (token));
+  g_autofree char *reader = imzala_text_escape_unshown (imzala_token_get_slot_description (token));
 
   g_print (_("Token: %s\n"), label);
   g_print (_("  Maker:          %s\n"), maker);
@@ -218,7 +218,7 @@ print_token (ImzalaToken *token)
 static void
 print_cause (const GError *cause)
 {
-  g_autofree char *message = imzala_cli_terminal_filter (cause->message);
+  g_autofree char *message = imzala_text_escape_unshown (cause->message);
 
   g_print ("%s\n", message);
 }
@@ -234,15 +234,15 @@ print_text (ImzalaModuleSet *set, GPtrArray *tokens, const GError *cause)
       ImzalaModule *module = g_ptr_array_index (modules, i);
       const char *path = imzala_module_get_path (module);
       /* The description and the version are the module's own CK_INFO. */
-      g_autofree char *where = imzala_cli_terminal_filter (path != NULL ? path : imzala_module_get_description (module));
-      g_autofree char *version = imzala_cli_terminal_filter (imzala_module_get_version (module));
+      g_autofree char *where = imzala_text_escape_unshown (path != NULL ? path : imzala_module_get_description (module));
+      g_autofree char *version = imzala_text_escape_unshown (imzala_module_get_version (module));
 
       g_print (_("Module: %s (%s), version %s\n"), imzala_module_get_name (module), where, version);
     }
   for (guint i = 0; load_errors != NULL && i < load_errors->len; i++)
     {
       ImzalaModuleLoadError *e = g_ptr_array_index (load_errors, i);
-      g_autofree char *message = imzala_cli_terminal_filter (e->error->message);
+      g_autofree char *message = imzala_text_escape_unshown (e->error->message);
 
       g_print (_("Module not loaded: %s: %s\n"), e->path != NULL ? e->path : e->name, message);
     }

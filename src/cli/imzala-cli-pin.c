@@ -60,9 +60,9 @@ print_tokens (GPtrArray *tokens)
   for (guint i = 0; i < tokens->len; i++)
     {
       ImzalaToken *token = g_ptr_array_index (tokens, i);
-      g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
-      g_autofree char *serial = imzala_cli_terminal_filter (imzala_token_get_serial (token));
-      g_autofree char *reader = imzala_cli_terminal_filter (imzala_token_get_slot_description (token));
+      g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (token));
+      g_autofree char *serial = imzala_text_escape_unshown (imzala_token_get_serial (token));
+      g_autofree char *reader = imzala_text_escape_unshown (imzala_token_get_slot_description (token));
 
       g_printerr (_("  “%s” (serial %s) in %s\n"), label, serial, reader);
     }
@@ -326,7 +326,7 @@ run_pin_command (PinCommand command, int argc, char **argv)
     return imzala_cli_report_error (error);
 
   {
-    g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
+    g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (token));
 
     if (command == PIN_COMMAND_CHANGE)
       g_print (_("The PIN of “%s” was changed.\n"), label);

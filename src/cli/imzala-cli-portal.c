@@ -154,10 +154,10 @@ print_request (ImzalaRequest *request)
   g_autofree char *code = imzala_request_dup_display_code (request);
   /* What the portal names is filtered like every portal string; the texts
    * are not: they were refused unless they show as exactly what is signed. */
-  g_autofree char *name = imzala_cli_terminal_filter (imzala_request_get_requester_name (request));
-  g_autofree char *hint = imzala_cli_terminal_filter (imzala_request_get_requester_hint (request));
-  g_autofree char *title = imzala_cli_terminal_filter (imzala_request_get_title (request));
-  g_autofree char *host = imzala_cli_terminal_filter (imzala_request_get_portal_host (request));
+  g_autofree char *name = imzala_text_escape_unshown (imzala_request_get_requester_name (request));
+  g_autofree char *hint = imzala_text_escape_unshown (imzala_request_get_requester_hint (request));
+  g_autofree char *title = imzala_text_escape_unshown (imzala_request_get_title (request));
+  g_autofree char *host = imzala_text_escape_unshown (imzala_request_get_portal_host (request));
 
   g_print (_("Portal:          %s\n"), host);
   g_print (_("Request:         %s (%s)\n"), title != NULL ? title : "",
@@ -173,7 +173,7 @@ print_request (ImzalaRequest *request)
   for (guint i = 0; i < imzala_request_get_n_texts (request); i++)
     {
       ImzalaRequestText *text = imzala_request_get_text (request, i);
-      g_autofree char *text_title = imzala_cli_terminal_filter (imzala_request_text_get_title (text));
+      g_autofree char *text_title = imzala_text_escape_unshown (imzala_request_text_get_title (text));
       gsize length;
       const char *data = g_bytes_get_data (imzala_request_text_get_content (text), &length);
 
@@ -194,8 +194,8 @@ print_certificate (ImzalaToken       *token,
 {
   const char *tckn = imzala_certificate_get_tckn (certificate);
   g_autofree char *until = format_time (imzala_certificate_get_not_after (certificate));
-  g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (certificate));
-  g_autofree char *label = token != NULL ? imzala_cli_terminal_filter (imzala_token_get_label (token)) : NULL;
+  g_autofree char *holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (certificate));
+  g_autofree char *label = token != NULL ? imzala_text_escape_unshown (imzala_token_get_label (token)) : NULL;
 
   g_print (_("Certificate:     %s (%s), %s, valid until %s\n"),
            holder,
@@ -223,7 +223,7 @@ print_candidates (ImzalaSigningJob *job)
       g_autoptr(ImzalaCertificate) certificate = g_list_model_get_item (certificates, i);
       const char *tckn = imzala_certificate_get_tckn (certificate);
       /* What the card says, line feeds escaped too (as print_certificate()). */
-      g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (certificate));
+      g_autofree char *holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (certificate));
 
       g_printerr ("  %s (%s), %s%s%s\n    --cert %s\n",
                   holder,
@@ -350,7 +350,7 @@ read_new_pin (ImzalaToken *token,
 static void
 print_result_message (ImzalaSigningJob *job)
 {
-  g_autofree char *message = imzala_cli_terminal_filter (imzala_signing_job_get_result_message (job));
+  g_autofree char *message = imzala_text_escape_unshown (imzala_signing_job_get_result_message (job));
 
   g_print ("%s\n", message != NULL ? message : "");
 }
@@ -407,8 +407,8 @@ run_unblock (PortalRun  *run,
     }
 
   {
-    g_autofree char *label = imzala_cli_terminal_filter (imzala_token_get_label (token));
-    g_autofree char *serial = imzala_cli_terminal_filter (imzala_token_get_serial (token));
+    g_autofree char *label = imzala_text_escape_unshown (imzala_token_get_label (token));
+    g_autofree char *serial = imzala_text_escape_unshown (imzala_token_get_serial (token));
 
     g_print (_("Card to unlock:  %s (serial %s)\n"), label, serial);
   }

@@ -368,8 +368,8 @@ print_candidates (GPtrArray *tokens, gboolean recommended_only)
             continue;
 
           /* What the card says, line feeds escaped too (as `list`). */
-          holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (certificate));
-          label = imzala_cli_terminal_filter (imzala_token_get_label (token));
+          holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (certificate));
+          label = imzala_text_escape_unshown (imzala_token_get_label (token));
 
           if (!any)
             g_printerr ("%s\n", recommended_only

@@ -57,13 +57,7 @@ write_all (int fd, const char *text)
     }
 }
 
-char *
-imzala_cli_terminal_filter (const char *text)
-{
-  return imzala_text_escape_unshown (text);
-}
-
-/* GLib's own handler with imzala_cli_terminal_filter() on each line: the
+/* GLib's own handler with imzala_text_escape_unshown() on each line: the
  * lines stay lines, and the text goes to the console's charset as GLib
  * writes it ("?" for what that charset lacks). */
 static void
@@ -78,7 +72,7 @@ print_filtered (FILE       *stream,
     {
       const char *end = strchr (line, '\n');
       g_autofree char *part = g_strndup (line, end != NULL ? (gsize) (end - line) : strlen (line));
-      g_autofree char *filtered = imzala_cli_terminal_filter (part);
+      g_autofree char *filtered = imzala_text_escape_unshown (part);
 
       g_string_append (safe, filtered);
       if (end == NULL)
@@ -130,7 +124,7 @@ imzala_cli_pin_pad_prompt_cb (ImzalaToken *token,
 void
 imzala_cli_terminal_say (const char *message)
 {
-  g_autofree char *safe = imzala_cli_terminal_filter (message);
+  g_autofree char *safe = imzala_text_escape_unshown (message);
   int fd = open_tty ();
 
   if (fd < 0)
@@ -200,7 +194,7 @@ imzala_cli_terminal_read_secret (const char *prompt, GError **error)
 
   /* The prompt names a card, which names itself. */
   {
-    g_autofree char *safe_prompt = imzala_cli_terminal_filter (prompt);
+    g_autofree char *safe_prompt = imzala_text_escape_unshown (prompt);
 
     write_all (fd, safe_prompt);
   }

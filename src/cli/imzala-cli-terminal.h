@@ -22,22 +22,17 @@ G_BEGIN_DECLS
 ImzalaSecret *imzala_cli_terminal_read_secret (const char  *prompt,
                                                GError     **error);
 
-/* @text made safe to print on a terminal: imzala_text_escape_unshown()
- * (escape sequences, carriage returns, line feeds, bidi overrides and
- * invalid UTF-8 written as escapes), so that a portal's string cannot
- * rewrite, hide or add a line. Every string from a portal or a card that
- * imzala-cli prints goes through it; the texts to sign are not, they are
- * refused by imzala-portal-answer.c unless they are displayable. */
-char         *imzala_cli_terminal_filter      (const char *text);
-
 /* Makes every g_print() and g_printerr() of the process go through
- * imzala_cli_terminal_filter(), line by line: no string printed anywhere
- * can move the cursor or rewrite a line. The line feeds stay, since the
- * handler cannot tell ours from a string's: a card's or a portal's string
- * is filtered where it is printed as well, which escapes its line feeds
- * too. main() calls it first; the PIN prompts and
- * imzala_cli_terminal_say(), which write to the terminal itself, filter
- * what they write too. */
+ * imzala_text_escape_unshown() (escape sequences, carriage returns, bidi
+ * overrides and invalid UTF-8 written as escapes), line by line: no
+ * string printed anywhere can move the cursor or rewrite a line. The line
+ * feeds stay, since the handler cannot tell ours from a string's: every
+ * string from a portal or a card that imzala-cli prints is escaped where
+ * it is printed as well, with the same function, which escapes its line
+ * feeds too (the texts to sign are not: imzala-portal-answer.c refuses
+ * them unless they are displayable). main() calls it first; the PIN
+ * prompts and imzala_cli_terminal_say(), which write to the terminal
+ * itself, escape what they write too. */
 void          imzala_cli_terminal_filter_output (void);
 
 /* Prints @message on the terminal (for "enter the PIN on the reader"), or

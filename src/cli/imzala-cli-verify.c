@@ -105,7 +105,7 @@ open_input (const char *path, guint64 *size, GError **error)
 static void
 print_text (ImzalaVerification *verification)
 {
-  g_autofree char *reason = imzala_cli_terminal_filter (verification->reason);
+  g_autofree char *reason = imzala_text_escape_unshown (verification->reason);
 
   switch (verification->status)
     {
@@ -135,8 +135,8 @@ print_text (ImzalaVerification *verification)
       if (signer != NULL)
         {
           const char *tckn = imzala_certificate_get_tckn (signer);
-          g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (signer));
-          g_autofree char *issuer = imzala_cli_terminal_filter (imzala_certificate_get_issuer_name (signer));
+          g_autofree char *holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (signer));
+          g_autofree char *issuer = imzala_text_escape_unshown (imzala_certificate_get_issuer_name (signer));
 
           g_print (_("  Signer:          %s\n"), holder);
           g_print (_("  T.C. kimlik no:  %s\n"), tckn != NULL ? tckn : _("none"));
@@ -157,7 +157,7 @@ print_text (ImzalaVerification *verification)
       for (guint j = 0; j < report->checks->len; j++)
         {
           ImzalaCheck *check = g_ptr_array_index (report->checks, j);
-          g_autofree char *message = imzala_cli_terminal_filter (check->message);
+          g_autofree char *message = imzala_text_escape_unshown (check->message);
 
           g_print ("    [%s] %s\n", check_mark (check->result), message);
         }
@@ -168,14 +168,14 @@ print_text (ImzalaVerification *verification)
           g_print (_("  Counter-signature %u: %s\n"), j + 1, validation_sentence (counter->status));
           if (counter->certificate != NULL)
             {
-              g_autofree char *holder = imzala_cli_terminal_filter (imzala_certificate_get_holder_name (counter->certificate));
+              g_autofree char *holder = imzala_text_escape_unshown (imzala_certificate_get_holder_name (counter->certificate));
 
               g_print (_("    Signer:        %s\n"), holder);
             }
           for (guint k = 0; k < counter->checks->len; k++)
             {
               ImzalaCheck *check = g_ptr_array_index (counter->checks, k);
-              g_autofree char *message = imzala_cli_terminal_filter (check->message);
+              g_autofree char *message = imzala_text_escape_unshown (check->message);
 
               g_print ("      [%s] %s\n", check_mark (check->result), message);
             }

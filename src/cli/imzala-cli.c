@@ -58,7 +58,7 @@ imzala_cli_printerr (const char *format, ...)
   /* One message is one line: a card's label, a holder's name or a
    * portal's sentence in it shows its line feeds as escapes too (no msgid
    * printed here has one of its own). */
-  safe = imzala_cli_terminal_filter (message);
+  safe = imzala_text_escape_unshown (message);
   g_printerr ("imzala-cli: %s\n", safe);
 }
 

@@ -51,7 +51,7 @@ int  imzala_cli_exit_code_for_error (const GError *error);
 /* Prints "imzala-cli: <message>" on stderr and returns the exit code. */
 int  imzala_cli_report_error        (const GError *error);
 /* Prints "imzala-cli: <message>" on stderr as one line: the whole message
- * goes through imzala_cli_terminal_filter(), so its line feeds show as
+ * goes through imzala_text_escape_unshown(), so its line feeds show as
  * escapes too. */
 void imzala_cli_printerr            (const char *format, ...) G_GNUC_PRINTF (1, 2);
 

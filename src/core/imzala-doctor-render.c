@@ -405,7 +405,7 @@ imzala_doctor_render_text (ImzalaDoctor *self)
   g_string_append (text, _("İmzala support report"));
   g_string_append_c (text, '\n');
   append_line (text, _("Made on %s. It holds no PIN, and names and T.C. kimlik "
-                                  "numbers are masked.\n"), now);
+                       "numbers are masked.\n"), now);
 
   heading (text, _("System"));
   append_line (text, _("Operating system: %s\n"), self->os != NULL ? self->os : "?");
@@ -424,7 +424,7 @@ imzala_doctor_render_text (ImzalaDoctor *self)
       break;
     case IMZALA_DOCTOR_PCSC_NOT_RUNNING:
       append_line (text, _("Not running: %s\n"),
-                              self->pcsc_error != NULL ? self->pcsc_error : "?");
+                   self->pcsc_error != NULL ? self->pcsc_error : "?");
       break;
     case IMZALA_DOCTOR_PCSC_UNKNOWN:
     default:
@@ -467,13 +467,13 @@ imzala_doctor_render_text (ImzalaDoctor *self)
           continue;
         }
       append_line (text, _("  Library: %s %s (%s)\n"),
-                              module->description != NULL ? module->description : "?",
-                              module->version != NULL ? module->version : "?",
-                              module->manufacturer != NULL ? module->manufacturer : "?");
+                   module->description != NULL ? module->description : "?",
+                   module->version != NULL ? module->version : "?",
+                   module->manufacturer != NULL ? module->manufacturer : "?");
       append_line (text, _("  Loaded:  %s\n"),
-                              module->unmanaged
-                              ? _("unmanaged (C_Initialize without locking arguments)")
-                              : _("managed by p11-kit"));
+                   module->unmanaged
+                   ? _("unmanaged (C_Initialize without locking arguments)")
+                   : _("managed by p11-kit"));
     }
 
   heading (text, _("Cards and certificates"));
@@ -488,11 +488,11 @@ imzala_doctor_render_text (ImzalaDoctor *self)
 
       append_line (text, "%s\n", token->label);
       append_line (text, _("  Card:   %s %s, serial %s\n"),
-                              token->manufacturer, token->model, token->serial);
+                   token->manufacturer, token->model, token->serial);
       append_line (text, _("  Slot:   %s (module %s)\n"), token->slot_description, token->module);
       append_line (text, _("  PIN:    %s, %u to %u digits%s\n"), pin,
-                              token->min_pin_length, token->max_pin_length,
-                              token->pin_pad ? _(", typed on the reader’s pin pad") : "");
+                   token->min_pin_length, token->max_pin_length,
+                   token->pin_pad ? _(", typed on the reader’s pin pad") : "");
       if (token->certificates->len == 0)
         g_string_append (text, _("  No certificate.\n"));
       for (guint j = 0; j < token->certificates->len; j++)
@@ -516,7 +516,7 @@ imzala_doctor_render_text (ImzalaDoctor *self)
         }
       else
         append_line (text, _("Not reached: %s\n"),
-                                self->portal_error != NULL ? self->portal_error : "?");
+                     self->portal_error != NULL ? self->portal_error : "?");
     }
 
   heading (text, _("Problems and advice"));

@@ -6,8 +6,8 @@
 
 #include "imzala-card-cause.h"
 #include "imzala-format.h"
-#include "imzala-text.h"
 #include "imzala-reader.h"
+#include "imzala-text.h"
 #include "imzala-tokens-page.h"
 
 struct _ImzalaTokensPage
