@@ -499,6 +499,74 @@ test_level_t_tsa_ca (Fixture *f, gconstpointer data)
   imzala_test_tsa_free (tsa);
 }
 
+/* A file's name on one line: a line feed, or a byte that is no UTF-8,
+ * shown as its escape in the file row, the TSA CA row and the result, so
+ * that a name cannot write a second line of its own under the page's. The
+ * signature is still made next to the file, under its real name. */
+static void
+test_names_one_line (Fixture *f, gconstpointer data)
+{
+  const char *name = "sözleşme\nİMZA GEÇERLİ \xff.txt";
+  const char *shown = "sözleşme\\x0aİMZA GEÇERLİ \\xff.txt";
+  g_autofree char *ca_path = g_build_filename (f->fixture->dir, "kök\nGÜVENİLİR.pem", NULL);
+  g_autofree char *result = NULL;
+  g_autoptr(GFile) input = NULL;
+  GtkWidget *page = show_page (f);
+  GtkWidget *walk;
+  gboolean file_row = FALSE, ca_row = FALSE;
+  GFile *output;
+
+  g_free (f->input_path);
+  f->input_path = g_build_filename (f->fixture->dir, name, NULL);
+  g_assert_true (g_file_set_contents (f->input_path, CONTENT, -1, NULL));
+  g_assert_true (g_file_set_contents (ca_path, "", -1, NULL));
+  input = g_file_new_for_path (f->input_path);
+  imzala_file_sign_page_set_file (IMZALA_FILE_SIGN_PAGE (page), input);
+  imzala_file_sign_page_set_tsa_ca_file (IMZALA_FILE_SIGN_PAGE (page), ca_path);
+  wait_size_known (page);
+
+  for (walk = gtk_widget_get_first_child (page); walk != NULL; )
+    {
+      const char *subtitle = ADW_IS_ACTION_ROW (walk) && !ADW_IS_COMBO_ROW (walk)
+                               ? adw_action_row_get_subtitle (ADW_ACTION_ROW (walk)) : NULL;
+      GtkWidget *next;
+
+      file_row |= g_strcmp0 (subtitle, shown) == 0;
+      ca_row |= g_strcmp0 (subtitle, "kök\\x0aGÜVENİLİR.pem") == 0;
+      /* Depth first through the page. */
+      next = gtk_widget_get_first_child (walk);
+      while (next == NULL && walk != page)
+        {
+          next = gtk_widget_get_next_sibling (walk);
+          walk = gtk_widget_get_parent (walk);
+        }
+      walk = next;
+    }
+  g_assert_true (file_row);
+  g_assert_true (ca_row);
+  /* A CA file whose name is no UTF-8 cannot be kept in the settings (a
+   * string): the page says so and keeps the one before. */
+  {
+    g_autofree char *bad = g_build_filename (f->fixture->dir, "k\xf6k.pem", NULL);
+    g_autofree char *stored = NULL;
+
+    imzala_file_sign_page_set_tsa_ca_file (IMZALA_FILE_SIGN_PAGE (page), bad);
+    stored = g_settings_get_string (f->settings, "tsa-ca-file");
+    g_assert_cmpstr (stored, ==, ca_path);
+    g_assert_true (g_str_has_prefix (gtk_label_get_text (find_label_with_class (page, "error")),
+                                     "This file’s name or folder is not written in UTF-8"));
+  }
+  imzala_file_sign_page_set_tsa_ca_file (IMZALA_FILE_SIGN_PAGE (page), NULL);
+
+  sign (f, page, 0, IMZALA_CADES_LEVEL_BES, NULL);
+  output = imzala_file_sign_page_get_output (IMZALA_FILE_SIGN_PAGE (page));
+  g_assert_nonnull (output);
+  g_assert_true (g_str_has_suffix (g_file_peek_path (output), "\n" "İMZA GEÇERLİ \xff.txt.imz"));
+  assert_openssl_verifies (f, output, FALSE);
+  result = g_strdup_printf ("The signature was saved as “%s.imz”, next to the file.", shown);
+  g_assert_cmpstr (gtk_label_get_text (find_label_with_class (page, NULL)), ==, result);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -514,5 +582,6 @@ main (int argc, char **argv)
   g_test_add ("/gui/file-sign/too-large-when-chosen", Fixture, NULL, setup,
               test_too_large_when_chosen, teardown);
   g_test_add ("/gui/file-sign/level-t-tsa-ca", Fixture, NULL, setup, test_level_t_tsa_ca, teardown);
+  g_test_add ("/gui/file-sign/names-one-line", Fixture, NULL, setup, test_names_one_line, teardown);
   return g_test_run ();
 }

@@ -184,12 +184,16 @@ imzala_file_sign_page_set_file (ImzalaFileSignPage *self,
                                 GFile              *file)
 {
   g_autofree char *name = NULL;
+  g_autofree char *shown = NULL;
 
   g_return_if_fail (IMZALA_IS_FILE_SIGN_PAGE (self));
 
   g_set_object (&self->file, file);
+  /* The name as it is, on one line (a line feed or a byte that is no
+   * UTF-8 as its escape). */
   name = file != NULL ? g_file_get_basename (file) : NULL;
-  adw_action_row_set_subtitle (self->file_row, name != NULL ? name : _("No file chosen"));
+  shown = imzala_text_escape_unshown (name);
+  adw_action_row_set_subtitle (self->file_row, shown != NULL ? shown : _("No file chosen"));
   gtk_label_set_text (self->result_label, "");
   set_error (self, NULL);
 
@@ -218,9 +222,10 @@ tsa_ca_changed_cb (ImzalaFileSignPage *self)
 {
   g_autofree char *path = g_settings_get_string (self->settings, "tsa-ca-file");
   g_autofree char *name = *path != '\0' ? g_path_get_basename (path) : NULL;
+  g_autofree char *shown = imzala_text_escape_unshown (name);
 
   adw_action_row_set_subtitle (self->tsa_ca_row,
-                               name != NULL ? name : _("The system’s trusted authorities only"));
+                               shown != NULL ? shown : _("The system’s trusted authorities only"));
   gtk_widget_set_visible (self->tsa_ca_clear_button, name != NULL);
 }
 
@@ -230,6 +235,13 @@ imzala_file_sign_page_set_tsa_ca_file (ImzalaFileSignPage *self,
 {
   g_return_if_fail (IMZALA_IS_FILE_SIGN_PAGE (self));
 
+  /* The setting is a string, which GSettings keeps in UTF-8 only. */
+  if (path != NULL && !g_utf8_validate (path, -1, NULL))
+    {
+      set_error (self, _("This file’s name or folder is not written in UTF-8, so İmzala cannot remember it. "
+                         "Rename it, or choose a file elsewhere."));
+      return;
+    }
   g_settings_set_string (self->settings, "tsa-ca-file", path != NULL ? path : "");
 }
 
@@ -372,6 +384,7 @@ signed_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(GFile) output = NULL;
   g_autofree char *name = NULL;
+  g_autofree char *shown = NULL;
   g_autofree char *text = NULL;
 
   output = imzala_file_signer_sign_finish (IMZALA_FILE_SIGNER (source), result, &error);
@@ -393,7 +406,8 @@ signed_cb (GObject      *source,
     }
   g_set_object (&self->output, output);
   name = g_file_get_basename (output);
-  text = g_strdup_printf (_("The signature was saved as “%s”, next to the file."), name);
+  shown = imzala_text_escape_unshown (name);
+  text = g_strdup_printf (_("The signature was saved as “%s”, next to the file."), shown);
   gtk_label_set_text (self->result_label, text);
 }
 
