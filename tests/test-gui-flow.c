@@ -346,18 +346,18 @@ test_sign (Flow          *flow,
   g_assert_cmpuint (imzala_test_portal_count_signatures (flow->portal, code), ==, 1);
 
   /* İmza İçeriği kaydet, the path chosen here instead of in the dialog.
-   * The toast names the file as it is: a toast's title is markup in
-   * libadwaita 1.2, where "&" alone emptied it (with a warning) and "<b>"
-   * made it bold. */
+   * The toast names the file as it is, on one line: a toast's title is
+   * markup in libadwaita 1.2, where "&" alone emptied it (with a warning)
+   * and "<b>" made it bold; a line feed shows as its escape. */
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (flow->window), "save-signature"));
-  path = g_build_filename (flow->portal->dir, "R&D <b> imza.p7s", NULL);
+  path = g_build_filename (flow->portal->dir, "R&D <b>\nimza.p7s", NULL);
   written = imzala_window_save_signatures (flow->window, path, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (written[0], ==, path);
   imzala_test_gui_settle ();
   g_clear_pointer (&text, g_free);
   text = imzala_test_gui_collect_text (GTK_WIDGET (flow->window));
-  assert_contains (text, "R&D <b> imza.p7s");
+  assert_contains (text, "R&D <b>\\x0aimza.p7s");
 
   quoted_path = g_shell_quote (path);
   quoted_ca = g_shell_quote (flow->portal->ca_file);

@@ -6,6 +6,7 @@
 
 #include "imzala-error.h"
 #include "imzala-format.h"
+#include "imzala-text.h"
 #include "imzala-window-private.h"
 
 /* The pages reached from the menu: Escape returns from them to where the
@@ -301,14 +302,16 @@ refresh_tokens_activated (GSimpleAction *action,
   imzala_window_refresh_tokens (user_data);
 }
 
-/* A toast of @text as it is: a toast's title is always markup in
- * libadwaita 1.2 (no use-markup before 1.4), and a file's name or an
- * error's message is no markup. */
+/* A toast of @text as it is, on one line: a toast's title is always
+ * markup in libadwaita 1.2 (no use-markup before 1.4), and a file's name
+ * or an error's message is no markup; a line feed or a byte that is no
+ * UTF-8 in a file's name is shown as its escape, as everywhere else. */
 static void
 add_toast_text (ImzalaWindow *self,
                 const char   *text)
 {
-  g_autofree char *markup = g_markup_escape_text (text, -1);
+  g_autofree char *shown = imzala_text_escape_unshown (text);
+  g_autofree char *markup = g_markup_escape_text (shown, -1);
 
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (markup));
 }
