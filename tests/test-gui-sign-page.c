@@ -90,10 +90,12 @@ new_window (SignPage *self,
   return window;
 }
 
+/* With @empty_label, the fixture has one more empty card, so labelled. */
 static void
-setup (SignPage      *self,
-       gconstpointer  data,
-       gboolean       demo_card)
+setup_with (SignPage      *self,
+            gconstpointer  data,
+            gboolean       demo_card,
+            const char    *empty_label)
 {
   g_autoptr(GError) error = NULL;
   const char *faults = g_getenv ("IMZALA_FAULTS");
@@ -110,9 +112,19 @@ setup (SignPage      *self,
       self->fixture = imzala_test_fixture_new ();
       for (guint i = 0; removed != NULL && removed[i] != NULL; i++)
         imzala_test_fixture_remove_token (self->fixture, removed[i]);
+      if (empty_label != NULL)
+        imzala_test_fixture_add_empty_token (self->fixture, empty_label);
     }
   self->modules = imzala_test_gui_load_modules (faults != NULL && *faults != '\0'
                                                 ? g_getenv ("IMZALA_FAULT_MODULE") : NULL);
+}
+
+static void
+setup (SignPage      *self,
+       gconstpointer  data,
+       gboolean       demo_card)
+{
+  setup_with (self, data, demo_card, NULL);
 }
 
 static void
@@ -1136,6 +1148,43 @@ test_empty_card (SignPage      *self,
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (self->window), "sign"));
 }
 
+/* The fixture's empty card replaced by one whose label has a line feed
+ * and markup's characters. */
+static void
+setup_odd_card (SignPage      *self,
+                gconstpointer  data)
+{
+  static const char *const removed[] = { "IMZALA TEST BOS", NULL };
+
+  setup_with (self, removed, FALSE, "KART <b>&\nSAHTE");
+}
+
+/* A card's label as the card gives it, on one line, where the page names
+ * the card it offers and the card the PIN will log in to: the line feed
+ * as its escape, so that the label cannot write a line of its own under
+ * the page's. */
+static void
+test_card_label_one_line (SignPage      *self,
+                          gconstpointer  data)
+{
+  g_autofree char *code = NULL;
+  g_autofree char *text = NULL;
+  GtkWidget *offer;
+
+  self->window = new_window (self, 0, 0);
+  code = open_request (self, TRUE);
+  offer = find_offer (self);
+  g_assert_nonnull (offer);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (offer)), ==,
+                   "“KART <b>&\\x0aSAHTE” kartındaki sertifikaları göster");
+  g_signal_emit_by_name (offer, "clicked");
+  imzala_test_gui_settle ();
+  text = imzala_test_gui_collect_text (imzala_test_gui_find_button (sign_page (self), "Sertifikayı seçin"));
+  g_test_message ("The card to log in to:\n%s", text);
+  g_assert_nonnull (strstr (text, "KART <b>&\\x0aSAHTE\n"));
+  g_assert_null (strstr (text, "\nSAHTE"));
+}
+
 /* The demo card behind a pin-pad reader (the fault module types the PIN). */
 static void
 setup_pin_pad (SignPage      *self,
@@ -1278,6 +1327,8 @@ main (int argc, char **argv)
               test_two_texts_one_login, teardown);
   g_test_add ("/gui/sign-page/hidden-card", SignPage, NULL, setup_hidden_card, test_hidden_card, teardown);
   g_test_add ("/gui/sign-page/empty-card", SignPage, NULL, setup_fixture, test_empty_card, teardown);
+  g_test_add ("/gui/sign-page/card-label-one-line", SignPage, NULL, setup_odd_card, test_card_label_one_line,
+              teardown);
   g_test_add ("/gui/sign-page/other-persons-card", SignPage, other_card_only, setup_fixture,
               test_other_persons_card, teardown);
   g_test_add ("/gui/sign-page/two-hidden-cards", SignPage, "both", setup_hidden_card, test_two_hidden_cards,
