@@ -555,8 +555,11 @@ test_names_one_line (Fixture *f, gconstpointer data)
     g_assert_cmpstr (stored, ==, ca_path);
     g_assert_true (g_str_has_prefix (gtk_label_get_text (find_label_with_class (page, "error")),
                                      "This file’s name or folder is not written in UTF-8"));
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (find_label_with_class (page, "error"))));
   }
+  /* The next CA taken clears that message. */
   imzala_file_sign_page_set_tsa_ca_file (IMZALA_FILE_SIGN_PAGE (page), NULL);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (find_label_with_class (page, "error"))));
 
   sign (f, page, 0, IMZALA_CADES_LEVEL_BES, NULL);
   output = imzala_file_sign_page_get_output (IMZALA_FILE_SIGN_PAGE (page));

@@ -41,6 +41,7 @@ struct _ImzalaFileSignPage
   GSettings        *settings;      /* tsa-url, tsa-ca-file */
   GtkFileChooserNative *chooser;
   GtkFileChooserNative *tsa_ca_chooser;
+  gboolean          tsa_ca_refused; /* the error shown is the TSA CA's name */
 };
 
 G_DEFINE_FINAL_TYPE (ImzalaFileSignPage, imzala_file_sign_page, ADW_TYPE_BIN)
@@ -54,6 +55,7 @@ set_error (ImzalaFileSignPage *self,
 
   gtk_label_set_text (self->error_label, shown != NULL ? shown : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+  self->tsa_ca_refused = FALSE;
 }
 
 static void
@@ -240,8 +242,12 @@ imzala_file_sign_page_set_tsa_ca_file (ImzalaFileSignPage *self,
     {
       set_error (self, _("This file’s name or folder is not written in UTF-8, so İmzala cannot remember it. "
                          "Rename it, or choose a file elsewhere."));
+      self->tsa_ca_refused = TRUE;
       return;
     }
+  /* A CA taken after one refused: that message is done with. */
+  if (self->tsa_ca_refused)
+    set_error (self, NULL);
   g_settings_set_string (self->settings, "tsa-ca-file", path != NULL ? path : "");
 }
 
