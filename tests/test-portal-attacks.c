@@ -6,7 +6,8 @@
  * an attack from the issue: a body of 1 GB announced or streamed, 200 idle
  * TCP connections that never say ClientHello, 1100 keep-alive connections
  * that the client closes, a flood of GETs of a pending code, a flood of the
- * application form (PBKDF2), a locked database, and forged form fields.
+ * application form (PBKDF2), a locked database, forged form fields, and
+ * TLS offers the portal must refuse (TLS 1.0 and 1.1, CBC ciphers).
  * What is asserted are outcomes and bounds, never times: the answers, the
  * audit rows in the portal's SQLite file, and the portal's peak memory
  * (VmHWM in /proc/PID/status) and descriptors (/proc/PID/fd), which must
@@ -1183,6 +1184,101 @@ test_keepalive_pipelined (void)
   assert_flat ("pipelined requests");
 }
 
+/* ---- What the portal's TLS offers (imzala-portal-tls.h) ---- */
+
+/* gnutls-cli (GnuTLS: not the portal's OpenSSL) with @priority against the
+ * portal, sending nothing: TRUE when the handshake succeeded, with what
+ * was agreed ("(TLS1.3-X.509)-(ECDHE-SECP256R1)-…") in *@agreed. */
+static gboolean
+gnutls_handshake (const char *priority, char **agreed)
+{
+  g_autofree char *port = g_strdup_printf ("%u", portal_port);
+  g_autofree char *priority_arg = g_strdup_printf ("--priority=%s", priority);
+  const char *argv[] = { "gnutls-cli", "--x509cafile", root_ca, "-p", port, priority_arg,
+                         "localhost", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = NULL;
+  const char *line;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  client = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  /* Nothing to send: the end of stdin ends the client after the handshake. */
+  g_subprocess_communicate_utf8 (client, "", NULL, &output, NULL, &error);
+  g_assert_no_error (error);
+  line = strstr (output, "- Description: ");
+  *agreed = NULL;
+  if (line != NULL)
+    {
+      line += strlen ("- Description: ");
+      *agreed = g_strndup (line, strcspn (line, "\n"));
+    }
+  g_test_message ("%s: %s", priority, *agreed != NULL ? *agreed : "no handshake");
+  return g_subprocess_get_if_exited (client) && g_subprocess_get_exit_status (client) == 0
+         && *agreed != NULL;
+}
+
+/* TLS 1.2 and 1.3 only; in 1.2 only ECDHE key exchange and AEAD ciphers;
+ * a client refused is told so, and the portal serves the next one. */
+static void
+test_tls_offer (void)
+{
+  const char * const refused[] = {
+    "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0",
+    "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA",
+    "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC",
+  };
+  g_autofree char *gnutls_cli = g_find_program_in_path ("gnutls-cli");
+  g_autofree char *agreed = NULL;
+
+  if (gnutls_cli == NULL)
+    {
+      g_test_skip ("gnutls-cli is not installed (gnutls-bin)");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *none = NULL;
+
+      g_assert_false (gnutls_handshake (refused[i], &none));
+      assert_served (NULL);
+    }
+
+  g_assert_true (gnutls_handshake ("NORMAL:-VERS-ALL:+VERS-TLS1.2", &agreed));
+  g_assert_true (g_str_has_prefix (agreed, "(TLS1.2-"));
+  g_assert_nonnull (strstr (agreed, ")-(ECDHE-"));
+  g_assert_true (strstr (agreed, "GCM") != NULL || strstr (agreed, "CHACHA20") != NULL);
+  g_clear_pointer (&agreed, g_free);
+  g_assert_true (gnutls_handshake ("NORMAL", &agreed));
+  g_assert_true (g_str_has_prefix (agreed, "(TLS1.3-"));
+  assert_flat ("the TLS offer");
+}
+
+/* A connection the portal ends gets TLS's close_notify first: a client
+ * that requires it (glib-networking's default) reads a clean end. */
+static void
+test_tls_close_notify (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) tls = tls_connect (KEEPER, &error);
+  g_autofree char *answer = NULL;
+  char byte;
+  gssize n;
+
+  g_assert_no_error (error);
+  g_assert_true (g_tls_connection_get_require_close_notify (G_TLS_CONNECTION (tls)));
+  send_text (tls, "GET /ca.pem HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  answer = read_one_answer (tls);
+  g_assert_nonnull (answer);
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+  n = g_input_stream_read (g_io_stream_get_input_stream (tls), &byte, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 0);
+}
+
 /* Mounts a 32 MiB tmpfs on @dir when this process may (root, or sudo in
  * CI); FALSE otherwise, and the full-disk attack is skipped. */
 static gboolean
@@ -1270,6 +1366,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/portal-attacks/keepalive-last-request", test_keepalive_last_request);
   g_test_add_func ("/portal-attacks/keepalive-idle", test_keepalive_idle);
   g_test_add_func ("/portal-attacks/keepalive-pipelined", test_keepalive_pipelined);
+  g_test_add_func ("/portal-attacks/tls-offer", test_tls_offer);
+  g_test_add_func ("/portal-attacks/tls-close-notify", test_tls_close_notify);
   result = g_test_run ();
 
   g_subprocess_send_signal (portal, SIGTERM);

@@ -27,6 +27,12 @@ G_BEGIN_DECLS
 #define IMZALA_PORTAL_IDLE_TIMEOUT          30
 #define IMZALA_PORTAL_MAX_PER_ADDRESS       48
 #define IMZALA_PORTAL_MAX_CONNECTIONS       512
+/* The GnuTLS priority of the portal's TLS (G_TLS_GNUTLS_PRIORITY, set by
+ * imzala-portal's main()): TLS 1.2 and 1.3; in 1.2, ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 only. */
+#define IMZALA_PORTAL_TLS_PRIORITY \
+  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:" \
+  "+AES-128-GCM:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 /* TLS handshakes running at once (each has a thread and ~4 MB). */
 #define IMZALA_PORTAL_MAX_HANDSHAKES        32
 /* Bytes of a refused body read and dropped after the answer, so that a
