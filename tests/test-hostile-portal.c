@@ -2,7 +2,7 @@
  * (issue 11): answers nested 1.5 million deep, an answer that drips one byte
  * every 5 s, messages with U+2028 and bidi overrides, a 1 MB title, format
  * characters in texts and titles, an unblock for a card whose PIN is not
- * locked, and the last PUK try.
+ * locked, the last PUK try, and a portal that speaks only TLS 1.0 and 1.1.
  *
  * The portal is a real HTTPS server in the test: a GThreadedSocketService
  * on 127.0.0.1 speaking TLS with a certificate from a CA that openssl makes
@@ -926,6 +926,99 @@ test_unblock_pin_last_try (Fixture       *f,
   g_assert_cmpuint (count_calls (f, "C_InitPIN"), ==, 1);
 }
 
+/* A server that speaks only what @priority allows: gnutls-serv --http with
+ * the hostile portal's certificate, on a free port (in *@port). */
+static GSubprocess *
+start_gnutls_serv (const char *priority,
+                   guint      *port)
+{
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *cert = g_build_filename (tls_dir, "server.pem", NULL);
+  g_autofree char *key = g_build_filename (tls_dir, "server.key", NULL);
+  g_autofree char *port_arg = NULL;
+  g_autofree char *priority_arg = g_strdup_printf ("--priority=%s", priority);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *server;
+
+  /* A port free now; gnutls-serv cannot say which one it took itself. */
+  g_assert_true (g_socket_bind (probe, any, FALSE, &error));
+  bound = g_socket_get_local_address (probe, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (probe, NULL);
+  port_arg = g_strdup_printf ("%u", *port);
+  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                             "gnutls-serv", "--http", "--port", port_arg, "--x509certfile", cert,
+                             "--x509keyfile", key, priority_arg, NULL);
+  g_assert_no_error (error);
+  /* Up when it accepts a connection. */
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(GSocketClient) client = g_socket_client_new ();
+      g_autoptr(GSocketConnection) connection = NULL;
+      g_autoptr(GSocketAddress) target = g_inet_socket_address_new (loopback, (guint16) *port);
+
+      connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (target), NULL, NULL);
+      if (connection != NULL)
+        return server;
+      g_usleep (25 * 1000);
+    }
+  g_error ("gnutls-serv did not start on port %u", *port);
+}
+
+/* A portal that speaks only TLS 1.0 and 1.1 (SHA-1 signatures, AES-CBC):
+ * imzala-cli does not connect to it (TLS 1.2 and 1.3 only,
+ * imzala_http_init_tls_policy()) and says so, before any card call. The
+ * same server with TLS 1.2 is connected to: its answer is no portal's. */
+static void
+test_old_tls (Fixture       *f,
+              gconstpointer  data)
+{
+  const char *const priorities[] = { "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0",
+                                     "NORMAL:-VERS-ALL:+VERS-TLS1.2" };
+  g_autofree char *gnutls_serv = g_find_program_in_path ("gnutls-serv");
+
+  if (gnutls_serv == NULL)
+    {
+      g_test_skip ("gnutls-serv is not installed (gnutls-bin)");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (priorities); i++)
+    {
+      g_autoptr(GSubprocess) server = NULL;
+      g_autoptr(CliResult) cli = NULL;
+      g_autofree char *url = NULL;
+      g_autofree char *refused = NULL;
+      guint port;
+
+      server = start_gnutls_serv (priorities[i], &port);
+      url = g_strdup_printf ("https://127.0.0.1:%u", port);
+      refused = g_strdup_printf ("A secure connection to the portal at 127.0.0.1:%u could not be made.", port);
+      {
+        const char *const args[] = { "portal", "--portal", url, "--portal-ca", tls_ca, "--code", CODE_DEEP,
+                                     "--no-registered", "--module", g_getenv ("IMZALA_FAULT_MODULE"), NULL };
+
+        cli = run_cli_args ("", f->count_file, NULL, args);
+      }
+      g_subprocess_force_exit (server);
+      g_subprocess_wait (server, NULL, NULL);
+      g_assert_cmpint (cli->status, ==, 5);
+      if (i == 0)
+        g_assert_nonnull (strstr (cli->err, refused));
+      else
+        {
+          g_assert_null (strstr (cli->err, refused));
+          g_assert_nonnull (strstr (cli->err, "The portal sent an answer that İmzala cannot accept."));
+        }
+      g_assert_cmpuint (count_calls (f, "C_Login"), ==, 0);
+      g_assert_cmpuint (count_calls (f, "C_Sign"), ==, 0);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -946,6 +1039,7 @@ main (int argc, char **argv)
   ADD ("/hostile-portal/unblock-not-locked-job", test_unblock_not_locked_job);
   ADD ("/hostile-portal/unblock-last-try", test_unblock_last_try);
   ADD ("/hostile-portal/unblock-pin-last-try", test_unblock_pin_last_try);
+  ADD ("/hostile-portal/old-tls", test_old_tls);
 #undef ADD
 
   status = g_test_run ();

@@ -12,6 +12,7 @@
 #include "imzala-cli.h"
 #include "imzala-cli-portal.h"
 #include "imzala-cli-terminal.h"
+#include "imzala-http-session.h"
 
 typedef struct
 {
@@ -444,6 +445,8 @@ main (int argc, char **argv)
 {
   /* Before anything can hold a PIN. */
   imzala_secret_harden_process ();
+  /* Before any thread and any connection: TLS 1.2 and 1.3 only. */
+  imzala_http_init_tls_policy ();
 
   setlocale (LC_ALL, "");
   /* IMZALA_LOCALEDIR lets a build tree run in Turkish before it is installed

@@ -133,6 +133,12 @@ preload_thread (GTask        *task,
 }
 
 void
+imzala_http_init_tls_policy (void)
+{
+  g_setenv ("G_TLS_GNUTLS_PRIORITY", IMZALA_HTTP_TLS_PRIORITY, TRUE);
+}
+
+void
 imzala_http_preload (void)
 {
   g_autoptr(GTask) task = NULL;

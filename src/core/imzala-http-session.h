@@ -77,6 +77,16 @@ void          imzala_http_preload             (void);
  * tests. */
 GThread      *imzala_http_get_backend_thread  (void);
 
+/* The TLS protocol versions the process's HTTPS connections accept:
+ * TLS 1.2 and 1.3, as browsers since 2020. Unset, glib-networking 2.74
+ * over Debian 12's GnuTLS lets a server in with TLS 1.0 or 1.1 (SHA-1
+ * signatures, AES-CBC with SHA-1). glib-networking takes this only from
+ * its G_TLS_GNUTLS_PRIORITY variable, read when the process's first TLS
+ * connection is made, so this sets it (whatever the environment says) and
+ * must be called in main(), before any thread is started. */
+#define IMZALA_HTTP_TLS_PRIORITY "NORMAL:%COMPAT:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+void          imzala_http_init_tls_policy     (void);
+
 /* "libsoup 3.2.2", loading the module if it is not loaded yet; NULL with
  * @error when it cannot be loaded. For `imzala-cli doctor`. */
 char         *imzala_http_dup_backend_version (GError **error);
