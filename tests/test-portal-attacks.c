@@ -1184,11 +1184,12 @@ test_keepalive_pipelined (void)
   assert_flat ("pipelined requests");
 }
 
-/* ---- What the portal's TLS offers (imzala-portal-tls.h) ---- */
+/* ---- What the portal's TLS accepts (IMZALA_PORTAL_TLS_PRIORITY) ---- */
 
-/* gnutls-cli (GnuTLS: not the portal's OpenSSL) with @priority against the
- * portal, sending nothing: TRUE when the handshake succeeded, with what
- * was agreed ("(TLS1.3-X.509)-(ECDHE-SECP256R1)-…") in *@agreed. */
+/* gnutls-cli with @priority (a client that can offer what the portal must
+ * refuse) against the portal, sending nothing: TRUE when the handshake
+ * succeeded, with what was agreed ("(TLS1.3-X.509)-(ECDHE-SECP256R1)-…")
+ * in *@agreed. */
 static gboolean
 gnutls_handshake (const char *priority, char **agreed)
 {
