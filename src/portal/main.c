@@ -381,12 +381,12 @@ main (int argc, char *argv[])
   GOptionGroup *group;
 
   setlocale (LC_ALL, "");
-  /* What the portal's TLS (glib-networking over GnuTLS) accepts: TLS 1.2
-   * and 1.3, and in 1.2 only ECDHE key exchange with an AEAD cipher.
-   * glib-networking 2.74 has no API for it but this variable, read once
-   * when the first TLS connection is made; unset, Debian 12's GnuTLS
-   * defaults let a client in with TLS 1.0 and AES-CBC with SHA-1. Set
-   * here whatever the environment says: no variable weakens it. */
+  /* What the portal's TLS (glib-networking over GnuTLS) accepts: TLS 1.3
+   * (IMZALA_PORTAL_TLS_PRIORITY says why). glib-networking 2.74 has no API
+   * for it but this variable, read once when the first TLS connection is
+   * made; unset, Debian 12's GnuTLS defaults let a client in with TLS 1.0
+   * and AES-CBC with SHA-1. Set here whatever the environment says: no
+   * variable weakens it. */
   g_setenv ("G_TLS_GNUTLS_PRIORITY", IMZALA_PORTAL_TLS_PRIORITY, TRUE);
   /* glibc gives the top of the heap back to the kernel once 128 KiB of it
    * are free, and a submission frees that much (SQLite's page buffers, the
