@@ -606,3 +606,85 @@ imzala_test_watch_log (const char  *domain,
   g_ptr_array_add (log_watches, watch);
   g_mutex_unlock (&log_watches_lock);
 }
+
+/* Whether /proc/net/tcp lists a socket listening on @port (any IPv4
+ * address). */
+static gboolean
+tcp_port_listening (guint port)
+{
+  g_autofree char *table = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *local = g_strdup_printf (":%04X", port);
+
+  if (!g_file_get_contents ("/proc/net/tcp", &table, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (table, "\n", -1);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      g_autoptr(GPtrArray) columns = g_ptr_array_new ();
+
+      for (guint j = 0; fields[j] != NULL; j++)
+        {
+          if (fields[j][0] != '\0')
+            g_ptr_array_add (columns, fields[j]);
+        }
+      /* "sl local_address rem_address st ...": 0A is LISTEN. */
+      if (columns->len > 3 && g_str_has_suffix (columns->pdata[1], local)
+          && g_str_equal (columns->pdata[3], "0A"))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+GSubprocess *
+imzala_test_start_tls_server (const char *cert_file,
+                              const char *key_file,
+                              const char *priority,
+                              const char *log_path,
+                              guint      *port)
+{
+  g_autofree char *gnutls_serv = g_find_program_in_path ("gnutls-serv");
+  g_autoptr(GSocket) probe = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *port_arg = NULL;
+  g_autofree char *priority_arg = g_strdup_printf ("--priority=%s", priority);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *server;
+
+  if (gnutls_serv == NULL)
+    return NULL;
+  /* A port free now; gnutls-serv cannot say which one it took itself. */
+  probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (probe, any, FALSE, &error));
+  bound = g_socket_get_local_address (probe, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (probe, NULL);
+  port_arg = g_strdup_printf ("%u", *port);
+
+  launcher = g_subprocess_launcher_new (log_path != NULL ? G_SUBPROCESS_FLAGS_STDERR_MERGE
+                                                         : G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                                           | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  if (log_path != NULL)
+    g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+  imzala_test_launcher_dies_with_test (launcher);
+  /* stdbuf: its output line by line, for a test that reads it meanwhile. */
+  server = g_subprocess_launcher_spawn (launcher, &error, "stdbuf", "-oL", gnutls_serv, "--http",
+                                        "--port", port_arg, "--x509certfile", cert_file,
+                                        "--x509keyfile", key_file, priority_arg, NULL);
+  g_assert_no_error (error);
+  /* Up when the kernel lists its socket as listening: a connection made to
+   * find out would be one more handshake in its log. */
+  for (guint i = 0; i < 200; i++)
+    {
+      if (tcp_port_listening (*port))
+        return server;
+      g_usleep (25 * 1000);
+    }
+  g_error ("gnutls-serv did not start on port %u", *port);
+}

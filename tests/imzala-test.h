@@ -134,6 +134,18 @@ void imzala_test_watch_log (const char  *domain,
                             guint       *count,
                             char       **last);
 
+/* A TLS server that speaks only what the GnuTLS @priority allows:
+ * `gnutls-serv --http` with @cert_file and @key_file on a free port of the
+ * loopback (in *@port), running when this returns. Its output (line by
+ * line: "- Version: TLS1.1" for each handshake made, "Error in handshake"
+ * for each one refused) goes to @log_path, or nowhere when NULL. NULL
+ * when gnutls-serv is not installed (gnutls-bin). */
+GSubprocess *imzala_test_start_tls_server (const char *cert_file,
+                                           const char *key_file,
+                                           const char *priority,
+                                           const char *log_path,
+                                           guint      *port);
+
 /* Children of @launcher get SIGTERM when the test process dies, even when
  * an assertion aborts it (a portal or pcscd left running would also keep
  * the test's output pipes open, and the harness would wait for it). */

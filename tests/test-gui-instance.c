@@ -4,7 +4,8 @@
  * and a code (as options, and as an imzala: link, the way a portal page opens
  * it) must hand them to the running window and exit, and the running window
  * must then fetch that request from the real reference portal: the portal's
- * audit log says so.
+ * audit log says so. A portal that speaks only TLS 1.0 and 1.1 is not
+ * connected to.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "imzala-test.h"
 #include "imzala-test-gui.h"
 #include "imzala-test-portal.h"
 
@@ -23,6 +25,11 @@ typedef struct
   ImzalaTestPortal *portal;
   GSubprocessLauncher *launcher;
   GSubprocess      *primary;
+  /* A second portal address, allowed too: a TLS server that speaks only
+   * TLS 1.0 and 1.1 (/gui/instance/old-tls), with its log. */
+  GSubprocess      *old_server;
+  char             *old_url;
+  char             *old_log;
 } Instance;
 
 static gboolean
@@ -88,7 +95,7 @@ instance_setup (Instance *self, gconstpointer data)
   g_autoptr(GSettings) settings = NULL;
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GVariantBuilder) ca_files = g_variant_builder_new (G_VARIANT_TYPE ("a{ss}"));
-  const char *allowed[2] = { NULL, NULL };
+  const char *allowed[3] = { NULL, NULL, NULL };
   const char *gui = g_getenv ("IMZALA_GUI");
   const char *primary_argv[] = { gui, NULL };
   gboolean appeared = FALSE;
@@ -97,12 +104,26 @@ instance_setup (Instance *self, gconstpointer data)
   g_assert_nonnull (gui);
   self->portal = imzala_test_portal_new (0, &error);
   g_assert_no_error (error);
+  if (data != NULL)
+    {
+      /* The portal's own TLS certificate and key (for localhost). */
+      g_autofree char *cert = g_build_filename (self->portal->dir, "portal", "ca", "tls-server.pem", NULL);
+      g_autofree char *key = g_build_filename (self->portal->dir, "portal", "ca", "tls-server.key", NULL);
+      guint port = 0;
+
+      self->old_log = g_build_filename (self->portal->dir, "old-tls.log", NULL);
+      self->old_server = imzala_test_start_tls_server (cert, key, data, self->old_log, &port);
+      self->old_url = g_strdup_printf ("https://localhost:%u", port);
+    }
 
   /* The settings the instances read: this test's keyfile (see main()). */
   settings = g_settings_new ("io.github.imzala.Imzala");
   allowed[0] = self->portal->url;
+  allowed[1] = self->old_server != NULL ? self->old_url : NULL;
   g_settings_set_strv (settings, "allowed-portals", allowed);
   g_variant_builder_add (ca_files, "{ss}", self->portal->url, self->portal->ca_file);
+  if (self->old_server != NULL)
+    g_variant_builder_add (ca_files, "{ss}", self->old_url, self->portal->ca_file);
   g_settings_set_value (settings, "portal-ca-files", g_variant_builder_end (ca_files));
   g_settings_sync ();
 
@@ -133,6 +154,14 @@ instance_teardown (Instance *self, gconstpointer data)
       g_clear_object (&self->primary);
     }
   g_clear_object (&self->launcher);
+  if (self->old_server != NULL)
+    {
+      g_subprocess_force_exit (self->old_server);
+      g_subprocess_wait (self->old_server, NULL, NULL);
+      g_clear_object (&self->old_server);
+    }
+  g_free (self->old_url);
+  g_free (self->old_log);
   g_clear_pointer (&self->portal, imzala_test_portal_free);
 }
 
@@ -200,6 +229,45 @@ test_network_module_before_request (Instance *self, gconstpointer data)
                         "the running window to load its network module");
 }
 
+/* The server has logged a handshake, made or refused. */
+static gboolean
+old_tls_tried (gpointer data)
+{
+  Instance *self = data;
+  g_autofree char *log = NULL;
+
+  return g_file_get_contents (self->old_log, &log, NULL, NULL)
+         && (strstr (log, "Error in handshake") != NULL || strstr (log, "- Version: ") != NULL);
+}
+
+/* A portal that speaks only TLS 1.0 and 1.1: the running window does not
+ * connect to it (imzala_http_init_tls_policy(), in main()). The server's
+ * log shows the handshake refused and none made; without the policy it
+ * shows "- Version: TLS1.1". */
+static void
+test_old_tls (Instance *self, gconstpointer data)
+{
+  const char *argv[] = { g_getenv ("IMZALA_GUI"), "--portal", self->old_url, "--code", "ABCDEFGH2345",
+                         NULL };
+  g_autofree char *log = NULL;
+
+  if (self->old_server == NULL)
+    {
+      g_test_skip ("gnutls-serv is not installed (gnutls-bin)");
+      return;
+    }
+  g_assert_cmpint (run_second_instance (self, argv), ==, 0);
+  imzala_test_gui_wait (old_tls_tried, self, WAIT_SECONDS,
+                        "the running window to try the old portal");
+  g_assert_true (g_file_get_contents (self->old_log, &log, NULL, NULL));
+  g_test_message ("%s", log);
+  /* The window's connection, and no other (the server was not probed). */
+  g_assert_nonnull (strstr (log, "Accepted connection from"));
+  g_assert_null (strstr (log, "- Version: "));
+  g_assert_nonnull (strstr (log, "Error in handshake"));
+  g_assert_nonnull (g_subprocess_get_identifier (self->primary));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -220,6 +288,8 @@ main (int argc, char **argv)
               test_second_launch_with_link, instance_teardown);
   g_test_add ("/gui/instance/network-module", Instance, NULL, instance_setup,
               test_network_module_before_request, instance_teardown);
+  g_test_add ("/gui/instance/old-tls", Instance, "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0",
+              instance_setup, test_old_tls, instance_teardown);
   status = g_test_run ();
   imzala_test_gui_remove_keyfile_settings (config_home);
   return status;

@@ -926,50 +926,6 @@ test_unblock_pin_last_try (Fixture       *f,
   g_assert_cmpuint (count_calls (f, "C_InitPIN"), ==, 1);
 }
 
-/* A server that speaks only what @priority allows: gnutls-serv --http with
- * the hostile portal's certificate, on a free port (in *@port). */
-static GSubprocess *
-start_gnutls_serv (const char *priority,
-                   guint      *port)
-{
-  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                           G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autofree char *cert = g_build_filename (tls_dir, "server.pem", NULL);
-  g_autofree char *key = g_build_filename (tls_dir, "server.key", NULL);
-  g_autofree char *port_arg = NULL;
-  g_autofree char *priority_arg = g_strdup_printf ("--priority=%s", priority);
-  g_autoptr(GError) error = NULL;
-  GSubprocess *server;
-
-  /* A port free now; gnutls-serv cannot say which one it took itself. */
-  g_assert_true (g_socket_bind (probe, any, FALSE, &error));
-  bound = g_socket_get_local_address (probe, &error);
-  g_assert_no_error (error);
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_socket_close (probe, NULL);
-  port_arg = g_strdup_printf ("%u", *port);
-  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                             "gnutls-serv", "--http", "--port", port_arg, "--x509certfile", cert,
-                             "--x509keyfile", key, priority_arg, NULL);
-  g_assert_no_error (error);
-  /* Up when it accepts a connection. */
-  for (guint i = 0; i < 200; i++)
-    {
-      g_autoptr(GSocketClient) client = g_socket_client_new ();
-      g_autoptr(GSocketConnection) connection = NULL;
-      g_autoptr(GSocketAddress) target = g_inet_socket_address_new (loopback, (guint16) *port);
-
-      connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (target), NULL, NULL);
-      if (connection != NULL)
-        return server;
-      g_usleep (25 * 1000);
-    }
-  g_error ("gnutls-serv did not start on port %u", *port);
-}
-
 /* A portal that speaks only TLS 1.0 and 1.1 (SHA-1 signatures, AES-CBC):
  * imzala-cli does not connect to it (TLS 1.2 and 1.3 only,
  * imzala_http_init_tls_policy()) and says so, before any card call. The
@@ -980,13 +936,9 @@ test_old_tls (Fixture       *f,
 {
   const char *const priorities[] = { "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0",
                                      "NORMAL:-VERS-ALL:+VERS-TLS1.2" };
-  g_autofree char *gnutls_serv = g_find_program_in_path ("gnutls-serv");
+  g_autofree char *cert = g_build_filename (tls_dir, "server.pem", NULL);
+  g_autofree char *key = g_build_filename (tls_dir, "server.key", NULL);
 
-  if (gnutls_serv == NULL)
-    {
-      g_test_skip ("gnutls-serv is not installed (gnutls-bin)");
-      return;
-    }
   for (guint i = 0; i < G_N_ELEMENTS (priorities); i++)
     {
       g_autoptr(GSubprocess) server = NULL;
@@ -995,7 +947,12 @@ test_old_tls (Fixture       *f,
       g_autofree char *refused = NULL;
       guint port;
 
-      server = start_gnutls_serv (priorities[i], &port);
+      server = imzala_test_start_tls_server (cert, key, priorities[i], NULL, &port);
+      if (server == NULL)
+        {
+          g_test_skip ("gnutls-serv is not installed (gnutls-bin)");
+          return;
+        }
       url = g_strdup_printf ("https://127.0.0.1:%u", port);
       refused = g_strdup_printf ("A secure connection to the portal at 127.0.0.1:%u could not be made.", port);
       {
