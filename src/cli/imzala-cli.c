@@ -446,7 +446,7 @@ main (int argc, char **argv)
   /* Before anything can hold a PIN. */
   imzala_secret_harden_process ();
   /* Before any thread and any connection: TLS 1.2 and 1.3 only. */
-  imzala_http_init_tls_policy ();
+  imzala_http_init_tls_policy (IMZALA_HTTP_TLS_PRIORITY);
 
   setlocale (LC_ALL, "");
   /* IMZALA_LOCALEDIR lets a build tree run in Turkish before it is installed

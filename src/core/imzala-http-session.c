@@ -133,9 +133,11 @@ preload_thread (GTask        *task,
 }
 
 void
-imzala_http_init_tls_policy (void)
+imzala_http_init_tls_policy (const char *priority)
 {
-  g_setenv ("G_TLS_GNUTLS_PRIORITY", IMZALA_HTTP_TLS_PRIORITY, TRUE);
+  g_return_if_fail (priority != NULL);
+
+  g_setenv ("G_TLS_GNUTLS_PRIORITY", priority, TRUE);
 }
 
 void

@@ -77,15 +77,17 @@ void          imzala_http_preload             (void);
  * tests. */
 GThread      *imzala_http_get_backend_thread  (void);
 
-/* The TLS protocol versions the process's HTTPS connections accept:
- * TLS 1.2 and 1.3, as browsers since 2020. Unset, glib-networking 2.74
- * over Debian 12's GnuTLS lets a server in with TLS 1.0 or 1.1 (SHA-1
- * signatures, AES-CBC with SHA-1). glib-networking takes this only from
- * its G_TLS_GNUTLS_PRIORITY variable, read when the process's first TLS
- * connection is made, so this sets it (whatever the environment says) and
- * must be called in main(), before any thread is started. */
+/* What the process's TLS connections accept, as a GnuTLS @priority: the
+ * clients' IMZALA_HTTP_TLS_PRIORITY (TLS 1.2 and 1.3, as browsers since
+ * 2020), or the portal's own. Unset, glib-networking 2.74 over Debian 12's
+ * GnuTLS lets the other side in with TLS 1.0 or 1.1 (SHA-1 signatures,
+ * AES-CBC with SHA-1). glib-networking takes a priority only from its
+ * G_TLS_GNUTLS_PRIORITY variable, read when the process's first TLS
+ * connection is made, so this sets it (whatever the environment says: no
+ * variable weakens it) and must be called in main(), before any thread is
+ * started. */
 #define IMZALA_HTTP_TLS_PRIORITY "NORMAL:%COMPAT:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-void          imzala_http_init_tls_policy     (void);
+void          imzala_http_init_tls_policy     (const char *priority);
 
 /* "libsoup 3.2.2", loading the module if it is not loaded yet; NULL with
  * @error when it cannot be loaded. For `imzala-cli doctor`. */

@@ -27,8 +27,8 @@ G_BEGIN_DECLS
 #define IMZALA_PORTAL_IDLE_TIMEOUT          30
 #define IMZALA_PORTAL_MAX_PER_ADDRESS       48
 #define IMZALA_PORTAL_MAX_CONNECTIONS       512
-/* The GnuTLS priority of the portal's TLS (G_TLS_GNUTLS_PRIORITY, set by
- * imzala-portal's main()): TLS 1.3 only, as Mozilla's "modern" profile.
+/* The GnuTLS priority of the portal's TLS (imzala_http_init_tls_policy(),
+ * from imzala-portal's main()): TLS 1.3 only, as Mozilla's "modern" profile.
  * Every client of the portal has it (İmzala, browsers, nginx, curl), and
  * TLS 1.3 has no renegotiation: in TLS 1.2, glib-networking 2.74 over
  * GnuTLS makes a new full handshake whenever the client asks for one, on

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <glib-unix.h>
 
+#include "imzala-http-session.h"
 #include "imzala-portal-ca.h"
 #include "imzala-portal-enrol.h"
 #include "imzala-portal-pki.h"
@@ -381,13 +382,9 @@ main (int argc, char *argv[])
   GOptionGroup *group;
 
   setlocale (LC_ALL, "");
-  /* What the portal's TLS (glib-networking over GnuTLS) accepts: TLS 1.3
-   * (IMZALA_PORTAL_TLS_PRIORITY says why). glib-networking 2.74 has no API
-   * for it but this variable, read once when the first TLS connection is
-   * made; unset, Debian 12's GnuTLS defaults let a client in with TLS 1.0
-   * and AES-CBC with SHA-1. Set here whatever the environment says: no
-   * variable weakens it. */
-  g_setenv ("G_TLS_GNUTLS_PRIORITY", IMZALA_PORTAL_TLS_PRIORITY, TRUE);
+  /* Before any thread and any connection: TLS 1.3 only
+   * (IMZALA_PORTAL_TLS_PRIORITY says why). */
+  imzala_http_init_tls_policy (IMZALA_PORTAL_TLS_PRIORITY);
   /* glibc gives the top of the heap back to the kernel once 128 KiB of it
    * are free, and a submission frees that much (SQLite's page buffers, the
    * check's certificates): each one shrank the heap with brk() (a TLB
