@@ -714,6 +714,11 @@ test_narrow (Pages         *self,
   loaded = g_list_model_get_n_items (G_LIST_MODEL (token_list)) > 0;
   g_assert_true (loaded);
 
+  /* The first page, its header laid out by hand (issue 12): the title and
+   * the description wrap as AdwStatusPage's did. */
+  page = g_object_new (IMZALA_TYPE_CODE_PAGE, NULL);
+  assert_fits_360 (page, "code");
+
   page = g_object_new (IMZALA_TYPE_PIN_CHANGE_PAGE, NULL);
   imzala_pin_change_page_set_token_list (IMZALA_PIN_CHANGE_PAGE (page), token_list);
   assert_fits_360 (page, "pin-change");
