@@ -1,0 +1,233 @@
+#define G_LOG_DOMAIN "imzala-test"
+
+/* The code page lays out AdwStatusPage's widgets by hand (issue 12: the
+ * status page wrapped its text at any character, which the first frame
+ * paid for). Its header must still look like a status page: the icon, the
+ * title and the description render to the same pixels as those of a real
+ * AdwStatusPage with the same icon and texts, and stand as far apart. The
+ * suite runs it twice: in the default style, and in high contrast
+ * (ADW_DEBUG_HIGH_CONTRAST=1, gui-code-header-high-contrast), where
+ * libadwaita dims a status page's icon less. */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <string.h>
+
+#include "imzala-code-page.h"
+#include "imzala-test-gui.h"
+
+/* The first widget under @widget (itself included) of @type that has
+ * @css_class, depth first. */
+static GtkWidget *
+find_widget (GtkWidget  *widget,
+             GType       type,
+             const char *css_class)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) && gtk_widget_has_css_class (widget, css_class))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, css_class);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* @widget as GTK draws it (its own opacity and colours included), in
+ * premultiplied RGBA, by the cairo renderer. */
+static GBytes *
+render (GtkWidget *widget)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GskRenderer) renderer = gsk_cairo_renderer_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  guchar *data;
+
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  g_assert_true (gsk_renderer_realize (renderer, NULL, &error));
+  g_assert_no_error (error);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  gsk_renderer_unrealize (renderer);
+
+  data = g_malloc ((gsize) width * height * 4);
+  gdk_texture_download (texture, data, (gsize) width * 4);
+  return g_bytes_new_take (data, (gsize) width * height * 4);
+}
+
+static void
+assert_same_pixels (GtkWidget  *expected,
+                    GtkWidget  *actual,
+                    const char *what)
+{
+  g_autoptr(GBytes) a = render (expected);
+  g_autoptr(GBytes) b = render (actual);
+  gsize size_a = 0;
+  gsize size_b = 0;
+  const guchar *pa = g_bytes_get_data (a, &size_a);
+  const guchar *pb = g_bytes_get_data (b, &size_b);
+  gsize differing = 0;
+  int largest = 0;
+
+  g_test_message ("%s: %d×%d px against %d×%d px", what,
+                  gtk_widget_get_width (expected), gtk_widget_get_height (expected),
+                  gtk_widget_get_width (actual), gtk_widget_get_height (actual));
+  g_assert_cmpint (gtk_widget_get_width (actual), ==, gtk_widget_get_width (expected));
+  g_assert_cmpint (gtk_widget_get_height (actual), ==, gtk_widget_get_height (expected));
+  for (gsize i = 0; i < size_a && i < size_b; i++)
+    {
+      differing += pa[i] != pb[i];
+      largest = MAX (largest, ABS ((int) pa[i] - (int) pb[i]));
+    }
+  g_test_message ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes differ, by %d at most",
+                  what, differing, size_a, largest);
+  /* The status page dims its icon with a colour's alpha, the code page
+   * with libadwaita's .dim-label (an opacity, which follows high contrast
+   * as the status page's colour does): the two round apart by one step in
+   * a few edge pixels. A dimmer or brighter icon, another font or colour
+   * differs by tens of steps. */
+  g_assert_cmpint (largest, <=, 2);
+}
+
+/* The vertical distance from @above's bottom to @below's top, in @page. */
+static double
+gap (GtkWidget *above,
+     GtkWidget *below,
+     GtkWidget *page)
+{
+  graphene_rect_t a;
+  graphene_rect_t b;
+
+  g_assert_true (gtk_widget_compute_bounds (above, page, &a));
+  g_assert_true (gtk_widget_compute_bounds (below, page, &b));
+  return b.origin.y - (a.origin.y + a.size.height);
+}
+
+static GtkWidget *
+show_in_window (GtkWidget *page)
+{
+  GtkWidget *window = gtk_window_new ();
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 640, 780);
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (window))
+    g_main_context_iteration (NULL, TRUE);
+  imzala_test_gui_settle ();
+  return window;
+}
+
+static void
+test_like_status_page (void)
+{
+  GtkWidget *code_page = g_object_new (IMZALA_TYPE_CODE_PAGE, NULL);
+  GtkWidget *status_page = adw_status_page_new ();
+  GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *code_window = show_in_window (code_page);
+  GtkWidget *status_window;
+  GtkWidget *icon[2];
+  GtkWidget *title[2];
+  GtkWidget *description[2];
+  GtkWidget *code_content;
+
+  /* The high-contrast run must be one. */
+  if (g_strcmp0 (g_getenv ("ADW_DEBUG_HIGH_CONTRAST"), "1") == 0)
+    g_assert_true (adw_style_manager_get_high_contrast (adw_style_manager_get_default ()));
+
+  icon[1] = find_widget (code_page, GTK_TYPE_IMAGE, "icon");
+  title[1] = find_widget (code_page, GTK_TYPE_LABEL, "title-1");
+  description[1] = find_widget (code_page, GTK_TYPE_LABEL, "description");
+  g_assert_nonnull (icon[1]);
+  g_assert_nonnull (title[1]);
+  g_assert_nonnull (description[1]);
+
+  /* A status page as libadwaita makes it, with the code page's icon and
+   * texts, and content below as tall as the code page's. */
+  code_content = gtk_widget_get_parent (gtk_widget_get_parent (icon[1]));
+  code_content = gtk_widget_get_next_sibling (code_content);
+  g_assert_nonnull (code_content);
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status_page), gtk_image_get_icon_name (GTK_IMAGE (icon[1])));
+  adw_status_page_set_title (ADW_STATUS_PAGE (status_page), gtk_label_get_label (GTK_LABEL (title[1])));
+  adw_status_page_set_description (ADW_STATUS_PAGE (status_page), gtk_label_get_label (GTK_LABEL (description[1])));
+  gtk_widget_set_size_request (content, -1, gtk_widget_get_height (code_content));
+  adw_status_page_set_child (ADW_STATUS_PAGE (status_page), content);
+  status_window = show_in_window (status_page);
+
+  icon[0] = find_widget (status_page, GTK_TYPE_IMAGE, "icon");
+  title[0] = find_widget (status_page, GTK_TYPE_LABEL, "title-1");
+  description[0] = find_widget (status_page, GTK_TYPE_LABEL, "description");
+  g_assert_nonnull (icon[0]);
+  g_assert_nonnull (title[0]);
+  g_assert_nonnull (description[0]);
+
+  assert_same_pixels (icon[0], icon[1], "the icon");
+  assert_same_pixels (title[0], title[1], "the title");
+  assert_same_pixels (description[0], description[1], "the description");
+
+  g_assert_cmpfloat_with_epsilon (gap (icon[1], title[1], code_page), gap (icon[0], title[0], status_page), 0.5);
+  g_assert_cmpfloat_with_epsilon (gap (title[1], description[1], code_page),
+                                  gap (title[0], description[0], status_page), 0.5);
+  g_assert_cmpfloat_with_epsilon (gap (description[1], code_content, code_page),
+                                  gap (description[0], content, status_page), 0.5);
+  /* And at the same height in a window of the same size. */
+  {
+    graphene_rect_t a;
+    graphene_rect_t b;
+
+    g_assert_true (gtk_widget_compute_bounds (icon[0], status_page, &a));
+    g_assert_true (gtk_widget_compute_bounds (icon[1], code_page, &b));
+    g_test_message ("the icon at (%.0f, %.0f) against (%.0f, %.0f)", b.origin.x, b.origin.y, a.origin.x, a.origin.y);
+    g_assert_cmpfloat_with_epsilon (b.origin.x, a.origin.x, 0.5);
+    g_assert_cmpfloat_with_epsilon (b.origin.y, a.origin.y, 0.5);
+  }
+
+  gtk_window_destroy (GTK_WINDOW (status_window));
+  gtk_window_destroy (GTK_WINDOW (code_window));
+  imzala_test_gui_settle ();
+}
+
+int
+main (int argc, char *argv[])
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("IMZALA_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  /* What AdwApplication and GtkApplication do for the window: the
+   * application's style.css, and its icons in the resources. */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (css, "/io/github/imzala/Imzala/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+    gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                      "/io/github/imzala/Imzala/icons");
+  }
+  /* No caret blinking, no transitions half done. */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE,
+                "gtk-cursor-blink", FALSE, NULL);
+  g_test_message ("high contrast: %s",
+                  adw_style_manager_get_high_contrast (adw_style_manager_get_default ()) ? "yes" : "no");
+
+  g_test_add_func ("/gui/code-header/like-status-page", test_like_status_page);
+
+  return g_test_run ();
+}
