@@ -2,7 +2,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <locale.h>
 
 #include <string.h>
 
@@ -284,4 +286,34 @@ imzala_test_gui_remove_keyfile_settings (const char *config_home)
   g_rmdir (settings_dir);
   g_rmdir (glib_dir);
   g_rmdir (config_home);
+}
+
+void
+imzala_test_gui_init (int    *argc,
+                      char ***argv)
+{
+  const char *localedir = g_getenv ("IMZALA_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  gtk_test_init (argc, argv, NULL);
+  adw_init ();
+}
+
+GtkWidget *
+imzala_test_gui_show_in_window (GtkWidget *child,
+                                int        width,
+                                int        height)
+{
+  GtkWidget *window = gtk_window_new ();
+
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  gtk_window_set_child (GTK_WINDOW (window), child);
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (window))
+    g_main_context_iteration (NULL, TRUE);
+  imzala_test_gui_settle ();
+  return window;
 }

@@ -11,6 +11,18 @@
 
 G_BEGIN_DECLS
 
+/* The start of a GUI test's main(): the environment's locale, İmzala's
+ * translations from IMZALA_LOCALEDIR (the build tree's) or the installed
+ * ones, gtk_test_init() and adw_init(). */
+void             imzala_test_gui_init         (int          *argc,
+                                               char       ***argv);
+
+/* A new window of @width × @height holding @child, presented, mapped and
+ * settled. */
+GtkWidget       *imzala_test_gui_show_in_window (GtkWidget *child,
+                                                 int        width,
+                                                 int        height);
+
 /* Every text the user can read in @widget and below (labels, text views,
  * editable fields' text), one per line. */
 char            *imzala_test_gui_collect_text (GtkWidget    *widget);

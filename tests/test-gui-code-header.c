@@ -12,32 +12,37 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <glib/gi18n.h>
-#include <locale.h>
-#include <string.h>
 
 #include "imzala-code-page.h"
 #include "imzala-test-gui.h"
 
-/* The first widget under @widget (itself included) of @type that has
- * @css_class, depth first. */
+/* The first widget of @type under @widget that has @css_class. */
 static GtkWidget *
 find_widget (GtkWidget  *widget,
              GType       type,
              const char *css_class)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) && gtk_widget_has_css_class (widget, css_class))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, css_class);
+  g_autoptr(GPtrArray) all = imzala_test_gui_find_all (widget, type);
 
-      if (found != NULL)
-        return found;
-    }
+  for (guint i = 0; i < all->len; i++)
+    if (gtk_widget_has_css_class (all->pdata[i], css_class))
+      return all->pdata[i];
   return NULL;
+}
+
+/* A header's parts, as a status page names them: its icon, its title and
+ * its description. */
+enum { ICON, TITLE, DESCRIPTION, N_PARTS };
+
+static void
+find_header (GtkWidget *page,
+             GtkWidget *parts[N_PARTS])
+{
+  parts[ICON] = find_widget (page, GTK_TYPE_IMAGE, "icon");
+  parts[TITLE] = find_widget (page, GTK_TYPE_LABEL, "title-1");
+  parts[DESCRIPTION] = find_widget (page, GTK_TYPE_LABEL, "description");
+  for (guint i = 0; i < N_PARTS; i++)
+    g_assert_nonnull (parts[i]);
 }
 
 /* @widget as GTK draws it (its own opacity and colours included), in
@@ -118,79 +123,55 @@ gap (GtkWidget *above,
   return b.origin.y - (a.origin.y + a.size.height);
 }
 
-static GtkWidget *
-show_in_window (GtkWidget *page)
-{
-  GtkWidget *window = gtk_window_new ();
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 640, 780);
-  gtk_window_set_child (GTK_WINDOW (window), page);
-  gtk_window_present (GTK_WINDOW (window));
-  while (!gtk_widget_get_mapped (window))
-    g_main_context_iteration (NULL, TRUE);
-  imzala_test_gui_settle ();
-  return window;
-}
-
 static void
 test_like_status_page (void)
 {
   GtkWidget *code_page = g_object_new (IMZALA_TYPE_CODE_PAGE, NULL);
   GtkWidget *status_page = adw_status_page_new ();
   GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *code_window = show_in_window (code_page);
+  GtkWidget *code_window = imzala_test_gui_show_in_window (code_page, 640, 780);
   GtkWidget *status_window;
-  GtkWidget *icon[2];
-  GtkWidget *title[2];
-  GtkWidget *description[2];
+  GtkWidget *status[N_PARTS];
+  GtkWidget *code[N_PARTS];
   GtkWidget *code_content;
 
   /* The high-contrast run must be one. */
   if (g_strcmp0 (g_getenv ("ADW_DEBUG_HIGH_CONTRAST"), "1") == 0)
     g_assert_true (adw_style_manager_get_high_contrast (adw_style_manager_get_default ()));
 
-  icon[1] = find_widget (code_page, GTK_TYPE_IMAGE, "icon");
-  title[1] = find_widget (code_page, GTK_TYPE_LABEL, "title-1");
-  description[1] = find_widget (code_page, GTK_TYPE_LABEL, "description");
-  g_assert_nonnull (icon[1]);
-  g_assert_nonnull (title[1]);
-  g_assert_nonnull (description[1]);
+  find_header (code_page, code);
 
   /* A status page as libadwaita makes it, with the code page's icon and
    * texts, and content below as tall as the code page's. */
-  code_content = gtk_widget_get_parent (gtk_widget_get_parent (icon[1]));
+  code_content = gtk_widget_get_parent (gtk_widget_get_parent (code[ICON]));
   code_content = gtk_widget_get_next_sibling (code_content);
   g_assert_nonnull (code_content);
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status_page), gtk_image_get_icon_name (GTK_IMAGE (icon[1])));
-  adw_status_page_set_title (ADW_STATUS_PAGE (status_page), gtk_label_get_label (GTK_LABEL (title[1])));
-  adw_status_page_set_description (ADW_STATUS_PAGE (status_page), gtk_label_get_label (GTK_LABEL (description[1])));
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status_page), gtk_image_get_icon_name (GTK_IMAGE (code[ICON])));
+  adw_status_page_set_title (ADW_STATUS_PAGE (status_page), gtk_label_get_label (GTK_LABEL (code[TITLE])));
+  adw_status_page_set_description (ADW_STATUS_PAGE (status_page), gtk_label_get_label (GTK_LABEL (code[DESCRIPTION])));
   gtk_widget_set_size_request (content, -1, gtk_widget_get_height (code_content));
   adw_status_page_set_child (ADW_STATUS_PAGE (status_page), content);
-  status_window = show_in_window (status_page);
+  status_window = imzala_test_gui_show_in_window (status_page, 640, 780);
 
-  icon[0] = find_widget (status_page, GTK_TYPE_IMAGE, "icon");
-  title[0] = find_widget (status_page, GTK_TYPE_LABEL, "title-1");
-  description[0] = find_widget (status_page, GTK_TYPE_LABEL, "description");
-  g_assert_nonnull (icon[0]);
-  g_assert_nonnull (title[0]);
-  g_assert_nonnull (description[0]);
+  find_header (status_page, status);
 
-  assert_same_pixels (icon[0], icon[1], "the icon");
-  assert_same_pixels (title[0], title[1], "the title");
-  assert_same_pixels (description[0], description[1], "the description");
+  assert_same_pixels (status[ICON], code[ICON], "the icon");
+  assert_same_pixels (status[TITLE], code[TITLE], "the title");
+  assert_same_pixels (status[DESCRIPTION], code[DESCRIPTION], "the description");
 
-  g_assert_cmpfloat_with_epsilon (gap (icon[1], title[1], code_page), gap (icon[0], title[0], status_page), 0.5);
-  g_assert_cmpfloat_with_epsilon (gap (title[1], description[1], code_page),
-                                  gap (title[0], description[0], status_page), 0.5);
-  g_assert_cmpfloat_with_epsilon (gap (description[1], code_content, code_page),
-                                  gap (description[0], content, status_page), 0.5);
+  g_assert_cmpfloat_with_epsilon (gap (code[ICON], code[TITLE], code_page),
+                                  gap (status[ICON], status[TITLE], status_page), 0.5);
+  g_assert_cmpfloat_with_epsilon (gap (code[TITLE], code[DESCRIPTION], code_page),
+                                  gap (status[TITLE], status[DESCRIPTION], status_page), 0.5);
+  g_assert_cmpfloat_with_epsilon (gap (code[DESCRIPTION], code_content, code_page),
+                                  gap (status[DESCRIPTION], content, status_page), 0.5);
   /* And at the same height in a window of the same size. */
   {
     graphene_rect_t a;
     graphene_rect_t b;
 
-    g_assert_true (gtk_widget_compute_bounds (icon[0], status_page, &a));
-    g_assert_true (gtk_widget_compute_bounds (icon[1], code_page, &b));
+    g_assert_true (gtk_widget_compute_bounds (status[ICON], status_page, &a));
+    g_assert_true (gtk_widget_compute_bounds (code[ICON], code_page, &b));
     g_test_message ("the icon at (%.0f, %.0f) against (%.0f, %.0f)", b.origin.x, b.origin.y, a.origin.x, a.origin.y);
     g_assert_cmpfloat_with_epsilon (b.origin.x, a.origin.x, 0.5);
     g_assert_cmpfloat_with_epsilon (b.origin.y, a.origin.y, 0.5);
@@ -204,12 +185,7 @@ test_like_status_page (void)
 int
 main (int argc, char *argv[])
 {
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("IMZALA_LOCALEDIR"));
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
+  imzala_test_gui_init (&argc, &argv);
   /* What AdwApplication and GtkApplication do for the window: the
    * application's style.css, and its icons in the resources. */
   {

@@ -1246,16 +1246,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  const char *localedir = g_getenv ("IMZALA_LOCALEDIR");
-
   /* Turkish, from the .mo file in the build tree. */
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
+  imzala_test_gui_init (&argc, &argv);
 
 #define ADD(path, lifetime, func) \
   g_test_add (path, Flow, GUINT_TO_POINTER (lifetime), flow_setup, func, flow_teardown)

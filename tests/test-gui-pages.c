@@ -674,16 +674,9 @@ static void
 assert_fits_360 (GtkWidget  *page,
                  const char *name)
 {
-  GtkWidget *window = gtk_window_new ();
+  GtkWidget *window = imzala_test_gui_show_in_window (page, 360, 720);
   int minimum = 0;
   int natural = 0;
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
-  gtk_window_set_child (GTK_WINDOW (window), page);
-  gtk_window_present (GTK_WINDOW (window));
-  while (!gtk_widget_get_mapped (window))
-    g_main_context_iteration (NULL, TRUE);
-  imzala_test_gui_settle ();
 
   gtk_widget_measure (page, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
   g_test_message ("%s: minimum width %d px, natural %d px, window %d px",
@@ -780,12 +773,7 @@ test_puk_count_low (Pages         *self,
 int
 main (int argc, char *argv[])
 {
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("IMZALA_LOCALEDIR"));
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
+  imzala_test_gui_init (&argc, &argv);
   /* The expander rows open at once: the test waits for what it checks,
    * never for a time. */
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);

@@ -1297,12 +1297,7 @@ test_code_while_modules_load (SignPage      *self,
 int
 main (int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("IMZALA_LOCALEDIR"));
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
+  imzala_test_gui_init (&argc, &argv);
 
   /* tests/meson.build runs this program a second time with GDK_SCALE=2 on a
    * 1280×800 screen, for the one test that needs it. */
