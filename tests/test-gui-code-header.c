@@ -7,7 +7,8 @@
  * AdwStatusPage with the same icon and texts, and stand as far apart. The
  * suite runs it twice: in the default style, and in high contrast
  * (ADW_DEBUG_HIGH_CONTRAST=1, gui-code-header-high-contrast), where
- * libadwaita dims a status page's icon less. */
+ * libadwaita dims a status page's icon less. Like a status page, the page
+ * is labelled by its title and described by its description. */
 
 #include "config.h"
 
@@ -154,6 +155,17 @@ test_like_status_page (void)
   status_window = imzala_test_gui_show_in_window (status_page, 640, 780);
 
   find_header (status_page, status);
+
+  /* Read as a status page is: labelled by its title, described by its
+   * description (GTK_A11Y=test keeps the relations for the test). */
+  g_assert_true (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (status_page),
+                                                   GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+  g_assert_true (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (code_page),
+                                                   GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+  g_assert_true (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (status_page),
+                                                   GTK_ACCESSIBLE_RELATION_DESCRIBED_BY));
+  g_assert_true (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (code_page),
+                                                   GTK_ACCESSIBLE_RELATION_DESCRIBED_BY));
 
   assert_same_pixels (status[ICON], code[ICON], "the icon");
   assert_same_pixels (status[TITLE], code[TITLE], "the title");
