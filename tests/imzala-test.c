@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
@@ -607,6 +608,24 @@ imzala_test_watch_log (const char  *domain,
   g_mutex_unlock (&log_watches_lock);
 }
 
+guint16
+imzala_test_free_tcp_port (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (probe, any, FALSE, &error));
+  bound = g_socket_get_local_address (probe, &error);
+  g_assert_no_error (error);
+  g_socket_close (probe, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
 /* Whether /proc/net/tcp lists a socket listening on @port (any IPv4
  * address). */
 static gboolean
@@ -614,24 +633,19 @@ tcp_port_listening (guint port)
 {
   g_autofree char *table = NULL;
   g_auto(GStrv) lines = NULL;
-  g_autofree char *local = g_strdup_printf (":%04X", port);
 
   if (!g_file_get_contents ("/proc/net/tcp", &table, NULL, NULL))
     return FALSE;
   lines = g_strsplit (table, "\n", -1);
   for (guint i = 1; lines[i] != NULL; i++)
     {
-      g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
-      g_autoptr(GPtrArray) columns = g_ptr_array_new ();
+      guint local_port = 0;
+      guint state = 0;
 
-      for (guint j = 0; fields[j] != NULL; j++)
-        {
-          if (fields[j][0] != '\0')
-            g_ptr_array_add (columns, fields[j]);
-        }
-      /* "sl local_address rem_address st ...": 0A is LISTEN. */
-      if (columns->len > 3 && g_str_has_suffix (columns->pdata[1], local)
-          && g_str_equal (columns->pdata[3], "0A"))
+      /* "sl: local_address rem_address st ...", addresses as HEX:PORT in
+       * hexadecimal; state 0A is LISTEN. */
+      if (sscanf (lines[i], " %*s %*x:%x %*x:%*x %x", &local_port, &state) == 2
+          && local_port == port && state == 0x0A)
         return TRUE;
     }
   return FALSE;
@@ -645,10 +659,6 @@ imzala_test_start_tls_server (const char *cert_file,
                               guint      *port)
 {
   g_autofree char *gnutls_serv = g_find_program_in_path ("gnutls-serv");
-  g_autoptr(GSocket) probe = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autofree char *port_arg = NULL;
   g_autofree char *priority_arg = g_strdup_printf ("--priority=%s", priority);
@@ -657,14 +667,8 @@ imzala_test_start_tls_server (const char *cert_file,
 
   if (gnutls_serv == NULL)
     return NULL;
-  /* A port free now; gnutls-serv cannot say which one it took itself. */
-  probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (probe, any, FALSE, &error));
-  bound = g_socket_get_local_address (probe, &error);
-  g_assert_no_error (error);
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_socket_close (probe, NULL);
+  /* gnutls-serv cannot say which port it took itself. */
+  *port = imzala_test_free_tcp_port ();
   port_arg = g_strdup_printf ("%u", *port);
 
   launcher = g_subprocess_launcher_new (log_path != NULL ? G_SUBPROCESS_FLAGS_STDERR_MERGE

@@ -134,6 +134,10 @@ void imzala_test_watch_log (const char  *domain,
                             guint       *count,
                             char       **last);
 
+/* A TCP port of the loopback that was free a moment ago: bound, read and
+ * closed again (nothing listens on it until someone binds it). */
+guint16      imzala_test_free_tcp_port    (void);
+
 /* A TLS server that speaks only what the GnuTLS @priority allows:
  * `gnutls-serv --http` with @cert_file and @key_file on a free port of the
  * loopback (in *@port), running when this returns. Its output (line by

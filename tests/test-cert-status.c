@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "imzala-core.h"
+#include "imzala-test.h"
 #include "imzala-test-pki.h"
 
 #define DAY 86400
@@ -284,11 +285,6 @@ test_async (void)
 static void
 test_unreachable (void)
 {
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
   g_autofree char *url = NULL;
   g_autoptr(ImzalaTestIdentity) cert = NULL;
   g_autoptr(ImzalaCertStatus) status = NULL;
@@ -296,11 +292,7 @@ test_unreachable (void)
   ImzalaTestCertSpec spec = { .common_name = "Unreachable", .key = "p256" };
 
   /* A port that was just free and is closed again: connections are refused. */
-  g_assert_true (g_socket_bind (socket, any, TRUE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  url = g_strdup_printf ("http://127.0.0.1:%u/",
-                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
-  g_socket_close (socket, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/", imzala_test_free_tcp_port ());
   spec.ocsp_url = url;
   cert = imzala_test_identity_new (&spec, pki->ca);
 
