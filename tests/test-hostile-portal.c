@@ -976,6 +976,59 @@ test_old_tls (Fixture       *f,
     }
 }
 
+/* imzala-cli's key exchange (IMZALA_HTTP_TLS_PRIORITY): a TLS 1.3 server
+ * that offers P-256 first but follows the client's order, as the portal's
+ * does, agrees X25519 with it (GnuTLS's own order would make it P-256);
+ * one that offers P-256 alone is still connected to with P-256, with the
+ * key share sent beside X25519's. gnutls-serv's log says what was agreed. */
+static void
+test_tls_key_exchange (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *const priorities[] = { "NORMAL:-VERS-ALL:+VERS-TLS1.3",
+                                     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP256R1" };
+  const char *const agreed[] = { "-(ECDHE-X25519)-", "-(ECDHE-SECP256R1)-" };
+  g_autofree char *cert = g_build_filename (tls_dir, "server.pem", NULL);
+  g_autofree char *key = g_build_filename (tls_dir, "server.key", NULL);
+  g_autofree char *log_path = g_build_filename (tls_dir, "gnutls-serv.log", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (priorities); i++)
+    {
+      g_autoptr(GSubprocess) server = NULL;
+      g_autoptr(CliResult) cli = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *url = NULL;
+      g_autofree char *log = NULL;
+      guint port;
+
+      server = imzala_test_start_tls_server (cert, key, priorities[i], log_path, &port);
+      if (server == NULL)
+        {
+          g_test_skip ("gnutls-serv is not installed (gnutls-bin)");
+          return;
+        }
+      url = g_strdup_printf ("https://127.0.0.1:%u", port);
+      {
+        const char *const args[] = { "portal", "--portal", url, "--portal-ca", tls_ca, "--code", CODE_DEEP,
+                                     "--no-registered", "--module", g_getenv ("IMZALA_FAULT_MODULE"), NULL };
+
+        cli = run_cli_args ("", f->count_file, NULL, args);
+      }
+      g_subprocess_force_exit (server);
+      g_subprocess_wait (server, NULL, NULL);
+      /* Connected: the answer is gnutls-serv's page, no portal's. */
+      g_assert_cmpint (cli->status, ==, 5);
+      g_assert_nonnull (strstr (cli->err, "The portal sent an answer that İmzala cannot accept."));
+      g_file_get_contents (log_path, &log, NULL, &error);
+      g_assert_no_error (error);
+      g_test_message ("%s: %s", priorities[i], log);
+      g_assert_nonnull (strstr (log, "- Description: (TLS1.3-X.509)"));
+      g_assert_nonnull (strstr (log, agreed[i]));
+      g_assert_null (strstr (log, agreed[1 - i]));
+      g_unlink (log_path);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -997,6 +1050,7 @@ main (int argc, char **argv)
   ADD ("/hostile-portal/unblock-last-try", test_unblock_last_try);
   ADD ("/hostile-portal/unblock-pin-last-try", test_unblock_pin_last_try);
   ADD ("/hostile-portal/old-tls", test_old_tls);
+  ADD ("/hostile-portal/tls-key-exchange", test_tls_key_exchange);
 #undef ADD
 
   status = g_test_run ();
