@@ -38,6 +38,7 @@ struct _ImzalaPortalStore
    * (store_prepare(), store_finish()). */
   GHashTable *statements;    /* SQL text → sqlite3_stmt* */
   GHashTable *in_use;        /* sqlite3_stmt* set: handed out, not finished */
+  gboolean    check_plans;   /* IMZALA_PORTAL_CHECK_PLANS (store_check_plan()) */
   /* The certificates' status is read on worker threads too
    * (imzala_portal_store_get_certificate_status()): a read-only connection
    * of its own, opened on first use, under its own lock. */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -175,6 +176,21 @@ static const char pki_schema[] =
   "  level TEXT NOT NULL CHECK (level IN ('BES', 'T', 'XL')),"
   "  tsa_url TEXT);";
 
+/* The indexes by which the statements that clear, move or list rows find
+ * them, instead of reading a table whole on the main thread at every
+ * browser sign-in or new session (store_check_plan()): sessions by age
+ * (cleared when a session is made), requests by session (moved to the
+ * new session at sign-in, against session fixation), pending requests by
+ * expiry, and revoked certificates in the CRL's order. The partial ones
+ * hold only the rows those statements look for. */
+static const char index_schema[] =
+  "CREATE INDEX IF NOT EXISTS sessions_created_at ON sessions (created_at);"
+  "CREATE INDEX IF NOT EXISTS requests_session ON requests (session) WHERE session IS NOT NULL;"
+  "CREATE INDEX IF NOT EXISTS requests_pending_expiry ON requests (expires_at)"
+  "  WHERE state = 'pending';"
+  "CREATE INDEX IF NOT EXISTS certificates_revoked ON certificates (revoked_at, serial)"
+  "  WHERE revoked_at IS NOT NULL;";
+
 static void
 imzala_portal_store_finalize (GObject *object)
 {
@@ -225,6 +241,42 @@ store_set_db_error (ImzalaPortalStore *self, GError **error)
   return FALSE;
 }
 
+/* The tables that grow with use: a statement that reads one whole (a
+ * SCAN in its query plan) costs more with every row, on the main thread
+ * that serves every client. */
+static const char *const growing_tables[] = {
+  "persons", "sessions", "applications", "requests", "request_texts", "signatures",
+  "events", "certificates", "request_levels",
+};
+
+/* With IMZALA_PORTAL_CHECK_PLANS set (the portal's tests set it), each SQL
+ * text's query plan is read when it is first compiled, and one that reads
+ * a growing table whole is a critical: the statement needs an index. */
+static void
+store_check_plan (ImzalaPortalStore *self, const char *sql)
+{
+  g_autofree char *explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
+  sqlite3_stmt *plan = NULL;
+
+  if (sqlite3_prepare_v2 (self->db, explain, -1, &plan, NULL) != SQLITE_OK)
+    return;
+  while (sqlite3_step (plan) == SQLITE_ROW)
+    {
+      const char *detail = (const char *) sqlite3_column_text (plan, 3);
+      size_t length;
+
+      if (detail == NULL || !g_str_has_prefix (detail, "SCAN "))
+        continue;
+      detail += strlen ("SCAN ");
+      length = strcspn (detail, " ");
+      for (guint i = 0; i < G_N_ELEMENTS (growing_tables); i++)
+        if (strlen (growing_tables[i]) == length && strncmp (detail, growing_tables[i], length) == 0)
+          g_critical ("A statement of the portal's store reads the whole %s table: %s",
+                      growing_tables[i], sql);
+    }
+  sqlite3_finalize (plan);
+}
+
 /* Compiling a statement costs more than running most of the portal's
  * (issue 12: sqlite3_prepare_v2 was ~2 % of the portal's instructions
  * per submission), so each SQL text is compiled once, kept
@@ -247,6 +299,8 @@ store_prepare (ImzalaPortalStore *self, const char *sql)
     g_error ("Bad SQL (%s): %s", sqlite3_errmsg (self->db), sql);
   if (!g_hash_table_contains (self->statements, sql))
     {
+      if (self->check_plans)
+        store_check_plan (self, sql);
       g_hash_table_insert (self->statements, g_strdup (sql), stmt);
       g_hash_table_add (self->in_use, stmt);
     }
@@ -356,6 +410,7 @@ imzala_portal_store_open (const char *path, GError **error)
    * opens its store first); a test that used SQLite before goes without. */
   sqlite3_config (SQLITE_CONFIG_LOG, sqlite_log_cb, NULL);
   self = g_object_new (IMZALA_TYPE_PORTAL_STORE, NULL);
+  self->check_plans = g_getenv ("IMZALA_PORTAL_CHECK_PLANS") != NULL;
 
   /* The database holds the cards' PUKs and the security word hashes, so it
    * is the owner's alone even in a state directory that others may read
@@ -402,7 +457,8 @@ imzala_portal_store_open (const char *path, GError **error)
        * (200 K instructions per GET at 2,000 events). */
       || !store_exec (self, "CREATE INDEX IF NOT EXISTS events_request ON events (request, kind, address);", error)
       || !add_column (self, "persons", "phone", "TEXT", error)
-      || !store_exec (self, pki_schema, error))
+      || !store_exec (self, pki_schema, error)
+      || !store_exec (self, index_schema, error))
     return NULL;
   return g_steal_pointer (&self);
 }
