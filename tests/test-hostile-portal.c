@@ -926,6 +926,40 @@ test_unblock_pin_last_try (Fixture       *f,
   g_assert_cmpuint (count_calls (f, "C_InitPIN"), ==, 1);
 }
 
+/* `imzala-cli portal` against gnutls-serv with @priority (its log in
+ * @log_path when not NULL), the server stopped once the client ended;
+ * *@port is the port it had. NULL, the test skipped, when gnutls-serv is
+ * not installed. */
+static CliResult *
+cli_against_gnutls_serv (Fixture    *f,
+                         const char *priority,
+                         const char *log_path,
+                         guint      *port)
+{
+  g_autofree char *cert = g_build_filename (tls_dir, "server.pem", NULL);
+  g_autofree char *key = g_build_filename (tls_dir, "server.key", NULL);
+  g_autoptr(GSubprocess) server = NULL;
+  g_autofree char *url = NULL;
+  CliResult *cli;
+
+  server = imzala_test_start_tls_server (cert, key, priority, log_path, port);
+  if (server == NULL)
+    {
+      g_test_skip ("gnutls-serv is not installed (gnutls-bin)");
+      return NULL;
+    }
+  url = g_strdup_printf ("https://127.0.0.1:%u", *port);
+  {
+    const char *const args[] = { "portal", "--portal", url, "--portal-ca", tls_ca, "--code", CODE_DEEP,
+                                 "--no-registered", "--module", g_getenv ("IMZALA_FAULT_MODULE"), NULL };
+
+    cli = run_cli_args ("", f->count_file, NULL, args);
+  }
+  g_subprocess_force_exit (server);
+  g_subprocess_wait (server, NULL, NULL);
+  return cli;
+}
+
 /* A portal that speaks only TLS 1.0 and 1.1 (SHA-1 signatures, AES-CBC):
  * imzala-cli does not connect to it (TLS 1.2 and 1.3 only,
  * imzala_http_init_tls_policy()) and says so, before any card call. The
@@ -936,33 +970,17 @@ test_old_tls (Fixture       *f,
 {
   const char *const priorities[] = { "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0",
                                      "NORMAL:-VERS-ALL:+VERS-TLS1.2" };
-  g_autofree char *cert = g_build_filename (tls_dir, "server.pem", NULL);
-  g_autofree char *key = g_build_filename (tls_dir, "server.key", NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (priorities); i++)
     {
-      g_autoptr(GSubprocess) server = NULL;
       g_autoptr(CliResult) cli = NULL;
-      g_autofree char *url = NULL;
       g_autofree char *refused = NULL;
       guint port;
 
-      server = imzala_test_start_tls_server (cert, key, priorities[i], NULL, &port);
-      if (server == NULL)
-        {
-          g_test_skip ("gnutls-serv is not installed (gnutls-bin)");
-          return;
-        }
-      url = g_strdup_printf ("https://127.0.0.1:%u", port);
+      cli = cli_against_gnutls_serv (f, priorities[i], NULL, &port);
+      if (cli == NULL)
+        return;
       refused = g_strdup_printf ("A secure connection to the portal at 127.0.0.1:%u could not be made.", port);
-      {
-        const char *const args[] = { "portal", "--portal", url, "--portal-ca", tls_ca, "--code", CODE_DEEP,
-                                     "--no-registered", "--module", g_getenv ("IMZALA_FAULT_MODULE"), NULL };
-
-        cli = run_cli_args ("", f->count_file, NULL, args);
-      }
-      g_subprocess_force_exit (server);
-      g_subprocess_wait (server, NULL, NULL);
       g_assert_cmpint (cli->status, ==, 5);
       if (i == 0)
         g_assert_nonnull (strstr (cli->err, refused));
@@ -988,34 +1006,18 @@ test_tls_key_exchange (Fixture       *f,
   const char *const priorities[] = { "NORMAL:-VERS-ALL:+VERS-TLS1.3",
                                      "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP256R1" };
   const char *const agreed[] = { "-(ECDHE-X25519)-", "-(ECDHE-SECP256R1)-" };
-  g_autofree char *cert = g_build_filename (tls_dir, "server.pem", NULL);
-  g_autofree char *key = g_build_filename (tls_dir, "server.key", NULL);
   g_autofree char *log_path = g_build_filename (tls_dir, "gnutls-serv.log", NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (priorities); i++)
     {
-      g_autoptr(GSubprocess) server = NULL;
       g_autoptr(CliResult) cli = NULL;
       g_autoptr(GError) error = NULL;
-      g_autofree char *url = NULL;
       g_autofree char *log = NULL;
       guint port;
 
-      server = imzala_test_start_tls_server (cert, key, priorities[i], log_path, &port);
-      if (server == NULL)
-        {
-          g_test_skip ("gnutls-serv is not installed (gnutls-bin)");
-          return;
-        }
-      url = g_strdup_printf ("https://127.0.0.1:%u", port);
-      {
-        const char *const args[] = { "portal", "--portal", url, "--portal-ca", tls_ca, "--code", CODE_DEEP,
-                                     "--no-registered", "--module", g_getenv ("IMZALA_FAULT_MODULE"), NULL };
-
-        cli = run_cli_args ("", f->count_file, NULL, args);
-      }
-      g_subprocess_force_exit (server);
-      g_subprocess_wait (server, NULL, NULL);
+      cli = cli_against_gnutls_serv (f, priorities[i], log_path, &port);
+      if (cli == NULL)
+        return;
       /* Connected: the answer is gnutls-serv's page, no portal's. */
       g_assert_cmpint (cli->status, ==, 5);
       g_assert_nonnull (strstr (cli->err, "The portal sent an answer that İmzala cannot accept."));
