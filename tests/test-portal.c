@@ -1111,6 +1111,10 @@ test_session_rows (void)
   limited = post (p, "/api/v1/browser/login", "{\"tckn\": \"1\"}");
   g_assert_cmpuint (limited->status, ==, 429);
   g_assert_cmpstr (error_code (limited), ==, "rate-limited");
+  /* Too many sessions from one address is no failed attempt (an office
+   * shares one), and the page shows the portal's sentence. */
+  g_assert_nonnull (strstr (error_message (limited), "Bu adresten kısa sürede çok fazla istek geldi."));
+  g_assert_null (strstr (error_message (limited), "hatalı"));
   portal_stop (p);
 }
 
@@ -1217,6 +1221,7 @@ test_rate_limit (void)
   limited = fetch (p, "ZZZZZZZZZZZZ");
   g_assert_cmpuint (limited->status, ==, 429);
   g_assert_cmpstr (error_code (limited), ==, "rate-limited");
+  g_assert_nonnull (strstr (error_message (limited), "Çok fazla hatalı deneme yapıldı."));
   g_assert_nonnull (limited->retry_after);
   g_assert_cmpint (atoi (limited->retry_after), >, 0);
   g_assert_cmpint (atoi (limited->retry_after), <=, 60);

@@ -54,7 +54,7 @@ create_request (ImzalaPortalServer *self,
   wait = imzala_portal_limiter_check (self->creations, key);
   if (wait > 0)
     {
-      imzala_portal_http_send_rate_limited (msg, wait);
+      imzala_portal_http_send_rate_limited (msg, wait, FALSE);
       return;
     }
   imzala_portal_limiter_record (self->creations, key);
@@ -210,7 +210,7 @@ guess_limited (ImzalaPortalServer *self, SoupServerMessage *msg)
 
   if (wait == 0)
     return FALSE;
-  imzala_portal_http_send_rate_limited (msg, wait);
+  imzala_portal_http_send_rate_limited (msg, wait, TRUE);
   return TRUE;
 }
 

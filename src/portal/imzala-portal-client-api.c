@@ -660,7 +660,7 @@ imzala_portal_client_api_cb (SoupServer        *server,
   wait = imzala_portal_limiter_check (self->guesses, key);
   if (wait > 0)
     {
-      imzala_portal_http_send_rate_limited (msg, wait);
+      imzala_portal_http_send_rate_limited (msg, wait, TRUE);
       return;
     }
 

@@ -97,10 +97,12 @@ imzala_portal_http_send_malformed (SoupServerMessage *msg, const char *message)
 }
 
 void
-imzala_portal_http_send_rate_limited (SoupServerMessage *msg, guint retry_after)
+imzala_portal_http_send_rate_limited (SoupServerMessage *msg, guint retry_after, gboolean failed_attempts)
 {
   g_autofree char *message =
-    g_strdup_printf ("Çok fazla hatalı deneme yapıldı. Lütfen %u saniye sonra tekrar deneyiniz.",
+    g_strdup_printf (failed_attempts
+                     ? "Çok fazla hatalı deneme yapıldı. Lütfen %u saniye sonra tekrar deneyiniz."
+                     : "Bu adresten kısa sürede çok fazla istek geldi. Lütfen %u saniye sonra tekrar deneyiniz.",
                      retry_after);
 
   imzala_portal_http_send_error_full (msg, 429 /* Too Many Requests */, "rate-limited", message,
@@ -220,7 +222,7 @@ imzala_portal_http_work_limited (ImzalaPortalLimiter *limiter,
 
   if (wait > 0)
     {
-      imzala_portal_http_send_rate_limited (msg, wait);
+      imzala_portal_http_send_rate_limited (msg, wait, FALSE);
       return TRUE;
     }
   imzala_portal_limiter_record (limiter, key);

@@ -44,9 +44,14 @@ void        imzala_portal_http_send_error         (SoupServerMessage *msg,
 /* 400 "malformed"; @message NULL: a general sentence. */
 void        imzala_portal_http_send_malformed     (SoupServerMessage *msg,
                                                    const char        *message);
-/* 429 "rate-limited" with Retry-After. */
+/* 429 "rate-limited" with Retry-After. @failed_attempts: the address is
+ * over its limit of failed attempts (unknown codes, another person's
+ * card), and is told so; otherwise it asked for too much work of one kind
+ * (codes, sessions, OCSP or TSA answers) in a short time, which is no
+ * mistake of the user's: an office's users may share one address. */
 void        imzala_portal_http_send_rate_limited  (SoupServerMessage *msg,
-                                                   guint              retry_after);
+                                                   guint              retry_after,
+                                                   gboolean           failed_attempts);
 /* 500 "internal": what went wrong goes to the log, not to the client. */
 void        imzala_portal_http_send_internal_error (SoupServerMessage *msg);
 

@@ -132,7 +132,7 @@ imzala_portal_sessions_ensure (ImzalaPortalSessions *self,
   wait = imzala_portal_limiter_check (self->creations, key);
   if (wait > 0)
     {
-      imzala_portal_http_send_rate_limited (msg, wait);
+      imzala_portal_http_send_rate_limited (msg, wait, FALSE);
       return NULL;
     }
   imzala_portal_limiter_record (self->creations, key);
