@@ -9,9 +9,7 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <locale.h>
 
 #include "imzala-code-page.h"
 #include "imzala-doctor-page.h"
@@ -162,7 +160,6 @@ int
 main (int   argc,
       char *argv[])
 {
-  const char *localedir = g_getenv ("IMZALA_LOCALEDIR");
   g_autoptr(GError) error = NULL;
   g_autoptr(ImzalaTestPortal) portal = NULL;
   g_autoptr(GSettings) settings = NULL;
@@ -184,22 +181,12 @@ main (int   argc,
     }
   g_mkdir_with_parents (output_dir, 0755);
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-
+  imzala_test_gui_bind_translations ();
   gtk_init ();
   adw_init ();
-  /* AdwApplication loads the application's style.css by itself; the window
-   * here has none, so the pictures load it as the application would. */
-  {
-    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-
-    gtk_css_provider_load_from_resource (css, "/io/github/imzala/Imzala/style.css");
-    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  }
+  /* The window here has no application, so the pictures load its style
+   * and icons as the application would. */
+  imzala_test_gui_load_app_style ();
   /* Still pictures: no cross-fades half done. */
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
 

@@ -289,8 +289,7 @@ imzala_test_gui_remove_keyfile_settings (const char *config_home)
 }
 
 void
-imzala_test_gui_init (int    *argc,
-                      char ***argv)
+imzala_test_gui_bind_translations (void)
 {
   const char *localedir = g_getenv ("IMZALA_LOCALEDIR");
 
@@ -298,8 +297,27 @@ imzala_test_gui_init (int    *argc,
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+}
+
+void
+imzala_test_gui_init (int    *argc,
+                      char ***argv)
+{
+  imzala_test_gui_bind_translations ();
   gtk_test_init (argc, argv, NULL);
   adw_init ();
+}
+
+void
+imzala_test_gui_load_app_style (void)
+{
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+  GdkDisplay *display = gdk_display_get_default ();
+
+  gtk_css_provider_load_from_resource (css, "/io/github/imzala/Imzala/style.css");
+  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (display), "/io/github/imzala/Imzala/icons");
 }
 
 GtkWidget *

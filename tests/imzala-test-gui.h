@@ -11,11 +11,19 @@
 
 G_BEGIN_DECLS
 
-/* The start of a GUI test's main(): the environment's locale, İmzala's
- * translations from IMZALA_LOCALEDIR (the build tree's) or the installed
- * ones, gtk_test_init() and adw_init(). */
+/* The environment's locale, and İmzala's translations from
+ * IMZALA_LOCALEDIR (the build tree's) or the installed ones. */
+void             imzala_test_gui_bind_translations (void);
+
+/* The start of a GUI test's main(): imzala_test_gui_bind_translations(),
+ * gtk_test_init() and adw_init(). */
 void             imzala_test_gui_init         (int          *argc,
                                                char       ***argv);
+
+/* What the application gives its windows (AdwApplication and
+ * GtkApplication, from its resource base path), for a program that shows
+ * them without it: its style.css, and its icons in the resources. */
+void             imzala_test_gui_load_app_style (void);
 
 /* A new window of @width × @height holding @child, presented, mapped and
  * settled. */

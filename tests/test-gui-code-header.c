@@ -198,17 +198,7 @@ int
 main (int argc, char *argv[])
 {
   imzala_test_gui_init (&argc, &argv);
-  /* What AdwApplication and GtkApplication do for the window: the
-   * application's style.css, and its icons in the resources. */
-  {
-    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-
-    gtk_css_provider_load_from_resource (css, "/io/github/imzala/Imzala/style.css");
-    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-    gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
-                                      "/io/github/imzala/Imzala/icons");
-  }
+  imzala_test_gui_load_app_style ();
   /* No caret blinking, no transitions half done. */
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE,
                 "gtk-cursor-blink", FALSE, NULL);

@@ -19,8 +19,6 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <glib/gi18n.h>
-#include <locale.h>
 #include <string.h>
 
 #include "imzala-certificate-row.h"
