@@ -319,7 +319,11 @@ start_responder (ImzalaTestPki *self)
                                                     "openssl", "ocsp", "-index", "index.txt",
                                                     "-port", "0", "-rsigner", "responder.pem",
                                                     "-rkey", "responder.key", "-CA", "ca.pem",
-                                                    "-ndays", "1", "-ignore_err", NULL);
+                                                    "-ndays", "1", "-ignore_err",
+                                                    /* Each answer, once sent, also goes
+                                                     * here: a test can tell the
+                                                     * responder has answered. */
+                                                    "-respout", "last-response.der", NULL);
   g_assert_no_error (error);
   /* It prints "ACCEPT [::]:PORT PID=N" once it listens. */
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->ocsp_process));

@@ -46,6 +46,7 @@ struct _TestFakePortal
   char          *unblock_serial;
   int            reported;       /* -1 not reported, 0 failure, 1 success */
   GTask         *held;           /* the held fetch while it waits */
+  GSource       *held_source;    /* its wait for the job's cancel */
 };
 
 static void test_fake_portal_portal_init (ImzalaPortalInterface *iface);
@@ -60,6 +61,7 @@ test_fake_portal_finalize (GObject *object)
   TestFakePortal *self = TEST_FAKE_PORTAL (object);
 
   g_assert_null (self->held);
+  g_assert_null (self->held_source);
   g_clear_object (&self->request);
   g_clear_error (&self->fetch_error);
   g_clear_error (&self->submit_error);
@@ -92,9 +94,23 @@ held_fetch_cancelled_cb (GCancellable *cancellable,
   TestFakePortal *self = user_data;
   g_autoptr(GTask) task = g_steal_pointer (&self->held);
 
+  g_clear_pointer (&self->held_source, g_source_unref);
   self->fetch_cancelled = TRUE;
   g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
   return G_SOURCE_REMOVE;
+}
+
+/* The held fetch ends with the canned request, as the portal's answer
+ * that comes at last. */
+static void
+test_fake_portal_release_fetch (TestFakePortal *self)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->held);
+
+  g_assert_nonnull (task);
+  g_source_destroy (self->held_source);
+  g_clear_pointer (&self->held_source, g_source_unref);
+  g_task_return_pointer (task, g_object_ref (self->request), g_object_unref);
 }
 
 static void
@@ -118,9 +134,9 @@ test_fake_portal_fetch_request_async (ImzalaPortal        *portal,
 
       g_assert_null (self->held);
       self->held = g_steal_pointer (&task);
+      self->held_source = source;
       g_source_set_callback (source, G_SOURCE_FUNC (held_fetch_cancelled_cb), self, NULL);
       g_source_attach (source, NULL);
-      g_source_unref (source);
       return;
     }
 
@@ -1586,7 +1602,9 @@ status_setup (StatusFixture *f,
   f->pki = imzala_test_pki_new (entries, G_N_ELEMENTS (entries));
   f->good = imzala_test_pki_issue (f->pki, &good_spec);
   f->revoked = imzala_test_pki_issue (f->pki, &revoked_spec);
-  put_on_card (f, f->good, "good", "61");
+  /* "revoked-only": the one certificate the job would choose. */
+  if (g_strcmp0 (data, "revoked-only") != 0)
+    put_on_card (f, f->good, "good", "61");
   put_on_card (f, f->revoked, "lost", "62");
   put_on_card (f, f->pki->ca, "ca", "63");
 
@@ -1706,6 +1724,70 @@ test_status_responder_down (StatusFixture *f,
   finish_job (job);
 }
 
+/* One certificate to choose: its status is asked while the request comes.
+ * The responder answers while the portal still holds the request, then
+ * stops; once the request is here, the revoked certificate is refused by
+ * that answer, with the request shown and no PIN taken to the card. */
+static void
+test_status_asked_early (StatusFixture *f,
+                         gconstpointer  data)
+{
+  g_autofree char *answered = g_build_filename (f->pki->dir, "last-response.der", NULL);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  ImzalaSigningJob *job;
+
+  f->job.portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
+  f->job.portal->hold_fetch = TRUE;
+  job = new_job (&f->job);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  while (!g_file_test (answered, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_nonnull (f->job.portal->held);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_FETCHING);
+  g_assert_false (imzala_signing_job_get_status_checking (job));
+  g_subprocess_force_exit (f->pki->ocsp_process);
+  g_subprocess_wait (f->pki->ocsp_process, NULL, NULL);
+
+  test_fake_portal_release_fetch (f->job.portal);
+  wait_job (job);
+  while (imzala_signing_job_get_status_checking (job))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (imzala_signing_job_get_state (job), ==, IMZALA_JOB_STATE_FAILED);
+  g_assert_error ((GError *) imzala_signing_job_get_error (job), IMZALA_ERROR, IMZALA_ERROR_CERTIFICATE_REVOKED);
+  g_assert_nonnull (imzala_signing_job_get_request (job));
+  assert_states (&f->job, IMZALA_JOB_STATE_FETCHING, IMZALA_JOB_STATE_CHOOSING, IMZALA_JOB_STATE_FAILED, -1);
+  g_assert_cmpuint (f->job.portal->n_submits, ==, 0);
+  finish_job (job);
+  g_assert_cmpuint (logins (f), ==, 0);
+}
+
+/* Two certificates to choose: nothing is asked before the request says
+ * which. */
+static void
+test_status_not_asked_early (StatusFixture *f,
+                             gconstpointer  data)
+{
+  g_autofree char *answered = g_build_filename (f->pki->dir, "last-response.der", NULL);
+  ImzalaSigningJob *job;
+
+  f->job.portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
+  f->job.portal->hold_fetch = TRUE;
+  job = new_job (&f->job);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  while (imzala_signing_job_get_tokens (job) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (imzala_signing_job_get_certificates (job)), ==, 2);
+  imzala_signing_job_cancel (job);
+  while (f->job.portal->held != NULL)
+    g_main_context_iteration (NULL, TRUE);
+  finish_job (job);
+  g_assert_false (g_file_test (answered, G_FILE_TEST_EXISTS));
+}
+
 /* The portal asks for XL: the submitted signature carries a time-stamp
  * that `openssl ts -verify` accepts and the OCSP answer for the card's
  * certificate; a TSA that fails fails the job, and nothing is submitted. */
@@ -1802,5 +1884,10 @@ main (int argc, char **argv)
               status_setup, test_status_responder_down, status_teardown);
   g_test_add ("/signing-job/status/level-xl", StatusFixture, NULL,
               status_setup, test_status_level_xl, status_teardown);
+  /* Issue 12. */
+  g_test_add ("/signing-job/status/asked-early", StatusFixture, "revoked-only",
+              status_setup, test_status_asked_early, status_teardown);
+  g_test_add ("/signing-job/status/not-asked-early", StatusFixture, NULL,
+              status_setup, test_status_not_asked_early, status_teardown);
   return g_test_run ();
 }

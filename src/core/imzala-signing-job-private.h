@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include "imzala-cert-status.h"
 #include "imzala-signing-job.h"
 
 G_BEGIN_DECLS
@@ -76,6 +77,12 @@ struct _ImzalaSigningJob
   gboolean           status_checking;
   char              *status_notice;
   gboolean           sign_after_status;
+  /* The status asked while the request comes, for the one certificate the
+   * cards offered then (imzala_signing_job_check_status_early()): its
+   * answer once in, until that certificate is chosen. */
+  ImzalaCertificate *early_certificate;
+  GCancellable      *early_cancellable;
+  ImzalaCertStatus  *early_status;
   char              *tsa_ca_file;
   guint              next_extension;
 };
@@ -138,5 +145,8 @@ void        imzala_signing_job_start_signing   (ImzalaSigningJob *self);
 /* The certificate's status before the PIN (imzala-signing-job-status.c). */
 void        imzala_signing_job_check_status    (ImzalaSigningJob *self);
 void        imzala_signing_job_stop_status     (ImzalaSigningJob *self);
+void        imzala_signing_job_check_status_early (ImzalaSigningJob  *self,
+                                                   ImzalaCertificate *certificate);
+void        imzala_signing_job_stop_early_status  (ImzalaSigningJob *self);
 
 G_END_DECLS

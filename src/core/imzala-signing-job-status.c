@@ -9,6 +9,17 @@
  * sign; the portal decides. A sign() that comes while the answer is
  * awaited waits for it in SIGNING, before the login. A certificate that
  * names no responder is said at once, without a thread.
+ *
+ * Asked early: when the cards are listed before the request comes and
+ * they show one certificate the job would choose (the only recommended
+ * one), its responder is asked at once, while the request is fetched
+ * (imzala_signing_job_check_status_early()). The answer waits in the job
+ * and is used when that certificate is chosen, once the request is here
+ * (the user sees nothing of it before): the OCSP round trip then overlaps
+ * the portal's instead of following it, and the PIN is asked that much
+ * sooner. A request that turns out to be for another certificate, or for
+ * none, leaves the answer unused; the responder was asked once for
+ * nothing.
  */
 #define G_LOG_DOMAIN "imzala-job"
 
@@ -53,21 +64,12 @@ imzala_signing_job_stop_status (ImzalaSigningJob *self)
   set_checking (self, FALSE);
 }
 
+/* The answer for the chosen certificate (status_certificate). */
 static void
-status_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+apply_status (ImzalaSigningJob *self,
+              ImzalaCertStatus *status)
 {
-  g_autoptr(ImzalaSigningJob) self = user_data;
-  g_autoptr(ImzalaCertStatus) status = NULL;
-  g_autoptr(GError) error = NULL;
   gboolean waiting;
-
-  status = imzala_signer_status_check_finish (result, &error);
-  /* Cancelled: another certificate was chosen, or the job ended. */
-  if (status == NULL || imzala_signing_job_is_finished (self)
-      || self->status_certificate != self->certificate)
-    return;
 
   g_clear_object (&self->status_cancellable);
   waiting = self->sign_after_status;
@@ -108,14 +110,141 @@ status_cb (GObject      *source,
     imzala_signing_job_start_signing (self);
 }
 
+/* One check's callback data: the job, and the cancellable the check was
+ * started with, which tells whose answer it is. */
+typedef struct
+{
+  ImzalaSigningJob *job;
+  GCancellable     *cancellable;
+} Check;
+
+static Check *
+check_new (ImzalaSigningJob *self,
+           GCancellable     *cancellable)
+{
+  Check *check = g_new0 (Check, 1);
+
+  check->job = g_object_ref (self);
+  check->cancellable = g_object_ref (cancellable);
+  return check;
+}
+
+static void
+check_free (Check *check)
+{
+  g_object_unref (check->job);
+  g_object_unref (check->cancellable);
+  g_free (check);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Check, check_free)
+
+static void
+status_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(Check) check = user_data;
+  ImzalaSigningJob *self = check->job;
+  g_autoptr(ImzalaCertStatus) status = NULL;
+
+  status = imzala_signer_status_check_finish (result, NULL);
+  /* Cancelled: another certificate was chosen, or the job ended. */
+  if (status == NULL || imzala_signing_job_is_finished (self))
+    return;
+  /* Asked early and not chosen yet: the answer waits. */
+  if (check->cancellable == self->early_cancellable)
+    {
+      g_debug ("The status of the certificate asked early is in");
+      self->early_status = g_steal_pointer (&status);
+      return;
+    }
+  if (check->cancellable == self->status_cancellable && self->status_certificate == self->certificate)
+    apply_status (self, status);
+}
+
+/* An answer asked early that was in when its certificate was chosen: used
+ * from the main loop, as an answer that comes later is, never from inside
+ * the choice. */
+static gboolean
+early_status_in_cb (gpointer user_data)
+{
+  Check *check = user_data;
+  ImzalaSigningJob *self = check->job;
+  g_autoptr(ImzalaCertStatus) status = g_steal_pointer (&self->early_status);
+
+  if (status != NULL && !imzala_signing_job_is_finished (self)
+      && check->cancellable == self->status_cancellable && self->status_certificate == self->certificate)
+    apply_status (self, status);
+  return G_SOURCE_REMOVE;
+}
+
+void
+imzala_signing_job_stop_early_status (ImzalaSigningJob *self)
+{
+  if (self->early_cancellable != NULL)
+    g_cancellable_cancel (self->early_cancellable);
+  g_clear_object (&self->early_cancellable);
+  g_clear_object (&self->early_certificate);
+  g_clear_pointer (&self->early_status, imzala_cert_status_free);
+}
+
+/* Asks @certificate's responder, with the card's CA certificates as the
+ * first place to find its issuer. */
+static void
+start_check (ImzalaSigningJob  *self,
+             ImzalaCertificate *certificate,
+             ImzalaToken       *token,
+             GCancellable      *cancellable)
+{
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GTlsDatabase) extra_ca = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *token_certificates = token != NULL ? imzala_token_get_certificates (token) : NULL;
+
+  for (guint i = 0; token_certificates != NULL && i < token_certificates->len; i++)
+    {
+      ImzalaCertificate *other = g_ptr_array_index (token_certificates, i);
+
+      if (other != certificate && imzala_certificate_is_ca (other))
+        g_ptr_array_add (candidates, g_object_ref (other));
+    }
+
+  /* The portal's CA (the window's CA setting, `--portal-ca`) also
+   * vouches for an https responder: the demo portal serves its OCSP
+   * over https under that CA. An unreadable file only leaves the system
+   * store; the portal client has refused it already. */
+  if (self->tsa_ca_file != NULL)
+    {
+      extra_ca = imzala_trust_new_tls_database (self->tsa_ca_file, &error);
+      if (extra_ca == NULL)
+        g_debug ("Status: the portal CA file is not used: %s", error->message);
+    }
+  imzala_signer_status_check_async (certificate, candidates, extra_ca, cancellable,
+                                    status_cb, check_new (self, cancellable));
+}
+
+void
+imzala_signing_job_check_status_early (ImzalaSigningJob  *self,
+                                       ImzalaCertificate *certificate)
+{
+  if (self->early_certificate == certificate)
+    return;
+  imzala_signing_job_stop_early_status (self);
+  if (certificate == NULL || self->request != NULL || self->state != IMZALA_JOB_STATE_FETCHING
+      || !imzala_signer_status_has_responder (imzala_certificate_get_x509 (certificate)))
+    return;
+
+  g_debug ("Asking the status of the only certificate to choose, while the request comes");
+  self->early_certificate = g_object_ref (certificate);
+  self->early_cancellable = g_cancellable_new ();
+  start_check (self, certificate, self->tokens != NULL ? imzala_module_set_find_token (self->tokens, certificate) : NULL,
+               self->early_cancellable);
+}
+
 void
 imzala_signing_job_check_status (ImzalaSigningJob *self)
 {
-  g_autoptr(GPtrArray) candidates = NULL;
-  g_autoptr(GTlsDatabase) extra_ca = NULL;
-  g_autoptr(GError) error = NULL;
-  GPtrArray *token_certificates;
-
   if (self->status_certificate == self->certificate && self->certificate != NULL)
     return;
   imzala_signing_job_stop_status (self);
@@ -134,33 +263,30 @@ imzala_signing_job_check_status (ImzalaSigningJob *self)
       return;
     }
 
-  /* The card's CA certificates are the first place to find the issuer. */
-  candidates = g_ptr_array_new_with_free_func (g_object_unref);
-  token_certificates = self->token != NULL ? imzala_token_get_certificates (self->token) : NULL;
-  for (guint i = 0; token_certificates != NULL && i < token_certificates->len; i++)
-    {
-      ImzalaCertificate *certificate = g_ptr_array_index (token_certificates, i);
+  self->status_certificate = g_object_ref (self->certificate);
+  set_checking (self, TRUE);
 
-      if (certificate != self->certificate && imzala_certificate_is_ca (certificate))
-        g_ptr_array_add (candidates, g_object_ref (certificate));
+  /* Asked early: its check becomes the chosen one's. */
+  if (self->early_certificate == self->certificate)
+    {
+      g_debug ("The chosen certificate's status was asked while the request came");
+      self->status_cancellable = g_steal_pointer (&self->early_cancellable);
+      g_clear_object (&self->early_certificate);
+      if (self->early_status != NULL)
+        {
+          GSource *source = g_idle_source_new ();
+
+          g_source_set_callback (source, early_status_in_cb, check_new (self, self->status_cancellable),
+                                 (GDestroyNotify) check_free);
+          g_source_attach (source, self->context);
+          g_source_unref (source);
+        }
+      return;
     }
 
   g_debug ("Asking the status of the chosen certificate");
-  self->status_certificate = g_object_ref (self->certificate);
   self->status_cancellable = g_cancellable_new ();
-  set_checking (self, TRUE);
-  /* The portal's CA (the window's CA setting, `--portal-ca`) also
-   * vouches for an https responder: the demo portal serves its OCSP
-   * over https under that CA. An unreadable file only leaves the system
-   * store; the portal client has refused it already. */
-  if (self->tsa_ca_file != NULL)
-    {
-      extra_ca = imzala_trust_new_tls_database (self->tsa_ca_file, &error);
-      if (extra_ca == NULL)
-        g_debug ("Status: the portal CA file is not used: %s", error->message);
-    }
-  imzala_signer_status_check_async (self->certificate, candidates, extra_ca, self->status_cancellable,
-                                    status_cb, g_object_ref (self));
+  start_check (self, self->certificate, self->token, self->status_cancellable);
 }
 
 gboolean

@@ -161,6 +161,7 @@ imzala_signing_job_set_state (ImzalaSigningJob *self,
       imzala_signing_job_forget_secrets (self);
       imzala_signing_job_log_out (self);
       imzala_signing_job_stop_status (self);
+      imzala_signing_job_stop_early_status (self);
     }
   g_object_notify_by_pspec (G_OBJECT (self), imzala_signing_job_properties[PROP_STATE]);
 }
@@ -529,6 +530,7 @@ imzala_signing_job_dispose (GObject *object)
   imzala_signing_job_forget_secrets (self);
   imzala_signing_job_log_out (self);
   imzala_signing_job_stop_status (self);
+  imzala_signing_job_stop_early_status (self);
   if (self->prompting_token != NULL)
     {
       g_signal_handler_disconnect (self->prompting_token, self->pin_pad_prompt_handler);
