@@ -1724,6 +1724,19 @@ test_status_responder_down (StatusFixture *f,
   finish_job (job);
 }
 
+/* A job started on a login request that the fake portal holds. */
+static ImzalaSigningJob *
+start_held (StatusFixture *f)
+{
+  ImzalaSigningJob *job;
+
+  f->job.portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
+  f->job.portal->hold_fetch = TRUE;
+  job = new_job (&f->job);
+  imzala_signing_job_start (job, "ABCDEFGHJKMN");
+  return job;
+}
+
 /* One certificate to choose: its status is asked while the request comes.
  * The responder answers while the portal still holds the request, then
  * stops; once the request is here, the revoked certificate is refused by
@@ -1734,12 +1747,8 @@ test_status_asked_early (StatusFixture *f,
 {
   g_autofree char *answered = g_build_filename (f->pki->dir, "last-response.der", NULL);
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  ImzalaSigningJob *job;
+  ImzalaSigningJob *job = start_held (f);
 
-  f->job.portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
-  f->job.portal->hold_fetch = TRUE;
-  job = new_job (&f->job);
-  imzala_signing_job_start (job, "ABCDEFGHJKMN");
   while (!g_file_test (answered, G_FILE_TEST_EXISTS))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
@@ -1772,12 +1781,8 @@ test_status_not_asked_early (StatusFixture *f,
                              gconstpointer  data)
 {
   g_autofree char *answered = g_build_filename (f->pki->dir, "last-response.der", NULL);
-  ImzalaSigningJob *job;
+  ImzalaSigningJob *job = start_held (f);
 
-  f->job.portal->request = make_request (IMZALA_PURPOSE_LOGIN, -5, 300, "Giriş\n\nİşlem: x", NULL);
-  f->job.portal->hold_fetch = TRUE;
-  job = new_job (&f->job);
-  imzala_signing_job_start (job, "ABCDEFGHJKMN");
   while (imzala_signing_job_get_tokens (job) == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpuint (g_list_model_get_n_items (imzala_signing_job_get_certificates (job)), ==, 2);
