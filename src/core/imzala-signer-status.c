@@ -9,6 +9,7 @@
 #include "imzala-error.h"
 #include "imzala-openssl-thread.h"
 #include "imzala-signer-status.h"
+#include "imzala-trust.h"
 
 /* A CA certificate is a few kilobytes; anything much larger is not one. */
 #define MAX_ISSUER_SIZE (64 * 1024)
@@ -154,7 +155,7 @@ typedef struct
 {
   X509            *cert;
   STACK_OF (X509) *candidates;
-  GTlsDatabase    *extra_ca;
+  char            *extra_ca_file;
 } CheckData;
 
 static void
@@ -162,7 +163,7 @@ check_data_free (CheckData *data)
 {
   X509_free (data->cert);
   sk_X509_pop_free (data->candidates, X509_free);
-  g_clear_object (&data->extra_ca);
+  g_free (data->extra_ca_file);
   g_free (data);
 }
 
@@ -173,8 +174,18 @@ check_thread (GTask        *task,
               GCancellable *cancellable)
 {
   CheckData *data = task_data;
-  ImzalaCertStatus *status = imzala_signer_status_check (data->cert, data->candidates, data->extra_ca,
-                                                         cancellable);
+  g_autoptr(GTlsDatabase) extra_ca = NULL;
+  g_autoptr(GError) error = NULL;
+  ImzalaCertStatus *status;
+
+  /* Read here, not on the caller's (the window's) main thread. */
+  if (data->extra_ca_file != NULL)
+    {
+      extra_ca = imzala_trust_new_tls_database (data->extra_ca_file, &error);
+      if (extra_ca == NULL)
+        g_debug ("Status: the portal CA file is not used: %s", error->message);
+    }
+  status = imzala_signer_status_check (data->cert, data->candidates, extra_ca, cancellable);
 
   if (g_cancellable_is_cancelled (cancellable))
     {
@@ -188,7 +199,7 @@ check_thread (GTask        *task,
 void
 imzala_signer_status_check_async (ImzalaCertificate   *certificate,
                                   GPtrArray           *candidates,
-                                  GTlsDatabase        *extra_ca,
+                                  const char          *extra_ca_file,
                                   GCancellable        *cancellable,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
@@ -205,7 +216,7 @@ imzala_signer_status_check_async (ImzalaCertificate   *certificate,
    * caller's side. */
   data->cert = X509_dup (imzala_certificate_get_x509 (certificate));
   data->candidates = sk_X509_new_null ();
-  data->extra_ca = extra_ca != NULL ? g_object_ref (extra_ca) : NULL;
+  data->extra_ca_file = g_strdup (extra_ca_file);
   for (guint i = 0; candidates != NULL && i < candidates->len; i++)
     {
       X509 *x509 = X509_dup (imzala_certificate_get_x509 (g_ptr_array_index (candidates, i)));

@@ -47,11 +47,13 @@ ImzalaCertStatus *imzala_signer_status_check (X509            *cert,
 
 /* imzala_signer_status_check() for @certificate in a thread, with
  * @candidates (ImzalaCertificate, nullable: the other certificates on the
- * card) as the first places to look for the issuer. Fails only when
+ * card) as the first places to look for the issuer, and @extra_ca_file
+ * (nullable: the portal's CA file) as @extra_ca, read in that thread; an
+ * unreadable one leaves only the system store. Fails only when
  * cancelled. */
 void              imzala_signer_status_check_async  (ImzalaCertificate   *certificate,
                                                      GPtrArray           *candidates,
-                                                     GTlsDatabase        *extra_ca,
+                                                     const char          *extra_ca_file,
                                                      GCancellable        *cancellable,
                                                      GAsyncReadyCallback  callback,
                                                      gpointer             user_data);

@@ -30,7 +30,6 @@
 #include "imzala-error.h"
 #include "imzala-signer-status.h"
 #include "imzala-signing-job-private.h"
-#include "imzala-trust.h"
 
 static void
 set_checking (ImzalaSigningJob *self,
@@ -139,6 +138,16 @@ check_free (Check *check)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Check, check_free)
 
+/* Whether @check is the running job's check of its chosen certificate. */
+static gboolean
+check_is_chosen (Check *check)
+{
+  ImzalaSigningJob *self = check->job;
+
+  return !imzala_signing_job_is_finished (self) && check->cancellable == self->status_cancellable
+         && self->status_certificate == self->certificate;
+}
+
 static void
 status_cb (GObject      *source,
            GAsyncResult *result,
@@ -159,7 +168,7 @@ status_cb (GObject      *source,
       self->early_status = g_steal_pointer (&status);
       return;
     }
-  if (check->cancellable == self->status_cancellable && self->status_certificate == self->certificate)
+  if (check_is_chosen (check))
     apply_status (self, status);
 }
 
@@ -173,8 +182,7 @@ early_status_in_cb (gpointer user_data)
   ImzalaSigningJob *self = check->job;
   g_autoptr(ImzalaCertStatus) status = g_steal_pointer (&self->early_status);
 
-  if (status != NULL && !imzala_signing_job_is_finished (self)
-      && check->cancellable == self->status_cancellable && self->status_certificate == self->certificate)
+  if (status != NULL && check_is_chosen (check))
     apply_status (self, status);
   return G_SOURCE_REMOVE;
 }
@@ -198,8 +206,6 @@ start_check (ImzalaSigningJob  *self,
              GCancellable      *cancellable)
 {
   g_autoptr(GPtrArray) candidates = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GTlsDatabase) extra_ca = NULL;
-  g_autoptr(GError) error = NULL;
   GPtrArray *token_certificates = token != NULL ? imzala_token_get_certificates (token) : NULL;
 
   for (guint i = 0; token_certificates != NULL && i < token_certificates->len; i++)
@@ -212,15 +218,10 @@ start_check (ImzalaSigningJob  *self,
 
   /* The portal's CA (the window's CA setting, `--portal-ca`) also
    * vouches for an https responder: the demo portal serves its OCSP
-   * over https under that CA. An unreadable file only leaves the system
-   * store; the portal client has refused it already. */
-  if (self->tsa_ca_file != NULL)
-    {
-      extra_ca = imzala_trust_new_tls_database (self->tsa_ca_file, &error);
-      if (extra_ca == NULL)
-        g_debug ("Status: the portal CA file is not used: %s", error->message);
-    }
-  imzala_signer_status_check_async (certificate, candidates, extra_ca, cancellable,
+   * over https under that CA. The check's thread reads it; an unreadable
+   * file only leaves the system store (the portal client has refused it
+   * already). */
+  imzala_signer_status_check_async (certificate, candidates, self->tsa_ca_file, cancellable,
                                     status_cb, check_new (self, cancellable));
 }
 

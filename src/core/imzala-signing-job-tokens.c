@@ -251,13 +251,13 @@ imzala_signing_job_rebuild_certificates (ImzalaSigningJob *self)
     set_certificate_internal (self, keep);
   update_needs_login (self);
 
-  /* Before the request, the one recommended certificate is the one the
-   * job will almost surely choose: its status is asked now, while the
-   * request comes (imzala-signing-job-status.c). */
+  /* Before the request (no requester to match, so every recommended
+   * certificate is in "recommended"), the only recommended certificate is
+   * the one the job will almost surely choose: its status is asked now,
+   * while the request comes (imzala-signing-job-status.c). */
   if (self->request == NULL && self->state == IMZALA_JOB_STATE_FETCHING)
-    imzala_signing_job_check_status_early (self, requesters->len + recommended->len != 1 ? NULL
-                                                 : requesters->len > 0 ? g_ptr_array_index (requesters, 0)
-                                                 : g_ptr_array_index (recommended, 0));
+    imzala_signing_job_check_status_early (self, recommended->len == 1
+                                                   ? g_ptr_array_index (recommended, 0) : NULL);
 }
 
 static void
