@@ -14,6 +14,7 @@ struct _ImzalaCodePage
 {
   AdwBin      parent_instance;
 
+  AdwBin      *centre;
   AdwEntryRow *portal_row;
   AdwEntryRow *code_row;
   GtkLabel    *error_label;
@@ -204,6 +205,62 @@ imzala_code_page_focus_code (ImzalaCodePage *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->code_row));
 }
 
+/* The page's content is centred in the viewport's height as a status page
+ * centres it (valign=center), but by this layout of its AdwBin. GTK 4.8
+ * allocates a widget of halign fill and another valign by first measuring
+ * its minimum width for the height it is given (gtk_widget_allocate()), a
+ * width that halign fill then ignores; for the two wrapping labels that
+ * measure is a bisection over widths, some 35 of the first frame's 78 text
+ * layouts and 9 M of its instructions (issue 12; HACKING.md, "Benchmarks").
+ * The rest is GTK's own: the natural height for the width, placed at
+ * (height - natural) / 2 when it is shorter, as adjust_for_align() does. */
+static GtkSizeRequestMode
+centre_request_mode (GtkWidget *widget)
+{
+  GtkWidget *child = gtk_widget_get_first_child (widget);
+
+  return child ? gtk_widget_get_request_mode (child) : GTK_SIZE_REQUEST_CONSTANT_SIZE;
+}
+
+static void
+centre_measure (GtkWidget      *widget,
+                GtkOrientation  orientation,
+                int             for_size,
+                int            *minimum,
+                int            *natural,
+                int            *minimum_baseline,
+                int            *natural_baseline)
+{
+  GtkWidget *child = gtk_widget_get_first_child (widget);
+
+  *minimum = *natural = 0;
+  if (child != NULL && gtk_widget_should_layout (child))
+    gtk_widget_measure (child, orientation, for_size, minimum, natural, NULL, NULL);
+}
+
+static void
+centre_allocate (GtkWidget *widget,
+                 int        width,
+                 int        height,
+                 int        baseline)
+{
+  GtkWidget *child = gtk_widget_get_first_child (widget);
+  int minimum = 0;
+  int natural = 0;
+  int y = 0;
+
+  if (child == NULL || !gtk_widget_should_layout (child))
+    return;
+  gtk_widget_measure (child, GTK_ORIENTATION_VERTICAL, width, &minimum, &natural, NULL, NULL);
+  natural = MAX (minimum, natural);
+  if (height > natural)
+    {
+      y = (height - natural) / 2;
+      height = natural;
+    }
+  gtk_widget_size_allocate (child, &(GtkAllocation) { 0, y, width, height }, -1);
+}
+
 static void
 imzala_code_page_dispose (GObject *object)
 {
@@ -263,6 +320,7 @@ imzala_code_page_class_init (ImzalaCodePageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/imzala/Imzala/pages/imzala-code-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, ImzalaCodePage, centre);
   gtk_widget_class_bind_template_child (widget_class, ImzalaCodePage, portal_row);
   gtk_widget_class_bind_template_child (widget_class, ImzalaCodePage, code_row);
   gtk_widget_class_bind_template_child (widget_class, ImzalaCodePage, error_label);
@@ -275,4 +333,6 @@ static void
 imzala_code_page_init (ImzalaCodePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_layout_manager (GTK_WIDGET (self->centre),
+                                 gtk_custom_layout_new (centre_request_mode, centre_measure, centre_allocate));
 }
