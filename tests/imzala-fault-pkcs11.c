@@ -133,7 +133,13 @@
  *                    thread), or until IMZALA_FAULT_DELAY_MS (default 3000)
  *                    pass, the reader giving up; then it answers
  *                    CKR_FUNCTION_CANCELED. Each wait appends "cut" or
- *                    "timeout" as a line to IMZALA_FAULT_PIN_PAD_LOG. Only
+ *                    "timeout" as a line to IMZALA_FAULT_PIN_PAD_LOG. A
+ *                    session closed before its C_Login began does not wait:
+ *                    as a real module, it answers CKR_SESSION_HANDLE_INVALID
+ *                    at once (logged "cut": the cancel came first); with
+ *                    IMZALA_FAULT_PIN_PAD_LATE_MS, C_Login begins that late,
+ *                    as with a module busy elsewhere, so that a test can have
+ *                    the close come first every time. Only
  *                    the first IMZALA_FAULT_PIN_PAD_WAITS (default 1) logins
  *                    wait; later ones find the PIN typed at once.
  *   always-authenticate  every private key shows CKA_ALWAYS_AUTHENTICATE
@@ -1320,23 +1326,34 @@ pin_care_log (const char *what)
 /* Ends a wait on the reader, if one is going on (for @session, or any with
  * CK_INVALID_HANDLE). */
 static void
-pin_care_cut (CK_SESSION_HANDLE session)
+pin_care_cut_locked (CK_SESSION_HANDLE session)
 {
-  pthread_mutex_lock (&pin_pad_mutex);
   if (pin_pad_waiting && (session == CK_INVALID_HANDLE || session == pin_pad_session))
     {
       pin_pad_cut = 1;
       pthread_cond_broadcast (&pin_pad_cond);
     }
+}
+
+static void
+pin_care_cut (CK_SESSION_HANDLE session)
+{
+  pthread_mutex_lock (&pin_pad_mutex);
+  pin_care_cut_locked (session);
   pthread_mutex_unlock (&pin_pad_mutex);
 }
 
-/* The reader waits for the PIN; answers whether the wait was cut short. */
+/* The reader waits for the PIN; answers whether the wait was cut short
+ * (1), ran out (0), or never began because the session was already closed
+ * (-1). The session is looked at under the mutex that pin_care_CloseSession()
+ * holds around its close, so a close cannot slip in between the look and the
+ * wait, where it would be lost and the wait run its whole delay. */
 static int
 pin_care_wait (CK_SESSION_HANDLE session)
 {
   long milliseconds = fault_delay_ms ();
   struct timespec until;
+  CK_SESSION_INFO info;
   int cut;
 
   clock_gettime (CLOCK_REALTIME, &until);
@@ -1349,6 +1366,12 @@ pin_care_wait (CK_SESSION_HANDLE session)
     }
 
   pthread_mutex_lock (&pin_pad_mutex);
+  if (pin_care_next.C_GetSessionInfo (session, &info) != CKR_OK)
+    {
+      pthread_mutex_unlock (&pin_pad_mutex);
+      pin_care_log ("cut");
+      return -1;
+    }
   pin_pad_waiting = 1;
   pin_pad_cut = 0;
   pin_pad_session = session;
@@ -1447,9 +1470,14 @@ pin_care_Login (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pi
     {
       if (faults.pin_pad_wait && pin_pad_waits_left > 0)
         {
+          const char *late = getenv ("IMZALA_FAULT_PIN_PAD_LATE_MS");
+
+          if (late != NULL && atol (late) > 0)
+            nanosleep (&(struct timespec) { atol (late) / 1000, atol (late) % 1000 * 1000000L }, NULL);
           /* Cut short or not, the reader answers that it stopped waiting. */
           pin_pad_waits_left--;
-          pin_care_wait (session);
+          if (pin_care_wait (session) < 0)
+            return CKR_SESSION_HANDLE_INVALID;
           return CKR_FUNCTION_CANCELED;
         }
       if (user == CKU_SO)
@@ -1481,8 +1509,16 @@ pin_care_InitPIN (CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR pin, CK_ULONG lengt
 static CK_RV
 pin_care_CloseSession (CK_SESSION_HANDLE session)
 {
-  pin_care_cut (session);
-  return pin_care_next.C_CloseSession (session);
+  CK_RV rv;
+
+  /* Under the mutex, so that a C_Login about to wait on this session sees it
+   * either open (and is then cut here) or closed (and does not wait). The
+   * waiting thread leaves the mutex while it waits. */
+  pthread_mutex_lock (&pin_pad_mutex);
+  pin_care_cut_locked (session);
+  rv = pin_care_next.C_CloseSession (session);
+  pthread_mutex_unlock (&pin_pad_mutex);
+  return rv;
 }
 
 static CK_RV

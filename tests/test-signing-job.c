@@ -1287,6 +1287,7 @@ job_teardown_pin_pad (JobFixture    *f,
 {
   g_unsetenv ("IMZALA_FAULT_PIN_PAD_LOG");
   g_unsetenv ("IMZALA_FAULT_DELAY_MS");
+  g_unsetenv ("IMZALA_FAULT_PIN_PAD_LATE_MS");
   job_teardown (f, data);
 }
 
@@ -1344,6 +1345,12 @@ static void
 test_pin_pad_cancel (JobFixture    *f,
                      gconstpointer  data)
 {
+  if (g_strcmp0 (g_test_get_path (), "/signing-job/pin-pad-cancel-first") == 0)
+    /* İptal comes before the module's C_Login began: the session is closed
+     * first, and the login must not wait for the reader (as it did in the
+     * fault module, a minute long, until it looked at its session). */
+    g_setenv ("IMZALA_FAULT_PIN_PAD_LATE_MS", "300", TRUE);
+
   g_autofree char *log = g_build_filename (f->fixture->dir, "pin-pad.log", NULL);
   g_autofree char *recorded = NULL;
   const GError *error;
@@ -1875,6 +1882,8 @@ main (int argc, char **argv)
   g_test_add ("/signing-job/pin-pad-prompts", JobFixture, "pin-pad",
               job_setup_pin_pad, test_pin_pad_prompts, job_teardown_pin_pad);
   g_test_add ("/signing-job/pin-pad-cancel", JobFixture, "pin-pad-wait",
+              job_setup_pin_pad, test_pin_pad_cancel, job_teardown_pin_pad);
+  g_test_add ("/signing-job/pin-pad-cancel-first", JobFixture, "pin-pad-wait",
               job_setup_pin_pad, test_pin_pad_cancel, job_teardown_pin_pad);
   g_test_add ("/signing-job/pin-pad-timeout", JobFixture, "pin-pad-wait",
               job_setup_pin_pad, test_pin_pad_timeout, job_teardown_pin_pad);
