@@ -1345,9 +1345,10 @@ pin_care_cut (CK_SESSION_HANDLE session)
 
 /* The reader waits for the PIN; answers whether the wait was cut short
  * (1), ran out (0), or never began because the session was already closed
- * (-1). The session is looked at under the mutex that pin_care_CloseSession()
- * holds around its close, so a close cannot slip in between the look and the
- * wait, where it would be lost and the wait run its whole delay. */
+ * (-1). The session is looked at under the mutex that C_CloseSession,
+ * C_CloseAllSessions and C_Finalize hold around their close, so a close
+ * cannot slip in between the look and the wait, where it would be lost and
+ * the wait run its whole delay. */
 static int
 pin_care_wait (CK_SESSION_HANDLE session)
 {
@@ -1406,8 +1407,14 @@ pin_care_Initialize (CK_VOID_PTR args)
 static CK_RV
 pin_care_Finalize (CK_VOID_PTR reserved)
 {
-  pin_care_cut (CK_INVALID_HANDLE);
-  return pin_care_next.C_Finalize (reserved);
+  CK_RV rv;
+
+  /* Under the mutex, as pin_care_CloseSession()'s close. */
+  pthread_mutex_lock (&pin_pad_mutex);
+  pin_care_cut_locked (CK_INVALID_HANDLE);
+  rv = pin_care_next.C_Finalize (reserved);
+  pthread_mutex_unlock (&pin_pad_mutex);
+  return rv;
 }
 
 static CK_RV
@@ -1471,9 +1478,10 @@ pin_care_Login (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pi
       if (faults.pin_pad_wait && pin_pad_waits_left > 0)
         {
           const char *late = getenv ("IMZALA_FAULT_PIN_PAD_LATE_MS");
+          long late_ms = late != NULL ? atol (late) : 0;
 
-          if (late != NULL && atol (late) > 0)
-            nanosleep (&(struct timespec) { atol (late) / 1000, atol (late) % 1000 * 1000000L }, NULL);
+          if (late_ms > 0)
+            nanosleep (&(struct timespec) { late_ms / 1000, late_ms % 1000 * 1000000L }, NULL);
           /* Cut short or not, the reader answers that it stopped waiting. */
           pin_pad_waits_left--;
           if (pin_care_wait (session) < 0)
@@ -1524,8 +1532,14 @@ pin_care_CloseSession (CK_SESSION_HANDLE session)
 static CK_RV
 pin_care_CloseAllSessions (CK_SLOT_ID slot)
 {
-  pin_care_cut (CK_INVALID_HANDLE);
-  return pin_care_next.C_CloseAllSessions (slot);
+  CK_RV rv;
+
+  /* Under the mutex, as pin_care_CloseSession()'s close. */
+  pthread_mutex_lock (&pin_pad_mutex);
+  pin_care_cut_locked (CK_INVALID_HANDLE);
+  rv = pin_care_next.C_CloseAllSessions (slot);
+  pthread_mutex_unlock (&pin_pad_mutex);
+  return rv;
 }
 
 static CK_RV

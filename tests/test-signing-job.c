@@ -1281,6 +1281,17 @@ job_setup_pin_pad (JobFixture    *f,
   job_setup_rest (f);
 }
 
+/* The same, with the module's C_Login beginning 300 ms late, as with a
+ * module busy elsewhere: an İptal right after the prompt closes the
+ * session before the login began. */
+static void
+job_setup_pin_pad_late (JobFixture    *f,
+                        gconstpointer  data)
+{
+  g_setenv ("IMZALA_FAULT_PIN_PAD_LATE_MS", "300", TRUE);
+  job_setup_pin_pad (f, data);
+}
+
 static void
 job_teardown_pin_pad (JobFixture    *f,
                       gconstpointer  data)
@@ -1340,17 +1351,13 @@ prompt_shown (ImzalaSigningJob *job)
 
 /* İptal while the reader waits for the PIN: the wait is cut short (the fault
  * module records "cut", not "timeout"), and the next code signs at once on
- * the same module instead of queueing behind the reader. */
+ * the same module instead of queueing behind the reader. Also run with the
+ * module's login late (/signing-job/pin-pad-cancel-first): İptal then comes
+ * before it began, and the login must not wait for the reader either. */
 static void
 test_pin_pad_cancel (JobFixture    *f,
                      gconstpointer  data)
 {
-  if (g_strcmp0 (g_test_get_path (), "/signing-job/pin-pad-cancel-first") == 0)
-    /* İptal comes before the module's C_Login began: the session is closed
-     * first, and the login must not wait for the reader (as it did in the
-     * fault module, a minute long, until it looked at its session). */
-    g_setenv ("IMZALA_FAULT_PIN_PAD_LATE_MS", "300", TRUE);
-
   g_autofree char *log = g_build_filename (f->fixture->dir, "pin-pad.log", NULL);
   g_autofree char *recorded = NULL;
   const GError *error;
@@ -1884,7 +1891,7 @@ main (int argc, char **argv)
   g_test_add ("/signing-job/pin-pad-cancel", JobFixture, "pin-pad-wait",
               job_setup_pin_pad, test_pin_pad_cancel, job_teardown_pin_pad);
   g_test_add ("/signing-job/pin-pad-cancel-first", JobFixture, "pin-pad-wait",
-              job_setup_pin_pad, test_pin_pad_cancel, job_teardown_pin_pad);
+              job_setup_pin_pad_late, test_pin_pad_cancel, job_teardown_pin_pad);
   g_test_add ("/signing-job/pin-pad-timeout", JobFixture, "pin-pad-wait",
               job_setup_pin_pad, test_pin_pad_timeout, job_teardown_pin_pad);
   g_test_add ("/signing-job/slow-slot-list", JobFixture, NULL,

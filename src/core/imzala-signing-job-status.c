@@ -225,6 +225,8 @@ start_check (ImzalaSigningJob  *self,
                                     status_cb, check_new (self, cancellable));
 }
 
+/* Called only while the request is fetched (rebuild_certificates() sees to
+ * it): a NULL @certificate, or another one, drops what was asked before. */
 void
 imzala_signing_job_check_status_early (ImzalaSigningJob  *self,
                                        ImzalaCertificate *certificate)
@@ -232,8 +234,7 @@ imzala_signing_job_check_status_early (ImzalaSigningJob  *self,
   if (self->early_certificate == certificate)
     return;
   imzala_signing_job_stop_early_status (self);
-  if (certificate == NULL || self->request != NULL || self->state != IMZALA_JOB_STATE_FETCHING
-      || !imzala_signer_status_has_responder (imzala_certificate_get_x509 (certificate)))
+  if (certificate == NULL || !imzala_signer_status_has_responder (imzala_certificate_get_x509 (certificate)))
     return;
 
   g_debug ("Asking the status of the only certificate to choose, while the request comes");
